@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { BURN_RATE_WINDOWS } from '../math/mwmb';
+import type { SloStatus } from '../math/status';
+
+/** One SLO as the REST API lists it. @public */
+export interface SloSummary {
+  /** `namespace/name` */
+  ref: string;
+  /** Entity ref of the SLO entity, e.g. slo:default/checkout-success. */
+  entityRef: string;
+  name: string;
+  title: string;
+  description?: string;
+  componentRef: string;
+  /** Ratio, e.g. 0.995. */
+  objective: number;
+  /** Duration as written, e.g. 30d or 1M. */
+  window: string;
+  /** `30d rolling`, `1M calendar (Europe/Berlin)`. */
+  windowLabel: string;
+  runbook?: string;
+  /** Null until the first evaluation. */
+  status: SloStatus | null;
+}
+
+/** @public */
+export interface SloListResponse {
+  items: SloSummary[];
+}
+
+/** One point of the charts' series. Values are null where there was no traffic. @public */
+export interface HistoryPoint {
+  /** Epoch milliseconds. */
+  t: number;
+  /** Budget remaining over the compliance window ending at t (1 = untouched). */
+  budgetRemaining: number | null;
+  /** Burn rate over the chosen lookback ending at t. */
+  burnRate: number | null;
+  /** SLI over the chosen lookback ending at t. */
+  sli: number | null;
+}
+
+/** @public */
+export interface HistoryResponse {
+  ref: string;
+  from: string;
+  to: string;
+  /** The lookback the burn-rate series uses. */
+  burnRateWindow: string;
+  /** Alert thresholds to draw as lines, from the multi-window table. */
+  thresholds: { severity: string; burnRate: number; label: string }[];
+  /** Resolution of the stored data behind the series, in ms per point before downsampling. */
+  points: HistoryPoint[];
+  downsampledFrom: number;
+}
+
+const isoTimestamp = z
+  .string({ required_error: 'is required', invalid_type_error: 'must be an ISO-8601 string' })
+  .refine(v => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 timestamp such as 2026-11-22T10:00:00Z');
+
+const count = z
+  .number({ required_error: 'is required', invalid_type_error: 'must be a number' })
+  .int('must be an integer')
+  .nonnegative('must be >= 0')
+  .max(Number.MAX_SAFE_INTEGER, 'is too large');
+
+/** One SLI observation for the built-in ingest source. @public */
+export const sliEventSchema = z
+  .object({
+    slo: z
+      .string({ required_error: 'is required', invalid_type_error: 'must be a string' })
+      .regex(/^[a-z0-9A-Z_.-]+\/[a-z0-9A-Z_.-]+$/, 'must be "<namespace>/<name>" of an SLO'),
+    timestamp: isoTimestamp,
+    good: count,
+    total: count,
+  })
+  .strict()
+  .refine(e => e.good <= e.total, { message: 'must be <= total', path: ['good'] });
+
+/** @public */
+export const MAX_EVENTS_PER_BATCH = 10_000;
+
+/** POST /sli-events body. @public */
+export const sliEventBatchSchema = z
+  .object({
+    events: z
+      .array(sliEventSchema, { required_error: 'is required', invalid_type_error: 'must be an array' })
+      .min(1, 'must hold at least one event')
+      .max(MAX_EVENTS_PER_BATCH, `must hold at most ${MAX_EVENTS_PER_BATCH} events per request`),
+  })
+  .strict();
+
+/** @public */
+export type SliEvent = z.infer<typeof sliEventSchema>;
+
+/** GET /slos/:namespace/:name/history query. @public */
+export const historyQuerySchema = z
+  .object({
+    from: isoTimestamp.optional(),
+    to: isoTimestamp.optional(),
+    points: z.coerce
+      .number({ invalid_type_error: 'must be a number' })
+      .int('must be an integer')
+      .min(3, 'must be >= 3')
+      .max(5000, 'must be <= 5000')
+      .default(500),
+    window: z.enum(BURN_RATE_WINDOWS, { errorMap: () => ({ message: `must be one of ${BURN_RATE_WINDOWS.join(', ')}` }) }).default('1h'),
+  })
+  .strict()
+  .refine(q => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { message: 'must be before to', path: ['from'] });
+
+/** GET /slos query. @public */
+export const listQuerySchema = z
+  .object({
+    entityRef: z
+      .string({ invalid_type_error: 'must be a single entity ref' })
+      .regex(/^[a-zA-Z]+:[a-zA-Z0-9_.-]+\/[a-zA-Z0-9_.-]+$/, 'must be a full entity ref such as component:default/checkout')
+      .optional(),
+  })
+  .strict();

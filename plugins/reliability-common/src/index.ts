@@ -1,0 +1,29 @@
+/**
+ * Shared types, schemas, permissions and the pure error-budget math of the reliability suite.
+ * Nothing here does I/O: the backend and the frontend both import it.
+ *
+ * @packageDocumentation
+ */
+export * from './math/duration';
+export * from './math/windows';
+export * from './math/budget';
+export * from './math/mwmb';
+export * from './math/status';
+export * from './math/lttb';
+export * from './math/series';
+export * from './spec/openslo';
+export * from './spec/definition';
+export * from './spec/compact';
+export * from './api/types';
+export * from './permissions';
+
+/** The plugin id, also the REST base path segment. @public */
+export const RELIABILITY_PLUGIN_ID = 'reliability';
+/** Entity kind of SLO documents in the catalog. @public */
+export const SLO_KIND = 'SLO';
+/** apiVersion of SLO documents. @public */
+export const OPENSLO_API_VERSION = 'openslo/v1';
+/** Relation from an SLO to the component it measures, and back. @public */
+export const RELATION_MEASURES = 'measures';
+/** @public */
+export const RELATION_MEASURED_BY = 'measuredBy';

@@ -1,0 +1,104 @@
+import { budgetEvents, budgetMinutes, budgetRemaining, burnRate, Counts, sliRatio, timeToExhaustionMs } from './budget';
+import { BURN_RATE_WINDOWS, BurnRates, BurnRateWindow, DEFAULT_MWMB_RULES, firingMwmbRules, MwmbRule } from './mwmb';
+
+/** @public */
+export type SloState = 'healthy' | 'burning' | 'exhausted' | 'no_data';
+
+/** The evaluated status of one SLO at one instant. Non-finite numbers are reported as null. @public */
+export interface SloStatus {
+  evaluatedAt: string;
+  sli: number | null;
+  /** Fraction of the error budget left over the compliance window (1 = untouched, < 0 = overspent). */
+  budgetRemaining: number | null;
+  budgetRemainingEvents: number | null;
+  budgetAllowedEvents: number;
+  budgetConsumedEvents: number;
+  budgetRemainingMinutes: number | null;
+  budgetAllowedMinutes: number;
+  burnRates: Record<BurnRateWindow, number | null>;
+  state: SloState;
+  /** Which multi-window rules fire now ("page 14.4x 1h&5m"). */
+  firing: string[];
+  /** When the budget runs out at the current (1h) burn rate; null when it is not being spent. */
+  exhaustsAt: string | null;
+  /** Events seen in the compliance window. */
+  good: number;
+  total: number;
+  /** Share of the compliance window covered by data so far (less than 1 for a young SLO). */
+  windowCoverage: number;
+}
+
+/** @public */
+export interface StatusInput {
+  now: number;
+  target: number;
+  /** Length of the compliance window (the whole period for calendar windows). */
+  windowMs: number;
+  /** Counts over the compliance window so far. */
+  window: Counts;
+  /** Counts over each burn-rate lookback. */
+  lookbacks: Partial<Record<BurnRateWindow, Counts>>;
+  /** Epoch ms of the first data point of this SLO, if any. */
+  firstDataAt?: number | null;
+  /** Start of the compliance window (calendar windows start at the period start). */
+  windowStart: number;
+  rules?: readonly MwmbRule[];
+  /** The lookback whose burn rate projects exhaustion. Default 1h. */
+  projectionWindow?: BurnRateWindow;
+}
+
+const finiteOrNull = (n: number | null): number | null =>
+  n === null || !Number.isFinite(n) ? null : n;
+
+/** Short label for a rule, e.g. `page 14.4x 1h&5m`. @public */
+export function describeRule(r: MwmbRule): string {
+  return `${r.severity} ${r.burnRate}x ${r.longWindow}&${r.shortWindow}`;
+}
+
+/**
+ * Evaluates one SLO from its window counts.
+ * State: no_data without traffic in the window; exhausted when no budget remains; burning when a
+ * multi-window burn-rate rule fires; otherwise healthy.
+ * @public
+ */
+export function evaluateStatus(input: StatusInput): SloStatus {
+  const { target, windowMs, now } = input;
+  const rates = {} as Record<BurnRateWindow, number | null>;
+  for (const w of BURN_RATE_WINDOWS) {
+    const c = input.lookbacks[w];
+    rates[w] = c ? burnRate(c, target) : null;
+  }
+  const remaining = budgetRemaining(input.window, target);
+  const events = budgetEvents(input.window, target);
+  const minutes = budgetMinutes(target, windowMs, remaining);
+  const firing = firingMwmbRules(rates as BurnRates, input.rules ?? DEFAULT_MWMB_RULES);
+  let state: SloState;
+  if (input.window.total <= 0) state = 'no_data';
+  else if (remaining !== null && remaining <= 0) state = 'exhausted';
+  else if (firing.length > 0) state = 'burning';
+  else state = 'healthy';
+
+  const projection = rates[input.projectionWindow ?? '1h'];
+  const tte = timeToExhaustionMs(remaining, projection, windowMs);
+  const coveredFrom = Math.max(input.windowStart, input.firstDataAt ?? now);
+  const coverage = windowMs > 0 ? Math.min(1, Math.max(0, (now - coveredFrom) / windowMs)) : 0;
+  const outRates = {} as Record<BurnRateWindow, number | null>;
+  for (const w of BURN_RATE_WINDOWS) outRates[w] = finiteOrNull(rates[w]);
+  return {
+    evaluatedAt: new Date(now).toISOString(),
+    sli: sliRatio(input.window),
+    budgetRemaining: finiteOrNull(remaining),
+    budgetRemainingEvents: input.window.total > 0 ? events.remaining : null,
+    budgetAllowedEvents: events.allowed,
+    budgetConsumedEvents: events.consumed,
+    budgetRemainingMinutes: finiteOrNull(minutes.remaining),
+    budgetAllowedMinutes: minutes.allowed,
+    burnRates: outRates,
+    state,
+    firing: firing.map(describeRule),
+    exhaustsAt: tte === null ? null : new Date(now + tte).toISOString(),
+    good: input.window.good,
+    total: input.window.total,
+    windowCoverage: coverage,
+  };
+}

@@ -1,0 +1,100 @@
+import { parseDuration } from '../math/duration';
+import { TimeWindow } from '../math/windows';
+import { OpenSloDocument, openSloDocumentSchema, formatIssues } from './openslo';
+
+/** Annotation naming the measured component when spec.service is not enough (a full entity ref). @public */
+export const ANNOTATION_COMPONENT = 'reliability.io/component';
+/** Annotation with a runbook link (URL, relative path or link://runbooks/x). @public */
+export const ANNOTATION_RUNBOOK = 'reliability.io/runbook';
+/** Annotation naming the owner of an SLO when it differs from the component's owner. @public */
+export const ANNOTATION_OWNER = 'reliability.io/owner';
+/** Annotation with the compact format's burn-rate alerts, e.g. `14x:5m,30m;6x:1h,6h`. @public */
+export const ANNOTATION_ALERTS = 'reliability.io/burn-rate-alerts';
+
+/** The evaluated model of one SLO: what the math needs, nothing about where it came from. @public */
+export interface SloDefinition {
+  /** `namespace/name` */
+  ref: string;
+  namespace: string;
+  name: string;
+  title: string;
+  description?: string;
+  /** Entity ref of the component measured, e.g. component:default/checkout. */
+  componentRef: string;
+  /** Ratio in (0, 1]. */
+  target: number;
+  window: TimeWindow;
+  indicator: {
+    /** Which events are counted directly. */
+    mode: 'good-total' | 'bad-total';
+    /** metricSource.type of the total metric, e.g. Prometheus; undefined = the built-in ingest. */
+    sourceType?: string;
+    good?: Record<string, unknown>;
+    bad?: Record<string, unknown>;
+    total: Record<string, unknown>;
+  };
+  runbook?: string;
+}
+
+/** Result of reading a document: the definition or a message naming the field. @public */
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/**
+ * Resolves spec.service (or the component annotation) to a full entity ref.
+ * `checkout` -> `component:default/checkout`, `component:payments/checkout` stays as is.
+ * @public
+ */
+export function resolveComponentRef(service: string, namespace: string, annotation?: string): string {
+  const raw = (annotation ?? service).trim();
+  const [kindPart, rest] = raw.includes(':') ? raw.split(':', 2) : ['component', raw];
+  const [ns, name] = rest.includes('/') ? rest.split('/', 2) : [namespace, rest];
+  return `${kindPart.toLocaleLowerCase('en-US')}:${ns.toLocaleLowerCase('en-US')}/${name.toLocaleLowerCase('en-US')}`;
+}
+
+/** Validates an OpenSLO v1 SLO document and turns it into the evaluation model. @public */
+export function parseOpenSlo(doc: unknown): ParseResult<SloDefinition> {
+  const parsed = openSloDocumentSchema.safeParse(doc);
+  if (!parsed.success) return { ok: false, error: formatIssues(parsed.error) };
+  return { ok: true, value: toDefinition(parsed.data) };
+}
+
+function toDefinition(d: OpenSloDocument): SloDefinition {
+  const namespace = d.metadata.namespace ?? 'default';
+  const tw = d.spec.timeWindow[0];
+  const duration = parseDuration(tw.duration)!;
+  const window: TimeWindow = tw.isRolling
+    ? { kind: 'rolling', duration }
+    : {
+        kind: 'calendar',
+        duration,
+        timeZone: tw.calendar?.timeZone ?? 'UTC',
+        startTime: tw.calendar?.startTime,
+      };
+  const obj = d.spec.objectives[0];
+  const target = obj.target ?? (obj.targetPercent as number) / 100;
+  const rm = d.spec.indicator.spec.ratioMetric;
+  const annotations = d.metadata.annotations ?? {};
+  return {
+    ref: `${namespace}/${d.metadata.name}`,
+    namespace,
+    name: d.metadata.name,
+    title: d.metadata.displayName ?? d.spec.indicator.metadata?.displayName ?? d.metadata.name,
+    description: d.spec.description,
+    componentRef: resolveComponentRef(d.spec.service, namespace, annotations[ANNOTATION_COMPONENT]),
+    target,
+    window,
+    indicator: {
+      mode: rm.good ? 'good-total' : 'bad-total',
+      sourceType: rm.total.metricSource.type,
+      good: rm.good?.metricSource as Record<string, unknown> | undefined,
+      bad: rm.bad?.metricSource as Record<string, unknown> | undefined,
+      total: rm.total.metricSource as Record<string, unknown>,
+    },
+    runbook: annotations[ANNOTATION_RUNBOOK],
+  };
+}
+
+/** `99.5%` for 0.995, trimmed of float noise. @public */
+export function formatTarget(target: number): string {
+  return `${Number((target * 100).toFixed(6))}%`;
+}

@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import { parseDuration } from '../math/duration';
+
+/**
+ * OpenSLO v1 `kind: SLO`, the subset this release evaluates. Anything else that OpenSLO allows but we do not
+ * support yet (Timeslices budgeting, indicatorRef, alertPolicies, thresholdMetric, …) is rejected with an
+ * error naming the field, so an SLO never silently means something other than what was written.
+ */
+
+const NAME_RE = /^[a-z0-9A-Z]([-a-z0-9A-Z_.]{0,61}[a-z0-9A-Z])?$/;
+
+const durationString = (what: string) =>
+  z.string().refine(v => parseDuration(v) !== undefined, {
+    message: `${what} must be a duration like 5m, 1h, 28d, 1w or 1M`,
+  });
+
+const unsupported = (field: string, why: string) =>
+  z.any().superRefine((v, ctx) => {
+    if (v !== undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${field} is not supported yet: ${why}` });
+    }
+  });
+
+/** A metric query, e.g. { type: Prometheus, spec: { query: 'sum(rate(x[5m]))' } }. @public */
+export const metricSourceSchema = z
+  .object({
+    metricSourceRef: z.string().optional(),
+    type: z.string().min(1, 'metricSource.type must name the source, e.g. Prometheus').optional(),
+    spec: z.record(z.unknown()).default({}),
+  })
+  .passthrough();
+
+const metricSchema = z.object({ metricSource: metricSourceSchema }).passthrough();
+
+/** @public */
+export const ratioMetricSchema = z
+  .object({
+    counter: z.boolean().default(true),
+    good: metricSchema.optional(),
+    bad: metricSchema.optional(),
+    total: metricSchema,
+    rawType: unsupported('ratioMetric.rawType', 'raw ratio metrics are not evaluated; use good/total counters'),
+    raw: unsupported('ratioMetric.raw', 'raw ratio metrics are not evaluated; use good/total counters'),
+  })
+  .superRefine((v, ctx) => {
+    if (!!v.good === !!v.bad) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['good'],
+        message: 'ratioMetric needs exactly one of good or bad, next to total',
+      });
+    }
+  });
+
+/** @public */
+export const indicatorSchema = z
+  .object({
+    metadata: z.object({ name: z.string().optional(), displayName: z.string().optional() }).passthrough().optional(),
+    spec: z
+      .object({
+        ratioMetric: ratioMetricSchema,
+        thresholdMetric: unsupported('thresholdMetric', 'express the SLI as a ratioMetric (good or bad over total)'),
+      })
+      .passthrough(),
+  })
+  .passthrough();
+
+/** @public */
+export const timeWindowSchema = z
+  .object({
+    duration: durationString('timeWindow.duration'),
+    isRolling: z.boolean().default(true),
+    calendar: z
+      .object({
+        startTime: z.string().optional(),
+        timeZone: z
+          .string()
+          .default('UTC')
+          .refine(tz => {
+            try {
+              new Intl.DateTimeFormat('en-US', { timeZone: tz });
+              return true;
+            } catch {
+              return false;
+            }
+          }, 'calendar.timeZone must be an IANA time zone such as Europe/Berlin'),
+      })
+      .optional(),
+  })
+  .superRefine((w, ctx) => {
+    if (!w.isRolling && !w.calendar) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['calendar'], message: 'a calendar window (isRolling: false) needs calendar.timeZone' });
+    }
+    const d = parseDuration(w.duration);
+    if (w.isRolling && d && ['M', 'Q', 'Y'].includes(d.unit)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['duration'], message: 'rolling windows need a fixed length (s, m, h, d, w); use isRolling: false for months' });
+    }
+  });
+
+/** @public */
+export const objectiveSchema = z
+  .object({
+    displayName: z.string().optional(),
+    target: z.number().gt(0, 'target must be > 0').lte(1, 'target must be <= 1 (a ratio; use targetPercent for percentages)').optional(),
+    targetPercent: z.number().gt(0, 'targetPercent must be > 0').lte(100, 'targetPercent must be <= 100').optional(),
+    op: unsupported('objectives[].op', 'threshold objectives need thresholdMetric, which is not supported'),
+    value: unsupported('objectives[].value', 'threshold objectives need thresholdMetric, which is not supported'),
+    timeSliceTarget: unsupported('objectives[].timeSliceTarget', 'Timeslices budgeting is not supported; use Occurrences'),
+    timeSliceWindow: unsupported('objectives[].timeSliceWindow', 'Timeslices budgeting is not supported; use Occurrences'),
+    indicatorRef: unsupported('objectives[].indicatorRef', 'inline the indicator in spec.indicator'),
+  })
+  .superRefine((o, ctx) => {
+    if ((o.target === undefined) === (o.targetPercent === undefined)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['target'], message: 'each objective needs exactly one of target or targetPercent' });
+    }
+  });
+
+/** @public */
+export const openSloSpecSchema = z
+  .object({
+    description: z.string().optional(),
+    service: z.string().min(1, 'spec.service must name the component this SLO measures'),
+    indicator: indicatorSchema,
+    indicatorRef: unsupported('spec.indicatorRef', 'SLI documents are not resolved yet; inline the indicator in spec.indicator'),
+    timeWindow: z.array(timeWindowSchema).length(1, 'spec.timeWindow must hold exactly one window'),
+    budgetingMethod: z.enum(['Occurrences', 'Timeslices', 'RatioTimeslices']).superRefine((v, ctx) => {
+      if (v !== 'Occurrences') {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `budgetingMethod ${v} is not supported yet; use Occurrences` });
+      }
+    }),
+    objectives: z.array(objectiveSchema).min(1, 'spec.objectives needs at least one objective').max(1, 'only one objective per SLO is supported yet'),
+    alertPolicies: unsupported('spec.alertPolicies', 'the built-in multi-window burn-rate policy applies'),
+  })
+  .passthrough();
+
+/** @public */
+export const openSloDocumentSchema = z
+  .object({
+    apiVersion: z.literal('openslo/v1', { errorMap: () => ({ message: 'apiVersion must be openslo/v1' }) }),
+    kind: z.literal('SLO', { errorMap: () => ({ message: 'kind must be SLO' }) }),
+    metadata: z
+      .object({
+        name: z.string().regex(NAME_RE, 'metadata.name must be 1-63 letters, digits, -, _ or .'),
+        namespace: z.string().optional(),
+        displayName: z.string().optional(),
+        annotations: z.record(z.string()).optional(),
+        labels: z.record(z.string()).optional(),
+      })
+      .passthrough(),
+    spec: openSloSpecSchema,
+  })
+  .passthrough();
+
+/** @public */
+export type OpenSloDocument = z.infer<typeof openSloDocumentSchema>;
+
+/** Formats zod issues as `spec.objectives.0.target: target must be <= 1` lines. @public */
+export function formatIssues(error: z.ZodError, prefix = ''): string {
+  return error.issues
+    .map(i => {
+      const path = [prefix, ...i.path.map(String)].filter(Boolean).join('.');
+      return path ? `${path}: ${i.message}` : i.message;
+    })
+    .join('; ');
+}

@@ -1,0 +1,106 @@
+import { parseOpenSlo, resolveComponentRef } from './definition';
+import { compactToOpenSlo } from './compact';
+
+const valid = {
+  apiVersion: 'openslo/v1',
+  kind: 'SLO',
+  metadata: { name: 'checkout-success', displayName: 'Checkout success rate', annotations: { 'reliability.io/runbook': 'link://runbooks/checkout' } },
+  spec: {
+    service: 'checkout',
+    indicator: {
+      metadata: { name: 'checkout-success-sli' },
+      spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: {} } }, total: { metricSource: { type: 'Ingest', spec: {} } } } },
+    },
+    timeWindow: [{ duration: '30d', isRolling: true }],
+    budgetingMethod: 'Occurrences',
+    objectives: [{ targetPercent: 99.5 }],
+  },
+};
+
+const clone = (o: any) => JSON.parse(JSON.stringify(o));
+
+describe('parseOpenSlo', () => {
+  it('reads a rolling ratio SLO', () => {
+    const r = parseOpenSlo(valid);
+    expect(r).toEqual({ ok: true, value: expect.objectContaining({ ref: 'default/checkout-success', componentRef: 'component:default/checkout', target: 0.995, runbook: 'link://runbooks/checkout', title: 'Checkout success rate' }) });
+    if (r.ok) expect(r.value.window).toEqual({ kind: 'rolling', duration: { amount: 30, unit: 'd' } });
+  });
+
+  it('reads a calendar window with time zone and a bad/total indicator with target', () => {
+    const d = clone(valid);
+    d.spec.timeWindow = [{ duration: '1M', isRolling: false, calendar: { startTime: '2026-01-01 00:00:00', timeZone: 'Europe/Berlin' } }];
+    d.spec.objectives = [{ target: 0.999 }];
+    d.spec.indicator.spec.ratioMetric = { counter: true, bad: { metricSource: { type: 'Ingest' } }, total: { metricSource: { type: 'Ingest' } } };
+    const r = parseOpenSlo(d);
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      expect(r.value.window).toEqual({ kind: 'calendar', duration: { amount: 1, unit: 'M' }, timeZone: 'Europe/Berlin', startTime: '2026-01-01 00:00:00' });
+      expect(r.value.indicator.mode).toBe('bad-total');
+      expect(r.value.target).toBe(0.999);
+    }
+  });
+
+  it.each([
+    ['Timeslices budgeting', (d: any) => { d.spec.budgetingMethod = 'Timeslices'; }, /spec\.budgetingMethod: budgetingMethod Timeslices is not supported yet/],
+    ['an indicatorRef', (d: any) => { d.spec.indicatorRef = 'checkout-sli'; }, /spec\.indicatorRef: spec\.indicatorRef is not supported yet/],
+    ['alert policies', (d: any) => { d.spec.alertPolicies = ['fast-burn']; }, /spec\.alertPolicies: .*not supported yet/],
+    ['a thresholdMetric', (d: any) => { d.spec.indicator.spec.thresholdMetric = { metricSource: {} }; }, /spec\.indicator\.spec\.thresholdMetric: thresholdMetric is not supported yet/],
+    ['a target above 1', (d: any) => { d.spec.objectives = [{ target: 99.5 }]; }, /spec\.objectives\.0\.target: target must be <= 1/],
+    ['both target and targetPercent', (d: any) => { d.spec.objectives = [{ target: 0.9, targetPercent: 90 }]; }, /exactly one of target or targetPercent/],
+    ['good and bad together', (d: any) => { d.spec.indicator.spec.ratioMetric.bad = { metricSource: {} }; }, /ratioMetric\.good: ratioMetric needs exactly one of good or bad/],
+    ['a bad duration', (d: any) => { d.spec.timeWindow = [{ duration: '30 days' }]; }, /spec\.timeWindow\.0\.duration: timeWindow\.duration must be a duration/],
+    ['a rolling month', (d: any) => { d.spec.timeWindow = [{ duration: '1M', isRolling: true }]; }, /rolling windows need a fixed length/],
+    ['an unknown time zone', (d: any) => { d.spec.timeWindow = [{ duration: '1M', isRolling: false, calendar: { timeZone: 'Mars/Olympus' } }]; }, /calendar\.timeZone must be an IANA time zone/],
+    ['a missing service', (d: any) => { delete d.spec.service; }, /spec\.service: Required/],
+    ['the wrong kind', (d: any) => { d.kind = 'SLI'; }, /kind: kind must be SLO/],
+  ])('rejects %s naming the field', (_what, mutate, message) => {
+    const d = clone(valid);
+    mutate(d);
+    const r = parseOpenSlo(d);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(message);
+  });
+});
+
+describe('resolveComponentRef', () => {
+  it('defaults kind and namespace and lets the annotation win', () => {
+    expect(resolveComponentRef('checkout', 'default')).toBe('component:default/checkout');
+    expect(resolveComponentRef('payments/checkout', 'default')).toBe('component:payments/checkout');
+    expect(resolveComponentRef('checkout', 'default', 'component:shop/Checkout-API')).toBe('component:shop/checkout-api');
+  });
+});
+
+describe('compactToOpenSlo', () => {
+  const seed = `
+slo: { id: checkout_success, objective: ">=99.5%", window: 30d }
+sli: { numerator: { metric: 'checkout_success_count{region="$region"}' },
+       denominator: { metric: 'checkout_attempt_count{region="$region"}' } }
+alerts: [ { burn_rate: 14x, windows: [5m, 30m] }, { burn_rate: 6x, windows: [1h, 6h] } ]
+runbook: "link://runbooks/checkout"
+`;
+  it('converts the seed example into a valid OpenSLO document', () => {
+    const r = compactToOpenSlo(seed, { service: 'checkout' });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.metadata).toEqual({
+      name: 'checkout-success',
+      namespace: 'default',
+      annotations: { 'reliability.io/runbook': 'link://runbooks/checkout', 'reliability.io/burn-rate-alerts': '14x:5m,30m;6x:1h,6h' },
+    });
+    expect(r.value.spec.indicator.spec.ratioMetric.good.metricSource).toEqual({ type: 'Prometheus', spec: { query: 'checkout_success_count{region="$region"}' } });
+    const def = parseOpenSlo(r.value);
+    expect(def.ok && def.value.target).toBe(0.995);
+    expect(def.ok && def.value.window).toEqual({ kind: 'rolling', duration: { amount: 30, unit: 'd' } });
+  });
+
+  it.each([
+    [`slo: { id: x, objective: "<=300ms", window: 7d }\nsli: { numerator: { metric: a }, denominator: { metric: b } }`, /slo\.objective: slo\.objective must be a success ratio/],
+    [`slo: { id: x, objective: ">=99%", window: month }\nsli: { numerator: { metric: a }, denominator: { metric: b } }`, /slo\.window: slo\.window must be a duration/],
+    [`slo: { id: x, objective: ">=99%", window: 7d }`, /sli: Required/],
+    [`slo: [`, /not valid YAML/],
+  ])('rejects %p', (text, message) => {
+    const r = compactToOpenSlo(text, { service: 'x' });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(message);
+  });
+});
