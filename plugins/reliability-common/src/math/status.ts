@@ -26,6 +26,8 @@ export interface SloStatus {
   total: number;
   /** Share of the compliance window covered by data so far (less than 1 for a young SLO). */
   windowCoverage: number;
+  /** Why there is no data, when the SLI source could not answer (e.g. no source for the metric type). */
+  reason?: string;
 }
 
 /** @public */

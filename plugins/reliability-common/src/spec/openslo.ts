@@ -133,8 +133,51 @@ export const openSloSpecSchema = z
   })
   .passthrough();
 
+/** A metric source as written in an indicator. @public */
+export interface OpenSloMetricSource {
+  metricSourceRef?: string;
+  type?: string;
+  spec: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** The OpenSLO v1 SLO document, as far as this release reads it. @public */
+export interface OpenSloDocument {
+  apiVersion: 'openslo/v1';
+  kind: 'SLO';
+  metadata: {
+    name: string;
+    namespace?: string;
+    displayName?: string;
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+    [key: string]: unknown;
+  };
+  spec: {
+    description?: string;
+    service: string;
+    indicator: {
+      metadata?: { name?: string; displayName?: string; [key: string]: unknown };
+      spec: {
+        ratioMetric: {
+          counter: boolean;
+          good?: { metricSource: OpenSloMetricSource };
+          bad?: { metricSource: OpenSloMetricSource };
+          total: { metricSource: OpenSloMetricSource };
+        };
+        [key: string]: unknown;
+      };
+    };
+    timeWindow: { duration: string; isRolling: boolean; calendar?: { startTime?: string; timeZone: string } }[];
+    budgetingMethod: 'Occurrences' | 'Timeslices' | 'RatioTimeslices';
+    objectives: { displayName?: string; target?: number; targetPercent?: number }[];
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
 /** @public */
-export const openSloDocumentSchema = z
+export const openSloDocumentSchema: z.ZodType<OpenSloDocument, z.ZodTypeDef, unknown> = z
   .object({
     apiVersion: z.literal('openslo/v1', { errorMap: () => ({ message: 'apiVersion must be openslo/v1' }) }),
     kind: z.literal('SLO', { errorMap: () => ({ message: 'kind must be SLO' }) }),
@@ -151,8 +194,6 @@ export const openSloDocumentSchema = z
   })
   .passthrough();
 
-/** @public */
-export type OpenSloDocument = z.infer<typeof openSloDocumentSchema>;
 
 /** Formats zod issues as `spec.objectives.0.target: target must be <= 1` lines. @public */
 export function formatIssues(error: z.ZodError, prefix = ''): string {

@@ -1,0 +1,66 @@
+import { Entity, RELATION_OWNED_BY, RELATION_OWNER_OF, parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import { LocationSpec } from '@backstage/plugin-catalog-common';
+import { CatalogProcessor, CatalogProcessorEmit, processingResult } from '@backstage/plugin-catalog-node';
+import {
+  ANNOTATION_OWNER,
+  OPENSLO_API_VERSION,
+  RELATION_MEASURED_BY,
+  RELATION_MEASURES,
+  SLO_KIND,
+  parseOpenSlo,
+} from '@internal/plugin-reliability-common';
+
+/** Looks up the owner of the component an SLO measures. */
+export type OwnerLookup = (componentRef: string) => Promise<string | undefined>;
+
+const isSlo = (e: Entity) => e.apiVersion === OPENSLO_API_VERSION && e.kind === SLO_KIND;
+
+/**
+ * Lets the catalog accept OpenSLO v1 `kind: SLO` documents. Validation uses the schema from
+ * reliability-common, and a document that does not fit is refused with the file and the field named.
+ * Relations: SLO `measures` component (and `measuredBy` back); `ownedBy` the SLO's own owner annotation or
+ * else the measured component's owner.
+ */
+export class OpenSloEntityProcessor implements CatalogProcessor {
+  constructor(private readonly lookupOwner?: OwnerLookup) {}
+
+  getProcessorName(): string {
+    return 'OpenSloEntityProcessor';
+  }
+
+  async validateEntityKind(entity: Entity): Promise<boolean> {
+    return isSlo(entity);
+  }
+
+  async preProcessEntity(entity: Entity, location: LocationSpec): Promise<Entity> {
+    if (!isSlo(entity)) return entity;
+    const parsed = parseOpenSlo(entity);
+    if (!parsed.ok) {
+      throw new Error(
+        `Invalid OpenSLO document ${entity.metadata?.name ?? '(unnamed)'} in ${location.type}:${location.target}: ${parsed.error}`,
+      );
+    }
+    return entity;
+  }
+
+  async postProcessEntity(entity: Entity, _location: LocationSpec, emit: CatalogProcessorEmit): Promise<Entity> {
+    if (!isSlo(entity)) return entity;
+    const parsed = parseOpenSlo(entity);
+    if (!parsed.ok) return entity;
+    const self = { kind: entity.kind, namespace: entity.metadata.namespace ?? 'default', name: entity.metadata.name };
+    const component = parseEntityRef(parsed.value.componentRef);
+    emit(processingResult.relation({ source: self, type: RELATION_MEASURES, target: component }));
+    emit(processingResult.relation({ source: component, type: RELATION_MEASURED_BY, target: self }));
+
+    let owner = entity.metadata.annotations?.[ANNOTATION_OWNER];
+    if (!owner && this.lookupOwner) {
+      owner = await this.lookupOwner(stringifyEntityRef(component));
+    }
+    if (owner) {
+      const ownerRef = parseEntityRef(owner, { defaultKind: 'group', defaultNamespace: self.namespace });
+      emit(processingResult.relation({ source: self, type: RELATION_OWNED_BY, target: ownerRef }));
+      emit(processingResult.relation({ source: ownerRef, type: RELATION_OWNER_OF, target: self }));
+    }
+    return entity;
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * Catalog backend module that accepts OpenSLO v1 SLO documents as catalog entities.
+ *
+ * @packageDocumentation
+ */
+export { catalogModuleReliability as default } from './module';
+export { OpenSloEntityProcessor } from './OpenSloEntityProcessor';

@@ -1,0 +1,32 @@
+import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
+import { catalogProcessingExtensionPoint, catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { OpenSloEntityProcessor } from './OpenSloEntityProcessor';
+
+/**
+ * Catalog module: OpenSLO SLO entities.
+ * @public
+ */
+export const catalogModuleReliability = createBackendModule({
+  pluginId: 'catalog',
+  moduleId: 'reliability',
+  register(reg) {
+    reg.registerInit({
+      deps: {
+        processing: catalogProcessingExtensionPoint,
+        catalog: catalogServiceRef,
+        auth: coreServices.auth,
+      },
+      async init({ processing, catalog, auth }) {
+        processing.addProcessor(
+          new OpenSloEntityProcessor(async componentRef => {
+            const component = await catalog.getEntityByRef(componentRef, {
+              credentials: await auth.getOwnServiceCredentials(),
+            });
+            const owner = component?.spec?.owner;
+            return typeof owner === 'string' ? owner : undefined;
+          }),
+        );
+      },
+    });
+  },
+});

@@ -1,0 +1,90 @@
+import { coreServices, createBackendPlugin, readSchedulerServiceTaskScheduleDefinitionFromConfig } from '@backstage/backend-plugin-api';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { durationMs, reliabilityPermissions } from '@internal/plugin-reliability-common';
+import { reliabilitySliSourcesExtensionPoint, SliSource } from '@internal/plugin-reliability-node';
+import { createRouter } from './router';
+import { ReliabilityStore } from './store/ReliabilityStore';
+import { Evaluator, SliSourceRegistry } from './service/Evaluator';
+import { IngestSliSource } from './service/IngestSliSource';
+import { SloCatalog } from './service/SloCatalog';
+import { DemoData } from './demo/DemoData';
+
+/**
+ * The reliability backend plugin.
+ * @public
+ */
+export const reliabilityPlugin = createBackendPlugin({
+  pluginId: 'reliability',
+  register(env) {
+    const extraSources: SliSource[] = [];
+    env.registerExtensionPoint(reliabilitySliSourcesExtensionPoint, {
+      addSource(source) {
+        extraSources.push(source);
+      },
+    });
+
+    env.registerInit({
+      deps: {
+        logger: coreServices.logger,
+        config: coreServices.rootConfig,
+        database: coreServices.database,
+        scheduler: coreServices.scheduler,
+        httpRouter: coreServices.httpRouter,
+        httpAuth: coreServices.httpAuth,
+        auth: coreServices.auth,
+        permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
+        catalog: catalogServiceRef,
+      },
+      async init({ logger, config, database, scheduler, httpRouter, httpAuth, auth, permissions, permissionsRegistry, catalog }) {
+        const cfg = config.getOptionalConfig('reliability');
+        const minuteRetentionMs = durationMs(cfg?.getOptionalString('storage.minuteRetention') ?? '7h');
+        const maxLatenessMs = durationMs(cfg?.getOptionalString('ingest.maxLateness') ?? '35d');
+        if (minuteRetentionMs < durationMs('6h')) {
+          throw new Error('reliability.storage.minuteRetention must be at least 6h (the longest minute-precise window)');
+        }
+
+        const store = await ReliabilityStore.create(await database.getClient(), {
+          skipMigrations: database.migrations?.skip,
+        });
+        const sources = new SliSourceRegistry();
+        sources.add(new IngestSliSource(store));
+        extraSources.forEach(s => sources.add(s));
+        const evaluator = new Evaluator(store, sources, logger);
+        const sloCatalog = new SloCatalog(catalog, auth, store, logger);
+        permissionsRegistry.addPermissions(reliabilityPermissions);
+
+        const demoEnabled = cfg?.getOptionalBoolean('demo.enabled') ?? false;
+        const demo = demoEnabled
+          ? new DemoData(store, logger, { days: cfg?.getOptionalNumber('demo.days') ?? 30, minuteRetentionMs })
+          : undefined;
+
+        const schedule = cfg?.has('evaluation.schedule')
+          ? readSchedulerServiceTaskScheduleDefinitionFromConfig(cfg.getConfig('evaluation.schedule'))
+          : { frequency: { minutes: 1 }, timeout: { minutes: 5 }, initialDelay: { seconds: 5 } };
+        await scheduler.scheduleTask({
+          id: 'reliability-evaluate',
+          scope: 'global',
+          ...schedule,
+          fn: async () => {
+            const slos = await sloCatalog.syncAll();
+            if (demo) {
+              const refs = slos.map(s => s.ref);
+              await demo.seed(refs);
+              await demo.tick(refs);
+            }
+            const started = Date.now();
+            const results = await evaluator.evaluateAndStore(slos);
+            const folded = await store.compact(Date.now() - minuteRetentionMs);
+            logger.debug(`Evaluated ${results.size} SLOs in ${Date.now() - started} ms; compacted ${folded} minute buckets`);
+          },
+        });
+
+        httpRouter.use(
+          await createRouter({ logger, httpAuth, permissions, store, evaluator, sloCatalog, maxLatenessMs, minuteRetentionMs }),
+        );
+        httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
+      },
+    });
+  },
+});

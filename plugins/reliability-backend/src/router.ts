@@ -1,0 +1,164 @@
+import express from 'express';
+import Router from 'express-promise-router';
+import { z } from 'zod';
+import { HttpAuthService, LoggerService, PermissionsService, BackstageCredentials } from '@backstage/backend-plugin-api';
+import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import { AuthorizeResult, BasicPermission } from '@backstage/plugin-permission-common';
+import {
+  SloListResponse,
+  SloSummary,
+  SloDefinition,
+  describeWindow,
+  formatDuration,
+  formatIssues,
+  historyQuerySchema,
+  listQuerySchema,
+  reliabilityEventsIngestPermission,
+  reliabilitySloReadPermission,
+  sliEventBatchSchema,
+} from '@internal/plugin-reliability-common';
+import { ReliabilityStore } from './store/ReliabilityStore';
+import { Evaluator } from './service/Evaluator';
+import { SloCatalog } from './service/SloCatalog';
+
+export interface RouterOptions {
+  logger: LoggerService;
+  httpAuth: HttpAuthService;
+  permissions: PermissionsService;
+  store: ReliabilityStore;
+  evaluator: Evaluator;
+  sloCatalog: SloCatalog;
+  /** How old an ingested event may be. */
+  maxLatenessMs: number;
+  minuteRetentionMs: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+function parse<T extends z.ZodTypeAny>(schema: T, value: unknown, what: string): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new InputError(`Invalid ${what}: ${formatIssues(r.error)}`);
+  return r.data;
+}
+
+const NAME_RE = /^[a-zA-Z0-9_.-]{1,253}$/;
+
+export async function createRouter(options: RouterOptions): Promise<express.Router> {
+  const { httpAuth, permissions, store, evaluator, sloCatalog } = options;
+  const now = options.now ?? Date.now;
+  const router = Router();
+  router.use(express.json({ limit: '5mb' }));
+
+  async function authorize(credentials: BackstageCredentials, permission: BasicPermission) {
+    const [decision] = await permissions.authorize([{ permission }], { credentials });
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      throw new NotAllowedError(`Missing permission ${permission.name}`);
+    }
+  }
+
+  async function summaries(slos: { def: SloDefinition; entityRef: string }[]): Promise<SloSummary[]> {
+    const statuses = await store.getStatuses(slos.map(s => s.def.ref));
+    const missing = slos.filter(s => !statuses.has(s.def.ref)).map(s => s.def);
+    if (missing.length) {
+      // not evaluated yet (new SLO): evaluate now rather than answer without a status
+      const fresh = await evaluator.evaluateAndStore(missing, now());
+      for (const [ref, r] of fresh) statuses.set(ref, r.reason ? { ...r.status, reason: r.reason } : r.status);
+    }
+    return slos.map(({ def, entityRef }) => ({
+      ref: def.ref,
+      entityRef,
+      name: def.name,
+      title: def.title,
+      description: def.description,
+      componentRef: def.componentRef,
+      objective: def.target,
+      window: formatDuration(def.window.duration),
+      windowLabel: describeWindow(def.window),
+      runbook: def.runbook,
+      status: statuses.get(def.ref) ?? null,
+    }));
+  }
+
+  router.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  router.get('/slos', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, reliabilitySloReadPermission);
+    const query = parse(listQuerySchema, req.query, 'query');
+    const slos = query.entityRef
+      ? await sloCatalog.forEntity(query.entityRef.toLocaleLowerCase('en-US'))
+      : await store.listSlos();
+    const body: SloListResponse = { items: await summaries(slos) };
+    res.json(body);
+  });
+
+  async function findSlo(namespace: string, name: string) {
+    if (!NAME_RE.test(namespace) || !NAME_RE.test(name)) {
+      throw new InputError('Invalid path: namespace and name must be 1-253 letters, digits, -, _ or .');
+    }
+    const slo = await sloCatalog.byRef(`${namespace}/${name}`);
+    if (!slo) throw new NotFoundError(`No SLO named ${namespace}/${name}`);
+    return slo;
+  }
+
+  router.get('/slos/:namespace/:name', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, reliabilitySloReadPermission);
+    const slo = await findSlo(req.params.namespace, req.params.name);
+    const [summary] = await summaries([slo]);
+    res.json(summary);
+  });
+
+  router.get('/slos/:namespace/:name/history', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, reliabilitySloReadPermission);
+    const query = parse(historyQuerySchema, req.query, 'query');
+    const slo = await findSlo(req.params.namespace, req.params.name);
+    const history = await evaluator.history(
+      slo.def,
+      {
+        from: query.from ? Date.parse(query.from) : undefined,
+        to: query.to ? Date.parse(query.to) : undefined,
+        points: query.points,
+        window: query.window,
+      },
+      now(),
+    );
+    res.json(history);
+  });
+
+  router.post('/sli-events', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, reliabilityEventsIngestPermission);
+    const body = parse(sliEventBatchSchema, req.body, 'body');
+    const t = now();
+    const oldest = t - options.maxLatenessMs;
+    const newest = t + 5 * 60_000;
+    body.events.forEach((e, i) => {
+      const ts = Date.parse(e.timestamp);
+      if (ts < oldest) {
+        throw new InputError(`Invalid body: events.${i}.timestamp: is older than the accepted lateness (${Math.round(options.maxLatenessMs / 3_600_000)}h)`);
+      }
+      if (ts > newest) throw new InputError(`Invalid body: events.${i}.timestamp: is more than 5 minutes in the future`);
+    });
+    const refs = [...new Set(body.events.map(e => e.slo))];
+    const known = new Set<string>();
+    for (const ref of refs) {
+      const slo = await sloCatalog.byRef(ref);
+      if (slo) known.add(ref);
+    }
+    const unknownIndex = body.events.findIndex(e => !known.has(e.slo));
+    if (unknownIndex >= 0) {
+      throw new NotFoundError(`events.${unknownIndex}.slo: no SLO named ${body.events[unknownIndex].slo}`);
+    }
+    await store.addCounts(
+      body.events.map(e => ({ sloRef: e.slo, timestamp: Date.parse(e.timestamp), good: e.good, total: e.total })),
+      t - options.minuteRetentionMs,
+    );
+    res.status(202).json({ accepted: body.events.length });
+  });
+
+  return router;
+}

@@ -1,0 +1,155 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import {
+  BURN_RATE_WINDOWS,
+  BurnRateWindow,
+  DEFAULT_MWMB_RULES,
+  HistoryResponse,
+  SloDefinition,
+  SloStatus,
+  describeRule,
+  durationMs,
+  evaluateStatus,
+  historySeries,
+  windowAt,
+} from '@internal/plugin-reliability-common';
+import type { SliSource } from '@internal/plugin-reliability-node';
+import { ReliabilityStore } from '../store/ReliabilityStore';
+
+const MIN = 60_000;
+
+/** Picks the source serving an SLO's metricSource.type. */
+export class SliSourceRegistry {
+  private readonly sources: SliSource[] = [];
+
+  add(source: SliSource) {
+    this.sources.push(source);
+  }
+
+  forSlo(slo: SloDefinition): SliSource | undefined {
+    const type = (slo.indicator.sourceType ?? '').toLocaleLowerCase('en-US');
+    return this.sources.find(s => s.types.some(t => t.toLocaleLowerCase('en-US') === type));
+  }
+}
+
+/** An evaluated status, or the reason there is none. */
+export interface EvaluationResult {
+  status: SloStatus;
+  reason?: string;
+}
+
+/**
+ * Evaluates SLOs: asks each SLO's source for the counts of the compliance window and of every burn-rate
+ * lookback (batched per source), applies the pure math from -common and stores the snapshots.
+ */
+export class Evaluator {
+  constructor(
+    private readonly store: ReliabilityStore,
+    private readonly sources: SliSourceRegistry,
+    private readonly logger: LoggerService,
+  ) {}
+
+  async evaluate(slos: SloDefinition[], now = Date.now()): Promise<Map<string, EvaluationResult>> {
+    // evaluate at a minute boundary: buckets are per minute, so every SLO sees whole buckets
+    const at = Math.floor(now / MIN) * MIN;
+    const bySource = new Map<SliSource, SloDefinition[]>();
+    const out = new Map<string, EvaluationResult>();
+    for (const slo of slos) {
+      const source = this.sources.forSlo(slo);
+      if (!source) {
+        out.set(slo.ref, {
+          status: this.noData(slo, at),
+          reason: `no SLI source is registered for metricSource type '${slo.indicator.sourceType}'`,
+        });
+        continue;
+      }
+      const list = bySource.get(source) ?? [];
+      list.push(slo);
+      bySource.set(source, list);
+    }
+    for (const [source, list] of bySource) {
+      const requests = list.map(slo => {
+        const win = windowAt(slo.window, at);
+        return {
+          slo,
+          intervals: [
+            { start: win.start, end: Math.min(win.end, at) },
+            ...BURN_RATE_WINDOWS.map(w => ({ start: at - durationMs(w), end: at })),
+          ],
+        };
+      });
+      let results;
+      try {
+        results = await source.countWindows(requests);
+      } catch (e) {
+        this.logger.warn(`SLI source ${source.types.join('/')} failed: ${e}`);
+        for (const slo of list) out.set(slo.ref, { status: this.noData(slo, at), reason: `SLI source failed: ${(e as Error).message}` });
+        continue;
+      }
+      for (const { slo, intervals } of requests) {
+        const r = results.get(slo.ref);
+        if (!r || r.error) {
+          out.set(slo.ref, { status: this.noData(slo, at), reason: r?.error ?? 'the SLI source returned nothing' });
+          continue;
+        }
+        const win = windowAt(slo.window, at);
+        const lookbacks = {} as Record<BurnRateWindow, { good: number; total: number }>;
+        BURN_RATE_WINDOWS.forEach((w, i) => {
+          lookbacks[w] = r.counts[i + 1];
+        });
+        out.set(slo.ref, {
+          status: evaluateStatus({
+            now: at,
+            target: slo.target,
+            windowMs: win.end - win.start,
+            windowStart: intervals[0].start,
+            window: r.counts[0],
+            lookbacks,
+            firstDataAt: r.firstDataAt,
+          }),
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Evaluates and stores the snapshots. */
+  async evaluateAndStore(slos: SloDefinition[], now = Date.now()): Promise<Map<string, EvaluationResult>> {
+    const results = await this.evaluate(slos, now);
+    await this.store.saveStatuses([...results].map(([sloRef, r]) => ({ sloRef, status: r.reason ? { ...r.status, reason: r.reason } as SloStatus : r.status })));
+    return results;
+  }
+
+  /** Series for the two charts: budget remaining over the compliance window, and burn rate over a lookback. */
+  async history(slo: SloDefinition, opts: { from?: number; to?: number; points: number; window: BurnRateWindow }, now = Date.now()): Promise<HistoryResponse> {
+    const to = opts.to ?? Math.floor(now / MIN) * MIN;
+    const win = windowAt(slo.window, to);
+    const windowMs = win.end - win.start;
+    const from = opts.from ?? (slo.window.kind === 'rolling' ? to - windowMs : win.start);
+    const lookbackMs = durationMs(opts.window);
+    const source = this.sources.forSlo(slo);
+    const thresholds = DEFAULT_MWMB_RULES.map(r => ({ severity: r.severity, burnRate: r.burnRate, label: describeRule(r) }));
+    const base = { ref: slo.ref, from: new Date(from).toISOString(), to: new Date(to).toISOString(), burnRateWindow: opts.window, thresholds };
+    if (!source) return { ...base, points: [], downsampledFrom: 0 };
+    const readFrom = Math.min(from - lookbackMs, slo.window.kind === 'rolling' ? from - windowMs : windowAt(slo.window, from).start);
+    const cumulative = await source.readCumulative(slo, readFrom, to);
+    const { points, sampled } = historySeries({
+      points: cumulative,
+      from,
+      to,
+      target: slo.target,
+      windowStartAt: t => (slo.window.kind === 'rolling' ? t - windowMs : windowAt(slo.window, t - 1).start),
+      lookbackMs,
+      maxPoints: opts.points,
+    });
+    return {
+      ...base,
+      points: points.map(p => ({ t: p.t, budgetRemaining: p.budgetRemaining, burnRate: p.burnRate, sli: p.sli })),
+      downsampledFrom: sampled,
+    };
+  }
+
+  private noData(slo: SloDefinition, at: number): SloStatus {
+    const win = windowAt(slo.window, at);
+    return evaluateStatus({ now: at, target: slo.target, windowMs: win.end - win.start, windowStart: win.start, window: { good: 0, total: 0 }, lookbacks: {} });
+  }
+}

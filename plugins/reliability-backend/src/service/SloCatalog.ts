@@ -1,0 +1,74 @@
+import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import { OPENSLO_API_VERSION, RELATION_MEASURES, SLO_KIND, SloDefinition, parseOpenSlo } from '@internal/plugin-reliability-common';
+import { ReliabilityStore } from '../store/ReliabilityStore';
+
+/** Reads SLO entities from the catalog and keeps the evaluator's registry in step. */
+export class SloCatalog {
+  constructor(
+    private readonly catalog: CatalogService,
+    private readonly auth: AuthService,
+    private readonly store: ReliabilityStore,
+    private readonly logger: LoggerService,
+  ) {}
+
+  private toDefinitions(entities: Entity[]): { def: SloDefinition; entityRef: string }[] {
+    const out: { def: SloDefinition; entityRef: string }[] = [];
+    for (const e of entities) {
+      if (e.apiVersion !== OPENSLO_API_VERSION) continue;
+      const parsed = parseOpenSlo(e);
+      if (!parsed.ok) {
+        this.logger.warn(`Skipping SLO ${stringifyEntityRef(e)}: ${parsed.error}`);
+        continue;
+      }
+      out.push({ def: parsed.value, entityRef: stringifyEntityRef(e) });
+    }
+    return out;
+  }
+
+  /** All SLOs in the catalog; replaces the registry. */
+  async syncAll(): Promise<SloDefinition[]> {
+    const credentials = await this.auth.getOwnServiceCredentials();
+    const entities: Entity[] = [];
+    let cursor: string | undefined;
+    // paginate: a large catalog holds thousands of SLOs
+    for (let page = 0; page < 10_000; page++) {
+      const res: any = await this.catalog.queryEntities(
+        cursor ? { cursor, limit: 500 } : { filter: { kind: SLO_KIND }, limit: 500 },
+        { credentials },
+      );
+      entities.push(...res.items);
+      cursor = res.pageInfo?.nextCursor;
+      if (!cursor) break;
+    }
+    const defs = this.toDefinitions(entities);
+    await this.store.syncSlos(defs);
+    return defs.map(d => d.def);
+  }
+
+  /** SLOs measuring an entity (or the SLO entity itself), straight from the catalog; registers them. */
+  async forEntity(entityRef: string): Promise<{ def: SloDefinition; entityRef: string }[]> {
+    const credentials = await this.auth.getOwnServiceCredentials();
+    const [measuring, self] = await Promise.all([
+      this.catalog.getEntities({ filter: { kind: SLO_KIND, [`relations.${RELATION_MEASURES}`]: entityRef } }, { credentials }),
+      entityRef.startsWith('slo:') ? this.catalog.getEntityByRef(entityRef, { credentials }) : Promise.resolve(undefined),
+    ]);
+    const defs = this.toDefinitions([...measuring.items, ...(self ? [self] : [])]);
+    for (const d of defs) await this.store.upsertSlo(d.def, d.entityRef);
+    return defs;
+  }
+
+  /** One SLO by `namespace/name`: the registry first, then the catalog. */
+  async byRef(ref: string): Promise<{ def: SloDefinition; entityRef: string } | undefined> {
+    const known = await this.store.getSlo(ref);
+    if (known) return known;
+    const [namespace, name] = ref.split('/');
+    const credentials = await this.auth.getOwnServiceCredentials();
+    const entity = await this.catalog.getEntityByRef({ kind: SLO_KIND, namespace, name }, { credentials });
+    if (!entity) return undefined;
+    const [def] = this.toDefinitions([entity]);
+    if (def) await this.store.upsertSlo(def.def, def.entityRef);
+    return def;
+  }
+}

@@ -1,0 +1,41 @@
+import { ApiBlueprint, createFrontendPlugin, discoveryApiRef, fetchApiRef } from '@backstage/frontend-plugin-api';
+import { EntityCardBlueprint, EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import { ReliabilityClient, reliabilityApiRef } from './api/ReliabilityApi';
+import { isReliabilityAvailable } from './conditions';
+
+/** The API client, for the app's API registry. @alpha */
+export const reliabilityApi = ApiBlueprint.make({
+  params: defineParams =>
+    defineParams({
+      api: reliabilityApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: ({ discoveryApi, fetchApi }) => new ReliabilityClient({ discoveryApi, fetchApi }),
+    }),
+});
+
+/** The "Reliability" tab on components. @alpha */
+export const reliabilityEntityContent = EntityContentBlueprint.make({
+  params: {
+    path: 'reliability',
+    title: 'Reliability',
+    filter: isReliabilityAvailable,
+    loader: () => import('./components/EntityReliabilityContent/EntityReliabilityContent').then(m => <m.EntityReliabilityContent />),
+  },
+});
+
+/** The overview card. @alpha */
+export const reliabilityEntityCard = EntityCardBlueprint.make({
+  params: {
+    filter: isReliabilityAvailable,
+    loader: () => import('./components/EntityReliabilityCard/EntityReliabilityCard').then(m => <m.EntityReliabilityCard />),
+  },
+});
+
+/**
+ * The reliability plugin for the new frontend system; apps with `app.packages: all` discover it.
+ * @alpha
+ */
+export default createFrontendPlugin({
+  pluginId: 'reliability',
+  extensions: [reliabilityApi, reliabilityEntityContent, reliabilityEntityCard],
+});

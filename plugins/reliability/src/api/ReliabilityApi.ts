@@ -1,0 +1,39 @@
+import { createApiRef, DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
+import { ResponseError } from '@backstage/errors';
+import type { BurnRateWindow, HistoryResponse, SloListResponse } from '@internal/plugin-reliability-common';
+
+/** What the frontend asks the reliability backend. @public */
+export interface ReliabilityApi {
+  listSlos(entityRef: string): Promise<SloListResponse>;
+  getHistory(ref: string, options?: { window?: BurnRateWindow; points?: number; from?: string; to?: string }): Promise<HistoryResponse>;
+}
+
+/** @public */
+export const reliabilityApiRef = createApiRef<ReliabilityApi>({ id: 'plugin.reliability.service' });
+
+/** Talks to /api/reliability through the app's discovery and authenticated fetch. @public */
+export class ReliabilityClient implements ReliabilityApi {
+  constructor(private readonly deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {}
+
+  private async get<T>(path: string): Promise<T> {
+    const base = await this.deps.discoveryApi.getBaseUrl('reliability');
+    const res = await this.deps.fetchApi.fetch(`${base}${path}`);
+    if (!res.ok) throw await ResponseError.fromResponse(res);
+    return (await res.json()) as T;
+  }
+
+  listSlos(entityRef: string): Promise<SloListResponse> {
+    return this.get(`/slos?entityRef=${encodeURIComponent(entityRef)}`);
+  }
+
+  getHistory(ref: string, options: { window?: BurnRateWindow; points?: number; from?: string; to?: string } = {}): Promise<HistoryResponse> {
+    const [namespace, name] = ref.split('/');
+    const q = new URLSearchParams();
+    if (options.window) q.set('window', options.window);
+    if (options.points) q.set('points', String(options.points));
+    if (options.from) q.set('from', options.from);
+    if (options.to) q.set('to', options.to);
+    const qs = q.toString();
+    return this.get(`/slos/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/history${qs ? `?${qs}` : ''}`);
+  }
+}

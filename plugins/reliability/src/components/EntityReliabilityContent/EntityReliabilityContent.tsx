@@ -1,0 +1,93 @@
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Card from '@mui/material/Card';
+import CardContent from '@mui/material/CardContent';
+import CircularProgress from '@mui/material/CircularProgress';
+import Stack from '@mui/material/Stack';
+import Typography from '@mui/material/Typography';
+import { useApi } from '@backstage/core-plugin-api';
+import { useEntity } from '@backstage/plugin-catalog-react';
+import { stringifyEntityRef } from '@backstage/catalog-model';
+import { reliabilityApiRef } from '../../api/ReliabilityApi';
+import { SloTable } from '../SloTable/SloTable';
+import { SloCharts } from '../SloCharts/SloCharts';
+
+const exampleFor = (name: string) => `apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: ${name}-availability
+spec:
+  service: ${name}
+  indicator:
+    spec:
+      ratioMetric:
+        counter: true
+        good: { metricSource: { type: Ingest, spec: {} } }
+        total: { metricSource: { type: Ingest, spec: {} } }
+  timeWindow: [{ duration: 30d, isRolling: true }]
+  budgetingMethod: Occurrences
+  objectives: [{ targetPercent: 99.9 }]`;
+
+/** Shown when an entity has no SLOs: what to write and where to send the counts. */
+export function NoSlos({ name }: { name: string }) {
+  return (
+    <Card variant="outlined" data-testid="reliability-empty">
+      <CardContent>
+        <Typography variant="h6">No SLOs yet: how to add one</Typography>
+        <Typography variant="body2" paragraph>
+          Add an OpenSLO document to the catalog (for example next to this component&apos;s catalog-info.yaml) with{' '}
+          <code>spec.service: {name}</code>. The reliability backend evaluates it every minute; send good/total counts to{' '}
+          <code>POST /api/reliability/sli-events</code>.
+        </Typography>
+        <Box component="pre" sx={{ p: 2, bgcolor: 'action.hover', borderRadius: 1, overflow: 'auto', fontSize: 12 }}>
+          {exampleFor(name)}
+        </Box>
+      </CardContent>
+    </Card>
+  );
+}
+
+/** The entity's Reliability tab: its SLOs with status, then the charts of each. @public */
+export function EntityReliabilityContent() {
+  const { entity } = useEntity();
+  const api = useApi(reliabilityApiRef);
+  const entityRef = stringifyEntityRef(entity);
+  const { value, loading, error, retry } = useAsyncRetry(() => api.listSlos(entityRef), [api, entityRef]);
+
+  if (loading && !value) {
+    return (
+      <Box display="flex" alignItems="center" gap={2} p={4} data-testid="reliability-loading">
+        <CircularProgress size={24} aria-label="loading SLOs" />
+        <Typography>Loading SLOs…</Typography>
+      </Box>
+    );
+  }
+  if (error) {
+    return (
+      <Alert
+        severity="error"
+        data-testid="reliability-error"
+        action={
+          <Button color="inherit" size="small" onClick={retry}>
+            Retry
+          </Button>
+        }
+      >
+        Could not load the SLOs of {entity.metadata.name}: {error.message}
+      </Alert>
+    );
+  }
+  if (!value || value.items.length === 0) return <NoSlos name={entity.metadata.name} />;
+  return (
+    <Stack spacing={2} data-testid="reliability-content">
+      <Card variant="outlined">
+        <SloTable items={value.items} />
+      </Card>
+      {value.items.map(slo => (
+        <SloCharts key={slo.ref} slo={slo} />
+      ))}
+    </Stack>
+  );
+}

@@ -1,0 +1,118 @@
+import { useState } from 'react';
+import useAsync from 'react-use/esm/useAsync';
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Card from '@mui/material/Card';
+import CardContent from '@mui/material/CardContent';
+import CardHeader from '@mui/material/CardHeader';
+import CircularProgress from '@mui/material/CircularProgress';
+import Grid from '@mui/material/Grid';
+import ToggleButton from '@mui/material/ToggleButton';
+import ToggleButtonGroup from '@mui/material/ToggleButtonGroup';
+import Typography from '@mui/material/Typography';
+import { useTheme } from '@mui/material/styles';
+import { useApi } from '@backstage/core-plugin-api';
+import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis, Area, AreaChart } from 'recharts';
+import { BURN_RATE_WINDOWS, BurnRateWindow, HistoryResponse, SloSummary } from '@internal/plugin-reliability-common';
+import { reliabilityApiRef } from '../../api/ReliabilityApi';
+import { formatBurn, formatPercent } from '../../util/format';
+
+const tick = (t: number) => new Date(t).toLocaleDateString('en-US', { month: 'short', day: 'numeric' });
+const stamp = (t: number) => new Date(t).toLocaleString('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+
+function BudgetChart({ history }: { history: HistoryResponse }) {
+  const theme = useTheme();
+  const data = history.points.map(p => ({ t: p.t, budget: p.budgetRemaining === null ? null : p.budgetRemaining * 100 }));
+  const last = history.points[history.points.length - 1];
+  return (
+    <Box data-testid="budget-chart">
+      <Typography variant="subtitle2">Error budget remaining</Typography>
+      <Typography variant="caption" color="text.secondary">
+        now {formatPercent(last?.budgetRemaining, 1)}
+      </Typography>
+      <ResponsiveContainer width="100%" height={220}>
+        <AreaChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={tick} />
+          <YAxis unit="%" domain={[(min: number) => Math.min(0, Math.floor(min)), 100]} width={48} />
+          <Tooltip labelFormatter={v => stamp(Number(v))} formatter={(v: any) => [`${Number(v).toFixed(2)}%`, 'budget remaining']} />
+          <ReferenceLine y={0} stroke={theme.palette.error.main} strokeDasharray="4 2" />
+          <Area type="monotone" dataKey="budget" stroke={theme.palette.primary.main} fill={theme.palette.primary.light} fillOpacity={0.25} isAnimationActive={false} connectNulls={false} />
+        </AreaChart>
+      </ResponsiveContainer>
+    </Box>
+  );
+}
+
+const THRESHOLD_COLORS = ['#d32f2f', '#ef6c00', '#f9a825', '#7cb342'];
+
+function BurnChart({ history }: { history: HistoryResponse }) {
+  const theme = useTheme();
+  const data = history.points.map(p => ({ t: p.t, burn: p.burnRate }));
+  const peak = history.points.reduce((m, p) => Math.max(m, p.burnRate ?? 0), 0);
+  return (
+    <Box data-testid="burn-chart">
+      <Typography variant="subtitle2">Burn rate over {history.burnRateWindow}</Typography>
+      <Typography variant="caption" color="text.secondary">
+        peak {formatBurn(peak)}; lines at {history.thresholds.map(t => `${t.burnRate}x`).join(' / ')}
+      </Typography>
+      <ResponsiveContainer width="100%" height={220}>
+        <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={tick} />
+          <YAxis domain={[0, (max: number) => Math.max(16, Math.ceil(max))]} width={40} tickFormatter={v => `${v}x`} />
+          <Tooltip labelFormatter={v => stamp(Number(v))} formatter={(v: any) => [formatBurn(Number(v)), 'burn rate']} />
+          {history.thresholds.map((t, i) => (
+            <ReferenceLine key={t.label} y={t.burnRate} stroke={THRESHOLD_COLORS[i % THRESHOLD_COLORS.length]} strokeDasharray="6 3" label={{ value: `${t.burnRate}x ${t.severity}`, position: 'insideTopRight', fontSize: 10 }} />
+          ))}
+          <Line type="linear" dataKey="burn" stroke={theme.palette.secondary.main} dot={false} isAnimationActive={false} connectNulls={false} />
+        </LineChart>
+      </ResponsiveContainer>
+    </Box>
+  );
+}
+
+/** Budget burn-down and burn rate charts of one SLO, with a lookback selector for the burn rate. */
+export function SloCharts({ slo }: { slo: SloSummary }) {
+  const api = useApi(reliabilityApiRef);
+  const [window, setWindow] = useState<BurnRateWindow>('1h');
+  const { value, loading, error } = useAsync(() => api.getHistory(slo.ref, { window, points: 500 }), [api, slo.ref, window]);
+  return (
+    <Card variant="outlined" data-testid={`slo-charts-${slo.name}`}>
+      <CardHeader
+        title={slo.title}
+        subheader={`${slo.windowLabel} · objective ${formatPercent(slo.objective, 3)}`}
+        action={
+          <ToggleButtonGroup size="small" exclusive value={window} onChange={(_e, v) => v && setWindow(v)} aria-label="burn rate window">
+            {BURN_RATE_WINDOWS.map(w => (
+              <ToggleButton key={w} value={w} aria-label={`burn rate over ${w}`} sx={{ textTransform: 'none' }}>
+                {w}
+              </ToggleButton>
+            ))}
+          </ToggleButtonGroup>
+        }
+      />
+      <CardContent>
+        {loading && (
+          <Box display="flex" justifyContent="center" p={4}>
+            <CircularProgress aria-label="loading history" />
+          </Box>
+        )}
+        {error && <Alert severity="error">Could not load the history of {slo.title}: {error.message}</Alert>}
+        {value && value.points.length === 0 && (
+          <Alert severity="info">No data in this window yet: push SLI counts to POST /api/reliability/sli-events.</Alert>
+        )}
+        {value && value.points.length > 0 && (
+          <Grid container spacing={2}>
+            <Grid item xs={12} md={6}>
+              <BudgetChart history={value} />
+            </Grid>
+            <Grid item xs={12} md={6}>
+              <BurnChart history={value} />
+            </Grid>
+          </Grid>
+        )}
+      </CardContent>
+    </Card>
+  );
+}

@@ -1,0 +1,103 @@
+import Box from '@mui/material/Box';
+import Chip from '@mui/material/Chip';
+import Table from '@mui/material/Table';
+import TableBody from '@mui/material/TableBody';
+import TableCell from '@mui/material/TableCell';
+import TableContainer from '@mui/material/TableContainer';
+import TableHead from '@mui/material/TableHead';
+import TableRow from '@mui/material/TableRow';
+import Tooltip from '@mui/material/Tooltip';
+import Typography from '@mui/material/Typography';
+import { BURN_RATE_WINDOWS, DEFAULT_MWMB_RULES, SloSummary, formatTarget } from '@internal/plugin-reliability-common';
+import { formatBurn, formatCount, formatMinutes, formatPercent, formatUntil, STATE_COLOR, STATE_LABEL } from '../../util/format';
+
+const highestThreshold = (rate: number | null) => {
+  if (rate === null) return undefined;
+  return DEFAULT_MWMB_RULES.find(r => rate >= r.burnRate);
+};
+
+/** The SLOs of an entity, one row each, with budget, burn rates and status. */
+export function SloTable(props: { items: SloSummary[]; selected?: string; onSelect?: (ref: string) => void }) {
+  const { items, selected, onSelect } = props;
+  return (
+    <TableContainer>
+      <Table size="small" aria-label="Service level objectives" sx={{ '& th, & td.num': { whiteSpace: 'nowrap' } }}>
+        <TableHead>
+          <TableRow>
+            <TableCell>SLO</TableCell>
+            <TableCell>Objective</TableCell>
+            <TableCell>Window</TableCell>
+            <TableCell>SLI</TableCell>
+            <TableCell>Budget remaining</TableCell>
+            {BURN_RATE_WINDOWS.map(w => (
+              <TableCell key={w} align="right">
+                <Tooltip title={`Burn rate over the last ${w}`}>
+                  <span>{w}</span>
+                </Tooltip>
+              </TableCell>
+            ))}
+            <TableCell>Status</TableCell>
+            <TableCell>Budget exhausted</TableCell>
+          </TableRow>
+        </TableHead>
+        <TableBody>
+          {items.map(slo => {
+            const s = slo.status;
+            return (
+              <TableRow
+                key={slo.ref}
+                hover
+                selected={selected === slo.ref}
+                onClick={onSelect ? () => onSelect(slo.ref) : undefined}
+                sx={{ cursor: onSelect ? 'pointer' : undefined }}
+                data-testid={`slo-row-${slo.name}`}
+              >
+                <TableCell>
+                  <Typography variant="body2" fontWeight={600}>
+                    {slo.title}
+                  </Typography>
+                  {slo.description && (
+                    <Typography variant="caption" color="text.secondary">
+                      {slo.description}
+                    </Typography>
+                  )}
+                </TableCell>
+                <TableCell className="num">{formatTarget(slo.objective)}</TableCell>
+                <TableCell className="num">{slo.windowLabel}</TableCell>
+                <TableCell className="num">{formatPercent(s?.sli)}</TableCell>
+                <TableCell>
+                  <Typography variant="body2" fontWeight={600} color={s && (s.budgetRemaining ?? 1) <= 0 ? 'error' : undefined}>
+                    {formatPercent(s?.budgetRemaining, 1)}
+                  </Typography>
+                  {s && s.budgetRemainingEvents !== null && (
+                    <Typography variant="caption" color="text.secondary" component="div">
+                      {formatCount(s.budgetRemainingEvents)} of {formatCount(s.budgetAllowedEvents)} events ·{' '}
+                      {formatMinutes(s.budgetRemainingMinutes)} of {formatMinutes(s.budgetAllowedMinutes)}
+                    </Typography>
+                  )}
+                </TableCell>
+                {BURN_RATE_WINDOWS.map(w => {
+                  const rate = s?.burnRates[w] ?? null;
+                  const over = highestThreshold(rate);
+                  return (
+                    <TableCell key={w} align="right" className="num" sx={{ color: over ? (over.severity === 'page' ? 'error.main' : 'warning.main') : undefined, fontWeight: over ? 600 : undefined }}>
+                      {formatBurn(rate)}
+                    </TableCell>
+                  );
+                })}
+                <TableCell>
+                  <Tooltip title={s?.reason ?? (s?.firing.length ? `Firing: ${s.firing.join(', ')}` : '')}>
+                    <Chip size="small" label={STATE_LABEL[s?.state ?? 'no_data']} color={STATE_COLOR[s?.state ?? 'no_data']} />
+                  </Tooltip>
+                </TableCell>
+                <TableCell>
+                  <Box sx={{ whiteSpace: 'nowrap' }}>{s?.state === 'exhausted' ? 'exhausted' : formatUntil(s?.exhaustsAt)}</Box>
+                </TableCell>
+              </TableRow>
+            );
+          })}
+        </TableBody>
+      </Table>
+    </TableContainer>
+  );
+}

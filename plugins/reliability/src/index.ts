@@ -1,0 +1,11 @@
+/**
+ * Reliability frontend plugin: the Reliability tab, SLO cards and burn-rate charts.
+ * New frontend system: the default export of `@internal/plugin-reliability/alpha`.
+ * Legacy frontend system: the exports below.
+ *
+ * @packageDocumentation
+ */
+export { reliabilityPlugin, EntityReliabilityContent, EntityReliabilityCard, rootRouteRef } from './plugin';
+export { isReliabilityAvailable } from './conditions';
+export { reliabilityApiRef, ReliabilityClient } from './api/ReliabilityApi';
+export type { ReliabilityApi } from './api/ReliabilityApi';

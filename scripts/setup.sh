@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine for this repository: Node 22 + Yarn 4 (scripts/env.sh), the Debian packages the
+# native modules need, and the dependencies. Safe to run again.
+#   scripts/setup.sh           what the portal needs
+#   scripts/setup.sh --test    plus Chromium (end-to-end tests) and PostgreSQL (store tests)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+
+WANT_TEST=0
+[ "${1:-}" = "--test" ] && WANT_TEST=1
+
+SUDO=""
+[ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo"
+
+need=()
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+dpkg -s libsecret-1-dev >/dev/null 2>&1 || need+=(libsecret-1-dev)
+if [ "$WANT_TEST" = 1 ]; then
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  command -v pg_ctlcluster >/dev/null 2>&1 || command -v psql >/dev/null 2>&1 || need+=(postgresql)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  echo "[setup] apt-get install ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+echo "[setup] node $(node --version), yarn $(yarn --version)"
+if [ -n "${CI:-}" ]; then
+  yarn install --immutable
+else
+  yarn install
+fi
