@@ -128,6 +128,10 @@ export class ReliabilityStore {
 
   private async addOne(tx: Knex.Transaction, d: CountDelta, hourlyBefore: number) {
     const ts = d.timestamp;
+    if (![ts, d.good, d.total].every(Number.isFinite) || d.good < 0 || d.good > d.total) {
+      // the router validates first; this guards the store's own invariants and rolls the batch back
+      throw new Error(`Invalid count for ${d.sloRef} at ${ts}: good=${d.good} total=${d.total}`);
+    }
     // the bucket that already covers ts, if any
     const covering = await tx('reliability_buckets')
       .where('slo_ref', d.sloRef)

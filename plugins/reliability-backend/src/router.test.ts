@@ -1,0 +1,162 @@
+import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { Entity } from '@backstage/catalog-model';
+import request from 'supertest';
+import { reliabilityPlugin } from './plugin';
+
+jest.setTimeout(60_000);
+
+const slo = (name: string, service: string, extra: Record<string, unknown> = {}): Entity => ({
+  apiVersion: 'openslo/v1',
+  kind: 'SLO',
+  metadata: { name, namespace: 'default', displayName: `${name} title` },
+  spec: {
+    service,
+    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: {} } }, total: { metricSource: { type: 'Ingest', spec: {} } } } } },
+    timeWindow: [{ duration: '30d', isRolling: true }],
+    budgetingMethod: 'Occurrences',
+    objectives: [{ targetPercent: 99 }],
+    ...extra,
+  },
+  relations: [{ type: 'measures', targetRef: `component:default/${service}` }],
+});
+
+const entities: Entity[] = [
+  { apiVersion: 'backstage.io/v1alpha1', kind: 'Component', metadata: { name: 'checkout', namespace: 'default' }, spec: { owner: 'payments-sre' } },
+  slo('checkout-success', 'checkout'),
+  { ...slo('prom-slo', 'search'), spec: { ...(slo('prom-slo', 'search').spec as any), indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Prometheus', spec: { query: 'a' } } }, total: { metricSource: { type: 'Prometheus', spec: { query: 'b' } } } } } } } },
+];
+
+const now = () => new Date().toISOString();
+const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+
+describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('reliability API on %p', databaseId => {
+  const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
+  let server: any;
+
+  beforeEach(async () => {
+    const knex = await databases.init(databaseId);
+    const backend = await startTestBackend({
+      features: [
+        reliabilityPlugin,
+        catalogServiceMock.factory({ entities }),
+        mockServices.database.factory({ knex }),
+        mockServices.rootConfig.factory({ data: { reliability: { evaluation: { schedule: { frequency: { hours: 24 }, timeout: { minutes: 1 }, initialDelay: { hours: 24 } } } } } }),
+      ],
+    });
+    server = backend.server;
+  });
+
+  it('requires authentication', async () => {
+    const res = await request(server).get('/api/reliability/slos').set('Authorization', mockCredentials.none.header());
+    expect(res.status).toBe(401);
+  });
+
+  it('lists the SLOs of an entity with an evaluated status', async () => {
+    const ingest = await request(server)
+      .post('/api/reliability/sli-events')
+      .send({
+        events: [
+          { slo: 'default/checkout-success', timestamp: minutesAgo(30), good: 990, total: 1000 },
+          { slo: 'default/checkout-success', timestamp: minutesAgo(3), good: 95, total: 100 },
+        ],
+      });
+    expect(ingest.status).toBe(202);
+    expect(ingest.body).toEqual({ accepted: 2 });
+
+    const res = await request(server).get('/api/reliability/slos').query({ entityRef: 'component:default/checkout' });
+    expect(res.status).toBe(200);
+    expect(res.body.items).toHaveLength(1);
+    const item = res.body.items[0];
+    expect(item).toMatchObject({ ref: 'default/checkout-success', entityRef: 'slo:default/checkout-success', objective: 0.99, window: '30d', componentRef: 'component:default/checkout' });
+    // 15 bad of 1100 against a 1% budget
+    expect(item.status.sli).toBeCloseTo(1085 / 1100, 12);
+    expect(item.status.budgetRemaining).toBeCloseTo(1 - 15 / 1100 / 0.01, 9);
+    expect(item.status.burnRates['5m']).toBeCloseTo(5, 9);
+    expect(item.status.burnRates['1h']).toBeCloseTo(15 / 1100 / 0.01, 9);
+    expect(item.status.state).toBe('exhausted');
+    expect(Object.keys(item.status.burnRates)).toEqual(['5m', '30m', '1h', '2h', '6h', '1d', '3d', '30d']);
+  });
+
+  it('reports no data, with the reason, for an SLO whose source is not installed', async () => {
+    const res = await request(server).get('/api/reliability/slos').query({ entityRef: 'component:default/search' });
+    expect(res.status).toBe(200);
+    expect(res.body.items[0].status).toMatchObject({ state: 'no_data', reason: expect.stringContaining("metricSource type 'Prometheus'") });
+  });
+
+  it('answers an empty list for an entity without SLOs', async () => {
+    const res = await request(server).get('/api/reliability/slos').query({ entityRef: 'component:default/inventory' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ items: [] });
+  });
+
+  it('rejects a bad entityRef naming the field', async () => {
+    const res = await request(server).get('/api/reliability/slos').query({ entityRef: 'checkout' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(/entityRef: must be a full entity ref/);
+  });
+
+  // every batch below starts with a valid event, which must not be stored when a later one is bad
+  const valid = () => ({ slo: 'default/checkout-success', timestamp: minutesAgo(2), good: 1, total: 1 });
+  const ev = (over: Record<string, unknown>) => ({ ...valid(), ...over });
+  it.each([
+    [{ events: [] }, /events: must hold at least one event/],
+    [{}, /events: is required/],
+    [{ events: [valid(), ev({ timestamp: 'yesterday' })] }, /events\.1\.timestamp: must be an ISO-8601 timestamp/],
+    [{ events: [valid(), ev({ good: 5, total: 1 })] }, /events\.1\.good: must be <= total/],
+    [{ events: [valid(), ev({ good: -1 })] }, /events\.1\.good: must be >= 0/],
+    [{ events: [valid(), ev({ good: 1.5, total: 2 })] }, /events\.1\.good: must be an integer/],
+    [{ events: [valid(), ev({ total: '7' })] }, /events\.1\.total: must be a number/],
+    [{ events: [valid(), ev({ slo: 'checkout-success' })] }, /events\.1\.slo: must be "<namespace>\/<name>"/],
+    [{ events: [valid(), ev({ extra: 1 })] }, /events\.1: Unrecognized key/],
+    [{ events: [valid(), ev({ timestamp: minutesAgo(60 * 24 * 40) })] }, /events\.1\.timestamp: is older than the accepted lateness/],
+    [{ events: [valid(), ev({ timestamp: minutesAgo(-60) })] }, /events\.1\.timestamp: is more than 5 minutes in the future/],
+  ])('rejects bad events with 400 and stores none of the batch (%#)', async (body, message) => {
+    const res = await request(server).post('/api/reliability/sli-events').send(body);
+    expect(res.status).toBe(400);
+    expect(res.body.error.name).toBe('InputError');
+    expect(res.body.error.message).toMatch(message);
+    const list = await request(server).get('/api/reliability/slos').query({ entityRef: 'component:default/checkout' });
+    expect(list.body.items[0].status.total).toBe(0);
+  });
+
+  it('answers 404 for events of an unknown SLO and stores nothing', async () => {
+    const res = await request(server)
+      .post('/api/reliability/sli-events')
+      .send({ events: [{ slo: 'default/checkout-success', timestamp: now(), good: 1, total: 1 }, { slo: 'default/nope', timestamp: now(), good: 1, total: 1 }] });
+    expect(res.status).toBe(404);
+    expect(res.body.error.message).toMatch(/events\.1\.slo: no SLO named default\/nope/);
+    const list = await request(server).get('/api/reliability/slos').query({ entityRef: 'component:default/checkout' });
+    expect(list.body.items[0].status.total).toBe(0);
+  });
+
+  it('serves downsampled history for both charts', async () => {
+    const events = Array.from({ length: 120 }, (_, i) => ({ slo: 'default/checkout-success', timestamp: minutesAgo(120 - i), good: i === 100 ? 50 : 100, total: 100 }));
+    expect((await request(server).post('/api/reliability/sli-events').send({ events })).status).toBe(202);
+    const res = await request(server).get('/api/reliability/slos/default/checkout-success/history').query({ points: 20, window: '5m' });
+    expect(res.status).toBe(200);
+    expect(res.body.points).toHaveLength(20);
+    expect(res.body.downsampledFrom).toBeGreaterThanOrEqual(119);
+    expect(res.body.burnRateWindow).toBe('5m');
+    expect(res.body.thresholds.map((t: any) => t.burnRate)).toEqual([14.4, 6, 3, 1]);
+    // the spike (50 bad in 5 minutes of 500 = 10% bad, 10x a 1% budget) survives downsampling
+    expect(Math.max(...res.body.points.map((p: any) => p.burnRate ?? 0))).toBeCloseTo(10, 9);
+    const last = res.body.points[res.body.points.length - 1];
+    expect(last.budgetRemaining).toBeCloseTo(1 - 50 / 12000 / 0.01, 9);
+  });
+
+  it('validates history queries and answers 404 for unknown SLOs', async () => {
+    const bad = await request(server).get('/api/reliability/slos/default/checkout-success/history').query({ points: 2 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/points: must be >= 3/);
+    const win = await request(server).get('/api/reliability/slos/default/checkout-success/history').query({ window: '7m' });
+    expect(win.status).toBe(400);
+    expect(win.body.error.message).toMatch(/window: must be one of 5m, 30m/);
+    const order = await request(server).get('/api/reliability/slos/default/checkout-success/history').query({ from: now(), to: minutesAgo(60) });
+    expect(order.status).toBe(400);
+    expect(order.body.error.message).toMatch(/from: must be before to/);
+    const missing = await request(server).get('/api/reliability/slos/default/missing/history');
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.message).toMatch(/No SLO named default\/missing/);
+  });
+});

@@ -1,0 +1,109 @@
+import { TestDatabases } from '@backstage/backend-test-utils';
+import { ReliabilityStore } from './ReliabilityStore';
+import { SloDefinition } from '@internal/plugin-reliability-common';
+
+jest.setTimeout(60_000);
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const T0 = Date.parse('2026-11-01T00:00:00Z');
+
+const def = (name: string): SloDefinition => ({
+  ref: `default/${name}`,
+  namespace: 'default',
+  name,
+  title: name,
+  componentRef: 'component:default/checkout',
+  target: 0.99,
+  window: { kind: 'rolling', duration: { amount: 30, unit: 'd' } },
+  indicator: { mode: 'good-total', sourceType: 'Ingest', total: {} },
+});
+
+describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('ReliabilityStore on %p', databaseId => {
+  const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
+  let store: ReliabilityStore;
+
+  beforeEach(async () => {
+    const knex = await databases.init(databaseId);
+    store = await ReliabilityStore.create(knex);
+    await store.syncSlos([{ def: def('a'), entityRef: 'slo:default/a' }, { def: def('b'), entityRef: 'slo:default/b' }]);
+  });
+
+  const cum = async (ref: string, t: number) => (await store.cumulativeAt([{ sloRef: ref, t }])).get(ref)!.get(t)!;
+
+  it('counts a window as the difference of two cumulative readings', async () => {
+    await store.addCounts(
+      [
+        { sloRef: 'default/a', timestamp: T0 + 10_000, good: 9, total: 10 },
+        { sloRef: 'default/a', timestamp: T0 + 50_000, good: 1, total: 1 }, // same minute: merged
+        { sloRef: 'default/a', timestamp: T0 + MIN + 5, good: 5, total: 10 },
+        { sloRef: 'default/a', timestamp: T0 + 3 * MIN, good: 7, total: 7 },
+        { sloRef: 'default/b', timestamp: T0, good: 1, total: 2 },
+      ],
+      0,
+    );
+    expect(await cum('default/a', T0)).toEqual({ good: 0, total: 0 });
+    expect(await cum('default/a', T0 + MIN)).toEqual({ good: 10, total: 11 });
+    expect(await cum('default/a', T0 + 2 * MIN + 30_000)).toEqual({ good: 15, total: 21 });
+    expect(await cum('default/a', T0 + 99 * MIN)).toEqual({ good: 22, total: 28 });
+    expect(await cum('default/b', T0 + 99 * MIN)).toEqual({ good: 1, total: 2 });
+    const first = await store.firstDataAt(['default/a', 'default/b']);
+    expect(first.get('default/a')).toBe(T0);
+  });
+
+  it('moves every later cumulative value when a late event arrives', async () => {
+    await store.addCounts(
+      [0, 1, 2, 3].map(i => ({ sloRef: 'default/a', timestamp: T0 + i * MIN, good: 10, total: 10 })),
+      0,
+    );
+    await store.addCounts([{ sloRef: 'default/a', timestamp: T0 + MIN + 1, good: 0, total: 5 }], 0);
+    expect(await cum('default/a', T0 + MIN)).toEqual({ good: 10, total: 10 });
+    expect(await cum('default/a', T0 + 2 * MIN)).toEqual({ good: 20, total: 25 });
+    expect(await cum('default/a', T0 + 4 * MIN)).toEqual({ good: 40, total: 45 });
+    // a late event in a gap creates its bucket between the others
+    await store.addCounts([{ sloRef: 'default/a', timestamp: T0 - 5 * MIN, good: 1, total: 1 }], 0);
+    expect(await cum('default/a', T0 - 3 * MIN)).toEqual({ good: 1, total: 1 });
+    expect(await cum('default/a', T0 + 4 * MIN)).toEqual({ good: 41, total: 46 });
+  });
+
+  it('stores nothing of a batch that fails', async () => {
+    await expect(
+      store.addCounts(
+        [
+          { sloRef: 'default/a', timestamp: T0, good: 1, total: 1 },
+          { sloRef: 'default/a', timestamp: T0 + MIN, good: NaN, total: 1 },
+        ],
+        0,
+      ),
+    ).rejects.toThrow();
+    expect(await store.hasData('default/a')).toBe(false);
+  });
+
+  it('compacts minute buckets into hourly ones and keeps cumulative values exact', async () => {
+    const deltas = Array.from({ length: 150 }, (_, i) => ({ sloRef: 'default/a', timestamp: T0 + i * MIN, good: i % 10 === 0 ? 0 : 1, total: 1 }));
+    await store.addCounts(deltas, 0);
+    const before = await store.readCumulative('default/a', T0, T0 + 3 * HOUR);
+    const atHour = await cum('default/a', T0 + HOUR);
+    const atTwoHours = await cum('default/a', T0 + 2 * HOUR);
+    const folded = await store.compact(T0 + 2 * HOUR + 30 * MIN);
+    expect(folded).toBe(120);
+    expect(await cum('default/a', T0 + HOUR)).toEqual(atHour);
+    expect(await cum('default/a', T0 + 2 * HOUR)).toEqual(atTwoHours);
+    expect(await cum('default/a', T0 + 3 * HOUR)).toEqual({ good: 135, total: 150 });
+    const after = await store.readCumulative('default/a', T0, T0 + 3 * HOUR);
+    expect(after.length).toBe(before.length - 118); // 120 minutes -> 2 hours
+    // late data for a compacted hour lands in the hourly bucket
+    await store.addCounts([{ sloRef: 'default/a', timestamp: T0 + 10 * MIN, good: 0, total: 100 }], T0 + 2 * HOUR);
+    expect(await cum('default/a', T0 + HOUR)).toEqual({ good: atHour.good, total: atHour.total + 100 });
+    expect(await cum('default/a', T0 + 3 * HOUR)).toEqual({ good: 135, total: 250 });
+  });
+
+  it('keeps statuses and forgets SLOs that left the catalog', async () => {
+    const status: any = { state: 'healthy', evaluatedAt: new Date(T0).toISOString(), burnRates: {} };
+    await store.saveStatuses([{ sloRef: 'default/a', status }, { sloRef: 'default/b', status }]);
+    expect((await store.getStatuses(['default/a', 'default/b'])).size).toBe(2);
+    await store.syncSlos([{ def: def('a'), entityRef: 'slo:default/a' }]);
+    expect((await store.listSlos()).map(s => s.def.ref)).toEqual(['default/a']);
+    expect([...(await store.getStatuses(['default/a', 'default/b'])).keys()]).toEqual(['default/a']);
+  });
+});
