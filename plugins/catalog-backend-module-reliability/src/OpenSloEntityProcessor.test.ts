@@ -1,0 +1,64 @@
+import { Entity } from '@backstage/catalog-model';
+import { OpenSloEntityProcessor } from './OpenSloEntityProcessor';
+
+const location = { type: 'file', target: '/repo/catalog/slos/checkout-success.yaml' };
+
+const slo = (over: Partial<Entity> = {}, spec: Record<string, unknown> = {}): Entity => ({
+  apiVersion: 'openslo/v1',
+  kind: 'SLO',
+  metadata: { name: 'checkout-success', namespace: 'default' },
+  spec: {
+    service: 'checkout',
+    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest' } }, total: { metricSource: { type: 'Ingest' } } } } },
+    timeWindow: [{ duration: '30d', isRolling: true }],
+    budgetingMethod: 'Occurrences',
+    objectives: [{ targetPercent: 99.5 }],
+    ...spec,
+  },
+  ...over,
+});
+
+describe('OpenSloEntityProcessor', () => {
+  it('accepts only openslo/v1 SLO entities', async () => {
+    const p = new OpenSloEntityProcessor();
+    expect(await p.validateEntityKind(slo())).toBe(true);
+    expect(await p.validateEntityKind({ ...slo(), apiVersion: 'openslo/v2alpha' })).toBe(false);
+    expect(await p.validateEntityKind({ apiVersion: 'backstage.io/v1alpha1', kind: 'Component', metadata: { name: 'x' } })).toBe(false);
+  });
+
+  it('refuses an invalid document naming the file and the field', async () => {
+    const p = new OpenSloEntityProcessor();
+    await expect(p.preProcessEntity(slo({}, { budgetingMethod: 'Timeslices' }), location)).rejects.toThrow(
+      /checkout-success in file:\/repo\/catalog\/slos\/checkout-success\.yaml: spec\.budgetingMethod: budgetingMethod Timeslices is not supported yet/,
+    );
+    await expect(p.preProcessEntity(slo({}, { objectives: [{ target: 99.5 }] }), location)).rejects.toThrow(/spec\.objectives\.0\.target: target must be <= 1/);
+    await expect(p.preProcessEntity(slo(), location)).resolves.toEqual(slo());
+  });
+
+  it('relates the SLO to its component and takes the component owner', async () => {
+    const lookups: string[] = [];
+    const p = new OpenSloEntityProcessor(async ref => {
+      lookups.push(ref);
+      return 'payments-sre';
+    });
+    const emitted: any[] = [];
+    await p.postProcessEntity(slo(), location, r => emitted.push(r));
+    expect(lookups).toEqual(['component:default/checkout']);
+    const rel = emitted.map(e => `${e.relation.source.kind}:${e.relation.source.name} ${e.relation.type} ${e.relation.target.kind}:${e.relation.target.name}`);
+    expect(rel).toEqual([
+      'SLO:checkout-success measures component:checkout',
+      'component:checkout measuredBy SLO:checkout-success',
+      'SLO:checkout-success ownedBy group:payments-sre',
+      'group:payments-sre ownerOf SLO:checkout-success',
+    ]);
+  });
+
+  it('lets the SLO name its own owner and component', async () => {
+    const p = new OpenSloEntityProcessor(async () => 'payments-sre');
+    const emitted: any[] = [];
+    const e = slo({ metadata: { name: 'x', namespace: 'default', annotations: { 'reliability.io/owner': 'group:default/identity-sre', 'reliability.io/component': 'component:shop/otp' } } });
+    await p.postProcessEntity(e, location, r => emitted.push(r));
+    expect(emitted[0].relation.target).toEqual({ kind: 'component', namespace: 'shop', name: 'otp' });
+    expect(emitted[2].relation.target).toEqual({ kind: 'group', namespace: 'default', name: 'identity-sre' });
+  });
+});

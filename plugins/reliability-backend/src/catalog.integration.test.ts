@@ -1,0 +1,98 @@
+import path from 'path';
+import { mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
+import request from 'supertest';
+import catalogPlugin from '@backstage/plugin-catalog-backend';
+import catalogModuleReliability from '@internal/plugin-catalog-backend-module-reliability';
+import { createBackendModule } from '@backstage/backend-plugin-api';
+import { catalogLocationsExtensionPoint } from '@backstage/plugin-catalog-node';
+import { reliabilityPlugin } from './plugin';
+
+// lets the test register (dry-run) a file location, as a repository's catalog-import would register a URL
+const allowFileLocations = createBackendModule({
+  pluginId: 'catalog',
+  moduleId: 'test-file-locations',
+  register(reg) {
+    reg.registerInit({
+      deps: { locations: catalogLocationsExtensionPoint },
+      async init({ locations }) {
+        locations.setAllowedLocationTypes(['url', 'file']);
+      },
+    });
+  },
+});
+
+jest.setTimeout(120_000);
+
+const catalogDir = path.resolve(__dirname, '../../../catalog');
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; Date.now() < deadline; i++) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    await new Promise(r => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * Cross-plugin: the real catalog backend with our OpenSLO module reads catalog/ from this repository, and the
+ * reliability backend finds the SLOs through the catalog and evaluates them.
+ */
+describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('catalog + reliability on %p', databaseId => {
+  const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
+
+  it('loads the demo SLOs as entities related to their components, and serves them', async () => {
+    const knex = await databases.init(databaseId);
+    const { server } = await startTestBackend({
+      features: [
+        catalogPlugin,
+        catalogModuleReliability,
+        allowFileLocations,
+        reliabilityPlugin,
+        mockServices.database.factory({ knex }),
+        mockServices.rootConfig.factory({
+          data: {
+            catalog: {
+              processingInterval: { seconds: 1 },
+              rules: [{ allow: ['Component', 'System', 'Group', 'User', 'Location', 'SLO'] }],
+              locations: [
+                { type: 'file', target: path.join(catalogDir, 'all.yaml') },
+                { type: 'file', target: path.join(__dirname, '__fixtures__/invalid-slo.yaml') },
+              ],
+            },
+            reliability: { evaluation: { schedule: { frequency: { hours: 24 }, timeout: { minutes: 1 }, initialDelay: { hours: 24 } } } },
+          },
+        }),
+      ],
+    });
+
+    const sloEntity = await until('the checkout SLO with its owner', async () => {
+      const res = await request(server).get('/api/catalog/entities/by-name/slo/default/checkout-success');
+      const rels = res.body?.relations?.map((r: any) => `${r.type} ${r.targetRef}`) ?? [];
+      return rels.includes('ownedBy group:default/payments-sre') ? res.body : undefined;
+    });
+    expect(sloEntity.relations.map((r: any) => `${r.type} ${r.targetRef}`).sort()).toEqual([
+      'measures component:default/checkout',
+      'ownedBy group:default/payments-sre',
+    ]);
+    const component = await request(server).get('/api/catalog/entities/by-name/component/default/checkout');
+    expect(component.body.relations.map((r: any) => `${r.type} ${r.targetRef}`)).toContain('measuredBy slo:default/checkout-success');
+
+    // the invalid document is refused with the file and the field named
+    const errors = await until('the processing error of the invalid SLO', async () => {
+      const res = await request(server).post('/api/catalog/locations?dryRun=true').send({ type: 'file', target: path.join(__dirname, '__fixtures__/invalid-slo.yaml') });
+      return res.status >= 400 ? res.body : undefined;
+    });
+    expect(errors.error.message).toMatch(/invalid-slo\.yaml: spec\.budgetingMethod: budgetingMethod Timeslices is not supported yet/);
+    expect((await request(server).get('/api/catalog/entities/by-name/slo/default/timeslices-slo')).status).toBe(404);
+
+    const list = await request(server).get('/api/reliability/slos').query({ entityRef: 'component:default/checkout' });
+    expect(list.status).toBe(200);
+    expect(list.body.items.map((i: any) => [i.ref, i.objective, i.windowLabel, i.status.state])).toEqual([
+      ['default/checkout-success', 0.995, '30d rolling', 'no_data'],
+    ]);
+    const search = await request(server).get('/api/reliability/slos').query({ entityRef: 'component:default/search' });
+    expect(search.body.items[0].windowLabel).toBe('1M calendar (Europe/Berlin)');
+  });
+});
