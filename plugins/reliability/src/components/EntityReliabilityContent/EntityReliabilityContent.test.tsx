@@ -1,0 +1,137 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { Entity } from '@backstage/catalog-model';
+import type { HistoryResponse, SloSummary } from '@internal/plugin-reliability-common';
+import { ReliabilityApi, reliabilityApiRef } from '../../api/ReliabilityApi';
+import { EntityReliabilityContent } from './EntityReliabilityContent';
+import { EntityReliabilityCard } from '../EntityReliabilityCard/EntityReliabilityCard';
+
+const entity: Entity = { apiVersion: 'backstage.io/v1alpha1', kind: 'Component', metadata: { name: 'checkout', namespace: 'default' }, spec: { owner: 'payments-sre' } };
+
+const slo = (over: Partial<SloSummary['status']> = {}): SloSummary => ({
+  ref: 'default/checkout-success',
+  entityRef: 'slo:default/checkout-success',
+  name: 'checkout-success',
+  title: 'Checkout success rate',
+  description: 'successful_checkouts / checkout_attempts',
+  componentRef: 'component:default/checkout',
+  objective: 0.995,
+  window: '30d',
+  windowLabel: '30d rolling',
+  status: {
+    evaluatedAt: '2026-11-22T12:00:00.000Z',
+    sli: 0.99736,
+    budgetRemaining: 0.472,
+    budgetRemainingEvents: 50539,
+    budgetAllowedEvents: 106985,
+    budgetConsumedEvents: 56446,
+    budgetRemainingMinutes: 102,
+    budgetAllowedMinutes: 216,
+    burnRates: { '5m': 16.2, '30m': 7, '1h': 15, '2h': 2, '6h': 0.5, '1d': 0.46, '3d': 0.46, '30d': 0.53 },
+    state: 'burning',
+    firing: ['page 14.4x 1h&5m'],
+    exhaustsAt: new Date(Date.now() + 26 * 3_600_000).toISOString(),
+    good: 21340608,
+    total: 21397054,
+    windowCoverage: 1,
+    ...over,
+  },
+});
+
+const history: HistoryResponse = {
+  ref: 'default/checkout-success',
+  from: '2026-10-23T12:00:00.000Z',
+  to: '2026-11-22T12:00:00.000Z',
+  burnRateWindow: '1h',
+  thresholds: [{ severity: 'page', burnRate: 14.4, label: 'page 14.4x 1h&5m' }],
+  points: [
+    { t: 1, budgetRemaining: 0.6, burnRate: 0.4, sli: 0.998 },
+    { t: 2, budgetRemaining: 0.47, burnRate: 17.04, sli: 0.91 },
+  ],
+  downsampledFrom: 2,
+};
+
+function render(api: Partial<ReliabilityApi>, element = <EntityReliabilityContent />) {
+  return renderInTestApp(
+    <TestApiProvider apis={[[reliabilityApiRef, api]]}>
+      <EntityProvider entity={entity}>{element}</EntityProvider>
+    </TestApiProvider>,
+  );
+}
+
+describe('EntityReliabilityContent', () => {
+  it('lists the SLOs with budget, burn rates, status and time to exhaustion, and draws both charts', async () => {
+    const listSlos = jest.fn().mockResolvedValue({ items: [slo()] });
+    const getHistory = jest.fn().mockResolvedValue(history);
+    await render({ listSlos, getHistory });
+    const row = await screen.findByTestId('slo-row-checkout-success');
+    expect(listSlos).toHaveBeenCalledWith('component:default/checkout');
+    const cells = within(row);
+    expect(cells.getByText('Checkout success rate')).toBeInTheDocument();
+    expect(cells.getByText('99.5%')).toBeInTheDocument();
+    expect(cells.getByText('30d rolling')).toBeInTheDocument();
+    expect(cells.getByText('99.736%')).toBeInTheDocument();
+    expect(cells.getByText('47.2%')).toBeInTheDocument();
+    expect(cells.getByText('50,539 of 106,985 events · 1h 42m of 3h 36m')).toBeInTheDocument();
+    const burnCells = cells.getAllByRole('cell').slice(5, 13).map(c => c.textContent);
+    expect(burnCells).toEqual(['16.2x', '7.00x', '15.0x', '2.00x', '0.50x', '0.46x', '0.46x', '0.53x']);
+    expect(cells.getByText('Burning')).toBeInTheDocument();
+    expect(cells.getByText(/^in 1d 2h|^in 2[56]h/)).toBeInTheDocument();
+    expect(await screen.findByTestId('budget-chart')).toHaveTextContent('now 47%');
+    expect(screen.getByTestId('burn-chart')).toHaveTextContent('peak 17.0x; lines at 14.4x');
+    expect(getHistory).toHaveBeenCalledWith('default/checkout-success', { window: '1h', points: 500 });
+  });
+
+  it('asks for the burn rate over another window when one is chosen', async () => {
+    const getHistory = jest.fn().mockResolvedValue(history);
+    await render({ listSlos: jest.fn().mockResolvedValue({ items: [slo()] }), getHistory });
+    await screen.findByTestId('burn-chart');
+    await userEvent.click(screen.getByRole('button', { name: 'burn rate over 6h' }));
+    await waitFor(() => expect(getHistory).toHaveBeenLastCalledWith('default/checkout-success', { window: '6h', points: 500 }));
+  });
+
+  it('shows no data and exhausted states plainly', async () => {
+    const noData = { ...slo({ state: 'no_data', sli: null, budgetRemaining: null, budgetRemainingEvents: null, exhaustsAt: null, burnRates: { '5m': null, '30m': null, '1h': null, '2h': null, '6h': null, '1d': null, '3d': null, '30d': null } }), ref: 'default/a', name: 'a', title: 'A' };
+    const exhausted = { ...slo({ state: 'exhausted', budgetRemaining: -2.41 }), ref: 'default/b', name: 'b', title: 'B' };
+    await render({ listSlos: jest.fn().mockResolvedValue({ items: [noData, exhausted] }), getHistory: jest.fn().mockResolvedValue({ ...history, points: [] }) });
+    const a = within(await screen.findByTestId('slo-row-a'));
+    expect(a.getByText('No data')).toBeInTheDocument();
+    expect(a.getAllByText('—').length).toBeGreaterThan(8);
+    const b = within(screen.getByTestId('slo-row-b'));
+    expect(b.getByText('Exhausted')).toBeInTheDocument();
+    expect(b.getByText('-241%')).toBeInTheDocument();
+    expect(b.getByText('exhausted')).toBeInTheDocument();
+    expect(await screen.findAllByText(/No data in this window yet/)).toHaveLength(2);
+  });
+
+  it('explains how to add an SLO when there is none', async () => {
+    await render({ listSlos: jest.fn().mockResolvedValue({ items: [] }) });
+    expect(await screen.findByText('No SLOs yet: how to add one')).toBeInTheDocument();
+    expect(screen.getByTestId('reliability-empty')).toHaveTextContent('spec.service: checkout');
+  });
+
+  it('shows the error and retries', async () => {
+    const listSlos = jest.fn().mockRejectedValueOnce(new Error('backend down')).mockResolvedValue({ items: [] });
+    await render({ listSlos });
+    expect(await screen.findByTestId('reliability-error')).toHaveTextContent('Could not load the SLOs of checkout: backend down');
+    await userEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    expect(await screen.findByText('No SLOs yet: how to add one')).toBeInTheDocument();
+    expect(listSlos).toHaveBeenCalledTimes(2);
+  });
+
+  it('shows a loading state first', async () => {
+    await render({ listSlos: () => new Promise(() => {}) });
+    expect(screen.getByTestId('reliability-loading')).toHaveTextContent('Loading SLOs…');
+  });
+});
+
+describe('EntityReliabilityCard', () => {
+  it('summarises each SLO', async () => {
+    await render({ listSlos: jest.fn().mockResolvedValue({ items: [slo()] }) }, <EntityReliabilityCard />);
+    expect(await screen.findByText('Checkout success rate (99.5%, 30d)')).toBeInTheDocument();
+    expect(screen.getByText(/budget 47.2% left · exhausts in/)).toBeInTheDocument();
+    expect(screen.getByText('Burning')).toBeInTheDocument();
+  });
+});
