@@ -52,7 +52,7 @@ export function SloTable(props: { items: SloSummary[]; selected?: string; onSele
                 sx={{ cursor: onSelect ? 'pointer' : undefined }}
                 data-testid={`slo-row-${slo.name}`}
               >
-                <TableCell>
+                <TableCell sx={{ minWidth: 200 }}>
                   <Typography variant="body2" fontWeight={600}>
                     {slo.title}
                   </Typography>

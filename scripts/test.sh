@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to every test passing:
+#   type check, unit + backend (SQLite and PostgreSQL) + frontend tests, then the end-to-end test in Chromium.
+# Installs what is missing (Node 22, Yarn 4, Chromium, PostgreSQL) and starts PostgreSQL when it is not running.
+set -euo pipefail
+HERE="$(dirname "${BASH_SOURCE[0]}")"
+"$HERE/setup.sh" --test
+source "$HERE/env.sh"
+cd "$ROOT"
+
+# ---- PostgreSQL for the store tests (TestDatabases) ----
+PG_URL="${RELIABILITY_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432}"
+pg_ok() { psql "$1" -tAc 'select 1' >/dev/null 2>&1; }
+if ! pg_ok "$PG_URL"; then
+  if command -v pg_ctlcluster >/dev/null 2>&1; then
+    for v in $(ls /etc/postgresql 2>/dev/null); do
+      pg_ctlcluster --skip-systemctl-redirect "$v" main start >/dev/null 2>&1 || true
+    done
+    for _ in $(seq 1 30); do pg_ok "$PG_URL" && break; pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1 && break; sleep 1; done
+  fi
+  if ! pg_ok "$PG_URL" && [ "$(id -u)" = "0" ] && id postgres >/dev/null 2>&1; then
+    # a freshly installed cluster asks for a password on 127.0.0.1: give the postgres role one for the tests
+    su postgres -c "psql -qc \"ALTER ROLE postgres PASSWORD 'reliability-tests'\"" >/dev/null
+    PG_URL="postgresql://postgres:reliability-tests@127.0.0.1:5432"
+  fi
+  pg_ok "$PG_URL" || { echo "[test] PostgreSQL is not reachable at 127.0.0.1:5432" >&2; exit 1; }
+fi
+export BACKSTAGE_TEST_DISABLE_DOCKER=1
+export BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING="$PG_URL"
+export CI=true
+
+LOG_DIR="$ROOT/test-results"
+mkdir -p "$LOG_DIR"
+
+echo "[test] type check"
+yarn tsc
+
+echo "[test] unit, backend and frontend tests (jest, SQLite + PostgreSQL)"
+set +e
+yarn backstage-cli repo test --maxWorkers=2 2>&1 | tee "$LOG_DIR/jest.log"
+jest_rc=${PIPESTATUS[0]}
+set -e
+
+echo "[test] build the app for the end-to-end test"
+yarn workspace app build >"$LOG_DIR/app-build.log" 2>&1 || { tail -50 "$LOG_DIR/app-build.log"; exit 1; }
+
+echo "[test] end-to-end test in Chromium"
+set +e
+node --test --test-concurrency=1 test/e2e/*.test.mjs 2>&1 | tee "$LOG_DIR/e2e.log"
+e2e_rc=${PIPESTATUS[0]}
+set -e
+
+# one closing line for everything: jest's "Tests: a failed, b passed, c total" and node's "# pass n / # fail n"
+jest_line=$(grep -E '^Tests:' "$LOG_DIR/jest.log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g')
+jp=$(echo "$jest_line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
+jf=$(echo "$jest_line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0)
+ep=$(grep -E '^# pass ' "$LOG_DIR/e2e.log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+ef=$(grep -E '^# fail ' "$LOG_DIR/e2e.log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+echo
+echo "tests: $((jp + ep)) passed, $((jf + ef)) failed"
+if [ "$jest_rc" != 0 ] || [ "$e2e_rc" != 0 ]; then exit 1; fi
+if [ "$((jp + ep))" = 0 ]; then echo "[test] no test ran" >&2; exit 1; fi
