@@ -31,12 +31,13 @@ export const reliabilityPlugin = createBackendPlugin({
         scheduler: coreServices.scheduler,
         httpRouter: coreServices.httpRouter,
         httpAuth: coreServices.httpAuth,
+        auditor: coreServices.auditor,
         auth: coreServices.auth,
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
         catalog: catalogServiceRef,
       },
-      async init({ logger, config, database, scheduler, httpRouter, httpAuth, auth, permissions, permissionsRegistry, catalog }) {
+      async init({ logger, config, database, scheduler, httpRouter, httpAuth, auditor, auth, permissions, permissionsRegistry, catalog }) {
         const cfg = config.getOptionalConfig('reliability');
         const minuteRetentionMs = durationMs(cfg?.getOptionalString('storage.minuteRetention') ?? '7h');
         const maxLatenessMs = durationMs(cfg?.getOptionalString('ingest.maxLateness') ?? '35d');
@@ -81,7 +82,7 @@ export const reliabilityPlugin = createBackendPlugin({
         });
 
         httpRouter.use(
-          await createRouter({ logger, httpAuth, permissions, store, evaluator, sloCatalog, maxLatenessMs, minuteRetentionMs }),
+          await createRouter({ logger, httpAuth, auditor, permissions, store, evaluator, sloCatalog, maxLatenessMs, minuteRetentionMs }),
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
       },

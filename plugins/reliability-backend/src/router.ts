@@ -1,7 +1,7 @@
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
-import { HttpAuthService, LoggerService, PermissionsService, BackstageCredentials } from '@backstage/backend-plugin-api';
+import { AuditorService, HttpAuthService, LoggerService, PermissionsService, BackstageCredentials } from '@backstage/backend-plugin-api';
 import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import { AuthorizeResult, BasicPermission } from '@backstage/plugin-permission-common';
 import {
@@ -24,6 +24,7 @@ import { SloCatalog } from './service/SloCatalog';
 export interface RouterOptions {
   logger: LoggerService;
   httpAuth: HttpAuthService;
+  auditor: AuditorService;
   permissions: PermissionsService;
   store: ReliabilityStore;
   evaluator: Evaluator;
@@ -132,7 +133,20 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   router.post('/sli-events', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     await authorize(credentials, reliabilityEventsIngestPermission);
-    const body = parse(sliEventBatchSchema, req.body, 'body');
+    const audit = await options.auditor.createEvent({ eventId: 'sli-ingest', severityLevel: 'low', request: req });
+    try {
+      const accepted = await ingest(req.body);
+      await audit.success({ meta: { accepted } });
+      res.status(202).json({ accepted });
+    } catch (error) {
+      await audit.fail({ error: error as Error });
+      throw error;
+    }
+  });
+
+  /** Validates a batch completely, then stores it in one transaction: all of it or none. */
+  async function ingest(rawBody: unknown): Promise<number> {
+    const body = parse(sliEventBatchSchema, rawBody, 'body');
     const t = now();
     const oldest = t - options.maxLatenessMs;
     const newest = t + 5 * 60_000;
@@ -143,11 +157,9 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       }
       if (ts > newest) throw new InputError(`Invalid body: events.${i}.timestamp: is more than 5 minutes in the future`);
     });
-    const refs = [...new Set(body.events.map(e => e.slo))];
     const known = new Set<string>();
-    for (const ref of refs) {
-      const slo = await sloCatalog.byRef(ref);
-      if (slo) known.add(ref);
+    for (const ref of new Set(body.events.map(e => e.slo))) {
+      if (await sloCatalog.byRef(ref)) known.add(ref);
     }
     const unknownIndex = body.events.findIndex(e => !known.has(e.slo));
     if (unknownIndex >= 0) {
@@ -157,8 +169,8 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       body.events.map(e => ({ sloRef: e.slo, timestamp: Date.parse(e.timestamp), good: e.good, total: e.total })),
       t - options.minuteRetentionMs,
     );
-    res.status(202).json({ accepted: body.events.length });
-  });
+    return body.events.length;
+  }
 
   return router;
 }
