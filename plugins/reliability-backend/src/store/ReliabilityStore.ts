@@ -32,6 +32,12 @@ export interface BoundaryRequest {
 
 const migrationsDir = resolvePackagePath('@internal/plugin-reliability-backend', 'migrations');
 
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 
 /**
@@ -229,30 +235,26 @@ export class ReliabilityStore {
       byT.set(r.t, list);
       if (!out.has(r.sloRef)) out.set(r.sloRef, new Map());
     }
+    const registered = Number((await this.db('reliability_slos').count({ n: '*' }).first())?.n ?? 0);
     for (const [t, refs] of byT) {
       const unique = [...new Set(refs)];
-      for (let i = 0; i < unique.length; i += 500) {
-        const chunk = unique.slice(i, i + 500);
+      // most ticks ask for every SLO at the same boundaries: then one query covers the whole registry
+      const chunks = unique.length >= registered ? [undefined] : chunk(unique, 500);
+      for (const part of chunks) {
+        const slos = this.db('reliability_slos as s')
+          .select('s.ref')
+          .select(
+            this.db('reliability_buckets as i').max('i.bucket_end').whereRaw('i.slo_ref = s.ref').where('i.bucket_end', '<=', t).as('e'),
+          );
+        if (part) slos.whereIn('s.ref', part);
         const rows = await this.db
           .select('x.ref', 'b.cum_good', 'b.cum_total')
-          .from(
-            this.db('reliability_slos as s')
-              .select('s.ref')
-              .select(
-                this.db('reliability_buckets as i')
-                  .max('i.bucket_end')
-                  .whereRaw('i.slo_ref = s.ref')
-                  .where('i.bucket_end', '<=', t)
-                  .as('e'),
-              )
-              .whereIn('s.ref', chunk)
-              .as('x'),
-          )
+          .from(slos.as('x'))
           .leftJoin('reliability_buckets as b', function join() {
             this.on('b.slo_ref', '=', 'x.ref').andOn('b.bucket_end', '=', 'x.e');
           });
         for (const row of rows) {
-          out.get(row.ref)!.set(t, { good: num(row.cum_good), total: num(row.cum_total) });
+          out.get(row.ref)?.set(t, { good: num(row.cum_good), total: num(row.cum_total) });
         }
       }
     }
