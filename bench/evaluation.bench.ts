@@ -68,7 +68,9 @@ async function openDb(): Promise<{ knex: Knex; close: () => Promise<void> }> {
   const name = `reliability_bench_${process.pid}`;
   const admin = knexFactory({ client: 'pg', connection: PG });
   await admin.raw(`CREATE DATABASE ${name}`);
-  const knex = knexFactory({ client: 'pg', connection: `${PG.replace(/\/[^/]*$/, '')}/${name}`, pool: { min: 1, max: 4 } });
+  const url = new URL(PG);
+  url.pathname = `/${name}`;
+  const knex = knexFactory({ client: 'pg', connection: url.toString(), pool: { min: 1, max: 4 } });
   return {
     knex,
     close: async () => {
@@ -215,7 +217,7 @@ async function main() {
     console.log(`store: ${SLOS} SLOs x ${DAYS} days per minute -> ${rows.toLocaleString('en-US')} bucket rows (loaded in ${(loadMs / 1000).toFixed(1)} s)`);
     console.log(`naive baseline: ${SAMPLE} SLOs x ${DAYS} days -> ${rawRows.toLocaleString('en-US')} raw rows (loaded in ${(rawLoadMs / 1000).toFixed(1)} s)`);
     console.log(`one full evaluation tick, ${evaluated} SLOs, 9 windows each, snapshots stored: ${fullMs.toFixed(0)} ms (runs: ${full.map(x => x.toFixed(0)).join(', ')})`);
-    console.log(`target <= 1000 ms on SQLite: ${fullMs <= 1000 ? 'met' : 'NOT met'}`);
+    if (DB === 'sqlite') console.log(`target <= 1000 ms on SQLite: ${fullMs <= 1000 ? 'met' : 'NOT met'}`);
     console.log(`sample of ${SAMPLE} SLOs: store ${sampleMs.toFixed(1)} ms, naive SUM over raw rows ${naiveMs.toFixed(1)} ms`);
     console.log(`ratio naive / store (same ${SAMPLE} SLOs, same windows): ${(naiveMs / sampleMs).toFixed(1)}x (target >= 20x: ${naiveMs / sampleMs >= 20 ? 'met' : 'NOT met'})`);
     console.log(`naive extrapolated to ${SLOS} SLOs: ${(naiveExtrapolated / 1000).toFixed(1)} s vs store ${fullMs.toFixed(0)} ms -> ${(naiveExtrapolated / fullMs).toFixed(0)}x`);
