@@ -2,7 +2,9 @@ import { createApp } from '@backstage/frontend-defaults';
 import catalogPlugin from '@backstage/plugin-catalog/alpha';
 import { navModule } from './modules/nav';
 import { homeModule } from './modules/home';
+import { catalogGraphModule } from './modules/catalogGraph';
 
+// The reliability plugin (@internal/plugin-reliability) is discovered from package.json (app.packages: all).
 export default createApp({
-  features: [catalogPlugin, navModule, homeModule],
+  features: [catalogPlugin, navModule, homeModule, catalogGraphModule],
 });

@@ -35,6 +35,13 @@ describe('OpenSloEntityProcessor', () => {
     await expect(p.preProcessEntity(slo(), location)).resolves.toEqual(slo());
   });
 
+  it('shows displayName and description as the entity title and description', async () => {
+    const p = new OpenSloEntityProcessor();
+    const e = slo({ metadata: { name: 'checkout-success', displayName: 'Checkout success rate' } }, { description: 'good / all checkouts' });
+    const out = await p.preProcessEntity(e, location);
+    expect(out.metadata).toMatchObject({ title: 'Checkout success rate', description: 'good / all checkouts' });
+  });
+
   it('relates the SLO to its component and takes the component owner', async () => {
     const lookups: string[] = [];
     const p = new OpenSloEntityProcessor(async ref => {

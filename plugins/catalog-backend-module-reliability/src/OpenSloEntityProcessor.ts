@@ -40,7 +40,17 @@ export class OpenSloEntityProcessor implements CatalogProcessor {
         `Invalid OpenSLO document ${entity.metadata?.name ?? '(unnamed)'} in ${location.type}:${location.target}: ${parsed.error}`,
       );
     }
-    return entity;
+    // show OpenSLO's displayName and spec.description where the catalog shows title and description
+    const displayName = entity.metadata.displayName;
+    const description = (entity.spec as { description?: unknown } | undefined)?.description;
+    return {
+      ...entity,
+      metadata: {
+        ...entity.metadata,
+        ...(!entity.metadata.title && typeof displayName === 'string' ? { title: displayName } : {}),
+        ...(!entity.metadata.description && typeof description === 'string' ? { description } : {}),
+      },
+    };
   }
 
   async postProcessEntity(entity: Entity, _location: LocationSpec, emit: CatalogProcessorEmit): Promise<Entity> {
