@@ -21,11 +21,12 @@ dpkg -s libsecret-1-dev >/dev/null 2>&1 || need+=(libsecret-1-dev)
 if [ "$WANT_TEST" = 1 ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   command -v pg_ctlcluster >/dev/null 2>&1 || command -v psql >/dev/null 2>&1 || need+=(postgresql)
+  command -v promtool >/dev/null 2>&1 || need+=(prometheus)   # promtool validates the exported rule files
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "[setup] apt-get install ${need[*]}"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 echo "[setup] node $(node --version), yarn $(yarn --version)"

@@ -82,7 +82,18 @@ export const reliabilityPlugin = createBackendPlugin({
         });
 
         httpRouter.use(
-          await createRouter({ logger, httpAuth, auditor, permissions, store, evaluator, sloCatalog, maxLatenessMs, minuteRetentionMs }),
+          await createRouter({
+            logger,
+            httpAuth,
+            auditor,
+            permissions,
+            store,
+            evaluator,
+            sloCatalog,
+            maxLatenessMs,
+            minuteRetentionMs,
+            appBaseUrl: config.getOptionalString('app.baseUrl'),
+          }),
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
       },

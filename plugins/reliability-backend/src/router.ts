@@ -12,6 +12,8 @@ import {
   formatDuration,
   formatIssues,
   historyQuerySchema,
+  prometheusRuleFile,
+  prometheusRuleGroups,
   listQuerySchema,
   reliabilityEventsIngestPermission,
   reliabilitySloReadPermission,
@@ -32,6 +34,8 @@ export interface RouterOptions {
   /** How old an ingested event may be. */
   maxLatenessMs: number;
   minuteRetentionMs: number;
+  /** The app's base URL, for links in exported alert annotations. */
+  appBaseUrl?: string;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -76,6 +80,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       window: formatDuration(def.window.duration),
       windowLabel: describeWindow(def.window),
       runbook: def.runbook,
+      sourceType: def.indicator.sourceType,
       status: statuses.get(def.ref) ?? null,
     }));
   }
@@ -128,6 +133,22 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       now(),
     );
     res.json(history);
+  });
+
+  router.get('/slos/:namespace/:name/prometheus-rules', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, reliabilitySloReadPermission);
+    const { def } = await findSlo(req.params.namespace, req.params.name);
+    const [kind, rest] = def.componentRef.split(':');
+    const entityUrl = options.appBaseUrl ? `${options.appBaseUrl.replace(/\/$/, '')}/catalog/${rest.split('/')[0]}/${kind}/${rest.split('/')[1]}` : undefined;
+    const runbookUrl = def.runbook && /^https?:\/\//.test(def.runbook) ? def.runbook : undefined;
+    const groups = prometheusRuleGroups(def, { entityUrl, runbookUrl });
+    if (!groups.ok) throw new InputError(`SLO ${def.ref} cannot be exported as Prometheus rules: ${groups.error}`);
+    res
+      .status(200)
+      .type('text/yaml')
+      .setHeader('Content-Disposition', `attachment; filename="${def.namespace}-${def.name}.rules.yaml"`)
+      .send(prometheusRuleFile(groups.value));
   });
 
   router.post('/sli-events', async (req, res) => {

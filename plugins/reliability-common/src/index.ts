@@ -14,8 +14,10 @@ export * from './math/series';
 export * from './spec/openslo';
 export * from './spec/definition';
 export * from './spec/compact';
+export * from './spec/sloth';
 export * from './api/types';
 export * from './permissions';
+export * from './rules/prometheus';
 
 /** The plugin id, also the REST base path segment. @public */
 export const RELIABILITY_PLUGIN_ID = 'reliability';

@@ -19,6 +19,8 @@ export interface SloSummary {
   /** `30d rolling`, `1M calendar (Europe/Berlin)`. */
   windowLabel: string;
   runbook?: string;
+  /** metricSource.type of the indicator (Ingest, Prometheus, …). */
+  sourceType?: string;
   /** Null until the first evaluation. */
   status: SloStatus | null;
 }

@@ -71,7 +71,8 @@ function toDefinition(d: OpenSloDocument): SloDefinition {
         startTime: tw.calendar?.startTime,
       };
   const obj = d.spec.objectives[0];
-  const target = obj.target ?? (obj.targetPercent as number) / 100;
+  // 99.9 / 100 is 0.9990000000000001 in binary floating point: round away the artefact
+  const target = obj.target ?? Number(((obj.targetPercent as number) / 100).toPrecision(12));
   const rm = d.spec.indicator.spec.ratioMetric;
   const annotations = d.metadata.annotations ?? {};
   return {

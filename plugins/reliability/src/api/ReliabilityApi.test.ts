@@ -9,9 +9,11 @@ describe('ReliabilityClient', () => {
     const client = new ReliabilityClient({ discoveryApi, fetchApi: fetchApi as any });
     await client.listSlos('component:default/checkout');
     await client.getHistory('default/checkout-success', { window: '5m', points: 100 });
+    await client.getPrometheusRules('default/checkout-success');
     expect(calls).toEqual([
       'http://localhost:7007/api/reliability/slos?entityRef=component%3Adefault%2Fcheckout',
       'http://localhost:7007/api/reliability/slos/default/checkout-success/history?window=5m&points=100',
+      'http://localhost:7007/api/reliability/slos/default/checkout-success/prometheus-rules',
     ]);
   });
 

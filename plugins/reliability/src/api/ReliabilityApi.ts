@@ -6,6 +6,8 @@ import type { BurnRateWindow, HistoryResponse, SloListResponse } from '@internal
 export interface ReliabilityApi {
   listSlos(entityRef: string): Promise<SloListResponse>;
   getHistory(ref: string, options?: { window?: BurnRateWindow; points?: number; from?: string; to?: string }): Promise<HistoryResponse>;
+  /** The SLO's Prometheus recording and alerting rules (Sloth's shape) as YAML text. */
+  getPrometheusRules(ref: string): Promise<string>;
 }
 
 /** @public */
@@ -15,11 +17,24 @@ export const reliabilityApiRef = createApiRef<ReliabilityApi>({ id: 'plugin.reli
 export class ReliabilityClient implements ReliabilityApi {
   constructor(private readonly deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {}
 
-  private async get<T>(path: string): Promise<T> {
+  private async fetch(path: string): Promise<Response> {
     const base = await this.deps.discoveryApi.getBaseUrl('reliability');
     const res = await this.deps.fetchApi.fetch(`${base}${path}`);
     if (!res.ok) throw await ResponseError.fromResponse(res);
-    return (await res.json()) as T;
+    return res;
+  }
+
+  private async get<T>(path: string): Promise<T> {
+    return (await (await this.fetch(path)).json()) as T;
+  }
+
+  private sloPath(ref: string): string {
+    const [namespace, name] = ref.split('/');
+    return `/slos/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
+  }
+
+  async getPrometheusRules(ref: string): Promise<string> {
+    return (await this.fetch(`${this.sloPath(ref)}/prometheus-rules`)).text();
   }
 
   listSlos(entityRef: string): Promise<SloListResponse> {
@@ -27,13 +42,12 @@ export class ReliabilityClient implements ReliabilityApi {
   }
 
   getHistory(ref: string, options: { window?: BurnRateWindow; points?: number; from?: string; to?: string } = {}): Promise<HistoryResponse> {
-    const [namespace, name] = ref.split('/');
     const q = new URLSearchParams();
     if (options.window) q.set('window', options.window);
     if (options.points) q.set('points', String(options.points));
     if (options.from) q.set('from', options.from);
     if (options.to) q.set('to', options.to);
     const qs = q.toString();
-    return this.get(`/slos/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/history${qs ? `?${qs}` : ''}`);
+    return this.get(`${this.sloPath(ref)}/history${qs ? `?${qs}` : ''}`);
   }
 }

@@ -127,6 +127,31 @@ describe('EntityReliabilityContent', () => {
   });
 });
 
+describe('Prometheus rules download', () => {
+  it('offers the rule file for Prometheus-backed SLOs and downloads it', async () => {
+    const getPrometheusRules = jest.fn().mockResolvedValue('groups: []\n');
+    const created: Blob[] = [];
+    (URL as any).createObjectURL = jest.fn((b: Blob) => {
+      created.push(b);
+      return 'blob:rules';
+    });
+    (URL as any).revokeObjectURL = jest.fn();
+    const click = jest.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
+    await render({ listSlos: jest.fn().mockResolvedValue({ items: [{ ...slo(), sourceType: 'Prometheus' }] }), getHistory: jest.fn().mockResolvedValue(history), getPrometheusRules });
+    await userEvent.click(await screen.findByRole('button', { name: 'Prometheus rules' }));
+    await waitFor(() => expect(click).toHaveBeenCalled());
+    expect(getPrometheusRules).toHaveBeenCalledWith('default/checkout-success');
+    expect(await created[0].text()).toBe('groups: []\n');
+    click.mockRestore();
+  });
+
+  it('does not offer it for SLOs fed by the ingest endpoint', async () => {
+    await render({ listSlos: jest.fn().mockResolvedValue({ items: [{ ...slo(), sourceType: 'Ingest' }] }), getHistory: jest.fn().mockResolvedValue(history) });
+    await screen.findByTestId('burn-chart');
+    expect(screen.queryByRole('button', { name: 'Prometheus rules' })).not.toBeInTheDocument();
+  });
+});
+
 describe('EntityReliabilityCard', () => {
   it('summarises each SLO', async () => {
     await render({ listSlos: jest.fn().mockResolvedValue({ items: [slo()] }) }, <EntityReliabilityCard />);

@@ -16,6 +16,7 @@ import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Too
 import { BURN_RATE_WINDOWS, BurnRateWindow, HistoryResponse, SloSummary } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { formatBurn, formatPercent } from '../../util/format';
+import { DownloadRulesButton } from './DownloadRulesButton';
 
 const tick = (t: number) => new Date(t).toLocaleDateString('en-US', { month: 'short', day: 'numeric' });
 const stamp = (t: number) => new Date(t).toLocaleString('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
@@ -83,6 +84,8 @@ export function SloCharts({ slo }: { slo: SloSummary }) {
         title={slo.title}
         subheader={`${slo.windowLabel} · objective ${formatPercent(slo.objective, 3)}`}
         action={
+          <Box display="flex" alignItems="center">
+          {slo.sourceType?.toLocaleLowerCase('en-US') === 'prometheus' && <DownloadRulesButton slo={slo} />}
           <ToggleButtonGroup size="small" exclusive value={window} onChange={(_e, v) => v && setWindow(v)} aria-label="burn rate window">
             {BURN_RATE_WINDOWS.map(w => (
               <ToggleButton key={w} value={w} aria-label={`burn rate over ${w}`} sx={{ textTransform: 'none' }}>
@@ -90,6 +93,7 @@ export function SloCharts({ slo }: { slo: SloSummary }) {
               </ToggleButton>
             ))}
           </ToggleButtonGroup>
+          </Box>
         }
       />
       <CardContent>

@@ -1,0 +1,174 @@
+import { stringify } from 'yaml';
+import { DEFAULT_MWMB_RULES, BURN_RATE_WINDOWS, MwmbRule } from '../math/mwmb';
+import { durationMs, formatDuration } from '../math/duration';
+import type { SloDefinition } from '../spec/definition';
+import type { ParseResult } from '../spec/definition';
+
+/**
+ * Prometheus recording and alerting rules for an SLO, in the shape Sloth generates: SLI error ratios for
+ * every window (`slo:sli_error:ratio_rate<w>`), the meta records (objective, error budget, current and period
+ * burn rate, budget remaining) and the multi-window multi-burn-rate page and ticket alerts.
+ *
+ * The SLO's Prometheus queries (OpenSLO `metricSource.spec.query`) are either a counter selector, e.g.
+ * `checkout_success_count{region="eu"}`, which becomes `sum(rate(<selector>[<window>]))`, or a full expression
+ * with the `{{.window}}` placeholder, e.g. `sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))`.
+ */
+
+/** @public */
+export interface PrometheusRule {
+  record?: string;
+  alert?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** @public */
+export interface PrometheusRuleGroup {
+  name: string;
+  rules: PrometheusRule[];
+}
+
+/** @public */
+export interface RuleExportOptions {
+  /** Link to the entity page, put in the alert annotations. */
+  entityUrl?: string;
+  /** Runbook URL (resolved), put in the alert annotations. */
+  runbookUrl?: string;
+  rules?: readonly MwmbRule[];
+}
+
+const SELECTOR_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^{}]*\})?$/;
+const WINDOW_PLACEHOLDER = /\{\{\s*\.window\s*\}\}/g;
+
+function queryOf(source: Record<string, unknown> | undefined): string | undefined {
+  const spec = source?.spec as Record<string, unknown> | undefined;
+  const q = spec?.query ?? spec?.promql;
+  return typeof q === 'string' ? q.trim() : undefined;
+}
+
+/** Renders a query for a window: `{{.window}}` substituted, or a selector wrapped in sum(rate(…)). @public */
+export function renderQuery(query: string, window: string): ParseResult<string> {
+  if (WINDOW_PLACEHOLDER.test(query)) {
+    WINDOW_PLACEHOLDER.lastIndex = 0;
+    return { ok: true, value: query.replace(WINDOW_PLACEHOLDER, window) };
+  }
+  if (SELECTOR_RE.test(query)) return { ok: true, value: `sum(rate(${query}[${window}]))` };
+  return { ok: false, error: `query '${query}' must be a counter selector or contain {{.window}}` };
+}
+
+/** The SLI error ratio expression of an SLO for one window. @public */
+export function errorRatioExpr(slo: SloDefinition, window: string): ParseResult<string> {
+  const totalQ = queryOf(slo.indicator.total);
+  const countedQ = queryOf(slo.indicator.mode === 'good-total' ? slo.indicator.good : slo.indicator.bad);
+  const field = slo.indicator.mode === 'good-total' ? 'good' : 'bad';
+  if (!totalQ) return { ok: false, error: 'spec.indicator.spec.ratioMetric.total.metricSource.spec.query is required for Prometheus rules' };
+  if (!countedQ) return { ok: false, error: `spec.indicator.spec.ratioMetric.${field}.metricSource.spec.query is required for Prometheus rules` };
+  const total = renderQuery(totalQ, window);
+  if (!total.ok) return { ok: false, error: `ratioMetric.total: ${total.error}` };
+  const counted = renderQuery(countedQ, window);
+  if (!counted.ok) return { ok: false, error: `ratioMetric.${field}: ${counted.error}` };
+  return {
+    ok: true,
+    value:
+      slo.indicator.mode === 'good-total'
+        ? `1 - ((${counted.value}) / (${total.value}))`
+        : `(${counted.value}) / (${total.value})`,
+  };
+}
+
+const num = (n: number) => String(Number(n.toPrecision(15)));
+
+/** Sloth-shaped rule groups for one SLO. @public */
+export function prometheusRuleGroups(slo: SloDefinition, options: RuleExportOptions = {}): ParseResult<PrometheusRuleGroup[]> {
+  if (slo.window.kind !== 'rolling') {
+    return { ok: false, error: 'timeWindow: Prometheus rules need a rolling window (calendar windows have no fixed range)' };
+  }
+  const period = formatDuration(slo.window.duration);
+  const id = `${slo.namespace}-${slo.name}`;
+  const service = slo.componentRef.split('/').pop()!;
+  const labels = { sloth_id: id, sloth_service: service, sloth_slo: slo.name };
+  const sel = `sloth_id="${id}", sloth_service="${service}", sloth_slo="${slo.name}"`;
+  const budget = 1 - slo.target;
+
+  const windows = [...new Set([...BURN_RATE_WINDOWS.filter(w => durationMs(w) < durationMs(period)), period])];
+  const sliRules: PrometheusRule[] = [];
+  for (const w of windows) {
+    if (w === period && !BURN_RATE_WINDOWS.slice(0, -1).includes(w as any)) {
+      // the period ratio from the 5m ratios, as Sloth does, so it stays cheap
+      sliRules.push({
+        record: `slo:sli_error:ratio_rate${w}`,
+        expr: `sum_over_time(slo:sli_error:ratio_rate5m{${sel}}[${w}])\n/ ignoring (sloth_window)\ncount_over_time(slo:sli_error:ratio_rate5m{${sel}}[${w}])`,
+        labels: { ...labels, sloth_window: w },
+      });
+      continue;
+    }
+    const expr = errorRatioExpr(slo, w);
+    if (!expr.ok) return expr;
+    sliRules.push({ record: `slo:sli_error:ratio_rate${w}`, expr: expr.value, labels: { ...labels, sloth_window: w } });
+  }
+
+  const metaRules: PrometheusRule[] = [
+    { record: 'slo:objective:ratio', expr: `vector(${num(slo.target)})`, labels },
+    { record: 'slo:error_budget:ratio', expr: `vector(1 - ${num(slo.target)})`, labels },
+    { record: 'slo:time_period:days', expr: `vector(${num(durationMs(period) / 86_400_000)})`, labels },
+    {
+      record: 'slo:current_burn_rate:ratio',
+      expr: `slo:sli_error:ratio_rate5m{${sel}}\n/ on(sloth_id, sloth_slo, sloth_service) group_left\nslo:error_budget:ratio{${sel}}`,
+      labels,
+    },
+    {
+      record: 'slo:period_burn_rate:ratio',
+      expr: `slo:sli_error:ratio_rate${period}{${sel}}\n/ on(sloth_id, sloth_slo, sloth_service) group_left\nslo:error_budget:ratio{${sel}}`,
+      labels,
+    },
+    { record: 'slo:period_error_budget_remaining:ratio', expr: `1 - slo:period_burn_rate:ratio{${sel}}`, labels },
+    {
+      record: 'sloth_slo_info',
+      expr: 'vector(1)',
+      labels: { ...labels, sloth_mode: 'reliability-backstage', sloth_objective: num(slo.target * 100) },
+    },
+  ];
+
+  const annotations = (severity: string): Record<string, string> => ({
+    title: `(${severity}) ${service} ${slo.name} SLO error budget burn rate is too fast.`,
+    summary: `${slo.title}: error budget burn rate is over the ${severity} threshold (objective ${num(slo.target * 100)}% over ${period}).`,
+    ...(options.runbookUrl ? { runbook_url: options.runbookUrl } : {}),
+    ...(options.entityUrl ? { backstage_url: options.entityUrl } : {}),
+  });
+  const condition = (r: MwmbRule) =>
+    `(\n  max(slo:sli_error:ratio_rate${r.shortWindow}{${sel}} > (${r.burnRate} * ${num(budget)})) without (sloth_window)\n  and\n  max(slo:sli_error:ratio_rate${r.longWindow}{${sel}} > (${r.burnRate} * ${num(budget)})) without (sloth_window)\n)`;
+  const rules = options.rules ?? DEFAULT_MWMB_RULES;
+  const alertRules: PrometheusRule[] = (['page', 'ticket'] as const)
+    .map(severity => ({ severity, rows: rules.filter(r => r.severity === severity && durationMs(r.longWindow) < durationMs(period)) }))
+    .filter(g => g.rows.length > 0)
+    .map(({ severity, rows }) => ({
+      alert: `${toCamel(service)}${toCamel(slo.name)}${severity === 'page' ? 'Page' : 'Ticket'}BurnRate`,
+      expr: rows.map(condition).join('\nor\n'),
+      labels: { sloth_severity: severity, severity: severity === 'page' ? 'critical' : 'warning', impact: 'slo_breach', slo: slo.name, service },
+      annotations: annotations(severity),
+    }));
+
+  return {
+    ok: true,
+    value: [
+      { name: `sloth-slo-sli-recordings-${id}`, rules: sliRules },
+      { name: `sloth-slo-meta-recordings-${id}`, rules: metaRules },
+      { name: `sloth-slo-alerts-${id}`, rules: alertRules },
+    ],
+  };
+}
+
+function toCamel(s: string): string {
+  return s
+    .split(/[^a-zA-Z0-9]+/)
+    .filter(Boolean)
+    .map(p => p[0].toUpperCase() + p.slice(1))
+    .join('');
+}
+
+/** The rule file as YAML text (`groups: [...]`). @public */
+export function prometheusRuleFile(groups: PrometheusRuleGroup[]): string {
+  return stringify({ groups }, { lineWidth: 0 });
+}

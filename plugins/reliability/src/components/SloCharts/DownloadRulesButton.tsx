@@ -1,0 +1,38 @@
+import { useState } from 'react';
+import Button from '@mui/material/Button';
+import Tooltip from '@mui/material/Tooltip';
+import { useApi, alertApiRef } from '@backstage/core-plugin-api';
+import type { SloSummary } from '@internal/plugin-reliability-common';
+import { reliabilityApiRef } from '../../api/ReliabilityApi';
+
+/** Downloads the SLO's Prometheus rule file (recording + multi-window burn-rate alerts, Sloth's shape). */
+export function DownloadRulesButton({ slo }: { slo: SloSummary }) {
+  const api = useApi(reliabilityApiRef);
+  const alertApi = useApi(alertApiRef);
+  const [busy, setBusy] = useState(false);
+  const download = async () => {
+    setBusy(true);
+    try {
+      const text = await api.getPrometheusRules(slo.ref);
+      const url = URL.createObjectURL(new Blob([text], { type: 'text/yaml' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `${slo.ref.replace('/', '-')}.rules.yaml`;
+      a.click();
+      URL.revokeObjectURL(url);
+    } catch (e) {
+      alertApi.post({ message: `Could not export the rules of ${slo.title}: ${(e as Error).message}`, severity: 'error' });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Tooltip title="Prometheus recording and alerting rules for this SLO (checked with promtool)">
+      <span>
+        <Button size="small" variant="outlined" onClick={download} disabled={busy} sx={{ textTransform: 'none', mr: 1 }}>
+          Prometheus rules
+        </Button>
+      </span>
+    </Tooltip>
+  );
+}
