@@ -16,6 +16,20 @@ export interface Config {
       /** How old an ingested SLI event may be. Default 35d. */
       maxLateness?: string;
     };
+    prometheus?: {
+      /** Prometheus servers that SLOs with `metricSource.type: Prometheus` read from; the first is the default. */
+      instances?: Array<{
+        /** Name an SLO refers to with `metricSource.metricSourceRef` (or `spec.instance`). */
+        name: string;
+        /** Base URL, e.g. http://prometheus:9090 */
+        url: string;
+        /**
+         * Headers sent with each query, e.g. Authorization: Bearer ${PROMETHEUS_TOKEN}.
+         * @visibility secret
+         */
+        headers?: { [name: string]: string };
+      }>;
+    };
     demo?: {
       /** Seed deterministic demo traffic for the demo SLOs. Default false. */
       enabled?: boolean;

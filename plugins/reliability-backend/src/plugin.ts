@@ -6,6 +6,7 @@ import { createRouter } from './router';
 import { ReliabilityStore } from './store/ReliabilityStore';
 import { Evaluator, SliSourceRegistry } from './service/Evaluator';
 import { IngestSliSource } from './service/IngestSliSource';
+import { PrometheusSliSource, readPrometheusInstances } from './service/PrometheusSliSource';
 import { SloCatalog } from './service/SloCatalog';
 import { DemoData } from './demo/DemoData';
 
@@ -50,6 +51,8 @@ export const reliabilityPlugin = createBackendPlugin({
         });
         const sources = new SliSourceRegistry();
         sources.add(new IngestSliSource(store));
+        const prometheusInstances = readPrometheusInstances(config);
+        if (prometheusInstances.length) sources.add(new PrometheusSliSource(prometheusInstances, logger));
         extraSources.forEach(s => sources.add(s));
         const evaluator = new Evaluator(store, sources, logger);
         const sloCatalog = new SloCatalog(catalog, auth, store, logger);

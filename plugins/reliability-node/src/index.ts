@@ -15,7 +15,8 @@ export interface SliCountRequest {
 /** Counts for one SLO, in the order of the requested intervals, and when its data begins. @public */
 export interface SliCountResult {
   counts: Counts[];
-  firstDataAt: number | null;
+  /** When the SLO's data begins: null without data, undefined when the source cannot tell. */
+  firstDataAt?: number | null;
   /** Set when the source could not answer; the SLO then reports no data with this reason. */
   error?: string;
 }
@@ -29,8 +30,29 @@ export interface SliSource {
   readonly types: string[];
   /** Counts for many SLOs at once: sources should batch (one query per boundary, not per SLO). */
   countWindows(requests: SliCountRequest[]): Promise<Map<string, SliCountResult>>;
-  /** Cumulative readings covering [from, to] for the charts, sorted by end. */
-  readCumulative(slo: SloDefinition, from: number, to: number): Promise<CumulativePoint[]>;
+  /**
+   * Cumulative readings covering [from, to] for the charts, sorted by end (sources that keep counts).
+   * Sources that cannot give cumulative readings implement `history` instead.
+   */
+  readCumulative?(slo: SloDefinition, from: number, to: number): Promise<CumulativePoint[]>;
+  /** The counts over the lookback and over the compliance window at each step in [from, to]. */
+  history?(slo: SloDefinition, request: SliHistoryRequest): Promise<SliHistoryPoint[]>;
+}
+
+/** @public */
+export interface SliHistoryRequest {
+  from: number;
+  to: number;
+  stepMs: number;
+  lookbackMs: number;
+  windowMs: number;
+}
+
+/** @public */
+export interface SliHistoryPoint {
+  t: number;
+  lookback: Counts | null;
+  window: Counts | null;
 }
 
 /** @public */

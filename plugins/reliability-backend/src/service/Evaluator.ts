@@ -3,6 +3,9 @@ import {
   BURN_RATE_WINDOWS,
   BurnRateWindow,
   DEFAULT_MWMB_RULES,
+  budgetRemaining,
+  burnRate,
+  sliRatio,
   HistoryResponse,
   SloDefinition,
   SloStatus,
@@ -16,6 +19,7 @@ import type { SliSource } from '@internal/plugin-reliability-node';
 import { ReliabilityStore } from '../store/ReliabilityStore';
 
 const MIN = 60_000;
+const finite = (n: number | null) => (n === null || !Number.isFinite(n) ? null : n);
 
 /** Picks the source serving an SLO's metricSource.type. */
 export class SliSourceRegistry {
@@ -130,6 +134,21 @@ export class Evaluator {
     const thresholds = DEFAULT_MWMB_RULES.map(r => ({ severity: r.severity, burnRate: r.burnRate, label: describeRule(r) }));
     const base = { ref: slo.ref, from: new Date(from).toISOString(), to: new Date(to).toISOString(), burnRateWindow: opts.window, thresholds };
     if (!source) return { ...base, points: [], downsampledFrom: 0 };
+    if (source.history) {
+      const stepMs = Math.max(60_000, Math.ceil((to - from) / (opts.points - 1) / 60_000) * 60_000);
+      const pts = await source.history(slo, { from, to, stepMs, lookbackMs, windowMs });
+      return {
+        ...base,
+        points: pts.map(p => ({
+          t: p.t,
+          budgetRemaining: p.window ? finite(budgetRemaining(p.window, slo.target)) : null,
+          burnRate: p.lookback ? finite(burnRate(p.lookback, slo.target)) : null,
+          sli: p.lookback ? sliRatio(p.lookback) : null,
+        })),
+        downsampledFrom: pts.length,
+      };
+    }
+    if (!source.readCumulative) return { ...base, points: [], downsampledFrom: 0 };
     const readFrom = Math.min(from - lookbackMs, slo.window.kind === 'rolling' ? from - windowMs : windowAt(slo.window, from).start);
     const cumulative = await source.readCumulative(slo, readFrom, to);
     const { points, sampled } = historySeries({

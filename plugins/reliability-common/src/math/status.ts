@@ -24,8 +24,8 @@ export interface SloStatus {
   /** Events seen in the compliance window. */
   good: number;
   total: number;
-  /** Share of the compliance window covered by data so far (less than 1 for a young SLO). */
-  windowCoverage: number;
+  /** Share of the compliance window covered by data so far (less than 1 for a young SLO); null when the source cannot tell. */
+  windowCoverage: number | null;
   /** Why there is no data, when the SLI source could not answer (e.g. no source for the metric type). */
   reason?: string;
 }
@@ -40,7 +40,7 @@ export interface StatusInput {
   window: Counts;
   /** Counts over each burn-rate lookback. */
   lookbacks: Partial<Record<BurnRateWindow, Counts>>;
-  /** Epoch ms of the first data point of this SLO, if any. */
+  /** Epoch ms of the first data point of this SLO; null without data; undefined when the source cannot tell. */
   firstDataAt?: number | null;
   /** Start of the compliance window (calendar windows start at the period start). */
   windowStart: number;
@@ -82,8 +82,11 @@ export function evaluateStatus(input: StatusInput): SloStatus {
 
   const projection = rates[input.projectionWindow ?? '1h'];
   const tte = timeToExhaustionMs(remaining, projection, windowMs);
-  const coveredFrom = Math.max(input.windowStart, input.firstDataAt ?? now);
-  const coverage = windowMs > 0 ? Math.min(1, Math.max(0, (now - coveredFrom) / windowMs)) : 0;
+  let coverage: number | null = null;
+  if (input.firstDataAt !== undefined) {
+    const coveredFrom = Math.max(input.windowStart, input.firstDataAt ?? now);
+    coverage = windowMs > 0 ? Math.min(1, Math.max(0, (now - coveredFrom) / windowMs)) : 0;
+  }
   const outRates = {} as Record<BurnRateWindow, number | null>;
   for (const w of BURN_RATE_WINDOWS) outRates[w] = finiteOrNull(rates[w]);
   return {

@@ -1,0 +1,210 @@
+import { Config } from '@backstage/config';
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { Counts, SloDefinition, renderQuery } from '@internal/plugin-reliability-common';
+import type { SliCountRequest, SliCountResult, SliHistoryPoint, SliHistoryRequest, SliSource } from '@internal/plugin-reliability-node';
+
+/** A Prometheus server from config: `reliability.prometheus.instances[]`. */
+export interface PrometheusInstance {
+  name: string;
+  url: string;
+  /** Sent with every query; values come from config (and so from env through ${VAR}), never from the database. */
+  headers: Record<string, string>;
+}
+
+export function readPrometheusInstances(config?: Config): PrometheusInstance[] {
+  return (config?.getOptionalConfigArray('reliability.prometheus.instances') ?? []).map(c => ({
+    name: c.getString('name'),
+    url: c.getString('url').replace(/\/$/, ''),
+    headers: Object.fromEntries((c.getOptionalConfig('headers')?.keys() ?? []).map(k => [k, c.getString(`headers.${k}`)])),
+  }));
+}
+
+type Sample = [number, string];
+
+/** Minimal Prometheus HTTP API client: instant and range queries, with bounded retries and timeouts. */
+export class PrometheusClient {
+  queriesSent = 0;
+
+  constructor(
+    private readonly instance: PrometheusInstance,
+    private readonly options: { timeoutMs?: number; retries?: number; baseDelayMs?: number } = {},
+  ) {}
+
+  get name() {
+    return this.instance.name;
+  }
+
+  private async call(path: string, params: Record<string, string>): Promise<any> {
+    const retries = this.options.retries ?? 2;
+    let lastError: Error | undefined;
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      if (attempt > 0) {
+        // exponential backoff with full jitter
+        const cap = (this.options.baseDelayMs ?? 100) * 2 ** attempt;
+        await new Promise(r => setTimeout(r, Math.random() * cap));
+      }
+      try {
+        this.queriesSent++;
+        const res = await fetch(`${this.instance.url}${path}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...this.instance.headers },
+          body: new URLSearchParams(params).toString(),
+          signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+        });
+        const body: any = await res.json().catch(() => ({}));
+        if (res.status === 400 || res.status === 422) {
+          // a bad query does not get better by retrying
+          throw Object.assign(new Error(`Prometheus ${this.instance.name} rejected the query: ${body.error ?? res.statusText}`), { final: true });
+        }
+        if (!res.ok || body.status !== 'success') throw new Error(`Prometheus ${this.instance.name} answered ${res.status}: ${body.error ?? res.statusText}`);
+        return body.data;
+      } catch (e) {
+        lastError = e as Error;
+        if ((e as any).final) break;
+      }
+    }
+    throw lastError?.message.startsWith('Prometheus') ? lastError : new Error(`Prometheus ${this.instance.name} is unreachable: ${lastError?.message}`);
+  }
+
+  /** The value of a scalar-or-single-series query at time t (seconds); null when the result is empty or NaN. */
+  async instant(query: string, t: number): Promise<number | null> {
+    const data = await this.call('/api/v1/query', { query, time: String(t / 1000) });
+    const v: Sample | undefined = data.resultType === 'scalar' ? data.result : data.result?.[0]?.value;
+    if (!v) return null;
+    const n = Number(v[1]);
+    return Number.isFinite(n) ? n : null;
+  }
+
+  /** Range query of a single-series expression; points keyed by epoch ms. */
+  async range(query: string, start: number, end: number, stepMs: number): Promise<Map<number, number>> {
+    const data = await this.call('/api/v1/query_range', { query, start: String(start / 1000), end: String(end / 1000), step: String(stepMs / 1000) });
+    const out = new Map<number, number>();
+    for (const [t, v] of (data.result?.[0]?.values ?? []) as Sample[]) {
+      const n = Number(v);
+      if (Number.isFinite(n)) out.set(Math.round(t * 1000), n);
+    }
+    return out;
+  }
+}
+
+const promDuration = (ms: number) => `${Math.max(1, Math.round(ms / 1000))}s`;
+
+/** Runs async jobs with a concurrency limit. */
+async function pool<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const out: T[] = new Array(jobs.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, jobs.length) }, async () => {
+      while (next < jobs.length) {
+        const i = next++;
+        out[i] = await jobs[i]();
+      }
+    }),
+  );
+  return out;
+}
+
+/**
+ * SLIs from Prometheus. The counts of a window are the SLO's good (or bad) and total queries evaluated over that
+ * window at its end, times its length in seconds: with the `sum(rate(x[w]))` form that is what `increase` gives,
+ * so ratios are exactly Prometheus's `sum(rate(good[w])) / sum(rate(total[w]))`.
+ * An SLO picks its instance with `metricSource.metricSourceRef` (or `spec.instance`); the first configured one
+ * is the default. Queries per instance run with a bounded concurrency; an unreachable instance makes its SLOs
+ * report no data with the reason.
+ */
+export class PrometheusSliSource implements SliSource {
+  readonly types = ['prometheus'];
+  private readonly clients: Map<string, PrometheusClient>;
+
+  constructor(
+    instances: PrometheusInstance[],
+    private readonly logger: LoggerService,
+    private readonly options: { concurrency?: number; timeoutMs?: number; retries?: number; baseDelayMs?: number } = {},
+  ) {
+    this.clients = new Map(instances.map(i => [i.name, new PrometheusClient(i, options)]));
+  }
+
+  /** Queries sent so far, per instance. */
+  queriesSent(): Record<string, number> {
+    return Object.fromEntries([...this.clients].map(([n, c]) => [n, c.queriesSent]));
+  }
+
+  private clientFor(slo: SloDefinition): PrometheusClient | undefined {
+    const src = slo.indicator.total as { metricSourceRef?: string; spec?: { instance?: string } };
+    const name = src.metricSourceRef ?? src.spec?.instance;
+    return name ? this.clients.get(name) : this.clients.values().next().value;
+  }
+
+  private queries(slo: SloDefinition, windowMs: number): { counted: string; total: string } {
+    const q = (s?: Record<string, unknown>) => {
+      const text = (s?.spec as { query?: unknown } | undefined)?.query;
+      if (typeof text !== 'string') throw new Error('metricSource.spec.query is required for Prometheus SLIs');
+      const r = renderQuery(text, promDuration(windowMs));
+      if (!r.ok) throw new Error(r.error);
+      return r.value;
+    };
+    return { counted: q(slo.indicator.mode === 'good-total' ? slo.indicator.good : slo.indicator.bad), total: q(slo.indicator.total) };
+  }
+
+  private toCounts(slo: SloDefinition, counted: number | null, total: number | null, windowMs: number): Counts {
+    const seconds = Math.round(windowMs / 1000);
+    const t = (total ?? 0) * seconds;
+    const c = (counted ?? 0) * seconds;
+    return slo.indicator.mode === 'good-total' ? { good: c, total: t } : { good: t - c, total: t };
+  }
+
+  async countWindows(requests: SliCountRequest[]): Promise<Map<string, SliCountResult>> {
+    const out = new Map<string, SliCountResult>();
+    const jobs: (() => Promise<void>)[] = [];
+    for (const r of requests) {
+      const client = this.clientFor(r.slo);
+      if (!client) {
+        out.set(r.slo.ref, { counts: [], error: 'no Prometheus instance is configured (reliability.prometheus.instances)' });
+        continue;
+      }
+      const counts: Counts[] = new Array(r.intervals.length);
+      out.set(r.slo.ref, { counts });
+      r.intervals.forEach((interval, i) => {
+        jobs.push(async () => {
+          const entry = out.get(r.slo.ref)!;
+          if (entry.error) return;
+          try {
+            const len = interval.end - interval.start;
+            const q = this.queries(r.slo, len);
+            const [counted, total] = await Promise.all([client.instant(q.counted, interval.end), client.instant(q.total, interval.end)]);
+            counts[i] = this.toCounts(r.slo, counted, total, len);
+          } catch (e) {
+            entry.error = (e as Error).message;
+          }
+        });
+      });
+    }
+    await pool(jobs, this.options.concurrency ?? 8);
+    for (const [ref, r] of out) {
+      if (r.error) this.logger.warn(`SLO ${ref}: ${r.error}`);
+    }
+    return out;
+  }
+
+  async history(slo: SloDefinition, req: SliHistoryRequest): Promise<SliHistoryPoint[]> {
+    const client = this.clientFor(slo);
+    if (!client) throw new Error('no Prometheus instance is configured (reliability.prometheus.instances)');
+    const look = this.queries(slo, req.lookbackMs);
+    const win = this.queries(slo, req.windowMs);
+    const [lc, lt, wc, wt] = await Promise.all([
+      client.range(look.counted, req.from, req.to, req.stepMs),
+      client.range(look.total, req.from, req.to, req.stepMs),
+      client.range(win.counted, req.from, req.to, req.stepMs),
+      client.range(win.total, req.from, req.to, req.stepMs),
+    ]);
+    const points: SliHistoryPoint[] = [];
+    for (let t = req.from; t <= req.to; t += req.stepMs) {
+      points.push({
+        t,
+        lookback: lt.has(t) ? this.toCounts(slo, lc.get(t) ?? 0, lt.get(t)!, req.lookbackMs) : null,
+        window: wt.has(t) ? this.toCounts(slo, wc.get(t) ?? 0, wt.get(t)!, req.windowMs) : null,
+      });
+    }
+    return points;
+  }
+}
