@@ -35,6 +35,8 @@ export interface SliSource {
    * Sources that cannot give cumulative readings implement `history` instead.
    */
   readCumulative?(slo: SloDefinition, from: number, to: number): Promise<CumulativePoint[]>;
+  /** The value of the SLO's display query (`display.query`) at time t, for sources that can run it. */
+  displayValue?(slo: SloDefinition, t: number): Promise<number | null>;
   /** The counts over the lookback and over the compliance window at each step in [from, to]. */
   history?(slo: SloDefinition, request: SliHistoryRequest): Promise<SliHistoryPoint[]>;
 }

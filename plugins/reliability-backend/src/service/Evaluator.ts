@@ -100,20 +100,35 @@ export class Evaluator {
         BURN_RATE_WINDOWS.forEach((w, i) => {
           lookbacks[w] = r.counts[i + 1];
         });
-        out.set(slo.ref, {
-          status: evaluateStatus({
-            now: at,
-            target: slo.target,
-            windowMs: win.end - win.start,
-            windowStart: intervals[0].start,
-            window: r.counts[0],
-            lookbacks,
-            firstDataAt: r.firstDataAt,
-          }),
+        const status = evaluateStatus({
+          now: at,
+          target: slo.target,
+          windowMs: win.end - win.start,
+          windowStart: intervals[0].start,
+          window: r.counts[0],
+          lookbacks,
+          firstDataAt: r.firstDataAt,
         });
+        out.set(slo.ref, { status });
       }
+      await this.addDisplayValues(source, list, out, at);
     }
     return out;
+  }
+
+  private async addDisplayValues(source: SliSource, slos: SloDefinition[], out: Map<string, EvaluationResult>, at: number) {
+    if (!source.displayValue) return;
+    for (const slo of slos) {
+      const r = out.get(slo.ref);
+      if (!slo.display || !r || r.reason) continue;
+      let value: number | null = null;
+      try {
+        value = await source.displayValue(slo, at);
+      } catch (e) {
+        this.logger.warn(`Display query of ${slo.ref} failed: ${e}`);
+      }
+      r.status.display = { label: slo.display.label, value, ...(slo.display.unit ? { unit: slo.display.unit } : {}) };
+    }
   }
 
   /** Evaluates and stores the snapshots. */

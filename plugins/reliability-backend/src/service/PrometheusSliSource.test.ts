@@ -19,12 +19,23 @@ function openMetrics(): string {
   const add = (key: string, t: number, v: number) => (series[key] ??= []).push([t, v]);
   let eu = { good: 0, total: 0 };
   let us = { good: 0, total: 0 };
+  const hist = { le100: 0, le300: 0, inf: 0, sum: 0 };
   for (let t = T0; t < NOW; t += MIN) {
     const i = (t - T0) / MIN;
     if (i === 1440) eu = { good: 0, total: 0 }; // process restart: counters reset
     const incident = t >= NOW - 3 * 3_600_000 && t < NOW - 2 * 3_600_000;
     eu = { good: eu.good + (incident ? 80 : 99) + (i % 7 === 0 ? 1 : 0), total: eu.total + 100 };
     us = { good: us.good + 50 - (i % 13 === 0 ? 1 : 0), total: us.total + 50 };
+    // /otp/verify latency histogram: 60 requests a minute, 57 under 300 ms (95%), 40 under 100 ms
+    hist.le100 += 40;
+    hist.le300 += 57;
+    hist.inf += 60;
+    hist.sum += 40 * 50 + 17 * 200 + 3 * 900;
+    add('request_duration_ms_bucket{route="/otp/verify",le="100.0"}', t, hist.le100);
+    add('request_duration_ms_bucket{route="/otp/verify",le="300.0"}', t, hist.le300);
+    add('request_duration_ms_bucket{route="/otp/verify",le="+Inf"}', t, hist.inf);
+    add('request_duration_ms_count{route="/otp/verify"}', t, hist.inf);
+    add('request_duration_ms_sum{route="/otp/verify"}', t, hist.sum);
     add('demo_good_total{region="eu"}', t, eu.good);
     add('demo_requests_total{region="eu"}', t, eu.total);
     if (!(i >= 30 * 60 && i < 32 * 60)) {
@@ -33,10 +44,10 @@ function openMetrics(): string {
     }
   }
   const lines: string[] = [];
-  for (const family of ['demo_good', 'demo_requests']) {
-    lines.push(`# TYPE ${family} counter`);
+  for (const [family, type] of [['demo_good', 'counter'], ['demo_requests', 'counter'], ['request_duration_ms', 'histogram']]) {
+    lines.push(`# TYPE ${family} ${type}`);
     for (const [key, samples] of Object.entries(series)) {
-      if (!key.startsWith(`${family}_total`)) continue;
+      if (!key.startsWith(`${family}_`)) continue;
       for (const [t, v] of samples) lines.push(`${key} ${v} ${t / 1000}`);
     }
   }
@@ -105,6 +116,28 @@ describe('Prometheus SLI source against a real Prometheus', () => {
     const s = results.get('default/demo')!.status;
     expect(s.burnRates['6h']!).toBeGreaterThan(s.burnRates['1h']! * 2);
     expect(source.queriesSent().main).toBe(2 * 9 * 2);
+  });
+
+  it('evaluates a latency SLO from histogram buckets and shows the p95 from histogram_quantile', async () => {
+    const latency = slo({
+      ref: 'default/otp',
+      name: 'otp',
+      target: 0.95,
+      window: { kind: 'rolling', duration: { amount: 7, unit: 'd' } },
+      indicator: {
+        mode: 'good-total',
+        sourceType: 'Prometheus',
+        good: { spec: { query: 'request_duration_ms_bucket{route="/otp/verify",le="300.0"}' } },
+        total: { spec: { query: 'request_duration_ms_count{route="/otp/verify"}' } },
+      },
+      display: { query: 'histogram_quantile(0.95, sum(rate(request_duration_ms_bucket{route="/otp/verify"}[5m])) by (le))', label: 'p95', unit: 'ms' },
+    });
+    const s = (await evaluator().evaluate([latency], NOW)).get('default/otp')!.status;
+    close(s.sli, await client.instant('sum(rate(request_duration_ms_bucket{route="/otp/verify",le="300.0"}[7d])) / sum(rate(request_duration_ms_count{route="/otp/verify"}[7d]))', NOW));
+    expect(s.sli!).toBeCloseTo(0.95, 9);
+    expect(s.display).toEqual({ label: 'p95', unit: 'ms', value: await client.instant('histogram_quantile(0.95, sum(rate(request_duration_ms_bucket{route="/otp/verify"}[5m])) by (le))', NOW) });
+    expect(s.display!.value).toBeGreaterThan(100);
+    expect(s.display!.value).toBeLessThanOrEqual(300);
   });
 
   it('serves chart history from range queries that match instant queries', async () => {

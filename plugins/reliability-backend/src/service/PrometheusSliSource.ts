@@ -186,6 +186,12 @@ export class PrometheusSliSource implements SliSource {
     return out;
   }
 
+  async displayValue(slo: SloDefinition, t: number): Promise<number | null> {
+    const client = this.clientFor(slo);
+    if (!client || !slo.display) return null;
+    return client.instant(slo.display.query, t);
+  }
+
   async history(slo: SloDefinition, req: SliHistoryRequest): Promise<SliHistoryPoint[]> {
     const client = this.clientFor(slo);
     if (!client) throw new Error('no Prometheus instance is configured (reliability.prometheus.instances)');

@@ -26,6 +26,8 @@ export interface SloStatus {
   total: number;
   /** Share of the compliance window covered by data so far (less than 1 for a young SLO); null when the source cannot tell. */
   windowCoverage: number | null;
+  /** A value shown next to the SLI, e.g. { label: 'p95', value: 212, unit: 'ms' }. */
+  display?: { label: string; value: number | null; unit?: string };
   /** Why there is no data, when the SLI source could not answer (e.g. no source for the metric type). */
   reason?: string;
 }

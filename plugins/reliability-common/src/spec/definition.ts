@@ -8,6 +8,12 @@ export const ANNOTATION_COMPONENT = 'reliability.io/component';
 export const ANNOTATION_RUNBOOK = 'reliability.io/runbook';
 /** Annotation naming the owner of an SLO when it differs from the component's owner. @public */
 export const ANNOTATION_OWNER = 'reliability.io/owner';
+/** Annotation with a query whose value is shown next to the SLI, e.g. a histogram_quantile p95. @public */
+export const ANNOTATION_DISPLAY_QUERY = 'reliability.io/display-query';
+/** Label and unit of the displayed value, e.g. `p95` and `ms`. @public */
+export const ANNOTATION_DISPLAY_LABEL = 'reliability.io/display-label';
+/** @public */
+export const ANNOTATION_DISPLAY_UNIT = 'reliability.io/display-unit';
 /** Annotation with the compact format's burn-rate alerts, e.g. `14x:5m,30m;6x:1h,6h`. @public */
 export const ANNOTATION_ALERTS = 'reliability.io/burn-rate-alerts';
 
@@ -34,6 +40,8 @@ export interface SloDefinition {
     total: Record<string, unknown>;
   };
   runbook?: string;
+  /** A value shown next to the SLI (e.g. the p95 latency), read by sources that support it. */
+  display?: { query: string; label: string; unit?: string };
 }
 
 /** Result of reading a document: the definition or a message naming the field. @public */
@@ -92,6 +100,15 @@ function toDefinition(d: OpenSloDocument): SloDefinition {
       total: rm.total.metricSource as Record<string, unknown>,
     },
     runbook: annotations[ANNOTATION_RUNBOOK],
+    ...(annotations[ANNOTATION_DISPLAY_QUERY]
+      ? {
+          display: {
+            query: annotations[ANNOTATION_DISPLAY_QUERY],
+            label: annotations[ANNOTATION_DISPLAY_LABEL] ?? 'value',
+            unit: annotations[ANNOTATION_DISPLAY_UNIT],
+          },
+        }
+      : {}),
   };
 }
 

@@ -84,6 +84,12 @@ describe('EntityReliabilityContent', () => {
     expect(getHistory).toHaveBeenCalledWith('default/checkout-success', { window: '1h', points: 500 });
   });
 
+  it('shows a display value such as the p95 next to the SLI', async () => {
+    await render({ listSlos: jest.fn().mockResolvedValue({ items: [slo({ display: { label: 'p95', value: 212.3456, unit: 'ms' } })] }), getHistory: jest.fn().mockResolvedValue(history) });
+    const row = within(await screen.findByTestId('slo-row-checkout-success'));
+    expect(row.getByText('p95 212.3 ms')).toBeInTheDocument();
+  });
+
   it('asks for the burn rate over another window when one is chosen', async () => {
     const getHistory = jest.fn().mockResolvedValue(history);
     await render({ listSlos: jest.fn().mockResolvedValue({ items: [slo()] }), getHistory });

@@ -64,7 +64,14 @@ export function SloTable(props: { items: SloSummary[]; selected?: string; onSele
                 </TableCell>
                 <TableCell className="num">{formatTarget(slo.objective)}</TableCell>
                 <TableCell className="num">{slo.windowLabel}</TableCell>
-                <TableCell className="num">{formatPercent(s?.sli)}</TableCell>
+                <TableCell className="num">
+                  {formatPercent(s?.sli)}
+                  {s?.display && (
+                    <Typography variant="caption" color="text.secondary" component="div">
+                      {s.display.label} {s.display.value === null ? '—' : `${Number(s.display.value.toPrecision(4))}${s.display.unit ? ` ${s.display.unit}` : ''}`}
+                    </Typography>
+                  )}
+                </TableCell>
                 <TableCell>
                   <Typography variant="body2" fontWeight={600} color={s && (s.budgetRemaining ?? 1) <= 0 ? 'error' : undefined}>
                     {formatPercent(s?.budgetRemaining, 1)}
