@@ -23,11 +23,21 @@ async function freePort(): Promise<number> {
  * backfilling OpenMetrics text with `promtool tsdb create-blocks-from openmetrics`. `stop()` kills it and
  * removes the directory.
  */
-export async function startPrometheus(openMetrics: string): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startPrometheus(
+  openMetrics: string,
+  options: { ruleFiles?: Record<string, string>; evaluationInterval?: string } = {},
+): Promise<{ url: string; stop: () => Promise<void> }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'reliability-prom-'));
   const data = path.join(dir, 'data');
   writeFileSync(path.join(dir, 'input.om'), openMetrics);
-  writeFileSync(path.join(dir, 'prometheus.yml'), 'global:\n  evaluation_interval: 1m\nscrape_configs: []\n');
+  const rules = Object.entries(options.ruleFiles ?? {}).map(([name, text]) => {
+    writeFileSync(path.join(dir, name), text);
+    return path.join(dir, name);
+  });
+  writeFileSync(
+    path.join(dir, 'prometheus.yml'),
+    `global:\n  evaluation_interval: ${options.evaluationInterval ?? '1m'}\nscrape_configs: []\n${rules.length ? `rule_files:\n${rules.map(r => `  - ${r}\n`).join('')}` : ''}`,
+  );
   await run('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', path.join(dir, 'input.om'), data]);
   const port = await freePort();
   const proc: ChildProcess = spawn(

@@ -115,7 +115,8 @@ describe('Prometheus SLI source against a real Prometheus', () => {
     // the incident three hours ago shows in the 6h burn but not in the 1h one
     const s = results.get('default/demo')!.status;
     expect(s.burnRates['6h']!).toBeGreaterThan(s.burnRates['1h']! * 2);
-    expect(source.queriesSent().main).toBe(2 * 9 * 2);
+    // 2 SLOs x 9 windows x 2 queries, batched: one request per window boundary instant
+    expect(source.queriesSent().main).toBe(1);
   });
 
   it('evaluates a latency SLO from histogram buckets and shows the p95 from histogram_quantile', async () => {
@@ -157,14 +158,17 @@ describe('Prometheus SLI source against a real Prometheus', () => {
     expect(r.status.sli).toBeNull();
     expect(r.reason).toMatch(/Prometheus down is unreachable/);
     expect(Date.now() - started).toBeLessThan(10_000);
-    // 3 attempts for the first failing query of each window, at most
-    expect(down.queriesSent().down).toBeLessThanOrEqual(9 * 2 * 3);
+    // one batch, three attempts
+    expect(down.queriesSent().down).toBe(3);
   });
 
-  it('does not retry a query Prometheus rejects', async () => {
+  it('does not retry a query Prometheus rejects, and keeps the error on its own SLO', async () => {
     const source = new PrometheusSliSource([{ name: 'main', url: prom.url, headers: {} }], logger);
-    const r = (await evaluator(source).evaluate([slo({ indicator: { mode: 'good-total', sourceType: 'Prometheus', good: { spec: { query: 'sum(rate(demo_good_total[{{.window}}]) by (' } }, total: { spec: { query: 'demo_requests_total' } } } })], NOW)).get('default/demo')!;
+    const results = await evaluator(source).evaluate([slo({ ref: 'default/fine', name: 'fine' }), slo({ indicator: { mode: 'good-total', sourceType: 'Prometheus', good: { spec: { query: 'sum(rate(demo_good_total[{{.window}}]) by (' } }, total: { spec: { query: 'demo_requests_total' } } } })], NOW);
+    const r = results.get('default/demo')!;
     expect(r.status.state).toBe('no_data');
     expect(r.reason).toMatch(/rejected the query/);
+    expect(results.get('default/fine')!.reason).toBeUndefined();
+    expect(results.get('default/fine')!.status.sli).not.toBeNull();
   });
 });

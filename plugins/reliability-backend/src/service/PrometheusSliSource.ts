@@ -75,6 +75,23 @@ export class PrometheusClient {
     return Number.isFinite(n) ? n : null;
   }
 
+  /**
+   * Many single-series expressions at one instant in one request: each is tagged with a label
+   * (`label_replace(expr, "__reliability_q", "<i>", "", "")`) and joined with `or`. Null where an expression
+   * has no value.
+   */
+  async instantMany(queries: string[], t: number): Promise<(number | null)[]> {
+    const expr = queries.map((q, i) => `label_replace(${q}, "__reliability_q", "${i}", "", "")`).join(' or ');
+    const data = await this.call('/api/v1/query', { query: expr, time: String(t / 1000) });
+    const out: (number | null)[] = queries.map(() => null);
+    for (const r of (data.result ?? []) as { metric: Record<string, string>; value: Sample }[]) {
+      const i = Number(r.metric.__reliability_q);
+      const n = Number(r.value[1]);
+      if (Number.isInteger(i) && i >= 0 && i < out.length && out[i] === null && Number.isFinite(n)) out[i] = n;
+    }
+    return out;
+  }
+
   /** Range query of a single-series expression; points keyed by epoch ms. */
   async range(query: string, start: number, end: number, stepMs: number): Promise<Map<number, number>> {
     const data = await this.call('/api/v1/query_range', { query, start: String(start / 1000), end: String(end / 1000), step: String(stepMs / 1000) });
@@ -119,7 +136,7 @@ export class PrometheusSliSource implements SliSource {
   constructor(
     instances: PrometheusInstance[],
     private readonly logger: LoggerService,
-    private readonly options: { concurrency?: number; timeoutMs?: number; retries?: number; baseDelayMs?: number } = {},
+    private readonly options: { concurrency?: number; batchSize?: number; timeoutMs?: number; retries?: number; baseDelayMs?: number } = {},
   ) {
     this.clients = new Map(instances.map(i => [i.name, new PrometheusClient(i, options)]));
   }
@@ -155,35 +172,69 @@ export class PrometheusSliSource implements SliSource {
 
   async countWindows(requests: SliCountRequest[]): Promise<Map<string, SliCountResult>> {
     const out = new Map<string, SliCountResult>();
-    const jobs: (() => Promise<void>)[] = [];
+    // every (SLO, window) needs two values; queries for the same instance and instant go out in batches
+    type Wanted = { ref: string; slo: SloDefinition; i: number; len: number; counted: string; total: string };
+    const groups = new Map<string, { client: PrometheusClient; t: number; wanted: Wanted[] }>();
     for (const r of requests) {
       const client = this.clientFor(r.slo);
       if (!client) {
         out.set(r.slo.ref, { counts: [], error: 'no Prometheus instance is configured (reliability.prometheus.instances)' });
         continue;
       }
-      const counts: Counts[] = new Array(r.intervals.length);
-      out.set(r.slo.ref, { counts });
+      const entry: SliCountResult = { counts: new Array(r.intervals.length) };
+      out.set(r.slo.ref, entry);
       r.intervals.forEach((interval, i) => {
-        jobs.push(async () => {
-          const entry = out.get(r.slo.ref)!;
-          if (entry.error) return;
-          try {
-            const len = interval.end - interval.start;
-            const q = this.queries(r.slo, len);
-            const [counted, total] = await Promise.all([client.instant(q.counted, interval.end), client.instant(q.total, interval.end)]);
-            counts[i] = this.toCounts(r.slo, counted, total, len);
-          } catch (e) {
-            entry.error = (e as Error).message;
-          }
-        });
+        try {
+          const len = interval.end - interval.start;
+          const q = this.queries(r.slo, len);
+          const key = `${client.name}\u0000${interval.end}`;
+          const g = groups.get(key) ?? { client, t: interval.end, wanted: [] };
+          g.wanted.push({ ref: r.slo.ref, slo: r.slo, i, len, counted: q.counted, total: q.total });
+          groups.set(key, g);
+        } catch (e) {
+          entry.error = (e as Error).message;
+        }
       });
     }
-    await pool(jobs, this.options.concurrency ?? 8);
+    const batch = this.options.batchSize ?? 50;
+    const jobs: (() => Promise<void>)[] = [];
+    for (const { client, t, wanted } of groups.values()) {
+      for (let k = 0; k < wanted.length; k += batch) {
+        const part = wanted.slice(k, k + batch).filter(w => !out.get(w.ref)!.error);
+        jobs.push(async () => {
+          const values = await this.fetchValues(client, t, part.flatMap(w => [w.counted, w.total]));
+          part.forEach((w, j) => {
+            const entry = out.get(w.ref)!;
+            const counted = values[2 * j];
+            const total = values[2 * j + 1];
+            if (counted instanceof Error || total instanceof Error) {
+              entry.error ??= ((counted instanceof Error ? counted : total) as Error).message;
+              return;
+            }
+            entry.counts[w.i] = this.toCounts(w.slo, counted, total, w.len);
+          });
+        });
+      }
+    }
+    await pool(jobs, this.options.concurrency ?? 4);
     for (const [ref, r] of out) {
       if (r.error) this.logger.warn(`SLO ${ref}: ${r.error}`);
     }
     return out;
+  }
+
+  /**
+   * Values of many queries at one instant: one batched request; when Prometheus rejects the batch (one bad
+   * query), each query alone, so the error lands on its own SLO only.
+   */
+  private async fetchValues(client: PrometheusClient, t: number, queries: string[]): Promise<(number | null | Error)[]> {
+    if (queries.length === 0) return [];
+    try {
+      return await client.instantMany(queries, t);
+    } catch (e) {
+      if (!(e as any).final) return queries.map(() => e as Error);
+      return Promise.all(queries.map(q => client.instant(q, t).catch(err => err as Error)));
+    }
   }
 
   async displayValue(slo: SloDefinition, t: number): Promise<number | null> {
