@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../math/duration';
 import { ANNOTATION_ALERTS, ANNOTATION_RUNBOOK } from './definition';
-import { formatIssues } from './openslo';
+import { parseDocument } from './openslo';
 import type { ParseResult } from './definition';
 
 /**
@@ -60,17 +59,9 @@ export function sloNameFromId(id: string): string {
  * @public
  */
 export function compactToOpenSlo(input: unknown, options: CompactConversionOptions): ParseResult<Record<string, any>> {
-  let raw = input;
-  if (typeof input === 'string') {
-    try {
-      raw = parseYaml(input);
-    } catch (e) {
-      return { ok: false, error: `compact SLO is not valid YAML: ${(e as Error).message}` };
-    }
-  }
-  const parsed = compactSloSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, error: formatIssues(parsed.error) };
-  const c = parsed.data;
+  const parsed = parseDocument(input, compactSloSchema, 'compact SLO');
+  if (!parsed.ok) return parsed;
+  const c = parsed.value;
   const percent = Number(PERCENT_RE.exec(c.slo.objective)![1]);
   if (percent <= 0 || percent > 100) {
     return { ok: false, error: 'slo.objective: must be between 0% (exclusive) and 100%' };

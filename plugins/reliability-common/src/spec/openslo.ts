@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../math/duration';
 
 /**
@@ -203,4 +204,26 @@ export function formatIssues(error: z.ZodError, prefix = ''): string {
       return path ? `${path}: ${i.message}` : i.message;
     })
     .join('; ');
+}
+
+/**
+ * Reads a document given as YAML text or as an already parsed object and validates it:
+ * the value, or a message naming the field (or the YAML error).
+ * @public
+ */
+export function parseDocument<T extends z.ZodTypeAny>(
+  input: unknown,
+  schema: T,
+  what: string,
+): { ok: true; value: z.infer<T> } | { ok: false; error: string } {
+  let raw = input;
+  if (typeof input === 'string') {
+    try {
+      raw = parseYaml(input);
+    } catch (e) {
+      return { ok: false, error: `${what} is not valid YAML: ${(e as Error).message}` };
+    }
+  }
+  const parsed = schema.safeParse(raw);
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, error: formatIssues(parsed.error) };
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { parse as parseYaml } from 'yaml';
-import { formatIssues } from './openslo';
+import { parseDocument } from './openslo';
 import type { ParseResult } from './definition';
 
 /**
@@ -49,17 +48,9 @@ export interface SlothConversionOptions {
 
 /** Converts a Sloth prometheus/v1 spec (YAML text or object) into OpenSLO v1 SLO documents. @public */
 export function slothToOpenSlo(input: unknown, options: SlothConversionOptions = {}): ParseResult<Record<string, any>[]> {
-  let raw = input;
-  if (typeof input === 'string') {
-    try {
-      raw = parseYaml(input);
-    } catch (e) {
-      return { ok: false, error: `Sloth spec is not valid YAML: ${(e as Error).message}` };
-    }
-  }
-  const parsed = slothSpecSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, error: formatIssues(parsed.error) };
-  const spec = parsed.data;
+  const parsed = parseDocument(input, slothSpecSchema, 'Sloth spec');
+  if (!parsed.ok) return parsed;
+  const spec = parsed.value;
   const prom = (query: string) => ({ metricSource: { type: 'Prometheus', spec: { query } } });
   return {
     ok: true,
