@@ -30,6 +30,12 @@ export interface Config {
         headers?: { [name: string]: string };
       }>;
     };
+    gate?: {
+      /** The budget window of the launch-freeze gate (GET /gate). Default 7d. */
+      window?: string;
+      /** Deny launches when an SLO has less than this share of its budget left (0-1). Default 0.25. */
+      minBudgetRemaining?: number;
+    };
     demo?: {
       /** Seed deterministic demo traffic for the demo SLOs. Default false. */
       enabled?: boolean;

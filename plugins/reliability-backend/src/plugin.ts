@@ -1,6 +1,6 @@
 import { coreServices, createBackendPlugin, readSchedulerServiceTaskScheduleDefinitionFromConfig } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { durationMs, reliabilityPermissions } from '@internal/plugin-reliability-common';
+import { durationMs, isFixedDuration, parseDuration, reliabilityPermissions } from '@internal/plugin-reliability-common';
 import { reliabilitySliSourcesExtensionPoint, SliSource } from '@internal/plugin-reliability-node';
 import { createRouter } from './router';
 import { ReliabilityStore } from './store/ReliabilityStore';
@@ -42,6 +42,14 @@ export const reliabilityPlugin = createBackendPlugin({
         const cfg = config.getOptionalConfig('reliability');
         const minuteRetentionMs = durationMs(cfg?.getOptionalString('storage.minuteRetention') ?? '7h');
         const maxLatenessMs = durationMs(cfg?.getOptionalString('ingest.maxLateness') ?? '35d');
+        const gateWindow = cfg?.getOptionalString('gate.window');
+        if (gateWindow !== undefined && !(parseDuration(gateWindow) && isFixedDuration(parseDuration(gateWindow)!))) {
+          throw new Error(`reliability.gate.window must be a fixed duration like 7d, got '${gateWindow}'`);
+        }
+        const gateThreshold = cfg?.getOptionalNumber('gate.minBudgetRemaining');
+        if (gateThreshold !== undefined && !(gateThreshold >= 0 && gateThreshold <= 1)) {
+          throw new Error(`reliability.gate.minBudgetRemaining must be between 0 and 1, got ${gateThreshold}`);
+        }
         if (minuteRetentionMs < durationMs('6h')) {
           throw new Error('reliability.storage.minuteRetention must be at least 6h (the longest minute-precise window)');
         }
@@ -96,6 +104,10 @@ export const reliabilityPlugin = createBackendPlugin({
             maxLatenessMs,
             minuteRetentionMs,
             appBaseUrl: config.getOptionalString('app.baseUrl'),
+            gate: {
+              window: cfg?.getOptionalString('gate.window') ?? '7d',
+              threshold: gateThreshold ?? 0.25,
+            },
           }),
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });

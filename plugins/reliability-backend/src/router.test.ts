@@ -120,6 +120,32 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect(list.body.items[0].status.total).toBe(0);
   });
 
+  it('closes the launch-freeze gate when the weekly budget is below 25%, naming the SLO', async () => {
+    // 8 bad of 1,000 against a 1% budget: 20% of the week's budget left
+    const ingest = await request(server)
+      .post('/api/reliability/sli-events')
+      .send({ events: [{ slo: 'default/checkout-success', timestamp: minutesAgo(60), good: 992, total: 1000 }] });
+    expect(ingest.status).toBe(202);
+    const res = await request(server).get('/api/reliability/gate').query({ entityRef: 'component:default/checkout' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ allow: false, threshold: 0.25, window: '7d' });
+    expect(res.body.budgetRemaining).toBeCloseTo(0.2, 9);
+    expect(res.body.reason).toBe('launch freeze: default/checkout-success has 20% of its 7d error budget left (threshold 25%)');
+  });
+
+  it('opens the gate with budget left, and says why', async () => {
+    await request(server)
+      .post('/api/reliability/sli-events')
+      .send({ events: [{ slo: 'default/checkout-success', timestamp: minutesAgo(60), good: 999, total: 1000 }] });
+    const open = await request(server).get('/api/reliability/gate').query({ entityRef: 'component:default/checkout' });
+    expect(open.body).toMatchObject({ allow: true, reason: 'every SLO has at least 25% of its 7d error budget left (lowest 90%)' });
+    const none = await request(server).get('/api/reliability/gate').query({ entityRef: 'component:default/inventory' });
+    expect(none.body).toMatchObject({ allow: true, reason: 'no SLOs: nothing to protect', budgetRemaining: null });
+    const bad = await request(server).get('/api/reliability/gate');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/entityRef: is required/);
+  });
+
   it('answers 404 for events of an unknown SLO and stores nothing', async () => {
     const res = await request(server)
       .post('/api/reliability/sli-events')

@@ -11,6 +11,7 @@ import {
   describeWindow,
   formatDuration,
   formatIssues,
+  gateQuerySchema,
   historyQuerySchema,
   prometheusRuleFile,
   prometheusRuleGroups,
@@ -34,6 +35,8 @@ export interface RouterOptions {
   /** How old an ingested event may be. */
   maxLatenessMs: number;
   minuteRetentionMs: number;
+  /** The launch-freeze gate: budget window and the least budget remaining that still allows launches. */
+  gate?: { window: string; threshold: number };
   /** The app's base URL, for links in exported alert annotations. */
   appBaseUrl?: string;
   /** Clock, for tests. */
@@ -133,6 +136,14 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       now(),
     );
     res.json(history);
+  });
+
+  router.get('/gate', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, reliabilitySloReadPermission);
+    const query = parse(gateQuerySchema, req.query, 'query');
+    const slos = await sloCatalog.forEntity(query.entityRef.toLocaleLowerCase('en-US'));
+    res.json(await evaluator.gate(slos.map(s => s.def), options.gate ?? { window: '7d', threshold: 0.25 }, now()));
   });
 
   router.get('/slos/:namespace/:name/prometheus-rules', async (req, res) => {

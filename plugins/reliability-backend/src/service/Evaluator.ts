@@ -6,6 +6,7 @@ import {
   budgetRemaining,
   burnRate,
   sliRatio,
+  GateResponse,
   HistoryResponse,
   SloDefinition,
   SloStatus,
@@ -129,6 +130,49 @@ export class Evaluator {
       }
       r.status.display = { label: slo.display.label, value, ...(slo.display.unit ? { unit: slo.display.unit } : {}) };
     }
+  }
+
+  /**
+   * The error-budget policy's launch-freeze gate: deny when any SLO has less than `threshold` of its budget left
+   * over the last `window` (default: the week). SLOs without data neither allow nor deny.
+   */
+  async gate(slos: SloDefinition[], opts: { window: string; threshold: number }, now = Date.now()): Promise<GateResponse> {
+    const at = Math.floor(now / MIN) * MIN;
+    const lenMs = durationMs(opts.window);
+    const per: GateResponse['slos'] = [];
+    const notes: string[] = [];
+    const bySource = new Map<SliSource, SloDefinition[]>();
+    for (const slo of slos) {
+      const source = this.sources.forSlo(slo);
+      if (!source) {
+        per.push({ ref: slo.ref, budgetRemaining: null, allow: true });
+        notes.push(`${slo.ref}: no SLI source for '${slo.indicator.sourceType}'`);
+        continue;
+      }
+      bySource.set(source, [...(bySource.get(source) ?? []), slo]);
+    }
+    for (const [source, list] of bySource) {
+      const results = await source.countWindows(list.map(slo => ({ slo, intervals: [{ start: at - lenMs, end: at }] })));
+      for (const slo of list) {
+        const r = results.get(slo.ref);
+        const remaining = r && !r.error && r.counts[0] ? finite(budgetRemaining(r.counts[0], slo.target)) : null;
+        const allow = remaining === null || remaining >= opts.threshold;
+        per.push({ ref: slo.ref, budgetRemaining: remaining, allow });
+        if (remaining === null) notes.push(`${slo.ref}: no data over ${opts.window}${r?.error ? ` (${r.error})` : ''}`);
+      }
+    }
+    const known = per.filter(p => p.budgetRemaining !== null);
+    const lowest = known.length ? Math.min(...known.map(p => p.budgetRemaining!)) : null;
+    const denied = per.filter(p => !p.allow);
+    const pct = (n: number) => `${Number((n * 100).toFixed(1))}%`;
+    let reason: string;
+    if (slos.length === 0) reason = 'no SLOs: nothing to protect';
+    else if (denied.length) {
+      reason = `launch freeze: ${denied.map(d => `${d.ref} has ${pct(d.budgetRemaining!)} of its ${opts.window} error budget left`).join('; ')} (threshold ${pct(opts.threshold)})`;
+    } else if (lowest === null) reason = `no SLO has data over ${opts.window}`;
+    else reason = `every SLO has at least ${pct(opts.threshold)} of its ${opts.window} error budget left (lowest ${pct(lowest)})`;
+    if (notes.length) reason += `; ${notes.join('; ')}`;
+    return { allow: denied.length === 0, reason, budgetRemaining: lowest, threshold: opts.threshold, window: opts.window, slos: per };
   }
 
   /** Evaluates and stores the snapshots. */

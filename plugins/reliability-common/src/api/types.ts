@@ -120,3 +120,23 @@ export const listQuerySchema = z
       .optional(),
   })
   .strict();
+
+/** GET /gate query: an entity and, optionally, the budget window and threshold. @public */
+export const gateQuerySchema = z
+  .object({
+    entityRef: z
+      .string({ required_error: 'is required', invalid_type_error: 'must be a single entity ref' })
+      .regex(/^[a-zA-Z]+:[a-zA-Z0-9_.-]+\/[a-zA-Z0-9_.-]+$/, 'must be a full entity ref such as component:default/checkout'),
+  })
+  .strict();
+
+/** The launch-freeze gate's answer. @public */
+export interface GateResponse {
+  allow: boolean;
+  reason: string;
+  /** The lowest budget remaining over the gate window among the entity's SLOs (null without data). */
+  budgetRemaining: number | null;
+  threshold: number;
+  window: string;
+  slos: { ref: string; budgetRemaining: number | null; allow: boolean }[];
+}
