@@ -146,6 +146,17 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect(bad.body.error.message).toMatch(/entityRef: is required/);
   });
 
+  it('serves one SLO by name and rejects malformed names', async () => {
+    const one = await request(server).get('/api/reliability/slos/default/checkout-success');
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({ ref: 'default/checkout-success', title: 'checkout-success title', sourceType: 'Ingest' });
+    const bad = await request(server).get(`/api/reliability/slos/default/${encodeURIComponent('bad name!')}`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/Invalid path: namespace and name must be/);
+    const rules = await request(server).get(`/api/reliability/slos/${encodeURIComponent('x y')}/checkout-success/prometheus-rules`);
+    expect(rules.status).toBe(400);
+  });
+
   it('answers 404 for events of an unknown SLO and stores nothing', async () => {
     const res = await request(server)
       .post('/api/reliability/sli-events')
