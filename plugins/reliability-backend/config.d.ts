@@ -30,6 +30,10 @@ export interface Config {
         headers?: { [name: string]: string };
       }>;
     };
+    alerting?: {
+      /** How long a burn-rate or no-data condition must hold before its alert goes from pending to firing. Default 1m. */
+      pendingFor?: string;
+    };
     gate?: {
       /** The budget window of the launch-freeze gate (GET /gate). Default 7d. */
       window?: string;

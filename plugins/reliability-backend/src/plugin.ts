@@ -1,9 +1,10 @@
 import { coreServices, createBackendPlugin, readSchedulerServiceTaskScheduleDefinitionFromConfig } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { durationMs, isFixedDuration, parseDuration, reliabilityPermissions } from '@internal/plugin-reliability-common';
+import { alertConditions, durationMs, isFixedDuration, parseDuration, reliabilityPermissions } from '@internal/plugin-reliability-common';
 import { reliabilitySliSourcesExtensionPoint, SliSource } from '@internal/plugin-reliability-node';
 import { createRouter } from './router';
 import { ReliabilityStore } from './store/ReliabilityStore';
+import { AlertStore } from './store/AlertStore';
 import { Evaluator, SliSourceRegistry } from './service/Evaluator';
 import { IngestSliSource } from './service/IngestSliSource';
 import { PrometheusSliSource, readPrometheusInstances } from './service/PrometheusSliSource';
@@ -57,6 +58,8 @@ export const reliabilityPlugin = createBackendPlugin({
         const store = await ReliabilityStore.create(await database.getClient(), {
           skipMigrations: database.migrations?.skip,
         });
+        const alerts = new AlertStore(store.db);
+        const pendingMs = durationMs(cfg?.getOptionalString('alerting.pendingFor') ?? '1m');
         const sources = new SliSourceRegistry();
         sources.add(new IngestSliSource(store));
         const prometheusInstances = readPrometheusInstances(config);
@@ -86,7 +89,14 @@ export const reliabilityPlugin = createBackendPlugin({
               await demo.tick(refs);
             }
             const started = Date.now();
-            const results = await evaluator.evaluateAndStore(slos);
+            const at = Date.now();
+            const results = await evaluator.evaluateAndStore(slos, at);
+            await alerts.apply(
+              slos.map(s => s.ref),
+              [...results].flatMap(([sloRef, r]) => alertConditions(r.reason ? { ...r.status, reason: r.reason } : r.status).map(c => ({ sloRef, ...c }))),
+              at,
+              pendingMs,
+            );
             const folded = await store.compact(Date.now() - minuteRetentionMs);
             logger.debug(`Evaluated ${results.size} SLOs in ${Date.now() - started} ms; compacted ${folded} minute buckets`);
           },
@@ -99,6 +109,7 @@ export const reliabilityPlugin = createBackendPlugin({
             auditor,
             permissions,
             store,
+            alerts,
             evaluator,
             sloCatalog,
             maxLatenessMs,

@@ -33,9 +33,10 @@ const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString(
 describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('reliability API on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
   let server: any;
+  let knex: any;
 
   beforeEach(async () => {
-    const knex = await databases.init(databaseId);
+    knex = await databases.init(databaseId);
     const backend = await startTestBackend({
       features: [
         reliabilityPlugin,
@@ -155,6 +156,24 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect(bad.body.error.message).toMatch(/Invalid path: namespace and name must be/);
     const rules = await request(server).get(`/api/reliability/slos/${encodeURIComponent('x y')}/checkout-success/prometheus-rules`);
     expect(rules.status).toBe(400);
+  });
+
+  it('lists the alerts of an entity, filtered by state', async () => {
+    await request(server).get('/api/reliability/slos').query({ entityRef: 'component:default/checkout' });
+    const t = Date.now();
+    await knex('reliability_alerts').insert([
+      { slo_ref: 'default/checkout-success', rule: 'page 14.4x 1h&5m', severity: 'page', state: 'firing', open_key: 'default/checkout-success|page 14.4x 1h&5m', started_at: t - 120_000, fired_at: t - 60_000, last_seen_at: t },
+      { slo_ref: 'default/checkout-success', rule: 'no_data', severity: 'ticket', state: 'resolved', open_key: null, started_at: t - 600_000, resolved_at: t - 300_000, last_seen_at: t - 300_000 },
+      { slo_ref: 'default/prom-slo', rule: 'no_data', severity: 'ticket', state: 'firing', open_key: 'default/prom-slo|no_data', started_at: t, fired_at: t, last_seen_at: t },
+    ]);
+    const active = await request(server).get('/api/reliability/alerts').query({ entityRef: 'component:default/checkout', state: 'active' });
+    expect(active.status).toBe(200);
+    expect(active.body.items.map((a: any) => [a.sloRef, a.rule, a.state])).toEqual([['default/checkout-success', 'page 14.4x 1h&5m', 'firing']]);
+    const all = await request(server).get('/api/reliability/alerts');
+    expect(all.body.items).toHaveLength(3);
+    const bad = await request(server).get('/api/reliability/alerts').query({ state: 'burning' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/state: must be one of pending, firing, resolved, active/);
   });
 
   it('answers 404 for events of an unknown SLO and stores nothing', async () => {

@@ -11,6 +11,7 @@ import {
   describeWindow,
   formatDuration,
   formatIssues,
+  alertsQuerySchema,
   gateQuerySchema,
   historyQuerySchema,
   prometheusRuleFile,
@@ -21,6 +22,7 @@ import {
   sliEventBatchSchema,
 } from '@internal/plugin-reliability-common';
 import { ReliabilityStore } from './store/ReliabilityStore';
+import { AlertStore } from './store/AlertStore';
 import { Evaluator } from './service/Evaluator';
 import { SloCatalog } from './service/SloCatalog';
 
@@ -30,6 +32,7 @@ export interface RouterOptions {
   auditor: AuditorService;
   permissions: PermissionsService;
   store: ReliabilityStore;
+  alerts: AlertStore;
   evaluator: Evaluator;
   sloCatalog: SloCatalog;
   /** How old an ingested event may be. */
@@ -136,6 +139,15 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       now(),
     );
     res.json(history);
+  });
+
+  router.get('/alerts', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, reliabilitySloReadPermission);
+    const query = parse(alertsQuerySchema, req.query, 'query');
+    const sloRefs = query.entityRef ? (await sloCatalog.forEntity(query.entityRef.toLocaleLowerCase('en-US'))).map(s => s.def.ref) : undefined;
+    const states = query.state === 'active' ? ['pending', 'firing'] : query.state ? [query.state] : undefined;
+    res.json({ items: await options.alerts.list({ sloRefs, states, limit: query.limit }) });
   });
 
   router.get('/gate', async (req, res) => {

@@ -10,6 +10,7 @@ export * from './math/budget';
 export * from './math/mwmb';
 export * from './math/status';
 export * from './math/lttb';
+export * from './math/alerts';
 export * from './math/series';
 export * from './spec/openslo';
 export * from './spec/definition';

@@ -140,3 +140,15 @@ export interface GateResponse {
   window: string;
   slos: { ref: string; budgetRemaining: number | null; allow: boolean }[];
 }
+
+/** GET /alerts query. @public */
+export const alertsQuerySchema = z
+  .object({
+    entityRef: z
+      .string({ invalid_type_error: 'must be a single entity ref' })
+      .regex(/^[a-zA-Z]+:[a-zA-Z0-9_.-]+\/[a-zA-Z0-9_.-]+$/, 'must be a full entity ref such as component:default/checkout')
+      .optional(),
+    state: z.enum(['pending', 'firing', 'resolved', 'active'], { errorMap: () => ({ message: 'must be one of pending, firing, resolved, active' }) }).optional(),
+    limit: z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be an integer').min(1, 'must be >= 1').max(1000, 'must be <= 1000').default(200),
+  })
+  .strict();

@@ -2,6 +2,7 @@ import { budgetEvents, budgetMinutes, budgetRemaining, burnRate, sliRatio, timeT
 import { DEFAULT_MWMB_RULES, firingMwmbRules, mwmbBudgetConsumed } from './mwmb';
 import { durationMs } from './duration';
 import { evaluateStatus } from './status';
+import { alertConditions } from './alerts';
 
 const DAY = 86_400_000;
 
@@ -133,5 +134,21 @@ describe('evaluateStatus', () => {
     expect(s.budgetRemaining).toBeNull();
     expect(s.burnRates['1h']).toBeNull();
     expect(JSON.stringify(s)).not.toMatch(/Infinity|NaN/);
+  });
+});
+
+describe('alertConditions', () => {
+  const now = Date.parse('2026-11-22T12:00:00Z');
+  const base = { now, target: 0.99, windowMs: 30 * DAY, windowStart: now - 30 * DAY, firstDataAt: now - 30 * DAY };
+  it('raises one alert per firing rule, with its severity', () => {
+    const s = evaluateStatus({ ...base, window: { good: 99_500, total: 100_000 }, lookbacks: { '1h': { good: 800, total: 1000 }, '5m': { good: 80, total: 100 }, '6h': { good: 900, total: 1000 }, '30m': { good: 90, total: 100 } } });
+    expect(alertConditions(s).map(a => [a.rule, a.severity])).toEqual([['page 14.4x 1h&5m', 'page'], ['page 6x 6h&30m', 'page']]);
+  });
+  it('raises no_data when the SLI stops reporting or its source fails, not for an SLO that never had traffic', () => {
+    const stopped = evaluateStatus({ ...base, window: { good: 100, total: 100 }, lookbacks: { '5m': { good: 0, total: 0 } } });
+    expect(alertConditions(stopped)).toEqual([{ rule: 'no_data', severity: 'ticket', details: { reason: 'the SLI has not reported for 5 minutes' } }]);
+    const never = evaluateStatus({ ...base, window: { good: 0, total: 0 }, lookbacks: {} });
+    expect(alertConditions(never)).toEqual([]);
+    expect(alertConditions({ ...never, reason: 'Prometheus main is unreachable' })[0]).toMatchObject({ rule: 'no_data', details: { reason: 'Prometheus main is unreachable' } });
   });
 });
