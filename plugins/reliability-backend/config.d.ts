@@ -34,6 +34,14 @@ export interface Config {
       /** How long a burn-rate or no-data condition must hold before its alert goes from pending to firing. Default 1m. */
       pendingFor?: string;
     };
+    alertmanager?: {
+      /**
+       * Shared secret Alertmanager sends as `Authorization: Bearer <secret>` (http_config.authorization.credentials).
+       * Read it from the environment: sharedSecret: ${ALERTMANAGER_WEBHOOK_SECRET}
+       * @visibility secret
+       */
+      sharedSecret?: string;
+    };
     gate?: {
       /** The budget window of the launch-freeze gate (GET /gate). Default 7d. */
       window?: string;

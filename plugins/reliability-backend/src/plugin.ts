@@ -5,6 +5,7 @@ import { reliabilitySliSourcesExtensionPoint, SliSource } from '@internal/plugin
 import { createRouter } from './router';
 import { ReliabilityStore } from './store/ReliabilityStore';
 import { AlertStore } from './store/AlertStore';
+import { AlertmanagerStore } from './store/AlertmanagerStore';
 import { Evaluator, SliSourceRegistry } from './service/Evaluator';
 import { IngestSliSource } from './service/IngestSliSource';
 import { PrometheusSliSource, readPrometheusInstances } from './service/PrometheusSliSource';
@@ -110,6 +111,8 @@ export const reliabilityPlugin = createBackendPlugin({
             permissions,
             store,
             alerts,
+            alertmanager: new AlertmanagerStore(store.db),
+            alertmanagerSecret: cfg?.getOptionalString('alertmanager.sharedSecret'),
             evaluator,
             sloCatalog,
             maxLatenessMs,
@@ -122,6 +125,8 @@ export const reliabilityPlugin = createBackendPlugin({
           }),
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
+        // Alertmanager authenticates with the shared secret, checked by the route itself
+        httpRouter.addAuthPolicy({ path: '/alertmanager/webhook', allow: 'unauthenticated' });
       },
     });
   },

@@ -176,6 +176,12 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect(bad.body.error.message).toMatch(/state: must be one of pending, firing, resolved, active/);
   });
 
+  it('keeps the Alertmanager receiver off without a shared secret', async () => {
+    const res = await request(server).post('/api/reliability/alertmanager/webhook').send({ version: '4' });
+    expect(res.status).toBe(503);
+    expect(res.body.error.message).toMatch(/set reliability\.alertmanager\.sharedSecret/);
+  });
+
   it('answers 404 for events of an unknown SLO and stores nothing', async () => {
     const res = await request(server)
       .post('/api/reliability/sli-events')

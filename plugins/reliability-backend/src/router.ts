@@ -2,7 +2,8 @@ import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import { AuditorService, HttpAuthService, LoggerService, PermissionsService, BackstageCredentials } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import { AuthenticationError, InputError, NotAllowedError, NotFoundError, ServiceUnavailableError } from '@backstage/errors';
+import { createHash, timingSafeEqual } from 'crypto';
 import { AuthorizeResult, BasicPermission } from '@backstage/plugin-permission-common';
 import {
   SloListResponse,
@@ -11,6 +12,7 @@ import {
   describeWindow,
   formatDuration,
   formatIssues,
+  alertmanagerWebhookSchema,
   alertsQuerySchema,
   gateQuerySchema,
   historyQuerySchema,
@@ -23,6 +25,7 @@ import {
 } from '@internal/plugin-reliability-common';
 import { ReliabilityStore } from './store/ReliabilityStore';
 import { AlertStore } from './store/AlertStore';
+import { AlertmanagerStore } from './store/AlertmanagerStore';
 import { Evaluator } from './service/Evaluator';
 import { SloCatalog } from './service/SloCatalog';
 
@@ -33,6 +36,9 @@ export interface RouterOptions {
   permissions: PermissionsService;
   store: ReliabilityStore;
   alerts: AlertStore;
+  alertmanager: AlertmanagerStore;
+  /** Shared secret Alertmanager sends as `Authorization: Bearer <secret>`; the receiver is off without it. */
+  alertmanagerSecret?: string;
   evaluator: Evaluator;
   sloCatalog: SloCatalog;
   /** How old an ingested event may be. */
@@ -148,6 +154,44 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const sloRefs = query.entityRef ? (await sloCatalog.forEntity(query.entityRef.toLocaleLowerCase('en-US'))).map(s => s.def.ref) : undefined;
     const states = query.state === 'active' ? ['pending', 'firing'] : query.state ? [query.state] : undefined;
     res.json({ items: await options.alerts.list({ sloRefs, states, limit: query.limit }) });
+  });
+
+  /** Constant-time comparison of the presented bearer token with the configured secret. */
+  function secretMatches(header: string | undefined): boolean {
+    const presented = /^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '';
+    const digest = (v: string) => createHash('sha256').update(v).digest();
+    return timingSafeEqual(digest(presented), digest(options.alertmanagerSecret ?? '')) && presented.length > 0;
+  }
+
+  router.post('/alertmanager/webhook', async (req, res) => {
+    if (!options.alertmanagerSecret) {
+      throw new ServiceUnavailableError('The Alertmanager receiver is off: set reliability.alertmanager.sharedSecret');
+    }
+    if (!secretMatches(req.headers.authorization)) {
+      throw new AuthenticationError('Alertmanager webhook: missing or wrong shared secret (Authorization: Bearer <secret>)');
+    }
+    // no `request` here: Alertmanager's bearer token is our shared secret, not a Backstage credential
+    const audit = await options.auditor.createEvent({ eventId: 'alertmanager-notification', severityLevel: 'medium', meta: { caller: 'alertmanager', ip: req.ip ?? null } });
+    try {
+      const payload = parse(alertmanagerWebhookSchema, req.body, 'body');
+      const result = await options.alertmanager.receive(payload, now());
+      await audit.success({ meta: { groupKey: payload.groupKey, ...result } });
+      res.json(result);
+    } catch (error) {
+      await audit.fail({ error: error as Error });
+      throw error;
+    }
+  });
+
+  router.get('/alertmanager/alerts', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, reliabilitySloReadPermission);
+    const query = parse(
+      z.object({ status: z.enum(['firing', 'resolved'], { errorMap: () => ({ message: 'must be firing or resolved' }) }).optional() }).strict(),
+      req.query,
+      'query',
+    );
+    res.json({ items: await options.alertmanager.list({ status: query.status }) });
   });
 
   router.get('/gate', async (req, res) => {

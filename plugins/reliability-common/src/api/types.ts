@@ -152,3 +152,36 @@ export const alertsQuerySchema = z
     limit: z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be an integer').min(1, 'must be >= 1').max(1000, 'must be <= 1000').default(200),
   })
   .strict();
+
+const amLabels = z.record(z.string({ invalid_type_error: 'label values must be strings' }));
+
+/** Alertmanager's webhook payload, version 4. @public */
+export const alertmanagerWebhookSchema = z.object({
+  version: z.literal('4', { errorMap: () => ({ message: 'must be "4" (Alertmanager webhook payload version 4)' }) }),
+  groupKey: z.string({ required_error: 'is required' }).min(1, 'must not be empty'),
+  truncatedAlerts: z.number().int().nonnegative().optional(),
+  status: z.enum(['firing', 'resolved'], { errorMap: () => ({ message: 'must be firing or resolved' }) }),
+  receiver: z.string().optional(),
+  groupLabels: amLabels.optional(),
+  commonLabels: amLabels.optional(),
+  commonAnnotations: amLabels.optional(),
+  externalURL: z.string().optional(),
+  alerts: z
+    .array(
+      z.object({
+        status: z.enum(['firing', 'resolved'], { errorMap: () => ({ message: 'must be firing or resolved' }) }),
+        labels: amLabels,
+        annotations: amLabels.default({}),
+        startsAt: z.string({ required_error: 'is required' }).refine(v => !Number.isNaN(Date.parse(v)), 'must be an RFC 3339 timestamp'),
+        endsAt: z.string().optional(),
+        generatorURL: z.string().optional(),
+        fingerprint: z.string({ required_error: 'is required' }).regex(/^[0-9a-fA-F]{1,64}$/, 'must be the hex fingerprint Alertmanager sends'),
+      }),
+      { required_error: 'is required' },
+    )
+    .min(1, 'must hold at least one alert')
+    .max(1000, 'must hold at most 1000 alerts'),
+});
+
+/** @public */
+export type AlertmanagerWebhook = z.infer<typeof alertmanagerWebhookSchema>;
