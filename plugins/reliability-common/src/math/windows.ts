@@ -83,9 +83,3 @@ export function windowAt(w: TimeWindow, now: number): Interval {
   }
   return { start: start.toMillis(), end: end.toMillis() };
 }
-
-/** Length of the window (the full period for calendar windows) in milliseconds. @public */
-export function windowLengthMs(w: TimeWindow, now: number): number {
-  const i = windowAt(w, now);
-  return w.kind === 'rolling' ? i.end - i.start : i.end - i.start;
-}
