@@ -111,22 +111,22 @@ export const historyQuerySchema = z
   .strict()
   .refine(q => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { message: 'must be before to', path: ['from'] });
 
+const ENTITY_REF_RE = /^[a-zA-Z]+:[a-zA-Z0-9_.-]+\/[a-zA-Z0-9_.-]+$/;
+const entityRefParam = z
+  .string({ required_error: 'is required', invalid_type_error: 'must be a single entity ref' })
+  .regex(ENTITY_REF_RE, 'must be a full entity ref such as component:default/checkout');
+
 /** GET /slos query. @public */
 export const listQuerySchema = z
   .object({
-    entityRef: z
-      .string({ invalid_type_error: 'must be a single entity ref' })
-      .regex(/^[a-zA-Z]+:[a-zA-Z0-9_.-]+\/[a-zA-Z0-9_.-]+$/, 'must be a full entity ref such as component:default/checkout')
-      .optional(),
+    entityRef: entityRefParam.optional(),
   })
   .strict();
 
-/** GET /gate query: an entity and, optionally, the budget window and threshold. @public */
+/** GET /gate query: the entity whose SLOs the gate checks. @public */
 export const gateQuerySchema = z
   .object({
-    entityRef: z
-      .string({ required_error: 'is required', invalid_type_error: 'must be a single entity ref' })
-      .regex(/^[a-zA-Z]+:[a-zA-Z0-9_.-]+\/[a-zA-Z0-9_.-]+$/, 'must be a full entity ref such as component:default/checkout'),
+    entityRef: entityRefParam,
   })
   .strict();
 
@@ -144,10 +144,7 @@ export interface GateResponse {
 /** GET /alerts query. @public */
 export const alertsQuerySchema = z
   .object({
-    entityRef: z
-      .string({ invalid_type_error: 'must be a single entity ref' })
-      .regex(/^[a-zA-Z]+:[a-zA-Z0-9_.-]+\/[a-zA-Z0-9_.-]+$/, 'must be a full entity ref such as component:default/checkout')
-      .optional(),
+    entityRef: entityRefParam.optional(),
     state: z.enum(['pending', 'firing', 'resolved', 'active'], { errorMap: () => ({ message: 'must be one of pending, firing, resolved, active' }) }).optional(),
     limit: z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be an integer').min(1, 'must be >= 1').max(1000, 'must be <= 1000').default(200),
   })
