@@ -10,6 +10,7 @@ import { Evaluator, SliSourceRegistry } from './service/Evaluator';
 import { IngestSliSource } from './service/IngestSliSource';
 import { PrometheusSliSource, readPrometheusInstances } from './service/PrometheusSliSource';
 import { SloCatalog } from './service/SloCatalog';
+import { RunbookService } from './service/RunbookService';
 import { DemoData } from './demo/DemoData';
 
 /**
@@ -39,8 +40,9 @@ export const reliabilityPlugin = createBackendPlugin({
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
         catalog: catalogServiceRef,
+        urlReader: coreServices.urlReader,
       },
-      async init({ logger, config, database, scheduler, httpRouter, httpAuth, auditor, auth, permissions, permissionsRegistry, catalog }) {
+      async init({ logger, config, database, scheduler, httpRouter, httpAuth, auditor, auth, permissions, permissionsRegistry, catalog, urlReader }) {
         const cfg = config.getOptionalConfig('reliability');
         const minuteRetentionMs = durationMs(cfg?.getOptionalString('storage.minuteRetention') ?? '7h');
         const maxLatenessMs = durationMs(cfg?.getOptionalString('ingest.maxLateness') ?? '35d');
@@ -115,6 +117,7 @@ export const reliabilityPlugin = createBackendPlugin({
             alertmanagerSecret: cfg?.getOptionalString('alertmanager.sharedSecret'),
             evaluator,
             sloCatalog,
+            runbooks: new RunbookService(catalog, auth, urlReader),
             maxLatenessMs,
             minuteRetentionMs,
             appBaseUrl: config.getOptionalString('app.baseUrl'),

@@ -28,6 +28,7 @@ import { AlertStore } from './store/AlertStore';
 import { AlertmanagerStore } from './store/AlertmanagerStore';
 import { Evaluator } from './service/Evaluator';
 import { SloCatalog } from './service/SloCatalog';
+import { RunbookService } from './service/RunbookService';
 
 export interface RouterOptions {
   logger: LoggerService;
@@ -41,6 +42,7 @@ export interface RouterOptions {
   alertmanagerSecret?: string;
   evaluator: Evaluator;
   sloCatalog: SloCatalog;
+  runbooks: RunbookService;
   /** How old an ingested event may be. */
   maxLatenessMs: number;
   minuteRetentionMs: number;
@@ -192,6 +194,16 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       'query',
     );
     res.json({ items: await options.alertmanager.list({ status: query.status }) });
+  });
+
+  router.get('/runbooks/:kind/:namespace/:name', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, reliabilitySloReadPermission);
+    const { kind, namespace, name } = req.params;
+    if (![kind, namespace, name].every(p => NAME_RE.test(p))) {
+      throw new InputError('Invalid path: kind, namespace and name must be 1-253 letters, digits, -, _ or .');
+    }
+    res.json(await options.runbooks.get(kind, namespace, name));
   });
 
   router.get('/gate', async (req, res) => {

@@ -16,6 +16,7 @@ export * from './spec/openslo';
 export * from './spec/definition';
 export * from './spec/compact';
 export * from './spec/sloth';
+export * from './spec/runbook';
 export * from './api/types';
 export * from './permissions';
 export * from './rules/prometheus';

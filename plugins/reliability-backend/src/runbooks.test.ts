@@ -1,0 +1,82 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import os from 'os';
+import path from 'path';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { Entity } from '@backstage/catalog-model';
+import request from 'supertest';
+import { reliabilityPlugin } from './plugin';
+
+jest.setTimeout(60_000);
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'reliability-runbooks-'));
+mkdirSync(path.join(dir, 'docs'));
+writeFileSync(path.join(dir, 'docs/runbook.md'), 'Service: checkout\n\n# Symptoms\nBurn over 14.4x\n\n# Mitigations\n```sh\nkubectl rollout undo deploy/checkout\n```\n');
+writeFileSync(path.join(dir, 'docs/huge.md'), '#'.repeat(600 * 1024));
+
+const component = (name: string, annotations: Record<string, string>): Entity => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: { name, namespace: 'default', annotations: { 'backstage.io/managed-by-location': `file:${dir}/catalog-info.yaml`, ...annotations } },
+  spec: { owner: 'payments-sre' },
+});
+
+describe('GET /runbooks/:kind/:namespace/:name', () => {
+  let server: any;
+  const readUrl = jest.fn(async (url: string) => {
+    if (url.endsWith('missing.md')) throw Object.assign(new Error('nope'), { name: 'NotFoundError' });
+    return { buffer: async () => Buffer.from(`# From ${url}\nbody`) } as any;
+  });
+
+  beforeAll(async () => {
+    const backend = await startTestBackend({
+      features: [
+        reliabilityPlugin,
+        mockServices.urlReader.mock({ readUrl }).factory,
+        catalogServiceMock.factory({
+          entities: [
+            component('checkout', { 'reliability.io/runbook': './docs/runbook.md' }),
+            component('remote', { 'reliability.io/runbook': 'https://runbooks.example/remote.md' }),
+            component('escape', { 'reliability.io/runbook': './../../etc/passwd' }),
+            component('huge', { 'reliability.io/runbook': './docs/huge.md' }),
+            component('portal', { 'reliability.io/runbook': 'link://runbooks/portal' }),
+            component('malformed', { 'reliability.io/runbook': 'docs/runbook.md' }),
+            component('none', {}),
+          ],
+        }),
+        mockServices.rootConfig.factory({ data: { reliability: { evaluation: { schedule: { frequency: { hours: 24 }, timeout: { minutes: 1 }, initialDelay: { hours: 24 } } } } } }),
+      ],
+    });
+    server = backend.server;
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads a runbook next to the entity file and splits it into sections', async () => {
+    const res = await request(server).get('/api/reliability/runbooks/component/default/checkout');
+    expect(res.status).toBe(200);
+    expect(res.body.source).toEqual({ type: 'file', location: path.join(dir, 'docs/runbook.md') });
+    expect(res.body.sections.map((s: any) => s.id)).toEqual(['overview', 'symptoms', 'mitigations']);
+    expect(res.body.sections[2].body).toContain('kubectl rollout undo deploy/checkout');
+  });
+
+  it('reads a URL runbook through the UrlReaderService', async () => {
+    const res = await request(server).get('/api/reliability/runbooks/component/default/remote');
+    expect(res.status).toBe(200);
+    expect(readUrl).toHaveBeenCalledWith('https://runbooks.example/remote.md');
+    expect(res.body.sections[0].title).toBe('From https://runbooks.example/remote.md');
+  });
+
+  it.each([
+    ['escape', 400, /'\.\/\.\.\/\.\.\/etc\/passwd' points outside the directory/],
+    ['huge', 400, /is larger than 512 KiB/],
+    ['malformed', 400, /reliability\.io\/runbook: 'docs\/runbook\.md' must be an http\(s\) URL, a relative path/],
+    ['portal', 404, /runbooks authored in the portal \(link:\/\/runbooks\/portal\) are not available yet/],
+    ['none', 404, /has no runbook: add the annotation reliability\.io\/runbook/],
+    ['unknown', 404, /No entity component:default\/unknown/],
+  ])('answers %s with %d and a clear message', async (name, status, message) => {
+    const res = await request(server).get(`/api/reliability/runbooks/component/default/${name}`);
+    expect(res.status).toBe(status);
+    expect(res.body.error.message).toMatch(message);
+  });
+});

@@ -1,0 +1,45 @@
+import { parseRunbookRef, parseRunbookSections, slugify } from './runbook';
+
+describe('parseRunbookRef', () => {
+  it.each([
+    ['https://runbooks.example/checkout.md', { type: 'url', url: 'https://runbooks.example/checkout.md' }],
+    ['./docs/runbook.md', { type: 'relative', path: './docs/runbook.md' }],
+    ['link://runbooks/Checkout', { type: 'link', name: 'checkout' }],
+  ])('reads %p', (value, expected) => {
+    expect(parseRunbookRef(value)).toEqual({ ok: true, value: expected });
+  });
+  it.each([['docs/runbook.md'], ['ftp://x/y'], ['link://dashboards/x'], ['https://']])('refuses %p naming the annotation', value => {
+    const r = parseRunbookRef(value);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(/^reliability\.io\/runbook: /);
+  });
+});
+
+describe('parseRunbookSections', () => {
+  it('splits at headings outside code fences, with unique anchors', () => {
+    const md = [
+      'Service: checkout',
+      '',
+      '# Symptoms',
+      'Burn rate over 14.4x.',
+      '## Checks',
+      '```sh',
+      '# not a heading',
+      'kubectl get pods',
+      '```',
+      '## Checks',
+      'again',
+      '### Mitigations ###',
+      'roll back',
+    ].join('\n');
+    expect(parseRunbookSections(md).map(s => [s.id, s.title, s.level])).toEqual([
+      ['overview', 'Overview', 1],
+      ['symptoms', 'Symptoms', 1],
+      ['checks', 'Checks', 2],
+      ['checks-2', 'Checks', 2],
+      ['mitigations', 'Mitigations', 3],
+    ]);
+    expect(parseRunbookSections(md)[2].body).toBe('```sh\n# not a heading\nkubectl get pods\n```');
+    expect(slugify('Post-incident (PIR)')).toBe('post-incident-pir');
+  });
+});
