@@ -55,7 +55,10 @@ export class SloCatalog {
       entityRef.startsWith('slo:') ? this.catalog.getEntityByRef(entityRef, { credentials }) : Promise.resolve(undefined),
     ]);
     const defs = this.toDefinitions([...measuring.items, ...(self ? [self] : [])]);
-    for (const d of defs) await this.store.upsertSlo(d.def, d.entityRef);
+    // register SLOs the evaluation task has not seen yet (the source queries join the registry); the task keeps
+    // known ones in step, so a read does not rewrite them
+    const known = new Set((await this.store.listSlos({ refs: defs.map(d => d.def.ref) })).map(s => s.def.ref));
+    for (const d of defs.filter(x => !known.has(x.def.ref))) await this.store.upsertSlo(d.def, d.entityRef);
     return defs;
   }
 
