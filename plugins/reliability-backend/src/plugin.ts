@@ -1,7 +1,17 @@
 import { coreServices, createBackendPlugin, readSchedulerServiceTaskScheduleDefinitionFromConfig } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { alertConditions, durationMs, isFixedDuration, parseDuration, reliabilityPermissions } from '@internal/plugin-reliability-common';
-import { reliabilitySliSourcesExtensionPoint, SliSource } from '@internal/plugin-reliability-node';
+import { alertConditions, durationMs, isFixedDuration, parseDuration, reliabilityAllPermissions } from '@internal/plugin-reliability-common';
+import { reliabilityRemediationActionsExtensionPoint, reliabilitySliSourcesExtensionPoint, RemediationAction, SliSource } from '@internal/plugin-reliability-node';
+import { hostname } from 'os';
+import { randomUUID } from 'crypto';
+import { RemediationStore } from './remediation/RemediationStore';
+import { RemediationEngine } from './remediation/RemediationEngine';
+import { RemediationMetrics } from './remediation/metrics';
+import { configDurationMs, readRemediationRules } from './remediation/rules';
+import { webhookAction } from './remediation/actions/webhook';
+import { featureFlagAction } from './remediation/actions/featureFlag';
+import { createKubernetesAction, readKubernetesClusters } from './remediation/actions/kubernetes';
+import { sloAlertTrigger } from './remediation/triggers';
 import { createRouter } from './router';
 import { ReliabilityStore } from './store/ReliabilityStore';
 import { AlertStore } from './store/AlertStore';
@@ -24,6 +34,13 @@ export const reliabilityPlugin = createBackendPlugin({
     env.registerExtensionPoint(reliabilitySliSourcesExtensionPoint, {
       addSource(source) {
         extraSources.push(source);
+      },
+    });
+
+    const extraActions: RemediationAction[] = [];
+    env.registerExtensionPoint(reliabilityRemediationActionsExtensionPoint, {
+      addAction(action) {
+        extraActions.push(action);
       },
     });
 
@@ -70,7 +87,40 @@ export const reliabilityPlugin = createBackendPlugin({
         extraSources.forEach(s => sources.add(s));
         const evaluator = new Evaluator(store, sources, logger);
         const sloCatalog = new SloCatalog(catalog, auth, store, logger);
-        permissionsRegistry.addPermissions(reliabilityPermissions);
+        permissionsRegistry.addPermissions(reliabilityAllPermissions);
+
+        const actions = new Map<string, RemediationAction>();
+        for (const action of [webhookAction, featureFlagAction, createKubernetesAction(readKubernetesClusters(config)), ...extraActions]) {
+          if (actions.has(action.id)) throw new Error(`Two remediation actions have the id '${action.id}'`);
+          actions.set(action.id, action);
+        }
+        const metrics = new RemediationMetrics();
+        const remediation = new RemediationEngine({
+          store: new RemediationStore(store.db),
+          alerts,
+          rules: readRemediationRules(config, actions),
+          actions,
+          logger: logger.child({ component: 'remediation' }),
+          auditor,
+          metrics,
+          holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+          breaker: {
+            failureThreshold: cfg?.getOptionalNumber('remediation.breaker.failureThreshold') ?? 3,
+            openMs: configDurationMs(cfg?.getOptionalString('remediation.breaker.openFor') ?? '1m'),
+          },
+          backoff: {
+            baseMs: configDurationMs(cfg?.getOptionalString('remediation.backoff.base') ?? '200ms'),
+            capMs: configDurationMs(cfg?.getOptionalString('remediation.backoff.cap') ?? '5s'),
+          },
+        });
+        await scheduler.scheduleTask({
+          id: 'reliability-remediation-dispatch',
+          scope: 'local',
+          frequency: { seconds: cfg?.getOptionalNumber('remediation.dispatchIntervalSeconds') ?? 15 },
+          timeout: { minutes: 10 },
+          initialDelay: { seconds: 3 },
+          fn: () => remediation.dispatch(),
+        });
 
         const demoEnabled = cfg?.getOptionalBoolean('demo.enabled') ?? false;
         const demo = demoEnabled
@@ -94,12 +144,17 @@ export const reliabilityPlugin = createBackendPlugin({
             const started = Date.now();
             const at = Date.now();
             const results = await evaluator.evaluateAndStore(slos, at);
-            await alerts.apply(
+            const fired = await alerts.apply(
               slos.map(s => s.ref),
               [...results].flatMap(([sloRef, r]) => alertConditions(r.reason ? { ...r.status, reason: r.reason } : r.status).map(c => ({ sloRef, ...c }))),
               at,
               pendingMs,
             );
+            const byRef = new Map(slos.map(s => [s.ref, s]));
+            for (const alert of fired) {
+              const slo = byRef.get(alert.sloRef);
+              if (slo) await remediation.submit(sloAlertTrigger(alert, slo, Date.now()));
+            }
             const folded = await store.compact(Date.now() - minuteRetentionMs);
             logger.debug(`Evaluated ${results.size} SLOs in ${Date.now() - started} ms; compacted ${folded} minute buckets`);
           },
@@ -118,6 +173,8 @@ export const reliabilityPlugin = createBackendPlugin({
             evaluator,
             sloCatalog,
             runbooks: new RunbookService(catalog, auth, urlReader),
+            remediation,
+            metrics,
             maxLatenessMs,
             minuteRetentionMs,
             appBaseUrl: config.getOptionalString('app.baseUrl'),
@@ -130,6 +187,8 @@ export const reliabilityPlugin = createBackendPlugin({
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
         // Alertmanager authenticates with the shared secret, checked by the route itself
         httpRouter.addAuthPolicy({ path: '/alertmanager/webhook', allow: 'unauthenticated' });
+        // Prometheus scrapes the selfheal_* metrics without a Backstage token
+        httpRouter.addAuthPolicy({ path: '/metrics', allow: 'unauthenticated' });
       },
     });
   },

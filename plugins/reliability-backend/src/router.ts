@@ -21,6 +21,9 @@ import {
   listQuerySchema,
   reliabilityEventsIngestPermission,
   reliabilitySloReadPermission,
+  reliabilityRemediationExecutePermission,
+  remediationsQuerySchema,
+  runRemediationSchema,
   sliEventBatchSchema,
 } from '@internal/plugin-reliability-common';
 import { ReliabilityStore } from './store/ReliabilityStore';
@@ -29,6 +32,9 @@ import { AlertmanagerStore } from './store/AlertmanagerStore';
 import { Evaluator } from './service/Evaluator';
 import { SloCatalog } from './service/SloCatalog';
 import { RunbookService } from './service/RunbookService';
+import { RemediationEngine } from './remediation/RemediationEngine';
+import { RemediationMetrics, SELFHEAL_ALERT_RULES } from './remediation/metrics';
+import { randomUUID } from 'crypto';
 
 export interface RouterOptions {
   logger: LoggerService;
@@ -43,6 +49,8 @@ export interface RouterOptions {
   evaluator: Evaluator;
   sloCatalog: SloCatalog;
   runbooks: RunbookService;
+  remediation: RemediationEngine;
+  metrics: RemediationMetrics;
   /** How old an ingested event may be. */
   maxLatenessMs: number;
   minuteRetentionMs: number;
@@ -176,9 +184,24 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const audit = await options.auditor.createEvent({ eventId: 'alertmanager-notification', severityLevel: 'medium', meta: { caller: 'alertmanager', ip: req.ip ?? null } });
     try {
       const payload = parse(alertmanagerWebhookSchema, req.body, 'body');
-      const result = await options.alertmanager.receive(payload, now());
-      await audit.success({ meta: { groupKey: payload.groupKey, ...result } });
-      res.json(result);
+      const receivedAt = now();
+      const result = await options.alertmanager.receive(payload, receivedAt);
+      // every firing alert goes to the engine, repeats included: the engine records each (rule, alert) once and
+      // counts the repeats, so its history says how many deliveries were deduplicated
+      const remediations = [];
+      for (const alert of payload.alerts.filter(a => a.status === 'firing')) {
+        remediations.push(
+          ...(await options.remediation.submit({
+            kind: 'alertmanager',
+            id: `${alert.fingerprint}|${alert.status}|${Date.parse(alert.startsAt)}`,
+            labels: alert.labels,
+            annotations: alert.annotations,
+            receivedAt,
+          })),
+        );
+      }
+      await audit.success({ meta: { groupKey: payload.groupKey, ...result, remediations: remediations.length } });
+      res.json({ ...result, remediations });
     } catch (error) {
       await audit.fail({ error: error as Error });
       throw error;
@@ -194,6 +217,52 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       'query',
     );
     res.json({ items: await options.alertmanager.list({ status: query.status }) });
+  });
+
+  router.get('/remediations', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, reliabilitySloReadPermission);
+    const query = parse(remediationsQuerySchema, req.query, 'query');
+    res.json(await options.remediation.history(query.entityRef?.toLocaleLowerCase('en-US'), query.limit ?? 100));
+  });
+
+  router.post('/remediations/run', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    const body = parse(runRemediationSchema, req.body, 'body');
+    const rule = options.remediation.rule(body.ruleId);
+    if (!rule) throw new NotFoundError(`ruleId: no remediation rule '${body.ruleId}'`);
+    const [decision] = await permissions.authorize([{ permission: reliabilityRemediationExecutePermission, resourceRef: rule.entityRef }], { credentials });
+    const audit = await options.auditor.createEvent({ eventId: 'remediation-run-now', severityLevel: 'high', request: req, meta: { ruleId: rule.id, entityRef: rule.entityRef, dryRun: Boolean(body.dryRun) } });
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      const error = new NotAllowedError(`Missing permission ${reliabilityRemediationExecutePermission.name} on ${rule.entityRef}: only its owners may run its remediations`);
+      await audit.fail({ error });
+      throw error;
+    }
+    const [result] = await options.remediation.submit(
+      {
+        kind: 'manual',
+        id: randomUUID(),
+        labels: { entity: rule.entityRef, alertname: 'ManualRun', ...(body.labels ?? {}) },
+        annotations: {},
+        actor: credentials.principal.userEntityRef,
+        receivedAt: now(),
+      },
+      { onlyRule: rule, dryRun: body.dryRun },
+    );
+    await options.remediation.settle(result.executionId, 10_000);
+    const [execution] = (await options.remediation.history(rule.entityRef, 200)).items.filter(i => i.id === result.executionId);
+    await audit.success({ meta: { executionId: result.executionId, state: execution?.state } });
+    res.status(202).json(execution ?? result);
+  });
+
+  router.get('/remediations/prometheus-rules', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, reliabilitySloReadPermission);
+    res.status(200).type('text/yaml').setHeader('Content-Disposition', 'attachment; filename="selfheal.rules.yaml"').send(SELFHEAL_ALERT_RULES);
+  });
+
+  router.get('/metrics', async (_req, res) => {
+    res.status(200).type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
 
   router.get('/runbooks/:kind/:namespace/:name', async (req, res) => {

@@ -31,3 +31,6 @@ export const OPENSLO_API_VERSION = 'openslo/v1';
 export const RELATION_MEASURES = 'measures';
 /** @public */
 export const RELATION_MEASURED_BY = 'measuredBy';
+export * from './remediation/matchers';
+export * from './remediation/backoff';
+export * from './remediation/types';

@@ -1,4 +1,5 @@
 import { createPermission } from '@backstage/plugin-permission-common';
+import { RESOURCE_TYPE_CATALOG_ENTITY } from '@backstage/plugin-catalog-common/alpha';
 
 /** Read SLOs, their status and history. @public */
 export const reliabilitySloReadPermission = createPermission({
@@ -14,3 +15,17 @@ export const reliabilityEventsIngestPermission = createPermission({
 
 /** @public */
 export const reliabilityPermissions = [reliabilitySloReadPermission, reliabilityEventsIngestPermission];
+
+/**
+ * Run a remediation rule by hand ("Run now", also as a dry run). A resource permission on the rule's catalog
+ * entity, so a policy can make it conditional, e.g. on `isEntityOwner`.
+ * @public
+ */
+export const reliabilityRemediationExecutePermission = createPermission({
+  name: 'reliability.remediation.execute',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/** @public */
+export const reliabilityAllPermissions = [...reliabilityPermissions, reliabilityRemediationExecutePermission];

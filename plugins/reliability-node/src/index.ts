@@ -66,3 +66,68 @@ export interface ReliabilitySliSourcesExtensionPoint {
 export const reliabilitySliSourcesExtensionPoint = createExtensionPoint<ReliabilitySliSourcesExtensionPoint>({
   id: 'reliability.sli-sources',
 });
+
+/** What set a remediation going, as the action sees it. @public */
+export interface RemediationTriggerInfo {
+  kind: 'alert' | 'alertmanager' | 'manual';
+  /** Stable id of the triggering event (alert id, Alertmanager fingerprint|status|startsAt, or a manual run id). */
+  id: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** Who asked, for manual runs. */
+  actor?: string;
+}
+
+/** Everything an action gets for one attempt. @public */
+export interface RemediationActionContext {
+  /** The rule's `params`, already checked by `validate`. Secrets in them come from config (and so from env). */
+  params: Record<string, unknown>;
+  trigger: RemediationTriggerInfo;
+  ruleId: string;
+  entityRef: string;
+  /** Same for every attempt of one execution: send it as an idempotency key where the target supports one. */
+  executionId: string;
+  /** 1-based attempt number within the execution. */
+  attempt: number;
+  /** Aborted when the rule's timeout passes. */
+  signal: AbortSignal;
+  /** Values for templates: trigger labels plus `labels`, `annotations`, `entityRef`, `ruleId`, `executionId`. */
+  templateValues: Record<string, unknown>;
+}
+
+/** Thrown by actions; `retryable: false` stops the retries (a 4xx from the target, say). @public */
+export class RemediationActionError extends Error {
+  readonly retryable: boolean;
+  constructor(message: string, options?: { retryable?: boolean }) {
+    super(message);
+    this.name = 'RemediationActionError';
+    this.retryable = options?.retryable ?? true;
+  }
+}
+
+/**
+ * A kind of remediation (webhook, feature-flag rollback, Kubernetes restart, ...). Rules in config name it by id.
+ * @public
+ */
+export interface RemediationAction {
+  readonly id: string;
+  readonly description: string;
+  /** Problems with a rule's params, each naming the field (`params.url: must be an http(s) URL`). Empty when fine. */
+  validate(params: Record<string, unknown>): string[];
+  /** The target for the circuit breaker and the history, e.g. `PATCH http://flags/api/flags/checkout-multibuy`. */
+  target(params: Record<string, unknown>): string;
+  /** What `execute` would do, for dry runs. Must not call anything. */
+  describe(context: RemediationActionContext): string;
+  /** Does it. Resolves with a short detail for the history; throws on failure. */
+  execute(context: RemediationActionContext): Promise<{ detail: string }>;
+}
+
+/** @public */
+export interface ReliabilityRemediationActionsExtensionPoint {
+  addAction(action: RemediationAction): void;
+}
+
+/** @public */
+export const reliabilityRemediationActionsExtensionPoint = createExtensionPoint<ReliabilityRemediationActionsExtensionPoint>({
+  id: 'reliability.remediation-actions',
+});

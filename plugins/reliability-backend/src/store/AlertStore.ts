@@ -8,6 +8,15 @@ export interface ActiveCondition {
   details: Record<string, unknown>;
 }
 
+/** An alert that started firing. */
+export interface FiredAlert {
+  id: number;
+  sloRef: string;
+  rule: string;
+  severity: string;
+  details: Record<string, unknown>;
+}
+
 /** A stored alert. */
 export interface AlertRow {
   id: number;
@@ -31,8 +40,10 @@ const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(Num
 export class AlertStore {
   constructor(private readonly db: Knex) {}
 
-  async apply(evaluatedSlos: string[], active: ActiveCondition[], now: number, pendingMs: number): Promise<void> {
+  /** Answers the alerts that started firing in this evaluation (the triggers for remediation). */
+  async apply(evaluatedSlos: string[], active: ActiveCondition[], now: number, pendingMs: number): Promise<FiredAlert[]> {
     const activeKeys = new Map(active.map(a => [`${a.sloRef}\u0000${a.rule}`, a]));
+    const fired: FiredAlert[] = [];
     await this.db.transaction(async tx => {
       const open = evaluatedSlos.length
         ? await chunked(evaluatedSlos, refs => tx('reliability_alerts').whereIn('slo_ref', refs).whereNot('state', 'resolved').select('*'))
@@ -49,12 +60,13 @@ export class AlertStore {
           await tx('reliability_alerts')
             .where('id', row.id)
             .update({ last_seen_at: now, details: JSON.stringify(cond.details), ...(fire ? { state: 'firing', fired_at: now } : {}) });
+          if (fire) fired.push({ id: Number(row.id), sloRef: cond.sloRef, rule: cond.rule, severity: cond.severity, details: cond.details });
         }
       }
       for (const [key, cond] of activeKeys) {
         if (openKeys.has(key)) continue;
         const firing = pendingMs <= 0;
-        await tx('reliability_alerts')
+        const inserted = await tx('reliability_alerts')
           .insert({
             slo_ref: cond.sloRef,
             rule: cond.rule,
@@ -67,9 +79,40 @@ export class AlertStore {
             details: JSON.stringify(cond.details),
           })
           .onConflict('open_key')
-          .ignore();
+          .ignore()
+          .returning('id');
+        if (firing && Array.isArray(inserted) && inserted.length) {
+          const first = inserted[0] as { id: number } | number;
+          fired.push({ id: Number(typeof first === 'object' ? first.id : first), sloRef: cond.sloRef, rule: cond.rule, severity: cond.severity, details: cond.details });
+        }
       }
     });
+    return fired;
+  }
+
+  /** Opens (once) the alert that says a remediation rule gave up and needs a human. */
+  async openEscalation(ruleId: string, entityRef: string, details: Record<string, unknown>, now: number): Promise<void> {
+    await this.db('reliability_alerts')
+      .insert({
+        slo_ref: `remediation:${ruleId}`,
+        rule: 'remediation escalated',
+        severity: 'page',
+        state: 'firing',
+        open_key: `remediation:${ruleId}|escalated`,
+        started_at: now,
+        fired_at: now,
+        last_seen_at: now,
+        details: JSON.stringify({ ...details, entityRef }),
+      })
+      .onConflict('open_key')
+      .ignore();
+  }
+
+  /** Resolves a rule's escalation once the rule succeeds again. */
+  async resolveEscalation(ruleId: string, now: number): Promise<void> {
+    await this.db('reliability_alerts')
+      .where('open_key', `remediation:${ruleId}|escalated`)
+      .update({ state: 'resolved', resolved_at: now, open_key: null, last_seen_at: now });
   }
 
   async list(filter: { sloRefs?: string[]; states?: string[]; limit?: number }): Promise<AlertRow[]> {

@@ -112,7 +112,8 @@ export const historyQuerySchema = z
   .refine(q => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { message: 'must be before to', path: ['from'] });
 
 const ENTITY_REF_RE = /^[a-zA-Z]+:[a-zA-Z0-9_.-]+\/[a-zA-Z0-9_.-]+$/;
-const entityRefParam = z
+/** An entity reference query parameter, `kind:namespace/name`. @public */
+export const entityRefParam = z
   .string({ required_error: 'is required', invalid_type_error: 'must be a single entity ref' })
   .regex(ENTITY_REF_RE, 'must be a full entity ref such as component:default/checkout');
 

@@ -40,6 +40,8 @@ export interface SloDefinition {
     total: Record<string, unknown>;
   };
   runbook?: string;
+  /** The SLO document's metadata.labels (e.g. env, tier), passed on to its alerts' labels. */
+  labels?: Record<string, string>;
   /** A value shown next to the SLI (e.g. the p95 latency), read by sources that support it. */
   display?: { query: string; label: string; unit?: string };
 }
@@ -100,6 +102,7 @@ function toDefinition(d: OpenSloDocument): SloDefinition {
       total: rm.total.metricSource as Record<string, unknown>,
     },
     runbook: annotations[ANNOTATION_RUNBOOK],
+    ...(d.metadata.labels && Object.keys(d.metadata.labels).length ? { labels: { ...d.metadata.labels } } : {}),
     ...(annotations[ANNOTATION_DISPLAY_QUERY]
       ? {
           display: {

@@ -1,0 +1,149 @@
+import { Config } from '@backstage/config';
+import { AppsV1Api, BatchV1Api, KubeConfig, PatchStrategy, setHeaderOptions, V1Job } from '@kubernetes/client-node';
+import { renderTemplate } from '@internal/plugin-reliability-common';
+import { RemediationAction, RemediationActionError } from '@internal/plugin-reliability-node';
+
+/** A cluster from `reliability.remediation.kubernetes.clusters`; the token comes from config (and so from env). */
+export interface KubernetesCluster {
+  name: string;
+  url: string;
+  serviceAccountToken?: string;
+  caData?: string;
+  skipTLSVerify?: boolean;
+}
+
+export function readKubernetesClusters(config: Config): KubernetesCluster[] {
+  return (config.getOptionalConfigArray('reliability.remediation.kubernetes.clusters') ?? []).map((c, i) => {
+    const url = c.getString('url');
+    if (!/^https?:\/\//.test(url)) throw new Error(`reliability.remediation.kubernetes.clusters[${i}].url: must be the API server's http(s) URL`);
+    return {
+      name: c.getString('name'),
+      url,
+      serviceAccountToken: c.getOptionalString('serviceAccountToken'),
+      caData: c.getOptionalString('caData'),
+      skipTLSVerify: c.getOptionalBoolean('skipTLSVerify'),
+    };
+  });
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const OPERATIONS = ['rollout-restart', 'create-job'];
+
+function kubeConfig(cluster: KubernetesCluster): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: cluster.name, server: cluster.url, caData: cluster.caData, skipTLSVerify: cluster.skipTLSVerify ?? false }],
+    users: [{ name: 'reliability', token: cluster.serviceAccountToken }],
+    contexts: [{ name: 'reliability', cluster: cluster.name, user: 'reliability' }],
+    currentContext: 'reliability',
+  });
+  return kc;
+}
+
+function kubeError(e: unknown, what: string): RemediationActionError {
+  const code = (e as { code?: number }).code;
+  if (typeof code === 'number') {
+    let reason = '';
+    try {
+      const body = (e as { body?: unknown }).body;
+      reason = (typeof body === 'string' ? JSON.parse(body) : (body as { message?: string }))?.message ?? '';
+    } catch {
+      // not a Status object
+    }
+    return new RemediationActionError(`${what}: Kubernetes answered ${code}${reason ? ` (${reason})` : ''}`, { retryable: code === 429 || code >= 500 });
+  }
+  const cause = (e as { cause?: { code?: string } }).cause?.code;
+  return new RemediationActionError(`${what}: ${cause ?? (e as Error).message}`);
+}
+
+/**
+ * `kubernetes`: through @kubernetes/client-node against a configured cluster.
+ * - operation `rollout-restart`: what `kubectl rollout restart` does, a strategic-merge patch of the Deployment's
+ *   pod template annotation kubectl.kubernetes.io/restartedAt.
+ * - operation `create-job`: creates a Job with backoffLimit 0 (never retried by Kubernetes: our engine decides),
+ *   named `{namePrefix}-{execution id}` so a repeat of the same execution cannot create a second Job (409).
+ */
+export function createKubernetesAction(clusters: KubernetesCluster[]): RemediationAction {
+  const byName = new Map(clusters.map(c => [c.name, c]));
+  const what = (p: Record<string, unknown>) =>
+    p.operation === 'create-job' ? `create Job ${p.namespace}/${p.namePrefix}-<execution>` : `rollout restart Deployment ${p.namespace}/${p.deployment}`;
+  return {
+    id: 'kubernetes',
+    description: 'Kubernetes',
+    validate(params) {
+      const problems: string[] = [];
+      if (typeof params.cluster !== 'string' || !byName.has(params.cluster)) {
+        problems.push(`params.cluster: must name a cluster in reliability.remediation.kubernetes.clusters (${[...byName.keys()].join(', ') || 'none configured'})`);
+      }
+      if (!OPERATIONS.includes(String(params.operation))) problems.push(`params.operation: must be one of ${OPERATIONS.join(', ')}`);
+      if (typeof params.namespace !== 'string' || !DNS_LABEL.test(params.namespace)) problems.push('params.namespace: must be a namespace name (DNS label)');
+      if (params.operation === 'rollout-restart' && (typeof params.deployment !== 'string' || !DNS_LABEL.test(params.deployment))) {
+        problems.push('params.deployment: must be a Deployment name (DNS label)');
+      }
+      if (params.operation === 'create-job') {
+        if (typeof params.namePrefix !== 'string' || !DNS_LABEL.test(params.namePrefix) || params.namePrefix.length > 40) problems.push('params.namePrefix: must be a DNS label of at most 40 characters');
+        if (typeof params.image !== 'string' || !params.image) problems.push('params.image: must be a container image');
+        if (params.command !== undefined && !(Array.isArray(params.command) && params.command.every(c => typeof c === 'string'))) problems.push('params.command: must be a list of strings');
+      }
+      return problems;
+    },
+    target(params) {
+      const c = byName.get(String(params.cluster));
+      return `${c?.url ?? '?'} ${what(params)}`;
+    },
+    describe(ctx) {
+      return `${what(ctx.params)} in cluster ${ctx.params.cluster}`;
+    },
+    async execute(ctx) {
+      const p = ctx.params;
+      const kc = kubeConfig(byName.get(String(p.cluster))!);
+      const namespace = String(p.namespace);
+      if (p.operation === 'rollout-restart') {
+        const name = String(p.deployment);
+        const restartedAt = new Date().toISOString();
+        const body = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': restartedAt } } } } };
+        try {
+          const d = await kc.makeApiClient(AppsV1Api).patchNamespacedDeployment({ name, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
+          return { detail: `Deployment ${namespace}/${name} restarted at ${restartedAt} (generation ${d.metadata?.generation ?? '?'})` };
+        } catch (e) {
+          throw kubeError(e, `rollout restart ${namespace}/${name}`);
+        }
+      }
+      const name = `${p.namePrefix}-${ctx.executionId}`.slice(0, 63);
+      const job: V1Job = {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: {
+          name,
+          namespace,
+          labels: { 'app.kubernetes.io/managed-by': 'backstage-reliability', 'reliability.io/rule': ctx.ruleId.slice(0, 63).replace(/[^A-Za-z0-9_.-]/g, '-') },
+          annotations: { 'reliability.io/entity': ctx.entityRef, 'reliability.io/execution': ctx.executionId },
+        },
+        spec: {
+          backoffLimit: 0,
+          ttlSecondsAfterFinished: 86_400,
+          template: {
+            spec: {
+              restartPolicy: 'Never',
+              serviceAccountName: typeof p.serviceAccountName === 'string' ? p.serviceAccountName : undefined,
+              containers: [
+                {
+                  name: 'remediation',
+                  image: String(p.image),
+                  command: Array.isArray(p.command) ? (p.command as string[]).map(c => renderTemplate(c, ctx.templateValues).text) : undefined,
+                },
+              ],
+            },
+          },
+        },
+      };
+      try {
+        const created = await kc.makeApiClient(BatchV1Api).createNamespacedJob({ namespace, body: job });
+        return { detail: `Job ${namespace}/${created.metadata?.name ?? name} created (uid ${created.metadata?.uid ?? '?'})` };
+      } catch (e) {
+        if ((e as { code?: number }).code === 409) return { detail: `Job ${namespace}/${name} already exists for this execution; not created twice` };
+        throw kubeError(e, `create Job ${namespace}/${name}`);
+      }
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import { Config } from '@backstage/config';
+import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import { durationMs, LabelMatcher, parseMatcher, RemediationRuleSummary, RemediationTriggerKind, templateNames } from '@internal/plugin-reliability-common';
+import type { RemediationAction } from '@internal/plugin-reliability-node';
+
+/** A remediation rule: which alerts (matchers) on which entity run which action, and how carefully. */
+export interface RemediationRule {
+  id: string;
+  entityRef: string;
+  description: string;
+  match: LabelMatcher[];
+  matchText: string[];
+  triggers: RemediationTriggerKind[];
+  action: string;
+  params: Record<string, unknown>;
+  lockKey: string;
+  cooldownMs: number;
+  cooldown: string;
+  /** At most this many attempts per `attemptWindow` for the rule; beyond that the rule escalates. */
+  maxAttempts: number;
+  attemptWindowMs: number;
+  attemptWindow: string;
+  /** Retries after a failed attempt within one execution (bounded by maxAttempts). */
+  retries: number;
+  timeoutMs: number;
+}
+
+const ID_RE = /^[a-z0-9][a-z0-9-_.]{0,199}$/;
+const TRIGGERS: RemediationTriggerKind[] = ['alert', 'alertmanager', 'manual'];
+
+/** Durations in remediation config: `0`, `250ms`, or the suite's fixed durations (`30s`, `10m`, `1h`). */
+export function configDurationMs(text: string): number {
+  const t = text.trim();
+  if (/^0(ms|s|m|h)?$/.test(t)) return 0;
+  const ms = /^([1-9][0-9]*)ms$/.exec(t);
+  return ms ? Number(ms[1]) : durationMs(t);
+}
+
+function duration(cfg: Config, key: string, fallback: string, path: string): { ms: number; text: string } {
+  const text = cfg.getOptionalString(key) ?? fallback;
+  try {
+    const ms = configDurationMs(text);
+    if (!(ms >= 0)) throw new Error('negative');
+    return { ms, text };
+  } catch {
+    throw new Error(`${path}.${key}: must be a duration like 0, 500ms, 30s, 10m or 1h, got '${text}'`);
+  }
+}
+
+/**
+ * Reads `reliability.remediation.rules`. Every problem names the config path and the rule broken, and stops the
+ * backend at startup rather than failing when an alert arrives.
+ */
+export function readRemediationRules(config: Config, actions: Map<string, RemediationAction>): RemediationRule[] {
+  const list = config.getOptionalConfigArray('reliability.remediation.rules') ?? [];
+  const seen = new Set<string>();
+  return list.map((cfg, i) => {
+    const path = `reliability.remediation.rules[${i}]`;
+    const id = cfg.getString('id');
+    if (!ID_RE.test(id)) throw new Error(`${path}.id: must be lowercase letters, digits, -, _ or . (at most 200), got '${id}'`);
+    if (seen.has(id)) throw new Error(`${path}.id: '${id}' is used by another rule`);
+    seen.add(id);
+    let entityRef: string;
+    try {
+      entityRef = stringifyEntityRef(parseEntityRef(cfg.getString('entityRef')));
+    } catch (e) {
+      throw new Error(`${path}.entityRef: must be an entity ref like component:default/checkout (${(e as Error).message})`);
+    }
+    const matchText = cfg.getOptionalStringArray('match') ?? [];
+    const match = matchText.map((text, j) => {
+      const r = parseMatcher(text);
+      if (!r.ok) throw new Error(`${path}.match[${j}]: ${r.error}`);
+      return r.value;
+    });
+    const triggers = (cfg.getOptionalStringArray('triggers') ?? TRIGGERS) as RemediationTriggerKind[];
+    triggers.forEach((t, j) => {
+      if (!TRIGGERS.includes(t)) throw new Error(`${path}.triggers[${j}]: must be one of ${TRIGGERS.join(', ')}, got '${t}'`);
+    });
+    const actionId = cfg.getString('action');
+    const action = actions.get(actionId);
+    if (!action) throw new Error(`${path}.action: unknown action '${actionId}'; known: ${[...actions.keys()].join(', ')}`);
+    const params = (cfg.getOptional('params') ?? {}) as Record<string, unknown>;
+    const problems = action.validate(params);
+    if (problems.length) throw new Error(`${path}.${problems.join(`; ${path}.`)}`);
+    const lockKey = cfg.getOptionalString('lockKey') ?? `${actionId}:${id}`;
+    if (lockKey.length > 300) throw new Error(`${path}.lockKey: must be at most 300 characters`);
+    templateNames(lockKey); // names are checked against the trigger's labels when it arrives
+    const cooldown = duration(cfg, 'cooldown', '10m', path);
+    const attemptWindow = duration(cfg, 'attemptWindow', '10m', path);
+    const timeout = duration(cfg, 'timeout', '10s', path);
+    if (timeout.ms < 1 || timeout.ms > 300_000) throw new Error(`${path}.timeout: must be between 1ms and 5m`);
+    const maxAttempts = cfg.getOptionalNumber('maxAttempts') ?? 3;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) throw new Error(`${path}.maxAttempts: must be an integer from 1 to 100`);
+    const retries = cfg.getOptionalNumber('retries') ?? 2;
+    if (!Number.isInteger(retries) || retries < 0 || retries > 10) throw new Error(`${path}.retries: must be an integer from 0 to 10`);
+    return {
+      id,
+      entityRef,
+      description: cfg.getOptionalString('description') ?? `${action.description} (${action.target(params)})`,
+      match,
+      matchText,
+      triggers,
+      action: actionId,
+      params,
+      lockKey,
+      cooldownMs: cooldown.ms,
+      cooldown: cooldown.text,
+      maxAttempts,
+      attemptWindowMs: attemptWindow.ms,
+      attemptWindow: attemptWindow.text,
+      retries,
+      timeoutMs: timeout.ms,
+    };
+  });
+}
+
+export function ruleSummary(rule: RemediationRule): RemediationRuleSummary {
+  return {
+    id: rule.id,
+    entityRef: rule.entityRef,
+    action: rule.action,
+    description: rule.description,
+    match: rule.matchText,
+    triggers: rule.triggers,
+    lockKey: rule.lockKey,
+    cooldown: rule.cooldown,
+    maxAttempts: rule.maxAttempts,
+    attemptWindow: rule.attemptWindow,
+  };
+}

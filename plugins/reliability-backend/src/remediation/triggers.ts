@@ -1,0 +1,30 @@
+import type { SloDefinition } from '@internal/plugin-reliability-common';
+import type { FiredAlert } from '../store/AlertStore';
+import type { IncomingTrigger } from './RemediationEngine';
+
+/**
+ * The labels of the suite's own alerts, so rules match them like Alertmanager alerts:
+ * alertname (SLOBurnRate or SLONoData), severity (page/ticket), rule, slo, slo_name, entity, impact, plus the
+ * SLO entity's own labels (metadata.labels, e.g. env) when they do not clash.
+ */
+export function sloAlertTrigger(alert: FiredAlert, slo: SloDefinition, receivedAt: number): IncomingTrigger {
+  const noData = alert.rule === 'no_data';
+  const labels: Record<string, string> = {
+    ...(slo.labels ?? {}),
+    alertname: noData ? 'SLONoData' : 'SLOBurnRate',
+    severity: alert.severity,
+    rule: alert.rule,
+    slo: slo.ref,
+    slo_name: slo.name,
+    entity: slo.componentRef,
+    impact: noData ? 'no_data' : 'slo_breach',
+  };
+  return {
+    kind: 'alert',
+    id: `alert:${alert.id}`,
+    labels,
+    annotations: { summary: `${slo.title ?? slo.name}: ${alert.rule}` },
+    entityRef: slo.componentRef,
+    receivedAt,
+  };
+}

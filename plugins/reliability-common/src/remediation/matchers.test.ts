@@ -1,0 +1,70 @@
+import { matchesLabels, parseMatcher, renderJsonTemplate, renderTemplate } from './matchers';
+import { fullJitterDelayMs, percentile } from './backoff';
+
+const m = (...texts: string[]) =>
+  texts.map(t => {
+    const r = parseMatcher(t);
+    if (!r.ok) throw new Error(r.error);
+    return r.value;
+  });
+
+describe('label matchers', () => {
+  const labels = { severity: 'error', impact: 'slo_breach', service: 'checkout', env: 'prod' };
+
+  it('matches the seed condition severity == error && impact == slo_breach', () => {
+    expect(matchesLabels(m('severity="error"', 'impact="slo_breach"'), labels)).toBe(true);
+    expect(matchesLabels(m('severity="error"', 'impact="latency"'), labels)).toBe(false);
+  });
+
+  it('supports !=, anchored =~ and !~, and treats a missing label as empty', () => {
+    expect(matchesLabels(m('env!="dev"'), labels)).toBe(true);
+    expect(matchesLabels(m('service=~"check"'), labels)).toBe(false);
+    expect(matchesLabels(m('service=~"check.*|cart"'), labels)).toBe(true);
+    expect(matchesLabels(m('service!~"cart|search"'), labels)).toBe(true);
+    expect(matchesLabels(m('team=""'), labels)).toBe(true);
+    expect(matchesLabels(m('team!=""'), labels)).toBe(false);
+  });
+
+  it('refuses malformed matchers with the rule', () => {
+    expect(parseMatcher('severity=error')).toEqual({ ok: false, error: expect.stringContaining('value in double quotes') });
+    expect(parseMatcher('x=~"("')).toEqual({ ok: false, error: expect.stringContaining('invalid regular expression') });
+    expect(parseMatcher('9x="a"')).toMatchObject({ ok: false });
+    expect(parseMatcher('a="say \\"hi\\""')).toEqual({ ok: true, value: { name: 'a', op: '=', value: 'say "hi"' } });
+  });
+});
+
+describe('templates', () => {
+  it('renders lock keys and reports missing names', () => {
+    expect(renderTemplate('rollback:{{env}}', { env: 'prod' })).toEqual({ text: 'rollback:prod', missing: [] });
+    expect(renderTemplate('rollback:{{ labels.env }}', { labels: { env: 'eu' } })).toEqual({ text: 'rollback:eu', missing: [] });
+    expect(renderTemplate('rollback:{{env}}', {})).toEqual({ text: 'rollback:', missing: ['env'] });
+  });
+
+  it('renders JSON bodies keeping whole-value types', () => {
+    const missing: string[] = [];
+    expect(renderJsonTemplate({ text: 'SLO {{slo}} burns', labels: '{{labels}}', n: 3 }, { slo: 'default/x', labels: { a: '1' } }, missing)).toEqual({
+      text: 'SLO default/x burns',
+      labels: { a: '1' },
+      n: 3,
+    });
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('backoff and percentiles', () => {
+  it('draws full-jitter delays below the capped exponential ceiling', () => {
+    expect(fullJitterDelayMs(0, 100, 1000, () => 0.999)).toBe(99);
+    expect(fullJitterDelayMs(3, 100, 1000, () => 0.5)).toBe(400);
+    expect(fullJitterDelayMs(10, 100, 1000, () => 0.999)).toBe(999);
+    expect(fullJitterDelayMs(2, 100, 1000, () => 0)).toBe(0);
+  });
+
+  it('takes nearest-rank percentiles', () => {
+    const v = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(v, 50)).toBe(50);
+    expect(percentile(v, 95)).toBe(95);
+    expect(percentile(v, 99)).toBe(99);
+    expect(percentile([], 95)).toBeNull();
+    expect(percentile([7], 99)).toBe(7);
+  });
+});

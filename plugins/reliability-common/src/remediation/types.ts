@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { entityRefParam } from '../api/types';
+
+/** What set a remediation going. @public */
+export type RemediationTriggerKind = 'alert' | 'alertmanager' | 'manual';
+
+/** Where one execution of a rule stands. @public */
+export type RemediationState =
+  | 'queued'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'escalated'
+  | 'interrupted'
+  | 'dry_run';
+
+/** One attempt (one call to the target) of an execution. @public */
+export interface RemediationAttempt {
+  n: number;
+  outcome: 'started' | 'succeeded' | 'failed' | 'interrupted';
+  startedAt: string;
+  finishedAt: string | null;
+  latencyMs: number | null;
+  error: string | null;
+}
+
+/** One execution of a remediation rule for one trigger. @public */
+export interface RemediationExecution {
+  id: number;
+  ruleId: string;
+  entityRef: string;
+  action: string;
+  target: string;
+  trigger: RemediationTriggerKind;
+  triggerId: string;
+  triggerLabels: Record<string, string>;
+  lockKey: string;
+  state: RemediationState;
+  dryRun: boolean;
+  actor: string | null;
+  duplicates: number;
+  createdAt: string;
+  finishedAt: string | null;
+  /** From trigger received to the target's answer of the successful attempt. */
+  latencyMs: number | null;
+  detail: string | null;
+  attempts: RemediationAttempt[];
+}
+
+/** A rule as the API shows it (no params: they may name secrets' places). @public */
+export interface RemediationRuleSummary {
+  id: string;
+  entityRef: string;
+  action: string;
+  description: string;
+  match: string[];
+  triggers: RemediationTriggerKind[];
+  lockKey: string;
+  cooldown: string;
+  maxAttempts: number;
+  attemptWindow: string;
+}
+
+/** GET /remediations. @public */
+export interface RemediationListResponse {
+  rules: RemediationRuleSummary[];
+  items: RemediationExecution[];
+  summary: {
+    executions: number;
+    succeeded: number;
+    failed: number;
+    deduplicated: number;
+    successRate: number | null;
+    latencyP50Ms: number | null;
+    latencyP95Ms: number | null;
+  };
+}
+
+/** @public */
+export const remediationsQuerySchema = z
+  .object({
+    entityRef: entityRefParam.optional(),
+    limit: z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
+  })
+  .strict();
+
+/** POST /remediations/run. @public */
+export const runRemediationSchema = z
+  .object({
+    ruleId: z.string({ required_error: 'is required', invalid_type_error: 'must be a string' }).min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+    dryRun: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
+    labels: z.record(z.string().max(1024, 'must be at most 1024 characters')).optional(),
+  })
+  .strict();
