@@ -22,6 +22,7 @@ if [ "$WANT_TEST" = 1 ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   command -v pg_ctlcluster >/dev/null 2>&1 || command -v psql >/dev/null 2>&1 || need+=(postgresql)
   command -v promtool >/dev/null 2>&1 || need+=(prometheus)   # promtool validates the exported rule files
+  command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)   # routes alerts to the receiver in the remediation tests
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "[setup] apt-get install ${need[*]}"

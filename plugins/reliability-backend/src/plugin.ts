@@ -108,6 +108,7 @@ export const reliabilityPlugin = createBackendPlugin({
             failureThreshold: cfg?.getOptionalNumber('remediation.breaker.failureThreshold') ?? 3,
             openMs: configDurationMs(cfg?.getOptionalString('remediation.breaker.openFor') ?? '1m'),
           },
+          leaseGraceMs: configDurationMs(cfg?.getOptionalString('remediation.leaseGrace') ?? '30s'),
           backoff: {
             baseMs: configDurationMs(cfg?.getOptionalString('remediation.backoff.base') ?? '200ms'),
             capMs: configDurationMs(cfg?.getOptionalString('remediation.backoff.cap') ?? '5s'),

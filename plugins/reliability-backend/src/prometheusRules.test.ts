@@ -97,4 +97,13 @@ describe('GET /slos/:namespace/:name/prometheus-rules', () => {
     expect(bad.body.error.message).toMatch(/cannot be exported as Prometheus rules: .*total\.metricSource\.spec\.query is required/);
     expect((await request(server).get('/api/reliability/slos/default/nope/prometheus-rules')).status).toBe(404);
   });
+
+  it('serves the self-healing alert rules as a file promtool accepts', async () => {
+    const res = await request(server).get('/api/reliability/remediations/prometheus-rules');
+    expect(res.status).toBe(200);
+    const file = path.join(dir, 'selfheal.rules.yaml');
+    writeFileSync(file, res.text);
+    const { stdout } = await run('promtool', ['check', 'rules', file]);
+    expect(stdout).toContain('SUCCESS: 3 rules found');
+  });
 });

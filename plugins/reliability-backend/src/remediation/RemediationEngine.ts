@@ -34,6 +34,8 @@ export interface RemediationEngineOptions {
   holder: string;
   breaker?: { failureThreshold: number; openMs: number };
   backoff?: { baseMs: number; capMs: number };
+  /** Added to the longest an execution can take to form its lease (default 30 s). */
+  leaseGraceMs?: number;
   now?: () => number;
 }
 
@@ -168,7 +170,7 @@ export class RemediationEngine {
 
   private leaseMs(rule: RemediationRule) {
     const backoff = this.o.backoff ?? { baseMs: 200, capMs: 5_000 };
-    return (rule.timeoutMs + backoff.capMs) * (rule.retries + 1) + 30_000;
+    return (rule.timeoutMs + backoff.capMs) * (rule.retries + 1) + (this.o.leaseGraceMs ?? 30_000);
   }
 
   private async execute(id: number): Promise<void> {

@@ -1,0 +1,77 @@
+import { TestDatabases } from '@backstage/backend-test-utils';
+import { ReliabilityStore } from '../store/ReliabilityStore';
+import { RemediationStore, NewExecution } from './RemediationStore';
+
+jest.setTimeout(60_000);
+
+const T0 = Date.parse('2026-11-22T10:00:00Z');
+const exec = (over: Partial<NewExecution> = {}): NewExecution => ({
+  dedupKey: 'rule|alertmanager|fp|firing|1',
+  ruleId: 'rule',
+  entityRef: 'component:default/checkout',
+  action: 'webhook',
+  target: 'POST http://127.0.0.1:1/x',
+  triggerKind: 'alertmanager',
+  triggerId: 'fp|firing|1',
+  labels: { env: 'prod' },
+  annotations: {},
+  lockKey: 'rollback:prod',
+  state: 'queued',
+  dryRun: false,
+  actor: null,
+  createdAt: T0,
+  ...over,
+});
+
+describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('RemediationStore on %p', databaseId => {
+  const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
+  let store: RemediationStore;
+
+  beforeEach(async () => {
+    const knex = await databases.init(databaseId);
+    await ReliabilityStore.create(knex);
+    store = new RemediationStore(knex);
+  });
+
+  it('records a trigger once and lets one process claim it', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, () => store.record(exec())));
+    expect(results.filter(r => r.inserted)).toHaveLength(1);
+    expect(new Set(results.map(r => r.id)).size).toBe(1);
+    const id = results[0].id;
+    const claims = await Promise.all([store.claim(id, 'a', 60_000, T0), store.claim(id, 'b', 60_000, T0)]);
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect((await store.list({}))[0]).toMatchObject({ state: 'running', duplicates: 19 });
+  });
+
+  it('gives a lock key to one holder until its lease expires', async () => {
+    expect(await store.acquireLock('rollback:prod', 'a', 1, T0, 60_000)).toEqual({ acquired: true });
+    expect(await store.acquireLock('rollback:prod', 'b', 2, T0 + 1_000, 60_000)).toEqual({ acquired: false, heldBy: 1 });
+    expect(await store.acquireLock('rollback:eu', 'b', 2, T0 + 1_000, 60_000)).toEqual({ acquired: true });
+    // expired: taken over
+    expect(await store.acquireLock('rollback:prod', 'b', 3, T0 + 61_000, 60_000)).toEqual({ acquired: true });
+    await store.releaseLock('rollback:prod', 'a', 1); // not a's any more: nothing happens
+    expect(await store.acquireLock('rollback:prod', 'c', 4, T0 + 62_000, 60_000)).toEqual({ acquired: false, heldBy: 3 });
+    await store.releaseLock('rollback:prod', 'b', 3);
+    expect(await store.acquireLock('rollback:prod', 'c', 4, T0 + 62_000, 60_000)).toEqual({ acquired: true });
+  });
+
+  it('after a crash, marks a started attempt interrupted (not repeated) and requeues one never started', async () => {
+    const started = await store.record(exec());
+    const unstarted = await store.record(exec({ dedupKey: 'other', lockKey: 'rollback:eu' }));
+    await store.claim(started.id, 'dead', 60_000, T0);
+    await store.acquireLock('rollback:prod', 'dead', started.id, T0, 60_000);
+    expect(await store.startAttempt(started.id, 'rule', 1, T0, 'dead', T0 + 60_000)).toBe(true);
+    await store.claim(unstarted.id, 'dead', 60_000, T0);
+    // leases still valid: nothing to recover
+    expect(await store.recover(T0 + 30_000)).toEqual({ interrupted: [], requeued: [] });
+    expect(await store.recover(T0 + 61_000)).toEqual({ interrupted: [started.id], requeued: [unstarted.id] });
+    const items = await store.list({});
+    expect(items.find(i => i.id === started.id)).toMatchObject({ state: 'interrupted', attempts: [expect.objectContaining({ n: 1, outcome: 'interrupted' })] });
+    expect(items.find(i => i.id === unstarted.id)).toMatchObject({ state: 'queued', attempts: [] });
+    // the lock of the dead holder is free again
+    expect(await store.acquireLock('rollback:prod', 'live', 9, T0 + 61_000, 60_000)).toEqual({ acquired: true });
+    // a process that lost its lease cannot start another attempt
+    expect(await store.startAttempt(started.id, 'rule', 2, T0 + 62_000, 'dead', T0 + 99_000)).toBe(false);
+    expect(await store.attemptsSince('rule', T0 - 1)).toBe(1);
+  });
+});

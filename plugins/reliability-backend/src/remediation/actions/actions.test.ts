@@ -1,0 +1,159 @@
+import { ConfigReader } from '@backstage/config';
+import { RemediationActionContext, RemediationActionError } from '@internal/plugin-reliability-node';
+import { startTarget } from '../../__testUtils__/targets';
+import { featureFlagAction } from './featureFlag';
+import { createKubernetesAction, readKubernetesClusters } from './kubernetes';
+import { webhookAction } from './webhook';
+
+const ctx = (params: Record<string, unknown>, over: Partial<RemediationActionContext> = {}): RemediationActionContext => ({
+  params,
+  trigger: { kind: 'alertmanager', id: 'fp|firing|1', labels: { env: 'prod' }, annotations: {} },
+  ruleId: 'rule-1',
+  entityRef: 'component:default/checkout',
+  executionId: '42',
+  attempt: 1,
+  signal: new AbortController().signal,
+  templateValues: { env: 'prod', labels: { env: 'prod' } },
+  ...over,
+});
+
+describe('feature-flag rollback', () => {
+  it('flagd shape: patches the flag definition, then verifies through OFREP', async () => {
+    // a flag service holding flagd flag definitions, with the OFREP evaluation endpoint
+    const flags: Record<string, any> = {
+      'checkout-multibuy': { state: 'ENABLED', variants: { on: true, off: false }, defaultVariant: 'on', targeting: { if: [{ '==': [1, 1] }, 'on', 'off'] } },
+    };
+    const service = await startTarget((call, res) => {
+      const patch = /^\/flags\/([^/]+)$/.exec(call.url);
+      const evaluate = /^\/ofrep\/v1\/evaluate\/flags\/([^/]+)$/.exec(call.url);
+      if (call.headers.authorization !== 'Bearer flag-api-key') {
+        res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+      } else if (call.method === 'PATCH' && patch && flags[patch[1]]) {
+        Object.assign(flags[patch[1]], JSON.parse(call.body));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(flags[patch[1]]));
+      } else if (call.method === 'POST' && evaluate && flags[evaluate[1]]) {
+        const f = flags[evaluate[1]];
+        const variant = f.targeting && Object.keys(f.targeting).length ? 'on' : f.defaultVariant;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ key: evaluate[1], value: f.variants[variant], variant, reason: 'STATIC' }));
+      } else {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ key: 'x', errorCode: 'FLAG_NOT_FOUND' }));
+      }
+    });
+    try {
+      const params = { baseUrl: service.url, flag: 'checkout-multibuy', headers: { authorization: 'Bearer flag-api-key' } };
+      expect(featureFlagAction.validate(params)).toEqual([]);
+      const result = await featureFlagAction.execute(ctx(params));
+      expect(result.detail).toMatch(/rolled back .*OFREP evaluates it to false \(variant off\)/);
+      expect(flags['checkout-multibuy']).toMatchObject({ defaultVariant: 'off', targeting: {} });
+      expect(service.calls.map(c => `${c.method} ${c.url}`)).toEqual(['PATCH /flags/checkout-multibuy', 'POST /ofrep/v1/evaluate/flags/checkout-multibuy']);
+      expect(service.calls[0].headers['idempotency-key']).toBe('42');
+
+      // a wrong key is a 4xx: not retryable
+      const err = await featureFlagAction.execute(ctx({ ...params, headers: { authorization: 'Bearer wrong' } })).catch(e => e);
+      expect(err).toBeInstanceOf(RemediationActionError);
+      expect(err.retryable).toBe(false);
+      expect(err.message).toMatch(/answered HTTP 401/);
+      expect(err.message).not.toContain('wrong');
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('generic shape: one PATCH with the documented body', async () => {
+    const service = await startTarget();
+    try {
+      const params = { shape: 'generic', baseUrl: `${service.url}/api/v1`, flag: 'checkout-multibuy', body: { enabled: false, reason: 'SLO {{env}}' } };
+      expect(featureFlagAction.target(params)).toBe(`PATCH ${service.url}/api/v1/flags/checkout-multibuy`);
+      await featureFlagAction.execute(ctx(params));
+      expect(service.calls).toHaveLength(1);
+      expect(JSON.parse(service.calls[0].body)).toEqual({ enabled: false, reason: 'SLO prod' });
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('names the field of bad params', () => {
+    expect(featureFlagAction.validate({ baseUrl: 'ftp://x', flag: 'a b', shape: 'x' })).toEqual([
+      'params.baseUrl: must be the flag service http(s) URL',
+      'params.flag: must be a flag key (letters, digits, _ . -)',
+      'params.shape: must be flagd or generic',
+    ]);
+    expect(webhookAction.validate({ url: 'nope', hmacSecret: 'short' })).toEqual([
+      'params.url: must be an http(s) URL',
+      'params.hmacSecret: must be a string of at least 16 characters (put it in an environment variable)',
+    ]);
+  });
+});
+
+describe('kubernetes', () => {
+  /** A fake API server for the two calls, answering Kubernetes' own JSON (objects and Status errors). */
+  async function fakeApiServer() {
+    const jobs = new Map<string, any>();
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'checkout', namespace: 'shop', generation: 7, uid: 'd-uid' },
+      spec: { replicas: 3, selector: { matchLabels: { app: 'checkout' } }, template: { metadata: { labels: { app: 'checkout' } }, spec: { containers: [{ name: 'app', image: 'checkout:1' }] } } },
+    };
+    const status = (code: number, reason: string, message: string) => JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+    const server = await startTarget((call, res) => {
+      const json = (code: number, body: string) => res.writeHead(code, { 'content-type': 'application/json' }).end(body);
+      if (call.headers.authorization !== 'Bearer sa-token') return json(401, status(401, 'Unauthorized', 'Unauthorized'));
+      if (call.method === 'PATCH' && call.url.startsWith('/apis/apps/v1/namespaces/shop/deployments/checkout')) {
+        if (call.headers['content-type'] !== 'application/strategic-merge-patch+json') return json(415, status(415, 'UnsupportedMediaType', 'bad patch type'));
+        const patch = JSON.parse(call.body);
+        deployment.spec.template.metadata = { ...deployment.spec.template.metadata, ...patch.spec.template.metadata };
+        deployment.metadata.generation++;
+        return json(200, JSON.stringify(deployment));
+      }
+      if (call.method === 'PATCH') return json(404, status(404, 'NotFound', 'deployments.apps "x" not found'));
+      if (call.method === 'POST' && call.url.startsWith('/apis/batch/v1/namespaces/shop/jobs')) {
+        const job = JSON.parse(call.body);
+        if (jobs.has(job.metadata.name)) return json(409, status(409, 'AlreadyExists', `jobs.batch "${job.metadata.name}" already exists`));
+        job.metadata.uid = `uid-${jobs.size + 1}`;
+        jobs.set(job.metadata.name, job);
+        return json(201, JSON.stringify(job));
+      }
+      return json(404, status(404, 'NotFound', 'not found'));
+    });
+    return { server, jobs, deployment };
+  }
+
+  it('restarts a Deployment and creates a Job once with backoffLimit 0', async () => {
+    const { server, jobs, deployment } = await fakeApiServer();
+    try {
+      const config = new ConfigReader({ reliability: { remediation: { kubernetes: { clusters: [{ name: 'local', url: server.url, serviceAccountToken: 'sa-token', skipTLSVerify: true }] } } } });
+      const action = createKubernetesAction(readKubernetesClusters(config));
+      const restart = { cluster: 'local', operation: 'rollout-restart', namespace: 'shop', deployment: 'checkout' };
+      expect(action.validate(restart)).toEqual([]);
+      const r = await action.execute(ctx(restart));
+      expect(r.detail).toMatch(/Deployment shop\/checkout restarted at .* \(generation 8\)/);
+      expect((deployment.spec.template.metadata as any).annotations['kubectl.kubernetes.io/restartedAt']).toMatch(/^\d{4}-\d\d-\d\dT/);
+
+      const job = { cluster: 'local', operation: 'create-job', namespace: 'shop', namePrefix: 'selfheal-restart', image: 'bitnami/kubectl:1.31', command: ['kubectl', 'rollout', 'restart', 'deploy/checkout', '-n', 'shop', '--env={{env}}'] };
+      expect(action.validate(job)).toEqual([]);
+      const j1 = await action.execute(ctx(job));
+      expect(j1.detail).toBe('Job shop/selfheal-restart-42 created (uid uid-1)');
+      const stored = jobs.get('selfheal-restart-42');
+      expect(stored.spec.backoffLimit).toBe(0);
+      expect(stored.spec.template.spec.restartPolicy).toBe('Never');
+      expect(stored.spec.template.spec.containers[0].command.at(-1)).toBe('--env=prod');
+      // the same execution again (a retry after a lost answer) does not create a second Job
+      const j2 = await action.execute(ctx(job));
+      expect(j2.detail).toMatch(/already exists for this execution; not created twice/);
+      expect(jobs.size).toBe(1);
+
+      const missing = await action.execute(ctx({ ...restart, deployment: 'gone' })).catch(e => e);
+      expect(missing).toBeInstanceOf(RemediationActionError);
+      expect(missing.message).toMatch(/Kubernetes answered 404/);
+      expect(missing.retryable).toBe(false);
+      expect(action.validate({ cluster: 'other', operation: 'delete', namespace: 'Shop!' })).toEqual([
+        'params.cluster: must name a cluster in reliability.remediation.kubernetes.clusters (local)',
+        'params.operation: must be one of rollout-restart, create-job',
+        'params.namespace: must be a namespace name (DNS label)',
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+});
