@@ -90,7 +90,7 @@ export function readRemediationRules(config: Config, actions: Map<string, Remedi
     const timeout = duration(cfg, 'timeout', '10s', path);
     if (timeout.ms < 1 || timeout.ms > 300_000) throw new Error(`${path}.timeout: must be between 1ms and 5m`);
     const maxAttempts = cfg.getOptionalNumber('maxAttempts') ?? 3;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) throw new Error(`${path}.maxAttempts: must be an integer from 1 to 100`);
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 1_000_000) throw new Error(`${path}.maxAttempts: must be an integer from 1 to 1000000`);
     const retries = cfg.getOptionalNumber('retries') ?? 2;
     if (!Number.isInteger(retries) || retries < 0 || retries > 10) throw new Error(`${path}.retries: must be an integer from 0 to 10`);
     return {
