@@ -1,6 +1,6 @@
 import { createApiRef, DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
-import type { BurnRateWindow, HistoryResponse, SloListResponse } from '@internal/plugin-reliability-common';
+import type { BurnRateWindow, HistoryResponse, RemediationExecution, RemediationListResponse, SloListResponse } from '@internal/plugin-reliability-common';
 
 /** What the frontend asks the reliability backend. @public */
 export interface ReliabilityApi {
@@ -8,6 +8,10 @@ export interface ReliabilityApi {
   getHistory(ref: string, options?: { window?: BurnRateWindow; points?: number; from?: string; to?: string }): Promise<HistoryResponse>;
   /** The SLO's Prometheus recording and alerting rules (Sloth's shape) as YAML text. */
   getPrometheusRules(ref: string): Promise<string>;
+  /** The entity's remediation rules, executions and summary. */
+  listRemediations(entityRef: string): Promise<RemediationListResponse>;
+  /** Run a rule now (or as a dry run that calls nothing). Needs reliability.remediation.execute on the entity. */
+  runRemediation(ruleId: string, options?: { dryRun?: boolean; labels?: Record<string, string> }): Promise<RemediationExecution>;
 }
 
 /** @public */
@@ -17,9 +21,9 @@ export const reliabilityApiRef = createApiRef<ReliabilityApi>({ id: 'plugin.reli
 export class ReliabilityClient implements ReliabilityApi {
   constructor(private readonly deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {}
 
-  private async fetch(path: string): Promise<Response> {
+  private async fetch(path: string, init?: RequestInit): Promise<Response> {
     const base = await this.deps.discoveryApi.getBaseUrl('reliability');
-    const res = await this.deps.fetchApi.fetch(`${base}${path}`);
+    const res = await this.deps.fetchApi.fetch(`${base}${path}`, init);
     if (!res.ok) throw await ResponseError.fromResponse(res);
     return res;
   }
@@ -35,6 +39,19 @@ export class ReliabilityClient implements ReliabilityApi {
 
   async getPrometheusRules(ref: string): Promise<string> {
     return (await this.fetch(`${this.sloPath(ref)}/prometheus-rules`)).text();
+  }
+
+  listRemediations(entityRef: string): Promise<RemediationListResponse> {
+    return this.get(`/remediations?entityRef=${encodeURIComponent(entityRef)}`);
+  }
+
+  async runRemediation(ruleId: string, options: { dryRun?: boolean; labels?: Record<string, string> } = {}): Promise<RemediationExecution> {
+    const res = await this.fetch('/remediations/run', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ruleId, ...options }),
+    });
+    return (await res.json()) as RemediationExecution;
   }
 
   listSlos(entityRef: string): Promise<SloListResponse> {

@@ -53,9 +53,15 @@ const history: HistoryResponse = {
   downsampledFrom: 2,
 };
 
+const noRemediations = {
+  rules: [],
+  items: [],
+  summary: { executions: 0, succeeded: 0, failed: 0, deduplicated: 0, successRate: null, latencyP50Ms: null, latencyP95Ms: null },
+};
+
 function render(api: Partial<ReliabilityApi>, element = <EntityReliabilityContent />) {
   return renderInTestApp(
-    <TestApiProvider apis={[[reliabilityApiRef, api]]}>
+    <TestApiProvider apis={[[reliabilityApiRef, { listRemediations: async () => noRemediations, ...api }]]}>
       <EntityProvider entity={entity}>{element}</EntityProvider>
     </TestApiProvider>,
   );

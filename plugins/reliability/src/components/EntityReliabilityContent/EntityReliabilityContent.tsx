@@ -13,6 +13,7 @@ import { stringifyEntityRef } from '@backstage/catalog-model';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { SloTable } from '../SloTable/SloTable';
 import { SloCharts } from '../SloCharts/SloCharts';
+import { RemediationPanel } from '../RemediationPanel/RemediationPanel';
 
 const exampleFor = (name: string) => `apiVersion: openslo/v1
 kind: SLO
@@ -79,7 +80,14 @@ export function EntityReliabilityContent() {
       </Alert>
     );
   }
-  if (!value || value.items.length === 0) return <NoSlos name={entity.metadata.name} />;
+  if (!value || value.items.length === 0) {
+    return (
+      <Stack spacing={2}>
+        <NoSlos name={entity.metadata.name} />
+        <RemediationPanel entityRef={entityRef} />
+      </Stack>
+    );
+  }
   return (
     <Stack spacing={2} data-testid="reliability-content">
       <Card variant="outlined">
@@ -88,6 +96,7 @@ export function EntityReliabilityContent() {
       {value.items.map(slo => (
         <SloCharts key={slo.ref} slo={slo} />
       ))}
+      <RemediationPanel entityRef={entityRef} />
     </Stack>
   );
 }
