@@ -23,7 +23,8 @@ backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 
 // permission plugin
 backend.add(import('@backstage/plugin-permission-backend'));
-backend.add(import('@backstage/plugin-permission-backend-module-allow-all-policy'));
+// everything allowed except Run now on remediations, which needs ownership of the entity
+backend.add(import('./permissionPolicy'));
 
 // search plugin (in-memory engine) with the catalog collator
 backend.add(import('@backstage/plugin-search-backend'));

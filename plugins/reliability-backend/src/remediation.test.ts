@@ -129,7 +129,7 @@ describe.each(databases.eachSupportedId())('remediation on %p', databaseId => {
     return { server: b.server, backend: b, knex: db };
   }
 
-  const deliver = (server: any, body: unknown) => request(server).post('/api/reliability/alertmanager/webhook').set('Authorization', `Bearer ${SECRET}`).send(body);
+  const deliver = (server: any, body: object) => request(server).post('/api/reliability/alertmanager/webhook').set('Authorization', `Bearer ${SECRET}`).send(body);
   const history = async (server: any, entityRef: string) => (await request(server).get('/api/reliability/remediations').query({ entityRef })).body;
   const settled = (server: any, entityRef: string, n = 1) =>
     eventually(async () => {
@@ -218,7 +218,7 @@ describe.each(databases.eachSupportedId())('remediation on %p', databaseId => {
 
   it('Run now: owners only, dry run calls nothing, unknown rules and bad bodies are 4xx', async () => {
     const { server } = await backend();
-    const run = (user: string, body: unknown) => request(server).post('/api/reliability/remediations/run').set('Authorization', mockCredentials.user.header(user)).send(body);
+    const run = (user: string, body: object) => request(server).post('/api/reliability/remediations/run').set('Authorization', mockCredentials.user.header(user)).send(body);
 
     const denied = await run(STRANGER, { ruleId: 'checkout-multibuy-rollback', labels: { env: 'staging' } });
     expect(denied.status).toBe(403);

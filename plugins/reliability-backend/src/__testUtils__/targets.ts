@@ -14,7 +14,7 @@ export interface ReceivedCall {
  * Every request is recorded before it is answered.
  */
 export async function startTarget(
-  handler: (call: ReceivedCall, res: http.ServerResponse) => void | Promise<void> = (_c, res) => {
+  handler: (call: ReceivedCall, res: http.ServerResponse) => unknown = (_c, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   },
 ) {

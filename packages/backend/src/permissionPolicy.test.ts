@@ -1,0 +1,21 @@
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { reliabilityRemediationExecutePermission, reliabilitySloReadPermission } from '@internal/plugin-reliability-common';
+import { ReliabilityPortalPolicy } from './permissionPolicy';
+
+const user = (refs: string[]) => ({ identity: { type: 'user' as const, userEntityRef: refs[0], ownershipEntityRefs: refs }, info: { userEntityRef: refs[0], ownershipEntityRefs: refs }, token: 't', credentials: {} as any }) as any;
+
+describe('ReliabilityPortalPolicy', () => {
+  it('makes Run now conditional on owning the entity', async () => {
+    const decision = await new ReliabilityPortalPolicy().handle({ permission: reliabilityRemediationExecutePermission }, user(['user:default/guest', 'group:default/payments-sre']));
+    expect(decision).toEqual({
+      result: AuthorizeResult.CONDITIONAL,
+      pluginId: 'catalog',
+      resourceType: 'catalog-entity',
+      conditions: { rule: 'IS_ENTITY_OWNER', resourceType: 'catalog-entity', params: { claims: ['user:default/guest', 'group:default/payments-sre'] } },
+    });
+  });
+
+  it('allows reading', async () => {
+    expect(await new ReliabilityPortalPolicy().handle({ permission: reliabilitySloReadPermission }, user(['user:default/x']))).toEqual({ result: AuthorizeResult.ALLOW });
+  });
+});
