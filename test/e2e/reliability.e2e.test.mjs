@@ -14,6 +14,7 @@ const BASE = 'http://localhost:7077';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artifacts = path.join(root, 'test-results');
 let backend;
+let backstageIdentity;
 let output = '';
 
 async function until(what, fn, timeoutMs) {
@@ -42,7 +43,7 @@ before(async () => {
   backend.stdout.on('data', d => { output += d; });
   backend.stderr.on('data', d => { output += d; });
   await until('the backend', async () => (await fetch(`${BASE}/api/reliability/health`)).ok, 180_000);
-  const { backstageIdentity } = await (await fetch(`${BASE}/api/auth/guest/refresh?env=development`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } })).json();
+  ({ backstageIdentity } = await (await fetch(`${BASE}/api/auth/guest/refresh?env=development`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } })).json());
   await until('checkout SLO evaluated', async () => {
     const res = await fetch(`${BASE}/api/reliability/slos?entityRef=component:default/checkout`, { headers: { Authorization: `Bearer ${backstageIdentity.token}` } });
     const body = await res.json();
@@ -93,6 +94,11 @@ test("checkout's Reliability tab shows its SLO and both charts", async () => {
     // choose another lookback and see the chart title follow
     await page.getByRole('button', { name: 'burn rate over 6h' }).click();
     await page.getByText('Burn rate over 6h').waitFor({ timeout: 30_000 });
+    // self-healing: a dry run of the seed's rollback, by an owner, shows its plan and lands in the history
+    const rule = page.getByTestId('remediation-rule-checkout-multibuy-rollback');
+    await rule.getByRole('button', { name: 'Dry run' }).click();
+    await rule.getByTestId('remediation-result').getByText(/dry_run: Dry run, nothing called. Would turn flag checkout-multibuy off/).waitFor({ timeout: 30_000 });
+    await page.getByText('dry run', { exact: true }).first().waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(artifacts, 'checkout-reliability.png'), fullPage: true });
   } catch (e) {
     await page.screenshot({ path: path.join(artifacts, 'checkout-reliability-failure.png'), fullPage: true }).catch(() => {});
@@ -100,4 +106,26 @@ test("checkout's Reliability tab shows its SLO and both charts", async () => {
   } finally {
     await browser.close();
   }
+});
+
+test('Run now goes through the permission framework: owners may, others get 403 and nothing runs', async () => {
+  // a fresh sign-in: the catalog holds the guest user and its group by now, so the token carries its ownership
+  ({ backstageIdentity } = await (await fetch(`${BASE}/api/auth/guest/refresh?env=development`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } })).json());
+  assert.ok(backstageIdentity.identity.ownershipEntityRefs.includes('group:default/payments-sre'), JSON.stringify(backstageIdentity.identity));
+  const run = ruleId =>
+    fetch(`${BASE}/api/reliability/remediations/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', Authorization: `Bearer ${backstageIdentity.token}` },
+      body: JSON.stringify({ ruleId, dryRun: true }),
+    });
+  // the guest is in payments-sre, which owns checkout
+  const own = await run('checkout-multibuy-rollback');
+  assert.equal(own.status, 202);
+  assert.equal((await own.json()).state, 'dry_run');
+  // search is platform-sre's
+  const other = await run('search-restart');
+  assert.equal(other.status, 403);
+  assert.match((await other.json()).error.message, /only its owners may run its remediations/);
+  const history = await (await fetch(`${BASE}/api/reliability/remediations?entityRef=component:default/search`, { headers: { Authorization: `Bearer ${backstageIdentity.token}` } })).json();
+  assert.deepEqual(history.items, []);
 });
