@@ -37,10 +37,62 @@ export interface Config {
     alertmanager?: {
       /**
        * Shared secret Alertmanager sends as `Authorization: Bearer <secret>` (http_config.authorization.credentials).
-       * Read it from the environment: sharedSecret: ${ALERTMANAGER_WEBHOOK_SECRET}
+       * Read it from the environment: sharedSecret: ${ALERTMANAGER_SHARED_SECRET}
        * @visibility secret
        */
       sharedSecret?: string;
+    };
+    remediation?: {
+      /** Rules binding alerts to actions. Each problem stops the backend at startup, naming the field. */
+      rules?: Array<{
+        /** Lowercase id, unique. */
+        id: string;
+        /** The catalog entity the rule belongs to (history, Run now permission). */
+        entityRef: string;
+        description?: string;
+        /** Alertmanager-style label matchers, all must hold: severity="error", env!="dev", service=~"check.*". */
+        match?: string[];
+        /** Which triggers may run it: alert (the suite's own), alertmanager, manual. Default all three. */
+        triggers?: Array<'alert' | 'alertmanager' | 'manual'>;
+        /** webhook, feature-flag, kubernetes, or an action added through the -node extension point. */
+        action: string;
+        /**
+         * The action's parameters. Secrets (hmacSecret, API keys in headers, tokens) belong in env: ${FLAG_API_KEY}.
+         * @deepVisibility secret
+         */
+        params?: { [key: string]: any };
+        /** Lease key; one execution per key at a time across replicas, e.g. rollback:{{env}}. Default <action>:<id>. */
+        lockKey?: string;
+        /** No new run under the same lock key within this long after a success. Default 10m. */
+        cooldown?: string;
+        /** At most this many calls per attemptWindow (default 3 per 10m); then the rule escalates. */
+        maxAttempts?: number;
+        attemptWindow?: string;
+        /** Retries within one execution, with full-jitter backoff. Default 2. */
+        retries?: number;
+        /** Per call. Default 10s. */
+        timeout?: string;
+      }>;
+      kubernetes?: {
+        clusters?: Array<{
+          name: string;
+          /** API server URL. Plain http needs skipTLSVerify (the test fake only). */
+          url: string;
+          /** @visibility secret */
+          serviceAccountToken?: string;
+          /** @visibility secret */
+          caData?: string;
+          skipTLSVerify?: boolean;
+        }>;
+      };
+      /** Circuit breaker per target: opens after failureThreshold (3) consecutive failures, for openFor (1m). */
+      breaker?: { failureThreshold?: number; openFor?: string };
+      /** Full-jitter backoff between retries: uniform in [0, min(cap, base * 2^n)). Default 200ms and 5s. */
+      backoff?: { base?: string; cap?: string };
+      /** How often each replica looks for executions left by a stopped replica. Default 15 s. */
+      dispatchIntervalSeconds?: number;
+      /** Added to an execution's longest possible run to form its lease. Default 30s. */
+      leaseGrace?: string;
     };
     gate?: {
       /** The budget window of the launch-freeze gate (GET /gate). Default 7d. */
