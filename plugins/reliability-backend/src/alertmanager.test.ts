@@ -93,7 +93,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     // the resolution of the same alert is a new state, not a duplicate
     const resolved = notification({ status: 'resolved', alerts: [{ ...notification().alerts[0], status: 'resolved', endsAt: '2026-11-22T10:30:00.000Z' }] });
     const res = await request(server).post('/api/reliability/alertmanager/webhook').set('Authorization', `Bearer ${SECRET}`).send(resolved);
-    expect(res.body).toEqual({ received: 1, recorded: 1, duplicates: 0 });
+    expect(res.body).toEqual({ received: 1, recorded: 1, duplicates: 0, remediations: [] });
     expect((await stored())[0]).toMatchObject({ status: 'resolved', endsAt: '2026-11-22T10:30:00.000Z' });
     expect((await request(server).get('/api/reliability/alertmanager/alerts').query({ status: 'firing' })).body.items).toEqual([]);
   });
