@@ -250,7 +250,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       { onlyRule: rule, dryRun: body.dryRun },
     );
     await options.remediation.settle(result.executionId, 10_000);
-    const [execution] = (await options.remediation.history(rule.entityRef, 200)).items.filter(i => i.id === result.executionId);
+    const execution = await options.remediation.execution(result.executionId);
     await audit.success({ meta: { executionId: result.executionId, state: execution?.state } });
     res.status(202).json(execution ?? result);
   });

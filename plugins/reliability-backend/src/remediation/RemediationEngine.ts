@@ -307,6 +307,12 @@ export class RemediationEngine {
     };
   }
 
+  /** One execution with its attempts. */
+  async execution(id: number) {
+    const [item] = await this.o.store.list({ id, limit: 1 });
+    return item;
+  }
+
   breakerState(target: string) {
     return this.breaker.state(target, this.now());
   }

@@ -185,9 +185,10 @@ export class RemediationStore {
     return rows.map(r => Number(r.id));
   }
 
-  async list(filter: { entityRef?: string; limit?: number }): Promise<RemediationExecution[]> {
+  async list(filter: { entityRef?: string; id?: number; limit?: number }): Promise<RemediationExecution[]> {
     const q = this.db('reliability_remediations').orderBy('id', 'desc').limit(filter.limit ?? 100).select('*');
     if (filter.entityRef) q.where('entity_ref', filter.entityRef);
+    if (filter.id !== undefined) q.where('id', filter.id);
     const rows = await q;
     const attempts = new Map<number, RemediationAttempt[]>();
     const ids = rows.map(r => Number(r.id));
