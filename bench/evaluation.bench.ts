@@ -15,7 +15,7 @@
  *   node --require @backstage/cli/config/nodeTransform.cjs bench/evaluation.bench.ts [--slos 10000] [--days 30]
  *        [--sample 200] [--db sqlite|pg] [--pg postgresql://postgres@127.0.0.1:5432]
  */
-import knexFactory, { Knex } from 'knex';
+import { openBenchDb } from './db';
 import { BURN_RATE_WINDOWS, SloDefinition, durationMs } from '@internal/plugin-reliability-common';
 import { ReliabilityStore, BucketRow } from '../plugins/reliability-backend/src/store/ReliabilityStore';
 import { Evaluator, SliSourceRegistry } from '../plugins/reliability-backend/src/service/Evaluator';
@@ -60,26 +60,6 @@ const def = (i: number): SloDefinition => ({
   indicator: { mode: 'good-total', sourceType: 'Ingest', total: {} },
 });
 
-async function openDb(): Promise<{ knex: Knex; close: () => Promise<void> }> {
-  if (DB === 'sqlite') {
-    const knex = knexFactory({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true });
-    return { knex, close: () => knex.destroy() };
-  }
-  const name = `reliability_bench_${process.pid}`;
-  const admin = knexFactory({ client: 'pg', connection: PG });
-  await admin.raw(`CREATE DATABASE ${name}`);
-  const url = new URL(PG);
-  url.pathname = `/${name}`;
-  const knex = knexFactory({ client: 'pg', connection: url.toString(), pool: { min: 1, max: 4 } });
-  return {
-    knex,
-    close: async () => {
-      await knex.destroy();
-      await admin.raw(`DROP DATABASE ${name}`);
-      await admin.destroy();
-    },
-  };
-}
 
 function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
   const t = process.hrtime.bigint();
@@ -92,7 +72,7 @@ async function main() {
   const now = Math.floor(Date.now() / MIN) * MIN;
   const start = Math.floor((now - DAYS * 86_400_000) / HOUR) * HOUR;
   const hourlyBefore = Math.floor((now - RETENTION) / HOUR) * HOUR;
-  const { knex, close } = await openDb();
+  const { knex, close } = await openBenchDb(DB, PG);
   try {
     const store = await ReliabilityStore.create(knex);
     const defs = Array.from({ length: SLOS }, (_, i) => def(i));

@@ -15,7 +15,7 @@
 import express from 'express';
 import http from 'http';
 import { AddressInfo } from 'net';
-import knexFactory, { Knex } from 'knex';
+import { openBenchDb } from './db';
 import { ConfigReader } from '@backstage/config';
 import { percentile } from '@internal/plugin-reliability-common';
 import { createRouter } from '../plugins/reliability-backend/src/router';
@@ -40,19 +40,6 @@ const SECRET = 'bench-shared-secret';
 const logger = { info() {}, warn() {}, error: console.error, debug() {}, child() { return logger; } } as any;
 const auditor = { createEvent: async () => ({ success: async () => {}, fail: async () => {} }) } as any;
 
-async function openDb(): Promise<{ knex: Knex; close: () => Promise<void> }> {
-  if (DB === 'sqlite') {
-    const knex = knexFactory({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true });
-    return { knex, close: () => knex.destroy() };
-  }
-  const name = `reliability_bench_rem_${process.pid}`;
-  const admin = knexFactory({ client: 'pg', connection: PG });
-  await admin.raw(`CREATE DATABASE ${name}`);
-  const url = new URL(PG);
-  url.pathname = `/${name}`;
-  const knex = knexFactory({ client: 'pg', connection: url.toString(), pool: { min: 1, max: 10 } });
-  return { knex, close: async () => { await knex.destroy(); await admin.raw(`DROP DATABASE ${name}`); await admin.destroy(); } };
-}
 
 async function listen(handler: http.RequestListener): Promise<{ server: http.Server; url: string }> {
   const server = http.createServer(handler);
@@ -70,7 +57,7 @@ async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>
 const fmt = (v: number | null) => (v === null ? '-' : `${v.toFixed(1)} ms`);
 
 async function main() {
-  const { knex, close } = await openDb();
+  const { knex, close } = await openBenchDb(DB, PG, { poolMax: 10 });
   const delivered = new Map<string, number>();
   const target = await listen((req, res) => {
     const at = performance.timeOrigin + performance.now();

@@ -3,65 +3,29 @@
 // Run through `scripts/test.sh` (which builds the app first) or `node --test test/e2e/`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { root, startPortalBackend, stopPortalBackend, until } from './lib/portal.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BASE = 'http://localhost:7077';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artifacts = path.join(root, 'test-results');
 let backend;
 let backstageIdentity;
-let output = '';
-
-async function until(what, fn, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise(r => setTimeout(r, 1000));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ''}\n--- backend output ---\n${output.slice(-4000)}`);
-}
 
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
-  backend = spawn('yarn', ['start', '--config', '../../app-config.yaml', '--config', '../../test/e2e/app-config.e2e.yaml'], {
-    cwd: path.join(root, 'packages/backend'),
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'development' },
-  });
-  backend.stdout.on('data', d => { output += d; });
-  backend.stderr.on('data', d => { output += d; });
-  await until('the backend', async () => (await fetch(`${BASE}/api/reliability/health`)).ok, 180_000);
+  backend = await startPortalBackend(['../../test/e2e/app-config.e2e.yaml'], BASE, 180_000);
   ({ backstageIdentity } = await (await fetch(`${BASE}/api/auth/guest/refresh?env=development`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } })).json());
   await until('checkout SLO evaluated', async () => {
     const res = await fetch(`${BASE}/api/reliability/slos?entityRef=component:default/checkout`, { headers: { Authorization: `Bearer ${backstageIdentity.token}` } });
     const body = await res.json();
     return body.items?.[0]?.status?.total > 0;
-  }, 120_000);
+  }, 120_000, 1000);
 });
 
-after(async () => {
-  if (backend?.pid) {
-    try {
-      process.kill(-backend.pid, 'SIGTERM');
-    } catch {}
-    await new Promise(r => setTimeout(r, 1500));
-    try {
-      process.kill(-backend.pid, 'SIGKILL');
-    } catch {}
-  }
-});
+after(() => stopPortalBackend(backend));
 
 test("checkout's Reliability tab shows its SLO and both charts", async () => {
   const browser = await chromium.launch({

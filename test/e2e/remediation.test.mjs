@@ -10,10 +10,9 @@ import { createRequire } from 'node:module';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { recordOutput, root, signalGroup, startPortalBackend, until } from './lib/portal.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(path.join(root, 'packages/backend/package.json'));
 const { Client } = require('pg');
 const PG = process.env.BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING ?? 'postgresql://postgres@127.0.0.1:5432';
@@ -39,24 +38,8 @@ const target = http.createServer((req, res) => {
 });
 
 const procs = new Map();
-let output = '';
 
-async function until(what, fn, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise(r => setTimeout(r, 500));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ''}\n--- output ---\n${output.slice(-3000)}`);
-}
-
-function startBackend(port) {
+async function startBackend(port) {
   const config = path.join(tmp, `backend-${port}.yaml`);
   writeFileSync(
     config,
@@ -92,24 +75,11 @@ function startBackend(port) {
       },
     }),
   );
-  const child = spawn('yarn', ['start', '--config', '../../app-config.yaml', '--config', config], {
-    cwd: path.join(root, 'packages/backend'),
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'development' },
-  });
-  child.stdout.on('data', d => { output += d; });
-  child.stderr.on('data', d => { output += d; });
-  procs.set(port, child);
-  return until(`backend :${port}`, async () => (await fetch(`http://127.0.0.1:${port}/api/reliability/health`)).ok, 240_000);
+  procs.set(port, await startPortalBackend([config], `http://127.0.0.1:${port}`));
 }
 
 function kill(port, signal = 'SIGKILL') {
-  const child = procs.get(port);
-  if (!child?.pid) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {}
+  signalGroup(procs.get(port), signal);
   procs.delete(port);
 }
 
@@ -212,7 +182,7 @@ test('a real Alertmanager routes a firing alert to the receiver and the fix runs
     ].join('\n'),
   );
   const am = spawn('prometheus-alertmanager', [`--config.file=${amConfig}`, `--storage.path=${storage}`, `--web.listen-address=127.0.0.1:${AM_PORT}`, '--cluster.listen-address='], { stdio: ['ignore', 'pipe', 'pipe'] });
-  am.stderr.on('data', d => { output += d; });
+  am.stderr.on('data', recordOutput);
   try {
     await until('Alertmanager', async () => (await fetch(`http://127.0.0.1:${AM_PORT}/-/ready`)).ok, 30_000);
     const post = await fetch(`http://127.0.0.1:${AM_PORT}/api/v2/alerts`, {

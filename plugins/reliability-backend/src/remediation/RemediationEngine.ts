@@ -120,7 +120,7 @@ export class RemediationEngine {
       const r = await this.o.store.record({ ...base, state: 'queued' });
       if (!r.inserted) this.o.metrics.deduplicated.inc({ rule: rule.id });
       results.push({ ruleId: rule.id, executionId: r.id, duplicate: !r.inserted, state: r.inserted ? 'queued' : 'duplicate' });
-      if (r.inserted) this.start(r.id);
+      if (r.inserted) this.start(r.id, { ...base, id: r.id, state: 'queued' });
     }
     return results;
   }
@@ -138,9 +138,10 @@ export class RemediationEngine {
     };
   }
 
-  private start(id: number) {
+  /** Runs an execution in the background; `row` spares reading back what submit just wrote. */
+  private start(id: number, row?: ExecutionRow) {
     if (this.running.has(id)) return;
-    const p = this.execute(id)
+    const p = this.execute(id, row)
       .catch(e => this.o.logger.error(`Remediation execution ${id} failed unexpectedly: ${errorText(e)}`))
       .finally(() => this.running.delete(id));
     this.running.set(id, p);
@@ -173,9 +174,9 @@ export class RemediationEngine {
     return (rule.timeoutMs + backoff.capMs) * (rule.retries + 1) + (this.o.leaseGraceMs ?? 30_000);
   }
 
-  private async execute(id: number): Promise<void> {
+  private async execute(id: number, row?: ExecutionRow): Promise<void> {
     const { store } = this.o;
-    const exec = await store.get(id);
+    const exec = row ?? (await store.get(id));
     if (!exec) return;
     const rule = this.rule(exec.ruleId);
     if (!rule) {

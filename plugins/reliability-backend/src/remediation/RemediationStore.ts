@@ -1,8 +1,6 @@
 import { Knex } from 'knex';
 import type { RemediationAttempt, RemediationExecution, RemediationState, RemediationTriggerKind } from '@internal/plugin-reliability-common';
-
-const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(Number(v)).toISOString());
-const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+import { insertedId, isoOrNull as iso, numOrNull as num } from '../store/rows';
 
 export interface NewExecution {
   dedupKey: string;
@@ -23,21 +21,7 @@ export interface NewExecution {
 }
 
 /** The row that drives one execution. */
-export interface ExecutionRow {
-  id: number;
-  ruleId: string;
-  entityRef: string;
-  action: string;
-  target: string;
-  triggerKind: RemediationTriggerKind;
-  triggerId: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  lockKey: string;
-  state: RemediationState;
-  actor: string | null;
-  createdAt: number;
-}
+export type ExecutionRow = { id: number } & Omit<NewExecution, 'dedupKey' | 'dryRun' | 'detail'>;
 
 /**
  * Remediation executions and attempts. The execution row is the outbox: it exists (queued) before anything is
@@ -67,10 +51,8 @@ export class RemediationStore {
       finished_at: e.state === 'queued' ? null : e.createdAt,
     };
     const inserted = await this.db('reliability_remediations').insert(row).onConflict('dedup_key').ignore().returning('id');
-    if (Array.isArray(inserted) && inserted.length > 0) {
-      const first = inserted[0] as { id: number } | number;
-      return { id: Number(typeof first === 'object' ? first.id : first), inserted: true };
-    }
+    const id = insertedId(inserted);
+    if (id !== undefined) return { id, inserted: true };
     await this.db('reliability_remediations').where('dedup_key', e.dedupKey).increment('duplicates', 1);
     const existing = await this.db('reliability_remediations').where('dedup_key', e.dedupKey).first('id');
     return { id: Number(existing.id), inserted: false };

@@ -1,4 +1,5 @@
 import { Knex } from 'knex';
+import { insertedId, isoOrNull as iso } from './rows';
 
 /** An alert condition that holds now for an SLO. */
 export interface ActiveCondition {
@@ -30,7 +31,6 @@ export interface AlertRow {
   details: Record<string, unknown> | null;
 }
 
-const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(Number(v)).toISOString());
 
 /**
  * Alert lifecycle. Each evaluation passes the conditions that hold for the evaluated SLOs:
@@ -81,9 +81,9 @@ export class AlertStore {
           .onConflict('open_key')
           .ignore()
           .returning('id');
-        if (firing && Array.isArray(inserted) && inserted.length) {
-          const first = inserted[0] as { id: number } | number;
-          fired.push({ id: Number(typeof first === 'object' ? first.id : first), sloRef: cond.sloRef, rule: cond.rule, severity: cond.severity, details: cond.details });
+        const id = insertedId(inserted);
+        if (firing && id !== undefined) {
+          fired.push({ id, sloRef: cond.sloRef, rule: cond.rule, severity: cond.severity, details: cond.details });
         }
       }
     });

@@ -1,7 +1,7 @@
 import { Knex } from 'knex';
+import { insertedId, isoOrNull as iso } from './rows';
 import type { AlertmanagerWebhook } from '@internal/plugin-reliability-common';
 
-const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(Number(v)).toISOString());
 const GO_ZERO_TIME = /^0001-01-01/;
 
 /** Received Alertmanager alerts, deduplicated on fingerprint + status + startsAt in the database. */
@@ -31,7 +31,7 @@ export class AlertmanagerStore {
         .ignore()
         .returning('id');
       // better-sqlite3 answers [] for an ignored insert; pg answers [] too
-      if (Array.isArray(inserted) && inserted.length > 0) recorded++;
+      if (insertedId(inserted) !== undefined) recorded++;
       else await this.db('reliability_am_alerts').where('dedup_key', dedupKey).increment('duplicates', 1);
     }
     return { received: payload.alerts.length, recorded, duplicates: payload.alerts.length - recorded };
