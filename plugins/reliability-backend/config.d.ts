@@ -33,6 +33,12 @@ export interface Config {
     alerting?: {
       /** How long a burn-rate or no-data condition must hold before its alert goes from pending to firing. Default 1m. */
       pendingFor?: string;
+      /**
+       * A CSV of burn-rate rules (header slo_id,window,threshold_x, optional severity) for SLOs without an OpenSLO
+       * alertPolicies block or a reliability.io/burn-rate-alerts annotation. slo_id is the SLO's name with - as _
+       * (or namespace/name). A malformed file stops the backend at startup, naming the line.
+       */
+      burnRateCsv?: string;
     };
     alertmanager?: {
       /**

@@ -1,6 +1,7 @@
 import { coreServices, createBackendPlugin, readSchedulerServiceTaskScheduleDefinitionFromConfig } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { alertConditions, durationMs, isFixedDuration, parseDuration, reliabilityAllPermissions } from '@internal/plugin-reliability-common';
+import { alertConditions, alertPolicyOf, durationMs, isFixedDuration, MwmbRule, parseBurnRateCsv, parseDuration, reliabilityAllPermissions } from '@internal/plugin-reliability-common';
+import { readFileSync } from 'fs';
 import { reliabilityRemediationActionsExtensionPoint, reliabilitySliSourcesExtensionPoint, RemediationAction, SliSource } from '@internal/plugin-reliability-node';
 import { hostname } from 'os';
 import { randomUUID } from 'crypto';
@@ -79,14 +80,27 @@ export const reliabilityPlugin = createBackendPlugin({
           skipMigrations: database.migrations?.skip,
         });
         const alerts = new AlertStore(store.db);
-        const pendingMs = durationMs(cfg?.getOptionalString('alerting.pendingFor') ?? '1m');
+        const pendingMs = configDurationMs(cfg?.getOptionalString('alerting.pendingFor') ?? '1m');
         const sources = new SliSourceRegistry();
         sources.add(new IngestSliSource(store));
         const prometheusInstances = readPrometheusInstances(config);
         if (prometheusInstances.length) sources.add(new PrometheusSliSource(prometheusInstances, logger));
         extraSources.forEach(s => sources.add(s));
         const evaluator = new Evaluator(store, sources, logger);
-        const sloCatalog = new SloCatalog(catalog, auth, store, logger);
+        const csvPath = cfg?.getOptionalString('alerting.burnRateCsv');
+        let csvPolicies = new Map<string, MwmbRule[]>();
+        if (csvPath) {
+          let text: string;
+          try {
+            text = readFileSync(csvPath, 'utf8');
+          } catch (e) {
+            throw new Error(`reliability.alerting.burnRateCsv: cannot read '${csvPath}': ${(e as Error).message}`);
+          }
+          const parsed = parseBurnRateCsv(text);
+          if (!parsed.ok) throw new Error(`reliability.alerting.burnRateCsv (${csvPath}) ${parsed.error}`);
+          csvPolicies = parsed.value;
+        }
+        const sloCatalog = new SloCatalog(catalog, auth, store, logger, csvPolicies);
         permissionsRegistry.addPermissions(reliabilityAllPermissions);
 
         const actions = new Map<string, RemediationAction>();
@@ -145,13 +159,15 @@ export const reliabilityPlugin = createBackendPlugin({
             const started = Date.now();
             const at = Date.now();
             const results = await evaluator.evaluateAndStore(slos, at);
+            const byRef = new Map(slos.map(s => [s.ref, s]));
             const fired = await alerts.apply(
               slos.map(s => s.ref),
-              [...results].flatMap(([sloRef, r]) => alertConditions(r.reason ? { ...r.status, reason: r.reason } : r.status).map(c => ({ sloRef, ...c }))),
+              [...results].flatMap(([sloRef, r]) =>
+                alertConditions(r.reason ? { ...r.status, reason: r.reason } : r.status, alertPolicyOf(byRef.get(sloRef) ?? {})).map(c => ({ sloRef, ...c })),
+              ),
               at,
               pendingMs,
             );
-            const byRef = new Map(slos.map(s => [s.ref, s]));
             for (const alert of fired) {
               const slo = byRef.get(alert.sloRef);
               if (slo) await remediation.submit(sloAlertTrigger(alert, slo, Date.now()));

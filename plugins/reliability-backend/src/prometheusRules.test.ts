@@ -48,6 +48,11 @@ const latencySlo: Entity = {
     objectives: [{ targetPercent: 95 }],
   },
 };
+// the compact format's alerts as the annotation: one two-window and one single-window rule
+const policySlo: Entity = {
+  ...latencySlo,
+  metadata: { name: 'otp-spike', namespace: 'default', annotations: { 'reliability.io/burn-rate-alerts': '14x:5m;6x:1h,6h:ticket' } },
+};
 const ingestSlo: Entity = { ...latencySlo, metadata: { name: 'ingest-only', namespace: 'default' }, spec: { ...(latencySlo.spec as any), indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest' } }, total: { metricSource: { type: 'Ingest' } } } } } } };
 
 describe('GET /slos/:namespace/:name/prometheus-rules', () => {
@@ -59,7 +64,7 @@ describe('GET /slos/:namespace/:name/prometheus-rules', () => {
     const backend = await startTestBackend({
       features: [
         reliabilityPlugin,
-        catalogServiceMock.factory({ entities: [promSlo, latencySlo, ingestSlo] }),
+        catalogServiceMock.factory({ entities: [promSlo, latencySlo, ingestSlo, policySlo] }),
         mockServices.rootConfig.factory({
           data: {
             app: { baseUrl: 'http://localhost:3000' },
@@ -96,6 +101,18 @@ describe('GET /slos/:namespace/:name/prometheus-rules', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/cannot be exported as Prometheus rules: .*total\.metricSource\.spec\.query is required/);
     expect((await request(server).get('/api/reliability/slos/default/nope/prometheus-rules')).status).toBe(404);
+  });
+
+  it("exports an SLO's own alert policy, single-window rules included, as rules promtool accepts", async () => {
+    const res = await request(server).get('/api/reliability/slos/default/otp-spike/prometheus-rules');
+    expect(res.status).toBe(200);
+    const file = path.join(dir, 'otp-spike.yaml');
+    writeFileSync(file, res.text);
+    const { stdout } = await run('promtool', ['check', 'rules', file]);
+    // 8 SLI windows + 7 meta records + one page and one ticket alert
+    expect(stdout).toMatch(/SUCCESS: 17 rules found/);
+    expect(res.text).toContain('slo:sli_error:ratio_rate5m{sloth_id="default-otp-spike", sloth_service="login-otp", sloth_slo="otp-spike"} > (14 * 0.05)');
+    expect(res.text).toContain('ratio_rate6h{sloth_id="default-otp-spike", sloth_service="login-otp", sloth_slo="otp-spike"} > (6 * 0.05)');
   });
 
   it('serves the self-healing alert rules as a file promtool accepts', async () => {

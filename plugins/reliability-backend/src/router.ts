@@ -9,6 +9,8 @@ import {
   SloListResponse,
   SloSummary,
   SloDefinition,
+  alertPolicyOf,
+  describeRule,
   describeWindow,
   formatDuration,
   formatIssues,
@@ -103,6 +105,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       windowLabel: describeWindow(def.window),
       runbook: def.runbook,
       sourceType: def.indicator.sourceType,
+      alertPolicy: (p => ({ source: p.source, rules: p.rules.map(describeRule), noData: p.noData }))(alertPolicyOf(def)),
       status: statuses.get(def.ref) ?? null,
     }));
   }
@@ -290,7 +293,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const [kind, rest] = def.componentRef.split(':');
     const entityUrl = options.appBaseUrl ? `${options.appBaseUrl.replace(/\/$/, '')}/catalog/${rest.split('/')[0]}/${kind}/${rest.split('/')[1]}` : undefined;
     const runbookUrl = def.runbook && /^https?:\/\//.test(def.runbook) ? def.runbook : undefined;
-    const groups = prometheusRuleGroups(def, { entityUrl, runbookUrl });
+    const groups = prometheusRuleGroups(def, { entityUrl, runbookUrl, rules: alertPolicyOf(def).rules });
     if (!groups.ok) throw new InputError(`SLO ${def.ref} cannot be exported as Prometheus rules: ${groups.error}`);
     res
       .status(200)

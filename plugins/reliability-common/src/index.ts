@@ -34,3 +34,4 @@ export const RELATION_MEASURED_BY = 'measuredBy';
 export * from './remediation/matchers';
 export * from './remediation/backoff';
 export * from './remediation/types';
+export * from './spec/alertPolicy';

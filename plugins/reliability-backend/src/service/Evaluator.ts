@@ -2,7 +2,7 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import {
   BURN_RATE_WINDOWS,
   BurnRateWindow,
-  DEFAULT_MWMB_RULES,
+  alertPolicyOf,
   budgetRemaining,
   burnRate,
   sliRatio,
@@ -109,6 +109,7 @@ export class Evaluator {
           window: r.counts[0],
           lookbacks,
           firstDataAt: r.firstDataAt,
+          rules: alertPolicyOf(slo).rules,
         });
         out.set(slo.ref, { status });
       }
@@ -190,7 +191,7 @@ export class Evaluator {
     const from = opts.from ?? (slo.window.kind === 'rolling' ? to - windowMs : win.start);
     const lookbackMs = durationMs(opts.window);
     const source = this.sources.forSlo(slo);
-    const thresholds = DEFAULT_MWMB_RULES.map(r => ({ severity: r.severity, burnRate: r.burnRate, label: describeRule(r) }));
+    const thresholds = alertPolicyOf(slo).rules.map(r => ({ severity: r.severity, burnRate: r.burnRate, label: describeRule(r) }));
     const base = { ref: slo.ref, from: new Date(from).toISOString(), to: new Date(to).toISOString(), burnRateWindow: opts.window, thresholds };
     if (!source) return { ...base, points: [], downsampledFrom: 0 };
     if (source.history) {

@@ -1,7 +1,7 @@
 import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { OPENSLO_API_VERSION, RELATION_MEASURES, SLO_KIND, SloDefinition, parseOpenSlo } from '@internal/plugin-reliability-common';
+import { MwmbRule, OPENSLO_API_VERSION, RELATION_MEASURES, SLO_KIND, SloDefinition, csvRulesFor, parseOpenSlo } from '@internal/plugin-reliability-common';
 import { ReliabilityStore } from '../store/ReliabilityStore';
 
 /** Reads SLO entities from the catalog and keeps the evaluator's registry in step. */
@@ -11,6 +11,8 @@ export class SloCatalog {
     private readonly auth: AuthService,
     private readonly store: ReliabilityStore,
     private readonly logger: LoggerService,
+    /** Burn-rate rules per slo_id from reliability.alerting.burnRateCsv, for SLOs without a policy of their own. */
+    private readonly csvPolicies: ReadonlyMap<string, MwmbRule[]> = new Map(),
   ) {}
 
   private toDefinitions(entities: Entity[]): { def: SloDefinition; entityRef: string }[] {
@@ -22,7 +24,12 @@ export class SloCatalog {
         this.logger.warn(`Skipping SLO ${stringifyEntityRef(e)}: ${parsed.error}`);
         continue;
       }
-      out.push({ def: parsed.value, entityRef: stringifyEntityRef(e) });
+      const def = parsed.value;
+      if (!def.alertPolicy) {
+        const rules = csvRulesFor(this.csvPolicies, def);
+        if (rules) def.alertPolicy = { source: 'csv', rules, noData: true };
+      }
+      out.push({ def, entityRef: stringifyEntityRef(e) });
     }
     return out;
   }

@@ -50,4 +50,13 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect((await alerts.list({ states: ['firing'] })).map(a => a.sloRef).sort()).toEqual(['default/a', 'default/b']);
     expect(await alerts.list({ sloRefs: ['default/b'] })).toHaveLength(1);
   });
+
+  it("lets a condition's own pendingMs (OpenSLO alertAfter) override the evaluation's", async () => {
+    const quick = { ...page, rule: 'spike: page 14x 5m', pendingMs: 0 };
+    const slow = { ...page, rule: 'slow: page 6x 6h&30m', pendingMs: 10 * MIN };
+    const fired = await alerts.apply(['default/a'], [quick, slow], T0, 2 * MIN);
+    expect(fired.map(f => f.rule)).toEqual(['spike: page 14x 5m']);
+    expect(await alerts.apply(['default/a'], [quick, slow], T0 + 5 * MIN, 2 * MIN)).toEqual([]);
+    expect((await alerts.apply(['default/a'], [quick, slow], T0 + 10 * MIN, 2 * MIN)).map(f => f.rule)).toEqual(['slow: page 6x 6h&30m']);
+  });
 });

@@ -7,6 +7,8 @@ export interface ActiveCondition {
   rule: string;
   severity: string;
   details: Record<string, unknown>;
+  /** Overrides the evaluation's pendingMs for this condition (OpenSLO alertAfter). */
+  pendingMs?: number;
 }
 
 /** An alert that started firing. */
@@ -56,7 +58,7 @@ export class AlertStore {
         if (!cond) {
           await tx('reliability_alerts').where('id', row.id).update({ state: 'resolved', resolved_at: now, open_key: null, last_seen_at: now });
         } else {
-          const fire = row.state === 'pending' && now - Number(row.started_at) >= pendingMs;
+          const fire = row.state === 'pending' && now - Number(row.started_at) >= (cond.pendingMs ?? pendingMs);
           await tx('reliability_alerts')
             .where('id', row.id)
             .update({ last_seen_at: now, details: JSON.stringify(cond.details), ...(fire ? { state: 'firing', fired_at: now } : {}) });
@@ -65,7 +67,7 @@ export class AlertStore {
       }
       for (const [key, cond] of activeKeys) {
         if (openKeys.has(key)) continue;
-        const firing = pendingMs <= 0;
+        const firing = (cond.pendingMs ?? pendingMs) <= 0;
         const inserted = await tx('reliability_alerts')
           .insert({
             slo_ref: cond.sloRef,

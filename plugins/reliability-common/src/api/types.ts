@@ -21,6 +21,8 @@ export interface SloSummary {
   runbook?: string;
   /** metricSource.type of the indicator (Ingest, Prometheus, …). */
   sourceType?: string;
+  /** The alert policy in force: where it was written, and its rules ("page 14.4x 1h&5m", …). */
+  alertPolicy?: { source: 'openslo' | 'annotation' | 'csv' | 'default'; rules: string[]; noData: boolean };
   /** Null until the first evaluation. */
   status: SloStatus | null;
 }

@@ -1,4 +1,5 @@
-import type { SloStatus } from './status';
+import { describeRule, SloStatus } from './status';
+import { DEFAULT_MWMB_RULES, MwmbRule } from './mwmb';
 
 /** A condition that should have an open alert. @public */
 export interface AlertCondition {
@@ -6,6 +7,8 @@ export interface AlertCondition {
   rule: string;
   severity: 'page' | 'ticket';
   details: Record<string, unknown>;
+  /** How long it must hold before it fires, when its rule says (OpenSLO alertAfter). */
+  pendingMs?: number;
 }
 
 /**
@@ -14,12 +17,21 @@ export interface AlertCondition {
  * cannot be read. An SLO that never had traffic raises nothing.
  * @public
  */
-export function alertConditions(status: SloStatus): AlertCondition[] {
-  const out: AlertCondition[] = status.firing.map(rule => ({
-    rule,
-    severity: rule.startsWith('page') ? 'page' : 'ticket',
-    details: { burnRates: status.burnRates, budgetRemaining: status.budgetRemaining },
-  }));
+export function alertConditions(
+  status: SloStatus,
+  policy: { rules: readonly MwmbRule[]; noData: boolean } = { rules: DEFAULT_MWMB_RULES, noData: true },
+): AlertCondition[] {
+  const byName = new Map(policy.rules.map(r => [describeRule(r), r]));
+  const out: AlertCondition[] = status.firing.map(rule => {
+    const r = byName.get(rule);
+    return {
+      rule,
+      severity: r?.severity ?? (rule.startsWith('page') ? 'page' : 'ticket'),
+      details: { burnRates: status.burnRates, budgetRemaining: status.budgetRemaining },
+      ...(r?.pendingMs !== undefined ? { pendingMs: r.pendingMs } : {}),
+    };
+  });
+  if (!policy.noData) return out;
   if (status.reason) {
     out.push({ rule: 'no_data', severity: 'ticket', details: { reason: status.reason } });
   } else if (status.total > 0 && status.burnRates['5m'] === null) {

@@ -15,7 +15,12 @@ export interface MwmbRule {
   severity: 'page' | 'ticket';
   burnRate: number;
   longWindow: BurnRateWindow;
+  /** Equal to longWindow for a single-window condition. */
   shortWindow: BurnRateWindow;
+  /** The OpenSLO AlertCondition's name, when the rule came from one. */
+  name?: string;
+  /** How long the condition must hold before the alert fires (OpenSLO alertAfter); the global pendingFor otherwise. */
+  pendingMs?: number;
 }
 
 /**

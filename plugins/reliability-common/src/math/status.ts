@@ -56,7 +56,8 @@ const finiteOrNull = (n: number | null): number | null =>
 
 /** Short label for a rule, e.g. `page 14.4x 1h&5m`. @public */
 export function describeRule(r: MwmbRule): string {
-  return `${r.severity} ${r.burnRate}x ${r.longWindow}&${r.shortWindow}`;
+  const windows = r.shortWindow === r.longWindow ? r.longWindow : `${r.longWindow}&${r.shortWindow}`;
+  return `${r.name ? `${r.name}: ` : ''}${r.severity} ${r.burnRate}x ${windows}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { parseDuration } from '../math/duration';
 import { TimeWindow } from '../math/windows';
 import { OpenSloDocument, openSloDocumentSchema, formatIssues } from './openslo';
+import { DEFAULT_ALERT_POLICY, openSloAlertPolicy, parseBurnRateAnnotation, SloAlertPolicy } from './alertPolicy';
 
 /** Annotation naming the measured component when spec.service is not enough (a full entity ref). @public */
 export const ANNOTATION_COMPONENT = 'reliability.io/component';
@@ -40,6 +41,8 @@ export interface SloDefinition {
     total: Record<string, unknown>;
   };
   runbook?: string;
+  /** Where its alerts come from; absent means the workbook's default table (or a CSV row, set by the backend). */
+  alertPolicy?: SloAlertPolicy;
   /** The SLO document's metadata.labels (e.g. env, tier), passed on to its alerts' labels. */
   labels?: Record<string, string>;
   /** A value shown next to the SLI (e.g. the p95 latency), read by sources that support it. */
@@ -65,7 +68,24 @@ export function resolveComponentRef(service: string, namespace: string, annotati
 export function parseOpenSlo(doc: unknown): ParseResult<SloDefinition> {
   const parsed = openSloDocumentSchema.safeParse(doc);
   if (!parsed.success) return { ok: false, error: formatIssues(parsed.error) };
-  return { ok: true, value: toDefinition(parsed.data) };
+  const def = toDefinition(parsed.data);
+  // OpenSLO alertPolicies first, then the compact format's annotation
+  if (parsed.data.spec.alertPolicies) {
+    def.alertPolicy = openSloAlertPolicy(parsed.data.spec.alertPolicies);
+  } else {
+    const annotation = parsed.data.metadata.annotations?.[ANNOTATION_ALERTS];
+    if (annotation !== undefined) {
+      const rules = parseBurnRateAnnotation(annotation, `metadata.annotations.${ANNOTATION_ALERTS}`);
+      if (!rules.ok) return rules;
+      def.alertPolicy = { source: 'annotation', rules: rules.value, noData: true };
+    }
+  }
+  return { ok: true, value: def };
+}
+
+/** The rules an SLO alerts on: its own policy's, or the workbook's table. @public */
+export function alertPolicyOf(def: Pick<SloDefinition, 'alertPolicy'>): SloAlertPolicy {
+  return def.alertPolicy ?? DEFAULT_ALERT_POLICY;
 }
 
 function toDefinition(d: OpenSloDocument): SloDefinition {

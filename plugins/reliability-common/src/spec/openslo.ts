@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { openSloAlertPoliciesSchema } from './alertPolicy';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../math/duration';
 
 /**
  * OpenSLO v1 `kind: SLO`, the subset this release evaluates. Anything else that OpenSLO allows but we do not
- * support yet (Timeslices budgeting, indicatorRef, alertPolicies, thresholdMetric, …) is rejected with an
+ * support yet (Timeslices budgeting, indicatorRef, alertPolicyRef, thresholdMetric, …) is rejected with an
  * error naming the field, so an SLO never silently means something other than what was written.
  */
 
@@ -130,7 +131,7 @@ export const openSloSpecSchema = z
       }
     }),
     objectives: z.array(objectiveSchema).min(1, 'spec.objectives needs at least one objective').max(1, 'only one objective per SLO is supported yet'),
-    alertPolicies: unsupported('spec.alertPolicies', 'the built-in multi-window burn-rate policy applies'),
+    alertPolicies: openSloAlertPoliciesSchema.optional(),
   })
   .passthrough();
 
@@ -172,6 +173,7 @@ export interface OpenSloDocument {
     timeWindow: { duration: string; isRolling: boolean; calendar?: { startTime?: string; timeZone: string } }[];
     budgetingMethod: 'Occurrences' | 'Timeslices' | 'RatioTimeslices';
     objectives: { displayName?: string; target?: number; targetPercent?: number }[];
+    alertPolicies?: z.infer<typeof openSloAlertPoliciesSchema>;
     [key: string]: unknown;
   };
   [key: string]: unknown;

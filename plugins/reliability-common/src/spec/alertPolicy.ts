@@ -1,0 +1,199 @@
+import { z } from 'zod';
+import { BURN_RATE_WINDOWS, BurnRateWindow, DEFAULT_MWMB_RULES, MwmbRule } from '../math/mwmb';
+import { durationMs, parseDuration } from '../math/duration';
+import type { ParseResult } from './definition';
+
+/**
+ * An SLO's alert policy: the burn-rate rules its alerts come from, where they were written, and whether a silent
+ * SLI raises a no-data alert. Without one, the SRE workbook's table (DEFAULT_MWMB_RULES) applies.
+ * @public
+ */
+export interface SloAlertPolicy {
+  source: 'openslo' | 'annotation' | 'csv' | 'default';
+  rules: MwmbRule[];
+  /** OpenSLO alertWhenNoData; true unless a policy says otherwise. */
+  noData: boolean;
+}
+
+/** @public */
+export const DEFAULT_ALERT_POLICY: SloAlertPolicy = { source: 'default', rules: [...DEFAULT_MWMB_RULES], noData: true };
+
+const WINDOW_LIST = BURN_RATE_WINDOWS.join(', ');
+
+/** A window the evaluator computes a burn rate for, or undefined. */
+function evaluatedWindow(text: string): BurnRateWindow | undefined {
+  const d = parseDuration(text);
+  if (!d) return undefined;
+  const ms = durationMs(d);
+  return BURN_RATE_WINDOWS.find(w => durationMs(w) === ms);
+}
+
+/**
+ * The short window the workbook pairs with a long one (1/12 of it: 1h -> 5m, 6h -> 30m, 1d -> 2h, 3d -> 6h);
+ * the long window itself when 1/12 of it is not evaluated (a single-window condition).
+ */
+function shortWindowFor(long: BurnRateWindow): BurnRateWindow {
+  const twelfth = durationMs(long) / 12;
+  return BURN_RATE_WINDOWS.find(w => durationMs(w) === twelfth) ?? long;
+}
+
+/** Page at 6x and above (the workbook's page rows are 14.4x and 6x), ticket below. */
+const defaultSeverity = (burnRate: number): 'page' | 'ticket' => (burnRate >= 6 ? 'page' : 'ticket');
+
+const BURN_RE = /^([0-9]+(?:\.[0-9]+)?)x?$/;
+
+/**
+ * The compact format's annotation `reliability.io/burn-rate-alerts`: rules separated by `;`, each
+ * `<burn>x:<window>[,<window>][:page|ticket]`, e.g. `14x:5m,30m;6x:1h,6h`. With two windows the longer is the
+ * long window; with one, the short window is 1/12 of it where evaluated.
+ * @public
+ */
+export function parseBurnRateAnnotation(text: string, field = 'reliability.io/burn-rate-alerts'): ParseResult<MwmbRule[]> {
+  const rules: MwmbRule[] = [];
+  const parts = text.split(';').map(p => p.trim()).filter(Boolean);
+  if (!parts.length) return { ok: false, error: `${field}: must hold at least one rule like 14x:5m,30m` };
+  for (const [i, part] of parts.entries()) {
+    const [burn, windows, severity, ...rest] = part.split(':').map(p => p.trim());
+    const where = `${field} rule ${i + 1} ('${part}')`;
+    const m = BURN_RE.exec(burn ?? '');
+    if (!m || rest.length || !windows) return { ok: false, error: `${where}: must look like 14x:5m,30m or 6x:6h:page` };
+    const burnRate = Number(m[1]);
+    if (!(burnRate > 0)) return { ok: false, error: `${where}: the burn rate must be above 0` };
+    const ws = windows.split(',').map(w => w.trim());
+    if (ws.length > 2) return { ok: false, error: `${where}: at most two windows (long and short)` };
+    const parsed = ws.map(evaluatedWindow);
+    const bad = ws.find((_w, j) => !parsed[j]);
+    if (bad !== undefined) return { ok: false, error: `${where}: window '${bad}' is not one the suite evaluates (${WINDOW_LIST})` };
+    if (severity !== undefined && severity !== 'page' && severity !== 'ticket') return { ok: false, error: `${where}: severity must be page or ticket` };
+    const sorted = (parsed as BurnRateWindow[]).sort((a, b) => durationMs(b) - durationMs(a));
+    rules.push({
+      severity: (severity as 'page' | 'ticket' | undefined) ?? defaultSeverity(burnRate),
+      burnRate,
+      longWindow: sorted[0],
+      shortWindow: sorted[1] ?? shortWindowFor(sorted[0]),
+    });
+  }
+  return { ok: true, value: rules };
+}
+
+/**
+ * The seed's burn-rate registry: CSV with the header `slo_id,window,threshold_x` (an optional fourth column
+ * `severity`), one single-window rule per row, paired with the workbook's short window (1/12) where evaluated.
+ * Answers rules per slo_id; errors name the line and the column.
+ * @public
+ */
+export function parseBurnRateCsv(text: string): ParseResult<Map<string, MwmbRule[]>> {
+  const lines = text.split(/\r?\n/).map(l => l.trim());
+  const header = lines[0]?.split(',').map(h => h.trim());
+  if (!header || header[0] !== 'slo_id' || header[1] !== 'window' || header[2] !== 'threshold_x' || (header[3] !== undefined && header[3] !== 'severity') || header.length > 4) {
+    return { ok: false, error: 'line 1: the header must be slo_id,window,threshold_x (optionally ,severity)' };
+  }
+  const out = new Map<string, MwmbRule[]>();
+  for (let i = 1; i < lines.length; i++) {
+    if (!lines[i] || lines[i].startsWith('#')) continue;
+    const cells = lines[i].split(',').map(c => c.trim());
+    const at = `line ${i + 1}`;
+    if (cells.length !== header.length) return { ok: false, error: `${at}: must have ${header.length} columns, has ${cells.length}` };
+    const [sloId, window, threshold, severity] = cells;
+    if (!/^[a-zA-Z0-9_.\/-]{1,253}$/.test(sloId)) return { ok: false, error: `${at}: slo_id must be an SLO name` };
+    const long = evaluatedWindow(window);
+    if (!long) return { ok: false, error: `${at}: window '${window}' is not one the suite evaluates (${WINDOW_LIST})` };
+    const m = BURN_RE.exec(threshold);
+    if (!m || !(Number(m[1]) > 0)) return { ok: false, error: `${at}: threshold_x must be a number above 0, got '${threshold}'` };
+    if (severity !== undefined && severity !== 'page' && severity !== 'ticket') return { ok: false, error: `${at}: severity must be page or ticket` };
+    const burnRate = Number(m[1]);
+    const list = out.get(sloId) ?? [];
+    list.push({ severity: (severity as 'page' | 'ticket' | undefined) ?? defaultSeverity(burnRate), burnRate, longWindow: long, shortWindow: shortWindowFor(long) });
+    out.set(sloId, list);
+  }
+  return { ok: true, value: out };
+}
+
+/** The CSV's slo_id for an SLO: its name with `-` as `_` (checkout-success -> checkout_success), or `namespace/name`. @public */
+export function csvRulesFor(csv: ReadonlyMap<string, MwmbRule[]>, slo: { namespace: string; name: string }): MwmbRule[] | undefined {
+  return csv.get(`${slo.namespace}/${slo.name}`) ?? csv.get(slo.name) ?? csv.get(slo.name.replace(/-/g, '_'));
+}
+
+const message = (m: string) => ({ message: m });
+
+const alertConditionSchema = z
+  .object({
+    apiVersion: z.string().optional(),
+    kind: z.literal('AlertCondition', { errorMap: () => message('must be AlertCondition') }),
+    metadata: z.object({ name: z.string().min(1, 'must not be empty') }).passthrough().optional(),
+    spec: z
+      .object({
+        description: z.string().optional(),
+        severity: z.enum(['page', 'ticket'], { errorMap: () => message('must be page or ticket') }),
+        condition: z
+          .object({
+            kind: z.literal('burnrate', { errorMap: () => message('must be burnrate (the only condition kind OpenSLO v1 defines)') }),
+            op: z.enum(['gte', 'gt'], { errorMap: () => message('must be gte or gt: a burn-rate alert fires above its threshold') }),
+            threshold: z.number({ invalid_type_error: 'must be a number' }).positive('must be above 0'),
+            lookbackWindow: z.string().refine(w => evaluatedWindow(w) !== undefined, `must be one of the evaluated windows (${WINDOW_LIST})`),
+            alertAfter: z
+              .string()
+              .refine(w => parseDuration(w) !== undefined, 'must be a duration like 5m')
+              .optional(),
+          })
+          .strict(),
+      })
+      .passthrough(),
+  })
+  .passthrough();
+
+const alertPolicySchema = z
+  .object({
+    apiVersion: z.string().optional(),
+    kind: z.literal('AlertPolicy', { errorMap: () => message('must be AlertPolicy (inline; alertPolicyRef is not resolved yet)') }),
+    metadata: z.object({ name: z.string() }).passthrough().optional(),
+    spec: z
+      .object({
+        description: z.string().optional(),
+        alertWhenNoData: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
+        alertWhenBreaching: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
+        alertWhenResolved: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
+        conditions: z.array(
+          z.any().superRefine((v, ctx) => {
+            if (v && typeof v === 'object' && 'conditionRef' in v) {
+              ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'conditionRef is not resolved yet: inline the AlertCondition' });
+              return;
+            }
+            const r = alertConditionSchema.safeParse(v);
+            if (!r.success) r.error.issues.forEach(issue => ctx.addIssue(issue));
+          }),
+          { invalid_type_error: 'must be a list of AlertConditions' },
+        ).min(1, 'needs at least one condition'),
+        notificationTargets: z.array(z.any()).optional(),
+      })
+      .passthrough(),
+  })
+  .passthrough();
+
+/** spec.alertPolicies of an OpenSLO SLO: inline AlertPolicy documents. @public */
+export const openSloAlertPoliciesSchema = z.array(alertPolicySchema, { invalid_type_error: 'must be a list of AlertPolicy documents' }).min(1, 'must hold at least one AlertPolicy');
+
+/**
+ * Turns inline OpenSLO AlertPolicies into burn-rate rules. Each burnrate AlertCondition becomes a rule over
+ * its lookbackWindow (paired with the workbook's 1/12 short window where evaluated) that holds for alertAfter
+ * before firing. alertWhenNoData: false in every policy turns the no-data alert off.
+ * @public
+ */
+export function openSloAlertPolicy(policies: z.infer<typeof openSloAlertPoliciesSchema>): SloAlertPolicy {
+  const rules: MwmbRule[] = [];
+  for (const p of policies) {
+    if (p.spec.alertWhenBreaching === false) continue;
+    for (const c of p.spec.conditions as z.infer<typeof alertConditionSchema>[]) {
+      const long = evaluatedWindow(c.spec.condition.lookbackWindow)!;
+      rules.push({
+        severity: c.spec.severity,
+        burnRate: c.spec.condition.threshold,
+        longWindow: long,
+        shortWindow: shortWindowFor(long),
+        ...(c.metadata?.name ? { name: c.metadata.name } : {}),
+        ...(c.spec.condition.alertAfter ? { pendingMs: durationMs(c.spec.condition.alertAfter) } : {}),
+      });
+    }
+  }
+  return { source: 'openslo', rules, noData: policies.every(p => p.spec.alertWhenNoData !== false) };
+}
