@@ -51,7 +51,10 @@ test("checkout's Reliability tab shows its SLO and both charts", async () => {
 
     const burn = page.getByTestId('burn-chart');
     await burn.locator('.recharts-line path.recharts-curve').first().waitFor({ timeout: 60_000 });
-    assert.ok((await burn.locator('.recharts-reference-line').count()) >= 4, 'the 14.4x/6x/3x/1x threshold lines are drawn');
+    // checkout alerts on the seed's burn-rate CSV (14x over 5m, 6x over 1h): one threshold line per rule
+    await burn.locator('.recharts-reference-line').nth(1).waitFor({ timeout: 30_000 });
+    assert.equal(await burn.locator('.recharts-reference-line').count(), 2, "the CSV policy's 14x and 6x threshold lines are drawn");
+    assert.match(await burn.innerText(), /lines at 14x \/ 6x/);
     const budget = page.getByTestId('budget-chart');
     await budget.locator('.recharts-area path').first().waitFor({ timeout: 30_000 });
     assert.match(await burn.innerText(), /peak \d+(\.\d+)?x/);
