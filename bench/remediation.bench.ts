@@ -57,7 +57,7 @@ async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>
 const fmt = (v: number | null) => (v === null ? '-' : `${v.toFixed(1)} ms`);
 
 async function main() {
-  const { knex, close } = await openBenchDb(DB, PG, { poolMax: 10 });
+  const { knex, close } = await openBenchDb(DB, PG, { poolMax: Number(arg('pool', '10')) });
   const delivered = new Map<string, number>();
   const target = await listen((req, res) => {
     const at = performance.timeOrigin + performance.now();

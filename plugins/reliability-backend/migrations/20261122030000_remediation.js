@@ -33,6 +33,8 @@ exports.up = async function up(knex) {
     table.text('detail').nullable();
     table.index(['entity_ref', 'created_at'], 'reliability_remediations_entity_idx');
     table.index(['rule_id', 'created_at'], 'reliability_remediations_rule_idx');
+    // the cooldown check: the rule's last success under a lock key
+    table.index(['rule_id', 'lock_key', 'state'], 'reliability_remediations_cooldown_idx');
     table.index(['state'], 'reliability_remediations_state_idx');
   });
   await knex.schema.createTable('reliability_remediation_attempts', table => {

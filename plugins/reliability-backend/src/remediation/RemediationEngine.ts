@@ -117,10 +117,11 @@ export class RemediationEngine {
         results.push({ ruleId: rule.id, executionId: r.id, duplicate: !r.inserted, state: 'dry_run', detail });
         continue;
       }
-      const r = await this.o.store.record({ ...base, state: 'queued' });
+      // recorded already claimed by this process: it runs it right away
+      const r = await this.o.store.record({ ...base, state: 'queued' }, { holder: this.o.holder, leaseUntil: this.now() + this.leaseMs(rule) });
       if (!r.inserted) this.o.metrics.deduplicated.inc({ rule: rule.id });
-      results.push({ ruleId: rule.id, executionId: r.id, duplicate: !r.inserted, state: r.inserted ? 'queued' : 'duplicate' });
-      if (r.inserted) this.start(r.id, { ...base, id: r.id, state: 'queued' });
+      results.push({ ruleId: rule.id, executionId: r.id, duplicate: !r.inserted, state: r.inserted ? 'running' : 'duplicate' });
+      if (r.inserted) this.start(r.id, { ...base, id: r.id, state: 'running' });
     }
     return results;
   }
@@ -174,43 +175,46 @@ export class RemediationEngine {
     return (rule.timeoutMs + backoff.capMs) * (rule.retries + 1) + (this.o.leaseGraceMs ?? 30_000);
   }
 
+  /** Runs an execution: `row` is one submit recorded already claimed; without it, a queued one is claimed first. */
   private async execute(id: number, row?: ExecutionRow): Promise<void> {
     const { store } = this.o;
     const exec = row ?? (await store.get(id));
     if (!exec) return;
     const rule = this.rule(exec.ruleId);
     if (!rule) {
-      if (await store.claim(id, this.o.holder, 60_000, this.now())) {
+      if (row || (await store.claim(id, this.o.holder, 60_000, this.now()))) {
         await store.finish(id, 'skipped', `Rule ${exec.ruleId} no longer exists in config`, this.now(), null);
       }
       return;
     }
     const leaseMs = this.leaseMs(rule);
-    if (!(await store.claim(id, this.o.holder, leaseMs, this.now()))) return; // another process has it
+    if (!row && !(await store.claim(id, this.o.holder, leaseMs, this.now()))) return; // another process has it
     const lock = await store.acquireLock(exec.lockKey, this.o.holder, id, this.now(), leaseMs);
     if (!lock.acquired) {
       await store.finish(id, 'skipped', `Not run: lock ${exec.lockKey} is held by execution ${lock.heldBy ?? '?'}, which runs the same fix`, this.now(), null);
       return;
     }
     try {
-      await this.executeLocked(exec, rule, leaseMs);
+      await this.executeLocked(exec, rule, leaseMs, Boolean(row));
     } finally {
       await store.releaseLock(exec.lockKey, this.o.holder, id);
     }
   }
 
-  private async executeLocked(exec: ExecutionRow, rule: RemediationRule, leaseMs: number): Promise<void> {
+  /** `fresh`: the execution was recorded claimed a moment ago, so its first attempt needs no lease renewal. */
+  private async executeLocked(exec: ExecutionRow, rule: RemediationRule, leaseMs: number, fresh: boolean): Promise<void> {
     const { store, metrics } = this.o;
     const action = this.o.actions.get(rule.action)!;
     const labels = { action: rule.action, entity: rule.entityRef, rule: rule.id };
-    const lastSuccess = await store.lastSuccessAt(rule.id, exec.lockKey);
+    const guards = await store.guards(rule.id, exec.lockKey, this.now() - rule.attemptWindowMs);
+    const lastSuccess = guards.lastSuccessAt;
     if (lastSuccess !== null && this.now() - lastSuccess < rule.cooldownMs) {
       await store.finish(exec.id, 'skipped', `Not run: cooldown (${rule.cooldown}) since the last success under ${exec.lockKey} at ${new Date(lastSuccess).toISOString()}`, this.now(), null);
       return;
     }
     const errors: string[] = [];
     for (let n = 1; n <= rule.retries + 1; n++) {
-      const used = await store.attemptsSince(rule.id, this.now() - rule.attemptWindowMs);
+      const used = n === 1 ? guards.attempts : await store.attemptsSince(rule.id, this.now() - rule.attemptWindowMs);
       if (used >= rule.maxAttempts) {
         await this.escalate(exec, rule, used, errors);
         return;
@@ -221,7 +225,7 @@ export class RemediationEngine {
         await this.audit(exec, rule, 'failed', 'circuit open');
         return;
       }
-      if (!(await store.startAttempt(exec.id, rule.id, n, this.now(), this.o.holder, this.now() + leaseMs))) {
+      if (!(await store.startAttempt(exec.id, rule.id, n, this.now(), this.o.holder, fresh && n === 1 ? null : this.now() + leaseMs))) {
         this.o.logger.warn(`Remediation execution ${exec.id}: lease lost before attempt ${n}; stopping`);
         return;
       }
@@ -242,7 +246,7 @@ export class RemediationEngine {
         metrics.circuitOpen.set({ target: exec.target }, 0);
         await store.finishAttempt(exec.id, n, 'succeeded', done, done - started, null);
         await store.finish(exec.id, 'succeeded', result.detail, done, done - exec.createdAt);
-        await this.o.alerts.resolveEscalation(rule.id, done);
+        if (guards.escalated) await this.o.alerts.resolveEscalation(rule.id, done);
         await this.audit(exec, rule, 'succeeded', result.detail, n);
         return;
       } catch (e) {

@@ -1,6 +1,7 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { ReliabilityStore } from '../store/ReliabilityStore';
 import { RemediationStore, NewExecution } from './RemediationStore';
+import { AlertStore } from '../store/AlertStore';
 
 jest.setTimeout(60_000);
 
@@ -26,11 +27,13 @@ const exec = (over: Partial<NewExecution> = {}): NewExecution => ({
 describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('RemediationStore on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
   let store: RemediationStore;
+  let alerts: AlertStore;
 
   beforeEach(async () => {
     const knex = await databases.init(databaseId);
     await ReliabilityStore.create(knex);
     store = new RemediationStore(knex);
+    alerts = new AlertStore(knex);
   });
 
   it('records a trigger once and lets one process claim it', async () => {
@@ -73,5 +76,14 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     // a process that lost its lease cannot start another attempt
     expect(await store.startAttempt(started.id, 'rule', 2, T0 + 62_000, 'dead', T0 + 99_000)).toBe(false);
     expect(await store.attemptsSince('rule', T0 - 1)).toBe(1);
+    expect(await store.guards('rule', 'rollback:prod', T0 - 1)).toEqual({ lastSuccessAt: null, attempts: 1, escalated: false });
+    expect(await store.guards('rule', 'rollback:prod', T0 + 1)).toEqual({ lastSuccessAt: null, attempts: 0, escalated: false });
+    await store.finish(unstarted.id, 'succeeded', 'done', T0 + 70_000, 5);
+    expect(await store.guards('rule', 'rollback:eu', T0 - 1)).toEqual({ lastSuccessAt: T0 + 70_000, attempts: 1, escalated: false });
+    // an open escalation shows in the guards until the rule succeeds again
+    await alerts.openEscalation('rule', 'component:default/checkout', {}, T0);
+    expect((await store.guards('rule', 'rollback:eu', T0 - 1)).escalated).toBe(true);
+    await alerts.resolveEscalation('rule', T0 + 80_000);
+    expect((await store.guards('rule', 'rollback:eu', T0 - 1)).escalated).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { Knex } from 'knex';
 import type { RemediationAttempt, RemediationExecution, RemediationState, RemediationTriggerKind } from '@internal/plugin-reliability-common';
 import { insertedId, isoOrNull as iso, numOrNull as num } from '../store/rows';
+import { escalationKey } from '../store/AlertStore';
 
 export interface NewExecution {
   dedupKey: string;
@@ -30,8 +31,11 @@ export type ExecutionRow = { id: number } & Omit<NewExecution, 'dedupKey' | 'dry
 export class RemediationStore {
   constructor(private readonly db: Knex) {}
 
-  /** Records a trigger for a rule once. A repeat (same dedup key) only counts as a duplicate. */
-  async record(e: NewExecution): Promise<{ id: number; inserted: boolean }> {
+  /**
+   * Records a trigger for a rule once. A repeat (same dedup key) only counts as a duplicate. With `claim`, a new
+   * record is written already running under that holder's lease (one round trip instead of insert + claim).
+   */
+  async record(e: NewExecution, claim?: { holder: string; leaseUntil: number }): Promise<{ id: number; inserted: boolean }> {
     const row = {
       dedup_key: e.dedupKey,
       rule_id: e.ruleId,
@@ -43,7 +47,9 @@ export class RemediationStore {
       trigger_labels: JSON.stringify(e.labels),
       trigger_annotations: JSON.stringify(e.annotations),
       lock_key: e.lockKey,
-      state: e.state,
+      state: claim ? 'running' : e.state,
+      holder: claim?.holder ?? null,
+      lease_expires_at: claim?.leaseUntil ?? null,
       dry_run: e.dryRun,
       actor: e.actor,
       detail: e.detail ?? null,
@@ -71,27 +77,32 @@ export class RemediationStore {
    * Answers the execution holding it when it is someone else's.
    */
   async acquireLock(lockKey: string, holder: string, executionId: number, now: number, leaseMs: number): Promise<{ acquired: boolean; heldBy?: number }> {
-    await this.db('reliability_locks')
+    // RETURNING answers the row only when it was inserted or taken over (both PostgreSQL and SQLite)
+    const taken = await this.db('reliability_locks')
       .insert({ lock_key: lockKey, holder, execution_id: executionId, expires_at: now + leaseMs })
       .onConflict('lock_key')
       .merge(['holder', 'execution_id', 'expires_at'])
-      .where('reliability_locks.expires_at', '<', now);
-    const row = await this.db('reliability_locks').where('lock_key', lockKey).first();
-    const acquired = row?.holder === holder && Number(row?.execution_id) === executionId;
-    return acquired ? { acquired } : { acquired, heldBy: row ? Number(row.execution_id) : undefined };
+      .where('reliability_locks.expires_at', '<', now)
+      .returning(['holder', 'execution_id']);
+    if (taken.length && taken[0].holder === holder && Number(taken[0].execution_id) === executionId) return { acquired: true };
+    const row = await this.db('reliability_locks').where('lock_key', lockKey).first('execution_id');
+    return { acquired: false, heldBy: row ? Number(row.execution_id) : undefined };
   }
 
   async releaseLock(lockKey: string, holder: string, executionId: number): Promise<void> {
     await this.db('reliability_locks').where({ lock_key: lockKey, holder, execution_id: executionId }).delete();
   }
 
-  /** When the rule last succeeded under this lock key (for the cooldown). */
-  async lastSuccessAt(ruleId: string, lockKey: string): Promise<number | null> {
-    const row = await this.db('reliability_remediations')
-      .where({ rule_id: ruleId, lock_key: lockKey, state: 'succeeded' })
-      .max({ t: 'finished_at' })
-      .first();
-    return num(row?.t);
+  /**
+   * In one round trip: when the rule last succeeded under this lock key (for the cooldown), the calls made for
+   * the rule since `since` (for the attempt budget), and whether the rule has an open escalation alert.
+   */
+  async guards(ruleId: string, lockKey: string, since: number): Promise<{ lastSuccessAt: number | null; attempts: number; escalated: boolean }> {
+    const lastSuccess = this.db('reliability_remediations').where({ rule_id: ruleId, lock_key: lockKey, state: 'succeeded' }).max('finished_at');
+    const attempts = this.db('reliability_remediation_attempts').where('rule_id', ruleId).where('started_at', '>=', since).count('*');
+    const escalated = this.db('reliability_alerts').where('open_key', escalationKey(ruleId)).count('*');
+    const [row] = await this.db.select({ last_success: lastSuccess, attempts, escalated });
+    return { lastSuccessAt: num(row?.last_success), attempts: Number(row?.attempts ?? 0), escalated: Number(row?.escalated ?? 0) > 0 };
   }
 
   /** Calls made for a rule since `since` (all executions, all replicas). */
@@ -100,15 +111,19 @@ export class RemediationStore {
     return Number(row?.n ?? 0);
   }
 
-  /** Writes the attempt before the call; fails (unique n) if another process somehow wrote the same attempt. */
-  async startAttempt(executionId: number, ruleId: string, n: number, now: number, holder: string, leaseUntil: number): Promise<boolean> {
-    return this.db.transaction(async tx => {
-      // renews this process's lease; 0 rows means the lease was lost (recovered by another process)
-      const still = await tx('reliability_remediations').where({ id: executionId, state: 'running', holder }).update({ lease_expires_at: leaseUntil });
+  /**
+   * Writes the attempt before the call, after renewing this process's lease; false when the lease was lost
+   * (another process recovered the execution). The unique (execution, n) key refuses a second writer of the same
+   * attempt. No transaction: the lease was just renewed, and recovery waits for it to expire.
+   */
+  async startAttempt(executionId: number, ruleId: string, n: number, now: number, holder: string, leaseUntil: number | null): Promise<boolean> {
+    // leaseUntil null: the lease was taken a moment ago (the execution was recorded claimed), nothing to renew
+    if (leaseUntil !== null) {
+      const still = await this.db('reliability_remediations').where({ id: executionId, state: 'running', holder }).update({ lease_expires_at: leaseUntil });
       if (still !== 1) return false;
-      await tx('reliability_remediation_attempts').insert({ execution_id: executionId, rule_id: ruleId, n, outcome: 'started', started_at: now });
-      return true;
-    });
+    }
+    await this.db('reliability_remediation_attempts').insert({ execution_id: executionId, rule_id: ruleId, n, outcome: 'started', started_at: now });
+    return true;
   }
 
   async finishAttempt(executionId: number, n: number, outcome: 'succeeded' | 'failed', now: number, latencyMs: number, error: string | null): Promise<void> {

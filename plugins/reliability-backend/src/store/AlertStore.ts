@@ -11,6 +11,9 @@ export interface ActiveCondition {
   pendingMs?: number;
 }
 
+/** The open key of a remediation rule's escalation alert. */
+export const escalationKey = (ruleId: string) => `remediation:${ruleId}|escalated`;
+
 /** An alert that started firing. */
 export interface FiredAlert {
   id: number;
@@ -100,7 +103,7 @@ export class AlertStore {
         rule: 'remediation escalated',
         severity: 'page',
         state: 'firing',
-        open_key: `remediation:${ruleId}|escalated`,
+        open_key: escalationKey(ruleId),
         started_at: now,
         fired_at: now,
         last_seen_at: now,
@@ -113,7 +116,7 @@ export class AlertStore {
   /** Resolves a rule's escalation once the rule succeeds again. */
   async resolveEscalation(ruleId: string, now: number): Promise<void> {
     await this.db('reliability_alerts')
-      .where('open_key', `remediation:${ruleId}|escalated`)
+      .where('open_key', escalationKey(ruleId))
       .update({ state: 'resolved', resolved_at: now, open_key: null, last_seen_at: now });
   }
 
