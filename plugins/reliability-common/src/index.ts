@@ -35,3 +35,4 @@ export * from './remediation/matchers';
 export * from './remediation/backoff';
 export * from './remediation/types';
 export * from './spec/alertPolicy';
+export * from './incidents/incident';

@@ -27,5 +27,27 @@ export const reliabilityRemediationExecutePermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/**
+ * Edit an entity's portal-authored runbook and failure modes: a resource permission on the entity, so a policy
+ * can restrict it to owners (`isEntityOwner`).
+ * @public
+ */
+export const reliabilityRunbookUpdatePermission = createPermission({
+  name: 'reliability.runbook.update',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/** Declare and work incidents. @public */
+export const reliabilityIncidentManagePermission = createPermission({
+  name: 'reliability.incident.manage',
+  attributes: { action: 'create' },
+});
+
 /** @public */
-export const reliabilityAllPermissions = [...reliabilityPermissions, reliabilityRemediationExecutePermission];
+export const reliabilityAllPermissions = [
+  ...reliabilityPermissions,
+  reliabilityRemediationExecutePermission,
+  reliabilityRunbookUpdatePermission,
+  reliabilityIncidentManagePermission,
+];

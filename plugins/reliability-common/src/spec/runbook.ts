@@ -1,3 +1,5 @@
+import { LabelMatcher, matchesLabels, parseMatcher } from '../remediation/matchers';
+
 /**
  * Runbooks: where an entity's runbook lives (its `reliability.io/runbook` annotation) and its sections.
  */
@@ -38,6 +40,11 @@ export interface RunbookSection {
   title: string;
   level: number;
   body: string;
+  /**
+   * The alerts this section answers, from an `Alerts:` line in its body: alert names and/or selectors such as
+   * `SLOBurnRate{slo="default/checkout-success"}` (PromQL-like: a name, label matchers, or both).
+   */
+  alerts: string[];
 }
 
 /** A heading's anchor: lower case, words joined by dashes. @public */
@@ -63,8 +70,9 @@ export function parseRunbookSections(markdown: string): RunbookSection[] {
   let body: string[] = [];
   let fence: string | undefined;
   const flush = () => {
-    if (current) sections.push({ ...current, body: body.join('\n').trim() });
-    else if (body.join('').trim()) sections.push({ id: 'overview', title: 'Overview', level: 1, body: body.join('\n').trim() });
+    const text = body.join('\n').trim();
+    if (current) sections.push({ ...current, body: text, alerts: alertsLine(text) });
+    else if (text) sections.push({ id: 'overview', title: 'Overview', level: 1, body: text, alerts: alertsLine(text) });
     body = [];
   };
   for (const line of markdown.replace(/\r\n?/g, '\n').split('\n')) {
@@ -79,8 +87,177 @@ export function parseRunbookSections(markdown: string): RunbookSection[] {
     const base = slugify(h[2]);
     const n = (used.get(base) ?? 0) + 1;
     used.set(base, n);
-    current = { id: n === 1 ? base : `${base}-${n}`, title: h[2], level: h[1].length, body: '' };
+    current = { id: n === 1 ? base : `${base}-${n}`, title: h[2], level: h[1].length, body: '', alerts: [] };
   }
   flush();
   return sections;
+}
+
+const ALERTS_LINE_RE = /^\s*(?:[-*>]\s*)?(?:\*\*)?alerts?(?:\*\*)?\s*:(?:\*\*)?\s*(.+)$/i;
+
+/** Splits at commas outside `{…}` and backticks. */
+function splitSelectors(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of text.replace(/`/g, '')) {
+    if (ch === '{') depth++;
+    if (ch === '}') depth = Math.max(0, depth - 1);
+    if (ch === ',' && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur.trim());
+  return out.filter(Boolean);
+}
+
+/** The selectors of the `Alerts:` lines of a section body (outside code fences). */
+function alertsLine(body: string): string[] {
+  const out: string[] = [];
+  let fence = false;
+  for (const line of body.split('\n')) {
+    if (/^\s{0,3}(```|~~~)/.test(line)) fence = !fence;
+    const m = fence ? null : ALERTS_LINE_RE.exec(line);
+    if (m) out.push(...splitSelectors(m[1]));
+  }
+  return out;
+}
+
+/**
+ * Parses an alert selector as written in a runbook: `SLOBurnRate`, `{severity="page"}` or
+ * `CheckoutHighErrorRate{env="prod"}`. Answers label matchers (the name as alertname="…").
+ * @public
+ */
+export function parseAlertSelector(text: string): { ok: true; value: LabelMatcher[] } | { ok: false; error: string } {
+  const m = /^\s*([A-Za-z_:][A-Za-z0-9_:]*)?\s*(?:\{(.*)\})?\s*$/.exec(text);
+  if (!m || (!m[1] && m[2] === undefined)) return { ok: false, error: `'${text}' is not an alert name or selector like Name{label="value"}` };
+  const matchers: LabelMatcher[] = m[1] ? [{ name: 'alertname', op: '=', value: m[1] }] : [];
+  for (const part of splitSelectors(m[2] ?? '')) {
+    const r = parseMatcher(part);
+    if (!r.ok) return r;
+    matchers.push(r.value);
+  }
+  return { ok: true, value: matchers };
+}
+
+/**
+ * The section that answers an alert: the first whose `Alerts:` selectors match the alert's labels; else the first
+ * section titled Symptoms; else undefined.
+ * @public
+ */
+export function sectionForAlert(sections: readonly RunbookSection[], labels: Readonly<Record<string, string>>): RunbookSection | undefined {
+  const matched = sections.find(s =>
+    s.alerts.some(sel => {
+      const r = parseAlertSelector(sel);
+      return r.ok && matchesLabels(r.value, labels);
+    }),
+  );
+  return matched ?? sections.find(s => /symptoms/i.test(s.title));
+}
+
+/**
+ * The seed's runbook skeleton as Markdown, one section per field, for a new portal-authored runbook.
+ * @public
+ */
+export function runbookSkeleton(entity: { name: string; owner?: string; slos?: string[] }): string {
+  const slos = entity.slos?.length ? entity.slos.map(s => `- ${s}`).join('\n') : '- <list>';
+  return `# ${entity.name} runbook
+
+Service: ${entity.name}
+Owner: ${entity.owner ?? '<team>'}  Pager: <rotation>
+
+## Dashboards
+- <links>
+
+## SLOs
+${slos}
+
+## Dependencies
+- <list + health links>
+
+## Guardrails
+- <flags, breakers, rate limits>
+
+## Symptoms
+Alerts: SLOBurnRate
+- <common alerts + meanings>
+
+## Checks
+\`\`\`sh
+# <commands/queries to run>
+\`\`\`
+
+## Mitigations
+1. <brownouts, rollbacks, failovers>
+
+## Comms
+- <channels + cadence + templates>
+
+## Post-incident
+- <data to collect + forms>
+`;
+}
+
+/** One row of an entity's failure-mode catalog. @public */
+export interface FailureMode {
+  mode: string;
+  detection: string;
+  mitigation: string;
+}
+
+/** The seed's ten failure modes: the starting rows of every new catalog. @public */
+export const SEED_FAILURE_MODES: readonly FailureMode[] = [
+  { mode: 'Dependency brownout (slow 5xx/429)', detection: 'latency p95 up, queue age up', mitigation: 'breaker open, fallback cache, brownout UI' },
+  { mode: 'Regional outage', detection: 'synthetic fail in region', mitigation: 'failover DNS/traffic, read-only mode' },
+  { mode: 'Thundering herd', detection: 'spikes on retries', mitigation: 'jitter, max attempts, token bucket' },
+  { mode: 'Hot shard', detection: 'p99 DB table/index', mitigation: 'rebalance, shard split, cache' },
+  { mode: 'Noisy neighbor', detection: 'CPU steal, IO wait', mitigation: 'quotas, limiters, isolate pool' },
+  { mode: 'Memory leak', detection: 'restart count, RSS up', mitigation: 'restart window, heap dump analysis' },
+  { mode: 'Clock skew', detection: 'auth/signature fails', mitigation: 'time sync alerts, NTP fallback' },
+  { mode: 'Config blast radius', detection: 'error surge post change', mitigation: 'staged rollout, canary, fast revert' },
+  { mode: 'Webhook storm/replay', detection: 'dup event ids', mitigation: 'inbox dedupe, rate limits' },
+  { mode: 'DNS/PKI failure', detection: 'TLS errors, NXDOMAIN', mitigation: 'stale DNS cache, secondary CA' },
+];
+
+/** One line of a diff. @public */
+export interface DiffLine {
+  op: ' ' | '+' | '-';
+  text: string;
+}
+
+/**
+ * Line diff of two texts (longest common subsequence; O(n·m) memory, fine for runbooks, which are capped at
+ * 512 KiB). Unchanged lines are kept so callers can show context.
+ * @public
+ */
+export function lineDiff(before: string, after: string): DiffLine[] {
+  const a = before.split('\n');
+  const b = after.split('\n');
+  // trim the common head and tail first: edits are usually small
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  const x = a.slice(head, a.length - tail);
+  const y = b.slice(head, b.length - tail);
+  const lcs: number[][] = Array.from({ length: x.length + 1 }, () => new Array<number>(y.length + 1).fill(0));
+  for (let i = x.length - 1; i >= 0; i--) {
+    for (let j = y.length - 1; j >= 0; j--) lcs[i][j] = x[i] === y[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  }
+  const middle: DiffLine[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < x.length || j < y.length) {
+    if (i < x.length && j < y.length && x[i] === y[j]) {
+      middle.push({ op: ' ', text: x[i] });
+      i++;
+      j++;
+    } else if (j < y.length && (i >= x.length || lcs[i][j + 1] >= lcs[i + 1][j])) {
+      middle.push({ op: '+', text: y[j++] });
+    } else {
+      middle.push({ op: '-', text: x[i++] });
+    }
+  }
+  return [...a.slice(0, head).map(text => ({ op: ' ' as const, text })), ...middle, ...a.slice(a.length - tail).map(text => ({ op: ' ' as const, text }))];
 }
