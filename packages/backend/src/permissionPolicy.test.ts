@@ -1,5 +1,5 @@
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { reliabilityRemediationExecutePermission, reliabilitySloReadPermission } from '@internal/plugin-reliability-common';
+import { reliabilityRemediationExecutePermission, reliabilityRunbookUpdatePermission, reliabilitySloReadPermission } from '@internal/plugin-reliability-common';
 import { ReliabilityPortalPolicy } from './permissionPolicy';
 
 const user = (refs: string[]) => ({ identity: { type: 'user' as const, userEntityRef: refs[0], ownershipEntityRefs: refs }, info: { userEntityRef: refs[0], ownershipEntityRefs: refs }, token: 't', credentials: {} as any }) as any;
@@ -13,6 +13,11 @@ describe('ReliabilityPortalPolicy', () => {
       resourceType: 'catalog-entity',
       conditions: { rule: 'IS_ENTITY_OWNER', resourceType: 'catalog-entity', params: { claims: ['user:default/guest', 'group:default/payments-sre'] } },
     });
+  });
+
+  it('makes runbook edits conditional on owning the entity', async () => {
+    const decision = await new ReliabilityPortalPolicy().handle({ permission: reliabilityRunbookUpdatePermission }, user(['user:default/guest']));
+    expect(decision).toMatchObject({ result: AuthorizeResult.CONDITIONAL, conditions: { rule: 'IS_ENTITY_OWNER', params: { claims: ['user:default/guest'] } } });
   });
 
   it('allows reading', async () => {

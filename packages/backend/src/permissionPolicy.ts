@@ -3,15 +3,15 @@ import { AuthorizeResult, isPermission, PolicyDecision } from '@backstage/plugin
 import { PermissionPolicy, PolicyQuery, PolicyQueryUser } from '@backstage/plugin-permission-node';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 import { catalogConditions, createCatalogConditionalDecision } from '@backstage/plugin-catalog-backend/alpha';
-import { reliabilityRemediationExecutePermission } from '@internal/plugin-reliability-common';
+import { reliabilityRemediationExecutePermission, reliabilityRunbookUpdatePermission } from '@internal/plugin-reliability-common';
 
 /**
- * The portal's policy: everything is allowed, except running a remediation by hand, which only the owners of the
- * rule's entity may do (the catalog's isEntityOwner condition against the user's ownership refs).
+ * The portal's policy: everything is allowed, except running a remediation by hand and editing a runbook, which
+ * only the owners of the entity may do (the catalog's isEntityOwner condition against the user's ownership refs).
  */
 export class ReliabilityPortalPolicy implements PermissionPolicy {
   async handle(request: PolicyQuery, user?: PolicyQueryUser): Promise<PolicyDecision> {
-    if (isPermission(request.permission, reliabilityRemediationExecutePermission)) {
+    if (isPermission(request.permission, reliabilityRemediationExecutePermission) || isPermission(request.permission, reliabilityRunbookUpdatePermission)) {
       return createCatalogConditionalDecision(
         request.permission,
         catalogConditions.isEntityOwner({ claims: user?.info.ownershipEntityRefs ?? [] }),

@@ -22,6 +22,9 @@ import { IngestSliSource } from './service/IngestSliSource';
 import { PrometheusSliSource, readPrometheusInstances } from './service/PrometheusSliSource';
 import { SloCatalog } from './service/SloCatalog';
 import { RunbookService } from './service/RunbookService';
+import { RunbookStore } from './store/RunbookStore';
+import { IncidentStore } from './store/IncidentStore';
+import { CommanderService } from './service/CommanderService';
 import { DemoData } from './demo/DemoData';
 
 /**
@@ -109,8 +112,9 @@ export const reliabilityPlugin = createBackendPlugin({
           actions.set(action.id, action);
         }
         const metrics = new RemediationMetrics();
+        const remediationStore = new RemediationStore(store.db);
         const remediation = new RemediationEngine({
-          store: new RemediationStore(store.db),
+          store: remediationStore,
           alerts,
           rules: readRemediationRules(config, actions),
           actions,
@@ -177,6 +181,8 @@ export const reliabilityPlugin = createBackendPlugin({
           },
         });
 
+        const runbooks = new RunbookService(catalog, auth, urlReader, new RunbookStore(store.db));
+        const alertmanager = new AlertmanagerStore(store.db);
         httpRouter.use(
           await createRouter({
             logger,
@@ -185,11 +191,23 @@ export const reliabilityPlugin = createBackendPlugin({
             permissions,
             store,
             alerts,
-            alertmanager: new AlertmanagerStore(store.db),
+            alertmanager,
             alertmanagerSecret: cfg?.getOptionalString('alertmanager.sharedSecret'),
             evaluator,
             sloCatalog,
-            runbooks: new RunbookService(catalog, auth, urlReader),
+            runbooks,
+            incidents: new IncidentStore(store.db),
+            commander: new CommanderService({
+              catalog,
+              auth,
+              alerts,
+              alertmanager,
+              store,
+              remediations: remediationStore,
+              runbooks,
+              sloCatalog,
+              logger,
+            }),
             remediation,
             metrics,
             maxLatenessMs,

@@ -24,6 +24,17 @@ import {
   reliabilityEventsIngestPermission,
   reliabilitySloReadPermission,
   reliabilityRemediationExecutePermission,
+  reliabilityRunbookUpdatePermission,
+  reliabilityIncidentManagePermission,
+  runbookSaveSchema,
+  declareIncidentSchema,
+  timelineEntrySchema,
+  statusUpdateSchema,
+  incidentRolesSchema,
+  closeIncidentSchema,
+  incidentsQuerySchema,
+  incidentToMarkdown,
+  lineDiff,
   remediationsQuerySchema,
   runRemediationSchema,
   sliEventBatchSchema,
@@ -34,6 +45,9 @@ import { AlertmanagerStore } from './store/AlertmanagerStore';
 import { Evaluator } from './service/Evaluator';
 import { SloCatalog } from './service/SloCatalog';
 import { RunbookService } from './service/RunbookService';
+import { IncidentStore } from './store/IncidentStore';
+import { CommanderService } from './service/CommanderService';
+import { stringifyEntityRef } from '@backstage/catalog-model';
 import { RemediationEngine } from './remediation/RemediationEngine';
 import { RemediationMetrics, SELFHEAL_ALERT_RULES } from './remediation/metrics';
 import { randomUUID } from 'crypto';
@@ -51,6 +65,8 @@ export interface RouterOptions {
   evaluator: Evaluator;
   sloCatalog: SloCatalog;
   runbooks: RunbookService;
+  incidents: IncidentStore;
+  commander: CommanderService;
   remediation: RemediationEngine;
   metrics: RemediationMetrics;
   /** How old an ingested event may be. */
@@ -275,7 +291,142 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     if (![kind, namespace, name].every(p => NAME_RE.test(p))) {
       throw new InputError('Invalid path: kind, namespace and name must be 1-253 letters, digits, -, _ or .');
     }
-    res.json(await options.runbooks.get(kind, namespace, name));
+    const runbook = await options.runbooks.get(kind, namespace, name);
+    const [decision] = await permissions.authorize([{ permission: reliabilityRunbookUpdatePermission, resourceRef: runbook.entityRef }], { credentials });
+    res.json({ ...runbook, canEdit: decision.result === AuthorizeResult.ALLOW });
+  });
+
+  function entityPath(params: Record<string, string>) {
+    const { kind, namespace, name } = params;
+    if (![kind, namespace, name].every(p => NAME_RE.test(p))) {
+      throw new InputError('Invalid path: kind, namespace and name must be 1-253 letters, digits, -, _ or .');
+    }
+    return { kind, namespace, name };
+  }
+
+  router.put('/runbooks/:kind/:namespace/:name', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    const { kind, namespace, name } = entityPath(req.params);
+    const body = parse(runbookSaveSchema, req.body, 'body');
+    const entity = await options.runbooks.entity(kind, namespace, name);
+    const entityRef = stringifyEntityRef(entity);
+    const audit = await options.auditor.createEvent({ eventId: 'runbook-save', severityLevel: 'medium', request: req, meta: { entityRef, baseVersion: body.baseVersion } });
+    try {
+      const [decision] = await permissions.authorize([{ permission: reliabilityRunbookUpdatePermission, resourceRef: entityRef }], { credentials });
+      if (decision.result !== AuthorizeResult.ALLOW) {
+        throw new NotAllowedError(`Missing permission ${reliabilityRunbookUpdatePermission.name} on ${entityRef}: only its owners may edit its runbook`);
+      }
+      const saved = await options.runbooks.save(entity, body, credentials.principal.userEntityRef, now());
+      await audit.success({ meta: { version: saved.version } });
+      res.json({ version: saved.version, author: saved.author, createdAt: saved.createdAt });
+    } catch (error) {
+      await audit.fail({ error: error as Error });
+      throw error;
+    }
+  });
+
+  router.get('/runbooks/:kind/:namespace/:name/versions', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, reliabilitySloReadPermission);
+    const { kind, namespace, name } = entityPath(req.params);
+    const entity = await options.runbooks.entity(kind, namespace, name);
+    res.json({ items: await options.runbooks.versions(stringifyEntityRef(entity)) });
+  });
+
+  router.get('/runbooks/:kind/:namespace/:name/versions/:version', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, reliabilitySloReadPermission);
+    const { kind, namespace, name } = entityPath(req.params);
+    if (!/^[1-9][0-9]{0,8}$/.test(req.params.version)) throw new InputError('version: must be a positive integer');
+    const entityRef = stringifyEntityRef(await options.runbooks.entity(kind, namespace, name));
+    const version = Number(req.params.version);
+    const [current, previous] = await Promise.all([options.runbooks.version(entityRef, version), options.runbooks.version(entityRef, version - 1)]);
+    if (!current) throw new NotFoundError(`${entityRef} has no runbook version ${version}`);
+    res.json({ ...current, diff: lineDiff(previous?.markdown ?? '', current.markdown) });
+  });
+
+  router.get('/commander/alerts', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, reliabilitySloReadPermission);
+    res.json({ items: await options.commander.alerts(now()) });
+  });
+
+  function incidentId(raw: string): number {
+    if (!/^[1-9][0-9]{0,15}$/.test(raw)) throw new InputError('id: must be a positive integer');
+    return Number(raw);
+  }
+
+  async function incidentAction(req: express.Request, eventId: string, fn: (author: string) => Promise<unknown>) {
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    await authorize(credentials, reliabilityIncidentManagePermission);
+    const audit = await options.auditor.createEvent({ eventId, severityLevel: 'medium', request: req });
+    try {
+      const result = await fn(credentials.principal.userEntityRef);
+      await audit.success();
+      return result;
+    } catch (error) {
+      await audit.fail({ error: error as Error });
+      throw error;
+    }
+  }
+
+  router.get('/incidents', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, reliabilitySloReadPermission);
+    const query = parse(incidentsQuerySchema, req.query, 'query');
+    res.json({ items: await options.incidents.list({ state: query.state, entityRef: query.entityRef?.toLocaleLowerCase('en-US') }) });
+  });
+
+  router.post('/incidents', async (req, res) => {
+    const body = parse(declareIncidentSchema, req.body, 'body');
+    const entityRef = body.entityRef.toLocaleLowerCase('en-US');
+    const [kind, rest] = entityRef.split(':');
+    const [namespace, name] = rest.split('/');
+    await options.runbooks.entity(kind, namespace, name); // 404 for an unknown entity
+    const incident = await incidentAction(req, 'incident-declare', author =>
+      options.incidents.declare({ entityRef, title: body.title, severity: body.severity, roles: body.roles ?? { commander: author }, trigger: body.trigger, author, now: now() }),
+    );
+    res.status(201).json(incident);
+  });
+
+  router.get('/incidents/:id', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, reliabilitySloReadPermission);
+    const incident = await options.incidents.get(incidentId(req.params.id));
+    if (!incident) throw new NotFoundError(`No incident ${req.params.id}`);
+    res.json(incident);
+  });
+
+  router.get('/incidents/:id/markdown', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, reliabilitySloReadPermission);
+    const incident = await options.incidents.get(incidentId(req.params.id));
+    if (!incident) throw new NotFoundError(`No incident ${req.params.id}`);
+    res.status(200).type('text/markdown').setHeader('Content-Disposition', `attachment; filename="incident-${incident.id}.md"`).send(incidentToMarkdown(incident));
+  });
+
+  router.post('/incidents/:id/timeline', async (req, res) => {
+    const id = incidentId(req.params.id);
+    const body = parse(timelineEntrySchema, req.body, 'body');
+    res.json(await incidentAction(req, 'incident-timeline', author => options.incidents.appendTimeline(id, author, body.text, now())));
+  });
+
+  router.post('/incidents/:id/status', async (req, res) => {
+    const id = incidentId(req.params.id);
+    const body = parse(statusUpdateSchema, req.body, 'body');
+    res.json(await incidentAction(req, 'incident-status', author => options.incidents.updateStatus(id, author, body.status, body.text, now())));
+  });
+
+  router.put('/incidents/:id/roles', async (req, res) => {
+    const id = incidentId(req.params.id);
+    const body = parse(incidentRolesSchema, req.body, 'body');
+    res.json(await incidentAction(req, 'incident-roles', author => options.incidents.setRoles(id, author, body, now())));
+  });
+
+  router.post('/incidents/:id/close', async (req, res) => {
+    const id = incidentId(req.params.id);
+    const body = parse(closeIncidentSchema, req.body, 'body');
+    res.json(await incidentAction(req, 'incident-close', author => options.incidents.close(id, author, body, now())));
   });
 
   router.get('/gate', async (req, res) => {

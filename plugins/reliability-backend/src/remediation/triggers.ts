@@ -8,8 +8,21 @@ import type { IncomingTrigger } from './RemediationEngine';
  * SLO entity's own labels (metadata.labels, e.g. env) when they do not clash.
  */
 export function sloAlertTrigger(alert: FiredAlert, slo: SloDefinition, receivedAt: number): IncomingTrigger {
+  const labels = sloAlertLabels(alert, slo);
+  return {
+    kind: 'alert',
+    id: `alert:${alert.id}`,
+    labels,
+    annotations: { summary: `${slo.title ?? slo.name}: ${alert.rule}` },
+    entityRef: slo.componentRef,
+    receivedAt,
+  };
+}
+
+/** The labels of one of the suite's own alerts (also used to find its runbook section). */
+export function sloAlertLabels(alert: Pick<FiredAlert, 'rule' | 'severity'>, slo: SloDefinition): Record<string, string> {
   const noData = alert.rule === 'no_data';
-  const labels: Record<string, string> = {
+  return {
     ...(slo.labels ?? {}),
     alertname: noData ? 'SLONoData' : 'SLOBurnRate',
     severity: alert.severity,
@@ -18,13 +31,5 @@ export function sloAlertTrigger(alert: FiredAlert, slo: SloDefinition, receivedA
     slo_name: slo.name,
     entity: slo.componentRef,
     impact: noData ? 'no_data' : 'slo_breach',
-  };
-  return {
-    kind: 'alert',
-    id: `alert:${alert.id}`,
-    labels,
-    annotations: { summary: `${slo.title ?? slo.name}: ${alert.rule}` },
-    entityRef: slo.componentRef,
-    receivedAt,
   };
 }

@@ -4,43 +4,77 @@ import { AuthService, UrlReaderService, resolveSafeChildPath } from '@backstage/
 import { ANNOTATION_LOCATION, stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { ANNOTATION_RUNBOOK, RunbookSection, parseRunbookRef, parseRunbookSections } from '@internal/plugin-reliability-common';
+import { ANNOTATION_RUNBOOK, FailureMode, RunbookResponse, SEED_FAILURE_MODES, parseRunbookRef, parseRunbookSections } from '@internal/plugin-reliability-common';
+import { Entity } from '@backstage/catalog-model';
+import { ConflictError } from '@backstage/errors';
+import { RunbookStore } from '../store/RunbookStore';
 
 /** Runbooks larger than this are refused: a 3 a.m. page must load. */
 export const MAX_RUNBOOK_BYTES = 512 * 1024;
 
-export interface RunbookResponse {
-  entityRef: string;
-  source: { type: 'url' | 'file'; location: string };
-  sections: RunbookSection[];
-  markdown: string;
-}
+export type RunbookRead = Omit<RunbookResponse, 'canEdit'>;
 
 /**
- * Reads an entity's runbook from where its `reliability.io/runbook` annotation points: an http(s) URL or a path
- * relative to the entity's catalog file (through the UrlReaderService for url: locations, from disk, inside the
- * location's directory, for file: locations).
+ * An entity's runbook. Where its `reliability.io/runbook` annotation points: an http(s) URL or a path relative to
+ * the entity's catalog file (through the UrlReaderService for url: locations, from disk, inside the location's
+ * directory, for file: locations), or `link://runbooks/<name>`, the portal-authored runbook of component <name>
+ * in the entity's namespace. Without the annotation, the entity's own portal-authored runbook.
  */
 export class RunbookService {
   constructor(
     private readonly catalog: CatalogService,
     private readonly auth: AuthService,
     private readonly urlReader: UrlReaderService,
+    private readonly store: RunbookStore,
   ) {}
 
-  async get(kind: string, namespace: string, name: string): Promise<RunbookResponse> {
+  async entity(kind: string, namespace: string, name: string): Promise<Entity> {
     const entity = await this.catalog.getEntityByRef({ kind, namespace, name }, { credentials: await this.auth.getOwnServiceCredentials() });
     if (!entity) throw new NotFoundError(`No entity ${kind}:${namespace}/${name}`);
+    return entity;
+  }
+
+  /** Where the entity's runbook text lives: the repository (url/file), or the portal under which entity ref. */
+  private where(entity: Entity): { portal: string } | { repository: true } {
     const entityRef = stringifyEntityRef(entity);
     const annotation = entity.metadata.annotations?.[ANNOTATION_RUNBOOK];
-    if (!annotation) throw new NotFoundError(`${entityRef} has no runbook: add the annotation ${ANNOTATION_RUNBOOK}`);
+    if (!annotation) return { portal: entityRef };
     const ref = parseRunbookRef(annotation);
     if (!ref.ok) throw new InputError(`${entityRef}: ${ref.error}`);
-    if (ref.value.type === 'link') {
-      throw new NotFoundError(`${entityRef}: runbooks authored in the portal (${annotation}) are not available yet`);
+    if (ref.value.type === 'link') return { portal: `component:${entity.metadata.namespace ?? 'default'}/${ref.value.name}` };
+    return { repository: true };
+  }
+
+  async get(kind: string, namespace: string, name: string): Promise<RunbookRead> {
+    const entity = await this.entity(kind, namespace, name);
+    const entityRef = stringifyEntityRef(entity);
+    const where = this.where(entity);
+    const own = await this.store.latest(entityRef);
+    const failure = { failureModes: own?.failureModes ?? [...SEED_FAILURE_MODES], failureModesTemplate: !own, version: own?.version ?? 0 };
+    if ('portal' in where) {
+      const portal = where.portal === entityRef ? own : await this.store.latest(where.portal);
+      if (!portal || !portal.markdown) {
+        throw new NotFoundError(
+          where.portal === entityRef
+            ? `${entityRef} has no runbook yet: write one in the portal (it starts from the seed's skeleton) or point ${ANNOTATION_RUNBOOK} at a file in its repository`
+            : `${entityRef}: ${entity.metadata.annotations?.[ANNOTATION_RUNBOOK]} points to the portal runbook of ${where.portal}, which has not been written yet`,
+        );
+      }
+      return {
+        entityRef,
+        source: { type: 'portal', location: where.portal, version: portal.version, author: portal.author, updatedAt: portal.createdAt },
+        sections: parseRunbookSections(portal.markdown),
+        markdown: portal.markdown,
+        ...failure,
+        ...(where.portal === entityRef ? {} : { failureModes: portal.failureModes, failureModesTemplate: false }),
+        editableMarkdown: where.portal === entityRef,
+      };
     }
+    const annotation = entity.metadata.annotations![ANNOTATION_RUNBOOK];
+    const ref = parseRunbookRef(annotation);
+    if (!ref.ok || ref.value.type === 'link') throw new InputError(`${entityRef}: ${ANNOTATION_RUNBOOK} is malformed`);
     let markdown: string;
-    let source: RunbookResponse['source'];
+    let source: RunbookRead['source'];
     if (ref.value.type === 'url') {
       source = { type: 'url', location: ref.value.url };
       markdown = await this.readUrl(ref.value.url);
@@ -64,7 +98,41 @@ export class RunbookService {
         throw new InputError(`${entityRef}: a relative runbook path needs the entity's ${ANNOTATION_LOCATION} to be a url: or file: location`);
       }
     }
-    return { entityRef, source, sections: parseRunbookSections(markdown), markdown };
+    return { entityRef, source, sections: parseRunbookSections(markdown), markdown, ...failure, editableMarkdown: false };
+  }
+
+  versions(entityRef: string) {
+    return this.store.versions(entityRef);
+  }
+
+  version(entityRef: string, version: number) {
+    return version > 0 ? this.store.get(entityRef, version) : Promise.resolve(undefined);
+  }
+
+  /**
+   * Saves a new portal version of the entity's runbook and/or failure modes. The runbook text can only be saved
+   * where it lives in the portal (no annotation): a repository runbook is edited in its repository.
+   */
+  async save(entity: Entity, body: { baseVersion: number; markdown?: string; failureModes: FailureMode[]; message?: string }, author: string, now: number) {
+    const entityRef = stringifyEntityRef(entity);
+    const where = this.where(entity);
+    if (body.markdown !== undefined && !('portal' in where && where.portal === entityRef)) {
+      throw new ConflictError(
+        'portal' in where
+          ? `markdown: ${entityRef}'s runbook is the portal runbook of ${where.portal}; edit it there`
+          : `markdown: ${entityRef}'s runbook lives in its repository (${ANNOTATION_RUNBOOK}); edit it there. Only its failure modes are kept in the portal`,
+      );
+    }
+    const previous = await this.store.latest(entityRef);
+    return this.store.save({
+      entityRef,
+      baseVersion: body.baseVersion,
+      markdown: body.markdown ?? previous?.markdown ?? '',
+      failureModes: body.failureModes,
+      author,
+      message: body.message,
+      now,
+    });
   }
 
   private async readUrl(url: string): Promise<string> {

@@ -1,0 +1,134 @@
+import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
+import { Entity, parseEntityRef, RELATION_OWNED_BY, stringifyEntityRef } from '@backstage/catalog-model';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import { CommanderAlert, RunbookSection, sectionForAlert } from '@internal/plugin-reliability-common';
+import { AlertStore } from '../store/AlertStore';
+import { AlertmanagerStore } from '../store/AlertmanagerStore';
+import { ReliabilityStore } from '../store/ReliabilityStore';
+import { RemediationStore } from '../remediation/RemediationStore';
+import { sloAlertLabels } from '../remediation/triggers';
+import { RunbookService } from './RunbookService';
+import { SloCatalog } from './SloCatalog';
+
+/** The entity an Alertmanager alert is about: `entity` (a full ref), else `service` as a component in default. */
+function amEntity(labels: Record<string, string>): string | undefined {
+  try {
+    if (labels.entity) return stringifyEntityRef(parseEntityRef(labels.entity, { defaultKind: 'component', defaultNamespace: 'default' }));
+    if (labels.service) return stringifyEntityRef({ kind: 'component', namespace: 'default', name: labels.service });
+  } catch {
+    // not a ref: no entity
+  }
+  return undefined;
+}
+
+/**
+ * What is burning now across the organisation, for the incident commander: the suite's firing (and pending)
+ * burn-rate alerts and the firing alerts received from Alertmanager, each with its entity's owner and system, the
+ * SLO's status, the entity's latest remediation, and the runbook section that answers it.
+ */
+export class CommanderService {
+  constructor(
+    private readonly o: {
+      catalog: CatalogService;
+      auth: AuthService;
+      alerts: AlertStore;
+      alertmanager: AlertmanagerStore;
+      store: ReliabilityStore;
+      remediations: RemediationStore;
+      runbooks: RunbookService;
+      sloCatalog: SloCatalog;
+      logger: LoggerService;
+    },
+  ) {}
+
+  async alerts(now: number): Promise<CommanderAlert[]> {
+    const [own, received] = await Promise.all([
+      this.o.alerts.list({ states: ['firing', 'pending'], limit: 500 }),
+      this.o.alertmanager.list({ status: 'firing', limit: 500 }),
+    ]);
+    const rows: (Omit<CommanderAlert, 'owner' | 'system' | 'runbook' | 'remediation' | 'entityTitle' | 'ageMs'> & { labels: Record<string, string> })[] = [];
+    const statuses = await this.o.store.getStatuses(own.map(a => a.sloRef).filter(r => !r.startsWith('remediation:')));
+    for (const a of own) {
+      if (a.sloRef.startsWith('remediation:')) {
+        const entityRef = String(a.details?.entityRef ?? '');
+        rows.push({
+          key: `alert-${a.id}`, source: 'reliability', name: 'RemediationEscalated', severity: a.severity, state: a.state, entityRef, startedAt: a.firedAt ?? a.startedAt,
+          summary: `Remediation ${a.sloRef.slice('remediation:'.length)} gave up after its attempt budget`, slo: null,
+          labels: { alertname: 'RemediationEscalated', severity: a.severity, entity: entityRef },
+        });
+        continue;
+      }
+      const slo = await this.o.sloCatalog.byRef(a.sloRef);
+      if (!slo) continue;
+      const labels = sloAlertLabels(a, slo.def);
+      const status = statuses.get(a.sloRef);
+      rows.push({
+        key: `alert-${a.id}`,
+        source: 'reliability',
+        name: labels.alertname,
+        severity: a.severity,
+        state: a.state,
+        entityRef: slo.def.componentRef,
+        startedAt: a.firedAt ?? a.startedAt,
+        summary: `${slo.def.title}: ${a.rule}`,
+        slo: { ref: slo.def.ref, title: slo.def.title, state: status?.state ?? null, budgetRemaining: status?.budgetRemaining ?? null },
+        labels,
+      });
+    }
+    for (const a of received) {
+      rows.push({
+        key: `am-${a.fingerprint}`,
+        source: 'alertmanager',
+        name: a.alertname ?? 'alert',
+        severity: a.labels.severity ?? 'none',
+        state: 'firing',
+        entityRef: amEntity(a.labels) ?? '',
+        startedAt: a.startsAt!,
+        summary: a.annotations.summary ?? a.annotations.description ?? a.alertname ?? '',
+        slo: null,
+        labels: a.labels,
+      });
+    }
+
+    const refs = [...new Set(rows.map(r => r.entityRef).filter(Boolean))];
+    const credentials = await this.o.auth.getOwnServiceCredentials();
+    const entities = new Map<string, Entity>();
+    if (refs.length) {
+      const res = await this.o.catalog.getEntitiesByRefs({ entityRefs: refs }, { credentials });
+      res.items.forEach((e, i) => e && entities.set(refs[i], e));
+    }
+    const runbooks = new Map<string, RunbookSection[] | null>();
+    const latestRemediation = new Map<string, CommanderAlert['remediation']>();
+    for (const ref of refs) {
+      const e = entities.get(ref);
+      if (e) {
+        try {
+          runbooks.set(ref, (await this.o.runbooks.get(e.kind, e.metadata.namespace ?? 'default', e.metadata.name)).sections);
+        } catch {
+          runbooks.set(ref, null);
+        }
+      }
+      const [last] = await this.o.remediations.list({ entityRef: ref, limit: 1 });
+      latestRemediation.set(ref, last ? { state: last.state, ruleId: last.ruleId, at: last.createdAt } : null);
+    }
+    const order = (s: string) => ({ page: 0, critical: 0, error: 1, ticket: 2, warning: 2 } as Record<string, number>)[s] ?? 3;
+    return rows
+      .map(({ labels, ...r }) => {
+        const e = entities.get(r.entityRef);
+        const sections = runbooks.get(r.entityRef);
+        const section = sections ? sectionForAlert(sections, labels) : undefined;
+        const [kind, rest] = r.entityRef.split(':');
+        const [namespace, name] = (rest ?? '').split('/');
+        return {
+          ...r,
+          entityTitle: e?.metadata.title ?? e?.metadata.name ?? (r.entityRef || null),
+          owner: e?.relations?.find(rel => rel.type === RELATION_OWNED_BY)?.targetRef ?? (e?.spec?.owner as string | undefined) ?? null,
+          system: (e?.spec?.system as string | undefined) ?? null,
+          runbook: sections ? { path: `/reliability/runbooks/${kind}/${namespace}/${name}`, section: section?.id ?? null, sectionTitle: section?.title ?? null } : null,
+          remediation: latestRemediation.get(r.entityRef) ?? null,
+          ageMs: now - Date.parse(r.startedAt),
+        };
+      })
+      .sort((a, b) => order(a.severity) - order(b.severity) || Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  }
+}
