@@ -1,4 +1,5 @@
-import { ApiBlueprint, createFrontendPlugin, discoveryApiRef, fetchApiRef } from '@backstage/frontend-plugin-api';
+import { ApiBlueprint, createFrontendPlugin, createRouteRef, discoveryApiRef, fetchApiRef, PageBlueprint } from '@backstage/frontend-plugin-api';
+import WhatshotIcon from '@mui/icons-material/Whatshot';
 import { EntityCardBlueprint, EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import { ReliabilityClient, reliabilityApiRef } from './api/ReliabilityApi';
 import { isReliabilityAvailable } from './conditions';
@@ -31,11 +32,26 @@ export const reliabilityEntityCard = EntityCardBlueprint.make({
   },
 });
 
+/** @alpha */
+export const reliabilityRootRouteRef = createRouteRef();
+
+/** The incident commander's page (in the sidebar), with the runbook and incident pages under it. @alpha */
+export const reliabilityPage = PageBlueprint.make({
+  params: {
+    path: '/reliability',
+    title: 'Incident commander',
+    icon: <WhatshotIcon fontSize="inherit" />,
+    routeRef: reliabilityRootRouteRef,
+    loader: () => import('./components/ReliabilityPage').then(m => <m.ReliabilityPage />),
+  },
+});
+
 /**
  * The reliability plugin for the new frontend system; apps with `app.packages: all` discover it.
  * @alpha
  */
 export default createFrontendPlugin({
   pluginId: 'reliability',
-  extensions: [reliabilityApi, reliabilityEntityContent, reliabilityEntityCard],
+  extensions: [reliabilityApi, reliabilityEntityContent, reliabilityEntityCard, reliabilityPage],
+  routes: { root: reliabilityRootRouteRef },
 });

@@ -1,6 +1,36 @@
 import { createApiRef, DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
-import type { BurnRateWindow, HistoryResponse, RemediationExecution, RemediationListResponse, SloListResponse } from '@internal/plugin-reliability-common';
+import type {
+  BurnRateWindow,
+  CommanderAlert,
+  DiffLine,
+  FailureMode,
+  HistoryResponse,
+  Incident,
+  IncidentActionItem,
+  IncidentRole,
+  IncidentStatus,
+  RemediationExecution,
+  RemediationListResponse,
+  RunbookResponse,
+  SloListResponse,
+} from '@internal/plugin-reliability-common';
+
+/** An entity as the runbook routes address it. @public */
+export interface EntityPath {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/** @public */
+export interface RunbookVersionSummary {
+  entityRef: string;
+  version: number;
+  author: string;
+  message: string | null;
+  createdAt: string;
+}
 
 /** What the frontend asks the reliability backend. @public */
 export interface ReliabilityApi {
@@ -12,6 +42,19 @@ export interface ReliabilityApi {
   listRemediations(entityRef: string): Promise<RemediationListResponse>;
   /** Run a rule now (or as a dry run that calls nothing). Needs reliability.remediation.execute on the entity. */
   runRemediation(ruleId: string, options?: { dryRun?: boolean; labels?: Record<string, string> }): Promise<RemediationExecution>;
+  getRunbook(entity: EntityPath): Promise<RunbookResponse>;
+  saveRunbook(entity: EntityPath, body: { baseVersion: number; markdown?: string; failureModes: FailureMode[]; message?: string }): Promise<{ version: number }>;
+  listRunbookVersions(entity: EntityPath): Promise<{ items: RunbookVersionSummary[] }>;
+  getRunbookVersion(entity: EntityPath, version: number): Promise<RunbookVersionSummary & { markdown: string; diff: DiffLine[] }>;
+  getCommanderAlerts(): Promise<{ items: CommanderAlert[] }>;
+  listIncidents(query?: { state?: 'active' | 'closed'; entityRef?: string }): Promise<{ items: Incident[] }>;
+  getIncident(id: number): Promise<Incident>;
+  declareIncident(body: { entityRef: string; title: string; severity: Incident['severity']; trigger?: string }): Promise<Incident>;
+  appendTimeline(id: number, text: string): Promise<Incident>;
+  updateIncidentStatus(id: number, status: IncidentStatus, text: string): Promise<Incident>;
+  setIncidentRoles(id: number, roles: Partial<Record<IncidentRole, string>>): Promise<Incident>;
+  closeIncident(id: number, body: { impact: string; rootCauses: string[]; actionItems: IncidentActionItem[] }): Promise<Incident>;
+  getIncidentMarkdown(id: number): Promise<string>;
 }
 
 /** @public */
@@ -52,6 +95,68 @@ export class ReliabilityClient implements ReliabilityApi {
       body: JSON.stringify({ ruleId, ...options }),
     });
     return (await res.json()) as RemediationExecution;
+  }
+
+  private async send<T>(method: string, path: string, body: unknown): Promise<T> {
+    const res = await this.fetch(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return (await res.json()) as T;
+  }
+
+  private runbookPath(e: EntityPath) {
+    return `/runbooks/${encodeURIComponent(e.kind)}/${encodeURIComponent(e.namespace)}/${encodeURIComponent(e.name)}`;
+  }
+
+  getRunbook(entity: EntityPath): Promise<RunbookResponse> {
+    return this.get(this.runbookPath(entity));
+  }
+
+  saveRunbook(entity: EntityPath, body: { baseVersion: number; markdown?: string; failureModes: FailureMode[]; message?: string }): Promise<{ version: number }> {
+    return this.send('PUT', this.runbookPath(entity), body);
+  }
+
+  listRunbookVersions(entity: EntityPath): Promise<{ items: RunbookVersionSummary[] }> {
+    return this.get(`${this.runbookPath(entity)}/versions`);
+  }
+
+  getRunbookVersion(entity: EntityPath, version: number): Promise<RunbookVersionSummary & { markdown: string; diff: DiffLine[] }> {
+    return this.get(`${this.runbookPath(entity)}/versions/${version}`);
+  }
+
+  getCommanderAlerts(): Promise<{ items: CommanderAlert[] }> {
+    return this.get('/commander/alerts');
+  }
+
+  listIncidents(query: { state?: 'active' | 'closed'; entityRef?: string } = {}): Promise<{ items: Incident[] }> {
+    const q = new URLSearchParams(Object.entries(query).filter(([, v]) => v) as [string, string][]).toString();
+    return this.get(`/incidents${q ? `?${q}` : ''}`);
+  }
+
+  getIncident(id: number): Promise<Incident> {
+    return this.get(`/incidents/${id}`);
+  }
+
+  declareIncident(body: { entityRef: string; title: string; severity: Incident['severity']; trigger?: string }): Promise<Incident> {
+    return this.send('POST', '/incidents', body);
+  }
+
+  appendTimeline(id: number, text: string): Promise<Incident> {
+    return this.send('POST', `/incidents/${id}/timeline`, { text });
+  }
+
+  updateIncidentStatus(id: number, status: IncidentStatus, text: string): Promise<Incident> {
+    return this.send('POST', `/incidents/${id}/status`, { status, text });
+  }
+
+  setIncidentRoles(id: number, roles: Partial<Record<IncidentRole, string>>): Promise<Incident> {
+    return this.send('PUT', `/incidents/${id}/roles`, roles);
+  }
+
+  closeIncident(id: number, body: { impact: string; rootCauses: string[]; actionItems: IncidentActionItem[] }): Promise<Incident> {
+    return this.send('POST', `/incidents/${id}/close`, body);
+  }
+
+  async getIncidentMarkdown(id: number): Promise<string> {
+    return (await this.fetch(`/incidents/${id}/markdown`)).text();
   }
 
   listSlos(entityRef: string): Promise<SloListResponse> {

@@ -15,6 +15,7 @@ import { stringifyEntityRef } from '@backstage/catalog-model';
 import { formatTarget } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { formatPercent, formatUntil, STATE_COLOR, STATE_LABEL } from '../../util/format';
+import { errorMessage } from '../../util/errors';
 
 /** A card for the entity overview: each SLO's status and budget remaining. @public */
 export function EntityReliabilityCard() {
@@ -26,7 +27,7 @@ export function EntityReliabilityCard() {
       <CardHeader title="Reliability" subheader="SLOs and error budgets" />
       <CardContent>
         {loading && <LinearProgress aria-label="loading SLOs" />}
-        {error && <Alert severity="error">Could not load SLOs: {error.message}</Alert>}
+        {error && <Alert severity="error">Could not load SLOs: {errorMessage(error)}</Alert>}
         {value && value.items.length === 0 && <Typography variant="body2">No SLOs yet: see the Reliability tab for how to add one.</Typography>}
         {value && value.items.length > 0 && (
           <List dense disablePadding>

@@ -59,9 +59,24 @@ const noRemediations = {
   summary: { executions: 0, succeeded: 0, failed: 0, deduplicated: 0, successRate: null, latencyP50Ms: null, latencyP95Ms: null },
 };
 
+const runbook = {
+  entityRef: 'component:default/checkout',
+  source: { type: 'portal', location: 'component:default/checkout', version: 1, author: 'user:default/guest' },
+  sections: [
+    { id: 'checks', title: 'Checks', level: 2, body: '', alerts: [] },
+    { id: 'symptoms', title: 'Symptoms', level: 2, body: 'Alerts: SLOBurnRate', alerts: ['SLOBurnRate'] },
+  ],
+  markdown: '',
+  failureModes: [],
+  failureModesTemplate: false,
+  version: 1,
+  canEdit: true,
+  editableMarkdown: true,
+} as any;
+
 function render(api: Partial<ReliabilityApi>, element = <EntityReliabilityContent />) {
   return renderInTestApp(
-    <TestApiProvider apis={[[reliabilityApiRef, { listRemediations: async () => noRemediations, ...api }]]}>
+    <TestApiProvider apis={[[reliabilityApiRef, { listRemediations: async () => noRemediations, getRunbook: async () => runbook, listIncidents: async () => ({ items: [] }), ...api }]]}>
       <EntityProvider entity={entity}>{element}</EntityProvider>
     </TestApiProvider>,
   );
@@ -74,6 +89,8 @@ describe('EntityReliabilityContent', () => {
     await render({ listSlos, getHistory });
     const row = await screen.findByTestId('slo-row-checkout-success');
     expect(listSlos).toHaveBeenCalledWith('component:default/checkout');
+    // the SLO links to the runbook section that answers its burn-rate alerts
+    expect(await screen.findByTestId('slo-runbook-checkout-success')).toHaveAttribute('href', '/reliability/runbooks/component/default/checkout#symptoms');
     const cells = within(row);
     expect(cells.getByText('Checkout success rate')).toBeInTheDocument();
     expect(cells.getByText('99.5%')).toBeInTheDocument();

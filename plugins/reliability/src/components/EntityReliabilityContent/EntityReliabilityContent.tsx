@@ -14,6 +14,8 @@ import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { SloTable } from '../SloTable/SloTable';
 import { SloCharts } from '../SloCharts/SloCharts';
 import { RemediationPanel } from '../RemediationPanel/RemediationPanel';
+import { EntityRunbookCard } from '../EntityRunbookCard/EntityRunbookCard';
+import { errorMessage } from '../../util/errors';
 
 const exampleFor = (name: string) => `apiVersion: openslo/v1
 kind: SLO
@@ -55,6 +57,7 @@ export function EntityReliabilityContent() {
   const { entity } = useEntity();
   const api = useApi(reliabilityApiRef);
   const entityRef = stringifyEntityRef(entity);
+  const path = { kind: entity.kind.toLocaleLowerCase('en-US'), namespace: entity.metadata.namespace ?? 'default', name: entity.metadata.name };
   const { value, loading, error, retry } = useAsyncRetry(() => api.listSlos(entityRef), [api, entityRef]);
 
   if (loading && !value) {
@@ -76,7 +79,7 @@ export function EntityReliabilityContent() {
           </Button>
         }
       >
-        Could not load the SLOs of {entity.metadata.name}: {error.message}
+        Could not load the SLOs of {entity.metadata.name}: {errorMessage(error)}
       </Alert>
     );
   }
@@ -84,6 +87,7 @@ export function EntityReliabilityContent() {
     return (
       <Stack spacing={2}>
         <NoSlos name={entity.metadata.name} />
+        <EntityRunbookCard entity={path} slos={[]} />
         <RemediationPanel entityRef={entityRef} />
       </Stack>
     );
@@ -93,6 +97,7 @@ export function EntityReliabilityContent() {
       <Card variant="outlined">
         <SloTable items={value.items} />
       </Card>
+      <EntityRunbookCard entity={path} slos={value.items} />
       {value.items.map(slo => (
         <SloCharts key={slo.ref} slo={slo} />
       ))}

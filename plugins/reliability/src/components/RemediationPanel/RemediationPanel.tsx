@@ -19,6 +19,7 @@ import { Bar, BarChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Too
 import { useApi } from '@backstage/core-plugin-api';
 import type { RemediationExecution, RemediationRuleSummary } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
+import { errorMessage } from '../../util/errors';
 
 const STATE_COLOR: Record<string, 'success' | 'error' | 'warning' | 'default' | 'info'> = {
   succeeded: 'success',
@@ -62,7 +63,7 @@ function RuleRow({ rule, onRan }: { rule: RemediationRuleSummary; onRan: () => v
       setResult({ severity, text: `#${e.id} ${e.state}: ${e.detail ?? ''}` });
       onRan();
     } catch (err) {
-      setResult({ severity: 'error', text: (err as Error).message });
+      setResult({ severity: 'error', text: errorMessage(err) });
     } finally {
       setBusy(false);
     }
@@ -117,7 +118,7 @@ export function RemediationPanel({ entityRef }: { entityRef: string }) {
   if (error) {
     return (
       <Alert severity="error" data-testid="remediation-error" action={<Button color="inherit" size="small" onClick={retry}>Retry</Button>}>
-        Could not load the self-healing history: {error.message}
+        Could not load the self-healing history: {errorMessage(error)}
       </Alert>
     );
   }

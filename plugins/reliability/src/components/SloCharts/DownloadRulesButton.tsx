@@ -4,6 +4,7 @@ import Tooltip from '@mui/material/Tooltip';
 import { useApi, alertApiRef } from '@backstage/core-plugin-api';
 import type { SloSummary } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
+import { errorMessage } from '../../util/errors';
 
 /** Downloads the SLO's Prometheus rule file (recording + multi-window burn-rate alerts, Sloth's shape). */
 export function DownloadRulesButton({ slo }: { slo: SloSummary }) {
@@ -21,7 +22,7 @@ export function DownloadRulesButton({ slo }: { slo: SloSummary }) {
       a.click();
       URL.revokeObjectURL(url);
     } catch (e) {
-      alertApi.post({ message: `Could not export the rules of ${slo.title}: ${(e as Error).message}`, severity: 'error' });
+      alertApi.post({ message: `Could not export the rules of ${slo.title}: ${errorMessage(e)}`, severity: 'error' });
     } finally {
       setBusy(false);
     }

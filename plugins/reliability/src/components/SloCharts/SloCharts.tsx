@@ -17,6 +17,7 @@ import { BURN_RATE_WINDOWS, BurnRateWindow, HistoryResponse, SloSummary } from '
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { formatBurn, formatPercent } from '../../util/format';
 import { DownloadRulesButton } from './DownloadRulesButton';
+import { errorMessage } from '../../util/errors';
 
 const tick = (t: number) => new Date(t).toLocaleDateString('en-US', { month: 'short', day: 'numeric' });
 const stamp = (t: number) => new Date(t).toLocaleString('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
@@ -102,7 +103,7 @@ export function SloCharts({ slo }: { slo: SloSummary }) {
             <CircularProgress aria-label="loading history" />
           </Box>
         )}
-        {error && <Alert severity="error">Could not load the history of {slo.title}: {error.message}</Alert>}
+        {error && <Alert severity="error">Could not load the history of {slo.title}: {errorMessage(error)}</Alert>}
         {value && value.points.length === 0 && (
           <Alert severity="info">No data in this window yet: push SLI counts to POST /api/reliability/sli-events.</Alert>
         )}

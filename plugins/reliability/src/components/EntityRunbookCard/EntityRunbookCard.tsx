@@ -1,0 +1,97 @@
+import { useState } from 'react';
+import { Link as RouterLink, useNavigate } from 'react-router-dom';
+import useAsync from 'react-use/esm/useAsync';
+import Alert from '@mui/material/Alert';
+import Button from '@mui/material/Button';
+import Card from '@mui/material/Card';
+import CardContent from '@mui/material/CardContent';
+import CardHeader from '@mui/material/CardHeader';
+import Link from '@mui/material/Link';
+import Stack from '@mui/material/Stack';
+import Typography from '@mui/material/Typography';
+import { useApi } from '@backstage/core-plugin-api';
+import { formatElapsed, sectionForAlert, SloSummary } from '@internal/plugin-reliability-common';
+import { EntityPath, reliabilityApiRef } from '../../api/ReliabilityApi';
+import { errorMessage, errorStatus } from '../../util/errors';
+
+/**
+ * The entity's runbook and incidents on its Reliability tab: a link per SLO to the runbook section that answers
+ * its burn-rate alerts, the empty state that offers the skeleton, active incidents, and "Declare incident".
+ */
+export function EntityRunbookCard({ entity, slos }: { entity: EntityPath; slos: SloSummary[] }) {
+  const api = useApi(reliabilityApiRef);
+  const navigate = useNavigate();
+  const entityRef = `${entity.kind}:${entity.namespace}/${entity.name}`.toLocaleLowerCase('en-US');
+  const runbook = useAsync(() => api.getRunbook(entity), [api, entityRef]);
+  const incidents = useAsync(() => api.listIncidents({ entityRef }), [api, entityRef]);
+  const [error, setError] = useState<string>();
+  const path = `/reliability/runbooks/${entity.kind}/${entity.namespace}/${entity.name}`;
+  const missing = errorStatus(runbook.error) === 404;
+
+  const declare = async () => {
+    setError(undefined);
+    try {
+      const i = await api.declareIncident({ entityRef, title: `${entity.name} degraded`, severity: 'SEV2' });
+      navigate(`/reliability/incidents/${i.id}`);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+
+  return (
+    <Card variant="outlined" data-testid="entity-runbook-card">
+      <CardHeader
+        title="Runbook & incidents"
+        action={
+          <Button size="small" color="error" onClick={declare}>
+            Declare incident
+          </Button>
+        }
+      />
+      <CardContent>
+        {error && <Alert severity="error">{error}</Alert>}
+        {runbook.value && (
+          <Stack spacing={0.5}>
+            <Link component={RouterLink} to={path}>
+              Open the runbook ({runbook.value.sections.length} sections)
+            </Link>
+            {slos.map(s => {
+              const section = sectionForAlert(runbook.value!.sections, { alertname: 'SLOBurnRate', slo: s.ref, slo_name: s.name, severity: 'page', entity: entityRef });
+              return section ? (
+                <Typography key={s.ref} variant="body2">
+                  {s.title} burning?{' '}
+                  <Link component={RouterLink} to={`${path}#${section.id}`} data-testid={`slo-runbook-${s.name}`}>
+                    {section.title}
+                  </Link>
+                </Typography>
+              ) : null;
+            })}
+          </Stack>
+        )}
+        {missing && (
+          <Typography variant="body2" data-testid="entity-runbook-missing">
+            {errorMessage(runbook.error)}.{' '}
+            <Link component={RouterLink} to={path}>
+              Start one from the seed&apos;s skeleton
+            </Link>
+          </Typography>
+        )}
+        {runbook.error && !missing && (
+          <Alert severity="warning" data-testid="entity-runbook-warning">
+            The runbook could not be read: {errorMessage(runbook.error)}
+          </Alert>
+        )}
+        {(incidents.value?.items.length ?? 0) > 0 && (
+          <Stack spacing={0.5} sx={{ mt: 2 }}>
+            <Typography variant="subtitle2">Incidents</Typography>
+            {incidents.value!.items.slice(0, 10).map(i => (
+              <Link key={i.id} component={RouterLink} to={`/reliability/incidents/${i.id}`}>
+                #{i.id} {i.severity} {i.title} · {i.state === 'active' ? `${i.status}, open ${formatElapsed(Date.now() - Date.parse(i.declaredAt))}` : `closed, MTTR ${i.mttrMs === null ? '–' : formatElapsed(i.mttrMs)}`}
+              </Link>
+            ))}
+          </Stack>
+        )}
+      </CardContent>
+    </Card>
+  );
+}
