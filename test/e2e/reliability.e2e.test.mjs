@@ -96,3 +96,60 @@ test('Run now goes through the permission framework: owners may, others get 403 
   const history = await (await fetch(`${BASE}/api/reliability/remediations?entityRef=component:default/search`, { headers: { Authorization: `Bearer ${backstageIdentity.token}` } })).json();
   assert.deepEqual(history.items, []);
 });
+
+test("an alert firing for checkout shows on the commander page, and one click opens checkout's runbook at its section", async () => {
+  const res = await fetch(`${BASE}/api/reliability/alertmanager/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer e2e-alertmanager-secret' },
+    body: JSON.stringify({
+      version: '4', groupKey: '{}:{alertname="CheckoutHighErrorRate"}', status: 'firing', receiver: 'backstage', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://127.0.0.1:9093',
+      alerts: [{
+        status: 'firing',
+        labels: { alertname: 'CheckoutHighErrorRate', severity: 'error', service: 'checkout' },
+        annotations: { summary: 'checkout error rate above 2%' },
+        startsAt: new Date(Date.now() - 5 * 60_000).toISOString(),
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: '',
+        fingerprint: 'c0ffee0000000001',
+      }],
+    }),
+  });
+  assert.equal(res.status, 200);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  try {
+    await page.goto(`${BASE}/reliability`);
+    await page.waitForSelector('[data-testid="commander-page"], button:has-text("Enter")', { timeout: 90_000 });
+    const enter = page.getByRole('button', { name: /enter/i });
+    if (await enter.count()) await enter.first().click();
+    // the page is in the sidebar
+    await page.getByRole('link', { name: 'Incident commander' }).first().waitFor({ timeout: 30_000 });
+    const row = page.getByTestId('commander-row-am-c0ffee0000000001');
+    await row.waitFor({ timeout: 60_000 });
+    const text = await row.innerText();
+    assert.match(text, /CheckoutHighErrorRate/);
+    assert.match(text, /payments-sre/);
+    assert.match(text, /5m|4m|6m/);
+    await page.screenshot({ path: path.join(artifacts, 'commander.png'), fullPage: true });
+    // one click
+    await row.getByRole('link', { name: 'Runbook: Symptoms' }).click();
+    await page.waitForURL(/\/reliability\/runbooks\/component\/default\/checkout#symptoms$/, { timeout: 30_000 });
+    const section = page.getByTestId('runbook-section-symptoms');
+    await section.waitFor({ timeout: 60_000 });
+    assert.match(await section.innerText(), /answers CheckoutHighErrorRate/);
+    await page.waitForFunction(() => {
+      const r = document.getElementById('symptoms')?.getBoundingClientRect();
+      return r && r.top >= 0 && r.top < window.innerHeight;
+    }, null, { timeout: 30_000 });
+    assert.match(await page.getByTestId('runbook-live-status').innerText(), /Checkout success rate/);
+    await page.screenshot({ path: path.join(artifacts, 'runbook-symptoms.png') });
+  } catch (e) {
+    await page.screenshot({ path: path.join(artifacts, 'commander-failure.png'), fullPage: true }).catch(() => {});
+    throw e;
+  } finally {
+    await browser.close();
+  }
+});

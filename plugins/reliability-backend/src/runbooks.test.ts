@@ -42,6 +42,8 @@ describe('GET /runbooks/:kind/:namespace/:name', () => {
             component('portal', { 'reliability.io/runbook': 'link://runbooks/portal' }),
             component('malformed', { 'reliability.io/runbook': 'docs/runbook.md' }),
             component('none', {}),
+            component('linker', { 'reliability.io/runbook': 'link://runbooks/checkout' }),
+            component('dangling', { 'reliability.io/runbook': 'link://runbooks/nowhere' }),
           ],
         }),
         mockServices.rootConfig.factory({ data: { reliability: { evaluation: { schedule: { frequency: { hours: 24 }, timeout: { minutes: 1 }, initialDelay: { hours: 24 } } } } } }),
@@ -58,6 +60,16 @@ describe('GET /runbooks/:kind/:namespace/:name', () => {
     expect(res.body.source).toEqual({ type: 'file', location: path.join(dir, 'docs/runbook.md') });
     expect(res.body.sections.map((s: any) => s.id)).toEqual(['overview', 'symptoms', 'mitigations']);
     expect(res.body.sections[2].body).toContain('kubectl rollout undo deploy/checkout');
+  });
+
+  it("resolves link://runbooks/<name> to that component's runbook, wherever it lives", async () => {
+    const res = await request(server).get('/api/reliability/runbooks/component/default/linker');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ entityRef: 'component:default/linker', source: { type: 'file', location: path.join(dir, 'docs/runbook.md') }, editableMarkdown: false });
+    expect(res.body.sections.map((s: any) => s.id)).toEqual(['overview', 'symptoms', 'mitigations']);
+    const dangling = await request(server).get('/api/reliability/runbooks/component/default/dangling');
+    expect(dangling.status).toBe(404);
+    expect(dangling.body.error.message).toMatch(/link:\/\/runbooks\/nowhere names component:default\/nowhere, which is not in the catalog/);
   });
 
   it('reads a URL runbook through the UrlReaderService', async () => {

@@ -1,7 +1,7 @@
 import { promises as fs } from 'fs';
 import path from 'path';
 import { AuthService, UrlReaderService, resolveSafeChildPath } from '@backstage/backend-plugin-api';
-import { ANNOTATION_LOCATION, stringifyEntityRef } from '@backstage/catalog-model';
+import { ANNOTATION_LOCATION, parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { ANNOTATION_RUNBOOK, FailureMode, RunbookResponse, SEED_FAILURE_MODES, parseRunbookRef, parseRunbookSections } from '@internal/plugin-reliability-common';
@@ -51,23 +51,29 @@ export class RunbookService {
     const where = this.where(entity);
     const own = await this.store.latest(entityRef);
     const failure = { failureModes: own?.failureModes ?? [...SEED_FAILURE_MODES], failureModesTemplate: !own, version: own?.version ?? 0 };
+    if ('portal' in where && where.portal !== entityRef) {
+      // link://runbooks/<name>: the runbook of component <name>, wherever it lives (one hop, no chains)
+      const target = parseEntityRef(where.portal);
+      const linked = await this.catalog.getEntityByRef(target, { credentials: await this.auth.getOwnServiceCredentials() });
+      if (!linked) throw new NotFoundError(`${entityRef}: ${entity.metadata.annotations?.[ANNOTATION_RUNBOOK]} names ${where.portal}, which is not in the catalog`);
+      const linkedWhere = this.where(linked);
+      if ('portal' in linkedWhere && linkedWhere.portal !== where.portal) {
+        throw new InputError(`${entityRef}: ${where.portal}'s runbook is itself a link (${linked.metadata.annotations?.[ANNOTATION_RUNBOOK]}); link to the runbook directly`);
+      }
+      const read = await this.get(target.kind, target.namespace, target.name);
+      return { ...read, entityRef, editableMarkdown: false, version: failure.version };
+    }
     if ('portal' in where) {
-      const portal = where.portal === entityRef ? own : await this.store.latest(where.portal);
-      if (!portal || !portal.markdown) {
-        throw new NotFoundError(
-          where.portal === entityRef
-            ? `${entityRef} has no runbook yet: write one in the portal (it starts from the seed's skeleton) or point ${ANNOTATION_RUNBOOK} at a file in its repository`
-            : `${entityRef}: ${entity.metadata.annotations?.[ANNOTATION_RUNBOOK]} points to the portal runbook of ${where.portal}, which has not been written yet`,
-        );
+      if (!own || !own.markdown) {
+        throw new NotFoundError(`${entityRef} has no runbook yet: write one in the portal (it starts from the seed's skeleton) or point ${ANNOTATION_RUNBOOK} at a file in its repository`);
       }
       return {
         entityRef,
-        source: { type: 'portal', location: where.portal, version: portal.version, author: portal.author, updatedAt: portal.createdAt },
-        sections: parseRunbookSections(portal.markdown),
-        markdown: portal.markdown,
+        source: { type: 'portal', location: entityRef, version: own.version, author: own.author, updatedAt: own.createdAt },
+        sections: parseRunbookSections(own.markdown),
+        markdown: own.markdown,
         ...failure,
-        ...(where.portal === entityRef ? {} : { failureModes: portal.failureModes, failureModesTemplate: false }),
-        editableMarkdown: where.portal === entityRef,
+        editableMarkdown: true,
       };
     }
     const annotation = entity.metadata.annotations![ANNOTATION_RUNBOOK];

@@ -178,7 +178,7 @@ export function CommanderPage() {
                       {a.summary} · {a.source === 'alertmanager' ? 'Alertmanager' : 'burn-rate alert'}
                     </Typography>
                   </TableCell>
-                  <TableCell>
+                  <TableCell sx={{ minWidth: 140 }}>
                     {a.entityRef ? (
                       <Link component={RouterLink} to={`/catalog/${ns}/${kind}/${name}/reliability`}>
                         {a.entityTitle ?? a.entityRef}
