@@ -95,8 +95,9 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
       expect(policy['checkout-success']).toEqual({ source: 'csv', rules: ['page 14x 5m', 'page 6x 1h&5m'], noData: true });
       expect(policy['checkout-latency']).toEqual({ source: 'default', rules: ['page 14.4x 1h&5m', 'page 6x 6h&30m', 'ticket 3x 1d&2h', 'ticket 1x 3d&6h'], noData: true });
 
-      // half of the last minute's checkouts fail: a 100x burn over every window, which holds only this minute
-      const t = new Date(Date.now() - 30_000).toISOString();
+      // half of the last minute's checkouts fail: a 100x burn over every window (the only traffic there is)
+      // in the last complete minute: windows count whole minutes, the current one is not in them yet
+      const t = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 30_000).toISOString();
       const res = await request(server)
         .post('/api/reliability/sli-events')
         .send({ events: ['checkout-spike', 'checkout-success', 'checkout-latency'].map(n => ({ slo: `default/${n}`, timestamp: t, good: 500, total: 1000 })) });
