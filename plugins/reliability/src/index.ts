@@ -9,3 +9,4 @@ export { reliabilityPlugin, EntityReliabilityContent, EntityReliabilityCard, roo
 export { isReliabilityAvailable } from './conditions';
 export { reliabilityApiRef, ReliabilityClient } from './api/ReliabilityApi';
 export type { ReliabilityApi } from './api/ReliabilityApi';
+export { ReliabilityPage } from './components/ReliabilityPage';
