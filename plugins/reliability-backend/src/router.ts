@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AuditorService, HttpAuthService, LoggerService, PermissionsService, BackstageCredentials } from '@backstage/backend-plugin-api';
 import { AuthenticationError, InputError, NotAllowedError, NotFoundError, ServiceUnavailableError } from '@backstage/errors';
 import { createHash, timingSafeEqual } from 'crypto';
-import { AuthorizeResult, BasicPermission } from '@backstage/plugin-permission-common';
+import { AuthorizeResult, BasicPermission, ResourcePermission } from '@backstage/plugin-permission-common';
 import {
   SloListResponse,
   SloSummary,
@@ -101,6 +101,35 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     }
   }
 
+  /** The caller's credentials, once they may read SLOs (401/403 otherwise). */
+  async function canRead(req: express.Request): Promise<BackstageCredentials> {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, reliabilitySloReadPermission);
+    return credentials;
+  }
+
+  /** Whether a resource permission on a catalog entity (owner-conditional in the portal's policy) allows the caller. */
+  async function allowedOn(credentials: BackstageCredentials, permission: ResourcePermission<'catalog-entity'>, entityRef: string): Promise<boolean> {
+    const [decision] = await permissions.authorize([{ permission, resourceRef: entityRef }], { credentials });
+    return decision.result === AuthorizeResult.ALLOW;
+  }
+
+  /** Runs `fn` as one audit event: success with the meta `fn` answers, or fail with its error (rethrown). */
+  async function audited<T>(
+    event: Parameters<AuditorService['createEvent']>[0],
+    fn: () => Promise<{ result: T; meta?: Record<string, unknown> }>,
+  ): Promise<T> {
+    const audit = await options.auditor.createEvent(event);
+    try {
+      const { result, meta } = await fn();
+      await audit.success(meta ? { meta: meta as any } : undefined);
+      return result;
+    } catch (error) {
+      await audit.fail({ error: error as Error });
+      throw error;
+    }
+  }
+
   async function summaries(slos: { def: SloDefinition; entityRef: string }[]): Promise<SloSummary[]> {
     const statuses = await store.getStatuses(slos.map(s => s.def.ref));
     const missing = slos.filter(s => !statuses.has(s.def.ref)).map(s => s.def);
@@ -131,8 +160,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.get('/slos', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, reliabilitySloReadPermission);
+    await canRead(req);
     const query = parse(listQuerySchema, req.query, 'query');
     const slos = query.entityRef
       ? await sloCatalog.forEntity(query.entityRef.toLocaleLowerCase('en-US'))
@@ -151,16 +179,14 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   }
 
   router.get('/slos/:namespace/:name', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, reliabilitySloReadPermission);
+    await canRead(req);
     const slo = await findSlo(req.params.namespace, req.params.name);
     const [summary] = await summaries([slo]);
     res.json(summary);
   });
 
   router.get('/slos/:namespace/:name/history', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, reliabilitySloReadPermission);
+    await canRead(req);
     const query = parse(historyQuerySchema, req.query, 'query');
     const slo = await findSlo(req.params.namespace, req.params.name);
     const history = await evaluator.history(
@@ -177,8 +203,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.get('/alerts', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, reliabilitySloReadPermission);
+    await canRead(req);
     const query = parse(alertsQuerySchema, req.query, 'query');
     const sloRefs = query.entityRef ? (await sloCatalog.forEntity(query.entityRef.toLocaleLowerCase('en-US'))).map(s => s.def.ref) : undefined;
     const states = query.state === 'active' ? ['pending', 'firing'] : query.state ? [query.state] : undefined;
@@ -200,8 +225,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       throw new AuthenticationError('Alertmanager webhook: missing or wrong shared secret (Authorization: Bearer <secret>)');
     }
     // no `request` here: Alertmanager's bearer token is our shared secret, not a Backstage credential
-    const audit = await options.auditor.createEvent({ eventId: 'alertmanager-notification', severityLevel: 'medium', meta: { caller: 'alertmanager', ip: req.ip ?? null } });
-    try {
+    const body = await audited({ eventId: 'alertmanager-notification', severityLevel: 'medium', meta: { caller: 'alertmanager', ip: req.ip ?? null } }, async () => {
       const payload = parse(alertmanagerWebhookSchema, req.body, 'body');
       const receivedAt = now();
       const result = await options.alertmanager.receive(payload, receivedAt);
@@ -219,17 +243,13 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
           })),
         );
       }
-      await audit.success({ meta: { groupKey: payload.groupKey, ...result, remediations: remediations.length } });
-      res.json({ ...result, remediations });
-    } catch (error) {
-      await audit.fail({ error: error as Error });
-      throw error;
-    }
+      return { result: { ...result, remediations }, meta: { groupKey: payload.groupKey, ...result, remediations: remediations.length } };
+    });
+    res.json(body);
   });
 
   router.get('/alertmanager/alerts', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, reliabilitySloReadPermission);
+    await canRead(req);
     const query = parse(
       z.object({ status: z.enum(['firing', 'resolved'], { errorMap: () => ({ message: 'must be firing or resolved' }) }).optional() }).strict(),
       req.query,
@@ -239,8 +259,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.get('/remediations', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, reliabilitySloReadPermission);
+    await canRead(req);
     const query = parse(remediationsQuerySchema, req.query, 'query');
     res.json(await options.remediation.history(query.entityRef?.toLocaleLowerCase('en-US'), query.limit ?? 100));
   });
@@ -250,14 +269,11 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const body = parse(runRemediationSchema, req.body, 'body');
     const rule = options.remediation.rule(body.ruleId);
     if (!rule) throw new NotFoundError(`ruleId: no remediation rule '${body.ruleId}'`);
-    const [decision] = await permissions.authorize([{ permission: reliabilityRemediationExecutePermission, resourceRef: rule.entityRef }], { credentials });
-    const audit = await options.auditor.createEvent({ eventId: 'remediation-run-now', severityLevel: 'high', request: req, meta: { ruleId: rule.id, entityRef: rule.entityRef, dryRun: Boolean(body.dryRun) } });
-    if (decision.result !== AuthorizeResult.ALLOW) {
-      const error = new NotAllowedError(`Missing permission ${reliabilityRemediationExecutePermission.name} on ${rule.entityRef}: only its owners may run its remediations`);
-      await audit.fail({ error });
-      throw error;
-    }
-    const [result] = await options.remediation.submit(
+    const execution = await audited({ eventId: 'remediation-run-now', severityLevel: 'high', request: req, meta: { ruleId: rule.id, entityRef: rule.entityRef, dryRun: Boolean(body.dryRun) } }, async () => {
+      if (!(await allowedOn(credentials, reliabilityRemediationExecutePermission, rule.entityRef))) {
+        throw new NotAllowedError(`Missing permission ${reliabilityRemediationExecutePermission.name} on ${rule.entityRef}: only its owners may run its remediations`);
+      }
+      const [result] = await options.remediation.submit(
       {
         kind: 'manual',
         id: randomUUID(),
@@ -267,16 +283,16 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
         receivedAt: now(),
       },
       { onlyRule: rule, dryRun: body.dryRun },
-    );
-    await options.remediation.settle(result.executionId, 10_000);
-    const execution = await options.remediation.execution(result.executionId);
-    await audit.success({ meta: { executionId: result.executionId, state: execution?.state } });
-    res.status(202).json(execution ?? result);
+      );
+      await options.remediation.settle(result.executionId, 10_000);
+      const done = (await options.remediation.execution(result.executionId)) ?? result;
+      return { result: done, meta: { executionId: result.executionId, state: done.state } };
+    });
+    res.status(202).json(execution);
   });
 
   router.get('/remediations/prometheus-rules', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, reliabilitySloReadPermission);
+    await canRead(req);
     res.status(200).type('text/yaml').setHeader('Content-Disposition', 'attachment; filename="selfheal.rules.yaml"').send(SELFHEAL_ALERT_RULES);
   });
 
@@ -285,15 +301,10 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.get('/runbooks/:kind/:namespace/:name', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, reliabilitySloReadPermission);
-    const { kind, namespace, name } = req.params;
-    if (![kind, namespace, name].every(p => NAME_RE.test(p))) {
-      throw new InputError('Invalid path: kind, namespace and name must be 1-253 letters, digits, -, _ or .');
-    }
+    const credentials = await canRead(req);
+    const { kind, namespace, name } = entityPath(req.params);
     const runbook = await options.runbooks.get(kind, namespace, name);
-    const [decision] = await permissions.authorize([{ permission: reliabilityRunbookUpdatePermission, resourceRef: runbook.entityRef }], { credentials });
-    res.json({ ...runbook, canEdit: decision.result === AuthorizeResult.ALLOW });
+    res.json({ ...runbook, canEdit: await allowedOn(credentials, reliabilityRunbookUpdatePermission, runbook.entityRef) });
   });
 
   function entityPath(params: Record<string, string>) {
@@ -310,32 +321,25 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const body = parse(runbookSaveSchema, req.body, 'body');
     const entity = await options.runbooks.entity(kind, namespace, name);
     const entityRef = stringifyEntityRef(entity);
-    const audit = await options.auditor.createEvent({ eventId: 'runbook-save', severityLevel: 'medium', request: req, meta: { entityRef, baseVersion: body.baseVersion } });
-    try {
-      const [decision] = await permissions.authorize([{ permission: reliabilityRunbookUpdatePermission, resourceRef: entityRef }], { credentials });
-      if (decision.result !== AuthorizeResult.ALLOW) {
+    const saved = await audited({ eventId: 'runbook-save', severityLevel: 'medium', request: req, meta: { entityRef, baseVersion: body.baseVersion } }, async () => {
+      if (!(await allowedOn(credentials, reliabilityRunbookUpdatePermission, entityRef))) {
         throw new NotAllowedError(`Missing permission ${reliabilityRunbookUpdatePermission.name} on ${entityRef}: only its owners may edit its runbook`);
       }
-      const saved = await options.runbooks.save(entity, body, credentials.principal.userEntityRef, now());
-      await audit.success({ meta: { version: saved.version } });
-      res.json({ version: saved.version, author: saved.author, createdAt: saved.createdAt });
-    } catch (error) {
-      await audit.fail({ error: error as Error });
-      throw error;
-    }
+      const result = await options.runbooks.save(entity, body, credentials.principal.userEntityRef, now());
+      return { result, meta: { version: result.version } };
+    });
+    res.json({ version: saved.version, author: saved.author, createdAt: saved.createdAt });
   });
 
   router.get('/runbooks/:kind/:namespace/:name/versions', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, reliabilitySloReadPermission);
+    await canRead(req);
     const { kind, namespace, name } = entityPath(req.params);
     const entity = await options.runbooks.entity(kind, namespace, name);
     res.json({ items: await options.runbooks.versions(stringifyEntityRef(entity)) });
   });
 
   router.get('/runbooks/:kind/:namespace/:name/versions/:version', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, reliabilitySloReadPermission);
+    await canRead(req);
     const { kind, namespace, name } = entityPath(req.params);
     if (!/^[1-9][0-9]{0,8}$/.test(req.params.version)) throw new InputError('version: must be a positive integer');
     const entityRef = stringifyEntityRef(await options.runbooks.entity(kind, namespace, name));
@@ -346,8 +350,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.get('/commander/alerts', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, reliabilitySloReadPermission);
+    await canRead(req);
     res.json({ items: await options.commander.alerts(now()) });
   });
 
@@ -359,20 +362,11 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   async function incidentAction(req: express.Request, eventId: string, fn: (author: string) => Promise<unknown>) {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     await authorize(credentials, reliabilityIncidentManagePermission);
-    const audit = await options.auditor.createEvent({ eventId, severityLevel: 'medium', request: req });
-    try {
-      const result = await fn(credentials.principal.userEntityRef);
-      await audit.success();
-      return result;
-    } catch (error) {
-      await audit.fail({ error: error as Error });
-      throw error;
-    }
+    return audited({ eventId, severityLevel: 'medium', request: req }, async () => ({ result: await fn(credentials.principal.userEntityRef) }));
   }
 
   router.get('/incidents', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, reliabilitySloReadPermission);
+    await canRead(req);
     const query = parse(incidentsQuerySchema, req.query, 'query');
     res.json({ items: await options.incidents.list({ state: query.state, entityRef: query.entityRef?.toLocaleLowerCase('en-US') }) });
   });
@@ -390,16 +384,14 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.get('/incidents/:id', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, reliabilitySloReadPermission);
+    await canRead(req);
     const incident = await options.incidents.get(incidentId(req.params.id));
     if (!incident) throw new NotFoundError(`No incident ${req.params.id}`);
     res.json(incident);
   });
 
   router.get('/incidents/:id/markdown', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, reliabilitySloReadPermission);
+    await canRead(req);
     const incident = await options.incidents.get(incidentId(req.params.id));
     if (!incident) throw new NotFoundError(`No incident ${req.params.id}`);
     res.status(200).type('text/markdown').setHeader('Content-Disposition', `attachment; filename="incident-${incident.id}.md"`).send(incidentToMarkdown(incident));
@@ -430,16 +422,14 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.get('/gate', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, reliabilitySloReadPermission);
+    await canRead(req);
     const query = parse(gateQuerySchema, req.query, 'query');
     const slos = await sloCatalog.forEntity(query.entityRef.toLocaleLowerCase('en-US'));
     res.json(await evaluator.gate(slos.map(s => s.def), options.gate ?? { window: '7d', threshold: 0.25 }, now()));
   });
 
   router.get('/slos/:namespace/:name/prometheus-rules', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, reliabilitySloReadPermission);
+    await canRead(req);
     const { def } = await findSlo(req.params.namespace, req.params.name);
     const [kind, rest] = def.componentRef.split(':');
     const entityUrl = options.appBaseUrl ? `${options.appBaseUrl.replace(/\/$/, '')}/catalog/${rest.split('/')[0]}/${kind}/${rest.split('/')[1]}` : undefined;
@@ -456,15 +446,11 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   router.post('/sli-events', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     await authorize(credentials, reliabilityEventsIngestPermission);
-    const audit = await options.auditor.createEvent({ eventId: 'sli-ingest', severityLevel: 'low', request: req });
-    try {
-      const accepted = await ingest(req.body);
-      await audit.success({ meta: { accepted } });
-      res.status(202).json({ accepted });
-    } catch (error) {
-      await audit.fail({ error: error as Error });
-      throw error;
-    }
+    const accepted = await audited({ eventId: 'sli-ingest', severityLevel: 'low', request: req }, async () => {
+      const n = await ingest(req.body);
+      return { result: n, meta: { accepted: n } };
+    });
+    res.status(202).json({ accepted });
   });
 
   /** Validates a batch completely, then stores it in one transaction: all of it or none. */
