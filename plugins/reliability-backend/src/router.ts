@@ -49,6 +49,7 @@ import { IncidentStore } from './store/IncidentStore';
 import { CommanderService } from './service/CommanderService';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { RemediationEngine } from './remediation/RemediationEngine';
+import { PayloadTooLargeError } from './http/errors';
 import { RemediationMetrics, SELFHEAL_ALERT_RULES } from './remediation/metrics';
 import { randomUUID } from 'crypto';
 
@@ -346,7 +347,9 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const version = Number(req.params.version);
     const [current, previous] = await Promise.all([options.runbooks.version(entityRef, version), options.runbooks.version(entityRef, version - 1)]);
     if (!current) throw new NotFoundError(`${entityRef} has no runbook version ${version}`);
-    res.json({ ...current, diff: lineDiff(previous?.markdown ?? '', current.markdown) });
+    const diff = lineDiff(previous?.markdown ?? '', current.markdown);
+    if (!diff.ok) throw new PayloadTooLargeError(diff.error);
+    res.json({ ...current, diff: diff.value });
   });
 
   router.get('/commander/alerts', async (req, res) => {

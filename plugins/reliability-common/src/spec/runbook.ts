@@ -1,4 +1,6 @@
-import { LabelMatcher, matchesLabels, parseMatcher } from '../remediation/matchers';
+import { diffArrays } from 'diff';
+import MarkdownIt from 'markdown-it';
+import { LabelMatcher, SelectorScanner, matchesLabels } from '../remediation/matchers';
 
 /**
  * Runbooks: where an entity's runbook lives (its `reliability.io/runbook` annotation) and its sections.
@@ -47,97 +49,171 @@ export interface RunbookSection {
   alerts: string[];
 }
 
-/** A heading's anchor: lower case, words joined by dashes. @public */
+/** A heading's anchor: lower case, words (a-z, 0-9) joined by dashes. One pass, no regular expressions. @public */
 export function slugify(text: string): string {
-  return (
-    text
-      .toLocaleLowerCase('en-US')
-      .replace(/[`*_~[\]()]/g, '')
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '') || 'section'
-  );
+  let out = '';
+  let dash = false;
+  for (const ch of text.toLocaleLowerCase('en-US')) {
+    if ('`*_~[]()'.includes(ch)) continue;
+    const word = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+    if (word) {
+      if (dash && out) out += '-';
+      out += ch;
+      dash = false;
+    } else dash = true;
+    if (out.length >= 200) break;
+  }
+  return out || 'section';
 }
 
 /**
- * Splits Markdown into sections at its ATX headings (`#` to `######`, outside code fences). Text before the first
- * heading becomes an `overview` section. Anchors are unique (`checks`, `checks-2`, …).
+ * The CommonMark parser runbooks are read with: markdown-it, whose block and inline rules are linear in the
+ * input, with its nesting limit (`maxNesting`), so no runbook can stall the backend. (micromark was measured and
+ * refused: nested containers and some setext runs cost it quadratic time and more.)
+ */
+const markdown = new MarkdownIt('commonmark');
+
+/** The heading's plain text: the text and inline code of its inline token, markup dropped. */
+function headingText(inline: MdToken | undefined): string {
+  if (!inline) return '';
+  if (!inline.children) return inline.content;
+  let out = '';
+  for (const c of inline.children) if (c.type === 'text' || c.type === 'code_inline') out += c.content;
+  return out;
+}
+
+type MdToken = ReturnType<MarkdownIt['parse']>[number];
+
+/**
+ * Splits Markdown into sections at its top-level headings (ATX `#` to `######` and setext), as parsed by
+ * markdown-it (CommonMark: headings in code blocks, lists or quotes are not section breaks). Text before the first
+ * heading becomes an `overview` section. Anchors are unique (`checks`, `checks-2`, …). Linear in the document.
  * @public
  */
-export function parseRunbookSections(markdown: string): RunbookSection[] {
-  const sections: RunbookSection[] = [];
-  const used = new Map<string, number>();
-  let current: RunbookSection | undefined;
-  let body: string[] = [];
-  let fence: string | undefined;
-  const flush = () => {
-    const text = body.join('\n').trim();
-    if (current) sections.push({ ...current, body: text, alerts: alertsLine(text) });
-    else if (text) sections.push({ id: 'overview', title: 'Overview', level: 1, body: text, alerts: alertsLine(text) });
-    body = [];
-  };
-  for (const line of markdown.replace(/\r\n?/g, '\n').split('\n')) {
-    const f = /^\s{0,3}(```|~~~)/.exec(line);
-    if (f) fence = fence === f[1] ? undefined : fence ?? f[1];
-    const h = fence ? null : /^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$/.exec(line);
-    if (!h) {
-      body.push(line);
-      continue;
+export function parseRunbookSections(source: string): RunbookSection[] {
+  const lines = source.replace(/\r\n?/g, '\n').split('\n');
+  const tokens = markdown.parse(lines.join('\n'), {});
+  // lines of code and HTML blocks, at any depth, never declare alerts
+  const code = new Uint8Array(lines.length + 1);
+  const headings: { token: MdToken; inline?: MdToken }[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if ((t.type === 'fence' || t.type === 'code_block' || t.type === 'html_block') && t.map) code.fill(1, t.map[0], t.map[1]);
+    if (t.type === 'heading_open' && t.level === 0 && t.map) headings.push({ token: t, inline: tokens[i + 1] });
+  }
+  const section = (from: number, to: number) => {
+    const body = lines.slice(from, to).join('\n').trim();
+    const alerts: string[] = [];
+    for (let l = from; l < to; l++) {
+      if (code[l]) continue;
+      const rest = afterAlertsLabel(lines[l]);
+      if (rest) alerts.push(...splitSelectors(rest));
     }
-    flush();
-    const base = slugify(h[2]);
+    return { body, alerts };
+  };
+  const sections: RunbookSection[] = [];
+  const first = headings[0]?.token.map?.[0] ?? lines.length;
+  const overview = section(0, first);
+  if (overview.body) sections.push({ id: 'overview', title: 'Overview', level: 1, ...overview });
+  const used = new Map<string, number>();
+  headings.forEach(({ token, inline }, k) => {
+    const title = headingText(inline).trim();
+    const base = slugify(title);
     const n = (used.get(base) ?? 0) + 1;
     used.set(base, n);
-    current = { id: n === 1 ? base : `${base}-${n}`, title: h[2], level: h[1].length, body: '', alerts: [] };
-  }
-  flush();
+    const next = headings[k + 1]?.token.map?.[0] ?? lines.length;
+    sections.push({ id: n === 1 ? base : `${base}-${n}`, title: title || 'Untitled', level: Number(token.tag.slice(1)) || 1, ...section(token.map![1], next) });
+  });
   return sections;
 }
 
-const ALERTS_LINE_RE = /^\s*(?:[-*>]\s*)?(?:\*\*)?alerts?(?:\*\*)?\s*:(?:\*\*)?\s*(.+)$/i;
-
-/** Splits at commas outside `{…}` and backticks. */
+/** Splits at commas outside `{…}`, quotes and backticks. One pass. */
 function splitSelectors(text: string): string[] {
   const out: string[] = [];
   let depth = 0;
-  let cur = '';
-  for (const ch of text.replace(/`/g, '')) {
-    if (ch === '{') depth++;
-    if (ch === '}') depth = Math.max(0, depth - 1);
-    if (ch === ',' && depth === 0) {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
+  let quoted = false;
+  let start = 0;
+  const parts: string[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '\\') i++;
+      else if (ch === '"') quoted = false;
+      continue;
+    }
+    if (ch === '"') quoted = true;
+    else if (ch === '{') depth++;
+    else if (ch === '}') depth = Math.max(0, depth - 1);
+    else if (ch === ',' && depth === 0) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
   }
-  out.push(cur.trim());
-  return out.filter(Boolean);
-}
-
-/** The selectors of the `Alerts:` lines of a section body (outside code fences). */
-function alertsLine(body: string): string[] {
-  const out: string[] = [];
-  let fence = false;
-  for (const line of body.split('\n')) {
-    if (/^\s{0,3}(```|~~~)/.test(line)) fence = !fence;
-    const m = fence ? null : ALERTS_LINE_RE.exec(line);
-    if (m) out.push(...splitSelectors(m[1]));
+  parts.push(text.slice(start));
+  for (const p of parts) {
+    const t = p.split('`').join('').trim();
+    if (t) out.push(t);
   }
   return out;
 }
 
+/** After optional blanks, list marker, quote marker and bold, an `Alerts:` or `Alert:` label; the rest of the line. */
+function afterAlertsLabel(line: string): string | undefined {
+  let i = 0;
+  const blanks = () => {
+    while (line[i] === ' ' || line[i] === '\t') i++;
+  };
+  const bold = () => {
+    if (line.startsWith('**', i)) i += 2;
+  };
+  blanks();
+  if (line[i] === '-' || line[i] === '*' || line[i] === '>') {
+    if (!line.startsWith('**', i)) {
+      i++;
+      blanks();
+    }
+  }
+  bold();
+  if (line.slice(i, i + 5).toLocaleLowerCase('en-US') !== 'alert') return undefined;
+  i += 5;
+  if (line[i] === 's' || line[i] === 'S') i++;
+  bold();
+  blanks();
+  if (line[i] !== ':') return undefined;
+  i++;
+  bold();
+  const rest = line.slice(i).trim();
+  return rest || undefined;
+}
+
 /**
  * Parses an alert selector as written in a runbook: `SLOBurnRate`, `{severity="page"}` or
- * `CheckoutHighErrorRate{env="prod"}`. Answers label matchers (the name as alertname="…").
+ * `CheckoutHighErrorRate{env="prod"}`. Answers label matchers (the name as alertname="…"). One pass over the text.
  * @public
  */
 export function parseAlertSelector(text: string): { ok: true; value: LabelMatcher[] } | { ok: false; error: string } {
-  const m = /^\s*([A-Za-z_:][A-Za-z0-9_:]*)?\s*(?:\{(.*)\})?\s*$/.exec(text);
-  if (!m || (!m[1] && m[2] === undefined)) return { ok: false, error: `'${text}' is not an alert name or selector like Name{label="value"}` };
-  const matchers: LabelMatcher[] = m[1] ? [{ name: 'alertname', op: '=', value: m[1] }] : [];
-  for (const part of splitSelectors(m[2] ?? '')) {
-    const r = parseMatcher(part);
-    if (!r.ok) return r;
-    matchers.push(r.value);
-  }
+  const fail = (why: string) => ({ ok: false as const, error: `'${text.length > 80 ? `${text.slice(0, 80)}…` : text}' is not an alert name or selector like Name{label="value"}: ${why}` });
+  const s = new SelectorScanner(text);
+  s.skipSpace();
+  const name = s.name(true);
+  const matchers: LabelMatcher[] = name ? [{ name: 'alertname', op: '=', value: name }] : [];
+  s.skipSpace();
+  if (s.peek() === '{') {
+    s.pos++;
+    s.skipSpace();
+    while (s.peek() !== '}') {
+      const r = s.matcher();
+      if (!r.ok) return fail(r.error);
+      matchers.push(r.value);
+      if (s.peek() === ',') {
+        s.pos++;
+        s.skipSpace();
+      } else if (s.peek() !== '}') return fail('expected , or } after a matcher');
+    }
+    s.pos++;
+    s.skipSpace();
+  } else if (!name) return fail('expected a name or {');
+  if (!s.done) return fail('unexpected text after the selector');
   return { ok: true, value: matchers };
 }
 
@@ -226,38 +302,32 @@ export interface DiffLine {
   text: string;
 }
 
+/** Most lines a side of a diff may have. @public */
+export const MAX_DIFF_LINES = 20_000;
+/** Most changed lines (inserted plus deleted) a diff computes; beyond this the versions are too far apart to show. @public */
+export const MAX_DIFF_EDITS = 4_000;
+
 /**
- * Line diff of two texts (longest common subsequence; O(n·m) memory, fine for runbooks, which are capped at
- * 512 KiB). Unchanged lines are kept so callers can show context.
+ * Line diff of two texts, by the `diff` library (Myers' O(ND) algorithm), with bounded cost: at most
+ * MAX_DIFF_LINES lines a side and MAX_DIFF_EDITS changed lines, so time is O((N+M)·D) with D capped and memory
+ * linear in the input plus the edit script. Past either limit it answers an error instead of computing.
+ * Unchanged lines are kept so callers can show context.
  * @public
  */
-export function lineDiff(before: string, after: string): DiffLine[] {
+export function lineDiff(before: string, after: string): { ok: true; value: DiffLine[] } | { ok: false; error: string } {
   const a = before.split('\n');
   const b = after.split('\n');
-  // trim the common head and tail first: edits are usually small
-  let head = 0;
-  while (head < a.length && head < b.length && a[head] === b[head]) head++;
-  let tail = 0;
-  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
-  const x = a.slice(head, a.length - tail);
-  const y = b.slice(head, b.length - tail);
-  const lcs: number[][] = Array.from({ length: x.length + 1 }, () => new Array<number>(y.length + 1).fill(0));
-  for (let i = x.length - 1; i >= 0; i--) {
-    for (let j = y.length - 1; j >= 0; j--) lcs[i][j] = x[i] === y[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  if (a.length > MAX_DIFF_LINES || b.length > MAX_DIFF_LINES) {
+    return { ok: false, error: `diff: a version has ${Math.max(a.length, b.length)} lines; diffs are computed for up to ${MAX_DIFF_LINES} lines` };
   }
-  const middle: DiffLine[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < x.length || j < y.length) {
-    if (i < x.length && j < y.length && x[i] === y[j]) {
-      middle.push({ op: ' ', text: x[i] });
-      i++;
-      j++;
-    } else if (j < y.length && (i >= x.length || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      middle.push({ op: '+', text: y[j++] });
-    } else {
-      middle.push({ op: '-', text: x[i++] });
-    }
+  const parts = diffArrays(a, b, { maxEditLength: MAX_DIFF_EDITS });
+  if (!parts) {
+    return { ok: false, error: `diff: the versions differ in more than ${MAX_DIFF_EDITS} lines; compare them outside the portal` };
   }
-  return [...a.slice(0, head).map(text => ({ op: ' ' as const, text })), ...middle, ...a.slice(a.length - tail).map(text => ({ op: ' ' as const, text }))];
+  const out: DiffLine[] = [];
+  for (const part of parts) {
+    const op = part.added ? '+' : part.removed ? '-' : ' ';
+    for (const text of part.value) out.push({ op, text });
+  }
+  return { ok: true, value: out };
 }

@@ -50,15 +50,14 @@ describe('runbook sections and alerts', () => {
 
 describe('lineDiff', () => {
   it('keeps context and marks changed lines', () => {
-    expect(lineDiff('a\nb\nc\nd', 'a\nB\nc\nd\ne')).toEqual([
-      { op: ' ', text: 'a' },
-      { op: '+', text: 'B' },
+    const d = lineDiff('a\nb\nc\nd', 'a\nB\nc\nd\ne');
+    expect(d.ok && d.value.filter(l => l.op !== ' ')).toEqual([
       { op: '-', text: 'b' },
-      { op: ' ', text: 'c' },
-      { op: ' ', text: 'd' },
+      { op: '+', text: 'B' },
       { op: '+', text: 'e' },
     ]);
-    expect(lineDiff('same', 'same')).toEqual([{ op: ' ', text: 'same' }]);
+    expect(d.ok && d.value.map(l => l.text)).toEqual(['a', 'b', 'B', 'c', 'd', 'e']);
+    expect(lineDiff('same', 'same')).toEqual({ ok: true, value: [{ op: ' ', text: 'same' }] });
   });
 });
 

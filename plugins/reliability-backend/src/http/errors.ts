@@ -1,0 +1,10 @@
+import { CustomErrorBase } from '@backstage/errors';
+
+/**
+ * 413: the request asks for more work than the documented limit (a diff between versions too far apart, a body
+ * over the size limit). Backstage's error middleware answers with an error's numeric `statusCode`.
+ */
+export class PayloadTooLargeError extends CustomErrorBase {
+  name = 'PayloadTooLargeError' as const;
+  statusCode = 413;
+}
