@@ -26,6 +26,7 @@ import { RunbookStore } from './store/RunbookStore';
 import { IncidentStore } from './store/IncidentStore';
 import { CommanderService } from './service/CommanderService';
 import { DemoData } from './demo/DemoData';
+import { Redactor } from './redaction/Redactor';
 
 /**
  * The reliability backend plugin.
@@ -63,7 +64,10 @@ export const reliabilityPlugin = createBackendPlugin({
         catalog: catalogServiceRef,
         urlReader: coreServices.urlReader,
       },
-      async init({ logger, config, database, scheduler, httpRouter, httpAuth, auditor, auth, permissions, permissionsRegistry, catalog, urlReader }) {
+      async init({ logger: rootLogger, config, database, scheduler, httpRouter, httpAuth, auditor, auth, permissions, permissionsRegistry, catalog, urlReader }) {
+        // every line this plugin logs passes the one redaction step (config secrets, URL userinfo and queries)
+        const redactor = Redactor.fromConfig(config);
+        const logger = redactor.logger(rootLogger);
         const cfg = config.getOptionalConfig('reliability');
         const minuteRetentionMs = durationMs(cfg?.getOptionalString('storage.minuteRetention') ?? '7h');
         const maxLatenessMs = durationMs(cfg?.getOptionalString('ingest.maxLateness') ?? '35d');
@@ -87,7 +91,7 @@ export const reliabilityPlugin = createBackendPlugin({
         const sources = new SliSourceRegistry();
         sources.add(new IngestSliSource(store));
         const prometheusInstances = readPrometheusInstances(config);
-        if (prometheusInstances.length) sources.add(new PrometheusSliSource(prometheusInstances, logger));
+        if (prometheusInstances.length) sources.add(new PrometheusSliSource(prometheusInstances, logger, { redactor }));
         extraSources.forEach(s => sources.add(s));
         const evaluator = new Evaluator(store, sources, logger);
         const csvPath = cfg?.getOptionalString('alerting.burnRateCsv');
@@ -119,6 +123,7 @@ export const reliabilityPlugin = createBackendPlugin({
           rules: readRemediationRules(config, actions),
           actions,
           logger: logger.child({ component: 'remediation' }),
+          redactor,
           auditor,
           metrics,
           holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,

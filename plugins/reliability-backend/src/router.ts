@@ -190,16 +190,22 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     await canRead(req);
     const query = parse(historyQuerySchema, req.query, 'query');
     const slo = await findSlo(req.params.namespace, req.params.name);
-    const history = await evaluator.history(
-      slo.def,
-      {
-        from: query.from ? Date.parse(query.from) : undefined,
-        to: query.to ? Date.parse(query.to) : undefined,
-        points: query.points,
-        window: query.window,
-      },
-      now(),
-    );
+    const history = await evaluator
+      .history(
+        slo.def,
+        {
+          from: query.from ? Date.parse(query.from) : undefined,
+          to: query.to ? Date.parse(query.to) : undefined,
+          points: query.points,
+          window: query.window,
+        },
+        now(),
+      )
+      .catch(e => {
+        if (e instanceof Error && ['InputError', 'NotFoundError'].includes(e.name)) throw e;
+        // the SLI source failed (unreachable Prometheus...): its message is redacted at the source
+        throw new ServiceUnavailableError(`The history of ${slo.def.ref} is unavailable: ${e instanceof Error ? e.message : String(e)}`);
+      });
     res.json(history);
   });
 

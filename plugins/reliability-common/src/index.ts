@@ -36,3 +36,4 @@ export * from './remediation/backoff';
 export * from './remediation/types';
 export * from './spec/alertPolicy';
 export * from './incidents/incident';
+export * from './redaction/redact';

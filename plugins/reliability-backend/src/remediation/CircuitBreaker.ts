@@ -38,7 +38,4 @@ export class CircuitBreaker {
     return now - c.openedAt < this.options.openMs ? 'open' : 'half-open';
   }
 
-  openTargets(now: number): string[] {
-    return [...this.circuits.keys()].filter(t => this.state(t, now) !== 'closed');
-  }
 }

@@ -6,6 +6,7 @@ import { ExecutionRow, RemediationStore } from './RemediationStore';
 import { CircuitBreaker } from './CircuitBreaker';
 import { RemediationMetrics } from './metrics';
 import { AlertStore } from '../store/AlertStore';
+import { Redactor } from '../redaction/Redactor';
 
 /** A trigger arriving at the engine. */
 export interface IncomingTrigger extends RemediationTriggerInfo {
@@ -28,6 +29,8 @@ export interface RemediationEngineOptions {
   rules: RemediationRule[];
   actions: Map<string, RemediationAction>;
   logger: LoggerService;
+  /** The one redaction step for error text from targets; defaults to URL and auth-scheme redaction only. */
+  redactor?: Redactor;
   auditor: AuditorService;
   metrics: RemediationMetrics;
   /** Identifies this process in leases. */
@@ -39,7 +42,6 @@ export interface RemediationEngineOptions {
   now?: () => number;
 }
 
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /**
  * Runs remediation rules: matches triggers to rules, records each (rule, trigger) once, and executes it under a
@@ -56,6 +58,14 @@ export class RemediationEngine {
     this.rules = o.rules;
     this.breaker = new CircuitBreaker(o.breaker ?? { failureThreshold: 3, openMs: 60_000 });
     this.now = o.now ?? Date.now;
+    this.redactor = o.redactor ?? new Redactor();
+  }
+
+  private readonly redactor: Redactor;
+
+  /** An error from a target, through the one redaction step: the only form that is stored, returned or logged. */
+  private errorText(e: unknown): string {
+    return this.redactor.error(e);
   }
 
   rulesFor(entityRef?: string) {
@@ -143,7 +153,7 @@ export class RemediationEngine {
   private start(id: number, row?: ExecutionRow) {
     if (this.running.has(id)) return;
     const p = this.execute(id, row)
-      .catch(e => this.o.logger.error(`Remediation execution ${id} failed unexpectedly: ${errorText(e)}`))
+      .catch(e => this.o.logger.error(`Remediation execution ${id} failed unexpectedly: ${this.errorText(e)}`))
       .finally(() => this.running.delete(id));
     this.running.set(id, p);
   }
@@ -220,7 +230,7 @@ export class RemediationEngine {
         return;
       }
       if (!this.breaker.allow(exec.target, this.now())) {
-        metrics.circuitOpen.set({ target: exec.target }, 1);
+        metrics.circuitOpen.set({ rule: rule.id, action: rule.action }, 1);
         await store.finish(exec.id, 'failed', `Not called: the circuit breaker for ${exec.target} is open after repeated failures${errors.length ? `; earlier: ${errors.join('; ')}` : ''}`, this.now(), null);
         await this.audit(exec, rule, 'failed', 'circuit open');
         return;
@@ -243,7 +253,7 @@ export class RemediationEngine {
         metrics.successes.inc(labels);
         metrics.latency.observe(labels, (done - started) / 1000);
         this.breaker.success(exec.target);
-        metrics.circuitOpen.set({ target: exec.target }, 0);
+        metrics.circuitOpen.set({ rule: rule.id, action: rule.action }, 0);
         await store.finishAttempt(exec.id, n, 'succeeded', done, done - started, null);
         await store.finish(exec.id, 'succeeded', result.detail, done, done - exec.createdAt);
         if (guards.escalated) await this.o.alerts.resolveEscalation(rule.id, done);
@@ -252,11 +262,11 @@ export class RemediationEngine {
       } catch (e) {
         clearTimeout(timer);
         const done = this.now();
-        const message = errorText(e);
+        const message = this.errorText(e);
         errors.push(`attempt ${n}: ${message}`);
         metrics.latency.observe(labels, (done - started) / 1000);
         this.breaker.failure(exec.target, done);
-        if (this.breaker.state(exec.target, done) === 'open') metrics.circuitOpen.set({ target: exec.target }, 1);
+        if (this.breaker.state(exec.target, done) === 'open') metrics.circuitOpen.set({ rule: rule.id, action: rule.action }, 1);
         await store.finishAttempt(exec.id, n, 'failed', done, done - started, message);
         const retryable = !(e instanceof RemediationActionError) || e.retryable;
         if (!retryable || n === rule.retries + 1) {
@@ -316,10 +326,6 @@ export class RemediationEngine {
   async execution(id: number) {
     const [item] = await this.o.store.list({ id, limit: 1 });
     return item;
-  }
-
-  breakerState(target: string) {
-    return this.breaker.state(target, this.now());
   }
 }
 

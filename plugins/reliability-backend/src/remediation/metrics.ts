@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 /**
  * The seed's self-healing metrics, in a registry of their own (served at GET /api/reliability/metrics):
  * selfheal_attempt_total, selfheal_success_total and selfheal_latency_seconds (each call's duration),
- * labelled by action, entity and rule; plus selfheal_circuit_open per target and selfheal_escalations_total.
+ * labelled by action, entity and rule; plus selfheal_circuit_open per rule (no hosts: targets stay out of metrics) and selfheal_escalations_total.
  */
 export class RemediationMetrics {
   readonly registry = new Registry();
@@ -18,7 +18,7 @@ export class RemediationMetrics {
   });
   readonly escalations = new Counter({ name: 'selfheal_escalations_total', help: 'Rules that reached their attempt limit and escalated', labelNames: ['action', 'entity', 'rule'], registers: [this.registry] });
   readonly deduplicated = new Counter({ name: 'selfheal_deduplicated_total', help: 'Triggers dropped as repeats of one already recorded', labelNames: ['rule'], registers: [this.registry] });
-  readonly circuitOpen = new Gauge({ name: 'selfheal_circuit_open', help: '1 while the circuit breaker for a target is open', labelNames: ['target'], registers: [this.registry] });
+  readonly circuitOpen = new Gauge({ name: 'selfheal_circuit_open', help: '1 while the circuit breaker of a rule\'s target is open (labelled by rule and action, never by host)', labelNames: ['rule', 'action'], registers: [this.registry] });
 }
 
 /** The Prometheus alert rules the seed names for self-healing, as a rule file. */

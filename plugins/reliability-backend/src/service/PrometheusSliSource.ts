@@ -1,6 +1,7 @@
 import { Config } from '@backstage/config';
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { Counts, SloDefinition, renderQuery } from '@internal/plugin-reliability-common';
+import { Counts, SloDefinition, renderQuery, urlSecrets } from '@internal/plugin-reliability-common';
+import { Redactor } from '../redaction/Redactor';
 import type { SliCountRequest, SliCountResult, SliHistoryPoint, SliHistoryRequest, SliSource } from '@internal/plugin-reliability-node';
 
 /** A Prometheus server from config: `reliability.prometheus.instances[]`. */
@@ -12,11 +13,24 @@ export interface PrometheusInstance {
 }
 
 export function readPrometheusInstances(config?: Config): PrometheusInstance[] {
-  return (config?.getOptionalConfigArray('reliability.prometheus.instances') ?? []).map(c => ({
-    name: c.getString('name'),
-    url: c.getString('url').replace(/\/$/, ''),
-    headers: Object.fromEntries((c.getOptionalConfig('headers')?.keys() ?? []).map(k => [k, c.getString(`headers.${k}`)])),
-  }));
+  return (config?.getOptionalConfigArray('reliability.prometheus.instances') ?? []).map((c, i) => {
+    const headers: Record<string, string> = Object.fromEntries((c.getOptionalConfig('headers')?.keys() ?? []).map(k => [k, c.getString(`headers.${k}`)]));
+    let url: URL;
+    try {
+      url = new URL(c.getString('url'));
+    } catch {
+      throw new Error(`reliability.prometheus.instances[${i}].url: must be an http(s) URL`);
+    }
+    // fetch refuses URLs with credentials: `user:password@` becomes HTTP Basic auth, and leaves the URL
+    if (url.username || url.password) {
+      if (!Object.keys(headers).some(h => h.toLowerCase() === 'authorization')) {
+        headers.Authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+      }
+      url.username = '';
+      url.password = '';
+    }
+    return { name: c.getString('name'), url: url.toString().replace(/\/$/, ''), headers };
+  });
 }
 
 type Sample = [number, string];
@@ -25,10 +39,17 @@ type Sample = [number, string];
 export class PrometheusClient {
   queriesSent = 0;
 
+  private readonly redact: (text: string) => string;
+
   constructor(
     private readonly instance: PrometheusInstance,
-    private readonly options: { timeoutMs?: number; retries?: number; baseDelayMs?: number } = {},
-  ) {}
+    private readonly options: { timeoutMs?: number; retries?: number; baseDelayMs?: number; redactor?: Redactor } = {},
+  ) {
+    // the instance's own secrets (header values, URL userinfo and query) plus the plugin's: error text from the
+    // server or from fetch goes through this before anyone sees it
+    const own = new Redactor([...Object.values(instance.headers), ...Object.values(instance.headers).map(v => v.split(' ').pop() ?? ''), ...urlSecrets(instance.url)]);
+    this.redact = text => (options.redactor ? options.redactor.text(own.text(text)) : own.text(text));
+  }
 
   get name() {
     return this.instance.name;
@@ -63,7 +84,8 @@ export class PrometheusClient {
         if ((e as any).final) break;
       }
     }
-    throw lastError?.message.startsWith('Prometheus') ? lastError : new Error(`Prometheus ${this.instance.name} is unreachable: ${lastError?.message}`);
+    const message = lastError?.message.startsWith('Prometheus') ? lastError.message : `Prometheus ${this.instance.name} is unreachable: ${lastError?.message}`;
+    throw Object.assign(new Error(this.redact(message)), { final: (lastError as any)?.final });
   }
 
   /** The value of a scalar-or-single-series query at time t (seconds); null when the result is empty or NaN. */
@@ -136,7 +158,7 @@ export class PrometheusSliSource implements SliSource {
   constructor(
     instances: PrometheusInstance[],
     private readonly logger: LoggerService,
-    private readonly options: { concurrency?: number; batchSize?: number; timeoutMs?: number; retries?: number; baseDelayMs?: number } = {},
+    private readonly options: { concurrency?: number; batchSize?: number; timeoutMs?: number; retries?: number; baseDelayMs?: number; redactor?: Redactor } = {},
   ) {
     this.clients = new Map(instances.map(i => [i.name, new PrometheusClient(i, options)]));
   }
