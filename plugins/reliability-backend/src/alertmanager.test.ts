@@ -97,4 +97,42 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect((await stored())[0]).toMatchObject({ status: 'resolved', endsAt: '2026-11-22T10:30:00.000Z' });
     expect((await request(server).get('/api/reliability/alertmanager/alerts').query({ status: 'firing' })).body.items).toEqual([]);
   });
+
+  it('checks the secret before it parses the body: a wrong secret with a broken or huge body is 401, not 400 or 413', async () => {
+    const broken = await request(server).post('/api/reliability/alertmanager/webhook').set('Authorization', 'Bearer wrong').set('Content-Type', 'application/json').send('{"not json');
+    expect(broken.status).toBe(401);
+    const huge = await request(server)
+      .post('/api/reliability/alertmanager/webhook')
+      .set('Authorization', 'Bearer wrong')
+      .set('Content-Type', 'application/json')
+      .send(`{"x":"${'a'.repeat(6 * 1024 * 1024)}"}`);
+    expect(huge.status).toBe(401);
+    // with the right secret, a broken body is a 400 naming the problem
+    const bad = await request(server).post('/api/reliability/alertmanager/webhook').set('Authorization', `Bearer ${SECRET}`).set('Content-Type', 'application/json').send('{"not json');
+    expect(bad.status).toBe(400);
+  });
+
+  it('stores and shows alerts with huge labels, a long groupKey and a long alertname; the commander view keeps answering', async () => {
+    const big = 'x'.repeat(200_000);
+    const odd = notification({
+      groupKey: `{}:{alertname="${'g'.repeat(2_000)}"}`,
+      alerts: [
+        { ...notification().alerts[0], fingerprint: 'ffff0001', labels: { alertname: 'A'.repeat(300), service: big, entity: big, severity: 'page' }, annotations: { summary: big } },
+        { ...notification().alerts[0], fingerprint: 'ffff0002' },
+      ],
+    });
+    const res = await request(server).post('/api/reliability/alertmanager/webhook').set('Authorization', `Bearer ${SECRET}`).send(odd);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ received: 2, recorded: 2 });
+    const items = await stored();
+    const hugeOne = items.find((i: any) => i.fingerprint === 'ffff0001');
+    expect(hugeOne.labels.service).toHaveLength(200_000);
+    expect(hugeOne.alertname).toHaveLength(300);
+    const commander = await request(server).get('/api/reliability/commander/alerts');
+    expect(commander.status).toBe(200);
+    const row = commander.body.items.find((i: any) => i.key === 'am-ffff0001');
+    expect(row.entityRef).toBe('');
+    expect(row.summary.length).toBeLessThanOrEqual(501);
+    expect(commander.body.items.find((i: any) => i.key === 'am-ffff0002').entityRef).toBe('component:default/checkout');
+  });
 });

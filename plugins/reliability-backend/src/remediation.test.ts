@@ -228,6 +228,12 @@ describe.each(databases.eachSupportedId())('remediation on %p', databaseId => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/dryRun: must be true or false/);
     expect((await run(OWNER, { ruleId: 'checkout-multibuy-rollback', extra: 1 })).status).toBe(400);
+    // reserved labels cannot move a run to another entity or lock key
+    for (const key of ['entity', 'slo', 'rule', 'alertname']) {
+      const reserved = await run(OWNER, { ruleId: 'checkout-multibuy-rollback', labels: { env: 'staging', [key]: 'component:default/other' } });
+      expect(reserved.status).toBe(400);
+      expect(reserved.body.error.message).toContain(`labels.${key}: is reserved`);
+    }
     expect(target.calls).toHaveLength(0);
 
     const dry = await run(OWNER, { ruleId: 'checkout-multibuy-rollback', dryRun: true, labels: { env: 'staging' } });

@@ -93,7 +93,9 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   const { httpAuth, permissions, store, evaluator, sloCatalog } = options;
   const now = options.now ?? Date.now;
   const router = Router();
-  router.use(express.json({ limit: '5mb' }));
+  const json = express.json({ limit: '5mb' });
+  // the Alertmanager receiver parses its body only after the shared secret checks out
+  router.use((req, res, next) => (req.path === '/alertmanager/webhook' ? next() : json(req, res, next)));
 
   async function authorize(credentials: BackstageCredentials, permission: BasicPermission) {
     const [decision] = await permissions.authorize([{ permission }], { credentials });
@@ -231,6 +233,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     if (!secretMatches(req.headers.authorization)) {
       throw new AuthenticationError('Alertmanager webhook: missing or wrong shared secret (Authorization: Bearer <secret>)');
     }
+    await new Promise<void>((resolve, reject) => json(req, res, err => (err ? reject(err) : resolve())));
     // no `request` here: Alertmanager's bearer token is our shared secret, not a Backstage credential
     const body = await audited({ eventId: 'alertmanager-notification', severityLevel: 'medium', meta: { caller: 'alertmanager', ip: req.ip ?? null } }, async () => {
       const payload = parse(alertmanagerWebhookSchema, req.body, 'body');
@@ -284,7 +287,8 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       {
         kind: 'manual',
         id: randomUUID(),
-        labels: { entity: rule.entityRef, alertname: 'ManualRun', ...(body.labels ?? {}) },
+        // reserved labels come last: the schema refuses them, and the rule's own values win regardless
+        labels: { ...(body.labels ?? {}), entity: rule.entityRef, alertname: 'ManualRun', rule: rule.id },
         annotations: {},
         actor: credentials.principal.userEntityRef,
         receivedAt: now(),

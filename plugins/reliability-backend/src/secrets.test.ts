@@ -2,6 +2,7 @@ import { createServiceFactory, coreServices, LoggerService } from '@backstage/ba
 import { mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { Entity } from '@backstage/catalog-model';
+import { JsonObject } from '@backstage/types';
 import request from 'supertest';
 import { reliabilityPlugin } from './plugin';
 import { closedPort, eventually, startTarget } from './__testUtils__/targets';
@@ -24,7 +25,7 @@ const SECRETS = {
   amSecret: 'am-shared-secret-8c2b',
 };
 
-const slo = (name: string, source: Record<string, unknown>): Entity => ({
+const slo = (name: string, source: JsonObject): Entity => ({
   apiVersion: 'openslo/v1',
   kind: 'SLO',
   metadata: { name, namespace: 'default' },

@@ -13,12 +13,26 @@ import { SloCatalog } from './SloCatalog';
 /** The entity an Alertmanager alert is about: `entity` (a full ref), else `service` as a component in default. */
 function amEntity(labels: Record<string, string>): string | undefined {
   try {
-    if (labels.entity) return stringifyEntityRef(parseEntityRef(labels.entity, { defaultKind: 'component', defaultNamespace: 'default' }));
-    if (labels.service) return stringifyEntityRef({ kind: 'component', namespace: 'default', name: labels.service });
+    const ref = labels.entity
+      ? parseEntityRef(labels.entity, { defaultKind: 'component', defaultNamespace: 'default' })
+      : labels.service
+        ? { kind: 'component', namespace: 'default', name: labels.service }
+        : undefined;
+    // only what could name a catalog entity goes to the catalog: any other value stays a label
+    if (ref && [ref.kind, ref.namespace, ref.name].every(p => p.length >= 1 && p.length <= 253 && [...p].every(c => ENTITY_NAME_CHARS.includes(c.toLowerCase())))) {
+      return stringifyEntityRef(ref);
+    }
   } catch {
     // not a ref: no entity
   }
   return undefined;
+}
+
+const ENTITY_NAME_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789-_.';
+
+/** A value shortened for display (the stored alert keeps it whole). */
+function forDisplay(text: string, max = 500): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /**
@@ -79,12 +93,12 @@ export class CommanderService {
       rows.push({
         key: `am-${a.fingerprint}`,
         source: 'alertmanager',
-        name: a.alertname ?? 'alert',
-        severity: a.labels.severity ?? 'none',
+        name: forDisplay(a.alertname ?? 'alert', 200),
+        severity: forDisplay(a.labels.severity ?? 'none', 50),
         state: 'firing',
         entityRef: amEntity(a.labels) ?? '',
         startedAt: a.startsAt!,
-        summary: a.annotations.summary ?? a.annotations.description ?? a.alertname ?? '',
+        summary: forDisplay(a.annotations.summary ?? a.annotations.description ?? a.alertname ?? ''),
         slo: null,
         labels: a.labels,
       });
@@ -94,8 +108,13 @@ export class CommanderService {
     const credentials = await this.o.auth.getOwnServiceCredentials();
     const entities = new Map<string, Entity>();
     if (refs.length) {
-      const res = await this.o.catalog.getEntitiesByRefs({ entityRefs: refs }, { credentials });
-      res.items.forEach((e, i) => e && entities.set(refs[i], e));
+      // one odd alert must not take the view down: without the catalog's answer, rows show their refs only
+      try {
+        const res = await this.o.catalog.getEntitiesByRefs({ entityRefs: refs }, { credentials });
+        res.items.forEach((e, i) => e && entities.set(refs[i], e));
+      } catch (e) {
+        this.o.logger.warn(`Commander view: the catalog lookup of ${refs.length} entities failed: ${(e as Error).message}`);
+      }
     }
     const runbooks = new Map<string, RunbookSection[] | null>();
     const latestRemediation = new Map<string, CommanderAlert['remediation']>();
