@@ -1,5 +1,5 @@
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { reliabilityRemediationExecutePermission, reliabilityRunbookUpdatePermission, reliabilitySloReadPermission } from '@internal/plugin-reliability-common';
+import { reliabilityEventsIngestPermission, reliabilityRemediationExecutePermission, reliabilityRunbookUpdatePermission, reliabilitySloReadPermission } from '@internal/plugin-reliability-common';
 import { ReliabilityPortalPolicy } from './permissionPolicy';
 
 const user = (refs: string[]) => ({ identity: { type: 'user' as const, userEntityRef: refs[0], ownershipEntityRefs: refs }, info: { userEntityRef: refs[0], ownershipEntityRefs: refs }, token: 't', credentials: {} as any }) as any;
@@ -18,6 +18,14 @@ describe('ReliabilityPortalPolicy', () => {
   it('makes runbook edits conditional on owning the entity', async () => {
     const decision = await new ReliabilityPortalPolicy().handle({ permission: reliabilityRunbookUpdatePermission }, user(['user:default/guest']));
     expect(decision).toMatchObject({ result: AuthorizeResult.CONDITIONAL, conditions: { rule: 'IS_ENTITY_OWNER', params: { claims: ['user:default/guest'] } } });
+  });
+
+  it('grants ingest to services and to the owners of the entity, and no one else', async () => {
+    expect(await new ReliabilityPortalPolicy().handle({ permission: reliabilityEventsIngestPermission })).toEqual({ result: AuthorizeResult.ALLOW });
+    expect(await new ReliabilityPortalPolicy().handle({ permission: reliabilityEventsIngestPermission }, user(['user:default/dev', 'group:default/web']))).toMatchObject({
+      result: AuthorizeResult.CONDITIONAL,
+      conditions: { rule: 'IS_ENTITY_OWNER', params: { claims: ['user:default/dev', 'group:default/web'] } },
+    });
   });
 
   it('allows reading', async () => {

@@ -3,14 +3,20 @@ import { AuthorizeResult, isPermission, PolicyDecision } from '@backstage/plugin
 import { PermissionPolicy, PolicyQuery, PolicyQueryUser } from '@backstage/plugin-permission-node';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 import { catalogConditions, createCatalogConditionalDecision } from '@backstage/plugin-catalog-backend/alpha';
-import { reliabilityRemediationExecutePermission, reliabilityRunbookUpdatePermission } from '@internal/plugin-reliability-common';
+import { reliabilityEventsIngestPermission, reliabilityRemediationExecutePermission, reliabilityRunbookUpdatePermission } from '@internal/plugin-reliability-common';
 
 /**
- * The portal's policy: everything is allowed, except running a remediation by hand and editing a runbook, which
- * only the owners of the entity may do (the catalog's isEntityOwner condition against the user's ownership refs).
+ * The portal's policy: everything is allowed, except running a remediation by hand, editing a runbook and
+ * ingesting SLI events, which only the owners of the entity may do (the catalog's isEntityOwner condition against
+ * the user's ownership refs). Ingest is also open to service principals: the services that report SLIs.
  */
 export class ReliabilityPortalPolicy implements PermissionPolicy {
   async handle(request: PolicyQuery, user?: PolicyQueryUser): Promise<PolicyDecision> {
+    if (isPermission(request.permission, reliabilityEventsIngestPermission)) {
+      // services (external access tokens from config) report SLIs for any SLO; users only for entities they own
+      if (!user) return { result: AuthorizeResult.ALLOW };
+      return createCatalogConditionalDecision(request.permission, catalogConditions.isEntityOwner({ claims: user.info.ownershipEntityRefs ?? [] }));
+    }
     if (isPermission(request.permission, reliabilityRemediationExecutePermission) || isPermission(request.permission, reliabilityRunbookUpdatePermission)) {
       return createCatalogConditionalDecision(
         request.permission,

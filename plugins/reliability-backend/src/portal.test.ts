@@ -92,8 +92,8 @@ describe.each(databases.eachSupportedId())('portal runbooks, commander and incid
     expect(versions.map((v: any) => [v.version, v.author, v.message])).toEqual([[2, OWNER, null], [1, OWNER, 'from the skeleton']]);
     const v2 = (await request(server).get('/api/reliability/runbooks/component/default/checkout/versions/2')).body;
     expect(v2.diff.filter((d: any) => d.op !== ' ')).toEqual([
-      { op: '+', text: '- fast burn: the PSP browns out' },
       { op: '-', text: '- <common alerts + meanings>' },
+      { op: '+', text: '- fast burn: the PSP browns out' },
     ]);
     expect((await request(server).get('/api/reliability/runbooks/component/default/checkout/versions/9')).status).toBe(404);
     expect((await request(server).get('/api/reliability/runbooks/component/default/checkout/versions/x')).status).toBe(400);

@@ -458,16 +458,18 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   router.post('/sli-events', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, reliabilityEventsIngestPermission);
+    // a caller who may ingest for no entity at all learns nothing about which SLOs exist
+    const [overall] = await permissions.authorizeConditional([{ permission: reliabilityEventsIngestPermission }], { credentials });
+    if (overall.result === AuthorizeResult.DENY) throw new NotAllowedError(`Missing permission ${reliabilityEventsIngestPermission.name}`);
     const accepted = await audited({ eventId: 'sli-ingest', severityLevel: 'low', request: req }, async () => {
-      const n = await ingest(req.body);
+      const n = await ingest(req.body, credentials);
       return { result: n, meta: { accepted: n } };
     });
     res.status(202).json({ accepted });
   });
 
   /** Validates a batch completely, then stores it in one transaction: all of it or none. */
-  async function ingest(rawBody: unknown): Promise<number> {
+  async function ingest(rawBody: unknown, credentials: BackstageCredentials): Promise<number> {
     const body = parse(sliEventBatchSchema, rawBody, 'body');
     const t = now();
     const oldest = t - options.maxLatenessMs;
@@ -479,13 +481,19 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       }
       if (ts > newest) throw new InputError(`Invalid body: events.${i}.timestamp: is more than 5 minutes in the future`);
     });
-    const known = new Set<string>();
-    for (const ref of new Set(body.events.map(e => e.slo))) {
-      if (await sloCatalog.byRef(ref)) known.add(ref);
-    }
+    // every SLO of the batch in one registry query plus one catalog query for those the registry lacks
+    const known = await sloCatalog.byRefs([...new Set(body.events.map(e => e.slo))]);
     const unknownIndex = body.events.findIndex(e => !known.has(e.slo));
     if (unknownIndex >= 0) {
       throw new NotFoundError(`events.${unknownIndex}.slo: no SLO named ${body.events[unknownIndex].slo}`);
+    }
+    // one decision per measured entity: owners may ingest for their entities' SLOs only
+    const entities = [...new Set([...known.values()].map(s => s.def.componentRef))];
+    const decisions = await permissions.authorize(entities.map(resourceRef => ({ permission: reliabilityEventsIngestPermission, resourceRef })), { credentials });
+    const denied = entities.filter((_, i) => decisions[i].result !== AuthorizeResult.ALLOW);
+    if (denied.length) {
+      const i = body.events.findIndex(e => denied.includes(known.get(e.slo)!.def.componentRef));
+      throw new NotAllowedError(`events.${i}.slo: missing permission ${reliabilityEventsIngestPermission.name} on ${denied[0]}: only its owners and services may report its SLIs`);
     }
     await store.addCounts(
       body.events.map(e => ({ sloRef: e.slo, timestamp: Date.parse(e.timestamp), good: e.good, total: e.total })),

@@ -7,10 +7,16 @@ export const reliabilitySloReadPermission = createPermission({
   attributes: { action: 'read' },
 });
 
-/** Push SLI counts through the built-in ingest endpoint. @public */
+/**
+ * Push SLI counts through the built-in ingest endpoint: a resource permission on the entity each SLO measures,
+ * checked once per entity in a batch. The portal's policy grants it to service principals (external access tokens
+ * of the services that report SLIs) and to the entity's owners.
+ * @public
+ */
 export const reliabilityEventsIngestPermission = createPermission({
   name: 'reliability.events.ingest',
   attributes: { action: 'create' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
 /** @public */

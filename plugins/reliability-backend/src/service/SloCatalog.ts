@@ -69,6 +69,34 @@ export class SloCatalog {
     return defs;
   }
 
+  /**
+   * Many SLOs by `namespace/name`: one registry query, then one catalog query for the refs it lacks (in chunks of
+   * 500), whatever the number of refs.
+   */
+  async byRefs(refs: string[]): Promise<Map<string, { def: SloDefinition; entityRef: string }>> {
+    const out = new Map<string, { def: SloDefinition; entityRef: string }>();
+    for (let i = 0; i < refs.length; i += 500) {
+      for (const s of await this.store.listSlos({ refs: refs.slice(i, i + 500) })) out.set(s.def.ref, s);
+    }
+    const missing = refs.filter(r => !out.has(r));
+    if (!missing.length) return out;
+    const credentials = await this.auth.getOwnServiceCredentials();
+    for (let i = 0; i < missing.length; i += 500) {
+      const part = missing.slice(i, i + 500);
+      const res = await this.catalog.getEntitiesByRefs(
+        { entityRefs: part.map(r => stringifyEntityRef({ kind: SLO_KIND, namespace: r.split('/')[0], name: r.split('/')[1] ?? '' })) },
+        { credentials },
+      );
+      const found = res.items.filter((e): e is Entity => Boolean(e));
+      const defs = this.toDefinitions(found);
+      for (const d of defs) {
+        await this.store.upsertSlo(d.def, d.entityRef);
+        out.set(d.def.ref, d);
+      }
+    }
+    return out;
+  }
+
   /** One SLO by `namespace/name`: the registry first, then the catalog. */
   async byRef(ref: string): Promise<{ def: SloDefinition; entityRef: string } | undefined> {
     const known = await this.store.getSlo(ref);
