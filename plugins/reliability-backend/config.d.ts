@@ -21,7 +21,11 @@ export interface Config {
       instances?: Array<{
         /** Name an SLO refers to with `metricSource.metricSourceRef` (or `spec.instance`). */
         name: string;
-        /** Base URL, e.g. http://prometheus:9090 */
+        /**
+         * Base URL, e.g. http://prometheus:9090. `user:password@` becomes HTTP Basic auth; the URL can carry
+         * credentials, so it is secret.
+         * @visibility secret
+         */
         url: string;
         /**
          * Headers sent with each query, e.g. Authorization: Bearer ${PROMETHEUS_TOKEN}.
@@ -47,6 +51,14 @@ export interface Config {
        * @visibility secret
        */
       sharedSecret?: string;
+    };
+    metrics?: {
+      /**
+       * When set, GET /api/reliability/metrics needs `Authorization: Bearer <token>` (Prometheus:
+       * authorization.credentials in the scrape config). The metrics carry rule ids and action types, never hosts.
+       * @visibility secret
+       */
+      token?: string;
     };
     remediation?: {
       /** Rules binding alerts to actions. Each problem stops the backend at startup, naming the field. */
@@ -82,7 +94,10 @@ export interface Config {
       kubernetes?: {
         clusters?: Array<{
           name: string;
-          /** API server URL. Plain http needs skipTLSVerify (the test fake only). */
+          /**
+           * API server URL. Plain http needs skipTLSVerify (the test fake only).
+           * @visibility secret
+           */
           url: string;
           /** @visibility secret */
           serviceAccountToken?: string;

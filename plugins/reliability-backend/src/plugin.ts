@@ -198,6 +198,7 @@ export const reliabilityPlugin = createBackendPlugin({
             alerts,
             alertmanager,
             alertmanagerSecret: cfg?.getOptionalString('alertmanager.sharedSecret'),
+            metricsToken: cfg?.getOptionalString('metrics.token'),
             evaluator,
             sloCatalog,
             runbooks,

@@ -3,7 +3,6 @@ import Router from 'express-promise-router';
 import { z } from 'zod';
 import { AuditorService, HttpAuthService, LoggerService, PermissionsService, BackstageCredentials } from '@backstage/backend-plugin-api';
 import { AuthenticationError, InputError, NotAllowedError, NotFoundError, ServiceUnavailableError } from '@backstage/errors';
-import { createHash, timingSafeEqual } from 'crypto';
 import { AuthorizeResult, BasicPermission, ResourcePermission } from '@backstage/plugin-permission-common';
 import {
   SloListResponse,
@@ -50,6 +49,7 @@ import { CommanderService } from './service/CommanderService';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { RemediationEngine } from './remediation/RemediationEngine';
 import { PayloadTooLargeError } from './http/errors';
+import { bearerMatches } from './http/bearer';
 import { RemediationMetrics, SELFHEAL_ALERT_RULES } from './remediation/metrics';
 import { randomUUID } from 'crypto';
 
@@ -63,6 +63,8 @@ export interface RouterOptions {
   alertmanager: AlertmanagerStore;
   /** Shared secret Alertmanager sends as `Authorization: Bearer <secret>`; the receiver is off without it. */
   alertmanagerSecret?: string;
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken?: string;
   evaluator: Evaluator;
   sloCatalog: SloCatalog;
   runbooks: RunbookService;
@@ -219,18 +221,11 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     res.json({ items: await options.alerts.list({ sloRefs, states, limit: query.limit }) });
   });
 
-  /** Constant-time comparison of the presented bearer token with the configured secret. */
-  function secretMatches(header: string | undefined): boolean {
-    const presented = /^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '';
-    const digest = (v: string) => createHash('sha256').update(v).digest();
-    return timingSafeEqual(digest(presented), digest(options.alertmanagerSecret ?? '')) && presented.length > 0;
-  }
-
   router.post('/alertmanager/webhook', async (req, res) => {
     if (!options.alertmanagerSecret) {
       throw new ServiceUnavailableError('The Alertmanager receiver is off: set reliability.alertmanager.sharedSecret');
     }
-    if (!secretMatches(req.headers.authorization)) {
+    if (!bearerMatches(req.headers.authorization, options.alertmanagerSecret)) {
       throw new AuthenticationError('Alertmanager webhook: missing or wrong shared secret (Authorization: Bearer <secret>)');
     }
     await new Promise<void>((resolve, reject) => json(req, res, err => (err ? reject(err) : resolve())));
@@ -307,7 +302,11 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     res.status(200).type('text/yaml').setHeader('Content-Disposition', 'attachment; filename="selfheal.rules.yaml"').send(SELFHEAL_ALERT_RULES);
   });
 
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', async (req, res) => {
+    // optionally behind a bearer token, as Prometheus scrapes (scrape_config authorization.credentials)
+    if (options.metricsToken && !bearerMatches(req.headers.authorization, options.metricsToken)) {
+      throw new AuthenticationError('Metrics: missing or wrong bearer token (reliability.metrics.token)');
+    }
     res.status(200).type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
 
