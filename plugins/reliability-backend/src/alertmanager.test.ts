@@ -39,7 +39,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const backend = await startTestBackend({
       features: [
         reliabilityPlugin,
-        catalogServiceMock.factory({ entities: [] }),
+        catalogServiceMock.factory({ entities: [{ apiVersion: 'backstage.io/v1alpha1', kind: 'Component', metadata: { name: 'checkout', namespace: 'default' }, spec: { owner: 'sre' } }] }),
         mockServices.database.factory({ knex }),
         mockServices.rootConfig.factory({
           data: {

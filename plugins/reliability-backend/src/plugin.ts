@@ -186,7 +186,7 @@ export const reliabilityPlugin = createBackendPlugin({
           },
         });
 
-        const runbooks = new RunbookService(catalog, auth, urlReader, new RunbookStore(store.db));
+        const runbooks = new RunbookService(catalog, auth, urlReader, new RunbookStore(store.db), text => redactor.text(text));
         const alertmanager = new AlertmanagerStore(store.db);
         httpRouter.use(
           await createRouter({

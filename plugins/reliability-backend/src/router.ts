@@ -1,7 +1,7 @@
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
-import { AuditorService, HttpAuthService, LoggerService, PermissionsService, BackstageCredentials } from '@backstage/backend-plugin-api';
+import { AuditorService, HttpAuthService, LoggerService, PermissionsService, BackstageCredentials, BackstageUserPrincipal } from '@backstage/backend-plugin-api';
 import { AuthenticationError, InputError, NotAllowedError, NotFoundError, ServiceUnavailableError } from '@backstage/errors';
 import { AuthorizeResult, BasicPermission, ResourcePermission } from '@backstage/plugin-permission-common';
 import {
@@ -20,6 +20,10 @@ import {
   prometheusRuleFile,
   prometheusRuleGroups,
   listQuerySchema,
+  alertmanagerAlertsQuerySchema,
+  pageQuerySchema,
+  pageOf,
+  decodeCursor,
   reliabilityEventsIngestPermission,
   reliabilitySloReadPermission,
   reliabilityRemediationExecutePermission,
@@ -45,8 +49,8 @@ import { Evaluator } from './service/Evaluator';
 import { SloCatalog } from './service/SloCatalog';
 import { RunbookService } from './service/RunbookService';
 import { IncidentStore } from './store/IncidentStore';
-import { CommanderService } from './service/CommanderService';
-import { stringifyEntityRef } from '@backstage/catalog-model';
+import { CommanderService, alertEntityRef } from './service/CommanderService';
+import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { RemediationEngine } from './remediation/RemediationEngine';
 import { PayloadTooLargeError } from './http/errors';
 import { bearerMatches } from './http/bearer';
@@ -165,35 +169,46 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.get('/slos', async (req, res) => {
-    await canRead(req);
+    const credentials = await canRead(req);
     const query = parse(listQuerySchema, req.query, 'query');
-    const slos = query.entityRef
-      ? await sloCatalog.forEntity(query.entityRef.toLocaleLowerCase('en-US'))
-      : await store.listSlos();
-    const body: SloListResponse = { items: await summaries(slos) };
+    let slos = query.entityRef ? await sloCatalog.forEntity(query.entityRef.toLocaleLowerCase('en-US'), credentials) : await store.listSlos();
+    if (!query.entityRef) {
+      // the registry holds every SLO: list only those whose SLO entity the caller may read in the catalog
+      const visible = await sloCatalog.visible(slos.map(s => s.entityRef), credentials);
+      slos = slos.filter(s => visible.has(s.entityRef));
+    }
+    const page = pageOf(slos, decodeCursor(query.cursor) ?? 0, query.limit ?? 500);
+    const body: SloListResponse = { items: await summaries(page.items), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
     res.json(body);
   });
 
-  async function findSlo(namespace: string, name: string) {
+  /** An SLO the caller may read: unknown and hidden SLOs are both 404. */
+  async function findSlo(namespace: string, name: string, credentials: BackstageCredentials) {
     if (!NAME_RE.test(namespace) || !NAME_RE.test(name)) {
       throw new InputError('Invalid path: namespace and name must be 1-253 letters, digits, -, _ or .');
     }
     const slo = await sloCatalog.byRef(`${namespace}/${name}`);
-    if (!slo) throw new NotFoundError(`No SLO named ${namespace}/${name}`);
+    if (!slo || !(await sloCatalog.visible([slo.entityRef], credentials)).has(slo.entityRef)) throw new NotFoundError(`No SLO named ${namespace}/${name}`);
     return slo;
   }
 
+  /** An entity-ref predicate: which of `refs` the caller may read (empty refs always pass). */
+  async function visibleAmong(refs: string[], credentials: BackstageCredentials): Promise<(ref: string) => boolean> {
+    const visible = await sloCatalog.visible(refs, credentials);
+    return ref => !ref || visible.has(ref);
+  }
+
   router.get('/slos/:namespace/:name', async (req, res) => {
-    await canRead(req);
-    const slo = await findSlo(req.params.namespace, req.params.name);
+    const credentials = await canRead(req);
+    const slo = await findSlo(req.params.namespace, req.params.name, credentials);
     const [summary] = await summaries([slo]);
     res.json(summary);
   });
 
   router.get('/slos/:namespace/:name/history', async (req, res) => {
-    await canRead(req);
+    const credentials = await canRead(req);
     const query = parse(historyQuerySchema, req.query, 'query');
-    const slo = await findSlo(req.params.namespace, req.params.name);
+    const slo = await findSlo(req.params.namespace, req.params.name, credentials);
     const history = await evaluator
       .history(
         slo.def,
@@ -214,11 +229,17 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.get('/alerts', async (req, res) => {
-    await canRead(req);
+    const credentials = await canRead(req);
     const query = parse(alertsQuerySchema, req.query, 'query');
-    const sloRefs = query.entityRef ? (await sloCatalog.forEntity(query.entityRef.toLocaleLowerCase('en-US'))).map(s => s.def.ref) : undefined;
+    const sloRefs = query.entityRef ? (await sloCatalog.forEntity(query.entityRef.toLocaleLowerCase('en-US'), credentials)).map(s => s.def.ref) : undefined;
     const states = query.state === 'active' ? ['pending', 'firing'] : query.state ? [query.state] : undefined;
-    res.json({ items: await options.alerts.list({ sloRefs, states, limit: query.limit }) });
+    const offset = decodeCursor(query.cursor) ?? 0;
+    const limit = query.limit ?? 200;
+    const page = pageOf(await options.alerts.list({ sloRefs, states, limit: limit + 1, offset }), offset, limit, true);
+    // an SLO alert belongs to its SLO entity; a remediation escalation to its rule's entity
+    const owner = (a: (typeof page.items)[number]) => (a.sloRef.startsWith('remediation:') ? String(a.details?.entityRef ?? '') : `slo:${a.sloRef}`);
+    const visible = await visibleAmong(page.items.map(owner), credentials);
+    res.json({ ...page, items: page.items.filter(a => visible(owner(a))) });
   });
 
   router.post('/alertmanager/webhook', async (req, res) => {
@@ -254,19 +275,27 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.get('/alertmanager/alerts', async (req, res) => {
-    await canRead(req);
-    const query = parse(
-      z.object({ status: z.enum(['firing', 'resolved'], { errorMap: () => ({ message: 'must be firing or resolved' }) }).optional() }).strict(),
-      req.query,
-      'query',
-    );
-    res.json({ items: await options.alertmanager.list({ status: query.status }) });
+    const credentials = await canRead(req);
+    const query = parse(alertmanagerAlertsQuerySchema, req.query, 'query');
+    const offset = decodeCursor(query.cursor) ?? 0;
+    const limit = query.limit ?? 200;
+    const page = pageOf(await options.alertmanager.list({ status: query.status, limit: limit + 1, offset }), offset, limit, true);
+    // alerts about an entity the caller cannot read are left out; alerts about no entity stay
+    const visible = await visibleAmong(page.items.map(a => alertEntityRef(a.labels) ?? ''), credentials);
+    res.json({ ...page, items: page.items.filter(a => visible(alertEntityRef(a.labels) ?? '')) });
   });
 
   router.get('/remediations', async (req, res) => {
-    await canRead(req);
+    const credentials = await canRead(req);
     const query = parse(remediationsQuerySchema, req.query, 'query');
-    res.json(await options.remediation.history(query.entityRef?.toLocaleLowerCase('en-US'), query.limit ?? 100));
+    const entityRef = query.entityRef?.toLocaleLowerCase('en-US');
+    const visible = await visibleAmong(entityRef ? [entityRef] : options.remediation.rules.map(r => r.entityRef), credentials);
+    if (entityRef && !visible(entityRef)) throw new NotFoundError(`No entity ${entityRef}`);
+    const offset = decodeCursor(query.cursor) ?? 0;
+    const limit = query.limit ?? 100;
+    const history = await options.remediation.history(entityRef, limit + 1, offset, visible);
+    const page = pageOf(history.items, offset, limit, true);
+    res.json({ ...history, ...page });
   });
 
   router.post('/remediations/run', async (req, res) => {
@@ -313,7 +342,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   router.get('/runbooks/:kind/:namespace/:name', async (req, res) => {
     const credentials = await canRead(req);
     const { kind, namespace, name } = entityPath(req.params);
-    const runbook = await options.runbooks.get(kind, namespace, name);
+    const runbook = await options.runbooks.get(kind, namespace, name, credentials);
     res.json({ ...runbook, canEdit: await allowedOn(credentials, reliabilityRunbookUpdatePermission, runbook.entityRef) });
   });
 
@@ -329,12 +358,14 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const { kind, namespace, name } = entityPath(req.params);
     const body = parse(runbookSaveSchema, req.body, 'body');
-    const entity = await options.runbooks.entity(kind, namespace, name);
-    const entityRef = stringifyEntityRef(entity);
+    // the permission first, on the ref the path names: an entity that does not exist is denied like one the
+    // caller does not own, so a 403 says nothing about existence
+    const entityRef = stringifyEntityRef({ kind, namespace, name });
     const saved = await audited({ eventId: 'runbook-save', severityLevel: 'medium', request: req, meta: { entityRef, baseVersion: body.baseVersion } }, async () => {
       if (!(await allowedOn(credentials, reliabilityRunbookUpdatePermission, entityRef))) {
         throw new NotAllowedError(`Missing permission ${reliabilityRunbookUpdatePermission.name} on ${entityRef}: only its owners may edit its runbook`);
       }
+      const entity = await options.runbooks.entity(kind, namespace, name, credentials);
       const result = await options.runbooks.save(entity, body, credentials.principal.userEntityRef, now());
       return { result, meta: { version: result.version } };
     });
@@ -342,17 +373,20 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.get('/runbooks/:kind/:namespace/:name/versions', async (req, res) => {
-    await canRead(req);
+    const credentials = await canRead(req);
     const { kind, namespace, name } = entityPath(req.params);
-    const entity = await options.runbooks.entity(kind, namespace, name);
-    res.json({ items: await options.runbooks.versions(stringifyEntityRef(entity)) });
+    const query = parse(pageQuerySchema, req.query, 'query');
+    const entity = await options.runbooks.entity(kind, namespace, name, credentials);
+    const offset = decodeCursor(query.cursor) ?? 0;
+    const limit = query.limit ?? 100;
+    res.json(pageOf(await options.runbooks.versions(stringifyEntityRef(entity), { limit: limit + 1, offset }), offset, limit, true));
   });
 
   router.get('/runbooks/:kind/:namespace/:name/versions/:version', async (req, res) => {
-    await canRead(req);
+    const credentials = await canRead(req);
     const { kind, namespace, name } = entityPath(req.params);
     if (!/^[1-9][0-9]{0,8}$/.test(req.params.version)) throw new InputError('version: must be a positive integer');
-    const entityRef = stringifyEntityRef(await options.runbooks.entity(kind, namespace, name));
+    const entityRef = stringifyEntityRef(await options.runbooks.entity(kind, namespace, name, credentials));
     const version = Number(req.params.version);
     const [current, previous] = await Promise.all([options.runbooks.version(entityRef, version), options.runbooks.version(entityRef, version - 1)]);
     if (!current) throw new NotFoundError(`${entityRef} has no runbook version ${version}`);
@@ -362,8 +396,9 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.get('/commander/alerts', async (req, res) => {
-    await canRead(req);
-    res.json({ items: await options.commander.alerts(now()) });
+    const credentials = await canRead(req);
+    const query = parse(pageQuerySchema, req.query, 'query');
+    res.json(pageOf(await options.commander.alerts(now(), credentials), decodeCursor(query.cursor) ?? 0, query.limit ?? 500));
   });
 
   function incidentId(raw: string): number {
@@ -371,78 +406,88 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     return Number(raw);
   }
 
-  async function incidentAction(req: express.Request, eventId: string, fn: (author: string) => Promise<unknown>) {
+  async function incidentAction(req: express.Request, eventId: string, fn: (author: string, credentials: BackstageCredentials<BackstageUserPrincipal>) => Promise<unknown>, id?: string) {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     await authorize(credentials, reliabilityIncidentManagePermission);
-    return audited({ eventId, severityLevel: 'medium', request: req }, async () => ({ result: await fn(credentials.principal.userEntityRef) }));
+    if (id !== undefined) await findIncident(id, credentials);
+    return audited({ eventId, severityLevel: 'medium', request: req }, async () => ({ result: await fn(credentials.principal.userEntityRef, credentials) }));
   }
 
   router.get('/incidents', async (req, res) => {
-    await canRead(req);
+    const credentials = await canRead(req);
     const query = parse(incidentsQuerySchema, req.query, 'query');
-    res.json({ items: await options.incidents.list({ state: query.state, entityRef: query.entityRef?.toLocaleLowerCase('en-US') }) });
+    const offset = decodeCursor(query.cursor) ?? 0;
+    const limit = query.limit ?? 200;
+    const rows = await options.incidents.list({ state: query.state, entityRef: query.entityRef?.toLocaleLowerCase('en-US'), limit: limit + 1, offset });
+    const page = pageOf(rows, offset, limit, true);
+    const visible = await visibleAmong(page.items.map(i => i.entityRef), credentials);
+    res.json({ ...page, items: page.items.filter(i => visible(i.entityRef)) });
   });
 
   router.post('/incidents', async (req, res) => {
     const body = parse(declareIncidentSchema, req.body, 'body');
     const entityRef = body.entityRef.toLocaleLowerCase('en-US');
-    const [kind, rest] = entityRef.split(':');
-    const [namespace, name] = rest.split('/');
-    await options.runbooks.entity(kind, namespace, name); // 404 for an unknown entity
-    const incident = await incidentAction(req, 'incident-declare', author =>
-      options.incidents.declare({ entityRef, title: body.title, severity: body.severity, roles: body.roles ?? { commander: author }, trigger: body.trigger, author, now: now() }),
-    );
+    const { kind, namespace, name } = parseEntityRef(entityRef);
+    // permission first, then existence (as the caller sees the catalog)
+    const incident = await incidentAction(req, 'incident-declare', async (author, credentials) => {
+      await options.runbooks.entity(kind, namespace, name, credentials);
+      return options.incidents.declare({ entityRef, title: body.title, severity: body.severity, roles: body.roles ?? { commander: author }, trigger: body.trigger, author, now: now() });
+    });
     res.status(201).json(incident);
   });
 
+  /** An incident whose entity the caller may read: unknown and hidden incidents are both 404. */
+  async function findIncident(raw: string, credentials: BackstageCredentials) {
+    const incident = await options.incidents.get(incidentId(raw));
+    if (!incident || !(await visibleAmong([incident.entityRef], credentials))(incident.entityRef)) throw new NotFoundError(`No incident ${raw}`);
+    return incident;
+  }
+
   router.get('/incidents/:id', async (req, res) => {
-    await canRead(req);
-    const incident = await options.incidents.get(incidentId(req.params.id));
-    if (!incident) throw new NotFoundError(`No incident ${req.params.id}`);
-    res.json(incident);
+    const credentials = await canRead(req);
+    res.json(await findIncident(req.params.id, credentials));
   });
 
   router.get('/incidents/:id/markdown', async (req, res) => {
-    await canRead(req);
-    const incident = await options.incidents.get(incidentId(req.params.id));
-    if (!incident) throw new NotFoundError(`No incident ${req.params.id}`);
+    const credentials = await canRead(req);
+    const incident = await findIncident(req.params.id, credentials);
     res.status(200).type('text/markdown').setHeader('Content-Disposition', `attachment; filename="incident-${incident.id}.md"`).send(incidentToMarkdown(incident));
   });
 
   router.post('/incidents/:id/timeline', async (req, res) => {
     const id = incidentId(req.params.id);
     const body = parse(timelineEntrySchema, req.body, 'body');
-    res.json(await incidentAction(req, 'incident-timeline', author => options.incidents.appendTimeline(id, author, body.text, now())));
+    res.json(await incidentAction(req, 'incident-timeline', author => options.incidents.appendTimeline(id, author, body.text, now()), req.params.id));
   });
 
   router.post('/incidents/:id/status', async (req, res) => {
     const id = incidentId(req.params.id);
     const body = parse(statusUpdateSchema, req.body, 'body');
-    res.json(await incidentAction(req, 'incident-status', author => options.incidents.updateStatus(id, author, body.status, body.text, now())));
+    res.json(await incidentAction(req, 'incident-status', author => options.incidents.updateStatus(id, author, body.status, body.text, now()), req.params.id));
   });
 
   router.put('/incidents/:id/roles', async (req, res) => {
     const id = incidentId(req.params.id);
     const body = parse(incidentRolesSchema, req.body, 'body');
-    res.json(await incidentAction(req, 'incident-roles', author => options.incidents.setRoles(id, author, body, now())));
+    res.json(await incidentAction(req, 'incident-roles', author => options.incidents.setRoles(id, author, body, now()), req.params.id));
   });
 
   router.post('/incidents/:id/close', async (req, res) => {
     const id = incidentId(req.params.id);
     const body = parse(closeIncidentSchema, req.body, 'body');
-    res.json(await incidentAction(req, 'incident-close', author => options.incidents.close(id, author, body, now())));
+    res.json(await incidentAction(req, 'incident-close', author => options.incidents.close(id, author, body, now()), req.params.id));
   });
 
   router.get('/gate', async (req, res) => {
-    await canRead(req);
+    const credentials = await canRead(req);
     const query = parse(gateQuerySchema, req.query, 'query');
-    const slos = await sloCatalog.forEntity(query.entityRef.toLocaleLowerCase('en-US'));
+    const slos = await sloCatalog.forEntity(query.entityRef.toLocaleLowerCase('en-US'), credentials);
     res.json(await evaluator.gate(slos.map(s => s.def), options.gate ?? { window: '7d', threshold: 0.25 }, now()));
   });
 
   router.get('/slos/:namespace/:name/prometheus-rules', async (req, res) => {
-    await canRead(req);
-    const { def } = await findSlo(req.params.namespace, req.params.name);
+    const credentials = await canRead(req);
+    const { def } = await findSlo(req.params.namespace, req.params.name, credentials);
     const [kind, rest] = def.componentRef.split(':');
     const entityUrl = options.appBaseUrl ? `${options.appBaseUrl.replace(/\/$/, '')}/catalog/${rest.split('/')[0]}/${kind}/${rest.split('/')[1]}` : undefined;
     const runbookUrl = def.runbook && /^https?:\/\//.test(def.runbook) ? def.runbook : undefined;

@@ -5,6 +5,7 @@ import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { Entity } from '@backstage/catalog-model';
 import request from 'supertest';
+import { Readable } from 'stream';
 import { reliabilityPlugin } from './plugin';
 
 jest.setTimeout(60_000);
@@ -23,9 +24,26 @@ const component = (name: string, annotations: Record<string, string>): Entity =>
 
 describe('GET /runbooks/:kind/:namespace/:name', () => {
   let server: any;
+  /** Bytes the endless runbook handed out before the reader stopped asking. */
+  let endlessBytes = 0;
   const readUrl = jest.fn(async (url: string) => {
     if (url.endsWith('missing.md')) throw Object.assign(new Error('nope'), { name: 'NotFoundError' });
+    if (url.endsWith('broken.md')) throw new Error(`fetch failed for ${url}?private_token=reader-token-1234`);
+    if (url.endsWith('endless.md')) {
+      // a runbook that never ends: the reader must stop at the size limit instead of buffering it whole
+      const stream = new Readable({
+        read() {
+          endlessBytes += 64 * 1024;
+          this.push(Buffer.alloc(64 * 1024, 'a'));
+        },
+      });
+      return { buffer: async () => Promise.reject(new Error('buffer() must not be used')), stream: () => stream } as any;
+    }
     return { buffer: async () => Buffer.from(`# From ${url}\nbody`) } as any;
+  });
+  const repo = (name: string, runbook: string): Entity => ({
+    ...component(name, { 'reliability.io/runbook': runbook }),
+    metadata: { name, namespace: 'default', annotations: { 'backstage.io/managed-by-location': 'url:https://git.example/org/repo/blob/main/catalog-info.yaml', 'reliability.io/runbook': runbook } },
   });
 
   beforeAll(async () => {
@@ -44,6 +62,10 @@ describe('GET /runbooks/:kind/:namespace/:name', () => {
             component('none', {}),
             component('linker', { 'reliability.io/runbook': 'link://runbooks/checkout' }),
             component('dangling', { 'reliability.io/runbook': 'link://runbooks/nowhere' }),
+            repo('repo-ok', './docs/runbook.md'),
+            repo('repo-escape', '../../../other-repo/blob/main/secrets.md'),
+            repo('repo-endless', './endless.md'),
+            repo('repo-broken', './broken.md'),
           ],
         }),
         mockServices.rootConfig.factory({ data: { reliability: { evaluation: { schedule: { frequency: { hours: 24 }, timeout: { minutes: 1 }, initialDelay: { hours: 24 } } } } } }),
@@ -77,6 +99,29 @@ describe('GET /runbooks/:kind/:namespace/:name', () => {
     expect(res.status).toBe(200);
     expect(readUrl).toHaveBeenCalledWith('https://runbooks.example/remote.md');
     expect(res.body.sections[0].title).toBe('From https://runbooks.example/remote.md');
+  });
+
+  it('reads relative runbooks of url: locations only under the location\'s directory', async () => {
+    const ok = await request(server).get('/api/reliability/runbooks/component/default/repo-ok');
+    expect(ok.status).toBe(200);
+    expect(readUrl).toHaveBeenCalledWith('https://git.example/org/repo/blob/main/docs/runbook.md');
+    const escape = await request(server).get('/api/reliability/runbooks/component/default/repo-escape');
+    expect(escape.status).toBe(400);
+    expect(escape.body.error.message).toMatch(/points outside the directory of https:\/\/git\.example\/org\/repo\/blob\/main\/catalog-info\.yaml/);
+    expect(readUrl).not.toHaveBeenCalledWith(expect.stringContaining('other-repo'));
+  });
+
+  it('stops reading a URL runbook at the size limit', async () => {
+    const res = await request(server).get('/api/reliability/runbooks/component/default/repo-endless');
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(/is larger than 512 KiB/);
+    expect(endlessBytes).toBeLessThanOrEqual(512 * 1024 + 2 * 64 * 1024 + 64 * 1024 * 16);
+  });
+
+  it('answers a failed read with 503 and a redacted message', async () => {
+    const res = await request(server).get('/api/reliability/runbooks/component/default/repo-broken');
+    expect(res.status).toBe(503);
+    expect(res.text).not.toContain('reader-token-1234');
   });
 
   it.each([

@@ -66,7 +66,7 @@ describe.each(databases.eachSupportedId())('no secret leaves the backend on %p',
     const backend = await startTestBackend({
       features: [
         reliabilityPlugin,
-        catalogServiceMock.factory({ entities: [promSlo] }),
+        catalogServiceMock.factory({ entities: [promSlo, { apiVersion: 'backstage.io/v1alpha1', kind: 'Component', metadata: { name: 'checkout', namespace: 'default' }, spec: { owner: 'sre' } }] }),
         mockServices.database.factory({ knex }),
         createServiceFactory({ service: coreServices.logger, deps: {}, factory: () => capturingLogger(lines) }),
         mockServices.rootConfig.factory({

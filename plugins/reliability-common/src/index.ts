@@ -37,3 +37,4 @@ export * from './remediation/types';
 export * from './spec/alertPolicy';
 export * from './incidents/incident';
 export * from './redaction/redact';
+export * from './pagination/pagination';

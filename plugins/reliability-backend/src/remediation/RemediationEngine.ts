@@ -302,13 +302,18 @@ export class RemediationEngine {
     else await event.fail({ error: new Error(detail) });
   }
 
-  async history(entityRef: string | undefined, limit: number): Promise<RemediationListResponse> {
-    const items = await this.o.store.list({ entityRef, limit });
+  /**
+   * Executions, newest first, from `offset` (the summary covers the executions of this page). `visible`
+   * restricts them (and the rules) to the entities the caller may read.
+   */
+  async history(entityRef: string | undefined, limit: number, offset = 0, visible?: (entityRef: string) => boolean): Promise<RemediationListResponse> {
+    const visibleRefs = visible ? [...new Set(this.rules.map(r => r.entityRef))].filter(visible) : undefined;
+    const items = await this.o.store.list({ entityRef, entityRefs: entityRef ? undefined : visibleRefs, limit, offset });
     const done = items.filter(i => i.state === 'succeeded' || i.state === 'failed' || i.state === 'escalated' || i.state === 'interrupted');
     const succeeded = done.filter(i => i.state === 'succeeded');
     const latencies = succeeded.map(i => i.latencyMs).filter((v): v is number => v !== null);
     return {
-      rules: this.rulesFor(entityRef).map(ruleSummary),
+      rules: this.rulesFor(entityRef).filter(r => !visible || visible(r.entityRef)).map(ruleSummary),
       items,
       summary: {
         executions: items.length,

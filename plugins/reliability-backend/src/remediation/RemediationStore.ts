@@ -182,8 +182,9 @@ export class RemediationStore {
     return rows.map(r => Number(r.id));
   }
 
-  async list(filter: { entityRef?: string; id?: number; limit?: number }): Promise<RemediationExecution[]> {
-    const q = this.db('reliability_remediations').orderBy('id', 'desc').limit(filter.limit ?? 100).select('*');
+  async list(filter: { entityRef?: string; entityRefs?: string[]; id?: number; limit?: number; offset?: number }): Promise<RemediationExecution[]> {
+    const q = this.db('reliability_remediations').orderBy('id', 'desc').limit(filter.limit ?? 100).offset(filter.offset ?? 0).select('*');
+    if (filter.entityRefs) q.whereIn('entity_ref', filter.entityRefs);
     if (filter.entityRef) q.where('entity_ref', filter.entityRef);
     if (filter.id !== undefined) q.where('id', filter.id);
     const rows = await q;

@@ -1,4 +1,4 @@
-import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
+import { AuthService, BackstageCredentials, LoggerService } from '@backstage/backend-plugin-api';
 import { Entity, parseEntityRef, RELATION_OWNED_BY, stringifyEntityRef } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { CommanderAlert, RunbookSection, sectionForAlert } from '@internal/plugin-reliability-common';
@@ -11,7 +11,7 @@ import { RunbookService } from './RunbookService';
 import { SloCatalog } from './SloCatalog';
 
 /** The entity an Alertmanager alert is about: `entity` (a full ref), else `service` as a component in default. */
-function amEntity(labels: Record<string, string>): string | undefined {
+export function alertEntityRef(labels: Record<string, string>): string | undefined {
   try {
     const ref = labels.entity
       ? parseEntityRef(labels.entity, { defaultKind: 'component', defaultNamespace: 'default' })
@@ -55,7 +55,8 @@ export class CommanderService {
     },
   ) {}
 
-  async alerts(now: number): Promise<CommanderAlert[]> {
+  /** The alerts about entities the caller may read (with `credentials`; all of them without), most urgent first. */
+  async alerts(now: number, callerCredentials?: BackstageCredentials): Promise<CommanderAlert[]> {
     const [own, received] = await Promise.all([
       this.o.alerts.list({ states: ['firing', 'pending'], limit: 500 }),
       this.o.alertmanager.list({ status: 'firing', limit: 500 }),
@@ -96,7 +97,7 @@ export class CommanderService {
         name: forDisplay(a.alertname ?? 'alert', 200),
         severity: forDisplay(a.labels.severity ?? 'none', 50),
         state: 'firing',
-        entityRef: amEntity(a.labels) ?? '',
+        entityRef: alertEntityRef(a.labels) ?? '',
         startedAt: a.startsAt!,
         summary: forDisplay(a.annotations.summary ?? a.annotations.description ?? a.alertname ?? ''),
         slo: null,
@@ -105,7 +106,7 @@ export class CommanderService {
     }
 
     const refs = [...new Set(rows.map(r => r.entityRef).filter(Boolean))];
-    const credentials = await this.o.auth.getOwnServiceCredentials();
+    const credentials = callerCredentials ?? (await this.o.auth.getOwnServiceCredentials());
     const entities = new Map<string, Entity>();
     if (refs.length) {
       // one odd alert must not take the view down: without the catalog's answer, rows show their refs only
@@ -132,6 +133,8 @@ export class CommanderService {
     }
     const order = (s: string) => ({ page: 0, critical: 0, error: 1, ticket: 2, warning: 2 } as Record<string, number>)[s] ?? 3;
     return rows
+      // an alert about an entity the caller cannot see in the catalog is not theirs to see
+      .filter(r => !callerCredentials || !r.entityRef || entities.has(r.entityRef))
       .map(({ labels, ...r }) => {
         const e = entities.get(r.entityRef);
         const sections = runbooks.get(r.entityRef);

@@ -1,10 +1,10 @@
 import { promises as fs } from 'fs';
 import path from 'path';
-import { AuthService, UrlReaderService, resolveSafeChildPath } from '@backstage/backend-plugin-api';
+import { AuthService, BackstageCredentials, UrlReaderService, resolveSafeChildPath } from '@backstage/backend-plugin-api';
 import { ANNOTATION_LOCATION, parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
-import { InputError, NotFoundError } from '@backstage/errors';
+import { InputError, NotFoundError, ServiceUnavailableError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { ANNOTATION_RUNBOOK, FailureMode, RunbookResponse, SEED_FAILURE_MODES, parseRunbookRef, parseRunbookSections } from '@internal/plugin-reliability-common';
+import { ANNOTATION_RUNBOOK, FailureMode, RunbookResponse, SEED_FAILURE_MODES, parseRunbookRef, parseRunbookSections, redactText, redactUrl } from '@internal/plugin-reliability-common';
 import { Entity } from '@backstage/catalog-model';
 import { ConflictError } from '@backstage/errors';
 import { RunbookStore } from '../store/RunbookStore';
@@ -13,6 +13,23 @@ import { RunbookStore } from '../store/RunbookStore';
 export const MAX_RUNBOOK_BYTES = 512 * 1024;
 
 export type RunbookRead = Omit<RunbookResponse, 'canEdit'>;
+
+/**
+ * `path` resolved against a url: location, only when the result stays under the location's directory (same
+ * origin, path below it): `../../other-repo/x.md` is refused. Query and fragment of the location are dropped.
+ */
+export function confinedUrl(path: string, location: string): string | undefined {
+  try {
+    const base = new URL(location);
+    const dir = base.pathname.slice(0, base.pathname.lastIndexOf('/') + 1);
+    const resolved = new URL(path, `${base.origin}${base.pathname}`);
+    if (resolved.origin !== base.origin || !resolved.pathname.startsWith(dir) || resolved.pathname.includes('/../')) return undefined;
+    // keep the location's userinfo-free origin; the URL reader adds integration credentials itself
+    return `${resolved.origin}${resolved.pathname}`;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * An entity's runbook. Where its `reliability.io/runbook` annotation points: an http(s) URL or a path relative to
@@ -26,10 +43,15 @@ export class RunbookService {
     private readonly auth: AuthService,
     private readonly urlReader: UrlReaderService,
     private readonly store: RunbookStore,
+    private readonly redact: (text: string) => string = text => redactText(text),
   ) {}
 
-  async entity(kind: string, namespace: string, name: string): Promise<Entity> {
-    const entity = await this.catalog.getEntityByRef({ kind, namespace, name }, { credentials: await this.auth.getOwnServiceCredentials() });
+  /**
+   * The entity, as the caller may see it in the catalog: with the caller's credentials, an entity they cannot
+   * read is a 404 like one that does not exist. Without credentials (internal use), the plugin's own.
+   */
+  async entity(kind: string, namespace: string, name: string, credentials?: BackstageCredentials): Promise<Entity> {
+    const entity = await this.catalog.getEntityByRef({ kind, namespace, name }, { credentials: credentials ?? (await this.auth.getOwnServiceCredentials()) });
     if (!entity) throw new NotFoundError(`No entity ${kind}:${namespace}/${name}`);
     return entity;
   }
@@ -45,8 +67,8 @@ export class RunbookService {
     return { repository: true };
   }
 
-  async get(kind: string, namespace: string, name: string): Promise<RunbookRead> {
-    const entity = await this.entity(kind, namespace, name);
+  async get(kind: string, namespace: string, name: string, credentials?: BackstageCredentials): Promise<RunbookRead> {
+    const entity = await this.entity(kind, namespace, name, credentials);
     const entityRef = stringifyEntityRef(entity);
     const where = this.where(entity);
     const own = await this.store.latest(entityRef);
@@ -54,13 +76,13 @@ export class RunbookService {
     if ('portal' in where && where.portal !== entityRef) {
       // link://runbooks/<name>: the runbook of component <name>, wherever it lives (one hop, no chains)
       const target = parseEntityRef(where.portal);
-      const linked = await this.catalog.getEntityByRef(target, { credentials: await this.auth.getOwnServiceCredentials() });
+      const linked = await this.catalog.getEntityByRef(target, { credentials: credentials ?? (await this.auth.getOwnServiceCredentials()) });
       if (!linked) throw new NotFoundError(`${entityRef}: ${entity.metadata.annotations?.[ANNOTATION_RUNBOOK]} names ${where.portal}, which is not in the catalog`);
       const linkedWhere = this.where(linked);
       if ('portal' in linkedWhere && linkedWhere.portal !== where.portal) {
         throw new InputError(`${entityRef}: ${where.portal}'s runbook is itself a link (${linked.metadata.annotations?.[ANNOTATION_RUNBOOK]}); link to the runbook directly`);
       }
-      const read = await this.get(target.kind, target.namespace, target.name);
+      const read = await this.get(target.kind, target.namespace, target.name, credentials);
       return { ...read, entityRef, editableMarkdown: false, version: failure.version };
     }
     if ('portal' in where) {
@@ -82,14 +104,15 @@ export class RunbookService {
     let markdown: string;
     let source: RunbookRead['source'];
     if (ref.value.type === 'url') {
-      source = { type: 'url', location: ref.value.url };
+      source = { type: 'url', location: redactUrl(ref.value.url) };
       markdown = await this.readUrl(ref.value.url);
     } else {
       const location = entity.metadata.annotations?.[ANNOTATION_LOCATION] ?? '';
       const [type, target] = [location.slice(0, location.indexOf(':')), location.slice(location.indexOf(':') + 1)];
       if (type === 'url') {
-        const url = new URL(ref.value.path, target).toString();
-        source = { type: 'url', location: url };
+        const url = confinedUrl(ref.value.path, target);
+        if (!url) throw new InputError(`${entityRef}: ${ANNOTATION_RUNBOOK}: '${ref.value.path}' points outside the directory of ${redactUrl(target)}`);
+        source = { type: 'url', location: redactUrl(url) };
         markdown = await this.readUrl(url);
       } else if (type === 'file') {
         let file: string;
@@ -107,8 +130,8 @@ export class RunbookService {
     return { entityRef, source, sections: parseRunbookSections(markdown), markdown, ...failure, editableMarkdown: false };
   }
 
-  versions(entityRef: string) {
-    return this.store.versions(entityRef);
+  versions(entityRef: string, page?: { limit: number; offset: number }) {
+    return this.store.versions(entityRef, page);
   }
 
   version(entityRef: string, version: number) {
@@ -141,17 +164,34 @@ export class RunbookService {
     });
   }
 
+  /** Reads a runbook URL, stopping as soon as it passes the size limit (it is never buffered whole). */
   private async readUrl(url: string): Promise<string> {
-    let buffer: Buffer;
+    const tooLarge = () => new InputError(`runbook at ${redactUrl(url)} is larger than ${MAX_RUNBOOK_BYTES / 1024} KiB`);
     try {
       const res = await this.urlReader.readUrl(url);
-      buffer = await res.buffer();
+      if (!res.stream) {
+        const buffer = await res.buffer();
+        if (buffer.length > MAX_RUNBOOK_BYTES) throw tooLarge();
+        return buffer.toString('utf8');
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const stream = res.stream();
+      for await (const chunk of stream) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_RUNBOOK_BYTES) {
+          stream.destroy();
+          throw tooLarge();
+        }
+        chunks.push(chunk as Buffer);
+      }
+      return Buffer.concat(chunks).toString('utf8');
     } catch (e) {
-      if ((e as Error).name === 'NotFoundError') throw new NotFoundError(`runbook not found at ${url}`);
-      throw e;
+      if ((e as Error).name === 'NotFoundError') throw new NotFoundError(`runbook not found at ${redactUrl(url)}`);
+      if ((e as Error).name === 'InputError') throw e;
+      // the reader's message can carry the URL with its token: it goes through the redaction step
+      throw new ServiceUnavailableError(`runbook at ${redactUrl(url)} could not be read: ${this.redact((e as Error).message ?? String(e))}`);
     }
-    if (buffer.length > MAX_RUNBOOK_BYTES) throw new InputError(`runbook at ${url} is larger than ${MAX_RUNBOOK_BYTES / 1024} KiB`);
-    return buffer.toString('utf8');
   }
 
   private async readFile(file: string, entityRef: string): Promise<string> {

@@ -1,4 +1,4 @@
-import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
+import { AuthService, BackstageCredentials, LoggerService } from '@backstage/backend-plugin-api';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { MwmbRule, OPENSLO_API_VERSION, RELATION_MEASURES, SLO_KIND, SloDefinition, csvRulesFor, parseOpenSlo } from '@internal/plugin-reliability-common';
@@ -54,9 +54,27 @@ export class SloCatalog {
     return defs.map(d => d.def);
   }
 
-  /** SLOs measuring an entity (or the SLO entity itself), straight from the catalog; registers them. */
-  async forEntity(entityRef: string): Promise<{ def: SloDefinition; entityRef: string }[]> {
-    const credentials = await this.auth.getOwnServiceCredentials();
+  /**
+   * Which of these entity refs the caller may read in the catalog: one getEntitiesByRefs per 500 refs, with the
+   * caller's credentials, so the catalog's own permission rules decide.
+   */
+  async visible(entityRefs: string[], credentials: BackstageCredentials): Promise<Set<string>> {
+    const refs = [...new Set(entityRefs.filter(Boolean))];
+    const out = new Set<string>();
+    for (let i = 0; i < refs.length; i += 500) {
+      const part = refs.slice(i, i + 500);
+      const res = await this.catalog.getEntitiesByRefs({ entityRefs: part, fields: ['kind', 'metadata.namespace', 'metadata.name'] }, { credentials });
+      res.items.forEach((e, j) => e && out.add(part[j]));
+    }
+    return out;
+  }
+
+  /**
+   * SLOs measuring an entity (or the SLO entity itself), straight from the catalog as the caller sees it;
+   * registers them. Without credentials (internal use), the plugin's own.
+   */
+  async forEntity(entityRef: string, callerCredentials?: BackstageCredentials): Promise<{ def: SloDefinition; entityRef: string }[]> {
+    const credentials = callerCredentials ?? (await this.auth.getOwnServiceCredentials());
     const [measuring, self] = await Promise.all([
       this.catalog.getEntities({ filter: { kind: SLO_KIND, [`relations.${RELATION_MEASURES}`]: entityRef } }, { credentials }),
       entityRef.startsWith('slo:') ? this.catalog.getEntityByRef(entityRef, { credentials }) : Promise.resolve(undefined),

@@ -120,8 +120,8 @@ export class AlertStore {
       .update({ state: 'resolved', resolved_at: now, open_key: null, last_seen_at: now });
   }
 
-  async list(filter: { sloRefs?: string[]; states?: string[]; limit?: number }): Promise<AlertRow[]> {
-    const q = this.db('reliability_alerts').select('*').orderBy('started_at', 'desc').orderBy('id', 'desc').limit(filter.limit ?? 200);
+  async list(filter: { sloRefs?: string[]; states?: string[]; limit?: number; offset?: number }): Promise<AlertRow[]> {
+    const q = this.db('reliability_alerts').select('*').orderBy('started_at', 'desc').orderBy('id', 'desc').limit(filter.limit ?? 200).offset(filter.offset ?? 0);
     if (filter.sloRefs) q.whereIn('slo_ref', filter.sloRefs);
     if (filter.states) q.whereIn('state', filter.states);
     const rows = await q;

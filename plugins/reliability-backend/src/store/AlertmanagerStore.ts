@@ -38,9 +38,9 @@ export class AlertmanagerStore {
   }
 
   /** The latest state of each alert (by fingerprint), newest first. */
-  async list(filter: { status?: 'firing' | 'resolved'; limit?: number }) {
+  async list(filter: { status?: 'firing' | 'resolved'; limit?: number; offset?: number }) {
     const latest = this.db('reliability_am_alerts').max({ id: 'id' }).groupBy('fingerprint');
-    const q = this.db('reliability_am_alerts').whereIn('id', latest).orderBy('starts_at', 'desc').limit(filter.limit ?? 200);
+    const q = this.db('reliability_am_alerts').whereIn('id', latest).orderBy('starts_at', 'desc').orderBy('id', 'desc').limit(filter.limit ?? 200).offset(filter.offset ?? 0);
     if (filter.status) q.where('status', filter.status);
     const rows = await q.select('*');
     return rows.map(r => ({

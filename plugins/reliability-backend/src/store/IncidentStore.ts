@@ -93,8 +93,8 @@ export class IncidentStore {
     return toIncident(row, events);
   }
 
-  async list(filter: { state?: 'active' | 'closed'; entityRef?: string; limit?: number }): Promise<Incident[]> {
-    const q = this.db('reliability_incidents').orderBy('declared_at', 'desc').orderBy('id', 'desc').limit(filter.limit ?? 200);
+  async list(filter: { state?: 'active' | 'closed'; entityRef?: string; limit?: number; offset?: number }): Promise<Incident[]> {
+    const q = this.db('reliability_incidents').orderBy('declared_at', 'desc').orderBy('id', 'desc').limit(filter.limit ?? 200).offset(filter.offset ?? 0);
     if (filter.state) q.where('state', filter.state);
     if (filter.entityRef) q.where('entity_ref', filter.entityRef);
     const rows = await q;

@@ -28,8 +28,13 @@ export class RunbookStore {
   }
 
   /** Newest first, without the text. */
-  async versions(entityRef: string): Promise<Omit<RunbookVersion, 'markdown' | 'failureModes'>[]> {
-    const rows = await this.db('reliability_runbooks').where('entity_ref', entityRef).orderBy('version', 'desc').select('entity_ref', 'version', 'author', 'message', 'created_at');
+  async versions(entityRef: string, page: { limit: number; offset: number } = { limit: 200, offset: 0 }): Promise<Omit<RunbookVersion, 'markdown' | 'failureModes'>[]> {
+    const rows = await this.db('reliability_runbooks')
+      .where('entity_ref', entityRef)
+      .orderBy('version', 'desc')
+      .limit(page.limit)
+      .offset(page.offset)
+      .select('entity_ref', 'version', 'author', 'message', 'created_at');
     return rows.map(r => ({ entityRef: r.entity_ref, version: Number(r.version), author: r.author, message: r.message, createdAt: isoOrNull(r.created_at)! }));
   }
 

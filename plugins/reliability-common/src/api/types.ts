@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageParams } from '../pagination/pagination';
 import { BURN_RATE_WINDOWS } from '../math/mwmb';
 import type { SloStatus } from '../math/status';
 
@@ -123,6 +124,7 @@ export const entityRefParam = z
 export const listQuerySchema = z
   .object({
     entityRef: entityRefParam.optional(),
+    ...pageParams,
   })
   .strict();
 
@@ -149,7 +151,7 @@ export const alertsQuerySchema = z
   .object({
     entityRef: entityRefParam.optional(),
     state: z.enum(['pending', 'firing', 'resolved', 'active'], { errorMap: () => ({ message: 'must be one of pending, firing, resolved, active' }) }).optional(),
-    limit: z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be an integer').min(1, 'must be >= 1').max(1000, 'must be <= 1000').default(200),
+    ...pageParams,
   })
   .strict();
 
@@ -242,3 +244,14 @@ export interface CommanderAlert {
   runbook: { path: string; section: string | null; sectionTitle: string | null } | null;
   remediation: { state: string; ruleId: string; at: string } | null;
 }
+
+/** GET /alertmanager/alerts query. @public */
+export const alertmanagerAlertsQuerySchema = z
+  .object({
+    status: z.enum(['firing', 'resolved'], { errorMap: () => ({ message: 'must be firing or resolved' }) }).optional(),
+    ...pageParams,
+  })
+  .strict();
+
+/** Query of lists that only page: runbook versions, the commander's alerts. @public */
+export const pageQuerySchema = z.object({ ...pageParams }).strict();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageParams } from '../pagination/pagination';
 import { entityRefParam } from '../api/types';
 
 /** The seed's lite playbook roles. @public */
@@ -101,6 +102,7 @@ export const incidentsQuerySchema = z
   .object({
     state: z.enum(['active', 'closed'], { errorMap: () => ({ message: 'must be active or closed' }) }).optional(),
     entityRef: entityRefParam.optional(),
+    ...pageParams,
   })
   .strict();
 

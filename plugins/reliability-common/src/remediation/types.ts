@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageParams } from '../pagination/pagination';
 import { entityRefParam } from '../api/types';
 
 /** What set a remediation going. @public */
@@ -81,7 +82,7 @@ export interface RemediationListResponse {
 export const remediationsQuerySchema = z
   .object({
     entityRef: entityRefParam.optional(),
-    limit: z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
+    ...pageParams,
   })
   .strict();
 
