@@ -32,12 +32,12 @@ export async function until(what, fn, timeoutMs, intervalMs = 500) {
  * Starts packages/backend (`yarn start`) with app-config.yaml plus the given config files, in its own process
  * group, and waits until the reliability plugin answers on `baseUrl`.
  */
-export async function startPortalBackend(configFiles, baseUrl, timeoutMs = 240_000) {
+export async function startPortalBackend(configFiles, baseUrl, timeoutMs = 240_000, env = {}) {
   const child = spawn('yarn', ['start', '--config', '../../app-config.yaml', ...configFiles.flatMap(f => ['--config', f])], {
     cwd: path.join(root, 'packages/backend'),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'development' },
+    env: { ...process.env, NODE_ENV: 'development', ...env },
   });
   child.stdout.on('data', recordOutput);
   child.stderr.on('data', recordOutput);

@@ -1,0 +1,64 @@
+// The production configuration, booted for real: guest sign-in is refused, the SLI reporters' static token may
+// ingest, and a signed-in user who does not own the entity gets 403 on ingest.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startPortalBackend, stopPortalBackend } from './lib/portal.mjs';
+
+const BASE = 'http://localhost:7078';
+const PG = new URL(process.env.BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING ?? 'postgresql://postgres@127.0.0.1:5432');
+const INGEST_TOKEN = 'prod-test-ingest-token-0123456789';
+const env = {
+  NODE_ENV: 'production',
+  POSTGRES_HOST: PG.hostname,
+  POSTGRES_PORT: PG.port || '5432',
+  POSTGRES_USER: decodeURIComponent(PG.username || 'postgres'),
+  POSTGRES_PASSWORD: decodeURIComponent(PG.password || ''),
+  RELIABILITY_INGEST_TOKEN: INGEST_TOKEN,
+};
+const configs = ['../../app-config.production.yaml', '../../test/e2e/app-config.production-test.yaml'];
+const event = slo => ({ events: [{ slo, timestamp: new Date().toISOString(), good: 99, total: 100 }] });
+const ingest = (token, body) =>
+  fetch(`${BASE}/api/reliability/sli-events`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+const guest = () => fetch(`${BASE}/api/auth/guest/refresh?env=production`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } });
+
+test('production: no guest sign-in; the SLI reporters token ingests', { timeout: 300_000 }, async () => {
+  const backend = await startPortalBackend(configs, BASE, 240_000, env);
+  try {
+    const refused = await guest();
+    assert.ok(refused.status >= 400 && refused.status < 500, `guest sign-in answered ${refused.status}`);
+    const body = await refused.text();
+    assert.ok(!body.includes('backstageIdentity'), body);
+    // the catalog needs a moment to ingest catalog/all.yaml
+    let res;
+    for (let i = 0; i < 120; i++) {
+      res = await ingest(INGEST_TOKEN, event('default/checkout-success'));
+      if (res.status !== 404) break;
+      await new Promise(r => setTimeout(r, 1000));
+    }
+    assert.equal(res.status, 202, await res.text());
+    assert.equal((await ingest('not-the-token', event('default/checkout-success'))).status, 401);
+  } finally {
+    await stopPortalBackend(backend);
+  }
+});
+
+test('production: a user who does not own the entity gets 403 on ingest', { timeout: 300_000 }, async () => {
+  const backend = await startPortalBackend([...configs, '../../test/e2e/app-config.production-stranger.yaml'], BASE, 240_000, env);
+  try {
+    const { backstageIdentity } = await (await guest()).json();
+    assert.deepEqual(backstageIdentity.identity.ownershipEntityRefs, ['user:default/stranger']);
+    let res;
+    for (let i = 0; i < 120; i++) {
+      res = await ingest(backstageIdentity.token, event('default/checkout-success'));
+      if (res.status !== 404) break;
+      await new Promise(r => setTimeout(r, 1000));
+    }
+    const text = await res.text();
+    assert.equal(res.status, 403, text);
+    assert.match(JSON.parse(text).error.message, /reliability\.events\.ingest on component:default\/checkout/);
+    // the service token still may
+    assert.equal((await ingest(INGEST_TOKEN, event('default/checkout-success'))).status, 202);
+  } finally {
+    await stopPortalBackend(backend);
+  }
+});
