@@ -41,6 +41,12 @@ yarn backstage-cli repo test --maxWorkers=2 2>&1 | tee "$LOG_DIR/jest.log"
 jest_rc=${PIPESTATUS[0]}
 set -e
 
+echo "[test] the fuzzer: 5,000 hostile requests per database, alone on the CPU (its event-loop delay is measured)"
+set +e
+yarn fuzz 2>&1 | tee "$LOG_DIR/fuzz.log"
+fuzz_rc=${PIPESTATUS[0]}
+set -e
+
 echo "[test] build the app for the end-to-end test"
 yarn workspace app build >"$LOG_DIR/app-build.log" 2>&1 || { tail -50 "$LOG_DIR/app-build.log"; exit 1; }
 
@@ -51,12 +57,12 @@ e2e_rc=${PIPESTATUS[0]}
 set -e
 
 # one closing line for everything: jest's "Tests: a failed, b passed, c total" and node's "# pass n / # fail n"
-jest_line=$(grep -E '^Tests:' "$LOG_DIR/jest.log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g')
-jp=$(echo "$jest_line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
-jf=$(echo "$jest_line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0)
+count() { grep -E '^Tests:' "$1" | tail -1 | sed 's/\x1b\[[0-9;]*m//g' | grep -oE "[0-9]+ $2" | grep -oE '[0-9]+' || echo 0; }
+jp=$(( $(count "$LOG_DIR/jest.log" passed) + $(count "$LOG_DIR/fuzz.log" passed) ))
+jf=$(( $(count "$LOG_DIR/jest.log" failed) + $(count "$LOG_DIR/fuzz.log" failed) ))
 ep=$(grep -E '^# pass ' "$LOG_DIR/e2e.log" | tail -1 | grep -oE '[0-9]+' || echo 0)
 ef=$(grep -E '^# fail ' "$LOG_DIR/e2e.log" | tail -1 | grep -oE '[0-9]+' || echo 0)
 echo
 echo "tests: $((jp + ep)) passed, $((jf + ef)) failed"
-if [ "$jest_rc" != 0 ] || [ "$e2e_rc" != 0 ]; then exit 1; fi
+if [ "$jest_rc" != 0 ] || [ "$fuzz_rc" != 0 ] || [ "$e2e_rc" != 0 ]; then exit 1; fi
 if [ "$((jp + ep))" = 0 ]; then echo "[test] no test ran" >&2; exit 1; fi

@@ -199,6 +199,7 @@ export const reliabilityPlugin = createBackendPlugin({
             alertmanager,
             alertmanagerSecret: cfg?.getOptionalString('alertmanager.sharedSecret'),
             metricsToken: cfg?.getOptionalString('metrics.token'),
+            redactor,
             evaluator,
             sloCatalog,
             runbooks,

@@ -40,7 +40,9 @@ import {
   lineDiff,
   remediationsQuerySchema,
   runRemediationSchema,
-  sliEventBatchSchema,
+  sliEventBatchShellSchema,
+  sliEventSchema,
+  SliEvent,
 } from '@internal/plugin-reliability-common';
 import { ReliabilityStore } from './store/ReliabilityStore';
 import { AlertStore } from './store/AlertStore';
@@ -54,6 +56,7 @@ import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { RemediationEngine } from './remediation/RemediationEngine';
 import { PayloadTooLargeError } from './http/errors';
 import { bearerMatches } from './http/bearer';
+import { Redactor } from './redaction/Redactor';
 import { RemediationMetrics, SELFHEAL_ALERT_RULES } from './remediation/metrics';
 import { randomUUID } from 'crypto';
 
@@ -67,6 +70,8 @@ export interface RouterOptions {
   alertmanager: AlertmanagerStore;
   /** Shared secret Alertmanager sends as `Authorization: Bearer <secret>`; the receiver is off without it. */
   alertmanagerSecret?: string;
+  /** The one redaction step; error messages pass through it before they are answered. */
+  redactor?: Redactor;
   /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
   metricsToken?: string;
   evaluator: Evaluator;
@@ -514,7 +519,17 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   /** Validates a batch completely, then stores it in one transaction: all of it or none. */
   async function ingest(rawBody: unknown, credentials: BackstageCredentials): Promise<number> {
-    const body = parse(sliEventBatchSchema, rawBody, 'body');
+    const shell = parse(sliEventBatchShellSchema, rawBody, 'body');
+    // each event in slices of 500, yielding between them: validation of a full batch never holds the event loop
+    const body: { events: SliEvent[] } = { events: [] };
+    for (let start = 0; start < shell.events.length; start += 500) {
+      if (start > 0) await new Promise(resolve => setImmediate(resolve));
+      for (let i = start; i < Math.min(start + 500, shell.events.length); i++) {
+        const r = sliEventSchema.safeParse(shell.events[i]);
+        if (!r.success) throw new InputError(`Invalid body: ${formatIssues(new z.ZodError(r.error.issues.map(issue => ({ ...issue, path: ['events', i, ...issue.path] }))))}`);
+        body.events.push(r.data);
+      }
+    }
     const t = now();
     const oldest = t - options.maxLatenessMs;
     const newest = t + 5 * 60_000;
@@ -545,6 +560,27 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     );
     return body.events.length;
   }
+
+  // anything else: a 404 that says so (the path shortened: it is the caller's own text)
+  router.use((req, _res) => {
+    const path = req.path.length > 100 ? `${req.path.slice(0, 100)}…` : req.path;
+    throw new NotFoundError(`No route ${req.method} ${path} in the reliability API`);
+  });
+
+  // every error message leaves through the redaction step: a configured secret a caller sends (in a path, a query
+  // parameter or a body) is not echoed back by a validation message
+  router.use((err: unknown, req: express.Request, _res: express.Response, next: express.NextFunction) => {
+    const redact = (text: string) => (options.redactor ?? new Redactor()).text(text);
+    if (err instanceof Error) {
+      // body-parser keeps the raw body on its errors, and Backstage would answer it back
+      delete (err as { body?: unknown }).body;
+      err.message = redact(err.message);
+      if (err.stack) err.stack = redact(err.stack);
+    }
+    // the error body repeats the request URL: without its query, and redacted
+    req.url = redact(req.url.split('?')[0]);
+    next(err);
+  });
 
   return router;
 }

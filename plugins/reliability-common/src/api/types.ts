@@ -74,6 +74,7 @@ export const sliEventSchema = z
   .object({
     slo: z
       .string({ required_error: 'is required', invalid_type_error: 'must be a string' })
+      .max(507, 'must be "<namespace>/<name>" of an SLO (at most 507 characters)')
       .regex(/^[a-z0-9A-Z_.-]+\/[a-z0-9A-Z_.-]+$/, 'must be "<namespace>/<name>" of an SLO'),
     timestamp: isoTimestamp,
     good: count,
@@ -84,6 +85,20 @@ export const sliEventSchema = z
 
 /** @public */
 export const MAX_EVENTS_PER_BATCH = 10_000;
+
+/**
+ * POST /sli-events body without its events' contents: the backend checks the shape and size first, then each
+ * event with `sliEventSchema` in slices, so a 10,000-event batch never holds the event loop.
+ * @public
+ */
+export const sliEventBatchShellSchema = z
+  .object({
+    events: z
+      .array(z.unknown(), { required_error: 'is required', invalid_type_error: 'must be an array' })
+      .min(1, 'must hold at least one event')
+      .max(MAX_EVENTS_PER_BATCH, `must hold at most ${MAX_EVENTS_PER_BATCH} events per request`),
+  })
+  .strict();
 
 /** POST /sli-events body. @public */
 export const sliEventBatchSchema = z

@@ -67,18 +67,22 @@ export function slugify(text: string): string {
 }
 
 /**
- * The CommonMark parser runbooks are read with: markdown-it, whose block and inline rules are linear in the
- * input, with its nesting limit (`maxNesting`), so no runbook can stall the backend. (micromark was measured and
- * refused: nested containers and some setext runs cost it quadratic time and more.)
+ * The CommonMark parser runbooks are read with: markdown-it, whose block rules are linear in the input, with its
+ * nesting limit (`maxNesting`). Sections need only the block structure, so inline parsing (linear too, but about
+ * 1 µs per character of brackets, enough to hold the event loop for most of a second on 512 KiB) is switched off;
+ * a heading's title is parsed inline alone, from its first 300 characters. (micromark was measured and refused:
+ * nested containers and some setext runs cost it quadratic time and more.)
  */
 const markdown = new MarkdownIt('commonmark');
+markdown.core.ruler.disable(['inline', 'text_join']);
+const inline = new MarkdownIt('commonmark');
 
-/** The heading's plain text: the text and inline code of its inline token, markup dropped. */
-function headingText(inline: MdToken | undefined): string {
-  if (!inline) return '';
-  if (!inline.children) return inline.content;
+/** A heading's plain text: the text and inline code of its first 300 characters, markup dropped. */
+function headingText(token: MdToken | undefined): string {
+  const raw = token?.content ?? '';
+  const [parsed] = inline.parseInline(raw.length > 300 ? raw.slice(0, 300) : raw, {});
   let out = '';
-  for (const c of inline.children) if (c.type === 'text' || c.type === 'code_inline') out += c.content;
+  for (const c of parsed?.children ?? []) if (c.type === 'text' || c.type === 'code_inline') out += c.content;
   return out;
 }
 
@@ -305,12 +309,15 @@ export interface DiffLine {
 /** Most lines a side of a diff may have. @public */
 export const MAX_DIFF_LINES = 20_000;
 /** Most changed lines (inserted plus deleted) a diff computes; beyond this the versions are too far apart to show. @public */
-export const MAX_DIFF_EDITS = 4_000;
+export const MAX_DIFF_EDITS = 2_000;
+/** Most milliseconds a diff may compute, so no request holds the event loop longer. @public */
+export const MAX_DIFF_MS = 40;
 
 /**
  * Line diff of two texts, by the `diff` library (Myers' O(ND) algorithm), with bounded cost: at most
- * MAX_DIFF_LINES lines a side and MAX_DIFF_EDITS changed lines, so time is O((N+M)·D) with D capped and memory
- * linear in the input plus the edit script. Past either limit it answers an error instead of computing.
+ * MAX_DIFF_LINES lines a side, MAX_DIFF_EDITS changed lines and MAX_DIFF_MS of computing, so no diff can hold
+ * the event loop or allocate N x M. Two versions whose line counts differ by more than MAX_DIFF_EDITS are refused
+ * at once (their distance is at least that difference). Past any limit it answers an error instead of a diff.
  * Unchanged lines are kept so callers can show context.
  * @public
  */
@@ -320,10 +327,10 @@ export function lineDiff(before: string, after: string): { ok: true; value: Diff
   if (a.length > MAX_DIFF_LINES || b.length > MAX_DIFF_LINES) {
     return { ok: false, error: `diff: a version has ${Math.max(a.length, b.length)} lines; diffs are computed for up to ${MAX_DIFF_LINES} lines` };
   }
-  const parts = diffArrays(a, b, { maxEditLength: MAX_DIFF_EDITS });
-  if (!parts) {
-    return { ok: false, error: `diff: the versions differ in more than ${MAX_DIFF_EDITS} lines; compare them outside the portal` };
-  }
+  const tooFar = { ok: false as const, error: `diff: the versions differ in more than ${MAX_DIFF_EDITS} lines (or take too long to compare); compare them outside the portal` };
+  if (Math.abs(a.length - b.length) > MAX_DIFF_EDITS) return tooFar;
+  const parts = diffArrays(a, b, { maxEditLength: MAX_DIFF_EDITS, timeout: MAX_DIFF_MS });
+  if (!parts) return tooFar;
   const out: DiffLine[] = [];
   for (const part of parts) {
     const op = part.added ? '+' : part.removed ? '-' : ' ';
