@@ -45,8 +45,11 @@ const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
  *
  * Counting design: per SLO, buckets of (good, total) plus the cumulative pair up to the bucket's end. The counts
  * in [a, b) are cum(b) - cum(a), where cum(t) is the cumulative value of the last bucket ending at or before t,
- * one index probe each: evaluation cost does not grow with the window. Minute buckets older than the minute
- * retention are compacted into hourly buckets, keeping cumulative values exact at every stored boundary.
+ * one index probe each, plus the SLO's late counts at or before t: evaluation cost does not grow with the window.
+ * Late counts (events before the SLO's latest bucket) are kept apart instead of moving every later cumulative
+ * value, so an ingest costs one row per (SLO, minute) whatever its events' times. The scheduled compaction folds
+ * minute buckets older than the minute retention into hourly ones and absorbs the late counts of that age,
+ * keeping cumulative values exact at every stored boundary.
  */
 export class ReliabilityStore {
   static async create(knex: Knex, options?: { skipMigrations?: boolean }): Promise<ReliabilityStore> {
@@ -80,6 +83,7 @@ export class ReliabilityStore {
         const chunk = gone.slice(i, i + 500);
         await tx('reliability_slos').whereIn('ref', chunk).delete();
         await tx('reliability_status').whereIn('slo_ref', chunk).delete();
+        await tx('reliability_late_counts').whereIn('slo_ref', chunk).delete();
       }
     });
   }
@@ -108,88 +112,110 @@ export class ReliabilityStore {
   // ---- Counts -------------------------------------------------------------------------------------------
 
   /**
-   * Adds counts transactionally: all or nothing. Each count goes into the bucket that covers its timestamp
-   * (minute buckets, or the hourly bucket for data older than `hourlyBefore`), and every later cumulative value
-   * of that SLO moves by the same amount (one range UPDATE; none for in-order appends).
+   * Adds counts transactionally: all or nothing, with a bounded cost per event.
+   *
+   * - An event at or after its SLO's latest bucket appends (a new bucket whose cumulative value continues the
+   *   latest) or adds to the latest bucket: one row.
+   * - A late event (before the latest bucket) goes to `reliability_late_counts`, one row per SLO and bucket end,
+   *   instead of moving every later cumulative value: readers add the late rows at or before t to the stored
+   *   value at t, and the scheduled compaction absorbs the late rows older than the minute retention.
+   *
+   * A batch costs one query for the SLOs' latest buckets and bulk upserts (per 500 SLOs / per chunk of rows),
+   * whatever its events' times. Concurrent batches for one SLO are serialized (PostgreSQL advisory locks;
+   * SQLite has one writer), so read-modify-write of the latest bucket never loses counts.
    */
   async addCounts(deltas: CountDelta[], hourlyBefore: number): Promise<void> {
-    // merge deltas per (slo, bucket) so each bucket is written once
-    const merged = new Map<string, { sloRef: string; timestamp: number; good: number; total: number }>();
+    for (const d of deltas) {
+      if (![d.timestamp, d.good, d.total].every(Number.isFinite) || d.good < 0 || d.good > d.total) {
+        // the router validates first; this guards the store's own invariants before anything is written
+        throw new Error(`Invalid count for ${d.sloRef} at ${d.timestamp}: good=${d.good} total=${d.total}`);
+      }
+    }
+    // merge deltas per (slo, minute) and order them in time, per SLO
+    const merged = new Map<string, Map<number, CountDelta>>();
     for (const d of deltas) {
       const minuteEnd = Math.floor(d.timestamp / MIN) * MIN + MIN;
-      const key = `${d.sloRef}\u0000${minuteEnd}`;
-      const m = merged.get(key);
+      const perSlo = merged.get(d.sloRef) ?? new Map<number, CountDelta>();
+      merged.set(d.sloRef, perSlo);
+      const m = perSlo.get(minuteEnd);
       if (m) {
         m.good += d.good;
         m.total += d.total;
-      } else merged.set(key, { ...d });
+        m.timestamp = Math.min(m.timestamp, d.timestamp);
+      } else perSlo.set(minuteEnd, { ...d });
     }
-    const ordered = [...merged.values()].sort((a, b) => (a.sloRef < b.sloRef ? -1 : a.sloRef > b.sloRef ? 1 : a.timestamp - b.timestamp));
+    const refs = [...merged.keys()].sort();
+    if (!refs.length) return;
+    const pg = this.db.client.config.client === 'pg';
     await this.db.transaction(async tx => {
-      for (const d of ordered) {
-        await this.addOne(tx, d, hourlyBefore);
+      if (pg) {
+        // one statement, locks taken in ref order: two batches never deadlock, and never interleave on one SLO
+        await tx.raw('SELECT pg_advisory_xact_lock(hashtext(r)) FROM (SELECT unnest(?::text[]) AS r ORDER BY 1) AS refs', [refs]);
+      }
+      const latest = new Map<string, { end: number; ms: number; good: number; total: number; cumGood: number; cumTotal: number }>();
+      for (const part of chunk(refs, 500)) {
+        // each SLO's latest bucket: one backward index probe per SLO
+        const rows = pg
+          ? (
+              await tx.raw(
+                `SELECT r.ref AS slo_ref, b.bucket_end, b.bucket_ms, b.good, b.total, b.cum_good, b.cum_total
+                 FROM unnest(?::text[]) AS r(ref)
+                 CROSS JOIN LATERAL (SELECT * FROM reliability_buckets x WHERE x.slo_ref = r.ref ORDER BY x.bucket_end DESC LIMIT 1) AS b`,
+                [part],
+              )
+            ).rows
+          : await tx.raw(
+              `SELECT b.slo_ref, b.bucket_end, b.bucket_ms, b.good, b.total, b.cum_good, b.cum_total
+               FROM (SELECT j.value AS ref, (SELECT MAX(x.bucket_end) FROM reliability_buckets x WHERE x.slo_ref = j.value) AS e FROM json_each(?) AS j) AS m
+               JOIN reliability_buckets b ON b.slo_ref = m.ref AND b.bucket_end = m.e`,
+              [JSON.stringify(part)],
+            );
+        for (const r of rows) {
+          latest.set(r.slo_ref, { end: Number(r.bucket_end), ms: Number(r.bucket_ms), good: num(r.good), total: num(r.total), cumGood: num(r.cum_good), cumTotal: num(r.cum_total) });
+        }
+      }
+      const buckets = new Map<string, BucketRow>();
+      const late = new Map<string, { slo_ref: string; at: number; good: number; total: number }>();
+      for (const ref of refs) {
+        let last = latest.get(ref);
+        for (const d of [...merged.get(ref)!.values()].sort((x, y) => x.timestamp - y.timestamp)) {
+          const ts = d.timestamp;
+          if (!last || ts >= last.end) {
+            // appends: hourly only for old data of an SLO with no minute bucket in that hour
+            const hourStart = Math.floor(ts / HOUR) * HOUR;
+            const bucketMs = ts < hourlyBefore && !(last && last.end > hourStart) ? HOUR : MIN;
+            const end = Math.floor(ts / bucketMs) * bucketMs + bucketMs;
+            last = { end, ms: bucketMs, good: d.good, total: d.total, cumGood: (last?.cumGood ?? 0) + d.good, cumTotal: (last?.cumTotal ?? 0) + d.total };
+          } else if (ts >= last.end - last.ms) {
+            // inside the latest bucket
+            last = { ...last, good: last.good + d.good, total: last.total + d.total, cumGood: last.cumGood + d.good, cumTotal: last.cumTotal + d.total };
+          } else {
+            const bucketMs = ts < hourlyBefore ? HOUR : MIN;
+            const at = Math.floor(ts / bucketMs) * bucketMs + bucketMs;
+            const key = `${ref}\u0000${at}`;
+            const l = late.get(key) ?? { slo_ref: ref, at, good: 0, total: 0 };
+            l.good += d.good;
+            l.total += d.total;
+            late.set(key, l);
+            continue;
+          }
+          buckets.set(`${ref}\u0000${last.end}`, { sloRef: ref, end: last.end, bucketMs: last.ms, good: last.good, total: last.total, cumGood: last.cumGood, cumTotal: last.cumTotal });
+        }
+      }
+      const size = pg ? 2000 : 120; // SQLite: 999 bound variables
+      for (const part of chunk([...buckets.values()], size)) {
+        await tx('reliability_buckets')
+          .insert(part.map(r => ({ slo_ref: r.sloRef, bucket_end: r.end, bucket_ms: r.bucketMs, good: r.good, total: r.total, cum_good: r.cumGood, cum_total: r.cumTotal })))
+          .onConflict(['slo_ref', 'bucket_end'])
+          .merge(['bucket_ms', 'good', 'total', 'cum_good', 'cum_total']);
+      }
+      for (const part of chunk([...late.values()], size)) {
+        await tx('reliability_late_counts')
+          .insert(part)
+          .onConflict(['slo_ref', 'at'])
+          .merge({ good: tx.raw('?? + excluded.good', ['reliability_late_counts.good']), total: tx.raw('?? + excluded.total', ['reliability_late_counts.total']) });
       }
     });
-  }
-
-  private async addOne(tx: Knex.Transaction, d: CountDelta, hourlyBefore: number) {
-    const ts = d.timestamp;
-    if (![ts, d.good, d.total].every(Number.isFinite) || d.good < 0 || d.good > d.total) {
-      // the router validates first; this guards the store's own invariants and rolls the batch back
-      throw new Error(`Invalid count for ${d.sloRef} at ${ts}: good=${d.good} total=${d.total}`);
-    }
-    // the bucket that already covers ts, if any
-    const covering = await tx('reliability_buckets')
-      .where('slo_ref', d.sloRef)
-      .where('bucket_end', '>', ts)
-      .orderBy('bucket_end', 'asc')
-      .first('bucket_end', 'bucket_ms');
-    let end: number;
-    if (covering && Number(covering.bucket_end) - Number(covering.bucket_ms) <= ts) {
-      end = Number(covering.bucket_end);
-      await tx('reliability_buckets')
-        .where({ slo_ref: d.sloRef, bucket_end: end })
-        .update({
-          good: tx.raw('good + ?', [d.good]),
-          total: tx.raw('total + ?', [d.total]),
-          cum_good: tx.raw('cum_good + ?', [d.good]),
-          cum_total: tx.raw('cum_total + ?', [d.total]),
-        });
-    } else {
-      const hourStart = Math.floor(ts / HOUR) * HOUR;
-      let bucketMs = MIN;
-      if (ts < hourlyBefore) {
-        // hourly, unless minute buckets of that hour still await compaction
-        const minuteInHour = await tx('reliability_buckets')
-          .where('slo_ref', d.sloRef)
-          .where('bucket_end', '>', hourStart)
-          .where('bucket_end', '<=', hourStart + HOUR)
-          .first('bucket_end');
-        if (!minuteInHour) bucketMs = HOUR;
-      }
-      end = Math.floor(ts / bucketMs) * bucketMs + bucketMs;
-      const prev = await tx('reliability_buckets')
-        .where('slo_ref', d.sloRef)
-        .where('bucket_end', '<', end)
-        .orderBy('bucket_end', 'desc')
-        .first('cum_good', 'cum_total');
-      await tx('reliability_buckets').insert({
-        slo_ref: d.sloRef,
-        bucket_end: end,
-        bucket_ms: bucketMs,
-        good: d.good,
-        total: d.total,
-        cum_good: num(prev?.cum_good) + d.good,
-        cum_total: num(prev?.cum_total) + d.total,
-      });
-    }
-    await tx('reliability_buckets')
-      .where('slo_ref', d.sloRef)
-      .where('bucket_end', '>', end)
-      .update({
-        cum_good: tx.raw('cum_good + ?', [d.good]),
-        cum_total: tx.raw('cum_total + ?', [d.total]),
-      });
   }
 
   /** Bulk load of pre-computed buckets for an SLO without data (demo data, benchmarks). */
@@ -256,6 +282,13 @@ export class ReliabilityStore {
         for (const row of rows) {
           out.get(row.ref)?.set(t, { good: num(row.cum_good), total: num(row.cum_total) });
         }
+        // plus the late counts at or before t (few rows: compaction absorbs those older than the retention)
+        const lateQ = this.db('reliability_late_counts').where('at', '<=', t).groupBy('slo_ref').select('slo_ref').sum({ g: 'good', n: 'total' });
+        if (part) lateQ.whereIn('slo_ref', part);
+        for (const row of (await lateQ) as { slo_ref: string; g: unknown; n: unknown }[]) {
+          const c = out.get(row.slo_ref)?.get(t);
+          if (c) out.get(row.slo_ref)!.set(t, { good: c.good + num(row.g), total: c.total + num(row.n) });
+        }
       }
     }
     return out;
@@ -272,6 +305,12 @@ export class ReliabilityStore {
         .whereIn('s.ref', chunk);
       for (const r of rows) {
         out.set(r.ref, r.first_end === null || r.first_end === undefined ? null : Number(r.first_end) - MIN);
+      }
+      const late = await this.db('reliability_late_counts').whereIn('slo_ref', chunk).groupBy('slo_ref').select('slo_ref').min({ first_at: 'at' });
+      for (const r of late as { slo_ref: string; first_at: unknown }[]) {
+        const at = Number(r.first_at) - MIN;
+        const known = out.get(r.slo_ref);
+        out.set(r.slo_ref, known === null || known === undefined ? at : Math.min(known, at));
       }
     }
     return out;
@@ -290,7 +329,20 @@ export class ReliabilityStore {
       .orderBy('bucket_end', 'asc')
       .select('bucket_end', 'cum_good', 'cum_total');
     const all = before ? [before, ...rows] : rows;
-    return all.map(r => ({ end: Number(r.bucket_end), cumGood: num(r.cum_good), cumTotal: num(r.cum_total) }));
+    // late counts at or before each point, as a running sum over the SLO's (few) late rows
+    const late = await this.db('reliability_late_counts').where('slo_ref', sloRef).where('at', '<=', to).orderBy('at', 'asc').select('at', 'good', 'total');
+    let k = 0;
+    let lateGood = 0;
+    let lateTotal = 0;
+    return all.map(r => {
+      const end = Number(r.bucket_end);
+      while (k < late.length && Number(late[k].at) <= end) {
+        lateGood += num(late[k].good);
+        lateTotal += num(late[k].total);
+        k++;
+      }
+      return { end, cumGood: num(r.cum_good) + lateGood, cumTotal: num(r.cum_total) + lateTotal };
+    });
   }
 
   /**
@@ -308,8 +360,11 @@ export class ReliabilityStore {
         .limit(maxSlos)
     ).map(r => r.slo_ref as string);
     let folded = 0;
+    const pg = this.db.client.config.client === 'pg';
     for (const ref of refs) {
       await this.db.transaction(async tx => {
+        // the same per-SLO lock as ingest: folding reads cumulative values it then writes
+        if (pg) await tx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [ref]);
         const rows = await tx('reliability_buckets')
           .where({ slo_ref: ref, bucket_ms: MIN })
           .where('bucket_end', '<=', horizon)
@@ -343,7 +398,51 @@ export class ReliabilityStore {
         folded += rows.length;
       });
     }
-    return folded;
+    return folded + (await this.absorbLate(horizon, maxSlos));
+  }
+
+  /**
+   * Moves late counts at or before `horizon` (an hour boundary past the minute retention) into the buckets: per
+   * SLO and hour, a bucket at the hour's end (inserted when the hour had none) gains the counts, and every
+   * cumulative value from there on moves by them; the late rows go. One SLO per transaction, a bounded number of
+   * SLOs per call, so the rewrite happens in the background task and never in an ingest request.
+   * Answers the number of late rows absorbed.
+   */
+  private async absorbLate(horizon: number, maxSlos: number): Promise<number> {
+    const pg = this.db.client.config.client === 'pg';
+    const refs = (await this.db('reliability_late_counts').distinct('slo_ref').where('at', '<=', horizon).limit(maxSlos)).map(r => r.slo_ref as string);
+    let absorbed = 0;
+    for (const ref of refs) {
+      await this.db.transaction(async tx => {
+        if (pg) await tx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [ref]);
+        const rows = await tx('reliability_late_counts').where('slo_ref', ref).where('at', '<=', horizon).orderBy('at', 'asc').select('at', 'good', 'total');
+        const hours = new Map<number, { good: number; total: number }>();
+        for (const r of rows) {
+          const hourEnd = Math.ceil(Number(r.at) / HOUR) * HOUR;
+          const h = hours.get(hourEnd) ?? { good: 0, total: 0 };
+          h.good += num(r.good);
+          h.total += num(r.total);
+          hours.set(hourEnd, h);
+        }
+        // first the missing hour buckets, at the stored cumulative value before them (no late count yet)
+        for (const hourEnd of hours.keys()) {
+          if (await tx('reliability_buckets').where({ slo_ref: ref, bucket_end: hourEnd }).first('bucket_end')) continue;
+          const prev = await tx('reliability_buckets').where('slo_ref', ref).where('bucket_end', '<', hourEnd).orderBy('bucket_end', 'desc').first('cum_good', 'cum_total');
+          await tx('reliability_buckets').insert({ slo_ref: ref, bucket_end: hourEnd, bucket_ms: HOUR, good: 0, total: 0, cum_good: num(prev?.cum_good), cum_total: num(prev?.cum_total) });
+        }
+        // then each hour's counts: into its bucket, and into every cumulative value from its end on
+        for (const [hourEnd, h] of hours) {
+          await tx('reliability_buckets').where({ slo_ref: ref, bucket_end: hourEnd }).update({ good: tx.raw('good + ?', [h.good]), total: tx.raw('total + ?', [h.total]) });
+          await tx('reliability_buckets')
+            .where('slo_ref', ref)
+            .where('bucket_end', '>=', hourEnd)
+            .update({ cum_good: tx.raw('cum_good + ?', [h.good]), cum_total: tx.raw('cum_total + ?', [h.total]) });
+        }
+        await tx('reliability_late_counts').where('slo_ref', ref).where('at', '<=', horizon).delete();
+        absorbed += rows.length;
+      });
+    }
+    return absorbed;
   }
 
   // ---- Status -------------------------------------------------------------------------------------------

@@ -1,0 +1,41 @@
+import { TestDatabases } from '@backstage/backend-test-utils';
+import { resolvePackagePath } from '@backstage/backend-plugin-api';
+
+jest.setTimeout(60_000);
+
+const migrationsDir = resolvePackagePath('@internal/plugin-reliability-backend', 'migrations');
+const config = { directory: migrationsDir, tableName: 'reliability_knex_migrations' };
+
+describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('migrations on %p', databaseId => {
+  const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
+
+  it('run up, down and up again, and going down keeps late counts in the cumulative values', async () => {
+    const knex = await databases.init(databaseId);
+    await knex.migrate.latest(config);
+    const T = 3_600_000;
+    await knex('reliability_buckets').insert([
+      { slo_ref: 'default/a', bucket_end: T, bucket_ms: T, good: 5, total: 10, cum_good: 5, cum_total: 10 },
+      { slo_ref: 'default/a', bucket_end: 2 * T, bucket_ms: T, good: 5, total: 10, cum_good: 10, cum_total: 20 },
+    ]);
+    await knex('reliability_late_counts').insert({ slo_ref: 'default/a', at: T, good: 1, total: 3 });
+    // down to before the late counts: they move into every later cumulative value
+    await knex.migrate.down(config);
+    expect(await knex.schema.hasTable('reliability_late_counts')).toBe(false);
+    expect((await knex('reliability_buckets').orderBy('bucket_end').select('cum_good', 'cum_total')).map(r => [Number(r.cum_good), Number(r.cum_total)])).toEqual([
+      [6, 13],
+      [11, 23],
+    ]);
+    // all the way down, then up again
+    await knex.migrate.rollback(config, true);
+    expect(await knex.schema.hasTable('reliability_buckets')).toBe(false);
+    await knex.migrate.latest(config);
+    for (const table of ['reliability_slos', 'reliability_buckets', 'reliability_status', 'reliability_alerts', 'reliability_am_alerts', 'reliability_late_counts']) {
+      expect([table, await knex.schema.hasTable(table)]).toEqual([table, true]);
+    }
+    // the Alertmanager columns take values of any length after the way down and up
+    await knex('reliability_am_alerts').insert({
+      dedup_key: 'k', fingerprint: 'f', status: 'firing', alertname: 'A'.repeat(400), group_key: 'g'.repeat(3_000), starts_at: 0, labels: '{}', annotations: '{}', received_at: 0,
+    });
+    expect((await knex('reliability_am_alerts').first('group_key')).group_key).toHaveLength(3_000);
+  });
+});
