@@ -106,6 +106,17 @@ describe.each(databases.eachSupportedId())('portal runbooks, commander and incid
     expect(linkEdit.status).toBe(404); // not a component
   });
 
+  it('answers 413 for a diff between versions too far apart, instead of computing it', async () => {
+    expect((await save(OWNER, { baseVersion: 0, markdown: '# small', failureModes: [] })).status).toBe(200);
+    const big = Array.from({ length: 8_000 }, (_, i) => `line ${i}`).join('\n');
+    expect((await save(OWNER, { baseVersion: 1, markdown: big, failureModes: [] })).status).toBe(200);
+    const res = await request(server).get('/api/reliability/runbooks/component/default/checkout/versions/2');
+    expect(res.status).toBe(413);
+    expect(res.body.error.message).toMatch(/diff: the versions differ in more than 2000 lines/);
+    // the version itself is still there, without its diff
+    expect((await request(server).get('/api/reliability/runbooks/component/default/checkout/versions').query({ limit: 1 })).body).toMatchObject({ items: [{ version: 2 }], nextCursor: expect.any(String) });
+  });
+
   it('refuses bad runbook input with 4xx naming the field', async () => {
     const big = await save(OWNER, { baseVersion: 0, markdown: 'x'.repeat(513 * 1024), failureModes: [] });
     expect(big.status).toBe(400);

@@ -242,6 +242,11 @@ describe.each(databases.eachSupportedId())('remediation on %p', databaseId => {
     expect(dry.body).toMatchObject({ state: 'dry_run', dryRun: true, actor: OWNER, detail: expect.stringContaining('under lock rollback:staging') });
     expect(target.calls).toHaveLength(0);
 
+    // a label of any length makes a lock key of any length: stored as its digest, never a 500
+    const longLock = await run(OWNER, { ruleId: 'checkout-multibuy-rollback', dryRun: true, labels: { env: 'e'.repeat(1024) } });
+    expect(longLock.status).toBe(202);
+    expect(longLock.body.detail).toMatch(/under lock sha256:[0-9a-f]{64}/);
+
     const missingLabel = await run(OWNER, { ruleId: 'checkout-multibuy-rollback' });
     expect(missingLabel.body).toMatchObject({ state: 'skipped', detail: expect.stringContaining('needs label(s) env') });
     expect(target.calls).toHaveLength(0);

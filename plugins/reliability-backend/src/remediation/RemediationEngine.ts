@@ -7,6 +7,7 @@ import { CircuitBreaker } from './CircuitBreaker';
 import { RemediationMetrics } from './metrics';
 import { AlertStore } from '../store/AlertStore';
 import { Redactor } from '../redaction/Redactor';
+import { indexKey } from '../store/rows';
 
 /** A trigger arriving at the engine. */
 export interface IncomingTrigger extends RemediationTriggerInfo {
@@ -100,7 +101,7 @@ export class RemediationEngine {
       const action = this.o.actions.get(rule.action)!;
       const lock = renderTemplate(rule.lockKey, this.templateValues(rule, trigger, ''));
       const base = {
-        dedupKey: `${rule.id}|${trigger.kind}|${trigger.id}`,
+        dedupKey: indexKey(`${rule.id}|${trigger.kind}|${trigger.id}`),
         ruleId: rule.id,
         entityRef: rule.entityRef,
         action: rule.action,
@@ -109,7 +110,8 @@ export class RemediationEngine {
         triggerId: trigger.id,
         labels: trigger.labels,
         annotations: trigger.annotations,
-        lockKey: lock.text,
+        // labels can make a lock key of any length: the indexed column holds its digest then
+        lockKey: indexKey(lock.text),
         dryRun: Boolean(options.dryRun),
         actor: trigger.actor ?? null,
         createdAt: trigger.receivedAt,
@@ -122,7 +124,7 @@ export class RemediationEngine {
       }
       if (options.dryRun) {
         const context = this.context(rule, trigger, 'dry-run', 1, new AbortController().signal);
-        const detail = `Dry run, nothing called. Would ${action.describe(context)} under lock ${lock.text} (cooldown ${rule.cooldown}, at most ${rule.maxAttempts} attempts per ${rule.attemptWindow}).`;
+        const detail = `Dry run, nothing called. Would ${action.describe(context)} under lock ${indexKey(lock.text)} (cooldown ${rule.cooldown}, at most ${rule.maxAttempts} attempts per ${rule.attemptWindow}).`;
         const r = await this.o.store.record({ ...base, state: 'dry_run', detail });
         results.push({ ruleId: rule.id, executionId: r.id, duplicate: !r.inserted, state: 'dry_run', detail });
         continue;
