@@ -17,9 +17,9 @@
  */
 import { openBenchDb } from './db';
 import { BURN_RATE_WINDOWS, SloDefinition, durationMs } from '@internal/plugin-reliability-common';
-import { ReliabilityStore, BucketRow } from '../plugins/reliability-backend/src/store/ReliabilityStore';
-import { Evaluator, SliSourceRegistry } from '../plugins/reliability-backend/src/service/Evaluator';
-import { IngestSliSource } from '../plugins/reliability-backend/src/service/IngestSliSource';
+import { ReliabilityStore, BucketRow } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
+import { Evaluator, SliSourceRegistry } from '../plugins/reliability-backend/src/slos/Evaluator';
+import { IngestSliSource } from '../plugins/reliability-backend/src/slos/sources/IngestSliSource';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;

@@ -22,8 +22,8 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { mockServices } from '@backstage/backend-test-utils';
 import { openBenchDb } from './db';
 import { SloDefinition } from '@internal/plugin-reliability-common';
-import { ReliabilityStore, BucketRow, CountDelta } from '../plugins/reliability-backend/src/store/ReliabilityStore';
-import { SloCatalog } from '../plugins/reliability-backend/src/service/SloCatalog';
+import { ReliabilityStore, BucketRow, CountDelta } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
+import { SloCatalog } from '../plugins/reliability-backend/src/slos/SloCatalog';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;

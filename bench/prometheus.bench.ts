@@ -14,8 +14,8 @@
  */
 import { BURN_RATE_WINDOWS, SloDefinition, prometheusRuleFile, prometheusRuleGroups } from '@internal/plugin-reliability-common';
 import { startPrometheus } from '../plugins/reliability-backend/src/__testUtils__/prometheus';
-import { Evaluator, SliSourceRegistry } from '../plugins/reliability-backend/src/service/Evaluator';
-import { PrometheusSliSource } from '../plugins/reliability-backend/src/service/PrometheusSliSource';
+import { Evaluator, SliSourceRegistry } from '../plugins/reliability-backend/src/slos/Evaluator';
+import { PrometheusSliSource } from '../plugins/reliability-backend/src/slos/sources/PrometheusSliSource';
 
 const MIN = 60_000;
 const arg = (name: string, fallback: string) => {

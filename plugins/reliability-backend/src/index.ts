@@ -4,4 +4,4 @@
  * @packageDocumentation
  */
 export { reliabilityPlugin as default } from './plugin';
-export { ReliabilityStore } from './store/ReliabilityStore';
+export { ReliabilityStore } from './slos/ReliabilityStore';

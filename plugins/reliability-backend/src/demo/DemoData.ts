@@ -1,5 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { BucketRow, ReliabilityStore } from '../store/ReliabilityStore';
+import { BucketRow, ReliabilityStore } from '../slos/ReliabilityStore';
 import { DEMO_PROFILES, demoMinute } from './traffic';
 
 const MIN = 60_000;

@@ -5,9 +5,9 @@ import { RemediationRule, ruleSummary } from './rules';
 import { ExecutionRow, RemediationStore } from './RemediationStore';
 import { CircuitBreaker } from './CircuitBreaker';
 import { RemediationMetrics } from './metrics';
-import { AlertStore } from '../store/AlertStore';
+import { AlertStore } from '../alerts/AlertStore';
 import { Redactor } from '../redaction/Redactor';
-import { indexKey } from '../store/rows';
+import { indexKey } from '../database/rows';
 
 /** A trigger arriving at the engine. */
 export interface IncomingTrigger extends RemediationTriggerInfo {

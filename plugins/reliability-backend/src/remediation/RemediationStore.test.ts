@@ -1,7 +1,7 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
-import { ReliabilityStore } from '../store/ReliabilityStore';
+import { ReliabilityStore } from '../slos/ReliabilityStore';
 import { RemediationStore, NewExecution } from './RemediationStore';
-import { AlertStore } from '../store/AlertStore';
+import { AlertStore } from '../alerts/AlertStore';
 
 jest.setTimeout(60_000);
 

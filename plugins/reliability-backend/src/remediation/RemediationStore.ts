@@ -1,7 +1,7 @@
 import { Knex } from 'knex';
 import type { RemediationAttempt, RemediationExecution, RemediationState, RemediationTriggerKind } from '@internal/plugin-reliability-common';
-import { insertedId, isoOrNull as iso, numOrNull as num } from '../store/rows';
-import { escalationKey } from '../store/AlertStore';
+import { insertedId, isoOrNull as iso, numOrNull as num } from '../database/rows';
+import { escalationKey } from '../alerts/AlertStore';
 
 export interface NewExecution {
   dedupKey: string;

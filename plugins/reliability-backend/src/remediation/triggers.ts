@@ -1,5 +1,5 @@
 import type { SloDefinition } from '@internal/plugin-reliability-common';
-import type { FiredAlert } from '../store/AlertStore';
+import type { FiredAlert } from '../alerts/AlertStore';
 import type { IncomingTrigger } from './RemediationEngine';
 
 /**

@@ -1,5 +1,5 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
-import { ReliabilityStore } from './ReliabilityStore';
+import { ReliabilityStore } from '../slos/ReliabilityStore';
 import { AlertStore } from './AlertStore';
 
 jest.setTimeout(60_000);

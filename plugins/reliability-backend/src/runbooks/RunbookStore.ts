@@ -1,7 +1,7 @@
 import { Knex } from 'knex';
 import { ConflictError } from '@backstage/errors';
 import type { FailureMode } from '@internal/plugin-reliability-common';
-import { isoOrNull } from './rows';
+import { isoOrNull } from '../database/rows';
 
 export interface RunbookVersion {
   entityRef: string;

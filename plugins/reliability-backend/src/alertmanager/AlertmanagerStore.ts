@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import { insertedId, isoOrNull as iso } from './rows';
+import { insertedId, isoOrNull as iso } from '../database/rows';
 import type { AlertmanagerWebhook } from '@internal/plugin-reliability-common';
 
 const GO_ZERO_TIME = /^0001-01-01/;

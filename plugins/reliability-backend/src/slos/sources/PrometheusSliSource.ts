@@ -1,7 +1,7 @@
 import { Config } from '@backstage/config';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { Counts, SloDefinition, renderQuery, urlSecrets } from '@internal/plugin-reliability-common';
-import { Redactor } from '../redaction/Redactor';
+import { Redactor } from '../../redaction/Redactor';
 import type { SliCountRequest, SliCountResult, SliHistoryPoint, SliHistoryRequest, SliSource } from '@internal/plugin-reliability-node';
 
 /** A Prometheus server from config: `reliability.prometheus.instances[]`. */

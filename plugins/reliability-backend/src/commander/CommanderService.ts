@@ -2,13 +2,13 @@ import { AuthService, BackstageCredentials, LoggerService } from '@backstage/bac
 import { Entity, parseEntityRef, RELATION_OWNED_BY, stringifyEntityRef } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { CommanderAlert, RunbookSection, sectionForAlert } from '@internal/plugin-reliability-common';
-import { AlertStore } from '../store/AlertStore';
-import { AlertmanagerStore } from '../store/AlertmanagerStore';
-import { ReliabilityStore } from '../store/ReliabilityStore';
+import { AlertStore } from '../alerts/AlertStore';
+import { AlertmanagerStore } from '../alertmanager/AlertmanagerStore';
+import { ReliabilityStore } from '../slos/ReliabilityStore';
 import { RemediationStore } from '../remediation/RemediationStore';
 import { sloAlertLabels } from '../remediation/triggers';
-import { RunbookService } from './RunbookService';
-import { SloCatalog } from './SloCatalog';
+import { RunbookService } from '../runbooks/RunbookService';
+import { SloCatalog } from '../slos/SloCatalog';
 
 /** The entity an Alertmanager alert is about: `entity` (a full ref), else `service` as a component in default. */
 export function alertEntityRef(labels: Record<string, string>): string | undefined {

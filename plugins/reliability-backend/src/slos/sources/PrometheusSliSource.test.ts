@@ -1,7 +1,7 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { BURN_RATE_WINDOWS, SloDefinition } from '@internal/plugin-reliability-common';
-import { startPrometheus } from '../__testUtils__/prometheus';
-import { Evaluator, SliSourceRegistry } from './Evaluator';
+import { startPrometheus } from '../../__testUtils__/prometheus';
+import { Evaluator, SliSourceRegistry } from '../Evaluator';
 import { PrometheusClient, PrometheusSliSource } from './PrometheusSliSource';
 
 jest.setTimeout(120_000);

@@ -17,7 +17,7 @@ import {
   windowAt,
 } from '@internal/plugin-reliability-common';
 import type { SliSource } from '@internal/plugin-reliability-node';
-import { ReliabilityStore } from '../store/ReliabilityStore';
+import { ReliabilityStore } from './ReliabilityStore';
 
 const MIN = 60_000;
 const finite = (n: number | null) => (n === null || !Number.isFinite(n) ? null : n);

@@ -2,7 +2,7 @@ import { AuthService, BackstageCredentials, LoggerService } from '@backstage/bac
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { MwmbRule, OPENSLO_API_VERSION, RELATION_MEASURES, SLO_KIND, SloDefinition, csvRulesFor, parseOpenSlo } from '@internal/plugin-reliability-common';
-import { ReliabilityStore } from '../store/ReliabilityStore';
+import { ReliabilityStore } from './ReliabilityStore';
 
 /** Reads SLO entities from the catalog and keeps the evaluator's registry in step. */
 export class SloCatalog {

@@ -1,7 +1,7 @@
 import type { SliCountRequest, SliCountResult, SliSource } from '@internal/plugin-reliability-node';
 import type { CumulativePoint, SloDefinition } from '@internal/plugin-reliability-common';
 import { countsBetween } from '@internal/plugin-reliability-common';
-import { ReliabilityStore } from '../store/ReliabilityStore';
+import { ReliabilityStore } from '../ReliabilityStore';
 
 /** Metric source types served by the built-in ingest endpoint (and SLOs that name no type). */
 export const INGEST_SOURCE_TYPES = ['ingest', 'reliability-ingest', ''];

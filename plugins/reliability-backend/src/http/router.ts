@@ -44,20 +44,20 @@ import {
   sliEventSchema,
   SliEvent,
 } from '@internal/plugin-reliability-common';
-import { ReliabilityStore } from './store/ReliabilityStore';
-import { AlertStore } from './store/AlertStore';
-import { AlertmanagerStore } from './store/AlertmanagerStore';
-import { Evaluator } from './service/Evaluator';
-import { SloCatalog } from './service/SloCatalog';
-import { RunbookService } from './service/RunbookService';
-import { IncidentStore } from './store/IncidentStore';
-import { CommanderService, alertEntityRef } from './service/CommanderService';
+import { ReliabilityStore } from '../slos/ReliabilityStore';
+import { AlertStore } from '../alerts/AlertStore';
+import { AlertmanagerStore } from '../alertmanager/AlertmanagerStore';
+import { Evaluator } from '../slos/Evaluator';
+import { SloCatalog } from '../slos/SloCatalog';
+import { RunbookService } from '../runbooks/RunbookService';
+import { IncidentStore } from '../incidents/IncidentStore';
+import { CommanderService, alertEntityRef } from '../commander/CommanderService';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
-import { RemediationEngine } from './remediation/RemediationEngine';
-import { PayloadTooLargeError } from './http/errors';
-import { bearerMatches } from './http/bearer';
-import { Redactor } from './redaction/Redactor';
-import { RemediationMetrics, SELFHEAL_ALERT_RULES } from './remediation/metrics';
+import { RemediationEngine } from '../remediation/RemediationEngine';
+import { PayloadTooLargeError } from './errors';
+import { bearerMatches } from './bearer';
+import { Redactor } from '../redaction/Redactor';
+import { RemediationMetrics, SELFHEAL_ALERT_RULES } from '../remediation/metrics';
 import { randomUUID } from 'crypto';
 
 export interface RouterOptions {

@@ -7,7 +7,7 @@ import { CatalogService } from '@backstage/plugin-catalog-node';
 import { ANNOTATION_RUNBOOK, FailureMode, RunbookResponse, SEED_FAILURE_MODES, parseRunbookRef, parseRunbookSections, redactText, redactUrl } from '@internal/plugin-reliability-common';
 import { Entity } from '@backstage/catalog-model';
 import { ConflictError } from '@backstage/errors';
-import { RunbookStore } from '../store/RunbookStore';
+import { RunbookStore } from './RunbookStore';
 
 /** Runbooks larger than this are refused: a 3 a.m. page must load. */
 export const MAX_RUNBOOK_BYTES = 512 * 1024;

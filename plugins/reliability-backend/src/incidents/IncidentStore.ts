@@ -1,7 +1,7 @@
 import { Knex } from 'knex';
 import { ConflictError, NotFoundError } from '@backstage/errors';
 import type { Incident, IncidentActionItem, IncidentEvent, IncidentRole, IncidentStatus } from '@internal/plugin-reliability-common';
-import { insertedId, isoOrNull } from './rows';
+import { insertedId, isoOrNull } from '../database/rows';
 
 /** Incidents and their timelines. */
 export class IncidentStore {

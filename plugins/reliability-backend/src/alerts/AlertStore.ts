@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import { insertedId, isoOrNull as iso } from './rows';
+import { insertedId, isoOrNull as iso } from '../database/rows';
 
 /** An alert condition that holds now for an SLO. */
 export interface ActiveCondition {
