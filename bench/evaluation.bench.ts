@@ -16,6 +16,7 @@
  *        [--sample 200] [--db sqlite|pg] [--pg postgresql://postgres@127.0.0.1:5432]
  */
 import { openBenchDb } from './db';
+import { benchLogger } from './services';
 import { BURN_RATE_WINDOWS, SloDefinition, durationMs } from '@internal/plugin-reliability-common';
 import { ReliabilityStore, BucketRow } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
 import { Evaluator, SliSourceRegistry } from '../plugins/reliability-backend/src/slos/Evaluator';
@@ -36,7 +37,7 @@ const DB = arg('db', 'sqlite');
 const PG = arg('pg', process.env.RELIABILITY_BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432');
 const RETENTION = 7 * HOUR;
 
-const logger = { info() {}, warn: console.warn, error: console.error, debug() {}, child() { return logger; } } as any;
+const logger = benchLogger;
 
 function minuteCounts(i: number, m: number): { good: number; total: number } {
   // deterministic, cheap: 50-149 requests a minute, a few bad ones, one bad hour a day per SLO
@@ -171,7 +172,7 @@ async function main() {
             .where('ts', '>=', now - w)
             .where('ts', '<', now)
             .groupBy('slo_ref');
-          for (const row of rowsW) {
+          for (const row of rowsW as unknown as { slo_ref: string; good: unknown; total: unknown }[]) {
             const list = out.get(row.slo_ref) ?? [];
             list.push({ good: Number(row.good), total: Number(row.total) });
             out.set(row.slo_ref, list);

@@ -21,6 +21,7 @@ import { monitorEventLoopDelay } from 'perf_hooks';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { mockServices } from '@backstage/backend-test-utils';
 import { openBenchDb } from './db';
+import { benchLogger } from './services';
 import { SloDefinition } from '@internal/plugin-reliability-common';
 import { ReliabilityStore, BucketRow, CountDelta } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
 import { SloCatalog } from '../plugins/reliability-backend/src/slos/SloCatalog';
@@ -143,7 +144,7 @@ async function main() {
     const inOrder: CountDelta[] = Array.from({ length: EVENTS }, (_, k) => ({ sloRef: def(k % SLOS).ref, timestamp: now + ((k * 7) % 60_000), good: 9, total: 10 }));
     await run('10,000 events in order', () => store.addCounts(inOrder, now - RETENTION));
 
-    const catalog = new SloCatalog(catalogServiceMock({ entities: [] }), mockServices.auth(), store, { info() {}, warn() {}, error() {}, debug() {}, child() { return this; } } as any);
+    const catalog = new SloCatalog(catalogServiceMock({ entities: [] }), mockServices.auth(), store, benchLogger);
     const unknown = Array.from({ length: EVENTS }, (_, k) => `bench/unknown-${k}`);
     await run('10,000 unknown refs', async () => {
       const found = await catalog.byRefs(unknown);

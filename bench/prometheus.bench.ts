@@ -14,6 +14,9 @@
  */
 import { BURN_RATE_WINDOWS, SloDefinition, prometheusRuleFile, prometheusRuleGroups } from '@internal/plugin-reliability-common';
 import { startPrometheus } from '../plugins/reliability-backend/src/__testUtils__/prometheus';
+import { ReliabilityStore } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
+import { openBenchDb } from './db';
+import { benchLogger } from './services';
 import { Evaluator, SliSourceRegistry } from '../plugins/reliability-backend/src/slos/Evaluator';
 import { PrometheusSliSource } from '../plugins/reliability-backend/src/slos/sources/PrometheusSliSource';
 
@@ -24,7 +27,7 @@ const arg = (name: string, fallback: string) => {
 };
 const N = Number(arg('slos', '1000'));
 const CONCURRENCY = Number(arg('concurrency', '8'));
-const logger = { info() {}, warn() {}, error: console.error, debug() {}, child() { return logger; } } as any;
+const logger = benchLogger;
 
 const def = (i: number): SloDefinition => ({
   ref: `bench/slo-${i}`,
@@ -79,7 +82,9 @@ async function main() {
     const source = new PrometheusSliSource([{ name: 'bench', url: prom.url, headers: {} }], logger, { concurrency: CONCURRENCY });
     const reg = new SliSourceRegistry();
     reg.add(source);
-    const evaluator = new Evaluator(undefined as any, reg, logger);
+    // evaluate() reads the SLI sources only; the store is a real one that stays empty
+    const db = await openBenchDb('sqlite', '');
+    const evaluator = new Evaluator(await ReliabilityStore.create(db.knex), reg, logger);
     const t0 = process.hrtime.bigint();
     const results = await evaluator.evaluate(defs, now);
     const tickMs = Number(process.hrtime.bigint() - t0) / 1e6;

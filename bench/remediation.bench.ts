@@ -18,7 +18,14 @@ import { AddressInfo } from 'net';
 import { openBenchDb } from './db';
 import { ConfigReader } from '@backstage/config';
 import { percentile } from '@internal/plugin-reliability-common';
-import { createRouter } from '../plugins/reliability-backend/src/http/router';
+import Router from 'express-promise-router';
+import { mockServices } from '@backstage/backend-test-utils';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { createGuards } from '../plugins/reliability-backend/src/http/guards';
+import { CatalogAccess } from '../plugins/reliability-backend/src/catalog/CatalogAccess';
+import { alertmanagerRoutes } from '../plugins/reliability-backend/src/alertmanager/routes';
+import { AlertmanagerService } from '../plugins/reliability-backend/src/alertmanager/AlertmanagerService';
+import { benchAuditor, benchLogger } from './services';
 import { ReliabilityStore } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
 import { AlertStore } from '../plugins/reliability-backend/src/alerts/AlertStore';
 import { AlertmanagerStore } from '../plugins/reliability-backend/src/alertmanager/AlertmanagerStore';
@@ -37,8 +44,7 @@ const WIDTH = Number(arg('concurrency', '10'));
 const DB = arg('db', 'sqlite');
 const PG = process.env.BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING ?? 'postgresql://postgres@127.0.0.1:5432';
 const SECRET = 'bench-shared-secret';
-const logger = { info() {}, warn() {}, error: console.error, debug() {}, child() { return logger; } } as any;
-const auditor = { createEvent: async () => ({ success: async () => {}, fail: async () => {} }) } as any;
+const logger = benchLogger;
 
 
 async function listen(handler: http.RequestListener): Promise<{ server: http.Server; url: string }> {
@@ -70,7 +76,8 @@ async function main() {
     });
   });
   try {
-    const store = await ReliabilityStore.create(knex);
+    // migrations: every table of the suite, as the plugin creates them
+    await ReliabilityStore.create(knex);
     const alerts = new AlertStore(knex);
     const actions = new Map([[webhookAction.id, webhookAction]]);
     const config = new ConfigReader({
@@ -91,7 +98,7 @@ async function main() {
       },
     });
     const engine = new RemediationEngine({
-      store: new RemediationStore(knex), alerts, rules: readRemediationRules(config, actions), actions, logger, auditor,
+      store: new RemediationStore(knex), alerts, rules: readRemediationRules(config, actions), actions, logger, auditor: benchAuditor,
       metrics: new RemediationMetrics(), holder: 'bench',
     });
     const received = new Map<string, number>();
@@ -102,10 +109,16 @@ async function main() {
       if (id && !received.has(id)) received.set(id, performance.timeOrigin + performance.now());
       next();
     });
-    app.use('/api/reliability', await createRouter({
-      logger, auditor, httpAuth: {} as any, permissions: {} as any, store, alerts, alertmanager: new AlertmanagerStore(knex), alertmanagerSecret: SECRET,
-      evaluator: {} as any, sloCatalog: {} as any, runbooks: {} as any, remediation: engine, metrics: new RemediationMetrics(), maxLatenessMs: 1, minuteRetentionMs: 1,
-    }));
+    // the receiver's own route file with the real guards and service (the other features are not needed here)
+    const access = new CatalogAccess(catalogServiceMock({ entities: [] }));
+    const receiverRouter = Router();
+    alertmanagerRoutes(receiverRouter, {
+      guards: createGuards({ httpAuth: mockServices.httpAuth(), permissions: mockServices.permissions(), auditor: benchAuditor, access }),
+      alertmanager: new AlertmanagerService({ store: new AlertmanagerStore(knex), remediation: engine, access }),
+      secret: SECRET,
+      json: express.json({ limit: '5mb' }),
+    });
+    app.use('/api/reliability', receiverRouter);
     const receiver = await listen(app);
 
     const deliver = (id: string) =>

@@ -14,6 +14,11 @@ import { featureFlagAction } from './remediation/actions/featureFlag';
 import { createKubernetesAction, readKubernetesClusters } from './remediation/actions/kubernetes';
 import { sloAlertTrigger } from './remediation/triggers';
 import { createRouter } from './http/router';
+import { CatalogAccess } from './catalog/CatalogAccess';
+import { SloService } from './slos/SloService';
+import { AlertService } from './alerts/AlertService';
+import { AlertmanagerService } from './alertmanager/AlertmanagerService';
+import { IncidentService } from './incidents/IncidentService';
 import { ReliabilityStore } from './slos/ReliabilityStore';
 import { AlertStore } from './alerts/AlertStore';
 import { AlertmanagerStore } from './alertmanager/AlertmanagerStore';
@@ -188,22 +193,32 @@ export const reliabilityPlugin = createBackendPlugin({
 
         const runbooks = new RunbookService(catalog, auth, urlReader, new RunbookStore(store.db), text => redactor.text(text));
         const alertmanager = new AlertmanagerStore(store.db);
+        const access = new CatalogAccess(catalog);
         httpRouter.use(
           await createRouter({
-            logger,
             httpAuth,
             auditor,
             permissions,
-            store,
-            alerts,
-            alertmanager,
+            access,
+            slos: new SloService({
+              store,
+              evaluator,
+              sloCatalog,
+              access,
+              permissions,
+              maxLatenessMs,
+              minuteRetentionMs,
+              appBaseUrl: config.getOptionalString('app.baseUrl'),
+              gate: { window: cfg?.getOptionalString('gate.window') ?? '7d', threshold: gateThreshold ?? 0.25 },
+            }),
+            alerts: new AlertService({ alerts, sloCatalog, access }),
+            alertmanager: new AlertmanagerService({ store: alertmanager, remediation, access }),
             alertmanagerSecret: cfg?.getOptionalString('alertmanager.sharedSecret'),
+            remediation,
+            metrics,
             metricsToken: cfg?.getOptionalString('metrics.token'),
-            redactor,
-            evaluator,
-            sloCatalog,
             runbooks,
-            incidents: new IncidentStore(store.db),
+            incidents: new IncidentService({ store: new IncidentStore(store.db), access, runbooks }),
             commander: new CommanderService({
               catalog,
               auth,
@@ -215,15 +230,7 @@ export const reliabilityPlugin = createBackendPlugin({
               sloCatalog,
               logger,
             }),
-            remediation,
-            metrics,
-            maxLatenessMs,
-            minuteRetentionMs,
-            appBaseUrl: config.getOptionalString('app.baseUrl'),
-            gate: {
-              window: cfg?.getOptionalString('gate.window') ?? '7d',
-              threshold: gateThreshold ?? 0.25,
-            },
+            redactor,
           }),
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });

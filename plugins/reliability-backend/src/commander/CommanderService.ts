@@ -1,5 +1,5 @@
 import { AuthService, BackstageCredentials, LoggerService } from '@backstage/backend-plugin-api';
-import { Entity, parseEntityRef, RELATION_OWNED_BY, stringifyEntityRef } from '@backstage/catalog-model';
+import { Entity, RELATION_OWNED_BY } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { CommanderAlert, RunbookSection, sectionForAlert } from '@internal/plugin-reliability-common';
 import { AlertStore } from '../alerts/AlertStore';
@@ -9,26 +9,7 @@ import { RemediationStore } from '../remediation/RemediationStore';
 import { sloAlertLabels } from '../remediation/triggers';
 import { RunbookService } from '../runbooks/RunbookService';
 import { SloCatalog } from '../slos/SloCatalog';
-
-/** The entity an Alertmanager alert is about: `entity` (a full ref), else `service` as a component in default. */
-export function alertEntityRef(labels: Record<string, string>): string | undefined {
-  try {
-    const ref = labels.entity
-      ? parseEntityRef(labels.entity, { defaultKind: 'component', defaultNamespace: 'default' })
-      : labels.service
-        ? { kind: 'component', namespace: 'default', name: labels.service }
-        : undefined;
-    // only what could name a catalog entity goes to the catalog: any other value stays a label
-    if (ref && [ref.kind, ref.namespace, ref.name].every(p => p.length >= 1 && p.length <= 253 && [...p].every(c => ENTITY_NAME_CHARS.includes(c.toLowerCase())))) {
-      return stringifyEntityRef(ref);
-    }
-  } catch {
-    // not a ref: no entity
-  }
-  return undefined;
-}
-
-const ENTITY_NAME_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789-_.';
+import { alertEntityRef } from '../alertmanager/entity';
 
 /** A value shortened for display (the stored alert keeps it whole). */
 function forDisplay(text: string, max = 500): string {

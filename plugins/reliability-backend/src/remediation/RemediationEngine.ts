@@ -1,5 +1,6 @@
+import { randomUUID } from 'crypto';
 import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
-import { fullJitterDelayMs, matchesLabels, percentile, RemediationListResponse, renderTemplate, RemediationTriggerKind } from '@internal/plugin-reliability-common';
+import { decodeCursor, pageOf, fullJitterDelayMs, matchesLabels, percentile, RemediationListResponse, renderTemplate, RemediationTriggerKind } from '@internal/plugin-reliability-common';
 import { RemediationAction, RemediationActionContext, RemediationActionError, RemediationTriggerInfo } from '@internal/plugin-reliability-node';
 import { RemediationRule, ruleSummary } from './rules';
 import { ExecutionRow, RemediationStore } from './RemediationStore';
@@ -327,6 +328,33 @@ export class RemediationEngine {
         latencyP95Ms: percentile(latencies, 95),
       },
     };
+  }
+
+  /** One page of the history (`limit` from `cursor`), restricted to the entities `visible` passes. */
+  async page(entityRef: string | undefined, limit: number, cursor: string | undefined, visible: (entityRef: string) => boolean): Promise<RemediationListResponse & { nextCursor?: string }> {
+    const offset = decodeCursor(cursor) ?? 0;
+    const history = await this.history(entityRef, limit + 1, offset, visible);
+    return { ...history, ...pageOf(history.items, offset, limit, true) };
+  }
+
+  /**
+   * Run now: records a manual trigger for this one rule (a dry run describes and calls nothing), waits up to 10 s
+   * for it to settle, and answers the execution. Reserved labels are the rule's own, whatever the caller sent.
+   */
+  async runNow(rule: RemediationRule, body: { dryRun?: boolean; labels?: Record<string, string> }, actor: string) {
+    const [result] = await this.submit(
+      {
+        kind: 'manual',
+        id: randomUUID(),
+        labels: { ...(body.labels ?? {}), entity: rule.entityRef, alertname: 'ManualRun', rule: rule.id },
+        annotations: {},
+        actor,
+        receivedAt: this.now(),
+      },
+      { onlyRule: rule, dryRun: body.dryRun },
+    );
+    await this.settle(result.executionId, 10_000);
+    return (await this.execution(result.executionId)) ?? result;
   }
 
   /** One execution with its attempts. */

@@ -4,10 +4,11 @@ import { AuthService, BackstageCredentials, UrlReaderService, resolveSafeChildPa
 import { ANNOTATION_LOCATION, parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError, NotFoundError, ServiceUnavailableError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { ANNOTATION_RUNBOOK, FailureMode, RunbookResponse, SEED_FAILURE_MODES, parseRunbookRef, parseRunbookSections, redactText, redactUrl } from '@internal/plugin-reliability-common';
+import { ANNOTATION_RUNBOOK, FailureMode, RunbookResponse, SEED_FAILURE_MODES, parseRunbookRef, parseRunbookSections, redactText, redactUrl, decodeCursor, pageOf, lineDiff } from '@internal/plugin-reliability-common';
 import { Entity } from '@backstage/catalog-model';
 import { ConflictError } from '@backstage/errors';
 import { RunbookStore } from './RunbookStore';
+import { PayloadTooLargeError } from '../http/errors';
 
 /** Runbooks larger than this are refused: a 3 a.m. page must load. */
 export const MAX_RUNBOOK_BYTES = 512 * 1024;
@@ -130,12 +131,21 @@ export class RunbookService {
     return { entityRef, source, sections: parseRunbookSections(markdown), markdown, ...failure, editableMarkdown: false };
   }
 
-  versions(entityRef: string, page?: { limit: number; offset: number }) {
-    return this.store.versions(entityRef, page);
+  /** One page of the versions of the entity's portal runbook, newest first (the entity as the caller sees it). */
+  async versions(kind: string, namespace: string, name: string, limit: number, cursor: string | undefined, credentials: BackstageCredentials) {
+    const entityRef = stringifyEntityRef(await this.entity(kind, namespace, name, credentials));
+    const offset = decodeCursor(cursor) ?? 0;
+    return pageOf(await this.store.versions(entityRef, { limit: limit + 1, offset }), offset, limit, true);
   }
 
-  version(entityRef: string, version: number) {
-    return version > 0 ? this.store.get(entityRef, version) : Promise.resolve(undefined);
+  /** One version with its line diff against the one before; 413 when that diff is past its limits. */
+  async version(kind: string, namespace: string, name: string, version: number, credentials: BackstageCredentials) {
+    const entityRef = stringifyEntityRef(await this.entity(kind, namespace, name, credentials));
+    const [current, previous] = await Promise.all([this.store.get(entityRef, version), version > 1 ? this.store.get(entityRef, version - 1) : Promise.resolve(undefined)]);
+    if (!current) throw new NotFoundError(`${entityRef} has no runbook version ${version}`);
+    const diff = lineDiff(previous?.markdown ?? '', current.markdown);
+    if (!diff.ok) throw new PayloadTooLargeError(diff.error);
+    return { ...current, diff: diff.value };
   }
 
   /**

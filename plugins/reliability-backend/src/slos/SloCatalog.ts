@@ -55,21 +55,6 @@ export class SloCatalog {
   }
 
   /**
-   * Which of these entity refs the caller may read in the catalog: one getEntitiesByRefs per 500 refs, with the
-   * caller's credentials, so the catalog's own permission rules decide.
-   */
-  async visible(entityRefs: string[], credentials: BackstageCredentials): Promise<Set<string>> {
-    const refs = [...new Set(entityRefs.filter(Boolean))];
-    const out = new Set<string>();
-    for (let i = 0; i < refs.length; i += 500) {
-      const part = refs.slice(i, i + 500);
-      const res = await this.catalog.getEntitiesByRefs({ entityRefs: part, fields: ['kind', 'metadata.namespace', 'metadata.name'] }, { credentials });
-      res.items.forEach((e, j) => e && out.add(part[j]));
-    }
-    return out;
-  }
-
-  /**
    * SLOs measuring an entity (or the SLO entity itself), straight from the catalog as the caller sees it;
    * registers them. Without credentials (internal use), the plugin's own.
    */

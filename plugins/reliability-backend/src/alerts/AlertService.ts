@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import { Page, alertsQuerySchema, decodeCursor, pageOf } from '@internal/plugin-reliability-common';
+import { CatalogAccess } from '../catalog/CatalogAccess';
+import { SloCatalog } from '../slos/SloCatalog';
+import { AlertRow, AlertStore } from './AlertStore';
+
+/** The suite's own alerts as a caller sees them. */
+export class AlertService {
+  constructor(private readonly o: { alerts: AlertStore; sloCatalog: SloCatalog; access: CatalogAccess }) {}
+
+  /** One page of alerts, newest first, about entities the caller may read. */
+  async list(query: z.infer<typeof alertsQuerySchema>, credentials: BackstageCredentials): Promise<Page<AlertRow>> {
+    const sloRefs = query.entityRef ? (await this.o.sloCatalog.forEntity(query.entityRef.toLocaleLowerCase('en-US'), credentials)).map(s => s.def.ref) : undefined;
+    const states = query.state === 'active' ? ['pending', 'firing'] : query.state ? [query.state] : undefined;
+    const offset = decodeCursor(query.cursor) ?? 0;
+    const limit = query.limit ?? 200;
+    const page = pageOf(await this.o.alerts.list({ sloRefs, states, limit: limit + 1, offset }), offset, limit, true);
+    // an SLO alert belongs to its SLO entity; a remediation escalation to its rule's entity
+    const owner = (a: AlertRow) => (a.sloRef.startsWith('remediation:') ? String(a.details?.entityRef ?? '') : `slo:${a.sloRef}`);
+    const visible = await this.o.access.filter(page.items.map(owner), credentials);
+    return { ...page, items: page.items.filter(a => visible(owner(a))) };
+  }
+}

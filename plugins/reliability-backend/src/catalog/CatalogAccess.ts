@@ -1,0 +1,28 @@
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+
+/**
+ * What a caller may see of the catalog: every read of the suite answers only about entities the caller can read,
+ * asking the catalog with the caller's own credentials, so the catalog's permission rules decide.
+ */
+export class CatalogAccess {
+  constructor(private readonly catalog: CatalogService) {}
+
+  /** Which of these entity refs the caller may read: one getEntitiesByRefs per 500 refs. */
+  async visible(entityRefs: string[], credentials: BackstageCredentials): Promise<Set<string>> {
+    const refs = [...new Set(entityRefs.filter(Boolean))];
+    const out = new Set<string>();
+    for (let i = 0; i < refs.length; i += 500) {
+      const part = refs.slice(i, i + 500);
+      const res = await this.catalog.getEntitiesByRefs({ entityRefs: part, fields: ['kind', 'metadata.namespace', 'metadata.name'] }, { credentials });
+      res.items.forEach((e, j) => e && out.add(part[j]));
+    }
+    return out;
+  }
+
+  /** A predicate over `refs`: whether the caller may read the entity (an empty ref, about no entity, passes). */
+  async filter(refs: string[], credentials: BackstageCredentials): Promise<(ref: string) => boolean> {
+    const visible = await this.visible(refs, credentials);
+    return ref => !ref || visible.has(ref);
+  }
+}

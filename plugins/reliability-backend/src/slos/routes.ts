@@ -1,0 +1,52 @@
+import Router from 'express-promise-router';
+import { gateQuerySchema, historyQuerySchema, listQuerySchema, reliabilityEventsIngestPermission } from '@internal/plugin-reliability-common';
+import { NotAllowedError } from '@backstage/errors';
+import { Guards } from '../http/guards';
+import { SloService } from './SloService';
+
+/** SLOs: list, one, history, Prometheus rules, the launch gate, and SLI ingest. */
+export function sloRoutes(router: ReturnType<typeof Router>, deps: { guards: Guards; slos: SloService }) {
+  const { guards, slos } = deps;
+
+  router.get('/slos', async (req, res) => {
+    const credentials = await guards.canRead(req);
+    res.json(await slos.list(guards.parse(listQuerySchema, req.query, 'query'), credentials));
+  });
+
+  router.get('/slos/:namespace/:name', async (req, res) => {
+    const credentials = await guards.canRead(req);
+    const { namespace, name } = guards.sloPath(req.params);
+    res.json(await slos.get(namespace, name, credentials));
+  });
+
+  router.get('/slos/:namespace/:name/history', async (req, res) => {
+    const credentials = await guards.canRead(req);
+    const query = guards.parse(historyQuerySchema, req.query, 'query');
+    const { namespace, name } = guards.sloPath(req.params);
+    res.json(await slos.history(namespace, name, query, credentials));
+  });
+
+  router.get('/slos/:namespace/:name/prometheus-rules', async (req, res) => {
+    const credentials = await guards.canRead(req);
+    const { namespace, name } = guards.sloPath(req.params);
+    const file = await slos.prometheusRules(namespace, name, credentials);
+    res.status(200).type('text/yaml').setHeader('Content-Disposition', `attachment; filename="${file.filename}"`).send(file.yaml);
+  });
+
+  router.get('/gate', async (req, res) => {
+    const credentials = await guards.canRead(req);
+    const query = guards.parse(gateQuerySchema, req.query, 'query');
+    res.json(await slos.gate(query.entityRef, credentials));
+  });
+
+  router.post('/sli-events', async (req, res) => {
+    const credentials = await guards.caller(req);
+    // a caller who may ingest for no entity at all learns nothing about which SLOs exist
+    if (!(await guards.mayOnSome(credentials, reliabilityEventsIngestPermission))) throw new NotAllowedError(`Missing permission ${reliabilityEventsIngestPermission.name}`);
+    const accepted = await guards.audited({ eventId: 'sli-ingest', severityLevel: 'low', request: req }, async () => {
+      const n = await slos.ingest(req.body, credentials);
+      return { result: n, meta: { accepted: n } };
+    });
+    res.status(202).json({ accepted });
+  });
+}
