@@ -35,6 +35,9 @@ mkdir -p "$LOG_DIR"
 echo "[test] type check"
 yarn tsc
 
+echo "[test] lint of the backend, with its import boundaries (route files never import stores; slos/ never imports remediation/)"
+yarn workspace @internal/plugin-reliability-backend lint
+
 echo "[test] unit, backend and frontend tests (jest, SQLite + PostgreSQL)"
 set +e
 yarn backstage-cli repo test --maxWorkers=2 2>&1 | tee "$LOG_DIR/jest.log"

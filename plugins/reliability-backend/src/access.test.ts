@@ -34,10 +34,13 @@ const forStranger = everything.filter(e => !e.metadata.name.startsWith('secret')
 describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('access follows the catalog on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
   let server: any;
-  let knex: any;
+  const as = (user: string) => ({ get: (path: string) => request(server).get(`/api/reliability${path}`).set('Authorization', mockCredentials.user.header(user)) });
+  const post = (user: string, path: string, body: object) => request(server).post(`/api/reliability${path}`).set('Authorization', mockCredentials.user.header(user)).send(body);
+  const put = (user: string, path: string, body: object) => request(server).put(`/api/reliability${path}`).set('Authorization', mockCredentials.user.header(user)).send(body);
+
 
   beforeAll(async () => {
-    knex = await databases.init(databaseId);
+    const knex = await databases.init(databaseId);
     const full = catalogServiceMock({ entities: everything });
     const limited = catalogServiceMock({ entities: forStranger });
     // one catalog that answers each caller as the real one would: by the credentials it is given
@@ -73,13 +76,11 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     server = backend.server;
     // the registry learns SLOs when an entity's SLOs are read (the scheduled sync does not run in tests)
     for (const entityRef of ['component:default/public', 'component:default/secret']) {
-      expect((await as(OWNER).get('/slos').query({ entityRef })).status).toBe(200);
+      const res = await as(OWNER).get('/slos').query({ entityRef });
+      if (res.status !== 200) throw new Error(`priming the registry for ${entityRef}: ${res.status} ${res.text}`);
     }
   });
 
-  const as = (user: string) => ({ get: (path: string) => request(server).get(`/api/reliability${path}`).set('Authorization', mockCredentials.user.header(user)) });
-  const post = (user: string, path: string, body: object) => request(server).post(`/api/reliability${path}`).set('Authorization', mockCredentials.user.header(user)).send(body);
-  const put = (user: string, path: string, body: object) => request(server).put(`/api/reliability${path}`).set('Authorization', mockCredentials.user.header(user)).send(body);
 
   it('lists and reads only what the caller can see in the catalog', async () => {
     const mine = (await as(OWNER).get('/slos')).body.items.map((i: any) => i.ref);

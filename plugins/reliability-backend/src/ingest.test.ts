@@ -38,7 +38,11 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const counting = new Proxy(catalog, {
       get(target, prop, receiver) {
         const v = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? (...args: unknown[]) => (catalogCalls++, v.apply(target, args)) : v;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          catalogCalls++;
+          return v.apply(target, args);
+        };
       },
     });
     const backend = await startTestBackend({

@@ -12,7 +12,9 @@ export class AlertService {
   /** One page of alerts, newest first, about entities the caller may read. */
   async list(query: z.infer<typeof alertsQuerySchema>, credentials: BackstageCredentials): Promise<Page<AlertRow>> {
     const sloRefs = query.entityRef ? (await this.o.sloCatalog.forEntity(query.entityRef.toLocaleLowerCase('en-US'), credentials)).map(s => s.def.ref) : undefined;
-    const states = query.state === 'active' ? ['pending', 'firing'] : query.state ? [query.state] : undefined;
+    let states: string[] | undefined;
+    if (query.state === 'active') states = ['pending', 'firing'];
+    else if (query.state) states = [query.state];
     const offset = decodeCursor(query.cursor) ?? 0;
     const limit = query.limit ?? 200;
     const page = pageOf(await this.o.alerts.list({ sloRefs, states, limit: limit + 1, offset }), offset, limit, true);

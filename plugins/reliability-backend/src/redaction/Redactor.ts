@@ -35,6 +35,35 @@ export function collectSecrets(config: Config): string[] {
   return [...out];
 }
 
+class RedactingLogger implements LoggerService {
+  constructor(private readonly inner: LoggerService, private readonly redactor: { text(text: string, maxLength?: number): string; error(e: unknown): string }) {}
+
+  private meta(meta?: Error | JsonObject): Error | JsonObject | undefined {
+    if (!meta) return meta;
+    if (meta instanceof Error) {
+      const copy = new Error(this.redactor.text(meta.message, 10_000));
+      copy.name = meta.name;
+      return copy;
+    }
+    return Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, typeof v === 'string' ? this.redactor.text(v, 10_000) : v]));;
+  }
+  error(message: string, meta?: Error | JsonObject) {
+    this.inner.error(this.redactor.text(message, 10_000), this.meta(meta));
+  }
+  warn(message: string, meta?: Error | JsonObject) {
+    this.inner.warn(this.redactor.text(message, 10_000), this.meta(meta));
+  }
+  info(message: string, meta?: Error | JsonObject) {
+    this.inner.info(this.redactor.text(message, 10_000), this.meta(meta));
+  }
+  debug(message: string, meta?: Error | JsonObject) {
+    this.inner.debug(this.redactor.text(message, 10_000), this.meta(meta));
+  }
+  child(meta: JsonObject): LoggerService {
+    return new RedactingLogger(this.inner.child(meta), this.redactor);
+  }
+}
+
 /**
  * The one redaction step for text from outbound calls: every error message, response excerpt and log line passes
  * through `text()` before it is stored, returned or logged.
@@ -62,34 +91,5 @@ export class Redactor {
   /** A logger whose messages, and the string values of whose metadata, are redacted. */
   logger(logger: LoggerService): LoggerService {
     return new RedactingLogger(logger, this);
-  }
-}
-
-class RedactingLogger implements LoggerService {
-  constructor(private readonly inner: LoggerService, private readonly redactor: Redactor) {}
-
-  private meta(meta?: Error | JsonObject): Error | JsonObject | undefined {
-    if (!meta) return meta;
-    if (meta instanceof Error) {
-      const copy = new Error(this.redactor.text(meta.message, 10_000));
-      copy.name = meta.name;
-      return copy;
-    }
-    return Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, typeof v === 'string' ? this.redactor.text(v, 10_000) : v]));;
-  }
-  error(message: string, meta?: Error | JsonObject) {
-    this.inner.error(this.redactor.text(message, 10_000), this.meta(meta));
-  }
-  warn(message: string, meta?: Error | JsonObject) {
-    this.inner.warn(this.redactor.text(message, 10_000), this.meta(meta));
-  }
-  info(message: string, meta?: Error | JsonObject) {
-    this.inner.info(this.redactor.text(message, 10_000), this.meta(meta));
-  }
-  debug(message: string, meta?: Error | JsonObject) {
-    this.inner.debug(this.redactor.text(message, 10_000), this.meta(meta));
-  }
-  child(meta: JsonObject): LoggerService {
-    return new RedactingLogger(this.inner.child(meta), this.redactor);
   }
 }

@@ -275,8 +275,8 @@ export class RemediationEngine {
         if (!retryable || n === rule.retries + 1) {
           await store.finish(exec.id, 'failed', `Failed after ${n} attempt(s): ${errors.join('; ')}${retryable ? '' : ' (not retried: the target refused the request)'}`, done, null);
           await this.audit(exec, rule, 'failed', message, n);
-          const used = await store.attemptsSince(rule.id, this.now() - rule.attemptWindowMs);
-          if (used >= rule.maxAttempts) await this.escalate(exec, rule, used, errors, false);
+          const usedNow = await store.attemptsSince(rule.id, this.now() - rule.attemptWindowMs);
+          if (usedNow >= rule.maxAttempts) await this.escalate(exec, rule, usedNow, errors, false);
           return;
         }
         const b = this.o.backoff ?? { baseMs: 200, capMs: 5_000 };

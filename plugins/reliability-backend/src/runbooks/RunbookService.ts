@@ -16,14 +16,14 @@ export const MAX_RUNBOOK_BYTES = 512 * 1024;
 export type RunbookRead = Omit<RunbookResponse, 'canEdit'>;
 
 /**
- * `path` resolved against a url: location, only when the result stays under the location's directory (same
+ * `relative` resolved against a url: location, only when the result stays under the location's directory (same
  * origin, path below it): `../../other-repo/x.md` is refused. Query and fragment of the location are dropped.
  */
-export function confinedUrl(path: string, location: string): string | undefined {
+export function confinedUrl(relative: string, location: string): string | undefined {
   try {
     const base = new URL(location);
     const dir = base.pathname.slice(0, base.pathname.lastIndexOf('/') + 1);
-    const resolved = new URL(path, `${base.origin}${base.pathname}`);
+    const resolved = new URL(relative, `${base.origin}${base.pathname}`);
     if (resolved.origin !== base.origin || !resolved.pathname.startsWith(dir) || resolved.pathname.includes('/../')) return undefined;
     // keep the location's userinfo-free origin; the URL reader adds integration credentials itself
     return `${resolved.origin}${resolved.pathname}`;

@@ -80,10 +80,10 @@ export class ReliabilityStore {
       const keep = new Set(rows.map(r => r.ref));
       const gone = [...existing].filter(r => !keep.has(r));
       for (let i = 0; i < gone.length; i += 500) {
-        const chunk = gone.slice(i, i + 500);
-        await tx('reliability_slos').whereIn('ref', chunk).delete();
-        await tx('reliability_status').whereIn('slo_ref', chunk).delete();
-        await tx('reliability_late_counts').whereIn('slo_ref', chunk).delete();
+        const part = gone.slice(i, i + 500);
+        await tx('reliability_slos').whereIn('ref', part).delete();
+        await tx('reliability_status').whereIn('slo_ref', part).delete();
+        await tx('reliability_late_counts').whereIn('slo_ref', part).delete();
       }
     });
   }
@@ -220,11 +220,11 @@ export class ReliabilityStore {
 
   /** Bulk load of pre-computed buckets for an SLO without data (demo data, benchmarks). */
   async loadBuckets(rows: BucketRow[]): Promise<void> {
-    const chunk = this.db.client.config.client === 'pg' ? 5000 : 120; // SQLite: 999 bound variables
+    const size = this.db.client.config.client === 'pg' ? 5000 : 120; // SQLite: 999 bound variables
     await this.db.transaction(async tx => {
-      for (let i = 0; i < rows.length; i += chunk) {
+      for (let i = 0; i < rows.length; i += size) {
         await tx('reliability_buckets').insert(
-          rows.slice(i, i + chunk).map(r => ({
+          rows.slice(i, i + size).map(r => ({
             slo_ref: r.sloRef,
             bucket_end: r.end,
             bucket_ms: r.bucketMs,
@@ -298,15 +298,15 @@ export class ReliabilityStore {
   async firstDataAt(refs: string[]): Promise<Map<string, number | null>> {
     const out = new Map<string, number | null>();
     for (let i = 0; i < refs.length; i += 500) {
-      const chunk = refs.slice(i, i + 500);
+      const part = refs.slice(i, i + 500);
       const rows = await this.db('reliability_slos as s')
         .select('s.ref')
         .select(this.db('reliability_buckets as b').min('b.bucket_end').whereRaw('b.slo_ref = s.ref').as('first_end'))
-        .whereIn('s.ref', chunk);
+        .whereIn('s.ref', part);
       for (const r of rows) {
         out.set(r.ref, r.first_end === null || r.first_end === undefined ? null : Number(r.first_end) - MIN);
       }
-      const late = await this.db('reliability_late_counts').whereIn('slo_ref', chunk).groupBy('slo_ref').select('slo_ref').min({ first_at: 'at' });
+      const late = await this.db('reliability_late_counts').whereIn('slo_ref', part).groupBy('slo_ref').select('slo_ref').min({ first_at: 'at' });
       for (const r of late as { slo_ref: string; first_at: unknown }[]) {
         const at = Number(r.first_at) - MIN;
         const known = out.get(r.slo_ref);
@@ -362,7 +362,7 @@ export class ReliabilityStore {
     let folded = 0;
     const pg = this.db.client.config.client === 'pg';
     for (const ref of refs) {
-      await this.db.transaction(async tx => {
+      folded += await this.db.transaction(async tx => {
         // the same per-SLO lock as ingest: folding reads cumulative values it then writes
         if (pg) await tx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [ref]);
         const rows = await tx('reliability_buckets')
@@ -395,7 +395,7 @@ export class ReliabilityStore {
             });
           }
         }
-        folded += rows.length;
+        return rows.length;
       });
     }
     return folded + (await this.absorbLate(horizon, maxSlos));
@@ -413,7 +413,7 @@ export class ReliabilityStore {
     const refs = (await this.db('reliability_late_counts').distinct('slo_ref').where('at', '<=', horizon).limit(maxSlos)).map(r => r.slo_ref as string);
     let absorbed = 0;
     for (const ref of refs) {
-      await this.db.transaction(async tx => {
+      absorbed += await this.db.transaction(async tx => {
         if (pg) await tx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [ref]);
         const rows = await tx('reliability_late_counts').where('slo_ref', ref).where('at', '<=', horizon).orderBy('at', 'asc').select('at', 'good', 'total');
         const hours = new Map<number, { good: number; total: number }>();
@@ -439,7 +439,7 @@ export class ReliabilityStore {
             .update({ cum_good: tx.raw('cum_good + ?', [h.good]), cum_total: tx.raw('cum_total + ?', [h.total]) });
         }
         await tx('reliability_late_counts').where('slo_ref', ref).where('at', '<=', horizon).delete();
-        absorbed += rows.length;
+        return rows.length;
       });
     }
     return absorbed;

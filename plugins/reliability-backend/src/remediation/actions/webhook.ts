@@ -19,8 +19,8 @@ const DEFAULT_BODY = {
  * HMAC-SHA256 signature of a webhook: hex digest over `<timestamp>.<body>`, sent as
  * `X-Reliability-Signature: sha256=<hex>` with `X-Reliability-Timestamp: <unix seconds>`.
  */
-export function signWebhook(secret: string, timestamp: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+export function signWebhook(secret: string, timestamp: string, payload: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${payload}`).digest('hex')}`;
 }
 
 function body(ctx: RemediationActionContext): string {

@@ -1,0 +1,25 @@
+// Backstage's lint rules, plus the import boundaries of the feature folders:
+// - a route file parses, guards, calls one service and answers: it never imports a store;
+// - slos/ (counting, evaluation) never imports remediation/ (acting on alerts), which depends on it.
+module.exports = require('@backstage/cli/config/eslint-factory')(__dirname, {
+  overrides: [
+    {
+      files: ['src/**/routes.ts', 'src/http/router.ts'],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          { patterns: [{ group: ['**/*Store', '**/*Store.ts', 'knex'], message: 'Route files call services; stores (and knex) stay behind them.' }] },
+        ],
+      },
+    },
+    {
+      files: ['src/slos/**'],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          { patterns: [{ group: ['**/remediation', '**/remediation/**'], message: 'slos/ must not depend on remediation/: remediation reacts to SLO alerts, not the other way round.' }] },
+        ],
+      },
+    },
+  ],
+});
