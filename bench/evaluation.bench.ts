@@ -18,7 +18,8 @@
 import { openBenchDb } from './db';
 import { benchLogger } from './services';
 import { BURN_RATE_WINDOWS, SloDefinition, durationMs } from '@internal/plugin-reliability-common';
-import { ReliabilityStore, BucketRow } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
+import { BucketRow } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
+import { ReliabilityDatabase } from '../plugins/reliability-backend/src/database/ReliabilityDatabase';
 import { Evaluator, SliSourceRegistry } from '../plugins/reliability-backend/src/slos/Evaluator';
 import { IngestSliSource } from '../plugins/reliability-backend/src/slos/sources/IngestSliSource';
 
@@ -75,7 +76,7 @@ async function main() {
   const hourlyBefore = Math.floor((now - RETENTION) / HOUR) * HOUR;
   const { knex, close } = await openBenchDb(DB, PG);
   try {
-    const store = await ReliabilityStore.create(knex);
+    const store = (await ReliabilityDatabase.create(knex)).stores().slos;
     const defs = Array.from({ length: SLOS }, (_, i) => def(i));
     await store.syncSlos(defs.map(d => ({ def: d, entityRef: `slo:${d.ref.replace('/', '/')}` })));
 

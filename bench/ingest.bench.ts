@@ -24,6 +24,7 @@ import { openBenchDb } from './db';
 import { benchLogger } from './services';
 import { SloDefinition } from '@internal/plugin-reliability-common';
 import { ReliabilityStore, BucketRow, CountDelta } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
+import { ReliabilityDatabase } from '../plugins/reliability-backend/src/database/ReliabilityDatabase';
 import { SloCatalog } from '../plugins/reliability-backend/src/slos/SloCatalog';
 
 const MIN = 60_000;
@@ -98,7 +99,7 @@ async function main() {
   const hourlyBefore = Math.floor((now - RETENTION) / HOUR) * HOUR;
   const { knex, close } = await openBenchDb(DB, PG, { poolMax: 10 });
   try {
-    const store = await ReliabilityStore.create(knex);
+    const store = (await ReliabilityDatabase.create(knex)).stores().slos;
     const defs = Array.from({ length: SLOS }, (_, i) => def(i));
     await store.syncSlos(defs.map(d => ({ def: d, entityRef: `slo:${d.ref}` })));
     // 30 days per SLO as the store keeps them: hourly buckets, then minute buckets for the retention

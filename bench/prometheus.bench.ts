@@ -14,7 +14,7 @@
  */
 import { BURN_RATE_WINDOWS, SloDefinition, prometheusRuleFile, prometheusRuleGroups } from '@internal/plugin-reliability-common';
 import { startPrometheus } from '../plugins/reliability-backend/src/__testUtils__/prometheus';
-import { ReliabilityStore } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
+import { ReliabilityDatabase } from '../plugins/reliability-backend/src/database/ReliabilityDatabase';
 import { openBenchDb } from './db';
 import { benchLogger } from './services';
 import { Evaluator, SliSourceRegistry } from '../plugins/reliability-backend/src/slos/Evaluator';
@@ -84,7 +84,7 @@ async function main() {
     reg.add(source);
     // evaluate() reads the SLI sources only; the store is a real one that stays empty
     const db = await openBenchDb('sqlite', '');
-    const evaluator = new Evaluator(await ReliabilityStore.create(db.knex), reg, logger);
+    const evaluator = new Evaluator((await ReliabilityDatabase.create(db.knex)).stores().slos, reg, logger);
     const t0 = process.hrtime.bigint();
     const results = await evaluator.evaluate(defs, now);
     const tickMs = Number(process.hrtime.bigint() - t0) / 1e6;

@@ -26,7 +26,7 @@ import { CatalogAccess } from '../plugins/reliability-backend/src/catalog/Catalo
 import { alertmanagerRoutes } from '../plugins/reliability-backend/src/alertmanager/routes';
 import { AlertmanagerService } from '../plugins/reliability-backend/src/alertmanager/AlertmanagerService';
 import { benchAuditor, benchLogger } from './services';
-import { ReliabilityStore } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
+import { ReliabilityDatabase } from '../plugins/reliability-backend/src/database/ReliabilityDatabase';
 import { AlertStore } from '../plugins/reliability-backend/src/alerts/AlertStore';
 import { AlertmanagerStore } from '../plugins/reliability-backend/src/alertmanager/AlertmanagerStore';
 import { RemediationStore } from '../plugins/reliability-backend/src/remediation/RemediationStore';
@@ -77,7 +77,7 @@ async function main() {
   });
   try {
     // migrations: every table of the suite, as the plugin creates them
-    await ReliabilityStore.create(knex);
+    await ReliabilityDatabase.create(knex);
     const alerts = new AlertStore(knex);
     const actions = new Map([[webhookAction.id, webhookAction]]);
     const config = new ConfigReader({

@@ -5,3 +5,4 @@
  */
 export { reliabilityPlugin as default } from './plugin';
 export { ReliabilityStore } from './slos/ReliabilityStore';
+export { ReliabilityDatabase } from './database/ReliabilityDatabase';

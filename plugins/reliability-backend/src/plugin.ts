@@ -5,7 +5,6 @@ import { readFileSync } from 'fs';
 import { reliabilityRemediationActionsExtensionPoint, reliabilitySliSourcesExtensionPoint, RemediationAction, SliSource } from '@internal/plugin-reliability-node';
 import { hostname } from 'os';
 import { randomUUID } from 'crypto';
-import { RemediationStore } from './remediation/RemediationStore';
 import { RemediationEngine } from './remediation/RemediationEngine';
 import { RemediationMetrics } from './remediation/metrics';
 import { configDurationMs, readRemediationRules } from './remediation/rules';
@@ -14,21 +13,17 @@ import { featureFlagAction } from './remediation/actions/featureFlag';
 import { createKubernetesAction, readKubernetesClusters } from './remediation/actions/kubernetes';
 import { sloAlertTrigger } from './remediation/triggers';
 import { createRouter } from './http/router';
+import { ReliabilityDatabase } from './database/ReliabilityDatabase';
 import { CatalogAccess } from './catalog/CatalogAccess';
 import { SloService } from './slos/SloService';
 import { AlertService } from './alerts/AlertService';
 import { AlertmanagerService } from './alertmanager/AlertmanagerService';
 import { IncidentService } from './incidents/IncidentService';
-import { ReliabilityStore } from './slos/ReliabilityStore';
-import { AlertStore } from './alerts/AlertStore';
-import { AlertmanagerStore } from './alertmanager/AlertmanagerStore';
 import { Evaluator, SliSourceRegistry } from './slos/Evaluator';
 import { IngestSliSource } from './slos/sources/IngestSliSource';
 import { PrometheusSliSource, readPrometheusInstances } from './slos/sources/PrometheusSliSource';
 import { SloCatalog } from './slos/SloCatalog';
 import { RunbookService } from './runbooks/RunbookService';
-import { RunbookStore } from './runbooks/RunbookStore';
-import { IncidentStore } from './incidents/IncidentStore';
 import { CommanderService } from './commander/CommanderService';
 import { DemoData } from './demo/DemoData';
 import { Redactor } from './redaction/Redactor';
@@ -88,10 +83,10 @@ export const reliabilityPlugin = createBackendPlugin({
           throw new Error('reliability.storage.minuteRetention must be at least 6h (the longest minute-precise window)');
         }
 
-        const store = await ReliabilityStore.create(await database.getClient(), {
-          skipMigrations: database.migrations?.skip,
-        });
-        const alerts = new AlertStore(store.db);
+        const db = await ReliabilityDatabase.create(await database.getClient(), { skipMigrations: database.migrations?.skip });
+        const stores = db.stores();
+        const store = stores.slos;
+        const alerts = stores.alerts;
         const pendingMs = configDurationMs(cfg?.getOptionalString('alerting.pendingFor') ?? '1m');
         const sources = new SliSourceRegistry();
         sources.add(new IngestSliSource(store));
@@ -121,7 +116,7 @@ export const reliabilityPlugin = createBackendPlugin({
           actions.set(action.id, action);
         }
         const metrics = new RemediationMetrics();
-        const remediationStore = new RemediationStore(store.db);
+        const remediationStore = stores.remediation;
         const remediation = new RemediationEngine({
           store: remediationStore,
           alerts,
@@ -191,8 +186,8 @@ export const reliabilityPlugin = createBackendPlugin({
           },
         });
 
-        const runbooks = new RunbookService(catalog, auth, urlReader, new RunbookStore(store.db), text => redactor.text(text));
-        const alertmanager = new AlertmanagerStore(store.db);
+        const runbooks = new RunbookService(catalog, auth, urlReader, stores.runbooks, text => redactor.text(text));
+        const alertmanager = stores.alertmanager;
         const access = new CatalogAccess(catalog);
         httpRouter.use(
           await createRouter({
@@ -218,7 +213,7 @@ export const reliabilityPlugin = createBackendPlugin({
             metrics,
             metricsToken: cfg?.getOptionalString('metrics.token'),
             runbooks,
-            incidents: new IncidentService({ store: new IncidentStore(store.db), access, runbooks }),
+            incidents: new IncidentService({ store: stores.incidents, access, runbooks }),
             commander: new CommanderService({
               catalog,
               auth,

@@ -1,5 +1,5 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
-import { ReliabilityStore } from '../slos/ReliabilityStore';
+import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
 import { AlertStore } from './AlertStore';
 
 jest.setTimeout(60_000);
@@ -14,7 +14,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
 
   beforeEach(async () => {
     const knex = await databases.init(databaseId);
-    await ReliabilityStore.create(knex);
+    await ReliabilityDatabase.create(knex);
     alerts = new AlertStore(knex);
   });
 

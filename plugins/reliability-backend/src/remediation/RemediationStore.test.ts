@@ -1,5 +1,5 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
-import { ReliabilityStore } from '../slos/ReliabilityStore';
+import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
 import { RemediationStore, NewExecution } from './RemediationStore';
 import { AlertStore } from '../alerts/AlertStore';
 
@@ -31,7 +31,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
 
   beforeEach(async () => {
     const knex = await databases.init(databaseId);
-    await ReliabilityStore.create(knex);
+    await ReliabilityDatabase.create(knex);
     store = new RemediationStore(knex);
     alerts = new AlertStore(knex);
   });

@@ -1,5 +1,6 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { ReliabilityStore } from './ReliabilityStore';
+import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
 import { SloDefinition } from '@internal/plugin-reliability-common';
 
 jest.setTimeout(60_000);
@@ -22,10 +23,11 @@ const def = (name: string): SloDefinition => ({
 describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('ReliabilityStore on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
   let store: ReliabilityStore;
+  let knex: Awaited<ReturnType<typeof databases.init>>;
 
   beforeEach(async () => {
-    const knex = await databases.init(databaseId);
-    store = await ReliabilityStore.create(knex);
+    knex = await databases.init(databaseId);
+    store = (await ReliabilityDatabase.create(knex)).stores().slos;
     await store.syncSlos([{ def: def('a'), entityRef: 'slo:default/a' }, { def: def('b'), entityRef: 'slo:default/b' }]);
   });
 
@@ -154,13 +156,11 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
 
   it('writes one row for a late event, whatever the number of later buckets', async () => {
     await store.addCounts(Array.from({ length: 600 }, (_, i) => ({ sloRef: 'default/a', timestamp: T0 + i * MIN, good: 1, total: 1 })), 0);
-    const knex = (store as unknown as { db: any }).db;
     const before = await knex('reliability_buckets').where('slo_ref', 'default/a').orderBy('bucket_end').select('bucket_end', 'cum_good', 'cum_total');
     await store.addCounts([{ sloRef: 'default/a', timestamp: T0 + 5 * MIN, good: 0, total: 7 }], 0);
     // no later bucket was rewritten; the late count is one row, added on read
     expect(await knex('reliability_buckets').where('slo_ref', 'default/a').orderBy('bucket_end').select('bucket_end', 'cum_good', 'cum_total')).toEqual(before);
-    expect(await knex('reliability_late_counts').count({ n: '*' }).first()).toMatchObject({ n: expect.anything() });
-    expect(Number((await knex('reliability_late_counts').count({ n: '*' }).first()).n)).toBe(1);
+    expect(Number((await knex('reliability_late_counts').count({ n: '*' }).first())?.n)).toBe(1);
     expect(await cum('default/a', T0 + 600 * MIN)).toEqual({ good: 600, total: 607 });
     expect(await cum('default/a', T0 + 5 * MIN)).toEqual({ good: 5, total: 5 });
     expect(await cum('default/a', T0 + 6 * MIN)).toEqual({ good: 6, total: 13 });

@@ -1,5 +1,4 @@
 import { Knex } from 'knex';
-import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import type { Counts, CumulativePoint, SloDefinition, SloStatus } from '@internal/plugin-reliability-common';
 
 const MIN = 60_000;
@@ -30,7 +29,6 @@ export interface BoundaryRequest {
   t: number;
 }
 
-const migrationsDir = resolvePackagePath('@internal/plugin-reliability-backend', 'migrations');
 
 function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -52,14 +50,8 @@ const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
  * keeping cumulative values exact at every stored boundary.
  */
 export class ReliabilityStore {
-  static async create(knex: Knex, options?: { skipMigrations?: boolean }): Promise<ReliabilityStore> {
-    if (!options?.skipMigrations) {
-      await knex.migrate.latest({ directory: migrationsDir, tableName: 'reliability_knex_migrations' });
-    }
-    return new ReliabilityStore(knex);
-  }
-
-  private constructor(readonly db: Knex) {}
+  /** Over a migrated database: `ReliabilityDatabase.create()` runs the migrations. */
+  constructor(private readonly db: Knex) {}
 
   // ---- SLO registry -------------------------------------------------------------------------------------
 

@@ -1,0 +1,46 @@
+import { Knex } from 'knex';
+import { resolvePackagePath } from '@backstage/backend-plugin-api';
+import { ReliabilityStore } from '../slos/ReliabilityStore';
+import { AlertStore } from '../alerts/AlertStore';
+import { AlertmanagerStore } from '../alertmanager/AlertmanagerStore';
+import { RemediationStore } from '../remediation/RemediationStore';
+import { RunbookStore } from '../runbooks/RunbookStore';
+import { IncidentStore } from '../incidents/IncidentStore';
+
+const migrationsDir = resolvePackagePath('@internal/plugin-reliability-backend', 'migrations');
+
+/** The suite's stores, one per feature; each keeps its knex and its tables to itself. */
+export interface ReliabilityStores {
+  slos: ReliabilityStore;
+  alerts: AlertStore;
+  alertmanager: AlertmanagerStore;
+  remediation: RemediationStore;
+  runbooks: RunbookStore;
+  incidents: IncidentStore;
+}
+
+/**
+ * The plugin's database: the one place that runs the migrations (`migrations/`, SQLite and PostgreSQL), and that
+ * hands each feature its store.
+ */
+export class ReliabilityDatabase {
+  static async create(knex: Knex, options?: { skipMigrations?: boolean }): Promise<ReliabilityDatabase> {
+    if (!options?.skipMigrations) {
+      await knex.migrate.latest({ directory: migrationsDir, tableName: 'reliability_knex_migrations' });
+    }
+    return new ReliabilityDatabase(knex);
+  }
+
+  private constructor(private readonly knex: Knex) {}
+
+  stores(): ReliabilityStores {
+    return {
+      slos: new ReliabilityStore(this.knex),
+      alerts: new AlertStore(this.knex),
+      alertmanager: new AlertmanagerStore(this.knex),
+      remediation: new RemediationStore(this.knex),
+      runbooks: new RunbookStore(this.knex),
+      incidents: new IncidentStore(this.knex),
+    };
+  }
+}
