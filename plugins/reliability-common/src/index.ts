@@ -38,3 +38,5 @@ export * from './spec/alertPolicy';
 export * from './incidents/incident';
 export * from './redaction/redact';
 export * from './pagination/pagination';
+export * from './format/format';
+export * from './alerts/identity';

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { createExtensionPoint } from '@backstage/backend-plugin-api';
-import type { Counts, CumulativePoint, SloDefinition } from '@internal/plugin-reliability-common';
+import type { Counts, CumulativePoint, SloDefinition, RemediationTriggerKind } from '@internal/plugin-reliability-common';
 
 /** A request for the counts of one SLO over several intervals [start, end). @public */
 export interface SliCountRequest {
@@ -69,7 +69,7 @@ export const reliabilitySliSourcesExtensionPoint = createExtensionPoint<Reliabil
 
 /** What set a remediation going, as the action sees it. @public */
 export interface RemediationTriggerInfo {
-  kind: 'alert' | 'alertmanager' | 'manual';
+  kind: RemediationTriggerKind;
   /** Stable id of the triggering event (alert id, Alertmanager fingerprint|status|startsAt, or a manual run id). */
   id: string;
   labels: Record<string, string>;

@@ -1,7 +1,7 @@
 import { AuthService, BackstageCredentials, LoggerService } from '@backstage/backend-plugin-api';
 import { Entity, RELATION_OWNED_BY } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { CommanderAlert, RunbookSection, sectionForAlert } from '@internal/plugin-reliability-common';
+import { CommanderAlert, RunbookSection, sectionForAlert, severityRank } from '@internal/plugin-reliability-common';
 import { AlertStore } from '../alerts/AlertStore';
 import { AlertmanagerStore } from '../alertmanager/AlertmanagerStore';
 import { ReliabilityStore } from '../slos/ReliabilityStore';
@@ -112,7 +112,6 @@ export class CommanderService {
       const [last] = await this.o.remediations.list({ entityRef: ref, limit: 1 });
       latestRemediation.set(ref, last ? { state: last.state, ruleId: last.ruleId, at: last.createdAt } : null);
     }
-    const order = (s: string) => ({ page: 0, critical: 0, error: 1, ticket: 2, warning: 2 } as Record<string, number>)[s] ?? 3;
     return rows
       // an alert about an entity the caller cannot see in the catalog is not theirs to see
       .filter(r => !callerCredentials || !r.entityRef || entities.has(r.entityRef))
@@ -132,6 +131,6 @@ export class CommanderService {
           ageMs: now - Date.parse(r.startedAt),
         };
       })
-      .sort((a, b) => order(a.severity) - order(b.severity) || Date.parse(a.startedAt) - Date.parse(b.startedAt));
+      .sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || Date.parse(a.startedAt) - Date.parse(b.startedAt));
   }
 }

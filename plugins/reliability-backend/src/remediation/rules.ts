@@ -1,6 +1,6 @@
 import { Config } from '@backstage/config';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
-import { durationMs, LabelMatcher, parseMatcher, RemediationRuleSummary, RemediationTriggerKind, templateNames } from '@internal/plugin-reliability-common';
+import { REMEDIATION_TRIGGER_KINDS, durationMs, LabelMatcher, parseMatcher, RemediationRuleSummary, RemediationTriggerKind, templateNames } from '@internal/plugin-reliability-common';
 import type { RemediationAction } from '@internal/plugin-reliability-node';
 
 /** A remediation rule: which alerts (matchers) on which entity run which action, and how carefully. */
@@ -26,7 +26,7 @@ export interface RemediationRule {
 }
 
 const ID_RE = /^[a-z0-9][a-z0-9-_.]{0,199}$/;
-const TRIGGERS: RemediationTriggerKind[] = ['alert', 'alertmanager', 'manual'];
+const TRIGGERS: RemediationTriggerKind[] = [...REMEDIATION_TRIGGER_KINDS];
 
 /** Durations in remediation config: `0`, `250ms`, or the suite's fixed durations (`30s`, `10m`, `1h`). */
 export function configDurationMs(text: string): number {

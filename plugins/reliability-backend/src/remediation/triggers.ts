@@ -1,4 +1,4 @@
-import type { SloDefinition } from '@internal/plugin-reliability-common';
+import { SloDefinition, sloAlertLabels } from '@internal/plugin-reliability-common';
 import type { FiredAlert } from '../alerts/AlertStore';
 import type { IncomingTrigger } from './RemediationEngine';
 
@@ -19,17 +19,4 @@ export function sloAlertTrigger(alert: FiredAlert, slo: SloDefinition, receivedA
   };
 }
 
-/** The labels of one of the suite's own alerts (also used to find its runbook section). */
-export function sloAlertLabels(alert: Pick<FiredAlert, 'rule' | 'severity'>, slo: SloDefinition): Record<string, string> {
-  const noData = alert.rule === 'no_data';
-  return {
-    ...(slo.labels ?? {}),
-    alertname: noData ? 'SLONoData' : 'SLOBurnRate',
-    severity: alert.severity,
-    rule: alert.rule,
-    slo: slo.ref,
-    slo_name: slo.name,
-    entity: slo.componentRef,
-    impact: noData ? 'no_data' : 'slo_breach',
-  };
-}
+export { sloAlertLabels };

@@ -180,6 +180,7 @@ export class SloService {
       runbook: def.runbook,
       sourceType: def.indicator.sourceType,
       alertPolicy: (p => ({ source: p.source, rules: p.rules.map(describeRule), noData: p.noData }))(alertPolicyOf(def)),
+      labels: def.labels,
       status: statuses.get(def.ref) ?? null,
     }));
   }

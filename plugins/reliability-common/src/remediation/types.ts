@@ -1,9 +1,10 @@
+import { REMEDIATION_TRIGGER_KINDS } from '../alerts/identity';
 import { z } from 'zod';
 import { pageParams } from '../pagination/pagination';
 import { entityRefParam } from '../api/types';
 
 /** What set a remediation going. @public */
-export type RemediationTriggerKind = 'alert' | 'alertmanager' | 'manual';
+export type RemediationTriggerKind = (typeof REMEDIATION_TRIGGER_KINDS)[number];
 
 /** Where one execution of a rule stands. @public */
 export type RemediationState =

@@ -71,7 +71,7 @@ describe('runbook page', () => {
   it('shows live SLO status, a table of contents, anchored sections with copy buttons and the failure modes', async () => {
     await render({ getRunbook: async () => runbook }, '/runbooks/component/default/checkout');
     expect(await screen.findByTestId('runbook-page')).toBeInTheDocument();
-    expect(screen.getByTestId('runbook-live-status')).toHaveTextContent('Checkout success rate: burning · budget 42.0% · page 14.4x 1h&5m');
+    expect(screen.getByTestId('runbook-live-status')).toHaveTextContent('Checkout success rate: burning · budget 42% · page 14.4x 1h&5m');
     const toc = screen.getByTestId('runbook-toc');
     expect(within(toc).getByRole('link', { name: 'Symptoms' })).toHaveAttribute('href', expect.stringMatching(/#symptoms$/));
     expect(screen.getByTestId('runbook-section-symptoms')).toHaveAttribute('id', 'symptoms');
@@ -108,7 +108,7 @@ describe('commander page', () => {
     await render({ getCommanderAlerts: async () => ({ items: [alert(), alert({ key: 'am-1', source: 'alertmanager', name: 'SearchSlow', severity: 'warning', entityRef: 'component:default/search', entityTitle: 'search', owner: 'group:default/platform-sre', system: 'shop', slo: null, runbook: null, remediation: null, summary: 'p95 over 2s' })] }) }, '/');
     const row = await screen.findByTestId('commander-row-alert-1');
     expect(row).toHaveTextContent('group:default/payments-sre');
-    expect(row).toHaveTextContent('Checkout success rate: burning, 42.0% left');
+    expect(row).toHaveTextContent('Checkout success rate: burning, 42% left');
     expect(row).toHaveTextContent('1h 5m');
     expect(row).toHaveTextContent('succeeded (checkout-multibuy-rollback)');
     expect(within(row).getByRole('link', { name: 'Runbook: Symptoms' })).toHaveAttribute('href', '/reliability/runbooks/component/default/checkout#symptoms');

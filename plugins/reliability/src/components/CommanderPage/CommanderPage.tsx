@@ -18,7 +18,7 @@ import TableRow from '@mui/material/TableRow';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useApi } from '@backstage/core-plugin-api';
-import { CommanderAlert, formatElapsed } from '@internal/plugin-reliability-common';
+import { CommanderAlert, formatElapsed, MISSING, formatPercent } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 
@@ -194,7 +194,7 @@ export function CommanderPage() {
                   </TableCell>
                   <TableCell>{a.owner ?? '–'}</TableCell>
                   <TableCell>
-                    {a.slo ? `${a.slo.title}: ${a.slo.state ?? '?'}${a.slo.budgetRemaining === null ? '' : `, ${(a.slo.budgetRemaining * 100).toFixed(1)}% left`}` : '–'}
+                    {a.slo ? `${a.slo.title}: ${a.slo.state ?? '?'}${a.slo.budgetRemaining === null ? '' : `, ${formatPercent(a.slo.budgetRemaining, 1)} left`}` : MISSING}
                   </TableCell>
                   <TableCell>{formatElapsed(a.ageMs)}</TableCell>
                   <TableCell>{a.remediation ? `${a.remediation.state.replace('_', ' ')} (${a.remediation.ruleId})` : '–'}</TableCell>

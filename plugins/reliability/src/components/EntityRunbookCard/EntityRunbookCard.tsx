@@ -10,7 +10,7 @@ import Link from '@mui/material/Link';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
 import { useApi } from '@backstage/core-plugin-api';
-import { formatElapsed, sectionForAlert, SloSummary } from '@internal/plugin-reliability-common';
+import { formatElapsed, sectionForAlert, sloAlertLabels, SloSummary } from '@internal/plugin-reliability-common';
 import { EntityPath, reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage, errorStatus } from '../../util/errors';
 
@@ -56,7 +56,9 @@ export function EntityRunbookCard({ entity, slos }: { entity: EntityPath; slos: 
               Open the runbook ({runbook.value.sections.length} sections)
             </Link>
             {slos.map(s => {
-              const section = sectionForAlert(runbook.value!.sections, { alertname: 'SLOBurnRate', slo: s.ref, slo_name: s.name, severity: 'page', entity: entityRef });
+              // the labels the backend gives this SLO's first paging alert: the same section the commander opens
+              const rule = s.alertPolicy?.rules.find(r => r.startsWith('page')) ?? s.alertPolicy?.rules[0] ?? 'page';
+              const section = sectionForAlert(runbook.value!.sections, sloAlertLabels({ rule, severity: 'page' }, s));
               return section ? (
                 <Typography key={s.ref} variant="body2">
                   {s.title} burning?{' '}

@@ -18,6 +18,7 @@ import Typography from '@mui/material/Typography';
 import { Bar, BarChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useApi } from '@backstage/core-plugin-api';
 import type { RemediationExecution, RemediationRuleSummary } from '@internal/plugin-reliability-common';
+import { formatMs, formatPercent } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 
@@ -32,8 +33,8 @@ const STATE_COLOR: Record<string, 'success' | 'error' | 'warning' | 'default' | 
   running: 'info',
 };
 
-const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(0)}%`);
-const ms = (v: number | null) => (v === null ? '–' : v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(1)} s`);
+const pct = (v: number | null) => formatPercent(v, 0);
+const ms = formatMs;
 
 /** Executions per hour (succeeded vs not) and each success's latency, oldest first. */
 function chartData(items: RemediationExecution[]) {

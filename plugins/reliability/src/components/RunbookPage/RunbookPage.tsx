@@ -19,7 +19,7 @@ import TableRow from '@mui/material/TableRow';
 import Typography from '@mui/material/Typography';
 import { useApi } from '@backstage/core-plugin-api';
 import { catalogApiRef } from '@backstage/plugin-catalog-react';
-import { runbookSkeleton, SEED_FAILURE_MODES, SloSummary } from '@internal/plugin-reliability-common';
+import { runbookSkeleton, SEED_FAILURE_MODES, SloSummary, formatPercent } from '@internal/plugin-reliability-common';
 import { EntityPath, reliabilityApiRef } from '../../api/ReliabilityApi';
 import { RunbookMarkdown } from './RunbookMarkdown';
 import { RunbookEditor } from './RunbookEditor';
@@ -37,7 +37,7 @@ function LiveStatus({ slos }: { slos: SloSummary[] }) {
         <Chip
           key={s.ref}
           color={s.status ? STATE_COLOR[s.status.state] : 'default'}
-          label={`${s.title}: ${s.status ? `${s.status.state.replace('_', ' ')} · budget ${s.status.budgetRemaining === null ? '–' : `${(s.status.budgetRemaining * 100).toFixed(1)}%`}${s.status.firing.length ? ` · ${s.status.firing.join(', ')}` : ''}` : 'not evaluated'}`}
+          label={`${s.title}: ${s.status ? `${s.status.state.replace('_', ' ')} · budget ${formatPercent(s.status.budgetRemaining, 1)}${s.status.firing.length ? ` · ${s.status.firing.join(', ')}` : ''}` : 'not evaluated'}`}
         />
       ))}
     </Stack>

@@ -15,7 +15,7 @@ import { useApi } from '@backstage/core-plugin-api';
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis, Area, AreaChart } from 'recharts';
 import { BURN_RATE_WINDOWS, BurnRateWindow, HistoryResponse, SloSummary } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
-import { formatBurn, formatPercent } from '../../util/format';
+import { formatBurn, formatPercent } from '@internal/plugin-reliability-common';
 import { DownloadRulesButton } from './DownloadRulesButton';
 import { errorMessage } from '../../util/errors';
 

@@ -1,27 +1,35 @@
-import type { SloState } from '@internal/plugin-reliability-common';
+/**
+ * The suite's one formatting module: how numbers, durations and states read in the portal, in the API's text
+ * and in exports. Pure; the frontend and the backend use the same words and the same "missing" mark.
+ */
 
-/** 0.99736 -> "99.736%" (significant digits where objectives live). */
+/** What a value without data reads as. @public */
+export const MISSING = '—';
+
+import type { SloState } from '../math/status';
+
+/** @public 0.99736 -> "99.736%" (significant digits where objectives live). */
 export function formatPercent(ratio: number | null | undefined, digits = 3): string {
-  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return '—';
+  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return MISSING;
   return `${Number((ratio * 100).toFixed(digits))}%`;
 }
 
 /** Burn rate as "14.4x"; "—" without data. */
 export function formatBurn(rate: number | null | undefined): string {
-  if (rate === null || rate === undefined || !Number.isFinite(rate)) return '—';
+  if (rate === null || rate === undefined || !Number.isFinite(rate)) return MISSING;
   if (rate >= 100) return `${Math.round(rate)}x`;
   return `${rate.toFixed(rate >= 10 ? 1 : 2)}x`;
 }
 
 /** A count of events, "12,345"; negative counts say "over". */
 export function formatCount(n: number | null | undefined): string {
-  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  if (n === null || n === undefined || !Number.isFinite(n)) return MISSING;
   return Math.round(n).toLocaleString('en-US');
 }
 
 /** Minutes as "3h 36m" or "42 min". */
 export function formatMinutes(min: number | null | undefined): string {
-  if (min === null || min === undefined || !Number.isFinite(min)) return '—';
+  if (min === null || min === undefined || !Number.isFinite(min)) return MISSING;
   const sign = min < 0 ? '-' : '';
   const m = Math.abs(min);
   if (m < 60) return `${sign}${m.toFixed(m < 10 ? 1 : 0)} min`;
@@ -31,7 +39,7 @@ export function formatMinutes(min: number | null | undefined): string {
 
 /** Time until an instant: "in 2d 4h", "now", or "—". */
 export function formatUntil(iso: string | null | undefined, now = Date.now()): string {
-  if (!iso) return '—';
+  if (!iso) return MISSING;
   const ms = Date.parse(iso) - now;
   if (ms <= 60_000) return 'now';
   const min = ms / 60_000;
@@ -41,6 +49,7 @@ export function formatUntil(iso: string | null | undefined, now = Date.now()): s
   return `in ${Math.floor(h / 24)}d ${Math.round(h % 24)}h`;
 }
 
+/** @public */
 export const STATE_LABEL: Record<SloState, string> = {
   healthy: 'Healthy',
   burning: 'Burning',
@@ -48,9 +57,16 @@ export const STATE_LABEL: Record<SloState, string> = {
   no_data: 'No data',
 };
 
+/** @public */
 export const STATE_COLOR: Record<SloState, 'success' | 'warning' | 'error' | 'default'> = {
   healthy: 'success',
   burning: 'warning',
   exhausted: 'error',
   no_data: 'default',
 };
+
+/** Milliseconds as "420 ms" or "1.3 s". @public */
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return MISSING;
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}

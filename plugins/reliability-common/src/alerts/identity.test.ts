@@ -1,0 +1,36 @@
+import { REMEDIATION_TRIGGER_KINDS, severityRank, sloAlertLabels } from './identity';
+import { MISSING, formatMs, formatPercent } from '../format/format';
+import { parseRunbookSections, sectionForAlert } from '../spec/runbook';
+
+describe('alert identity', () => {
+  const slo = { ref: 'default/checkout-success', name: 'checkout-success', componentRef: 'component:default/checkout', labels: { env: 'prod', alertname: 'clash' } };
+
+  it('gives the suite\'s own alerts the labels rules and runbook sections match on', () => {
+    expect(sloAlertLabels({ rule: 'page 14.4x 1h&5m', severity: 'page' }, slo)).toEqual({
+      env: 'prod',
+      alertname: 'SLOBurnRate',
+      severity: 'page',
+      rule: 'page 14.4x 1h&5m',
+      slo: 'default/checkout-success',
+      slo_name: 'checkout-success',
+      entity: 'component:default/checkout',
+      impact: 'slo_breach',
+    });
+    expect(sloAlertLabels({ rule: 'no_data', severity: 'ticket' }, slo)).toMatchObject({ alertname: 'SLONoData', impact: 'no_data' });
+  });
+
+  it('lets a section that names the rule win over Symptoms, on both sides alike', () => {
+    const sections = parseRunbookSections('## Symptoms\nx\n## Fast burn\nAlerts: SLOBurnRate{rule=~"page.*", env="prod"}');
+    expect(sectionForAlert(sections, sloAlertLabels({ rule: 'page 14.4x 1h&5m', severity: 'page' }, slo))?.id).toBe('fast-burn');
+    expect(sectionForAlert(sections, sloAlertLabels({ rule: 'ticket 3x 1d&2h', severity: 'ticket' }, slo))?.id).toBe('symptoms');
+  });
+
+  it('orders severities and names the trigger kinds once', () => {
+    expect(['ticket', 'weird', 'page', 'error'].sort((a, b) => severityRank(a) - severityRank(b))).toEqual(['page', 'error', 'ticket', 'weird']);
+    expect(REMEDIATION_TRIGGER_KINDS).toEqual(['alert', 'alertmanager', 'manual']);
+  });
+
+  it('formats with one missing mark', () => {
+    expect([formatPercent(null), formatMs(undefined), formatMs(420.4), formatMs(1340), formatPercent(0.42, 1)]).toEqual([MISSING, MISSING, '420 ms', '1.3 s', '42%']);
+  });
+});

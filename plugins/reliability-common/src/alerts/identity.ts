@@ -1,0 +1,43 @@
+/**
+ * Alert identity, once for the backend and the frontend: the labels of the suite's own alerts (so rules and
+ * runbook sections match them like Alertmanager alerts), the severity order, and the trigger kinds.
+ */
+
+/** alertname of a burn-rate alert. @public */
+export const SLO_BURN_RATE_ALERT = 'SLOBurnRate';
+/** alertname of a no-data alert. @public */
+export const SLO_NO_DATA_ALERT = 'SLONoData';
+/** rule of a no-data alert. @public */
+export const NO_DATA_RULE = 'no_data';
+
+/** What can start a remediation: the suite's own alert, an Alertmanager alert, or a person (Run now). @public */
+export const REMEDIATION_TRIGGER_KINDS = ['alert', 'alertmanager', 'manual'] as const;
+
+/**
+ * The labels of one of the suite's own alerts: alertname (SLOBurnRate or SLONoData), severity, rule, slo,
+ * slo_name, entity, impact, plus the SLO's own labels where they do not clash.
+ * @public
+ */
+export function sloAlertLabels(
+  alert: { rule: string; severity: string },
+  slo: { ref: string; name: string; componentRef: string; labels?: Readonly<Record<string, string>> },
+): Record<string, string> {
+  const noData = alert.rule === NO_DATA_RULE;
+  return {
+    ...(slo.labels ?? {}),
+    alertname: noData ? SLO_NO_DATA_ALERT : SLO_BURN_RATE_ALERT,
+    severity: alert.severity,
+    rule: alert.rule,
+    slo: slo.ref,
+    slo_name: slo.name,
+    entity: slo.componentRef,
+    impact: noData ? 'no_data' : 'slo_breach',
+  };
+}
+
+const SEVERITY_RANK: Readonly<Record<string, number>> = { page: 0, critical: 0, error: 1, ticket: 2, warning: 2 };
+
+/** Most urgent first: page/critical 0, error 1, ticket/warning 2, anything else 3. @public */
+export function severityRank(severity: string): number {
+  return SEVERITY_RANK[severity] ?? 3;
+}
