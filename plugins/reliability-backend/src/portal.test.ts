@@ -160,7 +160,7 @@ describe.each(databases.eachSupportedId())('portal runbooks, commander and incid
         owner: 'group:default/payments-sre',
         system: 'shop',
         summary: 'checkout errors',
-        runbook: { path: '/reliability/runbooks/component/default/checkout', section: 'psp', sectionTitle: 'PSP' },
+        runbook: { entityRef: 'component:default/checkout', section: 'psp', sectionTitle: 'PSP' },
       }),
     ]);
     expect(items[0].ageMs).toBeGreaterThanOrEqual(59_000);

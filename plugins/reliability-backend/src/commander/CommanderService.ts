@@ -119,14 +119,12 @@ export class CommanderService {
         const e = entities.get(r.entityRef);
         const sections = runbooks.get(r.entityRef);
         const section = sections ? sectionForAlert(sections, labels) : undefined;
-        const [kind, rest] = r.entityRef.split(':');
-        const [namespace, name] = (rest ?? '').split('/');
         return {
           ...r,
           entityTitle: e?.metadata.title ?? e?.metadata.name ?? (r.entityRef || null),
           owner: e?.relations?.find(rel => rel.type === RELATION_OWNED_BY)?.targetRef ?? (e?.spec?.owner as string | undefined) ?? null,
           system: (e?.spec?.system as string | undefined) ?? null,
-          runbook: sections ? { path: `/reliability/runbooks/${kind}/${namespace}/${name}`, section: section?.id ?? null, sectionTitle: section?.title ?? null } : null,
+          runbook: sections ? { entityRef: r.entityRef, section: section?.id ?? null, sectionTitle: section?.title ?? null } : null,
           remediation: latestRemediation.get(r.entityRef) ?? null,
           ageMs: now - Date.parse(r.startedAt),
         };

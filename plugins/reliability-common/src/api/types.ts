@@ -257,8 +257,8 @@ export interface CommanderAlert {
   ageMs: number;
   summary: string;
   slo: { ref: string; title: string; state: string | null; budgetRemaining: number | null } | null;
-  /** The runbook page and the section that answers this alert (null without a runbook). */
-  runbook: { path: string; section: string | null; sectionTitle: string | null } | null;
+  /** The entity whose runbook answers this alert and the section that does (null without a runbook). */
+  runbook: { entityRef: string; section: string | null; sectionTitle: string | null } | null;
   remediation: { state: string; ruleId: string; at: string } | null;
 }
 

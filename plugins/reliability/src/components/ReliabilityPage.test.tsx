@@ -41,7 +41,7 @@ const alert = (over: Partial<CommanderAlert> = {}): CommanderAlert => ({
   ageMs: 65 * 60_000,
   summary: 'Checkout success rate: page 14.4x 1h&5m',
   slo: { ref: 'default/checkout-success', title: 'Checkout success rate', state: 'burning', budgetRemaining: 0.42 },
-  runbook: { path: '/reliability/runbooks/component/default/checkout', section: 'symptoms', sectionTitle: 'Symptoms' },
+  runbook: { entityRef: 'component:default/checkout', section: 'symptoms', sectionTitle: 'Symptoms' },
   remediation: { state: 'succeeded', ruleId: 'checkout-multibuy-rollback', at: '2026-11-22T10:01:00Z' },
   ...over,
 });

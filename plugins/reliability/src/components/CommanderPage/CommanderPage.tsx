@@ -18,6 +18,7 @@ import TableRow from '@mui/material/TableRow';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useApi } from '@backstage/core-plugin-api';
+import { entityReliabilityPath, incidentPath, runbookPath } from '../../paths';
 import { CommanderAlert, formatElapsed, MISSING, formatPercent } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
@@ -83,7 +84,7 @@ export function CommanderPage() {
         severity: a.severity === 'page' || a.severity === 'critical' ? 'SEV1' : 'SEV2',
         trigger: `${a.name}: ${a.summary}`.slice(0, 500),
       });
-      navigate(`/reliability/incidents/${incident.id}`);
+      navigate(incidentPath(incident.id));
     } catch (e) {
       setDeclareError(errorMessage(e));
     }
@@ -98,7 +99,7 @@ export function CommanderPage() {
         <Alert severity="error" sx={{ mb: 2 }} data-testid="active-incidents">
           Active incidents:{' '}
           {incidents.value!.items.map(i => (
-            <Link key={i.id} component={RouterLink} to={`/reliability/incidents/${i.id}`} sx={{ mr: 2 }}>
+            <Link key={i.id} component={RouterLink} to={incidentPath(i.id)} sx={{ mr: 2 }}>
               #{i.id} {i.severity} {i.title} ({i.status}, {formatElapsed(Date.now() - Date.parse(i.declaredAt))})
             </Link>
           ))}
@@ -165,8 +166,6 @@ export function CommanderPage() {
           </TableHead>
           <TableBody>
             {shown.map(a => {
-              const [kind, rest] = a.entityRef.split(':');
-              const [ns, name] = (rest ?? '').split('/');
               return (
                 <TableRow key={a.key} data-testid={`commander-row-${a.key}`}>
                   <TableCell>
@@ -180,7 +179,7 @@ export function CommanderPage() {
                   </TableCell>
                   <TableCell sx={{ minWidth: 140 }}>
                     {a.entityRef ? (
-                      <Link component={RouterLink} to={`/catalog/${ns}/${kind}/${name}/reliability`}>
+                      <Link component={RouterLink} to={entityReliabilityPath(a.entityRef)}>
                         {a.entityTitle ?? a.entityRef}
                       </Link>
                     ) : (
@@ -200,7 +199,7 @@ export function CommanderPage() {
                   <TableCell>{a.remediation ? `${a.remediation.state.replace('_', ' ')} (${a.remediation.ruleId})` : '–'}</TableCell>
                   <TableCell>
                     {a.runbook ? (
-                      <Button size="small" variant="outlined" component={RouterLink} to={`${a.runbook.path}${a.runbook.section ? `#${a.runbook.section}` : ''}`}>
+                      <Button size="small" variant="outlined" component={RouterLink} to={runbookPath(a.runbook.entityRef, a.runbook.section)}>
                         {a.runbook.sectionTitle ? `Runbook: ${a.runbook.sectionTitle}` : 'Runbook'}
                       </Button>
                     ) : (

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { Link as RouterLink, useNavigate } from 'react-router-dom';
+import { incidentPath, runbookPath } from '../../paths';
 import useAsync from 'react-use/esm/useAsync';
 import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
@@ -25,14 +26,14 @@ export function EntityRunbookCard({ entity, slos }: { entity: EntityPath; slos: 
   const runbook = useAsync(() => api.getRunbook(entity), [api, entityRef]);
   const incidents = useAsync(() => api.listIncidents({ entityRef }), [api, entityRef]);
   const [error, setError] = useState<string>();
-  const path = `/reliability/runbooks/${entity.kind}/${entity.namespace}/${entity.name}`;
+  const path = runbookPath(entityRef);
   const missing = errorStatus(runbook.error) === 404;
 
   const declare = async () => {
     setError(undefined);
     try {
       const i = await api.declareIncident({ entityRef, title: `${entity.name} degraded`, severity: 'SEV2' });
-      navigate(`/reliability/incidents/${i.id}`);
+      navigate(incidentPath(i.id));
     } catch (e) {
       setError(errorMessage(e));
     }
@@ -62,7 +63,7 @@ export function EntityRunbookCard({ entity, slos }: { entity: EntityPath; slos: 
               return section ? (
                 <Typography key={s.ref} variant="body2">
                   {s.title} burning?{' '}
-                  <Link component={RouterLink} to={`${path}#${section.id}`} data-testid={`slo-runbook-${s.name}`}>
+                  <Link component={RouterLink} to={runbookPath(entityRef, section.id)} data-testid={`slo-runbook-${s.name}`}>
                     {section.title}
                   </Link>
                 </Typography>
@@ -87,7 +88,7 @@ export function EntityRunbookCard({ entity, slos }: { entity: EntityPath; slos: 
           <Stack spacing={0.5} sx={{ mt: 2 }}>
             <Typography variant="subtitle2">Incidents</Typography>
             {incidents.value!.items.slice(0, 10).map(i => (
-              <Link key={i.id} component={RouterLink} to={`/reliability/incidents/${i.id}`}>
+              <Link key={i.id} component={RouterLink} to={incidentPath(i.id)}>
                 #{i.id} {i.severity} {i.title} · {i.state === 'active' ? `${i.status}, open ${formatElapsed(Date.now() - Date.parse(i.declaredAt))}` : `closed, MTTR ${i.mttrMs === null ? '–' : formatElapsed(i.mttrMs)}`}
               </Link>
             ))}

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { Link as RouterLink, useParams } from 'react-router-dom';
+import { entityReliabilityPath, runbookPath } from '../../paths';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
@@ -61,8 +62,6 @@ export function IncidentPage() {
     );
   }
   const i = incident.value;
-  const [kind, rest] = i.entityRef.split(':');
-  const [ns, name] = rest.split('/');
   const active = i.state === 'active';
   const editRoles = roles ?? i.roles;
   return (
@@ -74,12 +73,12 @@ export function IncidentPage() {
         <Chip color={active ? 'error' : 'default'} label={`${i.severity} · ${i.state} · ${i.status}`} />
       </Stack>
       <Typography variant="body2" color="text.secondary" sx={{ mb: 2 }}>
-        <Link component={RouterLink} to={`/catalog/${ns}/${kind}/${name}/reliability`}>
+        <Link component={RouterLink} to={entityReliabilityPath(i.entityRef)}>
           {i.entityRef}
         </Link>{' '}
         · declared {new Date(i.declaredAt).toLocaleString()} by {i.declaredBy}
         {i.trigger ? ` from ${i.trigger}` : ''} · {i.mttrMs === null ? `open for ${formatElapsed(Date.now() - Date.parse(i.declaredAt))}` : `MTTR ${formatElapsed(i.mttrMs)}`} ·{' '}
-        <Link component={RouterLink} to={`/reliability/runbooks/${kind}/${ns}/${name}`}>
+        <Link component={RouterLink} to={runbookPath(i.entityRef)}>
           runbook
         </Link>
       </Typography>
