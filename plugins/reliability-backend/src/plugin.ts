@@ -1,6 +1,6 @@
 import { coreServices, createBackendPlugin, readSchedulerServiceTaskScheduleDefinitionFromConfig } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { alertConditions, alertPolicyOf, durationMs, isFixedDuration, MwmbRule, parseBurnRateCsv, parseDuration, reliabilityAllPermissions } from '@internal/plugin-reliability-common';
+import { durationMs, isFixedDuration, MwmbRule, parseBurnRateCsv, parseDuration, reliabilityAllPermissions } from '@internal/plugin-reliability-common';
 import { readFileSync } from 'fs';
 import { reliabilityRemediationActionsExtensionPoint, reliabilitySliSourcesExtensionPoint, RemediationAction, SliSource } from '@internal/plugin-reliability-node';
 import { hostname } from 'os';
@@ -14,6 +14,7 @@ import { createKubernetesAction, readKubernetesClusters } from './remediation/ac
 import { sloAlertTrigger } from './remediation/triggers';
 import { createRouter } from './http/router';
 import { ReliabilityDatabase } from './database/ReliabilityDatabase';
+import { EvaluationTask } from './slos/EvaluationTask';
 import { CatalogAccess } from './catalog/CatalogAccess';
 import { SloService } from './slos/SloService';
 import { AlertService } from './alerts/AlertService';
@@ -151,6 +152,20 @@ export const reliabilityPlugin = createBackendPlugin({
           ? new DemoData(store, logger, { days: cfg?.getOptionalNumber('demo.days') ?? 30, minuteRetentionMs })
           : undefined;
 
+        const evaluationTask = new EvaluationTask({
+          sloCatalog,
+          evaluator,
+          store,
+          alerts,
+          logger,
+          pendingMs,
+          minuteRetentionMs,
+          demo,
+          // the suite's own alerts run the remediation rules that match them
+          onFired: async (alert, slo) => {
+            await remediation.submit(sloAlertTrigger(alert, slo, Date.now()));
+          },
+        });
         const schedule = cfg?.has('evaluation.schedule')
           ? readSchedulerServiceTaskScheduleDefinitionFromConfig(cfg.getConfig('evaluation.schedule'))
           : { frequency: { minutes: 1 }, timeout: { minutes: 5 }, initialDelay: { seconds: 5 } };
@@ -159,30 +174,7 @@ export const reliabilityPlugin = createBackendPlugin({
           scope: 'global',
           ...schedule,
           fn: async () => {
-            const slos = await sloCatalog.syncAll();
-            if (demo) {
-              const refs = slos.map(s => s.ref);
-              await demo.seed(refs);
-              await demo.tick(refs);
-            }
-            const started = Date.now();
-            const at = Date.now();
-            const results = await evaluator.evaluateAndStore(slos, at);
-            const byRef = new Map(slos.map(s => [s.ref, s]));
-            const fired = await alerts.apply(
-              slos.map(s => s.ref),
-              [...results].flatMap(([sloRef, r]) =>
-                alertConditions(r.reason ? { ...r.status, reason: r.reason } : r.status, alertPolicyOf(byRef.get(sloRef) ?? {})).map(c => ({ sloRef, ...c })),
-              ),
-              at,
-              pendingMs,
-            );
-            for (const alert of fired) {
-              const slo = byRef.get(alert.sloRef);
-              if (slo) await remediation.submit(sloAlertTrigger(alert, slo, Date.now()));
-            }
-            const folded = await store.compact(Date.now() - minuteRetentionMs);
-            logger.debug(`Evaluated ${results.size} SLOs in ${Date.now() - started} ms; compacted ${folded} minute buckets`);
+            await evaluationTask.run();
           },
         });
 
