@@ -2,32 +2,18 @@ import { createServiceFactory } from '@backstage/backend-plugin-api';
 import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { Entity } from '@backstage/catalog-model';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
 import { reliabilityPlugin } from './plugin';
+import { component, ingestSlo } from './__testUtils__/entities';
 
 jest.setTimeout(90_000);
 
 const OWNER = 'user:default/owner';
 const STRANGER = 'user:default/stranger';
 
-const component = (name: string): Entity => ({ apiVersion: 'backstage.io/v1alpha1', kind: 'Component', metadata: { name, namespace: 'default' }, spec: { owner: 'sre' } });
-const slo = (name: string, service: string): Entity => ({
-  apiVersion: 'openslo/v1',
-  kind: 'SLO',
-  metadata: { name, namespace: 'default' },
-  spec: {
-    service,
-    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: {} } }, total: { metricSource: { type: 'Ingest', spec: {} } } } } },
-    timeWindow: [{ duration: '30d', isRolling: true }],
-    budgetingMethod: 'Occurrences',
-    objectives: [{ targetPercent: 99 }],
-  },
-  relations: [{ type: 'measures', targetRef: `component:default/${service}` }],
-});
 
-const everything = [component('public'), component('secret'), slo('public-a', 'public'), slo('public-b', 'public'), slo('public-c', 'public'), slo('secret-slo', 'secret')];
+const everything = [component('public'), component('secret'), ingestSlo('public-a', 'public'), ingestSlo('public-b', 'public'), ingestSlo('public-c', 'public'), ingestSlo('secret-slo', 'secret')];
 // what the stranger may read: the catalog's own permission rules would hide the secret component and its SLO
 const forStranger = everything.filter(e => !e.metadata.name.startsWith('secret'));
 

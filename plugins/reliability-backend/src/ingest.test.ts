@@ -1,30 +1,17 @@
 import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { Entity } from '@backstage/catalog-model';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
 import { createServiceFactory } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { reliabilityPlugin } from './plugin';
+import { ingestSlo } from './__testUtils__/entities';
 
 jest.setTimeout(90_000);
 
 const OWNER = 'user:default/checkout-owner';
 const STRANGER = 'user:default/stranger';
 
-const slo = (name: string, service: string): Entity => ({
-  apiVersion: 'openslo/v1',
-  kind: 'SLO',
-  metadata: { name, namespace: 'default' },
-  spec: {
-    service,
-    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: {} } }, total: { metricSource: { type: 'Ingest', spec: {} } } } } },
-    timeWindow: [{ duration: '30d', isRolling: true }],
-    budgetingMethod: 'Occurrences',
-    objectives: [{ targetPercent: 99 }],
-  },
-  relations: [{ type: 'measures', targetRef: `component:default/${service}` }],
-});
 
 describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('SLI ingest on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
@@ -33,7 +20,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
 
   beforeEach(async () => {
     const knex = await databases.init(databaseId);
-    const catalog = catalogServiceMock({ entities: [slo('checkout-success', 'checkout'), slo('search-success', 'search')] });
+    const catalog = catalogServiceMock({ entities: [ingestSlo('checkout-success', 'checkout'), ingestSlo('search-success', 'search')] });
     catalogCalls = 0;
     const counting = new Proxy(catalog, {
       get(target, prop, receiver) {

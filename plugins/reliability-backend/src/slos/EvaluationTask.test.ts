@@ -1,10 +1,10 @@
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { Entity } from '@backstage/catalog-model';
 import { SloDefinition } from '@internal/plugin-reliability-common';
 import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
 import { FiredAlert } from '../alerts/AlertStore';
 import { EvaluationTask } from './EvaluationTask';
+import { ingestSlo } from '../__testUtils__/entities';
 import { Evaluator, SliSourceRegistry } from './Evaluator';
 import { IngestSliSource } from './sources/IngestSliSource';
 import { SloCatalog } from './SloCatalog';
@@ -12,19 +12,6 @@ import { SloCatalog } from './SloCatalog';
 jest.setTimeout(60_000);
 
 const MIN = 60_000;
-const slo = (name: string): Entity => ({
-  apiVersion: 'openslo/v1',
-  kind: 'SLO',
-  metadata: { name, namespace: 'default' },
-  spec: {
-    service: 'checkout',
-    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: {} } }, total: { metricSource: { type: 'Ingest', spec: {} } } } } },
-    timeWindow: [{ duration: '30d', isRolling: true }],
-    budgetingMethod: 'Occurrences',
-    objectives: [{ targetPercent: 99 }],
-  },
-  relations: [{ type: 'measures', targetRef: 'component:default/checkout' }],
-});
 
 describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('EvaluationTask on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
@@ -33,7 +20,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const knex = await databases.init(databaseId);
     const { slos: store, alerts } = (await ReliabilityDatabase.create(knex)).stores();
     const logger = mockServices.rootLogger({ level: 'error' });
-    const sloCatalog = new SloCatalog(catalogServiceMock({ entities: [slo('burning'), slo('fine')] }), mockServices.auth(), store, logger);
+    const sloCatalog = new SloCatalog(catalogServiceMock({ entities: [ingestSlo('burning'), ingestSlo('fine')] }), mockServices.auth(), store, logger);
     const sources = new SliSourceRegistry();
     sources.add(new IngestSliSource(store));
     let now = Date.parse('2026-11-23T12:00:00Z');
