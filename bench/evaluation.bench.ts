@@ -16,7 +16,7 @@
  *        [--sample 200] [--db sqlite|pg] [--pg postgresql://postgres@127.0.0.1:5432]
  */
 import { openBenchDb } from './db';
-import { benchLogger } from './services';
+import { benchLogger, arg } from './services';
 import { BURN_RATE_WINDOWS, SloDefinition, durationMs } from '@internal/plugin-reliability-common';
 import { BucketRow } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/database/ReliabilityDatabase';
@@ -25,11 +25,6 @@ import { IngestSliSource } from '../plugins/reliability-backend/src/slos/sources
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
 
 const SLOS = Number(arg('slos', '10000'));
 const DAYS = Number(arg('days', '30'));

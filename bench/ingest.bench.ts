@@ -21,7 +21,7 @@ import { monitorEventLoopDelay } from 'perf_hooks';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { mockServices } from '@backstage/backend-test-utils';
 import { openBenchDb } from './db';
-import { benchLogger } from './services';
+import { benchLogger, arg } from './services';
 import { SloDefinition } from '@internal/plugin-reliability-common';
 import { ReliabilityStore, BucketRow, CountDelta } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/database/ReliabilityDatabase';
@@ -30,10 +30,6 @@ import { SloCatalog } from '../plugins/reliability-backend/src/slos/SloCatalog';
 const MIN = 60_000;
 const HOUR = 3_600_000;
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
 const DB = arg('db', 'sqlite');
 const PG = arg('pg', process.env.RELIABILITY_BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432');
 const SLOS = 200;

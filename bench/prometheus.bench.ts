@@ -16,15 +16,11 @@ import { BURN_RATE_WINDOWS, SloDefinition, prometheusRuleFile, prometheusRuleGro
 import { startPrometheus } from '../plugins/reliability-backend/src/__testUtils__/prometheus';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/database/ReliabilityDatabase';
 import { openBenchDb } from './db';
-import { benchLogger } from './services';
+import { benchLogger, arg } from './services';
 import { Evaluator, SliSourceRegistry } from '../plugins/reliability-backend/src/slos/Evaluator';
 import { PrometheusSliSource } from '../plugins/reliability-backend/src/slos/sources/PrometheusSliSource';
 
 const MIN = 60_000;
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-};
 const N = Number(arg('slos', '1000'));
 const CONCURRENCY = Number(arg('concurrency', '8'));
 const logger = benchLogger;

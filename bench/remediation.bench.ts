@@ -25,7 +25,7 @@ import { createGuards } from '../plugins/reliability-backend/src/http/guards';
 import { CatalogAccess } from '../plugins/reliability-backend/src/catalog/CatalogAccess';
 import { alertmanagerRoutes } from '../plugins/reliability-backend/src/alertmanager/routes';
 import { AlertmanagerService } from '../plugins/reliability-backend/src/alertmanager/AlertmanagerService';
-import { benchAuditor, benchLogger } from './services';
+import { benchAuditor, benchLogger, arg } from './services';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/database/ReliabilityDatabase';
 import { AlertStore } from '../plugins/reliability-backend/src/alerts/AlertStore';
 import { AlertmanagerStore } from '../plugins/reliability-backend/src/alertmanager/AlertmanagerStore';
@@ -35,10 +35,6 @@ import { RemediationMetrics } from '../plugins/reliability-backend/src/remediati
 import { readRemediationRules } from '../plugins/reliability-backend/src/remediation/rules';
 import { webhookAction } from '../plugins/reliability-backend/src/remediation/actions/webhook';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-};
 const N = Number(arg('alerts', '1000'));
 const WIDTH = Number(arg('concurrency', '10'));
 const DB = arg('db', 'sqlite');

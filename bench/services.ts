@@ -10,3 +10,9 @@ export const benchAuditor: AuditorService = {
     return { async success() {}, async fail() {} };
   },
 };
+
+/** A command-line option of a benchmark: `--name value`, or the fallback. */
+export function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
