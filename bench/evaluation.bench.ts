@@ -73,7 +73,7 @@ async function main() {
   try {
     const store = (await ReliabilityDatabase.create(knex)).stores().slos;
     const defs = Array.from({ length: SLOS }, (_, i) => def(i));
-    await store.syncSlos(defs.map(d => ({ def: d, entityRef: `slo:${d.ref.replace('/', '/')}` })));
+    await store.syncSlos({ upserts: defs.map(d => ({ def: d, entityRef: `slo:${d.ref}`, docHash: d.ref })), remove: [] });
 
     // ---- load the store's buckets ----
     let rows = 0;

@@ -4,7 +4,7 @@
  *
  *   - in order: 10,000 events for 200 SLOs within the last minute (reporters pushing current counts);
  *   - unknown refs: 10,000 distinct SLO refs that do not exist, resolved as the router resolves them
- *     (SloCatalog.byRefs: one registry query and one catalog query per 500 refs);
+ *     (SloRegistry.byRefs: one registry query per 500 refs);
  *   - late: 10,000 events for 200 SLOs spread over the last 24 hours (minute buckets within the retention,
  *     hourly ones before), into SLOs that already hold 30 days of data.
  *
@@ -25,7 +25,7 @@ import { benchLogger, arg } from './services';
 import { SloDefinition } from '@internal/plugin-reliability-common';
 import { ReliabilityStore, BucketRow, CountDelta } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/database/ReliabilityDatabase';
-import { SloCatalog } from '../plugins/reliability-backend/src/slos/SloCatalog';
+import { SloRegistry } from '../plugins/reliability-backend/src/slos/SloRegistry';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -97,7 +97,7 @@ async function main() {
   try {
     const store = (await ReliabilityDatabase.create(knex)).stores().slos;
     const defs = Array.from({ length: SLOS }, (_, i) => def(i));
-    await store.syncSlos(defs.map(d => ({ def: d, entityRef: `slo:${d.ref}` })));
+    await store.syncSlos({ upserts: defs.map(d => ({ def: d, entityRef: `slo:${d.ref}`, docHash: d.ref })), remove: [] });
     // 30 days per SLO as the store keeps them: hourly buckets, then minute buckets for the retention
     for (const d of defs) {
       const rows: BucketRow[] = [];
@@ -141,7 +141,7 @@ async function main() {
     const inOrder: CountDelta[] = Array.from({ length: EVENTS }, (_, k) => ({ sloRef: def(k % SLOS).ref, timestamp: now + ((k * 7) % 60_000), good: 9, total: 10 }));
     await run('10,000 events in order', () => store.addCounts(inOrder, now - RETENTION));
 
-    const catalog = new SloCatalog(catalogServiceMock({ entities: [] }), mockServices.auth(), store, benchLogger);
+    const catalog = new SloRegistry(catalogServiceMock({ entities: [] }), mockServices.auth(), store, benchLogger);
     const unknown = Array.from({ length: EVENTS }, (_, k) => `bench/unknown-${k}`);
     await run('10,000 unknown refs', async () => {
       const found = await catalog.byRefs(unknown);

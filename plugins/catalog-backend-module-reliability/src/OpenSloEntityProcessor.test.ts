@@ -1,5 +1,12 @@
 import { Entity } from '@backstage/catalog-model';
+import { parseOpenSlo } from '@internal/plugin-reliability-common';
 import { OpenSloEntityProcessor } from './OpenSloEntityProcessor';
+
+// the real parser, counted
+jest.mock('@internal/plugin-reliability-common', () => {
+  const actual = jest.requireActual('@internal/plugin-reliability-common');
+  return { ...actual, parseOpenSlo: jest.fn(actual.parseOpenSlo) };
+});
 
 const location = { type: 'file', target: '/repo/catalog/slos/checkout-success.yaml' };
 
@@ -19,6 +26,17 @@ const slo = (over: Partial<Entity> = {}, spec: Record<string, unknown> = {}): En
 });
 
 describe('OpenSloEntityProcessor', () => {
+  it('parses a document once per processing run', async () => {
+    const p = new OpenSloEntityProcessor(async () => 'payments-sre');
+    const spy = parseOpenSlo as jest.MockedFunction<typeof parseOpenSlo>;
+    spy.mockClear();
+    const emitted: unknown[] = [];
+    const out = await p.preProcessEntity(slo(), location, r => emitted.push(r));
+    expect(await p.validateEntityKind(out)).toBe(true);
+    expect(emitted).toHaveLength(4);
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
   it('accepts only openslo/v1 SLO entities', async () => {
     const p = new OpenSloEntityProcessor();
     expect(await p.validateEntityKind(slo())).toBe(true);
@@ -28,17 +46,17 @@ describe('OpenSloEntityProcessor', () => {
 
   it('refuses an invalid document naming the file and the field', async () => {
     const p = new OpenSloEntityProcessor();
-    await expect(p.preProcessEntity(slo({}, { budgetingMethod: 'Timeslices' }), location)).rejects.toThrow(
+    await expect(p.preProcessEntity(slo({}, { budgetingMethod: 'Timeslices' }), location, () => {})).rejects.toThrow(
       /checkout-success in file:\/repo\/catalog\/slos\/checkout-success\.yaml: spec\.budgetingMethod: budgetingMethod Timeslices is not supported yet/,
     );
-    await expect(p.preProcessEntity(slo({}, { objectives: [{ target: 99.5 }] }), location)).rejects.toThrow(/spec\.objectives\.0\.target: target must be <= 1/);
-    await expect(p.preProcessEntity(slo(), location)).resolves.toEqual(slo());
+    await expect(p.preProcessEntity(slo({}, { objectives: [{ target: 99.5 }] }), location, () => {})).rejects.toThrow(/spec\.objectives\.0\.target: target must be <= 1/);
+    await expect(p.preProcessEntity(slo(), location, () => {})).resolves.toEqual(slo());
   });
 
   it('shows displayName and description as the entity title and description', async () => {
     const p = new OpenSloEntityProcessor();
     const e = slo({ metadata: { name: 'checkout-success', displayName: 'Checkout success rate' } }, { description: 'good / all checkouts' });
-    const out = await p.preProcessEntity(e, location);
+    const out = await p.preProcessEntity(e, location, () => {});
     expect(out.metadata).toMatchObject({ title: 'Checkout success rate', description: 'good / all checkouts' });
   });
 
@@ -49,7 +67,7 @@ describe('OpenSloEntityProcessor', () => {
       return 'payments-sre';
     });
     const emitted: any[] = [];
-    await p.postProcessEntity(slo(), location, r => emitted.push(r));
+    await p.preProcessEntity(slo(), location, r => emitted.push(r));
     expect(lookups).toEqual(['component:default/checkout']);
     const rel = emitted.map(e => `${e.relation.source.kind}:${e.relation.source.name} ${e.relation.type} ${e.relation.target.kind}:${e.relation.target.name}`);
     expect(rel).toEqual([
@@ -64,7 +82,7 @@ describe('OpenSloEntityProcessor', () => {
     const p = new OpenSloEntityProcessor(async () => 'payments-sre');
     const emitted: any[] = [];
     const e = slo({ metadata: { name: 'x', namespace: 'default', annotations: { 'reliability.io/owner': 'group:default/identity-sre', 'reliability.io/component': 'component:shop/otp' } } });
-    await p.postProcessEntity(e, location, r => emitted.push(r));
+    await p.preProcessEntity(e, location, r => emitted.push(r));
     expect(emitted[0].relation.target).toEqual({ kind: 'component', namespace: 'shop', name: 'otp' });
     expect(emitted[2].relation.target).toEqual({ kind: 'group', namespace: 'default', name: 'identity-sre' });
   });

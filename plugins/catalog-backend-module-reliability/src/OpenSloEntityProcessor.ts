@@ -32,7 +32,12 @@ export class OpenSloEntityProcessor implements CatalogProcessor {
     return isSlo(entity);
   }
 
-  async preProcessEntity(entity: Entity, location: LocationSpec): Promise<Entity> {
+  /**
+   * Parses the document once: refuses an invalid one, shows OpenSLO's displayName and spec.description where the
+   * catalog shows title and description, and emits the relations from the same parse (relations may be emitted in
+   * any step; they are kept only if the entity is accepted).
+   */
+  async preProcessEntity(entity: Entity, location: LocationSpec, emit: CatalogProcessorEmit): Promise<Entity> {
     if (!isSlo(entity)) return entity;
     const parsed = parseOpenSlo(entity);
     if (!parsed.ok) {
@@ -40,7 +45,7 @@ export class OpenSloEntityProcessor implements CatalogProcessor {
         `Invalid OpenSLO document ${entity.metadata?.name ?? '(unnamed)'} in ${location.type}:${location.target}: ${parsed.error}`,
       );
     }
-    // show OpenSLO's displayName and spec.description where the catalog shows title and description
+    await this.emitRelations(entity, parsed.value.componentRef, emit);
     const displayName = entity.metadata.displayName;
     const description = (entity.spec as { description?: unknown } | undefined)?.description;
     return {
@@ -53,12 +58,9 @@ export class OpenSloEntityProcessor implements CatalogProcessor {
     };
   }
 
-  async postProcessEntity(entity: Entity, _location: LocationSpec, emit: CatalogProcessorEmit): Promise<Entity> {
-    if (!isSlo(entity)) return entity;
-    const parsed = parseOpenSlo(entity);
-    if (!parsed.ok) return entity;
+  private async emitRelations(entity: Entity, componentRef: string, emit: CatalogProcessorEmit): Promise<void> {
     const self = { kind: entity.kind, namespace: entity.metadata.namespace ?? 'default', name: entity.metadata.name };
-    const component = parseEntityRef(parsed.value.componentRef);
+    const component = parseEntityRef(componentRef);
     emit(processingResult.relation({ source: self, type: RELATION_MEASURES, target: component }));
     emit(processingResult.relation({ source: component, type: RELATION_MEASURED_BY, target: self }));
 
@@ -71,6 +73,5 @@ export class OpenSloEntityProcessor implements CatalogProcessor {
       emit(processingResult.relation({ source: self, type: RELATION_OWNED_BY, target: ownerRef }));
       emit(processingResult.relation({ source: ownerRef, type: RELATION_OWNER_OF, target: self }));
     }
-    return entity;
   }
 }

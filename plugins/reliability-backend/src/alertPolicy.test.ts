@@ -89,6 +89,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
           ],
         },
       });
+      await evaluate(); // registers the SLOs
       const items = (await request(server).get('/api/reliability/slos').query({ entityRef: 'component:default/checkout' })).body.items;
       const policy = Object.fromEntries(items.map((i: any) => [i.name, i.alertPolicy]));
       expect(policy['checkout-spike']).toEqual({ source: 'openslo', rules: ['spike: page 14x 5m'], noData: true });

@@ -6,6 +6,7 @@ import catalogModuleReliability from '@internal/plugin-catalog-backend-module-re
 import { createBackendModule } from '@backstage/backend-plugin-api';
 import { catalogLocationsExtensionPoint } from '@backstage/plugin-catalog-node';
 import { reliabilityPlugin } from './plugin';
+import { manualScheduler } from './__testUtils__/scheduler';
 
 // lets the test register (dry-run) a file location, as a repository's catalog-import would register a URL
 const allowFileLocations = createBackendModule({
@@ -44,8 +45,10 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
 
   it('loads the demo SLOs as entities related to their components, and serves them', async () => {
     const knex = await databases.init(databaseId);
+    const scheduler = manualScheduler();
     const { server } = await startTestBackend({
       features: [
+        scheduler.factory,
         catalogPlugin,
         catalogModuleReliability,
         allowFileLocations,
@@ -87,6 +90,8 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect(errors.error.message).toMatch(/invalid-slo\.yaml: spec\.budgetingMethod: budgetingMethod Timeslices is not supported yet/);
     expect((await request(server).get('/api/catalog/entities/by-name/slo/default/timeslices-slo')).status).toBe(404);
 
+    // the reliability registry learns the catalog's SLOs on its scheduled tick
+    await scheduler.evaluate();
     const list = await request(server).get('/api/reliability/slos').query({ entityRef: 'component:default/checkout' });
     expect(list.status).toBe(200);
     expect(list.body.items.map((i: any) => [i.ref, i.objective, i.windowLabel, i.status.state])).toEqual([

@@ -23,7 +23,7 @@ import { IncidentService } from './incidents/IncidentService';
 import { Evaluator, SliSourceRegistry } from './slos/Evaluator';
 import { IngestSliSource } from './slos/sources/IngestSliSource';
 import { PrometheusSliSource, readPrometheusInstances } from './slos/sources/PrometheusSliSource';
-import { SloCatalog } from './slos/SloCatalog';
+import { SloRegistry } from './slos/SloRegistry';
 import { RunbookService } from './runbooks/RunbookService';
 import { CommanderService } from './commander/CommanderService';
 import { DemoData } from './demo/DemoData';
@@ -108,7 +108,7 @@ export const reliabilityPlugin = createBackendPlugin({
           if (!parsed.ok) throw new Error(`reliability.alerting.burnRateCsv (${csvPath}) ${parsed.error}`);
           csvPolicies = parsed.value;
         }
-        const sloCatalog = new SloCatalog(catalog, auth, store, logger, csvPolicies);
+        const registry = new SloRegistry(catalog, auth, store, logger, csvPolicies);
         permissionsRegistry.addPermissions(reliabilityAllPermissions);
 
         const actions = new Map<string, RemediationAction>();
@@ -153,7 +153,7 @@ export const reliabilityPlugin = createBackendPlugin({
           : undefined;
 
         const evaluationTask = new EvaluationTask({
-          sloCatalog,
+          registry,
           evaluator,
           store,
           alerts,
@@ -190,7 +190,7 @@ export const reliabilityPlugin = createBackendPlugin({
             slos: new SloService({
               store,
               evaluator,
-              sloCatalog,
+              registry,
               access,
               permissions,
               maxLatenessMs,
@@ -198,7 +198,7 @@ export const reliabilityPlugin = createBackendPlugin({
               appBaseUrl: config.getOptionalString('app.baseUrl'),
               gate: { window: cfg?.getOptionalString('gate.window') ?? '7d', threshold: gateThreshold ?? 0.25 },
             }),
-            alerts: new AlertService({ alerts, sloCatalog, access }),
+            alerts: new AlertService({ alerts, registry, access }),
             alertmanager: new AlertmanagerService({ store: alertmanager, remediation, access }),
             alertmanagerSecret: cfg?.getOptionalString('alertmanager.sharedSecret'),
             remediation,
@@ -214,7 +214,7 @@ export const reliabilityPlugin = createBackendPlugin({
               store,
               remediations: remediationStore,
               runbooks,
-              sloCatalog,
+              registry,
               logger,
             }),
             redactor,

@@ -9,6 +9,7 @@ import { Entity } from '@backstage/catalog-model';
 import request from 'supertest';
 import { slothToOpenSlo } from '@internal/plugin-reliability-common';
 import { reliabilityPlugin } from './plugin';
+import { manualScheduler } from './__testUtils__/scheduler';
 
 jest.setTimeout(60_000);
 
@@ -61,9 +62,11 @@ describe('GET /slos/:namespace/:name/prometheus-rules', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'reliability-rules-'));
+    const scheduler = manualScheduler();
     const backend = await startTestBackend({
       features: [
         reliabilityPlugin,
+        scheduler.factory,
         catalogServiceMock.factory({ entities: [promSlo, latencySlo, ingestSlo, policySlo] }),
         mockServices.rootConfig.factory({
           data: {
@@ -74,6 +77,7 @@ describe('GET /slos/:namespace/:name/prometheus-rules', () => {
       ],
     });
     server = backend.server;
+    await scheduler.evaluate();
   });
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

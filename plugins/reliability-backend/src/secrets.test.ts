@@ -5,6 +5,7 @@ import { Entity } from '@backstage/catalog-model';
 import { JsonObject } from '@backstage/types';
 import request from 'supertest';
 import { reliabilityPlugin } from './plugin';
+import { manualScheduler } from './__testUtils__/scheduler';
 import { closedPort, eventually, startTarget } from './__testUtils__/targets';
 
 jest.setTimeout(120_000);
@@ -63,9 +64,11 @@ describe.each(databases.eachSupportedId())('no secret leaves the backend on %p',
     const echoHost = echo.url.replace('http://', '');
     const lines: string[] = [];
     const knex = await databases.init(databaseId);
+    const scheduler = manualScheduler();
     const backend = await startTestBackend({
       features: [
         reliabilityPlugin,
+        scheduler.factory,
         catalogServiceMock.factory({ entities: [promSlo, { apiVersion: 'backstage.io/v1alpha1', kind: 'Component', metadata: { name: 'checkout', namespace: 'default' }, spec: { owner: 'sre' } }] }),
         mockServices.database.factory({ knex }),
         createServiceFactory({ service: coreServices.logger, deps: {}, factory: () => capturingLogger(lines) }),
@@ -132,6 +135,8 @@ describe.each(databases.eachSupportedId())('no secret leaves the backend on %p',
     });
     const server = backend.server;
     try {
+      // the tick registers and evaluates the SLO: its Prometheus fails, and the failure is what the reads show
+      await scheduler.evaluate();
       const answers: string[] = [];
       const keep = (res: request.Response) => {
         answers.push(`${res.status} ${res.text} ${JSON.stringify(res.headers)}`);

@@ -230,7 +230,8 @@ describe.each(databases.eachSupportedId())('fuzzing the reliability backend on %
         mockServices.rootConfig.factory({
           data: {
             reliability: {
-              evaluation: { schedule: { frequency: { hours: 24 }, timeout: { minutes: 1 }, initialDelay: { hours: 24 } } },
+              // no initial delay: the test backend's scheduler runs the tick once at start-up, registering the SLOs
+              evaluation: { schedule: { frequency: { hours: 24 }, timeout: { minutes: 1 } } },
               alertmanager: { sharedSecret: SECRETS.am },
               metrics: { token: SECRETS.metrics },
               prometheus: { instances: [{ name: 'main', url: `http://fuzz:${SECRETS.promPassword}@127.0.0.1:9/`, headers: { 'X-Token': SECRETS.promHeader } }] },

@@ -2,16 +2,16 @@ import { z } from 'zod';
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { Page, alertsQuerySchema, decodeCursor, pageOf } from '@internal/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
-import { SloCatalog } from '../slos/SloCatalog';
+import { SloRegistry } from '../slos/SloRegistry';
 import { AlertRow, AlertStore } from './AlertStore';
 
 /** The suite's own alerts as a caller sees them. */
 export class AlertService {
-  constructor(private readonly o: { alerts: AlertStore; sloCatalog: SloCatalog; access: CatalogAccess }) {}
+  constructor(private readonly o: { alerts: AlertStore; registry: SloRegistry; access: CatalogAccess }) {}
 
   /** One page of alerts, newest first, about entities the caller may read. */
   async list(query: z.infer<typeof alertsQuerySchema>, credentials: BackstageCredentials): Promise<Page<AlertRow>> {
-    const sloRefs = query.entityRef ? (await this.o.sloCatalog.forEntity(query.entityRef.toLocaleLowerCase('en-US'), credentials)).map(s => s.def.ref) : undefined;
+    const sloRefs = query.entityRef ? (await this.o.registry.forEntity(query.entityRef.toLocaleLowerCase('en-US'))).map(s => s.def.ref) : undefined;
     let states: string[] | undefined;
     if (query.state === 'active') states = ['pending', 'firing'];
     else if (query.state) states = [query.state];

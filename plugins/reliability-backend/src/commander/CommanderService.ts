@@ -8,7 +8,7 @@ import { ReliabilityStore } from '../slos/ReliabilityStore';
 import { RemediationStore } from '../remediation/RemediationStore';
 import { sloAlertLabels } from '../remediation/triggers';
 import { RunbookService } from '../runbooks/RunbookService';
-import { SloCatalog } from '../slos/SloCatalog';
+import { SloRegistry } from '../slos/SloRegistry';
 import { alertEntityRef } from '../alertmanager/entity';
 
 /** A value shortened for display (the stored alert keeps it whole). */
@@ -31,7 +31,7 @@ export class CommanderService {
       store: ReliabilityStore;
       remediations: RemediationStore;
       runbooks: RunbookService;
-      sloCatalog: SloCatalog;
+      registry: SloRegistry;
       logger: LoggerService;
     },
   ) {}
@@ -54,7 +54,7 @@ export class CommanderService {
         });
         continue;
       }
-      const slo = await this.o.sloCatalog.byRef(a.sloRef);
+      const slo = await this.o.registry.byRef(a.sloRef);
       if (!slo) continue;
       const labels = sloAlertLabels(a, slo.def);
       const status = statuses.get(a.sloRef);

@@ -7,7 +7,7 @@ import { EvaluationTask } from './EvaluationTask';
 import { ingestSlo } from '../__testUtils__/entities';
 import { Evaluator, SliSourceRegistry } from './Evaluator';
 import { IngestSliSource } from './sources/IngestSliSource';
-import { SloCatalog } from './SloCatalog';
+import { SloRegistry } from './SloRegistry';
 
 jest.setTimeout(60_000);
 
@@ -20,13 +20,13 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const knex = await databases.init(databaseId);
     const { slos: store, alerts } = (await ReliabilityDatabase.create(knex)).stores();
     const logger = mockServices.rootLogger({ level: 'error' });
-    const sloCatalog = new SloCatalog(catalogServiceMock({ entities: [ingestSlo('burning'), ingestSlo('fine')] }), mockServices.auth(), store, logger);
+    const registry = new SloRegistry(catalogServiceMock({ entities: [ingestSlo('burning'), ingestSlo('fine')] }), mockServices.auth(), store, logger);
     const sources = new SliSourceRegistry();
     sources.add(new IngestSliSource(store));
     let now = Date.parse('2026-11-23T12:00:00Z');
     const handed: [FiredAlert, SloDefinition][] = [];
     const task = new EvaluationTask({
-      sloCatalog,
+      registry,
       evaluator: new Evaluator(store, sources, logger),
       store,
       alerts,

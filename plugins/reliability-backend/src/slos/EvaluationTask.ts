@@ -4,10 +4,10 @@ import { AlertStore, FiredAlert } from '../alerts/AlertStore';
 import { DemoData } from '../demo/DemoData';
 import { Evaluator } from './Evaluator';
 import { ReliabilityStore } from './ReliabilityStore';
-import { SloCatalog } from './SloCatalog';
+import { SloRegistry } from './SloRegistry';
 
 export interface EvaluationTaskOptions {
-  sloCatalog: SloCatalog;
+  registry: SloRegistry;
   evaluator: Evaluator;
   store: ReliabilityStore;
   alerts: AlertStore;
@@ -25,9 +25,11 @@ export interface EvaluationTaskOptions {
 /**
  * One evaluation tick, scheduled by the plugin (scope global: one replica at a time), in the way
  * notifications-backend's NotificationCleaner is a class of its own:
- * 1. bring the SLO registry up to date from the catalog;
+ * 1. bring the SLO registry up to date from the catalog (the only writer of the registry; it parses changed
+ *    documents only);
  * 2. (demo only) add the demo traffic;
- * 3. evaluate every SLO and store its status;
+ * 3. evaluate every SLO and store its status: the one place an SLO is evaluated, a new one included (reads
+ *    answer the stored status, `null` until this tick has run);
  * 4. move alerts through pending -> firing -> resolved, and hand the ones that fire to `onFired`;
  * 5. fold old minute buckets and late counts (compaction).
  */
@@ -40,7 +42,7 @@ export class EvaluationTask {
 
   /** Runs one tick; answers what it did, for logs and tests. */
   async run(): Promise<{ evaluated: number; fired: number; compacted: number }> {
-    const slos = await this.o.sloCatalog.syncAll();
+    const { slos } = await this.o.registry.sync();
     if (this.o.demo) {
       const refs = slos.map(s => s.ref);
       await this.o.demo.seed(refs);

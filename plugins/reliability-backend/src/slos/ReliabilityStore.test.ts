@@ -28,7 +28,13 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
   beforeEach(async () => {
     knex = await databases.init(databaseId);
     store = (await ReliabilityDatabase.create(knex)).stores().slos;
-    await store.syncSlos([{ def: def('a'), entityRef: 'slo:default/a' }, { def: def('b'), entityRef: 'slo:default/b' }]);
+    await store.syncSlos({
+      upserts: [
+        { def: def('a'), entityRef: 'slo:default/a', docHash: 'h-a' },
+        { def: def('b'), entityRef: 'slo:default/b', docHash: 'h-b' },
+      ],
+      remove: [],
+    });
   });
 
   const cum = async (ref: string, t: number) => (await store.cumulativeAt([{ sloRef: ref, t }])).get(ref)!.get(t)!;
@@ -104,7 +110,8 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const status: any = { state: 'healthy', evaluatedAt: new Date(T0).toISOString(), burnRates: {} };
     await store.saveStatuses([{ sloRef: 'default/a', status }, { sloRef: 'default/b', status }]);
     expect((await store.getStatuses(['default/a', 'default/b'])).size).toBe(2);
-    await store.syncSlos([{ def: def('a'), entityRef: 'slo:default/a' }]);
+    expect(await store.registryHashes()).toEqual(new Map([['default/a', 'h-a'], ['default/b', 'h-b']]));
+    await store.syncSlos({ upserts: [], remove: ['default/b'] });
     expect((await store.listSlos()).map(s => s.def.ref)).toEqual(['default/a']);
     expect([...(await store.getStatuses(['default/a', 'default/b'])).keys()]).toEqual(['default/a']);
   });

@@ -55,37 +55,36 @@ export class ReliabilityStore {
 
   // ---- SLO registry -------------------------------------------------------------------------------------
 
-  /** Replaces the registry with the given definitions (catalog is the source of truth). */
-  async syncSlos(defs: { def: SloDefinition; entityRef: string }[], now = Date.now()): Promise<void> {
+  /** The registry's SLO refs and the hash of the document each was parsed from. */
+  async registryHashes(): Promise<Map<string, string | null>> {
+    const rows = await this.db('reliability_slos').select('ref', 'doc_hash');
+    return new Map(rows.map(r => [r.ref as string, (r.doc_hash as string | null) ?? null]));
+  }
+
+  /**
+   * Brings the registry in step with the catalog in one transaction: writes the changed definitions and removes
+   * the SLOs the catalog no longer holds (with their status and late counts).
+   */
+  async syncSlos(change: { upserts: { def: SloDefinition; entityRef: string; docHash: string }[]; remove: string[] }, now = Date.now()): Promise<void> {
     await this.db.transaction(async tx => {
-      const existing = new Set((await tx('reliability_slos').select('ref')).map(r => r.ref as string));
-      const rows = defs.map(({ def, entityRef }) => ({
+      const rows = change.upserts.map(({ def, entityRef, docHash }) => ({
         ref: def.ref,
         entity_ref: entityRef,
         component_ref: def.componentRef,
         definition: JSON.stringify(def),
+        doc_hash: docHash,
         updated_at: now,
       }));
       for (let i = 0; i < rows.length; i += 200) {
         await tx('reliability_slos').insert(rows.slice(i, i + 200)).onConflict('ref').merge();
       }
-      const keep = new Set(rows.map(r => r.ref));
-      const gone = [...existing].filter(r => !keep.has(r));
-      for (let i = 0; i < gone.length; i += 500) {
-        const part = gone.slice(i, i + 500);
+      for (let i = 0; i < change.remove.length; i += 500) {
+        const part = change.remove.slice(i, i + 500);
         await tx('reliability_slos').whereIn('ref', part).delete();
         await tx('reliability_status').whereIn('slo_ref', part).delete();
         await tx('reliability_late_counts').whereIn('slo_ref', part).delete();
       }
     });
-  }
-
-  /** Adds or updates one SLO without touching the others. */
-  async upsertSlo(def: SloDefinition, entityRef: string, now = Date.now()): Promise<void> {
-    await this.db('reliability_slos')
-      .insert({ ref: def.ref, entity_ref: entityRef, component_ref: def.componentRef, definition: JSON.stringify(def), updated_at: now })
-      .onConflict('ref')
-      .merge();
   }
 
   async listSlos(filter?: { componentRef?: string; refs?: string[] }): Promise<{ def: SloDefinition; entityRef: string }[]> {

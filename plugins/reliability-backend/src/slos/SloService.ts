@@ -6,7 +6,6 @@ import { parseEntityRef } from '@backstage/catalog-model';
 import {
   GateResponse,
   SliEvent,
-  SloDefinition,
   SloListResponse,
   SloSummary,
   alertPolicyOf,
@@ -27,12 +26,12 @@ import {
 import { CatalogAccess } from '../catalog/CatalogAccess';
 import { Evaluator } from './Evaluator';
 import { ReliabilityStore } from './ReliabilityStore';
-import { SloCatalog } from './SloCatalog';
+import { RegisteredSlo, SloRegistry } from './SloRegistry';
 
 export interface SloServiceOptions {
   store: ReliabilityStore;
   evaluator: Evaluator;
-  sloCatalog: SloCatalog;
+  registry: SloRegistry;
   access: CatalogAccess;
   permissions: PermissionsService;
   /** How old an ingested event may be. */
@@ -55,19 +54,20 @@ export class SloService {
 
   /** `GET /slos`: an entity's SLOs, or every SLO the caller may read; one page. */
   async list(query: z.infer<typeof listQuerySchema>, credentials: BackstageCredentials): Promise<SloListResponse> {
-    let slos = query.entityRef ? await this.o.sloCatalog.forEntity(query.entityRef.toLocaleLowerCase('en-US'), credentials) : await this.o.store.listSlos();
-    if (!query.entityRef) {
-      // the registry holds every SLO: list only those whose SLO entity the caller may read in the catalog
-      const visible = await this.o.access.visible(slos.map(s => s.entityRef), credentials);
-      slos = slos.filter(s => visible.has(s.entityRef));
-    }
+    const slos = await this.readable(query.entityRef ? await this.o.registry.forEntity(query.entityRef.toLocaleLowerCase('en-US')) : await this.o.registry.all(), credentials);
     const page = pageOf(slos, decodeCursor(query.cursor) ?? 0, query.limit ?? 500);
     return { items: await this.summaries(page.items), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
   }
 
+  /** The SLOs whose SLO entity the caller may read in the catalog. */
+  private async readable(slos: RegisteredSlo[], credentials: BackstageCredentials): Promise<RegisteredSlo[]> {
+    const visible = await this.o.access.visible(slos.map(s => s.entityRef), credentials);
+    return slos.filter(s => visible.has(s.entityRef));
+  }
+
   /** One SLO the caller may read: unknown and hidden SLOs are both 404. */
   private async find(namespace: string, name: string, credentials: BackstageCredentials) {
-    const slo = await this.o.sloCatalog.byRef(`${namespace}/${name}`);
+    const slo = await this.o.registry.byRef(`${namespace}/${name}`);
     if (!slo || !(await this.o.access.visible([slo.entityRef], credentials)).has(slo.entityRef)) throw new NotFoundError(`No SLO named ${namespace}/${name}`);
     return slo;
   }
@@ -95,7 +95,7 @@ export class SloService {
 
   /** The launch-freeze gate for an entity's SLOs. */
   async gate(entityRef: string, credentials: BackstageCredentials): Promise<GateResponse> {
-    const slos = await this.o.sloCatalog.forEntity(entityRef.toLocaleLowerCase('en-US'), credentials);
+    const slos = await this.readable(await this.o.registry.forEntity(entityRef.toLocaleLowerCase('en-US')), credentials);
     return this.o.evaluator.gate(
       slos.map(s => s.def),
       this.o.gate,
@@ -140,8 +140,8 @@ export class SloService {
       }
       if (ts > newest) throw new InputError(`Invalid body: events.${i}.timestamp: is more than 5 minutes in the future`);
     });
-    // every SLO of the batch in one registry query plus one catalog query for those the registry lacks
-    const known = await this.o.sloCatalog.byRefs([...new Set(events.map(e => e.slo))]);
+    // every SLO of the batch in one registry query per 500 refs
+    const known = await this.o.registry.byRefs([...new Set(events.map(e => e.slo))]);
     const unknownIndex = events.findIndex(e => !known.has(e.slo));
     if (unknownIndex >= 0) throw new NotFoundError(`events.${unknownIndex}.slo: no SLO named ${events[unknownIndex].slo}`);
     // one decision per measured entity: owners may ingest for their entities' SLOs only
@@ -159,14 +159,9 @@ export class SloService {
     return events.length;
   }
 
-  private async summaries(slos: { def: SloDefinition; entityRef: string }[]): Promise<SloSummary[]> {
+  /** Summaries with the stored status; an SLO the evaluation task has not evaluated yet has none (`null`). */
+  private async summaries(slos: RegisteredSlo[]): Promise<SloSummary[]> {
     const statuses = await this.o.store.getStatuses(slos.map(s => s.def.ref));
-    const missing = slos.filter(s => !statuses.has(s.def.ref)).map(s => s.def);
-    if (missing.length) {
-      // not evaluated yet (new SLO): evaluate now rather than answer without a status
-      const fresh = await this.o.evaluator.evaluateAndStore(missing, this.now());
-      for (const [ref, r] of fresh) statuses.set(ref, r.reason ? { ...r.status, reason: r.reason } : r.status);
-    }
     return slos.map(({ def, entityRef }) => ({
       ref: def.ref,
       entityRef,

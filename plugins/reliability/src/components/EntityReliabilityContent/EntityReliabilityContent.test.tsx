@@ -135,6 +135,14 @@ describe('EntityReliabilityContent', () => {
     expect(await screen.findAllByText(/No data in this window yet/)).toHaveLength(2);
   });
 
+  it('says so when a new SLO has not been evaluated yet', async () => {
+    const fresh = { ...slo(), status: null, ref: 'default/new', name: 'new', title: 'New' };
+    await render({ listSlos: jest.fn().mockResolvedValue({ items: [fresh] }), getHistory: jest.fn().mockResolvedValue({ ...history, points: [] }) });
+    const row = within(await screen.findByTestId('slo-row-new'));
+    expect(row.getByText('Not evaluated yet')).toBeInTheDocument();
+    expect(row.queryByText('No data')).toBeNull();
+  });
+
   it('explains how to add an SLO when there is none', async () => {
     await render({ listSlos: jest.fn().mockResolvedValue({ items: [] }) });
     expect(await screen.findByText('No SLOs yet: how to add one')).toBeInTheDocument();

@@ -93,9 +93,15 @@ export function SloTable(props: { items: SloSummary[]; selected?: string; onSele
                   );
                 })}
                 <TableCell>
-                  <Tooltip title={s?.reason ?? (s?.firing.length ? `Firing: ${s.firing.join(', ')}` : '')}>
-                    <Chip size="small" label={STATE_LABEL[s?.state ?? 'no_data']} color={STATE_COLOR[s?.state ?? 'no_data']} />
-                  </Tooltip>
+                  {s ? (
+                    <Tooltip title={s.reason ?? (s.firing.length ? `Firing: ${s.firing.join(', ')}` : '')}>
+                      <Chip size="small" label={STATE_LABEL[s.state]} color={STATE_COLOR[s.state]} />
+                    </Tooltip>
+                  ) : (
+                    <Tooltip title="A new SLO: the scheduled evaluation has not reached it yet (it runs every minute by default)">
+                      <Chip size="small" variant="outlined" label="Not evaluated yet" />
+                    </Tooltip>
+                  )}
                 </TableCell>
                 <TableCell>
                   <Box sx={{ whiteSpace: 'nowrap' }}>{s?.state === 'exhausted' ? 'exhausted' : formatUntil(s?.exhaustsAt)}</Box>
