@@ -18,12 +18,12 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
       { slo_ref: 'default/a', bucket_end: 2 * T, bucket_ms: T, good: 5, total: 10, cum_good: 10, cum_total: 20 },
     ]);
     await knex('reliability_late_counts').insert({ slo_ref: 'default/a', at: T, good: 1, total: 3 });
-    // one step down: the registry forgets its document hashes (the next sync parses every document again)
+    // the registry forgets its document hashes (the next sync parses every document again)
     expect(await knex.schema.hasColumn('reliability_slos', 'doc_hash')).toBe(true);
-    await knex.migrate.down(config);
+    await knex.migrate.down({ ...config, name: '20261123020000_registry_hash.js' });
     expect(await knex.schema.hasColumn('reliability_slos', 'doc_hash')).toBe(false);
-    // down to before the late counts: they move into every later cumulative value
-    await knex.migrate.down(config);
+    // without the late counts: they move into every later cumulative value
+    await knex.migrate.down({ ...config, name: '20261123010000_late_counts.js' });
     expect(await knex.schema.hasTable('reliability_late_counts')).toBe(false);
     expect((await knex('reliability_buckets').orderBy('bucket_end').select('cum_good', 'cum_total')).map(r => [Number(r.cum_good), Number(r.cum_total)])).toEqual([
       [6, 13],

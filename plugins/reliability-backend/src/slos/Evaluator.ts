@@ -10,7 +10,7 @@ import {
   HistoryResponse,
   SloDefinition,
   SloStatus,
-  describeRule,
+  ruleId,
   durationMs,
   evaluateStatus,
   historySeries,
@@ -191,7 +191,7 @@ export class Evaluator {
     const from = opts.from ?? (slo.window.kind === 'rolling' ? to - windowMs : win.start);
     const lookbackMs = durationMs(opts.window);
     const source = this.sources.forSlo(slo);
-    const thresholds = alertPolicyOf(slo).rules.map(r => ({ severity: r.severity, burnRate: r.burnRate, label: describeRule(r) }));
+    const thresholds = alertPolicyOf(slo).rules.map(r => ({ severity: r.severity, burnRate: r.burnRate, label: ruleId(r) }));
     const base = { ref: slo.ref, from: new Date(from).toISOString(), to: new Date(to).toISOString(), burnRateWindow: opts.window, thresholds };
     if (!source) return { ...base, points: [], downsampledFrom: 0 };
     if (source.history) {

@@ -10,7 +10,7 @@ import {
   SloSummary,
   alertPolicyOf,
   decodeCursor,
-  describeRule,
+  ruleId,
   describeWindow,
   formatDuration,
   formatIssues,
@@ -174,7 +174,7 @@ export class SloService {
       windowLabel: describeWindow(def.window),
       runbook: def.runbook,
       sourceType: def.indicator.sourceType,
-      alertPolicy: (p => ({ source: p.source, rules: p.rules.map(describeRule), noData: p.noData }))(alertPolicyOf(def)),
+      alertPolicy: (p => ({ source: p.source, rules: p.rules.map(ruleId), noData: p.noData }))(alertPolicyOf(def)),
       labels: def.labels,
       status: statuses.get(def.ref) ?? null,
     }));

@@ -1,4 +1,6 @@
-import { REMEDIATION_TRIGGER_KINDS, severityRank, sloAlertLabels } from './identity';
+import { REMEDIATION_TRIGGER_KINDS, ruleId, severityRank, sloAlertLabels } from './identity';
+import { alertConditions } from '../math/alerts';
+import { evaluateStatus } from '../math/status';
 import { MISSING, formatMs, formatPercent } from '../format/format';
 import { parseRunbookSections, sectionForAlert } from '../spec/runbook';
 
@@ -23,6 +25,25 @@ describe('alert identity', () => {
     const sections = parseRunbookSections('## Symptoms\nx\n## Fast burn\nAlerts: SLOBurnRate{rule=~"page.*", env="prod"}');
     expect(sectionForAlert(sections, sloAlertLabels({ rule: 'page 14.4x 1h&5m', severity: 'page' }, slo))?.id).toBe('fast-burn');
     expect(sectionForAlert(sections, sloAlertLabels({ rule: 'ticket 3x 1d&2h', severity: 'ticket' }, slo))?.id).toBe('symptoms');
+  });
+
+  it('names a rule once, and carries its severity as data rather than reading it back from the name', () => {
+    expect(ruleId({ severity: 'page', burnRate: 14.4, longWindow: '1h', shortWindow: '5m' })).toBe('page 14.4x 1h&5m');
+    // a ticket rule whose name starts with "page": the old reading-back would have paged
+    const rules = [{ severity: 'ticket' as const, burnRate: 2, longWindow: '5m' as const, shortWindow: '5m' as const, name: 'pager-noise' }];
+    const c = (good: number) => ({ good, total: 1000 });
+    const status = evaluateStatus({
+      now: Date.parse('2026-11-22T12:00:00Z'),
+      target: 0.99,
+      windowMs: 30 * 86_400_000,
+      windowStart: 0,
+      window: c(990),
+      lookbacks: { '5m': c(900) },
+      rules,
+    });
+    expect(status.firing).toEqual([{ id: 'pager-noise: ticket 2x 5m', severity: 'ticket' }]);
+    // the policy changed since (the rule is gone): the alert still has the severity the status recorded
+    expect(alertConditions(status, { rules: [], noData: false })).toEqual([{ rule: 'pager-noise: ticket 2x 5m', severity: 'ticket', details: expect.any(Object) }]);
   });
 
   it('orders severities and names the trigger kinds once', () => {

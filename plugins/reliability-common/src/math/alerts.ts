@@ -1,4 +1,5 @@
-import { describeRule, SloStatus } from './status';
+import { SloStatus } from './status';
+import { NO_DATA_RULE, ruleId } from '../alerts/identity';
 import { DEFAULT_MWMB_RULES, MwmbRule } from './mwmb';
 
 /** A condition that should have an open alert. @public */
@@ -21,21 +22,21 @@ export function alertConditions(
   status: SloStatus,
   policy: { rules: readonly MwmbRule[]; noData: boolean } = { rules: DEFAULT_MWMB_RULES, noData: true },
 ): AlertCondition[] {
-  const byName = new Map(policy.rules.map(r => [describeRule(r), r]));
-  const out: AlertCondition[] = status.firing.map(rule => {
-    const r = byName.get(rule);
+  const byId = new Map(policy.rules.map(r => [ruleId(r), r]));
+  const out: AlertCondition[] = status.firing.map(f => {
+    const pendingMs = byId.get(f.id)?.pendingMs;
     return {
-      rule,
-      severity: r?.severity ?? (rule.startsWith('page') ? 'page' : 'ticket'),
+      rule: f.id,
+      severity: f.severity,
       details: { burnRates: status.burnRates, budgetRemaining: status.budgetRemaining },
-      ...(r?.pendingMs !== undefined ? { pendingMs: r.pendingMs } : {}),
+      ...(pendingMs !== undefined ? { pendingMs } : {}),
     };
   });
   if (!policy.noData) return out;
   if (status.reason) {
-    out.push({ rule: 'no_data', severity: 'ticket', details: { reason: status.reason } });
+    out.push({ rule: NO_DATA_RULE, severity: 'ticket', details: { reason: status.reason } });
   } else if (status.total > 0 && status.burnRates['5m'] === null) {
-    out.push({ rule: 'no_data', severity: 'ticket', details: { reason: 'the SLI has not reported for 5 minutes' } });
+    out.push({ rule: NO_DATA_RULE, severity: 'ticket', details: { reason: 'the SLI has not reported for 5 minutes' } });
   }
   return out;
 }

@@ -108,7 +108,7 @@ describe('evaluateStatus', () => {
       lookbacks: { '1h': { good: 850, total: 1000 }, '5m': { good: 80, total: 100 } },
     });
     expect(s.state).toBe('burning');
-    expect(s.firing).toEqual(['page 14.4x 1h&5m']);
+    expect(s.firing).toEqual([{ id: 'page 14.4x 1h&5m', severity: 'page' }]);
     expect(s.budgetRemaining).toBeCloseTo(0.6, 9);
     expect(s.burnRates['1h']).toBeCloseTo(30, 9);
     // 0.6 of 30 days at 30x = 0.6 days

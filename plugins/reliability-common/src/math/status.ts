@@ -1,5 +1,6 @@
 import { budgetEvents, budgetMinutes, budgetRemaining, burnRate, Counts, sliRatio, timeToExhaustionMs } from './budget';
 import { BURN_RATE_WINDOWS, BurnRates, BurnRateWindow, DEFAULT_MWMB_RULES, firingMwmbRules, MwmbRule } from './mwmb';
+import { FiringRule, ruleId } from '../alerts/identity';
 
 /** @public */
 export type SloState = 'healthy' | 'burning' | 'exhausted' | 'no_data';
@@ -17,8 +18,8 @@ export interface SloStatus {
   budgetAllowedMinutes: number;
   burnRates: Record<BurnRateWindow, number | null>;
   state: SloState;
-  /** Which multi-window rules fire now ("page 14.4x 1h&5m"). */
-  firing: string[];
+  /** The multi-window rules that fire now, by id (`page 14.4x 1h&5m`) and severity. */
+  firing: FiringRule[];
   /** When the budget runs out at the current (1h) burn rate; null when it is not being spent. */
   exhaustsAt: string | null;
   /** Events seen in the compliance window. */
@@ -53,12 +54,6 @@ export interface StatusInput {
 
 const finiteOrNull = (n: number | null): number | null =>
   n === null || !Number.isFinite(n) ? null : n;
-
-/** Short label for a rule, e.g. `page 14.4x 1h&5m`. @public */
-export function describeRule(r: MwmbRule): string {
-  const windows = r.shortWindow === r.longWindow ? r.longWindow : `${r.longWindow}&${r.shortWindow}`;
-  return `${r.name ? `${r.name}: ` : ''}${r.severity} ${r.burnRate}x ${windows}`;
-}
 
 /**
  * Evaluates one SLO from its window counts.
@@ -103,7 +98,7 @@ export function evaluateStatus(input: StatusInput): SloStatus {
     budgetAllowedMinutes: minutes.allowed,
     burnRates: outRates,
     state,
-    firing: firing.map(describeRule),
+    firing: firing.map(r => ({ id: ruleId(r), severity: r.severity })),
     exhaustsAt: tte === null ? null : new Date(now + tte).toISOString(),
     good: input.window.good,
     total: input.window.total,

@@ -123,7 +123,7 @@ describe('alert policies', () => {
       rules,
     });
     // 10% errors over 5m against a 0.5% budget is 20x: the single-window spike fires; nothing else does
-    expect(status.firing).toEqual(['spike: page 14x 5m']);
+    expect(status.firing).toEqual([{ id: 'spike: page 14x 5m', severity: 'page' }]);
     expect(alertConditions(status, { rules, noData: true })).toEqual([
       { rule: 'spike: page 14x 5m', severity: 'page', pendingMs: 300_000, details: expect.any(Object) },
     ]);

@@ -47,7 +47,7 @@ const alert = (over: Partial<CommanderAlert> = {}): CommanderAlert => ({
 });
 
 const catalogApi = { getEntityByRef: async () => ({ apiVersion: 'backstage.io/v1alpha1', kind: 'Component', metadata: { name: 'checkout', title: 'Checkout' }, spec: { owner: 'payments-sre' } }) };
-const sloList = { items: [{ ref: 'default/checkout-success', name: 'checkout-success', title: 'Checkout success rate', objective: 0.995, windowLabel: '30d rolling', status: { state: 'burning', budgetRemaining: 0.42, firing: ['page 14.4x 1h&5m'] } }] };
+const sloList = { items: [{ ref: 'default/checkout-success', name: 'checkout-success', title: 'Checkout success rate', objective: 0.995, windowLabel: '30d rolling', status: { state: 'burning', budgetRemaining: 0.42, firing: [{ id: 'page 14.4x 1h&5m', severity: 'page' }] } }] };
 
 /** A ResponseError as the client builds it from the backend's JSON error body. */
 const serverError = (status: number, name: string, message: string) =>

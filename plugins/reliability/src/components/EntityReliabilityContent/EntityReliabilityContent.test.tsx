@@ -31,7 +31,7 @@ const slo = (over: Partial<SloSummary['status']> = {}): SloSummary => ({
     budgetAllowedMinutes: 216,
     burnRates: { '5m': 16.2, '30m': 7, '1h': 15, '2h': 2, '6h': 0.5, '1d': 0.46, '3d': 0.46, '30d': 0.53 },
     state: 'burning',
-    firing: ['page 14.4x 1h&5m'],
+    firing: [{ id: 'page 14.4x 1h&5m', severity: 'page' }],
     exhaustsAt: new Date(Date.now() + 26 * 3_600_000).toISOString(),
     good: 21340608,
     total: 21397054,

@@ -37,7 +37,7 @@ function LiveStatus({ slos }: { slos: SloSummary[] }) {
         <Chip
           key={s.ref}
           color={s.status ? STATE_COLOR[s.status.state] : 'default'}
-          label={`${s.title}: ${s.status ? `${s.status.state.replace('_', ' ')} · budget ${formatPercent(s.status.budgetRemaining, 1)}${s.status.firing.length ? ` · ${s.status.firing.join(', ')}` : ''}` : 'not evaluated'}`}
+          label={`${s.title}: ${s.status ? `${s.status.state.replace('_', ' ')} · budget ${formatPercent(s.status.budgetRemaining, 1)}${s.status.firing.length ? ` · ${s.status.firing.map(f => f.id).join(', ')}` : ''}` : 'not evaluated'}`}
         />
       ))}
     </Stack>

@@ -94,7 +94,7 @@ export function SloTable(props: { items: SloSummary[]; selected?: string; onSele
                 })}
                 <TableCell>
                   {s ? (
-                    <Tooltip title={s.reason ?? (s.firing.length ? `Firing: ${s.firing.join(', ')}` : '')}>
+                    <Tooltip title={s.reason ?? (s.firing.length ? `Firing: ${s.firing.map(f => f.id).join(', ')}` : '')}>
                       <Chip size="small" label={STATE_LABEL[s.state]} color={STATE_COLOR[s.state]} />
                     </Tooltip>
                   ) : (
