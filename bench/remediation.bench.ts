@@ -27,7 +27,7 @@ import { alertmanagerRoutes } from '../plugins/reliability-backend/src/alertmana
 import { AlertmanagerService } from '../plugins/reliability-backend/src/alertmanager/AlertmanagerService';
 import { benchAuditor, benchLogger, arg } from './services';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/database/ReliabilityDatabase';
-import { AlertStore } from '../plugins/reliability-backend/src/alerts/AlertStore';
+import { EscalationStore } from '../plugins/reliability-backend/src/remediation/EscalationStore';
 import { AlertmanagerStore } from '../plugins/reliability-backend/src/alertmanager/AlertmanagerStore';
 import { RemediationStore } from '../plugins/reliability-backend/src/remediation/RemediationStore';
 import { RemediationEngine } from '../plugins/reliability-backend/src/remediation/RemediationEngine';
@@ -74,7 +74,7 @@ async function main() {
   try {
     // migrations: every table of the suite, as the plugin creates them
     await ReliabilityDatabase.create(knex);
-    const alerts = new AlertStore(knex);
+    const escalations = new EscalationStore(knex);
     const actions = new Map([[webhookAction.id, webhookAction]]);
     const config = new ConfigReader({
       reliability: {
@@ -94,7 +94,7 @@ async function main() {
       },
     });
     const engine = new RemediationEngine({
-      store: new RemediationStore(knex), alerts, rules: readRemediationRules(config, actions), actions, logger, auditor: benchAuditor,
+      store: new RemediationStore(knex), escalations, rules: readRemediationRules(config, actions), actions, logger, auditor: benchAuditor,
       metrics: new RemediationMetrics(), holder: 'bench',
     });
     const received = new Map<string, number>();

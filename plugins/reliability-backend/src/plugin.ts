@@ -120,7 +120,7 @@ export const reliabilityPlugin = createBackendPlugin({
         const remediationStore = stores.remediation;
         const remediation = new RemediationEngine({
           store: remediationStore,
-          alerts,
+          escalations: stores.escalations,
           rules: readRemediationRules(config, actions),
           actions,
           logger: logger.child({ component: 'remediation' }),
@@ -213,6 +213,7 @@ export const reliabilityPlugin = createBackendPlugin({
               alertmanager,
               store,
               remediations: remediationStore,
+              escalations: stores.escalations,
               runbooks,
               registry,
               logger,

@@ -18,8 +18,8 @@ export class AlertService {
     const offset = decodeCursor(query.cursor) ?? 0;
     const limit = query.limit ?? 200;
     const page = pageOf(await this.o.alerts.list({ sloRefs, states, limit: limit + 1, offset }), offset, limit, true);
-    // an SLO alert belongs to its SLO entity; a remediation escalation to its rule's entity
-    const owner = (a: AlertRow) => (a.sloRef.startsWith('remediation:') ? String(a.details?.entityRef ?? '') : `slo:${a.sloRef}`);
+    // an alert belongs to its SLO entity
+    const owner = (a: AlertRow) => `slo:${a.sloRef}`;
     const visible = await this.o.access.filter(page.items.map(owner), credentials);
     return { ...page, items: page.items.filter(a => visible(owner(a))) };
   }

@@ -11,9 +11,6 @@ export interface ActiveCondition {
   pendingMs?: number;
 }
 
-/** The open key of a remediation rule's escalation alert. */
-export const escalationKey = (ruleId: string) => `remediation:${ruleId}|escalated`;
-
 /** An alert that started firing. */
 export interface FiredAlert {
   id: number;
@@ -93,31 +90,6 @@ export class AlertStore {
       }
     });
     return fired;
-  }
-
-  /** Opens (once) the alert that says a remediation rule gave up and needs a human. */
-  async openEscalation(ruleId: string, entityRef: string, details: Record<string, unknown>, now: number): Promise<void> {
-    await this.db('reliability_alerts')
-      .insert({
-        slo_ref: `remediation:${ruleId}`,
-        rule: 'remediation escalated',
-        severity: 'page',
-        state: 'firing',
-        open_key: escalationKey(ruleId),
-        started_at: now,
-        fired_at: now,
-        last_seen_at: now,
-        details: JSON.stringify({ ...details, entityRef }),
-      })
-      .onConflict('open_key')
-      .ignore();
-  }
-
-  /** Resolves a rule's escalation once the rule succeeds again. */
-  async resolveEscalation(ruleId: string, now: number): Promise<void> {
-    await this.db('reliability_alerts')
-      .where('open_key', escalationKey(ruleId))
-      .update({ state: 'resolved', resolved_at: now, open_key: null, last_seen_at: now });
   }
 
   async list(filter: { sloRefs?: string[]; states?: string[]; limit?: number; offset?: number }): Promise<AlertRow[]> {

@@ -6,6 +6,7 @@ import { AlertStore } from '../alerts/AlertStore';
 import { AlertmanagerStore } from '../alertmanager/AlertmanagerStore';
 import { ReliabilityStore } from '../slos/ReliabilityStore';
 import { RemediationStore } from '../remediation/RemediationStore';
+import { EscalationStore } from '../remediation/EscalationStore';
 import { sloAlertLabels } from '../remediation/triggers';
 import { RunbookService } from '../runbooks/RunbookService';
 import { SloRegistry } from '../slos/SloRegistry';
@@ -30,6 +31,7 @@ export class CommanderService {
       alertmanager: AlertmanagerStore;
       store: ReliabilityStore;
       remediations: RemediationStore;
+      escalations: EscalationStore;
       runbooks: RunbookService;
       registry: SloRegistry;
       logger: LoggerService;
@@ -38,22 +40,22 @@ export class CommanderService {
 
   /** The alerts about entities the caller may read (with `credentials`; all of them without), most urgent first. */
   async alerts(now: number, callerCredentials?: BackstageCredentials): Promise<CommanderAlert[]> {
-    const [own, received] = await Promise.all([
+    const [own, received, escalations] = await Promise.all([
       this.o.alerts.list({ states: ['firing', 'pending'], limit: 500 }),
       this.o.alertmanager.list({ status: 'firing', limit: 500 }),
+      this.o.escalations.list({ state: 'open', limit: 500 }),
     ]);
     const rows: (Omit<CommanderAlert, 'owner' | 'system' | 'runbook' | 'remediation' | 'entityTitle' | 'ageMs'> & { labels: Record<string, string> })[] = [];
-    const statuses = await this.o.store.getStatuses(own.map(a => a.sloRef).filter(r => !r.startsWith('remediation:')));
+    const statuses = await this.o.store.getStatuses(own.map(a => a.sloRef));
+    // a remediation rule that spent its attempt budget pages a human
+    for (const e of escalations) {
+      rows.push({
+        key: `escalation-${e.id}`, source: 'reliability', name: 'RemediationEscalated', severity: 'page', state: 'firing', entityRef: e.entityRef, startedAt: e.openedAt,
+        summary: `Remediation ${e.ruleId} gave up after ${e.attempts} attempts in ${e.attemptWindow}`, slo: null,
+        labels: { alertname: 'RemediationEscalated', severity: 'page', entity: e.entityRef, rule: e.ruleId },
+      });
+    }
     for (const a of own) {
-      if (a.sloRef.startsWith('remediation:')) {
-        const entityRef = String(a.details?.entityRef ?? '');
-        rows.push({
-          key: `alert-${a.id}`, source: 'reliability', name: 'RemediationEscalated', severity: a.severity, state: a.state, entityRef, startedAt: a.firedAt ?? a.startedAt,
-          summary: `Remediation ${a.sloRef.slice('remediation:'.length)} gave up after its attempt budget`, slo: null,
-          labels: { alertname: 'RemediationEscalated', severity: a.severity, entity: entityRef },
-        });
-        continue;
-      }
       const slo = await this.o.registry.byRef(a.sloRef);
       if (!slo) continue;
       const labels = sloAlertLabels(a, slo.def);

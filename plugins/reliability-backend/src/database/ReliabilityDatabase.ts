@@ -4,6 +4,7 @@ import { ReliabilityStore } from '../slos/ReliabilityStore';
 import { AlertStore } from '../alerts/AlertStore';
 import { AlertmanagerStore } from '../alertmanager/AlertmanagerStore';
 import { RemediationStore } from '../remediation/RemediationStore';
+import { EscalationStore } from '../remediation/EscalationStore';
 import { RunbookStore } from '../runbooks/RunbookStore';
 import { IncidentStore } from '../incidents/IncidentStore';
 
@@ -15,6 +16,7 @@ export interface ReliabilityStores {
   alerts: AlertStore;
   alertmanager: AlertmanagerStore;
   remediation: RemediationStore;
+  escalations: EscalationStore;
   runbooks: RunbookStore;
   incidents: IncidentStore;
 }
@@ -39,6 +41,7 @@ export class ReliabilityDatabase {
       alerts: new AlertStore(this.knex),
       alertmanager: new AlertmanagerStore(this.knex),
       remediation: new RemediationStore(this.knex),
+      escalations: new EscalationStore(this.knex),
       runbooks: new RunbookStore(this.knex),
       incidents: new IncidentStore(this.knex),
     };

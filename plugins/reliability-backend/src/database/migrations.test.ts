@@ -18,6 +18,16 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
       { slo_ref: 'default/a', bucket_end: 2 * T, bucket_ms: T, good: 5, total: 10, cum_good: 10, cum_total: 20 },
     ]);
     await knex('reliability_late_counts').insert({ slo_ref: 'default/a', at: T, good: 1, total: 3 });
+    // escalations leave their table for the SLO alert table on the way down, and come back on the way up
+    await knex('reliability_escalations').insert({ rule_id: 'flush', entity_ref: 'component:default/inventory', state: 'open', open_key: 'flush', opened_at: T, execution_id: 4, attempts: 3, attempt_window: '10m' });
+    await knex.migrate.down({ ...config, name: '20261123040000_escalations.js' });
+    expect(await knex.schema.hasTable('reliability_escalations')).toBe(false);
+    expect(await knex('reliability_alerts').select('slo_ref', 'state', 'open_key')).toEqual([{ slo_ref: 'remediation:flush', state: 'firing', open_key: 'remediation:flush|escalated' }]);
+    await knex.migrate.up({ ...config, name: '20261123040000_escalations.js' });
+    expect(Number((await knex('reliability_alerts').count({ n: '*' }))[0].n)).toBe(0);
+    expect(await knex('reliability_escalations').select('rule_id', 'entity_ref', 'state', 'open_key', 'execution_id', 'attempts')).toEqual([
+      { rule_id: 'flush', entity_ref: 'component:default/inventory', state: 'open', open_key: 'flush', execution_id: 4, attempts: 3 },
+    ]);
     // the registry forgets its document hashes (the next sync parses every document again)
     expect(await knex.schema.hasColumn('reliability_slos', 'doc_hash')).toBe(true);
     await knex.migrate.down({ ...config, name: '20261123020000_registry_hash.js' });
@@ -33,7 +43,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     await knex.migrate.rollback(config, true);
     expect(await knex.schema.hasTable('reliability_buckets')).toBe(false);
     await knex.migrate.latest(config);
-    for (const table of ['reliability_slos', 'reliability_buckets', 'reliability_status', 'reliability_alerts', 'reliability_am_alerts', 'reliability_late_counts']) {
+    for (const table of ['reliability_slos', 'reliability_buckets', 'reliability_status', 'reliability_alerts', 'reliability_am_alerts', 'reliability_late_counts', 'reliability_escalations']) {
       expect([table, await knex.schema.hasTable(table)]).toEqual([table, true]);
     }
     // the Alertmanager columns take values of any length after the way down and up

@@ -1,7 +1,7 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
 import { RemediationStore, NewExecution } from './RemediationStore';
-import { AlertStore } from '../alerts/AlertStore';
+import { EscalationStore } from './EscalationStore';
 
 jest.setTimeout(60_000);
 
@@ -27,13 +27,13 @@ const exec = (over: Partial<NewExecution> = {}): NewExecution => ({
 describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('RemediationStore on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
   let store: RemediationStore;
-  let alerts: AlertStore;
+  let escalations: EscalationStore;
 
   beforeEach(async () => {
     const knex = await databases.init(databaseId);
     await ReliabilityDatabase.create(knex);
     store = new RemediationStore(knex);
-    alerts = new AlertStore(knex);
+    escalations = new EscalationStore(knex);
   });
 
   it('records a trigger once and lets one process claim it', async () => {
@@ -76,14 +76,27 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     // a process that lost its lease cannot start another attempt
     expect(await store.startAttempt(started.id, 'rule', 2, T0 + 62_000, 'dead', T0 + 99_000)).toBe(false);
     expect(await store.attemptsSince('rule', T0 - 1)).toBe(1);
-    expect(await store.guards('rule', 'rollback:prod', T0 - 1)).toEqual({ lastSuccessAt: null, attempts: 1, escalated: false });
-    expect(await store.guards('rule', 'rollback:prod', T0 + 1)).toEqual({ lastSuccessAt: null, attempts: 0, escalated: false });
+    expect(await store.guards('rule', 'rollback:prod', T0 - 1)).toEqual({ lastSuccessAt: null, attempts: 1 });
+    expect(await store.guards('rule', 'rollback:prod', T0 + 1)).toEqual({ lastSuccessAt: null, attempts: 0 });
     await store.finish(unstarted.id, 'succeeded', 'done', T0 + 70_000, 5);
-    expect(await store.guards('rule', 'rollback:eu', T0 - 1)).toEqual({ lastSuccessAt: T0 + 70_000, attempts: 1, escalated: false });
-    // an open escalation shows in the guards until the rule succeeds again
-    await alerts.openEscalation('rule', 'component:default/checkout', {}, T0);
-    expect((await store.guards('rule', 'rollback:eu', T0 - 1)).escalated).toBe(true);
-    await alerts.resolveEscalation('rule', T0 + 80_000);
-    expect((await store.guards('rule', 'rollback:eu', T0 - 1)).escalated).toBe(false);
+    expect(await store.guards('rule', 'rollback:eu', T0 - 1)).toEqual({ lastSuccessAt: T0 + 70_000, attempts: 1 });
+  });
+
+  it('keeps escalations apart: at most one open per rule, closed by the next success, listed per entity', async () => {
+    const e = { ruleId: 'rule', entityRef: 'component:default/checkout', executionId: 7, attempts: 3, attemptWindow: '10m' };
+    const opened = await Promise.all(Array.from({ length: 5 }, () => escalations.open(e, T0)));
+    expect(opened.filter(Boolean)).toHaveLength(1);
+    expect(await escalations.isOpen('rule')).toBe(true);
+    expect(await escalations.isOpen('other')).toBe(false);
+    expect(await escalations.list({ entityRefs: ['component:default/checkout'], state: 'open' })).toEqual([
+      { id: expect.any(Number), ruleId: 'rule', entityRef: 'component:default/checkout', state: 'open', openedAt: new Date(T0).toISOString(), resolvedAt: null, executionId: 7, attempts: 3, attemptWindow: '10m' },
+    ]);
+    expect(await escalations.resolve('rule', T0 + 80_000)).toBe(true);
+    expect(await escalations.resolve('rule', T0 + 90_000)).toBe(false);
+    expect(await escalations.isOpen('rule')).toBe(false);
+    // a later escalation of the same rule is a new one
+    expect(await escalations.open(e, T0 + 100_000)).toBe(true);
+    expect((await escalations.list({})).map(x => x.state)).toEqual(['open', 'resolved']);
+    expect(await escalations.list({ entityRefs: ['component:default/search'] })).toEqual([]);
   });
 });

@@ -1,7 +1,6 @@
 import { Knex } from 'knex';
 import type { RemediationAttempt, RemediationExecution, RemediationState, RemediationTriggerKind } from '@internal/plugin-reliability-common';
 import { insertedId, isoOrNull as iso, numOrNull as num } from '../database/rows';
-import { escalationKey } from '../alerts/AlertStore';
 
 export interface NewExecution {
   dedupKey: string;
@@ -95,14 +94,13 @@ export class RemediationStore {
 
   /**
    * In one round trip: when the rule last succeeded under this lock key (for the cooldown), the calls made for
-   * the rule since `since` (for the attempt budget), and whether the rule has an open escalation alert.
+   * the rule since `since` (for the attempt budget).
    */
-  async guards(ruleId: string, lockKey: string, since: number): Promise<{ lastSuccessAt: number | null; attempts: number; escalated: boolean }> {
+  async guards(ruleId: string, lockKey: string, since: number): Promise<{ lastSuccessAt: number | null; attempts: number }> {
     const lastSuccess = this.db('reliability_remediations').where({ rule_id: ruleId, lock_key: lockKey, state: 'succeeded' }).max('finished_at');
     const attempts = this.db('reliability_remediation_attempts').where('rule_id', ruleId).where('started_at', '>=', since).count('*');
-    const escalated = this.db('reliability_alerts').where('open_key', escalationKey(ruleId)).count('*');
-    const [row] = await this.db.select({ last_success: lastSuccess, attempts, escalated });
-    return { lastSuccessAt: num(row?.last_success), attempts: Number(row?.attempts ?? 0), escalated: Number(row?.escalated ?? 0) > 0 };
+    const [row] = await this.db.select({ last_success: lastSuccess, attempts });
+    return { lastSuccessAt: num(row?.last_success), attempts: Number(row?.attempts ?? 0) };
   }
 
   /** Calls made for a rule since `since` (all executions, all replicas). */

@@ -64,10 +64,27 @@ export interface RemediationRuleSummary {
   attemptWindow: string;
 }
 
+/** A remediation rule that spent its attempt budget and stopped: a human needs to look. @public */
+export interface RemediationEscalation {
+  id: number;
+  ruleId: string;
+  entityRef: string;
+  state: 'open' | 'resolved';
+  openedAt: string;
+  resolvedAt: string | null;
+  /** The execution that escalated. */
+  executionId: number | null;
+  /** Calls made within the attempt window when it escalated. */
+  attempts: number;
+  attemptWindow: string;
+}
+
 /** GET /remediations. @public */
 export interface RemediationListResponse {
   rules: RemediationRuleSummary[];
   items: RemediationExecution[];
+  /** The open escalations of the listed rules (they close when the rule succeeds again). */
+  escalations: RemediationEscalation[];
   summary: {
     executions: number;
     succeeded: number;

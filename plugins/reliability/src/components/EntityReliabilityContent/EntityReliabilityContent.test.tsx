@@ -56,6 +56,7 @@ const history: HistoryResponse = {
 const noRemediations = {
   rules: [],
   items: [],
+  escalations: [],
   summary: { executions: 0, succeeded: 0, failed: 0, deduplicated: 0, successRate: null, latencyP50Ms: null, latencyP95Ms: null },
 };
 

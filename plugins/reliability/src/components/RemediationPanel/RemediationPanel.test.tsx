@@ -43,6 +43,7 @@ const list: RemediationListResponse = {
     },
   ],
   items: [execution(), execution({ id: 6, state: 'failed', latencyMs: null, duplicates: 0, detail: 'Failed after 3 attempt(s): ECONNREFUSED' })],
+  escalations: [],
   summary: { executions: 2, succeeded: 1, failed: 1, deduplicated: 99, successRate: 0.5, latencyP50Ms: 40, latencyP95Ms: 40 },
 };
 
@@ -66,6 +67,14 @@ describe('RemediationPanel', () => {
     expect(row).toHaveTextContent('succeeded');
     expect(row).toHaveTextContent('automatic');
     expect(screen.getByTestId('remediation-execution-6')).toHaveTextContent('ECONNREFUSED');
+  });
+
+  it('says when a rule escalated and waits for a human', async () => {
+    const escalation = { id: 1, ruleId: 'checkout-multibuy-rollback', entityRef: 'component:default/checkout', state: 'open' as const, openedAt: '2026-11-22T10:05:00.000Z', resolvedAt: null, executionId: 6, attempts: 3, attemptWindow: '10m' };
+    await render({ listRemediations: async () => ({ ...list, escalations: [escalation] }) });
+    expect(await screen.findByTestId('remediation-escalation-checkout-multibuy-rollback')).toHaveTextContent(
+      'checkout-multibuy-rollback escalated: 3 attempts in 10m reached its limit (execution #6); a human needs to look. It closes when the rule next succeeds.',
+    );
   });
 
   it('runs a dry run and shows what would happen; a refusal shows the server message', async () => {

@@ -146,6 +146,13 @@ export function RemediationPanel({ entityRef }: { entityRef: string }) {
         action={<Button size="small" onClick={retry}>Refresh</Button>}
       />
       <CardContent>
+        {(value.escalations ?? []).map(e => (
+          <Alert key={e.id} severity="error" sx={{ mb: 1 }} data-testid={`remediation-escalation-${e.ruleId}`}>
+            {e.ruleId} escalated: {e.attempts} attempts in {e.attemptWindow} reached its limit
+            {e.executionId !== null ? ` (execution #${e.executionId})` : ''}; a human needs to look. It closes when the rule next
+            succeeds.
+          </Alert>
+        ))}
         {value.rules.length > 0 && (
           <Table size="small" aria-label="remediation rules">
             <TableHead>

@@ -1,0 +1,324 @@
+import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
+import { fullJitterDelayMs, renderTemplate, RemediationTriggerKind } from '@internal/plugin-reliability-common';
+import { RemediationAction, RemediationActionContext, RemediationActionError, RemediationTriggerInfo } from '@internal/plugin-reliability-node';
+import { RemediationRule } from './rules';
+import { ExecutionRow, RemediationStore } from './RemediationStore';
+import { EscalationStore } from './EscalationStore';
+import { CircuitBreaker } from './CircuitBreaker';
+import { RemediationMetrics } from './metrics';
+import { Redactor } from '../redaction/Redactor';
+import { indexKey } from '../database/rows';
+
+export interface ExecutionRunnerOptions {
+  store: RemediationStore;
+  escalations: EscalationStore;
+  actions: Map<string, RemediationAction>;
+  logger: LoggerService;
+  redactor: Redactor;
+  auditor: AuditorService;
+  metrics: RemediationMetrics;
+  breaker: CircuitBreaker;
+  /** Identifies this process in leases. */
+  holder: string;
+  backoff: { baseMs: number; capMs: number };
+  leaseGraceMs: number;
+  now: () => number;
+}
+
+/** What `record` did with one (rule, trigger). */
+export interface Recorded {
+  ruleId: string;
+  executionId: number;
+  duplicate: boolean;
+  state: string;
+  detail?: string;
+  /** Set when this call recorded a new execution, claimed by this process: run it now. */
+  run?: ExecutionRow;
+}
+
+/** Whether the next attempt may go, or how the execution ends before it. */
+export type GuardDecision = { go: true } | { go: false; end: Ending };
+
+/** What one call of the action gave. */
+export type AttemptResult =
+  | { outcome: 'succeeded'; detail: string; at: number; latencyMs: number }
+  | { outcome: 'failed'; message: string; retryable: boolean; at: number }
+  /** The lease was lost before the call (another process recovered the execution): nothing was called. */
+  | { outcome: 'lost' };
+
+/** How an execution ends; `settle` writes it. */
+export type Ending =
+  | { kind: 'succeeded'; detail: string; attempt: number; at: number }
+  | { kind: 'failed'; detail: string; attempt?: number; auditDetail: string; errors: string[] }
+  | { kind: 'skipped'; detail: string }
+  | { kind: 'escalated'; used: number; errors: string[] };
+
+/**
+ * One remediation execution as a pipeline of named steps, each a small method with its own test:
+ *
+ * 1. `record`: a trigger for a rule is written once (its dedup key); a new one is claimed by this process;
+ * 2. `lease`: the execution's claim (unless just recorded) and the lease on the rule's lock key;
+ * 3. `guards`: before each attempt, cooldown (first attempt only), attempt budget and circuit breaker;
+ * 4. `attempt`: one call of the action under its timeout, the attempt row written before the call;
+ * 5. `settle`: the final state, metrics, audit event and escalation (opened or resolved).
+ *
+ * `run` composes 2 to 5 with retries and full-jitter backoff.
+ */
+export class ExecutionRunner {
+  constructor(private readonly o: ExecutionRunnerOptions) {}
+
+  /** The longest an execution may hold its lease: every attempt at its timeout, plus backoff and a grace. */
+  leaseMs(rule: RemediationRule): number {
+    return (rule.timeoutMs + this.o.backoff.capMs) * (rule.retries + 1) + this.o.leaseGraceMs;
+  }
+
+  templateValues(rule: RemediationRule, trigger: RemediationTriggerInfo, executionId: string): Record<string, unknown> {
+    return { ...trigger.labels, labels: trigger.labels, annotations: trigger.annotations, entityRef: rule.entityRef, ruleId: rule.id, executionId, trigger: trigger.kind };
+  }
+
+  context(rule: RemediationRule, trigger: RemediationTriggerInfo, executionId: string, attempt: number, signal: AbortSignal): RemediationActionContext {
+    return {
+      params: rule.params,
+      trigger: { kind: trigger.kind, id: trigger.id, labels: trigger.labels, annotations: trigger.annotations, actor: trigger.actor },
+      ruleId: rule.id,
+      entityRef: rule.entityRef,
+      executionId,
+      attempt,
+      signal,
+      templateValues: this.templateValues(rule, trigger, executionId),
+    };
+  }
+
+  // ---- 1. record ----------------------------------------------------------------------------------------
+
+  /**
+   * Records a trigger for a rule once. A lock key that needs labels the trigger lacks is recorded skipped; a dry
+   * run is recorded with what it would do; otherwise the execution is recorded claimed by this process (`run`).
+   * A repeat of the same trigger is a duplicate and runs nothing.
+   */
+  async record(rule: RemediationRule, trigger: RemediationTriggerInfo & { receivedAt: number }, options: { dryRun?: boolean } = {}): Promise<Recorded> {
+    const action = this.o.actions.get(rule.action)!;
+    const lock = renderTemplate(rule.lockKey, this.templateValues(rule, trigger, ''));
+    const base = {
+      dedupKey: indexKey(`${rule.id}|${trigger.kind}|${trigger.id}`),
+      ruleId: rule.id,
+      entityRef: rule.entityRef,
+      action: rule.action,
+      target: action.target(rule.params),
+      triggerKind: trigger.kind as RemediationTriggerKind,
+      triggerId: trigger.id,
+      labels: trigger.labels,
+      annotations: trigger.annotations,
+      // labels can make a lock key of any length: the indexed column holds its digest then
+      lockKey: indexKey(lock.text),
+      dryRun: Boolean(options.dryRun),
+      actor: trigger.actor ?? null,
+      createdAt: trigger.receivedAt,
+    };
+    if (lock.missing.length) {
+      const detail = `Not run: the lock key template '${rule.lockKey}' needs label(s) ${lock.missing.join(', ')}, which the alert does not carry`;
+      const r = await this.o.store.record({ ...base, state: 'skipped', detail });
+      return { ruleId: rule.id, executionId: r.id, duplicate: !r.inserted, state: 'skipped', detail };
+    }
+    if (options.dryRun) {
+      const context = this.context(rule, trigger, 'dry-run', 1, new AbortController().signal);
+      const detail = `Dry run, nothing called. Would ${action.describe(context)} under lock ${base.lockKey} (cooldown ${rule.cooldown}, at most ${rule.maxAttempts} attempts per ${rule.attemptWindow}).`;
+      const r = await this.o.store.record({ ...base, state: 'dry_run', detail });
+      return { ruleId: rule.id, executionId: r.id, duplicate: !r.inserted, state: 'dry_run', detail };
+    }
+    const r = await this.o.store.record({ ...base, state: 'queued' }, { holder: this.o.holder, leaseUntil: this.o.now() + this.leaseMs(rule) });
+    if (!r.inserted) this.o.metrics.deduplicated.inc({ rule: rule.id });
+    return {
+      ruleId: rule.id,
+      executionId: r.id,
+      duplicate: !r.inserted,
+      state: r.inserted ? 'running' : 'duplicate',
+      ...(r.inserted ? { run: { ...base, id: r.id, state: 'running' as const } } : {}),
+    };
+  }
+
+  // ---- 2. lease -----------------------------------------------------------------------------------------
+
+  /**
+   * Claims the execution (unless `fresh`: recorded claimed a moment ago) and takes the lease on its lock key.
+   * Answers whether it may go on; when another execution holds the lock, this one is settled as skipped.
+   */
+  async lease(exec: ExecutionRow, rule: RemediationRule, fresh: boolean): Promise<boolean> {
+    const { store, holder, now } = this.o;
+    const leaseMs = this.leaseMs(rule);
+    if (!fresh && !(await store.claim(exec.id, holder, leaseMs, now()))) return false; // another process has it
+    const lock = await store.acquireLock(exec.lockKey, holder, exec.id, now(), leaseMs);
+    if (!lock.acquired) {
+      await this.settle(exec, rule, { kind: 'skipped', detail: `Not run: lock ${exec.lockKey} is held by execution ${lock.heldBy ?? '?'}, which runs the same fix` });
+      return false;
+    }
+    return true;
+  }
+
+  // ---- 3. guards ----------------------------------------------------------------------------------------
+
+  /**
+   * Before attempt `n`: the cooldown since the last success under the same lock key (first attempt only), the
+   * rule's attempt budget over its window (all executions, all replicas), and the target's circuit breaker.
+   */
+  async guards(exec: ExecutionRow, rule: RemediationRule, n: number, errors: string[]): Promise<GuardDecision> {
+    const { store, now } = this.o;
+    const since = now() - rule.attemptWindowMs;
+    let used: number;
+    if (n === 1) {
+      const g = await store.guards(rule.id, exec.lockKey, since);
+      if (g.lastSuccessAt !== null && now() - g.lastSuccessAt < rule.cooldownMs) {
+        return { go: false, end: { kind: 'skipped', detail: `Not run: cooldown (${rule.cooldown}) since the last success under ${exec.lockKey} at ${new Date(g.lastSuccessAt).toISOString()}` } };
+      }
+      used = g.attempts;
+    } else {
+      used = await store.attemptsSince(rule.id, since);
+    }
+    if (used >= rule.maxAttempts) return { go: false, end: { kind: 'escalated', used, errors } };
+    if (!this.o.breaker.allow(exec.target, now())) {
+      this.o.metrics.circuitOpen.set({ rule: rule.id, action: rule.action }, 1);
+      const detail = `Not called: the circuit breaker for ${exec.target} is open after repeated failures${errors.length ? `; earlier: ${errors.join('; ')}` : ''}`;
+      return { go: false, end: { kind: 'failed', detail, auditDetail: 'circuit open', errors } };
+    }
+    return { go: true };
+  }
+
+  // ---- 4. attempt ---------------------------------------------------------------------------------------
+
+  /** Attempt `n`: renews the lease and writes the attempt row, then calls the action under the rule's timeout. */
+  async attempt(exec: ExecutionRow, rule: RemediationRule, n: number, fresh: boolean): Promise<AttemptResult> {
+    const { store, metrics, now } = this.o;
+    const renewTo = fresh && n === 1 ? null : now() + this.leaseMs(rule);
+    if (!(await store.startAttempt(exec.id, rule.id, n, now(), this.o.holder, renewTo))) return { outcome: 'lost' };
+    const labels = { action: rule.action, entity: rule.entityRef, rule: rule.id };
+    metrics.attempts.inc(labels);
+    const action = this.o.actions.get(rule.action)!;
+    const started = now();
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error(`timed out after ${rule.timeoutMs} ms`)), rule.timeoutMs);
+    try {
+      const result = await Promise.race([
+        action.execute(this.context(rule, triggerOf(exec), String(exec.id), n, controller.signal)),
+        new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(new RemediationActionError(`timed out after ${rule.timeoutMs} ms`)))),
+      ]);
+      const at = now();
+      metrics.successes.inc(labels);
+      metrics.latency.observe(labels, (at - started) / 1000);
+      this.o.breaker.success(exec.target);
+      metrics.circuitOpen.set({ rule: rule.id, action: rule.action }, 0);
+      await store.finishAttempt(exec.id, n, 'succeeded', at, at - started, null);
+      return { outcome: 'succeeded', detail: result.detail, at, latencyMs: at - started };
+    } catch (e) {
+      const at = now();
+      // an error from a target passes the one redaction step: the only form that is stored, returned or logged
+      const message = this.o.redactor.error(e);
+      metrics.latency.observe(labels, (at - started) / 1000);
+      this.o.breaker.failure(exec.target, at);
+      if (this.o.breaker.state(exec.target, at) === 'open') metrics.circuitOpen.set({ rule: rule.id, action: rule.action }, 1);
+      await store.finishAttempt(exec.id, n, 'failed', at, at - started, message);
+      return { outcome: 'failed', message, retryable: !(e instanceof RemediationActionError) || e.retryable, at };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // ---- 5. settle ----------------------------------------------------------------------------------------
+
+  /**
+   * Writes how the execution ended: its state and detail, the audit event, and the escalation. A success resolves
+   * the rule's open escalation; reaching the attempt budget opens one (also after a final failure that spent it).
+   */
+  async settle(exec: ExecutionRow, rule: RemediationRule, end: Ending): Promise<void> {
+    const { store, now } = this.o;
+    switch (end.kind) {
+      case 'skipped':
+        await store.finish(exec.id, 'skipped', end.detail, now(), null);
+        return;
+      case 'succeeded':
+        await store.finish(exec.id, 'succeeded', end.detail, end.at, end.at - exec.createdAt);
+        await this.o.escalations.resolve(rule.id, end.at);
+        await this.audit(exec, rule, 'succeeded', end.detail, end.attempt);
+        return;
+      case 'failed': {
+        await store.finish(exec.id, 'failed', end.detail, now(), null);
+        await this.audit(exec, rule, 'failed', end.auditDetail, end.attempt);
+        if (end.attempt === undefined) return;
+        const used = await store.attemptsSince(rule.id, now() - rule.attemptWindowMs);
+        if (used >= rule.maxAttempts) await this.escalate(exec, rule, used, end.errors, false);
+        return;
+      }
+      case 'escalated':
+        await this.escalate(exec, rule, end.used, end.errors, true);
+        return;
+      default:
+    }
+  }
+
+  private async escalate(exec: ExecutionRow, rule: RemediationRule, used: number, errors: string[], finishExecution: boolean) {
+    const now = this.o.now();
+    const detail = `Escalated: ${used} attempts in ${rule.attemptWindow} reached the rule's limit of ${rule.maxAttempts}; a human needs to look${errors.length ? `. ${errors.join('; ')}` : ''}`;
+    if (finishExecution) await this.o.store.finish(exec.id, 'escalated', detail, now, null);
+    this.o.metrics.escalations.inc({ action: rule.action, entity: rule.entityRef, rule: rule.id });
+    await this.o.escalations.open({ ruleId: rule.id, entityRef: rule.entityRef, executionId: exec.id, attempts: used, attemptWindow: rule.attemptWindow }, now);
+    await this.audit(exec, rule, 'failed', detail);
+  }
+
+  private async audit(exec: ExecutionRow, rule: RemediationRule, outcome: 'succeeded' | 'failed', detail: string, attempt?: number) {
+    const event = await this.o.auditor.createEvent({
+      eventId: 'remediation-execution',
+      severityLevel: 'high',
+      meta: { executionId: exec.id, ruleId: rule.id, entityRef: rule.entityRef, action: rule.action, target: exec.target, trigger: exec.triggerKind, triggerId: exec.triggerId, actor: exec.actor, attempt },
+    });
+    if (outcome === 'succeeded') await event.success({ meta: { detail } });
+    else await event.fail({ error: new Error(detail) });
+  }
+
+  // ---- the pipeline -------------------------------------------------------------------------------------
+
+  /**
+   * Runs one execution: `fresh` when this process recorded it claimed a moment ago; otherwise (a queued one) it
+   * is claimed first. A rule removed from config since settles it as skipped.
+   */
+  async run(exec: ExecutionRow, rule: RemediationRule | undefined, fresh: boolean): Promise<void> {
+    const { store, holder, now } = this.o;
+    if (!rule) {
+      if (fresh || (await store.claim(exec.id, holder, 60_000, now()))) {
+        await store.finish(exec.id, 'skipped', `Rule ${exec.ruleId} no longer exists in config`, now(), null);
+      }
+      return;
+    }
+    if (!(await this.lease(exec, rule, fresh))) return;
+    try {
+      const errors: string[] = [];
+      for (let n = 1; n <= rule.retries + 1; n++) {
+        const decision = await this.guards(exec, rule, n, errors);
+        if (!decision.go) {
+          await this.settle(exec, rule, decision.end);
+          return;
+        }
+        const result = await this.attempt(exec, rule, n, fresh);
+        if (result.outcome === 'lost') {
+          this.o.logger.warn(`Remediation execution ${exec.id}: lease lost before attempt ${n}; stopping`);
+          return;
+        }
+        if (result.outcome === 'succeeded') {
+          await this.settle(exec, rule, { kind: 'succeeded', detail: result.detail, attempt: n, at: result.at });
+          return;
+        }
+        errors.push(`attempt ${n}: ${result.message}`);
+        if (!result.retryable || n === rule.retries + 1) {
+          const detail = `Failed after ${n} attempt(s): ${errors.join('; ')}${result.retryable ? '' : ' (not retried: the target refused the request)'}`;
+          await this.settle(exec, rule, { kind: 'failed', detail, attempt: n, auditDetail: result.message, errors });
+          return;
+        }
+        await new Promise(r => setTimeout(r, fullJitterDelayMs(n - 1, this.o.backoff.baseMs, this.o.backoff.capMs)));
+      }
+    } finally {
+      await store.releaseLock(exec.lockKey, holder, exec.id);
+    }
+  }
+}
+
+function triggerOf(exec: ExecutionRow): RemediationTriggerInfo {
+  return { kind: exec.triggerKind, id: exec.triggerId, labels: exec.labels, annotations: exec.annotations, actor: exec.actor ?? undefined };
+}
