@@ -1,0 +1,102 @@
+import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
+import { SloDefinition } from '@internal/plugin-reliability-common';
+import { SliSource } from '@internal/plugin-reliability-node';
+import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
+import { Evaluator, SliSourceRegistry } from './Evaluator';
+import { IngestSliSource } from './sources/IngestSliSource';
+
+jest.setTimeout(60_000);
+
+const MIN = 60_000;
+const NOW = Date.parse('2026-11-23T12:00:30Z');
+
+const def = (name: string, sourceType = 'Ingest', target = 0.99): SloDefinition => ({
+  ref: `default/${name}`,
+  namespace: 'default',
+  name,
+  title: name,
+  componentRef: 'component:default/checkout',
+  target,
+  window: { kind: 'rolling', duration: { amount: 30, unit: 'd' } },
+  indicator: { mode: 'good-total', sourceType, total: {} },
+});
+
+describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('Evaluator on %p', databaseId => {
+  const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
+
+  async function setup(extra: SliSource[] = []) {
+    const knex = await databases.init(databaseId);
+    const { slos: store } = (await ReliabilityDatabase.create(knex)).stores();
+    const sources = new SliSourceRegistry();
+    sources.add(new IngestSliSource(store));
+    extra.forEach(s => sources.add(s));
+    // the ingest source reads the SLOs the registry knows
+    await store.syncSlos({ upserts: ['a', 'b', 'quiet'].map(n => ({ def: def(n), entityRef: `slo:default/${n}`, docHash: n })), remove: [] });
+    return { store, evaluator: new Evaluator(store, sources, mockServices.rootLogger({ level: 'error' })) };
+  }
+
+  it('evaluates from the window counts at a minute boundary and stores the statuses', async () => {
+    const { store, evaluator } = await setup();
+    // an hour of traffic: 100 a minute, the last 5 minutes 10% bad
+    const events = [];
+    for (let m = 60; m >= 1; m--) events.push({ sloRef: 'default/a', timestamp: NOW - 30_000 - m * MIN, good: m <= 5 ? 90 : 100, total: 100 });
+    await store.addCounts(events, NOW - 7 * 60 * MIN);
+    const results = await evaluator.evaluateAndStore([def('a'), def('quiet')], NOW);
+    const a = results.get('default/a')!.status;
+    expect(a.evaluatedAt).toBe('2026-11-23T12:00:00.000Z');
+    expect(a.total).toBe(6_000);
+    expect(a.sli).toBeCloseTo(5_950 / 6_000, 12);
+    // 10% bad over the last 5 minutes against a 1% budget: 10x
+    expect(a.burnRates['5m']).toBeCloseTo(10, 9);
+    expect(a.burnRates['1h']).toBeCloseTo(50 / 6_000 / 0.01, 9);
+    expect(results.get('default/quiet')!.status.state).toBe('no_data');
+    const stored = await store.getStatuses(['default/a', 'default/quiet']);
+    expect(stored.get('default/a')).toEqual(a);
+    expect(stored.get('default/quiet')?.state).toBe('no_data');
+  });
+
+  it('answers a reason, not a guess, when an SLO has no source or its source fails', async () => {
+    const failing: SliSource = {
+      types: ['Broken'],
+      countWindows: async () => {
+        throw new Error('connect ECONNREFUSED 127.0.0.1:9');
+      },
+    };
+    const { evaluator } = await setup([failing]);
+    const results = await evaluator.evaluate([def('x', 'Datadog'), def('y', 'Broken')], NOW);
+    expect(results.get('default/x')).toMatchObject({ status: { state: 'no_data' }, reason: "no SLI source is registered for metricSource type 'Datadog'" });
+    expect(results.get('default/y')).toMatchObject({ status: { state: 'no_data' }, reason: 'SLI source failed: connect ECONNREFUSED 127.0.0.1:9' });
+  });
+
+  it('gates launches on the budget left over the gate window', async () => {
+    const { store, evaluator } = await setup();
+    const events = [];
+    // a: 0.5% bad over the day (half its 1% budget); b: 2% bad (budget spent twice over)
+    for (let h = 24; h >= 1; h--) {
+      events.push({ sloRef: 'default/a', timestamp: NOW - h * 60 * MIN, good: 995, total: 1_000 });
+      events.push({ sloRef: 'default/b', timestamp: NOW - h * 60 * MIN, good: 980, total: 1_000 });
+    }
+    await store.addCounts(events, NOW - 7 * 60 * MIN);
+    const open = await evaluator.gate([def('a')], { window: '7d', threshold: 0.25 }, NOW);
+    expect(open).toMatchObject({ allow: true, slos: [{ ref: 'default/a', allow: true }] });
+    expect(open.budgetRemaining).toBeCloseTo(0.5, 9);
+    const frozen = await evaluator.gate([def('a'), def('b')], { window: '7d', threshold: 0.25 }, NOW);
+    expect(frozen.allow).toBe(false);
+    expect(frozen.reason).toMatch(/^launch freeze: default\/b has -100% of its 7d error budget left \(threshold 25%\)/);
+    expect(await evaluator.gate([], { window: '7d', threshold: 0.25 }, NOW)).toMatchObject({ allow: true, reason: 'no SLOs: nothing to protect' });
+  });
+
+  it('draws the history from cumulative counts, downsampled to the points asked for', async () => {
+    const { store, evaluator } = await setup();
+    const events = [];
+    for (let m = 120; m >= 1; m--) events.push({ sloRef: 'default/a', timestamp: NOW - 30_000 - m * MIN, good: 100, total: 100 });
+    await store.addCounts(events, NOW - 7 * 60 * MIN);
+    const h = await evaluator.history(def('a'), { from: NOW - 120 * MIN, points: 10, window: '1h' }, NOW);
+    expect(h.points).toHaveLength(10);
+    expect(h.downsampledFrom).toBeGreaterThanOrEqual(119);
+    expect(h.points.at(-1)).toMatchObject({ budgetRemaining: 1, burnRate: 0, sli: 1 });
+    expect(h.thresholds.map(t => t.label)).toEqual(['page 14.4x 1h&5m', 'page 6x 6h&30m', 'ticket 3x 1d&2h', 'ticket 1x 3d&6h']);
+    // no source: an empty series, not an error
+    expect((await evaluator.history(def('x', 'Datadog'), { points: 10, window: '1h' }, NOW)).points).toEqual([]);
+  });
+});
