@@ -1,8 +1,8 @@
 import { REMEDIATION_TRIGGER_KINDS, ruleId, severityRank, sloAlertLabels } from './identity';
-import { alertConditions } from '../math/alerts';
+import { alertConditions } from '../alerts/conditions';
 import { evaluateStatus } from '../math/status';
 import { MISSING, formatMs, formatPercent } from '../format/format';
-import { parseRunbookSections, sectionForAlert } from '../spec/runbook';
+import { parseRunbookSections, sectionForAlert } from '../runbooks/runbook';
 
 describe('alert identity', () => {
   const slo = { ref: 'default/checkout-success', name: 'checkout-success', componentRef: 'component:default/checkout', labels: { env: 'prod', alertname: 'clash' } };

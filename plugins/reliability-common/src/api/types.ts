@@ -230,10 +230,10 @@ export const runbookSaveSchema = z
 export interface RunbookResponse {
   entityRef: string;
   source: { type: 'url' | 'file' | 'portal'; location: string; version?: number; author?: string; updatedAt?: string };
-  sections: import('../spec/runbook').RunbookSection[];
+  sections: import('../runbooks/runbook').RunbookSection[];
   markdown: string;
   /** The entity's failure-mode catalog; the seed's ten rows (template: true) until someone saves it. */
-  failureModes: import('../spec/runbook').FailureMode[];
+  failureModes: import('../runbooks/runbook').FailureMode[];
   failureModesTemplate: boolean;
   /** The latest portal version (runbook or failure modes), 0 when none: the baseVersion of the next save. */
   version: number;

@@ -2,7 +2,7 @@ import { budgetEvents, budgetMinutes, budgetRemaining, burnRate, sliRatio, timeT
 import { DEFAULT_MWMB_RULES, firingMwmbRules, mwmbBudgetConsumed } from './mwmb';
 import { durationMs } from './duration';
 import { evaluateStatus } from './status';
-import { alertConditions } from './alerts';
+import { alertConditions } from '../alerts/conditions';
 
 const DAY = 86_400_000;
 

@@ -1,6 +1,6 @@
 import { lineDiff, parseAlertSelector, parseRunbookSections, runbookSkeleton, sectionForAlert, SEED_FAILURE_MODES } from './runbook';
 import { incidentToMarkdown, formatElapsed, Incident, closeIncidentSchema, declareIncidentSchema } from '../incidents/incident';
-import { formatIssues } from './openslo';
+import { formatIssues } from '../openslo/openslo';
 
 describe('runbook sections and alerts', () => {
   const md = [

@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
-import { parseOpenSlo, SloDefinition } from '../spec/definition';
-import { slothToOpenSlo } from '../spec/sloth';
-import { errorRatioExpr, prometheusRuleFile, prometheusRuleGroups, renderQuery } from './prometheus';
+import { parseOpenSlo, SloDefinition } from '../openslo/definition';
+import { slothToOpenSlo } from '../openslo/sloth';
+import { errorRatioExpr, prometheusRuleFile, prometheusRuleGroups, renderQuery } from './prometheusRules';
 
 const slothSpec = `
 version: "prometheus/v1"

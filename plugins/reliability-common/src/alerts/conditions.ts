@@ -1,6 +1,6 @@
-import { SloStatus } from './status';
-import { NO_DATA_RULE, ruleId } from '../alerts/identity';
-import { DEFAULT_MWMB_RULES, MwmbRule } from './mwmb';
+import { SloStatus } from '../math/status';
+import { NO_DATA_RULE, ruleId } from './identity';
+import { DEFAULT_MWMB_RULES, MwmbRule } from '../math/mwmb';
 
 /** A condition that should have an open alert. @public */
 export interface AlertCondition {

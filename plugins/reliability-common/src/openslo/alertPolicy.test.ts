@@ -4,7 +4,7 @@ import { alertPolicyOf, parseOpenSlo } from './definition';
 import { compactToOpenSlo } from './compact';
 import { csvRulesFor, DEFAULT_ALERT_POLICY, parseBurnRateAnnotation, parseBurnRateCsv } from './alertPolicy';
 import { evaluateStatus } from '../math/status';
-import { alertConditions } from '../math/alerts';
+import { alertConditions } from '../alerts/conditions';
 import { DEFAULT_MWMB_RULES } from '../math/mwmb';
 
 const slo = (over: Record<string, any> = {}) => ({

@@ -2,7 +2,7 @@ import { readFileSync } from 'fs';
 import path from 'path';
 import { slothToOpenSlo } from './sloth';
 import { parseOpenSlo } from './definition';
-import { prometheusRuleGroups } from '../rules/prometheus';
+import { prometheusRuleGroups } from '../alerts/prometheusRules';
 
 describe('slothToOpenSlo on a spec file', () => {
   const text = readFileSync(path.join(__dirname, '__fixtures__/sloth-myservice.yaml'), 'utf8');
