@@ -1,4 +1,6 @@
-import { ApiBlueprint, createFrontendPlugin, createRouteRef, discoveryApiRef, fetchApiRef, PageBlueprint } from '@backstage/frontend-plugin-api';
+import { ApiBlueprint, createFrontendPlugin, discoveryApiRef, fetchApiRef, PageBlueprint } from '@backstage/frontend-plugin-api';
+import { convertLegacyRouteRef } from '@backstage/core-compat-api';
+import { incidentRouteRef, rootRouteRef, runbookRouteRef } from './routes';
 import WhatshotIcon from '@mui/icons-material/Whatshot';
 import { EntityCardBlueprint, EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import { ReliabilityClient, reliabilityApiRef } from './api/ReliabilityApi';
@@ -33,7 +35,7 @@ export const reliabilityEntityCard = EntityCardBlueprint.make({
 });
 
 /** @alpha */
-export const reliabilityRootRouteRef = createRouteRef();
+export const reliabilityRootRouteRef = convertLegacyRouteRef(rootRouteRef);
 
 /** The incident commander's page (in the sidebar), with the runbook and incident pages under it. @alpha */
 export const reliabilityPage = PageBlueprint.make({
@@ -53,5 +55,6 @@ export const reliabilityPage = PageBlueprint.make({
 export default createFrontendPlugin({
   pluginId: 'reliability',
   extensions: [reliabilityApi, reliabilityEntityContent, reliabilityEntityCard, reliabilityPage],
-  routes: { root: reliabilityRootRouteRef },
+  // the same refs the components link with: one definition (routes.ts) for both frontend systems
+  routes: { root: reliabilityRootRouteRef, runbook: convertLegacyRouteRef(runbookRouteRef), incident: convertLegacyRouteRef(incidentRouteRef) },
 });

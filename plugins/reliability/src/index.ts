@@ -5,8 +5,8 @@
  *
  * @packageDocumentation
  */
-export { reliabilityPlugin, EntityReliabilityContent, EntityReliabilityCard, rootRouteRef } from './plugin';
+export { reliabilityPlugin, EntityReliabilityContent, EntityReliabilityCard, ReliabilityPage } from './plugin';
+export { rootRouteRef, runbookRouteRef, incidentRouteRef, entityContentRouteRef } from './routes';
 export { isReliabilityAvailable } from './conditions';
 export { reliabilityApiRef, ReliabilityClient } from './api/ReliabilityApi';
 export type { ReliabilityApi } from './api/ReliabilityApi';
-export { ReliabilityPage } from './components/ReliabilityPage';

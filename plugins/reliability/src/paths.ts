@@ -1,29 +1,35 @@
 import { parseEntityRef } from '@backstage/catalog-model';
-
-/**
- * The frontend's one place for links: pages of the reliability plugin (mounted at /reliability) and an entity's
- * Reliability tab. The backend answers entity refs and section ids; links are built here, from parsed refs.
- */
-const ROOT = '/reliability';
+import { useRouteRef } from '@backstage/core-plugin-api';
+import { entityRouteRef } from '@backstage/plugin-catalog-react';
+import { incidentRouteRef, runbookRouteRef } from './routes';
 
 const parts = (entityRef: string) => {
   const { kind, namespace, name } = parseEntityRef(entityRef, { defaultKind: 'component', defaultNamespace: 'default' });
   return { kind: kind.toLocaleLowerCase('en-US'), namespace, name };
 };
 
-/** The runbook page of an entity, at a section when given. */
-export function runbookPath(entityRef: string, section?: string | null): string {
-  const { kind, namespace, name } = parts(entityRef);
-  return `${ROOT}/runbooks/${encodeURIComponent(kind)}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}${section ? `#${section}` : ''}`;
+/** How the frontend links to its pages. */
+export interface ReliabilityLinks {
+  /** The runbook page of an entity, at a section when given. */
+  runbook(entityRef: string, section?: string | null): string;
+  /** An incident's page. */
+  incident(id: number): string;
+  /** An entity's Reliability tab in the catalog. */
+  entityReliability(entityRef: string): string;
 }
 
-/** An incident's page. */
-export function incidentPath(id: number): string {
-  return `${ROOT}/incidents/${id}`;
-}
-
-/** An entity's Reliability tab in the catalog. */
-export function entityReliabilityPath(entityRef: string): string {
-  const { kind, namespace, name } = parts(entityRef);
-  return `/catalog/${encodeURIComponent(namespace)}/${encodeURIComponent(kind)}/${encodeURIComponent(name)}/reliability`;
+/**
+ * The frontend's one place for links, resolved through route refs wherever the app mounts the pages: the runbook
+ * and incident pages under the plugin's root, the entity page through the catalog's `entityRouteRef`. The backend
+ * answers entity refs and section ids, never paths.
+ */
+export function useReliabilityLinks(): ReliabilityLinks {
+  const runbook = useRouteRef(runbookRouteRef);
+  const incident = useRouteRef(incidentRouteRef);
+  const entity = useRouteRef(entityRouteRef);
+  return {
+    runbook: (entityRef, section) => `${runbook(parts(entityRef))}${section ? `#${section}` : ''}`,
+    incident: id => incident({ id: String(id) }),
+    entityReliability: entityRef => `${entity(parts(entityRef))}/reliability`,
+  };
 }

@@ -1,8 +1,6 @@
-import { createApiFactory, createComponentExtension, createPlugin, createRoutableExtension, createRouteRef, discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
+import { createApiFactory, createComponentExtension, createPlugin, createRoutableExtension, discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
 import { ReliabilityClient, reliabilityApiRef } from './api/ReliabilityApi';
-
-/** @public */
-export const rootRouteRef = createRouteRef({ id: 'reliability' });
+import { entityContentRouteRef, incidentRouteRef, rootRouteRef, runbookRouteRef } from './routes';
 
 /** The plugin for apps on the legacy frontend system. @public */
 export const reliabilityPlugin = createPlugin({
@@ -14,15 +12,24 @@ export const reliabilityPlugin = createPlugin({
       factory: ({ discoveryApi, fetchApi }) => new ReliabilityClient({ discoveryApi, fetchApi }),
     }),
   ],
-  routes: { root: rootRouteRef },
+  routes: { root: rootRouteRef, runbook: runbookRouteRef, incident: incidentRouteRef, entityContent: entityContentRouteRef },
 });
+
+/** Legacy: the incident commander's page, with the runbook and incident pages under it (`<Route path="/reliability">`). @public */
+export const ReliabilityPage = reliabilityPlugin.provide(
+  createRoutableExtension({
+    name: 'ReliabilityPage',
+    component: () => import('./components/ReliabilityPage').then(m => m.ReliabilityPage),
+    mountPoint: rootRouteRef,
+  }),
+);
 
 /** Legacy: the Reliability tab content, for `<EntityLayout.Route path="/reliability">`. @public */
 export const EntityReliabilityContent = reliabilityPlugin.provide(
   createRoutableExtension({
     name: 'EntityReliabilityContent',
     component: () => import('./components/EntityReliabilityContent/EntityReliabilityContent').then(m => m.EntityReliabilityContent),
-    mountPoint: rootRouteRef,
+    mountPoint: entityContentRouteRef,
   }),
 );
 

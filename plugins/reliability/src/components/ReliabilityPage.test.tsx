@@ -1,7 +1,8 @@
+import { rootRouteRef } from '../routes';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import { catalogApiRef } from '@backstage/plugin-catalog-react';
+import { catalogApiRef, entityRouteRef } from '@backstage/plugin-catalog-react';
 import { ResponseError } from '@backstage/errors';
 import type { CommanderAlert, Incident } from '@internal/plugin-reliability-common';
 import { ReliabilityApi, reliabilityApiRef } from '../api/ReliabilityApi';
@@ -63,7 +64,7 @@ function render(api: Partial<ReliabilityApi>, path: string) {
     <TestApiProvider apis={[[reliabilityApiRef, { listSlos: async () => sloList as any, listIncidents: async () => ({ items: [] }), ...api }], [catalogApiRef, catalogApi]]}>
       <ReliabilityPage />
     </TestApiProvider>,
-    { routeEntries: [path] },
+    { routeEntries: [path], mountedRoutes: { '/reliability': rootRouteRef, '/catalog/:namespace/:kind/:name': entityRouteRef } },
   );
 }
 

@@ -18,7 +18,7 @@ import TableRow from '@mui/material/TableRow';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useApi } from '@backstage/core-plugin-api';
-import { entityReliabilityPath, incidentPath, runbookPath } from '../../paths';
+import { useReliabilityLinks } from '../../paths';
 import { CommanderAlert, formatElapsed, MISSING, formatPercent } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
@@ -40,6 +40,7 @@ export function matchesSearch(a: CommanderAlert, query: string): boolean {
 /** The incident commander's view: what is burning now across the organisation, and the runbook one click away. */
 export function CommanderPage() {
   const api = useApi(reliabilityApiRef);
+  const links = useReliabilityLinks();
   const navigate = useNavigate();
   const alerts = useAsyncRetry(() => api.getCommanderAlerts(), [api]);
   const incidents = useAsyncRetry(() => api.listIncidents({ state: 'active' }), [api]);
@@ -84,7 +85,7 @@ export function CommanderPage() {
         severity: a.severity === 'page' || a.severity === 'critical' ? 'SEV1' : 'SEV2',
         trigger: `${a.name}: ${a.summary}`.slice(0, 500),
       });
-      navigate(incidentPath(incident.id));
+      navigate(links.incident(incident.id));
     } catch (e) {
       setDeclareError(errorMessage(e));
     }
@@ -99,7 +100,7 @@ export function CommanderPage() {
         <Alert severity="error" sx={{ mb: 2 }} data-testid="active-incidents">
           Active incidents:{' '}
           {incidents.value!.items.map(i => (
-            <Link key={i.id} component={RouterLink} to={incidentPath(i.id)} sx={{ mr: 2 }}>
+            <Link key={i.id} component={RouterLink} to={links.incident(i.id)} sx={{ mr: 2 }}>
               #{i.id} {i.severity} {i.title} ({i.status}, {formatElapsed(Date.now() - Date.parse(i.declaredAt))})
             </Link>
           ))}
@@ -179,7 +180,7 @@ export function CommanderPage() {
                   </TableCell>
                   <TableCell sx={{ minWidth: 140 }}>
                     {a.entityRef ? (
-                      <Link component={RouterLink} to={entityReliabilityPath(a.entityRef)}>
+                      <Link component={RouterLink} to={links.entityReliability(a.entityRef)}>
                         {a.entityTitle ?? a.entityRef}
                       </Link>
                     ) : (
@@ -199,7 +200,7 @@ export function CommanderPage() {
                   <TableCell>{a.remediation ? `${a.remediation.state.replace('_', ' ')} (${a.remediation.ruleId})` : '–'}</TableCell>
                   <TableCell>
                     {a.runbook ? (
-                      <Button size="small" variant="outlined" component={RouterLink} to={runbookPath(a.runbook.entityRef, a.runbook.section)}>
+                      <Button size="small" variant="outlined" component={RouterLink} to={links.runbook(a.runbook.entityRef, a.runbook.section)}>
                         {a.runbook.sectionTitle ? `Runbook: ${a.runbook.sectionTitle}` : 'Runbook'}
                       </Button>
                     ) : (

@@ -1,7 +1,8 @@
+import { rootRouteRef } from '../../routes';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { EntityProvider, entityRouteRef } from '@backstage/plugin-catalog-react';
 import { Entity } from '@backstage/catalog-model';
 import type { HistoryResponse, SloSummary } from '@internal/plugin-reliability-common';
 import { ReliabilityApi, reliabilityApiRef } from '../../api/ReliabilityApi';
@@ -80,6 +81,7 @@ function render(api: Partial<ReliabilityApi>, element = <EntityReliabilityConten
     <TestApiProvider apis={[[reliabilityApiRef, { listRemediations: async () => noRemediations, getRunbook: async () => runbook, listIncidents: async () => ({ items: [] }), ...api }]]}>
       <EntityProvider entity={entity}>{element}</EntityProvider>
     </TestApiProvider>,
+    { mountedRoutes: { '/reliability': rootRouteRef, '/catalog/:namespace/:kind/:name': entityRouteRef } },
   );
 }
 

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Link as RouterLink, useNavigate } from 'react-router-dom';
-import { incidentPath, runbookPath } from '../../paths';
+import { useReliabilityLinks } from '../../paths';
 import useAsync from 'react-use/esm/useAsync';
 import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
@@ -21,19 +21,20 @@ import { errorMessage, errorStatus } from '../../util/errors';
  */
 export function EntityRunbookCard({ entity, slos }: { entity: EntityPath; slos: SloSummary[] }) {
   const api = useApi(reliabilityApiRef);
+  const links = useReliabilityLinks();
   const navigate = useNavigate();
   const entityRef = `${entity.kind}:${entity.namespace}/${entity.name}`.toLocaleLowerCase('en-US');
   const runbook = useAsync(() => api.getRunbook(entity), [api, entityRef]);
   const incidents = useAsync(() => api.listIncidents({ entityRef }), [api, entityRef]);
   const [error, setError] = useState<string>();
-  const path = runbookPath(entityRef);
+  const path = links.runbook(entityRef);
   const missing = errorStatus(runbook.error) === 404;
 
   const declare = async () => {
     setError(undefined);
     try {
       const i = await api.declareIncident({ entityRef, title: `${entity.name} degraded`, severity: 'SEV2' });
-      navigate(incidentPath(i.id));
+      navigate(links.incident(i.id));
     } catch (e) {
       setError(errorMessage(e));
     }
@@ -63,7 +64,7 @@ export function EntityRunbookCard({ entity, slos }: { entity: EntityPath; slos: 
               return section ? (
                 <Typography key={s.ref} variant="body2">
                   {s.title} burning?{' '}
-                  <Link component={RouterLink} to={runbookPath(entityRef, section.id)} data-testid={`slo-runbook-${s.name}`}>
+                  <Link component={RouterLink} to={links.runbook(entityRef, section.id)} data-testid={`slo-runbook-${s.name}`}>
                     {section.title}
                   </Link>
                 </Typography>
@@ -88,7 +89,7 @@ export function EntityRunbookCard({ entity, slos }: { entity: EntityPath; slos: 
           <Stack spacing={0.5} sx={{ mt: 2 }}>
             <Typography variant="subtitle2">Incidents</Typography>
             {incidents.value!.items.slice(0, 10).map(i => (
-              <Link key={i.id} component={RouterLink} to={incidentPath(i.id)}>
+              <Link key={i.id} component={RouterLink} to={links.incident(i.id)}>
                 #{i.id} {i.severity} {i.title} · {i.state === 'active' ? `${i.status}, open ${formatElapsed(Date.now() - Date.parse(i.declaredAt))}` : `closed, MTTR ${i.mttrMs === null ? '–' : formatElapsed(i.mttrMs)}`}
               </Link>
             ))}

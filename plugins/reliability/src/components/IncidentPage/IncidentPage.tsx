@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Link as RouterLink, useParams } from 'react-router-dom';
-import { entityReliabilityPath, runbookPath } from '../../paths';
+import { useReliabilityLinks } from '../../paths';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
@@ -24,6 +24,7 @@ import { errorMessage } from '../../util/errors';
 export function IncidentPage() {
   const { id = '' } = useParams();
   const api = useApi(reliabilityApiRef);
+  const links = useReliabilityLinks();
   const incident = useAsyncRetry(() => api.getIncident(Number(id)), [api, id]);
   const [error, setError] = useState<string>();
   const [note, setNote] = useState('');
@@ -73,12 +74,12 @@ export function IncidentPage() {
         <Chip color={active ? 'error' : 'default'} label={`${i.severity} · ${i.state} · ${i.status}`} />
       </Stack>
       <Typography variant="body2" color="text.secondary" sx={{ mb: 2 }}>
-        <Link component={RouterLink} to={entityReliabilityPath(i.entityRef)}>
+        <Link component={RouterLink} to={links.entityReliability(i.entityRef)}>
           {i.entityRef}
         </Link>{' '}
         · declared {new Date(i.declaredAt).toLocaleString()} by {i.declaredBy}
         {i.trigger ? ` from ${i.trigger}` : ''} · {i.mttrMs === null ? `open for ${formatElapsed(Date.now() - Date.parse(i.declaredAt))}` : `MTTR ${formatElapsed(i.mttrMs)}`} ·{' '}
-        <Link component={RouterLink} to={runbookPath(i.entityRef)}>
+        <Link component={RouterLink} to={links.runbook(i.entityRef)}>
           runbook
         </Link>
       </Typography>
