@@ -40,3 +40,5 @@ export * from './redaction/redact';
 export * from './pagination/pagination';
 export * from './format/format';
 export * from './alerts/identity';
+export * from './chaos/experiment';
+export * from './chaos/lint';

@@ -1,0 +1,149 @@
+import { parseExpression } from 'cron-parser';
+import { durationMs, parseDuration } from '../math/duration';
+import { ChaosExperiment, chaosExperimentSchema, DESTRUCTIVE_INJECTIONS } from './experiment';
+
+/** One broken rule, naming the field. @public */
+export interface ChaosViolation {
+  /** The field, as a path into the experiment: `blastRadius.trafficPercent`. */
+  field: string;
+  /** The rule: `schema`, `max-traffic`, `abort-condition`, `steady-state`, `duration`, `schedule`, `approver`, `rollback`. */
+  rule: string;
+  message: string;
+}
+
+/** The guardrails experiments are held to. @public */
+export interface ChaosPolicy {
+  /** The largest share of traffic or pods an experiment may hit (the seed's `max_traffic: 10%`). */
+  maxTrafficPercent: number;
+  /** Per environment, a different limit (e.g. 50% in staging). */
+  environments?: Record<string, { maxTrafficPercent?: number }>;
+  minDurationMs: number;
+  maxDurationMs: number;
+  /** A cron schedule may not run more often than this. */
+  minCronIntervalMs: number;
+  /** Environments where a run needs an approver who is not the author. */
+  productionEnvironments: string[];
+}
+
+/** @public */
+export const DEFAULT_CHAOS_POLICY: ChaosPolicy = {
+  maxTrafficPercent: 10,
+  minDurationMs: 30_000,
+  maxDurationMs: 3_600_000,
+  minCronIntervalMs: 3_600_000,
+  productionEnvironments: ['production', 'prod'],
+};
+
+/** What the linter knows of the experiment's entity. @public */
+export interface ChaosLintContext {
+  /** The entity's SLOs (`namespace/name`): the steady state must be one of them. Unchecked when absent. */
+  sloRefs?: readonly string[];
+  policy?: ChaosPolicy;
+}
+
+/** @public */
+export type ChaosLintResult = { ok: true; experiment: ChaosExperiment; violations: [] } | { ok: false; experiment?: ChaosExperiment; violations: ChaosViolation[] };
+
+/** At most this many schema violations are listed. @public */
+export const MAX_SCHEMA_VIOLATIONS = 50;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const pct = (n: number) => `${Number(n.toFixed(2))}%`;
+
+/**
+ * Lints an experiment: its schema and the guardrails, every violation at once, each naming its field. The
+ * guardrails are checked on what can be read even when the schema fails, so a form shows every error together.
+ * @public
+ */
+export function lintChaosExperiment(input: unknown, context: ChaosLintContext = {}): ChaosLintResult {
+  const policy = context.policy ?? DEFAULT_CHAOS_POLICY;
+  const violations: ChaosViolation[] = [];
+  const parsed = chaosExperimentSchema.safeParse(input);
+  if (!parsed.success) {
+    // a hostile document can break a rule per list item: the first MAX_SCHEMA_VIOLATIONS say enough
+    for (const issue of parsed.error.issues.slice(0, MAX_SCHEMA_VIOLATIONS)) {
+      violations.push({ field: issue.path.map(String).join('.') || '(experiment)', rule: 'schema', message: issue.message });
+    }
+  }
+  const e = isObject(input) ? input : {};
+  const env = typeof e.environment === 'string' ? e.environment : '';
+
+  // blast radius within max_traffic for the environment
+  const limit = policy.environments?.[env]?.maxTrafficPercent ?? policy.maxTrafficPercent;
+  const blast = isObject(e.blastRadius) ? e.blastRadius : {};
+  for (const key of ['trafficPercent', 'podPercent'] as const) {
+    const v = blast[key];
+    if (typeof v === 'number' && v > limit) {
+      violations.push({ field: `blastRadius.${key}`, rule: 'max-traffic', message: `must be at most ${pct(limit)}${env ? ` in ${env}` : ''} (max_traffic), got ${pct(v)}` });
+    }
+  }
+
+  // at least one abort condition
+  if (!Array.isArray(e.abortConditions) || e.abortConditions.length === 0) {
+    violations.push({ field: 'abortConditions', rule: 'abort-condition', message: 'needs at least one abort condition: chaos must respect business SLOs' });
+  }
+
+  // the steady state is an SLO of this entity
+  const steady = isObject(e.steadyState) ? e.steadyState : {};
+  if (context.sloRefs && typeof steady.slo === 'string' && !context.sloRefs.includes(steady.slo)) {
+    const known = context.sloRefs.length ? `one of ${context.sloRefs.slice(0, 10).join(', ')}` : 'an SLO of this entity, which has none yet';
+    violations.push({ field: 'steadyState.slo', rule: 'steady-state', message: `must be ${known}; ${steady.slo} is not` });
+  }
+
+  // duration within bounds
+  if (typeof e.duration === 'string') {
+    const d = parseDuration(e.duration);
+    if (d && ['s', 'm', 'h', 'd'].includes(d.unit)) {
+      const ms = durationMs(d);
+      if (ms < policy.minDurationMs || ms > policy.maxDurationMs) {
+        violations.push({ field: 'duration', rule: 'duration', message: `must be between ${policy.minDurationMs / 1000}s and ${policy.maxDurationMs / 60_000}m, got ${e.duration}` });
+      }
+    }
+  }
+
+  // a cron schedule parses and does not run too often
+  const schedule = isObject(e.schedule) ? e.schedule : undefined;
+  if (schedule?.type === 'cron' && typeof schedule.cron === 'string' && schedule.cron.length <= 100) {
+    const problem = cronProblem(schedule.cron, policy.minCronIntervalMs);
+    if (problem) violations.push({ field: 'schedule.cron', rule: 'schedule', message: problem });
+  }
+
+  // production runs need an approver who is not the author
+  if (policy.productionEnvironments.includes(env)) {
+    if (typeof e.approver !== 'string' || !e.approver) {
+      violations.push({ field: 'approver', rule: 'approver', message: `is required in ${env}: someone other than the author approves production runs` });
+    } else if (typeof e.author === 'string' && e.author.toLocaleLowerCase('en-US') === e.approver.toLocaleLowerCase('en-US')) {
+      violations.push({ field: 'approver', rule: 'approver', message: `must not be the author (${e.author})` });
+    }
+  }
+
+  // destructive injections need rollback steps
+  const injection = isObject(e.injection) ? e.injection : {};
+  if (DESTRUCTIVE_INJECTIONS.includes(injection.type as never) && (!Array.isArray(e.rollback) || e.rollback.length === 0)) {
+    violations.push({ field: 'rollback', rule: 'rollback', message: `needs rollback steps: ${String(injection.type)} is destructive` });
+  }
+
+  if (parsed.success && violations.length === 0) return { ok: true, experiment: parsed.data, violations: [] };
+  return { ok: false, ...(parsed.success ? { experiment: parsed.data } : {}), violations };
+}
+
+/** Why a cron schedule is refused, or undefined when it is fine. */
+function cronProblem(cron: string, minIntervalMs: number): string | undefined {
+  const fields = cron.trim().split(/\s+/);
+  if (fields.length !== 5) return `must be a 5-field cron expression (minute hour day month weekday), got ${fields.length} fields`;
+  try {
+    const it = parseExpression(cron, { currentDate: new Date(Date.UTC(2026, 0, 1)), utc: true });
+    // the shortest gap over the next few runs
+    let prev = it.next().getTime();
+    let shortest = Infinity;
+    for (let i = 0; i < 24; i++) {
+      const next = it.next().getTime();
+      shortest = Math.min(shortest, next - prev);
+      prev = next;
+    }
+    if (shortest < minIntervalMs) return `must not run more often than every ${minIntervalMs / 60_000} minutes, runs every ${Math.round(shortest / 60_000)}`;
+  } catch (err) {
+    return `is not a valid cron expression: ${(err as Error).message}`;
+  }
+  return undefined;
+}
