@@ -121,6 +121,20 @@ export interface Config {
       /** Deny launches when an SLO has less than this share of its budget left (0-1). Default 0.25. */
       minBudgetRemaining?: number;
     };
+    /** Guardrails of chaos experiments (the linter of the portal, POST /chaos/lint and yarn chaos:lint). */
+    chaos?: {
+      /** The largest share of traffic or pods an experiment may hit. Default 10 (the seed's max_traffic). */
+      maxTrafficPercent?: number;
+      /** Per environment, another limit, e.g. { staging: { maxTrafficPercent: 50 } }. */
+      environments?: { [name: string]: { maxTrafficPercent?: number } };
+      /** Shortest and longest experiment. Default 30s and 60m. */
+      minDuration?: string;
+      maxDuration?: string;
+      /** A cron schedule may not run more often than this. Default 1h. */
+      minScheduleInterval?: string;
+      /** Environments where a run needs an approver who is not the author. Default production, prod. */
+      productionEnvironments?: string[];
+    };
     demo?: {
       /** Seed deterministic demo traffic for the demo SLOs. Default false. */
       enabled?: boolean;

@@ -1,5 +1,12 @@
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { reliabilityEventsIngestPermission, reliabilityRemediationExecutePermission, reliabilityRunbookUpdatePermission, reliabilitySloReadPermission } from '@internal/plugin-reliability-common';
+import {
+  reliabilityChaosApprovePermission,
+  reliabilityChaosUpdatePermission,
+  reliabilityEventsIngestPermission,
+  reliabilityRemediationExecutePermission,
+  reliabilityRunbookUpdatePermission,
+  reliabilitySloReadPermission,
+} from '@internal/plugin-reliability-common';
 import { ReliabilityPortalPolicy } from './permissionPolicy';
 
 const user = (refs: string[]) => ({ identity: { type: 'user' as const, userEntityRef: refs[0], ownershipEntityRefs: refs }, info: { userEntityRef: refs[0], ownershipEntityRefs: refs }, token: 't', credentials: {} as any }) as any;
@@ -18,6 +25,14 @@ describe('ReliabilityPortalPolicy', () => {
   it('makes runbook edits conditional on owning the entity', async () => {
     const decision = await new ReliabilityPortalPolicy().handle({ permission: reliabilityRunbookUpdatePermission }, user(['user:default/guest']));
     expect(decision).toMatchObject({ result: AuthorizeResult.CONDITIONAL, conditions: { rule: 'IS_ENTITY_OWNER', params: { claims: ['user:default/guest'] } } });
+  });
+
+  it('makes chaos experiment writes conditional on owning the entity; approval is open (the service refuses authors)', async () => {
+    expect(await new ReliabilityPortalPolicy().handle({ permission: reliabilityChaosUpdatePermission }, user(['user:default/mei']))).toMatchObject({
+      result: AuthorizeResult.CONDITIONAL,
+      conditions: { rule: 'IS_ENTITY_OWNER', params: { claims: ['user:default/mei'] } },
+    });
+    expect(await new ReliabilityPortalPolicy().handle({ permission: reliabilityChaosApprovePermission }, user(['user:default/ana']))).toEqual({ result: AuthorizeResult.ALLOW });
   });
 
   it('grants ingest to services and to the owners of the entity, and no one else', async () => {

@@ -3,10 +3,16 @@ import { AuthorizeResult, isPermission, PolicyDecision } from '@backstage/plugin
 import { PermissionPolicy, PolicyQuery, PolicyQueryUser } from '@backstage/plugin-permission-node';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 import { catalogConditions, createCatalogConditionalDecision } from '@backstage/plugin-catalog-backend/alpha';
-import { reliabilityEventsIngestPermission, reliabilityRemediationExecutePermission, reliabilityRunbookUpdatePermission } from '@internal/plugin-reliability-common';
+import {
+  reliabilityChaosUpdatePermission,
+  reliabilityEventsIngestPermission,
+  reliabilityRemediationExecutePermission,
+  reliabilityRunbookUpdatePermission,
+} from '@internal/plugin-reliability-common';
 
 /**
- * The portal's policy: everything is allowed, except running a remediation by hand, editing a runbook and
+ * The portal's policy: everything is allowed, except running a remediation by hand, editing a runbook or a chaos
+ * experiment and
  * ingesting SLI events, which only the owners of the entity may do (the catalog's isEntityOwner condition against
  * the user's ownership refs). Ingest is also open to service principals: the services that report SLIs.
  */
@@ -17,7 +23,11 @@ export class ReliabilityPortalPolicy implements PermissionPolicy {
       if (!user) return { result: AuthorizeResult.ALLOW };
       return createCatalogConditionalDecision(request.permission, catalogConditions.isEntityOwner({ claims: user.info.ownershipEntityRefs ?? [] }));
     }
-    if (isPermission(request.permission, reliabilityRemediationExecutePermission) || isPermission(request.permission, reliabilityRunbookUpdatePermission)) {
+    if (
+      isPermission(request.permission, reliabilityRemediationExecutePermission) ||
+      isPermission(request.permission, reliabilityRunbookUpdatePermission) ||
+      isPermission(request.permission, reliabilityChaosUpdatePermission)
+    ) {
       return createCatalogConditionalDecision(
         request.permission,
         catalogConditions.isEntityOwner({ claims: user?.info.ownershipEntityRefs ?? [] }),

@@ -26,8 +26,10 @@ import { PrometheusSliSource, readPrometheusInstances } from './slos/sources/Pro
 import { SloRegistry } from './slos/SloRegistry';
 import { RunbookService } from './runbooks/RunbookService';
 import { CommanderService } from './commander/CommanderService';
+import { ChaosService } from './chaos/ChaosService';
 import { DemoData } from './demo/DemoData';
 import { Redactor } from './redaction/Redactor';
+import { readChaosPolicy } from './chaos/policy';
 
 /**
  * The reliability backend plugin.
@@ -206,6 +208,7 @@ export const reliabilityPlugin = createBackendPlugin({
             metricsToken: cfg?.getOptionalString('metrics.token'),
             runbooks,
             incidents: new IncidentService({ store: stores.incidents, access, runbooks }),
+            chaos: new ChaosService({ store: stores.chaos, registry, slos: store, access, permissions, policy: readChaosPolicy(cfg) }),
             commander: new CommanderService({
               catalog,
               auth,

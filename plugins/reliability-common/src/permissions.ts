@@ -50,10 +50,30 @@ export const reliabilityIncidentManagePermission = createPermission({
   attributes: { action: 'create' },
 });
 
+/**
+ * Write an entity's chaos experiments (create, edit, start, abort, record results): a resource permission on the
+ * entity, so a policy can restrict it to owners.
+ * @public
+ */
+export const reliabilityChaosUpdatePermission = createPermission({
+  name: 'reliability.chaos.update',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/** Approve an entity's chaos experiment (never one's own: the service refuses the author). @public */
+export const reliabilityChaosApprovePermission = createPermission({
+  name: 'reliability.chaos.approve',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
 /** @public */
 export const reliabilityAllPermissions = [
   ...reliabilityPermissions,
   reliabilityRemediationExecutePermission,
   reliabilityRunbookUpdatePermission,
   reliabilityIncidentManagePermission,
+  reliabilityChaosUpdatePermission,
+  reliabilityChaosApprovePermission,
 ];

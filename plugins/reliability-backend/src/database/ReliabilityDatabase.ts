@@ -7,6 +7,7 @@ import { RemediationStore } from '../remediation/RemediationStore';
 import { EscalationStore } from '../remediation/EscalationStore';
 import { RunbookStore } from '../runbooks/RunbookStore';
 import { IncidentStore } from '../incidents/IncidentStore';
+import { ChaosStore } from '../chaos/ChaosStore';
 
 const migrationsDir = resolvePackagePath('@internal/plugin-reliability-backend', 'migrations');
 
@@ -19,6 +20,7 @@ export interface ReliabilityStores {
   escalations: EscalationStore;
   runbooks: RunbookStore;
   incidents: IncidentStore;
+  chaos: ChaosStore;
 }
 
 /**
@@ -44,6 +46,7 @@ export class ReliabilityDatabase {
       escalations: new EscalationStore(this.knex),
       runbooks: new RunbookStore(this.knex),
       incidents: new IncidentStore(this.knex),
+      chaos: new ChaosStore(this.knex),
     };
   }
 }

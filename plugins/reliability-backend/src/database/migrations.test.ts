@@ -43,7 +43,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     await knex.migrate.rollback(config, true);
     expect(await knex.schema.hasTable('reliability_buckets')).toBe(false);
     await knex.migrate.latest(config);
-    for (const table of ['reliability_slos', 'reliability_buckets', 'reliability_status', 'reliability_alerts', 'reliability_am_alerts', 'reliability_late_counts', 'reliability_escalations']) {
+    for (const table of ['reliability_slos', 'reliability_buckets', 'reliability_status', 'reliability_alerts', 'reliability_am_alerts', 'reliability_late_counts', 'reliability_escalations', 'reliability_chaos_experiments', 'reliability_chaos_versions']) {
       expect([table, await knex.schema.hasTable(table)]).toEqual([table, true]);
     }
     // the Alertmanager columns take values of any length after the way down and up

@@ -17,6 +17,8 @@ import { RunbookService } from '../runbooks/RunbookService';
 import { runbookRoutes } from '../runbooks/routes';
 import { IncidentService } from '../incidents/IncidentService';
 import { incidentRoutes } from '../incidents/routes';
+import { ChaosService } from '../chaos/ChaosService';
+import { chaosRoutes } from '../chaos/routes';
 import { CommanderService } from '../commander/CommanderService';
 import { commanderRoutes } from '../commander/routes';
 import { createGuards } from './guards';
@@ -38,6 +40,7 @@ export interface RouterOptions {
   metricsToken?: string;
   runbooks: RunbookService;
   incidents: IncidentService;
+  chaos: ChaosService;
   commander: CommanderService;
   /** The one redaction step; error messages pass through it before they are answered. */
   redactor?: Redactor;
@@ -67,6 +70,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   runbookRoutes(router, { guards, runbooks: options.runbooks, now });
   commanderRoutes(router, { guards, commander: options.commander, now });
   incidentRoutes(router, { guards, incidents: options.incidents });
+  chaosRoutes(router, { guards, chaos: options.chaos });
 
   // anything else: a 404 that says so (the path shortened: it is the caller's own text)
   router.use((req, _res) => {

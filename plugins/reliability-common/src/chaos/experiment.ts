@@ -137,3 +137,66 @@ export type ChaosAbortCondition = z.infer<typeof chaosAbortConditionSchema>;
 
 /** Injections that remove capacity or cut traffic: they need rollback steps. @public */
 export const DESTRUCTIVE_INJECTIONS: readonly ChaosInjection['type'][] = ['pod-kill', 'network-partition', 'egress-block', 'memory-stress'];
+
+/** Where an experiment is in its life. @public */
+export type ChaosState = 'draft' | 'approved' | 'running' | 'completed' | 'aborted';
+
+/** A stored experiment, as the API answers it. @public */
+export interface ChaosExperimentRecord {
+  id: number;
+  entityRef: string;
+  name: string;
+  state: ChaosState;
+  experiment: ChaosExperiment;
+  version: number;
+  author: string;
+  approvedBy: string | null;
+  approvedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Why it was aborted (a guard breach, the kill switch). */
+  abortReason: string | null;
+  /** The steady-state SLO's budget left when it started, and the share of the whole budget the run spent. */
+  budgetAtStart: number | null;
+  budgetSpent: number | null;
+}
+
+const ENTITY_REF_PARAM = /^[a-zA-Z]+:[a-zA-Z0-9_.-]+\/[a-zA-Z0-9_.-]+$/;
+
+/** POST /chaos/lint. @public */
+export const chaosLintRequestSchema = z
+  .object({
+    entityRef: z.string().regex(ENTITY_REF_PARAM, 'must be a full entity ref such as component:default/checkout').optional(),
+    experiment: z.unknown(),
+  })
+  .strict();
+
+/** POST /chaos. @public */
+export const chaosCreateRequestSchema = z
+  .object({
+    entityRef: z.string({ required_error: 'is required' }).regex(ENTITY_REF_PARAM, 'must be a full entity ref such as component:default/checkout'),
+    experiment: z.unknown(),
+  })
+  .strict();
+
+/** PUT /chaos/:id: a new version, from the version the editor started from. @public */
+export const chaosUpdateRequestSchema = z
+  .object({
+    baseVersion: z.number({ required_error: 'is required' }).int().min(1),
+    experiment: z.unknown(),
+  })
+  .strict();
+
+/** POST /chaos/:id/abort. @public */
+export const chaosAbortRequestSchema = z.object({ reason: z.string().trim().min(1, 'is required').max(1_000, 'must be at most 1000 characters').default('kill switch') }).strict();
+
+/** GET /chaos. @public */
+export const chaosListQuerySchema = z
+  .object({
+    entityRef: z.string().regex(ENTITY_REF_PARAM, 'must be a full entity ref such as component:default/checkout').optional(),
+    limit: z.coerce.number().int().min(1, 'must be between 1 and 500').max(500, 'must be between 1 and 500').optional(),
+    cursor: z.string().max(100).optional(),
+  })
+  .strict();

@@ -1,0 +1,147 @@
+import { readFileSync } from 'fs';
+import path from 'path';
+import { parse } from 'yaml';
+import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import request from 'supertest';
+import { reliabilityPlugin } from './plugin';
+import { manualScheduler } from './__testUtils__/scheduler';
+import { component, ingestSlo } from './__testUtils__/entities';
+
+jest.setTimeout(90_000);
+
+const OWNER = 'user:default/mei';
+const REVIEWER = 'user:default/ana';
+const STRANGER = 'user:default/stranger';
+const seed = (name: string) => parse(readFileSync(path.join(__dirname, '../../../catalog/chaos/experiments', name), 'utf8'));
+const MIN = 60_000;
+
+describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('chaos experiments on %p', databaseId => {
+  const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
+  let server: any;
+  let scheduler: ReturnType<typeof manualScheduler>;
+
+  beforeEach(async () => {
+    scheduler = manualScheduler();
+    const backend = await startTestBackend({
+      features: [
+        reliabilityPlugin,
+        scheduler.factory,
+        catalogServiceMock.factory({ entities: [component('checkout'), ingestSlo('checkout-success', 'checkout')] }),
+        mockServices.database.factory({ knex: await databases.init(databaseId) }),
+        // owners write the entity's experiments; anyone but a stranger may approve
+        mockServices.permissions.mock({
+          authorize: async (requests, { credentials }) =>
+            requests.map(r => {
+              const user = (credentials.principal as { userEntityRef?: string }).userEntityRef;
+              if (r.permission.name === 'reliability.chaos.update') return { result: user === OWNER ? AuthorizeResult.ALLOW : AuthorizeResult.DENY };
+              if (r.permission.name === 'reliability.chaos.approve') return { result: user !== STRANGER ? AuthorizeResult.ALLOW : AuthorizeResult.DENY };
+              return { result: AuthorizeResult.ALLOW };
+            }) as any,
+          authorizeConditional: async requests => requests.map(() => ({ result: AuthorizeResult.ALLOW })) as any,
+        }).factory,
+      ],
+    });
+    server = backend.server;
+    // the tick registers the SLO
+    await scheduler.evaluate();
+  });
+
+  const as = (user: string) => ({
+    get: (p: string) => request(server).get(`/api/reliability${p}`).set('Authorization', mockCredentials.user.header(user)),
+    post: (p: string, body: object = {}) => request(server).post(`/api/reliability${p}`).set('Authorization', mockCredentials.user.header(user)).send(body),
+    put: (p: string, body: object) => request(server).put(`/api/reliability${p}`).set('Authorization', mockCredentials.user.header(user)).send(body),
+  });
+
+  /** A minute of checkout traffic, then the tick: the steady-state SLO has a status. */
+  async function traffic(goodOf100: number) {
+    const t = new Date(Math.floor(Date.now() / MIN) * MIN - 30_000).toISOString();
+    const res = await request(server).post('/api/reliability/sli-events').set('Authorization', mockCredentials.service.header()).send({ events: [{ slo: 'default/checkout-success', timestamp: t, good: goodOf100 * 100, total: 10_000 }] });
+    expect([res.status, res.body.error?.message]).toEqual([202, undefined]);
+    await scheduler.evaluate();
+  }
+
+  it('lints with the entity\'s SLOs, and refuses a 50% blast radius naming the field, saving nothing', async () => {
+    const ok = await as(OWNER).post('/chaos/lint', { entityRef: 'component:default/checkout', experiment: seed('latency_checkout.yaml') });
+    expect(ok.body).toMatchObject({ ok: true, violations: [] });
+    const wrongSlo = await as(OWNER).post('/chaos/lint', { entityRef: 'component:default/checkout', experiment: { ...seed('latency_checkout.yaml'), steadyState: { slo: 'default/search-latency' } } });
+    expect(wrongSlo.body.violations).toEqual([{ field: 'steadyState.slo', rule: 'steady-state', message: 'must be one of default/checkout-success; default/search-latency is not' }]);
+
+    const drifted = seed('latency_checkout.yaml');
+    drifted.blastRadius.trafficPercent = 50;
+    const refused = await as(OWNER).post('/chaos', { entityRef: 'component:default/checkout', experiment: drifted });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toBe('Invalid experiment: blastRadius.trafficPercent: must be at most 10% in staging (max_traffic), got 50%');
+    expect((await as(OWNER).get('/chaos?entityRef=component:default/checkout')).body.items).toEqual([]);
+    expect((await as(OWNER).post('/chaos', { entityRef: 'component:default/checkout' })).status).toBe(400);
+    expect((await as(OWNER).post('/chaos/lint', { experiment: {}, extra: 1 })).body.error.message).toMatch(/Invalid body: : Unrecognized key\(s\) in object: 'extra'|Invalid body: .*extra/);
+  });
+
+  it('goes draft → approved → running → aborted, by the right people, with a start guard on the SLO budget', async () => {
+    // only owners write experiments
+    expect((await as(STRANGER).post('/chaos', { entityRef: 'component:default/checkout', experiment: seed('latency_checkout.yaml') })).status).toBe(403);
+    const created = await as(OWNER).post('/chaos', { entityRef: 'component:default/checkout', experiment: seed('latency_checkout.yaml') });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ state: 'draft', version: 1, author: OWNER, name: 'latency-checkout', experiment: { author: OWNER } });
+    const id = created.body.id;
+    expect((await as(OWNER).post('/chaos', { entityRef: 'component:default/checkout', experiment: seed('latency_checkout.yaml') })).status).toBe(409);
+
+    // a new version; an edit from a stale version is refused
+    const v2 = await as(OWNER).put(`/chaos/${id}`, { baseVersion: 1, experiment: { ...seed('latency_checkout.yaml'), duration: '15m' } });
+    expect(v2.body).toMatchObject({ version: 2, experiment: { duration: '15m' } });
+    expect((await as(OWNER).put(`/chaos/${id}`, { baseVersion: 1, experiment: seed('latency_checkout.yaml') })).status).toBe(409);
+    expect((await as(OWNER).get(`/chaos/${id}/versions`)).body.items.map((v: any) => v.version)).toEqual([2, 1]);
+
+    // approval: not by the author, not without the permission
+    expect((await as(OWNER).post(`/chaos/${id}/approve`)).status).toBe(403);
+    expect((await as(STRANGER).post(`/chaos/${id}/approve`)).status).toBe(403);
+    // not started before approval
+    expect((await as(OWNER).post(`/chaos/${id}/start`)).status).toBe(409);
+    const approved = await as(REVIEWER).post(`/chaos/${id}/approve`);
+    expect(approved.body).toMatchObject({ state: 'approved', approvedBy: REVIEWER, experiment: { approver: REVIEWER } });
+
+    // the start guard: the SLO has no data yet, then it burns
+    const noBudget = await as(OWNER).post(`/chaos/${id}/start`);
+    expect(noBudget.status).toBe(409);
+    expect(noBudget.body.error.message).toMatch(/^Not started: default\/checkout-success (has no measured budget|is)/);
+    await traffic(50);
+    const burning = await as(OWNER).post(`/chaos/${id}/start`);
+    expect(burning.status).toBe(409);
+    expect(burning.body.error.message).toMatch(/^Not started: default\/checkout-success is (burning|exhausted)/);
+  });
+
+  it('starts on a healthy SLO, records the budget, and the kill switch aborts it once', async () => {
+    await traffic(100);
+    const id = (await as(OWNER).post('/chaos', { entityRef: 'component:default/checkout', experiment: seed('latency_checkout.yaml') })).body.id;
+    await as(REVIEWER).post(`/chaos/${id}/approve`);
+    const started = await as(OWNER).post(`/chaos/${id}/start`);
+    expect(started.status).toBe(200);
+    expect(started.body).toMatchObject({ state: 'running', budgetAtStart: 1, startedAt: expect.any(String) });
+    // editing a running experiment is refused; a stranger cannot stop it
+    expect((await as(OWNER).put(`/chaos/${id}`, { baseVersion: 1, experiment: seed('latency_checkout.yaml') })).status).toBe(409);
+    expect((await as(STRANGER).post(`/chaos/${id}/abort`, { reason: 'x' })).status).toBe(403);
+    const [a, b] = await Promise.all([as(OWNER).post(`/chaos/${id}/abort`, { reason: 'kill switch' }), as(OWNER).post(`/chaos/${id}/abort`, { reason: 'kill switch' })]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    const after = (await as(OWNER).get(`/chaos/${id}`)).body;
+    expect(after).toMatchObject({ state: 'aborted', abortReason: 'kill switch', budgetSpent: 0, finishedAt: expect.any(String) });
+    expect((await as(OWNER).post(`/chaos/${id}/complete`, { hypothesisHeld: true })).status).toBe(409);
+    expect((await as(OWNER).get('/chaos/99999')).status).toBe(404);
+    expect((await as(OWNER).get('/chaos/abc')).status).toBe(400);
+  });
+
+  it('records the result of a completed run', async () => {
+    await traffic(100);
+    const id = (await as(OWNER).post('/chaos', { entityRef: 'component:default/checkout', experiment: seed('latency_checkout.yaml') })).body.id;
+    await as(REVIEWER).post(`/chaos/${id}/approve`);
+    // the engine reports that it started (the same step as Start, for engines that run on their own schedule)
+    const started = await request(server).post(`/api/reliability/chaos/${id}/started`).set('Authorization', mockCredentials.user.header(OWNER));
+    expect(started.body.state).toBe('running');
+    const bad = await as(OWNER).post(`/chaos/${id}/complete`, { hypothesisHeld: 'yes' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/hypothesisHeld/);
+    const done = await as(OWNER).post(`/chaos/${id}/complete`, { hypothesisHeld: true, observations: 'p95 stayed at 640 ms', links: ['https://grafana.example/d/checkout'] });
+    expect(done.body).toMatchObject({ state: 'completed', experiment: { result: { hypothesisHeld: true, observations: 'p95 stayed at 640 ms' } } });
+    expect((await as(OWNER).get('/chaos?entityRef=component:default/checkout')).body.items.map((e: any) => [e.name, e.state])).toEqual([['latency-checkout', 'completed']]);
+  });
+});

@@ -1,0 +1,190 @@
+import { z } from 'zod';
+import { BackstageCredentials, BackstageUserPrincipal, PermissionsService } from '@backstage/backend-plugin-api';
+import { ConflictError, InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import { AuthorizeResult, ResourcePermission } from '@backstage/plugin-permission-common';
+import {
+  ChaosExperiment,
+  ChaosExperimentRecord,
+  ChaosLintResult,
+  ChaosPolicy,
+  DEFAULT_CHAOS_POLICY,
+  Page,
+  chaosCreateRequestSchema,
+  chaosListQuerySchema,
+  chaosResultSchema,
+  chaosUpdateRequestSchema,
+  decodeCursor,
+  lintChaosExperiment,
+  pageOf,
+  reliabilityChaosApprovePermission,
+  reliabilityChaosUpdatePermission,
+} from '@internal/plugin-reliability-common';
+import { CatalogAccess } from '../catalog/CatalogAccess';
+import { ReliabilityStore } from '../slos/ReliabilityStore';
+import { SloRegistry } from '../slos/SloRegistry';
+import { ChaosStore } from './ChaosStore';
+
+export interface ChaosServiceOptions {
+  store: ChaosStore;
+  registry: SloRegistry;
+  slos: ReliabilityStore;
+  access: CatalogAccess;
+  permissions: PermissionsService;
+  policy?: ChaosPolicy;
+  now?: () => number;
+}
+
+const fmt = (n: number) => `${Number((n * 100).toFixed(1))}%`;
+
+/**
+ * Chaos experiments as callers see them: linting, designing (versions), the lifecycle draft → approved → running →
+ * completed | aborted, and the start guard that keeps experiments off SLOs that are burning or short of budget.
+ */
+export class ChaosService {
+  private readonly now: () => number;
+  private readonly policy: ChaosPolicy;
+
+  constructor(private readonly o: ChaosServiceOptions) {
+    this.now = o.now ?? Date.now;
+    this.policy = o.policy ?? DEFAULT_CHAOS_POLICY;
+  }
+
+  /** The linter with what the suite knows of the entity: its SLOs. */
+  async lint(body: { entityRef?: string; experiment?: unknown }): Promise<ChaosLintResult> {
+    const sloRefs = body.entityRef ? (await this.o.registry.forEntity(body.entityRef.toLocaleLowerCase('en-US'))).map(s => s.def.ref) : undefined;
+    return lintChaosExperiment(body.experiment, { sloRefs, policy: this.policy });
+  }
+
+  /** Lints, or refuses with every violation named (400). */
+  private async valid(entityRef: string, experiment: unknown): Promise<ChaosExperiment> {
+    const r = await this.lint({ entityRef, experiment });
+    if (!r.ok) throw new InputError(`Invalid experiment: ${r.violations.map(v => `${v.field}: ${v.message}`).join('; ')}`);
+    return r.experiment;
+  }
+
+  private async must(credentials: BackstageCredentials, permission: ResourcePermission<'catalog-entity'>, entityRef: string) {
+    const [d] = await this.o.permissions.authorize([{ permission, resourceRef: entityRef }], { credentials });
+    if (d.result !== AuthorizeResult.ALLOW) throw new NotAllowedError(`Missing permission ${permission.name} on ${entityRef}`);
+  }
+
+  async list(query: z.infer<typeof chaosListQuerySchema>, credentials: BackstageCredentials): Promise<Page<ChaosExperimentRecord>> {
+    const offset = decodeCursor(query.cursor) ?? 0;
+    const limit = query.limit ?? 100;
+    const rows = await this.o.store.list({ entityRef: query.entityRef?.toLocaleLowerCase('en-US'), limit: limit + 1, offset });
+    const page = pageOf(rows, offset, limit, true);
+    const visible = await this.o.access.filter(page.items.map(e => e.entityRef), credentials);
+    return { ...page, items: page.items.filter(e => visible(e.entityRef)) };
+  }
+
+  /** An experiment on an entity the caller may read: unknown and hidden ones are both 404. */
+  async get(id: number, credentials: BackstageCredentials): Promise<ChaosExperimentRecord> {
+    const e = await this.o.store.get(id);
+    if (!e || !(await this.o.access.visible([e.entityRef], credentials)).has(e.entityRef)) throw new NotFoundError(`No chaos experiment ${id}`);
+    return e;
+  }
+
+  async versions(id: number, limit: number, offset: number, credentials: BackstageCredentials) {
+    await this.get(id, credentials);
+    return this.o.store.versions(id, limit, offset);
+  }
+
+  /** A new draft: the author must be allowed to write the entity's experiments, and the linter must pass. */
+  async create(body: z.infer<typeof chaosCreateRequestSchema>, credentials: BackstageCredentials<BackstageUserPrincipal>): Promise<ChaosExperimentRecord> {
+    const entityRef = body.entityRef.toLocaleLowerCase('en-US');
+    if (!(await this.o.access.visible([entityRef], credentials)).has(entityRef)) throw new NotFoundError(`No entity ${entityRef}`);
+    await this.must(credentials, reliabilityChaosUpdatePermission, entityRef);
+    const author = credentials.principal.userEntityRef;
+    const experiment = await this.valid(entityRef, withAuthor(body.experiment, author));
+    const created = await this.o.store.create({ entityRef, experiment, author, now: this.now() });
+    if (!created) throw new ConflictError(`${entityRef} already has a chaos experiment named ${experiment.name}`);
+    return created;
+  }
+
+  /** A new version (back to draft: a changed experiment is approved again). */
+  async update(id: number, body: z.infer<typeof chaosUpdateRequestSchema>, credentials: BackstageCredentials<BackstageUserPrincipal>): Promise<ChaosExperimentRecord> {
+    const current = await this.get(id, credentials);
+    await this.must(credentials, reliabilityChaosUpdatePermission, current.entityRef);
+    const experiment = await this.valid(current.entityRef, withAuthor(body.experiment, current.author));
+    if (experiment.name !== current.name) throw new InputError(`Invalid experiment: name: cannot change (${current.name}); create a new experiment instead`);
+    const r = await this.o.store.update(id, { baseVersion: body.baseVersion, experiment, author: credentials.principal.userEntityRef, now: this.now() });
+    if (r === 'state') throw new ConflictError(`Chaos experiment ${id} is ${current.state}: only drafts and approved experiments can be edited`);
+    if (r === 'conflict') throw new ConflictError(`Chaos experiment ${id} changed since version ${body.baseVersion} (now ${current.version}); reload and edit again`);
+    return r;
+  }
+
+  /** Approval: by someone with reliability.chaos.approve who is not the author, of a draft that still lints. */
+  async approve(id: number, credentials: BackstageCredentials<BackstageUserPrincipal>): Promise<ChaosExperimentRecord> {
+    const current = await this.get(id, credentials);
+    await this.must(credentials, reliabilityChaosApprovePermission, current.entityRef);
+    const approver = credentials.principal.userEntityRef;
+    if (approver.toLocaleLowerCase('en-US') === current.author.toLocaleLowerCase('en-US')) {
+      throw new NotAllowedError(`Chaos experiment ${id} was written by ${current.author}: someone else must approve it`);
+    }
+    const experiment = await this.valid(current.entityRef, { ...current.experiment, approver });
+    if (!(await this.o.store.transition(id, ['draft'], 'approved', { approvedBy: approver, experiment }, this.now()))) {
+      throw new ConflictError(`Chaos experiment ${id} is ${(await this.o.store.get(id))?.state ?? 'gone'}: only a draft can be approved`);
+    }
+    return (await this.o.store.get(id))!;
+  }
+
+  /**
+   * Starts an approved experiment (`by`: the portal, or the engine reporting it started). The start guard refuses
+   * while the steady-state SLO is burning, exhausted, not yet evaluated, or below its least budget.
+   */
+  async start(id: number, credentials: BackstageCredentials): Promise<ChaosExperimentRecord> {
+    const current = await this.get(id, credentials);
+    await this.must(credentials, reliabilityChaosUpdatePermission, current.entityRef);
+    if (current.state !== 'approved') throw new ConflictError(`Chaos experiment ${id} is ${current.state}: only an approved experiment can start`);
+    const steady = current.experiment.steadyState;
+    const status = (await this.o.slos.getStatuses([steady.slo])).get(steady.slo);
+    if (!status) throw new ConflictError(`Not started: ${steady.slo} has not been evaluated yet, so its budget is unknown`);
+    if (status.state === 'burning' || status.state === 'exhausted') {
+      throw new ConflictError(`Not started: ${steady.slo} is ${status.state}${status.firing.length ? ` (${status.firing.map(f => f.id).join(', ')})` : ''}; chaos must respect business SLOs`);
+    }
+    if (status.budgetRemaining === null || status.budgetRemaining < steady.minBudgetRemaining) {
+      throw new ConflictError(
+        `Not started: ${steady.slo} has ${status.budgetRemaining === null ? 'no measured budget' : `${fmt(status.budgetRemaining)} of its error budget left`}; the experiment needs at least ${fmt(steady.minBudgetRemaining)}`,
+      );
+    }
+    const now = this.now();
+    if (!(await this.o.store.transition(id, ['approved'], 'running', { startedAt: now, budgetAtStart: status.budgetRemaining }, now))) {
+      throw new ConflictError(`Chaos experiment ${id} is no longer approved: it was started or changed meanwhile`);
+    }
+    return (await this.o.store.get(id))!;
+  }
+
+  /** Stops a running experiment (kill switch or guard) and records why and the budget the run spent. */
+  async abort(id: number, reason: string, credentials: BackstageCredentials): Promise<ChaosExperimentRecord> {
+    const current = await this.get(id, credentials);
+    await this.must(credentials, reliabilityChaosUpdatePermission, current.entityRef);
+    const now = this.now();
+    if (!(await this.o.store.transition(id, ['running'], 'aborted', { finishedAt: now, abortReason: reason, budgetSpent: await this.spent(current) }, now))) {
+      throw new ConflictError(`Chaos experiment ${id} is ${(await this.o.store.get(id))?.state ?? 'gone'}: only a running experiment can be aborted`);
+    }
+    return (await this.o.store.get(id))!;
+  }
+
+  /** Ends a running experiment with its result: whether the hypothesis held, observations and links. */
+  async complete(id: number, result: z.infer<typeof chaosResultSchema>, credentials: BackstageCredentials): Promise<ChaosExperimentRecord> {
+    const current = await this.get(id, credentials);
+    await this.must(credentials, reliabilityChaosUpdatePermission, current.entityRef);
+    const now = this.now();
+    const experiment = { ...current.experiment, result };
+    if (!(await this.o.store.transition(id, ['running'], 'completed', { finishedAt: now, budgetSpent: await this.spent(current), experiment }, now))) {
+      throw new ConflictError(`Chaos experiment ${id} is ${(await this.o.store.get(id))?.state ?? 'gone'}: only a running experiment can be completed`);
+    }
+    return (await this.o.store.get(id))!;
+  }
+
+  /** The share of the whole budget spent since the start, from the steady-state SLO's last evaluation. */
+  private async spent(e: ChaosExperimentRecord): Promise<number | null> {
+    const status = (await this.o.slos.getStatuses([e.experiment.steadyState.slo])).get(e.experiment.steadyState.slo);
+    if (e.budgetAtStart === null || !status || status.budgetRemaining === null) return null;
+    return Math.max(0, e.budgetAtStart - status.budgetRemaining);
+  }
+}
+
+/** The author is the signed-in user, whatever the document says. */
+function withAuthor(experiment: unknown, author: string): unknown {
+  return typeof experiment === 'object' && experiment !== null && !Array.isArray(experiment) ? { ...experiment, author } : experiment;
+}

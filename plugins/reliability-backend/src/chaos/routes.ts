@@ -1,0 +1,84 @@
+import express from 'express';
+import Router from 'express-promise-router';
+import {
+  chaosAbortRequestSchema,
+  chaosCreateRequestSchema,
+  chaosLintRequestSchema,
+  chaosListQuerySchema,
+  chaosResultSchema,
+  chaosUpdateRequestSchema,
+  listQuerySchema,
+} from '@internal/plugin-reliability-common';
+import { Guards } from '../http/guards';
+import { ChaosService } from './ChaosService';
+
+/** Chaos experiments: lint, design (versions), approve, start (or the engine reports it started), abort, complete. */
+export function chaosRoutes(router: ReturnType<typeof Router>, deps: { guards: Guards; chaos: ChaosService }) {
+  const { guards, chaos } = deps;
+  const id = (raw: string) => guards.positiveInt(raw, 'id', 12);
+  const audited = <T>(req: express.Request, eventId: string, fn: () => Promise<T>) =>
+    guards.audited({ eventId, severityLevel: 'medium', request: req }, async () => ({ result: await fn() }));
+
+  router.post('/chaos/lint', async (req, res) => {
+    await guards.canRead(req);
+    res.json(await chaos.lint(guards.parse(chaosLintRequestSchema, req.body, 'body')));
+  });
+
+  router.get('/chaos', async (req, res) => {
+    const credentials = await guards.canRead(req);
+    res.json(await chaos.list(guards.parse(chaosListQuerySchema, req.query, 'query'), credentials));
+  });
+
+  router.post('/chaos', async (req, res) => {
+    const body = guards.parse(chaosCreateRequestSchema, req.body, 'body');
+    const credentials = await guards.user(req);
+    res.status(201).json(await audited(req, 'chaos-create', () => chaos.create(body, credentials)));
+  });
+
+  router.get('/chaos/:id', async (req, res) => {
+    const credentials = await guards.canRead(req);
+    res.json(await chaos.get(id(req.params.id), credentials));
+  });
+
+  router.get('/chaos/:id/versions', async (req, res) => {
+    const credentials = await guards.canRead(req);
+    const page = guards.parse(listQuerySchema.pick({ limit: true }), req.query, 'query');
+    res.json({ items: await chaos.versions(id(req.params.id), page.limit ?? 100, 0, credentials) });
+  });
+
+  router.put('/chaos/:id', async (req, res) => {
+    const n = id(req.params.id);
+    const body = guards.parse(chaosUpdateRequestSchema, req.body, 'body');
+    const credentials = await guards.user(req);
+    res.json(await audited(req, 'chaos-update', () => chaos.update(n, body, credentials)));
+  });
+
+  router.post('/chaos/:id/approve', async (req, res) => {
+    const n = id(req.params.id);
+    const credentials = await guards.user(req);
+    res.json(await audited(req, 'chaos-approve', () => chaos.approve(n, credentials)));
+  });
+
+  // from the portal, or the engine reporting that it has started (services may call it)
+  for (const path of ['/chaos/:id/start', '/chaos/:id/started']) {
+    router.post(path, async (req, res) => {
+      const n = id(req.params.id);
+      const credentials = await guards.caller(req);
+      res.json(await audited(req, 'chaos-start', () => chaos.start(n, credentials)));
+    });
+  }
+
+  router.post('/chaos/:id/abort', async (req, res) => {
+    const n = id(req.params.id);
+    const body = guards.parse(chaosAbortRequestSchema, req.body ?? {}, 'body');
+    const credentials = await guards.caller(req);
+    res.json(await audited(req, 'chaos-abort', () => chaos.abort(n, body.reason, credentials)));
+  });
+
+  router.post('/chaos/:id/complete', async (req, res) => {
+    const n = id(req.params.id);
+    const body = guards.parse(chaosResultSchema, req.body, 'body');
+    const credentials = await guards.caller(req);
+    res.json(await audited(req, 'chaos-complete', () => chaos.complete(n, body, credentials)));
+  });
+}
