@@ -134,6 +134,8 @@ export interface Config {
       minScheduleInterval?: string;
       /** Environments where a run needs an approver who is not the author. Default production, prod. */
       productionEnvironments?: string[];
+      /** How often the guard checks running experiments' abort conditions. Default 10 (seconds). */
+      guardIntervalSeconds?: number;
     };
     demo?: {
       /** Seed deterministic demo traffic for the demo SLOs. Default false. */

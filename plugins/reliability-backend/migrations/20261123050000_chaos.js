@@ -25,6 +25,7 @@ exports.up = async function up(knex) {
     table.text('abort_reason').nullable();
     table.double('budget_at_start').nullable();
     table.double('budget_spent').nullable();
+    table.text('guard_state').nullable().comment('JSON: since when each abort condition has held (the guard, across replicas)');
     table.unique(['entity_ref', 'name'], { indexName: 'reliability_chaos_entity_name_unique' });
     table.index(['state'], 'reliability_chaos_state_idx');
   });

@@ -8,6 +8,7 @@ import request from 'supertest';
 import { reliabilityPlugin } from './plugin';
 import { manualScheduler } from './__testUtils__/scheduler';
 import { component, ingestSlo } from './__testUtils__/entities';
+import { eventually, startTarget } from './__testUtils__/targets';
 
 jest.setTimeout(90_000);
 
@@ -21,8 +22,17 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
   let server: any;
   let scheduler: ReturnType<typeof manualScheduler>;
+  let target: Awaited<ReturnType<typeof startTarget>>;
+
+  beforeAll(async () => {
+    target = await startTarget();
+  });
+  afterAll(async () => {
+    await target.close();
+  });
 
   beforeEach(async () => {
+    target.calls.length = 0;
     scheduler = manualScheduler();
     const backend = await startTestBackend({
       features: [
@@ -41,6 +51,26 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
             }) as any,
           authorizeConditional: async requests => requests.map(() => ({ result: AuthorizeResult.ALLOW })) as any,
         }).factory,
+        mockServices.rootConfig.factory({
+          data: {
+            reliability: {
+              remediation: {
+                rules: [
+                  {
+                    // the halt of checkout's experiments: a Gremlin-style halt webhook
+                    id: 'checkout-chaos-halt',
+                    entityRef: 'component:default/checkout',
+                    match: ['alertname="ChaosExperimentAborted"'],
+                    triggers: ['alert'],
+                    action: 'webhook',
+                    params: { url: `${target.url}/halt`, body: { experiment: '{{experiment}}', reason: '{{annotations.summary}}' } },
+                    maxAttempts: 10,
+                  },
+                ],
+              },
+            },
+          },
+        }),
       ],
     });
     server = backend.server;
@@ -143,5 +173,45 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const done = await as(OWNER).post(`/chaos/${id}/complete`, { hypothesisHeld: true, observations: 'p95 stayed at 640 ms', links: ['https://grafana.example/d/checkout'] });
     expect(done.body).toMatchObject({ state: 'completed', experiment: { result: { hypothesisHeld: true, observations: 'p95 stayed at 640 ms' } } });
     expect((await as(OWNER).get('/chaos?entityRef=component:default/checkout')).body.items.map((e: any) => [e.name, e.state])).toEqual([['latency-checkout', 'completed']]);
+  });
+
+  it('the guard aborts a run whose SLO starts burning, and the halt is called exactly once', async () => {
+    await traffic(100);
+    const experiment = { ...seed('latency_checkout.yaml'), abortConditions: [{ type: 'budget-spent', percent: 5, within: '90s' }] };
+    const id = (await as(OWNER).post('/chaos', { entityRef: 'component:default/checkout', experiment })).body.id;
+    await as(REVIEWER).post(`/chaos/${id}/approve`);
+    expect((await as(OWNER).post(`/chaos/${id}/start`)).body.state).toBe('running');
+
+    // healthy: the guard lets it run
+    await scheduler.run('reliability-chaos-guard');
+    expect((await as(OWNER).get(`/chaos/${id}`)).body.state).toBe('running');
+
+    // the SLO burns: 20 bad events, of 10,020 in the 30 days (a 1% budget: 100.2 allowed), all in this minute
+    const now = new Date().toISOString();
+    await request(server).post('/api/reliability/sli-events').set('Authorization', mockCredentials.service.header()).send({ events: [{ slo: 'default/checkout-success', timestamp: now, good: 0, total: 20 }] });
+    await scheduler.run('reliability-chaos-guard');
+    const aborted = (await as(OWNER).get(`/chaos/${id}`)).body;
+    expect(aborted).toMatchObject({ state: 'aborted', abortReason: 'guard: abort condition 1 (>= 5% of the budget within 90s): 20.0% of the error budget spent within 90s' });
+    await eventually(() => target.calls.length >= 1, 20_000);
+    expect(target.calls.map(c => c.url)).toEqual(['/halt']);
+    expect(JSON.parse(target.calls[0].body)).toMatchObject({ experiment: 'latency-checkout' });
+
+    // the guard again, and the kill switch: no second halt
+    await scheduler.run('reliability-chaos-guard');
+    expect((await as(OWNER).post(`/chaos/${id}/abort`, { reason: 'kill switch' })).status).toBe(409);
+    await new Promise(r => setTimeout(r, 300));
+    expect(target.calls).toHaveLength(1);
+    const h = (await as(OWNER).get('/remediations?entityRef=component:default/checkout')).body;
+    expect(h.items.map((i: any) => [i.ruleId, i.state])).toEqual([['checkout-chaos-halt', 'succeeded']]);
+  });
+
+  it('the kill switch halts at once', async () => {
+    await traffic(100);
+    const id = (await as(OWNER).post('/chaos', { entityRef: 'component:default/checkout', experiment: seed('latency_checkout.yaml') })).body.id;
+    await as(REVIEWER).post(`/chaos/${id}/approve`);
+    await as(OWNER).post(`/chaos/${id}/start`);
+    expect((await as(OWNER).post(`/chaos/${id}/abort`, {})).body).toMatchObject({ state: 'aborted', abortReason: 'kill switch' });
+    await eventually(() => target.calls.length >= 1, 20_000);
+    expect(target.calls).toHaveLength(1);
   });
 });

@@ -27,6 +27,7 @@ import { SloRegistry } from './slos/SloRegistry';
 import { RunbookService } from './runbooks/RunbookService';
 import { CommanderService } from './commander/CommanderService';
 import { ChaosService } from './chaos/ChaosService';
+import { CHAOS_ABORT_ALERT, ChaosGuard, HaltSubmitter } from './chaos/ChaosGuard';
 import { DemoData } from './demo/DemoData';
 import { Redactor } from './redaction/Redactor';
 import { readChaosPolicy } from './chaos/policy';
@@ -180,6 +181,30 @@ export const reliabilityPlugin = createBackendPlugin({
           },
         });
 
+        // an aborted experiment (guard or kill switch) raises its own alert; the remediation rules that match it
+        // call the halt (a webhook, a Litmus ChaosEngine patch, a Chaos Mesh pause), recorded once per experiment
+        const halt: HaltSubmitter = async (e, reason) => {
+          await remediation.submit({
+            kind: 'alert',
+            id: `chaos:${e.id}:abort`,
+            labels: { alertname: CHAOS_ABORT_ALERT, severity: 'page', experiment: e.name, entity: e.entityRef, slo: e.experiment.steadyState.slo, environment: e.experiment.environment },
+            annotations: { summary: `Chaos experiment ${e.name} aborted: ${reason}` },
+            entityRef: e.entityRef,
+            receivedAt: Date.now(),
+          });
+        };
+        const guard = new ChaosGuard({ store: stores.chaos, registry, evaluator, logger: logger.child({ component: 'chaos-guard' }), halt });
+        await scheduler.scheduleTask({
+          id: 'reliability-chaos-guard',
+          scope: 'global',
+          frequency: { seconds: cfg?.getOptionalNumber('chaos.guardIntervalSeconds') ?? 10 },
+          timeout: { minutes: 1 },
+          initialDelay: { seconds: 10 },
+          fn: async () => {
+            await guard.run();
+          },
+        });
+
         const runbooks = new RunbookService(catalog, auth, urlReader, stores.runbooks, text => redactor.text(text));
         const alertmanager = stores.alertmanager;
         const access = new CatalogAccess(catalog);
@@ -208,7 +233,7 @@ export const reliabilityPlugin = createBackendPlugin({
             metricsToken: cfg?.getOptionalString('metrics.token'),
             runbooks,
             incidents: new IncidentService({ store: stores.incidents, access, runbooks }),
-            chaos: new ChaosService({ store: stores.chaos, registry, slos: store, access, permissions, policy: readChaosPolicy(cfg) }),
+            chaos: new ChaosService({ store: stores.chaos, registry, slos: store, access, permissions, policy: readChaosPolicy(cfg), halt }),
             commander: new CommanderService({
               catalog,
               auth,

@@ -23,6 +23,7 @@ import { CatalogAccess } from '../catalog/CatalogAccess';
 import { ReliabilityStore } from '../slos/ReliabilityStore';
 import { SloRegistry } from '../slos/SloRegistry';
 import { ChaosStore } from './ChaosStore';
+import type { HaltSubmitter } from './ChaosGuard';
 
 export interface ChaosServiceOptions {
   store: ChaosStore;
@@ -31,6 +32,8 @@ export interface ChaosServiceOptions {
   access: CatalogAccess;
   permissions: PermissionsService;
   policy?: ChaosPolicy;
+  /** Calls the experiment's halt (through the remediation engine) when it is aborted. */
+  halt?: HaltSubmitter;
   now?: () => number;
 }
 
@@ -161,6 +164,8 @@ export class ChaosService {
     if (!(await this.o.store.transition(id, ['running'], 'aborted', { finishedAt: now, abortReason: reason, budgetSpent: await this.spent(current) }, now))) {
       throw new ConflictError(`Chaos experiment ${id} is ${(await this.o.store.get(id))?.state ?? 'gone'}: only a running experiment can be aborted`);
     }
+    // the kill switch halts at once; only the caller that made the transition halts
+    await this.o.halt?.(current, reason);
     return (await this.o.store.get(id))!;
   }
 

@@ -74,6 +74,16 @@ export class ChaosStore {
     return (await q).map(r => this.row(r));
   }
 
+  /** Since when each abort condition of a running experiment has held (index -> epoch ms). */
+  async guardState(id: number): Promise<Record<string, number>> {
+    const r = await this.db('reliability_chaos_experiments').where('id', id).first('guard_state');
+    return r?.guard_state ? JSON.parse(r.guard_state) : {};
+  }
+
+  async setGuardState(id: number, state: Record<string, number>): Promise<void> {
+    await this.db('reliability_chaos_experiments').where({ id, state: 'running' }).update({ guard_state: JSON.stringify(state) });
+  }
+
   async versions(id: number, limit: number, offset: number): Promise<{ version: number; author: string; createdAt: string; experiment: ChaosExperiment }[]> {
     const rows = await this.db('reliability_chaos_versions').where('experiment_id', id).orderBy('version', 'desc').limit(limit).offset(offset);
     return rows.map(r => ({ version: Number(r.version), author: r.author, createdAt: iso(r.created_at)!, experiment: JSON.parse(r.spec) }));

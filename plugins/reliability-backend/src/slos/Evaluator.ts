@@ -176,6 +176,18 @@ export class Evaluator {
     return { allow: denied.length === 0, reason, budgetRemaining: lowest, threshold: opts.threshold, window: opts.window, slos: per };
   }
 
+  /**
+   * An SLO's counts over the given intervals, straight from its source (no minute rounding: an interval may end
+   * at the end of the current minute, for the chaos guard). An error when the SLO has no source or it fails.
+   */
+  async counts(slo: SloDefinition, intervals: { start: number; end: number }[]): Promise<{ good: number; total: number }[]> {
+    const source = this.sources.forSlo(slo);
+    if (!source) throw new Error(`no SLI source is registered for metricSource type '${slo.indicator.sourceType}'`);
+    const r = (await source.countWindows([{ slo, intervals }])).get(slo.ref);
+    if (!r || r.error) throw new Error(r?.error ?? 'the SLI source returned nothing');
+    return r.counts;
+  }
+
   /** Evaluates and stores the snapshots. */
   async evaluateAndStore(slos: SloDefinition[], now = Date.now()): Promise<Map<string, EvaluationResult>> {
     const results = await this.evaluate(slos, now);

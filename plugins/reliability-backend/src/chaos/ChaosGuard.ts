@@ -1,0 +1,109 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { ChaosAbortCondition, ChaosExperimentRecord, durationMs, SloDefinition, windowAt } from '@internal/plugin-reliability-common';
+import { Evaluator } from '../slos/Evaluator';
+import { SloRegistry } from '../slos/SloRegistry';
+import { ChaosStore } from './ChaosStore';
+
+const MIN = 60_000;
+
+/** The alert the guard raises when it aborts an experiment: remediation rules match it to call the halt. */
+export const CHAOS_ABORT_ALERT = 'ChaosExperimentAborted';
+
+/** What the guard asks of the remediation engine: the halt, recorded once per experiment (its outbox and lease). */
+export type HaltSubmitter = (experiment: ChaosExperimentRecord, reason: string) => Promise<void>;
+
+export interface ChaosGuardOptions {
+  store: ChaosStore;
+  registry: SloRegistry;
+  evaluator: Evaluator;
+  logger: LoggerService;
+  halt: HaltSubmitter;
+  now?: () => number;
+}
+
+/**
+ * The safety switch, run every few seconds (reliability.chaos.guardInterval, default 10s): for each running
+ * experiment, reads its steady-state SLO's counts up to the end of the current minute and checks its abort
+ * conditions. A condition with `for` must hold that long (since when it holds is kept in the database, so a tick
+ * on another replica goes on counting). On a breach the experiment moves running -> aborted in one conditional
+ * update, so of two replicas only one wins, and only the winner submits the halt.
+ */
+export class ChaosGuard {
+  private readonly now: () => number;
+
+  constructor(private readonly o: ChaosGuardOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  async run(): Promise<{ checked: number; aborted: number }> {
+    const running = await this.o.store.list({ states: ['running'], limit: 500, offset: 0 });
+    let aborted = 0;
+    for (const e of running) {
+      try {
+        if (await this.check(e)) aborted++;
+      } catch (err) {
+        this.o.logger.warn(`Chaos guard: experiment ${e.id} (${e.entityRef} ${e.name}) could not be checked: ${(err as Error).message}`);
+      }
+    }
+    return { checked: running.length, aborted };
+  }
+
+  private async check(e: ChaosExperimentRecord): Promise<boolean> {
+    const now = this.now();
+    const slo = await this.o.registry.byRef(e.experiment.steadyState.slo);
+    if (!slo) return this.abort(e, `its steady-state SLO ${e.experiment.steadyState.slo} is gone from the catalog`, now);
+    const held = await this.o.store.guardState(e.id);
+    const next: Record<string, number> = {};
+    for (const [i, c] of e.experiment.abortConditions.entries()) {
+      const breach = await this.breached(c, slo.def, e, now);
+      if (breach === null) continue;
+      const since = held[i] ?? now;
+      next[i] = since;
+      const forMs = c.type === 'budget-spent' ? 0 : durationMs(c.for);
+      if (now - since >= forMs) return this.abort(e, `abort condition ${i + 1} (${describe(c)}): ${breach}`, now);
+    }
+    if (JSON.stringify(next) !== JSON.stringify(held)) await this.o.store.setGuardState(e.id, next);
+    return false;
+  }
+
+  /** The measured value when the condition is breached now, else null. */
+  private async breached(c: ChaosAbortCondition, slo: SloDefinition, e: ChaosExperimentRecord, now: number): Promise<string | null> {
+    // counts up to the end of the current minute: events of this minute count at once
+    const end = Math.ceil((now + 1) / MIN) * MIN;
+    const budget = 1 - slo.target;
+    if (c.type === 'burn-rate') {
+      const [w] = await this.o.evaluator.counts(slo, [{ start: end - durationMs(c.window), end }]);
+      if (!w.total) return null;
+      const rate = (w.total - w.good) / w.total / budget;
+      return rate >= c.threshold ? `burn rate ${rate.toFixed(1)}x over ${c.window}` : null;
+    }
+    if (c.type === 'budget-spent') {
+      const started = Date.parse(e.startedAt ?? new Date(now).toISOString());
+      const win = windowAt(slo.window, now);
+      const [recent, whole] = await this.o.evaluator.counts(slo, [
+        { start: Math.max(Math.floor(started / MIN) * MIN, end - durationMs(c.within)), end },
+        { start: win.start, end },
+      ]);
+      const allowed = whole.total * budget;
+      if (!allowed) return null;
+      const spent = (recent.total - recent.good) / allowed;
+      return spent * 100 >= c.percent ? `${(spent * 100).toFixed(1)}% of the error budget spent within ${c.within}` : null;
+    }
+    // PromQL conditions need the entity's Prometheus: not evaluated by this guard yet
+    return null;
+  }
+
+  private async abort(e: ChaosExperimentRecord, reason: string, now: number): Promise<boolean> {
+    const won = await this.o.store.transition(e.id, ['running'], 'aborted', { finishedAt: now, abortReason: `guard: ${reason}` }, now);
+    if (!won) return false;
+    this.o.logger.warn(`Chaos experiment ${e.id} (${e.entityRef} ${e.name}) aborted by the guard: ${reason}`);
+    await this.o.halt(e, reason);
+    return true;
+  }
+}
+
+function describe(c: ChaosAbortCondition): string {
+  if (c.type === 'burn-rate') return `burn rate >= ${c.threshold}x over ${c.window} for ${c.for}`;
+  if (c.type === 'budget-spent') return `>= ${c.percent}% of the budget within ${c.within}`;
+  return `${c.query} ${c.op} ${c.threshold} for ${c.for}`;
+}
