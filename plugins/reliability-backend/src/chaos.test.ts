@@ -157,6 +157,15 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect(after).toMatchObject({ state: 'aborted', abortReason: 'kill switch', budgetSpent: 0, finishedAt: expect.any(String) });
     expect((await as(OWNER).post(`/chaos/${id}/complete`, { hypothesisHeld: true })).status).toBe(409);
     expect((await as(OWNER).get('/chaos/99999')).status).toBe(404);
+    // exports for the engines people run
+    const litmus = await as(OWNER).get(`/chaos/${id}/export?format=litmus`);
+    expect(litmus.status).toBe(200);
+    expect(litmus.headers['content-disposition']).toBe('attachment; filename="latency-checkout.chaosengine.yaml"');
+    expect(parse(litmus.text)).toMatchObject({ kind: 'ChaosEngine', spec: { experiments: [{ name: 'pod-network-latency' }] } });
+    expect((await as(OWNER).get(`/chaos/${id}/export?format=chaos-toolkit`)).body).toMatchObject({ 'steady-state-hypothesis': { title: 'default/checkout-success keeps its error budget' } });
+    const mesh = await as(OWNER).get(`/chaos/${id}/export?format=chaos-mesh`);
+    expect([mesh.status, mesh.body.error.message]).toEqual([400, 'Chaos experiment latency-checkout cannot be exported to chaos-mesh: target.labels: Chaos Mesh selects pods by labels; add the labels of the deployment']);
+    expect((await as(OWNER).get(`/chaos/${id}/export?format=gremlin`)).body.error.message).toBe('Invalid query: format: must be one of litmus, chaos-mesh, chaos-toolkit');
     expect((await as(OWNER).get('/chaos/abc')).status).toBe(400);
   });
 

@@ -233,7 +233,7 @@ export const reliabilityPlugin = createBackendPlugin({
             metricsToken: cfg?.getOptionalString('metrics.token'),
             runbooks,
             incidents: new IncidentService({ store: stores.incidents, access, runbooks }),
-            chaos: new ChaosService({ store: stores.chaos, registry, slos: store, access, permissions, policy: readChaosPolicy(cfg), halt }),
+            chaos: new ChaosService({ store: stores.chaos, registry, slos: store, access, permissions, policy: readChaosPolicy(cfg), halt, backendBaseUrl: config.getOptionalString('backend.baseUrl') }),
             commander: new CommanderService({
               catalog,
               auth,

@@ -42,3 +42,4 @@ export * from './format/format';
 export * from './alerts/identity';
 export * from './chaos/experiment';
 export * from './chaos/lint';
+export * from './chaos/export';

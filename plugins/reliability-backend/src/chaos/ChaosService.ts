@@ -6,6 +6,7 @@ import {
   ChaosExperiment,
   ChaosExperimentRecord,
   ChaosLintResult,
+  ChaosExportFormat,
   ChaosPolicy,
   DEFAULT_CHAOS_POLICY,
   Page,
@@ -15,6 +16,9 @@ import {
   chaosUpdateRequestSchema,
   decodeCursor,
   lintChaosExperiment,
+  toChaosMesh,
+  toChaosToolkit,
+  toLitmusChaosEngine,
   pageOf,
   reliabilityChaosApprovePermission,
   reliabilityChaosUpdatePermission,
@@ -32,6 +36,8 @@ export interface ChaosServiceOptions {
   access: CatalogAccess;
   permissions: PermissionsService;
   policy?: ChaosPolicy;
+  /** The backend's base URL, for the Chaos Toolkit export's steady-state probe. */
+  backendBaseUrl?: string;
   /** Calls the experiment's halt (through the remediation engine) when it is aborted. */
   halt?: HaltSubmitter;
   now?: () => number;
@@ -179,6 +185,18 @@ export class ChaosService {
       throw new ConflictError(`Chaos experiment ${id} is ${(await this.o.store.get(id))?.state ?? 'gone'}: only a running experiment can be completed`);
     }
     return (await this.o.store.get(id))!;
+  }
+
+  /** The experiment for an engine: a Litmus ChaosEngine or a Chaos Mesh object (YAML), or a Chaos Toolkit experiment (JSON). */
+  async export(id: number, format: ChaosExportFormat, credentials: BackstageCredentials): Promise<{ filename: string; type: 'yaml' | 'json'; value: Record<string, unknown> }> {
+    const e = await this.get(id, credentials);
+    let r;
+    if (format === 'litmus') r = toLitmusChaosEngine(e.experiment);
+    else if (format === 'chaos-mesh') r = toChaosMesh(e.experiment);
+    else r = toChaosToolkit(e.experiment, { backendBaseUrl: this.o.backendBaseUrl ?? 'http://localhost:7007', entityRef: e.entityRef });
+    if (!r.ok) throw new InputError(`Chaos experiment ${e.name} cannot be exported to ${format}: ${r.error}`);
+    const suffix = { litmus: 'chaosengine.yaml', 'chaos-mesh': 'chaos-mesh.yaml', 'chaos-toolkit': 'chaostoolkit.json' }[format];
+    return { filename: `${e.name}.${suffix}`, type: format === 'chaos-toolkit' ? 'json' : 'yaml', value: r.value };
   }
 
   /** The share of the whole budget spent since the start, from the steady-state SLO's last evaluation. */

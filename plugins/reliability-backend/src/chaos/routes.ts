@@ -1,8 +1,10 @@
 import express from 'express';
+import { stringify } from 'yaml';
 import Router from 'express-promise-router';
 import {
   chaosAbortRequestSchema,
   chaosCreateRequestSchema,
+  chaosExportQuerySchema,
   chaosLintRequestSchema,
   chaosListQuerySchema,
   chaosResultSchema,
@@ -44,6 +46,16 @@ export function chaosRoutes(router: ReturnType<typeof Router>, deps: { guards: G
     const credentials = await guards.canRead(req);
     const page = guards.parse(listQuerySchema.pick({ limit: true }), req.query, 'query');
     res.json({ items: await chaos.versions(id(req.params.id), page.limit ?? 100, 0, credentials) });
+  });
+
+  router.get('/chaos/:id/export', async (req, res) => {
+    const credentials = await guards.canRead(req);
+    const n = id(req.params.id);
+    const { format } = guards.parse(chaosExportQuerySchema, req.query, 'query');
+    const out = await chaos.export(n, format, credentials);
+    res.setHeader('Content-Disposition', `attachment; filename="${out.filename}"`);
+    if (out.type === 'json') res.json(out.value);
+    else res.type('application/yaml').send(stringify(out.value));
   });
 
   router.put('/chaos/:id', async (req, res) => {

@@ -192,6 +192,11 @@ export const chaosUpdateRequestSchema = z
 /** POST /chaos/:id/abort. @public */
 export const chaosAbortRequestSchema = z.object({ reason: z.string().trim().min(1, 'is required').max(1_000, 'must be at most 1000 characters').default('kill switch') }).strict();
 
+/** GET /chaos/:id/export. @public */
+export const chaosExportQuerySchema = z
+  .object({ format: z.enum(['litmus', 'chaos-mesh', 'chaos-toolkit'], { errorMap: () => ({ message: 'must be one of litmus, chaos-mesh, chaos-toolkit' }) }) })
+  .strict();
+
 /** GET /chaos. @public */
 export const chaosListQuerySchema = z
   .object({
