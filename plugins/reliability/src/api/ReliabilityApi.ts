@@ -2,6 +2,8 @@ import { createApiRef, DiscoveryApi, FetchApi } from '@backstage/core-plugin-api
 import { ResponseError } from '@backstage/errors';
 import type {
   BurnRateWindow,
+  ChaosExperimentRecord,
+  ChaosLintResult,
   CommanderAlert,
   DiffLine,
   FailureMode,
@@ -55,6 +57,14 @@ export interface ReliabilityApi {
   setIncidentRoles(id: number, roles: Partial<Record<IncidentRole, string>>): Promise<Incident>;
   closeIncident(id: number, body: { impact: string; rootCauses: string[]; actionItems: IncidentActionItem[] }): Promise<Incident>;
   getIncidentMarkdown(id: number): Promise<string>;
+  /** Lints an experiment with the entity's SLOs: every violation, each naming its field. */
+  lintChaos(entityRef: string, experiment: unknown): Promise<ChaosLintResult>;
+  listChaos(entityRef: string): Promise<{ items: ChaosExperimentRecord[] }>;
+  createChaos(entityRef: string, experiment: unknown): Promise<ChaosExperimentRecord>;
+  approveChaos(id: number): Promise<ChaosExperimentRecord>;
+  startChaos(id: number): Promise<ChaosExperimentRecord>;
+  /** The kill switch. */
+  abortChaos(id: number, reason?: string): Promise<ChaosExperimentRecord>;
 }
 
 /** @public */
@@ -100,6 +110,30 @@ export class ReliabilityClient implements ReliabilityApi {
   private async send<T>(method: string, path: string, body: unknown): Promise<T> {
     const res = await this.fetch(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return (await res.json()) as T;
+  }
+
+  lintChaos(entityRef: string, experiment: unknown): Promise<ChaosLintResult> {
+    return this.send('POST', '/chaos/lint', { entityRef, experiment });
+  }
+
+  listChaos(entityRef: string): Promise<{ items: ChaosExperimentRecord[] }> {
+    return this.get(`/chaos?entityRef=${encodeURIComponent(entityRef)}`);
+  }
+
+  createChaos(entityRef: string, experiment: unknown): Promise<ChaosExperimentRecord> {
+    return this.send('POST', '/chaos', { entityRef, experiment });
+  }
+
+  approveChaos(id: number): Promise<ChaosExperimentRecord> {
+    return this.send('POST', `/chaos/${id}/approve`, {});
+  }
+
+  startChaos(id: number): Promise<ChaosExperimentRecord> {
+    return this.send('POST', `/chaos/${id}/start`, {});
+  }
+
+  abortChaos(id: number, reason = 'kill switch'): Promise<ChaosExperimentRecord> {
+    return this.send('POST', `/chaos/${id}/abort`, { reason });
   }
 
   private runbookPath(e: EntityPath) {

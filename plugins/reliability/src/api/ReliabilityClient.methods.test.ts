@@ -61,4 +61,22 @@ describe('ReliabilityClient, every method', () => {
       ['POST', '/incidents/7/close', { impact: 'none', rootCauses: ['flag'], actionItems: [] }],
     ]);
   });
+
+  it('lints, lists, creates, approves, starts and aborts chaos experiments', async () => {
+    const { client, calls } = recordingClient();
+    await client.lintChaos('component:default/checkout', { name: 'x' });
+    await client.listChaos('component:default/checkout');
+    await client.createChaos('component:default/checkout', { name: 'x' });
+    await client.approveChaos(4);
+    await client.startChaos(4);
+    await client.abortChaos(4);
+    expect(calls.map(c => [c.method, c.url.replace('http://h/api/reliability', ''), c.body])).toEqual([
+      ['POST', '/chaos/lint', { entityRef: 'component:default/checkout', experiment: { name: 'x' } }],
+      ['GET', '/chaos?entityRef=component%3Adefault%2Fcheckout', undefined],
+      ['POST', '/chaos', { entityRef: 'component:default/checkout', experiment: { name: 'x' } }],
+      ['POST', '/chaos/4/approve', {}],
+      ['POST', '/chaos/4/start', {}],
+      ['POST', '/chaos/4/abort', { reason: 'kill switch' }],
+    ]);
+  });
 });

@@ -14,6 +14,7 @@ import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { SloTable } from '../SloTable/SloTable';
 import { SloCharts } from '../SloCharts/SloCharts';
 import { RemediationPanel } from '../RemediationPanel/RemediationPanel';
+import { ChaosPanel } from '../ChaosPanel/ChaosPanel';
 import { EntityRunbookCard } from '../EntityRunbookCard/EntityRunbookCard';
 import { errorMessage } from '../../util/errors';
 
@@ -102,6 +103,7 @@ export function EntityReliabilityContent() {
         <SloCharts key={slo.ref} slo={slo} />
       ))}
       <RemediationPanel entityRef={entityRef} />
+      <ChaosPanel entityRef={entityRef} sloRefs={value.items.map(s => s.ref)} />
     </Stack>
   );
 }

@@ -1,0 +1,325 @@
+import { useEffect, useMemo, useState } from 'react';
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Card from '@mui/material/Card';
+import CardContent from '@mui/material/CardContent';
+import CardHeader from '@mui/material/CardHeader';
+import Chip from '@mui/material/Chip';
+import CircularProgress from '@mui/material/CircularProgress';
+import MenuItem from '@mui/material/MenuItem';
+import Stack from '@mui/material/Stack';
+import Table from '@mui/material/Table';
+import TableBody from '@mui/material/TableBody';
+import TableCell from '@mui/material/TableCell';
+import TableHead from '@mui/material/TableHead';
+import TableRow from '@mui/material/TableRow';
+import TextField from '@mui/material/TextField';
+import Typography from '@mui/material/Typography';
+import { useApi } from '@backstage/core-plugin-api';
+import type { ChaosExperimentRecord, ChaosState, ChaosViolation } from '@internal/plugin-reliability-common';
+import { reliabilityApiRef } from '../../api/ReliabilityApi';
+import { errorMessage } from '../../util/errors';
+
+const STATE_COLOR: Record<ChaosState, 'default' | 'info' | 'warning' | 'success' | 'error'> = {
+  draft: 'default',
+  approved: 'info',
+  running: 'warning',
+  completed: 'success',
+  aborted: 'error',
+};
+
+/** The form's values, as text fields hold them. */
+interface FormValues {
+  name: string;
+  hypothesis: string;
+  namespace: string;
+  deployment: string;
+  trafficPercent: string;
+  regions: string;
+  slo: string;
+  injection: 'latency' | 'error-rate' | 'pod-kill';
+  latencyMs: string;
+  errorPercent: string;
+  duration: string;
+  environment: string;
+  owner: string;
+  approver: string;
+  abortBudgetPercent: string;
+  abortWithin: string;
+  rollback: string;
+}
+
+const blank = (slo: string): FormValues => ({
+  name: '',
+  hypothesis: '',
+  namespace: '',
+  deployment: '',
+  trafficPercent: '5',
+  regions: '',
+  slo,
+  injection: 'latency',
+  latencyMs: '300',
+  errorPercent: '10',
+  duration: '10m',
+  environment: 'staging',
+  owner: '',
+  approver: '',
+  abortBudgetPercent: '5',
+  abortWithin: '90s',
+  rollback: '',
+});
+
+const num = (text: string) => (text.trim() === '' ? undefined : Number(text));
+const lines = (text: string) => text.split('\n').map(s => s.trim()).filter(Boolean);
+
+/** The experiment document the form describes (the schema and linter judge it, on the server). */
+export function toExperiment(v: FormValues): Record<string, unknown> {
+  let injection: Record<string, unknown> = { type: v.injection };
+  if (v.injection === 'latency') injection = { type: 'latency', ms: num(v.latencyMs), jitterMs: 0 };
+  if (v.injection === 'error-rate') injection = { type: 'error-rate', percent: num(v.errorPercent) };
+  return {
+    name: v.name,
+    hypothesis: v.hypothesis,
+    target: { namespace: v.namespace, ...(v.deployment ? { deployment: v.deployment } : {}) },
+    blastRadius: { trafficPercent: num(v.trafficPercent), regions: v.regions.split(',').map(s => s.trim()).filter(Boolean), canaryOnly: true },
+    steadyState: { slo: v.slo },
+    injection,
+    duration: v.duration,
+    schedule: { type: 'once' },
+    environment: v.environment,
+    owner: v.owner,
+    ...(v.approver ? { approver: v.approver } : {}),
+    abortConditions: v.abortBudgetPercent ? [{ type: 'budget-spent', percent: num(v.abortBudgetPercent), within: v.abortWithin }] : [],
+    rollback: lines(v.rollback),
+  };
+}
+
+/** Which form field shows a violation of this experiment field. */
+const FIELD_OF: Record<string, keyof FormValues> = {
+  name: 'name',
+  hypothesis: 'hypothesis',
+  'target.namespace': 'namespace',
+  'target.deployment': 'deployment',
+  target: 'deployment',
+  'blastRadius.trafficPercent': 'trafficPercent',
+  blastRadius: 'trafficPercent',
+  'blastRadius.regions': 'regions',
+  'steadyState.slo': 'slo',
+  'injection.ms': 'latencyMs',
+  'injection.percent': 'errorPercent',
+  injection: 'injection',
+  duration: 'duration',
+  environment: 'environment',
+  owner: 'owner',
+  approver: 'approver',
+  abortConditions: 'abortBudgetPercent',
+  'abortConditions.0.percent': 'abortBudgetPercent',
+  'abortConditions.0.within': 'abortWithin',
+  rollback: 'rollback',
+};
+
+function ExperimentForm({ entityRef, sloRefs, onSaved }: { entityRef: string; sloRefs: string[]; onSaved: () => void }) {
+  const api = useApi(reliabilityApiRef);
+  const [values, setValues] = useState<FormValues>(() => blank(sloRefs[0] ?? ''));
+  const [violations, setViolations] = useState<ChaosViolation[]>([]);
+  const [saving, setSaving] = useState(false);
+  const [error, setError] = useState<string>();
+  const experiment = useMemo(() => toExperiment(values), [values]);
+
+  // the linter runs as the form changes (debounced), with the entity's SLOs
+  useEffect(() => {
+    let cancelled = false;
+    const timer = setTimeout(() => {
+      api
+        .lintChaos(entityRef, experiment)
+        .then(r => !cancelled && setViolations(r.violations))
+        .catch(() => undefined);
+    }, 300);
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  }, [api, entityRef, experiment]);
+
+  const byField = new Map<keyof FormValues, string[]>();
+  const elsewhere: ChaosViolation[] = [];
+  for (const v of violations) {
+    const f = FIELD_OF[v.field];
+    if (f) byField.set(f, [...(byField.get(f) ?? []), v.message]);
+    else elsewhere.push(v);
+  }
+  const field = (key: keyof FormValues, label: string, extra: Record<string, unknown> = {}) => (
+    <TextField
+      size="small"
+      label={label}
+      value={values[key]}
+      onChange={e => setValues({ ...values, [key]: e.target.value })}
+      error={byField.has(key)}
+      helperText={byField.get(key)?.join('; ')}
+      inputProps={{ 'data-testid': `chaos-field-${key}` }}
+      FormHelperTextProps={{ id: `chaos-error-${key}` } as any}
+      {...extra}
+    />
+  );
+
+  const save = async () => {
+    setSaving(true);
+    setError(undefined);
+    try {
+      await api.createChaos(entityRef, experiment);
+      setValues(blank(sloRefs[0] ?? ''));
+      onSaved();
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  return (
+    <Box component="form" onSubmit={e => { e.preventDefault(); save(); }} data-testid="chaos-form" sx={{ mt: 2 }}>
+      <Typography variant="subtitle2" gutterBottom>
+        New experiment
+      </Typography>
+      <Stack direction={{ xs: 'column', md: 'row' }} spacing={1} sx={{ mb: 1 }}>
+        {field('name', 'Name')}
+        {field('hypothesis', 'Hypothesis', { fullWidth: true })}
+      </Stack>
+      <Stack direction={{ xs: 'column', md: 'row' }} spacing={1} sx={{ mb: 1 }}>
+        {field('namespace', 'Namespace')}
+        {field('deployment', 'Deployment')}
+        {field('trafficPercent', 'Blast radius (% traffic)')}
+        {field('regions', 'Regions (comma-separated)')}
+      </Stack>
+      <Stack direction={{ xs: 'column', md: 'row' }} spacing={1} sx={{ mb: 1 }}>
+        {field('slo', 'Steady-state SLO', { select: true, sx: { minWidth: 220 }, children: sloRefs.map(r => <MenuItem key={r} value={r}>{r}</MenuItem>) })}
+        {field('injection', 'Injection', {
+          select: true,
+          sx: { minWidth: 160 },
+          children: [
+            <MenuItem key="latency" value="latency">latency</MenuItem>,
+            <MenuItem key="error-rate" value="error-rate">error rate</MenuItem>,
+            <MenuItem key="pod-kill" value="pod-kill">pod kill</MenuItem>,
+          ],
+        })}
+        {values.injection === 'latency' && field('latencyMs', 'Latency (ms)')}
+        {values.injection === 'error-rate' && field('errorPercent', 'Errors (%)')}
+        {field('duration', 'Duration')}
+      </Stack>
+      <Stack direction={{ xs: 'column', md: 'row' }} spacing={1} sx={{ mb: 1 }}>
+        {field('environment', 'Environment')}
+        {field('owner', 'Owner (group ref)')}
+        {field('approver', 'Approver (user ref)')}
+        {field('abortBudgetPercent', 'Abort: budget spent (%)')}
+        {field('abortWithin', 'within')}
+      </Stack>
+      {field('rollback', 'Rollback steps (one per line)', { multiline: true, minRows: 2, fullWidth: true })}
+      {elsewhere.map(v => (
+        <Alert key={`${v.field}-${v.message}`} severity="warning" sx={{ mt: 1 }}>
+          {v.field}: {v.message}
+        </Alert>
+      ))}
+      {error && (
+        <Alert severity="error" sx={{ mt: 1 }} data-testid="chaos-save-error">
+          {error}
+        </Alert>
+      )}
+      <Button type="submit" variant="contained" sx={{ mt: 1 }} disabled={saving}>
+        Save draft
+      </Button>
+    </Box>
+  );
+}
+
+/** Chaos experiments on the entity's Reliability tab: their state, approve, start, the kill switch, and a new one. @public */
+export function ChaosPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs: string[] }) {
+  const api = useApi(reliabilityApiRef);
+  const { value, loading, error, retry } = useAsyncRetry(() => api.listChaos(entityRef), [api, entityRef]);
+  const [actionError, setActionError] = useState<string>();
+
+  const act = async (fn: () => Promise<unknown>) => {
+    setActionError(undefined);
+    try {
+      await fn();
+    } catch (e) {
+      setActionError(errorMessage(e));
+    }
+    retry();
+  };
+
+  return (
+    <Card variant="outlined" data-testid="chaos-panel">
+      <CardHeader title="Chaos experiments" subheader="Break glass, not customers: every experiment is linted, approved by someone else, and aborted when its SLO burns." />
+      <CardContent>
+        {loading && !value && <CircularProgress size={20} aria-label="loading experiments" />}
+        {error && (
+          <Alert severity="error" action={<Button color="inherit" size="small" onClick={retry}>Retry</Button>}>
+            Could not load the experiments: {errorMessage(error)}
+          </Alert>
+        )}
+        {actionError && (
+          <Alert severity="error" sx={{ mb: 1 }} data-testid="chaos-action-error">
+            {actionError}
+          </Alert>
+        )}
+        {value && value.items.length === 0 && <Typography variant="body2">No experiments yet. Design one below; the linter checks it as you type.</Typography>}
+        {value && value.items.length > 0 && (
+          <Table size="small" aria-label="chaos experiments">
+            <TableHead>
+              <TableRow>
+                <TableCell>Experiment</TableCell>
+                <TableCell>State</TableCell>
+                <TableCell>Budget</TableCell>
+                <TableCell />
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {value.items.map((e: ChaosExperimentRecord) => (
+                <TableRow key={e.id} data-testid={`chaos-row-${e.name}`}>
+                  <TableCell>
+                    <Typography variant="subtitle2">{e.name}</Typography>
+                    <Typography variant="body2" color="text.secondary">
+                      {e.experiment.hypothesis}
+                    </Typography>
+                    {e.abortReason && (
+                      <Typography variant="caption" color="error">
+                        Aborted: {e.abortReason}
+                      </Typography>
+                    )}
+                  </TableCell>
+                  <TableCell>
+                    <Chip size="small" label={e.state} color={STATE_COLOR[e.state]} />
+                  </TableCell>
+                  <TableCell>
+                    {e.budgetAtStart !== null ? `${Math.round(e.budgetAtStart * 100)}% at start` : '—'}
+                    {e.budgetSpent !== null ? ` · ${(e.budgetSpent * 100).toFixed(1)}% spent` : ''}
+                  </TableCell>
+                  <TableCell align="right">
+                    {e.state === 'draft' && (
+                      <Button size="small" onClick={() => act(() => api.approveChaos(e.id))}>
+                        Approve
+                      </Button>
+                    )}
+                    {e.state === 'approved' && (
+                      <Button size="small" variant="outlined" onClick={() => act(() => api.startChaos(e.id))}>
+                        Start
+                      </Button>
+                    )}
+                    {e.state === 'running' && (
+                      <Button size="small" variant="contained" color="error" onClick={() => act(() => api.abortChaos(e.id))}>
+                        Kill switch
+                      </Button>
+                    )}
+                  </TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        )}
+        <ExperimentForm entityRef={entityRef} sloRefs={sloRefs} onSaved={retry} />
+      </CardContent>
+    </Card>
+  );
+}
