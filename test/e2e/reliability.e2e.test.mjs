@@ -153,3 +153,47 @@ test("an alert firing for checkout shows on the commander page, and one click op
     await browser.close();
   }
 });
+
+test("a chaos experiment over the blast-radius limit is refused beside its field, and one within it is saved", async () => {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1400 } });
+  const name = `e2e-latency-${Date.now().toString(36)}`;
+  try {
+    await page.goto(`${BASE}/catalog/default/component/checkout/reliability`);
+    const enter = page.getByRole('button', { name: /enter/i });
+    await page.waitForSelector('[data-testid="chaos-form"], button:has-text("Enter")', { timeout: 90_000 });
+    if (await enter.count()) await enter.first().click();
+    const form = page.getByTestId('chaos-form');
+    await form.waitFor({ timeout: 60_000 });
+    await form.getByTestId('chaos-field-name').fill(name);
+    await form.getByTestId('chaos-field-hypothesis').fill('Checkout latency stays under 1 s p95 if PaymentSvc slows 30%.');
+    await form.getByTestId('chaos-field-namespace').fill('payments');
+    await form.getByTestId('chaos-field-deployment').fill('payment-svc');
+    await form.getByTestId('chaos-field-owner').fill('group:default/payments-sre');
+    await form.getByTestId('chaos-field-trafficPercent').fill('50');
+    // the linter answers beside the field
+    await page.locator('#chaos-error-trafficPercent', { hasText: 'must be at most 10% in staging (max_traffic), got 50%' }).waitFor({ timeout: 30_000 });
+    await form.getByRole('button', { name: 'Save draft' }).click();
+    await page.getByTestId('chaos-save-error').getByText(/blastRadius\.trafficPercent: must be at most 10%/).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(artifacts, 'chaos-refused.png'), fullPage: true });
+    // within the limit: saved as a draft
+    await form.getByTestId('chaos-field-trafficPercent').fill('5');
+    await page.locator('#chaos-error-trafficPercent').waitFor({ state: 'detached', timeout: 30_000 });
+    await form.getByRole('button', { name: 'Save draft' }).click();
+    const row = page.getByTestId(`chaos-row-${name}`);
+    await row.waitFor({ timeout: 30_000 });
+    assert.match(await row.innerText(), /draft/);
+    // the author cannot approve their own experiment
+    await row.getByRole('button', { name: 'Approve' }).click();
+    await page.getByTestId('chaos-action-error').getByText(/someone else must approve it/).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(artifacts, 'chaos-saved.png'), fullPage: true });
+  } catch (e) {
+    await page.screenshot({ path: path.join(artifacts, 'chaos-failure.png'), fullPage: true }).catch(() => {});
+    throw e;
+  } finally {
+    await browser.close();
+  }
+});
