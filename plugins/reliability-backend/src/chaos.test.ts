@@ -210,6 +210,9 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect((await as(OWNER).post(`/chaos/${id}/abort`, { reason: 'kill switch' })).status).toBe(409);
     await new Promise(r => setTimeout(r, 300));
     expect(target.calls).toHaveLength(1);
+    // a page alert is open on the commander page
+    const commander = (await as(OWNER).get('/commander/alerts')).body.items;
+    expect(commander).toEqual([expect.objectContaining({ name: 'ChaosExperimentAborted', severity: 'page', entityRef: 'component:default/checkout', summary: expect.stringContaining('Chaos experiment latency-checkout aborted: guard: abort condition 1') })]);
     const h = (await as(OWNER).get('/remediations?entityRef=component:default/checkout')).body;
     expect(h.items.map((i: any) => [i.ruleId, i.state])).toEqual([['checkout-chaos-halt', 'succeeded']]);
   });

@@ -242,6 +242,7 @@ export const reliabilityPlugin = createBackendPlugin({
               store,
               remediations: remediationStore,
               escalations: stores.escalations,
+              chaos: stores.chaos,
               runbooks,
               registry,
               logger,

@@ -7,6 +7,8 @@ import { AlertmanagerStore } from '../alertmanager/AlertmanagerStore';
 import { ReliabilityStore } from '../slos/ReliabilityStore';
 import { RemediationStore } from '../remediation/RemediationStore';
 import { EscalationStore } from '../remediation/EscalationStore';
+import { ChaosStore } from '../chaos/ChaosStore';
+import { CHAOS_ABORT_ALERT } from '../chaos/ChaosGuard';
 import { sloAlertLabels } from '../remediation/triggers';
 import { RunbookService } from '../runbooks/RunbookService';
 import { SloRegistry } from '../slos/SloRegistry';
@@ -32,6 +34,8 @@ export class CommanderService {
       store: ReliabilityStore;
       remediations: RemediationStore;
       escalations: EscalationStore;
+      /** Chaos experiments aborted in the last hour page the commander. */
+      chaos?: ChaosStore;
       runbooks: RunbookService;
       registry: SloRegistry;
       logger: LoggerService;
@@ -40,10 +44,11 @@ export class CommanderService {
 
   /** The alerts about entities the caller may read (with `credentials`; all of them without), most urgent first. */
   async alerts(now: number, callerCredentials?: BackstageCredentials): Promise<CommanderAlert[]> {
-    const [own, received, escalations] = await Promise.all([
+    const [own, received, escalations, aborted] = await Promise.all([
       this.o.alerts.list({ states: ['firing', 'pending'], limit: 500 }),
       this.o.alertmanager.list({ status: 'firing', limit: 500 }),
       this.o.escalations.list({ state: 'open', limit: 500 }),
+      this.o.chaos ? this.o.chaos.list({ states: ['aborted'], limit: 100, offset: 0 }) : Promise.resolve([]),
     ]);
     const rows: (Omit<CommanderAlert, 'owner' | 'system' | 'runbook' | 'remediation' | 'entityTitle' | 'ageMs'> & { labels: Record<string, string> })[] = [];
     const statuses = await this.o.store.getStatuses(own.map(a => a.sloRef));
@@ -53,6 +58,15 @@ export class CommanderService {
         key: `escalation-${e.id}`, source: 'reliability', name: 'RemediationEscalated', severity: 'page', state: 'firing', entityRef: e.entityRef, startedAt: e.openedAt,
         summary: `Remediation ${e.ruleId} gave up after ${e.attempts} attempts in ${e.attemptWindow}`, slo: null,
         labels: { alertname: 'RemediationEscalated', severity: 'page', entity: e.entityRef, rule: e.ruleId },
+      });
+    }
+    // a chaos experiment stopped in the last hour (its guard saw the SLO burn, or someone pressed the kill switch)
+    for (const e of aborted.filter(x => x.finishedAt && now - Date.parse(x.finishedAt) < 3_600_000)) {
+      rows.push({
+        key: `chaos-${e.id}`, source: 'reliability', name: CHAOS_ABORT_ALERT, severity: 'page', state: 'firing', entityRef: e.entityRef, startedAt: e.finishedAt!,
+        summary: forDisplay(`Chaos experiment ${e.name} aborted: ${e.abortReason ?? 'no reason recorded'}`),
+        slo: null,
+        labels: { alertname: CHAOS_ABORT_ALERT, severity: 'page', entity: e.entityRef, experiment: e.name, slo: e.experiment.steadyState.slo },
       });
     }
     for (const a of own) {
