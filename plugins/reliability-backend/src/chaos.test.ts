@@ -5,6 +5,7 @@ import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
+import { Knex } from 'knex';
 import { reliabilityPlugin } from './plugin';
 import { manualScheduler } from './__testUtils__/scheduler';
 import { component, ingestSlo } from './__testUtils__/entities';
@@ -23,6 +24,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
   let server: any;
   let scheduler: ReturnType<typeof manualScheduler>;
   let target: Awaited<ReturnType<typeof startTarget>>;
+  let knex: Knex;
 
   beforeAll(async () => {
     target = await startTarget();
@@ -31,15 +33,14 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     await target.close();
   });
 
-  beforeEach(async () => {
-    target.calls.length = 0;
-    scheduler = manualScheduler();
-    const backend = await startTestBackend({
+  /** A backend (a replica) over `db`, its tasks run by `sched`. */
+  function replica(db: Knex, sched: ReturnType<typeof manualScheduler>) {
+    return startTestBackend({
       features: [
         reliabilityPlugin,
-        scheduler.factory,
+        sched.factory,
         catalogServiceMock.factory({ entities: [component('checkout'), ingestSlo('checkout-success', 'checkout')] }),
-        mockServices.database.factory({ knex: await databases.init(databaseId) }),
+        mockServices.database.factory({ knex: db }),
         // owners write the entity's experiments; anyone but a stranger may approve
         mockServices.permissions.mock({
           authorize: async (requests, { credentials }) =>
@@ -73,6 +74,13 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
         }),
       ],
     });
+  }
+
+  beforeEach(async () => {
+    target.calls.length = 0;
+    scheduler = manualScheduler();
+    knex = await databases.init(databaseId);
+    const backend = await replica(knex, scheduler);
     server = backend.server;
     // the tick registers the SLO
     await scheduler.evaluate();
@@ -224,6 +232,23 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     await as(OWNER).post(`/chaos/${id}/start`);
     expect((await as(OWNER).post(`/chaos/${id}/abort`, {})).body).toMatchObject({ state: 'aborted', abortReason: 'kill switch' });
     await eventually(() => target.calls.length >= 1, 20_000);
+    expect(target.calls).toHaveLength(1);
+  });
+
+  it('two replicas on one database abort once and halt once', async () => {
+    const second = manualScheduler();
+    await replica(knex, second);
+    await traffic(100);
+    const experiment = { ...seed('latency_checkout.yaml'), abortConditions: [{ type: 'budget-spent', percent: 5, within: '90s' }] };
+    const id = (await as(OWNER).post('/chaos', { entityRef: 'component:default/checkout', experiment })).body.id;
+    await as(REVIEWER).post(`/chaos/${id}/approve`);
+    await as(OWNER).post(`/chaos/${id}/start`);
+    await request(server).post('/api/reliability/sli-events').set('Authorization', mockCredentials.service.header()).send({ events: [{ slo: 'default/checkout-success', timestamp: new Date().toISOString(), good: 0, total: 20 }] });
+    // both replicas' guards at once
+    await Promise.all([scheduler.run('reliability-chaos-guard'), second.run('reliability-chaos-guard')]);
+    expect((await as(OWNER).get(`/chaos/${id}`)).body.state).toBe('aborted');
+    await eventually(() => target.calls.length >= 1, 20_000);
+    await new Promise(r => setTimeout(r, 500));
     expect(target.calls).toHaveLength(1);
   });
 });
