@@ -240,11 +240,13 @@ export class ExecutionRunner {
         await this.audit(exec, rule, 'succeeded', end.detail, end.attempt);
         return;
       case 'failed': {
+        // the escalation is open before the execution reads as finished: whoever sees it settled sees both
+        if (end.attempt !== undefined) {
+          const used = await store.attemptsSince(rule.id, now() - rule.attemptWindowMs);
+          if (used >= rule.maxAttempts) await this.escalate(exec, rule, used, end.errors, false);
+        }
         await store.finish(exec.id, 'failed', end.detail, now(), null);
         await this.audit(exec, rule, 'failed', end.auditDetail, end.attempt);
-        if (end.attempt === undefined) return;
-        const used = await store.attemptsSince(rule.id, now() - rule.attemptWindowMs);
-        if (used >= rule.maxAttempts) await this.escalate(exec, rule, used, end.errors, false);
         return;
       }
       case 'escalated':
@@ -257,9 +259,10 @@ export class ExecutionRunner {
   private async escalate(exec: ExecutionRow, rule: RemediationRule, used: number, errors: string[], finishExecution: boolean) {
     const now = this.o.now();
     const detail = `Escalated: ${used} attempts in ${rule.attemptWindow} reached the rule's limit of ${rule.maxAttempts}; a human needs to look${errors.length ? `. ${errors.join('; ')}` : ''}`;
-    if (finishExecution) await this.o.store.finish(exec.id, 'escalated', detail, now, null);
-    this.o.metrics.escalations.inc({ action: rule.action, entity: rule.entityRef, rule: rule.id });
+    // open first: an execution that reads as escalated always has its escalation
     await this.o.escalations.open({ ruleId: rule.id, entityRef: rule.entityRef, executionId: exec.id, attempts: used, attemptWindow: rule.attemptWindow }, now);
+    this.o.metrics.escalations.inc({ action: rule.action, entity: rule.entityRef, rule: rule.id });
+    if (finishExecution) await this.o.store.finish(exec.id, 'escalated', detail, now, null);
     await this.audit(exec, rule, 'failed', detail);
   }
 

@@ -152,10 +152,10 @@ export class RemediationEngine {
   async history(entityRef: string | undefined, limit: number, offset = 0, visible?: (entityRef: string) => boolean): Promise<RemediationListResponse> {
     const visibleRefs = visible ? [...new Set(this.rules.map(r => r.entityRef))].filter(visible) : undefined;
     const entityRefs = entityRef ? [entityRef] : visibleRefs;
-    const [items, escalations] = await Promise.all([
-      this.o.store.list({ entityRef, entityRefs: entityRef ? undefined : visibleRefs, limit, offset }),
-      this.o.escalations.list({ entityRefs, state: 'open', limit: 100 }),
-    ]);
+    // executions first, then escalations: an escalation is written before its execution reads as finished, so a
+    // finished execution in this answer always comes with its escalation
+    const items = await this.o.store.list({ entityRef, entityRefs: entityRef ? undefined : visibleRefs, limit, offset });
+    const escalations = await this.o.escalations.list({ entityRefs, state: 'open', limit: 100 });
     const done = items.filter(i => i.state === 'succeeded' || i.state === 'failed' || i.state === 'escalated' || i.state === 'interrupted');
     const succeeded = done.filter(i => i.state === 'succeeded');
     const latencies = succeeded.map(i => i.latencyMs).filter((v): v is number => v !== null);
