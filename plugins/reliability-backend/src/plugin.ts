@@ -31,6 +31,7 @@ import { CHAOS_ABORT_ALERT, ChaosGuard, HaltSubmitter } from './chaos/ChaosGuard
 import { DemoData } from './demo/DemoData';
 import { Redactor } from './redaction/Redactor';
 import { readChaosPolicy } from './chaos/policy';
+import { ChaosFiles } from './chaos/ChaosFiles';
 
 /**
  * The reliability backend plugin.
@@ -233,6 +234,7 @@ export const reliabilityPlugin = createBackendPlugin({
             metricsToken: cfg?.getOptionalString('metrics.token'),
             runbooks,
             incidents: new IncidentService({ store: stores.incidents, access, runbooks }),
+            chaosFiles: new ChaosFiles({ catalog, auth, urlReader, registry, policy: readChaosPolicy(cfg) }),
             chaos: new ChaosService({ store: stores.chaos, registry, slos: store, access, permissions, policy: readChaosPolicy(cfg), halt, backendBaseUrl: config.getOptionalString('backend.baseUrl') }),
             commander: new CommanderService({
               catalog,

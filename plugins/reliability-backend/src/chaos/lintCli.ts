@@ -1,6 +1,5 @@
 import { readFile } from 'fs/promises';
-import { parseAllDocuments } from 'yaml';
-import { ChaosViolation, lintChaosExperiment } from '@internal/plugin-reliability-common';
+import { lintExperimentYaml } from './lintYaml';
 
 /** Where the command writes; a test passes its own. */
 export interface CliIo {
@@ -10,8 +9,6 @@ export interface CliIo {
 }
 
 const USAGE = 'usage: yarn chaos:lint [--slos default/a,default/b] <experiment.yaml>...';
-/** Experiment files are small; a larger one is refused rather than parsed. */
-const MAX_FILE_BYTES = 1_000_000;
 
 /**
  * `yarn chaos:lint`: lints chaos experiment files (YAML, one or more documents each) with the same linter as the
@@ -49,27 +46,13 @@ export async function runChaosLint(argv: string[], io: CliIo): Promise<number> {
       io.err(`${file}: cannot read: ${(e as Error).message}`);
       return 2;
     }
-    if (text.length > MAX_FILE_BYTES) {
-      io.err(`${file}: larger than ${MAX_FILE_BYTES} bytes; not an experiment file`);
-      failed++;
-      continue;
-    }
-    const docs = parseAllDocuments(text);
-    const list = Array.isArray(docs) ? docs : [docs];
-    for (const [n, doc] of list.entries()) {
-      const where = list.length > 1 ? `${file}#${n + 1}` : file;
-      if (doc.errors.length) {
-        io.out(`${where}: (yaml) [syntax]: ${doc.errors[0].message.split('\n')[0]}`);
-        failed++;
-        continue;
-      }
-      const value = doc.toJS({ maxAliasCount: 100 });
-      if (value === null || value === undefined) continue;
+    const docs = lintExperimentYaml(text, { sloRefs });
+    for (const [n, doc] of docs.entries()) {
+      const where = docs.length > 1 ? `${file}#${n + 1}` : file;
       checked++;
-      const r = lintChaosExperiment(value, { sloRefs });
-      if (!r.ok) {
+      if (!doc.ok) {
         failed++;
-        r.violations.forEach((v: ChaosViolation) => io.out(`${where}: ${v.field} [${v.rule}]: ${v.message}`));
+        doc.violations.forEach(v => io.out(`${where}: ${v.field} [${v.rule}]: ${v.message}`));
       }
     }
   }

@@ -1,5 +1,6 @@
 import express from 'express';
 import { stringify } from 'yaml';
+import { z } from 'zod';
 import Router from 'express-promise-router';
 import {
   chaosAbortRequestSchema,
@@ -7,16 +8,18 @@ import {
   chaosExportQuerySchema,
   chaosLintRequestSchema,
   chaosListQuerySchema,
+  entityRefParam,
   chaosResultSchema,
   chaosUpdateRequestSchema,
   listQuerySchema,
 } from '@internal/plugin-reliability-common';
 import { Guards } from '../http/guards';
 import { ChaosService } from './ChaosService';
+import { ChaosFiles } from './ChaosFiles';
 
 /** Chaos experiments: lint, design (versions), approve, start (or the engine reports it started), abort, complete. */
-export function chaosRoutes(router: ReturnType<typeof Router>, deps: { guards: Guards; chaos: ChaosService }) {
-  const { guards, chaos } = deps;
+export function chaosRoutes(router: ReturnType<typeof Router>, deps: { guards: Guards; chaos: ChaosService; files: ChaosFiles }) {
+  const { guards, chaos, files } = deps;
   const id = (raw: string) => guards.positiveInt(raw, 'id', 12);
   const audited = <T>(req: express.Request, eventId: string, fn: () => Promise<T>) =>
     guards.audited({ eventId, severityLevel: 'medium', request: req }, async () => ({ result: await fn() }));
@@ -29,6 +32,13 @@ export function chaosRoutes(router: ReturnType<typeof Router>, deps: { guards: G
   router.get('/chaos', async (req, res) => {
     const credentials = await guards.canRead(req);
     res.json(await chaos.list(guards.parse(chaosListQuerySchema, req.query, 'query'), credentials));
+  });
+
+  // experiments as code: the entity's folder of experiment files, linted
+  router.get('/chaos/files', async (req, res) => {
+    const credentials = await guards.canRead(req);
+    const { entityRef } = guards.parse(z.object({ entityRef: entityRefParam }).strict(), req.query, 'query');
+    res.json(await files.lint(entityRef, credentials));
   });
 
   router.post('/chaos', async (req, res) => {

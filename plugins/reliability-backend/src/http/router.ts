@@ -19,6 +19,7 @@ import { IncidentService } from '../incidents/IncidentService';
 import { incidentRoutes } from '../incidents/routes';
 import { ChaosService } from '../chaos/ChaosService';
 import { chaosRoutes } from '../chaos/routes';
+import { ChaosFiles } from '../chaos/ChaosFiles';
 import { CommanderService } from '../commander/CommanderService';
 import { commanderRoutes } from '../commander/routes';
 import { createGuards } from './guards';
@@ -41,6 +42,7 @@ export interface RouterOptions {
   runbooks: RunbookService;
   incidents: IncidentService;
   chaos: ChaosService;
+  chaosFiles: ChaosFiles;
   commander: CommanderService;
   /** The one redaction step; error messages pass through it before they are answered. */
   redactor?: Redactor;
@@ -70,7 +72,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   runbookRoutes(router, { guards, runbooks: options.runbooks, now });
   commanderRoutes(router, { guards, commander: options.commander, now });
   incidentRoutes(router, { guards, incidents: options.incidents });
-  chaosRoutes(router, { guards, chaos: options.chaos });
+  chaosRoutes(router, { guards, chaos: options.chaos, files: options.chaosFiles });
 
   // anything else: a 404 that says so (the path shortened: it is the caller's own text)
   router.use((req, _res) => {

@@ -205,3 +205,19 @@ export const chaosListQuerySchema = z
     cursor: z.string().max(100).optional(),
   })
   .strict();
+
+/**
+ * Experiments as code: an entity annotation naming a folder of experiment YAML files (any URL the backend's
+ * UrlReader can read), which the portal shows and lints. @public
+ */
+export const ANNOTATION_CHAOS_EXPERIMENTS = 'reliability.io/chaos-experiments';
+
+/** GET /chaos/files. @public */
+export interface ChaosFilesResponse {
+  entityRef: string;
+  /** The annotation's folder, or null when the entity has none. */
+  location: string | null;
+  files: { path: string; experiments: { name: string | null; ok: boolean; violations: { field: string; rule: string; message: string }[] }[] }[];
+  /** Files left out (more than the limit, or too large). */
+  skipped: string[];
+}

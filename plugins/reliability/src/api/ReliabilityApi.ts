@@ -3,6 +3,7 @@ import { ResponseError } from '@backstage/errors';
 import type {
   BurnRateWindow,
   ChaosExperimentRecord,
+  ChaosFilesResponse,
   ChaosLintResult,
   CommanderAlert,
   DiffLine,
@@ -65,6 +66,8 @@ export interface ReliabilityApi {
   startChaos(id: number): Promise<ChaosExperimentRecord>;
   /** The kill switch. */
   abortChaos(id: number, reason?: string): Promise<ChaosExperimentRecord>;
+  /** The experiment files of the entity's `reliability.io/chaos-experiments` folder, linted. */
+  listChaosFiles(entityRef: string): Promise<ChaosFilesResponse>;
 }
 
 /** @public */
@@ -134,6 +137,10 @@ export class ReliabilityClient implements ReliabilityApi {
 
   abortChaos(id: number, reason = 'kill switch'): Promise<ChaosExperimentRecord> {
     return this.send('POST', `/chaos/${id}/abort`, { reason });
+  }
+
+  listChaosFiles(entityRef: string): Promise<ChaosFilesResponse> {
+    return this.get(`/chaos/files?entityRef=${encodeURIComponent(entityRef)}`);
   }
 
   private runbookPath(e: EntityPath) {

@@ -70,6 +70,7 @@ describe('ReliabilityClient, every method', () => {
     await client.approveChaos(4);
     await client.startChaos(4);
     await client.abortChaos(4);
+    await client.listChaosFiles('component:default/checkout');
     expect(calls.map(c => [c.method, c.url.replace('http://h/api/reliability', ''), c.body])).toEqual([
       ['POST', '/chaos/lint', { entityRef: 'component:default/checkout', experiment: { name: 'x' } }],
       ['GET', '/chaos?entityRef=component%3Adefault%2Fcheckout', undefined],
@@ -77,6 +78,7 @@ describe('ReliabilityClient, every method', () => {
       ['POST', '/chaos/4/approve', {}],
       ['POST', '/chaos/4/start', {}],
       ['POST', '/chaos/4/abort', { reason: 'kill switch' }],
+      ['GET', '/chaos/files?entityRef=component%3Adefault%2Fcheckout', undefined],
     ]);
   });
 });

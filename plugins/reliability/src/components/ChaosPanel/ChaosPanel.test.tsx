@@ -27,7 +27,7 @@ const record = (over: Partial<ChaosExperimentRecord> = {}): ChaosExperimentRecor
 
 const render = (api: Partial<ReliabilityApi>) =>
   renderInTestApp(
-    <TestApiProvider apis={[[reliabilityApiRef, { lintChaos: async () => ({ ok: true, violations: [] }) as any, ...api }]]}>
+    <TestApiProvider apis={[[reliabilityApiRef, { lintChaos: async () => ({ ok: true, violations: [] }) as any, listChaosFiles: async () => ({ entityRef: 'component:default/checkout', location: null, files: [], skipped: [] }), ...api }]]}>
       <ChaosPanel entityRef="component:default/checkout" sloRefs={['default/checkout-success']} />
     </TestApiProvider>,
   );
@@ -49,6 +49,23 @@ describe('ChaosPanel', () => {
     await waitFor(() => expect(document.getElementById('chaos-error-trafficPercent')).toHaveTextContent('must be at most 10% in staging (max_traffic), got 50%'));
     expect(document.getElementById('chaos-error-name')).toHaveTextContent('must be lowercase letters');
     expect(lintChaos).toHaveBeenLastCalledWith('component:default/checkout', expect.objectContaining({ blastRadius: expect.objectContaining({ trafficPercent: 50 }), steadyState: { slo: 'default/checkout-success' } }));
+  });
+
+  it("shows the annotated folder's experiment files with their linter verdicts", async () => {
+    await render({
+      listChaos: async () => ({ items: [] }),
+      listChaosFiles: async () => ({
+        entityRef: 'component:default/checkout',
+        location: 'https://git.example/shop/checkout/tree/main/chaos/experiments',
+        files: [
+          { path: 'brownout_checkout.yaml', experiments: [{ name: 'brownout-checkout', ok: true, violations: [] }] },
+          { path: 'latency_checkout.yaml', experiments: [{ name: 'latency-checkout', ok: false, violations: [{ field: 'blastRadius.trafficPercent', rule: 'max-traffic', message: 'must be at most 10% in staging (max_traffic), got 50%' }] }] },
+        ],
+        skipped: [],
+      }),
+    });
+    expect(await screen.findByTestId('chaos-file-latency_checkout.yaml')).toHaveTextContent('latency_checkout.yaml (latency-checkout): blastRadius.trafficPercent: must be at most 10% in staging (max_traffic), got 50%');
+    expect(screen.getByTestId('chaos-file-brownout_checkout.yaml')).toHaveTextContent('passes the linter');
   });
 
   it('saves a draft, and shows a refusal from the server', async () => {

@@ -233,6 +233,31 @@ function ExperimentForm({ entityRef, sloRefs, onSaved }: { entityRef: string; sl
   );
 }
 
+/** The experiment files of the entity's annotated folder, each with its linter verdict. */
+function ExperimentFiles({ entityRef }: { entityRef: string }) {
+  const api = useApi(reliabilityApiRef);
+  const { value, error } = useAsyncRetry(() => api.listChaosFiles(entityRef), [api, entityRef]);
+  if (error) return <Alert severity="warning" sx={{ mb: 1 }}>Could not read the experiment files: {errorMessage(error)}</Alert>;
+  if (!value?.location) return null;
+  return (
+    <Box sx={{ mb: 2 }} data-testid="chaos-files">
+      <Typography variant="subtitle2">
+        Experiment files in <code>{value.location}</code>
+      </Typography>
+      {value.files.length === 0 && <Typography variant="body2">No YAML files there.</Typography>}
+      {value.files.map(f =>
+        f.experiments.map((x, i) => (
+          <Alert key={`${f.path}-${i}`} severity={x.ok ? 'success' : 'error'} sx={{ mt: 0.5 }} data-testid={`chaos-file-${f.path}`}>
+            <strong>{f.path}</strong>
+            {x.name ? ` (${x.name})` : ''}: {x.ok ? 'passes the linter' : x.violations.map(v => `${v.field}: ${v.message}`).join('; ')}
+          </Alert>
+        )),
+      )}
+      {value.skipped.length > 0 && <Typography variant="caption">Not read: {value.skipped.join(', ')}</Typography>}
+    </Box>
+  );
+}
+
 /** Chaos experiments on the entity's Reliability tab: their state, approve, start, the kill switch, and a new one. @public */
 export function ChaosPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs: string[] }) {
   const api = useApi(reliabilityApiRef);
@@ -264,6 +289,7 @@ export function ChaosPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs:
             {actionError}
           </Alert>
         )}
+        <ExperimentFiles entityRef={entityRef} />
         {value && value.items.length === 0 && <Typography variant="body2">No experiments yet. Design one below; the linter checks it as you type.</Typography>}
         {value && value.items.length > 0 && (
           <Table size="small" aria-label="chaos experiments">

@@ -1,0 +1,55 @@
+import { AuthService, BackstageCredentials, UrlReaderService } from '@backstage/backend-plugin-api';
+import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import { NotFoundError, ServiceUnavailableError } from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import { ANNOTATION_CHAOS_EXPERIMENTS, ChaosFilesResponse, ChaosPolicy, redactText } from '@internal/plugin-reliability-common';
+import { SloRegistry } from '../slos/SloRegistry';
+import { lintExperimentYaml, MAX_EXPERIMENT_FILE_BYTES } from './lintYaml';
+
+/** At most this many experiment files are read from a folder. */
+export const MAX_EXPERIMENT_FILES = 100;
+
+/**
+ * Experiments as code: the YAML files in the folder an entity's `reliability.io/chaos-experiments` annotation names,
+ * read through the backend's UrlReader and linted with the entity's SLOs, as `yarn chaos:lint` lints them in CI.
+ */
+export class ChaosFiles {
+  constructor(
+    private readonly o: { catalog: CatalogService; auth: AuthService; urlReader: UrlReaderService; registry: SloRegistry; policy?: ChaosPolicy },
+  ) {}
+
+  async lint(entityRef: string, credentials: BackstageCredentials): Promise<ChaosFilesResponse> {
+    const ref = stringifyEntityRef(parseEntityRef(entityRef.toLocaleLowerCase('en-US')));
+    const entity = await this.o.catalog.getEntityByRef(ref, { credentials });
+    if (!entity) throw new NotFoundError(`No entity ${ref}`);
+    const location = entity.metadata.annotations?.[ANNOTATION_CHAOS_EXPERIMENTS] ?? null;
+    if (!location) return { entityRef: ref, location: null, files: [], skipped: [] };
+    const skipped: string[] = [];
+    let tree;
+    try {
+      tree = await this.o.urlReader.readTree(location, {
+        filter: (path, info) => {
+          if (!/\.ya?ml$/i.test(path)) return false;
+          if (info && info.size > MAX_EXPERIMENT_FILE_BYTES) {
+            skipped.push(`${path} (larger than ${MAX_EXPERIMENT_FILE_BYTES} bytes)`);
+            return false;
+          }
+          return true;
+        },
+      });
+    } catch (e) {
+      // the reader's message may carry the URL's credentials: the one redaction step before it is returned
+      throw new ServiceUnavailableError(`Cannot read ${redactText(location)}: ${redactText((e as Error).message ?? String(e))}`);
+    }
+    const all = (await tree.files()).sort((a, b) => a.path.localeCompare(b.path));
+    const files = all.slice(0, MAX_EXPERIMENT_FILES);
+    skipped.push(...all.slice(MAX_EXPERIMENT_FILES).map(f => `${f.path} (more than ${MAX_EXPERIMENT_FILES} files)`));
+    const sloRefs = (await this.o.registry.forEntity(ref)).map(s => s.def.ref);
+    const out: ChaosFilesResponse['files'] = [];
+    for (const f of files) {
+      const text = (await f.content()).toString('utf8');
+      out.push({ path: f.path, experiments: lintExperimentYaml(text, { sloRefs, policy: this.o.policy }) });
+    }
+    return { entityRef: ref, location: redactText(location), files: out, skipped };
+  }
+}
