@@ -89,6 +89,10 @@ describe('kubernetes', () => {
   /** A fake API server for the two calls, answering Kubernetes' own JSON (objects and Status errors). */
   async function fakeApiServer() {
     const jobs = new Map<string, any>();
+    const customObjects = new Map<string, any>([
+      ['chaosengines/latency-checkout', { apiVersion: 'litmuschaos.io/v1alpha1', kind: 'ChaosEngine', metadata: { name: 'latency-checkout', namespace: 'chaos' }, spec: { engineState: 'active' } }],
+      ['networkchaos/latency-checkout', { apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'NetworkChaos', metadata: { name: 'latency-checkout', namespace: 'chaos', annotations: {} }, spec: { action: 'delay' } }],
+    ]);
     const deployment = {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -106,6 +110,17 @@ describe('kubernetes', () => {
         deployment.metadata.generation++;
         return json(200, JSON.stringify(deployment));
       }
+      // the chaos halts: merge patches of the custom objects
+      const custom = /^\/apis\/(litmuschaos\.io|chaos-mesh\.org)\/v1alpha1\/namespaces\/chaos\/(chaosengines|networkchaos)\/([a-z0-9-]+)$/.exec(call.url);
+      if (call.method === 'PATCH' && custom) {
+        if (call.headers['content-type'] !== 'application/merge-patch+json') return json(415, status(415, 'UnsupportedMediaType', 'bad patch type'));
+        const object = customObjects.get(`${custom[2]}/${custom[3]}`);
+        if (!object) return json(404, status(404, 'NotFound', `${custom[2]}.${custom[1]} "${custom[3]}" not found`));
+        const patch = JSON.parse(call.body);
+        if (patch.spec) object.spec = { ...object.spec, ...patch.spec };
+        if (patch.metadata?.annotations) object.metadata.annotations = { ...object.metadata.annotations, ...patch.metadata.annotations };
+        return json(200, JSON.stringify(object));
+      }
       if (call.method === 'PATCH') return json(404, status(404, 'NotFound', 'deployments.apps "x" not found'));
       if (call.method === 'POST' && call.url.startsWith('/apis/batch/v1/namespaces/shop/jobs')) {
         const job = JSON.parse(call.body);
@@ -116,8 +131,36 @@ describe('kubernetes', () => {
       }
       return json(404, status(404, 'NotFound', 'not found'));
     });
-    return { server, jobs, deployment };
+    return { server, jobs, deployment, customObjects };
   }
+
+  it('halts chaos experiments: stops a Litmus ChaosEngine and pauses a Chaos Mesh object named by the alert', async () => {
+    const { server, customObjects } = await fakeApiServer();
+    try {
+      const config = new ConfigReader({ reliability: { remediation: { kubernetes: { clusters: [{ name: 'local', url: server.url, serviceAccountToken: 'sa-token', skipTLSVerify: true }] } } } });
+      const action = createKubernetesAction(readKubernetesClusters(config));
+      const litmus = { cluster: 'local', operation: 'litmus-stop', namespace: 'chaos', name: '{{experiment}}' };
+      expect(action.validate(litmus)).toEqual([]);
+      const withExperiment = (params: Record<string, unknown>) => {
+        const c = ctx(params);
+        return { ...c, templateValues: { ...c.templateValues, experiment: 'latency-checkout' } };
+      };
+      expect((await action.execute(withExperiment(litmus))).detail).toBe('ChaosEngine chaos/latency-checkout set to engineState stop');
+      expect(customObjects.get('chaosengines/latency-checkout').spec.engineState).toBe('stop');
+      const mesh = { cluster: 'local', operation: 'chaos-mesh-pause', namespace: 'chaos', kind: 'NetworkChaos', name: '{{experiment}}' };
+      expect(action.validate(mesh)).toEqual([]);
+      expect((await action.execute(withExperiment(mesh))).detail).toBe('NetworkChaos chaos/latency-checkout paused (experiment.chaos-mesh.org/pause=true)');
+      expect(customObjects.get('networkchaos/latency-checkout').metadata.annotations).toEqual({ 'experiment.chaos-mesh.org/pause': 'true' });
+      const gone = await action.execute({ ...withExperiment(litmus), templateValues: { experiment: 'other' } } as any).catch(e => e);
+      expect([gone.message, gone.retryable]).toEqual(['stop Litmus ChaosEngine chaos/other: Kubernetes answered 404 (chaosengines.litmuschaos.io "other" not found)', false]);
+      expect(action.validate({ cluster: 'local', operation: 'chaos-mesh-pause', namespace: 'chaos', kind: 'HTTPChaos', name: 'Bad Name' })).toEqual([
+        'params.name: must be the object name (DNS label) or a template such as {{experiment}}',
+        'params.kind: must be one of NetworkChaos, PodChaos, StressChaos',
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
 
   it('restarts a Deployment and creates a Job once with backoffLimit 0', async () => {
     const { server, jobs, deployment } = await fakeApiServer();
@@ -149,7 +192,7 @@ describe('kubernetes', () => {
       expect(missing.retryable).toBe(false);
       expect(action.validate({ cluster: 'other', operation: 'delete', namespace: 'Shop!' })).toEqual([
         'params.cluster: must name a cluster in reliability.remediation.kubernetes.clusters (local)',
-        'params.operation: must be one of rollout-restart, create-job',
+        'params.operation: must be one of rollout-restart, create-job, litmus-stop, chaos-mesh-pause',
         'params.namespace: must be a namespace name (DNS label)',
       ]);
     } finally {

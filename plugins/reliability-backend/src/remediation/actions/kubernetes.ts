@@ -1,5 +1,5 @@
 import { Config } from '@backstage/config';
-import { AppsV1Api, BatchV1Api, KubeConfig, PatchStrategy, setHeaderOptions, V1Job } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, V1Job } from '@kubernetes/client-node';
 import { renderTemplate } from '@internal/plugin-reliability-common';
 import { RemediationAction, RemediationActionError } from '@internal/plugin-reliability-node';
 
@@ -27,7 +27,11 @@ export function readKubernetesClusters(config: Config): KubernetesCluster[] {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const OPERATIONS = ['rollout-restart', 'create-job'];
+const OPERATIONS = ['rollout-restart', 'create-job', 'litmus-stop', 'chaos-mesh-pause'];
+/** Chaos Mesh kinds the halt can pause, with their resource names. */
+const CHAOS_MESH_PLURALS: Record<string, string> = { NetworkChaos: 'networkchaos', PodChaos: 'podchaos', StressChaos: 'stresschaos' };
+/** A template such as `{{experiment}}`, or a DNS label. */
+const NAME_OR_TEMPLATE = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?|\{\{[a-zA-Z_][a-zA-Z0-9_.]{0,60}\}\})$/;
 
 function kubeConfig(cluster: KubernetesCluster): KubeConfig {
   const kc = new KubeConfig();
@@ -62,11 +66,20 @@ function kubeError(e: unknown, what: string): RemediationActionError {
  *   pod template annotation kubectl.kubernetes.io/restartedAt.
  * - operation `create-job`: creates a Job with backoffLimit 0 (never retried by Kubernetes: our engine decides),
  *   named `{namePrefix}-{execution id}` so a repeat of the same execution cannot create a second Job (409).
+ * - operation `litmus-stop`: the halt of a Litmus experiment, a merge patch of the ChaosEngine to
+ *   `spec.engineState: stop`.
+ * - operation `chaos-mesh-pause`: the halt of a Chaos Mesh experiment, the annotation
+ *   `experiment.chaos-mesh.org/pause: "true"` on the NetworkChaos, PodChaos or StressChaos object.
+ * Both name the object with a template (`{{experiment}}` from the ChaosExperimentAborted alert) or a fixed name.
  */
 export function createKubernetesAction(clusters: KubernetesCluster[]): RemediationAction {
   const byName = new Map(clusters.map(c => [c.name, c]));
-  const what = (p: Record<string, unknown>) =>
-    p.operation === 'create-job' ? `create Job ${p.namespace}/${p.namePrefix}-<execution>` : `rollout restart Deployment ${p.namespace}/${p.deployment}`;
+  const what = (p: Record<string, unknown>) => {
+    if (p.operation === 'create-job') return `create Job ${p.namespace}/${p.namePrefix}-<execution>`;
+    if (p.operation === 'litmus-stop') return `stop Litmus ChaosEngine ${p.namespace}/${p.name}`;
+    if (p.operation === 'chaos-mesh-pause') return `pause Chaos Mesh ${p.kind} ${p.namespace}/${p.name}`;
+    return `rollout restart Deployment ${p.namespace}/${p.deployment}`;
+  };
   return {
     id: 'kubernetes',
     description: 'Kubernetes',
@@ -79,6 +92,12 @@ export function createKubernetesAction(clusters: KubernetesCluster[]): Remediati
       if (typeof params.namespace !== 'string' || !DNS_LABEL.test(params.namespace)) problems.push('params.namespace: must be a namespace name (DNS label)');
       if (params.operation === 'rollout-restart' && (typeof params.deployment !== 'string' || !DNS_LABEL.test(params.deployment))) {
         problems.push('params.deployment: must be a Deployment name (DNS label)');
+      }
+      if ((params.operation === 'litmus-stop' || params.operation === 'chaos-mesh-pause') && (typeof params.name !== 'string' || !NAME_OR_TEMPLATE.test(params.name))) {
+        problems.push('params.name: must be the object name (DNS label) or a template such as {{experiment}}');
+      }
+      if (params.operation === 'chaos-mesh-pause' && !CHAOS_MESH_PLURALS[String(params.kind)]) {
+        problems.push(`params.kind: must be one of ${Object.keys(CHAOS_MESH_PLURALS).join(', ')}`);
       }
       if (params.operation === 'create-job') {
         if (typeof params.namePrefix !== 'string' || !DNS_LABEL.test(params.namePrefix) || params.namePrefix.length > 40) problems.push('params.namePrefix: must be a DNS label of at most 40 characters');
@@ -107,6 +126,21 @@ export function createKubernetesAction(clusters: KubernetesCluster[]): Remediati
           return { detail: `Deployment ${namespace}/${name} restarted at ${restartedAt} (generation ${d.metadata?.generation ?? '?'})` };
         } catch (e) {
           throw kubeError(e, `rollout restart ${namespace}/${name}`);
+        }
+      }
+      if (p.operation === 'litmus-stop' || p.operation === 'chaos-mesh-pause') {
+        // the halt of a chaos experiment: the object named by the alert (e.g. {{experiment}}), merge-patched
+        const name = renderTemplate(String(p.name), ctx.templateValues).text;
+        if (!DNS_LABEL.test(name)) throw new RemediationActionError(`params.name rendered to '${name.slice(0, 80)}', not an object name`, { retryable: false });
+        const litmus = p.operation === 'litmus-stop';
+        const request = litmus
+          ? { group: 'litmuschaos.io', version: 'v1alpha1', plural: 'chaosengines', body: { spec: { engineState: 'stop' } } }
+          : { group: 'chaos-mesh.org', version: 'v1alpha1', plural: CHAOS_MESH_PLURALS[String(p.kind)], body: { metadata: { annotations: { 'experiment.chaos-mesh.org/pause': 'true' } } } };
+        try {
+          await kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject({ ...request, namespace, name }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+          return { detail: litmus ? `ChaosEngine ${namespace}/${name} set to engineState stop` : `${p.kind} ${namespace}/${name} paused (experiment.chaos-mesh.org/pause=true)` };
+        } catch (e) {
+          throw kubeError(e, `${what({ ...p, name })}`);
         }
       }
       const name = `${p.namePrefix}-${ctx.executionId}`.slice(0, 63);
