@@ -130,6 +130,11 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect(v2.body).toMatchObject({ version: 2, experiment: { duration: '15m' } });
     expect((await as(OWNER).put(`/chaos/${id}`, { baseVersion: 1, experiment: seed('latency_checkout.yaml') })).status).toBe(409);
     expect((await as(OWNER).get(`/chaos/${id}/versions`)).body.items.map((v: any) => v.version)).toEqual([2, 1]);
+    const first = (await as(OWNER).get(`/chaos/${id}/versions?limit=1`)).body;
+    expect([first.items.map((v: any) => v.version), typeof first.nextCursor]).toEqual([[2], 'string']);
+    const second = (await as(OWNER).get(`/chaos/${id}/versions?limit=1&cursor=${encodeURIComponent(first.nextCursor)}`)).body;
+    expect([second.items.map((v: any) => v.version), second.nextCursor]).toEqual([[1], undefined]);
+    expect((await as(OWNER).get(`/chaos/${id}/versions?limit=0`)).body.error.message).toMatch(/^Invalid query: limit: must be at least 1/);
 
     // approval: not by the author, not without the permission
     expect((await as(OWNER).post(`/chaos/${id}/approve`)).status).toBe(403);

@@ -8,6 +8,7 @@ import {
   ChaosLintResult,
   ChaosExportFormat,
   ChaosPolicy,
+  ChaosState,
   DEFAULT_CHAOS_POLICY,
   Page,
   chaosCreateRequestSchema,
@@ -92,9 +93,23 @@ export class ChaosService {
     return e;
   }
 
-  async versions(id: number, limit: number, offset: number, credentials: BackstageCredentials) {
+  /** One page of an experiment's versions, newest first. */
+  async versions(id: number, query: { limit?: number; cursor?: string }, credentials: BackstageCredentials) {
     await this.get(id, credentials);
-    return this.o.store.versions(id, limit, offset);
+    const offset = decodeCursor(query.cursor) ?? 0;
+    const limit = query.limit ?? 100;
+    return pageOf(await this.o.store.versions(id, limit + 1, offset), offset, limit, true);
+  }
+
+  /**
+   * Moves an experiment from one of `from` to `to` in one conditional update and answers it; 409 naming its state
+   * when it was not in `from` (another caller moved it first).
+   */
+  private async move(id: number, from: ChaosState[], to: ChaosState, fields: Parameters<ChaosStore['transition']>[3], refusal: string): Promise<ChaosExperimentRecord> {
+    if (!(await this.o.store.transition(id, from, to, fields, this.now()))) {
+      throw new ConflictError(`Chaos experiment ${id} is ${(await this.o.store.get(id))?.state ?? 'gone'}: ${refusal}`);
+    }
+    return (await this.o.store.get(id))!;
   }
 
   /** A new draft: the author must be allowed to write the entity's experiments, and the linter must pass. */
@@ -130,10 +145,7 @@ export class ChaosService {
       throw new NotAllowedError(`Chaos experiment ${id} was written by ${current.author}: someone else must approve it`);
     }
     const experiment = await this.valid(current.entityRef, { ...current.experiment, approver });
-    if (!(await this.o.store.transition(id, ['draft'], 'approved', { approvedBy: approver, experiment }, this.now()))) {
-      throw new ConflictError(`Chaos experiment ${id} is ${(await this.o.store.get(id))?.state ?? 'gone'}: only a draft can be approved`);
-    }
-    return (await this.o.store.get(id))!;
+    return this.move(id, ['draft'], 'approved', { approvedBy: approver, experiment }, 'only a draft can be approved');
   }
 
   /**
@@ -155,36 +167,25 @@ export class ChaosService {
         `Not started: ${steady.slo} has ${status.budgetRemaining === null ? 'no measured budget' : `${fmt(status.budgetRemaining)} of its error budget left`}; the experiment needs at least ${fmt(steady.minBudgetRemaining)}`,
       );
     }
-    const now = this.now();
-    if (!(await this.o.store.transition(id, ['approved'], 'running', { startedAt: now, budgetAtStart: status.budgetRemaining }, now))) {
-      throw new ConflictError(`Chaos experiment ${id} is no longer approved: it was started or changed meanwhile`);
-    }
-    return (await this.o.store.get(id))!;
+    return this.move(id, ['approved'], 'running', { startedAt: this.now(), budgetAtStart: status.budgetRemaining }, 'it was started or changed meanwhile');
   }
 
   /** Stops a running experiment (kill switch or guard) and records why and the budget the run spent. */
   async abort(id: number, reason: string, credentials: BackstageCredentials): Promise<ChaosExperimentRecord> {
     const current = await this.get(id, credentials);
     await this.must(credentials, reliabilityChaosUpdatePermission, current.entityRef);
-    const now = this.now();
-    if (!(await this.o.store.transition(id, ['running'], 'aborted', { finishedAt: now, abortReason: reason, budgetSpent: await this.spent(current) }, now))) {
-      throw new ConflictError(`Chaos experiment ${id} is ${(await this.o.store.get(id))?.state ?? 'gone'}: only a running experiment can be aborted`);
-    }
+    const aborted = await this.move(id, ['running'], 'aborted', { finishedAt: this.now(), abortReason: reason, budgetSpent: await this.spent(current) }, 'only a running experiment can be aborted');
     // the kill switch halts at once; only the caller that made the transition halts
     await this.o.halt?.(current, reason);
-    return (await this.o.store.get(id))!;
+    return aborted;
   }
 
   /** Ends a running experiment with its result: whether the hypothesis held, observations and links. */
   async complete(id: number, result: z.infer<typeof chaosResultSchema>, credentials: BackstageCredentials): Promise<ChaosExperimentRecord> {
     const current = await this.get(id, credentials);
     await this.must(credentials, reliabilityChaosUpdatePermission, current.entityRef);
-    const now = this.now();
     const experiment = { ...current.experiment, result };
-    if (!(await this.o.store.transition(id, ['running'], 'completed', { finishedAt: now, budgetSpent: await this.spent(current), experiment }, now))) {
-      throw new ConflictError(`Chaos experiment ${id} is ${(await this.o.store.get(id))?.state ?? 'gone'}: only a running experiment can be completed`);
-    }
-    return (await this.o.store.get(id))!;
+    return this.move(id, ['running'], 'completed', { finishedAt: this.now(), budgetSpent: await this.spent(current), experiment }, 'only a running experiment can be completed');
   }
 
   /** The experiment for an engine: a Litmus ChaosEngine or a Chaos Mesh object (YAML), or a Chaos Toolkit experiment (JSON). */

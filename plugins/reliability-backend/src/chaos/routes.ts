@@ -8,10 +8,10 @@ import {
   chaosExportQuerySchema,
   chaosLintRequestSchema,
   chaosListQuerySchema,
+  chaosVersionsQuerySchema,
   entityRefParam,
   chaosResultSchema,
   chaosUpdateRequestSchema,
-  listQuerySchema,
 } from '@internal/plugin-reliability-common';
 import { Guards } from '../http/guards';
 import { ChaosService } from './ChaosService';
@@ -54,8 +54,7 @@ export function chaosRoutes(router: ReturnType<typeof Router>, deps: { guards: G
 
   router.get('/chaos/:id/versions', async (req, res) => {
     const credentials = await guards.canRead(req);
-    const page = guards.parse(listQuerySchema.pick({ limit: true }), req.query, 'query');
-    res.json({ items: await chaos.versions(id(req.params.id), page.limit ?? 100, 0, credentials) });
+    res.json(await chaos.versions(id(req.params.id), guards.parse(chaosVersionsQuerySchema, req.query, 'query'), credentials));
   });
 
   router.get('/chaos/:id/export', async (req, res) => {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../math/duration';
+import { entityRefParam } from '../api/types';
+import { pageParams } from '../pagination/pagination';
 
 /** A fixed duration such as `90s`, `5m`, `2h`. */
 const fixedDuration = z
@@ -163,12 +165,10 @@ export interface ChaosExperimentRecord {
   budgetSpent: number | null;
 }
 
-const ENTITY_REF_PARAM = /^[a-zA-Z]+:[a-zA-Z0-9_.-]+\/[a-zA-Z0-9_.-]+$/;
-
 /** POST /chaos/lint. @public */
 export const chaosLintRequestSchema = z
   .object({
-    entityRef: z.string().regex(ENTITY_REF_PARAM, 'must be a full entity ref such as component:default/checkout').optional(),
+    entityRef: entityRefParam.optional(),
     experiment: z.unknown(),
   })
   .strict();
@@ -176,7 +176,7 @@ export const chaosLintRequestSchema = z
 /** POST /chaos. @public */
 export const chaosCreateRequestSchema = z
   .object({
-    entityRef: z.string({ required_error: 'is required' }).regex(ENTITY_REF_PARAM, 'must be a full entity ref such as component:default/checkout'),
+    entityRef: entityRefParam,
     experiment: z.unknown(),
   })
   .strict();
@@ -200,11 +200,13 @@ export const chaosExportQuerySchema = z
 /** GET /chaos. @public */
 export const chaosListQuerySchema = z
   .object({
-    entityRef: z.string().regex(ENTITY_REF_PARAM, 'must be a full entity ref such as component:default/checkout').optional(),
-    limit: z.coerce.number().int().min(1, 'must be between 1 and 500').max(500, 'must be between 1 and 500').optional(),
-    cursor: z.string().max(100).optional(),
+    entityRef: entityRefParam.optional(),
+    ...pageParams,
   })
   .strict();
+
+/** GET /chaos/:id/versions. @public */
+export const chaosVersionsQuerySchema = z.object({ ...pageParams }).strict();
 
 /**
  * Experiments as code: an entity annotation naming a folder of experiment YAML files (any URL the backend's
