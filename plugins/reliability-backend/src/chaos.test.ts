@@ -10,6 +10,7 @@ import { reliabilityPlugin } from './plugin';
 import { manualScheduler } from './__testUtils__/scheduler';
 import { component, ingestSlo } from './__testUtils__/entities';
 import { eventually, startTarget } from './__testUtils__/targets';
+import { startPrometheus } from './__testUtils__/prometheus';
 
 jest.setTimeout(90_000);
 
@@ -19,18 +20,38 @@ const STRANGER = 'user:default/stranger';
 const seed = (name: string) => parse(readFileSync(path.join(__dirname, '../../../catalog/chaos/experiments', name), 'utf8'));
 const MIN = 60_000;
 
+/**
+ * The last 30 minutes of request-duration histograms (one sample a minute, 60 requests each): checkout answers
+ * under 0.5 s (p95 about 0.48 s); checkout-canary, where an experiment injects latency, answers in 1.5 to 2.5 s.
+ */
+function latencyHistograms(): string {
+  const now = Math.floor(Date.now() / MIN) * MIN;
+  const lines = ['# TYPE http_request_duration_seconds histogram'];
+  const buckets = { checkout: [['0.5', 60], ['1.0', 60], ['2.5', 60], ['+Inf', 60]], 'checkout-canary': [['0.5', 0], ['1.0', 0], ['2.5', 60], ['+Inf', 60]] } as const;
+  for (const [service, bs] of Object.entries(buckets)) {
+    for (const [le, perMinute] of bs) {
+      for (let i = 30; i >= 1; i--) lines.push(`http_request_duration_seconds_bucket{service="${service}",le="${le}"} ${perMinute * (31 - i)} ${(now - i * MIN) / 1000}`);
+    }
+  }
+  lines.push('# EOF');
+  return `${lines.join('\n')}\n`;
+}
+
 describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('chaos experiments on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
   let server: any;
   let scheduler: ReturnType<typeof manualScheduler>;
   let target: Awaited<ReturnType<typeof startTarget>>;
   let knex: Knex;
+  let prometheus: Awaited<ReturnType<typeof startPrometheus>>;
 
   beforeAll(async () => {
     target = await startTarget();
+    prometheus = await startPrometheus(latencyHistograms());
   });
   afterAll(async () => {
     await target.close();
+    await prometheus?.stop();
   });
 
   /** A backend (a replica) over `db`, its tasks run by `sched`. */
@@ -55,6 +76,8 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
         mockServices.rootConfig.factory({
           data: {
             reliability: {
+              // the steady state's PromQL abort conditions run on this Prometheus
+              prometheus: { instances: [{ name: 'main', url: prometheus.url }] },
               remediation: {
                 rules: [
                   {
@@ -228,6 +251,34 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect(commander).toEqual([expect.objectContaining({ name: 'ChaosExperimentAborted', severity: 'page', entityRef: 'component:default/checkout', summary: expect.stringContaining('Chaos experiment latency-checkout aborted: guard: abort condition 1') })]);
     const h = (await as(OWNER).get('/remediations?entityRef=component:default/checkout')).body;
     expect(h.items.map((i: any) => [i.ruleId, i.state])).toEqual([['checkout-chaos-halt', 'succeeded']]);
+  });
+
+  it('the guard evaluates PromQL abort conditions on Prometheus: p95 above 1 s for the condition\'s duration aborts', async () => {
+    await traffic(100);
+    const p95 = (service: string) => `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="${service}"}[5m])))`;
+    const experiment = (name: string, service: string) => ({ ...seed('latency_checkout.yaml'), name, abortConditions: [{ type: 'promql', query: p95(service), op: '>', threshold: 1, for: '1s' }] });
+    const ids: Record<string, number> = {};
+    for (const [name, service] of [['latency-fast', 'checkout'], ['latency-slow', 'checkout-canary']]) {
+      const created = await as(OWNER).post('/chaos', { entityRef: 'component:default/checkout', experiment: experiment(name, service) });
+      expect([created.status, created.body.error?.message]).toEqual([201, undefined]);
+      ids[name] = created.body.id;
+      await as(REVIEWER).post(`/chaos/${ids[name]}/approve`);
+      expect((await as(OWNER).post(`/chaos/${ids[name]}/start`)).body.state).toBe('running');
+    }
+    // the first breach starts the condition's clock; a second guard run a second later aborts
+    await scheduler.run('reliability-chaos-guard');
+    expect((await as(OWNER).get(`/chaos/${ids['latency-slow']}`)).body.state).toBe('running');
+    await new Promise(r => setTimeout(r, 1_100));
+    await scheduler.run('reliability-chaos-guard');
+    const slow = (await as(OWNER).get(`/chaos/${ids['latency-slow']}`)).body;
+    expect(slow.state).toBe('aborted');
+    expect(slow.abortReason).toMatch(/^guard: abort condition 1 \(histogram_quantile\(0\.95, .*checkout-canary.* > 1 for 1s\): the query's value is 2\.4\d*$/);
+    expect((await as(OWNER).get(`/chaos/${ids['latency-fast']}`)).body.state).toBe('running');
+    await eventually(() => target.calls.length >= 1, 20_000);
+    expect(target.calls.map(c => JSON.parse(c.body).experiment)).toEqual(['latency-slow']);
+    // a PromQL condition that does not parse is refused, naming its field
+    const broken = await as(OWNER).post('/chaos/lint', { entityRef: 'component:default/checkout', experiment: { ...experiment('x', 'checkout'), abortConditions: [{ type: 'promql', query: 'rate(x[5m]', op: '>', threshold: 1, for: '1m' }] } });
+    expect(broken.body.violations).toEqual([{ field: 'abortConditions.0.query', rule: 'abort-condition', message: expect.stringMatching(/^is not valid PromQL/) }]);
   });
 
   it('the kill switch halts at once', async () => {

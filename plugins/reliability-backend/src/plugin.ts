@@ -96,7 +96,8 @@ export const reliabilityPlugin = createBackendPlugin({
         const sources = new SliSourceRegistry();
         sources.add(new IngestSliSource(store));
         const prometheusInstances = readPrometheusInstances(config);
-        if (prometheusInstances.length) sources.add(new PrometheusSliSource(prometheusInstances, logger, { redactor }));
+        const prometheus = prometheusInstances.length ? new PrometheusSliSource(prometheusInstances, logger, { redactor }) : undefined;
+        if (prometheus) sources.add(prometheus);
         extraSources.forEach(s => sources.add(s));
         const evaluator = new Evaluator(store, sources, logger);
         const csvPath = cfg?.getOptionalString('alerting.burnRateCsv');
@@ -194,7 +195,14 @@ export const reliabilityPlugin = createBackendPlugin({
             receivedAt: Date.now(),
           });
         };
-        const guard = new ChaosGuard({ store: stores.chaos, registry, evaluator, logger: logger.child({ component: 'chaos-guard' }), halt });
+        const guard = new ChaosGuard({
+          store: stores.chaos,
+          registry,
+          evaluator,
+          logger: logger.child({ component: 'chaos-guard' }),
+          halt,
+          promql: prometheus ? (slo, query, t) => prometheus.query(slo, query, t) : undefined,
+        });
         await scheduler.scheduleTask({
           id: 'reliability-chaos-guard',
           scope: 'global',
@@ -234,8 +242,8 @@ export const reliabilityPlugin = createBackendPlugin({
             metricsToken: cfg?.getOptionalString('metrics.token'),
             runbooks,
             incidents: new IncidentService({ store: stores.incidents, access, runbooks }),
-            chaosFiles: new ChaosFiles({ catalog, auth, urlReader, registry, policy: readChaosPolicy(cfg) }),
-            chaos: new ChaosService({ store: stores.chaos, registry, slos: store, access, permissions, policy: readChaosPolicy(cfg), halt, backendBaseUrl: config.getOptionalString('backend.baseUrl') }),
+            chaosFiles: new ChaosFiles({ catalog, auth, urlReader, registry, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus) }),
+            chaos: new ChaosService({ store: stores.chaos, registry, slos: store, access, permissions, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus), halt, backendBaseUrl: config.getOptionalString('backend.baseUrl') }),
             commander: new CommanderService({
               catalog,
               auth,

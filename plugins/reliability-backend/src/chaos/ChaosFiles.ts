@@ -15,7 +15,7 @@ export const MAX_EXPERIMENT_FILES = 100;
  */
 export class ChaosFiles {
   constructor(
-    private readonly o: { catalog: CatalogService; auth: AuthService; urlReader: UrlReaderService; registry: SloRegistry; policy?: ChaosPolicy },
+    private readonly o: { catalog: CatalogService; auth: AuthService; urlReader: UrlReaderService; registry: SloRegistry; policy?: ChaosPolicy; prometheus?: boolean },
   ) {}
 
   async lint(entityRef: string, credentials: BackstageCredentials): Promise<ChaosFilesResponse> {
@@ -48,7 +48,7 @@ export class ChaosFiles {
     const out: ChaosFilesResponse['files'] = [];
     for (const f of files) {
       const text = (await f.content()).toString('utf8');
-      out.push({ path: f.path, experiments: lintExperimentYaml(text, { sloRefs, policy: this.o.policy }) });
+      out.push({ path: f.path, experiments: lintExperimentYaml(text, { sloRefs, policy: this.o.policy, prometheus: this.o.prometheus }) });
     }
     return { entityRef: ref, location: redactText(location), files: out, skipped };
   }

@@ -12,12 +12,19 @@ export const CHAOS_ABORT_ALERT = 'ChaosExperimentAborted';
 /** What the guard asks of the remediation engine: the halt, recorded once per experiment (its outbox and lease). */
 export type HaltSubmitter = (experiment: ChaosExperimentRecord, reason: string) => Promise<void>;
 
+/**
+ * Evaluates a PromQL expression at an instant on the Prometheus the SLO reads (its `metricSourceRef`, else the
+ * first configured instance); null when the result is empty. Absent when no Prometheus is configured.
+ */
+export type PromqlEvaluator = (slo: SloDefinition, query: string, t: number) => Promise<number | null>;
+
 export interface ChaosGuardOptions {
   store: ChaosStore;
   registry: SloRegistry;
   evaluator: Evaluator;
   logger: LoggerService;
   halt: HaltSubmitter;
+  promql?: PromqlEvaluator;
   now?: () => number;
 }
 
@@ -55,7 +62,14 @@ export class ChaosGuard {
     const held = await this.o.store.guardState(e.id);
     const next: Record<string, number> = {};
     for (const [i, c] of e.experiment.abortConditions.entries()) {
-      const breach = await this.breached(c, slo.def, e, now);
+      let breach: string | null;
+      try {
+        breach = await this.breached(c, slo.def, e, now);
+      } catch (err) {
+        // one condition that cannot be read (Prometheus down) does not stop the others; its clock starts over
+        this.o.logger.warn(`Chaos guard: experiment ${e.id} (${e.entityRef} ${e.name}), abort condition ${i + 1}: ${(err as Error).message}`);
+        continue;
+      }
       if (breach === null) continue;
       const since = held[i] ?? now;
       next[i] = since;
@@ -89,8 +103,11 @@ export class ChaosGuard {
       const spent = (recent.total - recent.good) / allowed;
       return spent * 100 >= c.percent ? `${(spent * 100).toFixed(1)}% of the error budget spent within ${c.within}` : null;
     }
-    // PromQL conditions need the entity's Prometheus: not evaluated by this guard yet
-    return null;
+    // a PromQL expression crossing its threshold, on the Prometheus the steady-state SLO reads
+    if (!this.o.promql) throw new Error(`abort condition ${describe(c)} needs a Prometheus instance (reliability.prometheus.instances)`);
+    const value = await this.o.promql(slo, c.query, now);
+    if (value === null) return null;
+    return crosses(value, c.op, c.threshold) ? `the query's value is ${Number(value.toPrecision(6))}` : null;
   }
 
   private async abort(e: ChaosExperimentRecord, reason: string, now: number): Promise<boolean> {
@@ -102,8 +119,16 @@ export class ChaosGuard {
   }
 }
 
+function crosses(value: number, op: '>' | '>=' | '<' | '<=', threshold: number): boolean {
+  if (op === '>') return value > threshold;
+  if (op === '>=') return value >= threshold;
+  if (op === '<') return value < threshold;
+  return value <= threshold;
+}
+
 function describe(c: ChaosAbortCondition): string {
   if (c.type === 'burn-rate') return `burn rate >= ${c.threshold}x over ${c.window} for ${c.for}`;
   if (c.type === 'budget-spent') return `>= ${c.percent}% of the budget within ${c.within}`;
-  return `${c.query} ${c.op} ${c.threshold} for ${c.for}`;
+  const q = c.query.length > 200 ? `${c.query.slice(0, 200)}…` : c.query;
+  return `${q} ${c.op} ${c.threshold} for ${c.for}`;
 }

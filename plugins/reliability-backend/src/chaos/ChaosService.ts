@@ -37,6 +37,8 @@ export interface ChaosServiceOptions {
   access: CatalogAccess;
   permissions: PermissionsService;
   policy?: ChaosPolicy;
+  /** Whether a Prometheus is configured, for PromQL abort conditions. */
+  prometheus?: boolean;
   /** The backend's base URL, for the Chaos Toolkit export's steady-state probe. */
   backendBaseUrl?: string;
   /** Calls the experiment's halt (through the remediation engine) when it is aborted. */
@@ -62,7 +64,7 @@ export class ChaosService {
   /** The linter with what the suite knows of the entity: its SLOs. */
   async lint(body: { entityRef?: string; experiment?: unknown }): Promise<ChaosLintResult> {
     const sloRefs = body.entityRef ? (await this.o.registry.forEntity(body.entityRef.toLocaleLowerCase('en-US'))).map(s => s.def.ref) : undefined;
-    return lintChaosExperiment(body.experiment, { sloRefs, policy: this.policy });
+    return lintChaosExperiment(body.experiment, { sloRefs, policy: this.policy, prometheus: this.o.prometheus });
   }
 
   /** Lints, or refuses with every violation named (400). */

@@ -63,6 +63,21 @@ describe('chaos experiment linter', () => {
     expect(lintChaosExperiment('not an object').violations[0]).toMatchObject({ field: '(experiment)', rule: 'schema' });
   });
 
+  it("parses PromQL abort conditions with Prometheus's grammar, and needs a Prometheus to run them on", () => {
+    const e = seedFile('brownout_checkout.yaml');
+    expect(lintChaosExperiment(e, { prometheus: true }).violations).toEqual([]);
+    expect(lintChaosExperiment(e, { prometheus: false }).violations).toEqual([
+      { field: 'abortConditions.0.query', rule: 'abort-condition', message: 'needs a Prometheus instance (reliability.prometheus.instances) to be evaluated; use a burn-rate or budget-spent condition' },
+    ]);
+    e.abortConditions[0].query = 'histogram_quantile(0.95, sum by (le) (rate(x_bucket[1m]))';
+    const unclosed = lintChaosExperiment(e, { prometheus: true }).violations;
+    expect(unclosed).toEqual([{ field: 'abortConditions.0.query', rule: 'abort-condition', message: expect.stringMatching(/^is not valid PromQL: unexpected .* at character \d+$/) }]);
+    e.abortConditions[0].query = 'rate(x[5m]) >> 1';
+    expect(lintChaosExperiment(e).violations[0]).toMatchObject({ field: 'abortConditions.0.query', message: "is not valid PromQL: unexpected '> 1' at character 14" });
+    e.abortConditions[0].query = 'sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))';
+    expect(lintChaosExperiment(e).violations).toEqual([]);
+  });
+
   it('answers a bounded list for hostile input', () => {
     const r = lintChaosExperiment({ name: 'a'.repeat(100_000), hypothesis: 'x'.repeat(1_000_000), schedule: { type: 'cron', cron: `${'1,'.repeat(40_000)}1 * * * *` }, abortConditions: Array(100_000).fill({}) });
     expect(r.ok).toBe(false);

@@ -1,4 +1,5 @@
 import { parseExpression } from 'cron-parser';
+import { parser as promqlParser } from '@prometheus-io/lezer-promql';
 import { durationMs, parseDuration } from '../math/duration';
 import { ChaosExperiment, chaosExperimentSchema, DESTRUCTIVE_INJECTIONS } from './experiment';
 
@@ -38,6 +39,8 @@ export const DEFAULT_CHAOS_POLICY: ChaosPolicy = {
 export interface ChaosLintContext {
   /** The entity's SLOs (`namespace/name`): the steady state must be one of them. Unchecked when absent. */
   sloRefs?: readonly string[];
+  /** Whether a Prometheus is configured to evaluate PromQL abort conditions. Unchecked when absent. */
+  prometheus?: boolean;
   policy?: ChaosPolicy;
 }
 
@@ -83,6 +86,18 @@ export function lintChaosExperiment(input: unknown, context: ChaosLintContext = 
     violations.push({ field: 'abortConditions', rule: 'abort-condition', message: 'needs at least one abort condition: chaos must respect business SLOs' });
   }
 
+  // PromQL conditions parse (Prometheus's own grammar) and have a Prometheus to run on
+  if (Array.isArray(e.abortConditions)) {
+    e.abortConditions.slice(0, 20).forEach((c, i) => {
+      if (!isObject(c) || c.type !== 'promql' || typeof c.query !== 'string' || c.query.length > 4_000) return;
+      const problem = promqlProblem(c.query);
+      if (problem) violations.push({ field: `abortConditions.${i}.query`, rule: 'abort-condition', message: problem });
+      else if (context.prometheus === false) {
+        violations.push({ field: `abortConditions.${i}.query`, rule: 'abort-condition', message: 'needs a Prometheus instance (reliability.prometheus.instances) to be evaluated; use a burn-rate or budget-spent condition' });
+      }
+    });
+  }
+
   // the steady state is an SLO of this entity
   const steady = isObject(e.steadyState) ? e.steadyState : {};
   if (context.sloRefs && typeof steady.slo === 'string' && !context.sloRefs.includes(steady.slo)) {
@@ -125,6 +140,20 @@ export function lintChaosExperiment(input: unknown, context: ChaosLintContext = 
 
   if (parsed.success && violations.length === 0) return { ok: true, experiment: parsed.data, violations: [] };
   return { ok: false, ...(parsed.success ? { experiment: parsed.data } : {}), violations };
+}
+
+/** Where a PromQL expression stops parsing, or undefined when it parses. */
+function promqlProblem(query: string): string | undefined {
+  let at = -1;
+  promqlParser.parse(query).iterate({
+    enter: node => {
+      if (at < 0 && node.type.isError) at = node.from;
+      return at < 0;
+    },
+  });
+  if (at < 0) return undefined;
+  const near = query.slice(at, at + 20);
+  return `is not valid PromQL: unexpected ${near ? `'${near}'` : 'end of the expression'} at character ${at + 1}`;
 }
 
 /** Why a cron schedule is refused, or undefined when it is fine. */

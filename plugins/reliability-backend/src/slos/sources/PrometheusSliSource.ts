@@ -259,6 +259,13 @@ export class PrometheusSliSource implements SliSource {
     }
   }
 
+  /** A PromQL expression's value at t on the SLO's instance (a chaos experiment's abort condition, say). */
+  async query(slo: SloDefinition, expr: string, t: number): Promise<number | null> {
+    const client = this.clientFor(slo);
+    if (!client) throw new Error('no Prometheus instance is configured (reliability.prometheus.instances)');
+    return client.instant(expr, t);
+  }
+
   async displayValue(slo: SloDefinition, t: number): Promise<number | null> {
     const client = this.clientFor(slo);
     if (!client || !slo.display) return null;
