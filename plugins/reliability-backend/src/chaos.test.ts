@@ -90,6 +90,15 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
                     params: { url: `${target.url}/halt`, body: { experiment: '{{experiment}}', reason: '{{annotations.summary}}' } },
                     maxAttempts: 10,
                   },
+                  {
+                    // the start of one experiment from the portal: a Gremlin-style attack webhook
+                    id: 'checkout-chaos-start',
+                    entityRef: 'component:default/checkout',
+                    match: ['alertname="ChaosExperimentStarted"', 'experiment="latency-engine"'],
+                    triggers: ['alert'],
+                    action: 'webhook',
+                    params: { url: `${target.url}/attack`, body: { experiment: '{{experiment}}', namespace: '{{namespace}}', injection: '{{injection}}' } },
+                  },
                 ],
               },
             },
@@ -212,6 +221,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     // the engine reports that it started (the same step as Start, for engines that run on their own schedule)
     const started = await request(server).post(`/api/reliability/chaos/${id}/started`).set('Authorization', mockCredentials.user.header(OWNER));
     expect(started.body.state).toBe('running');
+    expect(started.body.engineCalls).toBeUndefined();
     const bad = await as(OWNER).post(`/chaos/${id}/complete`, { hypothesisHeld: 'yes' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/hypothesisHeld/);
@@ -279,6 +289,27 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     // a PromQL condition that does not parse is refused, naming its field
     const broken = await as(OWNER).post('/chaos/lint', { entityRef: 'component:default/checkout', experiment: { ...experiment('x', 'checkout'), abortConditions: [{ type: 'promql', query: 'rate(x[5m]', op: '>', threshold: 1, for: '1m' }] } });
     expect(broken.body.violations).toEqual([{ field: 'abortConditions.0.query', rule: 'abort-condition', message: expect.stringMatching(/^is not valid PromQL/) }]);
+  });
+
+  it('a start from the portal calls the engine through the remediation rules, once; an engine reporting its start does not', async () => {
+    await traffic(100);
+    const ids: number[] = [];
+    for (const name of ['latency-engine', 'latency-engine-2']) {
+      const created = await as(OWNER).post('/chaos', { entityRef: 'component:default/checkout', experiment: { ...seed('latency_checkout.yaml'), name } });
+      ids.push(created.body.id);
+      await as(REVIEWER).post(`/chaos/${created.body.id}/approve`);
+    }
+    const [a, b] = await Promise.all([as(OWNER).post(`/chaos/${ids[0]}/start`), as(OWNER).post(`/chaos/${ids[0]}/start`)]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    expect((a.status === 200 ? a : b).body).toMatchObject({ state: 'running', engineCalls: ['checkout-chaos-start'] });
+    await eventually(() => target.calls.length >= 1, 20_000);
+    expect(target.calls.map(c => [c.url, JSON.parse(c.body)])).toEqual([['/attack', { experiment: 'latency-engine', namespace: 'payments', injection: 'latency' }]]);
+    const h = (await as(OWNER).get('/remediations?entityRef=component:default/checkout')).body;
+    expect(h.items.map((i: any) => [i.ruleId, i.state, i.triggerLabels.alertname])).toEqual([['checkout-chaos-start', 'succeeded', 'ChaosExperimentStarted']]);
+    // no rule matches the second experiment: it runs, and the answer says no engine was called
+    expect((await as(OWNER).post(`/chaos/${ids[1]}/start`)).body).toMatchObject({ state: 'running', engineCalls: [] });
+    await new Promise(r => setTimeout(r, 300));
+    expect(target.calls).toHaveLength(1);
   });
 
   it('the kill switch halts at once', async () => {

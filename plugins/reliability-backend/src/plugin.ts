@@ -27,7 +27,7 @@ import { SloRegistry } from './slos/SloRegistry';
 import { RunbookService } from './runbooks/RunbookService';
 import { CommanderService } from './commander/CommanderService';
 import { ChaosService } from './chaos/ChaosService';
-import { CHAOS_ABORT_ALERT, ChaosGuard, HaltSubmitter } from './chaos/ChaosGuard';
+import { CHAOS_ABORT_ALERT, CHAOS_START_ALERT, ChaosGuard, HaltSubmitter, StartSubmitter } from './chaos/ChaosGuard';
 import { DemoData } from './demo/DemoData';
 import { Redactor } from './redaction/Redactor';
 import { readChaosPolicy } from './chaos/policy';
@@ -195,6 +195,28 @@ export const reliabilityPlugin = createBackendPlugin({
             receivedAt: Date.now(),
           });
         };
+        // a start from the portal raises its own alert; the rules that match it call the engine (a Gremlin-style
+        // attack webhook, a Litmus ChaosEngine or Chaos Mesh object created from the experiment), once per run
+        const engineStart: StartSubmitter = async e => {
+          const results = await remediation.submit({
+            kind: 'alert',
+            id: `chaos:${e.id}:start`,
+            labels: {
+              alertname: CHAOS_START_ALERT,
+              severity: 'info',
+              experiment: e.name,
+              entity: e.entityRef,
+              slo: e.experiment.steadyState.slo,
+              environment: e.experiment.environment,
+              injection: e.experiment.injection.type,
+              namespace: e.experiment.target.namespace,
+            },
+            annotations: { summary: `Chaos experiment ${e.name} started from the portal`, experiment: JSON.stringify(e.experiment) },
+            entityRef: e.entityRef,
+            receivedAt: Date.now(),
+          });
+          return results.map(r => r.ruleId);
+        };
         const guard = new ChaosGuard({
           store: stores.chaos,
           registry,
@@ -243,7 +265,7 @@ export const reliabilityPlugin = createBackendPlugin({
             runbooks,
             incidents: new IncidentService({ store: stores.incidents, access, runbooks }),
             chaosFiles: new ChaosFiles({ catalog, auth, urlReader, registry, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus) }),
-            chaos: new ChaosService({ store: stores.chaos, registry, slos: store, access, permissions, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus), halt, backendBaseUrl: config.getOptionalString('backend.baseUrl') }),
+            chaos: new ChaosService({ store: stores.chaos, registry, slos: store, access, permissions, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus), halt, engineStart, backendBaseUrl: config.getOptionalString('backend.baseUrl') }),
             commander: new CommanderService({
               catalog,
               auth,

@@ -12,6 +12,15 @@ export const CHAOS_ABORT_ALERT = 'ChaosExperimentAborted';
 /** What the guard asks of the remediation engine: the halt, recorded once per experiment (its outbox and lease). */
 export type HaltSubmitter = (experiment: ChaosExperimentRecord, reason: string) => Promise<void>;
 
+/** The alert a start from the portal raises: remediation rules that match it call the engine (create the ChaosEngine, say). */
+export const CHAOS_START_ALERT = 'ChaosExperimentStarted';
+
+/**
+ * What a start from the portal asks of the remediation engine: the engine's start, recorded once per run. Answers
+ * the rules it went to (none: no rule calls an engine for this experiment, so the team starts it themselves).
+ */
+export type StartSubmitter = (experiment: ChaosExperimentRecord) => Promise<string[]>;
+
 /**
  * Evaluates a PromQL expression at an instant on the Prometheus the SLO reads (its `metricSourceRef`, else the
  * first configured instance); null when the result is empty. Absent when no Prometheus is configured.

@@ -28,7 +28,7 @@ import { CatalogAccess } from '../catalog/CatalogAccess';
 import { ReliabilityStore } from '../slos/ReliabilityStore';
 import { SloRegistry } from '../slos/SloRegistry';
 import { ChaosStore } from './ChaosStore';
-import type { HaltSubmitter } from './ChaosGuard';
+import type { HaltSubmitter, StartSubmitter } from './ChaosGuard';
 
 export interface ChaosServiceOptions {
   store: ChaosStore;
@@ -43,6 +43,8 @@ export interface ChaosServiceOptions {
   backendBaseUrl?: string;
   /** Calls the experiment's halt (through the remediation engine) when it is aborted. */
   halt?: HaltSubmitter;
+  /** Calls the experiment's engine (through the remediation engine) when the portal starts it. */
+  engineStart?: StartSubmitter;
   now?: () => number;
 }
 
@@ -151,10 +153,12 @@ export class ChaosService {
   }
 
   /**
-   * Starts an approved experiment (`by`: the portal, or the engine reporting it started). The start guard refuses
-   * while the steady-state SLO is burning, exhausted, not yet evaluated, or below its least budget.
+   * Starts an approved experiment. `by: 'portal'` also calls the engine through the remediation rules that match
+   * the ChaosExperimentStarted alert (`engineCalls` names them); `by: 'engine'` is the engine reporting it started.
+   * The start guard refuses while the steady-state SLO is burning, exhausted, not yet evaluated, or below its
+   * least budget.
    */
-  async start(id: number, credentials: BackstageCredentials): Promise<ChaosExperimentRecord> {
+  async start(id: number, by: 'portal' | 'engine', credentials: BackstageCredentials): Promise<ChaosExperimentRecord & { engineCalls?: string[] }> {
     const current = await this.get(id, credentials);
     await this.must(credentials, reliabilityChaosUpdatePermission, current.entityRef);
     if (current.state !== 'approved') throw new ConflictError(`Chaos experiment ${id} is ${current.state}: only an approved experiment can start`);
@@ -169,7 +173,10 @@ export class ChaosService {
         `Not started: ${steady.slo} has ${status.budgetRemaining === null ? 'no measured budget' : `${fmt(status.budgetRemaining)} of its error budget left`}; the experiment needs at least ${fmt(steady.minBudgetRemaining)}`,
       );
     }
-    return this.move(id, ['approved'], 'running', { startedAt: this.now(), budgetAtStart: status.budgetRemaining }, 'it was started or changed meanwhile');
+    const running = await this.move(id, ['approved'], 'running', { startedAt: this.now(), budgetAtStart: status.budgetRemaining }, 'it was started or changed meanwhile');
+    if (by === 'engine' || !this.o.engineStart) return running;
+    // only the caller that made the transition calls the engine
+    return { ...running, engineCalls: await this.o.engineStart(running) };
   }
 
   /** Stops a running experiment (kill switch or guard) and records why and the budget the run spent. */

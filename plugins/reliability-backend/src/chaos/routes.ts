@@ -81,11 +81,11 @@ export function chaosRoutes(router: ReturnType<typeof Router>, deps: { guards: G
   });
 
   // from the portal, or the engine reporting that it has started (services may call it)
-  for (const path of ['/chaos/:id/start', '/chaos/:id/started']) {
+  for (const [path, by] of [['/chaos/:id/start', 'portal'], ['/chaos/:id/started', 'engine']] as const) {
     router.post(path, async (req, res) => {
       const n = id(req.params.id);
       const credentials = await guards.caller(req);
-      res.json(await audited(req, 'chaos-start', () => chaos.start(n, credentials)));
+      res.json(await audited(req, 'chaos-start', () => chaos.start(n, by, credentials)));
     });
   }
 

@@ -163,6 +163,8 @@ export interface ChaosExperimentRecord {
   /** The steady-state SLO's budget left when it started, and the share of the whole budget the run spent. */
   budgetAtStart: number | null;
   budgetSpent: number | null;
+  /** Answered by a start from the portal: the remediation rules that went to call the engine (none: start it yourself). */
+  engineCalls?: string[];
 }
 
 /** POST /chaos/lint. @public */

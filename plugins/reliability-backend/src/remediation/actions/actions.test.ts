@@ -1,3 +1,6 @@
+import { readFileSync } from 'fs';
+import path from 'path';
+import { parse } from 'yaml';
 import { ConfigReader } from '@backstage/config';
 import { RemediationActionContext, RemediationActionError } from '@internal/plugin-reliability-node';
 import { startTarget } from '../../__testUtils__/targets';
@@ -121,6 +124,16 @@ describe('kubernetes', () => {
         if (patch.metadata?.annotations) object.metadata.annotations = { ...object.metadata.annotations, ...patch.metadata.annotations };
         return json(200, JSON.stringify(object));
       }
+      // the chaos starts: creating custom objects (409 AlreadyExists for a name taken)
+      const collection = /^\/apis\/(litmuschaos\.io|chaos-mesh\.org)\/v1alpha1\/namespaces\/([a-z0-9-]+)\/(chaosengines|networkchaos|podchaos|stresschaos)$/.exec(call.url);
+      if (call.method === 'POST' && collection) {
+        const object = JSON.parse(call.body);
+        if (object.metadata?.namespace !== collection[2]) return json(400, status(400, 'BadRequest', 'the namespace of the object does not match the namespace on the request'));
+        const key = `${collection[3]}/${object.metadata.name}`;
+        if (customObjects.has(key)) return json(409, status(409, 'AlreadyExists', `${collection[3]}.${collection[1]} "${object.metadata.name}" already exists`));
+        customObjects.set(key, object);
+        return json(201, JSON.stringify(object));
+      }
       if (call.method === 'PATCH') return json(404, status(404, 'NotFound', 'deployments.apps "x" not found'));
       if (call.method === 'POST' && call.url.startsWith('/apis/batch/v1/namespaces/shop/jobs')) {
         const job = JSON.parse(call.body);
@@ -162,6 +175,37 @@ describe('kubernetes', () => {
     }
   });
 
+  it('starts chaos experiments: creates the Litmus ChaosEngine or Chaos Mesh object the ChaosExperimentStarted alert carries, once', async () => {
+    const { server, customObjects } = await fakeApiServer();
+    try {
+      const config = new ConfigReader({ reliability: { remediation: { kubernetes: { clusters: [{ name: 'local', url: server.url, serviceAccountToken: 'sa-token', skipTLSVerify: true }] } } } });
+      const action = createKubernetesAction(readKubernetesClusters(config));
+      const experiment = parse(readFileSync(path.join(__dirname, '../../../../../catalog/chaos/experiments/brownout_checkout.yaml'), 'utf8'));
+      const started = (params: Record<string, unknown>, carried: unknown = experiment) =>
+        ctx(params, { trigger: { kind: 'alert', id: 'chaos:1:start', labels: { alertname: 'ChaosExperimentStarted' }, annotations: carried === null ? {} : { experiment: JSON.stringify(carried) } } });
+      const litmus = { cluster: 'local', operation: 'chaos-start', engine: 'litmus' };
+      expect(action.validate(litmus)).toEqual([]);
+      expect((await action.execute(started(litmus))).detail).toBe('ChaosEngine payments/brownout-checkout created');
+      const engine = customObjects.get('chaosengines/brownout-checkout');
+      expect(engine).toMatchObject({ apiVersion: 'litmuschaos.io/v1alpha1', kind: 'ChaosEngine', spec: { engineState: 'active', appinfo: { appns: 'payments', applabel: 'app=payment-svc' } } });
+      // a repeated attempt finds it there
+      expect((await action.execute(started(litmus))).detail).toBe('ChaosEngine payments/brownout-checkout already exists; not created twice');
+      const mesh = { cluster: 'local', operation: 'chaos-start', engine: 'chaos-mesh' };
+      // Chaos Mesh cannot fail a share of requests: refused, not retried; a latency experiment becomes a NetworkChaos
+      const refused = await action.execute(started(mesh)).catch(e => e);
+      expect([refused.message, refused.retryable]).toEqual(['the experiment cannot run on chaos-mesh: injection: Chaos Mesh HTTPChaos cannot fail a percentage of requests; export to Litmus or Chaos Toolkit', false]);
+      const latency = { ...experiment, name: 'latency-canary', injection: { type: 'latency', ms: 300, jitterMs: 50 } };
+      expect((await action.execute(started(mesh, latency))).detail).toBe('NetworkChaos payments/latency-canary created');
+      expect(customObjects.get('networkchaos/latency-canary')).toMatchObject({ kind: 'NetworkChaos', spec: { action: 'delay', mode: 'fixed-percent', value: '5', delay: { latency: '300ms' } } });
+      // no experiment on the trigger (a rule matching the wrong alert): refused, not retried
+      const none = await action.execute(started(litmus, null)).catch(e => e);
+      expect([none.message, none.retryable]).toEqual(['the trigger carries no chaos experiment (annotation experiment): chaos-start runs on ChaosExperimentStarted alerts', false]);
+      expect(action.validate({ cluster: 'local', operation: 'chaos-start', engine: 'gremlin' })).toEqual(['params.engine: must be one of litmus, chaos-mesh']);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('restarts a Deployment and creates a Job once with backoffLimit 0', async () => {
     const { server, jobs, deployment } = await fakeApiServer();
     try {
@@ -192,7 +236,7 @@ describe('kubernetes', () => {
       expect(missing.retryable).toBe(false);
       expect(action.validate({ cluster: 'other', operation: 'delete', namespace: 'Shop!' })).toEqual([
         'params.cluster: must name a cluster in reliability.remediation.kubernetes.clusters (local)',
-        'params.operation: must be one of rollout-restart, create-job, litmus-stop, chaos-mesh-pause',
+        'params.operation: must be one of rollout-restart, create-job, litmus-stop, chaos-mesh-pause, chaos-start',
         'params.namespace: must be a namespace name (DNS label)',
       ]);
     } finally {

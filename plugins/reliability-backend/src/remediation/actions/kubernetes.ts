@@ -1,6 +1,6 @@
 import { Config } from '@backstage/config';
 import { AppsV1Api, BatchV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, V1Job } from '@kubernetes/client-node';
-import { renderTemplate } from '@internal/plugin-reliability-common';
+import { chaosExperimentSchema, renderTemplate, toChaosMesh, toLitmusChaosEngine } from '@internal/plugin-reliability-common';
 import { RemediationAction, RemediationActionError } from '@internal/plugin-reliability-node';
 
 /** A cluster from `reliability.remediation.kubernetes.clusters`; the token comes from config (and so from env). */
@@ -27,7 +27,8 @@ export function readKubernetesClusters(config: Config): KubernetesCluster[] {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const OPERATIONS = ['rollout-restart', 'create-job', 'litmus-stop', 'chaos-mesh-pause'];
+const OPERATIONS = ['rollout-restart', 'create-job', 'litmus-stop', 'chaos-mesh-pause', 'chaos-start'];
+const CHAOS_ENGINES = ['litmus', 'chaos-mesh'];
 /** Chaos Mesh kinds the halt can pause, with their resource names. */
 const CHAOS_MESH_PLURALS: Record<string, string> = { NetworkChaos: 'networkchaos', PodChaos: 'podchaos', StressChaos: 'stresschaos' };
 /** A template such as `{{experiment}}`, or a DNS label. */
@@ -71,6 +72,10 @@ function kubeError(e: unknown, what: string): RemediationActionError {
  * - operation `chaos-mesh-pause`: the halt of a Chaos Mesh experiment, the annotation
  *   `experiment.chaos-mesh.org/pause: "true"` on the NetworkChaos, PodChaos or StressChaos object.
  * Both name the object with a template (`{{experiment}}` from the ChaosExperimentAborted alert) or a fixed name.
+ * - operation `chaos-start`: the start of an experiment from the portal (the ChaosExperimentStarted alert carries
+ *   it): creates the experiment's Litmus ChaosEngine (`engine: litmus`) or Chaos Mesh object (`engine: chaos-mesh`),
+ *   as the export builds it, in the experiment's namespace. An object of that name already there (a repeated
+ *   attempt) is not created twice.
  */
 export function createKubernetesAction(clusters: KubernetesCluster[]): RemediationAction {
   const byName = new Map(clusters.map(c => [c.name, c]));
@@ -78,6 +83,7 @@ export function createKubernetesAction(clusters: KubernetesCluster[]): Remediati
     if (p.operation === 'create-job') return `create Job ${p.namespace}/${p.namePrefix}-<execution>`;
     if (p.operation === 'litmus-stop') return `stop Litmus ChaosEngine ${p.namespace}/${p.name}`;
     if (p.operation === 'chaos-mesh-pause') return `pause Chaos Mesh ${p.kind} ${p.namespace}/${p.name}`;
+    if (p.operation === 'chaos-start') return `create the experiment's ${p.engine === 'litmus' ? 'Litmus ChaosEngine' : 'Chaos Mesh object'}`;
     return `rollout restart Deployment ${p.namespace}/${p.deployment}`;
   };
   return {
@@ -89,7 +95,9 @@ export function createKubernetesAction(clusters: KubernetesCluster[]): Remediati
         problems.push(`params.cluster: must name a cluster in reliability.remediation.kubernetes.clusters (${[...byName.keys()].join(', ') || 'none configured'})`);
       }
       if (!OPERATIONS.includes(String(params.operation))) problems.push(`params.operation: must be one of ${OPERATIONS.join(', ')}`);
-      if (typeof params.namespace !== 'string' || !DNS_LABEL.test(params.namespace)) problems.push('params.namespace: must be a namespace name (DNS label)');
+      if (params.operation === 'chaos-start') {
+        if (!CHAOS_ENGINES.includes(String(params.engine))) problems.push(`params.engine: must be one of ${CHAOS_ENGINES.join(', ')}`);
+      } else if (typeof params.namespace !== 'string' || !DNS_LABEL.test(params.namespace)) problems.push('params.namespace: must be a namespace name (DNS label)');
       if (params.operation === 'rollout-restart' && (typeof params.deployment !== 'string' || !DNS_LABEL.test(params.deployment))) {
         problems.push('params.deployment: must be a Deployment name (DNS label)');
       }
@@ -143,6 +151,7 @@ export function createKubernetesAction(clusters: KubernetesCluster[]): Remediati
           throw kubeError(e, `${what({ ...p, name })}`);
         }
       }
+      if (p.operation === 'chaos-start') return startExperiment(kc, String(p.engine), ctx.trigger.annotations.experiment);
       const name = `${p.namePrefix}-${ctx.executionId}`.slice(0, 63);
       const job: V1Job = {
         apiVersion: 'batch/v1',
@@ -180,4 +189,26 @@ export function createKubernetesAction(clusters: KubernetesCluster[]): Remediati
       }
     },
   };
+}
+
+/** Creates the object that runs an experiment, built from the experiment the ChaosExperimentStarted alert carries. */
+async function startExperiment(kc: KubeConfig, engine: string, carried: string | undefined): Promise<{ detail: string }> {
+  let experiment;
+  try {
+    experiment = chaosExperimentSchema.parse(JSON.parse(carried ?? ''));
+  } catch {
+    throw new RemediationActionError('the trigger carries no chaos experiment (annotation experiment): chaos-start runs on ChaosExperimentStarted alerts', { retryable: false });
+  }
+  const built = engine === 'litmus' ? toLitmusChaosEngine(experiment) : toChaosMesh(experiment);
+  if (!built.ok) throw new RemediationActionError(`the experiment cannot run on ${engine}: ${built.error}`, { retryable: false });
+  const body = built.value as { kind: string; metadata: { name: string; namespace: string } };
+  const { name, namespace } = body.metadata;
+  const request = engine === 'litmus' ? { group: 'litmuschaos.io', version: 'v1alpha1', plural: 'chaosengines' } : { group: 'chaos-mesh.org', version: 'v1alpha1', plural: CHAOS_MESH_PLURALS[body.kind] };
+  try {
+    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ ...request, namespace, body });
+    return { detail: `${body.kind} ${namespace}/${name} created` };
+  } catch (e) {
+    if ((e as { code?: number }).code === 409) return { detail: `${body.kind} ${namespace}/${name} already exists; not created twice` };
+    throw kubeError(e, `create ${body.kind} ${namespace}/${name}`);
+  }
 }
