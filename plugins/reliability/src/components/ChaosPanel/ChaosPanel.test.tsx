@@ -4,13 +4,14 @@ import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import type { ChaosExperimentRecord } from '@internal/plugin-reliability-common';
 import { ReliabilityApi, reliabilityApiRef } from '../../api/ReliabilityApi';
 import { ChaosPanel } from './ChaosPanel';
+import { runWindow } from './RunChart';
 
 const record = (over: Partial<ChaosExperimentRecord> = {}): ChaosExperimentRecord => ({
   id: 4,
   entityRef: 'component:default/checkout',
   name: 'latency-checkout',
   state: 'draft',
-  experiment: { hypothesis: 'Checkout latency stays under 1 s p95 if PaymentSvc slows 30%.' } as any,
+  experiment: { hypothesis: 'Checkout latency stays under 1 s p95 if PaymentSvc slows 30%.', steadyState: { slo: 'default/checkout-success', minBudgetRemaining: 0.5 } } as any,
   version: 1,
   author: 'user:default/mei',
   approvedBy: null,
@@ -33,6 +34,8 @@ const render = (api: Partial<ReliabilityApi>) =>
   );
 
 describe('ChaosPanel', () => {
+  afterEach(() => jest.restoreAllMocks());
+
   it('shows the linter errors beside their fields as the form changes', async () => {
     const lintChaos = jest.fn(async (_ref: string, experiment: any) => ({
       ok: false as const,
@@ -81,6 +84,8 @@ describe('ChaosPanel', () => {
   });
 
   it('approves, starts, and the kill switch aborts; refusals show their message', async () => {
+    // jsdom lays nothing out: the chart's container measures 800 x 200, as a browser would
+    jest.spyOn(Element.prototype, 'getBoundingClientRect').mockReturnValue({ width: 800, height: 200, top: 0, left: 0, right: 800, bottom: 200, x: 0, y: 0, toJSON: () => ({}) });
     let state: ChaosExperimentRecord = record();
     const api = {
       listChaos: async () => ({ items: [state] }),
@@ -89,12 +94,17 @@ describe('ChaosPanel', () => {
         return state;
       }),
       startChaos: jest.fn().mockRejectedValueOnce(new Error('Not started: default/checkout-success is burning')).mockImplementation(async () => {
-        state = record({ state: 'running', budgetAtStart: 0.8 });
-        return state;
+        state = record({ state: 'running', budgetAtStart: 0.8, startedAt: new Date(Date.now() - 4 * 60_000).toISOString() });
+        return { ...state, engineCalls: ['checkout-chaos-start'] };
       }),
       abortChaos: jest.fn(async () => {
-        state = record({ state: 'aborted', abortReason: 'kill switch', budgetAtStart: 0.8, budgetSpent: 0.012 });
+        state = { ...state, state: 'aborted', abortReason: 'kill switch', budgetSpent: 0.012, finishedAt: new Date().toISOString() };
         return state;
+      }),
+      getHistory: jest.fn(async (_ref: string, q: any) => {
+        const from = Date.parse(q.from);
+        const to = Date.parse(q.to);
+        return { ref: 'default/checkout-success', from: q.from, to: q.to, burnRateWindow: '5m', thresholds: [], downsampledFrom: 60_000, points: Array.from({ length: Math.floor((to - from) / 60_000) }, (_, i) => ({ t: from + i * 60_000, burnRate: i > 12 ? 6 : 0.5, budgetRemaining: 0.8 })) } as any;
       }),
     };
     await render(api);
@@ -102,11 +112,39 @@ describe('ChaosPanel', () => {
     await userEvent.click(await screen.findByRole('button', { name: 'Start' }));
     expect(await screen.findByTestId('chaos-action-error')).toHaveTextContent('Not started: default/checkout-success is burning');
     await userEvent.click(screen.getByRole('button', { name: 'Start' }));
+    expect(await screen.findByTestId('chaos-notice')).toHaveTextContent('latency-checkout is running; the engine is being called by checkout-chaos-start');
+    // a running experiment shows its steady-state SLO's burn, the run shaded
+    const running = await screen.findByTestId('chaos-run-chart-latency-checkout');
+    await waitFor(() => expect(running.querySelector('.recharts-reference-area')).not.toBeNull());
+    expect(running.querySelector('.recharts-reference-line line[x1]')).not.toBeNull();
+    expect(running).not.toHaveTextContent('aborted');
     await userEvent.click(await screen.findByRole('button', { name: 'Kill switch' }));
     const row = within(await screen.findByTestId('chaos-row-latency-checkout'));
     await waitFor(() => expect(row.getByText('aborted')).toBeInTheDocument());
     expect(row.getByText('Aborted: kill switch')).toBeInTheDocument();
     expect(row.getByText('80% at start · 1.2% spent')).toBeInTheDocument();
     expect(api.abortChaos).toHaveBeenCalledWith(4);
+    // the finished run's chart opens on demand, with the abort moment marked
+    await userEvent.click(row.getByRole('button', { name: 'Burn chart' }));
+    const chart = await screen.findByTestId('chaos-run-chart-latency-checkout');
+    await waitFor(() => expect(chart).toHaveTextContent('aborted'));
+    expect(chart.querySelector('.recharts-reference-area')).not.toBeNull();
+    // the history asked for: 5-minute burn rate, from 10 minutes before the start
+    const [ref, q] = api.getHistory.mock.calls.at(-1)!;
+    expect([ref, q.window]).toEqual(['default/checkout-success', '5m']);
+    expect(Date.parse(state.startedAt!) - Date.parse(q.from)).toBeGreaterThanOrEqual(10 * 60_000);
+    expect(Date.parse(q.to)).toBeGreaterThanOrEqual(Date.parse(state.finishedAt!));
+  });
+
+  it('runWindow pads the run on both sides, and a running experiment ends now', () => {
+    const now = Date.parse('2026-11-23T12:00:00Z');
+    expect(runWindow({ startedAt: '2026-11-23T10:00:00Z', finishedAt: '2026-11-23T10:30:00Z' }, now)).toEqual({
+      from: Date.parse('2026-11-23T09:30:00Z'),
+      to: Date.parse('2026-11-23T11:00:00Z'),
+      start: Date.parse('2026-11-23T10:00:00Z'),
+      end: Date.parse('2026-11-23T10:30:00Z'),
+    });
+    expect(runWindow({ startedAt: '2026-11-23T11:58:00Z', finishedAt: null }, now)).toMatchObject({ from: Date.parse('2026-11-23T11:48:00Z'), to: now, end: now });
+    expect(runWindow({ startedAt: null, finishedAt: null }, now)).toBeNull();
   });
 });

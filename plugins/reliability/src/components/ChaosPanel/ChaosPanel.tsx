@@ -21,6 +21,7 @@ import { useApi } from '@backstage/core-plugin-api';
 import type { ChaosExperimentRecord, ChaosState, ChaosViolation } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
+import { RunChart } from './RunChart';
 
 const STATE_COLOR: Record<ChaosState, 'default' | 'info' | 'warning' | 'success' | 'error'> = {
   draft: 'default',
@@ -263,9 +264,14 @@ export function ChaosPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs:
   const api = useApi(reliabilityApiRef);
   const { value, loading, error, retry } = useAsyncRetry(() => api.listChaos(entityRef), [api, entityRef]);
   const [actionError, setActionError] = useState<string>();
+  const [notice, setNotice] = useState<string>();
+  // the runs whose burn chart is open (a running experiment's always is)
+  const [charts, setCharts] = useState<ReadonlySet<number>>(new Set());
+  const toggleChart = (id: number) => setCharts(open => (open.has(id) ? new Set([...open].filter(x => x !== id)) : new Set([...open, id])));
 
   const act = async (fn: () => Promise<unknown>) => {
     setActionError(undefined);
+    setNotice(undefined);
     try {
       await fn();
     } catch (e) {
@@ -289,6 +295,11 @@ export function ChaosPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs:
             {actionError}
           </Alert>
         )}
+        {notice && (
+          <Alert severity="info" sx={{ mb: 1 }} data-testid="chaos-notice" onClose={() => setNotice(undefined)}>
+            {notice}
+          </Alert>
+        )}
         <ExperimentFiles entityRef={entityRef} />
         {value && value.items.length === 0 && <Typography variant="body2">No experiments yet. Design one below; the linter checks it as you type.</Typography>}
         {value && value.items.length > 0 && (
@@ -302,7 +313,7 @@ export function ChaosPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs:
               </TableRow>
             </TableHead>
             <TableBody>
-              {value.items.map((e: ChaosExperimentRecord) => (
+              {value.items.map((e: ChaosExperimentRecord) => [
                 <TableRow key={e.id} data-testid={`chaos-row-${e.name}`}>
                   <TableCell>
                     <Typography variant="subtitle2">{e.name}</Typography>
@@ -329,8 +340,27 @@ export function ChaosPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs:
                       </Button>
                     )}
                     {e.state === 'approved' && (
-                      <Button size="small" variant="outlined" onClick={() => act(() => api.startChaos(e.id))}>
+                      <Button
+                        size="small"
+                        variant="outlined"
+                        onClick={() =>
+                          act(async () => {
+                            const started = await api.startChaos(e.id);
+                            const calls = started.engineCalls ?? [];
+                            setNotice(
+                              calls.length
+                                ? `${e.name} is running; the engine is being called by ${calls.join(', ')} (see Remediation history).`
+                                : `${e.name} is running. No remediation rule calls an engine for it: start the fault yourself, or add a rule matching ChaosExperimentStarted.`,
+                            );
+                          })
+                        }
+                      >
                         Start
+                      </Button>
+                    )}
+                    {e.startedAt && e.state !== 'running' && (
+                      <Button size="small" onClick={() => toggleChart(e.id)} aria-expanded={charts.has(e.id)}>
+                        {charts.has(e.id) ? 'Hide burn chart' : 'Burn chart'}
                       </Button>
                     )}
                     {e.state === 'running' && (
@@ -339,8 +369,15 @@ export function ChaosPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs:
                       </Button>
                     )}
                   </TableCell>
-                </TableRow>
-              ))}
+                </TableRow>,
+                e.startedAt && (e.state === 'running' || charts.has(e.id)) ? (
+                  <TableRow key={`${e.id}-chart`}>
+                    <TableCell colSpan={4}>
+                      <RunChart experiment={e} />
+                    </TableCell>
+                  </TableRow>
+                ) : null,
+              ])}
             </TableBody>
           </Table>
         )}
