@@ -1,6 +1,6 @@
 import { coreServices, createBackendPlugin, readSchedulerServiceTaskScheduleDefinitionFromConfig } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { durationMs, isFixedDuration, MwmbRule, parseBurnRateCsv, parseDuration, reliabilityAllPermissions } from '@internal/plugin-reliability-common';
+import { CHAOS_ABORT_ALERT, CHAOS_START_ALERT, durationMs, isFixedDuration, MwmbRule, parseBurnRateCsv, parseDuration, reliabilityAllPermissions } from '@internal/plugin-reliability-common';
 import { readFileSync } from 'fs';
 import { reliabilityRemediationActionsExtensionPoint, reliabilitySliSourcesExtensionPoint, RemediationAction, SliSource } from '@internal/plugin-reliability-node';
 import { hostname } from 'os';
@@ -27,7 +27,7 @@ import { SloRegistry } from './slos/SloRegistry';
 import { RunbookService } from './runbooks/RunbookService';
 import { CommanderService } from './commander/CommanderService';
 import { ChaosService } from './chaos/ChaosService';
-import { CHAOS_ABORT_ALERT, CHAOS_START_ALERT, ChaosGuard, HaltSubmitter, StartSubmitter } from './chaos/ChaosGuard';
+import { ChaosGuard, HaltSubmitter, StartSubmitter } from './chaos/ChaosGuard';
 import { DemoData } from './demo/DemoData';
 import { Redactor } from './redaction/Redactor';
 import { readChaosPolicy } from './chaos/policy';

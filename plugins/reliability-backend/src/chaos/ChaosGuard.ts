@@ -6,14 +6,8 @@ import { ChaosStore } from './ChaosStore';
 
 const MIN = 60_000;
 
-/** The alert the guard raises when it aborts an experiment: remediation rules match it to call the halt. */
-export const CHAOS_ABORT_ALERT = 'ChaosExperimentAborted';
-
 /** What the guard asks of the remediation engine: the halt, recorded once per experiment (its outbox and lease). */
 export type HaltSubmitter = (experiment: ChaosExperimentRecord, reason: string) => Promise<void>;
-
-/** The alert a start from the portal raises: remediation rules that match it call the engine (create the ChaosEngine, say). */
-export const CHAOS_START_ALERT = 'ChaosExperimentStarted';
 
 /**
  * What a start from the portal asks of the remediation engine: the engine's start, recorded once per run. Answers

@@ -1,14 +1,13 @@
 import { AuthService, BackstageCredentials, LoggerService } from '@backstage/backend-plugin-api';
 import { Entity, RELATION_OWNED_BY } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { CommanderAlert, RunbookSection, sectionForAlert, severityRank } from '@internal/plugin-reliability-common';
+import { CHAOS_ABORT_ALERT, CommanderAlert, RunbookSection, sectionForAlert, severityRank } from '@internal/plugin-reliability-common';
 import { AlertStore } from '../alerts/AlertStore';
 import { AlertmanagerStore } from '../alertmanager/AlertmanagerStore';
 import { ReliabilityStore } from '../slos/ReliabilityStore';
 import { RemediationStore } from '../remediation/RemediationStore';
 import { EscalationStore } from '../remediation/EscalationStore';
 import { ChaosStore } from '../chaos/ChaosStore';
-import { CHAOS_ABORT_ALERT } from '../chaos/ChaosGuard';
 import { sloAlertLabels } from '../remediation/triggers';
 import { RunbookService } from '../runbooks/RunbookService';
 import { SloRegistry } from '../slos/SloRegistry';

@@ -27,4 +27,10 @@ describe('remediation rules from config', () => {
     expect(() => readRemediationRules(rule([text]), actions)).toThrow(message);
     expect(() => readRemediationRules(rule([text]), actions)).toThrow(/^reliability\.remediation\.rules\[0\]\.match\[0\]: /);
   });
+
+  it("locks chaos starts and halts per experiment by default, so one experiment's cooldown never holds another's halt", () => {
+    expect(readRemediationRules(rule(['alertname="ChaosExperimentAborted"']), actions)[0].lockKey).toBe('webhook:r:{{experiment}}');
+    expect(readRemediationRules(rule(['alertname="ChaosExperimentStarted"']), actions)[0].lockKey).toBe('webhook:r:{{experiment}}');
+    expect(readRemediationRules(rule(['alertname="CheckoutDown"']), actions)[0].lockKey).toBe('webhook:r');
+  });
 });

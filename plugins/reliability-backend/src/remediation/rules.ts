@@ -1,6 +1,6 @@
 import { Config } from '@backstage/config';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
-import { REMEDIATION_TRIGGER_KINDS, durationMs, LabelMatcher, parseMatcher, RemediationRuleSummary, RemediationTriggerKind, templateNames } from '@internal/plugin-reliability-common';
+import { CHAOS_ABORT_ALERT, CHAOS_START_ALERT, REMEDIATION_TRIGGER_KINDS, durationMs, LabelMatcher, parseMatcher, RemediationRuleSummary, RemediationTriggerKind, templateNames } from '@internal/plugin-reliability-common';
 import type { RemediationAction } from '@internal/plugin-reliability-node';
 
 /** A remediation rule: which alerts (matchers) on which entity run which action, and how carefully. */
@@ -82,7 +82,10 @@ export function readRemediationRules(config: Config, actions: Map<string, Remedi
     const params = (cfg.getOptional('params') ?? {}) as Record<string, unknown>;
     const problems = action.validate(params);
     if (problems.length) throw new Error(`${path}.${problems.join(`; ${path}.`)}`);
-    const lockKey = cfg.getOptionalString('lockKey') ?? `${actionId}:${id}`;
+    // a chaos start or halt is per experiment: by default each experiment gets its own lock and cooldown, so the
+    // halt of one experiment never waits out the cooldown of another's
+    const perExperiment = match.some(m => m.name === 'alertname' && m.op === '=' && (m.value === CHAOS_ABORT_ALERT || m.value === CHAOS_START_ALERT));
+    const lockKey = cfg.getOptionalString('lockKey') ?? (perExperiment ? `${actionId}:${id}:{{experiment}}` : `${actionId}:${id}`);
     if (lockKey.length > 300) throw new Error(`${path}.lockKey: must be at most 300 characters`);
     templateNames(lockKey); // names are checked against the trigger's labels when it arrives
     const cooldown = duration(cfg, 'cooldown', '10m', path);

@@ -140,6 +140,12 @@ export type ChaosAbortCondition = z.infer<typeof chaosAbortConditionSchema>;
 /** Injections that remove capacity or cut traffic: they need rollback steps. @public */
 export const DESTRUCTIVE_INJECTIONS: readonly ChaosInjection['type'][] = ['pod-kill', 'network-partition', 'egress-block', 'memory-stress'];
 
+/** The alert an aborted experiment raises (guard or kill switch): remediation rules that match it call the halt. @public */
+export const CHAOS_ABORT_ALERT = 'ChaosExperimentAborted';
+
+/** The alert a start from the portal raises: remediation rules that match it call the engine. @public */
+export const CHAOS_START_ALERT = 'ChaosExperimentStarted';
+
 /** Where an experiment is in its life. @public */
 export type ChaosState = 'draft' | 'approved' | 'running' | 'completed' | 'aborted';
 

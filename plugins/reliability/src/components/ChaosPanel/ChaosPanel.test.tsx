@@ -144,7 +144,7 @@ describe('ChaosPanel', () => {
       start: Date.parse('2026-11-23T10:00:00Z'),
       end: Date.parse('2026-11-23T10:30:00Z'),
     });
-    expect(runWindow({ startedAt: '2026-11-23T11:58:00Z', finishedAt: null }, now)).toMatchObject({ from: Date.parse('2026-11-23T11:48:00Z'), to: now, end: now });
+    expect(runWindow({ startedAt: '2026-11-23T11:58:00Z', finishedAt: null }, now)).toMatchObject({ from: Date.parse('2026-11-23T11:48:00Z'), to: Date.parse('2026-11-23T12:10:00Z'), end: now });
     expect(runWindow({ startedAt: null, finishedAt: null }, now)).toBeNull();
   });
 });

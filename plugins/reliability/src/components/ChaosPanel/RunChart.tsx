@@ -15,14 +15,14 @@ const time = (t: number) => new Date(t).toLocaleTimeString('en-US', { hour: '2-d
 
 /**
  * The window a run's chart shows: the run, with as much again on each side (at least 10 minutes), so the burn
- * before the start and after the end shows too. A running experiment ends now.
+ * before the start and after the end shows too (what is still to come stays empty). A running experiment ends now.
  */
 export function runWindow(e: Pick<ChaosExperimentRecord, 'startedAt' | 'finishedAt'>, now: number): { from: number; to: number; start: number; end: number } | null {
   if (!e.startedAt) return null;
   const start = Date.parse(e.startedAt);
   const end = e.finishedAt ? Date.parse(e.finishedAt) : now;
   const pad = Math.max(10 * MIN, end - start);
-  return { from: Math.floor((start - pad) / MIN) * MIN, to: Math.min(now, Math.ceil((end + pad) / MIN) * MIN), start, end };
+  return { from: Math.floor((start - pad) / MIN) * MIN, to: Math.ceil((end + pad) / MIN) * MIN, start, end };
 }
 
 /**
@@ -35,7 +35,7 @@ export function RunChart({ experiment: e }: { experiment: ChaosExperimentRecord 
   const slo = e.experiment.steadyState.slo;
   const w = runWindow(e, Date.now());
   const { value, loading, error } = useAsync(
-    async () => (w ? api.getHistory(slo, { window: '5m', points: 240, from: new Date(w.from).toISOString(), to: new Date(w.to).toISOString() }) : undefined),
+    async () => (w ? api.getHistory(slo, { window: '5m', points: 240, from: new Date(w.from).toISOString(), to: new Date(Math.min(w.to, Date.now())).toISOString() }) : undefined),
     [api, slo, e.startedAt, e.finishedAt],
   );
   if (!w) return null;
