@@ -43,3 +43,5 @@ export * from './alerts/identity';
 export * from './chaos/experiment';
 export * from './chaos/lint';
 export * from './chaos/export';
+export * from './csv/csv';
+export * from './drills/drill';

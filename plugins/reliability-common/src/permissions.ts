@@ -68,6 +68,17 @@ export const reliabilityChaosApprovePermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/**
+ * Record an entity's failover drills (one drill, or a CSV import): a resource permission on the entity, so a policy
+ * can restrict it to owners.
+ * @public
+ */
+export const reliabilityDrillsUpdatePermission = createPermission({
+  name: 'reliability.drills.update',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
 /** @public */
 export const reliabilityAllPermissions = [
   ...reliabilityPermissions,
@@ -76,4 +87,5 @@ export const reliabilityAllPermissions = [
   reliabilityIncidentManagePermission,
   reliabilityChaosUpdatePermission,
   reliabilityChaosApprovePermission,
+  reliabilityDrillsUpdatePermission,
 ];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseCsv } from '../csv/csv';
 import { BURN_RATE_WINDOWS, BurnRateWindow, DEFAULT_MWMB_RULES, MwmbRule } from '../math/mwmb';
 import { durationMs, parseDuration } from '../math/duration';
 import type { ParseResult } from './definition';
@@ -83,18 +84,16 @@ export function parseBurnRateAnnotation(text: string, field = 'reliability.io/bu
  * @public
  */
 export function parseBurnRateCsv(text: string): ParseResult<Map<string, MwmbRule[]>> {
-  const lines = text.split(/\r?\n/).map(l => l.trim());
-  const header = lines[0]?.split(',').map(h => h.trim());
-  if (!header || header[0] !== 'slo_id' || header[1] !== 'window' || header[2] !== 'threshold_x' || (header[3] !== undefined && header[3] !== 'severity') || header.length > 4) {
+  const csv = parseCsv(text, { maxRows: 10_000 });
+  if (!csv.ok) return { ok: false, error: `line ${csv.errors[0].line}: ${csv.errors[0].message}` };
+  const header = csv.header;
+  if (header[0] !== 'slo_id' || header[1] !== 'window' || header[2] !== 'threshold_x' || (header[3] !== undefined && header[3] !== 'severity') || header.length > 4) {
     return { ok: false, error: 'line 1: the header must be slo_id,window,threshold_x (optionally ,severity)' };
   }
   const out = new Map<string, MwmbRule[]>();
-  for (let i = 1; i < lines.length; i++) {
-    if (!lines[i] || lines[i].startsWith('#')) continue;
-    const cells = lines[i].split(',').map(c => c.trim());
-    const at = `line ${i + 1}`;
-    if (cells.length !== header.length) return { ok: false, error: `${at}: must have ${header.length} columns, has ${cells.length}` };
-    const [sloId, window, threshold, severity] = cells;
+  for (const { line, cells } of csv.rows) {
+    const at = `line ${line}`;
+    const { slo_id: sloId, window, threshold_x: threshold, severity } = cells;
     if (!/^[a-zA-Z0-9_.\/-]{1,253}$/.test(sloId)) return { ok: false, error: `${at}: slo_id must be an SLO name` };
     const long = evaluatedWindow(window);
     if (!long) return { ok: false, error: `${at}: window '${window}' is not one the suite evaluates (${WINDOW_LIST})` };
