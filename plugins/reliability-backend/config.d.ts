@@ -121,6 +121,11 @@ export interface Config {
       /** Deny launches when an SLO has less than this share of its budget left (0-1). Default 0.25. */
       minBudgetRemaining?: number;
     };
+    /** Failover drills. */
+    drills?: {
+      /** How old the last successful drill may be before the entity's tab warns (default 90d: a quarter). */
+      maxAge?: string;
+    };
     /** Guardrails of chaos experiments (the linter of the portal, POST /chaos/lint and yarn chaos:lint). */
     chaos?: {
       /** The largest share of traffic or pods an experiment may hit. Default 10 (the seed's max_traffic). */

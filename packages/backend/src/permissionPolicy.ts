@@ -5,6 +5,7 @@ import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 import { catalogConditions, createCatalogConditionalDecision } from '@backstage/plugin-catalog-backend/alpha';
 import {
   reliabilityChaosUpdatePermission,
+  reliabilityDrillsUpdatePermission,
   reliabilityEventsIngestPermission,
   reliabilityRemediationExecutePermission,
   reliabilityRunbookUpdatePermission,
@@ -12,13 +13,13 @@ import {
 
 /**
  * The portal's policy: everything is allowed, except running a remediation by hand, editing a runbook or a chaos
- * experiment and
- * ingesting SLI events, which only the owners of the entity may do (the catalog's isEntityOwner condition against
- * the user's ownership refs). Ingest is also open to service principals: the services that report SLIs.
+ * experiment, recording drills and ingesting SLI events, which only the owners of the entity may do (the catalog's
+ * isEntityOwner condition against the user's ownership refs). Ingest and drill imports are also open to service
+ * principals: the services that report SLIs, and CI posting drill logs.
  */
 export class ReliabilityPortalPolicy implements PermissionPolicy {
   async handle(request: PolicyQuery, user?: PolicyQueryUser): Promise<PolicyDecision> {
-    if (isPermission(request.permission, reliabilityEventsIngestPermission)) {
+    if (isPermission(request.permission, reliabilityEventsIngestPermission) || isPermission(request.permission, reliabilityDrillsUpdatePermission)) {
       // services (external access tokens from config) report SLIs for any SLO; users only for entities they own
       if (!user) return { result: AuthorizeResult.ALLOW };
       return createCatalogConditionalDecision(request.permission, catalogConditions.isEntityOwner({ claims: user.info.ownershipEntityRefs ?? [] }));

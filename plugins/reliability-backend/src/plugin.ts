@@ -32,6 +32,7 @@ import { DemoData } from './demo/DemoData';
 import { Redactor } from './redaction/Redactor';
 import { readChaosPolicy } from './chaos/policy';
 import { ChaosFiles } from './chaos/ChaosFiles';
+import { DrillService } from './drills/DrillService';
 
 /**
  * The reliability backend plugin.
@@ -266,6 +267,7 @@ export const reliabilityPlugin = createBackendPlugin({
             incidents: new IncidentService({ store: stores.incidents, access, runbooks }),
             chaosFiles: new ChaosFiles({ catalog, auth, urlReader, registry, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus) }),
             chaos: new ChaosService({ store: stores.chaos, registry, slos: store, access, permissions, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus), halt, engineStart, backendBaseUrl: config.getOptionalString('backend.baseUrl') }),
+            drills: new DrillService({ store: stores.drills, access, permissions, maxAgeMs: configDurationMs(cfg?.getOptionalString('drills.maxAge') ?? '90d') }),
             commander: new CommanderService({
               catalog,
               auth,

@@ -25,4 +25,11 @@ export class CatalogAccess {
     const visible = await this.visible(refs, credentials);
     return ref => !ref || visible.has(ref);
   }
+
+  /** The entity's annotations, when the caller may read it (undefined otherwise: unknown and hidden look the same). */
+  async annotations(entityRef: string, credentials: BackstageCredentials): Promise<Record<string, string> | undefined> {
+    const res = await this.catalog.getEntitiesByRefs({ entityRefs: [entityRef], fields: ['kind', 'metadata.annotations'] }, { credentials });
+    const entity = res.items[0];
+    return entity ? (entity.metadata.annotations ?? {}) : undefined;
+  }
 }

@@ -8,6 +8,7 @@ import { EscalationStore } from '../remediation/EscalationStore';
 import { RunbookStore } from '../runbooks/RunbookStore';
 import { IncidentStore } from '../incidents/IncidentStore';
 import { ChaosStore } from '../chaos/ChaosStore';
+import { DrillStore } from '../drills/DrillStore';
 
 const migrationsDir = resolvePackagePath('@internal/plugin-reliability-backend', 'migrations');
 
@@ -21,6 +22,7 @@ export interface ReliabilityStores {
   runbooks: RunbookStore;
   incidents: IncidentStore;
   chaos: ChaosStore;
+  drills: DrillStore;
 }
 
 /**
@@ -47,6 +49,7 @@ export class ReliabilityDatabase {
       runbooks: new RunbookStore(this.knex),
       incidents: new IncidentStore(this.knex),
       chaos: new ChaosStore(this.knex),
+      drills: new DrillStore(this.knex),
     };
   }
 }

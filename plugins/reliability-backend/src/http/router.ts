@@ -20,6 +20,8 @@ import { incidentRoutes } from '../incidents/routes';
 import { ChaosService } from '../chaos/ChaosService';
 import { chaosRoutes } from '../chaos/routes';
 import { ChaosFiles } from '../chaos/ChaosFiles';
+import { DrillService } from '../drills/DrillService';
+import { drillRoutes } from '../drills/routes';
 import { CommanderService } from '../commander/CommanderService';
 import { commanderRoutes } from '../commander/routes';
 import { createGuards } from './guards';
@@ -43,6 +45,7 @@ export interface RouterOptions {
   incidents: IncidentService;
   chaos: ChaosService;
   chaosFiles: ChaosFiles;
+  drills: DrillService;
   commander: CommanderService;
   /** The one redaction step; error messages pass through it before they are answered. */
   redactor?: Redactor;
@@ -73,6 +76,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   commanderRoutes(router, { guards, commander: options.commander, now });
   incidentRoutes(router, { guards, incidents: options.incidents });
   chaosRoutes(router, { guards, chaos: options.chaos, files: options.chaosFiles });
+  drillRoutes(router, { guards, drills: options.drills });
 
   // anything else: a 404 that says so (the path shortened: it is the caller's own text)
   router.use((req, _res) => {

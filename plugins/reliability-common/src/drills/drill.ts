@@ -155,7 +155,7 @@ const list = (text: string, sep: string) => (text === '' ? [] : text.split(sep).
  * and `evidence` links by spaces.
  * @public
  */
-export function parseDrillCsv(text: string): { ok: true; drills: Drill[] } | { ok: false; errors: CsvError[] } {
+export function parseDrillCsv(text: string, options: { now?: number } = {}): { ok: true; drills: Drill[] } | { ok: false; errors: CsvError[] } {
   const csv = parseCsv(text, { required: DRILL_CSV_REQUIRED, known: DRILL_CSV_COLUMNS, maxRows: MAX_DRILL_CSV_ROWS });
   if (!csv.ok) return csv;
   const drills: Drill[] = [];
@@ -181,7 +181,8 @@ export function parseDrillCsv(text: string): { ok: true; drills: Drill[] } | { o
       evidence: list(cells.evidence ?? '', ' '),
     };
     const r = drillSchema.safeParse(input);
-    if (r.success) drills.push(r.data);
+    if (r.success && options.now !== undefined && r.data.date > options.now + DAY_MS) errors.push({ line, field: 'date', message: `must not be in the future, got '${cells.date}'` });
+    else if (r.success) drills.push(r.data);
     else {
       for (const issue of r.error.issues) {
         const key = String(issue.path[0] ?? '');
