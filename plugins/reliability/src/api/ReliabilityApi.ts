@@ -4,6 +4,8 @@ import type {
   BurnRateWindow,
   ChaosExperimentRecord,
   ChaosFilesResponse,
+  DrillListResponse,
+  DrillRecord,
   ChaosLintResult,
   CommanderAlert,
   DiffLine,
@@ -68,6 +70,11 @@ export interface ReliabilityApi {
   abortChaos(id: number, reason?: string): Promise<ChaosExperimentRecord>;
   /** The experiment files of the entity's `reliability.io/chaos-experiments` folder, linted. */
   listChaosFiles(entityRef: string): Promise<ChaosFilesResponse>;
+  listDrills(entityRef: string, options?: { limit?: number; cursor?: string }): Promise<DrillListResponse>;
+  createDrill(entityRef: string, drill: unknown): Promise<DrillRecord>;
+  /** Imports a drill log (the seed's CSV); all of it or none. */
+  importDrills(entityRef: string, csv: string): Promise<{ added: number; updated: number }>;
+  exportDrills(entityRef: string): Promise<string>;
 }
 
 /** @public */
@@ -141,6 +148,26 @@ export class ReliabilityClient implements ReliabilityApi {
 
   listChaosFiles(entityRef: string): Promise<ChaosFilesResponse> {
     return this.get(`/chaos/files?entityRef=${encodeURIComponent(entityRef)}`);
+  }
+
+  listDrills(entityRef: string, options: { limit?: number; cursor?: string } = {}): Promise<DrillListResponse> {
+    const q = new URLSearchParams({ entityRef });
+    if (options.limit) q.set('limit', String(options.limit));
+    if (options.cursor) q.set('cursor', options.cursor);
+    return this.get(`/drills?${q}`);
+  }
+
+  createDrill(entityRef: string, drill: unknown): Promise<DrillRecord> {
+    return this.send('POST', '/drills', { entityRef, drill });
+  }
+
+  async importDrills(entityRef: string, csv: string): Promise<{ added: number; updated: number }> {
+    const res = await this.fetch(`/drills/import?entityRef=${encodeURIComponent(entityRef)}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+    return (await res.json()) as { added: number; updated: number };
+  }
+
+  async exportDrills(entityRef: string): Promise<string> {
+    return (await this.fetch(`/drills/export?entityRef=${encodeURIComponent(entityRef)}`)).text();
   }
 
   private runbookPath(e: EntityPath) {

@@ -15,6 +15,7 @@ import { SloTable } from '../SloTable/SloTable';
 import { SloCharts } from '../SloCharts/SloCharts';
 import { RemediationPanel } from '../RemediationPanel/RemediationPanel';
 import { ChaosPanel } from '../ChaosPanel/ChaosPanel';
+import { DrillsPanel } from '../DrillsPanel/DrillsPanel';
 import { EntityRunbookCard } from '../EntityRunbookCard/EntityRunbookCard';
 import { errorMessage } from '../../util/errors';
 
@@ -90,6 +91,7 @@ export function EntityReliabilityContent() {
         <NoSlos name={entity.metadata.name} />
         <EntityRunbookCard entity={path} slos={[]} />
         <RemediationPanel entityRef={entityRef} />
+        <DrillsPanel entityRef={entityRef} sloRefs={[]} />
       </Stack>
     );
   }
@@ -103,6 +105,7 @@ export function EntityReliabilityContent() {
         <SloCharts key={slo.ref} slo={slo} />
       ))}
       <RemediationPanel entityRef={entityRef} />
+      <DrillsPanel entityRef={entityRef} sloRefs={value.items.map(s => s.ref)} />
       <ChaosPanel entityRef={entityRef} sloRefs={value.items.map(s => s.ref)} />
     </Stack>
   );
