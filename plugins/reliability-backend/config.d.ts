@@ -143,6 +143,8 @@ export interface Config {
       guardIntervalSeconds?: number;
     };
     demo?: {
+      /** Drill logs imported at start (CSV, the seed's columns), relative to where the backend runs. */
+      drillLogs?: Array<{ entityRef: string; file: string }>;
       /** Seed deterministic demo traffic for the demo SLOs. Default false. */
       enabled?: boolean;
       /** Days of history to seed. Default 30. */

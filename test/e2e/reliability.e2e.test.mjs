@@ -153,3 +153,46 @@ test("an alert firing for checkout shows on the commander page, and one click op
     await browser.close();
   }
 });
+
+test("the seed's drill log uploads on checkout's tab, and the timeline and the warnings show", async () => {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1400 } });
+  // the seed's row, and yesterday's drill in eu-west that failed after 12 minutes
+  const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+  const csv = `date,region,duration_min,success,notes\n2025-09-10,ap-sg,18,true,"rds promotion 3m; cache warm 5m"\n${yesterday},eu-west,12,false,"e2e: promotion stalled, rolled back"\n`;
+  try {
+    await page.goto(`${BASE}/catalog/default/component/checkout/reliability`);
+    await page.waitForSelector('[data-testid="drills-panel"], button:has-text("Enter")', { timeout: 90_000 });
+    const enter = page.getByRole('button', { name: /enter/i });
+    if (await enter.count()) await enter.first().click();
+    const panel = page.getByTestId('drills-panel');
+    await panel.waitFor({ timeout: 60_000 });
+    await panel.getByText('RTO 5 min · RPO 60 s').waitFor({ timeout: 30_000 });
+    await page.getByTestId('drill-upload-input').setInputFiles({ name: 'drills.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.getByTestId('drill-notice').getByText(/^Imported drills\.csv: 1 new drill, 1 updated\.$/).waitFor({ timeout: 30_000 });
+    // the new last drill failed and missed the RTO; the timeline draws every drill against the RTO line
+    await page.getByTestId('drill-warning-failed').getByText(`The last drill (${yesterday}, eu-west) failed.`).waitFor({ timeout: 30_000 });
+    await page.getByTestId('drill-warning-rto-missed').getByText(/took 12 min, over the RTO of 5 min/).waitFor({ timeout: 30_000 });
+    const timeline = page.getByTestId('drill-timeline');
+    await timeline.getByText(/\d+ passed · 2 failed/).waitFor({ timeout: 30_000 });
+    const points = await timeline.locator('.recharts-scatter-symbol').count();
+    const rows = await page.locator('[data-testid^="drill-row-"]').count();
+    assert.equal(points, rows);
+    assert.ok(rows >= 6, `${rows} drills listed`);
+    await timeline.locator('.recharts-reference-line', { hasText: 'RTO 5 min' }).waitFor({ timeout: 30_000 });
+    await page.getByTestId(`drill-row-${yesterday}-eu-west`).getByText('failed').waitFor({ timeout: 30_000 });
+    // a broken file: refused with its line, nothing imported
+    await page.getByTestId('drill-upload-input').setInputFiles({ name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from('date,region,duration_min,success,notes\n2025-13-40,ap-sg,18,true,x\n') });
+    await page.getByTestId('drill-import-error').getByText(/line 2, date: must be a date such as 2025-09-10/).waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('[data-testid^="drill-row-"]').count(), rows);
+    await panel.screenshot({ path: path.join(artifacts, 'drills.png') });
+  } catch (e) {
+    await page.screenshot({ path: path.join(artifacts, 'drills-failure.png'), fullPage: true }).catch(() => {});
+    throw e;
+  } finally {
+    await browser.close();
+  }
+});

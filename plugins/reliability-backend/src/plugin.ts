@@ -29,6 +29,7 @@ import { CommanderService } from './commander/CommanderService';
 import { ChaosService } from './chaos/ChaosService';
 import { ChaosGuard, HaltSubmitter, StartSubmitter } from './chaos/ChaosGuard';
 import { DemoData } from './demo/DemoData';
+import { importDemoDrillLogs } from './demo/drills';
 import { Redactor } from './redaction/Redactor';
 import { readChaosPolicy } from './chaos/policy';
 import { ChaosFiles } from './chaos/ChaosFiles';
@@ -157,6 +158,7 @@ export const reliabilityPlugin = createBackendPlugin({
         const demo = demoEnabled
           ? new DemoData(store, logger, { days: cfg?.getOptionalNumber('demo.days') ?? 30, minuteRetentionMs })
           : undefined;
+        if (demoEnabled) await importDemoDrillLogs(cfg, stores.drills, logger);
 
         const evaluationTask = new EvaluationTask({
           registry,

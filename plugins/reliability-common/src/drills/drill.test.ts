@@ -1,3 +1,5 @@
+import { readFileSync } from 'fs';
+import path from 'path';
 import { csvErrorsMessage, DrillRecord, drillsToCsv, drillTargets, drillWarnings, parseDrillCsv } from './drill';
 import { parseCsv } from '../csv/csv';
 
@@ -29,6 +31,20 @@ describe('the drill log CSV', () => {
       ok: true,
       drills: [{ date: Date.UTC(2025, 8, 10), kind: 'regional-failover', region: 'ap-sg', durationMin: 18, success: true, notes: 'rds promotion 3m; cache warm 5m', steps: [], evidence: [] }],
     });
+  });
+
+  it("reads the demo catalog's drill log: the seed's row, SRE-101 and a restore", () => {
+    const r = parseDrillCsv(readFileSync(path.join(__dirname, '../../../../catalog/drills/checkout.csv'), 'utf8'), { now: Date.parse('2026-11-23T00:00:00Z') });
+    expect(r.ok).toBe(true);
+    const drills = r.ok ? r.drills : [];
+    expect(drills.map(d => [new Date(d.date).toISOString().slice(0, 10), d.kind, d.region, d.toRegion, d.success])).toEqual([
+      ['2025-09-10', 'regional-failover', 'ap-sg', undefined, true],
+      ['2025-12-09', 'regional-failover', 'ap-sg', 'ap-jp', true],
+      ['2026-03-11', 'regional-failover', 'ap-sg', 'ap-jp', false],
+      ['2026-05-20', 'point-in-time-restore', 'us-east', undefined, true],
+      ['2026-06-10', 'regional-failover', 'ap-sg', 'ap-jp', true],
+    ]);
+    expect(drills[4]).toMatchObject({ rtoSeconds: 270, rpoSeconds: 40, replicationLagSeconds: 12, steps: ['block egress in ap-sg', 'promote the ap-jp replica', 'shift traffic to ap-jp', 'warm the cache'] });
   });
 
   it('round-trips notes with commas, quotes and newlines through export and import', () => {
