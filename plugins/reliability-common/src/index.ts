@@ -45,3 +45,4 @@ export * from './chaos/lint';
 export * from './chaos/export';
 export * from './csv/csv';
 export * from './drills/drill';
+export * from './capacity/capacity';

@@ -79,6 +79,13 @@ export const reliabilityDrillsUpdatePermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/** Record an entity's load-test results (CI posting k6 summaries): a resource permission on the entity. @public */
+export const reliabilityCapacityRecordPermission = createPermission({
+  name: 'reliability.capacity.record',
+  attributes: { action: 'create' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
 /** @public */
 export const reliabilityAllPermissions = [
   ...reliabilityPermissions,
@@ -88,4 +95,5 @@ export const reliabilityAllPermissions = [
   reliabilityChaosUpdatePermission,
   reliabilityChaosApprovePermission,
   reliabilityDrillsUpdatePermission,
+  reliabilityCapacityRecordPermission,
 ];
