@@ -47,7 +47,8 @@ describe('verdicts and headroom', () => {
     ]);
     expect(capacityWarnings({ lastStress: run({ maxRps: 2100 }), lastSpike: run({ testType: 'spike', maxRps: 4100 }), last: run({}), peakRps: 1000 })).toEqual([]);
     // without maxRps the average rate counts
-    expect(capacityWarnings({ lastStress: run({ rps: 150 }), lastSpike: null, last: run({}), peakRps: 100 })).toEqual([]);
+    expect(capacityWarnings({ lastStress: run({ rps: 250 }), lastSpike: null, last: run({}), peakRps: 100 })).toEqual([]);
+    expect(capacityWarnings({ lastStress: run({ rps: 150 }), lastSpike: null, last: run({}), peakRps: 100 }).map(w => w.code)).toEqual(['stress-headroom']);
     expect(capacityWarnings({ lastStress: null, lastSpike: null, last: run({ verdict: 'fail', reason: 'p95 1420.8 ms is above the latency SLO of 1000 ms' }), peakRps: 12.5 }).map(w => w.code)).toEqual(['last-failed', 'no-stress-test']);
     expect(capacityWarnings({ lastStress: null, lastSpike: null, last: null, peakRps: null })).toEqual([]);
   });
