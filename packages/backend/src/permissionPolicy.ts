@@ -4,6 +4,7 @@ import { PermissionPolicy, PolicyQuery, PolicyQueryUser } from '@backstage/plugi
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 import { catalogConditions, createCatalogConditionalDecision } from '@backstage/plugin-catalog-backend/alpha';
 import {
+  reliabilityCapacityRecordPermission,
   reliabilityChaosUpdatePermission,
   reliabilityDrillsUpdatePermission,
   reliabilityEventsIngestPermission,
@@ -13,13 +14,17 @@ import {
 
 /**
  * The portal's policy: everything is allowed, except running a remediation by hand, editing a runbook or a chaos
- * experiment, recording drills and ingesting SLI events, which only the owners of the entity may do (the catalog's
- * isEntityOwner condition against the user's ownership refs). Ingest and drill imports are also open to service
- * principals: the services that report SLIs, and CI posting drill logs.
+ * experiment, recording drills and load tests, and ingesting SLI events, which only the owners of the entity may do (the catalog's
+ * isEntityOwner condition against the user's ownership refs). Ingest, drill imports and load-test results are also
+ * open to service principals: the services that report SLIs, and CI posting drill logs and k6 summaries.
  */
 export class ReliabilityPortalPolicy implements PermissionPolicy {
   async handle(request: PolicyQuery, user?: PolicyQueryUser): Promise<PolicyDecision> {
-    if (isPermission(request.permission, reliabilityEventsIngestPermission) || isPermission(request.permission, reliabilityDrillsUpdatePermission)) {
+    if (
+      isPermission(request.permission, reliabilityEventsIngestPermission) ||
+      isPermission(request.permission, reliabilityDrillsUpdatePermission) ||
+      isPermission(request.permission, reliabilityCapacityRecordPermission)
+    ) {
       // services (external access tokens from config) report SLIs for any SLO; users only for entities they own
       if (!user) return { result: AuthorizeResult.ALLOW };
       return createCatalogConditionalDecision(request.permission, catalogConditions.isEntityOwner({ claims: user.info.ownershipEntityRefs ?? [] }));

@@ -34,6 +34,7 @@ import { Redactor } from './redaction/Redactor';
 import { readChaosPolicy } from './chaos/policy';
 import { ChaosFiles } from './chaos/ChaosFiles';
 import { DrillService } from './drills/DrillService';
+import { CapacityService } from './capacity/CapacityService';
 
 /**
  * The reliability backend plugin.
@@ -270,6 +271,7 @@ export const reliabilityPlugin = createBackendPlugin({
             chaosFiles: new ChaosFiles({ catalog, auth, urlReader, registry, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus) }),
             chaos: new ChaosService({ store: stores.chaos, registry, slos: store, access, permissions, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus), halt, engineStart, backendBaseUrl: config.getOptionalString('backend.baseUrl') }),
             drills: new DrillService({ store: stores.drills, access, permissions, maxAgeMs: configDurationMs(cfg?.getOptionalString('drills.maxAge') ?? '90d') }),
+            capacity: new CapacityService({ store: stores.capacity, access, permissions, registry, slos: store }),
             commander: new CommanderService({
               catalog,
               auth,

@@ -30,6 +30,7 @@ export class CatalogAccess {
   async annotations(entityRef: string, credentials: BackstageCredentials): Promise<Record<string, string> | undefined> {
     const res = await this.catalog.getEntitiesByRefs({ entityRefs: [entityRef], fields: ['kind', 'metadata.annotations'] }, { credentials });
     const entity = res.items[0];
-    return entity ? (entity.metadata.annotations ?? {}) : undefined;
+    // a fields-filtered entity without annotations may come back without metadata at all
+    return entity ? ((entity.metadata as { annotations?: Record<string, string> } | undefined)?.annotations ?? {}) : undefined;
   }
 }

@@ -9,6 +9,7 @@ import { RunbookStore } from '../runbooks/RunbookStore';
 import { IncidentStore } from '../incidents/IncidentStore';
 import { ChaosStore } from '../chaos/ChaosStore';
 import { DrillStore } from '../drills/DrillStore';
+import { CapacityStore } from '../capacity/CapacityStore';
 
 const migrationsDir = resolvePackagePath('@internal/plugin-reliability-backend', 'migrations');
 
@@ -23,6 +24,7 @@ export interface ReliabilityStores {
   incidents: IncidentStore;
   chaos: ChaosStore;
   drills: DrillStore;
+  capacity: CapacityStore;
 }
 
 /**
@@ -50,6 +52,7 @@ export class ReliabilityDatabase {
       incidents: new IncidentStore(this.knex),
       chaos: new ChaosStore(this.knex),
       drills: new DrillStore(this.knex),
+      capacity: new CapacityStore(this.knex),
     };
   }
 }

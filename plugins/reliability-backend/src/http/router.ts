@@ -22,6 +22,8 @@ import { chaosRoutes } from '../chaos/routes';
 import { ChaosFiles } from '../chaos/ChaosFiles';
 import { DrillService } from '../drills/DrillService';
 import { drillRoutes } from '../drills/routes';
+import { CapacityService } from '../capacity/CapacityService';
+import { capacityRoutes } from '../capacity/routes';
 import { CommanderService } from '../commander/CommanderService';
 import { commanderRoutes } from '../commander/routes';
 import { createGuards } from './guards';
@@ -46,6 +48,7 @@ export interface RouterOptions {
   chaos: ChaosService;
   chaosFiles: ChaosFiles;
   drills: DrillService;
+  capacity: CapacityService;
   commander: CommanderService;
   /** The one redaction step; error messages pass through it before they are answered. */
   redactor?: Redactor;
@@ -77,6 +80,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   incidentRoutes(router, { guards, incidents: options.incidents });
   chaosRoutes(router, { guards, chaos: options.chaos, files: options.chaosFiles });
   drillRoutes(router, { guards, drills: options.drills });
+  capacityRoutes(router, { guards, capacity: options.capacity });
 
   // anything else: a 404 that says so (the path shortened: it is the caller's own text)
   router.use((req, _res) => {

@@ -233,6 +233,21 @@ export class ReliabilityStore {
     return !!(await this.db('reliability_buckets').where('slo_ref', sloRef).first('bucket_end'));
   }
 
+  /**
+   * The busiest stored bucket of these SLOs since `since`, as events per second (minute buckets where they are kept,
+   * hourly averages before); null without data. The SLOs of one entity usually count the same requests, so this is
+   * the busiest of them, not their sum.
+   */
+  async peakRate(sloRefs: string[], since: number): Promise<number | null> {
+    if (sloRefs.length === 0) return null;
+    const row = await this.db('reliability_buckets')
+      .whereIn('slo_ref', sloRefs.slice(0, 500))
+      .where('bucket_end', '>', since)
+      .max({ m: this.db.raw('total * 1000.0 / bucket_ms') })
+      .first();
+    return row?.m === null || row?.m === undefined ? null : Number(row.m);
+  }
+
   /** The latest bucket end of an SLO, or null. */
   async lastDataAt(sloRef: string): Promise<number | null> {
     const row = await this.db('reliability_buckets').where('slo_ref', sloRef).max({ m: 'bucket_end' }).first();
