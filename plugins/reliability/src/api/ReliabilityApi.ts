@@ -4,6 +4,7 @@ import type {
   BurnRateWindow,
   ChaosExperimentRecord,
   ChaosFilesResponse,
+  CapacityListResponse,
   DrillListResponse,
   DrillRecord,
   ChaosLintResult,
@@ -75,6 +76,7 @@ export interface ReliabilityApi {
   /** Imports a drill log (the seed's CSV); all of it or none. */
   importDrills(entityRef: string, csv: string): Promise<{ added: number; updated: number }>;
   exportDrills(entityRef: string): Promise<string>;
+  listCapacityRuns(entityRef: string): Promise<CapacityListResponse>;
 }
 
 /** @public */
@@ -164,6 +166,10 @@ export class ReliabilityClient implements ReliabilityApi {
   async importDrills(entityRef: string, csv: string): Promise<{ added: number; updated: number }> {
     const res = await this.fetch(`/drills/import?entityRef=${encodeURIComponent(entityRef)}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
     return (await res.json()) as { added: number; updated: number };
+  }
+
+  listCapacityRuns(entityRef: string): Promise<CapacityListResponse> {
+    return this.get(`/capacity/runs?entityRef=${encodeURIComponent(entityRef)}&limit=100`);
   }
 
   async exportDrills(entityRef: string): Promise<string> {

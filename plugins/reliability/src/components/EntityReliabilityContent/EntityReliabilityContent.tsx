@@ -16,6 +16,7 @@ import { SloCharts } from '../SloCharts/SloCharts';
 import { RemediationPanel } from '../RemediationPanel/RemediationPanel';
 import { ChaosPanel } from '../ChaosPanel/ChaosPanel';
 import { DrillsPanel } from '../DrillsPanel/DrillsPanel';
+import { CapacityPanel } from '../CapacityPanel/CapacityPanel';
 import { EntityRunbookCard } from '../EntityRunbookCard/EntityRunbookCard';
 import { errorMessage } from '../../util/errors';
 
@@ -92,6 +93,7 @@ export function EntityReliabilityContent() {
         <EntityRunbookCard entity={path} slos={[]} />
         <RemediationPanel entityRef={entityRef} />
         <DrillsPanel entityRef={entityRef} sloRefs={[]} />
+        <CapacityPanel entityRef={entityRef} />
       </Stack>
     );
   }
@@ -106,6 +108,7 @@ export function EntityReliabilityContent() {
       ))}
       <RemediationPanel entityRef={entityRef} />
       <DrillsPanel entityRef={entityRef} sloRefs={value.items.map(s => s.ref)} />
+      <CapacityPanel entityRef={entityRef} />
       <ChaosPanel entityRef={entityRef} sloRefs={value.items.map(s => s.ref)} />
     </Stack>
   );
