@@ -145,6 +145,8 @@ export interface Config {
     demo?: {
       /** Drill logs imported at start (CSV, the seed's columns), relative to where the backend runs. */
       drillLogs?: Array<{ entityRef: string; file: string }>;
+      /** Load-test runs recorded at start (a JSON list of POST /capacity/runs bodies), with the entity's p95 objective. */
+      capacityRuns?: Array<{ entityRef: string; file: string; latencyP95: string }>;
       /** Seed deterministic demo traffic for the demo SLOs. Default false. */
       enabled?: boolean;
       /** Days of history to seed. Default 30. */

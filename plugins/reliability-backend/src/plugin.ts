@@ -30,6 +30,7 @@ import { ChaosService } from './chaos/ChaosService';
 import { ChaosGuard, HaltSubmitter, StartSubmitter } from './chaos/ChaosGuard';
 import { DemoData } from './demo/DemoData';
 import { importDemoDrillLogs } from './demo/drills';
+import { importDemoCapacityRuns } from './demo/capacity';
 import { Redactor } from './redaction/Redactor';
 import { readChaosPolicy } from './chaos/policy';
 import { ChaosFiles } from './chaos/ChaosFiles';
@@ -159,7 +160,10 @@ export const reliabilityPlugin = createBackendPlugin({
         const demo = demoEnabled
           ? new DemoData(store, logger, { days: cfg?.getOptionalNumber('demo.days') ?? 30, minuteRetentionMs })
           : undefined;
-        if (demoEnabled) await importDemoDrillLogs(cfg, stores.drills, logger);
+        if (demoEnabled) {
+          await importDemoDrillLogs(cfg, stores.drills, logger);
+          await importDemoCapacityRuns(cfg, stores.capacity, logger);
+        }
 
         const evaluationTask = new EvaluationTask({
           registry,
