@@ -5,6 +5,7 @@ import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 import { catalogConditions, createCatalogConditionalDecision } from '@backstage/plugin-catalog-backend/alpha';
 import {
   reliabilityCapacityRecordPermission,
+  reliabilityChangesRecordPermission,
   reliabilityChaosUpdatePermission,
   reliabilityDrillsUpdatePermission,
   reliabilityEventsIngestPermission,
@@ -14,16 +15,17 @@ import {
 
 /**
  * The portal's policy: everything is allowed, except running a remediation by hand, editing a runbook or a chaos
- * experiment, recording drills and load tests, and ingesting SLI events, which only the owners of the entity may do (the catalog's
+ * experiment, recording drills, load tests and changes, and ingesting SLI events, which only the owners of the entity may do (the catalog's
  * isEntityOwner condition against the user's ownership refs). Ingest, drill imports and load-test results are also
- * open to service principals: the services that report SLIs, and CI posting drill logs and k6 summaries.
+ * open to service principals: the services that report SLIs, and CI posting drill logs, k6 summaries and deploys.
  */
 export class ReliabilityPortalPolicy implements PermissionPolicy {
   async handle(request: PolicyQuery, user?: PolicyQueryUser): Promise<PolicyDecision> {
     if (
       isPermission(request.permission, reliabilityEventsIngestPermission) ||
       isPermission(request.permission, reliabilityDrillsUpdatePermission) ||
-      isPermission(request.permission, reliabilityCapacityRecordPermission)
+      isPermission(request.permission, reliabilityCapacityRecordPermission) ||
+      isPermission(request.permission, reliabilityChangesRecordPermission)
     ) {
       // services (external access tokens from config) report SLIs for any SLO; users only for entities they own
       if (!user) return { result: AuthorizeResult.ALLOW };

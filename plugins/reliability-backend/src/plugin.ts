@@ -36,6 +36,7 @@ import { readChaosPolicy } from './chaos/policy';
 import { ChaosFiles } from './chaos/ChaosFiles';
 import { DrillService } from './drills/DrillService';
 import { CapacityService } from './capacity/CapacityService';
+import { ChangeService } from './changes/ChangeService';
 
 /**
  * The reliability backend plugin.
@@ -126,6 +127,14 @@ export const reliabilityPlugin = createBackendPlugin({
           actions.set(action.id, action);
         }
         const metrics = new RemediationMetrics();
+        const access = new CatalogAccess(catalog);
+        const changes = new ChangeService({ store: stores.changes, access, permissions, registry, evaluator, logger });
+        // what remediation changes is a change of the rule's entity: flag flips and restarts show on the charts
+        const changeKindOf = (rule: { action: string; params: Record<string, unknown> }): 'flag' | 'restart' | undefined => {
+          if (rule.action === 'feature-flag') return 'flag';
+          if (rule.action === 'kubernetes' && (rule.params.operation === 'rollout-restart' || rule.params.operation === 'create-job')) return 'restart';
+          return undefined;
+        };
         const remediationStore = stores.remediation;
         const remediation = new RemediationEngine({
           store: remediationStore,
@@ -142,6 +151,10 @@ export const reliabilityPlugin = createBackendPlugin({
             openMs: configDurationMs(cfg?.getOptionalString('remediation.breaker.openFor') ?? '1m'),
           },
           leaseGraceMs: configDurationMs(cfg?.getOptionalString('remediation.leaseGrace') ?? '30s'),
+          onSucceeded: async ({ rule, detail, at }) => {
+            const kind = changeKindOf(rule);
+            if (kind) await changes.recordRemediation({ entityRef: rule.entityRef, kind, ruleId: rule.id, summary: detail, at });
+          },
           backoff: {
             baseMs: configDurationMs(cfg?.getOptionalString('remediation.backoff.base') ?? '200ms'),
             capMs: configDurationMs(cfg?.getOptionalString('remediation.backoff.cap') ?? '5s'),
@@ -246,7 +259,6 @@ export const reliabilityPlugin = createBackendPlugin({
 
         const runbooks = new RunbookService(catalog, auth, urlReader, stores.runbooks, text => redactor.text(text));
         const alertmanager = stores.alertmanager;
-        const access = new CatalogAccess(catalog);
         httpRouter.use(
           await createRouter({
             httpAuth,
@@ -275,6 +287,7 @@ export const reliabilityPlugin = createBackendPlugin({
             chaosFiles: new ChaosFiles({ catalog, auth, urlReader, registry, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus) }),
             chaos: new ChaosService({ store: stores.chaos, registry, slos: store, access, permissions, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus), halt, engineStart, backendBaseUrl: config.getOptionalString('backend.baseUrl') }),
             drills: new DrillService({ store: stores.drills, access, permissions, maxAgeMs: configDurationMs(cfg?.getOptionalString('drills.maxAge') ?? '90d') }),
+            changes,
             capacity: new CapacityService({ store: stores.capacity, access, permissions, registry, slos: store }),
             commander: new CommanderService({
               catalog,
@@ -285,6 +298,7 @@ export const reliabilityPlugin = createBackendPlugin({
               remediations: remediationStore,
               escalations: stores.escalations,
               chaos: stores.chaos,
+              changes: stores.changes,
               runbooks,
               registry,
               logger,

@@ -46,3 +46,4 @@ export * from './chaos/export';
 export * from './csv/csv';
 export * from './drills/drill';
 export * from './capacity/capacity';
+export * from './changes/change';

@@ -86,6 +86,13 @@ export const reliabilityCapacityRecordPermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/** Post an entity's change events (deploys, config pushes, flag flips): a resource permission on the entity. @public */
+export const reliabilityChangesRecordPermission = createPermission({
+  name: 'reliability.changes.record',
+  attributes: { action: 'create' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
 /** @public */
 export const reliabilityAllPermissions = [
   ...reliabilityPermissions,
@@ -96,4 +103,5 @@ export const reliabilityAllPermissions = [
   reliabilityChaosApprovePermission,
   reliabilityDrillsUpdatePermission,
   reliabilityCapacityRecordPermission,
+  reliabilityChangesRecordPermission,
 ];

@@ -8,6 +8,7 @@ import { ReliabilityStore } from '../slos/ReliabilityStore';
 import { RemediationStore } from '../remediation/RemediationStore';
 import { EscalationStore } from '../remediation/EscalationStore';
 import { ChaosStore } from '../chaos/ChaosStore';
+import { ChangeStore } from '../changes/ChangeStore';
 import { sloAlertLabels } from '../remediation/triggers';
 import { RunbookService } from '../runbooks/RunbookService';
 import { SloRegistry } from '../slos/SloRegistry';
@@ -35,6 +36,8 @@ export class CommanderService {
       escalations: EscalationStore;
       /** Chaos experiments aborted in the last hour page the commander. */
       chaos?: ChaosStore;
+      /** The last change of each alert's entity before it started. */
+      changes?: ChangeStore;
       runbooks: RunbookService;
       registry: SloRegistry;
       logger: LoggerService;
@@ -127,10 +130,17 @@ export class CommanderService {
       const [last] = await this.o.remediations.list({ entityRef: ref, limit: 1 });
       latestRemediation.set(ref, last ? { state: last.state, ruleId: last.ruleId, at: last.createdAt } : null);
     }
+    // the entity's last change in the day before each alert started (one query for all)
+    const lastChanges = this.o.changes
+      ? await this.o.changes.lastBefore(rows.map(r => ({ entityRef: r.entityRef, t: Date.parse(r.startedAt) })), 86_400_000)
+      : rows.map(() => null);
+    const changeOf = new Map(rows.map((r, i) => [r, lastChanges[i]]));
     return rows
       // an alert about an entity the caller cannot see in the catalog is not theirs to see
       .filter(r => !callerCredentials || !r.entityRef || entities.has(r.entityRef))
-      .map(({ labels, ...r }) => {
+      .map(row => {
+        const { labels, ...r } = row;
+        const change = changeOf.get(row);
         const e = entities.get(r.entityRef);
         const sections = runbooks.get(r.entityRef);
         const section = sections ? sectionForAlert(sections, labels) : undefined;
@@ -141,6 +151,7 @@ export class CommanderService {
           system: (e?.spec?.system as string | undefined) ?? null,
           runbook: sections ? { entityRef: r.entityRef, section: section?.id ?? null, sectionTitle: section?.title ?? null } : null,
           remediation: latestRemediation.get(r.entityRef) ?? null,
+          lastChange: change ? { kind: change.kind, version: change.version, summary: change.summary, author: change.author, link: change.link, at: change.at } : null,
           ageMs: now - Date.parse(r.startedAt),
         };
       })

@@ -10,6 +10,7 @@ import { IncidentStore } from '../incidents/IncidentStore';
 import { ChaosStore } from '../chaos/ChaosStore';
 import { DrillStore } from '../drills/DrillStore';
 import { CapacityStore } from '../capacity/CapacityStore';
+import { ChangeStore } from '../changes/ChangeStore';
 
 const migrationsDir = resolvePackagePath('@internal/plugin-reliability-backend', 'migrations');
 
@@ -25,6 +26,7 @@ export interface ReliabilityStores {
   chaos: ChaosStore;
   drills: DrillStore;
   capacity: CapacityStore;
+  changes: ChangeStore;
 }
 
 /**
@@ -53,6 +55,7 @@ export class ReliabilityDatabase {
       chaos: new ChaosStore(this.knex),
       drills: new DrillStore(this.knex),
       capacity: new CapacityStore(this.knex),
+      changes: new ChangeStore(this.knex),
     };
   }
 }

@@ -24,6 +24,8 @@ import { DrillService } from '../drills/DrillService';
 import { drillRoutes } from '../drills/routes';
 import { CapacityService } from '../capacity/CapacityService';
 import { capacityRoutes } from '../capacity/routes';
+import { ChangeService } from '../changes/ChangeService';
+import { changeRoutes } from '../changes/routes';
 import { CommanderService } from '../commander/CommanderService';
 import { commanderRoutes } from '../commander/routes';
 import { createGuards } from './guards';
@@ -49,6 +51,7 @@ export interface RouterOptions {
   chaosFiles: ChaosFiles;
   drills: DrillService;
   capacity: CapacityService;
+  changes: ChangeService;
   commander: CommanderService;
   /** The one redaction step; error messages pass through it before they are answered. */
   redactor?: Redactor;
@@ -81,6 +84,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   chaosRoutes(router, { guards, chaos: options.chaos, files: options.chaosFiles });
   drillRoutes(router, { guards, drills: options.drills });
   capacityRoutes(router, { guards, capacity: options.capacity });
+  changeRoutes(router, { guards, changes: options.changes });
 
   // anything else: a 404 that says so (the path shortened: it is the caller's own text)
   router.use((req, _res) => {

@@ -23,6 +23,8 @@ export interface ExecutionRunnerOptions {
   backoff: { baseMs: number; capMs: number };
   leaseGraceMs: number;
   now: () => number;
+  /** Told of every success (dry runs never get here), after it is written: the changes feature records flag flips and restarts. */
+  onSucceeded?: (e: { rule: RemediationRule; detail: string; at: number }) => Promise<void>;
 }
 
 /** What `record` did with one (rule, trigger). */
@@ -238,6 +240,7 @@ export class ExecutionRunner {
         await store.finish(exec.id, 'succeeded', end.detail, end.at, end.at - exec.createdAt);
         await this.o.escalations.resolve(rule.id, end.at);
         await this.audit(exec, rule, 'succeeded', end.detail, end.attempt);
+        await this.o.onSucceeded?.({ rule, detail: end.detail, at: end.at });
         return;
       case 'failed': {
         // the escalation is open before the execution reads as finished: whoever sees it settled sees both

@@ -6,7 +6,7 @@ import { RemediationRule, ruleSummary } from './rules';
 import { ExecutionRow, RemediationStore } from './RemediationStore';
 import { EscalationStore } from './EscalationStore';
 import { CircuitBreaker } from './CircuitBreaker';
-import { ExecutionRunner } from './ExecutionRunner';
+import { ExecutionRunner, ExecutionRunnerOptions } from './ExecutionRunner';
 import { RemediationMetrics } from './metrics';
 import { Redactor } from '../redaction/Redactor';
 
@@ -42,6 +42,8 @@ export interface RemediationEngineOptions {
   /** Added to the longest an execution can take to form its lease (default 30 s). */
   leaseGraceMs?: number;
   now?: () => number;
+  /** Told of every real success (see ExecutionRunnerOptions). */
+  onSucceeded?: ExecutionRunnerOptions['onSucceeded'];
 }
 
 
@@ -74,6 +76,7 @@ export class RemediationEngine {
       backoff: o.backoff ?? { baseMs: 200, capMs: 5_000 },
       leaseGraceMs: o.leaseGraceMs ?? 30_000,
       now: this.now,
+      onSucceeded: o.onSucceeded,
     });
   }
 

@@ -260,6 +260,8 @@ export interface CommanderAlert {
   /** The entity whose runbook answers this alert and the section that does (null without a runbook). */
   runbook: { entityRef: string; section: string | null; sectionTitle: string | null } | null;
   remediation: { state: string; ruleId: string; at: string } | null;
+  /** The entity's last change before the alert started (a deploy, a config push, a flag flip), within a day. */
+  lastChange?: { kind: string; version: string | null; summary: string | null; author: string | null; link: string | null; at: string } | null;
 }
 
 /** GET /alertmanager/alerts query. @public */

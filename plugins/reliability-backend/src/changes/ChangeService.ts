@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { BackstageCredentials, LoggerService, PermissionsService } from '@backstage/backend-plugin-api';
+import { NotAllowedError, NotFoundError } from '@backstage/errors';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import {
+  ChangeEvent,
+  changeListQuerySchema,
+  ChangeListResponse,
+  changeRequestSchema,
+  ChangeWithImpact,
+  decodeCursor,
+  pageOf,
+  reliabilityChangesRecordPermission,
+  windowAt,
+} from '@internal/plugin-reliability-common';
+import { CatalogAccess } from '../catalog/CatalogAccess';
+import { Evaluator } from '../slos/Evaluator';
+import { SloRegistry } from '../slos/SloRegistry';
+import { ChangeStore } from './ChangeStore';
+
+const HOUR = 3_600_000;
+
+export interface ChangeServiceOptions {
+  store: ChangeStore;
+  access: CatalogAccess;
+  permissions: PermissionsService;
+  registry: SloRegistry;
+  evaluator: Evaluator;
+  logger: LoggerService;
+  now?: () => number;
+}
+
+/** Change events: posted by CI, Argo CD or flag services, recorded by remediation, read with their impact. */
+export class ChangeService {
+  private readonly now: () => number;
+
+  constructor(private readonly o: ChangeServiceOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  async record(body: z.infer<typeof changeRequestSchema>, credentials: BackstageCredentials): Promise<ChangeEvent> {
+    const entityRef = body.entityRef.toLocaleLowerCase('en-US');
+    if (!(await this.o.access.visible([entityRef], credentials)).has(entityRef)) throw new NotFoundError(`No entity ${entityRef}`);
+    const [d] = await this.o.permissions.authorize([{ permission: reliabilityChangesRecordPermission, resourceRef: entityRef }], { credentials });
+    if (d.result !== AuthorizeResult.ALLOW) throw new NotAllowedError(`Missing permission ${reliabilityChangesRecordPermission.name} on ${entityRef}`);
+    const principal = credentials.principal as { userEntityRef?: string; subject?: string };
+    const { entityRef: _ref, at, ...rest } = body;
+    return this.o.store.create({ ...rest, entityRef, at: at ? Date.parse(at) : this.now(), source: principal.userEntityRef ?? `service:${principal.subject ?? 'unknown'}` }, this.now());
+  }
+
+  /** What the suite's own remediation changed (a flag flip, a restart), as a change of the rule's entity. */
+  async recordRemediation(c: { entityRef: string; kind: 'flag' | 'restart'; ruleId: string; summary: string; at: number }): Promise<void> {
+    try {
+      await this.o.store.create({ entityRef: c.entityRef, kind: c.kind, summary: c.summary, author: `remediation rule ${c.ruleId}`, at: c.at, source: `remediation:${c.ruleId}` }, this.now());
+    } catch (e) {
+      this.o.logger.warn(`Could not record the change made by remediation rule ${c.ruleId}: ${(e as Error).message}`);
+    }
+  }
+
+  /** A page of the entity's changes, each with the budget its SLOs burned in the hour after it. */
+  async list(query: z.infer<typeof changeListQuerySchema>, credentials: BackstageCredentials): Promise<ChangeListResponse> {
+    const entityRef = query.entityRef.toLocaleLowerCase('en-US');
+    if (!(await this.o.access.visible([entityRef], credentials)).has(entityRef)) throw new NotFoundError(`No entity ${entityRef}`);
+    const offset = decodeCursor(query.cursor) ?? 0;
+    const limit = query.limit ?? 100;
+    const rows = await this.o.store.list(entityRef, { from: query.from ? Date.parse(query.from) : undefined, to: query.to ? Date.parse(query.to) : undefined }, limit + 1, offset);
+    const page = pageOf(rows, offset, limit, true);
+    const slos = (await this.o.registry.forEntity(entityRef)).slice(0, 20);
+    const spent = new Map<string, (number | null)[]>();
+    await Promise.all(
+      slos.map(async ({ def }) => {
+        // per change: the hour after it, and the whole compliance window at the end of that hour
+        const intervals = page.items.flatMap(c => {
+          const end = Date.parse(c.at) + HOUR;
+          const win = windowAt(def.window, end);
+          return [{ start: Date.parse(c.at), end }, { start: win.start, end }];
+        });
+        try {
+          const counts = intervals.length ? await this.o.evaluator.counts(def, intervals) : [];
+          spent.set(
+            def.ref,
+            page.items.map((_c, i) => {
+              const hour = counts[2 * i];
+              const allowed = counts[2 * i + 1].total * (1 - def.target);
+              return allowed > 0 ? (hour.total - hour.good) / allowed : null;
+            }),
+          );
+        } catch (e) {
+          this.o.logger.warn(`Changes of ${entityRef}: the budget burned by ${def.ref} is unknown: ${(e as Error).message}`);
+          spent.set(def.ref, page.items.map(() => null));
+        }
+      }),
+    );
+    const items: ChangeWithImpact[] = page.items.map((c, i) => {
+      const burnedAfter = slos.map(({ def }) => ({ slo: def.ref, budgetSpent: spent.get(def.ref)![i] }));
+      const known = burnedAfter.map(b => b.budgetSpent).filter((v): v is number => v !== null);
+      return { ...c, burnedAfter, worst: known.length ? Math.max(...known) : null };
+    });
+    return { ...page, items };
+  }
+}
