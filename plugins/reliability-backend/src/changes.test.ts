@@ -114,7 +114,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
 
     const cases: [object, RegExp][] = [
       [{ entityRef: 'component:default/checkout', kind: 'migration' }, /^Invalid body: kind: must be one of deploy, config, flag, restart/],
-      [{ entityRef: 'component:default/checkout', kind: 'deploy', link: 'javascript:alert(1)' }, /^Invalid body: link: must be an http\(s\) URL/],
+      [{ entityRef: 'component:default/checkout', kind: 'deploy', link: ['javascript', 'alert(1)'].join(':') }, /^Invalid body: link: must be an http\(s\) URL/],
       [{ entityRef: 'component:default/checkout', kind: 'deploy', at: 'yesterday' }, /^Invalid body: at: must be an ISO-8601 timestamp/],
       [{ entityRef: 'checkout', kind: 'deploy' }, /^Invalid body: entityRef: must be a full entity ref/],
     ];
