@@ -31,6 +31,7 @@ import { ChaosGuard, HaltSubmitter, StartSubmitter } from './chaos/ChaosGuard';
 import { DemoData } from './demo/DemoData';
 import { importDemoDrillLogs } from './demo/drills';
 import { importDemoCapacityRuns } from './demo/capacity';
+import { importDemoChanges } from './demo/changes';
 import { Redactor } from './redaction/Redactor';
 import { readChaosPolicy } from './chaos/policy';
 import { ChaosFiles } from './chaos/ChaosFiles';
@@ -176,6 +177,7 @@ export const reliabilityPlugin = createBackendPlugin({
         if (demoEnabled) {
           await importDemoDrillLogs(cfg, stores.drills, logger);
           await importDemoCapacityRuns(cfg, stores.capacity, logger);
+          await importDemoChanges(stores.changes, logger);
         }
 
         const evaluationTask = new EvaluationTask({

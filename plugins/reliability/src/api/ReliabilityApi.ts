@@ -5,6 +5,7 @@ import type {
   ChaosExperimentRecord,
   ChaosFilesResponse,
   CapacityListResponse,
+  ChangeListResponse,
   DrillListResponse,
   DrillRecord,
   ChaosLintResult,
@@ -77,6 +78,7 @@ export interface ReliabilityApi {
   importDrills(entityRef: string, csv: string): Promise<{ added: number; updated: number }>;
   exportDrills(entityRef: string): Promise<string>;
   listCapacityRuns(entityRef: string): Promise<CapacityListResponse>;
+  listChanges(entityRef: string, options?: { from?: string; limit?: number }): Promise<ChangeListResponse>;
 }
 
 /** @public */
@@ -166,6 +168,12 @@ export class ReliabilityClient implements ReliabilityApi {
   async importDrills(entityRef: string, csv: string): Promise<{ added: number; updated: number }> {
     const res = await this.fetch(`/drills/import?entityRef=${encodeURIComponent(entityRef)}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
     return (await res.json()) as { added: number; updated: number };
+  }
+
+  listChanges(entityRef: string, options: { from?: string; limit?: number } = {}): Promise<ChangeListResponse> {
+    const q = new URLSearchParams({ entityRef, limit: String(options.limit ?? 100) });
+    if (options.from) q.set('from', options.from);
+    return this.get(`/changes?${q}`);
   }
 
   listCapacityRuns(entityRef: string): Promise<CapacityListResponse> {

@@ -106,7 +106,9 @@ describe('runbook page', () => {
 
 describe('commander page', () => {
   it('lists what burns with owner, SLO, age, remediation, and the runbook section one click away', async () => {
-    await render({ getCommanderAlerts: async () => ({ items: [alert(), alert({ key: 'am-1', source: 'alertmanager', name: 'SearchSlow', severity: 'warning', entityRef: 'component:default/search', entityTitle: 'search', owner: 'group:default/platform-sre', system: 'shop', slo: null, runbook: null, remediation: null, summary: 'p95 over 2s' })] }) }, '/');
+    const startedAt = '2026-11-23T10:00:00.000Z';
+    const lastChange = { kind: 'config', version: null, summary: 'DB pool size 5', author: 'argocd', link: null, at: '2026-11-23T09:48:00.000Z' };
+    await render({ getCommanderAlerts: async () => ({ items: [alert({ startedAt, lastChange }), alert({ key: 'am-1', source: 'alertmanager', name: 'SearchSlow', severity: 'warning', entityRef: 'component:default/search', entityTitle: 'search', owner: 'group:default/platform-sre', system: 'shop', slo: null, runbook: null, remediation: null, summary: 'p95 over 2s' })] }) }, '/');
     const row = await screen.findByTestId('commander-row-alert-1');
     expect(row).toHaveTextContent('group:default/payments-sre');
     expect(row).toHaveTextContent('Checkout success rate: burning, 42% left');
@@ -114,6 +116,9 @@ describe('commander page', () => {
     expect(row).toHaveTextContent('succeeded (checkout-multibuy-rollback)');
     expect(within(row).getByRole('link', { name: 'Runbook: Symptoms' })).toHaveAttribute('href', '/reliability/runbooks/component/default/checkout#symptoms');
     expect(screen.getByTestId('commander-row-am-1')).toHaveTextContent('no runbook');
+    // the last change before the alert started
+    expect(screen.getByTestId('commander-change-alert-1')).toHaveTextContent('last change 12m before: config (DB pool size 5) by argocd');
+    expect(screen.queryByTestId('commander-change-am-1')).not.toBeInTheDocument();
     // keyboard: "/" focuses the search; a question finds the rows it is about
     await userEvent.keyboard('/');
     expect(screen.getByLabelText('search alerts')).toHaveFocus();

@@ -160,7 +160,7 @@ export function CommanderPage() {
               <TableCell>Owner</TableCell>
               <TableCell>SLO</TableCell>
               <TableCell>Since</TableCell>
-              <TableCell>Remediation</TableCell>
+              <TableCell>Remediation / last change</TableCell>
               <TableCell>Runbook</TableCell>
               <TableCell />
             </TableRow>
@@ -197,7 +197,17 @@ export function CommanderPage() {
                     {a.slo ? `${a.slo.title}: ${a.slo.state ?? '?'}${a.slo.budgetRemaining === null ? '' : `, ${formatPercent(a.slo.budgetRemaining, 1)} left`}` : MISSING}
                   </TableCell>
                   <TableCell>{formatElapsed(a.ageMs)}</TableCell>
-                  <TableCell>{a.remediation ? `${a.remediation.state.replace('_', ' ')} (${a.remediation.ruleId})` : '–'}</TableCell>
+                  <TableCell>
+                    {a.remediation ? `${a.remediation.state.replace('_', ' ')} (${a.remediation.ruleId})` : '–'}
+                    {a.lastChange && (
+                      <Typography variant="caption" display="block" color="warning.main" data-testid={`commander-change-${a.key}`}>
+                        last change {formatElapsed(Date.parse(a.startedAt) - Date.parse(a.lastChange.at))} before: {a.lastChange.kind}
+                        {a.lastChange.version ? ` ${a.lastChange.version}` : ''}
+                        {a.lastChange.summary ? ` (${a.lastChange.summary})` : ''}
+                        {a.lastChange.author ? ` by ${a.lastChange.author}` : ''}
+                      </Typography>
+                    )}
+                  </TableCell>
                   <TableCell>
                     {a.runbook ? (
                       <Button size="small" variant="outlined" component={RouterLink} to={links.runbook(a.runbook.entityRef, a.runbook.section)}>

@@ -78,7 +78,7 @@ const runbook = {
 
 function render(api: Partial<ReliabilityApi>, element = <EntityReliabilityContent />) {
   return renderInTestApp(
-    <TestApiProvider apis={[[reliabilityApiRef, { listRemediations: async () => noRemediations, getRunbook: async () => runbook, listIncidents: async () => ({ items: [] }), listChaos: async () => ({ items: [] }), listChaosFiles: async () => ({ entityRef: '', location: null, files: [], skipped: [] }), listDrills: async () => ({ items: [], targets: { rtoSeconds: null, rpoSeconds: null }, targetProblems: [], warnings: [], last: null }), listCapacityRuns: async () => ({ items: [], targetMs: null, peakRps: null, warnings: [] }), lintChaos: async () => ({ ok: false, violations: [] }) as any, ...api }]]}>
+    <TestApiProvider apis={[[reliabilityApiRef, { listRemediations: async () => noRemediations, getRunbook: async () => runbook, listIncidents: async () => ({ items: [] }), listChaos: async () => ({ items: [] }), listChaosFiles: async () => ({ entityRef: '', location: null, files: [], skipped: [] }), listDrills: async () => ({ items: [], targets: { rtoSeconds: null, rpoSeconds: null }, targetProblems: [], warnings: [], last: null }), listCapacityRuns: async () => ({ items: [], targetMs: null, peakRps: null, warnings: [] }), listChanges: async () => ({ items: [] }), lintChaos: async () => ({ ok: false, violations: [] }) as any, ...api }]]}>
       <EntityProvider entity={entity}>{element}</EntityProvider>
     </TestApiProvider>,
     { mountedRoutes: { '/reliability': rootRouteRef, '/catalog/:namespace/:kind/:name': entityRouteRef } },
@@ -108,6 +108,32 @@ describe('EntityReliabilityContent', () => {
     expect(await screen.findByTestId('budget-chart')).toHaveTextContent('now 47%');
     expect(screen.getByTestId('burn-chart')).toHaveTextContent('peak 17.0x; lines at 14.4x');
     expect(getHistory).toHaveBeenCalledWith('default/checkout-success', { window: '1h', points: 500 });
+  });
+
+  it("marks the entity's changes on both charts and lists them with the budget burned after each (a bad one flagged)", async () => {
+    jest.spyOn(Element.prototype, 'getBoundingClientRect').mockReturnValue({ width: 600, height: 220, top: 0, left: 0, right: 600, bottom: 220, x: 0, y: 0, toJSON: () => ({}) });
+    const t0 = Date.parse('2026-11-20T10:00:00Z');
+    const points = [0, 1, 2, 3].map(i => ({ t: t0 + i * 3_600_000, budgetRemaining: 0.6 - i * 0.05, burnRate: i === 2 ? 17 : 0.5, sli: 0.999 }));
+    const change = (id: number, over: object) => ({ id, entityRef: 'component:default/checkout', version: null, summary: null, author: 'argocd', link: null, source: 'service:argocd', burnedAfter: [], worst: null, ...over });
+    const listChanges = jest.fn().mockResolvedValue({
+      items: [
+        change(2, { kind: 'config', summary: 'DB pool size 5 (SRE-102)', at: new Date(t0 + 1.5 * 3_600_000).toISOString(), burnedAfter: [{ slo: 'default/checkout-success', budgetSpent: 0.031 }], worst: 0.031 }),
+        change(1, { kind: 'deploy', version: 'v2.14.0', at: new Date(t0 + 0.5 * 3_600_000).toISOString(), burnedAfter: [{ slo: 'default/checkout-success', budgetSpent: 0.001 }], worst: 0.001 }),
+        change(3, { kind: 'deploy', version: 'v2.13.0', at: '2026-10-01T00:00:00.000Z' }),
+      ],
+    });
+    await render({ listSlos: jest.fn().mockResolvedValue({ items: [slo()] }), getHistory: jest.fn().mockResolvedValue({ ...history, points }), listChanges });
+    const burn = await screen.findByTestId('burn-chart');
+    // the two changes inside the chart's range, on each chart; the older one is outside
+    await waitFor(() => expect(burn.querySelectorAll('.change-marker').length).toBe(2));
+    expect(screen.getByTestId('budget-chart').querySelectorAll('.change-marker').length).toBe(2);
+    expect(burn).toHaveTextContent('config');
+    expect(listChanges).toHaveBeenCalledWith('component:default/checkout', expect.objectContaining({ limit: 200 }));
+    expect(await screen.findByTestId('change-row-2')).toHaveTextContent('DB pool size 5 (SRE-102)');
+    expect(screen.getByTestId('change-row-2')).toHaveTextContent('3.1% — suspect');
+    expect(screen.getByTestId('change-row-1')).toHaveTextContent('v2.14.0');
+    expect(screen.getByTestId('change-row-1')).not.toHaveTextContent('suspect');
+    jest.restoreAllMocks();
   });
 
   it('shows a display value such as the p95 next to the SLI', async () => {

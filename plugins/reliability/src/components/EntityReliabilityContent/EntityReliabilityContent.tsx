@@ -17,6 +17,7 @@ import { RemediationPanel } from '../RemediationPanel/RemediationPanel';
 import { ChaosPanel } from '../ChaosPanel/ChaosPanel';
 import { DrillsPanel } from '../DrillsPanel/DrillsPanel';
 import { CapacityPanel } from '../CapacityPanel/CapacityPanel';
+import { ChangesPanel } from '../ChangesPanel/ChangesPanel';
 import { EntityRunbookCard } from '../EntityRunbookCard/EntityRunbookCard';
 import { errorMessage } from '../../util/errors';
 
@@ -62,6 +63,8 @@ export function EntityReliabilityContent() {
   const entityRef = stringifyEntityRef(entity);
   const path = { kind: entity.kind.toLocaleLowerCase('en-US'), namespace: entity.metadata.namespace ?? 'default', name: entity.metadata.name };
   const { value, loading, error, retry } = useAsyncRetry(() => api.listSlos(entityRef), [api, entityRef]);
+  // the entity's changes of the last 30 days, once: the charts mark them and the changes card lists them
+  const changes = useAsyncRetry(() => api.listChanges(entityRef, { from: new Date(Date.now() - 30 * 86_400_000).toISOString(), limit: 200 }), [api, entityRef]);
 
   if (loading && !value) {
     return (
@@ -104,8 +107,9 @@ export function EntityReliabilityContent() {
       </Card>
       <EntityRunbookCard entity={path} slos={value.items} />
       {value.items.map(slo => (
-        <SloCharts key={slo.ref} slo={slo} />
+        <SloCharts key={slo.ref} slo={slo} changes={changes.value?.items} />
       ))}
+      <ChangesPanel value={changes.value} loading={changes.loading} error={changes.error} retry={changes.retry} />
       <RemediationPanel entityRef={entityRef} />
       <DrillsPanel entityRef={entityRef} sloRefs={value.items.map(s => s.ref)} />
       <CapacityPanel entityRef={entityRef} />

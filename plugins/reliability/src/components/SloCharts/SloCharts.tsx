@@ -13,7 +13,7 @@ import Typography from '@mui/material/Typography';
 import { useTheme } from '@mui/material/styles';
 import { useApi } from '@backstage/core-plugin-api';
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis, Area, AreaChart } from 'recharts';
-import { BURN_RATE_WINDOWS, BurnRateWindow, HistoryResponse, SloSummary } from '@internal/plugin-reliability-common';
+import { BURN_RATE_WINDOWS, BurnRateWindow, ChangeEvent, HistoryResponse, SloSummary } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { formatBurn, formatPercent } from '@internal/plugin-reliability-common';
 import { DownloadRulesButton } from './DownloadRulesButton';
@@ -22,7 +22,19 @@ import { errorMessage } from '../../util/errors';
 const tick = (t: number) => new Date(t).toLocaleDateString('en-US', { month: 'short', day: 'numeric' });
 const stamp = (t: number) => new Date(t).toLocaleString('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 
-function BudgetChart({ history }: { history: HistoryResponse }) {
+/** Each change inside the chart's range, as a dashed vertical line labelled with its kind. */
+function changeLines(changes: readonly ChangeEvent[], history: HistoryResponse, color: string) {
+  const from = history.points[0]?.t ?? 0;
+  const to = history.points[history.points.length - 1]?.t ?? 0;
+  return changes
+    .map(c => ({ c, t: Date.parse(c.at) }))
+    .filter(({ t }) => t >= from && t <= to)
+    .map(({ c, t }) => (
+      <ReferenceLine key={`change-${c.id}`} x={t} stroke={color} strokeDasharray="2 2" className="change-marker" label={{ value: c.kind, position: 'insideTopLeft', fontSize: 9, fill: color }} />
+    ));
+}
+
+function BudgetChart({ history, changes }: { history: HistoryResponse; changes: readonly ChangeEvent[] }) {
   const theme = useTheme();
   const data = history.points.map(p => ({ t: p.t, budget: p.budgetRemaining === null ? null : p.budgetRemaining * 100 }));
   const last = history.points[history.points.length - 1];
@@ -39,6 +51,7 @@ function BudgetChart({ history }: { history: HistoryResponse }) {
           <YAxis unit="%" domain={[(min: number) => Math.min(0, Math.floor(min)), 100]} width={48} />
           <Tooltip labelFormatter={v => stamp(Number(v))} formatter={(v: any) => [`${Number(v).toFixed(2)}%`, 'budget remaining']} />
           <ReferenceLine y={0} stroke={theme.palette.error.main} strokeDasharray="4 2" />
+          {changeLines(changes, history, theme.palette.info.main)}
           <Area type="monotone" dataKey="budget" stroke={theme.palette.primary.main} fill={theme.palette.primary.light} fillOpacity={0.25} isAnimationActive={false} connectNulls={false} />
         </AreaChart>
       </ResponsiveContainer>
@@ -48,7 +61,7 @@ function BudgetChart({ history }: { history: HistoryResponse }) {
 
 const THRESHOLD_COLORS = ['#d32f2f', '#ef6c00', '#f9a825', '#7cb342'];
 
-function BurnChart({ history }: { history: HistoryResponse }) {
+function BurnChart({ history, changes }: { history: HistoryResponse; changes: readonly ChangeEvent[] }) {
   const theme = useTheme();
   const data = history.points.map(p => ({ t: p.t, burn: p.burnRate }));
   const peak = history.points.reduce((m, p) => Math.max(m, p.burnRate ?? 0), 0);
@@ -67,6 +80,7 @@ function BurnChart({ history }: { history: HistoryResponse }) {
           {history.thresholds.map((t, i) => (
             <ReferenceLine key={t.label} y={t.burnRate} stroke={THRESHOLD_COLORS[i % THRESHOLD_COLORS.length]} strokeDasharray="6 3" label={{ value: `${t.burnRate}x ${t.severity}`, position: 'insideTopRight', fontSize: 10 }} />
           ))}
+          {changeLines(changes, history, theme.palette.info.main)}
           <Line type="linear" dataKey="burn" stroke={theme.palette.secondary.main} dot={false} isAnimationActive={false} connectNulls={false} />
         </LineChart>
       </ResponsiveContainer>
@@ -74,8 +88,8 @@ function BurnChart({ history }: { history: HistoryResponse }) {
   );
 }
 
-/** Budget burn-down and burn rate charts of one SLO, with a lookback selector for the burn rate. */
-export function SloCharts({ slo }: { slo: SloSummary }) {
+/** Budget burn-down and burn rate charts of one SLO, with a lookback selector for the burn rate and the entity's changes marked. */
+export function SloCharts({ slo, changes = [] }: { slo: SloSummary; changes?: readonly ChangeEvent[] }) {
   const api = useApi(reliabilityApiRef);
   const [window, setWindow] = useState<BurnRateWindow>('1h');
   const { value, loading, error } = useAsync(() => api.getHistory(slo.ref, { window, points: 500 }), [api, slo.ref, window]);
@@ -110,10 +124,10 @@ export function SloCharts({ slo }: { slo: SloSummary }) {
         {value && value.points.length > 0 && (
           <Grid container spacing={2}>
             <Grid item xs={12} md={6}>
-              <BudgetChart history={value} />
+              <BudgetChart history={value} changes={changes} />
             </Grid>
             <Grid item xs={12} md={6}>
-              <BurnChart history={value} />
+              <BurnChart history={value} changes={changes} />
             </Grid>
           </Grid>
         )}
