@@ -47,3 +47,4 @@ export * from './csv/csv';
 export * from './drills/drill';
 export * from './capacity/capacity';
 export * from './changes/change';
+export * from './synthetics/journey';
