@@ -121,6 +121,41 @@ export interface Config {
       /** Deny launches when an SLO has less than this share of its budget left (0-1). Default 0.25. */
       minBudgetRemaining?: number;
     };
+    /** The synthetic runner: journeys of entities, run on the scheduler (one replica per journey and region). */
+    synthetics?: {
+      /** Run journeys on this backend (default true); the registry and results are served either way. */
+      enabled?: boolean;
+      /** Hosts journeys may call: exact names or `*.example.com`. Nothing else is called, redirects included. */
+      allowedHosts?: string[];
+      /**
+       * Values for `{{secrets.NAME}}` in journeys (a test account's password, an API key). Kept in config only.
+       * @visibility secret
+       */
+      secrets?: { [name: string]: string };
+      /** DNS servers (`ip` or `ip:port`) for journeys, instead of the system resolver. */
+      dnsServers?: string[];
+      /** The regions this runner serves (default: every region of every journey). */
+      regions?: string[];
+      /** Journeys run at once (default 10). */
+      concurrency?: number;
+      /** Requests in flight per host across journeys (default 4). */
+      perHostConcurrency?: number;
+      /** How often the runner looks for due journeys (default 15 s). */
+      intervalSeconds?: number;
+      /** How long runs are kept for the charts (default 30d). */
+      retention?: string;
+      /** Evidence (step timings, excerpts, screenshots, HARs) is kept for this many last runs per journey and region (default 20). */
+      evidenceRuns?: number;
+      /** Browser steps (playwright-core on the machine's Chromium). */
+      browser?: {
+        /** Off unless true. */
+        enabled?: boolean;
+        /** The Chromium binary (default: chromium on PATH). */
+        executablePath?: string;
+        /** Largest screenshot and HAR kept, in bytes (default 1,000,000 each). */
+        maxEvidenceBytes?: number;
+      };
+    };
     /** Failover drills. */
     drills?: {
       /** How old the last successful drill may be before the entity's tab warns (default 90d: a quarter). */

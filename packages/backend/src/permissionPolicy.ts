@@ -11,11 +11,12 @@ import {
   reliabilityEventsIngestPermission,
   reliabilityRemediationExecutePermission,
   reliabilityRunbookUpdatePermission,
+  reliabilitySyntheticsUpdatePermission,
 } from '@internal/plugin-reliability-common';
 
 /**
  * The portal's policy: everything is allowed, except running a remediation by hand, editing a runbook or a chaos
- * experiment, recording drills, load tests and changes, and ingesting SLI events, which only the owners of the entity may do (the catalog's
+ * experiment, recording drills, load tests and changes, defining synthetic journeys, and ingesting SLI events, which only the owners of the entity may do (the catalog's
  * isEntityOwner condition against the user's ownership refs). Ingest, drill imports and load-test results are also
  * open to service principals: the services that report SLIs, and CI posting drill logs, k6 summaries and deploys.
  */
@@ -25,7 +26,8 @@ export class ReliabilityPortalPolicy implements PermissionPolicy {
       isPermission(request.permission, reliabilityEventsIngestPermission) ||
       isPermission(request.permission, reliabilityDrillsUpdatePermission) ||
       isPermission(request.permission, reliabilityCapacityRecordPermission) ||
-      isPermission(request.permission, reliabilityChangesRecordPermission)
+      isPermission(request.permission, reliabilityChangesRecordPermission) ||
+      isPermission(request.permission, reliabilitySyntheticsUpdatePermission)
     ) {
       // services (external access tokens from config) report SLIs for any SLO; users only for entities they own
       if (!user) return { result: AuthorizeResult.ALLOW };

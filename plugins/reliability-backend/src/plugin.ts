@@ -38,6 +38,11 @@ import { ChaosFiles } from './chaos/ChaosFiles';
 import { DrillService } from './drills/DrillService';
 import { CapacityService } from './capacity/CapacityService';
 import { ChangeService } from './changes/ChangeService';
+import { EntityAccess } from './catalog/entityAccess';
+import { SyntheticService } from './synthetics/SyntheticService';
+import { SyntheticRunner } from './synthetics/SyntheticRunner';
+import { SyntheticTask } from './synthetics/SyntheticTask';
+import { PlaywrightBrowserSteps } from './synthetics/browser';
 
 /**
  * The reliability backend plugin.
@@ -259,6 +264,61 @@ export const reliabilityPlugin = createBackendPlugin({
           },
         });
 
+        // synthetic journeys: the runner ticks with global scope (one replica at a time) and claims each due journey
+        // and region before it runs it; old runs and evidence are pruned daily
+        const syn = cfg?.getOptionalConfig('synthetics');
+        const allowedHosts = syn?.getOptionalStringArray('allowedHosts') ?? [];
+        const syntheticSecrets: Record<string, string> = {};
+        const secretsCfg = syn?.getOptionalConfig('secrets');
+        for (const key of secretsCfg?.keys() ?? []) syntheticSecrets[key] = secretsCfg!.getString(key);
+        const browserEnabled = syn?.getOptionalBoolean('browser.enabled') ?? false;
+        const syntheticRunner = new SyntheticRunner({
+          allowedHosts,
+          secrets: syntheticSecrets,
+          redact: t => redactor.text(t),
+          dnsServers: syn?.getOptionalStringArray('dnsServers'),
+          perHostConcurrency: syn?.getOptionalNumber('perHostConcurrency') ?? 4,
+          browser: browserEnabled
+            ? new PlaywrightBrowserSteps({ executablePath: syn?.getOptionalString('browser.executablePath'), maxEvidenceBytes: syn?.getOptionalNumber('browser.maxEvidenceBytes') })
+            : undefined,
+        });
+        const syntheticTask = new SyntheticTask({
+          store: stores.synthetics,
+          runner: syntheticRunner,
+          registry,
+          slos: store,
+          logger: logger.child({ component: 'synthetics' }),
+          concurrency: syn?.getOptionalNumber('concurrency') ?? 10,
+          regions: syn?.getOptionalStringArray('regions'),
+          minuteRetentionMs,
+        });
+        if (syn?.getOptionalBoolean('enabled') ?? true) {
+          await scheduler.scheduleTask({
+            id: 'reliability-synthetics-run',
+            scope: 'global',
+            frequency: { seconds: syn?.getOptionalNumber('intervalSeconds') ?? 15 },
+            // the longest deadline is 5 minutes: a tick never outlives its journeys by much
+            timeout: { minutes: 6 },
+            initialDelay: { seconds: 5 },
+            fn: async () => {
+              await syntheticTask.run();
+            },
+          });
+        }
+        const syntheticRetentionMs = configDurationMs(syn?.getOptionalString('retention') ?? '30d');
+        const evidenceRuns = syn?.getOptionalNumber('evidenceRuns') ?? 20;
+        await scheduler.scheduleTask({
+          id: 'reliability-synthetics-prune',
+          scope: 'global',
+          frequency: { hours: 1 },
+          timeout: { minutes: 10 },
+          initialDelay: { minutes: 1 },
+          fn: async () => {
+            const pruned = await stores.synthetics.prune(Date.now() - syntheticRetentionMs, evidenceRuns);
+            if (pruned.runs || pruned.evidence) logger.info(`synthetics: pruned ${pruned.runs} runs and the evidence of ${pruned.evidence}`);
+          },
+        });
+
         const runbooks = new RunbookService(catalog, auth, urlReader, stores.runbooks, text => redactor.text(text));
         const alertmanager = stores.alertmanager;
         httpRouter.use(
@@ -290,6 +350,13 @@ export const reliabilityPlugin = createBackendPlugin({
             chaos: new ChaosService({ store: stores.chaos, registry, slos: store, access, permissions, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus), halt, engineStart, backendBaseUrl: config.getOptionalString('backend.baseUrl') }),
             drills: new DrillService({ store: stores.drills, access, permissions, maxAgeMs: configDurationMs(cfg?.getOptionalString('drills.maxAge') ?? '90d') }),
             changes,
+            synthetics: new SyntheticService({
+              store: stores.synthetics,
+              entities: new EntityAccess(access, permissions),
+              allowedHosts,
+              secretNames: Object.keys(syntheticSecrets),
+              browserEnabled,
+            }),
             capacity: new CapacityService({ store: stores.capacity, access, permissions, registry, slos: store }),
             commander: new CommanderService({
               catalog,

@@ -93,6 +93,13 @@ export const reliabilityChangesRecordPermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/** Define an entity's synthetic journeys (one journey, or the registry CSV): a resource permission on the entity. @public */
+export const reliabilitySyntheticsUpdatePermission = createPermission({
+  name: 'reliability.synthetics.update',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
 /** @public */
 export const reliabilityAllPermissions = [
   ...reliabilityPermissions,
@@ -104,4 +111,5 @@ export const reliabilityAllPermissions = [
   reliabilityDrillsUpdatePermission,
   reliabilityCapacityRecordPermission,
   reliabilityChangesRecordPermission,
+  reliabilitySyntheticsUpdatePermission,
 ];

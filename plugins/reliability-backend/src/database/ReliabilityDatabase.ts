@@ -11,6 +11,7 @@ import { ChaosStore } from '../chaos/ChaosStore';
 import { DrillStore } from '../drills/DrillStore';
 import { CapacityStore } from '../capacity/CapacityStore';
 import { ChangeStore } from '../changes/ChangeStore';
+import { SyntheticStore } from '../synthetics/SyntheticStore';
 
 const migrationsDir = resolvePackagePath('@internal/plugin-reliability-backend', 'migrations');
 
@@ -27,6 +28,7 @@ export interface ReliabilityStores {
   drills: DrillStore;
   capacity: CapacityStore;
   changes: ChangeStore;
+  synthetics: SyntheticStore;
 }
 
 /**
@@ -56,6 +58,7 @@ export class ReliabilityDatabase {
       drills: new DrillStore(this.knex),
       capacity: new CapacityStore(this.knex),
       changes: new ChangeStore(this.knex),
+      synthetics: new SyntheticStore(this.knex),
     };
   }
 }

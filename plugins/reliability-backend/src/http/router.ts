@@ -26,6 +26,8 @@ import { CapacityService } from '../capacity/CapacityService';
 import { capacityRoutes } from '../capacity/routes';
 import { ChangeService } from '../changes/ChangeService';
 import { changeRoutes } from '../changes/routes';
+import { SyntheticService } from '../synthetics/SyntheticService';
+import { syntheticRoutes } from '../synthetics/routes';
 import { CommanderService } from '../commander/CommanderService';
 import { commanderRoutes } from '../commander/routes';
 import { createGuards } from './guards';
@@ -52,6 +54,8 @@ export interface RouterOptions {
   drills: DrillService;
   capacity: CapacityService;
   changes: ChangeService;
+  /** Absent in tests that do not need synthetics. */
+  synthetics?: SyntheticService;
   commander: CommanderService;
   /** The one redaction step; error messages pass through it before they are answered. */
   redactor?: Redactor;
@@ -85,6 +89,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   drillRoutes(router, { guards, drills: options.drills });
   capacityRoutes(router, { guards, capacity: options.capacity });
   changeRoutes(router, { guards, changes: options.changes });
+  if (options.synthetics) syntheticRoutes(router, { guards, synthetics: options.synthetics });
 
   // anything else: a 404 that says so (the path shortened: it is the caller's own text)
   router.use((req, _res) => {

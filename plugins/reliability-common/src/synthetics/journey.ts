@@ -3,6 +3,8 @@ import { entityRefParam } from '../api/types';
 import { pageParams } from '../pagination/pagination';
 import { durationMs, parseDuration } from '../math/duration';
 import { CsvError, parseCsv } from '../csv/csv';
+import { REDACTED, redactText } from '../redaction/redact';
+import { percentile } from '../remediation/backoff';
 
 const NAME = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
 const REGION = /^[a-z]{2,12}(-[a-z0-9]{1,16}){1,3}$/;
@@ -23,6 +25,14 @@ export const syntheticAssertionSchema = z.union([
 export const syntheticExtractSchema = z.union([
   z.object({ name: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,40}$/, 'must be a name such as cartId'), jsonPath }).strict(),
   z.object({ name: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,40}$/, 'must be a name such as cartId'), header: text(200).min(1) }).strict(),
+]);
+
+/** One action of a browser step (playwright-core on the machine's Chromium). @public */
+export const syntheticBrowserActionSchema = z.union([
+  z.object({ goto: template(2_000) }).strict(),
+  z.object({ fill: text(300).min(1, 'must name a selector'), value: template(2_000) }).strict(),
+  z.object({ click: text(300).min(1, 'must name a selector') }).strict(),
+  z.object({ expectText: text(1_000).min(1, 'is required') }).strict(),
 ]);
 
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
@@ -53,6 +63,14 @@ export const syntheticStepSchema = z.discriminatedUnion('type', [
       warnDays: z.number().int().min(1).max(365).default(14),
       /** Accept a chain the runner's trust store does not (a private CA); expiry is still checked. */
       allowUntrusted: z.boolean().default(false),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('browser'),
+      name: text(80).min(1, 'is required'),
+      /** Navigate, fill, click, expect text; runs only where `reliability.synthetics.browser.enabled` is true. */
+      actions: z.array(syntheticBrowserActionSchema).min(1, 'needs at least one action').max(30, 'must list at most 30 actions'),
     })
     .strict(),
   z
@@ -112,6 +130,10 @@ export interface SyntheticStepResult {
   warning?: string;
   /** The start of the response, redacted. */
   excerpt?: string;
+  /** Time to the response's headers (HTTP steps). */
+  ttfbMs?: number;
+  /** The URL called, redacted (HTTP steps, the last hop of redirects). */
+  url?: string;
 }
 
 /** One run of a journey in one region. @public */
@@ -126,7 +148,11 @@ export interface SyntheticRun {
   /** Why it failed: the first failed step, or the deadline. */
   error: string | null;
   warnings: string[];
-  steps: SyntheticStepResult[];
+  /** The evidence, kept for the last runs only (pruned by a scheduled task): null once pruned. */
+  steps: SyntheticStepResult[] | null;
+  /** Whether a screenshot / HAR of a browser step is kept (GET /synthetics/runs/:id/screenshot, /har). */
+  screenshot: boolean;
+  har: boolean;
 }
 
 /** A journey as the API answers it, with its latest run per region. @public */
@@ -183,3 +209,185 @@ export function hostAllowed(host: string, allowlist: readonly string[]): boolean
     return e.startsWith('*.') ? h.endsWith(e.slice(1)) && h.length > e.length - 1 : h === e;
   });
 }
+
+/** GET /synthetics: an entity's journeys with their latest run per region. @public */
+export interface SyntheticJourneyListResponse {
+  items: SyntheticJourneyRecord[];
+  nextCursor?: string;
+  /** Hosts journeys may call (`reliability.synthetics.allowedHosts`), so the page can say why a step was refused. */
+  allowedHosts: string[];
+  browserEnabled: boolean;
+}
+
+/** GET /synthetics/runs: runs newest first. @public */
+export interface SyntheticRunListResponse {
+  items: SyntheticRun[];
+  nextCursor?: string;
+}
+
+/** GET /synthetics/series query. @public */
+export const syntheticSeriesQuerySchema = z
+  .object({
+    entityRef: entityRefParam,
+    journey: z.string({ required_error: 'is required' }).regex(NAME, 'must be a journey name'),
+    range: z.enum(['24h', '7d', '30d'], { errorMap: () => ({ message: 'must be one of 24h, 7d, 30d' }) }).default('24h'),
+  })
+  .strict();
+
+/** One bucket of a journey's runs in one region. @public */
+export interface SyntheticSeriesPoint {
+  t: number;
+  region: string;
+  runs: number;
+  /** Share of runs that succeeded within the deadline, 0..1. */
+  successRate: number;
+  /** 95th percentile of the runs' durations (nearest rank). */
+  p95Ms: number;
+}
+
+/** GET /synthetics/series: success rate and p95 per bucket and region. @public */
+export interface SyntheticSeriesResponse {
+  journey: string;
+  bucketMs: number;
+  deadlineMs: number;
+  points: SyntheticSeriesPoint[];
+}
+
+const SERIES_BUCKET: Record<'24h' | '7d' | '30d', { rangeMs: number; bucketMs: number }> = {
+  '24h': { rangeMs: 86_400_000, bucketMs: 3_600_000 },
+  '7d': { rangeMs: 7 * 86_400_000, bucketMs: 6 * 3_600_000 },
+  '30d': { rangeMs: 30 * 86_400_000, bucketMs: 86_400_000 },
+};
+
+/** The range and bucket size of a series. @public */
+export function syntheticSeriesRange(range: '24h' | '7d' | '30d'): { rangeMs: number; bucketMs: number } {
+  return SERIES_BUCKET[range];
+}
+
+/**
+ * Runs bucketed per region: success rate and p95 duration per bucket (buckets aligned to `bucketMs` since the epoch),
+ * ordered by time then region. Linear in the runs, plus a sort per bucket.
+ * @public
+ */
+export function syntheticSeries(runs: { startedAt: number; region: string; success: boolean; durationMs: number }[], bucketMs: number): SyntheticSeriesPoint[] {
+  const buckets = new Map<string, { t: number; region: string; ok: number; durations: number[] }>();
+  for (const r of runs) {
+    const t = Math.floor(r.startedAt / bucketMs) * bucketMs;
+    const key = `${t}|${r.region}`;
+    let b = buckets.get(key);
+    if (!b) buckets.set(key, (b = { t, region: r.region, ok: 0, durations: [] }));
+    if (r.success) b.ok++;
+    b.durations.push(r.durationMs);
+  }
+  return [...buckets.values()]
+    .sort((a, b) => a.t - b.t || (a.region < b.region ? -1 : a.region > b.region ? 1 : 0))
+    .map(b => ({ t: b.t, region: b.region, runs: b.durations.length, successRate: b.ok / b.durations.length, p95Ms: percentile(b.durations, 95) ?? 0 }));
+}
+
+/** A piece of a template: literal text, or a `{{name}}` / `{{secrets.NAME}}` reference. @public */
+export type TemplatePart = { text: string } | { ref: string };
+
+/**
+ * Splits a template into literal text and `{{...}}` references, scanning once (no regular expression on user text).
+ * An unclosed `{{` is literal text.
+ * @public
+ */
+export function parseTemplate(template: string): TemplatePart[] {
+  const parts: TemplatePart[] = [];
+  let from = 0;
+  while (from < template.length) {
+    const open = template.indexOf('{{', from);
+    const close = open < 0 ? -1 : template.indexOf('}}', open + 2);
+    if (open < 0 || close < 0) {
+      parts.push({ text: template.slice(from) });
+      break;
+    }
+    if (open > from) parts.push({ text: template.slice(from, open) });
+    parts.push({ ref: template.slice(open + 2, close).trim() });
+    from = close + 2;
+  }
+  return parts;
+}
+
+/**
+ * Fills a template with the values extracted by earlier steps and the configured secrets (`{{secrets.NAME}}`).
+ * An unknown name is an error naming it; secrets are looked up, never stored with the journey.
+ * @public
+ */
+export function renderJourneyTemplate(
+  template: string,
+  vars: Readonly<Record<string, string>>,
+  secrets: Readonly<Record<string, string>>,
+): { ok: true; value: string; usedSecrets: string[] } | { ok: false; error: string } {
+  let out = '';
+  const usedSecrets: string[] = [];
+  for (const part of parseTemplate(template)) {
+    if ('text' in part) {
+      out += part.text;
+      continue;
+    }
+    if (part.ref.startsWith('secrets.')) {
+      const name = part.ref.slice('secrets.'.length);
+      const v = Object.prototype.hasOwnProperty.call(secrets, name) ? secrets[name] : undefined;
+      if (v === undefined) return { ok: false, error: `uses {{${part.ref.slice(0, 60)}}}, which is not in reliability.synthetics.secrets` };
+      usedSecrets.push(v);
+      out += v;
+    } else {
+      const v = Object.prototype.hasOwnProperty.call(vars, part.ref) ? vars[part.ref] : undefined;
+      if (v === undefined) return { ok: false, error: `uses {{${part.ref.slice(0, 60)}}}, which no earlier step extracted` };
+      out += v;
+    }
+  }
+  return { ok: true, value: out, usedSecrets };
+}
+
+/** JSON keys whose values never reach an excerpt (compared in lower case, as substrings). */
+const SENSITIVE_KEYS = ['token', 'password', 'secret', 'otp', 'authorization', 'cookie', 'session', 'apikey', 'api_key', 'card', 'cvv'];
+
+/**
+ * The start of a response body as evidence: JSON bodies with the values of sensitive keys (token, password, otp,
+ * session, card…) replaced, every known secret replaced, URL credentials and queries removed, at most `maxLength`.
+ * @public
+ */
+export function redactExcerpt(body: string, secrets: Iterable<string>, maxLength = 1_000): string {
+  let text = body;
+  const trimmed = body.trimStart();
+  if ((trimmed.startsWith('{') || trimmed.startsWith('[')) && body.length <= 256_000) {
+    try {
+      const walk = (v: unknown): unknown => {
+        if (Array.isArray(v)) return v.map(walk);
+        if (v && typeof v === 'object') {
+          return Object.fromEntries(
+            Object.entries(v).map(([k, x]) => [k, SENSITIVE_KEYS.some(s => k.toLocaleLowerCase('en-US').includes(s)) && x !== null && typeof x !== 'object' ? REDACTED : walk(x)]),
+          );
+        }
+        return v;
+      };
+      text = JSON.stringify(walk(JSON.parse(body)));
+    } catch {
+      // not JSON after all: redacted as text
+    }
+  }
+  return redactText(text, secrets, maxLength);
+}
+
+/**
+ * `metricSource.type` of an SLI fed by a synthetic journey (compared without case): `spec.journey` names the
+ * journey of the SLO's component, `spec.region` optionally one region. Good = success within the deadline.
+ * @public
+ */
+export const SYNTHETIC_SOURCE_TYPE = 'synthetic';
+
+/** GET /synthetics/runs. @public */
+export const syntheticRunsQuerySchema = z
+  .object({
+    entityRef: entityRefParam,
+    journey: z.string().regex(NAME, 'must be a journey name').optional(),
+    region: z.string().regex(REGION, 'must be a region such as ap-sg').optional(),
+    failed: z.enum(['true', 'false'], { errorMap: () => ({ message: 'must be true or false' }) }).transform(v => v === 'true').optional(),
+    ...pageParams,
+  })
+  .strict();
+
+/** DELETE /synthetics/journeys. @public */
+export const syntheticJourneyKeySchema = z.object({ entityRef: entityRefParam, journey: z.string({ required_error: 'is required' }).regex(NAME, 'must be a journey name') }).strict();

@@ -1,10 +1,10 @@
 import type { SliCountRequest, SliCountResult, SliSource } from '@internal/plugin-reliability-node';
 import type { CumulativePoint, SloDefinition } from '@internal/plugin-reliability-common';
-import { countsBetween } from '@internal/plugin-reliability-common';
+import { countsBetween, SYNTHETIC_SOURCE_TYPE } from '@internal/plugin-reliability-common';
 import { ReliabilityStore } from '../ReliabilityStore';
 
-/** Metric source types served by the built-in ingest endpoint (and SLOs that name no type). */
-export const INGEST_SOURCE_TYPES = ['ingest', 'reliability-ingest', ''];
+/** Metric source types served by the built-in ingest store: POST /sli-events, SLOs that name no type, and synthetic journeys' runs. */
+export const INGEST_SOURCE_TYPES = ['ingest', 'reliability-ingest', '', SYNTHETIC_SOURCE_TYPE];
 
 /**
  * The built-in SLI source: counts pushed to POST /sli-events and kept in the store's cumulative buckets.

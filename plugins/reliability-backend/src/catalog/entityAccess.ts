@@ -1,0 +1,31 @@
+import { BackstageCredentials, PermissionsService } from '@backstage/backend-plugin-api';
+import { NotAllowedError, NotFoundError } from '@backstage/errors';
+import { AuthorizeResult, ResourcePermission } from '@backstage/plugin-permission-common';
+import { CatalogAccess } from './CatalogAccess';
+
+/**
+ * What the entity-scoped services (drills, capacity, changes, synthetics) ask before they read or write: that the
+ * caller may see the entity, that a resource permission allows them on it, and whom to record as having done it.
+ */
+export class EntityAccess {
+  constructor(private readonly access: CatalogAccess, private readonly permissions: PermissionsService) {}
+
+  /** The entity's annotations, or 404 when it does not exist or the caller may not read it. */
+  async annotations(entityRef: string, credentials: BackstageCredentials): Promise<Record<string, string>> {
+    const annotations = await this.access.annotations(entityRef, credentials);
+    if (!annotations) throw new NotFoundError(`No entity ${entityRef}`);
+    return annotations;
+  }
+
+  /** 403 naming the permission unless it allows the caller on the entity. */
+  async must(permission: ResourcePermission<'catalog-entity'>, entityRef: string, credentials: BackstageCredentials): Promise<void> {
+    const [d] = await this.permissions.authorize([{ permission, resourceRef: entityRef }], { credentials });
+    if (d.result !== AuthorizeResult.ALLOW) throw new NotAllowedError(`Missing permission ${permission.name} on ${entityRef}`);
+  }
+}
+
+/** Who did it, for the record: the user's entity ref, or `service:<subject>` for a service token. */
+export function callerName(credentials: BackstageCredentials): string {
+  const principal = credentials.principal as { userEntityRef?: string; subject?: string };
+  return principal.userEntityRef ?? `service:${principal.subject ?? 'unknown'}`;
+}

@@ -1,0 +1,96 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { SloDefinition, SYNTHETIC_SOURCE_TYPE } from '@internal/plugin-reliability-common';
+import { ReliabilityStore } from '../slos/ReliabilityStore';
+import { SloRegistry } from '../slos/SloRegistry';
+import { mapPool } from './HostLimiter';
+import { JourneyResult, SyntheticRunner } from './SyntheticRunner';
+import { ClaimedRun, SyntheticStore } from './SyntheticStore';
+
+export interface SyntheticTaskOptions {
+  store: SyntheticStore;
+  runner: SyntheticRunner;
+  registry: SloRegistry;
+  slos: ReliabilityStore;
+  logger: LoggerService;
+  /** Journeys run at once by this runner (default 10). */
+  concurrency?: number;
+  /** Most runs claimed per tick (default 2,000). */
+  batch?: number;
+  /** Regions this runner serves; absent: every region of every journey. */
+  regions?: string[];
+  /** Minute buckets older than this are hourly: SLI counts go where the ingest puts them. */
+  minuteRetentionMs: number;
+  now?: () => number;
+}
+
+/** The journey (and optional region) a Synthetic SLI counts: `metricSource.spec.journey` / `.region`. */
+export function syntheticSliOf(def: SloDefinition): { journey: string; region?: string } | undefined {
+  if ((def.indicator.sourceType ?? '').toLocaleLowerCase('en-US') !== SYNTHETIC_SOURCE_TYPE) return undefined;
+  const spec = (def.indicator.total.spec ?? {}) as Record<string, unknown>;
+  if (typeof spec.journey !== 'string') return undefined;
+  return { journey: spec.journey, region: typeof spec.region === 'string' ? spec.region : undefined };
+}
+
+/**
+ * One tick of the synthetic runner (scheduled with global scope: one replica at a time): claims the due journeys and
+ * regions, runs them with bounded concurrency, records each run with its evidence, and counts it for the SLOs whose
+ * SLI is that journey (good = success within the deadline). Results are tagged synthetic=true, region, journey.
+ */
+export class SyntheticTask {
+  private readonly now: () => number;
+
+  constructor(private readonly o: SyntheticTaskOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  async run(): Promise<{ ran: number; failed: number }> {
+    const claimed = await this.o.store.claimDue(this.now(), this.o.batch ?? 2_000, 5_000, this.o.regions);
+    if (!claimed.length) return { ran: 0, failed: 0 };
+    const slosByEntity = new Map<string, Promise<SloDefinition[]>>();
+    const slosOf = (entityRef: string) => {
+      let p = slosByEntity.get(entityRef);
+      if (!p) slosByEntity.set(entityRef, (p = this.o.registry.forEntity(entityRef).then(list => list.map(s => s.def))));
+      return p;
+    };
+    let failed = 0;
+    await mapPool(claimed, this.o.concurrency ?? 10, async c => {
+      try {
+        const result = await this.o.runner.run(c.journey);
+        if (!result.success) failed++;
+        await this.record(c, result, await slosOf(c.entityRef));
+      } catch (e) {
+        failed++;
+        this.o.logger.warn(`synthetic ${c.entityRef} ${c.journey.name} in ${c.region} could not be recorded: ${(e as Error).message}`);
+      }
+    });
+    return { ran: claimed.length, failed };
+  }
+
+  private async record(c: ClaimedRun, r: JourneyResult, slos: SloDefinition[]): Promise<void> {
+    await this.o.store.record({
+      journeyId: c.journeyId,
+      entityRef: c.entityRef,
+      journey: c.journey.name,
+      region: c.region,
+      startedAt: r.startedAt,
+      durationMs: r.durationMs,
+      success: r.success,
+      error: r.error,
+      warnings: r.warnings,
+      steps: r.steps,
+      screenshot: r.screenshot,
+      har: r.har,
+    });
+    const counted = slos.filter(def => {
+      const sli = syntheticSliOf(def);
+      return sli && sli.journey === c.journey.name && (!sli.region || sli.region === c.region);
+    });
+    if (counted.length) {
+      const good = r.success && r.durationMs <= c.journey.deadlineMs ? 1 : 0;
+      await this.o.slos.addCounts(
+        counted.map(def => ({ sloRef: def.ref, timestamp: r.startedAt, good, total: 1 })),
+        this.now() - this.o.minuteRetentionMs,
+      );
+    }
+  }
+}

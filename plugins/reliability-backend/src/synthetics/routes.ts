@@ -1,0 +1,67 @@
+import express from 'express';
+import Router from 'express-promise-router';
+import { InputError } from '@backstage/errors';
+import {
+  syntheticEntityQuerySchema,
+  syntheticJourneyKeySchema,
+  syntheticJourneyRequestSchema,
+  syntheticListQuerySchema,
+  syntheticRunsQuerySchema,
+  syntheticSeriesQuerySchema,
+} from '@internal/plugin-reliability-common';
+import { Guards } from '../http/guards';
+import { SyntheticService } from './SyntheticService';
+
+/** Synthetic journeys: the registry (one journey, the seed's CSV), runs with evidence, and the charts' series. */
+export function syntheticRoutes(router: ReturnType<typeof Router>, deps: { guards: Guards; synthetics: SyntheticService }) {
+  const { guards, synthetics } = deps;
+  const csvBody = express.text({ type: ['text/csv', 'text/plain'], limit: '1mb' });
+
+  router.get('/synthetics', async (req, res) => {
+    const credentials = await guards.canRead(req);
+    res.json(await synthetics.list(guards.parse(syntheticListQuerySchema, req.query, 'query'), credentials));
+  });
+
+  router.put('/synthetics/journeys', async (req, res) => {
+    const body = guards.parse(syntheticJourneyRequestSchema, req.body, 'body');
+    const credentials = await guards.caller(req);
+    const out = await guards.audited({ eventId: 'synthetic-journey-put', severityLevel: 'medium', request: req }, async () => ({ result: await synthetics.put(body, credentials) }));
+    res.status(out.created ? 201 : 200).json(out.journey);
+  });
+
+  router.delete('/synthetics/journeys', async (req, res) => {
+    const { entityRef, journey } = guards.parse(syntheticJourneyKeySchema, req.query, 'query');
+    const credentials = await guards.caller(req);
+    await guards.audited({ eventId: 'synthetic-journey-delete', severityLevel: 'medium', request: req }, async () => ({ result: await synthetics.remove(entityRef, journey, credentials) }));
+    res.status(204).end();
+  });
+
+  router.post('/synthetics/import', csvBody, async (req, res) => {
+    const { entityRef } = guards.parse(syntheticEntityQuerySchema, req.query, 'query');
+    if (typeof req.body !== 'string') throw new InputError('Invalid body: send the synthetic registry as CSV with Content-Type: text/csv');
+    const text = req.body;
+    const credentials = await guards.caller(req);
+    res.json(await guards.audited({ eventId: 'synthetic-import', severityLevel: 'medium', request: req }, async () => ({ result: await synthetics.import(entityRef, text, credentials) })));
+  });
+
+  router.get('/synthetics/runs', async (req, res) => {
+    const credentials = await guards.canRead(req);
+    res.json(await synthetics.runs(guards.parse(syntheticRunsQuerySchema, req.query, 'query'), credentials));
+  });
+
+  router.get('/synthetics/series', async (req, res) => {
+    const credentials = await guards.canRead(req);
+    res.json(await synthetics.series(guards.parse(syntheticSeriesQuerySchema, req.query, 'query'), credentials));
+  });
+
+  router.get('/synthetics/runs/:id/:what', async (req, res) => {
+    const id = guards.positiveInt(req.params.id, 'id');
+    const what = req.params.what;
+    if (what !== 'screenshot' && what !== 'har') throw new InputError('Invalid path: evidence is screenshot or har');
+    const { entityRef } = guards.parse(syntheticEntityQuerySchema, req.query, 'query');
+    const credentials = await guards.canRead(req);
+    const v = await synthetics.evidence(entityRef, id, what, credentials);
+    if (what === 'screenshot') res.type('image/png').send(v);
+    else res.setHeader('Content-Disposition', `attachment; filename="run-${id}.har"`).type('application/json').send(v);
+  });
+}
