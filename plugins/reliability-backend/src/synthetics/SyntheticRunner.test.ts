@@ -5,7 +5,7 @@ import { startDns, startShop, startTlsServer } from '../__testUtils__/shop';
 
 jest.setTimeout(30_000);
 
-const journey = (j: Partial<SyntheticJourney> & { steps: unknown[] }): SyntheticJourney =>
+const journey = (j: Partial<Omit<SyntheticJourney, 'steps'>> & { steps: unknown[] }): SyntheticJourney =>
   syntheticJourneySchema.parse({ name: 'checkout_full', regions: ['ap-sg'], frequency: '5m', deadlineMs: 3_000, ...j });
 
 describe('SyntheticRunner', () => {

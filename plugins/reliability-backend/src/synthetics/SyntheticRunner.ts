@@ -5,7 +5,15 @@ import net from 'net';
 import dns from 'dns';
 import { performance } from 'perf_hooks';
 import { JSONPath } from 'jsonpath-plus';
-import { hostAllowed, redactExcerpt, redactText, renderJourneyTemplate, SyntheticJourney, SyntheticStep, SyntheticStepResult } from '@internal/plugin-reliability-common';
+import {
+  hostAllowed,
+  redactExcerpt,
+  redactText,
+  renderJourneyTemplate,
+  SyntheticJourney,
+  SyntheticStep,
+  SyntheticStepResult,
+} from '@internal/plugin-reliability-common';
 import { HostLimiter } from './HostLimiter';
 
 type HttpStep = Extract<SyntheticStep, { type: 'http' }>;
@@ -17,8 +25,19 @@ type BrowserStep = Extract<SyntheticStep, { type: 'browser' }>;
 export interface BrowserStepRunner {
   run(
     step: BrowserStep,
-    ctx: { signal: AbortSignal; render: (t: string) => string; allowed: (host: string) => boolean },
-  ): Promise<{ ok: boolean; error?: string; excerpt?: string; screenshot?: Buffer; har?: string; warning?: string }>;
+    ctx: {
+      signal: AbortSignal;
+      render: (t: string) => string;
+      allowed: (host: string) => boolean;
+    },
+  ): Promise<{
+    ok: boolean;
+    error?: string;
+    excerpt?: string;
+    screenshot?: Buffer;
+    har?: string;
+    warning?: string;
+  }>;
 }
 
 export interface SyntheticRunnerOptions {
@@ -52,7 +71,11 @@ export interface JourneyResult {
 }
 
 class StepFailure extends Error {
-  constructor(message: string, readonly status?: number, readonly excerpt?: string) {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly excerpt?: string,
+  ) {
     super(message);
   }
 }
@@ -91,7 +114,11 @@ export class SyntheticRunner {
 
   /** Config secrets and the journey's secrets, then URL credentials and queries, redacted. */
   private clean(text: string, extra: string[] = []): string {
-    const t = redactText(text, [...Object.values(this.secrets), ...extra], 2_000);
+    const t = redactText(
+      text,
+      [...Object.values(this.secrets), ...extra],
+      2_000,
+    );
     return this.o.redact ? this.o.redact(t) : t;
   }
 
@@ -100,31 +127,70 @@ export class SyntheticRunner {
   }
 
   /** Addresses of a name: the configured DNS servers, or the system's resolver. */
-  private async addresses(hostname: string): Promise<{ address: string; family: number }[]> {
-    if (net.isIP(hostname)) return [{ address: hostname, family: net.isIP(hostname) }];
+  private async addresses(
+    hostname: string,
+  ): Promise<{ address: string; family: number }[]> {
+    if (net.isIP(hostname))
+      return [{ address: hostname, family: net.isIP(hostname) }];
     // localhost is loopback (RFC 6761), whatever a configured DNS server would say
     const lower = hostname.toLocaleLowerCase('en-US');
-    if (this.resolver && (lower === 'localhost' || lower.endsWith('.localhost'))) return [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }];
+    if (
+      this.resolver &&
+      (lower === 'localhost' || lower.endsWith('.localhost'))
+    )
+      return [
+        { address: '127.0.0.1', family: 4 },
+        { address: '::1', family: 6 },
+      ];
     if (!this.resolver) return dns.promises.lookup(hostname, { all: true });
-    const [v4, v6] = await Promise.allSettled([this.resolver.resolve4(hostname), this.resolver.resolve6(hostname)]);
+    const [v4, v6] = await Promise.allSettled([
+      this.resolver.resolve4(hostname),
+      this.resolver.resolve6(hostname),
+    ]);
     const out = [
-      ...(v4.status === 'fulfilled' ? v4.value.map(address => ({ address, family: 4 })) : []),
-      ...(v6.status === 'fulfilled' ? v6.value.map(address => ({ address, family: 6 })) : []),
+      ...(v4.status === 'fulfilled'
+        ? v4.value.map(address => ({ address, family: 4 }))
+        : []),
+      ...(v6.status === 'fulfilled'
+        ? v6.value.map(address => ({ address, family: 6 }))
+        : []),
     ];
-    if (!out.length) throw (v4.status === 'rejected' ? v4.reason : undefined) ?? Object.assign(new Error(`${hostname} has no addresses`), { code: 'ENODATA' });
+    if (!out.length)
+      throw (
+        (v4.status === 'rejected' ? v4.reason : undefined) ??
+        Object.assign(new Error(`${hostname} has no addresses`), {
+          code: 'ENODATA',
+        })
+      );
     return out;
   }
 
   /** A `lookup` for http/tls that uses {@link addresses}. */
-  private readonly lookup: net.LookupFunction = (hostname, options, callback) => {
+  private readonly lookup: net.LookupFunction = (
+    hostname,
+    options,
+    callback,
+  ) => {
     this.addresses(hostname).then(
       list => {
         const family = typeof options === 'object' ? options.family : undefined;
         const matching = family ? list.filter(a => a.family === family) : list;
         if (!matching.length) {
-          callback(Object.assign(new Error(`${hostname} has no IPv${family} address`), { code: 'ENOTFOUND' }), '', 0);
+          callback(
+            Object.assign(
+              new Error(`${hostname} has no IPv${family} address`),
+              { code: 'ENOTFOUND' },
+            ),
+            '',
+            0,
+          );
         } else if (typeof options === 'object' && options.all) {
-          (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, matching);
+          (
+            callback as unknown as (
+              e: null,
+              a: { address: string; family: number }[],
+            ) => void
+          )(null, matching);
         } else callback(null, matching[0].address, matching[0].family);
       },
       e => callback(e, '', 0),
@@ -132,11 +198,17 @@ export class SyntheticRunner {
   };
 
   /** Runs one journey under its deadline. */
-  async run(journey: SyntheticJourney, options?: { signal?: AbortSignal }): Promise<JourneyResult> {
+  async run(
+    journey: SyntheticJourney,
+    options?: { signal?: AbortSignal },
+  ): Promise<JourneyResult> {
     const startedAt = Date.now();
     const t0 = performance.now();
     const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new Error('deadline')), journey.deadlineMs);
+    const timer = setTimeout(
+      () => deadline.abort(new Error('deadline')),
+      journey.deadlineMs,
+    );
     const outer = options?.signal;
     const onOuter = () => deadline.abort(outer?.reason);
     outer?.addEventListener('abort', onOuter);
@@ -149,9 +221,16 @@ export class SyntheticRunner {
     try {
       for (const step of journey.steps) {
         const start = performance.now();
-        const result: SyntheticStepResult = { name: step.name, type: step.type, ok: false, startMs: Math.round(start - t0), durationMs: 0 };
+        const result: SyntheticStepResult = {
+          name: step.name,
+          type: step.type,
+          ok: false,
+          startMs: Math.round(start - t0),
+          durationMs: 0,
+        };
         steps.push(result);
-        const cutAt = () => `deadline of ${journey.deadlineMs} ms passed during step '${step.name}'`;
+        const cutAt = () =>
+          `deadline of ${journey.deadlineMs} ms passed during step '${step.name}'`;
         if (deadline.signal.aborted) {
           result.error = cutAt();
           error = result.error;
@@ -165,12 +244,16 @@ export class SyntheticRunner {
           result.ok = out.ok;
           if (!out.ok) error = `step '${step.name}': ${result.error}`;
         } catch (e) {
-          result.error = deadline.signal.aborted ? cutAt() : this.clean(e instanceof Error ? e.message : String(e));
+          result.error = deadline.signal.aborted
+            ? cutAt()
+            : this.clean(e instanceof Error ? e.message : String(e));
           if (e instanceof StepFailure) {
             result.status = e.status;
             if (e.excerpt !== undefined) result.excerpt = e.excerpt;
           }
-          error = deadline.signal.aborted ? result.error : `step '${step.name}': ${result.error}`;
+          error = deadline.signal.aborted
+            ? result.error
+            : `step '${step.name}': ${result.error}`;
         }
         result.durationMs = Math.round((performance.now() - start) * 100) / 100;
         if (result.warning) warnings.push(`${step.name}: ${result.warning}`);
@@ -181,16 +264,34 @@ export class SyntheticRunner {
       outer?.removeEventListener('abort', onOuter);
     }
     const durationMs = Math.round((performance.now() - t0) * 100) / 100;
-    if (!error && durationMs > journey.deadlineMs) error = `took ${Math.round(durationMs)} ms, past the deadline of ${journey.deadlineMs} ms`;
-    if (!error && journey.steps.length === 0) error = 'the journey has no steps';
-    return { startedAt, durationMs, success: !error, error, warnings, steps, screenshot, har };
+    if (!error && durationMs > journey.deadlineMs)
+      error = `took ${Math.round(durationMs)} ms, past the deadline of ${
+        journey.deadlineMs
+      } ms`;
+    if (!error && journey.steps.length === 0)
+      error = 'the journey has no steps';
+    return {
+      startedAt,
+      durationMs,
+      success: !error,
+      error,
+      warnings,
+      steps,
+      screenshot,
+      har,
+    };
   }
 
   private async step(
     step: SyntheticStep,
     vars: Record<string, string>,
     signal: AbortSignal,
-  ): Promise<{ ok: boolean; result: Partial<SyntheticStepResult>; screenshot?: Buffer; har?: string }> {
+  ): Promise<{
+    ok: boolean;
+    result: Partial<SyntheticStepResult>;
+    screenshot?: Buffer;
+    har?: string;
+  }> {
     switch (step.type) {
       case 'http':
         return this.http(step, vars, signal);
@@ -199,18 +300,42 @@ export class SyntheticRunner {
       case 'dns':
         return this.dns(step, signal);
       case 'browser': {
-        if (!this.o.browser) return { ok: false, result: { error: 'browser steps are off here (reliability.synthetics.browser.enabled)' } };
+        if (!this.o.browser)
+          return {
+            ok: false,
+            result: {
+              error:
+                'browser steps are off here (reliability.synthetics.browser.enabled)',
+            },
+          };
         const render = (t: string) => {
           const r = renderJourneyTemplate(t, vars, this.secrets);
           if (!r.ok) throw new StepFailure(r.error);
           return r.value;
         };
-        const out = await this.o.browser.run(step, { signal, render, allowed: h => this.allowed(h) });
+        const out = await this.o.browser.run(step, {
+          signal,
+          render,
+          allowed: h => this.allowed(h),
+        });
         return {
           ok: out.ok,
-          result: { error: out.error ? this.clean(out.error) : undefined, excerpt: out.excerpt ? redactExcerpt(out.excerpt, Object.values(this.secrets)) : undefined, warning: out.warning },
+          result: {
+            error: out.error ? this.clean(out.error) : undefined,
+            excerpt: out.excerpt
+              ? redactExcerpt(out.excerpt, Object.values(this.secrets))
+              : undefined,
+            warning: out.warning,
+          },
           screenshot: out.screenshot,
-          har: out.har === undefined ? undefined : redactText(out.har, Object.values(this.secrets), Number.MAX_SAFE_INTEGER),
+          har:
+            out.har === undefined
+              ? undefined
+              : redactText(
+                  out.har,
+                  Object.values(this.secrets),
+                  Number.MAX_SAFE_INTEGER,
+                ),
         };
       }
       default:
@@ -218,14 +343,23 @@ export class SyntheticRunner {
     }
   }
 
-  private render(template: string, vars: Record<string, string>, what: string, used: string[]): string {
+  private render(
+    template: string,
+    vars: Record<string, string>,
+    what: string,
+    used: string[],
+  ): string {
     const r = renderJourneyTemplate(template, vars, this.secrets);
     if (!r.ok) throw new StepFailure(`${what} ${r.error}`);
     used.push(...r.usedSecrets);
     return r.value;
   }
 
-  private async http(step: HttpStep, vars: Record<string, string>, signal: AbortSignal) {
+  private async http(
+    step: HttpStep,
+    vars: Record<string, string>,
+    signal: AbortSignal,
+  ) {
     const used: string[] = [];
     let url: URL;
     try {
@@ -235,32 +369,71 @@ export class SyntheticRunner {
       throw new StepFailure('url is not a valid URL');
     }
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(step.headers)) headers[k.toLowerCase()] = this.render(v, vars, `header ${k}`, used);
+    for (const [k, v] of Object.entries(step.headers))
+      headers[k.toLowerCase()] = this.render(v, vars, `header ${k}`, used);
     let body: string | undefined;
-    if (typeof step.body === 'string') body = this.render(step.body, vars, 'body', used);
+    if (typeof step.body === 'string')
+      body = this.render(step.body, vars, 'body', used);
     else if (step.body) {
-      const fill = (v: unknown): unknown =>
-        typeof v === 'string' ? this.render(v, vars, 'body', used) : Array.isArray(v) ? v.map(fill) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)])) : v;
+      const fill = (v: unknown): unknown => {
+        if (typeof v === 'string') return this.render(v, vars, 'body', used);
+        if (Array.isArray(v)) return v.map(fill);
+        if (v && typeof v === 'object')
+          return Object.fromEntries(
+            Object.entries(v).map(([k, x]) => [k, fill(x)]),
+          );
+        return v;
+      };
       body = JSON.stringify(fill(step.body));
       headers['content-type'] ??= 'application/json';
     }
     let method: string = step.method;
-    const expected = step.expectStatus === undefined ? undefined : Array.isArray(step.expectStatus) ? step.expectStatus : [step.expectStatus];
-    const t0 = performance.now();
-    let res: { status: number; headers: http.IncomingHttpHeaders; body: string; ttfbMs: number };
+    let expected: number[] | undefined;
+    if (step.expectStatus !== undefined)
+      expected = Array.isArray(step.expectStatus)
+        ? step.expectStatus
+        : [step.expectStatus];
+    let res: {
+      status: number;
+      headers: http.IncomingHttpHeaders;
+      body: string;
+      ttfbMs: number;
+    };
     for (let hop = 0; ; hop++) {
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new StepFailure(`refused: ${url.protocol} is not http or https`);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        throw new StepFailure(`refused: ${url.protocol} is not http or https`);
       if (!this.allowed(url.hostname)) {
-        throw new StepFailure(`refused: ${url.hostname} is not on reliability.synthetics.allowedHosts${hop ? ` (redirect ${hop})` : ''}`);
+        throw new StepFailure(
+          `refused: ${
+            url.hostname
+          } is not on reliability.synthetics.allowedHosts${
+            hop ? ` (redirect ${hop})` : ''
+          }`,
+        );
       }
-      res = await this.limiter.run(url.host, () => this.request(url, method, headers, body, signal));
+      const [target, m, b] = [url, method, body];
+      res = await this.limiter.run(url.host, () =>
+        this.request(target, m, headers, b, signal),
+      );
       const location = res.headers.location;
-      const redirect = res.status >= 300 && res.status < 400 && res.status !== 304 && location && !expected?.includes(res.status);
+      const redirect =
+        res.status >= 300 &&
+        res.status < 400 &&
+        res.status !== 304 &&
+        location &&
+        !expected?.includes(res.status);
       if (!redirect) break;
-      if (hop >= (this.o.maxRedirects ?? 5)) throw new StepFailure(`more than ${this.o.maxRedirects ?? 5} redirects`, res.status);
+      if (hop >= (this.o.maxRedirects ?? 5))
+        throw new StepFailure(
+          `more than ${this.o.maxRedirects ?? 5} redirects`,
+          res.status,
+        );
       const next = new URL(location, url);
       // 303, and 301/302 after a POST, continue as GET without the body (as browsers do)
-      if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+      if (
+        res.status === 303 ||
+        ((res.status === 301 || res.status === 302) && method === 'POST')
+      ) {
         method = 'GET';
         body = undefined;
         delete headers['content-type'];
@@ -274,13 +447,30 @@ export class SyntheticRunner {
     }
     const secrets = [...used, ...Object.values(this.secrets)];
     const excerpt = redactExcerpt(res.body, secrets);
-    const result: Partial<SyntheticStepResult> = { status: res.status, ttfbMs: Math.round(res.ttfbMs * 100) / 100, excerpt, url: this.clean(url.toString(), used) };
-    const fail = (message: string) => ({ ok: false, result: { ...result, error: this.clean(message, used) } });
-    const statusOk = expected ? expected.includes(res.status) : res.status >= 200 && res.status < 300;
-    if (!statusOk) return fail(`status ${res.status}, expected ${expected ? expected.join(' or ') : '2xx'}`);
+    const result: Partial<SyntheticStepResult> = {
+      status: res.status,
+      ttfbMs: Math.round(res.ttfbMs * 100) / 100,
+      excerpt,
+      url: this.clean(url.toString(), used),
+    };
+    const fail = (message: string) => ({
+      ok: false,
+      result: { ...result, error: this.clean(message, used) },
+    });
+    const statusOk = expected
+      ? expected.includes(res.status)
+      : res.status >= 200 && res.status < 300;
+    if (!statusOk)
+      return fail(
+        `status ${res.status}, expected ${
+          expected ? expected.join(' or ') : '2xx'
+        }`,
+      );
     let json: unknown;
     let jsonError: string | undefined;
-    const needsJson = step.assert.some(a => 'jsonPath' in a) || step.extract.some(x => 'jsonPath' in x);
+    const needsJson =
+      step.assert.some(a => 'jsonPath' in a) ||
+      step.extract.some(x => 'jsonPath' in x);
     if (needsJson) {
       try {
         json = JSON.parse(res.body);
@@ -291,7 +481,12 @@ export class SyntheticRunner {
     const query = (path: string): unknown[] => {
       if (jsonError) throw new StepFailure(`${path}: ${jsonError}`);
       try {
-        return JSONPath({ path, json: json as object, eval: false, wrap: true }) as unknown[];
+        return JSONPath({
+          path,
+          json: json as object,
+          eval: false,
+          wrap: true,
+        }) as unknown[];
       } catch (e) {
         throw new StepFailure(`${path}: ${(e as Error).message}`);
       }
@@ -301,23 +496,54 @@ export class SyntheticRunner {
         if ('jsonPath' in a) {
           const found = query(a.jsonPath);
           if (a.equals !== undefined) {
-            if (!found.length) return fail(`assertion ${a.jsonPath} == ${JSON.stringify(a.equals)}: nothing at that path`);
-            if (found[0] !== a.equals) return fail(`assertion ${a.jsonPath} == ${JSON.stringify(a.equals)}: got ${JSON.stringify(found[0])?.slice(0, 100)}`);
+            if (!found.length)
+              return fail(
+                `assertion ${a.jsonPath} == ${JSON.stringify(
+                  a.equals,
+                )}: nothing at that path`,
+              );
+            if (found[0] !== a.equals)
+              return fail(
+                `assertion ${a.jsonPath} == ${JSON.stringify(
+                  a.equals,
+                )}: got ${JSON.stringify(found[0])?.slice(0, 100)}`,
+              );
           } else if ((a.exists ?? true) !== found.length > 0) {
-            return fail(`assertion ${a.jsonPath} ${a.exists === false ? 'absent' : 'exists'}: ${found.length ? 'found' : 'nothing at that path'}`);
+            return fail(
+              `assertion ${a.jsonPath} ${
+                a.exists === false ? 'absent' : 'exists'
+              }: ${found.length ? 'found' : 'nothing at that path'}`,
+            );
           }
         } else if ('contains' in a) {
-          if (!res.body.includes(a.contains)) return fail(`assertion: the response does not contain '${a.contains.slice(0, 80)}'`);
-        } else if (res.body.includes(a.notContains)) return fail(`assertion: the response contains '${a.notContains.slice(0, 80)}'`);
+          if (!res.body.includes(a.contains))
+            return fail(
+              `assertion: the response does not contain '${a.contains.slice(
+                0,
+                80,
+              )}'`,
+            );
+        } else if (res.body.includes(a.notContains))
+          return fail(
+            `assertion: the response contains '${a.notContains.slice(0, 80)}'`,
+          );
       }
       for (const x of step.extract) {
         if ('jsonPath' in x) {
           const found = query(x.jsonPath);
-          if (!found.length || found[0] === null || typeof found[0] === 'object') return fail(`extract ${x.name}: no text or number at ${x.jsonPath}`);
+          if (
+            !found.length ||
+            found[0] === null ||
+            typeof found[0] === 'object'
+          )
+            return fail(
+              `extract ${x.name}: no text or number at ${x.jsonPath}`,
+            );
           vars[x.name] = String(found[0]);
         } else {
           const v = res.headers[x.header.toLowerCase()];
-          if (v === undefined) return fail(`extract ${x.name}: no header ${x.header}`);
+          if (v === undefined)
+            return fail(`extract ${x.name}: no header ${x.header}`);
           vars[x.name] = Array.isArray(v) ? v[0] : v;
         }
       }
@@ -325,20 +551,36 @@ export class SyntheticRunner {
       if (e instanceof StepFailure) return fail(e.message);
       throw e;
     }
-    void t0;
     return { ok: true, result };
   }
 
-  private request(url: URL, method: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal) {
+  private request(
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal: AbortSignal,
+  ) {
     const max = this.o.maxBodyBytes ?? 1_048_576;
-    return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; ttfbMs: number }>((resolve, reject) => {
+    return new Promise<{
+      status: number;
+      headers: http.IncomingHttpHeaders;
+      body: string;
+      ttfbMs: number;
+    }>((resolve, reject) => {
       const t0 = performance.now();
       const lib = url.protocol === 'https:' ? https : http;
       const req = lib.request(
         url,
         {
           method,
-          headers: { 'user-agent': 'backstage-reliability-synthetics/1', ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) },
+          headers: {
+            'user-agent': 'backstage-reliability-synthetics/1',
+            ...headers,
+            ...(body !== undefined
+              ? { 'content-length': String(Buffer.byteLength(body)) }
+              : {}),
+          },
           signal,
           lookup: this.lookup,
           agent: false,
@@ -352,71 +594,175 @@ export class SyntheticRunner {
             chunks.push(c);
             size += c.length;
           });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, max).toString('utf8'), ttfbMs }));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks).subarray(0, max).toString('utf8'),
+              ttfbMs,
+            }),
+          );
           res.on('error', reject);
         },
       );
       req.on('error', e => {
         const code = errorCode(e);
-        if (code === 'ENOTFOUND' || code === 'ENODATA' || code === 'EAI_AGAIN' || code === 'ESERVFAIL') reject(new StepFailure(`cannot resolve ${url.hostname} (${code})`));
-        else if (code === 'ECONNREFUSED') reject(new StepFailure(`connection refused by ${url.host}`));
+        if (
+          code === 'ENOTFOUND' ||
+          code === 'ENODATA' ||
+          code === 'EAI_AGAIN' ||
+          code === 'ESERVFAIL'
+        )
+          reject(new StepFailure(`cannot resolve ${url.hostname} (${code})`));
+        else if (code === 'ECONNREFUSED')
+          reject(new StepFailure(`connection refused by ${url.host}`));
         else reject(e);
       });
       req.end(body);
     });
   }
 
-  private tls(step: TlsStep, signal: AbortSignal): Promise<{ ok: boolean; result: Partial<SyntheticStepResult> }> {
-    if (!this.allowed(step.host)) return Promise.resolve({ ok: false, result: { error: `refused: ${step.host} is not on reliability.synthetics.allowedHosts` } });
+  private tls(
+    step: TlsStep,
+    signal: AbortSignal,
+  ): Promise<{ ok: boolean; result: Partial<SyntheticStepResult> }> {
+    if (!this.allowed(step.host))
+      return Promise.resolve({
+        ok: false,
+        result: {
+          error: `refused: ${step.host} is not on reliability.synthetics.allowedHosts`,
+        },
+      });
     return new Promise((resolve, reject) => {
-      const socket = tls.connect({ host: step.host, port: step.port, servername: net.isIP(step.host) ? undefined : step.host, rejectUnauthorized: false, lookup: this.lookup });
+      const socket = tls.connect({
+        host: step.host,
+        port: step.port,
+        servername: net.isIP(step.host) ? undefined : step.host,
+        rejectUnauthorized: false,
+        lookup: this.lookup,
+      });
       const onAbort = () => socket.destroy(new Error('deadline'));
       signal.addEventListener('abort', onAbort);
       const done = () => signal.removeEventListener('abort', onAbort);
       socket.once('secureConnect', () => {
         const cert = socket.getPeerCertificate(true);
         const authorized = socket.authorized;
-        const code = socket.authorizationError ? String((socket.authorizationError as Error).message ?? socket.authorizationError) : undefined;
-        const reason = code ? `${TLS_REASONS[code] ?? 'not verified'} (${code})` : undefined;
+        const code = socket.authorizationError
+          ? String(
+              (socket.authorizationError as Error).message ??
+                socket.authorizationError,
+            )
+          : undefined;
+        const reason = code
+          ? `${TLS_REASONS[code] ?? 'not verified'} (${code})`
+          : undefined;
         socket.end();
         done();
-        if (!cert || !cert.valid_to) return resolve({ ok: false, result: { error: 'the server sent no certificate' } });
-        const expires = Date.parse(cert.valid_to);
-        const days = Math.floor((expires - Date.now()) / DAY);
-        let chain = 0;
-        for (let c: tls.DetailedPeerCertificate | undefined = cert; c && chain < 10; c = c.issuerCertificate === c ? undefined : c.issuerCertificate) chain++;
-        const excerpt = `subject CN=${cert.subject?.CN ?? '?'}; issuer CN=${cert.issuer?.CN ?? '?'}; expires ${new Date(expires).toISOString()}; chain of ${chain}${authorized ? ', trusted' : `, not trusted (${reason})`}`;
-        if (expires <= Date.now()) return resolve({ ok: false, result: { excerpt, error: `the certificate expired on ${new Date(expires).toISOString().slice(0, 10)}` } });
-        if (!authorized && !step.allowUntrusted) return resolve({ ok: false, result: { excerpt, error: `the certificate chain is not trusted: ${reason}` } });
-        const warning = days < step.warnDays ? `the certificate expires in ${days} days (${new Date(expires).toISOString().slice(0, 10)}), under ${step.warnDays}` : undefined;
-        resolve({ ok: true, result: { excerpt, warning } });
+        resolve(this.verdict(step, cert, authorized, reason));
       });
       socket.once('error', e => {
         done();
         const code = errorCode(e);
-        if (code === 'ENOTFOUND' || code === 'ENODATA' || code === 'EAI_AGAIN') reject(new StepFailure(`cannot resolve ${step.host} (${code})`));
+        if (code === 'ENOTFOUND' || code === 'ENODATA' || code === 'EAI_AGAIN')
+          reject(new StepFailure(`cannot resolve ${step.host} (${code})`));
         else reject(e);
       });
     });
   }
 
-  private async dns(step: DnsStep, signal: AbortSignal): Promise<{ ok: boolean; result: Partial<SyntheticStepResult> }> {
-    if (!this.allowed(step.hostname)) return { ok: false, result: { error: `refused: ${step.hostname} is not on reliability.synthetics.allowedHosts` } };
+  /** Expiry (a warning within warnDays, a failure once past), and the chain unless untrusted ones are allowed. */
+  private verdict(
+    step: TlsStep,
+    cert: tls.DetailedPeerCertificate,
+    authorized: boolean,
+    reason?: string,
+  ): { ok: boolean; result: Partial<SyntheticStepResult> } {
+    if (!cert || !cert.valid_to)
+      return { ok: false, result: { error: 'the server sent no certificate' } };
+    const expires = Date.parse(cert.valid_to);
+    const days = Math.floor((expires - Date.now()) / DAY);
+    let chain = 0;
+    for (
+      let c: tls.DetailedPeerCertificate | undefined = cert;
+      c && chain < 10;
+      c = c.issuerCertificate === c ? undefined : c.issuerCertificate
+    )
+      chain++;
+    const excerpt = `subject CN=${cert.subject?.CN ?? '?'}; issuer CN=${
+      cert.issuer?.CN ?? '?'
+    }; expires ${new Date(expires).toISOString()}; chain of ${chain}${
+      authorized ? ', trusted' : `, not trusted (${reason})`
+    }`;
+    if (expires <= Date.now())
+      return {
+        ok: false,
+        result: {
+          excerpt,
+          error: `the certificate expired on ${new Date(expires)
+            .toISOString()
+            .slice(0, 10)}`,
+        },
+      };
+    if (!authorized && !step.allowUntrusted)
+      return {
+        ok: false,
+        result: {
+          excerpt,
+          error: `the certificate chain is not trusted: ${reason}`,
+        },
+      };
+    const warning =
+      days < step.warnDays
+        ? `the certificate expires in ${days} days (${new Date(expires)
+            .toISOString()
+            .slice(0, 10)}), under ${step.warnDays}`
+        : undefined;
+    return { ok: true, result: { excerpt, warning } };
+  }
+
+  private async dns(
+    step: DnsStep,
+    signal: AbortSignal,
+  ): Promise<{ ok: boolean; result: Partial<SyntheticStepResult> }> {
+    if (!this.allowed(step.hostname))
+      return {
+        ok: false,
+        result: {
+          error: `refused: ${step.hostname} is not on reliability.synthetics.allowedHosts`,
+        },
+      };
     let list: { address: string }[];
     try {
       list = await new Promise((resolve, reject) => {
         const onAbort = () => reject(new Error('deadline'));
         signal.addEventListener('abort', onAbort, { once: true });
-        this.addresses(step.hostname).then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+        this.addresses(step.hostname)
+          .then(resolve, reject)
+          .finally(() => signal.removeEventListener('abort', onAbort));
       });
     } catch (e) {
       if (signal.aborted) throw e;
-      return { ok: false, result: { error: `${step.hostname} does not resolve (${errorCode(e) ?? (e as Error).message})` } };
+      return {
+        ok: false,
+        result: {
+          error: `${step.hostname} does not resolve (${
+            errorCode(e) ?? (e as Error).message
+          })`,
+        },
+      };
     }
     const addresses = list.map(a => a.address);
     const excerpt = addresses.join(', ').slice(0, 1_000);
     if (step.expect?.length && !step.expect.some(e => addresses.includes(e))) {
-      return { ok: false, result: { excerpt, error: `${step.hostname} resolves to ${excerpt}, none of ${step.expect.join(', ')}` } };
+      return {
+        ok: false,
+        result: {
+          excerpt,
+          error: `${
+            step.hostname
+          } resolves to ${excerpt}, none of ${step.expect.join(', ')}`,
+        },
+      };
     }
     return { ok: true, result: { excerpt } };
   }
