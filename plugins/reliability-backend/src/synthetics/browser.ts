@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, stat } from 'fs/promises';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import type { Browser } from 'playwright-core';
+import { Browser, chromium } from 'playwright-core';
 import { BrowserStepRunner } from './SyntheticRunner';
 
 const SENSITIVE_HEADERS = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization', 'x-api-key'];
@@ -39,12 +39,10 @@ export class PlaywrightBrowserSteps implements BrowserStepRunner {
 
   private launch(): Promise<Browser> {
     if (!this.browser) {
-      this.browser = import('playwright-core').then(({ chromium }) =>
-        chromium.launch({
-          executablePath: this.o.executablePath ?? '/usr/bin/chromium',
-          args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-        }),
-      );
+      this.browser = chromium.launch({
+        executablePath: this.o.executablePath ?? '/usr/bin/chromium',
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      });
       this.browser.catch(() => (this.browser = undefined));
     }
     return this.browser;
