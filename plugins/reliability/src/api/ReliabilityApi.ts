@@ -7,6 +7,9 @@ import type {
   CapacityListResponse,
   ChangeListResponse,
   DrillListResponse,
+  SyntheticJourneyListResponse,
+  SyntheticRunListResponse,
+  SyntheticSeriesResponse,
   DrillRecord,
   ChaosLintResult,
   CommanderAlert,
@@ -79,6 +82,13 @@ export interface ReliabilityApi {
   exportDrills(entityRef: string): Promise<string>;
   listCapacityRuns(entityRef: string): Promise<CapacityListResponse>;
   listChanges(entityRef: string, options?: { from?: string; limit?: number }): Promise<ChangeListResponse>;
+  listSynthetics(entityRef: string): Promise<SyntheticJourneyListResponse>;
+  /** Imports the synthetic registry (the seed's CSV); all of it or none. */
+  importSyntheticRegistry(entityRef: string, csv: string): Promise<{ added: number; updated: number; withoutSteps: string[] }>;
+  listSyntheticRuns(entityRef: string, options?: { journey?: string; failed?: boolean; limit?: number }): Promise<SyntheticRunListResponse>;
+  getSyntheticSeries(entityRef: string, journey: string, range?: '24h' | '7d' | '30d'): Promise<SyntheticSeriesResponse>;
+  /** A browser step's screenshot (PNG) or HAR of one run. */
+  getSyntheticEvidence(entityRef: string, runId: number, what: 'screenshot' | 'har'): Promise<Blob>;
 }
 
 /** @public */
@@ -178,6 +188,30 @@ export class ReliabilityClient implements ReliabilityApi {
 
   listCapacityRuns(entityRef: string): Promise<CapacityListResponse> {
     return this.get(`/capacity/runs?entityRef=${encodeURIComponent(entityRef)}&limit=100`);
+  }
+
+  listSynthetics(entityRef: string): Promise<SyntheticJourneyListResponse> {
+    return this.get(`/synthetics?entityRef=${encodeURIComponent(entityRef)}&limit=100`);
+  }
+
+  async importSyntheticRegistry(entityRef: string, csv: string): Promise<{ added: number; updated: number; withoutSteps: string[] }> {
+    const res = await this.fetch(`/synthetics/import?entityRef=${encodeURIComponent(entityRef)}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+    return (await res.json()) as { added: number; updated: number; withoutSteps: string[] };
+  }
+
+  listSyntheticRuns(entityRef: string, options: { journey?: string; failed?: boolean; limit?: number } = {}): Promise<SyntheticRunListResponse> {
+    const q = new URLSearchParams({ entityRef, limit: String(options.limit ?? 20) });
+    if (options.journey) q.set('journey', options.journey);
+    if (options.failed !== undefined) q.set('failed', String(options.failed));
+    return this.get(`/synthetics/runs?${q}`);
+  }
+
+  getSyntheticSeries(entityRef: string, journey: string, range: '24h' | '7d' | '30d' = '24h'): Promise<SyntheticSeriesResponse> {
+    return this.get(`/synthetics/series?${new URLSearchParams({ entityRef, journey, range })}`);
+  }
+
+  async getSyntheticEvidence(entityRef: string, runId: number, what: 'screenshot' | 'har'): Promise<Blob> {
+    return (await this.fetch(`/synthetics/runs/${runId}/${what}?entityRef=${encodeURIComponent(entityRef)}`)).blob();
   }
 
   async exportDrills(entityRef: string): Promise<string> {

@@ -78,7 +78,7 @@ const runbook = {
 
 function render(api: Partial<ReliabilityApi>, element = <EntityReliabilityContent />) {
   return renderInTestApp(
-    <TestApiProvider apis={[[reliabilityApiRef, { listRemediations: async () => noRemediations, getRunbook: async () => runbook, listIncidents: async () => ({ items: [] }), listChaos: async () => ({ items: [] }), listChaosFiles: async () => ({ entityRef: '', location: null, files: [], skipped: [] }), listDrills: async () => ({ items: [], targets: { rtoSeconds: null, rpoSeconds: null }, targetProblems: [], warnings: [], last: null }), listCapacityRuns: async () => ({ items: [], targetMs: null, peakRps: null, warnings: [] }), listChanges: async () => ({ items: [] }), lintChaos: async () => ({ ok: false, violations: [] }) as any, ...api }]]}>
+    <TestApiProvider apis={[[reliabilityApiRef, { listRemediations: async () => noRemediations, getRunbook: async () => runbook, listIncidents: async () => ({ items: [] }), listChaos: async () => ({ items: [] }), listChaosFiles: async () => ({ entityRef: '', location: null, files: [], skipped: [] }), listDrills: async () => ({ items: [], targets: { rtoSeconds: null, rpoSeconds: null }, targetProblems: [], warnings: [], last: null }), listCapacityRuns: async () => ({ items: [], targetMs: null, peakRps: null, warnings: [] }), listChanges: async () => ({ items: [] }), listSynthetics: async () => ({ items: [], allowedHosts: [], browserEnabled: false }), lintChaos: async () => ({ ok: false, violations: [] }) as any, ...api }]]}>
       <EntityProvider entity={entity}>{element}</EntityProvider>
     </TestApiProvider>,
     { mountedRoutes: { '/reliability': rootRouteRef, '/catalog/:namespace/:kind/:name': entityRouteRef } },

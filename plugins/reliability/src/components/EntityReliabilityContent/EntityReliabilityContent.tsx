@@ -18,6 +18,7 @@ import { ChaosPanel } from '../ChaosPanel/ChaosPanel';
 import { DrillsPanel } from '../DrillsPanel/DrillsPanel';
 import { CapacityPanel } from '../CapacityPanel/CapacityPanel';
 import { ChangesPanel } from '../ChangesPanel/ChangesPanel';
+import { SyntheticsPanel } from '../SyntheticsPanel/SyntheticsPanel';
 import { EntityRunbookCard } from '../EntityRunbookCard/EntityRunbookCard';
 import { errorMessage } from '../../util/errors';
 
@@ -95,6 +96,7 @@ export function EntityReliabilityContent() {
         <NoSlos name={entity.metadata.name} />
         <EntityRunbookCard entity={path} slos={[]} />
         <RemediationPanel entityRef={entityRef} />
+        <SyntheticsPanel entityRef={entityRef} />
         <DrillsPanel entityRef={entityRef} sloRefs={[]} />
         <CapacityPanel entityRef={entityRef} />
       </Stack>
@@ -111,6 +113,7 @@ export function EntityReliabilityContent() {
       ))}
       <ChangesPanel value={changes.value} loading={changes.loading} error={changes.error} retry={changes.retry} />
       <RemediationPanel entityRef={entityRef} />
+      <SyntheticsPanel entityRef={entityRef} />
       <DrillsPanel entityRef={entityRef} sloRefs={value.items.map(s => s.ref)} />
       <CapacityPanel entityRef={entityRef} />
       <ChaosPanel entityRef={entityRef} sloRefs={value.items.map(s => s.ref)} />
