@@ -186,6 +186,10 @@ export interface Config {
       enabled?: boolean;
       /** Days of history to seed. Default 30. */
       days?: number;
+      /** The demo shop on 127.0.0.1 (the journeys' target; Prometheus metrics on /metrics). */
+      shop?: { port: number; shoppersPerSecond?: number };
+      /** Synthetic journeys imported once the entity's SLOs are registered: the seed's registry CSV and a JSON file of steps, with `historyHours` of past runs. */
+      synthetics?: Array<{ entityRef: string; registry: string; journeys: string; historyHours?: number }>;
     };
   };
 }

@@ -43,6 +43,8 @@ import { SyntheticService } from './synthetics/SyntheticService';
 import { SyntheticRunner } from './synthetics/SyntheticRunner';
 import { SyntheticTask } from './synthetics/SyntheticTask';
 import { PlaywrightBrowserSteps } from './synthetics/browser';
+import { DemoShop } from './demo/shop';
+import { importDemoSynthetics } from './demo/synthetics';
 
 /**
  * The reliability backend plugin.
@@ -302,6 +304,32 @@ export const reliabilityPlugin = createBackendPlugin({
             initialDelay: { seconds: 5 },
             fn: async () => {
               await syntheticTask.run();
+            },
+          });
+        }
+        if (demoEnabled && cfg?.has('demo.shop.port')) {
+          // the demo's shop on loopback: the journeys' target, and the metrics the demo Prometheus scrapes
+          const shop = new DemoShop({ otp: syntheticSecrets.DEMO_OTP ?? '424242', shoppersPerSecond: cfg.getOptionalNumber('demo.shop.shoppersPerSecond') });
+          try {
+            const port = await shop.start(cfg.getNumber('demo.shop.port'));
+            logger.info(`Demo shop on http://127.0.0.1:${port} (metrics on /metrics)`);
+          } catch (e) {
+            logger.warn(`Demo shop not started: ${(e as Error).message}`);
+          }
+        }
+        if (demoEnabled && cfg?.has('demo.synthetics')) {
+          let state: 'done' | 'waiting' = 'waiting';
+          let attempts = 0;
+          await scheduler.scheduleTask({
+            id: 'reliability-demo-synthetics',
+            scope: 'global',
+            frequency: { seconds: 20 },
+            timeout: { minutes: 5 },
+            initialDelay: { seconds: 10 },
+            fn: async () => {
+              if (state === 'done') return;
+              attempts++;
+              state = await importDemoSynthetics(cfg, { store: stores.synthetics, task: syntheticTask, registry, logger }, { waitForSlos: attempts < 6 });
             },
           });
         }

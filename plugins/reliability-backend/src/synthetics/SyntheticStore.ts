@@ -237,6 +237,11 @@ export class SyntheticStore {
     return rows.map(r => this.run(r, r.steps === null || r.steps === undefined ? undefined : r));
   }
 
+  /** Whether the journey has any run yet. */
+  async hasRuns(journeyId: number): Promise<boolean> {
+    return Boolean(await this.db(RUNS).where('journey_id', journeyId).first('id'));
+  }
+
   /** A run's screenshot (PNG) or HAR, when still kept. */
   async evidence(entityRef: string, runId: number, what: 'screenshot' | 'har'): Promise<Buffer | string | undefined> {
     const row = await this.db(EVIDENCE).join(RUNS, `${RUNS}.id`, `${EVIDENCE}.run_id`).where({ [`${RUNS}.id`]: runId, [`${RUNS}.entity_ref`]: entityRef }).first(`${EVIDENCE}.${what} as v`);

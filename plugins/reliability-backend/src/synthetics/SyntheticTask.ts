@@ -66,7 +66,8 @@ export class SyntheticTask {
     return { ran: claimed.length, failed };
   }
 
-  private async record(c: ClaimedRun, r: JourneyResult, slos: SloDefinition[]): Promise<void> {
+  /** Records one run and counts it for the SLOs whose SLI is its journey (the runner's, and the demo's history). */
+  async record(c: ClaimedRun, r: JourneyResult, slos: SloDefinition[]): Promise<void> {
     await this.o.store.record({
       journeyId: c.journeyId,
       entityRef: c.entityRef,

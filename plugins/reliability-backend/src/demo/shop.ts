@@ -1,0 +1,149 @@
+import http from 'http';
+import { AddressInfo } from 'net';
+import { randomUUID } from 'crypto';
+import { Counter, Histogram, Registry } from 'prom-client';
+
+const ROUTES = ['home', 'login_otp', 'search', 'cart', 'checkout'] as const;
+type Route = (typeof ROUTES)[number];
+
+const PAGE = `<!doctype html><html><head><title>Demo shop</title></head><body>
+<h1>Demo shop</h1><p>The reliability suite's demo: Home → Login OTP → Search → Add to cart → Checkout (stub payment).</p>
+</body></html>`;
+
+export interface DemoShopOptions {
+  /** The one-time password the demo's test account logs in with (the journey reads it from config secrets). */
+  otp: string;
+  /** Simulated shoppers per second besides the synthetic runs, so the metrics have traffic (default 5; 0: none). */
+  shoppersPerSecond?: number;
+  /** Share of simulated checkouts that fail (default 0.004) and that take over a second (default 0.01). */
+  errorRate?: number;
+  slowRate?: number;
+  random?: () => number;
+}
+
+/**
+ * The demo's small shop on loopback: the seed's main journey as an API (home, OTP login, search, cart, checkout with
+ * a stub payment) for the synthetic runner, and Prometheus metrics (`/metrics`: requests by route and code, and a
+ * latency histogram) for the Prometheus-backed demo SLO. Simulated shoppers keep the metrics moving.
+ */
+export class DemoShop {
+  private server?: http.Server;
+  private timer?: NodeJS.Timeout;
+  private readonly registry = new Registry();
+  private readonly requests: Counter<'route' | 'code'>;
+  private readonly duration: Histogram<'route'>;
+  private readonly sessions = new Set<string>();
+  private readonly carts = new Map<string, string>();
+  private readonly random: () => number;
+
+  constructor(private readonly o: DemoShopOptions) {
+    this.random = o.random ?? Math.random;
+    this.requests = new Counter({ name: 'shop_http_requests_total', help: 'Requests to the demo shop by route and status code', labelNames: ['route', 'code'], registers: [this.registry] });
+    this.duration = new Histogram({
+      name: 'shop_http_request_duration_seconds',
+      help: 'Latency of the demo shop by route',
+      labelNames: ['route'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    });
+    // every series exists from the start: rate() over a fresh shop answers 0, not nothing
+    for (const route of ROUTES) {
+      this.requests.inc({ route, code: '200' }, 0);
+      this.requests.inc({ route, code: '500' }, 0);
+      this.duration.observe({ route }, 0.01);
+    }
+  }
+
+  private observe(route: Route, code: number, seconds: number) {
+    this.requests.inc({ route, code: String(code) });
+    this.duration.observe({ route }, seconds);
+  }
+
+  /** One second of simulated shoppers: every route, with the configured share of slow and failed checkouts. */
+  simulate(seconds = 1): void {
+    const n = Math.round((this.o.shoppersPerSecond ?? 5) * seconds);
+    for (let i = 0; i < n; i++) {
+      for (const route of ROUTES) {
+        const slow = route === 'checkout' && this.random() < (this.o.slowRate ?? 0.01);
+        const failed = route === 'checkout' && this.random() < (this.o.errorRate ?? 0.004);
+        this.observe(route, failed ? 500 : 200, slow ? 1.2 + this.random() : 0.02 + this.random() * 0.2);
+      }
+    }
+  }
+
+  async start(port: number, host = '127.0.0.1'): Promise<number> {
+    this.server = http.createServer((req, res) => {
+      const started = process.hrtime.bigint();
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= 64_000) chunks.push(c);
+      });
+      req.on('end', () => {
+        const url = new URL(req.url ?? '/', 'http://shop.local');
+        const answer = (route: Route | undefined, code: number, body: unknown, headers: Record<string, string> = {}) => {
+          const text = typeof body === 'string' ? body : JSON.stringify(body);
+          res.writeHead(code, { 'content-type': typeof body === 'string' ? 'text/html' : 'application/json', ...headers }).end(text);
+          if (route) this.observe(route, code, Number(process.hrtime.bigint() - started) / 1e9);
+        };
+        let body: Record<string, unknown> = {};
+        try {
+          body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+        } catch {
+          return answer(undefined, 400, { error: 'body must be JSON' });
+        }
+        const session = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+        const p = url.pathname;
+        if (p === '/metrics') {
+          return void this.registry.metrics().then(m => res.writeHead(200, { 'content-type': this.registry.contentType }).end(m));
+        }
+        if (p === '/' && req.method === 'GET') return answer('home', 200, PAGE);
+        if (p === '/api/login/otp' && req.method === 'POST') {
+          if (body.otp !== this.o.otp) return answer('login_otp', 401, { error: 'wrong one-time password' });
+          const token = randomUUID();
+          this.sessions.add(token);
+          if (this.sessions.size > 10_000) this.sessions.delete(this.sessions.values().next().value!);
+          return answer('login_otp', 200, { user: String(body.user ?? 'guest').slice(0, 100), token });
+        }
+        if (!this.sessions.has(session) && p.startsWith('/api/')) return answer(undefined, 401, { error: 'log in first' });
+        if (p === '/api/search' && req.method === 'GET') {
+          return answer('search', 200, { query: (url.searchParams.get('q') ?? '').slice(0, 100), items: [{ sku: 'socks-42', name: 'Wool socks', price: 12.5 }, { sku: 'scarf-7', name: 'Scarf', price: 30 }] });
+        }
+        if (p === '/api/cart' && req.method === 'POST') {
+          if (typeof body.sku !== 'string') return answer('cart', 400, { error: 'sku: is required' });
+          const cartId = randomUUID().slice(0, 8);
+          this.carts.set(cartId, body.sku);
+          if (this.carts.size > 10_000) this.carts.delete(this.carts.keys().next().value!);
+          return answer('cart', 201, { cartId, sku: body.sku });
+        }
+        if (p.startsWith('/api/checkout/') && req.method === 'POST') {
+          const sku = this.carts.get(p.slice('/api/checkout/'.length));
+          if (!sku) return answer('checkout', 404, { error: 'no such cart' });
+          this.carts.delete(p.slice('/api/checkout/'.length));
+          return answer('checkout', 201, { status: 'paid', payment: 'stub', sku });
+        }
+        return answer(undefined, 404, { error: 'not found' });
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, () => resolve());
+    });
+    if ((this.o.shoppersPerSecond ?? 5) > 0) {
+      this.timer = setInterval(() => this.simulate(1), 1_000);
+      this.timer.unref();
+    }
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    const s = this.server;
+    this.server = undefined;
+    if (s) {
+      s.closeAllConnections();
+      await new Promise(r => s.close(r));
+    }
+  }
+}

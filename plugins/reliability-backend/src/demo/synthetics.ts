@@ -1,0 +1,95 @@
+import { readFileSync } from 'fs';
+import { Config } from '@backstage/config';
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { csvErrorsMessage, durationMs, formatIssues, parseDuration, parseSyntheticRegistryCsv, SyntheticJourney, syntheticJourneySchema, SyntheticStepResult } from '@internal/plugin-reliability-common';
+import { SyntheticStore } from '../synthetics/SyntheticStore';
+import { syntheticSliOf, SyntheticTask } from '../synthetics/SyntheticTask';
+import { SloRegistry } from '../slos/SloRegistry';
+
+const HOUR = 3_600_000;
+
+/** A stable pseudo-random number in [0, 1) for a key (FNV-1a), so the demo's history is the same on every start. */
+function unit(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h / 2 ** 32;
+}
+
+/**
+ * The demo's synthetic journeys (`reliability.demo.synthetics[]`: `entityRef`, the seed's `registry` CSV and a
+ * `journeys` JSON file with the steps; paths relative to where the backend runs). The registry is imported as any
+ * upload would be, then each journey gets its steps (and its own regions where it names them). A journey without
+ * runs gets `historyHours` (default 24) of runs in its regions, recorded and counted for its SLOs as the runner would,
+ * so the charts have a past; the runner adds live runs against the demo shop from then on.
+ */
+export async function importDemoSynthetics(
+  cfg: Config | undefined,
+  deps: { store: SyntheticStore; task: SyntheticTask; registry: SloRegistry; logger: LoggerService },
+  options: { now?: number; waitForSlos?: boolean } = {},
+): Promise<'done' | 'waiting'> {
+  const now = options.now ?? Date.now();
+  const entries = cfg?.getOptionalConfigArray('demo.synthetics') ?? [];
+  // the history counts for the entity's Synthetic SLOs: wait (a few ticks) until the catalog's SLOs are registered
+  if (options.waitForSlos) {
+    for (const c of entries) {
+      const slos = await deps.registry.forEntity(c.getString('entityRef').toLocaleLowerCase('en-US'));
+      if (!slos.some(s => syntheticSliOf(s.def))) return 'waiting';
+    }
+  }
+  for (const [i, c] of entries.entries()) {
+    const where = `reliability.demo.synthetics[${i}]`;
+    try {
+      const entityRef = c.getString('entityRef').toLocaleLowerCase('en-US');
+      const registry = parseSyntheticRegistryCsv(readFileSync(c.getString('registry'), 'utf8'));
+      if (!registry.ok) throw new Error(csvErrorsMessage(registry.errors));
+      await deps.store.importRegistry(entityRef, registry.journeys, 'demo', now);
+      const file = JSON.parse(readFileSync(c.getString('journeys'), 'utf8')) as { journeys?: Record<string, unknown>[] };
+      const journeys: SyntheticJourney[] = [];
+      for (const j of file.journeys ?? []) {
+        const base = registry.journeys.find(r => r.name === j.name);
+        const parsed = syntheticJourneySchema.safeParse({ ...base, ...j });
+        if (!parsed.success) throw new Error(`journey ${String(j.name)}: ${formatIssues(parsed.error)}`);
+        await deps.store.put(entityRef, parsed.data, 'demo', now);
+        journeys.push(parsed.data);
+      }
+      const slos = (await deps.registry.forEntity(entityRef)).map(s => s.def);
+      let backfilled = 0;
+      for (const j of journeys) {
+        const record = await deps.store.get(entityRef, j.name);
+        if (!record || (await deps.store.hasRuns(record.id))) continue;
+        const every = durationMs(parseDuration(j.frequency)!);
+        const from = now - (c.getOptionalNumber('historyHours') ?? 24) * HOUR;
+        for (const region of j.regions) {
+          for (let t = from; t < now - every; t += every) {
+            const r = unit(`${j.name}|${region}|${t}`);
+            const steps: SyntheticStepResult[] = [];
+            let start = 0;
+            for (const [k, s] of j.steps.entries()) {
+              const d = Math.round((15 + unit(`${t}|${region}|${k}`) * 120) * 100) / 100;
+              steps.push({ name: s.name, type: s.type, ok: true, startMs: start, durationMs: d, ...(s.type === 'http' ? { status: 200 } : {}) });
+              start += d;
+            }
+            // about 1 run in 150 fails at its last step, 1 in 100 is slow
+            const failed = r < 0.0067;
+            if (r > 0.99) steps[steps.length - 1].durationMs += j.deadlineMs * 0.6;
+            if (failed) Object.assign(steps[steps.length - 1], { ok: false, status: 503, error: 'status 503, expected 201' });
+            const total = steps.reduce((a, s) => a + s.durationMs, 0);
+            await deps.task.record(
+              { journeyId: record.id, entityRef, journey: j, region, dueAt: t },
+              { startedAt: t, durationMs: total, success: !failed, error: failed ? `step '${steps[steps.length - 1].name}': status 503, expected 201` : null, warnings: [], steps },
+              slos,
+            );
+            backfilled++;
+          }
+        }
+      }
+      deps.logger.info(`Demo synthetics for ${entityRef}: ${journeys.length} journeys, ${backfilled} past runs recorded`);
+    } catch (e) {
+      deps.logger.warn(`${where}: not imported: ${(e as Error).message}`);
+    }
+  }
+  return 'done';
+}
