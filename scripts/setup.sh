@@ -18,10 +18,11 @@ command -v make >/dev/null 2>&1 || need+=(make)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 dpkg -s libsecret-1-dev >/dev/null 2>&1 || need+=(libsecret-1-dev)
+# the demo's Prometheus (scripts/start.sh) scrapes the demo shop; promtool validates the exported rule files in tests
+command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 if [ "$WANT_TEST" = 1 ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   command -v pg_ctlcluster >/dev/null 2>&1 || command -v psql >/dev/null 2>&1 || need+=(postgresql)
-  command -v promtool >/dev/null 2>&1 || need+=(prometheus)   # promtool validates the exported rule files
   command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)   # routes alerts to the receiver in the remediation tests
 fi
 if [ ${#need[@]} -gt 0 ]; then

@@ -15,7 +15,7 @@ export interface DemoShopOptions {
   otp: string;
   /** Simulated shoppers per second besides the synthetic runs, so the metrics have traffic (default 5; 0: none). */
   shoppersPerSecond?: number;
-  /** Share of simulated checkouts that fail (default 0.004) and that take over a second (default 0.01). */
+  /** Share of simulated checkouts that fail (default 0.002) and that take over a second (default 0.004). */
   errorRate?: number;
   slowRate?: number;
   random?: () => number;
@@ -64,8 +64,8 @@ export class DemoShop {
     const n = Math.round((this.o.shoppersPerSecond ?? 5) * seconds);
     for (let i = 0; i < n; i++) {
       for (const route of ROUTES) {
-        const slow = route === 'checkout' && this.random() < (this.o.slowRate ?? 0.01);
-        const failed = route === 'checkout' && this.random() < (this.o.errorRate ?? 0.004);
+        const slow = route === 'checkout' && this.random() < (this.o.slowRate ?? 0.004);
+        const failed = route === 'checkout' && this.random() < (this.o.errorRate ?? 0.002);
         this.observe(route, failed ? 500 : 200, slow ? 1.2 + this.random() : 0.02 + this.random() * 0.2);
       }
     }
