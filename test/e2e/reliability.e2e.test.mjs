@@ -49,7 +49,9 @@ test("checkout's Reliability tab shows its SLO and both charts", async () => {
     assert.match(text, /Healthy|Burning|Exhausted/);
     assert.match(text, /\d+(\.\d+)?%/);
 
-    const burn = page.getByTestId('burn-chart');
+    // checkout also has its synthetic journey's SLO: these are checkout-success's charts
+    const charts = page.getByTestId('slo-charts-checkout-success');
+    const burn = charts.getByTestId('burn-chart');
     await burn.locator('.recharts-line path.recharts-curve').first().waitFor({ timeout: 60_000 });
     // checkout alerts on the seed's burn-rate CSV (14x over 5m, 6x over 1h): one threshold line per rule
     // the threshold lines (labelled "14x page"), apart from the dashed change markers (labelled with the kind)
@@ -57,12 +59,12 @@ test("checkout's Reliability tab shows its SLO and both charts", async () => {
     await thresholds.nth(1).waitFor({ timeout: 30_000 });
     assert.equal(await thresholds.count(), 2, "the CSV policy's 14x and 6x threshold lines are drawn");
     assert.match(await burn.innerText(), /lines at 14x \/ 6x/);
-    const budget = page.getByTestId('budget-chart');
+    const budget = charts.getByTestId('budget-chart');
     await budget.locator('.recharts-area path').first().waitFor({ timeout: 30_000 });
     assert.match(await burn.innerText(), /peak \d+(\.\d+)?x/);
     // choose another lookback and see the chart title follow
-    await page.getByRole('button', { name: 'burn rate over 6h' }).click();
-    await page.getByText('Burn rate over 6h').waitFor({ timeout: 30_000 });
+    await charts.getByRole('button', { name: 'burn rate over 6h' }).click();
+    await charts.getByText('Burn rate over 6h').waitFor({ timeout: 30_000 });
     // self-healing: a dry run of the seed's rollback, by an owner, shows its plan and lands in the history
     const rule = page.getByTestId('remediation-rule-checkout-multibuy-rollback');
     await rule.getByRole('button', { name: 'Dry run' }).click();
@@ -193,6 +195,48 @@ test("the seed's drill log uploads on checkout's tab, and the timeline and the w
     await panel.screenshot({ path: path.join(artifacts, 'drills.png') });
   } catch (e) {
     await page.screenshot({ path: path.join(artifacts, 'drills-failure.png'), fullPage: true }).catch(() => {});
+    throw e;
+  } finally {
+    await browser.close();
+  }
+});
+
+test("checkout's synthetic journeys show per region, with their charts, and feed the journey SLO", async () => {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1400 } });
+  try {
+    await page.goto(`${BASE}/catalog/default/component/checkout/reliability`);
+    await page.waitForSelector('[data-testid="synthetics-panel"], button:has-text("Enter")', { timeout: 90_000 });
+    const enter = page.getByRole('button', { name: /enter/i });
+    if (await enter.count()) await enter.first().click();
+    const panel = page.getByTestId('synthetics-panel');
+    await panel.waitFor({ timeout: 60_000 });
+    // the demo imports the seed's registry with the steps once the journey SLO is registered, then runs them
+    for (let i = 0; i < 30 && !(await panel.getByTestId('synthetic-journey-checkout_full').count()); i++) {
+      await page.waitForTimeout(3_000);
+      await page.reload();
+      await panel.waitFor({ timeout: 60_000 });
+    }
+    await panel.getByTestId('synthetic-journey-login_otp').waitFor({ timeout: 30_000 });
+    await panel.getByTestId('synthetic-journey-search_basic').waitFor({ timeout: 30_000 });
+    for (const region of ['ap-sg', 'ap-jp', 'us-east']) {
+      await panel.getByTestId(`synthetic-status-checkout_full-${region}`).getByText(new RegExp(`^${region}: (passing|failing) · `)).waitFor({ timeout: 30_000 });
+    }
+    // a day of runs: a success-rate and a p95 line per region, and the deadline
+    const charts = panel.getByTestId('synthetic-charts');
+    await charts.locator('.recharts-line path.recharts-curve').nth(5).waitFor({ timeout: 30_000 });
+    assert.equal(await charts.locator('.recharts-line').count(), 6);
+    await charts.getByText('deadline 3.00 s').waitFor({ timeout: 30_000 });
+    // the journey is the SLI of checkout-journey (SRE-001)
+    const row = page.getByTestId('slo-row-checkout-journey');
+    await row.waitFor({ timeout: 60_000 });
+    assert.match(await row.innerText(), /99\.5%/);
+    await panel.screenshot({ path: path.join(artifacts, 'synthetics.png') });
+  } catch (e) {
+    await page.screenshot({ path: path.join(artifacts, 'synthetics-failure.png'), fullPage: true }).catch(() => {});
     throw e;
   } finally {
     await browser.close();

@@ -94,8 +94,10 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     await scheduler.evaluate();
     const list = await request(server).get('/api/reliability/slos').query({ entityRef: 'component:default/checkout' });
     expect(list.status).toBe(200);
-    expect(list.body.items.map((i: any) => [i.ref, i.objective, i.windowLabel, i.status.state])).toEqual([
-      ['default/checkout-success', 0.995, '30d rolling', 'no_data'],
+    expect(list.body.items.map((i: any) => [i.ref, i.sourceType, i.objective, i.windowLabel, i.status.state])).toEqual([
+      // the seed's SRE-001: the synthetic checkout journey as an SLI
+      ['default/checkout-journey', 'Synthetic', 0.995, '7d rolling', 'no_data'],
+      ['default/checkout-success', 'Ingest', 0.995, '30d rolling', 'no_data'],
     ]);
     const search = await request(server).get('/api/reliability/slos').query({ entityRef: 'component:default/search' });
     expect(search.body.items[0].windowLabel).toBe('1M calendar (Europe/Berlin)');
