@@ -88,7 +88,7 @@ function JourneyCharts({ series, range }: { series: SyntheticSeriesResponse; ran
           <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" />
             {axis}
-            <YAxis unit=" ms" width={64} domain={[0, (max: number) => Math.max(max, series.deadlineMs) * 1.1]} />
+            <YAxis width={64} tickFormatter={v => ms(Number(v))} domain={[0, (max: number) => Math.ceil((Math.max(max, series.deadlineMs) * 1.1) / 500) * 500]} />
             <ChartTooltip labelFormatter={t => time(Number(t), range)} />
             <Legend />
             <ReferenceLine y={series.deadlineMs} stroke={theme.palette.error.main} strokeDasharray="6 3" label={{ value: `deadline ${ms(series.deadlineMs)}`, position: 'insideTopRight', fontSize: 10 }} />
