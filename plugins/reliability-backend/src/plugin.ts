@@ -42,6 +42,7 @@ import { EntityAccess } from './catalog/entityAccess';
 import { SyntheticService } from './synthetics/SyntheticService';
 import { SyntheticRunner } from './synthetics/SyntheticRunner';
 import { SyntheticTask } from './synthetics/SyntheticTask';
+import { SyntheticMetrics } from './synthetics/metrics';
 import { PlaywrightBrowserSteps } from './synthetics/browser';
 import { DemoShop } from './demo/shop';
 import { importDemoSynthetics } from './demo/synthetics';
@@ -293,6 +294,7 @@ export const reliabilityPlugin = createBackendPlugin({
           concurrency: syn?.getOptionalNumber('concurrency') ?? 10,
           regions: syn?.getOptionalStringArray('regions'),
           minuteRetentionMs,
+          metrics: new SyntheticMetrics(metrics.registry),
         });
         if (syn?.getOptionalBoolean('enabled') ?? true) {
           await scheduler.scheduleTask({

@@ -136,6 +136,10 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     // both regions ran; a second tick finds nothing due (5m)
     await scheduler.run('reliability-synthetics-run');
     expect(shop.hits.get('/checkout/cart-1')).toBe(hits);
+    // tagged as the seed asks, on the suite's metrics endpoint
+    const metrics = await request(server).get('/api/reliability/metrics');
+    expect(metrics.text).toContain('synthetic_runs_total{synthetic="true",entity="component:default/checkout",journey="checkout_full",region="ap-sg",result="success"} 1');
+    expect(metrics.text).toContain('synthetic_run_duration_seconds_count{synthetic="true",entity="component:default/checkout",journey="checkout_full",region="us-east"} 1');
     let list = (await as(OWNER).get(`/synthetics?entityRef=${CHECKOUT}`)).body.items[0];
     expect(list.latest).toEqual({ 'ap-sg': expect.objectContaining({ success: true, error: null }), 'us-east': expect.objectContaining({ success: true, error: null }) });
 

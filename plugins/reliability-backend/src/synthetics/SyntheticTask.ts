@@ -5,6 +5,7 @@ import { SloRegistry } from '../slos/SloRegistry';
 import { mapPool } from './HostLimiter';
 import { JourneyResult, SyntheticRunner } from './SyntheticRunner';
 import { ClaimedRun, SyntheticStore } from './SyntheticStore';
+import { SyntheticMetrics } from './metrics';
 
 export interface SyntheticTaskOptions {
   store: SyntheticStore;
@@ -20,6 +21,8 @@ export interface SyntheticTaskOptions {
   regions?: string[];
   /** Minute buckets older than this are hourly: SLI counts go where the ingest puts them. */
   minuteRetentionMs: number;
+  /** Live runs as Prometheus metrics (synthetic="true", region, journey). */
+  metrics?: SyntheticMetrics;
   now?: () => number;
 }
 
@@ -58,6 +61,7 @@ export class SyntheticTask {
         const result = await this.o.runner.run(c.journey);
         if (!result.success) failed++;
         await this.record(c, result, await slosOf(c.entityRef));
+        this.o.metrics?.observe({ entityRef: c.entityRef, journey: c.journey.name, region: c.region, success: result.success, durationMs: result.durationMs });
       } catch (e) {
         failed++;
         this.o.logger.warn(`synthetic ${c.entityRef} ${c.journey.name} in ${c.region} could not be recorded: ${(e as Error).message}`);
