@@ -137,7 +137,8 @@ export const reliabilityPlugin = createBackendPlugin({
         }
         const metrics = new RemediationMetrics();
         const access = new CatalogAccess(catalog);
-        const changes = new ChangeService({ store: stores.changes, access, permissions, registry, evaluator, logger });
+        const entities = new EntityAccess(access, permissions);
+        const changes = new ChangeService({ store: stores.changes, entities, registry, evaluator, logger });
         // what remediation changes is a change of the rule's entity: flag flips and restarts show on the charts
         const changeKindOf = (rule: { action: string; params: Record<string, unknown> }): 'flag' | 'restart' | undefined => {
           if (rule.action === 'feature-flag') return 'flag';
@@ -378,16 +379,16 @@ export const reliabilityPlugin = createBackendPlugin({
             incidents: new IncidentService({ store: stores.incidents, access, runbooks }),
             chaosFiles: new ChaosFiles({ catalog, auth, urlReader, registry, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus) }),
             chaos: new ChaosService({ store: stores.chaos, registry, slos: store, access, permissions, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus), halt, engineStart, backendBaseUrl: config.getOptionalString('backend.baseUrl') }),
-            drills: new DrillService({ store: stores.drills, access, permissions, maxAgeMs: configDurationMs(cfg?.getOptionalString('drills.maxAge') ?? '90d') }),
+            drills: new DrillService({ store: stores.drills, entities, maxAgeMs: configDurationMs(cfg?.getOptionalString('drills.maxAge') ?? '90d') }),
             changes,
             synthetics: new SyntheticService({
               store: stores.synthetics,
-              entities: new EntityAccess(access, permissions),
+              entities,
               allowedHosts,
               secretNames: Object.keys(syntheticSecrets),
               browserEnabled,
             }),
-            capacity: new CapacityService({ store: stores.capacity, access, permissions, registry, slos: store }),
+            capacity: new CapacityService({ store: stores.capacity, entities, registry, slos: store }),
             commander: new CommanderService({
               catalog,
               auth,

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { BackstageCredentials, PermissionsService } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import { InputError } from '@backstage/errors';
 import {
   capacityListQuerySchema,
   CapacityListResponse,
@@ -15,7 +14,7 @@ import {
   readK6Summary,
   reliabilityCapacityRecordPermission,
 } from '@internal/plugin-reliability-common';
-import { CatalogAccess } from '../catalog/CatalogAccess';
+import { callerName, EntityAccess } from '../catalog/entityAccess';
 import { ReliabilityStore } from '../slos/ReliabilityStore';
 import { SloRegistry } from '../slos/SloRegistry';
 import { CapacityStore } from './CapacityStore';
@@ -24,8 +23,7 @@ const DAY = 86_400_000;
 
 export interface CapacityServiceOptions {
   store: CapacityStore;
-  access: CatalogAccess;
-  permissions: PermissionsService;
+  entities: EntityAccess;
   registry: SloRegistry;
   slos: ReliabilityStore;
   now?: () => number;
@@ -39,23 +37,19 @@ export class CapacityService {
     this.now = o.now ?? Date.now;
   }
 
-  private async entity(entityRef: string, credentials: BackstageCredentials): Promise<Record<string, string>> {
-    const annotations = await this.o.access.annotations(entityRef, credentials);
-    if (!annotations) throw new NotFoundError(`No entity ${entityRef}`);
-    return annotations;
+  private entity(entityRef: string, credentials: BackstageCredentials): Promise<Record<string, string>> {
+    return this.o.entities.annotations(entityRef, credentials);
   }
 
   /** A run from CI: its figures, and the verdict against the entity's latency SLO (fail: p95 above it). */
   async record(body: z.infer<typeof capacityRunRequestSchema>, credentials: BackstageCredentials): Promise<CapacityRun> {
     const entityRef = body.entityRef.toLocaleLowerCase('en-US');
     const annotations = await this.entity(entityRef, credentials);
-    const [d] = await this.o.permissions.authorize([{ permission: reliabilityCapacityRecordPermission, resourceRef: entityRef }], { credentials });
-    if (d.result !== AuthorizeResult.ALLOW) throw new NotAllowedError(`Missing permission ${reliabilityCapacityRecordPermission.name} on ${entityRef}`);
+    await this.o.entities.must(reliabilityCapacityRecordPermission, entityRef, credentials);
     const figures = readK6Summary(body.summary);
     if (!figures.ok) throw new InputError(`Invalid body: ${figures.error}`);
     const target = latencyTargetMs(annotations);
     const { verdict, reason } = capacityVerdict(figures.value.p95Ms, target.ms);
-    const principal = credentials.principal as { userEntityRef?: string; subject?: string };
     const now = this.now();
     return this.o.store.create(
       {
@@ -69,7 +63,7 @@ export class CapacityService {
         targetMs: target.ms,
         verdict,
         reason: target.problem ? `${reason} (${target.problem})` : reason,
-        recordedBy: principal.userEntityRef ?? `service:${principal.subject ?? 'unknown'}`,
+        recordedBy: callerName(credentials),
       },
       now,
     );

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { BackstageCredentials, LoggerService, PermissionsService } from '@backstage/backend-plugin-api';
-import { NotAllowedError, NotFoundError } from '@backstage/errors';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { BackstageCredentials, LoggerService } from '@backstage/backend-plugin-api';
 import {
   ChangeEvent,
   changeListQuerySchema,
@@ -13,7 +11,7 @@ import {
   reliabilityChangesRecordPermission,
   windowAt,
 } from '@internal/plugin-reliability-common';
-import { CatalogAccess } from '../catalog/CatalogAccess';
+import { callerName, EntityAccess } from '../catalog/entityAccess';
 import { Evaluator } from '../slos/Evaluator';
 import { SloRegistry } from '../slos/SloRegistry';
 import { ChangeStore } from './ChangeStore';
@@ -22,8 +20,7 @@ const HOUR = 3_600_000;
 
 export interface ChangeServiceOptions {
   store: ChangeStore;
-  access: CatalogAccess;
-  permissions: PermissionsService;
+  entities: EntityAccess;
   registry: SloRegistry;
   evaluator: Evaluator;
   logger: LoggerService;
@@ -40,12 +37,10 @@ export class ChangeService {
 
   async record(body: z.infer<typeof changeRequestSchema>, credentials: BackstageCredentials): Promise<ChangeEvent> {
     const entityRef = body.entityRef.toLocaleLowerCase('en-US');
-    if (!(await this.o.access.visible([entityRef], credentials)).has(entityRef)) throw new NotFoundError(`No entity ${entityRef}`);
-    const [d] = await this.o.permissions.authorize([{ permission: reliabilityChangesRecordPermission, resourceRef: entityRef }], { credentials });
-    if (d.result !== AuthorizeResult.ALLOW) throw new NotAllowedError(`Missing permission ${reliabilityChangesRecordPermission.name} on ${entityRef}`);
-    const principal = credentials.principal as { userEntityRef?: string; subject?: string };
+    await this.o.entities.annotations(entityRef, credentials);
+    await this.o.entities.must(reliabilityChangesRecordPermission, entityRef, credentials);
     const { entityRef: _ref, at, ...rest } = body;
-    return this.o.store.create({ ...rest, entityRef, at: at ? Date.parse(at) : this.now(), source: principal.userEntityRef ?? `service:${principal.subject ?? 'unknown'}` }, this.now());
+    return this.o.store.create({ ...rest, entityRef, at: at ? Date.parse(at) : this.now(), source: callerName(credentials) }, this.now());
   }
 
   /** What the suite's own remediation changed (a flag flip, a restart), as a change of the rule's entity. */
@@ -60,7 +55,7 @@ export class ChangeService {
   /** A page of the entity's changes, each with the budget its SLOs burned in the hour after it. */
   async list(query: z.infer<typeof changeListQuerySchema>, credentials: BackstageCredentials): Promise<ChangeListResponse> {
     const entityRef = query.entityRef.toLocaleLowerCase('en-US');
-    if (!(await this.o.access.visible([entityRef], credentials)).has(entityRef)) throw new NotFoundError(`No entity ${entityRef}`);
+    await this.o.entities.annotations(entityRef, credentials);
     const offset = decodeCursor(query.cursor) ?? 0;
     const limit = query.limit ?? 100;
     const rows = await this.o.store.list(entityRef, { from: query.from ? Date.parse(query.from) : undefined, to: query.to ? Date.parse(query.to) : undefined }, limit + 1, offset);

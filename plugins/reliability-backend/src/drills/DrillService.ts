@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { BackstageCredentials, BackstageUserPrincipal, PermissionsService } from '@backstage/backend-plugin-api';
-import { ConflictError, InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { BackstageCredentials, BackstageUserPrincipal } from '@backstage/backend-plugin-api';
+import { ConflictError, InputError } from '@backstage/errors';
 import {
   csvErrorsMessage,
   decodeCursor,
@@ -16,7 +15,7 @@ import {
   parseDrillCsv,
   reliabilityDrillsUpdatePermission,
 } from '@internal/plugin-reliability-common';
-import { CatalogAccess } from '../catalog/CatalogAccess';
+import { callerName, EntityAccess } from '../catalog/entityAccess';
 import { DrillStore } from './DrillStore';
 
 const DAY = 86_400_000;
@@ -25,8 +24,7 @@ const MAX_EXPORT = 10_000;
 
 export interface DrillServiceOptions {
   store: DrillStore;
-  access: CatalogAccess;
-  permissions: PermissionsService;
+  entities: EntityAccess;
   /** How old the last successful drill may be before the entity is warned (`reliability.drills.maxAge`, 90d). */
   maxAgeMs?: number;
   now?: () => number;
@@ -40,16 +38,12 @@ export class DrillService {
     this.now = o.now ?? Date.now;
   }
 
-  /** The entity's annotations, or 404 when the caller may not read it. */
-  private async entity(entityRef: string, credentials: BackstageCredentials): Promise<Record<string, string>> {
-    const annotations = await this.o.access.annotations(entityRef, credentials);
-    if (!annotations) throw new NotFoundError(`No entity ${entityRef}`);
-    return annotations;
+  private entity(entityRef: string, credentials: BackstageCredentials): Promise<Record<string, string>> {
+    return this.o.entities.annotations(entityRef, credentials);
   }
 
-  private async mayWrite(entityRef: string, credentials: BackstageCredentials) {
-    const [d] = await this.o.permissions.authorize([{ permission: reliabilityDrillsUpdatePermission, resourceRef: entityRef }], { credentials });
-    if (d.result !== AuthorizeResult.ALLOW) throw new NotAllowedError(`Missing permission ${reliabilityDrillsUpdatePermission.name} on ${entityRef}`);
+  private mayWrite(entityRef: string, credentials: BackstageCredentials): Promise<void> {
+    return this.o.entities.must(reliabilityDrillsUpdatePermission, entityRef, credentials);
   }
 
   async list(query: { entityRef: string; limit?: number; cursor?: string }, credentials: BackstageCredentials): Promise<DrillListResponse> {
@@ -84,9 +78,7 @@ export class DrillService {
     const parsed = parseDrillCsv(text, { now: this.now() });
     if (!parsed.ok) throw new InputError(`Invalid CSV, nothing imported: ${csvErrorsMessage(parsed.errors)}`);
     if (parsed.drills.length === 0) throw new InputError('Invalid CSV, nothing imported: no drills after the header');
-    const principal = credentials.principal as { type?: string; userEntityRef?: string; subject?: string };
-    const by = principal.userEntityRef ?? `service:${principal.subject ?? 'unknown'}`;
-    return this.o.store.import(ref, parsed.drills, by, this.now());
+    return this.o.store.import(ref, parsed.drills, callerName(credentials), this.now());
   }
 
   /** The entity's whole drill log (newest first) as CSV. */
