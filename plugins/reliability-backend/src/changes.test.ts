@@ -1,8 +1,8 @@
 import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
 import { reliabilityPlugin } from './plugin';
+import { ownersAndServices } from './__testUtils__/permissions';
 import { manualScheduler } from './__testUtils__/scheduler';
 import { component, ingestSlo } from './__testUtils__/entities';
 import { eventually, startTarget } from './__testUtils__/targets';
@@ -37,15 +37,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
         scheduler.factory,
         catalogServiceMock.factory({ entities: [component('checkout'), ingestSlo('checkout-success', 'checkout')] }),
         mockServices.database.factory({ knex }),
-        mockServices.permissions.mock({
-          authorize: async (requests, { credentials }) =>
-            requests.map(r => {
-              const user = (credentials.principal as { userEntityRef?: string }).userEntityRef;
-              if (r.permission.name === 'reliability.changes.record') return { result: !user || user === OWNER ? AuthorizeResult.ALLOW : AuthorizeResult.DENY };
-              return { result: AuthorizeResult.ALLOW };
-            }) as any,
-          authorizeConditional: async requests => requests.map(() => ({ result: AuthorizeResult.ALLOW })) as any,
-        }).factory,
+        ownersAndServices(OWNER, 'reliability.changes.record'),
         mockServices.rootConfig.factory({
           data: {
             reliability: {

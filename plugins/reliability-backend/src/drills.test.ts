@@ -1,9 +1,9 @@
 import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
 import { parseDrillCsv } from '@internal/plugin-reliability-common';
 import { reliabilityPlugin } from './plugin';
+import { ownersAndServices } from './__testUtils__/permissions';
 import { component } from './__testUtils__/entities';
 
 jest.setTimeout(60_000);
@@ -28,15 +28,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
         catalogServiceMock.factory({ entities: [checkout, search] }),
         mockServices.database.factory({ knex }),
         // owners record drills; services (CI) import logs
-        mockServices.permissions.mock({
-          authorize: async (requests, { credentials }) =>
-            requests.map(r => {
-              const user = (credentials.principal as { userEntityRef?: string }).userEntityRef;
-              if (r.permission.name === 'reliability.drills.update') return { result: !user || user === OWNER ? AuthorizeResult.ALLOW : AuthorizeResult.DENY };
-              return { result: AuthorizeResult.ALLOW };
-            }) as any,
-          authorizeConditional: async requests => requests.map(() => ({ result: AuthorizeResult.ALLOW })) as any,
-        }).factory,
+        ownersAndServices(OWNER, 'reliability.drills.update'),
       ],
     }));
   });

@@ -1,6 +1,7 @@
 import { Knex } from 'knex';
-import { durationMs, parseDuration, SyntheticJourney, SyntheticJourneyRecord, SyntheticRun, SyntheticStepResult } from '@internal/plugin-reliability-common';
+import { durationMs, parseDuration, SyntheticJourney, SyntheticJourneyRecord, SyntheticRun } from '@internal/plugin-reliability-common';
 import { insertedId } from '../database/rows';
+import type { JourneyResult } from './SyntheticRunner';
 
 const JOURNEYS = 'reliability_synthetic_journeys';
 const SCHEDULE = 'reliability_synthetic_schedule';
@@ -19,20 +20,12 @@ export interface ClaimedRun {
   dueAt: number;
 }
 
-/** What a runner records for one run. */
-export interface RunRecord {
+/** What a runner records for one run: the journey's result, and where it ran. */
+export interface RunRecord extends JourneyResult {
   journeyId: number;
   entityRef: string;
   journey: string;
   region: string;
-  startedAt: number;
-  durationMs: number;
-  success: boolean;
-  error: string | null;
-  warnings: string[];
-  steps: SyntheticStepResult[];
-  screenshot?: Buffer;
-  har?: string;
 }
 
 const frequencyMs = (frequency: string) => durationMs(parseDuration(frequency)!);

@@ -72,20 +72,7 @@ export class SyntheticTask {
 
   /** Records one run and counts it for the SLOs whose SLI is its journey (the runner's, and the demo's history). */
   async record(c: ClaimedRun, r: JourneyResult, slos: SloDefinition[]): Promise<void> {
-    await this.o.store.record({
-      journeyId: c.journeyId,
-      entityRef: c.entityRef,
-      journey: c.journey.name,
-      region: c.region,
-      startedAt: r.startedAt,
-      durationMs: r.durationMs,
-      success: r.success,
-      error: r.error,
-      warnings: r.warnings,
-      steps: r.steps,
-      screenshot: r.screenshot,
-      har: r.har,
-    });
+    await this.o.store.record({ ...r, journeyId: c.journeyId, entityRef: c.entityRef, journey: c.journey.name, region: c.region });
     const counted = slos.filter(def => {
       const sli = syntheticSliOf(def);
       return sli && sli.journey === c.journey.name && (!sli.region || sli.region === c.region);

@@ -1,4 +1,4 @@
-import { ChangeEvent, FormEvent, useRef, useState } from 'react';
+import { FormEvent, useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
@@ -23,6 +23,7 @@ import { CartesianGrid, ReferenceLine, ResponsiveContainer, Scatter, ScatterChar
 import { DRILL_KINDS, DrillListResponse, DrillRecord } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
+import { CsvUpload } from '../CsvUpload/CsvUpload';
 import { WindowBurnChart } from '../SloCharts/WindowBurnChart';
 
 const DAY = 86_400_000;
@@ -169,25 +170,7 @@ function DrillForm({ entityRef, onSaved }: { entityRef: string; onSaved: () => v
 /** Upload and download of the drill log as CSV (the seed's `date,region,duration_min,success,notes`). */
 function CsvButtons({ entityRef, onImported }: { entityRef: string; onImported: (message: string) => void }) {
   const api = useApi(reliabilityApiRef);
-  const input = useRef<HTMLInputElement>(null);
   const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const upload = async (e: ChangeEvent<HTMLInputElement>) => {
-    const file = e.target.files?.[0];
-    e.target.value = '';
-    if (!file) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      if (file.size > 2 * 1024 * 1024) throw new Error(`${file.name} is ${(file.size / 1024 / 1024).toFixed(1)} MB; at most 2 MB per import`);
-      const r = await api.importDrills(entityRef, await file.text());
-      onImported(`Imported ${file.name}: ${r.added} new drill${r.added === 1 ? '' : 's'}, ${r.updated} updated.`);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
   const download = async () => {
     setError(undefined);
     try {
@@ -204,17 +187,23 @@ function CsvButtons({ entityRef, onImported }: { entityRef: string; onImported: 
   };
   return (
     <Box>
-      <Stack direction="row" spacing={1}>
-        <input ref={input} type="file" accept=".csv,text/csv" hidden onChange={upload} data-testid="drill-upload-input" />
-        <Button size="small" variant="outlined" disabled={busy} onClick={() => input.current?.click()}>
-          Upload CSV
-        </Button>
+      <Stack direction="row" spacing={1} alignItems="flex-start">
+        <CsvUpload
+          label="Upload CSV"
+          maxBytes={2 * 1024 * 1024}
+          inputTestId="drill-upload-input"
+          errorTestId="drill-import-error"
+          onUpload={async (name, text) => {
+            const r = await api.importDrills(entityRef, text);
+            onImported(`Imported ${name}: ${r.added} new drill${r.added === 1 ? '' : 's'}, ${r.updated} updated.`);
+          }}
+        />
         <Button size="small" onClick={download}>
           Download CSV
         </Button>
       </Stack>
       {error && (
-        <Alert severity="error" sx={{ mt: 1 }} data-testid="drill-import-error">
+        <Alert severity="error" sx={{ mt: 1 }} data-testid="drill-export-error">
           {error}
         </Alert>
       )}

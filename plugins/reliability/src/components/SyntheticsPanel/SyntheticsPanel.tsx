@@ -1,4 +1,4 @@
-import { ChangeEvent, useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
@@ -19,6 +19,7 @@ import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContai
 import type { SyntheticJourneyRecord, SyntheticRun, SyntheticSeriesResponse } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
+import { CsvUpload } from '../CsvUpload/CsvUpload';
 
 type Range = '24h' | '7d' | '30d';
 const time = (t: number, range: Range) =>
@@ -232,38 +233,18 @@ function LastFailures({ entityRef, journey }: { entityRef: string; journey: stri
 
 function RegistryUpload({ entityRef, onImported }: { entityRef: string; onImported: (message: string) => void }) {
   const api = useApi(reliabilityApiRef);
-  const input = useRef<HTMLInputElement>(null);
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const upload = async (e: ChangeEvent<HTMLInputElement>) => {
-    const file = e.target.files?.[0];
-    e.target.value = '';
-    if (!file) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      if (file.size > 1024 * 1024) throw new Error(`${file.name} is ${(file.size / 1024 / 1024).toFixed(1)} MB; at most 1 MB per import`);
-      const r = await api.importSyntheticRegistry(entityRef, await file.text());
-      const pending = r.withoutSteps.length ? ` Define the steps of ${r.withoutSteps.join(', ')} (PUT /synthetics/journeys) before they run.` : '';
-      onImported(`Imported ${file.name}: ${r.added} new journey${r.added === 1 ? '' : 's'}, ${r.updated} updated.${pending}`);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Box>
-      <input ref={input} type="file" accept=".csv,text/csv" hidden onChange={upload} data-testid="synthetic-upload-input" />
-      <Button size="small" variant="outlined" disabled={busy} onClick={() => input.current?.click()}>
-        Upload registry CSV
-      </Button>
-      {error && (
-        <Alert severity="error" sx={{ mt: 1 }} data-testid="synthetic-import-error">
-          {error}
-        </Alert>
-      )}
-    </Box>
+    <CsvUpload
+      label="Upload registry CSV"
+      maxBytes={1024 * 1024}
+      inputTestId="synthetic-upload-input"
+      errorTestId="synthetic-import-error"
+      onUpload={async (name, text) => {
+        const r = await api.importSyntheticRegistry(entityRef, text);
+        const pending = r.withoutSteps.length ? ` Define the steps of ${r.withoutSteps.join(', ')} (PUT /synthetics/journeys) before they run.` : '';
+        onImported(`Imported ${name}: ${r.added} new journey${r.added === 1 ? '' : 's'}, ${r.updated} updated.${pending}`);
+      }}
+    />
   );
 }
 
