@@ -6,6 +6,7 @@ import { ownersAndServices } from './__testUtils__/permissions';
 import { component, ingestSlo } from './__testUtils__/entities';
 import { manualScheduler } from './__testUtils__/scheduler';
 import { startShop } from './__testUtils__/shop';
+import { ReliabilityDatabase } from './database/ReliabilityDatabase';
 
 jest.setTimeout(60_000);
 
@@ -188,5 +189,17 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     // a deleted journey takes its runs along
     expect((await request(server).delete(`/api/reliability/synthetics/journeys?entityRef=${CHECKOUT}&journey=checkout_full`).set('Authorization', mockCredentials.user.header(OWNER))).status).toBe(204);
     expect((await as(OWNER).get(`/synthetics/runs?entityRef=${CHECKOUT}`)).body.items).toEqual([]);
+  });
+
+  it('hands each due journey and region to one runner at a time: concurrent claims split them, and a claimed pair waits for its next turn', async () => {
+    await as(OWNER).put({ entityRef: CHECKOUT, journey: checkoutFull() });
+    const store = (await ReliabilityDatabase.create(knex, { skipMigrations: true })).stores().synthetics;
+    const now = Date.now() + 1_000;
+    const [a, b, c] = await Promise.all([store.claimDue(now, 10, 5_000), store.claimDue(now, 10, 5_000), store.claimDue(now, 10, 5_000)]);
+    const claimed = [...a, ...b, ...c];
+    expect(claimed.map(x => x.region).sort()).toEqual(['ap-sg', 'us-east']);
+    // claimed pairs are not due again until one frequency (5m) later
+    expect(await store.claimDue(now + 60_000, 10, 5_000)).toEqual([]);
+    expect((await store.claimDue(now + 5 * 60_000, 10, 5_000)).map(x => x.region).sort()).toEqual(['ap-sg', 'us-east']);
   });
 });
