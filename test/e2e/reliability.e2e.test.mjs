@@ -130,7 +130,7 @@ test("an alert firing for checkout shows on the commander page, and one click op
     const enter = page.getByRole('button', { name: /enter/i });
     if (await enter.count()) await enter.first().click();
     // the page is in the sidebar
-    await page.getByRole('link', { name: 'Incident commander' }).first().waitFor({ timeout: 30_000 });
+    await page.getByRole('link', { name: 'Reliability', exact: true }).first().waitFor({ timeout: 30_000 });
     const row = page.getByTestId('commander-row-am-c0ffee0000000001');
     await row.waitFor({ timeout: 60_000 });
     const text = await row.innerText();

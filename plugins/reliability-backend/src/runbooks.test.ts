@@ -79,7 +79,7 @@ describe('GET /runbooks/:kind/:namespace/:name', () => {
   it('reads a runbook next to the entity file and splits it into sections', async () => {
     const res = await request(server).get('/api/reliability/runbooks/component/default/checkout');
     expect(res.status).toBe(200);
-    expect(res.body.source).toEqual({ type: 'file', location: path.join(dir, 'docs/runbook.md') });
+    expect(res.body.source).toEqual({ type: 'file', location: `${path.basename(dir)}/docs/runbook.md` });
     expect(res.body.sections.map((s: any) => s.id)).toEqual(['overview', 'symptoms', 'mitigations']);
     expect(res.body.sections[2].body).toContain('kubectl rollout undo deploy/checkout');
   });
@@ -87,7 +87,7 @@ describe('GET /runbooks/:kind/:namespace/:name', () => {
   it("resolves link://runbooks/<name> to that component's runbook, wherever it lives", async () => {
     const res = await request(server).get('/api/reliability/runbooks/component/default/linker');
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ entityRef: 'component:default/linker', source: { type: 'file', location: path.join(dir, 'docs/runbook.md') }, editableMarkdown: false });
+    expect(res.body).toMatchObject({ entityRef: 'component:default/linker', source: { type: 'file', location: `${path.basename(dir)}/docs/runbook.md` }, editableMarkdown: false });
     expect(res.body.sections.map((s: any) => s.id)).toEqual(['overview', 'symptoms', 'mitigations']);
     const dangling = await request(server).get('/api/reliability/runbooks/component/default/dangling');
     expect(dangling.status).toBe(404);

@@ -41,7 +41,8 @@ export const reliabilityRootRouteRef = convertLegacyRouteRef(rootRouteRef);
 export const reliabilityPage = PageBlueprint.make({
   params: {
     path: '/reliability',
-    title: 'Incident commander',
+    // short enough for the sidebar; the page holds the overview and the commander
+    title: 'Reliability',
     icon: <WhatshotIcon fontSize="inherit" />,
     routeRef: reliabilityRootRouteRef,
     loader: () => import('./components/ReliabilityPage').then(m => <m.ReliabilityPage />),

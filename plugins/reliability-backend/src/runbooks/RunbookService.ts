@@ -122,7 +122,8 @@ export class RunbookService {
         } catch {
           throw new InputError(`${entityRef}: ${ANNOTATION_RUNBOOK}: '${ref.value.path}' points outside the directory of ${location}`);
         }
-        source = { type: 'file', location: file };
+        // shown to users: the path from the catalog file's folder, never the server's absolute path
+        source = { type: 'file', location: path.posix.join(path.basename(path.dirname(target)), path.relative(path.dirname(target), file).split(path.sep).join('/')) };
         markdown = await this.readFile(file, entityRef);
       } else {
         throw new InputError(`${entityRef}: a relative runbook path needs the entity's ${ANNOTATION_LOCATION} to be a url: or file: location`);

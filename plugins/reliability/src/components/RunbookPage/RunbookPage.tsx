@@ -200,7 +200,7 @@ export function RunbookPage() {
               </Box>
             ))}
             <Box id="failure-modes" component="section" sx={{ scrollMarginTop: 16 }} data-testid="runbook-failure-modes">
-              <Typography variant="h6">Failure modes{rb.failureModesTemplate ? ' (the seed’s template: edit to make it this service’s)' : ''}</Typography>
+              <Typography variant="h6">Failure modes{rb.failureModesTemplate ? ' (the standard failure-mode template: edit it to make it this service’s)' : ''}</Typography>
               <Table size="small">
                 <TableHead>
                   <TableRow>

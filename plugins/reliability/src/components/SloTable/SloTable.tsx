@@ -20,11 +20,16 @@ const highestThreshold = (rate: number | null) => {
 export function SloTable(props: { items: SloSummary[]; selected?: string; onSelect?: (ref: string) => void }) {
   const { items, selected, onSelect } = props;
   return (
-    <TableContainer>
-      <Table size="small" aria-label="Service level objectives" sx={{ '& th, & td.num': { whiteSpace: 'nowrap' } }}>
+    // narrow screens scroll the table sideways, the SLO column staying in place
+    <TableContainer sx={{ overflowX: 'auto' }}>
+      <Table
+        size="small"
+        aria-label="Service level objectives"
+        sx={{ '& th, & td.num': { whiteSpace: 'nowrap' }, '& .slo-name': { position: 'sticky', left: 0, zIndex: 1, backgroundColor: 'background.paper' } }}
+      >
         <TableHead>
           <TableRow>
-            <TableCell>SLO</TableCell>
+            <TableCell className="slo-name">SLO</TableCell>
             <TableCell>Objective</TableCell>
             <TableCell>Window</TableCell>
             <TableCell>SLI</TableCell>
@@ -52,7 +57,7 @@ export function SloTable(props: { items: SloSummary[]; selected?: string; onSele
                 sx={{ cursor: onSelect ? 'pointer' : undefined }}
                 data-testid={`slo-row-${slo.name}`}
               >
-                <TableCell sx={{ minWidth: 200 }}>
+                <TableCell className="slo-name" sx={{ minWidth: 200, maxWidth: 320 }}>
                   <Typography variant="body2" fontWeight={600}>
                     {slo.title}
                   </Typography>
