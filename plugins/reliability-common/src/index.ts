@@ -48,3 +48,4 @@ export * from './drills/drill';
 export * from './capacity/capacity';
 export * from './changes/change';
 export * from './synthetics/journey';
+export * from './readiness/readiness';
