@@ -43,6 +43,7 @@ import { SyntheticService } from './synthetics/SyntheticService';
 import { SyntheticRunner } from './synthetics/SyntheticRunner';
 import { SyntheticTask } from './synthetics/SyntheticTask';
 import { SyntheticMetrics } from './synthetics/metrics';
+import { ReadinessService } from './readiness/ReadinessService';
 import { PlaywrightBrowserSteps } from './synthetics/browser';
 import { DemoShop } from './demo/shop';
 import { importDemoSynthetics } from './demo/synthetics';
@@ -388,6 +389,7 @@ export const reliabilityPlugin = createBackendPlugin({
               secretNames: Object.keys(syntheticSecrets),
               browserEnabled,
             }),
+            readiness: new ReadinessService({ entities, registry, stores, remediation }),
             capacity: new CapacityService({ store: stores.capacity, entities, registry, slos: store }),
             commander: new CommanderService({
               catalog,

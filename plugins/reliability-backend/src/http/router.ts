@@ -28,6 +28,8 @@ import { ChangeService } from '../changes/ChangeService';
 import { changeRoutes } from '../changes/routes';
 import { SyntheticService } from '../synthetics/SyntheticService';
 import { syntheticRoutes } from '../synthetics/routes';
+import { ReadinessService } from '../readiness/ReadinessService';
+import { readinessRoutes } from '../readiness/routes';
 import { CommanderService } from '../commander/CommanderService';
 import { commanderRoutes } from '../commander/routes';
 import { createGuards } from './guards';
@@ -56,6 +58,8 @@ export interface RouterOptions {
   changes: ChangeService;
   /** Absent in tests that do not need synthetics. */
   synthetics?: SyntheticService;
+  /** Absent in tests that do not need the readiness score. */
+  readiness?: ReadinessService;
   commander: CommanderService;
   /** The one redaction step; error messages pass through it before they are answered. */
   redactor?: Redactor;
@@ -90,6 +94,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   capacityRoutes(router, { guards, capacity: options.capacity });
   changeRoutes(router, { guards, changes: options.changes });
   if (options.synthetics) syntheticRoutes(router, { guards, synthetics: options.synthetics });
+  if (options.readiness) readinessRoutes(router, { guards, readiness: options.readiness });
 
   // anything else: a 404 that says so (the path shortened: it is the caller's own text)
   router.use((req, _res) => {
