@@ -8,6 +8,7 @@ import type {
   ChangeListResponse,
   DrillListResponse,
   SyntheticJourneyListResponse,
+  ReadinessResponse,
   SyntheticRunListResponse,
   SyntheticSeriesResponse,
   DrillRecord,
@@ -83,6 +84,7 @@ export interface ReliabilityApi {
   listCapacityRuns(entityRef: string): Promise<CapacityListResponse>;
   listChanges(entityRef: string, options?: { from?: string; limit?: number }): Promise<ChangeListResponse>;
   listSynthetics(entityRef: string): Promise<SyntheticJourneyListResponse>;
+  getReadiness(entityRef: string): Promise<ReadinessResponse>;
   /** Imports the synthetic registry (the seed's CSV); all of it or none. */
   importSyntheticRegistry(entityRef: string, csv: string): Promise<{ added: number; updated: number; withoutSteps: string[] }>;
   listSyntheticRuns(entityRef: string, options?: { journey?: string; failed?: boolean; limit?: number }): Promise<SyntheticRunListResponse>;
@@ -188,6 +190,10 @@ export class ReliabilityClient implements ReliabilityApi {
 
   listCapacityRuns(entityRef: string): Promise<CapacityListResponse> {
     return this.get(`/capacity/runs?entityRef=${encodeURIComponent(entityRef)}&limit=100`);
+  }
+
+  getReadiness(entityRef: string): Promise<ReadinessResponse> {
+    return this.get(`/readiness?entityRef=${encodeURIComponent(entityRef)}`);
   }
 
   listSynthetics(entityRef: string): Promise<SyntheticJourneyListResponse> {

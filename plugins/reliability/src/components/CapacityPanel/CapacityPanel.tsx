@@ -79,7 +79,7 @@ export function CapacityPanel({ entityRef }: { entityRef: string }) {
   const { value, loading, error, retry } = useAsyncRetry(() => api.listCapacityRuns(entityRef), [api, entityRef]);
   const rps = (n: number) => (n >= 100 ? Math.round(n) : Number(n.toFixed(1)));
   return (
-    <Card variant="outlined" data-testid="capacity-panel">
+    <Card variant="outlined" data-testid="capacity-panel" id="capacity-panel">
       <CardHeader
         title="Capacity and load tests"
         subheader={

@@ -281,7 +281,7 @@ export function ChaosPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs:
   };
 
   return (
-    <Card variant="outlined" data-testid="chaos-panel">
+    <Card variant="outlined" data-testid="chaos-panel" id="chaos-panel">
       <CardHeader title="Chaos experiments" subheader="Break glass, not customers: every experiment is linted, approved by someone else, and aborted when its SLO burns." />
       <CardContent>
         {loading && !value && <CircularProgress size={20} aria-label="loading experiments" />}

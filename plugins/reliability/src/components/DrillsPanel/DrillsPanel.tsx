@@ -233,7 +233,7 @@ export function DrillsPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs
   const [open, setOpen] = useState<number>();
   const t = value?.targets;
   return (
-    <Card variant="outlined" data-testid="drills-panel">
+    <Card variant="outlined" data-testid="drills-panel" id="drills-panel">
       <CardHeader
         title="Failover drills"
         subheader={

@@ -19,6 +19,7 @@ import { DrillsPanel } from '../DrillsPanel/DrillsPanel';
 import { CapacityPanel } from '../CapacityPanel/CapacityPanel';
 import { ChangesPanel } from '../ChangesPanel/ChangesPanel';
 import { SyntheticsPanel } from '../SyntheticsPanel/SyntheticsPanel';
+import { ReadinessCard } from '../ReadinessCard/ReadinessCard';
 import { EntityRunbookCard } from '../EntityRunbookCard/EntityRunbookCard';
 import { errorMessage } from '../../util/errors';
 
@@ -94,6 +95,7 @@ export function EntityReliabilityContent() {
     return (
       <Stack spacing={2}>
         <NoSlos name={entity.metadata.name} />
+        <ReadinessCard entityRef={entityRef} />
         <EntityRunbookCard entity={path} slos={[]} />
         <RemediationPanel entityRef={entityRef} />
         <SyntheticsPanel entityRef={entityRef} />
@@ -108,6 +110,7 @@ export function EntityReliabilityContent() {
         <SloTable items={value.items} />
       </Card>
       <EntityRunbookCard entity={path} slos={value.items} />
+      <ReadinessCard entityRef={entityRef} />
       {value.items.map(slo => (
         <SloCharts key={slo.ref} slo={slo} changes={changes.value?.items} />
       ))}

@@ -139,7 +139,7 @@ export function RemediationPanel({ entityRef }: { entityRef: string }) {
   const { summary } = value;
   const data = chartData(value.items);
   return (
-    <Card variant="outlined" data-testid="remediation-panel">
+    <Card variant="outlined" data-testid="remediation-panel" id="remediation-panel">
       <CardHeader
         title="Self-healing"
         subheader={`${summary.executions} executions · success ${pct(summary.successRate)} · p50 ${ms(summary.latencyP50Ms)} · p95 ${ms(summary.latencyP95Ms)} · ${summary.deduplicated} duplicate triggers dropped`}

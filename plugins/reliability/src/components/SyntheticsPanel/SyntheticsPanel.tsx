@@ -263,7 +263,7 @@ export function SyntheticsPanel({ entityRef }: { entityRef: string }) {
   const current = journeys.find(j => j.name === selected) ?? journeys.find(j => j.steps.length > 0) ?? journeys[0];
   const series = useAsyncRetry(async () => (current ? api.getSyntheticSeries(entityRef, current.name, range) : undefined), [api, entityRef, current?.name, range]);
   return (
-    <Card variant="outlined" data-testid="synthetics-panel">
+    <Card variant="outlined" data-testid="synthetics-panel" id="synthetics-panel">
       <CardHeader
         title="Synthetic journeys"
         subheader={value ? `Runs every journey in each of its regions; hosts allowed: ${value.allowedHosts.length ? value.allowedHosts.join(', ') : 'none (reliability.synthetics.allowedHosts)'}` : undefined}

@@ -1,0 +1,90 @@
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Card from '@mui/material/Card';
+import CardContent from '@mui/material/CardContent';
+import CardHeader from '@mui/material/CardHeader';
+import CircularProgress from '@mui/material/CircularProgress';
+import Stack from '@mui/material/Stack';
+import Typography from '@mui/material/Typography';
+import { Link } from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import type { ReadinessItem } from '@internal/plugin-reliability-common';
+import { reliabilityApiRef } from '../../api/ReliabilityApi';
+import { errorMessage } from '../../util/errors';
+
+/** What fixes an item: a panel of this tab (scrolled to), or a page of the portal (a template, the docs). */
+function Fix({ fix }: { fix: NonNullable<ReadinessItem['fix']> }) {
+  if (fix.href.startsWith('#')) {
+    return (
+      <Button size="small" onClick={() => document.getElementById(fix.href.slice(1))?.scrollIntoView({ behavior: 'smooth', block: 'start' })}>
+        {fix.label}
+      </Button>
+    );
+  }
+  return <Link to={fix.href}>{fix.label}</Link>;
+}
+
+/**
+ * The service's readiness score from the review checklist: each item passed or not, why, and what fixes it.
+ * @public
+ */
+export function ReadinessCard({ entityRef }: { entityRef: string }) {
+  const api = useApi(reliabilityApiRef);
+  const { value, loading, error, retry } = useAsyncRetry(() => api.getReadiness(entityRef), [api, entityRef]);
+  let color: 'success' | 'warning' | 'error' = 'error';
+  if (value && value.score >= 80) color = 'success';
+  else if (value && value.score >= 50) color = 'warning';
+  return (
+    <Card variant="outlined" data-testid="readiness-card" id="readiness-card">
+      <CardHeader
+        title="Production readiness"
+        subheader="The review checklist: SLOs, alerts, runbook, synthetics, drills, capacity, remediation, chaos, degradation"
+        action={
+          value && (
+            <Box sx={{ position: 'relative', display: 'inline-flex' }} data-testid="readiness-score">
+              <CircularProgress variant="determinate" value={value.score} color={color} size={56} aria-label={`readiness ${value.score}%`} />
+              <Box sx={{ position: 'absolute', inset: 0, display: 'flex', alignItems: 'center', justifyContent: 'center' }}>
+                <Typography variant="body2" fontWeight={700}>
+                  {value.score}%
+                </Typography>
+              </Box>
+            </Box>
+          )
+        }
+      />
+      <CardContent>
+        {loading && !value && <CircularProgress size={20} aria-label="loading readiness" />}
+        {error && (
+          <Alert severity="error" action={<Button color="inherit" size="small" onClick={retry}>Retry</Button>}>
+            Could not load the readiness score: {errorMessage(error)}
+          </Alert>
+        )}
+        {value && (
+          <>
+            <Typography variant="body2" color="text.secondary" gutterBottom>
+              {value.passed} of {value.applicable} items in place.
+            </Typography>
+            {value.items.map(item => (
+              <Stack key={item.id} direction="row" spacing={1} alignItems="baseline" sx={{ py: 0.5, borderTop: 1, borderColor: 'divider' }} data-testid={`readiness-item-${item.id}`}>
+                <Typography component="span" color={item.state === 'passed' ? 'success.main' : 'error.main'} aria-label={item.state} sx={{ width: 20 }}>
+                  {item.state === 'passed' ? '✓' : '✗'}
+                </Typography>
+                <Box sx={{ flex: 1 }}>
+                  <Typography variant="body2" fontWeight={600}>
+                    {item.label}
+                  </Typography>
+                  <Typography variant="caption" color="text.secondary">
+                    {item.reason}
+                  </Typography>
+                </Box>
+                {item.fix && <Fix fix={item.fix} />}
+              </Stack>
+            ))}
+          </>
+        )}
+      </CardContent>
+    </Card>
+  );
+}
