@@ -169,6 +169,9 @@ test('Mei designs an experiment, Ana approves it, Mei starts it and presses the 
     page = await reliabilityTab(browser, MEI);
     const form = page.getByTestId('chaos-form');
     await form.getByTestId('chaos-field-name').fill(name);
+    // checkout has two SLOs (the synthetic journey's is listed first): the steady state is checkout-success
+    await form.getByRole('combobox', { name: 'Steady-state SLO' }).click();
+    await page.getByRole('option', { name: 'default/checkout-success' }).click();
     await form.getByTestId('chaos-field-hypothesis').fill('Checkout latency stays under 1 s p95 if PaymentSvc slows 30%.');
     await form.getByTestId('chaos-field-namespace').fill('payments');
     await form.getByTestId('chaos-field-deployment').fill('payment-svc');

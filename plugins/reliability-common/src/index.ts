@@ -49,3 +49,4 @@ export * from './capacity/capacity';
 export * from './changes/change';
 export * from './synthetics/journey';
 export * from './readiness/readiness';
+export * from './openslo/build';

@@ -22,6 +22,18 @@ import { errorMessage } from '../../util/errors';
 const tick = (t: number) => new Date(t).toLocaleDateString('en-US', { month: 'short', day: 'numeric' });
 const stamp = (t: number) => new Date(t).toLocaleString('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 
+/** Why a window can be empty, by where the SLO's counts come from. */
+function noDataHint(sourceType?: string): string {
+  switch ((sourceType ?? '').toLowerCase()) {
+    case 'synthetic':
+      return 'No data in this window yet: the runs of its synthetic journey feed it, each counted once its minute closes.';
+    case 'prometheus':
+      return 'No data in this window yet: Prometheus has no samples for its queries here.';
+    default:
+      return 'No data in this window yet: push SLI counts to POST /api/reliability/sli-events.';
+  }
+}
+
 /** Each change inside the chart's range, as a dashed vertical line labelled with its kind. */
 function changeLines(changes: readonly ChangeEvent[], history: HistoryResponse, color: string) {
   const from = history.points[0]?.t ?? 0;
@@ -119,7 +131,7 @@ export function SloCharts({ slo, changes = [] }: { slo: SloSummary; changes?: re
         )}
         {error && <Alert severity="error">Could not load the history of {slo.title}: {errorMessage(error)}</Alert>}
         {value && value.points.length === 0 && (
-          <Alert severity="info">No data in this window yet: push SLI counts to POST /api/reliability/sli-events.</Alert>
+          <Alert severity="info">{noDataHint(slo.sourceType)}</Alert>
         )}
         {value && value.points.length > 0 && (
           <Grid container spacing={2}>

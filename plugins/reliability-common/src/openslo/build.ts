@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import { stringify } from 'yaml';
+import { parseDuration } from '../math/duration';
+import { DEFAULT_MWMB_RULES } from '../math/mwmb';
+import { ANNOTATION_RUNBOOK, parseOpenSlo, SloDefinition } from './definition';
+
+const RFC1123 = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const ENTITY_REF = /^[a-zA-Z0-9_-]+:[a-zA-Z0-9_.-]+\/[a-zA-Z0-9_.-]+$/;
+
+/** The SLI of a new SLO: what the scaffolder's form offers. @public */
+export const sloSliInputSchema = z.discriminatedUnion('type', [
+  /** Good requests over all requests: from the built-in ingest, or two Prometheus counters. */
+  z.object({ type: z.literal('availability'), goodQuery: z.string().max(1_000).optional(), totalQuery: z.string().max(1_000).optional() }).strict(),
+  /** Requests under a threshold from a Prometheus histogram (`<metric>_bucket{le=…}` over `<metric>_count`), or the ingest. */
+  z
+    .object({
+      type: z.literal('latency'),
+      histogram: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'must be a metric name such as http_request_duration_seconds').optional(),
+      selector: z.string().max(500).optional(),
+      thresholdSeconds: z.number({ invalid_type_error: 'must be a number of seconds' }).positive('must be above 0'),
+    })
+    .strict(),
+  /** A synthetic journey of the component: a run that succeeds within its deadline is good. */
+  z.object({ type: z.literal('synthetic'), journey: z.string().regex(/^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/, 'must be a journey name such as checkout_full'), region: z.string().max(64).optional() }).strict(),
+  /** Any two PromQL expressions: good and total (`{{.window}}` for the window, or counter selectors). */
+  z.object({ type: z.literal('prometheus'), goodQuery: z.string().min(1, 'is required').max(2_000), totalQuery: z.string().min(1, 'is required').max(2_000) }).strict(),
+]);
+
+/** One row of a custom alert policy. @public */
+export const sloAlertRowSchema = z
+  .object({
+    severity: z.enum(['page', 'ticket'], { errorMap: () => ({ message: 'must be page or ticket' }) }),
+    burnRate: z.number({ invalid_type_error: 'must be a number' }).positive('must be above 0'),
+    window: z.enum(['5m', '30m', '1h', '2h', '6h', '1d', '3d'], { errorMap: () => ({ message: 'must be one of 5m, 30m, 1h, 2h, 6h, 1d, 3d' }) }),
+  })
+  .strict();
+
+/** What `reliability:slo:create` and the "New SLO" template ask for. @public */
+export const sloCreateInputSchema = z
+  .object({
+    name: z.string({ required_error: 'is required' }).regex(RFC1123, 'must be lowercase letters, digits and - (RFC 1123, at most 63), such as checkout-availability'),
+    displayName: z.string().max(200).optional(),
+    description: z.string().max(1_000).optional(),
+    /** The component measured, as the EntityPicker gives it: `component:default/checkout`. */
+    component: z.string({ required_error: 'is required' }).regex(ENTITY_REF, 'must be an entity ref such as component:default/checkout'),
+    namespace: z.string().regex(RFC1123, 'must be a namespace such as default').default('default'),
+    sli: sloSliInputSchema,
+    objectivePercent: z.number({ required_error: 'is required', invalid_type_error: 'must be a number' }).gt(0, 'must be above 0').lt(100, 'must be below 100 (100% leaves no budget)'),
+    window: z
+      .object({
+        duration: z.string().refine(v => parseDuration(v) !== undefined, 'must be a duration such as 30d, 4w or 1M'),
+        type: z.enum(['rolling', 'calendar']).default('rolling'),
+        timeZone: z.string().max(64).default('UTC'),
+      })
+      .strict()
+      .default({ duration: '30d', type: 'rolling', timeZone: 'UTC' }),
+    /** `workbook`: the SRE workbook's four rules; `custom`: the rows given. */
+    alerting: z.discriminatedUnion('policy', [
+      z.object({ policy: z.literal('workbook') }).strict(),
+      z.object({ policy: z.literal('custom'), rows: z.array(sloAlertRowSchema).min(1, 'needs at least one row').max(10) }).strict(),
+    ]).default({ policy: 'workbook' }),
+    /** `ingest` (POST /sli-events) or a Prometheus instance configured in app-config. */
+    source: z.discriminatedUnion('type', [z.object({ type: z.literal('ingest') }).strict(), z.object({ type: z.literal('prometheus'), instance: z.string().max(100).optional() }).strict()]).default({ type: 'ingest' }),
+    runbook: z.string().max(2_000).optional(),
+  })
+  .strict();
+
+/** @public */
+export type SloCreateInput = z.input<typeof sloCreateInputSchema>;
+
+const metric = (type: string, spec: Record<string, unknown>, instance?: string) => ({ metricSource: { ...(instance ? { metricSourceRef: instance } : {}), type, spec } });
+
+/**
+ * A new SLO as an OpenSLO v1 document and its YAML, checked by the same parser the catalog uses. Errors name the
+ * field: a Prometheus SLI without queries, a latency SLI from Prometheus without its histogram, and so on.
+ * @public
+ */
+export function buildOpenSlo(raw: unknown): { ok: true; doc: Record<string, unknown>; yaml: string; definition: SloDefinition } | { ok: false; error: string } {
+  const parsed = sloCreateInputSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, error: parsed.error.issues.map(i => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ') };
+  const i = parsed.data;
+  const [kind, rest] = i.component.split(':');
+  const [componentNs, componentName] = rest.split('/');
+  const prom = i.source.type === 'prometheus';
+  const instance = i.source.type === 'prometheus' ? i.source.instance : undefined;
+  let ratioMetric: Record<string, unknown>;
+  switch (i.sli.type) {
+    case 'availability':
+      if (prom) {
+        if (!i.sli.goodQuery || !i.sli.totalQuery) return { ok: false, error: 'sli.goodQuery and sli.totalQuery: are required for a Prometheus source' };
+        ratioMetric = { counter: true, good: metric('Prometheus', { query: i.sli.goodQuery }, instance), total: metric('Prometheus', { query: i.sli.totalQuery }, instance) };
+      } else ratioMetric = { counter: true, good: metric('Ingest', {}), total: metric('Ingest', {}) };
+      break;
+    case 'latency': {
+      if (prom) {
+        if (!i.sli.histogram) return { ok: false, error: 'sli.histogram: is required for a Prometheus source' };
+        const labels = i.sli.selector ? `${i.sli.selector.replace(/^\{|\}$/g, '')},` : '';
+        ratioMetric = {
+          counter: true,
+          good: metric('Prometheus', { query: `${i.sli.histogram}_bucket{${labels}le="${i.sli.thresholdSeconds}"}` }, instance),
+          total: metric('Prometheus', { query: `${i.sli.histogram}_count${labels ? `{${labels.slice(0, -1)}}` : ''}` }, instance),
+        };
+      } else ratioMetric = { counter: true, good: metric('Ingest', {}), total: metric('Ingest', {}) };
+      break;
+    }
+    case 'synthetic': {
+      const spec = { journey: i.sli.journey, ...(i.sli.region ? { region: i.sli.region } : {}) };
+      ratioMetric = { counter: true, good: metric('Synthetic', spec), total: metric('Synthetic', spec) };
+      break;
+    }
+    default:
+      ratioMetric = { counter: true, good: metric('Prometheus', { query: i.sli.goodQuery }, instance), total: metric('Prometheus', { query: i.sli.totalQuery }, instance) };
+  }
+  const rows = i.alerting.policy === 'workbook' ? DEFAULT_MWMB_RULES.map(r => ({ severity: r.severity, burnRate: r.burnRate, window: r.longWindow })) : i.alerting.rows;
+  const doc: Record<string, unknown> = {
+    apiVersion: 'openslo/v1',
+    kind: 'SLO',
+    metadata: {
+      name: i.name,
+      namespace: i.namespace,
+      ...(i.displayName ? { displayName: i.displayName } : {}),
+      annotations: {
+        ...(i.runbook ? { [ANNOTATION_RUNBOOK]: i.runbook } : {}),
+        // the component in full, when it is not a component of the SLO's namespace
+        ...(kind.toLowerCase() !== 'component' || componentNs.toLowerCase() !== i.namespace ? { 'reliability.io/component': i.component.toLowerCase() } : {}),
+      },
+    },
+    spec: {
+      ...(i.description ? { description: i.description } : {}),
+      service: componentName.toLowerCase(),
+      indicator: { metadata: { name: `${i.name}-sli` }, spec: { ratioMetric } },
+      timeWindow: [i.window.type === 'rolling' ? { duration: i.window.duration, isRolling: true } : { duration: i.window.duration, isRolling: false, calendar: { startTime: '2020-01-01 00:00:00', timeZone: i.window.timeZone } }],
+      budgetingMethod: 'Occurrences',
+      objectives: [{ displayName: `>= ${i.objectivePercent}%`, targetPercent: i.objectivePercent }],
+      alertPolicies: [
+        {
+          kind: 'AlertPolicy',
+          metadata: { name: `${i.name}-burn-rate` },
+          spec: {
+            alertWhenNoData: true,
+            alertWhenBreaching: true,
+            conditions: rows.map(r => ({
+              kind: 'AlertCondition',
+              metadata: { name: `${r.severity}-${r.burnRate}x-${r.window}` },
+              spec: { severity: r.severity, condition: { kind: 'burnrate', op: 'gte', threshold: r.burnRate, lookbackWindow: r.window } },
+            })),
+          },
+        },
+      ],
+    },
+  };
+  if (!Object.keys((doc.metadata as { annotations: object }).annotations).length) delete (doc.metadata as { annotations?: object }).annotations;
+  const checked = parseOpenSlo(doc);
+  if (!checked.ok) return { ok: false, error: checked.error };
+  return { ok: true, doc, yaml: stringify(doc, { lineWidth: 0 }), definition: checked.value };
+}
