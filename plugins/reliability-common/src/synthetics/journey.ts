@@ -38,7 +38,9 @@ export const syntheticBrowserActionSchema = z.union([
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
 
 /** The steps of a journey: HTTP requests, and deep checks of TLS and DNS. @public */
-export const syntheticStepSchema = z.discriminatedUnion('type', [
+export const syntheticStepSchema = z.discriminatedUnion(
+  'type',
+  [
   z
     .object({
       type: z.literal('http'),
@@ -82,7 +84,9 @@ export const syntheticStepSchema = z.discriminatedUnion('type', [
       expect: z.array(z.string().max(64)).max(20).optional(),
     })
     .strict(),
-]);
+  ],
+  { errorMap: (issue, ctx) => ({ message: issue.code === 'invalid_union_discriminator' ? 'must be http, tls, dns or browser' : ctx.defaultError }) },
+);
 
 /** @public */
 export type SyntheticStep = z.infer<typeof syntheticStepSchema>;
