@@ -27,7 +27,7 @@ export const scaffolderModuleReliability = createBackendModule({
           createRunbookAction({ catalog, auth }),
           createChaosAction({ policy: maxTraffic === undefined ? DEFAULT_CHAOS_POLICY : { ...DEFAULT_CHAOS_POLICY, maxTrafficPercent: maxTraffic } }),
           // relative to where the backend runs (packages/backend), like the catalog's file locations
-          publishLocalAction({ catalog, publishDir: publishDir ? resolve(publishDir) : undefined }),
+          publishLocalAction({ catalog, publishDir: publishDir ? resolve(publishDir) : undefined, locationRef: config.getOptionalString('reliability.scaffolder.locationRef') }),
         );
       },
     });

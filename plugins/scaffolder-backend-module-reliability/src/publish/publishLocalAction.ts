@@ -7,13 +7,14 @@ import { CatalogService } from '@backstage/plugin-catalog-node';
 
 /**
  * `reliability:publish:local`: the demo's publisher. Copies files from the workspace into a folder on this machine
- * (`reliability.scaffolder.publishDir`, which the catalog reads) and registers each new catalog file as a `file:`
- * location, so a new SLO is on its entity's tab within a minute. Never overwrites a file unless asked; never writes
+ * (`reliability.scaffolder.publishDir`, which the catalog reads). When a Location entity reads that folder with a glob
+ * (`reliability.scaffolder.locationRef`), that location is refreshed at once; otherwise each new catalog file is
+ * registered as a `file:` location. Either way a new SLO is on its entity's tab within a minute. Never overwrites a file unless asked; never writes
  * outside the folder. For real repositories use `publish:github:pull-request` or `publish:gitlab:merge-request`, then
  * `catalog:register` (see the README).
  * @public
  */
-export function publishLocalAction(deps: { catalog: CatalogService; publishDir?: string }) {
+export function publishLocalAction(deps: { catalog: CatalogService; publishDir?: string; locationRef?: string }) {
   return createTemplateAction({
     id: 'reliability:publish:local',
     description: 'Copies workspace files into the local catalog folder (reliability.scaffolder.publishDir) and registers the catalog files',
@@ -36,7 +37,7 @@ export function publishLocalAction(deps: { catalog: CatalogService; publishDir?:
       },
       output: {
         published: z => z.array(z.string()).describe('Absolute paths written'),
-        registered: z => z.array(z.string()).describe('Locations registered'),
+        registered: z => z.array(z.string()).describe('Locations registered, or the location refreshed'),
       },
     },
     async handler(ctx) {
@@ -59,11 +60,15 @@ export function publishLocalAction(deps: { catalog: CatalogService; publishDir?:
         await mkdir(dirname(to), { recursive: true });
         await writeFile(to, await readFile(from));
         published.push(to);
-        if (ctx.input.register && /\.ya?ml$/.test(to) && !exists) {
+        if (ctx.input.register && !deps.locationRef && /\.ya?ml$/.test(to) && !exists) {
           const credentials = await ctx.getInitiatorCredentials();
           await deps.catalog.addLocation({ type: 'file', target: to }, { credentials });
           registered.push(`file:${to}`);
         }
+      }
+      if (deps.locationRef && published.length) {
+        await deps.catalog.refreshEntity(deps.locationRef, { credentials: await ctx.getInitiatorCredentials() });
+        registered.push(deps.locationRef);
       }
       ctx.output('published', published);
       ctx.output('registered', registered);
