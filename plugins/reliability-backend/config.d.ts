@@ -121,6 +121,13 @@ export interface Config {
       /** Deny launches when an SLO has less than this share of its budget left (0-1). Default 0.25. */
       minBudgetRemaining?: number;
     };
+    /** The scaffolder module's local publisher (reliability:publish:local), used by the demo's templates. */
+    scaffolder?: {
+      /** The folder templates publish into, which a catalog Location reads (relative to where the backend runs). */
+      publishDir?: string;
+      /** That Location's entity ref: refreshed after publishing, so new entities appear at once. */
+      locationRef?: string;
+    };
     /** The synthetic runner: journeys of entities, run on the scheduler (one replica per journey and region). */
     synthetics?: {
       /** Run journeys on this backend (default true); the registry and results are served either way. */

@@ -38,5 +38,7 @@ backend.add(import('@backstage/plugin-signals-backend'));
 // the reliability suite: OpenSLO entities in the catalog, and the reliability API
 backend.add(import('@internal/plugin-catalog-backend-module-reliability'));
 backend.add(import('@internal/plugin-reliability-backend'));
+// the suite's scaffolder actions: new SLOs, runbooks and chaos experiments, and the demo's local publisher
+backend.add(import('@internal/plugin-scaffolder-backend-module-reliability'));
 
 backend.start();

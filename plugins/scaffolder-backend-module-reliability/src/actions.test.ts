@@ -55,6 +55,27 @@ describe('reliability:slo:create', () => {
     }
   });
 
+  it("takes a template's empty optional fields as not given", async () => {
+    const workspacePath = tmp();
+    const ctx = createMockActionContext({
+      workspacePath,
+      // the user first chose latency (its threshold stays in the form), then a synthetic journey; workbook alerts with empty rows
+      input: {
+        slo: {
+          name: 'a-journey',
+          component: 'component:default/checkout',
+          displayName: '',
+          sli: { type: 'synthetic', journey: 'checkout_full', region: '', goodQuery: null, thresholdSeconds: 0.3 },
+          objectivePercent: 99.5,
+          alerting: { policy: 'workbook', rows: [] },
+          runbook: '',
+        },
+      } as any,
+    });
+    await createSloAction().handler(ctx);
+    expect(ctx.output).toHaveBeenCalledWith('entityRef', 'slo:default/a-journey');
+  });
+
   it('fails naming the field, and never writes outside the workspace', async () => {
     const action = createSloAction();
     const ctx = createMockActionContext({ workspacePath: tmp(), input: { slo: { name: 'x', component: 'checkout', sli: { type: 'availability' }, objectivePercent: 101 } } as any });
@@ -75,7 +96,12 @@ describe('reliability:runbook:create', () => {
     expect(md).toContain('Owner: group:default/payments-sre');
     expect(md).toContain('## SLOs\n- checkout-success\n');
     for (const section of ['Dashboards', 'Dependencies', 'Guardrails', 'Symptoms', 'Checks', 'Mitigations', 'Comms']) expect(md).toContain(`## ${section}`);
-    await expect(action.handler(createMockActionContext({ workspacePath, input: { entityRef: 'component:default/nope' } as any }))).rejects.toThrow('entityRef: no entity component:default/nope in the catalog (or not visible to you)');
+    await expect(action.handler(createMockActionContext({ workspacePath, input: { entityRef: 'component:default/nope' } as any }))).rejects.toThrow(
+      'entityRef: no entity component:default/nope in the catalog (or not visible to you); give owner for a new one',
+    );
+    // a service the new-component template is creating
+    await action.handler(createMockActionContext({ workspacePath, input: { entityRef: 'component:default/ledger', owner: 'group:default/platform-sre', slos: ['ledger-availability'] } as any }));
+    expect(readFileSync(join(workspacePath, 'runbooks/ledger.md'), 'utf8')).toContain('Owner: group:default/platform-sre');
   });
 });
 

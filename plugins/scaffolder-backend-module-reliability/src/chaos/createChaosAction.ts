@@ -4,7 +4,20 @@ import { stringify } from 'yaml';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
-import { ChaosPolicy, DEFAULT_CHAOS_POLICY, lintChaosExperiment } from '@internal/plugin-reliability-common';
+import { chaosInjectionSchema, ChaosPolicy, DEFAULT_CHAOS_POLICY, lintChaosExperiment } from '@internal/plugin-reliability-common';
+import { withoutEmpty } from '../form';
+
+const INJECTION_FIELDS = new Map(chaosInjectionSchema.options.map(o => [o.shape.type.value as string, Object.keys(o.shape)]));
+
+/** A template's form as the experiment: empty fields are not given, and the fields of faults not chosen are dropped. */
+export function chaosFromTemplate(input: unknown): unknown {
+  const e = withoutEmpty(input) as Record<string, any>;
+  if (e?.injection && typeof e.injection === 'object' && INJECTION_FIELDS.has(e.injection.type)) {
+    const keep = INJECTION_FIELDS.get(e.injection.type)!;
+    e.injection = Object.fromEntries(Object.entries(e.injection).filter(([k]) => keep.includes(k)));
+  }
+  return e;
+}
 
 /**
  * `reliability:chaos:create`: writes a chaos experiment that passes the suite's linter (the same rules and policy as
@@ -50,7 +63,7 @@ export function createChaosAction(deps: { policy?: ChaosPolicy } = {}) {
       },
     },
     async handler(ctx) {
-      const lint = lintChaosExperiment(ctx.input.experiment, { policy: deps.policy ?? DEFAULT_CHAOS_POLICY });
+      const lint = lintChaosExperiment(chaosFromTemplate(ctx.input.experiment), { policy: deps.policy ?? DEFAULT_CHAOS_POLICY });
       if (!lint.ok || !lint.experiment) {
         throw new InputError(`The experiment does not pass the linter: ${lint.violations.map(v => `${v.field}: ${v.message}`).join('; ')}`);
       }

@@ -34,6 +34,8 @@ export function createRunbookAction(deps: { catalog: CatalogService; auth: AuthS
       input: {
         entityRef: z => z.string().regex(/^[a-zA-Z0-9_-]+:[a-zA-Z0-9_.-]+\/[a-zA-Z0-9_.-]+$/, 'must be an entity ref such as component:default/checkout').describe('The entity (EntityPicker)'),
         targetPath: z => z.string().optional().describe('Where to write it in the workspace (default runbooks/<name>.md)'),
+        owner: z => z.string().optional().describe('The owner, for an entity not in the catalog yet (a new service)'),
+        slos: z => z.array(z.string()).optional().describe('The SLOs, for an entity not in the catalog yet'),
       },
       output: {
         path: z => z.string(),
@@ -45,14 +47,15 @@ export function createRunbookAction(deps: { catalog: CatalogService; auth: AuthS
       const ref = parseEntityRef(ctx.input.entityRef);
       const credentials = await ctx.getInitiatorCredentials();
       const entity = await deps.catalog.getEntityByRef(stringifyEntityRef(ref), { credentials });
-      if (!entity) throw new InputError(`entityRef: no entity ${stringifyEntityRef(ref)} in the catalog (or not visible to you)`);
-      const { items } = await deps.catalog.getEntities(
-        { filter: { kind: 'SLO', 'relations.measures': stringifyEntityRef(ref) }, fields: ['metadata.name', 'metadata.namespace'] },
-        { credentials },
-      );
-      const owner = typeof entity.spec?.owner === 'string' ? entity.spec.owner : undefined;
-      const markdown = runbookSkeleton({ name: entity.metadata.name, owner, slos: items.map(s => s.metadata.name).sort() });
-      const rel = ctx.input.targetPath ?? `runbooks/${entity.metadata.name}.md`;
+      // a new service (the new-component template) is not in the catalog yet: its owner and SLOs come as input
+      if (!entity && !ctx.input.owner) throw new InputError(`entityRef: no entity ${stringifyEntityRef(ref)} in the catalog (or not visible to you); give owner for a new one`);
+      const { items } = entity
+        ? await deps.catalog.getEntities({ filter: { kind: 'SLO', 'relations.measures': stringifyEntityRef(ref) }, fields: ['metadata.name', 'metadata.namespace'] }, { credentials })
+        : { items: (ctx.input.slos ?? []).map(name => ({ metadata: { name } })) };
+      const owner = entity && typeof entity.spec?.owner === 'string' ? entity.spec.owner : ctx.input.owner;
+      const name = entity?.metadata.name ?? ref.name;
+      const markdown = runbookSkeleton({ name, owner, slos: items.map(s => s.metadata.name).sort() });
+      const rel = ctx.input.targetPath ?? `runbooks/${name}.md`;
       const file = resolveSafeChildPath(ctx.workspacePath, rel);
       await mkdir(dirname(file), { recursive: true });
       await writeFile(file, markdown, 'utf8');

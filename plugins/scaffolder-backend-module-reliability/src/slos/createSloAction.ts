@@ -3,7 +3,8 @@ import { mkdir, writeFile } from 'fs/promises';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
-import { buildOpenSlo, describeWindow, formatTarget } from '@internal/plugin-reliability-common';
+import { buildOpenSlo, describeWindow, formatTarget, sloSliInputSchema } from '@internal/plugin-reliability-common';
+import { withoutEmpty } from '../form';
 
 const examples = [
   {
@@ -39,6 +40,22 @@ const examples = [
   },
 ];
 
+const SLI_FIELDS = new Map(sloSliInputSchema.options.map(o => [o.shape.type.value as string, Object.keys(o.shape)]));
+
+/**
+ * A template's form as the SLO input: empty optional fields mean "not given", and fields of the SLI types or alert
+ * policies the user did not choose (a form keeps them when the choice changes) are dropped.
+ */
+export function fromTemplate(input: unknown): unknown {
+  const slo = withoutEmpty(input) as Record<string, any>;
+  if (slo?.sli && typeof slo.sli === 'object' && SLI_FIELDS.has(slo.sli.type)) {
+    const keep = SLI_FIELDS.get(slo.sli.type)!;
+    slo.sli = Object.fromEntries(Object.entries(slo.sli).filter(([k]) => keep.includes(k)));
+  }
+  if (slo?.alerting?.policy === 'workbook') slo.alerting = { policy: 'workbook' };
+  return slo;
+}
+
 /**
  * `reliability:slo:create`: writes a valid OpenSLO SLO file into the workspace, checked with the same parser the
  * catalog uses (a bad input fails the step, naming the field). Outputs the path, the YAML (for a preview) and the
@@ -69,7 +86,7 @@ export function createSloAction() {
       },
     },
     async handler(ctx) {
-      const built = buildOpenSlo(ctx.input.slo);
+      const built = buildOpenSlo(fromTemplate(ctx.input.slo));
       if (!built.ok) throw new InputError(`Invalid SLO: ${built.error}`);
       const rel = ctx.input.targetPath ?? `slos/${built.definition.name}.yaml`;
       const file = resolveSafeChildPath(ctx.workspacePath, rel);
