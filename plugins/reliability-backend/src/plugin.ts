@@ -44,6 +44,7 @@ import { SyntheticRunner } from './synthetics/SyntheticRunner';
 import { SyntheticTask } from './synthetics/SyntheticTask';
 import { SyntheticMetrics } from './synthetics/metrics';
 import { ReadinessService } from './readiness/ReadinessService';
+import { BacktestService } from './slos/BacktestService';
 import { PlaywrightBrowserSteps } from './synthetics/browser';
 import { DemoShop } from './demo/shop';
 import { importDemoSynthetics } from './demo/synthetics';
@@ -390,6 +391,13 @@ export const reliabilityPlugin = createBackendPlugin({
               browserEnabled,
             }),
             readiness: new ReadinessService({ entities, registry, stores, remediation }),
+            backtests: new BacktestService({
+              entities,
+              registry,
+              store,
+              prometheus,
+              journeyOutcomes: (entityRef, journey, from, max) => stores.synthetics.outcomes(entityRef, journey, from, max),
+            }),
             capacity: new CapacityService({ store: stores.capacity, entities, registry, slos: store }),
             commander: new CommanderService({
               catalog,

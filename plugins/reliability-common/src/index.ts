@@ -50,3 +50,4 @@ export * from './changes/change';
 export * from './synthetics/journey';
 export * from './readiness/readiness';
 export * from './openslo/build';
+export * from './math/backtest';

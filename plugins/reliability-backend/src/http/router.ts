@@ -29,6 +29,7 @@ import { changeRoutes } from '../changes/routes';
 import { SyntheticService } from '../synthetics/SyntheticService';
 import { syntheticRoutes } from '../synthetics/routes';
 import { ReadinessService } from '../readiness/ReadinessService';
+import { BacktestService } from '../slos/BacktestService';
 import { readinessRoutes } from '../readiness/routes';
 import { CommanderService } from '../commander/CommanderService';
 import { commanderRoutes } from '../commander/routes';
@@ -58,6 +59,8 @@ export interface RouterOptions {
   changes: ChangeService;
   /** Absent in tests that do not need synthetics. */
   synthetics?: SyntheticService;
+  /** POST /slos/backtest; absent in tests that do not need it. */
+  backtests?: BacktestService;
   /** Absent in tests that do not need the readiness score. */
   readiness?: ReadinessService;
   commander: CommanderService;
@@ -82,7 +85,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   router.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  sloRoutes(router, { guards, slos: options.slos });
+  sloRoutes(router, { guards, slos: options.slos, backtests: options.backtests });
   alertRoutes(router, { guards, alerts: options.alerts });
   alertmanagerRoutes(router, { guards, alertmanager: options.alertmanager, secret: options.alertmanagerSecret, json });
   remediationRoutes(router, { guards, remediation: options.remediation, metrics: options.metrics, metricsToken: options.metricsToken });

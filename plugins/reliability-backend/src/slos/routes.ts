@@ -1,12 +1,21 @@
 import Router from 'express-promise-router';
-import { gateQuerySchema, historyQuerySchema, listQuerySchema, reliabilityEventsIngestPermission } from '@internal/plugin-reliability-common';
+import { gateQuerySchema, historyQuerySchema, listQuerySchema, reliabilityEventsIngestPermission, sloBacktestRequestSchema } from '@internal/plugin-reliability-common';
 import { NotAllowedError } from '@backstage/errors';
 import { Guards } from '../http/guards';
 import { SloService } from './SloService';
+import { BacktestService } from './BacktestService';
 
 /** SLOs: list, one, history, Prometheus rules, the launch gate, and SLI ingest. */
-export function sloRoutes(router: ReturnType<typeof Router>, deps: { guards: Guards; slos: SloService }) {
-  const { guards, slos } = deps;
+export function sloRoutes(router: ReturnType<typeof Router>, deps: { guards: Guards; slos: SloService; backtests?: BacktestService }) {
+  const { guards, slos, backtests } = deps;
+
+  // a dry run: the objective of a new SLO replayed over its SLI's history (the scaffolder's "New SLO" calls it)
+  router.post('/slos/backtest', async (req, res) => {
+    const credentials = await guards.canRead(req);
+    const body = guards.parse(sloBacktestRequestSchema, req.body, 'body');
+    if (!backtests) throw new NotAllowedError('Backtests are not available on this backend');
+    res.json(await backtests.run(body, credentials));
+  });
 
   router.get('/slos', async (req, res) => {
     const credentials = await guards.canRead(req);

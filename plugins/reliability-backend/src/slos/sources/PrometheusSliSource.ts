@@ -34,6 +34,7 @@ export function readPrometheusInstances(config?: Config): PrometheusInstance[] {
 }
 
 type Sample = [number, string];
+const HOUR = 3_600_000;
 
 /** Minimal Prometheus HTTP API client: instant and range queries, with bounded retries and timeouts. */
 export class PrometheusClient {
@@ -260,6 +261,25 @@ export class PrometheusSliSource implements SliSource {
   }
 
   /** A PromQL expression's value at t on the SLO's instance (a chaos experiment's abort condition, say). */
+  /**
+   * Hour by hour counts of an SLO's queries between from and to (two range queries at a one-hour step: the rate over
+   * each hour times its seconds), for backtesting an objective before the SLO exists.
+   */
+  async hourlyCounts(slo: SloDefinition, from: number, to: number): Promise<{ t: number; good: number; total: number }[]> {
+    const client = this.clientFor(slo);
+    if (!client) throw new Error('no Prometheus instance is configured for this SLO');
+    const { counted, total } = this.queries(slo, HOUR);
+    const start = Math.ceil(from / HOUR) * HOUR + HOUR;
+    const end = Math.floor(to / HOUR) * HOUR;
+    const [c, t] = await Promise.all([client.range(counted, start, end, HOUR), client.range(total, start, end, HOUR)]);
+    const out: { t: number; good: number; total: number }[] = [];
+    for (const [at, rate] of t) {
+      const counts = this.toCounts(slo, c.get(at) ?? 0, rate, HOUR);
+      out.push({ t: at - HOUR, good: counts.good, total: counts.total });
+    }
+    return out.sort((a, b) => a.t - b.t);
+  }
+
   async query(slo: SloDefinition, expr: string, t: number): Promise<number | null> {
     const client = this.clientFor(slo);
     if (!client) throw new Error('no Prometheus instance is configured (reliability.prometheus.instances)');
