@@ -304,7 +304,12 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect((a.status === 200 ? a : b).body).toMatchObject({ state: 'running', engineCalls: ['checkout-chaos-start'] });
     await eventually(() => target.calls.length >= 1, 20_000);
     expect(target.calls.map(c => [c.url, JSON.parse(c.body)])).toEqual([['/attack', { experiment: 'latency-engine', namespace: 'payments', injection: 'latency' }]]);
-    const h = (await as(OWNER).get('/remediations?entityRef=component:default/checkout')).body;
+    // the target answered; the execution is recorded as succeeded right after
+    let h: any;
+    await eventually(async () => {
+      h = (await as(OWNER).get('/remediations?entityRef=component:default/checkout')).body;
+      return h.items[0]?.state === 'succeeded';
+    }, 20_000);
     expect(h.items.map((i: any) => [i.ruleId, i.state, i.triggerLabels.alertname])).toEqual([['checkout-chaos-start', 'succeeded', 'ChaosExperimentStarted']]);
     // no rule matches the second experiment: it runs, and the answer says no engine was called
     expect((await as(OWNER).post(`/chaos/${ids[1]}/start`)).body).toMatchObject({ state: 'running', engineCalls: [] });

@@ -5,6 +5,7 @@ import WhatshotIcon from '@mui/icons-material/Whatshot';
 import { EntityCardBlueprint, EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import { ReliabilityClient, reliabilityApiRef } from './api/ReliabilityApi';
 import { isReliabilityAvailable } from './conditions';
+import { createFormField, FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
 
 /** The API client, for the app's API registry. @alpha */
 export const reliabilityApi = ApiBlueprint.make({
@@ -49,13 +50,27 @@ export const reliabilityPage = PageBlueprint.make({
   },
 });
 
+/** `ui:field: SloPreview` for the "New SLO" template: the YAML it will write and a backtest of the objective. @alpha */
+export const sloPreviewFormField = FormFieldBlueprint.make({
+  name: 'slo-preview',
+  params: {
+    field: () =>
+      import('./components/SloPreviewField/SloPreviewField').then(m =>
+        createFormField({
+          name: 'SloPreview',
+          component: props => <m.SloPreviewField onChange={v => props.onChange(v)} formContext={props.formContext as { formData?: Record<string, unknown> }} />,
+        }),
+      ),
+  },
+});
+
 /**
  * The reliability plugin for the new frontend system; apps with `app.packages: all` discover it.
  * @alpha
  */
 export default createFrontendPlugin({
   pluginId: 'reliability',
-  extensions: [reliabilityApi, reliabilityEntityContent, reliabilityEntityCard, reliabilityPage],
+  extensions: [reliabilityApi, reliabilityEntityContent, reliabilityEntityCard, reliabilityPage, sloPreviewFormField],
   // the same refs the components link with: one definition (routes.ts) for both frontend systems
   routes: { root: reliabilityRootRouteRef, runbook: convertLegacyRouteRef(runbookRouteRef), incident: convertLegacyRouteRef(incidentRouteRef) },
 });

@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { buildOpenSlo, parseOpenSlo } from '..';
+import { buildOpenSlo, parseOpenSlo, sloInputFromForm } from '..';
 
 describe('buildOpenSlo', () => {
   it('writes an availability SLO from the ingest with the workbook policy, valid for the catalog', () => {
@@ -44,5 +44,22 @@ describe('buildOpenSlo', () => {
     expect(bad({ ...base, sli: { type: 'latency', thresholdSeconds: 0.3 }, source: { type: 'prometheus' } })).toBe('sli.histogram: is required for a Prometheus source');
     expect(bad({ ...base, window: { duration: 'forever' } })).toBe('window.duration: must be a duration such as 30d, 4w or 1M');
     expect(bad({ ...base, alerting: { policy: 'custom', rows: [{ severity: 'page', burnRate: 10, window: '4h' }] } })).toBe('alerting.rows.0.window: must be one of 5m, 30m, 1h, 2h, 6h, 1d, 3d');
+  });
+});
+
+describe('sloInputFromForm', () => {
+  it("maps the New SLO template's form, keeping only the chosen SLI's fields", () => {
+    const form = { component: 'component:default/checkout', name: 'x', displayName: '', sliType: 'latency', source: 'ingest', thresholdSeconds: 0.3, histogram: 'h', journey: 'stale', objectivePercent: 99, windowDuration: '7d', windowType: 'rolling', alertPolicy: 'workbook', rows: [{}] };
+    expect(sloInputFromForm(form)).toEqual({
+      name: 'x',
+      component: 'component:default/checkout',
+      objectivePercent: 99,
+      sli: { type: 'latency', thresholdSeconds: 0.3 },
+      source: { type: 'ingest' },
+      window: { duration: '7d', type: 'rolling' },
+      alerting: { policy: 'workbook' },
+    });
+    const r = buildOpenSlo(sloInputFromForm({ ...form, source: 'prometheus' }));
+    expect(r.ok && r.definition.indicator.total).toEqual({ type: 'Prometheus', spec: { query: 'h_count' } });
   });
 });

@@ -154,3 +154,29 @@ export function buildOpenSlo(raw: unknown): { ok: true; doc: Record<string, unkn
   if (!checked.ok) return { ok: false, error: checked.error };
   return { ok: true, doc, yaml: stringify(doc, { lineWidth: 0 }), definition: checked.value };
 }
+
+/**
+ * The "New SLO" template's form (catalog/templates/new-slo) as the SLO input, the same mapping as its step: empty
+ * fields are not given, and only the chosen SLI type's fields and alert rows are kept. The form's preview field and
+ * the scaffolder action both read it this way.
+ * @public
+ */
+export function sloInputFromForm(form: Record<string, unknown>): Record<string, unknown> {
+  const given = (v: unknown) => v !== undefined && v !== null && v !== '';
+  const pick = (keys: string[]) => Object.fromEntries(keys.filter(k => given(form[k])).map(k => [k, form[k]]));
+  const type = String(form.sliType ?? 'availability');
+  const prom = form.source === 'prometheus' || type === 'prometheus';
+  const sliKeys: Record<string, string[]> = {
+    availability: prom ? ['goodQuery', 'totalQuery'] : [],
+    latency: prom ? ['histogram', 'selector', 'thresholdSeconds'] : ['thresholdSeconds'],
+    synthetic: ['journey', 'region'],
+    prometheus: ['goodQuery', 'totalQuery'],
+  };
+  return {
+    ...pick(['name', 'displayName', 'component', 'objectivePercent', 'runbook']),
+    sli: { type, ...pick(sliKeys[type] ?? []) },
+    source: prom ? { type: 'prometheus' } : { type: 'ingest' },
+    window: { duration: form.windowDuration ?? '30d', type: form.windowType ?? 'rolling' },
+    alerting: form.alertPolicy === 'custom' ? { policy: 'custom', rows: form.rows ?? [] } : { policy: 'workbook' },
+  };
+}

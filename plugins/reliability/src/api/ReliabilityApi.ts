@@ -9,6 +9,7 @@ import type {
   DrillListResponse,
   SyntheticJourneyListResponse,
   ReadinessResponse,
+  SloBacktestResponse,
   SyntheticRunListResponse,
   SyntheticSeriesResponse,
   DrillRecord,
@@ -85,6 +86,8 @@ export interface ReliabilityApi {
   listChanges(entityRef: string, options?: { from?: string; limit?: number }): Promise<ChangeListResponse>;
   listSynthetics(entityRef: string): Promise<SyntheticJourneyListResponse>;
   getReadiness(entityRef: string): Promise<ReadinessResponse>;
+  /** A new SLO's objective replayed over its SLI's history (nothing is created). */
+  backtestSlo(body: { slo: unknown; historyFrom?: string; days?: number }): Promise<SloBacktestResponse>;
   /** Imports the synthetic registry (the seed's CSV); all of it or none. */
   importSyntheticRegistry(entityRef: string, csv: string): Promise<{ added: number; updated: number; withoutSteps: string[] }>;
   listSyntheticRuns(entityRef: string, options?: { journey?: string; failed?: boolean; limit?: number }): Promise<SyntheticRunListResponse>;
@@ -190,6 +193,10 @@ export class ReliabilityClient implements ReliabilityApi {
 
   listCapacityRuns(entityRef: string): Promise<CapacityListResponse> {
     return this.get(`/capacity/runs?entityRef=${encodeURIComponent(entityRef)}&limit=100`);
+  }
+
+  backtestSlo(body: { slo: unknown; historyFrom?: string; days?: number }): Promise<SloBacktestResponse> {
+    return this.send('POST', '/slos/backtest', body);
   }
 
   getReadiness(entityRef: string): Promise<ReadinessResponse> {
