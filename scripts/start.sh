@@ -31,6 +31,8 @@ catalog:
     - type: file
       target: ../../catalog/all.yaml
     - type: file
+      target: ../../catalog/templates.yaml
+    - type: file
       target: ../../catalog/prometheus.yaml
 reliability:
   prometheus:

@@ -10,6 +10,7 @@ import { createChaosAction } from './chaos/createChaosAction';
 import { publishLocalAction } from './publish/publishLocalAction';
 
 const TEMPLATES = join(__dirname, '../../../catalog/templates');
+const LOCATION = join(__dirname, '../../../catalog/templates.yaml');
 /** Actions of Backstage's scaffolder backend the templates may use besides ours. */
 const BUILT_IN = new Set(['fetch:template', 'fetch:plain', 'catalog:register', 'catalog:write', 'debug:log', 'publish:github:pull-request', 'publish:gitlab:merge-request']);
 
@@ -19,8 +20,9 @@ const inputKeys = new Map(ours.map(a => [a.id, Object.keys((a.schema?.input as a
 describe('the templates in catalog/templates', () => {
   const names = readdirSync(TEMPLATES);
 
-  it('are the four the README names', () => {
+  it('are the four the README names, all loaded by catalog/templates.yaml', () => {
     expect(names.sort()).toEqual(['new-chaos-experiment', 'new-runbook', 'new-service', 'new-slo']);
+    expect(parse(readFileSync(LOCATION, 'utf8')).spec.targets.sort()).toEqual(names.map(n => `./templates/${n}/template.yaml`).sort());
   });
 
   it.each(names)('%s: valid parameter schemas, and every step calls a registered action with inputs it knows', name => {
