@@ -45,6 +45,7 @@ import { SyntheticTask } from './synthetics/SyntheticTask';
 import { SyntheticMetrics } from './synthetics/metrics';
 import { ReadinessService } from './readiness/ReadinessService';
 import { BacktestService } from './slos/BacktestService';
+import { OverviewService } from './overview/OverviewService';
 import { PlaywrightBrowserSteps } from './synthetics/browser';
 import { DemoShop } from './demo/shop';
 import { importDemoSynthetics } from './demo/synthetics';
@@ -391,6 +392,7 @@ export const reliabilityPlugin = createBackendPlugin({
               browserEnabled,
             }),
             readiness: new ReadinessService({ entities, registry, stores, remediation }),
+            overview: new OverviewService({ store, access, gateThreshold: gateThreshold ?? 0.25 }),
             backtests: new BacktestService({
               entities,
               registry,

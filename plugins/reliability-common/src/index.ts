@@ -51,3 +51,4 @@ export * from './synthetics/journey';
 export * from './readiness/readiness';
 export * from './openslo/build';
 export * from './math/backtest';
+export * from './overview/overview';

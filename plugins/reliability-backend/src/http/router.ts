@@ -30,6 +30,8 @@ import { SyntheticService } from '../synthetics/SyntheticService';
 import { syntheticRoutes } from '../synthetics/routes';
 import { ReadinessService } from '../readiness/ReadinessService';
 import { BacktestService } from '../slos/BacktestService';
+import { OverviewService } from '../overview/OverviewService';
+import { overviewRoutes } from '../overview/routes';
 import { readinessRoutes } from '../readiness/routes';
 import { CommanderService } from '../commander/CommanderService';
 import { commanderRoutes } from '../commander/routes';
@@ -61,6 +63,8 @@ export interface RouterOptions {
   synthetics?: SyntheticService;
   /** POST /slos/backtest; absent in tests that do not need it. */
   backtests?: BacktestService;
+  /** GET /overview; absent in tests that do not need it. */
+  overview?: OverviewService;
   /** Absent in tests that do not need the readiness score. */
   readiness?: ReadinessService;
   commander: CommanderService;
@@ -98,6 +102,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   changeRoutes(router, { guards, changes: options.changes });
   if (options.synthetics) syntheticRoutes(router, { guards, synthetics: options.synthetics });
   if (options.readiness) readinessRoutes(router, { guards, readiness: options.readiness });
+  if (options.overview) overviewRoutes(router, { guards, overview: options.overview });
 
   // anything else: a 404 that says so (the path shortened: it is the caller's own text)
   router.use((req, _res) => {

@@ -460,12 +460,84 @@ export class ReliabilityStore {
       state: i.status.state,
       evaluated_at: Date.parse(i.status.evaluatedAt),
       status: JSON.stringify(i.status),
+      budget_remaining: Number.isFinite(i.status.budgetRemaining) ? i.status.budgetRemaining : null,
     }));
+    // the overview's sparklines: one reading per SLO and day, rewritten once an hour, or sooner when the budget moved
+    // by half a percent (so a tick rewrites only the SLOs that changed)
+    const hour = Math.floor(Date.now() / 3_600_000);
+    const newHour = hour !== this.dailyHour;
+    const daily = rows.filter(r => {
+      const last = this.dailyWritten.get(r.slo_ref);
+      return newHour || last === undefined || (last === null) !== (r.budget_remaining === null) || Math.abs((last ?? 0) - (r.budget_remaining ?? 0)) >= 0.005;
+    });
     await this.db.transaction(async tx => {
       for (let i = 0; i < rows.length; i += 200) {
         await tx('reliability_status').insert(rows.slice(i, i + 200)).onConflict('slo_ref').merge();
       }
+      for (let i = 0; i < daily.length; i += 200) {
+        const part = daily.slice(i, i + 200).map(r => ({ slo_ref: r.slo_ref, day: Math.floor(r.evaluated_at / 86_400_000) * 86_400_000, budget_remaining: r.budget_remaining }));
+        await tx('reliability_budget_daily').insert(part).onConflict(['slo_ref', 'day']).merge(['budget_remaining']);
+      }
     });
+    if (newHour) this.dailyWritten.clear();
+    this.dailyHour = hour;
+    for (const r of daily) this.dailyWritten.set(r.slo_ref, r.budget_remaining);
+  }
+
+  private dailyHour = -1;
+  private readonly dailyWritten = new Map<string, number | null>();
+
+  /** The component facts of the overview's filters, for SLOs of these components (written only where they changed). */
+  async setComponentFacts(facts: { componentRef: string; owner: string | null; system: string | null; lifecycle: string | null }[]): Promise<void> {
+    if (!facts.length) return;
+    const current = await this.db('reliability_slos').distinct('component_ref', 'owner', 'system', 'lifecycle');
+    const known = new Map(current.map(r => [r.component_ref, `${r.owner}|${r.system}|${r.lifecycle}`]));
+    for (const f of facts) {
+      if (known.get(f.componentRef) === `${f.owner}|${f.system}|${f.lifecycle}`) continue;
+      await this.db('reliability_slos').where('component_ref', f.componentRef).update({ owner: f.owner, system: f.system, lifecycle: f.lifecycle });
+    }
+  }
+
+  /**
+   * One page of the organisation's SLOs ranked by budget left (least first, never-evaluated last), with their
+   * component's owner, system and lifecycle; filtered on those. One query.
+   */
+  async overview(q: { owner?: string; system?: string; lifecycle?: string; limit: number; offset: number }): Promise<
+    { ref: string; entityRef: string; def: SloDefinition; owner: string | null; system: string | null; lifecycle: string | null; status: SloStatus | null }[]
+  > {
+    let query = this.db('reliability_slos as sl')
+      .leftJoin('reliability_status as st', 'st.slo_ref', 'sl.ref')
+      .select('sl.ref', 'sl.entity_ref', 'sl.definition', 'sl.owner', 'sl.system', 'sl.lifecycle', 'st.status')
+      .orderByRaw('case when st.budget_remaining is null then 1 else 0 end, st.budget_remaining asc, sl.ref asc')
+      .limit(q.limit)
+      .offset(q.offset);
+    if (q.owner) query = query.where('sl.owner', q.owner);
+    if (q.system) query = query.where('sl.system', q.system);
+    if (q.lifecycle) query = query.where('sl.lifecycle', q.lifecycle);
+    const rows = await query;
+    return rows.map(r => ({
+      ref: r.ref,
+      entityRef: r.entity_ref,
+      def: JSON.parse(r.definition),
+      owner: r.owner ?? null,
+      system: r.system ?? null,
+      lifecycle: r.lifecycle ?? null,
+      status: r.status ? JSON.parse(r.status) : null,
+    }));
+  }
+
+  /** The daily budget readings of these SLOs since `from`, oldest first. */
+  async dailyBudgets(refs: string[], from: number): Promise<Map<string, { day: number; budgetRemaining: number | null }[]>> {
+    const out = new Map<string, { day: number; budgetRemaining: number | null }[]>();
+    for (let i = 0; i < refs.length; i += 500) {
+      const rows = await this.db('reliability_budget_daily').whereIn('slo_ref', refs.slice(i, i + 500)).where('day', '>=', from).orderBy('day');
+      for (const r of rows) {
+        const list = out.get(r.slo_ref) ?? [];
+        list.push({ day: Number(r.day), budgetRemaining: r.budget_remaining === null ? null : Number(r.budget_remaining) });
+        out.set(r.slo_ref, list);
+      }
+    }
+    return out;
   }
 
   async getStatuses(refs: string[]): Promise<Map<string, SloStatus>> {

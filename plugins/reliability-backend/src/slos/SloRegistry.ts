@@ -100,7 +100,32 @@ export class SloRegistry {
     const remove = [...known.keys()].filter(ref => !seen.has(ref));
     if (upserts.length || remove.length) await this.store.syncSlos({ upserts, remove });
     this.parsedSinceStart = true;
-    return { slos: (await this.store.listSlos()).map(s => s.def), parsed: upserts.length, removed: remove.length };
+    const slos = (await this.store.listSlos()).map(s => s.def);
+    await this.syncComponentFacts(slos, credentials);
+    return { slos, parsed: upserts.length, removed: remove.length };
+  }
+
+  /** The owner, system and lifecycle of the SLOs' components (the overview's filters), one catalog call per 500. */
+  private async syncComponentFacts(slos: SloDefinition[], credentials: Awaited<ReturnType<AuthService['getOwnServiceCredentials']>>) {
+    const refs = [...new Set(slos.map(s => s.componentRef))];
+    const facts: { componentRef: string; owner: string | null; system: string | null; lifecycle: string | null }[] = [];
+    for (let i = 0; i < refs.length; i += 500) {
+      const part = refs.slice(i, i + 500);
+      const { items } = await this.catalog.getEntitiesByRefs({ entityRefs: part, fields: ['kind', 'metadata.name', 'metadata.namespace', 'spec.owner', 'spec.system', 'spec.lifecycle'] }, { credentials });
+      items.forEach((e, j) => {
+        const ns = e?.metadata.namespace ?? 'default';
+        const full = (v: unknown, kind: string) => {
+          if (typeof v !== 'string' || !v) return null;
+          try {
+            return stringifyEntityRef(parseEntityRef(v, { defaultKind: kind, defaultNamespace: ns }));
+          } catch {
+            return null;
+          }
+        };
+        facts.push({ componentRef: part[j], owner: full(e?.spec?.owner, 'group'), system: full(e?.spec?.system, 'system'), lifecycle: typeof e?.spec?.lifecycle === 'string' ? e.spec.lifecycle : null });
+      });
+    }
+    await this.store.setComponentFacts(facts);
   }
 
   /** Every registered SLO. */
