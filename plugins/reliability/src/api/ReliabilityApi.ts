@@ -9,6 +9,7 @@ import type {
   DrillListResponse,
   SyntheticJourneyListResponse,
   ReadinessResponse,
+  OverviewResponse,
   SloBacktestResponse,
   SyntheticRunListResponse,
   SyntheticSeriesResponse,
@@ -86,6 +87,8 @@ export interface ReliabilityApi {
   listChanges(entityRef: string, options?: { from?: string; limit?: number }): Promise<ChangeListResponse>;
   listSynthetics(entityRef: string): Promise<SyntheticJourneyListResponse>;
   getReadiness(entityRef: string): Promise<ReadinessResponse>;
+  getOverview(query?: { owner?: string; system?: string; lifecycle?: string; limit?: number; cursor?: string }): Promise<OverviewResponse>;
+  exportOverview(query?: { owner?: string; system?: string; lifecycle?: string }): Promise<string>;
   /** A new SLO's objective replayed over its SLI's history (nothing is created). */
   backtestSlo(body: { slo: unknown; historyFrom?: string; days?: number }): Promise<SloBacktestResponse>;
   /** Imports the synthetic registry (the seed's CSV); all of it or none. */
@@ -193,6 +196,20 @@ export class ReliabilityClient implements ReliabilityApi {
 
   listCapacityRuns(entityRef: string): Promise<CapacityListResponse> {
     return this.get(`/capacity/runs?entityRef=${encodeURIComponent(entityRef)}&limit=100`);
+  }
+
+  private overviewQuery(query: Record<string, string | number | undefined>): string {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') q.set(k, String(v));
+    return q.toString();
+  }
+
+  getOverview(query: { owner?: string; system?: string; lifecycle?: string; limit?: number; cursor?: string } = {}): Promise<OverviewResponse> {
+    return this.get(`/overview?${this.overviewQuery(query)}`);
+  }
+
+  async exportOverview(query: { owner?: string; system?: string; lifecycle?: string } = {}): Promise<string> {
+    return (await this.fetch(`/overview/export?${this.overviewQuery(query)}`)).text();
   }
 
   backtestSlo(body: { slo: unknown; historyFrom?: string; days?: number }): Promise<SloBacktestResponse> {

@@ -1,0 +1,82 @@
+import { screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import type { OverviewRow } from '@internal/plugin-reliability-common';
+import { ReliabilityApi, reliabilityApiRef } from '../../api/ReliabilityApi';
+import { OverviewPage } from './OverviewPage';
+
+const DAY = 86_400_000;
+const row = (over: Partial<OverviewRow>): OverviewRow => ({
+  ref: 'default/checkout-success',
+  entityRef: 'slo:default/checkout-success',
+  title: 'Checkout success rate',
+  componentRef: 'component:default/checkout',
+  owner: 'group:default/payments-sre',
+  system: 'system:default/shop',
+  lifecycle: 'production',
+  objective: 0.995,
+  state: 'burning',
+  budgetRemaining: 0.2,
+  firing: ['page 14.4x 1h&5m'],
+  frozen: true,
+  sparkline: [0, 1, 2].map(i => ({ day: i * DAY, budgetRemaining: 0.6 - i * 0.2 })),
+  ...over,
+});
+
+describe('OverviewPage', () => {
+  it('ranks the SLOs with their owner, sparkline, alerts, gate and readiness; filters, pages and exports', async () => {
+    const getOverview = jest.fn(async (q: any) =>
+      q.cursor
+        ? { items: [row({ ref: 'default/ledger', title: 'Ledger availability', componentRef: 'component:default/ledger', budgetRemaining: null, firing: [], frozen: false, sparkline: [] })], gateThreshold: 0.25 }
+        : { items: [row({})], nextCursor: 'c2', gateThreshold: 0.25 },
+    );
+    const exportOverview = jest.fn(async () => 'rank,slo\n1,default/checkout-success\n');
+    URL.createObjectURL = jest.fn(() => 'blob:x');
+    URL.revokeObjectURL = jest.fn();
+    await renderInTestApp(
+      <TestApiProvider apis={[[reliabilityApiRef, { getOverview, exportOverview, getReadiness: async (ref: string) => ({ score: ref.endsWith('checkout') ? 67 : 22 }) } as Partial<ReliabilityApi>]]}>
+        <OverviewPage />
+      </TestApiProvider>,
+    );
+    const first = await screen.findByTestId('overview-row-default/checkout-success');
+    expect(first).toHaveTextContent('Checkout success rate');
+    expect(first).toHaveTextContent('payments-sre');
+    expect(first).toHaveTextContent('20%');
+    expect(first).toHaveTextContent('page 14.4x 1h&5m');
+    expect(first).toHaveTextContent('frozen');
+    expect(screen.getByTestId('sparkline')).toHaveAttribute('aria-label', 'budget over 3 days, now 20%');
+    await waitFor(() => expect(first).toHaveTextContent('67%'));
+    await userEvent.click(screen.getByRole('button', { name: 'Load more' }));
+    expect(await screen.findByTestId('overview-row-default/ledger')).toHaveTextContent('Ledger availability');
+    await userEvent.type(screen.getByTestId('overview-filter-owner'), 'group:default/payments-sre');
+    await userEvent.click(screen.getByRole('button', { name: 'Filter' }));
+    await waitFor(() => expect(getOverview).toHaveBeenLastCalledWith({ owner: 'group:default/payments-sre', system: '', lifecycle: '', limit: 50 }));
+    await userEvent.click(screen.getByRole('button', { name: 'Export CSV' }));
+    expect(exportOverview).toHaveBeenCalledWith({ owner: 'group:default/payments-sre', system: '', lifecycle: '' });
+  });
+
+  it('says when nothing matches, and shows errors with a retry', async () => {
+    let calls = 0;
+    await renderInTestApp(
+      <TestApiProvider
+        apis={[
+          [
+            reliabilityApiRef,
+            {
+              getOverview: async () => {
+                calls++;
+                if (calls === 1) throw new Error('backend down');
+                return { items: [], gateThreshold: 0.25 };
+              },
+            } as Partial<ReliabilityApi>,
+          ],
+        ]}
+      >
+        <OverviewPage />
+      </TestApiProvider>,
+    );
+    expect(await screen.findByText('Could not load the overview: backend down')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    expect(await screen.findByText('No SLO matches these filters.')).toBeInTheDocument();
+  });
+});
