@@ -34,7 +34,7 @@ describe('OverviewPage', () => {
     URL.createObjectURL = jest.fn(() => 'blob:x');
     URL.revokeObjectURL = jest.fn();
     await renderInTestApp(
-      <TestApiProvider apis={[[reliabilityApiRef, { getOverview, exportOverview, getReadiness: async (ref: string) => ({ score: ref.endsWith('checkout') ? 67 : 22 }) } as Partial<ReliabilityApi>]]}>
+      <TestApiProvider apis={[[reliabilityApiRef, { getOverview, exportOverview, getReadiness: async (ref: string) => ({ score: ref.endsWith('checkout') ? 67 : 22 }) } as unknown as Partial<ReliabilityApi>]]}>
         <OverviewPage />
       </TestApiProvider>,
     );
