@@ -35,6 +35,15 @@ export const reliabilityEntityCard = EntityCardBlueprint.make({
   },
 });
 
+/** On Group and System pages: their services' SLOs, the worst budget first. @alpha */
+export const reliabilityOrgCard = EntityCardBlueprint.make({
+  name: 'org',
+  params: {
+    filter: entity => ['group', 'system'].includes(entity.kind.toLocaleLowerCase('en-US')),
+    loader: () => import('./components/OrgReliabilityCard/OrgReliabilityCard').then(m => <m.OrgReliabilityCard />),
+  },
+});
+
 /** @alpha */
 export const reliabilityRootRouteRef = convertLegacyRouteRef(rootRouteRef);
 
@@ -70,7 +79,7 @@ export const sloPreviewFormField = FormFieldBlueprint.make({
  */
 export default createFrontendPlugin({
   pluginId: 'reliability',
-  extensions: [reliabilityApi, reliabilityEntityContent, reliabilityEntityCard, reliabilityPage, sloPreviewFormField],
+  extensions: [reliabilityApi, reliabilityEntityContent, reliabilityEntityCard, reliabilityOrgCard, reliabilityPage, sloPreviewFormField],
   // the same refs the components link with: one definition (routes.ts) for both frontend systems
   routes: { root: reliabilityRootRouteRef, runbook: convertLegacyRouteRef(runbookRouteRef), incident: convertLegacyRouteRef(incidentRouteRef) },
 });
