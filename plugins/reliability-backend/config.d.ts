@@ -121,6 +121,11 @@ export interface Config {
       /** Deny launches when an SLO has less than this share of its budget left (0-1). Default 0.25. */
       minBudgetRemaining?: number;
     };
+    /** Backstage notifications to the owners (page-level burns, escalations, chaos aborts). */
+    notifications?: {
+      /** Default true; false sends none. */
+      enabled?: boolean;
+    };
     /** The scaffolder module's local publisher (reliability:publish:local), used by the demo's templates. */
     scaffolder?: {
       /** The folder templates publish into, which a catalog Location reads (relative to where the backend runs). */

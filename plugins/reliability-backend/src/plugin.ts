@@ -1,5 +1,6 @@
 import { coreServices, createBackendPlugin, readSchedulerServiceTaskScheduleDefinitionFromConfig } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
 import { CHAOS_ABORT_ALERT, CHAOS_START_ALERT, durationMs, isFixedDuration, MwmbRule, parseBurnRateCsv, parseDuration, reliabilityAllPermissions } from '@internal/plugin-reliability-common';
 import { readFileSync } from 'fs';
 import { reliabilityRemediationActionsExtensionPoint, reliabilitySliSourcesExtensionPoint, RemediationAction, SliSource } from '@internal/plugin-reliability-node';
@@ -44,6 +45,7 @@ import { SyntheticRunner } from './synthetics/SyntheticRunner';
 import { SyntheticTask } from './synthetics/SyntheticTask';
 import { SyntheticMetrics } from './synthetics/metrics';
 import { ReadinessService } from './readiness/ReadinessService';
+import { ReliabilityNotifier } from './notifications/ReliabilityNotifier';
 import { BacktestService } from './slos/BacktestService';
 import { OverviewService } from './overview/OverviewService';
 import { PlaywrightBrowserSteps } from './synthetics/browser';
@@ -85,8 +87,9 @@ export const reliabilityPlugin = createBackendPlugin({
         permissionsRegistry: coreServices.permissionsRegistry,
         catalog: catalogServiceRef,
         urlReader: coreServices.urlReader,
+        notifications: notificationService,
       },
-      async init({ logger: rootLogger, config, database, scheduler, httpRouter, httpAuth, auditor, auth, permissions, permissionsRegistry, catalog, urlReader }) {
+      async init({ logger: rootLogger, config, database, scheduler, httpRouter, httpAuth, auditor, auth, permissions, permissionsRegistry, catalog, urlReader, notifications }) {
         // every line this plugin logs passes the one redaction step (config secrets, URL userinfo and queries)
         const redactor = Redactor.fromConfig(config);
         const logger = redactor.logger(rootLogger);
@@ -139,6 +142,8 @@ export const reliabilityPlugin = createBackendPlugin({
           actions.set(action.id, action);
         }
         const metrics = new RemediationMetrics();
+        // the owners hear of burns, escalations and aborts through Backstage's notifications (off: reliability.notifications.enabled: false)
+        const notifier = new ReliabilityNotifier(cfg?.getOptionalBoolean('notifications.enabled') === false ? undefined : notifications, logger.child({ component: 'notifications' }));
         const access = new CatalogAccess(catalog);
         const entities = new EntityAccess(access, permissions);
         const changes = new ChangeService({ store: stores.changes, entities, registry, evaluator, logger });
@@ -164,6 +169,7 @@ export const reliabilityPlugin = createBackendPlugin({
             openMs: configDurationMs(cfg?.getOptionalString('remediation.breaker.openFor') ?? '1m'),
           },
           leaseGraceMs: configDurationMs(cfg?.getOptionalString('remediation.leaseGrace') ?? '30s'),
+          onEscalated: ({ rule, detail }) => notifier.remediationEscalated({ entityRef: rule.entityRef, ruleId: rule.id, detail }),
           onSucceeded: async ({ rule, detail, at }) => {
             const kind = changeKindOf(rule);
             if (kind) await changes.recordRemediation({ entityRef: rule.entityRef, kind, ruleId: rule.id, summary: detail, at });
@@ -204,6 +210,7 @@ export const reliabilityPlugin = createBackendPlugin({
           // the suite's own alerts run the remediation rules that match them
           onFired: async (alert, slo) => {
             await remediation.submit(sloAlertTrigger(alert, slo, Date.now()));
+            if (alert.severity === 'page') await notifier.sloBurning({ entityRef: slo.componentRef, sloTitle: slo.title, rule: alert.rule });
           },
         });
         const schedule = cfg?.has('evaluation.schedule')
@@ -221,6 +228,7 @@ export const reliabilityPlugin = createBackendPlugin({
         // an aborted experiment (guard or kill switch) raises its own alert; the remediation rules that match it
         // call the halt (a webhook, a Litmus ChaosEngine patch, a Chaos Mesh pause), recorded once per experiment
         const halt: HaltSubmitter = async (e, reason) => {
+          await notifier.chaosAborted({ entityRef: e.entityRef, experiment: e.name, reason });
           await remediation.submit({
             kind: 'alert',
             id: `chaos:${e.id}:abort`,

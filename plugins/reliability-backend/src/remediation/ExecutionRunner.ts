@@ -25,6 +25,8 @@ export interface ExecutionRunnerOptions {
   now: () => number;
   /** Told of every success (dry runs never get here), after it is written: the changes feature records flag flips and restarts. */
   onSucceeded?: (e: { rule: RemediationRule; detail: string; at: number }) => Promise<void>;
+  /** Called once when a rule escalates (its escalation newly opened): the owners are told. Errors are the callback's. */
+  onEscalated?: (e: { rule: RemediationRule; detail: string }) => Promise<void>;
 }
 
 /** What `record` did with one (rule, trigger). */
@@ -263,10 +265,11 @@ export class ExecutionRunner {
     const now = this.o.now();
     const detail = `Escalated: ${used} attempts in ${rule.attemptWindow} reached the rule's limit of ${rule.maxAttempts}; a human needs to look${errors.length ? `. ${errors.join('; ')}` : ''}`;
     // open first: an execution that reads as escalated always has its escalation
-    await this.o.escalations.open({ ruleId: rule.id, entityRef: rule.entityRef, executionId: exec.id, attempts: used, attemptWindow: rule.attemptWindow }, now);
+    const opened = await this.o.escalations.open({ ruleId: rule.id, entityRef: rule.entityRef, executionId: exec.id, attempts: used, attemptWindow: rule.attemptWindow }, now);
     this.o.metrics.escalations.inc({ action: rule.action, entity: rule.entityRef, rule: rule.id });
     if (finishExecution) await this.o.store.finish(exec.id, 'escalated', detail, now, null);
     await this.audit(exec, rule, 'failed', detail);
+    if (opened) await this.o.onEscalated?.({ rule, detail }).catch(() => undefined);
   }
 
   private async audit(exec: ExecutionRow, rule: RemediationRule, outcome: 'succeeded' | 'failed', detail: string, attempt?: number) {

@@ -44,6 +44,7 @@ export interface RemediationEngineOptions {
   now?: () => number;
   /** Told of every real success (see ExecutionRunnerOptions). */
   onSucceeded?: ExecutionRunnerOptions['onSucceeded'];
+  onEscalated?: ExecutionRunnerOptions['onEscalated'];
 }
 
 
@@ -77,6 +78,7 @@ export class RemediationEngine {
       leaseGraceMs: o.leaseGraceMs ?? 30_000,
       now: this.now,
       onSucceeded: o.onSucceeded,
+      onEscalated: o.onEscalated,
     });
   }
 
