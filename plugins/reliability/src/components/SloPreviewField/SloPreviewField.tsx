@@ -31,7 +31,13 @@ export function SloPreviewField(props: SloPreviewFieldProps) {
   const ingest = (input.source as { type: string }).type === 'ingest' && (input.sli as { type: string }).type !== 'synthetic';
   const component = typeof input.component === 'string' ? input.component : undefined;
   // an ingest SLI has no history yet: an existing SLO of the component stands in for it
-  const existing = useAsync(async () => (ingest && component ? (await api.listSlos(component)).items.map(s => s.ref) : []), [api, ingest, component]);
+  // those with counts first (the ingest's own, then the rest): a new SLO has none yet
+  const existing = useAsync(async () => {
+    if (!ingest || !component) return [];
+    const items = (await api.listSlos(component)).items;
+    const rank = (s: (typeof items)[number]) => ((s.status?.total ?? 0) > 0 ? 0 : 2) + ((s.sourceType ?? 'Ingest').toLowerCase() === 'ingest' ? 0 : 1);
+    return [...items].sort((a, b) => rank(a) - rank(b)).map(s => s.ref);
+  }, [api, ingest, component]);
   const [historyFrom, setHistoryFrom] = useState<string>();
   const from = historyFrom ?? existing.value?.[0];
   const result = useAsync(async () => {
