@@ -17,6 +17,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const state = { current: initial };
     const catalog = catalogServiceMock.mock({
       queryEntities: async (request, options) => catalogServiceMock({ entities: state.current }).queryEntities(request, options),
+      getEntitiesByRefs: async (request, options) => catalogServiceMock({ entities: state.current }).getEntitiesByRefs(request, options),
     });
     const registry = new SloRegistry(catalog, mockServices.auth(), store, logger);
     return { state, registry, store, catalog };
