@@ -21,11 +21,34 @@ export interface OverviewServiceOptions {
  * the page's sparklines, one visibility check for the page's components.
  */
 export class OverviewService {
+  /** Which components a caller may see, for a few seconds: the overview is read often, and the catalog is asked once. */
+  private readonly seen = new Map<string, { at: number; visible: Map<string, boolean> }>();
+
   constructor(private readonly o: OverviewServiceOptions) {}
+
+  private async visibleOf(refs: string[], credentials: BackstageCredentials): Promise<(ref: string) => boolean> {
+    const principal = credentials.principal as { userEntityRef?: string; subject?: string };
+    const who = principal.userEntityRef ?? `service:${principal.subject ?? ''}`;
+    const now = Date.now();
+    let entry = this.seen.get(who);
+    if (!entry || now - entry.at > 15_000) {
+      entry = { at: now, visible: new Map() };
+      this.seen.set(who, entry);
+      // bounded: the oldest callers go first
+      if (this.seen.size > 1_000) this.seen.delete(this.seen.keys().next().value!);
+    }
+    const unknown = refs.filter(r => !entry!.visible.has(r));
+    if (unknown.length) {
+      const check = await this.o.access.filter(unknown, credentials);
+      for (const r of unknown) entry.visible.set(r, check(r));
+    }
+    const known = entry.visible;
+    return ref => known.get(ref) === true;
+  }
 
   private async rows(query: z.infer<typeof overviewQuerySchema>, limit: number, offset: number, credentials: BackstageCredentials): Promise<{ rows: OverviewRow[]; fetched: number }> {
     const page = await this.o.store.overview({ owner: query.owner, system: query.system, lifecycle: query.lifecycle, limit, offset });
-    const visible = await this.o.access.filter([...new Set(page.map(p => p.def.componentRef))], credentials);
+    const visible = await this.visibleOf([...new Set(page.map(p => p.def.componentRef))], credentials);
     const shown = page.filter(p => visible(p.def.componentRef));
     const now = (this.o.now ?? Date.now)();
     const daily = await this.o.store.dailyBudgets(shown.map(p => p.ref), Math.floor(now / DAY) * DAY - 29 * DAY);

@@ -505,16 +505,35 @@ export class ReliabilityStore {
   async overview(q: { owner?: string; system?: string; lifecycle?: string; limit: number; offset: number }): Promise<
     { ref: string; entityRef: string; def: SloDefinition; owner: string | null; system: string | null; lifecycle: string | null; status: SloStatus | null }[]
   > {
-    let query = this.db('reliability_slos as sl')
+    // rank on the budget index (evaluated SLOs, least budget first), then the never-evaluated ones by name; then
+    // read the page's documents
+    const filtered = (qb: Knex.QueryBuilder) => {
+      if (q.owner) qb.where('sl.owner', q.owner);
+      if (q.system) qb.where('sl.system', q.system);
+      if (q.lifecycle) qb.where('sl.lifecycle', q.lifecycle);
+      return qb;
+    };
+    const evaluated = filtered(
+      this.db('reliability_status as st').join('reliability_slos as sl', 'sl.ref', 'st.slo_ref').whereNotNull('st.budget_remaining').select('st.slo_ref as ref'),
+    );
+    const refsFound: string[] = (await evaluated.clone().orderBy([{ column: 'st.budget_remaining' }, { column: 'st.slo_ref' }]).limit(q.limit).offset(q.offset)).map((r: { ref: string }) => r.ref);
+    if (refsFound.length < q.limit) {
+      const before = refsFound.length ? q.offset + refsFound.length : Number((await evaluated.clone().clearSelect().count({ n: '*' }))[0].n);
+      const rest = filtered(this.db('reliability_slos as sl').leftJoin('reliability_status as st', 'st.slo_ref', 'sl.ref').whereNull('st.budget_remaining').select('sl.ref'))
+        .orderBy('sl.ref')
+        .limit(q.limit - refsFound.length)
+        .offset(Math.max(0, q.offset - before));
+      refsFound.push(...(await rest).map((r: { ref: string }) => r.ref));
+    }
+    const ranked = refsFound.map(ref => ({ ref }));
+    const refs = ranked.map(r => r.ref);
+    if (!refs.length) return [];
+    const found = await this.db('reliability_slos as sl')
       .leftJoin('reliability_status as st', 'st.slo_ref', 'sl.ref')
-      .select('sl.ref', 'sl.entity_ref', 'sl.definition', 'sl.owner', 'sl.system', 'sl.lifecycle', 'st.status')
-      .orderByRaw('case when st.budget_remaining is null then 1 else 0 end, st.budget_remaining asc, sl.ref asc')
-      .limit(q.limit)
-      .offset(q.offset);
-    if (q.owner) query = query.where('sl.owner', q.owner);
-    if (q.system) query = query.where('sl.system', q.system);
-    if (q.lifecycle) query = query.where('sl.lifecycle', q.lifecycle);
-    const rows = await query;
+      .whereIn('sl.ref', refs)
+      .select('sl.ref', 'sl.entity_ref', 'sl.definition', 'sl.owner', 'sl.system', 'sl.lifecycle', 'st.status');
+    const byRef = new Map(found.map(r => [r.ref, r]));
+    const rows = refs.map(r => byRef.get(r)!).filter(Boolean);
     return rows.map(r => ({
       ref: r.ref,
       entityRef: r.entity_ref,
