@@ -2,6 +2,7 @@ import { createServiceFactory } from '@backstage/backend-plugin-api';
 import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { notificationService } from '@backstage/plugin-notifications-node';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import request from 'supertest';
 import { reliabilityPlugin } from './plugin';
 import { component, ingestSlo } from './__testUtils__/entities';
@@ -12,8 +13,9 @@ jest.setTimeout(60_000);
 describe('notifications', () => {
   const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 
-  it("tells the entity's owners once when an SLO starts burning at page level, with a topic to mute and a link", async () => {
+  it("tells the entity's owners once when an SLO starts burning at page level, with a topic to mute and a link; signals the commander view", async () => {
     const send = jest.fn(async () => undefined);
+    const publish = jest.fn(async () => undefined);
     const scheduler = manualScheduler();
     const { server } = await startTestBackend({
       features: [
@@ -22,6 +24,7 @@ describe('notifications', () => {
         catalogServiceMock.factory({ entities: [component('checkout'), ingestSlo('checkout-success')] }),
         mockServices.database.factory({ knex: await databases.init('SQLITE_3') }),
         createServiceFactory({ service: notificationService, deps: {}, factory: () => ({ send }) }),
+        createServiceFactory({ service: signalsServiceRef, deps: {}, factory: () => ({ publish }) }),
         mockServices.rootConfig.factory({ data: { reliability: { alerting: { pendingFor: '0' }, evaluation: { schedule: { frequency: { hours: 24 }, timeout: { minutes: 1 }, initialDelay: { hours: 24 } } } } } }),
       ],
     });
@@ -39,5 +42,6 @@ describe('notifications', () => {
       recipients: { type: 'entity', entityRef: 'component:default/checkout' },
       payload: { title: expect.stringMatching(/^checkout-success is burning its error budget \(page /), link: '/catalog/default/component/checkout/reliability', severity: 'high' },
     });
+    expect(publish).toHaveBeenCalledWith({ recipients: { type: 'broadcast' }, channel: 'reliability:commander', message: { reason: 'alert-fired', entityRef: 'component:default/checkout' } });
   });
 });

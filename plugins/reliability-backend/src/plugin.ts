@@ -1,7 +1,8 @@
 import { coreServices, createBackendPlugin, readSchedulerServiceTaskScheduleDefinitionFromConfig } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
-import { CHAOS_ABORT_ALERT, CHAOS_START_ALERT, durationMs, isFixedDuration, MwmbRule, parseBurnRateCsv, parseDuration, reliabilityAllPermissions } from '@internal/plugin-reliability-common';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
+import { CHAOS_ABORT_ALERT, CHAOS_START_ALERT, COMMANDER_SIGNAL_CHANNEL, durationMs, isFixedDuration, MwmbRule, parseBurnRateCsv, parseDuration, reliabilityAllPermissions } from '@internal/plugin-reliability-common';
 import { readFileSync } from 'fs';
 import { reliabilityRemediationActionsExtensionPoint, reliabilitySliSourcesExtensionPoint, RemediationAction, SliSource } from '@internal/plugin-reliability-node';
 import { hostname } from 'os';
@@ -88,8 +89,9 @@ export const reliabilityPlugin = createBackendPlugin({
         catalog: catalogServiceRef,
         urlReader: coreServices.urlReader,
         notifications: notificationService,
+        signals: signalsServiceRef,
       },
-      async init({ logger: rootLogger, config, database, scheduler, httpRouter, httpAuth, auditor, auth, permissions, permissionsRegistry, catalog, urlReader, notifications }) {
+      async init({ logger: rootLogger, config, database, scheduler, httpRouter, httpAuth, auditor, auth, permissions, permissionsRegistry, catalog, urlReader, notifications, signals }) {
         // every line this plugin logs passes the one redaction step (config secrets, URL userinfo and queries)
         const redactor = Redactor.fromConfig(config);
         const logger = redactor.logger(rootLogger);
@@ -211,6 +213,8 @@ export const reliabilityPlugin = createBackendPlugin({
           onFired: async (alert, slo) => {
             await remediation.submit(sloAlertTrigger(alert, slo, Date.now()));
             if (alert.severity === 'page') await notifier.sloBurning({ entityRef: slo.componentRef, sloTitle: slo.title, rule: alert.rule });
+            // the commander view refreshes itself without a reload
+            await signals.publish({ recipients: { type: 'broadcast' }, channel: COMMANDER_SIGNAL_CHANNEL, message: { reason: 'alert-fired', entityRef: slo.componentRef } }).catch(e => logger.warn(`Could not signal the commander view: ${(e as Error).message}`));
           },
         });
         const schedule = cfg?.has('evaluation.schedule')

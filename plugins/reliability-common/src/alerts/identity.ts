@@ -61,3 +61,6 @@ const SEVERITY_RANK: Readonly<Record<string, number>> = { page: 0, critical: 0, 
 export function severityRank(severity: string): number {
   return SEVERITY_RANK[severity] ?? 3;
 }
+
+/** The signals channel on which the backend tells commander views that alerts changed. @public */
+export const COMMANDER_SIGNAL_CHANNEL = 'reliability:commander';

@@ -1,5 +1,6 @@
 import { rootRouteRef } from '../routes';
-import { screen, waitFor, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
+import { signalApiRef } from '@backstage/plugin-signals-react';
 import userEvent from '@testing-library/user-event';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { catalogApiRef, entityRouteRef } from '@backstage/plugin-catalog-react';
@@ -130,6 +131,23 @@ describe('commander page', () => {
   it('says so when nothing burns', async () => {
     await render({ getCommanderAlerts: async () => ({ items: [] }) }, '/');
     expect(await screen.findByTestId('commander-quiet')).toHaveTextContent('Nothing is burning');
+  });
+
+  it('refreshes when the backend signals that an alert fired, without a reload', async () => {
+    let deliver: ((m: object) => void) | undefined;
+    const signals = { subscribe: (_channel: string, onMessage: (m: object) => void) => ((deliver = onMessage), { unsubscribe: () => undefined }) };
+    let calls = 0;
+    const getCommanderAlerts = async () => ({ items: calls++ === 0 ? [] : [alert()] });
+    await renderInTestApp(
+      <TestApiProvider apis={[[reliabilityApiRef, { listSlos: async () => sloList as any, listIncidents: async () => ({ items: [] }), getCommanderAlerts }], [catalogApiRef, catalogApi], [signalApiRef, signals]]}>
+        <ReliabilityPage />
+      </TestApiProvider>,
+      { routeEntries: ['/'], mountedRoutes: { '/reliability': rootRouteRef, '/catalog/:namespace/:kind/:name': entityRouteRef } },
+    );
+    expect(await screen.findByTestId('commander-quiet')).toBeInTheDocument();
+    await waitFor(() => expect(deliver).toBeDefined());
+    act(() => deliver!({ reason: 'alert-fired', entityRef: 'component:default/checkout' }));
+    expect(await screen.findByText('SLOBurnRate')).toBeInTheDocument();
   });
 
   it('searches by words, ignoring question words', () => {

@@ -17,9 +17,10 @@ import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
+import { useSignal } from '@backstage/plugin-signals-react';
 import { useApi } from '@backstage/core-plugin-api';
 import { useReliabilityLinks } from '../../paths';
-import { CommanderAlert, formatElapsed, MISSING, formatPercent } from '@internal/plugin-reliability-common';
+import { CommanderAlert, COMMANDER_SIGNAL_CHANNEL, formatElapsed, MISSING, formatPercent } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 
@@ -48,6 +49,11 @@ export function CommanderPage() {
     alerts.retry();
     incidents.retry();
   }, 30_000);
+  // live: the backend signals when an alert fires (the interval stays as the fallback without signals)
+  const { lastSignal } = useSignal(COMMANDER_SIGNAL_CHANNEL);
+  useEffect(() => {
+    if (lastSignal) alerts.retry();
+  }, [lastSignal]); // eslint-disable-line react-hooks/exhaustive-deps
   const [query, setQuery] = useState('');
   const [owner, setOwner] = useState('');
   const [severity, setSeverity] = useState('');
