@@ -1,22 +1,16 @@
 import { readFileSync } from 'fs';
 import { Config } from '@backstage/config';
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { csvErrorsMessage, durationMs, formatIssues, parseDuration, parseSyntheticRegistryCsv, SyntheticJourney, syntheticJourneySchema, SyntheticStepResult } from '@internal/plugin-reliability-common';
+import { csvErrorsMessage, durationMs, formatIssues, parseDuration, parseSyntheticRegistryCsv, SyntheticJourney, syntheticJourneySchema, syntheticSliOf, SyntheticStepResult } from '@internal/plugin-reliability-common';
 import { SyntheticStore } from '../synthetics/SyntheticStore';
-import { syntheticSliOf, SyntheticTask } from '../synthetics/SyntheticTask';
+import { SyntheticTask } from '../synthetics/SyntheticTask';
 import { SloRegistry } from '../slos/SloRegistry';
+import { strSeed } from './traffic';
 
 const HOUR = 3_600_000;
 
-/** A stable pseudo-random number in [0, 1) for a key (FNV-1a), so the demo's history is the same on every start. */
-function unit(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h / 2 ** 32;
-}
+/** A stable pseudo-random number in [0, 1) for a key, so the demo's history is the same on every start. */
+const unit = (key: string) => strSeed(key) / 2 ** 32;
 
 /**
  * The demo's synthetic journeys (`reliability.demo.synthetics[]`: `entityRef`, the seed's `registry` CSV and a

@@ -55,7 +55,8 @@ function hash(seed: number): number {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
 
-function strSeed(s: string): number {
+/** FNV-1a of a string: a stable seed for the demo's generators. */
+export function strSeed(s: string): number {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
   return h >>> 0;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { decodeCursor, encodeCursor, OverviewResponse, overviewQuerySchema, OverviewRow, overviewToCsv } from '@internal/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
+import { callerName } from '../catalog/entityAccess';
 import { ReliabilityStore } from '../slos/ReliabilityStore';
 
 const DAY = 86_400_000;
@@ -27,8 +28,7 @@ export class OverviewService {
   constructor(private readonly o: OverviewServiceOptions) {}
 
   private async visibleOf(refs: string[], credentials: BackstageCredentials): Promise<(ref: string) => boolean> {
-    const principal = credentials.principal as { userEntityRef?: string; subject?: string };
-    const who = principal.userEntityRef ?? `service:${principal.subject ?? ''}`;
+    const who = callerName(credentials);
     const now = Date.now();
     let entry = this.seen.get(who);
     if (!entry || now - entry.at > 15_000) {

@@ -10,7 +10,7 @@ import {
   HourlyCounts,
   SloBacktestResponse,
   sloBacktestRequestSchema,
-  SYNTHETIC_SOURCE_TYPE,
+  syntheticSliOf,
 } from '@internal/plugin-reliability-common';
 import { EntityAccess } from '../catalog/entityAccess';
 import { ReliabilityStore } from './ReliabilityStore';
@@ -67,13 +67,13 @@ export class BacktestService {
     let hourly: HourlyCounts[];
     let history: string;
     const type = (def.indicator.sourceType ?? '').toLocaleLowerCase('en-US');
+    const synthetic = syntheticSliOf(def);
     if (type === 'prometheus') {
       if (!this.o.prometheus) throw new InputError('slo.source: no Prometheus is configured (reliability.prometheus.instances)');
       hourly = await this.o.prometheus.hourlyCounts(def, from, to);
       history = 'Prometheus range queries of its good and total queries, hour by hour';
-    } else if (type === SYNTHETIC_SOURCE_TYPE) {
-      const journey = String((def.indicator.total.spec as { journey?: unknown })?.journey);
-      const region = (def.indicator.total.spec as { region?: unknown })?.region;
+    } else if (synthetic) {
+      const { journey, region } = synthetic;
       const runs = (await this.o.journeyOutcomes?.(def.componentRef, journey, from, 500_000)) ?? [];
       const byHour = new Map<number, HourlyCounts>();
       for (const r of runs) {

@@ -1,5 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { SloDefinition, SYNTHETIC_SOURCE_TYPE } from '@internal/plugin-reliability-common';
+import { SloDefinition, syntheticSliOf } from '@internal/plugin-reliability-common';
 import { ReliabilityStore } from '../slos/ReliabilityStore';
 import { SloRegistry } from '../slos/SloRegistry';
 import { mapPool } from './HostLimiter';
@@ -24,14 +24,6 @@ export interface SyntheticTaskOptions {
   /** Live runs as Prometheus metrics (synthetic="true", region, journey). */
   metrics?: SyntheticMetrics;
   now?: () => number;
-}
-
-/** The journey (and optional region) a Synthetic SLI counts: `metricSource.spec.journey` / `.region`. */
-export function syntheticSliOf(def: SloDefinition): { journey: string; region?: string } | undefined {
-  if ((def.indicator.sourceType ?? '').toLocaleLowerCase('en-US') !== SYNTHETIC_SOURCE_TYPE) return undefined;
-  const spec = (def.indicator.total.spec ?? {}) as Record<string, unknown>;
-  if (typeof spec.journey !== 'string') return undefined;
-  return { journey: spec.journey, region: typeof spec.region === 'string' ? spec.region : undefined };
 }
 
 /**

@@ -5,6 +5,7 @@ import { durationMs, parseDuration } from '../math/duration';
 import { CsvError, parseCsv } from '../csv/csv';
 import { REDACTED, redactText } from '../redaction/redact';
 import { percentile } from '../remediation/backoff';
+import type { SloDefinition } from '../openslo/definition';
 
 const NAME = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
 const REGION = /^[a-z]{2,12}(-[a-z0-9]{1,16}){1,3}$/;
@@ -395,3 +396,11 @@ export const syntheticRunsQuerySchema = z
 
 /** DELETE /synthetics/journeys. @public */
 export const syntheticJourneyKeySchema = z.object({ entityRef: entityRefParam, journey: z.string({ required_error: 'is required' }).regex(NAME, 'must be a journey name') }).strict();
+
+/** The journey (and optional region) a Synthetic SLI counts: `metricSource.spec.journey` / `.region`. @public */
+export function syntheticSliOf(def: SloDefinition): { journey: string; region?: string } | undefined {
+  if ((def.indicator.sourceType ?? '').toLocaleLowerCase('en-US') !== SYNTHETIC_SOURCE_TYPE) return undefined;
+  const spec = (def.indicator.total.spec ?? {}) as Record<string, unknown>;
+  if (typeof spec.journey !== 'string') return undefined;
+  return { journey: spec.journey, region: typeof spec.region === 'string' ? spec.region : undefined };
+}
