@@ -42,6 +42,7 @@ import { CapacityService } from './capacity/CapacityService';
 import { ChangeService } from './changes/ChangeService';
 import { EntityAccess } from './catalog/entityAccess';
 import { SyntheticService } from './synthetics/SyntheticService';
+import { RegistryImportService } from './imports/RegistryImportService';
 import { SyntheticRunner } from './synthetics/SyntheticRunner';
 import { SyntheticTask } from './synthetics/SyntheticTask';
 import { SyntheticMetrics } from './synthetics/metrics';
@@ -135,7 +136,7 @@ export const reliabilityPlugin = createBackendPlugin({
           if (!parsed.ok) throw new Error(`reliability.alerting.burnRateCsv (${csvPath}) ${parsed.error}`);
           csvPolicies = parsed.value;
         }
-        const registry = new SloRegistry(catalog, auth, store, logger, csvPolicies);
+        const registry = new SloRegistry(catalog, auth, store, logger, csvPolicies, () => stores.burnRateImports.all());
         permissionsRegistry.addPermissions(reliabilityAllPermissions);
 
         const actions = new Map<string, RemediationAction>();
@@ -366,6 +367,8 @@ export const reliabilityPlugin = createBackendPlugin({
         });
 
         const runbooks = new RunbookService(catalog, auth, urlReader, stores.runbooks, text => redactor.text(text));
+        const drills = new DrillService({ store: stores.drills, entities, maxAgeMs: configDurationMs(cfg?.getOptionalString('drills.maxAge') ?? '90d') });
+        const synthetics = new SyntheticService({ store: stores.synthetics, entities, allowedHosts, secretNames: Object.keys(syntheticSecrets), browserEnabled });
         const alertmanager = stores.alertmanager;
         httpRouter.use(
           await createRouter({
@@ -394,14 +397,19 @@ export const reliabilityPlugin = createBackendPlugin({
             incidents: new IncidentService({ store: stores.incidents, access, runbooks }),
             chaosFiles: new ChaosFiles({ catalog, auth, urlReader, registry, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus) }),
             chaos: new ChaosService({ store: stores.chaos, registry, slos: store, access, permissions, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus), halt, engineStart, backendBaseUrl: config.getOptionalString('backend.baseUrl') }),
-            drills: new DrillService({ store: stores.drills, entities, maxAgeMs: configDurationMs(cfg?.getOptionalString('drills.maxAge') ?? '90d') }),
+            drills,
             changes,
-            synthetics: new SyntheticService({
-              store: stores.synthetics,
-              entities,
-              allowedHosts,
-              secretNames: Object.keys(syntheticSecrets),
-              browserEnabled,
+            synthetics,
+            imports: new RegistryImportService({
+              catalog,
+              auth,
+              logger: logger.child({ component: 'imports' }),
+              registry,
+              burnRates: stores.burnRateImports,
+              drills,
+              synthetics,
+              publishDir: config.getOptionalString('reliability.scaffolder.publishDir'),
+              locationRef: config.getOptionalString('reliability.scaffolder.locationRef'),
             }),
             readiness: new ReadinessService({ entities, registry, stores, remediation }),
             overview: new OverviewService({ store, access, gateThreshold: gateThreshold ?? 0.25 }),

@@ -52,3 +52,4 @@ export * from './readiness/readiness';
 export * from './openslo/build';
 export * from './math/backtest';
 export * from './overview/overview';
+export * from './imports/registry';

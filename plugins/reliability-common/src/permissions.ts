@@ -100,6 +100,16 @@ export const reliabilitySyntheticsUpdatePermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/**
+ * Import the organisation's SLO and burn-rate registries (POST /import/slos and /import/burn-rate-alerts): SLO files
+ * written where the scaffolder publishes, and alert rules for any SLO. A basic permission: the registries span teams.
+ * @public
+ */
+export const reliabilityRegistryImportPermission = createPermission({
+  name: 'reliability.registry.import',
+  attributes: { action: 'create' },
+});
+
 /** @public */
 export const reliabilityAllPermissions = [
   ...reliabilityPermissions,
@@ -112,4 +122,5 @@ export const reliabilityAllPermissions = [
   reliabilityCapacityRecordPermission,
   reliabilityChangesRecordPermission,
   reliabilitySyntheticsUpdatePermission,
+  reliabilityRegistryImportPermission,
 ];

@@ -12,6 +12,7 @@ import { DrillStore } from '../drills/DrillStore';
 import { CapacityStore } from '../capacity/CapacityStore';
 import { ChangeStore } from '../changes/ChangeStore';
 import { SyntheticStore } from '../synthetics/SyntheticStore';
+import { BurnRateImportStore } from '../imports/BurnRateImportStore';
 
 const migrationsDir = resolvePackagePath('@internal/plugin-reliability-backend', 'migrations');
 
@@ -29,6 +30,7 @@ export interface ReliabilityStores {
   capacity: CapacityStore;
   changes: ChangeStore;
   synthetics: SyntheticStore;
+  burnRateImports: BurnRateImportStore;
 }
 
 /**
@@ -59,6 +61,7 @@ export class ReliabilityDatabase {
       capacity: new CapacityStore(this.knex),
       changes: new ChangeStore(this.knex),
       synthetics: new SyntheticStore(this.knex),
+      burnRateImports: new BurnRateImportStore(this.knex),
     };
   }
 }

@@ -35,6 +35,8 @@ import { overviewRoutes } from '../overview/routes';
 import { readinessRoutes } from '../readiness/routes';
 import { CommanderService } from '../commander/CommanderService';
 import { commanderRoutes } from '../commander/routes';
+import { RegistryImportService } from '../imports/RegistryImportService';
+import { importRoutes } from '../imports/routes';
 import { createGuards } from './guards';
 
 /** What the router serves: one service per feature, plus the shared services its guards need. */
@@ -68,6 +70,8 @@ export interface RouterOptions {
   /** Absent in tests that do not need the readiness score. */
   readiness?: ReadinessService;
   commander: CommanderService;
+  /** POST /import/:registry; absent in tests that do not need it. */
+  imports?: RegistryImportService;
   /** The one redaction step; error messages pass through it before they are answered. */
   redactor?: Redactor;
   /** Clock, for tests. */
@@ -103,6 +107,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   if (options.synthetics) syntheticRoutes(router, { guards, synthetics: options.synthetics });
   if (options.readiness) readinessRoutes(router, { guards, readiness: options.readiness });
   if (options.overview) overviewRoutes(router, { guards, overview: options.overview });
+  if (options.imports) importRoutes(router, { guards, imports: options.imports });
 
   // anything else: a 404 that says so (the path shortened: it is the caller's own text)
   router.use((req, _res) => {

@@ -50,7 +50,13 @@ export class SloRegistry {
     private readonly logger: LoggerService,
     /** Burn-rate rules per slo_id from reliability.alerting.burnRateCsv, for SLOs without a policy of their own. */
     private readonly csvPolicies: ReadonlyMap<string, MwmbRule[]> = new Map(),
+    /** Burn-rate rules per slo_id imported through POST /import/burn-rate-alerts: they win over the file's. */
+    private readonly importedPolicies?: () => Promise<ReadonlyMap<string, MwmbRule[]>>,
   ) {}
+
+  /** The imported rules of the last sync, and their fingerprint: a new import re-parses every SLO. */
+  private imported: ReadonlyMap<string, MwmbRule[]> = new Map();
+  private importedHash = '';
 
   /** Parses one SLO entity (with the CSV policy folded in), or explains why it is skipped. */
   private parse(e: Entity): RegisteredSlo | undefined {
@@ -61,7 +67,7 @@ export class SloRegistry {
     }
     const def = parsed.value;
     if (!def.alertPolicy) {
-      const rules = csvRulesFor(this.csvPolicies, def);
+      const rules = csvRulesFor(this.imported, def) ?? csvRulesFor(this.csvPolicies, def);
       if (rules) def.alertPolicy = { source: 'csv', rules, noData: true };
     }
     return { def, entityRef: stringifyEntityRef(e) };
@@ -70,6 +76,15 @@ export class SloRegistry {
   /** Reads every SLO entity of the catalog (paginated) and brings the registry in step. */
   async sync(): Promise<SyncResult> {
     const credentials = await this.auth.getOwnServiceCredentials();
+    if (this.importedPolicies) {
+      const imported = await this.importedPolicies();
+      const hash = createHash('sha256').update(JSON.stringify([...imported])).digest('hex');
+      if (hash !== this.importedHash) {
+        this.imported = imported;
+        this.importedHash = hash;
+        this.parsedSinceStart = false;
+      }
+    }
     const known = await this.store.registryHashes();
     const seen = new Set<string>();
     const upserts: { def: SloDefinition; entityRef: string; docHash: string }[] = [];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseCsv } from '../csv/csv';
+import { CsvError, MAX_CSV_ERRORS, parseCsv } from '../csv/csv';
 import { BURN_RATE_WINDOWS, BurnRateWindow, DEFAULT_MWMB_RULES, MwmbRule } from '../math/mwmb';
 import { durationMs, parseDuration } from '../math/duration';
 import type { ParseResult } from './definition';
@@ -77,35 +77,65 @@ export function parseBurnRateAnnotation(text: string, field = 'reliability.io/bu
   return { ok: true, value: rules };
 }
 
+/** One row of the burn-rate registry: its line, its slo_id and the rule it adds. @public */
+export interface BurnRateRow {
+  line: number;
+  sloId: string;
+  rule: MwmbRule;
+}
+
 /**
- * The seed's burn-rate registry: CSV with the header `slo_id,window,threshold_x` (an optional fourth column
- * `severity`), one single-window rule per row, paired with the workbook's short window (1/12) where evaluated.
- * Answers rules per slo_id; errors name the line and the column.
+ * The seed's burn-rate registry, row by row: CSV with the header `slo_id,window,threshold_x` (an optional fourth column
+ * `severity`), one single-window rule per row, paired with the workbook's short window (1/12) where evaluated. Every
+ * bad row is reported with its line and column.
+ * @public
+ */
+export function parseBurnRateRows(text: string): { ok: true; rows: BurnRateRow[] } | { ok: false; errors: CsvError[] } {
+  const csv = parseCsv(text, { maxRows: 10_000 });
+  if (!csv.ok) return csv;
+  const header = csv.header;
+  if (header[0] !== 'slo_id' || header[1] !== 'window' || header[2] !== 'threshold_x' || (header[3] !== undefined && header[3] !== 'severity') || header.length > 4) {
+    return { ok: false, errors: [{ line: 1, message: 'the header must be slo_id,window,threshold_x (optionally ,severity)' }] };
+  }
+  const rows: BurnRateRow[] = [];
+  const errors: CsvError[] = [];
+  for (const { line, cells } of csv.rows) {
+    const { slo_id: sloId, window, threshold_x: threshold, severity } = cells;
+    const before = errors.length;
+    if (!/^[a-zA-Z0-9_.\/-]{1,253}$/.test(sloId)) errors.push({ line, field: 'slo_id', message: 'must be an SLO name' });
+    const long = evaluatedWindow(window);
+    if (!long) errors.push({ line, field: 'window', message: `'${window}' is not one the suite evaluates (${WINDOW_LIST})` });
+    const m = BURN_RE.exec(threshold);
+    if (!m || !(Number(m[1]) > 0)) errors.push({ line, field: 'threshold_x', message: `must be a number above 0, got '${threshold}'` });
+    if (severity !== undefined && severity !== '' && severity !== 'page' && severity !== 'ticket') errors.push({ line, field: 'severity', message: 'must be page or ticket' });
+    if (errors.length >= MAX_CSV_ERRORS) break;
+    if (errors.length > before || !long || !m) continue;
+    const burnRate = Number(m[1]);
+    const sev = severity === 'page' || severity === 'ticket' ? severity : defaultSeverity(burnRate);
+    rows.push({ line, sloId, rule: { severity: sev, burnRate, longWindow: long, shortWindow: shortWindowFor(long) } });
+  }
+  return errors.length ? { ok: false, errors } : { ok: true, rows };
+}
+
+/** The burn-rate rows grouped per slo_id, in file order. @public */
+export function burnRateRulesById(rows: readonly BurnRateRow[]): Map<string, MwmbRule[]> {
+  const out = new Map<string, MwmbRule[]>();
+  for (const r of rows) out.set(r.sloId, [...(out.get(r.sloId) ?? []), r.rule]);
+  return out;
+}
+
+/**
+ * The seed's burn-rate registry as rules per slo_id (see `parseBurnRateRows`); the first error names the line and the
+ * column.
  * @public
  */
 export function parseBurnRateCsv(text: string): ParseResult<Map<string, MwmbRule[]>> {
-  const csv = parseCsv(text, { maxRows: 10_000 });
-  if (!csv.ok) return { ok: false, error: `line ${csv.errors[0].line}: ${csv.errors[0].message}` };
-  const header = csv.header;
-  if (header[0] !== 'slo_id' || header[1] !== 'window' || header[2] !== 'threshold_x' || (header[3] !== undefined && header[3] !== 'severity') || header.length > 4) {
-    return { ok: false, error: 'line 1: the header must be slo_id,window,threshold_x (optionally ,severity)' };
+  const parsed = parseBurnRateRows(text);
+  if (!parsed.ok) {
+    const e = parsed.errors[0];
+    return { ok: false, error: `line ${e.line}: ${e.field ? `${e.field} ` : ''}${e.message}` };
   }
-  const out = new Map<string, MwmbRule[]>();
-  for (const { line, cells } of csv.rows) {
-    const at = `line ${line}`;
-    const { slo_id: sloId, window, threshold_x: threshold, severity } = cells;
-    if (!/^[a-zA-Z0-9_.\/-]{1,253}$/.test(sloId)) return { ok: false, error: `${at}: slo_id must be an SLO name` };
-    const long = evaluatedWindow(window);
-    if (!long) return { ok: false, error: `${at}: window '${window}' is not one the suite evaluates (${WINDOW_LIST})` };
-    const m = BURN_RE.exec(threshold);
-    if (!m || !(Number(m[1]) > 0)) return { ok: false, error: `${at}: threshold_x must be a number above 0, got '${threshold}'` };
-    if (severity !== undefined && severity !== 'page' && severity !== 'ticket') return { ok: false, error: `${at}: severity must be page or ticket` };
-    const burnRate = Number(m[1]);
-    const list = out.get(sloId) ?? [];
-    list.push({ severity: (severity as 'page' | 'ticket' | undefined) ?? defaultSeverity(burnRate), burnRate, longWindow: long, shortWindow: shortWindowFor(long) });
-    out.set(sloId, list);
-  }
-  return { ok: true, value: out };
+  return { ok: true, value: burnRateRulesById(parsed.rows) };
 }
 
 /** The CSV's slo_id for an SLO: its name with `-` as `_` (checkout-success -> checkout_success), or `namespace/name`. @public */

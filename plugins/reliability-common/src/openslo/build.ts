@@ -54,9 +54,13 @@ export const sloCreateInputSchema = z
       })
       .strict()
       .default({ duration: '30d', type: 'rolling', timeZone: 'UTC' }),
-    /** `workbook`: the SRE workbook's four rules; `custom`: the rows given. */
+    /**
+     * `workbook`: the SRE workbook's four rules; `custom`: the rows given; `registry`: none in the document, so the
+     * burn-rate registry's rows for it apply (and the workbook's table when it has none).
+     */
     alerting: z.discriminatedUnion('policy', [
       z.object({ policy: z.literal('workbook') }).strict(),
+      z.object({ policy: z.literal('registry') }).strict(),
       z.object({ policy: z.literal('custom'), rows: z.array(sloAlertRowSchema).min(1, 'needs at least one row').max(10) }).strict(),
     ]).default({ policy: 'workbook' }),
     /** `ingest` (POST /sli-events) or a Prometheus instance configured in app-config. */
@@ -111,7 +115,8 @@ export function buildOpenSlo(raw: unknown): { ok: true; doc: Record<string, unkn
     default:
       ratioMetric = { counter: true, good: metric('Prometheus', { query: i.sli.goodQuery }, instance), total: metric('Prometheus', { query: i.sli.totalQuery }, instance) };
   }
-  const rows = i.alerting.policy === 'workbook' ? DEFAULT_MWMB_RULES.map(r => ({ severity: r.severity, burnRate: r.burnRate, window: r.longWindow })) : i.alerting.rows;
+  const rows =
+    i.alerting.policy === 'custom' ? i.alerting.rows : i.alerting.policy === 'workbook' ? DEFAULT_MWMB_RULES.map(r => ({ severity: r.severity, burnRate: r.burnRate, window: r.longWindow })) : [];
   const doc: Record<string, unknown> = {
     apiVersion: 'openslo/v1',
     kind: 'SLO',
@@ -132,7 +137,7 @@ export function buildOpenSlo(raw: unknown): { ok: true; doc: Record<string, unkn
       timeWindow: [i.window.type === 'rolling' ? { duration: i.window.duration, isRolling: true } : { duration: i.window.duration, isRolling: false, calendar: { startTime: '2020-01-01 00:00:00', timeZone: i.window.timeZone } }],
       budgetingMethod: 'Occurrences',
       objectives: [{ displayName: `>= ${i.objectivePercent}%`, targetPercent: i.objectivePercent }],
-      alertPolicies: [
+      alertPolicies: rows.length === 0 ? undefined : [
         {
           kind: 'AlertPolicy',
           metadata: { name: `${i.name}-burn-rate` },
@@ -149,6 +154,7 @@ export function buildOpenSlo(raw: unknown): { ok: true; doc: Record<string, unkn
       ],
     },
   };
+  if (!rows.length) delete (doc.spec as { alertPolicies?: unknown }).alertPolicies;
   if (!Object.keys((doc.metadata as { annotations: object }).annotations).length) delete (doc.metadata as { annotations?: object }).annotations;
   const checked = parseOpenSlo(doc);
   if (!checked.ok) return { ok: false, error: checked.error };

@@ -1,0 +1,180 @@
+import { z } from 'zod';
+import { entityRefParam } from '../api/types';
+import { CsvError, MAX_CSV_ERRORS, parseCsv } from '../csv/csv';
+import { parseDuration } from '../math/duration';
+import { SloCreateInput } from '../openslo/build';
+
+/** The seeds' four CSV registries, as `POST /import/:registry` names them. @public */
+export const REGISTRY_NAMES = ['slos', 'burn-rate-alerts', 'synthetics', 'drills'] as const;
+/** @public */
+export type RegistryName = (typeof REGISTRY_NAMES)[number];
+
+/** What each registry is, for the upload and the docs. @public */
+export const REGISTRY_TITLES: Record<RegistryName, { title: string; header: string; perEntity: boolean }> = {
+  slos: { title: 'SLO registry', header: 'slo_id,description,objective,window,owner[,service]', perEntity: false },
+  'burn-rate-alerts': { title: 'Burn-rate alerts', header: 'slo_id,window,threshold_x[,severity]', perEntity: false },
+  synthetics: { title: 'Synthetic registry', header: 'journey,region,frequency,deadline_ms', perEntity: true },
+  drills: { title: 'Failover drill log', header: 'date,region,duration_min,success,notes', perEntity: true },
+};
+
+/** POST /import/:registry (path). @public */
+export const registryImportParamsSchema = z.object({
+  registry: z.enum(REGISTRY_NAMES, { errorMap: () => ({ message: `must be one of ${REGISTRY_NAMES.join(', ')}` }) }),
+});
+
+/** POST /import/:registry (query): the entity for per-entity registries (or the SLO registry's default service); `dryRun=true` validates and writes nothing. @public */
+export const registryImportQuerySchema = z
+  .object({
+    entityRef: entityRefParam.optional(),
+    dryRun: z.enum(['true', 'false'], { errorMap: () => ({ message: 'must be true or false' }) }).optional(),
+  })
+  .strict();
+
+/** What one row (or one SLO of the burn-rate registry) became. @public */
+export interface RegistryImportRow {
+  line: number;
+  /** The SLO, journey or drill it names. */
+  id: string;
+  outcome: 'created' | 'updated' | 'unchanged';
+  /** Where it went (a file, an SLO), or why it did not change. */
+  detail?: string;
+}
+
+/** The answer of `POST /import/:registry`: every row's outcome; on a bad file, a 400 listing every bad row instead. @public */
+export interface RegistryImportResult {
+  registry: RegistryName;
+  dryRun: boolean;
+  created: number;
+  updated: number;
+  unchanged: number;
+  rows: RegistryImportRow[];
+  /** Things worth knowing that are not errors (an SLO whose own alert policy wins over the burn-rate registry). */
+  notes: string[];
+}
+
+/** The objective of an SLO registry row: a success ratio (`>=99.5%`) or a latency percentile under a threshold (`<=300ms`). @public */
+export type SloRegistryObjective = { kind: 'ratio'; percent: number } | { kind: 'latency'; thresholdSeconds: number; percentile: number };
+
+/** One row of the seed's SLO registry, checked. @public */
+export interface SloRegistryRow {
+  line: number;
+  sloId: string;
+  /** The OpenSLO name: the slo_id in lowercase with `_` and `.` as `-` (checkout_success -> checkout-success). */
+  name: string;
+  description: string;
+  objective: SloRegistryObjective;
+  window: string;
+  owner: string;
+  /** The optional `service` column: a component name or ref. */
+  service?: string;
+}
+
+const RFC1123 = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** The number at the start of `text` (digits with at most one decimal point), and what follows it. */
+function leadingNumber(text: string): { value: number; rest: string } | undefined {
+  let i = 0;
+  let dot = false;
+  while (i < text.length && i < 32) {
+    const c = text[i];
+    if (c >= '0' && c <= '9') i++;
+    else if (c === '.' && !dot) {
+      dot = true;
+      i++;
+    } else break;
+  }
+  if (i === 0 || text.slice(0, i) === '.') return undefined;
+  return { value: Number(text.slice(0, i)), rest: text.slice(i).trim() };
+}
+
+/** The percentile a latency row states in its description or slo_id: `p95`, `p99.9`, `P50`. */
+function percentileIn(...texts: string[]): number | undefined {
+  for (const text of texts) {
+    // tokens split on anything that is not a letter, a digit or a dot: one pass, no regex on the user's text
+    let token = '';
+    for (const c of `${text.slice(0, 1_000)} `) {
+      const word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c === '.';
+      if (word) {
+        token += c;
+        continue;
+      }
+      if ((token[0] === 'p' || token[0] === 'P') && token.length > 1) {
+        const n = leadingNumber(token.slice(1));
+        if (n && n.rest === '' && n.value > 0 && n.value < 100) return n.value;
+      }
+      token = '';
+    }
+  }
+  return undefined;
+}
+
+/** `>=99.5%` (or `99.5%`) as a ratio objective; `<=300ms`, `<300ms`, `<=0.3s` as a latency objective. */
+function parseObjective(raw: string, row: { sloId: string; description: string }): SloRegistryObjective | string {
+  const text = raw.trim();
+  if (text.startsWith('<')) {
+    const n = leadingNumber(text.slice(text.startsWith('<=') ? 2 : 1).trim());
+    const unit = n?.rest;
+    if (!n || !(n.value > 0) || (unit !== 'ms' && unit !== 's')) return `'${raw}' must be a latency such as <=300ms or <=1s`;
+    const percentile = percentileIn(row.description, row.sloId);
+    if (percentile === undefined) return `a latency objective needs its percentile: write it in the description or the slo_id, such as p95`;
+    return { kind: 'latency', thresholdSeconds: unit === 'ms' ? n.value / 1000 : n.value, percentile };
+  }
+  const n = leadingNumber(text.startsWith('>=') ? text.slice(2).trim() : text);
+  if (!n || n.rest !== '%') return `'${raw}' must be a success ratio such as >=99.5% or a latency such as <=300ms`;
+  if (!(n.value > 0 && n.value < 100)) return `'${raw}' must be above 0% and below 100% (100% leaves no budget)`;
+  return { kind: 'ratio', percent: n.value };
+}
+
+/**
+ * The seed's SLO registry (`slo_id,description,objective,window,owner`, an optional `service` column naming the
+ * component). Every row is checked; every bad row is reported with its line and column. At most 2,000 rows.
+ * @public
+ */
+export function parseSloRegistry(text: string): { ok: true; rows: SloRegistryRow[] } | { ok: false; errors: CsvError[] } {
+  const required = ['slo_id', 'description', 'objective', 'window', 'owner'];
+  const csv = parseCsv(text, { required, known: [...required, 'service'], maxRows: 2_000 });
+  if (!csv.ok) return csv;
+  const rows: SloRegistryRow[] = [];
+  const errors: CsvError[] = [];
+  const seen = new Map<string, number>();
+  for (const { line, cells } of csv.rows) {
+    if (errors.length >= MAX_CSV_ERRORS) break;
+    const before = errors.length;
+    const sloId = cells.slo_id;
+    const name = sloId.toLowerCase().replace(/[_.]/g, '-');
+    if (!RFC1123.test(name)) errors.push({ line, field: 'slo_id', message: `'${sloId.slice(0, 80)}' must be letters, digits, - and _ (at most 63), such as checkout_success` });
+    else if (seen.has(name)) errors.push({ line, field: 'slo_id', message: `${sloId} is already on line ${seen.get(name)}` });
+    else seen.set(name, line);
+    if (cells.description.length > 1_000) errors.push({ line, field: 'description', message: 'must be at most 1,000 characters' });
+    const objective = parseObjective(cells.objective, { sloId, description: cells.description });
+    if (typeof objective === 'string') errors.push({ line, field: 'objective', message: objective });
+    if (parseDuration(cells.window) === undefined) errors.push({ line, field: 'window', message: `'${cells.window}' must be a duration such as 30d, 4w or 1M` });
+    if (!cells.owner) errors.push({ line, field: 'owner', message: 'is required: the group that owns the SLO, such as Payments SRE' });
+    else if (cells.owner.length > 200) errors.push({ line, field: 'owner', message: 'must be at most 200 characters' });
+    if (cells.service !== undefined && cells.service.length > 300) errors.push({ line, field: 'service', message: 'must be a component name or ref' });
+    if (errors.length > before || typeof objective === 'string') continue;
+    rows.push({ line, sloId, name, description: cells.description, objective, window: cells.window, owner: cells.owner, ...(cells.service ? { service: cells.service } : {}) });
+  }
+  return errors.length ? { ok: false, errors } : { ok: true, rows };
+}
+
+/**
+ * An SLO registry row as the scaffolder's SLO input: a ratio row is an availability SLI, a latency row a latency SLI
+ * (requests under the threshold over all, with the percentile as the objective), both from the built-in ingest; the
+ * alert policy is left to the burn-rate registry (the workbook's table when it has no rows for it).
+ * @public
+ */
+export function sloRegistryInput(row: SloRegistryRow, componentRef: string): SloCreateInput {
+  const latency = row.objective.kind === 'latency' ? row.objective : undefined;
+  return {
+    name: row.name,
+    displayName: row.description || row.sloId,
+    description: `${row.description ? `${row.description}; ` : ''}from the SLO registry (${row.sloId}, ${row.owner})`,
+    component: componentRef,
+    sli: latency ? { type: 'latency', thresholdSeconds: latency.thresholdSeconds } : { type: 'availability' },
+    objectivePercent: latency ? latency.percentile : (row.objective as { percent: number }).percent,
+    window: { duration: row.window, type: 'rolling' },
+    alerting: { policy: 'registry' },
+    source: { type: 'ingest' },
+  };
+}
