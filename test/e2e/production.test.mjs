@@ -2,9 +2,13 @@
 // ingest, and a signed-in user who does not own the entity gets 403 on ingest.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { startPortalBackend, stopPortalBackend } from './lib/portal.mjs';
 
 const BASE = 'http://localhost:7078';
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PG = new URL(process.env.BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING ?? 'postgresql://postgres@127.0.0.1:5432');
 const INGEST_TOKEN = 'prod-test-ingest-token-0123456789';
 const env = {
@@ -37,6 +41,27 @@ test('production: no guest sign-in; the SLI reporters token ingests', { timeout:
     }
     assert.equal(res.status, 202, await res.text());
     assert.equal((await ingest('not-the-token', event('default/checkout-success'))).status, 401);
+
+    // the README's registry command, as CI runs it: the seeds' SLO and burn-rate registries checked against the
+    // catalog (a dry run: the demo's SLOs already say the same), and a broken file refused with its line and field
+    const importCli = (...args) =>
+      promisify(execFile)(process.execPath, ['--require', '@backstage/cli/config/nodeTransform.cjs', 'scripts/import-registry.ts', ...args], {
+        cwd: ROOT,
+        env: { ...process.env, RELIABILITY_TOKEN: INGEST_TOKEN, RELIABILITY_URL: BASE },
+        timeout: 120_000,
+      });
+    const slos = await importCli('slos', 'catalog/registries/slo-registry.csv', '--dry-run');
+    assert.match(slos.stdout, /line 4 otp_verify_latency_p95: unchanged \(slo:default\/otp-verify-latency-p95, defined in slos\/otp-verify-latency.yaml\)/);
+    assert.match(slos.stdout, /slos \(dry run, nothing written\): 0 created, 0 updated, 3 unchanged/);
+    const burn = await importCli('burn-rate-alerts', 'catalog/policies/burn-rate-alerts.csv', '--dry-run');
+    assert.match(burn.stdout, /burn-rate-alerts \(dry run, nothing written\): 2 created, 0 updated, 0 unchanged/);
+    const broken = await importCli('slos', 'test/e2e/fixtures/broken-slo-registry.csv', '--dry-run').then(
+      () => assert.fail('a broken registry must fail'),
+      e => e,
+    );
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /slos: 400 Invalid CSV, nothing imported: line 2, objective: '99.5' must be a success ratio/);
+    assert.match(broken.stderr, /line 3, owner: no group named Nobody SRE in the catalog/);
   } finally {
     await stopPortalBackend(backend);
   }

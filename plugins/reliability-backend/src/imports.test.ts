@@ -151,17 +151,22 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect(res.status).toBe(400);
     const message: string = res.body.error.message;
     expect(message.startsWith('Invalid CSV, nothing imported: ')).toBe(true);
+    // the rows that parse are checked against the catalog too: owners, components, SLOs already defined elsewhere
     expect(message.split('; ')).toEqual([
       "Invalid CSV, nothing imported: line 3, slo_id: 'bad id!' must be letters, digits, - and _ (at most 63), such as checkout_success",
       "line 4, objective: '99.5' must be a success ratio such as >=99.5% or a latency such as <=300ms",
       'line 5, objective: a latency objective needs its percentile: write it in the description or the slo_id, such as p95',
       "line 6, window: '5 days' must be a duration such as 30d, 4w or 1M",
+      'line 7, owner: no group named Ghost SRE in the catalog (its name, title or display name)',
+      'line 8, objective: slo:default/api-availability is already defined in slos/api-availability.yaml with 99.9% (change it there, or change the row to match)',
+      'line 9, service: Platform SRE owns 2 components: add a service column naming the component, or import with entityRef=',
+      'line 10, owner: component:default/checkout is owned by group:default/payments-sre, not Identity SRE',
       'line 11, slo_id: search_ok is already on line 2',
       "line 12, objective: '>=100%' must be above 0% and below 100% (100% leaves no budget)",
     ]);
     expect(files()).toEqual([]);
 
-    // the rows that parse, checked against the catalog: owners, components, SLOs already defined elsewhere
+    // a component that does not exist
     const catalogErrors = [
       'slo_id,description,objective,window,owner,service',
       'search_ok,"Search, answered",>=99%,30d,Platform SRE,search',

@@ -118,12 +118,13 @@ export class RegistryImportService {
   /** The SLO registry: one OpenSLO file per row, for the component its owner owns (or the row's `service`). */
   private async importSlos(text: string, opts: { entityRef?: string; dryRun: boolean }, credentials: BackstageCredentials): Promise<RegistryImportResult> {
     const parsed = parseSloRegistry(text);
-    if (!parsed.ok) throw fail(parsed.errors);
-    if (!parsed.rows.length) throw fail([{ line: 2, message: 'no SLOs after the header' }]);
+    // a broken header or file: nothing to check further
+    if (!parsed.rows.length) throw fail(parsed.errors.length ? parsed.errors : [{ line: 2, message: 'no SLOs after the header' }]);
     if (!this.o.publishDir) throw new NotAllowedError('reliability.scaffolder.publishDir is not configured: the SLO registry is written as OpenSLO files where the scaffolder publishes');
     const dir = resolve(this.o.publishDir);
     const service = await this.o.auth.getOwnServiceCredentials();
-    const errors: CsvError[] = [];
+    // the rows that parsed are checked against the catalog too, so one answer lists every bad row
+    const errors: CsvError[] = [...parsed.errors];
 
     const groups = await this.groupsByLabel(service);
     const existing = await this.entities(parsed.rows.map(r => `slo:default/${r.name}`), service);

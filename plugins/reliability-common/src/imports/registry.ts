@@ -127,13 +127,15 @@ function parseObjective(raw: string, row: { sloId: string; description: string }
 
 /**
  * The seed's SLO registry (`slo_id,description,objective,window,owner`, an optional `service` column naming the
- * component). Every row is checked; every bad row is reported with its line and column. At most 2,000 rows.
+ * component). Every row is checked; every bad row is reported with its line and column, and the good rows are
+ * answered beside them (the backend checks those against the catalog, so one answer lists every problem). At most
+ * 2,000 rows.
  * @public
  */
-export function parseSloRegistry(text: string): { ok: true; rows: SloRegistryRow[] } | { ok: false; errors: CsvError[] } {
+export function parseSloRegistry(text: string): { rows: SloRegistryRow[]; errors: CsvError[] } {
   const required = ['slo_id', 'description', 'objective', 'window', 'owner'];
   const csv = parseCsv(text, { required, known: [...required, 'service'], maxRows: 2_000 });
-  if (!csv.ok) return csv;
+  if (!csv.ok) return { rows: [], errors: csv.errors };
   const rows: SloRegistryRow[] = [];
   const errors: CsvError[] = [];
   const seen = new Map<string, number>();
@@ -155,7 +157,7 @@ export function parseSloRegistry(text: string): { ok: true; rows: SloRegistryRow
     if (errors.length > before || typeof objective === 'string') continue;
     rows.push({ line, sloId, name, description: cells.description, objective, window: cells.window, owner: cells.owner, ...(cells.service ? { service: cells.service } : {}) });
   }
-  return errors.length ? { ok: false, errors } : { ok: true, rows };
+  return { rows, errors };
 }
 
 /**

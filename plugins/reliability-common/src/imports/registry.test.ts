@@ -1,0 +1,42 @@
+import { buildOpenSlo } from '../openslo/build';
+import { parseSloRegistry, sloRegistryInput } from './registry';
+
+describe('the SLO registry', () => {
+  it("reads the seed's rows: ratios, a latency percentile under a threshold, names in OpenSLO's form", () => {
+    const parsed = parseSloRegistry(
+      'slo_id,description,objective,window,owner\ncheckout_success,Checkout success rate,>=99.5%,30d,Payments SRE\notp_verify_latency_p95,p95 ms for /otp/verify,<=300ms,7d,Identity SRE\nsearch.ttfr,"P99.9 of search, first result",< 0.5s,1M,Platform SRE\n',
+    );
+    expect(parsed).toEqual({
+      errors: [],
+      rows: [
+        { line: 2, sloId: 'checkout_success', name: 'checkout-success', description: 'Checkout success rate', objective: { kind: 'ratio', percent: 99.5 }, window: '30d', owner: 'Payments SRE' },
+        { line: 3, sloId: 'otp_verify_latency_p95', name: 'otp-verify-latency-p95', description: 'p95 ms for /otp/verify', objective: { kind: 'latency', thresholdSeconds: 0.3, percentile: 95 }, window: '7d', owner: 'Identity SRE' },
+        { line: 4, sloId: 'search.ttfr', name: 'search-ttfr', description: 'P99.9 of search, first result', objective: { kind: 'latency', thresholdSeconds: 0.5, percentile: 99.9 }, window: '1M', owner: 'Platform SRE' },
+      ],
+    });
+  });
+
+  it('reports every bad row with its line and field', () => {
+    const parsed = parseSloRegistry('slo_id,description,objective,window,owner\nBAD ID,x,>=99%,30d,a\nok,x,>=99.5,30d,a\nlat,x,<=300us,7d,a\nlat2,no percentile,<=300ms,7d,a\nw,x,99%,thirty days,\n');
+    expect(parsed).toEqual({
+      rows: [],
+      errors: [
+        { line: 2, field: 'slo_id', message: "'BAD ID' must be letters, digits, - and _ (at most 63), such as checkout_success" },
+        { line: 3, field: 'objective', message: "'>=99.5' must be a success ratio such as >=99.5% or a latency such as <=300ms" },
+        { line: 4, field: 'objective', message: "'<=300us' must be a latency such as <=300ms or <=1s" },
+        { line: 5, field: 'objective', message: 'a latency objective needs its percentile: write it in the description or the slo_id, such as p95' },
+        { line: 6, field: 'window', message: "'thirty days' must be a duration such as 30d, 4w or 1M" },
+        { line: 6, field: 'owner', message: 'is required: the group that owns the SLO, such as Payments SRE' },
+      ],
+    });
+    expect(parseSloRegistry('slo,objective\n')).toEqual({ rows: [], errors: [{ line: 1, message: 'the header must have the columns slo_id, description, window, owner (it has slo,objective)' }] });
+  });
+
+  it('builds a document the catalog accepts, with no alert policy of its own', () => {
+    const parsed = parseSloRegistry('slo_id,description,objective,window,owner\notp_verify_latency_p95,p95 ms for /otp/verify,<=300ms,7d,Identity SRE\n');
+    expect(parsed.errors).toEqual([]);
+    const built = buildOpenSlo(sloRegistryInput(parsed.rows[0], 'component:default/login-otp'));
+    expect(built.ok && built.definition).toMatchObject({ ref: 'default/otp-verify-latency-p95', componentRef: 'component:default/login-otp', target: 0.95 });
+    expect(built.ok && built.definition.alertPolicy).toBeUndefined();
+  });
+});
