@@ -1,6 +1,8 @@
 import { createApiRef, DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import type {
+  RegistryImportResult,
+  RegistryName,
   BurnRateWindow,
   ChaosExperimentRecord,
   ChaosFilesResponse,
@@ -91,6 +93,8 @@ export interface ReliabilityApi {
   exportOverview(query?: { owner?: string; system?: string; lifecycle?: string }): Promise<string>;
   /** A new SLO's objective replayed over its SLI's history (nothing is created). */
   backtestSlo(body: { slo: unknown; historyFrom?: string; days?: number }): Promise<SloBacktestResponse>;
+  /** Imports one of the seeds' CSV registries (POST /import/:registry); all of it or none. */
+  importRegistry(registry: RegistryName, csv: string, options?: { entityRef?: string; dryRun?: boolean }): Promise<RegistryImportResult>;
   /** Imports the synthetic registry (the seed's CSV); all of it or none. */
   importSyntheticRegistry(entityRef: string, csv: string): Promise<{ added: number; updated: number; withoutSteps: string[] }>;
   listSyntheticRuns(entityRef: string, options?: { journey?: string; failed?: boolean; limit?: number }): Promise<SyntheticRunListResponse>;
@@ -222,6 +226,14 @@ export class ReliabilityClient implements ReliabilityApi {
 
   listSynthetics(entityRef: string): Promise<SyntheticJourneyListResponse> {
     return this.get(`/synthetics?entityRef=${encodeURIComponent(entityRef)}&limit=100`);
+  }
+
+  async importRegistry(registry: RegistryName, csv: string, options: { entityRef?: string; dryRun?: boolean } = {}): Promise<RegistryImportResult> {
+    const q = new URLSearchParams();
+    if (options.entityRef) q.set('entityRef', options.entityRef);
+    if (options.dryRun) q.set('dryRun', 'true');
+    const res = await this.fetch(`/import/${encodeURIComponent(registry)}?${q}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+    return (await res.json()) as RegistryImportResult;
   }
 
   async importSyntheticRegistry(entityRef: string, csv: string): Promise<{ added: number; updated: number; withoutSteps: string[] }> {

@@ -82,3 +82,22 @@ describe('ReliabilityClient, every method', () => {
     ]);
   });
 });
+
+describe('ReliabilityClient.importRegistry', () => {
+  it('posts the CSV as text/csv to /import/:registry with the entity and the dry run', async () => {
+    const calls: { url: string; init?: RequestInit }[] = [];
+    const fetchApi = {
+      fetch: async (input: any, init?: RequestInit) => {
+        calls.push({ url: String(input), init });
+        return new Response(JSON.stringify({ registry: 'drills', dryRun: false, created: 1, updated: 0, unchanged: 0, rows: [], notes: [] }), { status: 200 });
+      },
+    };
+    const client = new ReliabilityClient({ discoveryApi: { getBaseUrl: async () => 'http://h/api/reliability' }, fetchApi: fetchApi as any });
+    expect((await client.importRegistry('drills', 'date\n', { entityRef: 'component:default/checkout' })).created).toBe(1);
+    await client.importRegistry('slos', 'slo_id\n', { dryRun: true });
+    expect(calls.map(c => [c.url, c.init?.method, (c.init?.headers as any)['content-type'], c.init?.body])).toEqual([
+      ['http://h/api/reliability/import/drills?entityRef=component%3Adefault%2Fcheckout', 'POST', 'text/csv', 'date\n'],
+      ['http://h/api/reliability/import/slos?dryRun=true', 'POST', 'text/csv', 'slo_id\n'],
+    ]);
+  });
+});

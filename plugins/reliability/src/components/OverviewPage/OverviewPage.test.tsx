@@ -80,3 +80,65 @@ describe('OverviewPage', () => {
     expect(await screen.findByText('No SLO matches these filters.')).toBeInTheDocument();
   });
 });
+
+describe('the registry upload on the overview', () => {
+  const file = (text: string, name = 'registry.csv') => {
+    const f = new File([text], name, { type: 'text/csv' });
+    (f as any).text = async () => text;
+    return f;
+  };
+
+  it("imports the SLO registry (a dry run first) and lists each row's outcome; a per-entity registry asks for its entity", async () => {
+    const importRegistry = jest.fn(async (registry: string, _csv: string, options: any) => ({
+      registry,
+      dryRun: Boolean(options.dryRun),
+      created: 1,
+      updated: 0,
+      unchanged: 1,
+      rows: [
+        { line: 2, id: 'checkout_success', outcome: 'created', detail: 'slos/checkout-success.yaml' },
+        { line: 3, id: 'api_availability', outcome: 'unchanged' },
+      ],
+      notes: [],
+    }));
+    const getOverview = jest.fn(async () => ({ items: [], gateThreshold: 0.25 }));
+    await renderInTestApp(
+      <TestApiProvider apis={[[reliabilityApiRef, { getOverview, importRegistry, getReadiness: async () => ({ score: 0 }) } as unknown as Partial<ReliabilityApi>]]}>
+        <OverviewPage />
+      </TestApiProvider>,
+    );
+    await screen.findByText('No SLO matches these filters.');
+    await userEvent.click(screen.getByLabelText('Dry run (check only)'));
+    await userEvent.upload(screen.getByTestId('registry-file'), file('slo_id,description,objective,window,owner\n'));
+    expect(await screen.findByTestId('registry-result')).toHaveTextContent('registry.csv (dry run, nothing written): 1 created, 0 updated, 1 unchanged.');
+    expect(screen.getByTestId('registry-result')).toHaveTextContent('line 2 checkout_success: created (slos/checkout-success.yaml)');
+    expect(importRegistry).toHaveBeenLastCalledWith('slos', 'slo_id,description,objective,window,owner\n', { entityRef: undefined, dryRun: true });
+    expect(getOverview).toHaveBeenCalledTimes(1);
+    // for real: the overview reloads
+    await userEvent.click(screen.getByLabelText('Dry run (check only)'));
+    await userEvent.upload(screen.getByTestId('registry-file'), file('slo_id,description,objective,window,owner\n'));
+    await waitFor(() => expect(getOverview).toHaveBeenCalledTimes(2));
+
+    // the drill log belongs to one entity
+    await userEvent.click(screen.getByTestId('registry-select'));
+    await userEvent.click(await screen.findByRole('option', { name: 'Failover drill log' }));
+    await userEvent.upload(screen.getByTestId('registry-file'), file('date,region,duration_min,success,notes\n'));
+    expect(await screen.findByTestId('registry-error')).toHaveTextContent('The failover drill log belongs to one entity: fill in the entity, such as component:default/checkout');
+    await userEvent.type(screen.getByTestId('registry-entity'), 'component:default/checkout');
+    await userEvent.upload(screen.getByTestId('registry-file'), file('date,region,duration_min,success,notes\n'));
+    await waitFor(() => expect(importRegistry).toHaveBeenLastCalledWith('drills', 'date,region,duration_min,success,notes\n', { entityRef: 'component:default/checkout', dryRun: false }));
+  });
+
+  it('shows the refused rows by line and field', async () => {
+    const importRegistry = jest.fn(async () => {
+      throw new Error("Invalid CSV, nothing imported: line 4, objective: '99.5' must be a success ratio such as >=99.5% or a latency such as <=300ms");
+    });
+    await renderInTestApp(
+      <TestApiProvider apis={[[reliabilityApiRef, { getOverview: async () => ({ items: [], gateThreshold: 0.25 }), importRegistry } as unknown as Partial<ReliabilityApi>]]}>
+        <OverviewPage />
+      </TestApiProvider>,
+    );
+    await userEvent.upload(await screen.findByTestId('registry-file'), file('x'));
+    expect(await screen.findByTestId('registry-error')).toHaveTextContent("line 4, objective: '99.5' must be a success ratio");
+  });
+});

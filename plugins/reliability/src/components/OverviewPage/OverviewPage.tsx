@@ -23,6 +23,7 @@ import type { OverviewResponse, OverviewRow } from '@internal/plugin-reliability
 import { formatPercent, formatTarget } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
+import { RegistryImport } from './RegistryImport';
 
 /** The last 30 days of budget, as a line (0% at the bottom, 100% at the top). */
 export function Sparkline({ points }: { points: OverviewRow['sparkline'] }) {
@@ -96,6 +97,7 @@ export function OverviewPage() {
   );
   return (
     <Box data-testid="overview-page">
+      <RegistryImport onImported={retry} />
       <Stack direction={{ xs: 'column', md: 'row' }} spacing={1} alignItems="center" component="form" onSubmit={e => { e.preventDefault(); setPages(1); setApplied(filters); }} sx={{ mb: 2 }}>
         {field('owner', 'Owner', 'group:default/payments-sre')}
         {field('system', 'System', 'system:default/shop')}
