@@ -4,6 +4,8 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import request from 'supertest';
+import { readFileSync } from 'fs';
+import path from 'path';
 import { reliabilityPlugin } from './plugin';
 import { component, ingestSlo } from './__testUtils__/entities';
 import { manualScheduler } from './__testUtils__/scheduler';
@@ -43,5 +45,63 @@ describe('notifications', () => {
       payload: { title: expect.stringMatching(/^checkout-success is burning its error budget \(page /), link: '/catalog/default/component/checkout/reliability', severity: 'high' },
     });
     expect(publish).toHaveBeenCalledWith({ recipients: { type: 'broadcast' }, channel: 'reliability:commander', message: { reason: 'alert-fired', entityRef: 'component:default/checkout' } });
+  });
+});
+
+describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('stale proofs on %p', databaseId => {
+  const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
+  const summary = JSON.parse(readFileSync(path.join(__dirname, '../../reliability-common/src/capacity/__fixtures__/k6-handle-summary.json'), 'utf8'));
+  const DAY = 86_400_000;
+  const day = (ago: number) => new Date(Date.now() - ago * DAY).toISOString().slice(0, 10);
+
+  it('tells the owners once when a drill or a load test goes stale, and again when the next proof goes stale in turn', async () => {
+    const send = jest.fn(async () => undefined);
+    const scheduler = manualScheduler();
+    const { server } = await startTestBackend({
+      features: [
+        reliabilityPlugin,
+        scheduler.factory,
+        catalogServiceMock.factory({ entities: [component('checkout'), component('search')] }),
+        mockServices.database.factory({ knex: await databases.init(databaseId) }),
+        createServiceFactory({ service: notificationService, deps: {}, factory: () => ({ send }) }),
+        mockServices.rootConfig.factory({ data: { reliability: { evaluation: { schedule: { frequency: { hours: 24 }, timeout: { minutes: 1 }, initialDelay: { hours: 24 } } } } } }),
+      ],
+    });
+    const post = (p: string, body: object) => request(server).post(`/api/reliability${p}`).set('Authorization', mockCredentials.service.header()).send(body);
+    const drill = (entity: string, ago: number, success = true) =>
+      request(server).post('/api/reliability/drills').set('Authorization', mockCredentials.user.header()).send({ entityRef: `component:default/${entity}`, drill: { date: day(ago), region: 'ap-sg', durationMin: 4, success } });
+    // checkout: last successful drill 120 days ago (a failed one since does not count), last load test 40 days ago
+    expect((await drill('checkout', 120)).status).toBe(201);
+    expect((await drill('checkout', 30, false)).status).toBe(201);
+    expect((await post('/capacity/runs', { entityRef: 'component:default/checkout', testType: 'stress', commit: 'abc', summary, startedAt: new Date(Date.now() - 40 * DAY).toISOString() })).status).toBe(201);
+    // search: both fresh
+    expect((await drill('search', 10)).status).toBe(201);
+    expect((await post('/capacity/runs', { entityRef: 'component:default/search', testType: 'stress', commit: 'abc', summary })).status).toBe(201);
+
+    const stale = () => (send.mock.calls as any[]).map(([o]) => o).filter(o => o.payload.topic.startsWith('proof-stale:'));
+    await scheduler.run('reliability-stale-proofs');
+    expect(stale().map(o => [o.recipients.entityRef, o.payload.link])).toEqual([
+      ['component:default/checkout', '/catalog/default/component/checkout/reliability#drills-panel'],
+      ['component:default/checkout', '/catalog/default/component/checkout/reliability#capacity-panel'],
+    ]);
+    expect(stale()[0].payload).toMatchObject({
+      title: 'The failover drill proof of component:default/checkout is stale',
+      description: `The last successful failover drill was 120 days ago (${day(120)}); the readiness review asks for one within 92 days.`,
+      topic: 'proof-stale:component:default/checkout',
+      severity: 'normal',
+    });
+    expect(stale()[1].payload.description).toMatch(/^The last load test was 40 days ago \(.+\); the readiness review asks for one within 31 days\.$/);
+
+    // once per stale proof
+    await scheduler.run('reliability-stale-proofs');
+    expect(stale()).toHaveLength(2);
+    // a newer drill, stale as well: a new proof gone stale is told again; a fresh one silences it
+    expect((await drill('checkout', 100)).status).toBe(201);
+    await scheduler.run('reliability-stale-proofs');
+    expect(stale()).toHaveLength(3);
+    expect(stale()[2].payload.description).toContain('100 days ago');
+    expect((await drill('checkout', 1)).status).toBe(201);
+    await scheduler.run('reliability-stale-proofs');
+    expect(stale()).toHaveLength(3);
   });
 });

@@ -43,6 +43,7 @@ import { ChangeService } from './changes/ChangeService';
 import { EntityAccess } from './catalog/entityAccess';
 import { SyntheticService } from './synthetics/SyntheticService';
 import { RegistryImportService } from './imports/RegistryImportService';
+import { StaleProofTask } from './readiness/StaleProofTask';
 import { SyntheticRunner } from './synthetics/SyntheticRunner';
 import { SyntheticTask } from './synthetics/SyntheticTask';
 import { SyntheticMetrics } from './synthetics/metrics';
@@ -363,6 +364,19 @@ export const reliabilityPlugin = createBackendPlugin({
           fn: async () => {
             const pruned = await stores.synthetics.prune(Date.now() - syntheticRetentionMs, evidenceRuns);
             if (pruned.runs || pruned.evidence) logger.info(`synthetics: pruned ${pruned.runs} runs and the evidence of ${pruned.evidence}`);
+          },
+        });
+
+        // the owners hear once when a drill or capacity proof goes stale (the readiness review's ages)
+        const staleProofs = new StaleProofTask({ drills: stores.drills, capacity: stores.capacity, notices: stores.notices, notifier, logger });
+        await scheduler.scheduleTask({
+          id: 'reliability-stale-proofs',
+          scope: 'global',
+          frequency: { hours: 6 },
+          timeout: { minutes: 10 },
+          initialDelay: { minutes: 2 },
+          fn: async () => {
+            await staleProofs.run();
           },
         });
 

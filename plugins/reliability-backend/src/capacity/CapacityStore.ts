@@ -75,4 +75,10 @@ export class CapacityStore {
     typed.forEach((r, i) => r && byType.set(types[i], this.row(r)));
     return { last: last ? this.row(last) : null, byType };
   }
+
+  /** Each entity's latest load test (epoch ms), one page of entities at a time. */
+  async lastRunPerEntity(limit: number, offset: number): Promise<{ entityRef: string; at: number }[]> {
+    const rows = await this.db(TABLE).groupBy('entity_ref').select('entity_ref').max({ at: 'started_at' }).orderBy('entity_ref').limit(limit).offset(offset);
+    return rows.map((r: any) => ({ entityRef: r.entity_ref, at: Number(r.at) }));
+  }
 }

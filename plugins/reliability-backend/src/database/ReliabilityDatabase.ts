@@ -13,6 +13,7 @@ import { CapacityStore } from '../capacity/CapacityStore';
 import { ChangeStore } from '../changes/ChangeStore';
 import { SyntheticStore } from '../synthetics/SyntheticStore';
 import { BurnRateImportStore } from '../imports/BurnRateImportStore';
+import { NoticeStore } from '../notifications/NoticeStore';
 
 const migrationsDir = resolvePackagePath('@internal/plugin-reliability-backend', 'migrations');
 
@@ -31,6 +32,7 @@ export interface ReliabilityStores {
   changes: ChangeStore;
   synthetics: SyntheticStore;
   burnRateImports: BurnRateImportStore;
+  notices: NoticeStore;
 }
 
 /**
@@ -62,6 +64,7 @@ export class ReliabilityDatabase {
       changes: new ChangeStore(this.knex),
       synthetics: new SyntheticStore(this.knex),
       burnRateImports: new BurnRateImportStore(this.knex),
+      notices: new NoticeStore(this.knex),
     };
   }
 }

@@ -102,4 +102,10 @@ export class DrillStore {
     ]);
     return { last: last ? this.row(last) : null, lastSuccess: lastSuccess ? this.row(lastSuccess) : null };
   }
+
+  /** Each entity's latest successful drill (epoch ms of its day), one page of entities at a time. */
+  async lastSuccessPerEntity(limit: number, offset: number): Promise<{ entityRef: string; at: number }[]> {
+    const rows = await this.db(TABLE).where('success', true).groupBy('entity_ref').select('entity_ref').max({ at: 'date' }).orderBy('entity_ref').limit(limit).offset(offset);
+    return rows.map((r: any) => ({ entityRef: r.entity_ref, at: Number(r.at) }));
+  }
 }

@@ -57,4 +57,16 @@ export class ReliabilityNotifier {
       topic: notificationTopic('chaos-aborted', a.entityRef),
     });
   }
+
+  proofStale(a: { entityRef: string; proof: 'drill' | 'capacity'; lastAt: number; maxAgeDays: number; now: number }) {
+    const days = Math.floor((a.now - a.lastAt) / 86_400_000);
+    const what = a.proof === 'drill' ? 'successful failover drill' : 'load test';
+    return this.send(a.entityRef, {
+      title: `The ${a.proof === 'drill' ? 'failover drill' : 'capacity'} proof of ${a.entityRef} is stale`,
+      description: `The last ${what} was ${days} days ago (${new Date(a.lastAt).toISOString().slice(0, 10)}); the readiness review asks for one within ${a.maxAgeDays} days.`,
+      link: reliabilityLink(a.entityRef, a.proof === 'drill' ? 'drills-panel' : 'capacity-panel'),
+      severity: 'normal',
+      topic: notificationTopic('proof-stale', a.entityRef),
+    });
+  }
 }
