@@ -51,6 +51,9 @@ test('New SLO for checkout: the form, the preview and backtest, Create; the SLO 
     await page.getByRole('option', { name: /checkout/ }).first().click();
     await page.getByLabel(/SLO name/).fill(name);
     await page.getByLabel(/^Title/).fill('Checkout availability (e2e)');
+    // an availability SLI asks where its counts come from
+    await page.screenshot({ path: path.join(artifacts, 'new-slo-form.png'), fullPage: true });
+    await page.getByText('Counts from').first().waitFor({ timeout: 10_000 });
     await page.getByRole('button', { name: 'Next' }).click();
     // objective, window and alerts: the defaults (99.5%, 30d rolling, the workbook's table)
     await page.getByText('Objective, window and alerts').first().waitFor({ timeout: 30_000 });

@@ -46,5 +46,26 @@ describe('the templates in catalog/templates', () => {
     expect(first.properties.component['ui:field']).toBe('EntityPicker');
     expect(first.dependencies.sliType.oneOf.map((o: any) => o.properties.sliType.const)).toEqual(['availability', 'latency', 'synthetic', 'prometheus']);
     expect(first.dependencies.sliType.oneOf.find((o: any) => o.properties.sliType.const === 'synthetic').required).toEqual(['journey']);
+    // availability and latency ask where the counts come from
+    const options = first.dependencies.sliType.oneOf;
+    for (const type of ['availability', 'latency']) expect([type, options.find((o: any) => o.properties.sliType.const === type).properties.source?.title]).toEqual([type, 'Counts from']);
+  });
+
+  it('puts no ui: option on a field that several conditional branches share (the scaffolder applies it to every branch)', () => {
+    for (const name of readdirSync(TEMPLATES)) {
+      const t = parse(readFileSync(join(TEMPLATES, name, 'template.yaml'), 'utf8'));
+      for (const page of [t.spec.parameters].flat()) {
+        for (const dep of Object.values<any>(page.dependencies ?? {})) {
+          const branches: Record<string, any>[] = (dep.oneOf ?? []).map((o: any) => o.properties ?? {});
+          for (const [i, props] of branches.entries()) {
+            for (const [field, schema] of Object.entries<any>(props)) {
+              const ui = Object.keys(schema).filter(k => k.startsWith('ui:'));
+              const shared = branches.some((other, j) => j !== i && field in other);
+              expect([name, field, ui.length > 0 && shared]).toEqual([name, field, false]);
+            }
+          }
+        }
+      }
+    }
   });
 });
