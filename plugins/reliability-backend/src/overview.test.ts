@@ -18,10 +18,11 @@ const component = (name: string, owner: string, system: string, lifecycle: strin
 describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('the organisation overview on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
   let server: any;
+  let scheduler: ReturnType<typeof manualScheduler>;
 
   beforeEach(async () => {
     const knex = await databases.init(databaseId);
-    const scheduler = manualScheduler();
+    scheduler = manualScheduler();
     ({ server } = await startTestBackend({
       features: [
         reliabilityPlugin,
@@ -66,6 +67,18 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect(res.body.items[2].budgetRemaining).toBeNull();
     expect(res.body.items[0].sparkline).toEqual([{ day: Math.floor(Date.now() / 86_400_000) * 86_400_000, budgetRemaining: expect.any(Number) }]);
     expect(res.body.gateThreshold).toBe(0.25);
+  });
+
+  it('reuses a ranked page between reads, and shows the next evaluation at once', async () => {
+    expect((await get('')).body.items[2].ref).toBe('default/ledger-availability');
+    // ledger burns: its first counts, all bad; the page read before is not served again after the tick
+    const t = new Date(Date.now() - 5 * 60_000).toISOString();
+    await request(server).post('/api/reliability/sli-events').set('Authorization', mockCredentials.service.header()).send({ events: [{ slo: 'default/ledger-availability', timestamp: t, good: 0, total: 10_000 }] });
+    expect((await get('')).body.items[2].ref).toBe('default/ledger-availability');
+    await scheduler.evaluate();
+    const after = (await get('')).body.items;
+    expect(after[0].ref).toBe('default/ledger-availability');
+    expect(after[0].state).not.toBe('no_data');
   });
 
   it('filters by owner, system and lifecycle, pages with a cursor, and exports CSV', async () => {

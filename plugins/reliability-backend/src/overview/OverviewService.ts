@@ -8,6 +8,10 @@ import { ReliabilityStore } from '../slos/ReliabilityStore';
 const DAY = 86_400_000;
 /** The most rows an export writes. */
 const MAX_EXPORT = 20_000;
+/** How long a ranked page is reused when this process has not written since (another replica's writes show after this). */
+const PAGE_TTL_MS = 5_000;
+/** Ranked pages kept (filters x offsets); the oldest go first. */
+const MAX_PAGES = 500;
 
 export interface OverviewServiceOptions {
   store: ReliabilityStore;
@@ -25,7 +29,46 @@ export class OverviewService {
   /** Which components a caller may see, for a few seconds: the overview is read often, and the catalog is asked once. */
   private readonly seen = new Map<string, { at: number; visible: Map<string, boolean> }>();
 
+  /**
+   * Ranked pages as built from the snapshots (before the caller's visibility), by filters and offset: the snapshots
+   * change once per evaluation tick, so a page is read and parsed once per tick, not once per request.
+   */
+  private readonly pages = new Map<string, { at: number; writes: number; rows: OverviewRow[]; fetched: number }>();
+
   constructor(private readonly o: OverviewServiceOptions) {}
+
+  private async page(query: z.infer<typeof overviewQuerySchema>, limit: number, offset: number): Promise<{ rows: OverviewRow[]; fetched: number }> {
+    const key = JSON.stringify([query.owner ?? '', query.system ?? '', query.lifecycle ?? '', limit, offset]);
+    const now = (this.o.now ?? Date.now)();
+    const writes = this.o.store.writes;
+    const hit = this.pages.get(key);
+    if (hit && hit.writes === writes && now - hit.at < PAGE_TTL_MS) return hit;
+    const page = await this.o.store.overview({ owner: query.owner, system: query.system, lifecycle: query.lifecycle, limit, offset });
+    const daily = await this.o.store.dailyBudgets(page.map(p => p.ref), Math.floor(now / DAY) * DAY - 29 * DAY);
+    const rows = page.map((p): OverviewRow => {
+      const budget = p.status?.budgetRemaining ?? null;
+      return {
+        ref: p.ref,
+        entityRef: p.entityRef,
+        title: p.def.title,
+        componentRef: p.def.componentRef,
+        owner: p.owner,
+        system: p.system,
+        lifecycle: p.lifecycle,
+        objective: p.def.target,
+        state: p.status?.state ?? 'no_data',
+        budgetRemaining: budget,
+        firing: (p.status?.firing ?? []).map(f => f.id),
+        frozen: budget !== null && budget < this.o.gateThreshold,
+        sparkline: daily.get(p.ref) ?? [],
+      };
+    });
+    const entry = { at: now, writes, rows, fetched: page.length };
+    this.pages.delete(key);
+    this.pages.set(key, entry);
+    if (this.pages.size > MAX_PAGES) this.pages.delete(this.pages.keys().next().value!);
+    return entry;
+  }
 
   private async visibleOf(refs: string[], credentials: BackstageCredentials): Promise<(ref: string) => boolean> {
     const who = callerName(credentials);
@@ -47,32 +90,9 @@ export class OverviewService {
   }
 
   private async rows(query: z.infer<typeof overviewQuerySchema>, limit: number, offset: number, credentials: BackstageCredentials): Promise<{ rows: OverviewRow[]; fetched: number }> {
-    const page = await this.o.store.overview({ owner: query.owner, system: query.system, lifecycle: query.lifecycle, limit, offset });
-    const visible = await this.visibleOf([...new Set(page.map(p => p.def.componentRef))], credentials);
-    const shown = page.filter(p => visible(p.def.componentRef));
-    const now = (this.o.now ?? Date.now)();
-    const daily = await this.o.store.dailyBudgets(shown.map(p => p.ref), Math.floor(now / DAY) * DAY - 29 * DAY);
-    return {
-      fetched: page.length,
-      rows: shown.map(p => {
-        const budget = p.status?.budgetRemaining ?? null;
-        return {
-          ref: p.ref,
-          entityRef: p.entityRef,
-          title: p.def.title,
-          componentRef: p.def.componentRef,
-          owner: p.owner,
-          system: p.system,
-          lifecycle: p.lifecycle,
-          objective: p.def.target,
-          state: p.status?.state ?? 'no_data',
-          budgetRemaining: budget,
-          firing: (p.status?.firing ?? []).map(f => f.id),
-          frozen: budget !== null && budget < this.o.gateThreshold,
-          sparkline: daily.get(p.ref) ?? [],
-        };
-      }),
-    };
+    const { rows, fetched } = await this.page(query, limit, offset);
+    const visible = await this.visibleOf([...new Set(rows.map(r => r.componentRef))], credentials);
+    return { fetched, rows: rows.filter(r => visible(r.componentRef)) };
   }
 
   async list(query: z.infer<typeof overviewQuerySchema>, credentials: BackstageCredentials): Promise<OverviewResponse> {

@@ -53,6 +53,16 @@ export class ReliabilityStore {
   /** Over a migrated database: `ReliabilityDatabase.create()` runs the migrations. */
   constructor(private readonly db: Knex) {}
 
+  private writeCount = 0;
+  /**
+   * How many times this process changed the registry, the statuses or the component facts: a read cache kept
+   * beside this store (the overview's pages) is valid while it stays the same. Writes of other replicas are not
+   * counted; such caches also expire after a few seconds.
+   */
+  get writes(): number {
+    return this.writeCount;
+  }
+
   // ---- SLO registry -------------------------------------------------------------------------------------
 
   /** The registry's SLO refs and the hash of the document each was parsed from. */
@@ -66,6 +76,7 @@ export class ReliabilityStore {
    * the SLOs the catalog no longer holds (with their status and late counts).
    */
   async syncSlos(change: { upserts: { def: SloDefinition; entityRef: string; docHash: string }[]; remove: string[] }, now = Date.now()): Promise<void> {
+    this.writeCount++;
     await this.db.transaction(async tx => {
       const rows = change.upserts.map(({ def, entityRef, docHash }) => ({
         ref: def.ref,
@@ -455,6 +466,7 @@ export class ReliabilityStore {
 
   async saveStatuses(items: { sloRef: string; status: SloStatus }[]): Promise<void> {
     if (!items.length) return;
+    this.writeCount++;
     const rows = items.map(i => ({
       slo_ref: i.sloRef,
       state: i.status.state,
@@ -490,6 +502,7 @@ export class ReliabilityStore {
   /** The component facts of the overview's filters, for SLOs of these components (written only where they changed). */
   async setComponentFacts(facts: { componentRef: string; owner: string | null; system: string | null; lifecycle: string | null }[]): Promise<void> {
     if (!facts.length) return;
+    this.writeCount++;
     const current = await this.db('reliability_slos').distinct('component_ref', 'owner', 'system', 'lifecycle');
     const known = new Map(current.map(r => [r.component_ref, `${r.owner}|${r.system}|${r.lifecycle}`]));
     for (const f of facts) {
