@@ -5,3 +5,4 @@
  */
 export { catalogModuleReliability as default } from './module';
 export { OpenSloEntityProcessor } from './OpenSloEntityProcessor';
+export { SlothEntityProcessor } from './SlothEntityProcessor';

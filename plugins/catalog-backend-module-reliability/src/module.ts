@@ -1,9 +1,10 @@
 import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
 import { catalogProcessingExtensionPoint, catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { OpenSloEntityProcessor } from './OpenSloEntityProcessor';
+import { SlothEntityProcessor } from './SlothEntityProcessor';
 
 /**
- * Catalog module: OpenSLO SLO entities.
+ * Catalog module: OpenSLO SLO entities, and Sloth's PrometheusServiceLevel resources (each SLO emitted as one).
  * @public
  */
 export const catalogModuleReliability = createBackendModule({
@@ -17,6 +18,7 @@ export const catalogModuleReliability = createBackendModule({
         auth: coreServices.auth,
       },
       async init({ processing, catalog, auth }) {
+        processing.addProcessor(new SlothEntityProcessor());
         processing.addProcessor(
           new OpenSloEntityProcessor(async componentRef => {
             const component = await catalog.getEntityByRef(componentRef, {

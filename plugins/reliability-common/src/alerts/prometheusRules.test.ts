@@ -37,14 +37,19 @@ describe('Sloth import', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.value).toHaveLength(1);
-    expect(r.value[0].metadata).toEqual({ name: 'checkout-requests-availability', namespace: 'default', labels: { owner: 'payments-sre' } });
+    expect(r.value[0].metadata).toEqual({
+      name: 'checkout-requests-availability',
+      namespace: 'default',
+      annotations: { 'reliability.io/sloth-service': 'checkout', 'reliability.io/sloth-slo': 'requests-availability' },
+      labels: { owner: 'payments-sre' },
+    });
     const def = definition();
     expect(def).toMatchObject({ target: 0.999, componentRef: 'component:default/checkout', indicator: { mode: 'bad-total', sourceType: 'Prometheus' } });
   });
 
   it.each([
     ['version: "prometheus/v2"\nservice: x\nslos: []', /version: version must be prometheus\/v1/],
-    ['version: "prometheus/v1"\nservice: x\nslos:\n  - name: a\n    objective: 99\n    sli: { raw: { error_ratio_query: x } }', /slos\.0\.sli\.raw: raw error-ratio SLIs are not supported/],
+    ['version: "prometheus/v1"\nservice: x\nslos:\n  - name: a\n    objective: 99\n    sli: { raw: { error_ratio_query: "" } }', /slos\.0\.sli\.raw\.errorRatioQuery: sli\.raw\.errorRatioQuery must not be empty/],
     ['version: "prometheus/v1"\nservice: x\nslos:\n  - name: a\n    objective: 999\n    sli: { events: { error_query: a, total_query: b } }', /slos\.0\.objective: slos\[\]\.objective must be <= 100/],
   ])('refuses %p naming the field', (text, message) => {
     const r = slothToOpenSlo(text);
@@ -65,24 +70,26 @@ describe('Prometheus rules in the shape Sloth generates', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     const [sli, meta, alerts] = r.value;
-    expect(sli.name).toBe('sloth-slo-sli-recordings-default-checkout-requests-availability');
+    // an imported Sloth spec keeps Sloth's ids: sloth_id is <service>-<slo>
+    expect(sli.name).toBe('sloth-slo-sli-recordings-checkout-requests-availability');
     expect(sli.rules.map(x => x.record)).toEqual(['5m', '30m', '1h', '2h', '6h', '1d', '3d', '30d'].map(w => `slo:sli_error:ratio_rate${w}`));
     expect(sli.rules[0].expr).toBe(
-      '(sum(rate(http_request_duration_seconds_count{job="checkout",code=~"(5..|429)"}[5m]))) / (sum(rate(http_request_duration_seconds_count{job="checkout"}[5m])))',
+      '(sum(rate(http_request_duration_seconds_count{job="checkout",code=~"(5..|429)"}[5m])))\n/\n(sum(rate(http_request_duration_seconds_count{job="checkout"}[5m])))',
     );
     expect(sli.rules[7].expr).toMatch(/^sum_over_time\(slo:sli_error:ratio_rate5m\{.*\}\[30d\]\)/);
     expect(meta.rules.map(x => x.record)).toEqual([
       'slo:objective:ratio', 'slo:error_budget:ratio', 'slo:time_period:days', 'slo:current_burn_rate:ratio',
       'slo:period_burn_rate:ratio', 'slo:period_error_budget_remaining:ratio', 'sloth_slo_info',
     ]);
-    expect(meta.rules[0].expr).toBe('vector(0.999)');
+    // the objective as Sloth writes it: 99.9 / 100 in binary floating point
+    expect(meta.rules[0].expr).toBe('vector(0.9990000000000001)');
     expect(meta.rules[2].expr).toBe('vector(30)');
     expect(alerts.rules.map(a => [a.alert, a.labels?.sloth_severity])).toEqual([
-      ['CheckoutCheckoutRequestsAvailabilityPageBurnRate', 'page'],
-      ['CheckoutCheckoutRequestsAvailabilityTicketBurnRate', 'ticket'],
+      ['CheckoutRequestsAvailabilityPageBurnRate', 'page'],
+      ['CheckoutRequestsAvailabilityTicketBurnRate', 'ticket'],
     ]);
     // page: 14.4x over 5m and 1h, or 6x over 30m and 6h
-    expect(alerts.rules[0].expr).toContain('slo:sli_error:ratio_rate5m{sloth_id="default-checkout-requests-availability", sloth_service="checkout", sloth_slo="checkout-requests-availability"} > (14.4 * 0.001)');
+    expect(alerts.rules[0].expr).toContain('slo:sli_error:ratio_rate5m{sloth_id="checkout-requests-availability", sloth_service="checkout", sloth_slo="requests-availability"} > (14.4 * 0.001)');
     expect(alerts.rules[0].expr).toContain('ratio_rate1h{');
     expect(alerts.rules[0].expr).toContain('> (6 * 0.001)');
     expect(alerts.rules[1].expr).toContain('> (3 * 0.001)');

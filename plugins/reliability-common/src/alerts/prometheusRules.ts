@@ -60,9 +60,18 @@ export function renderQuery(query: string, window: string): ParseResult<string> 
 
 /** The SLI error ratio expression of an SLO for one window. @public */
 export function errorRatioExpr(slo: SloDefinition, window: string): ParseResult<string> {
+  const mode = slo.indicator.mode;
+  if (mode === 'raw-success' || mode === 'raw-failure') {
+    // Sloth's raw SLI: the error ratio query, in parentheses
+    const q = queryOf(mode === 'raw-success' ? slo.indicator.good : slo.indicator.bad);
+    if (!q) return { ok: false, error: 'spec.indicator.spec.ratioMetric.raw.metricSource.spec.query is required for Prometheus rules' };
+    const r = renderQuery(q, window);
+    if (!r.ok) return { ok: false, error: `ratioMetric.raw: ${r.error}` };
+    return { ok: true, value: mode === 'raw-failure' ? `(${r.value})` : `(1 - (${r.value}))` };
+  }
   const totalQ = queryOf(slo.indicator.total);
-  const countedQ = queryOf(slo.indicator.mode === 'good-total' ? slo.indicator.good : slo.indicator.bad);
-  const field = slo.indicator.mode === 'good-total' ? 'good' : 'bad';
+  const countedQ = queryOf(mode === 'good-total' ? slo.indicator.good : slo.indicator.bad);
+  const field = mode === 'good-total' ? 'good' : 'bad';
   if (!totalQ) return { ok: false, error: 'spec.indicator.spec.ratioMetric.total.metricSource.spec.query is required for Prometheus rules' };
   if (!countedQ) return { ok: false, error: `spec.indicator.spec.ratioMetric.${field}.metricSource.spec.query is required for Prometheus rules` };
   const total = renderQuery(totalQ, window);
@@ -71,10 +80,7 @@ export function errorRatioExpr(slo: SloDefinition, window: string): ParseResult<
   if (!counted.ok) return { ok: false, error: `ratioMetric.${field}: ${counted.error}` };
   return {
     ok: true,
-    value:
-      slo.indicator.mode === 'good-total'
-        ? `1 - ((${counted.value}) / (${total.value}))`
-        : `(${counted.value}) / (${total.value})`,
+    value: mode === 'good-total' ? `1 - ((${counted.value}) / (${total.value}))` : `(${counted.value})\n/\n(${total.value})`,
   };
 }
 
@@ -86,21 +92,26 @@ export function prometheusRuleGroups(slo: SloDefinition, options: RuleExportOpti
     return { ok: false, error: 'timeWindow: Prometheus rules need a rolling window (calendar windows have no fixed range)' };
   }
   const period = formatDuration(slo.window.duration);
-  const id = `${slo.namespace}-${slo.name}`;
-  const service = slo.componentRef.split('/').pop()!;
-  const labels = { sloth_id: id, sloth_service: service, sloth_slo: slo.name };
-  const sel = `sloth_id="${id}", sloth_service="${service}", sloth_slo="${slo.name}"`;
+  // a spec imported from Sloth keeps Sloth's ids, so its rules are the rules Sloth generates
+  const id = slo.sloth ? `${slo.sloth.service}-${slo.sloth.slo}` : `${slo.namespace}-${slo.name}`;
+  const service = slo.sloth?.service ?? slo.componentRef.split('/').pop()!;
+  const sloName = slo.sloth?.slo ?? slo.name;
+  // the SLO's labels on every record, as Sloth puts the spec's and the SLO's labels
+  const labels = { ...slo.labels, sloth_id: id, sloth_service: service, sloth_slo: sloName };
+  const sel = `sloth_id="${id}", sloth_service="${service}", sloth_slo="${sloName}"`;
+  // the objective as Sloth writes it: the percentage over 100 in binary floating point (99.9 -> 0.9990000000000001)
+  const objective = String(Number((slo.target * 100).toPrecision(12)) / 100);
   const budget = 1 - slo.target;
 
   const windows = [...new Set([...BURN_RATE_WINDOWS.filter(w => durationMs(w) < durationMs(period)), period])];
   const sliRules: PrometheusRule[] = [];
   for (const w of windows) {
     if (w === period && !BURN_RATE_WINDOWS.slice(0, -1).includes(w as any)) {
-      // the period ratio from the 5m ratios, as Sloth does, so it stays cheap
+      // the period ratio from the 5m ratios, as Sloth does, so it stays cheap (and, as Sloth, labelled by its window only)
       sliRules.push({
         record: `slo:sli_error:ratio_rate${w}`,
         expr: `sum_over_time(slo:sli_error:ratio_rate5m{${sel}}[${w}])\n/ ignoring (sloth_window)\ncount_over_time(slo:sli_error:ratio_rate5m{${sel}}[${w}])`,
-        labels: { ...labels, sloth_window: w },
+        labels: { sloth_window: w },
       });
       continue;
     }
@@ -110,8 +121,8 @@ export function prometheusRuleGroups(slo: SloDefinition, options: RuleExportOpti
   }
 
   const metaRules: PrometheusRule[] = [
-    { record: 'slo:objective:ratio', expr: `vector(${num(slo.target)})`, labels },
-    { record: 'slo:error_budget:ratio', expr: `vector(1 - ${num(slo.target)})`, labels },
+    { record: 'slo:objective:ratio', expr: `vector(${objective})`, labels },
+    { record: 'slo:error_budget:ratio', expr: `vector(1-${objective})`, labels },
     { record: 'slo:time_period:days', expr: `vector(${num(durationMs(period) / 86_400_000)})`, labels },
     {
       record: 'slo:current_burn_rate:ratio',
@@ -132,7 +143,7 @@ export function prometheusRuleGroups(slo: SloDefinition, options: RuleExportOpti
   ];
 
   const annotations = (severity: string): Record<string, string> => ({
-    title: `(${severity}) ${service} ${slo.name} SLO error budget burn rate is too fast.`,
+    title: `(${severity}) ${service} ${sloName} SLO error budget burn rate is too fast.`,
     summary: `${slo.title}: error budget burn rate is over the ${severity} threshold (objective ${num(slo.target * 100)}% over ${period}).`,
     ...(options.runbookUrl ? { runbook_url: options.runbookUrl } : {}),
     ...(options.entityUrl ? { backstage_url: options.entityUrl } : {}),
@@ -144,9 +155,9 @@ export function prometheusRuleGroups(slo: SloDefinition, options: RuleExportOpti
     .map(severity => ({ severity, rows: rules.filter(r => r.severity === severity && durationMs(r.longWindow) < durationMs(period)) }))
     .filter(g => g.rows.length > 0)
     .map(({ severity, rows }) => ({
-      alert: `${toCamel(service)}${toCamel(slo.name)}${severity === 'page' ? 'Page' : 'Ticket'}BurnRate`,
+      alert: `${toCamel(service)}${toCamel(sloName)}${severity === 'page' ? 'Page' : 'Ticket'}BurnRate`,
       expr: rows.map(condition).join('\nor\n'),
-      labels: { sloth_severity: severity, severity: severity === 'page' ? 'critical' : 'warning', impact: 'slo_breach', slo: slo.name, service },
+      labels: { sloth_severity: severity, severity: severity === 'page' ? 'critical' : 'warning', impact: 'slo_breach', slo: sloName, service },
       annotations: annotations(severity),
     }));
 

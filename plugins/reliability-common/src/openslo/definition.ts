@@ -17,6 +17,10 @@ export const ANNOTATION_DISPLAY_LABEL = 'reliability.io/display-label';
 export const ANNOTATION_DISPLAY_UNIT = 'reliability.io/display-unit';
 /** Annotation with the compact format's burn-rate alerts, e.g. `14x:5m,30m;6x:1h,6h`. @public */
 export const ANNOTATION_ALERTS = 'reliability.io/burn-rate-alerts';
+/** The Sloth service and SLO names of an SLO imported from a Sloth spec (its rules keep Sloth's ids). @public */
+export const ANNOTATION_SLOTH_SERVICE = 'reliability.io/sloth-service';
+/** @public */
+export const ANNOTATION_SLOTH_SLO = 'reliability.io/sloth-slo';
 
 /** The evaluated model of one SLO: what the math needs, nothing about where it came from. @public */
 export interface SloDefinition {
@@ -32,8 +36,12 @@ export interface SloDefinition {
   target: number;
   window: TimeWindow;
   indicator: {
-    /** Which events are counted directly. */
-    mode: 'good-total' | 'bad-total';
+    /**
+     * Which events are counted directly: good or bad over total, or a raw ratio read directly (`raw-success`,
+     * `raw-failure`: the query in `good` or `bad`, and `total` is the same source; a source counts each second of a
+     * window as one event, so ratios, burn rates and budgets are exact).
+     */
+    mode: 'good-total' | 'bad-total' | 'raw-success' | 'raw-failure';
     /** metricSource.type of the total metric, e.g. Prometheus; undefined = the built-in ingest. */
     sourceType?: string;
     good?: Record<string, unknown>;
@@ -45,6 +53,8 @@ export interface SloDefinition {
   alertPolicy?: SloAlertPolicy;
   /** The SLO document's metadata.labels (e.g. env, tier), passed on to its alerts' labels. */
   labels?: Record<string, string>;
+  /** Sloth's ids, for an SLO imported from a Sloth spec: its rule export keeps Sloth's `sloth_*` labels. */
+  sloth?: { service: string; slo: string };
   /** A value shown next to the SLI (e.g. the p95 latency), read by sources that support it. */
   display?: { query: string; label: string; unit?: string };
 }
@@ -114,14 +124,22 @@ function toDefinition(d: OpenSloDocument): SloDefinition {
     componentRef: resolveComponentRef(d.spec.service, namespace, annotations[ANNOTATION_COMPONENT]),
     target,
     window,
-    indicator: {
-      mode: rm.good ? 'good-total' : 'bad-total',
-      sourceType: rm.total.metricSource.type,
-      good: rm.good?.metricSource as Record<string, unknown> | undefined,
-      bad: rm.bad?.metricSource as Record<string, unknown> | undefined,
-      total: rm.total.metricSource as Record<string, unknown>,
-    },
+    indicator: rm.raw
+      ? {
+          mode: rm.rawType === 'success' ? 'raw-success' : 'raw-failure',
+          sourceType: rm.raw.metricSource.type,
+          ...(rm.rawType === 'success' ? { good: rm.raw.metricSource as Record<string, unknown> } : { bad: rm.raw.metricSource as Record<string, unknown> }),
+          total: rm.raw.metricSource as Record<string, unknown>,
+        }
+      : {
+          mode: rm.good ? 'good-total' : 'bad-total',
+          sourceType: rm.total!.metricSource.type,
+          good: rm.good?.metricSource as Record<string, unknown> | undefined,
+          bad: rm.bad?.metricSource as Record<string, unknown> | undefined,
+          total: rm.total!.metricSource as Record<string, unknown>,
+        },
     runbook: annotations[ANNOTATION_RUNBOOK],
+    ...(annotations[ANNOTATION_SLOTH_SERVICE] && annotations[ANNOTATION_SLOTH_SLO] ? { sloth: { service: annotations[ANNOTATION_SLOTH_SERVICE], slo: annotations[ANNOTATION_SLOTH_SLO] } } : {}),
     ...(d.metadata.labels && Object.keys(d.metadata.labels).length ? { labels: { ...d.metadata.labels } } : {}),
     ...(annotations[ANNOTATION_DISPLAY_QUERY]
       ? {

@@ -34,22 +34,31 @@ export const metricSourceSchema = z
 
 const metricSchema = z.object({ metricSource: metricSourceSchema }).passthrough();
 
-/** @public */
+/**
+ * A ratio metric: good or bad events over total events (`counter`), or a raw ratio read directly (`raw`, with
+ * `rawType` saying whether it is the success or the failure ratio), as OpenSLO v1 allows.
+ * @public
+ */
 export const ratioMetricSchema = z
   .object({
     counter: z.boolean().default(true),
     good: metricSchema.optional(),
     bad: metricSchema.optional(),
-    total: metricSchema,
-    rawType: unsupported('ratioMetric.rawType', 'raw ratio metrics are not evaluated; use good/total counters'),
-    raw: unsupported('ratioMetric.raw', 'raw ratio metrics are not evaluated; use good/total counters'),
+    total: metricSchema.optional(),
+    rawType: z.enum(['success', 'failure'], { errorMap: () => ({ message: 'ratioMetric.rawType must be success or failure' }) }).optional(),
+    raw: metricSchema.optional(),
   })
   .superRefine((v, ctx) => {
-    if (!!v.good === !!v.bad) {
+    if (v.raw) {
+      if (!v.rawType) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['rawType'], message: 'ratioMetric.rawType is required with raw (success or failure)' });
+      if (v.good || v.bad || v.total) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['raw'], message: 'ratioMetric.raw goes alone: not with good, bad or total' });
+      return;
+    }
+    if (!!v.good === !!v.bad || !v.total) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
-        path: ['good'],
-        message: 'ratioMetric needs exactly one of good or bad, next to total',
+        path: [v.total ? 'good' : 'total'],
+        message: 'ratioMetric needs exactly one of good or bad, next to total (or a raw ratio with rawType)',
       });
     }
   });
@@ -165,7 +174,9 @@ export interface OpenSloDocument {
           counter: boolean;
           good?: { metricSource: OpenSloMetricSource };
           bad?: { metricSource: OpenSloMetricSource };
-          total: { metricSource: OpenSloMetricSource };
+          total?: { metricSource: OpenSloMetricSource };
+          rawType?: 'success' | 'failure';
+          raw?: { metricSource: OpenSloMetricSource };
         };
         [key: string]: unknown;
       };

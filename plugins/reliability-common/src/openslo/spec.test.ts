@@ -20,6 +20,24 @@ const valid = {
 const clone = (o: any) => JSON.parse(JSON.stringify(o));
 
 describe('parseOpenSlo', () => {
+  it('reads a raw ratio (rawType success or failure), and refuses one without rawType or beside total, as the go-sdk does', () => {
+    const raw = (ratioMetric: unknown) => {
+      const d = clone(valid);
+      d.spec.indicator.spec.ratioMetric = ratioMetric;
+      return parseOpenSlo(d);
+    };
+    const prom = { metricSource: { type: 'Prometheus', spec: { query: 'avg_over_time(err_ratio[{{.window}}])' } } };
+    const failure = raw({ counter: false, rawType: 'failure', raw: prom });
+    expect(failure.ok && failure.value.indicator).toEqual({ mode: 'raw-failure', sourceType: 'Prometheus', bad: prom.metricSource, total: prom.metricSource });
+    const success = raw({ counter: false, rawType: 'success', raw: prom });
+    expect(success.ok && success.value.indicator.mode).toBe('raw-success');
+    expect(raw({ counter: false, raw: prom })).toEqual({ ok: false, error: 'spec.indicator.spec.ratioMetric.rawType: ratioMetric.rawType is required with raw (success or failure)' });
+    expect(raw({ counter: false, rawType: 'errors', raw: prom })).toEqual({ ok: false, error: 'spec.indicator.spec.ratioMetric.rawType: ratioMetric.rawType must be success or failure' });
+    expect(raw({ counter: false, rawType: 'failure', raw: prom, total: prom })).toEqual({ ok: false, error: 'spec.indicator.spec.ratioMetric.raw: ratioMetric.raw goes alone: not with good, bad or total' });
+    // the go-sdk checks rawType only beside raw: with good and total it is accepted (and means nothing)
+    expect(raw({ counter: true, rawType: 'failure', good: prom, total: prom }).ok).toBe(true);
+  });
+
   it('reads a rolling ratio SLO', () => {
     const r = parseOpenSlo(valid);
     expect(r).toEqual({ ok: true, value: expect.objectContaining({ ref: 'default/checkout-success', componentRef: 'component:default/checkout', target: 0.995, runbook: 'link://runbooks/checkout', title: 'Checkout success rate' }) });

@@ -24,6 +24,10 @@ export class IngestSliSource implements SliSource {
     const out = new Map<string, SliCountResult>();
     const zero = { good: 0, total: 0 };
     for (const r of requests) {
+      if (r.slo.indicator.mode === 'raw-success' || r.slo.indicator.mode === 'raw-failure') {
+        out.set(r.slo.ref, { counts: [], error: 'a raw ratio (ratioMetric.raw) is read from Prometheus (metricSource.type: Prometheus); the built-in ingest counts events' });
+        continue;
+      }
       const c = cums.get(r.slo.ref);
       out.set(r.slo.ref, {
         counts: r.intervals.map(i => countsBetween(c?.get(i.start) ?? zero, c?.get(i.end) ?? zero)),

@@ -119,6 +119,29 @@ describe('Prometheus SLI source against a real Prometheus', () => {
     expect(source.queriesSent().main).toBe(1);
   });
 
+  it("reads a raw error ratio (OpenSLO ratioMetric.raw, Sloth's raw SLI) with the same burn rates and budget as the counters", async () => {
+    const raw = slo({
+      ref: 'default/raw',
+      name: 'raw',
+      indicator: { mode: 'raw-failure', sourceType: 'Prometheus', bad: { type: 'Prometheus', spec: { query: '1 - sum(rate(demo_good_total[{{.window}}])) / sum(rate(demo_requests_total[{{.window}}]))' } }, total: { type: 'Prometheus', spec: { query: '1 - sum(rate(demo_good_total[{{.window}}])) / sum(rate(demo_requests_total[{{.window}}]))' } } },
+    });
+    const success = slo({
+      ref: 'default/raw-success',
+      name: 'raw-success',
+      indicator: { mode: 'raw-success', sourceType: 'Prometheus', good: { type: 'Prometheus', spec: { query: 'sum(rate(demo_good_total[{{.window}}])) / sum(rate(demo_requests_total[{{.window}}]))' } }, total: { type: 'Prometheus', spec: { query: 'sum(rate(demo_good_total[{{.window}}])) / sum(rate(demo_requests_total[{{.window}}]))' } } },
+    });
+    const results = await evaluator().evaluate([raw, success], NOW);
+    for (const ref of ['default/raw', 'default/raw-success']) {
+      const s = results.get(ref)!.status;
+      expect(results.get(ref)!.reason).toBeUndefined();
+      for (const w of BURN_RATE_WINDOWS) {
+        close(s.burnRates[w], await client.instant(`(1 - sum(rate(demo_good_total[${w}])) / sum(rate(demo_requests_total[${w}]))) / (1 - 0.99)`, NOW));
+      }
+      close(s.sli, await client.instant('sum(rate(demo_good_total[30d])) / sum(rate(demo_requests_total[30d]))', NOW));
+      close(s.budgetRemaining, await client.instant('1 - (1 - sum(rate(demo_good_total[30d])) / sum(rate(demo_requests_total[30d]))) / (1 - 0.99)', NOW));
+    }
+  });
+
   it('evaluates a latency SLO from histogram buckets and shows the p95 from histogram_quantile', async () => {
     const latency = slo({
       ref: 'default/otp',

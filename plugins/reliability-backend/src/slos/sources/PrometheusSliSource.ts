@@ -144,6 +144,9 @@ async function pool<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> 
   return out;
 }
 
+/** Whether the SLO's SLI is a raw ratio (one query, no counters). */
+const isRaw = (slo: SloDefinition) => slo.indicator.mode === 'raw-success' || slo.indicator.mode === 'raw-failure';
+
 /**
  * SLIs from Prometheus. The counts of a window are the SLO's good (or bad) and total queries evaluated over that
  * window at its end, times its length in seconds: with the `sum(rate(x[w]))` form that is what `increase` gives,
@@ -183,14 +186,25 @@ export class PrometheusSliSource implements SliSource {
       if (!r.ok) throw new Error(r.error);
       return r.value;
     };
-    return { counted: q(slo.indicator.mode === 'good-total' ? slo.indicator.good : slo.indicator.bad), total: q(slo.indicator.total) };
+    const mode = slo.indicator.mode;
+    const counted = q(mode === 'good-total' || mode === 'raw-success' ? slo.indicator.good : slo.indicator.bad);
+    // a raw ratio is one query; every second of the window is one event, so the total is the window's seconds
+    return { counted, total: mode === 'raw-success' || mode === 'raw-failure' ? 'vector(1)' : q(slo.indicator.total) };
   }
 
   private toCounts(slo: SloDefinition, counted: number | null, total: number | null, windowMs: number): Counts {
     const seconds = Math.round(windowMs / 1000);
+    const mode = slo.indicator.mode;
+    if (isRaw(slo)) {
+      // no value: no data in the window; a ratio outside [0, 1] is clamped (a raw query may overshoot by rounding)
+      if (counted === null) return { good: 0, total: 0 };
+      const ratio = Math.min(1, Math.max(0, counted));
+      const good = (mode === 'raw-success' ? ratio : 1 - ratio) * seconds;
+      return { good, total: seconds };
+    }
     const t = (total ?? 0) * seconds;
     const c = (counted ?? 0) * seconds;
-    return slo.indicator.mode === 'good-total' ? { good: c, total: t } : { good: t - c, total: t };
+    return mode === 'good-total' ? { good: c, total: t } : { good: t - c, total: t };
   }
 
   async countWindows(requests: SliCountRequest[]): Promise<Map<string, SliCountResult>> {
@@ -273,7 +287,10 @@ export class PrometheusSliSource implements SliSource {
     const end = Math.floor(to / HOUR) * HOUR;
     const [c, t] = await Promise.all([client.range(counted, start, end, HOUR), client.range(total, start, end, HOUR)]);
     const out: { t: number; good: number; total: number }[] = [];
+    const raw = isRaw(slo);
     for (const [at, rate] of t) {
+      // a raw ratio's hour without a value has no data (its total is a constant)
+      if (raw && !c.has(at)) continue;
       const counts = this.toCounts(slo, c.get(at) ?? 0, rate, HOUR);
       out.push({ t: at - HOUR, good: counts.good, total: counts.total });
     }
@@ -304,11 +321,12 @@ export class PrometheusSliSource implements SliSource {
       client.range(win.total, req.from, req.to, req.stepMs),
     ]);
     const points: SliHistoryPoint[] = [];
+    const raw = isRaw(slo);
     for (let t = req.from; t <= req.to; t += req.stepMs) {
       points.push({
         t,
-        lookback: lt.has(t) ? this.toCounts(slo, lc.get(t) ?? 0, lt.get(t)!, req.lookbackMs) : null,
-        window: wt.has(t) ? this.toCounts(slo, wc.get(t) ?? 0, wt.get(t)!, req.windowMs) : null,
+        lookback: lt.has(t) && (!raw || lc.has(t)) ? this.toCounts(slo, lc.get(t) ?? 0, lt.get(t)!, req.lookbackMs) : null,
+        window: wt.has(t) && (!raw || wc.has(t)) ? this.toCounts(slo, wc.get(t) ?? 0, wt.get(t)!, req.windowMs) : null,
       });
     }
     return points;
