@@ -58,9 +58,11 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
           data: {
             catalog: {
               processingInterval: { seconds: 1 },
-              rules: [{ allow: ['Component', 'System', 'Group', 'User', 'Location', 'SLO'] }],
+              rules: [{ allow: ['Component', 'System', 'Group', 'User', 'Location', 'SLO', 'PrometheusServiceLevel'] }],
               locations: [
                 { type: 'file', target: path.join(catalogDir, 'all.yaml') },
+                // Sloth's Kubernetes resource, read as it is: each of its SLOs becomes an SLO entity
+                { type: 'file', target: path.join(catalogDir, 'sloth/checkout-errors.sloth.yaml') },
                 { type: 'file', target: path.join(__dirname, '__fixtures__/invalid-slo.yaml') },
               ],
             },
@@ -82,6 +84,15 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const component = await request(server).get('/api/catalog/entities/by-name/component/default/checkout');
     expect(component.body.relations.map((r: any) => `${r.type} ${r.targetRef}`)).toContain('measuredBy slo:default/checkout-success');
 
+    // the Sloth resource is an entity, and each of its SLOs an OpenSLO SLO of checkout
+    const slothSlo = await until("the Sloth resource's SLOs", async () => {
+      const res = await request(server).get('/api/catalog/entities/by-name/slo/default/checkout-requests-error-ratio');
+      return res.status === 200 && res.body.relations?.length ? res.body : undefined;
+    });
+    expect(slothSlo.relations.map((r: any) => `${r.type} ${r.targetRef}`).sort()).toEqual(['measures component:default/checkout', 'ownedBy group:default/payments-sre']);
+    expect((await request(server).get('/api/catalog/entities/by-name/prometheusservicelevel/default/checkout-errors')).status).toBe(200);
+    await until('the other Sloth SLO', async () => (await request(server).get('/api/catalog/entities/by-name/slo/default/checkout-requests-availability')).status === 200 || undefined);
+
     // the invalid document is refused with the file and the field named
     const errors = await until('the processing error of the invalid SLO', async () => {
       const res = await request(server).post('/api/catalog/locations?dryRun=true').send({ type: 'file', target: path.join(__dirname, '__fixtures__/invalid-slo.yaml') });
@@ -97,6 +108,9 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect(list.body.items.map((i: any) => [i.ref, i.sourceType, i.objective, i.windowLabel, i.status.state])).toEqual([
       // the seed's SRE-001: the synthetic checkout journey as an SLI
       ['default/checkout-journey', 'Synthetic', 0.995, '7d rolling', 'no_data'],
+      // from the Sloth resource: Prometheus SLIs (no Prometheus here, so no data yet)
+      ['default/checkout-requests-availability', 'Prometheus', 0.995, '30d rolling', 'no_data'],
+      ['default/checkout-requests-error-ratio', 'Prometheus', 0.99, '30d rolling', 'no_data'],
       ['default/checkout-success', 'Ingest', 0.995, '30d rolling', 'no_data'],
     ]);
     const search = await request(server).get('/api/reliability/slos').query({ entityRef: 'component:default/search' });
