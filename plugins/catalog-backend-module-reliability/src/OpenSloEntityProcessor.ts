@@ -1,4 +1,4 @@
-import { Entity, RELATION_OWNED_BY, RELATION_OWNER_OF, parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import { Entity, RELATION_DEPENDENCY_OF, RELATION_DEPENDS_ON, RELATION_OWNED_BY, RELATION_OWNER_OF, parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { LocationSpec } from '@backstage/plugin-catalog-common';
 import { CatalogProcessor, CatalogProcessorEmit, processingResult } from '@backstage/plugin-catalog-node';
 import {
@@ -7,13 +7,20 @@ import {
   RELATION_MEASURED_BY,
   RELATION_MEASURES,
   SLO_KIND,
+  isOpenSloReferencedKind,
   parseOpenSlo,
+  resolveSloReferences,
+  validateOpenSloKind,
 } from '@internal/plugin-reliability-common';
 
 /** Looks up the owner of the component an SLO measures. */
 export type OwnerLookup = (componentRef: string) => Promise<string | undefined>;
+/** Looks up a catalog entity by ref (an SLI, AlertPolicy, AlertCondition or AlertNotificationTarget an SLO names). */
+export type EntityLookup = (entityRef: string) => Promise<Entity | undefined>;
 
 const isSlo = (e: Entity) => e.apiVersion === OPENSLO_API_VERSION && e.kind === SLO_KIND;
+/** Where the SLO lists the documents it references (kind:namespace/name, comma separated). */
+export const ANNOTATION_REFERENCES = 'reliability.io/openslo-references';
 
 /**
  * Lets the catalog accept OpenSLO v1 `kind: SLO` documents. Validation uses the schema from
@@ -22,14 +29,17 @@ const isSlo = (e: Entity) => e.apiVersion === OPENSLO_API_VERSION && e.kind === 
  * else the measured component's owner.
  */
 export class OpenSloEntityProcessor implements CatalogProcessor {
-  constructor(private readonly lookupOwner?: OwnerLookup) {}
+  constructor(
+    private readonly lookupOwner?: OwnerLookup,
+    private readonly lookupEntity?: EntityLookup,
+  ) {}
 
   getProcessorName(): string {
     return 'OpenSloEntityProcessor';
   }
 
   async validateEntityKind(entity: Entity): Promise<boolean> {
-    return isSlo(entity);
+    return isSlo(entity) || isOpenSloReferencedKind(entity);
   }
 
   /**
@@ -38,7 +48,32 @@ export class OpenSloEntityProcessor implements CatalogProcessor {
    * any step; they are kept only if the entity is accepted).
    */
   async preProcessEntity(entity: Entity, location: LocationSpec, emit: CatalogProcessorEmit): Promise<Entity> {
+    if (isOpenSloReferencedKind(entity)) {
+      const checked = validateOpenSloKind(entity);
+      if (!checked.ok) throw new Error(`Invalid OpenSLO ${entity.kind} ${entity.metadata?.name ?? '(unnamed)'} in ${location.type}:${location.target}: ${checked.error}`);
+      const meta = (entity as Entity).metadata;
+      return !meta.title && typeof meta.displayName === 'string' ? { ...(entity as Entity), metadata: { ...meta, title: meta.displayName } } : entity;
+    }
     if (!isSlo(entity)) return entity;
+    // the documents it names by reference (indicatorRef, alertPolicyRef, conditionRef, targetRef) put in place: the
+    // catalog processes the SLO again on its next pass, so a changed SLI or policy reaches it
+    const resolved = await resolveSloReferences(entity as unknown as Record<string, any>, async (kind, name, namespace) => {
+      const found = await this.lookupEntity?.(`${kind.toLocaleLowerCase('en-US')}:${namespace}/${name}`);
+      return found && found.apiVersion === OPENSLO_API_VERSION ? (found as unknown as { metadata: { name: string }; spec: any }) : undefined;
+    });
+    if (!resolved.ok) {
+      throw new Error(`Invalid OpenSLO document ${entity.metadata?.name ?? '(unnamed)'} in ${location.type}:${location.target}: ${resolved.error}`);
+    }
+    const self = { kind: entity.kind, namespace: entity.metadata.namespace ?? 'default', name: entity.metadata.name };
+    for (const r of resolved.value.references) {
+      const target = { kind: r.kind, namespace: r.namespace, name: r.name };
+      emit(processingResult.relation({ source: self, type: RELATION_DEPENDS_ON, target }));
+      emit(processingResult.relation({ source: target, type: RELATION_DEPENDENCY_OF, target: self }));
+    }
+    if (resolved.value.references.length) {
+      const refs = [...new Set(resolved.value.references.map(r => `${r.kind.toLocaleLowerCase('en-US')}:${r.namespace}/${r.name}`))].join(',');
+      entity = { ...(resolved.value.doc as unknown as Entity), metadata: { ...entity.metadata, annotations: { ...entity.metadata.annotations, [ANNOTATION_REFERENCES]: refs } } };
+    }
     const parsed = parseOpenSlo(entity);
     if (!parsed.ok) {
       throw new Error(

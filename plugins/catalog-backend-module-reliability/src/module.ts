@@ -26,7 +26,7 @@ export const catalogModuleReliability = createBackendModule({
             });
             const owner = component?.spec?.owner;
             return typeof owner === 'string' ? owner : undefined;
-          }),
+          }, async ref => (await catalog.getEntityByRef(ref, { credentials: await auth.getOwnServiceCredentials() })) ?? undefined),
         );
       },
     });

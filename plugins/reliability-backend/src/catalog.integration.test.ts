@@ -58,11 +58,13 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
           data: {
             catalog: {
               processingInterval: { seconds: 1 },
-              rules: [{ allow: ['Component', 'System', 'Group', 'User', 'Location', 'SLO', 'PrometheusServiceLevel'] }],
+              rules: [{ allow: ['Component', 'System', 'Group', 'User', 'Location', 'SLO', 'PrometheusServiceLevel', 'SLI', 'AlertPolicy', 'AlertCondition', 'AlertNotificationTarget', 'DataSource', 'Service'] }],
               locations: [
                 { type: 'file', target: path.join(catalogDir, 'all.yaml') },
                 // Sloth's Kubernetes resource, read as it is: each of its SLOs becomes an SLO entity
                 { type: 'file', target: path.join(catalogDir, 'sloth/checkout-errors.sloth.yaml') },
+                // OpenSLO's other kinds, several per file, and an SLO that names them by reference
+                { type: 'file', target: path.join(__dirname, '__fixtures__/openslo-references.yaml') },
                 { type: 'file', target: path.join(__dirname, '__fixtures__/invalid-slo.yaml') },
               ],
             },
@@ -93,6 +95,25 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect((await request(server).get('/api/catalog/entities/by-name/prometheusservicelevel/default/checkout-errors')).status).toBe(200);
     await until('the other Sloth SLO', async () => (await request(server).get('/api/catalog/entities/by-name/slo/default/checkout-requests-availability')).status === 200 || undefined);
 
+    // an SLO's references resolve across documents: the SLI, the policy, its condition and its target are put in place
+    const refSlo = await until('the SLO that names its SLI and policy', async () => {
+      const res = await request(server).get('/api/catalog/entities/by-name/slo/default/inventory-availability');
+      return res.status === 200 && res.body.relations?.some((r: any) => r.type === 'ownedBy') ? res.body : undefined;
+    });
+    expect(refSlo.relations.map((r: any) => `${r.type} ${r.targetRef}`).sort()).toEqual([
+      'dependsOn alertcondition:default/inventory-fast-burn',
+      'dependsOn alertnotificationtarget:default/platform-pager',
+      'dependsOn alertpolicy:default/inventory-paging',
+      'dependsOn sli:default/inventory-errors',
+      'measures component:default/inventory',
+      'ownedBy group:default/platform-sre',
+    ]);
+    expect((await request(server).get('/api/catalog/entities/by-name/service/default/inventory')).status).toBe(200);
+    // a dangling reference (in a JSON file) is a processing error naming the field and the missing name
+    const dangling = await request(server).post('/api/catalog/locations?dryRun=true').send({ type: 'file', target: path.join(__dirname, '__fixtures__/openslo-dangling.json') });
+    expect(dangling.status).toBeGreaterThanOrEqual(400);
+    expect(dangling.body.error.message).toMatch(/openslo-dangling\.json: spec\.indicatorRef: no SLI named inventory-latency-sli in namespace default/);
+
     // the invalid document is refused with the file and the field named
     const errors = await until('the processing error of the invalid SLO', async () => {
       const res = await request(server).post('/api/catalog/locations?dryRun=true').send({ type: 'file', target: path.join(__dirname, '__fixtures__/invalid-slo.yaml') });
@@ -112,6 +133,16 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
       ['default/checkout-requests-availability', 'Prometheus', 0.995, '30d rolling', 'no_data'],
       ['default/checkout-requests-error-ratio', 'Prometheus', 0.99, '30d rolling', 'no_data'],
       ['default/checkout-success', 'Ingest', 0.995, '30d rolling', 'no_data'],
+    ]);
+    const inventory = await request(server).get('/api/reliability/slos').query({ entityRef: 'component:default/inventory' });
+    const referenced = inventory.body.items.find((i: any) => i.ref === 'default/inventory-availability');
+    // the title comes from the referenced SLI's displayName: its content arrived
+    expect([referenced.title, referenced.objective, referenced.alertPolicy.source, referenced.alertPolicy.rules.length, referenced.alertPolicy.targets]).toEqual([
+      'Inventory answers without a server error',
+      0.995,
+      'openslo',
+      1,
+      [{ name: 'platform-pager', target: 'pagerduty:platform-sre' }],
     ]);
     const search = await request(server).get('/api/reliability/slos').query({ entityRef: 'component:default/search' });
     expect(search.body.items[0].windowLabel).toBe('1M calendar (Europe/Berlin)');

@@ -16,6 +16,7 @@ export * from './openslo/openslo';
 export * from './openslo/definition';
 export * from './openslo/compact';
 export * from './openslo/sloth';
+export * from './openslo/kinds';
 export * from './runbooks/runbook';
 export * from './api/types';
 export * from './permissions';

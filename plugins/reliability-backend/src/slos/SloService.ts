@@ -174,7 +174,7 @@ export class SloService {
       windowLabel: describeWindow(def.window),
       runbook: def.runbook,
       sourceType: def.indicator.sourceType,
-      alertPolicy: (p => ({ source: p.source, rules: p.rules.map(ruleId), noData: p.noData }))(alertPolicyOf(def)),
+      alertPolicy: (p => ({ source: p.source, rules: p.rules.map(ruleId), noData: p.noData, ...(p.targets ? { targets: p.targets } : {}) }))(alertPolicyOf(def)),
       labels: def.labels,
       status: statuses.get(def.ref) ?? null,
     }));

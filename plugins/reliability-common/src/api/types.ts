@@ -23,7 +23,7 @@ export interface SloSummary {
   /** metricSource.type of the indicator (Ingest, Prometheus, …). */
   sourceType?: string;
   /** The alert policy in force: where it was written, and its rules ("page 14.4x 1h&5m", …). */
-  alertPolicy?: { source: 'openslo' | 'annotation' | 'csv' | 'default'; rules: string[]; noData: boolean };
+  alertPolicy?: { source: 'openslo' | 'annotation' | 'csv' | 'default'; rules: string[]; noData: boolean; targets?: { name: string; target: string }[] };
   /** The SLO entity's own labels (metadata.labels): part of its alerts' labels. */
   labels?: Record<string, string>;
   /** Null until the first evaluation. */

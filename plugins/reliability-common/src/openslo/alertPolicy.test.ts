@@ -62,7 +62,7 @@ describe('alert policies', () => {
   });
 
   it.each([
-    [{ kind: 'AlertPolicy', spec: { conditions: [{ conditionRef: 'x' }] } }, /spec\.alertPolicies\.0\.spec\.conditions\.0: conditionRef is not resolved yet/],
+    [{ kind: 'AlertPolicy', spec: { conditions: [{ conditionRef: 'x' }] } }, /spec\.alertPolicies\.0\.spec\.conditions\.0: conditionRef x was not resolved: no AlertCondition document of that name in the catalog/],
     [{ kind: 'AlertPolicy', spec: { conditions: [{ ...condition('a', 'page', 5, '1h'), spec: { severity: 'page', condition: { kind: 'burnrate', op: 'lte', threshold: 5, lookbackWindow: '1h' } } }] } }, /condition\.op: must be gte or gt/],
     [{ kind: 'AlertPolicy', spec: { conditions: [condition('a', 'page', 5, '45m')] } }, /condition\.lookbackWindow: must be one of the evaluated windows \(5m, 30m, 1h, 2h, 6h, 1d, 3d, 30d\)/],
     [{ kind: 'AlertPolicy', spec: { conditions: [condition('a', 'critical', 5, '1h')] } }, /spec\.severity: must be page or ticket/],

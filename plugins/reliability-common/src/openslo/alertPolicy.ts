@@ -14,6 +14,8 @@ export interface SloAlertPolicy {
   rules: MwmbRule[];
   /** OpenSLO alertWhenNoData; true unless a policy says otherwise. */
   noData: boolean;
+  /** Where the alerts go: the policies' AlertNotificationTargets (shown; the suite sends nothing to them). */
+  targets?: { name: string; target: string }[];
 }
 
 /** @public */
@@ -174,7 +176,7 @@ const alertConditionSchema = z
 const alertPolicySchema = z
   .object({
     apiVersion: z.string().optional(),
-    kind: z.literal('AlertPolicy', { errorMap: () => message('must be AlertPolicy (inline; alertPolicyRef is not resolved yet)') }),
+    kind: z.literal('AlertPolicy', { errorMap: () => message('must be AlertPolicy, or an alertPolicyRef to an AlertPolicy document') }),
     metadata: z.object({ name: z.string() }).passthrough().optional(),
     spec: z
       .object({
@@ -185,7 +187,8 @@ const alertPolicySchema = z
         conditions: z.array(
           z.any().superRefine((v, ctx) => {
             if (v && typeof v === 'object' && 'conditionRef' in v) {
-              ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'conditionRef is not resolved yet: inline the AlertCondition' });
+              // the catalog puts referenced conditions in place; one left here names no AlertCondition document
+              ctx.addIssue({ code: z.ZodIssueCode.custom, message: `conditionRef ${String((v as { conditionRef: unknown }).conditionRef)} was not resolved: no AlertCondition document of that name in the catalog` });
               return;
             }
             const r = alertConditionSchema.safeParse(v);
@@ -224,5 +227,11 @@ export function openSloAlertPolicy(policies: z.infer<typeof openSloAlertPolicies
       });
     }
   }
-  return { source: 'openslo', rules, noData: policies.every(p => p.spec.alertWhenNoData !== false) };
+  const targets: { name: string; target: string }[] = [];
+  for (const p of policies) {
+    for (const t of (p.spec.notificationTargets ?? []) as { metadata?: { name?: string }; spec?: { target?: unknown } }[]) {
+      if (t && typeof t.spec?.target === 'string') targets.push({ name: t.metadata?.name ?? t.spec.target, target: t.spec.target });
+    }
+  }
+  return { source: 'openslo', rules, noData: policies.every(p => p.spec.alertWhenNoData !== false), ...(targets.length ? { targets } : {}) };
 }

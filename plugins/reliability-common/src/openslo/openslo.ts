@@ -132,7 +132,9 @@ export const openSloSpecSchema = z
     description: z.string().optional(),
     service: z.string().min(1, 'spec.service must name the component this SLO measures'),
     indicator: indicatorSchema,
-    indicatorRef: unsupported('spec.indicatorRef', 'SLI documents are not resolved yet; inline the indicator in spec.indicator'),
+    indicatorRef: z.any().superRefine((v, ctx) => {
+      if (v !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `names the SLI document ${String(v)}, which was not put in place: the catalog resolves it (catalog-backend-module-reliability); elsewhere, inline the indicator in spec.indicator` });
+    }),
     timeWindow: z.array(timeWindowSchema).length(1, 'spec.timeWindow must hold exactly one window'),
     budgetingMethod: z.enum(['Occurrences', 'Timeslices', 'RatioTimeslices']).superRefine((v, ctx) => {
       if (v !== 'Occurrences') {

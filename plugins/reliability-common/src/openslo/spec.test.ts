@@ -60,8 +60,8 @@ describe('parseOpenSlo', () => {
 
   it.each([
     ['Timeslices budgeting', (d: any) => { d.spec.budgetingMethod = 'Timeslices'; }, /spec\.budgetingMethod: budgetingMethod Timeslices is not supported yet/],
-    ['an indicatorRef', (d: any) => { d.spec.indicatorRef = 'checkout-sli'; }, /spec\.indicatorRef: spec\.indicatorRef is not supported yet/],
-    ['an alert policy reference', (d: any) => { d.spec.alertPolicies = [{ alertPolicyRef: 'fast-burn' }]; }, /spec\.alertPolicies\.0\.kind: must be AlertPolicy \(inline; alertPolicyRef is not resolved yet\)/],
+    ['an indicatorRef', (d: any) => { d.spec.indicatorRef = 'checkout-sli'; }, /spec\.indicatorRef: names the SLI document checkout-sli, which was not put in place/],
+    ['an alert policy reference', (d: any) => { d.spec.alertPolicies = [{ alertPolicyRef: 'fast-burn' }]; }, /spec\.alertPolicies\.0\.kind: must be AlertPolicy, or an alertPolicyRef to an AlertPolicy document/],
     ['a thresholdMetric', (d: any) => { d.spec.indicator.spec.thresholdMetric = { metricSource: {} }; }, /spec\.indicator\.spec\.thresholdMetric: thresholdMetric is not supported yet/],
     ['a target above 1', (d: any) => { d.spec.objectives = [{ target: 99.5 }]; }, /spec\.objectives\.0\.target: target must be <= 1/],
     ['both target and targetPercent', (d: any) => { d.spec.objectives = [{ target: 0.9, targetPercent: 90 }]; }, /exactly one of target or targetPercent/],

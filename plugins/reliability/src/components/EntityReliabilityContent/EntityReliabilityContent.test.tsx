@@ -142,6 +142,12 @@ describe('EntityReliabilityContent', () => {
     expect(row.getByText('p95 212.3 ms')).toBeInTheDocument();
   });
 
+  it("says where an SLO's alerts go (its AlertNotificationTargets)", async () => {
+    const withTargets = { ...slo(), alertPolicy: { source: 'openslo' as const, rules: ['page 10x 1h&5m'], noData: true, targets: [{ name: 'platform-pager', target: 'pagerduty:platform-sre' }] } };
+    await render({ listSlos: jest.fn().mockResolvedValue({ items: [withTargets] }), getHistory: jest.fn().mockResolvedValue(history) });
+    expect(await screen.findByText(/alerts go to platform-pager \(pagerduty:platform-sre\)/)).toBeInTheDocument();
+  });
+
   it('asks for the burn rate over another window when one is chosen', async () => {
     const getHistory = jest.fn().mockResolvedValue(history);
     await render({ listSlos: jest.fn().mockResolvedValue({ items: [slo()] }), getHistory });

@@ -109,7 +109,9 @@ export function SloCharts({ slo, changes = [] }: { slo: SloSummary; changes?: re
     <Card variant="outlined" data-testid={`slo-charts-${slo.name}`}>
       <CardHeader
         title={slo.title}
-        subheader={`${slo.windowLabel} · objective ${formatPercent(slo.objective, 3)}`}
+        subheader={`${slo.windowLabel} · objective ${formatPercent(slo.objective, 3)}${
+          slo.alertPolicy?.targets?.length ? ` · alerts go to ${slo.alertPolicy.targets.map(t => `${t.name} (${t.target})`).join(', ')}` : ''
+        }`}
         action={
           <Box display="flex" alignItems="center">
           {slo.sourceType?.toLocaleLowerCase('en-US') === 'prometheus' && <DownloadRulesButton slo={slo} />}
