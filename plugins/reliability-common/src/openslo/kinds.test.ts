@@ -1,7 +1,7 @@
 import { parseOpenSlo } from './definition';
 import { OpenSloLookup, resolveSloReferences, validateOpenSloKind } from './kinds';
 
-const doc = (kind: string, name: string, spec: unknown) => ({ apiVersion: 'openslo/v1', kind, metadata: { name }, spec });
+const doc = (kind: string, name: string, spec: Record<string, unknown>) => ({ apiVersion: 'openslo/v1', kind, metadata: { name }, spec });
 
 const sli = doc('SLI', 'checkout-errors', {
   ratioMetric: { counter: true, bad: { metricSource: { type: 'Prometheus', spec: { query: 'sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))' } } }, total: { metricSource: { type: 'Prometheus', spec: { query: 'sum(rate(http_requests_total[{{.window}}]))' } } } },
