@@ -55,7 +55,7 @@ export class EvaluationTask {
     const fired = await this.o.alerts.apply(
       slos.map(s => s.ref),
       [...results].flatMap(([sloRef, r]) =>
-        alertConditions(r.reason ? { ...r.status, reason: r.reason } : r.status, alertPolicyOf(byRef.get(sloRef) ?? {})).map(c => ({ sloRef, ...c })),
+        alertConditions(r.reason ? { ...r.status, reason: r.reason } : r.status, alertPolicyOf(byRef.get(sloRef) ?? {}), byRef.get(sloRef)?.exhaustionAlert).map(c => ({ sloRef, ...c })),
       ),
       at,
       this.o.pendingMs,

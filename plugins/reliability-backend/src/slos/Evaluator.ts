@@ -110,6 +110,7 @@ export class Evaluator {
           lookbacks,
           firstDataAt: r.firstDataAt,
           rules: alertPolicyOf(slo).rules,
+          minEvents: slo.minEvents,
         });
         out.set(slo.ref, { status });
       }

@@ -1,6 +1,14 @@
 import { SloStatus } from '../math/status';
-import { NO_DATA_RULE, ruleId } from './identity';
+import { exhaustionRuleId, NO_DATA_RULE, ruleId } from './identity';
 import { DEFAULT_MWMB_RULES, MwmbRule } from '../math/mwmb';
+
+/** An alert on time to exhaustion: the budget runs out within `withinMs` at the current burn rate. @public */
+export interface SloExhaustionAlert {
+  withinMs: number;
+  /** As written: `3d`. */
+  within: string;
+  severity: 'page' | 'ticket';
+}
 
 /** A condition that should have an open alert. @public */
 export interface AlertCondition {
@@ -21,6 +29,7 @@ export interface AlertCondition {
 export function alertConditions(
   status: SloStatus,
   policy: { rules: readonly MwmbRule[]; noData: boolean } = { rules: DEFAULT_MWMB_RULES, noData: true },
+  exhaustion?: SloExhaustionAlert,
 ): AlertCondition[] {
   const byId = new Map(policy.rules.map(r => [ruleId(r), r]));
   const out: AlertCondition[] = status.firing.map(f => {
@@ -32,6 +41,13 @@ export function alertConditions(
       ...(pendingMs !== undefined ? { pendingMs } : {}),
     };
   });
+  // time to exhaustion: the budget runs out within the horizon at the current burn
+  if (exhaustion && status.exhaustsAt && status.budgetRemaining !== null && status.budgetRemaining > 0) {
+    const left = Date.parse(status.exhaustsAt) - Date.parse(status.evaluatedAt);
+    if (left <= exhaustion.withinMs) {
+      out.push({ rule: exhaustionRuleId(exhaustion), severity: exhaustion.severity, details: { exhaustsAt: status.exhaustsAt, budgetRemaining: status.budgetRemaining, burnRates: status.burnRates } });
+    }
+  }
   if (!policy.noData) return out;
   if (status.reason) {
     out.push({ rule: NO_DATA_RULE, severity: 'ticket', details: { reason: status.reason } });

@@ -29,12 +29,17 @@ export const SLO_BURN_RATE_ALERT = 'SLOBurnRate';
 export const SLO_NO_DATA_ALERT = 'SLONoData';
 /** rule of a no-data alert. @public */
 export const NO_DATA_RULE = 'no_data';
+/** alertname of a time-to-exhaustion alert. @public */
+export const SLO_EXHAUSTION_ALERT = 'SLOBudgetExhaustion';
+/** The rule id of a time-to-exhaustion alert: `exhaustion within 3d`. @public */
+export const exhaustionRuleId = (e: { within: string }) => `exhaustion within ${e.within}`;
+const isExhaustionRule = (rule: string) => rule.startsWith('exhaustion within ');
 
 /** What can start a remediation: the suite's own alert, an Alertmanager alert, or a person (Run now). @public */
 export const REMEDIATION_TRIGGER_KINDS = ['alert', 'alertmanager', 'manual'] as const;
 
 /**
- * The labels of one of the suite's own alerts: alertname (SLOBurnRate or SLONoData), severity, rule, slo,
+ * The labels of one of the suite's own alerts: alertname (SLOBurnRate, SLOBudgetExhaustion or SLONoData), severity, rule, slo,
  * slo_name, entity, impact, plus the SLO's own labels where they do not clash.
  * @public
  */
@@ -43,9 +48,12 @@ export function sloAlertLabels(
   slo: { ref: string; name: string; componentRef: string; labels?: Readonly<Record<string, string>> },
 ): Record<string, string> {
   const noData = alert.rule === NO_DATA_RULE;
+  let alertname = SLO_BURN_RATE_ALERT;
+  if (noData) alertname = SLO_NO_DATA_ALERT;
+  else if (isExhaustionRule(alert.rule)) alertname = SLO_EXHAUSTION_ALERT;
   return {
     ...(slo.labels ?? {}),
-    alertname: noData ? SLO_NO_DATA_ALERT : SLO_BURN_RATE_ALERT,
+    alertname,
     severity: alert.severity,
     rule: alert.rule,
     slo: slo.ref,

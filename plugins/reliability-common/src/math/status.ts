@@ -20,6 +20,8 @@ export interface SloStatus {
   state: SloState;
   /** The multi-window rules that fire now, by id (`page 14.4x 1h&5m`) and severity. */
   firing: FiringRule[];
+  /** Rules whose burn rates are over their thresholds but held back by the minimum-traffic guard (too few events in their short window). */
+  quieted?: string[];
   /** When the budget runs out at the current (1h) burn rate; null when it is not being spent. */
   exhaustsAt: string | null;
   /** Events seen in the compliance window. */
@@ -50,6 +52,8 @@ export interface StatusInput {
   rules?: readonly MwmbRule[];
   /** The lookback whose burn rate projects exhaustion. Default 1h. */
   projectionWindow?: BurnRateWindow;
+  /** The minimum-traffic guard: a burn-rate rule fires only with at least this many events in its short window. */
+  minEvents?: number;
 }
 
 const finiteOrNull = (n: number | null): number | null =>
@@ -71,7 +75,11 @@ export function evaluateStatus(input: StatusInput): SloStatus {
   const remaining = budgetRemaining(input.window, target);
   const events = budgetEvents(input.window, target);
   const minutes = budgetMinutes(target, windowMs, remaining);
-  const firing = firingMwmbRules(rates as BurnRates, input.rules ?? DEFAULT_MWMB_RULES);
+  const over = firingMwmbRules(rates as BurnRates, input.rules ?? DEFAULT_MWMB_RULES);
+  // a handful of requests can burn at 100x: no rule fires on fewer events than the guard asks in its short window
+  const enough = (r: MwmbRule) => !input.minEvents || (input.lookbacks[r.shortWindow]?.total ?? 0) >= input.minEvents;
+  const firing = over.filter(enough);
+  const quieted = over.filter(r => !enough(r)).map(ruleId);
   let state: SloState;
   if (input.window.total <= 0) state = 'no_data';
   else if (remaining !== null && remaining <= 0) state = 'exhausted';
@@ -99,6 +107,7 @@ export function evaluateStatus(input: StatusInput): SloStatus {
     burnRates: outRates,
     state,
     firing: firing.map(r => ({ id: ruleId(r), severity: r.severity })),
+    ...(quieted.length ? { quieted } : {}),
     exhaustsAt: tte === null ? null : new Date(now + tte).toISOString(),
     good: input.window.good,
     total: input.window.total,

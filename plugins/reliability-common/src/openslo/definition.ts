@@ -1,4 +1,5 @@
-import { parseDuration } from '../math/duration';
+import { durationMs, isFixedDuration, parseDuration } from '../math/duration';
+import type { SloExhaustionAlert } from '../alerts/conditions';
 import { TimeWindow } from '../math/windows';
 import { OpenSloDocument, openSloDocumentSchema, formatIssues } from './openslo';
 import { DEFAULT_ALERT_POLICY, openSloAlertPolicy, parseBurnRateAnnotation, SloAlertPolicy } from './alertPolicy';
@@ -17,6 +18,10 @@ export const ANNOTATION_DISPLAY_LABEL = 'reliability.io/display-label';
 export const ANNOTATION_DISPLAY_UNIT = 'reliability.io/display-unit';
 /** Annotation with the compact format's burn-rate alerts, e.g. `14x:5m,30m;6x:1h,6h`. @public */
 export const ANNOTATION_ALERTS = 'reliability.io/burn-rate-alerts';
+/** The minimum-traffic guard of an SLO: no burn-rate alert fires on fewer events than this in its short window. @public */
+export const ANNOTATION_MIN_EVENTS = 'reliability.io/min-events';
+/** An alert on time to exhaustion: `3d` (a ticket) or `6h:page`. @public */
+export const ANNOTATION_EXHAUSTION_ALERT = 'reliability.io/exhaustion-alert';
 /** The Sloth service and SLO names of an SLO imported from a Sloth spec (its rules keep Sloth's ids). @public */
 export const ANNOTATION_SLOTH_SERVICE = 'reliability.io/sloth-service';
 /** @public */
@@ -53,6 +58,10 @@ export interface SloDefinition {
   alertPolicy?: SloAlertPolicy;
   /** The SLO document's metadata.labels (e.g. env, tier), passed on to its alerts' labels. */
   labels?: Record<string, string>;
+  /** The minimum-traffic guard (annotation `reliability.io/min-events`). */
+  minEvents?: number;
+  /** The alert on time to exhaustion (annotation `reliability.io/exhaustion-alert`). */
+  exhaustionAlert?: SloExhaustionAlert;
   /** Sloth's ids, for an SLO imported from a Sloth spec: its rule export keeps Sloth's `sloth_*` labels. */
   sloth?: { service: string; slo: string };
   /** A value shown next to the SLI (e.g. the p95 latency), read by sources that support it. */
@@ -79,6 +88,22 @@ export function parseOpenSlo(doc: unknown): ParseResult<SloDefinition> {
   const parsed = openSloDocumentSchema.safeParse(doc);
   if (!parsed.success) return { ok: false, error: formatIssues(parsed.error) };
   const def = toDefinition(parsed.data);
+  const annotations = parsed.data.metadata.annotations ?? {};
+  const minEvents = annotations[ANNOTATION_MIN_EVENTS];
+  if (minEvents !== undefined) {
+    const n = Number(minEvents);
+    if (!/^[0-9]{1,9}$/.test(minEvents.trim()) || !Number.isInteger(n)) return { ok: false, error: `metadata.annotations.${ANNOTATION_MIN_EVENTS}: must be a whole number of events such as 100, got '${minEvents.slice(0, 40)}'` };
+    def.minEvents = n;
+  }
+  const exhaustion = annotations[ANNOTATION_EXHAUSTION_ALERT];
+  if (exhaustion !== undefined) {
+    const [within, severity = 'ticket', ...rest] = exhaustion.trim().split(':');
+    const duration = parseDuration(within);
+    if (!duration || !isFixedDuration(duration) || rest.length || (severity !== 'page' && severity !== 'ticket')) {
+      return { ok: false, error: `metadata.annotations.${ANNOTATION_EXHAUSTION_ALERT}: must be a duration with an optional severity, such as 3d or 6h:page, got '${exhaustion.slice(0, 40)}'` };
+    }
+    def.exhaustionAlert = { within, withinMs: durationMs(duration), severity };
+  }
   // OpenSLO alertPolicies first, then the compact format's annotation
   if (parsed.data.spec.alertPolicies) {
     def.alertPolicy = openSloAlertPolicy(parsed.data.spec.alertPolicies);
