@@ -54,6 +54,22 @@ describe("OpenSLO's referenced kinds", () => {
     });
   });
 
+  it('puts a DataSource in place of a metricSourceRef: its type and the configured instance it names, never its credentials', async () => {
+    const prometheus = doc('DataSource', 'prometheus-eu', { type: 'Prometheus', connectionDetails: { instance: 'main', url: 'http://user:secret@prom.internal:9090', bearerToken: 'secret' } });
+    const withSources: OpenSloLookup = async (kind, name, namespace) => (kind === 'DataSource' && name === 'prometheus-eu' ? prometheus : lookup(kind, name, namespace));
+    const ref = { metricSource: { metricSourceRef: 'prometheus-eu', spec: { query: 'sum(rate(http_requests_total[{{.window}}]))' } } };
+    const plain = { metricSource: { metricSourceRef: 'main', type: 'Prometheus', spec: { query: 'sum(rate(http_requests_ok_total[{{.window}}]))' } } };
+    const r = await resolveSloReferences(slo({ indicator: { spec: { ratioMetric: { counter: true, good: plain, total: ref } } } }), withSources);
+    if (!r.ok) throw new Error(r.error);
+    expect(r.value.doc.spec.indicator.spec.ratioMetric.total.metricSource).toEqual({ type: 'Prometheus', spec: { query: 'sum(rate(http_requests_total[{{.window}}]))', instance: 'main' } });
+    // a name that is no DataSource document names a configured instance directly, as before
+    expect(r.value.doc.spec.indicator.spec.ratioMetric.good).toEqual(plain);
+    expect(JSON.stringify(r.value.doc)).not.toContain('secret');
+    expect(r.value.references).toEqual([{ kind: 'DataSource', name: 'prometheus-eu', namespace: 'default', field: 'spec.indicator.spec.ratioMetric.total.metricSource.metricSourceRef' }]);
+    const def = parseOpenSlo(r.value.doc);
+    expect(def.ok && def.value.indicator.total).toEqual({ type: 'Prometheus', spec: { query: 'sum(rate(http_requests_total[{{.window}}]))', instance: 'main' } });
+  });
+
   it('refuses a dangling reference naming the field and the missing name', async () => {
     expect(await resolveSloReferences(slo({ indicatorRef: 'nope' }), lookup)).toEqual({ ok: false, error: 'spec.indicatorRef: no SLI named nope in namespace default' });
     const policies = [{ kind: 'AlertPolicy', metadata: { name: 'p' }, spec: { conditions: [{ conditionRef: 'slow-burn' }] } }];

@@ -149,6 +149,29 @@ export async function resolveSloReferences(slo: Record<string, any>, lookup: Ope
     delete spec.indicatorRef;
   }
 
+  // metric sources that name a DataSource document: its type, and the configured instance it names (credentials
+  // stay in app-config: nothing else of connectionDetails is read). A name with no DataSource document is left as
+  // it is: it names a configured instance directly.
+  const metricSources = async (metrics: Record<string, any> | undefined, field: string) => {
+    if (!metrics) return undefined;
+    const out: Record<string, any> = { ...metrics };
+    for (const key of ['good', 'bad', 'total', 'raw']) {
+      const src = out[key]?.metricSource;
+      if (!src || typeof src.metricSourceRef !== 'string' || !RFC1123_LABEL.test(src.metricSourceRef)) continue;
+      const found = await lookup('DataSource', src.metricSourceRef, namespace);
+      if (!found) continue;
+      references.push({ kind: 'DataSource', name: src.metricSourceRef, namespace, field: `${field}.${key}.metricSource.metricSourceRef` });
+      const details = (found.spec?.connectionDetails ?? {}) as Record<string, unknown>;
+      const instance = typeof details.instance === 'string' ? details.instance : found.metadata.name;
+      const { metricSourceRef: _ref, ...rest } = src;
+      out[key] = { ...out[key], metricSource: { ...rest, type: rest.type ?? found.spec?.type, spec: { ...(rest.spec ?? {}), instance } } };
+    }
+    return out;
+  };
+  if (spec.indicator?.spec?.ratioMetric) {
+    spec.indicator = { ...spec.indicator, spec: { ...spec.indicator.spec, ratioMetric: await metricSources(spec.indicator.spec.ratioMetric, 'spec.indicator.spec.ratioMetric') } };
+  }
+
   const inlineCondition = async (c: any, field: string) => {
     if (c && typeof c === 'object' && 'conditionRef' in c) {
       const r = await find('AlertCondition', c.conditionRef, `${field}.conditionRef`);
