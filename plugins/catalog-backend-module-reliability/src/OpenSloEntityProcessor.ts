@@ -2,6 +2,7 @@ import { Entity, RELATION_DEPENDENCY_OF, RELATION_DEPENDS_ON, RELATION_OWNED_BY,
 import { LocationSpec } from '@backstage/plugin-catalog-common';
 import { CatalogProcessor, CatalogProcessorEmit, processingResult } from '@backstage/plugin-catalog-node';
 import {
+  ANNOTATION_OPENSLO_LABELS,
   ANNOTATION_OWNER,
   OPENSLO_API_VERSION,
   RELATION_MEASURED_BY,
@@ -19,6 +20,29 @@ export type OwnerLookup = (componentRef: string) => Promise<string | undefined>;
 export type EntityLookup = (entityRef: string) => Promise<Entity | undefined>;
 
 const isSlo = (e: Entity) => e.apiVersion === OPENSLO_API_VERSION && e.kind === SLO_KIND;
+/** A label value the catalog keeps in metadata.labels (Backstage's rule: at most 63 letters, digits, -, _ or .). */
+const LABEL_VALUE = /^([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$/;
+
+/**
+ * OpenSLO allows label values that are lists of strings; the catalog keeps only plain values in metadata.labels. The
+ * others move, joined with commas, to the annotation the SLO parser reads beside metadata.labels.
+ */
+function catalogSafeLabels(entity: Entity): Entity {
+  const labels = (entity.metadata.labels ?? {}) as Record<string, unknown>;
+  const moved: Record<string, string> = {};
+  const kept: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) {
+    const text = Array.isArray(v) ? v.map(String).join(',') : String(v);
+    if (typeof v === 'string' && LABEL_VALUE.test(v)) kept[k] = v;
+    else moved[k] = text;
+  }
+  if (!Object.keys(moved).length) return entity;
+  return {
+    ...entity,
+    metadata: { ...entity.metadata, labels: kept, annotations: { ...entity.metadata.annotations, [ANNOTATION_OPENSLO_LABELS]: JSON.stringify(moved) } },
+  };
+}
+
 /** Where the SLO lists the documents it references (kind:namespace/name, comma separated). */
 export const ANNOTATION_REFERENCES = 'reliability.io/openslo-references';
 
@@ -48,6 +72,7 @@ export class OpenSloEntityProcessor implements CatalogProcessor {
    * any step; they are kept only if the entity is accepted).
    */
   async preProcessEntity(entity: Entity, location: LocationSpec, emit: CatalogProcessorEmit): Promise<Entity> {
+    if (isSlo(entity) || isOpenSloReferencedKind(entity)) entity = catalogSafeLabels(entity);
     if (isOpenSloReferencedKind(entity)) {
       const checked = validateOpenSloKind(entity);
       if (!checked.ok) throw new Error(`Invalid OpenSLO ${entity.kind} ${entity.metadata?.name ?? '(unnamed)'} in ${location.type}:${location.target}: ${checked.error}`);

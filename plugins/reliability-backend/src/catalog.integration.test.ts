@@ -109,6 +109,8 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
       'ownedBy group:default/platform-sre',
     ]);
     expect((await request(server).get('/api/catalog/entities/by-name/service/default/inventory')).status).toBe(200);
+    // a list label value, which the catalog cannot keep in metadata.labels, travels in an annotation
+    expect([refSlo.metadata.labels, refSlo.metadata.annotations['reliability.io/openslo-labels']]).toEqual([{ env: 'prod' }, '{"team":"platform-sre,inventory-squad"}']);
     // a dangling reference (in a JSON file) is a processing error naming the field and the missing name
     const dangling = await request(server).post('/api/catalog/locations?dryRun=true').send({ type: 'file', target: path.join(__dirname, '__fixtures__/openslo-dangling.json') });
     expect(dangling.status).toBeGreaterThanOrEqual(400);

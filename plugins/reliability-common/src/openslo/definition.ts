@@ -18,6 +18,20 @@ export const ANNOTATION_DISPLAY_LABEL = 'reliability.io/display-label';
 export const ANNOTATION_DISPLAY_UNIT = 'reliability.io/display-unit';
 /** Annotation with the compact format's burn-rate alerts, e.g. `14x:5m,30m;6x:1h,6h`. @public */
 export const ANNOTATION_ALERTS = 'reliability.io/burn-rate-alerts';
+/** OpenSLO labels the catalog cannot hold in metadata.labels (list values), as JSON: `{"team":"a,b"}`. @public */
+export const ANNOTATION_OPENSLO_LABELS = 'reliability.io/openslo-labels';
+
+function openSloLabelsAnnotation(text: string | undefined): Record<string, string> {
+  if (!text) return {};
+  try {
+    const v = JSON.parse(text);
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
+    return Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === 'string')) as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
+
 /** The minimum-traffic guard of an SLO: no burn-rate alert fires on fewer events than this in its short window. @public */
 export const ANNOTATION_MIN_EVENTS = 'reliability.io/min-events';
 /** An alert on time to exhaustion: `3d` (a ticket) or `6h:page`. @public */
@@ -165,7 +179,11 @@ function toDefinition(d: OpenSloDocument): SloDefinition {
         },
     runbook: annotations[ANNOTATION_RUNBOOK],
     ...(annotations[ANNOTATION_SLOTH_SERVICE] && annotations[ANNOTATION_SLOTH_SLO] ? { sloth: { service: annotations[ANNOTATION_SLOTH_SERVICE], slo: annotations[ANNOTATION_SLOTH_SLO] } } : {}),
-    ...(d.metadata.labels && Object.keys(d.metadata.labels).length ? { labels: { ...d.metadata.labels } } : {}),
+    ...(() => {
+      // labels the catalog could not keep in metadata.labels (lists, commas) travel in an annotation
+      const labels = { ...openSloLabelsAnnotation(annotations[ANNOTATION_OPENSLO_LABELS]), ...d.metadata.labels };
+      return Object.keys(labels).length ? { labels } : {};
+    })(),
     ...(annotations[ANNOTATION_DISPLAY_QUERY]
       ? {
           display: {

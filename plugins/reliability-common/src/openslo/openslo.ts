@@ -203,7 +203,11 @@ export const openSloDocumentSchema: z.ZodType<OpenSloDocument, z.ZodTypeDef, unk
         namespace: z.string().optional(),
         displayName: z.string().optional(),
         annotations: z.record(z.string()).optional(),
-        labels: z.record(z.string()).optional(),
+        // OpenSLO allows a label value to be a string or a list of strings: a list is joined with commas
+        labels: z
+          .record(z.union([z.string(), z.array(z.string())], { errorMap: () => ({ message: 'metadata.labels values must be strings or lists of strings' }) }))
+          .transform(l => Object.fromEntries(Object.entries(l).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v])))
+          .optional(),
       })
       .passthrough(),
     spec: openSloSpecSchema,

@@ -20,6 +20,16 @@ const valid = {
 const clone = (o: any) => JSON.parse(JSON.stringify(o));
 
 describe('parseOpenSlo', () => {
+  it('reads label values written as lists of strings (joined with commas), with those the catalog moved to an annotation', () => {
+    const d = clone(valid);
+    d.metadata.labels = { team: ['payments', 'checkout'], env: 'prod' };
+    d.metadata.annotations['reliability.io/openslo-labels'] = '{"tier":"1,2"}';
+    const r = parseOpenSlo(d);
+    expect(r.ok && r.value.labels).toEqual({ tier: '1,2', team: 'payments,checkout', env: 'prod' });
+    d.metadata.labels = { team: { name: 'payments' } };
+    expect(parseOpenSlo(d)).toEqual({ ok: false, error: 'metadata.labels.team: metadata.labels values must be strings or lists of strings' });
+  });
+
   it('reads a raw ratio (rawType success or failure), and refuses one without rawType or beside total, as the go-sdk does', () => {
     const raw = (ratioMetric: unknown) => {
       const d = clone(valid);
