@@ -140,7 +140,10 @@ export function alertPolicyOf(def: Pick<SloDefinition, 'alertPolicy'>): SloAlert
 function toDefinition(d: OpenSloDocument): SloDefinition {
   const namespace = d.metadata.namespace ?? 'default';
   const tw = d.spec.timeWindow[0];
-  const duration = parseDuration(tw.duration)!;
+  const parsedDuration = parseDuration(tw.duration)!;
+  // a rolling month, quarter or year has the go-sdk's fixed length: 30, 90 and 365 days
+  const ROLLING_DAYS: Partial<Record<string, number>> = { M: 30, Q: 90, Y: 365 };
+  const duration = tw.isRolling && ROLLING_DAYS[parsedDuration.unit] ? { amount: parsedDuration.amount * ROLLING_DAYS[parsedDuration.unit]!, unit: 'd' as const } : parsedDuration;
   const window: TimeWindow = tw.isRolling
     ? { kind: 'rolling', duration }
     : {

@@ -79,14 +79,16 @@ export const indicatorSchema = z
 /** @public */
 export const timeWindowSchema = z
   .object({
-    duration: durationString('timeWindow.duration'),
-    isRolling: z.boolean().default(true),
+    duration: durationString('timeWindow.duration').refine(v => !v.trim().endsWith('s'), 'timeWindow.duration takes OpenSLO units: m, h, d, w, M, Q or Y'),
+    // as OpenSLO's go-sdk reads it: a missing isRolling is false, and then the window is a calendar one
+    isRolling: z.boolean({ invalid_type_error: 'timeWindow.isRolling must be true or false' }).default(false),
     calendar: z
       .object({
-        startTime: z.string().optional(),
+        startTime: z
+          .string({ required_error: 'calendar.startTime is required, such as 2026-01-01 00:00:00' })
+          .regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'calendar.startTime must be a date and time such as 2026-01-01 00:00:00'),
         timeZone: z
-          .string()
-          .default('UTC')
+          .string({ required_error: 'calendar.timeZone is required, such as Europe/Berlin' })
           .refine(tz => {
             try {
               new Intl.DateTimeFormat('en-US', { timeZone: tz });
@@ -100,11 +102,10 @@ export const timeWindowSchema = z
   })
   .superRefine((w, ctx) => {
     if (!w.isRolling && !w.calendar) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['calendar'], message: 'a calendar window (isRolling: false) needs calendar.timeZone' });
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['calendar'], message: 'calendar must be set when isRolling is false (or missing): a calendar window needs calendar.startTime and calendar.timeZone' });
     }
-    const d = parseDuration(w.duration);
-    if (w.isRolling && d && ['M', 'Q', 'Y'].includes(d.unit)) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['duration'], message: 'rolling windows need a fixed length (s, m, h, d, w); use isRolling: false for months' });
+    if (w.isRolling && w.calendar) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['calendar'], message: 'calendar cannot be set when isRolling is true' });
     }
   });
 

@@ -20,6 +20,21 @@ const valid = {
 const clone = (o: any) => JSON.parse(JSON.stringify(o));
 
 describe('parseOpenSlo', () => {
+  it("accepts what the go-sdk accepts of time windows: a rolling month, quarter or year (30, 90, 365 days), m as minutes and M as months", () => {
+    const window = (tw: unknown) => {
+      const d = clone(valid);
+      d.spec.timeWindow = [tw];
+      const r = parseOpenSlo(d);
+      if (!r.ok) throw new Error(r.error);
+      return r.value.window;
+    };
+    expect(window({ duration: '1M', isRolling: true })).toEqual({ kind: 'rolling', duration: { amount: 30, unit: 'd' } });
+    expect(window({ duration: '1Q', isRolling: true })).toEqual({ kind: 'rolling', duration: { amount: 90, unit: 'd' } });
+    expect(window({ duration: '1Y', isRolling: true })).toEqual({ kind: 'rolling', duration: { amount: 365, unit: 'd' } });
+    expect(window({ duration: '90m', isRolling: true })).toEqual({ kind: 'rolling', duration: { amount: 90, unit: 'm' } });
+    expect(window({ duration: '1M', isRolling: false, calendar: { startTime: '2026-01-01 00:00:00', timeZone: 'Europe/Lisbon' } })).toEqual({ kind: 'calendar', duration: { amount: 1, unit: 'M' }, timeZone: 'Europe/Lisbon', startTime: '2026-01-01 00:00:00' });
+  });
+
   it('reads label values written as lists of strings (joined with commas), with those the catalog moved to an annotation', () => {
     const d = clone(valid);
     d.metadata.labels = { team: ['payments', 'checkout'], env: 'prod' };
@@ -77,7 +92,11 @@ describe('parseOpenSlo', () => {
     ['both target and targetPercent', (d: any) => { d.spec.objectives = [{ target: 0.9, targetPercent: 90 }]; }, /exactly one of target or targetPercent/],
     ['good and bad together', (d: any) => { d.spec.indicator.spec.ratioMetric.bad = { metricSource: {} }; }, /ratioMetric\.good: ratioMetric needs exactly one of good or bad/],
     ['a bad duration', (d: any) => { d.spec.timeWindow = [{ duration: '30 days' }]; }, /spec\.timeWindow\.0\.duration: timeWindow\.duration must be a duration/],
-    ['a rolling month', (d: any) => { d.spec.timeWindow = [{ duration: '1M', isRolling: true }]; }, /rolling windows need a fixed length/],
+    ['a rolling window with a calendar', (d: any) => { d.spec.timeWindow = [{ duration: '28d', isRolling: true, calendar: { startTime: '2026-01-01 00:00:00', timeZone: 'UTC' } }]; }, /spec\.timeWindow\.0\.calendar: calendar cannot be set when isRolling is true/],
+    ['a window without isRolling nor calendar', (d: any) => { d.spec.timeWindow = [{ duration: '28d' }]; }, /spec\.timeWindow\.0\.calendar: calendar must be set when isRolling is false \(or missing\)/],
+    ['a window in seconds', (d: any) => { d.spec.timeWindow = [{ duration: '86400s', isRolling: true }]; }, /spec\.timeWindow\.0\.duration: timeWindow\.duration takes OpenSLO units: m, h, d, w, M, Q or Y/],
+    ['a calendar without its start', (d: any) => { d.spec.timeWindow = [{ duration: '1M', isRolling: false, calendar: { timeZone: 'UTC' } }]; }, /spec\.timeWindow\.0\.calendar\.startTime: calendar\.startTime is required/],
+    ['a start in another format', (d: any) => { d.spec.timeWindow = [{ duration: '1M', isRolling: false, calendar: { startTime: '2026-01-01T00:00:00Z', timeZone: 'UTC' } }]; }, /calendar\.startTime must be a date and time such as 2026-01-01 00:00:00/],
     ['an unknown time zone', (d: any) => { d.spec.timeWindow = [{ duration: '1M', isRolling: false, calendar: { timeZone: 'Mars/Olympus' } }]; }, /calendar\.timeZone must be an IANA time zone/],
     ['a missing service', (d: any) => { delete d.spec.service; }, /spec\.service: Required/],
     ['the wrong kind', (d: any) => { d.kind = 'SLI'; }, /kind: kind must be SLO/],
