@@ -170,7 +170,7 @@ export function sloRegistryInput(row: SloRegistryRow, componentRef: string): Slo
   const latency = row.objective.kind === 'latency' ? row.objective : undefined;
   return {
     name: row.name,
-    displayName: row.description || row.sloId,
+    displayName: (row.description || row.sloId).slice(0, 63),
     description: `${row.description ? `${row.description}; ` : ''}from the SLO registry (${row.sloId}, ${row.owner})`,
     component: componentRef,
     sli: latency ? { type: 'latency', thresholdSeconds: latency.thresholdSeconds } : { type: 'availability' },

@@ -39,7 +39,7 @@ export const sloAlertRowSchema = z
 export const sloCreateInputSchema = z
   .object({
     name: z.string({ required_error: 'is required' }).regex(RFC1123, 'must be lowercase letters, digits and - (RFC 1123, at most 63), such as checkout-availability'),
-    displayName: z.string().max(200).optional(),
+    displayName: z.string().max(63, 'must be at most 63 characters (OpenSLO displayName)').optional(),
     description: z.string().max(1_000).optional(),
     /** The component measured, as the EntityPicker gives it: `component:default/checkout`. */
     component: z.string({ required_error: 'is required' }).regex(ENTITY_REF, 'must be an entity ref such as component:default/checkout'),

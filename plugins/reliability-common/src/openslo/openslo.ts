@@ -9,7 +9,25 @@ import { parseDuration } from '../math/duration';
  * error naming the field, so an SLO never silently means something other than what was written.
  */
 
-const NAME_RE = /^[a-z0-9A-Z]([-a-z0-9A-Z_.]{0,61}[a-z0-9A-Z])?$/;
+/** OpenSLO names are RFC 1123 labels (the go-sdk's rule): lowercase letters, digits and -, at most 63. */
+const NAME_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** A label key, as the go-sdk checks it. */
+const LABEL_KEY_RE = /^[a-zA-Z0-9]([-._a-zA-Z0-9]{0,61}[a-zA-Z0-9])?$/;
+const DNS_LABEL_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * An annotation key as the go-sdk checks it: an optional DNS prefix (at most 253 characters) and `/`, then a name of
+ * at most 63 letters, digits, -, _ or . — checked part by part, with no backtracking.
+ */
+export function isOpenSloAnnotationKey(key: string): boolean {
+  if (key.length > 317) return false;
+  const slash = key.indexOf('/');
+  const name = slash < 0 ? key : key.slice(slash + 1);
+  if (!LABEL_KEY_RE.test(name)) return false;
+  if (slash < 0) return true;
+  const prefix = key.slice(0, slash);
+  return prefix.length <= 253 && prefix.split('.').every(part => DNS_LABEL_RE.test(part));
+}
 
 const durationString = (what: string) =>
   z.string().refine(v => parseDuration(v) !== undefined, {
@@ -200,13 +218,22 @@ export const openSloDocumentSchema: z.ZodType<OpenSloDocument, z.ZodTypeDef, unk
     kind: z.literal('SLO', { errorMap: () => ({ message: 'kind must be SLO' }) }),
     metadata: z
       .object({
-        name: z.string().regex(NAME_RE, 'metadata.name must be 1-63 letters, digits, -, _ or .'),
+        name: z.string().regex(NAME_RE, 'metadata.name must be an RFC 1123 name: lowercase letters, digits and -, at most 63'),
         namespace: z.string().optional(),
-        displayName: z.string().optional(),
-        annotations: z.record(z.string()).optional(),
+        displayName: z.string().max(63, 'metadata.displayName must be at most 63 characters').optional(),
+        annotations: z
+          .record(z.string())
+          .superRefine((a, ctx) => {
+            for (const key of Object.keys(a)) {
+              if (!isOpenSloAnnotationKey(key)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message: 'annotation keys are an optional DNS prefix and / then at most 63 letters, digits, -, _ or .' });
+            }
+          })
+          .optional(),
         // OpenSLO allows a label value to be a string or a list of strings: a list is joined with commas
         labels: z
-          .record(z.union([z.string(), z.array(z.string())], { errorMap: () => ({ message: 'metadata.labels values must be strings or lists of strings' }) }))
+          .record(
+            z.string().regex(LABEL_KEY_RE, 'metadata.labels keys must be at most 63 letters, digits, -, _ or ., starting and ending with a letter or digit'),
+            z.union([z.string(), z.array(z.string())], { errorMap: () => ({ message: 'metadata.labels values must be strings or lists of strings' }) }))
           .transform(l => Object.fromEntries(Object.entries(l).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v])))
           .optional(),
       })

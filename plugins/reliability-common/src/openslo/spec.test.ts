@@ -20,6 +20,22 @@ const valid = {
 const clone = (o: any) => JSON.parse(JSON.stringify(o));
 
 describe('parseOpenSlo', () => {
+  it('checks metadata as the go-sdk does: RFC 1123 names, displayName up to 63, label and annotation keys (both sides)', () => {
+    const meta = (m: Record<string, unknown>) => {
+      const d = clone(valid);
+      d.metadata = { ...d.metadata, ...m };
+      return parseOpenSlo(d);
+    };
+    expect(meta({ name: 'checkout-success-2' }).ok).toBe(true);
+    expect(meta({ displayName: 'x'.repeat(63), labels: { 'team.name_1': 'a' }, annotations: { 'openslo.com/annotation': 'x', 'my-domain.org/my-key': 'y', plain: 'z' } }).ok).toBe(true);
+    expect(meta({ name: 'Checkout_Success' })).toEqual({ ok: false, error: 'metadata.name: metadata.name must be an RFC 1123 name: lowercase letters, digits and -, at most 63' });
+    expect(meta({ name: 'checkout.success' }).ok).toBe(false);
+    expect(meta({ displayName: 'x'.repeat(64) })).toEqual({ ok: false, error: 'metadata.displayName: metadata.displayName must be at most 63 characters' });
+    expect(meta({ labels: { '-team': 'a' } })).toEqual({ ok: false, error: 'metadata.labels.-team: metadata.labels keys must be at most 63 letters, digits, -, _ or ., starting and ending with a letter or digit' });
+    expect(meta({ annotations: { 'Bad_Prefix.io/key': 'x' } })).toEqual({ ok: false, error: 'metadata.annotations.Bad_Prefix.io/key: annotation keys are an optional DNS prefix and / then at most 63 letters, digits, -, _ or .' });
+    expect(meta({ annotations: { 'a/b/c': 'x' } }).ok).toBe(false);
+  });
+
   it("accepts what the go-sdk accepts of time windows: a rolling month, quarter or year (30, 90, 365 days), m as minutes and M as months", () => {
     const window = (tw: unknown) => {
       const d = clone(valid);
