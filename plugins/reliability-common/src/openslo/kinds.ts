@@ -172,21 +172,12 @@ export async function resolveSloReferences(slo: Record<string, any>, lookup: Ope
     spec.indicator = { ...spec.indicator, spec: { ...spec.indicator.spec, ratioMetric: await metricSources(spec.indicator.spec.ratioMetric, 'spec.indicator.spec.ratioMetric') } };
   }
 
-  const inlineCondition = async (c: any, field: string) => {
-    if (c && typeof c === 'object' && 'conditionRef' in c) {
-      const r = await find('AlertCondition', c.conditionRef, `${field}.conditionRef`);
-      if (r.error) return { error: r.error };
-      return { value: { kind: 'AlertCondition', metadata: { name: r.found!.metadata.name }, spec: r.found!.spec } };
-    }
-    return { value: c };
-  };
-  const inlineTarget = async (t: any, field: string) => {
-    if (t && typeof t === 'object' && 'targetRef' in t) {
-      const r = await find('AlertNotificationTarget', t.targetRef, `${field}.targetRef`);
-      if (r.error) return { error: r.error };
-      return { value: { kind: 'AlertNotificationTarget', metadata: { name: r.found!.metadata.name }, spec: r.found!.spec } };
-    }
-    return { value: t };
+  // a `{ <refKey>: name }` entry becomes the named document of that kind, inline; anything else stays as written
+  const inline = async (entry: any, refKey: 'conditionRef' | 'targetRef', kind: 'AlertCondition' | 'AlertNotificationTarget', field: string) => {
+    if (!entry || typeof entry !== 'object' || !(refKey in entry)) return { value: entry };
+    const r = await find(kind, entry[refKey], `${field}.${refKey}`);
+    if (r.error) return { error: r.error };
+    return { value: { kind, metadata: { name: r.found!.metadata.name }, spec: r.found!.spec } };
   };
 
   if (Array.isArray(spec.alertPolicies)) {
@@ -202,13 +193,13 @@ export async function resolveSloReferences(slo: Record<string, any>, lookup: Ope
       if (policy?.spec && Array.isArray(policy.spec.conditions)) {
         const conditions = [];
         for (const [j, c] of policy.spec.conditions.entries()) {
-          const r = await inlineCondition(c, `${field}.spec.conditions.${j}`);
+          const r = await inline(c, 'conditionRef', 'AlertCondition', `${field}.spec.conditions.${j}`);
           if (r.error) return { ok: false, error: r.error };
           conditions.push(r.value);
         }
         const targets = [];
         for (const [j, t] of (Array.isArray(policy.spec.notificationTargets) ? policy.spec.notificationTargets : []).entries()) {
-          const r = await inlineTarget(t, `${field}.spec.notificationTargets.${j}`);
+          const r = await inline(t, 'targetRef', 'AlertNotificationTarget', `${field}.spec.notificationTargets.${j}`);
           if (r.error) return { ok: false, error: r.error };
           targets.push(r.value);
         }
