@@ -39,4 +39,34 @@ describe('the SLO registry', () => {
     expect(built.ok && built.definition).toMatchObject({ ref: 'default/otp-verify-latency-p95', componentRef: 'component:default/login-otp', target: 0.95 });
     expect(built.ok && built.definition.alertPolicy).toBeUndefined();
   });
+  it("reads a latency row's Prometheus histogram: the buckets under the threshold (in the histogram's unit) over the count", () => {
+    const parsed = parseSloRegistry(
+      'slo_id,description,objective,window,owner,histogram,selector,instance\notp_verify_latency_p95,p95 ms for /otp/verify,<=300ms,7d,Identity SRE,request_duration_ms,"route=""/otp/verify""",main\n',
+    );
+    expect(parsed.errors).toEqual([]);
+    const built = buildOpenSlo(sloRegistryInput(parsed.rows[0], 'component:default/login-otp'));
+    if (!built.ok) throw new Error(built.error);
+    expect(built.definition.indicator).toMatchObject({
+      mode: 'good-total',
+      sourceType: 'Prometheus',
+      good: { metricSourceRef: 'main', spec: { query: 'request_duration_ms_bucket{route="/otp/verify",le="300"}' } },
+      total: { metricSourceRef: 'main', spec: { query: 'request_duration_ms_count{route="/otp/verify"}' } },
+    });
+    expect(built.definition.target).toBe(0.95);
+    // a histogram in seconds keeps the threshold in seconds
+    const seconds = parseSloRegistry('slo_id,description,objective,window,owner,histogram\napi_p99,p99 of the API,<=1.5s,30d,Platform SRE,http_request_duration_seconds\n');
+    const b2 = buildOpenSlo(sloRegistryInput(seconds.rows[0], 'component:default/api-gateway'));
+    expect(b2.ok && b2.definition.indicator.good).toMatchObject({ spec: { query: 'http_request_duration_seconds_bucket{le="1.5"}' } });
+  });
+
+  it('refuses a histogram on a ratio row, a selector without a histogram, and a bad metric name', () => {
+    const parsed = parseSloRegistry(
+      'slo_id,description,objective,window,owner,histogram,selector,instance\na,x,>=99%,30d,o,http_requests,,\nb,p95,<=1s,7d,o,,route="/x",\nc,p95,<=1s,7d,o,bad-name{},,\n',
+    );
+    expect(parsed.errors).toEqual([
+      { line: 2, field: 'histogram', message: 'only latency rows (<=300ms) read histogram buckets' },
+      { line: 3, field: 'selector', message: 'goes with a histogram' },
+      { line: 4, field: 'histogram', message: "'bad-name{}' must be a metric name such as request_duration_ms (without _bucket)" },
+    ]);
+  });
 });

@@ -11,7 +11,7 @@ export type RegistryName = (typeof REGISTRY_NAMES)[number];
 
 /** What each registry is, for the upload and the docs. @public */
 export const REGISTRY_TITLES: Record<RegistryName, { title: string; header: string; perEntity: boolean }> = {
-  slos: { title: 'SLO registry', header: 'slo_id,description,objective,window,owner[,service]', perEntity: false },
+  slos: { title: 'SLO registry', header: 'slo_id,description,objective,window,owner[,service,histogram,selector,instance]', perEntity: false },
   'burn-rate-alerts': { title: 'Burn-rate alerts', header: 'slo_id,window,threshold_x[,severity]', perEntity: false },
   synthetics: { title: 'Synthetic registry', header: 'journey,region,frequency,deadline_ms', perEntity: true },
   drills: { title: 'Failover drill log', header: 'date,region,duration_min,success,notes', perEntity: true },
@@ -67,9 +67,13 @@ export interface SloRegistryRow {
   owner: string;
   /** The optional `service` column: a component name or ref. */
   service?: string;
+  /** Optional, for latency rows: the Prometheus histogram whose buckets count the requests under the threshold. */
+  histogram?: { name: string; selector?: string; instance?: string };
 }
 
 const RFC1123 = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$/;
+const INSTANCE_NAME = /^[a-zA-Z0-9_.-]{1,100}$/;
 
 /** The number at the start of `text` (digits with at most one decimal point), and what follows it. */
 function leadingNumber(text: string): { value: number; rest: string } | undefined {
@@ -134,7 +138,7 @@ function parseObjective(raw: string, row: { sloId: string; description: string }
  */
 export function parseSloRegistry(text: string): { rows: SloRegistryRow[]; errors: CsvError[] } {
   const required = ['slo_id', 'description', 'objective', 'window', 'owner'];
-  const csv = parseCsv(text, { required, known: [...required, 'service'], maxRows: 2_000 });
+  const csv = parseCsv(text, { required, known: [...required, 'service', 'histogram', 'selector', 'instance'], maxRows: 2_000 });
   if (!csv.ok) return { rows: [], errors: csv.errors };
   const rows: SloRegistryRow[] = [];
   const errors: CsvError[] = [];
@@ -154,15 +158,33 @@ export function parseSloRegistry(text: string): { rows: SloRegistryRow[]; errors
     if (!cells.owner) errors.push({ line, field: 'owner', message: 'is required: the group that owns the SLO, such as Payments SRE' });
     else if (cells.owner.length > 200) errors.push({ line, field: 'owner', message: 'must be at most 200 characters' });
     if (cells.service !== undefined && cells.service.length > 300) errors.push({ line, field: 'service', message: 'must be a component name or ref' });
+    if (cells.histogram) {
+      if (!METRIC_NAME.test(cells.histogram)) errors.push({ line, field: 'histogram', message: `'${cells.histogram.slice(0, 80)}' must be a metric name such as request_duration_ms (without _bucket)` });
+      else if (typeof objective !== 'string' && objective.kind !== 'latency') errors.push({ line, field: 'histogram', message: 'only latency rows (<=300ms) read histogram buckets' });
+    }
+    if ((cells.selector || cells.instance) && !cells.histogram) errors.push({ line, field: cells.selector ? 'selector' : 'instance', message: 'goes with a histogram' });
+    if (cells.selector && cells.selector.length > 500) errors.push({ line, field: 'selector', message: 'must be at most 500 characters' });
+    if (cells.instance && !INSTANCE_NAME.test(cells.instance)) errors.push({ line, field: 'instance', message: 'must name a Prometheus instance of reliability.prometheus.instances' });
     if (errors.length > before || typeof objective === 'string') continue;
-    rows.push({ line, sloId, name, description: cells.description, objective, window: cells.window, owner: cells.owner, ...(cells.service ? { service: cells.service } : {}) });
+    rows.push({
+      line,
+      sloId,
+      name,
+      description: cells.description,
+      objective,
+      window: cells.window,
+      owner: cells.owner,
+      ...(cells.service ? { service: cells.service } : {}),
+      ...(cells.histogram ? { histogram: { name: cells.histogram, ...(cells.selector ? { selector: cells.selector } : {}), ...(cells.instance ? { instance: cells.instance } : {}) } } : {}),
+    });
   }
   return { rows, errors };
 }
 
 /**
  * An SLO registry row as the scaffolder's SLO input: a ratio row is an availability SLI, a latency row a latency SLI
- * (requests under the threshold over all, with the percentile as the objective), both from the built-in ingest; the
+ * (requests under the threshold over all, with the percentile as the objective): from a Prometheus histogram's buckets
+ * when the row names one (`histogram`, `selector`, `instance`), else from the built-in ingest; the
  * alert policy is left to the burn-rate registry (the workbook's table when it has no rows for it).
  * @public
  */
@@ -173,10 +195,19 @@ export function sloRegistryInput(row: SloRegistryRow, componentRef: string): Slo
     displayName: (row.description || row.sloId).slice(0, 63),
     description: `${row.description ? `${row.description}; ` : ''}from the SLO registry (${row.sloId}, ${row.owner})`,
     component: componentRef,
-    sli: latency ? { type: 'latency', thresholdSeconds: latency.thresholdSeconds } : { type: 'availability' },
+    sli: latency
+      ? {
+          type: 'latency',
+          thresholdSeconds: latency.thresholdSeconds,
+          // a histogram named *_ms / *_milliseconds counts in milliseconds, as the seed's request_duration_ms does
+          ...(row.histogram
+            ? { histogram: row.histogram.name, ...(row.histogram.selector ? { selector: row.histogram.selector } : {}), histogramUnit: /_(ms|milliseconds)$/.test(row.histogram.name) ? 'milliseconds' : 'seconds' }
+            : {}),
+        }
+      : { type: 'availability' },
     objectivePercent: latency ? latency.percentile : (row.objective as { percent: number }).percent,
     window: { duration: row.window, type: 'rolling' },
     alerting: { policy: 'registry' },
-    source: { type: 'ingest' },
+    source: row.histogram ? { type: 'prometheus', ...(row.histogram.instance ? { instance: row.histogram.instance } : {}) } : { type: 'ingest' },
   };
 }

@@ -18,6 +18,8 @@ export const sloSliInputSchema = z.discriminatedUnion('type', [
       histogram: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'must be a metric name such as http_request_duration_seconds').optional(),
       selector: z.string().max(500).optional(),
       thresholdSeconds: z.number({ invalid_type_error: 'must be a number of seconds' }).positive('must be above 0'),
+      /** The histogram's unit: its `le` bounds in seconds (Prometheus's convention) or in milliseconds (`request_duration_ms`). */
+      histogramUnit: z.enum(['seconds', 'milliseconds'], { errorMap: () => ({ message: 'must be seconds or milliseconds' }) }).optional(),
     })
     .strict(),
   /** A synthetic journey of the component: a run that succeeds within its deadline is good. */
@@ -99,9 +101,10 @@ export function buildOpenSlo(raw: unknown): { ok: true; doc: Record<string, unkn
       if (prom) {
         if (!i.sli.histogram) return { ok: false, error: 'sli.histogram: is required for a Prometheus source' };
         const labels = i.sli.selector ? `${i.sli.selector.replace(/^\{|\}$/g, '')},` : '';
+        const le = i.sli.histogramUnit === 'milliseconds' ? Number((i.sli.thresholdSeconds * 1000).toPrecision(12)) : i.sli.thresholdSeconds;
         ratioMetric = {
           counter: true,
-          good: metric('Prometheus', { query: `${i.sli.histogram}_bucket{${labels}le="${i.sli.thresholdSeconds}"}` }, instance),
+          good: metric('Prometheus', { query: `${i.sli.histogram}_bucket{${labels}le="${le}"}` }, instance),
           total: metric('Prometheus', { query: `${i.sli.histogram}_count${labels ? `{${labels.slice(0, -1)}}` : ''}` }, instance),
         };
       } else ratioMetric = { counter: true, good: metric('Ingest', {}), total: metric('Ingest', {}) };
