@@ -54,3 +54,4 @@ export * from './openslo/build';
 export * from './math/backtest';
 export * from './overview/overview';
 export * from './imports/registry';
+export * from './math/timeslices';
