@@ -1,4 +1,6 @@
 import path from 'path';
+import os from 'os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
 import request from 'supertest';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
@@ -148,5 +150,50 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     ]);
     const search = await request(server).get('/api/reliability/slos').query({ entityRef: 'component:default/search' });
     expect(search.body.items[0].windowLabel).toBe('1M calendar (Europe/Berlin)');
+  });
+
+  it('re-reads an SLO when the SLI it references changes, and the suite re-parses it', async () => {
+    const knex = await databases.init(databaseId);
+    const scheduler = manualScheduler();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'openslo-refs-'));
+    const file = path.join(dir, 'inventory.yaml');
+    const fixture = readFileSync(path.join(__dirname, '__fixtures__/openslo-references.yaml'), 'utf8');
+    writeFileSync(file, fixture);
+    const { server } = await startTestBackend({
+      features: [
+        scheduler.factory,
+        catalogPlugin,
+        catalogModuleReliability,
+        reliabilityPlugin,
+        mockServices.database.factory({ knex }),
+        mockServices.rootConfig.factory({
+          data: {
+            catalog: {
+              processingInterval: { seconds: 1 },
+              rules: [{ allow: ['Component', 'Group', 'Location', 'SLO', 'SLI', 'AlertPolicy', 'AlertCondition', 'AlertNotificationTarget', 'Service'] }],
+              locations: [
+                { type: 'file', target: path.join(catalogDir, 'org.yaml') },
+                { type: 'file', target: path.join(catalogDir, 'components.yaml') },
+                { type: 'file', target: file },
+              ],
+            },
+            reliability: { evaluation: { schedule: { frequency: { hours: 24 }, timeout: { minutes: 1 }, initialDelay: { hours: 24 } } } },
+          },
+        }),
+      ],
+    });
+    try {
+      const title = async () => {
+        await scheduler.evaluate();
+        const res = await request(server).get('/api/reliability/slos').query({ entityRef: 'component:default/inventory' });
+        return res.body.items?.find((i: any) => i.ref === 'default/inventory-availability')?.title as string | undefined;
+      };
+      expect(await until('the SLO with its SLI', async () => ((await title()) === 'Inventory answers without a server error' ? true : undefined))).toBe(true);
+      // the SLI document changes in its file: the SLO, unchanged in its own document, follows on the next passes
+      writeFileSync(file, fixture.replace('displayName: Inventory answers without a server error', 'displayName: Inventory answers fast and right'));
+      expect(await until('the SLO with the changed SLI', async () => ((await title()) === 'Inventory answers fast and right' ? true : undefined), 90_000)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
