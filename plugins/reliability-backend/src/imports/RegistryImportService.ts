@@ -100,8 +100,11 @@ export class RegistryImportService {
     const before = await this.o.burnRates.all();
     const rows: RegistryImportRow[] = [];
     const notes: string[] = [];
+    // each slo_id's first line, in one pass (the registry holds up to 10,000 rows)
+    const firstLine = new Map<string, number>();
+    for (const r of parsed.rows) if (!firstLine.has(r.sloId)) firstLine.set(r.sloId, r.line);
     for (const [sloId, list] of rules) {
-      const line = parsed.rows.find(r => r.sloId === sloId)!.line;
+      const line = firstLine.get(sloId)!;
       const slo = byId.get(sloId)!;
       const old = before.get(sloId);
       let outcome: RegistryImportRow['outcome'] = 'created';
@@ -324,7 +327,6 @@ function fieldOf(error: string): string {
   const head = error.split(':')[0];
   if (head.startsWith('objective')) return 'objective';
   if (head.startsWith('window')) return 'window';
-  if (head.startsWith('name')) return 'slo_id';
   return 'slo_id';
 }
 
