@@ -16,7 +16,7 @@
  *        [--sample 200] [--db sqlite|pg] [--pg postgresql://postgres@127.0.0.1:5432]
  */
 import { openBenchDb } from './db';
-import { benchLogger, arg } from './services';
+import { benchLogger, arg, median, minuteCounts, time } from './services';
 import { BURN_RATE_WINDOWS, SloDefinition, durationMs } from '@internal/plugin-reliability-common';
 import { BucketRow } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/database/ReliabilityDatabase';
@@ -35,16 +35,6 @@ const RETENTION = 7 * HOUR;
 
 const logger = benchLogger;
 
-function minuteCounts(i: number, m: number): { good: number; total: number } {
-  // deterministic, cheap: 50-149 requests a minute, a few bad ones, one bad hour a day per SLO
-  let x = (Math.imul(i + 1, 2654435761) ^ Math.imul(m, 40503)) >>> 0;
-  x ^= x >>> 13;
-  x = Math.imul(x, 0x5bd1e995) >>> 0;
-  const total = 50 + (x % 100);
-  const incident = (m + i * 37) % 1440 < 60;
-  const bad = incident ? total >> 3 : x % 997 < 3 ? 1 : 0;
-  return { good: total - bad, total };
-}
 
 const def = (i: number): SloDefinition => ({
   ref: `bench/slo-${i}`,
@@ -58,12 +48,7 @@ const def = (i: number): SloDefinition => ({
 });
 
 
-function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
-  const t = process.hrtime.bigint();
-  return fn().then(v => [Number(process.hrtime.bigint() - t) / 1e6, v]);
-}
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
   const now = Math.floor(Date.now() / MIN) * MIN;

@@ -16,3 +16,26 @@ export function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
+
+/**
+ * Deterministic, cheap per-minute traffic of SLO number i at minute m: 50-149 requests, a few bad ones, and one bad
+ * hour a day per SLO.
+ */
+export function minuteCounts(i: number, m: number): { good: number; total: number } {
+  let x = (Math.imul(i + 1, 2654435761) ^ Math.imul(m, 40503)) >>> 0;
+  x ^= x >>> 13;
+  x = Math.imul(x, 0x5bd1e995) >>> 0;
+  const total = 50 + (x % 100);
+  const incident = (m + i * 37) % 1440 < 60;
+  const bad = incident ? total >> 3 : x % 997 < 3 ? 1 : 0;
+  return { good: total - bad, total };
+}
+
+/** How long fn takes, in ms, and what it answers. */
+export function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t = process.hrtime.bigint();
+  return fn().then(v => [Number(process.hrtime.bigint() - t) / 1e6, v]);
+}
+
+/** The median of some runs. */
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -242,3 +242,60 @@ test("checkout's synthetic journeys show per region, with their charts, and feed
     await browser.close();
   }
 });
+
+/** A time as a datetime-local field takes it (the browser's local time, which is this machine's). */
+const localInput = t => {
+  const d = new Date(t);
+  const p = n => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+};
+
+test("an owner excludes a maintenance window from checkout's budget, sees it shaded and listed, and reverts it; login-otp's threshold SLO counts minutes", async () => {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1400 } });
+  try {
+    await page.goto(`${BASE}/catalog/default/component/checkout/reliability`);
+    await page.waitForSelector('[data-testid="slo-row-checkout-success"], button:has-text("Enter")', { timeout: 90_000 });
+    const enter = page.getByRole('button', { name: /enter/i });
+    if (await enter.count()) await enter.first().click();
+    const charts = page.getByTestId('slo-charts-checkout-success');
+    await charts.getByTestId('budget-chart').waitFor({ timeout: 60_000 });
+    await charts.getByRole('button', { name: 'Budget corrections' }).click();
+    const panel = charts.getByTestId('corrections-checkout-success');
+    await panel.getByRole('button', { name: 'Exclude' }).waitFor({ timeout: 30_000 });
+    const hour = 3_600_000;
+    const now = Math.floor(Date.now() / 60_000) * 60_000;
+    await panel.getByLabel('Reason').fill('e2e planned database upgrade');
+    await panel.getByLabel('Start').fill(localInput(now - 3 * hour));
+    await panel.getByLabel('End').fill(localInput(now - 2 * hour));
+    await panel.getByRole('button', { name: 'Exclude' }).click();
+    await panel.getByText(/Excluded from the budget from the next evaluation/).waitFor({ timeout: 30_000 });
+    const row = panel.locator('[data-testid^="correction-"]', { hasText: 'e2e planned database upgrade' });
+    await row.waitFor({ timeout: 30_000 });
+    assert.match(await row.innerText(), /user:development\/guest|user:default\/guest/);
+    // the charts reload with the range shaded and its reason named
+    await charts.getByTestId('exclusions-note').getByText(/e2e planned database upgrade/).waitFor({ timeout: 30_000 });
+    assert.ok((await charts.locator('.excluded-range').count()) >= 1, 'the excluded range is shaded on the charts');
+    // the API says the same, and the correction is in force
+    const listed = await (await fetch(`${BASE}/api/reliability/slos/default/checkout-success/corrections`, { headers: { Authorization: `Bearer ${backstageIdentity.token}` } })).json();
+    assert.equal(listed.items.filter(c => c.reason === 'e2e planned database upgrade' && !c.revertedAt).length, 1);
+    await row.getByRole('button', { name: /revert correction/ }).click();
+    await panel.getByText(/Reverted: the range counts again/).waitFor({ timeout: 30_000 });
+    await row.getByText(/reverted by/).waitFor({ timeout: 30_000 });
+
+    await page.goto(`${BASE}/catalog/default/component/login-otp/reliability`);
+    const otp = page.getByTestId('slo-row-otp-verify-latency-p95');
+    await otp.waitFor({ timeout: 60_000 });
+    await otp.getByText(/bad 1-minute slices/).waitFor({ timeout: 60_000 });
+    assert.match(await otp.innerText(), /OTP verify latency p95 <= 300 ms/);
+    await page.screenshot({ path: path.join(artifacts, 'corrections-and-slices.png'), fullPage: true });
+  } catch (e) {
+    await page.screenshot({ path: path.join(artifacts, 'corrections-failure.png'), fullPage: true }).catch(() => {});
+    throw e;
+  } finally {
+    await browser.close();
+  }
+});

@@ -34,6 +34,9 @@ backend.add(import('@backstage/plugin-search-backend-module-catalog'));
 backend.add(import('@backstage/plugin-user-settings-backend'));
 backend.add(import('@backstage/plugin-notifications-backend'));
 backend.add(import('@backstage/plugin-signals-backend'));
+// the events bus: signals and catalog events reach every replica of the portal (they go through the database), not
+// only the process that raised them
+backend.add(import('@backstage/plugin-events-backend'));
 
 // the reliability suite: OpenSLO entities in the catalog, and the reliability API
 backend.add(import('@internal/plugin-catalog-backend-module-reliability'));

@@ -11,12 +11,13 @@ import {
   reliabilityEventsIngestPermission,
   reliabilityRemediationExecutePermission,
   reliabilityRunbookUpdatePermission,
+  reliabilitySloCorrectPermission,
   reliabilitySyntheticsUpdatePermission,
 } from '@internal/plugin-reliability-common';
 
 /**
  * The portal's policy: everything is allowed, except running a remediation by hand, editing a runbook or a chaos
- * experiment, recording drills, load tests and changes, defining synthetic journeys, and ingesting SLI events, which only the owners of the entity may do (the catalog's
+ * experiment, correcting an SLO's budget, recording drills, load tests and changes, defining synthetic journeys, and ingesting SLI events, which only the owners of the entity may do (the catalog's
  * isEntityOwner condition against the user's ownership refs). Ingest, drill imports and load-test results are also
  * open to service principals: the services that report SLIs, and CI posting drill logs, k6 summaries and deploys.
  */
@@ -36,7 +37,8 @@ export class ReliabilityPortalPolicy implements PermissionPolicy {
     if (
       isPermission(request.permission, reliabilityRemediationExecutePermission) ||
       isPermission(request.permission, reliabilityRunbookUpdatePermission) ||
-      isPermission(request.permission, reliabilityChaosUpdatePermission)
+      isPermission(request.permission, reliabilityChaosUpdatePermission) ||
+      isPermission(request.permission, reliabilitySloCorrectPermission)
     ) {
       return createCatalogConditionalDecision(
         request.permission,

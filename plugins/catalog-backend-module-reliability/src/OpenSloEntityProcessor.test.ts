@@ -16,7 +16,7 @@ const slo = (over: Partial<Entity> = {}, spec: Record<string, unknown> = {}): En
   metadata: { name: 'checkout-success', namespace: 'default' },
   spec: {
     service: 'checkout',
-    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest' } }, total: { metricSource: { type: 'Ingest' } } } } },
+    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } }, total: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } } } } },
     timeWindow: [{ duration: '30d', isRolling: true }],
     budgetingMethod: 'Occurrences',
     objectives: [{ targetPercent: 99.5 }],
@@ -47,9 +47,9 @@ describe('OpenSloEntityProcessor', () => {
   it('refuses an invalid document naming the file and the field', async () => {
     const p = new OpenSloEntityProcessor();
     await expect(p.preProcessEntity(slo({}, { budgetingMethod: 'Timeslices' }), location, () => {})).rejects.toThrow(
-      /checkout-success in file:\/repo\/catalog\/slos\/checkout-success\.yaml: spec\.budgetingMethod: budgetingMethod Timeslices is not supported yet/,
+      /checkout-success in file:\/repo\/catalog\/slos\/checkout-success\.yaml: spec\.objectives\.0\.timeSliceTarget: timeSliceTarget is required with budgetingMethod Timeslices/,
     );
-    await expect(p.preProcessEntity(slo({}, { objectives: [{ target: 99.5 }] }), location, () => {})).rejects.toThrow(/spec\.objectives\.0\.target: target must be <= 1/);
+    await expect(p.preProcessEntity(slo({}, { objectives: [{ target: 99.5 }] }), location, () => {})).rejects.toThrow(/spec\.objectives\.0\.target: target must be < 1/);
     await expect(p.preProcessEntity(slo(), location, () => {})).resolves.toEqual(slo());
   });
 

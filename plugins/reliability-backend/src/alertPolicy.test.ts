@@ -17,7 +17,7 @@ const slo = (name: string, extra: Record<string, unknown> = {}): Entity => ({
   metadata: { name, namespace: 'default' },
   spec: {
     service: 'checkout',
-    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: {} } }, total: { metricSource: { type: 'Ingest', spec: {} } } } } },
+    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } }, total: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } } } } },
     timeWindow: [{ duration: '30d', isRolling: true }],
     budgetingMethod: 'Occurrences',
     objectives: [{ targetPercent: 99.5 }],
@@ -31,7 +31,10 @@ const spikePolicy = {
     {
       kind: 'AlertPolicy',
       metadata: { name: 'checkout-spike' },
-      spec: { conditions: [{ kind: 'AlertCondition', metadata: { name: 'spike' }, spec: { severity: 'page', condition: { kind: 'burnrate', op: 'gte', threshold: 14, lookbackWindow: '5m' } } }] },
+      spec: {
+        conditions: [{ kind: 'AlertCondition', metadata: { name: 'spike' }, spec: { severity: 'page', condition: { kind: 'burnrate', op: 'gte', threshold: 14, lookbackWindow: '5m' } } }],
+        notificationTargets: [{ kind: 'AlertNotificationTarget', metadata: { name: 'payments-pager' }, spec: { target: 'pagerduty:payments' } }],
+      },
     },
   ],
 };
@@ -92,7 +95,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
       await evaluate(); // registers the SLOs
       const items = (await request(server).get('/api/reliability/slos').query({ entityRef: 'component:default/checkout' })).body.items;
       const policy = Object.fromEntries(items.map((i: any) => [i.name, i.alertPolicy]));
-      expect(policy['checkout-spike']).toEqual({ source: 'openslo', rules: ['spike: page 14x 5m'], noData: true });
+      expect(policy['checkout-spike']).toEqual({ source: 'openslo', rules: ['spike: page 14x 5m'], noData: true, targets: [{ name: 'payments-pager', target: 'pagerduty:payments' }] });
       expect(policy['checkout-success']).toEqual({ source: 'csv', rules: ['page 14x 5m', 'page 6x 1h&5m'], noData: true });
       expect(policy['checkout-latency']).toEqual({ source: 'default', rules: ['page 14.4x 1h&5m', 'page 6x 6h&30m', 'ticket 3x 1d&2h', 'ticket 1x 3d&6h'], noData: true });
 

@@ -115,9 +115,16 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const checkout = doc('checkout-success');
     expect(checkout).toMatchObject({ apiVersion: 'openslo/v1', kind: 'SLO', metadata: { name: 'checkout-success', displayName: 'Checkout success rate' }, spec: { service: 'checkout', budgetingMethod: 'Occurrences', objectives: [{ targetPercent: 99.5 }], timeWindow: [{ duration: '30d', isRolling: true }] } });
     expect(checkout.spec.alertPolicies).toBeUndefined();
-    // the latency row (p95 under 300 ms) as a ratio of requests under the threshold, with the percentile as the objective
+    // the latency row (p95 under 300 ms) as a threshold SLO judged per minute: p95 <= 300 ms in 99% of the week's minutes
     const otp = parseOpenSlo({ ...doc('otp-verify-latency-p95') });
-    expect(otp.ok && { component: otp.value.componentRef, target: otp.value.target, window: otp.value.window.duration }).toEqual({ component: 'component:default/login-otp', target: 0.95, window: { amount: 7, unit: 'd' } });
+    expect(otp.ok && { component: otp.value.componentRef, target: otp.value.target, window: otp.value.window.duration, threshold: otp.value.threshold, budgeting: otp.value.budgeting, mode: otp.value.indicator.mode }).toEqual({
+      component: 'component:default/login-otp',
+      target: 0.99,
+      window: { amount: 7, unit: 'd' },
+      threshold: { op: 'lte', value: 300 },
+      budgeting: { method: 'Timeslices', sliceMs: 60_000, timeSliceTarget: 1 },
+      mode: 'threshold',
+    });
     expect(doc('otp-verify-latency-p95').spec.description).toContain('p95 ms for /otp/verify; from the SLO registry (otp_verify_latency_p95, Identity SRE)');
 
     const before = statSync(path.join(dir, 'slos', 'checkout-success.yaml')).mtimeMs;

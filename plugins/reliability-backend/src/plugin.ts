@@ -38,6 +38,7 @@ import { Redactor } from './redaction/Redactor';
 import { readChaosPolicy } from './chaos/policy';
 import { ChaosFiles } from './chaos/ChaosFiles';
 import { DrillService } from './drills/DrillService';
+import { CorrectionService } from './corrections/CorrectionService';
 import { CapacityService } from './capacity/CapacityService';
 import { ChangeService } from './changes/ChangeService';
 import { EntityAccess } from './catalog/entityAccess';
@@ -123,7 +124,7 @@ export const reliabilityPlugin = createBackendPlugin({
         const prometheus = prometheusInstances.length ? new PrometheusSliSource(prometheusInstances, logger, { redactor }) : undefined;
         if (prometheus) sources.add(prometheus);
         extraSources.forEach(s => sources.add(s));
-        const evaluator = new Evaluator(store, sources, logger);
+        const evaluator = new Evaluator(store, sources, logger, { minuteRetentionMs, corrections: stores.corrections });
         const csvPath = cfg?.getOptionalString('alerting.burnRateCsv');
         let csvPolicies = new Map<string, MwmbRule[]>();
         if (csvPath) {
@@ -210,6 +211,7 @@ export const reliabilityPlugin = createBackendPlugin({
           logger,
           pendingMs,
           minuteRetentionMs,
+          maxLatenessMs,
           demo,
           // the suite's own alerts run the remediation rules that match them
           onFired: async (alert, slo) => {
@@ -399,6 +401,7 @@ export const reliabilityPlugin = createBackendPlugin({
               maxLatenessMs,
               minuteRetentionMs,
               appBaseUrl: config.getOptionalString('app.baseUrl'),
+              corrections: stores.corrections,
               gate: { window: cfg?.getOptionalString('gate.window') ?? '7d', threshold: gateThreshold ?? 0.25 },
             }),
             alerts: new AlertService({ alerts, registry, access }),
@@ -412,6 +415,7 @@ export const reliabilityPlugin = createBackendPlugin({
             chaosFiles: new ChaosFiles({ catalog, auth, urlReader, registry, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus) }),
             chaos: new ChaosService({ store: stores.chaos, registry, slos: store, access, permissions, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus), halt, engineStart, backendBaseUrl: config.getOptionalString('backend.baseUrl') }),
             drills,
+            corrections: new CorrectionService({ store: stores.corrections, registry, access, permissions }),
             changes,
             synthetics,
             imports: new RegistryImportService({

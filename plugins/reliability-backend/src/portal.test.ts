@@ -25,7 +25,7 @@ const slo: Entity = {
   metadata: { name: 'checkout-success', namespace: 'default', annotations: { 'reliability.io/runbook': 'link://runbooks/checkout' } },
   spec: {
     service: 'checkout',
-    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest' } }, total: { metricSource: { type: 'Ingest' } } } } },
+    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } }, total: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } } } } },
     timeWindow: [{ duration: '30d', isRolling: true }],
     budgetingMethod: 'Occurrences',
     objectives: [{ targetPercent: 99.5 }],

@@ -54,7 +54,7 @@ const policySlo: Entity = {
   ...latencySlo,
   metadata: { name: 'otp-spike', namespace: 'default', annotations: { 'reliability.io/burn-rate-alerts': '14x:5m;6x:1h,6h:ticket' } },
 };
-const ingestSlo: Entity = { ...latencySlo, metadata: { name: 'ingest-only', namespace: 'default' }, spec: { ...(latencySlo.spec as any), indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest' } }, total: { metricSource: { type: 'Ingest' } } } } } } };
+const ingestSlo: Entity = { ...latencySlo, metadata: { name: 'ingest-only', namespace: 'default' }, spec: { ...(latencySlo.spec as any), indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } }, total: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } } } } } } };
 
 describe('GET /slos/:namespace/:name/prometheus-rules', () => {
   let server: any;

@@ -13,7 +13,7 @@ const slo = (name: string, service: string, extra: Record<string, unknown> = {})
   metadata: { name, namespace: 'default', displayName: `${name} title` },
   spec: {
     service,
-    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: {} } }, total: { metricSource: { type: 'Ingest', spec: {} } } } } },
+    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } }, total: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } } } } },
     timeWindow: [{ duration: '30d', isRolling: true }],
     budgetingMethod: 'Occurrences',
     objectives: [{ targetPercent: 99 }],
@@ -57,6 +57,28 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
   it('requires authentication', async () => {
     const res = await request(server).get('/api/reliability/slos').set('Authorization', mockCredentials.none.header());
     expect(res.status).toBe(401);
+  });
+
+  it('lets the tab revalidate cheaply: an ETag, no-cache, and 304 while nothing changed', async () => {
+    const get = (etag?: string) => {
+      const r = request(server).get('/api/reliability/slos?entityRef=component:default/checkout').set('Authorization', mockCredentials.user.header());
+      return etag ? r.set('If-None-Match', etag) : r;
+    };
+    const first = await get();
+    expect(first.status).toBe(200);
+    expect(first.headers['cache-control']).toBe('private, no-cache');
+    expect(first.headers.vary).toMatch(/Authorization/);
+    const etag = first.headers.etag;
+    expect(etag).toMatch(/^W\/"/);
+    const again = await get(etag);
+    expect(again.status).toBe(304);
+    expect(again.text).toBe('');
+    // a new evaluation changes the answer, and with it the tag
+    await request(server).post('/api/reliability/sli-events').set('Authorization', mockCredentials.service.header()).send({ events: [{ slo: 'default/checkout-success', timestamp: new Date(Date.now() - 120_000).toISOString(), good: 1, total: 2 }] });
+    await scheduler.evaluate();
+    const changed = await get(etag);
+    expect(changed.status).toBe(200);
+    expect(changed.headers.etag).not.toBe(etag);
   });
 
   it('lists the SLOs of an entity with an evaluated status', async () => {

@@ -23,6 +23,15 @@ const syntheticSlo = () => {
   return slo;
 };
 
+/** checkout's threshold SLO on the same journey: each run's duration, at most 60 s, judged per minute. */
+const syntheticDurationSlo = () => {
+  const slo = ingestSlo('checkout-journey-duration');
+  (slo.spec as any).indicator = { spec: { thresholdMetric: { metricSource: { type: 'Synthetic', spec: { journey: 'checkout_full' } } } } };
+  (slo.spec as any).budgetingMethod = 'Timeslices';
+  (slo.spec as any).objectives = [{ op: 'lte', value: 60_000, target: 0.9, timeSliceTarget: 1, timeSliceWindow: '1m' }];
+  return slo;
+};
+
 describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('synthetic journeys on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
   let server: any;
@@ -44,7 +53,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
       features: [
         reliabilityPlugin,
         scheduler.factory,
-        catalogServiceMock.factory({ entities: [component('checkout'), component('search'), syntheticSlo()] }),
+        catalogServiceMock.factory({ entities: [component('checkout'), component('search'), syntheticSlo(), syntheticDurationSlo()] }),
         mockServices.database.factory({ knex }),
         ownersAndServices(OWNER, 'reliability.synthetics.update'),
         mockServices.rootConfig.factory({
@@ -161,6 +170,10 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const sum = async (table: string) => (await knex(table).where('slo_ref', 'default/checkout-journey').sum({ good: 'good', total: 'total' }))[0];
     const [b, l] = [await sum('reliability_buckets'), await sum('reliability_late_counts')];
     expect([Number(b.good ?? 0) + Number(l.good ?? 0), Number(b.total ?? 0) + Number(l.total ?? 0)]).toEqual([2, 4]);
+    // the threshold SLI on the same journey: each run's duration is a value (under 60 s), a failed run a bad one,
+    // in its minute's tally (counted by the tick once the minute ends)
+    const tallies = (await knex('reliability_slice_tallies').where('slo_ref', 'default/checkout-journey-duration').sum({ n: 'n', good: 'good' }))[0];
+    expect([Number(tallies.n), Number(tallies.good)]).toEqual([4, 2]);
     await scheduler.evaluate();
     const slo = (await as(OWNER).get(`/slos?entityRef=${CHECKOUT}`)).body.items.find((s: any) => s.name === 'checkout-journey');
     expect(slo.sourceType).toBe('Synthetic');

@@ -55,3 +55,6 @@ export * from './math/backtest';
 export * from './overview/overview';
 export * from './imports/registry';
 export * from './math/timeslices';
+export * from './math/histogram';
+export * from './math/composite';
+export * from './corrections/corrections';

@@ -110,6 +110,17 @@ export const reliabilityRegistryImportPermission = createPermission({
   attributes: { action: 'create' },
 });
 
+/**
+ * Exclude time ranges from an SLO's budget, or revert such a correction (POST /slos/:ns/:name/corrections): a
+ * resource permission on the entity the SLO measures. The portal's policy: its owners.
+ * @public
+ */
+export const reliabilitySloCorrectPermission = createPermission({
+  name: 'reliability.slo.correct',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
 /** @public */
 export const reliabilityAllPermissions = [
   ...reliabilityPermissions,
@@ -123,4 +134,5 @@ export const reliabilityAllPermissions = [
   reliabilityChangesRecordPermission,
   reliabilitySyntheticsUpdatePermission,
   reliabilityRegistryImportPermission,
+  reliabilitySloCorrectPermission,
 ];

@@ -49,7 +49,7 @@ const slo = (name: string, service: string): Entity => ({
   metadata: { name, namespace: 'default' },
   spec: {
     service,
-    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: {} } }, total: { metricSource: { type: 'Ingest', spec: {} } } } } },
+    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } }, total: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } } } } },
     timeWindow: [{ duration: '30d', isRolling: true }],
     budgetingMethod: 'Occurrences',
     objectives: [{ targetPercent: 99 }],
@@ -106,6 +106,8 @@ function deep(depth: number): string {
 const now = () => new Date().toISOString();
 const validBodies: Record<string, () => Record<string, unknown>> = {
   'POST /sli-events': () => ({ events: [{ slo: 'default/checkout-success', timestamp: now(), good: 9, total: 10 }] }),
+  'POST /sli-values': () => ({ values: [{ slo: 'default/checkout-success', timestamp: now(), histogram: { quantile: 0.95, buckets: [{ le: 100, count: 4 }, { le: '+Inf', count: 5 }] } }] }),
+  'POST /slos/default/checkout-success/corrections': () => ({ reason: 'planned maintenance', start: now(), cron: '0 2 * * 0', duration: '2h', timeZone: 'Europe/Berlin' }),
   'POST /remediations/run': () => ({ ruleId: 'checkout-rollback', dryRun: true, labels: { env: 'prod' } }),
   'PUT /runbooks/component/default/checkout': () => ({ baseVersion: 1, markdown: '# Checkout\n## Symptoms\nAlerts: SLOBurnRate', failureModes: [] }),
   'POST /incidents': () => ({ entityRef: 'component:default/checkout', title: 'Checkout errors', severity: 'SEV2' }),
@@ -128,6 +130,7 @@ const GET_PATHS = [
   '/slos/default/checkout-success',
   '/slos/default/checkout-success/history',
   '/slos/default/checkout-success/prometheus-rules',
+  '/slos/default/checkout-success/corrections',
   '/alerts',
   '/alertmanager/alerts',
   '/remediations',

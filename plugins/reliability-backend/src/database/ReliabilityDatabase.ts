@@ -14,6 +14,7 @@ import { ChangeStore } from '../changes/ChangeStore';
 import { SyntheticStore } from '../synthetics/SyntheticStore';
 import { BurnRateImportStore } from '../imports/BurnRateImportStore';
 import { NoticeStore } from '../notifications/NoticeStore';
+import { CorrectionStore } from '../corrections/CorrectionStore';
 
 const migrationsDir = resolvePackagePath('@internal/plugin-reliability-backend', 'migrations');
 
@@ -33,6 +34,7 @@ export interface ReliabilityStores {
   synthetics: SyntheticStore;
   burnRateImports: BurnRateImportStore;
   notices: NoticeStore;
+  corrections: CorrectionStore;
 }
 
 /**
@@ -65,6 +67,7 @@ export class ReliabilityDatabase {
       synthetics: new SyntheticStore(this.knex),
       burnRateImports: new BurnRateImportStore(this.knex),
       notices: new NoticeStore(this.knex),
+      corrections: new CorrectionStore(this.knex),
     };
   }
 }

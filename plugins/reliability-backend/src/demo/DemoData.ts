@@ -1,6 +1,6 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { BucketRow, ReliabilityStore } from '../slos/ReliabilityStore';
-import { DEMO_PROFILES, demoMinute } from './traffic';
+import { DEMO_PROFILES, demoMinute, demoSlice } from './traffic';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -26,7 +26,8 @@ export class DemoData {
     let cumTotal = 0;
     let hour: BucketRow | undefined;
     for (let t = start; t < end; t += MIN) {
-      const { good, total } = demoMinute(sloRef, profile, t, epoch);
+      // a time-slice SLO's counts are slices: one a minute
+      const { good, total } = profile.slices ? demoSlice(sloRef, profile, t, epoch) : demoMinute(sloRef, profile, t, epoch);
       cumGood += good;
       cumTotal += total;
       if (t < hourlyBefore) {
@@ -67,15 +68,19 @@ export class DemoData {
     const end = Math.floor(now / MIN) * MIN;
     const epoch = this.epoch ?? end;
     const deltas = [];
+    const tallies = [];
     for (const ref of knownRefs) {
       const profile = DEMO_PROFILES[ref];
       if (!profile) continue;
       const last = await this.store.lastDataAt(ref);
       if (last === null) continue;
       for (let t = Math.max(last, end - HOUR); t < end; t += MIN) {
-        deltas.push({ sloRef: ref, timestamp: t, ...demoMinute(ref, profile, t, epoch) });
+        // a time-slice SLO reports its minute's p95 as a value (good or not), as POST /sli-values does
+        if (profile.slices) tallies.push({ sloRef: ref, sliceEnd: t + MIN, n: 1, good: demoSlice(ref, profile, t, epoch).good });
+        else deltas.push({ sloRef: ref, timestamp: t, ...demoMinute(ref, profile, t, epoch) });
       }
     }
     if (deltas.length) await this.store.addCounts(deltas, end - this.options.minuteRetentionMs);
+    if (tallies.length) await this.store.addSliceTallies(tallies);
   }
 }

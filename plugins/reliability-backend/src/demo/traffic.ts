@@ -18,6 +18,11 @@ export interface DemoProfile {
   peakRpm: number;
   baseErrorRate: number;
   incidents: DemoIncident[];
+  /**
+   * A threshold SLO judged per minute (p95 <= 300 ms): the error rate is the share of slow requests, and a minute is
+   * good when at most `maxSlowShare` of its requests are slow (its p95 is then under the threshold).
+   */
+  slices?: { maxSlowShare: number };
 }
 
 /** The demo's SLOs: a fast-burn incident for checkout, a live burn for OTP, an exhausted availability SLO. */
@@ -33,7 +38,9 @@ export const DEMO_PROFILES: Record<string, DemoProfile> = {
   'default/otp-verify-latency-p95': {
     peakRpm: 600,
     baseErrorRate: 0.004,
-    incidents: [{ startAgoMin: 7 * 60, durationMin: 24 * 60, errorRate: 0.4 }], // still burning now
+    // still burning now: since four hours ago about one minute in five has a p95 over 300 ms
+    incidents: [{ startAgoMin: 4 * 60, durationMin: 24 * 60, errorRate: 0.044 }],
+    slices: { maxSlowShare: 0.05 },
   },
   'default/api-availability': {
     peakRpm: 2000,
@@ -63,6 +70,12 @@ export function strSeed(s: string): number {
 }
 
 /** Good/total of one minute. `epoch` anchors the incidents (minute-aligned ms). */
+/** A minute of a time-slice demo SLO as its slice: one good or bad slice. */
+export function demoSlice(sloRef: string, profile: DemoProfile, minuteStart: number, epoch: number): { good: number; total: number } {
+  const m = demoMinute(sloRef, profile, minuteStart, epoch);
+  return { good: m.total - m.good <= m.total * (profile.slices?.maxSlowShare ?? 0) ? 1 : 0, total: 1 };
+}
+
 export function demoMinute(sloRef: string, profile: DemoProfile, minuteStart: number, epoch: number): { good: number; total: number } {
   const m = Math.floor(minuteStart / MIN);
   const seed = strSeed(sloRef) ^ m;

@@ -22,6 +22,8 @@ import { chaosRoutes } from '../chaos/routes';
 import { ChaosFiles } from '../chaos/ChaosFiles';
 import { DrillService } from '../drills/DrillService';
 import { drillRoutes } from '../drills/routes';
+import { CorrectionService } from '../corrections/CorrectionService';
+import { correctionRoutes } from '../corrections/routes';
 import { CapacityService } from '../capacity/CapacityService';
 import { capacityRoutes } from '../capacity/routes';
 import { ChangeService } from '../changes/ChangeService';
@@ -59,6 +61,8 @@ export interface RouterOptions {
   chaos: ChaosService;
   chaosFiles: ChaosFiles;
   drills: DrillService;
+  /** Budget corrections; absent in tests that do not need them. */
+  corrections?: CorrectionService;
   capacity: CapacityService;
   changes: ChangeService;
   /** Absent in tests that do not need synthetics. */
@@ -88,6 +92,15 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   const router = Router();
   const json = express.json({ limit: '5mb' });
   router.use((req, res, next) => (req.path === '/alertmanager/webhook' ? next() : json(req, res, next)));
+  // reads revalidate: Express tags every answer with a weak ETag and answers 304 to a matching If-None-Match, and
+  // the browser asks again each time (no-cache) instead of guessing; each caller's answers are their own
+  router.use((req, res, next) => {
+    if (req.method === 'GET') {
+      res.setHeader('Cache-Control', 'private, no-cache');
+      res.setHeader('Vary', 'Authorization');
+    }
+    next();
+  });
   const guards = createGuards({ httpAuth: options.httpAuth, permissions: options.permissions, auditor: options.auditor, access: options.access });
 
   router.get('/health', (_req, res) => {
@@ -102,6 +115,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   incidentRoutes(router, { guards, incidents: options.incidents });
   chaosRoutes(router, { guards, chaos: options.chaos, files: options.chaosFiles });
   drillRoutes(router, { guards, drills: options.drills });
+  if (options.corrections) correctionRoutes(router, { guards, corrections: options.corrections });
   capacityRoutes(router, { guards, capacity: options.capacity });
   changeRoutes(router, { guards, changes: options.changes });
   if (options.synthetics) syntheticRoutes(router, { guards, synthetics: options.synthetics });

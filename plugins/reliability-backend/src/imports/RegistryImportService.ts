@@ -21,6 +21,7 @@ import {
   SLO_KIND,
   SloRegistryRow,
   sloRegistryInput,
+  REGISTRY_SLICE_TARGET_PERCENT,
 } from '@internal/plugin-reliability-common';
 import { callerName } from '../catalog/entityAccess';
 import { SloRegistry } from '../slos/SloRegistry';
@@ -304,7 +305,16 @@ function differs(row: SloRegistryRow, entity: Entity): { field: string; message:
   const where = shortLocation(entity.metadata.annotations?.[MANAGED_BY_LOCATION]);
   if (!parsed.ok) return { field: 'slo_id', message: `slo:default/${row.name} is already defined in ${where}, and is invalid there: ${parsed.error}` };
   const def = parsed.value;
-  const percent = row.objective.kind === 'ratio' ? row.objective.percent : row.objective.percentile;
+  const percent = row.objective.kind === 'ratio' ? row.objective.percent : REGISTRY_SLICE_TARGET_PERCENT;
+  if (row.objective.kind === 'latency') {
+    // a latency row is a threshold SLO: the same comparison and threshold, in milliseconds or in seconds
+    const { op, thresholdSeconds } = row.objective;
+    const t = def.threshold;
+    if (!t || t.op !== op || ![thresholdSeconds, thresholdSeconds * 1000].some(v => Math.abs(t.value - v) <= 1e-9 * Math.max(1, v))) {
+      const has = t ? `${t.op} ${t.value}` : 'a ratio SLI (not a threshold)';
+      return { field: 'objective', message: `slo:default/${row.name} is already defined in ${where} with ${has} (change it there, or change the row to match)` };
+    }
+  }
   if (Math.abs(def.target * 100 - percent) > 1e-9) {
     return { field: 'objective', message: `slo:default/${row.name} is already defined in ${where} with ${+(def.target * 100).toFixed(6)}% (change it there, or change the row to match)` };
   }

@@ -15,6 +15,8 @@ export interface EvaluationTaskOptions {
   /** How long a condition must hold before its alert fires. */
   pendingMs: number;
   minuteRetentionMs: number;
+  /** How late an ingested value may be: counted time slices older than this are forgotten. Default 35 days. */
+  maxLatenessMs?: number;
   /** Called for every alert that fires on this tick (the plugin hands it to remediation). */
   onFired?: (alert: FiredAlert, slo: SloDefinition) => Promise<void>;
   /** Demo traffic, when enabled. */
@@ -65,6 +67,8 @@ export class EvaluationTask {
       if (slo && this.o.onFired) await this.o.onFired(alert, slo);
     }
     const compacted = await this.o.store.compact(this.now() - this.o.minuteRetentionMs);
+    // a day past the lateness, so a value accepted at the edge always finds its slice's tally
+    await this.o.store.pruneSlices(this.now() - (this.o.maxLatenessMs ?? 35 * 86_400_000) - 86_400_000);
     this.o.logger.debug(`Evaluated ${results.size} SLOs in ${this.now() - started} ms; ${fired.length} alerts fired; compacted ${compacted} rows`);
     return { evaluated: results.size, fired: fired.length, compacted };
   }

@@ -3,7 +3,6 @@ import {
   BURN_RATE_WINDOWS,
   BurnRateWindow,
   alertPolicyOf,
-  budgetRemaining,
   burnRate,
   sliRatio,
   GateResponse,
@@ -15,12 +14,26 @@ import {
   evaluateStatus,
   historySeries,
   windowAt,
+  sliceContribution,
+  windowBudgetRemaining,
+  compositeStatus,
+  compositeParentRef,
+  SloCorrection,
+  RecurrenceCache,
+  TimeRange,
+  excludedRanges,
+  subtractRanges,
 } from '@internal/plugin-reliability-common';
-import type { SliSource } from '@internal/plugin-reliability-node';
+import type { SliCountRequest, SliCountResult, SliSource } from '@internal/plugin-reliability-node';
 import { ReliabilityStore } from './ReliabilityStore';
 
 const MIN = 60_000;
 const finite = (n: number | null) => (n === null || !Number.isFinite(n) ? null : n);
+
+/** The SLOs to count: every standard SLO, and each objective of every composite SLO in its place. */
+function flattenComposites(slos: SloDefinition[]): SloDefinition[] {
+  return slos.flatMap(s => (s.composite ? s.composite.objectives.map(o => o.def) : [s]));
+}
 
 /** Picks the source serving an SLO's metricSource.type. */
 export class SliSourceRegistry {
@@ -51,9 +64,60 @@ export class Evaluator {
     private readonly store: ReliabilityStore,
     private readonly sources: SliSourceRegistry,
     private readonly logger: LoggerService,
+    private readonly options: { minuteRetentionMs?: number; corrections?: { active(sloRefs: string[]): Promise<Map<string, SloCorrection[]>> } } = {},
   ) {}
 
-  async evaluate(slos: SloDefinition[], now = Date.now()): Promise<Map<string, EvaluationResult>> {
+  /** Recurring corrections' windows, expanded a day ahead. */
+  private readonly recurrences: RecurrenceCache = new Map();
+
+  /** The excluded ranges (budget corrections in force) of these SLOs within [from, to): one query. */
+  private async exclusions(slos: SloDefinition[], from: number, to: number): Promise<Map<string, TimeRange[]>> {
+    const out = new Map<string, TimeRange[]>();
+    if (!this.options.corrections || slos.length === 0) return out;
+    // a composite SLO's corrections apply to each of its objectives
+    const parentOf = (ref: string) => compositeParentRef(ref) ?? ref;
+    const active = await this.options.corrections.active([...new Set(slos.map(s => parentOf(s.ref)))]);
+    for (const slo of slos) {
+      const list = active.get(parentOf(slo.ref));
+      if (!list) continue;
+      const ranges = excludedRanges(list, from, to, this.recurrences);
+      if (ranges.length) out.set(slo.ref, ranges);
+    }
+    return out;
+  }
+
+  /**
+   * Counts of every interval of every request, without each SLO's excluded ranges: the intervals are cut into the
+   * pieces outside them, asked of the source in the same batch, and summed back.
+   */
+  private async countExcluding(source: SliSource, requests: SliCountRequest[], exclusions: Map<string, TimeRange[]>): Promise<Map<string, SliCountResult>> {
+    if (!requests.some(r => exclusions.has(r.slo.ref))) return source.countWindows(requests);
+    const pieces = new Map<string, number[][]>();
+    const asked = requests.map(r => {
+      const excluded = exclusions.get(r.slo.ref);
+      if (!excluded) return r;
+      const flat: { start: number; end: number }[] = [];
+      const map: number[][] = r.intervals.map(i =>
+        subtractRanges(i, excluded).map(p => {
+          flat.push(p);
+          return flat.length - 1;
+        }),
+      );
+      pieces.set(r.slo.ref, map);
+      return { slo: r.slo, intervals: flat };
+    });
+    const results = await source.countWindows(asked);
+    for (const [ref, map] of pieces) {
+      const r = results.get(ref);
+      if (!r || r.error) continue;
+      r.counts = map.map(idx => idx.reduce((acc, k) => ({ good: acc.good + (r.counts[k]?.good ?? 0), total: acc.total + (r.counts[k]?.total ?? 0) }), { good: 0, total: 0 }));
+    }
+    return results;
+  }
+
+  async evaluate(given: SloDefinition[], now = Date.now()): Promise<Map<string, EvaluationResult>> {
+    // a composite SLO's objectives are evaluated like SLOs of their own, then combined into its one status
+    const slos = flattenComposites(given);
     // evaluate at a minute boundary: buckets are per minute, so every SLO sees whole buckets
     const at = Math.floor(now / MIN) * MIN;
     const bySource = new Map<SliSource, SloDefinition[]>();
@@ -71,6 +135,8 @@ export class Evaluator {
       list.push(slo);
       bySource.set(source, list);
     }
+    const windowStarts = slos.map(slo => windowAt(slo.window, at).start);
+    const exclusions = await this.exclusions(slos, Math.min(at - durationMs('3d'), ...windowStarts), at);
     for (const [source, list] of bySource) {
       const requests = list.map(slo => {
         const win = windowAt(slo.window, at);
@@ -84,7 +150,7 @@ export class Evaluator {
       });
       let results;
       try {
-        results = await source.countWindows(requests);
+        results = await this.countExcluding(source, requests, exclusions);
       } catch (e) {
         this.logger.warn(`SLI source ${source.types.join('/')} failed: ${e}`);
         for (const slo of list) out.set(slo.ref, { status: this.noData(slo, at), reason: `SLI source failed: ${(e as Error).message}` });
@@ -111,10 +177,25 @@ export class Evaluator {
           firstDataAt: r.firstDataAt,
           rules: alertPolicyOf(slo).rules,
           minEvents: slo.minEvents,
+          ...(slo.budgeting ? { slices: { sliceMs: slo.budgeting.sliceMs } } : {}),
         });
         out.set(slo.ref, { status });
       }
       await this.addDisplayValues(source, list, out, at);
+    }
+    for (const slo of given) {
+      if (!slo.composite) continue;
+      const win = windowAt(slo.window, at);
+      const results = slo.composite.objectives.map(o => out.get(o.def.ref)!);
+      slo.composite.objectives.forEach(o => out.delete(o.def.ref));
+      const status = compositeStatus({
+        now: at,
+        windowMs: win.end - win.start,
+        parts: slo.composite.objectives.map((o, i) => ({ weight: o.weight, displayName: o.displayName ?? o.def.title, status: results[i].status })),
+        rules: alertPolicyOf(slo).rules,
+      });
+      const reasons = results.filter(r => r.reason).map((r, i) => `${slo.composite!.objectives[i].def.title}: ${r.reason}`);
+      out.set(slo.ref, { status, ...(reasons.length === results.length ? { reason: reasons.join('; ') } : {}) });
     }
     return out;
   }
@@ -138,7 +219,9 @@ export class Evaluator {
    * The error-budget policy's launch-freeze gate: deny when any SLO has less than `threshold` of its budget left
    * over the last `window` (default: the week). SLOs without data neither allow nor deny.
    */
-  async gate(slos: SloDefinition[], opts: { window: string; threshold: number }, now = Date.now()): Promise<GateResponse> {
+  async gate(given: SloDefinition[], opts: { window: string; threshold: number }, now = Date.now()): Promise<GateResponse> {
+    // a composite SLO answers as its objectives' weighted budget
+    const slos = flattenComposites(given);
     const at = Math.floor(now / MIN) * MIN;
     const lenMs = durationMs(opts.window);
     const per: GateResponse['slos'] = [];
@@ -153,22 +236,36 @@ export class Evaluator {
       }
       bySource.set(source, [...(bySource.get(source) ?? []), slo]);
     }
+    const exclusions = await this.exclusions(slos, at - lenMs, at);
     for (const [source, list] of bySource) {
-      const results = await source.countWindows(list.map(slo => ({ slo, intervals: [{ start: at - lenMs, end: at }] })));
+      const results = await this.countExcluding(source, list.map(slo => ({ slo, intervals: [{ start: at - lenMs, end: at }] })), exclusions);
       for (const slo of list) {
         const r = results.get(slo.ref);
-        const remaining = r && !r.error && r.counts[0] ? finite(budgetRemaining(r.counts[0], slo.target)) : null;
+        const remaining = r && !r.error && r.counts[0] ? finite(windowBudgetRemaining(r.counts[0], slo.target, lenMs, slo.budgeting)) : null;
         const allow = remaining === null || remaining >= opts.threshold;
         per.push({ ref: slo.ref, budgetRemaining: remaining, allow });
         if (remaining === null) notes.push(`${slo.ref}: no data over ${opts.window}${r?.error ? ` (${r.error})` : ''}`);
       }
+    }
+    const composites = given.filter(s => s.composite);
+    if (composites.length) {
+      const byRef = new Map(per.map(p => [p.ref, p]));
+      const partRefs = new Set(composites.flatMap(s => s.composite!.objectives.map(o => o.def.ref)));
+      const combined = composites.map(slo => {
+        const withData = slo.composite!.objectives.map(o => ({ o, p: byRef.get(o.def.ref) })).filter(x => x.p && x.p.budgetRemaining !== null);
+        const weights = withData.reduce((acc, x) => acc + x.o.weight, 0);
+        const remaining = weights > 0 ? withData.reduce((acc, x) => acc + x.o.weight * x.p!.budgetRemaining!, 0) / weights : null;
+        return { ref: slo.ref, budgetRemaining: remaining, allow: remaining === null || remaining >= opts.threshold };
+      });
+      // the objectives answer through their composite
+      per.splice(0, per.length, ...per.filter(p => !partRefs.has(p.ref)), ...combined);
     }
     const known = per.filter(p => p.budgetRemaining !== null);
     const lowest = known.length ? Math.min(...known.map(p => p.budgetRemaining!)) : null;
     const denied = per.filter(p => !p.allow);
     const pct = (n: number) => `${Number((n * 100).toFixed(1))}%`;
     let reason: string;
-    if (slos.length === 0) reason = 'no SLOs: nothing to protect';
+    if (given.length === 0) reason = 'no SLOs: nothing to protect';
     else if (denied.length) {
       reason = `launch freeze: ${denied.map(d => `${d.ref} has ${pct(d.budgetRemaining!)} of its ${opts.window} error budget left`).join('; ')} (threshold ${pct(opts.threshold)})`;
     } else if (lowest === null) reason = `no SLO has data over ${opts.window}`;
@@ -189,15 +286,39 @@ export class Evaluator {
     return r.counts;
   }
 
-  /** Evaluates and stores the snapshots. */
+  /**
+   * Evaluates and stores the snapshots. Time slices of the built-in ingest that ended by now (or changed since they
+   * were counted) are counted first.
+   */
   async evaluateAndStore(slos: SloDefinition[], now = Date.now()): Promise<Map<string, EvaluationResult>> {
+    await this.closeSlices(slos, now);
     const results = await this.evaluate(slos, now);
     await this.store.saveStatuses([...results].map(([sloRef, r]) => ({ sloRef, status: r.reason ? { ...r.status, reason: r.reason } as SloStatus : r.status })));
     return results;
   }
 
+  /** Counts the ingest's time slices that ended by `now`, in batches; returns how many. */
+  async closeSlices(slos: SloDefinition[], now = Date.now()): Promise<number> {
+    const at = Math.floor(now / MIN) * MIN;
+    const sliced = new Map(flattenComposites(slos).filter(s => s.budgeting).map(s => [s.ref, s.budgeting!]));
+    const hourlyBefore = now - (this.options.minuteRetentionMs ?? 7 * 3_600_000);
+    const contribution = (ref: string, tally: { n: number; good: number }) => {
+      const b = sliced.get(ref);
+      return b ? { counts: sliceContribution(tally, b), sliceMs: b.sliceMs } : undefined;
+    };
+    let total = 0;
+    // bounded: a backlog (a restart after a long pause) is worked off over a few rounds of this tick
+    for (let round = 0; round < 20; round++) {
+      const n = await this.store.closeSlices(at, contribution, hourlyBefore);
+      total += n;
+      if (n < 50_000) break;
+    }
+    return total;
+  }
+
   /** Series for the two charts: budget remaining over the compliance window, and burn rate over a lookback. */
   async history(slo: SloDefinition, opts: { from?: number; to?: number; points: number; window: BurnRateWindow }, now = Date.now()): Promise<HistoryResponse> {
+    if (slo.composite) return this.compositeHistory(slo, opts, now);
     const to = opts.to ?? Math.floor(now / MIN) * MIN;
     const win = windowAt(slo.window, to);
     const windowMs = win.end - win.start;
@@ -205,7 +326,11 @@ export class Evaluator {
     const lookbackMs = durationMs(opts.window);
     const source = this.sources.forSlo(slo);
     const thresholds = alertPolicyOf(slo).rules.map(r => ({ severity: r.severity, burnRate: r.burnRate, label: ruleId(r) }));
-    const base = { ref: slo.ref, from: new Date(from).toISOString(), to: new Date(to).toISOString(), burnRateWindow: opts.window, thresholds };
+    // corrections in force: shaded on the charts, and left out of the stored counts' series
+    const owner = compositeParentRef(slo.ref) ?? slo.ref;
+    const active = this.options.corrections ? ((await this.options.corrections.active([owner])).get(owner) ?? []) : [];
+    const shaded = active.flatMap(c => excludedRanges([c], from, to, this.recurrences).map(r => ({ from: new Date(r.start).toISOString(), to: new Date(r.end).toISOString(), reason: c.reason })));
+    const base = { ref: slo.ref, from: new Date(from).toISOString(), to: new Date(to).toISOString(), burnRateWindow: opts.window, thresholds, ...(shaded.length ? { exclusions: shaded.slice(0, 500) } : {}) };
     if (!source) return { ...base, points: [], downsampledFrom: 0 };
     if (source.history) {
       const stepMs = Math.max(60_000, Math.ceil((to - from) / (opts.points - 1) / 60_000) * 60_000);
@@ -214,7 +339,7 @@ export class Evaluator {
         ...base,
         points: pts.map(p => ({
           t: p.t,
-          budgetRemaining: p.window ? finite(budgetRemaining(p.window, slo.target)) : null,
+          budgetRemaining: p.window ? finite(windowBudgetRemaining(p.window, slo.target, windowMs, slo.budgeting)) : null,
           burnRate: p.lookback ? finite(burnRate(p.lookback, slo.target)) : null,
           sli: p.lookback ? sliRatio(p.lookback) : null,
         })),
@@ -224,6 +349,7 @@ export class Evaluator {
     if (!source.readCumulative) return { ...base, points: [], downsampledFrom: 0 };
     const readFrom = Math.min(from - lookbackMs, slo.window.kind === 'rolling' ? from - windowMs : windowAt(slo.window, from).start);
     const cumulative = await source.readCumulative(slo, readFrom, to);
+    const excluded = excludedRanges(active, readFrom, to, this.recurrences);
     const { points, sampled } = historySeries({
       points: cumulative,
       from,
@@ -232,12 +358,53 @@ export class Evaluator {
       windowStartAt: t => (slo.window.kind === 'rolling' ? t - windowMs : windowAt(slo.window, t - 1).start),
       lookbackMs,
       maxPoints: opts.points,
+      ...(slo.budgeting ? { slices: { sliceMs: slo.budgeting.sliceMs, windowMs } } : {}),
+      ...(excluded.length ? { excluded } : {}),
     });
     return {
       ...base,
       points: points.map(p => ({ t: p.t, budgetRemaining: p.budgetRemaining, burnRate: p.burnRate, sli: p.sli })),
       downsampledFrom: sampled,
     };
+  }
+
+  /**
+   * A composite SLO's two series: each objective's, combined by weight on the first objective's times (each point
+   * takes every objective's latest point at or before it).
+   */
+  private async compositeHistory(slo: SloDefinition, opts: { from?: number; to?: number; points: number; window: BurnRateWindow }, now: number): Promise<HistoryResponse> {
+    const objectives = slo.composite!.objectives;
+    const histories = await Promise.all(objectives.map(o => this.history(o.def, opts, now)));
+    const times = [...new Set(histories.flatMap(h => h.points.map(p => p.t)))].sort((a, b) => a - b);
+    const step = Math.max(1, Math.ceil(times.length / opts.points));
+    const at = (h: HistoryResponse, t: number) => {
+      let lo = 0;
+      let hi = h.points.length - 1;
+      let found = -1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (h.points[mid].t <= t) {
+          found = mid;
+          lo = mid + 1;
+        } else hi = mid - 1;
+      }
+      return found < 0 ? undefined : h.points[found];
+    };
+    const mean = (pick: (p: HistoryResponse['points'][number]) => number | null, t: number) => {
+      let sum = 0;
+      let weights = 0;
+      histories.forEach((h, i) => {
+        const p = at(h, t);
+        const v = p ? pick(p) : null;
+        if (v === null || !Number.isFinite(v)) return;
+        sum += objectives[i].weight * v;
+        weights += objectives[i].weight;
+      });
+      return weights > 0 ? sum / weights : null;
+    };
+    const points = times.filter((_, i) => i % step === 0 || i === times.length - 1).map(t => ({ t, budgetRemaining: mean(p => p.budgetRemaining, t), burnRate: mean(p => p.burnRate, t), sli: mean(p => p.sli, t) }));
+    const first = histories[0];
+    return { ...first, ref: slo.ref, thresholds: alertPolicyOf(slo).rules.map(r => ({ severity: r.severity, burnRate: r.burnRate, label: ruleId(r) })), points, downsampledFrom: times.length };
   }
 
   private noData(slo: SloDefinition, at: number): SloStatus {

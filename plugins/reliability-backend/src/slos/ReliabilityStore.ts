@@ -1,5 +1,6 @@
 import { Knex } from 'knex';
 import type { Counts, CumulativePoint, SloDefinition, SloStatus } from '@internal/plugin-reliability-common';
+import { compositeParentRef } from '@internal/plugin-reliability-common';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -94,13 +95,15 @@ export class ReliabilityStore {
         await tx('reliability_slos').whereIn('ref', part).delete();
         await tx('reliability_status').whereIn('slo_ref', part).delete();
         await tx('reliability_late_counts').whereIn('slo_ref', part).delete();
+        await tx('reliability_slice_tallies').whereIn('slo_ref', part).delete();
       }
     });
   }
 
-  async listSlos(filter?: { componentRef?: string; refs?: string[] }): Promise<{ def: SloDefinition; entityRef: string }[]> {
+  async listSlos(filter?: { componentRef?: string; refs?: string[]; entityRef?: string }): Promise<{ def: SloDefinition; entityRef: string }[]> {
     const q = this.db('reliability_slos').select('entity_ref', 'definition').orderBy('ref');
     if (filter?.componentRef) q.where('component_ref', filter.componentRef);
+    if (filter?.entityRef) q.where('entity_ref', filter.entityRef);
     if (filter?.refs) q.whereIn('ref', filter.refs);
     const rows = await q;
     return rows.map(r => ({ def: JSON.parse(r.definition), entityRef: r.entity_ref }));
@@ -133,6 +136,15 @@ export class ReliabilityStore {
         throw new Error(`Invalid count for ${d.sloRef} at ${d.timestamp}: good=${d.good} total=${d.total}`);
       }
     }
+    if (!deltas.length) return;
+    await this.db.transaction(tx => this.addCountsIn(tx, deltas, hourlyBefore));
+  }
+
+  /**
+   * addCounts inside a transaction. Deltas may be corrections (a time slice whose verdict changed: good -1 or +1,
+   * total 0): a slice's earlier contribution is always in the counts, so cumulative values stay good <= total.
+   */
+  private async addCountsIn(tx: Knex.Transaction, deltas: CountDelta[], hourlyBefore: number): Promise<void> {
     // merge deltas per (slo, minute) and order them in time, per SLO
     const merged = new Map<string, Map<number, CountDelta>>();
     for (const d of deltas) {
@@ -149,7 +161,7 @@ export class ReliabilityStore {
     const refs = [...merged.keys()].sort();
     if (!refs.length) return;
     const pg = this.db.client.config.client === 'pg';
-    await this.db.transaction(async tx => {
+    {
       if (pg) {
         // one statement, locks taken in ref order: two batches never deadlock, and never interleave on one SLO
         await tx.raw('SELECT pg_advisory_xact_lock(hashtext(r)) FROM (SELECT unnest(?::text[]) AS r ORDER BY 1) AS refs', [refs]);
@@ -217,7 +229,91 @@ export class ReliabilityStore {
           .onConflict(['slo_ref', 'at'])
           .merge({ good: tx.raw('?? + excluded.good', ['reliability_late_counts.good']), total: tx.raw('?? + excluded.total', ['reliability_late_counts.total']) });
       }
+    }
+  }
+
+  // ---- Time slices -------------------------------------------------------------------------------------
+
+  /**
+   * Adds to time slices' tallies (data points or events seen, and how many were good), one upsert per chunk. The
+   * slices are counted by `closeSlices` once they end, and counted again (by the difference) when a late value
+   * changes them.
+   */
+  async addSliceTallies(rows: { sloRef: string; sliceEnd: number; n: number; good: number }[]): Promise<void> {
+    for (const r of rows) {
+      if (![r.sliceEnd, r.n, r.good].every(Number.isFinite) || r.n < 0 || r.good < 0 || r.good > r.n) {
+        throw new Error(`Invalid slice tally for ${r.sloRef} at ${r.sliceEnd}: good=${r.good} n=${r.n}`);
+      }
+    }
+    const merged = new Map<string, { slo_ref: string; slice_end: number; n: number; good: number; dirty: boolean }>();
+    for (const r of rows) {
+      const key = `${r.sloRef}\u0000${r.sliceEnd}`;
+      const m = merged.get(key) ?? { slo_ref: r.sloRef, slice_end: r.sliceEnd, n: 0, good: 0, dirty: true };
+      m.n += r.n;
+      m.good += r.good;
+      merged.set(key, m);
+    }
+    if (!merged.size) return;
+    this.writeCount++;
+    const size = this.db.client.config.client === 'pg' ? 2000 : 150;
+    await this.db.transaction(async tx => {
+      for (const part of chunk([...merged.values()], size)) {
+        await tx('reliability_slice_tallies')
+          .insert(part)
+          .onConflict(['slo_ref', 'slice_end'])
+          .merge({ n: tx.raw('?? + excluded.n', ['reliability_slice_tallies.n']), good: tx.raw('?? + excluded.good', ['reliability_slice_tallies.good']), dirty: true });
+      }
     });
+  }
+
+  /**
+   * Counts the time slices that ended by `at` and changed since they were last counted: each adds its contribution
+   * (`contribution`: Timeslices 1 or 0 good of 1, RatioTimeslices its ratio of 1) to its SLO's counts, minus what it
+   * added before. One transaction; at most `limit` slices per call (the oldest first). Slices of SLOs that
+   * `contribution` does not know (removed, or no longer time-sliced) are marked counted without counting.
+   * Returns the number of slices counted.
+   */
+  async closeSlices(
+    at: number,
+    contribution: (sloRef: string, tally: { n: number; good: number }) => { counts: Counts | null; sliceMs: number } | undefined,
+    hourlyBefore: number,
+    limit = 50_000,
+  ): Promise<number> {
+    const pg = this.db.client.config.client === 'pg';
+    return this.db.transaction(async tx => {
+      const q = tx('reliability_slice_tallies').where('dirty', true).where('slice_end', '<=', at).orderBy('slice_end').limit(limit).select('slo_ref', 'slice_end', 'n', 'good', 'counted_good', 'counted_total');
+      // an ingest racing with this tick waits for it, then marks its slice dirty again
+      const rows = pg ? await q.forUpdate() : await q;
+      if (!rows.length) return 0;
+      const deltas: CountDelta[] = [];
+      const counted: { slo_ref: string; slice_end: number; n: number; good: number; counted_good: number; counted_total: number; dirty: boolean }[] = [];
+      for (const r of rows) {
+        const tally = { n: num(r.n), good: num(r.good) };
+        const c = contribution(r.slo_ref, tally);
+        const before = { good: num(r.counted_good), total: num(r.counted_total) };
+        const now = c ? (c.counts ?? { good: 0, total: 0 }) : before;
+        if (c && (now.good !== before.good || now.total !== before.total)) {
+          deltas.push({ sloRef: r.slo_ref, timestamp: Number(r.slice_end) - c.sliceMs, good: now.good - before.good, total: now.total - before.total });
+        }
+        counted.push({ slo_ref: r.slo_ref, slice_end: Number(r.slice_end), n: tally.n, good: tally.good, counted_good: now.good, counted_total: now.total, dirty: false });
+      }
+      if (deltas.length) {
+        this.writeCount++;
+        await this.addCountsIn(tx, deltas, hourlyBefore);
+      }
+      for (const part of chunk(counted, pg ? 2000 : 120)) {
+        await tx('reliability_slice_tallies').insert(part).onConflict(['slo_ref', 'slice_end']).merge(['counted_good', 'counted_total', 'dirty']);
+      }
+      return rows.length;
+    });
+  }
+
+  /**
+   * Forgets counted slice tallies that ended before `before` (older than the ingest's lateness: no value can
+   * change them any more). Returns how many.
+   */
+  async pruneSlices(before: number): Promise<number> {
+    return this.db('reliability_slice_tallies').where('slice_end', '<', before).where('dirty', false).delete();
   }
 
   /** Bulk load of pre-computed buckets for an SLO without data (demo data, benchmarks). */
@@ -280,9 +376,14 @@ export class ReliabilityStore {
     }
     const registered = Number((await this.db('reliability_slos').count({ n: '*' }).first())?.n ?? 0);
     for (const [t, refs] of byT) {
-      const unique = [...new Set(refs)];
+      const all = [...new Set(refs)];
+      // a composite SLO's objectives count under refs of their own, outside the registry: read by ref
+      const parts = all.filter(r => compositeParentRef(r) !== undefined);
+      const unique = parts.length ? all.filter(r => compositeParentRef(r) === undefined) : all;
+      if (parts.length) await this.cumulativeOfRefs(parts, t, out);
       // most ticks ask for every SLO at the same boundaries: then one query covers the whole registry
-      const chunks = unique.length >= registered ? [undefined] : chunk(unique, 500);
+      let chunks: (string[] | undefined)[] = chunk(unique, 500);
+      if (unique.length > 0 && unique.length >= registered) chunks = [undefined];
       for (const part of chunks) {
         const slos = this.db('reliability_slos as s')
           .select('s.ref')
@@ -311,15 +412,49 @@ export class ReliabilityStore {
     return out;
   }
 
+  /** cumulativeAt for refs that need not be registered (composite objectives): one query per 500, by ref. */
+  private async cumulativeOfRefs(refs: string[], t: number, out: Map<string, Map<number, Counts>>): Promise<void> {
+    const pg = this.db.client.config.client === 'pg';
+    for (const part of chunk(refs, 500)) {
+      const rows = pg
+        ? (
+            await this.db.raw(
+              `SELECT r.ref, b.cum_good, b.cum_total FROM unnest(?::text[]) AS r(ref)
+               LEFT JOIN LATERAL (SELECT x.cum_good, x.cum_total FROM reliability_buckets x WHERE x.slo_ref = r.ref AND x.bucket_end <= ? ORDER BY x.bucket_end DESC LIMIT 1) AS b ON true`,
+              [part, t],
+            )
+          ).rows
+        : await this.db.raw(
+            `SELECT m.ref, b.cum_good, b.cum_total
+             FROM (SELECT j.value AS ref, (SELECT MAX(x.bucket_end) FROM reliability_buckets x WHERE x.slo_ref = j.value AND x.bucket_end <= ?) AS e FROM json_each(?) AS j) AS m
+             LEFT JOIN reliability_buckets b ON b.slo_ref = m.ref AND b.bucket_end = m.e`,
+            [t, JSON.stringify(part)],
+          );
+      for (const row of rows as { ref: string; cum_good: unknown; cum_total: unknown }[]) out.get(row.ref)?.set(t, { good: num(row.cum_good), total: num(row.cum_total) });
+      const late = await this.db('reliability_late_counts').where('at', '<=', t).whereIn('slo_ref', part).groupBy('slo_ref').select('slo_ref').sum({ g: 'good', n: 'total' });
+      for (const row of late as { slo_ref: string; g: unknown; n: unknown }[]) {
+        const c = out.get(row.slo_ref)?.get(t);
+        if (c) out.get(row.slo_ref)!.set(t, { good: c.good + num(row.g), total: c.total + num(row.n) });
+      }
+    }
+  }
+
   /** Time of the first bucket (its start) per SLO; one index probe each. */
   async firstDataAt(refs: string[]): Promise<Map<string, number | null>> {
     const out = new Map<string, number | null>();
     for (let i = 0; i < refs.length; i += 500) {
       const part = refs.slice(i, i + 500);
-      const rows = await this.db('reliability_slos as s')
-        .select('s.ref')
-        .select(this.db('reliability_buckets as b').min('b.bucket_end').whereRaw('b.slo_ref = s.ref').as('first_end'))
-        .whereIn('s.ref', part);
+      const regular = part.filter(r => compositeParentRef(r) === undefined);
+      const rows: { ref: string; first_end: unknown }[] = regular.length
+        ? await this.db('reliability_slos as s')
+            .select('s.ref')
+            .select(this.db('reliability_buckets as b').min('b.bucket_end').whereRaw('b.slo_ref = s.ref').as('first_end'))
+            .whereIn('s.ref', regular)
+        : [];
+      // a composite SLO's objectives count under refs of their own, outside the registry: one probe each
+      for (const ref of part.filter(r => compositeParentRef(r) !== undefined)) {
+        rows.push({ ref, first_end: (await this.db('reliability_buckets').where('slo_ref', ref).min({ m: 'bucket_end' }).first())?.m ?? null });
+      }
       for (const r of rows) {
         out.set(r.ref, r.first_end === null || r.first_end === undefined ? null : Number(r.first_end) - MIN);
       }

@@ -43,6 +43,31 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     ]);
   });
 
+  it('registers each objective of an SLO on its own (its own ref, budget and alerts), and keeps and drops them together', async () => {
+    const two = ingestSlo('checkout-latency');
+    (two.spec as any).objectives = [{ displayName: 'Internal', targetPercent: 99.5 }, { displayName: 'Contract (SLA)', targetPercent: 99 }];
+    const { state, registry } = await setup([two, ingestSlo('b', 'search')]);
+    expect(await registry.sync()).toMatchObject({ parsed: 3, removed: 0 });
+    const all = await registry.all();
+    expect(all.map(s => [s.def.ref, s.def.title, s.def.target, s.entityRef])).toEqual([
+      ['default/b', 'b', 0.99, 'slo:default/b'],
+      ['default/checkout-latency', 'checkout-latency: Internal', 0.995, 'slo:default/checkout-latency'],
+      ['default/checkout-latency.contract-sla', 'checkout-latency: Contract (SLA)', 0.99, 'slo:default/checkout-latency'],
+    ]);
+    expect((await registry.forEntity('slo:default/checkout-latency')).map(s => s.def.ref)).toEqual(['default/checkout-latency', 'default/checkout-latency.contract-sla']);
+    expect((await registry.forEntity('component:default/checkout')).length).toBe(2);
+    // unchanged: both objectives stay without parsing
+    expect(await registry.sync()).toMatchObject({ parsed: 0, removed: 0 });
+    expect((await registry.all()).length).toBe(3);
+    // one objective less: its ref goes; the SLO gone: all of them go
+    (two.spec as any).objectives = [{ displayName: 'Internal', targetPercent: 99.5 }];
+    two.metadata.annotations = { changed: 'yes' };
+    expect(await registry.sync()).toMatchObject({ parsed: 1, removed: 1 });
+    state.current = [ingestSlo('b', 'search')];
+    expect(await registry.sync()).toMatchObject({ parsed: 0, removed: 1 });
+    expect((await registry.all()).map(s => s.def.ref)).toEqual(['default/b']);
+  });
+
   it('parses everything again after a restart (a new parser or burn-rate CSV may read the same document differently)', async () => {
     const { registry, store, catalog } = await setup([ingestSlo('a')]);
     await registry.sync();

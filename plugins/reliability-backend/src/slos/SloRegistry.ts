@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
 import { Entity, parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { MwmbRule, OPENSLO_API_VERSION, SLO_KIND, SloDefinition, csvRulesFor, parseOpenSlo } from '@internal/plugin-reliability-common';
+import { MwmbRule, OPENSLO_API_VERSION, SLO_KIND, SloDefinition, csvRulesFor, parseOpenSloObjectives } from '@internal/plugin-reliability-common';
 import { ReliabilityStore } from './ReliabilityStore';
 
 /** An SLO the registry knows: its parsed definition and the catalog entity it came from. */
@@ -58,19 +58,23 @@ export class SloRegistry {
   private imported: ReadonlyMap<string, MwmbRule[]> = new Map();
   private importedHash = '';
 
-  /** Parses one SLO entity (with the CSV policy folded in), or explains why it is skipped. */
-  private parse(e: Entity): RegisteredSlo | undefined {
-    const parsed = parseOpenSlo(e);
+  /**
+   * Parses one SLO entity into one registered SLO per objective (with the CSV policy folded in), or explains why it
+   * is skipped.
+   */
+  private parse(e: Entity): RegisteredSlo[] | undefined {
+    const parsed = parseOpenSloObjectives(e);
     if (!parsed.ok) {
       this.logger.warn(`Skipping SLO ${stringifyEntityRef(e)}: ${parsed.error}`);
       return undefined;
     }
-    const def = parsed.value;
-    if (!def.alertPolicy) {
-      const rules = csvRulesFor(this.imported, def) ?? csvRulesFor(this.csvPolicies, def);
-      if (rules) def.alertPolicy = { source: 'csv', rules, noData: true };
-    }
-    return { def, entityRef: stringifyEntityRef(e) };
+    return parsed.value.map(def => {
+      if (!def.alertPolicy) {
+        const rules = csvRulesFor(this.imported, def) ?? csvRulesFor(this.csvPolicies, def);
+        if (rules) def.alertPolicy = { source: 'csv', rules, noData: true };
+      }
+      return { def, entityRef: stringifyEntityRef(e) };
+    });
   }
 
   /** Reads every SLO entity of the catalog (paginated) and brings the registry in step. */
@@ -86,6 +90,13 @@ export class SloRegistry {
       }
     }
     const known = await this.store.registryHashes();
+    // an SLO's objectives after its first are `<ref>.<slug>` (SLO names have no dots): grouped by the SLO's ref
+    const objectivesOf = new Map<string, string[]>();
+    for (const ref of known.keys()) {
+      const dot = ref.indexOf('.', ref.indexOf('/'));
+      const base = dot < 0 ? ref : ref.slice(0, dot);
+      objectivesOf.set(base, [...(objectivesOf.get(base) ?? []), ref]);
+    }
     const seen = new Set<string>();
     const upserts: { def: SloDefinition; entityRef: string; docHash: string }[] = [];
     let cursor: string | undefined;
@@ -97,17 +108,19 @@ export class SloRegistry {
         const docHash = documentHash(e);
         if (this.invalid.get(ref) === docHash) continue;
         if (this.parsedSinceStart && known.get(ref) === docHash) {
-          seen.add(ref);
+          for (const r of objectivesOf.get(ref) ?? [ref]) seen.add(r);
           continue;
         }
-        const slo = this.parse(e);
-        if (!slo) {
+        const slos = this.parse(e);
+        if (!slos) {
           this.invalid.set(ref, docHash);
           continue;
         }
         this.invalid.delete(ref);
-        seen.add(slo.def.ref);
-        upserts.push({ ...slo, docHash });
+        for (const slo of slos) {
+          seen.add(slo.def.ref);
+          upserts.push({ ...slo, docHash });
+        }
       }
       cursor = res.pageInfo?.nextCursor;
       if (!cursor) break;
@@ -153,8 +166,8 @@ export class SloRegistry {
   async forEntity(entityRef: string): Promise<RegisteredSlo[]> {
     const ref = parseEntityRef(entityRef);
     if (ref.kind.toLocaleLowerCase('en-US') === SLO_KIND.toLocaleLowerCase('en-US')) {
-      const self = await this.store.getSlo(`${ref.namespace}/${ref.name}`);
-      return self ? [self] : [];
+      // the SLO and its other objectives
+      return this.store.listSlos({ entityRef: stringifyEntityRef(ref) });
     }
     return this.store.listSlos({ componentRef: stringifyEntityRef(ref) });
   }

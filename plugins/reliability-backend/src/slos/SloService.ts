@@ -22,6 +22,15 @@ import {
   reliabilityEventsIngestPermission,
   sliEventBatchShellSchema,
   sliEventSchema,
+  SliValue,
+  sliValueBatchShellSchema,
+  sliValueSchema,
+  histogramQuantile,
+  meetsThreshold,
+  sliceEndOf,
+  SloCorrection,
+  SloDefinition,
+  compositeParentRef,
 } from '@internal/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
 import { Evaluator } from './Evaluator';
@@ -41,6 +50,8 @@ export interface SloServiceOptions {
   gate: { window: string; threshold: number };
   /** The app's base URL, for links in exported alert annotations. */
   appBaseUrl?: string;
+  /** Budget corrections in force, which the rule export says it cannot represent. */
+  corrections?: { active(sloRefs: string[]): Promise<Map<string, SloCorrection[]>> };
   now?: () => number;
 }
 
@@ -111,7 +122,17 @@ export class SloService {
     const runbookUrl = def.runbook && /^https?:\/\//.test(def.runbook) ? def.runbook : undefined;
     const groups = prometheusRuleGroups(def, { entityUrl, runbookUrl, rules: alertPolicyOf(def).rules });
     if (!groups.ok) throw new InputError(`SLO ${def.ref} cannot be exported as Prometheus rules: ${groups.error}`);
-    return { filename: `${def.namespace}-${def.name}.rules.yaml`, yaml: prometheusRuleFile(groups.value) };
+    const corrections = (await this.o.corrections?.active([def.ref]))?.get(def.ref) ?? [];
+    // recording rules cannot leave time ranges out: say so at the top of the file, for each correction in force
+    const note = corrections.length
+      ? `${[
+          `# ${def.ref} has ${corrections.length} budget correction${corrections.length === 1 ? '' : 's'} in force that these rules cannot represent:`,
+          '# Prometheus recording rules count every event, so the ratios below include the excluded ranges and the',
+          '# alerts may fire during them (silence them in Alertmanager for the same windows). The portal leaves them out.',
+          ...corrections.slice(0, 50).map(c => `#   - ${c.kind === 'once' ? `${c.start} to ${c.end}` : `every "${c.cron}" (${c.timeZone}) for ${c.duration}, from ${c.start}${c.end ? ` until ${c.end}` : ''}`}: ${c.reason.split('\n').join(' ').slice(0, 200)}`),
+        ].join('\n')}\n`
+      : '';
+    return { filename: `${def.namespace}-${def.name}.rules.yaml`, yaml: note + prometheusRuleFile(groups.value) };
   }
 
   /**
@@ -121,42 +142,106 @@ export class SloService {
   async ingest(rawBody: unknown, credentials: BackstageCredentials): Promise<number> {
     const shell = sliEventBatchShellSchema.safeParse(rawBody);
     if (!shell.success) throw new InputError(`Invalid body: ${formatIssues(shell.error)}`);
-    const events: SliEvent[] = [];
-    for (let start = 0; start < shell.data.events.length; start += 500) {
+    const events = await this.parseItems<SliEvent>(shell.data.events, sliEventSchema, 'events');
+    const known = await this.checkBatch(events, 'events', credentials);
+    this.refuseComposites(events, known, 'events');
+    const thresholdAt = events.findIndex(e => known.get(e.slo)!.def.indicator.mode === 'threshold');
+    if (thresholdAt >= 0) throw new InputError(`Invalid body: events.${thresholdAt}.slo: ${events[thresholdAt].slo} has a thresholdMetric: report its values to POST /sli-values`);
+    await this.store(events.map(e => ({ def: known.get(e.slo)!.def, timestamp: Date.parse(e.timestamp), good: e.good, total: e.total })));
+    return events.length;
+  }
+
+  /**
+   * `POST /sli-values`: values of threshold SLIs (a p95 in ms), or histogram summaries read at a quantile as
+   * Prometheus's histogram_quantile would. Each value is judged against its SLO's objective when it arrives: with
+   * time slices it joins its slice's tally (the tick counts the slice when it ends); with Occurrences it is one event,
+   * good or bad. Validation, permissions and lateness as for `/sli-events`.
+   */
+  async ingestValues(rawBody: unknown, credentials: BackstageCredentials): Promise<number> {
+    const shell = sliValueBatchShellSchema.safeParse(rawBody);
+    if (!shell.success) throw new InputError(`Invalid body: ${formatIssues(shell.error)}`);
+    const values = await this.parseItems<SliValue>(shell.data.values, sliValueSchema, 'values');
+    const known = await this.checkBatch(values, 'values', credentials);
+    this.refuseComposites(values, known, 'values');
+    const ratioAt = values.findIndex(v => known.get(v.slo)!.def.indicator.mode !== 'threshold');
+    if (ratioAt >= 0) throw new InputError(`Invalid body: values.${ratioAt}.slo: ${values[ratioAt].slo} counts good and total events (a ratioMetric): report them to POST /sli-events`);
+    const judged = values.map((v, i) => {
+      const value = v.value ?? histogramQuantile(v.histogram!.quantile, v.histogram!.buckets);
+      if (value === null) throw new InputError(`Invalid body: values.${i}.histogram: has no quantile (no observations, or no "+Inf" bucket)`);
+      const def = known.get(v.slo)!.def;
+      return { def, timestamp: Date.parse(v.timestamp), good: meetsThreshold(value, def.threshold!.op, def.threshold!.value) ? 1 : 0 };
+    });
+    await this.store(judged.map(j => ({ ...j, total: 1 })));
+    return values.length;
+  }
+
+  /**
+   * Stores checked observations: a time-slice SLO's go to its slices' tallies (the evaluation tick counts each slice
+   * once it ends), the others to the counts.
+   */
+  private async store(items: { def: SloDefinition; timestamp: number; good: number; total: number }[]): Promise<void> {
+    const sliced = items.filter(i => i.def.budgeting);
+    const counted = items.filter(i => !i.def.budgeting);
+    if (sliced.length) await this.o.store.addSliceTallies(sliced.map(i => ({ sloRef: i.def.ref, sliceEnd: sliceEndOf(i.timestamp, i.def.budgeting!.sliceMs), n: i.total, good: i.good })));
+    if (counted.length) await this.o.store.addCounts(counted.map(i => ({ sloRef: i.def.ref, timestamp: i.timestamp, good: i.good, total: i.total })), this.now() - this.o.minuteRetentionMs);
+  }
+
+  /** A composite SLO has no SLI of its own: its objectives are reported under their own refs. */
+  private refuseComposites(items: { slo: string }[], known: Map<string, RegisteredSlo>, field: string): void {
+    const i = items.findIndex(e => known.get(e.slo)!.def.composite);
+    if (i < 0) return;
+    const parts = known.get(items[i].slo)!.def.composite!.objectives.map(o => o.def.ref);
+    throw new InputError(`Invalid body: ${field}.${i}.slo: ${items[i].slo} is a composite SLO: report each objective under its own ref (${parts.join(', ')})`);
+  }
+
+  /** Each item checked in slices of 500, so a full batch never holds the event loop; the first bad one is a 400. */
+  private async parseItems<T>(items: unknown[], schema: z.ZodType<T, z.ZodTypeDef, unknown>, field: string): Promise<T[]> {
+    const out: T[] = [];
+    for (let start = 0; start < items.length; start += 500) {
       if (start > 0) await new Promise(resolve => setImmediate(resolve));
-      for (let i = start; i < Math.min(start + 500, shell.data.events.length); i++) {
-        const r = sliEventSchema.safeParse(shell.data.events[i]);
-        if (!r.success) throw new InputError(`Invalid body: ${formatIssues(new z.ZodError(r.error.issues.map(issue => ({ ...issue, path: ['events', i, ...issue.path] }))))}`);
-        events.push(r.data);
+      for (let i = start; i < Math.min(start + 500, items.length); i++) {
+        const r = schema.safeParse(items[i]);
+        if (!r.success) throw new InputError(`Invalid body: ${formatIssues(new z.ZodError(r.error.issues.map(issue => ({ ...issue, path: [field, i, ...issue.path] }))))}`);
+        out.push(r.data);
       }
     }
+    return out;
+  }
+
+  /**
+   * A batch's timestamps within the accepted lateness, its SLOs known, and the ingest permission on every measured
+   * entity (one decision per entity): the batch's SLOs, or the error naming the first bad item.
+   */
+  private async checkBatch(items: { slo: string; timestamp: string }[], field: string, credentials: BackstageCredentials): Promise<Map<string, RegisteredSlo>> {
     const t = this.now();
     const oldest = t - this.o.maxLatenessMs;
     const newest = t + 5 * 60_000;
-    events.forEach((e, i) => {
+    items.forEach((e, i) => {
       const ts = Date.parse(e.timestamp);
       if (ts < oldest) {
-        throw new InputError(`Invalid body: events.${i}.timestamp: is older than the accepted lateness (${Math.round(this.o.maxLatenessMs / 3_600_000)}h)`);
+        throw new InputError(`Invalid body: ${field}.${i}.timestamp: is older than the accepted lateness (${Math.round(this.o.maxLatenessMs / 3_600_000)}h)`);
       }
-      if (ts > newest) throw new InputError(`Invalid body: events.${i}.timestamp: is more than 5 minutes in the future`);
+      if (ts > newest) throw new InputError(`Invalid body: ${field}.${i}.timestamp: is more than 5 minutes in the future`);
     });
-    // every SLO of the batch in one registry query per 500 refs
-    const known = await this.o.registry.byRefs([...new Set(events.map(e => e.slo))]);
-    const unknownIndex = events.findIndex(e => !known.has(e.slo));
-    if (unknownIndex >= 0) throw new NotFoundError(`events.${unknownIndex}.slo: no SLO named ${events[unknownIndex].slo}`);
+    // every SLO of the batch in one registry query per 500 refs; a composite SLO's objective by its SLO
+    const known = await this.o.registry.byRefs([...new Set(items.map(e => e.slo))]);
+    const parents = [...new Set(items.map(e => compositeParentRef(e.slo)).filter((r): r is string => r !== undefined))];
+    if (parents.length) {
+      for (const parent of (await this.o.registry.byRefs(parents)).values()) {
+        for (const o of parent.def.composite?.objectives ?? []) known.set(o.def.ref, { def: o.def, entityRef: parent.entityRef });
+      }
+    }
+    const unknownIndex = items.findIndex(e => !known.has(e.slo));
+    if (unknownIndex >= 0) throw new NotFoundError(`${field}.${unknownIndex}.slo: no SLO named ${items[unknownIndex].slo}`);
     // one decision per measured entity: owners may ingest for their entities' SLOs only
     const entities = [...new Set([...known.values()].map(s => s.def.componentRef))];
     const decisions = await this.o.permissions.authorize(entities.map(resourceRef => ({ permission: reliabilityEventsIngestPermission, resourceRef })), { credentials });
     const denied = entities.filter((_, i) => decisions[i].result !== AuthorizeResult.ALLOW);
     if (denied.length) {
-      const i = events.findIndex(e => denied.includes(known.get(e.slo)!.def.componentRef));
-      throw new NotAllowedError(`events.${i}.slo: missing permission ${reliabilityEventsIngestPermission.name} on ${denied[0]}: only its owners and services may report its SLIs`);
+      const i = items.findIndex(e => denied.includes(known.get(e.slo)!.def.componentRef));
+      throw new NotAllowedError(`${field}.${i}.slo: missing permission ${reliabilityEventsIngestPermission.name} on ${denied[0]}: only its owners and services may report its SLIs`);
     }
-    await this.o.store.addCounts(
-      events.map(e => ({ sloRef: e.slo, timestamp: Date.parse(e.timestamp), good: e.good, total: e.total })),
-      t - this.o.minuteRetentionMs,
-    );
-    return events.length;
+    return known;
   }
 
   /** Summaries with the stored status; an SLO the evaluation task has not evaluated yet has none (`null`). */

@@ -48,14 +48,18 @@ export function sloRoutes(router: ReturnType<typeof Router>, deps: { guards: Gua
     res.json(await slos.gate(query.entityRef, credentials));
   });
 
-  router.post('/sli-events', async (req, res) => {
-    const credentials = await guards.caller(req);
-    // a caller who may ingest for no entity at all learns nothing about which SLOs exist
-    if (!(await guards.mayOnSome(credentials, reliabilityEventsIngestPermission))) throw new NotAllowedError(`Missing permission ${reliabilityEventsIngestPermission.name}`);
-    const accepted = await guards.audited({ eventId: 'sli-ingest', severityLevel: 'low', request: req }, async () => {
-      const n = await slos.ingest(req.body, credentials);
-      return { result: n, meta: { accepted: n } };
+  // SLI events (good/total) and threshold values: the same gate, audit and answer
+  const ingestRoute = (path: string, ingest: (body: unknown, credentials: Awaited<ReturnType<Guards['caller']>>) => Promise<number>) =>
+    router.post(path, async (req, res) => {
+      const credentials = await guards.caller(req);
+      // a caller who may ingest for no entity at all learns nothing about which SLOs exist
+      if (!(await guards.mayOnSome(credentials, reliabilityEventsIngestPermission))) throw new NotAllowedError(`Missing permission ${reliabilityEventsIngestPermission.name}`);
+      const accepted = await guards.audited({ eventId: 'sli-ingest', severityLevel: 'low', request: req }, async () => {
+        const n = await ingest(req.body, credentials);
+        return { result: n, meta: { accepted: n } };
+      });
+      res.status(202).json({ accepted });
     });
-    res.status(202).json({ accepted });
-  });
+  ingestRoute('/sli-events', (body, credentials) => slos.ingest(body, credentials));
+  ingestRoute('/sli-values', (body, credentials) => slos.ingestValues(body, credentials));
 }

@@ -1,5 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { SloDefinition, syntheticSliOf } from '@internal/plugin-reliability-common';
+import { SloDefinition, meetsThreshold, sliceEndOf, syntheticSliOf } from '@internal/plugin-reliability-common';
 import { ReliabilityStore } from '../slos/ReliabilityStore';
 import { SloRegistry } from '../slos/SloRegistry';
 import { mapPool } from './HostLimiter';
@@ -69,10 +69,21 @@ export class SyntheticTask {
       const sli = syntheticSliOf(def);
       return sli && sli.journey === c.journey.name && (!sli.region || sli.region === c.region);
     });
-    if (counted.length) {
-      const good = r.success && r.durationMs <= c.journey.deadlineMs ? 1 : 0;
+    if (!counted.length) return;
+    // a ratio SLI: a run that succeeds within its deadline is good. A threshold SLI (thresholdMetric): the run's
+    // duration in ms is its value, judged against the objective's op and value; a failed run is a bad value.
+    const judged = counted.map(def => {
+      const good = def.indicator.mode === 'threshold' ? r.success && meetsThreshold(r.durationMs, def.threshold!.op, def.threshold!.value) : r.success && r.durationMs <= c.journey.deadlineMs;
+      return { def, good: good ? 1 : 0 };
+    });
+    const sliced = judged.filter(j => j.def.budgeting);
+    const plain = judged.filter(j => !j.def.budgeting);
+    if (sliced.length) {
+      await this.o.slos.addSliceTallies(sliced.map(j => ({ sloRef: j.def.ref, sliceEnd: sliceEndOf(r.startedAt, j.def.budgeting!.sliceMs), n: 1, good: j.good })));
+    }
+    if (plain.length) {
       await this.o.slos.addCounts(
-        counted.map(def => ({ sloRef: def.ref, timestamp: r.startedAt, good, total: 1 })),
+        plain.map(j => ({ sloRef: j.def.ref, timestamp: r.startedAt, good: j.good, total: 1 })),
         this.now() - this.o.minuteRetentionMs,
       );
     }

@@ -47,7 +47,7 @@ describe('alerts without noise', () => {
       apiVersion: 'openslo/v1',
       kind: 'SLO',
       metadata: { name: 'checkout', annotations },
-      spec: { service: 'checkout', indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest' } }, total: { metricSource: { type: 'Ingest' } } } } }, timeWindow: [{ duration: '30d', isRolling: true }], budgetingMethod: 'Occurrences', objectives: [{ target: 0.999 }] },
+      spec: { service: 'checkout', indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } }, total: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } } } } }, timeWindow: [{ duration: '30d', isRolling: true }], budgetingMethod: 'Occurrences', objectives: [{ target: 0.999 }] },
     });
     const ok = parseOpenSlo(doc({ 'reliability.io/min-events': '100', 'reliability.io/exhaustion-alert': '6h:page' }));
     expect(ok.ok && [ok.value.minEvents, ok.value.exhaustionAlert]).toEqual([100, { within: '6h', withinMs: 6 * 3_600_000, severity: 'page' }]);

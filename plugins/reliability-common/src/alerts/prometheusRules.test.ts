@@ -100,8 +100,10 @@ describe('Prometheus rules in the shape Sloth generates', () => {
   });
 
   it('uses 1 - good/total for good/total indicators', () => {
-    const def = { ...definition(), indicator: { mode: 'good-total' as const, sourceType: 'Prometheus', good: { spec: { query: 'ok_total' } }, total: { spec: { query: 'all_total' } } } };
+    const def = { ...definition(), sloth: undefined, indicator: { mode: 'good-total' as const, sourceType: 'Prometheus', good: { spec: { query: 'ok_total' } }, total: { spec: { query: 'all_total' } } } };
     expect(errorRatioExpr(def, '5m')).toEqual({ ok: true, value: '1 - ((sum(rate(ok_total[5m]))) / (sum(rate(all_total[5m]))))' });
+    // imported from Sloth (an OpenSLO v1alpha good/total): as Sloth writes it, its queries as written
+    expect(errorRatioExpr({ ...def, sloth: { service: 's', slo: 'x-0' } }, '5m')).toEqual({ ok: true, value: '(1 - ((ok_total) / (all_total)))' });
   });
 
   it('explains what it cannot export', () => {

@@ -42,6 +42,8 @@ export interface RuleExportOptions {
 const SELECTOR_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^{}]*\})?$/;
 const WINDOW_PLACEHOLDER = /\{\{\s*\.window\s*\}\}/g;
 
+const num = (n: number) => String(Number(n.toPrecision(15)));
+
 function queryOf(source: Record<string, unknown> | undefined): string | undefined {
   const spec = source?.spec as Record<string, unknown> | undefined;
   const q = spec?.query ?? spec?.promql;
@@ -49,23 +51,59 @@ function queryOf(source: Record<string, unknown> | undefined): string | undefine
 }
 
 /** Renders a query for a window: `{{.window}}` substituted, or a selector wrapped in sum(rate(…)). @public */
-export function renderQuery(query: string, window: string): ParseResult<string> {
+export function renderQuery(query: string, window: string, options: { verbatim?: boolean } = {}): ParseResult<string> {
   if (WINDOW_PLACEHOLDER.test(query)) {
     WINDOW_PLACEHOLDER.lastIndex = 0;
     return { ok: true, value: query.replace(WINDOW_PLACEHOLDER, window) };
   }
+  // Sloth templates its queries and uses any other as written (`vector(1)`)
+  if (options.verbatim) return { ok: true, value: query };
   if (SELECTOR_RE.test(query)) return { ok: true, value: `sum(rate(${query}[${window}]))` };
   return { ok: false, error: `query '${query}' must be a counter selector or contain {{.window}}` };
 }
 
 /** The SLI error ratio expression of an SLO for one window. @public */
 export function errorRatioExpr(slo: SloDefinition, window: string): ParseResult<string> {
+  if (slo.composite) {
+    // a composite's error ratio at its (strictest) target t: its burn rate, the weighted mean of its objectives' burn
+    // rates (error_i / (1 - t_i)), times (1 - t). Prometheus has every objective's series or none: the portal leaves
+    // an objective without data out of the mean, these rules then have no value
+    const weights = slo.composite.objectives.reduce((acc, o) => acc + o.weight, 0);
+    const terms: string[] = [];
+    for (const [i, o] of slo.composite.objectives.entries()) {
+      const e = errorRatioExpr(o.def, window);
+      if (!e.ok) return { ok: false, error: `spec.objectives.${i}: ${e.error}` };
+      terms.push(`${num(o.weight)} * (${e.value}) / ${num(1 - o.def.target)}`);
+    }
+    return { ok: true, value: `(\n${terms.join('\n+\n')}\n) / ${num(weights)} * ${num(1 - slo.target)}` };
+  }
   const mode = slo.indicator.mode;
+  if (mode === 'threshold' || slo.budgeting) {
+    // slice by slice, with a subquery at the slice step: the share of bad slices among those with data (Timeslices),
+    // or the average of the slices' error ratios (RatioTimeslices); a threshold SLI with Occurrences counts each
+    // one-minute point as one event
+    const stepMs = slo.budgeting?.sliceMs ?? 60_000;
+    const step = stepMs % 3_600_000 === 0 ? `${stepMs / 3_600_000}h` : stepMs % 60_000 === 0 ? `${stepMs / 60_000}m` : `${Math.round(stepMs / 1000)}s`;
+    // one second short of the window: the slices that end in (t - window, t], on Prometheus 2 (closed ranges) and 3 alike
+    const range = `[${durationMs(window) / 1000 - 1}s:${step}]`;
+    if (mode === 'threshold') {
+      const q = queryOf(slo.indicator.total);
+      if (!q) return { ok: false, error: 'spec.indicator.spec.thresholdMetric.metricSource.spec.query is required for Prometheus rules' };
+      const r = renderQuery(q, step);
+      if (!r.ok) return { ok: false, error: `thresholdMetric: ${r.error}` };
+      const op = { lt: '<', lte: '<=', gt: '>', gte: '>=' }[slo.threshold!.op];
+      return { ok: true, value: `1 - avg_over_time(((${r.value}) ${op} bool ${num(slo.threshold!.value)})${range})` };
+    }
+    const perSlice = errorRatioExpr({ ...slo, budgeting: undefined }, step);
+    if (!perSlice.ok) return perSlice;
+    if (slo.budgeting!.method === 'RatioTimeslices') return { ok: true, value: `avg_over_time((${perSlice.value})${range})` };
+    return { ok: true, value: `1 - avg_over_time(((1 - (${perSlice.value})) >= bool ${num(slo.budgeting!.timeSliceTarget ?? 1)})${range})` };
+  }
   if (mode === 'raw-success' || mode === 'raw-failure') {
     // Sloth's raw SLI: the error ratio query, in parentheses
     const q = queryOf(mode === 'raw-success' ? slo.indicator.good : slo.indicator.bad);
     if (!q) return { ok: false, error: 'spec.indicator.spec.ratioMetric.raw.metricSource.spec.query is required for Prometheus rules' };
-    const r = renderQuery(q, window);
+    const r = renderQuery(q, window, { verbatim: !!slo.sloth });
     if (!r.ok) return { ok: false, error: `ratioMetric.raw: ${r.error}` };
     return { ok: true, value: mode === 'raw-failure' ? `(${r.value})` : `(1 - (${r.value}))` };
   }
@@ -74,17 +112,16 @@ export function errorRatioExpr(slo: SloDefinition, window: string): ParseResult<
   const field = mode === 'good-total' ? 'good' : 'bad';
   if (!totalQ) return { ok: false, error: 'spec.indicator.spec.ratioMetric.total.metricSource.spec.query is required for Prometheus rules' };
   if (!countedQ) return { ok: false, error: `spec.indicator.spec.ratioMetric.${field}.metricSource.spec.query is required for Prometheus rules` };
-  const total = renderQuery(totalQ, window);
+  const total = renderQuery(totalQ, window, { verbatim: !!slo.sloth });
   if (!total.ok) return { ok: false, error: `ratioMetric.total: ${total.error}` };
-  const counted = renderQuery(countedQ, window);
+  const counted = renderQuery(countedQ, window, { verbatim: !!slo.sloth });
   if (!counted.ok) return { ok: false, error: `ratioMetric.${field}: ${counted.error}` };
   return {
     ok: true,
-    value: mode === 'good-total' ? `1 - ((${counted.value}) / (${total.value}))` : `(${counted.value})\n/\n(${total.value})`,
+    // a spec imported from Sloth is written as Sloth writes it: a good/total SLI (OpenSLO v1alpha) in parentheses
+    value: mode === 'good-total' ? (slo.sloth ? `(1 - ((${counted.value}) / (${total.value})))` : `1 - ((${counted.value}) / (${total.value}))`) : `(${counted.value})\n/\n(${total.value})`,
   };
 }
-
-const num = (n: number) => String(Number(n.toPrecision(15)));
 
 /** Sloth-shaped rule groups for one SLO. @public */
 export function prometheusRuleGroups(slo: SloDefinition, options: RuleExportOptions = {}): ParseResult<PrometheusRuleGroup[]> {

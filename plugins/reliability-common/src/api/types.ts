@@ -59,6 +59,8 @@ export interface HistoryResponse {
   /** Resolution of the stored data behind the series, in ms per point before downsampling. */
   points: HistoryPoint[];
   downsampledFrom: number;
+  /** Budget corrections in force over the chart's range: shaded, their counts left out. */
+  exclusions?: { from: string; to: string; reason: string }[];
 }
 
 const isoTimestamp = z
@@ -114,6 +116,64 @@ export const sliEventBatchSchema = z
 
 /** @public */
 export type SliEvent = z.infer<typeof sliEventSchema>;
+
+/** At most this many buckets in one histogram of POST /sli-values. @public */
+export const MAX_HISTOGRAM_BUCKETS = 200;
+
+/**
+ * One value of a threshold SLI (`thresholdMetric`) for POST /sli-values: the value itself (a p95 in ms), or a
+ * histogram summary (cumulative bucket counts, as Prometheus keeps them) and the quantile to read from it.
+ * @public
+ */
+export const sliValueSchema = z
+  .object({
+    slo: sliEventSchema.innerType().shape.slo,
+    timestamp: isoTimestamp,
+    value: z.number({ invalid_type_error: 'must be a number' }).finite('must be a finite number').optional(),
+    histogram: z
+      .object({
+        quantile: z.number({ required_error: 'is required', invalid_type_error: 'must be a number' }).gt(0, 'must be > 0').lt(1, 'must be < 1'),
+        buckets: z
+          .array(
+            z
+              .object({
+                le: z.union([z.number().finite(), z.literal('+Inf')], { errorMap: () => ({ message: 'must be a number or "+Inf"' }) }),
+                count: z.number({ required_error: 'is required', invalid_type_error: 'must be a number' }).nonnegative('must be >= 0').finite(),
+              })
+              .strict(),
+            { required_error: 'is required', invalid_type_error: 'must be an array' },
+          )
+          .min(1, 'must hold at least one bucket')
+          .max(MAX_HISTOGRAM_BUCKETS, `must hold at most ${MAX_HISTOGRAM_BUCKETS} buckets`)
+          .superRefine((buckets, ctx) => {
+            for (let i = 1; i < buckets.length; i++) {
+              const [a, b] = [buckets[i - 1], buckets[i]];
+              const le = (x: number | '+Inf') => (x === '+Inf' ? Infinity : x);
+              if (!(le(b.le) > le(a.le))) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'le'], message: 'buckets must be in increasing order of le' });
+              else if (b.count < a.count) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'count'], message: 'counts are cumulative: each must be >= the one before' });
+            }
+          }),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if ((v.value === undefined) === (v.histogram === undefined)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['value'], message: 'give exactly one of value or histogram' });
+  });
+
+/** @public */
+export type SliValue = z.infer<typeof sliValueSchema>;
+
+/** POST /sli-values body without its values' contents (each is checked with `sliValueSchema`, in slices). @public */
+export const sliValueBatchShellSchema = z
+  .object({
+    values: z
+      .array(z.unknown(), { required_error: 'is required', invalid_type_error: 'must be an array' })
+      .min(1, 'must hold at least one value')
+      .max(MAX_EVENTS_PER_BATCH, `must hold at most ${MAX_EVENTS_PER_BATCH} values per request`),
+  })
+  .strict();
 
 /** GET /slos/:namespace/:name/history query. @public */
 export const historyQuerySchema = z

@@ -10,8 +10,8 @@ describe('the SLO registry', () => {
       errors: [],
       rows: [
         { line: 2, sloId: 'checkout_success', name: 'checkout-success', description: 'Checkout success rate', objective: { kind: 'ratio', percent: 99.5 }, window: '30d', owner: 'Payments SRE' },
-        { line: 3, sloId: 'otp_verify_latency_p95', name: 'otp-verify-latency-p95', description: 'p95 ms for /otp/verify', objective: { kind: 'latency', thresholdSeconds: 0.3, percentile: 95 }, window: '7d', owner: 'Identity SRE' },
-        { line: 4, sloId: 'search.ttfr', name: 'search-ttfr', description: 'P99.9 of search, first result', objective: { kind: 'latency', thresholdSeconds: 0.5, percentile: 99.9 }, window: '1M', owner: 'Platform SRE' },
+        { line: 3, sloId: 'otp_verify_latency_p95', name: 'otp-verify-latency-p95', description: 'p95 ms for /otp/verify', objective: { kind: 'latency', thresholdSeconds: 0.3, percentile: 95, op: 'lte', unit: 'ms' }, window: '7d', owner: 'Identity SRE' },
+        { line: 4, sloId: 'search.ttfr', name: 'search-ttfr', description: 'P99.9 of search, first result', objective: { kind: 'latency', thresholdSeconds: 0.5, percentile: 99.9, op: 'lt', unit: 's' }, window: '1M', owner: 'Platform SRE' },
       ],
     });
   });
@@ -32,14 +32,22 @@ describe('the SLO registry', () => {
     expect(parseSloRegistry('slo,objective\n')).toEqual({ rows: [], errors: [{ line: 1, message: 'the header must have the columns slo_id, description, window, owner (it has slo,objective)' }] });
   });
 
-  it('builds a document the catalog accepts, with no alert policy of its own', () => {
+  it("builds a document the catalog accepts, with no alert policy of its own: <=300ms is the seed's threshold SLO, p95 <= 300 ms in 99% of the minutes", () => {
     const parsed = parseSloRegistry('slo_id,description,objective,window,owner\notp_verify_latency_p95,p95 ms for /otp/verify,<=300ms,7d,Identity SRE\n');
     expect(parsed.errors).toEqual([]);
     const built = buildOpenSlo(sloRegistryInput(parsed.rows[0], 'component:default/login-otp'));
-    expect(built.ok && built.definition).toMatchObject({ ref: 'default/otp-verify-latency-p95', componentRef: 'component:default/login-otp', target: 0.95 });
+    expect(built.ok && built.definition).toMatchObject({
+      ref: 'default/otp-verify-latency-p95',
+      componentRef: 'component:default/login-otp',
+      target: 0.99,
+      indicator: { mode: 'threshold', sourceType: 'Ingest' },
+      threshold: { op: 'lte', value: 300 },
+      budgeting: { method: 'Timeslices', sliceMs: 60_000, timeSliceTarget: 1 },
+    });
+    expect(built.ok && built.doc.spec).toMatchObject({ budgetingMethod: 'Timeslices', objectives: [{ op: 'lte', value: 300, targetPercent: 99, timeSliceTarget: 1, timeSliceWindow: '1m' }] });
     expect(built.ok && built.definition.alertPolicy).toBeUndefined();
   });
-  it("reads a latency row's Prometheus histogram: the buckets under the threshold (in the histogram's unit) over the count", () => {
+  it("reads a latency row's Prometheus histogram: histogram_quantile over its buckets, the threshold in the histogram's unit", () => {
     const parsed = parseSloRegistry(
       'slo_id,description,objective,window,owner,histogram,selector,instance\notp_verify_latency_p95,p95 ms for /otp/verify,<=300ms,7d,Identity SRE,request_duration_ms,"route=""/otp/verify""",main\n',
     );
@@ -47,16 +55,16 @@ describe('the SLO registry', () => {
     const built = buildOpenSlo(sloRegistryInput(parsed.rows[0], 'component:default/login-otp'));
     if (!built.ok) throw new Error(built.error);
     expect(built.definition.indicator).toMatchObject({
-      mode: 'good-total',
+      mode: 'threshold',
       sourceType: 'Prometheus',
-      good: { metricSourceRef: 'main', spec: { query: 'request_duration_ms_bucket{route="/otp/verify",le="300"}' } },
-      total: { metricSourceRef: 'main', spec: { query: 'request_duration_ms_count{route="/otp/verify"}' } },
+      total: { metricSourceRef: 'main', spec: { query: 'histogram_quantile(0.95, sum by (le) (rate(request_duration_ms_bucket{route="/otp/verify"}[{{.window}}])))' } },
     });
-    expect(built.definition.target).toBe(0.95);
-    // a histogram in seconds keeps the threshold in seconds
-    const seconds = parseSloRegistry('slo_id,description,objective,window,owner,histogram\napi_p99,p99 of the API,<=1.5s,30d,Platform SRE,http_request_duration_seconds\n');
+    expect([built.definition.target, built.definition.threshold]).toEqual([0.99, { op: 'lte', value: 300 }]);
+    // a histogram in seconds takes the threshold in seconds
+    const seconds = parseSloRegistry('slo_id,description,objective,window,owner,histogram\napi_p99,p99 of the API,<=1500ms,30d,Platform SRE,http_request_duration_seconds\n');
     const b2 = buildOpenSlo(sloRegistryInput(seconds.rows[0], 'component:default/api-gateway'));
-    expect(b2.ok && b2.definition.indicator.good).toMatchObject({ spec: { query: 'http_request_duration_seconds_bucket{le="1.5"}' } });
+    expect(b2.ok && b2.definition.indicator.total).toMatchObject({ spec: { query: 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[{{.window}}])))' } });
+    expect(b2.ok && b2.definition.threshold).toEqual({ op: 'lte', value: 1.5 });
   });
 
   it('refuses a histogram on a ratio row, a selector without a histogram, and a bad metric name', () => {

@@ -53,7 +53,12 @@ export interface RegistryImportResult {
 }
 
 /** The objective of an SLO registry row: a success ratio (`>=99.5%`) or a latency percentile under a threshold (`<=300ms`). @public */
-export type SloRegistryObjective = { kind: 'ratio'; percent: number } | { kind: 'latency'; thresholdSeconds: number; percentile: number };
+export type SloRegistryObjective =
+  | { kind: 'ratio'; percent: number }
+  | { kind: 'latency'; thresholdSeconds: number; percentile: number; op: 'lt' | 'lte'; unit: 'ms' | 's' };
+
+/** The share of good one-minute slices a registry latency row (`<=300ms`, p95) asks for: 99%. @public */
+export const REGISTRY_SLICE_TARGET_PERCENT = 99;
 
 /** One row of the seed's SLO registry, checked. @public */
 export interface SloRegistryRow {
@@ -121,7 +126,7 @@ function parseObjective(raw: string, row: { sloId: string; description: string }
     if (!n || !(n.value > 0) || (unit !== 'ms' && unit !== 's')) return `'${raw}' must be a latency such as <=300ms or <=1s`;
     const percentile = percentileIn(row.description, row.sloId);
     if (percentile === undefined) return `a latency objective needs its percentile: write it in the description or the slo_id, such as p95`;
-    return { kind: 'latency', thresholdSeconds: unit === 'ms' ? n.value / 1000 : n.value, percentile };
+    return { kind: 'latency', thresholdSeconds: unit === 'ms' ? n.value / 1000 : n.value, percentile, op: text.startsWith('<=') ? 'lte' : 'lt', unit };
   }
   const n = leadingNumber(text.startsWith('>=') ? text.slice(2).trim() : text);
   if (!n || n.rest !== '%') return `'${raw}' must be a success ratio such as >=99.5% or a latency such as <=300ms`;
@@ -182,10 +187,12 @@ export function parseSloRegistry(text: string): { rows: SloRegistryRow[]; errors
 }
 
 /**
- * An SLO registry row as the scaffolder's SLO input: a ratio row is an availability SLI, a latency row a latency SLI
- * (requests under the threshold over all, with the percentile as the objective): from a Prometheus histogram's buckets
- * when the row names one (`histogram`, `selector`, `instance`), else from the built-in ingest; the
- * alert policy is left to the burn-rate registry (the workbook's table when it has no rows for it).
+ * An SLO registry row as the scaffolder's SLO input: a ratio row is an availability SLI; a latency row (`<=300ms`,
+ * with its percentile in the description or slo_id) a threshold SLI judged minute by minute: its percentile at most
+ * the threshold in 99% of the window's one-minute slices (Timeslices). The percentile comes from a Prometheus
+ * histogram's buckets (histogram_quantile) when the row names one (`histogram`, `selector`, `instance`), else from
+ * values reported to POST /sli-values, in the unit the row wrote. The alert policy is left to the burn-rate registry
+ * (the workbook's table when it has no rows for it).
  * @public
  */
 export function sloRegistryInput(row: SloRegistryRow, componentRef: string): SloCreateInput {
@@ -197,15 +204,18 @@ export function sloRegistryInput(row: SloRegistryRow, componentRef: string): Slo
     component: componentRef,
     sli: latency
       ? {
-          type: 'latency',
-          thresholdSeconds: latency.thresholdSeconds,
+          type: 'percentile',
+          percentile: latency.percentile,
+          op: latency.op,
+          threshold: latency.unit === 'ms' ? Number((latency.thresholdSeconds * 1000).toPrecision(12)) : latency.thresholdSeconds,
+          unit: latency.unit,
           // a histogram named *_ms / *_milliseconds counts in milliseconds, as the seed's request_duration_ms does
           ...(row.histogram
             ? { histogram: row.histogram.name, ...(row.histogram.selector ? { selector: row.histogram.selector } : {}), histogramUnit: /_(ms|milliseconds)$/.test(row.histogram.name) ? 'milliseconds' : 'seconds' }
             : {}),
         }
       : { type: 'availability' },
-    objectivePercent: latency ? latency.percentile : (row.objective as { percent: number }).percent,
+    objectivePercent: latency ? REGISTRY_SLICE_TARGET_PERCENT : (row.objective as { percent: number }).percent,
     window: { duration: row.window, type: 'rolling' },
     alerting: { policy: 'registry' },
     source: row.histogram ? { type: 'prometheus', ...(row.histogram.instance ? { instance: row.histogram.instance } : {}) } : { type: 'ingest' },

@@ -1,5 +1,7 @@
 import { burnRate, budgetRemaining, Counts, countsBetween, sliRatio } from './budget';
 import { lttb } from './lttb';
+import { windowBudgetRemaining } from './timeslices';
+import { subtractRanges } from '../corrections/corrections';
 
 /** A cumulative reading: all good/total events up to (excluding) `end`. @public */
 export interface CumulativePoint {
@@ -33,6 +35,18 @@ export function countsIn(points: readonly CumulativePoint[], start: number, end:
   return countsBetween(cumulativeAt(points, start), cumulativeAt(points, end));
 }
 
+/** Counts in [start, end) from cumulative readings, without the excluded ranges (merged, sorted). @public */
+export function countsExcluding(points: readonly CumulativePoint[], start: number, end: number, excluded: readonly { start: number; end: number }[]): Counts {
+  let good = 0;
+  let total = 0;
+  for (const piece of subtractRanges({ start, end }, excluded)) {
+    const c = countsIn(points, piece.start, piece.end);
+    good += c.good;
+    total += c.total;
+  }
+  return { good, total };
+}
+
 /** @public */
 export interface HistorySeriesInput {
   points: readonly CumulativePoint[];
@@ -43,6 +57,10 @@ export interface HistorySeriesInput {
   windowStartAt: (t: number) => number;
   lookbackMs: number;
   maxPoints: number;
+  /** A time-slice SLO's slices and its window's length: its budget is counted over the window's slices. */
+  slices?: { sliceMs: number; windowMs: number };
+  /** Budget corrections: ranges (merged, sorted) whose counts are left out. */
+  excluded?: readonly { start: number; end: number }[];
 }
 
 /** @public */
@@ -67,13 +85,13 @@ export function historySeries(input: HistorySeriesInput): { points: HistorySerie
   for (const p of points) {
     if (p.end < from || p.end > to) continue;
     const t = p.end;
-    const win = countsIn(points, input.windowStartAt(t), t);
-    const look = countsIn(points, t - lookbackMs, t);
+    const win = input.excluded ? countsExcluding(points, input.windowStartAt(t), t, input.excluded) : countsIn(points, input.windowStartAt(t), t);
+    const look = input.excluded ? countsExcluding(points, t - lookbackMs, t, input.excluded) : countsIn(points, t - lookbackMs, t);
     const br = finite(burnRate(look, target));
     raw.push({
       t,
       v: br,
-      budgetRemaining: finite(budgetRemaining(win, target)),
+      budgetRemaining: finite(input.slices ? windowBudgetRemaining(win, target, input.slices.windowMs, input.slices) : budgetRemaining(win, target)),
       burnRate: br,
       sli: sliRatio(look),
     });

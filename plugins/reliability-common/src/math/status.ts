@@ -1,6 +1,7 @@
 import { budgetEvents, budgetMinutes, budgetRemaining, burnRate, Counts, sliRatio, timeToExhaustionMs } from './budget';
 import { BURN_RATE_WINDOWS, BurnRates, BurnRateWindow, DEFAULT_MWMB_RULES, firingMwmbRules, MwmbRule } from './mwmb';
 import { FiringRule, ruleId } from '../alerts/identity';
+import { sliceBudget, slicesIn } from './timeslices';
 
 /** @public */
 export type SloState = 'healthy' | 'burning' | 'exhausted' | 'no_data';
@@ -33,6 +34,10 @@ export interface SloStatus {
   display?: { label: string; value: number | null; unit?: string };
   /** Why there is no data, when the SLI source could not answer (e.g. no source for the metric type). */
   reason?: string;
+  /** Set for time-slice SLOs: good, total and the budget's "events" are slices of this length. */
+  slices?: { sliceMs: number };
+  /** Set for composite SLOs: each objective's own figures (the status above combines them by weight). */
+  composite?: { displayName?: string; weight: number; sli: number | null; budgetRemaining: number | null; state: SloState }[];
 }
 
 /** @public */
@@ -54,6 +59,11 @@ export interface StatusInput {
   projectionWindow?: BurnRateWindow;
   /** The minimum-traffic guard: a burn-rate rule fires only with at least this many events in its short window. */
   minEvents?: number;
+  /**
+   * A time-slice SLO (Timeslices, RatioTimeslices): the counts are in slices, and the budget is counted over the
+   * window's slices (see timeslices.ts). Its "events" figures are slices.
+   */
+  slices?: { sliceMs: number };
 }
 
 const finiteOrNull = (n: number | null): number | null =>
@@ -72,8 +82,13 @@ export function evaluateStatus(input: StatusInput): SloStatus {
     const c = input.lookbacks[w];
     rates[w] = c ? burnRate(c, target) : null;
   }
-  const remaining = budgetRemaining(input.window, target);
-  const events = budgetEvents(input.window, target);
+  let remaining = budgetRemaining(input.window, target);
+  let events = budgetEvents(input.window, target);
+  if (input.slices) {
+    const b = sliceBudget(input.window, target, slicesIn(windowMs, input.slices.sliceMs));
+    remaining = b.remaining;
+    events = { allowed: b.allowed, consumed: b.consumed, remaining: b.allowed - b.consumed };
+  }
   const minutes = budgetMinutes(target, windowMs, remaining);
   const over = firingMwmbRules(rates as BurnRates, input.rules ?? DEFAULT_MWMB_RULES);
   // a handful of requests can burn at 100x: no rule fires on fewer events than the guard asks in its short window
@@ -112,5 +127,6 @@ export function evaluateStatus(input: StatusInput): SloStatus {
     good: input.window.good,
     total: input.window.total,
     windowCoverage: coverage,
+    ...(input.slices ? { slices: { sliceMs: input.slices.sliceMs } } : {}),
   };
 }

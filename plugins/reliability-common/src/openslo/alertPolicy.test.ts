@@ -13,13 +13,15 @@ const slo = (over: Record<string, any> = {}) => ({
   metadata: { name: 'checkout-success', ...(over.metadata ?? {}) },
   spec: {
     service: 'checkout',
-    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest' } }, total: { metricSource: { type: 'Ingest' } } } } },
+    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } }, total: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } } } } },
     timeWindow: [{ duration: '30d', isRolling: true }],
     budgetingMethod: 'Occurrences',
     objectives: [{ targetPercent: 99.5 }],
     ...(over.spec ?? {}),
   },
 });
+
+const pager = { kind: 'AlertNotificationTarget', metadata: { name: 'payments-pager' }, spec: { target: 'pagerduty:payments' } };
 
 const condition = (name: string, severity: string, threshold: number, lookbackWindow: string, alertAfter?: string) => ({
   kind: 'AlertCondition',
@@ -39,12 +41,10 @@ describe('alert policies', () => {
     const r = parseOpenSlo(
       slo({
         spec: {
+          // one condition per policy, each with where it goes, as the go-sdk asks
           alertPolicies: [
-            {
-              kind: 'AlertPolicy',
-              metadata: { name: 'checkout-burn' },
-              spec: { alertWhenNoData: false, conditions: [condition('fast-burn', 'page', 10, '1h', '2m'), condition('slow-burn', 'ticket', 2, '1d')] },
-            },
+            { kind: 'AlertPolicy', metadata: { name: 'checkout-fast' }, spec: { alertWhenNoData: false, conditions: [condition('fast-burn', 'page', 10, '1h', '2m')], notificationTargets: [pager] } },
+            { kind: 'AlertPolicy', metadata: { name: 'checkout-slow' }, spec: { alertWhenNoData: false, conditions: [condition('slow-burn', 'ticket', 2, '1d')], notificationTargets: [pager] } },
           ],
         },
       }),
@@ -58,15 +58,24 @@ describe('alert policies', () => {
         { severity: 'page', burnRate: 10, longWindow: '1h', shortWindow: '5m', name: 'fast-burn', pendingMs: 120_000 },
         { severity: 'ticket', burnRate: 2, longWindow: '1d', shortWindow: '2h', name: 'slow-burn' },
       ],
+      targets: [
+        { name: 'payments-pager', target: 'pagerduty:payments' },
+        { name: 'payments-pager', target: 'pagerduty:payments' },
+      ],
     });
   });
 
   it.each([
-    [{ kind: 'AlertPolicy', spec: { conditions: [{ conditionRef: 'x' }] } }, /spec\.alertPolicies\.0\.spec\.conditions\.0: conditionRef x was not resolved: no AlertCondition document of that name in the catalog/],
+    [{ kind: 'AlertPolicy', spec: { conditions: [{ conditionRef: 'x' }], notificationTargets: [pager] } }, /spec\.alertPolicies\.0\.spec\.conditions\.0: conditionRef x was not resolved: no AlertCondition document of that name in the catalog/],
     [{ kind: 'AlertPolicy', spec: { conditions: [{ ...condition('a', 'page', 5, '1h'), spec: { severity: 'page', condition: { kind: 'burnrate', op: 'lte', threshold: 5, lookbackWindow: '1h' } } }] } }, /condition\.op: must be gte or gt/],
     [{ kind: 'AlertPolicy', spec: { conditions: [condition('a', 'page', 5, '45m')] } }, /condition\.lookbackWindow: must be one of the evaluated windows \(5m, 30m, 1h, 2h, 6h, 1d, 3d, 30d\)/],
     [{ kind: 'AlertPolicy', spec: { conditions: [condition('a', 'critical', 5, '1h')] } }, /spec\.severity: must be page or ticket/],
-    [{ kind: 'AlertPolicy', spec: { conditions: [] } }, /spec\.alertPolicies\.0\.spec\.conditions: needs at least one condition/],
+    [{ kind: 'AlertPolicy', spec: { conditions: [], notificationTargets: [pager] } }, /spec\.alertPolicies\.0\.spec\.conditions: holds exactly one condition, as OpenSLO's go-sdk requires: write one AlertPolicy per condition$/],
+    [{ kind: 'AlertPolicy', spec: { conditions: [condition('a', 'page', 5, '1h'), condition('b', 'page', 6, '6h')], notificationTargets: [pager] } }, /spec\.alertPolicies\.0\.spec\.conditions: holds exactly one condition/],
+    [{ kind: 'AlertPolicy', spec: { conditions: [condition('a', 'page', 5, '1h')] } }, /^spec\.alertPolicies\.0\.spec\.notificationTargets: is required, as OpenSLO's go-sdk requires/],
+    [{ kind: 'AlertPolicy', spec: { conditions: [condition('a', 'page', 5, '1h')], notificationTargets: [] } }, /^spec\.alertPolicies\.0\.spec\.notificationTargets: needs at least one AlertNotificationTarget/],
+    [{ kind: 'AlertPolicy', spec: { conditions: [condition('a', 'page', 5, '1h')], notificationTargets: [{ ...pager, spec: {} }] } }, /notificationTargets\.0\.spec\.target: is required/],
+    [{ kind: 'AlertPolicy', spec: { conditions: [condition('Fast_Burn', 'page', 5, '1h')], notificationTargets: [pager] } }, /conditions\.0\.metadata\.name: metadata\.name must be an RFC 1123 name/],
   ])('refuses a bad AlertPolicy naming the field (%#)', (policy, error) => {
     const r = parseOpenSlo(slo({ spec: { alertPolicies: [policy] } }));
     expect(r).toEqual({ ok: false, error: expect.stringMatching(error) });

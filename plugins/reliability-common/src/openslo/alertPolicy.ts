@@ -146,12 +146,13 @@ export function csvRulesFor(csv: ReadonlyMap<string, MwmbRule[]>, slo: { namespa
 }
 
 const message = (m: string) => ({ message: m });
+const RFC1123 = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 const alertConditionSchema = z
   .object({
     apiVersion: z.string().optional(),
     kind: z.literal('AlertCondition', { errorMap: () => message('must be AlertCondition') }),
-    metadata: z.object({ name: z.string().min(1, 'must not be empty') }).passthrough().optional(),
+    metadata: z.object({ name: z.string().regex(RFC1123, 'metadata.name must be an RFC 1123 name: lowercase letters, digits and -, at most 63') }).passthrough().optional(),
     spec: z
       .object({
         description: z.string().optional(),
@@ -173,6 +174,28 @@ const alertConditionSchema = z
   })
   .passthrough();
 
+const alertTargetSchema = z
+  .object({
+    kind: z.literal('AlertNotificationTarget', { errorMap: () => message('must be AlertNotificationTarget, or a targetRef to an AlertNotificationTarget document') }),
+    metadata: z.object({ name: z.string().regex(RFC1123, 'metadata.name must be an RFC 1123 name: lowercase letters, digits and -, at most 63') }).passthrough(),
+    spec: z.object({ target: z.string({ required_error: 'is required: where the alerts go, such as slack:#payments-oncall' }).min(1, 'must not be empty'), description: z.string().optional() }).passthrough(),
+  })
+  .passthrough();
+
+/**
+ * A policy's entry: the inline document, checked with its schema. The catalog puts referenced documents in place, so
+ * a reference left here names no document of that kind.
+ */
+const inlineOrUnresolved = (refKey: string, kind: string, schema: z.ZodTypeAny) =>
+  z.any().superRefine((v, ctx) => {
+    if (v && typeof v === 'object' && refKey in v) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${refKey} ${String((v as Record<string, unknown>)[refKey])} was not resolved: no ${kind} document of that name in the catalog` });
+      return;
+    }
+    const r = schema.safeParse(v);
+    if (!r.success) r.error.issues.forEach(issue => ctx.addIssue(issue));
+  });
+
 const alertPolicySchema = z
   .object({
     apiVersion: z.string().optional(),
@@ -185,18 +208,15 @@ const alertPolicySchema = z
         alertWhenBreaching: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
         alertWhenResolved: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
         conditions: z.array(
-          z.any().superRefine((v, ctx) => {
-            if (v && typeof v === 'object' && 'conditionRef' in v) {
-              // the catalog puts referenced conditions in place; one left here names no AlertCondition document
-              ctx.addIssue({ code: z.ZodIssueCode.custom, message: `conditionRef ${String((v as { conditionRef: unknown }).conditionRef)} was not resolved: no AlertCondition document of that name in the catalog` });
-              return;
-            }
-            const r = alertConditionSchema.safeParse(v);
-            if (!r.success) r.error.issues.forEach(issue => ctx.addIssue(issue));
-          }),
-          { invalid_type_error: 'must be a list of AlertConditions' },
-        ).min(1, 'needs at least one condition'),
-        notificationTargets: z.array(z.any()).optional(),
+          inlineOrUnresolved('conditionRef', 'AlertCondition', alertConditionSchema),
+          { invalid_type_error: 'must be a list of AlertConditions', required_error: 'is required: one AlertCondition' },
+        ).length(1, "holds exactly one condition, as OpenSLO's go-sdk requires: write one AlertPolicy per condition"),
+        notificationTargets: z
+          .array(
+            inlineOrUnresolved('targetRef', 'AlertNotificationTarget', alertTargetSchema),
+            { invalid_type_error: 'must be a list of AlertNotificationTargets', required_error: "is required, as OpenSLO's go-sdk requires: at least one AlertNotificationTarget (where the alerts go)" },
+          )
+          .min(1, "needs at least one AlertNotificationTarget, as OpenSLO's go-sdk requires"),
       })
       .passthrough(),
   })

@@ -22,6 +22,24 @@ export const sloSliInputSchema = z.discriminatedUnion('type', [
       histogramUnit: z.enum(['seconds', 'milliseconds'], { errorMap: () => ({ message: 'must be seconds or milliseconds' }) }).optional(),
     })
     .strict(),
+  /**
+   * A percentile under a threshold, judged slice by slice (OpenSLO thresholdMetric with Timeslices): p95 <= 300 ms in
+   * each one-minute slice. From a Prometheus histogram (histogram_quantile over its buckets) or values reported to
+   * POST /sli-values in `unit`. The objective is then the share of good slices.
+   */
+  z
+    .object({
+      type: z.literal('percentile'),
+      percentile: z.number({ invalid_type_error: 'must be a number' }).gt(0, 'must be above 0').lt(100, 'must be below 100'),
+      op: z.enum(['lt', 'lte'], { errorMap: () => ({ message: 'must be lt or lte' }) }).default('lte'),
+      threshold: z.number({ invalid_type_error: 'must be a number' }).positive('must be above 0'),
+      unit: z.enum(['ms', 's'], { errorMap: () => ({ message: 'must be ms or s' }) }),
+      sliceWindow: z.enum(['1m', '5m', '10m', '1h'], { errorMap: () => ({ message: 'must be 1m, 5m, 10m or 1h' }) }).default('1m'),
+      histogram: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'must be a metric name such as http_request_duration_seconds').optional(),
+      selector: z.string().max(500).optional(),
+      histogramUnit: z.enum(['seconds', 'milliseconds'], { errorMap: () => ({ message: 'must be seconds or milliseconds' }) }).optional(),
+    })
+    .strict(),
   /** A synthetic journey of the component: a run that succeeds within its deadline is good. */
   z.object({ type: z.literal('synthetic'), journey: z.string().regex(/^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/, 'must be a journey name such as checkout_full'), region: z.string().max(64).optional() }).strict(),
   /** Any two PromQL expressions: good and total (`{{.window}}` for the window, or counter selectors). */
@@ -74,6 +92,16 @@ export const sloCreateInputSchema = z
 /** @public */
 export type SloCreateInput = z.input<typeof sloCreateInputSchema>;
 
+/** Where the suite's own alerts go: the entity's owners, through Backstage notifications (pages), and the portal. */
+const BACKSTAGE_TARGET = {
+  kind: 'AlertNotificationTarget',
+  metadata: { name: 'backstage-owners' },
+  spec: { target: 'backstage:notifications', description: "the owners of the measured entity, through Backstage notifications, and the SLO's page in the portal" },
+};
+
+/** The built-in ingest's metric source spec: where its events are reported (OpenSLO's go-sdk wants a spec). */
+const INGEST_EVENTS = { endpoint: '/api/reliability/sli-events' };
+
 const metric = (type: string, spec: Record<string, unknown>, instance?: string) => ({ metricSource: { ...(instance ? { metricSourceRef: instance } : {}), type, spec } });
 
 /**
@@ -89,13 +117,36 @@ export function buildOpenSlo(raw: unknown): { ok: true; doc: Record<string, unkn
   const [componentNs, componentName] = rest.split('/');
   const prom = i.source.type === 'prometheus';
   const instance = i.source.type === 'prometheus' ? i.source.instance : undefined;
-  let ratioMetric: Record<string, unknown>;
+  let ratioMetric: Record<string, unknown> | undefined;
+  let thresholdMetric: Record<string, unknown> | undefined;
+  let objective: Record<string, unknown> = { displayName: `>= ${i.objectivePercent}%`, targetPercent: i.objectivePercent };
+  const annotations: Record<string, string> = {};
   switch (i.sli.type) {
+    case 'percentile': {
+      const p = i.sli;
+      const label = `p${p.percentile}`;
+      let value = p.threshold;
+      let unit: string = p.unit;
+      if (prom) {
+        if (!p.histogram) return { ok: false, error: 'sli.histogram: is required for a Prometheus source' };
+        // the threshold in the histogram's unit
+        const seconds = p.unit === 'ms' ? p.threshold / 1000 : p.threshold;
+        value = p.histogramUnit === 'milliseconds' ? Number((seconds * 1000).toPrecision(12)) : Number(seconds.toPrecision(12));
+        unit = p.histogramUnit === 'milliseconds' ? 'ms' : 's';
+        const sel = p.selector ? `{${p.selector.replace(/^\{|\}$/g, '')}}` : '';
+        thresholdMetric = metric('Prometheus', { query: `histogram_quantile(${p.percentile / 100}, sum by (le) (rate(${p.histogram}_bucket${sel}[{{.window}}])))` }, instance);
+      } else thresholdMetric = metric('Ingest', { endpoint: '/api/reliability/sli-values' });
+      const sign = p.op === 'lt' ? '<' : '<=';
+      objective = { displayName: `${label} ${sign} ${value} ${unit} in ${i.objectivePercent}% of ${p.sliceWindow} slices`.slice(0, 63), op: p.op, value, targetPercent: i.objectivePercent, timeSliceTarget: 1, timeSliceWindow: p.sliceWindow };
+      annotations['reliability.io/display-label'] = label;
+      annotations['reliability.io/display-unit'] = unit;
+      break;
+    }
     case 'availability':
       if (prom) {
         if (!i.sli.goodQuery || !i.sli.totalQuery) return { ok: false, error: 'sli.goodQuery and sli.totalQuery: are required for a Prometheus source' };
         ratioMetric = { counter: true, good: metric('Prometheus', { query: i.sli.goodQuery }, instance), total: metric('Prometheus', { query: i.sli.totalQuery }, instance) };
-      } else ratioMetric = { counter: true, good: metric('Ingest', {}), total: metric('Ingest', {}) };
+      } else ratioMetric = { counter: true, good: metric('Ingest', INGEST_EVENTS), total: metric('Ingest', INGEST_EVENTS) };
       break;
     case 'latency': {
       if (prom) {
@@ -107,7 +158,7 @@ export function buildOpenSlo(raw: unknown): { ok: true; doc: Record<string, unkn
           good: metric('Prometheus', { query: `${i.sli.histogram}_bucket{${labels}le="${le}"}` }, instance),
           total: metric('Prometheus', { query: `${i.sli.histogram}_count${labels ? `{${labels.slice(0, -1)}}` : ''}` }, instance),
         };
-      } else ratioMetric = { counter: true, good: metric('Ingest', {}), total: metric('Ingest', {}) };
+      } else ratioMetric = { counter: true, good: metric('Ingest', INGEST_EVENTS), total: metric('Ingest', INGEST_EVENTS) };
       break;
     }
     case 'synthetic': {
@@ -128,6 +179,7 @@ export function buildOpenSlo(raw: unknown): { ok: true; doc: Record<string, unkn
       namespace: i.namespace,
       ...(i.displayName ? { displayName: i.displayName } : {}),
       annotations: {
+        ...annotations,
         ...(i.runbook ? { [ANNOTATION_RUNBOOK]: i.runbook } : {}),
         // the component in full, when it is not a component of the SLO's namespace
         ...(kind.toLowerCase() !== 'component' || componentNs.toLowerCase() !== i.namespace ? { 'reliability.io/component': i.component.toLowerCase() } : {}),
@@ -136,25 +188,24 @@ export function buildOpenSlo(raw: unknown): { ok: true; doc: Record<string, unkn
     spec: {
       ...(i.description ? { description: i.description } : {}),
       service: componentName.toLowerCase(),
-      indicator: { metadata: { name: `${i.name}-sli` }, spec: { ratioMetric } },
+      indicator: { metadata: { name: `${i.name}-sli` }, spec: thresholdMetric ? { thresholdMetric } : { ratioMetric } },
       timeWindow: [i.window.type === 'rolling' ? { duration: i.window.duration, isRolling: true } : { duration: i.window.duration, isRolling: false, calendar: { startTime: '2020-01-01 00:00:00', timeZone: i.window.timeZone } }],
-      budgetingMethod: 'Occurrences',
-      objectives: [{ displayName: `>= ${i.objectivePercent}%`, targetPercent: i.objectivePercent }],
-      alertPolicies: rows.length === 0 ? undefined : [
-        {
+      budgetingMethod: thresholdMetric ? 'Timeslices' : 'Occurrences',
+      objectives: [objective],
+      // one AlertPolicy per condition, each naming where its alerts go, as OpenSLO's go-sdk requires
+      alertPolicies: rows.length === 0 ? undefined : rows.map(r => {
+        const rule = `${r.severity}-${String(r.burnRate).replace('.', '-')}x-${r.window}`;
+        return {
           kind: 'AlertPolicy',
-          metadata: { name: `${i.name}-burn-rate` },
+          metadata: { name: `${i.name}-${rule}`.slice(0, 63).replace(/-+$/, '') },
           spec: {
             alertWhenNoData: true,
             alertWhenBreaching: true,
-            conditions: rows.map(r => ({
-              kind: 'AlertCondition',
-              metadata: { name: `${r.severity}-${r.burnRate}x-${r.window}` },
-              spec: { severity: r.severity, condition: { kind: 'burnrate', op: 'gte', threshold: r.burnRate, lookbackWindow: r.window } },
-            })),
+            conditions: [{ kind: 'AlertCondition', metadata: { name: rule }, spec: { severity: r.severity, condition: { kind: 'burnrate', op: 'gte', threshold: r.burnRate, lookbackWindow: r.window } } }],
+            notificationTargets: [BACKSTAGE_TARGET],
           },
-        },
-      ],
+        };
+      }),
     },
   };
   if (!rows.length) delete (doc.spec as { alertPolicies?: unknown }).alertPolicies;

@@ -1,6 +1,7 @@
 import { durationMs, isFixedDuration, parseDuration } from '../math/duration';
 import type { SloExhaustionAlert } from '../alerts/conditions';
 import { TimeWindow } from '../math/windows';
+import type { SliceBudgeting, ThresholdOp } from '../math/timeslices';
 import { OpenSloDocument, openSloDocumentSchema, formatIssues } from './openslo';
 import { DEFAULT_ALERT_POLICY, openSloAlertPolicy, parseBurnRateAnnotation, SloAlertPolicy } from './alertPolicy';
 
@@ -58,15 +59,27 @@ export interface SloDefinition {
     /**
      * Which events are counted directly: good or bad over total, or a raw ratio read directly (`raw-success`,
      * `raw-failure`: the query in `good` or `bad`, and `total` is the same source; a source counts each second of a
-     * window as one event, so ratios, burn rates and budgets are exact).
+     * window as one event, so ratios, burn rates and budgets are exact), or a thresholdMetric (`threshold`: the
+     * query in `total`, each value judged against `threshold`).
      */
-    mode: 'good-total' | 'bad-total' | 'raw-success' | 'raw-failure';
+    mode: 'good-total' | 'bad-total' | 'raw-success' | 'raw-failure' | 'threshold';
     /** metricSource.type of the total metric, e.g. Prometheus; undefined = the built-in ingest. */
     sourceType?: string;
     good?: Record<string, unknown>;
     bad?: Record<string, unknown>;
     total: Record<string, unknown>;
   };
+  /** A threshold objective (thresholdMetric): a value is good when it meets `op` against `value` (p95 lte 300). */
+  threshold?: { op: ThresholdOp; value: number };
+  /**
+   * A composite SLO (OpenSLO: an indicator per objective): its objectives, each evaluated like an SLO of its own and
+   * combined by `weight` (compositeWeight) into the one status, chart and alerts of this definition.
+   */
+  composite?: { objectives: { weight: number; displayName?: string; def: SloDefinition }[] };
+  /** Which objective of its document this is, when the document has several (each has its own budget and alerts). */
+  objective?: { index: number; of: number; displayName?: string };
+  /** Time-slice budgeting (Timeslices, RatioTimeslices); absent for Occurrences. Counts are then in slices. */
+  budgeting?: SliceBudgeting;
   runbook?: string;
   /** Where its alerts come from; absent means the workbook's default table (or a CSV row, set by the backend). */
   alertPolicy?: SloAlertPolicy;
@@ -97,12 +110,102 @@ export function resolveComponentRef(service: string, namespace: string, annotati
   return `${kindPart.toLocaleLowerCase('en-US')}:${ns.toLocaleLowerCase('en-US')}/${name.toLocaleLowerCase('en-US')}`;
 }
 
-/** Validates an OpenSLO v1 SLO document and turns it into the evaluation model. @public */
+/**
+ * Validates an OpenSLO v1 SLO document and turns it into the evaluation model: its first objective (see
+ * `parseOpenSloObjectives` for every objective).
+ * @public
+ */
 export function parseOpenSlo(doc: unknown): ParseResult<SloDefinition> {
+  const all = parseOpenSloObjectives(doc);
+  return all.ok ? { ok: true, value: all.value[0] } : all;
+}
+
+/**
+ * What joins a composite SLO's ref and one of its objectives' slugs: `default/checkout-journey._login`. SLO names have
+ * neither `.` nor `_`, so such a ref is never an SLO's, nor one of a standard SLO's other objectives (`<ref>.<slug>`).
+ * Services report a composite objective's events (or values) under it.
+ * @public
+ */
+export const COMPOSITE_PART = '._';
+
+/** The composite SLO a composite objective's ref belongs to, or undefined when the ref is not one. @public */
+export function compositeParentRef(ref: string): string | undefined {
+  const at = ref.indexOf(COMPOSITE_PART, ref.indexOf('/'));
+  return at < 0 ? undefined : ref.slice(0, at);
+}
+
+/**
+ * The slug that tells an SLO's objectives apart in their refs: `default/checkout` for the first objective,
+ * `default/checkout.<slug of its displayName>` for the others (`objective-2` without a name, or when two names
+ * slug alike). SLO names have no dots, so these refs never meet another SLO's.
+ * @public
+ */
+export function objectiveSlugs(objectives: readonly { displayName?: string }[], options: { first?: boolean } = {}): string[] {
+  const used = new Set<string>();
+  return objectives.map((o, i) => {
+    if (i === 0 && !options.first) return '';
+    let slug = '';
+    for (const c of (o.displayName ?? '').toLocaleLowerCase('en-US').slice(0, 60)) {
+      const keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+      if (keep) slug += c;
+      else if (slug && !slug.endsWith('-')) slug += '-';
+    }
+    slug = slug.replace(/-$/, '');
+    if (!slug || used.has(slug)) slug = `objective-${i + 1}`;
+    used.add(slug);
+    return slug;
+  });
+}
+
+/**
+ * Validates an OpenSLO v1 SLO document and turns each of its objectives into an evaluation model of its own (its own
+ * budget, chart and alerts): the first keeps the SLO's ref, the others get `<ref>.<slug>` (see `objectiveSlugs`).
+ * @public
+ */
+export function parseOpenSloObjectives(doc: unknown): ParseResult<SloDefinition[]> {
   const parsed = openSloDocumentSchema.safeParse(doc);
   if (!parsed.success) return { ok: false, error: formatIssues(parsed.error) };
-  const def = toDefinition(parsed.data);
-  const annotations = parsed.data.metadata.annotations ?? {};
+  const slugs = objectiveSlugs(parsed.data.spec.objectives);
+  const defs: SloDefinition[] = [];
+  if (parsed.data.spec.objectives.some(o => o.indicator)) {
+    // composite: one SLO whose objectives (each with its own indicator) combine by their weights
+    const partSlugs = objectiveSlugs(parsed.data.spec.objectives, { first: true });
+    const parts = parsed.data.spec.objectives.map((o, i) => {
+      const part = toDefinition(parsed.data, i);
+      part.ref = `${part.ref}${COMPOSITE_PART}${partSlugs[i]}`;
+      part.name = `${part.name}${COMPOSITE_PART}${partSlugs[i]}`;
+      part.title = o.displayName ?? o.indicator?.metadata?.displayName ?? `objective ${i + 1}`;
+      return { weight: o.compositeWeight ?? 1, ...(o.displayName ? { displayName: o.displayName } : {}), def: part };
+    });
+    const one = withAnnotations(parsed.data, toDefinition(parsed.data, 0));
+    if (!one.ok) return one;
+    const { threshold: _t, budgeting: _b, ...def } = one.value;
+    def.title = parsed.data.metadata.displayName ?? parsed.data.metadata.name;
+    // the strictest objective's target: the composite's burn rate, at that target, never asks for more than all bad
+    def.target = Math.max(...parts.map(p => p.def.target));
+    return { ok: true, value: [{ ...def, composite: { objectives: parts } }] };
+  }
+  for (let i = 0; i < parsed.data.spec.objectives.length; i++) {
+    const one = withAnnotations(parsed.data, toDefinition(parsed.data, i));
+    if (!one.ok) return one;
+    const def = one.value;
+    if (i > 0) {
+      def.ref = `${def.ref}.${slugs[i]}`;
+      def.name = `${def.name}.${slugs[i]}`;
+    }
+    const objectiveName = parsed.data.spec.objectives[i].displayName;
+    if (parsed.data.spec.objectives.length > 1) {
+      def.title = `${def.title}: ${objectiveName ?? `objective ${i + 1}`}`;
+      def.objective = { index: i, of: parsed.data.spec.objectives.length, ...(objectiveName ? { displayName: objectiveName } : {}) };
+    }
+    defs.push(def);
+  }
+  return { ok: true, value: defs };
+}
+
+/** The annotations' and policies' parts of a definition. */
+function withAnnotations(d: OpenSloDocument, def: SloDefinition): ParseResult<SloDefinition> {
+  const annotations = d.metadata.annotations ?? {};
   const minEvents = annotations[ANNOTATION_MIN_EVENTS];
   if (minEvents !== undefined) {
     const n = Number(minEvents);
@@ -119,10 +222,10 @@ export function parseOpenSlo(doc: unknown): ParseResult<SloDefinition> {
     def.exhaustionAlert = { within, withinMs: durationMs(duration), severity };
   }
   // OpenSLO alertPolicies first, then the compact format's annotation
-  if (parsed.data.spec.alertPolicies) {
-    def.alertPolicy = openSloAlertPolicy(parsed.data.spec.alertPolicies);
+  if (d.spec.alertPolicies) {
+    def.alertPolicy = openSloAlertPolicy(d.spec.alertPolicies);
   } else {
-    const annotation = parsed.data.metadata.annotations?.[ANNOTATION_ALERTS];
+    const annotation = d.metadata.annotations?.[ANNOTATION_ALERTS];
     if (annotation !== undefined) {
       const rules = parseBurnRateAnnotation(annotation, `metadata.annotations.${ANNOTATION_ALERTS}`);
       if (!rules.ok) return rules;
@@ -137,7 +240,7 @@ export function alertPolicyOf(def: Pick<SloDefinition, 'alertPolicy'>): SloAlert
   return def.alertPolicy ?? DEFAULT_ALERT_POLICY;
 }
 
-function toDefinition(d: OpenSloDocument): SloDefinition {
+function toDefinition(d: OpenSloDocument, objectiveIndex = 0): SloDefinition {
   const namespace = d.metadata.namespace ?? 'default';
   const tw = d.spec.timeWindow[0];
   const parsedDuration = parseDuration(tw.duration)!;
@@ -152,34 +255,46 @@ function toDefinition(d: OpenSloDocument): SloDefinition {
         timeZone: tw.calendar?.timeZone ?? 'UTC',
         startTime: tw.calendar?.startTime,
       };
-  const obj = d.spec.objectives[0];
+  const obj = d.spec.objectives[objectiveIndex];
   // 99.9 / 100 is 0.9990000000000001 in binary floating point: round away the artefact
   const target = obj.target ?? Number(((obj.targetPercent as number) / 100).toPrecision(12));
-  const rm = d.spec.indicator.spec.ratioMetric;
+  // a composite SLO's objective has its own indicator; a standard SLO's objectives share the spec's
+  const sli = (obj.indicator ?? d.spec.indicator)!;
+  const rm = sli.spec.ratioMetric;
+  const tm = sli.spec.thresholdMetric;
   const annotations = d.metadata.annotations ?? {};
+  const ROLLING_MS: Partial<Record<string, number>> = { M: 30 * 86_400_000, Q: 90 * 86_400_000, Y: 365 * 86_400_000 };
+  const slice = obj.timeSliceWindow ? parseDuration(obj.timeSliceWindow)! : undefined;
+  const sliceMs = slice ? (isFixedDuration(slice) ? durationMs(slice) : slice.amount * ROLLING_MS[slice.unit]!) : 0;
+  let indicator: SloDefinition['indicator'];
+  if (tm) {
+    indicator = { mode: 'threshold', sourceType: tm.metricSource.type, total: tm.metricSource as Record<string, unknown> };
+  } else if (rm!.raw) {
+    const src = rm!.raw.metricSource as Record<string, unknown>;
+    indicator = { mode: rm!.rawType === 'success' ? 'raw-success' : 'raw-failure', sourceType: rm!.raw.metricSource.type, ...(rm!.rawType === 'success' ? { good: src } : { bad: src }), total: src };
+  } else {
+    indicator = {
+      mode: rm!.good ? 'good-total' : 'bad-total',
+      sourceType: rm!.total!.metricSource.type,
+      good: rm!.good?.metricSource as Record<string, unknown> | undefined,
+      bad: rm!.bad?.metricSource as Record<string, unknown> | undefined,
+      total: rm!.total!.metricSource as Record<string, unknown>,
+    };
+  }
   return {
     ref: `${namespace}/${d.metadata.name}`,
     namespace,
     name: d.metadata.name,
-    title: d.metadata.displayName ?? d.spec.indicator.metadata?.displayName ?? d.metadata.name,
+    title: d.metadata.displayName ?? sli.metadata?.displayName ?? d.metadata.name,
     description: d.spec.description,
     componentRef: resolveComponentRef(d.spec.service, namespace, annotations[ANNOTATION_COMPONENT]),
     target,
     window,
-    indicator: rm.raw
-      ? {
-          mode: rm.rawType === 'success' ? 'raw-success' : 'raw-failure',
-          sourceType: rm.raw.metricSource.type,
-          ...(rm.rawType === 'success' ? { good: rm.raw.metricSource as Record<string, unknown> } : { bad: rm.raw.metricSource as Record<string, unknown> }),
-          total: rm.raw.metricSource as Record<string, unknown>,
-        }
-      : {
-          mode: rm.good ? 'good-total' : 'bad-total',
-          sourceType: rm.total!.metricSource.type,
-          good: rm.good?.metricSource as Record<string, unknown> | undefined,
-          bad: rm.bad?.metricSource as Record<string, unknown> | undefined,
-          total: rm.total!.metricSource as Record<string, unknown>,
-        },
+    indicator,
+    ...(tm ? { threshold: { op: obj.op!, value: obj.value! } } : {}),
+    ...(d.spec.budgetingMethod !== 'Occurrences'
+      ? { budgeting: { method: d.spec.budgetingMethod, sliceMs, ...(obj.timeSliceTarget !== undefined ? { timeSliceTarget: obj.timeSliceTarget } : {}) } }
+      : {}),
     runbook: annotations[ANNOTATION_RUNBOOK],
     ...(annotations[ANNOTATION_SLOTH_SERVICE] && annotations[ANNOTATION_SLOTH_SLO] ? { sloth: { service: annotations[ANNOTATION_SLOTH_SERVICE], slo: annotations[ANNOTATION_SLOTH_SLO] } } : {}),
     ...(() => {

@@ -25,11 +25,13 @@ describe("OpenSLO's referenced kinds", () => {
       expect([d.kind, validateOpenSloKind(d)]).toEqual([d.kind, { ok: true, value: true }]);
     }
     expect(validateOpenSloKind(doc('SLI', 'Checkout_Errors', sli.spec))).toEqual({ ok: false, error: 'metadata.name: metadata.name must be an RFC 1123 name: lowercase letters, digits and -, at most 63' });
-    expect(validateOpenSloKind(doc('SLI', 'both', { ...sli.spec, thresholdMetric: { metricSource: { type: 'Prometheus', spec: {} } } }))).toEqual({ ok: false, error: 'spec.ratioMetric: an SLI has exactly one of ratioMetric or thresholdMetric' });
+    expect(validateOpenSloKind(doc('SLI', 'both', { ...sli.spec, thresholdMetric: { metricSource: { type: 'Prometheus', spec: { query: 'x' } } } }))).toEqual({ ok: false, error: 'spec.ratioMetric: an SLI has exactly one of ratioMetric or thresholdMetric' });
     expect(validateOpenSloKind(doc('DataSource', 'prom', { type: 'Prometheus' }))).toEqual({ ok: false, error: 'spec.connectionDetails: connectionDetails is required' });
     expect(validateOpenSloKind(doc('AlertNotificationTarget', 'x', { description: 'y' }))).toEqual({ ok: false, error: 'spec.target: target is required' });
     expect(validateOpenSloKind(doc('AlertCondition', 'x', { severity: 'page', condition: { kind: 'burnrate', op: 'above', threshold: 2, lookbackWindow: '1h' } }))).toEqual({ ok: false, error: 'spec.condition.op: condition.op must be lt, lte, gt or gte' });
-    expect(validateOpenSloKind(doc('AlertPolicy', 'x', { conditions: [] }))).toEqual({ ok: false, error: 'spec.conditions: conditions needs at least one condition' });
+    expect(validateOpenSloKind(doc('AlertPolicy', 'x', { conditions: [], notificationTargets: [{ targetRef: 'payments-slack' }] }))).toEqual({ ok: false, error: "spec.conditions: conditions holds exactly one condition, as OpenSLO's go-sdk requires: write one AlertPolicy per condition" });
+    expect(validateOpenSloKind(doc('AlertPolicy', 'x', { conditions: [{ conditionRef: 'fast-burn' }, { conditionRef: 'slow-burn' }], notificationTargets: [{ targetRef: 'payments-slack' }] })).ok).toBe(false);
+    expect(validateOpenSloKind(doc('AlertPolicy', 'x', { conditions: [{ conditionRef: 'fast-burn' }] }))).toEqual({ ok: false, error: "spec.notificationTargets: notificationTargets is required, as OpenSLO's go-sdk requires: at least one AlertNotificationTarget" });
     expect(validateOpenSloKind(doc('Service', 'x', { description: 'd'.repeat(1051) }))).toEqual({ ok: false, error: 'spec.description: description must be at most 1050 characters' });
   });
 

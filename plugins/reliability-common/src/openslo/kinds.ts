@@ -65,8 +65,8 @@ const alertPolicySpec = z
     alertWhenNoData: z.boolean().optional(),
     alertWhenBreaching: z.boolean().optional(),
     alertWhenResolved: z.boolean().optional(),
-    conditions: z.array(conditionEntry, { required_error: 'conditions is required' }).min(1, 'conditions needs at least one condition'),
-    notificationTargets: z.array(targetEntry).optional(),
+    conditions: z.array(conditionEntry, { required_error: 'conditions is required' }).length(1, "conditions holds exactly one condition, as OpenSLO's go-sdk requires: write one AlertPolicy per condition"),
+    notificationTargets: z.array(targetEntry, { required_error: "notificationTargets is required, as OpenSLO's go-sdk requires: at least one AlertNotificationTarget" }).min(1, "notificationTargets needs at least one AlertNotificationTarget, as OpenSLO's go-sdk requires"),
   })
   .passthrough();
 
@@ -149,13 +149,31 @@ export async function resolveSloReferences(slo: Record<string, any>, lookup: Ope
     delete spec.indicatorRef;
   }
 
+  // a composite SLO's objectives may name their SLI documents too
+  if (Array.isArray(spec.objectives)) {
+    const objectives: any[] = [];
+    for (const [i, o] of spec.objectives.entries()) {
+      if (!o || typeof o !== 'object' || o.indicatorRef === undefined) {
+        objectives.push(o);
+        continue;
+      }
+      const field = `spec.objectives.${i}.indicatorRef`;
+      if (o.indicator !== undefined) return { ok: false, error: `${field}: give indicator or indicatorRef, not both` };
+      const r = await find('SLI', o.indicatorRef, field);
+      if (r.error) return { ok: false, error: r.error };
+      const { indicatorRef: _ref, ...rest } = o;
+      objectives.push({ ...rest, indicator: { metadata: { name: r.found!.metadata.name, ...(r.found!.metadata.displayName ? { displayName: r.found!.metadata.displayName } : {}) }, spec: r.found!.spec } });
+    }
+    spec.objectives = objectives;
+  }
+
   // metric sources that name a DataSource document: its type, and the configured instance it names (credentials
   // stay in app-config: nothing else of connectionDetails is read). A name with no DataSource document is left as
   // it is: it names a configured instance directly.
-  const metricSources = async (metrics: Record<string, any> | undefined, field: string) => {
+  const metricSources = async (metrics: Record<string, any> | undefined, field: string, keys = ['good', 'bad', 'total', 'raw']) => {
     if (!metrics) return undefined;
     const out: Record<string, any> = { ...metrics };
-    for (const key of ['good', 'bad', 'total', 'raw']) {
+    for (const key of keys) {
       const src = out[key]?.metricSource;
       if (!src || typeof src.metricSourceRef !== 'string' || !RFC1123_LABEL.test(src.metricSourceRef)) continue;
       const found = await lookup('DataSource', src.metricSourceRef, namespace);
@@ -168,8 +186,17 @@ export async function resolveSloReferences(slo: Record<string, any>, lookup: Ope
     }
     return out;
   };
-  if (spec.indicator?.spec?.ratioMetric) {
-    spec.indicator = { ...spec.indicator, spec: { ...spec.indicator.spec, ratioMetric: await metricSources(spec.indicator.spec.ratioMetric, 'spec.indicator.spec.ratioMetric') } };
+  // the metric sources of the spec's indicator and of each composite objective's: ratios and thresholds alike
+  const resolveIndicator = async (indicator: any, field: string) => {
+    if (!indicator?.spec) return indicator;
+    const out = { ...indicator, spec: { ...indicator.spec } };
+    if (out.spec.ratioMetric) out.spec.ratioMetric = await metricSources(out.spec.ratioMetric, `${field}.spec.ratioMetric`);
+    if (out.spec.thresholdMetric) out.spec = { ...out.spec, ...(await metricSources({ thresholdMetric: out.spec.thresholdMetric }, `${field}.spec`, ['thresholdMetric'])) };
+    return out;
+  };
+  if (spec.indicator) spec.indicator = await resolveIndicator(spec.indicator, 'spec.indicator');
+  if (Array.isArray(spec.objectives)) {
+    spec.objectives = await Promise.all(spec.objectives.map(async (o: any, i: number) => (o?.indicator ? { ...o, indicator: await resolveIndicator(o.indicator, `spec.objectives.${i}.indicator`) } : o)));
   }
 
   // a `{ <refKey>: name }` entry becomes the named document of that kind, inline; anything else stays as written

@@ -4,9 +4,9 @@ import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../math/duration';
 
 /**
- * OpenSLO v1 `kind: SLO`, the subset this release evaluates. Anything else that OpenSLO allows but we do not
- * support yet (Timeslices budgeting, indicatorRef, alertPolicyRef, thresholdMetric, …) is rejected with an
- * error naming the field, so an SLO never silently means something other than what was written.
+ * OpenSLO v1 `kind: SLO`, as this release evaluates it. Anything OpenSLO allows that we do not evaluate yet (several
+ * objectives, composite SLOs) is rejected with an error naming the field, so an SLO never silently means something
+ * other than what was written.
  */
 
 /** OpenSLO names are RFC 1123 labels (the go-sdk's rule): lowercase letters, digits and -, at most 63. */
@@ -34,19 +34,15 @@ const durationString = (what: string) =>
     message: `${what} must be a duration like 5m, 1h, 28d, 1w or 1M`,
   });
 
-const unsupported = (field: string, why: string) =>
-  z.any().superRefine((v, ctx) => {
-    if (v !== undefined) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${field} is not supported yet: ${why}` });
-    }
-  });
-
 /** A metric query, e.g. { type: Prometheus, spec: { query: 'sum(rate(x[5m]))' } }. @public */
 export const metricSourceSchema = z
   .object({
-    metricSourceRef: z.string().optional(),
+    metricSourceRef: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'metricSource.metricSourceRef must be an RFC 1123 name of a DataSource or a configured instance').optional(),
     type: z.string().min(1, 'metricSource.type must name the source, e.g. Prometheus').optional(),
-    spec: z.record(z.unknown()).default({}),
+    // OpenSLO's go-sdk requires a spec with at least one field (a query; for the built-in ingest, its endpoint)
+    spec: z
+      .record(z.unknown(), { required_error: "metricSource.spec is required, as OpenSLO's go-sdk requires: the query (for the built-in ingest: endpoint: /api/reliability/sli-events)", invalid_type_error: 'metricSource.spec must be a map of fields, such as query' })
+      .refine(s => Object.keys(s).length > 0, "metricSource.spec must hold at least one field, as OpenSLO's go-sdk requires: the query (for the built-in ingest: endpoint: /api/reliability/sli-events)"),
   })
   .passthrough();
 
@@ -87,10 +83,16 @@ export const indicatorSchema = z
     metadata: z.object({ name: z.string().optional(), displayName: z.string().optional() }).passthrough().optional(),
     spec: z
       .object({
-        ratioMetric: ratioMetricSchema,
-        thresholdMetric: unsupported('thresholdMetric', 'express the SLI as a ratioMetric (good or bad over total)'),
+        ratioMetric: ratioMetricSchema.optional(),
+        // one value per data point (a p95 latency, a queue length), judged against the objective's op and value
+        thresholdMetric: metricSchema.optional(),
       })
-      .passthrough(),
+      .passthrough()
+      .superRefine((s, ctx) => {
+        if (!!s.ratioMetric === !!s.thresholdMetric) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['ratioMetric'], message: 'an indicator has exactly one of ratioMetric or thresholdMetric' });
+        }
+      }),
   })
   .passthrough();
 
@@ -131,13 +133,19 @@ export const timeWindowSchema = z
 export const objectiveSchema = z
   .object({
     displayName: z.string().optional(),
-    target: z.number().gt(0, 'target must be > 0').lte(1, 'target must be <= 1 (a ratio; use targetPercent for percentages)').optional(),
-    targetPercent: z.number().gt(0, 'targetPercent must be > 0').lte(100, 'targetPercent must be <= 100').optional(),
-    op: unsupported('objectives[].op', 'threshold objectives need thresholdMetric, which is not supported'),
-    value: unsupported('objectives[].value', 'threshold objectives need thresholdMetric, which is not supported'),
-    timeSliceTarget: unsupported('objectives[].timeSliceTarget', 'Timeslices budgeting is not supported; use Occurrences'),
-    timeSliceWindow: unsupported('objectives[].timeSliceWindow', 'Timeslices budgeting is not supported; use Occurrences'),
-    indicatorRef: unsupported('objectives[].indicatorRef', 'inline the indicator in spec.indicator'),
+    // the go-sdk's ranges: a target in [0, 1), a targetPercent in [0, 100)
+    target: z.number().gte(0, 'target must be >= 0').lt(1, 'target must be < 1 (a ratio; use targetPercent for percentages)').optional(),
+    targetPercent: z.number().gte(0, 'targetPercent must be >= 0').lt(100, 'targetPercent must be < 100').optional(),
+    op: z.enum(['lt', 'lte', 'gt', 'gte'], { errorMap: () => ({ message: 'op must be one of lt, lte, gt or gte' }) }).optional(),
+    value: z.number({ invalid_type_error: 'value must be a number, the threshold in the metric\'s unit' }).finite().optional(),
+    timeSliceTarget: z.number({ invalid_type_error: 'timeSliceTarget must be a number' }).gt(0, 'timeSliceTarget must be > 0').lte(1, 'timeSliceTarget must be <= 1').optional(),
+    timeSliceWindow: durationString('timeSliceWindow').optional(),
+    // a composite SLO: each objective has its own indicator, weighted by compositeWeight (default 1)
+    indicator: indicatorSchema.optional(),
+    indicatorRef: z.any().superRefine((v, ctx) => {
+      if (v !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `names the SLI document ${String(v)}, which was not put in place: the catalog resolves it (catalog-backend-module-reliability); elsewhere, inline the indicator` });
+    }),
+    compositeWeight: z.number({ invalid_type_error: 'compositeWeight must be a number' }).gt(0, 'compositeWeight must be > 0').finite().optional(),
   })
   .superRefine((o, ctx) => {
     if ((o.target === undefined) === (o.targetPercent === undefined)) {
@@ -146,24 +154,48 @@ export const objectiveSchema = z
   });
 
 /** @public */
-export const openSloSpecSchema = z
+export const openSloSpecSchema: z.ZodType<OpenSloDocument['spec'], z.ZodTypeDef, unknown> = z
   .object({
-    description: z.string().optional(),
+    description: z.string().max(1050, 'spec.description must be at most 1050 characters').optional(),
     service: z.string().min(1, 'spec.service must name the component this SLO measures'),
-    indicator: indicatorSchema,
+    indicator: indicatorSchema.optional(),
     indicatorRef: z.any().superRefine((v, ctx) => {
       if (v !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `names the SLI document ${String(v)}, which was not put in place: the catalog resolves it (catalog-backend-module-reliability); elsewhere, inline the indicator in spec.indicator` });
     }),
     timeWindow: z.array(timeWindowSchema).length(1, 'spec.timeWindow must hold exactly one window'),
-    budgetingMethod: z.enum(['Occurrences', 'Timeslices', 'RatioTimeslices']).superRefine((v, ctx) => {
-      if (v !== 'Occurrences') {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `budgetingMethod ${v} is not supported yet; use Occurrences` });
-      }
-    }),
-    objectives: z.array(objectiveSchema).min(1, 'spec.objectives needs at least one objective').max(1, 'only one objective per SLO is supported yet'),
-    alertPolicies: openSloAlertPoliciesSchema.optional(),
+    budgetingMethod: z.enum(['Occurrences', 'Timeslices', 'RatioTimeslices'], { errorMap: () => ({ message: 'budgetingMethod must be Occurrences, Timeslices or RatioTimeslices' }) }),
+    objectives: z.array(objectiveSchema).min(1, 'spec.objectives needs at least one objective').max(20, 'spec.objectives holds at most 20 objectives'),
+    // `alertPolicies:` with nothing under it (null) is no policy, as the go-sdk reads it
+    alertPolicies: z.preprocess(v => (v === null ? undefined : v), openSloAlertPoliciesSchema.optional()),
   })
-  .passthrough();
+  .passthrough()
+  .superRefine((spec, ctx) => {
+    // the go-sdk's rules for time slices, and ours for thresholds (an objective's op and value need a thresholdMetric)
+    // an indicator on the spec, or one on every objective (a composite SLO), as the go-sdk asks
+    const composite = (spec.objectives ?? []).some(o => o.indicator !== undefined);
+    if (composite && spec.indicator) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['indicator'], message: "'indicator' goes on the spec (a standard SLO) or on each objective (a composite SLO), not both" });
+    if (!composite && !spec.indicator) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['indicator'], message: "'indicator' or 'indicatorRef' is required, on the spec (a standard SLO) or on each objective (a composite SLO)" });
+    (spec.objectives ?? []).forEach((o, i) => {
+      const at = (field: string, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['objectives', i, field], message });
+      if (composite && !o.indicator) at('indicator', "every objective of a composite SLO needs its own 'indicator' or 'indicatorRef'");
+      const threshold = !!(o.indicator ?? spec.indicator)?.spec?.thresholdMetric;
+      if (spec.budgetingMethod === 'Timeslices') {
+        if (o.timeSliceTarget === undefined) at('timeSliceTarget', 'timeSliceTarget is required with budgetingMethod Timeslices: the share of a slice that must be good, in (0, 1]');
+        if (o.timeSliceWindow === undefined) at('timeSliceWindow', 'timeSliceWindow is required with budgetingMethod Timeslices, such as 1m');
+      } else if (spec.budgetingMethod === 'RatioTimeslices') {
+        if (o.timeSliceWindow === undefined) at('timeSliceWindow', 'timeSliceWindow is required with budgetingMethod RatioTimeslices, such as 1m');
+      }
+      // with Occurrences the go-sdk does not look at timeSliceTarget nor timeSliceWindow, and neither do we
+      // op and value judge a thresholdMetric's values. On a ratio objective the go-sdk accepts them (OpenSLO's own
+      // examples write `op: gt` there) and they mean nothing: the ratio is compared with the target
+      if (threshold) {
+        if (o.op === undefined) at('op', 'op is required with a thresholdMetric: lt, lte, gt or gte');
+        if (o.value === undefined) at('value', 'value is required with a thresholdMetric: the threshold, such as 300');
+      }
+      const w = o.timeSliceWindow === undefined ? undefined : parseDuration(o.timeSliceWindow);
+      if (w && w.unit === 's') at('timeSliceWindow', 'timeSliceWindow takes OpenSLO units: m, h, d, w, M, Q or Y');
+    });
+  });
 
 /** A metric source as written in an indicator. @public */
 export interface OpenSloMetricSource {
@@ -188,27 +220,41 @@ export interface OpenSloDocument {
   spec: {
     description?: string;
     service: string;
-    indicator: {
-      metadata?: { name?: string; displayName?: string; [key: string]: unknown };
-      spec: {
-        ratioMetric: {
-          counter: boolean;
-          good?: { metricSource: OpenSloMetricSource };
-          bad?: { metricSource: OpenSloMetricSource };
-          total?: { metricSource: OpenSloMetricSource };
-          rawType?: 'success' | 'failure';
-          raw?: { metricSource: OpenSloMetricSource };
-        };
-        [key: string]: unknown;
-      };
-    };
+    indicator?: OpenSloIndicator;
     timeWindow: { duration: string; isRolling: boolean; calendar?: { startTime?: string; timeZone: string } }[];
     budgetingMethod: 'Occurrences' | 'Timeslices' | 'RatioTimeslices';
-    objectives: { displayName?: string; target?: number; targetPercent?: number }[];
+    objectives: {
+      displayName?: string;
+      target?: number;
+      targetPercent?: number;
+      op?: 'lt' | 'lte' | 'gt' | 'gte';
+      value?: number;
+      timeSliceTarget?: number;
+      timeSliceWindow?: string;
+      indicator?: OpenSloIndicator;
+      compositeWeight?: number;
+    }[];
     alertPolicies?: z.infer<typeof openSloAlertPoliciesSchema>;
     [key: string]: unknown;
   };
   [key: string]: unknown;
+}
+
+/** An inline OpenSLO indicator (an SLI). @public */
+export interface OpenSloIndicator {
+  metadata?: { name?: string; displayName?: string; [key: string]: unknown };
+  spec: {
+    ratioMetric?: {
+      counter: boolean;
+      good?: { metricSource: OpenSloMetricSource };
+      bad?: { metricSource: OpenSloMetricSource };
+      total?: { metricSource: OpenSloMetricSource };
+      rawType?: 'success' | 'failure';
+      raw?: { metricSource: OpenSloMetricSource };
+    };
+    thresholdMetric?: { metricSource: OpenSloMetricSource };
+    [key: string]: unknown;
+  };
 }
 
 /** @public */

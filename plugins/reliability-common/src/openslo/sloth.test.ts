@@ -200,9 +200,9 @@ slos:
       apiVersion: 'sloth.slok.dev/v1',
       kind: 'PrometheusServiceLevel',
       metadata: { name: 'x' },
-      spec: { service: 'api', sloPlugins: { chain: [] }, slos: [{ name: 'a', objective: 99, sli: { events: { errorQuery: 'a', totalQuery: 'b' } } }] },
+      spec: { service: 'api', sloPlugins: { chain: [{ id: 'example.com/custom/v1' }] }, slos: [{ name: 'a', objective: 99, sli: { events: { errorQuery: 'a', totalQuery: 'b' } } }] },
     });
-    expect(sloPlugins).toEqual({ ok: false, error: expect.stringContaining('spec.sloPlugins: SLO plugins are Go code') });
+    expect(sloPlugins).toEqual({ ok: false, error: expect.stringContaining("spec.sloPlugins.chain.0.id: example.com/custom/v1: SLO plugins other than Sloth's core rule generators, its debug plugin and validators are Go code") });
     expect(slothToOpenSlo('version: prometheus/v1\nservice: api\nslos:\n  - name: a\n    objective: 120\n    sli:\n      events:\n        errorQuery: a\n        totalQuery: ""\n')).toEqual({
       ok: false,
       error: 'slos.0.objective: slos[].objective must be <= 100 (a percentage); slos.0.sli.events.totalQuery: sli.events.totalQuery must not be empty',

@@ -11,7 +11,11 @@ import type { ParseResult } from './definition';
  * scalar type become strings (as Sloth's Go types make them), and:
  * - event SLIs (`sli.events`, with the `{{.window}}` placeholder) become OpenSLO ratio metrics, bad over total;
  * - raw SLIs (`sli.raw.errorRatioQuery`) become OpenSLO raw ratio metrics (`rawType: failure`);
- * - SLI plugins and SLO plugins are refused: they are Go code that Sloth compiles into its binary.
+ * - SLI plugins are refused: they are Go code that Sloth compiles into its binary. SLO plugin chains are accepted
+ *   when every plugin in them is one that does not change the rules (Sloth's core rule generators, its debug plugin,
+ *   a validator); any other plugin is refused, named.
+ * - Google's `ManagedPrometheusServiceLevel` resource reads like `PrometheusServiceLevel`, and OpenSLO `v1alpha` SLOs
+ *   (which Sloth also reads) become OpenSLO v1.
  */
 
 /** A label value: Sloth reads every scalar as a string (`tier: 2` is "2"). */
@@ -59,9 +63,37 @@ const slothSloSchema = z
     alerting: z.record(z.unknown()).optional(),
   })
   .passthrough()
-  .superRefine((slo, ctx) => {
-    if (slo.plugins !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['plugins'], message: pluginRefusal('SLO plugins') });
+  .superRefine((slo, ctx) => checkPluginChain(slo.plugins, ['plugins'], ctx));
+
+/**
+ * SLO plugins that leave Sloth's rules as they are: its core generators (what Sloth does without plugins), its debug
+ * plugin (a log line) and validators. A chain of these means what the spec means without it.
+ */
+export const SLOTH_NEUTRAL_PLUGINS = [
+  'sloth.dev/core/sli_rules/v1',
+  'sloth.dev/core/metadata_rules/v1',
+  'sloth.dev/core/alert_rules/v1',
+  'sloth.dev/core/debug/v1',
+  'sloth.dev/core/noop/v1',
+  'sloth.dev/core/validate/v1',
+  'sloth.dev/contrib/validate_victoria_metrics/v1',
+];
+
+/** An SLO plugin chain (`{ chain: [{ id, priority, config }] }`): accepted when every plugin is neutral. */
+function checkPluginChain(plugins: unknown, path: (string | number)[], ctx: z.RefinementCtx) {
+  if (plugins === undefined) return;
+  const chain = (plugins as { chain?: unknown } | null)?.chain;
+  if (!Array.isArray(chain)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path, message: 'must be a plugin chain: { chain: [{ id: sloth.dev/core/... }] }' });
+    return;
+  }
+  chain.forEach((p, i) => {
+    const id = (p as { id?: unknown } | null)?.id;
+    if (typeof id !== 'string' || !SLOTH_NEUTRAL_PLUGINS.includes(id)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [...path, 'chain', i, 'id'], message: `${String(id).slice(0, 100)}: ${pluginRefusal('SLO plugins other than Sloth\'s core rule generators, its debug plugin and validators')}` });
+    }
   });
+}
 
 const slothBody = {
   service: z.string({ required_error: 'service must name the service' }).min(1, 'service must name the service'),
@@ -71,7 +103,8 @@ const slothBody = {
   slos: z.array(slothSloSchema, { required_error: 'slos is required' }).min(1, 'slos must hold at least one SLO'),
 };
 const noSpecPlugins = (spec: { sloPlugins?: unknown; slo_plugins?: unknown }, ctx: z.RefinementCtx) => {
-  if (spec.sloPlugins !== undefined || spec.slo_plugins !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sloPlugins'], message: pluginRefusal('SLO plugins') });
+  checkPluginChain(spec.sloPlugins, ['sloPlugins'], ctx);
+  checkPluginChain(spec.slo_plugins, ['slo_plugins'], ctx);
 };
 
 /** Sloth's `prometheus/v1` spec file. @public */
@@ -84,12 +117,14 @@ export const slothSpecSchema = z
 export const SLOTH_K8S_API_VERSION = 'sloth.slok.dev/v1';
 /** @public */
 export const SLOTH_K8S_KIND = 'PrometheusServiceLevel';
+/** The same spec, for Google Cloud Managed Prometheus. @public */
+export const SLOTH_K8S_MANAGED_KIND = 'ManagedPrometheusServiceLevel';
 
 /** Sloth's Kubernetes custom resource, `sloth.slok.dev/v1` `PrometheusServiceLevel`. @public */
 export const slothServiceLevelSchema = z
   .object({
     apiVersion: z.literal(SLOTH_K8S_API_VERSION, { errorMap: () => ({ message: `apiVersion must be ${SLOTH_K8S_API_VERSION}` }) }),
-    kind: z.literal(SLOTH_K8S_KIND, { errorMap: () => ({ message: `kind must be ${SLOTH_K8S_KIND}` }) }),
+    kind: z.enum([SLOTH_K8S_KIND, SLOTH_K8S_MANAGED_KIND], { errorMap: () => ({ message: `kind must be ${SLOTH_K8S_KIND} or ${SLOTH_K8S_MANAGED_KIND}` }) }),
     metadata: z.object({ name: z.string().min(1, 'metadata.name is required'), namespace: z.string().optional() }).passthrough(),
     spec: z.object(slothBody).passthrough().superRefine(noSpecPlugins),
   })
@@ -104,7 +139,7 @@ export interface SlothConversionOptions {
 /** Whether a parsed document is Sloth's Kubernetes resource (rather than a `prometheus/v1` file). @public */
 export function isSlothServiceLevel(doc: unknown): boolean {
   const d = doc as { apiVersion?: unknown; kind?: unknown } | null;
-  return typeof d === 'object' && d !== null && d.apiVersion === SLOTH_K8S_API_VERSION && d.kind === SLOTH_K8S_KIND;
+  return typeof d === 'object' && d !== null && d.apiVersion === SLOTH_K8S_API_VERSION && (d.kind === SLOTH_K8S_KIND || d.kind === SLOTH_K8S_MANAGED_KIND);
 }
 
 type SlothBody = z.infer<typeof slothSpecSchema>;
@@ -137,6 +172,7 @@ export function slothToOpenSlo(input: unknown, options: SlothConversionOptions =
   let namespace = options.namespace;
   const probe = parseDocument(input, z.unknown(), 'Sloth spec');
   if (!probe.ok) return probe;
+  if ((probe.value as { apiVersion?: unknown } | null)?.apiVersion === 'openslo/v1alpha') return openSloV1alphaToV1(probe.value, namespace);
   if (isSlothServiceLevel(probe.value)) {
     const parsed = parseDocument(probe.value, slothServiceLevelSchema, 'Sloth PrometheusServiceLevel');
     if (!parsed.ok) return parsed;
@@ -173,6 +209,75 @@ export function slothToOpenSlo(input: unknown, options: SlothConversionOptions =
           timeWindow: [{ duration: options.window ?? '30d', isRolling: true }],
           budgetingMethod: 'Occurrences',
           objectives: [{ targetPercent: slo.objective }],
+        },
+      };
+    }),
+  };
+}
+
+const V1ALPHA_UNITS: Record<string, string> = { Minute: 'm', Hour: 'h', Day: 'd', Week: 'w', Month: 'M', Quarter: 'Q', Year: 'Y' };
+
+const v1alphaQuery = z.object({ source: z.string().optional(), queryType: z.string().optional(), query: z.string({ required_error: 'query is required' }).min(1, 'query must not be empty') }).passthrough();
+
+/** OpenSLO `v1alpha` SLOs, as Sloth reads them: ratio metrics (good or bad over total) per objective, count and unit windows. */
+const v1alphaSchema = z
+  .object({
+    apiVersion: z.literal('openslo/v1alpha'),
+    kind: z.literal('SLO', { errorMap: () => ({ message: 'kind must be SLO' }) }),
+    metadata: z.object({ name: z.string().min(1, 'metadata.name is required'), displayName: z.string().optional() }).passthrough(),
+    spec: z
+      .object({
+        service: z.string({ required_error: 'spec.service is required' }).min(1, 'spec.service is required'),
+        description: z.string().optional(),
+        objectives: z
+          .array(
+            z
+              .object({
+                ratioMetrics: z.object({ good: v1alphaQuery.optional(), bad: v1alphaQuery.optional(), total: v1alphaQuery, incremental: z.boolean().optional() }).passthrough(),
+                target: z.number({ required_error: 'target is required' }).gt(0, 'target must be > 0').lt(1, 'target must be < 1'),
+                displayName: z.string().optional(),
+              })
+              .passthrough()
+              .refine(o => !!o.ratioMetrics.good !== !!o.ratioMetrics.bad, { message: 'ratioMetrics needs exactly one of good or bad', path: ['ratioMetrics'] }),
+          )
+          .min(1, 'spec.objectives needs at least one objective'),
+        timeWindows: z
+          .array(z.object({ count: z.number().int().positive('count must be a positive whole number'), unit: z.enum(Object.keys(V1ALPHA_UNITS) as [string, ...string[]], { errorMap: () => ({ message: `unit must be one of ${Object.keys(V1ALPHA_UNITS).join(', ')}` }) }), isRolling: z.boolean().optional() }).passthrough())
+          .length(1, 'spec.timeWindows must hold one window'),
+      })
+      .passthrough(),
+  })
+  .passthrough();
+
+/** An OpenSLO v1alpha SLO (Sloth reads those too) as OpenSLO v1 documents, one per objective as Sloth makes them. */
+function openSloV1alphaToV1(doc: unknown, namespace?: string): ParseResult<Record<string, any>[]> {
+  const parsed = parseDocument(doc, v1alphaSchema, 'OpenSLO v1alpha SLO');
+  if (!parsed.ok) return parsed;
+  const d = parsed.value;
+  const w = d.spec.timeWindows[0];
+  const prom = (q: { query: string }) => ({ metricSource: { type: 'Prometheus', spec: { query: q.query.trim() } } });
+  return {
+    ok: true,
+    value: d.spec.objectives.map((o, i) => {
+      // as Sloth reads it: objective i is the SLO `<name>-<i>` of the service, and its rules carry those ids
+      const slothSlo = `${d.metadata.name}-${i}`;
+      const name = slothSloName(d.spec.service, slothSlo);
+      return {
+        apiVersion: 'openslo/v1',
+        kind: 'SLO',
+        metadata: {
+          name,
+          namespace: namespace ?? 'default',
+          ...(d.metadata.displayName ? { displayName: d.metadata.displayName } : {}),
+          annotations: { [ANNOTATION_SLOTH_SERVICE]: d.spec.service, [ANNOTATION_SLOTH_SLO]: slothSlo },
+        },
+        spec: {
+          ...(d.spec.description ? { description: d.spec.description } : {}),
+          service: d.spec.service,
+          indicator: { metadata: { name: `${name}-sli` }, spec: { ratioMetric: { counter: true, ...(o.ratioMetrics.good ? { good: prom(o.ratioMetrics.good) } : { bad: prom(o.ratioMetrics.bad!) }), total: prom(o.ratioMetrics.total) } } },
+          timeWindow: [{ duration: `${w.count}${V1ALPHA_UNITS[w.unit]}`, isRolling: true }],
+          budgetingMethod: 'Occurrences',
+          objectives: [{ target: o.target, ...(o.displayName ? { displayName: o.displayName } : {}) }],
         },
       };
     }),

@@ -9,7 +9,7 @@ const valid = {
     service: 'checkout',
     indicator: {
       metadata: { name: 'checkout-success-sli' },
-      spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: {} } }, total: { metricSource: { type: 'Ingest', spec: {} } } } },
+      spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } }, total: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } } } },
     },
     timeWindow: [{ duration: '30d', isRolling: true }],
     budgetingMethod: 'Occurrences',
@@ -89,7 +89,7 @@ describe('parseOpenSlo', () => {
     const d = clone(valid);
     d.spec.timeWindow = [{ duration: '1M', isRolling: false, calendar: { startTime: '2026-01-01 00:00:00', timeZone: 'Europe/Berlin' } }];
     d.spec.objectives = [{ target: 0.999 }];
-    d.spec.indicator.spec.ratioMetric = { counter: true, bad: { metricSource: { type: 'Ingest' } }, total: { metricSource: { type: 'Ingest' } } };
+    d.spec.indicator.spec.ratioMetric = { counter: true, bad: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } }, total: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } } };
     const r = parseOpenSlo(d);
     expect(r.ok).toBe(true);
     if (r.ok) {
@@ -99,14 +99,66 @@ describe('parseOpenSlo', () => {
     }
   });
 
+  it('accepts what the go-sdk accepts: thresholds, time slices, a target of 0', () => {
+    const threshold = clone(valid);
+    threshold.spec.indicator.spec = { thresholdMetric: { metricSource: { type: 'Prometheus', spec: { query: 'histogram_quantile(0.95, sum by (le) (rate(x_bucket[{{window}}])))' } } } };
+    threshold.spec.budgetingMethod = 'Timeslices';
+    threshold.spec.objectives = [{ op: 'lte', value: 300, target: 0.99, timeSliceTarget: 1, timeSliceWindow: '1m' }];
+    const t = parseOpenSlo(threshold);
+    expect(t.ok).toBe(true);
+    if (t.ok) {
+      expect(t.value.indicator.mode).toBe('threshold');
+      expect(t.value.threshold).toEqual({ op: 'lte', value: 300 });
+      expect(t.value.budgeting).toEqual({ method: 'Timeslices', sliceMs: 60_000, timeSliceTarget: 1 });
+    }
+    const ratioSlices = clone(valid);
+    ratioSlices.spec.budgetingMethod = 'RatioTimeslices';
+    ratioSlices.spec.objectives = [{ target: 0.95, timeSliceWindow: '5m' }];
+    const r = parseOpenSlo(ratioSlices);
+    expect(r.ok && r.value.budgeting).toEqual({ method: 'RatioTimeslices', sliceMs: 300_000 });
+    const occurrencesThreshold = clone(threshold);
+    occurrencesThreshold.spec.budgetingMethod = 'Occurrences';
+    occurrencesThreshold.spec.objectives = [{ op: 'gt', value: 0, target: 0 }];
+    const o = parseOpenSlo(occurrencesThreshold);
+    expect(o.ok && [o.value.budgeting, o.value.target]).toEqual([undefined, 0]);
+    // RatioTimeslices over a threshold: each slice counts as the share of its values that meet it
+    const ratioOfThreshold = clone(threshold);
+    ratioOfThreshold.spec.budgetingMethod = 'RatioTimeslices';
+    ratioOfThreshold.spec.objectives = [{ op: 'lte', value: 300, target: 0.99, timeSliceWindow: '1m' }];
+    const rt = parseOpenSlo(ratioOfThreshold);
+    expect(rt.ok && rt.value.budgeting).toEqual({ method: 'RatioTimeslices', sliceMs: 60_000 });
+    expect(parseOpenSlo({ ...clone(valid), spec: { ...clone(valid).spec, description: 'd'.repeat(1050) } }).ok).toBe(true);
+    // slice fields under Occurrences: the go-sdk does not look at them, and they change nothing
+    const occurrencesWithSlices = clone(valid);
+    Object.assign(occurrencesWithSlices.spec.objectives[0], { timeSliceTarget: 0.9, timeSliceWindow: '1m' });
+    const os = parseOpenSlo(occurrencesWithSlices);
+    expect(os.ok && os.value.budgeting).toBeUndefined();
+  });
+
   it.each([
-    ['Timeslices budgeting', (d: any) => { d.spec.budgetingMethod = 'Timeslices'; }, /spec\.budgetingMethod: budgetingMethod Timeslices is not supported yet/],
+    ['Timeslices budgeting without its slice target', (d: any) => { d.spec.budgetingMethod = 'Timeslices'; d.spec.objectives[0].timeSliceWindow = '1m'; }, /spec\.objectives\.0\.timeSliceTarget: timeSliceTarget is required with budgetingMethod Timeslices/],
+    ['Timeslices budgeting without its slice window', (d: any) => { d.spec.budgetingMethod = 'Timeslices'; d.spec.objectives[0].timeSliceTarget = 0.9; }, /spec\.objectives\.0\.timeSliceWindow: timeSliceWindow is required with budgetingMethod Timeslices/],
+    ['RatioTimeslices budgeting without its slice window', (d: any) => { d.spec.budgetingMethod = 'RatioTimeslices'; }, /spec\.objectives\.0\.timeSliceWindow: timeSliceWindow is required with budgetingMethod RatioTimeslices/],
+    ['a slice target above 1', (d: any) => { d.spec.budgetingMethod = 'Timeslices'; Object.assign(d.spec.objectives[0], { timeSliceWindow: '1m', timeSliceTarget: 1.5 }); }, /spec\.objectives\.0\.timeSliceTarget: timeSliceTarget must be <= 1/],
+    ['a slice window in seconds', (d: any) => { d.spec.budgetingMethod = 'RatioTimeslices'; d.spec.objectives[0].timeSliceWindow = '60s'; }, /spec\.objectives\.0\.timeSliceWindow: timeSliceWindow takes OpenSLO units/],
+    ['an unknown budgeting method', (d: any) => { d.spec.budgetingMethod = 'Minutes'; }, /spec\.budgetingMethod: budgetingMethod must be Occurrences, Timeslices or RatioTimeslices/],
+    ['an unknown op on a ratio objective', (d: any) => { d.spec.objectives[0].op = 'above'; }, /spec\.objectives\.0\.op: op must be one of lt, lte, gt or gte/],
+    ['a threshold objective without op', (d: any) => { d.spec.indicator.spec = { thresholdMetric: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } } }; d.spec.objectives[0].value = 300; }, /spec\.objectives\.0\.op: op is required with a thresholdMetric/],
+    ['a threshold objective without value', (d: any) => { d.spec.indicator.spec = { thresholdMetric: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } } }; d.spec.objectives[0].op = 'lte'; }, /spec\.objectives\.0\.value: value is required with a thresholdMetric/],
+    ['an unknown op', (d: any) => { d.spec.indicator.spec = { thresholdMetric: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } } }; Object.assign(d.spec.objectives[0], { op: 'le', value: 300 }); }, /spec\.objectives\.0\.op: op must be one of lt, lte, gt or gte/],
+    ['both a ratio and a threshold metric', (d: any) => { d.spec.indicator.spec.thresholdMetric = { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } }; }, /spec\.indicator\.spec\.ratioMetric: an indicator has exactly one of ratioMetric or thresholdMetric/],
+    ['neither a ratio nor a threshold metric', (d: any) => { d.spec.indicator.spec = {}; }, /spec\.indicator\.spec\.ratioMetric: an indicator has exactly one of ratioMetric or thresholdMetric/],
+    ['a description over 1050 characters', (d: any) => { d.spec.description = 'd'.repeat(1051); }, /spec\.description: spec\.description must be at most 1050 characters/],
+    ['a target of 1 (the go-sdk wants less)', (d: any) => { d.spec.objectives = [{ target: 1 }]; }, /spec\.objectives\.0\.target: target must be < 1/],
+    ['a targetPercent of 100', (d: any) => { d.spec.objectives = [{ targetPercent: 100 }]; }, /spec\.objectives\.0\.targetPercent: targetPercent must be < 100/],
     ['an indicatorRef', (d: any) => { d.spec.indicatorRef = 'checkout-sli'; }, /spec\.indicatorRef: names the SLI document checkout-sli, which was not put in place/],
     ['an alert policy reference', (d: any) => { d.spec.alertPolicies = [{ alertPolicyRef: 'fast-burn' }]; }, /spec\.alertPolicies\.0\.kind: must be AlertPolicy, or an alertPolicyRef to an AlertPolicy document/],
-    ['a thresholdMetric', (d: any) => { d.spec.indicator.spec.thresholdMetric = { metricSource: {} }; }, /spec\.indicator\.spec\.thresholdMetric: thresholdMetric is not supported yet/],
-    ['a target above 1', (d: any) => { d.spec.objectives = [{ target: 99.5 }]; }, /spec\.objectives\.0\.target: target must be <= 1/],
+    ['a target above 1', (d: any) => { d.spec.objectives = [{ target: 99.5 }]; }, /spec\.objectives\.0\.target: target must be < 1/],
     ['both target and targetPercent', (d: any) => { d.spec.objectives = [{ target: 0.9, targetPercent: 90 }]; }, /exactly one of target or targetPercent/],
-    ['good and bad together', (d: any) => { d.spec.indicator.spec.ratioMetric.bad = { metricSource: {} }; }, /ratioMetric\.good: ratioMetric needs exactly one of good or bad/],
+    ['good and bad together', (d: any) => { d.spec.indicator.spec.ratioMetric.bad = { metricSource: { type: 'Ingest', spec: { endpoint: 'x' } } }; }, /ratioMetric\.good: ratioMetric needs exactly one of good or bad/],
+    ['a metric source without spec', (d: any) => { delete d.spec.indicator.spec.ratioMetric.good.metricSource.spec; }, /spec\.indicator\.spec\.ratioMetric\.good\.metricSource\.spec: metricSource\.spec is required, as OpenSLO's go-sdk requires/],
+    ['a metric source with an empty spec', (d: any) => { d.spec.indicator.spec.ratioMetric.total.metricSource.spec = {}; }, /spec\.indicator\.spec\.ratioMetric\.total\.metricSource\.spec: metricSource\.spec must hold at least one field/],
+    ['a metricSourceRef that is no RFC 1123 name', (d: any) => { d.spec.indicator.spec.ratioMetric.total.metricSource.metricSourceRef = 'Main Prometheus'; }, /metricSource\.metricSourceRef: metricSource\.metricSourceRef must be an RFC 1123 name/],
     ['a bad duration', (d: any) => { d.spec.timeWindow = [{ duration: '30 days' }]; }, /spec\.timeWindow\.0\.duration: timeWindow\.duration must be a duration/],
     ['a rolling window with a calendar', (d: any) => { d.spec.timeWindow = [{ duration: '28d', isRolling: true, calendar: { startTime: '2026-01-01 00:00:00', timeZone: 'UTC' } }]; }, /spec\.timeWindow\.0\.calendar: calendar cannot be set when isRolling is true/],
     ['a window without isRolling nor calendar', (d: any) => { d.spec.timeWindow = [{ duration: '28d' }]; }, /spec\.timeWindow\.0\.calendar: calendar must be set when isRolling is false \(or missing\)/],

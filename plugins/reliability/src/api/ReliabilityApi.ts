@@ -29,6 +29,9 @@ import type {
   RemediationListResponse,
   RunbookResponse,
   SloListResponse,
+  SloCorrection,
+  SloCorrectionCreate,
+  SloCorrectionListResponse,
 } from '@internal/plugin-reliability-common';
 
 /** An entity as the runbook routes address it. @public */
@@ -53,6 +56,11 @@ export interface ReliabilityApi {
   getHistory(ref: string, options?: { window?: BurnRateWindow; points?: number; from?: string; to?: string }): Promise<HistoryResponse>;
   /** The SLO's Prometheus recording and alerting rules (Sloth's shape) as YAML text. */
   getPrometheusRules(ref: string): Promise<string>;
+  /** The SLO's budget corrections, newest first (reverted ones included). */
+  listCorrections(ref: string): Promise<SloCorrectionListResponse>;
+  /** Excludes a range, or a recurring window, from the SLO's budget. Needs reliability.slo.correct on its entity. */
+  createCorrection(ref: string, body: SloCorrectionCreate): Promise<SloCorrection>;
+  revertCorrection(ref: string, id: string): Promise<SloCorrection>;
   /** The entity's remediation rules, executions and summary. */
   listRemediations(entityRef: string): Promise<RemediationListResponse>;
   /** Run a rule now (or as a dry run that calls nothing). Needs reliability.remediation.execute on the entity. */
@@ -128,6 +136,20 @@ export class ReliabilityClient implements ReliabilityApi {
 
   async getPrometheusRules(ref: string): Promise<string> {
     return (await this.fetch(`${this.sloPath(ref)}/prometheus-rules`)).text();
+  }
+
+  listCorrections(ref: string): Promise<SloCorrectionListResponse> {
+    return this.get(`${this.sloPath(ref)}/corrections`);
+  }
+
+  async createCorrection(ref: string, body: SloCorrectionCreate): Promise<SloCorrection> {
+    const res = await this.fetch(`${this.sloPath(ref)}/corrections`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return res.json();
+  }
+
+  async revertCorrection(ref: string, id: string): Promise<SloCorrection> {
+    const res = await this.fetch(`${this.sloPath(ref)}/corrections/${encodeURIComponent(id)}/revert`, { method: 'POST' });
+    return res.json();
   }
 
   listRemediations(entityRef: string): Promise<RemediationListResponse> {

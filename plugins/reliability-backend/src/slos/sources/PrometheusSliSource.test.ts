@@ -1,5 +1,5 @@
 import { mockServices } from '@backstage/backend-test-utils';
-import { BURN_RATE_WINDOWS, SloDefinition } from '@internal/plugin-reliability-common';
+import { BURN_RATE_WINDOWS, SloDefinition, durationMs, errorRatioExpr, histogramQuantile, sliceBudget, slicesIn } from '@internal/plugin-reliability-common';
 import { startPrometheus } from '../../__testUtils__/prometheus';
 import { Evaluator, SliSourceRegistry } from '../Evaluator';
 import { PrometheusClient, PrometheusSliSource } from './PrometheusSliSource';
@@ -19,23 +19,30 @@ function openMetrics(): string {
   const add = (key: string, t: number, v: number) => (series[key] ??= []).push([t, v]);
   let eu = { good: 0, total: 0 };
   let us = { good: 0, total: 0 };
-  const hist = { le100: 0, le300: 0, inf: 0, sum: 0 };
+  let hist = { le100: 0, le300: 0, le1000: 0, inf: 0, sum: 0 };
   for (let t = T0; t < NOW; t += MIN) {
     const i = (t - T0) / MIN;
     if (i === 1440) eu = { good: 0, total: 0 }; // process restart: counters reset
     const incident = t >= NOW - 3 * 3_600_000 && t < NOW - 2 * 3_600_000;
     eu = { good: eu.good + (incident ? 80 : 99) + (i % 7 === 0 ? 1 : 0), total: eu.total + 100 };
     us = { good: us.good + 50 - (i % 13 === 0 ? 1 : 0), total: us.total + 50 };
-    // /otp/verify latency histogram: 60 requests a minute, 57 under 300 ms (95%), 40 under 100 ms
+    // /otp/verify latency histogram: 60 requests a minute, 57 under 300 ms (95%), 40 under 100 ms; one minute in 11
+    // slow (50 under 300 ms: its p95 is over 300 ms); counters reset with the process; no samples for 40 minutes
+    if (i === 1440) hist = { le100: 0, le300: 0, le1000: 0, inf: 0, sum: 0 };
+    const slow = i % 11 === 0;
     hist.le100 += 40;
-    hist.le300 += 57;
+    hist.le300 += slow ? 50 : 57;
+    hist.le1000 += 60;
     hist.inf += 60;
-    hist.sum += 40 * 50 + 17 * 200 + 3 * 900;
-    add('request_duration_ms_bucket{route="/otp/verify",le="100.0"}', t, hist.le100);
-    add('request_duration_ms_bucket{route="/otp/verify",le="300.0"}', t, hist.le300);
-    add('request_duration_ms_bucket{route="/otp/verify",le="+Inf"}', t, hist.inf);
-    add('request_duration_ms_count{route="/otp/verify"}', t, hist.inf);
-    add('request_duration_ms_sum{route="/otp/verify"}', t, hist.sum);
+    hist.sum += 40 * 50 + (slow ? 10 : 17) * 200 + (slow ? 10 : 3) * 900;
+    if (!(i >= 600 && i < 640)) {
+      add('request_duration_ms_bucket{route="/otp/verify",le="100.0"}', t, hist.le100);
+      add('request_duration_ms_bucket{route="/otp/verify",le="300.0"}', t, hist.le300);
+      add('request_duration_ms_bucket{route="/otp/verify",le="1000.0"}', t, hist.le1000);
+      add('request_duration_ms_bucket{route="/otp/verify",le="+Inf"}', t, hist.inf);
+      add('request_duration_ms_count{route="/otp/verify"}', t, hist.inf);
+      add('request_duration_ms_sum{route="/otp/verify"}', t, hist.sum);
+    }
     add('demo_good_total{region="eu"}', t, eu.good);
     add('demo_requests_total{region="eu"}', t, eu.total);
     if (!(i >= 30 * 60 && i < 32 * 60)) {
@@ -158,7 +165,9 @@ describe('Prometheus SLI source against a real Prometheus', () => {
     });
     const s = (await evaluator().evaluate([latency], NOW)).get('default/otp')!.status;
     close(s.sli, await client.instant('sum(rate(request_duration_ms_bucket{route="/otp/verify",le="300.0"}[7d])) / sum(rate(request_duration_ms_count{route="/otp/verify"}[7d]))', NOW));
-    expect(s.sli!).toBeCloseTo(0.95, 9);
+    // 57 of 60 under 300 ms, 50 of 60 in the slow minute of 11
+    expect(s.sli!).toBeGreaterThan(0.93);
+    expect(s.sli!).toBeLessThan(0.95);
     expect(s.display).toEqual({ label: 'p95', unit: 'ms', value: await client.instant('histogram_quantile(0.95, sum(rate(request_duration_ms_bucket{route="/otp/verify"}[5m])) by (le))', NOW) });
     expect(s.display!.value).toBeGreaterThan(100);
     expect(s.display!.value).toBeLessThanOrEqual(300);
@@ -193,5 +202,118 @@ describe('Prometheus SLI source against a real Prometheus', () => {
     expect(r.reason).toMatch(/rejected the query/);
     expect(results.get('default/fine')!.reason).toBeUndefined();
     expect(results.get('default/fine')!.status.sli).not.toBeNull();
+  });
+
+  describe('time slices: our counts equal what Prometheus computes with subqueries', () => {
+    const P95 = 'histogram_quantile(0.95, sum by (le) (rate(request_duration_ms_bucket{route="/otp/verify"}[{{.window}}])))';
+    const RATIO = 'sum(rate(demo_good_total[{{.window}}])) / sum(rate(demo_requests_total[{{.window}}]))';
+    const at = (q: string) => q.split('{{.window}}').join('1m');
+    // a subquery [W-1s:1m] at t takes the points at multiples of 1m in (t - W, t]: the slices that end in the window
+    const sub = (fn: string, expr: string, w: string) => `${fn}((${expr})[${durationMs(w) / 1000 - 1}s:1m])`;
+    const windows = ['1d', ...BURN_RATE_WINDOWS];
+
+    it('Timeslices over a threshold (p95 <= 300 ms per minute), through a gap and a counter reset', async () => {
+      const def = slo({
+        ref: 'default/otp',
+        name: 'otp',
+        target: 0.9,
+        window: { kind: 'rolling', duration: { amount: 1, unit: 'd' } },
+        indicator: { mode: 'threshold', sourceType: 'Prometheus', total: { type: 'Prometheus', spec: { query: P95 } } },
+        threshold: { op: 'lte', value: 300 },
+        budgeting: { method: 'Timeslices', sliceMs: MIN, timeSliceTarget: 1 },
+      });
+      const source = new PrometheusSliSource([{ name: 'main', url: prom.url, headers: {} }], logger);
+      // a day ago, through the gap (minutes 600-640) and the reset (minute 1440)
+      for (const t of [NOW, T0 + 1460 * MIN, T0 + 700 * MIN]) {
+        const r = (await source.countWindows([{ slo: def, intervals: windows.map(w => ({ start: t - durationMs(w), end: t })) }])).get(def.ref)!;
+        expect(r.error).toBeUndefined();
+        for (const [k, w] of windows.entries()) {
+          const good = await client.instant(sub('sum_over_time', `${at(P95)} <= bool 300`, w), t);
+          const total = await client.instant(sub('count_over_time', at(P95), w), t);
+          close(r.counts[k].good, good ?? 0);
+          close(r.counts[k].total, total ?? 0);
+        }
+      }
+      // the slow minutes are bad: about one in 11 of those with data
+      const s = (await evaluator(source).evaluate([def], NOW)).get(def.ref)!.status;
+      const good = (await client.instant(sub('sum_over_time', `${at(P95)} <= bool 300`, '1d'), NOW))!;
+      const total = (await client.instant(sub('count_over_time', at(P95), '1d'), NOW))!;
+      expect(total - good).toBeGreaterThan(100);
+      close(s.budgetRemaining, sliceBudget({ good, total }, 0.9, slicesIn(86_400_000, MIN)).remaining);
+      expect(s.slices).toEqual({ sliceMs: MIN });
+    });
+
+    it("Timeslices over a ratio (a minute is good at 99%), as the issue's sum_over_time((rate / rate >= bool 0.99)[1d:1m])", async () => {
+      const def = slo({
+        ref: 'default/minutes',
+        name: 'minutes',
+        window: { kind: 'rolling', duration: { amount: 1, unit: 'd' } },
+        indicator: { mode: 'good-total', sourceType: 'Prometheus', good: { spec: { query: 'sum(rate(demo_good_total[{{.window}}]))' } }, total: { spec: { query: 'sum(rate(demo_requests_total[{{.window}}]))' } } },
+        budgeting: { method: 'Timeslices', sliceMs: MIN, timeSliceTarget: 0.99 },
+      });
+      const source = new PrometheusSliSource([{ name: 'main', url: prom.url, headers: {} }], logger);
+      for (const t of [NOW, T0 + 1460 * MIN, T0 + 31 * 60 * MIN]) {
+        const r = (await source.countWindows([{ slo: def, intervals: windows.map(w => ({ start: t - durationMs(w), end: t })) }])).get(def.ref)!;
+        expect(r.error).toBeUndefined();
+        for (const [k, w] of windows.entries()) {
+          close(r.counts[k].good, (await client.instant(sub('sum_over_time', `${at(RATIO)} >= bool 0.99`, w), t)) ?? 0);
+          close(r.counts[k].total, (await client.instant(sub('count_over_time', at(RATIO), w), t)) ?? 0);
+        }
+      }
+    });
+
+    it("RatioTimeslices: the average of the minutes' ratios", async () => {
+      const def = slo({
+        ref: 'default/average',
+        name: 'average',
+        window: { kind: 'rolling', duration: { amount: 1, unit: 'd' } },
+        indicator: { mode: 'good-total', sourceType: 'Prometheus', good: { spec: { query: 'sum(rate(demo_good_total[{{.window}}]))' } }, total: { spec: { query: 'sum(rate(demo_requests_total[{{.window}}]))' } } },
+        budgeting: { method: 'RatioTimeslices', sliceMs: MIN },
+      });
+      const s = (await evaluator().evaluate([def], NOW)).get(def.ref)!.status;
+      expect(s.slices).toEqual({ sliceMs: MIN });
+      close(s.sli, await client.instant(sub('avg_over_time', at(RATIO), '1d'), NOW));
+      for (const w of BURN_RATE_WINDOWS) close(s.burnRates[w], await client.instant(`(1 - ${sub('avg_over_time', at(RATIO), w)}) / (1 - 0.99)`, NOW));
+    });
+
+    it('the rule export records the error ratio our evaluation computes, for every budgeting method and a composite', async () => {
+      const base = { window: { kind: 'rolling' as const, duration: { amount: 1, unit: 'd' as const } } };
+      const ratio = { mode: 'good-total' as const, sourceType: 'Prometheus', good: { spec: { query: 'sum(rate(demo_good_total[{{.window}}]))' } }, total: { spec: { query: 'sum(rate(demo_requests_total[{{.window}}]))' } } };
+      const defs = [
+        slo({ ...base, ref: 'default/a', name: 'a', indicator: { mode: 'threshold', sourceType: 'Prometheus', total: { type: 'Prometheus', spec: { query: P95 } } }, threshold: { op: 'lte', value: 300 }, budgeting: { method: 'Timeslices', sliceMs: MIN, timeSliceTarget: 1 } }),
+        slo({ ...base, ref: 'default/b', name: 'b', indicator: ratio, budgeting: { method: 'Timeslices', sliceMs: MIN, timeSliceTarget: 0.99 } }),
+        slo({ ...base, ref: 'default/c', name: 'c', indicator: ratio, budgeting: { method: 'RatioTimeslices', sliceMs: MIN } }),
+        slo({ ...base, ref: 'default/d', name: 'd', indicator: { mode: 'threshold', sourceType: 'Prometheus', total: { type: 'Prometheus', spec: { query: P95 } } }, threshold: { op: 'gt', value: 250 } }),
+      ];
+      // and a composite of two of them, weighted 2 and 1, at the stricter target
+      const composite = slo({ ...base, ref: 'default/e', name: 'e', target: Math.max(defs[1].target, defs[3].target), composite: { objectives: [{ weight: 2, def: { ...defs[1], ref: 'default/e._b' } }, { weight: 1, def: { ...defs[3], ref: 'default/e._d' } }] } });
+      defs.push(composite);
+      const results = await evaluator().evaluate(defs, NOW);
+      for (const def of defs) {
+        const s = results.get(def.ref)!.status;
+        expect(results.get(def.ref)!.reason).toBeUndefined();
+        for (const w of BURN_RATE_WINDOWS) {
+          const expr = errorRatioExpr(def, w);
+          expect(expr.ok).toBe(true);
+          if (expr.ok) close(await client.instant(expr.value, NOW), s.burnRates[w]! * (1 - def.target));
+        }
+      }
+    });
+
+    it("a histogram's quantile, per slice, is Prometheus's histogram_quantile", async () => {
+      const les = ['100.0', '300.0', '1000.0', '+Inf'];
+      const from = T0 + 1400 * MIN;
+      const to = T0 + 1500 * MIN;
+      const expected = await client.range(at(P95), from, to, MIN);
+      const buckets = await Promise.all(les.map(le => client.range(`sum(rate(request_duration_ms_bucket{route="/otp/verify",le="${le}"}[1m]))`, from, to, MIN)));
+      let slow = 0;
+      for (const [t, p95] of expected) {
+        const ours = histogramQuantile(0.95, les.map((le, k) => ({ le: le === '+Inf' ? '+Inf' : Number(le), count: buckets[k].get(t)! })));
+        close(ours, p95);
+        if (p95 > 300) slow++;
+      }
+      expect(expected.size).toBeGreaterThan(90);
+      expect(slow).toBeGreaterThanOrEqual(8);
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { Config } from '@backstage/config';
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { Counts, SloDefinition, renderQuery, urlSecrets } from '@internal/plugin-reliability-common';
+import { Counts, SloDefinition, meetsThreshold, renderQuery, sliceContribution, urlSecrets } from '@internal/plugin-reliability-common';
 import { Redactor } from '../../redaction/Redactor';
 import type { SliCountRequest, SliCountResult, SliHistoryPoint, SliHistoryRequest, SliSource } from '@internal/plugin-reliability-node';
 
@@ -144,6 +144,16 @@ async function pool<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> 
   return out;
 }
 
+/** Prometheus answers at most 11,000 points per series and range query: longer ranges are asked in parts. */
+const MAX_POINTS = 10_000;
+
+/**
+ * Whether an SLO is read slice by slice (a range query at the slice step) rather than as window totals: a threshold
+ * SLI (each point judged against op/value; with Occurrences each one-minute point is one event), or time-slice
+ * budgeting.
+ */
+const bySlice = (slo: SloDefinition) => slo.indicator.mode === 'threshold' || !!slo.budgeting;
+
 /** Whether the SLO's SLI is a raw ratio (one query, no counters). */
 const isRaw = (slo: SloDefinition) => slo.indicator.mode === 'raw-success' || slo.indicator.mode === 'raw-failure';
 
@@ -178,14 +188,17 @@ export class PrometheusSliSource implements SliSource {
     return name ? this.clients.get(name) : this.clients.values().next().value;
   }
 
+  /** A metric source's query rendered for a window (Sloth's specs keep queries without `{{.window}}` as written). */
+  private render(slo: SloDefinition, source: Record<string, unknown> | undefined, windowMs: number): string {
+    const text = (source?.spec as { query?: unknown } | undefined)?.query;
+    if (typeof text !== 'string') throw new Error('metricSource.spec.query is required for Prometheus SLIs');
+    const r = renderQuery(text, promDuration(windowMs), { verbatim: !!slo.sloth });
+    if (!r.ok) throw new Error(r.error);
+    return r.value;
+  }
+
   private queries(slo: SloDefinition, windowMs: number): { counted: string; total: string } {
-    const q = (s?: Record<string, unknown>) => {
-      const text = (s?.spec as { query?: unknown } | undefined)?.query;
-      if (typeof text !== 'string') throw new Error('metricSource.spec.query is required for Prometheus SLIs');
-      const r = renderQuery(text, promDuration(windowMs));
-      if (!r.ok) throw new Error(r.error);
-      return r.value;
-    };
+    const q = (s?: Record<string, unknown>) => this.render(slo, s, windowMs);
     const mode = slo.indicator.mode;
     const counted = q(mode === 'good-total' || mode === 'raw-success' ? slo.indicator.good : slo.indicator.bad);
     // a raw ratio is one query; every second of the window is one event, so the total is the window's seconds
@@ -212,10 +225,24 @@ export class PrometheusSliSource implements SliSource {
     // every (SLO, window) needs two values; queries for the same instance and instant go out in batches
     type Wanted = { ref: string; slo: SloDefinition; i: number; len: number; counted: string; total: string };
     const groups = new Map<string, { client: PrometheusClient; t: number; wanted: Wanted[] }>();
+    const sliced: (() => Promise<void>)[] = [];
     for (const r of requests) {
       const client = this.clientFor(r.slo);
       if (!client) {
         out.set(r.slo.ref, { counts: [], error: 'no Prometheus instance is configured (reliability.prometheus.instances)' });
+        continue;
+      }
+      if (bySlice(r.slo)) {
+        sliced.push(async () => {
+          try {
+            const from = Math.min(...r.intervals.map(i => i.start));
+            const to = Math.max(...r.intervals.map(i => i.end));
+            const slices = await this.slices(client, r.slo, from, to);
+            out.set(r.slo.ref, { counts: r.intervals.map(i => slices.between(i.start, i.end)) });
+          } catch (e) {
+            out.set(r.slo.ref, { counts: [], error: (e as Error).message });
+          }
+        });
         continue;
       }
       const entry: SliCountResult = { counts: new Array(r.intervals.length) };
@@ -253,7 +280,7 @@ export class PrometheusSliSource implements SliSource {
         });
       }
     }
-    await pool(jobs, this.options.concurrency ?? 4);
+    await pool([...jobs, ...sliced], this.options.concurrency ?? 4);
     for (const [ref, r] of out) {
       if (r.error) this.logger.warn(`SLO ${ref}: ${r.error}`);
     }
@@ -309,9 +336,82 @@ export class PrometheusSliSource implements SliSource {
     return client.instant(slo.display.query, t);
   }
 
+  /**
+   * An SLO's slices in (from, to]: the SLI at every multiple of the slice length (a range query at that step, in parts
+   * of 10,000 points), each point standing for the slice that ends there, turned into its contribution to the counts
+   * with the pure math of -common. A point without a value (no data) is not counted. The answer sums the slices of
+   * any interval (start, end] by binary search over prefix sums.
+   */
+  async slices(client: PrometheusClient, slo: SloDefinition, from: number, to: number): Promise<{ between(start: number, end: number): Counts; points: number[] }> {
+    const step = slo.budgeting?.sliceMs ?? 60_000;
+    const first = Math.floor(from / step) * step + step;
+    const last = Math.floor(to / step) * step;
+    const times: number[] = [];
+    const goods: number[] = [0];
+    const totals: number[] = [0];
+    const threshold = slo.indicator.mode === 'threshold';
+    const queries = threshold ? { counted: this.render(slo, slo.indicator.total, step), total: '' } : this.queries(slo, step);
+    for (let start = first; start <= last; start += MAX_POINTS * step) {
+      const end = Math.min(last, start + (MAX_POINTS - 1) * step);
+      const [counted, total] = await Promise.all([client.range(queries.counted, start, end, step), threshold ? Promise.resolve(undefined) : client.range(queries.total, start, end, step)]);
+      for (let t = start; t <= end; t += step) {
+        let c: Counts | null;
+        if (threshold) {
+          const v = counted.get(t);
+          if (v === undefined) continue;
+          const good = meetsThreshold(v, slo.threshold!.op, slo.threshold!.value) ? 1 : 0;
+          c = slo.budgeting ? sliceContribution({ n: 1, good }, slo.budgeting) : { good, total: 1 };
+        } else {
+          if (!total!.has(t) || (isRaw(slo) && !counted.has(t))) continue;
+          // the slice's good share divided as Prometheus divides it (good rate over total rate), so a share at the
+          // timeSliceTarget is judged the same on both sides
+          const mode = slo.indicator.mode;
+          const rate = total!.get(t)!;
+          const value = counted.get(t) ?? 0;
+          const tally = isRaw(slo)
+            ? { n: 1, good: mode === 'raw-success' ? value : 1 - value }
+            : { n: rate, good: mode === 'good-total' ? value : rate - value };
+          c = sliceContribution(tally, slo.budgeting!);
+        }
+        if (!c) continue;
+        times.push(t);
+        goods.push(goods[goods.length - 1] + c.good);
+        totals.push(totals[totals.length - 1] + c.total);
+      }
+    }
+    // how many slices end at or before t
+    const upTo = (t: number) => {
+      let lo = 0;
+      let hi = times.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (times[mid] <= t) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    return {
+      points: times,
+      between: (a, b) => {
+        const [i, j] = [upTo(a), upTo(b)];
+        return { good: goods[j] - goods[i], total: totals[j] - totals[i] };
+      },
+    };
+  }
+
   async history(slo: SloDefinition, req: SliHistoryRequest): Promise<SliHistoryPoint[]> {
     const client = this.clientFor(slo);
     if (!client) throw new Error('no Prometheus instance is configured (reliability.prometheus.instances)');
+    if (bySlice(slo)) {
+      const slices = await this.slices(client, slo, req.from - Math.max(req.windowMs, req.lookbackMs), req.to);
+      const points: SliHistoryPoint[] = [];
+      for (let t = req.from; t <= req.to; t += req.stepMs) {
+        const look = slices.between(t - req.lookbackMs, t);
+        const win = slices.between(t - req.windowMs, t);
+        points.push({ t, lookback: look.total > 0 ? look : null, window: win.total > 0 ? win : null });
+      }
+      return points;
+    }
     const look = this.queries(slo, req.lookbackMs);
     const win = this.queries(slo, req.windowMs);
     const [lc, lt, wc, wt] = await Promise.all([

@@ -86,6 +86,19 @@ function render(api: Partial<ReliabilityApi>, element = <EntityReliabilityConten
 }
 
 describe('EntityReliabilityContent', () => {
+  it("shows a composite SLO's objectives under its SLI, with their weights", async () => {
+    const composite = slo({ composite: [{ displayName: 'Login', weight: 2, sli: 0.998, budgetRemaining: -1, state: 'exhausted' }, { displayName: 'Payment latency', weight: 1, sli: 0.95, budgetRemaining: -4, state: 'exhausted' }] });
+    await render({ listSlos: jest.fn().mockResolvedValue({ items: [composite] }), getHistory: jest.fn().mockResolvedValue(history) });
+    expect(await screen.findByTestId('composite-checkout-success')).toHaveTextContent('Login 99.8% (x2) · Payment latency 95% (x1)');
+  });
+
+  it("counts a time-slice SLO's budget in slices", async () => {
+    const sliced = slo({ slices: { sliceMs: 60_000 }, budgetAllowedEvents: 100.8, budgetConsumedEvents: 42, budgetRemainingEvents: 58.8, budgetRemainingMinutes: 58.8, budgetAllowedMinutes: 100.8 });
+    await render({ listSlos: jest.fn().mockResolvedValue({ items: [sliced] }), getHistory: jest.fn().mockResolvedValue(history) });
+    const row = await screen.findByTestId('slo-row-checkout-success');
+    expect(within(row).getByText('59 of 101 bad 1-minute slices · 59 min of 1h 41m')).toBeInTheDocument();
+  });
+
   it('lists the SLOs with budget, burn rates, status and time to exhaustion, and draws both charts', async () => {
     const listSlos = jest.fn().mockResolvedValue({ items: [slo()] });
     const getHistory = jest.fn().mockResolvedValue(history);

@@ -33,8 +33,8 @@ spec:
     spec:
       ratioMetric:
         counter: true
-        good: { metricSource: { type: Ingest, spec: {} } }
-        total: { metricSource: { type: Ingest, spec: {} } }
+        good: { metricSource: { type: Ingest, spec: { endpoint: /api/reliability/sli-events } } }
+        total: { metricSource: { type: Ingest, spec: { endpoint: /api/reliability/sli-events } } }
   timeWindow: [{ duration: 30d, isRolling: true }]
   budgetingMethod: Occurrences
   objectives: [{ targetPercent: 99.9 }]`;

@@ -12,7 +12,9 @@ import ToggleButtonGroup from '@mui/material/ToggleButtonGroup';
 import Typography from '@mui/material/Typography';
 import { useTheme } from '@mui/material/styles';
 import { useApi } from '@backstage/core-plugin-api';
-import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis, Area, AreaChart } from 'recharts';
+import { CartesianGrid, Line, LineChart, ReferenceArea, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis, Area, AreaChart } from 'recharts';
+import Button from '@mui/material/Button';
+import { CorrectionsPanel } from './CorrectionsPanel';
 import { BURN_RATE_WINDOWS, BurnRateWindow, ChangeEvent, HistoryResponse, SloSummary } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { formatBurn, formatPercent } from '@internal/plugin-reliability-common';
@@ -46,6 +48,18 @@ function changeLines(changes: readonly ChangeEvent[], history: HistoryResponse, 
     ));
 }
 
+/** Budget corrections over the chart's range, shaded and labelled with their reason. */
+function exclusionAreas(history: HistoryResponse, color: string) {
+  const from = history.points[0]?.t ?? 0;
+  const to = history.points[history.points.length - 1]?.t ?? 0;
+  return (history.exclusions ?? [])
+    .map((x, i) => ({ x, i, a: Math.max(from, Date.parse(x.from)), b: Math.min(to, Date.parse(x.to)) }))
+    .filter(({ a, b }) => b > a)
+    .map(({ x, i, a, b }) => (
+      <ReferenceArea key={`excluded-${i}`} x1={a} x2={b} fill={color} fillOpacity={0.15} className="excluded-range" label={{ value: `excluded: ${x.reason}`, position: 'insideTop', fontSize: 9 }} />
+    ));
+}
+
 function BudgetChart({ history, changes }: { history: HistoryResponse; changes: readonly ChangeEvent[] }) {
   const theme = useTheme();
   const data = history.points.map(p => ({ t: p.t, budget: p.budgetRemaining === null ? null : p.budgetRemaining * 100 }));
@@ -63,6 +77,7 @@ function BudgetChart({ history, changes }: { history: HistoryResponse; changes: 
           <YAxis unit="%" domain={[(min: number) => Math.min(0, Math.floor(min)), 100]} width={48} />
           <Tooltip labelFormatter={v => stamp(Number(v))} formatter={(v: any) => [`${Number(v).toFixed(2)}%`, 'budget remaining']} />
           <ReferenceLine y={0} stroke={theme.palette.error.main} strokeDasharray="4 2" />
+          {exclusionAreas(history, theme.palette.grey[500])}
           {changeLines(changes, history, theme.palette.info.main)}
           <Area type="monotone" dataKey="budget" stroke={theme.palette.primary.main} fill={theme.palette.primary.light} fillOpacity={0.25} isAnimationActive={false} connectNulls={false} />
         </AreaChart>
@@ -92,6 +107,7 @@ function BurnChart({ history, changes }: { history: HistoryResponse; changes: re
           {history.thresholds.map((t, i) => (
             <ReferenceLine key={t.label} y={t.burnRate} stroke={THRESHOLD_COLORS[i % THRESHOLD_COLORS.length]} strokeDasharray="6 3" label={{ value: `${t.burnRate}x ${t.severity}`, position: 'insideTopRight', fontSize: 10 }} />
           ))}
+          {exclusionAreas(history, theme.palette.grey[500])}
           {changeLines(changes, history, theme.palette.info.main)}
           <Line type="linear" dataKey="burn" stroke={theme.palette.secondary.main} dot={false} isAnimationActive={false} connectNulls={false} />
         </LineChart>
@@ -104,7 +120,9 @@ function BurnChart({ history, changes }: { history: HistoryResponse; changes: re
 export function SloCharts({ slo, changes = [] }: { slo: SloSummary; changes?: readonly ChangeEvent[] }) {
   const api = useApi(reliabilityApiRef);
   const [window, setWindow] = useState<BurnRateWindow>('1h');
-  const { value, loading, error } = useAsync(() => api.getHistory(slo.ref, { window, points: 500 }), [api, slo.ref, window]);
+  const [showCorrections, setShowCorrections] = useState(false);
+  const [version, setVersion] = useState(0);
+  const { value, loading, error } = useAsync(() => api.getHistory(slo.ref, { window, points: 500 }), [api, slo.ref, window, version]);
   return (
     <Card variant="outlined" data-testid={`slo-charts-${slo.name}`}>
       <CardHeader
@@ -145,6 +163,15 @@ export function SloCharts({ slo, changes = [] }: { slo: SloSummary; changes?: re
             </Grid>
           </Grid>
         )}
+        {value?.exclusions?.length ? (
+          <Typography variant="caption" color="text.secondary" component="p" data-testid="exclusions-note">
+            Shaded: {value.exclusions.length} excluded range{value.exclusions.length === 1 ? '' : 's'} ({[...new Set(value.exclusions.map(x => x.reason))].join('; ')}), left out of the budget.
+          </Typography>
+        ) : null}
+        <Button size="small" onClick={() => setShowCorrections(v => !v)} aria-expanded={showCorrections}>
+          {showCorrections ? 'Hide budget corrections' : 'Budget corrections'}
+        </Button>
+        {showCorrections && <CorrectionsPanel slo={slo} onChange={() => setTimeout(() => setVersion(v => v + 1), 0)} />}
       </CardContent>
     </Card>
   );

@@ -71,6 +71,11 @@ export function SloTable(props: { items: SloSummary[]; selected?: string; onSele
                 <TableCell className="num">{slo.windowLabel}</TableCell>
                 <TableCell className="num">
                   {formatPercent(s?.sli)}
+                  {s?.composite && (
+                    <Typography variant="caption" color="text.secondary" component="div" data-testid={`composite-${slo.name}`}>
+                      {s.composite.map(o => `${o.displayName ?? 'objective'} ${formatPercent(o.sli)} (x${o.weight})`).join(' · ')}
+                    </Typography>
+                  )}
                   {s?.display && (
                     <Typography variant="caption" color="text.secondary" component="div">
                       {s.display.label} {s.display.value === null ? '—' : `${Number(s.display.value.toPrecision(4))}${s.display.unit ? ` ${s.display.unit}` : ''}`}
@@ -83,7 +88,8 @@ export function SloTable(props: { items: SloSummary[]; selected?: string; onSele
                   </Typography>
                   {s && s.budgetRemainingEvents !== null && (
                     <Typography variant="caption" color="text.secondary" component="div">
-                      {formatCount(s.budgetRemainingEvents)} of {formatCount(s.budgetAllowedEvents)} events ·{' '}
+                      {formatCount(s.budgetRemainingEvents)} of {formatCount(s.budgetAllowedEvents)}{' '}
+                      {s.slices ? `bad ${sliceLabel(s.slices.sliceMs)} slices` : 'events'} ·{' '}
                       {formatMinutes(s.budgetRemainingMinutes)} of {formatMinutes(s.budgetAllowedMinutes)}
                     </Typography>
                   )}
@@ -118,4 +124,11 @@ export function SloTable(props: { items: SloSummary[]; selected?: string; onSele
       </Table>
     </TableContainer>
   );
+}
+
+/** `1-minute`, `5-minute`, `1-hour`: a slice length as a word. */
+function sliceLabel(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}-hour`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}-minute`;
+  return `${Math.round(ms / 1000)}-second`;
 }

@@ -1,0 +1,76 @@
+// The Reliability tab against the catalog's own Overview tab, in headless Chromium (issue 15).
+//
+// Starts the portal's backend serving the production build (`yarn workspace app build` first) on 127.0.0.1:7078 with
+// the demo data, opens checkout's entity page, then switches between Overview and Reliability five times. Each switch
+// is timed from the click until the tab's content is drawn (Overview: the About card; Reliability: both charts of
+// checkout-success) and the network is idle. Prints both medians and their ratio (target: Reliability <= 1.0x).
+//
+//   node bench/tab.bench.mjs [--switches 5]
+import { chromium } from 'playwright-core';
+import { startPortalBackend, stopPortalBackend, until } from '../test/e2e/lib/portal.mjs';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const BASE = 'http://localhost:7078';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const i = process.argv.indexOf('--switches');
+const SWITCHES = i >= 0 ? Number(process.argv[i + 1]) : 5;
+
+const dir = mkdtempSync(path.join(tmpdir(), 'reliability-tab-bench-'));
+const config = path.join(dir, 'app-config.bench.yaml');
+writeFileSync(
+  config,
+  `app:\n  baseUrl: ${BASE}\nbackend:\n  baseUrl: ${BASE}\n  listen:\n    port: 7078\n    host: 127.0.0.1\n  cors:\n    origin: ${BASE}\n`,
+);
+
+const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const backend = await startPortalBackend([config], BASE, 240_000);
+try {
+  const { backstageIdentity } = await (await fetch(`${BASE}/api/auth/guest/refresh?env=development`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } })).json();
+  await until('checkout evaluated', async () => {
+    const body = await (await fetch(`${BASE}/api/reliability/slos?entityRef=component:default/checkout`, { headers: { Authorization: `Bearer ${backstageIdentity.token}` } })).json();
+    return body.items?.[0]?.status?.total > 0;
+  }, 120_000, 1000);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
+  await page.goto(`${BASE}/catalog/default/component/checkout`);
+  const enter = page.getByRole('button', { name: /enter/i });
+  await enter.or(page.getByText('About')).first().waitFor({ timeout: 90_000 });
+  if (await enter.count()) await enter.first().click();
+  await page.getByText('About').first().waitFor({ timeout: 60_000 });
+  await page.waitForLoadState('networkidle');
+
+  // the entity page's tabs are links in its navigation list
+  const tab = name => page.locator('nav li a').filter({ hasText: new RegExp(`^${name}$`) }).first();
+  const timed = async (name, drawn) => {
+    const t0 = performance.now();
+    await tab(name).click();
+    await drawn();
+    await page.waitForLoadState('networkidle');
+    return performance.now() - t0;
+  };
+  const overview = [];
+  const reliability = [];
+  // one warm-up round: the chunks of both tabs are loaded once, as a user's second visit finds them
+  for (let k = 0; k <= SWITCHES; k++) {
+    const r = await timed('Reliability', async () => {
+      const charts = page.getByTestId('slo-charts-checkout-success');
+      await charts.getByTestId('budget-chart').locator('.recharts-area path').first().waitFor({ timeout: 60_000 });
+      await charts.getByTestId('burn-chart').locator('.recharts-line path.recharts-curve').first().waitFor({ timeout: 60_000 });
+    });
+    const o = await timed('Overview', () => page.getByText('About').first().waitFor({ timeout: 60_000 }));
+    if (k > 0) {
+      reliability.push(r);
+      overview.push(o);
+    }
+  }
+  await browser.close();
+  const [mo, mr] = [median(overview), median(reliability)];
+  console.log(`Overview tab (the catalog's own): median ${mo.toFixed(0)} ms (runs: ${overview.map(x => x.toFixed(0)).join(', ')})`);
+  console.log(`Reliability tab, both charts drawn: median ${mr.toFixed(0)} ms (runs: ${reliability.map(x => x.toFixed(0)).join(', ')})`);
+  console.log(`ratio Reliability / Overview: ${(mr / mo).toFixed(2)}x (target <= 1.0x: ${mr / mo <= 1 ? 'met' : 'NOT met'})`);
+} finally {
+  await stopPortalBackend(backend);
+}
