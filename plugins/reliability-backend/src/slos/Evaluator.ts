@@ -25,7 +25,18 @@ import {
   subtractRanges,
 } from '@internal/plugin-reliability-common';
 import type { SliCountRequest, SliCountResult, SliSource } from '@internal/plugin-reliability-node';
+import { randomUUID } from 'crypto';
 import { ReliabilityStore } from './ReliabilityStore';
+import type { IndexSyncStats } from './sources/CountIndex';
+
+/** A source that keeps an index for the evaluation tick (the built-in ingest). */
+interface TickSliSource extends SliSource {
+  countTick(requests: SliCountRequest[], rebuild: boolean): Promise<{ results: Map<string, SliCountResult>; stats: IndexSyncStats }>;
+}
+const keepsIndex = (s: SliSource): s is TickSliSource => typeof (s as Partial<TickSliSource>).countTick === 'function';
+
+/** An unchanged snapshot is written again after this long, so its evaluatedAt never lags further. */
+const SNAPSHOT_REFRESH_MS = 5 * 60_000;
 
 const MIN = 60_000;
 const finite = (n: number | null) => (n === null || !Number.isFinite(n) ? null : n);
@@ -33,6 +44,25 @@ const finite = (n: number | null) => (n === null || !Number.isFinite(n) ? null :
 /** The SLOs to count: every standard SLO, and each objective of every composite SLO in its place. */
 function flattenComposites(slos: SloDefinition[]): SloDefinition[] {
   return slos.flatMap(s => (s.composite ? s.composite.objectives.map(o => o.def) : [s]));
+}
+
+const BURN_RATE_MS = BURN_RATE_WINDOWS.map(w => durationMs(w));
+
+/** Each SLO's compliance window at `at`, worked out once per distinct window. */
+function windowsAt(slos: SloDefinition[], at: number): Map<SloDefinition, { start: number; end: number }> {
+  const byWindow = new Map<string, { start: number; end: number }>();
+  const out = new Map<SloDefinition, { start: number; end: number }>();
+  for (const slo of slos) {
+    const w = slo.window;
+    const key = w.kind === 'rolling' ? `${w.duration.amount}${w.duration.unit}` : JSON.stringify(w);
+    let win = byWindow.get(key);
+    if (!win) {
+      win = windowAt(w, at);
+      byWindow.set(key, win);
+    }
+    out.set(slo, win);
+  }
+  return out;
 }
 
 /** Picks the source serving an SLO's metricSource.type. */
@@ -115,7 +145,23 @@ export class Evaluator {
     return results;
   }
 
-  async evaluate(given: SloDefinition[], now = Date.now()): Promise<Map<string, EvaluationResult>> {
+  /** The index's counts for SLOs without excluded ranges; the others are counted from scratch, around their ranges. */
+  private async countTick(source: TickSliSource, requests: SliCountRequest[], exclusions: Map<string, TimeRange[]>, rebuild: boolean): Promise<Map<string, SliCountResult>> {
+    const excluded = requests.filter(r => exclusions.has(r.slo.ref));
+    const { results, stats } = await source.countTick(excluded.length ? requests.filter(r => !exclusions.has(r.slo.ref)) : requests, rebuild);
+    this.lastIndexSync = stats;
+    if (excluded.length) for (const [ref, r] of await this.countExcluding(source, excluded, exclusions)) results.set(ref, r);
+    return results;
+  }
+
+  /** What the last tick's index sync read (for logs, tests and the benchmark). */
+  lastIndexSync: IndexSyncStats | undefined;
+
+  /**
+   * Evaluates from scratch, or (`tick`) as the evaluation tick does: the built-in ingest's counts come from its
+   * index, moved forward to this tick (`rebuild`: read afresh).
+   */
+  async evaluate(given: SloDefinition[], now = Date.now(), tick?: { rebuild: boolean }): Promise<Map<string, EvaluationResult>> {
     // a composite SLO's objectives are evaluated like SLOs of their own, then combined into its one status
     const slos = flattenComposites(given);
     // evaluate at a minute boundary: buckets are per minute, so every SLO sees whole buckets
@@ -135,22 +181,27 @@ export class Evaluator {
       list.push(slo);
       bySource.set(source, list);
     }
-    const windowStarts = slos.map(slo => windowAt(slo.window, at).start);
-    const exclusions = await this.exclusions(slos, Math.min(at - durationMs('3d'), ...windowStarts), at);
+    // each SLO's compliance window now (SLOs share windows: each distinct one is worked out once)
+    const wins = windowsAt(slos, at);
+    let earliest = at - durationMs('3d');
+    for (const w of wins.values()) earliest = Math.min(earliest, w.start);
+    const exclusions = await this.exclusions(slos, earliest, at);
+    // SLOs with the same window share one (read-only) intervals array
+    const burn = BURN_RATE_MS.map(ms => ({ start: at - ms, end: at }));
+    const intervalsOf = new Map<{ start: number; end: number }, SliCountRequest['intervals']>();
     for (const [source, list] of bySource) {
       const requests = list.map(slo => {
-        const win = windowAt(slo.window, at);
-        return {
-          slo,
-          intervals: [
-            { start: win.start, end: Math.min(win.end, at) },
-            ...BURN_RATE_WINDOWS.map(w => ({ start: at - durationMs(w), end: at })),
-          ],
-        };
+        const win = wins.get(slo)!;
+        let intervals = intervalsOf.get(win);
+        if (!intervals) {
+          intervals = [{ start: win.start, end: Math.min(win.end, at) }, ...burn];
+          intervalsOf.set(win, intervals);
+        }
+        return { slo, intervals };
       });
       let results;
       try {
-        results = await this.countExcluding(source, requests, exclusions);
+        results = tick && keepsIndex(source) ? await this.countTick(source, requests, exclusions, tick.rebuild) : await this.countExcluding(source, requests, exclusions);
       } catch (e) {
         this.logger.warn(`SLI source ${source.types.join('/')} failed: ${e}`);
         for (const slo of list) out.set(slo.ref, { status: this.noData(slo, at), reason: `SLI source failed: ${(e as Error).message}` });
@@ -162,7 +213,7 @@ export class Evaluator {
           out.set(slo.ref, { status: this.noData(slo, at), reason: r?.error ?? 'the SLI source returned nothing' });
           continue;
         }
-        const win = windowAt(slo.window, at);
+        const win = wins.get(slo)!;
         const lookbacks = {} as Record<BurnRateWindow, { good: number; total: number }>;
         BURN_RATE_WINDOWS.forEach((w, i) => {
           lookbacks[w] = r.counts[i + 1];
@@ -292,10 +343,46 @@ export class Evaluator {
    */
   async evaluateAndStore(slos: SloDefinition[], now = Date.now()): Promise<Map<string, EvaluationResult>> {
     await this.closeSlices(slos, now);
-    const results = await this.evaluate(slos, now);
-    await this.store.saveStatuses([...results].map(([sloRef, r]) => ({ sloRef, status: r.reason ? { ...r.status, reason: r.reason } as SloStatus : r.status })));
+    // another process ran the last tick (a takeover, or the scheduler moving the task): what this one remembers
+    // (the index, the snapshots it wrote) may be stale
+    const rebuild = (await this.store.tickMarker())?.token !== this.tickToken;
+    if (rebuild) this.written.clear();
+    const results = await this.evaluate(slos, now, { rebuild });
+    // snapshots: only those that changed (evaluatedAt aside), or that were written SNAPSHOT_REFRESH_MS ago
+    const changed: { sloRef: string; status: SloStatus; json: string }[] = [];
+    const at = Math.floor(now / MIN) * MIN;
+    for (const [sloRef, r] of results) {
+      const status = r.reason ? ({ ...r.status, reason: r.reason } as SloStatus) : r.status;
+      const json = JSON.stringify(status);
+      // the status less its evaluatedAt: after it, when it comes first (a slice, not a copy), else without it
+      const head = `{"evaluatedAt":"${status.evaluatedAt}"`;
+      const key = json.startsWith(head) ? json.slice(head.length) : json.replace(head.slice(1), '');
+      const last = this.written.get(sloRef);
+      if (last && last.key === key && at - last.at < SNAPSHOT_REFRESH_MS && at >= last.at) continue;
+      changed.push({ sloRef, status, json });
+      this.written.set(sloRef, { key, at });
+    }
+    for (const ref of [...this.written.keys()]) if (!results.has(ref)) this.written.delete(ref);
+    try {
+      await this.store.saveStatuses(changed);
+    } catch (e) {
+      this.written.clear();
+      throw e;
+    }
+    this.tickToken = randomUUID();
+    await this.store.setTickMarker(this.instance, this.tickToken, Date.now());
+    this.lastSnapshotWrites = changed.length;
     return results;
   }
+
+  /** This process, in the tick marker. */
+  private readonly instance = randomUUID();
+  /** The token this process wrote in the tick marker at its last tick. */
+  private tickToken: string | undefined;
+  /** The snapshots this process wrote last (status without evaluatedAt, and when). */
+  private readonly written = new Map<string, { key: string; at: number }>();
+  /** How many snapshots the last tick wrote. */
+  lastSnapshotWrites = 0;
 
   /** Counts the ingest's time slices that ended by `now`, in batches; returns how many. */
   async closeSlices(slos: SloDefinition[], now = Date.now()): Promise<number> {

@@ -37,6 +37,15 @@ function chunk<T>(items: T[], size: number): T[][] {
   return out;
 }
 
+/** A bucket as the tick's index reads it: [ref, end, cumGood, cumTotal]. */
+export type BucketTuple = [string, number, number, number];
+
+/** Driver rows [ref, ...numbers] with the numbers as numbers (pg answers bigint columns as strings), in place. */
+function numbers(rows: unknown[][]): unknown[][] {
+  for (const r of rows) for (let i = 1; i < r.length; i++) if (typeof r[i] !== 'number') r[i] = r[i] === null || r[i] === undefined ? 0 : Number(r[i]);
+  return rows;
+}
+
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 
 /**
@@ -52,7 +61,11 @@ const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
  */
 export class ReliabilityStore {
   /** Over a migrated database: `ReliabilityDatabase.create()` runs the migrations. */
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Knex,
+    /** The clock that stamps written rows (`written_at`) and that the tick's index reads them by; a benchmark simulates minutes with it. */
+    readonly clock: () => number = Date.now,
+  ) {}
 
   private writeCount = 0;
   /**
@@ -216,18 +229,19 @@ export class ReliabilityStore {
           buckets.set(`${ref}\u0000${last.end}`, { sloRef: ref, end: last.end, bucketMs: last.ms, good: last.good, total: last.total, cumGood: last.cumGood, cumTotal: last.cumTotal });
         }
       }
-      const size = pg ? 2000 : 120; // SQLite: 999 bound variables
+      const size = pg ? 2000 : 110; // SQLite: 999 bound variables
+      const writtenAt = this.clock();
       for (const part of chunk([...buckets.values()], size)) {
         await tx('reliability_buckets')
-          .insert(part.map(r => ({ slo_ref: r.sloRef, bucket_end: r.end, bucket_ms: r.bucketMs, good: r.good, total: r.total, cum_good: r.cumGood, cum_total: r.cumTotal })))
+          .insert(part.map(r => ({ slo_ref: r.sloRef, bucket_end: r.end, bucket_ms: r.bucketMs, good: r.good, total: r.total, cum_good: r.cumGood, cum_total: r.cumTotal, written_at: writtenAt })))
           .onConflict(['slo_ref', 'bucket_end'])
-          .merge(['bucket_ms', 'good', 'total', 'cum_good', 'cum_total']);
+          .merge(['bucket_ms', 'good', 'total', 'cum_good', 'cum_total', 'written_at']);
       }
-      for (const part of chunk([...late.values()], size)) {
+      for (const part of chunk([...late.values()].map(l => ({ ...l, written_at: writtenAt })), size)) {
         await tx('reliability_late_counts')
           .insert(part)
           .onConflict(['slo_ref', 'at'])
-          .merge({ good: tx.raw('?? + excluded.good', ['reliability_late_counts.good']), total: tx.raw('?? + excluded.total', ['reliability_late_counts.total']) });
+          .merge({ good: tx.raw('?? + excluded.good', ['reliability_late_counts.good']), total: tx.raw('?? + excluded.total', ['reliability_late_counts.total']), written_at: writtenAt });
       }
     }
   }
@@ -318,7 +332,8 @@ export class ReliabilityStore {
 
   /** Bulk load of pre-computed buckets for an SLO without data (demo data, benchmarks). */
   async loadBuckets(rows: BucketRow[]): Promise<void> {
-    const size = this.db.client.config.client === 'pg' ? 5000 : 120; // SQLite: 999 bound variables
+    const size = this.db.client.config.client === 'pg' ? 5000 : 110; // SQLite: 999 bound variables
+    const writtenAt = this.clock();
     await this.db.transaction(async tx => {
       for (let i = 0; i < rows.length; i += size) {
         await tx('reliability_buckets').insert(
@@ -330,6 +345,7 @@ export class ReliabilityStore {
             total: r.total,
             cum_good: r.cumGood,
             cum_total: r.cumTotal,
+            written_at: writtenAt,
           })),
         );
       }
@@ -361,87 +377,207 @@ export class ReliabilityStore {
     return row?.m === null || row?.m === undefined ? null : Number(row.m);
   }
 
+  // ---- Incremental evaluation (the tick's count index) -----------------------------------------------------
+
+  /** SLOs whose minute buckets compaction folded (with its horizon), and SLOs whose late counts it absorbed. */
+  private folds: { ref: string; horizon: number }[] = [];
+  private absorbed = new Set<string>();
+
+  /** What this process's compaction changed since the last call: rows it deleted are not visible as writes. */
+  takeCompactions(): { folds: { ref: string; horizon: number }[]; absorbed: Set<string> } {
+    const out = { folds: this.folds, absorbed: this.absorbed };
+    this.folds = [];
+    this.absorbed = new Set();
+    return out;
+  }
+
+  /**
+   * Rows as arrays, straight from the driver (no row objects, a cached prepared statement on SQLite): for the
+   * tick's reads of tens of thousands of rows. `sql` uses `?` placeholders.
+   */
+  private async arrays(sql: string, params: unknown[]): Promise<unknown[][]> {
+    const client = this.db.client;
+    if (client.config.client === 'pg') {
+      let n = 0;
+      const text = sql.replace(/\?/g, () => `$${++n}`);
+      const conn = await client.acquireConnection();
+      try {
+        return (await conn.query({ text, values: params, rowMode: 'array' })).rows;
+      } finally {
+        await client.releaseConnection(conn);
+      }
+    }
+    const conn = await client.acquireConnection();
+    try {
+      return this.statement(conn, sql, true).all(...params);
+    } finally {
+      await client.releaseConnection(conn);
+    }
+  }
+
+  private readonly statements = new Map<string, { db: unknown; s: { all(...p: unknown[]): unknown[][]; run(...p: unknown[]): unknown } }>();
+
+  /** SQLite: runs one prepared statement per row of parameters, `per` rows to a transaction, yielding between them. */
+  private async runEach(sql: string, rows: unknown[][], per: number): Promise<void> {
+    const client = this.db.client;
+    for (const part of chunk(rows, per)) {
+      const conn = await client.acquireConnection();
+      try {
+        const stmt = this.statement(conn, sql, false);
+        conn.transaction((ps: unknown[][]) => {
+          for (const p of ps) stmt.run(...p);
+        })(part);
+      } finally {
+        await client.releaseConnection(conn);
+      }
+      await new Promise(resolve => setImmediate(resolve));
+    }
+  }
+
+  private statement(conn: any, sql: string, raw: boolean): { all(...p: unknown[]): unknown[][]; run(...p: unknown[]): unknown } {
+    const key = `${raw}:${sql}`;
+    let stmt = this.statements.get(key);
+    if (!stmt || stmt.db !== conn) {
+      const prepared = conn.prepare(sql);
+      stmt = { db: conn, s: raw ? prepared.raw(true) : prepared };
+      this.statements.set(key, stmt);
+    }
+    return stmt.s;
+  }
+
+  /** Buckets ([ref, end, cumGood, cumTotal]) and late counts ([ref, at]) written after `since` (the writers' clock, epoch ms). */
+  async writtenSince(since: number): Promise<{ buckets: BucketTuple[]; late: [string, number][] }> {
+    const buckets = await this.arrays('SELECT slo_ref, bucket_end, cum_good, cum_total FROM reliability_buckets WHERE written_at > ?', [since]);
+    const late = await this.arrays('SELECT slo_ref, at FROM reliability_late_counts WHERE written_at > ?', [since]);
+    return { buckets: numbers(buckets) as BucketTuple[], late: numbers(late) as [string, number][] };
+  }
+
+  /**
+   * Buckets ([ref, end, cumGood, cumTotal]) ending, and late counts ([ref, at, good, total]) at, inside any of the
+   * (disjoint) ranges (a, b]: what boundaries moving from a to b slide past.
+   */
+  async crossed(ranges: [number, number][]): Promise<{ buckets: BucketTuple[]; late: [string, number, number, number][] }> {
+    const out = { buckets: [] as BucketTuple[], late: [] as [string, number, number, number][] };
+    for (const part of chunk(ranges, 100)) {
+      // one index range scan each, concatenated
+      const within = (cols: string, table: string, col: string) => part.map(() => `SELECT ${cols} FROM ${table} WHERE ${col} > ? AND ${col} <= ?`).join(' UNION ALL ');
+      const params = part.flat();
+      for (const r of numbers(await this.arrays(within('slo_ref, bucket_end, cum_good, cum_total', 'reliability_buckets', 'bucket_end'), params))) out.buckets.push(r as BucketTuple);
+      for (const r of numbers(await this.arrays(within('slo_ref, at, good, total', 'reliability_late_counts', 'at'), params))) out.late.push(r as [string, number, number, number]);
+    }
+    return out;
+  }
+
+  /**
+   * Per SLO and t, the last bucket at or before t (its end and cumulative counts) and the sum of the late counts at
+   * or before t.
+   * One query per distinct t for the whole registry when every registered SLO is asked, else per 500 SLOs.
+   */
+  async readings(requests: BoundaryRequest[]): Promise<{
+    at: Map<string, Map<number, { end: number | null; cumGood: number; cumTotal: number; lateGood: number; lateTotal: number }>>;
+  }> {
+    const at = new Map<string, Map<number, { end: number | null; cumGood: number; cumTotal: number; lateGood: number; lateTotal: number }>>();
+    const byT = new Map<number, string[]>();
+    for (const r of requests) {
+      const list = byT.get(r.t);
+      if (list) list.push(r.sloRef);
+      else byT.set(r.t, [r.sloRef]);
+      if (!at.has(r.sloRef)) at.set(r.sloRef, new Map());
+    }
+    const registered = Number((await this.db('reliability_slos').count({ n: '*' }).first())?.n ?? 0);
+    for (const [t, refs] of byT) {
+      const all = [...new Set(refs)];
+      for (const part of this.refChunks(all, registered)) {
+        for (const row of await this.lastBucketsAt(part, t)) {
+          at.get(row.ref)?.set(t, { end: row.end, cumGood: row.cumGood, cumTotal: row.cumTotal, lateGood: 0, lateTotal: 0 });
+        }
+        for (const row of await this.lateSumsAt(part, t)) {
+          const c = at.get(row.ref)?.get(t);
+          if (c) at.get(row.ref)!.set(t, { ...c, lateGood: row.good, lateTotal: row.total });
+        }
+      }
+    }
+    return { at };
+  }
+
+  /**
+   * Splits refs into query parts: the whole registry (undefined) when every registered SLO is asked, else by 500;
+   * a composite SLO's objectives (counted under refs outside the registry) always by ref.
+   */
+  private refChunks(all: string[], registered: number): (string[] | undefined)[] {
+    const parts = all.filter(r => compositeParentRef(r) !== undefined);
+    const unique = parts.length ? all.filter(r => compositeParentRef(r) === undefined) : all;
+    const chunks: (string[] | undefined)[] = unique.length > 0 && unique.length >= registered ? [undefined] : chunk(unique, 500);
+    return [...chunks, ...chunk(parts, 500)];
+  }
+
+  /** The last bucket at or before t of each SLO: of the whole registry (refs undefined) or of the refs given. */
+  private async lastBucketsAt(refs: string[] | undefined, t: number): Promise<{ ref: string; end: number | null; cumGood: number; cumTotal: number }[]> {
+    let rows: { ref: string; bucket_end: unknown; cum_good: unknown; cum_total: unknown }[];
+    if (!refs) {
+      const slos = this.db('reliability_slos as s')
+        .select('s.ref')
+        .select(this.db('reliability_buckets as i').max('i.bucket_end').whereRaw('i.slo_ref = s.ref').where('i.bucket_end', '<=', t).as('e'));
+      rows = await this.db
+        .select('x.ref', 'b.bucket_end', 'b.cum_good', 'b.cum_total')
+        .from(slos.as('x'))
+        .leftJoin('reliability_buckets as b', function join() {
+          this.on('b.slo_ref', '=', 'x.ref').andOn('b.bucket_end', '=', 'x.e');
+        });
+    } else if (this.db.client.config.client === 'pg') {
+      rows = (
+        await this.db.raw(
+          `SELECT r.ref, b.bucket_end, b.cum_good, b.cum_total FROM unnest(?::text[]) AS r(ref)
+           LEFT JOIN LATERAL (SELECT x.bucket_end, x.cum_good, x.cum_total FROM reliability_buckets x WHERE x.slo_ref = r.ref AND x.bucket_end <= ? ORDER BY x.bucket_end DESC LIMIT 1) AS b ON true`,
+          [refs, t],
+        )
+      ).rows;
+    } else {
+      rows = await this.db.raw(
+        `SELECT m.ref, b.bucket_end, b.cum_good, b.cum_total
+         FROM (SELECT j.value AS ref, (SELECT MAX(x.bucket_end) FROM reliability_buckets x WHERE x.slo_ref = j.value AND x.bucket_end <= ?) AS e FROM json_each(?) AS j) AS m
+         LEFT JOIN reliability_buckets b ON b.slo_ref = m.ref AND b.bucket_end = m.e`,
+        [t, JSON.stringify(refs)],
+      );
+    }
+    return rows.map(r => ({ ref: r.ref, end: r.bucket_end === null || r.bucket_end === undefined ? null : Number(r.bucket_end), cumGood: num(r.cum_good), cumTotal: num(r.cum_total) }));
+  }
+
+  /** The late counts at or before t, summed per SLO (few rows: compaction absorbs those older than the retention). */
+  private async lateSumsAt(refs: string[] | undefined, t: number): Promise<{ ref: string; good: number; total: number }[]> {
+    const q = this.db('reliability_late_counts').where('at', '<=', t).groupBy('slo_ref').select('slo_ref').sum({ g: 'good', n: 'total' });
+    if (refs) q.whereIn('slo_ref', refs);
+    return ((await q) as { slo_ref: string; g: unknown; n: unknown }[]).map(r => ({ ref: r.slo_ref, good: num(r.g), total: num(r.n) }));
+  }
+
   /**
    * Cumulative counts for many (SLO, t) pairs. Requests are grouped by t; each group is one query whose
    * correlated MAX(bucket_end) per SLO is a single index probe, whatever the amount of stored data.
    */
   async cumulativeAt(requests: BoundaryRequest[]): Promise<Map<string, Map<number, Counts>>> {
     const out = new Map<string, Map<number, Counts>>();
-    const byT = new Map<number, string[]>();
-    for (const r of requests) {
-      const list = byT.get(r.t) ?? [];
-      list.push(r.sloRef);
-      byT.set(r.t, list);
-      if (!out.has(r.sloRef)) out.set(r.sloRef, new Map());
-    }
-    const registered = Number((await this.db('reliability_slos').count({ n: '*' }).first())?.n ?? 0);
-    for (const [t, refs] of byT) {
-      const all = [...new Set(refs)];
-      // a composite SLO's objectives count under refs of their own, outside the registry: read by ref
-      const parts = all.filter(r => compositeParentRef(r) !== undefined);
-      const unique = parts.length ? all.filter(r => compositeParentRef(r) === undefined) : all;
-      if (parts.length) await this.cumulativeOfRefs(parts, t, out);
-      // most ticks ask for every SLO at the same boundaries: then one query covers the whole registry
-      let chunks: (string[] | undefined)[] = chunk(unique, 500);
-      if (unique.length > 0 && unique.length >= registered) chunks = [undefined];
-      for (const part of chunks) {
-        const slos = this.db('reliability_slos as s')
-          .select('s.ref')
-          .select(
-            this.db('reliability_buckets as i').max('i.bucket_end').whereRaw('i.slo_ref = s.ref').where('i.bucket_end', '<=', t).as('e'),
-          );
-        if (part) slos.whereIn('s.ref', part);
-        const rows = await this.db
-          .select('x.ref', 'b.cum_good', 'b.cum_total')
-          .from(slos.as('x'))
-          .leftJoin('reliability_buckets as b', function join() {
-            this.on('b.slo_ref', '=', 'x.ref').andOn('b.bucket_end', '=', 'x.e');
-          });
-        for (const row of rows) {
-          out.get(row.ref)?.set(t, { good: num(row.cum_good), total: num(row.cum_total) });
-        }
-        // plus the late counts at or before t (few rows: compaction absorbs those older than the retention)
-        const lateQ = this.db('reliability_late_counts').where('at', '<=', t).groupBy('slo_ref').select('slo_ref').sum({ g: 'good', n: 'total' });
-        if (part) lateQ.whereIn('slo_ref', part);
-        for (const row of (await lateQ) as { slo_ref: string; g: unknown; n: unknown }[]) {
-          const c = out.get(row.slo_ref)?.get(t);
-          if (c) out.get(row.slo_ref)!.set(t, { good: c.good + num(row.g), total: c.total + num(row.n) });
-        }
-      }
+    const { at } = await this.readings(requests);
+    for (const [ref, byT] of at) {
+      const m = new Map<number, Counts>();
+      for (const [t, c] of byT) m.set(t, { good: c.cumGood + c.lateGood, total: c.cumTotal + c.lateTotal });
+      out.set(ref, m);
     }
     return out;
-  }
-
-  /** cumulativeAt for refs that need not be registered (composite objectives): one query per 500, by ref. */
-  private async cumulativeOfRefs(refs: string[], t: number, out: Map<string, Map<number, Counts>>): Promise<void> {
-    const pg = this.db.client.config.client === 'pg';
-    for (const part of chunk(refs, 500)) {
-      const rows = pg
-        ? (
-            await this.db.raw(
-              `SELECT r.ref, b.cum_good, b.cum_total FROM unnest(?::text[]) AS r(ref)
-               LEFT JOIN LATERAL (SELECT x.cum_good, x.cum_total FROM reliability_buckets x WHERE x.slo_ref = r.ref AND x.bucket_end <= ? ORDER BY x.bucket_end DESC LIMIT 1) AS b ON true`,
-              [part, t],
-            )
-          ).rows
-        : await this.db.raw(
-            `SELECT m.ref, b.cum_good, b.cum_total
-             FROM (SELECT j.value AS ref, (SELECT MAX(x.bucket_end) FROM reliability_buckets x WHERE x.slo_ref = j.value AND x.bucket_end <= ?) AS e FROM json_each(?) AS j) AS m
-             LEFT JOIN reliability_buckets b ON b.slo_ref = m.ref AND b.bucket_end = m.e`,
-            [t, JSON.stringify(part)],
-          );
-      for (const row of rows as { ref: string; cum_good: unknown; cum_total: unknown }[]) out.get(row.ref)?.set(t, { good: num(row.cum_good), total: num(row.cum_total) });
-      const late = await this.db('reliability_late_counts').where('at', '<=', t).whereIn('slo_ref', part).groupBy('slo_ref').select('slo_ref').sum({ g: 'good', n: 'total' });
-      for (const row of late as { slo_ref: string; g: unknown; n: unknown }[]) {
-        const c = out.get(row.slo_ref)?.get(t);
-        if (c) out.get(row.slo_ref)!.set(t, { good: c.good + num(row.g), total: c.total + num(row.n) });
-      }
-    }
   }
 
   /** Time of the first bucket (its start) per SLO; one index probe each. */
   async firstDataAt(refs: string[]): Promise<Map<string, number | null>> {
     const out = new Map<string, number | null>();
+    for (const [ref, f] of await this.firsts(refs)) {
+      const starts = [f.end, f.late].filter((x): x is number => x !== null).map(x => x - MIN);
+      out.set(ref, starts.length ? Math.min(...starts) : null);
+    }
+    return out;
+  }
+
+  /** Per SLO: the end of its first bucket and the time of its first late count (null when none). */
+  async firsts(refs: string[]): Promise<Map<string, { end: number | null; late: number | null }>> {
+    const out = new Map<string, { end: number | null; late: number | null }>();
     for (let i = 0; i < refs.length; i += 500) {
       const part = refs.slice(i, i + 500);
       const regular = part.filter(r => compositeParentRef(r) === undefined);
@@ -455,17 +591,23 @@ export class ReliabilityStore {
       for (const ref of part.filter(r => compositeParentRef(r) !== undefined)) {
         rows.push({ ref, first_end: (await this.db('reliability_buckets').where('slo_ref', ref).min({ m: 'bucket_end' }).first())?.m ?? null });
       }
-      for (const r of rows) {
-        out.set(r.ref, r.first_end === null || r.first_end === undefined ? null : Number(r.first_end) - MIN);
-      }
+      for (const r of rows) out.set(r.ref, { end: r.first_end === null || r.first_end === undefined ? null : Number(r.first_end), late: null });
       const late = await this.db('reliability_late_counts').whereIn('slo_ref', part).groupBy('slo_ref').select('slo_ref').min({ first_at: 'at' });
       for (const r of late as { slo_ref: string; first_at: unknown }[]) {
-        const at = Number(r.first_at) - MIN;
-        const known = out.get(r.slo_ref);
-        out.set(r.slo_ref, known === null || known === undefined ? at : Math.min(known, at));
+        out.set(r.slo_ref, { end: out.get(r.slo_ref)?.end ?? null, late: Number(r.first_at) });
       }
     }
     return out;
+  }
+
+  /** The process that ran the last evaluation tick, and that tick's token (undefined before any tick). */
+  async tickMarker(): Promise<{ owner: string; token: string } | undefined> {
+    const row = await this.db('reliability_tick_marker').where('id', 1).first('owner', 'token');
+    return row ? { owner: row.owner, token: row.token } : undefined;
+  }
+
+  async setTickMarker(owner: string, token: string, at: number): Promise<void> {
+    await this.db('reliability_tick_marker').insert({ id: 1, owner, token, at }).onConflict('id').merge();
   }
 
   /** Buckets of one SLO with end in [from, to], plus the one before (the reading at from). */
@@ -533,6 +675,7 @@ export class ReliabilityStore {
           hours.set(hourEnd, h);
         }
         await tx('reliability_buckets').where({ slo_ref: ref, bucket_ms: MIN }).where('bucket_end', '<=', horizon).delete();
+        const writtenAt = this.clock();
         for (const [hourEnd, h] of hours) {
           const existing = await tx('reliability_buckets').where({ slo_ref: ref, bucket_end: hourEnd }).first('good');
           if (existing) {
@@ -540,13 +683,14 @@ export class ReliabilityStore {
             // for an hour with minute buckets goes to minute buckets; merge defensively anyway.
             await tx('reliability_buckets')
               .where({ slo_ref: ref, bucket_end: hourEnd })
-              .update({ good: tx.raw('good + ?', [h.good]), total: tx.raw('total + ?', [h.total]), cum_good: h.cumGood, cum_total: h.cumTotal });
+              .update({ good: tx.raw('good + ?', [h.good]), total: tx.raw('total + ?', [h.total]), cum_good: h.cumGood, cum_total: h.cumTotal, written_at: writtenAt });
           } else {
             await tx('reliability_buckets').insert({
-              slo_ref: ref, bucket_end: hourEnd, bucket_ms: HOUR, good: h.good, total: h.total, cum_good: h.cumGood, cum_total: h.cumTotal,
+              slo_ref: ref, bucket_end: hourEnd, bucket_ms: HOUR, good: h.good, total: h.total, cum_good: h.cumGood, cum_total: h.cumTotal, written_at: writtenAt,
             });
           }
         }
+        if (rows.length) this.folds.push({ ref, horizon });
         return rows.length;
       });
     }
@@ -576,11 +720,12 @@ export class ReliabilityStore {
           h.total += num(r.total);
           hours.set(hourEnd, h);
         }
+        const writtenAt = this.clock();
         // first the missing hour buckets, at the stored cumulative value before them (no late count yet)
         for (const hourEnd of hours.keys()) {
           if (await tx('reliability_buckets').where({ slo_ref: ref, bucket_end: hourEnd }).first('bucket_end')) continue;
           const prev = await tx('reliability_buckets').where('slo_ref', ref).where('bucket_end', '<', hourEnd).orderBy('bucket_end', 'desc').first('cum_good', 'cum_total');
-          await tx('reliability_buckets').insert({ slo_ref: ref, bucket_end: hourEnd, bucket_ms: HOUR, good: 0, total: 0, cum_good: num(prev?.cum_good), cum_total: num(prev?.cum_total) });
+          await tx('reliability_buckets').insert({ slo_ref: ref, bucket_end: hourEnd, bucket_ms: HOUR, good: 0, total: 0, cum_good: num(prev?.cum_good), cum_total: num(prev?.cum_total), written_at: writtenAt });
         }
         // then each hour's counts: into its bucket, and into every cumulative value from its end on
         for (const [hourEnd, h] of hours) {
@@ -588,9 +733,10 @@ export class ReliabilityStore {
           await tx('reliability_buckets')
             .where('slo_ref', ref)
             .where('bucket_end', '>=', hourEnd)
-            .update({ cum_good: tx.raw('cum_good + ?', [h.good]), cum_total: tx.raw('cum_total + ?', [h.total]) });
+            .update({ cum_good: tx.raw('cum_good + ?', [h.good]), cum_total: tx.raw('cum_total + ?', [h.total]), written_at: writtenAt });
         }
         await tx('reliability_late_counts').where('slo_ref', ref).where('at', '<=', horizon).delete();
+        if (rows.length) this.absorbed.add(ref);
         return rows.length;
       });
     }
@@ -599,14 +745,15 @@ export class ReliabilityStore {
 
   // ---- Status -------------------------------------------------------------------------------------------
 
-  async saveStatuses(items: { sloRef: string; status: SloStatus }[]): Promise<void> {
+  /** Stores snapshots (`json`: the status already serialized, when the caller has it). */
+  async saveStatuses(items: { sloRef: string; status: SloStatus; json?: string }[]): Promise<void> {
     if (!items.length) return;
     this.writeCount++;
     const rows = items.map(i => ({
       slo_ref: i.sloRef,
       state: i.status.state,
       evaluated_at: Date.parse(i.status.evaluatedAt),
-      status: JSON.stringify(i.status),
+      status: i.json ?? JSON.stringify(i.status),
       budget_remaining: Number.isFinite(i.status.budgetRemaining) ? i.status.budgetRemaining : null,
     }));
     // the overview's sparklines: one reading per SLO and day, rewritten once an hour, or sooner when the budget moved
@@ -617,12 +764,28 @@ export class ReliabilityStore {
       const last = this.dailyWritten.get(r.slo_ref);
       return newHour || last === undefined || (last === null) !== (r.budget_remaining === null) || Math.abs((last ?? 0) - (r.budget_remaining ?? 0)) >= 0.005;
     });
+    const pg = this.db.client.config.client === 'pg';
+    const upsert = `INSERT INTO reliability_status (slo_ref, state, evaluated_at, status, budget_remaining)`;
+    const merge = `ON CONFLICT (slo_ref) DO UPDATE SET state = excluded.state, evaluated_at = excluded.evaluated_at, status = excluded.status, budget_remaining = excluded.budget_remaining`;
+    if (!pg) {
+      // SQLite: one prepared upsert run per snapshot, in transactions of 2,000 (each a few milliseconds of the event loop)
+      await this.runEach(`${upsert} VALUES (?, ?, ?, ?, ?) ${merge}`, rows.map(r => [r.slo_ref, r.state, r.evaluated_at, r.status, r.budget_remaining]), 2_000);
+    }
     await this.db.transaction(async tx => {
-      for (let i = 0; i < rows.length; i += 200) {
-        await tx('reliability_status').insert(rows.slice(i, i + 200)).onConflict('slo_ref').merge();
+      // PostgreSQL: the snapshots in one multi-row upsert (arrays), whatever their number
+      if (pg) {
+        await tx.raw(`${upsert} SELECT * FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[], ?::float8[]) ${merge}`, [
+          rows.map(r => r.slo_ref),
+          rows.map(r => r.state),
+          rows.map(r => r.evaluated_at),
+          rows.map(r => r.status),
+          // null is a valid element of a float8[]
+          rows.map(r => r.budget_remaining) as number[],
+        ]);
       }
-      for (let i = 0; i < daily.length; i += 200) {
-        const part = daily.slice(i, i + 200).map(r => ({ slo_ref: r.slo_ref, day: Math.floor(r.evaluated_at / 86_400_000) * 86_400_000, budget_remaining: r.budget_remaining }));
+      const size = pg ? 5_000 : 190; // SQLite binds at most 999 parameters
+      for (let i = 0; i < daily.length; i += size) {
+        const part = daily.slice(i, i + size).map(r => ({ slo_ref: r.slo_ref, day: Math.floor(r.evaluated_at / 86_400_000) * 86_400_000, budget_remaining: r.budget_remaining }));
         await tx('reliability_budget_daily').insert(part).onConflict(['slo_ref', 'day']).merge(['budget_remaining']);
       }
     });

@@ -1,7 +1,11 @@
 import type { SliCountRequest, SliCountResult, SliSource } from '@internal/plugin-reliability-node';
-import type { CumulativePoint, SloDefinition } from '@internal/plugin-reliability-common';
+import type { Counts, CumulativePoint, SloDefinition } from '@internal/plugin-reliability-common';
 import { countsBetween, SYNTHETIC_SOURCE_TYPE } from '@internal/plugin-reliability-common';
 import { ReliabilityStore } from '../ReliabilityStore';
+import { CountIndex, IndexSyncStats } from './CountIndex';
+
+const RAW_ERROR = 'a raw ratio (ratioMetric.raw) is read from Prometheus (metricSource.type: Prometheus); the built-in ingest counts events';
+const isRaw = (r: SliCountRequest) => r.slo.indicator.mode === 'raw-success' || r.slo.indicator.mode === 'raw-failure';
 
 /** Metric source types served by the built-in ingest store: POST /sli-events, SLOs that name no type, and synthetic journeys' runs. */
 export const INGEST_SOURCE_TYPES = ['ingest', 'reliability-ingest', '', SYNTHETIC_SOURCE_TYPE];
@@ -13,26 +17,70 @@ export const INGEST_SOURCE_TYPES = ['ingest', 'reliability-ingest', '', SYNTHETI
 export class IngestSliSource implements SliSource {
   readonly types = INGEST_SOURCE_TYPES;
 
-  constructor(private readonly store: ReliabilityStore) {}
+  /** The evaluation tick's index of cumulative counts (see CountIndex). */
+  private readonly index: CountIndex;
 
+  constructor(private readonly store: ReliabilityStore) {
+    this.index = new CountIndex(store);
+  }
+
+  /** From scratch: one query per distinct window boundary. */
   async countWindows(requests: SliCountRequest[]): Promise<Map<string, SliCountResult>> {
-    const boundaries = requests.flatMap(r => r.intervals.flatMap(i => [{ sloRef: r.slo.ref, t: i.start }, { sloRef: r.slo.ref, t: i.end }]));
-    const [cums, firsts] = await Promise.all([
-      this.store.cumulativeAt(boundaries),
-      this.store.firstDataAt(requests.map(r => r.slo.ref)),
-    ]);
-    const out = new Map<string, SliCountResult>();
+    const counted = requests.filter(r => !isRaw(r));
+    const boundaries = counted.flatMap(r => r.intervals.flatMap(i => [{ sloRef: r.slo.ref, t: i.start }, { sloRef: r.slo.ref, t: i.end }]));
+    const [cums, firsts] = await Promise.all([this.store.cumulativeAt(boundaries), this.store.firstDataAt(counted.map(r => r.slo.ref))]);
     const zero = { good: 0, total: 0 };
+    return this.answer(
+      requests,
+      ref => {
+        const c = cums.get(ref);
+        return t => c?.get(t) ?? zero;
+      },
+      ref => firsts.get(ref) ?? null,
+    );
+  }
+
+  /**
+   * The evaluation tick's counts, from the index moved forward to these boundaries (`rebuild`: read it all afresh,
+   * when another process ran the last tick). Answers what it read, as well.
+   */
+  async countTick(requests: SliCountRequest[], rebuild: boolean): Promise<{ results: Map<string, SliCountResult>; stats: IndexSyncStats }> {
+    const wanted = new Map<string, number[]>();
+    // SLOs with the same window share one intervals array (the evaluator builds one per window): its boundary times,
+    // and each interval's place among them, are worked out once
+    const shapes = new Map<SliCountRequest['intervals'], { times: number[]; at: Int32Array }>();
+    const shapeOf = (intervals: SliCountRequest['intervals']) => {
+      let shape = shapes.get(intervals);
+      if (!shape) {
+        const ts: number[] = [];
+        for (const i of intervals) ts.push(i.start, i.end);
+        ts.sort((a, b) => a - b);
+        const times = ts.filter((t, k) => k === 0 || t !== ts[k - 1]);
+        shape = { times, at: Int32Array.from(intervals.flatMap(i => [times.indexOf(i.start), times.indexOf(i.end)])) };
+        shapes.set(intervals, shape);
+      }
+      return shape;
+    };
+    for (const r of requests) if (!isRaw(r)) wanted.set(r.slo.ref, shapeOf(r.intervals).times);
+    const stats = await this.index.sync(wanted, rebuild);
+    const out = new Map<string, SliCountResult>();
     for (const r of requests) {
-      if (r.slo.indicator.mode === 'raw-success' || r.slo.indicator.mode === 'raw-failure') {
-        out.set(r.slo.ref, { counts: [], error: 'a raw ratio (ratioMetric.raw) is read from Prometheus (metricSource.type: Prometheus); the built-in ingest counts events' });
+      if (isRaw(r)) out.set(r.slo.ref, { counts: [], error: RAW_ERROR });
+      else out.set(r.slo.ref, { counts: this.index.counts(r.slo.ref, shapeOf(r.intervals).at), firstDataAt: this.index.firstDataAt(r.slo.ref) });
+    }
+    return { results: out, stats };
+  }
+
+  /** The results, from `cumulative(ref)`: the SLO's cumulative counts at a time. */
+  private answer(requests: SliCountRequest[], cumulative: (ref: string) => (t: number) => Counts, first: (ref: string) => number | null): Map<string, SliCountResult> {
+    const out = new Map<string, SliCountResult>();
+    for (const r of requests) {
+      if (isRaw(r)) {
+        out.set(r.slo.ref, { counts: [], error: RAW_ERROR });
         continue;
       }
-      const c = cums.get(r.slo.ref);
-      out.set(r.slo.ref, {
-        counts: r.intervals.map(i => countsBetween(c?.get(i.start) ?? zero, c?.get(i.end) ?? zero)),
-        firstDataAt: firsts.get(r.slo.ref) ?? null,
-      });
+      const cum = cumulative(r.slo.ref);
+      out.set(r.slo.ref, { counts: r.intervals.map(i => countsBetween(cum(i.start), cum(i.end))), firstDataAt: first(r.slo.ref) });
     }
     return out;
   }

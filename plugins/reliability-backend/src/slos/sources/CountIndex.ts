@@ -1,0 +1,242 @@
+import { Counts, countsBetween } from '@internal/plugin-reliability-common';
+import { BucketTuple, ReliabilityStore } from '../ReliabilityStore';
+
+const HOUR = 3_600_000;
+/** Rows written this long before the last read are read again: a writer's transaction may commit late, or its clock lag. */
+export const WRITE_MARGIN_MS = 30_000;
+/** A boundary sliding further than this in one tick (a long pause) is read afresh instead. */
+const MAX_SLIDE_MS = 15 * 60_000;
+
+/** One SLO's readings: at each boundary time, the last bucket at or before it and the late counts at or before it. */
+interface Entry {
+  times: number[];
+  /** End of the bucket each reading comes from; -Infinity when there is none. */
+  lastEnd: Float64Array;
+  cumGood: Float64Array;
+  cumTotal: Float64Array;
+  lateGood: Float64Array;
+  lateTotal: Float64Array;
+  firstEnd: number | null;
+  firstLate: number | null;
+}
+
+/** What a sync did, for logs, tests and the benchmark. */
+export interface IndexSyncStats {
+  full: boolean;
+  rebuilt: number;
+  moved: number;
+  changedRows: number;
+  crossedRows: number;
+}
+
+/**
+ * The evaluation tick's in-memory index of cumulative counts: per SLO, the cumulative counts at each of its window
+ * boundaries. Each tick moves it forward by reading only what changed: the rows written since its last read (by
+ * any replica: `written_at`), and the buckets and late counts its boundaries slid past. An SLO is read afresh when
+ * something it cannot follow happened to it: a late count (late counts are sums, so a re-read row cannot be told
+ * from a new one), this process's compaction folding or absorbing below one of its readings (deletions leave no
+ * written row), a changed set of boundaries, or a long pause. Another process's tick (a takeover) rebuilds it all.
+ *
+ * Readings are exact: a bucket row carries the absolute cumulative counts, so reading a row twice changes nothing.
+ */
+export class CountIndex {
+  private entries = new Map<string, Entry>();
+  private lastRead: number | undefined;
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly store: ReliabilityStore) {}
+
+  /**
+   * Brings the readings of `wanted` (SLO ref -> its boundary times, sorted, unique) up to date; `rebuild` forgets
+   * everything first. Entries of SLOs not wanted are dropped. Ticks run one at a time.
+   */
+  sync(wanted: Map<string, number[]>, rebuild: boolean): Promise<IndexSyncStats> {
+    const run = this.running.then(() => this.syncNow(wanted, rebuild));
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * An SLO's counts over intervals given as places among its synced boundary times: interval k runs from
+   * times[at[2k]] to times[at[2k + 1]]. Zero without an entry.
+   */
+  counts(ref: string, at: Int32Array): Counts[] {
+    const e = this.entries.get(ref);
+    const out: Counts[] = [];
+    for (let k = 0; k < at.length; k += 2) {
+      if (!e) {
+        out.push({ good: 0, total: 0 });
+        continue;
+      }
+      const a = at[k];
+      const b = at[k + 1];
+      out.push(countsBetween({ good: e.cumGood[a] + e.lateGood[a], total: e.cumTotal[a] + e.lateTotal[a] }, { good: e.cumGood[b] + e.lateGood[b], total: e.cumTotal[b] + e.lateTotal[b] }));
+    }
+    return out;
+  }
+
+  /** Start of an SLO's first data (the first bucket's or late count's minute), null when it has none. */
+  firstDataAt(ref: string): number | null {
+    const e = this.entries.get(ref);
+    const starts = [e?.firstEnd ?? null, e?.firstLate ?? null].filter((x): x is number => x !== null).map(x => x - 60_000);
+    return starts.length ? Math.min(...starts) : null;
+  }
+
+  private async syncNow(wanted: Map<string, number[]>, rebuild: boolean): Promise<IndexSyncStats> {
+    try {
+      return await this.apply(wanted, rebuild);
+    } catch (e) {
+      // half-applied readings are worth nothing: start again from the tables next time
+      this.entries.clear();
+      this.lastRead = undefined;
+      throw e;
+    }
+  }
+
+  private async apply(wanted: Map<string, number[]>, rebuild: boolean): Promise<IndexSyncStats> {
+    const compactions = this.store.takeCompactions();
+    const full = rebuild || this.lastRead === undefined;
+    if (full) this.entries.clear();
+    for (const ref of [...this.entries.keys()]) if (!wanted.has(ref)) this.entries.delete(ref);
+    // taken before reading: a row written while we read is read again next time
+    const readStart = this.store.clock();
+    const stale = new Set<string>();
+    const changedByRef = new Map<string, BucketTuple[]>();
+    let changedRows = 0;
+    if (!full) {
+      const folded = (end: number | null, horizon: number) => end !== null && Number.isFinite(end) && end <= horizon && end % HOUR !== 0;
+      for (const f of compactions.folds) {
+        const e = this.entries.get(f.ref);
+        if (e && (folded(e.firstEnd, f.horizon) || e.lastEnd.some(end => folded(end, f.horizon)))) stale.add(f.ref);
+      }
+      for (const ref of compactions.absorbed) stale.add(ref);
+      const changes = await this.store.writtenSince(this.lastRead! - WRITE_MARGIN_MS);
+      changedRows = changes.buckets.length + changes.late.length;
+      for (const l of changes.late) stale.add(l[0]);
+      groupInto(changedByRef, changes.buckets);
+    }
+
+    // which SLOs slide, and the ranges their boundaries slide over: worked out once per pair of boundary lists
+    // (SLOs with the same window share them)
+    const toRebuild: string[] = [];
+    const sliding: string[] = [];
+    const ranges = new Map<number, number>(); // from -> the furthest to: (a, b] holds (a, c] for c <= b
+    const slides = new Map<number[], Map<number[], boolean>>();
+    const slidesFrom = (before: number[], now: number[]) => {
+      let byNow = slides.get(before);
+      if (!byNow) slides.set(before, (byNow = new Map()));
+      let ok = byNow.get(now);
+      if (ok === undefined) {
+        ok = before.length === now.length && now.every((t, i) => t >= before[i] && t - before[i] <= MAX_SLIDE_MS);
+        if (ok) now.forEach((t, i) => {
+          if (t > before[i] && (ranges.get(before[i]) ?? -Infinity) < t) ranges.set(before[i], t);
+        });
+        byNow.set(now, ok);
+      }
+      return ok;
+    };
+    for (const [ref, times] of wanted) {
+      const e = this.entries.get(ref);
+      if (e && !stale.has(ref) && slidesFrom(e.times, times)) sliding.push(ref);
+      else toRebuild.push(ref);
+    }
+    const crossed = ranges.size ? await this.store.crossed(mergeRanges([...ranges])) : { buckets: [], late: [] };
+    const crossedByRef = groupInto(new Map<string, BucketTuple[]>(), crossed.buckets);
+    const crossedLateByRef = groupInto(new Map<string, [string, number, number, number][]>(), crossed.late);
+    const none: never[] = [];
+    for (const ref of sliding) {
+      const e = this.entries.get(ref)!;
+      const times = wanted.get(ref)!;
+      const changed = changedByRef.get(ref) ?? none;
+      const passed = crossedByRef.get(ref) ?? none;
+      const late = crossedLateByRef.get(ref) ?? none;
+      for (let i = 0; i < times.length; i++) {
+        const from = e.times[i];
+        const to = times[i];
+        // the reading at `to` is the last bucket at or before it: one we hold (perhaps rewritten), a row written
+        // since (perhaps in the past), or one the boundary slid past
+        let best = e.lastEnd[i];
+        for (const b of changed) {
+          if (b[1] >= best && b[1] <= to) {
+            best = b[1];
+            e.cumGood[i] = b[2];
+            e.cumTotal[i] = b[3];
+          }
+        }
+        if (to > from) {
+          for (const b of passed) {
+            if (b[1] > from && b[1] <= to && b[1] >= best) {
+              best = b[1];
+              e.cumGood[i] = b[2];
+              e.cumTotal[i] = b[3];
+            }
+          }
+          for (const l of late) {
+            if (l[1] > from && l[1] <= to) {
+              e.lateGood[i] += l[2];
+              e.lateTotal[i] += l[3];
+            }
+          }
+        }
+        e.lastEnd[i] = best;
+      }
+      e.times = times;
+      for (const b of changed) if (e.firstEnd === null || b[1] < e.firstEnd) e.firstEnd = b[1];
+    }
+
+    if (toRebuild.length) {
+      const [{ at }, firsts] = await Promise.all([
+        this.store.readings(toRebuild.flatMap(ref => wanted.get(ref)!.map(t => ({ sloRef: ref, t })))),
+        this.store.firsts(toRebuild),
+      ]);
+      for (const ref of toRebuild) {
+        const times = wanted.get(ref)!;
+        const n = times.length;
+        const e: Entry = {
+          times,
+          lastEnd: new Float64Array(n).fill(-Infinity),
+          cumGood: new Float64Array(n),
+          cumTotal: new Float64Array(n),
+          lateGood: new Float64Array(n),
+          lateTotal: new Float64Array(n),
+          firstEnd: firsts.get(ref)?.end ?? null,
+          firstLate: firsts.get(ref)?.late ?? null,
+        };
+        times.forEach((t, i) => {
+          const r = at.get(ref)?.get(t);
+          if (!r) return;
+          e.lastEnd[i] = r.end ?? -Infinity;
+          e.cumGood[i] = r.cumGood;
+          e.cumTotal[i] = r.cumTotal;
+          e.lateGood[i] = r.lateGood;
+          e.lateTotal[i] = r.lateTotal;
+        });
+        this.entries.set(ref, e);
+      }
+    }
+    this.lastRead = readStart;
+    return { full, rebuilt: toRebuild.length, moved: sliding.length, changedRows, crossedRows: crossed.buckets.length + crossed.late.length };
+  }
+}
+
+/** Adds rows ([ref, ...]) to per-ref lists. */
+function groupInto<T extends [string, ...unknown[]]>(out: Map<string, T[]>, rows: T[]): Map<string, T[]> {
+  for (const r of rows) {
+    const list = out.get(r[0]);
+    if (list) list.push(r);
+    else out.set(r[0], [r]);
+  }
+  return out;
+}
+
+/** Sorted, overlapping or touching (a, b] ranges merged. */
+function mergeRanges(ranges: [number, number][]): [number, number][] {
+  const sorted = [...ranges].sort((x, y) => x[0] - y[0]);
+  const out: [number, number][] = [];
+  for (const [a, b] of sorted) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
+}
