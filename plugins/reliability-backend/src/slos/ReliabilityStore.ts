@@ -772,16 +772,12 @@ export class ReliabilityStore {
       await this.runEach(`${upsert} VALUES (?, ?, ?, ?, ?) ${merge}`, rows.map(r => [r.slo_ref, r.state, r.evaluated_at, r.status, r.budget_remaining]), 2_000);
     }
     await this.db.transaction(async tx => {
-      // PostgreSQL: the snapshots in one multi-row upsert (arrays), whatever their number
+      // PostgreSQL: the snapshots in one multi-row upsert from one JSON document, whatever their number
       if (pg) {
-        await tx.raw(`${upsert} SELECT * FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[], ?::float8[]) ${merge}`, [
-          rows.map(r => r.slo_ref),
-          rows.map(r => r.state),
-          rows.map(r => r.evaluated_at),
-          rows.map(r => r.status),
-          // null is a valid element of a float8[]
-          rows.map(r => r.budget_remaining) as number[],
-        ]);
+        await tx.raw(
+          `${upsert} SELECT x->>0, x->>1, (x->>2)::bigint, x->>3, (x->>4)::float8 FROM json_array_elements(?::json) AS x ${merge}`,
+          [JSON.stringify(rows.map(r => [r.slo_ref, r.state, r.evaluated_at, r.status, r.budget_remaining]))],
+        );
       }
       const size = pg ? 5_000 : 190; // SQLite binds at most 999 parameters
       for (let i = 0; i < daily.length; i += size) {
