@@ -217,7 +217,7 @@ async function main() {
       incremental.push(ms);
       writes = tickEvaluator.lastSnapshotWrites;
       const st = tickEvaluator.lastIndexSync!;
-      read = `${st.changedRows} written rows, ${st.crossedRows} crossed rows, ${st.rebuilt} SLOs read afresh`;
+      read = `${st.changedRows} written rows, ${st.crossedRows} crossed rows read in ${st.readMs} ms, ${st.rebuilt} SLOs read afresh; snapshots ${tickEvaluator.lastSnapshotMs} ms`;
       if (profiler) continue;
       // today's tick: every boundary from the tables, every snapshot written (and no tick marker: not a takeover)
       const [sms, ref] = await time(async () => {

@@ -363,6 +363,7 @@ export class Evaluator {
       this.written.set(sloRef, { key, at });
     }
     for (const ref of [...this.written.keys()]) if (!results.has(ref)) this.written.delete(ref);
+    const savingAt = Date.now();
     try {
       await this.store.saveStatuses(changed);
     } catch (e) {
@@ -372,6 +373,7 @@ export class Evaluator {
     this.tickToken = randomUUID();
     await this.store.setTickMarker(this.instance, this.tickToken, Date.now());
     this.lastSnapshotWrites = changed.length;
+    this.lastSnapshotMs = Date.now() - savingAt;
     return results;
   }
 
@@ -381,8 +383,9 @@ export class Evaluator {
   private tickToken: string | undefined;
   /** The snapshots this process wrote last (status without evaluatedAt, and when). */
   private readonly written = new Map<string, { key: string; at: number }>();
-  /** How many snapshots the last tick wrote. */
+  /** How many snapshots the last tick wrote, and how long that took (ms). */
   lastSnapshotWrites = 0;
+  lastSnapshotMs = 0;
 
   /** Counts the ingest's time slices that ended by `now`, in batches; returns how many. */
   async closeSlices(slos: SloDefinition[], now = Date.now()): Promise<number> {

@@ -392,8 +392,8 @@ export class ReliabilityStore {
   }
 
   /**
-   * Rows as arrays, straight from the driver (no row objects, a cached prepared statement on SQLite): for the
-   * tick's reads of tens of thousands of rows. `sql` uses `?` placeholders.
+   * Rows as arrays, straight from the driver (no row objects; a cached prepared statement on SQLite): for the
+   * tick's reads of tens of thousands of rows. `sql` uses `?` placeholders (and no `?` of its own).
    */
   private async arrays(sql: string, params: unknown[]): Promise<unknown[][]> {
     const client = this.db.client;
@@ -462,8 +462,10 @@ export class ReliabilityStore {
       // one index range scan each, concatenated
       const within = (cols: string, table: string, col: string) => part.map(() => `SELECT ${cols} FROM ${table} WHERE ${col} > ? AND ${col} <= ?`).join(' UNION ALL ');
       const params = part.flat();
-      for (const r of numbers(await this.arrays(within('slo_ref, bucket_end, cum_good, cum_total', 'reliability_buckets', 'bucket_end'), params))) out.buckets.push(r as BucketTuple);
-      for (const r of numbers(await this.arrays(within('slo_ref, at, good, total', 'reliability_late_counts', 'at'), params))) out.late.push(r as [string, number, number, number]);
+      const b = 'slo_ref, bucket_end, cum_good, cum_total';
+      const l = 'slo_ref, at, good, total';
+      for (const r of numbers(await this.arrays(within(b, 'reliability_buckets', 'bucket_end'), params))) out.buckets.push(r as BucketTuple);
+      for (const r of numbers(await this.arrays(within(l, 'reliability_late_counts', 'at'), params))) out.late.push(r as [string, number, number, number]);
     }
     return out;
   }
@@ -772,8 +774,10 @@ export class ReliabilityStore {
       await this.runEach(`${upsert} VALUES (?, ?, ?, ?, ?) ${merge}`, rows.map(r => [r.slo_ref, r.state, r.evaluated_at, r.status, r.budget_remaining]), 2_000);
     }
     await this.db.transaction(async tx => {
-      // PostgreSQL: the snapshots in one multi-row upsert from one JSON document, whatever their number
+      // PostgreSQL: the snapshots in one multi-row upsert from one JSON document, whatever their number. The next tick
+      // writes them again, so the commit need not wait for the WAL flush.
       if (pg) {
+        await tx.raw('SET LOCAL synchronous_commit TO OFF');
         await tx.raw(
           `${upsert} SELECT x->>0, x->>1, (x->>2)::bigint, x->>3, (x->>4)::float8 FROM json_array_elements(?::json) AS x ${merge}`,
           [JSON.stringify(rows.map(r => [r.slo_ref, r.state, r.evaluated_at, r.status, r.budget_remaining]))],

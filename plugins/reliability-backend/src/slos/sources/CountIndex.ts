@@ -27,6 +27,9 @@ export interface IndexSyncStats {
   moved: number;
   changedRows: number;
   crossedRows: number;
+  /** Time spent reading written and crossed rows, and rebuilding, in ms. */
+  readMs: number;
+  rebuildMs: number;
 }
 
 /**
@@ -103,6 +106,7 @@ export class CountIndex {
     const stale = new Set<string>();
     const changedByRef = new Map<string, BucketTuple[]>();
     let changedRows = 0;
+    let readMs = 0;
     if (!full) {
       const folded = (end: number | null, horizon: number) => end !== null && Number.isFinite(end) && end <= horizon && end % HOUR !== 0;
       for (const f of compactions.folds) {
@@ -110,7 +114,9 @@ export class CountIndex {
         if (e && (folded(e.firstEnd, f.horizon) || e.lastEnd.some(end => folded(end, f.horizon)))) stale.add(f.ref);
       }
       for (const ref of compactions.absorbed) stale.add(ref);
+      const started = Date.now();
       const changes = await this.store.writtenSince(this.lastRead! - WRITE_MARGIN_MS);
+      readMs += Date.now() - started;
       changedRows = changes.buckets.length + changes.late.length;
       for (const l of changes.late) stale.add(l[0]);
       groupInto(changedByRef, changes.buckets);
@@ -140,7 +146,9 @@ export class CountIndex {
       if (e && !stale.has(ref) && slidesFrom(e.times, times)) sliding.push(ref);
       else toRebuild.push(ref);
     }
+    const crossedAt = Date.now();
     const crossed = ranges.size ? await this.store.crossed(mergeRanges([...ranges])) : { buckets: [], late: [] };
+    readMs += Date.now() - crossedAt;
     const crossedByRef = groupInto(new Map<string, BucketTuple[]>(), crossed.buckets);
     const crossedLateByRef = groupInto(new Map<string, [string, number, number, number][]>(), crossed.late);
     const none: never[] = [];
@@ -184,6 +192,7 @@ export class CountIndex {
       for (const b of changed) if (e.firstEnd === null || b[1] < e.firstEnd) e.firstEnd = b[1];
     }
 
+    const rebuildAt = Date.now();
     if (toRebuild.length) {
       const [{ at }, firsts] = await Promise.all([
         this.store.readings(toRebuild.flatMap(ref => wanted.get(ref)!.map(t => ({ sloRef: ref, t })))),
@@ -215,7 +224,7 @@ export class CountIndex {
       }
     }
     this.lastRead = readStart;
-    return { full, rebuilt: toRebuild.length, moved: sliding.length, changedRows, crossedRows: crossed.buckets.length + crossed.late.length };
+    return { full, rebuilt: toRebuild.length, moved: sliding.length, changedRows, crossedRows: crossed.buckets.length + crossed.late.length, readMs, rebuildMs: Date.now() - rebuildAt };
   }
 }
 
