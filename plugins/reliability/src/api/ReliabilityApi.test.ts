@@ -23,4 +23,48 @@ describe('ReliabilityClient', () => {
     const client = new ReliabilityClient({ discoveryApi, fetchApi: fetchApi as any });
     await expect(client.getHistory('default/x')).rejects.toMatchObject({ name: 'ResponseError', statusCode: 404, body: { error: { message: 'No SLO named default/x' } } });
   });
+
+  it("reuses the tab's reads for 15 seconds, shares one in flight, forgets failures, and reads afresh after a change", async () => {
+    const calls: string[] = [];
+    let fail = false;
+    const fetchApi = {
+      fetch: async (url: any, init?: RequestInit) => {
+        calls.push(`${init?.method ?? 'GET'} ${String(url).replace('http://localhost:7007/api/reliability', '')}`);
+        if (fail) return new Response(JSON.stringify({ error: { name: 'Error', message: 'down' } }), { status: 503, headers: { 'content-type': 'application/json' } });
+        return new Response(JSON.stringify({ items: [] }), { status: 200 });
+      },
+    };
+    const client = new ReliabilityClient({ discoveryApi, fetchApi: fetchApi as any });
+    const now = jest.spyOn(Date, 'now').mockReturnValue(1_000_000);
+    try {
+      // two at once: one request
+      await Promise.all([client.listSlos('component:default/a'), client.listSlos('component:default/a')]);
+      await client.getHistory('default/s', { window: '1h', points: 500 });
+      // coming back 14 s later: from memory
+      now.mockReturnValue(1_014_000);
+      await client.listSlos('component:default/a');
+      await client.getHistory('default/s', { window: '1h', points: 500 });
+      expect(calls).toEqual(['GET /slos?entityRef=component%3Adefault%2Fa', 'GET /slos/default/s/history?window=1h&points=500']);
+      // 15 s later: read again
+      now.mockReturnValue(1_015_000);
+      await client.listSlos('component:default/a');
+      expect(calls).toHaveLength(3);
+      // a change through the client: read afresh
+      await client.createChaos('component:default/a', {});
+      await client.listSlos('component:default/a');
+      expect(calls.slice(3)).toEqual(['POST /chaos', 'GET /slos?entityRef=component%3Adefault%2Fa']);
+      // a failure is not kept
+      fail = true;
+      await expect(client.getHistory('default/t')).rejects.toMatchObject({ statusCode: 503 });
+      fail = false;
+      await client.getHistory('default/t');
+      expect(calls.filter(c => c.includes('/slos/default/t/history'))).toHaveLength(2);
+      // other reads (the commander's alerts, which it polls) always go to the server
+      await client.getCommanderAlerts();
+      await client.getCommanderAlerts();
+      expect(calls.filter(c => c.includes('/commander/alerts'))).toHaveLength(2);
+    } finally {
+      now.mockRestore();
+    }
+  });
 });

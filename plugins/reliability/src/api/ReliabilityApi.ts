@@ -120,6 +120,8 @@ export class ReliabilityClient implements ReliabilityApi {
 
   private async fetch(path: string, init?: RequestInit): Promise<Response> {
     const base = await this.deps.discoveryApi.getBaseUrl('reliability');
+    // a change made through this client may change what the tab shows: it is read afresh
+    if (init?.method && init.method !== 'GET') this.recent.clear();
     const res = await this.deps.fetchApi.fetch(`${base}${path}`, init);
     if (!res.ok) throw await ResponseError.fromResponse(res);
     return res;
@@ -128,6 +130,31 @@ export class ReliabilityClient implements ReliabilityApi {
   private async get<T>(path: string): Promise<T> {
     return (await (await this.fetch(path)).json()) as T;
   }
+
+  /**
+   * The Reliability tab's reads (statuses, chart series, changes), reused for RECENT_MS: coming back to the tab draws
+   * it at once. The snapshots change once per evaluation tick (a minute); a change made through this client clears
+   * them. Requests in flight are shared; failures are not kept.
+   */
+  private recentGet<T>(path: string): Promise<T> {
+    const now = Date.now();
+    const hit = this.recent.get(path);
+    if (hit && now - hit.at < ReliabilityClient.RECENT_MS) return hit.body as Promise<T>;
+    const body = this.get<T>(path);
+    this.recent.set(path, { at: now, body });
+    body.catch(() => {
+      if (this.recent.get(path)?.body === body) this.recent.delete(path);
+    });
+    // bounded: the oldest go first
+    for (const key of this.recent.keys()) {
+      if (this.recent.size <= 100) break;
+      this.recent.delete(key);
+    }
+    return body;
+  }
+
+  private static readonly RECENT_MS = 15_000;
+  private readonly recent = new Map<string, { at: number; body: Promise<unknown> }>();
 
   private sloPath(ref: string): string {
     const [namespace, name] = ref.split('/');
@@ -217,7 +244,7 @@ export class ReliabilityClient implements ReliabilityApi {
   listChanges(entityRef: string, options: { from?: string; limit?: number } = {}): Promise<ChangeListResponse> {
     const q = new URLSearchParams({ entityRef, limit: String(options.limit ?? 100) });
     if (options.from) q.set('from', options.from);
-    return this.get(`/changes?${q}`);
+    return this.recentGet(`/changes?${q}`);
   }
 
   listCapacityRuns(entityRef: string): Promise<CapacityListResponse> {
@@ -340,7 +367,7 @@ export class ReliabilityClient implements ReliabilityApi {
   }
 
   listSlos(entityRef: string): Promise<SloListResponse> {
-    return this.get(`/slos?entityRef=${encodeURIComponent(entityRef)}`);
+    return this.recentGet(`/slos?entityRef=${encodeURIComponent(entityRef)}`);
   }
 
   getHistory(ref: string, options: { window?: BurnRateWindow; points?: number; from?: string; to?: string } = {}): Promise<HistoryResponse> {
@@ -350,6 +377,6 @@ export class ReliabilityClient implements ReliabilityApi {
     if (options.from) q.set('from', options.from);
     if (options.to) q.set('to', options.to);
     const qs = q.toString();
-    return this.get(`${this.sloPath(ref)}/history${qs ? `?${qs}` : ''}`);
+    return this.recentGet(`${this.sloPath(ref)}/history${qs ? `?${qs}` : ''}`);
   }
 }

@@ -66,7 +66,8 @@ export function EntityReliabilityContent() {
   const path = { kind: entity.kind.toLocaleLowerCase('en-US'), namespace: entity.metadata.namespace ?? 'default', name: entity.metadata.name };
   const { value, loading, error, retry } = useAsyncRetry(() => api.listSlos(entityRef), [api, entityRef]);
   // the entity's changes of the last 30 days, once: the charts mark them and the changes card lists them
-  const changes = useAsyncRetry(() => api.listChanges(entityRef, { from: new Date(Date.now() - 30 * 86_400_000).toISOString(), limit: 200 }), [api, entityRef]);
+  // (from a whole minute: the same request when the user comes back, which the client may answer from memory)
+  const changes = useAsyncRetry(() => api.listChanges(entityRef, { from: new Date(Math.floor(Date.now() / 60_000) * 60_000 - 30 * 86_400_000).toISOString(), limit: 200 }), [api, entityRef]);
 
   if (loading && !value) {
     return (
