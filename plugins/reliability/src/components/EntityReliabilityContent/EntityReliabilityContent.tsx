@@ -1,3 +1,4 @@
+import { ReactElement, useEffect, useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
@@ -105,6 +106,16 @@ export function EntityReliabilityContent() {
       </Stack>
     );
   }
+  // the panels under the charts mount one per frame after the first paint: it holds the statuses and the charts, and
+  // no frame lays out the whole tab at once
+  const later = [
+    <ChangesPanel key="changes" value={changes.value} loading={changes.loading} error={changes.error} retry={changes.retry} />,
+    <RemediationPanel key="remediation" entityRef={entityRef} />,
+    <SyntheticsPanel key="synthetics" entityRef={entityRef} />,
+    <DrillsPanel key="drills" entityRef={entityRef} sloRefs={value.items.map(s => s.ref)} />,
+    <CapacityPanel key="capacity" entityRef={entityRef} />,
+    <ChaosPanel key="chaos" entityRef={entityRef} sloRefs={value.items.map(s => s.ref)} />,
+  ];
   return (
     <Stack spacing={2} data-testid="reliability-content">
       <Card variant="outlined">
@@ -115,12 +126,25 @@ export function EntityReliabilityContent() {
       {value.items.map(slo => (
         <SloCharts key={slo.ref} slo={slo} changes={changes.value?.items} />
       ))}
-      <ChangesPanel value={changes.value} loading={changes.loading} error={changes.error} retry={changes.retry} />
-      <RemediationPanel entityRef={entityRef} />
-      <SyntheticsPanel entityRef={entityRef} />
-      <DrillsPanel entityRef={entityRef} sloRefs={value.items.map(s => s.ref)} />
-      <CapacityPanel entityRef={entityRef} />
-      <ChaosPanel entityRef={entityRef} sloRefs={value.items.map(s => s.ref)} />
+      <StagedPanels>{later}</StagedPanels>
     </Stack>
   );
+}
+
+/** Mounts its children one per animation frame, in order. */
+function StagedPanels({ children }: { children: ReactElement[] }) {
+  const [shown, setShown] = useState(0);
+  useEffect(() => {
+    if (shown >= children.length) return undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // after the next paint
+    const frame = requestAnimationFrame(() => {
+      timer = setTimeout(() => setShown(n => n + 1), 0);
+    });
+    return () => {
+      cancelAnimationFrame(frame);
+      if (timer) clearTimeout(timer);
+    };
+  }, [shown, children.length]);
+  return <>{children.slice(0, shown)}</>;
 }
