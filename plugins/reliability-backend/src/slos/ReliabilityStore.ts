@@ -445,10 +445,15 @@ export class ReliabilityStore {
     return stmt.s;
   }
 
-  /** Buckets ([ref, end, cumGood, cumTotal]) and late counts ([ref, at]) written after `since` (the writers' clock, epoch ms). */
-  async writtenSince(since: number): Promise<{ buckets: BucketTuple[]; late: [string, number][] }> {
-    const buckets = await this.arrays('SELECT slo_ref, bucket_end, cum_good, cum_total FROM reliability_buckets WHERE written_at > ?', [since]);
-    const late = await this.arrays('SELECT slo_ref, at FROM reliability_late_counts WHERE written_at > ?', [since]);
+  /**
+   * Buckets ([ref, end, cumGood, cumTotal]) and late counts ([ref, at]) written after `since` (the writers' clock,
+   * epoch ms); undefined when there are more than `limit` of either (a backfill: reading everything afresh is cheaper).
+   */
+  async writtenSince(since: number, limit: number): Promise<{ buckets: BucketTuple[]; late: [string, number][] } | undefined> {
+    const buckets = await this.arrays('SELECT slo_ref, bucket_end, cum_good, cum_total FROM reliability_buckets WHERE written_at > ? LIMIT ?', [since, limit + 1]);
+    if (buckets.length > limit) return undefined;
+    const late = await this.arrays('SELECT slo_ref, at FROM reliability_late_counts WHERE written_at > ? LIMIT ?', [since, limit + 1]);
+    if (late.length > limit) return undefined;
     return { buckets: numbers(buckets) as BucketTuple[], late: numbers(late) as [string, number][] };
   }
 

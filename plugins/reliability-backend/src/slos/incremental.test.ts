@@ -58,9 +58,9 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     sources.add(new IngestSliSource(store));
     // the from-scratch reference: evaluate() without the tick reads every boundary from the tables
     const reference = new Evaluator(store, sources, logger);
-    const replica = () => {
+    const replica = (maxChangedRows?: number) => {
       const s = new SliSourceRegistry();
-      s.add(new IngestSliSource(store));
+      s.add(new IngestSliSource(store, { maxChangedRows }));
       return new Evaluator(store, s, logger);
     };
     let ticking = replica();
@@ -75,7 +75,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     await store.addCounts(history, START - RETENTION);
     await store.compact(START - RETENTION);
 
-    const stats = { ticks: 0, slid: 0, rebuilt: 0, late: 0, folded: 0 };
+    const stats = { ticks: 0, slid: 0, rebuilt: 0, late: 0, folded: 0, full: 0 };
     for (let m = 0; m < 150; m++) {
       wall += MIN;
       const at = wall;
@@ -98,6 +98,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
 
       if (m === 60 || m === 110) ticking = replica(); // a restart: an empty index
       if (m === 85) await replica().evaluateAndStore(DEFS, at); // another replica ticks once: a takeover and back
+      if (m === 95) ticking = replica(3); // more rows written between ticks than it follows (a backfill): read afresh
 
       const got = await ticking.evaluateAndStore(DEFS, at);
       const want = await reference.evaluate(DEFS, at);
@@ -108,6 +109,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
       stats.ticks++;
       stats.slid += s.moved;
       stats.rebuilt += s.rebuilt;
+      if (s.full) stats.full++;
       // compaction, as the task runs it after each tick
       stats.folded += await store.compact(at - RETENTION);
     }
@@ -115,6 +117,8 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect(stats.slid).toBeGreaterThan(stats.rebuilt);
     expect(stats.late).toBeGreaterThan(50);
     expect(stats.folded).toBeGreaterThan(0);
+    // start, two restarts, the takeover, and each tick of the replica that follows at most 3 written rows
+    expect(stats.full).toBeGreaterThanOrEqual(4 + 10);
     // the stored snapshots are the tick's statuses (an unchanged one keeps the time it was last written, at most
     // five minutes ago)
     const stored = await store.getStatuses(DEFS.map(d => d.ref));

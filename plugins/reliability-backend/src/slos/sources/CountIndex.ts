@@ -4,6 +4,8 @@ import { BucketTuple, ReliabilityStore } from '../ReliabilityStore';
 const HOUR = 3_600_000;
 /** Rows written this long before the last read are read again: a writer's transaction may commit late, or its clock lag. */
 export const WRITE_MARGIN_MS = 30_000;
+/** More rows written than this since the last read (a backfill): the index is read afresh instead. */
+const MAX_CHANGED_ROWS = 500_000;
 /** A boundary sliding further than this in one tick (a long pause) is read afresh instead. */
 const MAX_SLIDE_MS = 15 * 60_000;
 
@@ -47,7 +49,10 @@ export class CountIndex {
   private lastRead: number | undefined;
   private running: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly store: ReliabilityStore) {}
+  constructor(
+    private readonly store: ReliabilityStore,
+    private readonly maxChangedRows = MAX_CHANGED_ROWS,
+  ) {}
 
   /**
    * Brings the readings of `wanted` (SLO ref -> its boundary times, sorted, unique) up to date; `rebuild` forgets
@@ -98,8 +103,7 @@ export class CountIndex {
 
   private async apply(wanted: Map<string, number[]>, rebuild: boolean): Promise<IndexSyncStats> {
     const compactions = this.store.takeCompactions();
-    const full = rebuild || this.lastRead === undefined;
-    if (full) this.entries.clear();
+    let full = rebuild || this.lastRead === undefined;
     for (const ref of [...this.entries.keys()]) if (!wanted.has(ref)) this.entries.delete(ref);
     // taken before reading: a row written while we read is read again next time
     const readStart = this.store.clock();
@@ -114,13 +118,17 @@ export class CountIndex {
         if (e && (folded(e.firstEnd, f.horizon) || e.lastEnd.some(end => folded(end, f.horizon)))) stale.add(f.ref);
       }
       for (const ref of compactions.absorbed) stale.add(ref);
+      // the rows written since the last read: more than maxChangedRows (a backfill), and it is all read afresh
       const started = Date.now();
-      const changes = await this.store.writtenSince(this.lastRead! - WRITE_MARGIN_MS);
+      const changes = await this.store.writtenSince(this.lastRead! - WRITE_MARGIN_MS, this.maxChangedRows);
       readMs += Date.now() - started;
-      changedRows = changes.buckets.length + changes.late.length;
-      for (const l of changes.late) stale.add(l[0]);
-      groupInto(changedByRef, changes.buckets);
+      if (changes) {
+        changedRows = changes.buckets.length + changes.late.length;
+        for (const l of changes.late) stale.add(l[0]);
+        groupInto(changedByRef, changes.buckets);
+      } else full = true;
     }
+    if (full) this.entries.clear();
 
     // which SLOs slide, and the ranges their boundaries slide over: worked out once per pair of boundary lists
     // (SLOs with the same window share them)

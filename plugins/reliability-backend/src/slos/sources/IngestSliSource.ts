@@ -20,8 +20,11 @@ export class IngestSliSource implements SliSource {
   /** The evaluation tick's index of cumulative counts (see CountIndex). */
   private readonly index: CountIndex;
 
-  constructor(private readonly store: ReliabilityStore) {
-    this.index = new CountIndex(store);
+  constructor(
+    private readonly store: ReliabilityStore,
+    options: { maxChangedRows?: number } = {},
+  ) {
+    this.index = new CountIndex(store, options.maxChangedRows);
   }
 
   /** From scratch: one query per distinct window boundary. */
