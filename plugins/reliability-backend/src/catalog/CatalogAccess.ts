@@ -1,5 +1,6 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { CatalogService } from '@backstage/plugin-catalog-node';
+import { callerName } from './entityAccess';
 
 /**
  * What a caller may see of the catalog: every read of the suite answers only about entities the caller can read,
@@ -19,6 +20,38 @@ export class CatalogAccess {
     }
     return out;
   }
+
+  /**
+   * `visible`, remembered per caller for RECENT_MS: a read the caller repeats (a tab, a poll, an autocannon) asks the
+   * catalog only about refs it has not asked about lately. A change to who may read what shows within RECENT_MS.
+   * Callers without a name (no user, no service subject) are not remembered.
+   */
+  async visibleRecently(entityRefs: string[], credentials: BackstageCredentials): Promise<(ref: string) => boolean> {
+    const who = callerName(credentials);
+    if (who === 'service:unknown') {
+      const visible = await this.visible(entityRefs, credentials);
+      return ref => visible.has(ref);
+    }
+    const now = Date.now();
+    let entry = this.recent.get(who);
+    if (!entry || now - entry.at > CatalogAccess.RECENT_MS || entry.visible.size > 10_000) {
+      entry = { at: now, visible: new Map() };
+      this.recent.delete(who);
+      this.recent.set(who, entry);
+      // bounded: the oldest callers go first
+      if (this.recent.size > 1_000) this.recent.delete(this.recent.keys().next().value!);
+    }
+    const known = entry.visible;
+    const unknown = [...new Set(entityRefs.filter(r => r && !known.has(r)))];
+    if (unknown.length) {
+      const visible = await this.visible(unknown, credentials);
+      for (const r of unknown) known.set(r, visible.has(r));
+    }
+    return ref => known.get(ref) === true;
+  }
+
+  private static readonly RECENT_MS = 15_000;
+  private readonly recent = new Map<string, { at: number; visible: Map<string, boolean> }>();
 
   /** A predicate over `refs`: whether the caller may read the entity (an empty ref, about no entity, passes). */
   async filter(refs: string[], credentials: BackstageCredentials): Promise<(ref: string) => boolean> {

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { decodeCursor, encodeCursor, OverviewResponse, overviewQuerySchema, OverviewRow, overviewToCsv } from '@internal/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
-import { callerName } from '../catalog/entityAccess';
 import { ReliabilityStore } from '../slos/ReliabilityStore';
 
 const DAY = 86_400_000;
@@ -27,7 +26,6 @@ export interface OverviewServiceOptions {
  */
 export class OverviewService {
   /** Which components a caller may see, for a few seconds: the overview is read often, and the catalog is asked once. */
-  private readonly seen = new Map<string, { at: number; visible: Map<string, boolean> }>();
 
   /**
    * Ranked pages as built from the snapshots (before the caller's visibility), by filters and offset: the snapshots
@@ -70,29 +68,10 @@ export class OverviewService {
     return entry;
   }
 
-  private async visibleOf(refs: string[], credentials: BackstageCredentials): Promise<(ref: string) => boolean> {
-    const who = callerName(credentials);
-    const now = Date.now();
-    let entry = this.seen.get(who);
-    if (!entry || now - entry.at > 15_000) {
-      entry = { at: now, visible: new Map() };
-      this.seen.set(who, entry);
-      // bounded: the oldest callers go first
-      if (this.seen.size > 1_000) this.seen.delete(this.seen.keys().next().value!);
-    }
-    const unknown = refs.filter(r => !entry!.visible.has(r));
-    if (unknown.length) {
-      const check = await this.o.access.filter(unknown, credentials);
-      for (const r of unknown) entry.visible.set(r, check(r));
-    }
-    const known = entry.visible;
-    return ref => known.get(ref) === true;
-  }
-
   private async rows(query: z.infer<typeof overviewQuerySchema>, limit: number, offset: number, credentials: BackstageCredentials): Promise<{ rows: OverviewRow[]; fetched: number }> {
     const { rows, fetched } = await this.page(query, limit, offset);
-    const visible = await this.visibleOf([...new Set(rows.map(r => r.componentRef))], credentials);
-    return { fetched, rows: rows.filter(r => visible(r.componentRef)) };
+    const visible = await this.o.access.visibleRecently([...new Set(rows.map(r => r.componentRef))], credentials);
+    return { fetched, rows: rows.filter(r => !r.componentRef || visible(r.componentRef)) };
   }
 
   async list(query: z.infer<typeof overviewQuerySchema>, credentials: BackstageCredentials): Promise<OverviewResponse> {

@@ -72,14 +72,14 @@ export class SloService {
 
   /** The SLOs whose SLO entity the caller may read in the catalog. */
   private async readable(slos: RegisteredSlo[], credentials: BackstageCredentials): Promise<RegisteredSlo[]> {
-    const visible = await this.o.access.visible(slos.map(s => s.entityRef), credentials);
-    return slos.filter(s => visible.has(s.entityRef));
+    const visible = await this.o.access.visibleRecently(slos.map(s => s.entityRef), credentials);
+    return slos.filter(s => visible(s.entityRef));
   }
 
   /** One SLO the caller may read: unknown and hidden SLOs are both 404. */
   private async find(namespace: string, name: string, credentials: BackstageCredentials) {
     const slo = await this.o.registry.byRef(`${namespace}/${name}`);
-    if (!slo || !(await this.o.access.visible([slo.entityRef], credentials)).has(slo.entityRef)) throw new NotFoundError(`No SLO named ${namespace}/${name}`);
+    if (!slo || !(await this.o.access.visibleRecently([slo.entityRef], credentials))(slo.entityRef)) throw new NotFoundError(`No SLO named ${namespace}/${name}`);
     return slo;
   }
 
