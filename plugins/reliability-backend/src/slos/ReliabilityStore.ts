@@ -89,15 +89,16 @@ export class ReliabilityStore {
    * Brings the registry in step with the catalog in one transaction: writes the changed definitions and removes
    * the SLOs the catalog no longer holds (with their status and late counts).
    */
-  async syncSlos(change: { upserts: { def: SloDefinition; entityRef: string; docHash: string }[]; remove: string[] }, now = Date.now()): Promise<void> {
+  async syncSlos(change: { upserts: { def: SloDefinition; entityRef: string; docHash: string; summary?: string }[]; remove: string[] }, now = Date.now()): Promise<void> {
     this.writeCount++;
     await this.db.transaction(async tx => {
-      const rows = change.upserts.map(({ def, entityRef, docHash }) => ({
+      const rows = change.upserts.map(({ def, entityRef, docHash, summary }) => ({
         ref: def.ref,
         entity_ref: entityRef,
         component_ref: def.componentRef,
         definition: JSON.stringify(def),
         doc_hash: docHash,
+        summary: summary ?? null,
         updated_at: now,
       }));
       for (let i = 0; i < rows.length; i += 200) {
@@ -120,6 +121,21 @@ export class ReliabilityStore {
     if (filter?.refs) q.whereIn('ref', filter.refs);
     const rows = await q;
     return rows.map(r => ({ def: JSON.parse(r.definition), entityRef: r.entity_ref }));
+  }
+
+  /**
+   * The SLOs' stored summaries with their status snapshots, as stored texts (nothing parsed), by ref: one query.
+   * `definition` only for a row without a summary (registered before summaries were stored).
+   */
+  async summaryRows(filter: { componentRef?: string; entityRef?: string; ref?: string }): Promise<{ ref: string; entityRef: string; summary: string | null; definition: string | null; status: string | null }[]> {
+    const q = this.db('reliability_slos as sl')
+      .leftJoin('reliability_status as st', 'st.slo_ref', 'sl.ref')
+      .select('sl.ref', 'sl.entity_ref', 'sl.summary', this.db.raw('CASE WHEN sl.summary IS NULL THEN sl.definition END AS definition'), 'st.status')
+      .orderBy('sl.ref');
+    if (filter.componentRef) q.where('sl.component_ref', filter.componentRef);
+    if (filter.entityRef) q.where('sl.entity_ref', filter.entityRef);
+    if (filter.ref) q.where('sl.ref', filter.ref);
+    return (await q).map((r: any) => ({ ref: r.ref, entityRef: r.entity_ref, summary: r.summary ?? null, definition: r.definition ?? null, status: r.status ?? null }));
   }
 
   async getSlo(ref: string): Promise<{ def: SloDefinition; entityRef: string } | undefined> {

@@ -3,6 +3,7 @@ import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
 import { Entity, parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { MwmbRule, OPENSLO_API_VERSION, SLO_KIND, SloDefinition, csvRulesFor, parseOpenSloObjectives } from '@internal/plugin-reliability-common';
+import { sloSummaryOf } from './summary';
 import { ReliabilityStore } from './ReliabilityStore';
 
 /** An SLO the registry knows: its parsed definition and the catalog entity it came from. */
@@ -98,7 +99,7 @@ export class SloRegistry {
       objectivesOf.set(base, [...(objectivesOf.get(base) ?? []), ref]);
     }
     const seen = new Set<string>();
-    const upserts: { def: SloDefinition; entityRef: string; docHash: string }[] = [];
+    const upserts: { def: SloDefinition; entityRef: string; docHash: string; summary: string }[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 10_000; page++) {
       const res = await this.catalog.queryEntities(cursor ? { cursor, limit: 500 } : { filter: { kind: SLO_KIND }, limit: 500 }, { credentials });
@@ -119,7 +120,7 @@ export class SloRegistry {
         this.invalid.delete(ref);
         for (const slo of slos) {
           seen.add(slo.def.ref);
-          upserts.push({ ...slo, docHash });
+          upserts.push({ ...slo, docHash, summary: JSON.stringify(sloSummaryOf(slo.def, slo.entityRef)) });
         }
       }
       cursor = res.pageInfo?.nextCursor;
@@ -164,12 +165,14 @@ export class SloRegistry {
 
   /** The SLOs measuring an entity, or, for an SLO entity, that SLO. */
   async forEntity(entityRef: string): Promise<RegisteredSlo[]> {
+    return this.store.listSlos(this.filterFor(entityRef));
+  }
+
+  /** The registry filter of an entity's SLOs: for an SLO entity, that SLO and its other objectives. */
+  filterFor(entityRef: string): { entityRef: string } | { componentRef: string } {
     const ref = parseEntityRef(entityRef);
-    if (ref.kind.toLocaleLowerCase('en-US') === SLO_KIND.toLocaleLowerCase('en-US')) {
-      // the SLO and its other objectives
-      return this.store.listSlos({ entityRef: stringifyEntityRef(ref) });
-    }
-    return this.store.listSlos({ componentRef: stringifyEntityRef(ref) });
+    if (ref.kind.toLocaleLowerCase('en-US') === SLO_KIND.toLocaleLowerCase('en-US')) return { entityRef: stringifyEntityRef(ref) };
+    return { componentRef: stringifyEntityRef(ref) };
   }
 
   /** Many SLOs by `namespace/name`, one registry query per 500 refs. */

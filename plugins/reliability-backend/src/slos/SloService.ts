@@ -6,13 +6,8 @@ import { parseEntityRef } from '@backstage/catalog-model';
 import {
   GateResponse,
   SliEvent,
-  SloListResponse,
-  SloSummary,
   alertPolicyOf,
   decodeCursor,
-  ruleId,
-  describeWindow,
-  formatDuration,
   formatIssues,
   historyQuerySchema,
   listQuerySchema,
@@ -36,6 +31,7 @@ import { CatalogAccess } from '../catalog/CatalogAccess';
 import { Evaluator } from './Evaluator';
 import { ReliabilityStore } from './ReliabilityStore';
 import { RegisteredSlo, SloRegistry } from './SloRegistry';
+import { itemJson } from './summary';
 
 export interface SloServiceOptions {
   store: ReliabilityStore;
@@ -63,11 +59,16 @@ export class SloService {
     this.now = o.now ?? Date.now;
   }
 
-  /** `GET /slos`: an entity's SLOs, or every SLO the caller may read; one page. */
-  async list(query: z.infer<typeof listQuerySchema>, credentials: BackstageCredentials): Promise<SloListResponse> {
-    const slos = await this.readable(query.entityRef ? await this.o.registry.forEntity(query.entityRef.toLocaleLowerCase('en-US')) : await this.o.registry.all(), credentials);
-    const page = pageOf(slos, decodeCursor(query.cursor) ?? 0, query.limit ?? 500);
-    return { items: await this.summaries(page.items), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+  /**
+   * `GET /slos`: an entity's SLOs, or every SLO the caller may read; one page, as JSON text. One query; the stored
+   * summaries and snapshots are concatenated, not parsed.
+   */
+  async listJson(query: z.infer<typeof listQuerySchema>, credentials: BackstageCredentials): Promise<string> {
+    const rows = await this.o.store.summaryRows(query.entityRef ? this.o.registry.filterFor(query.entityRef.toLocaleLowerCase('en-US')) : {});
+    const visible = await this.o.access.visibleRecently(rows.map(r => r.entityRef), credentials);
+    const page = pageOf(rows.filter(r => visible(r.entityRef)), decodeCursor(query.cursor) ?? 0, query.limit ?? 500);
+    const next = page.nextCursor ? `,"nextCursor":${JSON.stringify(page.nextCursor)}` : '';
+    return `{"items":[${page.items.map(itemJson).join(',')}]${next}}`;
   }
 
   /** The SLOs whose SLO entity the caller may read in the catalog. */
@@ -83,9 +84,11 @@ export class SloService {
     return slo;
   }
 
-  async get(namespace: string, name: string, credentials: BackstageCredentials): Promise<SloSummary> {
-    const [summary] = await this.summaries([await this.find(namespace, name, credentials)]);
-    return summary;
+  /** `GET /slos/:namespace/:name` as JSON text: one query, nothing parsed. Unknown and hidden SLOs are both 404. */
+  async getJson(namespace: string, name: string, credentials: BackstageCredentials): Promise<string> {
+    const [row] = await this.o.store.summaryRows({ ref: `${namespace}/${name}` });
+    if (!row || !(await this.o.access.visibleRecently([row.entityRef], credentials))(row.entityRef)) throw new NotFoundError(`No SLO named ${namespace}/${name}`);
+    return itemJson(row);
   }
 
   /** The budget and burn-rate series of one SLO; 503 when its SLI source fails. */
@@ -243,25 +246,5 @@ export class SloService {
     }
     return known;
   }
-
-  /** Summaries with the stored status; an SLO the evaluation task has not evaluated yet has none (`null`). */
-  private async summaries(slos: RegisteredSlo[]): Promise<SloSummary[]> {
-    const statuses = await this.o.store.getStatuses(slos.map(s => s.def.ref));
-    return slos.map(({ def, entityRef }) => ({
-      ref: def.ref,
-      entityRef,
-      name: def.name,
-      title: def.title,
-      description: def.description,
-      componentRef: def.componentRef,
-      objective: def.target,
-      window: formatDuration(def.window.duration),
-      windowLabel: describeWindow(def.window),
-      runbook: def.runbook,
-      sourceType: def.indicator.sourceType,
-      alertPolicy: (p => ({ source: p.source, rules: p.rules.map(ruleId), noData: p.noData, ...(p.targets ? { targets: p.targets } : {}) }))(alertPolicyOf(def)),
-      labels: def.labels,
-      status: statuses.get(def.ref) ?? null,
-    }));
-  }
 }
+

@@ -19,13 +19,13 @@ export function sloRoutes(router: ReturnType<typeof Router>, deps: { guards: Gua
 
   router.get('/slos', async (req, res) => {
     const credentials = await guards.canRead(req);
-    res.json(await slos.list(guards.parse(listQuerySchema, req.query, 'query'), credentials));
+    res.type('application/json').send(await slos.listJson(guards.parse(listQuerySchema, req.query, 'query'), credentials));
   });
 
   router.get('/slos/:namespace/:name', async (req, res) => {
     const credentials = await guards.canRead(req);
     const { namespace, name } = guards.sloPath(req.params);
-    res.json(await slos.get(namespace, name, credentials));
+    res.type('application/json').send(await slos.getJson(namespace, name, credentials));
   });
 
   router.get('/slos/:namespace/:name/history', async (req, res) => {
