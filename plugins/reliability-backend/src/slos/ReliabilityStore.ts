@@ -127,7 +127,7 @@ export class ReliabilityStore {
    * The SLOs' stored summaries with their status snapshots, as stored texts (nothing parsed), by ref: one query.
    * `definition` only for a row without a summary (registered before summaries were stored).
    */
-  async summaryRows(filter: { componentRef?: string; entityRef?: string; ref?: string }): Promise<{ ref: string; entityRef: string; summary: string | null; definition: string | null; status: string | null }[]> {
+  async summaryRows(filter: { componentRef?: string; entityRef?: string; ref?: string; refs?: string[] }): Promise<{ ref: string; entityRef: string; summary: string | null; definition: string | null; status: string | null }[]> {
     const q = this.db('reliability_slos as sl')
       .leftJoin('reliability_status as st', 'st.slo_ref', 'sl.ref')
       .select('sl.ref', 'sl.entity_ref', 'sl.summary', this.db.raw('CASE WHEN sl.summary IS NULL THEN sl.definition END AS definition'), 'st.status')
@@ -135,7 +135,13 @@ export class ReliabilityStore {
     if (filter.componentRef) q.where('sl.component_ref', filter.componentRef);
     if (filter.entityRef) q.where('sl.entity_ref', filter.entityRef);
     if (filter.ref) q.where('sl.ref', filter.ref);
+    if (filter.refs) q.whereIn('sl.ref', filter.refs);
     return (await q).map((r: any) => ({ ref: r.ref, entityRef: r.entity_ref, summary: r.summary ?? null, definition: r.definition ?? null, status: r.status ?? null }));
+  }
+
+  /** Every registered SLO's ref and entity, by ref (for a listing of the whole registry, paged after visibility). */
+  async registryRefs(): Promise<{ ref: string; entityRef: string }[]> {
+    return (await this.db('reliability_slos').select('ref', 'entity_ref').orderBy('ref')).map(r => ({ ref: r.ref, entityRef: r.entity_ref }));
   }
 
   async getSlo(ref: string): Promise<{ def: SloDefinition; entityRef: string } | undefined> {

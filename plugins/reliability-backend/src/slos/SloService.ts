@@ -60,15 +60,33 @@ export class SloService {
   }
 
   /**
-   * `GET /slos`: an entity's SLOs, or every SLO the caller may read; one page, as JSON text. One query; the stored
-   * summaries and snapshots are concatenated, not parsed.
+   * `GET /slos`: an entity's SLOs (one query), or every SLO the caller may read (two: the refs, then one page's
+   * texts); one page, as JSON text. The stored summaries and snapshots are concatenated, not parsed.
    */
   async listJson(query: z.infer<typeof listQuerySchema>, credentials: BackstageCredentials): Promise<string> {
-    const rows = await this.o.store.summaryRows(query.entityRef ? this.o.registry.filterFor(query.entityRef.toLocaleLowerCase('en-US')) : {});
-    const visible = await this.o.access.visibleRecently(rows.map(r => r.entityRef), credentials);
-    const page = pageOf(rows.filter(r => visible(r.entityRef)), decodeCursor(query.cursor) ?? 0, query.limit ?? 500);
-    const next = page.nextCursor ? `,"nextCursor":${JSON.stringify(page.nextCursor)}` : '';
-    return `{"items":[${page.items.map(itemJson).join(',')}]${next}}`;
+    const offset = decodeCursor(query.cursor) ?? 0;
+    const limit = query.limit ?? 500;
+    let items: string[];
+    let nextCursor: string | undefined;
+    if (query.entityRef) {
+      const rows = await this.o.store.summaryRows(this.o.registry.filterFor(query.entityRef.toLocaleLowerCase('en-US')));
+      const visible = await this.o.access.visibleRecently(rows.map(r => r.entityRef), credentials);
+      const page = pageOf(rows.filter(r => visible(r.entityRef)), offset, limit);
+      items = page.items.map(itemJson);
+      nextCursor = page.nextCursor;
+    } else {
+      // the whole registry: visibility over the refs, then the texts of one page only (a second query)
+      const refs = await this.o.store.registryRefs();
+      const visible = await this.o.access.visibleRecently(refs.map(r => r.entityRef), credentials);
+      const page = pageOf(refs.filter(r => visible(r.entityRef)), offset, limit);
+      items = [];
+      // by 500 refs (bound parameters); each part comes back in ref order, as the page is
+      for (let i = 0; i < page.items.length; i += 500) {
+        items.push(...(await this.o.store.summaryRows({ refs: page.items.slice(i, i + 500).map(r => r.ref) })).map(itemJson));
+      }
+      nextCursor = page.nextCursor;
+    }
+    return `{"items":[${items.join(',')}]${nextCursor ? `,"nextCursor":${JSON.stringify(nextCursor)}` : ''}}`;
   }
 
   /** The SLOs whose SLO entity the caller may read in the catalog. */
