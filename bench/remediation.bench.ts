@@ -3,17 +3,22 @@
  *
  * The receiver route (createRouter, real express over loopback HTTP) with the remediation engine on a real database
  * (SQLite in memory, or PostgreSQL with --db pg) and one webhook rule whose target is a loopback HTTP server.
- * Measured in the same run:
+ * Alertmanager (the sender) and the target run in a peer process (bench/remediation-peer.mjs), as they do in
+ * production, so the backend under test has its event loop to itself. Measured in the same run:
  *   - latency from "webhook received" (the receiver's clock when the request arrives) to "action delivered" (the
- *     target's clock when the call arrives), p50/p95/p99 over N distinct alerts (default 1,000) sent 10 at a time;
+ *     target's clock when the call arrives; one machine, one wall clock), p50/p95/p99 over N distinct alerts
+ *     (default 1,000) sent --concurrency at a time (default 20);
  *   - the baseline: the same loopback POST from this process straight to the target, p50/p95/p99;
- *   - alerts/s accepted with dedup: 10 deliveries of each of N alerts (10·N requests, 20 in flight).
+ *   - the database statements per alert;
+ *   - alerts/s accepted with dedup: --repeats deliveries (default 10) of each of N alerts, 20 in flight.
  * It prints p95 / baseline p95 and checks the target p95 <= 100 ms.
  *
- *   node --require @backstage/cli/config/nodeTransform.cjs bench/remediation.bench.ts [--alerts 1000] [--db sqlite|pg]
+ *   node --require @backstage/cli/config/nodeTransform.cjs bench/remediation.bench.ts [--alerts 1000] [--db sqlite|pg] [--concurrency 20] [--pool 10] [--repeats 10]
  */
 import express from 'express';
 import http from 'http';
+import path from 'path';
+import { fork } from 'child_process';
 import { AddressInfo } from 'net';
 import { openBenchDb } from './db';
 import { ConfigReader } from '@backstage/config';
@@ -36,8 +41,9 @@ import { readRemediationRules } from '../plugins/reliability-backend/src/remedia
 import { webhookAction } from '../plugins/reliability-backend/src/remediation/actions/webhook';
 
 const N = Number(arg('alerts', '1000'));
-const WIDTH = Number(arg('concurrency', '10'));
+const WIDTH = Number(arg('concurrency', '20'));
 const DB = arg('db', 'sqlite');
+const REPEATS = Number(arg('repeats', '10'));
 const PG = process.env.BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING ?? 'postgresql://postgres@127.0.0.1:5432';
 const SECRET = 'bench-shared-secret';
 const logger = benchLogger;
@@ -58,19 +64,29 @@ async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>
 
 const fmt = (v: number | null) => (v === null ? '-' : `${v.toFixed(1)} ms`);
 
+/** The peer process (Alertmanager and the target): one request at a time over IPC. */
+function startPeer(): Promise<{ url: string; ask: (msg: object, answer: string) => Promise<any>; stop: () => void }> {
+  const child = fork(path.join(__dirname, 'remediation-peer.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ask = (msg: object, answer: string) =>
+    new Promise<any>((resolve, reject) => {
+      const on = (m: any) => {
+        if (m.cmd !== answer && m.cmd !== 'error') return;
+        child.off('message', on);
+        if (m.cmd === 'error') reject(new Error(m.message));
+        else resolve(m);
+      };
+      child.on('message', on);
+      child.send(msg);
+    });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('message', (m: any) => resolve({ url: m.url, ask, stop: () => child.send({ cmd: 'stop' }) }));
+  });
+}
+
 async function main() {
   const { knex, close } = await openBenchDb(DB, PG, { poolMax: Number(arg('pool', '10')) });
-  const delivered = new Map<string, number>();
-  const target = await listen((req, res) => {
-    const at = performance.timeOrigin + performance.now();
-    let body = '';
-    req.on('data', c => { body += c; });
-    req.on('end', () => {
-      const { id } = JSON.parse(body || '{}');
-      if (id) delivered.set(id, at);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
+  const peer = await startPeer();
   try {
     // migrations: every table of the suite, as the plugin creates them
     await ReliabilityDatabase.create(knex);
@@ -85,7 +101,7 @@ async function main() {
               entityRef: 'component:default/checkout',
               match: ['severity="error"'],
               action: 'webhook',
-              params: { url: `${target.url}/off`, body: { id: '{{id}}' } },
+              params: { url: `${peer.url}/off`, body: { id: '{{id}}' } },
               lockKey: 'rollback:{{id}}',
               maxAttempts: 1_000_000,
             },
@@ -116,61 +132,60 @@ async function main() {
     });
     app.use('/api/reliability', receiverRouter);
     const receiver = await listen(app);
-
-    const deliver = (id: string) =>
-      fetch(`${receiver.url}/api/reliability/alertmanager/webhook`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRET}`, 'x-bench-id': id },
-        body: JSON.stringify({
-          version: '4', groupKey: '{}:{}', status: 'firing', receiver: 'backstage', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://127.0.0.1',
-          alerts: [{ status: 'firing', labels: { alertname: 'Bench', severity: 'error', id }, annotations: {}, startsAt: '2026-11-22T10:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: Buffer.from(id).toString('hex').padStart(16, '0') }],
-        }),
-      }).then(r => { if (r.status !== 200) throw new Error(`receiver answered ${r.status}`); return r.text(); });
+    const webhook = `${receiver.url}/api/reliability/alertmanager/webhook`;
+    const send = (ids: string[], width: number) => peer.ask({ cmd: 'send', url: webhook, secret: SECRET, ids, width }, 'sent') as Promise<{ seconds: number }>;
+    const deliveredNow = async () => new Map<string, number>((await peer.ask({ cmd: 'delivered' }, 'delivered')).entries);
 
     // warm-up (JIT, connection pools), not measured
-    await pool(Array.from({ length: 50 }, (_, i) => `warm-${i}`), 10, id => deliver(id).then(() => undefined));
+    await send(Array.from({ length: 50 }, (_, i) => `warm-${i}`), 10);
     await engine.idle();
 
-    // baseline: the loopback POST alone
+    // baseline: the same loopback POST from this process straight to the target
     const baseline: number[] = [];
-    await pool(Array.from({ length: N }, (_, i) => `base-${i}`), 10, async () => {
+    await pool(Array.from({ length: N }, (_, i) => `base-${i}`), WIDTH, async () => {
       const t = performance.now();
-      await fetch(`${target.url}/off`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then(r => r.text());
+      await fetch(`${peer.url}/off`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then(r => r.text());
       baseline.push(performance.now() - t);
     });
 
-    // webhook received -> action delivered, N distinct alerts
+    // webhook received -> action delivered, N distinct alerts, WIDTH in flight
     const ids = Array.from({ length: N }, (_, i) => `alert-${i}`);
-    await pool(ids, WIDTH, id => deliver(id).then(() => undefined));
+    let queries = 0;
+    knex.on('query', () => {
+      queries++;
+    });
+    const tRun = performance.now();
+    await send(ids, WIDTH);
     await engine.idle();
+    const runSeconds = (performance.now() - tRun) / 1000;
+    const runQueries = queries;
+    const delivered = await deliveredNow();
     const latencies = ids.map(id => (delivered.get(id) ?? NaN) - (received.get(id) ?? NaN));
     const missing = latencies.filter(Number.isNaN).length;
     if (missing) throw new Error(`${missing} alerts were not delivered to the target`);
     const calls = [...delivered.keys()].filter(k => k.startsWith('alert-')).length;
 
-    // accepted with dedup: every alert 10 times
-    const repeats = ids.flatMap(id => Array(10).fill(id) as string[]);
-    const t0 = performance.now();
-    await pool(repeats, 20, id => deliver(id).then(() => undefined));
-    const seconds = (performance.now() - t0) / 1000;
+    // accepted with dedup: every alert REPEATS times, 20 in flight
+    const repeats = ids.flatMap(id => Array(REPEATS).fill(id) as string[]);
+    const { seconds } = await send(repeats, 20);
     await engine.idle();
-    const callsAfter = [...delivered.keys()].filter(k => k.startsWith('alert-')).length;
+    const callsAfter = [...(await deliveredNow()).keys()].filter(k => k.startsWith('alert-')).length;
 
     const p = (xs: number[], q: number) => percentile(xs, q);
     const p95 = p(latencies, 95)!;
     const b95 = p(baseline, 95)!;
-    console.log(`remediation bench: ${N} alerts, ${DB}`);
+    console.log(`remediation bench: ${N} alerts, ${DB}, ${WIDTH} in flight, pool ${arg('pool', '10')} (Alertmanager and the target in a peer process)`);
     console.log(`  webhook received -> action delivered: p50 ${fmt(p(latencies, 50))}, p95 ${fmt(p95)}, p99 ${fmt(p(latencies, 99))}`);
     console.log(`  baseline loopback POST:               p50 ${fmt(p(baseline, 50))}, p95 ${fmt(b95)}, p99 ${fmt(p(baseline, 99))}`);
+    console.log(`  ${N} alerts in ${runSeconds.toFixed(2)} s (${Math.round(N / runSeconds)} alerts/s), ${(runQueries / N).toFixed(1)} database statements per alert`);
     console.log(`  ratio p95 / baseline p95: ${(p95 / b95).toFixed(1)}x`);
-    console.log(`  deliveries accepted with dedup: ${repeats.length} in ${seconds.toFixed(2)} s = ${Math.round(repeats.length / seconds)} alerts/s; target calls ${calls} -> ${callsAfter} (no new calls)`);
+    if (REPEATS) console.log(`  deliveries accepted with dedup: ${repeats.length} in ${seconds.toFixed(2)} s = ${Math.round(repeats.length / seconds)} alerts/s; target calls ${calls} -> ${callsAfter} (no new calls)`);
     console.log(`  target p95 <= 100 ms: ${p95 <= 100 ? 'met' : 'NOT met'}`);
     receiver.server.closeAllConnections();
     receiver.server.close();
     if (callsAfter !== calls || calls !== N) process.exitCode = 1;
   } finally {
-    target.server.closeAllConnections();
-    target.server.close();
+    peer.stop();
     await close();
   }
 }

@@ -6,6 +6,13 @@ import { RemediationEngine } from '../remediation/RemediationEngine';
 import { AlertmanagerStore } from './AlertmanagerStore';
 import { alertEntityRef } from './entity';
 
+/**
+ * The longest the receiver waits, before it answers, for its new executions to begin calling their targets.
+ * Alertmanager's next notifications then wait for a busy receiver instead of queueing unbounded work in memory
+ * behind it: a flood of alerts slows the sender, not every remediation.
+ */
+export const DISPATCH_WAIT_MS = 2_000;
+
 /** Alertmanager notifications: recorded once each, handed to remediation, and listed for callers. */
 export class AlertmanagerService {
   private readonly now: () => number;
@@ -17,22 +24,37 @@ export class AlertmanagerService {
   /**
    * Records a notification and submits every firing alert to remediation, repeats included: the engine records
    * each (rule, alert) once and counts the repeats, so its history says how many deliveries were deduplicated.
+   *
+   * It answers once the new executions have begun calling their targets (or ended without a call), waiting at
+   * most `DISPATCH_WAIT_MS`: Alertmanager's next notifications wait for a busy receiver instead of queueing
+   * unbounded work in memory behind it, so a flood of alerts slows the sender and not every remediation.
    */
   async receive(payload: AlertmanagerWebhook) {
     const receivedAt = this.now();
-    const result = await this.o.store.receive(payload, receivedAt);
+    // recording the notification and recording its executions are independent writes: both go at once
+    const recording = this.o.store.receive(payload, receivedAt);
     const remediations = [];
-    for (const alert of payload.alerts.filter(a => a.status === 'firing')) {
-      remediations.push(
-        ...(await this.o.remediation.submit({
-          kind: 'alertmanager',
-          id: `${alert.fingerprint}|${alert.status}|${Date.parse(alert.startsAt)}`,
-          labels: alert.labels,
-          annotations: alert.annotations,
-          receivedAt,
-        })),
-      );
+    try {
+      for (const alert of payload.alerts.filter(a => a.status === 'firing')) {
+        remediations.push(
+          ...(await this.o.remediation.submit({
+            kind: 'alertmanager',
+            id: `${alert.fingerprint}|${alert.status}|${Date.parse(alert.startsAt)}`,
+            labels: alert.labels,
+            annotations: alert.annotations,
+            receivedAt,
+          })),
+        );
+      }
+    } finally {
+      // never left unawaited: its failure is the answer's (Alertmanager retries; both writes are deduplicated)
+      await recording.catch(() => undefined);
     }
+    const result = await recording;
+    await this.o.remediation.dispatched(
+      remediations.filter(r => !r.duplicate).map(r => r.executionId),
+      DISPATCH_WAIT_MS,
+    );
     return { ...result, remediations };
   }
 

@@ -74,9 +74,9 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     };
     const clock = { now: T0 };
     const metrics = new RemediationMetrics();
-    const make = (holder: string) =>
+    const make = (holder: string, store = stores.remediation) =>
       new ExecutionRunner({
-        store: stores.remediation,
+        store,
         escalations: stores.escalations,
         actions: new Map([[action.id, action]]),
         logger: mockServices.rootLogger({ level: 'error' }),
@@ -113,10 +113,52 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const { runner, stores } = await setup();
     const a = (await runner.record(rule(), trigger('t1'))).run!;
     const b = (await runner.record(rule(), trigger('t2'))).run!;
-    expect(await runner.lease(a, rule(), true)).toBe(true);
+    // the lease comes with the first attempt's guard reads, taken in the same round trip, and (the reads allowing
+    // it, the breaker closed) with the first attempt's row
+    expect(await runner.lease(a, rule(), true)).toEqual({ lastSuccessAt: null, attempts: 0, attemptStarted: true });
+    expect((await stores.remediation.list({ id: a.id }))[0].attempts).toEqual([expect.objectContaining({ n: 1, outcome: 'started' })]);
     expect(await runner.lease(b, rule(), true)).toBe(false);
     const other = (await stores.remediation.list({ id: b.id }))[0];
     expect(other).toMatchObject({ state: 'skipped', detail: `Not run: lock fix:prod is held by execution ${a.id}, which runs the same fix` });
+  });
+
+  it('lease: writes no attempt when the reads forbid it (cooldown, budget) or the breaker is not closed; run then calls nothing', async () => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, openMs: 60_000 });
+    const { runner, stores, action, clock } = await setup([], { breaker });
+    const done = (await runner.record(rule(), trigger('t1'))).run!;
+    await stores.remediation.finish(done.id, 'succeeded', 'ok', T0, 1);
+    clock.now = T0 + 30_000;
+    const cooling = rule({ cooldownMs: 60_000, cooldown: '1m' });
+    const exec = (await runner.record(cooling, trigger('t2'))).run!;
+    await runner.run(exec, cooling, true);
+    expect((await stores.remediation.list({ id: exec.id }))[0]).toMatchObject({ state: 'skipped', attempts: [], detail: expect.stringContaining('cooldown (1m)') });
+
+    await stores.remediation.startAttempt(done.id, 'fix', 1, T0, 'a', null);
+    const spent = rule({ maxAttempts: 1 });
+    const over = (await runner.record(spent, trigger('t3'))).run!;
+    expect(await runner.lease(over, spent, true)).toEqual({ lastSuccessAt: T0, attempts: 1, attemptStarted: false });
+    expect((await stores.remediation.list({ id: over.id }))[0].attempts).toEqual([]);
+
+    breaker.failure('POST http://127.0.0.1:1/fix', clock.now);
+    const other = (await runner.record(rule(), trigger('t4', { env: 'eu' }))).run!;
+    await runner.run(other, rule(), true);
+    expect((await stores.remediation.list({ id: other.id }))[0]).toMatchObject({ state: 'failed', attempts: [], detail: expect.stringContaining('circuit breaker') });
+    expect(action.calls).toBe(0);
+  });
+
+  it('run: when the breaker opens between the lease and the guards, the attempt written with the lease is taken back', async () => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, openMs: 60_000 });
+    const { runner, stores, action } = await setup([], { breaker });
+    const exec = (await runner.record(rule(), trigger('t1'))).run!;
+    const lease = runner.lease.bind(runner);
+    jest.spyOn(runner, 'lease').mockImplementation(async (...args) => {
+      const reads = await lease(...args);
+      breaker.failure('POST http://127.0.0.1:1/fix', T0); // another execution's failure, meanwhile
+      return reads;
+    });
+    await runner.run(exec, rule(), true);
+    expect((await stores.remediation.list({ id: exec.id }))[0]).toMatchObject({ state: 'failed', attempts: [], detail: expect.stringContaining('circuit breaker') });
+    expect(action.calls).toBe(0);
   });
 
   it('lease: a queued execution another process claimed is left to it', async () => {
@@ -153,21 +195,24 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect(await runner.guards(exec, rule(), 1, [])).toMatchObject({ go: false, end: { kind: 'failed', auditDetail: 'circuit open', detail: expect.stringContaining('circuit breaker for POST http://127.0.0.1:1/fix is open') } });
   });
 
-  it('attempt: writes the attempt, calls the action, and records its outcome; an expired lease calls nothing', async () => {
+  it('attempt: writes the attempt, calls the action, and records a failure (a success is written by settle); an expired lease calls nothing', async () => {
     const { runner, stores, action, make } = await setup(['flag off', new RemediationActionError('HTTP 400 from http://user:pw@flags.local/x?token=1', { retryable: false })]);
     const exec = (await runner.record(rule(), trigger('t1'))).run!;
-    expect(await runner.attempt(exec, rule(), 1, true)).toMatchObject({ outcome: 'succeeded', detail: 'flag off' });
-    const failed = await runner.attempt(exec, rule(), 2, true);
+    const ok = await runner.attempt(exec, rule(), 1, true);
+    expect(ok).toMatchObject({ outcome: 'succeeded', detail: 'flag off' });
+    expect((await stores.remediation.list({ id: exec.id }))[0].attempts.map(a => [a.n, a.outcome])).toEqual([[1, 'started']]);
+    await runner.settle(exec, rule(), { kind: 'succeeded', detail: 'flag off', attempt: 1, at: T0 + 7, attemptLatencyMs: 3 });
+    expect((await stores.remediation.list({ id: exec.id }))[0].attempts.map(a => [a.n, a.outcome, a.latencyMs])).toEqual([[1, 'succeeded', 3]]);
+    const other = (await runner.record(rule(), trigger('t2'))).run!;
+    const failed = await runner.attempt(other, rule(), 1, true);
     expect(failed).toMatchObject({ outcome: 'failed', retryable: false });
     // the target's error text is redacted before it is kept
     expect(failed.outcome === 'failed' && failed.message).not.toMatch(/pw|token=1/);
-    const [row] = await stores.remediation.list({ id: exec.id });
-    expect(row.attempts.map(a => [a.n, a.outcome])).toEqual([
-      [1, 'succeeded'],
-      [2, 'failed'],
-    ]);
+    const [row] = await stores.remediation.list({ id: other.id });
+    expect(row.attempts.map(a => [a.n, a.outcome])).toEqual([[1, 'failed']]);
+    expect(row.attempts[0].error).toContain('HTTP 400');
     // another process that does not hold the lease cannot start an attempt
-    expect(await make('b').attempt(exec, rule(), 3, false)).toEqual({ outcome: 'lost' });
+    expect(await make('b').attempt(other, rule(), 2, false)).toEqual({ outcome: 'lost' });
     expect(action.calls).toBe(2);
   });
 
@@ -195,7 +240,25 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect((await stores.remediation.list({ id: exec.id }))[0]).toMatchObject({ state: 'succeeded', detail: 'rolled back' });
     expect(await metrics.registry.metrics()).toContain('selfheal_success_total{action="scripted",entity="component:default/checkout",rule="fix"} 1');
     // the lock is free again: the next execution under it runs
-    expect(await runner.lease((await runner.record(rule(), trigger('t2'))).run!, rule(), true)).toBe(true);
+    expect(await runner.lease((await runner.record(rule(), trigger('t2'))).run!, rule(), true)).toEqual({ lastSuccessAt: T0, attempts: 2, attemptStarted: true });
+  });
+
+  it('run: a success is one write: the attempt, the execution and the lock together; a stop just before it leaves the attempt started, so recovery does not call again', async () => {
+    const { runner, make, stores, action, clock } = await setup(['rolled back']);
+    const exec = (await runner.record(rule(), trigger('t1'))).run!;
+    // a stop between the call and the write: nothing of the success was written
+    const failing = Object.create(stores.remediation);
+    failing.succeed = async () => {
+      throw new Error('backend stopped');
+    };
+    const stopped = make('a', failing);
+    await expect(stopped.run(exec, rule(), true)).rejects.toThrow('backend stopped');
+    expect((await stores.remediation.list({ id: exec.id }))[0]).toMatchObject({ state: 'running', attempts: [expect.objectContaining({ n: 1, outcome: 'started' })] });
+    // after the lease expires, recovery marks it interrupted and does not repeat the call
+    clock.now = T0 + 10 * 60_000;
+    const { interrupted, requeued } = await stores.remediation.recover(clock.now);
+    expect([interrupted, requeued]).toEqual([[exec.id], []]);
+    expect(action.calls).toBe(1);
   });
 
   it('run: a rule gone from config settles its execution as skipped', async () => {

@@ -40,6 +40,14 @@ export interface Recorded {
   run?: ExecutionRow;
 }
 
+/** What the first attempt's guards read, taken with the lease (see `lease`). */
+export interface GuardReads {
+  lastSuccessAt: number | null;
+  attempts: number;
+  /** The first attempt's row was written with the lease, because these reads allowed it. */
+  attemptStarted?: boolean;
+}
+
 /** Whether the next attempt may go, or how the execution ends before it. */
 export type GuardDecision = { go: true } | { go: false; end: Ending };
 
@@ -52,7 +60,8 @@ export type AttemptResult =
 
 /** How an execution ends; `settle` writes it. */
 export type Ending =
-  | { kind: 'succeeded'; detail: string; attempt: number; at: number }
+  /** `attemptLatencyMs`: the call's own latency, written on the attempt row with the execution's end. */
+  | { kind: 'succeeded'; detail: string; attempt: number; at: number; attemptLatencyMs?: number }
   | { kind: 'failed'; detail: string; attempt?: number; auditDetail: string; errors: string[] }
   | { kind: 'skipped'; detail: string }
   | { kind: 'escalated'; used: number; errors: string[] };
@@ -144,19 +153,28 @@ export class ExecutionRunner {
   // ---- 2. lease -----------------------------------------------------------------------------------------
 
   /**
-   * Claims the execution (unless `fresh`: recorded claimed a moment ago) and takes the lease on its lock key.
-   * Answers whether it may go on; when another execution holds the lock, this one is settled as skipped.
+   * Claims the execution (unless `fresh`: recorded claimed a moment ago) and takes the lease on its lock key,
+   * reading the first attempt's guards in the same round trip. Answers those reads when it may go on, false when
+   * not; when another execution holds the lock, this one is settled as skipped. For a fresh execution whose
+   * target's breaker is closed, the same round trip also writes the first attempt's row when the reads allow it
+   * (`attemptStarted`), so the call follows the lease at once.
    */
-  async lease(exec: ExecutionRow, rule: RemediationRule, fresh: boolean): Promise<boolean> {
+  async lease(exec: ExecutionRow, rule: RemediationRule, fresh: boolean): Promise<GuardReads | false> {
     const { store, holder, now } = this.o;
     const leaseMs = this.leaseMs(rule);
     if (!fresh && !(await store.claim(exec.id, holder, leaseMs, now()))) return false; // another process has it
-    const lock = await store.acquireLock(exec.lockKey, holder, exec.id, now(), leaseMs);
-    if (!lock.acquired) {
+    const startFirst = fresh && this.o.breaker.state(exec.target, now()) === 'closed' ? { cooldownMs: rule.cooldownMs } : undefined;
+    const lock = await store.acquireLockWithGuards(exec.lockKey, holder, exec.id, now(), leaseMs, {
+      ruleId: rule.id,
+      since: now() - rule.attemptWindowMs,
+      limit: rule.maxAttempts,
+      startFirst,
+    });
+    if (!lock.acquired || !lock.guards) {
       await this.settle(exec, rule, { kind: 'skipped', detail: `Not run: lock ${exec.lockKey} is held by execution ${lock.heldBy ?? '?'}, which runs the same fix` });
       return false;
     }
-    return true;
+    return lock.guards;
   }
 
   // ---- 3. guards ----------------------------------------------------------------------------------------
@@ -165,18 +183,18 @@ export class ExecutionRunner {
    * Before attempt `n`: the cooldown since the last success under the same lock key (first attempt only), the
    * rule's attempt budget over its window (all executions, all replicas), and the target's circuit breaker.
    */
-  async guards(exec: ExecutionRow, rule: RemediationRule, n: number, errors: string[]): Promise<GuardDecision> {
+  async guards(exec: ExecutionRow, rule: RemediationRule, n: number, errors: string[], firstReads?: GuardReads): Promise<GuardDecision> {
     const { store, now } = this.o;
     const since = now() - rule.attemptWindowMs;
     let used: number;
     if (n === 1) {
-      const g = await store.guards(rule.id, exec.lockKey, since);
+      const g = firstReads ?? (await store.guards(rule.id, exec.lockKey, since, rule.maxAttempts));
       if (g.lastSuccessAt !== null && now() - g.lastSuccessAt < rule.cooldownMs) {
         return { go: false, end: { kind: 'skipped', detail: `Not run: cooldown (${rule.cooldown}) since the last success under ${exec.lockKey} at ${new Date(g.lastSuccessAt).toISOString()}` } };
       }
       used = g.attempts;
     } else {
-      used = await store.attemptsSince(rule.id, since);
+      used = await store.attemptsSince(rule.id, since, rule.maxAttempts);
     }
     if (used >= rule.maxAttempts) return { go: false, end: { kind: 'escalated', used, errors } };
     if (!this.o.breaker.allow(exec.target, now())) {
@@ -189,11 +207,22 @@ export class ExecutionRunner {
 
   // ---- 4. attempt ---------------------------------------------------------------------------------------
 
-  /** Attempt `n`: renews the lease and writes the attempt row, then calls the action under the rule's timeout. */
-  async attempt(exec: ExecutionRow, rule: RemediationRule, n: number, fresh: boolean): Promise<AttemptResult> {
+  /**
+   * Attempt `n`: renews the lease and writes the attempt row, then calls the action under the rule's timeout. A
+   * failure is written on the attempt row here; a success is written by `settle`, with the execution's end.
+   */
+  async attempt(
+    exec: ExecutionRow,
+    rule: RemediationRule,
+    n: number,
+    fresh: boolean,
+    options: { onCalling?: () => void; started?: boolean } = {},
+  ): Promise<AttemptResult> {
     const { store, metrics, now } = this.o;
     const renewTo = fresh && n === 1 ? null : now() + this.leaseMs(rule);
-    if (!(await store.startAttempt(exec.id, rule.id, n, now(), this.o.holder, renewTo))) return { outcome: 'lost' };
+    // `started`: the row was written with the lease a moment ago (see `lease`)
+    if (!options.started && !(await store.startAttempt(exec.id, rule.id, n, now(), this.o.holder, renewTo))) return { outcome: 'lost' };
+    const onCalling = options.onCalling;
     const labels = { action: rule.action, entity: rule.entityRef, rule: rule.id };
     metrics.attempts.inc(labels);
     const action = this.o.actions.get(rule.action)!;
@@ -201,6 +230,7 @@ export class ExecutionRunner {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Error(`timed out after ${rule.timeoutMs} ms`)), rule.timeoutMs);
     try {
+      onCalling?.();
       const result = await Promise.race([
         action.execute(this.context(rule, triggerOf(exec), String(exec.id), n, controller.signal)),
         new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(new RemediationActionError(`timed out after ${rule.timeoutMs} ms`)))),
@@ -210,7 +240,6 @@ export class ExecutionRunner {
       metrics.latency.observe(labels, (at - started) / 1000);
       this.o.breaker.success(exec.target);
       metrics.circuitOpen.set({ rule: rule.id, action: rule.action }, 0);
-      await store.finishAttempt(exec.id, n, 'succeeded', at, at - started, null);
       return { outcome: 'succeeded', detail: result.detail, at, latencyMs: at - started };
     } catch (e) {
       const at = now();
@@ -239,8 +268,18 @@ export class ExecutionRunner {
         await store.finish(exec.id, 'skipped', end.detail, now(), null);
         return;
       case 'succeeded':
-        await store.finish(exec.id, 'succeeded', end.detail, end.at, end.at - exec.createdAt);
-        await this.o.escalations.resolve(rule.id, end.at);
+        // the attempt's outcome, the execution's end, the lock's release and the escalation's resolution in one write
+        await store.succeed({
+          executionId: exec.id,
+          ruleId: rule.id,
+          n: end.attempt,
+          at: end.at,
+          attemptLatencyMs: end.attemptLatencyMs ?? 0,
+          latencyMs: end.at - exec.createdAt,
+          detail: end.detail,
+          lockKey: exec.lockKey,
+          holder: this.o.holder,
+        });
         await this.audit(exec, rule, 'succeeded', end.detail, end.attempt);
         await this.o.onSucceeded?.({ rule, detail: end.detail, at: end.at });
         return;
@@ -286,9 +325,10 @@ export class ExecutionRunner {
 
   /**
    * Runs one execution: `fresh` when this process recorded it claimed a moment ago; otherwise (a queued one) it
-   * is claimed first. A rule removed from config since settles it as skipped.
+   * is claimed first. A rule removed from config since settles it as skipped. `onCalling` is told when the first
+   * call to the target begins.
    */
-  async run(exec: ExecutionRow, rule: RemediationRule | undefined, fresh: boolean): Promise<void> {
+  async run(exec: ExecutionRow, rule: RemediationRule | undefined, fresh: boolean, onCalling?: () => void): Promise<void> {
     const { store, holder, now } = this.o;
     if (!rule) {
       if (fresh || (await store.claim(exec.id, holder, 60_000, now()))) {
@@ -296,22 +336,28 @@ export class ExecutionRunner {
       }
       return;
     }
-    if (!(await this.lease(exec, rule, fresh))) return;
+    const firstReads = await this.lease(exec, rule, fresh);
+    if (!firstReads) return;
+    let released = false;
     try {
       const errors: string[] = [];
       for (let n = 1; n <= rule.retries + 1; n++) {
-        const decision = await this.guards(exec, rule, n, errors);
+        const decision = await this.guards(exec, rule, n, errors, n === 1 ? firstReads : undefined);
+        const started = n === 1 && Boolean(firstReads.attemptStarted);
         if (!decision.go) {
+          // the reads allowed it, then the breaker opened meanwhile: nothing was called
+          if (started) await store.cancelAttempt(exec.id, 1);
           await this.settle(exec, rule, decision.end);
           return;
         }
-        const result = await this.attempt(exec, rule, n, fresh);
+        const result = await this.attempt(exec, rule, n, fresh, { onCalling: n === 1 ? onCalling : undefined, started });
         if (result.outcome === 'lost') {
           this.o.logger.warn(`Remediation execution ${exec.id}: lease lost before attempt ${n}; stopping`);
           return;
         }
         if (result.outcome === 'succeeded') {
-          await this.settle(exec, rule, { kind: 'succeeded', detail: result.detail, attempt: n, at: result.at });
+          await this.settle(exec, rule, { kind: 'succeeded', detail: result.detail, attempt: n, at: result.at, attemptLatencyMs: result.latencyMs });
+          released = true; // with the success, in the same write
           return;
         }
         errors.push(`attempt ${n}: ${result.message}`);
@@ -323,7 +369,7 @@ export class ExecutionRunner {
         await new Promise(r => setTimeout(r, fullJitterDelayMs(n - 1, this.o.backoff.baseMs, this.o.backoff.capMs)));
       }
     } finally {
-      await store.releaseLock(exec.lockKey, holder, exec.id);
+      if (!released) await store.releaseLock(exec.lockKey, holder, exec.id);
     }
   }
 }

@@ -37,7 +37,7 @@ const rule = (id: string, entityRef: string, match: string[], over: Partial<Reme
 describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('RemediationEngine on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
 
-  async function setup(fail = false, maxAttempts = 1) {
+  async function setup(fail = false, maxAttempts = 1, gate?: Promise<void>) {
     const knex = await databases.init(databaseId);
     const stores = (await ReliabilityDatabase.create(knex)).stores();
     const calls: string[] = [];
@@ -49,6 +49,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
       describe: c => `fix ${c.entityRef}`,
       async execute(c) {
         calls.push(`${c.ruleId}:${c.trigger.id}`);
+        if (gate) await gate;
         if (fail) throw new Error('target down');
         return { detail: `fixed by ${c.ruleId}` };
       },
@@ -84,6 +85,24 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect(again.map(r => [r.ruleId, r.state, r.duplicate])).toEqual([['checkout-rollback', 'duplicate', true]]);
     await engine.idle();
     expect(calls.sort()).toEqual(['checkout-rollback:a1', 'checkout-rollback:fp1', 'search-restart:fp1']);
+  });
+
+  it('dispatched: waits until each new execution has begun its call (not until it ends), or has ended without one', async () => {
+    let open!: () => void;
+    const { engine, calls } = await setup(false, 5, new Promise<void>(r => { open = r; }));
+    const alert = { kind: 'alert' as const, id: 'a1', labels: { severity: 'page' }, annotations: {}, entityRef: 'component:default/checkout', receivedAt: T0 };
+    const [first] = await engine.submit(alert);
+    await engine.dispatched([first.executionId], 30_000);
+    expect(calls).toEqual(['checkout-rollback:a1']);
+    expect((await engine.execution(first.executionId)).state).toBe('running');
+    // the same lock key is held: the next one ends without a call, and that counts as dispatched too
+    const [second] = await engine.submit({ ...alert, id: 'a2' });
+    await engine.dispatched([second.executionId], 30_000);
+    expect((await engine.execution(second.executionId)).state).toBe('skipped');
+    expect(calls).toHaveLength(1);
+    open();
+    await engine.idle();
+    expect((await engine.execution(first.executionId)).state).toBe('succeeded');
   });
 
   it('answers the history with its summary and open escalations, per entity', async () => {

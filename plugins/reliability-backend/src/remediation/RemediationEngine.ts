@@ -57,6 +57,8 @@ export class RemediationEngine {
   readonly rules: RemediationRule[];
   private readonly runner: ExecutionRunner;
   private readonly running = new Map<number, Promise<void>>();
+  /** Executions started here that have not begun their first call yet (see `dispatched`). */
+  private readonly dispatching = new Map<number, Promise<void>>();
   private readonly now: () => number;
   private readonly redactor: Redactor;
 
@@ -114,13 +116,31 @@ export class RemediationEngine {
     return results;
   }
 
+  /**
+   * Waits, at most `timeoutMs`, until each of these executions this process runs has begun its first call to the
+   * target or ended without one.
+   */
+  async dispatched(ids: number[], timeoutMs: number): Promise<void> {
+    const waits = ids.flatMap(id => this.dispatching.get(id) ?? []);
+    if (waits.length) await within(Promise.all(waits), timeoutMs);
+  }
+
   /** Runs an execution in the background; `fresh` when this process recorded it claimed a moment ago. */
   private start(exec: ExecutionRow, fresh: boolean) {
     if (this.running.has(exec.id)) return;
+    let resolve!: () => void;
+    this.dispatching.set(exec.id, new Promise<void>(r => { resolve = r; }));
+    const dispatched = () => {
+      this.dispatching.delete(exec.id);
+      resolve();
+    };
     const p = this.runner
-      .run(exec, this.rule(exec.ruleId), fresh)
+      .run(exec, this.rule(exec.ruleId), fresh, dispatched)
       .catch(e => this.o.logger.error(`Remediation execution ${exec.id} failed unexpectedly: ${this.redactor.error(e)}`))
-      .finally(() => this.running.delete(exec.id));
+      .finally(() => {
+        this.running.delete(exec.id);
+        dispatched();
+      });
     this.running.set(exec.id, p);
   }
 
@@ -132,10 +152,7 @@ export class RemediationEngine {
   /** Waits up to `timeoutMs` for an execution this process runs to finish. */
   async settle(id: number, timeoutMs: number): Promise<void> {
     const p = this.running.get(id);
-    if (!p) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([p, new Promise(r => { timer = setTimeout(r, timeoutMs); })]);
-    clearTimeout(timer);
+    if (p) await within(p, timeoutMs);
   }
 
   /** Periodic: accounts for executions of stopped processes, and runs queued ones nobody took. */
@@ -212,4 +229,11 @@ export class RemediationEngine {
     const [item] = await this.o.store.list({ id, limit: 1 });
     return item;
   }
+}
+
+/** Waits for `p`, or `ms`, whichever comes first. */
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise(r => { timer = setTimeout(r, ms); })]);
+  clearTimeout(timer);
 }

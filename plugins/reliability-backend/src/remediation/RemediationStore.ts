@@ -88,6 +88,107 @@ export class RemediationStore {
     return { acquired: false, heldBy: row ? Number(row.execution_id) : undefined };
   }
 
+  /**
+   * `acquireLock`, and when it is taken, the first attempt's `guards` read at the same moment. With `startFirst`,
+   * also the first attempt's row (`startAttempt`, nothing to renew) when those reads allow it: no success under
+   * the lock key within `cooldownMs`, fewer than `limit` attempts since `since`. On PostgreSQL all of it is one
+   * statement (data-modifying CTEs: the reads see every success committed before it, and a success and its lock
+   * release commit together, see `succeed`); on SQLite it is the separate statements, each a few microseconds
+   * in-process.
+   */
+  async acquireLockWithGuards(
+    lockKey: string,
+    holder: string,
+    executionId: number,
+    now: number,
+    leaseMs: number,
+    guard: { ruleId: string; since: number; limit: number; startFirst?: { cooldownMs: number } },
+  ): Promise<{ acquired: boolean; heldBy?: number; guards?: { lastSuccessAt: number | null; attempts: number; attemptStarted: boolean } }> {
+    if (this.db.client.config.client !== 'pg') {
+      const lock = await this.acquireLock(lockKey, holder, executionId, now, leaseMs);
+      if (!lock.acquired) return lock;
+      const reads = await this.guards(guard.ruleId, lockKey, guard.since, guard.limit);
+      const allowed = Boolean(guard.startFirst) && (reads.lastSuccessAt === null || reads.lastSuccessAt <= now - guard.startFirst!.cooldownMs) && reads.attempts < guard.limit;
+      if (allowed) await this.startAttempt(executionId, guard.ruleId, 1, now, holder, null);
+      return { ...lock, guards: { ...reads, attemptStarted: allowed } };
+    }
+    const start = guard.startFirst;
+    const { rows } = await this.db.raw(
+      `WITH taken AS (
+         INSERT INTO reliability_locks (lock_key, holder, execution_id, expires_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (lock_key) DO UPDATE SET holder = excluded.holder, execution_id = excluded.execution_id, expires_at = excluded.expires_at
+         WHERE reliability_locks.expires_at < ?
+         RETURNING holder, execution_id),
+       reads AS (
+         SELECT
+           (SELECT execution_id FROM taken WHERE holder = ? AND execution_id = ?) AS taken_by,
+           (SELECT execution_id FROM reliability_locks WHERE lock_key = ?) AS held_by,
+           (SELECT max(finished_at) FROM reliability_remediations WHERE rule_id = ? AND lock_key = ? AND state = 'succeeded') AS last_success,
+           (SELECT count(*) FROM (SELECT 1 FROM reliability_remediation_attempts WHERE rule_id = ? AND started_at >= ? LIMIT ?) AS budget) AS attempts),
+       started AS (
+         INSERT INTO reliability_remediation_attempts (execution_id, rule_id, n, outcome, started_at)
+         SELECT ?, ?, 1, 'started', ? FROM reads
+         WHERE ? AND reads.taken_by IS NOT NULL AND (reads.last_success IS NULL OR reads.last_success <= ?) AND reads.attempts < ?
+         RETURNING 1)
+       SELECT reads.*, (SELECT count(*) FROM started) AS started FROM reads`,
+      [
+        lockKey, holder, executionId, now + leaseMs, now,
+        holder, executionId, lockKey, guard.ruleId, lockKey, guard.ruleId, guard.since, guard.limit,
+        executionId, guard.ruleId, now, Boolean(start), now - (start?.cooldownMs ?? 0), guard.limit,
+      ],
+    );
+    const row = rows[0];
+    if (row.taken_by === null) return { acquired: false, heldBy: num(row.held_by) ?? undefined };
+    return { acquired: true, guards: { lastSuccessAt: num(row.last_success), attempts: Number(row.attempts), attemptStarted: Number(row.started) === 1 } };
+  }
+
+  /** Takes back an attempt row written before its guards said no (see `acquireLockWithGuards`): nothing was called. */
+  async cancelAttempt(executionId: number, n: number): Promise<void> {
+    await this.db('reliability_remediation_attempts').where({ execution_id: executionId, n, outcome: 'started' }).delete();
+  }
+
+  /**
+   * A success, written at once: the attempt's outcome, the execution's final state, the release of its lock, and
+   * the resolution of the rule's open escalation (the one write `EscalationStore.resolve` does, made here so
+   * that a success is one statement). One statement on PostgreSQL (data-modifying CTEs), one transaction on
+   * SQLite. Being one write, a stop between them cannot leave a succeeded attempt under a running execution
+   * (which recovery would requeue and call again).
+   */
+  async succeed(e: {
+    executionId: number;
+    ruleId: string;
+    n: number;
+    at: number;
+    attemptLatencyMs: number;
+    latencyMs: number;
+    detail: string;
+    lockKey: string;
+    holder: string;
+  }): Promise<void> {
+    const detail = e.detail.slice(0, 4000);
+    if (this.db.client.config.client === 'pg') {
+      await this.db.raw(
+        `WITH a AS (
+           UPDATE reliability_remediation_attempts SET outcome = 'succeeded', finished_at = ?, latency_ms = ?, error = NULL WHERE execution_id = ? AND n = ?),
+         l AS (
+           DELETE FROM reliability_locks WHERE lock_key = ? AND holder = ? AND execution_id = ?),
+         e AS (
+           UPDATE reliability_escalations SET state = 'resolved', open_key = NULL, resolved_at = ? WHERE open_key = ?)
+         UPDATE reliability_remediations SET state = 'succeeded', detail = ?, finished_at = ?, latency_ms = ?, holder = NULL, lease_expires_at = NULL WHERE id = ?`,
+        [e.at, e.attemptLatencyMs, e.executionId, e.n, e.lockKey, e.holder, e.executionId, e.at, e.ruleId, detail, e.at, e.latencyMs, e.executionId],
+      );
+      return;
+    }
+    await this.db.transaction(async tx => {
+      await tx('reliability_remediation_attempts').where({ execution_id: e.executionId, n: e.n }).update({ outcome: 'succeeded', finished_at: e.at, latency_ms: e.attemptLatencyMs, error: null });
+      await tx('reliability_locks').where({ lock_key: e.lockKey, holder: e.holder, execution_id: e.executionId }).delete();
+      await tx('reliability_escalations').where('open_key', e.ruleId).update({ state: 'resolved', open_key: null, resolved_at: e.at });
+      await tx('reliability_remediations')
+        .where('id', e.executionId)
+        .update({ state: 'succeeded', detail, finished_at: e.at, latency_ms: e.latencyMs, holder: null, lease_expires_at: null });
+    });
+  }
+
   async releaseLock(lockKey: string, holder: string, executionId: number): Promise<void> {
     await this.db('reliability_locks').where({ lock_key: lockKey, holder, execution_id: executionId }).delete();
   }
@@ -96,17 +197,25 @@ export class RemediationStore {
    * In one round trip: when the rule last succeeded under this lock key (for the cooldown), the calls made for
    * the rule since `since` (for the attempt budget).
    */
-  async guards(ruleId: string, lockKey: string, since: number): Promise<{ lastSuccessAt: number | null; attempts: number }> {
+  async guards(ruleId: string, lockKey: string, since: number, limit?: number): Promise<{ lastSuccessAt: number | null; attempts: number }> {
     const lastSuccess = this.db('reliability_remediations').where({ rule_id: ruleId, lock_key: lockKey, state: 'succeeded' }).max('finished_at');
-    const attempts = this.db('reliability_remediation_attempts').where('rule_id', ruleId).where('started_at', '>=', since).count('*');
-    const [row] = await this.db.select({ last_success: lastSuccess, attempts });
+    const [row] = await this.db.select({ last_success: lastSuccess, attempts: this.attemptsQuery(ruleId, since, limit) });
     return { lastSuccessAt: num(row?.last_success), attempts: Number(row?.attempts ?? 0) };
   }
 
-  /** Calls made for a rule since `since` (all executions, all replicas). */
-  async attemptsSince(ruleId: string, since: number): Promise<number> {
-    const row = await this.db('reliability_remediation_attempts').where('rule_id', ruleId).where('started_at', '>=', since).count({ n: '*' }).first();
+  /**
+   * Calls made for a rule since `since` (all executions, all replicas), counted up to `limit` when given: the
+   * budget check only needs to know whether the limit is reached, so its cost stays bounded by the limit.
+   */
+  async attemptsSince(ruleId: string, since: number, limit?: number): Promise<number> {
+    const [row] = await this.db.select({ n: this.attemptsQuery(ruleId, since, limit) });
     return Number(row?.n ?? 0);
+  }
+
+  private attemptsQuery(ruleId: string, since: number, limit?: number) {
+    const rows = this.db('reliability_remediation_attempts').where('rule_id', ruleId).where('started_at', '>=', since);
+    if (limit === undefined) return rows.count('*');
+    return this.db.from(rows.select(this.db.raw('1')).limit(limit).as('budget')).count('*');
   }
 
   /**
