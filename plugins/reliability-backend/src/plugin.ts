@@ -124,7 +124,7 @@ export const reliabilityPlugin = createBackendPlugin({
         const prometheus = prometheusInstances.length ? new PrometheusSliSource(prometheusInstances, logger, { redactor }) : undefined;
         if (prometheus) sources.add(prometheus);
         extraSources.forEach(s => sources.add(s));
-        const evaluator = new Evaluator(store, sources, logger, { minuteRetentionMs, corrections: stores.corrections });
+        const evaluator = new Evaluator(store, sources, logger, { minuteRetentionMs, corrections: stores.corrections, gateWindow: gateWindow ?? '7d' });
         const csvPath = cfg?.getOptionalString('alerting.burnRateCsv');
         let csvPolicies = new Map<string, MwmbRule[]>();
         if (csvPath) {

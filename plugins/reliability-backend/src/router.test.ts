@@ -159,6 +159,10 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
       .post('/api/reliability/sli-events')
       .send({ events: [{ slo: 'default/checkout-success', timestamp: minutesAgo(60), good: 992, total: 1000 }] });
     expect(ingest.status).toBe(202);
+    // the gate answers from the snapshots: what the last tick counted, until the next one
+    const before = await request(server).get('/api/reliability/gate').query({ entityRef: 'component:default/checkout' });
+    expect(before.body).toMatchObject({ allow: true, budgetRemaining: null });
+    await scheduler.evaluate();
     const res = await request(server).get('/api/reliability/gate').query({ entityRef: 'component:default/checkout' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ allow: false, threshold: 0.25, window: '7d' });
@@ -170,6 +174,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     await request(server)
       .post('/api/reliability/sli-events')
       .send({ events: [{ slo: 'default/checkout-success', timestamp: minutesAgo(60), good: 999, total: 1000 }] });
+    await scheduler.evaluate();
     const open = await request(server).get('/api/reliability/gate').query({ entityRef: 'component:default/checkout' });
     expect(open.body).toMatchObject({ allow: true, reason: 'every SLO has at least 25% of its 7d error budget left (lowest 90%)' });
     const none = await request(server).get('/api/reliability/gate').query({ entityRef: 'component:default/inventory' });

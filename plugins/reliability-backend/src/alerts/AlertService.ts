@@ -20,7 +20,8 @@ export class AlertService {
     const page = pageOf(await this.o.alerts.list({ sloRefs, states, limit: limit + 1, offset }), offset, limit, true);
     // an alert belongs to its SLO entity
     const owner = (a: AlertRow) => `slo:${a.sloRef}`;
-    const visible = await this.o.access.filter(page.items.map(owner), credentials);
+    // the visibility of the caller, remembered for 15 s as for the other reads
+    const visible = await this.o.access.visibleRecently(page.items.map(owner), credentials);
     return { ...page, items: page.items.filter(a => visible(owner(a))) };
   }
 }

@@ -84,6 +84,25 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect(frozen.allow).toBe(false);
     expect(frozen.reason).toMatch(/^launch freeze: default\/b has -100% of its 7d error budget left \(threshold 25%\)/);
     expect(await evaluator.gate([], { window: '7d', threshold: 0.25 }, NOW)).toMatchObject({ allow: true, reason: 'no SLOs: nothing to protect' });
+
+    // the tick's statuses carry the same figure over the gate's window (whatever the SLO's own 30d window), from
+    // scratch and from the index alike, so that GET /gate answers from the snapshots
+    const withGate = new Evaluator(store, (evaluator as any).sources, mockServices.rootLogger({ level: 'error' }), { gateWindow: '7d' });
+    const scratch = await withGate.evaluate([def('a'), def('b'), def('quiet')], NOW);
+    const ticked = await withGate.evaluateAndStore([def('a'), def('b'), def('quiet')], NOW);
+    for (const results of [scratch, ticked]) {
+      expect(results.get('default/a')!.status.gate!.window).toBe('7d');
+      expect(results.get('default/a')!.status.gate!.budgetRemaining).toBeCloseTo(frozen.slos[0].budgetRemaining!, 12);
+      expect(results.get('default/b')!.status.gate!.budgetRemaining).toBeCloseTo(frozen.slos[1].budgetRemaining!, 12);
+      expect(results.get('default/quiet')!.status.gate).toEqual({ window: '7d', budgetRemaining: null });
+    }
+    // ten days ago, a day all good: in a's 30d window, not in the gate's 7d one
+    const old = [];
+    for (let h = 24; h >= 1; h--) old.push({ sloRef: 'default/a', timestamp: NOW - 10 * 1440 * MIN - h * 60 * MIN, good: 1_000, total: 1_000 });
+    await store.addCounts(old, NOW - 11 * 1440 * MIN);
+    const later = (await withGate.evaluate([def('a')], NOW)).get('default/a')!.status;
+    expect(later.gate!.budgetRemaining).toBeCloseTo(0.5, 9);
+    expect(later.budgetRemaining).toBeCloseTo(0.75, 9);
   });
 
   it('draws the history from cumulative counts, downsampled to the points asked for', async () => {

@@ -94,7 +94,12 @@ export class Evaluator {
     private readonly store: ReliabilityStore,
     private readonly sources: SliSourceRegistry,
     private readonly logger: LoggerService,
-    private readonly options: { minuteRetentionMs?: number; corrections?: { active(sloRefs: string[]): Promise<Map<string, SloCorrection[]>> } } = {},
+    private readonly options: {
+      minuteRetentionMs?: number;
+      corrections?: { active(sloRefs: string[]): Promise<Map<string, SloCorrection[]>> };
+      /** The launch-freeze gate's window (e.g. 7d): each status carries its budget left over it (`status.gate`). */
+      gateWindow?: string;
+    } = {},
   ) {}
 
   /** Recurring corrections' windows, expanded a day ahead. */
@@ -186,8 +191,13 @@ export class Evaluator {
     let earliest = at - durationMs('3d');
     for (const w of wins.values()) earliest = Math.min(earliest, w.start);
     const exclusions = await this.exclusions(slos, earliest, at);
-    // SLOs with the same window share one (read-only) intervals array
-    const burn = BURN_RATE_MS.map(ms => ({ start: at - ms, end: at }));
+    // SLOs with the same window share one (read-only) intervals array: the compliance window, the burn-rate
+    // lookbacks, and the gate's window last
+    const gateWindow = this.options.gateWindow;
+    const gateMs = gateWindow ? durationMs(gateWindow) : 0;
+    const burn = [...BURN_RATE_MS.map(ms => ({ start: at - ms, end: at })), ...(gateMs ? [{ start: at - gateMs, end: at }] : [])];
+    const gateOf = (slo: SloDefinition, counts?: { good: number; total: number }) =>
+      gateWindow ? { gate: { window: gateWindow, budgetRemaining: counts ? finite(windowBudgetRemaining(counts, slo.target, gateMs, slo.budgeting)) : null } } : {};
     const intervalsOf = new Map<{ start: number; end: number }, SliCountRequest['intervals']>();
     for (const [source, list] of bySource) {
       const requests = list.map(slo => {
@@ -204,13 +214,13 @@ export class Evaluator {
         results = tick && keepsIndex(source) ? await this.countTick(source, requests, exclusions, tick.rebuild) : await this.countExcluding(source, requests, exclusions);
       } catch (e) {
         this.logger.warn(`SLI source ${source.types.join('/')} failed: ${e}`);
-        for (const slo of list) out.set(slo.ref, { status: this.noData(slo, at), reason: `SLI source failed: ${(e as Error).message}` });
+        for (const slo of list) out.set(slo.ref, { status: { ...this.noData(slo, at), ...gateOf(slo) }, reason: `SLI source failed: ${(e as Error).message}` });
         continue;
       }
       for (const { slo, intervals } of requests) {
         const r = results.get(slo.ref);
         if (!r || r.error) {
-          out.set(slo.ref, { status: this.noData(slo, at), reason: r?.error ?? 'the SLI source returned nothing' });
+          out.set(slo.ref, { status: { ...this.noData(slo, at), ...gateOf(slo) }, reason: r?.error ?? 'the SLI source returned nothing' });
           continue;
         }
         const win = wins.get(slo)!;
@@ -230,7 +240,7 @@ export class Evaluator {
           minEvents: slo.minEvents,
           ...(slo.budgeting ? { slices: { sliceMs: slo.budgeting.sliceMs } } : {}),
         });
-        out.set(slo.ref, { status });
+        out.set(slo.ref, { status: { ...status, ...gateOf(slo, r.counts[1 + BURN_RATE_WINDOWS.length]) } });
       }
       await this.addDisplayValues(source, list, out, at);
     }
@@ -246,6 +256,12 @@ export class Evaluator {
         rules: alertPolicyOf(slo).rules,
       });
       const reasons = results.filter(r => r.reason).map((r, i) => `${slo.composite!.objectives[i].def.title}: ${r.reason}`);
+      if (gateWindow) {
+        // the gate answers for a composite as its objectives' budgets left over the gate window, by weight
+        const parts = slo.composite.objectives.map((o, i) => ({ weight: o.weight, b: results[i].status.gate?.budgetRemaining ?? null })).filter(p => p.b !== null);
+        const weights = parts.reduce((acc, p) => acc + p.weight, 0);
+        status.gate = { window: gateWindow, budgetRemaining: weights > 0 ? parts.reduce((acc, p) => acc + p.weight * p.b!, 0) / weights : null };
+      }
       out.set(slo.ref, { status, ...(reasons.length === results.length ? { reason: reasons.join('; ') } : {}) });
     }
     return out;
@@ -271,6 +287,12 @@ export class Evaluator {
    * over the last `window` (default: the week). SLOs without data neither allow nor deny.
    */
   async gate(given: SloDefinition[], opts: { window: string; threshold: number }, now = Date.now()): Promise<GateResponse> {
+    const { per, notes } = await this.gateFigures(given, opts, now);
+    return gateAnswer(per, notes, opts);
+  }
+
+  /** Each SLO's gate figure counted now (composites as their objectives' by weight), and notes on the ones without data. */
+  async gateFigures(given: SloDefinition[], opts: { window: string; threshold: number }, now = Date.now()): Promise<{ per: GateResponse['slos']; notes: string[] }> {
     // a composite SLO answers as its objectives' weighted budget
     const slos = flattenComposites(given);
     const at = Math.floor(now / MIN) * MIN;
@@ -311,18 +333,7 @@ export class Evaluator {
       // the objectives answer through their composite
       per.splice(0, per.length, ...per.filter(p => !partRefs.has(p.ref)), ...combined);
     }
-    const known = per.filter(p => p.budgetRemaining !== null);
-    const lowest = known.length ? Math.min(...known.map(p => p.budgetRemaining!)) : null;
-    const denied = per.filter(p => !p.allow);
-    const pct = (n: number) => `${Number((n * 100).toFixed(1))}%`;
-    let reason: string;
-    if (given.length === 0) reason = 'no SLOs: nothing to protect';
-    else if (denied.length) {
-      reason = `launch freeze: ${denied.map(d => `${d.ref} has ${pct(d.budgetRemaining!)} of its ${opts.window} error budget left`).join('; ')} (threshold ${pct(opts.threshold)})`;
-    } else if (lowest === null) reason = `no SLO has data over ${opts.window}`;
-    else reason = `every SLO has at least ${pct(opts.threshold)} of its ${opts.window} error budget left (lowest ${pct(lowest)})`;
-    if (notes.length) reason += `; ${notes.join('; ')}`;
-    return { allow: denied.length === 0, reason, budgetRemaining: lowest, threshold: opts.threshold, window: opts.window, slos: per };
+    return { per, notes };
   }
 
   /**
@@ -501,4 +512,24 @@ export class Evaluator {
     const win = windowAt(slo.window, at);
     return evaluateStatus({ now: at, target: slo.target, windowMs: win.end - win.start, windowStart: win.start, window: { good: 0, total: 0 }, lookbacks: {} });
   }
+}
+
+/**
+ * The gate's answer from each SLO's budget left over the gate window (`allow` already set against the
+ * threshold) and the notes about SLOs without data: one place for its wording, whether the figures come from
+ * the stored snapshots or were counted for the request.
+ */
+export function gateAnswer(per: GateResponse['slos'], notes: string[], opts: { window: string; threshold: number }): GateResponse {
+  const known = per.filter(p => p.budgetRemaining !== null);
+  const lowest = known.length ? Math.min(...known.map(p => p.budgetRemaining!)) : null;
+  const denied = per.filter(p => !p.allow);
+  const pct = (n: number) => `${Number((n * 100).toFixed(1))}%`;
+  let reason: string;
+  if (per.length === 0) reason = 'no SLOs: nothing to protect';
+  else if (denied.length) {
+    reason = `launch freeze: ${denied.map(d => `${d.ref} has ${pct(d.budgetRemaining!)} of its ${opts.window} error budget left`).join('; ')} (threshold ${pct(opts.threshold)})`;
+  } else if (lowest === null) reason = `no SLO has data over ${opts.window}`;
+  else reason = `every SLO has at least ${pct(opts.threshold)} of its ${opts.window} error budget left (lowest ${pct(lowest)})`;
+  if (notes.length) reason += `; ${notes.join('; ')}`;
+  return { allow: denied.length === 0, reason, budgetRemaining: lowest, threshold: opts.threshold, window: opts.window, slos: per };
 }

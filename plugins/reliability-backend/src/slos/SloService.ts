@@ -28,7 +28,7 @@ import {
   compositeParentRef,
 } from '@internal/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
-import { Evaluator } from './Evaluator';
+import { Evaluator, gateAnswer } from './Evaluator';
 import { ReliabilityStore } from './ReliabilityStore';
 import { RegisteredSlo, SloRegistry } from './SloRegistry';
 import { itemJson } from './summary';
@@ -125,14 +125,34 @@ export class SloService {
       });
   }
 
-  /** The launch-freeze gate for an entity's SLOs. */
+  /**
+   * The launch-freeze gate for an entity's SLOs, from the snapshots the evaluation tick stored (one query): each
+   * carries its budget left over the gate window. Only an SLO without such a snapshot yet (new, or the gate's
+   * window changed in config) is counted for the request.
+   */
   async gate(entityRef: string, credentials: BackstageCredentials): Promise<GateResponse> {
     const slos = await this.readable(await this.o.registry.forEntity(entityRef.toLocaleLowerCase('en-US')), credentials);
-    return this.o.evaluator.gate(
-      slos.map(s => s.def),
-      this.o.gate,
-      this.now(),
-    );
+    const opts = this.o.gate;
+    const statuses = await this.o.store.getStatuses(slos.map(s => s.def.ref));
+    const per = new Map<string, GateResponse['slos'][number]>();
+    const notes: string[] = [];
+    const uncounted: SloDefinition[] = [];
+    for (const { def } of slos) {
+      const gate = statuses.get(def.ref)?.gate;
+      if (gate?.window !== opts.window) {
+        uncounted.push(def);
+        continue;
+      }
+      per.set(def.ref, { ref: def.ref, budgetRemaining: gate.budgetRemaining, allow: gate.budgetRemaining === null || gate.budgetRemaining >= opts.threshold });
+      const reason = statuses.get(def.ref)?.reason;
+      if (gate.budgetRemaining === null) notes.push(`${def.ref}: no data over ${opts.window}${reason ? ` (${reason})` : ''}`);
+    }
+    if (uncounted.length) {
+      const counted = await this.o.evaluator.gateFigures(uncounted, opts, this.now());
+      for (const p of counted.per) per.set(p.ref, p);
+      notes.push(...counted.notes);
+    }
+    return gateAnswer(slos.flatMap(s => per.get(s.def.ref) ?? []), notes, opts);
   }
 
   /** The SLO's Prometheus rule file: a file name and its YAML. */

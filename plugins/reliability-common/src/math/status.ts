@@ -36,6 +36,11 @@ export interface SloStatus {
   reason?: string;
   /** Set for time-slice SLOs: good, total and the budget's "events" are slices of this length. */
   slices?: { sliceMs: number };
+  /**
+   * The launch-freeze gate's figure, worked out by the evaluation tick: the budget left over the gate's window
+   * (reliability.gate.window), whatever the SLO's own window. For a composite SLO, its objectives' by weight.
+   */
+  gate?: { window: string; budgetRemaining: number | null };
   /** Set for composite SLOs: each objective's own figures (the status above combines them by weight). */
   composite?: { displayName?: string; weight: number; sli: number | null; budgetRemaining: number | null; state: SloState }[];
 }
