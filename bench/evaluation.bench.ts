@@ -32,6 +32,8 @@ const SAMPLE = Math.min(SLOS, Number(arg('sample', '200')));
 const DB = arg('db', 'sqlite');
 const PG = arg('pg', process.env.RELIABILITY_BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432');
 const RETENTION = 7 * HOUR;
+// the launch gate's window, which every status carries as the plugin makes it (--gate none: without it)
+const GATE_OPTION = arg('gate', '7d') === 'none' ? {} : { gateWindow: arg('gate', '7d') };
 
 const logger = benchLogger;
 
@@ -125,7 +127,8 @@ async function main() {
 
     const sources = new SliSourceRegistry();
     sources.add(new IngestSliSource(store));
-    const evaluator = new Evaluator(store, sources, logger);
+    // as the plugin makes it: every status also carries the launch gate's budget over its window (7d by default)
+    const evaluator = new Evaluator(store, sources, logger, GATE_OPTION);
     const windows = ['30d', ...BURN_RATE_WINDOWS].map(w => durationMs(w));
 
     // ---- the store's tick: all SLOs, and the sample ----
@@ -188,7 +191,7 @@ async function main() {
       const s = new SliSourceRegistry();
       s.add(new IngestSliSource(store));
       return s;
-    })(), logger);
+    })(), logger, GATE_OPTION);
     clockOffset += MIN;
     const [buildMs] = await time(() => tickEvaluator.evaluateAndStore(defs, now));
     const incremental: number[] = [];
