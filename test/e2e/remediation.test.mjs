@@ -1,7 +1,8 @@
 // Remediation across real processes: two portal backends (packages/backend) on one PostgreSQL database, a real
 // Debian Alertmanager routing to the receiver, and a loopback target standing in for the fix's endpoint.
 // Proves: 100 concurrent deliveries split over two replicas -> one call; a backend killed mid-attempt -> the attempt
-// is accounted for and not repeated; Alertmanager -> receiver -> the action runs once.
+// is accounted for and not repeated; Alertmanager -> receiver -> the action runs once; the evaluation tick runs on
+// one replica per tick, and when the replica that evaluates dies the other takes over within two ticks.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -20,6 +21,7 @@ const SECRET = randomBytes(16).toString('hex');
 const TOKEN = randomBytes(16).toString('hex');
 const DB = `reliability_e2e_${process.pid}`;
 const PORTS = [7081, 7082];
+const TICK_S = 10;
 const AM_PORT = 9193;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'reliability-remediation-'));
 
@@ -53,7 +55,8 @@ async function startBackend(port) {
       },
       reliability: {
         demo: { enabled: false },
-        evaluation: { schedule: { frequency: { minutes: 30 }, timeout: { minutes: 2 }, initialDelay: { minutes: 30 } } },
+        // a tick every 10 s (a global task: one replica per tick), for the takeover test
+        evaluation: { schedule: { frequency: { seconds: TICK_S }, timeout: { seconds: TICK_S - 2 }, initialDelay: { seconds: 1 } } },
         alertmanager: { sharedSecret: SECRET },
         remediation: {
           dispatchIntervalSeconds: 1,
@@ -199,4 +202,63 @@ test('a real Alertmanager routes a firing alert to the receiver and the fix runs
   } finally {
     am.kill('SIGTERM');
   }
+});
+
+/** The evaluation's tick marker (which process ran the last tick, and when) and whether a tick is running now. */
+async function tickState() {
+  const db = new Client({ connectionString: `${PG}/${DB}` });
+  await db.connect();
+  try {
+    const marker = (await db.query('SELECT owner, at FROM reliability.reliability_tick_marker WHERE id = 1')).rows[0];
+    const task = (await db.query("SELECT current_run_ticket FROM reliability.backstage_backend_tasks__tasks WHERE id = 'reliability-evaluate'")).rows[0];
+    return { owner: marker?.owner, at: marker ? Number(marker.at) : 0, running: Boolean(task?.current_run_ticket) };
+  } finally {
+    await db.end();
+  }
+}
+
+test('the evaluation tick runs on one replica per tick; when the replica that evaluates dies, the other takes over within two ticks', async () => {
+  // which replica is which process: with only the first one running, the ticks are its own
+  kill(PORTS[1], 'SIGTERM');
+  await new Promise(r => setTimeout(r, 2000));
+  const before = (await tickState()).at;
+  const first = await until('a tick of the first replica alone', async () => {
+    const s = await tickState();
+    return s.at > before && s.owner;
+  }, 60_000);
+  await startBackend(PORTS[1]);
+
+  // both replicas up: sample the marker for four ticks; every tick is one write, a tick apart
+  const writes = [];
+  const sampleUntil = Date.now() + 4 * TICK_S * 1000;
+  while (Date.now() < sampleUntil) {
+    const s = await tickState();
+    if (!writes.length || writes.at(-1).at !== s.at) writes.push(s);
+    await new Promise(r => setTimeout(r, 200));
+  }
+  const gaps = writes.slice(1).map((w, i) => w.at - writes[i].at);
+  assert.ok(gaps.length >= 2, `ticks seen: ${JSON.stringify(writes)}`);
+  for (const gap of gaps) assert.ok(gap >= (TICK_S - 3) * 1000, `two ticks ${gap} ms apart: the tick ran twice in one period (${JSON.stringify(writes)})`);
+
+  // the replica that ran the last tick dies between ticks (its run released: a run killed mid-tick waits for the
+  // scheduler's timeout and janitor instead, see README "Scaling")
+  const last = await until('a finished tick', async () => {
+    const s = await tickState();
+    return !s.running && s.at > writes.at(-1).at ? s : undefined;
+  }, 60_000, 100);
+  const victim = last.owner === first ? PORTS[0] : PORTS[1];
+  const killedAt = Date.now();
+  kill(victim);
+  const next = await until('a tick by the surviving replica', async () => {
+    const s = await tickState();
+    return s.owner !== last.owner && s.at > last.at ? s : undefined;
+  }, 4 * TICK_S * 1000, 200);
+  const takeoverMs = next.at - killedAt;
+  console.log(`takeover: the replica on port ${victim} killed ${killedAt - last.at} ms after its tick; the other ticked ${takeoverMs} ms later (a tick is ${TICK_S} s)`);
+  assert.ok(takeoverMs <= 2 * TICK_S * 1000, `took ${takeoverMs} ms to take over`);
+  // the survivor answers statuses it evaluated
+  const survivor = victim === PORTS[0] ? PORTS[1] : PORTS[0];
+  const slos = await (await fetch(`http://127.0.0.1:${survivor}/api/reliability/slos?entityRef=component:default/checkout`, { headers: { authorization: `Bearer ${TOKEN}` } })).json();
+  assert.ok(slos.items.length > 0 && slos.items.every(i => Date.parse(i.status.evaluatedAt) >= Math.floor(next.at / 60_000) * 60_000 - 60_000), JSON.stringify(slos.items.map(i => i.status?.evaluatedAt)));
+  await startBackend(victim);
 });

@@ -223,7 +223,9 @@ export const reliabilityPlugin = createBackendPlugin({
         });
         const schedule = cfg?.has('evaluation.schedule')
           ? readSchedulerServiceTaskScheduleDefinitionFromConfig(cfg.getConfig('evaluation.schedule'))
-          : { frequency: { minutes: 1 }, timeout: { minutes: 5 }, initialDelay: { seconds: 5 } };
+          : // the timeout under the frequency: a replica that dies mid-tick is taken over within two ticks (the run's
+            // ticket expires, the scheduler's janitor clears it within a minute, another replica claims the next tick)
+            { frequency: { minutes: 1 }, timeout: { seconds: 50 }, initialDelay: { seconds: 5 } };
         await scheduler.scheduleTask({
           id: 'reliability-evaluate',
           scope: 'global',
