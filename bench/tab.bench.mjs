@@ -65,6 +65,7 @@ try {
     }
   };
   const drawnTimes = {};
+  const domNodes = {};
   const timed = async (name, drawn) => {
     if (cdp && name === 'Reliability') await cdp.send('Profiler.start');
     const t0 = performance.now();
@@ -75,6 +76,8 @@ try {
     await networkIdle();
     const ms = Math.max(drawnAt, lastDone) - t0;
     (drawnTimes[name] ??= []).push(drawnAt - t0);
+    // the tab's size: what the browser styles and lays out
+    domNodes[name] = await page.evaluate(() => document.querySelectorAll('*').length);
     if (cdp && name === 'Reliability') writeFileSync(`${process.env.TAB_PROFILE}-${Date.now()}`, JSON.stringify((await cdp.send('Profiler.stop')).profile));
     return ms;
   };
@@ -99,6 +102,7 @@ try {
   console.log(`Reliability tab, both charts drawn: median ${mr.toFixed(0)} ms (runs: ${reliability.map(x => x.toFixed(0)).join(', ')})`);
   const drawnMedian = n => median(drawnTimes[n].slice(1)).toFixed(0);
   console.log(`drawn, before the network is idle: Overview ${drawnMedian('Overview')} ms, Reliability ${drawnMedian('Reliability')} ms`);
+  console.log(`page elements after the switch: Overview ${domNodes.Overview}, Reliability ${domNodes.Reliability}`);
   console.log(`ratio Reliability / Overview: ${(mr / mo).toFixed(2)}x (target <= 1.0x: ${mr / mo <= 1 ? 'met' : 'NOT met'})`);
 } finally {
   await stopPortalBackend(backend);
