@@ -48,6 +48,8 @@ try {
   const tab = name => page.locator('nav li a').filter({ hasText: new RegExp(`^${name}$`) }).first();
   const cdp = process.env.TAB_PROFILE ? await page.context().newCDPSession(page) : undefined;
   if (cdp) await cdp.send('Profiler.enable');
+  const traceEvents = [];
+  if (cdp) cdp.on('Tracing.dataCollected', e => traceEvents.push(...e.value));
   // network idle, for a single-page app: no request in flight for 300 ms; the time counted ends at the last one's end
   let inFlight = 0;
   let lastDone = 0;
@@ -68,6 +70,10 @@ try {
   const domNodes = {};
   const timed = async (name, drawn) => {
     if (cdp && name === 'Reliability') await cdp.send('Profiler.start');
+    if (cdp && name === 'Reliability' && process.env.TAB_TRACE) {
+      traceEvents.length = 0;
+      await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline', transferMode: 'ReportEvents' });
+    }
     const t0 = performance.now();
     lastDone = 0;
     await tab(name).click();
@@ -78,6 +84,12 @@ try {
     (drawnTimes[name] ??= []).push(drawnAt - t0);
     // the tab's size: what the browser styles and lays out
     domNodes[name] = await page.evaluate(() => document.querySelectorAll('*').length);
+    if (cdp && name === 'Reliability' && process.env.TAB_TRACE) {
+      const ended = new Promise(r => cdp.once('Tracing.tracingComplete', r));
+      await cdp.send('Tracing.end');
+      await ended;
+      writeFileSync(`${process.env.TAB_TRACE}-${Date.now()}`, JSON.stringify(traceEvents));
+    }
     if (cdp && name === 'Reliability') writeFileSync(`${process.env.TAB_PROFILE}-${Date.now()}`, JSON.stringify((await cdp.send('Profiler.stop')).profile));
     return ms;
   };

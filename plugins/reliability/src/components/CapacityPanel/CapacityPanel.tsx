@@ -20,8 +20,9 @@ import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContai
 import type { CapacityRun } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
+import { dateFormat } from '../../util/dates';
 
-const day = (t: number) => new Date(t).toLocaleDateString('en-US', { month: 'short', day: 'numeric', year: '2-digit' });
+const day = dateFormat({ month: 'short', day: 'numeric', year: '2-digit' });
 const VERDICT_COLOR = { pass: 'success', fail: 'error', unknown: 'default' } as const;
 
 /** The trend over runs: throughput (max RPS, else the average) and CPU on one chart, p95 and errors on the other. */

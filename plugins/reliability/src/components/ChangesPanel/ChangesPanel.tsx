@@ -14,8 +14,9 @@ import TableRow from '@mui/material/TableRow';
 import Typography from '@mui/material/Typography';
 import { BAD_CHANGE_BUDGET_SHARE, ChangeListResponse, formatPercent } from '@internal/plugin-reliability-common';
 import { errorMessage } from '../../util/errors';
+import { dateFormat } from '../../util/dates';
 
-const when = (iso: string) => new Date(iso).toLocaleString('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const when = dateFormat({ month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 
 /**
  * Recent changes of the entity (deploys, config pushes, flag flips, restarts) with the error budget burned in the

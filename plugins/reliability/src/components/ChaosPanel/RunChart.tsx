@@ -1,9 +1,10 @@
 import { useMemo } from 'react';
 import type { ChaosExperimentRecord } from '@internal/plugin-reliability-common';
 import { WindowBurnChart } from '../SloCharts/WindowBurnChart';
+import { dateFormat } from '../../util/dates';
 
 const MIN = 60_000;
-const time = (t: number) => new Date(t).toLocaleTimeString('en-US', { hour: '2-digit', minute: '2-digit' });
+const time = dateFormat({ hour: '2-digit', minute: '2-digit' });
 
 /**
  * The window a run's chart shows: the run, with as much again on each side (at least 10 minutes), so the burn

@@ -25,9 +25,10 @@ import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 import { CsvUpload } from '../CsvUpload/CsvUpload';
 import { WindowBurnChart } from '../SloCharts/WindowBurnChart';
+import { dateFormat } from '../../util/dates';
 
 const DAY = 86_400_000;
-const day = (t: number) => new Date(t).toLocaleDateString('en-US', { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
+const day = dateFormat({ year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
 const secs = (s: number | null | undefined) => (s === null || s === undefined ? '—' : s >= 120 ? `${Number((s / 60).toFixed(1))} min` : `${Math.round(s)} s`);
 
 /** Drills on a timeline: the recovery time each one measured against the RTO, pass or fail. */

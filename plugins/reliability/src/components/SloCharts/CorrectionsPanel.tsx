@@ -18,10 +18,11 @@ import { useApi } from '@backstage/core-plugin-api';
 import { SloCorrection, SloSummary } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
+import { dateFormat } from '../../util/dates';
 
 /** A datetime-local value (the browser's local time) as an ISO instant. */
 const toIso = (local: string) => new Date(local).toISOString();
-const when = (iso: string) => new Date(iso).toLocaleString('en-US', { month: 'short', day: 'numeric', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+const when = dateFormat({ month: 'short', day: 'numeric', year: 'numeric', hour: '2-digit', minute: '2-digit' });
 
 function describe(c: SloCorrection): string {
   if (c.kind === 'once') return `${when(c.start)} to ${when(c.end!)}`;

@@ -20,9 +20,10 @@ import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { formatBurn, formatPercent } from '@internal/plugin-reliability-common';
 import { DownloadRulesButton } from './DownloadRulesButton';
 import { errorMessage } from '../../util/errors';
+import { dateFormat, timeTicks } from '../../util/dates';
 
-const tick = (t: number) => new Date(t).toLocaleDateString('en-US', { month: 'short', day: 'numeric' });
-const stamp = (t: number) => new Date(t).toLocaleString('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const tick = dateFormat({ month: 'short', day: 'numeric' });
+const stamp = dateFormat({ month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 
 /** Why a window can be empty, by where the SLO's counts come from. */
 function noDataHint(sourceType?: string): string {
@@ -73,7 +74,7 @@ function BudgetChart({ history, changes }: { history: HistoryResponse; changes: 
       <ResponsiveContainer width="100%" height={220}>
         <AreaChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={tick} />
+          <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} ticks={timeTicks(data)} tickFormatter={tick} />
           <YAxis unit="%" domain={[(min: number) => Math.min(0, Math.floor(min)), 100]} width={48} />
           <Tooltip labelFormatter={v => stamp(Number(v))} formatter={(v: any) => [`${Number(v).toFixed(2)}%`, 'budget remaining']} />
           <ReferenceLine y={0} stroke={theme.palette.error.main} strokeDasharray="4 2" />
@@ -101,7 +102,7 @@ function BurnChart({ history, changes }: { history: HistoryResponse; changes: re
       <ResponsiveContainer width="100%" height={220}>
         <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={tick} />
+          <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} ticks={timeTicks(data)} tickFormatter={tick} />
           <YAxis domain={[0, (max: number) => Math.max(16, Math.ceil(max))]} width={40} tickFormatter={v => `${v}x`} />
           <Tooltip labelFormatter={v => stamp(Number(v))} formatter={(v: any) => [formatBurn(Number(v)), 'burn rate']} />
           {history.thresholds.map((t, i) => (

@@ -10,10 +10,14 @@ import { CartesianGrid, Line, LineChart, ReferenceArea, ReferenceLine, Responsiv
 import { formatBurn } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
+import { dateFormat } from '../../util/dates';
+
+const dayOf = dateFormat({ month: 'short', day: 'numeric' });
+const hourOf = dateFormat({ hour: '2-digit', minute: '2-digit' });
 
 const DAY = 86_400_000;
 const label = (span: number) => (t: number) =>
-  span > 2 * DAY ? new Date(t).toLocaleDateString('en-US', { month: 'short', day: 'numeric' }) : new Date(t).toLocaleTimeString('en-US', { hour: '2-digit', minute: '2-digit' });
+  span > 2 * DAY ? dayOf(t) : hourOf(t);
 
 /**
  * An SLO's 5-minute burn rate over [from, to], with a window of interest shaded (a chaos run, a failover drill)

@@ -20,10 +20,13 @@ import type { SyntheticJourneyRecord, SyntheticRun, SyntheticSeriesResponse } fr
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 import { CsvUpload } from '../CsvUpload/CsvUpload';
+import { dateFormat } from '../../util/dates';
 
 type Range = '24h' | '7d' | '30d';
+const hourUtc = dateFormat({ hour: '2-digit', minute: '2-digit', timeZone: 'UTC' });
+const dayUtc = dateFormat({ month: 'short', day: 'numeric', timeZone: 'UTC' });
 const time = (t: number, range: Range) =>
-  new Date(t).toLocaleString('en-US', range === '24h' ? { hour: '2-digit', minute: '2-digit', timeZone: 'UTC' } : { month: 'short', day: 'numeric', timeZone: 'UTC' });
+  (range === '24h' ? hourUtc : dayUtc)(t);
 const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${Math.round(v)} ms`);
 
 /** A chip per region: the latest run there. */
