@@ -216,7 +216,7 @@ function ExperimentForm({ entityRef, sloRefs, onSaved }: { entityRef: string; sl
         {field('abortBudgetPercent', 'Abort: budget spent (%)')}
         {field('abortWithin', 'within')}
       </Stack>
-      {field('rollback', 'Rollback steps (one per line)', { multiline: true, minRows: 2, fullWidth: true })}
+      {field('rollback', 'Rollback steps (one per line)', { multiline: true, rows: 3, fullWidth: true })}
       {elsewhere.map(v => (
         <Alert key={`${v.field}-${v.message}`} severity="warning" sx={{ mt: 1 }}>
           {v.field}: {v.message}

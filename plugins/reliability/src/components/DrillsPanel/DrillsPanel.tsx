@@ -153,8 +153,8 @@ function DrillForm({ entityRef, onSaved }: { entityRef: string; onSaved: () => v
         {field('replicationLagSeconds', 'Replication lag (s)', { type: 'number' })}
       </Stack>
       <Stack direction="row" spacing={1} sx={{ mt: 1 }}>
-        {field('steps', 'Steps taken (one per line)', { multiline: true, minRows: 2, sx: { flex: 1 } })}
-        {field('notes', 'Notes', { multiline: true, minRows: 2, sx: { flex: 1 } })}
+        {field('steps', 'Steps taken (one per line)', { multiline: true, rows: 3, sx: { flex: 1 } })}
+        {field('notes', 'Notes', { multiline: true, rows: 3, sx: { flex: 1 } })}
       </Stack>
       {error && (
         <Alert severity="error" sx={{ mt: 1 }} data-testid="drill-save-error">
