@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { root, startPortalBackend, stopPortalBackend, until } from '../test/e2e/lib/portal.mjs';
+import { root, startPortalBackend, stopPortalBackend, until, writeReplicaConfig } from '../test/e2e/lib/portal.mjs';
 
 const require = createRequire(path.join(root, 'packages/backend/package.json'));
 const { Client } = require('pg');
@@ -38,18 +38,13 @@ const seed = readFileSync(path.join(root, 'catalog/slos/checkout-success.yaml'),
 const slos = Array.from({ length: SLOS }, (_, i) => `bench-ingest-${i}`);
 writeFileSync(path.join(dir, 'slos.yaml'), slos.map(name => seed.replaceAll('checkout-success', name)).join('\n---\n'));
 
-function configFor(port) {
-  const file = path.join(dir, `backend-${port}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      app: { baseUrl: `http://localhost:${port}` },
-      backend: {
-        baseUrl: `http://localhost:${port}`,
-        listen: { port, host: '127.0.0.1' },
-        database: { client: 'pg', connection: `${PG}/${DB}`, pluginDivisionMode: 'schema' },
-        auth: { externalAccess: [{ type: 'static', options: { token: TOKEN, subject: 'replicas-bench' } }] },
-      },
+const configFor = port =>
+  writeReplicaConfig(dir, port, {
+    pgUrl: PG,
+    db: DB,
+    token: TOKEN,
+    subject: 'replicas-bench',
+    extra: {
       catalog: {
         locations: [
           { type: 'file', target: '../../catalog/all.yaml' },
@@ -57,10 +52,8 @@ function configFor(port) {
         ],
       },
       reliability: { demo: { enabled: false } },
-    }),
-  );
-  return file;
-}
+    },
+  });
 
 const percentile = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -12,7 +12,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { recordOutput, root, signalGroup, startPortalBackend, until } from './lib/portal.mjs';
+import { recordOutput, root, signalGroup, startPortalBackend, until, writeReplicaConfig } from './lib/portal.mjs';
 
 const require = createRequire(path.join(root, 'packages/backend/package.json'));
 const { Client } = require('pg');
@@ -42,17 +42,12 @@ const target = http.createServer((req, res) => {
 const procs = new Map();
 
 async function startBackend(port) {
-  const config = path.join(tmp, `backend-${port}.yaml`);
-  writeFileSync(
-    config,
-    JSON.stringify({
-      app: { baseUrl: `http://localhost:${port}` },
-      backend: {
-        baseUrl: `http://localhost:${port}`,
-        listen: { port, host: '127.0.0.1' },
-        database: { client: 'pg', connection: `${PG}/${DB}`, pluginDivisionMode: 'schema' },
-        auth: { externalAccess: [{ type: 'static', options: { token: TOKEN, subject: 'remediation-e2e' } }] },
-      },
+  const config = writeReplicaConfig(tmp, port, {
+    pgUrl: PG,
+    db: DB,
+    token: TOKEN,
+    subject: 'remediation-e2e',
+    extra: {
       reliability: {
         demo: { enabled: false },
         // a tick every 10 s (a global task: one replica per tick), for the takeover test
@@ -76,8 +71,8 @@ async function startBackend(port) {
           ],
         },
       },
-    }),
-  );
+    },
+  });
   procs.set(port, await startPortalBackend([config], `http://127.0.0.1:${port}`));
 }
 

@@ -1,5 +1,6 @@
 // Shared by the end-to-end tests: start the portal's backend as a real process, wait for things, stop it.
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,4 +59,27 @@ export async function stopPortalBackend(child) {
   signalGroup(child, 'SIGTERM');
   await new Promise(r => setTimeout(r, 1500));
   signalGroup(child, 'SIGKILL');
+}
+
+/**
+ * Writes the config of one replica of the portal's backend on a shared PostgreSQL database (`pgUrl`/`db`, plugin
+ * schemas) into `dir`: its port, and a static token for the caller when `token` is given. `extra` adds top-level
+ * sections (`reliability`, `catalog`...). Answers the file's path.
+ */
+export function writeReplicaConfig(dir, port, { pgUrl, db, token, subject = 'e2e', extra = {} }) {
+  const file = path.join(dir, `backend-${port}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      app: { baseUrl: `http://localhost:${port}` },
+      backend: {
+        baseUrl: `http://localhost:${port}`,
+        listen: { port, host: '127.0.0.1' },
+        database: { client: 'pg', connection: `${pgUrl}/${db}`, pluginDivisionMode: 'schema' },
+        ...(token ? { auth: { externalAccess: [{ type: 'static', options: { token, subject } }] } } : {}),
+      },
+      ...extra,
+    }),
+  );
+  return file;
 }
