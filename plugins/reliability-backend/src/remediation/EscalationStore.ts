@@ -13,7 +13,8 @@ export interface NewEscalation {
 
 /**
  * Escalations of remediation rules, in their own table: a rule that spent its attempt budget opens one (at most
- * one open per rule, whatever the number of replicas), and its next success resolves it.
+ * one open per rule, whatever the number of replicas), and its next success resolves it (in the success's own
+ * write: `RemediationStore.succeed`).
  */
 export class EscalationStore {
   constructor(private readonly db: Knex) {}
@@ -35,12 +36,6 @@ export class EscalationStore {
       .ignore()
       .returning('id');
     return inserted.length > 0;
-  }
-
-  /** Resolves the rule's open escalation; false when it had none. */
-  async resolve(ruleId: string, now: number): Promise<boolean> {
-    const n = await this.db('reliability_escalations').where('open_key', ruleId).update({ state: 'resolved', open_key: null, resolved_at: now });
-    return n > 0;
   }
 
   async isOpen(ruleId: string): Promise<boolean> {

@@ -91,9 +91,12 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect(await escalations.list({ entityRefs: ['component:default/checkout'], state: 'open' })).toEqual([
       { id: expect.any(Number), ruleId: 'rule', entityRef: 'component:default/checkout', state: 'open', openedAt: new Date(T0).toISOString(), resolvedAt: null, executionId: 7, attempts: 3, attemptWindow: '10m' },
     ]);
-    expect(await escalations.resolve('rule', T0 + 80_000)).toBe(true);
-    expect(await escalations.resolve('rule', T0 + 90_000)).toBe(false);
+    // the rule's next success resolves it, in the same write as the success itself
+    const { id } = await store.record(exec({ dedupKey: 'fixed' }), { holder: 'a', leaseUntil: T0 + 60_000 });
+    await store.succeed({ executionId: id, ruleId: 'rule', n: 1, at: T0 + 80_000, attemptLatencyMs: 5, latencyMs: 80_000, detail: 'fixed', lockKey: 'rollback:prod', holder: 'a' });
     expect(await escalations.isOpen('rule')).toBe(false);
+    expect((await escalations.list({ state: 'resolved' }))[0].resolvedAt).toBe(new Date(T0 + 80_000).toISOString());
+    expect((await store.list({ id }))[0]).toMatchObject({ state: 'succeeded', detail: 'fixed', latencyMs: 80_000 });
     // a later escalation of the same rule is a new one
     expect(await escalations.open(e, T0 + 100_000)).toBe(true);
     expect((await escalations.list({})).map(x => x.state)).toEqual(['open', 'resolved']);
