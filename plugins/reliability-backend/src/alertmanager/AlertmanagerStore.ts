@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import { insertedId, isoOrNull as iso } from '../database/rows';
+import { isoOrNull as iso } from '../database/rows';
 import type { AlertmanagerWebhook } from '@internal/plugin-reliability-common';
 
 const GO_ZERO_TIME = /^0001-01-01/;
@@ -28,11 +28,10 @@ export class AlertmanagerStore {
           received_at: now,
         })
         .onConflict('dedup_key')
-        .ignore()
-        .returning('id');
-      // better-sqlite3 answers [] for an ignored insert; pg answers [] too
-      if (insertedId(inserted) !== undefined) recorded++;
-      else await this.db('reliability_am_alerts').where('dedup_key', dedupKey).increment('duplicates', 1);
+        // a repeat counts itself on the first record, in the same statement (only a new record has no duplicates)
+        .merge({ duplicates: this.db.raw('?? + 1', ['reliability_am_alerts.duplicates']) })
+        .returning(['duplicates']);
+      if (Number(inserted[0].duplicates) === 0) recorded++;
     }
     return { received: payload.alerts.length, recorded, duplicates: payload.alerts.length - recorded };
   }

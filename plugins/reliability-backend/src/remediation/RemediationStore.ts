@@ -1,6 +1,6 @@
 import { Knex } from 'knex';
 import type { RemediationAttempt, RemediationExecution, RemediationState, RemediationTriggerKind } from '@internal/plugin-reliability-common';
-import { insertedId, isoOrNull as iso, numOrNull as num } from '../database/rows';
+import { isoOrNull as iso, numOrNull as num } from '../database/rows';
 
 export interface NewExecution {
   dedupKey: string;
@@ -55,12 +55,14 @@ export class RemediationStore {
       created_at: e.createdAt,
       finished_at: e.state === 'queued' ? null : e.createdAt,
     };
-    const inserted = await this.db('reliability_remediations').insert(row).onConflict('dedup_key').ignore().returning('id');
-    const id = insertedId(inserted);
-    if (id !== undefined) return { id, inserted: true };
-    await this.db('reliability_remediations').where('dedup_key', e.dedupKey).increment('duplicates', 1);
-    const existing = await this.db('reliability_remediations').where('dedup_key', e.dedupKey).first('id');
-    return { id: Number(existing.id), inserted: false };
+    // one statement either way: a repeat counts itself on the first record and answers its id (a new record is the
+    // only one with no duplicates)
+    const [written] = await this.db('reliability_remediations')
+      .insert(row)
+      .onConflict('dedup_key')
+      .merge({ duplicates: this.db.raw('?? + 1', ['reliability_remediations.duplicates']) })
+      .returning(['id', 'duplicates']);
+    return { id: Number(written.id), inserted: Number(written.duplicates) === 0 };
   }
 
   /** Takes a queued execution for this process; false when another process (or call) has it. */
