@@ -31,12 +31,10 @@ export class AlertmanagerService {
    */
   async receive(payload: AlertmanagerWebhook) {
     const receivedAt = this.now();
-    // recording the notification and recording its executions are independent writes: both go at once
-    const recording = this.o.store.receive(payload, receivedAt);
-    const remediations = [];
-    try {
+    const submitAll = async () => {
+      const out = [];
       for (const alert of payload.alerts.filter(a => a.status === 'firing')) {
-        remediations.push(
+        out.push(
           ...(await this.o.remediation.submit({
             kind: 'alertmanager',
             id: `${alert.fingerprint}|${alert.status}|${Date.parse(alert.startsAt)}`,
@@ -46,11 +44,11 @@ export class AlertmanagerService {
           })),
         );
       }
-    } finally {
-      // never left unawaited: its failure is the answer's (Alertmanager retries; both writes are deduplicated)
-      await recording.catch(() => undefined);
-    }
-    const result = await recording;
+      return out;
+    };
+    // recording the notification and recording its executions are independent writes: both go at once (a failure
+    // of either is the answer's; Alertmanager retries, and both writes are deduplicated)
+    const [result, remediations] = await Promise.all([this.o.store.receive(payload, receivedAt), submitAll()]);
     await this.o.remediation.dispatched(
       remediations.filter(r => !r.duplicate).map(r => r.executionId),
       DISPATCH_WAIT_MS,

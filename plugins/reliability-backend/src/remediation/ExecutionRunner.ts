@@ -222,7 +222,6 @@ export class ExecutionRunner {
     const renewTo = fresh && n === 1 ? null : now() + this.leaseMs(rule);
     // `started`: the row was written with the lease a moment ago (see `lease`)
     if (!options.started && !(await store.startAttempt(exec.id, rule.id, n, now(), this.o.holder, renewTo))) return { outcome: 'lost' };
-    const onCalling = options.onCalling;
     const labels = { action: rule.action, entity: rule.entityRef, rule: rule.id };
     metrics.attempts.inc(labels);
     const action = this.o.actions.get(rule.action)!;
@@ -230,7 +229,7 @@ export class ExecutionRunner {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Error(`timed out after ${rule.timeoutMs} ms`)), rule.timeoutMs);
     try {
-      onCalling?.();
+      options.onCalling?.();
       const result = await Promise.race([
         action.execute(this.context(rule, triggerOf(exec), String(exec.id), n, controller.signal)),
         new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(new RemediationActionError(`timed out after ${rule.timeoutMs} ms`)))),

@@ -138,14 +138,14 @@ export class SloService {
     const notes: string[] = [];
     const uncounted: SloDefinition[] = [];
     for (const { def } of slos) {
-      const gate = statuses.get(def.ref)?.gate;
+      const status = statuses.get(def.ref);
+      const gate = status?.gate;
       if (gate?.window !== opts.window) {
         uncounted.push(def);
         continue;
       }
       per.set(def.ref, { ref: def.ref, budgetRemaining: gate.budgetRemaining, allow: gate.budgetRemaining === null || gate.budgetRemaining >= opts.threshold });
-      const reason = statuses.get(def.ref)?.reason;
-      if (gate.budgetRemaining === null) notes.push(`${def.ref}: no data over ${opts.window}${reason ? ` (${reason})` : ''}`);
+      if (gate.budgetRemaining === null) notes.push(`${def.ref}: no data over ${opts.window}${status?.reason ? ` (${status.reason})` : ''}`);
     }
     if (uncounted.length) {
       const counted = await this.o.evaluator.gateFigures(uncounted, opts, this.now());
