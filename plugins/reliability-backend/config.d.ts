@@ -32,6 +32,12 @@ export interface Config {
          * @visibility secret
          */
         headers?: { [name: string]: string };
+        /**
+         * Read the recorded series of the rules this suite exports (slo:sli_error:ratio_rate<w>) for the burn-rate
+         * lookbacks, instead of the raw queries: `detect` (default) where /api/v1/rules shows the SLO's current rules
+         * loaded, `declared` wherever the series exist (rules loaded in a ruler without that API), `off` never.
+         */
+        recordedRules?: 'detect' | 'declared' | 'off';
       }>;
     };
     alerting?: {

@@ -123,38 +123,66 @@ export function errorRatioExpr(slo: SloDefinition, window: string): ParseResult<
   };
 }
 
-/** Sloth-shaped rule groups for one SLO. @public */
-export function prometheusRuleGroups(slo: SloDefinition, options: RuleExportOptions = {}): ParseResult<PrometheusRuleGroup[]> {
+/** The labels that name an SLO's recorded series: Sloth's ids, or those of the Sloth spec it was imported from. @public */
+export function slothIds(slo: SloDefinition): { sloth_id: string; sloth_service: string; sloth_slo: string } {
+  return {
+    sloth_id: slo.sloth ? `${slo.sloth.service}-${slo.sloth.slo}` : `${slo.namespace}-${slo.name}`,
+    sloth_service: slo.sloth?.service ?? slo.componentRef.split('/').pop()!,
+    sloth_slo: slo.sloth?.slo ?? slo.name,
+  };
+}
+
+/**
+ * The windows whose `slo:sli_error:ratio_rate<w>` record is the SLO's error ratio expression over that window, by
+ * length in ms: every burn-rate window shorter than the period, and the period itself when it is one of them. The
+ * period's record is otherwise the mean of the 5m ratios over the period (as Sloth writes it, so that it stays cheap),
+ * which is not the ratio of the period's counts. An SLO that exports no rules (a calendar window) has none.
+ * @public
+ */
+export function recordedWindows(slo: SloDefinition): ParseResult<Map<number, { window: string; expr: string }>> {
+  const out = new Map<number, { window: string; expr: string }>();
   if (slo.window.kind !== 'rolling') {
     return { ok: false, error: 'timeWindow: Prometheus rules need a rolling window (calendar windows have no fixed range)' };
   }
   const period = formatDuration(slo.window.duration);
+  const periodMs = durationMs(period);
+  for (const w of BURN_RATE_WINDOWS.slice(0, -1)) {
+    if (durationMs(w) >= periodMs && w !== period) continue;
+    const expr = errorRatioExpr(slo, w);
+    if (!expr.ok) return expr;
+    out.set(durationMs(w), { window: w, expr: expr.value });
+  }
+  return { ok: true, value: out };
+}
+
+/** Sloth-shaped rule groups for one SLO. @public */
+export function prometheusRuleGroups(slo: SloDefinition, options: RuleExportOptions = {}): ParseResult<PrometheusRuleGroup[]> {
+  const recorded = recordedWindows(slo);
+  if (!recorded.ok) return recorded;
+  if (slo.window.kind !== 'rolling') return { ok: false, error: 'timeWindow: Prometheus rules need a rolling window' };
+  const period = formatDuration(slo.window.duration);
   // a spec imported from Sloth keeps Sloth's ids, so its rules are the rules Sloth generates
-  const id = slo.sloth ? `${slo.sloth.service}-${slo.sloth.slo}` : `${slo.namespace}-${slo.name}`;
-  const service = slo.sloth?.service ?? slo.componentRef.split('/').pop()!;
-  const sloName = slo.sloth?.slo ?? slo.name;
+  const ids = slothIds(slo);
+  const { sloth_id: id, sloth_service: service, sloth_slo: sloName } = ids;
   // the SLO's labels on every record, as Sloth puts the spec's and the SLO's labels
-  const labels = { ...slo.labels, sloth_id: id, sloth_service: service, sloth_slo: sloName };
+  const labels = { ...slo.labels, ...ids };
   const sel = `sloth_id="${id}", sloth_service="${service}", sloth_slo="${sloName}"`;
   // the objective as Sloth writes it: the percentage over 100 in binary floating point (99.9 -> 0.9990000000000001)
   const objective = String(Number((slo.target * 100).toPrecision(12)) / 100);
   const budget = 1 - slo.target;
 
-  const windows = [...new Set([...BURN_RATE_WINDOWS.filter(w => durationMs(w) < durationMs(period)), period])];
-  const sliRules: PrometheusRule[] = [];
-  for (const w of windows) {
-    if (w === period && !BURN_RATE_WINDOWS.slice(0, -1).includes(w as any)) {
-      // the period ratio from the 5m ratios, as Sloth does, so it stays cheap (and, as Sloth, labelled by its window only)
-      sliRules.push({
-        record: `slo:sli_error:ratio_rate${w}`,
-        expr: `sum_over_time(slo:sli_error:ratio_rate5m{${sel}}[${w}])\n/ ignoring (sloth_window)\ncount_over_time(slo:sli_error:ratio_rate5m{${sel}}[${w}])`,
-        labels: { sloth_window: w },
-      });
-      continue;
-    }
-    const expr = errorRatioExpr(slo, w);
-    if (!expr.ok) return expr;
-    sliRules.push({ record: `slo:sli_error:ratio_rate${w}`, expr: expr.value, labels: { ...labels, sloth_window: w } });
+  const sliRules: PrometheusRule[] = [...recorded.value.values()].map(({ window: w, expr }) => ({
+    record: `slo:sli_error:ratio_rate${w}`,
+    expr,
+    labels: { ...labels, sloth_window: w },
+  }));
+  if (![...recorded.value.values()].some(r => r.window === period)) {
+    // the period ratio from the 5m ratios, as Sloth does, so it stays cheap (and, as Sloth, labelled by its window only)
+    sliRules.push({
+      record: `slo:sli_error:ratio_rate${period}`,
+      expr: `sum_over_time(slo:sli_error:ratio_rate5m{${sel}}[${period}])\n/ ignoring (sloth_window)\ncount_over_time(slo:sli_error:ratio_rate5m{${sel}}[${period}])`,
+      labels: { sloth_window: period },
+    });
   }
 
   const metaRules: PrometheusRule[] = [

@@ -1,6 +1,6 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { BURN_RATE_WINDOWS, SloDefinition, durationMs, errorRatioExpr, histogramQuantile, sliceBudget, slicesIn } from '@internal/plugin-reliability-common';
-import { startPrometheus } from '../../__testUtils__/prometheus';
+import { demoOpenMetrics, startPrometheus } from '../../__testUtils__/prometheus';
 import { Evaluator, SliSourceRegistry } from '../Evaluator';
 import { PrometheusClient, PrometheusSliSource } from './PrometheusSliSource';
 
@@ -9,58 +9,6 @@ jest.setTimeout(120_000);
 const MIN = 60_000;
 const NOW = Math.floor(Date.now() / MIN) * MIN;
 const T0 = NOW - 2 * 86_400_000; // two days of data: the 3d and 30d windows reach before the first sample
-
-/**
- * Counters with a counter reset (eu, one day in), a two-hour gap (us) and an incident (eu, 80% good for an hour,
- * 3 hours ago), one sample a minute.
- */
-function openMetrics(): string {
-  const series: Record<string, [number, number][]> = {};
-  const add = (key: string, t: number, v: number) => (series[key] ??= []).push([t, v]);
-  let eu = { good: 0, total: 0 };
-  let us = { good: 0, total: 0 };
-  let hist = { le100: 0, le300: 0, le1000: 0, inf: 0, sum: 0 };
-  for (let t = T0; t < NOW; t += MIN) {
-    const i = (t - T0) / MIN;
-    if (i === 1440) eu = { good: 0, total: 0 }; // process restart: counters reset
-    const incident = t >= NOW - 3 * 3_600_000 && t < NOW - 2 * 3_600_000;
-    eu = { good: eu.good + (incident ? 80 : 99) + (i % 7 === 0 ? 1 : 0), total: eu.total + 100 };
-    us = { good: us.good + 50 - (i % 13 === 0 ? 1 : 0), total: us.total + 50 };
-    // /otp/verify latency histogram: 60 requests a minute, 57 under 300 ms (95%), 40 under 100 ms; one minute in 11
-    // slow (50 under 300 ms: its p95 is over 300 ms); counters reset with the process; no samples for 40 minutes
-    if (i === 1440) hist = { le100: 0, le300: 0, le1000: 0, inf: 0, sum: 0 };
-    const slow = i % 11 === 0;
-    hist.le100 += 40;
-    hist.le300 += slow ? 50 : 57;
-    hist.le1000 += 60;
-    hist.inf += 60;
-    hist.sum += 40 * 50 + (slow ? 10 : 17) * 200 + (slow ? 10 : 3) * 900;
-    if (!(i >= 600 && i < 640)) {
-      add('request_duration_ms_bucket{route="/otp/verify",le="100.0"}', t, hist.le100);
-      add('request_duration_ms_bucket{route="/otp/verify",le="300.0"}', t, hist.le300);
-      add('request_duration_ms_bucket{route="/otp/verify",le="1000.0"}', t, hist.le1000);
-      add('request_duration_ms_bucket{route="/otp/verify",le="+Inf"}', t, hist.inf);
-      add('request_duration_ms_count{route="/otp/verify"}', t, hist.inf);
-      add('request_duration_ms_sum{route="/otp/verify"}', t, hist.sum);
-    }
-    add('demo_good_total{region="eu"}', t, eu.good);
-    add('demo_requests_total{region="eu"}', t, eu.total);
-    if (!(i >= 30 * 60 && i < 32 * 60)) {
-      add('demo_good_total{region="us"}', t, us.good);
-      add('demo_requests_total{region="us"}', t, us.total);
-    }
-  }
-  const lines: string[] = [];
-  for (const [family, type] of [['demo_good', 'counter'], ['demo_requests', 'counter'], ['request_duration_ms', 'histogram']]) {
-    lines.push(`# TYPE ${family} ${type}`);
-    for (const [key, samples] of Object.entries(series)) {
-      if (!key.startsWith(`${family}_`)) continue;
-      for (const [t, v] of samples) lines.push(`${key} ${v} ${t / 1000}`);
-    }
-  }
-  lines.push('# EOF');
-  return `${lines.join('\n')}\n`;
-}
 
 const slo = (over: Partial<SloDefinition> = {}): SloDefinition => ({
   ref: 'default/demo',
@@ -91,7 +39,7 @@ describe('Prometheus SLI source against a real Prometheus', () => {
   const logger = mockServices.logger.mock();
 
   beforeAll(async () => {
-    prom = await startPrometheus(openMetrics());
+    prom = await startPrometheus(demoOpenMetrics(T0, NOW));
     client = new PrometheusClient({ name: 'test', url: prom.url, headers: {} });
   });
 

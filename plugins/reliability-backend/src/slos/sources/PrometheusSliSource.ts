@@ -1,6 +1,7 @@
 import { Config } from '@backstage/config';
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { Counts, SloDefinition, meetsThreshold, renderQuery, sliceContribution, urlSecrets } from '@internal/plugin-reliability-common';
+import { BURN_RATE_WINDOWS, Counts, SloDefinition, compositeParentRef, durationMs, meetsThreshold, recordedWindows, renderQuery, sliceContribution, slothIds, urlSecrets } from '@internal/plugin-reliability-common';
+import { canonicalPromQL } from './promqlCanonical';
 import { Redactor } from '../../redaction/Redactor';
 import type { SliCountRequest, SliCountResult, SliHistoryPoint, SliHistoryRequest, SliSource } from '@internal/plugin-reliability-node';
 
@@ -10,7 +11,17 @@ export interface PrometheusInstance {
   url: string;
   /** Sent with every query; values come from config (and so from env through ${VAR}), never from the database. */
   headers: Record<string, string>;
+  /**
+   * Whether SLOs read the recorded series of the rules this suite exports (`slo:sli_error:ratio_rate<w>`) instead of
+   * their raw queries: `detect` (default) where the rules API shows the SLO's current rules loaded and healthy,
+   * `declared` wherever the series exist (the rules are loaded elsewhere, e.g. a ruler without a rules API), `off`.
+   */
+  recordedRules?: RecordedRulesMode;
 }
+
+/** @public */
+export type RecordedRulesMode = 'detect' | 'declared' | 'off';
+const RECORDED_RULES_MODES: RecordedRulesMode[] = ['detect', 'declared', 'off'];
 
 export function readPrometheusInstances(config?: Config): PrometheusInstance[] {
   return (config?.getOptionalConfigArray('reliability.prometheus.instances') ?? []).map((c, i) => {
@@ -29,7 +40,11 @@ export function readPrometheusInstances(config?: Config): PrometheusInstance[] {
       url.username = '';
       url.password = '';
     }
-    return { name: c.getString('name'), url: url.toString().replace(/\/$/, ''), headers };
+    const recordedRules = (c.getOptionalString('recordedRules') ?? 'detect') as RecordedRulesMode;
+    if (!RECORDED_RULES_MODES.includes(recordedRules)) {
+      throw new Error(`reliability.prometheus.instances[${i}].recordedRules: must be one of ${RECORDED_RULES_MODES.join(', ')}`);
+    }
+    return { name: c.getString('name'), url: url.toString().replace(/\/$/, ''), headers, recordedRules };
   });
 }
 
@@ -38,7 +53,9 @@ const HOUR = 3_600_000;
 
 /** Minimal Prometheus HTTP API client: instant and range queries, with bounded retries and timeouts. */
 export class PrometheusClient {
+  /** Queries sent (instant and range), and reads of the rules API. */
   queriesSent = 0;
+  rulesReads = 0;
 
   private readonly redact: (text: string) => string;
 
@@ -56,7 +73,11 @@ export class PrometheusClient {
     return this.instance.name;
   }
 
-  private async call(path: string, params: Record<string, string>): Promise<any> {
+  get recordedRules(): RecordedRulesMode {
+    return this.instance.recordedRules ?? 'detect';
+  }
+
+  private async call(path: string, params: Record<string, string> | URLSearchParams, method: 'GET' | 'POST' = 'POST'): Promise<any> {
     const retries = this.options.retries ?? 2;
     let lastError: Error | undefined;
     for (let attempt = 0; attempt <= retries; attempt++) {
@@ -66,11 +87,13 @@ export class PrometheusClient {
         await new Promise(r => setTimeout(r, Math.random() * cap));
       }
       try {
-        this.queriesSent++;
-        const res = await fetch(`${this.instance.url}${path}`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...this.instance.headers },
-          body: new URLSearchParams(params).toString(),
+        if (path === '/api/v1/rules') this.rulesReads++;
+        else this.queriesSent++;
+        const form = new URLSearchParams(params).toString();
+        const res = await fetch(method === 'GET' ? `${this.instance.url}${path}?${form}` : `${this.instance.url}${path}`, {
+          method,
+          headers: method === 'GET' ? this.instance.headers : { 'Content-Type': 'application/x-www-form-urlencoded', ...this.instance.headers },
+          ...(method === 'POST' ? { body: form } : {}),
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
         });
         const body: any = await res.json().catch(() => ({}));
@@ -111,6 +134,29 @@ export class PrometheusClient {
       const i = Number(r.metric.__reliability_q);
       const n = Number(r.value[1]);
       if (Number.isInteger(i) && i >= 0 && i < out.length && out[i] === null && Number.isFinite(n)) out[i] = n;
+    }
+    return out;
+  }
+
+  /** Every series of a selector at one instant, with its labels; NaN values as NaN. */
+  async series(selector: string, t: number): Promise<{ labels: Record<string, string>; value: number }[]> {
+    const data = await this.call('/api/v1/query', { query: selector, time: String(t / 1000) });
+    return ((data.result ?? []) as { metric: Record<string, string>; value: Sample }[]).map(r => ({ labels: r.metric, value: Number(r.value[1]) }));
+  }
+
+  /**
+   * The recording rules loaded in this Prometheus (`GET /api/v1/rules?type=record`), as name, labels, query and health.
+   * Servers that filter by name (2.49 and later) are asked for these names only; older ones answer every rule.
+   */
+  async recordingRules(names: string[]): Promise<{ name: string; labels: Record<string, string>; query: string; health: string }[]> {
+    const params = new URLSearchParams({ type: 'record' });
+    for (const n of names) params.append('rule_name[]', n);
+    const data = await this.call('/api/v1/rules', params, 'GET');
+    const out: { name: string; labels: Record<string, string>; query: string; health: string }[] = [];
+    for (const g of (data.groups ?? []) as { rules?: any[] }[]) {
+      for (const r of g.rules ?? []) {
+        if (r && typeof r.name === 'string' && typeof r.query === 'string') out.push({ name: r.name, labels: r.labels ?? {}, query: r.query, health: String(r.health) });
+      }
     }
     return out;
   }
@@ -157,6 +203,27 @@ const bySlice = (slo: SloDefinition) => slo.indicator.mode === 'threshold' || !!
 /** Whether the SLO's SLI is a raw ratio (one query, no counters). */
 const isRaw = (slo: SloDefinition) => slo.indicator.mode === 'raw-success' || slo.indicator.mode === 'raw-failure';
 
+/** The recorded error ratios this source reads, one per burn-rate window below 30d. */
+const RECORDED_NAMES = BURN_RATE_WINDOWS.slice(0, -1).map(w => `slo:sli_error:ratio_rate${w}`);
+const RULES_REFRESH_MS = 5 * 60_000;
+
+/** One (SLO, interval) to count: its index among the SLO's intervals, the instant it ends at and its length. */
+type RawWanted = { slo: SloDefinition; client: PrometheusClient; i: number; t: number; len: number };
+/** The same, with the recorded window that may answer it and the SLO's expression for that window. */
+type RecordedWanted = RawWanted & { window: string; expr: string };
+
+/**
+ * Counts from a recorded error ratio r over a window of S seconds: S events, (1 - r)·S of them good (a raw ratio SLI
+ * clamped to [0, 1], as its raw path does). NaN (0/0: no traffic in the window) is no data. Only ratios matter for
+ * the lookbacks this serves; the compliance window's counts always come from the raw queries.
+ */
+function recordedCounts(slo: SloDefinition, r: number, windowMs: number): Counts {
+  const seconds = Math.round(windowMs / 1000);
+  if (!Number.isFinite(r)) return { good: 0, total: 0 };
+  const ratio = isRaw(slo) ? Math.min(1, Math.max(0, r)) : r;
+  return { good: (1 - ratio) * seconds, total: seconds };
+}
+
 /**
  * SLIs from Prometheus. The counts of a window are the SLO's good (or bad) and total queries evaluated over that
  * window at its end, times its length in seconds: with the `sum(rate(x[w]))` form that is what `increase` gives,
@@ -172,7 +239,7 @@ export class PrometheusSliSource implements SliSource {
   constructor(
     instances: PrometheusInstance[],
     private readonly logger: LoggerService,
-    private readonly options: { concurrency?: number; batchSize?: number; timeoutMs?: number; retries?: number; baseDelayMs?: number; redactor?: Redactor } = {},
+    private readonly options: { concurrency?: number; batchSize?: number; timeoutMs?: number; retries?: number; baseDelayMs?: number; redactor?: Redactor; rulesRefreshMs?: number } = {},
   ) {
     this.clients = new Map(instances.map(i => [i.name, new PrometheusClient(i, options)]));
   }
@@ -220,12 +287,17 @@ export class PrometheusSliSource implements SliSource {
     return mode === 'good-total' ? { good: c, total: t } : { good: t - c, total: t };
   }
 
+  /**
+   * Counts of many SLOs' intervals. The burn-rate lookbacks of an SLO whose rules are loaded come from the recorded
+   * series, one selector per window for all such SLOs (`readRecorded`); everything else, and every lookback whose
+   * series is missing, from the raw queries: two values per (SLO, interval), batched per instance and instant, each
+   * distinct interval of an SLO asked once.
+   */
   async countWindows(requests: SliCountRequest[]): Promise<Map<string, SliCountResult>> {
     const out = new Map<string, SliCountResult>();
-    // every (SLO, window) needs two values; queries for the same instance and instant go out in batches
-    type Wanted = { ref: string; slo: SloDefinition; i: number; len: number; counted: string; total: string };
-    const groups = new Map<string, { client: PrometheusClient; t: number; wanted: Wanted[] }>();
     const sliced: (() => Promise<void>)[] = [];
+    const raw: RawWanted[] = [];
+    const recorded: RecordedWanted[] = [];
     for (const r of requests) {
       const client = this.clientFor(r.slo);
       if (!client) {
@@ -245,46 +317,191 @@ export class PrometheusSliSource implements SliSource {
         });
         continue;
       }
-      const entry: SliCountResult = { counts: new Array(r.intervals.length) };
-      out.set(r.slo.ref, entry);
+      out.set(r.slo.ref, { counts: new Array(r.intervals.length) });
+      const windows = client.recordedRules === 'off' ? undefined : this.recordable(r.slo);
+      const end = Math.max(...r.intervals.map(i => i.end));
       r.intervals.forEach((interval, i) => {
-        try {
-          const len = interval.end - interval.start;
-          const q = this.queries(r.slo, len);
-          const key = `${client.name}\u0000${interval.end}`;
-          const g = groups.get(key) ?? { client, t: interval.end, wanted: [] };
-          g.wanted.push({ ref: r.slo.ref, slo: r.slo, i, len, counted: q.counted, total: q.total });
-          groups.set(key, g);
-        } catch (e) {
-          entry.error = (e as Error).message;
-        }
+        const len = interval.end - interval.start;
+        const rec = windows && interval.end === end ? windows.get(len) : undefined;
+        if (rec) recorded.push({ slo: r.slo, client, i, t: interval.end, len, window: rec.window, expr: rec.expr });
+        else raw.push({ slo: r.slo, client, i, t: interval.end, len });
       });
+    }
+    this.lastCount = { recorded: 0, raw: 0 };
+    raw.push(...(await this.readRecorded(recorded, out)));
+    await pool([...this.rawJobs(raw, out), ...sliced], this.options.concurrency ?? 4);
+    for (const [ref, r] of out) {
+      if (r.error) this.logger.warn(`SLO ${ref}: ${r.error}`);
+    }
+    return out;
+  }
+
+  /** How the last countWindows read its (SLO, interval) values: from recorded series, or from raw queries. */
+  lastCount = { recorded: 0, raw: 0 };
+
+  /**
+   * An SLO's recorded windows (length in ms to window and expression) when its lookbacks may be read from them: not a
+   * slice-by-slice SLO, not an objective of a composite SLO (the rules are the composite's), without a minimum-traffic
+   * guard (the recorded series are ratios, the guard counts events), and never its compliance window (the status
+   * reports that window's events).
+   */
+  private recordable(slo: SloDefinition): Map<number, { window: string; expr: string }> | undefined {
+    if (bySlice(slo) || slo.minEvents || compositeParentRef(slo.ref) !== undefined || slo.window.kind !== 'rolling') return undefined;
+    const windows = recordedWindows(slo);
+    if (!windows.ok) return undefined;
+    const periodMs = durationMs(slo.window.duration);
+    windows.value.delete(periodMs);
+    return windows.value;
+  }
+
+  /** Each instance's loaded recording rules, read at most every five minutes. */
+  private readonly loadedRules = new Map<PrometheusClient, { at: number; rules: Promise<Map<string, Set<string>>> }>();
+  /** Canonical forms of the SLOs' expressions, kept between ticks (bounded). */
+  private readonly canonical = new Map<string, string | undefined>();
+
+  private canonicalOf(expr: string): string | undefined {
+    if (!this.canonical.has(expr)) {
+      if (this.canonical.size >= 100_000) this.canonical.clear();
+      this.canonical.set(expr, canonicalPromQL(expr));
+    }
+    return this.canonical.get(expr);
+  }
+
+  /**
+   * What an instance's rules API says is loaded and not failing, by `sloth_id` and window: the canonical queries of
+   * the `slo:sli_error:ratio_rate<w>` records (a rule not evaluated yet has no series, and its SLO falls back). An instance that cannot answer has none (its SLOs use their raw queries)
+   * until the next read.
+   */
+  private loaded(client: PrometheusClient): Promise<Map<string, Set<string>>> {
+    const cached = this.loadedRules.get(client);
+    if (cached && Date.now() - cached.at < (this.options.rulesRefreshMs ?? RULES_REFRESH_MS)) return cached.rules;
+    const rules = client.recordingRules(RECORDED_NAMES).then(
+      list => {
+        const byKey = new Map<string, Set<string>>();
+        for (const r of list) {
+          const { sloth_id: id, sloth_window: w } = r.labels;
+          if (r.health === 'err' || !id || !w || r.name !== `slo:sli_error:ratio_rate${w}` || !RECORDED_NAMES.includes(r.name)) continue;
+          const key = `${id}\u0000${w}`;
+          const set = byKey.get(key) ?? new Set<string>();
+          // a query that does not parse here is kept as written: it then matches no SLO's
+          set.add(canonicalPromQL(r.query) ?? `unparsed\u0000${r.query}`);
+          byKey.set(key, set);
+        }
+        return byKey;
+      },
+      e => {
+        this.logger.warn(`Prometheus ${client.name}: its rules could not be read, SLOs use their raw queries: ${(e as Error).message}`);
+        return new Map<string, Set<string>>();
+      },
+    );
+    this.loadedRules.set(client, { at: Date.now(), rules });
+    return rules;
+  }
+
+  /**
+   * Reads the recorded lookbacks: one selector per (instance, instant, window) answers every SLO's series at once.
+   * In `detect` mode a lookback is read only when exactly one healthy rule for the SLO's id and window is loaded and
+   * its query is the SLO's current expression (compared in canonical form, so a rule file left behind after the SLO
+   * changed is not used). Returns the lookbacks to count from the raw queries instead: unmatched, without a series
+   * (no evaluation yet, or the rule failing for five minutes), or with more than one.
+   */
+  private async readRecorded(wanted: RecordedWanted[], out: Map<string, SliCountResult>): Promise<RawWanted[]> {
+    const fallback: RawWanted[] = [];
+    const groups = new Map<string, { client: PrometheusClient; t: number; window: string; wanted: (RecordedWanted & { id: string })[] }>();
+    for (const w of wanted) {
+      const id = slothIds(w.slo).sloth_id;
+      if (w.client.recordedRules === 'detect') {
+        const loaded = (await this.loaded(w.client)).get(`${id}\u0000${w.window}`);
+        const ours = this.canonicalOf(w.expr);
+        if (!loaded || loaded.size !== 1 || ours === undefined || !loaded.has(ours)) {
+          fallback.push(w);
+          continue;
+        }
+      }
+      const key = `${w.client.name}\u0000${w.t}\u0000${w.window}`;
+      const g = groups.get(key) ?? { client: w.client, t: w.t, window: w.window, wanted: [] };
+      g.wanted.push({ ...w, id });
+      groups.set(key, g);
+    }
+    await pool(
+      [...groups.values()].map(g => async () => {
+        let series: { labels: Record<string, string>; value: number }[];
+        try {
+          series = await g.client.series(`slo:sli_error:ratio_rate${g.window}{sloth_window="${g.window}"}`, g.t);
+        } catch (e) {
+          this.logger.warn(`Prometheus ${g.client.name}: recorded ${g.window} ratios could not be read, using raw queries: ${(e as Error).message}`);
+          fallback.push(...g.wanted);
+          return;
+        }
+        // sloth_id to value; an id with two series (two rule files) is ambiguous
+        const byId = new Map<string, number | null>();
+        for (const s of series) {
+          const id = s.labels.sloth_id;
+          if (id) byId.set(id, byId.has(id) ? null : s.value);
+        }
+        for (const w of g.wanted) {
+          const value = byId.get(w.id);
+          if (value === undefined || value === null) {
+            fallback.push(w);
+            continue;
+          }
+          out.get(w.slo.ref)!.counts[w.i] = recordedCounts(w.slo, value, w.len);
+          this.lastCount.recorded++;
+        }
+      }),
+      this.options.concurrency ?? 4,
+    );
+    return fallback;
+  }
+
+  /** Batched raw queries for what is left: each distinct interval of an SLO once, 50 SLO-intervals a request. */
+  private rawJobs(raw: RawWanted[], out: Map<string, SliCountResult>): (() => Promise<void>)[] {
+    type Wanted = { slo: SloDefinition; is: number[]; len: number; counted: string; total: string };
+    const groups = new Map<string, { client: PrometheusClient; t: number; wanted: Wanted[] }>();
+    const seen = new Map<string, Wanted>();
+    for (const w of raw) {
+      const entry = out.get(w.slo.ref)!;
+      if (entry.error) continue;
+      const key = `${w.client.name}\u0000${w.t}`;
+      const same = seen.get(`${w.slo.ref}\u0000${key}\u0000${w.len}`);
+      if (same) {
+        same.is.push(w.i);
+        continue;
+      }
+      try {
+        const q = this.queries(w.slo, w.len);
+        const g = groups.get(key) ?? { client: w.client, t: w.t, wanted: [] };
+        const wanted = { slo: w.slo, is: [w.i], len: w.len, counted: q.counted, total: q.total };
+        g.wanted.push(wanted);
+        groups.set(key, g);
+        seen.set(`${w.slo.ref}\u0000${key}\u0000${w.len}`, wanted);
+      } catch (e) {
+        entry.error = (e as Error).message;
+      }
     }
     const batch = this.options.batchSize ?? 50;
     const jobs: (() => Promise<void>)[] = [];
     for (const { client, t, wanted } of groups.values()) {
       for (let k = 0; k < wanted.length; k += batch) {
-        const part = wanted.slice(k, k + batch).filter(w => !out.get(w.ref)!.error);
         jobs.push(async () => {
+          const part = wanted.slice(k, k + batch).filter(w => !out.get(w.slo.ref)!.error);
           const values = await this.fetchValues(client, t, part.flatMap(w => [w.counted, w.total]));
           part.forEach((w, j) => {
-            const entry = out.get(w.ref)!;
+            const entry = out.get(w.slo.ref)!;
             const counted = values[2 * j];
             const total = values[2 * j + 1];
             if (counted instanceof Error || total instanceof Error) {
               entry.error ??= ((counted instanceof Error ? counted : total) as Error).message;
               return;
             }
-            entry.counts[w.i] = this.toCounts(w.slo, counted, total, w.len);
+            const counts = this.toCounts(w.slo, counted, total, w.len);
+            for (const i of w.is) entry.counts[i] = counts;
+            this.lastCount.raw += w.is.length;
           });
         });
       }
     }
-    await pool([...jobs, ...sliced], this.options.concurrency ?? 4);
-    for (const [ref, r] of out) {
-      if (r.error) this.logger.warn(`SLO ${ref}: ${r.error}`);
-    }
-    return out;
+    return jobs;
   }
 
   /**
