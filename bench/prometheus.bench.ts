@@ -65,6 +65,7 @@ async function main() {
     return g.value;
   });
   const prom = await startPrometheus(`${lines.join('\n')}\n`, { ruleFiles: { 'slos.rules.yaml': prometheusRuleFile(groups) }, evaluationInterval: '15s' });
+  let db: Awaited<ReturnType<typeof openBenchDb>> | undefined;
   try {
     // wait (bounded) until Prometheus has evaluated every rule group once
     let ruleGroups: any[] = [];
@@ -81,7 +82,7 @@ async function main() {
     // evaluation, so that the recorded series have a sample at or before the tick's instant
     const lastEvaluated = Math.max(...ruleGroups.map(g => Date.parse(g.lastEvaluation)));
     while (Math.floor(Date.now() / MIN) * MIN < lastEvaluated && Date.now() - lastEvaluated < 90_000) await new Promise(r => setTimeout(r, 1000));
-    const db = await openBenchDb('sqlite', '');
+    db = await openBenchDb('sqlite', '');
     const store = (await ReliabilityDatabase.create(db.knex)).stores().slos;
     // evaluate() reads the SLI sources only; the store is a real one that stays empty
     const tick = async (source: PrometheusSliSource) => {
@@ -93,13 +94,19 @@ async function main() {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       return { ms, results, failed: [...results.values()].filter(r => r.reason).length, queries: source.queriesSent().bench, count: { ...source.lastCount } };
     };
-    const instance = (recordedRules: 'off' | 'detect') => new PrometheusSliSource([{ name: 'bench', url: prom.url, headers: {}, recordedRules }], logger, { concurrency: CONCURRENCY });
+    const instance = (recordedRules: 'off' | 'detect', rulesRefreshMs?: number) =>
+      new PrometheusSliSource([{ name: 'bench', url: prom.url, headers: {}, recordedRules }], logger, { concurrency: CONCURRENCY, rulesRefreshMs });
     const raw = await tick(instance('off'));
     const recordedSource = instance('detect');
     const first = await tick(recordedSource);
     const before = recordedSource.queriesSent().bench;
     const steady = await tick(recordedSource);
     steady.queries -= before;
+    // the tick that re-reads the rules (every five minutes): the queries' parse trees are kept while their text is
+    const rereading = instance('detect', 0);
+    await tick(rereading);
+    const refresh = await tick(rereading);
+    refresh.queries /= 2;
     const rulesMs = rulesSeconds * 1000;
     let maxDiff = 0;
     for (const d of defs) {
@@ -116,14 +123,22 @@ async function main() {
     line(`suite tick, raw queries, concurrency ${CONCURRENCY}`, raw);
     line('suite tick, recorded series, first (reads /api/v1/rules)', first);
     line('suite tick, recorded series, next', steady);
+    line('suite tick, recorded series, re-reading /api/v1/rules (every 5 min)', refresh);
+    const mean = (refresh.ms + 4 * steady.ms) / 5;
+    console.log(`recorded, mean of a five-minute cycle (one re-read, four ticks without): ${mean.toFixed(0)} ms, ${(rulesMs / mean).toFixed(1)}x cheaper than the rules`);
     console.log(`recorded vs raw: largest error-ratio difference ${maxDiff.toExponential(2)} (the recorded values are up to one 15 s evaluation older); raw tick / recorded tick ${(raw.ms / steady.ms).toFixed(1)}x`);
-    console.log(`target: the recorded tick >= 10x cheaper than the rules: ${rulesMs / steady.ms >= 10 ? 'met' : 'NOT met'}`);
+    console.log(`target: the recorded tick >= 10x cheaper than the rules: ${rulesMs / steady.ms >= 10 ? 'met' : 'NOT met'} (over the five-minute cycle: ${rulesMs / mean >= 10 ? 'met' : 'NOT met'})`);
   } finally {
+    await db?.close();
     await prom.stop();
   }
 }
 
-main().catch(e => {
-  console.error(e);
-  process.exit(1);
-});
+main().then(
+  // keep-alive sockets to the stopped Prometheus would hold the process open
+  () => process.exit(0),
+  e => {
+    console.error(e);
+    process.exit(1);
+  },
+);

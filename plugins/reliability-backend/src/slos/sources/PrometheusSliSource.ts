@@ -356,7 +356,7 @@ export class PrometheusSliSource implements SliSource {
 
   /** Each instance's loaded recording rules, read at most every five minutes. */
   private readonly loadedRules = new Map<PrometheusClient, { at: number; rules: Promise<Map<string, Set<string>>> }>();
-  /** Canonical forms of the SLOs' expressions, kept between ticks (bounded). */
+  /** Canonical forms of the SLOs' expressions and of the loaded rules' queries, kept between ticks (bounded). */
   private readonly canonical = new Map<string, string | undefined>();
 
   private canonicalOf(expr: string): string | undefined {
@@ -383,8 +383,9 @@ export class PrometheusSliSource implements SliSource {
           if (r.health === 'err' || !id || !w || r.name !== `slo:sli_error:ratio_rate${w}` || !RECORDED_NAMES.includes(r.name)) continue;
           const key = `${id}\u0000${w}`;
           const set = byKey.get(key) ?? new Set<string>();
-          // a query that does not parse here is kept as written: it then matches no SLO's
-          set.add(canonicalPromQL(r.query) ?? `unparsed\u0000${r.query}`);
+          // a query that does not parse here is kept as written: it then matches no SLO's. Parsed once, while its text
+          // stays the same
+          set.add(this.canonicalOf(r.query) ?? `unparsed\u0000${r.query}`);
           byKey.set(key, set);
         }
         return byKey;
@@ -408,10 +409,13 @@ export class PrometheusSliSource implements SliSource {
   private async readRecorded(wanted: RecordedWanted[], out: Map<string, SliCountResult>): Promise<RawWanted[]> {
     const fallback: RawWanted[] = [];
     const groups = new Map<string, { client: PrometheusClient; t: number; window: string; wanted: (RecordedWanted & { id: string })[] }>();
+    // each instance's rules, once for the whole batch
+    const rulesOf = new Map<PrometheusClient, Map<string, Set<string>>>();
     for (const w of wanted) {
       const id = slothIds(w.slo).sloth_id;
       if (w.client.recordedRules === 'detect') {
-        const loaded = (await this.loaded(w.client)).get(`${id}\u0000${w.window}`);
+        if (!rulesOf.has(w.client)) rulesOf.set(w.client, await this.loaded(w.client));
+        const loaded = rulesOf.get(w.client)!.get(`${id}\u0000${w.window}`);
         const ours = this.canonicalOf(w.expr);
         if (!loaded || loaded.size !== 1 || ours === undefined || !loaded.has(ours)) {
           fallback.push(w);

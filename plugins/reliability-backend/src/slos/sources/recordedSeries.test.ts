@@ -120,6 +120,12 @@ describe('Prometheus SLOs read the recorded series of the exported rules', () =>
     // rules read once, and kept for the next tick
     await evaluate(recorded, loaded);
     expect((recorded as any).clients.get('main').rulesReads).toBe(1);
+    // re-read every tick when asked, but once per tick, whatever the number of SLOs
+    const everyTick = new PrometheusSliSource([{ name: 'main', url: prom.url, headers: {} }], logger, { rulesRefreshMs: 0 });
+    await evaluate(everyTick, loaded);
+    await evaluate(everyTick, loaded);
+    expect((everyTick as any).clients.get('main').rulesReads).toBe(2);
+    expect(everyTick.lastCount.recorded).toBe(3 * 7 + 5);
   });
 
   it('a series is read in one selector per window for every SLO at once', async () => {
