@@ -240,7 +240,10 @@ export class Evaluator {
           minEvents: slo.minEvents,
           ...(slo.budgeting ? { slices: { sliceMs: slo.budgeting.sliceMs } } : {}),
         });
-        out.set(slo.ref, { status: { ...status, ...gateOf(slo, r.counts[1 + BURN_RATE_WINDOWS.length]) } });
+        // the gate's figure added to the status built above, not spread into a copy of it
+        const gateCounts = r.counts[1 + BURN_RATE_WINDOWS.length];
+        if (gateWindow) status.gate = { window: gateWindow, budgetRemaining: gateCounts ? finite(windowBudgetRemaining(gateCounts, slo.target, gateMs, slo.budgeting)) : null };
+        out.set(slo.ref, { status });
       }
       await this.addDisplayValues(source, list, out, at);
     }

@@ -180,5 +180,29 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     await Promise.all(batches.map(b => store.addCounts(b, 0)));
     expect(await cum('default/a', T0 + 2 * HOUR)).toEqual({ good: 1_000, total: 2_000 });
   });
-});
 
+  it("rewrites an SLO's sparkline reading once an hour at a minute of its own, or at once when its budget moves five points", async () => {
+    const clock = jest.spyOn(Date, 'now');
+    try {
+      const start = T0 + 10 * HOUR;
+      const save = async (t: number, budgetRemaining: number) => {
+        clock.mockReturnValue(t);
+        await store.saveStatuses([{ sloRef: 'default/a', status: { evaluatedAt: new Date(t).toISOString(), state: 'healthy', budgetRemaining } as any }]);
+      };
+      const reading = async () => Number((await knex('reliability_budget_daily').where('slo_ref', 'default/a').first()).budget_remaining);
+      await save(start, 0.9);
+      expect(await reading()).toBeCloseTo(0.9, 9);
+      // a small move waits for the SLO's minute
+      await save(start + MIN, 0.89);
+      expect(await reading()).toBeCloseTo(0.9, 9);
+      // five points at once
+      await save(start + 2 * MIN, 0.84);
+      expect(await reading()).toBeCloseTo(0.84, 9);
+      // its minute comes within the next hour
+      await save(start + 2 * HOUR + MIN, 0.83);
+      expect(await reading()).toBeCloseTo(0.83, 9);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+});

@@ -785,13 +785,18 @@ export class ReliabilityStore {
       status: i.json ?? JSON.stringify(i.status),
       budget_remaining: Number.isFinite(i.status.budgetRemaining) ? i.status.budgetRemaining : null,
     }));
-    // the overview's sparklines: one reading per SLO and day, rewritten once an hour, or sooner when the budget moved
-    // by half a percent (so a tick rewrites only the SLOs that changed)
-    const hour = Math.floor(Date.now() / 3_600_000);
-    const newHour = hour !== this.dailyHour;
+    // the overview's sparklines: one reading per SLO and day. Each SLO's is rewritten once an hour, at a minute of the
+    // hour of its own (so that no tick rewrites them all), and at once when it appears, gains or loses a budget, or its
+    // budget moved by five points (an incident shows within the minute)
+    const now = Date.now();
     const daily = rows.filter(r => {
       const last = this.dailyWritten.get(r.slo_ref);
-      return newHour || last === undefined || (last === null) !== (r.budget_remaining === null) || Math.abs((last ?? 0) - (r.budget_remaining ?? 0)) >= 0.005;
+      return (
+        last === undefined ||
+        now >= last.due ||
+        (last.budget === null) !== (r.budget_remaining === null) ||
+        Math.abs((last.budget ?? 0) - (r.budget_remaining ?? 0)) >= 0.05
+      );
     });
     const pg = this.db.client.config.client === 'pg';
     const upsert = `INSERT INTO reliability_status (slo_ref, state, evaluated_at, status, budget_remaining)`;
@@ -816,13 +821,23 @@ export class ReliabilityStore {
         await tx('reliability_budget_daily').insert(part).onConflict(['slo_ref', 'day']).merge(['budget_remaining']);
       }
     });
-    if (newHour) this.dailyWritten.clear();
-    this.dailyHour = hour;
-    for (const r of daily) this.dailyWritten.set(r.slo_ref, r.budget_remaining);
+    // due again at the SLO's own minute in the next hour: a minute from its ref's hash
+    for (const r of daily) {
+      const slot = (refHash(r.slo_ref) % 60) * 60_000;
+      const hourStart = Math.floor(now / 3_600_000) * 3_600_000;
+      this.dailyWritten.set(r.slo_ref, { budget: r.budget_remaining, due: hourStart + 3_600_000 + slot });
+    }
+    if (now - this.dailyPrunedAt > 3_600_000) {
+      // every evaluated SLO comes by at least every five minutes: one not due for two hours is gone
+      for (const [ref, w] of this.dailyWritten) if (w.due < now - 7_200_000) this.dailyWritten.delete(ref);
+      this.dailyPrunedAt = now;
+    }
   }
 
-  private dailyHour = -1;
-  private readonly dailyWritten = new Map<string, number | null>();
+  private dailyPrunedAt = 0;
+
+  /** Each SLO's last sparkline reading written, and when it is due again. */
+  private readonly dailyWritten = new Map<string, { budget: number | null; due: number }>();
 
   /** The component facts of the overview's filters, for SLOs of these components (written only where they changed). */
   async setComponentFacts(facts: { componentRef: string; owner: string | null; system: string | null; lifecycle: string | null }[]): Promise<void> {
@@ -905,4 +920,14 @@ export class ReliabilityStore {
     }
     return out;
   }
+}
+
+/** A small, stable hash of a text (FNV-1a, 32 bits). */
+function refHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }

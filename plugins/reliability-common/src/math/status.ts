@@ -71,6 +71,13 @@ export interface StatusInput {
   slices?: { sliceMs: number };
 }
 
+/** The ISO text of the last instant asked: a tick evaluates every SLO at the same one. */
+let lastIso: { at: number; text: string } | undefined;
+function isoAt(at: number): string {
+  if (lastIso?.at !== at) lastIso = { at, text: new Date(at).toISOString() };
+  return lastIso.text;
+}
+
 const finiteOrNull = (n: number | null): number | null =>
   n === null || !Number.isFinite(n) ? null : n;
 
@@ -115,8 +122,10 @@ export function evaluateStatus(input: StatusInput): SloStatus {
   }
   const outRates = {} as Record<BurnRateWindow, number | null>;
   for (const w of BURN_RATE_WINDOWS) outRates[w] = finiteOrNull(rates[w]);
+  // the optional fields as undefined (left out of JSON) rather than spread in: an object literal with spreads is
+  // built the slow way, and a tick builds one per SLO
   return {
-    evaluatedAt: new Date(now).toISOString(),
+    evaluatedAt: isoAt(now),
     sli: sliRatio(input.window),
     budgetRemaining: finiteOrNull(remaining),
     budgetRemainingEvents: input.window.total > 0 ? events.remaining : null,
@@ -127,11 +136,11 @@ export function evaluateStatus(input: StatusInput): SloStatus {
     burnRates: outRates,
     state,
     firing: firing.map(r => ({ id: ruleId(r), severity: r.severity })),
-    ...(quieted.length ? { quieted } : {}),
+    quieted: quieted.length ? quieted : undefined,
     exhaustsAt: tte === null ? null : new Date(now + tte).toISOString(),
     good: input.window.good,
     total: input.window.total,
     windowCoverage: coverage,
-    ...(input.slices ? { slices: { sliceMs: input.slices.sliceMs } } : {}),
+    slices: input.slices ? { sliceMs: input.slices.sliceMs } : undefined,
   };
 }

@@ -86,8 +86,10 @@ export class CountIndex {
   /** Start of an SLO's first data (the first bucket's or late count's minute), null when it has none. */
   firstDataAt(ref: string): number | null {
     const e = this.entries.get(ref);
-    const starts = [e?.firstEnd ?? null, e?.firstLate ?? null].filter((x): x is number => x !== null).map(x => x - 60_000);
-    return starts.length ? Math.min(...starts) : null;
+    const a = e?.firstEnd ?? null;
+    const b = e?.firstLate ?? null;
+    if (a === null) return b === null ? null : b - 60_000;
+    return (b === null ? a : Math.min(a, b)) - 60_000;
   }
 
   private async syncNow(wanted: Map<string, number[]>, rebuild: boolean): Promise<IndexSyncStats> {
