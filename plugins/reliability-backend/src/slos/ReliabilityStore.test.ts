@@ -205,4 +205,25 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
       clock.mockRestore();
     }
   });
+
+  it('stores snapshots exactly: the status text, the budget column to the last bit, no budget as NULL', async () => {
+    const at = T0 + HOUR;
+    const a = { evaluatedAt: new Date(at).toISOString(), state: 'healthy', budgetRemaining: 0.1 + 0.2, reason: 'quotes " and \\ and, commas' } as any;
+    const b = { evaluatedAt: new Date(at).toISOString(), state: 'no_data', budgetRemaining: null } as any;
+    await store.saveStatuses([
+      { sloRef: 'default/a', status: a },
+      { sloRef: 'default/b', status: b },
+    ]);
+    const rows = await knex('reliability_status').orderBy('slo_ref').select('slo_ref', 'state', 'evaluated_at', 'budget_remaining');
+    expect(rows.map(r => [r.slo_ref, r.state, Number(r.evaluated_at), r.budget_remaining === null ? null : Number(r.budget_remaining)])).toEqual([
+      ['default/a', 'healthy', at, 0.30000000000000004],
+      ['default/b', 'no_data', at, null],
+    ]);
+    const read = await store.getStatuses(['default/a', 'default/b']);
+    expect([read.get('default/a'), read.get('default/b')]).toEqual([a, b]);
+    // a text with a line break (which the columns' split uses) is written another way, as exactly
+    await store.saveStatuses([{ sloRef: 'default/line\nbreak', status: a }, { sloRef: 'default/b', status: a }]);
+    const again = await store.getStatuses(['default/line\nbreak', 'default/b']);
+    expect([again.get('default/line\nbreak'), again.get('default/b')]).toEqual([a, a]);
+  });
 });

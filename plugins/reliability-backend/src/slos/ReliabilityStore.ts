@@ -806,14 +806,29 @@ export class ReliabilityStore {
       await this.runEach(`${upsert} VALUES (?, ?, ?, ?, ?) ${merge}`, rows.map(r => [r.slo_ref, r.state, r.evaluated_at, r.status, r.budget_remaining]), 2_000);
     }
     await this.db.transaction(async tx => {
-      // PostgreSQL: the snapshots in one multi-row upsert from one JSON document, whatever their number. The next tick
-      // writes them again, so the commit need not wait for the WAL flush.
+      // PostgreSQL: the snapshots in one multi-row upsert, whatever their number. The next tick writes them again, so
+      // the commit need not wait for the WAL flush.
       if (pg) {
         await tx.raw('SET LOCAL synchronous_commit TO OFF');
-        await tx.raw(
-          `${upsert} SELECT x->>0, x->>1, (x->>2)::bigint, x->>3, (x->>4)::float8 FROM json_array_elements(?::json) AS x ${merge}`,
-          [JSON.stringify(rows.map(r => [r.slo_ref, r.state, r.evaluated_at, r.status, r.budget_remaining]))],
-        );
+        if (rows.every(r => !r.slo_ref.includes('\n') && !r.status.includes('\n'))) {
+          // each column as one text split by the server: half the time of a JSON document of rows, and no escaping on
+          // this side (a status is JSON text, which has no raw line break; refs have none either)
+          await tx.raw(
+            `${upsert} SELECT * FROM unnest(string_to_array(?, E'\\n'), string_to_array(?, ','), string_to_array(?, ',')::bigint[], string_to_array(?, E'\\n'), string_to_array(?, ',', '')::float8[]) ${merge}`,
+            [
+              rows.map(r => r.slo_ref).join('\n'),
+              rows.map(r => r.state).join(','),
+              rows.map(r => r.evaluated_at).join(','),
+              rows.map(r => r.status).join('\n'),
+              rows.map(r => r.budget_remaining ?? '').join(','),
+            ],
+          );
+        } else {
+          await tx.raw(
+            `${upsert} SELECT x->>0, x->>1, (x->>2)::bigint, x->>3, (x->>4)::float8 FROM json_array_elements(?::json) AS x ${merge}`,
+            [JSON.stringify(rows.map(r => [r.slo_ref, r.state, r.evaluated_at, r.status, r.budget_remaining]))],
+          );
+        }
       }
       const size = pg ? 5_000 : 190; // SQLite binds at most 999 parameters
       for (let i = 0; i < daily.length; i += size) {
