@@ -391,7 +391,7 @@ export class PrometheusSliSource implements SliSource {
         return byKey;
       },
       e => {
-        this.logger.warn(`Prometheus ${client.name}: its rules could not be read, SLOs use their raw queries: ${(e as Error).message}`);
+        this.logger.warn(`Prometheus ${client.name}: its rules could not be read, SLOs use their raw queries until the next try in five minutes (recordedRules: declared reads the recorded series without the rules API, off never reads them): ${(e as Error).message}`);
         return new Map<string, Set<string>>();
       },
     );
