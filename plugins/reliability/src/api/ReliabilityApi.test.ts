@@ -67,4 +67,48 @@ describe('ReliabilityClient', () => {
       now.mockRestore();
     }
   });
+
+  it("reuses every panel's list and the blank form's lint, which is a check and keeps the reads; the commander's incidents are always read", async () => {
+    const calls: string[] = [];
+    const fetchApi = {
+      fetch: async (url: any, init?: RequestInit) => {
+        calls.push(`${init?.method ?? 'GET'} ${String(url).replace('http://localhost:7007/api/reliability', '')}`);
+        return new Response(JSON.stringify({ items: [], violations: [] }), { status: 200 });
+      },
+    };
+    const client = new ReliabilityClient({ discoveryApi, fetchApi: fetchApi as any });
+    const e = 'component:default/a';
+    const tab = async () => {
+      await client.getReadiness(e);
+      await client.getRunbook({ kind: 'component', namespace: 'default', name: 'a' });
+      await client.listIncidents({ entityRef: e });
+      await client.listRemediations(e);
+      await client.listSynthetics(e);
+      await client.listSyntheticRuns(e, { journey: 'j', limit: 5 });
+      await client.getSyntheticSeries(e, 'j');
+      await client.listDrills(e, { limit: 50 });
+      await client.listCapacityRuns(e);
+      await client.listChaos(e);
+      await client.listChaosFiles(e);
+      await client.lintChaos(e, { name: 'blank' });
+    };
+    await tab();
+    expect(calls).toHaveLength(12);
+    expect(calls[11]).toBe('POST /chaos/lint');
+    // coming back: nothing is asked again, the lint included
+    await tab();
+    expect(calls).toHaveLength(12);
+    // another form is linted; the lint does not clear the reads
+    await client.lintChaos(e, { name: 'edited' });
+    await tab();
+    expect(calls).toHaveLength(13);
+    // a change clears everything
+    await client.createDrill(e, {});
+    await tab();
+    expect(calls).toHaveLength(14 + 12);
+    // the commander's active incidents, polled, are never reused
+    await client.listIncidents({ state: 'active' });
+    await client.listIncidents({ state: 'active' });
+    expect(calls.filter(c => c === 'GET /incidents?state=active')).toHaveLength(2);
+  });
 });

@@ -118,10 +118,10 @@ export const reliabilityApiRef = createApiRef<ReliabilityApi>({ id: 'plugin.reli
 export class ReliabilityClient implements ReliabilityApi {
   constructor(private readonly deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {}
 
-  private async fetch(path: string, init?: RequestInit): Promise<Response> {
+  private async fetch(path: string, init?: RequestInit, readOnly = false): Promise<Response> {
     const base = await this.deps.discoveryApi.getBaseUrl('reliability');
     // a change made through this client may change what the tab shows: it is read afresh
-    if (init?.method && init.method !== 'GET') this.recent.clear();
+    if (!readOnly && init?.method && init.method !== 'GET') this.recent.clear();
     const res = await this.deps.fetchApi.fetch(`${base}${path}`, init);
     if (!res.ok) throw await ResponseError.fromResponse(res);
     return res;
@@ -132,18 +132,23 @@ export class ReliabilityClient implements ReliabilityApi {
   }
 
   /**
-   * The Reliability tab's reads (statuses, chart series, changes), reused for RECENT_MS: coming back to the tab draws
-   * it at once. The snapshots change once per evaluation tick (a minute); a change made through this client clears
-   * them. Requests in flight are shared; failures are not kept.
+   * The Reliability tab's reads (statuses, chart series, changes and every panel's list), reused for RECENT_MS: coming
+   * back to the tab draws it at once, without a request. The snapshots change once per evaluation tick (a minute); a
+   * change made through this client clears them all. Requests in flight are shared; failures are not kept, so a Retry
+   * asks again.
    */
   private recentGet<T>(path: string): Promise<T> {
+    return this.recently(path, () => this.get<T>(path));
+  }
+
+  private recently<T>(key: string, load: () => Promise<T>): Promise<T> {
     const now = Date.now();
-    const hit = this.recent.get(path);
+    const hit = this.recent.get(key);
     if (hit && now - hit.at < ReliabilityClient.RECENT_MS) return hit.body as Promise<T>;
-    const body = this.get<T>(path);
-    this.recent.set(path, { at: now, body });
+    const body = load();
+    this.recent.set(key, { at: now, body });
     body.catch(() => {
-      if (this.recent.get(path)?.body === body) this.recent.delete(path);
+      if (this.recent.get(key)?.body === body) this.recent.delete(key);
     });
     // bounded: the oldest go first
     for (const key of this.recent.keys()) {
@@ -180,7 +185,7 @@ export class ReliabilityClient implements ReliabilityApi {
   }
 
   listRemediations(entityRef: string): Promise<RemediationListResponse> {
-    return this.get(`/remediations?entityRef=${encodeURIComponent(entityRef)}`);
+    return this.recentGet(`/remediations?entityRef=${encodeURIComponent(entityRef)}`);
   }
 
   async runRemediation(ruleId: string, options: { dryRun?: boolean; labels?: Record<string, string> } = {}): Promise<RemediationExecution> {
@@ -197,12 +202,17 @@ export class ReliabilityClient implements ReliabilityApi {
     return (await res.json()) as T;
   }
 
+  /** A check, not a change: it leaves the tab's reads in place, and the same form's answer is reused. */
   lintChaos(entityRef: string, experiment: unknown): Promise<ChaosLintResult> {
-    return this.send('POST', '/chaos/lint', { entityRef, experiment });
+    const body = JSON.stringify({ entityRef, experiment });
+    return this.recently(`POST /chaos/lint ${body}`, async () => {
+      const res = await this.fetch('/chaos/lint', { method: 'POST', headers: { 'content-type': 'application/json' }, body }, true);
+      return (await res.json()) as ChaosLintResult;
+    });
   }
 
   listChaos(entityRef: string): Promise<{ items: ChaosExperimentRecord[] }> {
-    return this.get(`/chaos?entityRef=${encodeURIComponent(entityRef)}`);
+    return this.recentGet(`/chaos?entityRef=${encodeURIComponent(entityRef)}`);
   }
 
   createChaos(entityRef: string, experiment: unknown): Promise<ChaosExperimentRecord> {
@@ -222,14 +232,14 @@ export class ReliabilityClient implements ReliabilityApi {
   }
 
   listChaosFiles(entityRef: string): Promise<ChaosFilesResponse> {
-    return this.get(`/chaos/files?entityRef=${encodeURIComponent(entityRef)}`);
+    return this.recentGet(`/chaos/files?entityRef=${encodeURIComponent(entityRef)}`);
   }
 
   listDrills(entityRef: string, options: { limit?: number; cursor?: string } = {}): Promise<DrillListResponse> {
     const q = new URLSearchParams({ entityRef });
     if (options.limit) q.set('limit', String(options.limit));
     if (options.cursor) q.set('cursor', options.cursor);
-    return this.get(`/drills?${q}`);
+    return this.recentGet(`/drills?${q}`);
   }
 
   createDrill(entityRef: string, drill: unknown): Promise<DrillRecord> {
@@ -248,7 +258,7 @@ export class ReliabilityClient implements ReliabilityApi {
   }
 
   listCapacityRuns(entityRef: string): Promise<CapacityListResponse> {
-    return this.get(`/capacity/runs?entityRef=${encodeURIComponent(entityRef)}&limit=100`);
+    return this.recentGet(`/capacity/runs?entityRef=${encodeURIComponent(entityRef)}&limit=100`);
   }
 
   private overviewQuery(query: Record<string, string | number | undefined>): string {
@@ -270,11 +280,11 @@ export class ReliabilityClient implements ReliabilityApi {
   }
 
   getReadiness(entityRef: string): Promise<ReadinessResponse> {
-    return this.get(`/readiness?entityRef=${encodeURIComponent(entityRef)}`);
+    return this.recentGet(`/readiness?entityRef=${encodeURIComponent(entityRef)}`);
   }
 
   listSynthetics(entityRef: string): Promise<SyntheticJourneyListResponse> {
-    return this.get(`/synthetics?entityRef=${encodeURIComponent(entityRef)}&limit=100`);
+    return this.recentGet(`/synthetics?entityRef=${encodeURIComponent(entityRef)}&limit=100`);
   }
 
   async importRegistry(registry: RegistryName, csv: string, options: { entityRef?: string; dryRun?: boolean } = {}): Promise<RegistryImportResult> {
@@ -294,11 +304,11 @@ export class ReliabilityClient implements ReliabilityApi {
     const q = new URLSearchParams({ entityRef, limit: String(options.limit ?? 20) });
     if (options.journey) q.set('journey', options.journey);
     if (options.failed !== undefined) q.set('failed', String(options.failed));
-    return this.get(`/synthetics/runs?${q}`);
+    return this.recentGet(`/synthetics/runs?${q}`);
   }
 
   getSyntheticSeries(entityRef: string, journey: string, range: '24h' | '7d' | '30d' = '24h'): Promise<SyntheticSeriesResponse> {
-    return this.get(`/synthetics/series?${new URLSearchParams({ entityRef, journey, range })}`);
+    return this.recentGet(`/synthetics/series?${new URLSearchParams({ entityRef, journey, range })}`);
   }
 
   async getSyntheticEvidence(entityRef: string, runId: number, what: 'screenshot' | 'har'): Promise<Blob> {
@@ -314,7 +324,7 @@ export class ReliabilityClient implements ReliabilityApi {
   }
 
   getRunbook(entity: EntityPath): Promise<RunbookResponse> {
-    return this.get(this.runbookPath(entity));
+    return this.recentGet(this.runbookPath(entity));
   }
 
   saveRunbook(entity: EntityPath, body: { baseVersion: number; markdown?: string; failureModes: FailureMode[]; message?: string }): Promise<{ version: number }> {
@@ -335,7 +345,8 @@ export class ReliabilityClient implements ReliabilityApi {
 
   listIncidents(query: { state?: 'active' | 'closed'; entityRef?: string } = {}): Promise<{ items: Incident[] }> {
     const q = new URLSearchParams(Object.entries(query).filter(([, v]) => v) as [string, string][]).toString();
-    return this.get(`/incidents${q ? `?${q}` : ''}`);
+    // an entity's incidents are the tab's (reused); the commander's active list is always read afresh
+    return query.entityRef && !query.state ? this.recentGet(`/incidents?${q}`) : this.get(`/incidents${q ? `?${q}` : ''}`);
   }
 
   getIncident(id: number): Promise<Incident> {
