@@ -34,6 +34,20 @@ describe('canonicalPromQL', () => {
     expect(canonicalPromQL(a)).not.toBe(canonicalPromQL(b));
   });
 
+  it('gives nested and chained expressions a form, and none to nesting deeper than 256 brackets', () => {
+    const nested = (k: number, open = '(', close = ')') => `${open.repeat(k)}x${close.repeat(k)}`;
+    expect(canonicalPromQL(nested(256))).toBeDefined();
+    expect(canonicalPromQL(nested(256, '( ', ' )'))).toBe(canonicalPromQL(nested(256)));
+    expect(canonicalPromQL(nested(255))).not.toBe(canonicalPromQL(nested(256)));
+    // deeper: not compared (the grammar's error recovery on 9,999 levels took 130 ms), so its SLO reads raw queries
+    expect(canonicalPromQL(nested(257))).toBeUndefined();
+    expect(canonicalPromQL(nested(9_999))).toBeUndefined();
+    const chain = Array.from({ length: 100 }, (_, i) => `m${i}`).join(' or ');
+    expect(canonicalPromQL(chain)).toBeDefined();
+    expect(canonicalPromQL(chain.replaceAll(' or ', '\nor\n'))).toBe(canonicalPromQL(chain));
+    expect(canonicalPromQL(chain.replace('m99', 'm100'))).not.toBe(canonicalPromQL(chain));
+  });
+
   it('has no form for text that does not parse, or is too long to compare', () => {
     expect(canonicalPromQL('sum(rate(x[5m])')).toBeUndefined();
     expect(canonicalPromQL('x{a=}')).toBeUndefined();

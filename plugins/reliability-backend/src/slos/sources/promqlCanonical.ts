@@ -50,26 +50,72 @@ function stringOf(literal: string): string {
 
 const SORTED_CHILDREN = new Set(['LabelMatchers', 'GroupingLabels']);
 
-function canonicalNode(node: SyntaxNode, src: string): string {
-  if (node.type.isError) throw new Error('syntax error');
-  const children: string[] = [];
-  for (let c = node.firstChild; c; c = c.nextSibling) children.push(canonicalNode(c, src));
-  if (children.length === 0) {
-    const text = src.slice(node.from, node.to);
-    if (node.name.startsWith('NumberDurationLiteral') || node.name === 'NumberLiteral' || node.name === 'Duration') {
-      // 0.00001 and 1e-05, 2591999s and 29d23h59m59s: the same number
-      const d = durationOf(text);
-      if (d !== undefined) return `${node.name}:${d}ms`;
-      const n = Number(text);
-      return `${node.name}:${Number.isNaN(n) ? text.toLowerCase() : n}`;
-    }
-    if (node.name === 'StringLiteral') return `S:${stringOf(text)}`;
-    // the identifiers (metric, label and function names, operators) as written
-    return `${node.name}:${text}`;
+/** Deepest bracket nesting compared: an SLO's query nests a few levels; the grammar's error recovery on thousands costs. */
+const MAX_NESTING = 256;
+
+/** How deep brackets of any kind nest in the text (quotes not skipped: a bracket in a label value only counts more). */
+function nestingOf(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 40 || c === 91 || c === 123) deepest = Math.max(deepest, ++depth);
+    else if (c === 41 || c === 93 || c === 125) depth = Math.max(0, depth - 1);
   }
-  // a selector's matchers and a grouping's labels in any order mean the same
-  if (SORTED_CHILDREN.has(node.name)) children.sort();
-  return `${node.name}(${children.join(',')})`;
+  return deepest;
+}
+
+/** A leaf's form: numbers and durations as values, strings as their content, identifiers and operators as written. */
+function leafForm(node: SyntaxNode, src: string): string {
+  const text = src.slice(node.from, node.to);
+  if (node.name.startsWith('NumberDurationLiteral') || node.name === 'NumberLiteral' || node.name === 'Duration') {
+    // 0.00001 and 1e-05, 2591999s and 29d23h59m59s: the same number
+    const d = durationOf(text);
+    if (d !== undefined) return `${node.name}:${d}ms`;
+    const n = Number(text);
+    return `${node.name}:${Number.isNaN(n) ? text.toLowerCase() : n}`;
+  }
+  if (node.name === 'StringLiteral') return `S:${stringOf(text)}`;
+  return `${node.name}:${text}`;
+}
+
+/**
+ * The tree written out as `Name(child,child)`, walked with a stack of its own (no recursion, so a deeply nested
+ * expression cannot overflow the call stack) into one list of pieces joined once: the cost is linear in the tree.
+ */
+function canonicalNode(top: SyntaxNode, src: string): string {
+  const out: string[] = [];
+  const todo: (SyntaxNode | string)[] = [top];
+  while (todo.length > 0) {
+    const item = todo.pop()!;
+    if (typeof item === 'string') {
+      out.push(item);
+      continue;
+    }
+    if (item.type.isError) throw new Error('syntax error');
+    if (!item.firstChild) {
+      out.push(leafForm(item, src));
+      continue;
+    }
+    if (SORTED_CHILDREN.has(item.name)) {
+      // a selector's matchers and a grouping's labels in any order mean the same; each is flat (a name, an operator,
+      // a string), so this inner walk is shallow
+      const parts: string[] = [];
+      for (let c: SyntaxNode | null = item.firstChild; c; c = c.nextSibling) parts.push(canonicalNode(c, src));
+      parts.sort();
+      out.push(`${item.name}(${parts.join(',')})`);
+      continue;
+    }
+    out.push(`${item.name}(`);
+    todo.push(')');
+    const children: SyntaxNode[] = [];
+    for (let c: SyntaxNode | null = item.firstChild; c; c = c.nextSibling) children.push(c);
+    for (let i = children.length - 1; i >= 0; i--) {
+      todo.push(children[i]);
+      if (i > 0) todo.push(',');
+    }
+  }
+  return out.join('');
 }
 
 /**
@@ -78,10 +124,10 @@ function canonicalNode(node: SyntaxNode, src: string): string {
  * (matchers sorted, numbers and durations reformatted, whitespace and line breaks gone). Parsed with Prometheus's own
  * grammar (@prometheus-io/lezer-promql), the parse tree is written out with the matchers and grouping labels sorted,
  * numbers and durations as values and strings as their content. Undefined when the text does not parse (or is over
- * 20,000 characters): such a rule is then not recognised, and its SLO is read from its raw queries.
+ * 20,000 characters, or nests brackets over 256 deep): such a rule is then not recognised, and its SLO is read from its raw queries.
  */
 export function canonicalPromQL(expr: string): string | undefined {
-  if (expr.length > MAX_LENGTH) return undefined;
+  if (expr.length > MAX_LENGTH || nestingOf(expr) > MAX_NESTING) return undefined;
   try {
     return canonicalNode(parser.parse(expr).topNode, expr);
   } catch {
