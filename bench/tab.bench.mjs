@@ -51,19 +51,24 @@ try {
   const traceEvents = [];
   if (cdp) cdp.on('Tracing.dataCollected', e => traceEvents.push(...e.value));
   // network idle, for a single-page app: no request in flight for 300 ms; the time counted ends at the last one's end
-  let inFlight = 0;
+  const inFlight = new Set();
   let lastDone = 0;
-  const done = () => {
-    inFlight--;
-    lastDone = performance.now();
+  const done = request => {
+    if (inFlight.delete(request)) lastDone = performance.now();
   };
-  page.on('request', () => inFlight++);
+  // the app's server-sent and socket channels (signals) stay open: they are not requests of the switch
+  page.on('request', request => {
+    if (request.resourceType() !== 'eventsource' && request.resourceType() !== 'websocket') inFlight.add(request);
+  });
   page.on('requestfinished', done);
   page.on('requestfailed', done);
+  // bounded: a request that never ends fails the run, naming it
   const networkIdle = async () => {
+    const limit = performance.now() + 30_000;
     for (let quiet = 0; quiet < 300; ) {
+      if (performance.now() > limit) throw new Error(`the network was not idle within 30 s: ${[...inFlight].map(r => r.url()).join(', ')}`);
       await new Promise(r => setTimeout(r, 25));
-      quiet = inFlight === 0 ? quiet + 25 : 0;
+      quiet = inFlight.size === 0 ? quiet + 25 : 0;
     }
   };
   const drawnTimes = {};
@@ -84,6 +89,7 @@ try {
     (drawnTimes[name] ??= []).push(drawnAt - t0);
     // the tab's size: what the browser styles and lays out
     domNodes[name] = await page.evaluate(() => document.querySelectorAll('*').length);
+    if (process.env.TAB_SECTIONS && name === 'Reliability') console.log(await page.evaluate(() => [...document.querySelectorAll('[data-testid=reliability-content] > *')].map(e => `${e.getAttribute('data-testid') ?? e.textContent.slice(0, 30)}: ${e.querySelectorAll('*').length} (top ${Math.round(e.getBoundingClientRect().top)})`).join('\n')));
     if (cdp && name === 'Reliability' && process.env.TAB_TRACE) {
       const ended = new Promise(r => cdp.once('Tracing.tracingComplete', r));
       await cdp.send('Tracing.end');

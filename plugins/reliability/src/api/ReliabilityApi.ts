@@ -109,6 +109,11 @@ export interface ReliabilityApi {
   getSyntheticSeries(entityRef: string, journey: string, range?: '24h' | '7d' | '30d'): Promise<SyntheticSeriesResponse>;
   /** A browser step's screenshot (PNG) or HAR of one run. */
   getSyntheticEvidence(entityRef: string, runId: number, what: 'screenshot' | 'har'): Promise<Blob>;
+  /**
+   * The value of a promise this client returned, when the read is one it reuses and has already answered; undefined
+   * otherwise. Lets the tab draw a reused answer at once instead of after a loading state.
+   */
+  reused?<T>(promise: Promise<T>): { value: T } | undefined;
 }
 
 /** @public */
@@ -147,9 +152,12 @@ export class ReliabilityClient implements ReliabilityApi {
     if (hit && now - hit.at < ReliabilityClient.RECENT_MS) return hit.body as Promise<T>;
     const body = load();
     this.recent.set(key, { at: now, body });
-    body.catch(() => {
-      if (this.recent.get(key)?.body === body) this.recent.delete(key);
-    });
+    body.then(
+      value => this.answered.set(body, { value }),
+      () => {
+        if (this.recent.get(key)?.body === body) this.recent.delete(key);
+      },
+    );
     // bounded: the oldest go first
     for (const key of this.recent.keys()) {
       if (this.recent.size <= 100) break;
@@ -157,6 +165,13 @@ export class ReliabilityClient implements ReliabilityApi {
     }
     return body;
   }
+
+  reused<T>(promise: Promise<T>): { value: T } | undefined {
+    return this.answered.get(promise) as { value: T } | undefined;
+  }
+
+  /** The answers of the reused reads, by their promise (dropped with it). */
+  private readonly answered = new WeakMap<Promise<unknown>, { value: unknown }>();
 
   private static readonly RECENT_MS = 15_000;
   private readonly recent = new Map<string, { at: number; body: Promise<unknown> }>();

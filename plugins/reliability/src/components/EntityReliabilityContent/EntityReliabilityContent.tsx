@@ -1,5 +1,5 @@
 import { ReactElement, useEffect, useState } from 'react';
-import useAsyncRetry from 'react-use/esm/useAsyncRetry';
+import { useReusedAsync } from '../../util/useReusedAsync';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
@@ -65,10 +65,10 @@ export function EntityReliabilityContent() {
   const api = useApi(reliabilityApiRef);
   const entityRef = stringifyEntityRef(entity);
   const path = { kind: entity.kind.toLocaleLowerCase('en-US'), namespace: entity.metadata.namespace ?? 'default', name: entity.metadata.name };
-  const { value, loading, error, retry } = useAsyncRetry(() => api.listSlos(entityRef), [api, entityRef]);
+  const { value, loading, error, retry } = useReusedAsync(api, () => api.listSlos(entityRef), [api, entityRef]);
   // the entity's changes of the last 30 days, once: the charts mark them and the changes card lists them
   // (from a whole minute: the same request when the user comes back, which the client may answer from memory)
-  const changes = useAsyncRetry(() => api.listChanges(entityRef, { from: new Date(Math.floor(Date.now() / 60_000) * 60_000 - 30 * 86_400_000).toISOString(), limit: 200 }), [api, entityRef]);
+  const changes = useReusedAsync(api, () => api.listChanges(entityRef, { from: new Date(Math.floor(Date.now() / 60_000) * 60_000 - 30 * 86_400_000).toISOString(), limit: 200 }), [api, entityRef]);
 
   if (loading && !value) {
     return (
@@ -131,7 +131,11 @@ export function EntityReliabilityContent() {
   );
 }
 
-/** Mounts its children one per animation frame, in order. */
+/**
+ * Mounts its children one per animation frame, in order. Each is drawn only when near the screen
+ * (`content-visibility: auto`, with room kept for it): the panels sit below the charts, and the browser lays out and
+ * paints them as they scroll in.
+ */
 function StagedPanels({ children }: { children: ReactElement[] }) {
   const [shown, setShown] = useState(0);
   useEffect(() => {
@@ -146,5 +150,13 @@ function StagedPanels({ children }: { children: ReactElement[] }) {
       if (timer) clearTimeout(timer);
     };
   }, [shown, children.length]);
-  return <>{children.slice(0, shown)}</>;
+  return (
+    <>
+      {children.slice(0, shown).map(child => (
+        <Box key={child.key} sx={{ contentVisibility: 'auto', containIntrinsicSize: 'auto 400px' }}>
+          {child}
+        </Box>
+      ))}
+    </>
+  );
 }

@@ -1,7 +1,6 @@
 import { useState } from 'react';
 import { Link as RouterLink, useNavigate } from 'react-router-dom';
 import { useReliabilityLinks } from '../../paths';
-import useAsync from 'react-use/esm/useAsync';
 import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
 import Card from '@mui/material/Card';
@@ -14,6 +13,7 @@ import { useApi } from '@backstage/core-plugin-api';
 import { formatElapsed, sectionForAlert, sloAlertLabels, SloSummary } from '@internal/plugin-reliability-common';
 import { EntityPath, reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage, errorStatus } from '../../util/errors';
+import { useReusedAsync } from '../../util/useReusedAsync';
 
 /**
  * The entity's runbook and incidents on its Reliability tab: a link per SLO to the runbook section that answers
@@ -24,8 +24,8 @@ export function EntityRunbookCard({ entity, slos }: { entity: EntityPath; slos: 
   const links = useReliabilityLinks();
   const navigate = useNavigate();
   const entityRef = `${entity.kind}:${entity.namespace}/${entity.name}`.toLocaleLowerCase('en-US');
-  const runbook = useAsync(() => api.getRunbook(entity), [api, entityRef]);
-  const incidents = useAsync(() => api.listIncidents({ entityRef }), [api, entityRef]);
+  const runbook = useReusedAsync(api, () => api.getRunbook(entity), [api, entityRef]);
+  const incidents = useReusedAsync(api, () => api.listIncidents({ entityRef }), [api, entityRef]);
   const [error, setError] = useState<string>();
   const path = links.runbook(entityRef);
   const missing = errorStatus(runbook.error) === 404;

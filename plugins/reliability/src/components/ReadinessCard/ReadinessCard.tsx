@@ -1,4 +1,3 @@
-import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
@@ -13,6 +12,7 @@ import { useApi } from '@backstage/core-plugin-api';
 import type { ReadinessItem } from '@internal/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
+import { useReusedAsync } from '../../util/useReusedAsync';
 
 /** What fixes an item: a panel of this tab (scrolled to), or a page of the portal (a template, the docs). */
 function Fix({ fix }: { fix: NonNullable<ReadinessItem['fix']> }) {
@@ -32,7 +32,7 @@ function Fix({ fix }: { fix: NonNullable<ReadinessItem['fix']> }) {
  */
 export function ReadinessCard({ entityRef }: { entityRef: string }) {
   const api = useApi(reliabilityApiRef);
-  const { value, loading, error, retry } = useAsyncRetry(() => api.getReadiness(entityRef), [api, entityRef]);
+  const { value, loading, error, retry } = useReusedAsync(api, () => api.getReadiness(entityRef), [api, entityRef]);
   let color: 'success' | 'warning' | 'error' = 'error';
   if (value && value.score >= 80) color = 'success';
   else if (value && value.score >= 50) color = 'warning';

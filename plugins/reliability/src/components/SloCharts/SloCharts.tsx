@@ -1,5 +1,4 @@
 import { useState } from 'react';
-import useAsync from 'react-use/esm/useAsync';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Card from '@mui/material/Card';
@@ -20,6 +19,7 @@ import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { formatBurn, formatPercent } from '@internal/plugin-reliability-common';
 import { DownloadRulesButton } from './DownloadRulesButton';
 import { errorMessage } from '../../util/errors';
+import { useReusedAsync } from '../../util/useReusedAsync';
 import { dateFormat, timeTicks } from '../../util/dates';
 
 const tick = dateFormat({ month: 'short', day: 'numeric' });
@@ -123,7 +123,7 @@ export function SloCharts({ slo, changes = [] }: { slo: SloSummary; changes?: re
   const [window, setWindow] = useState<BurnRateWindow>('1h');
   const [showCorrections, setShowCorrections] = useState(false);
   const [version, setVersion] = useState(0);
-  const { value, loading, error } = useAsync(() => api.getHistory(slo.ref, { window, points: 500 }), [api, slo.ref, window, version]);
+  const { value, loading, error } = useReusedAsync(api, () => api.getHistory(slo.ref, { window, points: 500 }), [api, slo.ref, window, version]);
   return (
     <Card variant="outlined" data-testid={`slo-charts-${slo.name}`}>
       <CardHeader
