@@ -68,38 +68,53 @@ async function main() {
     await store.syncSlos({ upserts: defs.map(d => ({ def: d, entityRef: `slo:${d.ref}`, docHash: d.ref })), remove: [] });
 
     // ---- load the store's buckets ----
+    // in time order, all SLOs' rows of one minute (or hour) together, as a live system writes them: ingest minute by
+    // minute, compaction hour by hour. (Loading SLO by SLO put each minute's 10,000 rows on 10,000 different pages,
+    // which no running portal has.) Then VACUUM, as autovacuum does after a bulk insert.
     let rows = 0;
     const [loadMs] = await time(async () => {
       let batch: BucketRow[] = [];
-      for (let i = 0; i < SLOS; i++) {
-        let cg = 0;
-        let ct = 0;
-        let hour: BucketRow | undefined;
-        for (let t = start; t < now; t += MIN) {
-          const c = minuteCounts(i, t / MIN);
-          cg += c.good;
-          ct += c.total;
-          if (t < hourlyBefore) {
-            const end = Math.floor(t / HOUR) * HOUR + HOUR;
-            if (!hour || hour.end !== end) {
-              hour = { sloRef: defs[i].ref, end, bucketMs: HOUR, good: 0, total: 0, cumGood: 0, cumTotal: 0 };
-              batch.push(hour);
-            }
-            hour.good += c.good;
-            hour.total += c.total;
-            hour.cumGood = cg;
-            hour.cumTotal = ct;
-          } else {
-            batch.push({ sloRef: defs[i].ref, end: t + MIN, bucketMs: MIN, good: c.good, total: c.total, cumGood: cg, cumTotal: ct });
-          }
-        }
-        if (batch.length > 50_000 || i === SLOS - 1) {
+      const cg = new Float64Array(SLOS);
+      const ct = new Float64Array(SLOS);
+      const hours: (BucketRow | undefined)[] = new Array(SLOS);
+      const flush = async (force: boolean) => {
+        if (batch.length > 50_000 || (force && batch.length)) {
           rows += batch.length;
           await store.loadBuckets(batch);
           batch = [];
         }
+      };
+      for (let t = start; t < now; t += MIN) {
+        for (let i = 0; i < SLOS; i++) {
+          const c = minuteCounts(i, t / MIN);
+          cg[i] += c.good;
+          ct[i] += c.total;
+          if (t < hourlyBefore) {
+            const end = Math.floor(t / HOUR) * HOUR + HOUR;
+            let hour = hours[i];
+            if (!hour || hour.end !== end) {
+              if (hour) batch.push(hour); // the hour before is complete
+              hour = hours[i] = { sloRef: defs[i].ref, end, bucketMs: HOUR, good: 0, total: 0, cumGood: 0, cumTotal: 0 };
+            }
+            hour.good += c.good;
+            hour.total += c.total;
+            hour.cumGood = cg[i];
+            hour.cumTotal = ct[i];
+          } else {
+            const hour = hours[i];
+            if (hour) {
+              batch.push(hour);
+              hours[i] = undefined;
+            }
+            batch.push({ sloRef: defs[i].ref, end: t + MIN, bucketMs: MIN, good: c.good, total: c.total, cumGood: cg[i], cumTotal: ct[i] });
+          }
+        }
+        await flush(false);
       }
+      for (const hour of hours) if (hour) batch.push(hour);
+      await flush(true);
     });
+    if (DB === 'pg') await knex.raw('VACUUM (ANALYZE) reliability_buckets');
     if (DB === 'pg') await knex.raw('ANALYZE');
 
     // ---- load the naive baseline's raw per-minute rows for the sample ----

@@ -226,4 +226,42 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const again = await store.getStatuses(['default/line\nbreak', 'default/b']);
     expect([again.get('default/line\nbreak'), again.get('default/b')]).toEqual([a, a]);
   });
+
+  it('reads the rows written since a time, and those a boundary slid past, exactly (refs of any text, fractional counts)', async () => {
+    const odd = 'default/q"u\'o,te\\ [1] {x}\nline ünï ✓';
+    await store.syncSlos({ upserts: [{ def: { ...def('odd'), ref: odd }, entityRef: 'slo:default/odd', docHash: 'h-odd' }], remove: [] });
+    const before = store.clock();
+    await new Promise(r => setTimeout(r, 5));
+    await store.addCounts(
+      [
+        { sloRef: 'default/a', timestamp: T0 + 10_000, good: 0.1, total: 0.30000000000000004 },
+        { sloRef: odd, timestamp: T0 + MIN + 1, good: 1e-7, total: 123456789.125 },
+        { sloRef: odd, timestamp: T0 + 2 * MIN + 1, good: 2, total: 3 },
+      ],
+      0,
+    );
+    const written = await store.writtenSince(before, 100);
+    const sorted = (rows: unknown[][]) => [...rows].sort((x, y) => String(x[0]).localeCompare(String(y[0])) || Number(x[1]) - Number(y[1]));
+    expect(sorted(written!.buckets)).toEqual(
+      sorted([
+        ['default/a', T0 + MIN, 0.1, 0.30000000000000004],
+        [odd, T0 + 2 * MIN, 1e-7, 123456789.125],
+        [odd, T0 + 3 * MIN, 1e-7 + 2, 123456789.125 + 3],
+      ]),
+    );
+    expect(written!.late).toEqual([]);
+    // nothing written since now; more rows than the limit: undefined (read afresh)
+    expect((await store.writtenSince(store.clock() + 1_000, 100))!.buckets).toEqual([]);
+    expect(await store.writtenSince(before, 2)).toBeUndefined();
+    // boundaries sliding over (T0 + MIN, T0 + 2 MIN] and (T0 + 2 MIN + 1, T0 + 3 MIN]
+    const crossed = await store.crossed([
+      [T0 + MIN, T0 + 2 * MIN],
+      [T0 + 2 * MIN + 1, T0 + 3 * MIN],
+    ]);
+    expect(sorted(crossed.buckets)).toEqual([
+      [odd, T0 + 2 * MIN, 1e-7, 123456789.125],
+      [odd, T0 + 3 * MIN, 1e-7 + 2, 123456789.125 + 3],
+    ]);
+    expect(await store.crossed([[T0 + 10 * MIN, T0 + 11 * MIN]])).toEqual({ buckets: [], late: [] });
+  });
 });
