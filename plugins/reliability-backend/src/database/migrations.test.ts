@@ -52,4 +52,23 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     });
     expect((await knex('reliability_am_alerts').first('group_key')).group_key).toHaveLength(3_000);
   });
+
+  it('leave the status snapshots without a budget index (and half-filled pages on PostgreSQL), and bring the index back going down', async () => {
+    const knex = await databases.init(databaseId);
+    await knex.migrate.latest(config);
+    const pg = knex.client.config.client === 'pg';
+    const indexes = async (): Promise<string[]> =>
+      pg
+        ? (await knex.raw("SELECT indexname AS name FROM pg_indexes WHERE tablename = 'reliability_status'")).rows.map((r: { name: string }) => r.name)
+        : (await knex.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reliability_status'")).map((r: { name: string }) => r.name);
+    // SQLite has no fill factor: its answer stands for PostgreSQL's default
+    const fillfactor = async () => (pg ? (await knex.raw("SELECT reloptions FROM pg_class WHERE relname = 'reliability_status'")).rows[0].reloptions : null);
+    expect(await indexes()).not.toContain('reliability_status_budget_idx');
+    expect(await fillfactor()).toEqual(pg ? ['fillfactor=50'] : null);
+    await knex.migrate.down({ ...config, name: '20261126100000_status_hot.js' });
+    expect(await indexes()).toContain('reliability_status_budget_idx');
+    expect(await fillfactor()).toBeNull();
+    await knex.migrate.latest(config);
+    expect(await indexes()).not.toContain('reliability_status_budget_idx');
+  });
 });

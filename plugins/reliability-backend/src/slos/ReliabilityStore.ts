@@ -903,7 +903,8 @@ export class ReliabilityStore {
   async overview(q: { owner?: string; system?: string; lifecycle?: string; limit: number; offset: number }): Promise<
     { ref: string; entityRef: string; def: SloDefinition; owner: string | null; system: string | null; lifecycle: string | null; status: SloStatus | null }[]
   > {
-    // rank on the budget index (evaluated SLOs, least budget first), then the never-evaluated ones by name; then
+    // rank the evaluated SLOs by budget (least first: a sort, there is no budget index, so that the tick rewrites its
+    // snapshots in place), then the never-evaluated ones by name; then
     // read the page's documents
     const filtered = (qb: Knex.QueryBuilder) => {
       if (q.owner) qb.where('sl.owner', q.owner);
