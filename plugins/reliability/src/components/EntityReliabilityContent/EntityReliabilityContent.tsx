@@ -106,8 +106,8 @@ export function EntityReliabilityContent() {
       </Stack>
     );
   }
-  // the panels under the charts mount one per frame after the first paint: it holds the statuses and the charts, and
-  // no frame lays out the whole tab at once
+  // the panels under the charts mount one at a time once the page is idle: the first paint holds the statuses and the
+  // charts, and no frame lays out the whole tab at once
   const later = [
     <ChangesPanel key="changes" value={changes.value} loading={changes.loading} error={changes.error} retry={changes.retry} />,
     <RemediationPanel key="remediation" entityRef={entityRef} />,
@@ -132,7 +132,8 @@ export function EntityReliabilityContent() {
 }
 
 /**
- * Mounts its children one per animation frame, in order. Each is drawn only when near the screen
+ * Mounts its children one at a time, in order, each when the page is idle (at the latest 300 ms after the one before;
+ * one per frame where the browser has no requestIdleCallback). Each is drawn only when near the screen
  * (`content-visibility: auto`, with room kept for it): the panels sit below the charts, and the browser lays out and
  * paints them as they scroll in.
  */
@@ -140,10 +141,16 @@ function StagedPanels({ children }: { children: ReactElement[] }) {
   const [shown, setShown] = useState(0);
   useEffect(() => {
     if (shown >= children.length) return undefined;
+    const next = () => setShown(n => n + 1);
+    // when the page is idle (the charts above drawn), at the latest after 300 ms
+    if (typeof window.requestIdleCallback === 'function') {
+      const idle = window.requestIdleCallback(next, { timeout: 300 });
+      return () => window.cancelIdleCallback(idle);
+    }
+    // elsewhere: after the next paint
     let timer: ReturnType<typeof setTimeout> | undefined;
-    // after the next paint
     const frame = requestAnimationFrame(() => {
-      timer = setTimeout(() => setShown(n => n + 1), 0);
+      timer = setTimeout(next, 0);
     });
     return () => {
       cancelAnimationFrame(frame);
