@@ -808,10 +808,20 @@ export class ReliabilityStore {
   async saveStatuses(items: { sloRef: string; status: SloStatus; json?: string }[]): Promise<void> {
     if (!items.length) return;
     this.writeCount++;
+    // a tick's statuses share their instant: each distinct text is parsed once
+    let lastText = '';
+    let lastAt = NaN;
+    const instant = (text: string) => {
+      if (text !== lastText) {
+        lastText = text;
+        lastAt = Date.parse(text);
+      }
+      return lastAt;
+    };
     const rows = items.map(i => ({
       slo_ref: i.sloRef,
       state: i.status.state,
-      evaluated_at: Date.parse(i.status.evaluatedAt),
+      evaluated_at: instant(i.status.evaluatedAt),
       status: i.json ?? JSON.stringify(i.status),
       budget_remaining: Number.isFinite(i.status.budgetRemaining) ? i.status.budgetRemaining : null,
     }));
