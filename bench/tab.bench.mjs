@@ -7,7 +7,9 @@
 // switch is no page load, so Playwright's own networkidle would not wait). Prints both medians and their ratio
 // (target: Reliability <= 1.0x).
 //
-//   node bench/tab.bench.mjs [--switches 5]      (TAB_PROFILE=/tmp/p: a CPU profile of each Reliability switch, /tmp/p-<time>)
+//   node bench/tab.bench.mjs [--switches 5]
+// Diagnostics: TAB_PROFILE=/tmp/p writes a CPU profile of each Reliability switch (/tmp/p-<time>), TAB_TRACE=/tmp/t a
+// Chromium trace of it, TAB_SECTIONS=1 prints each block of the tab with its element count and position.
 import { chromium } from 'playwright-core';
 import { startPortalBackend, stopPortalBackend, until } from '../test/e2e/lib/portal.mjs';
 import { writeFileSync, mkdtempSync } from 'node:fs';

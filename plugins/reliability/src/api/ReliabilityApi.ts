@@ -212,18 +212,15 @@ export class ReliabilityClient implements ReliabilityApi {
     return (await res.json()) as RemediationExecution;
   }
 
-  private async send<T>(method: string, path: string, body: unknown): Promise<T> {
-    const res = await this.fetch(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  private async send<T>(method: string, path: string, body: unknown, readOnly = false): Promise<T> {
+    const res = await this.fetch(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, readOnly);
     return (await res.json()) as T;
   }
 
   /** A check, not a change: it leaves the tab's reads in place, and the same form's answer is reused. */
   lintChaos(entityRef: string, experiment: unknown): Promise<ChaosLintResult> {
-    const body = JSON.stringify({ entityRef, experiment });
-    return this.recently(`POST /chaos/lint ${body}`, async () => {
-      const res = await this.fetch('/chaos/lint', { method: 'POST', headers: { 'content-type': 'application/json' }, body }, true);
-      return (await res.json()) as ChaosLintResult;
-    });
+    const body = { entityRef, experiment };
+    return this.recently(`POST /chaos/lint ${JSON.stringify(body)}`, () => this.send<ChaosLintResult>('POST', '/chaos/lint', body, true));
   }
 
   listChaos(entityRef: string): Promise<{ items: ChaosExperimentRecord[] }> {
