@@ -356,12 +356,22 @@ export class Evaluator {
    * were counted) are counted first.
    */
   async evaluateAndStore(slos: SloDefinition[], now = Date.now()): Promise<Map<string, EvaluationResult>> {
+    let mark = performance.now();
+    const phases: Record<string, number> = {};
+    const phase = (name: string) => {
+      const t = performance.now();
+      phases[name] = Math.round((t - mark) * 10) / 10;
+      mark = t;
+    };
     await this.closeSlices(slos, now);
+    phase('slices');
     // another process ran the last tick (a takeover, or the scheduler moving the task): what this one remembers
     // (the index, the snapshots it wrote) may be stale
     const rebuild = (await this.store.tickMarker())?.token !== this.tickToken;
     if (rebuild) this.written.clear();
+    phase('marker');
     const results = await this.evaluate(slos, now, { rebuild });
+    phase('evaluate');
     // snapshots: only those that changed (evaluatedAt aside), or that were written SNAPSHOT_REFRESH_MS ago
     const changed: { sloRef: string; status: SloStatus; json: string }[] = [];
     const at = Math.floor(now / MIN) * MIN;
@@ -377,17 +387,20 @@ export class Evaluator {
       this.written.set(sloRef, { key, at });
     }
     for (const ref of [...this.written.keys()]) if (!results.has(ref)) this.written.delete(ref);
-    const savingAt = Date.now();
+    phase('compare');
     try {
       await this.store.saveStatuses(changed);
     } catch (e) {
       this.written.clear();
       throw e;
     }
+    phase('save');
     this.tickToken = randomUUID();
     await this.store.setTickMarker(this.instance, this.tickToken, Date.now());
+    phase('markerWrite');
     this.lastSnapshotWrites = changed.length;
-    this.lastSnapshotMs = Date.now() - savingAt;
+    this.lastSnapshotMs = Math.round(phases.save);
+    this.lastTickPhases = phases;
     return results;
   }
 
@@ -400,6 +413,11 @@ export class Evaluator {
   /** How many snapshots the last tick wrote, and how long that took (ms). */
   lastSnapshotWrites = 0;
   lastSnapshotMs = 0;
+  /**
+   * Where the last tick's time went (ms): closing time slices, reading the tick marker, evaluating (the index's
+   * reads included: `lastIndexSync.readMs`), comparing with the snapshots written before, saving, marking the tick.
+   */
+  lastTickPhases: Record<string, number> = {};
 
   /** Counts the ingest's time slices that ended by `now`, in batches; returns how many. */
   async closeSlices(slos: SloDefinition[], now = Date.now()): Promise<number> {
