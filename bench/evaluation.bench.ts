@@ -13,7 +13,7 @@
  * compares like with like. The naive cost is linear in raw rows, so its extrapolation to N is printed as well.
  *
  *   node --require @backstage/cli/config/nodeTransform.cjs bench/evaluation.bench.ts [--slos 10000] [--days 30]
- *        [--sample 200] [--db sqlite|pg] [--pg postgresql://postgres@127.0.0.1:5432]
+ *        [--sample 200] [--ticks 6] [--db sqlite|pg] [--pg postgresql://postgres@127.0.0.1:5432]
  */
 import { openBenchDb } from './db';
 import { benchLogger, arg, median, minuteCounts, time } from './services';
@@ -30,6 +30,7 @@ const SLOS = Number(arg('slos', '10000'));
 const DAYS = Number(arg('days', '30'));
 const SAMPLE = Math.min(SLOS, Number(arg('sample', '200')));
 const DB = arg('db', 'sqlite');
+const TICKS = Math.max(1, Number(arg('ticks', '6')));
 const PG = arg('pg', process.env.RELIABILITY_BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432');
 const RETENTION = 7 * HOUR;
 // the launch gate's window, which every status carries as the plugin makes it (--gate none: without it)
@@ -222,12 +223,13 @@ async function main() {
       profiler.connect();
       await new Promise(r => profiler.post('Profiler.enable', r));
     }
-    for (let m = 0; m < 6; m++) {
+    for (let m = 0; m < TICKS; m++) {
       t += MIN;
       clockOffset += MIN;
       const deltas = defs.map((d, i) => ({ sloRef: d.ref, timestamp: t - MIN + 1_000, ...minuteCounts(i, (t - MIN) / MIN) }));
       const [ims] = await time(() => store.addCounts(deltas, hourlyBefore + (t - now)));
       ingestMs.push(ims);
+      if (process.env.DIAG_GC) (globalThis as any).gc();
       if (profiler) await new Promise(r => profiler.post('Profiler.start', r));
       const [ms, res] = await time(() => tickEvaluator.evaluateAndStore(defs, t));
       if (profiler) {

@@ -26,7 +26,7 @@ import {
 } from '@internal/plugin-reliability-common';
 import type { SliCountRequest, SliCountResult, SliSource } from '@internal/plugin-reliability-node';
 import { randomUUID } from 'crypto';
-import { ReliabilityStore } from './ReliabilityStore';
+import { ReliabilityStore, StatusItem } from './ReliabilityStore';
 import type { IndexSyncStats } from './sources/CountIndex';
 
 /** A source that keeps an index for the evaluation tick (the built-in ingest). */
@@ -34,6 +34,9 @@ interface TickSliSource extends SliSource {
   countTick(requests: SliCountRequest[], rebuild: boolean): Promise<{ results: Map<string, SliCountResult>; stats: IndexSyncStats }>;
 }
 const keepsIndex = (s: SliSource): s is TickSliSource => typeof (s as Partial<TickSliSource>).countTick === 'function';
+
+/** Snapshots are serialized and written this many at a time. */
+const SNAPSHOT_CHUNK = 2_000;
 
 /** An unchanged snapshot is written again after this long, so its evaluatedAt never lags further. */
 const SNAPSHOT_REFRESH_MS = 5 * 60_000;
@@ -372,33 +375,42 @@ export class Evaluator {
     phase('marker');
     const results = await this.evaluate(slos, now, { rebuild });
     phase('evaluate');
-    // snapshots: only those that changed (evaluatedAt aside), or that were written SNAPSHOT_REFRESH_MS ago
-    const changed: { sloRef: string; status: SloStatus; json: string }[] = [];
+    // snapshots: only those that changed (evaluatedAt aside), or that were written SNAPSHOT_REFRESH_MS ago. Made and
+    // stored a chunk at a time: the database writes one chunk while the next is serialized
     const at = Math.floor(now / MIN) * MIN;
-    for (const [sloRef, r] of results) {
-      const status = r.reason ? ({ ...r.status, reason: r.reason } as SloStatus) : r.status;
-      const json = JSON.stringify(status);
-      // the status less its evaluatedAt: after it, when it comes first (a slice, not a copy), else without it
-      const head = `{"evaluatedAt":"${status.evaluatedAt}"`;
-      const key = json.startsWith(head) ? json.slice(head.length) : json.replace(head.slice(1), '');
-      const last = this.written.get(sloRef);
-      if (last && last.key === key && at - last.at < SNAPSHOT_REFRESH_MS && at >= last.at) continue;
-      changed.push({ sloRef, status, json });
-      this.written.set(sloRef, { key, at });
-    }
-    for (const ref of [...this.written.keys()]) if (!results.has(ref)) this.written.delete(ref);
-    phase('compare');
+    const pending = results.entries();
+    let writes = 0;
+    const nextChunk = (): StatusItem[] | undefined => {
+      const chunk: StatusItem[] = [];
+      while (chunk.length < SNAPSHOT_CHUNK) {
+        const e = pending.next();
+        if (e.done) break;
+        const [sloRef, r] = e.value;
+        const status = r.reason ? ({ ...r.status, reason: r.reason } as SloStatus) : r.status;
+        const json = JSON.stringify(status);
+        // the status less its evaluatedAt: after it, when it comes first (a slice, not a copy), else without it
+        const head = `{"evaluatedAt":"${status.evaluatedAt}"`;
+        const key = json.startsWith(head) ? json.slice(head.length) : json.replace(head.slice(1), '');
+        const last = this.written.get(sloRef);
+        if (last && last.key === key && at - last.at < SNAPSHOT_REFRESH_MS && at >= last.at) continue;
+        chunk.push({ sloRef, status, json });
+        this.written.set(sloRef, { key, at });
+      }
+      writes += chunk.length;
+      return chunk.length ? chunk : undefined;
+    };
     try {
-      await this.store.saveStatuses(changed);
+      await this.store.saveStatusChunks(nextChunk);
     } catch (e) {
       this.written.clear();
       throw e;
     }
+    for (const ref of [...this.written.keys()]) if (!results.has(ref)) this.written.delete(ref);
     phase('save');
     this.tickToken = randomUUID();
     await this.store.setTickMarker(this.instance, this.tickToken, Date.now());
     phase('markerWrite');
-    this.lastSnapshotWrites = changed.length;
+    this.lastSnapshotWrites = writes;
     this.lastSnapshotMs = Math.round(phases.save);
     this.lastTickPhases = phases;
     return results;
@@ -415,7 +427,8 @@ export class Evaluator {
   lastSnapshotMs = 0;
   /**
    * Where the last tick's time went (ms): closing time slices, reading the tick marker, evaluating (the index's
-   * reads included: `lastIndexSync.readMs`), comparing with the snapshots written before, saving, marking the tick.
+   * reads included: `lastIndexSync.readMs`), saving the snapshots (serializing, comparing with those written before
+   * and writing, overlapped), marking the tick.
    */
   lastTickPhases: Record<string, number> = {};
 

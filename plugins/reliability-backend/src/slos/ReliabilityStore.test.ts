@@ -1,5 +1,5 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
-import { ReliabilityStore } from './ReliabilityStore';
+import { ReliabilityStore, rowsOf } from './ReliabilityStore';
 import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
 import { SloDefinition } from '@internal/plugin-reliability-common';
 
@@ -227,6 +227,30 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect([again.get('default/line\nbreak'), again.get('default/b')]).toEqual([a, a]);
   });
 
+  it('stores snapshots given chunk by chunk, every chunk of them, and on PostgreSQL none when one chunk fails', async () => {
+    const at = T0 + HOUR;
+    const status = (n: number) => ({ evaluatedAt: new Date(at).toISOString(), state: 'healthy', budgetRemaining: n / 7 }) as any;
+    const chunks = [
+      [{ sloRef: 'default/c1', status: status(1) }, { sloRef: 'default/c2', status: status(2) }],
+      // a line break in a ref: this chunk goes the other way (a JSON document of rows)
+      [{ sloRef: 'default/c\n3', status: status(3) }],
+      [{ sloRef: 'default/c4', status: status(4) }],
+    ];
+    let k = 0;
+    expect(await store.saveStatusChunks(() => chunks[k++])).toBe(4);
+    expect(k).toBe(4);
+    const refs = ['default/c1', 'default/c2', 'default/c\n3', 'default/c4'];
+    const read = await store.getStatuses(refs);
+    expect(refs.map(r => read.get(r)?.budgetRemaining)).toEqual([1 / 7, 2 / 7, 3 / 7, 4 / 7]);
+    if (!databaseId.startsWith('POSTGRES')) return;
+    // a ref longer than the column: that chunk's upsert fails, and the chunk written before it is rolled back
+    const failing = [[{ sloRef: 'default/c1', status: status(5) }], [{ sloRef: `default/${'x'.repeat(300)}`, status: status(6) }], [{ sloRef: 'default/c4', status: status(7) }]];
+    k = 0;
+    await expect(store.saveStatusChunks(() => failing[k++])).rejects.toThrow(/too long/);
+    const after = await store.getStatuses(['default/c1', 'default/c4']);
+    expect([after.get('default/c1')!.budgetRemaining, after.get('default/c4')!.budgetRemaining]).toEqual([1 / 7, 4 / 7]);
+  });
+
   it('reads the rows written since a time, and those a boundary slid past, exactly (refs of any text, fractional counts)', async () => {
     const odd = 'default/q"u\'o,te\\ [1] {x}\nline ünï ✓';
     await store.syncSlos({ upserts: [{ def: { ...def('odd'), ref: odd }, entityRef: 'slo:default/odd', docHash: 'h-odd' }], remove: [] });
@@ -242,26 +266,36 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     );
     const written = await store.writtenSince(before, 100);
     const sorted = (rows: unknown[][]) => [...rows].sort((x, y) => String(x[0]).localeCompare(String(y[0])) || Number(x[1]) - Number(y[1]));
-    expect(sorted(written!.buckets)).toEqual(
+    expect(sorted(rowsOf(written!.buckets))).toEqual(
       sorted([
         ['default/a', T0 + MIN, 0.1, 0.30000000000000004],
         [odd, T0 + 2 * MIN, 1e-7, 123456789.125],
         [odd, T0 + 3 * MIN, 1e-7 + 2, 123456789.125 + 3],
       ]),
     );
-    expect(written!.late).toEqual([]);
+    expect(rowsOf(written!.late)).toEqual([]);
     // nothing written since now; more rows than the limit: undefined (read afresh)
-    expect((await store.writtenSince(store.clock() + 1_000, 100))!.buckets).toEqual([]);
+    expect(rowsOf((await store.writtenSince(store.clock() + 1_000, 100))!.buckets)).toEqual([]);
     expect(await store.writtenSince(before, 2)).toBeUndefined();
     // boundaries sliding over (T0 + MIN, T0 + 2 MIN] and (T0 + 2 MIN + 1, T0 + 3 MIN]
     const crossed = await store.crossed([
       [T0 + MIN, T0 + 2 * MIN],
       [T0 + 2 * MIN + 1, T0 + 3 * MIN],
     ]);
-    expect(sorted(crossed.buckets)).toEqual([
+    expect(sorted(rowsOf(crossed.buckets))).toEqual([
       [odd, T0 + 2 * MIN, 1e-7, 123456789.125],
       [odd, T0 + 3 * MIN, 1e-7 + 2, 123456789.125 + 3],
     ]);
-    expect(await store.crossed([[T0 + 10 * MIN, T0 + 11 * MIN]])).toEqual({ buckets: [], late: [] });
+    // a late event (before the odd SLO's latest bucket): a late count at its minute's end, written and crossed
+    const beforeLate = store.clock();
+    await new Promise(r => setTimeout(r, 5));
+    await store.addCounts([{ sloRef: odd, timestamp: T0 + MIN + 30_000, good: 0.25, total: 1e15 + 0.5 }], 0);
+    const lateWritten = await store.writtenSince(beforeLate, 100);
+    expect([rowsOf(lateWritten!.buckets), rowsOf(lateWritten!.late)]).toEqual([[], [[odd, T0 + 2 * MIN]]]);
+    const lateCrossed = await store.crossed([[T0 + MIN, T0 + 2 * MIN]]);
+    expect(rowsOf(lateCrossed.late)).toEqual([[odd, T0 + 2 * MIN, 0.25, 1e15 + 0.5]]);
+    expect(sorted(rowsOf(lateCrossed.buckets))).toEqual([[odd, T0 + 2 * MIN, 1e-7, 123456789.125]]);
+    const none = await store.crossed([[T0 + 10 * MIN, T0 + 11 * MIN]]);
+    expect([rowsOf(none.buckets), rowsOf(none.late)]).toEqual([[], []]);
   });
 });

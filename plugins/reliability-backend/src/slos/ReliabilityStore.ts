@@ -37,13 +37,30 @@ function chunk<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-/** A bucket as the tick's index reads it: [ref, end, cumGood, cumTotal]. */
-export type BucketTuple = [string, number, number, number];
+/**
+ * Rows read as columns, for the tick's reads of tens of thousands of rows: row i is refs[i] and nums[k][i]. No
+ * object or array per row, so nothing per row outlives the read.
+ */
+export interface RowColumns {
+  refs: string[];
+  nums: number[][];
+}
 
-/** Driver rows [ref, ...numbers] with the numbers as numbers (pg answers bigint columns as strings), in place. */
-function numbers(rows: unknown[][]): unknown[][] {
-  for (const r of rows) for (let i = 1; i < r.length; i++) if (typeof r[i] !== 'number') r[i] = r[i] === null || r[i] === undefined ? 0 : Number(r[i]);
-  return rows;
+/** No rows, of this width (the ref included). */
+export const emptyColumns = (width: number): RowColumns => ({ refs: [], nums: Array.from({ length: width - 1 }, () => []) });
+
+/** Adds the rows of `more` to `to`. */
+function appendColumns(to: RowColumns, more: RowColumns) {
+  if (!more.refs.length) return;
+  for (const r of more.refs) to.refs.push(r);
+  more.nums.forEach((col, k) => {
+    for (const v of col) to.nums[k].push(v);
+  });
+}
+
+/** Rows of columns as arrays ([ref, ...numbers]): for tests and small reads. */
+export function rowsOf(c: RowColumns): unknown[][] {
+  return c.refs.map((ref, i) => [ref, ...c.nums.map(col => col[i])]);
 }
 
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
@@ -438,31 +455,31 @@ export class ReliabilityStore {
   }
 
   /**
-   * Rows of (ref, number, ...) as arrays, numbers as numbers. On PostgreSQL the rows come back as one row of columns, each
-   * a JSON array built by the server (json_agg, string_agg), which JSON.parse reads natively: about half the time of
-   * the driver building a row at a time (80,000 rows: 69 ms against 139 ms). All the aggregates read the same input
-   * in one pass, so the columns line up; a NULL is written as null, which reads as 0 as before.
+   * Rows of (ref, number, ...) as columns: no array or object per row, numbers as numbers (a NULL reads as 0). On
+   * PostgreSQL the rows come back as one row of columns, each a JSON array built by the server (json_agg,
+   * string_agg), which JSON.parse reads natively: about half the time of the driver building a row at a time
+   * (80,000 rows: 69 ms against 139 ms). All the aggregates read the same input in one pass, so the columns line up.
    */
-  private async tuples(sql: string, params: unknown[], width: number): Promise<unknown[][]> {
-    if (this.db.client.config.client !== 'pg') return numbers(await this.arrays(sql, params));
-    const cols = Array.from({ length: width }, (_, i) => `c${i}`);
-    const aggs = cols.map((c, i) => (i === 0 ? `json_agg(${c})::text` : `'[' || string_agg(coalesce(${c}::text, 'null'), ',') || ']'`));
-    const [row] = await this.arrays(`SELECT ${aggs.join(', ')} FROM (${sql}) AS q(${cols.join(', ')})`, params);
-    if (!row || row[0] === null || row[0] === undefined) return [];
-    let columns: unknown[][];
-    try {
-      columns = row.map(text => JSON.parse(String(text)) as unknown[]);
-    } catch {
-      // a value JSON cannot spell (a float's NaN or Infinity): the driver's rows, as before
-      return numbers(await this.arrays(sql, params));
+  private async columns(sql: string, params: unknown[], width: number): Promise<RowColumns> {
+    if (this.db.client.config.client === 'pg') {
+      const cols = Array.from({ length: width }, (_, i) => `c${i}`);
+      const aggs = cols.map((c, i) => (i === 0 ? `json_agg(${c})::text` : `'[' || string_agg(coalesce(${c}::text, 'null'), ',') || ']'`));
+      const [row] = await this.arrays(`SELECT ${aggs.join(', ')} FROM (${sql}) AS q(${cols.join(', ')})`, params);
+      if (!row || row[0] === null || row[0] === undefined) return emptyColumns(width);
+      try {
+        const parsed = row.map(text => JSON.parse(String(text)) as unknown[]);
+        const nums = parsed.slice(1) as (number | null)[][];
+        for (const col of nums) for (let i = 0; i < col.length; i++) if (col[i] === null) col[i] = 0;
+        return { refs: parsed[0] as string[], nums: nums as number[][] };
+      } catch {
+        // a value JSON cannot spell (a float's NaN or Infinity): the driver's rows, as before
+      }
     }
-    const n = columns[0].length;
-    const out: unknown[][] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const r: unknown[] = new Array(width);
-      r[0] = columns[0][i];
-      for (let k = 1; k < width; k++) r[k] = columns[k][i] ?? 0;
-      out[i] = r;
+    const rows = await this.arrays(sql, params);
+    const out = emptyColumns(width);
+    for (const r of rows) {
+      out.refs.push(r[0] as string);
+      for (let k = 1; k < width; k++) out.nums[k - 1].push(num(r[k]));
     }
     return out;
   }
@@ -501,28 +518,28 @@ export class ReliabilityStore {
    * Buckets ([ref, end, cumGood, cumTotal]) and late counts ([ref, at]) written after `since` (the writers' clock,
    * epoch ms); undefined when there are more than `limit` of either (a backfill: reading everything afresh is cheaper).
    */
-  async writtenSince(since: number, limit: number): Promise<{ buckets: BucketTuple[]; late: [string, number][] } | undefined> {
-    const buckets = await this.tuples('SELECT slo_ref, bucket_end, cum_good, cum_total FROM reliability_buckets WHERE written_at > ? LIMIT ?', [since, limit + 1], 4);
-    if (buckets.length > limit) return undefined;
-    const late = await this.tuples('SELECT slo_ref, at FROM reliability_late_counts WHERE written_at > ? LIMIT ?', [since, limit + 1], 2);
-    if (late.length > limit) return undefined;
-    return { buckets: buckets as BucketTuple[], late: late as [string, number][] };
+  async writtenSince(since: number, limit: number): Promise<{ buckets: RowColumns; late: RowColumns } | undefined> {
+    const buckets = await this.columns('SELECT slo_ref, bucket_end, cum_good, cum_total FROM reliability_buckets WHERE written_at > ? LIMIT ?', [since, limit + 1], 4);
+    if (buckets.refs.length > limit) return undefined;
+    const late = await this.columns('SELECT slo_ref, at FROM reliability_late_counts WHERE written_at > ? LIMIT ?', [since, limit + 1], 2);
+    if (late.refs.length > limit) return undefined;
+    return { buckets, late };
   }
 
   /**
    * Buckets ([ref, end, cumGood, cumTotal]) ending, and late counts ([ref, at, good, total]) at, inside any of the
    * (disjoint) ranges (a, b]: what boundaries moving from a to b slide past.
    */
-  async crossed(ranges: [number, number][]): Promise<{ buckets: BucketTuple[]; late: [string, number, number, number][] }> {
-    const out = { buckets: [] as BucketTuple[], late: [] as [string, number, number, number][] };
+  async crossed(ranges: [number, number][]): Promise<{ buckets: RowColumns; late: RowColumns }> {
+    const out = { buckets: emptyColumns(4), late: emptyColumns(4) };
     for (const part of chunk(ranges, 100)) {
       // one index range scan each, concatenated
       const within = (cols: string, table: string, col: string) => part.map(() => `SELECT ${cols} FROM ${table} WHERE ${col} > ? AND ${col} <= ?`).join(' UNION ALL ');
       const params = part.flat();
       const b = 'slo_ref, bucket_end, cum_good, cum_total';
       const l = 'slo_ref, at, good, total';
-      for (const r of await this.tuples(within(b, 'reliability_buckets', 'bucket_end'), params, 4)) out.buckets.push(r as BucketTuple);
-      for (const r of await this.tuples(within(l, 'reliability_late_counts', 'at'), params, 4)) out.late.push(r as [string, number, number, number]);
+      appendColumns(out.buckets, await this.columns(within(b, 'reliability_buckets', 'bucket_end'), params, 4));
+      appendColumns(out.late, await this.columns(within(l, 'reliability_late_counts', 'at'), params, 4));
     }
     return out;
   }
@@ -805,9 +822,20 @@ export class ReliabilityStore {
   // ---- Status -------------------------------------------------------------------------------------------
 
   /** Stores snapshots (`json`: the status already serialized, when the caller has it). */
-  async saveStatuses(items: { sloRef: string; status: SloStatus; json?: string }[]): Promise<void> {
-    if (!items.length) return;
-    this.writeCount++;
+  async saveStatuses(items: StatusItem[]): Promise<void> {
+    let given = false;
+    await this.saveStatusChunks(() => (given ? undefined : ((given = true), items)));
+  }
+
+  /**
+   * Stores snapshots in one transaction, a chunk at a time as `next` makes them (undefined: no more). On PostgreSQL
+   * each chunk's upsert is sent as soon as it is made, and the next chunk is made while the server writes it: the
+   * serializing of a tick's statuses and their writing overlap.
+   */
+  async saveStatusChunks(next: () => StatusItem[] | undefined): Promise<number> {
+    const pg = this.db.client.config.client === 'pg';
+    const upsert = `INSERT INTO reliability_status (slo_ref, state, evaluated_at, status, budget_remaining)`;
+    const merge = `ON CONFLICT (slo_ref) DO UPDATE SET state = excluded.state, evaluated_at = excluded.evaluated_at, status = excluded.status, budget_remaining = excluded.budget_remaining`;
     // a tick's statuses share their instant: each distinct text is parsed once
     let lastText = '';
     let lastAt = NaN;
@@ -818,57 +846,81 @@ export class ReliabilityStore {
       }
       return lastAt;
     };
-    const rows = items.map(i => ({
-      slo_ref: i.sloRef,
-      state: i.status.state,
-      evaluated_at: instant(i.status.evaluatedAt),
-      status: i.json ?? JSON.stringify(i.status),
-      budget_remaining: Number.isFinite(i.status.budgetRemaining) ? i.status.budgetRemaining : null,
-    }));
+    const rowsOf = (items: StatusItem[]) =>
+      items.map(i => ({
+        slo_ref: i.sloRef,
+        state: i.status.state,
+        evaluated_at: instant(i.status.evaluatedAt),
+        status: i.json ?? JSON.stringify(i.status),
+        budget_remaining: Number.isFinite(i.status.budgetRemaining) ? i.status.budgetRemaining : null,
+      }));
+    type Row = ReturnType<typeof rowsOf>[number];
     // the overview's sparklines: one reading per SLO and day. Each SLO's is rewritten once an hour, at a minute of the
     // hour of its own (so that no tick rewrites them all), and at once when it appears, gains or loses a budget, or its
     // budget moved by five points (an incident shows within the minute)
     const now = Date.now();
-    const daily = rows.filter(r => {
-      const last = this.dailyWritten.get(r.slo_ref);
-      return (
-        last === undefined ||
-        now >= last.due ||
-        (last.budget === null) !== (r.budget_remaining === null) ||
-        Math.abs((last.budget ?? 0) - (r.budget_remaining ?? 0)) >= 0.05
-      );
-    });
-    const pg = this.db.client.config.client === 'pg';
-    const upsert = `INSERT INTO reliability_status (slo_ref, state, evaluated_at, status, budget_remaining)`;
-    const merge = `ON CONFLICT (slo_ref) DO UPDATE SET state = excluded.state, evaluated_at = excluded.evaluated_at, status = excluded.status, budget_remaining = excluded.budget_remaining`;
+    const daily: Row[] = [];
+    const dueDaily = (rows: Row[]) => {
+      for (const r of rows) {
+        const last = this.dailyWritten.get(r.slo_ref);
+        if (
+          last === undefined ||
+          now >= last.due ||
+          (last.budget === null) !== (r.budget_remaining === null) ||
+          Math.abs((last.budget ?? 0) - (r.budget_remaining ?? 0)) >= 0.05
+        ) daily.push(r);
+      }
+    };
+    let written = 0;
     if (!pg) {
-      // SQLite: one prepared upsert run per snapshot, in transactions of 2,000 (each a few milliseconds of the event loop)
-      await this.runEach(`${upsert} VALUES (?, ?, ?, ?, ?) ${merge}`, rows.map(r => [r.slo_ref, r.state, r.evaluated_at, r.status, r.budget_remaining]), 2_000);
+      // SQLite: one prepared upsert run per snapshot, in a transaction per chunk (each a few milliseconds of the event
+      // loop), then the sparklines
+      for (let items = next(); items; items = next()) {
+        if (!items.length) continue;
+        const rows = rowsOf(items);
+        written += rows.length;
+        dueDaily(rows);
+        await this.runEach(`${upsert} VALUES (?, ?, ?, ?, ?) ${merge}`, rows.map(r => [r.slo_ref, r.state, r.evaluated_at, r.status, r.budget_remaining]), 2_000);
+      }
     }
+    if (!pg && !daily.length) return written;
     await this.db.transaction(async tx => {
-      // PostgreSQL: the snapshots in one multi-row upsert, whatever their number. The next tick writes them again, so
-      // the commit need not wait for the WAL flush.
       if (pg) {
+        // PostgreSQL: the snapshots in multi-row upserts, one per chunk. The next tick writes them again, so the
+        // commit need not wait for the WAL flush
         await tx.raw('SET LOCAL synchronous_commit TO OFF');
-        if (rows.every(r => !r.slo_ref.includes('\n') && !r.status.includes('\n'))) {
-          // each column as one text split by the server: half the time of a JSON document of rows, and no escaping on
-          // this side (a status is JSON text, which has no raw line break; refs have none either)
-          await tx.raw(
-            `${upsert} SELECT * FROM unnest(string_to_array(?, E'\\n'), string_to_array(?, ','), string_to_array(?, ',')::bigint[], string_to_array(?, E'\\n'), string_to_array(?, ',', '')::float8[]) ${merge}`,
-            [
-              rows.map(r => r.slo_ref).join('\n'),
-              rows.map(r => r.state).join(','),
-              rows.map(r => r.evaluated_at).join(','),
-              rows.map(r => r.status).join('\n'),
-              rows.map(r => r.budget_remaining ?? '').join(','),
-            ],
-          );
-        } else {
-          await tx.raw(
-            `${upsert} SELECT x->>0, x->>1, (x->>2)::bigint, x->>3, (x->>4)::float8 FROM json_array_elements(?::json) AS x ${merge}`,
-            [JSON.stringify(rows.map(r => [r.slo_ref, r.state, r.evaluated_at, r.status, r.budget_remaining]))],
-          );
+        const sent: Promise<unknown>[] = [];
+        let failed: unknown;
+        for (let items = next(); items; items = next()) {
+          if (!items.length) continue;
+          const rows = rowsOf(items);
+          written += rows.length;
+          dueDaily(rows);
+          const query = rows.every(r => !r.slo_ref.includes('\n') && !r.status.includes('\n'))
+            ? // each column as one text split by the server: half the time of a JSON document of rows, and no
+              // escaping on this side (a status is JSON text, which has no raw line break; refs have none either)
+              tx.raw(
+                `${upsert} SELECT * FROM unnest(string_to_array(?, E'\\n'), string_to_array(?, ','), string_to_array(?, ',')::bigint[], string_to_array(?, E'\\n'), string_to_array(?, ',', '')::float8[]) ${merge}`,
+                [
+                  rows.map(r => r.slo_ref).join('\n'),
+                  rows.map(r => r.state).join(','),
+                  rows.map(r => r.evaluated_at).join(','),
+                  rows.map(r => r.status).join('\n'),
+                  rows.map(r => r.budget_remaining ?? '').join(','),
+                ],
+              )
+            : tx.raw(
+                `${upsert} SELECT x->>0, x->>1, (x->>2)::bigint, x->>3, (x->>4)::float8 FROM json_array_elements(?::json) AS x ${merge}`,
+                [JSON.stringify(rows.map(r => [r.slo_ref, r.state, r.evaluated_at, r.status, r.budget_remaining]))],
+              );
+          // sent now (its failure kept for below), and written by the server while the next chunk is made
+          sent.push(Promise.resolve(query).catch(e => {
+            failed ??= e;
+          }));
+          await new Promise(resolve => setImmediate(resolve));
         }
+        await Promise.all(sent);
+        if (failed) throw failed;
       }
       const size = pg ? 5_000 : 190; // SQLite binds at most 999 parameters
       for (let i = 0; i < daily.length; i += size) {
@@ -887,6 +939,7 @@ export class ReliabilityStore {
       for (const [ref, w] of this.dailyWritten) if (w.due < now - 7_200_000) this.dailyWritten.delete(ref);
       this.dailyPrunedAt = now;
     }
+    return written;
   }
 
   private dailyPrunedAt = 0;
@@ -976,6 +1029,13 @@ export class ReliabilityStore {
     }
     return out;
   }
+}
+
+/** A snapshot to store (`json`: the status already serialized, when the caller has it). */
+export interface StatusItem {
+  sloRef: string;
+  status: SloStatus;
+  json?: string;
 }
 
 /** A small, stable hash of a text (FNV-1a, 32 bits). */

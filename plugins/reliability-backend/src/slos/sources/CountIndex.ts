@@ -1,5 +1,5 @@
 import { Counts, countsBetween } from '@internal/plugin-reliability-common';
-import { BucketTuple, ReliabilityStore } from '../ReliabilityStore';
+import { ReliabilityStore, RowColumns } from '../ReliabilityStore';
 
 const HOUR = 3_600_000;
 /** Rows written this long before the last read are read again: a writer's transaction may commit late, or its clock lag. */
@@ -20,6 +20,8 @@ interface Entry {
   lateTotal: Float64Array;
   firstEnd: number | null;
   firstLate: number | null;
+  /** While a sync moves the entry: its new boundary times. */
+  next?: number[];
 }
 
 /** What a sync did, for logs, tests and the benchmark. */
@@ -110,7 +112,7 @@ export class CountIndex {
     // taken before reading: a row written while we read is read again next time
     const readStart = this.store.clock();
     const stale = new Set<string>();
-    const changedByRef = new Map<string, BucketTuple[]>();
+    let changed: RowColumns | undefined;
     let changedRows = 0;
     let readMs = 0;
     if (!full) {
@@ -125,9 +127,9 @@ export class CountIndex {
       const changes = await this.store.writtenSince(this.lastRead! - WRITE_MARGIN_MS, this.maxChangedRows);
       readMs += Date.now() - started;
       if (changes) {
-        changedRows = changes.buckets.length + changes.late.length;
-        for (const l of changes.late) stale.add(l[0]);
-        groupInto(changedByRef, changes.buckets);
+        changedRows = changes.buckets.refs.length + changes.late.refs.length;
+        for (const ref of changes.late.refs) stale.add(ref);
+        changed = changes.buckets;
       } else full = true;
     }
     if (full) this.entries.clear();
@@ -135,7 +137,7 @@ export class CountIndex {
     // which SLOs slide, and the ranges their boundaries slide over: worked out once per pair of boundary lists
     // (SLOs with the same window share them)
     const toRebuild: string[] = [];
-    const sliding: string[] = [];
+    const sliding: Entry[] = [];
     const ranges = new Map<number, number>(); // from -> the furthest to: (a, b] holds (a, c] for c <= b
     const slides = new Map<number[], Map<number[], boolean>>();
     const slidesFrom = (before: number[], now: number[]) => {
@@ -153,53 +155,67 @@ export class CountIndex {
     };
     for (const [ref, times] of wanted) {
       const e = this.entries.get(ref);
-      if (e && !stale.has(ref) && slidesFrom(e.times, times)) sliding.push(ref);
-      else toRebuild.push(ref);
+      if (e && !stale.has(ref) && slidesFrom(e.times, times)) {
+        e.next = times;
+        sliding.push(e);
+      } else toRebuild.push(ref);
+    }
+    // each row read moves the readings of its SLO straight away: no list of rows per SLO is built. The reading at a
+    // boundary's new time `to` is the last bucket at or before it: one held (perhaps rewritten: a tie takes the row),
+    // a row written since (perhaps in the past), or one the boundary slid past. Written rows go first, so a row read
+    // twice ends with its later reading
+    if (changed) {
+      const [ends, goods, totals] = changed.nums;
+      changed.refs.forEach((ref, r) => {
+        const e = this.entries.get(ref);
+        const to = e?.next;
+        if (!to) return;
+        const end = ends[r];
+        for (let i = 0; i < to.length; i++) {
+          if (end >= e.lastEnd[i] && end <= to[i]) {
+            e.lastEnd[i] = end;
+            e.cumGood[i] = goods[r];
+            e.cumTotal[i] = totals[r];
+          }
+        }
+        if (e.firstEnd === null || end < e.firstEnd) e.firstEnd = end;
+      });
     }
     const crossedAt = Date.now();
-    const crossed = ranges.size ? await this.store.crossed(mergeRanges([...ranges])) : { buckets: [], late: [] };
+    const crossed = ranges.size ? await this.store.crossed(mergeRanges([...ranges])) : undefined;
     readMs += Date.now() - crossedAt;
-    const crossedByRef = groupInto(new Map<string, BucketTuple[]>(), crossed.buckets);
-    const crossedLateByRef = groupInto(new Map<string, [string, number, number, number][]>(), crossed.late);
-    const none: never[] = [];
-    for (const ref of sliding) {
-      const e = this.entries.get(ref)!;
-      const times = wanted.get(ref)!;
-      const changed = changedByRef.get(ref) ?? none;
-      const passed = crossedByRef.get(ref) ?? none;
-      const late = crossedLateByRef.get(ref) ?? none;
-      for (let i = 0; i < times.length; i++) {
-        const from = e.times[i];
-        const to = times[i];
-        // the reading at `to` is the last bucket at or before it: one we hold (perhaps rewritten), a row written
-        // since (perhaps in the past), or one the boundary slid past
-        let best = e.lastEnd[i];
-        for (const b of changed) {
-          if (b[1] >= best && b[1] <= to) {
-            best = b[1];
-            e.cumGood[i] = b[2];
-            e.cumTotal[i] = b[3];
+    if (crossed) {
+      const [ends, goods, totals] = crossed.buckets.nums;
+      crossed.buckets.refs.forEach((ref, r) => {
+        const e = this.entries.get(ref);
+        const to = e?.next;
+        if (!to) return;
+        const end = ends[r];
+        for (let i = 0; i < to.length; i++) {
+          if (end > e.times[i] && end <= to[i] && end >= e.lastEnd[i]) {
+            e.lastEnd[i] = end;
+            e.cumGood[i] = goods[r];
+            e.cumTotal[i] = totals[r];
           }
         }
-        if (to > from) {
-          for (const b of passed) {
-            if (b[1] > from && b[1] <= to && b[1] >= best) {
-              best = b[1];
-              e.cumGood[i] = b[2];
-              e.cumTotal[i] = b[3];
-            }
-          }
-          for (const l of late) {
-            if (l[1] > from && l[1] <= to) {
-              e.lateGood[i] += l[2];
-              e.lateTotal[i] += l[3];
-            }
+      });
+      const [ats, lateGoods, lateTotals] = crossed.late.nums;
+      crossed.late.refs.forEach((ref, r) => {
+        const e = this.entries.get(ref);
+        const to = e?.next;
+        if (!to) return;
+        const at = ats[r];
+        for (let i = 0; i < to.length; i++) {
+          if (at > e.times[i] && at <= to[i]) {
+            e.lateGood[i] += lateGoods[r];
+            e.lateTotal[i] += lateTotals[r];
           }
         }
-        e.lastEnd[i] = best;
-      }
-      e.times = times;
-      for (const b of changed) if (e.firstEnd === null || b[1] < e.firstEnd) e.firstEnd = b[1];
+      });
+    }
+    for (const e of sliding) {
+      e.times = e.next!;
+      e.next = undefined;
     }
 
     const rebuildAt = Date.now();
@@ -234,18 +250,8 @@ export class CountIndex {
       }
     }
     this.lastRead = readStart;
-    return { full, rebuilt: toRebuild.length, moved: sliding.length, changedRows, crossedRows: crossed.buckets.length + crossed.late.length, readMs, rebuildMs: Date.now() - rebuildAt };
+    return { full, rebuilt: toRebuild.length, moved: sliding.length, changedRows, crossedRows: crossed ? crossed.buckets.refs.length + crossed.late.refs.length : 0, readMs, rebuildMs: Date.now() - rebuildAt };
   }
-}
-
-/** Adds rows ([ref, ...]) to per-ref lists. */
-function groupInto<T extends [string, ...unknown[]]>(out: Map<string, T[]>, rows: T[]): Map<string, T[]> {
-  for (const r of rows) {
-    const list = out.get(r[0]);
-    if (list) list.push(r);
-    else out.set(r[0], [r]);
-  }
-  return out;
 }
 
 /** Sorted, overlapping or touching (a, b] ranges merged. */
