@@ -846,7 +846,7 @@ export class ReliabilityStore {
       }
       return lastAt;
     };
-    const rowsOf = (items: StatusItem[]) =>
+    const statusRows = (items: StatusItem[]) =>
       items.map(i => ({
         slo_ref: i.sloRef,
         state: i.status.state,
@@ -854,7 +854,7 @@ export class ReliabilityStore {
         status: i.json ?? JSON.stringify(i.status),
         budget_remaining: Number.isFinite(i.status.budgetRemaining) ? i.status.budgetRemaining : null,
       }));
-    type Row = ReturnType<typeof rowsOf>[number];
+    type Row = ReturnType<typeof statusRows>[number];
     // the overview's sparklines: one reading per SLO and day. Each SLO's is rewritten once an hour, at a minute of the
     // hour of its own (so that no tick rewrites them all), and at once when it appears, gains or loses a budget, or its
     // budget moved by five points (an incident shows within the minute)
@@ -877,7 +877,7 @@ export class ReliabilityStore {
       // loop), then the sparklines
       for (let items = next(); items; items = next()) {
         if (!items.length) continue;
-        const rows = rowsOf(items);
+        const rows = statusRows(items);
         written += rows.length;
         dueDaily(rows);
         await this.runEach(`${upsert} VALUES (?, ?, ?, ?, ?) ${merge}`, rows.map(r => [r.slo_ref, r.state, r.evaluated_at, r.status, r.budget_remaining]), 2_000);
@@ -890,10 +890,13 @@ export class ReliabilityStore {
         // commit need not wait for the WAL flush
         await tx.raw('SET LOCAL synchronous_commit TO OFF');
         const sent: Promise<unknown>[] = [];
-        let failed: unknown;
+        const failures: unknown[] = [];
+        const keep = (e: unknown) => {
+          failures.push(e);
+        };
         for (let items = next(); items; items = next()) {
           if (!items.length) continue;
-          const rows = rowsOf(items);
+          const rows = statusRows(items);
           written += rows.length;
           dueDaily(rows);
           const query = rows.every(r => !r.slo_ref.includes('\n') && !r.status.includes('\n'))
@@ -914,13 +917,11 @@ export class ReliabilityStore {
                 [JSON.stringify(rows.map(r => [r.slo_ref, r.state, r.evaluated_at, r.status, r.budget_remaining]))],
               );
           // sent now (its failure kept for below), and written by the server while the next chunk is made
-          sent.push(Promise.resolve(query).catch(e => {
-            failed ??= e;
-          }));
+          sent.push(Promise.resolve(query).catch(keep));
           await new Promise(resolve => setImmediate(resolve));
         }
         await Promise.all(sent);
-        if (failed) throw failed;
+        if (failures.length) throw failures[0];
       }
       const size = pg ? 5_000 : 190; // SQLite binds at most 999 parameters
       for (let i = 0; i < daily.length; i += size) {
