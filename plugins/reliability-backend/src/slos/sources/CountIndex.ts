@@ -11,6 +11,7 @@ const MAX_SLIDE_MS = 15 * 60_000;
 
 /** One SLO's readings: at each boundary time, the last bucket at or before it and the late counts at or before it. */
 interface Entry {
+  ref: string;
   times: number[];
   /** End of the bucket each reading comes from; -Infinity when there is none. */
   lastEnd: Float64Array;
@@ -112,32 +113,18 @@ export class CountIndex {
     // taken before reading: a row written while we read is read again next time
     const readStart = this.store.clock();
     const stale = new Set<string>();
-    let changed: RowColumns | undefined;
-    let changedRows = 0;
-    let readMs = 0;
-    if (!full) {
-      const folded = (end: number | null, horizon: number) => end !== null && Number.isFinite(end) && end <= horizon && end % HOUR !== 0;
-      for (const f of compactions.folds) {
-        const e = this.entries.get(f.ref);
-        if (e && (folded(e.firstEnd, f.horizon) || e.lastEnd.some(end => folded(end, f.horizon)))) stale.add(f.ref);
-      }
-      for (const ref of compactions.absorbed) stale.add(ref);
-      // the rows written since the last read: more than maxChangedRows (a backfill), and it is all read afresh
-      const started = Date.now();
-      const changes = await this.store.writtenSince(this.lastRead! - WRITE_MARGIN_MS, this.maxChangedRows);
-      readMs += Date.now() - started;
-      if (changes) {
-        changedRows = changes.buckets.refs.length + changes.late.refs.length;
-        for (const ref of changes.late.refs) stale.add(ref);
-        changed = changes.buckets;
-      } else full = true;
-    }
     if (full) this.entries.clear();
+    const folded = (end: number | null, horizon: number) => end !== null && Number.isFinite(end) && end <= horizon && end % HOUR !== 0;
+    for (const f of compactions.folds) {
+      const e = this.entries.get(f.ref);
+      if (e && (folded(e.firstEnd, f.horizon) || e.lastEnd.some(end => folded(end, f.horizon)))) stale.add(f.ref);
+    }
+    for (const ref of compactions.absorbed) stale.add(ref);
 
     // which SLOs slide, and the ranges their boundaries slide over: worked out once per pair of boundary lists
     // (SLOs with the same window share them)
-    const toRebuild: string[] = [];
-    const sliding: Entry[] = [];
+    let toRebuild: string[] = [];
+    let sliding: Entry[] = [];
     const ranges = new Map<number, number>(); // from -> the furthest to: (a, b] holds (a, c] for c <= b
     const slides = new Map<number[], Map<number[], boolean>>();
     const slidesFrom = (before: number[], now: number[]) => {
@@ -160,6 +147,37 @@ export class CountIndex {
         sliding.push(e);
       } else toRebuild.push(ref);
     }
+
+    // the rows written since the last read, and the rows the boundaries slid past: two reads at once (on PostgreSQL,
+    // on two connections). More than maxChangedRows written (a backfill), and it is all read afresh
+    let changed: RowColumns | undefined;
+    let changedRows = 0;
+    let readMs = 0;
+    const readAt = Date.now();
+    const [changes, crossed] = await Promise.all([
+      full ? undefined : this.store.writtenSince(this.lastRead! - WRITE_MARGIN_MS, this.maxChangedRows),
+      ranges.size ? this.store.crossed(mergeRanges([...ranges])) : undefined,
+    ]);
+    readMs += Date.now() - readAt;
+    if (changes) {
+      changedRows = changes.buckets.refs.length + changes.late.refs.length;
+      changed = changes.buckets;
+      // an SLO with a late count written since is read afresh (late counts are sums: a row read again cannot be told
+      // from a new one)
+      const late = new Set(changes.late.refs);
+      if (late.size) {
+        for (const e of sliding) if (late.has(e.ref)) e.next = undefined;
+        toRebuild = toRebuild.concat(sliding.filter(e => !e.next).map(e => e.ref));
+        sliding = sliding.filter(e => e.next);
+      }
+    } else if (!full) {
+      full = true;
+      for (const e of sliding) e.next = undefined;
+      this.entries.clear();
+      toRebuild = [...wanted.keys()];
+      sliding = [];
+    }
+
     // each row read moves the readings of its SLO straight away: no list of rows per SLO is built. The reading at a
     // boundary's new time `to` is the last bucket at or before it: one held (perhaps rewritten: a tie takes the row),
     // a row written since (perhaps in the past), or one the boundary slid past. Written rows go first, so a row read
@@ -181,9 +199,6 @@ export class CountIndex {
         if (e.firstEnd === null || end < e.firstEnd) e.firstEnd = end;
       });
     }
-    const crossedAt = Date.now();
-    const crossed = ranges.size ? await this.store.crossed(mergeRanges([...ranges])) : undefined;
-    readMs += Date.now() - crossedAt;
     if (crossed) {
       const [ends, goods, totals] = crossed.buckets.nums;
       crossed.buckets.refs.forEach((ref, r) => {
@@ -228,6 +243,7 @@ export class CountIndex {
         const times = wanted.get(ref)!;
         const n = times.length;
         const e: Entry = {
+          ref,
           times,
           lastEnd: new Float64Array(n).fill(-Infinity),
           cumGood: new Float64Array(n),
