@@ -31,8 +31,11 @@ import type { IndexSyncStats } from './sources/CountIndex';
 
 /** A source that keeps an index for the evaluation tick (the built-in ingest). */
 interface TickSliSource extends SliSource {
-  countTick(requests: SliCountRequest[], rebuild: boolean): Promise<{ results: Map<string, SliCountResult>; stats: IndexSyncStats }>;
+  countTick(requests: SliCountRequest[], rebuild: boolean): Promise<{ count: (request: SliCountRequest) => SliCountResult; stats: IndexSyncStats }>;
 }
+
+/** A request's counts, once a source has answered for a batch. */
+type CountOf = (request: SliCountRequest) => SliCountResult | undefined;
 const keepsIndex = (s: SliSource): s is TickSliSource => typeof (s as Partial<TickSliSource>).countTick === 'function';
 
 /** Snapshots are serialized and written this many at a time. */
@@ -54,14 +57,20 @@ const BURN_RATE_MS = BURN_RATE_WINDOWS.map(w => durationMs(w));
 /** Each SLO's compliance window at `at`, worked out once per distinct window. */
 function windowsAt(slos: SloDefinition[], at: number): Map<SloDefinition, { start: number; end: number }> {
   const byWindow = new Map<string, { start: number; end: number }>();
+  // SLOs often share their window object (the registry's definitions): looked up by it before its text
+  const byObject = new Map<SloDefinition['window'], { start: number; end: number }>();
   const out = new Map<SloDefinition, { start: number; end: number }>();
   for (const slo of slos) {
     const w = slo.window;
-    const key = w.kind === 'rolling' ? `${w.duration.amount}${w.duration.unit}` : JSON.stringify(w);
-    let win = byWindow.get(key);
+    let win = byObject.get(w);
     if (!win) {
-      win = windowAt(w, at);
-      byWindow.set(key, win);
+      const key = w.kind === 'rolling' ? `${w.duration.amount}${w.duration.unit}` : JSON.stringify(w);
+      win = byWindow.get(key);
+      if (!win) {
+        win = windowAt(w, at);
+        byWindow.set(key, win);
+      }
+      byObject.set(w, win);
     }
     out.set(slo, win);
   }
@@ -74,12 +83,20 @@ export class SliSourceRegistry {
 
   add(source: SliSource) {
     this.sources.push(source);
+    this.byType.clear();
   }
 
   forSlo(slo: SloDefinition): SliSource | undefined {
-    const type = (slo.indicator.sourceType ?? '').toLocaleLowerCase('en-US');
-    return this.sources.find(s => s.types.some(t => t.toLocaleLowerCase('en-US') === type));
+    const given = slo.indicator.sourceType ?? '';
+    if (!this.byType.has(given)) {
+      const type = given.toLocaleLowerCase('en-US');
+      this.byType.set(given, this.sources.find(s => s.types.some(t => t.toLocaleLowerCase('en-US') === type)));
+    }
+    return this.byType.get(given);
   }
+
+  /** Each metricSource.type given, and the source serving it (a tick asks once per SLO). */
+  private readonly byType = new Map<string, SliSource | undefined>();
 }
 
 /** An evaluated status, or the reason there is none. */
@@ -154,12 +171,13 @@ export class Evaluator {
   }
 
   /** The index's counts for SLOs without excluded ranges; the others are counted from scratch, around their ranges. */
-  private async countTick(source: TickSliSource, requests: SliCountRequest[], exclusions: Map<string, TimeRange[]>, rebuild: boolean): Promise<Map<string, SliCountResult>> {
+  private async countTick(source: TickSliSource, requests: SliCountRequest[], exclusions: Map<string, TimeRange[]>, rebuild: boolean): Promise<CountOf> {
     const excluded = requests.filter(r => exclusions.has(r.slo.ref));
-    const { results, stats } = await source.countTick(excluded.length ? requests.filter(r => !exclusions.has(r.slo.ref)) : requests, rebuild);
+    // those first: the index's counts are made as the statuses loop asks, right after its sync
+    const counted = excluded.length ? await this.countExcluding(source, excluded, exclusions) : undefined;
+    const { count, stats } = await source.countTick(excluded.length ? requests.filter(r => !exclusions.has(r.slo.ref)) : requests, rebuild);
     this.lastIndexSync = stats;
-    if (excluded.length) for (const [ref, r] of await this.countExcluding(source, excluded, exclusions)) results.set(ref, r);
-    return results;
+    return counted ? r => counted.get(r.slo.ref) ?? count(r) : count;
   }
 
   /** What the last tick's index sync read (for logs, tests and the benchmark). */
@@ -212,16 +230,21 @@ export class Evaluator {
         }
         return { slo, intervals };
       });
-      let results;
+      let countOf: CountOf;
       try {
-        results = tick && keepsIndex(source) ? await this.countTick(source, requests, exclusions, tick.rebuild) : await this.countExcluding(source, requests, exclusions);
+        if (tick && keepsIndex(source)) countOf = await this.countTick(source, requests, exclusions, tick.rebuild);
+        else {
+          const results = await this.countExcluding(source, requests, exclusions);
+          countOf = r => results.get(r.slo.ref);
+        }
       } catch (e) {
         this.logger.warn(`SLI source ${source.types.join('/')} failed: ${e}`);
         for (const slo of list) out.set(slo.ref, { status: { ...this.noData(slo, at), ...gateOf(slo) }, reason: `SLI source failed: ${(e as Error).message}` });
         continue;
       }
-      for (const { slo, intervals } of requests) {
-        const r = results.get(slo.ref);
+      for (const request of requests) {
+        const { slo, intervals } = request;
+        const r = countOf(request);
         if (!r || r.error) {
           out.set(slo.ref, { status: { ...this.noData(slo, at), ...gateOf(slo) }, reason: r?.error ?? 'the SLI source returned nothing' });
           continue;

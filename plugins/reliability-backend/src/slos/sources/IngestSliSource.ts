@@ -45,9 +45,10 @@ export class IngestSliSource implements SliSource {
 
   /**
    * The evaluation tick's counts, from the index moved forward to these boundaries (`rebuild`: read it all afresh,
-   * when another process ran the last tick). Answers what it read, as well.
+   * when another process ran the last tick). Answers what it read, as well. Each request's counts are made when
+   * `count` is asked for them: they are used at once and need not outlive the statuses loop.
    */
-  async countTick(requests: SliCountRequest[], rebuild: boolean): Promise<{ results: Map<string, SliCountResult>; stats: IndexSyncStats }> {
+  async countTick(requests: SliCountRequest[], rebuild: boolean): Promise<{ count: (request: SliCountRequest) => SliCountResult; stats: IndexSyncStats }> {
     const wanted = new Map<string, number[]>();
     // SLOs with the same window share one intervals array (the evaluator builds one per window): its boundary times,
     // and each interval's place among them, are worked out once
@@ -66,12 +67,9 @@ export class IngestSliSource implements SliSource {
     };
     for (const r of requests) if (!isRaw(r)) wanted.set(r.slo.ref, shapeOf(r.intervals).times);
     const stats = await this.index.sync(wanted, rebuild);
-    const out = new Map<string, SliCountResult>();
-    for (const r of requests) {
-      if (isRaw(r)) out.set(r.slo.ref, { counts: [], error: RAW_ERROR });
-      else out.set(r.slo.ref, { counts: this.index.counts(r.slo.ref, shapeOf(r.intervals).at), firstDataAt: this.index.firstDataAt(r.slo.ref) });
-    }
-    return { results: out, stats };
+    const count = (r: SliCountRequest): SliCountResult =>
+      isRaw(r) ? { counts: [], error: RAW_ERROR } : { counts: this.index.counts(r.slo.ref, shapeOf(r.intervals).at), firstDataAt: this.index.firstDataAt(r.slo.ref) };
+    return { count, stats };
   }
 
   /** The results, from `cumulative(ref)`: the SLO's cumulative counts at a time. */
