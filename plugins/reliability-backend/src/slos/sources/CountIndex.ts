@@ -252,6 +252,8 @@ export class CountIndex {
           lateTotal: new Float64Array(n),
           firstEnd: firsts.get(ref)?.end ?? null,
           firstLate: firsts.get(ref)?.late ?? null,
+          // every entry has the same shape, so the row loops' property reads stay monomorphic
+          next: undefined,
         };
         times.forEach((t, i) => {
           const r = at.get(ref)?.get(t);
