@@ -2,7 +2,7 @@ import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { SloDefinition } from '@internal/plugin-reliability-common';
 import { SliSource } from '@internal/plugin-reliability-node';
 import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
-import { Evaluator, SliSourceRegistry } from './Evaluator';
+import { Evaluator, SliSourceRegistry, sameStatus } from './Evaluator';
 import { IngestSliSource } from './sources/IngestSliSource';
 
 jest.setTimeout(60_000);
@@ -117,5 +117,42 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect(h.thresholds.map(t => t.label)).toEqual(['page 14.4x 1h&5m', 'page 6x 6h&30m', 'ticket 3x 1d&2h', 'ticket 1x 3d&6h']);
     // no source: an empty series, not an error
     expect((await evaluator.history(def('x', 'Datadog'), { points: 10, window: '1h' }, NOW)).points).toEqual([]);
+  });
+});
+
+describe('sameStatus', () => {
+  const base = {
+    evaluatedAt: '2026-11-24T10:00:00.000Z',
+    sli: 0.9991,
+    budgetRemaining: 0.1 + 0.2,
+    burnRates: { '5m': 1.5, '30m': null, '1h': 0.2, '2h': 0, '6h': 0, '1d': 0, '3d': 0 },
+    state: 'healthy',
+    firing: [{ id: 'page 14.4x 1h&5m', severity: 'page' }],
+    exhaustsAt: null,
+    good: 999,
+    total: 1000,
+    windowCoverage: 1,
+    quieted: undefined,
+  } as any;
+  const json = (s: unknown) => JSON.stringify({ ...(s as object), evaluatedAt: undefined });
+
+  it('says what their JSON texts would say, evaluatedAt aside', () => {
+    const cases: [string, any][] = [
+      ['another instant', { ...base, evaluatedAt: '2026-11-24T10:01:00.000Z' }],
+      ['a copy', JSON.parse(JSON.stringify(base))],
+      ['an undefined property left out', (({ quieted, ...rest }) => rest)(base)],
+      ['a nested number', { ...base, burnRates: { ...base.burnRates, '2h': 0.0001 } }],
+      ['null for a number', { ...base, burnRates: { ...base.burnRates, '30m': 0 } }],
+      ['one rule more', { ...base, firing: [...base.firing, { id: 'ticket 6x 6h&30m', severity: 'ticket' }] }],
+      ['a rule of another severity', { ...base, firing: [{ ...base.firing[0], severity: 'ticket' }] }],
+      ['a field more', { ...base, reason: 'no data' }],
+      ['a field less', (({ sli, ...rest }) => rest)(base)],
+      ['the last bit of a number', { ...base, budgetRemaining: 0.3 }],
+      ['an array for an object', { ...base, burnRates: [] }],
+    ];
+    for (const [what, other] of cases) {
+      expect({ what, same: sameStatus(base, other), back: sameStatus(other, base) }).toEqual({ what, same: json(base) === json(other), back: json(base) === json(other) });
+    }
+    expect(cases.filter(([, other]) => sameStatus(base, other)).map(([what]) => what)).toEqual(['another instant', 'a copy', 'an undefined property left out']);
   });
 });

@@ -77,6 +77,36 @@ function windowsAt(slos: SloDefinition[], at: number): Map<SloDefinition, { star
   return out;
 }
 
+/**
+ * Whether two statuses say the same, their evaluatedAt aside: equal as JSON texts would be (a property set to
+ * undefined is one left out; numbers by value).
+ */
+export function sameStatus(a: SloStatus, b: SloStatus): boolean {
+  return sameJson(a, b, true);
+}
+
+function sameJson(a: unknown, b: unknown, top = false): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const y = b as unknown[];
+    if (a.length !== y.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], y[i])) return false;
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in x) {
+    if (x[k] === undefined || (top && k === 'evaluatedAt')) continue;
+    n++;
+    if (!sameJson(x[k], y[k])) return false;
+  }
+  for (const k in y) if (y[k] !== undefined && !(top && k === 'evaluatedAt')) n--;
+  return n === 0;
+}
+
 /** Picks the source serving an SLO's metricSource.type. */
 export class SliSourceRegistry {
   private readonly sources: SliSource[] = [];
@@ -410,14 +440,10 @@ export class Evaluator {
         if (e.done) break;
         const [sloRef, r] = e.value;
         const status = r.reason ? ({ ...r.status, reason: r.reason } as SloStatus) : r.status;
-        const json = JSON.stringify(status);
-        // the status less its evaluatedAt: after it, when it comes first (a slice, not a copy), else without it
-        const head = `{"evaluatedAt":"${status.evaluatedAt}"`;
-        const key = json.startsWith(head) ? json.slice(head.length) : json.replace(head.slice(1), '');
         const last = this.written.get(sloRef);
-        if (last && last.key === key && at - last.at < SNAPSHOT_REFRESH_MS && at >= last.at) continue;
-        chunk.push({ sloRef, status, json });
-        this.written.set(sloRef, { key, at });
+        if (last && at - last.at < SNAPSHOT_REFRESH_MS && at >= last.at && sameStatus(last.status, status)) continue;
+        chunk.push({ sloRef, status, json: JSON.stringify(status) });
+        this.written.set(sloRef, { status, at });
       }
       writes += chunk.length;
       return chunk.length ? chunk : undefined;
@@ -443,8 +469,11 @@ export class Evaluator {
   private readonly instance = randomUUID();
   /** The token this process wrote in the tick marker at its last tick. */
   private tickToken: string | undefined;
-  /** The snapshots this process wrote last (status without evaluatedAt, and when). */
-  private readonly written = new Map<string, { key: string; at: number }>();
+  /**
+   * The snapshots this process wrote last, and when. The statuses themselves, compared field by field: their text
+   * need not be kept from one tick to the next.
+   */
+  private readonly written = new Map<string, { status: SloStatus; at: number }>();
   /** How many snapshots the last tick wrote, and how long that took (ms). */
   lastSnapshotWrites = 0;
   lastSnapshotMs = 0;
