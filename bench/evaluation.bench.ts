@@ -229,7 +229,6 @@ async function main() {
       const deltas = defs.map((d, i) => ({ sloRef: d.ref, timestamp: t - MIN + 1_000, ...minuteCounts(i, (t - MIN) / MIN) }));
       const [ims] = await time(() => store.addCounts(deltas, hourlyBefore + (t - now)));
       ingestMs.push(ims);
-      if (process.env.DIAG_GC) (globalThis as any).gc();
       if (profiler) await new Promise(r => profiler.post('Profiler.start', r));
       const [ms, res] = await time(() => tickEvaluator.evaluateAndStore(defs, t));
       if (profiler) {
