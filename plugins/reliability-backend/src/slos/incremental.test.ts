@@ -61,7 +61,8 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const replica = (maxChangedRows?: number) => {
       const s = new SliSourceRegistry();
       s.add(new IngestSliSource(store, { maxChangedRows }));
-      return new Evaluator(store, s, logger);
+      // snapshots made and written two at a time: on PostgreSQL, written while the next are made
+      return new Evaluator(store, s, logger, { snapshotChunk: 2 });
     };
     let ticking = replica();
 
@@ -148,5 +149,41 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     await evaluator.evaluateAndStore([silent], START + 6 * MIN);
     expect(evaluator.lastSnapshotWrites).toBe(1);
     expect((await store.getStatuses([silent.ref])).get(silent.ref)!.evaluatedAt).toBe(new Date(START + 6 * MIN).toISOString());
+  });
+
+  it('stores the snapshots of a tick made a chunk at a time, all or (on PostgreSQL) none of them, and all again after a failure', async () => {
+    const knex = await databases.init(databaseId);
+    await ReliabilityDatabase.create(knex);
+    const store = new ReliabilityStore(knex);
+    const sources = new SliSourceRegistry();
+    sources.add(new IngestSliSource(store));
+    const evaluator = new Evaluator(store, sources, mockServices.rootLogger({ level: 'error' }), { snapshotChunk: 1 });
+    const defs = DEFS.slice(0, 4);
+    await store.syncSlos({ upserts: defs.map(d => ({ def: d, entityRef: `slo:${d.ref}`, docHash: d.ref })), remove: [] });
+    await store.addCounts(defs.map((d, i) => ({ sloRef: d.ref, timestamp: START - 30_000, good: 90 + i, total: 100 })), START - RETENTION);
+    const first = await evaluator.evaluateAndStore(defs, START + MIN);
+    expect(evaluator.lastSnapshotWrites).toBe(4);
+    const stored = await store.getStatuses(defs.map(d => d.ref));
+    expect(defs.map(d => stored.get(d.ref))).toEqual(defs.map(d => first.get(d.ref)!.status));
+    // a ref the status table cannot hold (PostgreSQL: longer than its column) fails that chunk's write
+    const long = { ...DEFS[0], ref: `default/${'x'.repeat(300)}` };
+    await store.addCounts(defs.map(d => ({ sloRef: d.ref, timestamp: START + MIN + 1_000, good: 50, total: 100 })), START - RETENTION);
+    const failing = [defs[0], defs[1], long, defs[2], defs[3]];
+    const pg = databaseId.startsWith('POSTGRES');
+    const outcome = await evaluator.evaluateAndStore(failing, START + 2 * MIN).then(
+      () => 'stored',
+      e => String(e),
+    );
+    expect(outcome).toMatch(pg ? /too long/ : /^stored$/);
+    // PostgreSQL: none of that tick's snapshots, the chunks written before the failing one rolled back. SQLite (no
+    // length limit) stored them all
+    const after = await store.getStatuses(defs.map(d => d.ref));
+    expect(defs.map(d => after.get(d.ref)!.evaluatedAt)).toEqual(defs.map(() => new Date(pg ? START + MIN : START + 2 * MIN).toISOString()));
+    // the next tick writes every snapshot (what was written before is not trusted after a failure)
+    const third = await evaluator.evaluateAndStore(defs, START + 3 * MIN);
+    expect(evaluator.lastSnapshotWrites).toBe(4);
+    const again = await store.getStatuses(defs.map(d => d.ref));
+    expect(defs.map(d => again.get(d.ref))).toEqual(defs.map(d => third.get(d.ref)!.status));
+    expect(third.get(defs[0].ref)!.status.good).toBeGreaterThan(first.get(defs[0].ref)!.status.good);
   });
 });
