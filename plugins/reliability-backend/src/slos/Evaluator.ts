@@ -38,37 +38,6 @@ interface TickSliSource extends SliSource {
 type CountOf = (request: SliCountRequest) => SliCountResult | undefined;
 const keepsIndex = (s: SliSource): s is TickSliSource => typeof (s as Partial<TickSliSource>).countTick === 'function';
 
-/** A queue of chunks between the statuses being made and their writer, which pulls them. */
-class ChunkQueue<T> {
-  private readonly items: T[] = [];
-  private ended = false;
-  private error: unknown;
-  private wake: (() => void) | undefined;
-
-  push(item: T) {
-    this.items.push(item);
-    this.wake?.();
-  }
-
-  end() {
-    this.ended = true;
-    this.wake?.();
-  }
-
-  fail(error: unknown) {
-    this.error = error ?? new Error('failed');
-    this.wake?.();
-  }
-
-  /** The next chunk; undefined once ended and empty. */
-  async pull(): Promise<T | undefined> {
-    while (!this.items.length && !this.ended && this.error === undefined) await new Promise<void>(resolve => (this.wake = resolve));
-    this.wake = undefined;
-    if (this.error !== undefined) throw this.error;
-    return this.items.shift();
-  }
-}
-
 /** Snapshots are serialized and written this many at a time. */
 const SNAPSHOT_CHUNK = 2_000;
 
@@ -180,7 +149,7 @@ export class Evaluator {
       corrections?: { active(sloRefs: string[]): Promise<Map<string, SloCorrection[]>> };
       /** The launch-freeze gate's window (e.g. 7d): each status carries its budget left over it (`status.gate`). */
       gateWindow?: string;
-      /** Snapshots made and written this many at a time (default SNAPSHOT_CHUNK). */
+      /** Snapshots serialized and written this many at a time (default SNAPSHOT_CHUNK). */
       snapshotChunk?: number;
     } = {},
   ) {}
@@ -250,18 +219,7 @@ export class Evaluator {
    * Evaluates from scratch, or (`tick`) as the evaluation tick does: the built-in ingest's counts come from its
    * index, moved forward to this tick (`rebuild`: read afresh).
    */
-  async evaluate(
-    given: SloDefinition[],
-    now = Date.now(),
-    tick?: {
-      rebuild: boolean;
-      /**
-       * Called with the results made so far that nothing changes any more, every SNAPSHOT_CHUNK of them: the tick
-       * stores them while the next are made.
-       */
-      ready?: (results: [string, EvaluationResult][]) => Promise<void>;
-    },
-  ): Promise<Map<string, EvaluationResult>> {
+  async evaluate(given: SloDefinition[], now = Date.now(), tick?: { rebuild: boolean }): Promise<Map<string, EvaluationResult>> {
     // a composite SLO's objectives are evaluated like SLOs of their own, then combined into its one status
     const slos = flattenComposites(given);
     // evaluate at a minute boundary: buckets are per minute, so every SLO sees whole buckets
@@ -316,23 +274,11 @@ export class Evaluator {
         for (const slo of list) out.set(slo.ref, { status: { ...this.noData(slo, at), ...gateOf(slo) }, reason: `SLI source failed: ${(e as Error).message}` });
         continue;
       }
-      // results no later step changes (a display value, a composite's objective), handed to `tick.ready` by chunks
-      const ready = tick?.ready && !source.displayValue ? tick.ready : undefined;
-      let done: [string, EvaluationResult][] = [];
-      const made = async (ref: string, result: EvaluationResult) => {
-        out.set(ref, result);
-        if (!ready || compositeParentRef(ref) !== undefined) return;
-        done.push([ref, result]);
-        if (done.length < (this.options.snapshotChunk ?? SNAPSHOT_CHUNK)) return;
-        const chunk = done;
-        done = [];
-        await ready(chunk);
-      };
       for (const request of requests) {
         const { slo, intervals } = request;
         const r = countOf(request);
         if (!r || r.error) {
-          await made(slo.ref, { status: { ...this.noData(slo, at), ...gateOf(slo) }, reason: r?.error ?? 'the SLI source returned nothing' });
+          out.set(slo.ref, { status: { ...this.noData(slo, at), ...gateOf(slo) }, reason: r?.error ?? 'the SLI source returned nothing' });
           continue;
         }
         const win = wins.get(slo)!;
@@ -355,9 +301,8 @@ export class Evaluator {
         // the gate's figure added to the status built above, not spread into a copy of it
         const gateCounts = r.counts[1 + BURN_RATE_WINDOWS.length];
         if (gateWindow) status.gate = { window: gateWindow, budgetRemaining: gateCounts ? finite(windowBudgetRemaining(gateCounts, slo.target, gateMs, slo.budgeting)) : null };
-        await made(slo.ref, { status });
+        out.set(slo.ref, { status });
       }
-      if (ready && done.length) await ready(done);
       await this.addDisplayValues(source, list, out, at);
     }
     for (const slo of given) {
@@ -469,7 +414,7 @@ export class Evaluator {
    * were counted) are counted first.
    */
   evaluateAndStore(slos: SloDefinition[], now = Date.now()): Promise<Map<string, EvaluationResult>> {
-    // one tick at a time: the index's counts are read while the tick's statuses are made
+    // one tick at a time: the index's counts are made as a tick's statuses loop asks for them
     const run = this.ticking.then(() => this.tickNow(slos, now));
     this.ticking = run.catch(() => undefined);
     return run;
@@ -492,13 +437,19 @@ export class Evaluator {
     const rebuild = (await this.store.tickMarker())?.token !== this.tickToken;
     if (rebuild) this.written.clear();
     phase('marker');
-    // snapshots: only those that changed (evaluatedAt aside), or that were written SNAPSHOT_REFRESH_MS ago. Stored a
-    // chunk at a time while the statuses are being made: the database writes one chunk while the next is made
+    const results = await this.evaluate(slos, now, { rebuild });
+    phase('evaluate');
+    // snapshots: only those that changed (evaluatedAt aside), or that were written SNAPSHOT_REFRESH_MS ago. Made and
+    // stored a chunk at a time: the database writes one chunk while the next is serialized
     const at = Math.floor(now / MIN) * MIN;
+    const pending = results.entries();
     let writes = 0;
-    const chunkOf = (entries: Iterable<[string, EvaluationResult]>): StatusItem[] => {
+    const nextChunk = (): StatusItem[] | undefined => {
       const chunk: StatusItem[] = [];
-      for (const [sloRef, r] of entries) {
+      while (chunk.length < (this.options.snapshotChunk ?? SNAPSHOT_CHUNK)) {
+        const e = pending.next();
+        if (e.done) break;
+        const [sloRef, r] = e.value;
         const status = r.reason ? ({ ...r.status, reason: r.reason } as SloStatus) : r.status;
         const last = this.written.get(sloRef);
         if (last && at - last.at < SNAPSHOT_REFRESH_MS && at >= last.at && sameStatus(last.status, status)) continue;
@@ -506,38 +457,11 @@ export class Evaluator {
         this.written.set(sloRef, { status, at });
       }
       writes += chunk.length;
-      return chunk;
+      return chunk.length ? chunk : undefined;
     };
-    const chunks = new ChunkQueue<StatusItem[]>();
-    let saving: Promise<number> | undefined;
-    const save = () => {
-      if (!saving) {
-        saving = this.store.saveStatusChunks(() => chunks.pull());
-        // a failure is answered below, where the save is awaited, not as an unhandled rejection meanwhile
-        saving.catch(() => undefined);
-      }
-      return saving;
-    };
-    const sent = new Set<string>();
-    let results: Map<string, EvaluationResult>;
     try {
-      results = await this.evaluate(slos, now, {
-        rebuild,
-        ready: !this.store.overlapsWrites ? undefined : async entries => {
-          for (const [ref] of entries) sent.add(ref);
-          chunks.push(chunkOf(entries));
-          save();
-          // the writer sends the chunk before the next is made
-          await new Promise(resolve => setImmediate(resolve));
-        },
-      });
-      phase('evaluate');
-      chunks.push(chunkOf([...results].filter(([ref]) => !sent.has(ref))));
-      chunks.end();
-      await save();
+      await this.store.saveStatusChunks(nextChunk);
     } catch (e) {
-      chunks.fail(e);
-      await saving?.catch(() => undefined);
       this.written.clear();
       throw e;
     }

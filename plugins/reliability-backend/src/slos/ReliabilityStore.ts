@@ -821,11 +821,6 @@ export class ReliabilityStore {
 
   // ---- Status -------------------------------------------------------------------------------------------
 
-  /** Whether the database writes one chunk of snapshots while the next is made (PostgreSQL, another process). */
-  get overlapsWrites(): boolean {
-    return this.db.client.config.client === 'pg';
-  }
-
   /** Stores snapshots (`json`: the status already serialized, when the caller has it). */
   async saveStatuses(items: StatusItem[]): Promise<void> {
     let given = false;
@@ -835,10 +830,9 @@ export class ReliabilityStore {
   /**
    * Stores snapshots in one transaction, a chunk at a time as `next` makes them (undefined: no more). On PostgreSQL
    * each chunk's upsert is sent as soon as it is made, and the next chunk is made while the server writes it: the
-   * making of a tick's statuses and their writing overlap (`overlapsWrites`). On SQLite, which runs in this process,
-   * nothing would overlap: each chunk is written in transactions of its own.
+   * serializing of a tick's statuses and their writing overlap.
    */
-  async saveStatusChunks(next: () => StatusItem[] | undefined | Promise<StatusItem[] | undefined>): Promise<number> {
+  async saveStatusChunks(next: () => StatusItem[] | undefined): Promise<number> {
     const pg = this.db.client.config.client === 'pg';
     const upsert = `INSERT INTO reliability_status (slo_ref, state, evaluated_at, status, budget_remaining)`;
     const merge = `ON CONFLICT (slo_ref) DO UPDATE SET state = excluded.state, evaluated_at = excluded.evaluated_at, status = excluded.status, budget_remaining = excluded.budget_remaining`;
@@ -881,7 +875,7 @@ export class ReliabilityStore {
     if (!pg) {
       // SQLite: one prepared upsert run per snapshot, in a transaction per chunk (each a few milliseconds of the event
       // loop), then the sparklines
-      for (let items = await next(); items; items = await next()) {
+      for (let items = next(); items; items = next()) {
         if (!items.length) continue;
         const rows = statusRows(items);
         written += rows.length;
@@ -900,7 +894,7 @@ export class ReliabilityStore {
         const keep = (e: unknown) => {
           failures.push(e);
         };
-        for (let items = await next(); items; items = await next()) {
+        for (let items = next(); items; items = next()) {
           if (!items.length) continue;
           const rows = statusRows(items);
           written += rows.length;

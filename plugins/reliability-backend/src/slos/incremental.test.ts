@@ -61,7 +61,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const replica = (maxChangedRows?: number) => {
       const s = new SliSourceRegistry();
       s.add(new IngestSliSource(store, { maxChangedRows }));
-      // snapshots made and written two at a time: on PostgreSQL, written while the next are made
+      // snapshots serialized and written two at a time
       return new Evaluator(store, s, logger, { snapshotChunk: 2 });
     };
     let ticking = replica();
@@ -151,7 +151,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect((await store.getStatuses([silent.ref])).get(silent.ref)!.evaluatedAt).toBe(new Date(START + 6 * MIN).toISOString());
   });
 
-  it('stores the snapshots of a tick made a chunk at a time, all or (on PostgreSQL) none of them, and all again after a failure', async () => {
+  it('stores the snapshots of a tick a chunk at a time, all or (on PostgreSQL) none of them, and all again after a failure', async () => {
     const knex = await databases.init(databaseId);
     await ReliabilityDatabase.create(knex);
     const store = new ReliabilityStore(knex);
