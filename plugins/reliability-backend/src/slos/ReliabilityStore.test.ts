@@ -237,8 +237,14 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
       [{ sloRef: 'default/c4', status: status(4) }],
     ];
     let k = 0;
+    const writes = store.writes;
     expect(await store.saveStatusChunks(() => chunks[k++])).toBe(4);
     expect(k).toBe(4);
+    // one write, as the overview's page cache counts them; nothing given (or empty chunks only) is none
+    expect(store.writes).toBe(writes + 1);
+    const empty = [[], []];
+    expect(await store.saveStatusChunks(() => empty.pop())).toBe(0);
+    expect(store.writes).toBe(writes + 1);
     const refs = ['default/c1', 'default/c2', 'default/c\n3', 'default/c4'];
     const read = await store.getStatuses(refs);
     expect(refs.map(r => read.get(r)?.budgetRemaining)).toEqual([1 / 7, 2 / 7, 3 / 7, 4 / 7]);

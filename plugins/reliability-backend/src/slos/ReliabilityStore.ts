@@ -49,9 +49,14 @@ export interface RowColumns {
 /** No rows, of this width (the ref included). */
 export const emptyColumns = (width: number): RowColumns => ({ refs: [], nums: Array.from({ length: width - 1 }, () => []) });
 
-/** Adds the rows of `more` to `to`. */
+/** Adds the rows of `more` to `to` (taking its columns when `to` has none). */
 function appendColumns(to: RowColumns, more: RowColumns) {
   if (!more.refs.length) return;
+  if (!to.refs.length) {
+    to.refs = more.refs;
+    to.nums = more.nums;
+    return;
+  }
   for (const r of more.refs) to.refs.push(r);
   more.nums.forEach((col, k) => {
     for (const v of col) to.nums[k].push(v);
@@ -871,11 +876,21 @@ export class ReliabilityStore {
         ) daily.push(r);
       }
     };
+    // the first chunk with something in it: nothing to write, and no transaction is opened
+    let first = next();
+    while (first && !first.length) first = next();
+    if (!first) return 0;
+    this.writeCount++;
+    const chunks = () => {
+      const given = first;
+      first = undefined;
+      return given ?? next();
+    };
     let written = 0;
     if (!pg) {
       // SQLite: one prepared upsert run per snapshot, in a transaction per chunk (each a few milliseconds of the event
       // loop), then the sparklines
-      for (let items = next(); items; items = next()) {
+      for (let items = chunks(); items; items = chunks()) {
         if (!items.length) continue;
         const rows = statusRows(items);
         written += rows.length;
@@ -894,7 +909,7 @@ export class ReliabilityStore {
         const keep = (e: unknown) => {
           failures.push(e);
         };
-        for (let items = next(); items; items = next()) {
+        for (let items = chunks(); items; items = chunks()) {
           if (!items.length) continue;
           const rows = statusRows(items);
           written += rows.length;

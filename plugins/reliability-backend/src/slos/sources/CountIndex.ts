@@ -180,8 +180,9 @@ export class CountIndex {
 
     // each row read moves the readings of its SLO straight away: no list of rows per SLO is built. The reading at a
     // boundary's new time `to` is the last bucket at or before it: one held (perhaps rewritten: a tie takes the row),
-    // a row written since (perhaps in the past), or one the boundary slid past. Written rows go first, so a row read
-    // twice ends with its later reading
+    // a row written since (perhaps in the past), or one the boundary slid past. A row in both reads, rewritten while
+    // they ran, may keep the earlier of its two values for this tick: it was written after this read's start less
+    // WRITE_MARGIN_MS, so the next tick reads it again
     if (changed) {
       const [ends, goods, totals] = changed.nums;
       changed.refs.forEach((ref, r) => {
