@@ -47,7 +47,7 @@ export interface RowColumns {
 }
 
 /** No rows, of this width (the ref included). */
-export const emptyColumns = (width: number): RowColumns => ({ refs: [], nums: Array.from({ length: width - 1 }, () => []) });
+const emptyColumns = (width: number): RowColumns => ({ refs: [], nums: Array.from({ length: width - 1 }, () => []) });
 
 /** Adds the rows of `more` to `to` (taking its columns when `to` has none). */
 function appendColumns(to: RowColumns, more: RowColumns) {

@@ -182,39 +182,28 @@ export class CountIndex {
     // boundary's new time `to` is the last bucket at or before it: one held (perhaps rewritten: a tie takes the row),
     // a row written since (perhaps in the past), or one the boundary slid past. A row in both reads, rewritten while
     // they ran, may keep the earlier of its two values for this tick: it was written after this read's start less
-    // WRITE_MARGIN_MS, so the next tick reads it again
-    if (changed) {
-      const [ends, goods, totals] = changed.nums;
-      changed.refs.forEach((ref, r) => {
+    // WRITE_MARGIN_MS, so the next tick reads it again. Written rows may be any bucket at or before the new time;
+    // crossed rows count only past the old one
+    const applyBuckets = (rows: RowColumns, slidPast: boolean) => {
+      const [ends, goods, totals] = rows.nums;
+      rows.refs.forEach((ref, r) => {
         const e = this.entries.get(ref);
         const to = e?.next;
         if (!to) return;
         const end = ends[r];
         for (let i = 0; i < to.length; i++) {
-          if (end >= e.lastEnd[i] && end <= to[i]) {
+          if (end >= e.lastEnd[i] && end <= to[i] && (!slidPast || end > e.times[i])) {
             e.lastEnd[i] = end;
             e.cumGood[i] = goods[r];
             e.cumTotal[i] = totals[r];
           }
         }
-        if (e.firstEnd === null || end < e.firstEnd) e.firstEnd = end;
+        if (!slidPast && (e.firstEnd === null || end < e.firstEnd)) e.firstEnd = end;
       });
-    }
+    };
+    if (changed) applyBuckets(changed, false);
     if (crossed) {
-      const [ends, goods, totals] = crossed.buckets.nums;
-      crossed.buckets.refs.forEach((ref, r) => {
-        const e = this.entries.get(ref);
-        const to = e?.next;
-        if (!to) return;
-        const end = ends[r];
-        for (let i = 0; i < to.length; i++) {
-          if (end > e.times[i] && end <= to[i] && end >= e.lastEnd[i]) {
-            e.lastEnd[i] = end;
-            e.cumGood[i] = goods[r];
-            e.cumTotal[i] = totals[r];
-          }
-        }
-      });
+      applyBuckets(crossed.buckets, true);
       const [ats, lateGoods, lateTotals] = crossed.late.nums;
       crossed.late.refs.forEach((ref, r) => {
         const e = this.entries.get(ref);
