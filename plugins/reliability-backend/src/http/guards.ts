@@ -5,8 +5,12 @@ import { InputError, NotAllowedError } from '@backstage/errors';
 import { AuthorizeResult, BasicPermission, ResourcePermission } from '@backstage/plugin-permission-common';
 import { formatIssues, reliabilitySloReadPermission } from '@internal/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
+import { callerName } from '../catalog/entityAccess';
 
 const NAME_RE = /^[a-zA-Z0-9_.-]{1,253}$/;
+
+/** How long a caller's read decision is remembered (as CatalogAccess remembers which entities it may read). */
+const READ_DECISION_MS = 15_000;
 
 /**
  * What every route file uses to parse and guard a request before it calls its service: parsing with the zod
@@ -41,6 +45,7 @@ export interface Guards {
 
 export function createGuards(deps: { httpAuth: HttpAuthService; permissions: PermissionsService; auditor: AuditorService; access: CatalogAccess }): Guards {
   const { httpAuth, permissions, auditor, access } = deps;
+  const readDecisions = new Map<string, { at: number; allow: boolean }>();
   const guards: Guards = {
     parse(schema, value, what) {
       const r = schema.safeParse(value);
@@ -49,7 +54,23 @@ export function createGuards(deps: { httpAuth: HttpAuthService; permissions: Per
     },
     async canRead(req) {
       const credentials = await httpAuth.credentials(req);
-      await guards.authorize(credentials, reliabilitySloReadPermission);
+      // reads are the portal's busiest requests: a named caller's decision is remembered for READ_DECISION_MS, so a
+      // repeated read asks the permission backend nothing (a changed policy shows within that time)
+      const who = callerName(credentials);
+      const now = Date.now();
+      const known = who === 'service:unknown' ? undefined : readDecisions.get(who);
+      let allow = known && now - known.at <= READ_DECISION_MS ? known.allow : undefined;
+      if (allow === undefined) {
+        const [decision] = await permissions.authorize([{ permission: reliabilitySloReadPermission }], { credentials });
+        allow = decision.result === AuthorizeResult.ALLOW;
+        if (who !== 'service:unknown') {
+          readDecisions.delete(who);
+          readDecisions.set(who, { at: now, allow });
+          // bounded: the oldest callers go first
+          if (readDecisions.size > 1_000) readDecisions.delete(readDecisions.keys().next().value!);
+        }
+      }
+      if (!allow) throw new NotAllowedError(`Missing permission ${reliabilitySloReadPermission.name}`);
       return credentials;
     },
     user: req => httpAuth.credentials(req, { allow: ['user'] }),
