@@ -904,7 +904,7 @@ export class ReliabilityStore {
         // PostgreSQL: the snapshots in multi-row upserts, one per chunk. The next tick writes them again, so the
         // commit need not wait for the WAL flush
         await tx.raw('SET LOCAL synchronous_commit TO OFF');
-        const sent: Promise<unknown>[] = [];
+        let sent: Promise<unknown> = Promise.resolve();
         const failures: unknown[] = [];
         const keep = (e: unknown) => {
           failures.push(e);
@@ -931,11 +931,12 @@ export class ReliabilityStore {
                 `${upsert} SELECT x->>0, x->>1, (x->>2)::bigint, x->>3, (x->>4)::float8 FROM json_array_elements(?::json) AS x ${merge}`,
                 [JSON.stringify(rows.map(r => [r.slo_ref, r.state, r.evaluated_at, r.status, r.budget_remaining]))],
               );
-          // sent now (its failure kept for below), and written by the server while the next chunk is made
-          sent.push(Promise.resolve(query).catch(keep));
+          // sent as soon as the one before is done (one query at a time on the transaction's connection; none after a
+          // failure, which is kept for below), and written by the server while the next chunk is made
+          sent = sent.then(() => (failures.length ? undefined : query)).catch(keep);
           await new Promise(resolve => setImmediate(resolve));
         }
-        await Promise.all(sent);
+        await sent;
         if (failures.length) throw failures[0];
       }
       const size = pg ? 5_000 : 190; // SQLite binds at most 999 parameters
