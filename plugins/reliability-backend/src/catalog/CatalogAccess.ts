@@ -1,6 +1,6 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { callerName } from './entityAccess';
+import { CallerMemory, callerName } from './entityAccess';
 
 /**
  * What a caller may see of the catalog: every read of the suite answers only about entities the caller can read,
@@ -27,21 +27,14 @@ export class CatalogAccess {
    * Callers without a name (no user, no service subject) are not remembered.
    */
   async visibleRecently(entityRefs: string[], credentials: BackstageCredentials): Promise<(ref: string) => boolean> {
-    const who = callerName(credentials);
-    if (who === 'service:unknown') {
+    if (callerName(credentials) === 'service:unknown') {
       const visible = await this.visible(entityRefs, credentials);
       return ref => visible.has(ref);
     }
     const now = Date.now();
-    let entry = this.recent.get(who);
-    if (!entry || now - entry.at > CatalogAccess.RECENT_MS || entry.visible.size > 10_000) {
-      entry = { at: now, visible: new Map() };
-      this.recent.delete(who);
-      this.recent.set(who, entry);
-      // bounded: the oldest callers go first
-      if (this.recent.size > 1_000) this.recent.delete(this.recent.keys().next().value!);
-    }
-    const known = entry.visible;
+    const fresh = this.recent.get(credentials, now);
+    const known = fresh && fresh.size <= 10_000 ? fresh : new Map<string, boolean>();
+    if (known !== fresh) this.recent.set(credentials, known, now);
     const unknown = [...new Set(entityRefs.filter(r => r && !known.has(r)))];
     if (unknown.length) {
       const visible = await this.visible(unknown, credentials);
@@ -51,7 +44,7 @@ export class CatalogAccess {
   }
 
   private static readonly RECENT_MS = 15_000;
-  private readonly recent = new Map<string, { at: number; visible: Map<string, boolean> }>();
+  private readonly recent = new CallerMemory<Map<string, boolean>>(CatalogAccess.RECENT_MS);
 
   /** A predicate over `refs`: whether the caller may read the entity (an empty ref, about no entity, passes). */
   async filter(refs: string[], credentials: BackstageCredentials): Promise<(ref: string) => boolean> {

@@ -5,7 +5,7 @@ import { InputError, NotAllowedError } from '@backstage/errors';
 import { AuthorizeResult, BasicPermission, ResourcePermission } from '@backstage/plugin-permission-common';
 import { formatIssues, reliabilitySloReadPermission } from '@internal/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
-import { callerName } from '../catalog/entityAccess';
+import { CallerMemory } from '../catalog/entityAccess';
 
 const NAME_RE = /^[a-zA-Z0-9_.-]{1,253}$/;
 
@@ -45,7 +45,7 @@ export interface Guards {
 
 export function createGuards(deps: { httpAuth: HttpAuthService; permissions: PermissionsService; auditor: AuditorService; access: CatalogAccess }): Guards {
   const { httpAuth, permissions, auditor, access } = deps;
-  const readDecisions = new Map<string, { at: number; allow: boolean }>();
+  const readDecisions = new CallerMemory<boolean>(READ_DECISION_MS);
   const guards: Guards = {
     parse(schema, value, what) {
       const r = schema.safeParse(value);
@@ -54,21 +54,14 @@ export function createGuards(deps: { httpAuth: HttpAuthService; permissions: Per
     },
     async canRead(req) {
       const credentials = await httpAuth.credentials(req);
-      // reads are the portal's busiest requests: a named caller's decision is remembered for READ_DECISION_MS, so a
-      // repeated read asks the permission backend nothing (a changed policy shows within that time)
-      const who = callerName(credentials);
+      // reads are the portal's busiest requests: a named caller's decision is remembered for READ_DECISION_MS (at most
+      // 1,000 callers), so a repeated read asks the permission backend nothing (a changed policy shows within that time)
       const now = Date.now();
-      const known = who === 'service:unknown' ? undefined : readDecisions.get(who);
-      let allow = known && now - known.at <= READ_DECISION_MS ? known.allow : undefined;
+      let allow = readDecisions.get(credentials, now);
       if (allow === undefined) {
         const [decision] = await permissions.authorize([{ permission: reliabilitySloReadPermission }], { credentials });
         allow = decision.result === AuthorizeResult.ALLOW;
-        if (who !== 'service:unknown') {
-          readDecisions.delete(who);
-          readDecisions.set(who, { at: now, allow });
-          // bounded: the oldest callers go first
-          if (readDecisions.size > 1_000) readDecisions.delete(readDecisions.keys().next().value!);
-        }
+        readDecisions.set(credentials, allow, now);
       }
       if (!allow) throw new NotAllowedError(`Missing permission ${reliabilitySloReadPermission.name}`);
       return credentials;
