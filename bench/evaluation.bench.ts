@@ -277,7 +277,10 @@ async function main() {
     console.log(`one evaluation tick from scratch, ${evaluated} SLOs, 9 windows each, snapshots stored: ${fullMs.toFixed(0)} ms (runs: ${full.map(x => x.toFixed(0)).join(', ')})`);
     if (DB === 'sqlite') console.log(`target <= 1000 ms on SQLite: ${fullMs <= 1000 ? 'met' : 'NOT met'}`);
     console.log(`sample of ${SAMPLE} SLOs: store ${sampleMs.toFixed(1)} ms, naive SUM over raw rows ${naiveMs.toFixed(1)} ms`);
-    console.log(`ratio naive / store (same ${SAMPLE} SLOs, same windows): ${(naiveMs / sampleMs).toFixed(1)}x (target >= 20x: ${naiveMs / sampleMs >= 20 ? 'met' : 'NOT met'})`);
+    // issue 2's target is about a month of data (--days 30, the default) over a real sample (--sample 200): with less,
+    // the naive query has little to sum, and the line says so instead of judging it
+    const naiveJudged = DAYS >= 30 && SAMPLE >= 200;
+    console.log(`ratio naive / store (same ${SAMPLE} SLOs, same windows): ${(naiveMs / sampleMs).toFixed(1)}x (${naiveJudged ? `target >= 20x: ${naiveMs / sampleMs >= 20 ? 'met' : 'NOT met'}` : 'target >= 20x is judged with --days 30 --sample 200'})`);
     console.log(`incremental: index built in ${buildMs.toFixed(0)} ms; then a tick a minute with ${SLOS} SLOs' minute of traffic ingested before each (ingest ${median(ingestMs).toFixed(0)} ms)`);
     console.log(`  incremental tick: ${incMs.toFixed(0)} ms (runs: ${incremental.map(x => x.toFixed(0)).join(', ')}; last read ${read}; ${writes} snapshots written)`);
     console.log(`  tick phases (medians, ms): ${Object.keys(phaseRuns[0]).map(k => `${k} ${median(phaseRuns.map(p => p[k])).toFixed(1)}`).join(', ')}`);
