@@ -35,8 +35,10 @@ mkdir -p "$LOG_DIR"
 echo "[test] type check"
 yarn tsc
 
-echo "[test] lint of the backend, with its import boundaries (route files never import stores; slos/ never imports remediation/)"
-yarn workspace @internal/plugin-reliability-backend lint
+echo "[test] lint of every plugin (Backstage's rules); the backend's with its import boundaries (route files never import stores; slos/ never imports remediation/)"
+for plugin in reliability-common reliability-node reliability-backend reliability catalog-backend-module-reliability scaffolder-backend-module-reliability; do
+  (cd "plugins/$plugin" && yarn backstage-cli package lint)
+done
 
 echo "[test] unit, backend and frontend tests (jest, SQLite + PostgreSQL)"
 set +e

@@ -71,8 +71,8 @@ export class OpenSloEntityProcessor implements CatalogProcessor {
    * catalog shows title and description, and emits the relations from the same parse (relations may be emitted in
    * any step; they are kept only if the entity is accepted).
    */
-  async preProcessEntity(entity: Entity, location: LocationSpec, emit: CatalogProcessorEmit): Promise<Entity> {
-    if (isSlo(entity) || isOpenSloReferencedKind(entity)) entity = catalogSafeLabels(entity);
+  async preProcessEntity(given: Entity, location: LocationSpec, emit: CatalogProcessorEmit): Promise<Entity> {
+    let entity = isSlo(given) || isOpenSloReferencedKind(given) ? catalogSafeLabels(given) : given;
     if (isOpenSloReferencedKind(entity)) {
       const checked = validateOpenSloKind(entity);
       if (!checked.ok) throw new Error(`Invalid OpenSLO ${entity.kind} ${entity.metadata?.name ?? '(unnamed)'} in ${location.type}:${location.target}: ${checked.error}`);

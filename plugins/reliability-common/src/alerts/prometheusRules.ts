@@ -44,6 +44,12 @@ const WINDOW_PLACEHOLDER = /\{\{\s*\.window\s*\}\}/g;
 
 const num = (n: number) => String(Number(n.toPrecision(15)));
 
+/** The error ratio of a good/total SLI; in parentheses when the spec came from Sloth, as Sloth writes it. */
+const goodTotalRatio = (good: string, total: string, sloth: boolean) => {
+  const ratio = `1 - ((${good}) / (${total}))`;
+  return sloth ? `(${ratio})` : ratio;
+};
+
 function queryOf(source: Record<string, unknown> | undefined): string | undefined {
   const spec = source?.spec as Record<string, unknown> | undefined;
   const q = spec?.query ?? spec?.promql;
@@ -83,7 +89,9 @@ export function errorRatioExpr(slo: SloDefinition, window: string): ParseResult<
     // or the average of the slices' error ratios (RatioTimeslices); a threshold SLI with Occurrences counts each
     // one-minute point as one event
     const stepMs = slo.budgeting?.sliceMs ?? 60_000;
-    const step = stepMs % 3_600_000 === 0 ? `${stepMs / 3_600_000}h` : stepMs % 60_000 === 0 ? `${stepMs / 60_000}m` : `${Math.round(stepMs / 1000)}s`;
+    let step = `${Math.round(stepMs / 1000)}s`;
+    if (stepMs % 3_600_000 === 0) step = `${stepMs / 3_600_000}h`;
+    else if (stepMs % 60_000 === 0) step = `${stepMs / 60_000}m`;
     // one second short of the window: the slices that end in (t - window, t], on Prometheus 2 (closed ranges) and 3 alike
     const range = `[${durationMs(window) / 1000 - 1}s:${step}]`;
     if (mode === 'threshold') {
@@ -119,7 +127,7 @@ export function errorRatioExpr(slo: SloDefinition, window: string): ParseResult<
   return {
     ok: true,
     // a spec imported from Sloth is written as Sloth writes it: a good/total SLI (OpenSLO v1alpha) in parentheses
-    value: mode === 'good-total' ? (slo.sloth ? `(1 - ((${counted.value}) / (${total.value})))` : `1 - ((${counted.value}) / (${total.value}))`) : `(${counted.value})\n/\n(${total.value})`,
+    value: mode === 'good-total' ? goodTotalRatio(counted.value, total.value, Boolean(slo.sloth)) : `(${counted.value})\n/\n(${total.value})`,
   };
 }
 

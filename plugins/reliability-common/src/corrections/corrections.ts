@@ -51,8 +51,7 @@ const iso = (what: string) =>
 /** Whether a time zone is one Intl knows (IANA). */
 function knownZone(tz: string): boolean {
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
+    return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone.length > 0;
   } catch {
     return false;
   }

@@ -25,7 +25,9 @@ export const drillDate = z
   .trim()
   .transform((v, ctx) => {
     const m = DAY_RE.exec(v);
-    const t = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : /^\d{4}-\d{2}-\d{2}T/.test(v) ? Date.parse(v) : NaN;
+    let t = NaN;
+    if (m) t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+    else if (/^\d{4}-\d{2}-\d{2}T/.test(v)) t = Date.parse(v);
     // Date.UTC rolls 2025-02-30 over to March: a real day reads back the same
     if (!Number.isFinite(t) || (m && new Date(t).toISOString().slice(0, 10) !== v) || t < Date.UTC(2000, 0, 1) || t > Date.UTC(2100, 0, 1)) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be a date such as 2025-09-10' });
@@ -111,7 +113,10 @@ export interface DrillWarning {
   message: string;
 }
 
-const minutes = (s: number) => (s % 60 === 0 ? `${s / 60} min` : s < 600 ? `${Math.round(s)} s` : `${(s / 60).toFixed(1)} min`);
+const minutes = (s: number) => {
+  if (s % 60 === 0) return `${s / 60} min`;
+  return s < 600 ? `${Math.round(s)} s` : `${(s / 60).toFixed(1)} min`;
+};
 
 /**
  * What should worry the owner: no successful drill within `maxAgeMs` (a quarter by default), or a last drill that
@@ -146,7 +151,15 @@ export const DRILL_CSV_COLUMNS = [...DRILL_CSV_REQUIRED, 'kind', 'to_region', 'r
 /** At most this many drills per CSV file. @public */
 export const MAX_DRILL_CSV_ROWS = 5_000;
 
-const number = (text: string) => (text === '' ? undefined : /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : NaN);
+const number = (text: string) => {
+  if (text === '') return undefined;
+  return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+};
+/** A CSV cell that spells a boolean, as the boolean (other text is left for the schema to refuse). */
+const BOOLEAN_CELLS = new Map<string, boolean>([
+  ['true', true],
+  ['false', false],
+]);
 const list = (text: string, sep: string) => (text === '' ? [] : text.split(sep).map(s => s.trim()).filter(Boolean));
 
 /**
@@ -170,7 +183,7 @@ export function parseDrillCsv(text: string, options: { now?: number } = {}): { o
       date: cells.date,
       region: cells.region,
       durationMin: number(cells.duration_min),
-      success: success === 'true' ? true : success === 'false' ? false : cells.success,
+      success: BOOLEAN_CELLS.get(success) ?? cells.success,
       notes: cells.notes,
       kind: cells.kind || undefined,
       toRegion: cells.to_region || undefined,

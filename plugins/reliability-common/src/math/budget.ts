@@ -76,7 +76,8 @@ export function budgetMinutes(
 ): { allowed: number; remaining: number | null } {
   const allowed = (errorBudget(target) * windowMs) / 60_000;
   if (remainingFraction === null || !Number.isFinite(remainingFraction)) {
-    return { allowed, remaining: remainingFraction === null ? null : remainingFraction > 0 ? allowed : -Infinity };
+    if (remainingFraction === null) return { allowed, remaining: null };
+    return { allowed, remaining: remainingFraction > 0 ? allowed : -Infinity };
   }
   return { allowed, remaining: allowed * remainingFraction };
 }

@@ -24,11 +24,11 @@ export function histogramQuantile(q: number, buckets: readonly HistogramBucket[]
   const total = sorted[sorted.length - 1].count;
   if (!(total > 0)) return null;
   const rank = q * total;
-  let b = sorted.findIndex(x => x.count >= rank);
+  const b = sorted.findIndex(x => x.count >= rank);
   if (b === sorted.length - 1) return sorted[sorted.length - 2].le;
   if (b === 0 && sorted[0].le <= 0) return sorted[0].le;
   let start = 0;
-  let end = sorted[b].le;
+  const end = sorted[b].le;
   let count = sorted[b].count;
   let below = 0;
   if (b > 0) {

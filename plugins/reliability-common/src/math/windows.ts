@@ -30,6 +30,8 @@ export function describeWindow(w: TimeWindow): string {
     : `${formatDuration(w.duration)} calendar (${w.timeZone})`;
 }
 
+/** Months in a calendar unit that is not a fixed length (a year otherwise). */
+const MONTHS_PER_UNIT: Record<string, number> = { M: 1, Q: 3, Y: 12 };
 const LUXON_UNIT: Record<string, string> = {
   s: 'seconds',
   m: 'minutes',
@@ -70,7 +72,7 @@ export function windowAt(w: TimeWindow, now: number): Interval {
     diff = Math.floor(at.diff(anchor, unit as any).get(unit as any) / w.duration.amount);
   } else {
     const months = at.diff(anchor, 'months').months;
-    const perPeriod = w.duration.amount * (w.duration.unit === 'M' ? 1 : w.duration.unit === 'Q' ? 3 : 12);
+    const perPeriod = w.duration.amount * (MONTHS_PER_UNIT[w.duration.unit] ?? 12);
     diff = Math.floor(months / perPeriod);
   }
   let start = anchor.plus({ [unit]: diff * w.duration.amount });

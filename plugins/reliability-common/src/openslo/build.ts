@@ -169,8 +169,9 @@ export function buildOpenSlo(raw: unknown): { ok: true; doc: Record<string, unkn
     default:
       ratioMetric = { counter: true, good: metric('Prometheus', { query: i.sli.goodQuery }, instance), total: metric('Prometheus', { query: i.sli.totalQuery }, instance) };
   }
-  const rows =
-    i.alerting.policy === 'custom' ? i.alerting.rows : i.alerting.policy === 'workbook' ? DEFAULT_MWMB_RULES.map(r => ({ severity: r.severity, burnRate: r.burnRate, window: r.longWindow })) : [];
+  let rows: { severity: 'page' | 'ticket'; burnRate: number; window: string }[] = [];
+  if (i.alerting.policy === 'custom') rows = i.alerting.rows;
+  else if (i.alerting.policy === 'workbook') rows = DEFAULT_MWMB_RULES.map(r => ({ severity: r.severity, burnRate: r.burnRate, window: r.longWindow }));
   const doc: Record<string, unknown> = {
     apiVersion: 'openslo/v1',
     kind: 'SLO',

@@ -56,9 +56,7 @@ describe('composite SLOs (an indicator per objective, weighted)', () => {
     for (const [mutate, message] of cases) {
       const d = parse(checkout);
       mutate(d);
-      const r = parseOpenSlo(d);
-      expect(r.ok).toBe(false);
-      if (!r.ok) expect(r.error).toMatch(message);
+      expect(parseOpenSlo(d)).toEqual({ ok: false, error: expect.stringMatching(message) });
     }
   });
 

@@ -265,7 +265,8 @@ function toDefinition(d: OpenSloDocument, objectiveIndex = 0): SloDefinition {
   const annotations = d.metadata.annotations ?? {};
   const ROLLING_MS: Partial<Record<string, number>> = { M: 30 * 86_400_000, Q: 90 * 86_400_000, Y: 365 * 86_400_000 };
   const slice = obj.timeSliceWindow ? parseDuration(obj.timeSliceWindow)! : undefined;
-  const sliceMs = slice ? (isFixedDuration(slice) ? durationMs(slice) : slice.amount * ROLLING_MS[slice.unit]!) : 0;
+  let sliceMs = 0;
+  if (slice) sliceMs = isFixedDuration(slice) ? durationMs(slice) : slice.amount * ROLLING_MS[slice.unit]!;
   let indicator: SloDefinition['indicator'];
   if (tm) {
     indicator = { mode: 'threshold', sourceType: tm.metricSource.type, total: tm.metricSource as Record<string, unknown> };

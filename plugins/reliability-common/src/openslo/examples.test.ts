@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
 import { parseOpenSlo, parseOpenSloObjectives } from './definition';
+import { okValue } from '../__testUtils__/okValue';
 
 /**
  * OpenSLO's v1 examples (OpenSLO/OpenSLO, `examples/`), one document of ours per example with the same features (not
@@ -39,19 +40,15 @@ spec:
     - { displayName: Fast enough, op: lt, value: 0.4, target: 0.98 }
   alertPolicies:
 `;
-    const ok = parseOpenSlo(doc(text));
-    expect(ok.ok).toBe(true);
-    if (ok.ok) {
-      expect(ok.value.indicator.mode).toBe('threshold');
-      expect(ok.value.threshold).toEqual({ op: 'lt', value: 0.4 });
-      expect(ok.value.budgeting).toBeUndefined();
-      expect(ok.value.window).toEqual({ kind: 'rolling', duration: { amount: 2, unit: 'w' } });
-      expect(ok.value.alertPolicy).toBeUndefined();
-    }
+    const ok = okValue(parseOpenSlo(doc(text)));
+    expect(ok.indicator.mode).toBe('threshold');
+    expect(ok.threshold).toEqual({ op: 'lt', value: 0.4 });
+    expect(ok.budgeting).toBeUndefined();
+    expect(ok.window).toEqual({ kind: 'rolling', duration: { amount: 2, unit: 'w' } });
+    expect(ok.alertPolicy).toBeUndefined();
     // the example's metric spec: nothing but comments
     const refused = parseOpenSlo(doc(text.replace(/spec: \{ query: .*\}/, 'spec: # fields to query the source')));
-    expect(refused.ok).toBe(false);
-    if (!refused.ok) expect(refused.error).toMatch(/^spec\.indicator\.spec\.thresholdMetric\.metricSource\.spec: /);
+    expect(refused).toEqual({ ok: false, error: expect.stringMatching(/^spec\.indicator\.spec\.thresholdMetric\.metricSource\.spec: /) });
   });
 
   it('budgeting-method/ratio-timeslices: RatioTimeslices with op on a ratio objective is accepted', () => {
@@ -77,12 +74,10 @@ spec:
     - { displayName: Answers, op: gt, timeSliceWindow: 1m, target: 0.98 }
 `),
     );
-    expect(r.ok).toBe(true);
-    if (r.ok) {
-      expect(r.value.budgeting).toEqual({ method: 'RatioTimeslices', sliceMs: 60_000 });
-      expect(r.value.threshold).toBeUndefined();
-      expect(r.value.target).toBe(0.98);
-    }
+    const v = okValue(r);
+    expect(v.budgeting).toEqual({ method: 'RatioTimeslices', sliceMs: 60_000 });
+    expect(v.threshold).toBeUndefined();
+    expect(v.target).toBe(0.98);
   });
 
   it('treat-low-traffic-as-equally-important: Timeslices at 99.95% with slices good at 95%, over a calendar week', () => {
@@ -108,11 +103,9 @@ spec:
     - { displayName: Answered, op: gt, target: 0.9995, timeSliceTarget: 0.95, timeSliceWindow: 1m }
 `),
     );
-    expect(r.ok).toBe(true);
-    if (r.ok) {
-      expect(r.value.budgeting).toEqual({ method: 'Timeslices', sliceMs: 60_000, timeSliceTarget: 0.95 });
-      expect(r.value.window).toEqual({ kind: 'calendar', duration: { amount: 1, unit: 'w' }, timeZone: 'Europe/Paris', startTime: '2024-03-04 08:00:00' });
-    }
+    const v = okValue(r);
+    expect(v.budgeting).toEqual({ method: 'Timeslices', sliceMs: 60_000, timeSliceTarget: 0.95 });
+    expect(v.window).toEqual({ kind: 'calendar', duration: { amount: 1, unit: 'w' }, timeZone: 'Europe/Paris', startTime: '2024-03-04 08:00:00' });
   });
 
   it('budgeting-method/timeslices-slo: two objectives over one indicator, each its own SLO with its own target', () => {
@@ -139,17 +132,12 @@ spec:
     - { displayName: Contract, target: 0.99, timeSliceTarget: 0.99, timeSliceWindow: 1m }
   alertPolicies:
 `;
-    const all = parseOpenSloObjectives(doc(text));
-    expect(all.ok).toBe(true);
-    if (all.ok) {
-      expect(all.value.map(d => [d.ref, d.title, d.target, d.budgeting?.timeSliceTarget])).toEqual([
-        ['default/uplink-availability', 'Uplink available as the contract says: Internal', 0.997, 0.99],
-        ['default/uplink-availability.contract', 'Uplink available as the contract says: Contract', 0.99, 0.99],
-      ]);
-    }
+    expect(okValue(parseOpenSloObjectives(doc(text))).map(d => [d.ref, d.title, d.target, d.budgeting?.timeSliceTarget])).toEqual([
+      ['default/uplink-availability', 'Uplink available as the contract says: Internal', 0.997, 0.99],
+      ['default/uplink-availability.contract', 'Uplink available as the contract says: Contract', 0.99, 0.99],
+    ]);
     // with one objective it is accepted: `1m` is a one-minute calendar window (m is minutes, M months)
     const one = parseOpenSlo(doc(text.replace(/\n {4}- \{ displayName: Contract.*\}/, '')));
-    expect(one.ok).toBe(true);
-    if (one.ok) expect(one.value.window.duration).toEqual({ amount: 1, unit: 'm' });
+    expect(okValue(one).window.duration).toEqual({ amount: 1, unit: 'm' });
   });
 });

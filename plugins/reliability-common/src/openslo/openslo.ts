@@ -111,8 +111,7 @@ export const timeWindowSchema = z
           .string({ required_error: 'calendar.timeZone is required, such as Europe/Berlin' })
           .refine(tz => {
             try {
-              new Intl.DateTimeFormat('en-US', { timeZone: tz });
-              return true;
+              return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone.length > 0;
             } catch {
               return false;
             }

@@ -1,5 +1,6 @@
 import { parseOpenSlo, resolveComponentRef } from './definition';
 import { compactToOpenSlo } from './compact';
+import { okValue } from '../__testUtils__/okValue';
 
 const valid = {
   apiVersion: 'openslo/v1',
@@ -82,7 +83,7 @@ describe('parseOpenSlo', () => {
   it('reads a rolling ratio SLO', () => {
     const r = parseOpenSlo(valid);
     expect(r).toEqual({ ok: true, value: expect.objectContaining({ ref: 'default/checkout-success', componentRef: 'component:default/checkout', target: 0.995, runbook: 'link://runbooks/checkout', title: 'Checkout success rate' }) });
-    if (r.ok) expect(r.value.window).toEqual({ kind: 'rolling', duration: { amount: 30, unit: 'd' } });
+    expect(okValue(r).window).toEqual({ kind: 'rolling', duration: { amount: 30, unit: 'd' } });
   });
 
   it('reads a calendar window with time zone and a bad/total indicator with target', () => {
@@ -90,13 +91,10 @@ describe('parseOpenSlo', () => {
     d.spec.timeWindow = [{ duration: '1M', isRolling: false, calendar: { startTime: '2026-01-01 00:00:00', timeZone: 'Europe/Berlin' } }];
     d.spec.objectives = [{ target: 0.999 }];
     d.spec.indicator.spec.ratioMetric = { counter: true, bad: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } }, total: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } } };
-    const r = parseOpenSlo(d);
-    expect(r.ok).toBe(true);
-    if (r.ok) {
-      expect(r.value.window).toEqual({ kind: 'calendar', duration: { amount: 1, unit: 'M' }, timeZone: 'Europe/Berlin', startTime: '2026-01-01 00:00:00' });
-      expect(r.value.indicator.mode).toBe('bad-total');
-      expect(r.value.target).toBe(0.999);
-    }
+    const v = okValue(parseOpenSlo(d));
+    expect(v.window).toEqual({ kind: 'calendar', duration: { amount: 1, unit: 'M' }, timeZone: 'Europe/Berlin', startTime: '2026-01-01 00:00:00' });
+    expect(v.indicator.mode).toBe('bad-total');
+    expect(v.target).toBe(0.999);
   });
 
   it('accepts what the go-sdk accepts: thresholds, time slices, a target of 0', () => {
@@ -104,13 +102,10 @@ describe('parseOpenSlo', () => {
     threshold.spec.indicator.spec = { thresholdMetric: { metricSource: { type: 'Prometheus', spec: { query: 'histogram_quantile(0.95, sum by (le) (rate(x_bucket[{{window}}])))' } } } };
     threshold.spec.budgetingMethod = 'Timeslices';
     threshold.spec.objectives = [{ op: 'lte', value: 300, target: 0.99, timeSliceTarget: 1, timeSliceWindow: '1m' }];
-    const t = parseOpenSlo(threshold);
-    expect(t.ok).toBe(true);
-    if (t.ok) {
-      expect(t.value.indicator.mode).toBe('threshold');
-      expect(t.value.threshold).toEqual({ op: 'lte', value: 300 });
-      expect(t.value.budgeting).toEqual({ method: 'Timeslices', sliceMs: 60_000, timeSliceTarget: 1 });
-    }
+    const t = okValue(parseOpenSlo(threshold));
+    expect(t.indicator.mode).toBe('threshold');
+    expect(t.threshold).toEqual({ op: 'lte', value: 300 });
+    expect(t.budgeting).toEqual({ method: 'Timeslices', sliceMs: 60_000, timeSliceTarget: 1 });
     const ratioSlices = clone(valid);
     ratioSlices.spec.budgetingMethod = 'RatioTimeslices';
     ratioSlices.spec.objectives = [{ target: 0.95, timeSliceWindow: '5m' }];
@@ -171,9 +166,7 @@ describe('parseOpenSlo', () => {
   ])('rejects %s naming the field', (_what, mutate, message) => {
     const d = clone(valid);
     mutate(d);
-    const r = parseOpenSlo(d);
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error).toMatch(message);
+    expect(parseOpenSlo(d)).toEqual({ ok: false, error: expect.stringMatching(message) });
   });
 });
 
@@ -214,8 +207,6 @@ runbook: "link://runbooks/checkout"
     [`slo: { id: x, objective: ">=99%", window: 7d }`, /sli: Required/],
     [`slo: [`, /not valid YAML/],
   ])('rejects %p', (text, message) => {
-    const r = compactToOpenSlo(text, { service: 'x' });
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error).toMatch(message);
+    expect(compactToOpenSlo(text, { service: 'x' })).toEqual({ ok: false, error: expect.stringMatching(message) });
   });
 });

@@ -86,7 +86,7 @@ export function readinessScore(f: ReadinessFacts, now: number): ReadinessRespons
     label: READINESS_ITEMS.find(i => i.id === id)!.label,
     state: passed ? 'passed' : 'failed',
     reason,
-    ...(passed ? {} : fix ? { fix } : {}),
+    ...(!passed && fix ? { fix } : {}),
   });
   const rto = f.annotations['reliability.io/rto'];
   const rpo = f.annotations['reliability.io/rpo'];
@@ -97,6 +97,23 @@ export function readinessScore(f: ReadinessFacts, now: number): ReadinessRespons
     .map(s => s.trim().toLocaleLowerCase('en-US'))
     .filter(Boolean);
   const missingPractices = DEGRADATION_PRACTICES.filter(p => !declared.includes(p));
+  const burnRateReason = () => {
+    if (f.slos.length === 0) return 'No SLO, so no burn-rate alerts';
+    if (explicit.length === f.slos.length) return `Every SLO alerts on its own multi-window burn-rate policy (${[...new Set(explicit.map(s => s.policySource))].join(', ')})`;
+    return `${f.slos.length - explicit.length} of ${f.slos.length} SLOs rely on the built-in default table: write their alertPolicies, the burn-rate annotation, or rows in the burn-rate CSV`;
+  };
+  const syntheticsReason = () => {
+    if (running.length) return `${running.length} journey${running.length === 1 ? '' : 's'} ran in the last day (${running.map(j => j.name).join(', ')})`;
+    if (f.journeys.length) return `${f.journeys.length} journey${f.journeys.length === 1 ? '' : 's'} registered, none ran in the last day${f.journeys.some(j => j.steps === 0) ? ' (some have no steps)' : ''}`;
+    return 'No synthetic journey checks this service';
+  };
+  const remediationReason = () => {
+    const r = f.remediation;
+    if (r.rules === 0) return 'No remediation rule acts on this service';
+    if (r.openEscalations) return `${r.openEscalations} remediation rule${r.openEscalations === 1 ? ' has' : 's have'} escalated and not recovered`;
+    if (r.lastOutcome === 'failed') return 'The last remediation failed';
+    return `${r.rules} rule${r.rules === 1 ? '' : 's'}${r.lastOutcome ? ', the last one succeeded' : ', none needed yet'}`;
+  };
   const items: ReadinessItem[] = [
     item(
       'journey-slos',
@@ -107,11 +124,7 @@ export function readinessScore(f: ReadinessFacts, now: number): ReadinessRespons
     item(
       'burn-rate-alerts',
       f.slos.length > 0 && explicit.length === f.slos.length,
-      f.slos.length === 0
-        ? 'No SLO, so no burn-rate alerts'
-        : explicit.length === f.slos.length
-          ? `Every SLO alerts on its own multi-window burn-rate policy (${[...new Set(explicit.map(s => s.policySource))].join(', ')})`
-          : `${f.slos.length - explicit.length} of ${f.slos.length} SLOs rely on the built-in default table: write their alertPolicies, the burn-rate annotation, or rows in the burn-rate CSV`,
+      burnRateReason(),
       { label: 'Set an alert policy (template "New SLO")', href: link('burn-rate-alerts', '/create') },
     ),
     item(
@@ -123,11 +136,7 @@ export function readinessScore(f: ReadinessFacts, now: number): ReadinessRespons
     item(
       'synthetics',
       running.length > 0,
-      running.length
-        ? `${running.length} journey${running.length === 1 ? '' : 's'} ran in the last day (${running.map(j => j.name).join(', ')})`
-        : f.journeys.length
-          ? `${f.journeys.length} journey${f.journeys.length === 1 ? '' : 's'} registered, none ran in the last day${f.journeys.some(j => j.steps === 0) ? ' (some have no steps)' : ''}`
-          : 'No synthetic journey checks this service',
+      syntheticsReason(),
       { label: 'Upload the synthetic registry', href: link('synthetics', '#synthetics-panel') },
     ),
     item(
@@ -148,13 +157,7 @@ export function readinessScore(f: ReadinessFacts, now: number): ReadinessRespons
     item(
       'remediation',
       f.remediation.rules > 0 && f.remediation.openEscalations === 0 && f.remediation.lastOutcome !== 'failed',
-      f.remediation.rules === 0
-        ? 'No remediation rule acts on this service'
-        : f.remediation.openEscalations
-          ? `${f.remediation.openEscalations} remediation rule${f.remediation.openEscalations === 1 ? ' has' : 's have'} escalated and not recovered`
-          : f.remediation.lastOutcome === 'failed'
-            ? 'The last remediation failed'
-            : `${f.remediation.rules} rule${f.remediation.rules === 1 ? '' : 's'}${f.remediation.lastOutcome ? ', the last one succeeded' : ', none needed yet'}`,
+      remediationReason(),
       { label: 'Configure remediation rules', href: link('remediation', '#remediation-panel') },
     ),
     item(

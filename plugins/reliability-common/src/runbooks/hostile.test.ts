@@ -30,15 +30,15 @@ describe('hostile runbooks', () => {
       '1. '.repeat(30_000),
       '> - '.repeat(30_000),
       '*'.repeat(100_000),
-      '['.repeat(50_000) + ']'.repeat(50_000),
+      `${'['.repeat(50_000)}${']'.repeat(50_000)}`,
       '!['.repeat(200_000),
       `# ${'!['.repeat(200_000)}`,
       '_a'.repeat(200_000),
       '`'.repeat(100_000),
-      '# ' + '#'.repeat(200_000),
+      `# ${'#'.repeat(200_000)}`,
       '- '.repeat(50_000),
-      'Alerts: ' + '{'.repeat(100_000),
-      'Alerts: A{' + 'b="c",'.repeat(20_000),
+      `Alerts: ${'{'.repeat(100_000)}`,
+      `Alerts: A{${'b="c",'.repeat(20_000)}`,
     ];
     for (const md of inputs) {
       const took = ms(() => parseRunbookSections(md));
@@ -58,7 +58,7 @@ describe('hostile runbooks', () => {
   });
 
   it('slugifies in one pass and caps the anchor length', () => {
-    expect(slugify('-'.repeat(100_000) + 'a')).toBe('a');
+    expect(slugify(`${'-'.repeat(100_000)}a`)).toBe('a');
     expect(slugify('Post-incident (PIR)')).toBe('post-incident-pir');
     expect(slugify('x '.repeat(100_000)).length).toBeLessThanOrEqual(201);
   });

@@ -9,9 +9,7 @@ describe('parseRunbookRef', () => {
     expect(parseRunbookRef(value)).toEqual({ ok: true, value: expected });
   });
   it.each([['docs/runbook.md'], ['ftp://x/y'], ['link://dashboards/x'], ['https://']])('refuses %p naming the annotation', value => {
-    const r = parseRunbookRef(value);
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error).toMatch(/^reliability\.io\/runbook: /);
+    expect(parseRunbookRef(value)).toEqual({ ok: false, error: expect.stringMatching(/^reliability\.io\/runbook: /) });
   });
 });
 

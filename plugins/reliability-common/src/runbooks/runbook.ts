@@ -120,8 +120,8 @@ export function parseRunbookSections(source: string): RunbookSection[] {
   const overview = section(0, first);
   if (overview.body) sections.push({ id: 'overview', title: 'Overview', level: 1, ...overview });
   const used = new Map<string, number>();
-  headings.forEach(({ token, inline }, k) => {
-    const title = headingText(inline).trim();
+  headings.forEach(({ token, inline: titleToken }, k) => {
+    const title = headingText(titleToken).trim();
     const base = slugify(title);
     const n = (used.get(base) ?? 0) + 1;
     used.set(base, n);
@@ -333,7 +333,9 @@ export function lineDiff(before: string, after: string): { ok: true; value: Diff
   if (!parts) return tooFar;
   const out: DiffLine[] = [];
   for (const part of parts) {
-    const op = part.added ? '+' : part.removed ? '-' : ' ';
+    let op: DiffLine['op'] = ' ';
+    if (part.added) op = '+';
+    else if (part.removed) op = '-';
     for (const text of part.value) out.push({ op, text });
   }
   return { ok: true, value: out };

@@ -97,9 +97,9 @@ describe('incidents', () => {
   it('validates declarations and closes naming the field', () => {
     const d = declareIncidentSchema.safeParse({ entityRef: 'checkout', title: '', severity: 'P1' });
     expect(d.success).toBe(false);
-    if (!d.success) expect(formatIssues(d.error)).toMatch(/entityRef: must be a full entity ref.*title: must not be empty.*severity: must be SEV1, SEV2 or SEV3/);
+    expect(formatIssues(d.error!)).toMatch(/entityRef: must be a full entity ref.*title: must not be empty.*severity: must be SEV1, SEV2 or SEV3/);
     const c = closeIncidentSchema.safeParse({ impact: 'x', rootCauses: [], actionItems: [{ title: 'a', owner: 'b', due: 'tomorrow' }] });
     expect(c.success).toBe(false);
-    if (!c.success) expect(formatIssues(c.error)).toMatch(/rootCauses: needs at least one root cause.*actionItems\.0\.due: must be a date like 2026-12-01/);
+    expect(formatIssues(c.error!)).toMatch(/rootCauses: needs at least one root cause.*actionItems\.0\.due: must be a date like 2026-12-01/);
   });
 });

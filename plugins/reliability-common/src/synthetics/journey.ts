@@ -269,6 +269,9 @@ export function syntheticSeriesRange(range: '24h' | '7d' | '30d'): { rangeMs: nu
   return SERIES_BUCKET[range];
 }
 
+/** Code-unit order of two texts (-1, 0 or 1), as `<` compares them. */
+const compareText = (a: string, b: string): number => (a < b ? -1 : Number(a > b));
+
 /**
  * Runs bucketed per region: success rate and p95 duration per bucket (buckets aligned to `bucketMs` since the epoch),
  * ordered by time then region. Linear in the runs, plus a sort per bucket.
@@ -285,7 +288,7 @@ export function syntheticSeries(runs: { startedAt: number; region: string; succe
     b.durations.push(r.durationMs);
   }
   return [...buckets.values()]
-    .sort((a, b) => a.t - b.t || (a.region < b.region ? -1 : a.region > b.region ? 1 : 0))
+    .sort((a, b) => a.t - b.t || compareText(a.region, b.region))
     .map(b => ({ t: b.t, region: b.region, runs: b.durations.length, successRate: b.ok / b.durations.length, p95Ms: percentile(b.durations, 95) ?? 0 }));
 }
 
@@ -297,18 +300,18 @@ export type TemplatePart = { text: string } | { ref: string };
  * An unclosed `{{` is literal text.
  * @public
  */
-export function parseTemplate(template: string): TemplatePart[] {
+export function parseTemplate(source: string): TemplatePart[] {
   const parts: TemplatePart[] = [];
   let from = 0;
-  while (from < template.length) {
-    const open = template.indexOf('{{', from);
-    const close = open < 0 ? -1 : template.indexOf('}}', open + 2);
+  while (from < source.length) {
+    const open = source.indexOf('{{', from);
+    const close = open < 0 ? -1 : source.indexOf('}}', open + 2);
     if (open < 0 || close < 0) {
-      parts.push({ text: template.slice(from) });
+      parts.push({ text: source.slice(from) });
       break;
     }
-    if (open > from) parts.push({ text: template.slice(from, open) });
-    parts.push({ ref: template.slice(open + 2, close).trim() });
+    if (open > from) parts.push({ text: source.slice(from, open) });
+    parts.push({ ref: source.slice(open + 2, close).trim() });
     from = close + 2;
   }
   return parts;
@@ -320,13 +323,13 @@ export function parseTemplate(template: string): TemplatePart[] {
  * @public
  */
 export function renderJourneyTemplate(
-  template: string,
+  source: string,
   vars: Readonly<Record<string, string>>,
   secrets: Readonly<Record<string, string>>,
 ): { ok: true; value: string; usedSecrets: string[] } | { ok: false; error: string } {
   let out = '';
   const usedSecrets: string[] = [];
-  for (const part of parseTemplate(template)) {
+  for (const part of parseTemplate(source)) {
     if ('text' in part) {
       out += part.text;
       continue;
@@ -355,7 +358,7 @@ const SENSITIVE_KEYS = ['token', 'password', 'secret', 'otp', 'authorization', '
  * @public
  */
 export function redactExcerpt(body: string, secrets: Iterable<string>, maxLength = 1_000): string {
-  let text = body;
+  let redacted = body;
   const trimmed = body.trimStart();
   if ((trimmed.startsWith('{') || trimmed.startsWith('[')) && body.length <= 256_000) {
     try {
@@ -368,12 +371,12 @@ export function redactExcerpt(body: string, secrets: Iterable<string>, maxLength
         }
         return v;
       };
-      text = JSON.stringify(walk(JSON.parse(body)));
+      redacted = JSON.stringify(walk(JSON.parse(body)));
     } catch {
       // not JSON after all: redacted as text
     }
   }
-  return redactText(text, secrets, maxLength);
+  return redactText(redacted, secrets, maxLength);
 }
 
 /**

@@ -159,9 +159,9 @@ export class ReliabilityClient implements ReliabilityApi {
       },
     );
     // bounded: the oldest go first
-    for (const key of this.recent.keys()) {
+    for (const oldest of this.recent.keys()) {
       if (this.recent.size <= 100) break;
-      this.recent.delete(key);
+      this.recent.delete(oldest);
     }
     return body;
   }

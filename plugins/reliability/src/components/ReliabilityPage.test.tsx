@@ -135,7 +135,12 @@ describe('commander page', () => {
 
   it('refreshes when the backend signals that an alert fired, without a reload', async () => {
     let deliver: ((m: object) => void) | undefined;
-    const signals = { subscribe: (_channel: string, onMessage: (m: object) => void) => ((deliver = onMessage), { unsubscribe: () => undefined }) } as any;
+    const signals = {
+      subscribe: (_channel: string, onMessage: (m: object) => void) => {
+        deliver = onMessage;
+        return { unsubscribe: () => undefined };
+      },
+    } as any;
     let calls = 0;
     const getCommanderAlerts = async () => ({ items: calls++ === 0 ? [] : [alert()] });
     await renderInTestApp(

@@ -4,7 +4,9 @@ import { useReusedAsync } from './useReusedAsync';
 
 function Slos({ client, entityRef, renders }: { client: ReliabilityClient; entityRef: string; renders: string[] }) {
   const { value, loading, error, retry } = useReusedAsync(client, () => client.listSlos(entityRef), [client, entityRef]);
-  const shown = error ? `error: ${error.message}` : loading ? `loading${value ? ` (was ${value.items.length})` : ''}` : `${value?.items.length} SLOs`;
+  let shown = `${value?.items.length} SLOs`;
+  if (error) shown = `error: ${error.message}`;
+  else if (loading) shown = `loading${value ? ` (was ${value.items.length})` : ''}`;
   renders.push(shown);
   return (
     <button type="button" onClick={retry}>

@@ -75,7 +75,7 @@ export function CommanderPage() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  const items = alerts.value?.items ?? [];
+  const items = useMemo(() => alerts.value?.items ?? [], [alerts.value]);
   const options = (pick: (a: CommanderAlert) => string | null) => [...new Set(items.map(pick).filter((v): v is string => Boolean(v)))].sort();
   const shown = useMemo(
     () => items.filter(a => (!owner || a.owner === owner) && (!severity || a.severity === severity) && (!system || a.system === system) && matchesSearch(a, query)),

@@ -29,7 +29,10 @@ import { dateFormat } from '../../util/dates';
 
 const DAY = 86_400_000;
 const day = dateFormat({ year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
-const secs = (s: number | null | undefined) => (s === null || s === undefined ? '—' : s >= 120 ? `${Number((s / 60).toFixed(1))} min` : `${Math.round(s)} s`);
+const secs = (s: number | null | undefined) => {
+  if (s === null || s === undefined) return '—';
+  return s >= 120 ? `${Number((s / 60).toFixed(1))} min` : `${Math.round(s)} s`;
+};
 
 /** Drills on a timeline: the recovery time each one measured against the RTO, pass or fail. */
 function DrillTimeline({ drills, rtoSeconds }: { drills: DrillRecord[]; rtoSeconds: number | null }) {

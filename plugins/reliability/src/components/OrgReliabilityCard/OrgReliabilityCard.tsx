@@ -58,7 +58,7 @@ export function OrgReliabilityCard() {
           );
         })}
         {value?.nextCursor && (
-          <Link to={`/reliability/overview`}>
+          <Link to="/reliability/overview">
             All of them in the overview
           </Link>
         )}

@@ -55,7 +55,11 @@ function Readiness({ componentRef }: { componentRef: string }) {
   const api = useApi(reliabilityApiRef);
   const { value, error } = useAsync(() => api.getReadiness(componentRef), [api, componentRef]);
   if (error) return <Typography variant="caption">—</Typography>;
-  return value ? <Chip size="small" label={`${value.score}%`} color={value.score >= 80 ? 'success' : value.score >= 50 ? 'warning' : 'default'} /> : <CircularProgress size={12} />;
+  if (!value) return <CircularProgress size={12} />;
+  let color: 'success' | 'warning' | 'default' = 'default';
+  if (value.score >= 80) color = 'success';
+  else if (value.score >= 50) color = 'warning';
+  return <Chip size="small" label={`${value.score}%`} color={color} />;
 }
 
 /**

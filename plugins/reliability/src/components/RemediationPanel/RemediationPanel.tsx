@@ -33,6 +33,8 @@ const STATE_COLOR: Record<string, 'success' | 'error' | 'warning' | 'default' | 
   running: 'info',
 };
 
+/** The alert shown after a run, by the execution's state (any other: a warning). */
+const RUN_SEVERITY: Record<string, 'success' | 'error' | 'info' | undefined> = { succeeded: 'success', dry_run: 'info', failed: 'error', escalated: 'error' };
 const pct = (v: number | null) => formatPercent(v, 0);
 const ms = formatMs;
 
@@ -60,7 +62,7 @@ function RuleRow({ rule, onRan }: { rule: RemediationRuleSummary; onRan: () => v
     setResult(undefined);
     try {
       const e = await api.runRemediation(rule.id, { dryRun });
-      const severity = e.state === 'succeeded' ? 'success' : e.state === 'dry_run' ? 'info' : e.state === 'failed' || e.state === 'escalated' ? 'error' : 'warning';
+      const severity = RUN_SEVERITY[e.state] ?? 'warning';
       setResult({ severity, text: `#${e.id} ${e.state}: ${e.detail ?? ''}` });
       onRan();
     } catch (err) {

@@ -13,7 +13,11 @@ export function RunbookMarkdown({ markdown }: { markdown: string }) {
       <ReactMarkdown
         remarkPlugins={[remarkGfm]}
         components={{
-          a: ({ node: _node, ...props }) => <a {...props} target={/^https?:/.test(props.href ?? '') ? '_blank' : undefined} rel="noopener noreferrer" />,
+          a: ({ node: _node, children, ...props }) => (
+            <a {...props} target={/^https?:/.test(props.href ?? '') ? '_blank' : undefined} rel="noopener noreferrer">
+              {children}
+            </a>
+          ),
           code: ({ node: _node, inline, className, children }) => {
             const text = String(children).replace(/\n$/, '');
             if (inline) return <code className={className}>{children}</code>;

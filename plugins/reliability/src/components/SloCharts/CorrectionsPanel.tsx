@@ -43,7 +43,7 @@ export function CorrectionsPanel({ slo, onChange }: { slo: SloSummary; onChange:
   const [recurring, setRecurring] = useState(false);
   const [cron, setCron] = useState('0 2 * * 0');
   const [duration, setDuration] = useState('2h');
-  const [timeZone, setTimeZone] = useState(() => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
+  const [timeZone, setTimeZone] = useState(() => new Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const [done, setDone] = useState<string>();

@@ -98,7 +98,7 @@ export function SloTable(props: { items: SloSummary[]; selected?: string; onSele
                   const rate = s?.burnRates[w] ?? null;
                   const over = highestThreshold(rate);
                   return (
-                    <TableCell key={w} align="right" className="num" sx={{ color: over ? (over.severity === 'page' ? 'error.main' : 'warning.main') : undefined, fontWeight: over ? 600 : undefined }}>
+                    <TableCell key={w} align="right" className="num" sx={{ color: over && (over.severity === 'page' ? 'error.main' : 'warning.main'), fontWeight: over ? 600 : undefined }}>
                       {formatBurn(rate)}
                     </TableCell>
                   );

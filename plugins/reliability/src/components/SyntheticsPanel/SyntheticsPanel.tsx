@@ -42,7 +42,8 @@ function RegionStatus({ journey }: { journey: SyntheticJourneyRecord }) {
         let color: 'default' | 'success' | 'error' | 'warning' = 'default';
         if (l) {
           label = `${region}: ${l.success ? 'passing' : 'failing'} · ${ms(l.durationMs)}`;
-          color = l.success ? (l.warnings.length ? 'warning' : 'success') : 'error';
+          if (!l.success) color = 'error';
+          else color = l.warnings.length ? 'warning' : 'success';
         }
         return (
           <Tooltip key={region} title={l ? `${new Date(l.startedAt).toUTCString()}${l.error ? ` — ${l.error}` : ''}${l.warnings.length ? ` — ${l.warnings.join('; ')}` : ''}` : 'The runner has not run it in this region yet'}>
