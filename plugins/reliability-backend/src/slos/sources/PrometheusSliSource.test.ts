@@ -70,8 +70,11 @@ describe('Prometheus SLI source against a real Prometheus', () => {
     // the incident three hours ago shows in the 6h burn but not in the 1h one
     const s = results.get('default/demo')!.status;
     expect(s.burnRates['6h']!).toBeGreaterThan(s.burnRates['1h']! * 2);
-    // 2 SLOs x 9 windows x 2 queries, batched: one request per window boundary instant
-    expect(source.queriesSent().main).toBe(1);
+    // 2 SLOs x 9 windows x 2 queries, batched per window boundary instant: the compliance windows' queries in one
+    // request, sent while the rules API is read; the lookbacks, which fall back to their raw queries (no rules are
+    // loaded here), in one more
+    expect(source.queriesSent().main).toBe(2);
+    expect((source as any).clients.get('main').rulesReads).toBe(1);
   });
 
   it("reads a raw error ratio (OpenSLO ratioMetric.raw, Sloth's raw SLI) with the same burn rates and budget as the counters", async () => {

@@ -328,8 +328,11 @@ export class PrometheusSliSource implements SliSource {
       });
     }
     this.lastCount = { recorded: 0, raw: 0 };
-    raw.push(...(await this.readRecorded(recorded, out)));
-    await pool([...this.rawJobs(raw, out), ...sliced], this.options.concurrency ?? 4);
+    // the raw queries (the compliance windows, at least) need neither the rules API nor the recorded series: they run
+    // while those are read, then the lookbacks that fell back to raw queries
+    const concurrency = this.options.concurrency ?? 4;
+    const [fallback] = await Promise.all([this.readRecorded(recorded, out), pool([...this.rawJobs(raw, out), ...sliced], concurrency)]);
+    await pool(this.rawJobs(fallback, out), concurrency);
     for (const [ref, r] of out) {
       if (r.error) this.logger.warn(`SLO ${ref}: ${r.error}`);
     }
