@@ -2,6 +2,7 @@ import { Config } from '@backstage/config';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { BURN_RATE_WINDOWS, Counts, SloDefinition, compositeParentRef, durationMs, meetsThreshold, recordedWindows, renderQuery, sliceContribution, slothIds, urlSecrets } from '@internal/plugin-reliability-common';
 import { canonicalPromQL } from './promqlCanonical';
+import { MergedQuery, Shape, planMerges, sumOfRateShape } from './promqlMerge';
 import { Redactor } from '../../redaction/Redactor';
 import type { SliCountRequest, SliCountResult, SliHistoryPoint, SliHistoryRequest, SliSource } from '@internal/plugin-reliability-node';
 
@@ -138,6 +139,23 @@ export class PrometheusClient {
     return out;
   }
 
+  /**
+   * Every series of many expressions at one instant, in one request, tagged as instantMany tags them: each
+   * expression's series (its own labels, NaN values as NaN), in order.
+   */
+  async seriesMany(queries: string[], t: number): Promise<{ labels: Record<string, string>; value: number }[][]> {
+    const out: { labels: Record<string, string>; value: number }[][] = queries.map(() => []);
+    if (queries.length === 0) return out;
+    const expr = queries.map((q, i) => `label_replace(${q}, "__reliability_q", "${i}", "", "")`).join(' or ');
+    const data = await this.call('/api/v1/query', { query: expr, time: String(t / 1000) });
+    for (const r of (data.result ?? []) as { metric: Record<string, string>; value: Sample }[]) {
+      const { __reliability_q: tag, ...labels } = r.metric;
+      const i = Number(tag);
+      if (Number.isInteger(i) && i >= 0 && i < out.length) out[i].push({ labels, value: Number(r.value[1]) });
+    }
+    return out;
+  }
+
   /** Every series of a selector at one instant, with its labels; NaN values as NaN. */
   async series(selector: string, t: number): Promise<{ labels: Record<string, string>; value: number }[]> {
     const data = await this.call('/api/v1/query', { query: selector, time: String(t / 1000) });
@@ -207,6 +225,10 @@ const isRaw = (slo: SloDefinition) => slo.indicator.mode === 'raw-success' || sl
 const RECORDED_NAMES = BURN_RATE_WINDOWS.slice(0, -1).map(w => `slo:sli_error:ratio_rate${w}`);
 const RULES_REFRESH_MS = 5 * 60_000;
 
+/** A query of the raw path: a merged one (its values by label), or one expression as written (its place). */
+type Item = { query: string; merged?: MergedQuery; place?: number };
+/** One SLO's distinct interval to ask as raw queries: the places among its intervals it answers, and its two queries. */
+type RawWantedQueries = { slo: SloDefinition; is: number[]; len: number; counted: string; total: string };
 /** One (SLO, interval) to count: its index among the SLO's intervals, the instant it ends at and its length. */
 type RawWanted = { slo: SloDefinition; client: PrometheusClient; i: number; t: number; len: number };
 /** The same, with the recorded window that may answer it and the SLO's expression for that window. */
@@ -362,6 +384,17 @@ export class PrometheusSliSource implements SliSource {
   /** Canonical forms of the SLOs' expressions and of the loaded rules' queries, kept between ticks (bounded). */
   private readonly canonical = new Map<string, string | undefined>();
 
+  /** The shapes of the raw expressions (see planMerges), kept between ticks (bounded): each text is parsed once. */
+  private readonly shapes = new Map<string, Shape | undefined>();
+
+  private shapeOf(expr: string): Shape | undefined {
+    if (!this.shapes.has(expr)) {
+      if (this.shapes.size >= 100_000) this.shapes.clear();
+      this.shapes.set(expr, sumOfRateShape(expr));
+    }
+    return this.shapes.get(expr);
+  }
+
   private canonicalOf(expr: string): string | undefined {
     if (!this.canonical.has(expr)) {
       if (this.canonical.size >= 100_000) this.canonical.clear();
@@ -461,11 +494,15 @@ export class PrometheusSliSource implements SliSource {
     return fallback;
   }
 
-  /** Batched raw queries for what is left: each distinct interval of an SLO once, 50 SLO-intervals a request. */
+  /**
+   * Raw queries for what is left, each distinct interval of an SLO once. Per instance and instant, expressions that
+   * differ in one label's value only are asked as one `sum by` query each (`planMerges`: the same numbers, from one
+   * selector instead of hundreds); the others are batched, 50 SLO-intervals a request. A merged query that fails is
+   * asked again as its expressions, batched, so that an error lands on its own SLOs.
+   */
   private rawJobs(raw: RawWanted[], out: Map<string, SliCountResult>): (() => Promise<void>)[] {
-    type Wanted = { slo: SloDefinition; is: number[]; len: number; counted: string; total: string };
-    const groups = new Map<string, { client: PrometheusClient; t: number; wanted: Wanted[] }>();
-    const seen = new Map<string, Wanted>();
+    const groups = new Map<string, { client: PrometheusClient; t: number; wanted: RawWantedQueries[] }>();
+    const seen = new Map<string, RawWantedQueries>();
     for (const w of raw) {
       const entry = out.get(w.slo.ref)!;
       if (entry.error) continue;
@@ -486,29 +523,81 @@ export class PrometheusSliSource implements SliSource {
         entry.error = (e as Error).message;
       }
     }
-    const batch = this.options.batchSize ?? 50;
-    const jobs: (() => Promise<void>)[] = [];
-    for (const { client, t, wanted } of groups.values()) {
-      for (let k = 0; k < wanted.length; k += batch) {
-        jobs.push(async () => {
-          const part = wanted.slice(k, k + batch).filter(w => !out.get(w.slo.ref)!.error);
-          const values = await this.fetchValues(client, t, part.flatMap(w => [w.counted, w.total]));
-          part.forEach((w, j) => {
-            const entry = out.get(w.slo.ref)!;
-            const counted = values[2 * j];
-            const total = values[2 * j + 1];
-            if (counted instanceof Error || total instanceof Error) {
-              entry.error ??= ((counted instanceof Error ? counted : total) as Error).message;
-              return;
-            }
-            const counts = this.toCounts(w.slo, counted, total, w.len);
-            for (const i of w.is) entry.counts[i] = counts;
-            this.lastCount.raw += w.is.length;
-          });
-        });
+    return [...groups.values()].flatMap(({ client, t, wanted }) => this.groupJobs(client, t, wanted, out));
+  }
+
+  /** The jobs of one instance and instant: its merged queries and its expressions as written, then the counts. */
+  private groupJobs(client: PrometheusClient, t: number, wanted: RawWantedQueries[], out: Map<string, SliCountResult>): (() => Promise<void>)[] {
+    const perRequest = 2 * (this.options.batchSize ?? 50);
+    // expression 2j is wanted[j]'s counted query, 2j + 1 its total
+    const exprs = wanted.flatMap(w => [w.counted, w.total]);
+    const values: (number | null | Error)[] = exprs.map(() => null);
+    // each merged query and each expression left as written is one item; up to perRequest items a request
+    const { merged, rest } = planMerges(exprs, e => this.shapeOf(e));
+    const items: Item[] = [...merged.map(m => ({ query: m.query, merged: m })), ...rest.map(i => ({ query: exprs[i], place: i }))];
+    const groupJobs: (() => Promise<void>)[] = [];
+    for (let k = 0; k < items.length; k += perRequest) groupJobs.push(() => this.askItems(client, t, items.slice(k, k + perRequest), exprs, values));
+    // the counts, once every query of this instance and instant has answered
+    let left = groupJobs.length;
+    const assign = () => {
+      wanted.forEach((w, j) => {
+        const entry = out.get(w.slo.ref)!;
+        if (entry.error) return;
+        const counted = values[2 * j];
+        const total = values[2 * j + 1];
+        if (counted instanceof Error || total instanceof Error) {
+          entry.error = ((counted instanceof Error ? counted : total) as Error).message;
+          return;
+        }
+        const counts = this.toCounts(w.slo, counted, total, w.len);
+        for (const i of w.is) entry.counts[i] = counts;
+        this.lastCount.raw += w.is.length;
+      });
+    };
+    return groupJobs.map(job => async () => {
+      try {
+        await job();
+      } finally {
+        left -= 1;
+        if (left === 0) assign();
       }
+    });
+  }
+
+  /**
+   * Asks items (a merged query, or one expression as written) in one request and puts their values in place. When
+   * Prometheus rejects the request, each item alone; a merged query it rejects, as its expressions (so that an error
+   * lands on its own SLOs).
+   */
+  private async askItems(client: PrometheusClient, t: number, items: Item[], exprs: string[], values: (number | null | Error)[]): Promise<void> {
+    let answers: ({ labels: Record<string, string>; value: number }[] | Error)[];
+    try {
+      answers = await client.seriesMany(items.map(i => i.query), t);
+    } catch (e) {
+      answers = (e as any).final ? await Promise.all(items.map(i => client.series(i.query, t).catch(err => err as Error))) : items.map(() => e as Error);
     }
-    return jobs;
+    for (const [k, item] of items.entries()) {
+      const answer = answers[k];
+      if (item.merged) {
+        const places = [...item.merged.members.values()].flat();
+        if (answer instanceof Error) {
+          const perRequest = 2 * (this.options.batchSize ?? 50);
+          for (let p = 0; p < places.length; p += perRequest) {
+            const part = places.slice(p, p + perRequest);
+            const got = (answer as any).final ? await this.fetchValues(client, t, part.map(i => exprs[i])) : part.map(() => answer);
+            part.forEach((i, n) => {
+              values[i] = got[n];
+            });
+          }
+          continue;
+        }
+        for (const series of answer) {
+          const at = item.merged.members.get(series.labels[item.merged.label]);
+          if (at && Number.isFinite(series.value)) for (const i of at) values[i] = series.value;
+        }
+      } else if (answer instanceof Error) values[item.place!] = answer;
+      else values[item.place!] = answer.find(x => Number.isFinite(x.value))?.value ?? null;
+    }
   }
 
   /**
