@@ -35,6 +35,7 @@ describe('planMerges', () => {
       'sum(rate(x{job="a"}[5m:1m]))',
       'sum(rate(x{job="a"}[5m])',
       `sum(rate(x{job="${'a'.repeat(3_000)}"}[5m]))`,
+      `sum(rate(x{${Array.from({ length: 17 }, (_, i) => `l${i}="v"`).join(',')}}[5m]))`,
     ]) {
       expect([other.slice(0, 60), sumOfRateShape(other)]).toEqual([other.slice(0, 60), undefined]);
     }

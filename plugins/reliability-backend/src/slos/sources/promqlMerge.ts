@@ -4,6 +4,8 @@ type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
 
 /** Longest expression looked at: an SLO's rendered query is short; anything longer is simply not merged. */
 const MAX_LENGTH = 2_000;
+/** Most matchers of a merged selector: an expression may vary in any of them, and each choice is compared. */
+const MAX_MATCHERS = 16;
 /** Most label values in one merged query (its regular expression grows with them). */
 export const MAX_MERGED_VALUES = 500;
 
@@ -89,7 +91,7 @@ export function sumOfRateShape(expr: string): Shape | undefined {
     if (v === undefined || v === '' || labelName === '__name__') return undefined;
     matchers.push({ name: labelName, value: v, text: expr.slice(m.from, m.to) });
   }
-  if (!matchers.length || new Set(matchers.map(x => x.name)).size !== matchers.length) return undefined;
+  if (!matchers.length || matchers.length > MAX_MATCHERS || new Set(matchers.map(x => x.name)).size !== matchers.length) return undefined;
   return { fn: expr.slice(fnNode[0].from, fnNode[0].to), metric: expr.slice(name.from, name.to), range: expr.slice(literal.from, literal.to), matchers };
 }
 
