@@ -123,25 +123,9 @@ export class PrometheusClient {
   }
 
   /**
-   * Many single-series expressions at one instant in one request: each is tagged with a label
-   * (`label_replace(expr, "__reliability_q", "<i>", "", "")`) and joined with `or`. Null where an expression
-   * has no value.
-   */
-  async instantMany(queries: string[], t: number): Promise<(number | null)[]> {
-    const expr = queries.map((q, i) => `label_replace(${q}, "__reliability_q", "${i}", "", "")`).join(' or ');
-    const data = await this.call('/api/v1/query', { query: expr, time: String(t / 1000) });
-    const out: (number | null)[] = queries.map(() => null);
-    for (const r of (data.result ?? []) as { metric: Record<string, string>; value: Sample }[]) {
-      const i = Number(r.metric.__reliability_q);
-      const n = Number(r.value[1]);
-      if (Number.isInteger(i) && i >= 0 && i < out.length && out[i] === null && Number.isFinite(n)) out[i] = n;
-    }
-    return out;
-  }
-
-  /**
-   * Every series of many expressions at one instant, in one request, tagged as instantMany tags them: each
-   * expression's series (its own labels, NaN values as NaN), in order.
+   * Every series of many expressions at one instant, in one request: each expression is tagged with a label
+   * (`label_replace(expr, "__reliability_q", "<i>", "", "")`) and joined with `or`. Each expression's series (its own
+   * labels, NaN values as NaN), in order.
    */
   async seriesMany(queries: string[], t: number): Promise<{ labels: Record<string, string>; value: number }[][]> {
     const out: { labels: Record<string, string>; value: number }[][] = queries.map(() => []);
@@ -526,9 +510,13 @@ export class PrometheusSliSource implements SliSource {
     return [...groups.values()].flatMap(({ client, t, wanted }) => this.groupJobs(client, t, wanted, out));
   }
 
+  /** Queries a request: batchSize SLO-intervals of two expressions each. */
+  private get perRequest(): number {
+    return 2 * (this.options.batchSize ?? 50);
+  }
+
   /** The jobs of one instance and instant: its merged queries and its expressions as written, then the counts. */
   private groupJobs(client: PrometheusClient, t: number, wanted: RawWantedQueries[], out: Map<string, SliCountResult>): (() => Promise<void>)[] {
-    const perRequest = 2 * (this.options.batchSize ?? 50);
     // expression 2j is wanted[j]'s counted query, 2j + 1 its total
     const exprs = wanted.flatMap(w => [w.counted, w.total]);
     const values: (number | null | Error)[] = exprs.map(() => null);
@@ -536,7 +524,7 @@ export class PrometheusSliSource implements SliSource {
     const { merged, rest } = planMerges(exprs, e => this.shapeOf(e));
     const items: Item[] = [...merged.map(m => ({ query: m.query, merged: m })), ...rest.map(i => ({ query: exprs[i], place: i }))];
     const groupJobs: (() => Promise<void>)[] = [];
-    for (let k = 0; k < items.length; k += perRequest) groupJobs.push(() => this.askItems(client, t, items.slice(k, k + perRequest), exprs, values));
+    for (let k = 0; k < items.length; k += this.perRequest) groupJobs.push(() => this.askItems(client, t, items.slice(k, k + this.perRequest), exprs, values));
     // the counts, once every query of this instance and instant has answered
     let left = groupJobs.length;
     const assign = () => {
@@ -580,41 +568,24 @@ export class PrometheusSliSource implements SliSource {
       const answer = answers[k];
       if (item.merged) {
         const places = [...item.merged.members.values()].flat();
-        if (answer instanceof Error) {
-          const perRequest = 2 * (this.options.batchSize ?? 50);
-          for (let p = 0; p < places.length; p += perRequest) {
-            const part = places.slice(p, p + perRequest);
-            const got = (answer as any).final ? await this.fetchValues(client, t, part.map(i => exprs[i])) : part.map(() => answer);
-            part.forEach((i, n) => {
-              values[i] = got[n];
-            });
+        if (answer instanceof Error && !(answer as any).final) {
+          for (const i of places) values[i] = answer;
+        } else if (answer instanceof Error) {
+          // rejected: its expressions, as written and batched like the rest (they do not merge again)
+          for (let p = 0; p < places.length; p += this.perRequest) {
+            await this.askItems(client, t, places.slice(p, p + this.perRequest).map(i => ({ query: exprs[i], place: i })), exprs, values);
           }
-          continue;
-        }
-        for (const series of answer) {
-          const at = item.merged.members.get(series.labels[item.merged.label]);
-          if (at && Number.isFinite(series.value)) for (const i of at) values[i] = series.value;
+        } else {
+          for (const series of answer) {
+            const at = item.merged.members.get(series.labels[item.merged.label]);
+            if (at && Number.isFinite(series.value)) for (const i of at) values[i] = series.value;
+          }
         }
       } else if (answer instanceof Error) values[item.place!] = answer;
       else values[item.place!] = answer.find(x => Number.isFinite(x.value))?.value ?? null;
     }
   }
 
-  /**
-   * Values of many queries at one instant: one batched request; when Prometheus rejects the batch (one bad
-   * query), each query alone, so the error lands on its own SLO only.
-   */
-  private async fetchValues(client: PrometheusClient, t: number, queries: string[]): Promise<(number | null | Error)[]> {
-    if (queries.length === 0) return [];
-    try {
-      return await client.instantMany(queries, t);
-    } catch (e) {
-      if (!(e as any).final) return queries.map(() => e as Error);
-      return Promise.all(queries.map(q => client.instant(q, t).catch(err => err as Error)));
-    }
-  }
-
-  /** A PromQL expression's value at t on the SLO's instance (a chaos experiment's abort condition, say). */
   /**
    * Hour by hour counts of an SLO's queries between from and to (two range queries at a one-hour step: the rate over
    * each hour times its seconds), for backtesting an objective before the SLO exists.
@@ -637,6 +608,7 @@ export class PrometheusSliSource implements SliSource {
     return out.sort((a, b) => a.t - b.t);
   }
 
+  /** A PromQL expression's value at t on the SLO's instance (a chaos experiment's abort condition, say). */
   async query(slo: SloDefinition, expr: string, t: number): Promise<number | null> {
     const client = this.clientFor(slo);
     if (!client) throw new Error('no Prometheus instance is configured (reliability.prometheus.instances)');
