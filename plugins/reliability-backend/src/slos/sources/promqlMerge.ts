@@ -3,11 +3,13 @@ import { parser } from '@prometheus-io/lezer-promql';
 type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
 
 /** Longest expression looked at: an SLO's rendered query is short; anything longer is simply not merged. */
-const MAX_LENGTH = 2_000;
+const MAX_LENGTH = 1_000;
 /** Most matchers of a merged selector: an expression may vary in any of them, and each choice is compared. */
-const MAX_MATCHERS = 16;
+const MAX_MATCHERS = 8;
 /** Most label values in one merged query (its regular expression grows with them). */
 export const MAX_MERGED_VALUES = 500;
+/** Longest regular expression of one merged query (a value may be long): past it, the values go to another query. */
+export const MAX_MERGED_REGEX = 16_000;
 
 /** An equality matcher of a selector: its label, its value, and its text as written. */
 interface Matcher {
@@ -95,10 +97,8 @@ export function sumOfRateShape(expr: string): Shape | undefined {
   return { fn: expr.slice(fnNode[0].from, fnNode[0].to), metric: expr.slice(name.from, name.to), range: expr.slice(literal.from, literal.to), matchers };
 }
 
-/** A regular expression (RE2) matching exactly one of the values, each escaped. */
-function alternation(values: string[]): string {
-  return values.map(v => v.replace(/[\\.+*?()|[\]{}^$]/g, c => `\\${c}`)).join('|');
-}
+/** A value as a regular expression (RE2) matching exactly it. */
+const escapeRe2 = (v: string) => v.replace(/[\\.+*?()|[\]{}^$]/g, c => `\\${c}`);
 
 /** Queries that answer many expressions at once: `sum by (label) (...)`, one series per value. */
 export interface MergedQuery {
@@ -110,7 +110,8 @@ export interface MergedQuery {
 
 /**
  * Plans expressions of the shape `sum(rate(metric{...}[range]))` that differ in one label's value only into
- * `sum by (label) (rate(metric{..., label=~"v1|v2|..."}[range]))`, one query per at most MAX_MERGED_VALUES values.
+ * `sum by (label) (rate(metric{..., label=~"v1|v2|..."}[range]))`, one query per at most MAX_MERGED_VALUES values
+ * (and MAX_MERGED_REGEX characters of them).
  * Prometheus sums each value's series, the same series in the same order as the expression alone: the same number,
  * for one selector where there were hundreds (each selector costs Prometheus about 0.1 ms whatever its data). An
  * expression that shares its shape with no other is left in `rest`, to be asked as written.
@@ -152,10 +153,24 @@ export function planMerges(exprs: string[], shapeOf: (expr: string) => Shape | u
       continue;
     }
     const others = g.shape.matchers.filter((_, k) => k !== g.skip).map(m => m.text);
-    for (let i = 0; i < values.length; i += MAX_MERGED_VALUES) {
-      const part = values.slice(i, i + MAX_MERGED_VALUES);
+    // parts of at most MAX_MERGED_VALUES values and MAX_MERGED_REGEX characters
+    const parts: { values: string[]; regex: string[] }[] = [];
+    let size = 0;
+    for (const v of values) {
+      const re = escapeRe2(v);
+      const last = parts[parts.length - 1];
+      if (!last || last.values.length >= MAX_MERGED_VALUES || size + re.length > MAX_MERGED_REGEX) {
+        parts.push({ values: [v], regex: [re] });
+        size = re.length;
+      } else {
+        last.values.push(v);
+        last.regex.push(re);
+        size += re.length + 1;
+      }
+    }
+    for (const { values: part, regex: res } of parts) {
       // a backtick string is raw in PromQL: the expression's backslashes reach the regular expression as written
-      const regex = alternation(part);
+      const regex = res.join('|');
       if (regex.includes('`')) {
         for (const v of part) rest.push(...g.members.get(v)!);
         continue;
