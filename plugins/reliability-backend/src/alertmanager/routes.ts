@@ -31,6 +31,6 @@ export function alertmanagerRoutes(
 
   router.get('/alertmanager/alerts', async (req, res) => {
     const credentials = await guards.canRead(req);
-    res.json(await alertmanager.list(guards.parse(alertmanagerAlertsQuerySchema, req.query, 'query'), credentials));
+    res.json(await alertmanager.list(guards.query(alertmanagerAlertsQuerySchema, req), credentials));
   });
 }

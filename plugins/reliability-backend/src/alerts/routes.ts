@@ -7,6 +7,6 @@ import { AlertService } from './AlertService';
 export function alertRoutes(router: ReturnType<typeof Router>, deps: { guards: Guards; alerts: AlertService }) {
   router.get('/alerts', async (req, res) => {
     const credentials = await deps.guards.canRead(req);
-    res.json(await deps.alerts.list(deps.guards.parse(alertsQuerySchema, req.query, 'query'), credentials));
+    res.json(await deps.alerts.list(deps.guards.query(alertsQuerySchema, req), credentials));
   });
 }

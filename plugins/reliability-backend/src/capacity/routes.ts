@@ -9,7 +9,7 @@ export function capacityRoutes(router: ReturnType<typeof Router>, deps: { guards
 
   router.get('/capacity/runs', async (req, res) => {
     const credentials = await guards.canRead(req);
-    res.json(await capacity.list(guards.parse(capacityListQuerySchema, req.query, 'query'), credentials));
+    res.json(await capacity.list(guards.query(capacityListQuerySchema, req), credentials));
   });
 
   router.post('/capacity/runs', async (req, res) => {

@@ -9,7 +9,7 @@ export function changeRoutes(router: ReturnType<typeof Router>, deps: { guards: 
 
   router.get('/changes', async (req, res) => {
     const credentials = await guards.canRead(req);
-    res.json(await changes.list(guards.parse(changeListQuerySchema, req.query, 'query'), credentials));
+    res.json(await changes.list(guards.query(changeListQuerySchema, req), credentials));
   });
 
   router.post('/changes', async (req, res) => {

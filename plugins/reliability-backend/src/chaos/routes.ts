@@ -31,13 +31,13 @@ export function chaosRoutes(router: ReturnType<typeof Router>, deps: { guards: G
 
   router.get('/chaos', async (req, res) => {
     const credentials = await guards.canRead(req);
-    res.json(await chaos.list(guards.parse(chaosListQuerySchema, req.query, 'query'), credentials));
+    res.json(await chaos.list(guards.query(chaosListQuerySchema, req), credentials));
   });
 
   // experiments as code: the entity's folder of experiment files, linted
   router.get('/chaos/files', async (req, res) => {
     const credentials = await guards.canRead(req);
-    const { entityRef } = guards.parse(z.object({ entityRef: entityRefParam }).strict(), req.query, 'query');
+    const { entityRef } = guards.query(z.object({ entityRef: entityRefParam }).strict(), req);
     res.json(await files.lint(entityRef, credentials));
   });
 
@@ -54,13 +54,13 @@ export function chaosRoutes(router: ReturnType<typeof Router>, deps: { guards: G
 
   router.get('/chaos/:id/versions', async (req, res) => {
     const credentials = await guards.canRead(req);
-    res.json(await chaos.versions(id(req.params.id), guards.parse(chaosVersionsQuerySchema, req.query, 'query'), credentials));
+    res.json(await chaos.versions(id(req.params.id), guards.query(chaosVersionsQuerySchema, req), credentials));
   });
 
   router.get('/chaos/:id/export', async (req, res) => {
     const credentials = await guards.canRead(req);
     const n = id(req.params.id);
-    const { format } = guards.parse(chaosExportQuerySchema, req.query, 'query');
+    const { format } = guards.query(chaosExportQuerySchema, req);
     const out = await chaos.export(n, format, credentials);
     res.setHeader('Content-Disposition', `attachment; filename="${out.filename}"`);
     if (out.type === 'json') res.json(out.value);

@@ -7,7 +7,7 @@ import { CommanderService } from './CommanderService';
 export function commanderRoutes(router: ReturnType<typeof Router>, deps: { guards: Guards; commander: CommanderService; now: () => number }) {
   router.get('/commander/alerts', async (req, res) => {
     const credentials = await deps.guards.canRead(req);
-    const query = deps.guards.parse(pageQuerySchema, req.query, 'query');
+    const query = deps.guards.query(pageQuerySchema, req);
     res.json(pageOf(await deps.commander.alerts(deps.now(), credentials), decodeCursor(query.cursor) ?? 0, query.limit ?? 500));
   });
 }

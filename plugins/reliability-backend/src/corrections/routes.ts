@@ -14,7 +14,7 @@ export function correctionRoutes(router: ReturnType<typeof Router>, deps: { guar
   router.get('/slos/:namespace/:name/corrections', async (req, res) => {
     const credentials = await guards.canRead(req);
     const { namespace, name } = guards.sloPath(req.params);
-    res.json(await corrections.list(namespace, name, guards.parse(pageQuerySchema, req.query, 'query'), credentials));
+    res.json(await corrections.list(namespace, name, guards.query(pageQuerySchema, req), credentials));
   });
 
   router.post('/slos/:namespace/:name/corrections', async (req, res) => {

@@ -13,12 +13,12 @@ export function drillRoutes(router: ReturnType<typeof Router>, deps: { guards: G
 
   router.get('/drills', async (req, res) => {
     const credentials = await guards.canRead(req);
-    res.json(await drills.list(guards.parse(drillListQuerySchema, req.query, 'query'), credentials));
+    res.json(await drills.list(guards.query(drillListQuerySchema, req), credentials));
   });
 
   router.get('/drills/export', async (req, res) => {
     const credentials = await guards.canRead(req);
-    const { entityRef } = guards.parse(drillEntityQuerySchema, req.query, 'query');
+    const { entityRef } = guards.query(drillEntityQuerySchema, req);
     const out = await drills.export(entityRef, credentials);
     res.setHeader('Content-Disposition', `attachment; filename="${out.filename}"`);
     res.type('text/csv').send(out.csv);
@@ -31,7 +31,7 @@ export function drillRoutes(router: ReturnType<typeof Router>, deps: { guards: G
   });
 
   router.post('/drills/import', csvBody, async (req, res) => {
-    const { entityRef } = guards.parse(drillEntityQuerySchema, req.query, 'query');
+    const { entityRef } = guards.query(drillEntityQuerySchema, req);
     if (typeof req.body !== 'string') throw new InputError('Invalid body: send the drill log as CSV with Content-Type: text/csv');
     const text = req.body;
     const credentials = await guards.caller(req);

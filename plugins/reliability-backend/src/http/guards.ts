@@ -19,6 +19,12 @@ const READ_DECISION_MS = 15_000;
 export interface Guards {
   /** Parses with a zod schema, or throws InputError `Invalid <what>: <field>: <rule>`. */
   parse<T extends z.ZodTypeAny>(schema: T, value: unknown, what: string): z.infer<T>;
+  /**
+   * The request's query parameters, parsed with a zod schema: the one place every route reads `req.query`. Each
+   * parameter must be a single value; one given as an object (`limit[toString]=1`) or more than once (`limit=1&limit=2`)
+   * gets a 400 naming it, unless the schema's field is an array.
+   */
+  query<T extends z.ZodTypeAny>(schema: T, req: express.Request): z.infer<T>;
   /** The caller's credentials, once they may read the suite (401/403 otherwise). */
   canRead(req: express.Request): Promise<BackstageCredentials>;
   /** The caller's credentials, users only (401 otherwise). */
@@ -51,6 +57,10 @@ export function createGuards(deps: { httpAuth: HttpAuthService; permissions: Per
       const r = schema.safeParse(value);
       if (!r.success) throw new InputError(`Invalid ${what}: ${formatIssues(r.error)}`);
       return r.data;
+    },
+    query(schema, req) {
+      // eslint-disable-next-line no-restricted-syntax -- the one place that reads it
+      return guards.parse(schema, scalarQuery(schema, req.query), 'query');
     },
     async canRead(req) {
       const credentials = await httpAuth.credentials(req);
@@ -114,4 +124,52 @@ export function createGuards(deps: { httpAuth: HttpAuthService; permissions: Per
     },
   };
   return guards;
+}
+
+/** A field's schema with its optional, default, nullable and effects wrappers taken off. */
+function unwrap(schema: z.ZodTypeAny): z.ZodTypeAny {
+  let s = schema;
+  for (let i = 0; i < 10; i++) {
+    if (s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap();
+    else if (s instanceof z.ZodDefault) s = s.removeDefault();
+    else if (s instanceof z.ZodEffects) s = s.innerType();
+    else break;
+  }
+  return s;
+}
+
+/** Whether the query schema's field `key` takes a list (`?key=a&key=b`). */
+function takesList(schema: z.ZodTypeAny, key: string): boolean {
+  const object = unwrap(schema);
+  if (!(object instanceof z.ZodObject)) return false;
+  const field = (object.shape as Record<string, z.ZodTypeAny>)[key];
+  if (!field) return false;
+  const inner = unwrap(field);
+  if (inner instanceof z.ZodArray) return true;
+  return inner instanceof z.ZodUnion && (inner.options as z.ZodTypeAny[]).some(o => unwrap(o) instanceof z.ZodArray);
+}
+
+/** A parameter name as it may appear in a message: the caller's own text, shortened. */
+const shown = (key: string) => (key.length > 60 ? `${key.slice(0, 60)}…` : key);
+
+/**
+ * The query as the schema may read it: every value a string, or a list of strings where the schema takes a list.
+ * Express's query parser makes objects of `a[b]=1` and lists of `a=1&a=2`; neither may reach a schema that coerces
+ * (String() of such an object throws, and a list would be read as its first value or joined).
+ */
+function scalarQuery(schema: z.ZodTypeAny, query: unknown): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  if (query === null || typeof query !== 'object') return out;
+  for (const [key, value] of Object.entries(query as Record<string, unknown>)) {
+    if (typeof value === 'string') {
+      out[key] = value;
+    } else if (Array.isArray(value)) {
+      if (!takesList(schema, key)) throw new InputError(`Invalid query: ${shown(key)}: must be given once (a single value, not a list)`);
+      if (!value.every((v): v is string => typeof v === 'string')) throw new InputError(`Invalid query: ${shown(key)}: each value must be a plain value, not an object`);
+      out[key] = value;
+    } else {
+      throw new InputError(`Invalid query: ${shown(key)}: must be a single value, not an object (${shown(key)}[...]=)`);
+    }
+  }
+  return out;
 }

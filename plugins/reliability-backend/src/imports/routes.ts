@@ -13,7 +13,7 @@ export function importRoutes(router: ReturnType<typeof Router>, deps: { guards: 
 
   router.post('/import/:registry', csvBody, async (req, res) => {
     const { registry } = guards.parse(registryImportParamsSchema, req.params, 'path');
-    const query = guards.parse(registryImportQuerySchema, req.query, 'query');
+    const query = guards.query(registryImportQuerySchema, req);
     if (typeof req.body !== 'string') throw new InputError('Invalid body: send the registry as CSV with Content-Type: text/csv');
     const text = req.body;
     const credentials = await guards.caller(req);

@@ -28,7 +28,7 @@ export function incidentRoutes(router: ReturnType<typeof Router>, deps: { guards
 
   router.get('/incidents', async (req, res) => {
     const credentials = await guards.canRead(req);
-    res.json(await incidents.list(guards.parse(incidentsQuerySchema, req.query, 'query'), credentials));
+    res.json(await incidents.list(guards.query(incidentsQuerySchema, req), credentials));
   });
 
   router.post('/incidents', async (req, res) => {

@@ -7,12 +7,12 @@ import { OverviewService } from './OverviewService';
 export function overviewRoutes(router: ReturnType<typeof Router>, deps: { guards: Guards; overview: OverviewService }) {
   router.get('/overview', async (req, res) => {
     const credentials = await deps.guards.canRead(req);
-    res.json(await deps.overview.list(deps.guards.parse(overviewQuerySchema, req.query, 'query'), credentials));
+    res.json(await deps.overview.list(deps.guards.query(overviewQuerySchema, req), credentials));
   });
 
   router.get('/overview/export', async (req, res) => {
     const credentials = await deps.guards.canRead(req);
-    const csv = await deps.overview.export(deps.guards.parse(overviewQuerySchema, req.query, 'query'), credentials);
+    const csv = await deps.overview.export(deps.guards.query(overviewQuerySchema, req), credentials);
     res.setHeader('Content-Disposition', 'attachment; filename="reliability-overview.csv"');
     res.type('text/csv').send(csv);
   });

@@ -7,7 +7,7 @@ import { ReadinessService } from './ReadinessService';
 export function readinessRoutes(router: ReturnType<typeof Router>, deps: { guards: Guards; readiness: ReadinessService }) {
   router.get('/readiness', async (req, res) => {
     const credentials = await deps.guards.canRead(req);
-    const { entityRef } = deps.guards.parse(readinessQuerySchema, req.query, 'query');
+    const { entityRef } = deps.guards.query(readinessQuerySchema, req);
     res.json(await deps.readiness.get(entityRef, credentials));
   });
 }

@@ -15,7 +15,7 @@ export function remediationRoutes(
 
   router.get('/remediations', async (req, res) => {
     const credentials = await guards.canRead(req);
-    const query = guards.parse(remediationsQuerySchema, req.query, 'query');
+    const query = guards.query(remediationsQuerySchema, req);
     const entityRef = query.entityRef?.toLocaleLowerCase('en-US');
     const visible = await guards.visible(entityRef ? [entityRef] : remediation.rules.map(r => r.entityRef), credentials);
     if (entityRef && !visible(entityRef)) throw new NotFoundError(`No entity ${entityRef}`);

@@ -37,7 +37,7 @@ export function runbookRoutes(router: ReturnType<typeof Router>, deps: { guards:
   router.get('/runbooks/:kind/:namespace/:name/versions', async (req, res) => {
     const credentials = await guards.canRead(req);
     const { kind, namespace, name } = guards.entityPath(req.params);
-    const query = guards.parse(pageQuerySchema, req.query, 'query');
+    const query = guards.query(pageQuerySchema, req);
     res.json(await runbooks.versions(kind, namespace, name, query.limit ?? 100, query.cursor, credentials));
   });
 

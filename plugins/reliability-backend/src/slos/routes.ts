@@ -19,7 +19,7 @@ export function sloRoutes(router: ReturnType<typeof Router>, deps: { guards: Gua
 
   router.get('/slos', async (req, res) => {
     const credentials = await guards.canRead(req);
-    res.type('application/json').send(await slos.listJson(guards.parse(listQuerySchema, req.query, 'query'), credentials));
+    res.type('application/json').send(await slos.listJson(guards.query(listQuerySchema, req), credentials));
   });
 
   router.get('/slos/:namespace/:name', async (req, res) => {
@@ -30,7 +30,7 @@ export function sloRoutes(router: ReturnType<typeof Router>, deps: { guards: Gua
 
   router.get('/slos/:namespace/:name/history', async (req, res) => {
     const credentials = await guards.canRead(req);
-    const query = guards.parse(historyQuerySchema, req.query, 'query');
+    const query = guards.query(historyQuerySchema, req);
     const { namespace, name } = guards.sloPath(req.params);
     res.json(await slos.history(namespace, name, query, credentials));
   });
@@ -44,7 +44,7 @@ export function sloRoutes(router: ReturnType<typeof Router>, deps: { guards: Gua
 
   router.get('/gate', async (req, res) => {
     const credentials = await guards.canRead(req);
-    const query = guards.parse(gateQuerySchema, req.query, 'query');
+    const query = guards.query(gateQuerySchema, req);
     res.json(await slos.gate(query.entityRef, credentials));
   });
 

@@ -19,7 +19,7 @@ export function syntheticRoutes(router: ReturnType<typeof Router>, deps: { guard
 
   router.get('/synthetics', async (req, res) => {
     const credentials = await guards.canRead(req);
-    res.json(await synthetics.list(guards.parse(syntheticListQuerySchema, req.query, 'query'), credentials));
+    res.json(await synthetics.list(guards.query(syntheticListQuerySchema, req), credentials));
   });
 
   router.put('/synthetics/journeys', async (req, res) => {
@@ -30,14 +30,14 @@ export function syntheticRoutes(router: ReturnType<typeof Router>, deps: { guard
   });
 
   router.delete('/synthetics/journeys', async (req, res) => {
-    const { entityRef, journey } = guards.parse(syntheticJourneyKeySchema, req.query, 'query');
+    const { entityRef, journey } = guards.query(syntheticJourneyKeySchema, req);
     const credentials = await guards.caller(req);
     await guards.audited({ eventId: 'synthetic-journey-delete', severityLevel: 'medium', request: req }, async () => ({ result: await synthetics.remove(entityRef, journey, credentials) }));
     res.status(204).end();
   });
 
   router.post('/synthetics/import', csvBody, async (req, res) => {
-    const { entityRef } = guards.parse(syntheticEntityQuerySchema, req.query, 'query');
+    const { entityRef } = guards.query(syntheticEntityQuerySchema, req);
     if (typeof req.body !== 'string') throw new InputError('Invalid body: send the synthetic registry as CSV with Content-Type: text/csv');
     const text = req.body;
     const credentials = await guards.caller(req);
@@ -46,19 +46,19 @@ export function syntheticRoutes(router: ReturnType<typeof Router>, deps: { guard
 
   router.get('/synthetics/runs', async (req, res) => {
     const credentials = await guards.canRead(req);
-    res.json(await synthetics.runs(guards.parse(syntheticRunsQuerySchema, req.query, 'query'), credentials));
+    res.json(await synthetics.runs(guards.query(syntheticRunsQuerySchema, req), credentials));
   });
 
   router.get('/synthetics/series', async (req, res) => {
     const credentials = await guards.canRead(req);
-    res.json(await synthetics.series(guards.parse(syntheticSeriesQuerySchema, req.query, 'query'), credentials));
+    res.json(await synthetics.series(guards.query(syntheticSeriesQuerySchema, req), credentials));
   });
 
   router.get('/synthetics/runs/:id/:what', async (req, res) => {
     const id = guards.positiveInt(req.params.id, 'id');
     const what = req.params.what;
     if (what !== 'screenshot' && what !== 'har') throw new InputError('Invalid path: evidence is screenshot or har');
-    const { entityRef } = guards.parse(syntheticEntityQuerySchema, req.query, 'query');
+    const { entityRef } = guards.query(syntheticEntityQuerySchema, req);
     const credentials = await guards.canRead(req);
     const v = await synthetics.evidence(entityRef, id, what, credentials);
     if (what === 'screenshot') res.type('image/png').send(v);
