@@ -35,8 +35,12 @@ describe('ReliabilityPortalPolicy', () => {
     expect(await new ReliabilityPortalPolicy().handle({ permission: reliabilityChaosApprovePermission }, user(['user:default/ana']))).toEqual({ result: AuthorizeResult.ALLOW });
   });
 
-  it('grants ingest to services and to the owners of the entity, and no one else', async () => {
-    expect(await new ReliabilityPortalPolicy().handle({ permission: reliabilityEventsIngestPermission })).toEqual({ result: AuthorizeResult.ALLOW });
+  it('refuses a request with no user (services are decided by the suite, never by this policy)', async () => {
+    expect(await new ReliabilityPortalPolicy().handle({ permission: reliabilityEventsIngestPermission })).toEqual({ result: AuthorizeResult.DENY });
+    expect(await new ReliabilityPortalPolicy().handle({ permission: reliabilitySloReadPermission })).toEqual({ result: AuthorizeResult.DENY });
+  });
+
+  it('grants ingest to the owners of the entity, and no other user', async () => {
     expect(await new ReliabilityPortalPolicy().handle({ permission: reliabilityEventsIngestPermission }, user(['user:default/dev', 'group:default/web']))).toMatchObject({
       result: AuthorizeResult.CONDITIONAL,
       conditions: { rule: 'IS_ENTITY_OWNER', params: { claims: ['user:default/dev', 'group:default/web'] } },

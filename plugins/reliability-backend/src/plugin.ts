@@ -1,3 +1,4 @@
+import { ServicePrincipalPermissions } from './permissions/ServicePrincipalPermissions';
 import { coreServices, createBackendPlugin, readSchedulerServiceTaskScheduleDefinitionFromConfig } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
@@ -94,7 +95,7 @@ export const reliabilityPlugin = createBackendPlugin({
         notifications: notificationService,
         signals: signalsServiceRef,
       },
-      async init({ logger: rootLogger, config, database, scheduler, httpRouter, httpAuth, auditor, auth, permissions, permissionsRegistry, catalog, urlReader, notifications, signals }) {
+      async init({ logger: rootLogger, config, database, scheduler, httpRouter, httpAuth, auditor, auth, permissions: backstagePermissions, permissionsRegistry, catalog, urlReader, notifications, signals }) {
         // every line this plugin logs passes the one redaction step (config secrets, URL userinfo and queries)
         const redactor = Redactor.fromConfig(config);
         const logger = redactor.logger(rootLogger);
@@ -140,6 +141,8 @@ export const reliabilityPlugin = createBackendPlugin({
         }
         const registry = new SloRegistry(catalog, auth, store, logger, csvPolicies, () => stores.burnRateImports.all());
         permissionsRegistry.addPermissions(reliabilityAllPermissions);
+        // services hold the suite's default service permissions only, unless their access restrictions name more
+        const permissions = new ServicePrincipalPermissions(backstagePermissions);
 
         const actions = new Map<string, RemediationAction>();
         for (const action of [webhookAction, featureFlagAction, createKubernetesAction(readKubernetesClusters(config)), ...extraActions]) {

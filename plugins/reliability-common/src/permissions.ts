@@ -136,3 +136,18 @@ export const reliabilityAllPermissions = [
   reliabilityRegistryImportPermission,
   reliabilitySloCorrectPermission,
 ];
+
+/**
+ * What a service principal (an external access token, another backend plugin) may do in the suite without being
+ * granted more: read, and report what machines measure (SLI events and values, load-test results, change events).
+ * Every other permission (corrections, chaos, runbooks, incidents, drills, synthetics, registry imports, "Run now")
+ * belongs to users; a service gets one only when its token's access restrictions name it
+ * (`backend.auth.externalAccess[].accessRestrictions[].permission`), which is how an adopter grants it.
+ * @public
+ */
+export const reliabilityServiceDefaultPermissions: readonly string[] = [
+  reliabilitySloReadPermission.name,
+  reliabilityEventsIngestPermission.name,
+  reliabilityCapacityRecordPermission.name,
+  reliabilityChangesRecordPermission.name,
+];
