@@ -34,7 +34,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
         scheduler.factory,
         mockServices.database.factory({ knex }),
         catalogServiceMock.factory({ entities: [ingestSlo('checkout-success', 'checkout'), promSlo] }),
-        // the portal's rule: services and the owner may correct checkout; no one else
+        // the owner may correct checkout, and services pass as Backstage lets them (it never asks a policy about them)
         mockServices.permissions.mock({
           authorize: async (requests, { credentials }) =>
             requests.map(r => {
@@ -96,6 +96,9 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect(list.body.items.map((c: any) => c.id)).toEqual([created.body.id]);
 
     // reverted: counted again, and still listed with who reverted it
+    // a service token may not revert it either (Backstage lets services through; the suite does not)
+    const revertByService = await request(server).post(`/api/reliability/slos/default/checkout-success/corrections/${created.body.id}/revert`).set('Authorization', as('service'));
+    expect(revertByService.status).toBe(403);
     const revert = () => request(server).post(`/api/reliability/slos/default/checkout-success/corrections/${created.body.id}/revert`).set('Authorization', as(OWNER));
     const reverted = await revert();
     expect(reverted.status).toBe(200);
@@ -106,6 +109,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect((await revert()).status).toBe(409);
     expect(audits.filter(a => a.eventId.startsWith('slo-correction'))).toEqual([
       { eventId: 'slo-correction-create', status: 'succeeded' },
+      { eventId: 'slo-correction-revert', status: 'failed' },
       { eventId: 'slo-correction-revert', status: 'succeeded' },
       { eventId: 'slo-correction-revert', status: 'failed' },
     ]);
@@ -140,6 +144,10 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const denied = await correct({ start: iso(minute(20)), end: iso(minute(10)), reason: 'not mine' }, STRANGER);
     expect(denied.status).toBe(403);
     expect(denied.body.error.message).toMatch(/Missing permission reliability\.slo\.correct on component:default\/checkout/);
+    // a service token (an SLI reporter) may not erase budget, though Backstage lets services through: the suite
+    // refuses them every permission their token's access restrictions do not name
+    const byService = await correct({ start: iso(minute(20)), end: iso(minute(10)), reason: 'a reporter token' }, 'service');
+    expect([byService.status, byService.body.error?.message]).toEqual([403, 'Missing permission reliability.slo.correct on component:default/checkout: only its owners may correct the budget of default/checkout-success']);
     const cases: [object, RegExp][] = [
       [{ start: iso(minute(10)), end: iso(minute(20)), reason: 'backwards' }, /body: end: must be after start/],
       [{ start: iso(minute(10)), reason: 'no end' }, /body: end: is required for a one-off range/],

@@ -25,6 +25,8 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     ({ server } = await startTestBackend({
       features: [
         reliabilityPlugin,
+        // a request without an Authorization header comes from CI posting drill logs: a token whose access restrictions grant the drill permission
+        mockServices.httpAuth.factory({ defaultCredentials: mockCredentials.service('external:ci', { permissionNames: ['reliability.drills.update'] }) }),
         catalogServiceMock.factory({ entities: [checkout, search] }),
         mockServices.database.factory({ knex }),
         // owners record drills; services (CI) import logs
@@ -34,7 +36,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
   });
 
   const as = (user?: string) => {
-    const auth = user ? mockCredentials.user.header(user) : mockCredentials.service.header();
+    const auth = user ? mockCredentials.user.header(user) : '';
     return {
       get: (p: string) => request(server).get(`/api/reliability${p}`).set('Authorization', auth),
       post: (p: string, body: object) => request(server).post(`/api/reliability${p}`).set('Authorization', auth).send(body),

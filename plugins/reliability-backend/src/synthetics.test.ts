@@ -52,6 +52,8 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     ({ server } = await startTestBackend({
       features: [
         reliabilityPlugin,
+        // a request without an Authorization header comes from CI defining journeys: a token whose access restrictions grant the synthetics permission
+        mockServices.httpAuth.factory({ defaultCredentials: mockCredentials.service('external:ci', { permissionNames: ['reliability.synthetics.update'] }) }),
         scheduler.factory,
         catalogServiceMock.factory({ entities: [component('checkout'), component('search'), syntheticSlo(), syntheticDurationSlo()] }),
         mockServices.database.factory({ knex }),
@@ -70,7 +72,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
   });
 
   const as = (user?: string) => {
-    const auth = user ? mockCredentials.user.header(user) : mockCredentials.service.header();
+    const auth = user ? mockCredentials.user.header(user) : '';
     return {
       get: (p: string) => request(server).get(`/api/reliability${p}`).set('Authorization', auth),
       put: (body: object) => request(server).put('/api/reliability/synthetics/journeys').set('Authorization', auth).send(body),
@@ -96,6 +98,9 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: 'checkout_full', regions: ['ap-sg', 'us-east'], updatedBy: OWNER, latest: { 'ap-sg': null, 'us-east': null } });
     expect((await as().put({ entityRef: CHECKOUT, journey: checkoutFull() })).status).toBe(200);
+    // a service whose token grants nothing more than reading and reporting may not define journeys
+    const ungranted = await request(server).put('/api/reliability/synthetics/journeys').set('Authorization', mockCredentials.service.header()).send({ entityRef: CHECKOUT, journey: checkoutFull() });
+    expect([ungranted.status, ungranted.body.error?.message]).toEqual([403, `Missing permission reliability.synthetics.update on ${CHECKOUT}`]);
     expect((await as(STRANGER).put({ entityRef: CHECKOUT, journey: checkoutFull() })).status).toBe(403);
     expect((await as(OWNER).put({ entityRef: 'component:default/nope', journey: checkoutFull() })).status).toBe(404);
     const offList = await as(OWNER).put({ entityRef: CHECKOUT, journey: { ...checkoutFull(), steps: [{ type: 'http', name: 'x', url: 'https://evil.example/', headers: { 'X-Key': '{{secrets.MISSING}}' } }, { type: 'tls', name: 't', host: 'evil.example' }] } });
