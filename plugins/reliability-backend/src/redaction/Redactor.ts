@@ -1,7 +1,7 @@
 import { Config } from '@backstage/config';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { JsonObject } from '@backstage/types';
-import { MIN_SECRET_LENGTH, redactText, urlSecrets } from '@internal/plugin-reliability-common';
+import { MIN_SECRET_LENGTH, redactText, redactUrl, urlSecrets } from '@internal/plugin-reliability-common';
 
 /** Config keys whose values are credentials (compared in lower case, as substrings). */
 const SECRET_KEYS = ['secret', 'token', 'password', 'apikey', 'api-key', 'api_key', 'authorization', 'cadata', 'credential', 'cookie'];
@@ -33,6 +33,71 @@ export function collectSecrets(config: Config): string[] {
   };
   walk(config.getOptional('reliability'), false);
   return [...out];
+}
+
+/** The longest target kept: the executions table's target column holds 1,000 characters. */
+export const MAX_TARGET_LENGTH = 1_000;
+
+/** What stands for a URL that does not parse. */
+export const INVALID_URL = '(invalid URL)';
+
+const isSpace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v';
+const isSchemeChar = (c: string) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c === '+' || c === '-' || c === '.';
+
+/** `scheme://host/path` of a URL; `(invalid URL)` when it does not parse, for what follows may be userinfo. */
+function safeUrl(url: string): string {
+  return URL.canParse(url) ? redactUrl(url) : INVALID_URL;
+}
+
+/**
+ * One whitespace-free token: each `scheme://` in it starts a URL that runs to the next one (or the token's end),
+ * and each is parsed by the WHATWG URL parser and kept as `scheme://host/path` only (see `redactUrl`).
+ */
+function redactToken(token: string): string {
+  let out = '';
+  let from = 0;
+  let sep = token.indexOf('://');
+  while (sep !== -1) {
+    let start = sep;
+    while (start > from && isSchemeChar(token[start - 1])) start--;
+    const next = token.indexOf('://', sep + 3);
+    // where the next URL's scheme begins
+    let end = next === -1 ? token.length : next;
+    while (end > sep + 3 && next !== -1 && isSchemeChar(token[end - 1])) end--;
+    out += token.slice(from, start) + safeUrl(token.slice(start, end));
+    from = end;
+    sep = next;
+  }
+  return out + token.slice(from);
+}
+
+/**
+ * The one redaction step for what a remediation action calls: its `target()`, and a rule's default description
+ * made from it. Every action builds its target through it, the rules and the execution runner pass whatever an
+ * action answers through it again (an action from another plugin included), and the store applies it where an
+ * execution's target is written.
+ *
+ * Each whitespace-separated token is searched for URLs, each parsed whole by the WHATWG URL parser: it keeps
+ * `scheme://host/path` and loses its userinfo, query and fragment (a URL that does not parse becomes
+ * `(invalid URL)`). Then `redactText` replaces every known secret and auth-scheme credential. Linear in the text;
+ * no regular expression runs on it.
+ */
+export function redactTarget(text: string, secrets: Iterable<string> = [], maxLength = MAX_TARGET_LENGTH): string {
+  const s = String(text);
+  let out = '';
+  let i = 0;
+  while (i < s.length) {
+    let end = i;
+    if (isSpace(s[i])) {
+      while (end < s.length && isSpace(s[end])) end++;
+      out += s.slice(i, end);
+    } else {
+      while (end < s.length && !isSpace(s[end])) end++;
+      out += redactToken(s.slice(i, end));
+    }
+    i = end;
+  }
+  return redactText(out, secrets, maxLength);
 }
 
 class RedactingLogger implements LoggerService {
@@ -81,6 +146,11 @@ export class Redactor {
 
   text(text: string, maxLength?: number): string {
     return redactText(text, this.secrets, maxLength);
+  }
+
+  /** An action's target or a rule's default description: `redactTarget` with the config's secrets. */
+  target(text: string, maxLength?: number): string {
+    return redactTarget(text, this.secrets, maxLength);
   }
 
   /** An error's message, redacted. */
