@@ -21,9 +21,19 @@ const SECRETS = {
   hookQuery: 'hook-query-token-3d7c',
   hookHeader: 'hook-header-key-4e8d',
   hmac: 'hmac-secret-5f9e-0123456789',
+  flagUser: 'flag-user-9d3c',
+  flagPassword: 'flag-password-0e4d',
   flagHeader: 'flag-api-key-6a0f',
+  kubeUser: 'kube-user-1f5e',
+  kubePassword: 'kube-password-2a6f',
   kubeToken: 'kube-sa-token-7b1a',
+  kubeCaData: 'kube-ca-data-3b7a',
+  downUser: 'down-user-4c8b',
+  downPassword: 'down-password-5d9c',
+  downToken: 'down-sa-token-6e0d',
   amSecret: 'am-shared-secret-8c2b',
+  metricsToken: 'metrics-token-7f1e',
+  journeySecret: 'journey-secret-8a2f',
 };
 
 const slo = (name: string, source: JsonObject): Entity => ({
@@ -86,9 +96,17 @@ describe.each(databases.eachSupportedId())('no secret leaves the backend on %p',
                 ],
               },
               alertmanager: { sharedSecret: SECRETS.amSecret },
+              metrics: { token: SECRETS.metricsToken },
+              synthetics: { secrets: { password: SECRETS.journeySecret } },
               remediation: {
                 backoff: { base: '1ms', cap: '2ms' },
-                kubernetes: { clusters: [{ name: 'prod', url: `http://127.0.0.1:${down}`, serviceAccountToken: SECRETS.kubeToken, skipTLSVerify: true }] },
+                kubernetes: {
+                  clusters: [
+                    // the echoing target: its error text carries what the client sent
+                    { name: 'prod', url: `http://${SECRETS.kubeUser}:${SECRETS.kubePassword}@${echoHost}`, serviceAccountToken: SECRETS.kubeToken, caData: SECRETS.kubeCaData, skipTLSVerify: true },
+                    { name: 'down', url: `http://${SECRETS.downUser}:${SECRETS.downPassword}@127.0.0.1:${down}`, serviceAccountToken: SECRETS.downToken, skipTLSVerify: true },
+                  ],
+                },
                 rules: [
                   {
                     id: 'hook',
@@ -114,7 +132,7 @@ describe.each(databases.eachSupportedId())('no secret leaves the backend on %p',
                     id: 'flag',
                     entityRef: 'component:default/checkout',
                     action: 'feature-flag',
-                    params: { baseUrl: echo.url, flag: 'checkout-multibuy', headers: { Authorization: `Bearer ${SECRETS.flagHeader}` } },
+                    params: { baseUrl: `http://${SECRETS.flagUser}:${SECRETS.flagPassword}@${echoHost}`, flag: 'checkout-multibuy', headers: { Authorization: `Bearer ${SECRETS.flagHeader}` } },
                     retries: 0,
                     timeout: '2s',
                   },
@@ -123,6 +141,14 @@ describe.each(databases.eachSupportedId())('no secret leaves the backend on %p',
                     entityRef: 'component:default/checkout',
                     action: 'kubernetes',
                     params: { cluster: 'prod', operation: 'rollout-restart', namespace: 'shop', deployment: 'checkout' },
+                    retries: 0,
+                    timeout: '2s',
+                  },
+                  {
+                    id: 'kube-down',
+                    entityRef: 'component:default/checkout',
+                    action: 'kubernetes',
+                    params: { cluster: 'down', operation: 'create-job', namespace: 'shop', namePrefix: 'flush', image: 'busybox' },
                     retries: 0,
                     timeout: '2s',
                   },
@@ -154,7 +180,8 @@ describe.each(databases.eachSupportedId())('no secret leaves the backend on %p',
       const history = keep(await request(server).get('/api/reliability/slos/default/checkout-prom/history'));
       expect(history.status).toBe(503);
       // every remediation fails against the echoing or closed target
-      for (const ruleId of ['hook', 'hook-query', 'flag', 'kube']) {
+      const rules = ['hook', 'hook-query', 'flag', 'kube', 'kube-down'];
+      for (const ruleId of rules) {
         for (const dryRun of [true, false]) {
           const run = keep(await request(server).post('/api/reliability/remediations/run').send({ ruleId, dryRun }));
           expect(run.status).toBe(202);
@@ -162,11 +189,17 @@ describe.each(databases.eachSupportedId())('no secret leaves the backend on %p',
       }
       await eventually(async () => {
         const h = keep(await request(server).get('/api/reliability/remediations'));
-        return h.body.items.filter((i: any) => i.state === 'failed').length >= 4 ? h : undefined;
+        return h.body.items.filter((i: any) => i.state === 'failed').length >= rules.length ? h : undefined;
       });
+      // one execution of each rule is a dry run, and one was called: each shows its target
+      const listed = keep(await request(server).get('/api/reliability/remediations'));
+      expect(listed.body.rules.map((r: any) => r.id).sort()).toEqual([...rules].sort());
+      expect(listed.body.items.filter((i: any) => i.dryRun)).toHaveLength(rules.length);
       keep(await request(server).get('/api/reliability/remediations').query({ entityRef: 'component:default/checkout' }));
       keep(await request(server).get('/api/reliability/commander/alerts'));
       keep(await request(server).get('/api/reliability/metrics'));
+      const scraped = keep(await request(server).get('/api/reliability/metrics').set('Authorization', `Bearer ${SECRETS.metricsToken}`));
+      expect(scraped.status).toBe(200);
       // a wrong Alertmanager secret is refused without echoing either secret
       keep(await request(server).post('/api/reliability/alertmanager/webhook').set('Authorization', `Bearer ${SECRETS.amSecret}x`).send({}));
 
@@ -177,9 +210,10 @@ describe.each(databases.eachSupportedId())('no secret leaves the backend on %p',
       const rows: string[] = [];
       for (const t of tables.filter(n => n.startsWith('reliability'))) rows.push(JSON.stringify(await knex(t).select('*')));
 
-      // the calls did happen, and the echo did carry the secrets back
+      // the calls did happen (the Kubernetes client's included), and the echo did carry the secrets back
       expect(echo.calls.length).toBeGreaterThan(0);
       expect(echo.calls.map(c => JSON.stringify(c)).join('\n')).toContain(SECRETS.hookHeader);
+      expect(echo.calls.map(c => JSON.stringify(c)).join('\n')).toContain(SECRETS.kubeToken);
       const haystacks = { answers: answers.join('\n'), database: rows.join('\n'), logs: lines.join('\n') };
       expect(haystacks.logs.length).toBeGreaterThan(0);
       expect(haystacks.database).toMatch(/failed/);
@@ -189,8 +223,8 @@ describe.each(databases.eachSupportedId())('no secret leaves the backend on %p',
       }
       expect(found).toEqual([]);
       // and the hosts are not in the metrics
-      const metrics = await request(server).get('/api/reliability/metrics');
-      expect(metrics.text).not.toContain('127.0.0.1');
+      expect(scraped.text).toContain('rule="kube"');
+      expect(scraped.text).not.toContain('127.0.0.1');
     } finally {
       await backend.stop();
       await echo.close();

@@ -109,6 +109,21 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect((await stores.remediation.list({})).map(e => e.state).sort()).toEqual(['dry_run', 'running', 'skipped']);
   });
 
+  it('record: keeps the redacted target of whatever the action answers, in the row, the run and the dry run', async () => {
+    const { runner, stores, action, audits } = await setup(['fixed']);
+    action.target = () => 'POST http://runner-user:runner-pass@127.0.0.1:1/fix?token=runner-q';
+    action.describe = () => 'call http://runner-user:runner-pass@127.0.0.1:1/fix';
+    const recorded = await runner.record(rule(), trigger('t1'));
+    expect(recorded.run!.target).toBe('POST http://127.0.0.1:1/fix');
+    const dry = await runner.record(rule(), trigger('t2'), { dryRun: true });
+    expect(dry.detail).toContain('Would call http://127.0.0.1:1/fix under lock fix:prod');
+    await runner.run(recorded.run!, rule(), true);
+    const rows = await stores.remediation.list({});
+    expect(rows.map(r => r.target)).toEqual(['POST http://127.0.0.1:1/fix', 'POST http://127.0.0.1:1/fix']);
+    expect(audits.map(a => a.meta.target)).toEqual(['POST http://127.0.0.1:1/fix']);
+    expect(JSON.stringify(rows)).not.toMatch(/runner-(user|pass|q)/);
+  });
+
   it('lease: one execution per lock key at a time; the other is settled as skipped', async () => {
     const { runner, stores } = await setup();
     const a = (await runner.record(rule(), trigger('t1'))).run!;

@@ -117,7 +117,9 @@ export class ExecutionRunner {
       ruleId: rule.id,
       entityRef: rule.entityRef,
       action: rule.action,
-      target: action.target(rule.params),
+      // whatever the action answers (one from another plugin included) passes the one redaction step: this form
+      // alone is stored, returned, audited and keys the breaker
+      target: this.o.redactor.target(action.target(rule.params)),
       triggerKind: trigger.kind as RemediationTriggerKind,
       triggerId: trigger.id,
       labels: trigger.labels,
@@ -135,7 +137,11 @@ export class ExecutionRunner {
     }
     if (options.dryRun) {
       const context = this.context(rule, trigger, 'dry-run', 1, new AbortController().signal);
-      const detail = `Dry run, nothing called. Would ${action.describe(context)} under lock ${base.lockKey} (cooldown ${rule.cooldown}, at most ${rule.maxAttempts} attempts per ${rule.attemptWindow}).`;
+      // what the action says it would do is redacted like its errors: it is stored and answered
+      const detail = this.o.redactor.text(
+        `Dry run, nothing called. Would ${action.describe(context)} under lock ${base.lockKey} (cooldown ${rule.cooldown}, at most ${rule.maxAttempts} attempts per ${rule.attemptWindow}).`,
+        4_000,
+      );
       const r = await this.o.store.record({ ...base, state: 'dry_run', detail });
       return { ruleId: rule.id, executionId: r.id, duplicate: !r.inserted, state: 'dry_run', detail };
     }
@@ -239,7 +245,8 @@ export class ExecutionRunner {
       metrics.latency.observe(labels, (at - started) / 1000);
       this.o.breaker.success(exec.target);
       metrics.circuitOpen.set({ rule: rule.id, action: rule.action }, 0);
-      return { outcome: 'succeeded', detail: result.detail, at, latencyMs: at - started };
+      // an action's own account of its success is stored and answered too: the same redaction as its errors
+      return { outcome: 'succeeded', detail: this.o.redactor.text(result.detail, 4_000), at, latencyMs: at - started };
     } catch (e) {
       const at = now();
       // an error from a target passes the one redaction step: the only form that is stored, returned or logged

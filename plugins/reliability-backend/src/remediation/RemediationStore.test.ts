@@ -46,6 +46,12 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     expect((await store.list({}))[0]).toMatchObject({ state: 'running', duplicates: 19 });
   });
 
+  it('stores the redacted target only, whoever built the record', async () => {
+    const { id } = await store.record(exec({ target: 'PATCH http://store-user:store-pass@127.0.0.1:1/x?token=store-q#f' }));
+    expect((await store.list({ id }))[0].target).toBe('PATCH http://127.0.0.1:1/x');
+    expect((await store.get(id))!.target).toBe('PATCH http://127.0.0.1:1/x');
+  });
+
   it('gives a lock key to one holder until its lease expires', async () => {
     expect(await store.acquireLock('rollback:prod', 'a', 1, T0, 60_000)).toEqual({ acquired: true });
     expect(await store.acquireLock('rollback:prod', 'b', 2, T0 + 1_000, 60_000)).toEqual({ acquired: false, heldBy: 1 });

@@ -1,6 +1,7 @@
 import { Knex } from 'knex';
 import type { RemediationAttempt, RemediationExecution, RemediationState, RemediationTriggerKind } from '@internal/plugin-reliability-common';
 import { isoOrNull as iso, numOrNull as num } from '../database/rows';
+import { redactTarget } from '../redaction/Redactor';
 
 export interface NewExecution {
   dedupKey: string;
@@ -40,7 +41,8 @@ export class RemediationStore {
       rule_id: e.ruleId,
       entity_ref: e.entityRef,
       action: e.action,
-      target: e.target,
+      // the redacted target only, whoever built the record: a URL's userinfo, query and fragment never reach the table
+      target: redactTarget(e.target),
       trigger_kind: e.triggerKind,
       trigger_id: e.triggerId,
       trigger_labels: JSON.stringify(e.labels),

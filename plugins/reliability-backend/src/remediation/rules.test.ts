@@ -1,6 +1,8 @@
 import { ConfigReader } from '@backstage/config';
 import { readRemediationRules } from './rules';
 import { webhookAction } from './actions/webhook';
+import { createKubernetesAction, readKubernetesClusters } from './actions/kubernetes';
+import type { RemediationAction } from '@internal/plugin-reliability-node';
 
 const actions = new Map([[webhookAction.id, webhookAction]]);
 const rule = (match: string[]) =>
@@ -32,5 +34,34 @@ describe('remediation rules from config', () => {
     expect(readRemediationRules(rule(['alertname="ChaosExperimentAborted"']), actions)[0].lockKey).toBe('webhook:r:{{experiment}}');
     expect(readRemediationRules(rule(['alertname="ChaosExperimentStarted"']), actions)[0].lockKey).toBe('webhook:r:{{experiment}}');
     expect(readRemediationRules(rule(['alertname="CheckoutDown"']), actions)[0].lockKey).toBe('webhook:r');
+  });
+
+  it('redacts the default description, whatever the action answers for its target', () => {
+    const config = new ConfigReader({
+      reliability: {
+        remediation: {
+          kubernetes: { clusters: [{ name: 'prod', url: 'https://kube-user-1:kube-pass-1@10.0.0.1:6443' }] },
+          rules: [
+            { id: 'kube', entityRef: 'component:default/checkout', action: 'kubernetes', params: { cluster: 'prod', operation: 'rollout-restart', namespace: 'shop', deployment: 'checkout' } },
+            { id: 'raw', entityRef: 'component:default/checkout', action: 'raw', params: { token: 'raw-token-1' } },
+            { id: 'own', entityRef: 'component:default/checkout', action: 'raw', description: 'Restart the checkout (see the runbook)' },
+          ],
+        },
+      },
+    });
+    // an action from another plugin that answers its target with credentials in it
+    const raw: RemediationAction = {
+      id: 'raw',
+      description: 'Raw',
+      validate: () => [],
+      target: params => `POST http://raw-user:raw-pass@10.0.0.2/fix?key=raw-key-1 ${params.token}`,
+      describe: () => 'fix',
+      execute: async () => ({ detail: 'fixed' }),
+    };
+    const all = new Map<string, RemediationAction>([['kubernetes', createKubernetesAction(readKubernetesClusters(config))], ['raw', raw]]);
+    const [kube, other, own] = readRemediationRules(config, all);
+    expect(kube.description).toBe('Kubernetes (https://10.0.0.1:6443/ rollout restart Deployment shop/checkout)');
+    expect(other.description).toBe('Raw (POST http://10.0.0.2/fix [redacted])');
+    expect(own.description).toBe('Restart the checkout (see the runbook)');
   });
 });

@@ -2,6 +2,7 @@ import { Config } from '@backstage/config';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { CHAOS_ABORT_ALERT, CHAOS_START_ALERT, REMEDIATION_TRIGGER_KINDS, durationMs, LabelMatcher, parseMatcher, RemediationRuleSummary, RemediationTriggerKind, templateNames } from '@internal/plugin-reliability-common';
 import type { RemediationAction } from '@internal/plugin-reliability-node';
+import { Redactor } from '../redaction/Redactor';
 
 /** A remediation rule: which alerts (matchers) on which entity run which action, and how carefully. */
 export interface RemediationRule {
@@ -52,6 +53,8 @@ function duration(cfg: Config, key: string, fallback: string, path: string): { m
  * backend at startup rather than failing when an alert arrives.
  */
 export function readRemediationRules(config: Config, actions: Map<string, RemediationAction>): RemediationRule[] {
+  // a default description names the action's target: it passes the one redaction step, whatever the action answers
+  const redactor = Redactor.fromConfig(config);
   const list = config.getOptionalConfigArray('reliability.remediation.rules') ?? [];
   const seen = new Set<string>();
   return list.map((cfg, i) => {
@@ -99,7 +102,7 @@ export function readRemediationRules(config: Config, actions: Map<string, Remedi
     return {
       id,
       entityRef,
-      description: cfg.getOptionalString('description') ?? `${action.description} (${action.target(params)})`,
+      description: cfg.getOptionalString('description') ?? redactor.target(`${action.description} (${action.target(params)})`),
       match,
       matchText,
       triggers,

@@ -244,3 +244,33 @@ describe('kubernetes', () => {
     }
   });
 });
+
+describe('targets', () => {
+  it('every action names its target without the userinfo, query or fragment of its URL', () => {
+    const config = new ConfigReader({
+      reliability: {
+        remediation: {
+          kubernetes: {
+            clusters: [
+              { name: 'prod', url: 'https://kube-user-1:kube-pass-1@10.0.0.1:6443/base?token=kube-q-1' },
+              { name: 'spaced', url: 'http://kube-user-2:kube pass 2@10.0.0.2' },
+            ],
+          },
+        },
+      },
+    });
+    const kube = createKubernetesAction(readKubernetesClusters(config));
+    expect(kube.target({ cluster: 'prod', operation: 'rollout-restart', namespace: 'shop', deployment: 'checkout' })).toBe('https://10.0.0.1:6443/base rollout restart Deployment shop/checkout');
+    // a URL written with whitespace in its userinfo is parsed whole: no part of the password is left behind
+    const spaced = kube.target({ cluster: 'spaced', operation: 'litmus-stop', namespace: 'chaos', name: '{{experiment}}' });
+    expect(spaced).toBe('http://10.0.0.2/ stop Litmus ChaosEngine chaos/{{experiment}}');
+    expect(webhookAction.target({ url: 'http://hook-user:hook pass@127.0.0.1:9/hook?token=q#f', method: 'put' })).toBe('PUT http://127.0.0.1:9/hook');
+    expect(webhookAction.target({ url: 'not a url' })).toBe('POST (invalid URL)');
+    expect(featureFlagAction.target({ baseUrl: 'http://flag-user:flag-pass@127.0.0.1:9/api', flag: 'checkout-multibuy' })).toBe('PATCH http://127.0.0.1:9/api/flags/checkout-multibuy');
+  });
+
+  it('refuses a cluster URL that does not parse, naming the field', () => {
+    const config = new ConfigReader({ reliability: { remediation: { kubernetes: { clusters: [{ name: 'prod', url: 'http://[bad' }] } } } });
+    expect(() => readKubernetesClusters(config)).toThrow("reliability.remediation.kubernetes.clusters[0].url: must be the API server's http(s) URL");
+  });
+});

@@ -1,13 +1,21 @@
 import { RemediationActionError } from '@internal/plugin-reliability-node';
+import { INVALID_URL, redactTarget } from '../../redaction/Redactor';
 
-/** The URL without credentials or query string, safe to store and show. */
-export function safeTarget(method: string, url: string): string {
+/**
+ * A URL as a target names it: parsed whole first (a URL written with whitespace in it, in its userinfo say, is
+ * serialized without any, so the redaction step sees it as one token), `(invalid URL)` when it does not parse.
+ */
+export function targetUrl(url: string): string {
   try {
-    const u = new URL(url);
-    return `${method.toUpperCase()} ${u.protocol}//${u.host}${u.pathname}`;
+    return new URL(url).href;
   } catch {
-    return `${method.toUpperCase()} (invalid URL)`;
+    return INVALID_URL;
   }
+}
+
+/** `<METHOD> <url>` through the one redaction step: no userinfo, query or fragment, safe to store and show. */
+export function safeTarget(method: string, url: string): string {
+  return redactTarget(`${method.toUpperCase()} ${targetUrl(url)}`);
 }
 
 export function isHttpUrl(v: unknown): v is string {

@@ -2,6 +2,8 @@ import { Config } from '@backstage/config';
 import { AppsV1Api, BatchV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, V1Job } from '@kubernetes/client-node';
 import { chaosExperimentSchema, renderTemplate, toChaosMesh, toLitmusChaosEngine } from '@internal/plugin-reliability-common';
 import { RemediationAction, RemediationActionError } from '@internal/plugin-reliability-node';
+import { redactTarget } from '../../redaction/Redactor';
+import { isHttpUrl, targetUrl } from './http';
 
 /** A cluster from `reliability.remediation.kubernetes.clusters`; the token comes from config (and so from env). */
 export interface KubernetesCluster {
@@ -15,7 +17,7 @@ export interface KubernetesCluster {
 export function readKubernetesClusters(config: Config): KubernetesCluster[] {
   return (config.getOptionalConfigArray('reliability.remediation.kubernetes.clusters') ?? []).map((c, i) => {
     const url = c.getString('url');
-    if (!/^https?:\/\//.test(url)) throw new Error(`reliability.remediation.kubernetes.clusters[${i}].url: must be the API server's http(s) URL`);
+    if (!isHttpUrl(url)) throw new Error(`reliability.remediation.kubernetes.clusters[${i}].url: must be the API server's http(s) URL`);
     return {
       name: c.getString('name'),
       url,
@@ -115,8 +117,9 @@ export function createKubernetesAction(clusters: KubernetesCluster[]): Remediati
       return problems;
     },
     target(params) {
+      // the cluster's URL can carry credentials (user:password@): only its redacted form names the target
       const c = byName.get(String(params.cluster));
-      return `${c?.url ?? '?'} ${what(params)}`;
+      return redactTarget(`${c ? targetUrl(c.url) : '?'} ${what(params)}`);
     },
     describe(ctx) {
       return `${what(ctx.params)} in cluster ${ctx.params.cluster}`;
