@@ -71,4 +71,76 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     await knex.migrate.latest(config);
     expect(await indexes()).not.toContain('reliability_status_budget_idx');
   });
+
+  it('strip URL userinfo from the targets, details and errors executions stored, in batches, and keep the rest of the text', async () => {
+    const knex = await databases.init(databaseId);
+    // every migration before this one, then rows as the Kubernetes action used to write them
+    const name = '20261204100000_redact_targets.js';
+    for (;;) {
+      const [, pending] = await knex.migrate.list(config);
+      expect(pending.length).toBeGreaterThan(0);
+      if (pending[0].file === name) break;
+      await knex.migrate.up(config);
+    }
+    const kube = 'http://kube-user-1:kube-pass-1@10.0.0.1:6443';
+    const target = `${kube} rollout restart Deployment shop/checkout`;
+    const execution = (id: number, over: Record<string, unknown> = {}) => ({
+      id,
+      dedup_key: `k${id}`,
+      rule_id: 'kube',
+      entity_ref: 'component:default/checkout',
+      action: 'kubernetes',
+      target,
+      trigger_kind: 'manual',
+      trigger_id: `t${id}`,
+      trigger_labels: '{"owner":"sre@example.com"}',
+      trigger_annotations: '{}',
+      lock_key: 'kubernetes:kube',
+      state: 'failed',
+      created_at: id,
+      detail: `Not called: the circuit breaker for ${target} is open after repeated failures; earlier: attempt 1: ${kube}/apis refused`,
+      ...over,
+    });
+    const kept = {
+      target: 'POST http://127.0.0.1:1/hook',
+      detail: 'Dry run, nothing called. Would call POST http://127.0.0.1:1/hook with body {"url":"http://prom/graph?g0.expr=up","by":"sre@example.com"}',
+    };
+    // more rows than one batch holds, some of them clean already
+    const rows = Array.from({ length: 1_234 }, (_, i) => execution(i + 1, i % 100 === 7 ? kept : {}));
+    rows.push(
+      execution(2_001, { target: '(https://u:p(a)r@h/path)', detail: 'at https://u:p@h:99999/x now,ftp://ftp-user@files/x and ://who:pass@h/ end\ttab' }),
+      execution(2_002, { target: 'a=http://x/y,b=http://inner-user:inner-pass@z/w', detail: null }),
+    );
+    await knex.batchInsert('reliability_remediations', rows, 40);
+    await knex('reliability_remediation_attempts').insert([
+      { execution_id: 1, rule_id: 'kube', n: 1, outcome: 'failed', started_at: 1, error: `${kube}/apis/apps/v1 refused (ECONNREFUSED)` },
+      { execution_id: 8, rule_id: 'kube', n: 1, outcome: 'failed', started_at: 1, error: 'mail sre@example.com: http://h/x?q=1 timed out' },
+    ]);
+
+    await knex.migrate.up({ ...config, name });
+
+    const after = await knex('reliability_remediations').orderBy('id').select('id', 'target', 'detail', 'trigger_labels');
+    expect(after).toHaveLength(1_236);
+    const secrets = ['kube-user-1', 'kube-pass-1', 'inner-user', 'inner-pass', 'ftp-user', 'who:pass', 'p(a)r'];
+    expect(after.filter(r => secrets.some(secret => JSON.stringify(r).includes(secret))).map(r => Number(r.id))).toEqual([]);
+    const byId = new Map(after.map(r => [Number(r.id), r]));
+    expect(byId.get(1)).toEqual({
+      id: byId.get(1).id,
+      target: 'http://10.0.0.1:6443 rollout restart Deployment shop/checkout',
+      detail: 'Not called: the circuit breaker for http://10.0.0.1:6443 rollout restart Deployment shop/checkout is open after repeated failures; earlier: attempt 1: http://10.0.0.1:6443/apis refused',
+      trigger_labels: '{"owner":"sre@example.com"}',
+    });
+    expect(byId.get(1_234)!.target).toBe('http://10.0.0.1:6443 rollout restart Deployment shop/checkout');
+    expect(byId.get(8)).toMatchObject(kept);
+    expect(byId.get(2_001)).toMatchObject({ target: '(https://h/path)', detail: 'at https://h:99999/x now,ftp://files/x and ://h/ end\ttab' });
+    expect(byId.get(2_002)).toMatchObject({ target: 'a=http://x/y,b=http://z/w', detail: null });
+    expect((await knex('reliability_remediation_attempts').orderBy('execution_id').select('error')).map(r => r.error)).toEqual([
+      'http://10.0.0.1:6443/apis/apps/v1 refused (ECONNREFUSED)',
+      'mail sre@example.com: http://h/x?q=1 timed out',
+    ]);
+    // down and up again: nothing to undo, nothing left to clean
+    await knex.migrate.down({ ...config, name });
+    await knex.migrate.up({ ...config, name });
+    expect(await knex('reliability_remediations').orderBy('id').select('id', 'target', 'detail', 'trigger_labels')).toEqual(after);
+  });
 });
