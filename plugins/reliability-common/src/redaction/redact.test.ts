@@ -9,6 +9,14 @@ describe('redaction', () => {
     expect(redactText('see (https://h/p?q=1) and ftp://a:b@c')).toBe('see (https://h/p) and ftp://c');
   });
 
+  it('takes the userinfo of a URL with it, whatever characters it holds', () => {
+    expect(redactText('GET http://kube:pa(ss)[w]{o}rd@api.example:6443/apis failed')).toBe('GET http://api.example:6443/apis failed');
+    expect(redactText('"http://u:p\'q@h/x" and (http://u2:p2)@h2/)')).toBe('"http://h/x" and (http://h2/)');
+    // an @ after the path is not userinfo: the URL ends where it did
+    expect(redactText('mail http://h/a(b)@x.example')).toBe('mail http://h/a(b)@x.example');
+    expect(redactText('http://h?q=(x)@y')).toBe('http://h(x)@y');
+  });
+
   it('removes auth-scheme credentials and every known secret, longest first', () => {
     expect(redactText('Authorization: Bearer abc.def-123, then basic Zm9vOmJhcg==')).toBe(`Authorization: Bearer ${REDACTED}, then basic ${REDACTED}`);
     expect(redactText('echo: hmac-key-42 and hmac-key-42-long', ['hmac-key-42', 'hmac-key-42-long'])).toBe(`echo: ${REDACTED} and ${REDACTED}`);

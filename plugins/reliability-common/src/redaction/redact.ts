@@ -15,6 +15,9 @@ export const MIN_SECRET_LENGTH = 4;
 
 const isSchemeChar = (c: string) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c === '+' || c === '-' || c === '.';
 const URL_END = ' \t\r\n"\'<>`()[]{}|\\^';
+/** Where a URL's authority (userinfo and host) ends, and how far it is looked for. */
+const AUTHORITY_END = ' \t\r\n/?#';
+const AUTHORITY_SCAN = 1_024;
 
 /**
  * A URL without userinfo, query or fragment: safe to show. An unparsable URL is answered as its scheme only.
@@ -39,7 +42,13 @@ function redactUrls(text: string): string {
   while (i !== -1) {
     let start = i;
     while (start > from && isSchemeChar(text[start - 1])) start--;
-    let end = i + 3;
+    // the userinfo always goes with its URL, whatever it holds (`http://u:p(x)@host/` must not leave `x)@host/`):
+    // look for an `@` in the authority, up to the first / ? # or whitespace (at most AUTHORITY_SCAN characters)
+    let authorityEnd = i + 3;
+    const scanEnd = Math.min(text.length, i + 3 + AUTHORITY_SCAN);
+    while (authorityEnd < scanEnd && !AUTHORITY_END.includes(text[authorityEnd])) authorityEnd++;
+    const at = text.lastIndexOf('@', authorityEnd - 1);
+    let end = at >= i + 3 ? at + 1 : i + 3;
     while (end < text.length && !URL_END.includes(text[end])) end++;
     if (start < i) {
       out += text.slice(from, start) + redactUrl(text.slice(start, end));
