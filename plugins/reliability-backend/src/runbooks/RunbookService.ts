@@ -2,13 +2,14 @@ import { promises as fs } from 'fs';
 import path from 'path';
 import { AuthService, BackstageCredentials, UrlReaderService, resolveSafeChildPath } from '@backstage/backend-plugin-api';
 import { ANNOTATION_LOCATION, parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
-import { InputError, NotFoundError, ServiceUnavailableError } from '@backstage/errors';
+import { InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { ANNOTATION_RUNBOOK, FailureMode, RunbookResponse, SEED_FAILURE_MODES, parseRunbookRef, parseRunbookSections, redactText, redactUrl, decodeCursor, pageOf, lineDiff } from '@internal/plugin-reliability-common';
 import { Entity } from '@backstage/catalog-model';
 import { ConflictError } from '@backstage/errors';
 import { RunbookStore } from './RunbookStore';
 import { PayloadTooLargeError } from '../http/errors';
+import { upstreamUnavailable } from '../http/upstream';
 
 /** Runbooks larger than this are refused: a 3 a.m. page must load. */
 export const MAX_RUNBOOK_BYTES = 512 * 1024;
@@ -201,7 +202,7 @@ export class RunbookService {
       if ((e as Error).name === 'NotFoundError') throw new NotFoundError(`runbook not found at ${redactUrl(url)}`);
       if ((e as Error).name === 'InputError') throw e;
       // the reader's message can carry the URL with its token: it goes through the redaction step
-      throw new ServiceUnavailableError(`runbook at ${redactUrl(url)} could not be read: ${this.redact((e as Error).message ?? String(e))}`);
+      throw upstreamUnavailable(`runbook at ${redactUrl(url)} could not be read`, e, { text: this.redact });
     }
   }
 

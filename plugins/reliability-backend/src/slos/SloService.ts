@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BackstageCredentials, PermissionsService } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError, NotFoundError, ServiceUnavailableError } from '@backstage/errors';
+import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { parseEntityRef } from '@backstage/catalog-model';
 import {
@@ -28,6 +28,7 @@ import {
   compositeParentRef,
 } from '@internal/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
+import { fromUpstream, Redacts } from '../http/upstream';
 import { Evaluator, gateAnswer } from './Evaluator';
 import { ReliabilityStore } from './ReliabilityStore';
 import { RegisteredSlo, SloRegistry } from './SloRegistry';
@@ -48,6 +49,8 @@ export interface SloServiceOptions {
   appBaseUrl?: string;
   /** Budget corrections in force, which the rule export says it cannot represent. */
   corrections?: { active(sloRefs: string[]): Promise<Map<string, SloCorrection[]>> };
+  /** The redaction step for an SLI source's failure (the plugin's Redactor). */
+  redactor?: Redacts;
   now?: () => number;
 }
 
@@ -109,20 +112,20 @@ export class SloService {
     return itemJson(row);
   }
 
-  /** The budget and burn-rate series of one SLO; 503 when its SLI source fails. */
+  /** The budget and burn-rate series of one SLO; 503 with the redacted reason when its SLI source fails. */
   async history(namespace: string, name: string, query: z.infer<typeof historyQuerySchema>, credentials: BackstageCredentials) {
     const slo = await this.find(namespace, name, credentials);
-    return this.o.evaluator
-      .history(
-        slo.def,
-        { from: query.from ? Date.parse(query.from) : undefined, to: query.to ? Date.parse(query.to) : undefined, points: query.points, window: query.window },
-        this.now(),
-      )
-      .catch(e => {
-        if (e instanceof Error && ['InputError', 'NotFoundError'].includes(e.name)) throw e;
-        // the SLI source failed (unreachable Prometheus...): its message is redacted at the source
-        throw new ServiceUnavailableError(`The history of ${slo.def.ref} is unavailable: ${e instanceof Error ? e.message : String(e)}`);
-      });
+    // the SLI source failed (an unreachable Prometheus, another plugin's source...): a 503, its reason redacted
+    return fromUpstream(
+      `The history of ${slo.def.ref} is unavailable`,
+      () =>
+        this.o.evaluator.history(
+          slo.def,
+          { from: query.from ? Date.parse(query.from) : undefined, to: query.to ? Date.parse(query.to) : undefined, points: query.points, window: query.window },
+          this.now(),
+        ),
+      { keep: ['InputError', 'NotFoundError'], redactor: this.o.redactor },
+    );
   }
 
   /**
