@@ -1,8 +1,9 @@
 import { AuthService, BackstageCredentials, UrlReaderService } from '@backstage/backend-plugin-api';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
-import { NotFoundError, ServiceUnavailableError } from '@backstage/errors';
+import { NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { ANNOTATION_CHAOS_EXPERIMENTS, ChaosFilesResponse, ChaosPolicy, redactText } from '@internal/plugin-reliability-common';
+import { fromUpstream, Redacts } from '../http/upstream';
 import { SloRegistry } from '../slos/SloRegistry';
 import { lintExperimentYaml, MAX_EXPERIMENT_FILE_BYTES } from './lintYaml';
 
@@ -15,7 +16,16 @@ export const MAX_EXPERIMENT_FILES = 100;
  */
 export class ChaosFiles {
   constructor(
-    private readonly o: { catalog: CatalogService; auth: AuthService; urlReader: UrlReaderService; registry: SloRegistry; policy?: ChaosPolicy; prometheus?: boolean },
+    private readonly o: {
+      catalog: CatalogService;
+      auth: AuthService;
+      urlReader: UrlReaderService;
+      registry: SloRegistry;
+      policy?: ChaosPolicy;
+      prometheus?: boolean;
+      /** The redaction step for the reader's failures (the plugin's Redactor). */
+      redactor?: Redacts;
+    },
   ) {}
 
   async lint(entityRef: string, credentials: BackstageCredentials): Promise<ChaosFilesResponse> {
@@ -25,9 +35,10 @@ export class ChaosFiles {
     const location = entity.metadata.annotations?.[ANNOTATION_CHAOS_EXPERIMENTS] ?? null;
     if (!location) return { entityRef: ref, location: null, files: [], skipped: [] };
     const skipped: string[] = [];
-    let tree;
-    try {
-      tree = await this.o.urlReader.readTree(location, {
+    // every read of the folder (its listing, then each file) is the UrlReader's: a failure is a 503, its reason redacted
+    const read = <T>(fn: () => Promise<T>) => fromUpstream(`Cannot read ${location}`, fn, { redactor: this.o.redactor });
+    const tree = await read(() =>
+      this.o.urlReader.readTree(location, {
         filter: (path, info) => {
           if (!/\.ya?ml$/i.test(path)) return false;
           if (info && info.size > MAX_EXPERIMENT_FILE_BYTES) {
@@ -36,18 +47,15 @@ export class ChaosFiles {
           }
           return true;
         },
-      });
-    } catch (e) {
-      // the reader's message may carry the URL's credentials: the one redaction step before it is returned
-      throw new ServiceUnavailableError(`Cannot read ${redactText(location)}: ${redactText((e as Error).message ?? String(e))}`);
-    }
-    const all = (await tree.files()).sort((a, b) => a.path.localeCompare(b.path));
+      }),
+    );
+    const all = (await read(() => tree.files())).sort((a, b) => a.path.localeCompare(b.path));
     const files = all.slice(0, MAX_EXPERIMENT_FILES);
     skipped.push(...all.slice(MAX_EXPERIMENT_FILES).map(f => `${f.path} (more than ${MAX_EXPERIMENT_FILES} files)`));
     const sloRefs = (await this.o.registry.forEntity(ref)).map(s => s.def.ref);
     const out: ChaosFilesResponse['files'] = [];
     for (const f of files) {
-      const text = (await f.content()).toString('utf8');
+      const text = (await read(() => f.content())).toString('utf8');
       out.push({ path: f.path, experiments: lintExperimentYaml(text, { sloRefs, policy: this.o.policy, prometheus: this.o.prometheus }) });
     }
     return { entityRef: ref, location: redactText(location), files: out, skipped };

@@ -13,6 +13,7 @@ import {
   syntheticSliOf,
 } from '@internal/plugin-reliability-common';
 import { EntityAccess } from '../catalog/entityAccess';
+import { fromUpstream, Redacts } from '../http/upstream';
 import { ReliabilityStore } from './ReliabilityStore';
 import { SloRegistry } from './SloRegistry';
 import { PrometheusSliSource } from './sources/PrometheusSliSource';
@@ -27,6 +28,8 @@ export interface BacktestServiceOptions {
   prometheus?: PrometheusSliSource;
   /** A journey's runs (the synthetic store), for a Synthetic SLI. */
   journeyOutcomes?: (entityRef: string, journey: string, from: number, max: number) => Promise<{ startedAt: number; success: boolean; region: string }[]>;
+  /** The redaction step for an SLI source's failure (the plugin's Redactor). */
+  redactor?: Redacts;
   now?: () => number;
 }
 
@@ -51,7 +54,9 @@ export function hourlyFromCumulative(points: CumulativePoint[], from: number, to
 /**
  * POST /slos/backtest: a new SLO replayed over its SLI's own history before it is created (the scaffolder's dry run):
  * Prometheus range queries, the journey's stored runs, or, for an ingest SLI, the stored counts of an existing SLO.
- * Reads only.
+ * Reads only. A Prometheus that fails (unreachable, a 5xx) is a 503 with the redacted reason, as for `/history`;
+ * what the new SLO gets wrong (an instance not configured, a query that cannot be rendered or that Prometheus
+ * rejects) is a 400.
  */
 export class BacktestService {
   constructor(private readonly o: BacktestServiceOptions) {}
@@ -70,7 +75,8 @@ export class BacktestService {
     const synthetic = syntheticSliOf(def);
     if (type === 'prometheus') {
       if (!this.o.prometheus) throw new InputError('slo.source: no Prometheus is configured (reliability.prometheus.instances)');
-      hourly = await this.o.prometheus.hourlyCounts(def, from, to);
+      const prometheus = this.o.prometheus;
+      hourly = await fromUpstream(`The backtest of ${def.ref} is unavailable`, () => prometheus.hourlyCounts(def, from, to), { keep: ['InputError'], redactor: this.o.redactor });
       history = 'Prometheus range queries of its good and total queries, hour by hour';
     } else if (synthetic) {
       const { journey, region } = synthetic;

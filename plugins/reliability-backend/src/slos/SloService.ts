@@ -151,7 +151,11 @@ export class SloService {
       if (gate.budgetRemaining === null) notes.push(`${def.ref}: no data over ${opts.window}${status?.reason ? ` (${status.reason})` : ''}`);
     }
     if (uncounted.length) {
-      const counted = await this.o.evaluator.gateFigures(uncounted, opts, this.now());
+      // a source that answers with an error is a note (the gate lets the launch through); one that throws is a 503
+      const counted = await fromUpstream(`The gate of ${entityRef} is unavailable`, () => this.o.evaluator.gateFigures(uncounted, opts, this.now()), {
+        keep: ['InputError', 'NotFoundError'],
+        redactor: this.o.redactor,
+      });
       for (const p of counted.per) per.set(p.ref, p);
       notes.push(...counted.notes);
     }

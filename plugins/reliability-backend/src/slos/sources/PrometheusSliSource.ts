@@ -1,4 +1,5 @@
 import { Config } from '@backstage/config';
+import { InputError } from '@backstage/errors';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { BURN_RATE_WINDOWS, Counts, SloDefinition, compositeParentRef, durationMs, meetsThreshold, recordedWindows, renderQuery, sliceContribution, slothIds, urlSecrets } from '@internal/plugin-reliability-common';
 import { canonicalPromQL } from './promqlCanonical';
@@ -255,9 +256,14 @@ export class PrometheusSliSource implements SliSource {
     return Object.fromEntries([...this.clients].map(([n, c]) => [n, c.queriesSent]));
   }
 
-  private clientFor(slo: SloDefinition): PrometheusClient | undefined {
+  /** The instance the SLO names (`metricSourceRef`, else `spec.instance`); undefined: the first configured one. */
+  private instanceOf(slo: SloDefinition): string | undefined {
     const src = slo.indicator.total as { metricSourceRef?: string; spec?: { instance?: string } };
-    const name = src.metricSourceRef ?? src.spec?.instance;
+    return src.metricSourceRef ?? src.spec?.instance;
+  }
+
+  private clientFor(slo: SloDefinition): PrometheusClient | undefined {
+    const name = this.instanceOf(slo);
     return name ? this.clients.get(name) : this.clients.values().next().value;
   }
 
@@ -588,15 +594,25 @@ export class PrometheusSliSource implements SliSource {
 
   /**
    * Hour by hour counts of an SLO's queries between from and to (two range queries at a one-hour step: the rate over
-   * each hour times its seconds), for backtesting an objective before the SLO exists.
+   * each hour times its seconds), for backtesting an objective before the SLO exists. What the SLO gets wrong (an
+   * instance that is not configured, a query that cannot be rendered or that Prometheus rejects) is an InputError;
+   * a Prometheus that fails throws the client's (redacted) error.
    */
   async hourlyCounts(slo: SloDefinition, from: number, to: number): Promise<{ t: number; good: number; total: number }[]> {
     const client = this.clientFor(slo);
-    if (!client) throw new Error('no Prometheus instance is configured for this SLO');
-    const { counted, total } = this.queries(slo, HOUR);
+    if (!client) throw new InputError(`no Prometheus instance${this.instanceOf(slo) ? ` named ${this.instanceOf(slo)}` : ''} is configured (reliability.prometheus.instances)`);
+    let queries: { counted: string; total: string };
+    try {
+      queries = this.queries(slo, HOUR);
+    } catch (e) {
+      throw new InputError((e as Error).message);
+    }
     const start = Math.ceil(from / HOUR) * HOUR + HOUR;
     const end = Math.floor(to / HOUR) * HOUR;
-    const [c, t] = await Promise.all([client.range(counted, start, end, HOUR), client.range(total, start, end, HOUR)]);
+    const [c, t] = await Promise.all([client.range(queries.counted, start, end, HOUR), client.range(queries.total, start, end, HOUR)]).catch(e => {
+      // a query Prometheus rejects (400, 422: `final`) does not get better by asking again
+      throw (e as { final?: boolean }).final ? new InputError((e as Error).message) : e;
+    });
     const out: { t: number; good: number; total: number }[] = [];
     const raw = isRaw(slo);
     for (const [at, rate] of t) {
