@@ -11,6 +11,7 @@ const BASE = 'http://localhost:7078';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PG = new URL(process.env.BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING ?? 'postgresql://postgres@127.0.0.1:5432');
 const INGEST_TOKEN = 'prod-test-ingest-token-0123456789';
+const IMPORT_TOKEN = 'prod-test-import-token-0123456789';
 const env = {
   NODE_ENV: 'production',
   POSTGRES_HOST: PG.hostname,
@@ -18,6 +19,7 @@ const env = {
   POSTGRES_USER: decodeURIComponent(PG.username || 'postgres'),
   POSTGRES_PASSWORD: decodeURIComponent(PG.password || ''),
   RELIABILITY_INGEST_TOKEN: INGEST_TOKEN,
+  RELIABILITY_IMPORT_TOKEN: IMPORT_TOKEN,
 };
 const configs = ['../../app-config.production.yaml', '../../test/e2e/app-config.production-test.yaml'];
 const event = slo => ({ events: [{ slo, timestamp: new Date().toISOString(), good: 99, total: 100 }] });
@@ -42,12 +44,13 @@ test('production: no guest sign-in; the SLI reporters token ingests', { timeout:
     assert.equal(res.status, 202, await res.text());
     assert.equal((await ingest('not-the-token', event('default/checkout-success'))).status, 401);
 
-    // the README's registry command, as CI runs it: the seeds' SLO and burn-rate registries checked against the
-    // catalog (a dry run: the demo's SLOs already say the same), and a broken file refused with its line and field
+    // the README's registry command, as CI runs it with the registry importer's token: the seeds' SLO and burn-rate
+    // registries checked against the catalog (a dry run: the demo's SLOs already say the same), and a broken file
+    // refused with its line and field
     const importCli = (...args) =>
       promisify(execFile)(process.execPath, ['--require', '@backstage/cli/config/nodeTransform.cjs', 'scripts/import-registry.ts', ...args], {
         cwd: ROOT,
-        env: { ...process.env, RELIABILITY_TOKEN: INGEST_TOKEN, RELIABILITY_URL: BASE },
+        env: { ...process.env, RELIABILITY_TOKEN: IMPORT_TOKEN, RELIABILITY_URL: BASE },
         timeout: 120_000,
       });
     // the catalog may still be reading the organisation (groups, the demo's SLOs): a bounded wait until the dry run
