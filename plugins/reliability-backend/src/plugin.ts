@@ -153,7 +153,7 @@ export const reliabilityPlugin = createBackendPlugin({
         // the owners hear of burns, escalations and aborts through Backstage's notifications (off: reliability.notifications.enabled: false)
         const notifier = new ReliabilityNotifier(cfg?.getOptionalBoolean('notifications.enabled') === false ? undefined : notifications, logger.child({ component: 'notifications' }));
         const access = new CatalogAccess(catalog);
-        const entities = new EntityAccess(access, permissions);
+        const entities = new EntityAccess(access, permissions, auth);
         const changes = new ChangeService({ store: stores.changes, entities, registry, evaluator, logger });
         // what remediation changes is a change of the rule's entity: flag flips and restarts show on the charts
         const changeKindOf = (rule: { action: string; params: Record<string, unknown> }): 'flag' | 'restart' | undefined => {

@@ -31,7 +31,7 @@ import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { Entity } from '@backstage/catalog-model';
-import { AuthenticationError, NotAllowedError } from '@backstage/errors';
+import { NotAllowedError } from '@backstage/errors';
 import { AuthorizeResult, PermissionCriteria, PermissionCondition } from '@backstage/plugin-permission-common';
 import { permissionRules } from '@backstage/plugin-catalog-backend/alpha';
 import request from 'supertest';

@@ -44,8 +44,7 @@ export class CapacityService {
   /** A run from CI: its figures, and the verdict against the entity's latency SLO (fail: p95 above it). */
   async record(body: z.infer<typeof capacityRunRequestSchema>, credentials: BackstageCredentials): Promise<CapacityRun> {
     const entityRef = body.entityRef.toLocaleLowerCase('en-US');
-    const annotations = await this.entity(entityRef, credentials);
-    await this.o.entities.must(reliabilityCapacityRecordPermission, entityRef, credentials);
+    const annotations = await this.o.entities.forWrite(reliabilityCapacityRecordPermission, entityRef, credentials);
     const figures = readK6Summary(body.summary);
     if (!figures.ok) throw new InputError(`Invalid body: ${figures.error}`);
     const target = latencyTargetMs(annotations);

@@ -1,4 +1,4 @@
-import { BackstageCredentials, PermissionsService } from '@backstage/backend-plugin-api';
+import { AuthService, BackstageCredentials, PermissionsService } from '@backstage/backend-plugin-api';
 import { NotAllowedError, NotFoundError } from '@backstage/errors';
 import { AuthorizeResult, ResourcePermission } from '@backstage/plugin-permission-common';
 import { CatalogAccess } from './CatalogAccess';
@@ -8,13 +8,24 @@ import { CatalogAccess } from './CatalogAccess';
  * caller may see the entity, that a resource permission allows them on it, and whom to record as having done it.
  */
 export class EntityAccess {
-  constructor(private readonly access: CatalogAccess, private readonly permissions: PermissionsService) {}
+  constructor(private readonly access: CatalogAccess, private readonly permissions: PermissionsService, private readonly auth: AuthService) {}
 
   /** The entity's annotations, or 404 when it does not exist or the caller may not read it. */
   async annotations(entityRef: string, credentials: BackstageCredentials): Promise<Record<string, string>> {
     const annotations = await this.access.annotations(entityRef, credentials);
     if (!annotations) throw new NotFoundError(`No entity ${entityRef}`);
     return annotations;
+  }
+
+  /**
+   * Before a write: 403 naming the permission unless it allows the caller on the entity, then the entity's
+   * annotations (404 when it does not exist). The permission is decided first, so an unknown entity and one the
+   * caller may not write look the same; the entity is then read with the plugin's own credentials, so a service
+   * token restricted to this plugin (the SLI reporters') needs no access to the catalog to record a change.
+   */
+  async forWrite(permission: ResourcePermission<'catalog-entity'>, entityRef: string, credentials: BackstageCredentials): Promise<Record<string, string>> {
+    await this.must(permission, entityRef, credentials);
+    return this.annotations(entityRef, await this.auth.getOwnServiceCredentials());
   }
 
   /** 403 naming the permission unless it allows the caller on the entity. */

@@ -37,8 +37,7 @@ export class ChangeService {
 
   async record(body: z.infer<typeof changeRequestSchema>, credentials: BackstageCredentials): Promise<ChangeEvent> {
     const entityRef = body.entityRef.toLocaleLowerCase('en-US');
-    await this.o.entities.annotations(entityRef, credentials);
-    await this.o.entities.must(reliabilityChangesRecordPermission, entityRef, credentials);
+    await this.o.entities.forWrite(reliabilityChangesRecordPermission, entityRef, credentials);
     const { entityRef: _ref, at, ...rest } = body;
     return this.o.store.create({ ...rest, entityRef, at: at ? Date.parse(at) : this.now(), source: callerName(credentials) }, this.now());
   }

@@ -42,8 +42,9 @@ export class DrillService {
     return this.o.entities.annotations(entityRef, credentials);
   }
 
-  private mayWrite(entityRef: string, credentials: BackstageCredentials): Promise<void> {
-    return this.o.entities.must(reliabilityDrillsUpdatePermission, entityRef, credentials);
+  /** Before a write: the permission first, then the entity (see EntityAccess.forWrite). */
+  private mayWrite(entityRef: string, credentials: BackstageCredentials): Promise<Record<string, string>> {
+    return this.o.entities.forWrite(reliabilityDrillsUpdatePermission, entityRef, credentials);
   }
 
   async list(query: { entityRef: string; limit?: number; cursor?: string }, credentials: BackstageCredentials): Promise<DrillListResponse> {
@@ -60,7 +61,6 @@ export class DrillService {
   /** One drill from the form; 409 when that day, kind and region is already recorded. */
   async create(body: z.infer<typeof drillCreateRequestSchema>, credentials: BackstageCredentials<BackstageUserPrincipal>): Promise<DrillRecord> {
     const entityRef = body.entityRef.toLocaleLowerCase('en-US');
-    await this.entity(entityRef, credentials);
     await this.mayWrite(entityRef, credentials);
     const parsed = drillSchema.safeParse(body.drill);
     if (!parsed.success) throw new InputError(`Invalid drill: ${parsed.error.issues.slice(0, 20).map(i => `${i.path.join('.') || 'drill'}: ${i.message}`).join('; ')}`);
@@ -73,7 +73,6 @@ export class DrillService {
   /** A drill log as CSV: every row valid, or nothing imported and every broken row named by its line. */
   async import(entityRef: string, text: string, credentials: BackstageCredentials): Promise<{ added: number; updated: number }> {
     const ref = entityRef.toLocaleLowerCase('en-US');
-    await this.entity(ref, credentials);
     await this.mayWrite(ref, credentials);
     const parsed = parseDrillCsv(text, { now: this.now() });
     if (!parsed.ok) throw new InputError(`Invalid CSV, nothing imported: ${csvErrorsMessage(parsed.errors)}`);

@@ -95,8 +95,7 @@ export class SyntheticService {
   /** Creates or replaces one journey of the entity. */
   async put(body: z.infer<typeof syntheticJourneyRequestSchema>, credentials: BackstageCredentials): Promise<{ created: boolean; journey: SyntheticJourneyRecord }> {
     const entityRef = body.entityRef.toLocaleLowerCase('en-US');
-    await this.o.entities.annotations(entityRef, credentials);
-    await this.o.entities.must(reliabilitySyntheticsUpdatePermission, entityRef, credentials);
+    await this.o.entities.forWrite(reliabilitySyntheticsUpdatePermission, entityRef, credentials);
     const parsed = syntheticJourneySchema.safeParse(body.journey);
     if (!parsed.success) throw new InputError(`Invalid journey: ${formatIssues(parsed.error)}`);
     this.check(parsed.data);
@@ -108,8 +107,7 @@ export class SyntheticService {
   /** The seed's registry CSV: every row valid or nothing imported, each broken row named by its line. */
   async import(entityRef: string, text: string, credentials: BackstageCredentials): Promise<{ added: number; updated: number; withoutSteps: string[] }> {
     const ref = entityRef.toLocaleLowerCase('en-US');
-    await this.o.entities.annotations(ref, credentials);
-    await this.o.entities.must(reliabilitySyntheticsUpdatePermission, ref, credentials);
+    await this.o.entities.forWrite(reliabilitySyntheticsUpdatePermission, ref, credentials);
     const parsed = parseSyntheticRegistryCsv(text);
     if (!parsed.ok) throw new InputError(`Invalid CSV, nothing imported: ${csvErrorsMessage(parsed.errors)}`);
     if (!parsed.journeys.length) throw new InputError('Invalid CSV, nothing imported: no journeys after the header');
@@ -122,8 +120,7 @@ export class SyntheticService {
 
   async remove(entityRef: string, name: string, credentials: BackstageCredentials): Promise<void> {
     const ref = entityRef.toLocaleLowerCase('en-US');
-    await this.o.entities.annotations(ref, credentials);
-    await this.o.entities.must(reliabilitySyntheticsUpdatePermission, ref, credentials);
+    await this.o.entities.forWrite(reliabilitySyntheticsUpdatePermission, ref, credentials);
     if (!(await this.o.store.remove(ref, name))) throw new NotFoundError(`${ref} has no journey ${name}`);
   }
 
