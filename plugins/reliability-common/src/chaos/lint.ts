@@ -1,6 +1,6 @@
-import { parseExpression } from 'cron-parser';
 import { parser as promqlParser } from '@prometheus-io/lezer-promql';
 import { durationMs, parseDuration } from '../math/duration';
+import { cronShortestGapMs } from '../math/cron';
 import { ChaosExperiment, chaosExperimentSchema, DESTRUCTIVE_INJECTIONS } from './experiment';
 
 /** One broken rule, naming the field. @public */
@@ -160,19 +160,9 @@ function promqlProblem(query: string): string | undefined {
 function cronProblem(cron: string, minIntervalMs: number): string | undefined {
   const fields = cron.trim().split(/\s+/);
   if (fields.length !== 5) return `must be a 5-field cron expression (minute hour day month weekday), got ${fields.length} fields`;
-  try {
-    const it = parseExpression(cron, { currentDate: new Date(Date.UTC(2026, 0, 1)), utc: true });
-    // the shortest gap over the next few runs
-    let prev = it.next().getTime();
-    let shortest = Infinity;
-    for (let i = 0; i < 24; i++) {
-      const next = it.next().getTime();
-      shortest = Math.min(shortest, next - prev);
-      prev = next;
-    }
-    if (shortest < minIntervalMs) return `must not run more often than every ${minIntervalMs / 60_000} minutes, runs every ${Math.round(shortest / 60_000)}`;
-  } catch (err) {
-    return `is not a valid cron expression: ${(err as Error).message}`;
-  }
+  const shortest = cronShortestGapMs(cron);
+  if (shortest === undefined) return 'is not a valid cron expression';
+  if (shortest === Infinity) return 'never runs more than once: check its day and month fields';
+  if (shortest < minIntervalMs) return `must not run more often than every ${minIntervalMs / 60_000} minutes, runs every ${Math.round(shortest / 60_000)}`;
   return undefined;
 }

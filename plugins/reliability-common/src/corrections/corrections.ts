@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseExpression } from 'cron-parser';
 import { durationMs, isFixedDuration, parseDuration } from '../math/duration';
+import { cronFields } from '../math/cron';
 
 /**
  * Budget corrections: time ranges excluded from an SLO's budget (planned maintenance, a dependency's incident). Events
@@ -162,35 +163,6 @@ function fromWallClock(wall: number, timeZone: string): number {
 }
 
 const DAY_MS = 86_400_000;
-
-/** The parsed fields of a five-field cron expression (cron-parser's parser), or undefined when it is not one. */
-function cronFields(cron: string): { minutes: number[]; hours: number[]; days: (d: Date) => boolean } | undefined {
-  let fields;
-  try {
-    fields = parseExpression(cron, { utc: true }).fields;
-  } catch {
-    return undefined;
-  }
-  const months = new Set(fields.month);
-  const doms = new Set(fields.dayOfMonth);
-  const dows = new Set(fields.dayOfWeek.map(d => d % 7));
-  // standard cron: with both day fields restricted, a day matches either; with one restricted, that one
-  const domAll = fields.dayOfMonth.length === 31;
-  const dowAll = dows.size === 7;
-  return {
-    minutes: [...fields.minute],
-    hours: [...fields.hour],
-    days: d => {
-      if (!months.has((d.getUTCMonth() + 1) as never)) return false;
-      const dom = doms.has(d.getUTCDate() as never);
-      const dow = dows.has(d.getUTCDay());
-      if (domAll && dowAll) return true;
-      if (domAll) return dow;
-      if (dowAll) return dom;
-      return dom || dow;
-    },
-  };
-}
 
 /**
  * The starts of a cron's windows in [first, last), in a time zone: cron-parser parses the expression; the days, hours
