@@ -1,12 +1,21 @@
 // Backstage's lint rules, plus the import boundaries of the feature folders:
 // - a route file parses, guards, calls one service and answers: it never imports a store;
 // - slos/ (counting, evaluation) never imports remediation/ (acting on alerts), which depends on it;
-// - query parameters are read in one place (guards.query), which refuses objects and repeated values.
+// - query parameters are read in one place (guards.query), which refuses objects and repeated values;
+// - permissions are asked in two places: the route guards and EntityAccess.
 module.exports = require('@backstage/cli/config/eslint-factory')(__dirname, {
   restrictedSrcSyntax: [
     {
       selector: "MemberExpression[property.name='query'][object.name='req']",
       message: 'Read query parameters with guards.query(schema, req): it gives a 400 for objects and repeated values.',
+    },
+    {
+      selector: "CallExpression[callee.property.name=/^authorize(Conditional)?$/][callee.object.property.name='permissions']",
+      message: 'Ask permissions through the route guards or EntityAccess (catalog/entityAccess.ts), not PermissionsService.',
+    },
+    {
+      selector: "CallExpression[callee.property.name=/^authorize(Conditional)?$/][callee.object.name='permissions']",
+      message: 'Ask permissions through the route guards or EntityAccess (catalog/entityAccess.ts), not PermissionsService.',
     },
   ],
   overrides: [

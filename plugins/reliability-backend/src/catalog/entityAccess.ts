@@ -1,3 +1,4 @@
+/* eslint-disable no-restricted-syntax -- one of the two places that ask PermissionsService */
 import { AuthService, BackstageCredentials, PermissionsService } from '@backstage/backend-plugin-api';
 import { NotAllowedError, NotFoundError } from '@backstage/errors';
 import { AuthorizeResult, ResourcePermission } from '@backstage/plugin-permission-common';
@@ -28,10 +29,17 @@ export class EntityAccess {
     return this.annotations(entityRef, await this.auth.getOwnServiceCredentials());
   }
 
-  /** 403 naming the permission unless it allows the caller on the entity. */
-  async must(permission: ResourcePermission<'catalog-entity'>, entityRef: string, credentials: BackstageCredentials): Promise<void> {
-    const [d] = await this.permissions.authorize([{ permission, resourceRef: entityRef }], { credentials });
-    if (d.result !== AuthorizeResult.ALLOW) throw new NotAllowedError(`Missing permission ${permission.name} on ${entityRef}`);
+  /** 403 naming the permission (and `why`, when given) unless it allows the caller on the entity. */
+  async must(permission: ResourcePermission<'catalog-entity'>, entityRef: string, credentials: BackstageCredentials, why?: string): Promise<void> {
+    const [denied] = await this.denied(permission, [entityRef], credentials);
+    if (denied) throw new NotAllowedError(`Missing permission ${permission.name} on ${entityRef}${why ? `: ${why}` : ''}`);
+  }
+
+  /** The entities, of several, on which the permission does not allow the caller: one permission request for all. */
+  async denied(permission: ResourcePermission<'catalog-entity'>, entityRefs: string[], credentials: BackstageCredentials): Promise<string[]> {
+    if (!entityRefs.length) return [];
+    const decisions = await this.permissions.authorize(entityRefs.map(resourceRef => ({ permission, resourceRef })), { credentials });
+    return entityRefs.filter((_, i) => decisions[i].result !== AuthorizeResult.ALLOW);
   }
 }
 

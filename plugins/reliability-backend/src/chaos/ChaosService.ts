@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { BackstageCredentials, BackstageUserPrincipal, PermissionsService } from '@backstage/backend-plugin-api';
+import { BackstageCredentials, BackstageUserPrincipal } from '@backstage/backend-plugin-api';
 import { ConflictError, InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
-import { AuthorizeResult, ResourcePermission } from '@backstage/plugin-permission-common';
+import { ResourcePermission } from '@backstage/plugin-permission-common';
 import {
   ChaosExperiment,
   ChaosExperimentRecord,
@@ -25,6 +25,7 @@ import {
   reliabilityChaosUpdatePermission,
 } from '@internal/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
+import { EntityAccess } from '../catalog/entityAccess';
 import { ReliabilityStore } from '../slos/ReliabilityStore';
 import { SloRegistry } from '../slos/SloRegistry';
 import { ChaosStore } from './ChaosStore';
@@ -35,7 +36,8 @@ export interface ChaosServiceOptions {
   registry: SloRegistry;
   slos: ReliabilityStore;
   access: CatalogAccess;
-  permissions: PermissionsService;
+  /** Permission decisions on the experiment's entity. */
+  entities: EntityAccess;
   policy?: ChaosPolicy;
   /** Whether a Prometheus is configured, for PromQL abort conditions. */
   prometheus?: boolean;
@@ -76,9 +78,8 @@ export class ChaosService {
     return r.experiment;
   }
 
-  private async must(credentials: BackstageCredentials, permission: ResourcePermission<'catalog-entity'>, entityRef: string) {
-    const [d] = await this.o.permissions.authorize([{ permission, resourceRef: entityRef }], { credentials });
-    if (d.result !== AuthorizeResult.ALLOW) throw new NotAllowedError(`Missing permission ${permission.name} on ${entityRef}`);
+  private must(credentials: BackstageCredentials, permission: ResourcePermission<'catalog-entity'>, entityRef: string) {
+    return this.o.entities.must(permission, entityRef, credentials);
   }
 
   async list(query: z.infer<typeof chaosListQuerySchema>, credentials: BackstageCredentials): Promise<Page<ChaosExperimentRecord>> {

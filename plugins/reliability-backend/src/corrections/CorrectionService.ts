@@ -1,8 +1,8 @@
-import { BackstageCredentials, PermissionsService } from '@backstage/backend-plugin-api';
-import { ConflictError, NotAllowedError, NotFoundError } from '@backstage/errors';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import { ConflictError, NotFoundError } from '@backstage/errors';
 import { decodeCursor, pageOf, reliabilitySloCorrectPermission, SloCorrection, SloCorrectionCreate, SloCorrectionListResponse } from '@internal/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
+import { EntityAccess } from '../catalog/entityAccess';
 import { callerName } from '../catalog/entityAccess';
 import { RegisteredSlo, SloRegistry } from '../slos/SloRegistry';
 import { CorrectionStore } from './CorrectionStore';
@@ -14,7 +14,8 @@ export interface CorrectionServiceOptions {
   store: CorrectionStore;
   registry: SloRegistry;
   access: CatalogAccess;
-  permissions: PermissionsService;
+  /** Permission decisions on the SLO's entity. */
+  entities: EntityAccess;
   now?: () => number;
 }
 
@@ -36,11 +37,8 @@ export class CorrectionService {
     return slo;
   }
 
-  private async mayCorrect(slo: RegisteredSlo, credentials: BackstageCredentials): Promise<void> {
-    const [decision] = await this.o.permissions.authorize([{ permission: reliabilitySloCorrectPermission, resourceRef: slo.def.componentRef }], { credentials });
-    if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(`Missing permission ${reliabilitySloCorrectPermission.name} on ${slo.def.componentRef}: only its owners may correct the budget of ${slo.def.ref}`);
-    }
+  private mayCorrect(slo: RegisteredSlo, credentials: BackstageCredentials): Promise<void> {
+    return this.o.entities.must(reliabilitySloCorrectPermission, slo.def.componentRef, credentials, `only its owners may correct the budget of ${slo.def.ref}`);
   }
 
   async list(namespace: string, name: string, query: { limit?: number; cursor?: string }, credentials: BackstageCredentials): Promise<SloCorrectionListResponse> {

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { BackstageCredentials, PermissionsService } from '@backstage/backend-plugin-api';
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { parseEntityRef } from '@backstage/catalog-model';
 import {
   GateResponse,
@@ -28,6 +27,7 @@ import {
   compositeParentRef,
 } from '@internal/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
+import { EntityAccess } from '../catalog/entityAccess';
 import { fromUpstream, Redacts } from '../http/upstream';
 import { Evaluator, gateAnswer } from './Evaluator';
 import { ReliabilityStore } from './ReliabilityStore';
@@ -39,7 +39,8 @@ export interface SloServiceOptions {
   evaluator: Evaluator;
   registry: SloRegistry;
   access: CatalogAccess;
-  permissions: PermissionsService;
+  /** Permission decisions on the measured entities. */
+  entities: EntityAccess;
   /** How old an ingested event may be. */
   maxLatenessMs: number;
   minuteRetentionMs: number;
@@ -283,8 +284,7 @@ export class SloService {
     if (unknownIndex >= 0) throw new NotFoundError(`${field}.${unknownIndex}.slo: no SLO named ${items[unknownIndex].slo}`);
     // one decision per measured entity: owners may ingest for their entities' SLOs only
     const entities = [...new Set([...known.values()].map(s => s.def.componentRef))];
-    const decisions = await this.o.permissions.authorize(entities.map(resourceRef => ({ permission: reliabilityEventsIngestPermission, resourceRef })), { credentials });
-    const denied = entities.filter((_, i) => decisions[i].result !== AuthorizeResult.ALLOW);
+    const denied = await this.o.entities.denied(reliabilityEventsIngestPermission, entities, credentials);
     if (denied.length) {
       const i = items.findIndex(e => denied.includes(known.get(e.slo)!.def.componentRef));
       throw new NotAllowedError(`${field}.${i}.slo: missing permission ${reliabilityEventsIngestPermission.name} on ${denied[0]}: only its owners and services may report its SLIs`);
