@@ -55,7 +55,7 @@ const fail = (errors: CsvError[]) => new InputError(`Invalid CSV, nothing import
 const count = (rows: RegistryImportRow[], outcome: RegistryImportRow['outcome']) => rows.filter(r => r.outcome === outcome).length;
 
 /**
- * The seeds' four CSV registries through one door (`POST /import/:registry`). Every row is checked before anything is
+ * The four CSV registries (SLOs, burn-rate alerts, synthetic journeys, drills) through one door (`POST /import/:registry`). Every row is checked before anything is
  * written, and a bad file is a 400 listing every bad row with its line and column; nothing is half-imported.
  * - `slos`: OpenSLO files written where the scaffolder publishes (the catalog reads them from there);
  * - `burn-rate-alerts`: rules per SLO, kept in the database (they win over the configured CSV file);

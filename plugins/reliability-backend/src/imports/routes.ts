@@ -5,7 +5,7 @@ import { registryImportParamsSchema, registryImportQuerySchema, reliabilityRegis
 import { Guards } from '../http/guards';
 import { RegistryImportService } from './RegistryImportService';
 
-/** The seeds' CSV registries through one door: `POST /import/:registry` (`text/csv`), `?entityRef=` and `?dryRun=true`. */
+/** The CSV registries through one door: `POST /import/:registry` (`text/csv`), `?entityRef=` and `?dryRun=true`. */
 export function importRoutes(router: ReturnType<typeof Router>, deps: { guards: Guards; imports: RegistryImportService }) {
   const { guards, imports } = deps;
   // a registry as sent, up to 2 MB (a few thousand rows)

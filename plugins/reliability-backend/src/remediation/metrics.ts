@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
- * The seed's self-healing metrics, in a registry of their own (served at GET /api/reliability/metrics):
+ * The self-healing metrics an SRE team watches, in a registry of their own (served at GET /api/reliability/metrics):
  * selfheal_attempt_total, selfheal_success_total and selfheal_latency_seconds (each call's duration),
  * labelled by action, entity and rule; plus selfheal_circuit_open per rule (no hosts: targets stay out of metrics) and selfheal_escalations_total.
  */
@@ -21,7 +21,7 @@ export class RemediationMetrics {
   readonly circuitOpen = new Gauge({ name: 'selfheal_circuit_open', help: '1 while the circuit breaker of a rule\'s target is open (labelled by rule and action, never by host)', labelNames: ['rule', 'action'], registers: [this.registry] });
 }
 
-/** The Prometheus alert rules the seed names for self-healing, as a rule file. */
+/** The Prometheus alert rules that watch self-healing itself (looping, a low success rate, slow actions), as a rule file. */
 export const SELFHEAL_ALERT_RULES = `groups:
   - name: reliability-selfheal
     rules:

@@ -89,7 +89,7 @@ export class RunbookService {
     }
     if ('portal' in where) {
       if (!own || !own.markdown) {
-        throw new NotFoundError(`${entityRef} has no runbook yet: write one in the portal (it starts from the seed's skeleton) or point ${ANNOTATION_RUNBOOK} at a file in its repository`);
+        throw new NotFoundError(`${entityRef} has no runbook yet: write one in the portal (it starts from the standard runbook skeleton) or point ${ANNOTATION_RUNBOOK} at a file in its repository`);
       }
       return {
         entityRef,

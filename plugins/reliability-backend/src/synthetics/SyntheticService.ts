@@ -37,7 +37,7 @@ export interface SyntheticServiceOptions {
   now?: () => number;
 }
 
-/** An entity's synthetic journeys: the registry (one journey, or the seed's CSV), runs with evidence, and charts. */
+/** An entity's synthetic journeys: the registry (one journey, or the registry CSV), runs with evidence, and charts. */
 export class SyntheticService {
   private readonly now: () => number;
 
@@ -104,7 +104,7 @@ export class SyntheticService {
     return { created: added, journey };
   }
 
-  /** The seed's registry CSV: every row valid or nothing imported, each broken row named by its line. */
+  /** The journey registry CSV: every row valid or nothing imported, each broken row named by its line. */
   async import(entityRef: string, text: string, credentials: BackstageCredentials): Promise<{ added: number; updated: number; withoutSteps: string[] }> {
     const ref = entityRef.toLocaleLowerCase('en-US');
     await this.o.entities.forWrite(reliabilitySyntheticsUpdatePermission, ref, credentials);

@@ -1,8 +1,8 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 
 /**
- * Synthetic results as Prometheus metrics (GET /api/reliability/metrics, beside the self-healing ones), tagged as the
- * seed asks: `synthetic="true"`, `region`, `journey` (and the entity). synthetic_runs_total counts runs by result;
+ * Synthetic results as Prometheus metrics (GET /api/reliability/metrics, beside the self-healing ones), tagged so that
+ * dashboards can tell synthetic traffic from real: `synthetic="true"`, `region`, `journey` (and the entity). synthetic_runs_total counts runs by result;
  * synthetic_run_duration_seconds is the journeys' duration.
  */
 export class SyntheticMetrics {

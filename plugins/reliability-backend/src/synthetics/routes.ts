@@ -12,7 +12,7 @@ import {
 import { Guards } from '../http/guards';
 import { SyntheticService } from './SyntheticService';
 
-/** Synthetic journeys: the registry (one journey, the seed's CSV), runs with evidence, and the charts' series. */
+/** Synthetic journeys: the registry (one journey, or the registry CSV), runs with evidence, and the charts' series. */
 export function syntheticRoutes(router: ReturnType<typeof Router>, deps: { guards: Guards; synthetics: SyntheticService }) {
   const { guards, synthetics } = deps;
   const csvBody = express.text({ type: ['text/csv', 'text/plain'], limit: '1mb' });

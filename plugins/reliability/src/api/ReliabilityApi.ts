@@ -90,7 +90,7 @@ export interface ReliabilityApi {
   listChaosFiles(entityRef: string): Promise<ChaosFilesResponse>;
   listDrills(entityRef: string, options?: { limit?: number; cursor?: string }): Promise<DrillListResponse>;
   createDrill(entityRef: string, drill: unknown): Promise<DrillRecord>;
-  /** Imports a drill log (the seed's CSV); all of it or none. */
+  /** Imports a drill log (the drill registry CSV); all of it or none. */
   importDrills(entityRef: string, csv: string): Promise<{ added: number; updated: number }>;
   exportDrills(entityRef: string): Promise<string>;
   listCapacityRuns(entityRef: string): Promise<CapacityListResponse>;
@@ -101,9 +101,9 @@ export interface ReliabilityApi {
   exportOverview(query?: { owner?: string; system?: string; lifecycle?: string }): Promise<string>;
   /** A new SLO's objective replayed over its SLI's history (nothing is created). */
   backtestSlo(body: { slo: unknown; historyFrom?: string; days?: number }): Promise<SloBacktestResponse>;
-  /** Imports one of the seeds' CSV registries (POST /import/:registry); all of it or none. */
+  /** Imports one of the CSV registries (POST /import/:registry); all of it or none. */
   importRegistry(registry: RegistryName, csv: string, options?: { entityRef?: string; dryRun?: boolean }): Promise<RegistryImportResult>;
-  /** Imports the synthetic registry (the seed's CSV); all of it or none. */
+  /** Imports the synthetic journey registry (CSV); all of it or none. */
   importSyntheticRegistry(entityRef: string, csv: string): Promise<{ added: number; updated: number; withoutSteps: string[] }>;
   listSyntheticRuns(entityRef: string, options?: { journey?: string; failed?: boolean; limit?: number }): Promise<SyntheticRunListResponse>;
   getSyntheticSeries(entityRef: string, journey: string, range?: '24h' | '7d' | '30d'): Promise<SyntheticSeriesResponse>;

@@ -74,7 +74,7 @@ function Trend({ runs, targetMs, peakRps }: { runs: CapacityRun[]; targetMs: num
   );
 }
 
-/** Load tests on the entity's Reliability tab: the capacity trend, the headroom against the seed's rule, the runs. @public */
+/** Load tests on the entity's Reliability tab: the capacity trend, the headroom against the capacity rule (p95 within the latency target), the runs. @public */
 export function CapacityPanel({ entityRef }: { entityRef: string }) {
   const api = useApi(reliabilityApiRef);
   const { value, loading, error, retry } = useAsyncRetry(() => api.listCapacityRuns(entityRef), [api, entityRef]);

@@ -171,7 +171,7 @@ function DrillForm({ entityRef, onSaved }: { entityRef: string; onSaved: () => v
   );
 }
 
-/** Upload and download of the drill log as CSV (the seed's `date,region,duration_min,success,notes`). */
+/** Upload and download of the drill log as CSV (the drill registry's `date,region,duration_min,success,notes`). */
 function CsvButtons({ entityRef, onImported }: { entityRef: string; onImported: (message: string) => void }) {
   const api = useApi(reliabilityApiRef);
   const [error, setError] = useState<string>();

@@ -76,7 +76,7 @@ export function EntityRunbookCard({ entity, slos }: { entity: EntityPath; slos: 
           <Typography variant="body2" data-testid="entity-runbook-missing">
             {errorMessage(runbook.error)}.{' '}
             <Link component={RouterLink} to={path}>
-              Start one from the seed&apos;s skeleton
+              Start one from the standard runbook skeleton
             </Link>
           </Typography>
         )}

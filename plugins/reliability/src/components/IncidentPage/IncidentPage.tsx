@@ -20,7 +20,7 @@ import { formatElapsed, Incident, INCIDENT_ROLE_TITLES, INCIDENT_ROLES, INCIDENT
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 
-/** One incident, worked through the seed's lite playbook: roles, timeline, status updates, close with the PIR. */
+/** One incident, worked through a lite incident playbook: roles, timeline, status updates, close with the PIR. */
 export function IncidentPage() {
   const { id = '' } = useParams();
   const api = useApi(reliabilityApiRef);

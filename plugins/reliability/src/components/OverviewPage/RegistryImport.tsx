@@ -14,7 +14,7 @@ import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { CsvUpload } from '../CsvUpload/CsvUpload';
 
 /**
- * One upload for the seeds' four CSV registries (POST /import/:registry): pick the registry (and the entity for the
+ * One upload for the four CSV registries of an SRE practice (SLOs, burn-rate alerts, synthetic journeys, drills) (POST /import/:registry): pick the registry (and the entity for the
  * per-entity ones), optionally as a dry run, then the file. Shows every row's outcome, or the refused rows by line.
  */
 export function RegistryImport(props: { onImported?: () => void }) {

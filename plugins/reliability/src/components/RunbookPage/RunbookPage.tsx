@@ -106,7 +106,7 @@ export function RunbookPage() {
             <CardContent>
               <Typography variant="h6">No runbook yet</Typography>
               <Typography variant="body2" paragraph>
-                Start from the seed&apos;s skeleton (Service, Owner, Pager, Dashboards, SLOs, Dependencies, Guardrails, Symptoms, Checks, Mitigations, Comms,
+                Start from the standard runbook skeleton (Service, Owner, Pager, Dashboards, SLOs, Dependencies, Guardrails, Symptoms, Checks, Mitigations, Comms,
                 Post-incident) and its ten failure modes, or point the annotation <code>reliability.io/runbook</code> at a Markdown file in the service&apos;s
                 repository.
               </Typography>
