@@ -34,6 +34,7 @@ mkdir -p "$LOG_DIR"
 
 echo "[test] type check"
 yarn tsc
+node scripts/check-docs.mjs
 
 echo "[test] lint of every plugin (Backstage's rules); the backend's with its import boundaries (route files never import stores; slos/ never imports remediation/)"
 for plugin in reliability-common reliability-node reliability-backend reliability catalog-backend-module-reliability scaffolder-backend-module-reliability; do
