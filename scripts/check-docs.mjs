@@ -19,7 +19,10 @@
 //     `router.get|post|put|delete('…')` calls in plugins/reliability-backend*/src/**/routes.ts and http/router.ts
 //     (a route registered through a variable, `router.post(path, …)`, is taken from the route literals of that
 //     file that open a call or an array, `ingestRoute('/sli-events', …)`, `[['/chaos/:id/start', …]]`).
-// Exits 1 listing each false path or route with its file and line.
+//   - every `reliability.…` config key named in backticks (`reliability.gate.window`,
+//     `reliability.prometheus.instances[].name`) is declared in a package's config.d.ts, or is a permission's name
+//     (`reliability.slo.read`, from plugins/reliability-common/src/**/permissions.ts).
+// Exits 1 listing each false path, route or key with its file and line.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,6 +147,45 @@ function expandRoute(p) {
   return [p];
 }
 
+// ---- the config keys the packages declare, and the permissions' names ----
+const configKeys = new Set();
+for (const parent of ['plugins', 'packages']) {
+  for (const e of ls(parent)) {
+    const f = `${parent}/${e.name}/config.d.ts`;
+    if (!e.isDirectory() || !exists(f)) continue;
+    const stack = [];
+    for (const raw of fs.readFileSync(path.join(ROOT, f), 'utf8').split('\n')) {
+      const line = raw.replace(/\/\*.*?\*\/|\/\/.*$/g, '').trim();
+      if (!line || line.startsWith('*') || line.startsWith('/*')) continue;
+      const m = /^([A-Za-z_$][\w$]*)\??:\s*(.*)$/.exec(line);
+      if (m) {
+        const full = [...stack, m[1]];
+        configKeys.add(full.join('.'));
+        const rest = m[2];
+        const inline = /\{([^{}]*)\}/.exec(rest);
+        if (inline) for (const k of inline[1].matchAll(/([A-Za-z_$][\w$]*)\??:/g)) configKeys.add([...full, k[1]].join('.'));
+        const opens = (rest.match(/\{/g) ?? []).length - (rest.match(/\}/g) ?? []).length;
+        if (opens > 0) {
+          stack.push(m[1]);
+          for (let i = 1; i < opens; i++) stack.push(null); // `{ [name: string]: {`: keys under the index signature
+        }
+        continue;
+      }
+      const closes = (line.match(/\}/g) ?? []).length - (line.match(/\{/g) ?? []).length;
+      for (let i = 0; i < closes; i++) stack.pop();
+    }
+  }
+}
+const configKeyList = [...configKeys].map(k => k.split('.').filter(s => s !== 'null').join('.'));
+const permissionNames = new Set();
+walk('plugins/reliability-common/src', f => {
+  if (/permissions\.ts$/.test(f)) for (const m of fs.readFileSync(path.join(ROOT, f), 'utf8').matchAll(/name:\s*'(reliability\.[\w.]+)'/g)) permissionNames.add(m[1]);
+});
+const keyKnown = key => {
+  const k = key.replace(/\[\]/g, '');
+  return permissionNames.has(key) || configKeyList.some(d => d === k || d.startsWith(`${k}.`));
+};
+
 // ---- headings, for anchors ----
 const githubSlug = h => h.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
 const mkdocsSlug = h => h.normalize('NFKD').replace(/[^\x00-\x7f]/g, '').replace(/[^\w\s-]/g, '').trim().toLowerCase().replace(/[-\s]+/g, '-');
@@ -168,7 +210,7 @@ function anchorsOf(rel) {
 
 // ---- the checks ----
 const problems = [];
-const checked = { paths: 0, routes: 0, links: 0 };
+const checked = { paths: 0, routes: 0, links: 0, keys: 0 };
 const report = (file, line, what) => problems.push(`${file}:${line}: ${what}`);
 
 function resolvePath(token, doc) {
@@ -214,6 +256,11 @@ for (const doc of docs) {
       }
       continue;
     }
+    if (/^reliability(\.[A-Za-z]\w*(\[\])?)+$/.test(span)) {
+      checked.keys++;
+      if (!keyKnown(span)) report(doc, line, `config key '${span}' is declared in no config.d.ts (and is no permission)`);
+      continue;
+    }
     if (ALLOWED_PATHS.has(span)) continue;
     if (!/^(\.\/)?[A-Za-z0-9_.-][A-Za-z0-9_.@/-]*$/.test(span) || span.startsWith('@') || /^\.[a-z]+$/.test(span)) continue;
     checked.paths++;
@@ -249,10 +296,10 @@ for (const doc of docs) {
 }
 
 if (problems.length) {
-  console.error(`check-docs: ${problems.length} false statement(s) in the documentation (${checked.paths} paths, ${checked.links} links, ${checked.routes} routes checked):`);
+  console.error(`check-docs: ${problems.length} false statement(s) in the documentation (${checked.paths} paths, ${checked.links} links, ${checked.routes} routes, ${checked.keys} config keys checked):`);
   for (const p of problems) console.error(`  ${p}`);
   process.exit(1);
 }
 console.log(
-  `check-docs: ${docs.length} documents; ${checked.paths} paths, ${checked.links} links and ${checked.routes} routes named, all true (${registered.length} routes registered)`,
+  `check-docs: ${docs.length} documents; ${checked.paths} paths, ${checked.links} links, ${checked.routes} routes and ${checked.keys} config keys named, all true (${registered.length} routes registered)`,
 );
