@@ -37,7 +37,7 @@ yarn tsc
 node scripts/check-docs.mjs
 
 echo "[test] lint of every plugin (Backstage's rules); the backend's with its import boundaries (route files never import stores; slos/ never imports remediation/)"
-for plugin in reliability-common reliability-node reliability-backend reliability catalog-backend-module-reliability scaffolder-backend-module-reliability; do
+for plugin in reliability-common reliability-node reliability-backend reliability-backend-module-demo reliability catalog-backend-module-reliability scaffolder-backend-module-reliability; do
   (cd "plugins/$plugin" && yarn backstage-cli package lint)
 done
 

@@ -195,19 +195,5 @@ export interface Config {
       /** How often the guard checks running experiments' abort conditions. Default 10 (seconds). */
       guardIntervalSeconds?: number;
     };
-    demo?: {
-      /** Drill logs imported at start (CSV, the seed's columns), relative to where the backend runs. */
-      drillLogs?: Array<{ entityRef: string; file: string }>;
-      /** Load-test runs recorded at start (a JSON list of POST /capacity/runs bodies), with the entity's p95 objective. */
-      capacityRuns?: Array<{ entityRef: string; file: string; latencyP95: string }>;
-      /** Seed deterministic demo traffic for the demo SLOs. Default false. */
-      enabled?: boolean;
-      /** Days of history to seed. Default 30. */
-      days?: number;
-      /** The demo shop on 127.0.0.1 (the journeys' target; Prometheus metrics on /metrics). */
-      shop?: { port: number; shoppersPerSecond?: number };
-      /** Synthetic journeys imported once the entity's SLOs are registered: the seed's registry CSV and a JSON file of steps, with `historyHours` of past runs. */
-      synthetics?: Array<{ entityRef: string; registry: string; journeys: string; historyHours?: number }>;
-    };
   };
 }

@@ -5,7 +5,16 @@ import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { CHAOS_ABORT_ALERT, CHAOS_START_ALERT, COMMANDER_SIGNAL_CHANNEL, durationMs, isFixedDuration, MwmbRule, parseBurnRateCsv, parseDuration, reliabilityAllPermissions } from '@internal/plugin-reliability-common';
 import { readFileSync } from 'fs';
-import { reliabilityRemediationActionsExtensionPoint, reliabilitySliSourcesExtensionPoint, RemediationAction, SliSource } from '@internal/plugin-reliability-node';
+import {
+  reliabilityEvaluationHooksExtensionPoint,
+  ReliabilityEvaluationHook,
+  reliabilityRecordsExtensionPoint,
+  ReliabilityRecordsProvider,
+  reliabilityRemediationActionsExtensionPoint,
+  reliabilitySliSourcesExtensionPoint,
+  RemediationAction,
+  SliSource,
+} from '@internal/plugin-reliability-node';
 import { hostname } from 'os';
 import { randomUUID } from 'crypto';
 import { RemediationEngine } from './remediation/RemediationEngine';
@@ -31,10 +40,6 @@ import { RunbookService } from './runbooks/RunbookService';
 import { CommanderService } from './commander/CommanderService';
 import { ChaosService } from './chaos/ChaosService';
 import { ChaosGuard, HaltSubmitter, StartSubmitter } from './chaos/ChaosGuard';
-import { DemoData } from './demo/DemoData';
-import { importDemoDrillLogs } from './demo/drills';
-import { importDemoCapacityRuns } from './demo/capacity';
-import { importDemoChanges } from './demo/changes';
 import { Redactor } from './redaction/Redactor';
 import { readChaosPolicy } from './chaos/policy';
 import { ChaosFiles } from './chaos/ChaosFiles';
@@ -54,8 +59,7 @@ import { ReliabilityNotifier } from './notifications/ReliabilityNotifier';
 import { BacktestService } from './slos/BacktestService';
 import { OverviewService } from './overview/OverviewService';
 import { PlaywrightBrowserSteps } from './synthetics/browser';
-import { DemoShop } from './demo/shop';
-import { importDemoSynthetics } from './demo/synthetics';
+import { connectProviders, ingestCounts, reliabilityRecords } from './extensions/records';
 
 /**
  * The reliability backend plugin.
@@ -75,6 +79,20 @@ export const reliabilityPlugin = createBackendPlugin({
     env.registerExtensionPoint(reliabilityRemediationActionsExtensionPoint, {
       addAction(action) {
         extraActions.push(action);
+      },
+    });
+
+    const evaluationHooks: ReliabilityEvaluationHook[] = [];
+    env.registerExtensionPoint(reliabilityEvaluationHooksExtensionPoint, {
+      addHook(hook) {
+        evaluationHooks.push(hook);
+      },
+    });
+
+    const recordsProviders: ReliabilityRecordsProvider[] = [];
+    env.registerExtensionPoint(reliabilityRecordsExtensionPoint, {
+      addProvider(provider) {
+        recordsProviders.push(provider);
       },
     });
 
@@ -196,15 +214,7 @@ export const reliabilityPlugin = createBackendPlugin({
           fn: () => remediation.dispatch(),
         });
 
-        const demoEnabled = cfg?.getOptionalBoolean('demo.enabled') ?? false;
-        const demo = demoEnabled
-          ? new DemoData(store, logger, { days: cfg?.getOptionalNumber('demo.days') ?? 30, minuteRetentionMs })
-          : undefined;
-        if (demoEnabled) {
-          await importDemoDrillLogs(cfg, stores.drills, logger);
-          await importDemoCapacityRuns(cfg, stores.capacity, logger);
-          await importDemoChanges(stores.changes, logger);
-        }
+        const counts = ingestCounts(store, minuteRetentionMs);
 
         const evaluationTask = new EvaluationTask({
           registry,
@@ -215,7 +225,7 @@ export const reliabilityPlugin = createBackendPlugin({
           pendingMs,
           minuteRetentionMs,
           maxLatenessMs,
-          demo,
+          hooks: { hooks: evaluationHooks, counts },
           // the suite's own alerts run the remediation rules that match them
           onFired: async (alert, slo) => {
             await remediation.submit(sloAlertTrigger(alert, slo, Date.now()));
@@ -334,32 +344,9 @@ export const reliabilityPlugin = createBackendPlugin({
             },
           });
         }
-        if (demoEnabled && cfg?.has('demo.shop.port')) {
-          // the demo's shop on loopback: the journeys' target, and the metrics the demo Prometheus scrapes
-          const shop = new DemoShop({ otp: syntheticSecrets.DEMO_OTP ?? '424242', shoppersPerSecond: cfg.getOptionalNumber('demo.shop.shoppersPerSecond') });
-          try {
-            const port = await shop.start(cfg.getNumber('demo.shop.port'));
-            logger.info(`Demo shop on http://127.0.0.1:${port} (metrics on /metrics)`);
-          } catch (e) {
-            logger.warn(`Demo shop not started: ${(e as Error).message}`);
-          }
-        }
-        if (demoEnabled && cfg?.has('demo.synthetics')) {
-          let state: 'done' | 'waiting' = 'waiting';
-          let attempts = 0;
-          await scheduler.scheduleTask({
-            id: 'reliability-demo-synthetics',
-            scope: 'global',
-            frequency: { seconds: 20 },
-            timeout: { minutes: 5 },
-            initialDelay: { seconds: 10 },
-            fn: async () => {
-              if (state === 'done') return;
-              attempts++;
-              state = await importDemoSynthetics(cfg, { store: stores.synthetics, task: syntheticTask, registry, logger }, { waitForSlos: attempts < 6 });
-            },
-          });
-        }
+        // the modules that write reliability data (reliability-node's records extension point), once the stores are ready
+        const records = reliabilityRecords({ counts, registry, drills: stores.drills, capacity: stores.capacity, changes: stores.changes, synthetics: stores.synthetics, syntheticTask });
+        await connectProviders(recordsProviders, records, logger);
         const syntheticRetentionMs = configDurationMs(syn?.getOptionalString('retention') ?? '30d');
         const evidenceRuns = syn?.getOptionalNumber('evidenceRuns') ?? 20;
         await scheduler.scheduleTask({

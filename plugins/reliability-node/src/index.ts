@@ -1,5 +1,6 @@
 /**
- * Extension points of the reliability backend: other backend modules add SLI sources here.
+ * Extension points of the reliability backend: other backend modules add SLI sources, remediation actions, work
+ * before each evaluation tick, and providers of reliability data (drills, load tests, changes, synthetics, counts).
  *
  * @packageDocumentation
  */
@@ -131,3 +132,6 @@ export interface ReliabilityRemediationActionsExtensionPoint {
 export const reliabilityRemediationActionsExtensionPoint = createExtensionPoint<ReliabilityRemediationActionsExtensionPoint>({
   id: 'reliability.remediation-actions',
 });
+
+export * from './evaluation';
+export * from './records';

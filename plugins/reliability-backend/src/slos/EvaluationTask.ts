@@ -1,7 +1,7 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { SloDefinition, alertConditions, alertPolicyOf } from '@internal/plugin-reliability-common';
+import type { ReliabilityCounts, ReliabilityEvaluationHook } from '@internal/plugin-reliability-node';
 import { AlertStore, FiredAlert } from '../alerts/AlertStore';
-import { DemoData } from '../demo/DemoData';
 import { Evaluator } from './Evaluator';
 import { ReliabilityStore } from './ReliabilityStore';
 import { SloRegistry } from './SloRegistry';
@@ -19,8 +19,8 @@ export interface EvaluationTaskOptions {
   maxLatenessMs?: number;
   /** Called for every alert that fires on this tick (the plugin hands it to remediation). */
   onFired?: (alert: FiredAlert, slo: SloDefinition) => Promise<void>;
-  /** Demo traffic, when enabled. */
-  demo?: DemoData;
+  /** The evaluation hooks modules added (reliability-node), with the counts they may write. */
+  hooks?: { hooks: ReliabilityEvaluationHook[]; counts: ReliabilityCounts };
   now?: () => number;
 }
 
@@ -29,7 +29,7 @@ export interface EvaluationTaskOptions {
  * notifications-backend's NotificationCleaner is a class of its own:
  * 1. bring the SLO registry up to date from the catalog (the only writer of the registry; it parses changed
  *    documents only);
- * 2. (demo only) add the demo traffic;
+ * 2. run the modules' evaluation hooks (each logged if it throws), so the counts they write count in this tick;
  * 3. evaluate every SLO and store its status: the one place an SLO is evaluated, a new one included (reads
  *    answer the stored status, `null` until this tick has run);
  * 4. move alerts through pending -> firing -> resolved, and hand the ones that fire to `onFired`;
@@ -45,10 +45,15 @@ export class EvaluationTask {
   /** Runs one tick; answers what it did, for logs and tests. */
   async run(): Promise<{ evaluated: number; fired: number; compacted: number }> {
     const { slos } = await this.o.registry.sync();
-    if (this.o.demo) {
-      const refs = slos.map(s => s.ref);
-      await this.o.demo.seed(refs);
-      await this.o.demo.tick(refs);
+    if (this.o.hooks) {
+      const { hooks, counts } = this.o.hooks;
+      for (const hook of hooks) {
+        try {
+          await hook.beforeEvaluation({ slos, now: this.now(), counts });
+        } catch (e) {
+          this.o.logger.warn(`Evaluation hook ${hook.id} failed: ${(e as Error).message}`);
+        }
+      }
     }
     const started = this.now();
     const at = this.now();

@@ -2,19 +2,19 @@ import { readFileSync } from 'fs';
 import { Config } from '@backstage/config';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { capacityRunRequestSchema, capacityVerdict, latencyTargetMs, readK6Summary } from '@internal/plugin-reliability-common';
-import { CapacityStore } from '../capacity/CapacityStore';
+import type { ReliabilityRecords } from '@internal/plugin-reliability-node';
 
 /**
  * The demo's load-test history (`reliability.demo.capacityRuns[]`: `entityRef`, a JSON `file` of runs as CI posts
  * them, and the entity's `latencyP95` as its annotation says), recorded at start when the entity has none. A file
  * that cannot be read or does not parse is logged and left out.
  */
-export async function importDemoCapacityRuns(cfg: Config | undefined, store: CapacityStore, logger: LoggerService, now = Date.now()): Promise<void> {
+export async function importDemoCapacityRuns(cfg: Config | undefined, capacity: ReliabilityRecords['capacity'], logger: LoggerService, now = Date.now()): Promise<void> {
   for (const [i, c] of (cfg?.getOptionalConfigArray('demo.capacityRuns') ?? []).entries()) {
     const where = `reliability.demo.capacityRuns[${i}]`;
     try {
       const entityRef = c.getString('entityRef').toLocaleLowerCase('en-US');
-      if ((await store.list(entityRef, 1, 0)).length) continue;
+      if ((await capacity.list(entityRef, 1)).length) continue;
       const target = latencyTargetMs({ 'reliability.io/latency-p95': c.getString('latencyP95') });
       const runs = JSON.parse(readFileSync(c.getString('file'), 'utf8')) as unknown[];
       for (const [j, raw] of runs.entries()) {
@@ -22,7 +22,7 @@ export async function importDemoCapacityRuns(cfg: Config | undefined, store: Cap
         const figures = readK6Summary(body.summary);
         if (!figures.ok) throw new Error(`run ${j}: ${figures.error}`);
         const { verdict, reason } = capacityVerdict(figures.value.p95Ms, target.ms);
-        await store.create(
+        await capacity.record(
           { ...figures.value, entityRef, testType: body.testType, commit: body.commit, startedAt: Date.parse(body.startedAt ?? new Date(now).toISOString()), maxRps: body.maxRps ?? null, cpuPercent: body.cpuPercent ?? null, targetMs: target.ms, verdict, reason, recordedBy: 'demo' },
           now,
         );

@@ -2,9 +2,7 @@ import { readFileSync } from 'fs';
 import { Config } from '@backstage/config';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { csvErrorsMessage, durationMs, formatIssues, parseDuration, parseSyntheticRegistryCsv, SyntheticJourney, syntheticJourneySchema, syntheticSliOf, SyntheticStepResult } from '@internal/plugin-reliability-common';
-import { SyntheticStore } from '../synthetics/SyntheticStore';
-import { SyntheticTask } from '../synthetics/SyntheticTask';
-import { SloRegistry } from '../slos/SloRegistry';
+import type { ReliabilityRecords, SyntheticRunInput } from '@internal/plugin-reliability-node';
 import { strSeed } from './traffic';
 
 const HOUR = 3_600_000;
@@ -21,7 +19,7 @@ const unit = (key: string) => strSeed(key) / 2 ** 32;
  */
 export async function importDemoSynthetics(
   cfg: Config | undefined,
-  deps: { store: SyntheticStore; task: SyntheticTask; registry: SloRegistry; logger: LoggerService },
+  deps: { records: Pick<ReliabilityRecords, 'slos' | 'synthetics'>; logger: LoggerService },
   options: { now?: number; waitForSlos?: boolean } = {},
 ): Promise<'done' | 'waiting'> {
   const now = options.now ?? Date.now();
@@ -29,8 +27,8 @@ export async function importDemoSynthetics(
   // the history counts for the entity's Synthetic SLOs: wait (a few ticks) until the catalog's SLOs are registered
   if (options.waitForSlos) {
     for (const c of entries) {
-      const slos = await deps.registry.forEntity(c.getString('entityRef').toLocaleLowerCase('en-US'));
-      if (!slos.some(s => syntheticSliOf(s.def))) return 'waiting';
+      const slos = await deps.records.slos.forEntity(c.getString('entityRef').toLocaleLowerCase('en-US'));
+      if (!slos.some(s => syntheticSliOf(s))) return 'waiting';
     }
   }
   for (const [i, c] of entries.entries()) {
@@ -39,21 +37,20 @@ export async function importDemoSynthetics(
       const entityRef = c.getString('entityRef').toLocaleLowerCase('en-US');
       const registry = parseSyntheticRegistryCsv(readFileSync(c.getString('registry'), 'utf8'));
       if (!registry.ok) throw new Error(csvErrorsMessage(registry.errors));
-      await deps.store.importRegistry(entityRef, registry.journeys, 'demo', now);
+      await deps.records.synthetics.importRegistry(entityRef, registry.journeys, 'demo', now);
       const file = JSON.parse(readFileSync(c.getString('journeys'), 'utf8')) as { journeys?: Record<string, unknown>[] };
       const journeys: SyntheticJourney[] = [];
       for (const j of file.journeys ?? []) {
         const base = registry.journeys.find(r => r.name === j.name);
         const parsed = syntheticJourneySchema.safeParse({ ...base, ...j });
         if (!parsed.success) throw new Error(`journey ${String(j.name)}: ${formatIssues(parsed.error)}`);
-        await deps.store.put(entityRef, parsed.data, 'demo', now);
+        await deps.records.synthetics.put(entityRef, parsed.data, 'demo', now);
         journeys.push(parsed.data);
       }
-      const slos = (await deps.registry.forEntity(entityRef)).map(s => s.def);
       let backfilled = 0;
       for (const j of journeys) {
-        const record = await deps.store.get(entityRef, j.name);
-        if (!record || (await deps.store.hasRuns(record.id))) continue;
+        if (await deps.records.synthetics.hasRuns(entityRef, j.name)) continue;
+        const runs: SyntheticRunInput[] = [];
         const every = durationMs(parseDuration(j.frequency)!);
         const from = now - (c.getOptionalNumber('historyHours') ?? 24) * HOUR;
         for (const region of j.regions) {
@@ -71,14 +68,12 @@ export async function importDemoSynthetics(
             if (r > 0.99) steps[steps.length - 1].durationMs += j.deadlineMs * 0.6;
             if (failed) Object.assign(steps[steps.length - 1], { ok: false, status: 503, error: 'status 503, expected 201' });
             const total = steps.reduce((a, s) => a + s.durationMs, 0);
-            await deps.task.record(
-              { journeyId: record.id, entityRef, journey: j, region, dueAt: t },
-              { startedAt: t, durationMs: total, success: !failed, error: failed ? `step '${steps[steps.length - 1].name}': status 503, expected 201` : null, warnings: [], steps },
-              slos,
-            );
-            backfilled++;
+            runs.push({ region, startedAt: t, durationMs: total, success: !failed, error: failed ? `step '${steps[steps.length - 1].name}': status 503, expected 201` : null, warnings: [], steps });
           }
         }
+        // recorded and counted for the entity's SLOs whose SLI is the journey, as the runner's runs are
+        await deps.records.synthetics.recordRuns(entityRef, j.name, runs);
+        backfilled += runs.length;
       }
       deps.logger.info(`Demo synthetics for ${entityRef}: ${journeys.length} journeys, ${backfilled} past runs recorded`);
     } catch (e) {

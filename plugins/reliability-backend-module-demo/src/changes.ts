@@ -1,6 +1,6 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import type { ChangeKind } from '@internal/plugin-reliability-common';
-import { ChangeStore } from '../changes/ChangeStore';
+import type { ReliabilityRecords } from '@internal/plugin-reliability-node';
 import { DEMO_PROFILES } from './traffic';
 
 const MIN = 60_000;
@@ -22,14 +22,14 @@ function demoChanges(): { entityRef: string; kind: ChangeKind; version?: string;
 }
 
 /** Records the demo's changes once (a database that has changes keeps its own). */
-export async function importDemoChanges(store: ChangeStore, logger: LoggerService, now = Date.now()): Promise<void> {
+export async function importDemoChanges(changes: ReliabilityRecords['changes'], logger: LoggerService, now = Date.now()): Promise<void> {
   const epoch = Math.floor(now / MIN) * MIN;
-  const changes = demoChanges();
-  for (const ref of new Set(changes.map(c => c.entityRef))) {
-    if ((await store.list(ref, {}, 1, 0)).length) return;
+  const demo = demoChanges();
+  for (const ref of new Set(demo.map(c => c.entityRef))) {
+    if ((await changes.list(ref, 1)).length) return;
   }
-  for (const c of changes) {
-    await store.create({ entityRef: c.entityRef, kind: c.kind, version: c.version, summary: c.summary, author: c.author, at: epoch - c.agoMin * MIN, source: 'demo' }, now);
+  for (const c of demo) {
+    await changes.record({ entityRef: c.entityRef, kind: c.kind, version: c.version, summary: c.summary, author: c.author, at: epoch - c.agoMin * MIN, source: 'demo' }, now);
   }
-  logger.info(`Demo changes: ${changes.length} recorded`);
+  logger.info(`Demo changes: ${demo.length} recorded`);
 }

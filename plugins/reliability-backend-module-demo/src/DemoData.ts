@@ -1,5 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { BucketRow, ReliabilityStore } from '../slos/ReliabilityStore';
+import type { ReliabilityCounts, ReliabilityEvaluationContext, ReliabilityEvaluationHook, SliCountBucket } from '@internal/plugin-reliability-node';
 import { DEMO_PROFILES, demoMinute, demoSlice } from './traffic';
 
 const MIN = 60_000;
@@ -7,24 +7,31 @@ const HOUR = 3_600_000;
 
 /**
  * Seeds 30 days of per-minute demo traffic for the demo SLOs that have no data yet (already compacted to
- * hourly buckets beyond the minute retention), then keeps adding each new minute through the ingest path.
+ * hourly buckets beyond the minute retention), then keeps adding each new minute through the ingest path: an
+ * evaluation hook, so each tick evaluates the minutes it has just added.
  */
-export class DemoData {
+export class DemoData implements ReliabilityEvaluationHook {
+  readonly id = 'demo-traffic';
   private epoch: number | undefined;
 
   constructor(
-    private readonly store: ReliabilityStore,
     private readonly logger: LoggerService,
-    private readonly options: { days: number; minuteRetentionMs: number },
+    private readonly options: { days: number },
   ) {}
 
+  async beforeEvaluation({ slos, now, counts }: ReliabilityEvaluationContext): Promise<void> {
+    const refs = slos.map(s => s.ref);
+    await this.seed(counts, refs, now);
+    await this.tick(counts, refs, now);
+  }
+
   /** Builds the buckets of [start, end) for one SLO, hourly before `hourlyBefore`. */
-  static buckets(sloRef: string, start: number, end: number, hourlyBefore: number, epoch: number): BucketRow[] {
+  static buckets(sloRef: string, start: number, end: number, hourlyBefore: number, epoch: number): SliCountBucket[] {
     const profile = DEMO_PROFILES[sloRef];
-    const rows: BucketRow[] = [];
+    const rows: SliCountBucket[] = [];
     let cumGood = 0;
     let cumTotal = 0;
-    let hour: BucketRow | undefined;
+    let hour: SliCountBucket | undefined;
     for (let t = start; t < end; t += MIN) {
       // a time-slice SLO's counts are slices: one a minute
       const { good, total } = profile.slices ? demoSlice(sloRef, profile, t, epoch) : demoMinute(sloRef, profile, t, epoch);
@@ -48,15 +55,15 @@ export class DemoData {
   }
 
   /** Seeds every demo SLO without data. Returns the refs seeded. */
-  async seed(knownRefs: string[], now = Date.now()): Promise<string[]> {
+  async seed(counts: ReliabilityCounts, knownRefs: string[], now = Date.now()): Promise<string[]> {
     const end = Math.floor(now / MIN) * MIN;
     this.epoch = end;
     const start = Math.floor((end - this.options.days * 86_400_000) / HOUR) * HOUR;
-    const hourlyBefore = Math.floor((end - this.options.minuteRetentionMs) / HOUR) * HOUR;
+    const hourlyBefore = Math.floor((end - counts.minuteRetentionMs) / HOUR) * HOUR;
     const seeded: string[] = [];
     for (const ref of knownRefs) {
-      if (!DEMO_PROFILES[ref] || (await this.store.hasData(ref))) continue;
-      await this.store.loadBuckets(DemoData.buckets(ref, start, end, hourlyBefore, end));
+      if (!DEMO_PROFILES[ref] || (await counts.hasData(ref))) continue;
+      await counts.loadBuckets(DemoData.buckets(ref, start, end, hourlyBefore, end));
       seeded.push(ref);
     }
     if (seeded.length) this.logger.info(`Seeded ${this.options.days} days of demo traffic for ${seeded.join(', ')}`);
@@ -64,7 +71,7 @@ export class DemoData {
   }
 
   /** Adds the minutes since each demo SLO's last bucket (at most one hour), through the normal ingest path. */
-  async tick(knownRefs: string[], now = Date.now()): Promise<void> {
+  async tick(counts: ReliabilityCounts, knownRefs: string[], now = Date.now()): Promise<void> {
     const end = Math.floor(now / MIN) * MIN;
     const epoch = this.epoch ?? end;
     const deltas = [];
@@ -72,7 +79,7 @@ export class DemoData {
     for (const ref of knownRefs) {
       const profile = DEMO_PROFILES[ref];
       if (!profile) continue;
-      const last = await this.store.lastDataAt(ref);
+      const last = await counts.lastDataAt(ref);
       if (last === null) continue;
       for (let t = Math.max(last, end - HOUR); t < end; t += MIN) {
         // a time-slice SLO reports its minute's p95 as a value (good or not), as POST /sli-values does
@@ -80,7 +87,7 @@ export class DemoData {
         else deltas.push({ sloRef: ref, timestamp: t, ...demoMinute(ref, profile, t, epoch) });
       }
     }
-    if (deltas.length) await this.store.addCounts(deltas, end - this.options.minuteRetentionMs);
-    if (tallies.length) await this.store.addSliceTallies(tallies);
+    if (deltas.length) await counts.addCounts(deltas, end);
+    if (tallies.length) await counts.addSliceTallies(tallies);
   }
 }
