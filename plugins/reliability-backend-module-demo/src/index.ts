@@ -5,4 +5,3 @@
  * @packageDocumentation
  */
 export { reliabilityModuleDemo as default } from './module';
-export { DemoShop, type DemoShopOptions } from './shop';
