@@ -57,4 +57,7 @@ export * from './imports/registry';
 export * from './math/timeslices';
 export * from './math/histogram';
 export * from './math/composite';
+export * from './math/rules';
+export * from './math/ranges';
+export * from './math/percentile';
 export * from './corrections/corrections';

@@ -1,5 +1,6 @@
 import { SloStatus } from '../math/status';
-import { exhaustionRuleId, NO_DATA_RULE, ruleId } from './identity';
+import { exhaustionRuleId, NO_DATA_RULE } from './identity';
+import { ruleId } from '../math/rules';
 import { DEFAULT_MWMB_RULES, MwmbRule } from '../math/mwmb';
 
 /** An alert on time to exhaustion: the budget runs out within `withinMs` at the current burn rate. @public */

@@ -1,4 +1,5 @@
-import { REMEDIATION_TRIGGER_KINDS, ruleId, severityRank, sloAlertLabels } from './identity';
+import { REMEDIATION_TRIGGER_KINDS, severityRank, sloAlertLabels } from './identity';
+import { ruleId } from '../math/rules';
 import { alertConditions } from '../alerts/conditions';
 import { evaluateStatus } from '../math/status';
 import { MISSING, formatMs, formatPercent } from '../format/format';

@@ -1,18 +1,10 @@
-import { excludedRanges, mergeRanges, sloCorrectionCreateSchema, SloCorrection, subtractRanges } from './corrections';
+import { excludedRanges, sloCorrectionCreateSchema, SloCorrection } from './corrections';
 import { countsExcluding } from '../math/series';
 
 const H = 3_600_000;
 const base: Omit<SloCorrection, 'kind' | 'start' | 'end'> = { id: 'x', sloRef: 'default/a', reason: 'r', createdBy: 'u', createdAt: '2026-01-01T00:00:00Z' };
 
 describe('budget corrections', () => {
-  it('cuts an interval around merged ranges', () => {
-    expect(mergeRanges([{ start: 5, end: 7 }, { start: 1, end: 3 }, { start: 3, end: 4 }, { start: 6, end: 9 }, { start: 2, end: 2 }])).toEqual([{ start: 1, end: 4 }, { start: 5, end: 9 }]);
-    expect(subtractRanges({ start: 0, end: 10 }, [{ start: 1, end: 4 }, { start: 5, end: 9 }])).toEqual([{ start: 0, end: 1 }, { start: 4, end: 5 }, { start: 9, end: 10 }]);
-    expect(subtractRanges({ start: 2, end: 6 }, [{ start: 1, end: 4 }, { start: 5, end: 9 }])).toEqual([{ start: 4, end: 5 }]);
-    expect(subtractRanges({ start: 0, end: 10 }, [{ start: -5, end: 20 }])).toEqual([]);
-    expect(subtractRanges({ start: 0, end: 10 }, [])).toEqual([{ start: 0, end: 10 }]);
-  });
-
   it('leaves the counts of excluded ranges out of cumulative readings', () => {
     // 10 events a unit, 1 bad in units 3 and 4
     const points = Array.from({ length: 10 }, (_, i) => ({ end: i + 1, cumGood: 10 * (i + 1) - (i >= 3 ? Math.min(2, i - 2) : 0), cumTotal: 10 * (i + 1) }));

@@ -2,19 +2,14 @@ import { z } from 'zod';
 import { parseExpression } from 'cron-parser';
 import { durationMs, isFixedDuration, parseDuration } from '../math/duration';
 import { cronFields } from '../math/cron';
+import { mergeRanges, TimeRange } from '../math/ranges';
 
 /**
  * Budget corrections: time ranges excluded from an SLO's budget (planned maintenance, a dependency's incident). Events
  * in an excluded range count neither as good nor as bad. A correction is one range, or a recurring window (a cron
  * expression for its starts and a duration). Corrections are audited and reverted, never deleted. No I/O here: the
- * shapes, the validation and the range arithmetic.
+ * shapes and the validation (the range arithmetic is math/ranges.ts).
  */
-
-/** A half-open time range [start, end), epoch ms. @public */
-export interface TimeRange {
-  start: number;
-  end: number;
-}
 
 /** A stored correction, as the API answers it. @public */
 export interface SloCorrection {
@@ -206,31 +201,4 @@ function cachedStarts(c: SloCorrection, first: number, last: number, cache?: Rec
   const starts = cronStarts(c.cron!, tz, first, ahead);
   cache.set(key, { first, last: ahead, starts });
   return starts.filter(s => s < last);
-}
-
-/** Ranges sorted and merged where they overlap or touch. @public */
-export function mergeRanges(ranges: readonly TimeRange[]): TimeRange[] {
-  const sorted = ranges.filter(r => r.end > r.start).sort((a, b) => a.start - b.start);
-  const out: TimeRange[] = [];
-  for (const r of sorted) {
-    const last = out[out.length - 1];
-    if (last && r.start <= last.end) last.end = Math.max(last.end, r.end);
-    else out.push({ ...r });
-  }
-  return out;
-}
-
-/** [start, end) without the (merged, sorted) excluded ranges: the pieces left, in order. @public */
-export function subtractRanges(interval: TimeRange, excluded: readonly TimeRange[]): TimeRange[] {
-  const out: TimeRange[] = [];
-  let at = interval.start;
-  for (const x of excluded) {
-    if (x.end <= at) continue;
-    if (x.start >= interval.end) break;
-    if (x.start > at) out.push({ start: at, end: Math.min(x.start, interval.end) });
-    at = Math.max(at, x.end);
-    if (at >= interval.end) break;
-  }
-  if (at < interval.end) out.push({ start: at, end: interval.end });
-  return out;
 }

@@ -1,6 +1,6 @@
 import { BURN_RATE_WINDOWS, BurnRates, BurnRateWindow, DEFAULT_MWMB_RULES, firingMwmbRules, MwmbRule } from './mwmb';
 import { timeToExhaustionMs } from './budget';
-import { ruleId } from '../alerts/identity';
+import { ruleId } from './rules';
 import type { SloState, SloStatus } from './status';
 
 /**

@@ -1,7 +1,7 @@
 import { burnRate, budgetRemaining, Counts, countsBetween, sliRatio } from './budget';
 import { lttb } from './lttb';
 import { windowBudgetRemaining } from './timeslices';
-import { subtractRanges } from '../corrections/corrections';
+import { subtractRanges } from './ranges';
 
 /** A cumulative reading: all good/total events up to (excluding) `end`. @public */
 export interface CumulativePoint {

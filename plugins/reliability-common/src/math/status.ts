@@ -1,6 +1,6 @@
 import { budgetEvents, budgetMinutes, budgetRemaining, burnRate, Counts, sliRatio, timeToExhaustionMs } from './budget';
 import { BURN_RATE_WINDOWS, BurnRates, BurnRateWindow, DEFAULT_MWMB_RULES, firingMwmbRules, MwmbRule } from './mwmb';
-import { FiringRule, ruleId } from '../alerts/identity';
+import { FiringRule, ruleId } from './rules';
 import { sliceBudget, slicesIn } from './timeslices';
 
 /** @public */

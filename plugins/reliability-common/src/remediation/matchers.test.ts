@@ -1,5 +1,5 @@
 import { matchesLabels, parseMatcher, renderJsonTemplate, renderTemplate } from './matchers';
-import { fullJitterDelayMs, percentile } from './backoff';
+import { fullJitterDelayMs } from './backoff';
 
 const m = (...texts: string[]) =>
   texts.map(t => {
@@ -51,20 +51,11 @@ describe('templates', () => {
   });
 });
 
-describe('backoff and percentiles', () => {
+describe('backoff', () => {
   it('draws full-jitter delays below the capped exponential ceiling', () => {
     expect(fullJitterDelayMs(0, 100, 1000, () => 0.999)).toBe(99);
     expect(fullJitterDelayMs(3, 100, 1000, () => 0.5)).toBe(400);
     expect(fullJitterDelayMs(10, 100, 1000, () => 0.999)).toBe(999);
     expect(fullJitterDelayMs(2, 100, 1000, () => 0)).toBe(0);
-  });
-
-  it('takes nearest-rank percentiles', () => {
-    const v = Array.from({ length: 100 }, (_, i) => i + 1);
-    expect(percentile(v, 50)).toBe(50);
-    expect(percentile(v, 95)).toBe(95);
-    expect(percentile(v, 99)).toBe(99);
-    expect(percentile([], 95)).toBeNull();
-    expect(percentile([7], 99)).toBe(7);
   });
 });

@@ -4,7 +4,7 @@ import { pageParams } from '../pagination/pagination';
 import { durationMs, parseDuration } from '../math/duration';
 import { CsvError, parseCsv } from '../csv/csv';
 import { REDACTED, redactText } from '../redaction/redact';
-import { percentile } from '../remediation/backoff';
+import { percentile } from '../math/percentile';
 import type { SloDefinition } from '../openslo/definition';
 
 const NAME = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
