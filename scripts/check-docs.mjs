@@ -43,6 +43,7 @@ const ALLOWED_PATHS = new Set([
   'test-results/',
   '.tools/',
   'packages/app/dist/',
+  'techdocs_metadata.json',
 ]);
 
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'dist-types', '.tools', 'test-results', 'coverage', '.yarn']);
