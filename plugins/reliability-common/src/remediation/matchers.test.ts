@@ -1,4 +1,4 @@
-import { matchesLabels, parseMatcher, renderJsonTemplate, renderTemplate } from './matchers';
+import { matchesLabels, parseMatcher } from './matchers';
 import { fullJitterDelayMs } from './backoff';
 
 const m = (...texts: string[]) =>
@@ -30,24 +30,6 @@ describe('label matchers', () => {
     expect(parseMatcher('x=~"("')).toEqual({ ok: false, error: expect.stringContaining('invalid regular expression') });
     expect(parseMatcher('9x="a"')).toMatchObject({ ok: false });
     expect(parseMatcher('a="say \\"hi\\""')).toEqual({ ok: true, value: { name: 'a', op: '=', value: 'say "hi"' } });
-  });
-});
-
-describe('templates', () => {
-  it('renders lock keys and reports missing names', () => {
-    expect(renderTemplate('rollback:{{env}}', { env: 'prod' })).toEqual({ text: 'rollback:prod', missing: [] });
-    expect(renderTemplate('rollback:{{ labels.env }}', { labels: { env: 'eu' } })).toEqual({ text: 'rollback:eu', missing: [] });
-    expect(renderTemplate('rollback:{{env}}', {})).toEqual({ text: 'rollback:', missing: ['env'] });
-  });
-
-  it('renders JSON bodies keeping whole-value types', () => {
-    const missing: string[] = [];
-    expect(renderJsonTemplate({ text: 'SLO {{slo}} burns', labels: '{{labels}}', n: 3 }, { slo: 'default/x', labels: { a: '1' } }, missing)).toEqual({
-      text: 'SLO default/x burns',
-      labels: { a: '1' },
-      n: 3,
-    });
-    expect(missing).toEqual([]);
   });
 });
 

@@ -1,4 +1,6 @@
-import { hostAllowed, parseSyntheticRegistryCsv, syntheticJourneySchema } from './journey';
+import { syntheticJourneySchema } from './journey';
+import { hostAllowed } from './hosts';
+import { parseSyntheticRegistryCsv } from './registryCsv';
 
 const SEED = 'journey,region,frequency,deadline_ms\ncheckout_full,ap-sg,5m,3000\nlogin_otp,us-east,5m,1500\nsearch_basic,eu-west,5m,2000\n';
 
