@@ -26,7 +26,15 @@ import { IngestSliSource } from '../plugins/reliability-backend/src/slos/sources
 import { ChaosGuard } from '../plugins/reliability-backend/src/chaos/ChaosGuard';
 import { RemediationEngine } from '../plugins/reliability-backend/src/remediation/RemediationEngine';
 import { RemediationMetrics } from '../plugins/reliability-backend/src/remediation/metrics';
-import { readRemediationRules } from '../plugins/reliability-backend/src/remediation/rules';
+import { buildRemediationRules } from '../plugins/reliability-backend/src/remediation/rules';
+import { readReliabilityConfig } from '../plugins/reliability-backend/src/config/readReliabilityConfig';
+import { Redactor } from '../plugins/reliability-backend/src/redaction/Redactor';
+
+/** The rules as the plugin builds them from its config. */
+const readRemediationRules = (config: Parameters<typeof readReliabilityConfig>[0], actions: Parameters<typeof buildRemediationRules>[1]) => {
+  const rc = readReliabilityConfig(config);
+  return buildRemediationRules(rc.remediation.rules, actions, Redactor.forConfig(rc.raw));
+};
 import { webhookAction } from '../plugins/reliability-backend/src/remediation/actions/webhook';
 
 const RUNS = Number(arg('runs', '100'));

@@ -2,9 +2,14 @@
 // - a route file parses, guards, calls one service and answers: it never imports a store;
 // - slos/ (counting, evaluation) never imports remediation/ (acting on alerts), which depends on it;
 // - query parameters are read in one place (guards.query), which refuses objects and repeated values;
-// - permissions are asked in two places: the route guards and EntityAccess.
+// - permissions are asked in two places: the route guards and EntityAccess;
+// - config is read in one place, config/readReliabilityConfig.ts.
 module.exports = require('@backstage/cli/config/eslint-factory')(__dirname, {
   restrictedSrcSyntax: [
+    {
+      selector: "ImportDeclaration[source.value='@backstage/config']",
+      message: 'Config is read once, in config/readReliabilityConfig.ts: take your part of ReliabilityConfig instead.',
+    },
     {
       selector: "MemberExpression[property.name='query'][object.name='req']",
       message: 'Read query parameters with guards.query(schema, req): it gives a 400 for objects and repeated values.',

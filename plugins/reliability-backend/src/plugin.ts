@@ -1,10 +1,9 @@
 import { ServicePrincipalPermissions } from './permissions/ServicePrincipalPermissions';
-import { coreServices, createBackendPlugin, readSchedulerServiceTaskScheduleDefinitionFromConfig } from '@backstage/backend-plugin-api';
+import { coreServices, createBackendPlugin } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
-import { CHAOS_ABORT_ALERT, CHAOS_START_ALERT, COMMANDER_SIGNAL_CHANNEL, durationMs, isFixedDuration, MwmbRule, parseBurnRateCsv, parseDuration, reliabilityAllPermissions } from '@internal/plugin-reliability-common';
-import { readFileSync } from 'fs';
+import { CHAOS_ABORT_ALERT, CHAOS_START_ALERT, COMMANDER_SIGNAL_CHANNEL, reliabilityAllPermissions } from '@internal/plugin-reliability-common';
 import {
   reliabilityEvaluationHooksExtensionPoint,
   ReliabilityEvaluationHook,
@@ -19,10 +18,10 @@ import { hostname } from 'os';
 import { randomUUID } from 'crypto';
 import { RemediationEngine } from './remediation/RemediationEngine';
 import { RemediationMetrics } from './remediation/metrics';
-import { configDurationMs, readRemediationRules } from './remediation/rules';
+import { buildRemediationRules } from './remediation/rules';
 import { webhookAction } from './remediation/actions/webhook';
 import { featureFlagAction } from './remediation/actions/featureFlag';
-import { createKubernetesAction, readKubernetesClusters } from './remediation/actions/kubernetes';
+import { createKubernetesAction } from './remediation/actions/kubernetes';
 import { sloAlertTrigger } from './remediation/triggers';
 import { createRouter } from './http/router';
 import { ReliabilityDatabase } from './database/ReliabilityDatabase';
@@ -34,14 +33,14 @@ import { AlertmanagerService } from './alertmanager/AlertmanagerService';
 import { IncidentService } from './incidents/IncidentService';
 import { Evaluator, SliSourceRegistry } from './slos/Evaluator';
 import { IngestSliSource } from './slos/sources/IngestSliSource';
-import { PrometheusSliSource, readPrometheusInstances } from './slos/sources/PrometheusSliSource';
+import { PrometheusSliSource } from './slos/sources/PrometheusSliSource';
 import { SloRegistry } from './slos/SloRegistry';
 import { RunbookService } from './runbooks/RunbookService';
 import { CommanderService } from './commander/CommanderService';
 import { ChaosService } from './chaos/ChaosService';
 import { ChaosGuard, HaltSubmitter, StartSubmitter } from './chaos/ChaosGuard';
 import { Redactor } from './redaction/Redactor';
-import { readChaosPolicy } from './chaos/policy';
+import { readReliabilityConfig } from './config/readReliabilityConfig';
 import { ChaosFiles } from './chaos/ChaosFiles';
 import { DrillService } from './drills/DrillService';
 import { CorrectionService } from './corrections/CorrectionService';
@@ -114,62 +113,35 @@ export const reliabilityPlugin = createBackendPlugin({
         signals: signalsServiceRef,
       },
       async init({ logger: rootLogger, config, database, scheduler, httpRouter, httpAuth, auditor, auth, permissions: backstagePermissions, permissionsRegistry, catalog, urlReader, notifications, signals }) {
+        const rc = readReliabilityConfig(config);
         // every line this plugin logs passes the one redaction step (config secrets, URL userinfo and queries)
-        const redactor = Redactor.fromConfig(config);
+        const redactor = Redactor.forConfig(rc.raw);
         const logger = redactor.logger(rootLogger);
-        const cfg = config.getOptionalConfig('reliability');
-        const minuteRetentionMs = durationMs(cfg?.getOptionalString('storage.minuteRetention') ?? '7h');
-        const maxLatenessMs = durationMs(cfg?.getOptionalString('ingest.maxLateness') ?? '35d');
-        const gateWindow = cfg?.getOptionalString('gate.window');
-        if (gateWindow !== undefined && !(parseDuration(gateWindow) && isFixedDuration(parseDuration(gateWindow)!))) {
-          throw new Error(`reliability.gate.window must be a fixed duration like 7d, got '${gateWindow}'`);
-        }
-        const gateThreshold = cfg?.getOptionalNumber('gate.minBudgetRemaining');
-        if (gateThreshold !== undefined && !(gateThreshold >= 0 && gateThreshold <= 1)) {
-          throw new Error(`reliability.gate.minBudgetRemaining must be between 0 and 1, got ${gateThreshold}`);
-        }
-        if (minuteRetentionMs < durationMs('6h')) {
-          throw new Error('reliability.storage.minuteRetention must be at least 6h (the longest minute-precise window)');
-        }
+        const { minuteRetentionMs, maxLatenessMs } = rc;
 
         const db = await ReliabilityDatabase.create(await database.getClient(), { skipMigrations: database.migrations?.skip });
         const stores = db.stores();
         const store = stores.slos;
         const alerts = stores.alerts;
-        const pendingMs = configDurationMs(cfg?.getOptionalString('alerting.pendingFor') ?? '1m');
         const sources = new SliSourceRegistry();
         sources.add(new IngestSliSource(store));
-        const prometheusInstances = readPrometheusInstances(config);
-        const prometheus = prometheusInstances.length ? new PrometheusSliSource(prometheusInstances, logger, { redactor }) : undefined;
+        const prometheus = rc.prometheus.length ? new PrometheusSliSource(rc.prometheus, logger, { redactor }) : undefined;
         if (prometheus) sources.add(prometheus);
         extraSources.forEach(s => sources.add(s));
-        const evaluator = new Evaluator(store, sources, logger, { minuteRetentionMs, corrections: stores.corrections, gateWindow: gateWindow ?? '7d' });
-        const csvPath = cfg?.getOptionalString('alerting.burnRateCsv');
-        let csvPolicies = new Map<string, MwmbRule[]>();
-        if (csvPath) {
-          let text: string;
-          try {
-            text = readFileSync(csvPath, 'utf8');
-          } catch (e) {
-            throw new Error(`reliability.alerting.burnRateCsv: cannot read '${csvPath}': ${(e as Error).message}`);
-          }
-          const parsed = parseBurnRateCsv(text);
-          if (!parsed.ok) throw new Error(`reliability.alerting.burnRateCsv (${csvPath}) ${parsed.error}`);
-          csvPolicies = parsed.value;
-        }
-        const registry = new SloRegistry(catalog, auth, store, logger, csvPolicies, () => stores.burnRateImports.all());
+        const evaluator = new Evaluator(store, sources, logger, { minuteRetentionMs, corrections: stores.corrections, gateWindow: rc.gate.window });
+        const registry = new SloRegistry(catalog, auth, store, logger, rc.alerting.csvPolicies, () => stores.burnRateImports.all());
         permissionsRegistry.addPermissions(reliabilityAllPermissions);
         // services hold the suite's default service permissions only, unless their access restrictions name more
         const permissions = new ServicePrincipalPermissions(backstagePermissions);
 
         const actions = new Map<string, RemediationAction>();
-        for (const action of [webhookAction, featureFlagAction, createKubernetesAction(readKubernetesClusters(config)), ...extraActions]) {
+        for (const action of [webhookAction, featureFlagAction, createKubernetesAction(rc.remediation.clusters), ...extraActions]) {
           if (actions.has(action.id)) throw new Error(`Two remediation actions have the id '${action.id}'`);
           actions.set(action.id, action);
         }
         const metrics = new RemediationMetrics();
         // the owners hear of burns, escalations and aborts through Backstage's notifications (off: reliability.notifications.enabled: false)
-        const notifier = new ReliabilityNotifier(cfg?.getOptionalBoolean('notifications.enabled') === false ? undefined : notifications, logger.child({ component: 'notifications' }));
+        const notifier = new ReliabilityNotifier(rc.notificationsEnabled ? notifications : undefined, logger.child({ component: 'notifications' }));
         const access = new CatalogAccess(catalog);
         const entities = new EntityAccess(access, permissions, auth);
         const changes = new ChangeService({ store: stores.changes, entities, registry, evaluator, logger });
@@ -183,32 +155,26 @@ export const reliabilityPlugin = createBackendPlugin({
         const remediation = new RemediationEngine({
           store: remediationStore,
           escalations: stores.escalations,
-          rules: readRemediationRules(config, actions),
+          rules: buildRemediationRules(rc.remediation.rules, actions, redactor),
           actions,
           logger: logger.child({ component: 'remediation' }),
           redactor,
           auditor,
           metrics,
           holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-          breaker: {
-            failureThreshold: cfg?.getOptionalNumber('remediation.breaker.failureThreshold') ?? 3,
-            openMs: configDurationMs(cfg?.getOptionalString('remediation.breaker.openFor') ?? '1m'),
-          },
-          leaseGraceMs: configDurationMs(cfg?.getOptionalString('remediation.leaseGrace') ?? '30s'),
+          breaker: rc.remediation.breaker,
+          leaseGraceMs: rc.remediation.leaseGraceMs,
           onEscalated: ({ rule, detail }) => notifier.remediationEscalated({ entityRef: rule.entityRef, ruleId: rule.id, detail }),
           onSucceeded: async ({ rule, detail, at }) => {
             const kind = changeKindOf(rule);
             if (kind) await changes.recordRemediation({ entityRef: rule.entityRef, kind, ruleId: rule.id, summary: detail, at });
           },
-          backoff: {
-            baseMs: configDurationMs(cfg?.getOptionalString('remediation.backoff.base') ?? '200ms'),
-            capMs: configDurationMs(cfg?.getOptionalString('remediation.backoff.cap') ?? '5s'),
-          },
+          backoff: rc.remediation.backoff,
         });
         await scheduler.scheduleTask({
           id: 'reliability-remediation-dispatch',
           scope: 'local',
-          frequency: { seconds: cfg?.getOptionalNumber('remediation.dispatchIntervalSeconds') ?? 15 },
+          frequency: { seconds: rc.remediation.dispatchIntervalSeconds },
           timeout: { minutes: 10 },
           initialDelay: { seconds: 3 },
           fn: () => remediation.dispatch(),
@@ -222,7 +188,7 @@ export const reliabilityPlugin = createBackendPlugin({
           store,
           alerts,
           logger,
-          pendingMs,
+          pendingMs: rc.alerting.pendingMs,
           minuteRetentionMs,
           maxLatenessMs,
           hooks: { hooks: evaluationHooks, counts },
@@ -234,15 +200,10 @@ export const reliabilityPlugin = createBackendPlugin({
             await signals.publish({ recipients: { type: 'broadcast' }, channel: COMMANDER_SIGNAL_CHANNEL, message: { reason: 'alert-fired', entityRef: slo.componentRef } }).catch(e => logger.warn(`Could not signal the commander view: ${(e as Error).message}`));
           },
         });
-        const schedule = cfg?.has('evaluation.schedule')
-          ? readSchedulerServiceTaskScheduleDefinitionFromConfig(cfg.getConfig('evaluation.schedule'))
-          : // the timeout under the frequency: a replica that dies mid-tick is taken over within two ticks (the run's
-            // ticket expires, the scheduler's janitor clears it within a minute, another replica claims the next tick)
-            { frequency: { minutes: 1 }, timeout: { seconds: 50 }, initialDelay: { seconds: 5 } };
         await scheduler.scheduleTask({
           id: 'reliability-evaluate',
           scope: 'global',
-          ...schedule,
+          ...rc.evaluationSchedule,
           fn: async () => {
             await evaluationTask.run();
           },
@@ -294,7 +255,7 @@ export const reliabilityPlugin = createBackendPlugin({
         await scheduler.scheduleTask({
           id: 'reliability-chaos-guard',
           scope: 'global',
-          frequency: { seconds: cfg?.getOptionalNumber('chaos.guardIntervalSeconds') ?? 10 },
+          frequency: { seconds: rc.chaos.guardIntervalSeconds },
           timeout: { minutes: 1 },
           initialDelay: { seconds: 10 },
           fn: async () => {
@@ -304,21 +265,14 @@ export const reliabilityPlugin = createBackendPlugin({
 
         // synthetic journeys: the runner ticks with global scope (one replica at a time) and claims each due journey
         // and region before it runs it; old runs and evidence are pruned daily
-        const syn = cfg?.getOptionalConfig('synthetics');
-        const allowedHosts = syn?.getOptionalStringArray('allowedHosts') ?? [];
-        const syntheticSecrets: Record<string, string> = {};
-        const secretsCfg = syn?.getOptionalConfig('secrets');
-        for (const key of secretsCfg?.keys() ?? []) syntheticSecrets[key] = secretsCfg!.getString(key);
-        const browserEnabled = syn?.getOptionalBoolean('browser.enabled') ?? false;
+        const syn = rc.synthetics;
         const syntheticRunner = new SyntheticRunner({
-          allowedHosts,
-          secrets: syntheticSecrets,
+          allowedHosts: syn.allowedHosts,
+          secrets: syn.secrets,
           redact: t => redactor.text(t),
-          dnsServers: syn?.getOptionalStringArray('dnsServers'),
-          perHostConcurrency: syn?.getOptionalNumber('perHostConcurrency') ?? 4,
-          browser: browserEnabled
-            ? new PlaywrightBrowserSteps({ executablePath: syn?.getOptionalString('browser.executablePath'), maxEvidenceBytes: syn?.getOptionalNumber('browser.maxEvidenceBytes') })
-            : undefined,
+          dnsServers: syn.dnsServers,
+          perHostConcurrency: syn.perHostConcurrency,
+          browser: syn.browser.enabled ? new PlaywrightBrowserSteps({ executablePath: syn.browser.executablePath, maxEvidenceBytes: syn.browser.maxEvidenceBytes }) : undefined,
         });
         const syntheticTask = new SyntheticTask({
           store: stores.synthetics,
@@ -326,16 +280,16 @@ export const reliabilityPlugin = createBackendPlugin({
           registry,
           slos: store,
           logger: logger.child({ component: 'synthetics' }),
-          concurrency: syn?.getOptionalNumber('concurrency') ?? 10,
-          regions: syn?.getOptionalStringArray('regions'),
+          concurrency: syn.concurrency,
+          regions: syn.regions,
           minuteRetentionMs,
           metrics: new SyntheticMetrics(metrics.registry),
         });
-        if (syn?.getOptionalBoolean('enabled') ?? true) {
+        if (syn.enabled) {
           await scheduler.scheduleTask({
             id: 'reliability-synthetics-run',
             scope: 'global',
-            frequency: { seconds: syn?.getOptionalNumber('intervalSeconds') ?? 15 },
+            frequency: { seconds: syn.intervalSeconds },
             // the longest deadline is 5 minutes: a tick never outlives its journeys by much
             timeout: { minutes: 6 },
             initialDelay: { seconds: 5 },
@@ -347,8 +301,6 @@ export const reliabilityPlugin = createBackendPlugin({
         // the modules that write reliability data (reliability-node's records extension point), once the stores are ready
         const records = reliabilityRecords({ counts, registry, drills: stores.drills, capacity: stores.capacity, changes: stores.changes, synthetics: stores.synthetics, syntheticTask });
         await connectProviders(recordsProviders, records, logger);
-        const syntheticRetentionMs = configDurationMs(syn?.getOptionalString('retention') ?? '30d');
-        const evidenceRuns = syn?.getOptionalNumber('evidenceRuns') ?? 20;
         await scheduler.scheduleTask({
           id: 'reliability-synthetics-prune',
           scope: 'global',
@@ -356,7 +308,7 @@ export const reliabilityPlugin = createBackendPlugin({
           timeout: { minutes: 10 },
           initialDelay: { minutes: 1 },
           fn: async () => {
-            const pruned = await stores.synthetics.prune(Date.now() - syntheticRetentionMs, evidenceRuns);
+            const pruned = await stores.synthetics.prune(Date.now() - syn.retentionMs, syn.evidenceRuns);
             if (pruned.runs || pruned.evidence) logger.info(`synthetics: pruned ${pruned.runs} runs and the evidence of ${pruned.evidence}`);
           },
         });
@@ -375,8 +327,8 @@ export const reliabilityPlugin = createBackendPlugin({
         });
 
         const runbooks = new RunbookService(catalog, auth, urlReader, stores.runbooks, text => redactor.text(text));
-        const drills = new DrillService({ store: stores.drills, entities, maxAgeMs: configDurationMs(cfg?.getOptionalString('drills.maxAge') ?? '90d') });
-        const synthetics = new SyntheticService({ store: stores.synthetics, entities, allowedHosts, secretNames: Object.keys(syntheticSecrets), browserEnabled });
+        const drills = new DrillService({ store: stores.drills, entities, maxAgeMs: rc.drills.maxAgeMs });
+        const synthetics = new SyntheticService({ store: stores.synthetics, entities, allowedHosts: syn.allowedHosts, secretNames: Object.keys(syn.secrets), browserEnabled: syn.browser.enabled });
         const alertmanager = stores.alertmanager;
         httpRouter.use(
           await createRouter({
@@ -392,21 +344,21 @@ export const reliabilityPlugin = createBackendPlugin({
               entities,
               maxLatenessMs,
               minuteRetentionMs,
-              appBaseUrl: config.getOptionalString('app.baseUrl'),
+              appBaseUrl: rc.appBaseUrl,
               corrections: stores.corrections,
-              gate: { window: cfg?.getOptionalString('gate.window') ?? '7d', threshold: gateThreshold ?? 0.25 },
+              gate: rc.gate,
               redactor,
             }),
             alerts: new AlertService({ alerts, registry, access }),
             alertmanager: new AlertmanagerService({ store: alertmanager, remediation, access }),
-            alertmanagerSecret: cfg?.getOptionalString('alertmanager.sharedSecret'),
+            alertmanagerSecret: rc.alertmanagerSecret,
             remediation,
             metrics,
-            metricsToken: cfg?.getOptionalString('metrics.token'),
+            metricsToken: rc.metricsToken,
             runbooks,
             incidents: new IncidentService({ store: stores.incidents, access, runbooks }),
-            chaosFiles: new ChaosFiles({ catalog, auth, urlReader, registry, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus), redactor }),
-            chaos: new ChaosService({ store: stores.chaos, registry, slos: store, access, entities, policy: readChaosPolicy(cfg), prometheus: Boolean(prometheus), halt, engineStart, backendBaseUrl: config.getOptionalString('backend.baseUrl') }),
+            chaosFiles: new ChaosFiles({ catalog, auth, urlReader, registry, policy: rc.chaos.policy, prometheus: Boolean(prometheus), redactor }),
+            chaos: new ChaosService({ store: stores.chaos, registry, slos: store, access, entities, policy: rc.chaos.policy, prometheus: Boolean(prometheus), halt, engineStart, backendBaseUrl: rc.backendBaseUrl }),
             drills,
             corrections: new CorrectionService({ store: stores.corrections, registry, access, entities }),
             changes,
@@ -419,11 +371,11 @@ export const reliabilityPlugin = createBackendPlugin({
               burnRates: stores.burnRateImports,
               drills,
               synthetics,
-              publishDir: config.getOptionalString('reliability.scaffolder.publishDir'),
-              locationRef: config.getOptionalString('reliability.scaffolder.locationRef'),
+              publishDir: rc.scaffolder.publishDir,
+              locationRef: rc.scaffolder.locationRef,
             }),
             readiness: new ReadinessService({ entities, registry, stores, remediation }),
-            overview: new OverviewService({ store, access, gateThreshold: gateThreshold ?? 0.25 }),
+            overview: new OverviewService({ store, access, gateThreshold: rc.gate.threshold }),
             backtests: new BacktestService({
               entities,
               registry,

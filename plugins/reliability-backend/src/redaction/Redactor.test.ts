@@ -1,4 +1,3 @@
-import { ConfigReader } from '@backstage/config';
 import { REDACTED, redactText } from '@internal/plugin-reliability-common';
 import { INVALID_URL, Redactor, redactTarget } from './Redactor';
 
@@ -34,9 +33,7 @@ describe('redactTarget, the one redaction step for action targets', () => {
   });
 
   it('with the config: a URL secret written elsewhere is replaced too', () => {
-    const redactor = Redactor.fromConfig(
-      new ConfigReader({ reliability: { remediation: { kubernetes: { clusters: [{ name: 'prod', url: 'http://kube-user-1:kube-pass-1@h' }] } } } }),
-    );
+    const redactor = Redactor.forConfig({ remediation: { kubernetes: { clusters: [{ name: 'prod', url: 'http://kube-user-1:kube-pass-1@h' }] } } });
     expect(redactor.target('prod kube-pass-1 http://kube-user-1:kube-pass-1@h/')).toBe(`prod ${REDACTED} http://h/`);
   });
 

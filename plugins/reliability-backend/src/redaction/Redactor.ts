@@ -1,4 +1,3 @@
-import { Config } from '@backstage/config';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { JsonObject } from '@backstage/types';
 import { MIN_SECRET_LENGTH, redactText, redactUrl, urlSecrets } from '@internal/plugin-reliability-common';
@@ -8,9 +7,9 @@ const SECRET_KEYS = ['secret', 'token', 'password', 'apikey', 'api-key', 'api_ke
 
 /**
  * The secrets the plugin's config can hold: header values, tokens, HMAC keys, shared secrets, and the userinfo
- * and query values of every URL. Walks `reliability` (and nothing else: other plugins redact their own).
+ * and query values of every URL. Walks the `reliability` config value (nothing else: other plugins redact their own).
  */
-export function collectSecrets(config: Config): string[] {
+export function collectSecrets(reliability: unknown): string[] {
   const out = new Set<string>();
   const add = (v: string) => {
     if (v.length < MIN_SECRET_LENGTH) return;
@@ -31,7 +30,7 @@ export function collectSecrets(config: Config): string[] {
       }
     }
   };
-  walk(config.getOptional('reliability'), false);
+  walk(reliability, false);
   return [...out];
 }
 
@@ -134,8 +133,9 @@ class RedactingLogger implements LoggerService {
  * through `text()` before it is stored, returned or logged.
  */
 export class Redactor {
-  static fromConfig(config: Config): Redactor {
-    return new Redactor(collectSecrets(config));
+  /** The redaction step for the plugin's configuration (`reliability` as written: `ReliabilityConfig.raw`). */
+  static forConfig(reliability: unknown): Redactor {
+    return new Redactor(collectSecrets(reliability));
   }
 
   private readonly secrets: string[];

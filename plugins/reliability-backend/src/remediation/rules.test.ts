@@ -1,8 +1,16 @@
-import { ConfigReader } from '@backstage/config';
-import { readRemediationRules } from './rules';
+import { Config, ConfigReader } from '@backstage/config';
+import { buildRemediationRules } from './rules';
 import { webhookAction } from './actions/webhook';
-import { createKubernetesAction, readKubernetesClusters } from './actions/kubernetes';
+import { createKubernetesAction } from './actions/kubernetes';
 import type { RemediationAction } from '@internal/plugin-reliability-node';
+import { readKubernetesClusters, readReliabilityConfig } from '../config/readReliabilityConfig';
+import { Redactor } from '../redaction/Redactor';
+
+/** The rules as the plugin builds them from its config. */
+const readRemediationRules = (config: Config, actions: Map<string, RemediationAction>) => {
+  const rc = readReliabilityConfig(config);
+  return buildRemediationRules(rc.remediation.rules, actions, Redactor.forConfig(rc.raw));
+};
 
 const actions = new Map([[webhookAction.id, webhookAction]]);
 const rule = (match: string[]) =>

@@ -5,7 +5,8 @@ import { ConfigReader } from '@backstage/config';
 import { RemediationActionContext, RemediationActionError } from '@internal/plugin-reliability-node';
 import { startTarget } from '../../__testUtils__/targets';
 import { featureFlagAction } from './featureFlag';
-import { createKubernetesAction, readKubernetesClusters } from './kubernetes';
+import { createKubernetesAction } from './kubernetes';
+import { readKubernetesClusters } from '../../config/readReliabilityConfig';
 import { webhookAction } from './webhook';
 
 const ctx = (params: Record<string, unknown>, over: Partial<RemediationActionContext> = {}): RemediationActionContext => ({

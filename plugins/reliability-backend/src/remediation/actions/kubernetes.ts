@@ -1,32 +1,12 @@
-import { Config } from '@backstage/config';
 import { AppsV1Api, BatchV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, V1Job } from '@kubernetes/client-node';
 import { chaosExperimentSchema, renderTemplate, toChaosMesh, toLitmusChaosEngine } from '@internal/plugin-reliability-common';
 import { RemediationAction, RemediationActionError } from '@internal/plugin-reliability-node';
 import { redactTarget } from '../../redaction/Redactor';
-import { isHttpUrl, targetUrl } from './http';
+import { targetUrl } from './http';
+import type { KubernetesClusterConfig } from '../../config/readReliabilityConfig';
 
 /** A cluster from `reliability.remediation.kubernetes.clusters`; the token comes from config (and so from env). */
-export interface KubernetesCluster {
-  name: string;
-  url: string;
-  serviceAccountToken?: string;
-  caData?: string;
-  skipTLSVerify?: boolean;
-}
-
-export function readKubernetesClusters(config: Config): KubernetesCluster[] {
-  return (config.getOptionalConfigArray('reliability.remediation.kubernetes.clusters') ?? []).map((c, i) => {
-    const url = c.getString('url');
-    if (!isHttpUrl(url)) throw new Error(`reliability.remediation.kubernetes.clusters[${i}].url: must be the API server's http(s) URL`);
-    return {
-      name: c.getString('name'),
-      url,
-      serviceAccountToken: c.getOptionalString('serviceAccountToken'),
-      caData: c.getOptionalString('caData'),
-      skipTLSVerify: c.getOptionalBoolean('skipTLSVerify'),
-    };
-  });
-}
+export type KubernetesCluster = KubernetesClusterConfig;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const OPERATIONS = ['rollout-restart', 'create-job', 'litmus-stop', 'chaos-mesh-pause', 'chaos-start'];

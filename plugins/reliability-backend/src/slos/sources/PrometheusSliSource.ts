@@ -1,54 +1,15 @@
-import { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { BURN_RATE_WINDOWS, Counts, SloDefinition, compositeParentRef, durationMs, meetsThreshold, recordedWindows, renderQuery, sliceContribution, slothIds, urlSecrets } from '@internal/plugin-reliability-common';
 import { canonicalPromQL } from './promqlCanonical';
 import { MergedQuery, Shape, planMerges, sumOfRateShape } from './promqlMerge';
 import { Redactor } from '../../redaction/Redactor';
+import type { PrometheusInstanceConfig, RecordedRulesMode } from '../../config/readReliabilityConfig';
 import type { SliCountRequest, SliCountResult, SliHistoryPoint, SliHistoryRequest, SliSource } from '@internal/plugin-reliability-node';
 
-/** A Prometheus server from config: `reliability.prometheus.instances[]`. */
-export interface PrometheusInstance {
-  name: string;
-  url: string;
-  /** Sent with every query; values come from config (and so from env through ${VAR}), never from the database. */
-  headers: Record<string, string>;
-  /**
-   * Whether SLOs read the recorded series of the rules this suite exports (`slo:sli_error:ratio_rate<w>`) instead of
-   * their raw queries: `detect` (default) where the rules API shows the SLO's current rules loaded and healthy,
-   * `declared` wherever the series exist (the rules are loaded elsewhere, e.g. a ruler without a rules API), `off`.
-   */
-  recordedRules?: RecordedRulesMode;
-}
-
-/** @public */
-export type RecordedRulesMode = 'detect' | 'declared' | 'off';
-const RECORDED_RULES_MODES: RecordedRulesMode[] = ['detect', 'declared', 'off'];
-
-export function readPrometheusInstances(config?: Config): PrometheusInstance[] {
-  return (config?.getOptionalConfigArray('reliability.prometheus.instances') ?? []).map((c, i) => {
-    const headers: Record<string, string> = Object.fromEntries((c.getOptionalConfig('headers')?.keys() ?? []).map(k => [k, c.getString(`headers.${k}`)]));
-    let url: URL;
-    try {
-      url = new URL(c.getString('url'));
-    } catch {
-      throw new Error(`reliability.prometheus.instances[${i}].url: must be an http(s) URL`);
-    }
-    // fetch refuses URLs with credentials: `user:password@` becomes HTTP Basic auth, and leaves the URL
-    if (url.username || url.password) {
-      if (!Object.keys(headers).some(h => h.toLowerCase() === 'authorization')) {
-        headers.Authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
-      }
-      url.username = '';
-      url.password = '';
-    }
-    const recordedRules = (c.getOptionalString('recordedRules') ?? 'detect') as RecordedRulesMode;
-    if (!RECORDED_RULES_MODES.includes(recordedRules)) {
-      throw new Error(`reliability.prometheus.instances[${i}].recordedRules: must be one of ${RECORDED_RULES_MODES.join(', ')}`);
-    }
-    return { name: c.getString('name'), url: url.toString().replace(/\/$/, ''), headers, recordedRules };
-  });
-}
+/** A Prometheus server from config: `reliability.prometheus.instances[]` (read by config/readReliabilityConfig.ts). */
+export type PrometheusInstance = PrometheusInstanceConfig;
+export type { RecordedRulesMode };
 
 type Sample = [number, string];
 const HOUR = 3_600_000;

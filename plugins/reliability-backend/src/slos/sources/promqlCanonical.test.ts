@@ -1,6 +1,6 @@
 import { canonicalPromQL } from './promqlCanonical';
 import { ConfigReader } from '@backstage/config';
-import { readPrometheusInstances } from './PrometheusSliSource';
+import { readPrometheusInstances } from '../../config/readReliabilityConfig';
 
 describe('canonicalPromQL', () => {
   it("gives Prometheus's printed form of a rule and the exported text the same form", () => {
