@@ -14,6 +14,7 @@ export * from './alerts/conditions';
 export * from './math/series';
 export * from './openslo/openslo';
 export * from './openslo/definition';
+export * from './openslo/parse';
 export * from './openslo/compact';
 export * from './openslo/sloth';
 export * from './openslo/kinds';
@@ -22,23 +23,16 @@ export * from './api/types';
 export * from './permissions';
 export * from './alerts/prometheusRules';
 
-/** The plugin id, also the REST base path segment. @public */
-export const RELIABILITY_PLUGIN_ID = 'reliability';
-/** Entity kind of SLO documents in the catalog. @public */
-export const SLO_KIND = 'SLO';
-/** apiVersion of SLO documents. @public */
-export const OPENSLO_API_VERSION = 'openslo/v1';
-/** Relation from an SLO to the component it measures, and back. @public */
-export const RELATION_MEASURES = 'measures';
-/** @public */
-export const RELATION_MEASURED_BY = 'measuredBy';
 export * from './remediation/matchers';
 export * from './remediation/backoff';
 export * from './remediation/types';
 export * from './openslo/alertPolicy';
 export * from './incidents/incident';
 export * from './redaction/redact';
-export * from './pagination/pagination';
+export * from './model/pagination';
+export * from './model/params';
+export * from './model/result';
+export * from './model/constants';
 export * from './format/format';
 export * from './alerts/identity';
 export * from './chaos/experiment';

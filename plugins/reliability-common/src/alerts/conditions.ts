@@ -2,14 +2,7 @@ import { SloStatus } from '../math/status';
 import { exhaustionRuleId, NO_DATA_RULE } from './identity';
 import { ruleId } from '../math/rules';
 import { DEFAULT_MWMB_RULES, MwmbRule } from '../math/mwmb';
-
-/** An alert on time to exhaustion: the budget runs out within `withinMs` at the current burn rate. @public */
-export interface SloExhaustionAlert {
-  withinMs: number;
-  /** As written: `3d`. */
-  within: string;
-  severity: 'page' | 'ticket';
-}
+import type { SloExhaustionAlert } from '../openslo/definition';
 
 /** A condition that should have an open alert. @public */
 export interface AlertCondition {

@@ -1,6 +1,6 @@
 import { evaluateStatus } from '../math/status';
 import { BURN_RATE_WINDOWS } from '../math/mwmb';
-import { parseOpenSlo } from '../openslo/definition';
+import { parseOpenSlo } from '../openslo/parse';
 import { alertConditions } from './conditions';
 import { sloAlertLabels } from './identity';
 

@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
-import { parseOpenSlo, SloDefinition } from '../openslo/definition';
+import { SloDefinition } from '../openslo/definition';
+import { parseOpenSlo } from '../openslo/parse';
 import { slothToOpenSlo } from '../openslo/sloth';
 import { errorRatioExpr, prometheusRuleFile, prometheusRuleGroups, renderQuery } from './prometheusRules';
 

@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import { DEFAULT_MWMB_RULES, BURN_RATE_WINDOWS, MwmbRule } from '../math/mwmb';
 import { durationMs, formatDuration } from '../math/duration';
 import type { SloDefinition } from '../openslo/definition';
-import type { ParseResult } from '../openslo/definition';
+import type { ParseResult } from '../model/result';
 
 /**
  * Prometheus recording and alerting rules for an SLO, in the shape Sloth generates: SLI error ratios for

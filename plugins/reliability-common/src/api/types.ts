@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { pageParams } from '../pagination/pagination';
+import { pageParams } from '../model/pagination';
+import { entityRefParam } from '../model/params';
 import { BURN_RATE_WINDOWS } from '../math/mwmb';
 import type { SloStatus } from '../math/status';
 
@@ -190,12 +191,6 @@ export const historyQuerySchema = z
   })
   .strict()
   .refine(q => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { message: 'must be before to', path: ['from'] });
-
-const ENTITY_REF_RE = /^[a-zA-Z]+:[a-zA-Z0-9_.-]+\/[a-zA-Z0-9_.-]+$/;
-/** An entity reference query parameter, `kind:namespace/name`. @public */
-export const entityRefParam = z
-  .string({ required_error: 'is required', invalid_type_error: 'must be a single entity ref' })
-  .regex(ENTITY_REF_RE, 'must be a full entity ref such as component:default/checkout');
 
 /** GET /slos query. @public */
 export const listQuerySchema = z

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { entityRefParam } from '../api/types';
-import { pageParams } from '../pagination/pagination';
+import { entityRefParam } from '../model/params';
+import { pageParams } from '../model/pagination';
 
 /** What changed: a deploy, a config push, a feature-flag flip, a restart. @public */
 export const CHANGE_KINDS = ['deploy', 'config', 'flag', 'restart'] as const;

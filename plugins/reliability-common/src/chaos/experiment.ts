@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../math/duration';
-import { entityRefParam } from '../api/types';
-import { pageParams } from '../pagination/pagination';
+import { entityRefParam } from '../model/params';
+import { pageParams } from '../model/pagination';
 
 /** A fixed duration such as `90s`, `5m`, `2h`. */
 const fixedDuration = z

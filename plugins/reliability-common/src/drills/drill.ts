@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { entityRefParam } from '../api/types';
-import { pageParams } from '../pagination/pagination';
+import { entityRefParam } from '../model/params';
+import { pageParams } from '../model/pagination';
 import { durationMs, parseDuration } from '../math/duration';
 import { CsvError, parseCsv, toCsv } from '../csv/csv';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { entityRefParam } from '../api/types';
+import { entityRefParam } from '../model/params';
 import { CsvError, MAX_CSV_ERRORS, parseCsv } from '../csv/csv';
 import { parseDuration } from '../math/duration';
 import { SloCreateInput } from '../openslo/build';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { pageParams } from '../pagination/pagination';
-import { entityRefParam } from '../api/types';
+import { pageParams } from '../model/pagination';
+import { entityRefParam } from '../model/params';
 
 /** The seed's lite playbook roles. @public */
 export const INCIDENT_ROLES = ['commander', 'ops', 'comms', 'scribe'] as const;

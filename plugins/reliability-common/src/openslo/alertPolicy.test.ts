@@ -1,6 +1,7 @@
 import { readFileSync } from 'fs';
 import path from 'path';
-import { alertPolicyOf, parseOpenSlo } from './definition';
+import { alertPolicyOf } from './definition';
+import { parseOpenSlo } from './parse';
 import { compactToOpenSlo } from './compact';
 import { csvRulesFor, DEFAULT_ALERT_POLICY, parseBurnRateAnnotation, parseBurnRateCsv } from './alertPolicy';
 import { evaluateStatus } from '../math/status';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CsvError, MAX_CSV_ERRORS, parseCsv } from '../csv/csv';
 import { BURN_RATE_WINDOWS, BurnRateWindow, DEFAULT_MWMB_RULES, MwmbRule } from '../math/mwmb';
 import { durationMs, parseDuration } from '../math/duration';
-import type { ParseResult } from './definition';
+import type { ParseResult } from '../model/result';
 
 /**
  * An SLO's alert policy: the burn-rate rules its alerts come from, where they were written, and whether a silent

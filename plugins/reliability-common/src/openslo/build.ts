@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { stringify } from 'yaml';
 import { parseDuration } from '../math/duration';
 import { DEFAULT_MWMB_RULES } from '../math/mwmb';
-import { ANNOTATION_RUNBOOK, parseOpenSlo, SloDefinition } from './definition';
+import { ANNOTATION_RUNBOOK, SloDefinition } from './definition';
+import { parseOpenSlo } from './parse';
 
 const RFC1123 = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const ENTITY_REF = /^[a-zA-Z0-9_-]+:[a-zA-Z0-9_.-]+\/[a-zA-Z0-9_.-]+$/;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from '../math/duration';
 import { ANNOTATION_ALERTS, ANNOTATION_RUNBOOK } from './definition';
 import { parseDocument } from './openslo';
-import type { ParseResult } from './definition';
+import type { ParseResult } from '../model/result';
 
 /**
  * The seed's compact SLO format:

@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
-import { compositeParentRef, parseOpenSlo, parseOpenSloObjectives } from './definition';
+import { compositeParentRef } from './definition';
+import { parseOpenSlo, parseOpenSloObjectives } from './parse';
 import { resolveSloReferences } from './kinds';
 import { compositeStatus } from '../math/composite';
 import { evaluateStatus } from '../math/status';

@@ -1,9 +1,11 @@
-import { durationMs, isFixedDuration, parseDuration } from '../math/duration';
-import type { SloExhaustionAlert } from '../alerts/conditions';
-import { TimeWindow } from '../math/windows';
+import type { TimeWindow } from '../math/windows';
 import type { SliceBudgeting, ThresholdOp } from '../math/timeslices';
-import { OpenSloDocument, openSloDocumentSchema, formatIssues } from './openslo';
-import { DEFAULT_ALERT_POLICY, openSloAlertPolicy, parseBurnRateAnnotation, SloAlertPolicy } from './alertPolicy';
+import { DEFAULT_ALERT_POLICY, SloAlertPolicy } from './alertPolicy';
+
+/**
+ * The evaluation model of an SLO (`SloDefinition`), the annotations it reads and the helpers on its refs; parse.ts
+ * builds it.
+ */
 
 /** Annotation naming the measured component when spec.service is not enough (a full entity ref). @public */
 export const ANNOTATION_COMPONENT = 'reliability.io/component';
@@ -22,17 +24,6 @@ export const ANNOTATION_ALERTS = 'reliability.io/burn-rate-alerts';
 /** OpenSLO labels the catalog cannot hold in metadata.labels (list values), as JSON: `{"team":"a,b"}`. @public */
 export const ANNOTATION_OPENSLO_LABELS = 'reliability.io/openslo-labels';
 
-function openSloLabelsAnnotation(text: string | undefined): Record<string, string> {
-  if (!text) return {};
-  try {
-    const v = JSON.parse(text);
-    if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
-    return Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === 'string')) as Record<string, string>;
-  } catch {
-    return {};
-  }
-}
-
 /** The minimum-traffic guard of an SLO: no burn-rate alert fires on fewer events than this in its short window. @public */
 export const ANNOTATION_MIN_EVENTS = 'reliability.io/min-events';
 /** An alert on time to exhaustion: `3d` (a ticket) or `6h:page`. @public */
@@ -41,6 +32,14 @@ export const ANNOTATION_EXHAUSTION_ALERT = 'reliability.io/exhaustion-alert';
 export const ANNOTATION_SLOTH_SERVICE = 'reliability.io/sloth-service';
 /** @public */
 export const ANNOTATION_SLOTH_SLO = 'reliability.io/sloth-slo';
+
+/** An alert on time to exhaustion: the budget runs out within `withinMs` at the current burn rate. @public */
+export interface SloExhaustionAlert {
+  withinMs: number;
+  /** As written: `3d`. */
+  within: string;
+  severity: 'page' | 'ticket';
+}
 
 /** The evaluated model of one SLO: what the math needs, nothing about where it came from. @public */
 export interface SloDefinition {
@@ -95,9 +94,6 @@ export interface SloDefinition {
   display?: { query: string; label: string; unit?: string };
 }
 
-/** Result of reading a document: the definition or a message naming the field. @public */
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
-
 /**
  * Resolves spec.service (or the component annotation) to a full entity ref.
  * `checkout` -> `component:default/checkout`, `component:payments/checkout` stays as is.
@@ -108,16 +104,6 @@ export function resolveComponentRef(service: string, namespace: string, annotati
   const [kindPart, rest] = raw.includes(':') ? raw.split(':', 2) : ['component', raw];
   const [ns, name] = rest.includes('/') ? rest.split('/', 2) : [namespace, rest];
   return `${kindPart.toLocaleLowerCase('en-US')}:${ns.toLocaleLowerCase('en-US')}/${name.toLocaleLowerCase('en-US')}`;
-}
-
-/**
- * Validates an OpenSLO v1 SLO document and turns it into the evaluation model: its first objective (see
- * `parseOpenSloObjectives` for every objective).
- * @public
- */
-export function parseOpenSlo(doc: unknown): ParseResult<SloDefinition> {
-  const all = parseOpenSloObjectives(doc);
-  return all.ok ? { ok: true, value: all.value[0] } : all;
 }
 
 /**
@@ -157,162 +143,9 @@ export function objectiveSlugs(objectives: readonly { displayName?: string }[], 
   });
 }
 
-/**
- * Validates an OpenSLO v1 SLO document and turns each of its objectives into an evaluation model of its own (its own
- * budget, chart and alerts): the first keeps the SLO's ref, the others get `<ref>.<slug>` (see `objectiveSlugs`).
- * @public
- */
-export function parseOpenSloObjectives(doc: unknown): ParseResult<SloDefinition[]> {
-  const parsed = openSloDocumentSchema.safeParse(doc);
-  if (!parsed.success) return { ok: false, error: formatIssues(parsed.error) };
-  const slugs = objectiveSlugs(parsed.data.spec.objectives);
-  const defs: SloDefinition[] = [];
-  if (parsed.data.spec.objectives.some(o => o.indicator)) {
-    // composite: one SLO whose objectives (each with its own indicator) combine by their weights
-    const partSlugs = objectiveSlugs(parsed.data.spec.objectives, { first: true });
-    const parts = parsed.data.spec.objectives.map((o, i) => {
-      const part = toDefinition(parsed.data, i);
-      part.ref = `${part.ref}${COMPOSITE_PART}${partSlugs[i]}`;
-      part.name = `${part.name}${COMPOSITE_PART}${partSlugs[i]}`;
-      part.title = o.displayName ?? o.indicator?.metadata?.displayName ?? `objective ${i + 1}`;
-      return { weight: o.compositeWeight ?? 1, ...(o.displayName ? { displayName: o.displayName } : {}), def: part };
-    });
-    const one = withAnnotations(parsed.data, toDefinition(parsed.data, 0));
-    if (!one.ok) return one;
-    const { threshold: _t, budgeting: _b, ...def } = one.value;
-    def.title = parsed.data.metadata.displayName ?? parsed.data.metadata.name;
-    // the strictest objective's target: the composite's burn rate, at that target, never asks for more than all bad
-    def.target = Math.max(...parts.map(p => p.def.target));
-    return { ok: true, value: [{ ...def, composite: { objectives: parts } }] };
-  }
-  for (let i = 0; i < parsed.data.spec.objectives.length; i++) {
-    const one = withAnnotations(parsed.data, toDefinition(parsed.data, i));
-    if (!one.ok) return one;
-    const def = one.value;
-    if (i > 0) {
-      def.ref = `${def.ref}.${slugs[i]}`;
-      def.name = `${def.name}.${slugs[i]}`;
-    }
-    const objectiveName = parsed.data.spec.objectives[i].displayName;
-    if (parsed.data.spec.objectives.length > 1) {
-      def.title = `${def.title}: ${objectiveName ?? `objective ${i + 1}`}`;
-      def.objective = { index: i, of: parsed.data.spec.objectives.length, ...(objectiveName ? { displayName: objectiveName } : {}) };
-    }
-    defs.push(def);
-  }
-  return { ok: true, value: defs };
-}
-
-/** The annotations' and policies' parts of a definition. */
-function withAnnotations(d: OpenSloDocument, def: SloDefinition): ParseResult<SloDefinition> {
-  const annotations = d.metadata.annotations ?? {};
-  const minEvents = annotations[ANNOTATION_MIN_EVENTS];
-  if (minEvents !== undefined) {
-    const n = Number(minEvents);
-    if (!/^[0-9]{1,9}$/.test(minEvents.trim()) || !Number.isInteger(n)) return { ok: false, error: `metadata.annotations.${ANNOTATION_MIN_EVENTS}: must be a whole number of events such as 100, got '${minEvents.slice(0, 40)}'` };
-    def.minEvents = n;
-  }
-  const exhaustion = annotations[ANNOTATION_EXHAUSTION_ALERT];
-  if (exhaustion !== undefined) {
-    const [within, severity = 'ticket', ...rest] = exhaustion.trim().split(':');
-    const duration = parseDuration(within);
-    if (!duration || !isFixedDuration(duration) || rest.length || (severity !== 'page' && severity !== 'ticket')) {
-      return { ok: false, error: `metadata.annotations.${ANNOTATION_EXHAUSTION_ALERT}: must be a duration with an optional severity, such as 3d or 6h:page, got '${exhaustion.slice(0, 40)}'` };
-    }
-    def.exhaustionAlert = { within, withinMs: durationMs(duration), severity };
-  }
-  // OpenSLO alertPolicies first, then the compact format's annotation
-  if (d.spec.alertPolicies) {
-    def.alertPolicy = openSloAlertPolicy(d.spec.alertPolicies);
-  } else {
-    const annotation = d.metadata.annotations?.[ANNOTATION_ALERTS];
-    if (annotation !== undefined) {
-      const rules = parseBurnRateAnnotation(annotation, `metadata.annotations.${ANNOTATION_ALERTS}`);
-      if (!rules.ok) return rules;
-      def.alertPolicy = { source: 'annotation', rules: rules.value, noData: true };
-    }
-  }
-  return { ok: true, value: def };
-}
-
 /** The rules an SLO alerts on: its own policy's, or the workbook's table. @public */
 export function alertPolicyOf(def: Pick<SloDefinition, 'alertPolicy'>): SloAlertPolicy {
   return def.alertPolicy ?? DEFAULT_ALERT_POLICY;
-}
-
-function toDefinition(d: OpenSloDocument, objectiveIndex = 0): SloDefinition {
-  const namespace = d.metadata.namespace ?? 'default';
-  const tw = d.spec.timeWindow[0];
-  const parsedDuration = parseDuration(tw.duration)!;
-  // a rolling month, quarter or year has the go-sdk's fixed length: 30, 90 and 365 days
-  const ROLLING_DAYS: Partial<Record<string, number>> = { M: 30, Q: 90, Y: 365 };
-  const duration = tw.isRolling && ROLLING_DAYS[parsedDuration.unit] ? { amount: parsedDuration.amount * ROLLING_DAYS[parsedDuration.unit]!, unit: 'd' as const } : parsedDuration;
-  const window: TimeWindow = tw.isRolling
-    ? { kind: 'rolling', duration }
-    : {
-        kind: 'calendar',
-        duration,
-        timeZone: tw.calendar?.timeZone ?? 'UTC',
-        startTime: tw.calendar?.startTime,
-      };
-  const obj = d.spec.objectives[objectiveIndex];
-  // 99.9 / 100 is 0.9990000000000001 in binary floating point: round away the artefact
-  const target = obj.target ?? Number(((obj.targetPercent as number) / 100).toPrecision(12));
-  // a composite SLO's objective has its own indicator; a standard SLO's objectives share the spec's
-  const sli = (obj.indicator ?? d.spec.indicator)!;
-  const rm = sli.spec.ratioMetric;
-  const tm = sli.spec.thresholdMetric;
-  const annotations = d.metadata.annotations ?? {};
-  const ROLLING_MS: Partial<Record<string, number>> = { M: 30 * 86_400_000, Q: 90 * 86_400_000, Y: 365 * 86_400_000 };
-  const slice = obj.timeSliceWindow ? parseDuration(obj.timeSliceWindow)! : undefined;
-  let sliceMs = 0;
-  if (slice) sliceMs = isFixedDuration(slice) ? durationMs(slice) : slice.amount * ROLLING_MS[slice.unit]!;
-  let indicator: SloDefinition['indicator'];
-  if (tm) {
-    indicator = { mode: 'threshold', sourceType: tm.metricSource.type, total: tm.metricSource as Record<string, unknown> };
-  } else if (rm!.raw) {
-    const src = rm!.raw.metricSource as Record<string, unknown>;
-    indicator = { mode: rm!.rawType === 'success' ? 'raw-success' : 'raw-failure', sourceType: rm!.raw.metricSource.type, ...(rm!.rawType === 'success' ? { good: src } : { bad: src }), total: src };
-  } else {
-    indicator = {
-      mode: rm!.good ? 'good-total' : 'bad-total',
-      sourceType: rm!.total!.metricSource.type,
-      good: rm!.good?.metricSource as Record<string, unknown> | undefined,
-      bad: rm!.bad?.metricSource as Record<string, unknown> | undefined,
-      total: rm!.total!.metricSource as Record<string, unknown>,
-    };
-  }
-  return {
-    ref: `${namespace}/${d.metadata.name}`,
-    namespace,
-    name: d.metadata.name,
-    title: d.metadata.displayName ?? sli.metadata?.displayName ?? d.metadata.name,
-    description: d.spec.description,
-    componentRef: resolveComponentRef(d.spec.service, namespace, annotations[ANNOTATION_COMPONENT]),
-    target,
-    window,
-    indicator,
-    ...(tm ? { threshold: { op: obj.op!, value: obj.value! } } : {}),
-    ...(d.spec.budgetingMethod !== 'Occurrences'
-      ? { budgeting: { method: d.spec.budgetingMethod, sliceMs, ...(obj.timeSliceTarget !== undefined ? { timeSliceTarget: obj.timeSliceTarget } : {}) } }
-      : {}),
-    runbook: annotations[ANNOTATION_RUNBOOK],
-    ...(annotations[ANNOTATION_SLOTH_SERVICE] && annotations[ANNOTATION_SLOTH_SLO] ? { sloth: { service: annotations[ANNOTATION_SLOTH_SERVICE], slo: annotations[ANNOTATION_SLOTH_SLO] } } : {}),
-    ...(() => {
-      // labels the catalog could not keep in metadata.labels (lists, commas) travel in an annotation
-      const labels = { ...openSloLabelsAnnotation(annotations[ANNOTATION_OPENSLO_LABELS]), ...d.metadata.labels };
-      return Object.keys(labels).length ? { labels } : {};
-    })(),
-    ...(annotations[ANNOTATION_DISPLAY_QUERY]
-      ? {
-          display: {
-            query: annotations[ANNOTATION_DISPLAY_QUERY],
-            label: annotations[ANNOTATION_DISPLAY_LABEL] ?? 'value',
-            unit: annotations[ANNOTATION_DISPLAY_UNIT],
-          },
-        }
-      : {}),
-  };
 }
 
 /** `99.5%` for 0.995, trimmed of float noise. @public */

@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { parseOpenSlo, parseOpenSloObjectives } from './definition';
+import { parseOpenSlo, parseOpenSloObjectives } from './parse';
 import { okValue } from '../__testUtils__/okValue';
 
 /**

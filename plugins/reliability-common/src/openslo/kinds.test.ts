@@ -1,4 +1,4 @@
-import { parseOpenSlo } from './definition';
+import { parseOpenSlo } from './parse';
 import { OpenSloLookup, resolveSloReferences, validateOpenSloKind } from './kinds';
 
 const doc = (kind: string, name: string, spec: Record<string, unknown>) => ({ apiVersion: 'openslo/v1', kind, metadata: { name }, spec });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formatIssues, metricSourceSchema, ratioMetricSchema } from './openslo';
-import type { ParseResult } from './definition';
+import type { ParseResult } from '../model/result';
 
 /**
  * OpenSLO v1's other kinds, read as catalog documents of their own: `SLI`, `DataSource`, `AlertPolicy`,

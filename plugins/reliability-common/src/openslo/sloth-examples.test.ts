@@ -1,5 +1,5 @@
 import { slothToOpenSlo } from './sloth';
-import { parseOpenSloObjectives } from './definition';
+import { parseOpenSloObjectives } from './parse';
 import { prometheusRuleGroups } from '../alerts/prometheusRules';
 import { okValue } from '../__testUtils__/okValue';
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'fs';
 import path from 'path';
 import { slothToOpenSlo } from './sloth';
-import { parseOpenSlo, SloDefinition } from './definition';
+import { SloDefinition } from './definition';
+import { parseOpenSlo } from './parse';
 import { prometheusRuleGroups, PrometheusRule } from '../alerts/prometheusRules';
 
 describe('slothToOpenSlo on a spec file', () => {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseAllDocuments } from 'yaml';
 import { parseDocument } from './openslo';
 import { ANNOTATION_SLOTH_SERVICE, ANNOTATION_SLOTH_SLO } from './definition';
-import type { ParseResult } from './definition';
+import type { ParseResult } from '../model/result';
 
 /**
  * Sloth's SLO specs, as Sloth documents them: the `prometheus/v1` file (one service, many SLOs) and the Kubernetes

@@ -1,4 +1,5 @@
-import { parseOpenSlo, resolveComponentRef } from './definition';
+import { resolveComponentRef } from './definition';
+import { parseOpenSlo } from './parse';
 import { compactToOpenSlo } from './compact';
 import { okValue } from '../__testUtils__/okValue';
 

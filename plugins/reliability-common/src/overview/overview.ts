@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pageParams } from '../pagination/pagination';
+import { pageParams } from '../model/pagination';
 import { toCsv } from '../csv/csv';
 
 const ENTITY_REF = /^[a-z0-9_-]+:[a-z0-9_.-]+\/[a-z0-9_.-]+$/;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { entityRefParam } from '../api/types';
+import { entityRefParam } from '../model/params';
 
 /** The entity annotation declaring graceful degradation: `breakers, brownout, load-shedding` (any order). @public */
 export const ANNOTATION_DEGRADATION = 'reliability.io/degradation';

@@ -1,7 +1,7 @@
 import { REMEDIATION_TRIGGER_KINDS } from '../alerts/identity';
 import { z } from 'zod';
-import { pageParams } from '../pagination/pagination';
-import { entityRefParam } from '../api/types';
+import { pageParams } from '../model/pagination';
+import { entityRefParam } from '../model/params';
 
 /** What set a remediation going. @public */
 export type RemediationTriggerKind = (typeof REMEDIATION_TRIGGER_KINDS)[number];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { entityRefParam } from '../api/types';
-import { pageParams } from '../pagination/pagination';
+import { entityRefParam } from '../model/params';
+import { pageParams } from '../model/pagination';
 import { NAME, REGION } from './names';
 import type { SyntheticJourney, SyntheticStep } from './journey';
 import type { SyntheticSeriesPoint } from './series';
