@@ -1,11 +1,11 @@
 import { Entity } from '@backstage/catalog-model';
-import { parseOpenSlo } from '@internal/plugin-reliability-common';
+import { parseSlo } from '@internal/plugin-reliability-common';
 import { OpenSloEntityProcessor } from './OpenSloEntityProcessor';
 
-// the real parser, counted
+// the real parser (the registry's entry point), counted
 jest.mock('@internal/plugin-reliability-common', () => {
   const actual = jest.requireActual('@internal/plugin-reliability-common');
-  return { ...actual, parseOpenSlo: jest.fn(actual.parseOpenSlo) };
+  return { ...actual, parseSlo: jest.fn(actual.parseSlo) };
 });
 
 const location = { type: 'file', target: '/repo/catalog/slos/checkout-success.yaml' };
@@ -28,7 +28,7 @@ const slo = (over: Partial<Entity> = {}, spec: Record<string, unknown> = {}): En
 describe('OpenSloEntityProcessor', () => {
   it('parses a document once per processing run', async () => {
     const p = new OpenSloEntityProcessor(async () => 'payments-sre');
-    const spy = parseOpenSlo as jest.MockedFunction<typeof parseOpenSlo>;
+    const spy = parseSlo as jest.MockedFunction<typeof parseSlo>;
     spy.mockClear();
     const emitted: unknown[] = [];
     const out = await p.preProcessEntity(slo(), location, r => emitted.push(r));

@@ -9,7 +9,7 @@ import {
   RELATION_MEASURES,
   SLO_KIND,
   isOpenSloReferencedKind,
-  parseOpenSlo,
+  parseSlo,
   resolveSloReferences,
   validateOpenSloKind,
 } from '@internal/plugin-reliability-common';
@@ -47,8 +47,9 @@ function catalogSafeLabels(entity: Entity): Entity {
 export const ANNOTATION_REFERENCES = 'reliability.io/openslo-references';
 
 /**
- * Lets the catalog accept OpenSLO v1 `kind: SLO` documents. Validation uses the schema from
- * reliability-common, and a document that does not fit is refused with the file and the field named.
+ * Lets the catalog accept OpenSLO v1 `kind: SLO` documents. Validation is reliability-common's `parseSlo`, the
+ * function the backend's SLO registry reads the entity with, and a document that does not fit is refused with the
+ * file and the field named.
  * Relations: SLO `measures` component (and `measuredBy` back); `ownedBy` the SLO's own owner annotation or
  * else the measured component's owner.
  */
@@ -99,13 +100,14 @@ export class OpenSloEntityProcessor implements CatalogProcessor {
       const refs = [...new Set(resolved.value.references.map(r => `${r.kind.toLocaleLowerCase('en-US')}:${r.namespace}/${r.name}`))].join(',');
       entity = { ...(resolved.value.doc as unknown as Entity), metadata: { ...entity.metadata, annotations: { ...entity.metadata.annotations, [ANNOTATION_REFERENCES]: refs } } };
     }
-    const parsed = parseOpenSlo(entity);
+    // the same entry point the backend's SLO registry reads the entity with: what the catalog accepts, it evaluates
+    const parsed = parseSlo(entity);
     if (!parsed.ok) {
       throw new Error(
         `Invalid OpenSLO document ${entity.metadata?.name ?? '(unnamed)'} in ${location.type}:${location.target}: ${parsed.error}`,
       );
     }
-    await this.emitRelations(entity, parsed.value.componentRef, emit);
+    await this.emitRelations(entity, parsed.value[0].componentRef, emit);
     const displayName = entity.metadata.displayName;
     const description = (entity.spec as { description?: unknown } | undefined)?.description;
     return {

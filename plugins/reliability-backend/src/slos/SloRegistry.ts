@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
 import { Entity, parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { MwmbRule, OPENSLO_API_VERSION, SLO_KIND, SloDefinition, csvRulesFor, parseOpenSloObjectives } from '@internal/plugin-reliability-common';
+import { MwmbRule, OPENSLO_API_VERSION, SLO_KIND, SloDefinition, csvRulesFor, parseSlo } from '@internal/plugin-reliability-common';
 import { sloSummaryOf } from './summary';
 import { ReliabilityStore } from './ReliabilityStore';
 
@@ -64,7 +64,7 @@ export class SloRegistry {
    * is skipped.
    */
   private parse(e: Entity): RegisteredSlo[] | undefined {
-    const parsed = parseOpenSloObjectives(e);
+    const parsed = parseSlo(e);
     if (!parsed.ok) {
       this.logger.warn(`Skipping SLO ${stringifyEntityRef(e)}: ${parsed.error}`);
       return undefined;
