@@ -163,6 +163,7 @@ for (const parent of ['plugins', 'packages']) {
         const full = [...stack, m[1]];
         configKeys.add(full.join('.'));
         const rest = m[2];
+        if (/^\{\s*\[\w+: string\]/.test(rest)) configKeys.add([...full, '*'].join('.')); // a map: any key below
         const inline = /\{([^{}]*)\}/.exec(rest);
         if (inline) for (const k of inline[1].matchAll(/([A-Za-z_$][\w$]*)\??:/g)) configKeys.add([...full, k[1]].join('.'));
         const opens = (rest.match(/\{/g) ?? []).length - (rest.match(/\}/g) ?? []).length;
@@ -184,7 +185,10 @@ walk('plugins/reliability-common/src', f => {
 });
 const keyKnown = key => {
   const k = key.replace(/\[\]/g, '');
-  return permissionNames.has(key) || configKeyList.some(d => d === k || d.startsWith(`${k}.`));
+  return (
+    permissionNames.has(key) ||
+    configKeyList.some(d => d === k || d.startsWith(`${k}.`) || (d.endsWith('.*') && k.startsWith(d.slice(0, -1))))
+  );
 };
 
 // ---- headings, for anchors ----
