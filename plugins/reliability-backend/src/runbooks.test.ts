@@ -129,7 +129,7 @@ describe('GET /runbooks/:kind/:namespace/:name', () => {
     ['huge', 400, /is larger than 512 KiB/],
     ['malformed', 400, /reliability\.io\/runbook: 'docs\/runbook\.md' must be an http\(s\) URL, a relative path/],
     ['portal', 404, /component:default\/portal has no runbook yet: write one in the portal/],
-    ['none', 404, /component:default\/none has no runbook yet: write one in the portal \(it starts from the seed's skeleton\)/],
+    ['none', 404, /component:default\/none has no runbook yet: write one in the portal \(it starts from the standard runbook skeleton\)/],
     ['unknown', 404, /No entity component:default\/unknown/],
   ])('answers %s with %d and a clear message', async (name, status, message) => {
     const res = await request(server).get(`/api/reliability/runbooks/component/default/${name}`);

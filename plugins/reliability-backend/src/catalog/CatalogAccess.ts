@@ -1,6 +1,6 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { CallerMemory, callerName } from './entityAccess';
+import { CallerMemory, callerName } from './callerMemory';
 
 /**
  * What a caller may see of the catalog: every read of the suite answers only about entities the caller can read,

@@ -1,3 +1,4 @@
+import { ReliabilityEvents } from '../events/ReliabilityEvents';
 import { z } from 'zod';
 import { BackstageCredentials, LoggerService } from '@backstage/backend-plugin-api';
 import {
@@ -24,6 +25,8 @@ export interface ChangeServiceOptions {
   registry: SloRegistry;
   evaluator: Evaluator;
   logger: LoggerService;
+  /** Where ChangeRecorded is published after each recorded change. */
+  events?: ReliabilityEvents;
   now?: () => number;
 }
 
@@ -39,13 +42,16 @@ export class ChangeService {
     const entityRef = body.entityRef.toLocaleLowerCase('en-US');
     await this.o.entities.forWrite(reliabilityChangesRecordPermission, entityRef, credentials);
     const { entityRef: _ref, at, ...rest } = body;
-    return this.o.store.create({ ...rest, entityRef, at: at ? Date.parse(at) : this.now(), source: callerName(credentials) }, this.now());
+    const change = await this.o.store.create({ ...rest, entityRef, at: at ? Date.parse(at) : this.now(), source: callerName(credentials) }, this.now());
+    await this.o.events?.publish('ChangeRecorded', { entityRef, kind: change.kind, summary: change.summary, at: Date.parse(change.at) });
+    return change;
   }
 
   /** What the suite's own remediation changed (a flag flip, a restart), as a change of the rule's entity. */
   async recordRemediation(c: { entityRef: string; kind: 'flag' | 'restart'; ruleId: string; summary: string; at: number }): Promise<void> {
     try {
       await this.o.store.create({ entityRef: c.entityRef, kind: c.kind, summary: c.summary, author: `remediation rule ${c.ruleId}`, at: c.at, source: `remediation:${c.ruleId}` }, this.now());
+      await this.o.events?.publish('ChangeRecorded', { entityRef: c.entityRef, kind: c.kind, summary: c.summary, at: c.at });
     } catch (e) {
       this.o.logger.warn(`Could not record the change made by remediation rule ${c.ruleId}: ${(e as Error).message}`);
     }

@@ -1,0 +1,11 @@
+import { Feature } from '../http/feature';
+import { SuiteContext } from '../wiring/context';
+import type { SloFeature } from '../slos/feature';
+import { AlertService } from './AlertService';
+import { alertRoutes } from './routes';
+
+/** The suite's burn-rate and no-data alerts, with their lifecycle. */
+export function createAlertsFeature(ctx: SuiteContext, deps: { slos: SloFeature }) {
+  const alerts = new AlertService({ alerts: ctx.stores.alerts, registry: deps.slos.registry, access: ctx.access });
+  return { routes: (router, { guards }) => alertRoutes(router, { guards, alerts }) } satisfies Feature;
+}

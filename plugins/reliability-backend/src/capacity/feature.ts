@@ -1,0 +1,11 @@
+import { Feature } from '../http/feature';
+import { SuiteContext } from '../wiring/context';
+import type { SloFeature } from '../slos/feature';
+import { CapacityService } from './CapacityService';
+import { capacityRoutes } from './routes';
+
+/** Load tests: CI posts k6 summaries and gets a verdict; the tab reads the trend and the headroom. */
+export function createCapacityFeature(ctx: SuiteContext, deps: { slos: SloFeature }) {
+  const capacity = new CapacityService({ store: ctx.stores.capacity, entities: ctx.entities, registry: deps.slos.registry, slos: ctx.stores.slos });
+  return { routes: (router, { guards }) => capacityRoutes(router, { guards, capacity }) } satisfies Feature;
+}

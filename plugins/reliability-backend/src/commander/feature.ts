@@ -1,0 +1,33 @@
+import { SignalsService } from '@backstage/plugin-signals-node';
+import { COMMANDER_SIGNAL_CHANNEL } from '@internal/plugin-reliability-common';
+import { Feature } from '../http/feature';
+import { SuiteContext } from '../wiring/context';
+import type { SloFeature } from '../slos/feature';
+import type { RunbookService } from '../runbooks/RunbookService';
+import { CommanderService } from './CommanderService';
+import { commanderRoutes } from './routes';
+
+/** The incident commander's view: what burns now, and a signal on each AlertFired so the view refreshes itself. */
+export function createCommanderFeature(ctx: SuiteContext, deps: { slos: SloFeature; runbooks: RunbookService; signals: SignalsService }) {
+  const { stores, logger } = ctx;
+  ctx.events.subscribe('AlertFired', async ({ slo }) => {
+    await deps.signals
+      .publish({ recipients: { type: 'broadcast' }, channel: COMMANDER_SIGNAL_CHANNEL, message: { reason: 'alert-fired', entityRef: slo.componentRef } })
+      .catch(e => logger.warn(`Could not signal the commander view: ${(e as Error).message}`));
+  });
+  const commander = new CommanderService({
+    catalog: ctx.catalog,
+    auth: ctx.auth,
+    alerts: stores.alerts,
+    alertmanager: stores.alertmanager,
+    store: stores.slos,
+    remediations: stores.remediation,
+    escalations: stores.escalations,
+    chaos: stores.chaos,
+    changes: stores.changes,
+    runbooks: deps.runbooks,
+    registry: deps.slos.registry,
+    logger,
+  });
+  return { routes: (router, { guards, now }) => commanderRoutes(router, { guards, commander, now }) } satisfies Feature;
+}

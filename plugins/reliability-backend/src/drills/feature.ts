@@ -1,0 +1,10 @@
+import { Feature } from '../http/feature';
+import { SuiteContext } from '../wiring/context';
+import { DrillService } from './DrillService';
+import { drillRoutes } from './routes';
+
+/** Failover drills: the log with its targets and warnings, one drill from the form, CSV import and export. */
+export function createDrillFeature(ctx: SuiteContext) {
+  const drills = new DrillService({ store: ctx.stores.drills, entities: ctx.entities, maxAgeMs: ctx.config.drills.maxAgeMs });
+  return { drills, routes: (router, { guards }) => drillRoutes(router, { guards, drills }) } satisfies Feature & Record<string, unknown>;
+}

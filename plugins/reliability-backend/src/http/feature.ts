@@ -1,0 +1,49 @@
+import express from 'express';
+import Router from 'express-promise-router';
+import { SchedulerService, SchedulerServiceTaskScheduleDefinition } from '@backstage/backend-plugin-api';
+import { Guards } from './guards';
+
+/** What a feature's routes get from the router: the shared guards, the JSON body parser, and the clock. */
+export interface RouteContext {
+  guards: Guards;
+  /** The JSON body parser (5 MB); a route that must check something first (the Alertmanager secret) runs it itself. */
+  json: express.RequestHandler;
+  now: () => number;
+}
+
+/** A scheduled task with its own schedule, as notifications-backend's NotificationCleaner owns its own. */
+export interface ScheduledTask {
+  /** Schedules the task; called once at startup. */
+  start(scheduler: SchedulerService): Promise<void>;
+}
+
+/** A task from an id, a scope, its schedule and the work of one run. */
+export function scheduledTask(
+  id: string,
+  scope: 'global' | 'local',
+  schedule: SchedulerServiceTaskScheduleDefinition,
+  run: () => Promise<unknown>,
+): ScheduledTask {
+  return {
+    start: scheduler =>
+      scheduler.scheduleTask({
+        id,
+        scope,
+        ...schedule,
+        fn: async () => {
+          await run();
+        },
+      }),
+  };
+}
+
+/**
+ * What one feature folder offers the plugin: its routes (registered behind the shared guards), its scheduled tasks,
+ * and the paths it serves without a Backstage token (each authenticates on its own). The ports it offers other
+ * features are the other fields of its factory's answer.
+ */
+export interface Feature {
+  routes?(router: ReturnType<typeof Router>, context: RouteContext): void;
+  tasks?: ScheduledTask[];
+  unauthenticated?: string[];
+}

@@ -1,0 +1,75 @@
+import type { ReliabilityEvaluationHook, SliSource } from '@internal/plugin-reliability-node';
+import { ingestCounts } from '../extensions/records';
+import { Feature, scheduledTask } from '../http/feature';
+import { SuiteContext } from '../wiring/context';
+import { BacktestService } from './BacktestService';
+import { EvaluationTask } from './EvaluationTask';
+import { Evaluator, SliSourceRegistry } from './Evaluator';
+import { sloRoutes } from './routes';
+import { SloRegistry } from './SloRegistry';
+import { SloService } from './SloService';
+import { IngestSliSource } from './sources/IngestSliSource';
+import { PrometheusSliSource } from './sources/PrometheusSliSource';
+
+/**
+ * SLOs: the registry of the catalog's SLOs, the SLI sources (ingest, Prometheus, and those modules add), the
+ * evaluator, the evaluation tick (which publishes AlertFired for each alert that fires), and the SLO routes.
+ */
+export function createSloFeature(ctx: SuiteContext, extensions: { sources: SliSource[]; hooks: ReliabilityEvaluationHook[] }) {
+  const { config: rc, stores, logger, redactor } = ctx;
+  const store = stores.slos;
+  const sources = new SliSourceRegistry();
+  sources.add(new IngestSliSource(store));
+  const prometheus = rc.prometheus.length ? new PrometheusSliSource(rc.prometheus, logger, { redactor }) : undefined;
+  if (prometheus) sources.add(prometheus);
+  extensions.sources.forEach(s => sources.add(s));
+  const evaluator = new Evaluator(store, sources, logger, { minuteRetentionMs: rc.minuteRetentionMs, corrections: stores.corrections, gateWindow: rc.gate.window });
+  const registry = new SloRegistry(ctx.catalog, ctx.auth, store, logger, rc.alerting.csvPolicies, () => stores.burnRateImports.all());
+  const counts = ingestCounts(store, rc.minuteRetentionMs);
+  const evaluation = new EvaluationTask({
+    registry,
+    evaluator,
+    store,
+    alerts: stores.alerts,
+    logger,
+    pendingMs: rc.alerting.pendingMs,
+    minuteRetentionMs: rc.minuteRetentionMs,
+    maxLatenessMs: rc.maxLatenessMs,
+    hooks: { hooks: extensions.hooks, counts },
+    onFired: async (alert, slo) => {
+      await ctx.events.publish('AlertFired', { alert, slo });
+    },
+  });
+  const slos = new SloService({
+    store,
+    evaluator,
+    registry,
+    access: ctx.access,
+    entities: ctx.entities,
+    maxLatenessMs: rc.maxLatenessMs,
+    minuteRetentionMs: rc.minuteRetentionMs,
+    appBaseUrl: rc.appBaseUrl,
+    corrections: stores.corrections,
+    gate: rc.gate,
+    redactor,
+  });
+  const backtests = new BacktestService({
+    entities: ctx.entities,
+    registry,
+    store,
+    prometheus,
+    journeyOutcomes: (entityRef, journey, from, max) => stores.synthetics.outcomes(entityRef, journey, from, max),
+    redactor,
+  });
+  return {
+    registry,
+    evaluator,
+    prometheus,
+    counts,
+    tasks: [scheduledTask('reliability-evaluate', 'global', rc.evaluationSchedule, () => evaluation.run())],
+    routes: (router, { guards }) => sloRoutes(router, { guards, slos, backtests }),
+  } satisfies Feature & Record<string, unknown>;
+}
+
+/** The SLO feature's ports, for the features that read SLOs. */
+export type SloFeature = ReturnType<typeof createSloFeature>;

@@ -1,0 +1,55 @@
+import { Registry } from 'prom-client';
+import { Feature, scheduledTask } from '../http/feature';
+import { SuiteContext } from '../wiring/context';
+import type { SloFeature } from '../slos/feature';
+import { PlaywrightBrowserSteps } from './browser';
+import { SyntheticMetrics } from './metrics';
+import { syntheticRoutes } from './routes';
+import { SyntheticRunner } from './SyntheticRunner';
+import { SyntheticService } from './SyntheticService';
+import { SyntheticTask } from './SyntheticTask';
+
+/**
+ * Synthetic journeys: the registry, the runner (a task with global scope: one replica at a time, each due journey and
+ * region claimed before it runs), the daily pruning of old runs and evidence, and the routes. Their metrics join the
+ * registry served at GET /metrics.
+ */
+export function createSyntheticFeature(ctx: SuiteContext, deps: { slos: SloFeature; metrics: Registry }) {
+  const { stores, redactor } = ctx;
+  const syn = ctx.config.synthetics;
+  const logger = ctx.logger.child({ component: 'synthetics' });
+  const runner = new SyntheticRunner({
+    allowedHosts: syn.allowedHosts,
+    secrets: syn.secrets,
+    redact: t => redactor.text(t),
+    dnsServers: syn.dnsServers,
+    perHostConcurrency: syn.perHostConcurrency,
+    browser: syn.browser.enabled ? new PlaywrightBrowserSteps({ executablePath: syn.browser.executablePath, maxEvidenceBytes: syn.browser.maxEvidenceBytes }) : undefined,
+  });
+  const task = new SyntheticTask({
+    store: stores.synthetics,
+    runner,
+    registry: deps.slos.registry,
+    slos: stores.slos,
+    logger,
+    concurrency: syn.concurrency,
+    regions: syn.regions,
+    minuteRetentionMs: ctx.config.minuteRetentionMs,
+    metrics: new SyntheticMetrics(deps.metrics),
+  });
+  const synthetics = new SyntheticService({ store: stores.synthetics, entities: ctx.entities, allowedHosts: syn.allowedHosts, secretNames: Object.keys(syn.secrets), browserEnabled: syn.browser.enabled });
+  const prune = async () => {
+    const pruned = await stores.synthetics.prune(Date.now() - syn.retentionMs, syn.evidenceRuns);
+    if (pruned.runs || pruned.evidence) ctx.logger.info(`synthetics: pruned ${pruned.runs} runs and the evidence of ${pruned.evidence}`);
+  };
+  return {
+    synthetics,
+    task,
+    tasks: [
+      // the longest deadline is 5 minutes: a tick never outlives its journeys by much
+      ...(syn.enabled ? [scheduledTask('reliability-synthetics-run', 'global', { frequency: { seconds: syn.intervalSeconds }, timeout: { minutes: 6 }, initialDelay: { seconds: 5 } }, () => task.run())] : []),
+      scheduledTask('reliability-synthetics-prune', 'global', { frequency: { hours: 1 }, timeout: { minutes: 10 }, initialDelay: { minutes: 1 } }, prune),
+    ],
+    routes: (router, { guards }) => syntheticRoutes(router, { guards, synthetics }),
+  } satisfies Feature & Record<string, unknown>;
+}
