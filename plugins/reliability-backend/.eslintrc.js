@@ -5,6 +5,11 @@
 // - permissions are asked in two places: the route guards and EntityAccess;
 // - config is read in one place, config/readReliabilityConfig.ts.
 module.exports = require('@backstage/cli/config/eslint-factory')(__dirname, {
+  settings: {
+    'import/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
+    'import/resolver': { node: { extensions: ['.ts', '.tsx', '.js', '.jsx', '.json'] } },
+  },
+  rules: { 'import/no-cycle': ['error', { ignoreExternal: true }] },
   restrictedSrcSyntax: [
     {
       selector: "ImportDeclaration[source.value='@backstage/config']",
