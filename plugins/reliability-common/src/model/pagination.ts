@@ -62,3 +62,6 @@ export function pageOf<T>(rows: T[], offset: number, limit: number, fetchedFromO
   const items = window.slice(0, limit);
   return window.length > limit ? { items, nextCursor: encodeCursor(offset + limit) } : { items };
 }
+
+/** Query of lists that only page: runbook versions, the commander's alerts. @public */
+export const pageQuerySchema = z.object({ ...pageParams }).strict();

@@ -4,6 +4,8 @@ import { entityRefParam } from '../model/params';
 import { BURN_RATE_WINDOWS } from '../math/mwmb';
 import type { SloStatus } from '../math/status';
 
+/** The REST shapes of SLOs: lists, charts, the SLI ingest bodies and the launch gate. */
+
 /** One SLO as the REST API lists it. @public */
 export interface SloSummary {
   /** `namespace/name` */
@@ -217,115 +219,3 @@ export interface GateResponse {
   window: string;
   slos: { ref: string; budgetRemaining: number | null; allow: boolean }[];
 }
-
-/** GET /alerts query. @public */
-export const alertsQuerySchema = z
-  .object({
-    entityRef: entityRefParam.optional(),
-    state: z.enum(['pending', 'firing', 'resolved', 'active'], { errorMap: () => ({ message: 'must be one of pending, firing, resolved, active' }) }).optional(),
-    ...pageParams,
-  })
-  .strict();
-
-const amLabels = z.record(z.string({ invalid_type_error: 'label values must be strings' }));
-
-/** Alertmanager's webhook payload, version 4. @public */
-export const alertmanagerWebhookSchema = z.object({
-  version: z.literal('4', { errorMap: () => ({ message: 'must be "4" (Alertmanager webhook payload version 4)' }) }),
-  groupKey: z.string({ required_error: 'is required' }).min(1, 'must not be empty'),
-  truncatedAlerts: z.number().int().nonnegative().optional(),
-  status: z.enum(['firing', 'resolved'], { errorMap: () => ({ message: 'must be firing or resolved' }) }),
-  receiver: z.string().optional(),
-  groupLabels: amLabels.optional(),
-  commonLabels: amLabels.optional(),
-  commonAnnotations: amLabels.optional(),
-  externalURL: z.string().optional(),
-  alerts: z
-    .array(
-      z.object({
-        status: z.enum(['firing', 'resolved'], { errorMap: () => ({ message: 'must be firing or resolved' }) }),
-        labels: amLabels,
-        annotations: amLabels.default({}),
-        startsAt: z.string({ required_error: 'is required' }).refine(v => !Number.isNaN(Date.parse(v)), 'must be an RFC 3339 timestamp'),
-        endsAt: z.string().optional(),
-        generatorURL: z.string().optional(),
-        fingerprint: z.string({ required_error: 'is required' }).regex(/^[0-9a-fA-F]{1,64}$/, 'must be the hex fingerprint Alertmanager sends'),
-      }),
-      { required_error: 'is required' },
-    )
-    .min(1, 'must hold at least one alert')
-    .max(1000, 'must hold at most 1000 alerts'),
-});
-
-/** @public */
-export type AlertmanagerWebhook = z.infer<typeof alertmanagerWebhookSchema>;
-
-/** PUT /runbooks/:kind/:namespace/:name: a new version of the portal runbook and failure modes. @public */
-export const runbookSaveSchema = z
-  .object({
-    baseVersion: z.number({ required_error: 'is required (0 for a new runbook)', invalid_type_error: 'must be a number' }).int('must be an integer').min(0, 'must be at least 0'),
-    markdown: z.string({ invalid_type_error: 'must be a string' }).max(512 * 1024, 'must be at most 512 KiB').optional(),
-    failureModes: z
-      .array(
-        z
-          .object({
-            mode: z.string({ required_error: 'is required' }).trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-            detection: z.string({ required_error: 'is required' }).max(1000, 'must be at most 1000 characters'),
-            mitigation: z.string({ required_error: 'is required' }).max(1000, 'must be at most 1000 characters'),
-          })
-          .strict(),
-        { invalid_type_error: 'must be a list' },
-      )
-      .max(100, 'must hold at most 100 rows'),
-    message: z.string({ invalid_type_error: 'must be a string' }).max(500, 'must be at most 500 characters').optional(),
-  })
-  .strict();
-
-/** GET /runbooks/:kind/:namespace/:name. @public */
-export interface RunbookResponse {
-  entityRef: string;
-  source: { type: 'url' | 'file' | 'portal'; location: string; version?: number; author?: string; updatedAt?: string };
-  sections: import('../runbooks/runbook').RunbookSection[];
-  markdown: string;
-  /** The entity's failure-mode catalog; the seed's ten rows (template: true) until someone saves it. */
-  failureModes: import('../runbooks/runbook').FailureMode[];
-  failureModesTemplate: boolean;
-  /** The latest portal version (runbook or failure modes), 0 when none: the baseVersion of the next save. */
-  version: number;
-  /** Whether the caller may edit (reliability.runbook.update on the entity), and what. */
-  canEdit: boolean;
-  editableMarkdown: boolean;
-}
-
-/** One row of the incident commander's view (GET /commander/alerts). @public */
-export interface CommanderAlert {
-  key: string;
-  source: 'reliability' | 'alertmanager';
-  name: string;
-  severity: string;
-  state: string;
-  entityRef: string;
-  entityTitle: string | null;
-  owner: string | null;
-  system: string | null;
-  startedAt: string;
-  ageMs: number;
-  summary: string;
-  slo: { ref: string; title: string; state: string | null; budgetRemaining: number | null } | null;
-  /** The entity whose runbook answers this alert and the section that does (null without a runbook). */
-  runbook: { entityRef: string; section: string | null; sectionTitle: string | null } | null;
-  remediation: { state: string; ruleId: string; at: string } | null;
-  /** The entity's last change before the alert started (a deploy, a config push, a flag flip), within a day. */
-  lastChange?: { kind: string; version: string | null; summary: string | null; author: string | null; link: string | null; at: string } | null;
-}
-
-/** GET /alertmanager/alerts query. @public */
-export const alertmanagerAlertsQuerySchema = z
-  .object({
-    status: z.enum(['firing', 'resolved'], { errorMap: () => ({ message: 'must be firing or resolved' }) }).optional(),
-    ...pageParams,
-  })
-  .strict();
-
-/** Query of lists that only page: runbook versions, the commander's alerts. @public */
-export const pageQuerySchema = z.object({ ...pageParams }).strict();
