@@ -26,10 +26,11 @@ export * from './model/params';
 export * from './model/result';
 export * from './model/constants';
 
-// Support: CSV, formatting, redaction and the one template engine.
+// Support: CSV, formatting, redaction, label matchers and the one template engine.
 export * from './csv/csv';
 export * from './format/format';
 export * from './redaction/redact';
+export * from './matchers/matchers';
 export * from './template/template';
 
 // The SLO loaders behind one entry point, parseSlo.
@@ -58,7 +59,6 @@ export * from './imports/registry';
 export * from './incidents/incident';
 export * from './overview/overview';
 export * from './readiness/readiness';
-export * from './remediation/matchers';
 export * from './remediation/backoff';
 export * from './remediation/types';
 export * from './runbooks/runbook';

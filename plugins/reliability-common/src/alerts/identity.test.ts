@@ -1,4 +1,5 @@
-import { REMEDIATION_TRIGGER_KINDS, severityRank, sloAlertLabels } from './identity';
+import { severityRank, sloAlertLabels } from './identity';
+import { REMEDIATION_TRIGGER_KINDS } from '../remediation/types';
 import { ruleId } from '../math/rules';
 import { alertConditions } from '../alerts/conditions';
 import { evaluateStatus } from '../math/status';

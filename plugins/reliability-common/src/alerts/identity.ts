@@ -1,7 +1,7 @@
 /**
  * Alert identity, once for the backend and the frontend: the labels of the suite's own alerts (so rules and runbook
- * sections match them like Alertmanager alerts), the severity order, and the trigger kinds. A burn-rate rule's id is
- * math/rules.ts.
+ * sections match them like Alertmanager alerts) and the severity order. A burn-rate rule's id is math/rules.ts, the
+ * kinds of remediation trigger remediation/types.ts.
  */
 
 /** alertname of a burn-rate alert. @public */
@@ -15,9 +15,6 @@ export const SLO_EXHAUSTION_ALERT = 'SLOBudgetExhaustion';
 /** The rule id of a time-to-exhaustion alert: `exhaustion within 3d`. @public */
 export const exhaustionRuleId = (e: { within: string }) => `exhaustion within ${e.within}`;
 const isExhaustionRule = (rule: string) => rule.startsWith('exhaustion within ');
-
-/** What can start a remediation: the suite's own alert, an Alertmanager alert, or a person (Run now). @public */
-export const REMEDIATION_TRIGGER_KINDS = ['alert', 'alertmanager', 'manual'] as const;
 
 /**
  * The labels of one of the suite's own alerts: alertname (SLOBurnRate, SLOBudgetExhaustion or SLONoData), severity, rule, slo,

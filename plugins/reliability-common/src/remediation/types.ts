@@ -1,7 +1,9 @@
-import { REMEDIATION_TRIGGER_KINDS } from '../alerts/identity';
 import { z } from 'zod';
 import { pageParams } from '../model/pagination';
 import { entityRefParam } from '../model/params';
+
+/** What can start a remediation: the suite's own alert, an Alertmanager alert, or a person (Run now). @public */
+export const REMEDIATION_TRIGGER_KINDS = ['alert', 'alertmanager', 'manual'] as const;
 
 /** What set a remediation going. @public */
 export type RemediationTriggerKind = (typeof REMEDIATION_TRIGGER_KINDS)[number];

@@ -1,6 +1,6 @@
 import { performance } from 'perf_hooks';
 import { MAX_DIFF_EDITS, MAX_DIFF_LINES, MAX_DIFF_MS, lineDiff, parseAlertSelector, parseRunbookSections, sectionForAlert, slugify } from './runbook';
-import { matchesLabels, parseMatcher } from '../remediation/matchers';
+import { matchesLabels, parseMatcher } from '../matchers/matchers';
 
 /** Milliseconds `fn` takes (one run; the inputs below make a super-linear algorithm take seconds). */
 function ms(fn: () => unknown): number {

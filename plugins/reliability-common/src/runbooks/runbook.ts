@@ -1,6 +1,6 @@
 import { diffArrays } from 'diff';
 import MarkdownIt from 'markdown-it';
-import { LabelMatcher, SelectorScanner, matchesLabels } from '../remediation/matchers';
+import { LabelMatcher, SelectorScanner, matchesLabels } from '../matchers/matchers';
 
 /**
  * Runbooks: where an entity's runbook lives (its `reliability.io/runbook` annotation) and its sections.

@@ -1,5 +1,4 @@
 import { matchesLabels, parseMatcher } from './matchers';
-import { fullJitterDelayMs } from './backoff';
 
 const m = (...texts: string[]) =>
   texts.map(t => {
@@ -30,14 +29,5 @@ describe('label matchers', () => {
     expect(parseMatcher('x=~"("')).toEqual({ ok: false, error: expect.stringContaining('invalid regular expression') });
     expect(parseMatcher('9x="a"')).toMatchObject({ ok: false });
     expect(parseMatcher('a="say \\"hi\\""')).toEqual({ ok: true, value: { name: 'a', op: '=', value: 'say "hi"' } });
-  });
-});
-
-describe('backoff', () => {
-  it('draws full-jitter delays below the capped exponential ceiling', () => {
-    expect(fullJitterDelayMs(0, 100, 1000, () => 0.999)).toBe(99);
-    expect(fullJitterDelayMs(3, 100, 1000, () => 0.5)).toBe(400);
-    expect(fullJitterDelayMs(10, 100, 1000, () => 0.999)).toBe(999);
-    expect(fullJitterDelayMs(2, 100, 1000, () => 0)).toBe(0);
   });
 });
