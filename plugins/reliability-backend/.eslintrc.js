@@ -3,7 +3,8 @@
 // - slos/ (counting, evaluation) never imports remediation/ (acting on alerts), which depends on it;
 // - query parameters are read in one place (guards.query), which refuses objects and repeated values;
 // - permissions are asked in two places: the route guards and EntityAccess;
-// - config is read in one place, config/readReliabilityConfig.ts.
+// - config is read in one place, config/readReliabilityConfig.ts;
+// - other features import slos/ only through slos/index.ts.
 module.exports = require('@backstage/cli/config/eslint-factory')(__dirname, {
   settings: {
     'import/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
@@ -29,6 +30,14 @@ module.exports = require('@backstage/cli/config/eslint-factory')(__dirname, {
     },
   ],
   overrides: [
+    {
+      // other features reach slos/ through its front door, slos/index.ts
+      files: ['src/**/*.ts'],
+      excludedFiles: ['src/slos/**', 'src/**/*.test.ts', 'src/__tests__/**', 'src/__testUtils__/**'],
+      rules: {
+        'no-restricted-imports': ['error', { patterns: [{ group: ['**/slos/*'], message: "Import slos/ through its front door ('../slos'), not its files." }] }],
+      },
+    },
     {
       files: ['src/**/routes.ts', 'src/http/router.ts'],
       rules: {

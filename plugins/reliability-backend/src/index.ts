@@ -1,8 +1,7 @@
 /**
- * The reliability backend plugin: SLO evaluation, error budgets, burn rates and the REST API.
+ * The reliability backend plugin: SLO evaluation, error budgets, burn rates and the REST API. Its stores are its own:
+ * other plugins extend it through @internal/plugin-reliability-node's extension points.
  *
  * @packageDocumentation
  */
 export { reliabilityPlugin as default } from './plugin';
-export { ReliabilityStore } from './slos/ReliabilityStore';
-export { ReliabilityDatabase } from './database/ReliabilityDatabase';

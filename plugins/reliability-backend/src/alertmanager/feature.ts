@@ -1,5 +1,5 @@
 import { Feature } from '../http/feature';
-import { SuiteContext } from '../wiring/context';
+import type { SuiteContext } from '../wiring/context';
 import type { RemediationFeature } from '../remediation/feature';
 import { AlertmanagerService } from './AlertmanagerService';
 import { alertmanagerRoutes } from './routes';

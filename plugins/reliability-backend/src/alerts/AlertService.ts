@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { Page, alertsQuerySchema, decodeCursor, pageOf } from '@internal/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
-import { SloRegistry } from '../slos/SloRegistry';
+import { SloRegistry } from '../slos';
 import { AlertRow, AlertStore } from './AlertStore';
 
 /** The suite's own alerts as a caller sees them. */

@@ -15,8 +15,7 @@ import {
   reliabilityCapacityRecordPermission,
 } from '@internal/plugin-reliability-common';
 import { callerName, EntityAccess } from '../catalog/entityAccess';
-import { ReliabilityStore } from '../slos/ReliabilityStore';
-import { SloRegistry } from '../slos/SloRegistry';
+import { ReliabilityStore, SloRegistry } from '../slos';
 import { CapacityStore } from './CapacityStore';
 
 const DAY = 86_400_000;

@@ -1,6 +1,6 @@
 import { Feature } from '../http/feature';
-import { SuiteContext } from '../wiring/context';
-import type { SloFeature } from '../slos/feature';
+import type { SuiteContext } from '../wiring/context';
+import type { SloFeature } from '../slos';
 import { CapacityService } from './CapacityService';
 import { capacityRoutes } from './routes';
 

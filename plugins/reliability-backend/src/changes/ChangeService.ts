@@ -13,8 +13,7 @@ import {
   windowAt,
 } from '@internal/plugin-reliability-common';
 import { callerName, EntityAccess } from '../catalog/entityAccess';
-import { Evaluator } from '../slos/Evaluator';
-import { SloRegistry } from '../slos/SloRegistry';
+import { Evaluator, SloRegistry } from '../slos';
 import { ChangeStore } from './ChangeStore';
 
 const HOUR = 3_600_000;

@@ -1,7 +1,7 @@
 import { Feature } from '../http/feature';
-import { SuiteContext } from '../wiring/context';
+import type { SuiteContext } from '../wiring/context';
 import type { RemediationRuleRef } from '../events/ReliabilityEvents';
-import type { SloFeature } from '../slos/feature';
+import type { SloFeature } from '../slos';
 import { ChangeService } from './ChangeService';
 import { changeRoutes } from './routes';
 

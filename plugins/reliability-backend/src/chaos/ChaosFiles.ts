@@ -4,7 +4,7 @@ import { NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { ANNOTATION_CHAOS_EXPERIMENTS, ChaosFilesResponse, ChaosPolicy, redactText } from '@internal/plugin-reliability-common';
 import { fromUpstream, Redacts } from '../http/upstream';
-import { SloRegistry } from '../slos/SloRegistry';
+import { SloRegistry } from '../slos';
 import { lintExperimentYaml, MAX_EXPERIMENT_FILE_BYTES } from './lintYaml';
 
 /** At most this many experiment files are read from a folder. */

@@ -1,7 +1,6 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { ChaosAbortCondition, ChaosExperimentRecord, durationMs, SloDefinition, windowAt } from '@internal/plugin-reliability-common';
-import { Evaluator } from '../slos/Evaluator';
-import { SloRegistry } from '../slos/SloRegistry';
+import { Evaluator, SloRegistry } from '../slos';
 import { ChaosStore } from './ChaosStore';
 
 const MIN = 60_000;

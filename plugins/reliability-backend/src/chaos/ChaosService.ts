@@ -26,8 +26,7 @@ import {
 } from '@internal/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
 import { EntityAccess } from '../catalog/entityAccess';
-import { ReliabilityStore } from '../slos/ReliabilityStore';
-import { SloRegistry } from '../slos/SloRegistry';
+import { ReliabilityStore, SloRegistry } from '../slos';
 import { ChaosStore } from './ChaosStore';
 import type { HaltSubmitter, StartSubmitter } from './ChaosGuard';
 

@@ -1,6 +1,6 @@
 import { Feature, scheduledTask } from '../http/feature';
-import { SuiteContext } from '../wiring/context';
-import type { SloFeature } from '../slos/feature';
+import type { SuiteContext } from '../wiring/context';
+import type { SloFeature } from '../slos';
 import { ChaosFiles } from './ChaosFiles';
 import { ChaosGuard, HaltSubmitter, StartSubmitter } from './ChaosGuard';
 import { ChaosService } from './ChaosService';

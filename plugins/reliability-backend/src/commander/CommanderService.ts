@@ -4,14 +4,13 @@ import { CatalogService } from '@backstage/plugin-catalog-node';
 import { CHAOS_ABORT_ALERT, CommanderAlert, RunbookSection, sectionForAlert, severityRank } from '@internal/plugin-reliability-common';
 import { AlertStore } from '../alerts/AlertStore';
 import { AlertmanagerStore } from '../alertmanager/AlertmanagerStore';
-import { ReliabilityStore } from '../slos/ReliabilityStore';
+import { ReliabilityStore, SloRegistry } from '../slos';
 import { RemediationStore } from '../remediation/RemediationStore';
 import { EscalationStore } from '../remediation/EscalationStore';
 import { ChaosStore } from '../chaos/ChaosStore';
 import { ChangeStore } from '../changes/ChangeStore';
 import { sloAlertLabels } from '../remediation/triggers';
 import { RunbookService } from '../runbooks/RunbookService';
-import { SloRegistry } from '../slos/SloRegistry';
 import { alertEntityRef } from '../alertmanager/entity';
 
 /** A value shortened for display (the stored alert keeps it whole). */

@@ -1,8 +1,8 @@
 import { SignalsService } from '@backstage/plugin-signals-node';
 import { COMMANDER_SIGNAL_CHANNEL } from '@internal/plugin-reliability-common';
 import { Feature } from '../http/feature';
-import { SuiteContext } from '../wiring/context';
-import type { SloFeature } from '../slos/feature';
+import type { SuiteContext } from '../wiring/context';
+import type { SloFeature } from '../slos';
 import type { RunbookService } from '../runbooks/RunbookService';
 import { CommanderService } from './CommanderService';
 import { commanderRoutes } from './routes';

@@ -4,7 +4,7 @@ import { decodeCursor, pageOf, reliabilitySloCorrectPermission, SloCorrection, S
 import { CatalogAccess } from '../catalog/CatalogAccess';
 import { EntityAccess } from '../catalog/entityAccess';
 import { callerName } from '../catalog/entityAccess';
-import { RegisteredSlo, SloRegistry } from '../slos/SloRegistry';
+import { RegisteredSlo, SloRegistry } from '../slos';
 import { CorrectionStore } from './CorrectionStore';
 
 /** The most corrections in force per SLO. */

@@ -1,6 +1,6 @@
 import { Knex } from 'knex';
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
-import { ReliabilityStore } from '../slos/ReliabilityStore';
+import { ReliabilityStore } from '../slos';
 import { AlertStore } from '../alerts/AlertStore';
 import { AlertmanagerStore } from '../alertmanager/AlertmanagerStore';
 import { RemediationStore } from '../remediation/RemediationStore';

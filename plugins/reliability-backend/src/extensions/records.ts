@@ -1,24 +1,11 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import type { ReliabilityCounts, ReliabilityRecords, ReliabilityRecordsProvider } from '@internal/plugin-reliability-node';
-import { ReliabilityStore } from '../slos/ReliabilityStore';
-import { SloRegistry } from '../slos/SloRegistry';
+import type { SloRegistry } from '../slos';
 import { DrillStore } from '../drills/DrillStore';
 import { CapacityStore } from '../capacity/CapacityStore';
 import { ChangeStore } from '../changes/ChangeStore';
 import { SyntheticStore } from '../synthetics/SyntheticStore';
 import { SyntheticTask } from '../synthetics/SyntheticTask';
-
-/** The stored counts as the extension points offer them (reliability-node's `ReliabilityCounts`). */
-export function ingestCounts(store: ReliabilityStore, minuteRetentionMs: number): ReliabilityCounts {
-  return {
-    minuteRetentionMs,
-    hasData: sloRef => store.hasData(sloRef),
-    lastDataAt: sloRef => store.lastDataAt(sloRef),
-    loadBuckets: buckets => store.loadBuckets(buckets),
-    addCounts: (deltas, now = Date.now()) => store.addCounts(deltas, now - minuteRetentionMs),
-    addSliceTallies: tallies => store.addSliceTallies(tallies),
-  };
-}
 
 /** What the backend records, for the providers of the records extension point. */
 export function reliabilityRecords(o: {

@@ -24,7 +24,7 @@ import {
   REGISTRY_SLICE_TARGET_PERCENT,
 } from '@internal/plugin-reliability-common';
 import { callerName } from '../catalog/entityAccess';
-import { SloRegistry } from '../slos/SloRegistry';
+import { SloRegistry } from '../slos';
 import { DrillService } from '../drills/DrillService';
 import { SyntheticService } from '../synthetics/SyntheticService';
 import { BurnRateImportStore } from './BurnRateImportStore';

@@ -1,7 +1,7 @@
 import { Feature } from '../http/feature';
-import { SuiteContext } from '../wiring/context';
+import type { SuiteContext } from '../wiring/context';
 import type { DrillService } from '../drills/DrillService';
-import type { SloFeature } from '../slos/feature';
+import type { SloFeature } from '../slos';
 import type { SyntheticService } from '../synthetics/SyntheticService';
 import { RegistryImportService } from './RegistryImportService';
 import { importRoutes } from './routes';

@@ -1,5 +1,5 @@
 import { Feature } from '../http/feature';
-import { SuiteContext } from '../wiring/context';
+import type { SuiteContext } from '../wiring/context';
 import type { RunbookService } from '../runbooks/RunbookService';
 import { IncidentService } from './IncidentService';
 import { incidentRoutes } from './routes';

@@ -1,5 +1,5 @@
 import { NotificationService } from '@backstage/plugin-notifications-node';
-import { SuiteContext } from '../wiring/context';
+import type { SuiteContext } from '../wiring/context';
 import { ReliabilityNotifier } from './ReliabilityNotifier';
 
 /**

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { decodeCursor, encodeCursor, OverviewResponse, overviewQuerySchema, OverviewRow, overviewToCsv } from '@internal/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
-import { ReliabilityStore } from '../slos/ReliabilityStore';
+import { ReliabilityStore } from '../slos';
 
 const DAY = 86_400_000;
 /** The most rows an export writes. */

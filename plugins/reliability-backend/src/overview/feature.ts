@@ -1,5 +1,5 @@
 import { Feature } from '../http/feature';
-import { SuiteContext } from '../wiring/context';
+import type { SuiteContext } from '../wiring/context';
 import { OverviewService } from './OverviewService';
 import { overviewRoutes } from './routes';
 

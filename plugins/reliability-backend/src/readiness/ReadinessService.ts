@@ -1,7 +1,7 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { alertPolicyOf, ReadinessFacts, ReadinessResponse, readinessScore } from '@internal/plugin-reliability-common';
 import { EntityAccess } from '../catalog/entityAccess';
-import { SloRegistry } from '../slos/SloRegistry';
+import { SloRegistry } from '../slos';
 import { ReliabilityStores } from '../database/ReliabilityDatabase';
 import { RemediationEngine } from '../remediation/RemediationEngine';
 

@@ -1,8 +1,8 @@
 import { Feature, scheduledTask } from '../http/feature';
-import { SuiteContext } from '../wiring/context';
+import type { SuiteContext } from '../wiring/context';
 import type { ReliabilityNotifier } from '../notifications/ReliabilityNotifier';
 import type { RemediationFeature } from '../remediation/feature';
-import type { SloFeature } from '../slos/feature';
+import type { SloFeature } from '../slos';
 import { ReadinessService } from './ReadinessService';
 import { readinessRoutes } from './routes';
 import { StaleProofTask } from './StaleProofTask';

@@ -3,7 +3,7 @@ import { randomUUID } from 'crypto';
 import { CHAOS_ABORT_ALERT, CHAOS_START_ALERT } from '@internal/plugin-reliability-common';
 import type { RemediationAction } from '@internal/plugin-reliability-node';
 import { Feature, scheduledTask } from '../http/feature';
-import { SuiteContext } from '../wiring/context';
+import type { SuiteContext } from '../wiring/context';
 import { featureFlagAction } from './actions/featureFlag';
 import { createKubernetesAction } from './actions/kubernetes';
 import { webhookAction } from './actions/webhook';

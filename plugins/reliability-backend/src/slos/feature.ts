@@ -1,8 +1,8 @@
 import type { ReliabilityEvaluationHook, SliSource } from '@internal/plugin-reliability-node';
-import { ingestCounts } from '../extensions/records';
 import { Feature, scheduledTask } from '../http/feature';
-import { SuiteContext } from '../wiring/context';
+import type { SuiteContext } from '../wiring/context';
 import { BacktestService } from './BacktestService';
+import { ingestCounts } from './counts';
 import { EvaluationTask } from './EvaluationTask';
 import { Evaluator, SliSourceRegistry } from './Evaluator';
 import { sloRoutes } from './routes';

@@ -1,7 +1,6 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { SloDefinition, meetsThreshold, sliceEndOf, syntheticSliOf } from '@internal/plugin-reliability-common';
-import { ReliabilityStore } from '../slos/ReliabilityStore';
-import { SloRegistry } from '../slos/SloRegistry';
+import { ReliabilityStore, SloRegistry } from '../slos';
 import { mapPool } from './HostLimiter';
 import { JourneyResult, SyntheticRunner } from './SyntheticRunner';
 import { ClaimedRun, SyntheticStore } from './SyntheticStore';

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { Feature, scheduledTask } from '../http/feature';
-import { SuiteContext } from '../wiring/context';
-import type { SloFeature } from '../slos/feature';
+import type { SuiteContext } from '../wiring/context';
+import type { SloFeature } from '../slos';
 import { PlaywrightBrowserSteps } from './browser';
 import { SyntheticMetrics } from './metrics';
 import { syntheticRoutes } from './routes';

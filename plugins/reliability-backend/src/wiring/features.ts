@@ -19,7 +19,7 @@ import { createOverviewFeature } from '../overview/feature';
 import { createReadinessFeature } from '../readiness/feature';
 import { createRemediationFeature } from '../remediation/feature';
 import { createRunbookFeature } from '../runbooks/feature';
-import { createSloFeature } from '../slos/feature';
+import { createSloFeature } from '../slos';
 import { createSyntheticFeature } from '../synthetics/feature';
 
 /**
