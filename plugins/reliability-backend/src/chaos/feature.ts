@@ -41,5 +41,6 @@ export function createChaosFeature(ctx: SuiteContext, deps: { slos: SloFeature }
   return {
     tasks: [scheduledTask('reliability-chaos-guard', 'global', { frequency: { seconds: rc.chaos.guardIntervalSeconds }, timeout: { minutes: 1 }, initialDelay: { seconds: 10 } }, () => guard.run())],
     routes: (router, { guards }) => chaosRoutes(router, { guards, chaos, files }),
+    readinessFacts: async entityRef => ({ chaos: { completed: (await stores.chaos.list({ entityRef, states: ['completed'], limit: 100, offset: 0 })).length } }),
   } satisfies Feature;
 }

@@ -1,6 +1,7 @@
 import express from 'express';
 import Router from 'express-promise-router';
 import { SchedulerService, SchedulerServiceTaskScheduleDefinition } from '@backstage/backend-plugin-api';
+import type { ReadinessFacts } from '@internal/plugin-reliability-common';
 import { Guards } from './guards';
 
 /** What a feature's routes get from the router: the shared guards, the JSON body parser, and the clock. */
@@ -46,4 +47,9 @@ export interface Feature {
   routes?(router: ReturnType<typeof Router>, context: RouteContext): void;
   tasks?: ScheduledTask[];
   unauthenticated?: string[];
+  /** The feature's part of an entity's readiness review (readiness asks every feature through this one port). */
+  readinessFacts?: ReadinessFactsSource;
 }
+
+/** One feature's facts for the readiness review of an entity (bounded reads; reads never write). */
+export type ReadinessFactsSource = (entityRef: string, annotations: Record<string, string>) => Promise<Partial<ReadinessFacts>>;

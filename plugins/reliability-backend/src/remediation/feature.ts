@@ -98,6 +98,14 @@ export function createRemediationFeature(ctx: SuiteContext, extensions: { action
     // Prometheus scrapes the selfheal_* metrics without a Backstage token (behind reliability.metrics.token if set)
     unauthenticated: ['/metrics'],
     routes: (router, { guards }) => remediationRoutes(router, { guards, remediation: engine, metrics, metricsToken: rc.metricsToken }),
+    readinessFacts: async entityRef => {
+      const [executions, escalations] = await Promise.all([
+        stores.remediation.list({ entityRef, limit: 20 }),
+        stores.escalations.list({ entityRefs: [entityRef], state: 'open', limit: 100 }),
+      ]);
+      const settled = executions.find(e => e.state === 'succeeded' || e.state === 'failed');
+      return { remediation: { rules: engine.rulesFor(entityRef).length, openEscalations: escalations.length, lastOutcome: settled ? (settled.state as 'succeeded' | 'failed') : null } };
+    },
   } satisfies Feature & Record<string, unknown>;
 }
 

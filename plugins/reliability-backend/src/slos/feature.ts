@@ -1,3 +1,4 @@
+import { alertPolicyOf } from '@internal/plugin-reliability-common';
 import type { ReliabilityEvaluationHook, SliSource } from '@internal/plugin-reliability-node';
 import { Feature, scheduledTask } from '../http/feature';
 import type { SuiteContext } from '../wiring/context';
@@ -68,6 +69,7 @@ export function createSloFeature(ctx: SuiteContext, extensions: { sources: SliSo
     counts,
     tasks: [scheduledTask('reliability-evaluate', 'global', rc.evaluationSchedule, () => evaluation.run())],
     routes: (router, { guards }) => sloRoutes(router, { guards, slos, backtests }),
+    readinessFacts: async entityRef => ({ slos: (await registry.forEntity(entityRef)).map(s => ({ ref: s.def.ref, policySource: alertPolicyOf(s.def).source })) }),
   } satisfies Feature & Record<string, unknown>;
 }
 

@@ -51,5 +51,11 @@ export function createSyntheticFeature(ctx: SuiteContext, deps: { slos: SloFeatu
       scheduledTask('reliability-synthetics-prune', 'global', { frequency: { hours: 1 }, timeout: { minutes: 10 }, initialDelay: { minutes: 1 } }, prune),
     ],
     routes: (router, { guards }) => syntheticRoutes(router, { guards, synthetics }),
+    readinessFacts: async entityRef => ({
+      journeys: (await stores.synthetics.list(entityRef, 100, 0)).map(j => {
+        const times = Object.values(j.latest).flatMap(l => (l ? [Date.parse(l.startedAt)] : []));
+        return { name: j.name, steps: j.steps.length, lastRunAt: times.length ? Math.max(...times) : null };
+      }),
+    }),
   } satisfies Feature & Record<string, unknown>;
 }

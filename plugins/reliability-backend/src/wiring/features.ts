@@ -54,10 +54,11 @@ export async function createFeatures(
     createCapacityFeature(ctx, { slos }),
     createChangeFeature(ctx, { slos }),
     synthetics,
-    createReadinessFeature(ctx, { slos, remediation, notifier }),
     createOverviewFeature(ctx),
     createImportFeature(ctx, { slos, drills: drills.drills, synthetics: synthetics.synthetics }),
   ];
+  // the readiness review asks every feature for its part of the facts
+  features.splice(features.length - 2, 0, createReadinessFeature(ctx, { features: [...features], notifier }));
   // the modules that write reliability data (reliability-node's records extension point), once the stores are ready
   const records = reliabilityRecords({ counts: slos.counts, registry: slos.registry, drills: stores.drills, capacity: stores.capacity, changes: stores.changes, synthetics: stores.synthetics, syntheticTask: synthetics.task });
   await connectProviders(extensions.recordsProviders, records, logger);
