@@ -4,16 +4,16 @@ import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
-import { reliabilityPlugin } from './plugin';
-import { manualScheduler } from './__testUtils__/scheduler';
-import { component, ingestSlo } from './__testUtils__/entities';
+import { reliabilityPlugin } from '../plugin';
+import { manualScheduler } from '../__testUtils__/scheduler';
+import { component, ingestSlo } from '../__testUtils__/entities';
 
 jest.setTimeout(60_000);
 
 const OWNER = 'user:default/mei';
 const STRANGER = 'user:default/stranger';
 const MIN = 60_000;
-const fixture = (name: string) => JSON.parse(readFileSync(path.join(__dirname, '../../reliability-common/src/capacity/__fixtures__', name), 'utf8'));
+const fixture = (name: string) => JSON.parse(readFileSync(path.join(__dirname, '../../../reliability-common/src/capacity/__fixtures__', name), 'utf8'));
 
 describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('load tests on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });

@@ -3,8 +3,8 @@ import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
-import { reliabilityPlugin } from './plugin';
-import { closedPort, eventually, startTarget } from './__testUtils__/targets';
+import { reliabilityPlugin } from '../plugin';
+import { closedPort, eventually, startTarget } from '../__testUtils__/targets';
 
 jest.setTimeout(120_000);
 

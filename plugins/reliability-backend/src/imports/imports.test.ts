@@ -8,9 +8,9 @@ import os from 'os';
 import path from 'path';
 import { parse } from 'yaml';
 import { parseOpenSlo } from '@internal/plugin-reliability-common';
-import { reliabilityPlugin } from './plugin';
-import { component, ingestSlo } from './__testUtils__/entities';
-import { manualScheduler } from './__testUtils__/scheduler';
+import { reliabilityPlugin } from '../plugin';
+import { component, ingestSlo } from '../__testUtils__/entities';
+import { manualScheduler } from '../__testUtils__/scheduler';
 
 jest.setTimeout(60_000);
 

@@ -6,7 +6,7 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { Entity } from '@backstage/catalog-model';
 import request from 'supertest';
 import { Readable } from 'stream';
-import { reliabilityPlugin } from './plugin';
+import { reliabilityPlugin } from '../plugin';
 
 jest.setTimeout(60_000);
 

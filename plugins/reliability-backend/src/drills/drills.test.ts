@@ -2,9 +2,9 @@ import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import request from 'supertest';
 import { parseDrillCsv } from '@internal/plugin-reliability-common';
-import { reliabilityPlugin } from './plugin';
-import { ownersAndServices } from './__testUtils__/permissions';
-import { component } from './__testUtils__/entities';
+import { reliabilityPlugin } from '../plugin';
+import { ownersAndServices } from '../__testUtils__/permissions';
+import { component } from '../__testUtils__/entities';
 
 jest.setTimeout(60_000);
 

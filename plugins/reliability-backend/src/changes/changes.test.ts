@@ -1,11 +1,11 @@
 import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import request from 'supertest';
-import { reliabilityPlugin } from './plugin';
-import { ownersAndServices } from './__testUtils__/permissions';
-import { manualScheduler } from './__testUtils__/scheduler';
-import { component, ingestSlo } from './__testUtils__/entities';
-import { eventually, startTarget } from './__testUtils__/targets';
+import { reliabilityPlugin } from '../plugin';
+import { ownersAndServices } from '../__testUtils__/permissions';
+import { manualScheduler } from '../__testUtils__/scheduler';
+import { component, ingestSlo } from '../__testUtils__/entities';
+import { eventually, startTarget } from '../__testUtils__/targets';
 
 jest.setTimeout(60_000);
 

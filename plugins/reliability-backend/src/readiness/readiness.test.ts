@@ -3,14 +3,14 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import request from 'supertest';
 import { readFileSync } from 'fs';
 import path from 'path';
-import { reliabilityPlugin } from './plugin';
-import { component, ingestSlo } from './__testUtils__/entities';
-import { manualScheduler } from './__testUtils__/scheduler';
+import { reliabilityPlugin } from '../plugin';
+import { component, ingestSlo } from '../__testUtils__/entities';
+import { manualScheduler } from '../__testUtils__/scheduler';
 
 jest.setTimeout(60_000);
 
 const OWNER = 'user:default/mei';
-const summary = JSON.parse(readFileSync(path.join(__dirname, '../../reliability-common/src/capacity/__fixtures__/k6-handle-summary.json'), 'utf8'));
+const summary = JSON.parse(readFileSync(path.join(__dirname, '../../../reliability-common/src/capacity/__fixtures__/k6-handle-summary.json'), 'utf8'));
 
 describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('readiness on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });

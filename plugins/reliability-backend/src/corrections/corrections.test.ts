@@ -2,9 +2,9 @@ import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
-import { reliabilityPlugin } from './plugin';
-import { manualScheduler } from './__testUtils__/scheduler';
-import { ingestSlo } from './__testUtils__/entities';
+import { reliabilityPlugin } from '../plugin';
+import { manualScheduler } from '../__testUtils__/scheduler';
+import { ingestSlo } from '../__testUtils__/entities';
 
 jest.setTimeout(90_000);
 

@@ -1,7 +1,7 @@
 import { mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import request from 'supertest';
-import { reliabilityPlugin } from './plugin';
+import { reliabilityPlugin } from '../plugin';
 
 jest.setTimeout(90_000);
 

@@ -4,9 +4,9 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
 import { createServiceFactory } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { reliabilityPlugin } from './plugin';
-import { manualScheduler } from './__testUtils__/scheduler';
-import { ingestSlo } from './__testUtils__/entities';
+import { reliabilityPlugin } from '../plugin';
+import { manualScheduler } from '../__testUtils__/scheduler';
+import { ingestSlo } from '../__testUtils__/entities';
 
 jest.setTimeout(90_000);
 

@@ -2,9 +2,9 @@ import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import request from 'supertest';
 import { backtest, DEFAULT_MWMB_RULES } from '@internal/plugin-reliability-common';
-import { reliabilityPlugin } from './plugin';
-import { component, ingestSlo } from './__testUtils__/entities';
-import { manualScheduler } from './__testUtils__/scheduler';
+import { reliabilityPlugin } from '../plugin';
+import { component, ingestSlo } from '../__testUtils__/entities';
+import { manualScheduler } from '../__testUtils__/scheduler';
 
 jest.setTimeout(60_000);
 

@@ -6,18 +6,18 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
 import { Knex } from 'knex';
-import { reliabilityPlugin } from './plugin';
-import { manualScheduler } from './__testUtils__/scheduler';
-import { component, ingestSlo } from './__testUtils__/entities';
-import { eventually, startTarget } from './__testUtils__/targets';
-import { startPrometheus } from './__testUtils__/prometheus';
+import { reliabilityPlugin } from '../plugin';
+import { manualScheduler } from '../__testUtils__/scheduler';
+import { component, ingestSlo } from '../__testUtils__/entities';
+import { eventually, startTarget } from '../__testUtils__/targets';
+import { startPrometheus } from '../__testUtils__/prometheus';
 
 jest.setTimeout(90_000);
 
 const OWNER = 'user:default/mei';
 const REVIEWER = 'user:default/ana';
 const STRANGER = 'user:default/stranger';
-const seed = (name: string) => parse(readFileSync(path.join(__dirname, '../../../catalog/chaos/experiments', name), 'utf8'));
+const seed = (name: string) => parse(readFileSync(path.join(__dirname, '../../../../catalog/chaos/experiments', name), 'utf8'));
 const MIN = 60_000;
 
 /**

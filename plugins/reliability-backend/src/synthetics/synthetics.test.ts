@@ -1,12 +1,12 @@
 import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import request from 'supertest';
-import { reliabilityPlugin } from './plugin';
-import { ownersAndServices } from './__testUtils__/permissions';
-import { component, ingestSlo } from './__testUtils__/entities';
-import { manualScheduler } from './__testUtils__/scheduler';
-import { startShop } from './__testUtils__/shop';
-import { ReliabilityDatabase } from './database/ReliabilityDatabase';
+import { reliabilityPlugin } from '../plugin';
+import { ownersAndServices } from '../__testUtils__/permissions';
+import { component, ingestSlo } from '../__testUtils__/entities';
+import { manualScheduler } from '../__testUtils__/scheduler';
+import { startShop } from '../__testUtils__/shop';
+import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
 
 jest.setTimeout(60_000);
 

@@ -6,9 +6,9 @@ import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import request from 'supertest';
 import { readFileSync } from 'fs';
 import path from 'path';
-import { reliabilityPlugin } from './plugin';
-import { component, ingestSlo } from './__testUtils__/entities';
-import { manualScheduler } from './__testUtils__/scheduler';
+import { reliabilityPlugin } from '../plugin';
+import { component, ingestSlo } from '../__testUtils__/entities';
+import { manualScheduler } from '../__testUtils__/scheduler';
 
 jest.setTimeout(60_000);
 
@@ -50,7 +50,7 @@ describe('notifications', () => {
 
 describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('stale proofs on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
-  const summary = JSON.parse(readFileSync(path.join(__dirname, '../../reliability-common/src/capacity/__fixtures__/k6-handle-summary.json'), 'utf8'));
+  const summary = JSON.parse(readFileSync(path.join(__dirname, '../../../reliability-common/src/capacity/__fixtures__/k6-handle-summary.json'), 'utf8'));
   const DAY = 86_400_000;
   const day = (ago: number) => new Date(Date.now() - ago * DAY).toISOString().slice(0, 10);
 
