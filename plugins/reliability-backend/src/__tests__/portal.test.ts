@@ -4,7 +4,7 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { Entity } from '@backstage/catalog-model';
 import request from 'supertest';
 import { runbookSkeleton, SEED_FAILURE_MODES } from '@internal/plugin-reliability-common';
-import { reliabilityPlugin } from './plugin';
+import { reliabilityPlugin } from '../plugin';
 
 jest.setTimeout(90_000);
 

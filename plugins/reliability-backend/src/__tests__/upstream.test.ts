@@ -5,10 +5,10 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { Entity } from '@backstage/catalog-model';
 import { Knex } from 'knex';
 import request from 'supertest';
-import { reliabilityPlugin } from './plugin';
-import { component } from './__testUtils__/entities';
-import { manualScheduler } from './__testUtils__/scheduler';
-import { closedPort, startTarget } from './__testUtils__/targets';
+import { reliabilityPlugin } from '../plugin';
+import { component } from '../__testUtils__/entities';
+import { manualScheduler } from '../__testUtils__/scheduler';
+import { closedPort, startTarget } from '../__testUtils__/targets';
 
 jest.setTimeout(120_000);
 

@@ -6,8 +6,8 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { Entity } from '@backstage/catalog-model';
 import { SchedulerServiceTaskInvocationDefinition } from '@backstage/backend-plugin-api';
 import request from 'supertest';
-import { reliabilityPlugin } from './plugin';
-import { eventually, startTarget } from './__testUtils__/targets';
+import { reliabilityPlugin } from '../plugin';
+import { eventually, startTarget } from '../__testUtils__/targets';
 
 jest.setTimeout(90_000);
 

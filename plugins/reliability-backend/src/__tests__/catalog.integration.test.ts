@@ -7,8 +7,8 @@ import catalogPlugin from '@backstage/plugin-catalog-backend';
 import catalogModuleReliability from '@internal/plugin-catalog-backend-module-reliability';
 import { createBackendModule } from '@backstage/backend-plugin-api';
 import { catalogLocationsExtensionPoint } from '@backstage/plugin-catalog-node';
-import { reliabilityPlugin } from './plugin';
-import { manualScheduler } from './__testUtils__/scheduler';
+import { reliabilityPlugin } from '../plugin';
+import { manualScheduler } from '../__testUtils__/scheduler';
 
 // lets the test register (dry-run) a file location, as a repository's catalog-import would register a URL
 const allowFileLocations = createBackendModule({
@@ -26,7 +26,7 @@ const allowFileLocations = createBackendModule({
 
 jest.setTimeout(120_000);
 
-const catalogDir = path.resolve(__dirname, '../../../catalog');
+const catalogDir = path.resolve(__dirname, '../../../../catalog');
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -66,8 +66,8 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
                 // Sloth's Kubernetes resource, read as it is: each of its SLOs becomes an SLO entity
                 { type: 'file', target: path.join(catalogDir, 'sloth/checkout-errors.sloth.yaml') },
                 // OpenSLO's other kinds, several per file, and an SLO that names them by reference
-                { type: 'file', target: path.join(__dirname, '__fixtures__/openslo-references.yaml') },
-                { type: 'file', target: path.join(__dirname, '__fixtures__/invalid-slo.yaml') },
+                { type: 'file', target: path.join(__dirname, '../__fixtures__/openslo-references.yaml') },
+                { type: 'file', target: path.join(__dirname, '../__fixtures__/invalid-slo.yaml') },
               ],
             },
             reliability: { evaluation: { schedule: { frequency: { hours: 24 }, timeout: { minutes: 1 }, initialDelay: { hours: 24 } } } },
@@ -115,13 +115,13 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     // a list label value, which the catalog cannot keep in metadata.labels, travels in an annotation
     expect([refSlo.metadata.labels, refSlo.metadata.annotations['reliability.io/openslo-labels']]).toEqual([{ env: 'prod' }, '{"team":"platform-sre,inventory-squad"}']);
     // a dangling reference (in a JSON file) is a processing error naming the field and the missing name
-    const dangling = await request(server).post('/api/catalog/locations?dryRun=true').send({ type: 'file', target: path.join(__dirname, '__fixtures__/openslo-dangling.json') });
+    const dangling = await request(server).post('/api/catalog/locations?dryRun=true').send({ type: 'file', target: path.join(__dirname, '../__fixtures__/openslo-dangling.json') });
     expect(dangling.status).toBeGreaterThanOrEqual(400);
     expect(dangling.body.error.message).toMatch(/openslo-dangling\.json: spec\.indicatorRef: no SLI named inventory-latency-sli in namespace default/);
 
     // the invalid document is refused with the file and the field named
     const errors = await until('the processing error of the invalid SLO', async () => {
-      const res = await request(server).post('/api/catalog/locations?dryRun=true').send({ type: 'file', target: path.join(__dirname, '__fixtures__/invalid-slo.yaml') });
+      const res = await request(server).post('/api/catalog/locations?dryRun=true').send({ type: 'file', target: path.join(__dirname, '../__fixtures__/invalid-slo.yaml') });
       return res.status >= 400 ? res.body : undefined;
     });
     expect(errors.error.message).toMatch(/invalid-slo\.yaml: spec\.objectives\.0\.timeSliceTarget: timeSliceTarget is required with budgetingMethod Timeslices/);
@@ -158,7 +158,7 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const scheduler = manualScheduler();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'openslo-refs-'));
     const file = path.join(dir, 'inventory.yaml');
-    const fixture = readFileSync(path.join(__dirname, '__fixtures__/openslo-references.yaml'), 'utf8');
+    const fixture = readFileSync(path.join(__dirname, '../__fixtures__/openslo-references.yaml'), 'utf8');
     writeFileSync(file, fixture);
     const { server } = await startTestBackend({
       features: [

@@ -4,9 +4,9 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
-import { reliabilityPlugin } from './plugin';
-import { manualScheduler } from './__testUtils__/scheduler';
-import { component, ingestSlo } from './__testUtils__/entities';
+import { reliabilityPlugin } from '../plugin';
+import { manualScheduler } from '../__testUtils__/scheduler';
+import { component, ingestSlo } from '../__testUtils__/entities';
 
 jest.setTimeout(90_000);
 

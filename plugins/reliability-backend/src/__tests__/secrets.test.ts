@@ -4,9 +4,9 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { Entity } from '@backstage/catalog-model';
 import { JsonObject } from '@backstage/types';
 import request from 'supertest';
-import { reliabilityPlugin } from './plugin';
-import { manualScheduler } from './__testUtils__/scheduler';
-import { closedPort, eventually, startTarget } from './__testUtils__/targets';
+import { reliabilityPlugin } from '../plugin';
+import { manualScheduler } from '../__testUtils__/scheduler';
+import { closedPort, eventually, startTarget } from '../__testUtils__/targets';
 
 jest.setTimeout(120_000);
 
