@@ -93,19 +93,19 @@ export const sliEventSchema = z
 /** @public */
 export const MAX_EVENTS_PER_BATCH = 10_000;
 
+/** A batch's items, unchecked: at least one, at most MAX_EVENTS_PER_BATCH (`event` / `value` in the messages). */
+const batchOf = (noun: string) =>
+  z
+    .array(z.unknown(), { required_error: 'is required', invalid_type_error: 'must be an array' })
+    .min(1, `must hold at least one ${noun}`)
+    .max(MAX_EVENTS_PER_BATCH, `must hold at most ${MAX_EVENTS_PER_BATCH} ${noun}s per request`);
+
 /**
  * POST /sli-events body without its events' contents: the backend checks the shape and size first, then each
  * event with `sliEventSchema` in slices, so a 10,000-event batch never holds the event loop.
  * @public
  */
-export const sliEventBatchShellSchema = z
-  .object({
-    events: z
-      .array(z.unknown(), { required_error: 'is required', invalid_type_error: 'must be an array' })
-      .min(1, 'must hold at least one event')
-      .max(MAX_EVENTS_PER_BATCH, `must hold at most ${MAX_EVENTS_PER_BATCH} events per request`),
-  })
-  .strict();
+export const sliEventBatchShellSchema = z.object({ events: batchOf('event') }).strict();
 
 /** POST /sli-events body. @public */
 export const sliEventBatchSchema = z
@@ -169,14 +169,7 @@ export const sliValueSchema = z
 export type SliValue = z.infer<typeof sliValueSchema>;
 
 /** POST /sli-values body without its values' contents (each is checked with `sliValueSchema`, in slices). @public */
-export const sliValueBatchShellSchema = z
-  .object({
-    values: z
-      .array(z.unknown(), { required_error: 'is required', invalid_type_error: 'must be an array' })
-      .min(1, 'must hold at least one value')
-      .max(MAX_EVENTS_PER_BATCH, `must hold at most ${MAX_EVENTS_PER_BATCH} values per request`),
-  })
-  .strict();
+export const sliValueBatchShellSchema = z.object({ values: batchOf('value') }).strict();
 
 /** GET /slos/:namespace/:name/history query. @public */
 export const historyQuerySchema = z
