@@ -19,7 +19,7 @@ import { Entity } from '@backstage/catalog-model';
 import { chaosExperimentSchema, percentile } from '@internal/plugin-reliability-common';
 import { openBenchDb } from './db';
 import { arg, benchAuditor, benchLogger } from './services';
-import { ReliabilityDatabase } from '../plugins/reliability-backend/src/database/ReliabilityDatabase';
+import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
 import { SloRegistry } from '../plugins/reliability-backend/src/slos/SloRegistry';
 import { Evaluator, SliSourceRegistry } from '../plugins/reliability-backend/src/slos/Evaluator';
 import { IngestSliSource } from '../plugins/reliability-backend/src/slos/sources/IngestSliSource';

@@ -19,7 +19,7 @@ import { openBenchDb } from './db';
 import { benchLogger, arg, median, minuteCounts, time } from './services';
 import { BURN_RATE_WINDOWS, SloDefinition, durationMs } from '@internal/plugin-reliability-common';
 import { BucketRow, ReliabilityStore } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
-import { ReliabilityDatabase } from '../plugins/reliability-backend/src/database/ReliabilityDatabase';
+import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
 import { Evaluator, SliSourceRegistry } from '../plugins/reliability-backend/src/slos/Evaluator';
 import { IngestSliSource } from '../plugins/reliability-backend/src/slos/sources/IngestSliSource';
 import { setFlagsFromString } from 'v8';

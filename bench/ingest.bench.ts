@@ -24,7 +24,7 @@ import { openBenchDb } from './db';
 import { benchLogger, arg } from './services';
 import { SloDefinition } from '@internal/plugin-reliability-common';
 import { ReliabilityStore, BucketRow, CountDelta } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
-import { ReliabilityDatabase } from '../plugins/reliability-backend/src/database/ReliabilityDatabase';
+import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
 import { SloRegistry } from '../plugins/reliability-backend/src/slos/SloRegistry';
 
 const MIN = 60_000;

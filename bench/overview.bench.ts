@@ -19,7 +19,7 @@ import catalogPlugin from '@backstage/plugin-catalog-backend';
 import { encodeCursor, percentile, SloDefinition, SloStatus } from '@internal/plugin-reliability-common';
 import { arg } from './services';
 import { reliabilityPlugin } from '../plugins/reliability-backend/src/plugin';
-import { ReliabilityDatabase } from '../plugins/reliability-backend/src/database/ReliabilityDatabase';
+import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
 
 const SLOS = Number(arg('slos', '10000'));
 const CONNECTIONS = Number(arg('connections', '50'));

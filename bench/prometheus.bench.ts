@@ -16,7 +16,7 @@
  */
 import { BURN_RATE_WINDOWS, SloDefinition, prometheusRuleFile, prometheusRuleGroups } from '@internal/plugin-reliability-common';
 import { startPrometheus } from '../plugins/reliability-backend/src/__testUtils__/prometheus';
-import { ReliabilityDatabase } from '../plugins/reliability-backend/src/database/ReliabilityDatabase';
+import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
 import { openBenchDb } from './db';
 import { benchLogger, arg } from './services';
 import { Evaluator, SliSourceRegistry } from '../plugins/reliability-backend/src/slos/Evaluator';

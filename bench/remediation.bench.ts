@@ -31,7 +31,7 @@ import { CatalogAccess } from '../plugins/reliability-backend/src/catalog/Catalo
 import { alertmanagerRoutes } from '../plugins/reliability-backend/src/alertmanager/routes';
 import { AlertmanagerService } from '../plugins/reliability-backend/src/alertmanager/AlertmanagerService';
 import { benchAuditor, benchLogger, arg } from './services';
-import { ReliabilityDatabase } from '../plugins/reliability-backend/src/database/ReliabilityDatabase';
+import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
 import { EscalationStore } from '../plugins/reliability-backend/src/remediation/EscalationStore';
 import { AlertmanagerStore } from '../plugins/reliability-backend/src/alertmanager/AlertmanagerStore';
 import { RemediationStore } from '../plugins/reliability-backend/src/remediation/RemediationStore';

@@ -19,7 +19,7 @@ import { AddressInfo } from 'net';
 import { percentile, syntheticJourneySchema } from '@internal/plugin-reliability-common';
 import { openBenchDb } from './db';
 import { arg, benchLogger } from './services';
-import { ReliabilityDatabase } from '../plugins/reliability-backend/src/database/ReliabilityDatabase';
+import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
 import { SyntheticRunner } from '../plugins/reliability-backend/src/synthetics/SyntheticRunner';
 import { SyntheticTask } from '../plugins/reliability-backend/src/synthetics/SyntheticTask';
 

@@ -16,7 +16,7 @@ import { openBenchDb } from './db';
 import { benchLogger, arg, median, minuteCounts, time } from './services';
 import { SloDefinition } from '@internal/plugin-reliability-common';
 import { BucketRow } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
-import { ReliabilityDatabase } from '../plugins/reliability-backend/src/database/ReliabilityDatabase';
+import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
 import { Evaluator, SliSourceRegistry } from '../plugins/reliability-backend/src/slos/Evaluator';
 import { IngestSliSource } from '../plugins/reliability-backend/src/slos/sources/IngestSliSource';
 

@@ -31,6 +31,12 @@ module.exports = require('@backstage/cli/config/eslint-factory')(__dirname, {
   ],
   overrides: [
     {
+      // database/ keeps the migrations and row helpers: it imports no feature (wiring/ composes the stores)
+      files: ['src/database/**'],
+      excludedFiles: ['src/database/**/*.test.ts'],
+      rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../*'], message: 'database/ imports no feature: build stores in wiring/.' }] }] },
+    },
+    {
       // other features reach slos/ through its front door, slos/index.ts
       files: ['src/**/*.ts'],
       excludedFiles: ['src/slos/**', 'src/**/*.test.ts', 'src/__tests__/**', 'src/__testUtils__/**'],

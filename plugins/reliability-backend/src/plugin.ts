@@ -6,7 +6,7 @@ import { reliabilityAllPermissions } from '@internal/plugin-reliability-common';
 import { CatalogAccess } from './catalog/CatalogAccess';
 import { EntityAccess } from './catalog/entityAccess';
 import { readReliabilityConfig } from './config/readReliabilityConfig';
-import { ReliabilityDatabase } from './database/ReliabilityDatabase';
+import { ReliabilityDatabase } from './wiring/ReliabilityDatabase';
 import { ReliabilityEvents } from './events/ReliabilityEvents';
 import { registerReliabilityExtensionPoints } from './extensions/extensionPoints';
 import { createRouter } from './http/router';

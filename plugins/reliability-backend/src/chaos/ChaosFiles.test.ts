@@ -3,7 +3,7 @@ import path from 'path';
 import { mockCredentials, mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { UrlReaderServiceReadTreeOptions } from '@backstage/backend-plugin-api';
-import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
+import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 import { component, ingestSlo } from '../__testUtils__/entities';
 import { SloRegistry } from '../slos/SloRegistry';
 import { ChaosFiles } from './ChaosFiles';

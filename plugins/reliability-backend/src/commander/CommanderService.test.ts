@@ -1,6 +1,6 @@
 import { mockCredentials, mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
+import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 import { component, ingestSlo } from '../__testUtils__/entities';
 import { RunbookService } from '../runbooks/RunbookService';
 import { SloRegistry } from '../slos/SloRegistry';

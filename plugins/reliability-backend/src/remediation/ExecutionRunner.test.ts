@@ -1,7 +1,7 @@
 import { AuditorService } from '@backstage/backend-plugin-api';
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { RemediationAction, RemediationActionError } from '@internal/plugin-reliability-node';
-import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
+import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 import { Redactor } from '../redaction/Redactor';
 import { CircuitBreaker } from './CircuitBreaker';
 import { ExecutionRunner } from './ExecutionRunner';

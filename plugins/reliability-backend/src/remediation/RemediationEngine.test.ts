@@ -1,7 +1,7 @@
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { parseMatcher } from '@internal/plugin-reliability-common';
 import { RemediationAction } from '@internal/plugin-reliability-node';
-import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
+import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 import { RemediationEngine } from './RemediationEngine';
 import { RemediationMetrics } from './metrics';
 import { RemediationRule } from './rules';

@@ -1,5 +1,5 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
-import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
+import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 import { RemediationStore, NewExecution } from './RemediationStore';
 import { EscalationStore } from './EscalationStore';
 

@@ -1,7 +1,7 @@
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { SloDefinition } from '@internal/plugin-reliability-common';
-import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
+import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 import { FiredAlert } from '../alerts/AlertStore';
 import { EvaluationTask } from './EvaluationTask';
 import { ingestSlo } from '../__testUtils__/entities';

@@ -1,7 +1,7 @@
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { SloDefinition } from '@internal/plugin-reliability-common';
 import { SliSource } from '@internal/plugin-reliability-node';
-import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
+import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 import { Evaluator, SliSourceRegistry, sameStatus } from './Evaluator';
 import { IngestSliSource } from './sources/IngestSliSource';
 

@@ -1,6 +1,6 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { ReliabilityStore, rowsOf } from './ReliabilityStore';
-import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
+import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 import { SloDefinition } from '@internal/plugin-reliability-common';
 
 jest.setTimeout(60_000);

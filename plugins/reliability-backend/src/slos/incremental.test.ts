@@ -1,6 +1,6 @@
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { SloDefinition } from '@internal/plugin-reliability-common';
-import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
+import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 import { Evaluator, SliSourceRegistry } from './Evaluator';
 import { ReliabilityStore } from './ReliabilityStore';
 import { IngestSliSource } from './sources/IngestSliSource';

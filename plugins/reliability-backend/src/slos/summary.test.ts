@@ -1,6 +1,6 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { SloDefinition } from '@internal/plugin-reliability-common';
-import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
+import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 import { itemJson, sloSummaryOf, withStatus } from './summary';
 
 const def: SloDefinition = {

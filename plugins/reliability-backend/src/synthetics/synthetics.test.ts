@@ -6,7 +6,7 @@ import { ownersAndServices } from '../__testUtils__/permissions';
 import { component, ingestSlo } from '../__testUtils__/entities';
 import { manualScheduler } from '../__testUtils__/scheduler';
 import { startShop } from '../__testUtils__/shop';
-import { ReliabilityDatabase } from '../database/ReliabilityDatabase';
+import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 
 jest.setTimeout(60_000);
 

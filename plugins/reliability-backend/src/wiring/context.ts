@@ -3,7 +3,7 @@ import { CatalogService } from '@backstage/plugin-catalog-node';
 import { CatalogAccess } from '../catalog/CatalogAccess';
 import { EntityAccess } from '../catalog/entityAccess';
 import { ReliabilityConfig } from '../config/readReliabilityConfig';
-import type { ReliabilityStores } from '../database/ReliabilityDatabase';
+import type { ReliabilityStores } from './ReliabilityDatabase';
 import { ReliabilityEvents } from '../events/ReliabilityEvents';
 import { Redactor } from '../redaction/Redactor';
 

@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import { resolvePackagePath } from '@backstage/backend-plugin-api';
+import { migrateReliabilityDatabase } from '../database/migrate';
 import { ReliabilityStore } from '../slos';
 import { AlertStore } from '../alerts/AlertStore';
 import { AlertmanagerStore } from '../alertmanager/AlertmanagerStore';
@@ -15,8 +15,6 @@ import { SyntheticStore } from '../synthetics/SyntheticStore';
 import { BurnRateImportStore } from '../imports/BurnRateImportStore';
 import { NoticeStore } from '../notifications/NoticeStore';
 import { CorrectionStore } from '../corrections/CorrectionStore';
-
-const migrationsDir = resolvePackagePath('@internal/plugin-reliability-backend', 'migrations');
 
 /** The suite's stores, one per feature; each keeps its knex and its tables to itself. */
 export interface ReliabilityStores {
@@ -38,13 +36,14 @@ export interface ReliabilityStores {
 }
 
 /**
- * The plugin's database: the one place that runs the migrations (`migrations/`, SQLite and PostgreSQL), and that
- * hands each feature its store.
+ * The plugin's database as the features see it: migrated (database/migrate.ts), with each feature's store built over
+ * it. It lives with the composition (wiring/), so database/ keeps the migrations and row helpers and imports no
+ * feature.
  */
 export class ReliabilityDatabase {
   static async create(knex: Knex, options?: { skipMigrations?: boolean }): Promise<ReliabilityDatabase> {
     if (!options?.skipMigrations) {
-      await knex.migrate.latest({ directory: migrationsDir, tableName: 'reliability_knex_migrations' });
+      await migrateReliabilityDatabase(knex);
     }
     return new ReliabilityDatabase(knex);
   }
