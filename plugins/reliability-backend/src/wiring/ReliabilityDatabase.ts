@@ -1,6 +1,6 @@
 import { Knex } from 'knex';
 import { migrateReliabilityDatabase } from '../database/migrate';
-import { ReliabilityStore } from '../slos';
+import { ReliabilityStore } from '../slos/ReliabilityStore';
 import { AlertStore } from '../alerts/AlertStore';
 import { AlertmanagerStore } from '../alertmanager/AlertmanagerStore';
 import { RemediationStore } from '../remediation/RemediationStore';
