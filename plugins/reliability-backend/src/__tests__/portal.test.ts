@@ -3,7 +3,7 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { Entity } from '@backstage/catalog-model';
 import request from 'supertest';
-import { runbookSkeleton, SEED_FAILURE_MODES } from '@internal/plugin-reliability-common';
+import { runbookSkeleton, STANDARD_FAILURE_MODES } from '@internal/plugin-reliability-common';
 import { reliabilityPlugin } from '../plugin';
 
 jest.setTimeout(90_000);
@@ -68,15 +68,15 @@ describe.each(databases.eachSupportedId())('portal runbooks, commander and incid
     expect(empty.body.error.message).toMatch(/has no runbook yet: write one in the portal/);
 
     const skeleton = runbookSkeleton({ name: 'checkout', owner: 'payments-sre' });
-    const denied = await save(STRANGER, { baseVersion: 0, markdown: skeleton, failureModes: [...SEED_FAILURE_MODES] });
+    const denied = await save(STRANGER, { baseVersion: 0, markdown: skeleton, failureModes: [...STANDARD_FAILURE_MODES] });
     expect(denied.status).toBe(403);
     expect(denied.body.error.message).toMatch(/only its owners may edit its runbook/);
 
-    const v1 = await save(OWNER, { baseVersion: 0, markdown: skeleton, failureModes: [...SEED_FAILURE_MODES], message: 'from the skeleton' });
+    const v1 = await save(OWNER, { baseVersion: 0, markdown: skeleton, failureModes: [...STANDARD_FAILURE_MODES], message: 'from the skeleton' });
     expect(v1.status).toBe(200);
     expect(v1.body).toMatchObject({ version: 1, author: OWNER });
     const edited = skeleton.replace('- <common alerts + meanings>', '- fast burn: the PSP browns out');
-    expect((await save(OWNER, { baseVersion: 1, markdown: edited, failureModes: SEED_FAILURE_MODES.slice(0, 3) })).body.version).toBe(2);
+    expect((await save(OWNER, { baseVersion: 1, markdown: edited, failureModes: STANDARD_FAILURE_MODES.slice(0, 3) })).body.version).toBe(2);
     // a second editor on the old base loses, with the reason
     const stale = await save(OWNER, { baseVersion: 1, markdown: 'mine', failureModes: [] });
     expect(stale.status).toBe(409);
@@ -129,9 +129,9 @@ describe.each(databases.eachSupportedId())('portal runbooks, commander and incid
     const repo = await save(OWNER, { baseVersion: 0, markdown: '# mine', failureModes: [] }, 'repo');
     expect(repo.status).toBe(409);
     expect(repo.body.error.message).toMatch(/markdown: component:default\/repo's runbook lives in its repository/);
-    expect((await save(OWNER, { baseVersion: 0, failureModes: SEED_FAILURE_MODES.slice(0, 1) }, 'repo')).status).toBe(200);
+    expect((await save(OWNER, { baseVersion: 0, failureModes: STANDARD_FAILURE_MODES.slice(0, 1) }, 'repo')).status).toBe(200);
     const read = (await request(server).get('/api/reliability/runbooks/component/default/repo')).body;
-    expect(read).toMatchObject({ source: { type: 'url' }, failureModes: [SEED_FAILURE_MODES[0]], failureModesTemplate: false, editableMarkdown: false, version: 1 });
+    expect(read).toMatchObject({ source: { type: 'url' }, failureModes: [STANDARD_FAILURE_MODES[0]], failureModesTemplate: false, editableMarkdown: false, version: 1 });
   });
 
   it("lists what burns for the commander, with owner, system and the runbook section that answers it", async () => {

@@ -4,7 +4,7 @@ import { AuthService, BackstageCredentials, UrlReaderService, resolveSafeChildPa
 import { ANNOTATION_LOCATION, parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { ANNOTATION_RUNBOOK, FailureMode, RunbookResponse, SEED_FAILURE_MODES, parseRunbookRef, parseRunbookSections, redactText, redactUrl, decodeCursor, pageOf, lineDiff } from '@internal/plugin-reliability-common';
+import { ANNOTATION_RUNBOOK, FailureMode, RunbookResponse, STANDARD_FAILURE_MODES, parseRunbookRef, parseRunbookSections, redactText, redactUrl, decodeCursor, pageOf, lineDiff } from '@internal/plugin-reliability-common';
 import { Entity } from '@backstage/catalog-model';
 import { ConflictError } from '@backstage/errors';
 import { RunbookStore } from './RunbookStore';
@@ -74,7 +74,7 @@ export class RunbookService {
     const entityRef = stringifyEntityRef(entity);
     const where = this.where(entity);
     const own = await this.store.latest(entityRef);
-    const failure = { failureModes: own?.failureModes ?? [...SEED_FAILURE_MODES], failureModesTemplate: !own, version: own?.version ?? 0 };
+    const failure = { failureModes: own?.failureModes ?? [...STANDARD_FAILURE_MODES], failureModesTemplate: !own, version: own?.version ?? 0 };
     if ('portal' in where && where.portal !== entityRef) {
       // link://runbooks/<name>: the runbook of component <name>, wherever it lives (one hop, no chains)
       const target = parseEntityRef(where.portal);

@@ -3,7 +3,7 @@ import { entityRefParam } from '../model/params';
 import { pageParams } from '../model/pagination';
 import { durationMs, parseDuration } from '../math/duration';
 
-/** The kinds of load test the seed names (plus k6's average-load "load"). @public */
+/** The kinds of load test an SRE practice names (plus k6's average-load "load"). @public */
 export const CAPACITY_TEST_TYPES = ['smoke', 'load', 'spike', 'stress', 'soak'] as const;
 /** @public */
 export type CapacityTestType = (typeof CAPACITY_TEST_TYPES)[number];
@@ -104,7 +104,7 @@ export function latencyTargetMs(annotations: Record<string, string> | undefined)
 /** @public */
 export type CapacityVerdict = 'pass' | 'fail' | 'unknown';
 
-/** The seed's rule: the build fails when p95 latency is above the SLO. @public */
+/** The capacity rule: the build fails when p95 latency is above the SLO. @public */
 export function capacityVerdict(p95Ms: number, targetMs: number | null): { verdict: CapacityVerdict; reason: string } {
   if (targetMs === null) return { verdict: 'unknown', reason: `no latency objective: annotate the entity with ${ANNOTATION_LATENCY_P95} (e.g. 300ms)` };
   return p95Ms > targetMs
@@ -137,7 +137,7 @@ export interface CapacityWarning {
 const rps = (n: number) => (n >= 100 ? `${Math.round(n)}` : `${Number(n.toFixed(1))}`);
 
 /**
- * The seed's headroom rule: capacity for 2x the normal daily peak (the last stress test's max RPS) and 4x bursts
+ * The headroom rule: capacity for 2x the normal daily peak (the last stress test's max RPS) and 4x bursts
  * (the last spike test's). `peakRps` is the busiest minute of the entity's SLI traffic.
  * @public
  */

@@ -70,7 +70,7 @@ export const chaosAbortConditionSchema = z.discriminatedUnion('type', [
       type: z.literal('budget-spent'),
       /** This share of the whole error budget spent since the start... */
       percent: percent('of the whole error budget').refine(v => v > 0, 'must be above 0'),
-      /** ...within this long (the seed: 5% in 90s). */
+      /** ...within this long (for example 5% in 90s). */
       within: fixedDuration,
     })
     .strict(),

@@ -14,7 +14,7 @@ export interface ChaosViolation {
 
 /** The guardrails experiments are held to. @public */
 export interface ChaosPolicy {
-  /** The largest share of traffic or pods an experiment may hit (the seed's `max_traffic: 10%`). */
+  /** The largest share of traffic or pods an experiment may hit (`max_traffic`, 10% by default). */
   maxTrafficPercent: number;
   /** Per environment, a different limit (e.g. 50% in staging). */
   environments?: Record<string, { maxTrafficPercent?: number }>;

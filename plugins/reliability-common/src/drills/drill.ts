@@ -143,7 +143,7 @@ export function drillWarnings(
   return out;
 }
 
-/** The columns of the seed's drill log, then the optional ones. @public */
+/** The columns of the drill log registry, then the optional ones. @public */
 export const DRILL_CSV_REQUIRED = ['date', 'region', 'duration_min', 'success', 'notes'] as const;
 /** @public */
 export const DRILL_CSV_COLUMNS = [...DRILL_CSV_REQUIRED, 'kind', 'to_region', 'rto_s', 'rpo_s', 'replication_lag_s', 'steps', 'evidence'] as const;
@@ -163,7 +163,7 @@ const BOOLEAN_CELLS = new Map<string, boolean>([
 const list = (text: string, sep: string) => (text === '' ? [] : text.split(sep).map(s => s.trim()).filter(Boolean));
 
 /**
- * The seed's drill log (`date,region,duration_min,success,notes`, plus the optional columns) as drills: all of
+ * The drill log (`date,region,duration_min,success,notes`, plus the optional columns) as drills: all of
  * them, or every broken row with its line and column, so nothing is half-imported. `steps` are separated by `;`
  * and `evidence` links by spaces.
  * @public
@@ -210,7 +210,7 @@ export function parseDrillCsv(text: string, options: { now?: number } = {}): { o
   return errors.length ? { ok: false, errors } : { ok: true, drills };
 }
 
-/** Drills as CSV, every column (the seed's first), newest first as given. @public */
+/** Drills as CSV, every column (the registry's first), newest first as given. @public */
 export function drillsToCsv(drills: readonly DrillRecord[]): string {
   return toCsv(
     DRILL_CSV_COLUMNS,

@@ -4,7 +4,7 @@ import { CsvError, MAX_CSV_ERRORS, parseCsv } from '../csv/csv';
 import { parseDuration } from '../math/duration';
 import { SloCreateInput } from '../openslo/build';
 
-/** The seeds' four CSV registries, as `POST /import/:registry` names them. @public */
+/** The four CSV registries, as `POST /import/:registry` names them. @public */
 export const REGISTRY_NAMES = ['slos', 'burn-rate-alerts', 'synthetics', 'drills'] as const;
 /** @public */
 export type RegistryName = (typeof REGISTRY_NAMES)[number];
@@ -60,7 +60,7 @@ export type SloRegistryObjective =
 /** The share of good one-minute slices a registry latency row (`<=300ms`, p95) asks for: 99%. @public */
 export const REGISTRY_SLICE_TARGET_PERCENT = 99;
 
-/** One row of the seed's SLO registry, checked. @public */
+/** One row of the SLO registry, checked. @public */
 export interface SloRegistryRow {
   line: number;
   sloId: string;
@@ -135,7 +135,7 @@ function parseObjective(raw: string, row: { sloId: string; description: string }
 }
 
 /**
- * The seed's SLO registry (`slo_id,description,objective,window,owner`, an optional `service` column naming the
+ * The SLO registry (`slo_id,description,objective,window,owner`, an optional `service` column naming the
  * component). Every row is checked; every bad row is reported with its line and column, and the good rows are
  * answered beside them (the backend checks those against the catalog, so one answer lists every problem). At most
  * 2,000 rows.
@@ -209,7 +209,7 @@ export function sloRegistryInput(row: SloRegistryRow, componentRef: string): Slo
           op: latency.op,
           threshold: latency.unit === 'ms' ? Number((latency.thresholdSeconds * 1000).toPrecision(12)) : latency.thresholdSeconds,
           unit: latency.unit,
-          // a histogram named *_ms / *_milliseconds counts in milliseconds, as the seed's request_duration_ms does
+          // a histogram named *_ms / *_milliseconds counts in milliseconds, as request_duration_ms does
           ...(row.histogram
             ? { histogram: row.histogram.name, ...(row.histogram.selector ? { selector: row.histogram.selector } : {}), histogramUnit: /_(ms|milliseconds)$/.test(row.histogram.name) ? 'milliseconds' : 'seconds' }
             : {}),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { pageParams } from '../model/pagination';
 import { entityRefParam } from '../model/params';
 
-/** The seed's lite playbook roles. @public */
+/** The roles of a lite incident playbook. @public */
 export const INCIDENT_ROLES = ['commander', 'ops', 'comms', 'scribe'] as const;
 /** @public */
 export type IncidentRole = (typeof INCIDENT_ROLES)[number];

@@ -87,7 +87,7 @@ export interface BurnRateRow {
 }
 
 /**
- * The seed's burn-rate registry, row by row: CSV with the header `slo_id,window,threshold_x` (an optional fourth column
+ * The burn-rate registry, row by row: CSV with the header `slo_id,window,threshold_x` (an optional fourth column
  * `severity`), one single-window rule per row, paired with the workbook's short window (1/12) where evaluated. Every
  * bad row is reported with its line and column.
  * @public
@@ -127,7 +127,7 @@ export function burnRateRulesById(rows: readonly BurnRateRow[]): Map<string, Mwm
 }
 
 /**
- * The seed's burn-rate registry as rules per slo_id (see `parseBurnRateRows`); the first error names the line and the
+ * The burn-rate registry as rules per slo_id (see `parseBurnRateRows`); the first error names the line and the
  * column.
  * @public
  */

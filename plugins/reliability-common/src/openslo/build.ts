@@ -1,3 +1,4 @@
+import { parseEntityRef } from '@backstage/catalog-model';
 import { z } from 'zod';
 import { stringify } from 'yaml';
 import { parseDuration } from '../math/duration';
@@ -114,8 +115,7 @@ export function buildOpenSlo(raw: unknown): { ok: true; doc: Record<string, unkn
   const parsed = sloCreateInputSchema.safeParse(raw);
   if (!parsed.success) return { ok: false, error: parsed.error.issues.map(i => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ') };
   const i = parsed.data;
-  const [kind, rest] = i.component.split(':');
-  const [componentNs, componentName] = rest.split('/');
+  const { kind, namespace: componentNs, name: componentName } = parseEntityRef(i.component);
   const prom = i.source.type === 'prometheus';
   const instance = i.source.type === 'prometheus' ? i.source.instance : undefined;
   let ratioMetric: Record<string, unknown> | undefined;

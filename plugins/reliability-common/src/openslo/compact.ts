@@ -5,7 +5,7 @@ import { parseDocument } from './openslo';
 import type { ParseResult } from '../model/result';
 
 /**
- * The seed's compact SLO format:
+ * The compact SLO format (one YAML map per SLO):
  *   slo: { id: checkout_success, objective: ">=99.5%", window: 30d }
  *   sli: { numerator: { metric: '...' }, denominator: { metric: '...' } }
  *   alerts: [ { burn_rate: 14x, windows: [5m, 30m] } ]
@@ -48,7 +48,7 @@ export interface CompactConversionOptions {
   displayName?: string;
 }
 
-/** Entity-safe name from a seed id: `checkout_success` -> `checkout-success`. @public */
+/** Entity-safe name from a registry id: `checkout_success` -> `checkout-success`. @public */
 export function sloNameFromId(id: string): string {
   return id.toLocaleLowerCase('en-US').replace(/[_.]/g, '-');
 }

@@ -6,7 +6,7 @@ export const ANNOTATION_DEGRADATION = 'reliability.io/degradation';
 /** What the degradation annotation must list. @public */
 export const DEGRADATION_PRACTICES = ['breakers', 'brownout', 'load-shedding'] as const;
 
-/** The production-readiness review checklist of the SLO seed, one item per practice. @public */
+/** The production-readiness review checklist an SRE team runs before launch, one item per practice. @public */
 export const READINESS_ITEMS = [
   { id: 'journey-slos', label: 'User-journey SLOs defined' },
   { id: 'burn-rate-alerts', label: 'Burn-rate alerts configured' },
@@ -74,7 +74,7 @@ export const READINESS_SYNTHETIC_MAX_AGE_MS = DAY;
 const ago = (now: number, t: number) => `${Math.max(0, Math.floor((now - t) / DAY))} days ago`;
 
 /**
- * The readiness score of a service from the seed's review checklist. Each unchecked item says why and links to what
+ * The readiness score of a service from the SRE review checklist. Each unchecked item says why and links to what
  * fixes it. Pure: the same facts and time give the same score. Items whose feature is not built count as "not
  * applicable" (none today).
  * @public

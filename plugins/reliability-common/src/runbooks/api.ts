@@ -29,7 +29,7 @@ export interface RunbookResponse {
   source: { type: 'url' | 'file' | 'portal'; location: string; version?: number; author?: string; updatedAt?: string };
   sections: import('../runbooks/runbook').RunbookSection[];
   markdown: string;
-  /** The entity's failure-mode catalog; the seed's ten rows (template: true) until someone saves it. */
+  /** The entity's failure-mode catalog; the ten standard rows (template: true) until someone saves it. */
   failureModes: import('../runbooks/runbook').FailureMode[];
   failureModesTemplate: boolean;
   /** The latest portal version (runbook or failure modes), 0 when none: the baseVersion of the next save. */

@@ -237,7 +237,7 @@ export function sectionForAlert(sections: readonly RunbookSection[], labels: Rea
 }
 
 /**
- * The seed's runbook skeleton as Markdown, one section per field, for a new portal-authored runbook.
+ * The standard runbook skeleton as Markdown, one section per field, for a new portal-authored runbook.
  * @public
  */
 export function runbookSkeleton(entity: { name: string; owner?: string; slos?: string[] }): string {
@@ -286,8 +286,8 @@ export interface FailureMode {
   mitigation: string;
 }
 
-/** The seed's ten failure modes: the starting rows of every new catalog. @public */
-export const SEED_FAILURE_MODES: readonly FailureMode[] = [
+/** The ten standard failure modes: the starting rows of every new catalog. @public */
+export const STANDARD_FAILURE_MODES: readonly FailureMode[] = [
   { mode: 'Dependency brownout (slow 5xx/429)', detection: 'latency p95 up, queue age up', mitigation: 'breaker open, fallback cache, brownout UI' },
   { mode: 'Regional outage', detection: 'synthetic fail in region', mitigation: 'failover DNS/traffic, read-only mode' },
   { mode: 'Thundering herd', detection: 'spikes on retries', mitigation: 'jitter, max attempts, token bucket' },

@@ -1,4 +1,4 @@
-import { lineDiff, parseAlertSelector, parseRunbookSections, runbookSkeleton, sectionForAlert, SEED_FAILURE_MODES } from './runbook';
+import { lineDiff, parseAlertSelector, parseRunbookSections, runbookSkeleton, sectionForAlert, STANDARD_FAILURE_MODES } from './runbook';
 import { incidentToMarkdown, formatElapsed, Incident, closeIncidentSchema, declareIncidentSchema } from '../incidents/incident';
 import { formatIssues } from '../openslo/openslo';
 
@@ -44,7 +44,7 @@ describe('runbook sections and alerts', () => {
     expect(skeleton.map(s => s.title)).toEqual(['inventory runbook', 'Dashboards', 'SLOs', 'Dependencies', 'Guardrails', 'Symptoms', 'Checks', 'Mitigations', 'Comms', 'Post-incident']);
     expect(skeleton[0].body).toContain('Owner: platform-sre');
     expect(skeleton.find(s => s.id === 'symptoms')?.alerts).toEqual(['SLOBurnRate']);
-    expect(SEED_FAILURE_MODES.map(m => m.mode.split(' ')[0])).toEqual(['Dependency', 'Regional', 'Thundering', 'Hot', 'Noisy', 'Memory', 'Clock', 'Config', 'Webhook', 'DNS/PKI']);
+    expect(STANDARD_FAILURE_MODES.map(m => m.mode.split(' ')[0])).toEqual(['Dependency', 'Regional', 'Thundering', 'Hot', 'Noisy', 'Memory', 'Clock', 'Config', 'Webhook', 'DNS/PKI']);
   });
 });
 

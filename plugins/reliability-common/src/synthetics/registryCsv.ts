@@ -1,11 +1,11 @@
 import { CsvError, parseCsv } from '../csv/csv';
 import { SyntheticJourney, syntheticJourneySchema } from './journey';
 
-/** The seed's synthetic registry: `journey,region,frequency,deadline_ms`. @public */
+/** The synthetic journey registry: `journey,region,frequency,deadline_ms`. @public */
 export const SYNTHETIC_CSV_COLUMNS = ['journey', 'region', 'frequency', 'deadline_ms'] as const;
 
 /**
- * The seed's registry as journeys (their regions, frequency and deadline; steps come from the journey's own
+ * The journey registry as journeys (their regions, frequency and deadline; steps come from the journey's own
  * definition): one row per journey and region, rows of a journey merged. Every broken row named by line and column.
  * @public
  */

@@ -19,7 +19,7 @@ import TableRow from '@mui/material/TableRow';
 import Typography from '@mui/material/Typography';
 import { useApi } from '@backstage/core-plugin-api';
 import { catalogApiRef } from '@backstage/plugin-catalog-react';
-import { runbookSkeleton, SEED_FAILURE_MODES, SloSummary, formatPercent } from '@internal/plugin-reliability-common';
+import { runbookSkeleton, STANDARD_FAILURE_MODES, SloSummary, formatPercent } from '@internal/plugin-reliability-common';
 import { EntityPath, reliabilityApiRef } from '../../api/ReliabilityApi';
 import { RunbookMarkdown } from './RunbookMarkdown';
 import { RunbookEditor } from './RunbookEditor';
@@ -94,7 +94,7 @@ export function RunbookPage() {
             entity={entity}
             baseVersion={0}
             markdown={runbookSkeleton({ name, owner, slos: (slos.value ?? []).map((s: SloSummary) => `${s.name}: ${(s.objective * 100).toFixed(2).replace(/\.?0+$/, '')}% over ${s.windowLabel}`) })}
-            failureModes={[...SEED_FAILURE_MODES]}
+            failureModes={[...STANDARD_FAILURE_MODES]}
             onSaved={() => {
               setMode('read');
               runbook.retry();
