@@ -16,7 +16,7 @@ import { ConfigReader } from '@backstage/config';
 import { mockServices } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { Entity } from '@backstage/catalog-model';
-import { chaosExperimentSchema, percentile } from '@internal/plugin-reliability-common';
+import { chaosExperimentSchema, percentile } from '@reliability-suite/plugin-reliability-common';
 import { openBenchDb } from './db';
 import { arg, benchAuditor, benchLogger } from './services';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';

@@ -17,7 +17,7 @@
  */
 import { openBenchDb } from './db';
 import { benchLogger, arg, median, minuteCounts, time } from './services';
-import { BURN_RATE_WINDOWS, SloDefinition, durationMs } from '@internal/plugin-reliability-common';
+import { BURN_RATE_WINDOWS, SloDefinition, durationMs } from '@reliability-suite/plugin-reliability-common';
 import { BucketRow, ReliabilityStore } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
 import { Evaluator, SliSourceRegistry } from '../plugins/reliability-backend/src/slos/Evaluator';

@@ -22,7 +22,7 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { mockServices } from '@backstage/backend-test-utils';
 import { openBenchDb } from './db';
 import { benchLogger, arg } from './services';
-import { SloDefinition } from '@internal/plugin-reliability-common';
+import { SloDefinition } from '@reliability-suite/plugin-reliability-common';
 import { ReliabilityStore, BucketRow, CountDelta } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
 import { SloRegistry } from '../plugins/reliability-backend/src/slos/SloRegistry';

@@ -16,7 +16,7 @@ import { join } from 'path';
 import knexFactory from 'knex';
 import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
-import { encodeCursor, percentile, SloDefinition, SloStatus } from '@internal/plugin-reliability-common';
+import { encodeCursor, percentile, SloDefinition, SloStatus } from '@reliability-suite/plugin-reliability-common';
 import { arg } from './services';
 import { reliabilityPlugin } from '../plugins/reliability-backend/src/plugin';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';

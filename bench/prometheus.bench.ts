@@ -14,7 +14,7 @@
  *
  *   node --require @backstage/cli/config/nodeTransform.cjs bench/prometheus.bench.ts [--slos 1000] [--concurrency 8] [--runs 5]
  */
-import { BURN_RATE_WINDOWS, SloDefinition, prometheusRuleFile, prometheusRuleGroups } from '@internal/plugin-reliability-common';
+import { BURN_RATE_WINDOWS, SloDefinition, prometheusRuleFile, prometheusRuleGroups } from '@reliability-suite/plugin-reliability-common';
 import { startPrometheus } from '../plugins/reliability-backend/src/__testUtils__/prometheus';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
 import { openBenchDb } from './db';

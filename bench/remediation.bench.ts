@@ -22,7 +22,7 @@ import { fork } from 'child_process';
 import { AddressInfo } from 'net';
 import { openBenchDb } from './db';
 import { ConfigReader } from '@backstage/config';
-import { percentile } from '@internal/plugin-reliability-common';
+import { percentile } from '@reliability-suite/plugin-reliability-common';
 import Router from 'express-promise-router';
 import { mockServices } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';

@@ -16,7 +16,7 @@
  */
 import http from 'http';
 import { AddressInfo } from 'net';
-import { percentile, syntheticJourneySchema } from '@internal/plugin-reliability-common';
+import { percentile, syntheticJourneySchema } from '@reliability-suite/plugin-reliability-common';
 import { openBenchDb } from './db';
 import { arg, benchLogger } from './services';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';

@@ -14,7 +14,7 @@
  */
 import { openBenchDb } from './db';
 import { benchLogger, arg, median, minuteCounts, time } from './services';
-import { SloDefinition } from '@internal/plugin-reliability-common';
+import { SloDefinition } from '@reliability-suite/plugin-reliability-common';
 import { BucketRow } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
 import { Evaluator, SliSourceRegistry } from '../plugins/reliability-backend/src/slos/Evaluator';

@@ -1,6 +1,6 @@
 export interface Config {
   reliability?: {
-    /** The suite's demo (@internal/plugin-reliability-backend-module-demo): nothing happens unless `enabled` is true. */
+    /** The suite's demo (@reliability-suite/plugin-reliability-backend-module-demo): nothing happens unless `enabled` is true. */
     demo?: {
       /** Seed deterministic demo traffic for the demo SLOs, and import the demo's drills, load tests, changes and journeys. Default false. */
       enabled?: boolean;

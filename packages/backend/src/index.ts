@@ -39,11 +39,11 @@ backend.add(import('@backstage/plugin-signals-backend'));
 backend.add(import('@backstage/plugin-events-backend'));
 
 // the reliability suite: OpenSLO entities in the catalog, and the reliability API
-backend.add(import('@internal/plugin-catalog-backend-module-reliability'));
-backend.add(import('@internal/plugin-reliability-backend'));
+backend.add(import('@reliability-suite/plugin-catalog-backend-module-reliability'));
+backend.add(import('@reliability-suite/plugin-reliability-backend'));
 // the suite's demo (demo traffic, drills, load tests, changes, journeys and the demo shop): only with reliability.demo.enabled
-backend.add(import('@internal/plugin-reliability-backend-module-demo'));
+backend.add(import('@reliability-suite/plugin-reliability-backend-module-demo'));
 // the suite's scaffolder actions: new SLOs, runbooks and chaos experiments, and the demo's local publisher
-backend.add(import('@internal/plugin-scaffolder-backend-module-reliability'));
+backend.add(import('@reliability-suite/plugin-scaffolder-backend-module-reliability'));
 
 backend.start();

@@ -6,7 +6,7 @@ import {
   reliabilityRemediationExecutePermission,
   reliabilityRunbookUpdatePermission,
   reliabilitySloReadPermission,
-} from '@internal/plugin-reliability-common';
+} from '@reliability-suite/plugin-reliability-common';
 import { ReliabilityPortalPolicy } from './permissionPolicy';
 
 const user = (refs: string[]) => ({ identity: { type: 'user' as const, userEntityRef: refs[0], ownershipEntityRefs: refs }, info: { userEntityRef: refs[0], ownershipEntityRefs: refs }, token: 't', credentials: {} as any }) as any;

@@ -13,7 +13,7 @@ import {
   reliabilityRunbookUpdatePermission,
   reliabilitySloCorrectPermission,
   reliabilitySyntheticsUpdatePermission,
-} from '@internal/plugin-reliability-common';
+} from '@reliability-suite/plugin-reliability-common';
 
 /**
  * The portal's policy for users. Reading is open to every signed-in user, and so is working incidents (anyone may

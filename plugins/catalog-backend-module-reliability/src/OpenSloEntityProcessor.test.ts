@@ -1,10 +1,10 @@
 import { Entity } from '@backstage/catalog-model';
-import { parseSlo } from '@internal/plugin-reliability-common';
+import { parseSlo } from '@reliability-suite/plugin-reliability-common';
 import { OpenSloEntityProcessor } from './OpenSloEntityProcessor';
 
 // the real parser (the registry's entry point), counted
-jest.mock('@internal/plugin-reliability-common', () => {
-  const actual = jest.requireActual('@internal/plugin-reliability-common');
+jest.mock('@reliability-suite/plugin-reliability-common', () => {
+  const actual = jest.requireActual('@reliability-suite/plugin-reliability-common');
   return { ...actual, parseSlo: jest.fn(actual.parseSlo) };
 });
 

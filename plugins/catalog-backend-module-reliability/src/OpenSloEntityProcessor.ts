@@ -12,7 +12,7 @@ import {
   parseSlo,
   resolveSloReferences,
   validateOpenSloKind,
-} from '@internal/plugin-reliability-common';
+} from '@reliability-suite/plugin-reliability-common';
 
 /** Looks up the owner of the component an SLO measures. */
 export type OwnerLookup = (componentRef: string) => Promise<string | undefined>;

@@ -1,5 +1,5 @@
 import { Entity } from '@backstage/catalog-model';
-import { parseOpenSlo } from '@internal/plugin-reliability-common';
+import { parseOpenSlo } from '@reliability-suite/plugin-reliability-common';
 import { SlothEntityProcessor } from './SlothEntityProcessor';
 
 const location = { type: 'file', target: '/repo/catalog/sloth/checkout.yaml' };

@@ -1,7 +1,7 @@
 import { Entity } from '@backstage/catalog-model';
 import { LocationSpec } from '@backstage/plugin-catalog-common';
 import { CatalogProcessor, CatalogProcessorEmit, processingResult } from '@backstage/plugin-catalog-node';
-import { isSlothServiceLevel, slothToOpenSlo } from '@internal/plugin-reliability-common';
+import { isSlothServiceLevel, slothToOpenSlo } from '@reliability-suite/plugin-reliability-common';
 
 /**
  * Lets the catalog read Sloth's Kubernetes resources (`sloth.slok.dev/v1` `PrometheusServiceLevel`) as they are: the

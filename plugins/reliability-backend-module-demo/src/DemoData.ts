@@ -1,5 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import type { ReliabilityCounts, ReliabilityEvaluationContext, ReliabilityEvaluationHook, SliCountBucket } from '@internal/plugin-reliability-node';
+import type { ReliabilityCounts, ReliabilityEvaluationContext, ReliabilityEvaluationHook, SliCountBucket } from '@reliability-suite/plugin-reliability-node';
 import { DEMO_PROFILES, demoMinute, demoSlice } from './traffic';
 
 const MIN = 60_000;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'fs';
 import { Config } from '@backstage/config';
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { capacityRunRequestSchema, capacityVerdict, latencyTargetMs, readK6Summary } from '@internal/plugin-reliability-common';
-import type { ReliabilityRecords } from '@internal/plugin-reliability-node';
+import { capacityRunRequestSchema, capacityVerdict, latencyTargetMs, readK6Summary } from '@reliability-suite/plugin-reliability-common';
+import type { ReliabilityRecords } from '@reliability-suite/plugin-reliability-node';
 
 /**
  * The demo's load-test history (`reliability.demo.capacityRuns[]`: `entityRef`, a JSON `file` of runs as CI posts

@@ -1,6 +1,6 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import type { ChangeKind } from '@internal/plugin-reliability-common';
-import type { ReliabilityRecords } from '@internal/plugin-reliability-node';
+import type { ChangeKind } from '@reliability-suite/plugin-reliability-common';
+import type { ReliabilityRecords } from '@reliability-suite/plugin-reliability-node';
 import { DEMO_PROFILES } from './traffic';
 
 const MIN = 60_000;

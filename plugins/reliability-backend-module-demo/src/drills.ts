@@ -1,8 +1,8 @@
 import { readFileSync } from 'fs';
 import { Config } from '@backstage/config';
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { csvErrorsMessage, parseDrillCsv } from '@internal/plugin-reliability-common';
-import type { ReliabilityRecords } from '@internal/plugin-reliability-node';
+import { csvErrorsMessage, parseDrillCsv } from '@reliability-suite/plugin-reliability-common';
+import type { ReliabilityRecords } from '@reliability-suite/plugin-reliability-node';
 
 /**
  * The demo's drill logs (`reliability.demo.drillLogs[]`: `entityRef` and a CSV `file`, relative to where the

@@ -1,5 +1,5 @@
 import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
-import { reliabilityEvaluationHooksExtensionPoint, reliabilityRecordsExtensionPoint } from '@internal/plugin-reliability-node';
+import { reliabilityEvaluationHooksExtensionPoint, reliabilityRecordsExtensionPoint } from '@reliability-suite/plugin-reliability-node';
 import { DemoData } from './DemoData';
 import { importDemoDrillLogs } from './drills';
 import { importDemoCapacityRuns } from './capacity';

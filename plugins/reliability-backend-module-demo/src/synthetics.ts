@@ -1,8 +1,8 @@
 import { readFileSync } from 'fs';
 import { Config } from '@backstage/config';
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { csvErrorsMessage, durationMs, formatIssues, parseDuration, parseSyntheticRegistryCsv, SyntheticJourney, syntheticJourneySchema, syntheticSliOf, SyntheticStepResult } from '@internal/plugin-reliability-common';
-import type { ReliabilityRecords, SyntheticRunInput } from '@internal/plugin-reliability-node';
+import { csvErrorsMessage, durationMs, formatIssues, parseDuration, parseSyntheticRegistryCsv, SyntheticJourney, syntheticJourneySchema, syntheticSliOf, SyntheticStepResult } from '@reliability-suite/plugin-reliability-common';
+import type { ReliabilityRecords, SyntheticRunInput } from '@reliability-suite/plugin-reliability-node';
 import { strSeed } from './traffic';
 
 const HOUR = 3_600_000;

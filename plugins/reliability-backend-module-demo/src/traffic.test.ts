@@ -1,6 +1,6 @@
 import { DemoData } from './DemoData';
 import { DEMO_PROFILES, demoMinute } from './traffic';
-import { countsIn } from '@internal/plugin-reliability-common';
+import { countsIn } from '@reliability-suite/plugin-reliability-common';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;

@@ -2,7 +2,7 @@ import { coreServices, createBackendPlugin } from '@backstage/backend-plugin-api
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
-import { reliabilityAllPermissions } from '@internal/plugin-reliability-common';
+import { reliabilityAllPermissions } from '@reliability-suite/plugin-reliability-common';
 import { CatalogAccess } from './catalog/CatalogAccess';
 import { EntityAccess } from './catalog/entityAccess';
 import { readReliabilityConfig } from './config/readReliabilityConfig';

@@ -1,5 +1,5 @@
 import { createExtensionPoint } from '@backstage/backend-plugin-api';
-import type { SloDefinition } from '@internal/plugin-reliability-common';
+import type { SloDefinition } from '@reliability-suite/plugin-reliability-common';
 import type { ReliabilityCounts } from './records';
 
 /** What a hook gets on one evaluation tick. @public */

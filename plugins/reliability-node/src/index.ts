@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { createExtensionPoint } from '@backstage/backend-plugin-api';
-import type { Counts, CumulativePoint, SloDefinition, RemediationTriggerKind } from '@internal/plugin-reliability-common';
+import type { Counts, CumulativePoint, SloDefinition, RemediationTriggerKind } from '@reliability-suite/plugin-reliability-common';
 
 /** A request for the counts of one SLO over several intervals [start, end). @public */
 export interface SliCountRequest {

@@ -1,5 +1,5 @@
 import { createExtensionPoint } from '@backstage/backend-plugin-api';
-import type { CapacityRun, ChangeEvent, ChangeKind, Drill, SloDefinition, SyntheticJourney, SyntheticStepResult } from '@internal/plugin-reliability-common';
+import type { CapacityRun, ChangeEvent, ChangeKind, Drill, SloDefinition, SyntheticJourney, SyntheticStepResult } from '@reliability-suite/plugin-reliability-common';
 
 /** Counts of one SLO over one bucket [end - bucketMs, end), with the SLO's cumulative counts at its end. @public */
 export interface SliCountBucket {

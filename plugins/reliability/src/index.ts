@@ -1,6 +1,6 @@
 /**
  * Reliability frontend plugin: the Reliability tab, SLO cards and burn-rate charts.
- * New frontend system: the default export of `@internal/plugin-reliability/alpha`.
+ * New frontend system: the default export of `@reliability-suite/plugin-reliability/alpha`.
  * Legacy frontend system: the exports below.
  *
  * @packageDocumentation

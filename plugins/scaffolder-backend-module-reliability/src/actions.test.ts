@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { mockServices } from '@backstage/backend-test-utils';
-import { lintChaosExperiment, parseOpenSlo } from '@internal/plugin-reliability-common';
+import { lintChaosExperiment, parseOpenSlo } from '@reliability-suite/plugin-reliability-common';
 import { createSloAction } from './slos/createSloAction';
 import { createRunbookAction } from './runbooks/createRunbookAction';
 import { createChaosAction } from './chaos/createChaosAction';

@@ -2,7 +2,7 @@ import { coreServices, createBackendModule } from '@backstage/backend-plugin-api
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { resolve } from 'path';
-import { DEFAULT_CHAOS_POLICY } from '@internal/plugin-reliability-common';
+import { DEFAULT_CHAOS_POLICY } from '@reliability-suite/plugin-reliability-common';
 import { createSloAction } from './slos/createSloAction';
 import { createRunbookAction } from './runbooks/createRunbookAction';
 import { createChaosAction } from './chaos/createChaosAction';

@@ -35,7 +35,7 @@ import { NotAllowedError } from '@backstage/errors';
 import { AuthorizeResult, PermissionCriteria, PermissionCondition } from '@backstage/plugin-permission-common';
 import { permissionRules } from '@backstage/plugin-catalog-backend/alpha';
 import request from 'supertest';
-import reliabilityPlugin from '@internal/plugin-reliability-backend';
+import reliabilityPlugin from '@reliability-suite/plugin-reliability-backend';
 // the portal's real policy for users
 // eslint-disable-next-line @backstage/no-relative-monorepo-imports
 import { ReliabilityPortalPolicy } from '../../../packages/backend/src/permissionPolicy';

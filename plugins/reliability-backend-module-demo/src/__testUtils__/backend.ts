@@ -8,8 +8,8 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { Entity } from '@backstage/catalog-model';
 // the module's tests run it in the backend it plugs into (a dev dependency only)
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports
-import reliabilityPlugin from '@internal/plugin-reliability-backend';
-import { ReliabilityRecords, reliabilityRecordsExtensionPoint } from '@internal/plugin-reliability-node';
+import reliabilityPlugin from '@reliability-suite/plugin-reliability-backend';
+import { ReliabilityRecords, reliabilityRecordsExtensionPoint } from '@reliability-suite/plugin-reliability-node';
 import { reliabilityModuleDemo } from '../module';
 
 /** The repository's demo catalog (catalog/): the files the demo config names. */

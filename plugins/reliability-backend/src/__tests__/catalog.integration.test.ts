@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
 import request from 'supertest';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
-import catalogModuleReliability from '@internal/plugin-catalog-backend-module-reliability';
+import catalogModuleReliability from '@reliability-suite/plugin-catalog-backend-module-reliability';
 import { createBackendModule } from '@backstage/backend-plugin-api';
 import { catalogLocationsExtensionPoint } from '@backstage/plugin-catalog-node';
 import { reliabilityPlugin } from '../plugin';

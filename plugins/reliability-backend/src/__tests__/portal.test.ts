@@ -3,7 +3,7 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { Entity } from '@backstage/catalog-model';
 import request from 'supertest';
-import { runbookSkeleton, STANDARD_FAILURE_MODES } from '@internal/plugin-reliability-common';
+import { runbookSkeleton, STANDARD_FAILURE_MODES } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityPlugin } from '../plugin';
 
 jest.setTimeout(90_000);

@@ -7,7 +7,7 @@ import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { Entity } from '@backstage/catalog-model';
 import request from 'supertest';
-import { slothToOpenSlo } from '@internal/plugin-reliability-common';
+import { slothToOpenSlo } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityPlugin } from '../plugin';
 import { manualScheduler } from '../__testUtils__/scheduler';
 

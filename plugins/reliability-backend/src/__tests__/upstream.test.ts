@@ -1,6 +1,6 @@
 import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
 import { createBackendModule, UrlReaderServiceReadTreeOptions } from '@backstage/backend-plugin-api';
-import { reliabilitySliSourcesExtensionPoint } from '@internal/plugin-reliability-node';
+import { reliabilitySliSourcesExtensionPoint } from '@reliability-suite/plugin-reliability-node';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { Entity } from '@backstage/catalog-model';
 import { Knex } from 'knex';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { AlertmanagerWebhook, alertmanagerAlertsQuerySchema, decodeCursor, pageOf } from '@internal/plugin-reliability-common';
+import { AlertmanagerWebhook, alertmanagerAlertsQuerySchema, decodeCursor, pageOf } from '@reliability-suite/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
 import { RemediationEngine } from '../remediation/RemediationEngine';
 import { AlertmanagerStore } from './AlertmanagerStore';

@@ -1,6 +1,6 @@
 import { Knex } from 'knex';
 import { isoOrNull as iso } from '../database/rows';
-import type { AlertmanagerWebhook } from '@internal/plugin-reliability-common';
+import type { AlertmanagerWebhook } from '@reliability-suite/plugin-reliability-common';
 
 const GO_ZERO_TIME = /^0001-01-01/;
 

@@ -1,7 +1,7 @@
 import express from 'express';
 import Router from 'express-promise-router';
 import { AuthenticationError, ServiceUnavailableError } from '@backstage/errors';
-import { alertmanagerAlertsQuerySchema, alertmanagerWebhookSchema } from '@internal/plugin-reliability-common';
+import { alertmanagerAlertsQuerySchema, alertmanagerWebhookSchema } from '@reliability-suite/plugin-reliability-common';
 import { bearerMatches } from '../http/bearer';
 import { Guards } from '../http/guards';
 import { AlertmanagerService } from './AlertmanagerService';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { Page, alertsQuerySchema, decodeCursor, pageOf } from '@internal/plugin-reliability-common';
+import { Page, alertsQuerySchema, decodeCursor, pageOf } from '@reliability-suite/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
 import { SloRegistry } from '../slos';
 import { AlertRow, AlertStore } from './AlertStore';

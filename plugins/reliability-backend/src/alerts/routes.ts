@@ -1,5 +1,5 @@
 import Router from 'express-promise-router';
-import { alertsQuerySchema } from '@internal/plugin-reliability-common';
+import { alertsQuerySchema } from '@reliability-suite/plugin-reliability-common';
 import { Guards } from '../http/guards';
 import { AlertService } from './AlertService';
 

@@ -13,7 +13,7 @@ import {
   pageOf,
   readK6Summary,
   reliabilityCapacityRecordPermission,
-} from '@internal/plugin-reliability-common';
+} from '@reliability-suite/plugin-reliability-common';
 import { callerName, EntityAccess } from '../catalog/entityAccess';
 import { ReliabilityStore, SloRegistry } from '../slos';
 import { CapacityStore } from './CapacityStore';

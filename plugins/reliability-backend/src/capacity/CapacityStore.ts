@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import type { CapacityRun, CapacityTestType } from '@internal/plugin-reliability-common';
+import type { CapacityRun, CapacityTestType } from '@reliability-suite/plugin-reliability-common';
 import { insertedId, numOrNull as num } from '../database/rows';
 
 const TABLE = 'reliability_capacity_runs';

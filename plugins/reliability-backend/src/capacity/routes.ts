@@ -1,5 +1,5 @@
 import Router from 'express-promise-router';
-import { capacityListQuerySchema, capacityRunRequestSchema } from '@internal/plugin-reliability-common';
+import { capacityListQuerySchema, capacityRunRequestSchema } from '@reliability-suite/plugin-reliability-common';
 import { Guards } from '../http/guards';
 import { CapacityService } from './CapacityService';
 

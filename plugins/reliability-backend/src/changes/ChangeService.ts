@@ -11,7 +11,7 @@ import {
   pageOf,
   reliabilityChangesRecordPermission,
   windowAt,
-} from '@internal/plugin-reliability-common';
+} from '@reliability-suite/plugin-reliability-common';
 import { callerName, EntityAccess } from '../catalog/entityAccess';
 import { Evaluator, SloRegistry } from '../slos';
 import { ChangeStore } from './ChangeStore';

@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import type { ChangeEvent, ChangeKind } from '@internal/plugin-reliability-common';
+import type { ChangeEvent, ChangeKind } from '@reliability-suite/plugin-reliability-common';
 import { insertedId } from '../database/rows';
 
 const TABLE = 'reliability_changes';

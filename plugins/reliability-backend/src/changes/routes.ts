@@ -1,5 +1,5 @@
 import Router from 'express-promise-router';
-import { changeListQuerySchema, changeRequestSchema } from '@internal/plugin-reliability-common';
+import { changeListQuerySchema, changeRequestSchema } from '@reliability-suite/plugin-reliability-common';
 import { Guards } from '../http/guards';
 import { ChangeService } from './ChangeService';
 

@@ -2,7 +2,7 @@ import { AuthService, BackstageCredentials, UrlReaderService } from '@backstage/
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { ANNOTATION_CHAOS_EXPERIMENTS, ChaosFilesResponse, ChaosPolicy, redactText } from '@internal/plugin-reliability-common';
+import { ANNOTATION_CHAOS_EXPERIMENTS, ChaosFilesResponse, ChaosPolicy, redactText } from '@reliability-suite/plugin-reliability-common';
 import { fromUpstream, Redacts } from '../http/upstream';
 import { SloRegistry } from '../slos';
 import { lintExperimentYaml, MAX_EXPERIMENT_FILE_BYTES } from './lintYaml';

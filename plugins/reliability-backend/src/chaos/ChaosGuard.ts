@@ -1,5 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { ChaosAbortCondition, ChaosExperimentRecord, durationMs, SloDefinition, windowAt } from '@internal/plugin-reliability-common';
+import { ChaosAbortCondition, ChaosExperimentRecord, durationMs, SloDefinition, windowAt } from '@reliability-suite/plugin-reliability-common';
 import { Evaluator, SloRegistry } from '../slos';
 import { ChaosStore } from './ChaosStore';
 

@@ -23,7 +23,7 @@ import {
   pageOf,
   reliabilityChaosApprovePermission,
   reliabilityChaosUpdatePermission,
-} from '@internal/plugin-reliability-common';
+} from '@reliability-suite/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
 import { EntityAccess } from '../catalog/entityAccess';
 import { ReliabilityStore, SloRegistry } from '../slos';

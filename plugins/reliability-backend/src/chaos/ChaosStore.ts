@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import type { ChaosExperiment, ChaosExperimentRecord, ChaosState } from '@internal/plugin-reliability-common';
+import type { ChaosExperiment, ChaosExperimentRecord, ChaosState } from '@reliability-suite/plugin-reliability-common';
 import { insertedId, isoOrNull as iso, numOrNull as num } from '../database/rows';
 
 /** Chaos experiments and their versions; every state change is one conditional update (no lost transitions). */

@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import { ChaosLintContext, ChaosViolation, lintChaosExperiment } from '@internal/plugin-reliability-common';
+import { ChaosLintContext, ChaosViolation, lintChaosExperiment } from '@reliability-suite/plugin-reliability-common';
 
 /** Experiment files are small; a larger one is refused rather than parsed. */
 export const MAX_EXPERIMENT_FILE_BYTES = 1_000_000;

@@ -12,7 +12,7 @@ import {
   entityRefParam,
   chaosResultSchema,
   chaosUpdateRequestSchema,
-} from '@internal/plugin-reliability-common';
+} from '@reliability-suite/plugin-reliability-common';
 import { Guards } from '../http/guards';
 import { ChaosService } from './ChaosService';
 import { ChaosFiles } from './ChaosFiles';

@@ -1,7 +1,7 @@
 import { AuthService, BackstageCredentials, LoggerService } from '@backstage/backend-plugin-api';
 import { Entity, RELATION_OWNED_BY } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { CHAOS_ABORT_ALERT, CommanderAlert, RunbookSection, sectionForAlert, severityRank } from '@internal/plugin-reliability-common';
+import { CHAOS_ABORT_ALERT, CommanderAlert, RunbookSection, sectionForAlert, severityRank } from '@reliability-suite/plugin-reliability-common';
 import { AlertStore } from '../alerts/AlertStore';
 import { AlertmanagerStore } from '../alertmanager/AlertmanagerStore';
 import { ReliabilityStore, SloRegistry } from '../slos';

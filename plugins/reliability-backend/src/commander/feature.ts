@@ -1,5 +1,5 @@
 import { SignalsService } from '@backstage/plugin-signals-node';
-import { COMMANDER_SIGNAL_CHANNEL } from '@internal/plugin-reliability-common';
+import { COMMANDER_SIGNAL_CHANNEL } from '@reliability-suite/plugin-reliability-common';
 import { Feature } from '../http/feature';
 import type { SuiteContext } from '../wiring/context';
 import type { SloFeature } from '../slos';

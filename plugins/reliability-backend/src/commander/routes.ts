@@ -1,5 +1,5 @@
 import Router from 'express-promise-router';
-import { pageQuerySchema, pageOf, decodeCursor } from '@internal/plugin-reliability-common';
+import { pageQuerySchema, pageOf, decodeCursor } from '@reliability-suite/plugin-reliability-common';
 import { Guards } from '../http/guards';
 import { CommanderService } from './CommanderService';
 

@@ -1,4 +1,4 @@
-import { durationMs } from '@internal/plugin-reliability-common';
+import { durationMs } from '@reliability-suite/plugin-reliability-common';
 
 /** Durations in config: `0`, `250ms`, or the suite's fixed durations (`30s`, `10m`, `1h`). */
 export function configDurationMs(text: string): number {

@@ -3,7 +3,7 @@ import { readFileSync } from 'fs';
 import { Config } from '@backstage/config';
 import { readSchedulerServiceTaskScheduleDefinitionFromConfig, SchedulerServiceTaskScheduleDefinition } from '@backstage/backend-plugin-api';
 import { JsonValue } from '@backstage/types';
-import { ChaosPolicy, DEFAULT_CHAOS_POLICY, durationMs, isFixedDuration, MwmbRule, parseBurnRateCsv, parseDuration } from '@internal/plugin-reliability-common';
+import { ChaosPolicy, DEFAULT_CHAOS_POLICY, durationMs, isFixedDuration, MwmbRule, parseBurnRateCsv, parseDuration } from '@reliability-suite/plugin-reliability-common';
 import { configDurationMs } from './durations';
 
 /**

@@ -1,6 +1,6 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { ConflictError, NotFoundError } from '@backstage/errors';
-import { decodeCursor, pageOf, reliabilitySloCorrectPermission, SloCorrection, SloCorrectionCreate, SloCorrectionListResponse } from '@internal/plugin-reliability-common';
+import { decodeCursor, pageOf, reliabilitySloCorrectPermission, SloCorrection, SloCorrectionCreate, SloCorrectionListResponse } from '@reliability-suite/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
 import { EntityAccess } from '../catalog/entityAccess';
 import { callerName } from '../catalog/entityAccess';

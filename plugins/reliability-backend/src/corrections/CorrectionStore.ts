@@ -1,6 +1,6 @@
 import { Knex } from 'knex';
 import { randomUUID } from 'crypto';
-import type { SloCorrection, SloCorrectionCreate } from '@internal/plugin-reliability-common';
+import type { SloCorrection, SloCorrectionCreate } from '@reliability-suite/plugin-reliability-common';
 
 const TABLE = 'reliability_corrections';
 

@@ -1,6 +1,6 @@
 import Router from 'express-promise-router';
 import { z } from 'zod';
-import { pageQuerySchema, sloCorrectionCreateSchema } from '@internal/plugin-reliability-common';
+import { pageQuerySchema, sloCorrectionCreateSchema } from '@reliability-suite/plugin-reliability-common';
 import { Guards } from '../http/guards';
 import { CorrectionService } from './CorrectionService';
 

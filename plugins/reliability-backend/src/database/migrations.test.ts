@@ -3,7 +3,7 @@ import { resolvePackagePath } from '@backstage/backend-plugin-api';
 
 jest.setTimeout(60_000);
 
-const migrationsDir = resolvePackagePath('@internal/plugin-reliability-backend', 'migrations');
+const migrationsDir = resolvePackagePath('@reliability-suite/plugin-reliability-backend', 'migrations');
 const config = { directory: migrationsDir, tableName: 'reliability_knex_migrations' };
 
 describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('migrations on %p', databaseId => {

@@ -14,7 +14,7 @@ import {
   pageOf,
   parseDrillCsv,
   reliabilityDrillsUpdatePermission,
-} from '@internal/plugin-reliability-common';
+} from '@reliability-suite/plugin-reliability-common';
 import { callerName, EntityAccess } from '../catalog/entityAccess';
 import { DrillStore } from './DrillStore';
 

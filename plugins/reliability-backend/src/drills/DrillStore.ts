@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import { dayOf, Drill, DrillRecord } from '@internal/plugin-reliability-common';
+import { dayOf, Drill, DrillRecord } from '@reliability-suite/plugin-reliability-common';
 import { insertedId } from '../database/rows';
 
 const TABLE = 'reliability_drills';

@@ -1,7 +1,7 @@
 import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import request from 'supertest';
-import { parseDrillCsv } from '@internal/plugin-reliability-common';
+import { parseDrillCsv } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityPlugin } from '../plugin';
 import { ownersAndServices } from '../__testUtils__/permissions';
 import { component } from '../__testUtils__/entities';

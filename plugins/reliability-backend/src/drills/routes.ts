@@ -1,7 +1,7 @@
 import express from 'express';
 import Router from 'express-promise-router';
 import { InputError } from '@backstage/errors';
-import { drillCreateRequestSchema, drillEntityQuerySchema, drillListQuerySchema } from '@internal/plugin-reliability-common';
+import { drillCreateRequestSchema, drillEntityQuerySchema, drillListQuerySchema } from '@reliability-suite/plugin-reliability-common';
 import { Guards } from '../http/guards';
 import { DrillService } from './DrillService';
 

@@ -1,4 +1,4 @@
-import type { ChaosExperimentRecord, SloDefinition } from '@internal/plugin-reliability-common';
+import type { ChaosExperimentRecord, SloDefinition } from '@reliability-suite/plugin-reliability-common';
 import type { FiredAlert } from '../alerts/AlertStore';
 
 /** A remediation rule as the events name it: which entity, which action with which parameters. */

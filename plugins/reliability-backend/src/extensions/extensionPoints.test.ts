@@ -1,7 +1,7 @@
 import { createBackendModule } from '@backstage/backend-plugin-api';
 import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { ReliabilityEvaluationContext, reliabilityEvaluationHooksExtensionPoint, ReliabilityRecords, reliabilityRecordsExtensionPoint } from '@internal/plugin-reliability-node';
+import { ReliabilityEvaluationContext, reliabilityEvaluationHooksExtensionPoint, ReliabilityRecords, reliabilityRecordsExtensionPoint } from '@reliability-suite/plugin-reliability-node';
 import request from 'supertest';
 import { reliabilityPlugin } from '../plugin';
 import { component, ingestSlo } from '../__testUtils__/entities';

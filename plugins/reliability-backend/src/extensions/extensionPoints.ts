@@ -8,7 +8,7 @@ import {
   reliabilitySliSourcesExtensionPoint,
   RemediationAction,
   SliSource,
-} from '@internal/plugin-reliability-node';
+} from '@reliability-suite/plugin-reliability-node';
 
 /** What modules added through the suite's extension points (reliability-node), read once the plugin starts. */
 export interface ReliabilityExtensions {

@@ -1,5 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import type { ReliabilityCounts, ReliabilityRecords, ReliabilityRecordsProvider } from '@internal/plugin-reliability-node';
+import type { ReliabilityCounts, ReliabilityRecords, ReliabilityRecordsProvider } from '@reliability-suite/plugin-reliability-node';
 import type { SloRegistry } from '../slos';
 import { DrillStore } from '../drills/DrillStore';
 import { CapacityStore } from '../capacity/CapacityStore';

@@ -1,7 +1,7 @@
 import express from 'express';
 import Router from 'express-promise-router';
 import { SchedulerService, SchedulerServiceTaskScheduleDefinition } from '@backstage/backend-plugin-api';
-import type { ReadinessFacts } from '@internal/plugin-reliability-common';
+import type { ReadinessFacts } from '@reliability-suite/plugin-reliability-common';
 import { Guards } from './guards';
 
 /** What a feature's routes get from the router: the shared guards, the JSON body parser, and the clock. */

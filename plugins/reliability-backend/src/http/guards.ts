@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AuditorService, BackstageCredentials, BackstageUserPrincipal, HttpAuthService, PermissionsService } from '@backstage/backend-plugin-api';
 import { InputError, NotAllowedError } from '@backstage/errors';
 import { AuthorizeResult, BasicPermission, ResourcePermission } from '@backstage/plugin-permission-common';
-import { formatIssues, reliabilitySloReadPermission } from '@internal/plugin-reliability-common';
+import { formatIssues, reliabilitySloReadPermission } from '@reliability-suite/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
 import { CallerMemory } from '../catalog/entityAccess';
 

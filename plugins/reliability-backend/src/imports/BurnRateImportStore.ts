@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import { MwmbRule } from '@internal/plugin-reliability-common';
+import { MwmbRule } from '@reliability-suite/plugin-reliability-common';
 
 const TABLE = 'reliability_burn_rate_imports';
 

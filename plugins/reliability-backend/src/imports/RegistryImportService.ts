@@ -22,7 +22,7 @@ import {
   SloRegistryRow,
   sloRegistryInput,
   REGISTRY_SLICE_TARGET_PERCENT,
-} from '@internal/plugin-reliability-common';
+} from '@reliability-suite/plugin-reliability-common';
 import { callerName } from '../catalog/entityAccess';
 import { SloRegistry } from '../slos';
 import { DrillService } from '../drills/DrillService';

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import os from 'os';
 import path from 'path';
 import { parse } from 'yaml';
-import { parseOpenSlo } from '@internal/plugin-reliability-common';
+import { parseOpenSlo } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityPlugin } from '../plugin';
 import { component, ingestSlo } from '../__testUtils__/entities';
 import { manualScheduler } from '../__testUtils__/scheduler';

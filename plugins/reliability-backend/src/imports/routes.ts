@@ -1,7 +1,7 @@
 import express from 'express';
 import Router from 'express-promise-router';
 import { InputError } from '@backstage/errors';
-import { registryImportParamsSchema, registryImportQuerySchema, reliabilityRegistryImportPermission } from '@internal/plugin-reliability-common';
+import { registryImportParamsSchema, registryImportQuerySchema, reliabilityRegistryImportPermission } from '@reliability-suite/plugin-reliability-common';
 import { Guards } from '../http/guards';
 import { RegistryImportService } from './RegistryImportService';
 

@@ -12,7 +12,7 @@ import {
   decodeCursor,
   incidentsQuerySchema,
   pageOf,
-} from '@internal/plugin-reliability-common';
+} from '@reliability-suite/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
 import { RunbookService } from '../runbooks/RunbookService';
 import { IncidentStore } from './IncidentStore';

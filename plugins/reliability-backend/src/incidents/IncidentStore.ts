@@ -1,6 +1,6 @@
 import { Knex } from 'knex';
 import { ConflictError, NotFoundError } from '@backstage/errors';
-import type { Incident, IncidentActionItem, IncidentEvent, IncidentRole, IncidentStatus } from '@internal/plugin-reliability-common';
+import type { Incident, IncidentActionItem, IncidentEvent, IncidentRole, IncidentStatus } from '@reliability-suite/plugin-reliability-common';
 import { insertedId, isoOrNull } from '../database/rows';
 
 /** Incidents and their timelines. */

@@ -10,7 +10,7 @@ import {
   reliabilityIncidentManagePermission,
   statusUpdateSchema,
   timelineEntrySchema,
-} from '@internal/plugin-reliability-common';
+} from '@reliability-suite/plugin-reliability-common';
 import { Guards } from '../http/guards';
 import { IncidentService } from './IncidentService';
 

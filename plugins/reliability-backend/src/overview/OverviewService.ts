@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { decodeCursor, encodeCursor, OverviewResponse, overviewQuerySchema, OverviewRow, overviewToCsv } from '@internal/plugin-reliability-common';
+import { decodeCursor, encodeCursor, OverviewResponse, overviewQuerySchema, OverviewRow, overviewToCsv } from '@reliability-suite/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
 import { ReliabilityStore } from '../slos';
 

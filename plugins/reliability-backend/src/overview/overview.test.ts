@@ -1,7 +1,7 @@
 import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import request from 'supertest';
-import { parseCsv } from '@internal/plugin-reliability-common';
+import { parseCsv } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityPlugin } from '../plugin';
 import { ingestSlo } from '../__testUtils__/entities';
 import { manualScheduler } from '../__testUtils__/scheduler';

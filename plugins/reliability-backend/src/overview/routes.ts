@@ -1,5 +1,5 @@
 import Router from 'express-promise-router';
-import { overviewQuerySchema } from '@internal/plugin-reliability-common';
+import { overviewQuerySchema } from '@reliability-suite/plugin-reliability-common';
 import { Guards } from '../http/guards';
 import { OverviewService } from './OverviewService';
 

@@ -7,7 +7,7 @@ import {
   reliabilityEventsIngestPermission,
   reliabilitySloCorrectPermission,
   reliabilitySloReadPermission,
-} from '@internal/plugin-reliability-common';
+} from '@reliability-suite/plugin-reliability-common';
 import { ServicePrincipalPermissions } from './ServicePrincipalPermissions';
 
 /** Backstage's own service decision: every permission the access restrictions do not exclude. */

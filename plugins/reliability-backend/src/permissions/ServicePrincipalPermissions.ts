@@ -1,6 +1,6 @@
 import { BackstageCredentials, BackstageServicePrincipal, PermissionsService, PermissionsServiceRequestOptions } from '@backstage/backend-plugin-api';
 import { AuthorizePermissionRequest, AuthorizePermissionResponse, AuthorizeResult, QueryPermissionRequest, QueryPermissionResponse } from '@backstage/plugin-permission-common';
-import { reliabilityServiceDefaultPermissions } from '@internal/plugin-reliability-common';
+import { reliabilityServiceDefaultPermissions } from '@reliability-suite/plugin-reliability-common';
 
 const SUITE_PREFIX = 'reliability.';
 

@@ -1,5 +1,5 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { ReadinessFacts, ReadinessResponse, readinessScore } from '@internal/plugin-reliability-common';
+import { ReadinessFacts, ReadinessResponse, readinessScore } from '@reliability-suite/plugin-reliability-common';
 import { EntityAccess } from '../catalog/entityAccess';
 import type { ReadinessFactsSource } from '../http/feature';
 

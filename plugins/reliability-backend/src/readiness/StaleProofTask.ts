@@ -1,5 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { READINESS_CAPACITY_MAX_AGE_MS, READINESS_DRILL_MAX_AGE_MS } from '@internal/plugin-reliability-common';
+import { READINESS_CAPACITY_MAX_AGE_MS, READINESS_DRILL_MAX_AGE_MS } from '@reliability-suite/plugin-reliability-common';
 import { DrillStore } from '../drills/DrillStore';
 import { CapacityStore } from '../capacity/CapacityStore';
 import { NoticeStore } from '../notifications/NoticeStore';

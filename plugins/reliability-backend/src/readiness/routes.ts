@@ -1,5 +1,5 @@
 import Router from 'express-promise-router';
-import { readinessQuerySchema } from '@internal/plugin-reliability-common';
+import { readinessQuerySchema } from '@reliability-suite/plugin-reliability-common';
 import { Guards } from '../http/guards';
 import { ReadinessService } from './ReadinessService';
 

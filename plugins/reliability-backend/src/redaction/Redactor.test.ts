@@ -1,4 +1,4 @@
-import { REDACTED, redactText } from '@internal/plugin-reliability-common';
+import { REDACTED, redactText } from '@reliability-suite/plugin-reliability-common';
 import { INVALID_URL, Redactor, redactTarget } from './Redactor';
 
 describe('redactTarget, the one redaction step for action targets', () => {

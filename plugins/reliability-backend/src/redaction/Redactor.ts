@@ -1,6 +1,6 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { JsonObject } from '@backstage/types';
-import { MIN_SECRET_LENGTH, redactText, redactUrl, urlSecrets } from '@internal/plugin-reliability-common';
+import { MIN_SECRET_LENGTH, redactText, redactUrl, urlSecrets } from '@reliability-suite/plugin-reliability-common';
 
 /** Config keys whose values are credentials (compared in lower case, as substrings). */
 const SECRET_KEYS = ['secret', 'token', 'password', 'apikey', 'api-key', 'api_key', 'authorization', 'cadata', 'credential', 'cookie'];

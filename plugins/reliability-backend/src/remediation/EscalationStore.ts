@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import type { RemediationEscalation } from '@internal/plugin-reliability-common';
+import type { RemediationEscalation } from '@reliability-suite/plugin-reliability-common';
 import { isoOrNull as iso } from '../database/rows';
 
 /** What an escalation records when it opens. */

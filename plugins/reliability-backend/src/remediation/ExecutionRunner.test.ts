@@ -1,6 +1,6 @@
 import { AuditorService } from '@backstage/backend-plugin-api';
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
-import { RemediationAction, RemediationActionError } from '@internal/plugin-reliability-node';
+import { RemediationAction, RemediationActionError } from '@reliability-suite/plugin-reliability-node';
 import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 import { Redactor } from '../redaction/Redactor';
 import { CircuitBreaker } from './CircuitBreaker';

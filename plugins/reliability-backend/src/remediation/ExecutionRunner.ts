@@ -1,6 +1,6 @@
 import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
-import { fullJitterDelayMs, renderTemplate, RemediationTriggerKind } from '@internal/plugin-reliability-common';
-import { RemediationAction, RemediationActionContext, RemediationActionError, RemediationTriggerInfo } from '@internal/plugin-reliability-node';
+import { fullJitterDelayMs, renderTemplate, RemediationTriggerKind } from '@reliability-suite/plugin-reliability-common';
+import { RemediationAction, RemediationActionContext, RemediationActionError, RemediationTriggerInfo } from '@reliability-suite/plugin-reliability-node';
 import { RemediationRule } from './rules';
 import { ExecutionRow, RemediationStore } from './RemediationStore';
 import { EscalationStore } from './EscalationStore';

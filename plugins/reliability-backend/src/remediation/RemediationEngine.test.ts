@@ -1,6 +1,6 @@
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
-import { parseMatcher } from '@internal/plugin-reliability-common';
-import { RemediationAction } from '@internal/plugin-reliability-node';
+import { parseMatcher } from '@reliability-suite/plugin-reliability-common';
+import { RemediationAction } from '@reliability-suite/plugin-reliability-node';
 import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 import { RemediationEngine } from './RemediationEngine';
 import { RemediationMetrics } from './metrics';

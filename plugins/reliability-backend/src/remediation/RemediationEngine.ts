@@ -1,7 +1,7 @@
 import { randomUUID } from 'crypto';
 import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
-import { decodeCursor, pageOf, matchesLabels, percentile, RemediationListResponse } from '@internal/plugin-reliability-common';
-import { RemediationAction, RemediationTriggerInfo } from '@internal/plugin-reliability-node';
+import { decodeCursor, pageOf, matchesLabels, percentile, RemediationListResponse } from '@reliability-suite/plugin-reliability-common';
+import { RemediationAction, RemediationTriggerInfo } from '@reliability-suite/plugin-reliability-node';
 import { RemediationRule, ruleSummary } from './rules';
 import { ExecutionRow, RemediationStore } from './RemediationStore';
 import { EscalationStore } from './EscalationStore';

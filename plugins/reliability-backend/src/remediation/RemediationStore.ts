@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import type { RemediationAttempt, RemediationExecution, RemediationState, RemediationTriggerKind } from '@internal/plugin-reliability-common';
+import type { RemediationAttempt, RemediationExecution, RemediationState, RemediationTriggerKind } from '@reliability-suite/plugin-reliability-common';
 import { isoOrNull as iso, numOrNull as num } from '../database/rows';
 import { redactTarget } from '../redaction/Redactor';
 

@@ -1,7 +1,7 @@
 import { hostname } from 'os';
 import { randomUUID } from 'crypto';
-import { CHAOS_ABORT_ALERT, CHAOS_START_ALERT } from '@internal/plugin-reliability-common';
-import type { RemediationAction } from '@internal/plugin-reliability-node';
+import { CHAOS_ABORT_ALERT, CHAOS_START_ALERT } from '@reliability-suite/plugin-reliability-common';
+import type { RemediationAction } from '@reliability-suite/plugin-reliability-node';
 import { Feature, scheduledTask } from '../http/feature';
 import type { SuiteContext } from '../wiring/context';
 import { featureFlagAction } from './actions/featureFlag';

@@ -1,6 +1,6 @@
 import Router from 'express-promise-router';
 import { AuthenticationError, NotAllowedError, NotFoundError } from '@backstage/errors';
-import { reliabilityRemediationExecutePermission, remediationsQuerySchema, runRemediationSchema } from '@internal/plugin-reliability-common';
+import { reliabilityRemediationExecutePermission, remediationsQuerySchema, runRemediationSchema } from '@reliability-suite/plugin-reliability-common';
 import { bearerMatches } from '../http/bearer';
 import { Guards } from '../http/guards';
 import { RemediationEngine } from './RemediationEngine';

@@ -2,7 +2,7 @@ import { Config, ConfigReader } from '@backstage/config';
 import { buildRemediationRules } from './rules';
 import { webhookAction } from './actions/webhook';
 import { createKubernetesAction } from './actions/kubernetes';
-import type { RemediationAction } from '@internal/plugin-reliability-node';
+import type { RemediationAction } from '@reliability-suite/plugin-reliability-node';
 import { readKubernetesClusters, readReliabilityConfig } from '../config/readReliabilityConfig';
 import { Redactor } from '../redaction/Redactor';
 

@@ -1,6 +1,6 @@
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
-import { CHAOS_ABORT_ALERT, CHAOS_START_ALERT, REMEDIATION_TRIGGER_KINDS, LabelMatcher, parseMatcher, RemediationRuleSummary, RemediationTriggerKind, templateNames } from '@internal/plugin-reliability-common';
-import type { RemediationAction } from '@internal/plugin-reliability-node';
+import { CHAOS_ABORT_ALERT, CHAOS_START_ALERT, REMEDIATION_TRIGGER_KINDS, LabelMatcher, parseMatcher, RemediationRuleSummary, RemediationTriggerKind, templateNames } from '@reliability-suite/plugin-reliability-common';
+import type { RemediationAction } from '@reliability-suite/plugin-reliability-node';
 import { Redactor } from '../redaction/Redactor';
 import { configDurationMs } from '../config/durations';
 import type { RemediationRuleConfig } from '../config/readReliabilityConfig';

@@ -1,4 +1,4 @@
-import { SloDefinition, sloAlertLabels } from '@internal/plugin-reliability-common';
+import { SloDefinition, sloAlertLabels } from '@reliability-suite/plugin-reliability-common';
 import type { FiredAlert } from '../alerts/AlertStore';
 import type { IncomingTrigger } from './RemediationEngine';
 

@@ -4,7 +4,7 @@ import { AuthService, BackstageCredentials, UrlReaderService, resolveSafeChildPa
 import { ANNOTATION_LOCATION, parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { ANNOTATION_RUNBOOK, FailureMode, RunbookResponse, STANDARD_FAILURE_MODES, parseRunbookRef, parseRunbookSections, redactText, redactUrl, decodeCursor, pageOf, lineDiff } from '@internal/plugin-reliability-common';
+import { ANNOTATION_RUNBOOK, FailureMode, RunbookResponse, STANDARD_FAILURE_MODES, parseRunbookRef, parseRunbookSections, redactText, redactUrl, decodeCursor, pageOf, lineDiff } from '@reliability-suite/plugin-reliability-common';
 import { Entity } from '@backstage/catalog-model';
 import { ConflictError } from '@backstage/errors';
 import { RunbookStore } from './RunbookStore';

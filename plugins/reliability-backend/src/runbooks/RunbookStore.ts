@@ -1,6 +1,6 @@
 import { Knex } from 'knex';
 import { ConflictError } from '@backstage/errors';
-import type { FailureMode } from '@internal/plugin-reliability-common';
+import type { FailureMode } from '@reliability-suite/plugin-reliability-common';
 import { isoOrNull } from '../database/rows';
 
 export interface RunbookVersion {

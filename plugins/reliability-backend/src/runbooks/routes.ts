@@ -1,7 +1,7 @@
 import Router from 'express-promise-router';
 import { NotAllowedError } from '@backstage/errors';
 import { stringifyEntityRef } from '@backstage/catalog-model';
-import { pageQuerySchema, reliabilityRunbookUpdatePermission, runbookSaveSchema } from '@internal/plugin-reliability-common';
+import { pageQuerySchema, reliabilityRunbookUpdatePermission, runbookSaveSchema } from '@reliability-suite/plugin-reliability-common';
 import { Guards } from '../http/guards';
 import { RunbookService } from './RunbookService';
 

@@ -11,7 +11,7 @@ import {
   SloBacktestResponse,
   sloBacktestRequestSchema,
   syntheticSliOf,
-} from '@internal/plugin-reliability-common';
+} from '@reliability-suite/plugin-reliability-common';
 import { EntityAccess } from '../catalog/entityAccess';
 import { fromUpstream, Redacts } from '../http/upstream';
 import { ReliabilityStore } from './ReliabilityStore';

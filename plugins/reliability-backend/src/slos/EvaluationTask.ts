@@ -1,6 +1,6 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { SloDefinition, alertConditions, alertPolicyOf } from '@internal/plugin-reliability-common';
-import type { ReliabilityCounts, ReliabilityEvaluationHook } from '@internal/plugin-reliability-node';
+import { SloDefinition, alertConditions, alertPolicyOf } from '@reliability-suite/plugin-reliability-common';
+import type { ReliabilityCounts, ReliabilityEvaluationHook } from '@reliability-suite/plugin-reliability-node';
 import { AlertStore, FiredAlert } from '../alerts/AlertStore';
 import { Evaluator } from './Evaluator';
 import { ReliabilityStore } from './ReliabilityStore';

@@ -1,6 +1,6 @@
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
-import { SloDefinition } from '@internal/plugin-reliability-common';
-import { SliSource } from '@internal/plugin-reliability-node';
+import { SloDefinition } from '@reliability-suite/plugin-reliability-common';
+import { SliSource } from '@reliability-suite/plugin-reliability-node';
 import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 import { Evaluator, SliSourceRegistry, sameStatus } from './Evaluator';
 import { IngestSliSource } from './sources/IngestSliSource';

@@ -23,8 +23,8 @@ import {
   TimeRange,
   excludedRanges,
   subtractRanges,
-} from '@internal/plugin-reliability-common';
-import type { SliCountRequest, SliCountResult, SliSource } from '@internal/plugin-reliability-node';
+} from '@reliability-suite/plugin-reliability-common';
+import type { SliCountRequest, SliCountResult, SliSource } from '@reliability-suite/plugin-reliability-node';
 import { randomUUID } from 'crypto';
 import { ReliabilityStore, StatusItem } from './ReliabilityStore';
 import type { IndexSyncStats } from './sources/CountIndex';

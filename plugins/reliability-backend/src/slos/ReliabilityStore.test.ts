@@ -1,7 +1,7 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { ReliabilityStore, rowsOf } from './ReliabilityStore';
 import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
-import { SloDefinition } from '@internal/plugin-reliability-common';
+import { SloDefinition } from '@reliability-suite/plugin-reliability-common';
 
 jest.setTimeout(60_000);
 

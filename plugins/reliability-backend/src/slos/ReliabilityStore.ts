@@ -1,6 +1,6 @@
 import { Knex } from 'knex';
-import type { Counts, CumulativePoint, SloDefinition, SloStatus } from '@internal/plugin-reliability-common';
-import { compositeParentRef } from '@internal/plugin-reliability-common';
+import type { Counts, CumulativePoint, SloDefinition, SloStatus } from '@reliability-suite/plugin-reliability-common';
+import { compositeParentRef } from '@reliability-suite/plugin-reliability-common';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;

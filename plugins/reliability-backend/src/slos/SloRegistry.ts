@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
 import { Entity, parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { MwmbRule, OPENSLO_API_VERSION, SLO_KIND, SloDefinition, csvRulesFor, parseSlo } from '@internal/plugin-reliability-common';
+import { MwmbRule, OPENSLO_API_VERSION, SLO_KIND, SloDefinition, csvRulesFor, parseSlo } from '@reliability-suite/plugin-reliability-common';
 import { sloSummaryOf } from './summary';
 import { ReliabilityStore } from './ReliabilityStore';
 

@@ -25,7 +25,7 @@ import {
   SloCorrection,
   SloDefinition,
   compositeParentRef,
-} from '@internal/plugin-reliability-common';
+} from '@reliability-suite/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
 import { EntityAccess } from '../catalog/entityAccess';
 import { fromUpstream, Redacts } from '../http/upstream';

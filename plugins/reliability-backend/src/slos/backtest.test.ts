@@ -1,7 +1,7 @@
 import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import request from 'supertest';
-import { backtest, DEFAULT_MWMB_RULES } from '@internal/plugin-reliability-common';
+import { backtest, DEFAULT_MWMB_RULES } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityPlugin } from '../plugin';
 import { component, ingestSlo } from '../__testUtils__/entities';
 import { manualScheduler } from '../__testUtils__/scheduler';

@@ -1,4 +1,4 @@
-import type { ReliabilityCounts } from '@internal/plugin-reliability-node';
+import type { ReliabilityCounts } from '@reliability-suite/plugin-reliability-node';
 import { ReliabilityStore } from './ReliabilityStore';
 
 /** The stored counts as the extension points offer them (reliability-node's `ReliabilityCounts`). */

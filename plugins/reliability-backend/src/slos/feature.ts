@@ -1,5 +1,5 @@
-import { alertPolicyOf } from '@internal/plugin-reliability-common';
-import type { ReliabilityEvaluationHook, SliSource } from '@internal/plugin-reliability-node';
+import { alertPolicyOf } from '@reliability-suite/plugin-reliability-common';
+import type { ReliabilityEvaluationHook, SliSource } from '@reliability-suite/plugin-reliability-node';
 import { Feature, scheduledTask } from '../http/feature';
 import type { SuiteContext } from '../wiring/context';
 import { BacktestService } from './BacktestService';

@@ -1,5 +1,5 @@
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
-import { SloDefinition } from '@internal/plugin-reliability-common';
+import { SloDefinition } from '@reliability-suite/plugin-reliability-common';
 import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 import { Evaluator, SliSourceRegistry } from './Evaluator';
 import { ReliabilityStore } from './ReliabilityStore';

@@ -1,5 +1,5 @@
 import Router from 'express-promise-router';
-import { gateQuerySchema, historyQuerySchema, listQuerySchema, reliabilityEventsIngestPermission, sloBacktestRequestSchema } from '@internal/plugin-reliability-common';
+import { gateQuerySchema, historyQuerySchema, listQuerySchema, reliabilityEventsIngestPermission, sloBacktestRequestSchema } from '@reliability-suite/plugin-reliability-common';
 import { NotAllowedError } from '@backstage/errors';
 import { Guards } from '../http/guards';
 import { SloService } from './SloService';

@@ -1,5 +1,5 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
-import { SloDefinition } from '@internal/plugin-reliability-common';
+import { SloDefinition } from '@reliability-suite/plugin-reliability-common';
 import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 import { itemJson, sloSummaryOf, withStatus } from './summary';
 

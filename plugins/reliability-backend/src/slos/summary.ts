@@ -1,4 +1,4 @@
-import { SloDefinition, SloSummary, alertPolicyOf, describeWindow, formatDuration, ruleId } from '@internal/plugin-reliability-common';
+import { SloDefinition, SloSummary, alertPolicyOf, describeWindow, formatDuration, ruleId } from '@reliability-suite/plugin-reliability-common';
 
 /** What `GET /slos` answers about an SLO, its status aside. */
 export function sloSummaryOf(def: SloDefinition, entityRef: string): Omit<SloSummary, 'status'> {

@@ -1,4 +1,4 @@
-import { SyntheticJourney, syntheticJourneySchema } from '@internal/plugin-reliability-common';
+import { SyntheticJourney, syntheticJourneySchema } from '@reliability-suite/plugin-reliability-common';
 import { SyntheticRunner } from './SyntheticRunner';
 import { HostLimiter } from './HostLimiter';
 import { startDns, startShop, startTlsServer } from '../__testUtils__/shop';

@@ -13,7 +13,7 @@ import {
   SyntheticJourney,
   SyntheticStep,
   SyntheticStepResult,
-} from '@internal/plugin-reliability-common';
+} from '@reliability-suite/plugin-reliability-common';
 import { HostLimiter } from './HostLimiter';
 
 type HttpStep = Extract<SyntheticStep, { type: 'http' }>;

@@ -21,7 +21,7 @@ import {
   syntheticSeriesQuerySchema,
   syntheticSeriesRange,
   SyntheticSeriesResponse,
-} from '@internal/plugin-reliability-common';
+} from '@reliability-suite/plugin-reliability-common';
 import { callerName, EntityAccess } from '../catalog/entityAccess';
 import { SyntheticStore } from './SyntheticStore';
 

@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import { durationMs, parseDuration, SyntheticJourney, SyntheticJourneyRecord, SyntheticRun } from '@internal/plugin-reliability-common';
+import { durationMs, parseDuration, SyntheticJourney, SyntheticJourneyRecord, SyntheticRun } from '@reliability-suite/plugin-reliability-common';
 import { insertedId } from '../database/rows';
 import type { JourneyResult } from './SyntheticRunner';
 

@@ -1,5 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { SloDefinition, meetsThreshold, sliceEndOf, syntheticSliOf } from '@internal/plugin-reliability-common';
+import { SloDefinition, meetsThreshold, sliceEndOf, syntheticSliOf } from '@reliability-suite/plugin-reliability-common';
 import { ReliabilityStore, SloRegistry } from '../slos';
 import { mapPool } from './HostLimiter';
 import { JourneyResult, SyntheticRunner } from './SyntheticRunner';

@@ -1,6 +1,6 @@
 import http from 'http';
 import { AddressInfo } from 'net';
-import { syntheticJourneySchema } from '@internal/plugin-reliability-common';
+import { syntheticJourneySchema } from '@reliability-suite/plugin-reliability-common';
 import { SyntheticRunner } from './SyntheticRunner';
 import { PlaywrightBrowserSteps } from './browser';
 

@@ -8,7 +8,7 @@ import {
   syntheticListQuerySchema,
   syntheticRunsQuerySchema,
   syntheticSeriesQuerySchema,
-} from '@internal/plugin-reliability-common';
+} from '@reliability-suite/plugin-reliability-common';
 import { Guards } from '../http/guards';
 import { SyntheticService } from './SyntheticService';
 

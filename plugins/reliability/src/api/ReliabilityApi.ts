@@ -32,7 +32,7 @@ import type {
   SloCorrection,
   SloCorrectionCreate,
   SloCorrectionListResponse,
-} from '@internal/plugin-reliability-common';
+} from '@reliability-suite/plugin-reliability-common';
 
 /** An entity as the runbook routes address it. @public */
 export interface EntityPath {

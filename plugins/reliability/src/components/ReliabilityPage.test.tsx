@@ -5,7 +5,7 @@ import userEvent from '@testing-library/user-event';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { catalogApiRef, entityRouteRef } from '@backstage/plugin-catalog-react';
 import { ResponseError } from '@backstage/errors';
-import type { CommanderAlert, Incident } from '@internal/plugin-reliability-common';
+import type { CommanderAlert, Incident } from '@reliability-suite/plugin-reliability-common';
 import { ReliabilityApi, reliabilityApiRef } from '../api/ReliabilityApi';
 import { ReliabilityPage } from './ReliabilityPage';
 import { matchesSearch } from './CommanderPage/CommanderPage';

@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
-import { chaosInjectionSchema, ChaosPolicy, DEFAULT_CHAOS_POLICY, lintChaosExperiment } from '@internal/plugin-reliability-common';
+import { chaosInjectionSchema, ChaosPolicy, DEFAULT_CHAOS_POLICY, lintChaosExperiment } from '@reliability-suite/plugin-reliability-common';
 import { withoutEmpty } from '../form';
 
 const INJECTION_FIELDS = new Map(chaosInjectionSchema.options.map(o => [o.shape.type.value as string, Object.keys(o.shape)]));

@@ -6,7 +6,7 @@ import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthService } from '@backstage/backend-plugin-api';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
-import { runbookSkeleton } from '@internal/plugin-reliability-common';
+import { runbookSkeleton } from '@reliability-suite/plugin-reliability-common';
 
 /**
  * `reliability:runbook:create`: writes the standard runbook skeleton (Dashboards, SLOs, Dependencies, Guardrails,

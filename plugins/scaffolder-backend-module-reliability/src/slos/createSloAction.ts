@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'fs/promises';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
-import { buildOpenSlo, describeWindow, formatTarget, sloSliInputSchema } from '@internal/plugin-reliability-common';
+import { buildOpenSlo, describeWindow, formatTarget, sloSliInputSchema } from '@reliability-suite/plugin-reliability-common';
 import { withoutEmpty } from '../form';
 
 const examples = [

@@ -2,7 +2,7 @@ import { readFileSync } from 'fs';
 import path from 'path';
 import { parse } from 'yaml';
 import { ConfigReader } from '@backstage/config';
-import { RemediationActionContext, RemediationActionError } from '@internal/plugin-reliability-node';
+import { RemediationActionContext, RemediationActionError } from '@reliability-suite/plugin-reliability-node';
 import { startTarget } from '../../__testUtils__/targets';
 import { featureFlagAction } from './featureFlag';
 import { createKubernetesAction } from './kubernetes';

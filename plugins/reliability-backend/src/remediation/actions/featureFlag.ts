@@ -1,5 +1,5 @@
-import { renderJsonTemplate, renderTemplate } from '@internal/plugin-reliability-common';
-import { RemediationAction, RemediationActionContext, RemediationActionError } from '@internal/plugin-reliability-node';
+import { renderJsonTemplate, renderTemplate } from '@reliability-suite/plugin-reliability-common';
+import { RemediationAction, RemediationActionContext, RemediationActionError } from '@reliability-suite/plugin-reliability-node';
 import { callTarget, isHttpUrl, safeTarget, stringMap } from './http';
 
 const FLAG_RE = /^[A-Za-z0-9_.-]{1,200}$/;

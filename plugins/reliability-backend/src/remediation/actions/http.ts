@@ -1,4 +1,4 @@
-import { RemediationActionError } from '@internal/plugin-reliability-node';
+import { RemediationActionError } from '@reliability-suite/plugin-reliability-node';
 import { INVALID_URL, redactTarget } from '../../redaction/Redactor';
 
 /**

@@ -1,6 +1,6 @@
 import { AppsV1Api, BatchV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, V1Job } from '@kubernetes/client-node';
-import { chaosExperimentSchema, renderTemplate, toChaosMesh, toLitmusChaosEngine } from '@internal/plugin-reliability-common';
-import { RemediationAction, RemediationActionError } from '@internal/plugin-reliability-node';
+import { chaosExperimentSchema, renderTemplate, toChaosMesh, toLitmusChaosEngine } from '@reliability-suite/plugin-reliability-common';
+import { RemediationAction, RemediationActionError } from '@reliability-suite/plugin-reliability-node';
 import { redactTarget } from '../../redaction/Redactor';
 import { targetUrl } from './http';
 import type { KubernetesClusterConfig } from '../../config/readReliabilityConfig';

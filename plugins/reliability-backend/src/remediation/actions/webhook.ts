@@ -1,6 +1,6 @@
 import { createHmac } from 'crypto';
-import { renderJsonTemplate } from '@internal/plugin-reliability-common';
-import type { RemediationAction, RemediationActionContext } from '@internal/plugin-reliability-node';
+import { renderJsonTemplate } from '@reliability-suite/plugin-reliability-common';
+import type { RemediationAction, RemediationActionContext } from '@reliability-suite/plugin-reliability-node';
 import { callTarget, isHttpUrl, safeTarget, stringMap } from './http';
 
 const METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'GET'];

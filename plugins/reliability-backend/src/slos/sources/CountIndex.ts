@@ -1,4 +1,4 @@
-import { Counts, countsBetween } from '@internal/plugin-reliability-common';
+import { Counts, countsBetween } from '@reliability-suite/plugin-reliability-common';
 import { ReliabilityStore, RowColumns } from '../ReliabilityStore';
 
 const HOUR = 3_600_000;

@@ -1,6 +1,6 @@
-import type { SliCountRequest, SliCountResult, SliSource } from '@internal/plugin-reliability-node';
-import type { Counts, CumulativePoint, SloDefinition } from '@internal/plugin-reliability-common';
-import { countsBetween, SYNTHETIC_SOURCE_TYPE } from '@internal/plugin-reliability-common';
+import type { SliCountRequest, SliCountResult, SliSource } from '@reliability-suite/plugin-reliability-node';
+import type { Counts, CumulativePoint, SloDefinition } from '@reliability-suite/plugin-reliability-common';
+import { countsBetween, SYNTHETIC_SOURCE_TYPE } from '@reliability-suite/plugin-reliability-common';
 import { ReliabilityStore } from '../ReliabilityStore';
 import { CountIndex, IndexSyncStats } from './CountIndex';
 

@@ -1,11 +1,11 @@
 import { InputError } from '@backstage/errors';
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { BURN_RATE_WINDOWS, Counts, SloDefinition, compositeParentRef, durationMs, meetsThreshold, recordedWindows, renderQuery, sliceContribution, slothIds, urlSecrets } from '@internal/plugin-reliability-common';
+import { BURN_RATE_WINDOWS, Counts, SloDefinition, compositeParentRef, durationMs, meetsThreshold, recordedWindows, renderQuery, sliceContribution, slothIds, urlSecrets } from '@reliability-suite/plugin-reliability-common';
 import { canonicalPromQL } from './promqlCanonical';
 import { MergedQuery, Shape, planMerges, sumOfRateShape } from './promqlMerge';
 import { Redactor } from '../../redaction/Redactor';
 import type { PrometheusInstanceConfig, RecordedRulesMode } from '../../config/readReliabilityConfig';
-import type { SliCountRequest, SliCountResult, SliHistoryPoint, SliHistoryRequest, SliSource } from '@internal/plugin-reliability-node';
+import type { SliCountRequest, SliCountResult, SliHistoryPoint, SliHistoryRequest, SliSource } from '@reliability-suite/plugin-reliability-node';
 
 /** A Prometheus server from config: `reliability.prometheus.instances[]` (read by config/readReliabilityConfig.ts). */
 export type PrometheusInstance = PrometheusInstanceConfig;

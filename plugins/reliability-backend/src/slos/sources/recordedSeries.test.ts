@@ -1,5 +1,5 @@
 import { mockServices } from '@backstage/backend-test-utils';
-import { BURN_RATE_WINDOWS, SloDefinition, prometheusRuleFile, prometheusRuleGroups } from '@internal/plugin-reliability-common';
+import { BURN_RATE_WINDOWS, SloDefinition, prometheusRuleFile, prometheusRuleGroups } from '@reliability-suite/plugin-reliability-common';
 import { demoOpenMetrics, startPrometheus } from '../../__testUtils__/prometheus';
 import { Evaluator, SliSourceRegistry } from '../Evaluator';
 import { PrometheusSliSource, RecordedRulesMode } from './PrometheusSliSource';

@@ -1,7 +1,7 @@
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import type { CapacityListResponse, CapacityRun } from '@internal/plugin-reliability-common';
+import type { CapacityListResponse, CapacityRun } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { CapacityPanel } from './CapacityPanel';
 

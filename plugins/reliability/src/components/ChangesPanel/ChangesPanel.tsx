@@ -12,7 +12,7 @@ import TableCell from '@mui/material/TableCell';
 import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
 import Typography from '@mui/material/Typography';
-import { BAD_CHANGE_BUDGET_SHARE, ChangeListResponse, formatPercent } from '@internal/plugin-reliability-common';
+import { BAD_CHANGE_BUDGET_SHARE, ChangeListResponse, formatPercent } from '@reliability-suite/plugin-reliability-common';
 import { errorMessage } from '../../util/errors';
 import { dateFormat } from '../../util/dates';
 

@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import type { ChaosExperimentRecord } from '@internal/plugin-reliability-common';
+import type { ChaosExperimentRecord } from '@reliability-suite/plugin-reliability-common';
 import { ReliabilityApi, reliabilityApiRef } from '../../api/ReliabilityApi';
 import { ChaosPanel } from './ChaosPanel';
 import { runWindow } from './RunChart';

@@ -18,7 +18,7 @@ import TableRow from '@mui/material/TableRow';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useApi } from '@backstage/core-plugin-api';
-import type { ChaosExperimentRecord, ChaosState, ChaosViolation } from '@internal/plugin-reliability-common';
+import type { ChaosExperimentRecord, ChaosState, ChaosViolation } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 import { RunChart } from './RunChart';

@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import type { ChaosExperimentRecord } from '@internal/plugin-reliability-common';
+import type { ChaosExperimentRecord } from '@reliability-suite/plugin-reliability-common';
 import { WindowBurnChart } from '../SloCharts/WindowBurnChart';
 import { dateFormat } from '../../util/dates';
 

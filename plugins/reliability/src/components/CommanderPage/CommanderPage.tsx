@@ -20,7 +20,7 @@ import Typography from '@mui/material/Typography';
 import { useSignal } from '@backstage/plugin-signals-react';
 import { useApi } from '@backstage/core-plugin-api';
 import { useReliabilityLinks } from '../../paths';
-import { CommanderAlert, COMMANDER_SIGNAL_CHANNEL, formatElapsed, MISSING, formatPercent } from '@internal/plugin-reliability-common';
+import { CommanderAlert, COMMANDER_SIGNAL_CHANNEL, formatElapsed, MISSING, formatPercent } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 

@@ -1,7 +1,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import type { DrillListResponse, DrillRecord } from '@internal/plugin-reliability-common';
+import type { DrillListResponse, DrillRecord } from '@reliability-suite/plugin-reliability-common';
 import { ReliabilityApi, reliabilityApiRef } from '../../api/ReliabilityApi';
 import { DrillsPanel, toDrill } from './DrillsPanel';
 

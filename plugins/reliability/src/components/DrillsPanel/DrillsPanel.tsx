@@ -20,7 +20,7 @@ import Typography from '@mui/material/Typography';
 import { useTheme } from '@mui/material/styles';
 import { useApi } from '@backstage/core-plugin-api';
 import { CartesianGrid, ReferenceLine, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
-import { DRILL_KINDS, DrillListResponse, DrillRecord } from '@internal/plugin-reliability-common';
+import { DRILL_KINDS, DrillListResponse, DrillRecord } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 import { CsvUpload } from '../CsvUpload/CsvUpload';

@@ -12,9 +12,9 @@ import Typography from '@mui/material/Typography';
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { stringifyEntityRef } from '@backstage/catalog-model';
-import { formatTarget } from '@internal/plugin-reliability-common';
+import { formatTarget } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
-import { formatPercent, formatUntil, STATE_COLOR, STATE_LABEL } from '@internal/plugin-reliability-common';
+import { formatPercent, formatUntil, STATE_COLOR, STATE_LABEL } from '@reliability-suite/plugin-reliability-common';
 import { errorMessage } from '../../util/errors';
 
 /** A card for the entity overview: each SLO's status and budget remaining. @public */

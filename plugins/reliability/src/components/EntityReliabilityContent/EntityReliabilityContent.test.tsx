@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { EntityProvider, entityRouteRef } from '@backstage/plugin-catalog-react';
 import { Entity } from '@backstage/catalog-model';
-import type { HistoryResponse, SloSummary } from '@internal/plugin-reliability-common';
+import type { HistoryResponse, SloSummary } from '@reliability-suite/plugin-reliability-common';
 import { ReliabilityApi, reliabilityApiRef } from '../../api/ReliabilityApi';
 import { EntityReliabilityContent } from './EntityReliabilityContent';
 import { EntityReliabilityCard } from '../EntityReliabilityCard/EntityReliabilityCard';

@@ -10,7 +10,7 @@ import Link from '@mui/material/Link';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
 import { useApi } from '@backstage/core-plugin-api';
-import { formatElapsed, sectionForAlert, sloAlertLabels, SloSummary } from '@internal/plugin-reliability-common';
+import { formatElapsed, sectionForAlert, sloAlertLabels, SloSummary } from '@reliability-suite/plugin-reliability-common';
 import { EntityPath, reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage, errorStatus } from '../../util/errors';
 import { useReusedAsync } from '../../util/useReusedAsync';

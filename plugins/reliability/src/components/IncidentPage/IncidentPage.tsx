@@ -16,7 +16,7 @@ import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useApi } from '@backstage/core-plugin-api';
-import { formatElapsed, Incident, INCIDENT_ROLE_TITLES, INCIDENT_ROLES, INCIDENT_STATUSES, IncidentRole, IncidentStatus } from '@internal/plugin-reliability-common';
+import { formatElapsed, Incident, INCIDENT_ROLE_TITLES, INCIDENT_ROLES, INCIDENT_STATUSES, IncidentRole, IncidentStatus } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 

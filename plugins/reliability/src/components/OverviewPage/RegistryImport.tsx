@@ -8,8 +8,8 @@ import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useApi } from '@backstage/core-plugin-api';
-import { REGISTRY_NAMES, REGISTRY_TITLES } from '@internal/plugin-reliability-common';
-import type { RegistryImportResult, RegistryName } from '@internal/plugin-reliability-common';
+import { REGISTRY_NAMES, REGISTRY_TITLES } from '@reliability-suite/plugin-reliability-common';
+import type { RegistryImportResult, RegistryName } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { CsvUpload } from '../CsvUpload/CsvUpload';
 

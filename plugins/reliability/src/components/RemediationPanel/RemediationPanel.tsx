@@ -17,8 +17,8 @@ import TableRow from '@mui/material/TableRow';
 import Typography from '@mui/material/Typography';
 import { Bar, BarChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useApi } from '@backstage/core-plugin-api';
-import type { RemediationExecution, RemediationRuleSummary } from '@internal/plugin-reliability-common';
-import { formatMs, formatPercent } from '@internal/plugin-reliability-common';
+import type { RemediationExecution, RemediationRuleSummary } from '@reliability-suite/plugin-reliability-common';
+import { formatMs, formatPercent } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 

@@ -19,7 +19,7 @@ import TableRow from '@mui/material/TableRow';
 import Typography from '@mui/material/Typography';
 import { useApi } from '@backstage/core-plugin-api';
 import { catalogApiRef } from '@backstage/plugin-catalog-react';
-import { runbookSkeleton, STANDARD_FAILURE_MODES, SloSummary, formatPercent } from '@internal/plugin-reliability-common';
+import { runbookSkeleton, STANDARD_FAILURE_MODES, SloSummary, formatPercent } from '@reliability-suite/plugin-reliability-common';
 import { EntityPath, reliabilityApiRef } from '../../api/ReliabilityApi';
 import { RunbookMarkdown } from './RunbookMarkdown';
 import { RunbookEditor } from './RunbookEditor';

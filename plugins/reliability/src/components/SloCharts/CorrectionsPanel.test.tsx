@@ -2,7 +2,7 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { ResponseError } from '@backstage/errors';
-import type { HistoryResponse, SloCorrection, SloSummary } from '@internal/plugin-reliability-common';
+import type { HistoryResponse, SloCorrection, SloSummary } from '@reliability-suite/plugin-reliability-common';
 import { ReliabilityApi, reliabilityApiRef } from '../../api/ReliabilityApi';
 import { SloCharts } from './SloCharts';
 

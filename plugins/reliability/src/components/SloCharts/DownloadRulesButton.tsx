@@ -2,7 +2,7 @@ import { useState } from 'react';
 import Button from '@mui/material/Button';
 import Tooltip from '@mui/material/Tooltip';
 import { useApi, alertApiRef } from '@backstage/core-plugin-api';
-import type { SloSummary } from '@internal/plugin-reliability-common';
+import type { SloSummary } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 

@@ -8,8 +8,8 @@ import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
 import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
-import { BURN_RATE_WINDOWS, DEFAULT_MWMB_RULES, SloSummary, formatTarget } from '@internal/plugin-reliability-common';
-import { formatBurn, formatCount, formatMinutes, formatPercent, formatUntil, STATE_COLOR, STATE_LABEL } from '@internal/plugin-reliability-common';
+import { BURN_RATE_WINDOWS, DEFAULT_MWMB_RULES, SloSummary, formatTarget } from '@reliability-suite/plugin-reliability-common';
+import { formatBurn, formatCount, formatMinutes, formatPercent, formatUntil, STATE_COLOR, STATE_LABEL } from '@reliability-suite/plugin-reliability-common';
 
 const highestThreshold = (rate: number | null) => {
   if (rate === null) return undefined;

@@ -16,7 +16,7 @@ import Typography from '@mui/material/Typography';
 import { useTheme } from '@mui/material/styles';
 import { useApi } from '@backstage/core-plugin-api';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip as ChartTooltip, XAxis, YAxis } from 'recharts';
-import type { SyntheticJourneyRecord, SyntheticRun, SyntheticSeriesResponse } from '@internal/plugin-reliability-common';
+import type { SyntheticJourneyRecord, SyntheticRun, SyntheticSeriesResponse } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 import { CsvUpload } from '../CsvUpload/CsvUpload';
