@@ -16,12 +16,18 @@ import { ConfigReader } from '@backstage/config';
 import { mockServices } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { Entity } from '@backstage/catalog-model';
-import { chaosExperimentSchema, percentile } from '@reliability-suite/plugin-reliability-common';
+import {
+  chaosExperimentSchema,
+  percentile,
+} from '@reliability-suite/plugin-reliability-common';
 import { openBenchDb } from './db';
 import { arg, benchAuditor, benchLogger } from './services';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
 import { SloRegistry } from '../plugins/reliability-backend/src/slos/SloRegistry';
-import { Evaluator, SliSourceRegistry } from '../plugins/reliability-backend/src/slos/Evaluator';
+import {
+  Evaluator,
+  SliSourceRegistry,
+} from '../plugins/reliability-backend/src/slos/Evaluator';
 import { IngestSliSource } from '../plugins/reliability-backend/src/slos/sources/IngestSliSource';
 import { ChaosGuard } from '../plugins/reliability-backend/src/chaos/ChaosGuard';
 import { RemediationEngine } from '../plugins/reliability-backend/src/remediation/RemediationEngine';
@@ -31,16 +37,25 @@ import { readReliabilityConfig } from '../plugins/reliability-backend/src/config
 import { Redactor } from '../plugins/reliability-backend/src/redaction/Redactor';
 
 /** The rules as the plugin builds them from its config. */
-const readRemediationRules = (config: Parameters<typeof readReliabilityConfig>[0], actions: Parameters<typeof buildRemediationRules>[1]) => {
+const readRemediationRules = (
+  config: Parameters<typeof readReliabilityConfig>[0],
+  actions: Parameters<typeof buildRemediationRules>[1],
+) => {
   const rc = readReliabilityConfig(config);
-  return buildRemediationRules(rc.remediation.rules, actions, Redactor.forConfig(rc.raw));
+  return buildRemediationRules(
+    rc.remediation.rules,
+    actions,
+    Redactor.forConfig(rc.raw),
+  );
 };
 import { webhookAction } from '../plugins/reliability-backend/src/remediation/actions/webhook';
 
 const RUNS = Number(arg('runs', '100'));
 const INTERVAL = Number(arg('interval', '1000'));
 const DB = arg('db', 'sqlite');
-const PG = process.env.BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING ?? 'postgresql://postgres@127.0.0.1:5432';
+const PG =
+  process.env.BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING ??
+  'postgresql://postgres@127.0.0.1:5432';
 
 /** One SLO per run, so each run's breach is its own. */
 const slo = (i: number): Entity => ({
@@ -49,7 +64,15 @@ const slo = (i: number): Entity => ({
   metadata: { name: `checkout-${i}`, namespace: 'default' },
   spec: {
     service: 'checkout',
-    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: {} } }, total: { metricSource: { type: 'Ingest', spec: {} } } } } },
+    indicator: {
+      spec: {
+        ratioMetric: {
+          counter: true,
+          good: { metricSource: { type: 'Ingest', spec: {} } },
+          total: { metricSource: { type: 'Ingest', spec: {} } },
+        },
+      },
+    },
     timeWindow: [{ duration: '30d', isRolling: true }],
     budgetingMethod: 'Occurrences',
     objectives: [{ targetPercent: 99 }],
@@ -77,7 +100,14 @@ async function main() {
   let timer: NodeJS.Timeout | undefined;
   try {
     const stores = (await ReliabilityDatabase.create(knex)).stores();
-    const registry = new SloRegistry(catalogServiceMock({ entities: Array.from({ length: RUNS }, (_, i) => slo(i)) }), mockServices.auth(), stores.slos, benchLogger);
+    const registry = new SloRegistry(
+      catalogServiceMock({
+        entities: Array.from({ length: RUNS }, (_, i) => slo(i)),
+      }),
+      mockServices.auth(),
+      stores.slos,
+      benchLogger,
+    );
     await registry.sync();
     const sources = new SliSourceRegistry();
     sources.add(new IngestSliSource(stores.slos));
@@ -104,7 +134,16 @@ async function main() {
       }),
       actions,
     );
-    const engine = new RemediationEngine({ store: stores.remediation, escalations: stores.escalations, rules, actions, logger: benchLogger, auditor: benchAuditor, metrics: new RemediationMetrics(), holder: 'bench' });
+    const engine = new RemediationEngine({
+      store: stores.remediation,
+      escalations: stores.escalations,
+      rules,
+      actions,
+      logger: benchLogger,
+      auditor: benchAuditor,
+      metrics: new RemediationMetrics(),
+      holder: 'bench',
+    });
     const guard = new ChaosGuard({
       store: stores.chaos,
       registry,
@@ -112,7 +151,18 @@ async function main() {
       // each run's abort is logged as a warning in production; here it is the expected outcome
       logger: mockServices.rootLogger({ level: 'error' }),
       halt: async (e, reason) => {
-        await engine.submit({ kind: 'alert', id: `chaos:${e.id}:abort`, labels: { alertname: 'ChaosExperimentAborted', experiment: e.name, entity: e.entityRef }, annotations: { summary: reason }, entityRef: e.entityRef, receivedAt: Date.now() });
+        await engine.submit({
+          kind: 'alert',
+          id: `chaos:${e.id}:abort`,
+          labels: {
+            alertname: 'ChaosExperimentAborted',
+            experiment: e.name,
+            entity: e.entityRef,
+          },
+          annotations: { summary: reason },
+          entityRef: e.entityRef,
+          receivedAt: Date.now(),
+        });
       },
     });
     // the guard on its interval, one tick at a time, as the scheduler runs it
@@ -126,7 +176,12 @@ async function main() {
 
     // an hour ago, 100,000 good events per SLO
     await stores.slos.addCounts(
-      Array.from({ length: RUNS }, (_, i) => ({ sloRef: `default/checkout-${i}`, timestamp: Date.now() - 3_600_000, good: 100_000, total: 100_000 })),
+      Array.from({ length: RUNS }, (_, i) => ({
+        sloRef: `default/checkout-${i}`,
+        timestamp: Date.now() - 3_600_000,
+        good: 100_000,
+        total: 100_000,
+      })),
       Date.now() - 7 * 3_600_000,
     );
     const latencies: number[] = [];
@@ -144,14 +199,36 @@ async function main() {
         owner: 'group:default/payments-sre',
         abortConditions: [{ type: 'budget-spent', percent: 5, within: '90s' }],
       });
-      const created = (await stores.chaos.create({ entityRef: 'component:default/checkout', experiment, author: 'user:default/mei', now: Date.now() }))!;
-      await stores.chaos.transition(created.id, ['draft'], 'running', { startedAt: Date.now(), budgetAtStart: 1 }, Date.now());
+      const created = (await stores.chaos.create({
+        entityRef: 'component:default/checkout',
+        experiment,
+        author: 'user:default/mei',
+        now: Date.now(),
+      }))!;
+      await stores.chaos.transition(
+        created.id,
+        ['draft'],
+        'running',
+        { startedAt: Date.now(), budgetAtStart: 1 },
+        Date.now(),
+      );
       // the breach lands at a random moment of the guard's interval
       await new Promise(r => setTimeout(r, Math.random() * INTERVAL));
       const breachAt = performance.now();
       // 20% of the budget (1% of 100,200 events) spent at once
-      await stores.slos.addCounts([{ sloRef: `default/checkout-${run}`, timestamp: Date.now(), good: 0, total: 200 }], Date.now() - 7 * 3_600_000);
-      for (let i = 0; i < 100 && !halted.has(name); i++) await new Promise(r => setTimeout(r, 20));
+      await stores.slos.addCounts(
+        [
+          {
+            sloRef: `default/checkout-${run}`,
+            timestamp: Date.now(),
+            good: 0,
+            total: 200,
+          },
+        ],
+        Date.now() - 7 * 3_600_000,
+      );
+      for (let i = 0; i < 100 && !halted.has(name); i++)
+        await new Promise(r => setTimeout(r, 20));
       const at = halted.get(name);
       if (at === undefined) throw new Error(`run ${run}: no halt within 2 s`);
       latencies.push(at - breachAt);
@@ -160,9 +237,17 @@ async function main() {
     const p50 = percentile(latencies, 50)!;
     const p95 = percentile(latencies, 95)!;
     const max = Math.max(...latencies);
-    console.log(`chaos guard, ${RUNS} runs, interval ${INTERVAL} ms, ${DB}: breach -> halt call`);
+    console.log(
+      `chaos guard, ${RUNS} runs, interval ${INTERVAL} ms, ${DB}: breach -> halt call`,
+    );
     console.log(`| p50 | p95 | max | p95 / interval |`);
-    console.log(`| ${p50.toFixed(0)} ms (${(p50 / INTERVAL).toFixed(2)}x) | ${p95.toFixed(0)} ms (${(p95 / INTERVAL).toFixed(2)}x) | ${max.toFixed(0)} ms | ${(p95 / INTERVAL).toFixed(2)} (target <= 1.5) |`);
+    console.log(
+      `| ${p50.toFixed(0)} ms (${(p50 / INTERVAL).toFixed(2)}x) | ${p95.toFixed(
+        0,
+      )} ms (${(p95 / INTERVAL).toFixed(2)}x) | ${max.toFixed(0)} ms | ${(
+        p95 / INTERVAL
+      ).toFixed(2)} (target <= 1.5) |`,
+    );
     if (p95 / INTERVAL > 1.5) process.exitCode = 1;
   } finally {
     if (timer) clearTimeout(timer);

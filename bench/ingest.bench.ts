@@ -23,7 +23,11 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { openBenchDb } from './db';
 import { benchLogger, arg } from './services';
 import { SloDefinition } from '@reliability-suite/plugin-reliability-common';
-import { ReliabilityStore, BucketRow, CountDelta } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
+import {
+  ReliabilityStore,
+  BucketRow,
+  CountDelta,
+} from '../plugins/reliability-backend/src/slos/ReliabilityStore';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
 import { SloRegistry } from '../plugins/reliability-backend/src/slos/SloRegistry';
 
@@ -31,7 +35,11 @@ const MIN = 60_000;
 const HOUR = 3_600_000;
 
 const DB = arg('db', 'sqlite');
-const PG = arg('pg', process.env.RELIABILITY_BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432');
+const PG = arg(
+  'pg',
+  process.env.RELIABILITY_BENCH_PG_URL ??
+    'postgresql://postgres@127.0.0.1:5432',
+);
 const SLOS = 200;
 const EVENTS = 10_000;
 const RETENTION = 7 * HOUR;
@@ -83,9 +91,17 @@ function reader(store: ReliabilityStore, now: number) {
 }
 
 /** slo-0's total count over the last 25 hours, from the cumulative values. */
-async function window25h(store: ReliabilityStore, now: number): Promise<number> {
+async function window25h(
+  store: ReliabilityStore,
+  now: number,
+): Promise<number> {
   const ref = def(0).ref;
-  const m = (await store.cumulativeAt([{ sloRef: ref, t: now - 25 * HOUR }, { sloRef: ref, t: now + MIN }])).get(ref)!;
+  const m = (
+    await store.cumulativeAt([
+      { sloRef: ref, t: now - 25 * HOUR },
+      { sloRef: ref, t: now + MIN },
+    ])
+  ).get(ref)!;
   return m.get(now + MIN)!.total - m.get(now - 25 * HOUR)!.total;
 }
 
@@ -97,18 +113,41 @@ async function main() {
   try {
     const store = (await ReliabilityDatabase.create(knex)).stores().slos;
     const defs = Array.from({ length: SLOS }, (_, i) => def(i));
-    await store.syncSlos({ upserts: defs.map(d => ({ def: d, entityRef: `slo:${d.ref}`, docHash: d.ref })), remove: [] });
+    await store.syncSlos({
+      upserts: defs.map(d => ({
+        def: d,
+        entityRef: `slo:${d.ref}`,
+        docHash: d.ref,
+      })),
+      remove: [],
+    });
     // 30 days per SLO as the store keeps them: hourly buckets, then minute buckets for the retention
     for (const d of defs) {
       const rows: BucketRow[] = [];
       let cum = 0;
       for (let t = start + HOUR; t <= hourlyBefore; t += HOUR) {
         cum += 6000;
-        rows.push({ sloRef: d.ref, end: t, bucketMs: HOUR, good: 5994, total: 6000, cumGood: cum - 6 * (t - start) / HOUR, cumTotal: cum });
+        rows.push({
+          sloRef: d.ref,
+          end: t,
+          bucketMs: HOUR,
+          good: 5994,
+          total: 6000,
+          cumGood: cum - (6 * (t - start)) / HOUR,
+          cumTotal: cum,
+        });
       }
       for (let t = hourlyBefore + MIN; t <= now; t += MIN) {
         cum += 100;
-        rows.push({ sloRef: d.ref, end: t, bucketMs: MIN, good: 100, total: 100, cumGood: rows[rows.length - 1].cumGood + 100, cumTotal: cum });
+        rows.push({
+          sloRef: d.ref,
+          end: t,
+          bucketMs: MIN,
+          good: 100,
+          total: 100,
+          cumGood: rows[rows.length - 1].cumGood + 100,
+          cumTotal: cum,
+        });
       }
       await store.loadBuckets(rows);
     }
@@ -118,8 +157,14 @@ async function main() {
     await new Promise(r => setTimeout(r, 2_000));
     await rest.stop();
     const baseP99 = pct(rest.latencies, 99);
-    console.log(`ingest bench on ${DB}: ${SLOS} SLOs with 30 days of buckets; reads at rest: p50 ${f(pct(rest.latencies, 50))} ms, p99 ${f(baseP99)} ms (${rest.latencies.length} reads)`);
-    console.log('| case | batch | event loop blocked, max | reads during | p50 | p99 | max | p99 / p99 at rest |');
+    console.log(
+      `ingest bench on ${DB}: ${SLOS} SLOs with 30 days of buckets; reads at rest: p50 ${f(
+        pct(rest.latencies, 50),
+      )} ms, p99 ${f(baseP99)} ms (${rest.latencies.length} reads)`,
+    );
+    console.log(
+      '| case | batch | event loop blocked, max | reads during | p50 | p99 | max | p99 / p99 at rest |',
+    );
     console.log('|---|---|---|---|---|---|---|---|');
 
     const run = async (name: string, batch: () => Promise<unknown>) => {
@@ -135,14 +180,35 @@ async function main() {
       loop.disable();
       await r.stop();
       const p99 = pct(r.latencies, 99);
-      console.log(`| ${name} | ${f(ms)} ms | ${f(loop.max / 1e6)} ms | ${r.latencies.length} | ${f(pct(r.latencies, 50))} ms | ${f(p99)} ms | ${f(Math.max(...r.latencies))} ms | ${f(p99 / baseP99)}x |`);
+      console.log(
+        `| ${name} | ${f(ms)} ms | ${f(loop.max / 1e6)} ms | ${
+          r.latencies.length
+        } | ${f(pct(r.latencies, 50))} ms | ${f(p99)} ms | ${f(
+          Math.max(...r.latencies),
+        )} ms | ${f(p99 / baseP99)}x |`,
+      );
     };
 
-    const inOrder: CountDelta[] = Array.from({ length: EVENTS }, (_, k) => ({ sloRef: def(k % SLOS).ref, timestamp: now + ((k * 7) % 60_000), good: 9, total: 10 }));
-    await run('10,000 events in order', () => store.addCounts(inOrder, now - RETENTION));
+    const inOrder: CountDelta[] = Array.from({ length: EVENTS }, (_, k) => ({
+      sloRef: def(k % SLOS).ref,
+      timestamp: now + ((k * 7) % 60_000),
+      good: 9,
+      total: 10,
+    }));
+    await run('10,000 events in order', () =>
+      store.addCounts(inOrder, now - RETENTION),
+    );
 
-    const catalog = new SloRegistry(catalogServiceMock({ entities: [] }), mockServices.auth(), store, benchLogger);
-    const unknown = Array.from({ length: EVENTS }, (_, k) => `bench/unknown-${k}`);
+    const catalog = new SloRegistry(
+      catalogServiceMock({ entities: [] }),
+      mockServices.auth(),
+      store,
+      benchLogger,
+    );
+    const unknown = Array.from(
+      { length: EVENTS },
+      (_, k) => `bench/unknown-${k}`,
+    );
     await run('10,000 unknown refs', async () => {
       const found = await catalog.byRefs(unknown);
       if (found.size) throw new Error('unknown refs found');
@@ -150,16 +216,31 @@ async function main() {
 
     const late: CountDelta[] = Array.from({ length: EVENTS }, (_, k) => ({
       sloRef: def(k % SLOS).ref,
-      timestamp: now - 60_000 - Math.floor(((k * 7919) % 1440) * MIN + (k % 60) * 1000),
+      timestamp:
+        now - 60_000 - Math.floor(((k * 7919) % 1440) * MIN + (k % 60) * 1000),
       good: 1,
       total: 1,
     }));
-    await run('10,000 late events (last 24 h)', () => store.addCounts(late, now - RETENTION));
+    await run('10,000 late events (last 24 h)', () =>
+      store.addCounts(late, now - RETENTION),
+    );
 
     // the counts are exact afterwards: cum(now + 1m) - cum(now - 25h) grew by exactly slo-0's events
     const after = await window25h(store, now);
-    const expected = inOrder.filter(e => e.sloRef === defs[0].ref).reduce((n, e) => n + e.total, 0) + late.filter(e => e.sloRef === defs[0].ref).reduce((n, e) => n + e.total, 0);
-    console.log(`check: ${defs[0].ref} gained ${after - beforeTotal} events over the last 25 h, ${expected} sent: ${after - beforeTotal === expected ? 'exact' : 'WRONG'}`);
+    const expected =
+      inOrder
+        .filter(e => e.sloRef === defs[0].ref)
+        .reduce((n, e) => n + e.total, 0) +
+      late
+        .filter(e => e.sloRef === defs[0].ref)
+        .reduce((n, e) => n + e.total, 0);
+    console.log(
+      `check: ${defs[0].ref} gained ${
+        after - beforeTotal
+      } events over the last 25 h, ${expected} sent: ${
+        after - beforeTotal === expected ? 'exact' : 'WRONG'
+      }`,
+    );
     if (after - beforeTotal !== expected) process.exitCode = 1;
   } finally {
     await close();

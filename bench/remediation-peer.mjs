@@ -9,7 +9,9 @@ const delivered = new Map();
 const target = http.createServer((req, res) => {
   const at = performance.timeOrigin + performance.now();
   let body = '';
-  req.on('data', c => { body += c; });
+  req.on('data', c => {
+    body += c;
+  });
   req.on('end', () => {
     try {
       const { id } = JSON.parse(body || '{}');
@@ -23,9 +25,11 @@ const target = http.createServer((req, res) => {
 
 async function pool(items, width, fn) {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 // Alertmanager's side is a light HTTP client (keep-alive, no fetch machinery), as Alertmanager's own Go client is
@@ -33,18 +37,48 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 function deliver(url, secret, id) {
   const body = JSON.stringify({
-    version: '4', groupKey: '{}:{}', status: 'firing', receiver: 'backstage', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://127.0.0.1',
-    alerts: [{ status: 'firing', labels: { alertname: 'Bench', severity: 'error', id }, annotations: {}, startsAt: '2026-11-22T10:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: Buffer.from(id).toString('hex').padStart(16, '0') }],
+    version: '4',
+    groupKey: '{}:{}',
+    status: 'firing',
+    receiver: 'backstage',
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://127.0.0.1',
+    alerts: [
+      {
+        status: 'firing',
+        labels: { alertname: 'Bench', severity: 'error', id },
+        annotations: {},
+        startsAt: '2026-11-22T10:00:00Z',
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: '',
+        fingerprint: Buffer.from(id).toString('hex').padStart(16, '0'),
+      },
+    ],
   });
   return new Promise((resolve, reject) => {
-    const req = http.request(url, {
-      method: 'POST',
-      agent,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${secret}`, 'x-bench-id': id },
-    }, res => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`receiver answered ${res.statusCode}`))));
-    });
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${secret}`,
+          'x-bench-id': id,
+        },
+      },
+      res => {
+        res.resume();
+        res.on('end', () =>
+          res.statusCode === 200
+            ? resolve()
+            : reject(new Error(`receiver answered ${res.statusCode}`)),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -69,4 +103,9 @@ process.on('message', async msg => {
   }
 });
 
-target.listen(0, '127.0.0.1', () => process.send({ cmd: 'ready', url: `http://127.0.0.1:${target.address().port}` }));
+target.listen(0, '127.0.0.1', () =>
+  process.send({
+    cmd: 'ready',
+    url: `http://127.0.0.1:${target.address().port}`,
+  }),
+);

@@ -42,9 +42,16 @@ import { readReliabilityConfig } from '../plugins/reliability-backend/src/config
 import { Redactor } from '../plugins/reliability-backend/src/redaction/Redactor';
 
 /** The rules as the plugin builds them from its config. */
-const readRemediationRules = (config: Parameters<typeof readReliabilityConfig>[0], actions: Parameters<typeof buildRemediationRules>[1]) => {
+const readRemediationRules = (
+  config: Parameters<typeof readReliabilityConfig>[0],
+  actions: Parameters<typeof buildRemediationRules>[1],
+) => {
   const rc = readReliabilityConfig(config);
-  return buildRemediationRules(rc.remediation.rules, actions, Redactor.forConfig(rc.raw));
+  return buildRemediationRules(
+    rc.remediation.rules,
+    actions,
+    Redactor.forConfig(rc.raw),
+  );
 };
 import { webhookAction } from '../plugins/reliability-backend/src/remediation/actions/webhook';
 
@@ -52,29 +59,47 @@ const N = Number(arg('alerts', '1000'));
 const WIDTH = Number(arg('concurrency', '20'));
 const DB = arg('db', 'sqlite');
 const REPEATS = Number(arg('repeats', '10'));
-const PG = process.env.BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING ?? 'postgresql://postgres@127.0.0.1:5432';
+const PG =
+  process.env.BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING ??
+  'postgresql://postgres@127.0.0.1:5432';
 const SECRET = 'bench-shared-secret';
 const logger = benchLogger;
 
-
-async function listen(handler: http.RequestListener): Promise<{ server: http.Server; url: string }> {
+async function listen(
+  handler: http.RequestListener,
+): Promise<{ server: http.Server; url: string }> {
   const server = http.createServer(handler);
   await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  return {
+    server,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+  };
 }
 
-async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>) {
+async function pool<T>(
+  items: T[],
+  width: number,
+  fn: (item: T) => Promise<void>,
+) {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 const fmt = (v: number | null) => (v === null ? '-' : `${v.toFixed(1)} ms`);
 
 /** The peer process (Alertmanager and the target): one request at a time over IPC. */
-function startPeer(): Promise<{ url: string; ask: (msg: object, answer: string) => Promise<any>; stop: () => void }> {
-  const child = fork(path.join(__dirname, 'remediation-peer.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function startPeer(): Promise<{
+  url: string;
+  ask: (msg: object, answer: string) => Promise<any>;
+  stop: () => void;
+}> {
+  const child = fork(path.join(__dirname, 'remediation-peer.mjs'), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const ask = (msg: object, answer: string) =>
     new Promise<any>((resolve, reject) => {
       const on = (m: any) => {
@@ -88,12 +113,16 @@ function startPeer(): Promise<{ url: string; ask: (msg: object, answer: string) 
     });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('message', (m: any) => resolve({ url: m.url, ask, stop: () => child.send({ cmd: 'stop' }) }));
+    child.once('message', (m: any) =>
+      resolve({ url: m.url, ask, stop: () => child.send({ cmd: 'stop' }) }),
+    );
   });
 }
 
 async function main() {
-  const { knex, close } = await openBenchDb(DB, PG, { poolMax: Number(arg('pool', '10')) });
+  const { knex, close } = await openBenchDb(DB, PG, {
+    poolMax: Number(arg('pool', '10')),
+  });
   const peer = await startPeer();
   try {
     // migrations: every table of the suite, as the plugin creates them
@@ -118,43 +147,77 @@ async function main() {
       },
     });
     const engine = new RemediationEngine({
-      store: new RemediationStore(knex), escalations, rules: readRemediationRules(config, actions), actions, logger, auditor: benchAuditor,
-      metrics: new RemediationMetrics(), holder: 'bench',
+      store: new RemediationStore(knex),
+      escalations,
+      rules: readRemediationRules(config, actions),
+      actions,
+      logger,
+      auditor: benchAuditor,
+      metrics: new RemediationMetrics(),
+      holder: 'bench',
     });
     const received = new Map<string, number>();
     const app = express();
     // the receiver's clock when the request arrives
     app.use('/api/reliability/alertmanager/webhook', (req, _res, next) => {
       const id = req.headers['x-bench-id'] as string | undefined;
-      if (id && !received.has(id)) received.set(id, performance.timeOrigin + performance.now());
+      if (id && !received.has(id))
+        received.set(id, performance.timeOrigin + performance.now());
       next();
     });
     // the receiver's own route file with the real guards and service (the other features are not needed here)
     const access = new CatalogAccess(catalogServiceMock({ entities: [] }));
     const receiverRouter = Router();
     alertmanagerRoutes(receiverRouter, {
-      guards: createGuards({ httpAuth: mockServices.httpAuth(), permissions: mockServices.permissions(), auditor: benchAuditor, access }),
-      alertmanager: new AlertmanagerService({ store: new AlertmanagerStore(knex), remediation: engine, access }),
+      guards: createGuards({
+        httpAuth: mockServices.httpAuth(),
+        permissions: mockServices.permissions(),
+        auditor: benchAuditor,
+        access,
+      }),
+      alertmanager: new AlertmanagerService({
+        store: new AlertmanagerStore(knex),
+        remediation: engine,
+        access,
+      }),
       secret: SECRET,
       json: express.json({ limit: '5mb' }),
     });
     app.use('/api/reliability', receiverRouter);
     const receiver = await listen(app);
     const webhook = `${receiver.url}/api/reliability/alertmanager/webhook`;
-    const send = (ids: string[], width: number) => peer.ask({ cmd: 'send', url: webhook, secret: SECRET, ids, width }, 'sent') as Promise<{ seconds: number }>;
-    const deliveredNow = async () => new Map<string, number>((await peer.ask({ cmd: 'delivered' }, 'delivered')).entries);
+    const send = (ids: string[], width: number) =>
+      peer.ask(
+        { cmd: 'send', url: webhook, secret: SECRET, ids, width },
+        'sent',
+      ) as Promise<{ seconds: number }>;
+    const deliveredNow = async () =>
+      new Map<string, number>(
+        (await peer.ask({ cmd: 'delivered' }, 'delivered')).entries,
+      );
 
     // warm-up (JIT, connection pools), not measured
-    await send(Array.from({ length: 50 }, (_, i) => `warm-${i}`), 10);
+    await send(
+      Array.from({ length: 50 }, (_, i) => `warm-${i}`),
+      10,
+    );
     await engine.idle();
 
     // baseline: the same loopback POST from this process straight to the target
     const baseline: number[] = [];
-    await pool(Array.from({ length: N }, (_, i) => `base-${i}`), WIDTH, async () => {
-      const t = performance.now();
-      await fetch(`${peer.url}/off`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then(r => r.text());
-      baseline.push(performance.now() - t);
-    });
+    await pool(
+      Array.from({ length: N }, (_, i) => `base-${i}`),
+      WIDTH,
+      async () => {
+        const t = performance.now();
+        await fetch(`${peer.url}/off`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        }).then(r => r.text());
+        baseline.push(performance.now() - t);
+      },
+    );
 
     // webhook received -> action delivered, N distinct alerts, WIDTH in flight
     const ids = Array.from({ length: N }, (_, i) => `alert-${i}`);
@@ -168,26 +231,59 @@ async function main() {
     const runSeconds = (performance.now() - tRun) / 1000;
     const runQueries = queries;
     const delivered = await deliveredNow();
-    const latencies = ids.map(id => (delivered.get(id) ?? NaN) - (received.get(id) ?? NaN));
+    const latencies = ids.map(
+      id => (delivered.get(id) ?? NaN) - (received.get(id) ?? NaN),
+    );
     const missing = latencies.filter(Number.isNaN).length;
-    if (missing) throw new Error(`${missing} alerts were not delivered to the target`);
-    const calls = [...delivered.keys()].filter(k => k.startsWith('alert-')).length;
+    if (missing)
+      throw new Error(`${missing} alerts were not delivered to the target`);
+    const calls = [...delivered.keys()].filter(k =>
+      k.startsWith('alert-'),
+    ).length;
 
     // accepted with dedup: every alert REPEATS times, 20 in flight
     const repeats = ids.flatMap(id => Array(REPEATS).fill(id) as string[]);
     const { seconds } = await send(repeats, 20);
     await engine.idle();
-    const callsAfter = [...(await deliveredNow()).keys()].filter(k => k.startsWith('alert-')).length;
+    const callsAfter = [...(await deliveredNow()).keys()].filter(k =>
+      k.startsWith('alert-'),
+    ).length;
 
     const p = (xs: number[], q: number) => percentile(xs, q);
     const p95 = p(latencies, 95)!;
     const b95 = p(baseline, 95)!;
-    console.log(`remediation bench: ${N} alerts, ${DB}, ${WIDTH} in flight, pool ${arg('pool', '10')} (Alertmanager and the target in a peer process)`);
-    console.log(`  webhook received -> action delivered: p50 ${fmt(p(latencies, 50))}, p95 ${fmt(p95)}, p99 ${fmt(p(latencies, 99))}`);
-    console.log(`  baseline loopback POST:               p50 ${fmt(p(baseline, 50))}, p95 ${fmt(b95)}, p99 ${fmt(p(baseline, 99))}`);
-    console.log(`  ${N} alerts in ${runSeconds.toFixed(2)} s (${Math.round(N / runSeconds)} alerts/s), ${(runQueries / N).toFixed(1)} database statements per alert`);
+    console.log(
+      `remediation bench: ${N} alerts, ${DB}, ${WIDTH} in flight, pool ${arg(
+        'pool',
+        '10',
+      )} (Alertmanager and the target in a peer process)`,
+    );
+    console.log(
+      `  webhook received -> action delivered: p50 ${fmt(
+        p(latencies, 50),
+      )}, p95 ${fmt(p95)}, p99 ${fmt(p(latencies, 99))}`,
+    );
+    console.log(
+      `  baseline loopback POST:               p50 ${fmt(
+        p(baseline, 50),
+      )}, p95 ${fmt(b95)}, p99 ${fmt(p(baseline, 99))}`,
+    );
+    console.log(
+      `  ${N} alerts in ${runSeconds.toFixed(2)} s (${Math.round(
+        N / runSeconds,
+      )} alerts/s), ${(runQueries / N).toFixed(
+        1,
+      )} database statements per alert`,
+    );
     console.log(`  ratio p95 / baseline p95: ${(p95 / b95).toFixed(1)}x`);
-    if (REPEATS) console.log(`  deliveries accepted with dedup: ${repeats.length} in ${seconds.toFixed(2)} s = ${Math.round(repeats.length / seconds)} alerts/s; target calls ${calls} -> ${callsAfter} (no new calls)`);
+    if (REPEATS)
+      console.log(
+        `  deliveries accepted with dedup: ${
+          repeats.length
+        } in ${seconds.toFixed(2)} s = ${Math.round(
+          repeats.length / seconds,
+        )} alerts/s; target calls ${calls} -> ${callsAfter} (no new calls)`,
+      );
     console.log(`  target p95 <= 100 ms: ${p95 <= 100 ? 'met' : 'NOT met'}`);
     receiver.server.closeAllConnections();
     receiver.server.close();

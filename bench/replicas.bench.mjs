@@ -15,7 +15,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { root, startPortalBackend, stopPortalBackend, until, writeReplicaConfig } from '../test/e2e/lib/portal.mjs';
+import {
+  root,
+  startPortalBackend,
+  stopPortalBackend,
+  until,
+  writeReplicaConfig,
+} from '../test/e2e/lib/portal.mjs';
 
 const require = createRequire(path.join(root, 'packages/backend/package.json'));
 const { Client } = require('pg');
@@ -27,16 +33,24 @@ const SLOS = arg('slos', 200);
 const LOOPS = arg('loops', 8);
 const BATCH = arg('batch', 1000);
 const SECONDS = arg('seconds', 15);
-const PG = process.env.BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING ?? 'postgresql://postgres@127.0.0.1:5432';
+const PG =
+  process.env.BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING ??
+  'postgresql://postgres@127.0.0.1:5432';
 const DB = `reliability_replicas_bench_${process.pid}`;
 const PORTS = [7083, 7084];
 const TOKEN = randomBytes(16).toString('hex');
 const dir = mkdtempSync(path.join(tmpdir(), 'reliability-replicas-bench-'));
 
 // the generated SLOs: copies of the demo's checkout-success (Ingest good/total) under other names
-const seed = readFileSync(path.join(root, 'catalog/slos/checkout-success.yaml'), 'utf8');
+const seed = readFileSync(
+  path.join(root, 'catalog/slos/checkout-success.yaml'),
+  'utf8',
+);
 const slos = Array.from({ length: SLOS }, (_, i) => `bench-ingest-${i}`);
-writeFileSync(path.join(dir, 'slos.yaml'), slos.map(name => seed.replaceAll('checkout-success', name)).join('\n---\n'));
+writeFileSync(
+  path.join(dir, 'slos.yaml'),
+  slos.map(name => seed.replaceAll('checkout-success', name)).join('\n---\n'),
+);
 
 const configFor = port =>
   writeReplicaConfig(dir, port, {
@@ -67,7 +81,12 @@ function nextBatch() {
   const events = [];
   for (let k = 0; k < BATCH; k++) {
     const n = batchNo * BATCH + k;
-    events.push({ slo: `default/${slos[n % SLOS]}`, timestamp: new Date(now - 5_000 - (n % 60) * 1000).toISOString(), good: 99, total: 100 });
+    events.push({
+      slo: `default/${slos[n % SLOS]}`,
+      timestamp: new Date(now - 5_000 - (n % 60) * 1000).toISOString(),
+      good: 99,
+      total: 100,
+    });
   }
   batchNo++;
   return JSON.stringify({ events });
@@ -87,16 +106,23 @@ async function load(ports, ms) {
       while (performance.now() < end) {
         const t0 = performance.now();
         try {
-          const res = await request(`http://127.0.0.1:${port}/api/reliability/sli-events`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-            body: nextBatch(),
-            dispatcher: agent,
-          });
+          const res = await request(
+            `http://127.0.0.1:${port}/api/reliability/sli-events`,
+            {
+              method: 'POST',
+              headers: {
+                'content-type': 'application/json',
+                authorization: `Bearer ${TOKEN}`,
+              },
+              body: nextBatch(),
+              dispatcher: agent,
+            },
+          );
           const text = await res.body.text();
           if (res.statusCode !== 202) {
             errors++;
-            if (errors <= 3) console.error(`  ${res.statusCode}: ${text.slice(0, 300)}`);
+            if (errors <= 3)
+              console.error(`  ${res.statusCode}: ${text.slice(0, 300)}`);
           } else {
             events += BATCH;
             latencies.push(performance.now() - t0);
@@ -110,36 +136,79 @@ async function load(ports, ms) {
   );
   const seconds = (performance.now() - started) / 1000;
   await agent.close();
-  return { rate: events / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), batches: latencies.length, errors };
+  return {
+    rate: events / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    batches: latencies.length,
+    errors,
+  };
 }
 
 /** Waits until a backend accepts events for the last generated SLO (the catalog has read them all). */
 const ready = port =>
-  until(`the generated SLOs on port ${port}`, async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/api/reliability/sli-events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-      body: JSON.stringify({ events: [{ slo: `default/${slos.at(-1)}`, timestamp: new Date().toISOString(), good: 1, total: 1 }] }),
-    });
-    return res.status === 202;
-  }, 300_000, 2000);
+  until(
+    `the generated SLOs on port ${port}`,
+    async () => {
+      const res = await fetch(
+        `http://127.0.0.1:${port}/api/reliability/sli-events`,
+        {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${TOKEN}`,
+          },
+          body: JSON.stringify({
+            events: [
+              {
+                slo: `default/${slos.at(-1)}`,
+                timestamp: new Date().toISOString(),
+                good: 1,
+                total: 1,
+              },
+            ],
+          }),
+        },
+      );
+      return res.status === 202;
+    },
+    300_000,
+    2000,
+  );
 
-const fmt = r => `${Math.round(r.rate).toLocaleString('en-US')} events/s (${r.batches} batches of ${BATCH}, p50 ${r.p50?.toFixed(0)} ms, p99 ${r.p99?.toFixed(0)} ms, ${r.errors} errors)`;
+const fmt = r =>
+  `${Math.round(r.rate).toLocaleString('en-US')} events/s (${
+    r.batches
+  } batches of ${BATCH}, p50 ${r.p50?.toFixed(0)} ms, p99 ${r.p99?.toFixed(
+    0,
+  )} ms, ${r.errors} errors)`;
 
 const admin = new Client({ connectionString: PG });
 await admin.connect();
 await admin.query(`CREATE DATABASE ${DB}`);
 const procs = [];
 try {
-  procs.push(await startPortalBackend([configFor(PORTS[0])], `http://127.0.0.1:${PORTS[0]}`));
+  procs.push(
+    await startPortalBackend(
+      [configFor(PORTS[0])],
+      `http://127.0.0.1:${PORTS[0]}`,
+    ),
+  );
   await ready(PORTS[0]);
   await load([PORTS[0]], 3000);
   const one = await load([PORTS[0]], SECONDS * 1000);
-  procs.push(await startPortalBackend([configFor(PORTS[1])], `http://127.0.0.1:${PORTS[1]}`));
+  procs.push(
+    await startPortalBackend(
+      [configFor(PORTS[1])],
+      `http://127.0.0.1:${PORTS[1]}`,
+    ),
+  );
   await ready(PORTS[1]);
   await load(PORTS, 3000);
   const two = await load(PORTS, SECONDS * 1000);
-  console.log(`ingest across replicas: ${SLOS} Ingest SLOs, ${LOOPS} loops, ${SECONDS} s each, PostgreSQL, 2 cores shared by everything`);
+  console.log(
+    `ingest across replicas: ${SLOS} Ingest SLOs, ${LOOPS} loops, ${SECONDS} s each, PostgreSQL, 2 cores shared by everything`,
+  );
   console.log(`  one replica:  ${fmt(one)}`);
   console.log(`  two replicas: ${fmt(two)}`);
   console.log(`  ratio two / one: ${(two.rate / one.rate).toFixed(2)}x`);
@@ -147,6 +216,8 @@ try {
 } finally {
   for (const p of procs) await stopPortalBackend(p);
   await new Promise(r => setTimeout(r, 1000));
-  await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`).catch(e => console.error(e.message));
+  await admin
+    .query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`)
+    .catch(e => console.error(e.message));
   await admin.end();
 }

@@ -8,7 +8,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 const args = process.argv.slice(2);
-const node = (script, extra = [], heap = 8192) => [process.execPath, [`--max-old-space-size=${heap}`, '--require', '@backstage/cli/config/nodeTransform.cjs', script, ...extra]];
+const node = (script, extra = [], heap = 8192) => [
+  process.execPath,
+  [
+    `--max-old-space-size=${heap}`,
+    '--require',
+    '@backstage/cli/config/nodeTransform.cjs',
+    script,
+    ...extra,
+  ],
+];
 
 if (!args.includes('--scale')) {
   const dbs = args.includes('--db') ? [] : ['--db', 'sqlite'];
@@ -19,8 +28,22 @@ if (!args.includes('--scale')) {
 
 /** Runs one benchmark, echoing its output; answers its lines. */
 function run(title, cmd, argv) {
-  console.log(`\n=== ${title}: ${[cmd === process.execPath ? 'node' : cmd, ...argv.filter(a => !a.startsWith('--max-old') && a !== '--require' && !a.endsWith('nodeTransform.cjs'))].join(' ')}`);
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+  console.log(
+    `\n=== ${title}: ${[
+      cmd === process.execPath ? 'node' : cmd,
+      ...argv.filter(
+        a =>
+          !a.startsWith('--max-old') &&
+          a !== '--require' &&
+          !a.endsWith('nodeTransform.cjs'),
+      ),
+    ].join(' ')}`,
+  );
+  const r = spawnSync(cmd, argv, {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   process.stdout.write(r.stdout ?? '');
   process.stderr.write(r.stderr ?? '');
   const lines = `${r.stdout ?? ''}`.split('\n');
@@ -29,24 +52,100 @@ function run(title, cmd, argv) {
 }
 
 /** The lines of a run that start with (after indentation) one of `starts`, in that order. */
-const pick = (lines, starts) => [...new Set(starts.flatMap(s => lines.filter(l => l.trimStart().startsWith(s)).map(l => l.trim())))];
+const pick = (lines, starts) => [
+  ...new Set(
+    starts.flatMap(s =>
+      lines.filter(l => l.trimStart().startsWith(s)).map(l => l.trim()),
+    ),
+  ),
+];
 
 const rows = [];
 for (const db of ['sqlite', 'pg']) {
-  const lines = run(`evaluation tick, 10,000 SLOs, ${db}`, ...node('bench/evaluation.bench.ts', ['--db', db, '--slos', '10000', '--days', '1', '--sample', '5', '--ticks', '15']));
-  rows.push([`evaluation tick, 10,000 SLOs x 9 windows, ${db === 'pg' ? 'PostgreSQL' : 'SQLite'}`, pick(lines, ['incremental tick:', 'from-scratch tick, same minutes', 'ratio from-scratch', 'target incremental tick', '(exited'])]);
+  const lines = run(
+    `evaluation tick, 10,000 SLOs, ${db}`,
+    ...node('bench/evaluation.bench.ts', [
+      '--db',
+      db,
+      '--slos',
+      '10000',
+      '--days',
+      '1',
+      '--sample',
+      '5',
+      '--ticks',
+      '15',
+    ]),
+  );
+  rows.push([
+    `evaluation tick, 10,000 SLOs x 9 windows, ${
+      db === 'pg' ? 'PostgreSQL' : 'SQLite'
+    }`,
+    pick(lines, [
+      'incremental tick:',
+      'from-scratch tick, same minutes',
+      'ratio from-scratch',
+      'target incremental tick',
+      '(exited',
+    ]),
+  ]);
 }
-rows.push(['GET /slos?entityRef against the catalog\'s by-name read, 50 in flight', pick(run('reads', process.execPath, ['bench/reads.bench.mjs']), ['catalog ', 'reliability /api', 'reliability / catalog', '(exited'])]);
-rows.push(['Prometheus-backed tick, 1,000 SLOs, against Prometheus evaluating their rules', pick(run('prometheus', ...node('bench/prometheus.bench.ts', [], 4096)), ['Prometheus rule evaluation', 'by group kind', 'suite tick, recorded series, next', 'recorded, mean of', 'recorded vs raw', 'target:', '(exited'])]);
-rows.push(['webhook -> action, PostgreSQL, 20 in flight, default pool', pick(run('remediation', ...node('bench/remediation.bench.ts', ['--db', 'pg'])), ['webhook received', 'baseline loopback', 'target p95', '(exited'])]);
-if (!existsSync('packages/app/dist/index.html')) run('app build (for the tab)', 'yarn', ['workspace', 'app', 'build']);
-rows.push(['Reliability tab against the Overview tab, production build, Chromium', pick(run('tab', process.execPath, ['bench/tab.bench.mjs']), ['Overview tab', 'Reliability tab', 'ratio Reliability', '(exited'])]);
+rows.push([
+  "GET /slos?entityRef against the catalog's by-name read, 50 in flight",
+  pick(run('reads', process.execPath, ['bench/reads.bench.mjs']), [
+    'catalog ',
+    'reliability /api',
+    'reliability / catalog',
+    '(exited',
+  ]),
+]);
+rows.push([
+  'Prometheus-backed tick, 1,000 SLOs, against Prometheus evaluating their rules',
+  pick(run('prometheus', ...node('bench/prometheus.bench.ts', [], 4096)), [
+    'Prometheus rule evaluation',
+    'by group kind',
+    'suite tick, recorded series, next',
+    'recorded, mean of',
+    'recorded vs raw',
+    'target:',
+    '(exited',
+  ]),
+]);
+rows.push([
+  'webhook -> action, PostgreSQL, 20 in flight, default pool',
+  pick(
+    run('remediation', ...node('bench/remediation.bench.ts', ['--db', 'pg'])),
+    ['webhook received', 'baseline loopback', 'target p95', '(exited'],
+  ),
+]);
+if (!existsSync('packages/app/dist/index.html'))
+  run('app build (for the tab)', 'yarn', ['workspace', 'app', 'build']);
+rows.push([
+  'Reliability tab against the Overview tab, production build, Chromium',
+  pick(run('tab', process.execPath, ['bench/tab.bench.mjs']), [
+    'Overview tab',
+    'Reliability tab',
+    'ratio Reliability',
+    '(exited',
+  ]),
+]);
 
-console.log('\n=== Scale (issue 15): each row against its baseline, measured in the same run');
+console.log(
+  '\n=== Scale (issue 15): each row against its baseline, measured in the same run',
+);
 for (const [title, lines] of rows) {
   console.log(`\n${title}`);
-  for (const l of lines.length ? lines : ['(no result printed)']) console.log(`  ${l}`);
+  for (const l of lines.length ? lines : ['(no result printed)'])
+    console.log(`  ${l}`);
 }
-const verdicts = rows.flatMap(([, lines]) => lines.filter(l => /: (NOT )?met\b/.test(l) || l.startsWith('(exited')));
-const missed = verdicts.filter(l => l.includes('NOT met') || l.startsWith('(exited'));
-console.log(`\n${verdicts.length - missed.length} of ${verdicts.length} targets met${missed.length ? `; not met: ${missed.length}` : ''}`);
+const verdicts = rows.flatMap(([, lines]) =>
+  lines.filter(l => /: (NOT )?met\b/.test(l) || l.startsWith('(exited')),
+);
+const missed = verdicts.filter(
+  l => l.includes('NOT met') || l.startsWith('(exited'),
+);
+console.log(
+  `\n${verdicts.length - missed.length} of ${verdicts.length} targets met${
+    missed.length ? `; not met: ${missed.length}` : ''
+  }`,
+);

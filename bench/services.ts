@@ -2,7 +2,9 @@ import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
 import { mockServices } from '@backstage/backend-test-utils';
 
 /** A logger for benchmarks: errors and warnings only. */
-export const benchLogger: LoggerService = mockServices.rootLogger({ level: 'warn' });
+export const benchLogger: LoggerService = mockServices.rootLogger({
+  level: 'warn',
+});
 
 /** An auditor that records nothing: benchmarks measure the work, not the audit log. */
 export const benchAuditor: AuditorService = {
@@ -21,7 +23,10 @@ export function arg(name: string, fallback: string): string {
  * Deterministic, cheap per-minute traffic of SLO number i at minute m: 50-149 requests, a few bad ones, and one bad
  * hour a day per SLO.
  */
-export function minuteCounts(i: number, m: number): { good: number; total: number } {
+export function minuteCounts(
+  i: number,
+  m: number,
+): { good: number; total: number } {
   let x = (Math.imul(i + 1, 2654435761) ^ Math.imul(m, 40503)) >>> 0;
   x ^= x >>> 13;
   x = Math.imul(x, 0x5bd1e995) >>> 0;
@@ -38,4 +43,5 @@ export function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
 }
 
 /** The median of some runs. */
-export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const median = (xs: number[]) =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -11,7 +11,11 @@
 // Diagnostics: TAB_PROFILE=/tmp/p writes a CPU profile of each Reliability switch (/tmp/p-<time>), TAB_TRACE=/tmp/t a
 // Chromium trace of it, TAB_SECTIONS=1 prints each block of the tab with its element count and position.
 import { chromium } from 'playwright-core';
-import { startPortalBackend, stopPortalBackend, until } from '../test/e2e/lib/portal.mjs';
+import {
+  startPortalBackend,
+  stopPortalBackend,
+  until,
+} from '../test/e2e/lib/portal.mjs';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,13 +36,40 @@ const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const backend = await startPortalBackend([config], BASE, 240_000);
 try {
-  const { backstageIdentity } = await (await fetch(`${BASE}/api/auth/guest/refresh?env=development`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } })).json();
-  await until('checkout evaluated', async () => {
-    const body = await (await fetch(`${BASE}/api/reliability/slos?entityRef=component:default/checkout`, { headers: { Authorization: `Bearer ${backstageIdentity.token}` } })).json();
-    return body.items?.[0]?.status?.total > 0;
-  }, 120_000, 1000);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
+  const { backstageIdentity } = await (
+    await fetch(`${BASE}/api/auth/guest/refresh?env=development`, {
+      headers: { 'X-Requested-With': 'XMLHttpRequest' },
+    })
+  ).json();
+  await until(
+    'checkout evaluated',
+    async () => {
+      const body = await (
+        await fetch(
+          `${BASE}/api/reliability/slos?entityRef=component:default/checkout`,
+          { headers: { Authorization: `Bearer ${backstageIdentity.token}` } },
+        )
+      ).json();
+      return body.items?.[0]?.status?.total > 0;
+    },
+    120_000,
+    1000,
+  );
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const page = await browser.newPage({
+    viewport: { width: 1600, height: 1200 },
+  });
   await page.goto(`${BASE}/catalog/default/component/checkout`);
   const enter = page.getByRole('button', { name: /enter/i });
   await enter.or(page.getByText('About')).first().waitFor({ timeout: 90_000 });
@@ -47,8 +78,14 @@ try {
   await page.waitForLoadState('networkidle');
 
   // the entity page's tabs are links in its navigation list
-  const tab = name => page.locator('nav li a').filter({ hasText: new RegExp(`^${name}$`) }).first();
-  const cdp = process.env.TAB_PROFILE ? await page.context().newCDPSession(page) : undefined;
+  const tab = name =>
+    page
+      .locator('nav li a')
+      .filter({ hasText: new RegExp(`^${name}$`) })
+      .first();
+  const cdp = process.env.TAB_PROFILE
+    ? await page.context().newCDPSession(page)
+    : undefined;
   if (cdp) await cdp.send('Profiler.enable');
   const traceEvents = [];
   if (cdp) cdp.on('Tracing.dataCollected', e => traceEvents.push(...e.value));
@@ -60,7 +97,11 @@ try {
   };
   // the app's server-sent and socket channels (signals) stay open: they are not requests of the switch
   page.on('request', request => {
-    if (request.resourceType() !== 'eventsource' && request.resourceType() !== 'websocket') inFlight.add(request);
+    if (
+      request.resourceType() !== 'eventsource' &&
+      request.resourceType() !== 'websocket'
+    )
+      inFlight.add(request);
   });
   page.on('requestfinished', done);
   page.on('requestfailed', done);
@@ -68,7 +109,12 @@ try {
   const networkIdle = async () => {
     const limit = performance.now() + 30_000;
     for (let quiet = 0; quiet < 300; ) {
-      if (performance.now() > limit) throw new Error(`the network was not idle within 30 s: ${[...inFlight].map(r => r.url()).join(', ')}`);
+      if (performance.now() > limit)
+        throw new Error(
+          `the network was not idle within 30 s: ${[...inFlight]
+            .map(r => r.url())
+            .join(', ')}`,
+        );
       await new Promise(r => setTimeout(r, 25));
       quiet = inFlight.size === 0 ? quiet + 25 : 0;
     }
@@ -79,7 +125,10 @@ try {
     if (cdp && name === 'Reliability') await cdp.send('Profiler.start');
     if (cdp && name === 'Reliability' && process.env.TAB_TRACE) {
       traceEvents.length = 0;
-      await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline', transferMode: 'ReportEvents' });
+      await cdp.send('Tracing.start', {
+        categories: 'devtools.timeline,disabled-by-default-devtools.timeline',
+        transferMode: 'ReportEvents',
+      });
     }
     const t0 = performance.now();
     lastDone = 0;
@@ -90,15 +139,42 @@ try {
     const ms = Math.max(drawnAt, lastDone) - t0;
     (drawnTimes[name] ??= []).push(drawnAt - t0);
     // the tab's size: what the browser styles and lays out
-    domNodes[name] = await page.evaluate(() => document.querySelectorAll('*').length);
-    if (process.env.TAB_SECTIONS && name === 'Reliability') console.log(await page.evaluate(() => [...document.querySelectorAll('[data-testid=reliability-content] > *')].map(e => `${e.getAttribute('data-testid') ?? e.textContent.slice(0, 30)}: ${e.querySelectorAll('*').length} (top ${Math.round(e.getBoundingClientRect().top)})`).join('\n')));
+    domNodes[name] = await page.evaluate(
+      () => document.querySelectorAll('*').length,
+    );
+    if (process.env.TAB_SECTIONS && name === 'Reliability')
+      console.log(
+        await page.evaluate(() =>
+          [
+            ...document.querySelectorAll(
+              '[data-testid=reliability-content] > *',
+            ),
+          ]
+            .map(
+              e =>
+                `${
+                  e.getAttribute('data-testid') ?? e.textContent.slice(0, 30)
+                }: ${e.querySelectorAll('*').length} (top ${Math.round(
+                  e.getBoundingClientRect().top,
+                )})`,
+            )
+            .join('\n'),
+        ),
+      );
     if (cdp && name === 'Reliability' && process.env.TAB_TRACE) {
       const ended = new Promise(r => cdp.once('Tracing.tracingComplete', r));
       await cdp.send('Tracing.end');
       await ended;
-      writeFileSync(`${process.env.TAB_TRACE}-${Date.now()}`, JSON.stringify(traceEvents));
+      writeFileSync(
+        `${process.env.TAB_TRACE}-${Date.now()}`,
+        JSON.stringify(traceEvents),
+      );
     }
-    if (cdp && name === 'Reliability') writeFileSync(`${process.env.TAB_PROFILE}-${Date.now()}`, JSON.stringify((await cdp.send('Profiler.stop')).profile));
+    if (cdp && name === 'Reliability')
+      writeFileSync(
+        `${process.env.TAB_PROFILE}-${Date.now()}`,
+        JSON.stringify((await cdp.send('Profiler.stop')).profile),
+      );
     return ms;
   };
   const overview = [];
@@ -107,10 +183,20 @@ try {
   for (let k = 0; k <= SWITCHES; k++) {
     const r = await timed('Reliability', async () => {
       const charts = page.getByTestId('slo-charts-checkout-success');
-      await charts.getByTestId('budget-chart').locator('.recharts-area path').first().waitFor({ timeout: 60_000 });
-      await charts.getByTestId('burn-chart').locator('.recharts-line path.recharts-curve').first().waitFor({ timeout: 60_000 });
+      await charts
+        .getByTestId('budget-chart')
+        .locator('.recharts-area path')
+        .first()
+        .waitFor({ timeout: 60_000 });
+      await charts
+        .getByTestId('burn-chart')
+        .locator('.recharts-line path.recharts-curve')
+        .first()
+        .waitFor({ timeout: 60_000 });
     });
-    const o = await timed('Overview', () => page.getByText('About').first().waitFor({ timeout: 60_000 }));
+    const o = await timed('Overview', () =>
+      page.getByText('About').first().waitFor({ timeout: 60_000 }),
+    );
     if (k > 0) {
       reliability.push(r);
       overview.push(o);
@@ -118,12 +204,30 @@ try {
   }
   await browser.close();
   const [mo, mr] = [median(overview), median(reliability)];
-  console.log(`Overview tab (the catalog's own): median ${mo.toFixed(0)} ms (runs: ${overview.map(x => x.toFixed(0)).join(', ')})`);
-  console.log(`Reliability tab, both charts drawn: median ${mr.toFixed(0)} ms (runs: ${reliability.map(x => x.toFixed(0)).join(', ')})`);
+  console.log(
+    `Overview tab (the catalog's own): median ${mo.toFixed(
+      0,
+    )} ms (runs: ${overview.map(x => x.toFixed(0)).join(', ')})`,
+  );
+  console.log(
+    `Reliability tab, both charts drawn: median ${mr.toFixed(
+      0,
+    )} ms (runs: ${reliability.map(x => x.toFixed(0)).join(', ')})`,
+  );
   const drawnMedian = n => median(drawnTimes[n].slice(1)).toFixed(0);
-  console.log(`drawn, before the network is idle: Overview ${drawnMedian('Overview')} ms, Reliability ${drawnMedian('Reliability')} ms`);
-  console.log(`page elements after the switch: Overview ${domNodes.Overview}, Reliability ${domNodes.Reliability}`);
-  console.log(`ratio Reliability / Overview: ${(mr / mo).toFixed(2)}x (target <= 1.0x: ${mr / mo <= 1 ? 'met' : 'NOT met'})`);
+  console.log(
+    `drawn, before the network is idle: Overview ${drawnMedian(
+      'Overview',
+    )} ms, Reliability ${drawnMedian('Reliability')} ms`,
+  );
+  console.log(
+    `page elements after the switch: Overview ${domNodes.Overview}, Reliability ${domNodes.Reliability}`,
+  );
+  console.log(
+    `ratio Reliability / Overview: ${(mr / mo).toFixed(2)}x (target <= 1.0x: ${
+      mr / mo <= 1 ? 'met' : 'NOT met'
+    })`,
+  );
 } finally {
   await stopPortalBackend(backend);
 }

@@ -17,7 +17,10 @@ import { benchLogger, arg, median, minuteCounts, time } from './services';
 import { SloDefinition } from '@reliability-suite/plugin-reliability-common';
 import { BucketRow } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
-import { Evaluator, SliSourceRegistry } from '../plugins/reliability-backend/src/slos/Evaluator';
+import {
+  Evaluator,
+  SliSourceRegistry,
+} from '../plugins/reliability-backend/src/slos/Evaluator';
 import { IngestSliSource } from '../plugins/reliability-backend/src/slos/sources/IngestSliSource';
 
 const MIN = 60_000;
@@ -25,9 +28,12 @@ const HOUR = 3_600_000;
 const SLOS = Number(arg('slos', '10000'));
 const DAYS = Number(arg('days', '30'));
 const DB = arg('db', 'sqlite');
-const PG = arg('pg', process.env.RELIABILITY_BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432');
+const PG = arg(
+  'pg',
+  process.env.RELIABILITY_BENCH_PG_URL ??
+    'postgresql://postgres@127.0.0.1:5432',
+);
 const RETENTION = 7 * HOUR;
-
 
 const base = (ref: string, i: number): SloDefinition => ({
   ref,
@@ -47,7 +53,6 @@ const timeslices = (i: number): SloDefinition => ({
   budgeting: { method: 'Timeslices', sliceMs: MIN, timeSliceTarget: 1 },
 });
 
-
 async function main() {
   const now = Math.floor(Date.now() / MIN) * MIN;
   const start = Math.floor((now - DAYS * 86_400_000) / HOUR) * HOUR;
@@ -57,34 +62,67 @@ async function main() {
     const store = (await ReliabilityDatabase.create(knex)).stores().slos;
     const occ = Array.from({ length: SLOS }, (_, i) => occurrences(i));
     const half = Math.floor(SLOS / 2);
-    const ts = Array.from({ length: SLOS - half }, (_, k) => timeslices(half + k));
-    await store.syncSlos({ upserts: [...occ, ...ts].map(d => ({ def: d, entityRef: `slo:${d.ref}`, docHash: d.ref })), remove: [] });
+    const ts = Array.from({ length: SLOS - half }, (_, k) =>
+      timeslices(half + k),
+    );
+    await store.syncSlos({
+      upserts: [...occ, ...ts].map(d => ({
+        def: d,
+        entityRef: `slo:${d.ref}`,
+        docHash: d.ref,
+      })),
+      remove: [],
+    });
 
     // the same minutes for both kinds: events for occ-i, and for ts-i one slice a minute, good when the minute's
     // error share is at most 1% (its p95 under the threshold, say)
     let rows = 0;
     const [loadMs] = await time(async () => {
       let batch: BucketRow[] = [];
-      const load = async (ref: string, i: number, sliced: boolean, last: boolean) => {
+      const load = async (
+        ref: string,
+        i: number,
+        sliced: boolean,
+        last: boolean,
+      ) => {
         let cg = 0;
         let ct = 0;
         let hour: BucketRow | undefined;
         for (let t = start; t < now; t += MIN) {
           const m = minuteCounts(i, t / MIN);
-          const c = sliced ? { good: m.total - m.good <= m.total * 0.01 ? 1 : 0, total: 1 } : m;
+          const c = sliced
+            ? { good: m.total - m.good <= m.total * 0.01 ? 1 : 0, total: 1 }
+            : m;
           cg += c.good;
           ct += c.total;
           if (t < hourlyBefore) {
             const end = Math.floor(t / HOUR) * HOUR + HOUR;
             if (!hour || hour.end !== end) {
-              hour = { sloRef: ref, end, bucketMs: HOUR, good: 0, total: 0, cumGood: 0, cumTotal: 0 };
+              hour = {
+                sloRef: ref,
+                end,
+                bucketMs: HOUR,
+                good: 0,
+                total: 0,
+                cumGood: 0,
+                cumTotal: 0,
+              };
               batch.push(hour);
             }
             hour.good += c.good;
             hour.total += c.total;
             hour.cumGood = cg;
             hour.cumTotal = ct;
-          } else batch.push({ sloRef: ref, end: t + MIN, bucketMs: MIN, good: c.good, total: c.total, cumGood: cg, cumTotal: ct });
+          } else
+            batch.push({
+              sloRef: ref,
+              end: t + MIN,
+              bucketMs: MIN,
+              good: c.good,
+              total: c.total,
+              cumGood: cg,
+              cumTotal: ct,
+            });
         }
         if (batch.length > 50_000 || last) {
           rows += batch.length;
@@ -93,13 +131,16 @@ async function main() {
         }
       };
       for (let i = 0; i < SLOS; i++) await load(occ[i].ref, i, false, false);
-      for (let k = 0; k < ts.length; k++) await load(ts[k].ref, half + k, true, k === ts.length - 1);
+      for (let k = 0; k < ts.length; k++)
+        await load(ts[k].ref, half + k, true, k === ts.length - 1);
     });
     if (DB === 'pg') await knex.raw('ANALYZE');
 
     const sources = new SliSourceRegistry();
     sources.add(new IngestSliSource(store));
-    const evaluator = new Evaluator(store, sources, benchLogger, { minuteRetentionMs: RETENTION });
+    const evaluator = new Evaluator(store, sources, benchLogger, {
+      minuteRetentionMs: RETENTION,
+    });
     const mixed = [...occ.slice(0, half), ...ts];
 
     const occRuns: number[] = [];
@@ -108,22 +149,51 @@ async function main() {
     for (let r = 0; r < 3; r++) {
       occRuns.push((await time(() => evaluator.evaluateAndStore(occ, now)))[0]);
       // the last minute's value of every Timeslices SLO, its verdict flipping from run to run
-      await store.addSliceTallies(ts.map(d => ({ sloRef: d.ref, sliceEnd: now, n: 1, good: r % 2 })));
+      await store.addSliceTallies(
+        ts.map(d => ({ sloRef: d.ref, sliceEnd: now, n: 1, good: r % 2 })),
+      );
       const [ms] = await time(async () => {
         closed = await evaluator.closeSlices(mixed, now);
         return evaluator.evaluateAndStore(mixed, now);
       });
       mixedRuns.push(ms);
     }
-    const check = (await evaluator.evaluate([ts[0], occ[0]], now)).get(ts[0].ref)!.status;
-    if (!check.slices || !(check.total > 0)) throw new Error('the Timeslices SLO was not evaluated in slices');
+    const check = (await evaluator.evaluate([ts[0], occ[0]], now)).get(
+      ts[0].ref,
+    )!.status;
+    if (!check.slices || !(check.total > 0))
+      throw new Error('the Timeslices SLO was not evaluated in slices');
     const o = median(occRuns);
     const m = median(mixedRuns);
-    console.log(`database: ${DB === 'pg' ? 'PostgreSQL' : 'SQLite (better-sqlite3, in memory)'}`);
-    console.log(`store: ${SLOS} Occurrences + ${ts.length} Timeslices SLOs x ${DAYS} days -> ${rows.toLocaleString('en-US')} bucket rows (loaded in ${(loadMs / 1000).toFixed(1)} s)`);
-    console.log(`Occurrences-only tick, ${SLOS} SLOs: ${o.toFixed(0)} ms (runs: ${occRuns.map(x => x.toFixed(0)).join(', ')})`);
-    console.log(`mixed tick, ${half} Occurrences + ${ts.length} Timeslices (${closed} slices counted per tick): ${m.toFixed(0)} ms (runs: ${mixedRuns.map(x => x.toFixed(0)).join(', ')})`);
-    console.log(`ratio mixed / Occurrences-only: ${(m / o).toFixed(2)}x (target <= 1.5x: ${m / o <= 1.5 ? 'met' : 'NOT met'})`);
+    console.log(
+      `database: ${
+        DB === 'pg' ? 'PostgreSQL' : 'SQLite (better-sqlite3, in memory)'
+      }`,
+    );
+    console.log(
+      `store: ${SLOS} Occurrences + ${
+        ts.length
+      } Timeslices SLOs x ${DAYS} days -> ${rows.toLocaleString(
+        'en-US',
+      )} bucket rows (loaded in ${(loadMs / 1000).toFixed(1)} s)`,
+    );
+    console.log(
+      `Occurrences-only tick, ${SLOS} SLOs: ${o.toFixed(0)} ms (runs: ${occRuns
+        .map(x => x.toFixed(0))
+        .join(', ')})`,
+    );
+    console.log(
+      `mixed tick, ${half} Occurrences + ${
+        ts.length
+      } Timeslices (${closed} slices counted per tick): ${m.toFixed(
+        0,
+      )} ms (runs: ${mixedRuns.map(x => x.toFixed(0)).join(', ')})`,
+    );
+    console.log(
+      `ratio mixed / Occurrences-only: ${(m / o).toFixed(
+        2,
+      )}x (target <= 1.5x: ${m / o <= 1.5 ? 'met' : 'NOT met'})`,
+    );
   } finally {
     await close();
   }

@@ -4,12 +4,17 @@
  */
 import { runChaosLint } from '../plugins/reliability-backend/src/chaos/lintCli';
 
-runChaosLint(process.argv.slice(2), { out: line => process.stdout.write(`${line}\n`), err: line => process.stderr.write(`${line}\n`) }).then(
+runChaosLint(process.argv.slice(2), {
+  out: line => process.stdout.write(`${line}\n`),
+  err: line => process.stderr.write(`${line}\n`),
+}).then(
   code => {
     process.exitCode = code;
   },
   e => {
-    process.stderr.write(`chaos:lint failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(
+      `chaos:lint failed: ${e instanceof Error ? e.message : String(e)}\n`,
+    );
     process.exitCode = 2;
   },
 );

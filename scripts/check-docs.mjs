@@ -46,7 +46,16 @@ const ALLOWED_PATHS = new Set([
   'techdocs_metadata.json',
 ]);
 
-const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'dist-types', '.tools', 'test-results', 'coverage', '.yarn']);
+const SKIP_DIRS = new Set([
+  'node_modules',
+  '.git',
+  'dist',
+  'dist-types',
+  '.tools',
+  'test-results',
+  'coverage',
+  '.yarn',
+]);
 const FILE_EXT = /\.(ts|tsx|js|mjs|cjs|json|ya?ml|csv|md|sh|sql|txt)$/;
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 
@@ -77,9 +86,12 @@ function walk(rel, visit) {
 
 // ---- the documents ----
 const docs = [];
-for (const f of ['README.md', 'plugins/README.md', 'packages/README.md']) if (exists(f)) docs.push(f);
+for (const f of ['README.md', 'plugins/README.md', 'packages/README.md'])
+  if (exists(f)) docs.push(f);
 walk('docs', f => f.endsWith('.md') && docs.push(f));
-for (const e of ls('plugins')) if (e.isDirectory() && exists(`plugins/${e.name}/README.md`)) docs.push(`plugins/${e.name}/README.md`);
+for (const e of ls('plugins'))
+  if (e.isDirectory() && exists(`plugins/${e.name}/README.md`))
+    docs.push(`plugins/${e.name}/README.md`);
 
 // ---- what the repository holds ----
 const topLevel = new Set(ls('').map(e => e.name));
@@ -103,7 +115,10 @@ bases.push('plugins');
 const routeFiles = [];
 for (const e of ls('plugins')) {
   if (e.isDirectory() && e.name.startsWith('reliability-backend')) {
-    walk(`plugins/${e.name}/src`, f => /(^|\/)(routes|router)\.ts$/.test(f) && routeFiles.push(f));
+    walk(
+      `plugins/${e.name}/src`,
+      f => /(^|\/)(routes|router)\.ts$/.test(f) && routeFiles.push(f),
+    );
   }
 }
 const registered = []; // { method, segments }
@@ -111,17 +126,22 @@ const ROUTE_LITERAL = /['"`](\/[A-Za-z0-9:_/-]*)['"`]/g;
 for (const f of routeFiles) {
   const text = fs.readFileSync(path.join(ROOT, f), 'utf8');
   const literal = new Set();
-  for (const m of text.matchAll(/router\.(get|post|put|delete|patch)\(\s*['"`]([^'"`]+)['"`]/g)) {
+  for (const m of text.matchAll(
+    /router\.(get|post|put|delete|patch)\(\s*['"`]([^'"`]+)['"`]/g,
+  )) {
     registered.push({ method: m[1].toUpperCase(), path: m[2] });
     literal.add(m[2]);
   }
-  const indirect = [...text.matchAll(/router\.(get|post|put|delete|patch)\(\s*[A-Za-z_$]/g)].map(m => m[1].toUpperCase());
+  const indirect = [
+    ...text.matchAll(/router\.(get|post|put|delete|patch)\(\s*[A-Za-z_$]/g),
+  ].map(m => m[1].toUpperCase());
   if (indirect.length) {
     for (const m of text.matchAll(ROUTE_LITERAL)) {
       if (literal.has(m[1])) continue;
       const before = text.slice(Math.max(0, m.index - 3), m.index);
       if (!/[([]\s*$/.test(before)) continue;
-      for (const method of new Set(indirect)) registered.push({ method, path: m[1] });
+      for (const method of new Set(indirect))
+        registered.push({ method, path: m[1] });
     }
   }
 }
@@ -134,17 +154,36 @@ function routeKnown(method, docPath) {
     r =>
       (!method || r.method === method) &&
       r.segments.length === d.length &&
-      r.segments.every((s, i) => (s.startsWith(':') ? d[i] !== '' : d[i] === s || (d[i].startsWith(':') && s.startsWith(':')))),
+      r.segments.every((s, i) =>
+        s.startsWith(':')
+          ? d[i] !== ''
+          : d[i] === s || (d[i].startsWith(':') && s.startsWith(':')),
+      ),
   );
 }
 
 /** `/a/b[/:c]` and `/a/x\|y` into every concrete path they name. */
 function expandRoute(p) {
   const opt = /\[([^\][]*)\]/.exec(p);
-  if (opt) return [...expandRoute(p.slice(0, opt.index) + p.slice(opt.index + opt[0].length)), ...expandRoute(p.slice(0, opt.index) + opt[1] + p.slice(opt.index + opt[0].length))];
+  if (opt)
+    return [
+      ...expandRoute(
+        p.slice(0, opt.index) + p.slice(opt.index + opt[0].length),
+      ),
+      ...expandRoute(
+        p.slice(0, opt.index) + opt[1] + p.slice(opt.index + opt[0].length),
+      ),
+    ];
   const parts = p.split('/');
   const i = parts.findIndex(s => s.includes('|'));
-  if (i >= 0) return parts[i].split(/\\?\|/).flatMap(alt => expandRoute([...parts.slice(0, i), alt, ...parts.slice(i + 1)].join('/')));
+  if (i >= 0)
+    return parts[i]
+      .split(/\\?\|/)
+      .flatMap(alt =>
+        expandRoute(
+          [...parts.slice(0, i), alt, ...parts.slice(i + 1)].join('/'),
+        ),
+      );
   return [p];
 }
 
@@ -163,47 +202,82 @@ for (const parent of ['plugins', 'packages']) {
         const full = [...stack, m[1]];
         configKeys.add(full.join('.'));
         const rest = m[2];
-        if (/^\{\s*\[\w+: string\]/.test(rest)) configKeys.add([...full, '*'].join('.')); // a map: any key below
+        if (/^\{\s*\[\w+: string\]/.test(rest))
+          configKeys.add([...full, '*'].join('.')); // a map: any key below
         const inline = /\{([^{}]*)\}/.exec(rest);
-        if (inline) for (const k of inline[1].matchAll(/([A-Za-z_$][\w$]*)\??:/g)) configKeys.add([...full, k[1]].join('.'));
-        const opens = (rest.match(/\{/g) ?? []).length - (rest.match(/\}/g) ?? []).length;
+        if (inline)
+          for (const k of inline[1].matchAll(/([A-Za-z_$][\w$]*)\??:/g))
+            configKeys.add([...full, k[1]].join('.'));
+        const opens =
+          (rest.match(/\{/g) ?? []).length - (rest.match(/\}/g) ?? []).length;
         if (opens > 0) {
           stack.push(m[1]);
           for (let i = 1; i < opens; i++) stack.push(null); // `{ [name: string]: {`: keys under the index signature
         }
         continue;
       }
-      const closes = (line.match(/\}/g) ?? []).length - (line.match(/\{/g) ?? []).length;
+      const closes =
+        (line.match(/\}/g) ?? []).length - (line.match(/\{/g) ?? []).length;
       for (let i = 0; i < closes; i++) stack.pop();
     }
   }
 }
-const configKeyList = [...configKeys].map(k => k.split('.').filter(s => s !== 'null').join('.'));
+const configKeyList = [...configKeys].map(k =>
+  k
+    .split('.')
+    .filter(s => s !== 'null')
+    .join('.'),
+);
 const permissionNames = new Set();
 walk('plugins/reliability-common/src', f => {
-  if (/permissions\.ts$/.test(f)) for (const m of fs.readFileSync(path.join(ROOT, f), 'utf8').matchAll(/name:\s*'(reliability\.[\w.]+)'/g)) permissionNames.add(m[1]);
+  if (/permissions\.ts$/.test(f))
+    for (const m of fs
+      .readFileSync(path.join(ROOT, f), 'utf8')
+      .matchAll(/name:\s*'(reliability\.[\w.]+)'/g))
+      permissionNames.add(m[1]);
 });
 const keyKnown = key => {
   const k = key.replace(/\[\]/g, '');
   return (
     permissionNames.has(key) ||
-    configKeyList.some(d => d === k || d.startsWith(`${k}.`) || (d.endsWith('.*') && k.startsWith(d.slice(0, -1))))
+    configKeyList.some(
+      d =>
+        d === k ||
+        d.startsWith(`${k}.`) ||
+        (d.endsWith('.*') && k.startsWith(d.slice(0, -1))),
+    )
   );
 };
 
 // ---- headings, for anchors ----
-const githubSlug = h => h.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
-const mkdocsSlug = h => h.normalize('NFKD').replace(/[^\x00-\x7f]/g, '').replace(/[^\w\s-]/g, '').trim().toLowerCase().replace(/[-\s]+/g, '-');
+const githubSlug = h =>
+  h
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+const mkdocsSlug = h =>
+  h
+    .normalize('NFKD')
+    .replace(/[^\x00-\x7f]/g, '')
+    .replace(/[^\w\s-]/g, '')
+    .trim()
+    .toLowerCase()
+    .replace(/[-\s]+/g, '-');
 const anchorCache = new Map();
 function anchorsOf(rel) {
   if (!anchorCache.has(rel)) {
     const set = new Set();
     let fence = false;
-    for (const line of fs.readFileSync(path.join(ROOT, rel), 'utf8').split('\n')) {
+    for (const line of fs
+      .readFileSync(path.join(ROOT, rel), 'utf8')
+      .split('\n')) {
       if (/^\s*(```|~~~)/.test(line)) fence = !fence;
       const m = !fence && /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
       if (m) {
-        const text = m[1].replace(/`/g, '').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');
+        const text = m[1]
+          .replace(/`/g, '')
+          .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');
         set.add(githubSlug(text));
         set.add(mkdocsSlug(text));
       }
@@ -224,8 +298,12 @@ function resolvePath(token, doc) {
   else if (t.startsWith('-node/')) t = `plugins/reliability-node/${t.slice(6)}`;
   const first = t.split('/')[0];
   if (topLevel.has(first) && t.includes('/')) return exists(t);
-  const own = doc.startsWith('plugins/') && doc.split('/').length === 3 ? [path.posix.dirname(doc), `${path.posix.dirname(doc)}/src`] : [];
-  for (const base of [...own, ...bases]) if (exists(base ? `${base}/${t}` : t)) return true;
+  const own =
+    doc.startsWith('plugins/') && doc.split('/').length === 3
+      ? [path.posix.dirname(doc), `${path.posix.dirname(doc)}/src`]
+      : [];
+  for (const base of [...own, ...bases])
+    if (exists(base ? `${base}/${t}` : t)) return true;
   return false;
 }
 
@@ -254,33 +332,61 @@ for (const doc of docs) {
       const method = route ? route[1] : undefined;
       let p = route ? route[2] : span;
       if (p.startsWith('/api/') && !p.startsWith('/api/reliability')) continue; // another API (Prometheus's, the catalog's)
-      p = p.replace(/^\/api\/reliability(?=\/|$)/, '').replace(/\?.*$/, '').replace(/[.,;:]$/, '') || '/';
+      p =
+        p
+          .replace(/^\/api\/reliability(?=\/|$)/, '')
+          .replace(/\?.*$/, '')
+          .replace(/[.,;:]$/, '') || '/';
       for (const concrete of expandRoute(p)) {
         checked.routes++;
-        if (!routeKnown(method, concrete)) report(doc, line, `route '${method ? `${method} ` : ''}${concrete}' is not registered by the backend (${span})`);
+        if (!routeKnown(method, concrete))
+          report(
+            doc,
+            line,
+            `route '${
+              method ? `${method} ` : ''
+            }${concrete}' is not registered by the backend (${span})`,
+          );
       }
       continue;
     }
     if (/^reliability(\.[A-Za-z]\w*(\[\])?)+$/.test(span)) {
       checked.keys++;
-      if (!keyKnown(span)) report(doc, line, `config key '${span}' is declared in no config.d.ts (and is no permission)`);
+      if (!keyKnown(span))
+        report(
+          doc,
+          line,
+          `config key '${span}' is declared in no config.d.ts (and is no permission)`,
+        );
       continue;
     }
     if (ALLOWED_PATHS.has(span)) continue;
-    if (!/^(\.\/)?[A-Za-z0-9_.-][A-Za-z0-9_.@/-]*$/.test(span) || span.startsWith('@') || /^\.[a-z]+$/.test(span)) continue;
+    if (
+      !/^(\.\/)?[A-Za-z0-9_.-][A-Za-z0-9_.@/-]*$/.test(span) ||
+      span.startsWith('@') ||
+      /^\.[a-z]+$/.test(span)
+    )
+      continue;
     checked.paths++;
     const hasSlash = span.includes('/');
     const isFile = FILE_EXT.test(span);
     if (!isFile && !(hasSlash && span.endsWith('/'))) continue; // not a path: a package, a MIME type, a label, a ref
     if (!hasSlash) {
-      if (!basenames.has(span)) report(doc, line, `file '${span}' is no file's name in the repository`);
+      if (!basenames.has(span))
+        report(doc, line, `file '${span}' is no file's name in the repository`);
       continue;
     }
     if (/^[^/]+\/$/.test(span)) {
-      if (!dirnames.has(span)) report(doc, line, `folder '${span}' is no folder's name in the repository`);
+      if (!dirnames.has(span))
+        report(
+          doc,
+          line,
+          `folder '${span}' is no folder's name in the repository`,
+        );
       continue;
     }
-    if (!resolvePath(span, doc)) report(doc, line, `path '${span}' does not exist`);
+    if (!resolvePath(span, doc))
+      report(doc, line, `path '${span}' does not exist`);
   }
 
   // links: [text](target)
@@ -290,18 +396,33 @@ for (const doc of docs) {
     const line = lineAt(m.index);
     if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('/')) continue; // URLs, portal routes
     const [file, anchor] = target.split('#');
-    const rel = file ? path.posix.normalize(path.posix.join(path.posix.dirname(doc), decodeURIComponent(file))) : doc;
+    const rel = file
+      ? path.posix.normalize(
+          path.posix.join(path.posix.dirname(doc), decodeURIComponent(file)),
+        )
+      : doc;
     if (ALLOWED_PATHS.has(file)) continue;
     if (rel.startsWith('..') || !exists(rel)) {
-      report(doc, line, `link '${target}' names a path that does not exist (${rel})`);
+      report(
+        doc,
+        line,
+        `link '${target}' names a path that does not exist (${rel})`,
+      );
       continue;
     }
-    if (anchor && rel.endsWith('.md') && !anchorsOf(rel).has(anchor.toLowerCase())) report(doc, line, `link '${target}': no heading '#${anchor}' in ${rel}`);
+    if (
+      anchor &&
+      rel.endsWith('.md') &&
+      !anchorsOf(rel).has(anchor.toLowerCase())
+    )
+      report(doc, line, `link '${target}': no heading '#${anchor}' in ${rel}`);
   }
 }
 
 if (problems.length) {
-  console.error(`check-docs: ${problems.length} false statement(s) in the documentation (${checked.paths} paths, ${checked.links} links, ${checked.routes} routes, ${checked.keys} config keys checked):`);
+  console.error(
+    `check-docs: ${problems.length} false statement(s) in the documentation (${checked.paths} paths, ${checked.links} links, ${checked.routes} routes, ${checked.keys} config keys checked):`,
+  );
   for (const p of problems) console.error(`  ${p}`);
   process.exit(1);
 }

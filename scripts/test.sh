@@ -36,6 +36,9 @@ echo "[test] type check"
 yarn tsc
 node scripts/check-docs.mjs
 
+echo "[test] style: prettier --check (Backstage's prettier config; other tools' fixtures and the demo organisation are kept as written)"
+yarn prettier --check . >"$LOG_DIR/prettier.log" 2>&1 || { grep -v '^Checking' "$LOG_DIR/prettier.log" | head -40; echo "[test] run: yarn prettier --write ." >&2; exit 1; }
+
 echo "[test] lint of every plugin (Backstage's rules); the backend's with its import boundaries (route files never import stores; slos/ never imports remediation/)"
 for plugin in reliability-common reliability-node reliability-backend reliability-backend-module-demo reliability catalog-backend-module-reliability scaffolder-backend-module-reliability; do
   (cd "plugins/$plugin" && yarn backstage-cli package lint)

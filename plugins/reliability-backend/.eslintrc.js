@@ -8,25 +8,33 @@
 module.exports = require('@backstage/cli/config/eslint-factory')(__dirname, {
   settings: {
     'import/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
-    'import/resolver': { node: { extensions: ['.ts', '.tsx', '.js', '.jsx', '.json'] } },
+    'import/resolver': {
+      node: { extensions: ['.ts', '.tsx', '.js', '.jsx', '.json'] },
+    },
   },
   rules: { 'import/no-cycle': ['error', { ignoreExternal: true }] },
   restrictedSrcSyntax: [
     {
       selector: "ImportDeclaration[source.value='@backstage/config']",
-      message: 'Config is read once, in config/readReliabilityConfig.ts: take your part of ReliabilityConfig instead.',
+      message:
+        'Config is read once, in config/readReliabilityConfig.ts: take your part of ReliabilityConfig instead.',
     },
     {
       selector: "MemberExpression[property.name='query'][object.name='req']",
-      message: 'Read query parameters with guards.query(schema, req): it gives a 400 for objects and repeated values.',
+      message:
+        'Read query parameters with guards.query(schema, req): it gives a 400 for objects and repeated values.',
     },
     {
-      selector: "CallExpression[callee.property.name=/^authorize(Conditional)?$/][callee.object.property.name='permissions']",
-      message: 'Ask permissions through the route guards or EntityAccess (catalog/entityAccess.ts), not PermissionsService.',
+      selector:
+        "CallExpression[callee.property.name=/^authorize(Conditional)?$/][callee.object.property.name='permissions']",
+      message:
+        'Ask permissions through the route guards or EntityAccess (catalog/entityAccess.ts), not PermissionsService.',
     },
     {
-      selector: "CallExpression[callee.property.name=/^authorize(Conditional)?$/][callee.object.name='permissions']",
-      message: 'Ask permissions through the route guards or EntityAccess (catalog/entityAccess.ts), not PermissionsService.',
+      selector:
+        "CallExpression[callee.property.name=/^authorize(Conditional)?$/][callee.object.name='permissions']",
+      message:
+        'Ask permissions through the route guards or EntityAccess (catalog/entityAccess.ts), not PermissionsService.',
     },
   ],
   overrides: [
@@ -34,14 +42,44 @@ module.exports = require('@backstage/cli/config/eslint-factory')(__dirname, {
       // database/ keeps the migrations and row helpers: it imports no feature (wiring/ composes the stores)
       files: ['src/database/**'],
       excludedFiles: ['src/database/**/*.test.ts'],
-      rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../*'], message: 'database/ imports no feature: build stores in wiring/.' }] }] },
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                group: ['../*'],
+                message:
+                  'database/ imports no feature: build stores in wiring/.',
+              },
+            ],
+          },
+        ],
+      },
     },
     {
       // other features reach slos/ through its front door, slos/index.ts
       files: ['src/**/*.ts'],
-      excludedFiles: ['src/slos/**', 'src/wiring/ReliabilityDatabase.ts', 'src/**/*.test.ts', 'src/__tests__/**', 'src/__testUtils__/**'],
+      excludedFiles: [
+        'src/slos/**',
+        'src/wiring/ReliabilityDatabase.ts',
+        'src/**/*.test.ts',
+        'src/__tests__/**',
+        'src/__testUtils__/**',
+      ],
       rules: {
-        'no-restricted-imports': ['error', { patterns: [{ group: ['**/slos/*'], message: "Import slos/ through its front door ('../slos'), not its files." }] }],
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                group: ['**/slos/*'],
+                message:
+                  "Import slos/ through its front door ('../slos'), not its files.",
+              },
+            ],
+          },
+        ],
       },
     },
     {
@@ -49,7 +87,15 @@ module.exports = require('@backstage/cli/config/eslint-factory')(__dirname, {
       rules: {
         'no-restricted-imports': [
           'error',
-          { patterns: [{ group: ['**/*Store', '**/*Store.ts', 'knex'], message: 'Route files call services; stores (and knex) stay behind them.' }] },
+          {
+            patterns: [
+              {
+                group: ['**/*Store', '**/*Store.ts', 'knex'],
+                message:
+                  'Route files call services; stores (and knex) stay behind them.',
+              },
+            ],
+          },
         ],
       },
     },
@@ -58,7 +104,15 @@ module.exports = require('@backstage/cli/config/eslint-factory')(__dirname, {
       rules: {
         'no-restricted-imports': [
           'error',
-          { patterns: [{ group: ['**/remediation', '**/remediation/**'], message: 'slos/ must not depend on remediation/: remediation reacts to SLO alerts, not the other way round.' }] },
+          {
+            patterns: [
+              {
+                group: ['**/remediation', '**/remediation/**'],
+                message:
+                  'slos/ must not depend on remediation/: remediation reacts to SLO alerts, not the other way round.',
+              },
+            ],
+          },
         ],
       },
     },

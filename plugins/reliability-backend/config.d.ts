@@ -3,7 +3,9 @@ export interface Config {
     evaluation?: {
       /** How often every SLO is evaluated. Default: every minute. */
       schedule?: {
-        frequency: { minutes?: number; seconds?: number; hours?: number } | { cron: string };
+        frequency:
+          | { minutes?: number; seconds?: number; hours?: number }
+          | { cron: string };
         timeout: { minutes?: number; seconds?: number };
         initialDelay?: { minutes?: number; seconds?: number };
       };

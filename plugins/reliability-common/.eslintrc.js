@@ -9,7 +9,10 @@
 const fs = require('fs');
 const path = require('path');
 
-const folders = fs.readdirSync(path.join(__dirname, 'src'), { withFileTypes: true }).filter(d => d.isDirectory() && !d.name.startsWith('__')).map(d => d.name);
+const folders = fs
+  .readdirSync(path.join(__dirname, 'src'), { withFileTypes: true })
+  .filter(d => d.isDirectory() && !d.name.startsWith('__'))
+  .map(d => d.name);
 const SUPPORT = ['csv', 'format', 'matchers', 'redaction', 'template'];
 const LAYERS = ['math', 'model', 'support', 'openslo', 'feature'];
 const layerOf = folder => {
@@ -19,14 +22,24 @@ const layerOf = folder => {
   return folder === 'openslo' ? 3 : 4;
 };
 // the factory's own patterns, which an override of no-restricted-imports would otherwise drop
-const FACTORY_PATTERNS = ['*.stories*', '*.test*', '**/__testUtils__/**', '**/__mocks__/**'];
+const FACTORY_PATTERNS = [
+  '*.stories*',
+  '*.test*',
+  '**/__testUtils__/**',
+  '**/__mocks__/**',
+];
 
 /**
  * A folder's files may import their own folder and the layers below it (support folders each other), never above;
  * a feature folder no other feature folder.
  */
 const layerRule = folder => {
-  const above = folders.filter(f => f !== folder && layerOf(f) >= layerOf(folder) && !(layerOf(f) === 2 && layerOf(folder) === 2));
+  const above = folders.filter(
+    f =>
+      f !== folder &&
+      layerOf(f) >= layerOf(folder) &&
+      !(layerOf(f) === 2 && layerOf(folder) === 2),
+  );
   return {
     files: [`src/${folder}/**`],
     excludedFiles: ['**/*.test.*'],
@@ -34,7 +47,11 @@ const layerRule = folder => {
       'no-restricted-imports': [
         'error',
         {
-          paths: ['..', '../index'].map(name => ({ name, message: "Inside -common, import the file, not the package's index." })),
+          paths: ['..', '../index'].map(name => ({
+            name,
+            message:
+              "Inside -common, import the file, not the package's index.",
+          })),
           patterns: [
             { group: FACTORY_PATTERNS },
             {
@@ -42,7 +59,13 @@ const layerRule = folder => {
               message:
                 layerOf(folder) === 4
                   ? `${folder}/ is a feature of -common: it imports the layers below (math, model, support, openslo), never another feature (see .eslintrc.js): move what both need down.`
-                  : `${folder}/ is in the ${LAYERS[layerOf(folder)]} layer of -common, below ${above.map(f => `${f}/`).join(' ')} (see .eslintrc.js): move what it needs down, or the function up.`,
+                  : `${folder}/ is in the ${
+                      LAYERS[layerOf(folder)]
+                    } layer of -common, below ${above
+                      .map(f => `${f}/`)
+                      .join(
+                        ' ',
+                      )} (see .eslintrc.js): move what it needs down, or the function up.`,
             },
           ],
         },
@@ -54,7 +77,9 @@ const layerRule = folder => {
 module.exports = require('@backstage/cli/config/eslint-factory')(__dirname, {
   settings: {
     'import/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
-    'import/resolver': { node: { extensions: ['.ts', '.tsx', '.js', '.jsx', '.json'] } },
+    'import/resolver': {
+      node: { extensions: ['.ts', '.tsx', '.js', '.jsx', '.json'] },
+    },
   },
   rules: { 'import/no-cycle': ['error', { ignoreExternal: true }] },
   overrides: folders.map(layerRule),

@@ -2,7 +2,9 @@
 module.exports = require('@backstage/cli/config/eslint-factory')(__dirname, {
   settings: {
     'import/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
-    'import/resolver': { node: { extensions: ['.ts', '.tsx', '.js', '.jsx', '.json'] } },
+    'import/resolver': {
+      node: { extensions: ['.ts', '.tsx', '.js', '.jsx', '.json'] },
+    },
   },
   rules: { 'import/no-cycle': ['error', { ignoreExternal: true }] },
 });

@@ -25,7 +25,10 @@ import { startPortalBackend, stopPortalBackend, until } from './lib/portal.mjs';
 const PORT = 7079;
 const BASE = `http://localhost:${PORT}`;
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const PG = new URL(process.env.BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING ?? 'postgresql://postgres@127.0.0.1:5432');
+const PG = new URL(
+  process.env.BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING ??
+    'postgresql://postgres@127.0.0.1:5432',
+);
 const INGEST_TOKEN = 'prod-test-ingest-token-0123456789';
 const IMPORT_TOKEN = 'prod-test-import-token-0123456789';
 const OTHER_SERVICE_TOKEN = 'access-test-other-service-token-0123456789';
@@ -46,7 +49,9 @@ const env = {
 // holds production's own externalAccess entries (read from app-config.production.yaml, never copied by hand) plus it;
 // and the port of this test.
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'reliability-access-'));
-const production = parse(readFileSync(path.join(ROOT, 'app-config.production.yaml'), 'utf8'));
+const production = parse(
+  readFileSync(path.join(ROOT, 'app-config.production.yaml'), 'utf8'),
+);
 const otherServiceConfig = path.join(tmp, 'app-config.other-service.yaml');
 writeFileSync(
   otherServiceConfig,
@@ -57,23 +62,53 @@ writeFileSync(
       listen: { port: PORT, host: '127.0.0.1' },
       cors: { origin: BASE },
       auth: {
-        externalAccess: [...production.backend.auth.externalAccess, { type: 'static', options: { token: OTHER_SERVICE_TOKEN, subject: 'other-service' } }],
+        externalAccess: [
+          ...production.backend.auth.externalAccess,
+          {
+            type: 'static',
+            options: { token: OTHER_SERVICE_TOKEN, subject: 'other-service' },
+          },
+        ],
       },
     },
   }),
 );
-const configs = ['../../app-config.production.yaml', '../../test/e2e/app-config.production-test.yaml'];
-const ownerConfigs = [...configs, '../../test/e2e/app-config.production-owner.yaml', otherServiceConfig];
-const strangerConfigs = [...configs, '../../test/e2e/app-config.production-stranger.yaml', otherServiceConfig];
+const configs = [
+  '../../app-config.production.yaml',
+  '../../test/e2e/app-config.production-test.yaml',
+];
+const ownerConfigs = [
+  ...configs,
+  '../../test/e2e/app-config.production-owner.yaml',
+  otherServiceConfig,
+];
+const strangerConfigs = [
+  ...configs,
+  '../../test/e2e/app-config.production-stranger.yaml',
+  otherServiceConfig,
+];
 
-const table = JSON.parse(readFileSync(path.join(ROOT, 'test/access/mutating-routes.json'), 'utf8'));
+const table = JSON.parse(
+  readFileSync(path.join(ROOT, 'test/access/mutating-routes.json'), 'utf8'),
+);
 const PRINCIPALS = Object.keys(table.principals);
-assert.deepEqual(PRINCIPALS, ['owner', 'otherUser', 'reporters', 'importer', 'otherService', 'anonymous']);
+assert.deepEqual(PRINCIPALS, [
+  'owner',
+  'otherUser',
+  'reporters',
+  'importer',
+  'otherService',
+  'anonymous',
+]);
 /** Who goes first in the owner boot: everyone the table may refuse, the owner last. */
 const SERVICES_FIRST = ['anonymous', 'reporters', 'importer', 'otherService'];
 
 /** Bearer tokens per principal; the users' are set at sign-in, anonymous has none. */
-const tokens = { reporters: INGEST_TOKEN, importer: IMPORT_TOKEN, otherService: OTHER_SERVICE_TOKEN };
+const tokens = {
+  reporters: INGEST_TOKEN,
+  importer: IMPORT_TOKEN,
+  otherService: OTHER_SERVICE_TOKEN,
+};
 
 const RUN = Date.now().toString(36);
 const CHECKOUT = 'component:default/checkout';
@@ -86,7 +121,11 @@ async function call(who, { method, path: p, body, csv, bearer }) {
   if (token) headers.Authorization = `Bearer ${token}`;
   if (csv !== undefined) headers['Content-Type'] = 'text/csv';
   else if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(`${BASE}/api/reliability${p}`, { method, headers, body: csv ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  const res = await fetch(`${BASE}/api/reliability${p}`, {
+    method,
+    headers,
+    body: csv ?? (body === undefined ? undefined : JSON.stringify(body)),
+  });
   const text = await res.text();
   let json;
   try {
@@ -98,7 +137,10 @@ async function call(who, { method, path: p, body, csv, bearer }) {
 /** A setup call as `who` that must succeed: answers its JSON. */
 async function must(who, req) {
   const res = await call(who, req);
-  assert.ok(res.status >= 200 && res.status < 300, `setup ${req.method} ${req.path} as ${who}: ${res.status} ${res.text}`);
+  assert.ok(
+    res.status >= 200 && res.status < 300,
+    `setup ${req.method} ${req.path} as ${who}: ${res.status} ${res.text}`,
+  );
   return res.json;
 }
 
@@ -106,11 +148,20 @@ async function signIn(expectedRef, needsGroup) {
   const identity = await until(
     `${expectedRef} signed in`,
     async () => {
-      const res = await fetch(`${BASE}/api/auth/guest/refresh?env=production`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } });
-      if (!res.ok) throw new Error(`guest refresh answered ${res.status}: ${await res.text()}`);
+      const res = await fetch(`${BASE}/api/auth/guest/refresh?env=production`, {
+        headers: { 'X-Requested-With': 'XMLHttpRequest' },
+      });
+      if (!res.ok)
+        throw new Error(
+          `guest refresh answered ${res.status}: ${await res.text()}`,
+        );
       const { backstageIdentity } = await res.json();
       // a fresh database: the catalog may still be reading the organisation
-      if (needsGroup && !backstageIdentity.identity.ownershipEntityRefs.includes(needsGroup)) return null;
+      if (
+        needsGroup &&
+        !backstageIdentity.identity.ownershipEntityRefs.includes(needsGroup)
+      )
+        return null;
       return backstageIdentity;
     },
     120_000,
@@ -139,17 +190,40 @@ const journey = {
   regions: ['us-east'],
   frequency: '24h',
   deadlineMs: 3000,
-  steps: [{ type: 'http', name: 'Health', url: `http://127.0.0.1:${PORT}/api/reliability/health` }],
+  steps: [
+    {
+      type: 'http',
+      name: 'Health',
+      url: `http://127.0.0.1:${PORT}/api/reliability/health`,
+    },
+  ],
 };
 const capacityRun = (() => {
-  const [seed] = JSON.parse(readFileSync(path.join(ROOT, 'catalog/loadtests/checkout-runs.json'), 'utf8'));
-  return { entityRef: CHECKOUT, testType: 'smoke', commit: `access-${RUN}`, summary: seed.summary, maxRps: 10 };
+  const [seed] = JSON.parse(
+    readFileSync(
+      path.join(ROOT, 'catalog/loadtests/checkout-runs.json'),
+      'utf8',
+    ),
+  );
+  return {
+    entityRef: CHECKOUT,
+    testType: 'smoke',
+    commit: `access-${RUN}`,
+    summary: seed.summary,
+    maxRps: 10,
+  };
 })();
 const csvFile = f => readFileSync(path.join(ROOT, f), 'utf8');
 // a drill of a region of its own per run (a drill of the same kind, region and date is a 409)
-const drillDate = new Date(Date.now() - 10 * 86_400_000).toISOString().slice(0, 10);
+const drillDate = new Date(Date.now() - 10 * 86_400_000)
+  .toISOString()
+  .slice(0, 10);
 const past = Date.now() - 10 * 86_400_000;
-const correction = { reason: 'access test: planned maintenance', start: new Date(past).toISOString(), end: new Date(past + 3_600_000).toISOString() };
+const correction = {
+  reason: 'access test: planned maintenance',
+  start: new Date(past).toISOString(),
+  end: new Date(past + 3_600_000).toISOString(),
+};
 const alertmanagerPayload = () => ({
   version: '4',
   groupKey: `{}:{alertname="AccessTest${RUN}"}`,
@@ -168,7 +242,10 @@ const alertmanagerPayload = () => ({
       startsAt: new Date().toISOString(),
       endsAt: '0001-01-01T00:00:00Z',
       generatorURL: 'http://prometheus.example/graph',
-      fingerprint: Buffer.from(RUN).toString('hex').padEnd(16, '0').slice(0, 16),
+      fingerprint: Buffer.from(RUN)
+        .toString('hex')
+        .padEnd(16, '0')
+        .slice(0, 16),
     },
   ],
 });
@@ -188,102 +265,299 @@ const ROUTES = {
     send: () => ({
       method: 'POST',
       path: '/slos/backtest',
-      body: { slo: { name: 'checkout-availability', component: CHECKOUT, sli: { type: 'availability' }, objectivePercent: 99 }, historyFrom: 'default/checkout-success', days: 3 },
+      body: {
+        slo: {
+          name: 'checkout-availability',
+          component: CHECKOUT,
+          sli: { type: 'availability' },
+          objectivePercent: 99,
+        },
+        historyFrom: 'default/checkout-success',
+        days: 3,
+      },
     }),
   },
   'POST /sli-events': {
-    send: () => ({ method: 'POST', path: '/sli-events', body: { events: [{ slo: 'default/checkout-success', timestamp: minute(), good: 1000, total: 1000 }] } }),
+    send: () => ({
+      method: 'POST',
+      path: '/sli-events',
+      body: {
+        events: [
+          {
+            slo: 'default/checkout-success',
+            timestamp: minute(),
+            good: 1000,
+            total: 1000,
+          },
+        ],
+      },
+    }),
   },
   'POST /sli-values': {
-    send: () => ({ method: 'POST', path: '/sli-values', body: { values: [{ slo: 'default/access-checkout-p95', timestamp: minute(), value: 120 }] } }),
+    send: () => ({
+      method: 'POST',
+      path: '/sli-values',
+      body: {
+        values: [
+          {
+            slo: 'default/access-checkout-p95',
+            timestamp: minute(),
+            value: 120,
+          },
+        ],
+      },
+    }),
   },
   'POST /slos/:namespace/:name/corrections': {
-    send: () => ({ method: 'POST', path: '/slos/default/checkout-success/corrections', body: correction }),
+    send: () => ({
+      method: 'POST',
+      path: '/slos/default/checkout-success/corrections',
+      body: correction,
+    }),
   },
   'POST /slos/:namespace/:name/corrections/:id/revert': {
     // the stranger (second boot) tries the one the owner leaves standing for it
-    send: who => ({ method: 'POST', path: `/slos/default/checkout-success/corrections/${who === 'otherUser' ? ctx.laterCorrection : ctx.correction}/revert` }),
+    send: who => ({
+      method: 'POST',
+      path: `/slos/default/checkout-success/corrections/${
+        who === 'otherUser' ? ctx.laterCorrection : ctx.correction
+      }/revert`,
+    }),
   },
   'POST /alertmanager/webhook': {
-    send: () => ({ method: 'POST', path: '/alertmanager/webhook', body: alertmanagerPayload() }),
+    send: () => ({
+      method: 'POST',
+      path: '/alertmanager/webhook',
+      body: alertmanagerPayload(),
+    }),
   },
   'POST /remediations/run': {
     // the portal's rule (app-config.yaml): a dry run plans, calls nothing
-    send: () => ({ method: 'POST', path: '/remediations/run', body: { ruleId: 'checkout-multibuy-rollback', dryRun: true } }),
+    send: () => ({
+      method: 'POST',
+      path: '/remediations/run',
+      body: { ruleId: 'checkout-multibuy-rollback', dryRun: true },
+    }),
   },
   'PUT /runbooks/:kind/:namespace/:name': {
     send: async who => {
-      const { version } = await must('owner', { method: 'GET', path: '/runbooks/component/default/checkout' });
+      const { version } = await must('owner', {
+        method: 'GET',
+        path: '/runbooks/component/default/checkout',
+      });
       // checkout's runbook text lives in its repository (reliability.io/runbook): the portal keeps its failure modes
-      const failureModes = [{ mode: `access test ${RUN}`, detection: `saved as ${who}`, mitigation: 'none needed' }];
-      return { method: 'PUT', path: '/runbooks/component/default/checkout', body: { baseVersion: version, failureModes } };
+      const failureModes = [
+        {
+          mode: `access test ${RUN}`,
+          detection: `saved as ${who}`,
+          mitigation: 'none needed',
+        },
+      ];
+      return {
+        method: 'PUT',
+        path: '/runbooks/component/default/checkout',
+        body: { baseVersion: version, failureModes },
+      };
     },
   },
   'POST /incidents': {
-    send: () => ({ method: 'POST', path: '/incidents', body: { entityRef: CHECKOUT, title: `access test ${RUN}`, severity: 'SEV3' } }),
+    send: () => ({
+      method: 'POST',
+      path: '/incidents',
+      body: {
+        entityRef: CHECKOUT,
+        title: `access test ${RUN}`,
+        severity: 'SEV3',
+      },
+    }),
     after: (who, res) => {
       if (res.status === 201) ctx.incidents[who] = res.json.id;
     },
   },
   'POST /incidents/:id/timeline': {
-    send: who => ({ method: 'POST', path: `/incidents/${incidentOf(who)}/timeline`, body: { text: `noted by ${who}` } }),
+    send: who => ({
+      method: 'POST',
+      path: `/incidents/${incidentOf(who)}/timeline`,
+      body: { text: `noted by ${who}` },
+    }),
   },
   'POST /incidents/:id/status': {
-    send: who => ({ method: 'POST', path: `/incidents/${incidentOf(who)}/status`, body: { status: 'identified', text: `identified by ${who}` } }),
+    send: who => ({
+      method: 'POST',
+      path: `/incidents/${incidentOf(who)}/status`,
+      body: { status: 'identified', text: `identified by ${who}` },
+    }),
   },
   'PUT /incidents/:id/roles': {
-    send: who => ({ method: 'PUT', path: `/incidents/${incidentOf(who)}/roles`, body: { commander: 'user:default/guest', scribe: who } }),
+    send: who => ({
+      method: 'PUT',
+      path: `/incidents/${incidentOf(who)}/roles`,
+      body: { commander: 'user:default/guest', scribe: who },
+    }),
   },
   'POST /incidents/:id/close': {
     send: who => ({
       method: 'POST',
       path: `/incidents/${incidentOf(who)}/close`,
-      body: { impact: 'none: an access test', rootCauses: ['the access test'], actionItems: [{ title: 'nothing', owner: 'payments-sre', due: '2030-01-01' }] },
+      body: {
+        impact: 'none: an access test',
+        rootCauses: ['the access test'],
+        actionItems: [
+          { title: 'nothing', owner: 'payments-sre', due: '2030-01-01' },
+        ],
+      },
     }),
   },
   'POST /chaos/lint': {
-    send: () => ({ method: 'POST', path: '/chaos/lint', body: { entityRef: CHECKOUT, experiment: experiment(`access-lint-${RUN}`) } }),
+    send: () => ({
+      method: 'POST',
+      path: '/chaos/lint',
+      body: {
+        entityRef: CHECKOUT,
+        experiment: experiment(`access-lint-${RUN}`),
+      },
+    }),
   },
   'POST /chaos': {
-    send: who => ({ method: 'POST', path: '/chaos', body: { entityRef: CHECKOUT, experiment: experiment(`access-${who.toLowerCase()}-${RUN}`) } }),
+    send: who => ({
+      method: 'POST',
+      path: '/chaos',
+      body: {
+        entityRef: CHECKOUT,
+        experiment: experiment(`access-${who.toLowerCase()}-${RUN}`),
+      },
+    }),
   },
   'PUT /chaos/:id': {
     send: async () => {
-      const { version } = await must('owner', { method: 'GET', path: `/chaos/${ctx.experiments.a}` });
-      return { method: 'PUT', path: `/chaos/${ctx.experiments.a}`, body: { baseVersion: version, experiment: { ...experiment(`access-a-${RUN}`), duration: '5m' } } };
+      const { version } = await must('owner', {
+        method: 'GET',
+        path: `/chaos/${ctx.experiments.a}`,
+      });
+      return {
+        method: 'PUT',
+        path: `/chaos/${ctx.experiments.a}`,
+        body: {
+          baseVersion: version,
+          experiment: { ...experiment(`access-a-${RUN}`), duration: '5m' },
+        },
+      };
     },
   },
   'POST /chaos/:id/approve': {
-    send: () => ({ method: 'POST', path: `/chaos/${ctx.experiments.a}/approve` }),
+    send: () => ({
+      method: 'POST',
+      path: `/chaos/${ctx.experiments.a}/approve`,
+    }),
     // the service refuses the author's own approval (someone else must approve it)
-    refusal: (who, res) => who === 'owner' && res.status === 403 && /someone else must approve it/.test(res.text),
+    refusal: (who, res) =>
+      who === 'owner' &&
+      res.status === 403 &&
+      /someone else must approve it/.test(res.text),
   },
-  'POST /chaos/:id/start': { send: () => ({ method: 'POST', path: `/chaos/${ctx.experiments.a}/start` }), ownerLater: true },
-  'POST /chaos/:id/started': { send: () => ({ method: 'POST', path: `/chaos/${ctx.experiments.b}/started` }), ownerLater: true },
-  'POST /chaos/:id/abort': { send: () => ({ method: 'POST', path: `/chaos/${ctx.experiments.a}/abort`, body: { reason: 'access test' } }), ownerLater: true },
+  'POST /chaos/:id/start': {
+    send: () => ({ method: 'POST', path: `/chaos/${ctx.experiments.a}/start` }),
+    ownerLater: true,
+  },
+  'POST /chaos/:id/started': {
+    send: () => ({
+      method: 'POST',
+      path: `/chaos/${ctx.experiments.b}/started`,
+    }),
+    ownerLater: true,
+  },
+  'POST /chaos/:id/abort': {
+    send: () => ({
+      method: 'POST',
+      path: `/chaos/${ctx.experiments.a}/abort`,
+      body: { reason: 'access test' },
+    }),
+    ownerLater: true,
+  },
   'POST /chaos/:id/complete': {
-    send: () => ({ method: 'POST', path: `/chaos/${ctx.experiments.b}/complete`, body: { hypothesisHeld: true, observations: 'access test' } }),
+    send: () => ({
+      method: 'POST',
+      path: `/chaos/${ctx.experiments.b}/complete`,
+      body: { hypothesisHeld: true, observations: 'access test' },
+    }),
     ownerLater: true,
   },
   'POST /changes': {
-    send: who => ({ method: 'POST', path: '/changes', body: { entityRef: CHECKOUT, kind: 'deploy', version: `access-${RUN}`, summary: `recorded by ${who}` } }),
+    send: who => ({
+      method: 'POST',
+      path: '/changes',
+      body: {
+        entityRef: CHECKOUT,
+        kind: 'deploy',
+        version: `access-${RUN}`,
+        summary: `recorded by ${who}`,
+      },
+    }),
   },
-  'POST /capacity/runs': { send: () => ({ method: 'POST', path: '/capacity/runs', body: capacityRun }) },
-  'PUT /synthetics/journeys': { send: () => ({ method: 'PUT', path: '/synthetics/journeys', body: { entityRef: CHECKOUT, journey } }) },
-  'DELETE /synthetics/journeys': { send: () => ({ method: 'DELETE', path: `/synthetics/journeys?entityRef=${CHECKOUT}&journey=access_probe` }) },
+  'POST /capacity/runs': {
+    send: () => ({ method: 'POST', path: '/capacity/runs', body: capacityRun }),
+  },
+  'PUT /synthetics/journeys': {
+    send: () => ({
+      method: 'PUT',
+      path: '/synthetics/journeys',
+      body: { entityRef: CHECKOUT, journey },
+    }),
+  },
+  'DELETE /synthetics/journeys': {
+    send: () => ({
+      method: 'DELETE',
+      path: `/synthetics/journeys?entityRef=${CHECKOUT}&journey=access_probe`,
+    }),
+  },
   'POST /synthetics/import': {
-    send: () => ({ method: 'POST', path: `/synthetics/import?entityRef=${CHECKOUT}`, csv: 'journey,region,frequency,deadline_ms\naccess_probe,us-east,24h,3000\n' }),
+    send: () => ({
+      method: 'POST',
+      path: `/synthetics/import?entityRef=${CHECKOUT}`,
+      csv: 'journey,region,frequency,deadline_ms\naccess_probe,us-east,24h,3000\n',
+    }),
   },
   'POST /drills': {
     send: () => ({
       method: 'POST',
       path: '/drills',
-      body: { entityRef: CHECKOUT, drill: { date: drillDate, region: `access-${RUN}`, toRegion: 'ap-jp', durationMin: 4, success: true, rtoSeconds: 250, rpoSeconds: 40, steps: ['block egress in ap-sg', 'promote ap-jp'], notes: 'access test' } },
+      body: {
+        entityRef: CHECKOUT,
+        drill: {
+          date: drillDate,
+          region: `access-${RUN}`,
+          toRegion: 'ap-jp',
+          durationMin: 4,
+          success: true,
+          rtoSeconds: 250,
+          rpoSeconds: 40,
+          steps: ['block egress in ap-sg', 'promote ap-jp'],
+          notes: 'access test',
+        },
+      },
     }),
   },
-  'POST /drills/import': { send: () => ({ method: 'POST', path: `/drills/import?entityRef=${CHECKOUT}`, csv: csvFile('catalog/drills/checkout.csv') }) },
-  'POST /import/slos': { send: () => ({ method: 'POST', path: '/import/slos?dryRun=true', csv: csvFile('catalog/registries/slo-registry.csv') }) },
-  'POST /import/burn-rate-alerts': { send: () => ({ method: 'POST', path: '/import/burn-rate-alerts?dryRun=true', csv: csvFile('catalog/policies/burn-rate-alerts.csv') }) },
+  'POST /drills/import': {
+    send: () => ({
+      method: 'POST',
+      path: `/drills/import?entityRef=${CHECKOUT}`,
+      csv: csvFile('catalog/drills/checkout.csv'),
+    }),
+  },
+  'POST /import/slos': {
+    send: () => ({
+      method: 'POST',
+      path: '/import/slos?dryRun=true',
+      csv: csvFile('catalog/registries/slo-registry.csv'),
+    }),
+  },
+  'POST /import/burn-rate-alerts': {
+    send: () => ({
+      method: 'POST',
+      path: '/import/burn-rate-alerts?dryRun=true',
+      csv: csvFile('catalog/policies/burn-rate-alerts.csv'),
+    }),
+  },
 };
 
 // ---- the walk ------------------------------------------------------------------------------------------------
@@ -309,14 +583,26 @@ function capture(backend) {
 /** Stops the backend and waits until nothing answers on the port (a stopping backend answers 503 for a while). */
 async function stop(backend) {
   await stopPortalBackend(backend);
-  await until(`nothing on ${BASE}`, () => fetch(`${BASE}/api/reliability/health`).then(() => false, () => true), 60_000);
+  await until(
+    `nothing on ${BASE}`,
+    () =>
+      fetch(`${BASE}/api/reliability/health`).then(
+        () => false,
+        () => true,
+      ),
+    60_000,
+  );
 }
 
 async function walk(row, who) {
   const def = ROUTES[row.route];
   const req = await def.send(who);
   const res = await call(who, req).catch(e => {
-    throw new Error(`${row.route} as ${who}: ${e.message} (${e.cause?.message ?? ''})\n--- backend output ---\n${backendOutput.slice(-6000)}`);
+    throw new Error(
+      `${row.route} as ${who}: ${e.message} (${
+        e.cause?.message ?? ''
+      })\n--- backend output ---\n${backendOutput.slice(-6000)}`,
+    );
   });
   await def.after?.(who, res);
   const allowed = row.allow.includes(who);
@@ -324,14 +610,27 @@ async function walk(row, who) {
   let verdict;
   if (allowed) {
     verdict = ok2xx || def.refusal?.(who, res) ? 'allow' : 'wrong';
-    if (verdict === 'wrong') problems.push(`${row.route} as ${who}: the table allows it, the backend answered ${res.status} ${res.text.slice(0, 300)}`);
+    if (verdict === 'wrong')
+      problems.push(
+        `${row.route} as ${who}: the table allows it, the backend answered ${
+          res.status
+        } ${res.text.slice(0, 300)}`,
+      );
   } else if (res.status === 401 || res.status === 403) {
     verdict = 'deny';
   } else {
     verdict = ok2xx ? 'unexpected-allow' : 'wrong';
-    problems.push(`${row.route} as ${who}: the table denies it, the backend answered ${res.status} ${res.text.slice(0, 300)}${ok2xx ? ' (UNEXPECTED ALLOW)' : ''}`);
+    problems.push(
+      `${row.route} as ${who}: the table denies it, the backend answered ${
+        res.status
+      } ${res.text.slice(0, 300)}${ok2xx ? ' (UNEXPECTED ALLOW)' : ''}`,
+    );
   }
-  assert.equal(results.get(row.route)[who], undefined, `${row.route} as ${who} twice`);
+  assert.equal(
+    results.get(row.route)[who],
+    undefined,
+    `${row.route} as ${who} twice`,
+  );
   results.get(row.route)[who] = { status: res.status, verdict };
 }
 
@@ -339,71 +638,212 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 
 test('the table and the requests name the same routes', () => {
   const missing = table.routes.map(r => r.route).filter(r => !ROUTES[r]);
-  assert.deepEqual(missing, [], `routes of test/access/mutating-routes.json without a request in access.test.mjs: ${missing.join(', ')}`);
+  assert.deepEqual(
+    missing,
+    [],
+    `routes of test/access/mutating-routes.json without a request in access.test.mjs: ${missing.join(
+      ', ',
+    )}`,
+  );
   const extra = Object.keys(ROUTES).filter(r => !results.has(r));
-  assert.deepEqual(extra, [], `requests for routes the table does not list: ${extra.join(', ')}`);
-  for (const r of table.routes) for (const who of r.allow) assert.ok(PRINCIPALS.includes(who), `${r.route}: unknown principal ${who}`);
+  assert.deepEqual(
+    extra,
+    [],
+    `requests for routes the table does not list: ${extra.join(', ')}`,
+  );
+  for (const r of table.routes)
+    for (const who of r.allow)
+      assert.ok(
+        PRINCIPALS.includes(who),
+        `${r.route}: unknown principal ${who}`,
+      );
 });
 
-test('owner boot: every route as anonymous and each service token, then as the owner', { timeout: 420_000 }, async () => {
-  await until(`nothing on ${BASE}`, () => fetch(`${BASE}/api/reliability/health`).then(() => false, () => true), 60_000);
-  const backend = capture(await startPortalBackend(ownerConfigs, BASE, 240_000, env));
-  try {
-    tokens.owner = await signIn('user:default/guest', 'group:default/payments-sre');
-    // the catalog and the evaluation tick know both SLOs: a reporter's ingest stops answering 404
-    for (const [p, body] of [
-      ['/sli-events', () => ({ events: [{ slo: 'default/checkout-success', timestamp: minute(), good: 100_000, total: 100_000 }] })],
-      ['/sli-values', () => ({ values: [{ slo: 'default/access-checkout-p95', timestamp: minute(), value: 100 }] })],
-    ]) {
-      await until(`${p} knows its SLO`, async () => (await call('reporters', { method: 'POST', path: p, body: body() })).status === 202, 150_000, 1000);
-    }
-    // the owner's setup: what the requests act on
-    ctx.incident = (await must('owner', { method: 'POST', path: '/incidents', body: { entityRef: CHECKOUT, title: `access setup ${RUN}`, severity: 'SEV3' } })).id;
-    ctx.correction = (await must('owner', { method: 'POST', path: '/slos/default/checkout-success/corrections', body: correction })).id;
-    ctx.laterCorrection = (await must('owner', { method: 'POST', path: '/slos/default/checkout-success/corrections', body: correction })).id;
-    ctx.experiments.a = (await must('owner', { method: 'POST', path: '/chaos', body: { entityRef: CHECKOUT, experiment: experiment(`access-a-${RUN}`) } })).id;
-    ctx.experiments.b = (await must('owner', { method: 'POST', path: '/chaos', body: { entityRef: CHECKOUT, experiment: experiment(`access-b-${RUN}`) } })).id;
-
-    for (const row of table.routes) {
-      for (const who of SERVICES_FIRST) await walk(row, who);
-      if (!ROUTES[row.route].ownerLater) await walk(row, 'owner');
-    }
-    // the Alertmanager route is not refused for its body: its own secret gets in
-    const am = await call('alertmanager', { method: 'POST', path: '/alertmanager/webhook', body: alertmanagerPayload(), bearer: ALERTMANAGER_SECRET });
-    assert.equal(am.status, 200, am.text);
-    ownerBooted = true;
-  } finally {
-    await stop(backend);
-  }
-});
-
-test('stranger boot: every route as a user who owns nothing; then the owner starts what the stranger approved', { timeout: 420_000 }, async () => {
-  // it works on what the owner boot set up
-  assert.ok(ownerBooted, 'the owner boot failed: nothing to walk as the stranger');
-  const backend = capture(await startPortalBackend(strangerConfigs, BASE, 240_000, env));
-  try {
-    tokens.otherUser = await signIn('user:default/stranger');
-    for (const row of table.routes) await walk(row, 'otherUser');
-    // the owner's token from the first boot still verifies (the auth database keeps the signing keys)
-    const still = await call('owner', { method: 'GET', path: `/chaos/${ctx.experiments.a}` });
-    assert.equal(still.status, 200, `the owner's token after a restart: ${still.status} ${still.text}`);
-    assert.equal(still.json.state, 'approved', 'the stranger approved experiment a');
-    // b approved by the stranger too (setup), so the engine may report it started
-    await must('otherUser', { method: 'POST', path: `/chaos/${ctx.experiments.b}/approve` });
-    // checkout-success evaluated with its budget (the start guard): the tick after the boot
+test(
+  'owner boot: every route as anonymous and each service token, then as the owner',
+  { timeout: 420_000 },
+  async () => {
     await until(
-      'checkout-success evaluated',
-      async () => (await call('owner', { method: 'GET', path: '/slos/default/checkout-success' })).json?.status?.budgetRemaining > 0.5,
+      `nothing on ${BASE}`,
+      () =>
+        fetch(`${BASE}/api/reliability/health`).then(
+          () => false,
+          () => true,
+        ),
       60_000,
-      1000,
     );
-    for (const row of table.routes) if (ROUTES[row.route].ownerLater) await walk(row, 'owner');
-    // the owner reverts the correction left for the stranger: nothing of the walk stays in force
-    await must('owner', { method: 'POST', path: `/slos/default/checkout-success/corrections/${ctx.laterCorrection}/revert` });
-  } finally {
-    await stop(backend);
-  }
-});
+    const backend = capture(
+      await startPortalBackend(ownerConfigs, BASE, 240_000, env),
+    );
+    try {
+      tokens.owner = await signIn(
+        'user:default/guest',
+        'group:default/payments-sre',
+      );
+      // the catalog and the evaluation tick know both SLOs: a reporter's ingest stops answering 404
+      for (const [p, body] of [
+        [
+          '/sli-events',
+          () => ({
+            events: [
+              {
+                slo: 'default/checkout-success',
+                timestamp: minute(),
+                good: 100_000,
+                total: 100_000,
+              },
+            ],
+          }),
+        ],
+        [
+          '/sli-values',
+          () => ({
+            values: [
+              {
+                slo: 'default/access-checkout-p95',
+                timestamp: minute(),
+                value: 100,
+              },
+            ],
+          }),
+        ],
+      ]) {
+        await until(
+          `${p} knows its SLO`,
+          async () =>
+            (
+              await call('reporters', { method: 'POST', path: p, body: body() })
+            ).status === 202,
+          150_000,
+          1000,
+        );
+      }
+      // the owner's setup: what the requests act on
+      ctx.incident = (
+        await must('owner', {
+          method: 'POST',
+          path: '/incidents',
+          body: {
+            entityRef: CHECKOUT,
+            title: `access setup ${RUN}`,
+            severity: 'SEV3',
+          },
+        })
+      ).id;
+      ctx.correction = (
+        await must('owner', {
+          method: 'POST',
+          path: '/slos/default/checkout-success/corrections',
+          body: correction,
+        })
+      ).id;
+      ctx.laterCorrection = (
+        await must('owner', {
+          method: 'POST',
+          path: '/slos/default/checkout-success/corrections',
+          body: correction,
+        })
+      ).id;
+      ctx.experiments.a = (
+        await must('owner', {
+          method: 'POST',
+          path: '/chaos',
+          body: {
+            entityRef: CHECKOUT,
+            experiment: experiment(`access-a-${RUN}`),
+          },
+        })
+      ).id;
+      ctx.experiments.b = (
+        await must('owner', {
+          method: 'POST',
+          path: '/chaos',
+          body: {
+            entityRef: CHECKOUT,
+            experiment: experiment(`access-b-${RUN}`),
+          },
+        })
+      ).id;
+
+      for (const row of table.routes) {
+        for (const who of SERVICES_FIRST) await walk(row, who);
+        if (!ROUTES[row.route].ownerLater) await walk(row, 'owner');
+      }
+      // the Alertmanager route is not refused for its body: its own secret gets in
+      const am = await call('alertmanager', {
+        method: 'POST',
+        path: '/alertmanager/webhook',
+        body: alertmanagerPayload(),
+        bearer: ALERTMANAGER_SECRET,
+      });
+      assert.equal(am.status, 200, am.text);
+      ownerBooted = true;
+    } finally {
+      await stop(backend);
+    }
+  },
+);
+
+test(
+  'stranger boot: every route as a user who owns nothing; then the owner starts what the stranger approved',
+  { timeout: 420_000 },
+  async () => {
+    // it works on what the owner boot set up
+    assert.ok(
+      ownerBooted,
+      'the owner boot failed: nothing to walk as the stranger',
+    );
+    const backend = capture(
+      await startPortalBackend(strangerConfigs, BASE, 240_000, env),
+    );
+    try {
+      tokens.otherUser = await signIn('user:default/stranger');
+      for (const row of table.routes) await walk(row, 'otherUser');
+      // the owner's token from the first boot still verifies (the auth database keeps the signing keys)
+      const still = await call('owner', {
+        method: 'GET',
+        path: `/chaos/${ctx.experiments.a}`,
+      });
+      assert.equal(
+        still.status,
+        200,
+        `the owner's token after a restart: ${still.status} ${still.text}`,
+      );
+      assert.equal(
+        still.json.state,
+        'approved',
+        'the stranger approved experiment a',
+      );
+      // b approved by the stranger too (setup), so the engine may report it started
+      await must('otherUser', {
+        method: 'POST',
+        path: `/chaos/${ctx.experiments.b}/approve`,
+      });
+      // checkout-success evaluated with its budget (the start guard): the tick after the boot
+      await until(
+        'checkout-success evaluated',
+        async () =>
+          (
+            await call('owner', {
+              method: 'GET',
+              path: '/slos/default/checkout-success',
+            })
+          ).json?.status?.budgetRemaining > 0.5,
+        60_000,
+        1000,
+      );
+      for (const row of table.routes)
+        if (ROUTES[row.route].ownerLater) await walk(row, 'owner');
+      // the owner reverts the correction left for the stranger: nothing of the walk stays in force
+      await must('owner', {
+        method: 'POST',
+        path: `/slos/default/checkout-success/corrections/${ctx.laterCorrection}/revert`,
+      });
+    } finally {
+      await stop(backend);
+    }
+  },
+);
 
 test('every route was tried by all six principals, and nothing the table denies was allowed', () => {
   const perPrincipal = Object.fromEntries(PRINCIPALS.map(p => [p, 0]));
@@ -426,10 +866,22 @@ test('every route was tried by all six principals, and nothing the table denies 
   }
   const total = Object.values(perPrincipal).reduce((a, b) => a + b, 0);
   console.log(
-    `access: ${table.routes.length} routes, ${total} requests (${PRINCIPALS.map(p => `${p} ${perPrincipal[p]}`).join(', ')}); ${allows} allowed, ${denies} denied, ${unexpected} unexpected allows, ${problems.length} disagreements`,
+    `access: ${table.routes.length} routes, ${total} requests (${PRINCIPALS.map(
+      p => `${p} ${perPrincipal[p]}`,
+    ).join(
+      ', ',
+    )}); ${allows} allowed, ${denies} denied, ${unexpected} unexpected allows, ${
+      problems.length
+    } disagreements`,
   );
   for (const p of problems) console.log(`access: ${p}`);
-  assert.deepEqual(problems, [], `the backend disagrees with test/access/mutating-routes.json:\n${problems.join('\n')}`);
+  assert.deepEqual(
+    problems,
+    [],
+    `the backend disagrees with test/access/mutating-routes.json:\n${problems.join(
+      '\n',
+    )}`,
+  );
   assert.deepEqual(untried, [], `not tried: ${untried.join('; ')}`);
   assert.equal(unexpected, 0);
 });

@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { root, startPortalBackend, stopPortalBackend, until } from './lib/portal.mjs';
+import {
+  root,
+  startPortalBackend,
+  stopPortalBackend,
+  until,
+} from './lib/portal.mjs';
 
 const BASE = 'http://localhost:7077';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -16,13 +21,29 @@ let backstageIdentity;
 
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
-  backend = await startPortalBackend(['../../test/e2e/app-config.e2e.yaml'], BASE, 180_000);
-  ({ backstageIdentity } = await (await fetch(`${BASE}/api/auth/guest/refresh?env=development`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } })).json());
-  await until('checkout SLO evaluated', async () => {
-    const res = await fetch(`${BASE}/api/reliability/slos?entityRef=component:default/checkout`, { headers: { Authorization: `Bearer ${backstageIdentity.token}` } });
-    const body = await res.json();
-    return body.items?.[0]?.status?.total > 0;
-  }, 120_000, 1000);
+  backend = await startPortalBackend(
+    ['../../test/e2e/app-config.e2e.yaml'],
+    BASE,
+    180_000,
+  );
+  ({ backstageIdentity } = await (
+    await fetch(`${BASE}/api/auth/guest/refresh?env=development`, {
+      headers: { 'X-Requested-With': 'XMLHttpRequest' },
+    })
+  ).json());
+  await until(
+    'checkout SLO evaluated',
+    async () => {
+      const res = await fetch(
+        `${BASE}/api/reliability/slos?entityRef=component:default/checkout`,
+        { headers: { Authorization: `Bearer ${backstageIdentity.token}` } },
+      );
+      const body = await res.json();
+      return body.items?.[0]?.status?.total > 0;
+    },
+    120_000,
+    1000,
+  );
 });
 
 after(() => stopPortalBackend(backend));
@@ -30,14 +51,28 @@ after(() => stopPortalBackend(backend));
 test("checkout's Reliability tab shows its SLO and both charts", async () => {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
+  const page = await browser.newPage({
+    viewport: { width: 1600, height: 1200 },
+  });
   try {
     await page.goto(`${BASE}/catalog/default/component/checkout/reliability`);
     // guest sign-in, when the app shows a sign-in page
     const enter = page.getByRole('button', { name: /enter/i });
-    await page.waitForSelector('[data-testid="slo-row-checkout-success"], button:has-text("Enter")', { timeout: 90_000 });
+    await page.waitForSelector(
+      '[data-testid="slo-row-checkout-success"], button:has-text("Enter")',
+      { timeout: 90_000 },
+    );
     if (await enter.count()) await enter.first().click();
 
     const row = page.getByTestId('slo-row-checkout-success');
@@ -52,27 +87,57 @@ test("checkout's Reliability tab shows its SLO and both charts", async () => {
     // checkout also has its synthetic journey's SLO: these are checkout-success's charts
     const charts = page.getByTestId('slo-charts-checkout-success');
     const burn = charts.getByTestId('burn-chart');
-    await burn.locator('.recharts-line path.recharts-curve').first().waitFor({ timeout: 60_000 });
+    await burn
+      .locator('.recharts-line path.recharts-curve')
+      .first()
+      .waitFor({ timeout: 60_000 });
     // checkout alerts on the seed's burn-rate CSV (14x over 5m, 6x over 1h): one threshold line per rule
     // the threshold lines (labelled "14x page"), apart from the dashed change markers (labelled with the kind)
-    const thresholds = burn.locator('.recharts-reference-line', { hasText: /^\d+(\.\d+)?x (page|ticket)$/ });
+    const thresholds = burn.locator('.recharts-reference-line', {
+      hasText: /^\d+(\.\d+)?x (page|ticket)$/,
+    });
     await thresholds.nth(1).waitFor({ timeout: 30_000 });
-    assert.equal(await thresholds.count(), 2, "the CSV policy's 14x and 6x threshold lines are drawn");
+    assert.equal(
+      await thresholds.count(),
+      2,
+      "the CSV policy's 14x and 6x threshold lines are drawn",
+    );
     assert.match(await burn.innerText(), /lines at 14x \/ 6x/);
     const budget = charts.getByTestId('budget-chart');
-    await budget.locator('.recharts-area path').first().waitFor({ timeout: 30_000 });
+    await budget
+      .locator('.recharts-area path')
+      .first()
+      .waitFor({ timeout: 30_000 });
     assert.match(await burn.innerText(), /peak \d+(\.\d+)?x/);
     // choose another lookback and see the chart title follow
     await charts.getByRole('button', { name: 'burn rate over 6h' }).click();
     await charts.getByText('Burn rate over 6h').waitFor({ timeout: 30_000 });
     // self-healing: a dry run of the seed's rollback, by an owner, shows its plan and lands in the history
-    const rule = page.getByTestId('remediation-rule-checkout-multibuy-rollback');
+    const rule = page.getByTestId(
+      'remediation-rule-checkout-multibuy-rollback',
+    );
     await rule.getByRole('button', { name: 'Dry run' }).click();
-    await rule.getByTestId('remediation-result').getByText(/dry_run: Dry run, nothing called. Would turn flag checkout-multibuy off/).waitFor({ timeout: 30_000 });
-    await page.getByText('dry run', { exact: true }).first().waitFor({ timeout: 30_000 });
-    await page.screenshot({ path: path.join(artifacts, 'checkout-reliability.png'), fullPage: true });
+    await rule
+      .getByTestId('remediation-result')
+      .getByText(
+        /dry_run: Dry run, nothing called. Would turn flag checkout-multibuy off/,
+      )
+      .waitFor({ timeout: 30_000 });
+    await page
+      .getByText('dry run', { exact: true })
+      .first()
+      .waitFor({ timeout: 30_000 });
+    await page.screenshot({
+      path: path.join(artifacts, 'checkout-reliability.png'),
+      fullPage: true,
+    });
   } catch (e) {
-    await page.screenshot({ path: path.join(artifacts, 'checkout-reliability-failure.png'), fullPage: true }).catch(() => {});
+    await page
+      .screenshot({
+        path: path.join(artifacts, 'checkout-reliability-failure.png'),
+        fullPage: true,
+      })
+      .catch(() => {});
     throw e;
   } finally {
     await browser.close();
@@ -81,12 +146,24 @@ test("checkout's Reliability tab shows its SLO and both charts", async () => {
 
 test('Run now goes through the permission framework: owners may, others get 403 and nothing runs', async () => {
   // a fresh sign-in: the catalog holds the guest user and its group by now, so the token carries its ownership
-  ({ backstageIdentity } = await (await fetch(`${BASE}/api/auth/guest/refresh?env=development`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } })).json());
-  assert.ok(backstageIdentity.identity.ownershipEntityRefs.includes('group:default/payments-sre'), JSON.stringify(backstageIdentity.identity));
+  ({ backstageIdentity } = await (
+    await fetch(`${BASE}/api/auth/guest/refresh?env=development`, {
+      headers: { 'X-Requested-With': 'XMLHttpRequest' },
+    })
+  ).json());
+  assert.ok(
+    backstageIdentity.identity.ownershipEntityRefs.includes(
+      'group:default/payments-sre',
+    ),
+    JSON.stringify(backstageIdentity.identity),
+  );
   const run = ruleId =>
     fetch(`${BASE}/api/reliability/remediations/run`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', Authorization: `Bearer ${backstageIdentity.token}` },
+      headers: {
+        'content-type': 'application/json',
+        Authorization: `Bearer ${backstageIdentity.token}`,
+      },
       body: JSON.stringify({ ruleId, dryRun: true }),
     });
   // the guest is in payments-sre, which owns checkout
@@ -96,62 +173,123 @@ test('Run now goes through the permission framework: owners may, others get 403 
   // search is platform-sre's
   const other = await run('search-restart');
   assert.equal(other.status, 403);
-  assert.match((await other.json()).error.message, /only its owners may run its remediations/);
-  const history = await (await fetch(`${BASE}/api/reliability/remediations?entityRef=component:default/search`, { headers: { Authorization: `Bearer ${backstageIdentity.token}` } })).json();
+  assert.match(
+    (await other.json()).error.message,
+    /only its owners may run its remediations/,
+  );
+  const history = await (
+    await fetch(
+      `${BASE}/api/reliability/remediations?entityRef=component:default/search`,
+      { headers: { Authorization: `Bearer ${backstageIdentity.token}` } },
+    )
+  ).json();
   assert.deepEqual(history.items, []);
 });
 
 test("an alert firing for checkout shows on the commander page, and one click opens checkout's runbook at its section", async () => {
   const res = await fetch(`${BASE}/api/reliability/alertmanager/webhook`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer e2e-alertmanager-secret' },
+    headers: {
+      'content-type': 'application/json',
+      authorization: 'Bearer e2e-alertmanager-secret',
+    },
     body: JSON.stringify({
-      version: '4', groupKey: '{}:{alertname="CheckoutHighErrorRate"}', status: 'firing', receiver: 'backstage', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://127.0.0.1:9093',
-      alerts: [{
-        status: 'firing',
-        labels: { alertname: 'CheckoutHighErrorRate', severity: 'error', service: 'checkout' },
-        annotations: { summary: 'checkout error rate above 2%' },
-        startsAt: new Date(Date.now() - 5 * 60_000).toISOString(),
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: '',
-        fingerprint: 'c0ffee0000000001',
-      }],
+      version: '4',
+      groupKey: '{}:{alertname="CheckoutHighErrorRate"}',
+      status: 'firing',
+      receiver: 'backstage',
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: 'http://127.0.0.1:9093',
+      alerts: [
+        {
+          status: 'firing',
+          labels: {
+            alertname: 'CheckoutHighErrorRate',
+            severity: 'error',
+            service: 'checkout',
+          },
+          annotations: { summary: 'checkout error rate above 2%' },
+          startsAt: new Date(Date.now() - 5 * 60_000).toISOString(),
+          endsAt: '0001-01-01T00:00:00Z',
+          generatorURL: '',
+          fingerprint: 'c0ffee0000000001',
+        },
+      ],
     }),
   });
   assert.equal(res.status, 200);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  const page = await browser.newPage({
+    viewport: { width: 1600, height: 1000 },
+  });
   try {
     await page.goto(`${BASE}/reliability`);
-    await page.waitForSelector('[data-testid="commander-page"], button:has-text("Enter")', { timeout: 90_000 });
+    await page.waitForSelector(
+      '[data-testid="commander-page"], button:has-text("Enter")',
+      { timeout: 90_000 },
+    );
     const enter = page.getByRole('button', { name: /enter/i });
     if (await enter.count()) await enter.first().click();
     // the page is in the sidebar
-    await page.getByRole('link', { name: 'Reliability', exact: true }).first().waitFor({ timeout: 30_000 });
+    await page
+      .getByRole('link', { name: 'Reliability', exact: true })
+      .first()
+      .waitFor({ timeout: 30_000 });
     const row = page.getByTestId('commander-row-am-c0ffee0000000001');
     await row.waitFor({ timeout: 60_000 });
     const text = await row.innerText();
     assert.match(text, /CheckoutHighErrorRate/);
     assert.match(text, /payments-sre/);
     assert.match(text, /5m|4m|6m/);
-    await page.screenshot({ path: path.join(artifacts, 'commander.png'), fullPage: true });
+    await page.screenshot({
+      path: path.join(artifacts, 'commander.png'),
+      fullPage: true,
+    });
     // one click
     await row.getByRole('link', { name: 'Runbook: Symptoms' }).click();
-    await page.waitForURL(/\/reliability\/runbooks\/component\/default\/checkout#symptoms$/, { timeout: 30_000 });
+    await page.waitForURL(
+      /\/reliability\/runbooks\/component\/default\/checkout#symptoms$/,
+      { timeout: 30_000 },
+    );
     const section = page.getByTestId('runbook-section-symptoms');
     await section.waitFor({ timeout: 60_000 });
     assert.match(await section.innerText(), /answers CheckoutHighErrorRate/);
-    await page.waitForFunction(() => {
-      const r = document.getElementById('symptoms')?.getBoundingClientRect();
-      return r && r.top >= 0 && r.top < window.innerHeight;
-    }, null, { timeout: 30_000 });
-    assert.match(await page.getByTestId('runbook-live-status').innerText(), /Checkout success rate/);
-    await page.screenshot({ path: path.join(artifacts, 'runbook-symptoms.png') });
+    await page.waitForFunction(
+      () => {
+        const r = document.getElementById('symptoms')?.getBoundingClientRect();
+        return r && r.top >= 0 && r.top < window.innerHeight;
+      },
+      null,
+      { timeout: 30_000 },
+    );
+    assert.match(
+      await page.getByTestId('runbook-live-status').innerText(),
+      /Checkout success rate/,
+    );
+    await page.screenshot({
+      path: path.join(artifacts, 'runbook-symptoms.png'),
+    });
   } catch (e) {
-    await page.screenshot({ path: path.join(artifacts, 'commander-failure.png'), fullPage: true }).catch(() => {});
+    await page
+      .screenshot({
+        path: path.join(artifacts, 'commander-failure.png'),
+        fullPage: true,
+      })
+      .catch(() => {});
     throw e;
   } finally {
     await browser.close();
@@ -161,40 +299,93 @@ test("an alert firing for checkout shows on the commander page, and one click op
 test("the seed's drill log uploads on checkout's tab, and the timeline and the warnings show", async () => {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1400 } });
+  const page = await browser.newPage({
+    viewport: { width: 1600, height: 1400 },
+  });
   // the seed's row, and yesterday's drill in eu-west that failed after 12 minutes
-  const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+  const yesterday = new Date(Date.now() - 86_400_000)
+    .toISOString()
+    .slice(0, 10);
   const csv = `date,region,duration_min,success,notes\n2025-09-10,ap-sg,18,true,"rds promotion 3m; cache warm 5m"\n${yesterday},eu-west,12,false,"e2e: promotion stalled, rolled back"\n`;
   try {
     await page.goto(`${BASE}/catalog/default/component/checkout/reliability`);
-    await page.waitForSelector('[data-testid="drills-panel"], button:has-text("Enter")', { timeout: 90_000 });
+    await page.waitForSelector(
+      '[data-testid="drills-panel"], button:has-text("Enter")',
+      { timeout: 90_000 },
+    );
     const enter = page.getByRole('button', { name: /enter/i });
     if (await enter.count()) await enter.first().click();
     const panel = page.getByTestId('drills-panel');
     await panel.waitFor({ timeout: 60_000 });
     await panel.getByText('RTO 5 min · RPO 60 s').waitFor({ timeout: 30_000 });
-    await page.getByTestId('drill-upload-input').setInputFiles({ name: 'drills.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
-    await page.getByTestId('drill-notice').getByText(/^Imported drills\.csv: 1 new drill, 1 updated\.$/).waitFor({ timeout: 30_000 });
+    await page.getByTestId('drill-upload-input').setInputFiles({
+      name: 'drills.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(csv),
+    });
+    await page
+      .getByTestId('drill-notice')
+      .getByText(/^Imported drills\.csv: 1 new drill, 1 updated\.$/)
+      .waitFor({ timeout: 30_000 });
     // the new last drill failed and missed the RTO; the timeline draws every drill against the RTO line
-    await page.getByTestId('drill-warning-failed').getByText(`The last drill (${yesterday}, eu-west) failed.`).waitFor({ timeout: 30_000 });
-    await page.getByTestId('drill-warning-rto-missed').getByText(/took 12 min, over the RTO of 5 min/).waitFor({ timeout: 30_000 });
+    await page
+      .getByTestId('drill-warning-failed')
+      .getByText(`The last drill (${yesterday}, eu-west) failed.`)
+      .waitFor({ timeout: 30_000 });
+    await page
+      .getByTestId('drill-warning-rto-missed')
+      .getByText(/took 12 min, over the RTO of 5 min/)
+      .waitFor({ timeout: 30_000 });
     const timeline = page.getByTestId('drill-timeline');
-    await timeline.getByText(/\d+ passed · 2 failed/).waitFor({ timeout: 30_000 });
+    await timeline
+      .getByText(/\d+ passed · 2 failed/)
+      .waitFor({ timeout: 30_000 });
     const points = await timeline.locator('.recharts-scatter-symbol').count();
     const rows = await page.locator('[data-testid^="drill-row-"]').count();
     assert.equal(points, rows);
     assert.ok(rows >= 6, `${rows} drills listed`);
-    await timeline.locator('.recharts-reference-line', { hasText: 'RTO 5 min' }).waitFor({ timeout: 30_000 });
-    await page.getByTestId(`drill-row-${yesterday}-eu-west`).getByText('failed').waitFor({ timeout: 30_000 });
+    await timeline
+      .locator('.recharts-reference-line', { hasText: 'RTO 5 min' })
+      .waitFor({ timeout: 30_000 });
+    await page
+      .getByTestId(`drill-row-${yesterday}-eu-west`)
+      .getByText('failed')
+      .waitFor({ timeout: 30_000 });
     // a broken file: refused with its line, nothing imported
-    await page.getByTestId('drill-upload-input').setInputFiles({ name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from('date,region,duration_min,success,notes\n2025-13-40,ap-sg,18,true,x\n') });
-    await page.getByTestId('drill-import-error').getByText(/line 2, date: must be a date such as 2025-09-10/).waitFor({ timeout: 30_000 });
-    assert.equal(await page.locator('[data-testid^="drill-row-"]').count(), rows);
+    await page.getByTestId('drill-upload-input').setInputFiles({
+      name: 'broken.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(
+        'date,region,duration_min,success,notes\n2025-13-40,ap-sg,18,true,x\n',
+      ),
+    });
+    await page
+      .getByTestId('drill-import-error')
+      .getByText(/line 2, date: must be a date such as 2025-09-10/)
+      .waitFor({ timeout: 30_000 });
+    assert.equal(
+      await page.locator('[data-testid^="drill-row-"]').count(),
+      rows,
+    );
     await panel.screenshot({ path: path.join(artifacts, 'drills.png') });
   } catch (e) {
-    await page.screenshot({ path: path.join(artifacts, 'drills-failure.png'), fullPage: true }).catch(() => {});
+    await page
+      .screenshot({
+        path: path.join(artifacts, 'drills-failure.png'),
+        fullPage: true,
+      })
+      .catch(() => {});
     throw e;
   } finally {
     await browser.close();
@@ -204,30 +395,59 @@ test("the seed's drill log uploads on checkout's tab, and the timeline and the w
 test("checkout's synthetic journeys show per region, with their charts, and feed the journey SLO", async () => {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1400 } });
+  const page = await browser.newPage({
+    viewport: { width: 1600, height: 1400 },
+  });
   try {
     await page.goto(`${BASE}/catalog/default/component/checkout/reliability`);
-    await page.waitForSelector('[data-testid="synthetics-panel"], button:has-text("Enter")', { timeout: 90_000 });
+    await page.waitForSelector(
+      '[data-testid="synthetics-panel"], button:has-text("Enter")',
+      { timeout: 90_000 },
+    );
     const enter = page.getByRole('button', { name: /enter/i });
     if (await enter.count()) await enter.first().click();
     const panel = page.getByTestId('synthetics-panel');
     await panel.waitFor({ timeout: 60_000 });
     // the demo imports the seed's registry with the steps once the journey SLO is registered, then runs them
-    for (let i = 0; i < 30 && !(await panel.getByTestId('synthetic-journey-checkout_full').count()); i++) {
+    for (
+      let i = 0;
+      i < 30 &&
+      !(await panel.getByTestId('synthetic-journey-checkout_full').count());
+      i++
+    ) {
       await page.waitForTimeout(3_000);
       await page.reload();
       await panel.waitFor({ timeout: 60_000 });
     }
-    await panel.getByTestId('synthetic-journey-login_otp').waitFor({ timeout: 30_000 });
-    await panel.getByTestId('synthetic-journey-search_basic').waitFor({ timeout: 30_000 });
+    await panel
+      .getByTestId('synthetic-journey-login_otp')
+      .waitFor({ timeout: 30_000 });
+    await panel
+      .getByTestId('synthetic-journey-search_basic')
+      .waitFor({ timeout: 30_000 });
     for (const region of ['ap-sg', 'ap-jp', 'us-east']) {
-      await panel.getByTestId(`synthetic-status-checkout_full-${region}`).getByText(new RegExp(`^${region}: (passing|failing) · `)).waitFor({ timeout: 30_000 });
+      await panel
+        .getByTestId(`synthetic-status-checkout_full-${region}`)
+        .getByText(new RegExp(`^${region}: (passing|failing) · `))
+        .waitFor({ timeout: 30_000 });
     }
     // a day of runs: a success-rate and a p95 line per region, and the deadline
     const charts = panel.getByTestId('synthetic-charts');
-    await charts.locator('.recharts-line path.recharts-curve').nth(5).waitFor({ timeout: 30_000 });
+    await charts
+      .locator('.recharts-line path.recharts-curve')
+      .nth(5)
+      .waitFor({ timeout: 30_000 });
     assert.equal(await charts.locator('.recharts-line').count(), 6);
     await charts.getByText('deadline 3.00 s').waitFor({ timeout: 30_000 });
     // the journey is the SLI of checkout-journey (SRE-001)
@@ -236,7 +456,12 @@ test("checkout's synthetic journeys show per region, with their charts, and feed
     assert.match(await row.innerText(), /99\.5%/);
     await panel.screenshot({ path: path.join(artifacts, 'synthetics.png') });
   } catch (e) {
-    await page.screenshot({ path: path.join(artifacts, 'synthetics-failure.png'), fullPage: true }).catch(() => {});
+    await page
+      .screenshot({
+        path: path.join(artifacts, 'synthetics-failure.png'),
+        fullPage: true,
+      })
+      .catch(() => {});
     throw e;
   } finally {
     await browser.close();
@@ -247,43 +472,86 @@ test("checkout's synthetic journeys show per region, with their charts, and feed
 const localInput = t => {
   const d = new Date(t);
   const p = n => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(
+    d.getHours(),
+  )}:${p(d.getMinutes())}`;
 };
 
 test("an owner excludes a maintenance window from checkout's budget, sees it shaded and listed, and reverts it; login-otp's threshold SLO counts minutes", async () => {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1400 } });
+  const page = await browser.newPage({
+    viewport: { width: 1600, height: 1400 },
+  });
   try {
     await page.goto(`${BASE}/catalog/default/component/checkout/reliability`);
-    await page.waitForSelector('[data-testid="slo-row-checkout-success"], button:has-text("Enter")', { timeout: 90_000 });
+    await page.waitForSelector(
+      '[data-testid="slo-row-checkout-success"], button:has-text("Enter")',
+      { timeout: 90_000 },
+    );
     const enter = page.getByRole('button', { name: /enter/i });
     if (await enter.count()) await enter.first().click();
     const charts = page.getByTestId('slo-charts-checkout-success');
     await charts.getByTestId('budget-chart').waitFor({ timeout: 60_000 });
     await charts.getByRole('button', { name: 'Budget corrections' }).click();
     const panel = charts.getByTestId('corrections-checkout-success');
-    await panel.getByRole('button', { name: 'Exclude' }).waitFor({ timeout: 30_000 });
+    await panel
+      .getByRole('button', { name: 'Exclude' })
+      .waitFor({ timeout: 30_000 });
     const hour = 3_600_000;
     const now = Math.floor(Date.now() / 60_000) * 60_000;
     await panel.getByLabel('Reason').fill('e2e planned database upgrade');
     await panel.getByLabel('Start').fill(localInput(now - 3 * hour));
     await panel.getByLabel('End').fill(localInput(now - 2 * hour));
     await panel.getByRole('button', { name: 'Exclude' }).click();
-    await panel.getByText(/Excluded from the budget from the next evaluation/).waitFor({ timeout: 30_000 });
-    const row = panel.locator('[data-testid^="correction-"]', { hasText: 'e2e planned database upgrade' });
+    await panel
+      .getByText(/Excluded from the budget from the next evaluation/)
+      .waitFor({ timeout: 30_000 });
+    const row = panel.locator('[data-testid^="correction-"]', {
+      hasText: 'e2e planned database upgrade',
+    });
     await row.waitFor({ timeout: 30_000 });
-    assert.match(await row.innerText(), /user:development\/guest|user:default\/guest/);
+    assert.match(
+      await row.innerText(),
+      /user:development\/guest|user:default\/guest/,
+    );
     // the charts reload with the range shaded and its reason named
-    await charts.getByTestId('exclusions-note').getByText(/e2e planned database upgrade/).waitFor({ timeout: 30_000 });
-    assert.ok((await charts.locator('.excluded-range').count()) >= 1, 'the excluded range is shaded on the charts');
+    await charts
+      .getByTestId('exclusions-note')
+      .getByText(/e2e planned database upgrade/)
+      .waitFor({ timeout: 30_000 });
+    assert.ok(
+      (await charts.locator('.excluded-range').count()) >= 1,
+      'the excluded range is shaded on the charts',
+    );
     // the API says the same, and the correction is in force
-    const listed = await (await fetch(`${BASE}/api/reliability/slos/default/checkout-success/corrections`, { headers: { Authorization: `Bearer ${backstageIdentity.token}` } })).json();
-    assert.equal(listed.items.filter(c => c.reason === 'e2e planned database upgrade' && !c.revertedAt).length, 1);
+    const listed = await (
+      await fetch(
+        `${BASE}/api/reliability/slos/default/checkout-success/corrections`,
+        { headers: { Authorization: `Bearer ${backstageIdentity.token}` } },
+      )
+    ).json();
+    assert.equal(
+      listed.items.filter(
+        c => c.reason === 'e2e planned database upgrade' && !c.revertedAt,
+      ).length,
+      1,
+    );
     await row.getByRole('button', { name: /revert correction/ }).click();
-    await panel.getByText(/Reverted: the range counts again/).waitFor({ timeout: 30_000 });
+    await panel
+      .getByText(/Reverted: the range counts again/)
+      .waitFor({ timeout: 30_000 });
     await row.getByText(/reverted by/).waitFor({ timeout: 30_000 });
 
     await page.goto(`${BASE}/catalog/default/component/login-otp/reliability`);
@@ -291,9 +559,17 @@ test("an owner excludes a maintenance window from checkout's budget, sees it sha
     await otp.waitFor({ timeout: 60_000 });
     await otp.getByText(/bad 1-minute slices/).waitFor({ timeout: 60_000 });
     assert.match(await otp.innerText(), /OTP verify latency p95 <= 300 ms/);
-    await page.screenshot({ path: path.join(artifacts, 'corrections-and-slices.png'), fullPage: true });
+    await page.screenshot({
+      path: path.join(artifacts, 'corrections-and-slices.png'),
+      fullPage: true,
+    });
   } catch (e) {
-    await page.screenshot({ path: path.join(artifacts, 'corrections-failure.png'), fullPage: true }).catch(() => {});
+    await page
+      .screenshot({
+        path: path.join(artifacts, 'corrections-failure.png'),
+        fullPage: true,
+      })
+      .catch(() => {});
     throw e;
   } finally {
     await browser.close();

@@ -7,7 +7,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { root, startPortalBackend, stopPortalBackend, until } from './lib/portal.mjs';
+import {
+  root,
+  startPortalBackend,
+  stopPortalBackend,
+  until,
+} from './lib/portal.mjs';
 
 const BASE = 'http://localhost:7077';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -18,13 +23,29 @@ let backend;
 
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
-  backend = await startPortalBackend(['../../test/e2e/app-config.e2e.yaml'], BASE, 180_000);
+  backend = await startPortalBackend(
+    ['../../test/e2e/app-config.e2e.yaml'],
+    BASE,
+    180_000,
+  );
   // the backtest replays an existing SLO of checkout: wait until the registry knows them and they have counts
-  const { backstageIdentity } = await (await fetch(`${BASE}/api/auth/guest/refresh?env=development`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } })).json();
-  await until('checkout SLOs evaluated', async () => {
-    const res = await fetch(`${BASE}/api/reliability/slos?entityRef=component:default/checkout`, { headers: { Authorization: `Bearer ${backstageIdentity.token}` } });
-    return (await res.json()).items?.some(i => i.status?.total > 0);
-  }, 120_000, 1000);
+  const { backstageIdentity } = await (
+    await fetch(`${BASE}/api/auth/guest/refresh?env=development`, {
+      headers: { 'X-Requested-With': 'XMLHttpRequest' },
+    })
+  ).json();
+  await until(
+    'checkout SLOs evaluated',
+    async () => {
+      const res = await fetch(
+        `${BASE}/api/reliability/slos?entityRef=component:default/checkout`,
+        { headers: { Authorization: `Bearer ${backstageIdentity.token}` } },
+      );
+      return (await res.json()).items?.some(i => i.status?.total > 0);
+    },
+    120_000,
+    1000,
+  );
 });
 
 after(async () => {
@@ -32,63 +53,115 @@ after(async () => {
   rmSync(published, { force: true });
 });
 
-test('New SLO for checkout: the form, the preview and backtest, Create; the SLO is on the tab, evaluated, and readiness ticks', { timeout: 420_000 }, async () => {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
-  try {
-    await page.goto(`${BASE}/create/templates/default/new-slo`);
-    const enter = page.getByRole('button', { name: /enter/i });
-    await enter.or(page.getByText('What the SLO measures')).first().waitFor({ timeout: 90_000 });
-    if (await enter.count()) await enter.first().click();
-    await page.getByText('What the SLO measures').first().waitFor({ timeout: 60_000 });
-    // the component, from the EntityPicker
-    const picker = page.getByLabel(/^Component/).first();
-    await picker.click();
-    await picker.fill('checkout');
-    await page.getByRole('option', { name: /checkout/ }).first().click();
-    await page.getByLabel(/SLO name/).fill(name);
-    await page.getByLabel(/^Title/).fill('Checkout availability (e2e)');
-    // an availability SLI asks where its counts come from
-    await page.screenshot({ path: path.join(artifacts, 'new-slo-form.png'), fullPage: true });
-    await page.getByText('Counts from').first().waitFor({ timeout: 10_000 });
-    await page.getByRole('button', { name: 'Next' }).click();
-    // objective, window and alerts: the defaults (99.5%, 30d rolling, the workbook's table)
-    await page.getByText('Objective, window and alerts').first().waitFor({ timeout: 30_000 });
-    await page.getByRole('button', { name: 'Next' }).click();
-    // the preview: the YAML the template writes, and the backtest over an existing SLO's counts
-    const preview = page.getByTestId('slo-preview');
-    await preview.waitFor({ timeout: 30_000 });
-    assert.match(await page.getByTestId('slo-preview-yaml').innerText(), new RegExp(`name: ${name}`));
-    await page.getByTestId('slo-preview-backtest').getByText(/^Over the last 30 days this SLO would have (ended with -?\d+% of its budget left|overspent its budget by \d+%), and (never paged|paged \d+ times?)/).waitFor({ timeout: 60_000 });
-    await page.screenshot({ path: path.join(artifacts, 'new-slo-preview.png'), fullPage: true });
-    await page.getByRole('button', { name: 'Review' }).click();
-    await page.getByRole('button', { name: 'Create' }).click();
-    // the task ran both steps: its output links to the component's tab
-    await page.getByRole('link', { name: /reliability tab/i }).first().waitFor({ timeout: 120_000 });
-    assert.ok(existsSync(published), `${published} written`);
+test(
+  'New SLO for checkout: the form, the preview and backtest, Create; the SLO is on the tab, evaluated, and readiness ticks',
+  { timeout: 420_000 },
+  async () => {
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    const page = await browser.newPage({
+      viewport: { width: 1600, height: 1200 },
+    });
+    try {
+      await page.goto(`${BASE}/create/templates/default/new-slo`);
+      const enter = page.getByRole('button', { name: /enter/i });
+      await enter
+        .or(page.getByText('What the SLO measures'))
+        .first()
+        .waitFor({ timeout: 90_000 });
+      if (await enter.count()) await enter.first().click();
+      await page
+        .getByText('What the SLO measures')
+        .first()
+        .waitFor({ timeout: 60_000 });
+      // the component, from the EntityPicker
+      const picker = page.getByLabel(/^Component/).first();
+      await picker.click();
+      await picker.fill('checkout');
+      await page
+        .getByRole('option', { name: /checkout/ })
+        .first()
+        .click();
+      await page.getByLabel(/SLO name/).fill(name);
+      await page.getByLabel(/^Title/).fill('Checkout availability (e2e)');
+      // an availability SLI asks where its counts come from
+      await page.screenshot({
+        path: path.join(artifacts, 'new-slo-form.png'),
+        fullPage: true,
+      });
+      await page.getByText('Counts from').first().waitFor({ timeout: 10_000 });
+      await page.getByRole('button', { name: 'Next' }).click();
+      // objective, window and alerts: the defaults (99.5%, 30d rolling, the workbook's table)
+      await page
+        .getByText('Objective, window and alerts')
+        .first()
+        .waitFor({ timeout: 30_000 });
+      await page.getByRole('button', { name: 'Next' }).click();
+      // the preview: the YAML the template writes, and the backtest over an existing SLO's counts
+      const preview = page.getByTestId('slo-preview');
+      await preview.waitFor({ timeout: 30_000 });
+      assert.match(
+        await page.getByTestId('slo-preview-yaml').innerText(),
+        new RegExp(`name: ${name}`),
+      );
+      await page
+        .getByTestId('slo-preview-backtest')
+        .getByText(
+          /^Over the last 30 days this SLO would have (ended with -?\d+% of its budget left|overspent its budget by \d+%), and (never paged|paged \d+ times?)/,
+        )
+        .waitFor({ timeout: 60_000 });
+      await page.screenshot({
+        path: path.join(artifacts, 'new-slo-preview.png'),
+        fullPage: true,
+      });
+      await page.getByRole('button', { name: 'Review' }).click();
+      await page.getByRole('button', { name: 'Create' }).click();
+      // the task ran both steps: its output links to the component's tab
+      await page
+        .getByRole('link', { name: /reliability tab/i })
+        .first()
+        .waitFor({ timeout: 120_000 });
+      assert.ok(existsSync(published), `${published} written`);
 
-    // on checkout's tab within the evaluation tick (15 s in the e2e config), evaluated
-    await page.goto(`${BASE}/catalog/default/component/checkout/reliability`);
-    const row = page.getByTestId(`slo-row-${name}`);
-    for (let i = 0; i < 20 && !(await row.count()); i++) {
-      await page.waitForTimeout(5_000);
-      await page.reload();
+      // on checkout's tab within the evaluation tick (15 s in the e2e config), evaluated
+      await page.goto(`${BASE}/catalog/default/component/checkout/reliability`);
+      const row = page.getByTestId(`slo-row-${name}`);
+      for (let i = 0; i < 20 && !(await row.count()); i++) {
+        await page.waitForTimeout(5_000);
+        await page.reload();
+      }
+      await row.waitFor({ timeout: 30_000 });
+      assert.match(await row.innerText(), /Checkout availability \(e2e\)/);
+      assert.match(await row.innerText(), /99\.5%/);
+      assert.match(await row.innerText(), /30d rolling/);
+      const item = page.getByTestId('readiness-item-journey-slos');
+      await item.waitFor({ timeout: 30_000 });
+      assert.match(await item.innerText(), /^✓/);
+      await page.screenshot({
+        path: path.join(artifacts, 'new-slo-on-tab.png'),
+        fullPage: true,
+      });
+    } catch (e) {
+      await page
+        .screenshot({
+          path: path.join(artifacts, 'new-slo-failure.png'),
+          fullPage: true,
+        })
+        .catch(() => {});
+      throw e;
+    } finally {
+      await browser.close();
     }
-    await row.waitFor({ timeout: 30_000 });
-    assert.match(await row.innerText(), /Checkout availability \(e2e\)/);
-    assert.match(await row.innerText(), /99\.5%/);
-    assert.match(await row.innerText(), /30d rolling/);
-    const item = page.getByTestId('readiness-item-journey-slos');
-    await item.waitFor({ timeout: 30_000 });
-    assert.match(await item.innerText(), /^✓/);
-    await page.screenshot({ path: path.join(artifacts, 'new-slo-on-tab.png'), fullPage: true });
-  } catch (e) {
-    await page.screenshot({ path: path.join(artifacts, 'new-slo-failure.png'), fullPage: true }).catch(() => {});
-    throw e;
-  } finally {
-    await browser.close();
-  }
-});
+  },
+);

@@ -10,7 +10,9 @@ backend.add(import('@backstage/plugin-proxy-backend'));
 
 // scaffolder plugin
 backend.add(import('@backstage/plugin-scaffolder-backend'));
-backend.add(import('@backstage/plugin-scaffolder-backend-module-notifications'));
+backend.add(
+  import('@backstage/plugin-scaffolder-backend-module-notifications'),
+);
 
 // auth plugin, guest sign-in
 backend.add(import('@backstage/plugin-auth-backend'));
@@ -18,7 +20,9 @@ backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
 
 // catalog plugin
 backend.add(import('@backstage/plugin-catalog-backend'));
-backend.add(import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'));
+backend.add(
+  import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'),
+);
 backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 
 // permission plugin
@@ -39,11 +43,17 @@ backend.add(import('@backstage/plugin-signals-backend'));
 backend.add(import('@backstage/plugin-events-backend'));
 
 // the reliability suite: OpenSLO entities in the catalog, and the reliability API
-backend.add(import('@reliability-suite/plugin-catalog-backend-module-reliability'));
+backend.add(
+  import('@reliability-suite/plugin-catalog-backend-module-reliability'),
+);
 backend.add(import('@reliability-suite/plugin-reliability-backend'));
 // the suite's demo (demo traffic, drills, load tests, changes, journeys and the demo shop): only with reliability.demo.enabled
-backend.add(import('@reliability-suite/plugin-reliability-backend-module-demo'));
+backend.add(
+  import('@reliability-suite/plugin-reliability-backend-module-demo'),
+);
 // the suite's scaffolder actions: new SLOs, runbooks and chaos experiments, and the demo's local publisher
-backend.add(import('@reliability-suite/plugin-scaffolder-backend-module-reliability'));
+backend.add(
+  import('@reliability-suite/plugin-scaffolder-backend-module-reliability'),
+);
 
 backend.start();

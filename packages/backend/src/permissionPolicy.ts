@@ -1,8 +1,19 @@
 import { createBackendModule } from '@backstage/backend-plugin-api';
-import { AuthorizeResult, isPermission, PolicyDecision } from '@backstage/plugin-permission-common';
-import { PermissionPolicy, PolicyQuery, PolicyQueryUser } from '@backstage/plugin-permission-node';
+import {
+  AuthorizeResult,
+  isPermission,
+  PolicyDecision,
+} from '@backstage/plugin-permission-common';
+import {
+  PermissionPolicy,
+  PolicyQuery,
+  PolicyQueryUser,
+} from '@backstage/plugin-permission-node';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
-import { catalogConditions, createCatalogConditionalDecision } from '@backstage/plugin-catalog-backend/alpha';
+import {
+  catalogConditions,
+  createCatalogConditionalDecision,
+} from '@backstage/plugin-catalog-backend/alpha';
 import {
   reliabilityCapacityRecordPermission,
   reliabilityChangesRecordPermission,
@@ -27,7 +38,10 @@ import {
  * name the permission. A request with no principal at all is refused.
  */
 export class ReliabilityPortalPolicy implements PermissionPolicy {
-  async handle(request: PolicyQuery, user?: PolicyQueryUser): Promise<PolicyDecision> {
+  async handle(
+    request: PolicyQuery,
+    user?: PolicyQueryUser,
+  ): Promise<PolicyDecision> {
     if (!user) return { result: AuthorizeResult.DENY };
     if (
       isPermission(request.permission, reliabilityEventsIngestPermission) ||
@@ -35,12 +49,20 @@ export class ReliabilityPortalPolicy implements PermissionPolicy {
       isPermission(request.permission, reliabilityCapacityRecordPermission) ||
       isPermission(request.permission, reliabilityChangesRecordPermission) ||
       isPermission(request.permission, reliabilitySyntheticsUpdatePermission) ||
-      isPermission(request.permission, reliabilityRemediationExecutePermission) ||
+      isPermission(
+        request.permission,
+        reliabilityRemediationExecutePermission,
+      ) ||
       isPermission(request.permission, reliabilityRunbookUpdatePermission) ||
       isPermission(request.permission, reliabilityChaosUpdatePermission) ||
       isPermission(request.permission, reliabilitySloCorrectPermission)
     ) {
-      return createCatalogConditionalDecision(request.permission, catalogConditions.isEntityOwner({ claims: user.info.ownershipEntityRefs ?? [] }));
+      return createCatalogConditionalDecision(
+        request.permission,
+        catalogConditions.isEntityOwner({
+          claims: user.info.ownershipEntityRefs ?? [],
+        }),
+      );
     }
     return { result: AuthorizeResult.ALLOW };
   }

@@ -4,19 +4,45 @@ import { OpenSloEntityProcessor } from './OpenSloEntityProcessor';
 
 // the real parser (the registry's entry point), counted
 jest.mock('@reliability-suite/plugin-reliability-common', () => {
-  const actual = jest.requireActual('@reliability-suite/plugin-reliability-common');
+  const actual = jest.requireActual(
+    '@reliability-suite/plugin-reliability-common',
+  );
   return { ...actual, parseSlo: jest.fn(actual.parseSlo) };
 });
 
-const location = { type: 'file', target: '/repo/catalog/slos/checkout-success.yaml' };
+const location = {
+  type: 'file',
+  target: '/repo/catalog/slos/checkout-success.yaml',
+};
 
-const slo = (over: Partial<Entity> = {}, spec: Record<string, unknown> = {}): Entity => ({
+const slo = (
+  over: Partial<Entity> = {},
+  spec: Record<string, unknown> = {},
+): Entity => ({
   apiVersion: 'openslo/v1',
   kind: 'SLO',
   metadata: { name: 'checkout-success', namespace: 'default' },
   spec: {
     service: 'checkout',
-    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } }, total: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } } } } },
+    indicator: {
+      spec: {
+        ratioMetric: {
+          counter: true,
+          good: {
+            metricSource: {
+              type: 'Ingest',
+              spec: { endpoint: '/api/reliability/sli-events' },
+            },
+          },
+          total: {
+            metricSource: {
+              type: 'Ingest',
+              spec: { endpoint: '/api/reliability/sli-events' },
+            },
+          },
+        },
+      },
+    },
     timeWindow: [{ duration: '30d', isRolling: true }],
     budgetingMethod: 'Occurrences',
     objectives: [{ targetPercent: 99.5 }],
@@ -40,24 +66,57 @@ describe('OpenSloEntityProcessor', () => {
   it('accepts only openslo/v1 SLO entities', async () => {
     const p = new OpenSloEntityProcessor();
     expect(await p.validateEntityKind(slo())).toBe(true);
-    expect(await p.validateEntityKind({ ...slo(), apiVersion: 'openslo/v2alpha' })).toBe(false);
-    expect(await p.validateEntityKind({ apiVersion: 'backstage.io/v1alpha1', kind: 'Component', metadata: { name: 'x' } })).toBe(false);
+    expect(
+      await p.validateEntityKind({ ...slo(), apiVersion: 'openslo/v2alpha' }),
+    ).toBe(false);
+    expect(
+      await p.validateEntityKind({
+        apiVersion: 'backstage.io/v1alpha1',
+        kind: 'Component',
+        metadata: { name: 'x' },
+      }),
+    ).toBe(false);
   });
 
   it('refuses an invalid document naming the file and the field', async () => {
     const p = new OpenSloEntityProcessor();
-    await expect(p.preProcessEntity(slo({}, { budgetingMethod: 'Timeslices' }), location, () => {})).rejects.toThrow(
+    await expect(
+      p.preProcessEntity(
+        slo({}, { budgetingMethod: 'Timeslices' }),
+        location,
+        () => {},
+      ),
+    ).rejects.toThrow(
       /checkout-success in file:\/repo\/catalog\/slos\/checkout-success\.yaml: spec\.objectives\.0\.timeSliceTarget: timeSliceTarget is required with budgetingMethod Timeslices/,
     );
-    await expect(p.preProcessEntity(slo({}, { objectives: [{ target: 99.5 }] }), location, () => {})).rejects.toThrow(/spec\.objectives\.0\.target: target must be < 1/);
-    await expect(p.preProcessEntity(slo(), location, () => {})).resolves.toEqual(slo());
+    await expect(
+      p.preProcessEntity(
+        slo({}, { objectives: [{ target: 99.5 }] }),
+        location,
+        () => {},
+      ),
+    ).rejects.toThrow(/spec\.objectives\.0\.target: target must be < 1/);
+    await expect(
+      p.preProcessEntity(slo(), location, () => {}),
+    ).resolves.toEqual(slo());
   });
 
   it('shows displayName and description as the entity title and description', async () => {
     const p = new OpenSloEntityProcessor();
-    const e = slo({ metadata: { name: 'checkout-success', displayName: 'Checkout success rate' } }, { description: 'good / all checkouts' });
+    const e = slo(
+      {
+        metadata: {
+          name: 'checkout-success',
+          displayName: 'Checkout success rate',
+        },
+      },
+      { description: 'good / all checkouts' },
+    );
     const out = await p.preProcessEntity(e, location, () => {});
-    expect(out.metadata).toMatchObject({ title: 'Checkout success rate', description: 'good / all checkouts' });
+    expect(out.metadata).toMatchObject({
+      title: 'Checkout success rate',
+      description: 'good / all checkouts',
+    });
   });
 
   it('relates the SLO to its component and takes the component owner', async () => {
@@ -69,7 +128,10 @@ describe('OpenSloEntityProcessor', () => {
     const emitted: any[] = [];
     await p.preProcessEntity(slo(), location, r => emitted.push(r));
     expect(lookups).toEqual(['component:default/checkout']);
-    const rel = emitted.map(e => `${e.relation.source.kind}:${e.relation.source.name} ${e.relation.type} ${e.relation.target.kind}:${e.relation.target.name}`);
+    const rel = emitted.map(
+      e =>
+        `${e.relation.source.kind}:${e.relation.source.name} ${e.relation.type} ${e.relation.target.kind}:${e.relation.target.name}`,
+    );
     expect(rel).toEqual([
       'SLO:checkout-success measures component:checkout',
       'component:checkout measuredBy SLO:checkout-success',
@@ -81,9 +143,26 @@ describe('OpenSloEntityProcessor', () => {
   it('lets the SLO name its own owner and component', async () => {
     const p = new OpenSloEntityProcessor(async () => 'payments-sre');
     const emitted: any[] = [];
-    const e = slo({ metadata: { name: 'x', namespace: 'default', annotations: { 'reliability.io/owner': 'group:default/identity-sre', 'reliability.io/component': 'component:shop/otp' } } });
+    const e = slo({
+      metadata: {
+        name: 'x',
+        namespace: 'default',
+        annotations: {
+          'reliability.io/owner': 'group:default/identity-sre',
+          'reliability.io/component': 'component:shop/otp',
+        },
+      },
+    });
     await p.preProcessEntity(e, location, r => emitted.push(r));
-    expect(emitted[0].relation.target).toEqual({ kind: 'component', namespace: 'shop', name: 'otp' });
-    expect(emitted[2].relation.target).toEqual({ kind: 'group', namespace: 'default', name: 'identity-sre' });
+    expect(emitted[0].relation.target).toEqual({
+      kind: 'component',
+      namespace: 'shop',
+      name: 'otp',
+    });
+    expect(emitted[2].relation.target).toEqual({
+      kind: 'group',
+      namespace: 'default',
+      name: 'identity-sre',
+    });
   });
 });

@@ -1,7 +1,14 @@
 import { Entity } from '@backstage/catalog-model';
 import { LocationSpec } from '@backstage/plugin-catalog-common';
-import { CatalogProcessor, CatalogProcessorEmit, processingResult } from '@backstage/plugin-catalog-node';
-import { isSlothServiceLevel, slothToOpenSlo } from '@reliability-suite/plugin-reliability-common';
+import {
+  CatalogProcessor,
+  CatalogProcessorEmit,
+  processingResult,
+} from '@backstage/plugin-catalog-node';
+import {
+  isSlothServiceLevel,
+  slothToOpenSlo,
+} from '@reliability-suite/plugin-reliability-common';
 
 /**
  * Lets the catalog read Sloth's Kubernetes resources (`sloth.slok.dev/v1` `PrometheusServiceLevel`) as they are: the
@@ -18,13 +25,24 @@ export class SlothEntityProcessor implements CatalogProcessor {
     return isSlothServiceLevel(entity);
   }
 
-  async preProcessEntity(entity: Entity, location: LocationSpec, emit: CatalogProcessorEmit): Promise<Entity> {
+  async preProcessEntity(
+    entity: Entity,
+    location: LocationSpec,
+    emit: CatalogProcessorEmit,
+  ): Promise<Entity> {
     if (!isSlothServiceLevel(entity)) return entity;
-    const converted = slothToOpenSlo(entity, { namespace: entity.metadata.namespace ?? 'default' });
+    const converted = slothToOpenSlo(entity, {
+      namespace: entity.metadata.namespace ?? 'default',
+    });
     if (!converted.ok) {
-      throw new Error(`Invalid Sloth PrometheusServiceLevel ${entity.metadata?.name ?? '(unnamed)'} in ${location.type}:${location.target}: ${converted.error}`);
+      throw new Error(
+        `Invalid Sloth PrometheusServiceLevel ${
+          entity.metadata?.name ?? '(unnamed)'
+        } in ${location.type}:${location.target}: ${converted.error}`,
+      );
     }
-    for (const doc of converted.value) emit(processingResult.entity(location, doc as Entity));
+    for (const doc of converted.value)
+      emit(processingResult.entity(location, doc as Entity));
     return entity;
   }
 }

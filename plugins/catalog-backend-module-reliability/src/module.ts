@@ -1,5 +1,11 @@
-import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
-import { catalogProcessingExtensionPoint, catalogServiceRef } from '@backstage/plugin-catalog-node';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
+import {
+  catalogProcessingExtensionPoint,
+  catalogServiceRef,
+} from '@backstage/plugin-catalog-node';
 import { OpenSloEntityProcessor } from './OpenSloEntityProcessor';
 import { SlothEntityProcessor } from './SlothEntityProcessor';
 
@@ -20,13 +26,19 @@ export const catalogModuleReliability = createBackendModule({
       async init({ processing, catalog, auth }) {
         processing.addProcessor(new SlothEntityProcessor());
         processing.addProcessor(
-          new OpenSloEntityProcessor(async componentRef => {
-            const component = await catalog.getEntityByRef(componentRef, {
-              credentials: await auth.getOwnServiceCredentials(),
-            });
-            const owner = component?.spec?.owner;
-            return typeof owner === 'string' ? owner : undefined;
-          }, async ref => (await catalog.getEntityByRef(ref, { credentials: await auth.getOwnServiceCredentials() })) ?? undefined),
+          new OpenSloEntityProcessor(
+            async componentRef => {
+              const component = await catalog.getEntityByRef(componentRef, {
+                credentials: await auth.getOwnServiceCredentials(),
+              });
+              const owner = component?.spec?.owner;
+              return typeof owner === 'string' ? owner : undefined;
+            },
+            async ref =>
+              (await catalog.getEntityByRef(ref, {
+                credentials: await auth.getOwnServiceCredentials(),
+              })) ?? undefined,
+          ),
         );
       },
     });

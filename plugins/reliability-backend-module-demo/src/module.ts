@@ -1,5 +1,11 @@
-import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
-import { reliabilityEvaluationHooksExtensionPoint, reliabilityRecordsExtensionPoint } from '@reliability-suite/plugin-reliability-node';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
+import {
+  reliabilityEvaluationHooksExtensionPoint,
+  reliabilityRecordsExtensionPoint,
+} from '@reliability-suite/plugin-reliability-node';
 import { DemoData } from './DemoData';
 import { importDemoDrillLogs } from './drills';
 import { importDemoCapacityRuns } from './capacity';
@@ -26,12 +32,23 @@ export const reliabilityModuleDemo = createBackendModule({
         evaluation: reliabilityEvaluationHooksExtensionPoint,
         records: reliabilityRecordsExtensionPoint,
       },
-      async init({ config, logger, scheduler, lifecycle, evaluation, records }) {
+      async init({
+        config,
+        logger,
+        scheduler,
+        lifecycle,
+        evaluation,
+        records,
+      }) {
         const cfg = config.getOptionalConfig('reliability');
         if (!(cfg?.getOptionalBoolean('demo.enabled') ?? false)) return;
 
         // the demo SLOs' traffic, written before each tick evaluates them
-        evaluation.addHook(new DemoData(logger, { days: cfg?.getOptionalNumber('demo.days') ?? 30 }));
+        evaluation.addHook(
+          new DemoData(logger, {
+            days: cfg?.getOptionalNumber('demo.days') ?? 30,
+          }),
+        );
 
         records.addProvider({
           id: 'demo',
@@ -52,7 +69,11 @@ export const reliabilityModuleDemo = createBackendModule({
               fn: async () => {
                 if (state === 'done') return;
                 attempts++;
-                state = await importDemoSynthetics(cfg, { records: r, logger }, { waitForSlos: attempts < 6 });
+                state = await importDemoSynthetics(
+                  cfg,
+                  { records: r, logger },
+                  { waitForSlos: attempts < 6 },
+                );
               },
             });
           },
@@ -60,10 +81,18 @@ export const reliabilityModuleDemo = createBackendModule({
 
         if (cfg?.has('demo.shop.port')) {
           // the demo's shop on loopback: the journeys' target, and the metrics the demo Prometheus scrapes
-          const shop = new DemoShop({ otp: cfg.getOptionalString('synthetics.secrets.DEMO_OTP') ?? '424242', shoppersPerSecond: cfg.getOptionalNumber('demo.shop.shoppersPerSecond') });
+          const shop = new DemoShop({
+            otp:
+              cfg.getOptionalString('synthetics.secrets.DEMO_OTP') ?? '424242',
+            shoppersPerSecond: cfg.getOptionalNumber(
+              'demo.shop.shoppersPerSecond',
+            ),
+          });
           try {
             const port = await shop.start(cfg.getNumber('demo.shop.port'));
-            logger.info(`Demo shop on http://127.0.0.1:${port} (metrics on /metrics)`);
+            logger.info(
+              `Demo shop on http://127.0.0.1:${port} (metrics on /metrics)`,
+            );
             lifecycle.addShutdownHook(() => shop.stop());
           } catch (e) {
             logger.warn(`Demo shop not started: ${(e as Error).message}`);

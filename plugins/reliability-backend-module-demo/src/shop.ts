@@ -38,7 +38,12 @@ export class DemoShop {
 
   constructor(private readonly o: DemoShopOptions) {
     this.random = o.random ?? Math.random;
-    this.requests = new Counter({ name: 'shop_http_requests_total', help: 'Requests to the demo shop by route and status code', labelNames: ['route', 'code'], registers: [this.registry] });
+    this.requests = new Counter({
+      name: 'shop_http_requests_total',
+      help: 'Requests to the demo shop by route and status code',
+      labelNames: ['route', 'code'],
+      registers: [this.registry],
+    });
     this.duration = new Histogram({
       name: 'shop_http_request_duration_seconds',
       help: 'Latency of the demo shop by route',
@@ -64,9 +69,15 @@ export class DemoShop {
     const n = Math.round((this.o.shoppersPerSecond ?? 5) * seconds);
     for (let i = 0; i < n; i++) {
       for (const route of ROUTES) {
-        const slow = route === 'checkout' && this.random() < (this.o.slowRate ?? 0.004);
-        const failed = route === 'checkout' && this.random() < (this.o.errorRate ?? 0.002);
-        this.observe(route, failed ? 500 : 200, slow ? 1.2 + this.random() : 0.02 + this.random() * 0.2);
+        const slow =
+          route === 'checkout' && this.random() < (this.o.slowRate ?? 0.004);
+        const failed =
+          route === 'checkout' && this.random() < (this.o.errorRate ?? 0.002);
+        this.observe(
+          route,
+          failed ? 500 : 200,
+          slow ? 1.2 + this.random() : 0.02 + this.random() * 0.2,
+        );
       }
     }
   }
@@ -82,46 +93,93 @@ export class DemoShop {
       });
       req.on('end', () => {
         const url = new URL(req.url ?? '/', 'http://shop.local');
-        const answer = (route: Route | undefined, code: number, body: unknown, headers: Record<string, string> = {}) => {
+        const answer = (
+          route: Route | undefined,
+          code: number,
+          body: unknown,
+          headers: Record<string, string> = {},
+        ) => {
           const text = typeof body === 'string' ? body : JSON.stringify(body);
-          res.writeHead(code, { 'content-type': typeof body === 'string' ? 'text/html' : 'application/json', ...headers }).end(text);
-          if (route) this.observe(route, code, Number(process.hrtime.bigint() - started) / 1e9);
+          res
+            .writeHead(code, {
+              'content-type':
+                typeof body === 'string' ? 'text/html' : 'application/json',
+              ...headers,
+            })
+            .end(text);
+          if (route)
+            this.observe(
+              route,
+              code,
+              Number(process.hrtime.bigint() - started) / 1e9,
+            );
         };
         let body: Record<string, unknown> = {};
         try {
-          body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+          body = chunks.length
+            ? JSON.parse(Buffer.concat(chunks).toString('utf8'))
+            : {};
         } catch {
           return answer(undefined, 400, { error: 'body must be JSON' });
         }
-        const session = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+        const session = (req.headers.authorization ?? '').replace(
+          /^Bearer /,
+          '',
+        );
         const p = url.pathname;
         if (p === '/metrics') {
-          return void this.registry.metrics().then(m => res.writeHead(200, { 'content-type': this.registry.contentType }).end(m));
+          return void this.registry
+            .metrics()
+            .then(m =>
+              res
+                .writeHead(200, { 'content-type': this.registry.contentType })
+                .end(m),
+            );
         }
         if (p === '/' && req.method === 'GET') return answer('home', 200, PAGE);
         if (p === '/api/login/otp' && req.method === 'POST') {
-          if (body.otp !== this.o.otp) return answer('login_otp', 401, { error: 'wrong one-time password' });
+          if (body.otp !== this.o.otp)
+            return answer('login_otp', 401, {
+              error: 'wrong one-time password',
+            });
           const token = randomUUID();
           this.sessions.add(token);
-          if (this.sessions.size > 10_000) this.sessions.delete(this.sessions.values().next().value!);
-          return answer('login_otp', 200, { user: String(body.user ?? 'guest').slice(0, 100), token });
+          if (this.sessions.size > 10_000)
+            this.sessions.delete(this.sessions.values().next().value!);
+          return answer('login_otp', 200, {
+            user: String(body.user ?? 'guest').slice(0, 100),
+            token,
+          });
         }
-        if (!this.sessions.has(session) && p.startsWith('/api/')) return answer(undefined, 401, { error: 'log in first' });
+        if (!this.sessions.has(session) && p.startsWith('/api/'))
+          return answer(undefined, 401, { error: 'log in first' });
         if (p === '/api/search' && req.method === 'GET') {
-          return answer('search', 200, { query: (url.searchParams.get('q') ?? '').slice(0, 100), items: [{ sku: 'socks-42', name: 'Wool socks', price: 12.5 }, { sku: 'scarf-7', name: 'Scarf', price: 30 }] });
+          return answer('search', 200, {
+            query: (url.searchParams.get('q') ?? '').slice(0, 100),
+            items: [
+              { sku: 'socks-42', name: 'Wool socks', price: 12.5 },
+              { sku: 'scarf-7', name: 'Scarf', price: 30 },
+            ],
+          });
         }
         if (p === '/api/cart' && req.method === 'POST') {
-          if (typeof body.sku !== 'string') return answer('cart', 400, { error: 'sku: is required' });
+          if (typeof body.sku !== 'string')
+            return answer('cart', 400, { error: 'sku: is required' });
           const cartId = randomUUID().slice(0, 8);
           this.carts.set(cartId, body.sku);
-          if (this.carts.size > 10_000) this.carts.delete(this.carts.keys().next().value!);
+          if (this.carts.size > 10_000)
+            this.carts.delete(this.carts.keys().next().value!);
           return answer('cart', 201, { cartId, sku: body.sku });
         }
         if (p.startsWith('/api/checkout/') && req.method === 'POST') {
           const sku = this.carts.get(p.slice('/api/checkout/'.length));
           if (!sku) return answer('checkout', 404, { error: 'no such cart' });
           this.carts.delete(p.slice('/api/checkout/'.length));
-          return answer('checkout', 201, { status: 'paid', payment: 'stub', sku });
+          return answer('checkout', 201, {
+            status: 'paid',
+            payment: 'stub',
+            sku,
+          });
         }
         return answer(undefined, 404, { error: 'not found' });
       });

@@ -1,8 +1,21 @@
 import { readFileSync } from 'fs';
 import { Config } from '@backstage/config';
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { csvErrorsMessage, durationMs, formatIssues, parseDuration, parseSyntheticRegistryCsv, SyntheticJourney, syntheticJourneySchema, syntheticSliOf, SyntheticStepResult } from '@reliability-suite/plugin-reliability-common';
-import type { ReliabilityRecords, SyntheticRunInput } from '@reliability-suite/plugin-reliability-node';
+import {
+  csvErrorsMessage,
+  durationMs,
+  formatIssues,
+  parseDuration,
+  parseSyntheticRegistryCsv,
+  SyntheticJourney,
+  syntheticJourneySchema,
+  syntheticSliOf,
+  SyntheticStepResult,
+} from '@reliability-suite/plugin-reliability-common';
+import type {
+  ReliabilityRecords,
+  SyntheticRunInput,
+} from '@reliability-suite/plugin-reliability-node';
 import { strSeed } from './traffic';
 
 const HOUR = 3_600_000;
@@ -19,7 +32,10 @@ const unit = (key: string) => strSeed(key) / 2 ** 32;
  */
 export async function importDemoSynthetics(
   cfg: Config | undefined,
-  deps: { records: Pick<ReliabilityRecords, 'slos' | 'synthetics'>; logger: LoggerService },
+  deps: {
+    records: Pick<ReliabilityRecords, 'slos' | 'synthetics'>;
+    logger: LoggerService;
+  },
   options: { now?: number; waitForSlos?: boolean } = {},
 ): Promise<'done' | 'waiting'> {
   const now = options.now ?? Date.now();
@@ -27,7 +43,9 @@ export async function importDemoSynthetics(
   // the history counts for the entity's Synthetic SLOs: wait (a few ticks) until the catalog's SLOs are registered
   if (options.waitForSlos) {
     for (const c of entries) {
-      const slos = await deps.records.slos.forEntity(c.getString('entityRef').toLocaleLowerCase('en-US'));
+      const slos = await deps.records.slos.forEntity(
+        c.getString('entityRef').toLocaleLowerCase('en-US'),
+      );
       if (!slos.some(s => syntheticSliOf(s))) return 'waiting';
     }
   }
@@ -35,15 +53,27 @@ export async function importDemoSynthetics(
     const where = `reliability.demo.synthetics[${i}]`;
     try {
       const entityRef = c.getString('entityRef').toLocaleLowerCase('en-US');
-      const registry = parseSyntheticRegistryCsv(readFileSync(c.getString('registry'), 'utf8'));
+      const registry = parseSyntheticRegistryCsv(
+        readFileSync(c.getString('registry'), 'utf8'),
+      );
       if (!registry.ok) throw new Error(csvErrorsMessage(registry.errors));
-      await deps.records.synthetics.importRegistry(entityRef, registry.journeys, 'demo', now);
-      const file = JSON.parse(readFileSync(c.getString('journeys'), 'utf8')) as { journeys?: Record<string, unknown>[] };
+      await deps.records.synthetics.importRegistry(
+        entityRef,
+        registry.journeys,
+        'demo',
+        now,
+      );
+      const file = JSON.parse(
+        readFileSync(c.getString('journeys'), 'utf8'),
+      ) as { journeys?: Record<string, unknown>[] };
       const journeys: SyntheticJourney[] = [];
       for (const j of file.journeys ?? []) {
         const base = registry.journeys.find(r => r.name === j.name);
         const parsed = syntheticJourneySchema.safeParse({ ...base, ...j });
-        if (!parsed.success) throw new Error(`journey ${String(j.name)}: ${formatIssues(parsed.error)}`);
+        if (!parsed.success)
+          throw new Error(
+            `journey ${String(j.name)}: ${formatIssues(parsed.error)}`,
+          );
         await deps.records.synthetics.put(entityRef, parsed.data, 'demo', now);
         journeys.push(parsed.data);
       }
@@ -59,23 +89,52 @@ export async function importDemoSynthetics(
             const steps: SyntheticStepResult[] = [];
             let start = 0;
             for (const [k, s] of j.steps.entries()) {
-              const d = Math.round((15 + unit(`${t}|${region}|${k}`) * 120) * 100) / 100;
-              steps.push({ name: s.name, type: s.type, ok: true, startMs: start, durationMs: d, ...(s.type === 'http' ? { status: 200 } : {}) });
+              const d =
+                Math.round((15 + unit(`${t}|${region}|${k}`) * 120) * 100) /
+                100;
+              steps.push({
+                name: s.name,
+                type: s.type,
+                ok: true,
+                startMs: start,
+                durationMs: d,
+                ...(s.type === 'http' ? { status: 200 } : {}),
+              });
               start += d;
             }
             // about 1 run in 400 fails at its last step (half the 99.5% budget), 1 in 100 is slow
             const failed = r < 0.0025;
-            if (r > 0.99) steps[steps.length - 1].durationMs += j.deadlineMs * 0.6;
-            if (failed) Object.assign(steps[steps.length - 1], { ok: false, status: 503, error: 'status 503, expected 201' });
+            if (r > 0.99)
+              steps[steps.length - 1].durationMs += j.deadlineMs * 0.6;
+            if (failed)
+              Object.assign(steps[steps.length - 1], {
+                ok: false,
+                status: 503,
+                error: 'status 503, expected 201',
+              });
             const total = steps.reduce((a, s) => a + s.durationMs, 0);
-            runs.push({ region, startedAt: t, durationMs: total, success: !failed, error: failed ? `step '${steps[steps.length - 1].name}': status 503, expected 201` : null, warnings: [], steps });
+            runs.push({
+              region,
+              startedAt: t,
+              durationMs: total,
+              success: !failed,
+              error: failed
+                ? `step '${
+                    steps[steps.length - 1].name
+                  }': status 503, expected 201`
+                : null,
+              warnings: [],
+              steps,
+            });
           }
         }
         // recorded and counted for the entity's SLOs whose SLI is the journey, as the runner's runs are
         await deps.records.synthetics.recordRuns(entityRef, j.name, runs);
         backfilled += runs.length;
       }
-      deps.logger.info(`Demo synthetics for ${entityRef}: ${journeys.length} journeys, ${backfilled} past runs recorded`);
+      deps.logger.info(
+        `Demo synthetics for ${entityRef}: ${journeys.length} journeys, ${backfilled} past runs recorded`,
+      );
     } catch (e) {
       deps.logger.warn(`${where}: not imported: ${(e as Error).message}`);
     }

@@ -39,7 +39,9 @@ export const DEMO_PROFILES: Record<string, DemoProfile> = {
     peakRpm: 600,
     baseErrorRate: 0.004,
     // still burning now: since four hours ago about one minute in five has a p95 over 300 ms
-    incidents: [{ startAgoMin: 4 * 60, durationMin: 24 * 60, errorRate: 0.044 }],
+    incidents: [
+      { startAgoMin: 4 * 60, durationMin: 24 * 60, errorRate: 0.044 },
+    ],
     slices: { maxSlowShare: 0.05 },
   },
   'default/api-availability': {
@@ -50,7 +52,9 @@ export const DEMO_PROFILES: Record<string, DemoProfile> = {
   'default/search-latency': {
     peakRpm: 1200,
     baseErrorRate: 0.002,
-    incidents: [{ startAgoMin: 2 * 1440 + 600, durationMin: 30, errorRate: 0.05 }],
+    incidents: [
+      { startAgoMin: 2 * 1440 + 600, durationMin: 30, errorRate: 0.05 },
+    ],
   },
 };
 
@@ -65,30 +69,60 @@ function hash(seed: number): number {
 /** FNV-1a of a string: a stable seed for the demo's generators. */
 export function strSeed(s: string): number {
   let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  for (let i = 0; i < s.length; i++)
+    h = Math.imul(h ^ s.charCodeAt(i), 16777619);
   return h >>> 0;
 }
 
 /** Good/total of one minute. `epoch` anchors the incidents (minute-aligned ms). */
 /** A minute of a time-slice demo SLO as its slice: one good or bad slice. */
-export function demoSlice(sloRef: string, profile: DemoProfile, minuteStart: number, epoch: number): { good: number; total: number } {
+export function demoSlice(
+  sloRef: string,
+  profile: DemoProfile,
+  minuteStart: number,
+  epoch: number,
+): { good: number; total: number } {
   const m = demoMinute(sloRef, profile, minuteStart, epoch);
-  return { good: m.total - m.good <= m.total * (profile.slices?.maxSlowShare ?? 0) ? 1 : 0, total: 1 };
+  return {
+    good:
+      m.total - m.good <= m.total * (profile.slices?.maxSlowShare ?? 0) ? 1 : 0,
+    total: 1,
+  };
 }
 
-export function demoMinute(sloRef: string, profile: DemoProfile, minuteStart: number, epoch: number): { good: number; total: number } {
+export function demoMinute(
+  sloRef: string,
+  profile: DemoProfile,
+  minuteStart: number,
+  epoch: number,
+): { good: number; total: number } {
   const m = Math.floor(minuteStart / MIN);
   const seed = strSeed(sloRef) ^ m;
-  const hourOfDay = ((minuteStart / 3_600_000) % 24 + 24) % 24;
+  const hourOfDay = (((minuteStart / 3_600_000) % 24) + 24) % 24;
   const diurnal = 0.55 + 0.45 * Math.sin(((hourOfDay - 8) / 24) * 2 * Math.PI);
-  const total = Math.max(1, Math.round(profile.peakRpm * diurnal * (0.9 + 0.2 * hash(seed))));
+  const total = Math.max(
+    1,
+    Math.round(profile.peakRpm * diurnal * (0.9 + 0.2 * hash(seed))),
+  );
   let errorRate = profile.baseErrorRate * (0.5 + hash(seed ^ 0x9e3779b9));
   const agoMin = (epoch - minuteStart) / MIN;
   for (const inc of profile.incidents) {
-    if (agoMin <= inc.startAgoMin && agoMin > inc.startAgoMin - inc.durationMin) {
-      errorRate = Math.max(errorRate, inc.errorRate * (0.8 + 0.4 * hash(seed ^ 0x85ebca6b)));
+    if (
+      agoMin <= inc.startAgoMin &&
+      agoMin > inc.startAgoMin - inc.durationMin
+    ) {
+      errorRate = Math.max(
+        errorRate,
+        inc.errorRate * (0.8 + 0.4 * hash(seed ^ 0x85ebca6b)),
+      );
     }
   }
-  const bad = Math.min(total, Math.round(total * errorRate + (hash(seed ^ 0xc2b2ae35) < (total * errorRate) % 1 ? 1 : 0)));
+  const bad = Math.min(
+    total,
+    Math.round(
+      total * errorRate +
+        (hash(seed ^ 0xc2b2ae35) < (total * errorRate) % 1 ? 1 : 0),
+    ),
+  );
   return { good: total - bad, total };
 }

@@ -35,7 +35,10 @@ exports.up = async function up(knex) {
     await knex.schema.createTable('reliability_buckets', table => {
       table.comment('Time buckets of SLI counts with cumulative sums');
       table.string('slo_ref', 255).notNullable();
-      table.bigInteger('bucket_end').notNullable().comment('exclusive end, epoch ms');
+      table
+        .bigInteger('bucket_end')
+        .notNullable()
+        .comment('exclusive end, epoch ms');
       table.integer('bucket_ms').notNullable();
       table.double('good').notNullable();
       table.double('total').notNullable();

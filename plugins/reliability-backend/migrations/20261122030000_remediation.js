@@ -31,16 +31,27 @@ exports.up = async function up(knex) {
     table.bigInteger('finished_at').nullable();
     table.integer('latency_ms').nullable();
     table.text('detail').nullable();
-    table.index(['entity_ref', 'created_at'], 'reliability_remediations_entity_idx');
+    table.index(
+      ['entity_ref', 'created_at'],
+      'reliability_remediations_entity_idx',
+    );
     table.index(['rule_id', 'created_at'], 'reliability_remediations_rule_idx');
     // the cooldown check: the rule's last success under a lock key
-    table.index(['rule_id', 'lock_key', 'state'], 'reliability_remediations_cooldown_idx');
+    table.index(
+      ['rule_id', 'lock_key', 'state'],
+      'reliability_remediations_cooldown_idx',
+    );
     table.index(['state'], 'reliability_remediations_state_idx');
   });
   await knex.schema.createTable('reliability_remediation_attempts', table => {
     table.comment('Calls to remediation targets, recorded before the call');
     table.bigIncrements('id').primary();
-    table.bigInteger('execution_id').notNullable().references('id').inTable('reliability_remediations').onDelete('CASCADE');
+    table
+      .bigInteger('execution_id')
+      .notNullable()
+      .references('id')
+      .inTable('reliability_remediations')
+      .onDelete('CASCADE');
     table.string('rule_id', 200).notNullable();
     table.integer('n').notNullable();
     table.string('outcome', 16).notNullable();
@@ -48,8 +59,13 @@ exports.up = async function up(knex) {
     table.bigInteger('finished_at').nullable();
     table.integer('latency_ms').nullable();
     table.text('error').nullable();
-    table.unique(['execution_id', 'n'], { indexName: 'reliability_remediation_attempts_n_uq' });
-    table.index(['rule_id', 'started_at'], 'reliability_remediation_attempts_rule_idx');
+    table.unique(['execution_id', 'n'], {
+      indexName: 'reliability_remediation_attempts_n_uq',
+    });
+    table.index(
+      ['rule_id', 'started_at'],
+      'reliability_remediation_attempts_rule_idx',
+    );
   });
   await knex.schema.createTable('reliability_locks', table => {
     table.comment('Leases per remediation lock key (rollback:{{env}})');

@@ -7,7 +7,9 @@
  */
 exports.up = async function up(knex) {
   await knex.schema.createTable('reliability_runbooks', table => {
-    table.comment('Versions of runbooks authored in the portal, one row per save');
+    table.comment(
+      'Versions of runbooks authored in the portal, one row per save',
+    );
     table.string('entity_ref', 400).notNullable();
     table.integer('version').notNullable();
     table.text('markdown').notNullable();
@@ -36,12 +38,22 @@ exports.up = async function up(knex) {
     table.text('root_causes').notNullable();
     table.text('action_items').notNullable();
     table.index(['state', 'declared_at'], 'reliability_incidents_state_idx');
-    table.index(['entity_ref', 'declared_at'], 'reliability_incidents_entity_idx');
+    table.index(
+      ['entity_ref', 'declared_at'],
+      'reliability_incidents_entity_idx',
+    );
   });
   await knex.schema.createTable('reliability_incident_events', table => {
-    table.comment('Timeline of an incident: declaration, scribe entries, status updates, role changes, closure');
+    table.comment(
+      'Timeline of an incident: declaration, scribe entries, status updates, role changes, closure',
+    );
     table.bigIncrements('id').primary();
-    table.bigInteger('incident_id').notNullable().references('id').inTable('reliability_incidents').onDelete('CASCADE');
+    table
+      .bigInteger('incident_id')
+      .notNullable()
+      .references('id')
+      .inTable('reliability_incidents')
+      .onDelete('CASCADE');
     table.bigInteger('at').notNullable();
     table.string('author', 400).notNullable();
     table.string('kind', 16).notNullable();

@@ -10,9 +10,14 @@
  */
 exports.up = async function up(knex) {
   await knex.schema.createTable('reliability_late_counts', table => {
-    table.comment('SLI counts that arrived after later buckets of their SLO: added to cumulative values on read');
+    table.comment(
+      'SLI counts that arrived after later buckets of their SLO: added to cumulative values on read',
+    );
     table.string('slo_ref', 255).notNullable();
-    table.bigInteger('at').notNullable().comment('the end of the bucket the counts belong to, epoch ms');
+    table
+      .bigInteger('at')
+      .notNullable()
+      .comment('the end of the bucket the counts belong to, epoch ms');
     table.double('good').notNullable();
     table.double('total').notNullable();
     table.primary(['slo_ref', 'at']);

@@ -8,7 +8,10 @@
  */
 exports.up = async function up(knex) {
   await knex.schema.alterTable('reliability_slos', table => {
-    table.string('doc_hash', 64).nullable().comment('sha256 of the SLO entity the definition was parsed from');
+    table
+      .string('doc_hash', 64)
+      .nullable()
+      .comment('sha256 of the SLO entity the definition was parsed from');
   });
 };
 

@@ -8,20 +8,37 @@
  */
 exports.up = async function up(knex) {
   await knex.schema.createTable('reliability_escalations', table => {
-    table.comment('Remediation rules that spent their attempt budget and need a human: at most one open per rule');
+    table.comment(
+      'Remediation rules that spent their attempt budget and need a human: at most one open per rule',
+    );
     table.increments('id');
     table.string('rule_id', 255).notNullable();
     table.string('entity_ref', 255).notNullable();
     table.string('state', 16).notNullable().comment('open | resolved');
-    table.string('open_key', 255).nullable().unique().comment('the rule id while open; null once resolved');
+    table
+      .string('open_key', 255)
+      .nullable()
+      .unique()
+      .comment('the rule id while open; null once resolved');
     table.bigInteger('opened_at').notNullable();
     table.bigInteger('resolved_at').nullable();
-    table.integer('execution_id').nullable().comment('the execution that escalated');
-    table.integer('attempts').notNullable().comment('calls made within the attempt window when it escalated');
+    table
+      .integer('execution_id')
+      .nullable()
+      .comment('the execution that escalated');
+    table
+      .integer('attempts')
+      .notNullable()
+      .comment('calls made within the attempt window when it escalated');
     table.string('attempt_window', 32).notNullable();
-    table.index(['entity_ref', 'opened_at'], 'reliability_escalations_entity_idx');
+    table.index(
+      ['entity_ref', 'opened_at'],
+      'reliability_escalations_entity_idx',
+    );
   });
-  const old = await knex('reliability_alerts').where('slo_ref', 'like', 'remediation:%').select('*');
+  const old = await knex('reliability_alerts')
+    .where('slo_ref', 'like', 'remediation:%')
+    .select('*');
   for (const row of old) {
     const details = row.details ? JSON.parse(row.details) : {};
     const ruleId = String(row.slo_ref).slice('remediation:'.length);
@@ -33,12 +50,15 @@ exports.up = async function up(knex) {
       open_key: open ? ruleId : null,
       opened_at: row.fired_at ?? row.started_at,
       resolved_at: row.resolved_at ?? null,
-      execution_id: typeof details.executionId === 'number' ? details.executionId : null,
+      execution_id:
+        typeof details.executionId === 'number' ? details.executionId : null,
       attempts: Number(details.attempts ?? 0),
       attempt_window: String(details.window ?? ''),
     });
   }
-  await knex('reliability_alerts').where('slo_ref', 'like', 'remediation:%').delete();
+  await knex('reliability_alerts')
+    .where('slo_ref', 'like', 'remediation:%')
+    .delete();
 };
 
 /** @param {import('knex').Knex} knex */
@@ -56,7 +76,13 @@ exports.down = async function down(knex) {
       fired_at: row.opened_at,
       resolved_at: row.resolved_at,
       last_seen_at: row.resolved_at ?? row.opened_at,
-      details: JSON.stringify({ ruleId: row.rule_id, entityRef: row.entity_ref, attempts: row.attempts, window: row.attempt_window, executionId: row.execution_id }),
+      details: JSON.stringify({
+        ruleId: row.rule_id,
+        entityRef: row.entity_ref,
+        attempts: row.attempts,
+        window: row.attempt_window,
+        executionId: row.execution_id,
+      }),
     });
   }
   await knex.schema.dropTable('reliability_escalations');

@@ -11,7 +11,10 @@ exports.up = async function up(knex) {
     table.comment('Failover and restore drills per entity');
     table.increments('id');
     table.string('entity_ref', 255).notNullable();
-    table.bigInteger('date').notNullable().comment('the day of the drill, epoch ms at 00:00 UTC');
+    table
+      .bigInteger('date')
+      .notNullable()
+      .comment('the day of the drill, epoch ms at 00:00 UTC');
     table.string('kind', 32).notNullable();
     table.string('region', 64).notNullable();
     table.string('to_region', 64).nullable();
@@ -25,7 +28,9 @@ exports.up = async function up(knex) {
     table.text('evidence').notNullable().comment('JSON list of links');
     table.string('recorded_by', 255).notNullable();
     table.bigInteger('recorded_at').notNullable();
-    table.unique(['entity_ref', 'date', 'kind', 'region'], { indexName: 'reliability_drills_key' });
+    table.unique(['entity_ref', 'date', 'kind', 'region'], {
+      indexName: 'reliability_drills_key',
+    });
     table.index(['entity_ref', 'date'], 'reliability_drills_entity_date_idx');
   });
 };

@@ -29,8 +29,14 @@ exports.up = async function up(knex) {
     table.text('reason').notNullable();
     table.string('recorded_by', 255).notNullable();
     table.bigInteger('recorded_at').notNullable();
-    table.index(['entity_ref', 'started_at'], 'reliability_capacity_entity_idx');
-    table.index(['entity_ref', 'test_type', 'started_at'], 'reliability_capacity_type_idx');
+    table.index(
+      ['entity_ref', 'started_at'],
+      'reliability_capacity_entity_idx',
+    );
+    table.index(
+      ['entity_ref', 'test_type', 'started_at'],
+      'reliability_capacity_type_idx',
+    );
   });
 };
 

@@ -9,7 +9,10 @@
 exports.up = async function up(knex) {
   await knex.schema.alterTable('reliability_status', table => {
     table.double('budget_remaining').nullable();
-    table.index(['budget_remaining', 'slo_ref'], 'reliability_status_budget_idx');
+    table.index(
+      ['budget_remaining', 'slo_ref'],
+      'reliability_status_budget_idx',
+    );
   });
   await knex.schema.alterTable('reliability_slos', table => {
     table.string('owner', 255).nullable();
@@ -17,9 +20,14 @@ exports.up = async function up(knex) {
     table.string('lifecycle', 64).nullable();
   });
   await knex.schema.createTable('reliability_budget_daily', table => {
-    table.comment('Budget remaining per SLO and day (the last reading of the day), for the overview sparklines');
+    table.comment(
+      'Budget remaining per SLO and day (the last reading of the day), for the overview sparklines',
+    );
     table.string('slo_ref', 255).notNullable();
-    table.bigInteger('day').notNullable().comment('start of the UTC day, epoch ms');
+    table
+      .bigInteger('day')
+      .notNullable()
+      .comment('start of the UTC day, epoch ms');
     table.double('budget_remaining').nullable();
     table.primary(['slo_ref', 'day']);
   });
@@ -34,7 +42,10 @@ exports.down = async function down(knex) {
     table.dropColumn('lifecycle');
   });
   await knex.schema.alterTable('reliability_status', table => {
-    table.dropIndex(['budget_remaining', 'slo_ref'], 'reliability_status_budget_idx');
+    table.dropIndex(
+      ['budget_remaining', 'slo_ref'],
+      'reliability_status_budget_idx',
+    );
     table.dropColumn('budget_remaining');
   });
 };

@@ -8,9 +8,14 @@
  */
 exports.up = async function up(knex) {
   await knex.schema.createTable('reliability_burn_rate_imports', table => {
-    table.comment('Burn-rate rules per slo_id from the imported burn-rate registry');
+    table.comment(
+      'Burn-rate rules per slo_id from the imported burn-rate registry',
+    );
     table.string('slo_id', 255).primary();
-    table.text('rules').notNullable().comment('JSON: the MwmbRule list, in file order');
+    table
+      .text('rules')
+      .notNullable()
+      .comment('JSON: the MwmbRule list, in file order');
     table.string('imported_by', 255).notNullable();
     table.bigInteger('imported_at').notNullable();
   });

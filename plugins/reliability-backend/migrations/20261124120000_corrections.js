@@ -8,12 +8,19 @@
  */
 exports.up = async function up(knex) {
   await knex.schema.createTable('reliability_corrections', table => {
-    table.comment('Time ranges excluded from SLO budgets, audited and revertible');
+    table.comment(
+      'Time ranges excluded from SLO budgets, audited and revertible',
+    );
     table.string('id', 36).primary();
     table.string('slo_ref', 512).notNullable();
     table.string('kind', 16).notNullable().comment('once or recurring');
     table.bigInteger('start_at').notNullable();
-    table.bigInteger('end_at').nullable().comment('Exclusive end; for recurring windows, when they stop (null: never)');
+    table
+      .bigInteger('end_at')
+      .nullable()
+      .comment(
+        'Exclusive end; for recurring windows, when they stop (null: never)',
+      );
     table.string('cron', 100).nullable();
     table.string('time_zone', 64).nullable();
     table.string('duration', 10).nullable();

@@ -16,7 +16,11 @@ exports.up = async function up(knex) {
 
 /** @param {import('knex').Knex} knex */
 exports.down = async function down(knex) {
-  if (!(await knex.schema.hasTable('reliability_slos')) || !(await knex.schema.hasColumn('reliability_slos', 'summary'))) return;
+  if (
+    !(await knex.schema.hasTable('reliability_slos')) ||
+    !(await knex.schema.hasColumn('reliability_slos', 'summary'))
+  )
+    return;
   await knex.schema.alterTable('reliability_slos', t => {
     t.dropColumn('summary');
   });

@@ -11,14 +11,19 @@
  */
 exports.up = async function up(knex) {
   await knex.schema.alterTable('reliability_status', t => {
-    t.dropIndex(['budget_remaining', 'slo_ref'], 'reliability_status_budget_idx');
+    t.dropIndex(
+      ['budget_remaining', 'slo_ref'],
+      'reliability_status_budget_idx',
+    );
   });
-  if (knex.client.config.client === 'pg') await knex.raw('ALTER TABLE reliability_status SET (fillfactor = 50)');
+  if (knex.client.config.client === 'pg')
+    await knex.raw('ALTER TABLE reliability_status SET (fillfactor = 50)');
 };
 
 /** @param {import('knex').Knex} knex */
 exports.down = async function down(knex) {
-  if (knex.client.config.client === 'pg') await knex.raw('ALTER TABLE reliability_status RESET (fillfactor)');
+  if (knex.client.config.client === 'pg')
+    await knex.raw('ALTER TABLE reliability_status RESET (fillfactor)');
   await knex.schema.alterTable('reliability_status', t => {
     t.index(['budget_remaining', 'slo_ref'], 'reliability_status_budget_idx');
   });

@@ -55,16 +55,29 @@ async function clean(knex, table, columns) {
         const stripped = stripUserinfo(value);
         if (stripped !== value) update[c] = stripped;
       }
-      if (Object.keys(update).length) await knex(table).where('id', row.id).update(update);
+      if (Object.keys(update).length)
+        await knex(table).where('id', row.id).update(update);
     }
     last = rows[rows.length - 1].id;
   }
 }
 
 /** @param {string} c */
-const isSpace = c => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v';
+const isSpace = c =>
+  c === ' ' ||
+  c === '\t' ||
+  c === '\n' ||
+  c === '\r' ||
+  c === '\f' ||
+  c === '\v';
 /** @param {string} c */
-const isSchemeChar = c => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c === '+' || c === '-' || c === '.';
+const isSchemeChar = c =>
+  (c >= 'a' && c <= 'z') ||
+  (c >= 'A' && c <= 'Z') ||
+  (c >= '0' && c <= '9') ||
+  c === '+' ||
+  c === '-' ||
+  c === '.';
 
 /**
  * The text with the userinfo of every URL in it removed, whitespace and everything else kept.
@@ -129,16 +142,20 @@ function parse(url) {
 function stripUrl(url) {
   const authority = url.indexOf('://') + 3;
   let authorityEnd = authority;
-  while (authorityEnd < url.length && !'/?#\\'.includes(url[authorityEnd])) authorityEnd++;
+  while (authorityEnd < url.length && !'/?#\\'.includes(url[authorityEnd]))
+    authorityEnd++;
   const at = url.lastIndexOf('@', authorityEnd - 1);
   const parsed = parse(url);
   if (at < authority) {
     // no `@` before the path: the parser finds no userinfo either, unless it reads the authority otherwise
-    return parsed && (parsed.username || parsed.password) ? `${parsed.protocol}//${parsed.host}${parsed.pathname}` : url;
+    return parsed && (parsed.username || parsed.password)
+      ? `${parsed.protocol}//${parsed.host}${parsed.pathname}`
+      : url;
   }
   const stripped = url.slice(0, authority) + url.slice(at + 1);
   if (!parsed) return stripped;
   const check = parse(stripped);
-  if (!check || check.username || check.password || check.host !== parsed.host) return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  if (!check || check.username || check.password || check.host !== parsed.host)
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
   return stripped;
 }

@@ -1,4 +1,7 @@
-import { coreServices, createBackendPlugin } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendPlugin,
+} from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
@@ -41,24 +44,74 @@ export const reliabilityPlugin = createBackendPlugin({
         notifications: notificationService,
         signals: signalsServiceRef,
       },
-      async init({ logger: rootLogger, config, database, scheduler, httpRouter, httpAuth, auditor, auth, permissions: backstagePermissions, permissionsRegistry, catalog, urlReader, notifications, signals }) {
+      async init({
+        logger: rootLogger,
+        config,
+        database,
+        scheduler,
+        httpRouter,
+        httpAuth,
+        auditor,
+        auth,
+        permissions: backstagePermissions,
+        permissionsRegistry,
+        catalog,
+        urlReader,
+        notifications,
+        signals,
+      }) {
         const rc = readReliabilityConfig(config);
         // every line this plugin logs passes the one redaction step (config secrets, URL userinfo and queries)
         const redactor = Redactor.forConfig(rc.raw);
         const logger = redactor.logger(rootLogger);
-        const stores = (await ReliabilityDatabase.create(await database.getClient(), { skipMigrations: database.migrations?.skip })).stores();
+        const stores = (
+          await ReliabilityDatabase.create(await database.getClient(), {
+            skipMigrations: database.migrations?.skip,
+          })
+        ).stores();
         permissionsRegistry.addPermissions(reliabilityAllPermissions);
         // services hold the suite's default service permissions only, unless their access restrictions name more
-        const permissions = new ServicePrincipalPermissions(backstagePermissions);
+        const permissions = new ServicePrincipalPermissions(
+          backstagePermissions,
+        );
         const access = new CatalogAccess(catalog);
         const entities = new EntityAccess(access, permissions, auth);
-        const ctx: SuiteContext = { config: rc, logger, redactor, stores, events: new ReliabilityEvents(), access, entities, catalog, auth, auditor, urlReader };
+        const ctx: SuiteContext = {
+          config: rc,
+          logger,
+          redactor,
+          stores,
+          events: new ReliabilityEvents(),
+          access,
+          entities,
+          catalog,
+          auth,
+          auditor,
+          urlReader,
+        };
 
-        const features = await createFeatures(ctx, extensions, { notifications, signals });
-        for (const feature of features) for (const task of feature.tasks ?? []) await task.start(scheduler);
-        httpRouter.use(await createRouter({ httpAuth, auditor, permissions, access, redactor, features }));
+        const features = await createFeatures(ctx, extensions, {
+          notifications,
+          signals,
+        });
+        for (const feature of features)
+          for (const task of feature.tasks ?? []) await task.start(scheduler);
+        httpRouter.use(
+          await createRouter({
+            httpAuth,
+            auditor,
+            permissions,
+            access,
+            redactor,
+            features,
+          }),
+        );
         // the paths that authenticate on their own (the Alertmanager secret, the metrics token), and liveness
-        for (const path of ['/health', ...features.flatMap(f => f.unauthenticated ?? [])]) httpRouter.addAuthPolicy({ path, allow: 'unauthenticated' });
+        for (const path of [
+          '/health',
+          ...features.flatMap(f => f.unauthenticated ?? []),
+        ])
+          httpRouter.addAuthPolicy({ path, allow: 'unauthenticated' });
       },
     });
   },

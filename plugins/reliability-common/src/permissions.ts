@@ -20,7 +20,10 @@ export const reliabilityEventsIngestPermission = createPermission({
 });
 
 /** @public */
-export const reliabilityPermissions = [reliabilitySloReadPermission, reliabilityEventsIngestPermission];
+export const reliabilityPermissions = [
+  reliabilitySloReadPermission,
+  reliabilityEventsIngestPermission,
+];
 
 /**
  * Run a remediation rule by hand ("Run now", also as a dry run). A resource permission on the rule's catalog

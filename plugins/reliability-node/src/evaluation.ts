@@ -33,6 +33,7 @@ export interface ReliabilityEvaluationHooksExtensionPoint {
 }
 
 /** @public */
-export const reliabilityEvaluationHooksExtensionPoint = createExtensionPoint<ReliabilityEvaluationHooksExtensionPoint>({
-  id: 'reliability.evaluation-hooks',
-});
+export const reliabilityEvaluationHooksExtensionPoint =
+  createExtensionPoint<ReliabilityEvaluationHooksExtensionPoint>({
+    id: 'reliability.evaluation-hooks',
+  });

@@ -5,7 +5,12 @@
  * @packageDocumentation
  */
 import { createExtensionPoint } from '@backstage/backend-plugin-api';
-import type { Counts, CumulativePoint, SloDefinition, RemediationTriggerKind } from '@reliability-suite/plugin-reliability-common';
+import type {
+  Counts,
+  CumulativePoint,
+  SloDefinition,
+  RemediationTriggerKind,
+} from '@reliability-suite/plugin-reliability-common';
 
 /** A request for the counts of one SLO over several intervals [start, end). @public */
 export interface SliCountRequest {
@@ -30,16 +35,25 @@ export interface SliCountResult {
 export interface SliSource {
   readonly types: string[];
   /** Counts for many SLOs at once: sources should batch (one query per boundary, not per SLO). */
-  countWindows(requests: SliCountRequest[]): Promise<Map<string, SliCountResult>>;
+  countWindows(
+    requests: SliCountRequest[],
+  ): Promise<Map<string, SliCountResult>>;
   /**
    * Cumulative readings covering [from, to] for the charts, sorted by end (sources that keep counts).
    * Sources that cannot give cumulative readings implement `history` instead.
    */
-  readCumulative?(slo: SloDefinition, from: number, to: number): Promise<CumulativePoint[]>;
+  readCumulative?(
+    slo: SloDefinition,
+    from: number,
+    to: number,
+  ): Promise<CumulativePoint[]>;
   /** The value of the SLO's display query (`display.query`) at time t, for sources that can run it. */
   displayValue?(slo: SloDefinition, t: number): Promise<number | null>;
   /** The counts over the lookback and over the compliance window at each step in [from, to]. */
-  history?(slo: SloDefinition, request: SliHistoryRequest): Promise<SliHistoryPoint[]>;
+  history?(
+    slo: SloDefinition,
+    request: SliHistoryRequest,
+  ): Promise<SliHistoryPoint[]>;
 }
 
 /** @public */
@@ -64,9 +78,10 @@ export interface ReliabilitySliSourcesExtensionPoint {
 }
 
 /** @public */
-export const reliabilitySliSourcesExtensionPoint = createExtensionPoint<ReliabilitySliSourcesExtensionPoint>({
-  id: 'reliability.sli-sources',
-});
+export const reliabilitySliSourcesExtensionPoint =
+  createExtensionPoint<ReliabilitySliSourcesExtensionPoint>({
+    id: 'reliability.sli-sources',
+  });
 
 /** What set a remediation going, as the action sees it. @public */
 export interface RemediationTriggerInfo {
@@ -129,9 +144,10 @@ export interface ReliabilityRemediationActionsExtensionPoint {
 }
 
 /** @public */
-export const reliabilityRemediationActionsExtensionPoint = createExtensionPoint<ReliabilityRemediationActionsExtensionPoint>({
-  id: 'reliability.remediation-actions',
-});
+export const reliabilityRemediationActionsExtensionPoint =
+  createExtensionPoint<ReliabilityRemediationActionsExtensionPoint>({
+    id: 'reliability.remediation-actions',
+  });
 
 export * from './evaluation';
 export * from './records';

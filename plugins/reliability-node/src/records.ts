@@ -1,5 +1,13 @@
 import { createExtensionPoint } from '@backstage/backend-plugin-api';
-import type { CapacityRun, ChangeEvent, ChangeKind, Drill, SloDefinition, SyntheticJourney, SyntheticStepResult } from '@reliability-suite/plugin-reliability-common';
+import type {
+  CapacityRun,
+  ChangeEvent,
+  ChangeKind,
+  Drill,
+  SloDefinition,
+  SyntheticJourney,
+  SyntheticStepResult,
+} from '@reliability-suite/plugin-reliability-common';
 
 /** Counts of one SLO over one bucket [end - bucketMs, end), with the SLO's cumulative counts at its end. @public */
 export interface SliCountBucket {
@@ -51,7 +59,9 @@ export interface ReliabilityCounts {
 }
 
 /** A load-test run to record: the k6 figures, the verdict against the entity's latency objective. @public */
-export type CapacityRunInput = Omit<CapacityRun, 'id' | 'startedAt'> & { startedAt: number };
+export type CapacityRunInput = Omit<CapacityRun, 'id' | 'startedAt'> & {
+  startedAt: number;
+};
 
 /** A change to record on an entity's timeline. `source` says where it came from (`ci`, `argocd`, `demo`...). @public */
 export interface ChangeInput {
@@ -92,7 +102,12 @@ export interface ReliabilityRecords {
   counts: ReliabilityCounts;
   drills: {
     /** Imports drills as an upload of the drill log does: a drill of the same date is updated. */
-    import(entityRef: string, drills: Drill[], by: string, now?: number): Promise<{ added: number; updated: number }>;
+    import(
+      entityRef: string,
+      drills: Drill[],
+      by: string,
+      now?: number,
+    ): Promise<{ added: number; updated: number }>;
   };
   capacity: {
     /** The entity's latest runs, newest first. */
@@ -106,13 +121,27 @@ export interface ReliabilityRecords {
   };
   synthetics: {
     /** Imports a synthetic registry (regions, frequency, deadline): journeys already defined keep their steps. */
-    importRegistry(entityRef: string, journeys: Omit<SyntheticJourney, 'steps'>[], by: string, now?: number): Promise<{ added: number; updated: number }>;
+    importRegistry(
+      entityRef: string,
+      journeys: Omit<SyntheticJourney, 'steps'>[],
+      by: string,
+      now?: number,
+    ): Promise<{ added: number; updated: number }>;
     /** Creates or replaces one journey, steps included. */
-    put(entityRef: string, journey: SyntheticJourney, by: string, now?: number): Promise<void>;
+    put(
+      entityRef: string,
+      journey: SyntheticJourney,
+      by: string,
+      now?: number,
+    ): Promise<void>;
     /** Whether the journey exists and has runs. */
     hasRuns(entityRef: string, journey: string): Promise<boolean>;
     /** Records runs of a journey as the runner would, each counted for the entity's SLOs whose SLI is the journey. */
-    recordRuns(entityRef: string, journey: string, runs: SyntheticRunInput[]): Promise<void>;
+    recordRuns(
+      entityRef: string,
+      journey: string,
+      runs: SyntheticRunInput[],
+    ): Promise<void>;
   };
 }
 
@@ -134,6 +163,7 @@ export interface ReliabilityRecordsExtensionPoint {
 }
 
 /** @public */
-export const reliabilityRecordsExtensionPoint = createExtensionPoint<ReliabilityRecordsExtensionPoint>({
-  id: 'reliability.records',
-});
+export const reliabilityRecordsExtensionPoint =
+  createExtensionPoint<ReliabilityRecordsExtensionPoint>({
+    id: 'reliability.records',
+  });

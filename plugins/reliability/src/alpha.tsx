@@ -1,11 +1,23 @@
-import { ApiBlueprint, createFrontendPlugin, discoveryApiRef, fetchApiRef, PageBlueprint } from '@backstage/frontend-plugin-api';
+import {
+  ApiBlueprint,
+  createFrontendPlugin,
+  discoveryApiRef,
+  fetchApiRef,
+  PageBlueprint,
+} from '@backstage/frontend-plugin-api';
 import { convertLegacyRouteRef } from '@backstage/core-compat-api';
 import { incidentRouteRef, rootRouteRef, runbookRouteRef } from './routes';
 import WhatshotIcon from '@mui/icons-material/Whatshot';
-import { EntityCardBlueprint, EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import {
+  EntityCardBlueprint,
+  EntityContentBlueprint,
+} from '@backstage/plugin-catalog-react/alpha';
 import { ReliabilityClient, reliabilityApiRef } from './api/ReliabilityApi';
 import { isReliabilityAvailable } from './conditions';
-import { createFormField, FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
+import {
+  createFormField,
+  FormFieldBlueprint,
+} from '@backstage/plugin-scaffolder-react/alpha';
 
 /** The API client, for the app's API registry. @alpha */
 export const reliabilityApi = ApiBlueprint.make({
@@ -13,7 +25,8 @@ export const reliabilityApi = ApiBlueprint.make({
     defineParams({
       api: reliabilityApiRef,
       deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
-      factory: ({ discoveryApi, fetchApi }) => new ReliabilityClient({ discoveryApi, fetchApi }),
+      factory: ({ discoveryApi, fetchApi }) =>
+        new ReliabilityClient({ discoveryApi, fetchApi }),
     }),
 });
 
@@ -23,7 +36,10 @@ export const reliabilityEntityContent = EntityContentBlueprint.make({
     path: 'reliability',
     title: 'Reliability',
     filter: isReliabilityAvailable,
-    loader: () => import('./components/EntityReliabilityContent/EntityReliabilityContent').then(m => <m.EntityReliabilityContent />),
+    loader: () =>
+      import(
+        './components/EntityReliabilityContent/EntityReliabilityContent'
+      ).then(m => <m.EntityReliabilityContent />),
   },
 });
 
@@ -31,7 +47,10 @@ export const reliabilityEntityContent = EntityContentBlueprint.make({
 export const reliabilityEntityCard = EntityCardBlueprint.make({
   params: {
     filter: isReliabilityAvailable,
-    loader: () => import('./components/EntityReliabilityCard/EntityReliabilityCard').then(m => <m.EntityReliabilityCard />),
+    loader: () =>
+      import('./components/EntityReliabilityCard/EntityReliabilityCard').then(
+        m => <m.EntityReliabilityCard />,
+      ),
   },
 });
 
@@ -39,8 +58,12 @@ export const reliabilityEntityCard = EntityCardBlueprint.make({
 export const reliabilityOrgCard = EntityCardBlueprint.make({
   name: 'org',
   params: {
-    filter: entity => ['group', 'system'].includes(entity.kind.toLocaleLowerCase('en-US')),
-    loader: () => import('./components/OrgReliabilityCard/OrgReliabilityCard').then(m => <m.OrgReliabilityCard />),
+    filter: entity =>
+      ['group', 'system'].includes(entity.kind.toLocaleLowerCase('en-US')),
+    loader: () =>
+      import('./components/OrgReliabilityCard/OrgReliabilityCard').then(m => (
+        <m.OrgReliabilityCard />
+      )),
   },
 });
 
@@ -55,7 +78,8 @@ export const reliabilityPage = PageBlueprint.make({
     title: 'Reliability',
     icon: <WhatshotIcon fontSize="inherit" />,
     routeRef: reliabilityRootRouteRef,
-    loader: () => import('./components/ReliabilityPage').then(m => <m.ReliabilityPage />),
+    loader: () =>
+      import('./components/ReliabilityPage').then(m => <m.ReliabilityPage />),
   },
 });
 
@@ -67,7 +91,14 @@ export const sloPreviewFormField = FormFieldBlueprint.make({
       import('./components/SloPreviewField/SloPreviewField').then(m =>
         createFormField({
           name: 'SloPreview',
-          component: props => <m.SloPreviewField onChange={v => props.onChange(v)} formContext={props.formContext as { formData?: Record<string, unknown> }} />,
+          component: props => (
+            <m.SloPreviewField
+              onChange={v => props.onChange(v)}
+              formContext={
+                props.formContext as { formData?: Record<string, unknown> }
+              }
+            />
+          ),
         }),
       ),
   },
@@ -79,7 +110,18 @@ export const sloPreviewFormField = FormFieldBlueprint.make({
  */
 export default createFrontendPlugin({
   pluginId: 'reliability',
-  extensions: [reliabilityApi, reliabilityEntityContent, reliabilityEntityCard, reliabilityOrgCard, reliabilityPage, sloPreviewFormField],
+  extensions: [
+    reliabilityApi,
+    reliabilityEntityContent,
+    reliabilityEntityCard,
+    reliabilityOrgCard,
+    reliabilityPage,
+    sloPreviewFormField,
+  ],
   // the same refs the components link with: one definition (routes.ts) for both frontend systems
-  routes: { root: reliabilityRootRouteRef, runbook: convertLegacyRouteRef(runbookRouteRef), incident: convertLegacyRouteRef(incidentRouteRef) },
+  routes: {
+    root: reliabilityRootRouteRef,
+    runbook: convertLegacyRouteRef(runbookRouteRef),
+    incident: convertLegacyRouteRef(incidentRouteRef),
+  },
 });

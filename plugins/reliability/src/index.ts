@@ -5,8 +5,18 @@
  *
  * @packageDocumentation
  */
-export { reliabilityPlugin, EntityReliabilityContent, EntityReliabilityCard, ReliabilityPage } from './plugin';
-export { rootRouteRef, runbookRouteRef, incidentRouteRef, entityContentRouteRef } from './routes';
+export {
+  reliabilityPlugin,
+  EntityReliabilityContent,
+  EntityReliabilityCard,
+  ReliabilityPage,
+} from './plugin';
+export {
+  rootRouteRef,
+  runbookRouteRef,
+  incidentRouteRef,
+  entityContentRouteRef,
+} from './routes';
 export { isReliabilityAvailable } from './conditions';
 export { reliabilityApiRef, ReliabilityClient } from './api/ReliabilityApi';
 export type { ReliabilityApi } from './api/ReliabilityApi';

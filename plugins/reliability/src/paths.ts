@@ -4,7 +4,10 @@ import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import { incidentRouteRef, runbookRouteRef } from './routes';
 
 const parts = (entityRef: string) => {
-  const { kind, namespace, name } = parseEntityRef(entityRef, { defaultKind: 'component', defaultNamespace: 'default' });
+  const { kind, namespace, name } = parseEntityRef(entityRef, {
+    defaultKind: 'component',
+    defaultNamespace: 'default',
+  });
   return { kind: kind.toLocaleLowerCase('en-US'), namespace, name };
 };
 
@@ -28,7 +31,8 @@ export function useReliabilityLinks(): ReliabilityLinks {
   const incident = useRouteRef(incidentRouteRef);
   const entity = useRouteRef(entityRouteRef);
   return {
-    runbook: (entityRef, section) => `${runbook(parts(entityRef))}${section ? `#${section}` : ''}`,
+    runbook: (entityRef, section) =>
+      `${runbook(parts(entityRef))}${section ? `#${section}` : ''}`,
     incident: id => incident({ id: String(id) }),
     entityReliability: entityRef => `${entity(parts(entityRef))}/reliability`,
   };

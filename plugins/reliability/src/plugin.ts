@@ -1,6 +1,18 @@
-import { createApiFactory, createComponentExtension, createPlugin, createRoutableExtension, discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
+import {
+  createApiFactory,
+  createComponentExtension,
+  createPlugin,
+  createRoutableExtension,
+  discoveryApiRef,
+  fetchApiRef,
+} from '@backstage/core-plugin-api';
 import { ReliabilityClient, reliabilityApiRef } from './api/ReliabilityApi';
-import { entityContentRouteRef, incidentRouteRef, rootRouteRef, runbookRouteRef } from './routes';
+import {
+  entityContentRouteRef,
+  incidentRouteRef,
+  rootRouteRef,
+  runbookRouteRef,
+} from './routes';
 
 /** The plugin for apps on the legacy frontend system. @public */
 export const reliabilityPlugin = createPlugin({
@@ -9,17 +21,24 @@ export const reliabilityPlugin = createPlugin({
     createApiFactory({
       api: reliabilityApiRef,
       deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
-      factory: ({ discoveryApi, fetchApi }) => new ReliabilityClient({ discoveryApi, fetchApi }),
+      factory: ({ discoveryApi, fetchApi }) =>
+        new ReliabilityClient({ discoveryApi, fetchApi }),
     }),
   ],
-  routes: { root: rootRouteRef, runbook: runbookRouteRef, incident: incidentRouteRef, entityContent: entityContentRouteRef },
+  routes: {
+    root: rootRouteRef,
+    runbook: runbookRouteRef,
+    incident: incidentRouteRef,
+    entityContent: entityContentRouteRef,
+  },
 });
 
 /** Legacy: the incident commander's page, with the runbook and incident pages under it (`<Route path="/reliability">`). @public */
 export const ReliabilityPage = reliabilityPlugin.provide(
   createRoutableExtension({
     name: 'ReliabilityPage',
-    component: () => import('./components/ReliabilityPage').then(m => m.ReliabilityPage),
+    component: () =>
+      import('./components/ReliabilityPage').then(m => m.ReliabilityPage),
     mountPoint: rootRouteRef,
   }),
 );
@@ -28,7 +47,10 @@ export const ReliabilityPage = reliabilityPlugin.provide(
 export const EntityReliabilityContent = reliabilityPlugin.provide(
   createRoutableExtension({
     name: 'EntityReliabilityContent',
-    component: () => import('./components/EntityReliabilityContent/EntityReliabilityContent').then(m => m.EntityReliabilityContent),
+    component: () =>
+      import(
+        './components/EntityReliabilityContent/EntityReliabilityContent'
+      ).then(m => m.EntityReliabilityContent),
     mountPoint: entityContentRouteRef,
   }),
 );
@@ -37,6 +59,11 @@ export const EntityReliabilityContent = reliabilityPlugin.provide(
 export const EntityReliabilityCard = reliabilityPlugin.provide(
   createComponentExtension({
     name: 'EntityReliabilityCard',
-    component: { lazy: () => import('./components/EntityReliabilityCard/EntityReliabilityCard').then(m => m.EntityReliabilityCard) },
+    component: {
+      lazy: () =>
+        import('./components/EntityReliabilityCard/EntityReliabilityCard').then(
+          m => m.EntityReliabilityCard,
+        ),
+    },
   }),
 );

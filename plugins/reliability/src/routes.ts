@@ -4,10 +4,20 @@ import { createRouteRef, createSubRouteRef } from '@backstage/core-plugin-api';
 export const rootRouteRef = createRouteRef({ id: 'reliability' });
 
 /** An entity's runbook page. @public */
-export const runbookRouteRef = createSubRouteRef({ id: 'reliability-runbook', parent: rootRouteRef, path: '/runbooks/:kind/:namespace/:name' });
+export const runbookRouteRef = createSubRouteRef({
+  id: 'reliability-runbook',
+  parent: rootRouteRef,
+  path: '/runbooks/:kind/:namespace/:name',
+});
 
 /** An incident's page. @public */
-export const incidentRouteRef = createSubRouteRef({ id: 'reliability-incident', parent: rootRouteRef, path: '/incidents/:id' });
+export const incidentRouteRef = createSubRouteRef({
+  id: 'reliability-incident',
+  parent: rootRouteRef,
+  path: '/incidents/:id',
+});
 
 /** Legacy frontend system: where `EntityReliabilityContent` is mounted inside the entity page. @public */
-export const entityContentRouteRef = createRouteRef({ id: 'reliability-entity-content' });
+export const entityContentRouteRef = createRouteRef({
+  id: 'reliability-entity-content',
+});

@@ -1,4 +1,7 @@
-import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { resolve } from 'path';
@@ -18,16 +21,36 @@ export const scaffolderModuleReliability = createBackendModule({
   moduleId: 'reliability',
   register(reg) {
     reg.registerInit({
-      deps: { scaffolder: scaffolderActionsExtensionPoint, catalog: catalogServiceRef, auth: coreServices.auth, config: coreServices.rootConfig },
+      deps: {
+        scaffolder: scaffolderActionsExtensionPoint,
+        catalog: catalogServiceRef,
+        auth: coreServices.auth,
+        config: coreServices.rootConfig,
+      },
       async init({ scaffolder, catalog, auth, config }) {
-        const publishDir = config.getOptionalString('reliability.scaffolder.publishDir');
-        const maxTraffic = config.getOptionalNumber('reliability.chaos.maxTrafficPercent');
+        const publishDir = config.getOptionalString(
+          'reliability.scaffolder.publishDir',
+        );
+        const maxTraffic = config.getOptionalNumber(
+          'reliability.chaos.maxTrafficPercent',
+        );
         scaffolder.addActions(
           createSloAction(),
           createRunbookAction({ catalog, auth }),
-          createChaosAction({ policy: maxTraffic === undefined ? DEFAULT_CHAOS_POLICY : { ...DEFAULT_CHAOS_POLICY, maxTrafficPercent: maxTraffic } }),
+          createChaosAction({
+            policy:
+              maxTraffic === undefined
+                ? DEFAULT_CHAOS_POLICY
+                : { ...DEFAULT_CHAOS_POLICY, maxTrafficPercent: maxTraffic },
+          }),
           // relative to where the backend runs (packages/backend), like the catalog's file locations
-          publishLocalAction({ catalog, publishDir: publishDir ? resolve(publishDir) : undefined, locationRef: config.getOptionalString('reliability.scaffolder.locationRef') }),
+          publishLocalAction({
+            catalog,
+            publishDir: publishDir ? resolve(publishDir) : undefined,
+            locationRef: config.getOptionalString(
+              'reliability.scaffolder.locationRef',
+            ),
+          }),
         );
       },
     });

@@ -4,7 +4,10 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const root = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../..',
+);
 
 /** Everything the started backends printed, for failure messages. */
 let output = '';
@@ -26,23 +29,45 @@ export async function until(what, fn, timeoutMs, intervalMs = 500) {
     }
     await new Promise(r => setTimeout(r, intervalMs));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ''}\n--- process output ---\n${output.slice(-4000)}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${
+      last ? `: ${last.message}` : ''
+    }\n--- process output ---\n${output.slice(-4000)}`,
+  );
 }
 
 /**
  * Starts packages/backend (`yarn start`) with app-config.yaml plus the given config files, in its own process
  * group, and waits until the reliability plugin answers on `baseUrl`.
  */
-export async function startPortalBackend(configFiles, baseUrl, timeoutMs = 240_000, env = {}) {
-  const child = spawn('yarn', ['start', '--config', '../../app-config.yaml', ...configFiles.flatMap(f => ['--config', f])], {
-    cwd: path.join(root, 'packages/backend'),
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'development', ...env },
-  });
+export async function startPortalBackend(
+  configFiles,
+  baseUrl,
+  timeoutMs = 240_000,
+  env = {},
+) {
+  const child = spawn(
+    'yarn',
+    [
+      'start',
+      '--config',
+      '../../app-config.yaml',
+      ...configFiles.flatMap(f => ['--config', f]),
+    ],
+    {
+      cwd: path.join(root, 'packages/backend'),
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_ENV: 'development', ...env },
+    },
+  );
   child.stdout.on('data', recordOutput);
   child.stderr.on('data', recordOutput);
-  await until(`the backend at ${baseUrl}`, async () => (await fetch(`${baseUrl}/api/reliability/health`)).ok, timeoutMs);
+  await until(
+    `the backend at ${baseUrl}`,
+    async () => (await fetch(`${baseUrl}/api/reliability/health`)).ok,
+    timeoutMs,
+  );
   return child;
 }
 
@@ -66,7 +91,11 @@ export async function stopPortalBackend(child) {
  * schemas) into `dir`: its port, and a static token for the caller when `token` is given. `extra` adds top-level
  * sections (`reliability`, `catalog`...). Answers the file's path.
  */
-export function writeReplicaConfig(dir, port, { pgUrl, db, token, subject = 'e2e', extra = {} }) {
+export function writeReplicaConfig(
+  dir,
+  port,
+  { pgUrl, db, token, subject = 'e2e', extra = {} },
+) {
   const file = path.join(dir, `backend-${port}.json`);
   writeFileSync(
     file,
@@ -75,8 +104,20 @@ export function writeReplicaConfig(dir, port, { pgUrl, db, token, subject = 'e2e
       backend: {
         baseUrl: `http://localhost:${port}`,
         listen: { port, host: '127.0.0.1' },
-        database: { client: 'pg', connection: `${pgUrl}/${db}`, pluginDivisionMode: 'schema' },
-        ...(token ? { auth: { externalAccess: [{ type: 'static', options: { token, subject } }] } } : {}),
+        database: {
+          client: 'pg',
+          connection: `${pgUrl}/${db}`,
+          pluginDivisionMode: 'schema',
+        },
+        ...(token
+          ? {
+              auth: {
+                externalAccess: [
+                  { type: 'static', options: { token, subject } },
+                ],
+              },
+            }
+          : {}),
       },
       ...extra,
     }),

@@ -1,5 +1,13 @@
-import { ApiBlueprint, createFrontendModule } from '@backstage/frontend-plugin-api';
-import { ALL_RELATIONS, ALL_RELATION_PAIRS, DefaultCatalogGraphApi, catalogGraphApiRef } from '@backstage/plugin-catalog-graph';
+import {
+  ApiBlueprint,
+  createFrontendModule,
+} from '@backstage/frontend-plugin-api';
+import {
+  ALL_RELATIONS,
+  ALL_RELATION_PAIRS,
+  DefaultCatalogGraphApi,
+  catalogGraphApiRef,
+} from '@backstage/plugin-catalog-graph';
 
 /**
  * Teaches the catalog graph the reliability suite's relation pair, so "SLO measures component" is drawn in
@@ -16,7 +24,10 @@ export const catalogGraphModule = createFrontendModule({
           factory: () =>
             new DefaultCatalogGraphApi({
               knownRelations: [...ALL_RELATIONS, 'measures', 'measuredBy'],
-              knownRelationPairs: [...ALL_RELATION_PAIRS, ['measures', 'measuredBy']],
+              knownRelationPairs: [
+                ...ALL_RELATION_PAIRS,
+                ['measures', 'measuredBy'],
+              ],
               defaultRelationTypes: { exclude: [] },
             }),
         }),

@@ -2,33 +2,59 @@ import path from 'path';
 import { readFileSync } from 'fs';
 import { parse } from 'yaml';
 import request from 'supertest';
-import { createBackendModule, SchedulerServiceTaskInvocationDefinition } from '@backstage/backend-plugin-api';
-import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
+import {
+  createBackendModule,
+  SchedulerServiceTaskInvocationDefinition,
+} from '@backstage/backend-plugin-api';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+  TestDatabases,
+} from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { Entity } from '@backstage/catalog-model';
 // the module's tests run it in the backend it plugs into (a dev dependency only)
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports
 import reliabilityPlugin from '@reliability-suite/plugin-reliability-backend';
-import { ReliabilityRecords, reliabilityRecordsExtensionPoint } from '@reliability-suite/plugin-reliability-node';
+import {
+  ReliabilityRecords,
+  reliabilityRecordsExtensionPoint,
+} from '@reliability-suite/plugin-reliability-node';
 import { reliabilityModuleDemo } from '../module';
 
 /** The repository's demo catalog (catalog/): the files the demo config names. */
 export const catalogDir = path.resolve(__dirname, '../../../../catalog');
 
 /** A Component entity in the default namespace. */
-export const component = (name: string): Entity => ({ apiVersion: 'backstage.io/v1alpha1', kind: 'Component', metadata: { name, namespace: 'default' }, spec: { owner: 'sre' } });
+export const component = (name: string): Entity => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: { name, namespace: 'default' },
+  spec: { owner: 'sre' },
+});
 
 /** An SLO of the demo catalog (catalog/slos/<file>), as the catalog serves it: measuring its service. */
 export function demoSlo(file: string): Entity {
   const doc = parse(readFileSync(path.join(catalogDir, 'slos', file), 'utf8'));
-  return { ...doc, metadata: { ...doc.metadata, namespace: 'default' }, relations: [{ type: 'measures', targetRef: `component:default/${doc.spec.service}` }] };
+  return {
+    ...doc,
+    metadata: { ...doc.metadata, namespace: 'default' },
+    relations: [
+      { type: 'measures', targetRef: `component:default/${doc.spec.service}` },
+    ],
+  };
 }
 
 /**
  * The reliability backend with the demo module on a database, its scheduled tasks run by hand, and the records the
  * backend offers to modules (captured by a provider of its own, for tests that call the demo's imports again).
  */
-export async function bootDemo(databases: TestDatabases, reliability: object, entities: Entity[]) {
+export async function bootDemo(
+  databases: TestDatabases,
+  reliability: object,
+  entities: Entity[],
+) {
   const knex = await databases.init('SQLITE_3');
   const tasks = new Map<string, SchedulerServiceTaskInvocationDefinition>();
   let records: ReliabilityRecords | undefined;
@@ -39,7 +65,10 @@ export async function bootDemo(databases: TestDatabases, reliability: object, en
       env.registerInit({
         deps: { providers: reliabilityRecordsExtensionPoint },
         async init({ providers }) {
-          providers.addProvider({ id: 'capture', connect: async r => void (records = r) });
+          providers.addProvider({
+            id: 'capture',
+            connect: async r => void (records = r),
+          });
         },
       });
     },
@@ -49,11 +78,24 @@ export async function bootDemo(databases: TestDatabases, reliability: object, en
       reliabilityPlugin,
       reliabilityModuleDemo,
       capture,
-      mockServices.scheduler.mock({ scheduleTask: async task => void tasks.set(task.id, task) }).factory,
+      mockServices.scheduler.mock({
+        scheduleTask: async task => void tasks.set(task.id, task),
+      }).factory,
       catalogServiceMock.factory({ entities }),
       mockServices.database.factory({ knex }),
       mockServices.rootConfig.factory({
-        data: { reliability: { evaluation: { schedule: { frequency: { hours: 24 }, timeout: { minutes: 1 }, initialDelay: { hours: 24 } } }, ...reliability } },
+        data: {
+          reliability: {
+            evaluation: {
+              schedule: {
+                frequency: { hours: 24 },
+                timeout: { minutes: 1 },
+                initialDelay: { hours: 24 },
+              },
+            },
+            ...reliability,
+          },
+        },
       }),
     ],
   });
@@ -65,6 +107,10 @@ export async function bootDemo(databases: TestDatabases, reliability: object, en
       if (!task) throw new Error(`No task ${id} is scheduled`);
       await task.fn(new AbortController().signal);
     },
-    get: (route: string, query: Record<string, string | number> = {}) => request(server).get(`/api/reliability${route}`).query(query).set('Authorization', mockCredentials.user.header()),
+    get: (route: string, query: Record<string, string | number> = {}) =>
+      request(server)
+        .get(`/api/reliability${route}`)
+        .query(query)
+        .set('Authorization', mockCredentials.user.header()),
   };
 }

@@ -15,7 +15,25 @@ export const ingestSlo = (name: string, service = 'checkout'): Entity => ({
   metadata: { name, namespace: 'default' },
   spec: {
     service,
-    indicator: { spec: { ratioMetric: { counter: true, good: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } }, total: { metricSource: { type: 'Ingest', spec: { endpoint: '/api/reliability/sli-events' } } } } } },
+    indicator: {
+      spec: {
+        ratioMetric: {
+          counter: true,
+          good: {
+            metricSource: {
+              type: 'Ingest',
+              spec: { endpoint: '/api/reliability/sli-events' },
+            },
+          },
+          total: {
+            metricSource: {
+              type: 'Ingest',
+              spec: { endpoint: '/api/reliability/sli-events' },
+            },
+          },
+        },
+      },
+    },
     timeWindow: [{ duration: '30d', isRolling: true }],
     budgetingMethod: 'Occurrences',
     objectives: [{ targetPercent: 99 }],

@@ -9,10 +9,18 @@ export function ownersAndServices(owner: string, ...permissionNames: string[]) {
   return mockServices.permissions.mock({
     authorize: async (requests, { credentials }) =>
       requests.map(r => {
-        const user = (credentials.principal as { userEntityRef?: string }).userEntityRef;
-        if (permissionNames.includes(r.permission.name)) return { result: !user || user === owner ? AuthorizeResult.ALLOW : AuthorizeResult.DENY };
+        const user = (credentials.principal as { userEntityRef?: string })
+          .userEntityRef;
+        if (permissionNames.includes(r.permission.name))
+          return {
+            result:
+              !user || user === owner
+                ? AuthorizeResult.ALLOW
+                : AuthorizeResult.DENY,
+          };
         return { result: AuthorizeResult.ALLOW };
       }) as any,
-    authorizeConditional: async requests => requests.map(() => ({ result: AuthorizeResult.ALLOW })) as any,
+    authorizeConditional: async requests =>
+      requests.map(() => ({ result: AuthorizeResult.ALLOW })) as any,
   }).factory;
 }

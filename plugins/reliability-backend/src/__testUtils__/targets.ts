@@ -14,7 +14,10 @@ export interface ReceivedCall {
  * Every request is recorded before it is answered.
  */
 export async function startTarget(
-  handler: (call: ReceivedCall, res: http.ServerResponse) => unknown = (_c, res) => {
+  handler: (call: ReceivedCall, res: http.ServerResponse) => unknown = (
+    _c,
+    res,
+  ) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   },
 ) {
@@ -23,7 +26,12 @@ export async function startTarget(
     const chunks: Buffer[] = [];
     req.on('data', c => chunks.push(c));
     req.on('end', () => {
-      const call = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const call = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       calls.push(call);
       Promise.resolve(handler(call, res)).catch(() => res.writeHead(500).end());
     });
@@ -34,7 +42,11 @@ export async function startTarget(
     url: `http://127.0.0.1:${port}`,
     port,
     calls,
-    close: () => new Promise<void>(r => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>(r => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -48,12 +60,16 @@ export async function closedPort(): Promise<number> {
 }
 
 /** Polls `fn` until it answers truthy; bounded. */
-export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T> | T,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
     if (v) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise(r => setTimeout(r, 50));
   }
 }

@@ -1,5 +1,10 @@
 import { createServiceFactory } from '@backstage/backend-plugin-api';
-import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+  TestDatabases,
+} from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
@@ -13,18 +18,40 @@ jest.setTimeout(90_000);
 const OWNER = 'user:default/owner';
 const STRANGER = 'user:default/stranger';
 
-
-const everything = [component('public'), component('secret'), ingestSlo('public-a', 'public'), ingestSlo('public-b', 'public'), ingestSlo('public-c', 'public'), ingestSlo('secret-slo', 'secret')];
+const everything = [
+  component('public'),
+  component('secret'),
+  ingestSlo('public-a', 'public'),
+  ingestSlo('public-b', 'public'),
+  ingestSlo('public-c', 'public'),
+  ingestSlo('secret-slo', 'secret'),
+];
 // what the stranger may read: the catalog's own permission rules would hide the secret component and its SLO
-const forStranger = everything.filter(e => !e.metadata.name.startsWith('secret'));
+const forStranger = everything.filter(
+  e => !e.metadata.name.startsWith('secret'),
+);
 
-describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('access follows the catalog on %p', databaseId => {
+describe.each(
+  TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId(),
+)('access follows the catalog on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
   let server: any;
-  const as = (user: string) => ({ get: (path: string) => request(server).get(`/api/reliability${path}`).set('Authorization', mockCredentials.user.header(user)) });
-  const post = (user: string, path: string, body: object) => request(server).post(`/api/reliability${path}`).set('Authorization', mockCredentials.user.header(user)).send(body);
-  const put = (user: string, path: string, body: object) => request(server).put(`/api/reliability${path}`).set('Authorization', mockCredentials.user.header(user)).send(body);
-
+  const as = (user: string) => ({
+    get: (path: string) =>
+      request(server)
+        .get(`/api/reliability${path}`)
+        .set('Authorization', mockCredentials.user.header(user)),
+  });
+  const post = (user: string, path: string, body: object) =>
+    request(server)
+      .post(`/api/reliability${path}`)
+      .set('Authorization', mockCredentials.user.header(user))
+      .send(body);
+  const put = (user: string, path: string, body: object) =>
+    request(server)
+      .put(`/api/reliability${path}`)
+      .set('Authorization', mockCredentials.user.header(user))
+      .send(body);
 
   beforeAll(async () => {
     const knex = await databases.init(databaseId);
@@ -37,7 +64,8 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
         if (typeof method !== 'function') return method;
         return (...args: any[]) => {
           const principal = args[args.length - 1]?.credentials?.principal;
-          const which = principal?.userEntityRef === STRANGER ? limited : target;
+          const which =
+            principal?.userEntityRef === STRANGER ? limited : target;
           return (which as any)[prop](...args);
         };
       },
@@ -48,18 +76,47 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
         reliabilityPlugin,
         scheduler.factory,
         mockServices.database.factory({ knex }),
-        createServiceFactory({ service: catalogServiceRef, deps: {}, factory: () => catalog }),
+        createServiceFactory({
+          service: catalogServiceRef,
+          deps: {},
+          factory: () => catalog,
+        }),
         mockServices.permissions.mock({
           authorize: async (requests, { credentials }) =>
             requests.map(r => {
-              const user = (credentials.principal as { userEntityRef?: string }).userEntityRef;
-              const resourceRef = 'resourceRef' in r ? r.resourceRef : undefined;
+              const user = (credentials.principal as { userEntityRef?: string })
+                .userEntityRef;
+              const resourceRef =
+                'resourceRef' in r ? r.resourceRef : undefined;
               // resource permissions: the owner, on entities that exist; basic ones: everyone
-              const exists = !resourceRef || everything.some(e => `${e.kind.toLowerCase()}:default/${e.metadata.name}` === resourceRef);
-              return { result: !resourceRef || (user === OWNER && exists) ? AuthorizeResult.ALLOW : AuthorizeResult.DENY };
+              const exists =
+                !resourceRef ||
+                everything.some(
+                  e =>
+                    `${e.kind.toLowerCase()}:default/${e.metadata.name}` ===
+                    resourceRef,
+                );
+              return {
+                result:
+                  !resourceRef || (user === OWNER && exists)
+                    ? AuthorizeResult.ALLOW
+                    : AuthorizeResult.DENY,
+              };
             }) as any,
         }).factory,
-        mockServices.rootConfig.factory({ data: { reliability: { evaluation: { schedule: { frequency: { hours: 24 }, timeout: { minutes: 1 }, initialDelay: { hours: 24 } } } } } }),
+        mockServices.rootConfig.factory({
+          data: {
+            reliability: {
+              evaluation: {
+                schedule: {
+                  frequency: { hours: 24 },
+                  timeout: { minutes: 1 },
+                  initialDelay: { hours: 24 },
+                },
+              },
+            },
+          },
+        }),
       ],
     });
     server = backend.server;
@@ -67,50 +124,133 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     await scheduler.evaluate();
   });
 
-
   it('lists and reads only what the caller can see in the catalog', async () => {
-    const mine = (await as(OWNER).get('/slos')).body.items.map((i: any) => i.ref);
-    expect(mine).toEqual(['default/public-a', 'default/public-b', 'default/public-c', 'default/secret-slo']);
-    const theirs = (await as(STRANGER).get('/slos')).body.items.map((i: any) => i.ref);
-    expect(theirs).toEqual(['default/public-a', 'default/public-b', 'default/public-c']);
-    expect((await as(STRANGER).get('/slos/default/secret-slo')).status).toBe(404);
-    expect((await as(STRANGER).get('/slos/default/secret-slo/history')).status).toBe(404);
-    expect((await as(STRANGER).get('/slos').query({ entityRef: 'component:default/secret' })).body.items).toEqual([]);
-    expect((await as(STRANGER).get('/runbooks/component/default/secret')).status).toBe(404);
+    const mine = (await as(OWNER).get('/slos')).body.items.map(
+      (i: any) => i.ref,
+    );
+    expect(mine).toEqual([
+      'default/public-a',
+      'default/public-b',
+      'default/public-c',
+      'default/secret-slo',
+    ]);
+    const theirs = (await as(STRANGER).get('/slos')).body.items.map(
+      (i: any) => i.ref,
+    );
+    expect(theirs).toEqual([
+      'default/public-a',
+      'default/public-b',
+      'default/public-c',
+    ]);
+    expect((await as(STRANGER).get('/slos/default/secret-slo')).status).toBe(
+      404,
+    );
+    expect(
+      (await as(STRANGER).get('/slos/default/secret-slo/history')).status,
+    ).toBe(404);
+    expect(
+      (
+        await as(STRANGER)
+          .get('/slos')
+          .query({ entityRef: 'component:default/secret' })
+      ).body.items,
+    ).toEqual([]);
+    expect(
+      (await as(STRANGER).get('/runbooks/component/default/secret')).status,
+    ).toBe(404);
     expect((await as(OWNER).get('/slos/default/secret-slo')).status).toBe(200);
   });
 
   it('hides incidents of hidden entities, and checks permission before existence on mutations', async () => {
-    const declared = await post(OWNER, '/incidents', { entityRef: 'component:default/secret', title: 'secret outage', severity: 'SEV2' });
+    const declared = await post(OWNER, '/incidents', {
+      entityRef: 'component:default/secret',
+      title: 'secret outage',
+      severity: 'SEV2',
+    });
     expect(declared.status).toBe(201);
-    expect((await as(STRANGER).get('/incidents')).body.items.map((i: any) => i.title)).not.toContain('secret outage');
-    expect((await as(OWNER).get('/incidents')).body.items.map((i: any) => i.title)).toContain('secret outage');
-    expect((await as(STRANGER).get(`/incidents/${declared.body.id}`)).status).toBe(404);
-    expect((await post(STRANGER, `/incidents/${declared.body.id}/timeline`, { text: 'peek' })).status).toBe(404);
+    expect(
+      (await as(STRANGER).get('/incidents')).body.items.map(
+        (i: any) => i.title,
+      ),
+    ).not.toContain('secret outage');
+    expect(
+      (await as(OWNER).get('/incidents')).body.items.map((i: any) => i.title),
+    ).toContain('secret outage');
+    expect(
+      (await as(STRANGER).get(`/incidents/${declared.body.id}`)).status,
+    ).toBe(404);
+    expect(
+      (
+        await post(STRANGER, `/incidents/${declared.body.id}/timeline`, {
+          text: 'peek',
+        })
+      ).status,
+    ).toBe(404);
     // a runbook save on an entity that does not exist and on one the caller does not own: the same 403
-    const missing = await put(STRANGER, '/runbooks/component/default/does-not-exist', { baseVersion: 0, markdown: '# x', failureModes: [] });
-    const notOwned = await put(STRANGER, '/runbooks/component/default/public', { baseVersion: 0, markdown: '# x', failureModes: [] });
+    const missing = await put(
+      STRANGER,
+      '/runbooks/component/default/does-not-exist',
+      { baseVersion: 0, markdown: '# x', failureModes: [] },
+    );
+    const notOwned = await put(STRANGER, '/runbooks/component/default/public', {
+      baseVersion: 0,
+      markdown: '# x',
+      failureModes: [],
+    });
     expect([missing.status, notOwned.status]).toEqual([403, 403]);
-    expect((await put(OWNER, '/runbooks/component/default/does-not-exist', { baseVersion: 0, markdown: '# x', failureModes: [] })).status).toBe(403);
-    expect((await post(STRANGER, '/incidents', { entityRef: 'component:default/secret', title: 'x', severity: 'SEV3' })).status).toBe(404);
+    expect(
+      (
+        await put(OWNER, '/runbooks/component/default/does-not-exist', {
+          baseVersion: 0,
+          markdown: '# x',
+          failureModes: [],
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await post(STRANGER, '/incidents', {
+          entityRef: 'component:default/secret',
+          title: 'x',
+          severity: 'SEV3',
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it('pages every list with limit and cursor', async () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     for (let guard = 0; guard < 10; guard++) {
-      const res = await as(OWNER).get('/slos').query({ limit: 1, ...(cursor ? { cursor } : {}) });
+      const res = await as(OWNER)
+        .get('/slos')
+        .query({ limit: 1, ...(cursor ? { cursor } : {}) });
       expect(res.status).toBe(200);
       expect(res.body.items.length).toBeLessThanOrEqual(1);
       seen.push(...res.body.items.map((i: any) => i.ref));
       cursor = res.body.nextCursor;
       if (!cursor) break;
     }
-    expect(seen).toEqual(['default/public-a', 'default/public-b', 'default/public-c', 'default/secret-slo']);
-    for (const path of ['/slos', '/alerts', '/alertmanager/alerts', '/remediations', '/incidents', '/commander/alerts', '/runbooks/component/default/public/versions']) {
+    expect(seen).toEqual([
+      'default/public-a',
+      'default/public-b',
+      'default/public-c',
+      'default/secret-slo',
+    ]);
+    for (const path of [
+      '/slos',
+      '/alerts',
+      '/alertmanager/alerts',
+      '/remediations',
+      '/incidents',
+      '/commander/alerts',
+      '/runbooks/component/default/public/versions',
+    ]) {
       const bad = await as(OWNER).get(path).query({ cursor: 'not-a-cursor' });
       expect([path, bad.status]).toEqual([path, 400]);
-      expect(bad.body.error.message).toMatch(/cursor: must be a cursor from a previous answer/);
+      expect(bad.body.error.message).toMatch(
+        /cursor: must be a cursor from a previous answer/,
+      );
       const big = await as(OWNER).get(path).query({ limit: 5000 });
       expect([path, big.status]).toEqual([path, 400]);
     }

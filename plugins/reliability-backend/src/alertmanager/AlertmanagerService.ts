@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { AlertmanagerWebhook, alertmanagerAlertsQuerySchema, decodeCursor, pageOf } from '@reliability-suite/plugin-reliability-common';
+import {
+  AlertmanagerWebhook,
+  alertmanagerAlertsQuerySchema,
+  decodeCursor,
+  pageOf,
+} from '@reliability-suite/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
 import { RemediationEngine } from '../remediation/RemediationEngine';
 import { AlertmanagerStore } from './AlertmanagerStore';
@@ -17,7 +22,14 @@ export const DISPATCH_WAIT_MS = 2_000;
 export class AlertmanagerService {
   private readonly now: () => number;
 
-  constructor(private readonly o: { store: AlertmanagerStore; remediation: RemediationEngine; access: CatalogAccess; now?: () => number }) {
+  constructor(
+    private readonly o: {
+      store: AlertmanagerStore;
+      remediation: RemediationEngine;
+      access: CatalogAccess;
+      now?: () => number;
+    },
+  ) {
     this.now = o.now ?? Date.now;
   }
 
@@ -37,7 +49,9 @@ export class AlertmanagerService {
         out.push(
           ...(await this.o.remediation.submit({
             kind: 'alertmanager',
-            id: `${alert.fingerprint}|${alert.status}|${Date.parse(alert.startsAt)}`,
+            id: `${alert.fingerprint}|${alert.status}|${Date.parse(
+              alert.startsAt,
+            )}`,
             labels: alert.labels,
             annotations: alert.annotations,
             receivedAt,
@@ -48,7 +62,10 @@ export class AlertmanagerService {
     };
     // recording the notification and recording its executions are independent writes: both go at once (a failure
     // of either is the answer's; Alertmanager retries, and both writes are deduplicated)
-    const [result, remediations] = await Promise.all([this.o.store.receive(payload, receivedAt), submitAll()]);
+    const [result, remediations] = await Promise.all([
+      this.o.store.receive(payload, receivedAt),
+      submitAll(),
+    ]);
     await this.o.remediation.dispatched(
       remediations.filter(r => !r.duplicate).map(r => r.executionId),
       DISPATCH_WAIT_MS,
@@ -57,11 +74,29 @@ export class AlertmanagerService {
   }
 
   /** One page of received alerts (the latest state of each); alerts about entities the caller cannot read are left out. */
-  async list(query: z.infer<typeof alertmanagerAlertsQuerySchema>, credentials: BackstageCredentials) {
+  async list(
+    query: z.infer<typeof alertmanagerAlertsQuerySchema>,
+    credentials: BackstageCredentials,
+  ) {
     const offset = decodeCursor(query.cursor) ?? 0;
     const limit = query.limit ?? 200;
-    const page = pageOf(await this.o.store.list({ status: query.status, limit: limit + 1, offset }), offset, limit, true);
-    const visible = await this.o.access.filter(page.items.map(a => alertEntityRef(a.labels) ?? ''), credentials);
-    return { ...page, items: page.items.filter(a => visible(alertEntityRef(a.labels) ?? '')) };
+    const page = pageOf(
+      await this.o.store.list({
+        status: query.status,
+        limit: limit + 1,
+        offset,
+      }),
+      offset,
+      limit,
+      true,
+    );
+    const visible = await this.o.access.filter(
+      page.items.map(a => alertEntityRef(a.labels) ?? ''),
+      credentials,
+    );
+    return {
+      ...page,
+      items: page.items.filter(a => visible(alertEntityRef(a.labels) ?? '')),
+    };
   }
 }

@@ -5,10 +5,23 @@ import { AlertmanagerService } from './AlertmanagerService';
 import { alertmanagerRoutes } from './routes';
 
 /** The Alertmanager receiver (authenticated by its shared secret, not a Backstage token) and the alerts it received. */
-export function createAlertmanagerFeature(ctx: SuiteContext, deps: { remediation: RemediationFeature }) {
-  const alertmanager = new AlertmanagerService({ store: ctx.stores.alertmanager, remediation: deps.remediation.engine, access: ctx.access });
+export function createAlertmanagerFeature(
+  ctx: SuiteContext,
+  deps: { remediation: RemediationFeature },
+) {
+  const alertmanager = new AlertmanagerService({
+    store: ctx.stores.alertmanager,
+    remediation: deps.remediation.engine,
+    access: ctx.access,
+  });
   return {
     unauthenticated: ['/alertmanager/webhook'],
-    routes: (router, { guards, json }) => alertmanagerRoutes(router, { guards, alertmanager, secret: ctx.config.alertmanagerSecret, json }),
+    routes: (router, { guards, json }) =>
+      alertmanagerRoutes(router, {
+        guards,
+        alertmanager,
+        secret: ctx.config.alertmanagerSecret,
+        json,
+      }),
   } satisfies Feature;
 }

@@ -33,7 +33,6 @@ export interface AlertRow {
   details: Record<string, unknown> | null;
 }
 
-
 /**
  * Alert lifecycle. Each evaluation passes the conditions that hold for the evaluated SLOs:
  * a new condition opens a pending alert; one that has held for `pendingMs` fires; an open alert whose condition
@@ -43,12 +42,24 @@ export class AlertStore {
   constructor(private readonly db: Knex) {}
 
   /** Answers the alerts that started firing in this evaluation (the triggers for remediation). */
-  async apply(evaluatedSlos: string[], active: ActiveCondition[], now: number, pendingMs: number): Promise<FiredAlert[]> {
-    const activeKeys = new Map(active.map(a => [`${a.sloRef}\u0000${a.rule}`, a]));
+  async apply(
+    evaluatedSlos: string[],
+    active: ActiveCondition[],
+    now: number,
+    pendingMs: number,
+  ): Promise<FiredAlert[]> {
+    const activeKeys = new Map(
+      active.map(a => [`${a.sloRef}\u0000${a.rule}`, a]),
+    );
     const fired: FiredAlert[] = [];
     await this.db.transaction(async tx => {
       const open = evaluatedSlos.length
-        ? await chunked(evaluatedSlos, refs => tx('reliability_alerts').whereIn('slo_ref', refs).whereNot('state', 'resolved').select('*'))
+        ? await chunked(evaluatedSlos, refs =>
+            tx('reliability_alerts')
+              .whereIn('slo_ref', refs)
+              .whereNot('state', 'resolved')
+              .select('*'),
+          )
         : [];
       const openKeys = new Set<string>();
       for (const row of open) {
@@ -56,13 +67,31 @@ export class AlertStore {
         openKeys.add(key);
         const cond = activeKeys.get(key);
         if (!cond) {
-          await tx('reliability_alerts').where('id', row.id).update({ state: 'resolved', resolved_at: now, open_key: null, last_seen_at: now });
+          await tx('reliability_alerts').where('id', row.id).update({
+            state: 'resolved',
+            resolved_at: now,
+            open_key: null,
+            last_seen_at: now,
+          });
         } else {
-          const fire = row.state === 'pending' && now - Number(row.started_at) >= (cond.pendingMs ?? pendingMs);
+          const fire =
+            row.state === 'pending' &&
+            now - Number(row.started_at) >= (cond.pendingMs ?? pendingMs);
           await tx('reliability_alerts')
             .where('id', row.id)
-            .update({ last_seen_at: now, details: JSON.stringify(cond.details), ...(fire ? { state: 'firing', fired_at: now } : {}) });
-          if (fire) fired.push({ id: Number(row.id), sloRef: cond.sloRef, rule: cond.rule, severity: cond.severity, details: cond.details });
+            .update({
+              last_seen_at: now,
+              details: JSON.stringify(cond.details),
+              ...(fire ? { state: 'firing', fired_at: now } : {}),
+            });
+          if (fire)
+            fired.push({
+              id: Number(row.id),
+              sloRef: cond.sloRef,
+              rule: cond.rule,
+              severity: cond.severity,
+              details: cond.details,
+            });
         }
       }
       for (const [key, cond] of activeKeys) {
@@ -85,15 +114,31 @@ export class AlertStore {
           .returning('id');
         const id = insertedId(inserted);
         if (firing && id !== undefined) {
-          fired.push({ id, sloRef: cond.sloRef, rule: cond.rule, severity: cond.severity, details: cond.details });
+          fired.push({
+            id,
+            sloRef: cond.sloRef,
+            rule: cond.rule,
+            severity: cond.severity,
+            details: cond.details,
+          });
         }
       }
     });
     return fired;
   }
 
-  async list(filter: { sloRefs?: string[]; states?: string[]; limit?: number; offset?: number }): Promise<AlertRow[]> {
-    const q = this.db('reliability_alerts').select('*').orderBy('started_at', 'desc').orderBy('id', 'desc').limit(filter.limit ?? 200).offset(filter.offset ?? 0);
+  async list(filter: {
+    sloRefs?: string[];
+    states?: string[];
+    limit?: number;
+    offset?: number;
+  }): Promise<AlertRow[]> {
+    const q = this.db('reliability_alerts')
+      .select('*')
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(filter.limit ?? 200)
+      .offset(filter.offset ?? 0);
     if (filter.sloRefs) q.whereIn('slo_ref', filter.sloRefs);
     if (filter.states) q.whereIn('state', filter.states);
     const rows = await q;
@@ -111,8 +156,12 @@ export class AlertStore {
   }
 }
 
-async function chunked<T>(items: string[], fn: (part: string[]) => Promise<T[]>): Promise<T[]> {
+async function chunked<T>(
+  items: string[],
+  fn: (part: string[]) => Promise<T[]>,
+): Promise<T[]> {
   const out: T[] = [];
-  for (let i = 0; i < items.length; i += 500) out.push(...(await fn(items.slice(i, i + 500))));
+  for (let i = 0; i < items.length; i += 500)
+    out.push(...(await fn(items.slice(i, i + 500))));
   return out;
 }

@@ -5,7 +5,16 @@ import { AlertService } from './AlertService';
 import { alertRoutes } from './routes';
 
 /** The suite's burn-rate and no-data alerts, with their lifecycle. */
-export function createAlertsFeature(ctx: SuiteContext, deps: { slos: SloFeature }) {
-  const alerts = new AlertService({ alerts: ctx.stores.alerts, registry: deps.slos.registry, access: ctx.access });
-  return { routes: (router, { guards }) => alertRoutes(router, { guards, alerts }) } satisfies Feature;
+export function createAlertsFeature(
+  ctx: SuiteContext,
+  deps: { slos: SloFeature },
+) {
+  const alerts = new AlertService({
+    alerts: ctx.stores.alerts,
+    registry: deps.slos.registry,
+    access: ctx.access,
+  });
+  return {
+    routes: (router, { guards }) => alertRoutes(router, { guards, alerts }),
+  } satisfies Feature;
 }

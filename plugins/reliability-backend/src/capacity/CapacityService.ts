@@ -36,14 +36,24 @@ export class CapacityService {
     this.now = o.now ?? Date.now;
   }
 
-  private entity(entityRef: string, credentials: BackstageCredentials): Promise<Record<string, string>> {
+  private entity(
+    entityRef: string,
+    credentials: BackstageCredentials,
+  ): Promise<Record<string, string>> {
     return this.o.entities.annotations(entityRef, credentials);
   }
 
   /** A run from CI: its figures, and the verdict against the entity's latency SLO (fail: p95 above it). */
-  async record(body: z.infer<typeof capacityRunRequestSchema>, credentials: BackstageCredentials): Promise<CapacityRun> {
+  async record(
+    body: z.infer<typeof capacityRunRequestSchema>,
+    credentials: BackstageCredentials,
+  ): Promise<CapacityRun> {
     const entityRef = body.entityRef.toLocaleLowerCase('en-US');
-    const annotations = await this.o.entities.forWrite(reliabilityCapacityRecordPermission, entityRef, credentials);
+    const annotations = await this.o.entities.forWrite(
+      reliabilityCapacityRecordPermission,
+      entityRef,
+      credentials,
+    );
     const figures = readK6Summary(body.summary);
     if (!figures.ok) throw new InputError(`Invalid body: ${figures.error}`);
     const target = latencyTargetMs(annotations);
@@ -68,18 +78,34 @@ export class CapacityService {
   }
 
   /** A page of runs, with the latency target, the daily peak from the SLI traffic and the headroom warnings. */
-  async list(query: z.infer<typeof capacityListQuerySchema>, credentials: BackstageCredentials): Promise<CapacityListResponse> {
+  async list(
+    query: z.infer<typeof capacityListQuerySchema>,
+    credentials: BackstageCredentials,
+  ): Promise<CapacityListResponse> {
     const entityRef = query.entityRef.toLocaleLowerCase('en-US');
     const target = latencyTargetMs(await this.entity(entityRef, credentials));
     const offset = decodeCursor(query.cursor) ?? 0;
     const limit = query.limit ?? 100;
-    const sloRefs = (await this.o.registry.forEntity(entityRef)).map(s => s.def.ref);
+    const sloRefs = (await this.o.registry.forEntity(entityRef)).map(
+      s => s.def.ref,
+    );
     const [rows, latest, peakRps] = await Promise.all([
       this.o.store.list(entityRef, limit + 1, offset),
       this.o.store.latest(entityRef, ['stress', 'spike']),
       this.o.slos.peakRate(sloRefs, this.now() - 7 * DAY),
     ]);
-    const warnings = capacityWarnings({ lastStress: latest.byType.get('stress') ?? null, lastSpike: latest.byType.get('spike') ?? null, last: latest.last, peakRps });
-    return { ...pageOf(rows, offset, limit, true), targetMs: target.ms, ...(target.problem ? { targetProblem: target.problem } : {}), peakRps, warnings };
+    const warnings = capacityWarnings({
+      lastStress: latest.byType.get('stress') ?? null,
+      lastSpike: latest.byType.get('spike') ?? null,
+      last: latest.last,
+      peakRps,
+    });
+    return {
+      ...pageOf(rows, offset, limit, true),
+      targetMs: target.ms,
+      ...(target.problem ? { targetProblem: target.problem } : {}),
+      peakRps,
+      warnings,
+    };
   }
 }

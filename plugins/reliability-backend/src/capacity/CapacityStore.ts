@@ -1,9 +1,15 @@
 import { Knex } from 'knex';
-import type { CapacityRun, CapacityTestType } from '@reliability-suite/plugin-reliability-common';
+import type {
+  CapacityRun,
+  CapacityTestType,
+} from '@reliability-suite/plugin-reliability-common';
 import { insertedId, numOrNull as num } from '../database/rows';
 
 const TABLE = 'reliability_capacity_runs';
-const NEWEST = [{ column: 'started_at', order: 'desc' as const }, { column: 'id', order: 'desc' as const }];
+const NEWEST = [
+  { column: 'started_at', order: 'desc' as const },
+  { column: 'id', order: 'desc' as const },
+];
 
 /** Load-test runs per entity. */
 export class CapacityStore {
@@ -33,7 +39,10 @@ export class CapacityStore {
     };
   }
 
-  async create(run: Omit<CapacityRun, 'id' | 'startedAt'> & { startedAt: number }, now: number): Promise<CapacityRun> {
+  async create(
+    run: Omit<CapacityRun, 'id' | 'startedAt'> & { startedAt: number },
+    now: number,
+  ): Promise<CapacityRun> {
     const inserted = await this.db(TABLE)
       .insert({
         entity_ref: run.entityRef,
@@ -57,19 +66,44 @@ export class CapacityStore {
         recorded_at: now,
       })
       .returning('id');
-    return this.row(await this.db(TABLE).where({ id: insertedId(inserted) }).first());
+    return this.row(
+      await this.db(TABLE)
+        .where({ id: insertedId(inserted) })
+        .first(),
+    );
   }
 
   /** One page of the entity's runs, newest first. */
-  async list(entityRef: string, limit: number, offset: number): Promise<CapacityRun[]> {
-    return (await this.db(TABLE).where('entity_ref', entityRef).orderBy(NEWEST).limit(limit).offset(offset)).map(r => this.row(r));
+  async list(
+    entityRef: string,
+    limit: number,
+    offset: number,
+  ): Promise<CapacityRun[]> {
+    return (
+      await this.db(TABLE)
+        .where('entity_ref', entityRef)
+        .orderBy(NEWEST)
+        .limit(limit)
+        .offset(offset)
+    ).map(r => this.row(r));
   }
 
   /** The latest run of each kind asked for, and the latest of all. */
-  async latest(entityRef: string, types: CapacityTestType[]): Promise<{ last: CapacityRun | null; byType: Map<CapacityTestType, CapacityRun> }> {
+  async latest(
+    entityRef: string,
+    types: CapacityTestType[],
+  ): Promise<{
+    last: CapacityRun | null;
+    byType: Map<CapacityTestType, CapacityRun>;
+  }> {
     const [last, ...typed] = await Promise.all([
       this.db(TABLE).where('entity_ref', entityRef).orderBy(NEWEST).first(),
-      ...types.map(t => this.db(TABLE).where({ entity_ref: entityRef, test_type: t }).orderBy(NEWEST).first()),
+      ...types.map(t =>
+        this.db(TABLE)
+          .where({ entity_ref: entityRef, test_type: t })
+          .orderBy(NEWEST)
+          .first(),
+      ),
     ]);
     const byType = new Map<CapacityTestType, CapacityRun>();
     typed.forEach((r, i) => r && byType.set(types[i], this.row(r)));
@@ -77,8 +111,20 @@ export class CapacityStore {
   }
 
   /** Each entity's latest load test (epoch ms), one page of entities at a time. */
-  async lastRunPerEntity(limit: number, offset: number): Promise<{ entityRef: string; at: number }[]> {
-    const rows = await this.db(TABLE).groupBy('entity_ref').select('entity_ref').max({ at: 'started_at' }).orderBy('entity_ref').limit(limit).offset(offset);
-    return rows.map((r: any) => ({ entityRef: r.entity_ref, at: Number(r.at) }));
+  async lastRunPerEntity(
+    limit: number,
+    offset: number,
+  ): Promise<{ entityRef: string; at: number }[]> {
+    const rows = await this.db(TABLE)
+      .groupBy('entity_ref')
+      .select('entity_ref')
+      .max({ at: 'started_at' })
+      .orderBy('entity_ref')
+      .limit(limit)
+      .offset(offset);
+    return rows.map((r: any) => ({
+      entityRef: r.entity_ref,
+      at: Number(r.at),
+    }));
   }
 }

@@ -5,13 +5,24 @@ import { CapacityService } from './CapacityService';
 import { capacityRoutes } from './routes';
 
 /** Load tests: CI posts k6 summaries and gets a verdict; the tab reads the trend and the headroom. */
-export function createCapacityFeature(ctx: SuiteContext, deps: { slos: SloFeature }) {
-  const capacity = new CapacityService({ store: ctx.stores.capacity, entities: ctx.entities, registry: deps.slos.registry, slos: ctx.stores.slos });
+export function createCapacityFeature(
+  ctx: SuiteContext,
+  deps: { slos: SloFeature },
+) {
+  const capacity = new CapacityService({
+    store: ctx.stores.capacity,
+    entities: ctx.entities,
+    registry: deps.slos.registry,
+    slos: ctx.stores.slos,
+  });
   return {
-    routes: (router, { guards }) => capacityRoutes(router, { guards, capacity }),
+    routes: (router, { guards }) =>
+      capacityRoutes(router, { guards, capacity }),
     readinessFacts: async entityRef => {
       const [last] = await ctx.stores.capacity.list(entityRef, 1, 0);
-      return { capacity: { lastRunAt: last ? Date.parse(last.startedAt) : null } };
+      return {
+        capacity: { lastRunAt: last ? Date.parse(last.startedAt) : null },
+      };
     },
   } satisfies Feature;
 }

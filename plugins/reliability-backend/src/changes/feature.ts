@@ -6,9 +6,16 @@ import { ChangeService } from './ChangeService';
 import { changeRoutes } from './routes';
 
 /** What a remediation changed, as a change of its rule's entity: a flag flip or a restart (else nothing). */
-export function changeKindOf(rule: Pick<RemediationRuleRef, 'action' | 'params'>): 'flag' | 'restart' | undefined {
+export function changeKindOf(
+  rule: Pick<RemediationRuleRef, 'action' | 'params'>,
+): 'flag' | 'restart' | undefined {
   if (rule.action === 'feature-flag') return 'flag';
-  if (rule.action === 'kubernetes' && (rule.params.operation === 'rollout-restart' || rule.params.operation === 'create-job')) return 'restart';
+  if (
+    rule.action === 'kubernetes' &&
+    (rule.params.operation === 'rollout-restart' ||
+      rule.params.operation === 'create-job')
+  )
+    return 'restart';
   return undefined;
 }
 
@@ -17,11 +24,30 @@ export function changeKindOf(rule: Pick<RemediationRuleRef, 'action' | 'params'>
  * remediation that flips a flag or restarts a workload is recorded as one (RemediationSucceeded), and every recorded
  * change is published (ChangeRecorded).
  */
-export function createChangeFeature(ctx: SuiteContext, deps: { slos: SloFeature }) {
-  const changes = new ChangeService({ store: ctx.stores.changes, entities: ctx.entities, registry: deps.slos.registry, evaluator: deps.slos.evaluator, logger: ctx.logger, events: ctx.events });
+export function createChangeFeature(
+  ctx: SuiteContext,
+  deps: { slos: SloFeature },
+) {
+  const changes = new ChangeService({
+    store: ctx.stores.changes,
+    entities: ctx.entities,
+    registry: deps.slos.registry,
+    evaluator: deps.slos.evaluator,
+    logger: ctx.logger,
+    events: ctx.events,
+  });
   ctx.events.subscribe('RemediationSucceeded', async ({ rule, detail, at }) => {
     const kind = changeKindOf(rule);
-    if (kind) await changes.recordRemediation({ entityRef: rule.entityRef, kind, ruleId: rule.id, summary: detail, at });
+    if (kind)
+      await changes.recordRemediation({
+        entityRef: rule.entityRef,
+        kind,
+        ruleId: rule.id,
+        summary: detail,
+        at,
+      });
   });
-  return { routes: (router, { guards }) => changeRoutes(router, { guards, changes }) } satisfies Feature;
+  return {
+    routes: (router, { guards }) => changeRoutes(router, { guards, changes }),
+  } satisfies Feature;
 }

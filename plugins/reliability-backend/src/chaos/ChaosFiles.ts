@@ -1,8 +1,17 @@
-import { AuthService, BackstageCredentials, UrlReaderService } from '@backstage/backend-plugin-api';
+import {
+  AuthService,
+  BackstageCredentials,
+  UrlReaderService,
+} from '@backstage/backend-plugin-api';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { ANNOTATION_CHAOS_EXPERIMENTS, ChaosFilesResponse, ChaosPolicy, redactText } from '@reliability-suite/plugin-reliability-common';
+import {
+  ANNOTATION_CHAOS_EXPERIMENTS,
+  ChaosFilesResponse,
+  ChaosPolicy,
+  redactText,
+} from '@reliability-suite/plugin-reliability-common';
 import { fromUpstream, Redacts } from '../http/upstream';
 import { SloRegistry } from '../slos';
 import { lintExperimentYaml, MAX_EXPERIMENT_FILE_BYTES } from './lintYaml';
@@ -28,36 +37,66 @@ export class ChaosFiles {
     },
   ) {}
 
-  async lint(entityRef: string, credentials: BackstageCredentials): Promise<ChaosFilesResponse> {
-    const ref = stringifyEntityRef(parseEntityRef(entityRef.toLocaleLowerCase('en-US')));
+  async lint(
+    entityRef: string,
+    credentials: BackstageCredentials,
+  ): Promise<ChaosFilesResponse> {
+    const ref = stringifyEntityRef(
+      parseEntityRef(entityRef.toLocaleLowerCase('en-US')),
+    );
     const entity = await this.o.catalog.getEntityByRef(ref, { credentials });
     if (!entity) throw new NotFoundError(`No entity ${ref}`);
-    const location = entity.metadata.annotations?.[ANNOTATION_CHAOS_EXPERIMENTS] ?? null;
-    if (!location) return { entityRef: ref, location: null, files: [], skipped: [] };
+    const location =
+      entity.metadata.annotations?.[ANNOTATION_CHAOS_EXPERIMENTS] ?? null;
+    if (!location)
+      return { entityRef: ref, location: null, files: [], skipped: [] };
     const skipped: string[] = [];
     // every read of the folder (its listing, then each file) is the UrlReader's: a failure is a 503, its reason redacted
-    const read = <T>(fn: () => Promise<T>) => fromUpstream(`Cannot read ${location}`, fn, { redactor: this.o.redactor });
+    const read = <T>(fn: () => Promise<T>) =>
+      fromUpstream(`Cannot read ${location}`, fn, {
+        redactor: this.o.redactor,
+      });
     const tree = await read(() =>
       this.o.urlReader.readTree(location, {
         filter: (path, info) => {
           if (!/\.ya?ml$/i.test(path)) return false;
           if (info && info.size > MAX_EXPERIMENT_FILE_BYTES) {
-            skipped.push(`${path} (larger than ${MAX_EXPERIMENT_FILE_BYTES} bytes)`);
+            skipped.push(
+              `${path} (larger than ${MAX_EXPERIMENT_FILE_BYTES} bytes)`,
+            );
             return false;
           }
           return true;
         },
       }),
     );
-    const all = (await read(() => tree.files())).sort((a, b) => a.path.localeCompare(b.path));
+    const all = (await read(() => tree.files())).sort((a, b) =>
+      a.path.localeCompare(b.path),
+    );
     const files = all.slice(0, MAX_EXPERIMENT_FILES);
-    skipped.push(...all.slice(MAX_EXPERIMENT_FILES).map(f => `${f.path} (more than ${MAX_EXPERIMENT_FILES} files)`));
+    skipped.push(
+      ...all
+        .slice(MAX_EXPERIMENT_FILES)
+        .map(f => `${f.path} (more than ${MAX_EXPERIMENT_FILES} files)`),
+    );
     const sloRefs = (await this.o.registry.forEntity(ref)).map(s => s.def.ref);
     const out: ChaosFilesResponse['files'] = [];
     for (const f of files) {
       const text = (await read(() => f.content())).toString('utf8');
-      out.push({ path: f.path, experiments: lintExperimentYaml(text, { sloRefs, policy: this.o.policy, prometheus: this.o.prometheus }) });
+      out.push({
+        path: f.path,
+        experiments: lintExperimentYaml(text, {
+          sloRefs,
+          policy: this.o.policy,
+          prometheus: this.o.prometheus,
+        }),
+      });
     }
-    return { entityRef: ref, location: redactText(location), files: out, skipped };
+    return {
+      entityRef: ref,
+      location: redactText(location),
+      files: out,
+      skipped,
+    };
   }
 }

@@ -1,24 +1,39 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { ChaosAbortCondition, ChaosExperimentRecord, durationMs, SloDefinition, windowAt } from '@reliability-suite/plugin-reliability-common';
+import {
+  ChaosAbortCondition,
+  ChaosExperimentRecord,
+  durationMs,
+  SloDefinition,
+  windowAt,
+} from '@reliability-suite/plugin-reliability-common';
 import { Evaluator, SloRegistry } from '../slos';
 import { ChaosStore } from './ChaosStore';
 
 const MIN = 60_000;
 
 /** What the guard asks of the remediation engine: the halt, recorded once per experiment (its outbox and lease). */
-export type HaltSubmitter = (experiment: ChaosExperimentRecord, reason: string) => Promise<void>;
+export type HaltSubmitter = (
+  experiment: ChaosExperimentRecord,
+  reason: string,
+) => Promise<void>;
 
 /**
  * What a start from the portal asks of the remediation engine: the engine's start, recorded once per run. Answers
  * the rules it went to (none: no rule calls an engine for this experiment, so the team starts it themselves).
  */
-export type StartSubmitter = (experiment: ChaosExperimentRecord) => Promise<string[]>;
+export type StartSubmitter = (
+  experiment: ChaosExperimentRecord,
+) => Promise<string[]>;
 
 /**
  * Evaluates a PromQL expression at an instant on the Prometheus the SLO reads (its `metricSourceRef`, else the
  * first configured instance); null when the result is empty. Absent when no Prometheus is configured.
  */
-export type PromqlEvaluator = (slo: SloDefinition, query: string, t: number) => Promise<number | null>;
+export type PromqlEvaluator = (
+  slo: SloDefinition,
+  query: string,
+  t: number,
+) => Promise<number | null>;
 
 export interface ChaosGuardOptions {
   store: ChaosStore;
@@ -45,13 +60,21 @@ export class ChaosGuard {
   }
 
   async run(): Promise<{ checked: number; aborted: number }> {
-    const running = await this.o.store.list({ states: ['running'], limit: 500, offset: 0 });
+    const running = await this.o.store.list({
+      states: ['running'],
+      limit: 500,
+      offset: 0,
+    });
     let aborted = 0;
     for (const e of running) {
       try {
         if (await this.check(e)) aborted++;
       } catch (err) {
-        this.o.logger.warn(`Chaos guard: experiment ${e.id} (${e.entityRef} ${e.name}) could not be checked: ${(err as Error).message}`);
+        this.o.logger.warn(
+          `Chaos guard: experiment ${e.id} (${e.entityRef} ${
+            e.name
+          }) could not be checked: ${(err as Error).message}`,
+        );
       }
     }
     return { checked: running.length, aborted };
@@ -60,7 +83,12 @@ export class ChaosGuard {
   private async check(e: ChaosExperimentRecord): Promise<boolean> {
     const now = this.now();
     const slo = await this.o.registry.byRef(e.experiment.steadyState.slo);
-    if (!slo) return this.abort(e, `its steady-state SLO ${e.experiment.steadyState.slo} is gone from the catalog`, now);
+    if (!slo)
+      return this.abort(
+        e,
+        `its steady-state SLO ${e.experiment.steadyState.slo} is gone from the catalog`,
+        now,
+      );
     const held = await this.o.store.guardState(e.id);
     const next: Record<string, number> = {};
     for (const [i, c] of e.experiment.abortConditions.entries()) {
@@ -69,59 +97,111 @@ export class ChaosGuard {
         breach = await this.breached(c, slo.def, e, now);
       } catch (err) {
         // one condition that cannot be read (Prometheus down) does not stop the others; its clock starts over
-        this.o.logger.warn(`Chaos guard: experiment ${e.id} (${e.entityRef} ${e.name}), abort condition ${i + 1}: ${(err as Error).message}`);
+        this.o.logger.warn(
+          `Chaos guard: experiment ${e.id} (${e.entityRef} ${
+            e.name
+          }), abort condition ${i + 1}: ${(err as Error).message}`,
+        );
         continue;
       }
       if (breach === null) continue;
       const since = held[i] ?? now;
       next[i] = since;
       const forMs = c.type === 'budget-spent' ? 0 : durationMs(c.for);
-      if (now - since >= forMs) return this.abort(e, `abort condition ${i + 1} (${describe(c)}): ${breach}`, now);
+      if (now - since >= forMs)
+        return this.abort(
+          e,
+          `abort condition ${i + 1} (${describe(c)}): ${breach}`,
+          now,
+        );
     }
-    if (JSON.stringify(next) !== JSON.stringify(held)) await this.o.store.setGuardState(e.id, next);
+    if (JSON.stringify(next) !== JSON.stringify(held))
+      await this.o.store.setGuardState(e.id, next);
     return false;
   }
 
   /** The measured value when the condition is breached now, else null. */
-  private async breached(c: ChaosAbortCondition, slo: SloDefinition, e: ChaosExperimentRecord, now: number): Promise<string | null> {
+  private async breached(
+    c: ChaosAbortCondition,
+    slo: SloDefinition,
+    e: ChaosExperimentRecord,
+    now: number,
+  ): Promise<string | null> {
     // counts up to the end of the current minute: events of this minute count at once
     const end = Math.ceil((now + 1) / MIN) * MIN;
     const budget = 1 - slo.target;
     if (c.type === 'burn-rate') {
-      const [w] = await this.o.evaluator.counts(slo, [{ start: end - durationMs(c.window), end }]);
+      const [w] = await this.o.evaluator.counts(slo, [
+        { start: end - durationMs(c.window), end },
+      ]);
       if (!w.total) return null;
       const rate = (w.total - w.good) / w.total / budget;
-      return rate >= c.threshold ? `burn rate ${rate.toFixed(1)}x over ${c.window}` : null;
+      return rate >= c.threshold
+        ? `burn rate ${rate.toFixed(1)}x over ${c.window}`
+        : null;
     }
     if (c.type === 'budget-spent') {
       const started = Date.parse(e.startedAt ?? new Date(now).toISOString());
       const win = windowAt(slo.window, now);
       const [recent, whole] = await this.o.evaluator.counts(slo, [
-        { start: Math.max(Math.floor(started / MIN) * MIN, end - durationMs(c.within)), end },
+        {
+          start: Math.max(
+            Math.floor(started / MIN) * MIN,
+            end - durationMs(c.within),
+          ),
+          end,
+        },
         { start: win.start, end },
       ]);
       const allowed = whole.total * budget;
       if (!allowed) return null;
       const spent = (recent.total - recent.good) / allowed;
-      return spent * 100 >= c.percent ? `${(spent * 100).toFixed(1)}% of the error budget spent within ${c.within}` : null;
+      return spent * 100 >= c.percent
+        ? `${(spent * 100).toFixed(1)}% of the error budget spent within ${
+            c.within
+          }`
+        : null;
     }
     // a PromQL expression crossing its threshold, on the Prometheus the steady-state SLO reads
-    if (!this.o.promql) throw new Error(`abort condition ${describe(c)} needs a Prometheus instance (reliability.prometheus.instances)`);
+    if (!this.o.promql)
+      throw new Error(
+        `abort condition ${describe(
+          c,
+        )} needs a Prometheus instance (reliability.prometheus.instances)`,
+      );
     const value = await this.o.promql(slo, c.query, now);
     if (value === null) return null;
-    return crosses(value, c.op, c.threshold) ? `the query's value is ${Number(value.toPrecision(6))}` : null;
+    return crosses(value, c.op, c.threshold)
+      ? `the query's value is ${Number(value.toPrecision(6))}`
+      : null;
   }
 
-  private async abort(e: ChaosExperimentRecord, reason: string, now: number): Promise<boolean> {
-    const won = await this.o.store.transition(e.id, ['running'], 'aborted', { finishedAt: now, abortReason: `guard: ${reason}` }, now);
+  private async abort(
+    e: ChaosExperimentRecord,
+    reason: string,
+    now: number,
+  ): Promise<boolean> {
+    const won = await this.o.store.transition(
+      e.id,
+      ['running'],
+      'aborted',
+      { finishedAt: now, abortReason: `guard: ${reason}` },
+      now,
+    );
     if (!won) return false;
-    this.o.logger.warn(`Chaos experiment ${e.id} (${e.entityRef} ${e.name}) aborted by the guard: ${reason}`);
+    this.o.logger.warn(
+      `Chaos experiment ${e.id} (${e.entityRef} ${e.name}) aborted by the guard: ${reason}`,
+    );
     await this.o.halt(e, reason);
     return true;
   }
 }
 
-function crosses(value: number, op: '>' | '>=' | '<' | '<=', threshold: number): boolean {
+function crosses(
+  value: number,
+  op: '>' | '>=' | '<' | '<=',
+  threshold: number,
+): boolean {
   if (op === '>') return value > threshold;
   if (op === '>=') return value >= threshold;
   if (op === '<') return value < threshold;
@@ -129,8 +209,10 @@ function crosses(value: number, op: '>' | '>=' | '<' | '<=', threshold: number):
 }
 
 function describe(c: ChaosAbortCondition): string {
-  if (c.type === 'burn-rate') return `burn rate >= ${c.threshold}x over ${c.window} for ${c.for}`;
-  if (c.type === 'budget-spent') return `>= ${c.percent}% of the budget within ${c.within}`;
+  if (c.type === 'burn-rate')
+    return `burn rate >= ${c.threshold}x over ${c.window} for ${c.for}`;
+  if (c.type === 'budget-spent')
+    return `>= ${c.percent}% of the budget within ${c.within}`;
   const q = c.query.length > 200 ? `${c.query.slice(0, 200)}…` : c.query;
   return `${q} ${c.op} ${c.threshold} for ${c.for}`;
 }

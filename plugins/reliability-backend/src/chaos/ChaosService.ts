@@ -1,6 +1,14 @@
 import { z } from 'zod';
-import { BackstageCredentials, BackstageUserPrincipal } from '@backstage/backend-plugin-api';
-import { ConflictError, InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import {
+  BackstageCredentials,
+  BackstageUserPrincipal,
+} from '@backstage/backend-plugin-api';
+import {
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+} from '@backstage/errors';
 import { ResourcePermission } from '@backstage/plugin-permission-common';
 import {
   ChaosExperiment,
@@ -65,91 +73,215 @@ export class ChaosService {
   }
 
   /** The linter with what the suite knows of the entity: its SLOs. */
-  async lint(body: { entityRef?: string; experiment?: unknown }): Promise<ChaosLintResult> {
-    const sloRefs = body.entityRef ? (await this.o.registry.forEntity(body.entityRef.toLocaleLowerCase('en-US'))).map(s => s.def.ref) : undefined;
-    return lintChaosExperiment(body.experiment, { sloRefs, policy: this.policy, prometheus: this.o.prometheus });
+  async lint(body: {
+    entityRef?: string;
+    experiment?: unknown;
+  }): Promise<ChaosLintResult> {
+    const sloRefs = body.entityRef
+      ? (
+          await this.o.registry.forEntity(
+            body.entityRef.toLocaleLowerCase('en-US'),
+          )
+        ).map(s => s.def.ref)
+      : undefined;
+    return lintChaosExperiment(body.experiment, {
+      sloRefs,
+      policy: this.policy,
+      prometheus: this.o.prometheus,
+    });
   }
 
   /** Lints, or refuses with every violation named (400). */
-  private async valid(entityRef: string, experiment: unknown): Promise<ChaosExperiment> {
+  private async valid(
+    entityRef: string,
+    experiment: unknown,
+  ): Promise<ChaosExperiment> {
     const r = await this.lint({ entityRef, experiment });
-    if (!r.ok) throw new InputError(`Invalid experiment: ${r.violations.map(v => `${v.field}: ${v.message}`).join('; ')}`);
+    if (!r.ok)
+      throw new InputError(
+        `Invalid experiment: ${r.violations
+          .map(v => `${v.field}: ${v.message}`)
+          .join('; ')}`,
+      );
     return r.experiment;
   }
 
-  private must(credentials: BackstageCredentials, permission: ResourcePermission<'catalog-entity'>, entityRef: string) {
+  private must(
+    credentials: BackstageCredentials,
+    permission: ResourcePermission<'catalog-entity'>,
+    entityRef: string,
+  ) {
     return this.o.entities.must(permission, entityRef, credentials);
   }
 
-  async list(query: z.infer<typeof chaosListQuerySchema>, credentials: BackstageCredentials): Promise<Page<ChaosExperimentRecord>> {
+  async list(
+    query: z.infer<typeof chaosListQuerySchema>,
+    credentials: BackstageCredentials,
+  ): Promise<Page<ChaosExperimentRecord>> {
     const offset = decodeCursor(query.cursor) ?? 0;
     const limit = query.limit ?? 100;
-    const rows = await this.o.store.list({ entityRef: query.entityRef?.toLocaleLowerCase('en-US'), limit: limit + 1, offset });
+    const rows = await this.o.store.list({
+      entityRef: query.entityRef?.toLocaleLowerCase('en-US'),
+      limit: limit + 1,
+      offset,
+    });
     const page = pageOf(rows, offset, limit, true);
-    const visible = await this.o.access.filter(page.items.map(e => e.entityRef), credentials);
+    const visible = await this.o.access.filter(
+      page.items.map(e => e.entityRef),
+      credentials,
+    );
     return { ...page, items: page.items.filter(e => visible(e.entityRef)) };
   }
 
   /** An experiment on an entity the caller may read: unknown and hidden ones are both 404. */
-  async get(id: number, credentials: BackstageCredentials): Promise<ChaosExperimentRecord> {
+  async get(
+    id: number,
+    credentials: BackstageCredentials,
+  ): Promise<ChaosExperimentRecord> {
     const e = await this.o.store.get(id);
-    if (!e || !(await this.o.access.visible([e.entityRef], credentials)).has(e.entityRef)) throw new NotFoundError(`No chaos experiment ${id}`);
+    if (
+      !e ||
+      !(await this.o.access.visible([e.entityRef], credentials)).has(
+        e.entityRef,
+      )
+    )
+      throw new NotFoundError(`No chaos experiment ${id}`);
     return e;
   }
 
   /** One page of an experiment's versions, newest first. */
-  async versions(id: number, query: { limit?: number; cursor?: string }, credentials: BackstageCredentials) {
+  async versions(
+    id: number,
+    query: { limit?: number; cursor?: string },
+    credentials: BackstageCredentials,
+  ) {
     await this.get(id, credentials);
     const offset = decodeCursor(query.cursor) ?? 0;
     const limit = query.limit ?? 100;
-    return pageOf(await this.o.store.versions(id, limit + 1, offset), offset, limit, true);
+    return pageOf(
+      await this.o.store.versions(id, limit + 1, offset),
+      offset,
+      limit,
+      true,
+    );
   }
 
   /**
    * Moves an experiment from one of `from` to `to` in one conditional update and answers it; 409 naming its state
    * when it was not in `from` (another caller moved it first).
    */
-  private async move(id: number, from: ChaosState[], to: ChaosState, fields: Parameters<ChaosStore['transition']>[3], refusal: string): Promise<ChaosExperimentRecord> {
+  private async move(
+    id: number,
+    from: ChaosState[],
+    to: ChaosState,
+    fields: Parameters<ChaosStore['transition']>[3],
+    refusal: string,
+  ): Promise<ChaosExperimentRecord> {
     if (!(await this.o.store.transition(id, from, to, fields, this.now()))) {
-      throw new ConflictError(`Chaos experiment ${id} is ${(await this.o.store.get(id))?.state ?? 'gone'}: ${refusal}`);
+      throw new ConflictError(
+        `Chaos experiment ${id} is ${
+          (await this.o.store.get(id))?.state ?? 'gone'
+        }: ${refusal}`,
+      );
     }
     return (await this.o.store.get(id))!;
   }
 
   /** A new draft: the author must be allowed to write the entity's experiments, and the linter must pass. */
-  async create(body: z.infer<typeof chaosCreateRequestSchema>, credentials: BackstageCredentials<BackstageUserPrincipal>): Promise<ChaosExperimentRecord> {
+  async create(
+    body: z.infer<typeof chaosCreateRequestSchema>,
+    credentials: BackstageCredentials<BackstageUserPrincipal>,
+  ): Promise<ChaosExperimentRecord> {
     const entityRef = body.entityRef.toLocaleLowerCase('en-US');
-    if (!(await this.o.access.visible([entityRef], credentials)).has(entityRef)) throw new NotFoundError(`No entity ${entityRef}`);
+    if (!(await this.o.access.visible([entityRef], credentials)).has(entityRef))
+      throw new NotFoundError(`No entity ${entityRef}`);
     await this.must(credentials, reliabilityChaosUpdatePermission, entityRef);
     const author = credentials.principal.userEntityRef;
-    const experiment = await this.valid(entityRef, withAuthor(body.experiment, author));
-    const created = await this.o.store.create({ entityRef, experiment, author, now: this.now() });
-    if (!created) throw new ConflictError(`${entityRef} already has a chaos experiment named ${experiment.name}`);
+    const experiment = await this.valid(
+      entityRef,
+      withAuthor(body.experiment, author),
+    );
+    const created = await this.o.store.create({
+      entityRef,
+      experiment,
+      author,
+      now: this.now(),
+    });
+    if (!created)
+      throw new ConflictError(
+        `${entityRef} already has a chaos experiment named ${experiment.name}`,
+      );
     return created;
   }
 
   /** A new version (back to draft: a changed experiment is approved again). */
-  async update(id: number, body: z.infer<typeof chaosUpdateRequestSchema>, credentials: BackstageCredentials<BackstageUserPrincipal>): Promise<ChaosExperimentRecord> {
+  async update(
+    id: number,
+    body: z.infer<typeof chaosUpdateRequestSchema>,
+    credentials: BackstageCredentials<BackstageUserPrincipal>,
+  ): Promise<ChaosExperimentRecord> {
     const current = await this.get(id, credentials);
-    await this.must(credentials, reliabilityChaosUpdatePermission, current.entityRef);
-    const experiment = await this.valid(current.entityRef, withAuthor(body.experiment, current.author));
-    if (experiment.name !== current.name) throw new InputError(`Invalid experiment: name: cannot change (${current.name}); create a new experiment instead`);
-    const r = await this.o.store.update(id, { baseVersion: body.baseVersion, experiment, author: credentials.principal.userEntityRef, now: this.now() });
-    if (r === 'state') throw new ConflictError(`Chaos experiment ${id} is ${current.state}: only drafts and approved experiments can be edited`);
-    if (r === 'conflict') throw new ConflictError(`Chaos experiment ${id} changed since version ${body.baseVersion} (now ${current.version}); reload and edit again`);
+    await this.must(
+      credentials,
+      reliabilityChaosUpdatePermission,
+      current.entityRef,
+    );
+    const experiment = await this.valid(
+      current.entityRef,
+      withAuthor(body.experiment, current.author),
+    );
+    if (experiment.name !== current.name)
+      throw new InputError(
+        `Invalid experiment: name: cannot change (${current.name}); create a new experiment instead`,
+      );
+    const r = await this.o.store.update(id, {
+      baseVersion: body.baseVersion,
+      experiment,
+      author: credentials.principal.userEntityRef,
+      now: this.now(),
+    });
+    if (r === 'state')
+      throw new ConflictError(
+        `Chaos experiment ${id} is ${current.state}: only drafts and approved experiments can be edited`,
+      );
+    if (r === 'conflict')
+      throw new ConflictError(
+        `Chaos experiment ${id} changed since version ${body.baseVersion} (now ${current.version}); reload and edit again`,
+      );
     return r;
   }
 
   /** Approval: by someone with reliability.chaos.approve who is not the author, of a draft that still lints. */
-  async approve(id: number, credentials: BackstageCredentials<BackstageUserPrincipal>): Promise<ChaosExperimentRecord> {
+  async approve(
+    id: number,
+    credentials: BackstageCredentials<BackstageUserPrincipal>,
+  ): Promise<ChaosExperimentRecord> {
     const current = await this.get(id, credentials);
-    await this.must(credentials, reliabilityChaosApprovePermission, current.entityRef);
+    await this.must(
+      credentials,
+      reliabilityChaosApprovePermission,
+      current.entityRef,
+    );
     const approver = credentials.principal.userEntityRef;
-    if (approver.toLocaleLowerCase('en-US') === current.author.toLocaleLowerCase('en-US')) {
-      throw new NotAllowedError(`Chaos experiment ${id} was written by ${current.author}: someone else must approve it`);
+    if (
+      approver.toLocaleLowerCase('en-US') ===
+      current.author.toLocaleLowerCase('en-US')
+    ) {
+      throw new NotAllowedError(
+        `Chaos experiment ${id} was written by ${current.author}: someone else must approve it`,
+      );
     }
-    const experiment = await this.valid(current.entityRef, { ...current.experiment, approver });
-    return this.move(id, ['draft'], 'approved', { approvedBy: approver, experiment }, 'only a draft can be approved');
+    const experiment = await this.valid(current.entityRef, {
+      ...current.experiment,
+      approver,
+    });
+    return this.move(
+      id,
+      ['draft'],
+      'approved',
+      { approvedBy: approver, experiment },
+      'only a draft can be approved',
+    );
   }
 
   /**
@@ -158,66 +290,167 @@ export class ChaosService {
    * The start guard refuses while the steady-state SLO is burning, exhausted, not yet evaluated, or below its
    * least budget.
    */
-  async start(id: number, by: 'portal' | 'engine', credentials: BackstageCredentials): Promise<ChaosExperimentRecord & { engineCalls?: string[] }> {
+  async start(
+    id: number,
+    by: 'portal' | 'engine',
+    credentials: BackstageCredentials,
+  ): Promise<ChaosExperimentRecord & { engineCalls?: string[] }> {
     const current = await this.get(id, credentials);
-    await this.must(credentials, reliabilityChaosUpdatePermission, current.entityRef);
-    if (current.state !== 'approved') throw new ConflictError(`Chaos experiment ${id} is ${current.state}: only an approved experiment can start`);
-    const steady = current.experiment.steadyState;
-    const status = (await this.o.slos.getStatuses([steady.slo])).get(steady.slo);
-    if (!status) throw new ConflictError(`Not started: ${steady.slo} has not been evaluated yet, so its budget is unknown`);
-    if (status.state === 'burning' || status.state === 'exhausted') {
-      throw new ConflictError(`Not started: ${steady.slo} is ${status.state}${status.firing.length ? ` (${status.firing.map(f => f.id).join(', ')})` : ''}; chaos must respect business SLOs`);
-    }
-    if (status.budgetRemaining === null || status.budgetRemaining < steady.minBudgetRemaining) {
+    await this.must(
+      credentials,
+      reliabilityChaosUpdatePermission,
+      current.entityRef,
+    );
+    if (current.state !== 'approved')
       throw new ConflictError(
-        `Not started: ${steady.slo} has ${status.budgetRemaining === null ? 'no measured budget' : `${fmt(status.budgetRemaining)} of its error budget left`}; the experiment needs at least ${fmt(steady.minBudgetRemaining)}`,
+        `Chaos experiment ${id} is ${current.state}: only an approved experiment can start`,
+      );
+    const steady = current.experiment.steadyState;
+    const status = (await this.o.slos.getStatuses([steady.slo])).get(
+      steady.slo,
+    );
+    if (!status)
+      throw new ConflictError(
+        `Not started: ${steady.slo} has not been evaluated yet, so its budget is unknown`,
+      );
+    if (status.state === 'burning' || status.state === 'exhausted') {
+      throw new ConflictError(
+        `Not started: ${steady.slo} is ${status.state}${
+          status.firing.length
+            ? ` (${status.firing.map(f => f.id).join(', ')})`
+            : ''
+        }; chaos must respect business SLOs`,
       );
     }
-    const running = await this.move(id, ['approved'], 'running', { startedAt: this.now(), budgetAtStart: status.budgetRemaining }, 'it was started or changed meanwhile');
+    if (
+      status.budgetRemaining === null ||
+      status.budgetRemaining < steady.minBudgetRemaining
+    ) {
+      throw new ConflictError(
+        `Not started: ${steady.slo} has ${
+          status.budgetRemaining === null
+            ? 'no measured budget'
+            : `${fmt(status.budgetRemaining)} of its error budget left`
+        }; the experiment needs at least ${fmt(steady.minBudgetRemaining)}`,
+      );
+    }
+    const running = await this.move(
+      id,
+      ['approved'],
+      'running',
+      { startedAt: this.now(), budgetAtStart: status.budgetRemaining },
+      'it was started or changed meanwhile',
+    );
     if (by === 'engine' || !this.o.engineStart) return running;
     // only the caller that made the transition calls the engine
     return { ...running, engineCalls: await this.o.engineStart(running) };
   }
 
   /** Stops a running experiment (kill switch or guard) and records why and the budget the run spent. */
-  async abort(id: number, reason: string, credentials: BackstageCredentials): Promise<ChaosExperimentRecord> {
+  async abort(
+    id: number,
+    reason: string,
+    credentials: BackstageCredentials,
+  ): Promise<ChaosExperimentRecord> {
     const current = await this.get(id, credentials);
-    await this.must(credentials, reliabilityChaosUpdatePermission, current.entityRef);
-    const aborted = await this.move(id, ['running'], 'aborted', { finishedAt: this.now(), abortReason: reason, budgetSpent: await this.spent(current) }, 'only a running experiment can be aborted');
+    await this.must(
+      credentials,
+      reliabilityChaosUpdatePermission,
+      current.entityRef,
+    );
+    const aborted = await this.move(
+      id,
+      ['running'],
+      'aborted',
+      {
+        finishedAt: this.now(),
+        abortReason: reason,
+        budgetSpent: await this.spent(current),
+      },
+      'only a running experiment can be aborted',
+    );
     // the kill switch halts at once; only the caller that made the transition halts
     await this.o.halt?.(current, reason);
     return aborted;
   }
 
   /** Ends a running experiment with its result: whether the hypothesis held, observations and links. */
-  async complete(id: number, result: z.infer<typeof chaosResultSchema>, credentials: BackstageCredentials): Promise<ChaosExperimentRecord> {
+  async complete(
+    id: number,
+    result: z.infer<typeof chaosResultSchema>,
+    credentials: BackstageCredentials,
+  ): Promise<ChaosExperimentRecord> {
     const current = await this.get(id, credentials);
-    await this.must(credentials, reliabilityChaosUpdatePermission, current.entityRef);
+    await this.must(
+      credentials,
+      reliabilityChaosUpdatePermission,
+      current.entityRef,
+    );
     const experiment = { ...current.experiment, result };
-    return this.move(id, ['running'], 'completed', { finishedAt: this.now(), budgetSpent: await this.spent(current), experiment }, 'only a running experiment can be completed');
+    return this.move(
+      id,
+      ['running'],
+      'completed',
+      {
+        finishedAt: this.now(),
+        budgetSpent: await this.spent(current),
+        experiment,
+      },
+      'only a running experiment can be completed',
+    );
   }
 
   /** The experiment for an engine: a Litmus ChaosEngine or a Chaos Mesh object (YAML), or a Chaos Toolkit experiment (JSON). */
-  async export(id: number, format: ChaosExportFormat, credentials: BackstageCredentials): Promise<{ filename: string; type: 'yaml' | 'json'; value: Record<string, unknown> }> {
+  async export(
+    id: number,
+    format: ChaosExportFormat,
+    credentials: BackstageCredentials,
+  ): Promise<{
+    filename: string;
+    type: 'yaml' | 'json';
+    value: Record<string, unknown>;
+  }> {
     const e = await this.get(id, credentials);
     let r;
     if (format === 'litmus') r = toLitmusChaosEngine(e.experiment);
     else if (format === 'chaos-mesh') r = toChaosMesh(e.experiment);
-    else r = toChaosToolkit(e.experiment, { backendBaseUrl: this.o.backendBaseUrl ?? 'http://localhost:7007', entityRef: e.entityRef });
-    if (!r.ok) throw new InputError(`Chaos experiment ${e.name} cannot be exported to ${format}: ${r.error}`);
-    const suffix = { litmus: 'chaosengine.yaml', 'chaos-mesh': 'chaos-mesh.yaml', 'chaos-toolkit': 'chaostoolkit.json' }[format];
-    return { filename: `${e.name}.${suffix}`, type: format === 'chaos-toolkit' ? 'json' : 'yaml', value: r.value };
+    else
+      r = toChaosToolkit(e.experiment, {
+        backendBaseUrl: this.o.backendBaseUrl ?? 'http://localhost:7007',
+        entityRef: e.entityRef,
+      });
+    if (!r.ok)
+      throw new InputError(
+        `Chaos experiment ${e.name} cannot be exported to ${format}: ${r.error}`,
+      );
+    const suffix = {
+      litmus: 'chaosengine.yaml',
+      'chaos-mesh': 'chaos-mesh.yaml',
+      'chaos-toolkit': 'chaostoolkit.json',
+    }[format];
+    return {
+      filename: `${e.name}.${suffix}`,
+      type: format === 'chaos-toolkit' ? 'json' : 'yaml',
+      value: r.value,
+    };
   }
 
   /** The share of the whole budget spent since the start, from the steady-state SLO's last evaluation. */
   private async spent(e: ChaosExperimentRecord): Promise<number | null> {
-    const status = (await this.o.slos.getStatuses([e.experiment.steadyState.slo])).get(e.experiment.steadyState.slo);
-    if (e.budgetAtStart === null || !status || status.budgetRemaining === null) return null;
+    const status = (
+      await this.o.slos.getStatuses([e.experiment.steadyState.slo])
+    ).get(e.experiment.steadyState.slo);
+    if (e.budgetAtStart === null || !status || status.budgetRemaining === null)
+      return null;
     return Math.max(0, e.budgetAtStart - status.budgetRemaining);
   }
 }
 
 /** The author is the signed-in user, whatever the document says. */
 function withAuthor(experiment: unknown, author: string): unknown {
-  return typeof experiment === 'object' && experiment !== null && !Array.isArray(experiment) ? { ...experiment, author } : experiment;
+  return typeof experiment === 'object' &&
+    experiment !== null &&
+    !Array.isArray(experiment)
+    ? { ...experiment, author }
+    : experiment;
 }

@@ -1,6 +1,14 @@
 import { Knex } from 'knex';
-import type { ChaosExperiment, ChaosExperimentRecord, ChaosState } from '@reliability-suite/plugin-reliability-common';
-import { insertedId, isoOrNull as iso, numOrNull as num } from '../database/rows';
+import type {
+  ChaosExperiment,
+  ChaosExperimentRecord,
+  ChaosState,
+} from '@reliability-suite/plugin-reliability-common';
+import {
+  insertedId,
+  isoOrNull as iso,
+  numOrNull as num,
+} from '../database/rows';
 
 /** Chaos experiments and their versions; every state change is one conditional update (no lost transitions). */
 export class ChaosStore {
@@ -28,17 +36,39 @@ export class ChaosStore {
   }
 
   /** A new draft at version 1; undefined when the entity already has an experiment of that name. */
-  async create(e: { entityRef: string; experiment: ChaosExperiment; author: string; now: number }): Promise<ChaosExperimentRecord | undefined> {
+  async create(e: {
+    entityRef: string;
+    experiment: ChaosExperiment;
+    author: string;
+    now: number;
+  }): Promise<ChaosExperimentRecord | undefined> {
     return this.db.transaction(async tx => {
       const inserted = await tx('reliability_chaos_experiments')
-        .insert({ entity_ref: e.entityRef, name: e.experiment.name, state: 'draft', spec: JSON.stringify(e.experiment), version: 1, author: e.author, created_at: e.now, updated_at: e.now })
+        .insert({
+          entity_ref: e.entityRef,
+          name: e.experiment.name,
+          state: 'draft',
+          spec: JSON.stringify(e.experiment),
+          version: 1,
+          author: e.author,
+          created_at: e.now,
+          updated_at: e.now,
+        })
         .onConflict(['entity_ref', 'name'])
         .ignore()
         .returning('id');
       const id = insertedId(inserted);
       if (id === undefined) return undefined;
-      await tx('reliability_chaos_versions').insert({ experiment_id: id, version: 1, spec: JSON.stringify(e.experiment), author: e.author, created_at: e.now });
-      return this.row(await tx('reliability_chaos_experiments').where('id', id).first());
+      await tx('reliability_chaos_versions').insert({
+        experiment_id: id,
+        version: 1,
+        spec: JSON.stringify(e.experiment),
+        author: e.author,
+        created_at: e.now,
+      });
+      return this.row(
+        await tx('reliability_chaos_experiments').where('id', id).first(),
+      );
     });
   }
 
@@ -46,29 +76,68 @@ export class ChaosStore {
    * A new version from `baseVersion`, back to draft (a changed experiment needs approval again). Answers the
    * record, or why not: `conflict` (someone saved since), `state` (running or finished: not editable).
    */
-  async update(id: number, e: { baseVersion: number; experiment: ChaosExperiment; author: string; now: number }): Promise<ChaosExperimentRecord | 'conflict' | 'state'> {
+  async update(
+    id: number,
+    e: {
+      baseVersion: number;
+      experiment: ChaosExperiment;
+      author: string;
+      now: number;
+    },
+  ): Promise<ChaosExperimentRecord | 'conflict' | 'state'> {
     return this.db.transaction(async tx => {
       const n = await tx('reliability_chaos_experiments')
         .where({ id, version: e.baseVersion })
         .whereIn('state', ['draft', 'approved'])
-        .update({ spec: JSON.stringify(e.experiment), version: e.baseVersion + 1, state: 'draft', approved_by: null, approved_at: null, updated_at: e.now });
+        .update({
+          spec: JSON.stringify(e.experiment),
+          version: e.baseVersion + 1,
+          state: 'draft',
+          approved_by: null,
+          approved_at: null,
+          updated_at: e.now,
+        });
       if (n !== 1) {
-        const current = await tx('reliability_chaos_experiments').where('id', id).first('state', 'version');
-        return current && !['draft', 'approved'].includes(current.state) ? 'state' : 'conflict';
+        const current = await tx('reliability_chaos_experiments')
+          .where('id', id)
+          .first('state', 'version');
+        return current && !['draft', 'approved'].includes(current.state)
+          ? 'state'
+          : 'conflict';
       }
-      await tx('reliability_chaos_versions').insert({ experiment_id: id, version: e.baseVersion + 1, spec: JSON.stringify(e.experiment), author: e.author, created_at: e.now });
-      return this.row(await tx('reliability_chaos_experiments').where('id', id).first());
+      await tx('reliability_chaos_versions').insert({
+        experiment_id: id,
+        version: e.baseVersion + 1,
+        spec: JSON.stringify(e.experiment),
+        author: e.author,
+        created_at: e.now,
+      });
+      return this.row(
+        await tx('reliability_chaos_experiments').where('id', id).first(),
+      );
     });
   }
 
   async get(id: number): Promise<ChaosExperimentRecord | undefined> {
-    const r = await this.db('reliability_chaos_experiments').where('id', id).first();
+    const r = await this.db('reliability_chaos_experiments')
+      .where('id', id)
+      .first();
     return r ? this.row(r) : undefined;
   }
 
   /** Newest first. */
-  async list(filter: { entityRef?: string; states?: ChaosState[]; limit: number; offset: number }): Promise<ChaosExperimentRecord[]> {
-    const q = this.db('reliability_chaos_experiments').select('*').orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(filter.limit).offset(filter.offset);
+  async list(filter: {
+    entityRef?: string;
+    states?: ChaosState[];
+    limit: number;
+    offset: number;
+  }): Promise<ChaosExperimentRecord[]> {
+    const q = this.db('reliability_chaos_experiments')
+      .select('*')
+      .orderBy('updated_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(filter.limit)
+      .offset(filter.offset);
     if (filter.entityRef) q.where('entity_ref', filter.entityRef);
     if (filter.states) q.whereIn('state', filter.states);
     return (await q).map(r => this.row(r));
@@ -76,17 +145,44 @@ export class ChaosStore {
 
   /** Since when each abort condition of a running experiment has held (index -> epoch ms). */
   async guardState(id: number): Promise<Record<string, number>> {
-    const r = await this.db('reliability_chaos_experiments').where('id', id).first('guard_state');
+    const r = await this.db('reliability_chaos_experiments')
+      .where('id', id)
+      .first('guard_state');
     return r?.guard_state ? JSON.parse(r.guard_state) : {};
   }
 
-  async setGuardState(id: number, state: Record<string, number>): Promise<void> {
-    await this.db('reliability_chaos_experiments').where({ id, state: 'running' }).update({ guard_state: JSON.stringify(state) });
+  async setGuardState(
+    id: number,
+    state: Record<string, number>,
+  ): Promise<void> {
+    await this.db('reliability_chaos_experiments')
+      .where({ id, state: 'running' })
+      .update({ guard_state: JSON.stringify(state) });
   }
 
-  async versions(id: number, limit: number, offset: number): Promise<{ version: number; author: string; createdAt: string; experiment: ChaosExperiment }[]> {
-    const rows = await this.db('reliability_chaos_versions').where('experiment_id', id).orderBy('version', 'desc').limit(limit).offset(offset);
-    return rows.map(r => ({ version: Number(r.version), author: r.author, createdAt: iso(r.created_at)!, experiment: JSON.parse(r.spec) }));
+  async versions(
+    id: number,
+    limit: number,
+    offset: number,
+  ): Promise<
+    {
+      version: number;
+      author: string;
+      createdAt: string;
+      experiment: ChaosExperiment;
+    }[]
+  > {
+    const rows = await this.db('reliability_chaos_versions')
+      .where('experiment_id', id)
+      .orderBy('version', 'desc')
+      .limit(limit)
+      .offset(offset);
+    return rows.map(r => ({
+      version: Number(r.version),
+      author: r.author,
+      createdAt: iso(r.created_at)!,
+      experiment: JSON.parse(r.spec),
+    }));
   }
 
   /**
@@ -97,7 +193,15 @@ export class ChaosStore {
     id: number,
     from: ChaosState[],
     to: ChaosState,
-    fields: { approvedBy?: string; startedAt?: number; finishedAt?: number; abortReason?: string; budgetAtStart?: number | null; budgetSpent?: number | null; experiment?: ChaosExperiment },
+    fields: {
+      approvedBy?: string;
+      startedAt?: number;
+      finishedAt?: number;
+      abortReason?: string;
+      budgetAtStart?: number | null;
+      budgetSpent?: number | null;
+      experiment?: ChaosExperiment;
+    },
     now: number,
   ): Promise<boolean> {
     const n = await this.db('reliability_chaos_experiments')
@@ -106,13 +210,27 @@ export class ChaosStore {
       .update({
         state: to,
         updated_at: now,
-        ...(fields.approvedBy !== undefined ? { approved_by: fields.approvedBy, approved_at: now } : {}),
-        ...(fields.startedAt !== undefined ? { started_at: fields.startedAt } : {}),
-        ...(fields.finishedAt !== undefined ? { finished_at: fields.finishedAt } : {}),
-        ...(fields.abortReason !== undefined ? { abort_reason: fields.abortReason } : {}),
-        ...(fields.budgetAtStart !== undefined ? { budget_at_start: fields.budgetAtStart } : {}),
-        ...(fields.budgetSpent !== undefined ? { budget_spent: fields.budgetSpent } : {}),
-        ...(fields.experiment !== undefined ? { spec: JSON.stringify(fields.experiment) } : {}),
+        ...(fields.approvedBy !== undefined
+          ? { approved_by: fields.approvedBy, approved_at: now }
+          : {}),
+        ...(fields.startedAt !== undefined
+          ? { started_at: fields.startedAt }
+          : {}),
+        ...(fields.finishedAt !== undefined
+          ? { finished_at: fields.finishedAt }
+          : {}),
+        ...(fields.abortReason !== undefined
+          ? { abort_reason: fields.abortReason }
+          : {}),
+        ...(fields.budgetAtStart !== undefined
+          ? { budget_at_start: fields.budgetAtStart }
+          : {}),
+        ...(fields.budgetSpent !== undefined
+          ? { budget_spent: fields.budgetSpent }
+          : {}),
+        ...(fields.experiment !== undefined
+          ? { spec: JSON.stringify(fields.experiment) }
+          : {}),
       });
     return n === 1;
   }

@@ -10,20 +10,26 @@ import { chaosRoutes } from './routes';
  * Chaos experiments: design, approval, the start (ChaosStarted: the features that call engines answer their calls),
  * the guard that aborts a run whose steady state breaks, and the kill switch (both ChaosAborted).
  */
-export function createChaosFeature(ctx: SuiteContext, deps: { slos: SloFeature }) {
+export function createChaosFeature(
+  ctx: SuiteContext,
+  deps: { slos: SloFeature },
+) {
   const { config: rc, stores, events } = ctx;
   const { registry, evaluator, prometheus } = deps.slos;
   const halt: HaltSubmitter = async (experiment, reason) => {
     await events.publish('ChaosAborted', { experiment, reason });
   };
-  const engineStart: StartSubmitter = async experiment => (await events.publish('ChaosStarted', { experiment })).flat();
+  const engineStart: StartSubmitter = async experiment =>
+    (await events.publish('ChaosStarted', { experiment })).flat();
   const guard = new ChaosGuard({
     store: stores.chaos,
     registry,
     evaluator,
     logger: ctx.logger.child({ component: 'chaos-guard' }),
     halt,
-    promql: prometheus ? (slo, query, t) => prometheus.query(slo, query, t) : undefined,
+    promql: prometheus
+      ? (slo, query, t) => prometheus.query(slo, query, t)
+      : undefined,
   });
   const chaos = new ChaosService({
     store: stores.chaos,
@@ -37,10 +43,41 @@ export function createChaosFeature(ctx: SuiteContext, deps: { slos: SloFeature }
     engineStart,
     backendBaseUrl: rc.backendBaseUrl,
   });
-  const files = new ChaosFiles({ catalog: ctx.catalog, auth: ctx.auth, urlReader: ctx.urlReader, registry, policy: rc.chaos.policy, prometheus: Boolean(prometheus), redactor: ctx.redactor });
+  const files = new ChaosFiles({
+    catalog: ctx.catalog,
+    auth: ctx.auth,
+    urlReader: ctx.urlReader,
+    registry,
+    policy: rc.chaos.policy,
+    prometheus: Boolean(prometheus),
+    redactor: ctx.redactor,
+  });
   return {
-    tasks: [scheduledTask('reliability-chaos-guard', 'global', { frequency: { seconds: rc.chaos.guardIntervalSeconds }, timeout: { minutes: 1 }, initialDelay: { seconds: 10 } }, () => guard.run())],
-    routes: (router, { guards }) => chaosRoutes(router, { guards, chaos, files }),
-    readinessFacts: async entityRef => ({ chaos: { completed: (await stores.chaos.list({ entityRef, states: ['completed'], limit: 100, offset: 0 })).length } }),
+    tasks: [
+      scheduledTask(
+        'reliability-chaos-guard',
+        'global',
+        {
+          frequency: { seconds: rc.chaos.guardIntervalSeconds },
+          timeout: { minutes: 1 },
+          initialDelay: { seconds: 10 },
+        },
+        () => guard.run(),
+      ),
+    ],
+    routes: (router, { guards }) =>
+      chaosRoutes(router, { guards, chaos, files }),
+    readinessFacts: async entityRef => ({
+      chaos: {
+        completed: (
+          await stores.chaos.list({
+            entityRef,
+            states: ['completed'],
+            limit: 100,
+            offset: 0,
+          })
+        ).length,
+      },
+    }),
   } satisfies Feature;
 }

@@ -8,7 +8,8 @@ export interface CliIo {
   readFile?: (path: string) => Promise<string>;
 }
 
-const USAGE = 'usage: yarn chaos:lint [--slos default/a,default/b] <experiment.yaml>...';
+const USAGE =
+  'usage: yarn chaos:lint [--slos default/a,default/b] <experiment.yaml>...';
 
 /**
  * `yarn chaos:lint`: lints chaos experiment files (YAML, one or more documents each) with the same linter as the
@@ -26,7 +27,10 @@ export async function runChaosLint(argv: string[], io: CliIo): Promise<number> {
         io.err(`--slos needs a comma-separated list of SLO refs\n${USAGE}`);
         return 2;
       }
-      sloRefs = value.split(',').map(s => s.trim()).filter(Boolean);
+      sloRefs = value
+        .split(',')
+        .map(s => s.trim())
+        .filter(Boolean);
     } else if (argv[i] === '--help' || argv[i] === '-h') {
       io.out(USAGE);
       return 0;
@@ -52,10 +56,16 @@ export async function runChaosLint(argv: string[], io: CliIo): Promise<number> {
       checked++;
       if (!doc.ok) {
         failed++;
-        doc.violations.forEach(v => io.out(`${where}: ${v.field} [${v.rule}]: ${v.message}`));
+        doc.violations.forEach(v =>
+          io.out(`${where}: ${v.field} [${v.rule}]: ${v.message}`),
+        );
       }
     }
   }
-  io.out(failed ? `chaos:lint: ${failed} of ${checked} experiment(s) break a rule` : `chaos:lint: ${checked} experiment(s) pass`);
+  io.out(
+    failed
+      ? `chaos:lint: ${failed} of ${checked} experiment(s) break a rule`
+      : `chaos:lint: ${checked} experiment(s) pass`,
+  );
   return failed ? 1 : 0;
 }

@@ -18,33 +18,56 @@ import { ChaosService } from './ChaosService';
 import { ChaosFiles } from './ChaosFiles';
 
 /** Chaos experiments: lint, design (versions), approve, start (or the engine reports it started), abort, complete. */
-export function chaosRoutes(router: ReturnType<typeof Router>, deps: { guards: Guards; chaos: ChaosService; files: ChaosFiles }) {
+export function chaosRoutes(
+  router: ReturnType<typeof Router>,
+  deps: { guards: Guards; chaos: ChaosService; files: ChaosFiles },
+) {
   const { guards, chaos, files } = deps;
   const id = (raw: string) => guards.positiveInt(raw, 'id', 12);
-  const audited = <T>(req: express.Request, eventId: string, fn: () => Promise<T>) =>
-    guards.audited({ eventId, severityLevel: 'medium', request: req }, async () => ({ result: await fn() }));
+  const audited = <T>(
+    req: express.Request,
+    eventId: string,
+    fn: () => Promise<T>,
+  ) =>
+    guards.audited(
+      { eventId, severityLevel: 'medium', request: req },
+      async () => ({ result: await fn() }),
+    );
 
   router.post('/chaos/lint', async (req, res) => {
     await guards.canRead(req);
-    res.json(await chaos.lint(guards.parse(chaosLintRequestSchema, req.body, 'body')));
+    res.json(
+      await chaos.lint(guards.parse(chaosLintRequestSchema, req.body, 'body')),
+    );
   });
 
   router.get('/chaos', async (req, res) => {
     const credentials = await guards.canRead(req);
-    res.json(await chaos.list(guards.query(chaosListQuerySchema, req), credentials));
+    res.json(
+      await chaos.list(guards.query(chaosListQuerySchema, req), credentials),
+    );
   });
 
   // experiments as code: the entity's folder of experiment files, linted
   router.get('/chaos/files', async (req, res) => {
     const credentials = await guards.canRead(req);
-    const { entityRef } = guards.query(z.object({ entityRef: entityRefParam }).strict(), req);
+    const { entityRef } = guards.query(
+      z.object({ entityRef: entityRefParam }).strict(),
+      req,
+    );
     res.json(await files.lint(entityRef, credentials));
   });
 
   router.post('/chaos', async (req, res) => {
     const body = guards.parse(chaosCreateRequestSchema, req.body, 'body');
     const credentials = await guards.user(req);
-    res.status(201).json(await audited(req, 'chaos-create', () => chaos.create(body, credentials)));
+    res
+      .status(201)
+      .json(
+        await audited(req, 'chaos-create', () =>
+          chaos.create(body, credentials),
+        ),
+      );
   });
 
   router.get('/chaos/:id', async (req, res) => {
@@ -54,7 +77,13 @@ export function chaosRoutes(router: ReturnType<typeof Router>, deps: { guards: G
 
   router.get('/chaos/:id/versions', async (req, res) => {
     const credentials = await guards.canRead(req);
-    res.json(await chaos.versions(id(req.params.id), guards.query(chaosVersionsQuerySchema, req), credentials));
+    res.json(
+      await chaos.versions(
+        id(req.params.id),
+        guards.query(chaosVersionsQuerySchema, req),
+        credentials,
+      ),
+    );
   });
 
   router.get('/chaos/:id/export', async (req, res) => {
@@ -62,7 +91,10 @@ export function chaosRoutes(router: ReturnType<typeof Router>, deps: { guards: G
     const n = id(req.params.id);
     const { format } = guards.query(chaosExportQuerySchema, req);
     const out = await chaos.export(n, format, credentials);
-    res.setHeader('Content-Disposition', `attachment; filename="${out.filename}"`);
+    res.setHeader(
+      'Content-Disposition',
+      `attachment; filename="${out.filename}"`,
+    );
     if (out.type === 'json') res.json(out.value);
     else res.type('application/yaml').send(stringify(out.value));
   });
@@ -71,21 +103,34 @@ export function chaosRoutes(router: ReturnType<typeof Router>, deps: { guards: G
     const n = id(req.params.id);
     const body = guards.parse(chaosUpdateRequestSchema, req.body, 'body');
     const credentials = await guards.user(req);
-    res.json(await audited(req, 'chaos-update', () => chaos.update(n, body, credentials)));
+    res.json(
+      await audited(req, 'chaos-update', () =>
+        chaos.update(n, body, credentials),
+      ),
+    );
   });
 
   router.post('/chaos/:id/approve', async (req, res) => {
     const n = id(req.params.id);
     const credentials = await guards.user(req);
-    res.json(await audited(req, 'chaos-approve', () => chaos.approve(n, credentials)));
+    res.json(
+      await audited(req, 'chaos-approve', () => chaos.approve(n, credentials)),
+    );
   });
 
   // from the portal, or the engine reporting that it has started (services may call it)
-  for (const [path, by] of [['/chaos/:id/start', 'portal'], ['/chaos/:id/started', 'engine']] as const) {
+  for (const [path, by] of [
+    ['/chaos/:id/start', 'portal'],
+    ['/chaos/:id/started', 'engine'],
+  ] as const) {
     router.post(path, async (req, res) => {
       const n = id(req.params.id);
       const credentials = await guards.caller(req);
-      res.json(await audited(req, 'chaos-start', () => chaos.start(n, by, credentials)));
+      res.json(
+        await audited(req, 'chaos-start', () =>
+          chaos.start(n, by, credentials),
+        ),
+      );
     });
   }
 
@@ -93,13 +138,21 @@ export function chaosRoutes(router: ReturnType<typeof Router>, deps: { guards: G
     const n = id(req.params.id);
     const body = guards.parse(chaosAbortRequestSchema, req.body ?? {}, 'body');
     const credentials = await guards.caller(req);
-    res.json(await audited(req, 'chaos-abort', () => chaos.abort(n, body.reason, credentials)));
+    res.json(
+      await audited(req, 'chaos-abort', () =>
+        chaos.abort(n, body.reason, credentials),
+      ),
+    );
   });
 
   router.post('/chaos/:id/complete', async (req, res) => {
     const n = id(req.params.id);
     const body = guards.parse(chaosResultSchema, req.body, 'body');
     const credentials = await guards.caller(req);
-    res.json(await audited(req, 'chaos-complete', () => chaos.complete(n, body, credentials)));
+    res.json(
+      await audited(req, 'chaos-complete', () =>
+        chaos.complete(n, body, credentials),
+      ),
+    );
   });
 }

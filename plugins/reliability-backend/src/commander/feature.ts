@@ -8,12 +8,23 @@ import { CommanderService } from './CommanderService';
 import { commanderRoutes } from './routes';
 
 /** The incident commander's view: what burns now, and a signal on each AlertFired so the view refreshes itself. */
-export function createCommanderFeature(ctx: SuiteContext, deps: { slos: SloFeature; runbooks: RunbookService; signals: SignalsService }) {
+export function createCommanderFeature(
+  ctx: SuiteContext,
+  deps: { slos: SloFeature; runbooks: RunbookService; signals: SignalsService },
+) {
   const { stores, logger } = ctx;
   ctx.events.subscribe('AlertFired', async ({ slo }) => {
     await deps.signals
-      .publish({ recipients: { type: 'broadcast' }, channel: COMMANDER_SIGNAL_CHANNEL, message: { reason: 'alert-fired', entityRef: slo.componentRef } })
-      .catch(e => logger.warn(`Could not signal the commander view: ${(e as Error).message}`));
+      .publish({
+        recipients: { type: 'broadcast' },
+        channel: COMMANDER_SIGNAL_CHANNEL,
+        message: { reason: 'alert-fired', entityRef: slo.componentRef },
+      })
+      .catch(e =>
+        logger.warn(
+          `Could not signal the commander view: ${(e as Error).message}`,
+        ),
+      );
   });
   const commander = new CommanderService({
     catalog: ctx.catalog,
@@ -29,5 +40,8 @@ export function createCommanderFeature(ctx: SuiteContext, deps: { slos: SloFeatu
     registry: deps.slos.registry,
     logger,
   });
-  return { routes: (router, { guards, now }) => commanderRoutes(router, { guards, commander, now }) } satisfies Feature;
+  return {
+    routes: (router, { guards, now }) =>
+      commanderRoutes(router, { guards, commander, now }),
+  } satisfies Feature;
 }

@@ -1,9 +1,20 @@
 import { readFileSync } from 'fs';
 // eslint-disable-next-line no-restricted-syntax -- the one place that reads config
 import { Config } from '@backstage/config';
-import { readSchedulerServiceTaskScheduleDefinitionFromConfig, SchedulerServiceTaskScheduleDefinition } from '@backstage/backend-plugin-api';
+import {
+  readSchedulerServiceTaskScheduleDefinitionFromConfig,
+  SchedulerServiceTaskScheduleDefinition,
+} from '@backstage/backend-plugin-api';
 import { JsonValue } from '@backstage/types';
-import { ChaosPolicy, DEFAULT_CHAOS_POLICY, durationMs, isFixedDuration, MwmbRule, parseBurnRateCsv, parseDuration } from '@reliability-suite/plugin-reliability-common';
+import {
+  ChaosPolicy,
+  DEFAULT_CHAOS_POLICY,
+  durationMs,
+  isFixedDuration,
+  MwmbRule,
+  parseBurnRateCsv,
+  parseDuration,
+} from '@reliability-suite/plugin-reliability-common';
 import { configDurationMs } from './durations';
 
 /**
@@ -48,7 +59,11 @@ export interface ReliabilityConfig {
     intervalSeconds: number;
     retentionMs: number;
     evidenceRuns: number;
-    browser: { enabled: boolean; executablePath?: string; maxEvidenceBytes?: number };
+    browser: {
+      enabled: boolean;
+      executablePath?: string;
+      maxEvidenceBytes?: number;
+    };
   };
   drills: { maxAgeMs: number };
 }
@@ -109,55 +124,103 @@ const isHttpUrl = (text: string) => {
 /** Reads the plugin's configuration; throws naming the key on a bad value. */
 export function readReliabilityConfig(config: Config): ReliabilityConfig {
   const cfg = config.getOptionalConfig('reliability');
-  const minuteRetentionMs = durationMs(cfg?.getOptionalString('storage.minuteRetention') ?? '7h');
+  const minuteRetentionMs = durationMs(
+    cfg?.getOptionalString('storage.minuteRetention') ?? '7h',
+  );
   if (minuteRetentionMs < durationMs('6h')) {
-    throw new Error('reliability.storage.minuteRetention must be at least 6h (the longest minute-precise window)');
+    throw new Error(
+      'reliability.storage.minuteRetention must be at least 6h (the longest minute-precise window)',
+    );
   }
   const gateWindow = cfg?.getOptionalString('gate.window');
-  if (gateWindow !== undefined && !(parseDuration(gateWindow) && isFixedDuration(parseDuration(gateWindow)!))) {
-    throw new Error(`reliability.gate.window must be a fixed duration like 7d, got '${gateWindow}'`);
+  if (
+    gateWindow !== undefined &&
+    !(parseDuration(gateWindow) && isFixedDuration(parseDuration(gateWindow)!))
+  ) {
+    throw new Error(
+      `reliability.gate.window must be a fixed duration like 7d, got '${gateWindow}'`,
+    );
   }
   const gateThreshold = cfg?.getOptionalNumber('gate.minBudgetRemaining');
-  if (gateThreshold !== undefined && !(gateThreshold >= 0 && gateThreshold <= 1)) {
-    throw new Error(`reliability.gate.minBudgetRemaining must be between 0 and 1, got ${gateThreshold}`);
+  if (
+    gateThreshold !== undefined &&
+    !(gateThreshold >= 0 && gateThreshold <= 1)
+  ) {
+    throw new Error(
+      `reliability.gate.minBudgetRemaining must be between 0 and 1, got ${gateThreshold}`,
+    );
   }
   const syn = cfg?.getOptionalConfig('synthetics');
   const secretsCfg = syn?.getOptionalConfig('secrets');
   const syntheticSecrets: Record<string, string> = {};
-  for (const key of secretsCfg?.keys() ?? []) syntheticSecrets[key] = secretsCfg!.getString(key);
+  for (const key of secretsCfg?.keys() ?? [])
+    syntheticSecrets[key] = secretsCfg!.getString(key);
   return {
     raw: config.getOptional('reliability'),
     appBaseUrl: config.getOptionalString('app.baseUrl'),
     backendBaseUrl: config.getOptionalString('backend.baseUrl'),
     evaluationSchedule: cfg?.has('evaluation.schedule')
-      ? readSchedulerServiceTaskScheduleDefinitionFromConfig(cfg.getConfig('evaluation.schedule'))
+      ? readSchedulerServiceTaskScheduleDefinitionFromConfig(
+          cfg.getConfig('evaluation.schedule'),
+        )
       : // the timeout under the frequency: a replica that dies mid-tick is taken over within two ticks (the run's
         // ticket expires, the scheduler's janitor clears it within a minute, another replica claims the next tick)
-        { frequency: { minutes: 1 }, timeout: { seconds: 50 }, initialDelay: { seconds: 5 } },
+        {
+          frequency: { minutes: 1 },
+          timeout: { seconds: 50 },
+          initialDelay: { seconds: 5 },
+        },
     minuteRetentionMs,
-    maxLatenessMs: durationMs(cfg?.getOptionalString('ingest.maxLateness') ?? '35d'),
-    alerting: { pendingMs: configDurationMs(cfg?.getOptionalString('alerting.pendingFor') ?? '1m'), csvPolicies: readBurnRateCsv(cfg?.getOptionalString('alerting.burnRateCsv')) },
+    maxLatenessMs: durationMs(
+      cfg?.getOptionalString('ingest.maxLateness') ?? '35d',
+    ),
+    alerting: {
+      pendingMs: configDurationMs(
+        cfg?.getOptionalString('alerting.pendingFor') ?? '1m',
+      ),
+      csvPolicies: readBurnRateCsv(
+        cfg?.getOptionalString('alerting.burnRateCsv'),
+      ),
+    },
     prometheus: readPrometheusInstances(config),
     alertmanagerSecret: cfg?.getOptionalString('alertmanager.sharedSecret'),
     metricsToken: cfg?.getOptionalString('metrics.token'),
     gate: { window: gateWindow ?? '7d', threshold: gateThreshold ?? 0.25 },
-    notificationsEnabled: cfg?.getOptionalBoolean('notifications.enabled') !== false,
-    scaffolder: { publishDir: cfg?.getOptionalString('scaffolder.publishDir'), locationRef: cfg?.getOptionalString('scaffolder.locationRef') },
+    notificationsEnabled:
+      cfg?.getOptionalBoolean('notifications.enabled') !== false,
+    scaffolder: {
+      publishDir: cfg?.getOptionalString('scaffolder.publishDir'),
+      locationRef: cfg?.getOptionalString('scaffolder.locationRef'),
+    },
     remediation: {
       rules: readRemediationRuleConfigs(config),
       clusters: readKubernetesClusters(config),
       breaker: {
-        failureThreshold: cfg?.getOptionalNumber('remediation.breaker.failureThreshold') ?? 3,
-        openMs: configDurationMs(cfg?.getOptionalString('remediation.breaker.openFor') ?? '1m'),
+        failureThreshold:
+          cfg?.getOptionalNumber('remediation.breaker.failureThreshold') ?? 3,
+        openMs: configDurationMs(
+          cfg?.getOptionalString('remediation.breaker.openFor') ?? '1m',
+        ),
       },
       backoff: {
-        baseMs: configDurationMs(cfg?.getOptionalString('remediation.backoff.base') ?? '200ms'),
-        capMs: configDurationMs(cfg?.getOptionalString('remediation.backoff.cap') ?? '5s'),
+        baseMs: configDurationMs(
+          cfg?.getOptionalString('remediation.backoff.base') ?? '200ms',
+        ),
+        capMs: configDurationMs(
+          cfg?.getOptionalString('remediation.backoff.cap') ?? '5s',
+        ),
       },
-      dispatchIntervalSeconds: cfg?.getOptionalNumber('remediation.dispatchIntervalSeconds') ?? 15,
-      leaseGraceMs: configDurationMs(cfg?.getOptionalString('remediation.leaseGrace') ?? '30s'),
+      dispatchIntervalSeconds:
+        cfg?.getOptionalNumber('remediation.dispatchIntervalSeconds') ?? 15,
+      leaseGraceMs: configDurationMs(
+        cfg?.getOptionalString('remediation.leaseGrace') ?? '30s',
+      ),
     },
-    chaos: { policy: readChaosPolicy(cfg), guardIntervalSeconds: cfg?.getOptionalNumber('chaos.guardIntervalSeconds') ?? 10 },
+    chaos: {
+      policy: readChaosPolicy(cfg),
+      guardIntervalSeconds:
+        cfg?.getOptionalNumber('chaos.guardIntervalSeconds') ?? 10,
+    },
     synthetics: {
       enabled: syn?.getOptionalBoolean('enabled') ?? true,
       allowedHosts: syn?.getOptionalStringArray('allowedHosts') ?? [],
@@ -167,7 +230,9 @@ export function readReliabilityConfig(config: Config): ReliabilityConfig {
       concurrency: syn?.getOptionalNumber('concurrency') ?? 10,
       perHostConcurrency: syn?.getOptionalNumber('perHostConcurrency') ?? 4,
       intervalSeconds: syn?.getOptionalNumber('intervalSeconds') ?? 15,
-      retentionMs: configDurationMs(syn?.getOptionalString('retention') ?? '30d'),
+      retentionMs: configDurationMs(
+        syn?.getOptionalString('retention') ?? '30d',
+      ),
       evidenceRuns: syn?.getOptionalNumber('evidenceRuns') ?? 20,
       browser: {
         enabled: syn?.getOptionalBoolean('browser.enabled') ?? false,
@@ -175,7 +240,11 @@ export function readReliabilityConfig(config: Config): ReliabilityConfig {
         maxEvidenceBytes: syn?.getOptionalNumber('browser.maxEvidenceBytes'),
       },
     },
-    drills: { maxAgeMs: configDurationMs(cfg?.getOptionalString('drills.maxAge') ?? '90d') },
+    drills: {
+      maxAgeMs: configDurationMs(
+        cfg?.getOptionalString('drills.maxAge') ?? '90d',
+      ),
+    },
   };
 }
 
@@ -186,44 +255,87 @@ function readBurnRateCsv(csvPath: string | undefined): Map<string, MwmbRule[]> {
   try {
     text = readFileSync(csvPath, 'utf8');
   } catch (e) {
-    throw new Error(`reliability.alerting.burnRateCsv: cannot read '${csvPath}': ${(e as Error).message}`);
+    throw new Error(
+      `reliability.alerting.burnRateCsv: cannot read '${csvPath}': ${
+        (e as Error).message
+      }`,
+    );
   }
   const parsed = parseBurnRateCsv(text);
-  if (!parsed.ok) throw new Error(`reliability.alerting.burnRateCsv (${csvPath}) ${parsed.error}`);
+  if (!parsed.ok)
+    throw new Error(
+      `reliability.alerting.burnRateCsv (${csvPath}) ${parsed.error}`,
+    );
   return parsed.value;
 }
 
 /** `reliability.prometheus.instances`: a URL's `user:password@` becomes HTTP Basic auth and leaves the URL. */
-export function readPrometheusInstances(config?: Config): PrometheusInstanceConfig[] {
-  return (config?.getOptionalConfigArray('reliability.prometheus.instances') ?? []).map((c, i) => {
-    const headers: Record<string, string> = Object.fromEntries((c.getOptionalConfig('headers')?.keys() ?? []).map(k => [k, c.getString(`headers.${k}`)]));
+export function readPrometheusInstances(
+  config?: Config,
+): PrometheusInstanceConfig[] {
+  return (
+    config?.getOptionalConfigArray('reliability.prometheus.instances') ?? []
+  ).map((c, i) => {
+    const headers: Record<string, string> = Object.fromEntries(
+      (c.getOptionalConfig('headers')?.keys() ?? []).map(k => [
+        k,
+        c.getString(`headers.${k}`),
+      ]),
+    );
     let url: URL;
     try {
       url = new URL(c.getString('url'));
     } catch {
-      throw new Error(`reliability.prometheus.instances[${i}].url: must be an http(s) URL`);
+      throw new Error(
+        `reliability.prometheus.instances[${i}].url: must be an http(s) URL`,
+      );
     }
     // fetch refuses URLs with credentials: `user:password@` becomes HTTP Basic auth, and leaves the URL
     if (url.username || url.password) {
-      if (!Object.keys(headers).some(h => h.toLowerCase() === 'authorization')) {
-        headers.Authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+      if (
+        !Object.keys(headers).some(h => h.toLowerCase() === 'authorization')
+      ) {
+        headers.Authorization = `Basic ${Buffer.from(
+          `${decodeURIComponent(url.username)}:${decodeURIComponent(
+            url.password,
+          )}`,
+        ).toString('base64')}`;
       }
       url.username = '';
       url.password = '';
     }
-    const recordedRules = (c.getOptionalString('recordedRules') ?? 'detect') as RecordedRulesMode;
+    const recordedRules = (c.getOptionalString('recordedRules') ??
+      'detect') as RecordedRulesMode;
     if (!RECORDED_RULES_MODES.includes(recordedRules)) {
-      throw new Error(`reliability.prometheus.instances[${i}].recordedRules: must be one of ${RECORDED_RULES_MODES.join(', ')}`);
+      throw new Error(
+        `reliability.prometheus.instances[${i}].recordedRules: must be one of ${RECORDED_RULES_MODES.join(
+          ', ',
+        )}`,
+      );
     }
-    return { name: c.getString('name'), url: url.toString().replace(/\/$/, ''), headers, recordedRules };
+    return {
+      name: c.getString('name'),
+      url: url.toString().replace(/\/$/, ''),
+      headers,
+      recordedRules,
+    };
   });
 }
 
 /** `reliability.remediation.kubernetes.clusters`: each cluster URL must parse as http(s). */
-export function readKubernetesClusters(config: Config): KubernetesClusterConfig[] {
-  return (config.getOptionalConfigArray('reliability.remediation.kubernetes.clusters') ?? []).map((c, i) => {
+export function readKubernetesClusters(
+  config: Config,
+): KubernetesClusterConfig[] {
+  return (
+    config.getOptionalConfigArray(
+      'reliability.remediation.kubernetes.clusters',
+    ) ?? []
+  ).map((c, i) => {
     const url = c.getString('url');
-    if (!isHttpUrl(url)) throw new Error(`reliability.remediation.kubernetes.clusters[${i}].url: must be the API server's http(s) URL`);
+    if (!isHttpUrl(url))
+      throw new Error(
+        `reliability.remediation.kubernetes.clusters[${i}].url: must be the API server's http(s) URL`,
+      );
     return {
       name: c.getString('name'),
       url,
@@ -235,8 +347,12 @@ export function readKubernetesClusters(config: Config): KubernetesClusterConfig[
 }
 
 /** `reliability.remediation.rules`, as written (remediation/rules.ts checks each against the actions). */
-export function readRemediationRuleConfigs(config: Config): RemediationRuleConfig[] {
-  return (config.getOptionalConfigArray('reliability.remediation.rules') ?? []).map((c, i) => ({
+export function readRemediationRuleConfigs(
+  config: Config,
+): RemediationRuleConfig[] {
+  return (
+    config.getOptionalConfigArray('reliability.remediation.rules') ?? []
+  ).map((c, i) => ({
     path: `reliability.remediation.rules[${i}]`,
     id: c.getString('id'),
     entityRef: c.getString('entityRef'),
@@ -262,24 +378,39 @@ export function readChaosPolicy(cfg: Config | undefined): ChaosPolicy {
   const c = cfg?.getOptionalConfig('chaos');
   if (!c) return DEFAULT_CHAOS_POLICY;
   const percent = (key: string, v: number | undefined) => {
-    if (v !== undefined && !(v >= 0 && v <= 100)) throw new Error(`reliability.chaos.${key} must be between 0 and 100, got ${v}`);
+    if (v !== undefined && !(v >= 0 && v <= 100))
+      throw new Error(
+        `reliability.chaos.${key} must be between 0 and 100, got ${v}`,
+      );
     return v;
   };
   const environments: ChaosPolicy['environments'] = {};
   const envs = c.getOptionalConfig('environments');
   for (const name of envs?.keys() ?? []) {
-    environments[name] = { maxTrafficPercent: percent(`environments.${name}.maxTrafficPercent`, envs!.getConfig(name).getOptionalNumber('maxTrafficPercent')) };
+    environments[name] = {
+      maxTrafficPercent: percent(
+        `environments.${name}.maxTrafficPercent`,
+        envs!.getConfig(name).getOptionalNumber('maxTrafficPercent'),
+      ),
+    };
   }
   const ms = (key: string, fallback: number) => {
     const text = c.getOptionalString(key);
     return text === undefined ? fallback : configDurationMs(text);
   };
   return {
-    maxTrafficPercent: percent('maxTrafficPercent', c.getOptionalNumber('maxTrafficPercent')) ?? DEFAULT_CHAOS_POLICY.maxTrafficPercent,
+    maxTrafficPercent:
+      percent('maxTrafficPercent', c.getOptionalNumber('maxTrafficPercent')) ??
+      DEFAULT_CHAOS_POLICY.maxTrafficPercent,
     environments,
     minDurationMs: ms('minDuration', DEFAULT_CHAOS_POLICY.minDurationMs),
     maxDurationMs: ms('maxDuration', DEFAULT_CHAOS_POLICY.maxDurationMs),
-    minCronIntervalMs: ms('minScheduleInterval', DEFAULT_CHAOS_POLICY.minCronIntervalMs),
-    productionEnvironments: c.getOptionalStringArray('productionEnvironments') ?? DEFAULT_CHAOS_POLICY.productionEnvironments,
+    minCronIntervalMs: ms(
+      'minScheduleInterval',
+      DEFAULT_CHAOS_POLICY.minCronIntervalMs,
+    ),
+    productionEnvironments:
+      c.getOptionalStringArray('productionEnvironments') ??
+      DEFAULT_CHAOS_POLICY.productionEnvironments,
   };
 }

@@ -5,7 +5,18 @@ import { CorrectionService } from './CorrectionService';
 import { correctionRoutes } from './routes';
 
 /** Budget corrections: time ranges excluded from an SLO's budget, audited, reverted but never deleted. */
-export function createCorrectionFeature(ctx: SuiteContext, deps: { slos: SloFeature }) {
-  const corrections = new CorrectionService({ store: ctx.stores.corrections, registry: deps.slos.registry, access: ctx.access, entities: ctx.entities });
-  return { routes: (router, { guards }) => correctionRoutes(router, { guards, corrections }) } satisfies Feature;
+export function createCorrectionFeature(
+  ctx: SuiteContext,
+  deps: { slos: SloFeature },
+) {
+  const corrections = new CorrectionService({
+    store: ctx.stores.corrections,
+    registry: deps.slos.registry,
+    access: ctx.access,
+    entities: ctx.entities,
+  });
+  return {
+    routes: (router, { guards }) =>
+      correctionRoutes(router, { guards, corrections }),
+  } satisfies Feature;
 }

@@ -3,10 +3,18 @@ import { resolvePackagePath } from '@backstage/backend-plugin-api';
 
 jest.setTimeout(60_000);
 
-const migrationsDir = resolvePackagePath('@reliability-suite/plugin-reliability-backend', 'migrations');
-const config = { directory: migrationsDir, tableName: 'reliability_knex_migrations' };
+const migrationsDir = resolvePackagePath(
+  '@reliability-suite/plugin-reliability-backend',
+  'migrations',
+);
+const config = {
+  directory: migrationsDir,
+  tableName: 'reliability_knex_migrations',
+};
 
-describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('migrations on %p', databaseId => {
+describe.each(
+  TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId(),
+)('migrations on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
 
   it('run up, down and up again, and going down keeps late counts in the cumulative values', async () => {
@@ -14,28 +22,103 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     await knex.migrate.latest(config);
     const T = 3_600_000;
     await knex('reliability_buckets').insert([
-      { slo_ref: 'default/a', bucket_end: T, bucket_ms: T, good: 5, total: 10, cum_good: 5, cum_total: 10 },
-      { slo_ref: 'default/a', bucket_end: 2 * T, bucket_ms: T, good: 5, total: 10, cum_good: 10, cum_total: 20 },
+      {
+        slo_ref: 'default/a',
+        bucket_end: T,
+        bucket_ms: T,
+        good: 5,
+        total: 10,
+        cum_good: 5,
+        cum_total: 10,
+      },
+      {
+        slo_ref: 'default/a',
+        bucket_end: 2 * T,
+        bucket_ms: T,
+        good: 5,
+        total: 10,
+        cum_good: 10,
+        cum_total: 20,
+      },
     ]);
-    await knex('reliability_late_counts').insert({ slo_ref: 'default/a', at: T, good: 1, total: 3 });
+    await knex('reliability_late_counts').insert({
+      slo_ref: 'default/a',
+      at: T,
+      good: 1,
+      total: 3,
+    });
     // escalations leave their table for the SLO alert table on the way down, and come back on the way up
-    await knex('reliability_escalations').insert({ rule_id: 'flush', entity_ref: 'component:default/inventory', state: 'open', open_key: 'flush', opened_at: T, execution_id: 4, attempts: 3, attempt_window: '10m' });
-    await knex.migrate.down({ ...config, name: '20261123040000_escalations.js' });
+    await knex('reliability_escalations').insert({
+      rule_id: 'flush',
+      entity_ref: 'component:default/inventory',
+      state: 'open',
+      open_key: 'flush',
+      opened_at: T,
+      execution_id: 4,
+      attempts: 3,
+      attempt_window: '10m',
+    });
+    await knex.migrate.down({
+      ...config,
+      name: '20261123040000_escalations.js',
+    });
     expect(await knex.schema.hasTable('reliability_escalations')).toBe(false);
-    expect(await knex('reliability_alerts').select('slo_ref', 'state', 'open_key')).toEqual([{ slo_ref: 'remediation:flush', state: 'firing', open_key: 'remediation:flush|escalated' }]);
+    expect(
+      await knex('reliability_alerts').select('slo_ref', 'state', 'open_key'),
+    ).toEqual([
+      {
+        slo_ref: 'remediation:flush',
+        state: 'firing',
+        open_key: 'remediation:flush|escalated',
+      },
+    ]);
     await knex.migrate.up({ ...config, name: '20261123040000_escalations.js' });
-    expect(Number((await knex('reliability_alerts').count({ n: '*' }))[0].n)).toBe(0);
-    expect(await knex('reliability_escalations').select('rule_id', 'entity_ref', 'state', 'open_key', 'execution_id', 'attempts')).toEqual([
-      { rule_id: 'flush', entity_ref: 'component:default/inventory', state: 'open', open_key: 'flush', execution_id: 4, attempts: 3 },
+    expect(
+      Number((await knex('reliability_alerts').count({ n: '*' }))[0].n),
+    ).toBe(0);
+    expect(
+      await knex('reliability_escalations').select(
+        'rule_id',
+        'entity_ref',
+        'state',
+        'open_key',
+        'execution_id',
+        'attempts',
+      ),
+    ).toEqual([
+      {
+        rule_id: 'flush',
+        entity_ref: 'component:default/inventory',
+        state: 'open',
+        open_key: 'flush',
+        execution_id: 4,
+        attempts: 3,
+      },
     ]);
     // the registry forgets its document hashes (the next sync parses every document again)
-    expect(await knex.schema.hasColumn('reliability_slos', 'doc_hash')).toBe(true);
-    await knex.migrate.down({ ...config, name: '20261123020000_registry_hash.js' });
-    expect(await knex.schema.hasColumn('reliability_slos', 'doc_hash')).toBe(false);
+    expect(await knex.schema.hasColumn('reliability_slos', 'doc_hash')).toBe(
+      true,
+    );
+    await knex.migrate.down({
+      ...config,
+      name: '20261123020000_registry_hash.js',
+    });
+    expect(await knex.schema.hasColumn('reliability_slos', 'doc_hash')).toBe(
+      false,
+    );
     // without the late counts: they move into every later cumulative value
-    await knex.migrate.down({ ...config, name: '20261123010000_late_counts.js' });
+    await knex.migrate.down({
+      ...config,
+      name: '20261123010000_late_counts.js',
+    });
     expect(await knex.schema.hasTable('reliability_late_counts')).toBe(false);
-    expect((await knex('reliability_buckets').orderBy('bucket_end').select('cum_good', 'cum_total')).map(r => [Number(r.cum_good), Number(r.cum_total)])).toEqual([
+    expect(
+      (
+        await knex('reliability_buckets')
+          .orderBy('bucket_end')
+          .select('cum_good', 'cum_total')
+      ).map(r => [Number(r.cum_good), Number(r.cum_total)]),
+    ).toEqual([
       [6, 13],
       [11, 23],
     ]);
@@ -43,14 +126,34 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     await knex.migrate.rollback(config, true);
     expect(await knex.schema.hasTable('reliability_buckets')).toBe(false);
     await knex.migrate.latest(config);
-    for (const table of ['reliability_slos', 'reliability_buckets', 'reliability_status', 'reliability_alerts', 'reliability_am_alerts', 'reliability_late_counts', 'reliability_escalations', 'reliability_chaos_experiments', 'reliability_chaos_versions']) {
+    for (const table of [
+      'reliability_slos',
+      'reliability_buckets',
+      'reliability_status',
+      'reliability_alerts',
+      'reliability_am_alerts',
+      'reliability_late_counts',
+      'reliability_escalations',
+      'reliability_chaos_experiments',
+      'reliability_chaos_versions',
+    ]) {
       expect([table, await knex.schema.hasTable(table)]).toEqual([table, true]);
     }
     // the Alertmanager columns take values of any length after the way down and up
     await knex('reliability_am_alerts').insert({
-      dedup_key: 'k', fingerprint: 'f', status: 'firing', alertname: 'A'.repeat(400), group_key: 'g'.repeat(3_000), starts_at: 0, labels: '{}', annotations: '{}', received_at: 0,
+      dedup_key: 'k',
+      fingerprint: 'f',
+      status: 'firing',
+      alertname: 'A'.repeat(400),
+      group_key: 'g'.repeat(3_000),
+      starts_at: 0,
+      labels: '{}',
+      annotations: '{}',
+      received_at: 0,
     });
-    expect((await knex('reliability_am_alerts').first('group_key')).group_key).toHaveLength(3_000);
+    expect(
+      (await knex('reliability_am_alerts').first('group_key')).group_key,
+    ).toHaveLength(3_000);
   });
 
   it('leave the status snapshots without a budget index (and half-filled pages on PostgreSQL), and bring the index back going down', async () => {
@@ -59,13 +162,31 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const pg = knex.client.config.client === 'pg';
     const indexes = async (): Promise<string[]> =>
       pg
-        ? (await knex.raw("SELECT indexname AS name FROM pg_indexes WHERE tablename = 'reliability_status'")).rows.map((r: { name: string }) => r.name)
-        : (await knex.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reliability_status'")).map((r: { name: string }) => r.name);
+        ? (
+            await knex.raw(
+              "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'reliability_status'",
+            )
+          ).rows.map((r: { name: string }) => r.name)
+        : (
+            await knex.raw(
+              "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reliability_status'",
+            )
+          ).map((r: { name: string }) => r.name);
     // SQLite has no fill factor: its answer stands for PostgreSQL's default
-    const fillfactor = async () => (pg ? (await knex.raw("SELECT reloptions FROM pg_class WHERE relname = 'reliability_status'")).rows[0].reloptions : null);
+    const fillfactor = async () =>
+      pg
+        ? (
+            await knex.raw(
+              "SELECT reloptions FROM pg_class WHERE relname = 'reliability_status'",
+            )
+          ).rows[0].reloptions
+        : null;
     expect(await indexes()).not.toContain('reliability_status_budget_idx');
     expect(await fillfactor()).toEqual(pg ? ['fillfactor=50'] : null);
-    await knex.migrate.down({ ...config, name: '20261126100000_status_hot.js' });
+    await knex.migrate.down({
+      ...config,
+      name: '20261126100000_status_hot.js',
+    });
     expect(await indexes()).toContain('reliability_status_budget_idx');
     expect(await fillfactor()).toBeNull();
     await knex.migrate.latest(config);
@@ -103,44 +224,101 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     });
     const kept = {
       target: 'POST http://127.0.0.1:1/hook',
-      detail: 'Dry run, nothing called. Would call POST http://127.0.0.1:1/hook with body {"url":"http://prom/graph?g0.expr=up","by":"sre@example.com"}',
+      detail:
+        'Dry run, nothing called. Would call POST http://127.0.0.1:1/hook with body {"url":"http://prom/graph?g0.expr=up","by":"sre@example.com"}',
     };
     // more rows than one batch holds, some of them clean already
-    const rows = Array.from({ length: 1_234 }, (_, i) => execution(i + 1, i % 100 === 7 ? kept : {}));
+    const rows = Array.from({ length: 1_234 }, (_, i) =>
+      execution(i + 1, i % 100 === 7 ? kept : {}),
+    );
     rows.push(
-      execution(2_001, { target: '(https://u:p(a)r@h/path)', detail: 'at https://u:p@h:99999/x now,ftp://ftp-user@files/x and ://who:pass@h/ end\ttab' }),
-      execution(2_002, { target: 'a=http://x/y,b=http://inner-user:inner-pass@z/w', detail: null }),
+      execution(2_001, {
+        target: '(https://u:p(a)r@h/path)',
+        detail:
+          'at https://u:p@h:99999/x now,ftp://ftp-user@files/x and ://who:pass@h/ end\ttab',
+      }),
+      execution(2_002, {
+        target: 'a=http://x/y,b=http://inner-user:inner-pass@z/w',
+        detail: null,
+      }),
     );
     await knex.batchInsert('reliability_remediations', rows, 40);
     await knex('reliability_remediation_attempts').insert([
-      { execution_id: 1, rule_id: 'kube', n: 1, outcome: 'failed', started_at: 1, error: `${kube}/apis/apps/v1 refused (ECONNREFUSED)` },
-      { execution_id: 8, rule_id: 'kube', n: 1, outcome: 'failed', started_at: 1, error: 'mail sre@example.com: http://h/x?q=1 timed out' },
+      {
+        execution_id: 1,
+        rule_id: 'kube',
+        n: 1,
+        outcome: 'failed',
+        started_at: 1,
+        error: `${kube}/apis/apps/v1 refused (ECONNREFUSED)`,
+      },
+      {
+        execution_id: 8,
+        rule_id: 'kube',
+        n: 1,
+        outcome: 'failed',
+        started_at: 1,
+        error: 'mail sre@example.com: http://h/x?q=1 timed out',
+      },
     ]);
 
     await knex.migrate.up({ ...config, name });
 
-    const after = await knex('reliability_remediations').orderBy('id').select('id', 'target', 'detail', 'trigger_labels');
+    const after = await knex('reliability_remediations')
+      .orderBy('id')
+      .select('id', 'target', 'detail', 'trigger_labels');
     expect(after).toHaveLength(1_236);
-    const secrets = ['kube-user-1', 'kube-pass-1', 'inner-user', 'inner-pass', 'ftp-user', 'who:pass', 'p(a)r'];
-    expect(after.filter(r => secrets.some(secret => JSON.stringify(r).includes(secret))).map(r => Number(r.id))).toEqual([]);
+    const secrets = [
+      'kube-user-1',
+      'kube-pass-1',
+      'inner-user',
+      'inner-pass',
+      'ftp-user',
+      'who:pass',
+      'p(a)r',
+    ];
+    expect(
+      after
+        .filter(r => secrets.some(secret => JSON.stringify(r).includes(secret)))
+        .map(r => Number(r.id)),
+    ).toEqual([]);
     const byId = new Map(after.map(r => [Number(r.id), r]));
     expect(byId.get(1)).toEqual({
       id: byId.get(1).id,
       target: 'http://10.0.0.1:6443 rollout restart Deployment shop/checkout',
-      detail: 'Not called: the circuit breaker for http://10.0.0.1:6443 rollout restart Deployment shop/checkout is open after repeated failures; earlier: attempt 1: http://10.0.0.1:6443/apis refused',
+      detail:
+        'Not called: the circuit breaker for http://10.0.0.1:6443 rollout restart Deployment shop/checkout is open after repeated failures; earlier: attempt 1: http://10.0.0.1:6443/apis refused',
       trigger_labels: '{"owner":"sre@example.com"}',
     });
-    expect(byId.get(1_234)!.target).toBe('http://10.0.0.1:6443 rollout restart Deployment shop/checkout');
+    expect(byId.get(1_234)!.target).toBe(
+      'http://10.0.0.1:6443 rollout restart Deployment shop/checkout',
+    );
     expect(byId.get(8)).toMatchObject(kept);
-    expect(byId.get(2_001)).toMatchObject({ target: '(https://h/path)', detail: 'at https://h:99999/x now,ftp://files/x and ://h/ end\ttab' });
-    expect(byId.get(2_002)).toMatchObject({ target: 'a=http://x/y,b=http://z/w', detail: null });
-    expect((await knex('reliability_remediation_attempts').orderBy('execution_id').select('error')).map(r => r.error)).toEqual([
+    expect(byId.get(2_001)).toMatchObject({
+      target: '(https://h/path)',
+      detail: 'at https://h:99999/x now,ftp://files/x and ://h/ end\ttab',
+    });
+    expect(byId.get(2_002)).toMatchObject({
+      target: 'a=http://x/y,b=http://z/w',
+      detail: null,
+    });
+    expect(
+      (
+        await knex('reliability_remediation_attempts')
+          .orderBy('execution_id')
+          .select('error')
+      ).map(r => r.error),
+    ).toEqual([
       'http://10.0.0.1:6443/apis/apps/v1 refused (ECONNREFUSED)',
       'mail sre@example.com: http://h/x?q=1 timed out',
     ]);
     // down and up again: nothing to undo, nothing left to clean
     await knex.migrate.down({ ...config, name });
     await knex.migrate.up({ ...config, name });
-    expect(await knex('reliability_remediations').orderBy('id').select('id', 'target', 'detail', 'trigger_labels')).toEqual(after);
+    expect(
+      await knex('reliability_remediations')
+        .orderBy('id')
+        .select('id', 'target', 'detail', 'trigger_labels'),
+    ).toEqual(after);
   });
 });

@@ -3,10 +3,12 @@ import { createHash } from 'crypto';
 /** Helpers for reading rows the same way on SQLite and PostgreSQL. */
 
 /** Epoch milliseconds (bigint columns come back as strings from pg) to ISO text; null stays null. */
-export const isoOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : new Date(Number(v)).toISOString());
+export const isoOrNull = (v: unknown): string | null =>
+  v === null || v === undefined ? null : new Date(Number(v)).toISOString();
 
 /** A numeric column that may be null. */
-export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+export const numOrNull = (v: unknown): number | null =>
+  v === null || v === undefined ? null : Number(v);
 
 /**
  * The id of the row an `insert … onConflict().ignore().returning('id')` inserted, or undefined when the conflict
@@ -26,5 +28,7 @@ export const MAX_INDEXED_KEY = 200;
  * (lock keys, dedup keys) can be of any length; their digest is unique in practice and always fits the column.
  */
 export function indexKey(key: string): string {
-  return key.length <= MAX_INDEXED_KEY ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;
+  return key.length <= MAX_INDEXED_KEY
+    ? key
+    : `sha256:${createHash('sha256').update(key).digest('hex')}`;
 }

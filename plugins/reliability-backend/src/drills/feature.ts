@@ -5,13 +5,21 @@ import { drillRoutes } from './routes';
 
 /** Failover drills: the log with its targets and warnings, one drill from the form, CSV import and export. */
 export function createDrillFeature(ctx: SuiteContext) {
-  const drills = new DrillService({ store: ctx.stores.drills, entities: ctx.entities, maxAgeMs: ctx.config.drills.maxAgeMs });
+  const drills = new DrillService({
+    store: ctx.stores.drills,
+    entities: ctx.entities,
+    maxAgeMs: ctx.config.drills.maxAgeMs,
+  });
   return {
     drills,
     routes: (router, { guards }) => drillRoutes(router, { guards, drills }),
     readinessFacts: async entityRef => {
       const { lastSuccess } = await ctx.stores.drills.latest(entityRef);
-      return { drill: { lastSuccessAt: lastSuccess ? Date.parse(lastSuccess.date) : null } };
+      return {
+        drill: {
+          lastSuccessAt: lastSuccess ? Date.parse(lastSuccess.date) : null,
+        },
+      };
     },
   } satisfies Feature & Record<string, unknown>;
 }

@@ -1,6 +1,10 @@
 import { ReliabilityEvents } from './ReliabilityEvents';
 
-const experiment = { id: 7, name: 'latency-checkout', entityRef: 'component:default/checkout' } as any;
+const experiment = {
+  id: 7,
+  name: 'latency-checkout',
+  entityRef: 'component:default/checkout',
+} as any;
 
 describe('ReliabilityEvents', () => {
   it('hands an event to its subscribers in the order they subscribed, and answers what each answered', async () => {
@@ -14,7 +18,10 @@ describe('ReliabilityEvents', () => {
       seen.push(`second ${e.name}`);
       return ['webhook-attack'];
     });
-    expect(await events.publish('ChaosStarted', { experiment })).toEqual([['litmus-start'], ['webhook-attack']]);
+    expect(await events.publish('ChaosStarted', { experiment })).toEqual([
+      ['litmus-start'],
+      ['webhook-attack'],
+    ]);
     expect(seen).toEqual(['first latency-checkout', 'second latency-checkout']);
   });
 
@@ -22,7 +29,14 @@ describe('ReliabilityEvents', () => {
     const events = new ReliabilityEvents();
     const aborted: string[] = [];
     events.subscribe('ChaosAborted', ({ reason }) => void aborted.push(reason));
-    expect(await events.publish('ChangeRecorded', { entityRef: 'component:default/checkout', kind: 'deploy', summary: null, at: 0 })).toEqual([]);
+    expect(
+      await events.publish('ChangeRecorded', {
+        entityRef: 'component:default/checkout',
+        kind: 'deploy',
+        summary: null,
+        at: 0,
+      }),
+    ).toEqual([]);
     await events.publish('ChaosAborted', { experiment, reason: 'kill switch' });
     expect(aborted).toEqual(['kill switch']);
   });
@@ -34,7 +48,17 @@ describe('ReliabilityEvents', () => {
       throw new Error('notifications are down');
     });
     events.subscribe('RemediationEscalated', after);
-    await expect(events.publish('RemediationEscalated', { rule: { id: 'r', entityRef: 'component:default/checkout', action: 'webhook', params: {} }, detail: 'x' })).rejects.toThrow('notifications are down');
+    await expect(
+      events.publish('RemediationEscalated', {
+        rule: {
+          id: 'r',
+          entityRef: 'component:default/checkout',
+          action: 'webhook',
+          params: {},
+        },
+        detail: 'x',
+      }),
+    ).rejects.toThrow('notifications are down');
     expect(after).not.toHaveBeenCalled();
   });
 });

@@ -1,4 +1,7 @@
-import type { ChaosExperimentRecord, SloDefinition } from '@reliability-suite/plugin-reliability-common';
+import type {
+  ChaosExperimentRecord,
+  SloDefinition,
+} from '@reliability-suite/plugin-reliability-common';
 import type { FiredAlert } from '../alerts/AlertStore';
 
 /** A remediation rule as the events name it: which entity, which action with which parameters. */
@@ -15,24 +18,50 @@ export interface RemediationRuleRef {
  */
 export interface ReliabilityEventMap {
   /** A burn-rate alert of the suite's own fired on an evaluation tick. */
-  AlertFired: { payload: { alert: FiredAlert; slo: SloDefinition }; answer: void };
+  AlertFired: {
+    payload: { alert: FiredAlert; slo: SloDefinition };
+    answer: void;
+  };
   /** A remediation execution succeeded (its action's detail, when it finished). */
-  RemediationSucceeded: { payload: { rule: RemediationRuleRef; detail: string; at: number }; answer: void };
+  RemediationSucceeded: {
+    payload: { rule: RemediationRuleRef; detail: string; at: number };
+    answer: void;
+  };
   /** A remediation rule spent its attempts and escalated to people. */
-  RemediationEscalated: { payload: { rule: RemediationRuleRef; detail: string }; answer: void };
+  RemediationEscalated: {
+    payload: { rule: RemediationRuleRef; detail: string };
+    answer: void;
+  };
   /** An approved chaos experiment was started from the portal; handlers answer the engine calls they made. */
-  ChaosStarted: { payload: { experiment: ChaosExperimentRecord }; answer: string[] };
+  ChaosStarted: {
+    payload: { experiment: ChaosExperimentRecord };
+    answer: string[];
+  };
   /** A running chaos experiment was aborted (its guard or the kill switch). */
-  ChaosAborted: { payload: { experiment: ChaosExperimentRecord; reason: string }; answer: void };
+  ChaosAborted: {
+    payload: { experiment: ChaosExperimentRecord; reason: string };
+    answer: void;
+  };
   /** A change of an entity was recorded (a deploy, a config push, a flag flip, a remediation's restart). */
-  ChangeRecorded: { payload: { entityRef: string; kind: string; summary: string | null; at: number }; answer: void };
+  ChangeRecorded: {
+    payload: {
+      entityRef: string;
+      kind: string;
+      summary: string | null;
+      at: number;
+    };
+    answer: void;
+  };
 }
 
 /** The name of one of the suite's events. */
 export type ReliabilityEventName = keyof ReliabilityEventMap;
-type Payload<K extends ReliabilityEventName> = ReliabilityEventMap[K]['payload'];
+type Payload<K extends ReliabilityEventName> =
+  ReliabilityEventMap[K]['payload'];
 type Answer<K extends ReliabilityEventName> = ReliabilityEventMap[K]['answer'];
-type Handler<K extends ReliabilityEventName> = (payload: Payload<K>) => Promise<Answer<K>> | Answer<K>;
+type Handler<K extends ReliabilityEventName> = (
+  payload: Payload<K>,
+) => Promise<Answer<K>> | Answer<K>;
 
 /**
  * The one small in-process port features talk through: typed, named events, each handled by the features that
@@ -44,16 +73,23 @@ export class ReliabilityEvents {
   private readonly handlers = new Map<ReliabilityEventName, Handler<any>[]>();
 
   /** Handles every later event of this name. */
-  subscribe<K extends ReliabilityEventName>(name: K, handler: Handler<K>): void {
+  subscribe<K extends ReliabilityEventName>(
+    name: K,
+    handler: Handler<K>,
+  ): void {
     const list = this.handlers.get(name) ?? [];
     list.push(handler);
     this.handlers.set(name, list);
   }
 
   /** Hands the event to each subscriber in turn; answers what each answered, in subscription order. */
-  async publish<K extends ReliabilityEventName>(name: K, payload: Payload<K>): Promise<Answer<K>[]> {
+  async publish<K extends ReliabilityEventName>(
+    name: K,
+    payload: Payload<K>,
+  ): Promise<Answer<K>[]> {
     const answers: Answer<K>[] = [];
-    for (const handler of this.handlers.get(name) ?? []) answers.push(await handler(payload));
+    for (const handler of this.handlers.get(name) ?? [])
+      answers.push(await handler(payload));
     return answers;
   }
 }

@@ -1,7 +1,17 @@
 import { createBackendModule } from '@backstage/backend-plugin-api';
-import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+  TestDatabases,
+} from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { ReliabilityEvaluationContext, reliabilityEvaluationHooksExtensionPoint, ReliabilityRecords, reliabilityRecordsExtensionPoint } from '@reliability-suite/plugin-reliability-node';
+import {
+  ReliabilityEvaluationContext,
+  reliabilityEvaluationHooksExtensionPoint,
+  ReliabilityRecords,
+  reliabilityRecordsExtensionPoint,
+} from '@reliability-suite/plugin-reliability-node';
 import request from 'supertest';
 import { reliabilityPlugin } from '../plugin';
 import { component, ingestSlo } from '../__testUtils__/entities';
@@ -22,7 +32,10 @@ describe('the evaluation hooks and records extension points', () => {
       moduleId: 'test-writer',
       register(env) {
         env.registerInit({
-          deps: { evaluation: reliabilityEvaluationHooksExtensionPoint, providers: reliabilityRecordsExtensionPoint },
+          deps: {
+            evaluation: reliabilityEvaluationHooksExtensionPoint,
+            providers: reliabilityRecordsExtensionPoint,
+          },
           async init({ evaluation, providers }) {
             evaluation.addHook({
               id: 'broken',
@@ -35,7 +48,17 @@ describe('the evaluation hooks and records extension points', () => {
               async beforeEvaluation(context) {
                 seen.push(context);
                 const t = Math.floor(context.now / MIN) * MIN - MIN;
-                await context.counts.addCounts([{ sloRef: 'default/pulled', timestamp: t, good: 90, total: 100 }], context.now);
+                await context.counts.addCounts(
+                  [
+                    {
+                      sloRef: 'default/pulled',
+                      timestamp: t,
+                      good: 90,
+                      total: 100,
+                    },
+                  ],
+                  context.now,
+                );
               },
             });
             providers.addProvider({
@@ -44,7 +67,10 @@ describe('the evaluation hooks and records extension points', () => {
                 throw new Error('no file');
               },
             });
-            providers.addProvider({ id: 'importer', connect: async r => void (records = r) });
+            providers.addProvider({
+              id: 'importer',
+              connect: async r => void (records = r),
+            });
           },
         });
       },
@@ -57,22 +83,59 @@ describe('the evaluation hooks and records extension points', () => {
         module,
         scheduler.factory,
         logger.factory,
-        catalogServiceMock.factory({ entities: [component('checkout'), ingestSlo('pulled')] }),
-        mockServices.database.factory({ knex: await databases.init('SQLITE_3') }),
-        mockServices.rootConfig.factory({ data: { reliability: { evaluation: { schedule: { frequency: { hours: 24 }, timeout: { minutes: 1 }, initialDelay: { hours: 24 } } } } } }),
+        catalogServiceMock.factory({
+          entities: [component('checkout'), ingestSlo('pulled')],
+        }),
+        mockServices.database.factory({
+          knex: await databases.init('SQLITE_3'),
+        }),
+        mockServices.rootConfig.factory({
+          data: {
+            reliability: {
+              evaluation: {
+                schedule: {
+                  frequency: { hours: 24 },
+                  timeout: { minutes: 1 },
+                  initialDelay: { hours: 24 },
+                },
+              },
+            },
+          },
+        }),
       ],
     });
-    expect(logger.error).toHaveBeenCalledWith('Records provider broken failed to connect: no file', undefined);
+    expect(logger.error).toHaveBeenCalledWith(
+      'Records provider broken failed to connect: no file',
+      undefined,
+    );
     expect(records?.counts.minuteRetentionMs).toBe(7 * 3_600_000);
-    expect(await records!.slos.forEntity('component:default/checkout')).toEqual([]);
+    expect(await records!.slos.forEntity('component:default/checkout')).toEqual(
+      [],
+    );
 
     await scheduler.evaluate();
     expect(seen.map(c => c.slos.map(s => s.ref))).toEqual([['default/pulled']]);
-    expect(logger.warn).toHaveBeenCalledWith('Evaluation hook broken failed: upstream down', undefined);
+    expect(logger.warn).toHaveBeenCalledWith(
+      'Evaluation hook broken failed: upstream down',
+      undefined,
+    );
     // the counts the hook wrote were evaluated by the same tick
-    const [slo] = (await request(server).get('/api/reliability/slos').query({ entityRef: 'component:default/checkout' }).set('Authorization', mockCredentials.user.header())).body.items;
-    expect([slo.ref, slo.status.good, slo.status.total]).toEqual(['default/pulled', 90, 100]);
-    expect((await records!.slos.forEntity('component:default/checkout')).map(s => s.ref)).toEqual(['default/pulled']);
+    const [slo] = (
+      await request(server)
+        .get('/api/reliability/slos')
+        .query({ entityRef: 'component:default/checkout' })
+        .set('Authorization', mockCredentials.user.header())
+    ).body.items;
+    expect([slo.ref, slo.status.good, slo.status.total]).toEqual([
+      'default/pulled',
+      90,
+      100,
+    ]);
+    expect(
+      (await records!.slos.forEntity('component:default/checkout')).map(
+        s => s.ref,
+      ),
+    ).toEqual(['default/pulled']);
     expect(await records!.counts.hasData('default/pulled')).toBe(true);
   });
 });

@@ -19,11 +19,26 @@ export interface ReliabilityExtensions {
 }
 
 /** Registers the suite's four extension points; the lists fill as modules register. */
-export function registerReliabilityExtensionPoints(env: BackendPluginRegistrationPoints): ReliabilityExtensions {
-  const extensions: ReliabilityExtensions = { sources: [], actions: [], hooks: [], recordsProviders: [] };
-  env.registerExtensionPoint(reliabilitySliSourcesExtensionPoint, { addSource: source => void extensions.sources.push(source) });
-  env.registerExtensionPoint(reliabilityRemediationActionsExtensionPoint, { addAction: action => void extensions.actions.push(action) });
-  env.registerExtensionPoint(reliabilityEvaluationHooksExtensionPoint, { addHook: hook => void extensions.hooks.push(hook) });
-  env.registerExtensionPoint(reliabilityRecordsExtensionPoint, { addProvider: provider => void extensions.recordsProviders.push(provider) });
+export function registerReliabilityExtensionPoints(
+  env: BackendPluginRegistrationPoints,
+): ReliabilityExtensions {
+  const extensions: ReliabilityExtensions = {
+    sources: [],
+    actions: [],
+    hooks: [],
+    recordsProviders: [],
+  };
+  env.registerExtensionPoint(reliabilitySliSourcesExtensionPoint, {
+    addSource: source => void extensions.sources.push(source),
+  });
+  env.registerExtensionPoint(reliabilityRemediationActionsExtensionPoint, {
+    addAction: action => void extensions.actions.push(action),
+  });
+  env.registerExtensionPoint(reliabilityEvaluationHooksExtensionPoint, {
+    addHook: hook => void extensions.hooks.push(hook),
+  });
+  env.registerExtensionPoint(reliabilityRecordsExtensionPoint, {
+    addProvider: provider => void extensions.recordsProviders.push(provider),
+  });
   return extensions;
 }

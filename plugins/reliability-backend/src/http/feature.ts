@@ -1,6 +1,9 @@
 import express from 'express';
 import Router from 'express-promise-router';
-import { SchedulerService, SchedulerServiceTaskScheduleDefinition } from '@backstage/backend-plugin-api';
+import {
+  SchedulerService,
+  SchedulerServiceTaskScheduleDefinition,
+} from '@backstage/backend-plugin-api';
 import type { ReadinessFacts } from '@reliability-suite/plugin-reliability-common';
 import { Guards } from './guards';
 
@@ -52,4 +55,7 @@ export interface Feature {
 }
 
 /** One feature's facts for the readiness review of an entity (bounded reads; reads never write). */
-export type ReadinessFactsSource = (entityRef: string, annotations: Record<string, string>) => Promise<Partial<ReadinessFacts>>;
+export type ReadinessFactsSource = (
+  entityRef: string,
+  annotations: Record<string, string>,
+) => Promise<Partial<ReadinessFacts>>;

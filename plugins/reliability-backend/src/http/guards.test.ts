@@ -17,19 +17,27 @@ describe('guards.canRead', () => {
   /** Guards over a permission policy that answers `policy(caller)` and records who it was asked about. */
   const setup = (policy: (caller: string) => boolean) => {
     const asked: string[] = [];
-    const caller = (c: any) => c.principal.userEntityRef ?? `service:${c.principal.subject}`;
+    const caller = (c: any) =>
+      c.principal.userEntityRef ?? `service:${c.principal.subject}`;
     const guards = createGuards({
-      httpAuth: mockServices.httpAuth.mock({ credentials: async (req: any) => req.credentials }),
+      httpAuth: mockServices.httpAuth.mock({
+        credentials: async (req: any) => req.credentials,
+      }),
       permissions: mockServices.permissions.mock({
         authorize: async (requests: any[], { credentials }: any) => {
           asked.push(caller(credentials));
-          return requests.map(() => ({ result: policy(caller(credentials)) ? AuthorizeResult.ALLOW : AuthorizeResult.DENY }));
+          return requests.map(() => ({
+            result: policy(caller(credentials))
+              ? AuthorizeResult.ALLOW
+              : AuthorizeResult.DENY,
+          }));
         },
       }) as any,
       auditor: mockServices.auditor.mock(),
       access: {} as CatalogAccess,
     });
-    const read = (credentials: unknown) => guards.canRead({ credentials } as unknown as Request);
+    const read = (credentials: unknown) =>
+      guards.canRead({ credentials } as unknown as Request);
     return { asked, read };
   };
 
@@ -44,7 +52,9 @@ describe('guards.canRead', () => {
     // the policy changes: it shows once the decision is 15 s old
     allowed = false;
     now += 2_000;
-    await expect(read(alice)).rejects.toThrow(new NotAllowedError('Missing permission reliability.slo.read'));
+    await expect(read(alice)).rejects.toThrow(
+      new NotAllowedError('Missing permission reliability.slo.read'),
+    );
     expect(asked).toEqual(['user:default/alice', 'user:default/alice']);
   });
 
@@ -58,12 +68,17 @@ describe('guards.canRead', () => {
     const service = mockCredentials.service('plugin:catalog');
     await expect(read(service)).resolves.toBe(service);
     await expect(read(service)).resolves.toBe(service);
-    expect(asked).toEqual(['user:default/mallory', 'user:default/bob', 'service:plugin:catalog']);
+    expect(asked).toEqual([
+      'user:default/mallory',
+      'user:default/bob',
+      'service:plugin:catalog',
+    ]);
   });
 
   it('remembers at most 1,000 callers, the oldest forgotten first', async () => {
     const { asked, read } = setup(() => true);
-    for (let i = 0; i <= 1_000; i++) await read(mockCredentials.user(`user:default/u${i}`));
+    for (let i = 0; i <= 1_000; i++)
+      await read(mockCredentials.user(`user:default/u${i}`));
     expect(asked).toHaveLength(1_001);
     await read(mockCredentials.user('user:default/u1000'));
     expect(asked).toHaveLength(1_001);
@@ -73,7 +88,10 @@ describe('guards.canRead', () => {
 
   it('does not remember callers without a name', async () => {
     const { asked, read } = setup(() => true);
-    const nameless = { $$type: '@backstage/BackstageCredentials', principal: { type: 'service' } };
+    const nameless = {
+      $$type: '@backstage/BackstageCredentials',
+      principal: { type: 'service' },
+    };
     await read(nameless);
     await read(nameless);
     expect(asked).toEqual(['service:undefined', 'service:undefined']);

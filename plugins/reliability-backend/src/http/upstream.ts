@@ -21,17 +21,27 @@ const generic = new Redactor();
  * could not be read (`what`) and why (the error's message), the whole message passed through the redaction step.
  * The error's cause is not kept: its text would leave unredacted.
  */
-export function upstreamUnavailable(what: string, error: unknown, redactor: Redacts = generic): ServiceUnavailableError {
+export function upstreamUnavailable(
+  what: string,
+  error: unknown,
+  redactor: Redacts = generic,
+): ServiceUnavailableError {
   const reason = error instanceof Error ? error.message : String(error);
   // each part on its own: a URL at the end of `what` must not swallow the separator
-  return new ServiceUnavailableError(`${redactor.text(what)}: ${redactor.text(reason)}`);
+  return new ServiceUnavailableError(
+    `${redactor.text(what)}: ${redactor.text(reason)}`,
+  );
 }
 
 /**
  * Runs a read of an outbound source; when it fails, throws `upstreamUnavailable(what, error)` (a 503 with the
  * redacted reason), unless the error is one the caller `keep`s.
  */
-export async function fromUpstream<T>(what: string, read: () => Promise<T>, options: UpstreamOptions = {}): Promise<T> {
+export async function fromUpstream<T>(
+  what: string,
+  read: () => Promise<T>,
+  options: UpstreamOptions = {},
+): Promise<T> {
   try {
     return await read();
   } catch (e) {

@@ -7,7 +7,14 @@ import { RegistryImportService } from './RegistryImportService';
 import { importRoutes } from './routes';
 
 /** The four CSV registries (SLOs, burn-rate alerts, synthetic journeys, drills) through one door. */
-export function createImportFeature(ctx: SuiteContext, deps: { slos: SloFeature; drills: DrillService; synthetics: SyntheticService }) {
+export function createImportFeature(
+  ctx: SuiteContext,
+  deps: {
+    slos: SloFeature;
+    drills: DrillService;
+    synthetics: SyntheticService;
+  },
+) {
   const imports = new RegistryImportService({
     catalog: ctx.catalog,
     auth: ctx.auth,
@@ -19,5 +26,7 @@ export function createImportFeature(ctx: SuiteContext, deps: { slos: SloFeature;
     publishDir: ctx.config.scaffolder.publishDir,
     locationRef: ctx.config.scaffolder.locationRef,
   });
-  return { routes: (router, { guards }) => importRoutes(router, { guards, imports }) } satisfies Feature;
+  return {
+    routes: (router, { guards }) => importRoutes(router, { guards, imports }),
+  } satisfies Feature;
 }

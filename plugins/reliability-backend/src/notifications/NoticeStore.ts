@@ -10,7 +10,10 @@ export class NoticeStore {
   async claim(key: string, now: number): Promise<boolean> {
     return this.knex.transaction(async tx => {
       if (await tx(TABLE).where('notice_key', key).first()) return false;
-      await tx(TABLE).insert({ notice_key: key, sent_at: now }).onConflict('notice_key').ignore();
+      await tx(TABLE)
+        .insert({ notice_key: key, sent_at: now })
+        .onConflict('notice_key')
+        .ignore();
       return true;
     });
   }

@@ -6,12 +6,35 @@ import { ReliabilityNotifier } from './ReliabilityNotifier';
  * Notifications: the owners hear of burns (a page-severity AlertFired), escalations (RemediationEscalated) and
  * aborted chaos (ChaosAborted) through Backstage's notifications; off with reliability.notifications.enabled: false.
  */
-export function createNotificationsFeature(ctx: SuiteContext, notifications: NotificationService) {
-  const notifier = new ReliabilityNotifier(ctx.config.notificationsEnabled ? notifications : undefined, ctx.logger.child({ component: 'notifications' }));
+export function createNotificationsFeature(
+  ctx: SuiteContext,
+  notifications: NotificationService,
+) {
+  const notifier = new ReliabilityNotifier(
+    ctx.config.notificationsEnabled ? notifications : undefined,
+    ctx.logger.child({ component: 'notifications' }),
+  );
   ctx.events.subscribe('AlertFired', async ({ alert, slo }) => {
-    if (alert.severity === 'page') await notifier.sloBurning({ entityRef: slo.componentRef, sloTitle: slo.title, rule: alert.rule });
+    if (alert.severity === 'page')
+      await notifier.sloBurning({
+        entityRef: slo.componentRef,
+        sloTitle: slo.title,
+        rule: alert.rule,
+      });
   });
-  ctx.events.subscribe('RemediationEscalated', ({ rule, detail }) => notifier.remediationEscalated({ entityRef: rule.entityRef, ruleId: rule.id, detail }));
-  ctx.events.subscribe('ChaosAborted', ({ experiment: e, reason }) => notifier.chaosAborted({ entityRef: e.entityRef, experiment: e.name, reason }));
+  ctx.events.subscribe('RemediationEscalated', ({ rule, detail }) =>
+    notifier.remediationEscalated({
+      entityRef: rule.entityRef,
+      ruleId: rule.id,
+      detail,
+    }),
+  );
+  ctx.events.subscribe('ChaosAborted', ({ experiment: e, reason }) =>
+    notifier.chaosAborted({
+      entityRef: e.entityRef,
+      experiment: e.name,
+      reason,
+    }),
+  );
   return { notifier };
 }

@@ -1,5 +1,10 @@
 import { createServiceFactory } from '@backstage/backend-plugin-api';
-import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+  TestDatabases,
+} from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
@@ -23,36 +28,101 @@ describe('notifications', () => {
       features: [
         reliabilityPlugin,
         scheduler.factory,
-        catalogServiceMock.factory({ entities: [component('checkout'), ingestSlo('checkout-success')] }),
-        mockServices.database.factory({ knex: await databases.init('SQLITE_3') }),
-        createServiceFactory({ service: notificationService, deps: {}, factory: () => ({ send }) }),
-        createServiceFactory({ service: signalsServiceRef, deps: {}, factory: () => ({ publish }) }),
-        mockServices.rootConfig.factory({ data: { reliability: { alerting: { pendingFor: '0' }, evaluation: { schedule: { frequency: { hours: 24 }, timeout: { minutes: 1 }, initialDelay: { hours: 24 } } } } } }),
+        catalogServiceMock.factory({
+          entities: [component('checkout'), ingestSlo('checkout-success')],
+        }),
+        mockServices.database.factory({
+          knex: await databases.init('SQLITE_3'),
+        }),
+        createServiceFactory({
+          service: notificationService,
+          deps: {},
+          factory: () => ({ send }),
+        }),
+        createServiceFactory({
+          service: signalsServiceRef,
+          deps: {},
+          factory: () => ({ publish }),
+        }),
+        mockServices.rootConfig.factory({
+          data: {
+            reliability: {
+              alerting: { pendingFor: '0' },
+              evaluation: {
+                schedule: {
+                  frequency: { hours: 24 },
+                  timeout: { minutes: 1 },
+                  initialDelay: { hours: 24 },
+                },
+              },
+            },
+          },
+        }),
       ],
     });
     await scheduler.evaluate();
     // half of the last ten minutes' requests failed: a fast burn against a 99% objective
-    const events = Array.from({ length: 10 }, (_, i) => ({ slo: 'default/checkout-success', timestamp: new Date(Date.now() - (i + 2) * 60_000).toISOString(), good: 50, total: 100 }));
-    expect((await request(server).post('/api/reliability/sli-events').set('Authorization', mockCredentials.service.header()).send({ events })).status).toBe(202);
+    const events = Array.from({ length: 10 }, (_, i) => ({
+      slo: 'default/checkout-success',
+      timestamp: new Date(Date.now() - (i + 2) * 60_000).toISOString(),
+      good: 50,
+      total: 100,
+    }));
+    expect(
+      (
+        await request(server)
+          .post('/api/reliability/sli-events')
+          .set('Authorization', mockCredentials.service.header())
+          .send({ events })
+      ).status,
+    ).toBe(202);
     await scheduler.evaluate();
     await scheduler.evaluate();
-    const burns = (send.mock.calls as any[]).filter(([o]) => o.payload.topic === 'slo-burn:component:default/checkout');
+    const burns = (send.mock.calls as any[]).filter(
+      ([o]) => o.payload.topic === 'slo-burn:component:default/checkout',
+    );
     expect(burns.length).toBeGreaterThanOrEqual(1);
     // one per rule that started firing, none repeated on the next tick
-    expect(new Set(burns.map(([o]) => o.payload.title)).size).toBe(burns.length);
+    expect(new Set(burns.map(([o]) => o.payload.title)).size).toBe(
+      burns.length,
+    );
     expect(burns[0][0]).toMatchObject({
       recipients: { type: 'entity', entityRef: 'component:default/checkout' },
-      payload: { title: expect.stringMatching(/^checkout-success is burning its error budget \(page /), link: '/catalog/default/component/checkout/reliability', severity: 'high' },
+      payload: {
+        title: expect.stringMatching(
+          /^checkout-success is burning its error budget \(page /,
+        ),
+        link: '/catalog/default/component/checkout/reliability',
+        severity: 'high',
+      },
     });
-    expect(publish).toHaveBeenCalledWith({ recipients: { type: 'broadcast' }, channel: 'reliability:commander', message: { reason: 'alert-fired', entityRef: 'component:default/checkout' } });
+    expect(publish).toHaveBeenCalledWith({
+      recipients: { type: 'broadcast' },
+      channel: 'reliability:commander',
+      message: {
+        reason: 'alert-fired',
+        entityRef: 'component:default/checkout',
+      },
+    });
   });
 });
 
-describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('stale proofs on %p', databaseId => {
+describe.each(
+  TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId(),
+)('stale proofs on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
-  const summary = JSON.parse(readFileSync(path.join(__dirname, '../../../reliability-common/src/capacity/__fixtures__/k6-handle-summary.json'), 'utf8'));
+  const summary = JSON.parse(
+    readFileSync(
+      path.join(
+        __dirname,
+        '../../../reliability-common/src/capacity/__fixtures__/k6-handle-summary.json',
+      ),
+      'utf8',
+    ),
+  );
   const DAY = 86_400_000;
-  const day = (ago: number) => new Date(Date.now() - ago * DAY).toISOString().slice(0, 10);
+  const day = (ago: number) =>
+    new Date(Date.now() - ago * DAY).toISOString().slice(0, 10);
 
   it('tells the owners once when a drill or a load test goes stale, and again when the next proof goes stale in turn', async () => {
     const send = jest.fn(async () => undefined);
@@ -61,36 +131,98 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
       features: [
         reliabilityPlugin,
         scheduler.factory,
-        catalogServiceMock.factory({ entities: [component('checkout'), component('search')] }),
-        mockServices.database.factory({ knex: await databases.init(databaseId) }),
-        createServiceFactory({ service: notificationService, deps: {}, factory: () => ({ send }) }),
-        mockServices.rootConfig.factory({ data: { reliability: { evaluation: { schedule: { frequency: { hours: 24 }, timeout: { minutes: 1 }, initialDelay: { hours: 24 } } } } } }),
+        catalogServiceMock.factory({
+          entities: [component('checkout'), component('search')],
+        }),
+        mockServices.database.factory({
+          knex: await databases.init(databaseId),
+        }),
+        createServiceFactory({
+          service: notificationService,
+          deps: {},
+          factory: () => ({ send }),
+        }),
+        mockServices.rootConfig.factory({
+          data: {
+            reliability: {
+              evaluation: {
+                schedule: {
+                  frequency: { hours: 24 },
+                  timeout: { minutes: 1 },
+                  initialDelay: { hours: 24 },
+                },
+              },
+            },
+          },
+        }),
       ],
     });
-    const post = (p: string, body: object) => request(server).post(`/api/reliability${p}`).set('Authorization', mockCredentials.service.header()).send(body);
+    const post = (p: string, body: object) =>
+      request(server)
+        .post(`/api/reliability${p}`)
+        .set('Authorization', mockCredentials.service.header())
+        .send(body);
     const drill = (entity: string, ago: number, success = true) =>
-      request(server).post('/api/reliability/drills').set('Authorization', mockCredentials.user.header()).send({ entityRef: `component:default/${entity}`, drill: { date: day(ago), region: 'ap-sg', durationMin: 4, success } });
+      request(server)
+        .post('/api/reliability/drills')
+        .set('Authorization', mockCredentials.user.header())
+        .send({
+          entityRef: `component:default/${entity}`,
+          drill: { date: day(ago), region: 'ap-sg', durationMin: 4, success },
+        });
     // checkout: last successful drill 120 days ago (a failed one since does not count), last load test 40 days ago
     expect((await drill('checkout', 120)).status).toBe(201);
     expect((await drill('checkout', 30, false)).status).toBe(201);
-    expect((await post('/capacity/runs', { entityRef: 'component:default/checkout', testType: 'stress', commit: 'abc', summary, startedAt: new Date(Date.now() - 40 * DAY).toISOString() })).status).toBe(201);
+    expect(
+      (
+        await post('/capacity/runs', {
+          entityRef: 'component:default/checkout',
+          testType: 'stress',
+          commit: 'abc',
+          summary,
+          startedAt: new Date(Date.now() - 40 * DAY).toISOString(),
+        })
+      ).status,
+    ).toBe(201);
     // search: both fresh
     expect((await drill('search', 10)).status).toBe(201);
-    expect((await post('/capacity/runs', { entityRef: 'component:default/search', testType: 'stress', commit: 'abc', summary })).status).toBe(201);
+    expect(
+      (
+        await post('/capacity/runs', {
+          entityRef: 'component:default/search',
+          testType: 'stress',
+          commit: 'abc',
+          summary,
+        })
+      ).status,
+    ).toBe(201);
 
-    const stale = () => (send.mock.calls as any[]).map(([o]) => o).filter(o => o.payload.topic.startsWith('proof-stale:'));
+    const stale = () =>
+      (send.mock.calls as any[])
+        .map(([o]) => o)
+        .filter(o => o.payload.topic.startsWith('proof-stale:'));
     await scheduler.run('reliability-stale-proofs');
     expect(stale().map(o => [o.recipients.entityRef, o.payload.link])).toEqual([
-      ['component:default/checkout', '/catalog/default/component/checkout/reliability#drills-panel'],
-      ['component:default/checkout', '/catalog/default/component/checkout/reliability#capacity-panel'],
+      [
+        'component:default/checkout',
+        '/catalog/default/component/checkout/reliability#drills-panel',
+      ],
+      [
+        'component:default/checkout',
+        '/catalog/default/component/checkout/reliability#capacity-panel',
+      ],
     ]);
     expect(stale()[0].payload).toMatchObject({
       title: 'The failover drill proof of component:default/checkout is stale',
-      description: `The last successful failover drill was 120 days ago (${day(120)}); the readiness review asks for one within 92 days.`,
+      description: `The last successful failover drill was 120 days ago (${day(
+        120,
+      )}); the readiness review asks for one within 92 days.`,
       topic: 'proof-stale:component:default/checkout',
       severity: 'normal',
     });
-    expect(stale()[1].payload.description).toMatch(/^The last load test was 40 days ago \(.+\); the readiness review asks for one within 31 days\.$/);
+    expect(stale()[1].payload.description).toMatch(
+      /^The last load test was 40 days ago \(.+\); the readiness review asks for one within 31 days\.$/,
+    );
 
     // once per stale proof
     await scheduler.run('reliability-stale-proofs');

@@ -5,6 +5,13 @@ import { overviewRoutes } from './routes';
 
 /** The organisation's SLOs ranked by the budget they have left, with filters and a CSV export. */
 export function createOverviewFeature(ctx: SuiteContext) {
-  const overview = new OverviewService({ store: ctx.stores.slos, access: ctx.access, gateThreshold: ctx.config.gate.threshold });
-  return { routes: (router, { guards }) => overviewRoutes(router, { guards, overview }) } satisfies Feature;
+  const overview = new OverviewService({
+    store: ctx.stores.slos,
+    access: ctx.access,
+    gateThreshold: ctx.config.gate.threshold,
+  });
+  return {
+    routes: (router, { guards }) =>
+      overviewRoutes(router, { guards, overview }),
+  } satisfies Feature;
 }

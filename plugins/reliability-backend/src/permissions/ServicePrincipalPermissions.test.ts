@@ -17,10 +17,21 @@ const backstage = () => {
     asked.push(...requests.map(r => r.permission.name));
     return requests.map(() => ({ result: AuthorizeResult.ALLOW }));
   };
-  return { asked, inner: mockServices.permissions.mock({ authorize: answer as any, authorizeConditional: answer as any }) };
+  return {
+    asked,
+    inner: mockServices.permissions.mock({
+      authorize: answer as any,
+      authorizeConditional: answer as any,
+    }),
+  };
 };
 
-const DEFAULTS = [reliabilitySloReadPermission, reliabilityEventsIngestPermission, reliabilityCapacityRecordPermission, reliabilityChangesRecordPermission].map(p => p.name);
+const DEFAULTS = [
+  reliabilitySloReadPermission,
+  reliabilityEventsIngestPermission,
+  reliabilityCapacityRecordPermission,
+  reliabilityChangesRecordPermission,
+].map(p => p.name);
 
 describe('ServicePrincipalPermissions', () => {
   it('lets a service without restrictions read and report, and refuses it every other permission of the suite', async () => {
@@ -30,29 +41,60 @@ describe('ServicePrincipalPermissions', () => {
       reliabilityAllPermissions.map(permission => ({ permission })) as any,
       { credentials: mockCredentials.service('external:ci') },
     );
-    const allowed = reliabilityAllPermissions.filter((_, i) => decisions[i].result === AuthorizeResult.ALLOW).map(p => p.name);
+    const allowed = reliabilityAllPermissions
+      .filter((_, i) => decisions[i].result === AuthorizeResult.ALLOW)
+      .map(p => p.name);
     expect(allowed.sort()).toEqual([...DEFAULTS].sort());
     // the refused ones never reach Backstage; the others do, in order
-    expect(asked).toEqual(reliabilityAllPermissions.map(p => p.name).filter(n => DEFAULTS.includes(n)));
+    expect(asked).toEqual(
+      reliabilityAllPermissions
+        .map(p => p.name)
+        .filter(n => DEFAULTS.includes(n)),
+    );
   });
 
   it('grants a further permission when the token’s access restrictions name it', async () => {
     const { inner } = backstage();
     const permissions = new ServicePrincipalPermissions(inner);
-    const credentials = mockCredentials.service('external:chaos-engine', { permissionNames: [reliabilitySloCorrectPermission.name] });
-    const [decision] = await permissions.authorizeConditional([{ permission: reliabilitySloCorrectPermission }], { credentials });
+    const credentials = mockCredentials.service('external:chaos-engine', {
+      permissionNames: [reliabilitySloCorrectPermission.name],
+    });
+    const [decision] = await permissions.authorizeConditional(
+      [{ permission: reliabilitySloCorrectPermission }],
+      { credentials },
+    );
     expect(decision.result).toBe(AuthorizeResult.ALLOW);
-    const [other] = await permissions.authorizeConditional([{ permission: reliabilitySloCorrectPermission }], { credentials: mockCredentials.service('external:other') });
+    const [other] = await permissions.authorizeConditional(
+      [{ permission: reliabilitySloCorrectPermission }],
+      { credentials: mockCredentials.service('external:other') },
+    );
     expect(other.result).toBe(AuthorizeResult.DENY);
   });
 
   it('passes users and other plugins’ permissions through unchanged', async () => {
     const { inner, asked } = backstage();
     const permissions = new ServicePrincipalPermissions(inner);
-    const [user] = await permissions.authorize([{ permission: reliabilitySloCorrectPermission }] as any, { credentials: mockCredentials.user('user:default/ana') });
+    const [user] = await permissions.authorize(
+      [{ permission: reliabilitySloCorrectPermission }] as any,
+      { credentials: mockCredentials.user('user:default/ana') },
+    );
     expect(user.result).toBe(AuthorizeResult.ALLOW);
-    const [catalog] = await permissions.authorize([{ permission: { name: 'catalog.entity.delete', type: 'basic', attributes: {} } }] as any, { credentials: mockCredentials.service() });
+    const [catalog] = await permissions.authorize(
+      [
+        {
+          permission: {
+            name: 'catalog.entity.delete',
+            type: 'basic',
+            attributes: {},
+          },
+        },
+      ] as any,
+      { credentials: mockCredentials.service() },
+    );
     expect(catalog.result).toBe(AuthorizeResult.ALLOW);
-    expect(asked).toEqual([reliabilitySloCorrectPermission.name, 'catalog.entity.delete']);
+    expect(asked).toEqual([
+      reliabilitySloCorrectPermission.name,
+      'catalog.entity.delete',
+    ]);
   });
 });

@@ -1,5 +1,16 @@
-import { BackstageCredentials, BackstageServicePrincipal, PermissionsService, PermissionsServiceRequestOptions } from '@backstage/backend-plugin-api';
-import { AuthorizePermissionRequest, AuthorizePermissionResponse, AuthorizeResult, QueryPermissionRequest, QueryPermissionResponse } from '@backstage/plugin-permission-common';
+import {
+  BackstageCredentials,
+  BackstageServicePrincipal,
+  PermissionsService,
+  PermissionsServiceRequestOptions,
+} from '@backstage/backend-plugin-api';
+import {
+  AuthorizePermissionRequest,
+  AuthorizePermissionResponse,
+  AuthorizeResult,
+  QueryPermissionRequest,
+  QueryPermissionResponse,
+} from '@backstage/plugin-permission-common';
 import { reliabilityServiceDefaultPermissions } from '@reliability-suite/plugin-reliability-common';
 
 const SUITE_PREFIX = 'reliability.';
@@ -17,21 +28,44 @@ export class ServicePrincipalPermissions implements PermissionsService {
   constructor(private readonly inner: PermissionsService) {}
 
   /** Whether the suite refuses the permission to these credentials before Backstage is asked. */
-  static refuses(credentials: BackstageCredentials | undefined, permissionName: string): boolean {
-    if (!credentials || credentials.principal === null || typeof credentials.principal !== 'object') return false;
+  static refuses(
+    credentials: BackstageCredentials | undefined,
+    permissionName: string,
+  ): boolean {
+    if (
+      !credentials ||
+      credentials.principal === null ||
+      typeof credentials.principal !== 'object'
+    )
+      return false;
     const principal = credentials.principal as { type?: string };
     if (principal.type !== 'service') return false;
-    if (!permissionName.startsWith(SUITE_PREFIX) || reliabilityServiceDefaultPermissions.includes(permissionName)) return false;
-    const granted = (principal as BackstageServicePrincipal).accessRestrictions?.permissionNames;
+    if (
+      !permissionName.startsWith(SUITE_PREFIX) ||
+      reliabilityServiceDefaultPermissions.includes(permissionName)
+    )
+      return false;
+    const granted = (principal as BackstageServicePrincipal).accessRestrictions
+      ?.permissionNames;
     return !granted?.includes(permissionName);
   }
 
-  authorize(requests: AuthorizePermissionRequest[], options: PermissionsServiceRequestOptions): Promise<AuthorizePermissionResponse[]> {
-    return this.decide(requests, options, (rest, o) => this.inner.authorize(rest, o));
+  authorize(
+    requests: AuthorizePermissionRequest[],
+    options: PermissionsServiceRequestOptions,
+  ): Promise<AuthorizePermissionResponse[]> {
+    return this.decide(requests, options, (rest, o) =>
+      this.inner.authorize(rest, o),
+    );
   }
 
-  authorizeConditional(requests: QueryPermissionRequest[], options: PermissionsServiceRequestOptions): Promise<QueryPermissionResponse[]> {
-    return this.decide(requests, options, (rest, o) => this.inner.authorizeConditional(rest, o));
+  authorizeConditional(
+    requests: QueryPermissionRequest[],
+    options: PermissionsServiceRequestOptions,
+  ): Promise<QueryPermissionResponse[]> {
+    return this.decide(requests, options, (rest, o) =>
+      this.inner.authorizeConditional(rest, o),
+    );
   }
 
   private async decide<Q extends { permission: { name: string } }, A>(
@@ -39,11 +73,18 @@ export class ServicePrincipalPermissions implements PermissionsService {
     options: PermissionsServiceRequestOptions,
     ask: (rest: Q[], options: PermissionsServiceRequestOptions) => Promise<A[]>,
   ): Promise<A[]> {
-    const refused = requests.map(r => ServicePrincipalPermissions.refuses(options.credentials, r.permission.name));
+    const refused = requests.map(r =>
+      ServicePrincipalPermissions.refuses(
+        options.credentials,
+        r.permission.name,
+      ),
+    );
     if (!refused.includes(true)) return ask(requests, options);
     const rest = requests.filter((_, i) => !refused[i]);
     const answers = rest.length ? await ask(rest, options) : [];
     let next = 0;
-    return refused.map(r => (r ? ({ result: AuthorizeResult.DENY } as A) : answers[next++]));
+    return refused.map(r =>
+      r ? ({ result: AuthorizeResult.DENY } as A) : answers[next++],
+    );
   }
 }

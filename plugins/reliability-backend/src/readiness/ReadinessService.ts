@@ -1,5 +1,9 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { ReadinessFacts, ReadinessResponse, readinessScore } from '@reliability-suite/plugin-reliability-common';
+import {
+  ReadinessFacts,
+  ReadinessResponse,
+  readinessScore,
+} from '@reliability-suite/plugin-reliability-common';
 import { EntityAccess } from '../catalog/entityAccess';
 import type { ReadinessFactsSource } from '../http/feature';
 
@@ -28,14 +32,25 @@ const NO_FACTS: Omit<ReadinessFacts, 'entityRef' | 'annotations'> = {
 export class ReadinessService {
   constructor(private readonly o: ReadinessServiceOptions) {}
 
-  async facts(entityRef: string, annotations: Record<string, string>): Promise<ReadinessFacts> {
-    const parts = await Promise.all(this.o.sources.map(source => source(entityRef, annotations)));
+  async facts(
+    entityRef: string,
+    annotations: Record<string, string>,
+  ): Promise<ReadinessFacts> {
+    const parts = await Promise.all(
+      this.o.sources.map(source => source(entityRef, annotations)),
+    );
     return Object.assign({ entityRef, annotations, ...NO_FACTS }, ...parts);
   }
 
-  async get(entityRef: string, credentials: BackstageCredentials): Promise<ReadinessResponse> {
+  async get(
+    entityRef: string,
+    credentials: BackstageCredentials,
+  ): Promise<ReadinessResponse> {
     const ref = entityRef.toLocaleLowerCase('en-US');
     const annotations = await this.o.entities.annotations(ref, credentials);
-    return readinessScore(await this.facts(ref, annotations), (this.o.now ?? Date.now)());
+    return readinessScore(
+      await this.facts(ref, annotations),
+      (this.o.now ?? Date.now)(),
+    );
   }
 }

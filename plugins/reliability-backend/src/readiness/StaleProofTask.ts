@@ -1,5 +1,8 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { READINESS_CAPACITY_MAX_AGE_MS, READINESS_DRILL_MAX_AGE_MS } from '@reliability-suite/plugin-reliability-common';
+import {
+  READINESS_CAPACITY_MAX_AGE_MS,
+  READINESS_DRILL_MAX_AGE_MS,
+} from '@reliability-suite/plugin-reliability-common';
 import { DrillStore } from '../drills/DrillStore';
 import { CapacityStore } from '../capacity/CapacityStore';
 import { NoticeStore } from '../notifications/NoticeStore';
@@ -17,23 +20,52 @@ const MAX_PAGES = 1_000;
  */
 export class StaleProofTask {
   constructor(
-    private readonly o: { drills: DrillStore; capacity: CapacityStore; notices: NoticeStore; notifier: ReliabilityNotifier; logger: LoggerService; now?: () => number },
+    private readonly o: {
+      drills: DrillStore;
+      capacity: CapacityStore;
+      notices: NoticeStore;
+      notifier: ReliabilityNotifier;
+      logger: LoggerService;
+      now?: () => number;
+    },
   ) {}
 
   async run(): Promise<{ notified: number }> {
     const now = this.o.now?.() ?? Date.now();
     let notified = 0;
     const checks = [
-      { proof: 'drill' as const, maxAge: READINESS_DRILL_MAX_AGE_MS, page: (limit: number, offset: number) => this.o.drills.lastSuccessPerEntity(limit, offset) },
-      { proof: 'capacity' as const, maxAge: READINESS_CAPACITY_MAX_AGE_MS, page: (limit: number, offset: number) => this.o.capacity.lastRunPerEntity(limit, offset) },
+      {
+        proof: 'drill' as const,
+        maxAge: READINESS_DRILL_MAX_AGE_MS,
+        page: (limit: number, offset: number) =>
+          this.o.drills.lastSuccessPerEntity(limit, offset),
+      },
+      {
+        proof: 'capacity' as const,
+        maxAge: READINESS_CAPACITY_MAX_AGE_MS,
+        page: (limit: number, offset: number) =>
+          this.o.capacity.lastRunPerEntity(limit, offset),
+      },
     ];
     for (const check of checks) {
       for (let p = 0; p < MAX_PAGES; p++) {
         const rows = await check.page(PAGE, p * PAGE);
         for (const r of rows) {
           if (now - r.at <= check.maxAge) continue;
-          if (!(await this.o.notices.claim(`proof-stale:${check.proof}:${r.entityRef}:${r.at}`, now))) continue;
-          await this.o.notifier.proofStale({ entityRef: r.entityRef, proof: check.proof, lastAt: r.at, maxAgeDays: Math.round(check.maxAge / DAY), now });
+          if (
+            !(await this.o.notices.claim(
+              `proof-stale:${check.proof}:${r.entityRef}:${r.at}`,
+              now,
+            ))
+          )
+            continue;
+          await this.o.notifier.proofStale({
+            entityRef: r.entityRef,
+            proof: check.proof,
+            lastAt: r.at,
+            maxAgeDays: Math.round(check.maxAge / DAY),
+            now,
+          });
           notified++;
         }
         if (rows.length < PAGE) break;
@@ -41,7 +73,10 @@ export class StaleProofTask {
     }
     // a year of notices is plenty to keep each told once (a proof older than that was told long ago)
     await this.o.notices.prune(now - 400 * DAY);
-    if (notified) this.o.logger.info(`Told the owners of ${notified} stale drill or capacity proofs`);
+    if (notified)
+      this.o.logger.info(
+        `Told the owners of ${notified} stale drill or capacity proofs`,
+      );
     return { notified };
   }
 }

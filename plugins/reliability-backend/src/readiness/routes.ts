@@ -4,7 +4,10 @@ import { Guards } from '../http/guards';
 import { ReadinessService } from './ReadinessService';
 
 /** A service's readiness score from the review checklist. */
-export function readinessRoutes(router: ReturnType<typeof Router>, deps: { guards: Guards; readiness: ReadinessService }) {
+export function readinessRoutes(
+  router: ReturnType<typeof Router>,
+  deps: { guards: Guards; readiness: ReadinessService },
+) {
   router.get('/readiness', async (req, res) => {
     const credentials = await deps.guards.canRead(req);
     const { entityRef } = deps.guards.query(readinessQuerySchema, req);

@@ -1,9 +1,25 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { JsonObject } from '@backstage/types';
-import { MIN_SECRET_LENGTH, redactText, redactUrl, urlSecrets } from '@reliability-suite/plugin-reliability-common';
+import {
+  MIN_SECRET_LENGTH,
+  redactText,
+  redactUrl,
+  urlSecrets,
+} from '@reliability-suite/plugin-reliability-common';
 
 /** Config keys whose values are credentials (compared in lower case, as substrings). */
-const SECRET_KEYS = ['secret', 'token', 'password', 'apikey', 'api-key', 'api_key', 'authorization', 'cadata', 'credential', 'cookie'];
+const SECRET_KEYS = [
+  'secret',
+  'token',
+  'password',
+  'apikey',
+  'api-key',
+  'api_key',
+  'authorization',
+  'cadata',
+  'credential',
+  'cookie',
+];
 
 /**
  * The secrets the plugin's config can hold: header values, tokens, HMAC keys, shared secrets, and the userinfo
@@ -16,7 +32,8 @@ export function collectSecrets(reliability: unknown): string[] {
     out.add(v);
     // `Bearer abc`: the credential alone can show up too
     const space = v.indexOf(' ');
-    if (space > 0 && v.length - space - 1 >= MIN_SECRET_LENGTH) out.add(v.slice(space + 1));
+    if (space > 0 && v.length - space - 1 >= MIN_SECRET_LENGTH)
+      out.add(v.slice(space + 1));
   };
   const walk = (value: unknown, secret: boolean) => {
     if (typeof value === 'string') {
@@ -26,7 +43,10 @@ export function collectSecrets(reliability: unknown): string[] {
     else if (value && typeof value === 'object') {
       for (const [k, v] of Object.entries(value)) {
         const key = k.toLowerCase();
-        walk(v, secret || key === 'headers' || SECRET_KEYS.some(s => key.includes(s)));
+        walk(
+          v,
+          secret || key === 'headers' || SECRET_KEYS.some(s => key.includes(s)),
+        );
       }
     }
   };
@@ -40,8 +60,20 @@ export const MAX_TARGET_LENGTH = 1_000;
 /** What stands for a URL that does not parse. */
 export const INVALID_URL = '(invalid URL)';
 
-const isSpace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v';
-const isSchemeChar = (c: string) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c === '+' || c === '-' || c === '.';
+const isSpace = (c: string) =>
+  c === ' ' ||
+  c === '\t' ||
+  c === '\n' ||
+  c === '\r' ||
+  c === '\f' ||
+  c === '\v';
+const isSchemeChar = (c: string) =>
+  (c >= 'a' && c <= 'z') ||
+  (c >= 'A' && c <= 'Z') ||
+  (c >= '0' && c <= '9') ||
+  c === '+' ||
+  c === '-' ||
+  c === '.';
 
 /** `scheme://host/path` of a URL; `(invalid URL)` when it does not parse, for what follows may be userinfo. */
 function safeUrl(url: string): string {
@@ -81,7 +113,11 @@ function redactToken(token: string): string {
  * `(invalid URL)`). Then `redactText` replaces every known secret and auth-scheme credential. Linear in the text;
  * no regular expression runs on it.
  */
-export function redactTarget(text: string, secrets: Iterable<string> = [], maxLength = MAX_TARGET_LENGTH): string {
+export function redactTarget(
+  text: string,
+  secrets: Iterable<string> = [],
+  maxLength = MAX_TARGET_LENGTH,
+): string {
   const s = String(text);
   let out = '';
   let i = 0;
@@ -100,7 +136,13 @@ export function redactTarget(text: string, secrets: Iterable<string> = [], maxLe
 }
 
 class RedactingLogger implements LoggerService {
-  constructor(private readonly inner: LoggerService, private readonly redactor: { text(text: string, maxLength?: number): string; error(e: unknown): string }) {}
+  constructor(
+    private readonly inner: LoggerService,
+    private readonly redactor: {
+      text(text: string, maxLength?: number): string;
+      error(e: unknown): string;
+    },
+  ) {}
 
   private meta(meta?: Error | JsonObject): Error | JsonObject | undefined {
     if (!meta) return meta;
@@ -109,7 +151,12 @@ class RedactingLogger implements LoggerService {
       copy.name = meta.name;
       return copy;
     }
-    return Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, typeof v === 'string' ? this.redactor.text(v, 10_000) : v]));;
+    return Object.fromEntries(
+      Object.entries(meta).map(([k, v]) => [
+        k,
+        typeof v === 'string' ? this.redactor.text(v, 10_000) : v,
+      ]),
+    );
   }
   error(message: string, meta?: Error | JsonObject) {
     this.inner.error(this.redactor.text(message, 10_000), this.meta(meta));

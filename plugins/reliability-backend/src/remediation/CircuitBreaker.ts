@@ -4,9 +4,14 @@
  * Kept per backend process: each replica protects the target from its own calls.
  */
 export class CircuitBreaker {
-  private readonly circuits = new Map<string, { failures: number; openedAt: number | null; trial: boolean }>();
+  private readonly circuits = new Map<
+    string,
+    { failures: number; openedAt: number | null; trial: boolean }
+  >();
 
-  constructor(private readonly options: { failureThreshold: number; openMs: number }) {}
+  constructor(
+    private readonly options: { failureThreshold: number; openMs: number },
+  ) {}
 
   /** Whether a call may go through now; a half-open circuit lets exactly one trial through. */
   allow(target: string, now: number): boolean {
@@ -23,7 +28,11 @@ export class CircuitBreaker {
   }
 
   failure(target: string, now: number): void {
-    const c = this.circuits.get(target) ?? { failures: 0, openedAt: null, trial: false };
+    const c = this.circuits.get(target) ?? {
+      failures: 0,
+      openedAt: null,
+      trial: false,
+    };
     c.failures++;
     if (c.trial || c.failures >= this.options.failureThreshold) {
       c.openedAt = now;
@@ -37,5 +46,4 @@ export class CircuitBreaker {
     if (!c || c.openedAt === null) return 'closed';
     return now - c.openedAt < this.options.openMs ? 'open' : 'half-open';
   }
-
 }

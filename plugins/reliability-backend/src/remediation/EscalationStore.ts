@@ -39,12 +39,29 @@ export class EscalationStore {
   }
 
   async isOpen(ruleId: string): Promise<boolean> {
-    return Boolean(await this.db('reliability_escalations').where('open_key', ruleId).first('id'));
+    return Boolean(
+      await this.db('reliability_escalations')
+        .where('open_key', ruleId)
+        .first('id'),
+    );
   }
 
   /** Escalations, newest first. */
-  async list(filter: { entityRefs?: string[]; ruleIds?: string[]; state?: 'open' | 'resolved'; limit?: number; offset?: number } = {}): Promise<RemediationEscalation[]> {
-    const q = this.db('reliability_escalations').select('*').orderBy('opened_at', 'desc').orderBy('id', 'desc').limit(filter.limit ?? 200).offset(filter.offset ?? 0);
+  async list(
+    filter: {
+      entityRefs?: string[];
+      ruleIds?: string[];
+      state?: 'open' | 'resolved';
+      limit?: number;
+      offset?: number;
+    } = {},
+  ): Promise<RemediationEscalation[]> {
+    const q = this.db('reliability_escalations')
+      .select('*')
+      .orderBy('opened_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(filter.limit ?? 200)
+      .offset(filter.offset ?? 0);
     if (filter.entityRefs) q.whereIn('entity_ref', filter.entityRefs);
     if (filter.ruleIds) q.whereIn('rule_id', filter.ruleIds);
     if (filter.state) q.where('state', filter.state);

@@ -1,7 +1,16 @@
 import { randomUUID } from 'crypto';
 import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
-import { decodeCursor, pageOf, matchesLabels, percentile, RemediationListResponse } from '@reliability-suite/plugin-reliability-common';
-import { RemediationAction, RemediationTriggerInfo } from '@reliability-suite/plugin-reliability-node';
+import {
+  decodeCursor,
+  pageOf,
+  matchesLabels,
+  percentile,
+  RemediationListResponse,
+} from '@reliability-suite/plugin-reliability-common';
+import {
+  RemediationAction,
+  RemediationTriggerInfo,
+} from '@reliability-suite/plugin-reliability-node';
 import { RemediationRule, ruleSummary } from './rules';
 import { ExecutionRow, RemediationStore } from './RemediationStore';
 import { EscalationStore } from './EscalationStore';
@@ -47,7 +56,6 @@ export interface RemediationEngineOptions {
   onEscalated?: ExecutionRunnerOptions['onEscalated'];
 }
 
-
 /**
  * Runs remediation rules: matches triggers to rules and hands each (rule, trigger) to the `ExecutionRunner`
  * pipeline (record, lease, guards, attempt, settle); runs the queued executions other processes left; answers the
@@ -74,7 +82,9 @@ export class RemediationEngine {
       redactor: this.redactor,
       auditor: o.auditor,
       metrics: o.metrics,
-      breaker: new CircuitBreaker(o.breaker ?? { failureThreshold: 3, openMs: 60_000 }),
+      breaker: new CircuitBreaker(
+        o.breaker ?? { failureThreshold: 3, openMs: 60_000 },
+      ),
       holder: o.holder,
       backoff: o.backoff ?? { baseMs: 200, capMs: 5_000 },
       leaseGraceMs: o.leaseGraceMs ?? 30_000,
@@ -105,11 +115,18 @@ export class RemediationEngine {
    * Records the trigger for every matching rule (or only `onlyRule`) and starts the new executions in the
    * background. Repeats of a trigger already recorded come back as duplicates and run nothing.
    */
-  async submit(trigger: IncomingTrigger, options: { onlyRule?: RemediationRule; dryRun?: boolean } = {}): Promise<SubmitResult[]> {
-    const rules = options.onlyRule ? [options.onlyRule] : this.matching(trigger);
+  async submit(
+    trigger: IncomingTrigger,
+    options: { onlyRule?: RemediationRule; dryRun?: boolean } = {},
+  ): Promise<SubmitResult[]> {
+    const rules = options.onlyRule
+      ? [options.onlyRule]
+      : this.matching(trigger);
     const results: SubmitResult[] = [];
     for (const rule of rules) {
-      const { run, ...result } = await this.runner.record(rule, trigger, { dryRun: options.dryRun });
+      const { run, ...result } = await this.runner.record(rule, trigger, {
+        dryRun: options.dryRun,
+      });
       results.push(result);
       if (run) this.start(run, true);
     }
@@ -129,14 +146,25 @@ export class RemediationEngine {
   private start(exec: ExecutionRow, fresh: boolean) {
     if (this.running.has(exec.id)) return;
     let resolve!: () => void;
-    this.dispatching.set(exec.id, new Promise<void>(r => { resolve = r; }));
+    this.dispatching.set(
+      exec.id,
+      new Promise<void>(r => {
+        resolve = r;
+      }),
+    );
     const dispatched = () => {
       this.dispatching.delete(exec.id);
       resolve();
     };
     const p = this.runner
       .run(exec, this.rule(exec.ruleId), fresh, dispatched)
-      .catch(e => this.o.logger.error(`Remediation execution ${exec.id} failed unexpectedly: ${this.redactor.error(e)}`))
+      .catch(e =>
+        this.o.logger.error(
+          `Remediation execution ${
+            exec.id
+          } failed unexpectedly: ${this.redactor.error(e)}`,
+        ),
+      )
       .finally(() => {
         this.running.delete(exec.id);
         dispatched();
@@ -158,8 +186,18 @@ export class RemediationEngine {
   /** Periodic: accounts for executions of stopped processes, and runs queued ones nobody took. */
   async dispatch(): Promise<void> {
     const { interrupted, requeued } = await this.o.store.recover(this.now());
-    if (interrupted.length) this.o.logger.warn(`Remediation executions ${interrupted.join(', ')} were interrupted mid-attempt by a stopped backend; not repeated`);
-    if (requeued.length) this.o.logger.info(`Remediation executions ${requeued.join(', ')} requeued (their backend stopped before calling the target)`);
+    if (interrupted.length)
+      this.o.logger.warn(
+        `Remediation executions ${interrupted.join(
+          ', ',
+        )} were interrupted mid-attempt by a stopped backend; not repeated`,
+      );
+    if (requeued.length)
+      this.o.logger.info(
+        `Remediation executions ${requeued.join(
+          ', ',
+        )} requeued (their backend stopped before calling the target)`,
+      );
     for (const id of await this.o.store.queued()) {
       if (this.running.has(id)) continue;
       const exec = await this.o.store.get(id);
@@ -171,18 +209,44 @@ export class RemediationEngine {
    * Executions, newest first, from `offset` (the summary covers the executions of this page). `visible`
    * restricts them (and the rules) to the entities the caller may read.
    */
-  async history(entityRef: string | undefined, limit: number, offset = 0, visible?: (entityRef: string) => boolean): Promise<RemediationListResponse> {
-    const visibleRefs = visible ? [...new Set(this.rules.map(r => r.entityRef))].filter(visible) : undefined;
+  async history(
+    entityRef: string | undefined,
+    limit: number,
+    offset = 0,
+    visible?: (entityRef: string) => boolean,
+  ): Promise<RemediationListResponse> {
+    const visibleRefs = visible
+      ? [...new Set(this.rules.map(r => r.entityRef))].filter(visible)
+      : undefined;
     const entityRefs = entityRef ? [entityRef] : visibleRefs;
     // executions first, then escalations: an escalation is written before its execution reads as finished, so a
     // finished execution in this answer always comes with its escalation
-    const items = await this.o.store.list({ entityRef, entityRefs: entityRef ? undefined : visibleRefs, limit, offset });
-    const escalations = await this.o.escalations.list({ entityRefs, state: 'open', limit: 100 });
-    const done = items.filter(i => i.state === 'succeeded' || i.state === 'failed' || i.state === 'escalated' || i.state === 'interrupted');
+    const items = await this.o.store.list({
+      entityRef,
+      entityRefs: entityRef ? undefined : visibleRefs,
+      limit,
+      offset,
+    });
+    const escalations = await this.o.escalations.list({
+      entityRefs,
+      state: 'open',
+      limit: 100,
+    });
+    const done = items.filter(
+      i =>
+        i.state === 'succeeded' ||
+        i.state === 'failed' ||
+        i.state === 'escalated' ||
+        i.state === 'interrupted',
+    );
     const succeeded = done.filter(i => i.state === 'succeeded');
-    const latencies = succeeded.map(i => i.latencyMs).filter((v): v is number => v !== null);
+    const latencies = succeeded
+      .map(i => i.latencyMs)
+      .filter((v): v is number => v !== null);
     return {
-      rules: this.rulesFor(entityRef).filter(r => !visible || visible(r.entityRef)).map(ruleSummary),
+      rules: this.rulesFor(entityRef)
+        .filter(r => !visible || visible(r.entityRef))
+        .map(ruleSummary),
       items,
       escalations,
       summary: {
@@ -198,7 +262,12 @@ export class RemediationEngine {
   }
 
   /** One page of the history (`limit` from `cursor`), restricted to the entities `visible` passes. */
-  async page(entityRef: string | undefined, limit: number, cursor: string | undefined, visible: (entityRef: string) => boolean): Promise<RemediationListResponse & { nextCursor?: string }> {
+  async page(
+    entityRef: string | undefined,
+    limit: number,
+    cursor: string | undefined,
+    visible: (entityRef: string) => boolean,
+  ): Promise<RemediationListResponse & { nextCursor?: string }> {
     const offset = decodeCursor(cursor) ?? 0;
     const history = await this.history(entityRef, limit + 1, offset, visible);
     return { ...history, ...pageOf(history.items, offset, limit, true) };
@@ -208,12 +277,21 @@ export class RemediationEngine {
    * Run now: records a manual trigger for this one rule (a dry run describes and calls nothing), waits up to 10 s
    * for it to settle, and answers the execution. Reserved labels are the rule's own, whatever the caller sent.
    */
-  async runNow(rule: RemediationRule, body: { dryRun?: boolean; labels?: Record<string, string> }, actor: string) {
+  async runNow(
+    rule: RemediationRule,
+    body: { dryRun?: boolean; labels?: Record<string, string> },
+    actor: string,
+  ) {
     const [result] = await this.submit(
       {
         kind: 'manual',
         id: randomUUID(),
-        labels: { ...(body.labels ?? {}), entity: rule.entityRef, alertname: 'ManualRun', rule: rule.id },
+        labels: {
+          ...(body.labels ?? {}),
+          entity: rule.entityRef,
+          alertname: 'ManualRun',
+          rule: rule.id,
+        },
         annotations: {},
         actor,
         receivedAt: this.now(),
@@ -234,6 +312,11 @@ export class RemediationEngine {
 /** Waits for `p`, or `ms`, whichever comes first. */
 async function within(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise(r => { timer = setTimeout(r, ms); })]);
+  await Promise.race([
+    p,
+    new Promise(r => {
+      timer = setTimeout(r, ms);
+    }),
+  ]);
   clearTimeout(timer);
 }

@@ -1,5 +1,10 @@
 import { Knex } from 'knex';
-import type { RemediationAttempt, RemediationExecution, RemediationState, RemediationTriggerKind } from '@reliability-suite/plugin-reliability-common';
+import type {
+  RemediationAttempt,
+  RemediationExecution,
+  RemediationState,
+  RemediationTriggerKind,
+} from '@reliability-suite/plugin-reliability-common';
 import { isoOrNull as iso, numOrNull as num } from '../database/rows';
 import { redactTarget } from '../redaction/Redactor';
 
@@ -22,7 +27,10 @@ export interface NewExecution {
 }
 
 /** The row that drives one execution. */
-export type ExecutionRow = { id: number } & Omit<NewExecution, 'dedupKey' | 'dryRun' | 'detail'>;
+export type ExecutionRow = { id: number } & Omit<
+  NewExecution,
+  'dedupKey' | 'dryRun' | 'detail'
+>;
 
 /**
  * Remediation executions and attempts. The execution row is the outbox: it exists (queued) before anything is
@@ -35,7 +43,10 @@ export class RemediationStore {
    * Records a trigger for a rule once. A repeat (same dedup key) only counts as a duplicate. With `claim`, a new
    * record is written already running under that holder's lease (one round trip instead of insert + claim).
    */
-  async record(e: NewExecution, claim?: { holder: string; leaseUntil: number }): Promise<{ id: number; inserted: boolean }> {
+  async record(
+    e: NewExecution,
+    claim?: { holder: string; leaseUntil: number },
+  ): Promise<{ id: number; inserted: boolean }> {
     const row = {
       dedup_key: e.dedupKey,
       rule_id: e.ruleId,
@@ -62,13 +73,25 @@ export class RemediationStore {
     const [written] = await this.db('reliability_remediations')
       .insert(row)
       .onConflict('dedup_key')
-      .merge({ duplicates: this.db.raw('?? + 1', ['reliability_remediations.duplicates']) })
+      .merge({
+        duplicates: this.db.raw('?? + 1', [
+          'reliability_remediations.duplicates',
+        ]),
+      })
       .returning(['id', 'duplicates']);
-    return { id: Number(written.id), inserted: Number(written.duplicates) === 0 };
+    return {
+      id: Number(written.id),
+      inserted: Number(written.duplicates) === 0,
+    };
   }
 
   /** Takes a queued execution for this process; false when another process (or call) has it. */
-  async claim(id: number, holder: string, leaseMs: number, now: number): Promise<boolean> {
+  async claim(
+    id: number,
+    holder: string,
+    leaseMs: number,
+    now: number,
+  ): Promise<boolean> {
     const n = await this.db('reliability_remediations')
       .where({ id, state: 'queued' })
       .update({ state: 'running', holder, lease_expires_at: now + leaseMs });
@@ -79,17 +102,38 @@ export class RemediationStore {
    * Takes the lease on a lock key: inserts it, or takes it over when the previous lease has expired.
    * Answers the execution holding it when it is someone else's.
    */
-  async acquireLock(lockKey: string, holder: string, executionId: number, now: number, leaseMs: number): Promise<{ acquired: boolean; heldBy?: number }> {
+  async acquireLock(
+    lockKey: string,
+    holder: string,
+    executionId: number,
+    now: number,
+    leaseMs: number,
+  ): Promise<{ acquired: boolean; heldBy?: number }> {
     // RETURNING answers the row only when it was inserted or taken over (both PostgreSQL and SQLite)
     const taken = await this.db('reliability_locks')
-      .insert({ lock_key: lockKey, holder, execution_id: executionId, expires_at: now + leaseMs })
+      .insert({
+        lock_key: lockKey,
+        holder,
+        execution_id: executionId,
+        expires_at: now + leaseMs,
+      })
       .onConflict('lock_key')
       .merge(['holder', 'execution_id', 'expires_at'])
       .where('reliability_locks.expires_at', '<', now)
       .returning(['holder', 'execution_id']);
-    if (taken.length && taken[0].holder === holder && Number(taken[0].execution_id) === executionId) return { acquired: true };
-    const row = await this.db('reliability_locks').where('lock_key', lockKey).first('execution_id');
-    return { acquired: false, heldBy: row ? Number(row.execution_id) : undefined };
+    if (
+      taken.length &&
+      taken[0].holder === holder &&
+      Number(taken[0].execution_id) === executionId
+    )
+      return { acquired: true };
+    const row = await this.db('reliability_locks')
+      .where('lock_key', lockKey)
+      .first('execution_id');
+    return {
+      acquired: false,
+      heldBy: row ? Number(row.execution_id) : undefined,
+    };
   }
 
   /**
@@ -106,14 +150,50 @@ export class RemediationStore {
     executionId: number,
     now: number,
     leaseMs: number,
-    guard: { ruleId: string; since: number; limit: number; startFirst?: { cooldownMs: number } },
-  ): Promise<{ acquired: boolean; heldBy?: number; guards?: { lastSuccessAt: number | null; attempts: number; attemptStarted: boolean } }> {
+    guard: {
+      ruleId: string;
+      since: number;
+      limit: number;
+      startFirst?: { cooldownMs: number };
+    },
+  ): Promise<{
+    acquired: boolean;
+    heldBy?: number;
+    guards?: {
+      lastSuccessAt: number | null;
+      attempts: number;
+      attemptStarted: boolean;
+    };
+  }> {
     if (this.db.client.config.client !== 'pg') {
-      const lock = await this.acquireLock(lockKey, holder, executionId, now, leaseMs);
+      const lock = await this.acquireLock(
+        lockKey,
+        holder,
+        executionId,
+        now,
+        leaseMs,
+      );
       if (!lock.acquired) return lock;
-      const reads = await this.guards(guard.ruleId, lockKey, guard.since, guard.limit);
-      const allowed = Boolean(guard.startFirst) && (reads.lastSuccessAt === null || reads.lastSuccessAt <= now - guard.startFirst!.cooldownMs) && reads.attempts < guard.limit;
-      if (allowed) await this.startAttempt(executionId, guard.ruleId, 1, now, holder, null);
+      const reads = await this.guards(
+        guard.ruleId,
+        lockKey,
+        guard.since,
+        guard.limit,
+      );
+      const allowed =
+        Boolean(guard.startFirst) &&
+        (reads.lastSuccessAt === null ||
+          reads.lastSuccessAt <= now - guard.startFirst!.cooldownMs) &&
+        reads.attempts < guard.limit;
+      if (allowed)
+        await this.startAttempt(
+          executionId,
+          guard.ruleId,
+          1,
+          now,
+          holder,
+          null,
+        );
       return { ...lock, guards: { ...reads, attemptStarted: allowed } };
     }
     const start = guard.startFirst;
@@ -136,19 +216,45 @@ export class RemediationStore {
          RETURNING 1)
        SELECT reads.*, (SELECT count(*) FROM started) AS started FROM reads`,
       [
-        lockKey, holder, executionId, now + leaseMs, now,
-        holder, executionId, lockKey, guard.ruleId, lockKey, guard.ruleId, guard.since, guard.limit,
-        executionId, guard.ruleId, now, Boolean(start), now - (start?.cooldownMs ?? 0), guard.limit,
+        lockKey,
+        holder,
+        executionId,
+        now + leaseMs,
+        now,
+        holder,
+        executionId,
+        lockKey,
+        guard.ruleId,
+        lockKey,
+        guard.ruleId,
+        guard.since,
+        guard.limit,
+        executionId,
+        guard.ruleId,
+        now,
+        Boolean(start),
+        now - (start?.cooldownMs ?? 0),
+        guard.limit,
       ],
     );
     const row = rows[0];
-    if (row.taken_by === null) return { acquired: false, heldBy: num(row.held_by) ?? undefined };
-    return { acquired: true, guards: { lastSuccessAt: num(row.last_success), attempts: Number(row.attempts), attemptStarted: Number(row.started) === 1 } };
+    if (row.taken_by === null)
+      return { acquired: false, heldBy: num(row.held_by) ?? undefined };
+    return {
+      acquired: true,
+      guards: {
+        lastSuccessAt: num(row.last_success),
+        attempts: Number(row.attempts),
+        attemptStarted: Number(row.started) === 1,
+      },
+    };
   }
 
   /** Takes back an attempt row written before its guards said no (see `acquireLockWithGuards`): nothing was called. */
   async cancelAttempt(executionId: number, n: number): Promise<void> {
-    await this.db('reliability_remediation_attempts').where({ execution_id: executionId, n, outcome: 'started' }).delete();
+    await this.db('reliability_remediation_attempts')
+      .where({ execution_id: executionId, n, outcome: 'started' })
+      .delete();
   }
 
   /**
@@ -179,47 +285,110 @@ export class RemediationStore {
          e AS (
            UPDATE reliability_escalations SET state = 'resolved', open_key = NULL, resolved_at = ? WHERE open_key = ?)
          UPDATE reliability_remediations SET state = 'succeeded', detail = ?, finished_at = ?, latency_ms = ?, holder = NULL, lease_expires_at = NULL WHERE id = ?`,
-        [e.at, e.attemptLatencyMs, e.executionId, e.n, e.lockKey, e.holder, e.executionId, e.at, e.ruleId, detail, e.at, e.latencyMs, e.executionId],
+        [
+          e.at,
+          e.attemptLatencyMs,
+          e.executionId,
+          e.n,
+          e.lockKey,
+          e.holder,
+          e.executionId,
+          e.at,
+          e.ruleId,
+          detail,
+          e.at,
+          e.latencyMs,
+          e.executionId,
+        ],
       );
       return;
     }
     await this.db.transaction(async tx => {
-      await tx('reliability_remediation_attempts').where({ execution_id: e.executionId, n: e.n }).update({ outcome: 'succeeded', finished_at: e.at, latency_ms: e.attemptLatencyMs, error: null });
-      await tx('reliability_locks').where({ lock_key: e.lockKey, holder: e.holder, execution_id: e.executionId }).delete();
-      await tx('reliability_escalations').where('open_key', e.ruleId).update({ state: 'resolved', open_key: null, resolved_at: e.at });
-      await tx('reliability_remediations')
-        .where('id', e.executionId)
-        .update({ state: 'succeeded', detail, finished_at: e.at, latency_ms: e.latencyMs, holder: null, lease_expires_at: null });
+      await tx('reliability_remediation_attempts')
+        .where({ execution_id: e.executionId, n: e.n })
+        .update({
+          outcome: 'succeeded',
+          finished_at: e.at,
+          latency_ms: e.attemptLatencyMs,
+          error: null,
+        });
+      await tx('reliability_locks')
+        .where({
+          lock_key: e.lockKey,
+          holder: e.holder,
+          execution_id: e.executionId,
+        })
+        .delete();
+      await tx('reliability_escalations')
+        .where('open_key', e.ruleId)
+        .update({ state: 'resolved', open_key: null, resolved_at: e.at });
+      await tx('reliability_remediations').where('id', e.executionId).update({
+        state: 'succeeded',
+        detail,
+        finished_at: e.at,
+        latency_ms: e.latencyMs,
+        holder: null,
+        lease_expires_at: null,
+      });
     });
   }
 
-  async releaseLock(lockKey: string, holder: string, executionId: number): Promise<void> {
-    await this.db('reliability_locks').where({ lock_key: lockKey, holder, execution_id: executionId }).delete();
+  async releaseLock(
+    lockKey: string,
+    holder: string,
+    executionId: number,
+  ): Promise<void> {
+    await this.db('reliability_locks')
+      .where({ lock_key: lockKey, holder, execution_id: executionId })
+      .delete();
   }
 
   /**
    * In one round trip: when the rule last succeeded under this lock key (for the cooldown), the calls made for
    * the rule since `since` (for the attempt budget).
    */
-  async guards(ruleId: string, lockKey: string, since: number, limit?: number): Promise<{ lastSuccessAt: number | null; attempts: number }> {
-    const lastSuccess = this.db('reliability_remediations').where({ rule_id: ruleId, lock_key: lockKey, state: 'succeeded' }).max('finished_at');
-    const [row] = await this.db.select({ last_success: lastSuccess, attempts: this.attemptsQuery(ruleId, since, limit) });
-    return { lastSuccessAt: num(row?.last_success), attempts: Number(row?.attempts ?? 0) };
+  async guards(
+    ruleId: string,
+    lockKey: string,
+    since: number,
+    limit?: number,
+  ): Promise<{ lastSuccessAt: number | null; attempts: number }> {
+    const lastSuccess = this.db('reliability_remediations')
+      .where({ rule_id: ruleId, lock_key: lockKey, state: 'succeeded' })
+      .max('finished_at');
+    const [row] = await this.db.select({
+      last_success: lastSuccess,
+      attempts: this.attemptsQuery(ruleId, since, limit),
+    });
+    return {
+      lastSuccessAt: num(row?.last_success),
+      attempts: Number(row?.attempts ?? 0),
+    };
   }
 
   /**
    * Calls made for a rule since `since` (all executions, all replicas), counted up to `limit` when given: the
    * budget check only needs to know whether the limit is reached, so its cost stays bounded by the limit.
    */
-  async attemptsSince(ruleId: string, since: number, limit?: number): Promise<number> {
-    const [row] = await this.db.select({ n: this.attemptsQuery(ruleId, since, limit) });
+  async attemptsSince(
+    ruleId: string,
+    since: number,
+    limit?: number,
+  ): Promise<number> {
+    const [row] = await this.db.select({
+      n: this.attemptsQuery(ruleId, since, limit),
+    });
     return Number(row?.n ?? 0);
   }
 
   private attemptsQuery(ruleId: string, since: number, limit?: number) {
-    const rows = this.db('reliability_remediation_attempts').where('rule_id', ruleId).where('started_at', '>=', since);
+    const rows = this.db('reliability_remediation_attempts')
+      .where('rule_id', ruleId)
+      .where('started_at', '>=', since);
     if (limit === undefined) return rows.count('*');
-    return this.db.from(rows.select(this.db.raw('1')).limit(limit).as('budget')).count('*');
+    return this.db
+      .from(rows.select(this.db.raw('1')).limit(limit).as('budget'))
+      .count('*');
   }
 
   /**
@@ -227,26 +396,66 @@ export class RemediationStore {
    * (another process recovered the execution). The unique (execution, n) key refuses a second writer of the same
    * attempt. No transaction: the lease was just renewed, and recovery waits for it to expire.
    */
-  async startAttempt(executionId: number, ruleId: string, n: number, now: number, holder: string, leaseUntil: number | null): Promise<boolean> {
+  async startAttempt(
+    executionId: number,
+    ruleId: string,
+    n: number,
+    now: number,
+    holder: string,
+    leaseUntil: number | null,
+  ): Promise<boolean> {
     // leaseUntil null: the lease was taken a moment ago (the execution was recorded claimed), nothing to renew
     if (leaseUntil !== null) {
-      const still = await this.db('reliability_remediations').where({ id: executionId, state: 'running', holder }).update({ lease_expires_at: leaseUntil });
+      const still = await this.db('reliability_remediations')
+        .where({ id: executionId, state: 'running', holder })
+        .update({ lease_expires_at: leaseUntil });
       if (still !== 1) return false;
     }
-    await this.db('reliability_remediation_attempts').insert({ execution_id: executionId, rule_id: ruleId, n, outcome: 'started', started_at: now });
+    await this.db('reliability_remediation_attempts').insert({
+      execution_id: executionId,
+      rule_id: ruleId,
+      n,
+      outcome: 'started',
+      started_at: now,
+    });
     return true;
   }
 
-  async finishAttempt(executionId: number, n: number, outcome: 'succeeded' | 'failed', now: number, latencyMs: number, error: string | null): Promise<void> {
+  async finishAttempt(
+    executionId: number,
+    n: number,
+    outcome: 'succeeded' | 'failed',
+    now: number,
+    latencyMs: number,
+    error: string | null,
+  ): Promise<void> {
     await this.db('reliability_remediation_attempts')
       .where({ execution_id: executionId, n })
-      .update({ outcome, finished_at: now, latency_ms: latencyMs, error: error?.slice(0, 2000) ?? null });
+      .update({
+        outcome,
+        finished_at: now,
+        latency_ms: latencyMs,
+        error: error?.slice(0, 2000) ?? null,
+      });
   }
 
-  async finish(executionId: number, state: RemediationState, detail: string, now: number, latencyMs: number | null): Promise<void> {
+  async finish(
+    executionId: number,
+    state: RemediationState,
+    detail: string,
+    now: number,
+    latencyMs: number | null,
+  ): Promise<void> {
     await this.db('reliability_remediations')
       .where('id', executionId)
-      .update({ state, detail: detail.slice(0, 4000), finished_at: now, latency_ms: latencyMs, holder: null, lease_expires_at: null });
+      .update({
+        state,
+        detail: detail.slice(0, 4000),
+        finished_at: now,
+        latency_ms: latencyMs,
+        holder: null,
+        lease_expires_at: null,
+      });
   }
 
   async get(id: number): Promise<ExecutionRow | undefined> {
@@ -259,42 +468,77 @@ export class RemediationStore {
    * marked interrupted and NOT repeated (the target may have acted); one that never called is queued again.
    * Answers the ids queued again.
    */
-  async recover(now: number): Promise<{ interrupted: number[]; requeued: number[] }> {
-    const stale = await this.db('reliability_remediations').where('state', 'running').where('lease_expires_at', '<', now).select('id', 'lock_key', 'holder');
+  async recover(
+    now: number,
+  ): Promise<{ interrupted: number[]; requeued: number[] }> {
+    const stale = await this.db('reliability_remediations')
+      .where('state', 'running')
+      .where('lease_expires_at', '<', now)
+      .select('id', 'lock_key', 'holder');
     const interrupted: number[] = [];
     const requeued: number[] = [];
     for (const r of stale) {
       const id = Number(r.id);
       await this.db.transaction(async tx => {
-        const started = await tx('reliability_remediation_attempts').where({ execution_id: id, outcome: 'started' }).select('n');
+        const started = await tx('reliability_remediation_attempts')
+          .where({ execution_id: id, outcome: 'started' })
+          .select('n');
         const update = started.length
           ? {
               state: 'interrupted',
               finished_at: now,
-              detail: `The backend holding this execution stopped during attempt ${started.map(s => s.n).join(', ')}; the target may have acted, so it was not repeated. Check the target, then use Run now if needed.`,
+              detail: `The backend holding this execution stopped during attempt ${started
+                .map(s => s.n)
+                .join(
+                  ', ',
+                )}; the target may have acted, so it was not repeated. Check the target, then use Run now if needed.`,
             }
-          : { state: 'queued', detail: 'Requeued: the backend that claimed it stopped before calling the target' };
-        const n = await tx('reliability_remediations').where({ id, state: 'running', holder: r.holder }).update({ ...update, holder: null, lease_expires_at: null });
+          : {
+              state: 'queued',
+              detail:
+                'Requeued: the backend that claimed it stopped before calling the target',
+            };
+        const n = await tx('reliability_remediations')
+          .where({ id, state: 'running', holder: r.holder })
+          .update({ ...update, holder: null, lease_expires_at: null });
         if (n !== 1) return;
         if (started.length) {
-          await tx('reliability_remediation_attempts').where({ execution_id: id, outcome: 'started' }).update({ outcome: 'interrupted', finished_at: now });
+          await tx('reliability_remediation_attempts')
+            .where({ execution_id: id, outcome: 'started' })
+            .update({ outcome: 'interrupted', finished_at: now });
           interrupted.push(id);
         } else {
           requeued.push(id);
         }
-        await tx('reliability_locks').where({ lock_key: r.lock_key, execution_id: id }).delete();
+        await tx('reliability_locks')
+          .where({ lock_key: r.lock_key, execution_id: id })
+          .delete();
       });
     }
     return { interrupted, requeued };
   }
 
   async queued(limit = 100): Promise<number[]> {
-    const rows = await this.db('reliability_remediations').where('state', 'queued').orderBy('id').limit(limit).select('id');
+    const rows = await this.db('reliability_remediations')
+      .where('state', 'queued')
+      .orderBy('id')
+      .limit(limit)
+      .select('id');
     return rows.map(r => Number(r.id));
   }
 
-  async list(filter: { entityRef?: string; entityRefs?: string[]; id?: number; limit?: number; offset?: number }): Promise<RemediationExecution[]> {
-    const q = this.db('reliability_remediations').orderBy('id', 'desc').limit(filter.limit ?? 100).offset(filter.offset ?? 0).select('*');
+  async list(filter: {
+    entityRef?: string;
+    entityRefs?: string[];
+    id?: number;
+    limit?: number;
+    offset?: number;
+  }): Promise<RemediationExecution[]> {
+    const q = this.db('reliability_remediations')
+      .orderBy('id', 'desc')
+      .limit(filter.limit ?? 100)
+      .offset(filter.offset ?? 0)
+      .select('*');
     if (filter.entityRefs) q.whereIn('entity_ref', filter.entityRefs);
     if (filter.entityRef) q.where('entity_ref', filter.entityRef);
     if (filter.id !== undefined) q.where('id', filter.id);
@@ -302,10 +546,20 @@ export class RemediationStore {
     const attempts = new Map<number, RemediationAttempt[]>();
     const ids = rows.map(r => Number(r.id));
     for (let i = 0; i < ids.length; i += 500) {
-      const part = await this.db('reliability_remediation_attempts').whereIn('execution_id', ids.slice(i, i + 500)).orderBy('n').select('*');
+      const part = await this.db('reliability_remediation_attempts')
+        .whereIn('execution_id', ids.slice(i, i + 500))
+        .orderBy('n')
+        .select('*');
       for (const a of part) {
         const list = attempts.get(Number(a.execution_id)) ?? [];
-        list.push({ n: a.n, outcome: a.outcome, startedAt: iso(a.started_at)!, finishedAt: iso(a.finished_at), latencyMs: num(a.latency_ms), error: a.error });
+        list.push({
+          n: a.n,
+          outcome: a.outcome,
+          startedAt: iso(a.started_at)!,
+          finishedAt: iso(a.finished_at),
+          latencyMs: num(a.latency_ms),
+          error: a.error,
+        });
         attempts.set(Number(a.execution_id), list);
       }
     }

@@ -1,6 +1,9 @@
 import { hostname } from 'os';
 import { randomUUID } from 'crypto';
-import { CHAOS_ABORT_ALERT, CHAOS_START_ALERT } from '@reliability-suite/plugin-reliability-common';
+import {
+  CHAOS_ABORT_ALERT,
+  CHAOS_START_ALERT,
+} from '@reliability-suite/plugin-reliability-common';
 import type { RemediationAction } from '@reliability-suite/plugin-reliability-node';
 import { Feature, scheduledTask } from '../http/feature';
 import type { SuiteContext } from '../wiring/context';
@@ -19,11 +22,20 @@ import { sloAlertTrigger } from './triggers';
  * (ChaosStarted: the engine calls) and abort (ChaosAborted: the halt), and says when an execution succeeds or
  * escalates (RemediationSucceeded, RemediationEscalated).
  */
-export function createRemediationFeature(ctx: SuiteContext, extensions: { actions: RemediationAction[] }) {
+export function createRemediationFeature(
+  ctx: SuiteContext,
+  extensions: { actions: RemediationAction[] },
+) {
   const { config: rc, stores, events } = ctx;
   const actions = new Map<string, RemediationAction>();
-  for (const action of [webhookAction, featureFlagAction, createKubernetesAction(rc.remediation.clusters), ...extensions.actions]) {
-    if (actions.has(action.id)) throw new Error(`Two remediation actions have the id '${action.id}'`);
+  for (const action of [
+    webhookAction,
+    featureFlagAction,
+    createKubernetesAction(rc.remediation.clusters),
+    ...extensions.actions,
+  ]) {
+    if (actions.has(action.id))
+      throw new Error(`Two remediation actions have the id '${action.id}'`);
     actions.set(action.id, action);
   }
   const metrics = new RemediationMetrics();
@@ -58,7 +70,14 @@ export function createRemediationFeature(ctx: SuiteContext, extensions: { action
     await engine.submit({
       kind: 'alert',
       id: `chaos:${e.id}:abort`,
-      labels: { alertname: CHAOS_ABORT_ALERT, severity: 'page', experiment: e.name, entity: e.entityRef, slo: e.experiment.steadyState.slo, environment: e.experiment.environment },
+      labels: {
+        alertname: CHAOS_ABORT_ALERT,
+        severity: 'page',
+        experiment: e.name,
+        entity: e.entityRef,
+        slo: e.experiment.steadyState.slo,
+        environment: e.experiment.environment,
+      },
       annotations: { summary: `Chaos experiment ${e.name} aborted: ${reason}` },
       entityRef: e.entityRef,
       receivedAt: Date.now(),
@@ -80,7 +99,10 @@ export function createRemediationFeature(ctx: SuiteContext, extensions: { action
         injection: e.experiment.injection.type,
         namespace: e.experiment.target.namespace,
       },
-      annotations: { summary: `Chaos experiment ${e.name} started from the portal`, experiment: JSON.stringify(e.experiment) },
+      annotations: {
+        summary: `Chaos experiment ${e.name} started from the portal`,
+        experiment: JSON.stringify(e.experiment),
+      },
       entityRef: e.entityRef,
       receivedAt: Date.now(),
     });
@@ -91,20 +113,47 @@ export function createRemediationFeature(ctx: SuiteContext, extensions: { action
     engine,
     metrics,
     tasks: [
-      scheduledTask('reliability-remediation-dispatch', 'local', { frequency: { seconds: rc.remediation.dispatchIntervalSeconds }, timeout: { minutes: 10 }, initialDelay: { seconds: 3 } }, () =>
-        engine.dispatch(),
+      scheduledTask(
+        'reliability-remediation-dispatch',
+        'local',
+        {
+          frequency: { seconds: rc.remediation.dispatchIntervalSeconds },
+          timeout: { minutes: 10 },
+          initialDelay: { seconds: 3 },
+        },
+        () => engine.dispatch(),
       ),
     ],
     // Prometheus scrapes the selfheal_* metrics without a Backstage token (behind reliability.metrics.token if set)
     unauthenticated: ['/metrics'],
-    routes: (router, { guards }) => remediationRoutes(router, { guards, remediation: engine, metrics, metricsToken: rc.metricsToken }),
+    routes: (router, { guards }) =>
+      remediationRoutes(router, {
+        guards,
+        remediation: engine,
+        metrics,
+        metricsToken: rc.metricsToken,
+      }),
     readinessFacts: async entityRef => {
       const [executions, escalations] = await Promise.all([
         stores.remediation.list({ entityRef, limit: 20 }),
-        stores.escalations.list({ entityRefs: [entityRef], state: 'open', limit: 100 }),
+        stores.escalations.list({
+          entityRefs: [entityRef],
+          state: 'open',
+          limit: 100,
+        }),
       ]);
-      const settled = executions.find(e => e.state === 'succeeded' || e.state === 'failed');
-      return { remediation: { rules: engine.rulesFor(entityRef).length, openEscalations: escalations.length, lastOutcome: settled ? (settled.state as 'succeeded' | 'failed') : null } };
+      const settled = executions.find(
+        e => e.state === 'succeeded' || e.state === 'failed',
+      );
+      return {
+        remediation: {
+          rules: engine.rulesFor(entityRef).length,
+          openEscalations: escalations.length,
+          lastOutcome: settled
+            ? (settled.state as 'succeeded' | 'failed')
+            : null,
+        },
+      };
     },
   } satisfies Feature & Record<string, unknown>;
 }

@@ -7,8 +7,18 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
  */
 export class RemediationMetrics {
   readonly registry = new Registry();
-  readonly attempts = new Counter({ name: 'selfheal_attempt_total', help: 'Remediation attempts (calls to the target)', labelNames: ['action', 'entity', 'rule'], registers: [this.registry] });
-  readonly successes = new Counter({ name: 'selfheal_success_total', help: 'Remediation attempts that succeeded', labelNames: ['action', 'entity', 'rule'], registers: [this.registry] });
+  readonly attempts = new Counter({
+    name: 'selfheal_attempt_total',
+    help: 'Remediation attempts (calls to the target)',
+    labelNames: ['action', 'entity', 'rule'],
+    registers: [this.registry],
+  });
+  readonly successes = new Counter({
+    name: 'selfheal_success_total',
+    help: 'Remediation attempts that succeeded',
+    labelNames: ['action', 'entity', 'rule'],
+    registers: [this.registry],
+  });
   readonly latency = new Histogram({
     name: 'selfheal_latency_seconds',
     help: 'Duration of each call to a remediation target',
@@ -16,9 +26,24 @@ export class RemediationMetrics {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
     registers: [this.registry],
   });
-  readonly escalations = new Counter({ name: 'selfheal_escalations_total', help: 'Rules that reached their attempt limit and escalated', labelNames: ['action', 'entity', 'rule'], registers: [this.registry] });
-  readonly deduplicated = new Counter({ name: 'selfheal_deduplicated_total', help: 'Triggers dropped as repeats of one already recorded', labelNames: ['rule'], registers: [this.registry] });
-  readonly circuitOpen = new Gauge({ name: 'selfheal_circuit_open', help: '1 while the circuit breaker of a rule\'s target is open (labelled by rule and action, never by host)', labelNames: ['rule', 'action'], registers: [this.registry] });
+  readonly escalations = new Counter({
+    name: 'selfheal_escalations_total',
+    help: 'Rules that reached their attempt limit and escalated',
+    labelNames: ['action', 'entity', 'rule'],
+    registers: [this.registry],
+  });
+  readonly deduplicated = new Counter({
+    name: 'selfheal_deduplicated_total',
+    help: 'Triggers dropped as repeats of one already recorded',
+    labelNames: ['rule'],
+    registers: [this.registry],
+  });
+  readonly circuitOpen = new Gauge({
+    name: 'selfheal_circuit_open',
+    help: "1 while the circuit breaker of a rule's target is open (labelled by rule and action, never by host)",
+    labelNames: ['rule', 'action'],
+    registers: [this.registry],
+  });
 }
 
 /** The Prometheus alert rules that watch self-healing itself (looping, a low success rate, slow actions), as a rule file. */

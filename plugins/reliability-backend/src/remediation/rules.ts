@@ -1,5 +1,14 @@
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
-import { CHAOS_ABORT_ALERT, CHAOS_START_ALERT, REMEDIATION_TRIGGER_KINDS, LabelMatcher, parseMatcher, RemediationRuleSummary, RemediationTriggerKind, templateNames } from '@reliability-suite/plugin-reliability-common';
+import {
+  CHAOS_ABORT_ALERT,
+  CHAOS_START_ALERT,
+  REMEDIATION_TRIGGER_KINDS,
+  LabelMatcher,
+  parseMatcher,
+  RemediationRuleSummary,
+  RemediationTriggerKind,
+  templateNames,
+} from '@reliability-suite/plugin-reliability-common';
 import type { RemediationAction } from '@reliability-suite/plugin-reliability-node';
 import { Redactor } from '../redaction/Redactor';
 import { configDurationMs } from '../config/durations';
@@ -30,14 +39,21 @@ export interface RemediationRule {
 const ID_RE = /^[a-z0-9][a-z0-9-_.]{0,199}$/;
 const TRIGGERS: RemediationTriggerKind[] = [...REMEDIATION_TRIGGER_KINDS];
 
-function duration(given: string | undefined, key: string, fallback: string, path: string): { ms: number; text: string } {
+function duration(
+  given: string | undefined,
+  key: string,
+  fallback: string,
+  path: string,
+): { ms: number; text: string } {
   const text = given ?? fallback;
   try {
     const ms = configDurationMs(text);
     if (!(ms >= 0)) throw new Error('negative');
     return { ms, text };
   } catch {
-    throw new Error(`${path}.${key}: must be a duration like 0, 500ms, 30s, 10m or 1h, got '${text}'`);
+    throw new Error(
+      `${path}.${key}: must be a duration like 0, 500ms, 30s, 10m or 1h, got '${text}'`,
+    );
   }
 }
 
@@ -47,19 +63,31 @@ function duration(given: string | undefined, key: string, fallback: string, path
  * alert arrives. A default description names the action's target: it passes the one redaction step, whatever the
  * action answers.
  */
-export function buildRemediationRules(list: RemediationRuleConfig[], actions: Map<string, RemediationAction>, redactor: Redactor): RemediationRule[] {
+export function buildRemediationRules(
+  list: RemediationRuleConfig[],
+  actions: Map<string, RemediationAction>,
+  redactor: Redactor,
+): RemediationRule[] {
   const seen = new Set<string>();
   return list.map(cfg => {
     const path = cfg.path;
     const id = cfg.id;
-    if (!ID_RE.test(id)) throw new Error(`${path}.id: must be lowercase letters, digits, -, _ or . (at most 200), got '${id}'`);
-    if (seen.has(id)) throw new Error(`${path}.id: '${id}' is used by another rule`);
+    if (!ID_RE.test(id))
+      throw new Error(
+        `${path}.id: must be lowercase letters, digits, -, _ or . (at most 200), got '${id}'`,
+      );
+    if (seen.has(id))
+      throw new Error(`${path}.id: '${id}' is used by another rule`);
     seen.add(id);
     let entityRef: string;
     try {
       entityRef = stringifyEntityRef(parseEntityRef(cfg.entityRef));
     } catch (e) {
-      throw new Error(`${path}.entityRef: must be an entity ref like component:default/checkout (${(e as Error).message})`);
+      throw new Error(
+        `${path}.entityRef: must be an entity ref like component:default/checkout (${
+          (e as Error).message
+        })`,
+      );
     }
     const matchText = cfg.match;
     const match = matchText.map((text, j) => {
@@ -69,32 +97,69 @@ export function buildRemediationRules(list: RemediationRuleConfig[], actions: Ma
     });
     const triggers = (cfg.triggers ?? TRIGGERS) as RemediationTriggerKind[];
     triggers.forEach((t, j) => {
-      if (!TRIGGERS.includes(t)) throw new Error(`${path}.triggers[${j}]: must be one of ${TRIGGERS.join(', ')}, got '${t}'`);
+      if (!TRIGGERS.includes(t))
+        throw new Error(
+          `${path}.triggers[${j}]: must be one of ${TRIGGERS.join(
+            ', ',
+          )}, got '${t}'`,
+        );
     });
     const actionId = cfg.action;
     const action = actions.get(actionId);
-    if (!action) throw new Error(`${path}.action: unknown action '${actionId}'; known: ${[...actions.keys()].join(', ')}`);
+    if (!action)
+      throw new Error(
+        `${path}.action: unknown action '${actionId}'; known: ${[
+          ...actions.keys(),
+        ].join(', ')}`,
+      );
     const params = cfg.params;
     const problems = action.validate(params);
-    if (problems.length) throw new Error(`${path}.${problems.join(`; ${path}.`)}`);
+    if (problems.length)
+      throw new Error(`${path}.${problems.join(`; ${path}.`)}`);
     // a chaos start or halt is per experiment: by default each experiment gets its own lock and cooldown, so the
     // halt of one experiment never waits out the cooldown of another's
-    const perExperiment = match.some(m => m.name === 'alertname' && m.op === '=' && (m.value === CHAOS_ABORT_ALERT || m.value === CHAOS_START_ALERT));
-    const lockKey = cfg.lockKey ?? (perExperiment ? `${actionId}:${id}:{{experiment}}` : `${actionId}:${id}`);
-    if (lockKey.length > 300) throw new Error(`${path}.lockKey: must be at most 300 characters`);
+    const perExperiment = match.some(
+      m =>
+        m.name === 'alertname' &&
+        m.op === '=' &&
+        (m.value === CHAOS_ABORT_ALERT || m.value === CHAOS_START_ALERT),
+    );
+    const lockKey =
+      cfg.lockKey ??
+      (perExperiment
+        ? `${actionId}:${id}:{{experiment}}`
+        : `${actionId}:${id}`);
+    if (lockKey.length > 300)
+      throw new Error(`${path}.lockKey: must be at most 300 characters`);
     templateNames(lockKey); // names are checked against the trigger's labels when it arrives
     const cooldown = duration(cfg.cooldown, 'cooldown', '10m', path);
-    const attemptWindow = duration(cfg.attemptWindow, 'attemptWindow', '10m', path);
+    const attemptWindow = duration(
+      cfg.attemptWindow,
+      'attemptWindow',
+      '10m',
+      path,
+    );
     const timeout = duration(cfg.timeout, 'timeout', '10s', path);
-    if (timeout.ms < 1 || timeout.ms > 300_000) throw new Error(`${path}.timeout: must be between 1ms and 5m`);
+    if (timeout.ms < 1 || timeout.ms > 300_000)
+      throw new Error(`${path}.timeout: must be between 1ms and 5m`);
     const maxAttempts = cfg.maxAttempts ?? 3;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 1_000_000) throw new Error(`${path}.maxAttempts: must be an integer from 1 to 1000000`);
+    if (
+      !Number.isInteger(maxAttempts) ||
+      maxAttempts < 1 ||
+      maxAttempts > 1_000_000
+    )
+      throw new Error(
+        `${path}.maxAttempts: must be an integer from 1 to 1000000`,
+      );
     const retries = cfg.retries ?? 2;
-    if (!Number.isInteger(retries) || retries < 0 || retries > 10) throw new Error(`${path}.retries: must be an integer from 0 to 10`);
+    if (!Number.isInteger(retries) || retries < 0 || retries > 10)
+      throw new Error(`${path}.retries: must be an integer from 0 to 10`);
     return {
       id,
       entityRef,
-      description: cfg.description ?? redactor.target(`${action.description} (${action.target(params)})`),
+      description:
+        cfg.description ??
+        redactor.target(`${action.description} (${action.target(params)})`),
       match,
       matchText,
       triggers,

@@ -1,4 +1,7 @@
-import { SloDefinition, sloAlertLabels } from '@reliability-suite/plugin-reliability-common';
+import {
+  SloDefinition,
+  sloAlertLabels,
+} from '@reliability-suite/plugin-reliability-common';
 import type { FiredAlert } from '../alerts/AlertStore';
 import type { IncomingTrigger } from './RemediationEngine';
 
@@ -7,7 +10,11 @@ import type { IncomingTrigger } from './RemediationEngine';
  * alertname (SLOBurnRate or SLONoData), severity (page/ticket), rule, slo, slo_name, entity, impact, plus the
  * SLO entity's own labels (metadata.labels, e.g. env) when they do not clash.
  */
-export function sloAlertTrigger(alert: FiredAlert, slo: SloDefinition, receivedAt: number): IncomingTrigger {
+export function sloAlertTrigger(
+  alert: FiredAlert,
+  slo: SloDefinition,
+  receivedAt: number,
+): IncomingTrigger {
   const labels = sloAlertLabels(alert, slo);
   return {
     kind: 'alert',

@@ -27,25 +27,40 @@ export interface BacktestServiceOptions {
   store: ReliabilityStore;
   prometheus?: PrometheusSliSource;
   /** A journey's runs (the synthetic store), for a Synthetic SLI. */
-  journeyOutcomes?: (entityRef: string, journey: string, from: number, max: number) => Promise<{ startedAt: number; success: boolean; region: string }[]>;
+  journeyOutcomes?: (
+    entityRef: string,
+    journey: string,
+    from: number,
+    max: number,
+  ) => Promise<{ startedAt: number; success: boolean; region: string }[]>;
   /** The redaction step for an SLI source's failure (the plugin's Redactor). */
   redactor?: Redacts;
   now?: () => number;
 }
 
 /** Hour by hour counts from cumulative points: the counts between consecutive hour boundaries. */
-export function hourlyFromCumulative(points: CumulativePoint[], from: number, to: number): HourlyCounts[] {
+export function hourlyFromCumulative(
+  points: CumulativePoint[],
+  from: number,
+  to: number,
+): HourlyCounts[] {
   const sorted = [...points].sort((a, b) => a.end - b.end);
   const out: HourlyCounts[] = [];
   let i = 0;
   let prev = { good: 0, total: 0 };
   // the cumulative value at the first boundary
   const first = Math.ceil(from / HOUR) * HOUR;
-  while (i < sorted.length && sorted[i].end <= first) prev = { good: sorted[i].cumGood, total: sorted[i++].cumTotal };
+  while (i < sorted.length && sorted[i].end <= first)
+    prev = { good: sorted[i].cumGood, total: sorted[i++].cumTotal };
   for (let b = first + HOUR; b <= to; b += HOUR) {
     let cur = prev;
-    while (i < sorted.length && sorted[i].end <= b) cur = { good: sorted[i].cumGood, total: sorted[i++].cumTotal };
-    out.push({ t: b - HOUR, good: cur.good - prev.good, total: cur.total - prev.total });
+    while (i < sorted.length && sorted[i].end <= b)
+      cur = { good: sorted[i].cumGood, total: sorted[i++].cumTotal };
+    out.push({
+      t: b - HOUR,
+      good: cur.good - prev.good,
+      total: cur.total - prev.total,
+    });
     prev = cur;
   }
   return out;
@@ -61,7 +76,10 @@ export function hourlyFromCumulative(points: CumulativePoint[], from: number, to
 export class BacktestService {
   constructor(private readonly o: BacktestServiceOptions) {}
 
-  async run(body: z.infer<typeof sloBacktestRequestSchema>, credentials: BackstageCredentials): Promise<SloBacktestResponse> {
+  async run(
+    body: z.infer<typeof sloBacktestRequestSchema>,
+    credentials: BackstageCredentials,
+  ): Promise<SloBacktestResponse> {
     const built = buildOpenSlo(body.slo);
     if (!built.ok) throw new InputError(`Invalid slo: ${built.error}`);
     const def = built.definition;
@@ -74,13 +92,27 @@ export class BacktestService {
     const type = (def.indicator.sourceType ?? '').toLocaleLowerCase('en-US');
     const synthetic = syntheticSliOf(def);
     if (type === 'prometheus') {
-      if (!this.o.prometheus) throw new InputError('slo.source: no Prometheus is configured (reliability.prometheus.instances)');
+      if (!this.o.prometheus)
+        throw new InputError(
+          'slo.source: no Prometheus is configured (reliability.prometheus.instances)',
+        );
       const prometheus = this.o.prometheus;
-      hourly = await fromUpstream(`The backtest of ${def.ref} is unavailable`, () => prometheus.hourlyCounts(def, from, to), { keep: ['InputError'], redactor: this.o.redactor });
-      history = 'Prometheus range queries of its good and total queries, hour by hour';
+      hourly = await fromUpstream(
+        `The backtest of ${def.ref} is unavailable`,
+        () => prometheus.hourlyCounts(def, from, to),
+        { keep: ['InputError'], redactor: this.o.redactor },
+      );
+      history =
+        'Prometheus range queries of its good and total queries, hour by hour';
     } else if (synthetic) {
       const { journey, region } = synthetic;
-      const runs = (await this.o.journeyOutcomes?.(def.componentRef, journey, from, 500_000)) ?? [];
+      const runs =
+        (await this.o.journeyOutcomes?.(
+          def.componentRef,
+          journey,
+          from,
+          500_000,
+        )) ?? [];
       const byHour = new Map<number, HourlyCounts>();
       for (const r of runs) {
         if (region && r.region !== region) continue;
@@ -91,18 +123,32 @@ export class BacktestService {
         byHour.set(t, h);
       }
       hourly = [...byHour.values()];
-      history = `the stored runs of journey ${journey}${region ? ` in ${region}` : ''}`;
+      history = `the stored runs of journey ${journey}${
+        region ? ` in ${region}` : ''
+      }`;
     } else {
       if (!body.historyFrom) {
-        throw new InputError('historyFrom: an ingest SLI has no history until its service reports; name an existing SLO whose counts stand in for it');
+        throw new InputError(
+          'historyFrom: an ingest SLI has no history until its service reports; name an existing SLO whose counts stand in for it',
+        );
       }
       const source = await this.o.registry.byRef(body.historyFrom);
-      if (!source) throw new NotFoundError(`historyFrom: no SLO ${body.historyFrom}`);
+      if (!source)
+        throw new NotFoundError(`historyFrom: no SLO ${body.historyFrom}`);
       await this.o.entities.annotations(source.def.componentRef, credentials);
-      hourly = hourlyFromCumulative(await this.o.store.readCumulative(body.historyFrom, from - HOUR, to), from, to);
+      hourly = hourlyFromCumulative(
+        await this.o.store.readCumulative(body.historyFrom, from - HOUR, to),
+        from,
+        to,
+      );
       history = `the counts reported for ${body.historyFrom}`;
     }
     const result = backtest(hourly, def.target, alertPolicyOf(def).rules);
-    return { ...result, history, days: body.days, summary: backtestSummary(result, body.days) };
+    return {
+      ...result,
+      history,
+      days: body.days,
+      summary: backtestSummary(result, body.days),
+    };
   }
 }

@@ -1,6 +1,13 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { SloDefinition, alertConditions, alertPolicyOf } from '@reliability-suite/plugin-reliability-common';
-import type { ReliabilityCounts, ReliabilityEvaluationHook } from '@reliability-suite/plugin-reliability-node';
+import {
+  SloDefinition,
+  alertConditions,
+  alertPolicyOf,
+} from '@reliability-suite/plugin-reliability-common';
+import type {
+  ReliabilityCounts,
+  ReliabilityEvaluationHook,
+} from '@reliability-suite/plugin-reliability-node';
 import { AlertStore, FiredAlert } from '../alerts/AlertStore';
 import { Evaluator } from './Evaluator';
 import { ReliabilityStore } from './ReliabilityStore';
@@ -43,7 +50,11 @@ export class EvaluationTask {
   }
 
   /** Runs one tick; answers what it did, for logs and tests. */
-  async run(): Promise<{ evaluated: number; fired: number; compacted: number }> {
+  async run(): Promise<{
+    evaluated: number;
+    fired: number;
+    compacted: number;
+  }> {
     const { slos } = await this.o.registry.sync();
     if (this.o.hooks) {
       const { hooks, counts } = this.o.hooks;
@@ -51,7 +62,9 @@ export class EvaluationTask {
         try {
           await hook.beforeEvaluation({ slos, now: this.now(), counts });
         } catch (e) {
-          this.o.logger.warn(`Evaluation hook ${hook.id} failed: ${(e as Error).message}`);
+          this.o.logger.warn(
+            `Evaluation hook ${hook.id} failed: ${(e as Error).message}`,
+          );
         }
       }
     }
@@ -62,7 +75,11 @@ export class EvaluationTask {
     const fired = await this.o.alerts.apply(
       slos.map(s => s.ref),
       [...results].flatMap(([sloRef, r]) =>
-        alertConditions(r.reason ? { ...r.status, reason: r.reason } : r.status, alertPolicyOf(byRef.get(sloRef) ?? {}), byRef.get(sloRef)?.exhaustionAlert).map(c => ({ sloRef, ...c })),
+        alertConditions(
+          r.reason ? { ...r.status, reason: r.reason } : r.status,
+          alertPolicyOf(byRef.get(sloRef) ?? {}),
+          byRef.get(sloRef)?.exhaustionAlert,
+        ).map(c => ({ sloRef, ...c })),
       ),
       at,
       this.o.pendingMs,
@@ -71,10 +88,18 @@ export class EvaluationTask {
       const slo = byRef.get(alert.sloRef);
       if (slo && this.o.onFired) await this.o.onFired(alert, slo);
     }
-    const compacted = await this.o.store.compact(this.now() - this.o.minuteRetentionMs);
+    const compacted = await this.o.store.compact(
+      this.now() - this.o.minuteRetentionMs,
+    );
     // a day past the lateness, so a value accepted at the edge always finds its slice's tally
-    await this.o.store.pruneSlices(this.now() - (this.o.maxLatenessMs ?? 35 * 86_400_000) - 86_400_000);
-    this.o.logger.debug(`Evaluated ${results.size} SLOs in ${this.now() - started} ms; ${fired.length} alerts fired; compacted ${compacted} rows`);
+    await this.o.store.pruneSlices(
+      this.now() - (this.o.maxLatenessMs ?? 35 * 86_400_000) - 86_400_000,
+    );
+    this.o.logger.debug(
+      `Evaluated ${results.size} SLOs in ${this.now() - started} ms; ${
+        fired.length
+      } alerts fired; compacted ${compacted} rows`,
+    );
     return { evaluated: results.size, fired: fired.length, compacted };
   }
 }

@@ -10,7 +10,11 @@ jest.setTimeout(60_000);
 const MIN = 60_000;
 const NOW = Date.parse('2026-11-23T12:00:30Z');
 
-const def = (name: string, sourceType = 'Ingest', target = 0.99): SloDefinition => ({
+const def = (
+  name: string,
+  sourceType = 'Ingest',
+  target = 0.99,
+): SloDefinition => ({
   ref: `default/${name}`,
   namespace: 'default',
   name,
@@ -21,7 +25,9 @@ const def = (name: string, sourceType = 'Ingest', target = 0.99): SloDefinition 
   indicator: { mode: 'good-total', sourceType, total: {} },
 });
 
-describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('Evaluator on %p', databaseId => {
+describe.each(
+  TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId(),
+)('Evaluator on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
 
   async function setup(extra: SliSource[] = []) {
@@ -31,17 +37,40 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     sources.add(new IngestSliSource(store));
     extra.forEach(s => sources.add(s));
     // the ingest source reads the SLOs the registry knows
-    await store.syncSlos({ upserts: ['a', 'b', 'quiet'].map(n => ({ def: def(n), entityRef: `slo:default/${n}`, docHash: n })), remove: [] });
-    return { store, evaluator: new Evaluator(store, sources, mockServices.rootLogger({ level: 'error' })) };
+    await store.syncSlos({
+      upserts: ['a', 'b', 'quiet'].map(n => ({
+        def: def(n),
+        entityRef: `slo:default/${n}`,
+        docHash: n,
+      })),
+      remove: [],
+    });
+    return {
+      store,
+      evaluator: new Evaluator(
+        store,
+        sources,
+        mockServices.rootLogger({ level: 'error' }),
+      ),
+    };
   }
 
   it('evaluates from the window counts at a minute boundary and stores the statuses', async () => {
     const { store, evaluator } = await setup();
     // an hour of traffic: 100 a minute, the last 5 minutes 10% bad
     const events = [];
-    for (let m = 60; m >= 1; m--) events.push({ sloRef: 'default/a', timestamp: NOW - 30_000 - m * MIN, good: m <= 5 ? 90 : 100, total: 100 });
+    for (let m = 60; m >= 1; m--)
+      events.push({
+        sloRef: 'default/a',
+        timestamp: NOW - 30_000 - m * MIN,
+        good: m <= 5 ? 90 : 100,
+        total: 100,
+      });
     await store.addCounts(events, NOW - 7 * 60 * MIN);
-    const results = await evaluator.evaluateAndStore([def('a'), def('quiet')], NOW);
+    const results = await evaluator.evaluateAndStore(
+      [def('a'), def('quiet')],
+      NOW,
+    );
     const a = results.get('default/a')!.status;
     expect(a.evaluatedAt).toBe('2026-11-23T12:00:00.000Z');
     expect(a.total).toBe(6_000);
@@ -63,9 +92,18 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
       },
     };
     const { evaluator } = await setup([failing]);
-    const results = await evaluator.evaluate([def('x', 'Datadog'), def('y', 'Broken')], NOW);
-    expect(results.get('default/x')).toMatchObject({ status: { state: 'no_data' }, reason: "no SLI source is registered for metricSource type 'Datadog'" });
-    expect(results.get('default/y')).toMatchObject({ status: { state: 'no_data' }, reason: 'SLI source failed: connect ECONNREFUSED 127.0.0.1:9' });
+    const results = await evaluator.evaluate(
+      [def('x', 'Datadog'), def('y', 'Broken')],
+      NOW,
+    );
+    expect(results.get('default/x')).toMatchObject({
+      status: { state: 'no_data' },
+      reason: "no SLI source is registered for metricSource type 'Datadog'",
+    });
+    expect(results.get('default/y')).toMatchObject({
+      status: { state: 'no_data' },
+      reason: 'SLI source failed: connect ECONNREFUSED 127.0.0.1:9',
+    });
   });
 
   it('gates launches on the budget left over the gate window', async () => {
@@ -73,34 +111,85 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const events = [];
     // a: 0.5% bad over the day (half its 1% budget); b: 2% bad (budget spent twice over)
     for (let h = 24; h >= 1; h--) {
-      events.push({ sloRef: 'default/a', timestamp: NOW - h * 60 * MIN, good: 995, total: 1_000 });
-      events.push({ sloRef: 'default/b', timestamp: NOW - h * 60 * MIN, good: 980, total: 1_000 });
+      events.push({
+        sloRef: 'default/a',
+        timestamp: NOW - h * 60 * MIN,
+        good: 995,
+        total: 1_000,
+      });
+      events.push({
+        sloRef: 'default/b',
+        timestamp: NOW - h * 60 * MIN,
+        good: 980,
+        total: 1_000,
+      });
     }
     await store.addCounts(events, NOW - 7 * 60 * MIN);
-    const open = await evaluator.gate([def('a')], { window: '7d', threshold: 0.25 }, NOW);
-    expect(open).toMatchObject({ allow: true, slos: [{ ref: 'default/a', allow: true }] });
+    const open = await evaluator.gate(
+      [def('a')],
+      { window: '7d', threshold: 0.25 },
+      NOW,
+    );
+    expect(open).toMatchObject({
+      allow: true,
+      slos: [{ ref: 'default/a', allow: true }],
+    });
     expect(open.budgetRemaining).toBeCloseTo(0.5, 9);
-    const frozen = await evaluator.gate([def('a'), def('b')], { window: '7d', threshold: 0.25 }, NOW);
+    const frozen = await evaluator.gate(
+      [def('a'), def('b')],
+      { window: '7d', threshold: 0.25 },
+      NOW,
+    );
     expect(frozen.allow).toBe(false);
-    expect(frozen.reason).toMatch(/^launch freeze: default\/b has -100% of its 7d error budget left \(threshold 25%\)/);
-    expect(await evaluator.gate([], { window: '7d', threshold: 0.25 }, NOW)).toMatchObject({ allow: true, reason: 'no SLOs: nothing to protect' });
+    expect(frozen.reason).toMatch(
+      /^launch freeze: default\/b has -100% of its 7d error budget left \(threshold 25%\)/,
+    );
+    expect(
+      await evaluator.gate([], { window: '7d', threshold: 0.25 }, NOW),
+    ).toMatchObject({ allow: true, reason: 'no SLOs: nothing to protect' });
 
     // the tick's statuses carry the same figure over the gate's window (whatever the SLO's own 30d window), from
     // scratch and from the index alike, so that GET /gate answers from the snapshots
-    const withGate = new Evaluator(store, (evaluator as any).sources, mockServices.rootLogger({ level: 'error' }), { gateWindow: '7d' });
-    const scratch = await withGate.evaluate([def('a'), def('b'), def('quiet')], NOW);
-    const ticked = await withGate.evaluateAndStore([def('a'), def('b'), def('quiet')], NOW);
+    const withGate = new Evaluator(
+      store,
+      (evaluator as any).sources,
+      mockServices.rootLogger({ level: 'error' }),
+      { gateWindow: '7d' },
+    );
+    const scratch = await withGate.evaluate(
+      [def('a'), def('b'), def('quiet')],
+      NOW,
+    );
+    const ticked = await withGate.evaluateAndStore(
+      [def('a'), def('b'), def('quiet')],
+      NOW,
+    );
     for (const results of [scratch, ticked]) {
       expect(results.get('default/a')!.status.gate!.window).toBe('7d');
-      expect(results.get('default/a')!.status.gate!.budgetRemaining).toBeCloseTo(frozen.slos[0].budgetRemaining!, 12);
-      expect(results.get('default/b')!.status.gate!.budgetRemaining).toBeCloseTo(frozen.slos[1].budgetRemaining!, 12);
-      expect(results.get('default/quiet')!.status.gate).toEqual({ window: '7d', budgetRemaining: null });
+      expect(
+        results.get('default/a')!.status.gate!.budgetRemaining,
+      ).toBeCloseTo(frozen.slos[0].budgetRemaining!, 12);
+      expect(
+        results.get('default/b')!.status.gate!.budgetRemaining,
+      ).toBeCloseTo(frozen.slos[1].budgetRemaining!, 12);
+      expect(results.get('default/quiet')!.status.gate).toEqual({
+        window: '7d',
+        budgetRemaining: null,
+      });
     }
     // ten days ago, a day all good: in a's 30d window, not in the gate's 7d one
     const old = [];
-    for (let h = 24; h >= 1; h--) old.push({ sloRef: 'default/a', timestamp: NOW - 10 * 1440 * MIN - h * 60 * MIN, good: 1_000, total: 1_000 });
+    for (let h = 24; h >= 1; h--)
+      old.push({
+        sloRef: 'default/a',
+        timestamp: NOW - 10 * 1440 * MIN - h * 60 * MIN,
+        good: 1_000,
+        total: 1_000,
+      });
     await store.addCounts(old, NOW - 11 * 1440 * MIN);
-    const later = (await withGate.evaluate([def('a')], NOW)).get('default/a')!.status;
+    const later = (await withGate.evaluate([def('a')], NOW)).get(
+      'default/a',
+    )!.status;
     expect(later.gate!.budgetRemaining).toBeCloseTo(0.5, 9);
     expect(later.budgetRemaining).toBeCloseTo(0.75, 9);
   });
@@ -108,15 +197,42 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
   it('draws the history from cumulative counts, downsampled to the points asked for', async () => {
     const { store, evaluator } = await setup();
     const events = [];
-    for (let m = 120; m >= 1; m--) events.push({ sloRef: 'default/a', timestamp: NOW - 30_000 - m * MIN, good: 100, total: 100 });
+    for (let m = 120; m >= 1; m--)
+      events.push({
+        sloRef: 'default/a',
+        timestamp: NOW - 30_000 - m * MIN,
+        good: 100,
+        total: 100,
+      });
     await store.addCounts(events, NOW - 7 * 60 * MIN);
-    const h = await evaluator.history(def('a'), { from: NOW - 120 * MIN, points: 10, window: '1h' }, NOW);
+    const h = await evaluator.history(
+      def('a'),
+      { from: NOW - 120 * MIN, points: 10, window: '1h' },
+      NOW,
+    );
     expect(h.points).toHaveLength(10);
     expect(h.downsampledFrom).toBeGreaterThanOrEqual(119);
-    expect(h.points.at(-1)).toMatchObject({ budgetRemaining: 1, burnRate: 0, sli: 1 });
-    expect(h.thresholds.map(t => t.label)).toEqual(['page 14.4x 1h&5m', 'page 6x 6h&30m', 'ticket 3x 1d&2h', 'ticket 1x 3d&6h']);
+    expect(h.points.at(-1)).toMatchObject({
+      budgetRemaining: 1,
+      burnRate: 0,
+      sli: 1,
+    });
+    expect(h.thresholds.map(t => t.label)).toEqual([
+      'page 14.4x 1h&5m',
+      'page 6x 6h&30m',
+      'ticket 3x 1d&2h',
+      'ticket 1x 3d&6h',
+    ]);
     // no source: an empty series, not an error
-    expect((await evaluator.history(def('x', 'Datadog'), { points: 10, window: '1h' }, NOW)).points).toEqual([]);
+    expect(
+      (
+        await evaluator.history(
+          def('x', 'Datadog'),
+          { points: 10, window: '1h' },
+          NOW,
+        )
+      ).points,
+    ).toEqual([]);
   });
 });
 
@@ -125,7 +241,15 @@ describe('sameStatus', () => {
     evaluatedAt: '2026-11-24T10:00:00.000Z',
     sli: 0.9991,
     budgetRemaining: 0.1 + 0.2,
-    burnRates: { '5m': 1.5, '30m': null, '1h': 0.2, '2h': 0, '6h': 0, '1d': 0, '3d': 0 },
+    burnRates: {
+      '5m': 1.5,
+      '30m': null,
+      '1h': 0.2,
+      '2h': 0,
+      '6h': 0,
+      '1d': 0,
+      '3d': 0,
+    },
     state: 'healthy',
     firing: [{ id: 'page 14.4x 1h&5m', severity: 'page' }],
     exhaustsAt: null,
@@ -134,25 +258,59 @@ describe('sameStatus', () => {
     windowCoverage: 1,
     quieted: undefined,
   } as any;
-  const json = (s: unknown) => JSON.stringify({ ...(s as object), evaluatedAt: undefined });
+  const json = (s: unknown) =>
+    JSON.stringify({ ...(s as object), evaluatedAt: undefined });
 
   it('says what their JSON texts would say, evaluatedAt aside', () => {
     const cases: [string, any][] = [
       ['another instant', { ...base, evaluatedAt: '2026-11-24T10:01:00.000Z' }],
       ['a copy', JSON.parse(JSON.stringify(base))],
-      ['an undefined property left out', (({ quieted, ...rest }) => rest)(base)],
-      ['a nested number', { ...base, burnRates: { ...base.burnRates, '2h': 0.0001 } }],
-      ['null for a number', { ...base, burnRates: { ...base.burnRates, '30m': 0 } }],
-      ['one rule more', { ...base, firing: [...base.firing, { id: 'ticket 6x 6h&30m', severity: 'ticket' }] }],
-      ['a rule of another severity', { ...base, firing: [{ ...base.firing[0], severity: 'ticket' }] }],
+      [
+        'an undefined property left out',
+        (({ quieted, ...rest }) => rest)(base),
+      ],
+      [
+        'a nested number',
+        { ...base, burnRates: { ...base.burnRates, '2h': 0.0001 } },
+      ],
+      [
+        'null for a number',
+        { ...base, burnRates: { ...base.burnRates, '30m': 0 } },
+      ],
+      [
+        'one rule more',
+        {
+          ...base,
+          firing: [
+            ...base.firing,
+            { id: 'ticket 6x 6h&30m', severity: 'ticket' },
+          ],
+        },
+      ],
+      [
+        'a rule of another severity',
+        { ...base, firing: [{ ...base.firing[0], severity: 'ticket' }] },
+      ],
       ['a field more', { ...base, reason: 'no data' }],
       ['a field less', (({ sli, ...rest }) => rest)(base)],
       ['the last bit of a number', { ...base, budgetRemaining: 0.3 }],
       ['an array for an object', { ...base, burnRates: [] }],
     ];
     for (const [what, other] of cases) {
-      expect({ what, same: sameStatus(base, other), back: sameStatus(other, base) }).toEqual({ what, same: json(base) === json(other), back: json(base) === json(other) });
+      expect({
+        what,
+        same: sameStatus(base, other),
+        back: sameStatus(other, base),
+      }).toEqual({
+        what,
+        same: json(base) === json(other),
+        back: json(base) === json(other),
+      });
     }
-    expect(cases.filter(([, other]) => sameStatus(base, other)).map(([what]) => what)).toEqual(['another instant', 'a copy', 'an undefined property left out']);
+    expect(
+      cases
+        .filter(([, other]) => sameStatus(base, other))
+        .map(([what]) => what),
+    ).toEqual(['another instant', 'a copy', 'an undefined property left out']);
   });
 });

@@ -1,8 +1,19 @@
 import { createHash } from 'crypto';
 import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
-import { Entity, parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  Entity,
+  parseEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { MwmbRule, OPENSLO_API_VERSION, SLO_KIND, SloDefinition, csvRulesFor, parseSlo } from '@reliability-suite/plugin-reliability-common';
+import {
+  MwmbRule,
+  OPENSLO_API_VERSION,
+  SLO_KIND,
+  SloDefinition,
+  csvRulesFor,
+  parseSlo,
+} from '@reliability-suite/plugin-reliability-common';
 import { sloSummaryOf } from './summary';
 import { ReliabilityStore } from './ReliabilityStore';
 
@@ -26,7 +37,15 @@ export interface SyncResult {
 function documentHash(e: Entity): string {
   const { uid: _uid, etag: _etag, ...metadata } = e.metadata;
   return createHash('sha256')
-    .update(JSON.stringify([e.apiVersion, e.kind, metadata, e.spec ?? null, e.relations ?? []]))
+    .update(
+      JSON.stringify([
+        e.apiVersion,
+        e.kind,
+        metadata,
+        e.spec ?? null,
+        e.relations ?? [],
+      ]),
+    )
     .digest('hex');
 }
 
@@ -52,7 +71,9 @@ export class SloRegistry {
     /** Burn-rate rules per slo_id from reliability.alerting.burnRateCsv, for SLOs without a policy of their own. */
     private readonly csvPolicies: ReadonlyMap<string, MwmbRule[]> = new Map(),
     /** Burn-rate rules per slo_id imported through POST /import/burn-rate-alerts: they win over the file's. */
-    private readonly importedPolicies?: () => Promise<ReadonlyMap<string, MwmbRule[]>>,
+    private readonly importedPolicies?: () => Promise<
+      ReadonlyMap<string, MwmbRule[]>
+    >,
   ) {}
 
   /** The imported rules of the last sync, and their fingerprint: a new import re-parses every SLO. */
@@ -66,12 +87,15 @@ export class SloRegistry {
   private parse(e: Entity): RegisteredSlo[] | undefined {
     const parsed = parseSlo(e);
     if (!parsed.ok) {
-      this.logger.warn(`Skipping SLO ${stringifyEntityRef(e)}: ${parsed.error}`);
+      this.logger.warn(
+        `Skipping SLO ${stringifyEntityRef(e)}: ${parsed.error}`,
+      );
       return undefined;
     }
     return parsed.value.map(def => {
       if (!def.alertPolicy) {
-        const rules = csvRulesFor(this.imported, def) ?? csvRulesFor(this.csvPolicies, def);
+        const rules =
+          csvRulesFor(this.imported, def) ?? csvRulesFor(this.csvPolicies, def);
         if (rules) def.alertPolicy = { source: 'csv', rules, noData: true };
       }
       return { def, entityRef: stringifyEntityRef(e) };
@@ -83,7 +107,9 @@ export class SloRegistry {
     const credentials = await this.auth.getOwnServiceCredentials();
     if (this.importedPolicies) {
       const imported = await this.importedPolicies();
-      const hash = createHash('sha256').update(JSON.stringify([...imported])).digest('hex');
+      const hash = createHash('sha256')
+        .update(JSON.stringify([...imported]))
+        .digest('hex');
       if (hash !== this.importedHash) {
         this.imported = imported;
         this.importedHash = hash;
@@ -99,10 +125,20 @@ export class SloRegistry {
       objectivesOf.set(base, [...(objectivesOf.get(base) ?? []), ref]);
     }
     const seen = new Set<string>();
-    const upserts: { def: SloDefinition; entityRef: string; docHash: string; summary: string }[] = [];
+    const upserts: {
+      def: SloDefinition;
+      entityRef: string;
+      docHash: string;
+      summary: string;
+    }[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 10_000; page++) {
-      const res = await this.catalog.queryEntities(cursor ? { cursor, limit: 500 } : { filter: { kind: SLO_KIND }, limit: 500 }, { credentials });
+      const res = await this.catalog.queryEntities(
+        cursor
+          ? { cursor, limit: 500 }
+          : { filter: { kind: SLO_KIND }, limit: 500 },
+        { credentials },
+      );
       for (const e of res.items) {
         if (e.apiVersion !== OPENSLO_API_VERSION) continue;
         const ref = `${e.metadata.namespace ?? 'default'}/${e.metadata.name}`;
@@ -120,39 +156,79 @@ export class SloRegistry {
         this.invalid.delete(ref);
         for (const slo of slos) {
           seen.add(slo.def.ref);
-          upserts.push({ ...slo, docHash, summary: JSON.stringify(sloSummaryOf(slo.def, slo.entityRef)) });
+          upserts.push({
+            ...slo,
+            docHash,
+            summary: JSON.stringify(sloSummaryOf(slo.def, slo.entityRef)),
+          });
         }
       }
       cursor = res.pageInfo?.nextCursor;
       if (!cursor) break;
     }
     const remove = [...known.keys()].filter(ref => !seen.has(ref));
-    if (upserts.length || remove.length) await this.store.syncSlos({ upserts, remove });
+    if (upserts.length || remove.length)
+      await this.store.syncSlos({ upserts, remove });
     this.parsedSinceStart = true;
     const slos = (await this.store.listSlos()).map(s => s.def);
     // the overview's filters are an extra: the registry is in step even when they cannot be read this time
-    await this.syncComponentFacts(slos, credentials).catch(e => this.logger.warn(`Could not read the owner, system and lifecycle of the SLOs' components: ${(e as Error).message}`));
+    await this.syncComponentFacts(slos, credentials).catch(e =>
+      this.logger.warn(
+        `Could not read the owner, system and lifecycle of the SLOs' components: ${
+          (e as Error).message
+        }`,
+      ),
+    );
     return { slos, parsed: upserts.length, removed: remove.length };
   }
 
   /** The owner, system and lifecycle of the SLOs' components (the overview's filters), one catalog call per 500. */
-  private async syncComponentFacts(slos: SloDefinition[], credentials: Awaited<ReturnType<AuthService['getOwnServiceCredentials']>>) {
+  private async syncComponentFacts(
+    slos: SloDefinition[],
+    credentials: Awaited<ReturnType<AuthService['getOwnServiceCredentials']>>,
+  ) {
     const refs = [...new Set(slos.map(s => s.componentRef))];
-    const facts: { componentRef: string; owner: string | null; system: string | null; lifecycle: string | null }[] = [];
+    const facts: {
+      componentRef: string;
+      owner: string | null;
+      system: string | null;
+      lifecycle: string | null;
+    }[] = [];
     for (let i = 0; i < refs.length; i += 500) {
       const part = refs.slice(i, i + 500);
-      const { items } = await this.catalog.getEntitiesByRefs({ entityRefs: part, fields: ['kind', 'metadata.name', 'metadata.namespace', 'spec.owner', 'spec.system', 'spec.lifecycle'] }, { credentials });
+      const { items } = await this.catalog.getEntitiesByRefs(
+        {
+          entityRefs: part,
+          fields: [
+            'kind',
+            'metadata.name',
+            'metadata.namespace',
+            'spec.owner',
+            'spec.system',
+            'spec.lifecycle',
+          ],
+        },
+        { credentials },
+      );
       items.forEach((e, j) => {
         const ns = e?.metadata.namespace ?? 'default';
         const full = (v: unknown, kind: string) => {
           if (typeof v !== 'string' || !v) return null;
           try {
-            return stringifyEntityRef(parseEntityRef(v, { defaultKind: kind, defaultNamespace: ns }));
+            return stringifyEntityRef(
+              parseEntityRef(v, { defaultKind: kind, defaultNamespace: ns }),
+            );
           } catch {
             return null;
           }
         };
-        facts.push({ componentRef: part[j], owner: full(e?.spec?.owner, 'group'), system: full(e?.spec?.system, 'system'), lifecycle: typeof e?.spec?.lifecycle === 'string' ? e.spec.lifecycle : null });
+        facts.push({
+          componentRef: part[j],
+          owner: full(e?.spec?.owner, 'group'),
+          system: full(e?.spec?.system, 'system'),
+          lifecycle:
+            typeof e?.spec?.lifecycle === 'string' ? e.spec.lifecycle : null,
+        });
       });
     }
     await this.store.setComponentFacts(facts);
@@ -169,9 +245,15 @@ export class SloRegistry {
   }
 
   /** The registry filter of an entity's SLOs: for an SLO entity, that SLO and its other objectives. */
-  filterFor(entityRef: string): { entityRef: string } | { componentRef: string } {
+  filterFor(
+    entityRef: string,
+  ): { entityRef: string } | { componentRef: string } {
     const ref = parseEntityRef(entityRef);
-    if (ref.kind.toLocaleLowerCase('en-US') === SLO_KIND.toLocaleLowerCase('en-US')) return { entityRef: stringifyEntityRef(ref) };
+    if (
+      ref.kind.toLocaleLowerCase('en-US') ===
+      SLO_KIND.toLocaleLowerCase('en-US')
+    )
+      return { entityRef: stringifyEntityRef(ref) };
     return { componentRef: stringifyEntityRef(ref) };
   }
 
@@ -179,7 +261,10 @@ export class SloRegistry {
   async byRefs(refs: string[]): Promise<Map<string, RegisteredSlo>> {
     const out = new Map<string, RegisteredSlo>();
     for (let i = 0; i < refs.length; i += 500) {
-      for (const s of await this.store.listSlos({ refs: refs.slice(i, i + 500) })) out.set(s.def.ref, s);
+      for (const s of await this.store.listSlos({
+        refs: refs.slice(i, i + 500),
+      }))
+        out.set(s.def.ref, s);
     }
     return out;
   }

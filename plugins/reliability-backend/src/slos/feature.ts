@@ -1,5 +1,8 @@
 import { alertPolicyOf } from '@reliability-suite/plugin-reliability-common';
-import type { ReliabilityEvaluationHook, SliSource } from '@reliability-suite/plugin-reliability-node';
+import type {
+  ReliabilityEvaluationHook,
+  SliSource,
+} from '@reliability-suite/plugin-reliability-node';
 import { Feature, scheduledTask } from '../http/feature';
 import type { SuiteContext } from '../wiring/context';
 import { BacktestService } from './BacktestService';
@@ -16,16 +19,32 @@ import { PrometheusSliSource } from './sources/PrometheusSliSource';
  * SLOs: the registry of the catalog's SLOs, the SLI sources (ingest, Prometheus, and those modules add), the
  * evaluator, the evaluation tick (which publishes AlertFired for each alert that fires), and the SLO routes.
  */
-export function createSloFeature(ctx: SuiteContext, extensions: { sources: SliSource[]; hooks: ReliabilityEvaluationHook[] }) {
+export function createSloFeature(
+  ctx: SuiteContext,
+  extensions: { sources: SliSource[]; hooks: ReliabilityEvaluationHook[] },
+) {
   const { config: rc, stores, logger, redactor } = ctx;
   const store = stores.slos;
   const sources = new SliSourceRegistry();
   sources.add(new IngestSliSource(store));
-  const prometheus = rc.prometheus.length ? new PrometheusSliSource(rc.prometheus, logger, { redactor }) : undefined;
+  const prometheus = rc.prometheus.length
+    ? new PrometheusSliSource(rc.prometheus, logger, { redactor })
+    : undefined;
   if (prometheus) sources.add(prometheus);
   extensions.sources.forEach(s => sources.add(s));
-  const evaluator = new Evaluator(store, sources, logger, { minuteRetentionMs: rc.minuteRetentionMs, corrections: stores.corrections, gateWindow: rc.gate.window });
-  const registry = new SloRegistry(ctx.catalog, ctx.auth, store, logger, rc.alerting.csvPolicies, () => stores.burnRateImports.all());
+  const evaluator = new Evaluator(store, sources, logger, {
+    minuteRetentionMs: rc.minuteRetentionMs,
+    corrections: stores.corrections,
+    gateWindow: rc.gate.window,
+  });
+  const registry = new SloRegistry(
+    ctx.catalog,
+    ctx.auth,
+    store,
+    logger,
+    rc.alerting.csvPolicies,
+    () => stores.burnRateImports.all(),
+  );
   const counts = ingestCounts(store, rc.minuteRetentionMs);
   const evaluation = new EvaluationTask({
     registry,
@@ -59,7 +78,8 @@ export function createSloFeature(ctx: SuiteContext, extensions: { sources: SliSo
     registry,
     store,
     prometheus,
-    journeyOutcomes: (entityRef, journey, from, max) => stores.synthetics.outcomes(entityRef, journey, from, max),
+    journeyOutcomes: (entityRef, journey, from, max) =>
+      stores.synthetics.outcomes(entityRef, journey, from, max),
     redactor,
   });
   return {
@@ -67,9 +87,22 @@ export function createSloFeature(ctx: SuiteContext, extensions: { sources: SliSo
     evaluator,
     prometheus,
     counts,
-    tasks: [scheduledTask('reliability-evaluate', 'global', rc.evaluationSchedule, () => evaluation.run())],
-    routes: (router, { guards }) => sloRoutes(router, { guards, slos, backtests }),
-    readinessFacts: async entityRef => ({ slos: (await registry.forEntity(entityRef)).map(s => ({ ref: s.def.ref, policySource: alertPolicyOf(s.def).source })) }),
+    tasks: [
+      scheduledTask(
+        'reliability-evaluate',
+        'global',
+        rc.evaluationSchedule,
+        () => evaluation.run(),
+      ),
+    ],
+    routes: (router, { guards }) =>
+      sloRoutes(router, { guards, slos, backtests }),
+    readinessFacts: async entityRef => ({
+      slos: (await registry.forEntity(entityRef)).map(s => ({
+        ref: s.def.ref,
+        policySource: alertPolicyOf(s.def).source,
+      })),
+    }),
   } satisfies Feature & Record<string, unknown>;
 }
 

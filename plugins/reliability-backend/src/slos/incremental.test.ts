@@ -27,7 +27,11 @@ const DEFS = [
   def('rolling-30d', { kind: 'rolling', duration: { amount: 30, unit: 'd' } }),
   def('rolling-7d', { kind: 'rolling', duration: { amount: 7, unit: 'd' } }),
   def('rolling-1h', { kind: 'rolling', duration: { amount: 1, unit: 'h' } }),
-  def('calendar-day', { kind: 'calendar', duration: { amount: 1, unit: 'd' }, timeZone: 'Europe/Paris' }),
+  def('calendar-day', {
+    kind: 'calendar',
+    duration: { amount: 1, unit: 'd' },
+    timeZone: 'Europe/Paris',
+  }),
   def('sparse', { kind: 'rolling', duration: { amount: 1, unit: 'd' } }),
   def('silent', { kind: 'rolling', duration: { amount: 1, unit: 'd' } }),
 ];
@@ -44,7 +48,9 @@ function rng(seed: number) {
   };
 }
 
-describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId())('incremental evaluation on %p', databaseId => {
+describe.each(
+  TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSupportedId(),
+)('incremental evaluation on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
 
   it('agrees with a from-scratch evaluation on every SLO, tick after tick: random and late ingest, compaction, restarts and a takeover', async () => {
@@ -52,7 +58,14 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     await ReliabilityDatabase.create(knex);
     let wall = START;
     const store = new ReliabilityStore(knex, () => wall);
-    await store.syncSlos({ upserts: DEFS.map(d => ({ def: d, entityRef: `slo:${d.ref}`, docHash: d.ref })), remove: [] });
+    await store.syncSlos({
+      upserts: DEFS.map(d => ({
+        def: d,
+        entityRef: `slo:${d.ref}`,
+        docHash: d.ref,
+      })),
+      remove: [],
+    });
     const logger = mockServices.rootLogger({ level: 'error' });
     const sources = new SliSourceRegistry();
     sources.add(new IngestSliSource(store));
@@ -70,13 +83,32 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     // two days of history, then compacted as the task does
     const history = [];
     for (let t = START - 2 * 24 * HOUR; t < START; t += MIN) {
-      for (const d of DEFS.slice(0, 4)) history.push({ sloRef: d.ref, timestamp: t + 5_000, good: 95 + Math.floor(random() * 6), total: 100 });
-      if (random() < 0.05) history.push({ sloRef: 'default/sparse', timestamp: t, good: 1, total: 2 });
+      for (const d of DEFS.slice(0, 4))
+        history.push({
+          sloRef: d.ref,
+          timestamp: t + 5_000,
+          good: 95 + Math.floor(random() * 6),
+          total: 100,
+        });
+      if (random() < 0.05)
+        history.push({
+          sloRef: 'default/sparse',
+          timestamp: t,
+          good: 1,
+          total: 2,
+        });
     }
     await store.addCounts(history, START - RETENTION);
     await store.compact(START - RETENTION);
 
-    const stats = { ticks: 0, slid: 0, rebuilt: 0, late: 0, folded: 0, full: 0 };
+    const stats = {
+      ticks: 0,
+      slid: 0,
+      rebuilt: 0,
+      late: 0,
+      folded: 0,
+      full: 0,
+    };
     for (let m = 0; m < 150; m++) {
       wall += MIN;
       const at = wall;
@@ -92,7 +124,12 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
           else if (r < 0.2) ts = at + Math.floor(random() * MIN);
           if (ts < at - MIN) stats.late++;
           const total = 1 + Math.floor(random() * 50);
-          events.push({ sloRef: d.ref, timestamp: ts, good: total - Math.floor(random() * random() * total), total });
+          events.push({
+            sloRef: d.ref,
+            timestamp: ts,
+            good: total - Math.floor(random() * random() * total),
+            total,
+          });
         }
       }
       await store.addCounts(events, at - RETENTION);
@@ -104,7 +141,11 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
       const got = await ticking.evaluateAndStore(DEFS, at);
       const want = await reference.evaluate(DEFS, at);
       for (const d of DEFS) {
-        expect({ m, ref: d.ref, status: got.get(d.ref)!.status }).toEqual({ m, ref: d.ref, status: want.get(d.ref)!.status });
+        expect({ m, ref: d.ref, status: got.get(d.ref)!.status }).toEqual({
+          m,
+          ref: d.ref,
+          status: want.get(d.ref)!.status,
+        });
       }
       const s = ticking.lastIndexSync!;
       stats.ticks++;
@@ -126,7 +167,10 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const last = await reference.evaluate(DEFS, wall);
     for (const d of DEFS) {
       const s = stored.get(d.ref)!;
-      expect({ ...s, evaluatedAt: undefined }).toEqual({ ...last.get(d.ref)!.status, evaluatedAt: undefined });
+      expect({ ...s, evaluatedAt: undefined }).toEqual({
+        ...last.get(d.ref)!.status,
+        evaluatedAt: undefined,
+      });
       expect(wall - Date.parse(s.evaluatedAt)).toBeLessThan(5 * MIN);
     }
   });
@@ -137,18 +181,31 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const store = new ReliabilityStore(knex);
     const sources = new SliSourceRegistry();
     sources.add(new IngestSliSource(store));
-    const evaluator = new Evaluator(store, sources, mockServices.rootLogger({ level: 'error' }));
+    const evaluator = new Evaluator(
+      store,
+      sources,
+      mockServices.rootLogger({ level: 'error' }),
+    );
     // a status that does not move from one minute to the next: an SLO without data
     const silent = DEFS[5];
-    await store.syncSlos({ upserts: [{ def: silent, entityRef: `slo:${silent.ref}`, docHash: silent.ref }], remove: [] });
+    await store.syncSlos({
+      upserts: [
+        { def: silent, entityRef: `slo:${silent.ref}`, docHash: silent.ref },
+      ],
+      remove: [],
+    });
     await evaluator.evaluateAndStore([silent], START + MIN);
     expect(evaluator.lastSnapshotWrites).toBe(1);
     await evaluator.evaluateAndStore([silent], START + 2 * MIN);
     expect(evaluator.lastSnapshotWrites).toBe(0);
-    expect((await store.getStatuses([silent.ref])).get(silent.ref)!.evaluatedAt).toBe(new Date(START + MIN).toISOString());
+    expect(
+      (await store.getStatuses([silent.ref])).get(silent.ref)!.evaluatedAt,
+    ).toBe(new Date(START + MIN).toISOString());
     await evaluator.evaluateAndStore([silent], START + 6 * MIN);
     expect(evaluator.lastSnapshotWrites).toBe(1);
-    expect((await store.getStatuses([silent.ref])).get(silent.ref)!.evaluatedAt).toBe(new Date(START + 6 * MIN).toISOString());
+    expect(
+      (await store.getStatuses([silent.ref])).get(silent.ref)!.evaluatedAt,
+    ).toBe(new Date(START + 6 * MIN).toISOString());
   });
 
   it('stores the snapshots of a tick a chunk at a time, all or (on PostgreSQL) none of them, and all again after a failure', async () => {
@@ -157,33 +214,73 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] }).eachSup
     const store = new ReliabilityStore(knex);
     const sources = new SliSourceRegistry();
     sources.add(new IngestSliSource(store));
-    const evaluator = new Evaluator(store, sources, mockServices.rootLogger({ level: 'error' }), { snapshotChunk: 1 });
+    const evaluator = new Evaluator(
+      store,
+      sources,
+      mockServices.rootLogger({ level: 'error' }),
+      { snapshotChunk: 1 },
+    );
     const defs = DEFS.slice(0, 4);
-    await store.syncSlos({ upserts: defs.map(d => ({ def: d, entityRef: `slo:${d.ref}`, docHash: d.ref })), remove: [] });
-    await store.addCounts(defs.map((d, i) => ({ sloRef: d.ref, timestamp: START - 30_000, good: 90 + i, total: 100 })), START - RETENTION);
+    await store.syncSlos({
+      upserts: defs.map(d => ({
+        def: d,
+        entityRef: `slo:${d.ref}`,
+        docHash: d.ref,
+      })),
+      remove: [],
+    });
+    await store.addCounts(
+      defs.map((d, i) => ({
+        sloRef: d.ref,
+        timestamp: START - 30_000,
+        good: 90 + i,
+        total: 100,
+      })),
+      START - RETENTION,
+    );
     const first = await evaluator.evaluateAndStore(defs, START + MIN);
     expect(evaluator.lastSnapshotWrites).toBe(4);
     const stored = await store.getStatuses(defs.map(d => d.ref));
-    expect(defs.map(d => stored.get(d.ref))).toEqual(defs.map(d => first.get(d.ref)!.status));
+    expect(defs.map(d => stored.get(d.ref))).toEqual(
+      defs.map(d => first.get(d.ref)!.status),
+    );
     // a ref the status table cannot hold (PostgreSQL: longer than its column) fails that chunk's write
     const long = { ...DEFS[0], ref: `default/${'x'.repeat(300)}` };
-    await store.addCounts(defs.map(d => ({ sloRef: d.ref, timestamp: START + MIN + 1_000, good: 50, total: 100 })), START - RETENTION);
+    await store.addCounts(
+      defs.map(d => ({
+        sloRef: d.ref,
+        timestamp: START + MIN + 1_000,
+        good: 50,
+        total: 100,
+      })),
+      START - RETENTION,
+    );
     const failing = [defs[0], defs[1], long, defs[2], defs[3]];
     const pg = databaseId.startsWith('POSTGRES');
-    const outcome = await evaluator.evaluateAndStore(failing, START + 2 * MIN).then(
-      () => 'stored',
-      e => String(e),
-    );
+    const outcome = await evaluator
+      .evaluateAndStore(failing, START + 2 * MIN)
+      .then(
+        () => 'stored',
+        e => String(e),
+      );
     expect(outcome).toMatch(pg ? /too long/ : /^stored$/);
     // PostgreSQL: none of that tick's snapshots, the chunks written before the failing one rolled back. SQLite (no
     // length limit) stored them all
     const after = await store.getStatuses(defs.map(d => d.ref));
-    expect(defs.map(d => after.get(d.ref)!.evaluatedAt)).toEqual(defs.map(() => new Date(pg ? START + MIN : START + 2 * MIN).toISOString()));
+    expect(defs.map(d => after.get(d.ref)!.evaluatedAt)).toEqual(
+      defs.map(() =>
+        new Date(pg ? START + MIN : START + 2 * MIN).toISOString(),
+      ),
+    );
     // the next tick writes every snapshot (what was written before is not trusted after a failure)
     const third = await evaluator.evaluateAndStore(defs, START + 3 * MIN);
     expect(evaluator.lastSnapshotWrites).toBe(4);
     const again = await store.getStatuses(defs.map(d => d.ref));
-    expect(defs.map(d => again.get(d.ref))).toEqual(defs.map(d => third.get(d.ref)!.status));
-    expect(third.get(defs[0].ref)!.status.good).toBeGreaterThan(first.get(defs[0].ref)!.status.good);
+    expect(defs.map(d => again.get(d.ref))).toEqual(
+      defs.map(d => third.get(d.ref)!.status),
+    );
+    expect(third.get(defs[0].ref)!.status.good).toBeGreaterThan(
+      first.get(defs[0].ref)!.status.good,
+    );
   });
 });

@@ -1,31 +1,47 @@
 import Router from 'express-promise-router';
-import { gateQuerySchema, historyQuerySchema, listQuerySchema, reliabilityEventsIngestPermission, sloBacktestRequestSchema } from '@reliability-suite/plugin-reliability-common';
+import {
+  gateQuerySchema,
+  historyQuerySchema,
+  listQuerySchema,
+  reliabilityEventsIngestPermission,
+  sloBacktestRequestSchema,
+} from '@reliability-suite/plugin-reliability-common';
 import { NotAllowedError } from '@backstage/errors';
 import { Guards } from '../http/guards';
 import { SloService } from './SloService';
 import { BacktestService } from './BacktestService';
 
 /** SLOs: list, one, history, Prometheus rules, the launch gate, and SLI ingest. */
-export function sloRoutes(router: ReturnType<typeof Router>, deps: { guards: Guards; slos: SloService; backtests?: BacktestService }) {
+export function sloRoutes(
+  router: ReturnType<typeof Router>,
+  deps: { guards: Guards; slos: SloService; backtests?: BacktestService },
+) {
   const { guards, slos, backtests } = deps;
 
   // a dry run: the objective of a new SLO replayed over its SLI's history (the scaffolder's "New SLO" calls it)
   router.post('/slos/backtest', async (req, res) => {
     const credentials = await guards.canRead(req);
     const body = guards.parse(sloBacktestRequestSchema, req.body, 'body');
-    if (!backtests) throw new NotAllowedError('Backtests are not available on this backend');
+    if (!backtests)
+      throw new NotAllowedError('Backtests are not available on this backend');
     res.json(await backtests.run(body, credentials));
   });
 
   router.get('/slos', async (req, res) => {
     const credentials = await guards.canRead(req);
-    res.type('application/json').send(await slos.listJson(guards.query(listQuerySchema, req), credentials));
+    res
+      .type('application/json')
+      .send(
+        await slos.listJson(guards.query(listQuerySchema, req), credentials),
+      );
   });
 
   router.get('/slos/:namespace/:name', async (req, res) => {
     const credentials = await guards.canRead(req);
     const { namespace, name } = guards.sloPath(req.params);
-    res.type('application/json').send(await slos.getJson(namespace, name, credentials));
+    res
+      .type('application/json')
+      .send(await slos.getJson(namespace, name, credentials));
   });
 
   router.get('/slos/:namespace/:name/history', async (req, res) => {
@@ -39,7 +55,14 @@ export function sloRoutes(router: ReturnType<typeof Router>, deps: { guards: Gua
     const credentials = await guards.canRead(req);
     const { namespace, name } = guards.sloPath(req.params);
     const file = await slos.prometheusRules(namespace, name, credentials);
-    res.status(200).type('text/yaml').setHeader('Content-Disposition', `attachment; filename="${file.filename}"`).send(file.yaml);
+    res
+      .status(200)
+      .type('text/yaml')
+      .setHeader(
+        'Content-Disposition',
+        `attachment; filename="${file.filename}"`,
+      )
+      .send(file.yaml);
   });
 
   router.get('/gate', async (req, res) => {
@@ -49,17 +72,38 @@ export function sloRoutes(router: ReturnType<typeof Router>, deps: { guards: Gua
   });
 
   // SLI events (good/total) and threshold values: the same gate, audit and answer
-  const ingestRoute = (path: string, ingest: (body: unknown, credentials: Awaited<ReturnType<Guards['caller']>>) => Promise<number>) =>
+  const ingestRoute = (
+    path: string,
+    ingest: (
+      body: unknown,
+      credentials: Awaited<ReturnType<Guards['caller']>>,
+    ) => Promise<number>,
+  ) =>
     router.post(path, async (req, res) => {
       const credentials = await guards.caller(req);
       // a caller who may ingest for no entity at all learns nothing about which SLOs exist
-      if (!(await guards.mayOnSome(credentials, reliabilityEventsIngestPermission))) throw new NotAllowedError(`Missing permission ${reliabilityEventsIngestPermission.name}`);
-      const accepted = await guards.audited({ eventId: 'sli-ingest', severityLevel: 'low', request: req }, async () => {
-        const n = await ingest(req.body, credentials);
-        return { result: n, meta: { accepted: n } };
-      });
+      if (
+        !(await guards.mayOnSome(
+          credentials,
+          reliabilityEventsIngestPermission,
+        ))
+      )
+        throw new NotAllowedError(
+          `Missing permission ${reliabilityEventsIngestPermission.name}`,
+        );
+      const accepted = await guards.audited(
+        { eventId: 'sli-ingest', severityLevel: 'low', request: req },
+        async () => {
+          const n = await ingest(req.body, credentials);
+          return { result: n, meta: { accepted: n } };
+        },
+      );
       res.status(202).json({ accepted });
     });
-  ingestRoute('/sli-events', (body, credentials) => slos.ingest(body, credentials));
-  ingestRoute('/sli-values', (body, credentials) => slos.ingestValues(body, credentials));
+  ingestRoute('/sli-events', (body, credentials) =>
+    slos.ingest(body, credentials),
+  );
+  ingestRoute('/sli-values', (body, credentials) =>
+    slos.ingestValues(body, credentials),
+  );
 }

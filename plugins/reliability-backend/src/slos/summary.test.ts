@@ -20,32 +20,59 @@ const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
 
 describe('GET /slos items from stored texts', () => {
   it('joins a summary and a status without parsing either', () => {
-    expect(JSON.parse(withStatus('{"a":1}', '{"state":"healthy"}'))).toEqual({ a: 1, status: { state: 'healthy' } });
+    expect(JSON.parse(withStatus('{"a":1}', '{"state":"healthy"}'))).toEqual({
+      a: 1,
+      status: { state: 'healthy' },
+    });
     expect(JSON.parse(withStatus('{}', null))).toEqual({ status: null });
   });
 
-  it.each(databases.eachSupportedId())('reads the same item from a stored summary as from a definition alone on %p', async databaseId => {
-    const knex = await databases.init(databaseId);
-    const { slos: store } = (await ReliabilityDatabase.create(knex)).stores();
-    const other = { ...def, ref: 'default/old', name: 'old' };
-    await store.syncSlos({
-      upserts: [
-        { def, entityRef: 'slo:default/checkout-success', docHash: 'a', summary: JSON.stringify(sloSummaryOf(def, 'slo:default/checkout-success')) },
-        // registered before summaries were stored
-        { def: other, entityRef: 'slo:default/old', docHash: 'b' },
-      ],
-      remove: [],
-    });
-    const status = { evaluatedAt: '2026-11-24T00:00:00.000Z', state: 'healthy', sli: 0.999 } as any;
-    await store.saveStatuses([{ sloRef: def.ref, status }]);
-    const rows = await store.summaryRows({ componentRef: 'component:default/checkout' });
-    expect(rows.map(r => [r.ref, r.summary !== null, r.definition !== null])).toEqual([
-      ['default/checkout-success', true, false],
-      ['default/old', false, true],
-    ]);
-    const [stored, built] = rows.map(r => JSON.parse(itemJson(r)));
-    expect(stored).toEqual({ ...sloSummaryOf(def, 'slo:default/checkout-success'), status });
-    expect(built).toEqual({ ...sloSummaryOf(other, 'slo:default/old'), status: null });
-    expect(stored.description).toBe(def.description);
-  });
+  it.each(databases.eachSupportedId())(
+    'reads the same item from a stored summary as from a definition alone on %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      const { slos: store } = (await ReliabilityDatabase.create(knex)).stores();
+      const other = { ...def, ref: 'default/old', name: 'old' };
+      await store.syncSlos({
+        upserts: [
+          {
+            def,
+            entityRef: 'slo:default/checkout-success',
+            docHash: 'a',
+            summary: JSON.stringify(
+              sloSummaryOf(def, 'slo:default/checkout-success'),
+            ),
+          },
+          // registered before summaries were stored
+          { def: other, entityRef: 'slo:default/old', docHash: 'b' },
+        ],
+        remove: [],
+      });
+      const status = {
+        evaluatedAt: '2026-11-24T00:00:00.000Z',
+        state: 'healthy',
+        sli: 0.999,
+      } as any;
+      await store.saveStatuses([{ sloRef: def.ref, status }]);
+      const rows = await store.summaryRows({
+        componentRef: 'component:default/checkout',
+      });
+      expect(
+        rows.map(r => [r.ref, r.summary !== null, r.definition !== null]),
+      ).toEqual([
+        ['default/checkout-success', true, false],
+        ['default/old', false, true],
+      ]);
+      const [stored, built] = rows.map(r => JSON.parse(itemJson(r)));
+      expect(stored).toEqual({
+        ...sloSummaryOf(def, 'slo:default/checkout-success'),
+        status,
+      });
+      expect(built).toEqual({
+        ...sloSummaryOf(other, 'slo:default/old'),
+        status: null,
+      });
+      expect(stored.description).toBe(def.description);
+    },
+  );
 });

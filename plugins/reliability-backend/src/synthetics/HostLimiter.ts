@@ -3,10 +3,14 @@
  * and nothing queued are forgotten, so the map stays as small as the hosts being called.
  */
 export class HostLimiter {
-  private readonly slots = new Map<string, { active: number; queue: (() => void)[] }>();
+  private readonly slots = new Map<
+    string,
+    { active: number; queue: (() => void)[] }
+  >();
 
   constructor(private readonly limit: number) {
-    if (!(limit >= 1)) throw new Error('HostLimiter needs a limit of at least 1');
+    if (!(limit >= 1))
+      throw new Error('HostLimiter needs a limit of at least 1');
   }
 
   /** How many tasks run for the key now (for tests and metrics). */
@@ -18,7 +22,8 @@ export class HostLimiter {
     let slot = this.slots.get(key);
     if (!slot) this.slots.set(key, (slot = { active: 0, queue: [] }));
     // a finishing task hands its slot straight to the next in the queue, so a newcomer never jumps in between
-    if (slot.active >= this.limit) await new Promise<void>(resolve => slot!.queue.push(resolve));
+    if (slot.active >= this.limit)
+      await new Promise<void>(resolve => slot!.queue.push(resolve));
     else slot.active++;
     try {
       return await task();
@@ -31,7 +36,11 @@ export class HostLimiter {
 }
 
 /** Runs `task` over `items` with at most `concurrency` at once; answers the results in the items' order. */
-export async function mapPool<T, R>(items: T[], concurrency: number, task: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapPool<T, R>(
+  items: T[],
+  concurrency: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -40,6 +49,8 @@ export async function mapPool<T, R>(items: T[], concurrency: number, task: (item
       out[i] = await task(items[i]);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, worker),
+  );
   return out;
 }

@@ -53,19 +53,33 @@ export class SyntheticService {
     const problems: string[] = [];
     const secretsIn = (template: string, field: string) => {
       for (const p of parseTemplate(template)) {
-        if ('ref' in p && p.ref.startsWith('secrets.') && !this.o.secretNames.includes(p.ref.slice(8))) {
-          problems.push(`${field}: {{${p.ref.slice(0, 60)}}} is not in reliability.synthetics.secrets`);
+        if (
+          'ref' in p &&
+          p.ref.startsWith('secrets.') &&
+          !this.o.secretNames.includes(p.ref.slice(8))
+        ) {
+          problems.push(
+            `${field}: {{${p.ref.slice(
+              0,
+              60,
+            )}}} is not in reliability.synthetics.secrets`,
+          );
         }
       }
     };
     const host = (h: string, field: string) => {
-      if (!h.includes('{{') && !hostAllowed(h, this.o.allowedHosts)) problems.push(`${field}: ${h} is not on reliability.synthetics.allowedHosts`);
+      if (!h.includes('{{') && !hostAllowed(h, this.o.allowedHosts))
+        problems.push(
+          `${field}: ${h} is not on reliability.synthetics.allowedHosts`,
+        );
     };
     j.steps.forEach((s, i) => {
       const at = `steps.${i}`;
       if (s.type === 'http') {
         secretsIn(s.url, `${at}.url`);
-        Object.entries(s.headers).forEach(([k, v]) => secretsIn(v, `${at}.headers.${k}`));
+        Object.entries(s.headers).forEach(([k, v]) =>
+          secretsIn(v, `${at}.headers.${k}`),
+        );
         if (!s.url.includes('{{')) {
           let u: URL | undefined;
           try {
@@ -73,86 +87,191 @@ export class SyntheticService {
           } catch {
             problems.push(`${at}.url: must be an absolute http(s) URL`);
           }
-          if (u && u.protocol !== 'http:' && u.protocol !== 'https:') problems.push(`${at}.url: must be an http or https URL`);
+          if (u && u.protocol !== 'http:' && u.protocol !== 'https:')
+            problems.push(`${at}.url: must be an http or https URL`);
           else if (u) host(u.hostname, `${at}.url`);
         }
       } else if (s.type === 'tls') host(s.host, `${at}.host`);
       else if (s.type === 'dns') host(s.hostname, `${at}.hostname`);
-      else if (s.type === 'browser' && !this.o.browserEnabled) problems.push(`${at}: browser steps are off here (reliability.synthetics.browser.enabled)`);
+      else if (s.type === 'browser' && !this.o.browserEnabled)
+        problems.push(
+          `${at}: browser steps are off here (reliability.synthetics.browser.enabled)`,
+        );
     });
-    if (problems.length) throw new InputError(`Invalid journey: ${problems.slice(0, 20).join('; ')}`);
+    if (problems.length)
+      throw new InputError(
+        `Invalid journey: ${problems.slice(0, 20).join('; ')}`,
+      );
   }
 
-  async list(query: z.infer<typeof syntheticListQuerySchema>, credentials: BackstageCredentials): Promise<SyntheticJourneyListResponse> {
+  async list(
+    query: z.infer<typeof syntheticListQuerySchema>,
+    credentials: BackstageCredentials,
+  ): Promise<SyntheticJourneyListResponse> {
     const entityRef = query.entityRef.toLocaleLowerCase('en-US');
     await this.o.entities.annotations(entityRef, credentials);
     const offset = decodeCursor(query.cursor) ?? 0;
     const limit = query.limit ?? 100;
-    const rows = await this.o.store.list(entityRef, limit + 1, offset, query.journey);
-    return { ...pageOf(rows, offset, limit, true), allowedHosts: this.o.allowedHosts, browserEnabled: this.o.browserEnabled };
+    const rows = await this.o.store.list(
+      entityRef,
+      limit + 1,
+      offset,
+      query.journey,
+    );
+    return {
+      ...pageOf(rows, offset, limit, true),
+      allowedHosts: this.o.allowedHosts,
+      browserEnabled: this.o.browserEnabled,
+    };
   }
 
   /** Creates or replaces one journey of the entity. */
-  async put(body: z.infer<typeof syntheticJourneyRequestSchema>, credentials: BackstageCredentials): Promise<{ created: boolean; journey: SyntheticJourneyRecord }> {
+  async put(
+    body: z.infer<typeof syntheticJourneyRequestSchema>,
+    credentials: BackstageCredentials,
+  ): Promise<{ created: boolean; journey: SyntheticJourneyRecord }> {
     const entityRef = body.entityRef.toLocaleLowerCase('en-US');
-    await this.o.entities.forWrite(reliabilitySyntheticsUpdatePermission, entityRef, credentials);
+    await this.o.entities.forWrite(
+      reliabilitySyntheticsUpdatePermission,
+      entityRef,
+      credentials,
+    );
     const parsed = syntheticJourneySchema.safeParse(body.journey);
-    if (!parsed.success) throw new InputError(`Invalid journey: ${formatIssues(parsed.error)}`);
+    if (!parsed.success)
+      throw new InputError(`Invalid journey: ${formatIssues(parsed.error)}`);
     this.check(parsed.data);
-    const { added } = await this.o.store.put(entityRef, parsed.data, callerName(credentials), this.now());
-    const [journey] = await this.o.store.list(entityRef, 1, 0, parsed.data.name);
+    const { added } = await this.o.store.put(
+      entityRef,
+      parsed.data,
+      callerName(credentials),
+      this.now(),
+    );
+    const [journey] = await this.o.store.list(
+      entityRef,
+      1,
+      0,
+      parsed.data.name,
+    );
     return { created: added, journey };
   }
 
   /** The journey registry CSV: every row valid or nothing imported, each broken row named by its line. */
-  async import(entityRef: string, text: string, credentials: BackstageCredentials): Promise<{ added: number; updated: number; withoutSteps: string[] }> {
+  async import(
+    entityRef: string,
+    text: string,
+    credentials: BackstageCredentials,
+  ): Promise<{ added: number; updated: number; withoutSteps: string[] }> {
     const ref = entityRef.toLocaleLowerCase('en-US');
-    await this.o.entities.forWrite(reliabilitySyntheticsUpdatePermission, ref, credentials);
+    await this.o.entities.forWrite(
+      reliabilitySyntheticsUpdatePermission,
+      ref,
+      credentials,
+    );
     const parsed = parseSyntheticRegistryCsv(text);
-    if (!parsed.ok) throw new InputError(`Invalid CSV, nothing imported: ${csvErrorsMessage(parsed.errors)}`);
-    if (!parsed.journeys.length) throw new InputError('Invalid CSV, nothing imported: no journeys after the header');
-    const result = await this.o.store.importRegistry(ref, parsed.journeys, callerName(credentials), this.now());
+    if (!parsed.ok)
+      throw new InputError(
+        `Invalid CSV, nothing imported: ${csvErrorsMessage(parsed.errors)}`,
+      );
+    if (!parsed.journeys.length)
+      throw new InputError(
+        'Invalid CSV, nothing imported: no journeys after the header',
+      );
+    const result = await this.o.store.importRegistry(
+      ref,
+      parsed.journeys,
+      callerName(credentials),
+      this.now(),
+    );
     // one read of the entity's journeys (the registry holds at most 2,000 rows)
     const imported = new Set(parsed.journeys.map(j => j.name));
-    const withoutSteps = (await this.o.store.list(ref, 2_000, 0)).filter(j => imported.has(j.name) && !j.steps.length).map(j => j.name);
+    const withoutSteps = (await this.o.store.list(ref, 2_000, 0))
+      .filter(j => imported.has(j.name) && !j.steps.length)
+      .map(j => j.name);
     return { ...result, withoutSteps };
   }
 
-  async remove(entityRef: string, name: string, credentials: BackstageCredentials): Promise<void> {
+  async remove(
+    entityRef: string,
+    name: string,
+    credentials: BackstageCredentials,
+  ): Promise<void> {
     const ref = entityRef.toLocaleLowerCase('en-US');
-    await this.o.entities.forWrite(reliabilitySyntheticsUpdatePermission, ref, credentials);
-    if (!(await this.o.store.remove(ref, name))) throw new NotFoundError(`${ref} has no journey ${name}`);
+    await this.o.entities.forWrite(
+      reliabilitySyntheticsUpdatePermission,
+      ref,
+      credentials,
+    );
+    if (!(await this.o.store.remove(ref, name)))
+      throw new NotFoundError(`${ref} has no journey ${name}`);
   }
 
   async runs(
-    query: { entityRef: string; journey?: string; region?: string; failed?: boolean; limit?: number; cursor?: string },
+    query: {
+      entityRef: string;
+      journey?: string;
+      region?: string;
+      failed?: boolean;
+      limit?: number;
+      cursor?: string;
+    },
     credentials: BackstageCredentials,
   ): Promise<SyntheticRunListResponse> {
     const entityRef = query.entityRef.toLocaleLowerCase('en-US');
     await this.o.entities.annotations(entityRef, credentials);
     const offset = decodeCursor(query.cursor) ?? 0;
     const limit = query.limit ?? 50;
-    const rows = await this.o.store.runs({ entityRef, journey: query.journey, region: query.region, failedOnly: query.failed }, limit + 1, offset);
+    const rows = await this.o.store.runs(
+      {
+        entityRef,
+        journey: query.journey,
+        region: query.region,
+        failedOnly: query.failed,
+      },
+      limit + 1,
+      offset,
+    );
     return pageOf(rows, offset, limit, true);
   }
 
   /** Success rate and p95 duration per bucket and region. */
-  async series(query: z.infer<typeof syntheticSeriesQuerySchema>, credentials: BackstageCredentials): Promise<SyntheticSeriesResponse> {
+  async series(
+    query: z.infer<typeof syntheticSeriesQuerySchema>,
+    credentials: BackstageCredentials,
+  ): Promise<SyntheticSeriesResponse> {
     const entityRef = query.entityRef.toLocaleLowerCase('en-US');
     await this.o.entities.annotations(entityRef, credentials);
     const journey = await this.o.store.get(entityRef, query.journey);
-    if (!journey) throw new NotFoundError(`${entityRef} has no journey ${query.journey}`);
+    if (!journey)
+      throw new NotFoundError(`${entityRef} has no journey ${query.journey}`);
     const { rangeMs, bucketMs } = syntheticSeriesRange(query.range);
-    const runs = await this.o.store.outcomes(entityRef, query.journey, this.now() - rangeMs, MAX_SERIES_RUNS);
-    return { journey: query.journey, bucketMs, deadlineMs: journey.deadlineMs, points: syntheticSeries(runs, bucketMs) };
+    const runs = await this.o.store.outcomes(
+      entityRef,
+      query.journey,
+      this.now() - rangeMs,
+      MAX_SERIES_RUNS,
+    );
+    return {
+      journey: query.journey,
+      bucketMs,
+      deadlineMs: journey.deadlineMs,
+      points: syntheticSeries(runs, bucketMs),
+    };
   }
 
   /** A browser step's screenshot (PNG) or HAR (JSON) of one run, while the evidence is kept. */
-  async evidence(entityRef: string, runId: number, what: 'screenshot' | 'har', credentials: BackstageCredentials): Promise<Buffer | string> {
+  async evidence(
+    entityRef: string,
+    runId: number,
+    what: 'screenshot' | 'har',
+    credentials: BackstageCredentials,
+  ): Promise<Buffer | string> {
     const ref = entityRef.toLocaleLowerCase('en-US');
     await this.o.entities.annotations(ref, credentials);
     const v = await this.o.store.evidence(ref, runId, what);
-    if (v === undefined || v === null) throw new NotFoundError(`Run ${runId} of ${ref} has no ${what} (none taken, or pruned)`);
+    if (v === undefined || v === null)
+      throw new NotFoundError(
+        `Run ${runId} of ${ref} has no ${what} (none taken, or pruned)`,
+      );
     return v;
   }
 }

@@ -1,5 +1,11 @@
 import { Knex } from 'knex';
-import { durationMs, parseDuration, SyntheticJourney, SyntheticJourneyRecord, SyntheticRun } from '@reliability-suite/plugin-reliability-common';
+import {
+  durationMs,
+  parseDuration,
+  SyntheticJourney,
+  SyntheticJourneyRecord,
+  SyntheticRun,
+} from '@reliability-suite/plugin-reliability-common';
 import { insertedId } from '../database/rows';
 import type { JourneyResult } from './SyntheticRunner';
 
@@ -28,7 +34,8 @@ export interface RunRecord extends JourneyResult {
   region: string;
 }
 
-const frequencyMs = (frequency: string) => durationMs(parseDuration(frequency)!);
+const frequencyMs = (frequency: string) =>
+  durationMs(parseDuration(frequency)!);
 
 /**
  * Synthetic journeys, their schedule per region, runs and evidence. Reads never write; claiming due runs is one
@@ -38,11 +45,23 @@ export class SyntheticStore {
   constructor(private readonly db: Knex) {}
 
   private journey(r: any): SyntheticJourney {
-    return { name: r.name, regions: JSON.parse(r.regions), frequency: r.frequency, deadlineMs: Number(r.deadline_ms), steps: JSON.parse(r.steps) };
+    return {
+      name: r.name,
+      regions: JSON.parse(r.regions),
+      frequency: r.frequency,
+      deadlineMs: Number(r.deadline_ms),
+      steps: JSON.parse(r.steps),
+    };
   }
 
   private toRecord(r: any): Omit<SyntheticJourneyRecord, 'latest'> {
-    return { id: Number(r.id), entityRef: r.entity_ref, ...this.journey(r), updatedAt: new Date(Number(r.updated_at)).toISOString(), updatedBy: r.updated_by };
+    return {
+      id: Number(r.id),
+      entityRef: r.entity_ref,
+      ...this.journey(r),
+      updatedAt: new Date(Number(r.updated_at)).toISOString(),
+      updatedBy: r.updated_by,
+    };
   }
 
   private run(r: any, evidence?: any): SyntheticRun {
@@ -63,16 +82,40 @@ export class SyntheticStore {
   }
 
   /** Keeps the schedule in step with the journey's regions: new regions are due now, dropped ones go. */
-  private async syncSchedule(tx: Knex.Transaction, journeyId: number, regions: string[], now: number) {
-    await tx(SCHEDULE).where('journey_id', journeyId).whereNotIn('region', regions).delete();
+  private async syncSchedule(
+    tx: Knex.Transaction,
+    journeyId: number,
+    regions: string[],
+    now: number,
+  ) {
     await tx(SCHEDULE)
-      .insert(regions.map(region => ({ journey_id: journeyId, region, next_run_at: now, lease_until: 0 })))
+      .where('journey_id', journeyId)
+      .whereNotIn('region', regions)
+      .delete();
+    await tx(SCHEDULE)
+      .insert(
+        regions.map(region => ({
+          journey_id: journeyId,
+          region,
+          next_run_at: now,
+          lease_until: 0,
+        })),
+      )
       .onConflict(['journey_id', 'region'])
       .ignore();
   }
 
-  private async upsert(tx: Knex.Transaction, entityRef: string, j: SyntheticJourney, by: string, now: number, keepSteps: boolean): Promise<{ id: number; added: boolean }> {
-    const existing = await tx(JOURNEYS).where({ entity_ref: entityRef, name: j.name }).first();
+  private async upsert(
+    tx: Knex.Transaction,
+    entityRef: string,
+    j: SyntheticJourney,
+    by: string,
+    now: number,
+    keepSteps: boolean,
+  ): Promise<{ id: number; added: boolean }> {
+    const existing = await tx(JOURNEYS)
+      .where({ entity_ref: entityRef, name: j.name })
+      .first();
     const columns = {
       regions: JSON.stringify(j.regions),
       frequency: j.frequency,
@@ -84,37 +127,71 @@ export class SyntheticStore {
     if (existing) {
       await tx(JOURNEYS)
         .where('id', existing.id)
-        .update({ ...columns, ...(keepSteps ? {} : { steps: JSON.stringify(j.steps) }) });
+        .update({
+          ...columns,
+          ...(keepSteps ? {} : { steps: JSON.stringify(j.steps) }),
+        });
       // a new frequency takes effect at once
-      if (Number(existing.frequency_ms) !== columns.frequency_ms) await tx(SCHEDULE).where('journey_id', existing.id).update({ next_run_at: now });
+      if (Number(existing.frequency_ms) !== columns.frequency_ms)
+        await tx(SCHEDULE)
+          .where('journey_id', existing.id)
+          .update({ next_run_at: now });
       await this.syncSchedule(tx, Number(existing.id), j.regions, now);
       return { id: Number(existing.id), added: false };
     }
-    const id = insertedId(await tx(JOURNEYS).insert({ entity_ref: entityRef, name: j.name, steps: JSON.stringify(j.steps), ...columns }).returning('id'))!;
+    const id = insertedId(
+      await tx(JOURNEYS)
+        .insert({
+          entity_ref: entityRef,
+          name: j.name,
+          steps: JSON.stringify(j.steps),
+          ...columns,
+        })
+        .returning('id'),
+    )!;
     await this.syncSchedule(tx, id, j.regions, now);
     return { id, added: true };
   }
 
   /** Creates or replaces one journey (steps included). */
-  async put(entityRef: string, journey: SyntheticJourney, by: string, now: number): Promise<{ id: number; added: boolean }> {
-    return this.db.transaction(tx => this.upsert(tx, entityRef, journey, by, now, false));
+  async put(
+    entityRef: string,
+    journey: SyntheticJourney,
+    by: string,
+    now: number,
+  ): Promise<{ id: number; added: boolean }> {
+    return this.db.transaction(tx =>
+      this.upsert(tx, entityRef, journey, by, now, false),
+    );
   }
 
   /**
    * The registry (regions, frequency, deadline per journey), in one transaction: journeys already defined keep
    * their steps, new ones start without steps (they are listed, and not run, until their steps are defined).
    */
-  async importRegistry(entityRef: string, journeys: Omit<SyntheticJourney, 'steps'>[], by: string, now: number): Promise<{ added: number; updated: number }> {
+  async importRegistry(
+    entityRef: string,
+    journeys: Omit<SyntheticJourney, 'steps'>[],
+    by: string,
+    now: number,
+  ): Promise<{ added: number; updated: number }> {
     return this.db.transaction(async tx => {
       let added = 0;
-      for (const j of journeys) if ((await this.upsert(tx, entityRef, { ...j, steps: [] }, by, now, true)).added) added++;
+      for (const j of journeys)
+        if (
+          (await this.upsert(tx, entityRef, { ...j, steps: [] }, by, now, true))
+            .added
+        )
+          added++;
       return { added, updated: journeys.length - added };
     });
   }
 
   async remove(entityRef: string, name: string): Promise<boolean> {
     return this.db.transaction(async tx => {
-      const row = await tx(JOURNEYS).where({ entity_ref: entityRef, name }).first();
+      const row = await tx(JOURNEYS)
+        .where({ entity_ref: entityRef, name })
+        .first();
       if (!row) return false;
       const runIds = tx(RUNS).where('journey_id', row.id).select('id');
       await tx(EVIDENCE).whereIn('run_id', runIds).delete();
@@ -125,27 +202,49 @@ export class SyntheticStore {
     });
   }
 
-  async get(entityRef: string, name: string): Promise<Omit<SyntheticJourneyRecord, 'latest'> | undefined> {
-    const row = await this.db(JOURNEYS).where({ entity_ref: entityRef, name }).first();
+  async get(
+    entityRef: string,
+    name: string,
+  ): Promise<Omit<SyntheticJourneyRecord, 'latest'> | undefined> {
+    const row = await this.db(JOURNEYS)
+      .where({ entity_ref: entityRef, name })
+      .first();
     return row ? this.toRecord(row) : undefined;
   }
 
   /** One page of an entity's journeys by name, each with its latest run per region. */
-  async list(entityRef: string, limit: number, offset: number, name?: string): Promise<SyntheticJourneyRecord[]> {
+  async list(
+    entityRef: string,
+    limit: number,
+    offset: number,
+    name?: string,
+  ): Promise<SyntheticJourneyRecord[]> {
     let q = this.db(JOURNEYS).where('entity_ref', entityRef);
     if (name) q = q.where('name', name);
     const rows = await q.orderBy('name').limit(limit).offset(offset);
     if (!rows.length) return [];
     const ids = rows.map(r => Number(r.id));
-    const latestIds = this.db(RUNS).whereIn('journey_id', ids).groupBy('journey_id', 'region').max({ id: 'id' });
+    const latestIds = this.db(RUNS)
+      .whereIn('journey_id', ids)
+      .groupBy('journey_id', 'region')
+      .max({ id: 'id' });
     const latest = await this.db(RUNS).whereIn('id', latestIds);
     return rows.map(r => {
       const rec = this.toRecord(r);
-      const byRegion: SyntheticJourneyRecord['latest'] = Object.fromEntries(rec.regions.map(region => [region, null]));
+      const byRegion: SyntheticJourneyRecord['latest'] = Object.fromEntries(
+        rec.regions.map(region => [region, null]),
+      );
       for (const l of latest) {
-        if (Number(l.journey_id) !== rec.id || !(l.region in byRegion)) continue;
+        if (Number(l.journey_id) !== rec.id || !(l.region in byRegion))
+          continue;
         const run = this.run(l);
-        byRegion[l.region] = { startedAt: run.startedAt, success: run.success, durationMs: run.durationMs, error: run.error, warnings: run.warnings };
+        byRegion[l.region] = {
+          startedAt: run.startedAt,
+          success: run.success,
+          durationMs: run.durationMs,
+          error: run.error,
+          warnings: run.warnings,
+        };
       }
       return { ...rec, latest: byRegion };
     });
@@ -156,7 +255,12 @@ export class SyntheticStore {
    * runs were missed), and the runner holds it until `now + deadline + graceMs`. A pair another runner claimed
    * first is skipped. Journeys without steps are not run. `regions` limits the claim to the regions this runner serves.
    */
-  async claimDue(now: number, limit: number, graceMs: number, regions?: string[]): Promise<ClaimedRun[]> {
+  async claimDue(
+    now: number,
+    limit: number,
+    graceMs: number,
+    regions?: string[],
+  ): Promise<ClaimedRun[]> {
     let q = this.db(SCHEDULE)
       .join(JOURNEYS, `${JOURNEYS}.id`, `${SCHEDULE}.journey_id`)
       .where(`${SCHEDULE}.next_run_at`, '<=', now)
@@ -177,8 +281,18 @@ export class SyntheticStore {
           const n = await tx(SCHEDULE)
             .where({ journey_id: r.id, region: r.region, next_run_at: dueAt })
             .where('lease_until', '<=', now)
-            .update({ next_run_at: next, lease_until: now + Number(r.deadline_ms) + graceMs });
-          if (n) claimed.push({ journeyId: Number(r.id), entityRef: r.entity_ref, journey: this.journey(r), region: r.region, dueAt });
+            .update({
+              next_run_at: next,
+              lease_until: now + Number(r.deadline_ms) + graceMs,
+            });
+          if (n)
+            claimed.push({
+              journeyId: Number(r.id),
+              entityRef: r.entity_ref,
+              journey: this.journey(r),
+              region: r.region,
+              dueAt,
+            });
         }
       });
     }
@@ -203,14 +317,30 @@ export class SyntheticStore {
           })
           .returning('id'),
       )!;
-      await tx(EVIDENCE).insert({ run_id: id, steps: JSON.stringify(run.steps), screenshot: run.screenshot ?? null, har: run.har ?? null });
-      await tx(SCHEDULE).where({ journey_id: run.journeyId, region: run.region }).update({ lease_until: 0 });
+      await tx(EVIDENCE).insert({
+        run_id: id,
+        steps: JSON.stringify(run.steps),
+        screenshot: run.screenshot ?? null,
+        har: run.har ?? null,
+      });
+      await tx(SCHEDULE)
+        .where({ journey_id: run.journeyId, region: run.region })
+        .update({ lease_until: 0 });
       return id;
     });
   }
 
   /** One page of runs, newest first, with their evidence where it is still kept. */
-  async runs(q: { entityRef: string; journey?: string; region?: string; failedOnly?: boolean }, limit: number, offset: number): Promise<SyntheticRun[]> {
+  async runs(
+    q: {
+      entityRef: string;
+      journey?: string;
+      region?: string;
+      failedOnly?: boolean;
+    },
+    limit: number,
+    offset: number,
+  ): Promise<SyntheticRun[]> {
     let query = this.db(RUNS)
       .leftJoin(EVIDENCE, `${EVIDENCE}.run_id`, `${RUNS}.id`)
       .where(`${RUNS}.entity_ref`, q.entityRef)
@@ -227,41 +357,81 @@ export class SyntheticStore {
     if (q.region) query = query.where(`${RUNS}.region`, q.region);
     if (q.failedOnly) query = query.where(`${RUNS}.success`, false);
     const rows = await query;
-    return rows.map(r => this.run(r, r.steps === null || r.steps === undefined ? undefined : r));
+    return rows.map(r =>
+      this.run(r, r.steps === null || r.steps === undefined ? undefined : r),
+    );
   }
 
   /** Whether the journey has any run yet. */
   async hasRuns(journeyId: number): Promise<boolean> {
-    return Boolean(await this.db(RUNS).where('journey_id', journeyId).first('id'));
+    return Boolean(
+      await this.db(RUNS).where('journey_id', journeyId).first('id'),
+    );
   }
 
   /** A run's screenshot (PNG) or HAR, when still kept. */
-  async evidence(entityRef: string, runId: number, what: 'screenshot' | 'har'): Promise<Buffer | string | undefined> {
-    const row = await this.db(EVIDENCE).join(RUNS, `${RUNS}.id`, `${EVIDENCE}.run_id`).where({ [`${RUNS}.id`]: runId, [`${RUNS}.entity_ref`]: entityRef }).first(`${EVIDENCE}.${what} as v`);
+  async evidence(
+    entityRef: string,
+    runId: number,
+    what: 'screenshot' | 'har',
+  ): Promise<Buffer | string | undefined> {
+    const row = await this.db(EVIDENCE)
+      .join(RUNS, `${RUNS}.id`, `${EVIDENCE}.run_id`)
+      .where({ [`${RUNS}.id`]: runId, [`${RUNS}.entity_ref`]: entityRef })
+      .first(`${EVIDENCE}.${what} as v`);
     return row?.v ?? undefined;
   }
 
   /** Outcome and duration of a journey's runs since `from` (for the charts), at most `max` of the newest. */
-  async outcomes(entityRef: string, journey: string, from: number, max: number): Promise<{ startedAt: number; region: string; success: boolean; durationMs: number }[]> {
+  async outcomes(
+    entityRef: string,
+    journey: string,
+    from: number,
+    max: number,
+  ): Promise<
+    {
+      startedAt: number;
+      region: string;
+      success: boolean;
+      durationMs: number;
+    }[]
+  > {
     const rows = await this.db(RUNS)
       .where({ entity_ref: entityRef, journey })
       .where('started_at', '>=', from)
       .orderBy('started_at', 'desc')
       .limit(max)
       .select('started_at', 'region', 'success', 'duration_ms');
-    return rows.map(r => ({ startedAt: Number(r.started_at), region: r.region, success: Boolean(r.success), durationMs: Number(r.duration_ms) }));
+    return rows.map(r => ({
+      startedAt: Number(r.started_at),
+      region: r.region,
+      success: Boolean(r.success),
+      durationMs: Number(r.duration_ms),
+    }));
   }
 
   /**
    * Pruning: runs older than `before` go, and evidence is kept for the newest `keepEvidence` runs of each journey and
    * region only. Answers how many of each were deleted.
    */
-  async prune(before: number, keepEvidence: number): Promise<{ runs: number; evidence: number }> {
+  async prune(
+    before: number,
+    keepEvidence: number,
+  ): Promise<{ runs: number; evidence: number }> {
     const evidence = await this.db(EVIDENCE)
       .whereIn(
         'run_id',
         this.db
-          .from(this.db(RUNS).select('id', this.db.raw('row_number() over (partition by journey_id, region order by id desc) as rn')).as('ranked'))
+          .from(
+            this.db(RUNS)
+              .select(
+                'id',
+                this.db.raw(
+                  'row_number() over (partition by journey_id, region order by id desc) as rn',
+                ),
+              )
+              .as('ranked'),
+          )
           .where('rn', '>', keepEvidence)
           .select('id'),
       )

@@ -4,7 +4,13 @@ import { join } from 'path';
 import { Browser, chromium } from 'playwright-core';
 import { BrowserStepRunner } from './SyntheticRunner';
 
-const SENSITIVE_HEADERS = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization', 'x-api-key'];
+const SENSITIVE_HEADERS = [
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'proxy-authorization',
+  'x-api-key',
+];
 
 /**
  * A HAR as evidence: values of credential headers, cookies, query values and posted bodies (a filled password)
@@ -15,13 +21,20 @@ export function redactHar(text: string): string {
   for (const e of har.log?.entries ?? []) {
     for (const side of [e.request, e.response]) {
       if (!side) continue;
-      for (const h of side.headers ?? []) if (SENSITIVE_HEADERS.includes(String(h.name).toLowerCase())) h.value = '[redacted]';
+      for (const h of side.headers ?? [])
+        if (SENSITIVE_HEADERS.includes(String(h.name).toLowerCase()))
+          h.value = '[redacted]';
       if (side.cookies) side.cookies = [];
     }
     if (e.request) {
       for (const q of e.request.queryString ?? []) q.value = '[redacted]';
-      if (typeof e.request.url === 'string') e.request.url = e.request.url.split('?')[0];
-      if (e.request.postData) e.request.postData = { mimeType: e.request.postData.mimeType, text: '[redacted]' };
+      if (typeof e.request.url === 'string')
+        e.request.url = e.request.url.split('?')[0];
+      if (e.request.postData)
+        e.request.postData = {
+          mimeType: e.request.postData.mimeType,
+          text: '[redacted]',
+        };
     }
   }
   return JSON.stringify(har);
@@ -35,13 +48,26 @@ export function redactHar(text: string): string {
 export class PlaywrightBrowserSteps implements BrowserStepRunner {
   private browser?: Promise<Browser>;
 
-  constructor(private readonly o: { executablePath?: string; maxEvidenceBytes?: number } = {}) {}
+  constructor(
+    private readonly o: {
+      executablePath?: string;
+      maxEvidenceBytes?: number;
+    } = {},
+  ) {}
 
   private launch(): Promise<Browser> {
     if (!this.browser) {
       this.browser = chromium.launch({
         executablePath: this.o.executablePath ?? '/usr/bin/chromium',
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       });
       this.browser.catch(() => (this.browser = undefined));
     }
@@ -54,12 +80,18 @@ export class PlaywrightBrowserSteps implements BrowserStepRunner {
     if (b) await (await b).close().catch(() => undefined);
   }
 
-  async run(step: Parameters<BrowserStepRunner['run']>[0], ctx: Parameters<BrowserStepRunner['run']>[1]) {
+  async run(
+    step: Parameters<BrowserStepRunner['run']>[0],
+    ctx: Parameters<BrowserStepRunner['run']>[1],
+  ) {
     const max = this.o.maxEvidenceBytes ?? 1_000_000;
     const dir = await mkdtemp(join(tmpdir(), 'reliability-har-'));
     const harPath = join(dir, 'run.har');
     const browser = await this.launch();
-    const context = await browser.newContext({ recordHar: { path: harPath, content: 'omit' }, serviceWorkers: 'block' });
+    const context = await browser.newContext({
+      recordHar: { path: harPath, content: 'omit' },
+      serviceWorkers: 'block',
+    });
     const refused: string[] = [];
     await context.route('**/*', route => {
       let host = '';
@@ -84,28 +116,49 @@ export class PlaywrightBrowserSteps implements BrowserStepRunner {
         if ('goto' in a) {
           const url = ctx.render(a.goto);
           const host = new URL(url).hostname;
-          if (!ctx.allowed(host)) throw new Error(`${at}: refused: ${host} is not on reliability.synthetics.allowedHosts`);
+          if (!ctx.allowed(host))
+            throw new Error(
+              `${at}: refused: ${host} is not on reliability.synthetics.allowedHosts`,
+            );
           const res = await page.goto(url, { waitUntil: 'load' });
-          if (res && res.status() >= 400) throw new Error(`${at}: ${url} answered ${res.status()}`);
-        } else if ('fill' in a) await page.fill(a.fill, ctx.render(a.value), { timeout: 10_000 });
+          if (res && res.status() >= 400)
+            throw new Error(`${at}: ${url} answered ${res.status()}`);
+        } else if ('fill' in a)
+          await page.fill(a.fill, ctx.render(a.value), { timeout: 10_000 });
         else if ('click' in a) await page.click(a.click, { timeout: 10_000 });
-        else await page.getByText(a.expectText).first().waitFor({ timeout: 10_000 }).catch(() => {
-          throw new Error(`${at}: the page does not show '${a.expectText.slice(0, 80)}'`);
-        });
+        else
+          await page
+            .getByText(a.expectText)
+            .first()
+            .waitFor({ timeout: 10_000 })
+            .catch(() => {
+              throw new Error(
+                `${at}: the page does not show '${a.expectText.slice(0, 80)}'`,
+              );
+            });
       }
-      if (refused.length) error = `refused: ${[...new Set(refused)].slice(0, 5).join(', ')} not on reliability.synthetics.allowedHosts`;
+      if (refused.length)
+        error = `refused: ${[...new Set(refused)]
+          .slice(0, 5)
+          .join(', ')} not on reliability.synthetics.allowedHosts`;
     } catch (e) {
-      error = ctx.signal.aborted ? 'deadline' : (e as Error).message.split('\n')[0];
+      error = ctx.signal.aborted
+        ? 'deadline'
+        : (e as Error).message.split('\n')[0];
     }
     let screenshot: Buffer | undefined;
     let har: string | undefined;
     let warning: string | undefined;
     try {
       if (!ctx.signal.aborted) {
-        excerpt = (await page.innerText('body').catch(() => '')).slice(0, 1_000);
+        excerpt = (await page.innerText('body').catch(() => '')).slice(
+          0,
+          1_000,
+        );
         const png = await page.screenshot({ type: 'png', timeout: 5_000 });
         if (png.length <= max) screenshot = png;
-        else warning = `screenshot of ${png.length} bytes not kept (over ${max})`;
+        else
+          warning = `screenshot of ${png.length} bytes not kept (over ${max})`;
       }
       await context.close();
       const size = (await stat(harPath).catch(() => undefined))?.size ?? 0;

@@ -14,7 +14,10 @@ import { SyntheticTask } from './SyntheticTask';
  * region claimed before it runs), the daily pruning of old runs and evidence, and the routes. Their metrics join the
  * registry served at GET /metrics.
  */
-export function createSyntheticFeature(ctx: SuiteContext, deps: { slos: SloFeature; metrics: Registry }) {
+export function createSyntheticFeature(
+  ctx: SuiteContext,
+  deps: { slos: SloFeature; metrics: Registry },
+) {
   const { stores, redactor } = ctx;
   const syn = ctx.config.synthetics;
   const logger = ctx.logger.child({ component: 'synthetics' });
@@ -24,7 +27,12 @@ export function createSyntheticFeature(ctx: SuiteContext, deps: { slos: SloFeatu
     redact: t => redactor.text(t),
     dnsServers: syn.dnsServers,
     perHostConcurrency: syn.perHostConcurrency,
-    browser: syn.browser.enabled ? new PlaywrightBrowserSteps({ executablePath: syn.browser.executablePath, maxEvidenceBytes: syn.browser.maxEvidenceBytes }) : undefined,
+    browser: syn.browser.enabled
+      ? new PlaywrightBrowserSteps({
+          executablePath: syn.browser.executablePath,
+          maxEvidenceBytes: syn.browser.maxEvidenceBytes,
+        })
+      : undefined,
   });
   const task = new SyntheticTask({
     store: stores.synthetics,
@@ -37,24 +45,65 @@ export function createSyntheticFeature(ctx: SuiteContext, deps: { slos: SloFeatu
     minuteRetentionMs: ctx.config.minuteRetentionMs,
     metrics: new SyntheticMetrics(deps.metrics),
   });
-  const synthetics = new SyntheticService({ store: stores.synthetics, entities: ctx.entities, allowedHosts: syn.allowedHosts, secretNames: Object.keys(syn.secrets), browserEnabled: syn.browser.enabled });
+  const synthetics = new SyntheticService({
+    store: stores.synthetics,
+    entities: ctx.entities,
+    allowedHosts: syn.allowedHosts,
+    secretNames: Object.keys(syn.secrets),
+    browserEnabled: syn.browser.enabled,
+  });
   const prune = async () => {
-    const pruned = await stores.synthetics.prune(Date.now() - syn.retentionMs, syn.evidenceRuns);
-    if (pruned.runs || pruned.evidence) ctx.logger.info(`synthetics: pruned ${pruned.runs} runs and the evidence of ${pruned.evidence}`);
+    const pruned = await stores.synthetics.prune(
+      Date.now() - syn.retentionMs,
+      syn.evidenceRuns,
+    );
+    if (pruned.runs || pruned.evidence)
+      ctx.logger.info(
+        `synthetics: pruned ${pruned.runs} runs and the evidence of ${pruned.evidence}`,
+      );
   };
   return {
     synthetics,
     task,
     tasks: [
       // the longest deadline is 5 minutes: a tick never outlives its journeys by much
-      ...(syn.enabled ? [scheduledTask('reliability-synthetics-run', 'global', { frequency: { seconds: syn.intervalSeconds }, timeout: { minutes: 6 }, initialDelay: { seconds: 5 } }, () => task.run())] : []),
-      scheduledTask('reliability-synthetics-prune', 'global', { frequency: { hours: 1 }, timeout: { minutes: 10 }, initialDelay: { minutes: 1 } }, prune),
+      ...(syn.enabled
+        ? [
+            scheduledTask(
+              'reliability-synthetics-run',
+              'global',
+              {
+                frequency: { seconds: syn.intervalSeconds },
+                timeout: { minutes: 6 },
+                initialDelay: { seconds: 5 },
+              },
+              () => task.run(),
+            ),
+          ]
+        : []),
+      scheduledTask(
+        'reliability-synthetics-prune',
+        'global',
+        {
+          frequency: { hours: 1 },
+          timeout: { minutes: 10 },
+          initialDelay: { minutes: 1 },
+        },
+        prune,
+      ),
     ],
-    routes: (router, { guards }) => syntheticRoutes(router, { guards, synthetics }),
+    routes: (router, { guards }) =>
+      syntheticRoutes(router, { guards, synthetics }),
     readinessFacts: async entityRef => ({
       journeys: (await stores.synthetics.list(entityRef, 100, 0)).map(j => {
-        const times = Object.values(j.latest).flatMap(l => (l ? [Date.parse(l.startedAt)] : []));
-        return { name: j.name, steps: j.steps.length, lastRunAt: times.length ? Math.max(...times) : null };
+        const times = Object.values(j.latest).flatMap(l =>
+          l ? [Date.parse(l.startedAt)] : [],
+        );
+        return {
+          name: j.name,
+          steps: j.steps.length,
+          lastRunAt: times.length ? Math.max(...times) : null,
+        };
       }),
     }),
   } satisfies Feature & Record<string, unknown>;

@@ -6,11 +6,20 @@ import { Counter, Histogram, Registry } from 'prom-client';
  * synthetic_run_duration_seconds is the journeys' duration.
  */
 export class SyntheticMetrics {
-  private readonly runs: Counter<'synthetic' | 'entity' | 'journey' | 'region' | 'result'>;
-  private readonly duration: Histogram<'synthetic' | 'entity' | 'journey' | 'region'>;
+  private readonly runs: Counter<
+    'synthetic' | 'entity' | 'journey' | 'region' | 'result'
+  >;
+  private readonly duration: Histogram<
+    'synthetic' | 'entity' | 'journey' | 'region'
+  >;
 
   constructor(registry: Registry) {
-    this.runs = new Counter({ name: 'synthetic_runs_total', help: 'Synthetic journey runs by result (success, failure)', labelNames: ['synthetic', 'entity', 'journey', 'region', 'result'], registers: [registry] });
+    this.runs = new Counter({
+      name: 'synthetic_runs_total',
+      help: 'Synthetic journey runs by result (success, failure)',
+      labelNames: ['synthetic', 'entity', 'journey', 'region', 'result'],
+      registers: [registry],
+    });
     this.duration = new Histogram({
       name: 'synthetic_run_duration_seconds',
       help: 'Duration of synthetic journey runs',
@@ -20,8 +29,19 @@ export class SyntheticMetrics {
     });
   }
 
-  observe(run: { entityRef: string; journey: string; region: string; success: boolean; durationMs: number }): void {
-    const labels = { synthetic: 'true', entity: run.entityRef, journey: run.journey, region: run.region };
+  observe(run: {
+    entityRef: string;
+    journey: string;
+    region: string;
+    success: boolean;
+    durationMs: number;
+  }): void {
+    const labels = {
+      synthetic: 'true',
+      entity: run.entityRef,
+      journey: run.journey,
+      region: run.region,
+    };
     this.runs.inc({ ...labels, result: run.success ? 'success' : 'failure' });
     this.duration.observe(labels, run.durationMs / 1000);
   }

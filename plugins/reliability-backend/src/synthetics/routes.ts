@@ -13,55 +13,110 @@ import { Guards } from '../http/guards';
 import { SyntheticService } from './SyntheticService';
 
 /** Synthetic journeys: the registry (one journey, or the registry CSV), runs with evidence, and the charts' series. */
-export function syntheticRoutes(router: ReturnType<typeof Router>, deps: { guards: Guards; synthetics: SyntheticService }) {
+export function syntheticRoutes(
+  router: ReturnType<typeof Router>,
+  deps: { guards: Guards; synthetics: SyntheticService },
+) {
   const { guards, synthetics } = deps;
-  const csvBody = express.text({ type: ['text/csv', 'text/plain'], limit: '1mb' });
+  const csvBody = express.text({
+    type: ['text/csv', 'text/plain'],
+    limit: '1mb',
+  });
 
   router.get('/synthetics', async (req, res) => {
     const credentials = await guards.canRead(req);
-    res.json(await synthetics.list(guards.query(syntheticListQuerySchema, req), credentials));
+    res.json(
+      await synthetics.list(
+        guards.query(syntheticListQuerySchema, req),
+        credentials,
+      ),
+    );
   });
 
   router.put('/synthetics/journeys', async (req, res) => {
     const body = guards.parse(syntheticJourneyRequestSchema, req.body, 'body');
     const credentials = await guards.caller(req);
-    const out = await guards.audited({ eventId: 'synthetic-journey-put', severityLevel: 'medium', request: req }, async () => ({ result: await synthetics.put(body, credentials) }));
+    const out = await guards.audited(
+      {
+        eventId: 'synthetic-journey-put',
+        severityLevel: 'medium',
+        request: req,
+      },
+      async () => ({ result: await synthetics.put(body, credentials) }),
+    );
     res.status(out.created ? 201 : 200).json(out.journey);
   });
 
   router.delete('/synthetics/journeys', async (req, res) => {
     const { entityRef, journey } = guards.query(syntheticJourneyKeySchema, req);
     const credentials = await guards.caller(req);
-    await guards.audited({ eventId: 'synthetic-journey-delete', severityLevel: 'medium', request: req }, async () => ({ result: await synthetics.remove(entityRef, journey, credentials) }));
+    await guards.audited(
+      {
+        eventId: 'synthetic-journey-delete',
+        severityLevel: 'medium',
+        request: req,
+      },
+      async () => ({
+        result: await synthetics.remove(entityRef, journey, credentials),
+      }),
+    );
     res.status(204).end();
   });
 
   router.post('/synthetics/import', csvBody, async (req, res) => {
     const { entityRef } = guards.query(syntheticEntityQuerySchema, req);
-    if (typeof req.body !== 'string') throw new InputError('Invalid body: send the synthetic registry as CSV with Content-Type: text/csv');
+    if (typeof req.body !== 'string')
+      throw new InputError(
+        'Invalid body: send the synthetic registry as CSV with Content-Type: text/csv',
+      );
     const text = req.body;
     const credentials = await guards.caller(req);
-    res.json(await guards.audited({ eventId: 'synthetic-import', severityLevel: 'medium', request: req }, async () => ({ result: await synthetics.import(entityRef, text, credentials) })));
+    res.json(
+      await guards.audited(
+        { eventId: 'synthetic-import', severityLevel: 'medium', request: req },
+        async () => ({
+          result: await synthetics.import(entityRef, text, credentials),
+        }),
+      ),
+    );
   });
 
   router.get('/synthetics/runs', async (req, res) => {
     const credentials = await guards.canRead(req);
-    res.json(await synthetics.runs(guards.query(syntheticRunsQuerySchema, req), credentials));
+    res.json(
+      await synthetics.runs(
+        guards.query(syntheticRunsQuerySchema, req),
+        credentials,
+      ),
+    );
   });
 
   router.get('/synthetics/series', async (req, res) => {
     const credentials = await guards.canRead(req);
-    res.json(await synthetics.series(guards.query(syntheticSeriesQuerySchema, req), credentials));
+    res.json(
+      await synthetics.series(
+        guards.query(syntheticSeriesQuerySchema, req),
+        credentials,
+      ),
+    );
   });
 
   router.get('/synthetics/runs/:id/:what', async (req, res) => {
     const id = guards.positiveInt(req.params.id, 'id');
     const what = req.params.what;
-    if (what !== 'screenshot' && what !== 'har') throw new InputError('Invalid path: evidence is screenshot or har');
+    if (what !== 'screenshot' && what !== 'har')
+      throw new InputError('Invalid path: evidence is screenshot or har');
     const { entityRef } = guards.query(syntheticEntityQuerySchema, req);
     const credentials = await guards.canRead(req);
     const v = await synthetics.evidence(entityRef, id, what, credentials);
     if (what === 'screenshot') res.type('image/png').send(v);
-    else res.setHeader('Content-Disposition', `attachment; filename="run-${id}.har"`).type('application/json').send(v);
+    else
+      res
+        .setHeader(
+          'Content-Disposition',
+          `attachment; filename="run-${id}.har"`,
+        )
+        .type('application/json')
+        .send(v);
   });
 }

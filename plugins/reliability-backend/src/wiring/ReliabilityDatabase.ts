@@ -41,7 +41,10 @@ export interface ReliabilityStores {
  * feature.
  */
 export class ReliabilityDatabase {
-  static async create(knex: Knex, options?: { skipMigrations?: boolean }): Promise<ReliabilityDatabase> {
+  static async create(
+    knex: Knex,
+    options?: { skipMigrations?: boolean },
+  ): Promise<ReliabilityDatabase> {
     if (!options?.skipMigrations) {
       await migrateReliabilityDatabase(knex);
     }

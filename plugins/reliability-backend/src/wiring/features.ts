@@ -39,7 +39,10 @@ export async function createFeatures(
   const { notifier } = createNotificationsFeature(ctx, notifications);
   const runbooks = createRunbookFeature(ctx);
   const drills = createDrillFeature(ctx);
-  const synthetics = createSyntheticFeature(ctx, { slos, metrics: remediation.metrics.registry });
+  const synthetics = createSyntheticFeature(ctx, {
+    slos,
+    metrics: remediation.metrics.registry,
+  });
   const features: Feature[] = [
     slos,
     createAlertsFeature(ctx, { slos }),
@@ -55,12 +58,28 @@ export async function createFeatures(
     createChangeFeature(ctx, { slos }),
     synthetics,
     createOverviewFeature(ctx),
-    createImportFeature(ctx, { slos, drills: drills.drills, synthetics: synthetics.synthetics }),
+    createImportFeature(ctx, {
+      slos,
+      drills: drills.drills,
+      synthetics: synthetics.synthetics,
+    }),
   ];
   // the readiness review asks every feature for its part of the facts
-  features.splice(features.length - 2, 0, createReadinessFeature(ctx, { features: [...features], notifier }));
+  features.splice(
+    features.length - 2,
+    0,
+    createReadinessFeature(ctx, { features: [...features], notifier }),
+  );
   // the modules that write reliability data (reliability-node's records extension point), once the stores are ready
-  const records = reliabilityRecords({ counts: slos.counts, registry: slos.registry, drills: stores.drills, capacity: stores.capacity, changes: stores.changes, synthetics: stores.synthetics, syntheticTask: synthetics.task });
+  const records = reliabilityRecords({
+    counts: slos.counts,
+    registry: slos.registry,
+    drills: stores.drills,
+    capacity: stores.capacity,
+    changes: stores.changes,
+    synthetics: stores.synthetics,
+    syntheticTask: synthetics.task,
+  });
   await connectProviders(extensions.recordsProviders, records, logger);
   return features;
 }

@@ -22,7 +22,10 @@ export interface AlertCondition {
  */
 export function alertConditions(
   status: SloStatus,
-  policy: { rules: readonly MwmbRule[]; noData: boolean } = { rules: DEFAULT_MWMB_RULES, noData: true },
+  policy: { rules: readonly MwmbRule[]; noData: boolean } = {
+    rules: DEFAULT_MWMB_RULES,
+    noData: true,
+  },
   exhaustion?: SloExhaustionAlert,
 ): AlertCondition[] {
   const byId = new Map(policy.rules.map(r => [ruleId(r), r]));
@@ -31,22 +34,46 @@ export function alertConditions(
     return {
       rule: f.id,
       severity: f.severity,
-      details: { burnRates: status.burnRates, budgetRemaining: status.budgetRemaining },
+      details: {
+        burnRates: status.burnRates,
+        budgetRemaining: status.budgetRemaining,
+      },
       ...(pendingMs !== undefined ? { pendingMs } : {}),
     };
   });
   // time to exhaustion: the budget runs out within the horizon at the current burn
-  if (exhaustion && status.exhaustsAt && status.budgetRemaining !== null && status.budgetRemaining > 0) {
+  if (
+    exhaustion &&
+    status.exhaustsAt &&
+    status.budgetRemaining !== null &&
+    status.budgetRemaining > 0
+  ) {
     const left = Date.parse(status.exhaustsAt) - Date.parse(status.evaluatedAt);
     if (left <= exhaustion.withinMs) {
-      out.push({ rule: exhaustionRuleId(exhaustion), severity: exhaustion.severity, details: { exhaustsAt: status.exhaustsAt, budgetRemaining: status.budgetRemaining, burnRates: status.burnRates } });
+      out.push({
+        rule: exhaustionRuleId(exhaustion),
+        severity: exhaustion.severity,
+        details: {
+          exhaustsAt: status.exhaustsAt,
+          budgetRemaining: status.budgetRemaining,
+          burnRates: status.burnRates,
+        },
+      });
     }
   }
   if (!policy.noData) return out;
   if (status.reason) {
-    out.push({ rule: NO_DATA_RULE, severity: 'ticket', details: { reason: status.reason } });
+    out.push({
+      rule: NO_DATA_RULE,
+      severity: 'ticket',
+      details: { reason: status.reason },
+    });
   } else if (status.total > 0 && status.burnRates['5m'] === null) {
-    out.push({ rule: NO_DATA_RULE, severity: 'ticket', details: { reason: 'the SLI has not reported for 5 minutes' } });
+    out.push({
+      rule: NO_DATA_RULE,
+      severity: 'ticket',
+      details: { reason: 'the SLI has not reported for 5 minutes' },
+    });
   }
   return out;
 }

@@ -13,8 +13,10 @@ export const NO_DATA_RULE = 'no_data';
 /** alertname of a time-to-exhaustion alert. @public */
 export const SLO_EXHAUSTION_ALERT = 'SLOBudgetExhaustion';
 /** The rule id of a time-to-exhaustion alert: `exhaustion within 3d`. @public */
-export const exhaustionRuleId = (e: { within: string }) => `exhaustion within ${e.within}`;
-const isExhaustionRule = (rule: string) => rule.startsWith('exhaustion within ');
+export const exhaustionRuleId = (e: { within: string }) =>
+  `exhaustion within ${e.within}`;
+const isExhaustionRule = (rule: string) =>
+  rule.startsWith('exhaustion within ');
 
 /**
  * The labels of one of the suite's own alerts: alertname (SLOBurnRate, SLOBudgetExhaustion or SLONoData), severity, rule, slo,
@@ -23,7 +25,12 @@ const isExhaustionRule = (rule: string) => rule.startsWith('exhaustion within ')
  */
 export function sloAlertLabels(
   alert: { rule: string; severity: string },
-  slo: { ref: string; name: string; componentRef: string; labels?: Readonly<Record<string, string>> },
+  slo: {
+    ref: string;
+    name: string;
+    componentRef: string;
+    labels?: Readonly<Record<string, string>>;
+  },
 ): Record<string, string> {
   const noData = alert.rule === NO_DATA_RULE;
   let alertname = SLO_BURN_RATE_ALERT;
@@ -41,7 +48,13 @@ export function sloAlertLabels(
   };
 }
 
-const SEVERITY_RANK: Readonly<Record<string, number>> = { page: 0, critical: 0, error: 1, ticket: 2, warning: 2 };
+const SEVERITY_RANK: Readonly<Record<string, number>> = {
+  page: 0,
+  critical: 0,
+  error: 1,
+  ticket: 2,
+  warning: 2,
+};
 
 /** Most urgent first: page/critical 0, error 1, ticket/warning 2, anything else 3. @public */
 export function severityRank(severity: string): number {

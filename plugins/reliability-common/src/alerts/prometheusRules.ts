@@ -50,38 +50,60 @@ const goodTotalRatio = (good: string, total: string, sloth: boolean) => {
   return sloth ? `(${ratio})` : ratio;
 };
 
-function queryOf(source: Record<string, unknown> | undefined): string | undefined {
+function queryOf(
+  source: Record<string, unknown> | undefined,
+): string | undefined {
   const spec = source?.spec as Record<string, unknown> | undefined;
   const q = spec?.query ?? spec?.promql;
   return typeof q === 'string' ? q.trim() : undefined;
 }
 
 /** Renders a query for a window: `{{.window}}` substituted, or a selector wrapped in sum(rate(…)). @public */
-export function renderQuery(query: string, window: string, options: { verbatim?: boolean } = {}): ParseResult<string> {
+export function renderQuery(
+  query: string,
+  window: string,
+  options: { verbatim?: boolean } = {},
+): ParseResult<string> {
   if (WINDOW_PLACEHOLDER.test(query)) {
     WINDOW_PLACEHOLDER.lastIndex = 0;
     return { ok: true, value: query.replace(WINDOW_PLACEHOLDER, window) };
   }
   // Sloth templates its queries and uses any other as written (`vector(1)`)
   if (options.verbatim) return { ok: true, value: query };
-  if (SELECTOR_RE.test(query)) return { ok: true, value: `sum(rate(${query}[${window}]))` };
-  return { ok: false, error: `query '${query}' must be a counter selector or contain {{.window}}` };
+  if (SELECTOR_RE.test(query))
+    return { ok: true, value: `sum(rate(${query}[${window}]))` };
+  return {
+    ok: false,
+    error: `query '${query}' must be a counter selector or contain {{.window}}`,
+  };
 }
 
 /** The SLI error ratio expression of an SLO for one window. @public */
-export function errorRatioExpr(slo: SloDefinition, window: string): ParseResult<string> {
+export function errorRatioExpr(
+  slo: SloDefinition,
+  window: string,
+): ParseResult<string> {
   if (slo.composite) {
     // a composite's error ratio at its (strictest) target t: its burn rate, the weighted mean of its objectives' burn
     // rates (error_i / (1 - t_i)), times (1 - t). Prometheus has every objective's series or none: the portal leaves
     // an objective without data out of the mean, these rules then have no value
-    const weights = slo.composite.objectives.reduce((acc, o) => acc + o.weight, 0);
+    const weights = slo.composite.objectives.reduce(
+      (acc, o) => acc + o.weight,
+      0,
+    );
     const terms: string[] = [];
     for (const [i, o] of slo.composite.objectives.entries()) {
       const e = errorRatioExpr(o.def, window);
-      if (!e.ok) return { ok: false, error: `spec.objectives.${i}: ${e.error}` };
+      if (!e.ok)
+        return { ok: false, error: `spec.objectives.${i}: ${e.error}` };
       terms.push(`${num(o.weight)} * (${e.value}) / ${num(1 - o.def.target)}`);
     }
-    return { ok: true, value: `(\n${terms.join('\n+\n')}\n) / ${num(weights)} * ${num(1 - slo.target)}` };
+    return {
+      ok: true,
+      value: `(\n${terms.join('\n+\n')}\n) / ${num(weights)} * ${num(
+        1 - slo.target,
+      )}`,
+    };
   }
   const mode = slo.indicator.mode;
   if (mode === 'threshold' || slo.budgeting) {
@@ -96,45 +118,93 @@ export function errorRatioExpr(slo: SloDefinition, window: string): ParseResult<
     const range = `[${durationMs(window) / 1000 - 1}s:${step}]`;
     if (mode === 'threshold') {
       const q = queryOf(slo.indicator.total);
-      if (!q) return { ok: false, error: 'spec.indicator.spec.thresholdMetric.metricSource.spec.query is required for Prometheus rules' };
+      if (!q)
+        return {
+          ok: false,
+          error:
+            'spec.indicator.spec.thresholdMetric.metricSource.spec.query is required for Prometheus rules',
+        };
       const r = renderQuery(q, step);
       if (!r.ok) return { ok: false, error: `thresholdMetric: ${r.error}` };
       const op = { lt: '<', lte: '<=', gt: '>', gte: '>=' }[slo.threshold!.op];
-      return { ok: true, value: `1 - avg_over_time(((${r.value}) ${op} bool ${num(slo.threshold!.value)})${range})` };
+      return {
+        ok: true,
+        value: `1 - avg_over_time(((${r.value}) ${op} bool ${num(
+          slo.threshold!.value,
+        )})${range})`,
+      };
     }
     const perSlice = errorRatioExpr({ ...slo, budgeting: undefined }, step);
     if (!perSlice.ok) return perSlice;
-    if (slo.budgeting!.method === 'RatioTimeslices') return { ok: true, value: `avg_over_time((${perSlice.value})${range})` };
-    return { ok: true, value: `1 - avg_over_time(((1 - (${perSlice.value})) >= bool ${num(slo.budgeting!.timeSliceTarget ?? 1)})${range})` };
+    if (slo.budgeting!.method === 'RatioTimeslices')
+      return { ok: true, value: `avg_over_time((${perSlice.value})${range})` };
+    return {
+      ok: true,
+      value: `1 - avg_over_time(((1 - (${perSlice.value})) >= bool ${num(
+        slo.budgeting!.timeSliceTarget ?? 1,
+      )})${range})`,
+    };
   }
   if (mode === 'raw-success' || mode === 'raw-failure') {
     // Sloth's raw SLI: the error ratio query, in parentheses
-    const q = queryOf(mode === 'raw-success' ? slo.indicator.good : slo.indicator.bad);
-    if (!q) return { ok: false, error: 'spec.indicator.spec.ratioMetric.raw.metricSource.spec.query is required for Prometheus rules' };
+    const q = queryOf(
+      mode === 'raw-success' ? slo.indicator.good : slo.indicator.bad,
+    );
+    if (!q)
+      return {
+        ok: false,
+        error:
+          'spec.indicator.spec.ratioMetric.raw.metricSource.spec.query is required for Prometheus rules',
+      };
     const r = renderQuery(q, window, { verbatim: !!slo.sloth });
     if (!r.ok) return { ok: false, error: `ratioMetric.raw: ${r.error}` };
-    return { ok: true, value: mode === 'raw-failure' ? `(${r.value})` : `(1 - (${r.value}))` };
+    return {
+      ok: true,
+      value: mode === 'raw-failure' ? `(${r.value})` : `(1 - (${r.value}))`,
+    };
   }
   const totalQ = queryOf(slo.indicator.total);
-  const countedQ = queryOf(mode === 'good-total' ? slo.indicator.good : slo.indicator.bad);
+  const countedQ = queryOf(
+    mode === 'good-total' ? slo.indicator.good : slo.indicator.bad,
+  );
   const field = mode === 'good-total' ? 'good' : 'bad';
-  if (!totalQ) return { ok: false, error: 'spec.indicator.spec.ratioMetric.total.metricSource.spec.query is required for Prometheus rules' };
-  if (!countedQ) return { ok: false, error: `spec.indicator.spec.ratioMetric.${field}.metricSource.spec.query is required for Prometheus rules` };
+  if (!totalQ)
+    return {
+      ok: false,
+      error:
+        'spec.indicator.spec.ratioMetric.total.metricSource.spec.query is required for Prometheus rules',
+    };
+  if (!countedQ)
+    return {
+      ok: false,
+      error: `spec.indicator.spec.ratioMetric.${field}.metricSource.spec.query is required for Prometheus rules`,
+    };
   const total = renderQuery(totalQ, window, { verbatim: !!slo.sloth });
-  if (!total.ok) return { ok: false, error: `ratioMetric.total: ${total.error}` };
+  if (!total.ok)
+    return { ok: false, error: `ratioMetric.total: ${total.error}` };
   const counted = renderQuery(countedQ, window, { verbatim: !!slo.sloth });
-  if (!counted.ok) return { ok: false, error: `ratioMetric.${field}: ${counted.error}` };
+  if (!counted.ok)
+    return { ok: false, error: `ratioMetric.${field}: ${counted.error}` };
   return {
     ok: true,
     // a spec imported from Sloth is written as Sloth writes it: a good/total SLI (OpenSLO v1alpha) in parentheses
-    value: mode === 'good-total' ? goodTotalRatio(counted.value, total.value, Boolean(slo.sloth)) : `(${counted.value})\n/\n(${total.value})`,
+    value:
+      mode === 'good-total'
+        ? goodTotalRatio(counted.value, total.value, Boolean(slo.sloth))
+        : `(${counted.value})\n/\n(${total.value})`,
   };
 }
 
 /** The labels that name an SLO's recorded series: Sloth's ids, or those of the Sloth spec it was imported from. @public */
-export function slothIds(slo: SloDefinition): { sloth_id: string; sloth_service: string; sloth_slo: string } {
+export function slothIds(slo: SloDefinition): {
+  sloth_id: string;
+  sloth_service: string;
+  sloth_slo: string;
+} {
   return {
-    sloth_id: slo.sloth ? `${slo.sloth.service}-${slo.sloth.slo}` : `${slo.namespace}-${slo.name}`,
+    sloth_id: slo.sloth
+      ? `${slo.sloth.service}-${slo.sloth.slo}`
+      : `${slo.namespace}-${slo.name}`,
     sloth_service: slo.sloth?.service ?? slo.componentRef.split('/').pop()!,
     sloth_slo: slo.sloth?.slo ?? slo.name,
   };
@@ -147,10 +217,16 @@ export function slothIds(slo: SloDefinition): { sloth_id: string; sloth_service:
  * which is not the ratio of the period's counts. An SLO that exports no rules (a calendar window) has none.
  * @public
  */
-export function recordedWindows(slo: SloDefinition): ParseResult<Map<number, { window: string; expr: string }>> {
+export function recordedWindows(
+  slo: SloDefinition,
+): ParseResult<Map<number, { window: string; expr: string }>> {
   const out = new Map<number, { window: string; expr: string }>();
   if (slo.window.kind !== 'rolling') {
-    return { ok: false, error: 'timeWindow: Prometheus rules need a rolling window (calendar windows have no fixed range)' };
+    return {
+      ok: false,
+      error:
+        'timeWindow: Prometheus rules need a rolling window (calendar windows have no fixed range)',
+    };
   }
   const period = formatDuration(slo.window.duration);
   const periodMs = durationMs(period);
@@ -164,10 +240,17 @@ export function recordedWindows(slo: SloDefinition): ParseResult<Map<number, { w
 }
 
 /** Sloth-shaped rule groups for one SLO. @public */
-export function prometheusRuleGroups(slo: SloDefinition, options: RuleExportOptions = {}): ParseResult<PrometheusRuleGroup[]> {
+export function prometheusRuleGroups(
+  slo: SloDefinition,
+  options: RuleExportOptions = {},
+): ParseResult<PrometheusRuleGroup[]> {
   const recorded = recordedWindows(slo);
   if (!recorded.ok) return recorded;
-  if (slo.window.kind !== 'rolling') return { ok: false, error: 'timeWindow: Prometheus rules need a rolling window' };
+  if (slo.window.kind !== 'rolling')
+    return {
+      ok: false,
+      error: 'timeWindow: Prometheus rules need a rolling window',
+    };
   const period = formatDuration(slo.window.duration);
   // a spec imported from Sloth keeps Sloth's ids, so its rules are the rules Sloth generates
   const ids = slothIds(slo);
@@ -179,11 +262,13 @@ export function prometheusRuleGroups(slo: SloDefinition, options: RuleExportOpti
   const objective = String(Number((slo.target * 100).toPrecision(12)) / 100);
   const budget = 1 - slo.target;
 
-  const sliRules: PrometheusRule[] = [...recorded.value.values()].map(({ window: w, expr }) => ({
-    record: `slo:sli_error:ratio_rate${w}`,
-    expr,
-    labels: { ...labels, sloth_window: w },
-  }));
+  const sliRules: PrometheusRule[] = [...recorded.value.values()].map(
+    ({ window: w, expr }) => ({
+      record: `slo:sli_error:ratio_rate${w}`,
+      expr,
+      labels: { ...labels, sloth_window: w },
+    }),
+  );
   if (![...recorded.value.values()].some(r => r.window === period)) {
     // the period ratio from the 5m ratios, as Sloth does, so it stays cheap (and, as Sloth, labelled by its window only)
     sliRules.push({
@@ -195,8 +280,16 @@ export function prometheusRuleGroups(slo: SloDefinition, options: RuleExportOpti
 
   const metaRules: PrometheusRule[] = [
     { record: 'slo:objective:ratio', expr: `vector(${objective})`, labels },
-    { record: 'slo:error_budget:ratio', expr: `vector(1-${objective})`, labels },
-    { record: 'slo:time_period:days', expr: `vector(${num(durationMs(period) / 86_400_000)})`, labels },
+    {
+      record: 'slo:error_budget:ratio',
+      expr: `vector(1-${objective})`,
+      labels,
+    },
+    {
+      record: 'slo:time_period:days',
+      expr: `vector(${num(durationMs(period) / 86_400_000)})`,
+      labels,
+    },
     {
       record: 'slo:current_burn_rate:ratio',
       expr: `slo:sli_error:ratio_rate5m{${sel}}\n/ on(sloth_id, sloth_slo, sloth_service) group_left\nslo:error_budget:ratio{${sel}}`,
@@ -207,30 +300,63 @@ export function prometheusRuleGroups(slo: SloDefinition, options: RuleExportOpti
       expr: `slo:sli_error:ratio_rate${period}{${sel}}\n/ on(sloth_id, sloth_slo, sloth_service) group_left\nslo:error_budget:ratio{${sel}}`,
       labels,
     },
-    { record: 'slo:period_error_budget_remaining:ratio', expr: `1 - slo:period_burn_rate:ratio{${sel}}`, labels },
+    {
+      record: 'slo:period_error_budget_remaining:ratio',
+      expr: `1 - slo:period_burn_rate:ratio{${sel}}`,
+      labels,
+    },
     {
       record: 'sloth_slo_info',
       expr: 'vector(1)',
-      labels: { ...labels, sloth_mode: 'reliability-backstage', sloth_objective: num(slo.target * 100) },
+      labels: {
+        ...labels,
+        sloth_mode: 'reliability-backstage',
+        sloth_objective: num(slo.target * 100),
+      },
     },
   ];
 
   const annotations = (severity: string): Record<string, string> => ({
     title: `(${severity}) ${service} ${sloName} SLO error budget burn rate is too fast.`,
-    summary: `${slo.title}: error budget burn rate is over the ${severity} threshold (objective ${num(slo.target * 100)}% over ${period}).`,
+    summary: `${
+      slo.title
+    }: error budget burn rate is over the ${severity} threshold (objective ${num(
+      slo.target * 100,
+    )}% over ${period}).`,
     ...(options.runbookUrl ? { runbook_url: options.runbookUrl } : {}),
     ...(options.entityUrl ? { backstage_url: options.entityUrl } : {}),
   });
   const condition = (r: MwmbRule) =>
-    `(\n  max(slo:sli_error:ratio_rate${r.shortWindow}{${sel}} > (${r.burnRate} * ${num(budget)})) without (sloth_window)\n  and\n  max(slo:sli_error:ratio_rate${r.longWindow}{${sel}} > (${r.burnRate} * ${num(budget)})) without (sloth_window)\n)`;
+    `(\n  max(slo:sli_error:ratio_rate${r.shortWindow}{${sel}} > (${
+      r.burnRate
+    } * ${num(
+      budget,
+    )})) without (sloth_window)\n  and\n  max(slo:sli_error:ratio_rate${
+      r.longWindow
+    }{${sel}} > (${r.burnRate} * ${num(budget)})) without (sloth_window)\n)`;
   const rules = options.rules ?? DEFAULT_MWMB_RULES;
   const alertRules: PrometheusRule[] = (['page', 'ticket'] as const)
-    .map(severity => ({ severity, rows: rules.filter(r => r.severity === severity && durationMs(r.longWindow) < durationMs(period)) }))
+    .map(severity => ({
+      severity,
+      rows: rules.filter(
+        r =>
+          r.severity === severity &&
+          durationMs(r.longWindow) < durationMs(period),
+      ),
+    }))
     .filter(g => g.rows.length > 0)
     .map(({ severity, rows }) => ({
-      alert: `${toCamel(service)}${toCamel(sloName)}${severity === 'page' ? 'Page' : 'Ticket'}BurnRate`,
+      alert: `${toCamel(service)}${toCamel(sloName)}${
+        severity === 'page' ? 'Page' : 'Ticket'
+      }BurnRate`,
       expr: rows.map(condition).join('\nor\n'),
-      labels: { sloth_severity: severity, severity: severity === 'page' ? 'critical' : 'warning', impact: 'slo_breach', slo: sloName, service },
+      labels: {
+        sloth_severity: severity,
+        severity: severity === 'page' ? 'critical' : 'warning',
+        impact: 'slo_breach',
+        slo: sloName,
+        service,
+      },
       annotations: annotations(severity),
     }));
 

@@ -8,20 +8,47 @@ export const CHANGE_KINDS = ['deploy', 'config', 'flag', 'restart'] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
 const iso = z
-  .string({ required_error: 'is required', invalid_type_error: 'must be an ISO-8601 timestamp' })
-  .refine(v => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 timestamp such as 2026-11-22T10:00:00Z');
+  .string({
+    required_error: 'is required',
+    invalid_type_error: 'must be an ISO-8601 timestamp',
+  })
+  .refine(
+    v => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)),
+    'must be an ISO-8601 timestamp such as 2026-11-22T10:00:00Z',
+  );
 
 /** POST /changes: one change event from CI, Argo CD or a flag service. @public */
 export const changeRequestSchema = z
   .object({
     entityRef: entityRefParam,
-    kind: z.enum(CHANGE_KINDS, { errorMap: () => ({ message: `must be one of ${CHANGE_KINDS.join(', ')}` }) }),
+    kind: z.enum(CHANGE_KINDS, {
+      errorMap: () => ({
+        message: `must be one of ${CHANGE_KINDS.join(', ')}`,
+      }),
+    }),
     /** What it changed to: a version, a commit, a flag's new value. */
-    version: z.string().trim().max(200, 'must be at most 200 characters').optional(),
+    version: z
+      .string()
+      .trim()
+      .max(200, 'must be at most 200 characters')
+      .optional(),
     /** What it was, in a line. */
-    summary: z.string().trim().max(500, 'must be at most 500 characters').optional(),
-    author: z.string().trim().max(200, 'must be at most 200 characters').optional(),
-    link: z.string().url('must be a URL').max(2_000, 'must be at most 2000 characters').refine(v => /^https?:\/\//i.test(v), 'must be an http(s) URL').optional(),
+    summary: z
+      .string()
+      .trim()
+      .max(500, 'must be at most 500 characters')
+      .optional(),
+    author: z
+      .string()
+      .trim()
+      .max(200, 'must be at most 200 characters')
+      .optional(),
+    link: z
+      .string()
+      .url('must be a URL')
+      .max(2_000, 'must be at most 2000 characters')
+      .refine(v => /^https?:\/\//i.test(v), 'must be an http(s) URL')
+      .optional(),
     /** When it took effect (default: when it is posted). */
     at: iso.optional(),
   })
@@ -67,7 +94,10 @@ export const changeListQuerySchema = z
     ...pageParams,
   })
   .strict()
-  .refine(q => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { message: 'must be before to', path: ['from'] });
+  .refine(q => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
+    message: 'must be before to',
+    path: ['from'],
+  });
 
 /** GET /changes: a page of the entity's changes, newest first. @public */
 export interface ChangeListResponse {

@@ -5,7 +5,10 @@ import { pageParams } from '../model/pagination';
 
 /** A fixed duration such as `90s`, `5m`, `2h`. */
 const fixedDuration = z
-  .string({ required_error: 'is required', invalid_type_error: 'must be a duration such as 90s or 5m' })
+  .string({
+    required_error: 'is required',
+    invalid_type_error: 'must be a duration such as 90s or 5m',
+  })
   .max(16, 'must be a duration such as 90s or 5m')
   .refine(v => {
     const d = parseDuration(v);
@@ -13,9 +16,20 @@ const fixedDuration = z
   }, 'must be a duration such as 90s, 5m or 2h');
 
 const percent = (what: string) =>
-  z.number({ invalid_type_error: `must be a number (${what})` }).min(0, 'must be at least 0').max(100, 'must be at most 100');
+  z
+    .number({ invalid_type_error: `must be a number (${what})` })
+    .min(0, 'must be at least 0')
+    .max(100, 'must be at most 100');
 
-const text = (max: number) => z.string({ required_error: 'is required', invalid_type_error: 'must be text' }).trim().min(1, 'is required').max(max, `must be at most ${max} characters`);
+const text = (max: number) =>
+  z
+    .string({
+      required_error: 'is required',
+      invalid_type_error: 'must be text',
+    })
+    .trim()
+    .min(1, 'is required')
+    .max(max, `must be at most ${max} characters`);
 
 const LABEL_NAME = /^[A-Za-z0-9]([A-Za-z0-9_./-]{0,251}[A-Za-z0-9])?$/;
 const K8S_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -23,33 +37,96 @@ const K8S_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Where the fault goes: a namespace and a label selector or a deployment. @public */
 export const chaosTargetSchema = z
   .object({
-    namespace: z.string({ required_error: 'is required' }).regex(K8S_NAME, 'must be a Kubernetes namespace name'),
-    labels: z.record(z.string().regex(LABEL_NAME, 'must be a label name'), z.string().max(63, 'must be at most 63 characters')).optional(),
-    deployment: z.string().regex(K8S_NAME, 'must be a Kubernetes object name').optional(),
+    namespace: z
+      .string({ required_error: 'is required' })
+      .regex(K8S_NAME, 'must be a Kubernetes namespace name'),
+    labels: z
+      .record(
+        z.string().regex(LABEL_NAME, 'must be a label name'),
+        z.string().max(63, 'must be at most 63 characters'),
+      )
+      .optional(),
+    deployment: z
+      .string()
+      .regex(K8S_NAME, 'must be a Kubernetes object name')
+      .optional(),
   })
   .strict()
-  .refine(t => Boolean(t.deployment) || Object.keys(t.labels ?? {}).length > 0, { message: 'needs labels or a deployment to select the workload' });
+  .refine(
+    t => Boolean(t.deployment) || Object.keys(t.labels ?? {}).length > 0,
+    { message: 'needs labels or a deployment to select the workload' },
+  );
 
 /** How much is hit. @public */
 export const chaosBlastRadiusSchema = z
   .object({
     trafficPercent: percent('the share of traffic affected').optional(),
     podPercent: percent('the share of pods affected').optional(),
-    regions: z.array(text(64)).max(20, 'must list at most 20 regions').default([]),
+    regions: z
+      .array(text(64))
+      .max(20, 'must list at most 20 regions')
+      .default([]),
     canaryOnly: z.boolean().default(false),
   })
   .strict()
-  .refine(b => b.trafficPercent !== undefined || b.podPercent !== undefined, { message: 'needs trafficPercent or podPercent' });
+  .refine(b => b.trafficPercent !== undefined || b.podPercent !== undefined, {
+    message: 'needs trafficPercent or podPercent',
+  });
 
 /** The fault. @public */
 export const chaosInjectionSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('latency'), ms: z.number().int().min(1, 'must be at least 1').max(60_000, 'must be at most 60000'), jitterMs: z.number().int().min(0).max(60_000).default(0) }).strict(),
-  z.object({ type: z.literal('error-rate'), percent: percent('the share of requests that fail').refine(v => v > 0, 'must be above 0') }).strict(),
+  z
+    .object({
+      type: z.literal('latency'),
+      ms: z
+        .number()
+        .int()
+        .min(1, 'must be at least 1')
+        .max(60_000, 'must be at most 60000'),
+      jitterMs: z.number().int().min(0).max(60_000).default(0),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('error-rate'),
+      percent: percent('the share of requests that fail').refine(
+        v => v > 0,
+        'must be above 0',
+      ),
+    })
+    .strict(),
   z.object({ type: z.literal('pod-kill') }).strict(),
-  z.object({ type: z.literal('cpu-stress'), workers: z.number().int().min(1).max(64).default(1), loadPercent: percent('CPU load per worker').default(80) }).strict(),
-  z.object({ type: z.literal('memory-stress'), workers: z.number().int().min(1).max(64).default(1), size: z.string().regex(/^[1-9][0-9]{0,5}(MB|GB)$/, 'must be a size such as 256MB or 1GB') }).strict(),
-  z.object({ type: z.literal('network-partition'), direction: z.enum(['to', 'from', 'both']).default('both') }).strict(),
-  z.object({ type: z.literal('egress-block'), hosts: z.array(text(253)).min(1, 'needs at least one host').max(50) }).strict(),
+  z
+    .object({
+      type: z.literal('cpu-stress'),
+      workers: z.number().int().min(1).max(64).default(1),
+      loadPercent: percent('CPU load per worker').default(80),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('memory-stress'),
+      workers: z.number().int().min(1).max(64).default(1),
+      size: z
+        .string()
+        .regex(
+          /^[1-9][0-9]{0,5}(MB|GB)$/,
+          'must be a size such as 256MB or 1GB',
+        ),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('network-partition'),
+      direction: z.enum(['to', 'from', 'both']).default('both'),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('egress-block'),
+      hosts: z.array(text(253)).min(1, 'needs at least one host').max(50),
+    })
+    .strict(),
 ]);
 
 /** When the guard stops the experiment. @public */
@@ -69,7 +146,10 @@ export const chaosAbortConditionSchema = z.discriminatedUnion('type', [
     .object({
       type: z.literal('budget-spent'),
       /** This share of the whole error budget spent since the start... */
-      percent: percent('of the whole error budget').refine(v => v > 0, 'must be above 0'),
+      percent: percent('of the whole error budget').refine(
+        v => v > 0,
+        'must be above 0',
+      ),
       /** ...within this long (for example 5% in 90s). */
       within: fixedDuration,
     })
@@ -90,8 +170,14 @@ export const chaosAbortConditionSchema = z.discriminatedUnion('type', [
 export const chaosResultSchema = z
   .object({
     hypothesisHeld: z.boolean(),
-    observations: z.string().max(20_000, 'must be at most 20000 characters').default(''),
-    links: z.array(z.string().url('must be a URL').max(2_000)).max(50).default([]),
+    observations: z
+      .string()
+      .max(20_000, 'must be at most 20000 characters')
+      .default(''),
+    links: z
+      .array(z.string().url('must be a URL').max(2_000))
+      .max(50)
+      .default([]),
   })
   .strict();
 
@@ -103,29 +189,65 @@ const ENTITY_REF = /^[a-zA-Z]+:[a-zA-Z0-9_.-]+\/[a-zA-Z0-9_.-]+$/;
  */
 export const chaosExperimentSchema = z
   .object({
-    name: z.string({ required_error: 'is required' }).regex(K8S_NAME, 'must be lowercase letters, digits and - (at most 63)'),
+    name: z
+      .string({ required_error: 'is required' })
+      .regex(K8S_NAME, 'must be lowercase letters, digits and - (at most 63)'),
     hypothesis: text(1_000),
     target: chaosTargetSchema,
     blastRadius: chaosBlastRadiusSchema,
     steadyState: z
       .object({
         /** An SLO of this entity, `namespace/name`. */
-        slo: z.string({ required_error: 'is required' }).regex(/^[a-z0-9-_.]+\/[a-z0-9-_.]+$/, 'must be an SLO ref such as default/checkout-latency'),
+        slo: z
+          .string({ required_error: 'is required' })
+          .regex(
+            /^[a-z0-9-_.]+\/[a-z0-9-_.]+$/,
+            'must be an SLO ref such as default/checkout-latency',
+          ),
         /** The least share of its budget left for the experiment to start and go on (default 0.5). */
-        minBudgetRemaining: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.5),
+        minBudgetRemaining: z
+          .number()
+          .min(0, 'must be between 0 and 1')
+          .max(1, 'must be between 0 and 1')
+          .default(0.5),
       })
       .strict(),
     injection: chaosInjectionSchema,
     duration: fixedDuration,
     schedule: z
-      .discriminatedUnion('type', [z.object({ type: z.literal('once') }).strict(), z.object({ type: z.literal('cron'), cron: text(100) }).strict()])
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('once') }).strict(),
+        z.object({ type: z.literal('cron'), cron: text(100) }).strict(),
+      ])
       .default({ type: 'once' }),
-    environment: z.string({ required_error: 'is required' }).regex(/^[a-z0-9-]{1,32}$/, 'must be an environment name such as production or staging'),
-    owner: z.string({ required_error: 'is required' }).regex(ENTITY_REF, 'must be an entity ref such as group:default/payments-sre'),
-    author: z.string().regex(ENTITY_REF, 'must be an entity ref such as user:default/mei').optional(),
-    approver: z.string().regex(ENTITY_REF, 'must be an entity ref such as user:default/ana').optional(),
-    abortConditions: z.array(chaosAbortConditionSchema).max(20, 'must list at most 20 conditions').default([]),
-    rollback: z.array(text(1_000)).max(50, 'must list at most 50 steps').default([]),
+    environment: z
+      .string({ required_error: 'is required' })
+      .regex(
+        /^[a-z0-9-]{1,32}$/,
+        'must be an environment name such as production or staging',
+      ),
+    owner: z
+      .string({ required_error: 'is required' })
+      .regex(
+        ENTITY_REF,
+        'must be an entity ref such as group:default/payments-sre',
+      ),
+    author: z
+      .string()
+      .regex(ENTITY_REF, 'must be an entity ref such as user:default/mei')
+      .optional(),
+    approver: z
+      .string()
+      .regex(ENTITY_REF, 'must be an entity ref such as user:default/ana')
+      .optional(),
+    abortConditions: z
+      .array(chaosAbortConditionSchema)
+      .max(20, 'must list at most 20 conditions')
+      .default([]),
+    rollback: z
+      .array(text(1_000))
+      .max(50, 'must list at most 50 steps')
+      .default([]),
     result: chaosResultSchema.optional(),
   })
   .strict();
@@ -138,7 +260,12 @@ export type ChaosInjection = z.infer<typeof chaosInjectionSchema>;
 export type ChaosAbortCondition = z.infer<typeof chaosAbortConditionSchema>;
 
 /** Injections that remove capacity or cut traffic: they need rollback steps. @public */
-export const DESTRUCTIVE_INJECTIONS: readonly ChaosInjection['type'][] = ['pod-kill', 'network-partition', 'egress-block', 'memory-stress'];
+export const DESTRUCTIVE_INJECTIONS: readonly ChaosInjection['type'][] = [
+  'pod-kill',
+  'network-partition',
+  'egress-block',
+  'memory-stress',
+];
 
 /** The alert an aborted experiment raises (guard or kill switch): remediation rules that match it call the halt. @public */
 export const CHAOS_ABORT_ALERT = 'ChaosExperimentAborted';
@@ -147,7 +274,12 @@ export const CHAOS_ABORT_ALERT = 'ChaosExperimentAborted';
 export const CHAOS_START_ALERT = 'ChaosExperimentStarted';
 
 /** Where an experiment is in its life. @public */
-export type ChaosState = 'draft' | 'approved' | 'running' | 'completed' | 'aborted';
+export type ChaosState =
+  | 'draft'
+  | 'approved'
+  | 'running'
+  | 'completed'
+  | 'aborted';
 
 /** A stored experiment, as the API answers it. @public */
 export interface ChaosExperimentRecord {
@@ -198,11 +330,26 @@ export const chaosUpdateRequestSchema = z
   .strict();
 
 /** POST /chaos/:id/abort. @public */
-export const chaosAbortRequestSchema = z.object({ reason: z.string().trim().min(1, 'is required').max(1_000, 'must be at most 1000 characters').default('kill switch') }).strict();
+export const chaosAbortRequestSchema = z
+  .object({
+    reason: z
+      .string()
+      .trim()
+      .min(1, 'is required')
+      .max(1_000, 'must be at most 1000 characters')
+      .default('kill switch'),
+  })
+  .strict();
 
 /** GET /chaos/:id/export. @public */
 export const chaosExportQuerySchema = z
-  .object({ format: z.enum(['litmus', 'chaos-mesh', 'chaos-toolkit'], { errorMap: () => ({ message: 'must be one of litmus, chaos-mesh, chaos-toolkit' }) }) })
+  .object({
+    format: z.enum(['litmus', 'chaos-mesh', 'chaos-toolkit'], {
+      errorMap: () => ({
+        message: 'must be one of litmus, chaos-mesh, chaos-toolkit',
+      }),
+    }),
+  })
   .strict();
 
 /** GET /chaos. @public */
@@ -227,7 +374,14 @@ export interface ChaosFilesResponse {
   entityRef: string;
   /** The annotation's folder, or null when the entity has none. */
   location: string | null;
-  files: { path: string; experiments: { name: string | null; ok: boolean; violations: { field: string; rule: string; message: string }[] }[] }[];
+  files: {
+    path: string;
+    experiments: {
+      name: string | null;
+      ok: boolean;
+      violations: { field: string; rule: string; message: string }[];
+    }[];
+  }[];
   /** Files left out (more than the limit, or too large). */
   skipped: string[];
 }

@@ -1,7 +1,11 @@
 import { parser as promqlParser } from '@prometheus-io/lezer-promql';
 import { durationMs, parseDuration } from '../math/duration';
 import { cronShortestGapMs } from '../math/cron';
-import { ChaosExperiment, chaosExperimentSchema, DESTRUCTIVE_INJECTIONS } from './experiment';
+import {
+  ChaosExperiment,
+  chaosExperimentSchema,
+  DESTRUCTIVE_INJECTIONS,
+} from './experiment';
 
 /** One broken rule, naming the field. @public */
 export interface ChaosViolation {
@@ -45,12 +49,15 @@ export interface ChaosLintContext {
 }
 
 /** @public */
-export type ChaosLintResult = { ok: true; experiment: ChaosExperiment; violations: [] } | { ok: false; experiment?: ChaosExperiment; violations: ChaosViolation[] };
+export type ChaosLintResult =
+  | { ok: true; experiment: ChaosExperiment; violations: [] }
+  | { ok: false; experiment?: ChaosExperiment; violations: ChaosViolation[] };
 
 /** At most this many schema violations are listed. @public */
 export const MAX_SCHEMA_VIOLATIONS = 50;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const pct = (n: number) => `${Number(n.toFixed(2))}%`;
 
 /**
@@ -58,51 +65,96 @@ const pct = (n: number) => `${Number(n.toFixed(2))}%`;
  * guardrails are checked on what can be read even when the schema fails, so a form shows every error together.
  * @public
  */
-export function lintChaosExperiment(input: unknown, context: ChaosLintContext = {}): ChaosLintResult {
+export function lintChaosExperiment(
+  input: unknown,
+  context: ChaosLintContext = {},
+): ChaosLintResult {
   const policy = context.policy ?? DEFAULT_CHAOS_POLICY;
   const violations: ChaosViolation[] = [];
   const parsed = chaosExperimentSchema.safeParse(input);
   if (!parsed.success) {
     // a hostile document can break a rule per list item: the first MAX_SCHEMA_VIOLATIONS say enough
     for (const issue of parsed.error.issues.slice(0, MAX_SCHEMA_VIOLATIONS)) {
-      violations.push({ field: issue.path.map(String).join('.') || '(experiment)', rule: 'schema', message: issue.message });
+      violations.push({
+        field: issue.path.map(String).join('.') || '(experiment)',
+        rule: 'schema',
+        message: issue.message,
+      });
     }
   }
   const e = isObject(input) ? input : {};
   const env = typeof e.environment === 'string' ? e.environment : '';
 
   // blast radius within max_traffic for the environment
-  const limit = policy.environments?.[env]?.maxTrafficPercent ?? policy.maxTrafficPercent;
+  const limit =
+    policy.environments?.[env]?.maxTrafficPercent ?? policy.maxTrafficPercent;
   const blast = isObject(e.blastRadius) ? e.blastRadius : {};
   for (const key of ['trafficPercent', 'podPercent'] as const) {
     const v = blast[key];
     if (typeof v === 'number' && v > limit) {
-      violations.push({ field: `blastRadius.${key}`, rule: 'max-traffic', message: `must be at most ${pct(limit)}${env ? ` in ${env}` : ''} (max_traffic), got ${pct(v)}` });
+      violations.push({
+        field: `blastRadius.${key}`,
+        rule: 'max-traffic',
+        message: `must be at most ${pct(limit)}${
+          env ? ` in ${env}` : ''
+        } (max_traffic), got ${pct(v)}`,
+      });
     }
   }
 
   // at least one abort condition
   if (!Array.isArray(e.abortConditions) || e.abortConditions.length === 0) {
-    violations.push({ field: 'abortConditions', rule: 'abort-condition', message: 'needs at least one abort condition: chaos must respect business SLOs' });
+    violations.push({
+      field: 'abortConditions',
+      rule: 'abort-condition',
+      message:
+        'needs at least one abort condition: chaos must respect business SLOs',
+    });
   }
 
   // PromQL conditions parse (Prometheus's own grammar) and have a Prometheus to run on
   if (Array.isArray(e.abortConditions)) {
     e.abortConditions.slice(0, 20).forEach((c, i) => {
-      if (!isObject(c) || c.type !== 'promql' || typeof c.query !== 'string' || c.query.length > 4_000) return;
+      if (
+        !isObject(c) ||
+        c.type !== 'promql' ||
+        typeof c.query !== 'string' ||
+        c.query.length > 4_000
+      )
+        return;
       const problem = promqlProblem(c.query);
-      if (problem) violations.push({ field: `abortConditions.${i}.query`, rule: 'abort-condition', message: problem });
+      if (problem)
+        violations.push({
+          field: `abortConditions.${i}.query`,
+          rule: 'abort-condition',
+          message: problem,
+        });
       else if (context.prometheus === false) {
-        violations.push({ field: `abortConditions.${i}.query`, rule: 'abort-condition', message: 'needs a Prometheus instance (reliability.prometheus.instances) to be evaluated; use a burn-rate or budget-spent condition' });
+        violations.push({
+          field: `abortConditions.${i}.query`,
+          rule: 'abort-condition',
+          message:
+            'needs a Prometheus instance (reliability.prometheus.instances) to be evaluated; use a burn-rate or budget-spent condition',
+        });
       }
     });
   }
 
   // the steady state is an SLO of this entity
   const steady = isObject(e.steadyState) ? e.steadyState : {};
-  if (context.sloRefs && typeof steady.slo === 'string' && !context.sloRefs.includes(steady.slo)) {
-    const known = context.sloRefs.length ? `one of ${context.sloRefs.slice(0, 10).join(', ')}` : 'an SLO of this entity, which has none yet';
-    violations.push({ field: 'steadyState.slo', rule: 'steady-state', message: `must be ${known}; ${steady.slo} is not` });
+  if (
+    context.sloRefs &&
+    typeof steady.slo === 'string' &&
+    !context.sloRefs.includes(steady.slo)
+  ) {
+    const known = context.sloRefs.length
+      ? `one of ${context.sloRefs.slice(0, 10).join(', ')}`
+      : 'an SLO of this entity, which has none yet';
+    violations.push({
+      field: 'steadyState.slo',
+      rule: 'steady-state',
+      message: `must be ${known}; ${steady.slo} is not`,
+    });
   }
 
   // duration within bounds
@@ -111,35 +163,74 @@ export function lintChaosExperiment(input: unknown, context: ChaosLintContext = 
     if (d && ['s', 'm', 'h', 'd'].includes(d.unit)) {
       const ms = durationMs(d);
       if (ms < policy.minDurationMs || ms > policy.maxDurationMs) {
-        violations.push({ field: 'duration', rule: 'duration', message: `must be between ${policy.minDurationMs / 1000}s and ${policy.maxDurationMs / 60_000}m, got ${e.duration}` });
+        violations.push({
+          field: 'duration',
+          rule: 'duration',
+          message: `must be between ${policy.minDurationMs / 1000}s and ${
+            policy.maxDurationMs / 60_000
+          }m, got ${e.duration}`,
+        });
       }
     }
   }
 
   // a cron schedule parses and does not run too often
   const schedule = isObject(e.schedule) ? e.schedule : undefined;
-  if (schedule?.type === 'cron' && typeof schedule.cron === 'string' && schedule.cron.length <= 100) {
+  if (
+    schedule?.type === 'cron' &&
+    typeof schedule.cron === 'string' &&
+    schedule.cron.length <= 100
+  ) {
     const problem = cronProblem(schedule.cron, policy.minCronIntervalMs);
-    if (problem) violations.push({ field: 'schedule.cron', rule: 'schedule', message: problem });
+    if (problem)
+      violations.push({
+        field: 'schedule.cron',
+        rule: 'schedule',
+        message: problem,
+      });
   }
 
   // production runs need an approver who is not the author
   if (policy.productionEnvironments.includes(env)) {
     if (typeof e.approver !== 'string' || !e.approver) {
-      violations.push({ field: 'approver', rule: 'approver', message: `is required in ${env}: someone other than the author approves production runs` });
-    } else if (typeof e.author === 'string' && e.author.toLocaleLowerCase('en-US') === e.approver.toLocaleLowerCase('en-US')) {
-      violations.push({ field: 'approver', rule: 'approver', message: `must not be the author (${e.author})` });
+      violations.push({
+        field: 'approver',
+        rule: 'approver',
+        message: `is required in ${env}: someone other than the author approves production runs`,
+      });
+    } else if (
+      typeof e.author === 'string' &&
+      e.author.toLocaleLowerCase('en-US') ===
+        e.approver.toLocaleLowerCase('en-US')
+    ) {
+      violations.push({
+        field: 'approver',
+        rule: 'approver',
+        message: `must not be the author (${e.author})`,
+      });
     }
   }
 
   // destructive injections need rollback steps
   const injection = isObject(e.injection) ? e.injection : {};
-  if (DESTRUCTIVE_INJECTIONS.includes(injection.type as never) && (!Array.isArray(e.rollback) || e.rollback.length === 0)) {
-    violations.push({ field: 'rollback', rule: 'rollback', message: `needs rollback steps: ${String(injection.type)} is destructive` });
+  if (
+    DESTRUCTIVE_INJECTIONS.includes(injection.type as never) &&
+    (!Array.isArray(e.rollback) || e.rollback.length === 0)
+  ) {
+    violations.push({
+      field: 'rollback',
+      rule: 'rollback',
+      message: `needs rollback steps: ${String(injection.type)} is destructive`,
+    });
   }
 
-  if (parsed.success && violations.length === 0) return { ok: true, experiment: parsed.data, violations: [] };
-  return { ok: false, ...(parsed.success ? { experiment: parsed.data } : {}), violations };
+  if (parsed.success && violations.length === 0)
+    return { ok: true, experiment: parsed.data, violations: [] };
+  return {
+    ok: false,
+    ...(parsed.success ? { experiment: parsed.data } : {}),
+    violations,
+  };
 }
 
 /** Where a PromQL expression stops parsing, or undefined when it parses. */
@@ -153,16 +244,23 @@ function promqlProblem(query: string): string | undefined {
   });
   if (at < 0) return undefined;
   const near = query.slice(at, at + 20);
-  return `is not valid PromQL: unexpected ${near ? `'${near}'` : 'end of the expression'} at character ${at + 1}`;
+  return `is not valid PromQL: unexpected ${
+    near ? `'${near}'` : 'end of the expression'
+  } at character ${at + 1}`;
 }
 
 /** Why a cron schedule is refused, or undefined when it is fine. */
 function cronProblem(cron: string, minIntervalMs: number): string | undefined {
   const fields = cron.trim().split(/\s+/);
-  if (fields.length !== 5) return `must be a 5-field cron expression (minute hour day month weekday), got ${fields.length} fields`;
+  if (fields.length !== 5)
+    return `must be a 5-field cron expression (minute hour day month weekday), got ${fields.length} fields`;
   const shortest = cronShortestGapMs(cron);
   if (shortest === undefined) return 'is not a valid cron expression';
-  if (shortest === Infinity) return 'never runs more than once: check its day and month fields';
-  if (shortest < minIntervalMs) return `must not run more often than every ${minIntervalMs / 60_000} minutes, runs every ${Math.round(shortest / 60_000)}`;
+  if (shortest === Infinity)
+    return 'never runs more than once: check its day and month fields';
+  if (shortest < minIntervalMs)
+    return `must not run more often than every ${
+      minIntervalMs / 60_000
+    } minutes, runs every ${Math.round(shortest / 60_000)}`;
   return undefined;
 }

@@ -40,14 +40,23 @@ const MAX_RECURRING_DURATION_MS = 7 * 86_400_000;
 
 const iso = (what: string) =>
   z
-    .string({ required_error: 'is required', invalid_type_error: `must be an ISO-8601 ${what} such as 2026-11-22T02:00:00Z` })
+    .string({
+      required_error: 'is required',
+      invalid_type_error: `must be an ISO-8601 ${what} such as 2026-11-22T02:00:00Z`,
+    })
     .max(40, 'is too long')
-    .refine(v => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)), `must be an ISO-8601 ${what} such as 2026-11-22T02:00:00Z`);
+    .refine(
+      v => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)),
+      `must be an ISO-8601 ${what} such as 2026-11-22T02:00:00Z`,
+    );
 
 /** Whether a time zone is one Intl knows (IANA). */
 function knownZone(tz: string): boolean {
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone.length > 0;
+    return (
+      new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions()
+        .timeZone.length > 0
+    );
   } catch {
     return false;
   }
@@ -60,41 +69,99 @@ function knownZone(tz: string): boolean {
  */
 export const sloCorrectionCreateSchema = z
   .object({
-    reason: z.string({ required_error: 'is required: say why, such as "planned database upgrade"' }).trim().min(3, 'must say why, in at least 3 characters').max(500, 'must be at most 500 characters'),
+    reason: z
+      .string({
+        required_error:
+          'is required: say why, such as "planned database upgrade"',
+      })
+      .trim()
+      .min(3, 'must say why, in at least 3 characters')
+      .max(500, 'must be at most 500 characters'),
     start: iso('time'),
     end: iso('time').optional(),
-    cron: z.string({ invalid_type_error: 'must be a cron expression such as "0 2 * * 0"' }).max(100, 'must be at most 100 characters').optional(),
-    duration: z.string({ invalid_type_error: 'must be a duration such as 2h' }).max(10, 'must be a duration such as 2h').optional(),
-    timeZone: z.string().max(64).refine(knownZone, 'must be an IANA time zone such as Europe/Berlin').optional(),
+    cron: z
+      .string({
+        invalid_type_error: 'must be a cron expression such as "0 2 * * 0"',
+      })
+      .max(100, 'must be at most 100 characters')
+      .optional(),
+    duration: z
+      .string({ invalid_type_error: 'must be a duration such as 2h' })
+      .max(10, 'must be a duration such as 2h')
+      .optional(),
+    timeZone: z
+      .string()
+      .max(64)
+      .refine(knownZone, 'must be an IANA time zone such as Europe/Berlin')
+      .optional(),
   })
   .strict()
   .superRefine((v, ctx) => {
-    const issue = (path: string, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [path], message });
+    const issue = (path: string, message: string) =>
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [path], message });
     const start = Date.parse(v.start);
     const end = v.end === undefined ? undefined : Date.parse(v.end);
     if (v.cron === undefined) {
-      if (v.duration !== undefined) issue('cron', 'is required with duration: a recurring window needs both');
-      if (end === undefined) return issue('end', 'is required for a one-off range (or give cron and duration for a recurring window)');
+      if (v.duration !== undefined)
+        issue(
+          'cron',
+          'is required with duration: a recurring window needs both',
+        );
+      if (end === undefined)
+        return issue(
+          'end',
+          'is required for a one-off range (or give cron and duration for a recurring window)',
+        );
       if (!(end > start)) return issue('end', 'must be after start');
-      if (end - start > MAX_ONCE_MS) issue('end', 'must be at most 31 days after start');
+      if (end - start > MAX_ONCE_MS)
+        issue('end', 'must be at most 31 days after start');
       return undefined;
     }
-    if (v.duration === undefined) return issue('duration', 'is required with cron: how long each window lasts, such as 2h');
+    if (v.duration === undefined)
+      return issue(
+        'duration',
+        'is required with cron: how long each window lasts, such as 2h',
+      );
     const d = parseDuration(v.duration);
-    if (!d || !isFixedDuration(d) || d.unit === 's') return issue('duration', 'must be a duration in minutes, hours, days or weeks, such as 30m or 2h');
-    if (durationMs(d) > MAX_RECURRING_DURATION_MS) issue('duration', 'must be at most 7 days');
-    if (end !== undefined && !(end > start)) issue('end', 'must be after start');
+    if (!d || !isFixedDuration(d) || d.unit === 's')
+      return issue(
+        'duration',
+        'must be a duration in minutes, hours, days or weeks, such as 30m or 2h',
+      );
+    if (durationMs(d) > MAX_RECURRING_DURATION_MS)
+      issue('duration', 'must be at most 7 days');
+    if (end !== undefined && !(end > start))
+      issue('end', 'must be after start');
     const fields = v.cron.trim().split(' ').filter(Boolean);
-    if (fields.length !== 5) return issue('cron', 'must have 5 fields (minute hour day-of-month month day-of-week), such as "0 2 * * 0"');
+    if (fields.length !== 5)
+      return issue(
+        'cron',
+        'must have 5 fields (minute hour day-of-month month day-of-week), such as "0 2 * * 0"',
+      );
     // cron-parser's extensions (L, W, #) are not walked; a window comes round at most once an hour
-    if ([...v.cron].some(ch => ch === 'L' || ch === 'W' || ch === '#' || ch === '?')) return issue('cron', 'must use numbers, ranges, lists and steps only (no L, W, # or ?)');
+    if (
+      [...v.cron].some(
+        ch => ch === 'L' || ch === 'W' || ch === '#' || ch === '?',
+      )
+    )
+      return issue(
+        'cron',
+        'must use numbers, ranges, lists and steps only (no L, W, # or ?)',
+      );
     let minutes: number;
     try {
       minutes = parseExpression(v.cron, { utc: true }).fields.minute.length;
     } catch (e) {
-      return issue('cron', `is not a cron expression: ${(e as Error).message.slice(0, 100)}`);
+      return issue(
+        'cron',
+        `is not a cron expression: ${(e as Error).message.slice(0, 100)}`,
+      );
     }
-    if (minutes > 1) issue('cron', 'must not start a window more often than once an hour (one minute of the hour)');
+    if (minutes > 1)
+      issue(
+        'cron',
+        'must not start a window more often than once an hour (one minute of the hour)',
+      );
     return undefined;
   });
 
@@ -110,14 +177,20 @@ export const MAX_RECURRING_WINDOWS = 1_000;
  * Reverted corrections are skipped.
  * @public
  */
-export function excludedRanges(corrections: readonly SloCorrection[], from: number, to: number, cache?: RecurrenceCache): TimeRange[] {
+export function excludedRanges(
+  corrections: readonly SloCorrection[],
+  from: number,
+  to: number,
+  cache?: RecurrenceCache,
+): TimeRange[] {
   const ranges: TimeRange[] = [];
   for (const c of corrections) {
     if (c.revertedAt) continue;
     const start = Date.parse(c.start);
     const end = c.end ? Date.parse(c.end) : Infinity;
     if (c.kind === 'once') {
-      if (end > from && start < to) ranges.push({ start: Math.max(start, from), end: Math.min(end, to) });
+      if (end > from && start < to)
+        ranges.push({ start: Math.max(start, from), end: Math.min(end, to) });
       continue;
     }
     const len = durationMs(c.duration!);
@@ -127,7 +200,8 @@ export function excludedRanges(corrections: readonly SloCorrection[], from: numb
     if (!(last > first)) continue;
     for (const s of cachedStarts(c, first, last, cache)) {
       const e = Math.min(s + len, end);
-      if (e > from && s < to) ranges.push({ start: Math.max(s, from), end: Math.min(e, to) });
+      if (e > from && s < to)
+        ranges.push({ start: Math.max(s, from), end: Math.min(e, to) });
     }
   }
   return mergeRanges(ranges);
@@ -139,11 +213,29 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function wallClock(t: number, timeZone: string): number {
   let f = formatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
     formatters.set(timeZone, f);
   }
-  const p = Object.fromEntries(f.formatToParts(new Date(t)).map(x => [x.type, x.value]));
-  return Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
+  const p = Object.fromEntries(
+    f.formatToParts(new Date(t)).map(x => [x.type, x.value]),
+  );
+  return Date.UTC(
+    Number(p.year),
+    Number(p.month) - 1,
+    Number(p.day),
+    Number(p.hour),
+    Number(p.minute),
+    Number(p.second),
+  );
 }
 
 /**
@@ -164,14 +256,24 @@ const DAY_MS = 86_400_000;
  * and minutes it allows are walked on the zone's wall clock (a day at a time: cron-parser's own iterator takes about
  * a millisecond a step), and each wall-clock start is turned into its instant. At most MAX_RECURRING_WINDOWS.
  */
-function cronStarts(cron: string, timeZone: string, first: number, last: number): number[] {
+function cronStarts(
+  cron: string,
+  timeZone: string,
+  first: number,
+  last: number,
+): number[] {
   const fields = cronFields(cron);
   if (!fields) return [];
   const out: number[] = [];
   // a day of margin on both sides (no zone is a day away from UTC); each start is checked against [first, last)
-  const from = Math.floor((wallClock(first, timeZone) - DAY_MS) / DAY_MS) * DAY_MS;
+  const from =
+    Math.floor((wallClock(first, timeZone) - DAY_MS) / DAY_MS) * DAY_MS;
   const to = wallClock(last, timeZone) + DAY_MS;
-  for (let day = from; day <= to && out.length < MAX_RECURRING_WINDOWS; day += DAY_MS) {
+  for (
+    let day = from;
+    day <= to && out.length < MAX_RECURRING_WINDOWS;
+    day += DAY_MS
+  ) {
     if (!fields.days(new Date(day))) continue;
     for (const h of fields.hours) {
       for (const m of fields.minutes) {
@@ -188,14 +290,28 @@ function cronStarts(cron: string, timeZone: string, first: number, last: number)
  * minute, so expanding a day ahead serves a day of ticks. Keep one per process; it forgets itself past 10,000 entries.
  * @public
  */
-export type RecurrenceCache = Map<string, { first: number; last: number; starts: number[] }>;
+export type RecurrenceCache = Map<
+  string,
+  { first: number; last: number; starts: number[] }
+>;
 
-function cachedStarts(c: SloCorrection, first: number, last: number, cache?: RecurrenceCache): number[] {
+function cachedStarts(
+  c: SloCorrection,
+  first: number,
+  last: number,
+  cache?: RecurrenceCache,
+): number[] {
   const tz = c.timeZone ?? 'UTC';
   if (!cache) return cronStarts(c.cron!, tz, first, last);
   const key = `${c.id}|${c.cron}|${tz}`;
   const hit = cache.get(key);
-  if (hit && hit.first <= first && hit.last >= last && hit.starts.length < MAX_RECURRING_WINDOWS) return hit.starts.filter(s => s >= first && s < last);
+  if (
+    hit &&
+    hit.first <= first &&
+    hit.last >= last &&
+    hit.starts.length < MAX_RECURRING_WINDOWS
+  )
+    return hit.starts.filter(s => s >= first && s < last);
   if (cache.size > 10_000) cache.clear();
   const ahead = last + 86_400_000;
   const starts = cronStarts(c.cron!, tz, first, ahead);

@@ -9,14 +9,19 @@ export const MISSING = '—';
 import type { SloState } from '../math/status';
 
 /** @public 0.99736 -> "99.736%" (significant digits where objectives live). */
-export function formatPercent(ratio: number | null | undefined, digits = 3): string {
-  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return MISSING;
+export function formatPercent(
+  ratio: number | null | undefined,
+  digits = 3,
+): string {
+  if (ratio === null || ratio === undefined || !Number.isFinite(ratio))
+    return MISSING;
   return `${Number((ratio * 100).toFixed(digits))}%`;
 }
 
 /** Burn rate as "14.4x"; "—" without data. */
 export function formatBurn(rate: number | null | undefined): string {
-  if (rate === null || rate === undefined || !Number.isFinite(rate)) return MISSING;
+  if (rate === null || rate === undefined || !Number.isFinite(rate))
+    return MISSING;
   if (rate >= 100) return `${Math.round(rate)}x`;
   return `${rate.toFixed(rate >= 10 ? 1 : 2)}x`;
 }
@@ -29,7 +34,8 @@ export function formatCount(n: number | null | undefined): string {
 
 /** Minutes as "3h 36m" or "42 min". */
 export function formatMinutes(min: number | null | undefined): string {
-  if (min === null || min === undefined || !Number.isFinite(min)) return MISSING;
+  if (min === null || min === undefined || !Number.isFinite(min))
+    return MISSING;
   const sign = min < 0 ? '-' : '';
   const m = Math.abs(min);
   if (m < 60) return `${sign}${m.toFixed(m < 10 ? 1 : 0)} min`;
@@ -38,7 +44,10 @@ export function formatMinutes(min: number | null | undefined): string {
 }
 
 /** Time until an instant: "in 2d 4h", "now", or "—". */
-export function formatUntil(iso: string | null | undefined, now = Date.now()): string {
+export function formatUntil(
+  iso: string | null | undefined,
+  now = Date.now(),
+): string {
   if (!iso) return MISSING;
   const ms = Date.parse(iso) - now;
   if (ms <= 60_000) return 'now';
@@ -58,7 +67,10 @@ export const STATE_LABEL: Record<SloState, string> = {
 };
 
 /** @public */
-export const STATE_COLOR: Record<SloState, 'success' | 'warning' | 'error' | 'default'> = {
+export const STATE_COLOR: Record<
+  SloState,
+  'success' | 'warning' | 'error' | 'default'
+> = {
   healthy: 'success',
   burning: 'warning',
   exhausted: 'error',

@@ -5,28 +5,61 @@ import { parseDuration } from '../math/duration';
 import { SloCreateInput } from '../openslo/build';
 
 /** The four CSV registries, as `POST /import/:registry` names them. @public */
-export const REGISTRY_NAMES = ['slos', 'burn-rate-alerts', 'synthetics', 'drills'] as const;
+export const REGISTRY_NAMES = [
+  'slos',
+  'burn-rate-alerts',
+  'synthetics',
+  'drills',
+] as const;
 /** @public */
 export type RegistryName = (typeof REGISTRY_NAMES)[number];
 
 /** What each registry is, for the upload and the docs. @public */
-export const REGISTRY_TITLES: Record<RegistryName, { title: string; header: string; perEntity: boolean }> = {
-  slos: { title: 'SLO registry', header: 'slo_id,description,objective,window,owner[,service,histogram,selector,instance]', perEntity: false },
-  'burn-rate-alerts': { title: 'Burn-rate alerts', header: 'slo_id,window,threshold_x[,severity]', perEntity: false },
-  synthetics: { title: 'Synthetic registry', header: 'journey,region,frequency,deadline_ms', perEntity: true },
-  drills: { title: 'Failover drill log', header: 'date,region,duration_min,success,notes', perEntity: true },
+export const REGISTRY_TITLES: Record<
+  RegistryName,
+  { title: string; header: string; perEntity: boolean }
+> = {
+  slos: {
+    title: 'SLO registry',
+    header:
+      'slo_id,description,objective,window,owner[,service,histogram,selector,instance]',
+    perEntity: false,
+  },
+  'burn-rate-alerts': {
+    title: 'Burn-rate alerts',
+    header: 'slo_id,window,threshold_x[,severity]',
+    perEntity: false,
+  },
+  synthetics: {
+    title: 'Synthetic registry',
+    header: 'journey,region,frequency,deadline_ms',
+    perEntity: true,
+  },
+  drills: {
+    title: 'Failover drill log',
+    header: 'date,region,duration_min,success,notes',
+    perEntity: true,
+  },
 };
 
 /** POST /import/:registry (path). @public */
 export const registryImportParamsSchema = z.object({
-  registry: z.enum(REGISTRY_NAMES, { errorMap: () => ({ message: `must be one of ${REGISTRY_NAMES.join(', ')}` }) }),
+  registry: z.enum(REGISTRY_NAMES, {
+    errorMap: () => ({
+      message: `must be one of ${REGISTRY_NAMES.join(', ')}`,
+    }),
+  }),
 });
 
 /** POST /import/:registry (query): the entity for per-entity registries (or the SLO registry's default service); `dryRun=true` validates and writes nothing. @public */
 export const registryImportQuerySchema = z
   .object({
     entityRef: entityRefParam.optional(),
-    dryRun: z.enum(['true', 'false'], { errorMap: () => ({ message: 'must be true or false' }) }).optional(),
+    dryRun: z
+      .enum(['true', 'false'], {
+        errorMap: () => ({ message: 'must be true or false' }),
+      })
+      .optional(),
   })
   .strict();
 
@@ -55,7 +88,13 @@ export interface RegistryImportResult {
 /** The objective of an SLO registry row: a success ratio (`>=99.5%`) or a latency percentile under a threshold (`<=300ms`). @public */
 export type SloRegistryObjective =
   | { kind: 'ratio'; percent: number }
-  | { kind: 'latency'; thresholdSeconds: number; percentile: number; op: 'lt' | 'lte'; unit: 'ms' | 's' };
+  | {
+      kind: 'latency';
+      thresholdSeconds: number;
+      percentile: number;
+      op: 'lt' | 'lte';
+      unit: 'ms' | 's';
+    };
 
 /** The share of good one-minute slices a registry latency row (`<=300ms`, p95) asks for: 99%. @public */
 export const REGISTRY_SLICE_TARGET_PERCENT = 99;
@@ -81,7 +120,9 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$/;
 const INSTANCE_NAME = /^[a-zA-Z0-9_.-]{1,100}$/;
 
 /** The number at the start of `text` (digits with at most one decimal point), and what follows it. */
-function leadingNumber(text: string): { value: number; rest: string } | undefined {
+function leadingNumber(
+  text: string,
+): { value: number; rest: string } | undefined {
   let i = 0;
   let dot = false;
   while (i < text.length && i < 32) {
@@ -102,7 +143,11 @@ function percentileIn(...texts: string[]): number | undefined {
     // tokens split on anything that is not a letter, a digit or a dot: one pass, no regex on the user's text
     let token = '';
     for (const c of `${text.slice(0, 1_000)} `) {
-      const word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c === '.';
+      const word =
+        (c >= 'a' && c <= 'z') ||
+        (c >= 'A' && c <= 'Z') ||
+        (c >= '0' && c <= '9') ||
+        c === '.';
       if (word) {
         token += c;
         continue;
@@ -118,19 +163,32 @@ function percentileIn(...texts: string[]): number | undefined {
 }
 
 /** `>=99.5%` (or `99.5%`) as a ratio objective; `<=300ms`, `<300ms`, `<=0.3s` as a latency objective. */
-function parseObjective(raw: string, row: { sloId: string; description: string }): SloRegistryObjective | string {
+function parseObjective(
+  raw: string,
+  row: { sloId: string; description: string },
+): SloRegistryObjective | string {
   const text = raw.trim();
   if (text.startsWith('<')) {
     const n = leadingNumber(text.slice(text.startsWith('<=') ? 2 : 1).trim());
     const unit = n?.rest;
-    if (!n || !(n.value > 0) || (unit !== 'ms' && unit !== 's')) return `'${raw}' must be a latency such as <=300ms or <=1s`;
+    if (!n || !(n.value > 0) || (unit !== 'ms' && unit !== 's'))
+      return `'${raw}' must be a latency such as <=300ms or <=1s`;
     const percentile = percentileIn(row.description, row.sloId);
-    if (percentile === undefined) return `a latency objective needs its percentile: write it in the description or the slo_id, such as p95`;
-    return { kind: 'latency', thresholdSeconds: unit === 'ms' ? n.value / 1000 : n.value, percentile, op: text.startsWith('<=') ? 'lte' : 'lt', unit };
+    if (percentile === undefined)
+      return `a latency objective needs its percentile: write it in the description or the slo_id, such as p95`;
+    return {
+      kind: 'latency',
+      thresholdSeconds: unit === 'ms' ? n.value / 1000 : n.value,
+      percentile,
+      op: text.startsWith('<=') ? 'lte' : 'lt',
+      unit,
+    };
   }
   const n = leadingNumber(text.startsWith('>=') ? text.slice(2).trim() : text);
-  if (!n || n.rest !== '%') return `'${raw}' must be a success ratio such as >=99.5% or a latency such as <=300ms`;
-  if (!(n.value > 0 && n.value < 100)) return `'${raw}' must be above 0% and below 100% (100% leaves no budget)`;
+  if (!n || n.rest !== '%')
+    return `'${raw}' must be a success ratio such as >=99.5% or a latency such as <=300ms`;
+  if (!(n.value > 0 && n.value < 100))
+    return `'${raw}' must be above 0% and below 100% (100% leaves no budget)`;
   return { kind: 'ratio', percent: n.value };
 }
 
@@ -141,9 +199,16 @@ function parseObjective(raw: string, row: { sloId: string; description: string }
  * 2,000 rows.
  * @public
  */
-export function parseSloRegistry(text: string): { rows: SloRegistryRow[]; errors: CsvError[] } {
+export function parseSloRegistry(text: string): {
+  rows: SloRegistryRow[];
+  errors: CsvError[];
+} {
   const required = ['slo_id', 'description', 'objective', 'window', 'owner'];
-  const csv = parseCsv(text, { required, known: [...required, 'service', 'histogram', 'selector', 'instance'], maxRows: 2_000 });
+  const csv = parseCsv(text, {
+    required,
+    known: [...required, 'service', 'histogram', 'selector', 'instance'],
+    maxRows: 2_000,
+  });
   if (!csv.ok) return { rows: [], errors: csv.errors };
   const rows: SloRegistryRow[] = [];
   const errors: CsvError[] = [];
@@ -153,23 +218,95 @@ export function parseSloRegistry(text: string): { rows: SloRegistryRow[]; errors
     const before = errors.length;
     const sloId = cells.slo_id;
     const name = sloId.toLowerCase().replace(/[_.]/g, '-');
-    if (!RFC1123.test(name)) errors.push({ line, field: 'slo_id', message: `'${sloId.slice(0, 80)}' must be letters, digits, - and _ (at most 63), such as checkout_success` });
-    else if (seen.has(name)) errors.push({ line, field: 'slo_id', message: `${sloId} is already on line ${seen.get(name)}` });
+    if (!RFC1123.test(name))
+      errors.push({
+        line,
+        field: 'slo_id',
+        message: `'${sloId.slice(
+          0,
+          80,
+        )}' must be letters, digits, - and _ (at most 63), such as checkout_success`,
+      });
+    else if (seen.has(name))
+      errors.push({
+        line,
+        field: 'slo_id',
+        message: `${sloId} is already on line ${seen.get(name)}`,
+      });
     else seen.set(name, line);
-    if (cells.description.length > 1_000) errors.push({ line, field: 'description', message: 'must be at most 1,000 characters' });
-    const objective = parseObjective(cells.objective, { sloId, description: cells.description });
-    if (typeof objective === 'string') errors.push({ line, field: 'objective', message: objective });
-    if (parseDuration(cells.window) === undefined) errors.push({ line, field: 'window', message: `'${cells.window}' must be a duration such as 30d, 4w or 1M` });
-    if (!cells.owner) errors.push({ line, field: 'owner', message: 'is required: the group that owns the SLO, such as Payments SRE' });
-    else if (cells.owner.length > 200) errors.push({ line, field: 'owner', message: 'must be at most 200 characters' });
-    if (cells.service !== undefined && cells.service.length > 300) errors.push({ line, field: 'service', message: 'must be a component name or ref' });
+    if (cells.description.length > 1_000)
+      errors.push({
+        line,
+        field: 'description',
+        message: 'must be at most 1,000 characters',
+      });
+    const objective = parseObjective(cells.objective, {
+      sloId,
+      description: cells.description,
+    });
+    if (typeof objective === 'string')
+      errors.push({ line, field: 'objective', message: objective });
+    if (parseDuration(cells.window) === undefined)
+      errors.push({
+        line,
+        field: 'window',
+        message: `'${cells.window}' must be a duration such as 30d, 4w or 1M`,
+      });
+    if (!cells.owner)
+      errors.push({
+        line,
+        field: 'owner',
+        message:
+          'is required: the group that owns the SLO, such as Payments SRE',
+      });
+    else if (cells.owner.length > 200)
+      errors.push({
+        line,
+        field: 'owner',
+        message: 'must be at most 200 characters',
+      });
+    if (cells.service !== undefined && cells.service.length > 300)
+      errors.push({
+        line,
+        field: 'service',
+        message: 'must be a component name or ref',
+      });
     if (cells.histogram) {
-      if (!METRIC_NAME.test(cells.histogram)) errors.push({ line, field: 'histogram', message: `'${cells.histogram.slice(0, 80)}' must be a metric name such as request_duration_ms (without _bucket)` });
-      else if (typeof objective !== 'string' && objective.kind !== 'latency') errors.push({ line, field: 'histogram', message: 'only latency rows (<=300ms) read histogram buckets' });
+      if (!METRIC_NAME.test(cells.histogram))
+        errors.push({
+          line,
+          field: 'histogram',
+          message: `'${cells.histogram.slice(
+            0,
+            80,
+          )}' must be a metric name such as request_duration_ms (without _bucket)`,
+        });
+      else if (typeof objective !== 'string' && objective.kind !== 'latency')
+        errors.push({
+          line,
+          field: 'histogram',
+          message: 'only latency rows (<=300ms) read histogram buckets',
+        });
     }
-    if ((cells.selector || cells.instance) && !cells.histogram) errors.push({ line, field: cells.selector ? 'selector' : 'instance', message: 'goes with a histogram' });
-    if (cells.selector && cells.selector.length > 500) errors.push({ line, field: 'selector', message: 'must be at most 500 characters' });
-    if (cells.instance && !INSTANCE_NAME.test(cells.instance)) errors.push({ line, field: 'instance', message: 'must name a Prometheus instance of reliability.prometheus.instances' });
+    if ((cells.selector || cells.instance) && !cells.histogram)
+      errors.push({
+        line,
+        field: cells.selector ? 'selector' : 'instance',
+        message: 'goes with a histogram',
+      });
+    if (cells.selector && cells.selector.length > 500)
+      errors.push({
+        line,
+        field: 'selector',
+        message: 'must be at most 500 characters',
+      });
+    if (cells.instance && !INSTANCE_NAME.test(cells.instance))
+      errors.push({
+        line,
+        field: 'instance',
+        message:
+          'must name a Prometheus instance of reliability.prometheus.instances',
+      });
     if (errors.length > before || typeof objective === 'string') continue;
     rows.push({
       line,
@@ -180,7 +317,15 @@ export function parseSloRegistry(text: string): { rows: SloRegistryRow[]; errors
       window: cells.window,
       owner: cells.owner,
       ...(cells.service ? { service: cells.service } : {}),
-      ...(cells.histogram ? { histogram: { name: cells.histogram, ...(cells.selector ? { selector: cells.selector } : {}), ...(cells.instance ? { instance: cells.instance } : {}) } } : {}),
+      ...(cells.histogram
+        ? {
+            histogram: {
+              name: cells.histogram,
+              ...(cells.selector ? { selector: cells.selector } : {}),
+              ...(cells.instance ? { instance: cells.instance } : {}),
+            },
+          }
+        : {}),
     });
   }
   return { rows, errors };
@@ -195,29 +340,54 @@ export function parseSloRegistry(text: string): { rows: SloRegistryRow[]; errors
  * (the workbook's table when it has no rows for it).
  * @public
  */
-export function sloRegistryInput(row: SloRegistryRow, componentRef: string): SloCreateInput {
+export function sloRegistryInput(
+  row: SloRegistryRow,
+  componentRef: string,
+): SloCreateInput {
   const latency = row.objective.kind === 'latency' ? row.objective : undefined;
   return {
     name: row.name,
     displayName: (row.description || row.sloId).slice(0, 63),
-    description: `${row.description ? `${row.description}; ` : ''}from the SLO registry (${row.sloId}, ${row.owner})`,
+    description: `${
+      row.description ? `${row.description}; ` : ''
+    }from the SLO registry (${row.sloId}, ${row.owner})`,
     component: componentRef,
     sli: latency
       ? {
           type: 'percentile',
           percentile: latency.percentile,
           op: latency.op,
-          threshold: latency.unit === 'ms' ? Number((latency.thresholdSeconds * 1000).toPrecision(12)) : latency.thresholdSeconds,
+          threshold:
+            latency.unit === 'ms'
+              ? Number((latency.thresholdSeconds * 1000).toPrecision(12))
+              : latency.thresholdSeconds,
           unit: latency.unit,
           // a histogram named *_ms / *_milliseconds counts in milliseconds, as request_duration_ms does
           ...(row.histogram
-            ? { histogram: row.histogram.name, ...(row.histogram.selector ? { selector: row.histogram.selector } : {}), histogramUnit: /_(ms|milliseconds)$/.test(row.histogram.name) ? 'milliseconds' : 'seconds' }
+            ? {
+                histogram: row.histogram.name,
+                ...(row.histogram.selector
+                  ? { selector: row.histogram.selector }
+                  : {}),
+                histogramUnit: /_(ms|milliseconds)$/.test(row.histogram.name)
+                  ? 'milliseconds'
+                  : 'seconds',
+              }
             : {}),
         }
       : { type: 'availability' },
-    objectivePercent: latency ? REGISTRY_SLICE_TARGET_PERCENT : (row.objective as { percent: number }).percent,
+    objectivePercent: latency
+      ? REGISTRY_SLICE_TARGET_PERCENT
+      : (row.objective as { percent: number }).percent,
     window: { duration: row.window, type: 'rolling' },
     alerting: { policy: 'registry' },
-    source: row.histogram ? { type: 'prometheus', ...(row.histogram.instance ? { instance: row.histogram.instance } : {}) } : { type: 'ingest' },
+    source: row.histogram
+      ? {
+          type: 'prometheus',
+          ...(row.histogram.instance
+            ? { instance: row.histogram.instance }
+            : {}),
+        }
+      : { type: 'ingest' },
   };
 }

@@ -7,10 +7,20 @@ export const INCIDENT_ROLES = ['commander', 'ops', 'comms', 'scribe'] as const;
 /** @public */
 export type IncidentRole = (typeof INCIDENT_ROLES)[number];
 /** @public */
-export const INCIDENT_ROLE_TITLES: Record<IncidentRole, string> = { commander: 'Incident Commander', ops: 'Ops', comms: 'Comms', scribe: 'Scribe' };
+export const INCIDENT_ROLE_TITLES: Record<IncidentRole, string> = {
+  commander: 'Incident Commander',
+  ops: 'Ops',
+  comms: 'Comms',
+  scribe: 'Scribe',
+};
 
 /** @public */
-export const INCIDENT_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
+export const INCIDENT_STATUSES = [
+  'investigating',
+  'identified',
+  'monitoring',
+  'resolved',
+] as const;
 /** @public */
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
@@ -55,16 +65,34 @@ export interface Incident {
 }
 
 const text = (max: number) =>
-  z.string({ required_error: 'is required', invalid_type_error: 'must be a string' }).trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
-const person = z.string({ invalid_type_error: 'must be a string' }).trim().max(400, 'must be at most 400 characters');
-const rolesSchema = z.object(Object.fromEntries(INCIDENT_ROLES.map(r => [r, person.optional()])) as Record<IncidentRole, z.ZodOptional<typeof person>>).strict();
+  z
+    .string({
+      required_error: 'is required',
+      invalid_type_error: 'must be a string',
+    })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`);
+const person = z
+  .string({ invalid_type_error: 'must be a string' })
+  .trim()
+  .max(400, 'must be at most 400 characters');
+const rolesSchema = z
+  .object(
+    Object.fromEntries(
+      INCIDENT_ROLES.map(r => [r, person.optional()]),
+    ) as Record<IncidentRole, z.ZodOptional<typeof person>>,
+  )
+  .strict();
 
 /** POST /incidents. @public */
 export const declareIncidentSchema = z
   .object({
     entityRef: entityRefParam,
     title: text(200),
-    severity: z.enum(['SEV1', 'SEV2', 'SEV3'], { errorMap: () => ({ message: 'must be SEV1, SEV2 or SEV3' }) }),
+    severity: z.enum(['SEV1', 'SEV2', 'SEV3'], {
+      errorMap: () => ({ message: 'must be SEV1, SEV2 or SEV3' }),
+    }),
     roles: rolesSchema.optional(),
     trigger: z.string().max(500, 'must be at most 500 characters').optional(),
   })
@@ -76,7 +104,11 @@ export const timelineEntrySchema = z.object({ text: text(4000) }).strict();
 /** POST /incidents/:id/status. @public */
 export const statusUpdateSchema = z
   .object({
-    status: z.enum(INCIDENT_STATUSES, { errorMap: () => ({ message: `must be one of ${INCIDENT_STATUSES.join(', ')}` }) }),
+    status: z.enum(INCIDENT_STATUSES, {
+      errorMap: () => ({
+        message: `must be one of ${INCIDENT_STATUSES.join(', ')}`,
+      }),
+    }),
     text: text(4000),
   })
   .strict();
@@ -84,15 +116,25 @@ export const statusUpdateSchema = z
 /** PUT /incidents/:id/roles. @public */
 export const incidentRolesSchema = rolesSchema;
 
-const isoDate = z.string({ required_error: 'is required' }).regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-12-01');
+const isoDate = z
+  .string({ required_error: 'is required' })
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-12-01');
 
 /** POST /incidents/:id/close. @public */
 export const closeIncidentSchema = z
   .object({
     impact: text(4000),
-    rootCauses: z.array(text(1000), { required_error: 'is required', invalid_type_error: 'must be a list' }).min(1, 'needs at least one root cause'),
+    rootCauses: z
+      .array(text(1000), {
+        required_error: 'is required',
+        invalid_type_error: 'must be a list',
+      })
+      .min(1, 'needs at least one root cause'),
     actionItems: z
-      .array(z.object({ title: text(500), owner: text(400), due: isoDate }).strict(), { invalid_type_error: 'must be a list' })
+      .array(
+        z.object({ title: text(500), owner: text(400), due: isoDate }).strict(),
+        { invalid_type_error: 'must be a list' },
+      )
       .max(100, 'must hold at most 100 items'),
   })
   .strict();
@@ -100,7 +142,11 @@ export const closeIncidentSchema = z
 /** GET /incidents. @public */
 export const incidentsQuerySchema = z
   .object({
-    state: z.enum(['active', 'closed'], { errorMap: () => ({ message: 'must be active or closed' }) }).optional(),
+    state: z
+      .enum(['active', 'closed'], {
+        errorMap: () => ({ message: 'must be active or closed' }),
+      })
+      .optional(),
     entityRef: entityRefParam.optional(),
     ...pageParams,
   })
@@ -114,7 +160,10 @@ export function formatElapsed(ms: number): string {
     [Math.floor((s % 86_400) / 3600), 'h'],
     [Math.floor((s % 3600) / 60), 'm'],
   ];
-  const shown = parts.filter(([n]) => n > 0).slice(0, 2).map(([n, u]) => `${n}${u}`);
+  const shown = parts
+    .filter(([n]) => n > 0)
+    .slice(0, 2)
+    .map(([n, u]) => `${n}${u}`);
   return shown.length ? shown.join(' ') : `${s}s`;
 }
 
@@ -133,7 +182,9 @@ export function incidentToMarkdown(i: Incident): string {
     '',
     '## Roles',
     '',
-    ...INCIDENT_ROLES.map(r => `- **${INCIDENT_ROLE_TITLES[r]}:** ${i.roles[r] || '—'}`),
+    ...INCIDENT_ROLES.map(
+      r => `- **${INCIDENT_ROLE_TITLES[r]}:** ${i.roles[r] || '—'}`,
+    ),
     '',
     '## Impact',
     '',
@@ -147,11 +198,24 @@ export function incidentToMarkdown(i: Incident): string {
     '',
     '| Time (UTC) | Who | What |',
     '|---|---|---|',
-    ...i.events.map(e => `| ${e.at} | ${e.author} | ${e.kind === 'status' ? `**${e.status}**: ` : ''}${e.text.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`),
+    ...i.events.map(
+      e =>
+        `| ${e.at} | ${e.author} | ${
+          e.kind === 'status' ? `**${e.status}**: ` : ''
+        }${e.text.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`,
+    ),
     '',
     '## Action items',
     '',
-    ...(i.actionItems.length ? ['| Action | Owner | Due |', '|---|---|---|', ...i.actionItems.map(a => `| ${a.title.replace(/\|/g, '\\|')} | ${a.owner} | ${a.due} |`)] : ['—']),
+    ...(i.actionItems.length
+      ? [
+          '| Action | Owner | Due |',
+          '|---|---|---|',
+          ...i.actionItems.map(
+            a => `| ${a.title.replace(/\|/g, '\\|')} | ${a.owner} | ${a.due} |`,
+          ),
+        ]
+      : ['—']),
     '',
   ];
   return lines.join('\n');

@@ -8,11 +8,20 @@ const m = (...texts: string[]) =>
   });
 
 describe('label matchers', () => {
-  const labels = { severity: 'error', impact: 'slo_breach', service: 'checkout', env: 'prod' };
+  const labels = {
+    severity: 'error',
+    impact: 'slo_breach',
+    service: 'checkout',
+    env: 'prod',
+  };
 
   it('matches the seed condition severity == error && impact == slo_breach', () => {
-    expect(matchesLabels(m('severity="error"', 'impact="slo_breach"'), labels)).toBe(true);
-    expect(matchesLabels(m('severity="error"', 'impact="latency"'), labels)).toBe(false);
+    expect(
+      matchesLabels(m('severity="error"', 'impact="slo_breach"'), labels),
+    ).toBe(true);
+    expect(
+      matchesLabels(m('severity="error"', 'impact="latency"'), labels),
+    ).toBe(false);
   });
 
   it('supports !=, anchored =~ and !~, and treats a missing label as empty', () => {
@@ -25,9 +34,18 @@ describe('label matchers', () => {
   });
 
   it('refuses malformed matchers with the rule', () => {
-    expect(parseMatcher('severity=error')).toEqual({ ok: false, error: expect.stringContaining('value in double quotes') });
-    expect(parseMatcher('x=~"("')).toEqual({ ok: false, error: expect.stringContaining('invalid regular expression') });
+    expect(parseMatcher('severity=error')).toEqual({
+      ok: false,
+      error: expect.stringContaining('value in double quotes'),
+    });
+    expect(parseMatcher('x=~"("')).toEqual({
+      ok: false,
+      error: expect.stringContaining('invalid regular expression'),
+    });
     expect(parseMatcher('9x="a"')).toMatchObject({ ok: false });
-    expect(parseMatcher('a="say \\"hi\\""')).toEqual({ ok: true, value: { name: 'a', op: '=', value: 'say "hi"' } });
+    expect(parseMatcher('a="say \\"hi\\""')).toEqual({
+      ok: true,
+      value: { name: 'a', op: '=', value: 'say "hi"' },
+    });
   });
 });

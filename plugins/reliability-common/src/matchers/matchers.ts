@@ -25,14 +25,17 @@ function compile(value: string): RE2JS {
   let p = patterns.get(value);
   if (!p) {
     p = RE2JS.compile(`^(?:${value})$`);
-    if (patterns.size >= PATTERN_CACHE_SIZE) patterns.delete(patterns.keys().next().value as string);
+    if (patterns.size >= PATTERN_CACHE_SIZE)
+      patterns.delete(patterns.keys().next().value as string);
     patterns.set(value, p);
   }
   return p;
 }
 
-const isSpace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
-const isNameStart = (c: string) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_';
+const isSpace = (c: string) =>
+  c === ' ' || c === '\t' || c === '\n' || c === '\r';
+const isNameStart = (c: string) =>
+  (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_';
 const isNameChar = (c: string) => isNameStart(c) || (c >= '0' && c <= '9');
 
 /**
@@ -49,7 +52,8 @@ export class SelectorScanner {
     return this.text[this.pos] ?? '';
   }
   skipSpace() {
-    while (this.pos < this.text.length && isSpace(this.text[this.pos])) this.pos++;
+    while (this.pos < this.text.length && isSpace(this.text[this.pos]))
+      this.pos++;
   }
   /** A label name: [a-zA-Z_][a-zA-Z0-9_]* (with `:` too when `colon`, as metric and alert names allow). */
   name(colon = false): string | undefined {
@@ -57,7 +61,12 @@ export class SelectorScanner {
     const first = this.peek();
     if (!(isNameStart(first) || (colon && first === ':'))) return undefined;
     this.pos++;
-    while (this.pos < this.text.length && (isNameChar(this.text[this.pos]) || (colon && this.text[this.pos] === ':'))) this.pos++;
+    while (
+      this.pos < this.text.length &&
+      (isNameChar(this.text[this.pos]) ||
+        (colon && this.text[this.pos] === ':'))
+    )
+      this.pos++;
     return this.text.slice(start, this.pos);
   }
   operator(): LabelMatcher['op'] | undefined {
@@ -89,47 +98,79 @@ export class SelectorScanner {
   }
   /** One matcher at the current position (spaces around it skipped). */
   matcher(): { ok: true; value: LabelMatcher } | { ok: false; error: string } {
-    const rule = 'a label matcher like severity="error" (operators =, !=, =~, !~; value in double quotes)';
+    const rule =
+      'a label matcher like severity="error" (operators =, !=, =~, !~; value in double quotes)';
     this.skipSpace();
     const name = this.name();
-    if (!name) return { ok: false, error: `expected ${rule}: a label name must start with a letter or _` };
+    if (!name)
+      return {
+        ok: false,
+        error: `expected ${rule}: a label name must start with a letter or _`,
+      };
     this.skipSpace();
     const op = this.operator();
-    if (!op) return { ok: false, error: `expected ${rule}: no operator after '${name}'` };
+    if (!op)
+      return {
+        ok: false,
+        error: `expected ${rule}: no operator after '${name}'`,
+      };
     this.skipSpace();
     const value = this.quoted();
-    if (value === undefined) return { ok: false, error: `expected ${rule}: the value of '${name}' must be in double quotes` };
+    if (value === undefined)
+      return {
+        ok: false,
+        error: `expected ${rule}: the value of '${name}' must be in double quotes`,
+      };
     this.skipSpace();
     if (op === '=~' || op === '!~') {
       try {
         compile(value);
       } catch (e) {
-        return { ok: false, error: `the matcher on '${name}' has an invalid regular expression (RE2 syntax, as in Alertmanager): ${(e as Error).message}` };
+        return {
+          ok: false,
+          error: `the matcher on '${name}' has an invalid regular expression (RE2 syntax, as in Alertmanager): ${
+            (e as Error).message
+          }`,
+        };
       }
     }
     return { ok: true, value: { name, op, value } };
   }
 }
 
-const shorten = (text: string) => (text.length > 80 ? `${text.slice(0, 80)}…` : text);
+const shorten = (text: string) =>
+  text.length > 80 ? `${text.slice(0, 80)}…` : text;
 
 /**
  * Parses one matcher. Answers an error message naming the rule that was broken, or the matcher.
  * Regular expressions use RE2 syntax and are anchored at both ends, as in Alertmanager. Linear in the input.
  * @public
  */
-export function parseMatcher(text: string): { ok: true; value: LabelMatcher } | { ok: false; error: string } {
+export function parseMatcher(
+  text: string,
+): { ok: true; value: LabelMatcher } | { ok: false; error: string } {
   const s = new SelectorScanner(text);
   const r = s.matcher();
   if (!r.ok) return { ok: false, error: `'${shorten(text)}': ${r.error}` };
-  if (!s.done) return { ok: false, error: `'${shorten(text)}' is not a label matcher like severity="error": unexpected text after the value` };
+  if (!s.done)
+    return {
+      ok: false,
+      error: `'${shorten(
+        text,
+      )}' is not a label matcher like severity="error": unexpected text after the value`,
+    };
   return r;
 }
 
 /** True when every matcher holds for the labels (a missing label is the empty string). @public */
-export function matchesLabels(matchers: readonly LabelMatcher[], labels: Readonly<Record<string, string>>): boolean {
+export function matchesLabels(
+  matchers: readonly LabelMatcher[],
+  labels: Readonly<Record<string, string>>,
+): boolean {
   return matchers.every(m => {
-    const v = Object.prototype.hasOwnProperty.call(labels, m.name) ? String(labels[m.name]) : '';
+    const v = Object.prototype.hasOwnProperty.call(labels, m.name)
+      ? String(labels[m.name])
+      : '';
     switch (m.op) {
       case '=':
         return v === m.value;

@@ -32,8 +32,19 @@ export const sloBacktestRequestSchema = z
   .object({
     slo: z.unknown(),
     /** For a built-in ingest SLI: the existing SLO whose reported counts stand in for the new SLI. */
-    historyFrom: z.string().regex(/^[a-z0-9-]+\/[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be an SLO ref such as default/checkout-success').optional(),
-    days: z.number().int().min(1, 'must be at least 1').max(90, 'must be at most 90').default(30),
+    historyFrom: z
+      .string()
+      .regex(
+        /^[a-z0-9-]+\/[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+        'must be an SLO ref such as default/checkout-success',
+      )
+      .optional(),
+    days: z
+      .number()
+      .int()
+      .min(1, 'must be at least 1')
+      .max(90, 'must be at most 90')
+      .default(30),
   })
   .strict();
 
@@ -52,7 +63,11 @@ export interface SloBacktestResponse extends BacktestResult {
  * windows shorter than an hour use the last hour. Linear in the hours times the rules.
  * @public
  */
-export function backtest(hourly: HourlyCounts[], target: number, rules: readonly MwmbRule[]): BacktestResult {
+export function backtest(
+  hourly: HourlyCounts[],
+  target: number,
+  rules: readonly MwmbRule[],
+): BacktestResult {
   const hours = [...hourly].sort((a, b) => a.t - b.t);
   const cumGood: number[] = [0];
   const cumTotal: number[] = [0];
@@ -73,7 +88,11 @@ export function backtest(hourly: HourlyCounts[], target: number, rules: readonly
   let pages = 0;
   let tickets = 0;
   const pageStarts: number[] = [];
-  const windows = rules.map(r => ({ r, long: Math.max(1, Math.round(durationMs(r.longWindow) / HOUR)), short: Math.max(1, Math.round(durationMs(r.shortWindow) / HOUR)) }));
+  const windows = rules.map(r => ({
+    r,
+    long: Math.max(1, Math.round(durationMs(r.longWindow) / HOUR)),
+    short: Math.max(1, Math.round(durationMs(r.shortWindow) / HOUR)),
+  }));
   let paging = false;
   let ticketing = false;
   for (let i = 0; i < n; i++) {
@@ -109,9 +128,18 @@ export function backtest(hourly: HourlyCounts[], target: number, rules: readonly
 
 /** The backtest in one sentence, as the template shows it. @public */
 export function backtestSummary(r: BacktestResult, days: number): string {
-  if (r.budgetRemaining === null) return `No history in the last ${days} days to replay this objective against.`;
+  if (r.budgetRemaining === null)
+    return `No history in the last ${days} days to replay this objective against.`;
   const left = Math.round(r.budgetRemaining * 100);
-  const budget = left >= 0 ? `ended with ${left}% of its budget left` : `overspent its budget by ${-left}%`;
-  const paged = r.pages === 0 ? 'never paged' : `paged ${r.pages} time${r.pages === 1 ? '' : 's'}`;
-  return `Over the last ${days} days this SLO would have ${budget}, and ${paged}${r.tickets ? ` (${r.tickets} ticket${r.tickets === 1 ? '' : 's'})` : ''}.`;
+  const budget =
+    left >= 0
+      ? `ended with ${left}% of its budget left`
+      : `overspent its budget by ${-left}%`;
+  const paged =
+    r.pages === 0
+      ? 'never paged'
+      : `paged ${r.pages} time${r.pages === 1 ? '' : 's'}`;
+  return `Over the last ${days} days this SLO would have ${budget}, and ${paged}${
+    r.tickets ? ` (${r.tickets} ticket${r.tickets === 1 ? '' : 's'})` : ''
+  }.`;
 }

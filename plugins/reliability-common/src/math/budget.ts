@@ -54,7 +54,10 @@ export function budgetRemaining(c: Counts, target: number): number | null {
  * Budget in events for the window's traffic so far: allowed bad events, bad events, and what is left.
  * @public
  */
-export function budgetEvents(c: Counts, target: number): {
+export function budgetEvents(
+  c: Counts,
+  target: number,
+): {
   allowed: number;
   consumed: number;
   remaining: number;
@@ -105,7 +108,11 @@ export function timeToExhaustionMs(
  * The workbook's 14.4x over 1h of a 30d window spends 2%.
  * @public
  */
-export function budgetConsumedBy(burn: number, lookbackMs: number, windowMs: number): number {
+export function budgetConsumedBy(
+  burn: number,
+  lookbackMs: number,
+  windowMs: number,
+): number {
   return (burn * lookbackMs) / windowMs;
 }
 

@@ -1,4 +1,11 @@
-import { BURN_RATE_WINDOWS, BurnRates, BurnRateWindow, DEFAULT_MWMB_RULES, firingMwmbRules, MwmbRule } from './mwmb';
+import {
+  BURN_RATE_WINDOWS,
+  BurnRates,
+  BurnRateWindow,
+  DEFAULT_MWMB_RULES,
+  firingMwmbRules,
+  MwmbRule,
+} from './mwmb';
 import { timeToExhaustionMs } from './budget';
 import { ruleId } from './rules';
 import type { SloState, SloStatus } from './status';
@@ -23,7 +30,10 @@ export interface CompositePart {
 }
 
 /** A weighted mean over the parts that have a number; null when none has. */
-function weighted(parts: readonly CompositePart[], pick: (s: SloStatus) => number | null): number | null {
+function weighted(
+  parts: readonly CompositePart[],
+  pick: (s: SloStatus) => number | null,
+): number | null {
   let sum = 0;
   let weights = 0;
   for (const p of parts) {
@@ -36,22 +46,38 @@ function weighted(parts: readonly CompositePart[], pick: (s: SloStatus) => numbe
 }
 
 /** @public */
-export function compositeStatus(input: { now: number; windowMs: number; parts: readonly CompositePart[]; rules?: readonly MwmbRule[]; projectionWindow?: BurnRateWindow }): SloStatus {
+export function compositeStatus(input: {
+  now: number;
+  windowMs: number;
+  parts: readonly CompositePart[];
+  rules?: readonly MwmbRule[];
+  projectionWindow?: BurnRateWindow;
+}): SloStatus {
   const { parts, now, windowMs } = input;
   const burnRates = {} as Record<BurnRateWindow, number | null>;
-  for (const w of BURN_RATE_WINDOWS) burnRates[w] = weighted(parts, s => s.burnRates[w]);
+  for (const w of BURN_RATE_WINDOWS)
+    burnRates[w] = weighted(parts, s => s.burnRates[w]);
   const remaining = weighted(parts, s => s.budgetRemaining);
   const hasData = parts.some(p => p.status.total > 0);
-  const firing = hasData ? firingMwmbRules(burnRates as BurnRates, input.rules ?? DEFAULT_MWMB_RULES) : [];
+  const firing = hasData
+    ? firingMwmbRules(burnRates as BurnRates, input.rules ?? DEFAULT_MWMB_RULES)
+    : [];
   let state: SloState;
   if (!hasData) state = 'no_data';
   else if (remaining !== null && remaining <= 0) state = 'exhausted';
   else if (firing.length) state = 'burning';
   else state = 'healthy';
-  const tte = timeToExhaustionMs(remaining, burnRates[input.projectionWindow ?? '1h'], windowMs);
-  const sum = (pick: (s: SloStatus) => number | null) => parts.reduce((acc, p) => acc + (pick(p.status) ?? 0), 0);
+  const tte = timeToExhaustionMs(
+    remaining,
+    burnRates[input.projectionWindow ?? '1h'],
+    windowMs,
+  );
+  const sum = (pick: (s: SloStatus) => number | null) =>
+    parts.reduce((acc, p) => acc + (pick(p.status) ?? 0), 0);
   const allowedMinutes = weighted(parts, s => s.budgetAllowedMinutes) ?? 0;
-  const coverage = parts.map(p => p.status.windowCoverage).filter((c): c is number => c !== null);
+  const coverage = parts
+    .map(p => p.status.windowCoverage)
+    .filter((c): c is number => c !== null);
   return {
     evaluatedAt: new Date(now).toISOString(),
     sli: weighted(parts, s => s.sli),
@@ -59,7 +85,8 @@ export function compositeStatus(input: { now: number; windowMs: number; parts: r
     budgetRemainingEvents: hasData ? sum(s => s.budgetRemainingEvents) : null,
     budgetAllowedEvents: sum(s => s.budgetAllowedEvents),
     budgetConsumedEvents: sum(s => s.budgetConsumedEvents),
-    budgetRemainingMinutes: remaining === null ? null : allowedMinutes * remaining,
+    budgetRemainingMinutes:
+      remaining === null ? null : allowedMinutes * remaining,
     budgetAllowedMinutes: allowedMinutes,
     burnRates,
     state,

@@ -11,7 +11,11 @@ const MINUTE_MS = 60_000;
 const GAP_SPAN_DAYS = 8 * 366;
 
 /** The allowed minutes, hours and days of a five-field cron expression (UTC), or undefined when it is not one. @public */
-export function cronFields(cron: string): { minutes: number[]; hours: number[]; days: (d: Date) => boolean } | undefined {
+export function cronFields(
+  cron: string,
+):
+  | { minutes: number[]; hours: number[]; days: (d: Date) => boolean }
+  | undefined {
   let fields;
   try {
     fields = parseExpression(cron, { utc: true }).fields;
@@ -46,18 +50,32 @@ export function cronFields(cron: string): { minutes: number[]; hours: number[]; 
  * Linear in the day span (2,928 days) and the times of a day (at most 1,440).
  * @public
  */
-export function cronShortestGapMs(cron: string, from = Date.UTC(2026, 0, 1)): number | undefined {
+export function cronShortestGapMs(
+  cron: string,
+  from = Date.UTC(2026, 0, 1),
+): number | undefined {
   const fields = cronFields(cron);
   if (!fields) return undefined;
-  const times = [...new Set(fields.hours.flatMap(h => fields.minutes.map(m => h * 60 + m)))].sort((a, b) => a - b);
+  const times = [
+    ...new Set(fields.hours.flatMap(h => fields.minutes.map(m => h * 60 + m))),
+  ].sort((a, b) => a - b);
   if (!times.length) return Infinity;
   let shortest = Infinity;
-  for (let i = 1; i < times.length; i++) shortest = Math.min(shortest, (times[i] - times[i - 1]) * MINUTE_MS);
+  for (let i = 1; i < times.length; i++)
+    shortest = Math.min(shortest, (times[i] - times[i - 1]) * MINUTE_MS);
   const firstDay = Math.floor(from / DAY_MS) * DAY_MS;
   let previous: number | undefined;
-  for (let day = firstDay; day < firstDay + GAP_SPAN_DAYS * DAY_MS; day += DAY_MS) {
+  for (
+    let day = firstDay;
+    day < firstDay + GAP_SPAN_DAYS * DAY_MS;
+    day += DAY_MS
+  ) {
     if (!fields.days(new Date(day))) continue;
-    if (previous !== undefined) shortest = Math.min(shortest, day - previous + (times[0] - times[times.length - 1]) * MINUTE_MS);
+    if (previous !== undefined)
+      shortest = Math.min(
+        shortest,
+        day - previous + (times[0] - times[times.length - 1]) * MINUTE_MS,
+      );
     previous = day;
   }
   return shortest;

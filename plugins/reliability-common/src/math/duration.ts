@@ -44,7 +44,9 @@ export function durationMs(d: Duration | string): number {
   if (!parsed) throw new Error(`Invalid duration '${d}'`);
   const unit = FIXED_MS[parsed.unit];
   if (unit === undefined) {
-    throw new Error(`Duration '${parsed.amount}${parsed.unit}' has no fixed length`);
+    throw new Error(
+      `Duration '${parsed.amount}${parsed.unit}' has no fixed length`,
+    );
   }
   return parsed.amount * unit;
 }

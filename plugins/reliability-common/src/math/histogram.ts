@@ -15,12 +15,20 @@ export interface HistogramBucket {
 }
 
 /** Prometheus's classic `histogram_quantile(q, buckets)`; null where Prometheus answers NaN. @public */
-export function histogramQuantile(q: number, buckets: readonly HistogramBucket[]): number | null {
+export function histogramQuantile(
+  q: number,
+  buckets: readonly HistogramBucket[],
+): number | null {
   if (!(q >= 0 && q <= 1)) return null;
-  const sorted = buckets.map(b => ({ le: b.le === '+Inf' ? Infinity : b.le, count: b.count })).sort((a, b) => a.le - b.le);
-  if (sorted.length < 2 || sorted[sorted.length - 1].le !== Infinity) return null;
+  const sorted = buckets
+    .map(b => ({ le: b.le === '+Inf' ? Infinity : b.le, count: b.count }))
+    .sort((a, b) => a.le - b.le);
+  if (sorted.length < 2 || sorted[sorted.length - 1].le !== Infinity)
+    return null;
   // counts made monotonic, as Prometheus does for buckets scraped at slightly different moments
-  for (let i = 1; i < sorted.length; i++) if (sorted[i].count < sorted[i - 1].count) sorted[i].count = sorted[i - 1].count;
+  for (let i = 1; i < sorted.length; i++)
+    if (sorted[i].count < sorted[i - 1].count)
+      sorted[i].count = sorted[i - 1].count;
   const total = sorted[sorted.length - 1].count;
   if (!(total > 0)) return null;
   const rank = q * total;

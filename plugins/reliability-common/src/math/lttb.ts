@@ -10,10 +10,14 @@ export interface SeriesPoint {
  * Null values are gaps: they are kept as-is when chosen bucket has only gaps.
  * @public
  */
-export function lttb<T extends SeriesPoint>(data: readonly T[], threshold: number): T[] {
+export function lttb<T extends SeriesPoint>(
+  data: readonly T[],
+  threshold: number,
+): T[] {
   const n = data.length;
   if (threshold >= n || threshold <= 0) return data.slice();
-  if (threshold < 3) return [data[0], data[n - 1]].slice(0, Math.max(1, threshold));
+  if (threshold < 3)
+    return [data[0], data[n - 1]].slice(0, Math.max(1, threshold));
   const sampled: T[] = [data[0]];
   const every = (n - 2) / (threshold - 2);
   let a = 0;
@@ -50,7 +54,9 @@ export function lttb<T extends SeriesPoint>(data: readonly T[], threshold: numbe
         if (maxArea < 0) chosen = j;
         continue;
       }
-      const area = Math.abs((ax - avgX) * (v - ay) - (ax - data[j].t) * (avgY - ay));
+      const area = Math.abs(
+        (ax - avgX) * (v - ay) - (ax - data[j].t) * (avgY - ay),
+      );
       if (area > maxArea) {
         maxArea = area;
         chosen = j;

@@ -2,7 +2,16 @@ import { durationMs } from './duration';
 import { budgetConsumedBy } from './budget';
 
 /** The burn-rate windows the suite evaluates for every SLO. @public */
-export const BURN_RATE_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d', '30d'] as const;
+export const BURN_RATE_WINDOWS = [
+  '5m',
+  '30m',
+  '1h',
+  '2h',
+  '6h',
+  '1d',
+  '3d',
+  '30d',
+] as const;
 
 /** @public */
 export type BurnRateWindow = (typeof BURN_RATE_WINDOWS)[number];
@@ -54,8 +63,12 @@ export function firingMwmbRules(
     const long = rates[r.longWindow];
     const short = rates[r.shortWindow];
     return (
-      long !== null && long !== undefined && short !== null && short !== undefined &&
-      long >= r.burnRate && short >= r.burnRate
+      long !== null &&
+      long !== undefined &&
+      short !== null &&
+      short !== undefined &&
+      long >= r.burnRate &&
+      short >= r.burnRate
     );
   });
 }

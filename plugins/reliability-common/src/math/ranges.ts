@@ -8,7 +8,9 @@ export interface TimeRange {
 
 /** Ranges sorted and merged where they overlap or touch. @public */
 export function mergeRanges(ranges: readonly TimeRange[]): TimeRange[] {
-  const sorted = ranges.filter(r => r.end > r.start).sort((a, b) => a.start - b.start);
+  const sorted = ranges
+    .filter(r => r.end > r.start)
+    .sort((a, b) => a.start - b.start);
   const out: TimeRange[] = [];
   for (const r of sorted) {
     const last = out[out.length - 1];
@@ -19,13 +21,17 @@ export function mergeRanges(ranges: readonly TimeRange[]): TimeRange[] {
 }
 
 /** [start, end) without the (merged, sorted) excluded ranges: the pieces left, in order. @public */
-export function subtractRanges(interval: TimeRange, excluded: readonly TimeRange[]): TimeRange[] {
+export function subtractRanges(
+  interval: TimeRange,
+  excluded: readonly TimeRange[],
+): TimeRange[] {
   const out: TimeRange[] = [];
   let at = interval.start;
   for (const x of excluded) {
     if (x.end <= at) continue;
     if (x.start >= interval.end) break;
-    if (x.start > at) out.push({ start: at, end: Math.min(x.start, interval.end) });
+    if (x.start > at)
+      out.push({ start: at, end: Math.min(x.start, interval.end) });
     at = Math.max(at, x.end);
     if (at >= interval.end) break;
   }

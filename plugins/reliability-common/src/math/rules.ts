@@ -7,8 +7,13 @@ import type { MwmbRule } from './mwmb';
  * @public
  */
 export function ruleId(r: MwmbRule): string {
-  const windows = r.shortWindow === r.longWindow ? r.longWindow : `${r.longWindow}&${r.shortWindow}`;
-  return `${r.name ? `${r.name}: ` : ''}${r.severity} ${r.burnRate}x ${windows}`;
+  const windows =
+    r.shortWindow === r.longWindow
+      ? r.longWindow
+      : `${r.longWindow}&${r.shortWindow}`;
+  return `${r.name ? `${r.name}: ` : ''}${r.severity} ${
+    r.burnRate
+  }x ${windows}`;
 }
 
 /** A rule that fires now: its id and severity, carried as data (never read back from the id). @public */

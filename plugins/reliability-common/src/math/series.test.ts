@@ -1,9 +1,17 @@
-import { cumulativeAt, countsIn, historySeries, CumulativePoint } from './series';
+import {
+  cumulativeAt,
+  countsIn,
+  historySeries,
+  CumulativePoint,
+} from './series';
 import { lttb } from './lttb';
 
 const MIN = 60_000;
 
-function minuteBuckets(counts: Array<[number, number]>, start = 0): CumulativePoint[] {
+function minuteBuckets(
+  counts: Array<[number, number]>,
+  start = 0,
+): CumulativePoint[] {
   let g = 0;
   let t = 0;
   return counts.map(([good, total], i) => {
@@ -14,7 +22,12 @@ function minuteBuckets(counts: Array<[number, number]>, start = 0): CumulativePo
 }
 
 describe('cumulative readings', () => {
-  const pts = minuteBuckets([[10, 10], [5, 10], [0, 0], [8, 10]]);
+  const pts = minuteBuckets([
+    [10, 10],
+    [5, 10],
+    [0, 0],
+    [8, 10],
+  ]);
   it('reads the last cumulative value at or before t', () => {
     expect(cumulativeAt(pts, 0)).toEqual({ good: 0, total: 0 });
     expect(cumulativeAt(pts, MIN)).toEqual({ good: 10, total: 10 });
@@ -31,7 +44,10 @@ describe('cumulative readings', () => {
 
 describe('history series', () => {
   it('computes budget and burn at each bucket and keeps the spike through downsampling', () => {
-    const counts: Array<[number, number]> = Array.from({ length: 600 }, (_, i) => (i === 400 ? [0, 100] : [100, 100]));
+    const counts: Array<[number, number]> = Array.from(
+      { length: 600 },
+      (_, i) => (i === 400 ? [0, 100] : [100, 100]),
+    );
     const pts = minuteBuckets(counts);
     const { points, sampled } = historySeries({
       points: pts,
@@ -55,7 +71,10 @@ describe('history series', () => {
 
 describe('lttb', () => {
   it('keeps first, last and extreme points', () => {
-    const data = Array.from({ length: 1000 }, (_, i) => ({ t: i, v: i === 500 ? 100 : Math.sin(i / 50) }));
+    const data = Array.from({ length: 1000 }, (_, i) => ({
+      t: i,
+      v: i === 500 ? 100 : Math.sin(i / 50),
+    }));
     const out = lttb(data, 100);
     expect(out).toHaveLength(100);
     expect(out[0]).toBe(data[0]);
@@ -63,7 +82,10 @@ describe('lttb', () => {
     expect(out.some(p => p.v === 100)).toBe(true);
   });
   it('returns short series unchanged', () => {
-    const data = [{ t: 1, v: 1 }, { t: 2, v: null }];
+    const data = [
+      { t: 1, v: 1 },
+      { t: 2, v: null },
+    ];
     expect(lttb(data, 500)).toEqual(data);
   });
 });

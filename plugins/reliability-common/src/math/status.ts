@@ -1,5 +1,20 @@
-import { budgetEvents, budgetMinutes, budgetRemaining, burnRate, Counts, sliRatio, timeToExhaustionMs } from './budget';
-import { BURN_RATE_WINDOWS, BurnRates, BurnRateWindow, DEFAULT_MWMB_RULES, firingMwmbRules, MwmbRule } from './mwmb';
+import {
+  budgetEvents,
+  budgetMinutes,
+  budgetRemaining,
+  burnRate,
+  Counts,
+  sliRatio,
+  timeToExhaustionMs,
+} from './budget';
+import {
+  BURN_RATE_WINDOWS,
+  BurnRates,
+  BurnRateWindow,
+  DEFAULT_MWMB_RULES,
+  firingMwmbRules,
+  MwmbRule,
+} from './mwmb';
 import { FiringRule, ruleId } from './rules';
 import { sliceBudget, slicesIn } from './timeslices';
 
@@ -42,7 +57,13 @@ export interface SloStatus {
    */
   gate?: { window: string; budgetRemaining: number | null };
   /** Set for composite SLOs: each objective's own figures (the status above combines them by weight). */
-  composite?: { displayName?: string; weight: number; sli: number | null; budgetRemaining: number | null; state: SloState }[];
+  composite?: {
+    displayName?: string;
+    weight: number;
+    sli: number | null;
+    budgetRemaining: number | null;
+    state: SloState;
+  }[];
 }
 
 /** @public */
@@ -97,14 +118,27 @@ export function evaluateStatus(input: StatusInput): SloStatus {
   let remaining = budgetRemaining(input.window, target);
   let events = budgetEvents(input.window, target);
   if (input.slices) {
-    const b = sliceBudget(input.window, target, slicesIn(windowMs, input.slices.sliceMs));
+    const b = sliceBudget(
+      input.window,
+      target,
+      slicesIn(windowMs, input.slices.sliceMs),
+    );
     remaining = b.remaining;
-    events = { allowed: b.allowed, consumed: b.consumed, remaining: b.allowed - b.consumed };
+    events = {
+      allowed: b.allowed,
+      consumed: b.consumed,
+      remaining: b.allowed - b.consumed,
+    };
   }
   const minutes = budgetMinutes(target, windowMs, remaining);
-  const over = firingMwmbRules(rates as BurnRates, input.rules ?? DEFAULT_MWMB_RULES);
+  const over = firingMwmbRules(
+    rates as BurnRates,
+    input.rules ?? DEFAULT_MWMB_RULES,
+  );
   // a handful of requests can burn at 100x: no rule fires on fewer events than the guard asks in its short window
-  const enough = (r: MwmbRule) => !input.minEvents || (input.lookbacks[r.shortWindow]?.total ?? 0) >= input.minEvents;
+  const enough = (r: MwmbRule) =>
+    !input.minEvents ||
+    (input.lookbacks[r.shortWindow]?.total ?? 0) >= input.minEvents;
   const firing = over.filter(enough);
   const quieted = over.filter(r => !enough(r)).map(ruleId);
   let state: SloState;
@@ -118,7 +152,10 @@ export function evaluateStatus(input: StatusInput): SloStatus {
   let coverage: number | null = null;
   if (input.firstDataAt !== undefined) {
     const coveredFrom = Math.max(input.windowStart, input.firstDataAt ?? now);
-    coverage = windowMs > 0 ? Math.min(1, Math.max(0, (now - coveredFrom) / windowMs)) : 0;
+    coverage =
+      windowMs > 0
+        ? Math.min(1, Math.max(0, (now - coveredFrom) / windowMs))
+        : 0;
   }
   const outRates = {} as Record<BurnRateWindow, number | null>;
   for (const w of BURN_RATE_WINDOWS) outRates[w] = finiteOrNull(rates[w]);

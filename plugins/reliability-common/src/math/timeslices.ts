@@ -23,7 +23,11 @@ import { budgetRemaining, Counts } from './budget';
 export type ThresholdOp = 'lt' | 'lte' | 'gt' | 'gte';
 
 /** Whether a value meets `op` against the objective's value. @public */
-export function meetsThreshold(value: number, op: ThresholdOp, threshold: number): boolean {
+export function meetsThreshold(
+  value: number,
+  op: ThresholdOp,
+  threshold: number,
+): boolean {
   switch (op) {
     case 'lt':
       return value < threshold;
@@ -56,7 +60,10 @@ export interface SliceBudgeting {
  * slice without data.
  * @public
  */
-export function sliceContribution(tally: SliceTally, budgeting: Pick<SliceBudgeting, 'method' | 'timeSliceTarget'>): Counts | null {
+export function sliceContribution(
+  tally: SliceTally,
+  budgeting: Pick<SliceBudgeting, 'method' | 'timeSliceTarget'>,
+): Counts | null {
   if (!(tally.n > 0) || !Number.isFinite(tally.good)) return null;
   const share = Math.min(1, Math.max(0, tally.good / tally.n));
   if (budgeting.method === 'RatioTimeslices') return { good: share, total: 1 };
@@ -80,11 +87,16 @@ export function slicesIn(windowMs: number, sliceMs: number): number {
  * no slice has data yet.
  * @public
  */
-export function sliceBudget(slices: Counts, target: number, windowSlices: number): { allowed: number; consumed: number; remaining: number | null } {
+export function sliceBudget(
+  slices: Counts,
+  target: number,
+  windowSlices: number,
+): { allowed: number; consumed: number; remaining: number | null } {
   const allowed = (1 - target) * windowSlices;
   const consumed = slices.total - slices.good;
   if (slices.total <= 0) return { allowed, consumed, remaining: null };
-  if (allowed <= 0) return { allowed, consumed, remaining: consumed > 0 ? -Infinity : 1 };
+  if (allowed <= 0)
+    return { allowed, consumed, remaining: consumed > 0 ? -Infinity : 1 };
   return { allowed, consumed, remaining: 1 - consumed / allowed };
 }
 
@@ -92,7 +104,12 @@ export function sliceBudget(slices: Counts, target: number, windowSlices: number
  * The budget left of a compliance window: Occurrences over the traffic seen, time slices over the window's slices.
  * @public
  */
-export function windowBudgetRemaining(c: Counts, target: number, windowMs: number, slices?: Pick<SliceBudgeting, 'sliceMs'>): number | null {
+export function windowBudgetRemaining(
+  c: Counts,
+  target: number,
+  windowMs: number,
+  slices?: Pick<SliceBudgeting, 'sliceMs'>,
+): number | null {
   if (!slices) return budgetRemaining(c, target);
   return sliceBudget(c, target, slicesIn(windowMs, slices.sliceMs)).remaining;
 }

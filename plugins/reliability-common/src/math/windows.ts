@@ -1,5 +1,10 @@
 import { DateTime } from 'luxon';
-import { Duration, durationMs, formatDuration, isFixedDuration } from './duration';
+import {
+  Duration,
+  durationMs,
+  formatDuration,
+  isFixedDuration,
+} from './duration';
 
 /**
  * The SLO's compliance window: rolling (always the last `duration`) or calendar-aligned
@@ -43,14 +48,19 @@ const LUXON_UNIT: Record<string, string> = {
   Y: 'years',
 };
 
-function calendarAnchor(w: Extract<TimeWindow, { kind: 'calendar' }>): DateTime {
+function calendarAnchor(
+  w: Extract<TimeWindow, { kind: 'calendar' }>,
+): DateTime {
   if (w.startTime) {
     const iso = w.startTime.trim().replace(' ', 'T');
     const dt = DateTime.fromISO(iso, { zone: w.timeZone, setZone: true });
     if (dt.isValid) return dt.setZone(w.timeZone);
   }
   // Without a start time, periods align to the natural unit boundary (1970-01-01 in that zone).
-  return DateTime.fromObject({ year: 1970, month: 1, day: 1 }, { zone: w.timeZone });
+  return DateTime.fromObject(
+    { year: 1970, month: 1, day: 1 },
+    { zone: w.timeZone },
+  );
 }
 
 /**
@@ -69,15 +79,19 @@ export function windowAt(w: TimeWindow, now: number): Interval {
   // periods elapsed since the anchor, in whole units of the window
   let diff: number;
   if (isFixedDuration(w.duration)) {
-    diff = Math.floor(at.diff(anchor, unit as any).get(unit as any) / w.duration.amount);
+    diff = Math.floor(
+      at.diff(anchor, unit as any).get(unit as any) / w.duration.amount,
+    );
   } else {
     const months = at.diff(anchor, 'months').months;
-    const perPeriod = w.duration.amount * (MONTHS_PER_UNIT[w.duration.unit] ?? 12);
+    const perPeriod =
+      w.duration.amount * (MONTHS_PER_UNIT[w.duration.unit] ?? 12);
     diff = Math.floor(months / perPeriod);
   }
   let start = anchor.plus({ [unit]: diff * w.duration.amount });
   // guard against floating rounding at exact boundaries
-  while (start.toMillis() > now) start = start.minus({ [unit]: w.duration.amount });
+  while (start.toMillis() > now)
+    start = start.minus({ [unit]: w.duration.amount });
   let end = start.plus({ [unit]: w.duration.amount });
   while (end.toMillis() <= now) {
     start = end;

@@ -3,13 +3,25 @@ import { z } from 'zod';
 
 describe('pagination', () => {
   it('round-trips cursors and refuses foreign ones', () => {
-    for (const o of [0, 1, 99, 123456]) expect(decodeCursor(encodeCursor(o))).toBe(o);
-    for (const bad of ['', 'x', '!!!', encodeCursor(1).slice(0, 2), btoa('o:-1'), btoa('o:1e9'), btoa(`o:${'9'.repeat(20)}`)]) expect(decodeCursor(bad)).toBeUndefined();
+    for (const o of [0, 1, 99, 123456])
+      expect(decodeCursor(encodeCursor(o))).toBe(o);
+    for (const bad of [
+      '',
+      'x',
+      '!!!',
+      encodeCursor(1).slice(0, 2),
+      btoa('o:-1'),
+      btoa('o:1e9'),
+      btoa(`o:${'9'.repeat(20)}`),
+    ])
+      expect(decodeCursor(bad)).toBeUndefined();
     const schema = z.object(pageParams).strict();
     expect(schema.safeParse({ cursor: 'nope' }).success).toBe(false);
     expect(schema.safeParse({ limit: '0' }).success).toBe(false);
     expect(schema.safeParse({ limit: '1001' }).success).toBe(false);
-    expect(schema.safeParse({ limit: '5', cursor: encodeCursor(5) }).success).toBe(true);
+    expect(
+      schema.safeParse({ limit: '5', cursor: encodeCursor(5) }).success,
+    ).toBe(true);
   });
 
   it('walks a list page by page without losing or repeating items', () => {
@@ -23,6 +35,8 @@ describe('pagination', () => {
       offset = decodeCursor(page.nextCursor)!;
     }
     expect(seen).toEqual(all);
-    expect(pageOf(all.slice(20, 26), 20, 5, true)).toEqual({ items: [20, 21, 22] });
+    expect(pageOf(all.slice(20, 26), 20, 5, true)).toEqual({
+      items: [20, 21, 22],
+    });
   });
 });

@@ -27,14 +27,23 @@ export const pageParams = {
   cursor: z
     .string({ invalid_type_error: 'must be a string' })
     .max(64, 'must be a cursor from a previous answer')
-    .refine(c => decodeCursor(c) !== undefined, 'must be a cursor from a previous answer (nextCursor)')
+    .refine(
+      c => decodeCursor(c) !== undefined,
+      'must be a cursor from a previous answer (nextCursor)',
+    )
     .optional(),
 };
 
 /** The cursor of the page that starts at `offset`. @public */
 export function encodeCursor(offset: number): string {
   // btoa/atob: the same in Node and in browsers; the text is ASCII
-  return btoa(`o:${offset}`).split('=').join('').split('+').join('-').split('/').join('_');
+  return btoa(`o:${offset}`)
+    .split('=')
+    .join('')
+    .split('+')
+    .join('-')
+    .split('/')
+    .join('_');
 }
 
 /** The offset a cursor stands for; undefined when it is not one of ours. @public */
@@ -48,7 +57,12 @@ export function decodeCursor(cursor: string | undefined): number | undefined {
   }
   if (!text.startsWith('o:')) return undefined;
   const digits = text.slice(2);
-  if (!digits || digits.length > 12 || ![...digits].every(c => c >= '0' && c <= '9')) return undefined;
+  if (
+    !digits ||
+    digits.length > 12 ||
+    ![...digits].every(c => c >= '0' && c <= '9')
+  )
+    return undefined;
   return Number(digits);
 }
 
@@ -57,10 +71,19 @@ export function decodeCursor(cursor: string | undefined): number | undefined {
  * says whether a next page exists; it is not returned).
  * @public
  */
-export function pageOf<T>(rows: T[], offset: number, limit: number, fetchedFromOffset = false): Page<T> {
-  const window = fetchedFromOffset ? rows : rows.slice(offset, offset + limit + 1);
+export function pageOf<T>(
+  rows: T[],
+  offset: number,
+  limit: number,
+  fetchedFromOffset = false,
+): Page<T> {
+  const window = fetchedFromOffset
+    ? rows
+    : rows.slice(offset, offset + limit + 1);
   const items = window.slice(0, limit);
-  return window.length > limit ? { items, nextCursor: encodeCursor(offset + limit) } : { items };
+  return window.length > limit
+    ? { items, nextCursor: encodeCursor(offset + limit) }
+    : { items };
 }
 
 /** Query of lists that only page: runbook versions, the commander's alerts. @public */

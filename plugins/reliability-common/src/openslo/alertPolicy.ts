@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { CsvError, MAX_CSV_ERRORS, parseCsv } from '../csv/csv';
-import { BURN_RATE_WINDOWS, BurnRateWindow, DEFAULT_MWMB_RULES, MwmbRule } from '../math/mwmb';
+import {
+  BURN_RATE_WINDOWS,
+  BurnRateWindow,
+  DEFAULT_MWMB_RULES,
+  MwmbRule,
+} from '../math/mwmb';
 import { durationMs, parseDuration } from '../math/duration';
 import type { ParseResult } from '../model/result';
 
@@ -19,7 +24,11 @@ export interface SloAlertPolicy {
 }
 
 /** @public */
-export const DEFAULT_ALERT_POLICY: SloAlertPolicy = { source: 'default', rules: [...DEFAULT_MWMB_RULES], noData: true };
+export const DEFAULT_ALERT_POLICY: SloAlertPolicy = {
+  source: 'default',
+  rules: [...DEFAULT_MWMB_RULES],
+  noData: true,
+};
 
 const WINDOW_LIST = BURN_RATE_WINDOWS.join(', ');
 
@@ -41,7 +50,8 @@ function shortWindowFor(long: BurnRateWindow): BurnRateWindow {
 }
 
 /** Page at 6x and above (the workbook's page rows are 14.4x and 6x), ticket below. */
-const defaultSeverity = (burnRate: number): 'page' | 'ticket' => (burnRate >= 6 ? 'page' : 'ticket');
+const defaultSeverity = (burnRate: number): 'page' | 'ticket' =>
+  burnRate >= 6 ? 'page' : 'ticket';
 
 const BURN_RE = /^([0-9]+(?:\.[0-9]+)?)x?$/;
 
@@ -51,26 +61,56 @@ const BURN_RE = /^([0-9]+(?:\.[0-9]+)?)x?$/;
  * long window; with one, the short window is 1/12 of it where evaluated.
  * @public
  */
-export function parseBurnRateAnnotation(text: string, field = 'reliability.io/burn-rate-alerts'): ParseResult<MwmbRule[]> {
+export function parseBurnRateAnnotation(
+  text: string,
+  field = 'reliability.io/burn-rate-alerts',
+): ParseResult<MwmbRule[]> {
   const rules: MwmbRule[] = [];
-  const parts = text.split(';').map(p => p.trim()).filter(Boolean);
-  if (!parts.length) return { ok: false, error: `${field}: must hold at least one rule like 14x:5m,30m` };
+  const parts = text
+    .split(';')
+    .map(p => p.trim())
+    .filter(Boolean);
+  if (!parts.length)
+    return {
+      ok: false,
+      error: `${field}: must hold at least one rule like 14x:5m,30m`,
+    };
   for (const [i, part] of parts.entries()) {
-    const [burn, windows, severity, ...rest] = part.split(':').map(p => p.trim());
+    const [burn, windows, severity, ...rest] = part
+      .split(':')
+      .map(p => p.trim());
     const where = `${field} rule ${i + 1} ('${part}')`;
     const m = BURN_RE.exec(burn ?? '');
-    if (!m || rest.length || !windows) return { ok: false, error: `${where}: must look like 14x:5m,30m or 6x:6h:page` };
+    if (!m || rest.length || !windows)
+      return {
+        ok: false,
+        error: `${where}: must look like 14x:5m,30m or 6x:6h:page`,
+      };
     const burnRate = Number(m[1]);
-    if (!(burnRate > 0)) return { ok: false, error: `${where}: the burn rate must be above 0` };
+    if (!(burnRate > 0))
+      return { ok: false, error: `${where}: the burn rate must be above 0` };
     const ws = windows.split(',').map(w => w.trim());
-    if (ws.length > 2) return { ok: false, error: `${where}: at most two windows (long and short)` };
+    if (ws.length > 2)
+      return {
+        ok: false,
+        error: `${where}: at most two windows (long and short)`,
+      };
     const parsed = ws.map(evaluatedWindow);
     const bad = ws.find((_w, j) => !parsed[j]);
-    if (bad !== undefined) return { ok: false, error: `${where}: window '${bad}' is not one the suite evaluates (${WINDOW_LIST})` };
-    if (severity !== undefined && severity !== 'page' && severity !== 'ticket') return { ok: false, error: `${where}: severity must be page or ticket` };
-    const sorted = (parsed as BurnRateWindow[]).sort((a, b) => durationMs(b) - durationMs(a));
+    if (bad !== undefined)
+      return {
+        ok: false,
+        error: `${where}: window '${bad}' is not one the suite evaluates (${WINDOW_LIST})`,
+      };
+    if (severity !== undefined && severity !== 'page' && severity !== 'ticket')
+      return { ok: false, error: `${where}: severity must be page or ticket` };
+    const sorted = (parsed as BurnRateWindow[]).sort(
+      (a, b) => durationMs(b) - durationMs(a),
+    );
     rules.push({
-      severity: (severity as 'page' | 'ticket' | undefined) ?? defaultSeverity(burnRate),
+      severity:
+        (severity as 'page' | 'ticket' | undefined) ??
+        defaultSeverity(burnRate),
       burnRate,
       longWindow: sorted[0],
       shortWindow: sorted[1] ?? shortWindowFor(sorted[0]),
@@ -92,35 +132,87 @@ export interface BurnRateRow {
  * bad row is reported with its line and column.
  * @public
  */
-export function parseBurnRateRows(text: string): { ok: true; rows: BurnRateRow[] } | { ok: false; errors: CsvError[] } {
+export function parseBurnRateRows(
+  text: string,
+): { ok: true; rows: BurnRateRow[] } | { ok: false; errors: CsvError[] } {
   const csv = parseCsv(text, { maxRows: 10_000 });
   if (!csv.ok) return csv;
   const header = csv.header;
-  if (header[0] !== 'slo_id' || header[1] !== 'window' || header[2] !== 'threshold_x' || (header[3] !== undefined && header[3] !== 'severity') || header.length > 4) {
-    return { ok: false, errors: [{ line: 1, message: 'the header must be slo_id,window,threshold_x (optionally ,severity)' }] };
+  if (
+    header[0] !== 'slo_id' ||
+    header[1] !== 'window' ||
+    header[2] !== 'threshold_x' ||
+    (header[3] !== undefined && header[3] !== 'severity') ||
+    header.length > 4
+  ) {
+    return {
+      ok: false,
+      errors: [
+        {
+          line: 1,
+          message:
+            'the header must be slo_id,window,threshold_x (optionally ,severity)',
+        },
+      ],
+    };
   }
   const rows: BurnRateRow[] = [];
   const errors: CsvError[] = [];
   for (const { line, cells } of csv.rows) {
     const { slo_id: sloId, window, threshold_x: threshold, severity } = cells;
     const before = errors.length;
-    if (!/^[a-zA-Z0-9_.\/-]{1,253}$/.test(sloId)) errors.push({ line, field: 'slo_id', message: 'must be an SLO name' });
+    if (!/^[a-zA-Z0-9_.\/-]{1,253}$/.test(sloId))
+      errors.push({ line, field: 'slo_id', message: 'must be an SLO name' });
     const long = evaluatedWindow(window);
-    if (!long) errors.push({ line, field: 'window', message: `'${window}' is not one the suite evaluates (${WINDOW_LIST})` });
+    if (!long)
+      errors.push({
+        line,
+        field: 'window',
+        message: `'${window}' is not one the suite evaluates (${WINDOW_LIST})`,
+      });
     const m = BURN_RE.exec(threshold);
-    if (!m || !(Number(m[1]) > 0)) errors.push({ line, field: 'threshold_x', message: `must be a number above 0, got '${threshold}'` });
-    if (severity !== undefined && severity !== '' && severity !== 'page' && severity !== 'ticket') errors.push({ line, field: 'severity', message: 'must be page or ticket' });
+    if (!m || !(Number(m[1]) > 0))
+      errors.push({
+        line,
+        field: 'threshold_x',
+        message: `must be a number above 0, got '${threshold}'`,
+      });
+    if (
+      severity !== undefined &&
+      severity !== '' &&
+      severity !== 'page' &&
+      severity !== 'ticket'
+    )
+      errors.push({
+        line,
+        field: 'severity',
+        message: 'must be page or ticket',
+      });
     if (errors.length >= MAX_CSV_ERRORS) break;
     if (errors.length > before || !long || !m) continue;
     const burnRate = Number(m[1]);
-    const sev = severity === 'page' || severity === 'ticket' ? severity : defaultSeverity(burnRate);
-    rows.push({ line, sloId, rule: { severity: sev, burnRate, longWindow: long, shortWindow: shortWindowFor(long) } });
+    const sev =
+      severity === 'page' || severity === 'ticket'
+        ? severity
+        : defaultSeverity(burnRate);
+    rows.push({
+      line,
+      sloId,
+      rule: {
+        severity: sev,
+        burnRate,
+        longWindow: long,
+        shortWindow: shortWindowFor(long),
+      },
+    });
   }
   return errors.length ? { ok: false, errors } : { ok: true, rows };
 }
 
 /** The burn-rate rows grouped per slo_id, in file order. @public */
-export function burnRateRulesById(rows: readonly BurnRateRow[]): Map<string, MwmbRule[]> {
+export function burnRateRulesById(
+  rows: readonly BurnRateRow[],
+): Map<string, MwmbRule[]> {
   const out = new Map<string, MwmbRule[]>();
   for (const r of rows) out.set(r.sloId, [...(out.get(r.sloId) ?? []), r.rule]);
   return out;
@@ -131,18 +223,30 @@ export function burnRateRulesById(rows: readonly BurnRateRow[]): Map<string, Mwm
  * column.
  * @public
  */
-export function parseBurnRateCsv(text: string): ParseResult<Map<string, MwmbRule[]>> {
+export function parseBurnRateCsv(
+  text: string,
+): ParseResult<Map<string, MwmbRule[]>> {
   const parsed = parseBurnRateRows(text);
   if (!parsed.ok) {
     const e = parsed.errors[0];
-    return { ok: false, error: `line ${e.line}: ${e.field ? `${e.field} ` : ''}${e.message}` };
+    return {
+      ok: false,
+      error: `line ${e.line}: ${e.field ? `${e.field} ` : ''}${e.message}`,
+    };
   }
   return { ok: true, value: burnRateRulesById(parsed.rows) };
 }
 
 /** The CSV's slo_id for an SLO: its name with `-` as `_` (checkout-success -> checkout_success), or `namespace/name`. @public */
-export function csvRulesFor(csv: ReadonlyMap<string, MwmbRule[]>, slo: { namespace: string; name: string }): MwmbRule[] | undefined {
-  return csv.get(`${slo.namespace}/${slo.name}`) ?? csv.get(slo.name) ?? csv.get(slo.name.replace(/-/g, '_'));
+export function csvRulesFor(
+  csv: ReadonlyMap<string, MwmbRule[]>,
+  slo: { namespace: string; name: string },
+): MwmbRule[] | undefined {
+  return (
+    csv.get(`${slo.namespace}/${slo.name}`) ??
+    csv.get(slo.name) ??
+    csv.get(slo.name.replace(/-/g, '_'))
+  );
 }
 
 const message = (m: string) => ({ message: m });
@@ -151,21 +255,55 @@ const RFC1123 = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const alertConditionSchema = z
   .object({
     apiVersion: z.string().optional(),
-    kind: z.literal('AlertCondition', { errorMap: () => message('must be AlertCondition') }),
-    metadata: z.object({ name: z.string().regex(RFC1123, 'metadata.name must be an RFC 1123 name: lowercase letters, digits and -, at most 63') }).passthrough().optional(),
+    kind: z.literal('AlertCondition', {
+      errorMap: () => message('must be AlertCondition'),
+    }),
+    metadata: z
+      .object({
+        name: z
+          .string()
+          .regex(
+            RFC1123,
+            'metadata.name must be an RFC 1123 name: lowercase letters, digits and -, at most 63',
+          ),
+      })
+      .passthrough()
+      .optional(),
     spec: z
       .object({
         description: z.string().optional(),
-        severity: z.enum(['page', 'ticket'], { errorMap: () => message('must be page or ticket') }),
+        severity: z.enum(['page', 'ticket'], {
+          errorMap: () => message('must be page or ticket'),
+        }),
         condition: z
           .object({
-            kind: z.literal('burnrate', { errorMap: () => message('must be burnrate (the only condition kind OpenSLO v1 defines)') }),
-            op: z.enum(['gte', 'gt'], { errorMap: () => message('must be gte or gt: a burn-rate alert fires above its threshold') }),
-            threshold: z.number({ invalid_type_error: 'must be a number' }).positive('must be above 0'),
-            lookbackWindow: z.string().refine(w => evaluatedWindow(w) !== undefined, `must be one of the evaluated windows (${WINDOW_LIST})`),
+            kind: z.literal('burnrate', {
+              errorMap: () =>
+                message(
+                  'must be burnrate (the only condition kind OpenSLO v1 defines)',
+                ),
+            }),
+            op: z.enum(['gte', 'gt'], {
+              errorMap: () =>
+                message(
+                  'must be gte or gt: a burn-rate alert fires above its threshold',
+                ),
+            }),
+            threshold: z
+              .number({ invalid_type_error: 'must be a number' })
+              .positive('must be above 0'),
+            lookbackWindow: z
+              .string()
+              .refine(
+                w => evaluatedWindow(w) !== undefined,
+                `must be one of the evaluated windows (${WINDOW_LIST})`,
+              ),
             alertAfter: z
               .string()
-              .refine(w => parseDuration(w) !== undefined, 'must be a duration like 5m')
+              .refine(
+                w => parseDuration(w) !== undefined,
+                'must be a duration like 5m',
+              )
               .optional(),
           })
           .strict(),
@@ -176,9 +314,33 @@ const alertConditionSchema = z
 
 const alertTargetSchema = z
   .object({
-    kind: z.literal('AlertNotificationTarget', { errorMap: () => message('must be AlertNotificationTarget, or a targetRef to an AlertNotificationTarget document') }),
-    metadata: z.object({ name: z.string().regex(RFC1123, 'metadata.name must be an RFC 1123 name: lowercase letters, digits and -, at most 63') }).passthrough(),
-    spec: z.object({ target: z.string({ required_error: 'is required: where the alerts go, such as slack:#payments-oncall' }).min(1, 'must not be empty'), description: z.string().optional() }).passthrough(),
+    kind: z.literal('AlertNotificationTarget', {
+      errorMap: () =>
+        message(
+          'must be AlertNotificationTarget, or a targetRef to an AlertNotificationTarget document',
+        ),
+    }),
+    metadata: z
+      .object({
+        name: z
+          .string()
+          .regex(
+            RFC1123,
+            'metadata.name must be an RFC 1123 name: lowercase letters, digits and -, at most 63',
+          ),
+      })
+      .passthrough(),
+    spec: z
+      .object({
+        target: z
+          .string({
+            required_error:
+              'is required: where the alerts go, such as slack:#payments-oncall',
+          })
+          .min(1, 'must not be empty'),
+        description: z.string().optional(),
+      })
+      .passthrough(),
   })
   .passthrough();
 
@@ -186,10 +348,19 @@ const alertTargetSchema = z
  * A policy's entry: the inline document, checked with its schema. The catalog puts referenced documents in place, so
  * a reference left here names no document of that kind.
  */
-const inlineOrUnresolved = (refKey: string, kind: string, schema: z.ZodTypeAny) =>
+const inlineOrUnresolved = (
+  refKey: string,
+  kind: string,
+  schema: z.ZodTypeAny,
+) =>
   z.any().superRefine((v, ctx) => {
     if (v && typeof v === 'object' && refKey in v) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${refKey} ${String((v as Record<string, unknown>)[refKey])} was not resolved: no ${kind} document of that name in the catalog` });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `${refKey} ${String(
+          (v as Record<string, unknown>)[refKey],
+        )} was not resolved: no ${kind} document of that name in the catalog`,
+      });
       return;
     }
     const r = schema.safeParse(v);
@@ -199,31 +370,69 @@ const inlineOrUnresolved = (refKey: string, kind: string, schema: z.ZodTypeAny) 
 const alertPolicySchema = z
   .object({
     apiVersion: z.string().optional(),
-    kind: z.literal('AlertPolicy', { errorMap: () => message('must be AlertPolicy, or an alertPolicyRef to an AlertPolicy document') }),
+    kind: z.literal('AlertPolicy', {
+      errorMap: () =>
+        message(
+          'must be AlertPolicy, or an alertPolicyRef to an AlertPolicy document',
+        ),
+    }),
     metadata: z.object({ name: z.string() }).passthrough().optional(),
     spec: z
       .object({
         description: z.string().optional(),
-        alertWhenNoData: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
-        alertWhenBreaching: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
-        alertWhenResolved: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
-        conditions: z.array(
-          inlineOrUnresolved('conditionRef', 'AlertCondition', alertConditionSchema),
-          { invalid_type_error: 'must be a list of AlertConditions', required_error: 'is required: one AlertCondition' },
-        ).length(1, "holds exactly one condition, as OpenSLO's go-sdk requires: write one AlertPolicy per condition"),
+        alertWhenNoData: z
+          .boolean({ invalid_type_error: 'must be true or false' })
+          .optional(),
+        alertWhenBreaching: z
+          .boolean({ invalid_type_error: 'must be true or false' })
+          .optional(),
+        alertWhenResolved: z
+          .boolean({ invalid_type_error: 'must be true or false' })
+          .optional(),
+        conditions: z
+          .array(
+            inlineOrUnresolved(
+              'conditionRef',
+              'AlertCondition',
+              alertConditionSchema,
+            ),
+            {
+              invalid_type_error: 'must be a list of AlertConditions',
+              required_error: 'is required: one AlertCondition',
+            },
+          )
+          .length(
+            1,
+            "holds exactly one condition, as OpenSLO's go-sdk requires: write one AlertPolicy per condition",
+          ),
         notificationTargets: z
           .array(
-            inlineOrUnresolved('targetRef', 'AlertNotificationTarget', alertTargetSchema),
-            { invalid_type_error: 'must be a list of AlertNotificationTargets', required_error: "is required, as OpenSLO's go-sdk requires: at least one AlertNotificationTarget (where the alerts go)" },
+            inlineOrUnresolved(
+              'targetRef',
+              'AlertNotificationTarget',
+              alertTargetSchema,
+            ),
+            {
+              invalid_type_error: 'must be a list of AlertNotificationTargets',
+              required_error:
+                "is required, as OpenSLO's go-sdk requires: at least one AlertNotificationTarget (where the alerts go)",
+            },
           )
-          .min(1, "needs at least one AlertNotificationTarget, as OpenSLO's go-sdk requires"),
+          .min(
+            1,
+            "needs at least one AlertNotificationTarget, as OpenSLO's go-sdk requires",
+          ),
       })
       .passthrough(),
   })
   .passthrough();
 
 /** spec.alertPolicies of an OpenSLO SLO: inline AlertPolicy documents. @public */
-export const openSloAlertPoliciesSchema = z.array(alertPolicySchema, { invalid_type_error: 'must be a list of AlertPolicy documents' }).min(1, 'must hold at least one AlertPolicy');
+export const openSloAlertPoliciesSchema = z
+  .array(alertPolicySchema, {
+    invalid_type_error: 'must be a list of AlertPolicy documents',
+  })
+  .min(1, 'must hold at least one AlertPolicy');
 
 /**
  * Turns inline OpenSLO AlertPolicies into burn-rate rules. Each burnrate AlertCondition becomes a rule over
@@ -231,11 +440,15 @@ export const openSloAlertPoliciesSchema = z.array(alertPolicySchema, { invalid_t
  * before firing. alertWhenNoData: false in every policy turns the no-data alert off.
  * @public
  */
-export function openSloAlertPolicy(policies: z.infer<typeof openSloAlertPoliciesSchema>): SloAlertPolicy {
+export function openSloAlertPolicy(
+  policies: z.infer<typeof openSloAlertPoliciesSchema>,
+): SloAlertPolicy {
   const rules: MwmbRule[] = [];
   for (const p of policies) {
     if (p.spec.alertWhenBreaching === false) continue;
-    for (const c of p.spec.conditions as z.infer<typeof alertConditionSchema>[]) {
+    for (const c of p.spec.conditions as z.infer<
+      typeof alertConditionSchema
+    >[]) {
       const long = evaluatedWindow(c.spec.condition.lookbackWindow)!;
       rules.push({
         severity: c.spec.severity,
@@ -243,15 +456,29 @@ export function openSloAlertPolicy(policies: z.infer<typeof openSloAlertPolicies
         longWindow: long,
         shortWindow: shortWindowFor(long),
         ...(c.metadata?.name ? { name: c.metadata.name } : {}),
-        ...(c.spec.condition.alertAfter ? { pendingMs: durationMs(c.spec.condition.alertAfter) } : {}),
+        ...(c.spec.condition.alertAfter
+          ? { pendingMs: durationMs(c.spec.condition.alertAfter) }
+          : {}),
       });
     }
   }
   const targets: { name: string; target: string }[] = [];
   for (const p of policies) {
-    for (const t of (p.spec.notificationTargets ?? []) as { metadata?: { name?: string }; spec?: { target?: unknown } }[]) {
-      if (t && typeof t.spec?.target === 'string') targets.push({ name: t.metadata?.name ?? t.spec.target, target: t.spec.target });
+    for (const t of (p.spec.notificationTargets ?? []) as {
+      metadata?: { name?: string };
+      spec?: { target?: unknown };
+    }[]) {
+      if (t && typeof t.spec?.target === 'string')
+        targets.push({
+          name: t.metadata?.name ?? t.spec.target,
+          target: t.spec.target,
+        });
     }
   }
-  return { source: 'openslo', rules, noData: policies.every(p => p.spec.alertWhenNoData !== false), ...(targets.length ? { targets } : {}) };
+  return {
+    source: 'openslo',
+    rules,
+    noData: policies.every(p => p.spec.alertWhenNoData !== false),
+    ...(targets.length ? { targets } : {}),
+  };
 }

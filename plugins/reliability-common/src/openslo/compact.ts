@@ -16,22 +16,56 @@ const PERCENT_RE = /^>=\s*([0-9]+(?:\.[0-9]+)?)\s*%$/;
 /** @public */
 export const compactSloSchema = z.object({
   slo: z.object({
-    id: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'slo.id must be letters, digits, _, - or .'),
+    id: z
+      .string()
+      .regex(
+        /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/,
+        'slo.id must be letters, digits, _, - or .',
+      ),
     description: z.string().optional(),
     objective: z
       .string()
-      .regex(PERCENT_RE, 'slo.objective must be a success ratio like ">=99.5%" (latency thresholds go into the SLI ratio)'),
-    window: z.string().refine(v => parseDuration(v) !== undefined, 'slo.window must be a duration like 30d'),
+      .regex(
+        PERCENT_RE,
+        'slo.objective must be a success ratio like ">=99.5%" (latency thresholds go into the SLI ratio)',
+      ),
+    window: z
+      .string()
+      .refine(
+        v => parseDuration(v) !== undefined,
+        'slo.window must be a duration like 30d',
+      ),
   }),
   sli: z.object({
-    numerator: z.object({ metric: z.string().min(1, 'sli.numerator.metric must not be empty') }),
-    denominator: z.object({ metric: z.string().min(1, 'sli.denominator.metric must not be empty') }),
+    numerator: z.object({
+      metric: z.string().min(1, 'sli.numerator.metric must not be empty'),
+    }),
+    denominator: z.object({
+      metric: z.string().min(1, 'sli.denominator.metric must not be empty'),
+    }),
   }),
   alerts: z
     .array(
       z.object({
-        burn_rate: z.union([z.number().positive(), z.string().regex(/^[0-9]+(\.[0-9]+)?x$/, 'alerts[].burn_rate must be like 14x')]),
-        windows: z.array(z.string().refine(v => parseDuration(v) !== undefined, 'alerts[].windows must be durations')).min(1),
+        burn_rate: z.union([
+          z.number().positive(),
+          z
+            .string()
+            .regex(
+              /^[0-9]+(\.[0-9]+)?x$/,
+              'alerts[].burn_rate must be like 14x',
+            ),
+        ]),
+        windows: z
+          .array(
+            z
+              .string()
+              .refine(
+                v => parseDuration(v) !== undefined,
+                'alerts[].windows must be durations',
+              ),
+          )
+          .min(1),
       }),
     )
     .optional(),
@@ -58,29 +92,44 @@ export function sloNameFromId(id: string): string {
  * good metric and the denominator as total (metricSource type Prometheus, the query as written).
  * @public
  */
-export function compactToOpenSlo(input: unknown, options: CompactConversionOptions): ParseResult<Record<string, any>> {
+export function compactToOpenSlo(
+  input: unknown,
+  options: CompactConversionOptions,
+): ParseResult<Record<string, any>> {
   const parsed = parseDocument(input, compactSloSchema, 'compact SLO');
   if (!parsed.ok) return parsed;
   const c = parsed.value;
   const percent = Number(PERCENT_RE.exec(c.slo.objective)![1]);
   if (percent <= 0 || percent > 100) {
-    return { ok: false, error: 'slo.objective: must be between 0% (exclusive) and 100%' };
+    return {
+      ok: false,
+      error: 'slo.objective: must be between 0% (exclusive) and 100%',
+    };
   }
   const annotations: Record<string, string> = {};
   if (c.runbook) annotations[ANNOTATION_RUNBOOK] = c.runbook;
   if (c.alerts?.length) {
     annotations[ANNOTATION_ALERTS] = c.alerts
-      .map(a => `${typeof a.burn_rate === 'number' ? `${a.burn_rate}x` : a.burn_rate}:${a.windows.join(',')}`)
+      .map(
+        a =>
+          `${
+            typeof a.burn_rate === 'number' ? `${a.burn_rate}x` : a.burn_rate
+          }:${a.windows.join(',')}`,
+      )
       .join(';');
   }
-  const promSource = (query: string) => ({ metricSource: { type: 'Prometheus', spec: { query } } });
+  const promSource = (query: string) => ({
+    metricSource: { type: 'Prometheus', spec: { query } },
+  });
   const doc = {
     apiVersion: 'openslo/v1',
     kind: 'SLO',
     metadata: {
       name: sloNameFromId(c.slo.id),
       namespace: options.namespace ?? 'default',
-      ...(options.displayName || c.slo.description ? { displayName: options.displayName ?? c.slo.description } : {}),
+      ...(options.displayName || c.slo.description
+        ? { displayName: options.displayName ?? c.slo.description }
+        : {}),
       ...(Object.keys(annotations).length ? { annotations } : {}),
     },
     spec: {

@@ -61,7 +61,12 @@ export interface SloDefinition {
      * window as one event, so ratios, burn rates and budgets are exact), or a thresholdMetric (`threshold`: the
      * query in `total`, each value judged against `threshold`).
      */
-    mode: 'good-total' | 'bad-total' | 'raw-success' | 'raw-failure' | 'threshold';
+    mode:
+      | 'good-total'
+      | 'bad-total'
+      | 'raw-success'
+      | 'raw-failure'
+      | 'threshold';
     /** metricSource.type of the total metric, e.g. Prometheus; undefined = the built-in ingest. */
     sourceType?: string;
     good?: Record<string, unknown>;
@@ -74,7 +79,9 @@ export interface SloDefinition {
    * A composite SLO (OpenSLO: an indicator per objective): its objectives, each evaluated like an SLO of its own and
    * combined by `weight` (compositeWeight) into the one status, chart and alerts of this definition.
    */
-  composite?: { objectives: { weight: number; displayName?: string; def: SloDefinition }[] };
+  composite?: {
+    objectives: { weight: number; displayName?: string; def: SloDefinition }[];
+  };
   /** Which objective of its document this is, when the document has several (each has its own budget and alerts). */
   objective?: { index: number; of: number; displayName?: string };
   /** Time-slice budgeting (Timeslices, RatioTimeslices); absent for Occurrences. Counts are then in slices. */
@@ -99,11 +106,21 @@ export interface SloDefinition {
  * `checkout` -> `component:default/checkout`, `component:payments/checkout` stays as is.
  * @public
  */
-export function resolveComponentRef(service: string, namespace: string, annotation?: string): string {
+export function resolveComponentRef(
+  service: string,
+  namespace: string,
+  annotation?: string,
+): string {
   const raw = (annotation ?? service).trim();
-  const [kindPart, rest] = raw.includes(':') ? raw.split(':', 2) : ['component', raw];
-  const [ns, name] = rest.includes('/') ? rest.split('/', 2) : [namespace, rest];
-  return `${kindPart.toLocaleLowerCase('en-US')}:${ns.toLocaleLowerCase('en-US')}/${name.toLocaleLowerCase('en-US')}`;
+  const [kindPart, rest] = raw.includes(':')
+    ? raw.split(':', 2)
+    : ['component', raw];
+  const [ns, name] = rest.includes('/')
+    ? rest.split('/', 2)
+    : [namespace, rest];
+  return `${kindPart.toLocaleLowerCase('en-US')}:${ns.toLocaleLowerCase(
+    'en-US',
+  )}/${name.toLocaleLowerCase('en-US')}`;
 }
 
 /**
@@ -126,12 +143,17 @@ export function compositeParentRef(ref: string): string | undefined {
  * slug alike). SLO names have no dots, so these refs never meet another SLO's.
  * @public
  */
-export function objectiveSlugs(objectives: readonly { displayName?: string }[], options: { first?: boolean } = {}): string[] {
+export function objectiveSlugs(
+  objectives: readonly { displayName?: string }[],
+  options: { first?: boolean } = {},
+): string[] {
   const used = new Set<string>();
   return objectives.map((o, i) => {
     if (i === 0 && !options.first) return '';
     let slug = '';
-    for (const c of (o.displayName ?? '').toLocaleLowerCase('en-US').slice(0, 60)) {
+    for (const c of (o.displayName ?? '')
+      .toLocaleLowerCase('en-US')
+      .slice(0, 60)) {
       const keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
       if (keep) slug += c;
       else if (slug && !slug.endsWith('-')) slug += '-';
@@ -144,7 +166,9 @@ export function objectiveSlugs(objectives: readonly { displayName?: string }[], 
 }
 
 /** The rules an SLO alerts on: its own policy's, or the workbook's table. @public */
-export function alertPolicyOf(def: Pick<SloDefinition, 'alertPolicy'>): SloAlertPolicy {
+export function alertPolicyOf(
+  def: Pick<SloDefinition, 'alertPolicy'>,
+): SloAlertPolicy {
   return def.alertPolicy ?? DEFAULT_ALERT_POLICY;
 }
 

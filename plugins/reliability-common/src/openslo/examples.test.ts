@@ -44,11 +44,26 @@ spec:
     expect(ok.indicator.mode).toBe('threshold');
     expect(ok.threshold).toEqual({ op: 'lt', value: 0.4 });
     expect(ok.budgeting).toBeUndefined();
-    expect(ok.window).toEqual({ kind: 'rolling', duration: { amount: 2, unit: 'w' } });
+    expect(ok.window).toEqual({
+      kind: 'rolling',
+      duration: { amount: 2, unit: 'w' },
+    });
     expect(ok.alertPolicy).toBeUndefined();
     // the example's metric spec: nothing but comments
-    const refused = parseOpenSlo(doc(text.replace(/spec: \{ query: .*\}/, 'spec: # fields to query the source')));
-    expect(refused).toEqual({ ok: false, error: expect.stringMatching(/^spec\.indicator\.spec\.thresholdMetric\.metricSource\.spec: /) });
+    const refused = parseOpenSlo(
+      doc(
+        text.replace(
+          /spec: \{ query: .*\}/,
+          'spec: # fields to query the source',
+        ),
+      ),
+    );
+    expect(refused).toEqual({
+      ok: false,
+      error: expect.stringMatching(
+        /^spec\.indicator\.spec\.thresholdMetric\.metricSource\.spec: /,
+      ),
+    });
   });
 
   it('budgeting-method/ratio-timeslices: RatioTimeslices with op on a ratio objective is accepted', () => {
@@ -104,8 +119,17 @@ spec:
 `),
     );
     const v = okValue(r);
-    expect(v.budgeting).toEqual({ method: 'Timeslices', sliceMs: 60_000, timeSliceTarget: 0.95 });
-    expect(v.window).toEqual({ kind: 'calendar', duration: { amount: 1, unit: 'w' }, timeZone: 'Europe/Paris', startTime: '2024-03-04 08:00:00' });
+    expect(v.budgeting).toEqual({
+      method: 'Timeslices',
+      sliceMs: 60_000,
+      timeSliceTarget: 0.95,
+    });
+    expect(v.window).toEqual({
+      kind: 'calendar',
+      duration: { amount: 1, unit: 'w' },
+      timeZone: 'Europe/Paris',
+      startTime: '2024-03-04 08:00:00',
+    });
   });
 
   it('budgeting-method/timeslices-slo: two objectives over one indicator, each its own SLO with its own target', () => {
@@ -132,12 +156,31 @@ spec:
     - { displayName: Contract, target: 0.99, timeSliceTarget: 0.99, timeSliceWindow: 1m }
   alertPolicies:
 `;
-    expect(okValue(parseOpenSloObjectives(doc(text))).map(d => [d.ref, d.title, d.target, d.budgeting?.timeSliceTarget])).toEqual([
-      ['default/uplink-availability', 'Uplink available as the contract says: Internal', 0.997, 0.99],
-      ['default/uplink-availability.contract', 'Uplink available as the contract says: Contract', 0.99, 0.99],
+    expect(
+      okValue(parseOpenSloObjectives(doc(text))).map(d => [
+        d.ref,
+        d.title,
+        d.target,
+        d.budgeting?.timeSliceTarget,
+      ]),
+    ).toEqual([
+      [
+        'default/uplink-availability',
+        'Uplink available as the contract says: Internal',
+        0.997,
+        0.99,
+      ],
+      [
+        'default/uplink-availability.contract',
+        'Uplink available as the contract says: Contract',
+        0.99,
+        0.99,
+      ],
     ]);
     // with one objective it is accepted: `1m` is a one-minute calendar window (m is minutes, M months)
-    const one = parseOpenSlo(doc(text.replace(/\n {4}- \{ displayName: Contract.*\}/, '')));
+    const one = parseOpenSlo(
+      doc(text.replace(/\n {4}- \{ displayName: Contract.*\}/, '')),
+    );
     expect(okValue(one).window.duration).toEqual({ amount: 1, unit: 'm' });
   });
 });

@@ -1,7 +1,11 @@
 import { durationMs, isFixedDuration, parseDuration } from '../math/duration';
 import { TimeWindow } from '../math/windows';
 import type { ParseResult } from '../model/result';
-import { OpenSloDocument, openSloDocumentSchema, formatIssues } from './openslo';
+import {
+  OpenSloDocument,
+  openSloDocumentSchema,
+  formatIssues,
+} from './openslo';
 import { openSloAlertPolicy, parseBurnRateAnnotation } from './alertPolicy';
 import {
   ANNOTATION_ALERTS,
@@ -35,13 +39,22 @@ export function parseSlo(doc: unknown): ParseResult<SloDefinition[]> {
   const defs: SloDefinition[] = [];
   if (parsed.data.spec.objectives.some(o => o.indicator)) {
     // composite: one SLO whose objectives (each with its own indicator) combine by their weights
-    const partSlugs = objectiveSlugs(parsed.data.spec.objectives, { first: true });
+    const partSlugs = objectiveSlugs(parsed.data.spec.objectives, {
+      first: true,
+    });
     const parts = parsed.data.spec.objectives.map((o, i) => {
       const part = toDefinition(parsed.data, i);
       part.ref = `${part.ref}${COMPOSITE_PART}${partSlugs[i]}`;
       part.name = `${part.name}${COMPOSITE_PART}${partSlugs[i]}`;
-      part.title = o.displayName ?? o.indicator?.metadata?.displayName ?? `objective ${i + 1}`;
-      return { weight: o.compositeWeight ?? 1, ...(o.displayName ? { displayName: o.displayName } : {}), def: part };
+      part.title =
+        o.displayName ??
+        o.indicator?.metadata?.displayName ??
+        `objective ${i + 1}`;
+      return {
+        weight: o.compositeWeight ?? 1,
+        ...(o.displayName ? { displayName: o.displayName } : {}),
+        def: part,
+      };
     });
     const one = withAnnotations(parsed.data, toDefinition(parsed.data, 0));
     if (!one.ok) return one;
@@ -62,7 +75,11 @@ export function parseSlo(doc: unknown): ParseResult<SloDefinition[]> {
     const objectiveName = parsed.data.spec.objectives[i].displayName;
     if (parsed.data.spec.objectives.length > 1) {
       def.title = `${def.title}: ${objectiveName ?? `objective ${i + 1}`}`;
-      def.objective = { index: i, of: parsed.data.spec.objectives.length, ...(objectiveName ? { displayName: objectiveName } : {}) };
+      def.objective = {
+        index: i,
+        of: parsed.data.spec.objectives.length,
+        ...(objectiveName ? { displayName: objectiveName } : {}),
+      };
     }
     defs.push(def);
   }
@@ -70,20 +87,41 @@ export function parseSlo(doc: unknown): ParseResult<SloDefinition[]> {
 }
 
 /** The annotations' and policies' parts of a definition. */
-function withAnnotations(d: OpenSloDocument, def: SloDefinition): ParseResult<SloDefinition> {
+function withAnnotations(
+  d: OpenSloDocument,
+  def: SloDefinition,
+): ParseResult<SloDefinition> {
   const annotations = d.metadata.annotations ?? {};
   const minEvents = annotations[ANNOTATION_MIN_EVENTS];
   if (minEvents !== undefined) {
     const n = Number(minEvents);
-    if (!/^[0-9]{1,9}$/.test(minEvents.trim()) || !Number.isInteger(n)) return { ok: false, error: `metadata.annotations.${ANNOTATION_MIN_EVENTS}: must be a whole number of events such as 100, got '${minEvents.slice(0, 40)}'` };
+    if (!/^[0-9]{1,9}$/.test(minEvents.trim()) || !Number.isInteger(n))
+      return {
+        ok: false,
+        error: `metadata.annotations.${ANNOTATION_MIN_EVENTS}: must be a whole number of events such as 100, got '${minEvents.slice(
+          0,
+          40,
+        )}'`,
+      };
     def.minEvents = n;
   }
   const exhaustion = annotations[ANNOTATION_EXHAUSTION_ALERT];
   if (exhaustion !== undefined) {
     const [within, severity = 'ticket', ...rest] = exhaustion.trim().split(':');
     const duration = parseDuration(within);
-    if (!duration || !isFixedDuration(duration) || rest.length || (severity !== 'page' && severity !== 'ticket')) {
-      return { ok: false, error: `metadata.annotations.${ANNOTATION_EXHAUSTION_ALERT}: must be a duration with an optional severity, such as 3d or 6h:page, got '${exhaustion.slice(0, 40)}'` };
+    if (
+      !duration ||
+      !isFixedDuration(duration) ||
+      rest.length ||
+      (severity !== 'page' && severity !== 'ticket')
+    ) {
+      return {
+        ok: false,
+        error: `metadata.annotations.${ANNOTATION_EXHAUSTION_ALERT}: must be a duration with an optional severity, such as 3d or 6h:page, got '${exhaustion.slice(
+          0,
+          40,
+        )}'`,
+      };
     }
     def.exhaustionAlert = { within, withinMs: durationMs(duration), severity };
   }
@@ -93,9 +131,16 @@ function withAnnotations(d: OpenSloDocument, def: SloDefinition): ParseResult<Sl
   } else {
     const annotation = d.metadata.annotations?.[ANNOTATION_ALERTS];
     if (annotation !== undefined) {
-      const rules = parseBurnRateAnnotation(annotation, `metadata.annotations.${ANNOTATION_ALERTS}`);
+      const rules = parseBurnRateAnnotation(
+        annotation,
+        `metadata.annotations.${ANNOTATION_ALERTS}`,
+      );
       if (!rules.ok) return rules;
-      def.alertPolicy = { source: 'annotation', rules: rules.value, noData: true };
+      def.alertPolicy = {
+        source: 'annotation',
+        rules: rules.value,
+        noData: true,
+      };
     }
   }
   return { ok: true, value: def };
@@ -114,12 +159,16 @@ export function parseOpenSlo(doc: unknown): ParseResult<SloDefinition> {
   return all.ok ? { ok: true, value: all.value[0] } : all;
 }
 
-function openSloLabelsAnnotation(text: string | undefined): Record<string, string> {
+function openSloLabelsAnnotation(
+  text: string | undefined,
+): Record<string, string> {
   if (!text) return {};
   try {
     const v = JSON.parse(text);
     if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
-    return Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === 'string')) as Record<string, string>;
+    return Object.fromEntries(
+      Object.entries(v).filter(([, x]) => typeof x === 'string'),
+    ) as Record<string, string>;
   } catch {
     return {};
   }
@@ -130,8 +179,18 @@ function toDefinition(d: OpenSloDocument, objectiveIndex = 0): SloDefinition {
   const tw = d.spec.timeWindow[0];
   const parsedDuration = parseDuration(tw.duration)!;
   // a rolling month, quarter or year has the go-sdk's fixed length: 30, 90 and 365 days
-  const ROLLING_DAYS: Partial<Record<string, number>> = { M: 30, Q: 90, Y: 365 };
-  const duration = tw.isRolling && ROLLING_DAYS[parsedDuration.unit] ? { amount: parsedDuration.amount * ROLLING_DAYS[parsedDuration.unit]!, unit: 'd' as const } : parsedDuration;
+  const ROLLING_DAYS: Partial<Record<string, number>> = {
+    M: 30,
+    Q: 90,
+    Y: 365,
+  };
+  const duration =
+    tw.isRolling && ROLLING_DAYS[parsedDuration.unit]
+      ? {
+          amount: parsedDuration.amount * ROLLING_DAYS[parsedDuration.unit]!,
+          unit: 'd' as const,
+        }
+      : parsedDuration;
   const window: TimeWindow = tw.isRolling
     ? { kind: 'rolling', duration }
     : {
@@ -142,22 +201,41 @@ function toDefinition(d: OpenSloDocument, objectiveIndex = 0): SloDefinition {
       };
   const obj = d.spec.objectives[objectiveIndex];
   // 99.9 / 100 is 0.9990000000000001 in binary floating point: round away the artefact
-  const target = obj.target ?? Number(((obj.targetPercent as number) / 100).toPrecision(12));
+  const target =
+    obj.target ?? Number(((obj.targetPercent as number) / 100).toPrecision(12));
   // a composite SLO's objective has its own indicator; a standard SLO's objectives share the spec's
   const sli = (obj.indicator ?? d.spec.indicator)!;
   const rm = sli.spec.ratioMetric;
   const tm = sli.spec.thresholdMetric;
   const annotations = d.metadata.annotations ?? {};
-  const ROLLING_MS: Partial<Record<string, number>> = { M: 30 * 86_400_000, Q: 90 * 86_400_000, Y: 365 * 86_400_000 };
-  const slice = obj.timeSliceWindow ? parseDuration(obj.timeSliceWindow)! : undefined;
+  const ROLLING_MS: Partial<Record<string, number>> = {
+    M: 30 * 86_400_000,
+    Q: 90 * 86_400_000,
+    Y: 365 * 86_400_000,
+  };
+  const slice = obj.timeSliceWindow
+    ? parseDuration(obj.timeSliceWindow)!
+    : undefined;
   let sliceMs = 0;
-  if (slice) sliceMs = isFixedDuration(slice) ? durationMs(slice) : slice.amount * ROLLING_MS[slice.unit]!;
+  if (slice)
+    sliceMs = isFixedDuration(slice)
+      ? durationMs(slice)
+      : slice.amount * ROLLING_MS[slice.unit]!;
   let indicator: SloDefinition['indicator'];
   if (tm) {
-    indicator = { mode: 'threshold', sourceType: tm.metricSource.type, total: tm.metricSource as Record<string, unknown> };
+    indicator = {
+      mode: 'threshold',
+      sourceType: tm.metricSource.type,
+      total: tm.metricSource as Record<string, unknown>,
+    };
   } else if (rm!.raw) {
     const src = rm!.raw.metricSource as Record<string, unknown>;
-    indicator = { mode: rm!.rawType === 'success' ? 'raw-success' : 'raw-failure', sourceType: rm!.raw.metricSource.type, ...(rm!.rawType === 'success' ? { good: src } : { bad: src }), total: src };
+    indicator = {
+      mode: rm!.rawType === 'success' ? 'raw-success' : 'raw-failure',
+      sourceType: rm!.raw.metricSource.type,
+      ...(rm!.rawType === 'success' ? { good: src } : { bad: src }),
+      total: src,
+    };
   } else {
     indicator = {
       mode: rm!.good ? 'good-total' : 'bad-total',
@@ -171,21 +249,45 @@ function toDefinition(d: OpenSloDocument, objectiveIndex = 0): SloDefinition {
     ref: `${namespace}/${d.metadata.name}`,
     namespace,
     name: d.metadata.name,
-    title: d.metadata.displayName ?? sli.metadata?.displayName ?? d.metadata.name,
+    title:
+      d.metadata.displayName ?? sli.metadata?.displayName ?? d.metadata.name,
     description: d.spec.description,
-    componentRef: resolveComponentRef(d.spec.service, namespace, annotations[ANNOTATION_COMPONENT]),
+    componentRef: resolveComponentRef(
+      d.spec.service,
+      namespace,
+      annotations[ANNOTATION_COMPONENT],
+    ),
     target,
     window,
     indicator,
     ...(tm ? { threshold: { op: obj.op!, value: obj.value! } } : {}),
     ...(d.spec.budgetingMethod !== 'Occurrences'
-      ? { budgeting: { method: d.spec.budgetingMethod, sliceMs, ...(obj.timeSliceTarget !== undefined ? { timeSliceTarget: obj.timeSliceTarget } : {}) } }
+      ? {
+          budgeting: {
+            method: d.spec.budgetingMethod,
+            sliceMs,
+            ...(obj.timeSliceTarget !== undefined
+              ? { timeSliceTarget: obj.timeSliceTarget }
+              : {}),
+          },
+        }
       : {}),
     runbook: annotations[ANNOTATION_RUNBOOK],
-    ...(annotations[ANNOTATION_SLOTH_SERVICE] && annotations[ANNOTATION_SLOTH_SLO] ? { sloth: { service: annotations[ANNOTATION_SLOTH_SERVICE], slo: annotations[ANNOTATION_SLOTH_SLO] } } : {}),
+    ...(annotations[ANNOTATION_SLOTH_SERVICE] &&
+    annotations[ANNOTATION_SLOTH_SLO]
+      ? {
+          sloth: {
+            service: annotations[ANNOTATION_SLOTH_SERVICE],
+            slo: annotations[ANNOTATION_SLOTH_SLO],
+          },
+        }
+      : {}),
     ...(() => {
       // labels the catalog could not keep in metadata.labels (lists, commas) travel in an annotation
-      const labels = { ...openSloLabelsAnnotation(annotations[ANNOTATION_OPENSLO_LABELS]), ...d.metadata.labels };
+      const labels = {
+        ...openSloLabelsAnnotation(annotations[ANNOTATION_OPENSLO_LABELS]),
+        ...d.metadata.labels,
+      };
       return Object.keys(labels).length ? { labels } : {};
     })(),
     ...(annotations[ANNOTATION_DISPLAY_QUERY]

@@ -14,12 +14,19 @@ const events = (err: string, total: string) => `
       events:
         error_query: ${err}
         total_query: ${total}`;
-const HTTP_ERR = 'sum(rate(http_requests_total{job="shop",code=~"(5..|429)"}[{{.window}}]))';
+const HTTP_ERR =
+  'sum(rate(http_requests_total{job="shop",code=~"(5..|429)"}[{{.window}}]))';
 const HTTP_ALL = 'sum(rate(http_requests_total{job="shop"}[{{.window}}]))';
 
-const cases: { example: string; spec: string; slos?: string[]; refused?: RegExp }[] = [
+const cases: {
+  example: string;
+  spec: string;
+  slos?: string[];
+  refused?: RegExp;
+}[] = [
   {
-    example: 'getting-started.yml: an availability and a latency SLO, alert labels and annotations',
+    example:
+      'getting-started.yml: an availability and a latency SLO, alert labels and annotations',
     spec: `
 version: prometheus/v1
 service: shop
@@ -36,7 +43,10 @@ ${events(HTTP_ERR, HTTP_ALL)}
       ticket_alert: { labels: { severity: slack } }
   - name: requests-latency
     objective: 99
-${events('(sum(rate(http_request_duration_seconds_count{job="shop"}[{{.window}}])) - sum(rate(http_request_duration_seconds_bucket{job="shop",le="0.25"}[{{.window}}])))', 'sum(rate(http_request_duration_seconds_count{job="shop"}[{{.window}}]))')}
+${events(
+  '(sum(rate(http_request_duration_seconds_count{job="shop"}[{{.window}}])) - sum(rate(http_request_duration_seconds_bucket{job="shop",le="0.25"}[{{.window}}])))',
+  'sum(rate(http_request_duration_seconds_count{job="shop"}[{{.window}}]))',
+)}
 `,
     slos: ['shop-requests-availability', 'shop-requests-latency'],
   },
@@ -50,7 +60,10 @@ slos:
   - name: clients-connected
     objective: 95
     labels: { category: availability }
-${events('sum(rate(wifi_client_connect_failures_total[{{.window}}]))', 'sum(rate(wifi_client_connects_total[{{.window}}]))')}
+${events(
+  'sum(rate(wifi_client_connect_failures_total[{{.window}}]))',
+  'sum(rate(wifi_client_connects_total[{{.window}}]))',
+)}
     alerting:
       page_alert: { disable: true }
       ticket_alert: { labels: { severity: ticket } }
@@ -106,7 +119,8 @@ ${events(HTTP_ERR, HTTP_ALL)}
     slos: ['shop-a', 'search-b'],
   },
   {
-    example: 'kubernetes-apiserver.yml: several SLOs with long multi-line queries and scalar labels',
+    example:
+      'kubernetes-apiserver.yml: several SLOs with long multi-line queries and scalar labels',
     spec: `
 version: prometheus/v1
 service: k8s-apiserver
@@ -126,12 +140,19 @@ slos:
           )
   - name: requests-latency
     objective: 99
-${events('sum(rate(apiserver_request_duration_seconds_count{verb!="WATCH"}[{{.window}}])) - sum(rate(apiserver_request_duration_seconds_bucket{le="0.4",verb!="WATCH"}[{{.window}}]))', 'sum(rate(apiserver_request_duration_seconds_count{verb!="WATCH"}[{{.window}}]))')}
+${events(
+  'sum(rate(apiserver_request_duration_seconds_count{verb!="WATCH"}[{{.window}}])) - sum(rate(apiserver_request_duration_seconds_bucket{le="0.4",verb!="WATCH"}[{{.window}}]))',
+  'sum(rate(apiserver_request_duration_seconds_count{verb!="WATCH"}[{{.window}}]))',
+)}
 `,
-    slos: ['k8s-apiserver-requests-availability', 'k8s-apiserver-requests-latency'],
+    slos: [
+      'k8s-apiserver-requests-availability',
+      'k8s-apiserver-requests-latency',
+    ],
   },
   {
-    example: 'custom_rule_group_interval.yml: rule group intervals (accepted; the export keeps its own groups)',
+    example:
+      'custom_rule_group_interval.yml: rule group intervals (accepted; the export keeps its own groups)',
     spec: `
 version: prometheus/v1
 service: node
@@ -139,12 +160,16 @@ slos:
   - name: softirq
     objective: 99.99
     interval: { slierror: 4m, metadata: 2m, alert: 2m }
-${events('sum(rate(node_cpu_seconds_total{mode="softirq"}[{{.window}}]))', 'sum(rate(node_cpu_seconds_total[{{.window}}]))')}
+${events(
+  'sum(rate(node_cpu_seconds_total{mode="softirq"}[{{.window}}]))',
+  'sum(rate(node_cpu_seconds_total[{{.window}}]))',
+)}
 `,
     slos: ['node-softirq'],
   },
   {
-    example: 'k8s-getting-started.yml: the PrometheusServiceLevel resource, camelCase fields',
+    example:
+      'k8s-getting-started.yml: the PrometheusServiceLevel resource, camelCase fields',
     spec: `
 apiVersion: sloth.slok.dev/v1
 kind: PrometheusServiceLevel
@@ -179,7 +204,8 @@ spec: { service: cart, slos: [{ name: b, objective: 99, sli: { raw: { errorRatio
     slos: ['shop-a', 'cart-b'],
   },
   {
-    example: 'managed-prometheus-getting-started.yml: the ManagedPrometheusServiceLevel resource',
+    example:
+      'managed-prometheus-getting-started.yml: the ManagedPrometheusServiceLevel resource',
     spec: `
 apiVersion: sloth.slok.dev/v1
 kind: ManagedPrometheusServiceLevel
@@ -189,7 +215,8 @@ spec: { service: shop, slos: [{ name: availability, objective: 99.9, sli: { even
     slos: ['shop-availability'],
   },
   {
-    example: 'slo-plugin-getting-started.yml: chains of Sloth debug plugins, at the service and per SLO',
+    example:
+      'slo-plugin-getting-started.yml: chains of Sloth debug plugins, at the service and per SLO',
     spec: `
 version: prometheus/v1
 service: shop
@@ -207,7 +234,8 @@ ${events(HTTP_ERR, HTTP_ALL)}
     slos: ['shop-availability'],
   },
   {
-    example: 'victoria-metrics.yml: a chain of the core generators and a validator, labels of every scalar type',
+    example:
+      'victoria-metrics.yml: a chain of the core generators and a validator, labels of every scalar type',
     spec: `
 version: prometheus/v1
 service: grpc-api
@@ -223,12 +251,16 @@ slos:
   - name: latency-p90
     objective: 90
     labels: { actual_grade: A }
-${events('1 - histogram_share(0.2, sum by (vmrange) (rate(rpc_duration_seconds_bucket[{{.window}}])))', 'vector(1)')}
+${events(
+  '1 - histogram_share(0.2, sum by (vmrange) (rate(rpc_duration_seconds_bucket[{{.window}}])))',
+  'vector(1)',
+)}
 `,
     slos: ['grpc-api-latency-p90'],
   },
   {
-    example: 'openslo-getting-started.yml: an OpenSLO v1alpha SLO, which Sloth reads too',
+    example:
+      'openslo-getting-started.yml: an OpenSLO v1alpha SLO, which Sloth reads too',
     spec: `
 apiVersion: openslo/v1alpha
 kind: SLO
@@ -257,7 +289,8 @@ slos:
         id: sloth-common/availability/v1
         options: { job: shop }
 `,
-    refused: /slos\.0\.sli\.plugin: SLI plugins are Go code that Sloth compiles into its binary/,
+    refused:
+      /slos\.0\.sli\.plugin: SLI plugins are Go code that Sloth compiles into its binary/,
   },
   {
     example: 'plugin-k8s-getting-started.yml: an SLI plugin in the resource',
@@ -283,14 +316,21 @@ slos:
           config: { labels: { team: shop } }
 ${events(HTTP_ERR, HTTP_ALL)}
 `,
-    refused: /slos\.0\.plugins\.chain\.0\.id: sloth\.dev\/contrib\/info_labels\/v1: SLO plugins other than Sloth's core rule generators, its debug plugin and validators are Go code/,
+    refused:
+      /slos\.0\.plugins\.chain\.0\.id: sloth\.dev\/contrib\/info_labels\/v1: SLO plugins other than Sloth's core rule generators, its debug plugin and validators are Go code/,
   },
 ];
 
 describe("Sloth's examples", () => {
-  it.each(cases.filter(c => c.refused))('$example: refused, naming the field', ({ spec, refused }) => {
-    expect(slothToOpenSlo(spec)).toEqual({ ok: false, error: expect.stringMatching(refused!) });
-  });
+  it.each(cases.filter(c => c.refused))(
+    '$example: refused, naming the field',
+    ({ spec, refused }) => {
+      expect(slothToOpenSlo(spec)).toEqual({
+        ok: false,
+        error: expect.stringMatching(refused!),
+      });
+    },
+  );
 
   it.each(cases.filter(c => !c.refused))('$example', ({ spec, slos }) => {
     const r = slothToOpenSlo(spec);
@@ -305,7 +345,9 @@ describe("Sloth's examples", () => {
   });
 
   it("exports the OpenSLO v1alpha example's recording rules as Sloth's _gen output shows them", () => {
-    const r = slothToOpenSlo(cases.find(c => c.example.startsWith('openslo-getting-started'))!.spec);
+    const r = slothToOpenSlo(
+      cases.find(c => c.example.startsWith('openslo-getting-started'))!.spec,
+    );
     if (!r.ok) throw new Error(r.error);
     const defs = parseOpenSloObjectives(r.value[0]);
     if (!defs.ok) throw new Error(defs.error);
@@ -313,17 +355,36 @@ describe("Sloth's examples", () => {
     if (!groups.ok) throw new Error(groups.error);
     const [sli, meta] = groups.value;
     const strip = (s: string) => s.replace(/\s+/g, '');
-    const ids = { sloth_id: 'shop-shop-availability-0', sloth_service: 'shop', sloth_slo: 'shop-availability-0' };
+    const ids = {
+      sloth_id: 'shop-shop-availability-0',
+      sloth_service: 'shop',
+      sloth_slo: 'shop-availability-0',
+    };
     expect(sli.name).toBe('sloth-slo-sli-recordings-shop-shop-availability-0');
-    for (const [i, w] of ['5m', '30m', '1h', '2h', '6h', '1d', '3d'].entries()) {
-      expect({ record: sli.rules[i].record, expr: strip(sli.rules[i].expr), labels: sli.rules[i].labels }).toEqual({
+    for (const [i, w] of [
+      '5m',
+      '30m',
+      '1h',
+      '2h',
+      '6h',
+      '1d',
+      '3d',
+    ].entries()) {
+      expect({
+        record: sli.rules[i].record,
+        expr: strip(sli.rules[i].expr),
+        labels: sli.rules[i].labels,
+      }).toEqual({
         record: `slo:sli_error:ratio_rate${w}`,
         expr: `(1-((sum(rate(http_requests_total{job="shop",code!~"5.."}[${w}])))/(sum(rate(http_requests_total{job="shop"}[${w}])))))`,
         labels: { ...ids, sloth_window: w },
       });
     }
-    const sel = 'sloth_id="shop-shop-availability-0",sloth_service="shop",sloth_slo="shop-availability-0"';
-    expect(strip(sli.rules[7].expr)).toBe(`sum_over_time(slo:sli_error:ratio_rate5m{${sel}}[30d])/ignoring(sloth_window)count_over_time(slo:sli_error:ratio_rate5m{${sel}}[30d])`);
+    const sel =
+      'sloth_id="shop-shop-availability-0",sloth_service="shop",sloth_slo="shop-availability-0"';
+    expect(strip(sli.rules[7].expr)).toBe(
+      `sum_over_time(slo:sli_error:ratio_rate5m{${sel}}[30d])/ignoring(sloth_window)count_over_time(slo:sli_error:ratio_rate5m{${sel}}[30d])`,
+    );
     expect(meta.rules.slice(0, 3).map(x => [x.record, x.expr])).toEqual([
       ['slo:objective:ratio', 'vector(0.9990000000000001)'],
       ['slo:error_budget:ratio', 'vector(1-0.9990000000000001)'],

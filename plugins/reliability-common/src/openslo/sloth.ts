@@ -19,7 +19,13 @@ import type { ParseResult } from '../model/result';
  */
 
 /** A label value: Sloth reads every scalar as a string (`tier: 2` is "2"). */
-const labelValue = z.union([z.string(), z.number(), z.boolean()], { errorMap: () => ({ message: 'label values must be strings, numbers or booleans' }) }).transform(String);
+const labelValue = z
+  .union([z.string(), z.number(), z.boolean()], {
+    errorMap: () => ({
+      message: 'label values must be strings, numbers or booleans',
+    }),
+  })
+  .transform(String);
 const labels = z.record(labelValue).optional();
 
 const pluginRefusal = (what: string) =>
@@ -27,8 +33,18 @@ const pluginRefusal = (what: string) =>
 
 const slothSloSchema = z
   .object({
-    name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'slos[].name must be letters, digits, _, - or .'),
-    objective: z.number({ invalid_type_error: 'slos[].objective must be a number (a percentage)' }).gt(0, 'slos[].objective must be > 0').lte(100, 'slos[].objective must be <= 100 (a percentage)'),
+    name: z
+      .string()
+      .regex(
+        /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/,
+        'slos[].name must be letters, digits, _, - or .',
+      ),
+    objective: z
+      .number({
+        invalid_type_error: 'slos[].objective must be a number (a percentage)',
+      })
+      .gt(0, 'slos[].objective must be > 0')
+      .lte(100, 'slos[].objective must be <= 100 (a percentage)'),
     description: z.string().optional(),
     labels,
     sli: z
@@ -42,22 +58,62 @@ const slothSloSchema = z
           })
           .passthrough()
           .optional(),
-        raw: z.object({ errorRatioQuery: z.string().optional(), error_ratio_query: z.string().optional() }).passthrough().optional(),
+        raw: z
+          .object({
+            errorRatioQuery: z.string().optional(),
+            error_ratio_query: z.string().optional(),
+          })
+          .passthrough()
+          .optional(),
         plugin: z.unknown().optional(),
       })
       .passthrough()
       .superRefine((sli, ctx) => {
-        if (sli.plugin !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['plugin'], message: pluginRefusal('SLI plugins') });
+        if (sli.plugin !== undefined)
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ['plugin'],
+            message: pluginRefusal('SLI plugins'),
+          });
         if (sli.events) {
-          if (!(sli.events.errorQuery ?? sli.events.error_query)?.trim()) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['events', 'errorQuery'], message: 'sli.events.errorQuery must not be empty' });
-          if (!(sli.events.totalQuery ?? sli.events.total_query)?.trim()) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['events', 'totalQuery'], message: 'sli.events.totalQuery must not be empty' });
+          if (!(sli.events.errorQuery ?? sli.events.error_query)?.trim())
+            ctx.addIssue({
+              code: z.ZodIssueCode.custom,
+              path: ['events', 'errorQuery'],
+              message: 'sli.events.errorQuery must not be empty',
+            });
+          if (!(sli.events.totalQuery ?? sli.events.total_query)?.trim())
+            ctx.addIssue({
+              code: z.ZodIssueCode.custom,
+              path: ['events', 'totalQuery'],
+              message: 'sli.events.totalQuery must not be empty',
+            });
         }
-        if (sli.raw && !(sli.raw.errorRatioQuery ?? sli.raw.error_ratio_query)?.trim()) {
-          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['raw', 'errorRatioQuery'], message: 'sli.raw.errorRatioQuery must not be empty' });
+        if (
+          sli.raw &&
+          !(sli.raw.errorRatioQuery ?? sli.raw.error_ratio_query)?.trim()
+        ) {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ['raw', 'errorRatioQuery'],
+            message: 'sli.raw.errorRatioQuery must not be empty',
+          });
         }
-        const kinds = [sli.events, sli.raw, sli.plugin].filter(k => k !== undefined).length;
-        if (kinds === 0) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['events'], message: 'sli needs events, raw or plugin' });
-        if (kinds > 1) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['events'], message: 'sli takes one of events, raw or plugin' });
+        const kinds = [sli.events, sli.raw, sli.plugin].filter(
+          k => k !== undefined,
+        ).length;
+        if (kinds === 0)
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ['events'],
+            message: 'sli needs events, raw or plugin',
+          });
+        if (kinds > 1)
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ['events'],
+            message: 'sli takes one of events, raw or plugin',
+          });
       }),
     plugins: z.unknown().optional(),
     alerting: z.record(z.unknown()).optional(),
@@ -80,36 +136,63 @@ export const SLOTH_NEUTRAL_PLUGINS = [
 ];
 
 /** An SLO plugin chain (`{ chain: [{ id, priority, config }] }`): accepted when every plugin is neutral. */
-function checkPluginChain(plugins: unknown, path: (string | number)[], ctx: z.RefinementCtx) {
+function checkPluginChain(
+  plugins: unknown,
+  path: (string | number)[],
+  ctx: z.RefinementCtx,
+) {
   if (plugins === undefined) return;
   const chain = (plugins as { chain?: unknown } | null)?.chain;
   if (!Array.isArray(chain)) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, path, message: 'must be a plugin chain: { chain: [{ id: sloth.dev/core/... }] }' });
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path,
+      message:
+        'must be a plugin chain: { chain: [{ id: sloth.dev/core/... }] }',
+    });
     return;
   }
   chain.forEach((p, i) => {
     const id = (p as { id?: unknown } | null)?.id;
     if (typeof id !== 'string' || !SLOTH_NEUTRAL_PLUGINS.includes(id)) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [...path, 'chain', i, 'id'], message: `${String(id).slice(0, 100)}: ${pluginRefusal('SLO plugins other than Sloth\'s core rule generators, its debug plugin and validators')}` });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: [...path, 'chain', i, 'id'],
+        message: `${String(id).slice(0, 100)}: ${pluginRefusal(
+          "SLO plugins other than Sloth's core rule generators, its debug plugin and validators",
+        )}`,
+      });
     }
   });
 }
 
 const slothBody = {
-  service: z.string({ required_error: 'service must name the service' }).min(1, 'service must name the service'),
+  service: z
+    .string({ required_error: 'service must name the service' })
+    .min(1, 'service must name the service'),
   labels,
   sloPlugins: z.unknown().optional(),
   slo_plugins: z.unknown().optional(),
-  slos: z.array(slothSloSchema, { required_error: 'slos is required' }).min(1, 'slos must hold at least one SLO'),
+  slos: z
+    .array(slothSloSchema, { required_error: 'slos is required' })
+    .min(1, 'slos must hold at least one SLO'),
 };
-const noSpecPlugins = (spec: { sloPlugins?: unknown; slo_plugins?: unknown }, ctx: z.RefinementCtx) => {
+const noSpecPlugins = (
+  spec: { sloPlugins?: unknown; slo_plugins?: unknown },
+  ctx: z.RefinementCtx,
+) => {
   checkPluginChain(spec.sloPlugins, ['sloPlugins'], ctx);
   checkPluginChain(spec.slo_plugins, ['slo_plugins'], ctx);
 };
 
 /** Sloth's `prometheus/v1` spec file. @public */
 export const slothSpecSchema = z
-  .object({ version: z.literal('prometheus/v1', { errorMap: () => ({ message: 'version must be prometheus/v1' }) }), ...slothBody })
+  .object({
+    version: z.literal('prometheus/v1', {
+      errorMap: () => ({ message: 'version must be prometheus/v1' }),
+    }),
+    ...slothBody,
+  })
   .passthrough()
   .superRefine(noSpecPlugins);
 
@@ -123,9 +206,22 @@ export const SLOTH_K8S_MANAGED_KIND = 'ManagedPrometheusServiceLevel';
 /** Sloth's Kubernetes custom resource, `sloth.slok.dev/v1` `PrometheusServiceLevel`. @public */
 export const slothServiceLevelSchema = z
   .object({
-    apiVersion: z.literal(SLOTH_K8S_API_VERSION, { errorMap: () => ({ message: `apiVersion must be ${SLOTH_K8S_API_VERSION}` }) }),
-    kind: z.enum([SLOTH_K8S_KIND, SLOTH_K8S_MANAGED_KIND], { errorMap: () => ({ message: `kind must be ${SLOTH_K8S_KIND} or ${SLOTH_K8S_MANAGED_KIND}` }) }),
-    metadata: z.object({ name: z.string().min(1, 'metadata.name is required'), namespace: z.string().optional() }).passthrough(),
+    apiVersion: z.literal(SLOTH_K8S_API_VERSION, {
+      errorMap: () => ({
+        message: `apiVersion must be ${SLOTH_K8S_API_VERSION}`,
+      }),
+    }),
+    kind: z.enum([SLOTH_K8S_KIND, SLOTH_K8S_MANAGED_KIND], {
+      errorMap: () => ({
+        message: `kind must be ${SLOTH_K8S_KIND} or ${SLOTH_K8S_MANAGED_KIND}`,
+      }),
+    }),
+    metadata: z
+      .object({
+        name: z.string().min(1, 'metadata.name is required'),
+        namespace: z.string().optional(),
+      })
+      .passthrough(),
     spec: z.object(slothBody).passthrough().superRefine(noSpecPlugins),
   })
   .passthrough();
@@ -139,13 +235,19 @@ export interface SlothConversionOptions {
 /** Whether a parsed document is Sloth's Kubernetes resource (rather than a `prometheus/v1` file). @public */
 export function isSlothServiceLevel(doc: unknown): boolean {
   const d = doc as { apiVersion?: unknown; kind?: unknown } | null;
-  return typeof d === 'object' && d !== null && d.apiVersion === SLOTH_K8S_API_VERSION && (d.kind === SLOTH_K8S_KIND || d.kind === SLOTH_K8S_MANAGED_KIND);
+  return (
+    typeof d === 'object' &&
+    d !== null &&
+    d.apiVersion === SLOTH_K8S_API_VERSION &&
+    (d.kind === SLOTH_K8S_KIND || d.kind === SLOTH_K8S_MANAGED_KIND)
+  );
 }
 
 type SlothBody = z.infer<typeof slothSpecSchema>;
 
 /** The OpenSLO name of a Sloth SLO: `<service>-<slo>`, lowercase, `_` and `.` as `-`. @public */
-export const slothSloName = (service: string, slo: string) => `${service}-${slo}`.toLocaleLowerCase('en-US').replace(/[_.]/g, '-');
+export const slothSloName = (service: string, slo: string) =>
+  `${service}-${slo}`.toLocaleLowerCase('en-US').replace(/[_.]/g, '-');
 
 /**
  * Converts a Sloth spec, a `prometheus/v1` file or a `PrometheusServiceLevel` resource (YAML text or object), into
@@ -153,16 +255,26 @@ export const slothSloName = (service: string, slo: string) => `${service}-${slo}
  * Sloth's `sloth_id`, `sloth_service` and `sloth_slo`.
  * @public
  */
-export function slothToOpenSlo(input: unknown, options: SlothConversionOptions = {}): ParseResult<Record<string, any>[]> {
+export function slothToOpenSlo(
+  input: unknown,
+  options: SlothConversionOptions = {},
+): ParseResult<Record<string, any>[]> {
   // several specs in one file (`---` between them): each converted, the errors naming the document
   if (typeof input === 'string') {
     const docs = parseAllDocuments(input);
     if (Array.isArray(docs) && docs.length > 1) {
       const out: Record<string, any>[] = [];
       for (const [i, doc] of docs.entries()) {
-        if (doc.errors.length) return { ok: false, error: `document ${i + 1}: Sloth spec is not valid YAML: ${doc.errors[0].message}` };
+        if (doc.errors.length)
+          return {
+            ok: false,
+            error: `document ${i + 1}: Sloth spec is not valid YAML: ${
+              doc.errors[0].message
+            }`,
+          };
         const one = slothToOpenSlo(doc.toJS(), options);
-        if (!one.ok) return { ok: false, error: `document ${i + 1}: ${one.error}` };
+        if (!one.ok)
+          return { ok: false, error: `document ${i + 1}: ${one.error}` };
         out.push(...one.value);
       }
       return { ok: true, value: out };
@@ -172,9 +284,17 @@ export function slothToOpenSlo(input: unknown, options: SlothConversionOptions =
   let namespace = options.namespace;
   const probe = parseDocument(input, z.unknown(), 'Sloth spec');
   if (!probe.ok) return probe;
-  if ((probe.value as { apiVersion?: unknown } | null)?.apiVersion === 'openslo/v1alpha') return openSloV1alphaToV1(probe.value, namespace);
+  if (
+    (probe.value as { apiVersion?: unknown } | null)?.apiVersion ===
+    'openslo/v1alpha'
+  )
+    return openSloV1alphaToV1(probe.value, namespace);
   if (isSlothServiceLevel(probe.value)) {
-    const parsed = parseDocument(probe.value, slothServiceLevelSchema, 'Sloth PrometheusServiceLevel');
+    const parsed = parseDocument(
+      probe.value,
+      slothServiceLevelSchema,
+      'Sloth PrometheusServiceLevel',
+    );
     if (!parsed.ok) return parsed;
     spec = parsed.value.spec;
     namespace ??= parsed.value.metadata.namespace;
@@ -183,15 +303,23 @@ export function slothToOpenSlo(input: unknown, options: SlothConversionOptions =
     if (!parsed.ok) return parsed;
     spec = parsed.value;
   }
-  const prom = (query: string) => ({ metricSource: { type: 'Prometheus', spec: { query: query.trim() } } });
+  const prom = (query: string) => ({
+    metricSource: { type: 'Prometheus', spec: { query: query.trim() } },
+  });
   return {
     ok: true,
     value: spec.slos.map(slo => {
       const events = slo.sli.events;
-      const rawQuery = slo.sli.raw ? (slo.sli.raw.errorRatioQuery ?? slo.sli.raw.error_ratio_query)! : undefined;
+      const rawQuery = slo.sli.raw
+        ? (slo.sli.raw.errorRatioQuery ?? slo.sli.raw.error_ratio_query)!
+        : undefined;
       const ratioMetric = rawQuery
         ? { counter: false, rawType: 'failure', raw: prom(rawQuery) }
-        : { counter: true, bad: prom((events!.errorQuery ?? events!.error_query)!), total: prom((events!.totalQuery ?? events!.total_query)!) };
+        : {
+            counter: true,
+            bad: prom((events!.errorQuery ?? events!.error_query)!),
+            total: prom((events!.totalQuery ?? events!.total_query)!),
+          };
       const allLabels = { ...spec.labels, ...slo.labels };
       return {
         apiVersion: 'openslo/v1',
@@ -199,13 +327,19 @@ export function slothToOpenSlo(input: unknown, options: SlothConversionOptions =
         metadata: {
           name: slothSloName(spec.service, slo.name),
           namespace: namespace ?? 'default',
-          annotations: { [ANNOTATION_SLOTH_SERVICE]: spec.service, [ANNOTATION_SLOTH_SLO]: slo.name },
+          annotations: {
+            [ANNOTATION_SLOTH_SERVICE]: spec.service,
+            [ANNOTATION_SLOTH_SLO]: slo.name,
+          },
           ...(Object.keys(allLabels).length ? { labels: allLabels } : {}),
         },
         spec: {
           ...(slo.description ? { description: slo.description } : {}),
           service: spec.service,
-          indicator: { metadata: { name: `${slothSloName(spec.service, slo.name)}-sli` }, spec: { ratioMetric } },
+          indicator: {
+            metadata: { name: `${slothSloName(spec.service, slo.name)}-sli` },
+            spec: { ratioMetric },
+          },
           timeWindow: [{ duration: options.window ?? '30d', isRolling: true }],
           budgetingMethod: 'Occurrences',
           objectives: [{ targetPercent: slo.objective }],
@@ -215,34 +349,92 @@ export function slothToOpenSlo(input: unknown, options: SlothConversionOptions =
   };
 }
 
-const V1ALPHA_UNITS: Record<string, string> = { Minute: 'm', Hour: 'h', Day: 'd', Week: 'w', Month: 'M', Quarter: 'Q', Year: 'Y' };
+const V1ALPHA_UNITS: Record<string, string> = {
+  Minute: 'm',
+  Hour: 'h',
+  Day: 'd',
+  Week: 'w',
+  Month: 'M',
+  Quarter: 'Q',
+  Year: 'Y',
+};
 
-const v1alphaQuery = z.object({ source: z.string().optional(), queryType: z.string().optional(), query: z.string({ required_error: 'query is required' }).min(1, 'query must not be empty') }).passthrough();
+const v1alphaQuery = z
+  .object({
+    source: z.string().optional(),
+    queryType: z.string().optional(),
+    query: z
+      .string({ required_error: 'query is required' })
+      .min(1, 'query must not be empty'),
+  })
+  .passthrough();
 
 /** OpenSLO `v1alpha` SLOs, as Sloth reads them: ratio metrics (good or bad over total) per objective, count and unit windows. */
 const v1alphaSchema = z
   .object({
     apiVersion: z.literal('openslo/v1alpha'),
-    kind: z.literal('SLO', { errorMap: () => ({ message: 'kind must be SLO' }) }),
-    metadata: z.object({ name: z.string().min(1, 'metadata.name is required'), displayName: z.string().optional() }).passthrough(),
+    kind: z.literal('SLO', {
+      errorMap: () => ({ message: 'kind must be SLO' }),
+    }),
+    metadata: z
+      .object({
+        name: z.string().min(1, 'metadata.name is required'),
+        displayName: z.string().optional(),
+      })
+      .passthrough(),
     spec: z
       .object({
-        service: z.string({ required_error: 'spec.service is required' }).min(1, 'spec.service is required'),
+        service: z
+          .string({ required_error: 'spec.service is required' })
+          .min(1, 'spec.service is required'),
         description: z.string().optional(),
         objectives: z
           .array(
             z
               .object({
-                ratioMetrics: z.object({ good: v1alphaQuery.optional(), bad: v1alphaQuery.optional(), total: v1alphaQuery, incremental: z.boolean().optional() }).passthrough(),
-                target: z.number({ required_error: 'target is required' }).gt(0, 'target must be > 0').lt(1, 'target must be < 1'),
+                ratioMetrics: z
+                  .object({
+                    good: v1alphaQuery.optional(),
+                    bad: v1alphaQuery.optional(),
+                    total: v1alphaQuery,
+                    incremental: z.boolean().optional(),
+                  })
+                  .passthrough(),
+                target: z
+                  .number({ required_error: 'target is required' })
+                  .gt(0, 'target must be > 0')
+                  .lt(1, 'target must be < 1'),
                 displayName: z.string().optional(),
               })
               .passthrough()
-              .refine(o => !!o.ratioMetrics.good !== !!o.ratioMetrics.bad, { message: 'ratioMetrics needs exactly one of good or bad', path: ['ratioMetrics'] }),
+              .refine(o => !!o.ratioMetrics.good !== !!o.ratioMetrics.bad, {
+                message: 'ratioMetrics needs exactly one of good or bad',
+                path: ['ratioMetrics'],
+              }),
           )
           .min(1, 'spec.objectives needs at least one objective'),
         timeWindows: z
-          .array(z.object({ count: z.number().int().positive('count must be a positive whole number'), unit: z.enum(Object.keys(V1ALPHA_UNITS) as [string, ...string[]], { errorMap: () => ({ message: `unit must be one of ${Object.keys(V1ALPHA_UNITS).join(', ')}` }) }), isRolling: z.boolean().optional() }).passthrough())
+          .array(
+            z
+              .object({
+                count: z
+                  .number()
+                  .int()
+                  .positive('count must be a positive whole number'),
+                unit: z.enum(
+                  Object.keys(V1ALPHA_UNITS) as [string, ...string[]],
+                  {
+                    errorMap: () => ({
+                      message: `unit must be one of ${Object.keys(
+                        V1ALPHA_UNITS,
+                      ).join(', ')}`,
+                    }),
+                  },
+                ),
+                isRolling: z.boolean().optional(),
+              })
+              .passthrough(),
+          )
           .length(1, 'spec.timeWindows must hold one window'),
       })
       .passthrough(),
@@ -250,12 +442,17 @@ const v1alphaSchema = z
   .passthrough();
 
 /** An OpenSLO v1alpha SLO (Sloth reads those too) as OpenSLO v1 documents, one per objective as Sloth makes them. */
-function openSloV1alphaToV1(doc: unknown, namespace?: string): ParseResult<Record<string, any>[]> {
+function openSloV1alphaToV1(
+  doc: unknown,
+  namespace?: string,
+): ParseResult<Record<string, any>[]> {
   const parsed = parseDocument(doc, v1alphaSchema, 'OpenSLO v1alpha SLO');
   if (!parsed.ok) return parsed;
   const d = parsed.value;
   const w = d.spec.timeWindows[0];
-  const prom = (q: { query: string }) => ({ metricSource: { type: 'Prometheus', spec: { query: q.query.trim() } } });
+  const prom = (q: { query: string }) => ({
+    metricSource: { type: 'Prometheus', spec: { query: q.query.trim() } },
+  });
   return {
     ok: true,
     value: d.spec.objectives.map((o, i) => {
@@ -268,16 +465,39 @@ function openSloV1alphaToV1(doc: unknown, namespace?: string): ParseResult<Recor
         metadata: {
           name,
           namespace: namespace ?? 'default',
-          ...(d.metadata.displayName ? { displayName: d.metadata.displayName } : {}),
-          annotations: { [ANNOTATION_SLOTH_SERVICE]: d.spec.service, [ANNOTATION_SLOTH_SLO]: slothSlo },
+          ...(d.metadata.displayName
+            ? { displayName: d.metadata.displayName }
+            : {}),
+          annotations: {
+            [ANNOTATION_SLOTH_SERVICE]: d.spec.service,
+            [ANNOTATION_SLOTH_SLO]: slothSlo,
+          },
         },
         spec: {
           ...(d.spec.description ? { description: d.spec.description } : {}),
           service: d.spec.service,
-          indicator: { metadata: { name: `${name}-sli` }, spec: { ratioMetric: { counter: true, ...(o.ratioMetrics.good ? { good: prom(o.ratioMetrics.good) } : { bad: prom(o.ratioMetrics.bad!) }), total: prom(o.ratioMetrics.total) } } },
-          timeWindow: [{ duration: `${w.count}${V1ALPHA_UNITS[w.unit]}`, isRolling: true }],
+          indicator: {
+            metadata: { name: `${name}-sli` },
+            spec: {
+              ratioMetric: {
+                counter: true,
+                ...(o.ratioMetrics.good
+                  ? { good: prom(o.ratioMetrics.good) }
+                  : { bad: prom(o.ratioMetrics.bad!) }),
+                total: prom(o.ratioMetrics.total),
+              },
+            },
+          },
+          timeWindow: [
+            { duration: `${w.count}${V1ALPHA_UNITS[w.unit]}`, isRolling: true },
+          ],
           budgetingMethod: 'Occurrences',
-          objectives: [{ target: o.target, ...(o.displayName ? { displayName: o.displayName } : {}) }],
+          objectives: [
+            {
+              target: o.target,
+              ...(o.displayName ? { displayName: o.displayName } : {}),
+            },
+          ],
         },
       };
     }),

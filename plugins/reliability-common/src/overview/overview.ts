@@ -7,9 +7,23 @@ const ENTITY_REF = /^[a-z0-9_-]+:[a-z0-9_.-]+\/[a-z0-9_.-]+$/;
 /** GET /overview and /overview/export: filters on the component's owner, system and lifecycle. @public */
 export const overviewQuerySchema = z
   .object({
-    owner: z.string().toLowerCase().regex(ENTITY_REF, 'must be an entity ref such as group:default/payments-sre').optional(),
-    system: z.string().toLowerCase().regex(ENTITY_REF, 'must be an entity ref such as system:default/shop').optional(),
-    lifecycle: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be a lifecycle such as production').optional(),
+    owner: z
+      .string()
+      .toLowerCase()
+      .regex(
+        ENTITY_REF,
+        'must be an entity ref such as group:default/payments-sre',
+      )
+      .optional(),
+    system: z
+      .string()
+      .toLowerCase()
+      .regex(ENTITY_REF, 'must be an entity ref such as system:default/shop')
+      .optional(),
+    lifecycle: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be a lifecycle such as production')
+      .optional(),
     ...pageParams,
   })
   .strict();
@@ -44,7 +58,20 @@ export interface OverviewResponse {
 /** The ranked list as CSV (the overview's export). @public */
 export function overviewToCsv(rows: OverviewRow[]): string {
   return toCsv(
-    ['rank', 'slo', 'title', 'component', 'owner', 'system', 'lifecycle', 'objective', 'state', 'budget_remaining', 'firing', 'frozen'],
+    [
+      'rank',
+      'slo',
+      'title',
+      'component',
+      'owner',
+      'system',
+      'lifecycle',
+      'objective',
+      'state',
+      'budget_remaining',
+      'firing',
+      'frozen',
+    ],
     rows.map((r, i) => [
       String(i + 1),
       r.ref,

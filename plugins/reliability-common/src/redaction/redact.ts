@@ -13,7 +13,13 @@ export const REDACTED = '[redacted]';
 /** Shortest secret that is replaced verbatim; shorter values would erase ordinary words. @public */
 export const MIN_SECRET_LENGTH = 4;
 
-const isSchemeChar = (c: string) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c === '+' || c === '-' || c === '.';
+const isSchemeChar = (c: string) =>
+  (c >= 'a' && c <= 'z') ||
+  (c >= 'A' && c <= 'Z') ||
+  (c >= '0' && c <= '9') ||
+  c === '+' ||
+  c === '-' ||
+  c === '.';
 const URL_END = ' \t\r\n"\'<>`()[]{}|\\^';
 /** Where a URL's authority (userinfo and host) ends, and how far it is looked for. */
 const AUTHORITY_END = ' \t\r\n/?#';
@@ -26,7 +32,10 @@ const AUTHORITY_SCAN = 1_024;
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
-    if (u.protocol === 'http:' || u.protocol === 'https:' || u.host) return `${u.protocol}//${u.host}${u.pathname === '/' && !url.endsWith('/') ? '' : u.pathname}`;
+    if (u.protocol === 'http:' || u.protocol === 'https:' || u.host)
+      return `${u.protocol}//${u.host}${
+        u.pathname === '/' && !url.endsWith('/') ? '' : u.pathname
+      }`;
     return `${u.protocol}${REDACTED}`;
   } catch {
     const colon = url.indexOf(':');
@@ -46,7 +55,11 @@ function redactUrls(text: string): string {
     // look for an `@` in the authority, up to the first / ? # or whitespace (at most AUTHORITY_SCAN characters)
     let authorityEnd = i + 3;
     const scanEnd = Math.min(text.length, i + 3 + AUTHORITY_SCAN);
-    while (authorityEnd < scanEnd && !AUTHORITY_END.includes(text[authorityEnd])) authorityEnd++;
+    while (
+      authorityEnd < scanEnd &&
+      !AUTHORITY_END.includes(text[authorityEnd])
+    )
+      authorityEnd++;
     const at = text.lastIndexOf('@', authorityEnd - 1);
     let end = at >= i + 3 ? at + 1 : i + 3;
     while (end < text.length && !URL_END.includes(text[end])) end++;
@@ -84,10 +97,19 @@ function redactAuthScheme(text: string, scheme: string): string {
  * known secret. `maxLength` bounds what is kept (default 2,000 characters).
  * @public
  */
-export function redactText(text: string, secrets: Iterable<string> = [], maxLength = 2_000): string {
-  let out = redactAuthScheme(redactAuthScheme(redactUrls(String(text)), 'bearer '), 'basic ');
+export function redactText(
+  text: string,
+  secrets: Iterable<string> = [],
+  maxLength = 2_000,
+): string {
+  let out = redactAuthScheme(
+    redactAuthScheme(redactUrls(String(text)), 'bearer '),
+    'basic ',
+  );
   // longest first, so a secret that contains another is replaced whole
-  const list = [...new Set(secrets)].filter(s => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  const list = [...new Set(secrets)]
+    .filter(s => s.length >= MIN_SECRET_LENGTH)
+    .sort((a, b) => b.length - a.length);
   for (const s of list) if (out.includes(s)) out = out.split(s).join(REDACTED);
   return out.length > maxLength ? `${out.slice(0, maxLength)}…` : out;
 }
@@ -99,7 +121,13 @@ export function redactText(text: string, secrets: Iterable<string> = [], maxLeng
 export function urlSecrets(url: string): string[] {
   try {
     const u = new URL(url);
-    const out = [u.username, u.password, decodeURIComponent(u.username), decodeURIComponent(u.password), u.search.slice(1)];
+    const out = [
+      u.username,
+      u.password,
+      decodeURIComponent(u.username),
+      decodeURIComponent(u.password),
+      u.search.slice(1),
+    ];
     for (const [, v] of u.searchParams) out.push(v, encodeURIComponent(v));
     return out.filter(v => v.length >= MIN_SECRET_LENGTH);
   } catch {

@@ -3,7 +3,11 @@ import { pageParams } from '../model/pagination';
 import { entityRefParam } from '../model/params';
 
 /** What can start a remediation: the suite's own alert, an Alertmanager alert, or a person (Run now). @public */
-export const REMEDIATION_TRIGGER_KINDS = ['alert', 'alertmanager', 'manual'] as const;
+export const REMEDIATION_TRIGGER_KINDS = [
+  'alert',
+  'alertmanager',
+  'manual',
+] as const;
 
 /** What set a remediation going. @public */
 export type RemediationTriggerKind = (typeof REMEDIATION_TRIGGER_KINDS)[number];
@@ -108,19 +112,38 @@ export const remediationsQuerySchema = z
 
 /** POST /remediations/run. @public */
 /** Labels a manual run cannot set: the rule sets them. @public */
-export const RESERVED_RUN_LABELS = ['entity', 'slo', 'rule', 'alertname'] as const;
+export const RESERVED_RUN_LABELS = [
+  'entity',
+  'slo',
+  'rule',
+  'alertname',
+] as const;
 
 /** POST /remediations/run. @public */
 export const runRemediationSchema = z
   .object({
-    ruleId: z.string({ required_error: 'is required', invalid_type_error: 'must be a string' }).min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-    dryRun: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
+    ruleId: z
+      .string({
+        required_error: 'is required',
+        invalid_type_error: 'must be a string',
+      })
+      .min(1, 'must not be empty')
+      .max(200, 'must be at most 200 characters'),
+    dryRun: z
+      .boolean({ invalid_type_error: 'must be true or false' })
+      .optional(),
     labels: z
       .record(z.string().max(1024, 'must be at most 1024 characters'))
       .superRefine((labels, ctx) => {
         for (const key of Object.keys(labels)) {
           if ((RESERVED_RUN_LABELS as readonly string[]).includes(key)) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message: `is reserved (${RESERVED_RUN_LABELS.join(', ')} are set by the rule, so a run cannot pick another entity or lock key)` });
+            ctx.addIssue({
+              code: z.ZodIssueCode.custom,
+              path: [key],
+              message: `is reserved (${RESERVED_RUN_LABELS.join(
+                ', ',
+              )} are set by the rule, so a run cannot pick another entity or lock key)`,
+            });
           }
         }
       })

@@ -2,14 +2,25 @@ import { parseRunbookRef, parseRunbookSections, slugify } from './runbook';
 
 describe('parseRunbookRef', () => {
   it.each([
-    ['https://runbooks.example/checkout.md', { type: 'url', url: 'https://runbooks.example/checkout.md' }],
+    [
+      'https://runbooks.example/checkout.md',
+      { type: 'url', url: 'https://runbooks.example/checkout.md' },
+    ],
     ['./docs/runbook.md', { type: 'relative', path: './docs/runbook.md' }],
     ['link://runbooks/Checkout', { type: 'link', name: 'checkout' }],
   ])('reads %p', (value, expected) => {
     expect(parseRunbookRef(value)).toEqual({ ok: true, value: expected });
   });
-  it.each([['docs/runbook.md'], ['ftp://x/y'], ['link://dashboards/x'], ['https://']])('refuses %p naming the annotation', value => {
-    expect(parseRunbookRef(value)).toEqual({ ok: false, error: expect.stringMatching(/^reliability\.io\/runbook: /) });
+  it.each([
+    ['docs/runbook.md'],
+    ['ftp://x/y'],
+    ['link://dashboards/x'],
+    ['https://'],
+  ])('refuses %p naming the annotation', value => {
+    expect(parseRunbookRef(value)).toEqual({
+      ok: false,
+      error: expect.stringMatching(/^reliability\.io\/runbook: /),
+    });
   });
 });
 
@@ -30,14 +41,18 @@ describe('parseRunbookSections', () => {
       '### Mitigations ###',
       'roll back',
     ].join('\n');
-    expect(parseRunbookSections(md).map(s => [s.id, s.title, s.level])).toEqual([
-      ['overview', 'Overview', 1],
-      ['symptoms', 'Symptoms', 1],
-      ['checks', 'Checks', 2],
-      ['checks-2', 'Checks', 2],
-      ['mitigations', 'Mitigations', 3],
-    ]);
-    expect(parseRunbookSections(md)[2].body).toBe('```sh\n# not a heading\nkubectl get pods\n```');
+    expect(parseRunbookSections(md).map(s => [s.id, s.title, s.level])).toEqual(
+      [
+        ['overview', 'Overview', 1],
+        ['symptoms', 'Symptoms', 1],
+        ['checks', 'Checks', 2],
+        ['checks-2', 'Checks', 2],
+        ['mitigations', 'Mitigations', 3],
+      ],
+    );
+    expect(parseRunbookSections(md)[2].body).toBe(
+      '```sh\n# not a heading\nkubectl get pods\n```',
+    );
     expect(slugify('Post-incident (PIR)')).toBe('post-incident-pir');
   });
 });

@@ -1,6 +1,10 @@
 import { diffArrays } from 'diff';
 import MarkdownIt from 'markdown-it';
-import { LabelMatcher, SelectorScanner, matchesLabels } from '../matchers/matchers';
+import {
+  LabelMatcher,
+  SelectorScanner,
+  matchesLabels,
+} from '../matchers/matchers';
 
 /**
  * Runbooks: where an entity's runbook lives (its `reliability.io/runbook` annotation) and its sections.
@@ -17,18 +21,28 @@ export type RunbookRef =
  * or a `link://runbooks/<name>` reference to a runbook authored in the portal.
  * @public
  */
-export function parseRunbookRef(value: string): { ok: true; value: RunbookRef } | { ok: false; error: string } {
+export function parseRunbookRef(
+  value: string,
+): { ok: true; value: RunbookRef } | { ok: false; error: string } {
   const v = value.trim();
   const link = /^link:\/\/runbooks\/([a-z0-9][a-z0-9_.-]{0,62})$/i.exec(v);
-  if (link) return { ok: true, value: { type: 'link', name: link[1].toLocaleLowerCase('en-US') } };
+  if (link)
+    return {
+      ok: true,
+      value: { type: 'link', name: link[1].toLocaleLowerCase('en-US') },
+    };
   if (/^https?:\/\//i.test(v)) {
     try {
       return { ok: true, value: { type: 'url', url: new URL(v).toString() } };
     } catch {
-      return { ok: false, error: `reliability.io/runbook: '${v}' is not a valid URL` };
+      return {
+        ok: false,
+        error: `reliability.io/runbook: '${v}' is not a valid URL`,
+      };
     }
   }
-  if (/^\.{1,2}\//.test(v) && !v.includes('\0')) return { ok: true, value: { type: 'relative', path: v } };
+  if (/^\.{1,2}\//.test(v) && !v.includes('\0'))
+    return { ok: true, value: { type: 'relative', path: v } };
   return {
     ok: false,
     error: `reliability.io/runbook: '${v}' must be an http(s) URL, a relative path such as ./docs/runbook.md, or link://runbooks/<name>`,
@@ -80,9 +94,13 @@ const inline = new MarkdownIt('commonmark');
 /** A heading's plain text: the text and inline code of its first 300 characters, markup dropped. */
 function headingText(token: MdToken | undefined): string {
   const raw = token?.content ?? '';
-  const [parsed] = inline.parseInline(raw.length > 300 ? raw.slice(0, 300) : raw, {});
+  const [parsed] = inline.parseInline(
+    raw.length > 300 ? raw.slice(0, 300) : raw,
+    {},
+  );
   let out = '';
-  for (const c of parsed?.children ?? []) if (c.type === 'text' || c.type === 'code_inline') out += c.content;
+  for (const c of parsed?.children ?? [])
+    if (c.type === 'text' || c.type === 'code_inline') out += c.content;
   return out;
 }
 
@@ -102,8 +120,15 @@ export function parseRunbookSections(source: string): RunbookSection[] {
   const headings: { token: MdToken; inline?: MdToken }[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
-    if ((t.type === 'fence' || t.type === 'code_block' || t.type === 'html_block') && t.map) code.fill(1, t.map[0], t.map[1]);
-    if (t.type === 'heading_open' && t.level === 0 && t.map) headings.push({ token: t, inline: tokens[i + 1] });
+    if (
+      (t.type === 'fence' ||
+        t.type === 'code_block' ||
+        t.type === 'html_block') &&
+      t.map
+    )
+      code.fill(1, t.map[0], t.map[1]);
+    if (t.type === 'heading_open' && t.level === 0 && t.map)
+      headings.push({ token: t, inline: tokens[i + 1] });
   }
   const section = (from: number, to: number) => {
     const body = lines.slice(from, to).join('\n').trim();
@@ -118,7 +143,8 @@ export function parseRunbookSections(source: string): RunbookSection[] {
   const sections: RunbookSection[] = [];
   const first = headings[0]?.token.map?.[0] ?? lines.length;
   const overview = section(0, first);
-  if (overview.body) sections.push({ id: 'overview', title: 'Overview', level: 1, ...overview });
+  if (overview.body)
+    sections.push({ id: 'overview', title: 'Overview', level: 1, ...overview });
   const used = new Map<string, number>();
   headings.forEach(({ token, inline: titleToken }, k) => {
     const title = headingText(titleToken).trim();
@@ -126,7 +152,12 @@ export function parseRunbookSections(source: string): RunbookSection[] {
     const n = (used.get(base) ?? 0) + 1;
     used.set(base, n);
     const next = headings[k + 1]?.token.map?.[0] ?? lines.length;
-    sections.push({ id: n === 1 ? base : `${base}-${n}`, title: title || 'Untitled', level: Number(token.tag.slice(1)) || 1, ...section(token.map![1], next) });
+    sections.push({
+      id: n === 1 ? base : `${base}-${n}`,
+      title: title || 'Untitled',
+      level: Number(token.tag.slice(1)) || 1,
+      ...section(token.map![1], next),
+    });
   });
   return sections;
 }
@@ -178,7 +209,8 @@ function afterAlertsLabel(line: string): string | undefined {
     }
   }
   bold();
-  if (line.slice(i, i + 5).toLocaleLowerCase('en-US') !== 'alert') return undefined;
+  if (line.slice(i, i + 5).toLocaleLowerCase('en-US') !== 'alert')
+    return undefined;
   i += 5;
   if (line[i] === 's' || line[i] === 'S') i++;
   bold();
@@ -195,12 +227,21 @@ function afterAlertsLabel(line: string): string | undefined {
  * `CheckoutHighErrorRate{env="prod"}`. Answers label matchers (the name as alertname="…"). One pass over the text.
  * @public
  */
-export function parseAlertSelector(text: string): { ok: true; value: LabelMatcher[] } | { ok: false; error: string } {
-  const fail = (why: string) => ({ ok: false as const, error: `'${text.length > 80 ? `${text.slice(0, 80)}…` : text}' is not an alert name or selector like Name{label="value"}: ${why}` });
+export function parseAlertSelector(
+  text: string,
+): { ok: true; value: LabelMatcher[] } | { ok: false; error: string } {
+  const fail = (why: string) => ({
+    ok: false as const,
+    error: `'${
+      text.length > 80 ? `${text.slice(0, 80)}…` : text
+    }' is not an alert name or selector like Name{label="value"}: ${why}`,
+  });
   const s = new SelectorScanner(text);
   s.skipSpace();
   const name = s.name(true);
-  const matchers: LabelMatcher[] = name ? [{ name: 'alertname', op: '=', value: name }] : [];
+  const matchers: LabelMatcher[] = name
+    ? [{ name: 'alertname', op: '=', value: name }]
+    : [];
   s.skipSpace();
   if (s.peek() === '{') {
     s.pos++;
@@ -212,7 +253,8 @@ export function parseAlertSelector(text: string): { ok: true; value: LabelMatche
       if (s.peek() === ',') {
         s.pos++;
         s.skipSpace();
-      } else if (s.peek() !== '}') return fail('expected , or } after a matcher');
+      } else if (s.peek() !== '}')
+        return fail('expected , or } after a matcher');
     }
     s.pos++;
     s.skipSpace();
@@ -226,7 +268,10 @@ export function parseAlertSelector(text: string): { ok: true; value: LabelMatche
  * section titled Symptoms; else undefined.
  * @public
  */
-export function sectionForAlert(sections: readonly RunbookSection[], labels: Readonly<Record<string, string>>): RunbookSection | undefined {
+export function sectionForAlert(
+  sections: readonly RunbookSection[],
+  labels: Readonly<Record<string, string>>,
+): RunbookSection | undefined {
   const matched = sections.find(s =>
     s.alerts.some(sel => {
       const r = parseAlertSelector(sel);
@@ -240,8 +285,14 @@ export function sectionForAlert(sections: readonly RunbookSection[], labels: Rea
  * The standard runbook skeleton as Markdown, one section per field, for a new portal-authored runbook.
  * @public
  */
-export function runbookSkeleton(entity: { name: string; owner?: string; slos?: string[] }): string {
-  const slos = entity.slos?.length ? entity.slos.map(s => `- ${s}`).join('\n') : '- <list>';
+export function runbookSkeleton(entity: {
+  name: string;
+  owner?: string;
+  slos?: string[];
+}): string {
+  const slos = entity.slos?.length
+    ? entity.slos.map(s => `- ${s}`).join('\n')
+    : '- <list>';
   return `# ${entity.name} runbook
 
 Service: ${entity.name}
@@ -288,16 +339,56 @@ export interface FailureMode {
 
 /** The ten standard failure modes: the starting rows of every new catalog. @public */
 export const STANDARD_FAILURE_MODES: readonly FailureMode[] = [
-  { mode: 'Dependency brownout (slow 5xx/429)', detection: 'latency p95 up, queue age up', mitigation: 'breaker open, fallback cache, brownout UI' },
-  { mode: 'Regional outage', detection: 'synthetic fail in region', mitigation: 'failover DNS/traffic, read-only mode' },
-  { mode: 'Thundering herd', detection: 'spikes on retries', mitigation: 'jitter, max attempts, token bucket' },
-  { mode: 'Hot shard', detection: 'p99 DB table/index', mitigation: 'rebalance, shard split, cache' },
-  { mode: 'Noisy neighbor', detection: 'CPU steal, IO wait', mitigation: 'quotas, limiters, isolate pool' },
-  { mode: 'Memory leak', detection: 'restart count, RSS up', mitigation: 'restart window, heap dump analysis' },
-  { mode: 'Clock skew', detection: 'auth/signature fails', mitigation: 'time sync alerts, NTP fallback' },
-  { mode: 'Config blast radius', detection: 'error surge post change', mitigation: 'staged rollout, canary, fast revert' },
-  { mode: 'Webhook storm/replay', detection: 'dup event ids', mitigation: 'inbox dedupe, rate limits' },
-  { mode: 'DNS/PKI failure', detection: 'TLS errors, NXDOMAIN', mitigation: 'stale DNS cache, secondary CA' },
+  {
+    mode: 'Dependency brownout (slow 5xx/429)',
+    detection: 'latency p95 up, queue age up',
+    mitigation: 'breaker open, fallback cache, brownout UI',
+  },
+  {
+    mode: 'Regional outage',
+    detection: 'synthetic fail in region',
+    mitigation: 'failover DNS/traffic, read-only mode',
+  },
+  {
+    mode: 'Thundering herd',
+    detection: 'spikes on retries',
+    mitigation: 'jitter, max attempts, token bucket',
+  },
+  {
+    mode: 'Hot shard',
+    detection: 'p99 DB table/index',
+    mitigation: 'rebalance, shard split, cache',
+  },
+  {
+    mode: 'Noisy neighbor',
+    detection: 'CPU steal, IO wait',
+    mitigation: 'quotas, limiters, isolate pool',
+  },
+  {
+    mode: 'Memory leak',
+    detection: 'restart count, RSS up',
+    mitigation: 'restart window, heap dump analysis',
+  },
+  {
+    mode: 'Clock skew',
+    detection: 'auth/signature fails',
+    mitigation: 'time sync alerts, NTP fallback',
+  },
+  {
+    mode: 'Config blast radius',
+    detection: 'error surge post change',
+    mitigation: 'staged rollout, canary, fast revert',
+  },
+  {
+    mode: 'Webhook storm/replay',
+    detection: 'dup event ids',
+    mitigation: 'inbox dedupe, rate limits',
+  },
+  {
+    mode: 'DNS/PKI failure',
+    detection: 'TLS errors, NXDOMAIN',
+    mitigation: 'stale DNS cache, secondary CA',
+  },
 ];
 
 /** One line of a diff. @public */
@@ -321,15 +412,30 @@ export const MAX_DIFF_MS = 40;
  * Unchanged lines are kept so callers can show context.
  * @public
  */
-export function lineDiff(before: string, after: string): { ok: true; value: DiffLine[] } | { ok: false; error: string } {
+export function lineDiff(
+  before: string,
+  after: string,
+): { ok: true; value: DiffLine[] } | { ok: false; error: string } {
   const a = before.split('\n');
   const b = after.split('\n');
   if (a.length > MAX_DIFF_LINES || b.length > MAX_DIFF_LINES) {
-    return { ok: false, error: `diff: a version has ${Math.max(a.length, b.length)} lines; diffs are computed for up to ${MAX_DIFF_LINES} lines` };
+    return {
+      ok: false,
+      error: `diff: a version has ${Math.max(
+        a.length,
+        b.length,
+      )} lines; diffs are computed for up to ${MAX_DIFF_LINES} lines`,
+    };
   }
-  const tooFar = { ok: false as const, error: `diff: the versions differ in more than ${MAX_DIFF_EDITS} lines (or take too long to compare); compare them outside the portal` };
+  const tooFar = {
+    ok: false as const,
+    error: `diff: the versions differ in more than ${MAX_DIFF_EDITS} lines (or take too long to compare); compare them outside the portal`,
+  };
   if (Math.abs(a.length - b.length) > MAX_DIFF_EDITS) return tooFar;
-  const parts = diffArrays(a, b, { maxEditLength: MAX_DIFF_EDITS, timeout: MAX_DIFF_MS });
+  const parts = diffArrays(a, b, {
+    maxEditLength: MAX_DIFF_EDITS,
+    timeout: MAX_DIFF_MS,
+  });
   if (!parts) return tooFar;
   const out: DiffLine[] = [];
   for (const part of parts) {

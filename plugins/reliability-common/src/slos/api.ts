@@ -26,7 +26,12 @@ export interface SloSummary {
   /** metricSource.type of the indicator (Ingest, Prometheus, …). */
   sourceType?: string;
   /** The alert policy in force: where it was written, and its rules ("page 14.4x 1h&5m", …). */
-  alertPolicy?: { source: 'openslo' | 'annotation' | 'csv' | 'default'; rules: string[]; noData: boolean; targets?: { name: string; target: string }[] };
+  alertPolicy?: {
+    source: 'openslo' | 'annotation' | 'csv' | 'default';
+    rules: string[];
+    noData: boolean;
+    targets?: { name: string; target: string }[];
+  };
   /** The SLO entity's own labels (metadata.labels): part of its alerts' labels. */
   labels?: Record<string, string>;
   /** Null until the first evaluation. */
@@ -67,11 +72,20 @@ export interface HistoryResponse {
 }
 
 const isoTimestamp = z
-  .string({ required_error: 'is required', invalid_type_error: 'must be an ISO-8601 string' })
-  .refine(v => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 timestamp such as 2026-11-22T10:00:00Z');
+  .string({
+    required_error: 'is required',
+    invalid_type_error: 'must be an ISO-8601 string',
+  })
+  .refine(
+    v => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)),
+    'must be an ISO-8601 timestamp such as 2026-11-22T10:00:00Z',
+  );
 
 const count = z
-  .number({ required_error: 'is required', invalid_type_error: 'must be a number' })
+  .number({
+    required_error: 'is required',
+    invalid_type_error: 'must be a number',
+  })
   .int('must be an integer')
   .nonnegative('must be >= 0')
   .max(Number.MAX_SAFE_INTEGER, 'is too large');
@@ -80,15 +94,27 @@ const count = z
 export const sliEventSchema = z
   .object({
     slo: z
-      .string({ required_error: 'is required', invalid_type_error: 'must be a string' })
-      .max(507, 'must be "<namespace>/<name>" of an SLO (at most 507 characters)')
-      .regex(/^[a-z0-9A-Z_.-]+\/[a-z0-9A-Z_.-]+$/, 'must be "<namespace>/<name>" of an SLO'),
+      .string({
+        required_error: 'is required',
+        invalid_type_error: 'must be a string',
+      })
+      .max(
+        507,
+        'must be "<namespace>/<name>" of an SLO (at most 507 characters)',
+      )
+      .regex(
+        /^[a-z0-9A-Z_.-]+\/[a-z0-9A-Z_.-]+$/,
+        'must be "<namespace>/<name>" of an SLO',
+      ),
     timestamp: isoTimestamp,
     good: count,
     total: count,
   })
   .strict()
-  .refine(e => e.good <= e.total, { message: 'must be <= total', path: ['good'] });
+  .refine(e => e.good <= e.total, {
+    message: 'must be <= total',
+    path: ['good'],
+  });
 
 /** @public */
 export const MAX_EVENTS_PER_BATCH = 10_000;
@@ -96,24 +122,38 @@ export const MAX_EVENTS_PER_BATCH = 10_000;
 /** A batch's items, unchecked: at least one, at most MAX_EVENTS_PER_BATCH (`event` / `value` in the messages). */
 const batchOf = (noun: string) =>
   z
-    .array(z.unknown(), { required_error: 'is required', invalid_type_error: 'must be an array' })
+    .array(z.unknown(), {
+      required_error: 'is required',
+      invalid_type_error: 'must be an array',
+    })
     .min(1, `must hold at least one ${noun}`)
-    .max(MAX_EVENTS_PER_BATCH, `must hold at most ${MAX_EVENTS_PER_BATCH} ${noun}s per request`);
+    .max(
+      MAX_EVENTS_PER_BATCH,
+      `must hold at most ${MAX_EVENTS_PER_BATCH} ${noun}s per request`,
+    );
 
 /**
  * POST /sli-events body without its events' contents: the backend checks the shape and size first, then each
  * event with `sliEventSchema` in slices, so a 10,000-event batch never holds the event loop.
  * @public
  */
-export const sliEventBatchShellSchema = z.object({ events: batchOf('event') }).strict();
+export const sliEventBatchShellSchema = z
+  .object({ events: batchOf('event') })
+  .strict();
 
 /** POST /sli-events body. @public */
 export const sliEventBatchSchema = z
   .object({
     events: z
-      .array(sliEventSchema, { required_error: 'is required', invalid_type_error: 'must be an array' })
+      .array(sliEventSchema, {
+        required_error: 'is required',
+        invalid_type_error: 'must be an array',
+      })
       .min(1, 'must hold at least one event')
-      .max(MAX_EVENTS_PER_BATCH, `must hold at most ${MAX_EVENTS_PER_BATCH} events per request`),
+      .max(
+        MAX_EVENTS_PER_BATCH,
+        `must hold at most ${MAX_EVENTS_PER_BATCH} events per request`,
+      ),
   })
   .strict();
 
@@ -132,28 +172,62 @@ export const sliValueSchema = z
   .object({
     slo: sliEventSchema.innerType().shape.slo,
     timestamp: isoTimestamp,
-    value: z.number({ invalid_type_error: 'must be a number' }).finite('must be a finite number').optional(),
+    value: z
+      .number({ invalid_type_error: 'must be a number' })
+      .finite('must be a finite number')
+      .optional(),
     histogram: z
       .object({
-        quantile: z.number({ required_error: 'is required', invalid_type_error: 'must be a number' }).gt(0, 'must be > 0').lt(1, 'must be < 1'),
+        quantile: z
+          .number({
+            required_error: 'is required',
+            invalid_type_error: 'must be a number',
+          })
+          .gt(0, 'must be > 0')
+          .lt(1, 'must be < 1'),
         buckets: z
           .array(
             z
               .object({
-                le: z.union([z.number().finite(), z.literal('+Inf')], { errorMap: () => ({ message: 'must be a number or "+Inf"' }) }),
-                count: z.number({ required_error: 'is required', invalid_type_error: 'must be a number' }).nonnegative('must be >= 0').finite(),
+                le: z.union([z.number().finite(), z.literal('+Inf')], {
+                  errorMap: () => ({ message: 'must be a number or "+Inf"' }),
+                }),
+                count: z
+                  .number({
+                    required_error: 'is required',
+                    invalid_type_error: 'must be a number',
+                  })
+                  .nonnegative('must be >= 0')
+                  .finite(),
               })
               .strict(),
-            { required_error: 'is required', invalid_type_error: 'must be an array' },
+            {
+              required_error: 'is required',
+              invalid_type_error: 'must be an array',
+            },
           )
           .min(1, 'must hold at least one bucket')
-          .max(MAX_HISTOGRAM_BUCKETS, `must hold at most ${MAX_HISTOGRAM_BUCKETS} buckets`)
+          .max(
+            MAX_HISTOGRAM_BUCKETS,
+            `must hold at most ${MAX_HISTOGRAM_BUCKETS} buckets`,
+          )
           .superRefine((buckets, ctx) => {
             for (let i = 1; i < buckets.length; i++) {
               const [a, b] = [buckets[i - 1], buckets[i]];
               const le = (x: number | '+Inf') => (x === '+Inf' ? Infinity : x);
-              if (!(le(b.le) > le(a.le))) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'le'], message: 'buckets must be in increasing order of le' });
-              else if (b.count < a.count) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'count'], message: 'counts are cumulative: each must be >= the one before' });
+              if (!(le(b.le) > le(a.le)))
+                ctx.addIssue({
+                  code: z.ZodIssueCode.custom,
+                  path: [i, 'le'],
+                  message: 'buckets must be in increasing order of le',
+                });
+              else if (b.count < a.count)
+                ctx.addIssue({
+                  code: z.ZodIssueCode.custom,
+                  path: [i, 'count'],
+                  message:
+                    'counts are cumulative: each must be >= the one before',
+                });
             }
           }),
       })
@@ -162,14 +236,21 @@ export const sliValueSchema = z
   })
   .strict()
   .superRefine((v, ctx) => {
-    if ((v.value === undefined) === (v.histogram === undefined)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['value'], message: 'give exactly one of value or histogram' });
+    if ((v.value === undefined) === (v.histogram === undefined))
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['value'],
+        message: 'give exactly one of value or histogram',
+      });
   });
 
 /** @public */
 export type SliValue = z.infer<typeof sliValueSchema>;
 
 /** POST /sli-values body without its values' contents (each is checked with `sliValueSchema`, in slices). @public */
-export const sliValueBatchShellSchema = z.object({ values: batchOf('value') }).strict();
+export const sliValueBatchShellSchema = z
+  .object({ values: batchOf('value') })
+  .strict();
 
 /** GET /slos/:namespace/:name/history query. @public */
 export const historyQuerySchema = z
@@ -182,10 +263,19 @@ export const historyQuerySchema = z
       .min(3, 'must be >= 3')
       .max(5000, 'must be <= 5000')
       .default(500),
-    window: z.enum(BURN_RATE_WINDOWS, { errorMap: () => ({ message: `must be one of ${BURN_RATE_WINDOWS.join(', ')}` }) }).default('1h'),
+    window: z
+      .enum(BURN_RATE_WINDOWS, {
+        errorMap: () => ({
+          message: `must be one of ${BURN_RATE_WINDOWS.join(', ')}`,
+        }),
+      })
+      .default('1h'),
   })
   .strict()
-  .refine(q => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { message: 'must be before to', path: ['from'] });
+  .refine(q => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
+    message: 'must be before to',
+    path: ['from'],
+  });
 
 /** GET /slos query. @public */
 export const listQuerySchema = z

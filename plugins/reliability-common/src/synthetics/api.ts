@@ -8,12 +8,22 @@ import type { SyntheticSeriesPoint } from './series';
 /** The REST shapes of synthetics: request and query schemas, and what the routes answer. */
 
 /** PUT /synthetics/journeys: one journey of an entity (created or replaced). @public */
-export const syntheticJourneyRequestSchema = z.object({ entityRef: entityRefParam, journey: z.unknown() }).strict();
+export const syntheticJourneyRequestSchema = z
+  .object({ entityRef: entityRefParam, journey: z.unknown() })
+  .strict();
 
 /** GET /synthetics, /synthetics/runs. @public */
-export const syntheticListQuerySchema = z.object({ entityRef: entityRefParam, journey: z.string().regex(NAME).optional(), ...pageParams }).strict();
+export const syntheticListQuerySchema = z
+  .object({
+    entityRef: entityRefParam,
+    journey: z.string().regex(NAME).optional(),
+    ...pageParams,
+  })
+  .strict();
 /** @public */
-export const syntheticEntityQuerySchema = z.object({ entityRef: entityRefParam }).strict();
+export const syntheticEntityQuerySchema = z
+  .object({ entityRef: entityRefParam })
+  .strict();
 
 /** The result of one step. @public */
 export interface SyntheticStepResult {
@@ -59,7 +69,13 @@ export interface SyntheticJourneyRecord extends SyntheticJourney {
   entityRef: string;
   updatedAt: string;
   updatedBy: string;
-  latest: Record<string, Pick<SyntheticRun, 'startedAt' | 'success' | 'durationMs' | 'error' | 'warnings'> | null>;
+  latest: Record<
+    string,
+    Pick<
+      SyntheticRun,
+      'startedAt' | 'success' | 'durationMs' | 'error' | 'warnings'
+    > | null
+  >;
 }
 
 /** GET /synthetics: an entity's journeys with their latest run per region. @public */
@@ -81,8 +97,14 @@ export interface SyntheticRunListResponse {
 export const syntheticSeriesQuerySchema = z
   .object({
     entityRef: entityRefParam,
-    journey: z.string({ required_error: 'is required' }).regex(NAME, 'must be a journey name'),
-    range: z.enum(['24h', '7d', '30d'], { errorMap: () => ({ message: 'must be one of 24h, 7d, 30d' }) }).default('24h'),
+    journey: z
+      .string({ required_error: 'is required' })
+      .regex(NAME, 'must be a journey name'),
+    range: z
+      .enum(['24h', '7d', '30d'], {
+        errorMap: () => ({ message: 'must be one of 24h, 7d, 30d' }),
+      })
+      .default('24h'),
   })
   .strict();
 
@@ -99,11 +121,26 @@ export const syntheticRunsQuerySchema = z
   .object({
     entityRef: entityRefParam,
     journey: z.string().regex(NAME, 'must be a journey name').optional(),
-    region: z.string().regex(REGION, 'must be a region such as ap-sg').optional(),
-    failed: z.enum(['true', 'false'], { errorMap: () => ({ message: 'must be true or false' }) }).transform(v => v === 'true').optional(),
+    region: z
+      .string()
+      .regex(REGION, 'must be a region such as ap-sg')
+      .optional(),
+    failed: z
+      .enum(['true', 'false'], {
+        errorMap: () => ({ message: 'must be true or false' }),
+      })
+      .transform(v => v === 'true')
+      .optional(),
     ...pageParams,
   })
   .strict();
 
 /** DELETE /synthetics/journeys. @public */
-export const syntheticJourneyKeySchema = z.object({ entityRef: entityRefParam, journey: z.string({ required_error: 'is required' }).regex(NAME, 'must be a journey name') }).strict();
+export const syntheticJourneyKeySchema = z
+  .object({
+    entityRef: entityRefParam,
+    journey: z
+      .string({ required_error: 'is required' })
+      .regex(NAME, 'must be a journey name'),
+  })
+  .strict();

@@ -13,7 +13,10 @@ export type TemplatePart = { text: string } | { ref: string };
  * the scan goes on from the next character (so `{{{a}}` is `{` and a reference to `a`).
  * @public
  */
-export function parseTemplate(source: string, isRef: (name: string) => boolean = () => true): TemplatePart[] {
+export function parseTemplate(
+  source: string,
+  isRef: (name: string) => boolean = () => true,
+): TemplatePart[] {
   const parts: TemplatePart[] = [];
   let text = '';
   let from = 0;
@@ -45,7 +48,9 @@ const isName = (ref: string) => /^[a-zA-Z_][a-zA-Z0-9_.]*$/.test(ref);
 
 /** The names a template refers to (`rollback:{{env}}` -> ['env']). @public */
 export function templateNames(template: string): string[] {
-  return parseTemplate(template, isName).flatMap(p => ('ref' in p ? [p.ref] : []));
+  return parseTemplate(template, isName).flatMap(p =>
+    'ref' in p ? [p.ref] : [],
+  );
 }
 
 /**
@@ -53,7 +58,10 @@ export function templateNames(template: string): string[] {
  * Names without a value are reported in `missing` and left empty, so callers can refuse instead of guessing.
  * @public
  */
-export function renderTemplate(template: string, values: Readonly<Record<string, unknown>>): { text: string; missing: string[] } {
+export function renderTemplate(
+  template: string,
+  values: Readonly<Record<string, unknown>>,
+): { text: string; missing: string[] } {
   const missing: string[] = [];
   let text = '';
   for (const part of parseTemplate(template, isName)) {
@@ -68,7 +76,10 @@ export function renderTemplate(template: string, values: Readonly<Record<string,
   return { text, missing };
 }
 
-function lookup(values: Readonly<Record<string, unknown>>, name: string): unknown {
+function lookup(
+  values: Readonly<Record<string, unknown>>,
+  name: string,
+): unknown {
   if (name in values) return values[name];
   let cur: unknown = values;
   for (const part of name.split('.')) {
@@ -83,10 +94,15 @@ function lookup(values: Readonly<Record<string, unknown>>, name: string): unknow
  * the value's own JSON type, so `"{{labels}}"` becomes an object rather than its string form.
  * @public
  */
-export function renderJsonTemplate(value: unknown, values: Readonly<Record<string, unknown>>, missing: string[] = []): unknown {
+export function renderJsonTemplate(
+  value: unknown,
+  values: Readonly<Record<string, unknown>>,
+  missing: string[] = [],
+): unknown {
   if (typeof value === 'string') {
     const parts = parseTemplate(value, isName);
-    const whole = parts.length === 1 && 'ref' in parts[0] ? parts[0].ref : undefined;
+    const whole =
+      parts.length === 1 && 'ref' in parts[0] ? parts[0].ref : undefined;
     if (whole !== undefined) {
       const v = lookup(values, whole);
       if (v === undefined) missing.push(whole);
@@ -96,9 +112,15 @@ export function renderJsonTemplate(value: unknown, values: Readonly<Record<strin
     missing.push(...r.missing);
     return r.text;
   }
-  if (Array.isArray(value)) return value.map(v => renderJsonTemplate(v, values, missing));
+  if (Array.isArray(value))
+    return value.map(v => renderJsonTemplate(v, values, missing));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderJsonTemplate(v, values, missing)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        renderJsonTemplate(v, values, missing),
+      ]),
+    );
   }
   return value;
 }

@@ -1,4 +1,8 @@
-import { createApiRef, DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
+import {
+  createApiRef,
+  DiscoveryApi,
+  FetchApi,
+} from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import type {
   RegistryImportResult,
@@ -53,62 +57,155 @@ export interface RunbookVersionSummary {
 /** What the frontend asks the reliability backend. @public */
 export interface ReliabilityApi {
   listSlos(entityRef: string): Promise<SloListResponse>;
-  getHistory(ref: string, options?: { window?: BurnRateWindow; points?: number; from?: string; to?: string }): Promise<HistoryResponse>;
+  getHistory(
+    ref: string,
+    options?: {
+      window?: BurnRateWindow;
+      points?: number;
+      from?: string;
+      to?: string;
+    },
+  ): Promise<HistoryResponse>;
   /** The SLO's Prometheus recording and alerting rules (Sloth's shape) as YAML text. */
   getPrometheusRules(ref: string): Promise<string>;
   /** The SLO's budget corrections, newest first (reverted ones included). */
   listCorrections(ref: string): Promise<SloCorrectionListResponse>;
   /** Excludes a range, or a recurring window, from the SLO's budget. Needs reliability.slo.correct on its entity. */
-  createCorrection(ref: string, body: SloCorrectionCreate): Promise<SloCorrection>;
+  createCorrection(
+    ref: string,
+    body: SloCorrectionCreate,
+  ): Promise<SloCorrection>;
   revertCorrection(ref: string, id: string): Promise<SloCorrection>;
   /** The entity's remediation rules, executions and summary. */
   listRemediations(entityRef: string): Promise<RemediationListResponse>;
   /** Run a rule now (or as a dry run that calls nothing). Needs reliability.remediation.execute on the entity. */
-  runRemediation(ruleId: string, options?: { dryRun?: boolean; labels?: Record<string, string> }): Promise<RemediationExecution>;
+  runRemediation(
+    ruleId: string,
+    options?: { dryRun?: boolean; labels?: Record<string, string> },
+  ): Promise<RemediationExecution>;
   getRunbook(entity: EntityPath): Promise<RunbookResponse>;
-  saveRunbook(entity: EntityPath, body: { baseVersion: number; markdown?: string; failureModes: FailureMode[]; message?: string }): Promise<{ version: number }>;
-  listRunbookVersions(entity: EntityPath): Promise<{ items: RunbookVersionSummary[] }>;
-  getRunbookVersion(entity: EntityPath, version: number): Promise<RunbookVersionSummary & { markdown: string; diff: DiffLine[] }>;
+  saveRunbook(
+    entity: EntityPath,
+    body: {
+      baseVersion: number;
+      markdown?: string;
+      failureModes: FailureMode[];
+      message?: string;
+    },
+  ): Promise<{ version: number }>;
+  listRunbookVersions(
+    entity: EntityPath,
+  ): Promise<{ items: RunbookVersionSummary[] }>;
+  getRunbookVersion(
+    entity: EntityPath,
+    version: number,
+  ): Promise<RunbookVersionSummary & { markdown: string; diff: DiffLine[] }>;
   getCommanderAlerts(): Promise<{ items: CommanderAlert[] }>;
-  listIncidents(query?: { state?: 'active' | 'closed'; entityRef?: string }): Promise<{ items: Incident[] }>;
+  listIncidents(query?: {
+    state?: 'active' | 'closed';
+    entityRef?: string;
+  }): Promise<{ items: Incident[] }>;
   getIncident(id: number): Promise<Incident>;
-  declareIncident(body: { entityRef: string; title: string; severity: Incident['severity']; trigger?: string }): Promise<Incident>;
+  declareIncident(body: {
+    entityRef: string;
+    title: string;
+    severity: Incident['severity'];
+    trigger?: string;
+  }): Promise<Incident>;
   appendTimeline(id: number, text: string): Promise<Incident>;
-  updateIncidentStatus(id: number, status: IncidentStatus, text: string): Promise<Incident>;
-  setIncidentRoles(id: number, roles: Partial<Record<IncidentRole, string>>): Promise<Incident>;
-  closeIncident(id: number, body: { impact: string; rootCauses: string[]; actionItems: IncidentActionItem[] }): Promise<Incident>;
+  updateIncidentStatus(
+    id: number,
+    status: IncidentStatus,
+    text: string,
+  ): Promise<Incident>;
+  setIncidentRoles(
+    id: number,
+    roles: Partial<Record<IncidentRole, string>>,
+  ): Promise<Incident>;
+  closeIncident(
+    id: number,
+    body: {
+      impact: string;
+      rootCauses: string[];
+      actionItems: IncidentActionItem[];
+    },
+  ): Promise<Incident>;
   getIncidentMarkdown(id: number): Promise<string>;
   /** Lints an experiment with the entity's SLOs: every violation, each naming its field. */
   lintChaos(entityRef: string, experiment: unknown): Promise<ChaosLintResult>;
   listChaos(entityRef: string): Promise<{ items: ChaosExperimentRecord[] }>;
-  createChaos(entityRef: string, experiment: unknown): Promise<ChaosExperimentRecord>;
+  createChaos(
+    entityRef: string,
+    experiment: unknown,
+  ): Promise<ChaosExperimentRecord>;
   approveChaos(id: number): Promise<ChaosExperimentRecord>;
   startChaos(id: number): Promise<ChaosExperimentRecord>;
   /** The kill switch. */
   abortChaos(id: number, reason?: string): Promise<ChaosExperimentRecord>;
   /** The experiment files of the entity's `reliability.io/chaos-experiments` folder, linted. */
   listChaosFiles(entityRef: string): Promise<ChaosFilesResponse>;
-  listDrills(entityRef: string, options?: { limit?: number; cursor?: string }): Promise<DrillListResponse>;
+  listDrills(
+    entityRef: string,
+    options?: { limit?: number; cursor?: string },
+  ): Promise<DrillListResponse>;
   createDrill(entityRef: string, drill: unknown): Promise<DrillRecord>;
   /** Imports a drill log (the drill registry CSV); all of it or none. */
-  importDrills(entityRef: string, csv: string): Promise<{ added: number; updated: number }>;
+  importDrills(
+    entityRef: string,
+    csv: string,
+  ): Promise<{ added: number; updated: number }>;
   exportDrills(entityRef: string): Promise<string>;
   listCapacityRuns(entityRef: string): Promise<CapacityListResponse>;
-  listChanges(entityRef: string, options?: { from?: string; limit?: number }): Promise<ChangeListResponse>;
+  listChanges(
+    entityRef: string,
+    options?: { from?: string; limit?: number },
+  ): Promise<ChangeListResponse>;
   listSynthetics(entityRef: string): Promise<SyntheticJourneyListResponse>;
   getReadiness(entityRef: string): Promise<ReadinessResponse>;
-  getOverview(query?: { owner?: string; system?: string; lifecycle?: string; limit?: number; cursor?: string }): Promise<OverviewResponse>;
-  exportOverview(query?: { owner?: string; system?: string; lifecycle?: string }): Promise<string>;
+  getOverview(query?: {
+    owner?: string;
+    system?: string;
+    lifecycle?: string;
+    limit?: number;
+    cursor?: string;
+  }): Promise<OverviewResponse>;
+  exportOverview(query?: {
+    owner?: string;
+    system?: string;
+    lifecycle?: string;
+  }): Promise<string>;
   /** A new SLO's objective replayed over its SLI's history (nothing is created). */
-  backtestSlo(body: { slo: unknown; historyFrom?: string; days?: number }): Promise<SloBacktestResponse>;
+  backtestSlo(body: {
+    slo: unknown;
+    historyFrom?: string;
+    days?: number;
+  }): Promise<SloBacktestResponse>;
   /** Imports one of the CSV registries (POST /import/:registry); all of it or none. */
-  importRegistry(registry: RegistryName, csv: string, options?: { entityRef?: string; dryRun?: boolean }): Promise<RegistryImportResult>;
+  importRegistry(
+    registry: RegistryName,
+    csv: string,
+    options?: { entityRef?: string; dryRun?: boolean },
+  ): Promise<RegistryImportResult>;
   /** Imports the synthetic journey registry (CSV); all of it or none. */
-  importSyntheticRegistry(entityRef: string, csv: string): Promise<{ added: number; updated: number; withoutSteps: string[] }>;
-  listSyntheticRuns(entityRef: string, options?: { journey?: string; failed?: boolean; limit?: number }): Promise<SyntheticRunListResponse>;
-  getSyntheticSeries(entityRef: string, journey: string, range?: '24h' | '7d' | '30d'): Promise<SyntheticSeriesResponse>;
+  importSyntheticRegistry(
+    entityRef: string,
+    csv: string,
+  ): Promise<{ added: number; updated: number; withoutSteps: string[] }>;
+  listSyntheticRuns(
+    entityRef: string,
+    options?: { journey?: string; failed?: boolean; limit?: number },
+  ): Promise<SyntheticRunListResponse>;
+  getSyntheticSeries(
+    entityRef: string,
+    journey: string,
+    range?: '24h' | '7d' | '30d',
+  ): Promise<SyntheticSeriesResponse>;
   /** A browser step's screenshot (PNG) or HAR of one run. */
-  getSyntheticEvidence(entityRef: string, runId: number, what: 'screenshot' | 'har'): Promise<Blob>;
+  getSyntheticEvidence(
+    entityRef: string,
+    runId: number,
+    what: 'screenshot' | 'har',
+  ): Promise<Blob>;
   /**
    * The value of a promise this client returned, when the read is one it reuses and has already answered; undefined
    * otherwise. Lets the tab draw a reused answer at once instead of after a loading state.
@@ -117,13 +214,21 @@ export interface ReliabilityApi {
 }
 
 /** @public */
-export const reliabilityApiRef = createApiRef<ReliabilityApi>({ id: 'plugin.reliability.service' });
+export const reliabilityApiRef = createApiRef<ReliabilityApi>({
+  id: 'plugin.reliability.service',
+});
 
 /** Talks to /api/reliability through the app's discovery and authenticated fetch. @public */
 export class ReliabilityClient implements ReliabilityApi {
-  constructor(private readonly deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {}
+  constructor(
+    private readonly deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi },
+  ) {}
 
-  private async fetch(path: string, init?: RequestInit, readOnly = false): Promise<Response> {
+  private async fetch(
+    path: string,
+    init?: RequestInit,
+    readOnly = false,
+  ): Promise<Response> {
     const base = await this.deps.discoveryApi.getBaseUrl('reliability');
     // a change made through this client may change what the tab shows: it is read afresh
     if (!readOnly && init?.method && init.method !== 'GET') this.recent.clear();
@@ -149,7 +254,8 @@ export class ReliabilityClient implements ReliabilityApi {
   private recently<T>(key: string, load: () => Promise<T>): Promise<T> {
     const now = Date.now();
     const hit = this.recent.get(key);
-    if (hit && now - hit.at < ReliabilityClient.RECENT_MS) return hit.body as Promise<T>;
+    if (hit && now - hit.at < ReliabilityClient.RECENT_MS)
+      return hit.body as Promise<T>;
     const body = load();
     this.recent.set(key, { at: now, body });
     body.then(
@@ -171,10 +277,16 @@ export class ReliabilityClient implements ReliabilityApi {
   }
 
   /** The answers of the reused reads, by their promise (dropped with it). */
-  private readonly answered = new WeakMap<Promise<unknown>, { value: unknown }>();
+  private readonly answered = new WeakMap<
+    Promise<unknown>,
+    { value: unknown }
+  >();
 
   private static readonly RECENT_MS = 15_000;
-  private readonly recent = new Map<string, { at: number; body: Promise<unknown> }>();
+  private readonly recent = new Map<
+    string,
+    { at: number; body: Promise<unknown> }
+  >();
 
   private sloPath(ref: string): string {
     const [namespace, name] = ref.split('/');
@@ -189,21 +301,36 @@ export class ReliabilityClient implements ReliabilityApi {
     return this.get(`${this.sloPath(ref)}/corrections`);
   }
 
-  async createCorrection(ref: string, body: SloCorrectionCreate): Promise<SloCorrection> {
-    const res = await this.fetch(`${this.sloPath(ref)}/corrections`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  async createCorrection(
+    ref: string,
+    body: SloCorrectionCreate,
+  ): Promise<SloCorrection> {
+    const res = await this.fetch(`${this.sloPath(ref)}/corrections`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return res.json();
   }
 
   async revertCorrection(ref: string, id: string): Promise<SloCorrection> {
-    const res = await this.fetch(`${this.sloPath(ref)}/corrections/${encodeURIComponent(id)}/revert`, { method: 'POST' });
+    const res = await this.fetch(
+      `${this.sloPath(ref)}/corrections/${encodeURIComponent(id)}/revert`,
+      { method: 'POST' },
+    );
     return res.json();
   }
 
   listRemediations(entityRef: string): Promise<RemediationListResponse> {
-    return this.recentGet(`/remediations?entityRef=${encodeURIComponent(entityRef)}`);
+    return this.recentGet(
+      `/remediations?entityRef=${encodeURIComponent(entityRef)}`,
+    );
   }
 
-  async runRemediation(ruleId: string, options: { dryRun?: boolean; labels?: Record<string, string> } = {}): Promise<RemediationExecution> {
+  async runRemediation(
+    ruleId: string,
+    options: { dryRun?: boolean; labels?: Record<string, string> } = {},
+  ): Promise<RemediationExecution> {
     const res = await this.fetch('/remediations/run', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -212,22 +339,40 @@ export class ReliabilityClient implements ReliabilityApi {
     return (await res.json()) as RemediationExecution;
   }
 
-  private async send<T>(method: string, path: string, body: unknown, readOnly = false): Promise<T> {
-    const res = await this.fetch(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, readOnly);
+  private async send<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    readOnly = false,
+  ): Promise<T> {
+    const res = await this.fetch(
+      path,
+      {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      },
+      readOnly,
+    );
     return (await res.json()) as T;
   }
 
   /** A check, not a change: it leaves the tab's reads in place, and the same form's answer is reused. */
   lintChaos(entityRef: string, experiment: unknown): Promise<ChaosLintResult> {
     const body = { entityRef, experiment };
-    return this.recently(`POST /chaos/lint ${JSON.stringify(body)}`, () => this.send<ChaosLintResult>('POST', '/chaos/lint', body, true));
+    return this.recently(`POST /chaos/lint ${JSON.stringify(body)}`, () =>
+      this.send<ChaosLintResult>('POST', '/chaos/lint', body, true),
+    );
   }
 
   listChaos(entityRef: string): Promise<{ items: ChaosExperimentRecord[] }> {
     return this.recentGet(`/chaos?entityRef=${encodeURIComponent(entityRef)}`);
   }
 
-  createChaos(entityRef: string, experiment: unknown): Promise<ChaosExperimentRecord> {
+  createChaos(
+    entityRef: string,
+    experiment: unknown,
+  ): Promise<ChaosExperimentRecord> {
     return this.send('POST', '/chaos', { entityRef, experiment });
   }
 
@@ -239,15 +384,23 @@ export class ReliabilityClient implements ReliabilityApi {
     return this.send('POST', `/chaos/${id}/start`, {});
   }
 
-  abortChaos(id: number, reason = 'kill switch'): Promise<ChaosExperimentRecord> {
+  abortChaos(
+    id: number,
+    reason = 'kill switch',
+  ): Promise<ChaosExperimentRecord> {
     return this.send('POST', `/chaos/${id}/abort`, { reason });
   }
 
   listChaosFiles(entityRef: string): Promise<ChaosFilesResponse> {
-    return this.recentGet(`/chaos/files?entityRef=${encodeURIComponent(entityRef)}`);
+    return this.recentGet(
+      `/chaos/files?entityRef=${encodeURIComponent(entityRef)}`,
+    );
   }
 
-  listDrills(entityRef: string, options: { limit?: number; cursor?: string } = {}): Promise<DrillListResponse> {
+  listDrills(
+    entityRef: string,
+    options: { limit?: number; cursor?: string } = {},
+  ): Promise<DrillListResponse> {
     const q = new URLSearchParams({ entityRef });
     if (options.limit) q.set('limit', String(options.limit));
     if (options.cursor) q.set('cursor', options.cursor);
@@ -258,96 +411,195 @@ export class ReliabilityClient implements ReliabilityApi {
     return this.send('POST', '/drills', { entityRef, drill });
   }
 
-  async importDrills(entityRef: string, csv: string): Promise<{ added: number; updated: number }> {
-    const res = await this.fetch(`/drills/import?entityRef=${encodeURIComponent(entityRef)}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+  async importDrills(
+    entityRef: string,
+    csv: string,
+  ): Promise<{ added: number; updated: number }> {
+    const res = await this.fetch(
+      `/drills/import?entityRef=${encodeURIComponent(entityRef)}`,
+      { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv },
+    );
     return (await res.json()) as { added: number; updated: number };
   }
 
-  listChanges(entityRef: string, options: { from?: string; limit?: number } = {}): Promise<ChangeListResponse> {
-    const q = new URLSearchParams({ entityRef, limit: String(options.limit ?? 100) });
+  listChanges(
+    entityRef: string,
+    options: { from?: string; limit?: number } = {},
+  ): Promise<ChangeListResponse> {
+    const q = new URLSearchParams({
+      entityRef,
+      limit: String(options.limit ?? 100),
+    });
     if (options.from) q.set('from', options.from);
     return this.recentGet(`/changes?${q}`);
   }
 
   listCapacityRuns(entityRef: string): Promise<CapacityListResponse> {
-    return this.recentGet(`/capacity/runs?entityRef=${encodeURIComponent(entityRef)}&limit=100`);
+    return this.recentGet(
+      `/capacity/runs?entityRef=${encodeURIComponent(entityRef)}&limit=100`,
+    );
   }
 
-  private overviewQuery(query: Record<string, string | number | undefined>): string {
+  private overviewQuery(
+    query: Record<string, string | number | undefined>,
+  ): string {
     const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') q.set(k, String(v));
+    for (const [k, v] of Object.entries(query))
+      if (v !== undefined && v !== '') q.set(k, String(v));
     return q.toString();
   }
 
-  getOverview(query: { owner?: string; system?: string; lifecycle?: string; limit?: number; cursor?: string } = {}): Promise<OverviewResponse> {
+  getOverview(
+    query: {
+      owner?: string;
+      system?: string;
+      lifecycle?: string;
+      limit?: number;
+      cursor?: string;
+    } = {},
+  ): Promise<OverviewResponse> {
     return this.get(`/overview?${this.overviewQuery(query)}`);
   }
 
-  async exportOverview(query: { owner?: string; system?: string; lifecycle?: string } = {}): Promise<string> {
-    return (await this.fetch(`/overview/export?${this.overviewQuery(query)}`)).text();
+  async exportOverview(
+    query: { owner?: string; system?: string; lifecycle?: string } = {},
+  ): Promise<string> {
+    return (
+      await this.fetch(`/overview/export?${this.overviewQuery(query)}`)
+    ).text();
   }
 
-  backtestSlo(body: { slo: unknown; historyFrom?: string; days?: number }): Promise<SloBacktestResponse> {
+  backtestSlo(body: {
+    slo: unknown;
+    historyFrom?: string;
+    days?: number;
+  }): Promise<SloBacktestResponse> {
     return this.send('POST', '/slos/backtest', body);
   }
 
   getReadiness(entityRef: string): Promise<ReadinessResponse> {
-    return this.recentGet(`/readiness?entityRef=${encodeURIComponent(entityRef)}`);
+    return this.recentGet(
+      `/readiness?entityRef=${encodeURIComponent(entityRef)}`,
+    );
   }
 
   listSynthetics(entityRef: string): Promise<SyntheticJourneyListResponse> {
-    return this.recentGet(`/synthetics?entityRef=${encodeURIComponent(entityRef)}&limit=100`);
+    return this.recentGet(
+      `/synthetics?entityRef=${encodeURIComponent(entityRef)}&limit=100`,
+    );
   }
 
-  async importRegistry(registry: RegistryName, csv: string, options: { entityRef?: string; dryRun?: boolean } = {}): Promise<RegistryImportResult> {
+  async importRegistry(
+    registry: RegistryName,
+    csv: string,
+    options: { entityRef?: string; dryRun?: boolean } = {},
+  ): Promise<RegistryImportResult> {
     const q = new URLSearchParams();
     if (options.entityRef) q.set('entityRef', options.entityRef);
     if (options.dryRun) q.set('dryRun', 'true');
-    const res = await this.fetch(`/import/${encodeURIComponent(registry)}?${q}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+    const res = await this.fetch(
+      `/import/${encodeURIComponent(registry)}?${q}`,
+      { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv },
+    );
     return (await res.json()) as RegistryImportResult;
   }
 
-  async importSyntheticRegistry(entityRef: string, csv: string): Promise<{ added: number; updated: number; withoutSteps: string[] }> {
-    const res = await this.fetch(`/synthetics/import?entityRef=${encodeURIComponent(entityRef)}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
-    return (await res.json()) as { added: number; updated: number; withoutSteps: string[] };
+  async importSyntheticRegistry(
+    entityRef: string,
+    csv: string,
+  ): Promise<{ added: number; updated: number; withoutSteps: string[] }> {
+    const res = await this.fetch(
+      `/synthetics/import?entityRef=${encodeURIComponent(entityRef)}`,
+      { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv },
+    );
+    return (await res.json()) as {
+      added: number;
+      updated: number;
+      withoutSteps: string[];
+    };
   }
 
-  listSyntheticRuns(entityRef: string, options: { journey?: string; failed?: boolean; limit?: number } = {}): Promise<SyntheticRunListResponse> {
-    const q = new URLSearchParams({ entityRef, limit: String(options.limit ?? 20) });
+  listSyntheticRuns(
+    entityRef: string,
+    options: { journey?: string; failed?: boolean; limit?: number } = {},
+  ): Promise<SyntheticRunListResponse> {
+    const q = new URLSearchParams({
+      entityRef,
+      limit: String(options.limit ?? 20),
+    });
     if (options.journey) q.set('journey', options.journey);
     if (options.failed !== undefined) q.set('failed', String(options.failed));
     return this.recentGet(`/synthetics/runs?${q}`);
   }
 
-  getSyntheticSeries(entityRef: string, journey: string, range: '24h' | '7d' | '30d' = '24h'): Promise<SyntheticSeriesResponse> {
-    return this.recentGet(`/synthetics/series?${new URLSearchParams({ entityRef, journey, range })}`);
+  getSyntheticSeries(
+    entityRef: string,
+    journey: string,
+    range: '24h' | '7d' | '30d' = '24h',
+  ): Promise<SyntheticSeriesResponse> {
+    return this.recentGet(
+      `/synthetics/series?${new URLSearchParams({
+        entityRef,
+        journey,
+        range,
+      })}`,
+    );
   }
 
-  async getSyntheticEvidence(entityRef: string, runId: number, what: 'screenshot' | 'har'): Promise<Blob> {
-    return (await this.fetch(`/synthetics/runs/${runId}/${what}?entityRef=${encodeURIComponent(entityRef)}`)).blob();
+  async getSyntheticEvidence(
+    entityRef: string,
+    runId: number,
+    what: 'screenshot' | 'har',
+  ): Promise<Blob> {
+    return (
+      await this.fetch(
+        `/synthetics/runs/${runId}/${what}?entityRef=${encodeURIComponent(
+          entityRef,
+        )}`,
+      )
+    ).blob();
   }
 
   async exportDrills(entityRef: string): Promise<string> {
-    return (await this.fetch(`/drills/export?entityRef=${encodeURIComponent(entityRef)}`)).text();
+    return (
+      await this.fetch(
+        `/drills/export?entityRef=${encodeURIComponent(entityRef)}`,
+      )
+    ).text();
   }
 
   private runbookPath(e: EntityPath) {
-    return `/runbooks/${encodeURIComponent(e.kind)}/${encodeURIComponent(e.namespace)}/${encodeURIComponent(e.name)}`;
+    return `/runbooks/${encodeURIComponent(e.kind)}/${encodeURIComponent(
+      e.namespace,
+    )}/${encodeURIComponent(e.name)}`;
   }
 
   getRunbook(entity: EntityPath): Promise<RunbookResponse> {
     return this.recentGet(this.runbookPath(entity));
   }
 
-  saveRunbook(entity: EntityPath, body: { baseVersion: number; markdown?: string; failureModes: FailureMode[]; message?: string }): Promise<{ version: number }> {
+  saveRunbook(
+    entity: EntityPath,
+    body: {
+      baseVersion: number;
+      markdown?: string;
+      failureModes: FailureMode[];
+      message?: string;
+    },
+  ): Promise<{ version: number }> {
     return this.send('PUT', this.runbookPath(entity), body);
   }
 
-  listRunbookVersions(entity: EntityPath): Promise<{ items: RunbookVersionSummary[] }> {
+  listRunbookVersions(
+    entity: EntityPath,
+  ): Promise<{ items: RunbookVersionSummary[] }> {
     return this.get(`${this.runbookPath(entity)}/versions`);
   }
 
-  getRunbookVersion(entity: EntityPath, version: number): Promise<RunbookVersionSummary & { markdown: string; diff: DiffLine[] }> {
+  getRunbookVersion(
+    entity: EntityPath,
+    version: number,
+  ): Promise<RunbookVersionSummary & { markdown: string; diff: DiffLine[] }> {
     return this.get(`${this.runbookPath(entity)}/versions/${version}`);
   }
 
@@ -355,17 +607,28 @@ export class ReliabilityClient implements ReliabilityApi {
     return this.get('/commander/alerts');
   }
 
-  listIncidents(query: { state?: 'active' | 'closed'; entityRef?: string } = {}): Promise<{ items: Incident[] }> {
-    const q = new URLSearchParams(Object.entries(query).filter(([, v]) => v) as [string, string][]).toString();
+  listIncidents(
+    query: { state?: 'active' | 'closed'; entityRef?: string } = {},
+  ): Promise<{ items: Incident[] }> {
+    const q = new URLSearchParams(
+      Object.entries(query).filter(([, v]) => v) as [string, string][],
+    ).toString();
     // an entity's incidents are the tab's (reused); the commander's active list is always read afresh
-    return query.entityRef && !query.state ? this.recentGet(`/incidents?${q}`) : this.get(`/incidents${q ? `?${q}` : ''}`);
+    return query.entityRef && !query.state
+      ? this.recentGet(`/incidents?${q}`)
+      : this.get(`/incidents${q ? `?${q}` : ''}`);
   }
 
   getIncident(id: number): Promise<Incident> {
     return this.get(`/incidents/${id}`);
   }
 
-  declareIncident(body: { entityRef: string; title: string; severity: Incident['severity']; trigger?: string }): Promise<Incident> {
+  declareIncident(body: {
+    entityRef: string;
+    title: string;
+    severity: Incident['severity'];
+    trigger?: string;
+  }): Promise<Incident> {
     return this.send('POST', '/incidents', body);
   }
 
@@ -373,15 +636,29 @@ export class ReliabilityClient implements ReliabilityApi {
     return this.send('POST', `/incidents/${id}/timeline`, { text });
   }
 
-  updateIncidentStatus(id: number, status: IncidentStatus, text: string): Promise<Incident> {
+  updateIncidentStatus(
+    id: number,
+    status: IncidentStatus,
+    text: string,
+  ): Promise<Incident> {
     return this.send('POST', `/incidents/${id}/status`, { status, text });
   }
 
-  setIncidentRoles(id: number, roles: Partial<Record<IncidentRole, string>>): Promise<Incident> {
+  setIncidentRoles(
+    id: number,
+    roles: Partial<Record<IncidentRole, string>>,
+  ): Promise<Incident> {
     return this.send('PUT', `/incidents/${id}/roles`, roles);
   }
 
-  closeIncident(id: number, body: { impact: string; rootCauses: string[]; actionItems: IncidentActionItem[] }): Promise<Incident> {
+  closeIncident(
+    id: number,
+    body: {
+      impact: string;
+      rootCauses: string[];
+      actionItems: IncidentActionItem[];
+    },
+  ): Promise<Incident> {
     return this.send('POST', `/incidents/${id}/close`, body);
   }
 
@@ -393,7 +670,15 @@ export class ReliabilityClient implements ReliabilityApi {
     return this.recentGet(`/slos?entityRef=${encodeURIComponent(entityRef)}`);
   }
 
-  getHistory(ref: string, options: { window?: BurnRateWindow; points?: number; from?: string; to?: string } = {}): Promise<HistoryResponse> {
+  getHistory(
+    ref: string,
+    options: {
+      window?: BurnRateWindow;
+      points?: number;
+      from?: string;
+      to?: string;
+    } = {},
+  ): Promise<HistoryResponse> {
     const q = new URLSearchParams();
     if (options.window) q.set('window', options.window);
     if (options.points) q.set('points', String(options.points));

@@ -1,4 +1,9 @@
-import { Link as RouterLink, Route, Routes, useLocation } from 'react-router-dom';
+import {
+  Link as RouterLink,
+  Route,
+  Routes,
+  useLocation,
+} from 'react-router-dom';
 import Box from '@mui/material/Box';
 import Tab from '@mui/material/Tab';
 import Tabs from '@mui/material/Tabs';
@@ -13,9 +18,24 @@ function Home({ tab }: { tab: 'commander' | 'overview' }) {
   const base = pathname.replace(/\/overview\/?$/, '').replace(/\/$/, '');
   return (
     <Box>
-      <Tabs value={tab} sx={{ px: 3, borderBottom: 1, borderColor: 'divider' }} aria-label="reliability views">
-        <Tab value="commander" label="Commander" component={RouterLink} to={base || '/'} />
-        <Tab value="overview" label="Overview" component={RouterLink} to={`${base}/overview`} data-testid="overview-tab" />
+      <Tabs
+        value={tab}
+        sx={{ px: 3, borderBottom: 1, borderColor: 'divider' }}
+        aria-label="reliability views"
+      >
+        <Tab
+          value="commander"
+          label="Commander"
+          component={RouterLink}
+          to={base || '/'}
+        />
+        <Tab
+          value="overview"
+          label="Overview"
+          component={RouterLink}
+          to={`${base}/overview`}
+          data-testid="overview-tab"
+        />
       </Tabs>
       {tab === 'commander' ? (
         <CommanderPage />
@@ -34,7 +54,10 @@ export function ReliabilityPage() {
     <Routes>
       <Route path="/" element={<Home tab="commander" />} />
       <Route path="/overview" element={<Home tab="overview" />} />
-      <Route path="/runbooks/:kind/:namespace/:name" element={<RunbookPage />} />
+      <Route
+        path="/runbooks/:kind/:namespace/:name"
+        element={<RunbookPage />}
+      />
       <Route path="/incidents/:id" element={<IncidentPage />} />
     </Routes>
   );

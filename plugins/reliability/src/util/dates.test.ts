@@ -3,7 +3,13 @@ import { dateFormat, timeTicks } from './dates';
 describe('dateFormat', () => {
   it('formats as toLocaleString with the same options, with one formatter per set of options', () => {
     const t = Date.UTC(2026, 10, 24, 6, 5);
-    const options: Intl.DateTimeFormatOptions = { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'UTC' };
+    const options: Intl.DateTimeFormatOptions = {
+      month: 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZone: 'UTC',
+    };
     const f = dateFormat(options);
     expect(f(t)).toBe(new Date(t).toLocaleString('en-US', options));
     expect(f(new Date(t).toISOString())).toBe(f(t));
@@ -17,7 +23,9 @@ describe('dateFormat', () => {
 
 describe('timeTicks', () => {
   it('answers evenly spaced ticks from the first point to the last', () => {
-    const points = Array.from({ length: 500 }, (_, i) => ({ t: 1_000 + i * 60_000 }));
+    const points = Array.from({ length: 500 }, (_, i) => ({
+      t: 1_000 + i * 60_000,
+    }));
     const ticks = timeTicks(points, 6);
     expect(ticks).toHaveLength(6);
     expect(ticks[0]).toBe(1_000);

@@ -5,7 +5,10 @@
  */
 const cache = new Map<string, Intl.DateTimeFormat>();
 
-export function dateFormat(options: Intl.DateTimeFormatOptions, locale = 'en-US'): (t: number | string | Date) => string {
+export function dateFormat(
+  options: Intl.DateTimeFormatOptions,
+  locale = 'en-US',
+): (t: number | string | Date) => string {
   const key = `${locale}|${JSON.stringify(options)}`;
   let format = cache.get(key);
   if (!format) {
@@ -20,9 +23,14 @@ export function dateFormat(options: Intl.DateTimeFormatOptions, locale = 'en-US'
  * `count` evenly spaced ticks from the first to the last point, for a time axis: the chart then lays out and
  * measures these labels only, not one candidate per point.
  */
-export function timeTicks(points: readonly { t: number }[], count = 6): number[] {
+export function timeTicks(
+  points: readonly { t: number }[],
+  count = 6,
+): number[] {
   if (points.length < 2) return points.map(p => p.t);
   const from = points[0].t;
   const to = points[points.length - 1].t;
-  return Array.from({ length: count }, (_, i) => Math.round(from + ((to - from) * i) / (count - 1)));
+  return Array.from({ length: count }, (_, i) =>
+    Math.round(from + ((to - from) * i) / (count - 1)),
+  );
 }

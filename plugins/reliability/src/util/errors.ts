@@ -7,10 +7,13 @@ import { ResponseError } from '@backstage/errors';
 export function errorMessage(error: unknown): string {
   if (error instanceof ResponseError) {
     const server = error.cause?.message;
-    return server && !server.startsWith('Request failed with status') ? `${server} (HTTP ${error.statusCode})` : error.message;
+    return server && !server.startsWith('Request failed with status')
+      ? `${server} (HTTP ${error.statusCode})`
+      : error.message;
   }
   return error instanceof Error ? error.message : String(error);
 }
 
 /** HTTP status of a failed call, when it was one. */
-export const errorStatus = (error: unknown): number | undefined => (error instanceof ResponseError ? error.statusCode : undefined);
+export const errorStatus = (error: unknown): number | undefined =>
+  error instanceof ResponseError ? error.statusCode : undefined;

@@ -4,17 +4,33 @@ import { stringify } from 'yaml';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
-import { chaosInjectionSchema, ChaosPolicy, DEFAULT_CHAOS_POLICY, lintChaosExperiment } from '@reliability-suite/plugin-reliability-common';
+import {
+  chaosInjectionSchema,
+  ChaosPolicy,
+  DEFAULT_CHAOS_POLICY,
+  lintChaosExperiment,
+} from '@reliability-suite/plugin-reliability-common';
 import { withoutEmpty } from '../form';
 
-const INJECTION_FIELDS = new Map(chaosInjectionSchema.options.map(o => [o.shape.type.value as string, Object.keys(o.shape)]));
+const INJECTION_FIELDS = new Map(
+  chaosInjectionSchema.options.map(o => [
+    o.shape.type.value as string,
+    Object.keys(o.shape),
+  ]),
+);
 
 /** A template's form as the experiment: empty fields are not given, and the fields of faults not chosen are dropped. */
 export function chaosFromTemplate(input: unknown): unknown {
   const e = withoutEmpty(input) as Record<string, any>;
-  if (e?.injection && typeof e.injection === 'object' && INJECTION_FIELDS.has(e.injection.type)) {
+  if (
+    e?.injection &&
+    typeof e.injection === 'object' &&
+    INJECTION_FIELDS.has(e.injection.type)
+  ) {
     const keep = INJECTION_FIELDS.get(e.injection.type)!;
-    e.injection = Object.fromEntries(Object.entries(e.injection).filter(([k]) => keep.includes(k)));
+    e.injection = Object.fromEntries(
+      Object.entries(e.injection).filter(([k]) => keep.includes(k)),
+    );
   }
   return e;
 }
@@ -27,10 +43,12 @@ export function chaosFromTemplate(input: unknown): unknown {
 export function createChaosAction(deps: { policy?: ChaosPolicy } = {}) {
   return createTemplateAction({
     id: 'reliability:chaos:create',
-    description: "Writes a chaos experiment that passes the suite's linter (blast radius, abort conditions, rollback, approver)",
+    description:
+      "Writes a chaos experiment that passes the suite's linter (blast radius, abort conditions, rollback, approver)",
     examples: [
       {
-        description: 'A latency experiment on the payment service in staging, 5% of traffic, aborting at 5% of the budget',
+        description:
+          'A latency experiment on the payment service in staging, 5% of traffic, aborting at 5% of the budget',
         example: `steps:
   - id: chaos
     action: reliability:chaos:create
@@ -53,9 +71,17 @@ export function createChaosAction(deps: { policy?: ChaosPolicy } = {}) {
     supportsDryRun: true,
     schema: {
       input: {
-        entityRef: z => z.string().describe('The entity the experiment is about'),
-        experiment: z => z.record(z.unknown()).describe('The experiment (see the chaos section of the README)'),
-        targetPath: z => z.string().optional().describe('Where to write it (default chaos/<name>.yaml)'),
+        entityRef: z =>
+          z.string().describe('The entity the experiment is about'),
+        experiment: z =>
+          z
+            .record(z.unknown())
+            .describe('The experiment (see the chaos section of the README)'),
+        targetPath: z =>
+          z
+            .string()
+            .optional()
+            .describe('Where to write it (default chaos/<name>.yaml)'),
       },
       output: {
         path: z => z.string(),
@@ -63,12 +89,22 @@ export function createChaosAction(deps: { policy?: ChaosPolicy } = {}) {
       },
     },
     async handler(ctx) {
-      const lint = lintChaosExperiment(chaosFromTemplate(ctx.input.experiment), { policy: deps.policy ?? DEFAULT_CHAOS_POLICY });
+      const lint = lintChaosExperiment(
+        chaosFromTemplate(ctx.input.experiment),
+        { policy: deps.policy ?? DEFAULT_CHAOS_POLICY },
+      );
       if (!lint.ok || !lint.experiment) {
-        throw new InputError(`The experiment does not pass the linter: ${lint.violations.map(v => `${v.field}: ${v.message}`).join('; ')}`);
+        throw new InputError(
+          `The experiment does not pass the linter: ${lint.violations
+            .map(v => `${v.field}: ${v.message}`)
+            .join('; ')}`,
+        );
       }
       // the same shape as the experiments kept as code beside the entity (catalog/chaos/experiments), linted again by yarn chaos:lint
-      const yaml = `# ${lint.experiment.hypothesis.replace(/\n/g, ' ')}\n${stringify(lint.experiment, { lineWidth: 0 })}`;
+      const yaml = `# ${lint.experiment.hypothesis.replace(
+        /\n/g,
+        ' ',
+      )}\n${stringify(lint.experiment, { lineWidth: 0 })}`;
       const rel = ctx.input.targetPath ?? `chaos/${lint.experiment.name}.yaml`;
       const file = resolveSafeChildPath(ctx.workspacePath, rel);
       await mkdir(dirname(file), { recursive: true });

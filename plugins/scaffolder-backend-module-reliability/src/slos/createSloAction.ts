@@ -3,12 +3,18 @@ import { mkdir, writeFile } from 'fs/promises';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
-import { buildOpenSlo, describeWindow, formatTarget, sloSliInputSchema } from '@reliability-suite/plugin-reliability-common';
+import {
+  buildOpenSlo,
+  describeWindow,
+  formatTarget,
+  sloSliInputSchema,
+} from '@reliability-suite/plugin-reliability-common';
 import { withoutEmpty } from '../form';
 
 const examples = [
   {
-    description: 'An availability SLO of checkout from the built-in ingest, alerting with the SRE workbook table',
+    description:
+      'An availability SLO of checkout from the built-in ingest, alerting with the SRE workbook table',
     example: `steps:
   - id: slo
     action: reliability:slo:create
@@ -23,7 +29,8 @@ const examples = [
         runbook: https://runbooks.example/checkout`,
   },
   {
-    description: 'A latency SLO from a Prometheus histogram (requests under 300 ms), on a calendar month, custom alert rows',
+    description:
+      'A latency SLO from a Prometheus histogram (requests under 300 ms), on a calendar month, custom alert rows',
     example: `steps:
   - id: slo
     action: reliability:slo:create
@@ -40,7 +47,12 @@ const examples = [
   },
 ];
 
-const SLI_FIELDS = new Map(sloSliInputSchema.options.map(o => [o.shape.type.value as string, Object.keys(o.shape)]));
+const SLI_FIELDS = new Map(
+  sloSliInputSchema.options.map(o => [
+    o.shape.type.value as string,
+    Object.keys(o.shape),
+  ]),
+);
 
 /**
  * A template's form as the SLO input: empty optional fields mean "not given", and fields of the SLI types or alert
@@ -50,9 +62,12 @@ export function fromTemplate(input: unknown): unknown {
   const slo = withoutEmpty(input) as Record<string, any>;
   if (slo?.sli && typeof slo.sli === 'object' && SLI_FIELDS.has(slo.sli.type)) {
     const keep = SLI_FIELDS.get(slo.sli.type)!;
-    slo.sli = Object.fromEntries(Object.entries(slo.sli).filter(([k]) => keep.includes(k)));
+    slo.sli = Object.fromEntries(
+      Object.entries(slo.sli).filter(([k]) => keep.includes(k)),
+    );
   }
-  if (slo?.alerting?.policy === 'workbook') slo.alerting = { policy: 'workbook' };
+  if (slo?.alerting?.policy === 'workbook')
+    slo.alerting = { policy: 'workbook' };
   return slo;
 }
 
@@ -65,7 +80,8 @@ export function fromTemplate(input: unknown): unknown {
 export function createSloAction() {
   return createTemplateAction({
     id: 'reliability:slo:create',
-    description: 'Writes an OpenSLO v1 SLO for a component (availability, latency, a synthetic journey or PromQL; ingest or Prometheus)',
+    description:
+      'Writes an OpenSLO v1 SLO for a component (availability, latency, a synthetic journey or PromQL; ingest or Prometheus)',
     examples,
     supportsDryRun: true,
     schema: {
@@ -77,12 +93,24 @@ export function createSloAction() {
             .describe(
               'The SLO: name, component (entity ref), sli ({type: availability|latency|synthetic|prometheus, ...}), objectivePercent, window ({duration, type: rolling|calendar, timeZone}), alerting ({policy: workbook} or {policy: custom, rows: [{severity, burnRate, window}]}), source ({type: ingest} or {type: prometheus, instance}), runbook',
             ),
-        targetPath: z => z.string().optional().describe('Where to write it in the workspace (default slos/<name>.yaml)'),
+        targetPath: z =>
+          z
+            .string()
+            .optional()
+            .describe(
+              'Where to write it in the workspace (default slos/<name>.yaml)',
+            ),
       },
       output: {
-        path: z => z.string().describe('The file written, relative to the workspace'),
+        path: z =>
+          z.string().describe('The file written, relative to the workspace'),
         yaml: z => z.string().describe('The SLO document'),
-        entityRef: z => z.string().describe('The SLO entity, such as slo:default/checkout-availability'),
+        entityRef: z =>
+          z
+            .string()
+            .describe(
+              'The SLO entity, such as slo:default/checkout-availability',
+            ),
       },
     },
     async handler(ctx) {
@@ -92,10 +120,19 @@ export function createSloAction() {
       const file = resolveSafeChildPath(ctx.workspacePath, rel);
       await mkdir(dirname(file), { recursive: true });
       await writeFile(file, built.yaml, 'utf8');
-      ctx.logger.info(`${ctx.isDryRun ? 'Dry run: ' : ''}wrote ${rel} (${built.definition.ref}, ${formatTarget(built.definition.target)} over ${describeWindow(built.definition.window)})`);
+      ctx.logger.info(
+        `${ctx.isDryRun ? 'Dry run: ' : ''}wrote ${rel} (${
+          built.definition.ref
+        }, ${formatTarget(built.definition.target)} over ${describeWindow(
+          built.definition.window,
+        )})`,
+      );
       ctx.output('path', rel);
       ctx.output('yaml', built.yaml);
-      ctx.output('entityRef', `slo:${built.definition.namespace}/${built.definition.name}`);
+      ctx.output(
+        'entityRef',
+        `slo:${built.definition.namespace}/${built.definition.name}`,
+      );
     },
   });
 }

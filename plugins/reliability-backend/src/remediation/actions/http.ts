@@ -29,24 +29,52 @@ export function isHttpUrl(v: unknown): v is string {
 }
 
 export function stringMap(v: unknown): v is Record<string, string> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every(x => typeof x === 'string');
+  return (
+    v !== null &&
+    typeof v === 'object' &&
+    !Array.isArray(v) &&
+    Object.values(v).every(x => typeof x === 'string')
+  );
 }
 
 /**
  * One HTTP call for an action. 2xx resolves; 408, 429, 5xx and network errors are retryable; other 4xx are not
  * (the request itself is wrong). Errors never include request headers, which may carry secrets.
  */
-export async function callTarget(request: { method: string; url: string; headers: Record<string, string>; body?: string; signal: AbortSignal }): Promise<{ status: number; text: string }> {
+export async function callTarget(request: {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  signal: AbortSignal;
+}): Promise<{ status: number; text: string }> {
   const target = safeTarget(request.method, request.url);
   let res: Response;
   try {
-    res = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body, signal: request.signal, redirect: 'manual' });
+    res = await fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      signal: request.signal,
+      redirect: 'manual',
+    });
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code;
-    throw new RemediationActionError(`${target}: ${request.signal.aborted ? 'timed out' : cause ?? (e as Error).message}`);
+    throw new RemediationActionError(
+      `${target}: ${
+        request.signal.aborted ? 'timed out' : cause ?? (e as Error).message
+      }`,
+    );
   }
   const text = await res.text().catch(() => '');
-  if (res.status >= 200 && res.status < 300) return { status: res.status, text };
-  const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
-  throw new RemediationActionError(`${target} answered HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`, { retryable });
+  if (res.status >= 200 && res.status < 300)
+    return { status: res.status, text };
+  const retryable =
+    res.status === 408 || res.status === 429 || res.status >= 500;
+  throw new RemediationActionError(
+    `${target} answered HTTP ${res.status}${
+      text ? `: ${text.slice(0, 200)}` : ''
+    }`,
+    { retryable },
+  );
 }

@@ -1,4 +1,7 @@
-import { Counts, countsBetween } from '@reliability-suite/plugin-reliability-common';
+import {
+  Counts,
+  countsBetween,
+} from '@reliability-suite/plugin-reliability-common';
 import { ReliabilityStore, RowColumns } from '../ReliabilityStore';
 
 const HOUR = 3_600_000;
@@ -61,7 +64,10 @@ export class CountIndex {
    * Brings the readings of `wanted` (SLO ref -> its boundary times, sorted, unique) up to date; `rebuild` forgets
    * everything first. Entries of SLOs not wanted are dropped. Ticks run one at a time.
    */
-  sync(wanted: Map<string, number[]>, rebuild: boolean): Promise<IndexSyncStats> {
+  sync(
+    wanted: Map<string, number[]>,
+    rebuild: boolean,
+  ): Promise<IndexSyncStats> {
     const run = this.running.then(() => this.syncNow(wanted, rebuild));
     this.running = run.catch(() => undefined);
     return run;
@@ -81,7 +87,18 @@ export class CountIndex {
       }
       const a = at[k];
       const b = at[k + 1];
-      out.push(countsBetween({ good: e.cumGood[a] + e.lateGood[a], total: e.cumTotal[a] + e.lateTotal[a] }, { good: e.cumGood[b] + e.lateGood[b], total: e.cumTotal[b] + e.lateTotal[b] }));
+      out.push(
+        countsBetween(
+          {
+            good: e.cumGood[a] + e.lateGood[a],
+            total: e.cumTotal[a] + e.lateTotal[a],
+          },
+          {
+            good: e.cumGood[b] + e.lateGood[b],
+            total: e.cumTotal[b] + e.lateTotal[b],
+          },
+        ),
+      );
     }
     return out;
   }
@@ -95,7 +112,10 @@ export class CountIndex {
     return (b === null ? a : Math.min(a, b)) - 60_000;
   }
 
-  private async syncNow(wanted: Map<string, number[]>, rebuild: boolean): Promise<IndexSyncStats> {
+  private async syncNow(
+    wanted: Map<string, number[]>,
+    rebuild: boolean,
+  ): Promise<IndexSyncStats> {
     try {
       return await this.apply(wanted, rebuild);
     } catch (e) {
@@ -106,18 +126,31 @@ export class CountIndex {
     }
   }
 
-  private async apply(wanted: Map<string, number[]>, rebuild: boolean): Promise<IndexSyncStats> {
+  private async apply(
+    wanted: Map<string, number[]>,
+    rebuild: boolean,
+  ): Promise<IndexSyncStats> {
     const compactions = this.store.takeCompactions();
     let full = rebuild || this.lastRead === undefined;
-    for (const ref of [...this.entries.keys()]) if (!wanted.has(ref)) this.entries.delete(ref);
+    for (const ref of [...this.entries.keys()])
+      if (!wanted.has(ref)) this.entries.delete(ref);
     // taken before reading: a row written while we read is read again next time
     const readStart = this.store.clock();
     const stale = new Set<string>();
     if (full) this.entries.clear();
-    const folded = (end: number | null, horizon: number) => end !== null && Number.isFinite(end) && end <= horizon && end % HOUR !== 0;
+    const folded = (end: number | null, horizon: number) =>
+      end !== null &&
+      Number.isFinite(end) &&
+      end <= horizon &&
+      end % HOUR !== 0;
     for (const f of compactions.folds) {
       const e = this.entries.get(f.ref);
-      if (e && (folded(e.firstEnd, f.horizon) || e.lastEnd.some(end => folded(end, f.horizon)))) stale.add(f.ref);
+      if (
+        e &&
+        (folded(e.firstEnd, f.horizon) ||
+          e.lastEnd.some(end => folded(end, f.horizon)))
+      )
+        stale.add(f.ref);
     }
     for (const ref of compactions.absorbed) stale.add(ref);
 
@@ -132,10 +165,14 @@ export class CountIndex {
       if (!byNow) slides.set(before, (byNow = new Map()));
       let ok = byNow.get(now);
       if (ok === undefined) {
-        ok = before.length === now.length && now.every((t, i) => t >= before[i] && t - before[i] <= MAX_SLIDE_MS);
-        if (ok) now.forEach((t, i) => {
-          if (t > before[i] && (ranges.get(before[i]) ?? -Infinity) < t) ranges.set(before[i], t);
-        });
+        ok =
+          before.length === now.length &&
+          now.every((t, i) => t >= before[i] && t - before[i] <= MAX_SLIDE_MS);
+        if (ok)
+          now.forEach((t, i) => {
+            if (t > before[i] && (ranges.get(before[i]) ?? -Infinity) < t)
+              ranges.set(before[i], t);
+          });
         byNow.set(now, ok);
       }
       return ok;
@@ -155,7 +192,12 @@ export class CountIndex {
     let readMs = 0;
     const readAt = Date.now();
     const [changes, crossed] = await Promise.all([
-      full ? undefined : this.store.writtenSince(this.lastRead! - WRITE_MARGIN_MS, this.maxChangedRows),
+      full
+        ? undefined
+        : this.store.writtenSince(
+            this.lastRead! - WRITE_MARGIN_MS,
+            this.maxChangedRows,
+          ),
       ranges.size ? this.store.crossed(mergeRanges([...ranges])) : undefined,
     ]);
     readMs += Date.now() - readAt;
@@ -167,7 +209,9 @@ export class CountIndex {
       const late = new Set(changes.late.refs);
       if (late.size) {
         for (const e of sliding) if (late.has(e.ref)) e.next = undefined;
-        toRebuild = toRebuild.concat(sliding.filter(e => !e.next).map(e => e.ref));
+        toRebuild = toRebuild.concat(
+          sliding.filter(e => !e.next).map(e => e.ref),
+        );
         sliding = sliding.filter(e => e.next);
       }
     } else if (!full) {
@@ -192,13 +236,18 @@ export class CountIndex {
         if (!to) return;
         const end = ends[r];
         for (let i = 0; i < to.length; i++) {
-          if (end >= e.lastEnd[i] && end <= to[i] && (!slidPast || end > e.times[i])) {
+          if (
+            end >= e.lastEnd[i] &&
+            end <= to[i] &&
+            (!slidPast || end > e.times[i])
+          ) {
             e.lastEnd[i] = end;
             e.cumGood[i] = goods[r];
             e.cumTotal[i] = totals[r];
           }
         }
-        if (!slidPast && (e.firstEnd === null || end < e.firstEnd)) e.firstEnd = end;
+        if (!slidPast && (e.firstEnd === null || end < e.firstEnd))
+          e.firstEnd = end;
       });
     };
     if (changed) applyBuckets(changed, false);
@@ -226,7 +275,11 @@ export class CountIndex {
     const rebuildAt = Date.now();
     if (toRebuild.length) {
       const [{ at }, firsts] = await Promise.all([
-        this.store.readings(toRebuild.flatMap(ref => wanted.get(ref)!.map(t => ({ sloRef: ref, t })))),
+        this.store.readings(
+          toRebuild.flatMap(ref =>
+            wanted.get(ref)!.map(t => ({ sloRef: ref, t })),
+          ),
+        ),
         this.store.firsts(toRebuild),
       ]);
       for (const ref of toRebuild) {
@@ -258,7 +311,17 @@ export class CountIndex {
       }
     }
     this.lastRead = readStart;
-    return { full, rebuilt: toRebuild.length, moved: sliding.length, changedRows, crossedRows: crossed ? crossed.buckets.refs.length + crossed.late.refs.length : 0, readMs, rebuildMs: Date.now() - rebuildAt };
+    return {
+      full,
+      rebuilt: toRebuild.length,
+      moved: sliding.length,
+      changedRows,
+      crossedRows: crossed
+        ? crossed.buckets.refs.length + crossed.late.refs.length
+        : 0,
+      readMs,
+      rebuildMs: Date.now() - rebuildAt,
+    };
   }
 }
 

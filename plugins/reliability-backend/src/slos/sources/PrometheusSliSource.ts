@@ -1,11 +1,32 @@
 import { InputError } from '@backstage/errors';
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { BURN_RATE_WINDOWS, Counts, SloDefinition, compositeParentRef, durationMs, meetsThreshold, recordedWindows, renderQuery, sliceContribution, slothIds, urlSecrets } from '@reliability-suite/plugin-reliability-common';
+import {
+  BURN_RATE_WINDOWS,
+  Counts,
+  SloDefinition,
+  compositeParentRef,
+  durationMs,
+  meetsThreshold,
+  recordedWindows,
+  renderQuery,
+  sliceContribution,
+  slothIds,
+  urlSecrets,
+} from '@reliability-suite/plugin-reliability-common';
 import { canonicalPromQL } from './promqlCanonical';
 import { MergedQuery, Shape, planMerges, sumOfRateShape } from './promqlMerge';
 import { Redactor } from '../../redaction/Redactor';
-import type { PrometheusInstanceConfig, RecordedRulesMode } from '../../config/readReliabilityConfig';
-import type { SliCountRequest, SliCountResult, SliHistoryPoint, SliHistoryRequest, SliSource } from '@reliability-suite/plugin-reliability-node';
+import type {
+  PrometheusInstanceConfig,
+  RecordedRulesMode,
+} from '../../config/readReliabilityConfig';
+import type {
+  SliCountRequest,
+  SliCountResult,
+  SliHistoryPoint,
+  SliHistoryRequest,
+  SliSource,
+} from '@reliability-suite/plugin-reliability-node';
 
 /** A Prometheus server from config: `reliability.prometheus.instances[]` (read by config/readReliabilityConfig.ts). */
 export type PrometheusInstance = PrometheusInstanceConfig;
@@ -24,12 +45,22 @@ export class PrometheusClient {
 
   constructor(
     private readonly instance: PrometheusInstance,
-    private readonly options: { timeoutMs?: number; retries?: number; baseDelayMs?: number; redactor?: Redactor } = {},
+    private readonly options: {
+      timeoutMs?: number;
+      retries?: number;
+      baseDelayMs?: number;
+      redactor?: Redactor;
+    } = {},
   ) {
     // the instance's own secrets (header values, URL userinfo and query) plus the plugin's: error text from the
     // server or from fetch goes through this before anyone sees it
-    const own = new Redactor([...Object.values(instance.headers), ...Object.values(instance.headers).map(v => v.split(' ').pop() ?? ''), ...urlSecrets(instance.url)]);
-    this.redact = text => (options.redactor ? options.redactor.text(own.text(text)) : own.text(text));
+    const own = new Redactor([
+      ...Object.values(instance.headers),
+      ...Object.values(instance.headers).map(v => v.split(' ').pop() ?? ''),
+      ...urlSecrets(instance.url),
+    ]);
+    this.redact = text =>
+      options.redactor ? options.redactor.text(own.text(text)) : own.text(text);
   }
 
   get name() {
@@ -40,7 +71,11 @@ export class PrometheusClient {
     return this.instance.recordedRules ?? 'detect';
   }
 
-  private async call(path: string, params: Record<string, string> | URLSearchParams, method: 'GET' | 'POST' = 'POST'): Promise<any> {
+  private async call(
+    path: string,
+    params: Record<string, string> | URLSearchParams,
+    method: 'GET' | 'POST' = 'POST',
+  ): Promise<any> {
     const retries = this.options.retries ?? 2;
     let lastError: Error | undefined;
     for (let attempt = 0; attempt <= retries; attempt++) {
@@ -53,32 +88,63 @@ export class PrometheusClient {
         if (path === '/api/v1/rules') this.rulesReads++;
         else this.queriesSent++;
         const form = new URLSearchParams(params).toString();
-        const res = await fetch(method === 'GET' ? `${this.instance.url}${path}?${form}` : `${this.instance.url}${path}`, {
-          method,
-          headers: method === 'GET' ? this.instance.headers : { 'Content-Type': 'application/x-www-form-urlencoded', ...this.instance.headers },
-          ...(method === 'POST' ? { body: form } : {}),
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
-        });
+        const res = await fetch(
+          method === 'GET'
+            ? `${this.instance.url}${path}?${form}`
+            : `${this.instance.url}${path}`,
+          {
+            method,
+            headers:
+              method === 'GET'
+                ? this.instance.headers
+                : {
+                    'Content-Type': 'application/x-www-form-urlencoded',
+                    ...this.instance.headers,
+                  },
+            ...(method === 'POST' ? { body: form } : {}),
+            signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+          },
+        );
         const body: any = await res.json().catch(() => ({}));
         if (res.status === 400 || res.status === 422) {
           // a bad query does not get better by retrying
-          throw Object.assign(new Error(`Prometheus ${this.instance.name} rejected the query: ${body.error ?? res.statusText}`), { final: true });
+          throw Object.assign(
+            new Error(
+              `Prometheus ${this.instance.name} rejected the query: ${
+                body.error ?? res.statusText
+              }`,
+            ),
+            { final: true },
+          );
         }
-        if (!res.ok || body.status !== 'success') throw new Error(`Prometheus ${this.instance.name} answered ${res.status}: ${body.error ?? res.statusText}`);
+        if (!res.ok || body.status !== 'success')
+          throw new Error(
+            `Prometheus ${this.instance.name} answered ${res.status}: ${
+              body.error ?? res.statusText
+            }`,
+          );
         return body.data;
       } catch (e) {
         lastError = e as Error;
         if ((e as any).final) break;
       }
     }
-    const message = lastError?.message.startsWith('Prometheus') ? lastError.message : `Prometheus ${this.instance.name} is unreachable: ${lastError?.message}`;
-    throw Object.assign(new Error(this.redact(message)), { final: (lastError as any)?.final });
+    const message = lastError?.message.startsWith('Prometheus')
+      ? lastError.message
+      : `Prometheus ${this.instance.name} is unreachable: ${lastError?.message}`;
+    throw Object.assign(new Error(this.redact(message)), {
+      final: (lastError as any)?.final,
+    });
   }
 
   /** The value of a scalar-or-single-series query at time t (seconds); null when the result is empty or NaN. */
   async instant(query: string, t: number): Promise<number | null> {
-    const data = await this.call('/api/v1/query', { query, time: String(t / 1000) });
-    const v: Sample | undefined = data.resultType === 'scalar' ? data.result : data.result?.[0]?.value;
+    const data = await this.call('/api/v1/query', {
+      query,
+      time: String(t / 1000),
+    });
+    const v: Sample | undefined =
+      data.resultType === 'scalar' ? data.result : data.result?.[0]?.value;
     if (!v) return null;
     const n = Number(v[1]);
     return Number.isFinite(n) ? n : null;
@@ -89,45 +155,94 @@ export class PrometheusClient {
    * (`label_replace(expr, "__reliability_q", "<i>", "", "")`) and joined with `or`. Each expression's series (its own
    * labels, NaN values as NaN), in order.
    */
-  async seriesMany(queries: string[], t: number): Promise<{ labels: Record<string, string>; value: number }[][]> {
-    const out: { labels: Record<string, string>; value: number }[][] = queries.map(() => []);
+  async seriesMany(
+    queries: string[],
+    t: number,
+  ): Promise<{ labels: Record<string, string>; value: number }[][]> {
+    const out: { labels: Record<string, string>; value: number }[][] =
+      queries.map(() => []);
     if (queries.length === 0) return out;
-    const expr = queries.map((q, i) => `label_replace(${q}, "__reliability_q", "${i}", "", "")`).join(' or ');
-    const data = await this.call('/api/v1/query', { query: expr, time: String(t / 1000) });
-    for (const r of (data.result ?? []) as { metric: Record<string, string>; value: Sample }[]) {
+    const expr = queries
+      .map((q, i) => `label_replace(${q}, "__reliability_q", "${i}", "", "")`)
+      .join(' or ');
+    const data = await this.call('/api/v1/query', {
+      query: expr,
+      time: String(t / 1000),
+    });
+    for (const r of (data.result ?? []) as {
+      metric: Record<string, string>;
+      value: Sample;
+    }[]) {
       const { __reliability_q: tag, ...labels } = r.metric;
       const i = Number(tag);
-      if (Number.isInteger(i) && i >= 0 && i < out.length) out[i].push({ labels, value: Number(r.value[1]) });
+      if (Number.isInteger(i) && i >= 0 && i < out.length)
+        out[i].push({ labels, value: Number(r.value[1]) });
     }
     return out;
   }
 
   /** Every series of a selector at one instant, with its labels; NaN values as NaN. */
-  async series(selector: string, t: number): Promise<{ labels: Record<string, string>; value: number }[]> {
-    const data = await this.call('/api/v1/query', { query: selector, time: String(t / 1000) });
-    return ((data.result ?? []) as { metric: Record<string, string>; value: Sample }[]).map(r => ({ labels: r.metric, value: Number(r.value[1]) }));
+  async series(
+    selector: string,
+    t: number,
+  ): Promise<{ labels: Record<string, string>; value: number }[]> {
+    const data = await this.call('/api/v1/query', {
+      query: selector,
+      time: String(t / 1000),
+    });
+    return (
+      (data.result ?? []) as { metric: Record<string, string>; value: Sample }[]
+    ).map(r => ({ labels: r.metric, value: Number(r.value[1]) }));
   }
 
   /**
    * The recording rules loaded in this Prometheus (`GET /api/v1/rules?type=record`), as name, labels, query and health.
    * Servers that filter by name (2.49 and later) are asked for these names only; older ones answer every rule.
    */
-  async recordingRules(names: string[]): Promise<{ name: string; labels: Record<string, string>; query: string; health: string }[]> {
+  async recordingRules(names: string[]): Promise<
+    {
+      name: string;
+      labels: Record<string, string>;
+      query: string;
+      health: string;
+    }[]
+  > {
     const params = new URLSearchParams({ type: 'record' });
     for (const n of names) params.append('rule_name[]', n);
     const data = await this.call('/api/v1/rules', params, 'GET');
-    const out: { name: string; labels: Record<string, string>; query: string; health: string }[] = [];
+    const out: {
+      name: string;
+      labels: Record<string, string>;
+      query: string;
+      health: string;
+    }[] = [];
     for (const g of (data.groups ?? []) as { rules?: any[] }[]) {
       for (const r of g.rules ?? []) {
-        if (r && typeof r.name === 'string' && typeof r.query === 'string') out.push({ name: r.name, labels: r.labels ?? {}, query: r.query, health: String(r.health) });
+        if (r && typeof r.name === 'string' && typeof r.query === 'string')
+          out.push({
+            name: r.name,
+            labels: r.labels ?? {},
+            query: r.query,
+            health: String(r.health),
+          });
       }
     }
     return out;
   }
 
   /** Range query of a single-series expression; points keyed by epoch ms. */
-  async range(query: string, start: number, end: number, stepMs: number): Promise<Map<number, number>> {
-    const data = await this.call('/api/v1/query_range', { query, start: String(start / 1000), end: String(end / 1000), step: String(stepMs / 1000) });
+  async range(
+    query: string,
+    start: number,
+    end: number,
+    stepMs: number,
+  ): Promise<Map<number, number>> {
+    const data = await this.call('/api/v1/query_range', {
+      query,
+      start: String(start / 1000),
+      end: String(end / 1000),
+      step: String(stepMs / 1000),
+    });
     const out = new Map<number, number>();
     for (const [t, v] of (data.result?.[0]?.values ?? []) as Sample[]) {
       const n = Number(v);
@@ -140,7 +255,10 @@ export class PrometheusClient {
 const promDuration = (ms: number) => `${Math.max(1, Math.round(ms / 1000))}s`;
 
 /** Runs async jobs with a concurrency limit. */
-async function pool<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> {
+async function pool<T>(
+  jobs: (() => Promise<T>)[],
+  limit: number,
+): Promise<T[]> {
   const out: T[] = new Array(jobs.length);
   let next = 0;
   await Promise.all(
@@ -162,21 +280,37 @@ const MAX_POINTS = 10_000;
  * SLI (each point judged against op/value; with Occurrences each one-minute point is one event), or time-slice
  * budgeting.
  */
-const bySlice = (slo: SloDefinition) => slo.indicator.mode === 'threshold' || !!slo.budgeting;
+const bySlice = (slo: SloDefinition) =>
+  slo.indicator.mode === 'threshold' || !!slo.budgeting;
 
 /** Whether the SLO's SLI is a raw ratio (one query, no counters). */
-const isRaw = (slo: SloDefinition) => slo.indicator.mode === 'raw-success' || slo.indicator.mode === 'raw-failure';
+const isRaw = (slo: SloDefinition) =>
+  slo.indicator.mode === 'raw-success' || slo.indicator.mode === 'raw-failure';
 
 /** The recorded error ratios this source reads, one per burn-rate window below 30d. */
-const RECORDED_NAMES = BURN_RATE_WINDOWS.slice(0, -1).map(w => `slo:sli_error:ratio_rate${w}`);
+const RECORDED_NAMES = BURN_RATE_WINDOWS.slice(0, -1).map(
+  w => `slo:sli_error:ratio_rate${w}`,
+);
 const RULES_REFRESH_MS = 5 * 60_000;
 
 /** A query of the raw path: a merged one (its values by label), or one expression as written (its place). */
 type Item = { query: string; merged?: MergedQuery; place?: number };
 /** One SLO's distinct interval to ask as raw queries: the places among its intervals it answers, and its two queries. */
-type RawWantedQueries = { slo: SloDefinition; is: number[]; len: number; counted: string; total: string };
+type RawWantedQueries = {
+  slo: SloDefinition;
+  is: number[];
+  len: number;
+  counted: string;
+  total: string;
+};
 /** One (SLO, interval) to count: its index among the SLO's intervals, the instant it ends at and its length. */
-type RawWanted = { slo: SloDefinition; client: PrometheusClient; i: number; t: number; len: number };
+type RawWanted = {
+  slo: SloDefinition;
+  client: PrometheusClient;
+  i: number;
+  t: number;
+  len: number;
+};
 /** The same, with the recorded window that may answer it and the SLO's expression for that window. */
 type RecordedWanted = RawWanted & { window: string; expr: string };
 
@@ -185,7 +319,11 @@ type RecordedWanted = RawWanted & { window: string; expr: string };
  * clamped to [0, 1], as its raw path does). NaN (0/0: no traffic in the window) is no data. Only ratios matter for
  * the lookbacks this serves; the compliance window's counts always come from the raw queries.
  */
-function recordedCounts(slo: SloDefinition, r: number, windowMs: number): Counts {
+function recordedCounts(
+  slo: SloDefinition,
+  r: number,
+  windowMs: number,
+): Counts {
   const seconds = Math.round(windowMs / 1000);
   if (!Number.isFinite(r)) return { good: 0, total: 0 };
   const ratio = isRaw(slo) ? Math.min(1, Math.max(0, r)) : r;
@@ -207,19 +345,34 @@ export class PrometheusSliSource implements SliSource {
   constructor(
     instances: PrometheusInstance[],
     private readonly logger: LoggerService,
-    private readonly options: { concurrency?: number; batchSize?: number; timeoutMs?: number; retries?: number; baseDelayMs?: number; redactor?: Redactor; rulesRefreshMs?: number } = {},
+    private readonly options: {
+      concurrency?: number;
+      batchSize?: number;
+      timeoutMs?: number;
+      retries?: number;
+      baseDelayMs?: number;
+      redactor?: Redactor;
+      rulesRefreshMs?: number;
+    } = {},
   ) {
-    this.clients = new Map(instances.map(i => [i.name, new PrometheusClient(i, options)]));
+    this.clients = new Map(
+      instances.map(i => [i.name, new PrometheusClient(i, options)]),
+    );
   }
 
   /** Queries sent so far, per instance. */
   queriesSent(): Record<string, number> {
-    return Object.fromEntries([...this.clients].map(([n, c]) => [n, c.queriesSent]));
+    return Object.fromEntries(
+      [...this.clients].map(([n, c]) => [n, c.queriesSent]),
+    );
   }
 
   /** The instance the SLO names (`metricSourceRef`, else `spec.instance`); undefined: the first configured one. */
   private instanceOf(slo: SloDefinition): string | undefined {
-    const src = slo.indicator.total as { metricSourceRef?: string; spec?: { instance?: string } };
+    const src = slo.indicator.total as {
+      metricSourceRef?: string;
+      spec?: { instance?: string };
+    };
     return src.metricSourceRef ?? src.spec?.instance;
   }
 
@@ -229,23 +382,50 @@ export class PrometheusSliSource implements SliSource {
   }
 
   /** A metric source's query rendered for a window (Sloth's specs keep queries without `{{.window}}` as written). */
-  private render(slo: SloDefinition, source: Record<string, unknown> | undefined, windowMs: number): string {
+  private render(
+    slo: SloDefinition,
+    source: Record<string, unknown> | undefined,
+    windowMs: number,
+  ): string {
     const text = (source?.spec as { query?: unknown } | undefined)?.query;
-    if (typeof text !== 'string') throw new Error('metricSource.spec.query is required for Prometheus SLIs');
-    const r = renderQuery(text, promDuration(windowMs), { verbatim: !!slo.sloth });
+    if (typeof text !== 'string')
+      throw new Error(
+        'metricSource.spec.query is required for Prometheus SLIs',
+      );
+    const r = renderQuery(text, promDuration(windowMs), {
+      verbatim: !!slo.sloth,
+    });
     if (!r.ok) throw new Error(r.error);
     return r.value;
   }
 
-  private queries(slo: SloDefinition, windowMs: number): { counted: string; total: string } {
+  private queries(
+    slo: SloDefinition,
+    windowMs: number,
+  ): { counted: string; total: string } {
     const q = (s?: Record<string, unknown>) => this.render(slo, s, windowMs);
     const mode = slo.indicator.mode;
-    const counted = q(mode === 'good-total' || mode === 'raw-success' ? slo.indicator.good : slo.indicator.bad);
+    const counted = q(
+      mode === 'good-total' || mode === 'raw-success'
+        ? slo.indicator.good
+        : slo.indicator.bad,
+    );
     // a raw ratio is one query; every second of the window is one event, so the total is the window's seconds
-    return { counted, total: mode === 'raw-success' || mode === 'raw-failure' ? 'vector(1)' : q(slo.indicator.total) };
+    return {
+      counted,
+      total:
+        mode === 'raw-success' || mode === 'raw-failure'
+          ? 'vector(1)'
+          : q(slo.indicator.total),
+    };
   }
 
-  private toCounts(slo: SloDefinition, counted: number | null, total: number | null, windowMs: number): Counts {
+  private toCounts(
+    slo: SloDefinition,
+    counted: number | null,
+    total: number | null,
+    windowMs: number,
+  ): Counts {
     const seconds = Math.round(windowMs / 1000);
     const mode = slo.indicator.mode;
     if (isRaw(slo)) {
@@ -257,7 +437,9 @@ export class PrometheusSliSource implements SliSource {
     }
     const t = (total ?? 0) * seconds;
     const c = (counted ?? 0) * seconds;
-    return mode === 'good-total' ? { good: c, total: t } : { good: t - c, total: t };
+    return mode === 'good-total'
+      ? { good: c, total: t }
+      : { good: t - c, total: t };
   }
 
   /**
@@ -266,7 +448,9 @@ export class PrometheusSliSource implements SliSource {
    * series is missing, from the raw queries: two values per (SLO, interval), batched per instance and instant, each
    * distinct interval of an SLO asked once.
    */
-  async countWindows(requests: SliCountRequest[]): Promise<Map<string, SliCountResult>> {
+  async countWindows(
+    requests: SliCountRequest[],
+  ): Promise<Map<string, SliCountResult>> {
     const out = new Map<string, SliCountResult>();
     const sliced: (() => Promise<void>)[] = [];
     const raw: RawWanted[] = [];
@@ -274,7 +458,11 @@ export class PrometheusSliSource implements SliSource {
     for (const r of requests) {
       const client = this.clientFor(r.slo);
       if (!client) {
-        out.set(r.slo.ref, { counts: [], error: 'no Prometheus instance is configured (reliability.prometheus.instances)' });
+        out.set(r.slo.ref, {
+          counts: [],
+          error:
+            'no Prometheus instance is configured (reliability.prometheus.instances)',
+        });
         continue;
       }
       if (bySlice(r.slo)) {
@@ -283,7 +471,9 @@ export class PrometheusSliSource implements SliSource {
             const from = Math.min(...r.intervals.map(i => i.start));
             const to = Math.max(...r.intervals.map(i => i.end));
             const slices = await this.slices(client, r.slo, from, to);
-            out.set(r.slo.ref, { counts: r.intervals.map(i => slices.between(i.start, i.end)) });
+            out.set(r.slo.ref, {
+              counts: r.intervals.map(i => slices.between(i.start, i.end)),
+            });
           } catch (e) {
             out.set(r.slo.ref, { counts: [], error: (e as Error).message });
           }
@@ -291,12 +481,23 @@ export class PrometheusSliSource implements SliSource {
         continue;
       }
       out.set(r.slo.ref, { counts: new Array(r.intervals.length) });
-      const windows = client.recordedRules === 'off' ? undefined : this.recordable(r.slo);
+      const windows =
+        client.recordedRules === 'off' ? undefined : this.recordable(r.slo);
       const end = Math.max(...r.intervals.map(i => i.end));
       r.intervals.forEach((interval, i) => {
         const len = interval.end - interval.start;
-        const rec = windows && interval.end === end ? windows.get(len) : undefined;
-        if (rec) recorded.push({ slo: r.slo, client, i, t: interval.end, len, window: rec.window, expr: rec.expr });
+        const rec =
+          windows && interval.end === end ? windows.get(len) : undefined;
+        if (rec)
+          recorded.push({
+            slo: r.slo,
+            client,
+            i,
+            t: interval.end,
+            len,
+            window: rec.window,
+            expr: rec.expr,
+          });
         else raw.push({ slo: r.slo, client, i, t: interval.end, len });
       });
     }
@@ -304,7 +505,10 @@ export class PrometheusSliSource implements SliSource {
     // the raw queries (the compliance windows, at least) need neither the rules API nor the recorded series: they run
     // while those are read, then the lookbacks that fell back to raw queries
     const concurrency = this.options.concurrency ?? 4;
-    const [fallback] = await Promise.all([this.readRecorded(recorded, out), pool([...this.rawJobs(raw, out), ...sliced], concurrency)]);
+    const [fallback] = await Promise.all([
+      this.readRecorded(recorded, out),
+      pool([...this.rawJobs(raw, out), ...sliced], concurrency),
+    ]);
     await pool(this.rawJobs(fallback, out), concurrency);
     for (const [ref, r] of out) {
       if (r.error) this.logger.warn(`SLO ${ref}: ${r.error}`);
@@ -321,8 +525,16 @@ export class PrometheusSliSource implements SliSource {
    * guard (the recorded series are ratios, the guard counts events), and never its compliance window (the status
    * reports that window's events).
    */
-  private recordable(slo: SloDefinition): Map<number, { window: string; expr: string }> | undefined {
-    if (bySlice(slo) || slo.minEvents || compositeParentRef(slo.ref) !== undefined || slo.window.kind !== 'rolling') return undefined;
+  private recordable(
+    slo: SloDefinition,
+  ): Map<number, { window: string; expr: string }> | undefined {
+    if (
+      bySlice(slo) ||
+      slo.minEvents ||
+      compositeParentRef(slo.ref) !== undefined ||
+      slo.window.kind !== 'rolling'
+    )
+      return undefined;
     const windows = recordedWindows(slo);
     if (!windows.ok) return undefined;
     const periodMs = durationMs(slo.window.duration);
@@ -331,7 +543,10 @@ export class PrometheusSliSource implements SliSource {
   }
 
   /** Each instance's loaded recording rules, read at most every five minutes. */
-  private readonly loadedRules = new Map<PrometheusClient, { at: number; rules: Promise<Map<string, Set<string>>> }>();
+  private readonly loadedRules = new Map<
+    PrometheusClient,
+    { at: number; rules: Promise<Map<string, Set<string>>> }
+  >();
   /** Canonical forms of the SLOs' expressions and of the loaded rules' queries, kept between ticks (bounded). */
   private readonly canonical = new Map<string, string | undefined>();
 
@@ -361,13 +576,24 @@ export class PrometheusSliSource implements SliSource {
    */
   private loaded(client: PrometheusClient): Promise<Map<string, Set<string>>> {
     const cached = this.loadedRules.get(client);
-    if (cached && Date.now() - cached.at < (this.options.rulesRefreshMs ?? RULES_REFRESH_MS)) return cached.rules;
+    if (
+      cached &&
+      Date.now() - cached.at < (this.options.rulesRefreshMs ?? RULES_REFRESH_MS)
+    )
+      return cached.rules;
     const rules = client.recordingRules(RECORDED_NAMES).then(
       list => {
         const byKey = new Map<string, Set<string>>();
         for (const r of list) {
           const { sloth_id: id, sloth_window: w } = r.labels;
-          if (r.health === 'err' || !id || !w || r.name !== `slo:sli_error:ratio_rate${w}` || !RECORDED_NAMES.includes(r.name)) continue;
+          if (
+            r.health === 'err' ||
+            !id ||
+            !w ||
+            r.name !== `slo:sli_error:ratio_rate${w}` ||
+            !RECORDED_NAMES.includes(r.name)
+          )
+            continue;
           const key = `${id}\u0000${w}`;
           const set = byKey.get(key) ?? new Set<string>();
           // a query that does not parse here is kept as written: it then matches no SLO's. Parsed once, while its text
@@ -378,7 +604,13 @@ export class PrometheusSliSource implements SliSource {
         return byKey;
       },
       e => {
-        this.logger.warn(`Prometheus ${client.name}: its rules could not be read, SLOs use their raw queries until the next try in five minutes (recordedRules: declared reads the recorded series without the rules API, off never reads them): ${(e as Error).message}`);
+        this.logger.warn(
+          `Prometheus ${
+            client.name
+          }: its rules could not be read, SLOs use their raw queries until the next try in five minutes (recordedRules: declared reads the recorded series without the rules API, off never reads them): ${
+            (e as Error).message
+          }`,
+        );
         return new Map<string, Set<string>>();
       },
     );
@@ -393,24 +625,46 @@ export class PrometheusSliSource implements SliSource {
    * changed is not used). Returns the lookbacks to count from the raw queries instead: unmatched, without a series
    * (no evaluation yet, or the rule failing for five minutes), or with more than one.
    */
-  private async readRecorded(wanted: RecordedWanted[], out: Map<string, SliCountResult>): Promise<RawWanted[]> {
+  private async readRecorded(
+    wanted: RecordedWanted[],
+    out: Map<string, SliCountResult>,
+  ): Promise<RawWanted[]> {
     const fallback: RawWanted[] = [];
-    const groups = new Map<string, { client: PrometheusClient; t: number; window: string; wanted: (RecordedWanted & { id: string })[] }>();
+    const groups = new Map<
+      string,
+      {
+        client: PrometheusClient;
+        t: number;
+        window: string;
+        wanted: (RecordedWanted & { id: string })[];
+      }
+    >();
     // each instance's rules, once for the whole batch
     const rulesOf = new Map<PrometheusClient, Map<string, Set<string>>>();
     for (const w of wanted) {
       const id = slothIds(w.slo).sloth_id;
       if (w.client.recordedRules === 'detect') {
-        if (!rulesOf.has(w.client)) rulesOf.set(w.client, await this.loaded(w.client));
+        if (!rulesOf.has(w.client))
+          rulesOf.set(w.client, await this.loaded(w.client));
         const loaded = rulesOf.get(w.client)!.get(`${id}\u0000${w.window}`);
         const ours = this.canonicalOf(w.expr);
-        if (!loaded || loaded.size !== 1 || ours === undefined || !loaded.has(ours)) {
+        if (
+          !loaded ||
+          loaded.size !== 1 ||
+          ours === undefined ||
+          !loaded.has(ours)
+        ) {
           fallback.push(w);
           continue;
         }
       }
       const key = `${w.client.name}\u0000${w.t}\u0000${w.window}`;
-      const g = groups.get(key) ?? { client: w.client, t: w.t, window: w.window, wanted: [] };
+      const g = groups.get(key) ?? {
+        client: w.client,
+        t: w.t,
+        window: w.window,
+        wanted: [],
+      };
       g.wanted.push({ ...w, id });
       groups.set(key, g);
     }
@@ -418,9 +672,18 @@ export class PrometheusSliSource implements SliSource {
       [...groups.values()].map(g => async () => {
         let series: { labels: Record<string, string>; value: number }[];
         try {
-          series = await g.client.series(`slo:sli_error:ratio_rate${g.window}{sloth_window="${g.window}"}`, g.t);
+          series = await g.client.series(
+            `slo:sli_error:ratio_rate${g.window}{sloth_window="${g.window}"}`,
+            g.t,
+          );
         } catch (e) {
-          this.logger.warn(`Prometheus ${g.client.name}: recorded ${g.window} ratios could not be read, using raw queries: ${(e as Error).message}`);
+          this.logger.warn(
+            `Prometheus ${g.client.name}: recorded ${
+              g.window
+            } ratios could not be read, using raw queries: ${
+              (e as Error).message
+            }`,
+          );
           fallback.push(...g.wanted);
           return;
         }
@@ -451,8 +714,14 @@ export class PrometheusSliSource implements SliSource {
    * selector instead of hundreds); the others are batched, 50 SLO-intervals a request. A merged query that fails is
    * asked again as its expressions, batched, so that an error lands on its own SLOs.
    */
-  private rawJobs(raw: RawWanted[], out: Map<string, SliCountResult>): (() => Promise<void>)[] {
-    const groups = new Map<string, { client: PrometheusClient; t: number; wanted: RawWantedQueries[] }>();
+  private rawJobs(
+    raw: RawWanted[],
+    out: Map<string, SliCountResult>,
+  ): (() => Promise<void>)[] {
+    const groups = new Map<
+      string,
+      { client: PrometheusClient; t: number; wanted: RawWantedQueries[] }
+    >();
     const seen = new Map<string, RawWantedQueries>();
     for (const w of raw) {
       const entry = out.get(w.slo.ref)!;
@@ -466,7 +735,13 @@ export class PrometheusSliSource implements SliSource {
       try {
         const q = this.queries(w.slo, w.len);
         const g = groups.get(key) ?? { client: w.client, t: w.t, wanted: [] };
-        const wanted = { slo: w.slo, is: [w.i], len: w.len, counted: q.counted, total: q.total };
+        const wanted = {
+          slo: w.slo,
+          is: [w.i],
+          len: w.len,
+          counted: q.counted,
+          total: q.total,
+        };
         g.wanted.push(wanted);
         groups.set(key, g);
         seen.set(`${w.slo.ref}\u0000${key}\u0000${w.len}`, wanted);
@@ -474,7 +749,9 @@ export class PrometheusSliSource implements SliSource {
         entry.error = (e as Error).message;
       }
     }
-    return [...groups.values()].flatMap(({ client, t, wanted }) => this.groupJobs(client, t, wanted, out));
+    return [...groups.values()].flatMap(({ client, t, wanted }) =>
+      this.groupJobs(client, t, wanted, out),
+    );
   }
 
   /** Queries a request: batchSize SLO-intervals of two expressions each. */
@@ -483,15 +760,32 @@ export class PrometheusSliSource implements SliSource {
   }
 
   /** The jobs of one instance and instant: its merged queries and its expressions as written, then the counts. */
-  private groupJobs(client: PrometheusClient, t: number, wanted: RawWantedQueries[], out: Map<string, SliCountResult>): (() => Promise<void>)[] {
+  private groupJobs(
+    client: PrometheusClient,
+    t: number,
+    wanted: RawWantedQueries[],
+    out: Map<string, SliCountResult>,
+  ): (() => Promise<void>)[] {
     // expression 2j is wanted[j]'s counted query, 2j + 1 its total
     const exprs = wanted.flatMap(w => [w.counted, w.total]);
     const values: (number | null | Error)[] = exprs.map(() => null);
     // each merged query and each expression left as written is one item; up to perRequest items a request
     const { merged, rest } = planMerges(exprs, e => this.shapeOf(e));
-    const items: Item[] = [...merged.map(m => ({ query: m.query, merged: m })), ...rest.map(i => ({ query: exprs[i], place: i }))];
+    const items: Item[] = [
+      ...merged.map(m => ({ query: m.query, merged: m })),
+      ...rest.map(i => ({ query: exprs[i], place: i })),
+    ];
     const groupJobs: (() => Promise<void>)[] = [];
-    for (let k = 0; k < items.length; k += this.perRequest) groupJobs.push(() => this.askItems(client, t, items.slice(k, k + this.perRequest), exprs, values));
+    for (let k = 0; k < items.length; k += this.perRequest)
+      groupJobs.push(() =>
+        this.askItems(
+          client,
+          t,
+          items.slice(k, k + this.perRequest),
+          exprs,
+          values,
+        ),
+      );
     // the counts, once every query of this instance and instant has answered
     let left = groupJobs.length;
     const assign = () => {
@@ -501,7 +795,9 @@ export class PrometheusSliSource implements SliSource {
         const counted = values[2 * j];
         const total = values[2 * j + 1];
         if (counted instanceof Error || total instanceof Error) {
-          entry.error = ((counted instanceof Error ? counted : total) as Error).message;
+          entry.error = (
+            (counted instanceof Error ? counted : total) as Error
+          ).message;
           return;
         }
         const counts = this.toCounts(w.slo, counted, total, w.len);
@@ -524,12 +820,30 @@ export class PrometheusSliSource implements SliSource {
    * Prometheus rejects the request, each item alone; a merged query it rejects, as its expressions (so that an error
    * lands on its own SLOs).
    */
-  private async askItems(client: PrometheusClient, t: number, items: Item[], exprs: string[], values: (number | null | Error)[]): Promise<void> {
-    let answers: ({ labels: Record<string, string>; value: number }[] | Error)[];
+  private async askItems(
+    client: PrometheusClient,
+    t: number,
+    items: Item[],
+    exprs: string[],
+    values: (number | null | Error)[],
+  ): Promise<void> {
+    let answers: (
+      | { labels: Record<string, string>; value: number }[]
+      | Error
+    )[];
     try {
-      answers = await client.seriesMany(items.map(i => i.query), t);
+      answers = await client.seriesMany(
+        items.map(i => i.query),
+        t,
+      );
     } catch (e) {
-      answers = (e as any).final ? await Promise.all(items.map(i => client.series(i.query, t).catch(err => err as Error))) : items.map(() => e as Error);
+      answers = (e as any).final
+        ? await Promise.all(
+            items.map(i =>
+              client.series(i.query, t).catch(err => err as Error),
+            ),
+          )
+        : items.map(() => e as Error);
     }
     for (const [k, item] of items.entries()) {
       const answer = answers[k];
@@ -540,16 +854,29 @@ export class PrometheusSliSource implements SliSource {
         } else if (answer instanceof Error) {
           // rejected: its expressions, as written and batched like the rest (they do not merge again)
           for (let p = 0; p < places.length; p += this.perRequest) {
-            await this.askItems(client, t, places.slice(p, p + this.perRequest).map(i => ({ query: exprs[i], place: i })), exprs, values);
+            await this.askItems(
+              client,
+              t,
+              places
+                .slice(p, p + this.perRequest)
+                .map(i => ({ query: exprs[i], place: i })),
+              exprs,
+              values,
+            );
           }
         } else {
           for (const series of answer) {
-            const at = item.merged.members.get(series.labels[item.merged.label]);
-            if (at && Number.isFinite(series.value)) for (const i of at) values[i] = series.value;
+            const at = item.merged.members.get(
+              series.labels[item.merged.label],
+            );
+            if (at && Number.isFinite(series.value))
+              for (const i of at) values[i] = series.value;
           }
         }
       } else if (answer instanceof Error) values[item.place!] = answer;
-      else values[item.place!] = answer.find(x => Number.isFinite(x.value))?.value ?? null;
+      else
+        values[item.place!] =
+          answer.find(x => Number.isFinite(x.value))?.value ?? null;
     }
   }
 
@@ -559,9 +886,18 @@ export class PrometheusSliSource implements SliSource {
    * instance that is not configured, a query that cannot be rendered or that Prometheus rejects) is an InputError;
    * a Prometheus that fails throws the client's (redacted) error.
    */
-  async hourlyCounts(slo: SloDefinition, from: number, to: number): Promise<{ t: number; good: number; total: number }[]> {
+  async hourlyCounts(
+    slo: SloDefinition,
+    from: number,
+    to: number,
+  ): Promise<{ t: number; good: number; total: number }[]> {
     const client = this.clientFor(slo);
-    if (!client) throw new InputError(`no Prometheus instance${this.instanceOf(slo) ? ` named ${this.instanceOf(slo)}` : ''} is configured (reliability.prometheus.instances)`);
+    if (!client)
+      throw new InputError(
+        `no Prometheus instance${
+          this.instanceOf(slo) ? ` named ${this.instanceOf(slo)}` : ''
+        } is configured (reliability.prometheus.instances)`,
+      );
     let queries: { counted: string; total: string };
     try {
       queries = this.queries(slo, HOUR);
@@ -570,9 +906,14 @@ export class PrometheusSliSource implements SliSource {
     }
     const start = Math.ceil(from / HOUR) * HOUR + HOUR;
     const end = Math.floor(to / HOUR) * HOUR;
-    const [c, t] = await Promise.all([client.range(queries.counted, start, end, HOUR), client.range(queries.total, start, end, HOUR)]).catch(e => {
+    const [c, t] = await Promise.all([
+      client.range(queries.counted, start, end, HOUR),
+      client.range(queries.total, start, end, HOUR),
+    ]).catch(e => {
       // a query Prometheus rejects (400, 422: `final`) does not get better by asking again
-      throw (e as { final?: boolean }).final ? new InputError((e as Error).message) : e;
+      throw (e as { final?: boolean }).final
+        ? new InputError((e as Error).message)
+        : e;
     });
     const out: { t: number; good: number; total: number }[] = [];
     const raw = isRaw(slo);
@@ -586,9 +927,16 @@ export class PrometheusSliSource implements SliSource {
   }
 
   /** A PromQL expression's value at t on the SLO's instance (a chaos experiment's abort condition, say). */
-  async query(slo: SloDefinition, expr: string, t: number): Promise<number | null> {
+  async query(
+    slo: SloDefinition,
+    expr: string,
+    t: number,
+  ): Promise<number | null> {
     const client = this.clientFor(slo);
-    if (!client) throw new Error('no Prometheus instance is configured (reliability.prometheus.instances)');
+    if (!client)
+      throw new Error(
+        'no Prometheus instance is configured (reliability.prometheus.instances)',
+      );
     return client.instant(expr, t);
   }
 
@@ -604,7 +952,15 @@ export class PrometheusSliSource implements SliSource {
    * with the pure math of -common. A point without a value (no data) is not counted. The answer sums the slices of
    * any interval (start, end] by binary search over prefix sums.
    */
-  async slices(client: PrometheusClient, slo: SloDefinition, from: number, to: number): Promise<{ between(start: number, end: number): Counts; points: number[] }> {
+  async slices(
+    client: PrometheusClient,
+    slo: SloDefinition,
+    from: number,
+    to: number,
+  ): Promise<{
+    between(start: number, end: number): Counts;
+    points: number[];
+  }> {
     const step = slo.budgeting?.sliceMs ?? 60_000;
     const first = Math.floor(from / step) * step + step;
     const last = Math.floor(to / step) * step;
@@ -612,17 +968,32 @@ export class PrometheusSliSource implements SliSource {
     const goods: number[] = [0];
     const totals: number[] = [0];
     const threshold = slo.indicator.mode === 'threshold';
-    const queries = threshold ? { counted: this.render(slo, slo.indicator.total, step), total: '' } : this.queries(slo, step);
+    const queries = threshold
+      ? { counted: this.render(slo, slo.indicator.total, step), total: '' }
+      : this.queries(slo, step);
     for (let start = first; start <= last; start += MAX_POINTS * step) {
       const end = Math.min(last, start + (MAX_POINTS - 1) * step);
-      const [counted, total] = await Promise.all([client.range(queries.counted, start, end, step), threshold ? Promise.resolve(undefined) : client.range(queries.total, start, end, step)]);
+      const [counted, total] = await Promise.all([
+        client.range(queries.counted, start, end, step),
+        threshold
+          ? Promise.resolve(undefined)
+          : client.range(queries.total, start, end, step),
+      ]);
       for (let t = start; t <= end; t += step) {
         let c: Counts | null;
         if (threshold) {
           const v = counted.get(t);
           if (v === undefined) continue;
-          const good = meetsThreshold(v, slo.threshold!.op, slo.threshold!.value) ? 1 : 0;
-          c = slo.budgeting ? sliceContribution({ n: 1, good }, slo.budgeting) : { good, total: 1 };
+          const good = meetsThreshold(
+            v,
+            slo.threshold!.op,
+            slo.threshold!.value,
+          )
+            ? 1
+            : 0;
+          c = slo.budgeting
+            ? sliceContribution({ n: 1, good }, slo.budgeting)
+            : { good, total: 1 };
         } else {
           if (!total!.has(t) || (isRaw(slo) && !counted.has(t))) continue;
           // the slice's good share divided as Prometheus divides it (good rate over total rate), so a share at the
@@ -661,16 +1032,31 @@ export class PrometheusSliSource implements SliSource {
     };
   }
 
-  async history(slo: SloDefinition, req: SliHistoryRequest): Promise<SliHistoryPoint[]> {
+  async history(
+    slo: SloDefinition,
+    req: SliHistoryRequest,
+  ): Promise<SliHistoryPoint[]> {
     const client = this.clientFor(slo);
-    if (!client) throw new Error('no Prometheus instance is configured (reliability.prometheus.instances)');
+    if (!client)
+      throw new Error(
+        'no Prometheus instance is configured (reliability.prometheus.instances)',
+      );
     if (bySlice(slo)) {
-      const slices = await this.slices(client, slo, req.from - Math.max(req.windowMs, req.lookbackMs), req.to);
+      const slices = await this.slices(
+        client,
+        slo,
+        req.from - Math.max(req.windowMs, req.lookbackMs),
+        req.to,
+      );
       const points: SliHistoryPoint[] = [];
       for (let t = req.from; t <= req.to; t += req.stepMs) {
         const look = slices.between(t - req.lookbackMs, t);
         const win = slices.between(t - req.windowMs, t);
-        points.push({ t, lookback: look.total > 0 ? look : null, window: win.total > 0 ? win : null });
+        points.push({
+          t,
+          lookback: look.total > 0 ? look : null,
+          window: win.total > 0 ? win : null,
+        });
       }
       return points;
     }
@@ -687,8 +1073,14 @@ export class PrometheusSliSource implements SliSource {
     for (let t = req.from; t <= req.to; t += req.stepMs) {
       points.push({
         t,
-        lookback: lt.has(t) && (!raw || lc.has(t)) ? this.toCounts(slo, lc.get(t) ?? 0, lt.get(t)!, req.lookbackMs) : null,
-        window: wt.has(t) && (!raw || wc.has(t)) ? this.toCounts(slo, wc.get(t) ?? 0, wt.get(t)!, req.windowMs) : null,
+        lookback:
+          lt.has(t) && (!raw || lc.has(t))
+            ? this.toCounts(slo, lc.get(t) ?? 0, lt.get(t)!, req.lookbackMs)
+            : null,
+        window:
+          wt.has(t) && (!raw || wc.has(t))
+            ? this.toCounts(slo, wc.get(t) ?? 0, wt.get(t)!, req.windowMs)
+            : null,
       });
     }
     return points;

@@ -5,7 +5,15 @@ type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
 /** Longest expression compared: rules are short, and a parse is linear but not free. */
 const MAX_LENGTH = 20_000;
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
+const UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+  y: 31_536_000_000,
+};
 
 /** A PromQL duration (`5m`, `1h30m`, `2591999s`) in ms, read left to right; undefined when it is not one. */
 function durationOf(text: string): number | undefined {
@@ -14,7 +22,12 @@ function durationOf(text: string): number | undefined {
   if (text.length === 0) return undefined;
   while (i < text.length) {
     let j = i;
-    while (j < text.length && text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 57) j++;
+    while (
+      j < text.length &&
+      text.charCodeAt(j) >= 48 &&
+      text.charCodeAt(j) <= 57
+    )
+      j++;
     if (j === i) return undefined;
     const n = Number(text.slice(i, j));
     const unit = text[j] === 'm' && text[j + 1] === 's' ? 'ms' : text[j];
@@ -28,7 +41,8 @@ function durationOf(text: string): number | undefined {
 /** A string literal's value: Prometheus prints strings double-quoted with Go's escapes, which JSON reads. */
 function stringOf(literal: string): string {
   let text = literal;
-  if (text.startsWith('`') && text.endsWith('`') && text.length >= 2) return JSON.stringify(text.slice(1, -1));
+  if (text.startsWith('`') && text.endsWith('`') && text.length >= 2)
+    return JSON.stringify(text.slice(1, -1));
   if (text.startsWith("'") && text.endsWith("'") && text.length >= 2) {
     // a single-quoted Go string: swap the quotes' escaping and read it as JSON
     let inner = '';
@@ -68,7 +82,11 @@ function nestingOf(text: string): number {
 /** A leaf's form: numbers and durations as values, strings as their content, identifiers and operators as written. */
 function leafForm(node: SyntaxNode, src: string): string {
   const text = src.slice(node.from, node.to);
-  if (node.name.startsWith('NumberDurationLiteral') || node.name === 'NumberLiteral' || node.name === 'Duration') {
+  if (
+    node.name.startsWith('NumberDurationLiteral') ||
+    node.name === 'NumberLiteral' ||
+    node.name === 'Duration'
+  ) {
     // 0.00001 and 1e-05, 2591999s and 29d23h59m59s: the same number
     const d = durationOf(text);
     if (d !== undefined) return `${node.name}:${d}ms`;
@@ -101,7 +119,8 @@ function canonicalNode(top: SyntaxNode, src: string): string {
       // a selector's matchers and a grouping's labels in any order mean the same; each is flat (a name, an operator,
       // a string), so this inner walk is shallow
       const parts: string[] = [];
-      for (let c: SyntaxNode | null = item.firstChild; c; c = c.nextSibling) parts.push(canonicalNode(c, src));
+      for (let c: SyntaxNode | null = item.firstChild; c; c = c.nextSibling)
+        parts.push(canonicalNode(c, src));
       parts.sort();
       out.push(`${item.name}(${parts.join(',')})`);
       continue;
@@ -109,7 +128,8 @@ function canonicalNode(top: SyntaxNode, src: string): string {
     out.push(`${item.name}(`);
     todo.push(')');
     const children: SyntaxNode[] = [];
-    for (let c: SyntaxNode | null = item.firstChild; c; c = c.nextSibling) children.push(c);
+    for (let c: SyntaxNode | null = item.firstChild; c; c = c.nextSibling)
+      children.push(c);
     for (let i = children.length - 1; i >= 0; i--) {
       todo.push(children[i]);
       if (i > 0) todo.push(',');
@@ -127,7 +147,8 @@ function canonicalNode(top: SyntaxNode, src: string): string {
  * 20,000 characters, or nests brackets over 256 deep): such a rule is then not recognised, and its SLO is read from its raw queries.
  */
 export function canonicalPromQL(expr: string): string | undefined {
-  if (expr.length > MAX_LENGTH || nestingOf(expr) > MAX_NESTING) return undefined;
+  if (expr.length > MAX_LENGTH || nestingOf(expr) > MAX_NESTING)
+    return undefined;
   try {
     return canonicalNode(parser.parse(expr).topNode, expr);
   } catch {

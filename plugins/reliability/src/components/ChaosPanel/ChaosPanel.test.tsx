@@ -6,12 +6,17 @@ import { ReliabilityApi, reliabilityApiRef } from '../../api/ReliabilityApi';
 import { ChaosPanel } from './ChaosPanel';
 import { runWindow } from './RunChart';
 
-const record = (over: Partial<ChaosExperimentRecord> = {}): ChaosExperimentRecord => ({
+const record = (
+  over: Partial<ChaosExperimentRecord> = {},
+): ChaosExperimentRecord => ({
   id: 4,
   entityRef: 'component:default/checkout',
   name: 'latency-checkout',
   state: 'draft',
-  experiment: { hypothesis: 'Checkout latency stays under 1 s p95 if PaymentSvc slows 30%.', steadyState: { slo: 'default/checkout-success', minBudgetRemaining: 0.5 } } as any,
+  experiment: {
+    hypothesis: 'Checkout latency stays under 1 s p95 if PaymentSvc slows 30%.',
+    steadyState: { slo: 'default/checkout-success', minBudgetRemaining: 0.5 },
+  } as any,
   version: 1,
   author: 'user:default/mei',
   approvedBy: null,
@@ -28,8 +33,27 @@ const record = (over: Partial<ChaosExperimentRecord> = {}): ChaosExperimentRecor
 
 const render = (api: Partial<ReliabilityApi>) =>
   renderInTestApp(
-    <TestApiProvider apis={[[reliabilityApiRef, { lintChaos: async () => ({ ok: true, violations: [] }) as any, listChaosFiles: async () => ({ entityRef: 'component:default/checkout', location: null, files: [], skipped: [] }), ...api }]]}>
-      <ChaosPanel entityRef="component:default/checkout" sloRefs={['default/checkout-success']} />
+    <TestApiProvider
+      apis={[
+        [
+          reliabilityApiRef,
+          {
+            lintChaos: async () => ({ ok: true, violations: [] } as any),
+            listChaosFiles: async () => ({
+              entityRef: 'component:default/checkout',
+              location: null,
+              files: [],
+              skipped: [],
+            }),
+            ...api,
+          },
+        ],
+      ]}
+    >
+      <ChaosPanel
+        entityRef="component:default/checkout"
+        sloRefs={['default/checkout-success']}
+      />
     </TestApiProvider>,
   );
 
@@ -41,17 +65,49 @@ describe('ChaosPanel', () => {
       ok: false as const,
       violations:
         experiment.blastRadius.trafficPercent > 10
-          ? [{ field: 'blastRadius.trafficPercent', rule: 'max-traffic', message: 'must be at most 10% in staging (max_traffic), got 50%' }, { field: 'name', rule: 'schema', message: 'must be lowercase letters, digits and - (at most 63)' }]
-          : [{ field: 'name', rule: 'schema', message: 'must be lowercase letters, digits and - (at most 63)' }],
+          ? [
+              {
+                field: 'blastRadius.trafficPercent',
+                rule: 'max-traffic',
+                message:
+                  'must be at most 10% in staging (max_traffic), got 50%',
+              },
+              {
+                field: 'name',
+                rule: 'schema',
+                message: 'must be lowercase letters, digits and - (at most 63)',
+              },
+            ]
+          : [
+              {
+                field: 'name',
+                rule: 'schema',
+                message: 'must be lowercase letters, digits and - (at most 63)',
+              },
+            ],
     }));
     await render({ listChaos: async () => ({ items: [] }), lintChaos });
     expect(await screen.findByText(/No experiments yet/)).toBeInTheDocument();
     const traffic = screen.getByTestId('chaos-field-trafficPercent');
     await userEvent.clear(traffic);
     await userEvent.type(traffic, '50');
-    await waitFor(() => expect(document.getElementById('chaos-error-trafficPercent')).toHaveTextContent('must be at most 10% in staging (max_traffic), got 50%'));
-    expect(document.getElementById('chaos-error-name')).toHaveTextContent('must be lowercase letters');
-    expect(lintChaos).toHaveBeenLastCalledWith('component:default/checkout', expect.objectContaining({ blastRadius: expect.objectContaining({ trafficPercent: 50 }), steadyState: { slo: 'default/checkout-success' } }));
+    await waitFor(() =>
+      expect(
+        document.getElementById('chaos-error-trafficPercent'),
+      ).toHaveTextContent(
+        'must be at most 10% in staging (max_traffic), got 50%',
+      ),
+    );
+    expect(document.getElementById('chaos-error-name')).toHaveTextContent(
+      'must be lowercase letters',
+    );
+    expect(lintChaos).toHaveBeenLastCalledWith(
+      'component:default/checkout',
+      expect.objectContaining({
+        blastRadius: expect.objectContaining({ trafficPercent: 50 }),
+        steadyState: { slo: 'default/checkout-success' },
+      }),
+    );
   });
 
   it("shows the annotated folder's experiment files with their linter verdicts", async () => {
@@ -59,33 +115,91 @@ describe('ChaosPanel', () => {
       listChaos: async () => ({ items: [] }),
       listChaosFiles: async () => ({
         entityRef: 'component:default/checkout',
-        location: 'https://git.example/shop/checkout/tree/main/chaos/experiments',
+        location:
+          'https://git.example/shop/checkout/tree/main/chaos/experiments',
         files: [
-          { path: 'brownout_checkout.yaml', experiments: [{ name: 'brownout-checkout', ok: true, violations: [] }] },
-          { path: 'latency_checkout.yaml', experiments: [{ name: 'latency-checkout', ok: false, violations: [{ field: 'blastRadius.trafficPercent', rule: 'max-traffic', message: 'must be at most 10% in staging (max_traffic), got 50%' }] }] },
+          {
+            path: 'brownout_checkout.yaml',
+            experiments: [
+              { name: 'brownout-checkout', ok: true, violations: [] },
+            ],
+          },
+          {
+            path: 'latency_checkout.yaml',
+            experiments: [
+              {
+                name: 'latency-checkout',
+                ok: false,
+                violations: [
+                  {
+                    field: 'blastRadius.trafficPercent',
+                    rule: 'max-traffic',
+                    message:
+                      'must be at most 10% in staging (max_traffic), got 50%',
+                  },
+                ],
+              },
+            ],
+          },
         ],
         skipped: [],
       }),
     });
-    expect(await screen.findByTestId('chaos-file-latency_checkout.yaml')).toHaveTextContent('latency_checkout.yaml (latency-checkout): blastRadius.trafficPercent: must be at most 10% in staging (max_traffic), got 50%');
-    expect(screen.getByTestId('chaos-file-brownout_checkout.yaml')).toHaveTextContent('passes the linter');
+    expect(
+      await screen.findByTestId('chaos-file-latency_checkout.yaml'),
+    ).toHaveTextContent(
+      'latency_checkout.yaml (latency-checkout): blastRadius.trafficPercent: must be at most 10% in staging (max_traffic), got 50%',
+    );
+    expect(
+      screen.getByTestId('chaos-file-brownout_checkout.yaml'),
+    ).toHaveTextContent('passes the linter');
   });
 
   it('saves a draft, and shows a refusal from the server', async () => {
-    const createChaos = jest.fn().mockRejectedValueOnce(new Error('Invalid experiment: blastRadius.trafficPercent: must be at most 10%')).mockResolvedValue(record());
-    const listChaos = jest.fn().mockResolvedValueOnce({ items: [] }).mockResolvedValue({ items: [record()] });
+    const createChaos = jest
+      .fn()
+      .mockRejectedValueOnce(
+        new Error(
+          'Invalid experiment: blastRadius.trafficPercent: must be at most 10%',
+        ),
+      )
+      .mockResolvedValue(record());
+    const listChaos = jest
+      .fn()
+      .mockResolvedValueOnce({ items: [] })
+      .mockResolvedValue({ items: [record()] });
     await render({ listChaos, createChaos });
-    await userEvent.type(await screen.findByTestId('chaos-field-name'), 'latency-checkout');
+    await userEvent.type(
+      await screen.findByTestId('chaos-field-name'),
+      'latency-checkout',
+    );
     await userEvent.click(screen.getByRole('button', { name: 'Save draft' }));
-    expect(await screen.findByTestId('chaos-save-error')).toHaveTextContent('must be at most 10%');
+    expect(await screen.findByTestId('chaos-save-error')).toHaveTextContent(
+      'must be at most 10%',
+    );
     await userEvent.click(screen.getByRole('button', { name: 'Save draft' }));
-    expect(await screen.findByTestId('chaos-row-latency-checkout')).toHaveTextContent('draft');
-    expect(createChaos).toHaveBeenLastCalledWith('component:default/checkout', expect.objectContaining({ name: 'latency-checkout' }));
+    expect(
+      await screen.findByTestId('chaos-row-latency-checkout'),
+    ).toHaveTextContent('draft');
+    expect(createChaos).toHaveBeenLastCalledWith(
+      'component:default/checkout',
+      expect.objectContaining({ name: 'latency-checkout' }),
+    );
   });
 
   it('approves, starts, and the kill switch aborts; refusals show their message', async () => {
     // jsdom lays nothing out: the chart's container measures 800 x 200, as a browser would
-    jest.spyOn(Element.prototype, 'getBoundingClientRect').mockReturnValue({ width: 800, height: 200, top: 0, left: 0, right: 800, bottom: 200, x: 0, y: 0, toJSON: () => ({}) });
+    jest.spyOn(Element.prototype, 'getBoundingClientRect').mockReturnValue({
+      width: 800,
+      height: 200,
+      top: 0,
+      left: 0,
+      right: 800,
+      bottom: 200,
+      x: 0,
+      y: 0,
+      toJSON: () => ({}),
+    });
     let state: ChaosExperimentRecord = record();
     const api = {
       listChaos: async () => ({ items: [state] }),
@@ -93,32 +207,76 @@ describe('ChaosPanel', () => {
         state = record({ state: 'approved' });
         return state;
       }),
-      startChaos: jest.fn().mockRejectedValueOnce(new Error('Not started: default/checkout-success is burning')).mockImplementation(async () => {
-        state = record({ state: 'running', budgetAtStart: 0.8, startedAt: new Date(Date.now() - 4 * 60_000).toISOString() });
-        return { ...state, engineCalls: ['checkout-chaos-start'] };
-      }),
+      startChaos: jest
+        .fn()
+        .mockRejectedValueOnce(
+          new Error('Not started: default/checkout-success is burning'),
+        )
+        .mockImplementation(async () => {
+          state = record({
+            state: 'running',
+            budgetAtStart: 0.8,
+            startedAt: new Date(Date.now() - 4 * 60_000).toISOString(),
+          });
+          return { ...state, engineCalls: ['checkout-chaos-start'] };
+        }),
       abortChaos: jest.fn(async () => {
-        state = { ...state, state: 'aborted', abortReason: 'kill switch', budgetSpent: 0.012, finishedAt: new Date().toISOString() };
+        state = {
+          ...state,
+          state: 'aborted',
+          abortReason: 'kill switch',
+          budgetSpent: 0.012,
+          finishedAt: new Date().toISOString(),
+        };
         return state;
       }),
       getHistory: jest.fn(async (_ref: string, q: any) => {
         const from = Date.parse(q.from);
         const to = Date.parse(q.to);
-        return { ref: 'default/checkout-success', from: q.from, to: q.to, burnRateWindow: '5m', thresholds: [], downsampledFrom: 60_000, points: Array.from({ length: Math.floor((to - from) / 60_000) }, (_, i) => ({ t: from + i * 60_000, burnRate: i > 12 ? 6 : 0.5, budgetRemaining: 0.8 })) } as any;
+        return {
+          ref: 'default/checkout-success',
+          from: q.from,
+          to: q.to,
+          burnRateWindow: '5m',
+          thresholds: [],
+          downsampledFrom: 60_000,
+          points: Array.from(
+            { length: Math.floor((to - from) / 60_000) },
+            (_, i) => ({
+              t: from + i * 60_000,
+              burnRate: i > 12 ? 6 : 0.5,
+              budgetRemaining: 0.8,
+            }),
+          ),
+        } as any;
       }),
     };
     await render(api);
-    await userEvent.click(await screen.findByRole('button', { name: 'Approve' }));
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Approve' }),
+    );
     await userEvent.click(await screen.findByRole('button', { name: 'Start' }));
-    expect(await screen.findByTestId('chaos-action-error')).toHaveTextContent('Not started: default/checkout-success is burning');
+    expect(await screen.findByTestId('chaos-action-error')).toHaveTextContent(
+      'Not started: default/checkout-success is burning',
+    );
     await userEvent.click(screen.getByRole('button', { name: 'Start' }));
-    expect(await screen.findByTestId('chaos-notice')).toHaveTextContent('latency-checkout is running; the engine is being called by checkout-chaos-start');
+    expect(await screen.findByTestId('chaos-notice')).toHaveTextContent(
+      'latency-checkout is running; the engine is being called by checkout-chaos-start',
+    );
     // a running experiment shows its steady-state SLO's burn, the run shaded
-    const running = await screen.findByTestId('chaos-run-chart-latency-checkout');
-    await waitFor(() => expect(running.querySelector('.recharts-reference-area')).not.toBeNull());
-    expect(running.querySelector('.recharts-reference-line line[x1]')).not.toBeNull();
+    const running = await screen.findByTestId(
+      'chaos-run-chart-latency-checkout',
+    );
+    await waitFor(() =>
+      expect(running.querySelector('.recharts-reference-area')).not.toBeNull(),
+    );
+    expect(
+      running.querySelector('.recharts-reference-line line[x1]'),
+    ).not.toBeNull();
     expect(running).not.toHaveTextContent('aborted');
-    await userEvent.click(await screen.findByRole('button', { name: 'Kill switch' }));
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Kill switch' }),
+    );
     const row = within(await screen.findByTestId('chaos-row-latency-checkout'));
     await waitFor(() => expect(row.getByText('aborted')).toBeInTheDocument());
     expect(row.getByText('Aborted: kill switch')).toBeInTheDocument();
@@ -132,19 +290,37 @@ describe('ChaosPanel', () => {
     // the history asked for: 5-minute burn rate, from 10 minutes before the start
     const [ref, q] = api.getHistory.mock.calls.at(-1)!;
     expect([ref, q.window]).toEqual(['default/checkout-success', '5m']);
-    expect(Date.parse(state.startedAt!) - Date.parse(q.from)).toBeGreaterThanOrEqual(10 * 60_000);
-    expect(Date.parse(q.to)).toBeGreaterThanOrEqual(Date.parse(state.finishedAt!));
+    expect(
+      Date.parse(state.startedAt!) - Date.parse(q.from),
+    ).toBeGreaterThanOrEqual(10 * 60_000);
+    expect(Date.parse(q.to)).toBeGreaterThanOrEqual(
+      Date.parse(state.finishedAt!),
+    );
   });
 
   it('runWindow pads the run on both sides, and a running experiment ends now', () => {
     const now = Date.parse('2026-11-23T12:00:00Z');
-    expect(runWindow({ startedAt: '2026-11-23T10:00:00Z', finishedAt: '2026-11-23T10:30:00Z' }, now)).toEqual({
+    expect(
+      runWindow(
+        {
+          startedAt: '2026-11-23T10:00:00Z',
+          finishedAt: '2026-11-23T10:30:00Z',
+        },
+        now,
+      ),
+    ).toEqual({
       from: Date.parse('2026-11-23T09:30:00Z'),
       to: Date.parse('2026-11-23T11:00:00Z'),
       start: Date.parse('2026-11-23T10:00:00Z'),
       end: Date.parse('2026-11-23T10:30:00Z'),
     });
-    expect(runWindow({ startedAt: '2026-11-23T11:58:00Z', finishedAt: null }, now)).toMatchObject({ from: Date.parse('2026-11-23T11:48:00Z'), to: Date.parse('2026-11-23T12:10:00Z'), end: now });
+    expect(
+      runWindow({ startedAt: '2026-11-23T11:58:00Z', finishedAt: null }, now),
+    ).toMatchObject({
+      from: Date.parse('2026-11-23T11:48:00Z'),
+      to: Date.parse('2026-11-23T12:10:00Z'),
+      end: now,
+    });
     expect(runWindow({ startedAt: null, finishedAt: null }, now)).toBeNull();
   });
 });

@@ -18,12 +18,19 @@ import TableRow from '@mui/material/TableRow';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useApi } from '@backstage/core-plugin-api';
-import type { ChaosExperimentRecord, ChaosState, ChaosViolation } from '@reliability-suite/plugin-reliability-common';
+import type {
+  ChaosExperimentRecord,
+  ChaosState,
+  ChaosViolation,
+} from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 import { RunChart } from './RunChart';
 
-const STATE_COLOR: Record<ChaosState, 'default' | 'info' | 'warning' | 'success' | 'error'> = {
+const STATE_COLOR: Record<
+  ChaosState,
+  'default' | 'info' | 'warning' | 'success' | 'error'
+> = {
   draft: 'default',
   approved: 'info',
   running: 'warning',
@@ -73,18 +80,34 @@ const blank = (slo: string): FormValues => ({
 });
 
 const num = (text: string) => (text.trim() === '' ? undefined : Number(text));
-const lines = (text: string) => text.split('\n').map(s => s.trim()).filter(Boolean);
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .map(s => s.trim())
+    .filter(Boolean);
 
 /** The experiment document the form describes (the schema and linter judge it, on the server). */
 export function toExperiment(v: FormValues): Record<string, unknown> {
   let injection: Record<string, unknown> = { type: v.injection };
-  if (v.injection === 'latency') injection = { type: 'latency', ms: num(v.latencyMs), jitterMs: 0 };
-  if (v.injection === 'error-rate') injection = { type: 'error-rate', percent: num(v.errorPercent) };
+  if (v.injection === 'latency')
+    injection = { type: 'latency', ms: num(v.latencyMs), jitterMs: 0 };
+  if (v.injection === 'error-rate')
+    injection = { type: 'error-rate', percent: num(v.errorPercent) };
   return {
     name: v.name,
     hypothesis: v.hypothesis,
-    target: { namespace: v.namespace, ...(v.deployment ? { deployment: v.deployment } : {}) },
-    blastRadius: { trafficPercent: num(v.trafficPercent), regions: v.regions.split(',').map(s => s.trim()).filter(Boolean), canaryOnly: true },
+    target: {
+      namespace: v.namespace,
+      ...(v.deployment ? { deployment: v.deployment } : {}),
+    },
+    blastRadius: {
+      trafficPercent: num(v.trafficPercent),
+      regions: v.regions
+        .split(',')
+        .map(s => s.trim())
+        .filter(Boolean),
+      canaryOnly: true,
+    },
     steadyState: { slo: v.slo },
     injection,
     duration: v.duration,
@@ -92,7 +115,15 @@ export function toExperiment(v: FormValues): Record<string, unknown> {
     environment: v.environment,
     owner: v.owner,
     ...(v.approver ? { approver: v.approver } : {}),
-    abortConditions: v.abortBudgetPercent ? [{ type: 'budget-spent', percent: num(v.abortBudgetPercent), within: v.abortWithin }] : [],
+    abortConditions: v.abortBudgetPercent
+      ? [
+          {
+            type: 'budget-spent',
+            percent: num(v.abortBudgetPercent),
+            within: v.abortWithin,
+          },
+        ]
+      : [],
     rollback: lines(v.rollback),
   };
 }
@@ -121,9 +152,19 @@ const FIELD_OF: Record<string, keyof FormValues> = {
   rollback: 'rollback',
 };
 
-function ExperimentForm({ entityRef, sloRefs, onSaved }: { entityRef: string; sloRefs: string[]; onSaved: () => void }) {
+function ExperimentForm({
+  entityRef,
+  sloRefs,
+  onSaved,
+}: {
+  entityRef: string;
+  sloRefs: string[];
+  onSaved: () => void;
+}) {
   const api = useApi(reliabilityApiRef);
-  const [values, setValues] = useState<FormValues>(() => blank(sloRefs[0] ?? ''));
+  const [values, setValues] = useState<FormValues>(() =>
+    blank(sloRefs[0] ?? ''),
+  );
   const [violations, setViolations] = useState<ChaosViolation[]>([]);
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string>();
@@ -151,7 +192,11 @@ function ExperimentForm({ entityRef, sloRefs, onSaved }: { entityRef: string; sl
     if (f) byField.set(f, [...(byField.get(f) ?? []), v.message]);
     else elsewhere.push(v);
   }
-  const field = (key: keyof FormValues, label: string, extra: Record<string, unknown> = {}) => (
+  const field = (
+    key: keyof FormValues,
+    label: string,
+    extra: Record<string, unknown> = {},
+  ) => (
     <TextField
       size="small"
       label={label}
@@ -180,7 +225,15 @@ function ExperimentForm({ entityRef, sloRefs, onSaved }: { entityRef: string; sl
   };
 
   return (
-    <Box component="form" onSubmit={e => { e.preventDefault(); save(); }} data-testid="chaos-form" sx={{ mt: 2 }}>
+    <Box
+      component="form"
+      onSubmit={e => {
+        e.preventDefault();
+        save();
+      }}
+      data-testid="chaos-form"
+      sx={{ mt: 2 }}
+    >
       <Typography variant="subtitle2" gutterBottom>
         New experiment
       </Typography>
@@ -195,18 +248,33 @@ function ExperimentForm({ entityRef, sloRefs, onSaved }: { entityRef: string; sl
         {field('regions', 'Regions (comma-separated)')}
       </Stack>
       <Stack direction={{ xs: 'column', md: 'row' }} spacing={1} sx={{ mb: 1 }}>
-        {field('slo', 'Steady-state SLO', { select: true, sx: { minWidth: 220 }, children: sloRefs.map(r => <MenuItem key={r} value={r}>{r}</MenuItem>) })}
+        {field('slo', 'Steady-state SLO', {
+          select: true,
+          sx: { minWidth: 220 },
+          children: sloRefs.map(r => (
+            <MenuItem key={r} value={r}>
+              {r}
+            </MenuItem>
+          )),
+        })}
         {field('injection', 'Injection', {
           select: true,
           sx: { minWidth: 160 },
           children: [
-            <MenuItem key="latency" value="latency">latency</MenuItem>,
-            <MenuItem key="error-rate" value="error-rate">error rate</MenuItem>,
-            <MenuItem key="pod-kill" value="pod-kill">pod kill</MenuItem>,
+            <MenuItem key="latency" value="latency">
+              latency
+            </MenuItem>,
+            <MenuItem key="error-rate" value="error-rate">
+              error rate
+            </MenuItem>,
+            <MenuItem key="pod-kill" value="pod-kill">
+              pod kill
+            </MenuItem>,
           ],
         })}
         {values.injection === 'latency' && field('latencyMs', 'Latency (ms)')}
-        {values.injection === 'error-rate' && field('errorPercent', 'Errors (%)')}
+        {values.injection === 'error-rate' &&
+          field('errorPercent', 'Errors (%)')}
         {field('duration', 'Duration')}
       </Stack>
       <Stack direction={{ xs: 'column', md: 'row' }} spacing={1} sx={{ mb: 1 }}>
@@ -216,9 +284,17 @@ function ExperimentForm({ entityRef, sloRefs, onSaved }: { entityRef: string; sl
         {field('abortBudgetPercent', 'Abort: budget spent (%)')}
         {field('abortWithin', 'within')}
       </Stack>
-      {field('rollback', 'Rollback steps (one per line)', { multiline: true, rows: 3, fullWidth: true })}
+      {field('rollback', 'Rollback steps (one per line)', {
+        multiline: true,
+        rows: 3,
+        fullWidth: true,
+      })}
       {elsewhere.map(v => (
-        <Alert key={`${v.field}-${v.message}`} severity="warning" sx={{ mt: 1 }}>
+        <Alert
+          key={`${v.field}-${v.message}`}
+          severity="warning"
+          sx={{ mt: 1 }}
+        >
           {v.field}: {v.message}
         </Alert>
       ))}
@@ -227,7 +303,12 @@ function ExperimentForm({ entityRef, sloRefs, onSaved }: { entityRef: string; sl
           {error}
         </Alert>
       )}
-      <Button type="submit" variant="contained" sx={{ mt: 1 }} disabled={saving}>
+      <Button
+        type="submit"
+        variant="contained"
+        sx={{ mt: 1 }}
+        disabled={saving}
+      >
         Save draft
       </Button>
     </Box>
@@ -237,37 +318,73 @@ function ExperimentForm({ entityRef, sloRefs, onSaved }: { entityRef: string; sl
 /** The experiment files of the entity's annotated folder, each with its linter verdict. */
 function ExperimentFiles({ entityRef }: { entityRef: string }) {
   const api = useApi(reliabilityApiRef);
-  const { value, error } = useAsyncRetry(() => api.listChaosFiles(entityRef), [api, entityRef]);
-  if (error) return <Alert severity="warning" sx={{ mb: 1 }}>Could not read the experiment files: {errorMessage(error)}</Alert>;
+  const { value, error } = useAsyncRetry(
+    () => api.listChaosFiles(entityRef),
+    [api, entityRef],
+  );
+  if (error)
+    return (
+      <Alert severity="warning" sx={{ mb: 1 }}>
+        Could not read the experiment files: {errorMessage(error)}
+      </Alert>
+    );
   if (!value?.location) return null;
   return (
     <Box sx={{ mb: 2 }} data-testid="chaos-files">
       <Typography variant="subtitle2">
         Experiment files in <code>{value.location}</code>
       </Typography>
-      {value.files.length === 0 && <Typography variant="body2">No YAML files there.</Typography>}
+      {value.files.length === 0 && (
+        <Typography variant="body2">No YAML files there.</Typography>
+      )}
       {value.files.map(f =>
         f.experiments.map((x, i) => (
-          <Alert key={`${f.path}-${i}`} severity={x.ok ? 'success' : 'error'} sx={{ mt: 0.5 }} data-testid={`chaos-file-${f.path}`}>
+          <Alert
+            key={`${f.path}-${i}`}
+            severity={x.ok ? 'success' : 'error'}
+            sx={{ mt: 0.5 }}
+            data-testid={`chaos-file-${f.path}`}
+          >
             <strong>{f.path}</strong>
-            {x.name ? ` (${x.name})` : ''}: {x.ok ? 'passes the linter' : x.violations.map(v => `${v.field}: ${v.message}`).join('; ')}
+            {x.name ? ` (${x.name})` : ''}:{' '}
+            {x.ok
+              ? 'passes the linter'
+              : x.violations.map(v => `${v.field}: ${v.message}`).join('; ')}
           </Alert>
         )),
       )}
-      {value.skipped.length > 0 && <Typography variant="caption">Not read: {value.skipped.join(', ')}</Typography>}
+      {value.skipped.length > 0 && (
+        <Typography variant="caption">
+          Not read: {value.skipped.join(', ')}
+        </Typography>
+      )}
     </Box>
   );
 }
 
 /** Chaos experiments on the entity's Reliability tab: their state, approve, start, the kill switch, and a new one. @public */
-export function ChaosPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs: string[] }) {
+export function ChaosPanel({
+  entityRef,
+  sloRefs,
+}: {
+  entityRef: string;
+  sloRefs: string[];
+}) {
   const api = useApi(reliabilityApiRef);
-  const { value, loading, error, retry } = useAsyncRetry(() => api.listChaos(entityRef), [api, entityRef]);
+  const { value, loading, error, retry } = useAsyncRetry(
+    () => api.listChaos(entityRef),
+    [api, entityRef],
+  );
   const [actionError, setActionError] = useState<string>();
   const [notice, setNotice] = useState<string>();
   // the runs whose burn chart is open (a running experiment's always is)
   const [charts, setCharts] = useState<ReadonlySet<number>>(new Set());
-  const toggleChart = (id: number) => setCharts(open => (open.has(id) ? new Set([...open].filter(x => x !== id)) : new Set([...open, id])));
+  const toggleChart = (id: number) =>
+    setCharts(open =>
+      open.has(id)
+        ? new Set([...open].filter(x => x !== id))
+        : new Set([...open, id]),
+    );
 
   const act = async (fn: () => Promise<unknown>) => {
     setActionError(undefined);
@@ -282,26 +399,52 @@ export function ChaosPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs:
 
   return (
     <Card variant="outlined" data-testid="chaos-panel" id="chaos-panel">
-      <CardHeader title="Chaos experiments" subheader="Break glass, not customers: every experiment is linted, approved by someone else, and aborted when its SLO burns." />
+      <CardHeader
+        title="Chaos experiments"
+        subheader="Break glass, not customers: every experiment is linted, approved by someone else, and aborted when its SLO burns."
+      />
       <CardContent>
-        {loading && !value && <CircularProgress size={20} aria-label="loading experiments" />}
+        {loading && !value && (
+          <CircularProgress size={20} aria-label="loading experiments" />
+        )}
         {error && (
-          <Alert severity="error" action={<Button color="inherit" size="small" onClick={retry}>Retry</Button>}>
+          <Alert
+            severity="error"
+            action={
+              <Button color="inherit" size="small" onClick={retry}>
+                Retry
+              </Button>
+            }
+          >
             Could not load the experiments: {errorMessage(error)}
           </Alert>
         )}
         {actionError && (
-          <Alert severity="error" sx={{ mb: 1 }} data-testid="chaos-action-error">
+          <Alert
+            severity="error"
+            sx={{ mb: 1 }}
+            data-testid="chaos-action-error"
+          >
             {actionError}
           </Alert>
         )}
         {notice && (
-          <Alert severity="info" sx={{ mb: 1 }} data-testid="chaos-notice" onClose={() => setNotice(undefined)}>
+          <Alert
+            severity="info"
+            sx={{ mb: 1 }}
+            data-testid="chaos-notice"
+            onClose={() => setNotice(undefined)}
+          >
             {notice}
           </Alert>
         )}
         <ExperimentFiles entityRef={entityRef} />
-        {value && value.items.length === 0 && <Typography variant="body2">No experiments yet. Design one below; the linter checks it as you type.</Typography>}
+        {value && value.items.length === 0 && (
+          <Typography variant="body2">
+            No experiments yet. Design one below; the linter checks it as you
+            type.
+          </Typography>
+        )}
         {value && value.items.length > 0 && (
           <Table size="small" aria-label="chaos experiments">
             <TableHead>
@@ -327,15 +470,26 @@ export function ChaosPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs:
                     )}
                   </TableCell>
                   <TableCell>
-                    <Chip size="small" label={e.state} color={STATE_COLOR[e.state]} />
+                    <Chip
+                      size="small"
+                      label={e.state}
+                      color={STATE_COLOR[e.state]}
+                    />
                   </TableCell>
                   <TableCell>
-                    {e.budgetAtStart !== null ? `${Math.round(e.budgetAtStart * 100)}% at start` : '—'}
-                    {e.budgetSpent !== null ? ` · ${(e.budgetSpent * 100).toFixed(1)}% spent` : ''}
+                    {e.budgetAtStart !== null
+                      ? `${Math.round(e.budgetAtStart * 100)}% at start`
+                      : '—'}
+                    {e.budgetSpent !== null
+                      ? ` · ${(e.budgetSpent * 100).toFixed(1)}% spent`
+                      : ''}
                   </TableCell>
                   <TableCell align="right">
                     {e.state === 'draft' && (
-                      <Button size="small" onClick={() => act(() => api.approveChaos(e.id))}>
+                      <Button
+                        size="small"
+                        onClick={() => act(() => api.approveChaos(e.id))}
+                      >
                         Approve
                       </Button>
                     )}
@@ -349,7 +503,11 @@ export function ChaosPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs:
                             const calls = started.engineCalls ?? [];
                             setNotice(
                               calls.length
-                                ? `${e.name} is running; the engine is being called by ${calls.join(', ')} (see Remediation history).`
+                                ? `${
+                                    e.name
+                                  } is running; the engine is being called by ${calls.join(
+                                    ', ',
+                                  )} (see Remediation history).`
                                 : `${e.name} is running. No remediation rule calls an engine for it: start the fault yourself, or add a rule matching ChaosExperimentStarted.`,
                             );
                           })
@@ -359,12 +517,21 @@ export function ChaosPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs:
                       </Button>
                     )}
                     {e.startedAt && e.state !== 'running' && (
-                      <Button size="small" onClick={() => toggleChart(e.id)} aria-expanded={charts.has(e.id)}>
+                      <Button
+                        size="small"
+                        onClick={() => toggleChart(e.id)}
+                        aria-expanded={charts.has(e.id)}
+                      >
                         {charts.has(e.id) ? 'Hide burn chart' : 'Burn chart'}
                       </Button>
                     )}
                     {e.state === 'running' && (
-                      <Button size="small" variant="contained" color="error" onClick={() => act(() => api.abortChaos(e.id))}>
+                      <Button
+                        size="small"
+                        variant="contained"
+                        color="error"
+                        onClick={() => act(() => api.abortChaos(e.id))}
+                      >
                         Kill switch
                       </Button>
                     )}
@@ -381,7 +548,11 @@ export function ChaosPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs:
             </TableBody>
           </Table>
         )}
-        <ExperimentForm entityRef={entityRef} sloRefs={sloRefs} onSaved={retry} />
+        <ExperimentForm
+          entityRef={entityRef}
+          sloRefs={sloRefs}
+          onSaved={retry}
+        />
       </CardContent>
     </Card>
   );

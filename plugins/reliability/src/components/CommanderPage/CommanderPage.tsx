@@ -20,20 +20,63 @@ import Typography from '@mui/material/Typography';
 import { useSignal } from '@backstage/plugin-signals-react';
 import { useApi } from '@backstage/core-plugin-api';
 import { useReliabilityLinks } from '../../paths';
-import { CommanderAlert, COMMANDER_SIGNAL_CHANNEL, formatElapsed, MISSING, formatPercent } from '@reliability-suite/plugin-reliability-common';
+import {
+  CommanderAlert,
+  COMMANDER_SIGNAL_CHANNEL,
+  formatElapsed,
+  MISSING,
+  formatPercent,
+} from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 
-const SEVERITY_COLOR: Record<string, 'error' | 'warning' | 'info' | 'default'> = { page: 'error', critical: 'error', error: 'error', ticket: 'warning', warning: 'warning' };
+const SEVERITY_COLOR: Record<string, 'error' | 'warning' | 'info' | 'default'> =
+  {
+    page: 'error',
+    critical: 'error',
+    error: 'error',
+    ticket: 'warning',
+    warning: 'warning',
+  };
 
 /** Everything a row can be found by: "which runbook for checkout?" finds checkout's rows. */
 const haystack = (a: CommanderAlert) =>
-  [a.name, a.summary, a.entityRef, a.entityTitle, a.owner, a.system, a.severity, a.slo?.title, a.runbook?.sectionTitle, a.runbook ? 'runbook' : ''].filter(Boolean).join(' ').toLocaleLowerCase('en-US');
+  [
+    a.name,
+    a.summary,
+    a.entityRef,
+    a.entityTitle,
+    a.owner,
+    a.system,
+    a.severity,
+    a.slo?.title,
+    a.runbook?.sectionTitle,
+    a.runbook ? 'runbook' : '',
+  ]
+    .filter(Boolean)
+    .join(' ')
+    .toLocaleLowerCase('en-US');
 
-const STOP_WORDS = new Set(['which', 'what', 'the', 'for', 'is', 'a', 'an', 'of', 'to', 'show', 'me']);
+const STOP_WORDS = new Set([
+  'which',
+  'what',
+  'the',
+  'for',
+  'is',
+  'a',
+  'an',
+  'of',
+  'to',
+  'show',
+  'me',
+]);
 
 export function matchesSearch(a: CommanderAlert, query: string): boolean {
-  const words = query.toLocaleLowerCase('en-US').replace(/[?!.,]/g, ' ').split(/\s+/).filter(w => w && !STOP_WORDS.has(w));
+  const words = query
+    .toLocaleLowerCase('en-US')
+    .replace(/[?!.,]/g, ' ')
+    .split(/\s+/)
+    .filter(w => w && !STOP_WORDS.has(w));
   const text = haystack(a);
   return words.every(w => text.includes(w));
 }
@@ -44,7 +87,10 @@ export function CommanderPage() {
   const links = useReliabilityLinks();
   const navigate = useNavigate();
   const alerts = useAsyncRetry(() => api.getCommanderAlerts(), [api]);
-  const incidents = useAsyncRetry(() => api.listIncidents({ state: 'active' }), [api]);
+  const incidents = useAsyncRetry(
+    () => api.listIncidents({ state: 'active' }),
+    [api],
+  );
   useInterval(() => {
     alerts.retry();
     incidents.retry();
@@ -64,7 +110,9 @@ export function CommanderPage() {
   useEffect(() => {
     // "/" jumps to the search box, as on GitHub; Escape clears it
     const onKey = (e: KeyboardEvent) => {
-      const typing = (e.target as HTMLElement)?.tagName === 'INPUT' || (e.target as HTMLElement)?.tagName === 'TEXTAREA';
+      const typing =
+        (e.target as HTMLElement)?.tagName === 'INPUT' ||
+        (e.target as HTMLElement)?.tagName === 'TEXTAREA';
       if (e.key === '/' && !typing) {
         e.preventDefault();
         search.current?.focus();
@@ -76,9 +124,17 @@ export function CommanderPage() {
   }, []);
 
   const items = useMemo(() => alerts.value?.items ?? [], [alerts.value]);
-  const options = (pick: (a: CommanderAlert) => string | null) => [...new Set(items.map(pick).filter((v): v is string => Boolean(v)))].sort();
+  const options = (pick: (a: CommanderAlert) => string | null) =>
+    [...new Set(items.map(pick).filter((v): v is string => Boolean(v)))].sort();
   const shown = useMemo(
-    () => items.filter(a => (!owner || a.owner === owner) && (!severity || a.severity === severity) && (!system || a.system === system) && matchesSearch(a, query)),
+    () =>
+      items.filter(
+        a =>
+          (!owner || a.owner === owner) &&
+          (!severity || a.severity === severity) &&
+          (!system || a.system === system) &&
+          matchesSearch(a, query),
+      ),
     [items, owner, severity, system, query],
   );
 
@@ -88,7 +144,8 @@ export function CommanderPage() {
       const incident = await api.declareIncident({
         entityRef: a.entityRef,
         title: a.summary || `${a.name} on ${a.entityTitle ?? a.entityRef}`,
-        severity: a.severity === 'page' || a.severity === 'critical' ? 'SEV1' : 'SEV2',
+        severity:
+          a.severity === 'page' || a.severity === 'critical' ? 'SEV1' : 'SEV2',
         trigger: `${a.name}: ${a.summary}`.slice(0, 500),
       });
       navigate(links.incident(incident.id));
@@ -106,8 +163,14 @@ export function CommanderPage() {
         <Alert severity="error" sx={{ mb: 2 }} data-testid="active-incidents">
           Active incidents:{' '}
           {incidents.value!.items.map(i => (
-            <Link key={i.id} component={RouterLink} to={links.incident(i.id)} sx={{ mr: 2 }}>
-              #{i.id} {i.severity} {i.title} ({i.status}, {formatElapsed(Date.now() - Date.parse(i.declaredAt))})
+            <Link
+              key={i.id}
+              component={RouterLink}
+              to={links.incident(i.id)}
+              sx={{ mr: 2 }}
+            >
+              #{i.id} {i.severity} {i.title} ({i.status},{' '}
+              {formatElapsed(Date.now() - Date.parse(i.declaredAt))})
             </Link>
           ))}
         </Alert>
@@ -123,12 +186,22 @@ export function CommanderPage() {
           sx={{ minWidth: 320 }}
           inputProps={{ 'aria-label': 'search alerts' }}
         />
-        {([
-          ['Owner', owner, setOwner, options(a => a.owner)],
-          ['Severity', severity, setSeverity, options(a => a.severity)],
-          ['System', system, setSystem, options(a => a.system)],
-        ] as const).map(([label, value, set, opts]) => (
-          <TextField key={label} select size="small" label={label} value={value} onChange={e => set(e.target.value)} sx={{ minWidth: 160 }}>
+        {(
+          [
+            ['Owner', owner, setOwner, options(a => a.owner)],
+            ['Severity', severity, setSeverity, options(a => a.severity)],
+            ['System', system, setSystem, options(a => a.system)],
+          ] as const
+        ).map(([label, value, set, opts]) => (
+          <TextField
+            key={label}
+            select
+            size="small"
+            label={label}
+            value={value}
+            onChange={e => set(e.target.value)}
+            sx={{ minWidth: 160 }}
+          >
             <MenuItem value="">All</MenuItem>
             {opts.map(o => (
               <MenuItem key={o} value={o}>
@@ -139,7 +212,11 @@ export function CommanderPage() {
         ))}
         <Button onClick={alerts.retry}>Refresh</Button>
       </Stack>
-      {declareError && <Alert severity="error" sx={{ mb: 2 }}>{declareError}</Alert>}
+      {declareError && (
+        <Alert severity="error" sx={{ mb: 2 }}>
+          {declareError}
+        </Alert>
+      )}
       {alerts.loading && !alerts.value && (
         <Box display="flex" gap={2} alignItems="center">
           <CircularProgress size={20} aria-label="loading alerts" />
@@ -147,13 +224,17 @@ export function CommanderPage() {
         </Box>
       )}
       {alerts.error && (
-        <Alert severity="error" action={<Button onClick={alerts.retry}>Retry</Button>}>
+        <Alert
+          severity="error"
+          action={<Button onClick={alerts.retry}>Retry</Button>}
+        >
           Could not load the alerts: {errorMessage(alerts.error)}
         </Alert>
       )}
       {alerts.value && items.length === 0 && (
         <Alert severity="success" data-testid="commander-quiet">
-          Nothing is burning: no firing burn-rate alerts and no firing Alertmanager alerts.
+          Nothing is burning: no firing burn-rate alerts and no firing
+          Alertmanager alerts.
         </Alert>
       )}
       {alerts.value && items.length > 0 && (
@@ -176,48 +257,100 @@ export function CommanderPage() {
               return (
                 <TableRow key={a.key} data-testid={`commander-row-${a.key}`}>
                   <TableCell>
-                    <Chip size="small" color={SEVERITY_COLOR[a.severity] ?? 'default'} label={`${a.severity}${a.state === 'pending' ? ' (pending)' : ''}`} />
+                    <Chip
+                      size="small"
+                      color={SEVERITY_COLOR[a.severity] ?? 'default'}
+                      label={`${a.severity}${
+                        a.state === 'pending' ? ' (pending)' : ''
+                      }`}
+                    />
                   </TableCell>
                   <TableCell>
                     <Typography variant="subtitle2">{a.name}</Typography>
                     <Typography variant="caption" color="text.secondary">
-                      {a.summary} · {a.source === 'alertmanager' ? 'Alertmanager' : 'burn-rate alert'}
+                      {a.summary} ·{' '}
+                      {a.source === 'alertmanager'
+                        ? 'Alertmanager'
+                        : 'burn-rate alert'}
                     </Typography>
                   </TableCell>
                   <TableCell sx={{ minWidth: 140 }}>
                     {a.entityRef ? (
-                      <Link component={RouterLink} to={links.entityReliability(a.entityRef)}>
+                      <Link
+                        component={RouterLink}
+                        to={links.entityReliability(a.entityRef)}
+                      >
                         {a.entityTitle ?? a.entityRef}
                       </Link>
                     ) : (
                       '–'
                     )}
                     {a.system && (
-                      <Typography variant="caption" display="block" color="text.secondary">
+                      <Typography
+                        variant="caption"
+                        display="block"
+                        color="text.secondary"
+                      >
                         system {a.system}
                       </Typography>
                     )}
                   </TableCell>
                   <TableCell>{a.owner ?? '–'}</TableCell>
                   <TableCell>
-                    {a.slo ? `${a.slo.title}: ${a.slo.state ?? '?'}${a.slo.budgetRemaining === null ? '' : `, ${formatPercent(a.slo.budgetRemaining, 1)} left`}` : MISSING}
+                    {a.slo
+                      ? `${a.slo.title}: ${a.slo.state ?? '?'}${
+                          a.slo.budgetRemaining === null
+                            ? ''
+                            : `, ${formatPercent(
+                                a.slo.budgetRemaining,
+                                1,
+                              )} left`
+                        }`
+                      : MISSING}
                   </TableCell>
                   <TableCell>{formatElapsed(a.ageMs)}</TableCell>
                   <TableCell>
-                    {a.remediation ? `${a.remediation.state.replace('_', ' ')} (${a.remediation.ruleId})` : '–'}
+                    {a.remediation
+                      ? `${a.remediation.state.replace('_', ' ')} (${
+                          a.remediation.ruleId
+                        })`
+                      : '–'}
                     {a.lastChange && (
-                      <Typography variant="caption" display="block" color="warning.main" data-testid={`commander-change-${a.key}`}>
-                        last change {formatElapsed(Date.parse(a.startedAt) - Date.parse(a.lastChange.at))} before: {a.lastChange.kind}
+                      <Typography
+                        variant="caption"
+                        display="block"
+                        color="warning.main"
+                        data-testid={`commander-change-${a.key}`}
+                      >
+                        last change{' '}
+                        {formatElapsed(
+                          Date.parse(a.startedAt) - Date.parse(a.lastChange.at),
+                        )}{' '}
+                        before: {a.lastChange.kind}
                         {a.lastChange.version ? ` ${a.lastChange.version}` : ''}
-                        {a.lastChange.summary ? ` (${a.lastChange.summary})` : ''}
-                        {a.lastChange.author ? ` by ${a.lastChange.author}` : ''}
+                        {a.lastChange.summary
+                          ? ` (${a.lastChange.summary})`
+                          : ''}
+                        {a.lastChange.author
+                          ? ` by ${a.lastChange.author}`
+                          : ''}
                       </Typography>
                     )}
                   </TableCell>
                   <TableCell>
                     {a.runbook ? (
-                      <Button size="small" variant="outlined" component={RouterLink} to={links.runbook(a.runbook.entityRef, a.runbook.section)}>
-                        {a.runbook.sectionTitle ? `Runbook: ${a.runbook.sectionTitle}` : 'Runbook'}
+                      <Button
+                        size="small"
+                        variant="outlined"
+                        component={RouterLink}
+                        to={links.runbook(
+                          a.runbook.entityRef,
+                          a.runbook.section,
+                        )}
+                      >
+                        {a.runbook.sectionTitle
+                          ? `Runbook: ${a.runbook.sectionTitle}`
+                          : 'Runbook'}
                       </Button>
                     ) : (
                       <Typography variant="caption">no runbook</Typography>
@@ -225,7 +358,11 @@ export function CommanderPage() {
                   </TableCell>
                   <TableCell>
                     {a.entityRef && (
-                      <Button size="small" color="error" onClick={() => declare(a)}>
+                      <Button
+                        size="small"
+                        color="error"
+                        onClick={() => declare(a)}
+                      >
                         Declare incident
                       </Button>
                     )}
@@ -236,7 +373,9 @@ export function CommanderPage() {
           </TableBody>
         </Table>
       )}
-      {alerts.value && items.length > 0 && shown.length === 0 && <Typography sx={{ mt: 2 }}>No alert matches the filters.</Typography>}
+      {alerts.value && items.length > 0 && shown.length === 0 && (
+        <Typography sx={{ mt: 2 }}>No alert matches the filters.</Typography>
+      )}
     </Box>
   );
 }

@@ -8,7 +8,13 @@ import { errorMessage } from '../../util/errors';
  * An upload button for a CSV file (a drill log, a synthetic registry): refuses a file over `maxBytes` before
  * sending it, hands its text to `onUpload`, and shows the server's error (which names the broken lines) below.
  */
-export function CsvUpload(props: { label: string; maxBytes: number; inputTestId: string; errorTestId: string; onUpload: (name: string, text: string) => Promise<void> }) {
+export function CsvUpload(props: {
+  label: string;
+  maxBytes: number;
+  inputTestId: string;
+  errorTestId: string;
+  onUpload: (name: string, text: string) => Promise<void>;
+}) {
   const { label, maxBytes, inputTestId, errorTestId, onUpload } = props;
   const input = useRef<HTMLInputElement>(null);
   const [error, setError] = useState<string>();
@@ -20,7 +26,12 @@ export function CsvUpload(props: { label: string; maxBytes: number; inputTestId:
     setBusy(true);
     setError(undefined);
     try {
-      if (file.size > maxBytes) throw new Error(`${file.name} is ${(file.size / 1024 / 1024).toFixed(1)} MB; at most ${maxBytes / 1024 / 1024} MB per import`);
+      if (file.size > maxBytes)
+        throw new Error(
+          `${file.name} is ${(file.size / 1024 / 1024).toFixed(
+            1,
+          )} MB; at most ${maxBytes / 1024 / 1024} MB per import`,
+        );
       await onUpload(file.name, await file.text());
     } catch (err) {
       setError(errorMessage(err));
@@ -30,8 +41,20 @@ export function CsvUpload(props: { label: string; maxBytes: number; inputTestId:
   };
   return (
     <Box>
-      <input ref={input} type="file" accept=".csv,text/csv" hidden onChange={upload} data-testid={inputTestId} />
-      <Button size="small" variant="outlined" disabled={busy} onClick={() => input.current?.click()}>
+      <input
+        ref={input}
+        type="file"
+        accept=".csv,text/csv"
+        hidden
+        onChange={upload}
+        data-testid={inputTestId}
+      />
+      <Button
+        size="small"
+        variant="outlined"
+        disabled={busy}
+        onClick={() => input.current?.click()}
+      >
         {label}
       </Button>
       {error && (

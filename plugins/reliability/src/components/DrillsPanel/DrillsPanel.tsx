@@ -19,8 +19,21 @@ import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useTheme } from '@mui/material/styles';
 import { useApi } from '@backstage/core-plugin-api';
-import { CartesianGrid, ReferenceLine, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
-import { DRILL_KINDS, DrillListResponse, DrillRecord } from '@reliability-suite/plugin-reliability-common';
+import {
+  CartesianGrid,
+  ReferenceLine,
+  ResponsiveContainer,
+  Scatter,
+  ScatterChart,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import {
+  DRILL_KINDS,
+  DrillListResponse,
+  DrillRecord,
+} from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 import { CsvUpload } from '../CsvUpload/CsvUpload';
@@ -28,36 +41,99 @@ import { WindowBurnChart } from '../SloCharts/WindowBurnChart';
 import { dateFormat } from '../../util/dates';
 
 const DAY = 86_400_000;
-const day = dateFormat({ year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
+const day = dateFormat({
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  timeZone: 'UTC',
+});
 const secs = (s: number | null | undefined) => {
   if (s === null || s === undefined) return '—';
   return s >= 120 ? `${Number((s / 60).toFixed(1))} min` : `${Math.round(s)} s`;
 };
 
 /** Drills on a timeline: the recovery time each one measured against the RTO, pass or fail. */
-function DrillTimeline({ drills, rtoSeconds }: { drills: DrillRecord[]; rtoSeconds: number | null }) {
+function DrillTimeline({
+  drills,
+  rtoSeconds,
+}: {
+  drills: DrillRecord[];
+  rtoSeconds: number | null;
+}) {
   const theme = useTheme();
-  const point = (d: DrillRecord) => ({ t: Date.parse(d.date), minutes: Number((d.measuredRtoSeconds / 60).toFixed(2)), region: d.region, date: d.date });
+  const point = (d: DrillRecord) => ({
+    t: Date.parse(d.date),
+    minutes: Number((d.measuredRtoSeconds / 60).toFixed(2)),
+    region: d.region,
+    date: d.date,
+  });
   const passed = drills.filter(d => d.success).map(point);
   const failed = drills.filter(d => !d.success).map(point);
-  const peak = Math.max(...drills.map(d => d.measuredRtoSeconds / 60), rtoSeconds ? rtoSeconds / 60 : 0);
+  const peak = Math.max(
+    ...drills.map(d => d.measuredRtoSeconds / 60),
+    rtoSeconds ? rtoSeconds / 60 : 0,
+  );
   return (
     <Box data-testid="drill-timeline">
-      <Typography variant="subtitle2">Recovery time per drill{rtoSeconds !== null ? `, against the RTO of ${secs(rtoSeconds)}` : ''}</Typography>
+      <Typography variant="subtitle2">
+        Recovery time per drill
+        {rtoSeconds !== null ? `, against the RTO of ${secs(rtoSeconds)}` : ''}
+      </Typography>
       <Typography variant="caption" color="text.secondary">
         {passed.length} passed · {failed.length} failed
       </Typography>
       <ResponsiveContainer width="100%" height={220}>
         <ScatterChart margin={{ top: 16, right: 24, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="t" type="number" scale="time" domain={[(min: number) => min - 15 * DAY, (max: number) => max + 15 * DAY]} tickFormatter={t => day(Number(t))} name="date" />
-          <YAxis dataKey="minutes" type="number" domain={[0, Math.ceil(peak * 1.2) || 1]} width={48} unit=" min" name="recovery time" />
-          <Tooltip formatter={(v: any, name: any) => (name === 'date' ? day(Number(v)) : `${v} min`)} />
+          <XAxis
+            dataKey="t"
+            type="number"
+            scale="time"
+            domain={[
+              (min: number) => min - 15 * DAY,
+              (max: number) => max + 15 * DAY,
+            ]}
+            tickFormatter={t => day(Number(t))}
+            name="date"
+          />
+          <YAxis
+            dataKey="minutes"
+            type="number"
+            domain={[0, Math.ceil(peak * 1.2) || 1]}
+            width={48}
+            unit=" min"
+            name="recovery time"
+          />
+          <Tooltip
+            formatter={(v: any, name: any) =>
+              name === 'date' ? day(Number(v)) : `${v} min`
+            }
+          />
           {rtoSeconds !== null && (
-            <ReferenceLine y={rtoSeconds / 60} stroke={theme.palette.error.main} strokeDasharray="6 3" label={{ value: `RTO ${secs(rtoSeconds)}`, position: 'insideTopRight', fontSize: 10 }} />
+            <ReferenceLine
+              y={rtoSeconds / 60}
+              stroke={theme.palette.error.main}
+              strokeDasharray="6 3"
+              label={{
+                value: `RTO ${secs(rtoSeconds)}`,
+                position: 'insideTopRight',
+                fontSize: 10,
+              }}
+            />
           )}
-          <Scatter name="passed" data={passed} fill={theme.palette.success.main} isAnimationActive={false} />
-          <Scatter name="failed" data={failed} fill={theme.palette.error.main} shape="cross" isAnimationActive={false} />
+          <Scatter
+            name="passed"
+            data={passed}
+            fill={theme.palette.success.main}
+            isAnimationActive={false}
+          />
+          <Scatter
+            name="failed"
+            data={failed}
+            fill={theme.palette.error.main}
+            shape="cross"
+            isAnimationActive={false}
+          />
         </ScatterChart>
       </ResponsiveContainer>
     </Box>
@@ -89,15 +165,30 @@ export function toDrill(v: FormValues): Record<string, unknown> {
     ...(v.toRegion.trim() ? { toRegion: v.toRegion.trim() } : {}),
     durationMin: num(v.durationMin),
     success: v.success === 'true',
-    ...(num(v.rtoSeconds) !== undefined ? { rtoSeconds: num(v.rtoSeconds) } : {}),
-    ...(num(v.rpoSeconds) !== undefined ? { rpoSeconds: num(v.rpoSeconds) } : {}),
-    ...(num(v.replicationLagSeconds) !== undefined ? { replicationLagSeconds: num(v.replicationLagSeconds) } : {}),
-    steps: v.steps.split('\n').map(s => s.trim()).filter(Boolean),
+    ...(num(v.rtoSeconds) !== undefined
+      ? { rtoSeconds: num(v.rtoSeconds) }
+      : {}),
+    ...(num(v.rpoSeconds) !== undefined
+      ? { rpoSeconds: num(v.rpoSeconds) }
+      : {}),
+    ...(num(v.replicationLagSeconds) !== undefined
+      ? { replicationLagSeconds: num(v.replicationLagSeconds) }
+      : {}),
+    steps: v.steps
+      .split('\n')
+      .map(s => s.trim())
+      .filter(Boolean),
     notes: v.notes,
   };
 }
 
-function DrillForm({ entityRef, onSaved }: { entityRef: string; onSaved: () => void }) {
+function DrillForm({
+  entityRef,
+  onSaved,
+}: {
+  entityRef: string;
+  onSaved: () => void;
+}) {
   const api = useApi(reliabilityApiRef);
   const [values, setValues] = useState<FormValues>({
     date: new Date().toISOString().slice(0, 10),
@@ -114,8 +205,19 @@ function DrillForm({ entityRef, onSaved }: { entityRef: string; onSaved: () => v
   });
   const [error, setError] = useState<string>();
   const [saving, setSaving] = useState(false);
-  const field = (key: keyof FormValues, label: string, extra: Record<string, unknown> = {}) => (
-    <TextField size="small" label={label} value={values[key]} onChange={e => setValues({ ...values, [key]: e.target.value })} inputProps={{ 'data-testid': `drill-field-${key}` }} {...extra} />
+  const field = (
+    key: keyof FormValues,
+    label: string,
+    extra: Record<string, unknown> = {},
+  ) => (
+    <TextField
+      size="small"
+      label={label}
+      value={values[key]}
+      onChange={e => setValues({ ...values, [key]: e.target.value })}
+      inputProps={{ 'data-testid': `drill-field-${key}` }}
+      {...extra}
+    />
   );
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -131,13 +233,33 @@ function DrillForm({ entityRef, onSaved }: { entityRef: string; onSaved: () => v
     }
   };
   return (
-    <Box component="form" onSubmit={submit} data-testid="drill-form" sx={{ mt: 2 }}>
+    <Box
+      component="form"
+      onSubmit={submit}
+      data-testid="drill-form"
+      sx={{ mt: 2 }}
+    >
       <Typography variant="subtitle2" gutterBottom>
         Record a drill
       </Typography>
-      <Stack direction="row" spacing={1} useFlexGap flexWrap="wrap" sx={{ '& > *': { minWidth: 140 } }}>
-        {field('date', 'Date', { type: 'date', InputLabelProps: { shrink: true } })}
-        <TextField select size="small" label="Kind" value={values.kind} onChange={e => setValues({ ...values, kind: e.target.value })}>
+      <Stack
+        direction="row"
+        spacing={1}
+        useFlexGap
+        flexWrap="wrap"
+        sx={{ '& > *': { minWidth: 140 } }}
+      >
+        {field('date', 'Date', {
+          type: 'date',
+          InputLabelProps: { shrink: true },
+        })}
+        <TextField
+          select
+          size="small"
+          label="Kind"
+          value={values.kind}
+          onChange={e => setValues({ ...values, kind: e.target.value })}
+        >
           {DRILL_KINDS.map(k => (
             <MenuItem key={k} value={k}>
               {k}
@@ -147,16 +269,28 @@ function DrillForm({ entityRef, onSaved }: { entityRef: string; onSaved: () => v
         {field('region', 'Region (e.g. ap-sg)')}
         {field('toRegion', 'Failed over to')}
         {field('durationMin', 'Duration (min)', { type: 'number' })}
-        <TextField select size="small" label="Result" value={values.success} onChange={e => setValues({ ...values, success: e.target.value })}>
+        <TextField
+          select
+          size="small"
+          label="Result"
+          value={values.success}
+          onChange={e => setValues({ ...values, success: e.target.value })}
+        >
           <MenuItem value="true">success</MenuItem>
           <MenuItem value="false">failed</MenuItem>
         </TextField>
         {field('rtoSeconds', 'Measured RTO (s)', { type: 'number' })}
         {field('rpoSeconds', 'Measured RPO (s)', { type: 'number' })}
-        {field('replicationLagSeconds', 'Replication lag (s)', { type: 'number' })}
+        {field('replicationLagSeconds', 'Replication lag (s)', {
+          type: 'number',
+        })}
       </Stack>
       <Stack direction="row" spacing={1} sx={{ mt: 1 }}>
-        {field('steps', 'Steps taken (one per line)', { multiline: true, rows: 3, sx: { flex: 1 } })}
+        {field('steps', 'Steps taken (one per line)', {
+          multiline: true,
+          rows: 3,
+          sx: { flex: 1 },
+        })}
         {field('notes', 'Notes', { multiline: true, rows: 3, sx: { flex: 1 } })}
       </Stack>
       {error && (
@@ -164,7 +298,12 @@ function DrillForm({ entityRef, onSaved }: { entityRef: string; onSaved: () => v
           {error}
         </Alert>
       )}
-      <Button type="submit" variant="contained" sx={{ mt: 1 }} disabled={saving}>
+      <Button
+        type="submit"
+        variant="contained"
+        sx={{ mt: 1 }}
+        disabled={saving}
+      >
         Record drill
       </Button>
     </Box>
@@ -172,7 +311,13 @@ function DrillForm({ entityRef, onSaved }: { entityRef: string; onSaved: () => v
 }
 
 /** Upload and download of the drill log as CSV (the drill registry's `date,region,duration_min,success,notes`). */
-function CsvButtons({ entityRef, onImported }: { entityRef: string; onImported: (message: string) => void }) {
+function CsvButtons({
+  entityRef,
+  onImported,
+}: {
+  entityRef: string;
+  onImported: (message: string) => void;
+}) {
   const api = useApi(reliabilityApiRef);
   const [error, setError] = useState<string>();
   const download = async () => {
@@ -199,7 +344,11 @@ function CsvButtons({ entityRef, onImported }: { entityRef: string; onImported: 
           errorTestId="drill-import-error"
           onUpload={async (name, text) => {
             const r = await api.importDrills(entityRef, text);
-            onImported(`Imported ${name}: ${r.added} new drill${r.added === 1 ? '' : 's'}, ${r.updated} updated.`);
+            onImported(
+              `Imported ${name}: ${r.added} new drill${
+                r.added === 1 ? '' : 's'
+              }, ${r.updated} updated.`,
+            );
           }}
         />
         <Button size="small" onClick={download}>
@@ -220,19 +369,29 @@ function CsvButtons({ entityRef, onImported }: { entityRef: string; onImported: 
  * (each drill with its SLO's burn beside it), CSV upload and download, and the form for the people who run one.
  * @public
  */
-export function DrillsPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs: string[] }) {
+export function DrillsPanel({
+  entityRef,
+  sloRefs,
+}: {
+  entityRef: string;
+  sloRefs: string[];
+}) {
   const api = useApi(reliabilityApiRef);
   const [pages, setPages] = useState(1);
-  const { value, loading, error, retry } = useAsyncRetry(async (): Promise<DrillListResponse> => {
-    // the first pages, as many as asked for (Load more)
-    let r = await api.listDrills(entityRef, { limit: 50 });
-    const items = [...r.items];
-    for (let p = 1; p < pages && r.nextCursor; p++) {
-      r = await api.listDrills(entityRef, { limit: 50, cursor: r.nextCursor });
-      items.push(...r.items);
-    }
-    return { ...r, items };
-  }, [api, entityRef, pages]);
+  const { value, loading, error, retry } =
+    useAsyncRetry(async (): Promise<DrillListResponse> => {
+      // the first pages, as many as asked for (Load more)
+      let r = await api.listDrills(entityRef, { limit: 50 });
+      const items = [...r.items];
+      for (let p = 1; p < pages && r.nextCursor; p++) {
+        r = await api.listDrills(entityRef, {
+          limit: 50,
+          cursor: r.nextCursor,
+        });
+        items.push(...r.items);
+      }
+      return { ...r, items };
+    }, [api, entityRef, pages]);
   const [notice, setNotice] = useState<string>();
   const [open, setOpen] = useState<number>();
   const t = value?.targets;
@@ -245,17 +404,39 @@ export function DrillsPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs
             ? `RTO ${secs(t.rtoSeconds)} · RPO ${secs(t.rpoSeconds)}`
             : 'No RTO/RPO targets yet: annotate the entity with reliability.io/rto (e.g. 5m) and reliability.io/rpo (e.g. 60s)'
         }
-        action={<CsvButtons entityRef={entityRef} onImported={m => { setNotice(m); retry(); }} />}
+        action={
+          <CsvButtons
+            entityRef={entityRef}
+            onImported={m => {
+              setNotice(m);
+              retry();
+            }}
+          />
+        }
       />
       <CardContent>
-        {loading && !value && <CircularProgress size={20} aria-label="loading drills" />}
+        {loading && !value && (
+          <CircularProgress size={20} aria-label="loading drills" />
+        )}
         {error && (
-          <Alert severity="error" action={<Button color="inherit" size="small" onClick={retry}>Retry</Button>}>
+          <Alert
+            severity="error"
+            action={
+              <Button color="inherit" size="small" onClick={retry}>
+                Retry
+              </Button>
+            }
+          >
             Could not load the drills: {errorMessage(error)}
           </Alert>
         )}
         {notice && (
-          <Alert severity="success" sx={{ mb: 1 }} onClose={() => setNotice(undefined)} data-testid="drill-notice">
+          <Alert
+            severity="success"
+            sx={{ mb: 1 }}
+            onClose={() => setNotice(undefined)}
+            data-testid="drill-notice"
+          >
             {notice}
           </Alert>
         )}
@@ -265,19 +446,41 @@ export function DrillsPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs
           </Alert>
         ))}
         {value?.warnings.map(w => (
-          <Alert key={w.code} severity={w.code === 'none' ? 'info' : 'warning'} sx={{ mb: 1 }} data-testid={`drill-warning-${w.code}`}>
+          <Alert
+            key={w.code}
+            severity={w.code === 'none' ? 'info' : 'warning'}
+            sx={{ mb: 1 }}
+            data-testid={`drill-warning-${w.code}`}
+          >
             {w.message}
           </Alert>
         ))}
         {value && value.items.length > 0 && (
           <>
-            <DrillTimeline drills={value.items} rtoSeconds={value.targets.rtoSeconds} />
+            <DrillTimeline
+              drills={value.items}
+              rtoSeconds={value.targets.rtoSeconds}
+            />
             {value.last && (
-              <Typography variant="body2" sx={{ my: 1 }} data-testid="drill-last">
-                Last drill {value.last.date}: {value.last.kind} of {value.last.region}
-                {value.last.toRegion ? ` to ${value.last.toRegion}` : ''}, {value.last.success ? 'succeeded' : 'failed'} in {secs(value.last.measuredRtoSeconds)}
-                {value.last.rpoSeconds !== undefined ? `, RPO ${secs(value.last.rpoSeconds)}` : ''}
-                {value.last.replicationLagSeconds !== undefined ? `, replication lag ${secs(value.last.replicationLagSeconds)}` : ''}.
+              <Typography
+                variant="body2"
+                sx={{ my: 1 }}
+                data-testid="drill-last"
+              >
+                Last drill {value.last.date}: {value.last.kind} of{' '}
+                {value.last.region}
+                {value.last.toRegion ? ` to ${value.last.toRegion}` : ''},{' '}
+                {value.last.success ? 'succeeded' : 'failed'} in{' '}
+                {secs(value.last.measuredRtoSeconds)}
+                {value.last.rpoSeconds !== undefined
+                  ? `, RPO ${secs(value.last.rpoSeconds)}`
+                  : ''}
+                {value.last.replicationLagSeconds !== undefined
+                  ? `, replication lag ${secs(
+                      value.last.replicationLagSeconds,
+                    )}`
+                  : ''}
+                .
               </Typography>
             )}
             <Table size="small" aria-label="failover drills">
@@ -293,14 +496,22 @@ export function DrillsPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs
               </TableHead>
               <TableBody>
                 {value.items.map(d => [
-                  <TableRow key={d.id} data-testid={`drill-row-${d.date}-${d.region}`}>
+                  <TableRow
+                    key={d.id}
+                    data-testid={`drill-row-${d.date}-${d.region}`}
+                  >
                     <TableCell>{d.date}</TableCell>
                     <TableCell>
                       {d.kind} · {d.region}
                       {d.toRegion ? ` → ${d.toRegion}` : ''}
                     </TableCell>
                     <TableCell>
-                      <Chip size="small" color={d.success ? 'success' : 'error'} label={d.success ? 'passed' : 'failed'} sx={{ mr: 1 }} />
+                      <Chip
+                        size="small"
+                        color={d.success ? 'success' : 'error'}
+                        label={d.success ? 'passed' : 'failed'}
+                        sx={{ mr: 1 }}
+                      />
                       {secs(d.measuredRtoSeconds)}
                     </TableCell>
                     <TableCell>
@@ -310,7 +521,11 @@ export function DrillsPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs
                       {d.notes}
                       {d.evidence.map(link => (
                         <Box key={link}>
-                          <a href={link} target="_blank" rel="noopener noreferrer">
+                          <a
+                            href={link}
+                            target="_blank"
+                            rel="noopener noreferrer"
+                          >
                             {link}
                           </a>
                         </Box>
@@ -318,7 +533,13 @@ export function DrillsPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs
                     </TableCell>
                     <TableCell align="right">
                       {sloRefs.length > 0 && (
-                        <Button size="small" onClick={() => setOpen(open === d.id ? undefined : d.id)} aria-expanded={open === d.id}>
+                        <Button
+                          size="small"
+                          onClick={() =>
+                            setOpen(open === d.id ? undefined : d.id)
+                          }
+                          aria-expanded={open === d.id}
+                        >
                           {open === d.id ? 'Hide burn' : 'Budget burn'}
                         </Button>
                       )}
@@ -335,7 +556,11 @@ export function DrillsPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs
                               sloRef={ref}
                               from={start - DAY}
                               to={start + 2 * DAY}
-                              shade={{ start, end: start + DAY, label: `drill day (${d.durationMin} min)` }}
+                              shade={{
+                                start,
+                                end: start + DAY,
+                                label: `drill day (${d.durationMin} min)`,
+                              }}
                               title={`${ref}: burn rate over 5m around the drill of ${d.date}`}
                               testId={`drill-burn-${d.id}-${ref}`}
                             />
@@ -348,7 +573,11 @@ export function DrillsPanel({ entityRef, sloRefs }: { entityRef: string; sloRefs
               </TableBody>
             </Table>
             {value.nextCursor && (
-              <Button size="small" onClick={() => setPages(pages + 1)} sx={{ mt: 1 }}>
+              <Button
+                size="small"
+                onClick={() => setPages(pages + 1)}
+                sx={{ mt: 1 }}
+              >
                 Load more
               </Button>
             )}

@@ -2,14 +2,25 @@ import { rootRouteRef } from '../../routes';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import { EntityProvider, entityRouteRef } from '@backstage/plugin-catalog-react';
+import {
+  EntityProvider,
+  entityRouteRef,
+} from '@backstage/plugin-catalog-react';
 import { Entity } from '@backstage/catalog-model';
-import type { HistoryResponse, SloSummary } from '@reliability-suite/plugin-reliability-common';
+import type {
+  HistoryResponse,
+  SloSummary,
+} from '@reliability-suite/plugin-reliability-common';
 import { ReliabilityApi, reliabilityApiRef } from '../../api/ReliabilityApi';
 import { EntityReliabilityContent } from './EntityReliabilityContent';
 import { EntityReliabilityCard } from '../EntityReliabilityCard/EntityReliabilityCard';
 
-const entity: Entity = { apiVersion: 'backstage.io/v1alpha1', kind: 'Component', metadata: { name: 'checkout', namespace: 'default' }, spec: { owner: 'payments-sre' } };
+const entity: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: { name: 'checkout', namespace: 'default' },
+  spec: { owner: 'payments-sre' },
+};
 
 const slo = (over: Partial<SloSummary['status']> = {}): SloSummary => ({
   ref: 'default/checkout-success',
@@ -30,7 +41,16 @@ const slo = (over: Partial<SloSummary['status']> = {}): SloSummary => ({
     budgetConsumedEvents: 56446,
     budgetRemainingMinutes: 102,
     budgetAllowedMinutes: 216,
-    burnRates: { '5m': 16.2, '30m': 7, '1h': 15, '2h': 2, '6h': 0.5, '1d': 0.46, '3d': 0.46, '30d': 0.53 },
+    burnRates: {
+      '5m': 16.2,
+      '30m': 7,
+      '1h': 15,
+      '2h': 2,
+      '6h': 0.5,
+      '1d': 0.46,
+      '3d': 0.46,
+      '30d': 0.53,
+    },
     state: 'burning',
     firing: [{ id: 'page 14.4x 1h&5m', severity: 'page' }],
     exhaustsAt: new Date(Date.now() + 26 * 3_600_000).toISOString(),
@@ -58,15 +78,34 @@ const noRemediations = {
   rules: [],
   items: [],
   escalations: [],
-  summary: { executions: 0, succeeded: 0, failed: 0, deduplicated: 0, successRate: null, latencyP50Ms: null, latencyP95Ms: null },
+  summary: {
+    executions: 0,
+    succeeded: 0,
+    failed: 0,
+    deduplicated: 0,
+    successRate: null,
+    latencyP50Ms: null,
+    latencyP95Ms: null,
+  },
 };
 
 const runbook = {
   entityRef: 'component:default/checkout',
-  source: { type: 'portal', location: 'component:default/checkout', version: 1, author: 'user:default/guest' },
+  source: {
+    type: 'portal',
+    location: 'component:default/checkout',
+    version: 1,
+    author: 'user:default/guest',
+  },
   sections: [
     { id: 'checks', title: 'Checks', level: 2, body: '', alerts: [] },
-    { id: 'symptoms', title: 'Symptoms', level: 2, body: 'Alerts: SLOBurnRate', alerts: ['SLOBurnRate'] },
+    {
+      id: 'symptoms',
+      title: 'Symptoms',
+      level: 2,
+      body: 'Alerts: SLOBurnRate',
+      alerts: ['SLOBurnRate'],
+    },
   ],
   markdown: '',
   failureModes: [],
@@ -76,27 +115,115 @@ const runbook = {
   editableMarkdown: true,
 } as any;
 
-function render(api: Partial<ReliabilityApi>, element = <EntityReliabilityContent />) {
+function render(
+  api: Partial<ReliabilityApi>,
+  element = <EntityReliabilityContent />,
+) {
   return renderInTestApp(
-    <TestApiProvider apis={[[reliabilityApiRef, { listRemediations: async () => noRemediations, getRunbook: async () => runbook, listIncidents: async () => ({ items: [] }), listChaos: async () => ({ items: [] }), listChaosFiles: async () => ({ entityRef: '', location: null, files: [], skipped: [] }), listDrills: async () => ({ items: [], targets: { rtoSeconds: null, rpoSeconds: null }, targetProblems: [], warnings: [], last: null }), listCapacityRuns: async () => ({ items: [], targetMs: null, peakRps: null, warnings: [] }), listChanges: async () => ({ items: [] }), listSynthetics: async () => ({ items: [], allowedHosts: [], browserEnabled: false }), getReadiness: async () => ({ entityRef: 'component:default/checkout', score: 0, passed: 0, applicable: 9, items: [] }), lintChaos: async () => ({ ok: false, violations: [] }) as any, ...api }]]}>
+    <TestApiProvider
+      apis={[
+        [
+          reliabilityApiRef,
+          {
+            listRemediations: async () => noRemediations,
+            getRunbook: async () => runbook,
+            listIncidents: async () => ({ items: [] }),
+            listChaos: async () => ({ items: [] }),
+            listChaosFiles: async () => ({
+              entityRef: '',
+              location: null,
+              files: [],
+              skipped: [],
+            }),
+            listDrills: async () => ({
+              items: [],
+              targets: { rtoSeconds: null, rpoSeconds: null },
+              targetProblems: [],
+              warnings: [],
+              last: null,
+            }),
+            listCapacityRuns: async () => ({
+              items: [],
+              targetMs: null,
+              peakRps: null,
+              warnings: [],
+            }),
+            listChanges: async () => ({ items: [] }),
+            listSynthetics: async () => ({
+              items: [],
+              allowedHosts: [],
+              browserEnabled: false,
+            }),
+            getReadiness: async () => ({
+              entityRef: 'component:default/checkout',
+              score: 0,
+              passed: 0,
+              applicable: 9,
+              items: [],
+            }),
+            lintChaos: async () => ({ ok: false, violations: [] } as any),
+            ...api,
+          },
+        ],
+      ]}
+    >
       <EntityProvider entity={entity}>{element}</EntityProvider>
     </TestApiProvider>,
-    { mountedRoutes: { '/reliability': rootRouteRef, '/catalog/:namespace/:kind/:name': entityRouteRef } },
+    {
+      mountedRoutes: {
+        '/reliability': rootRouteRef,
+        '/catalog/:namespace/:kind/:name': entityRouteRef,
+      },
+    },
   );
 }
 
 describe('EntityReliabilityContent', () => {
   it("shows a composite SLO's objectives under its SLI, with their weights", async () => {
-    const composite = slo({ composite: [{ displayName: 'Login', weight: 2, sli: 0.998, budgetRemaining: -1, state: 'exhausted' }, { displayName: 'Payment latency', weight: 1, sli: 0.95, budgetRemaining: -4, state: 'exhausted' }] });
-    await render({ listSlos: jest.fn().mockResolvedValue({ items: [composite] }), getHistory: jest.fn().mockResolvedValue(history) });
-    expect(await screen.findByTestId('composite-checkout-success')).toHaveTextContent('Login 99.8% (x2) · Payment latency 95% (x1)');
+    const composite = slo({
+      composite: [
+        {
+          displayName: 'Login',
+          weight: 2,
+          sli: 0.998,
+          budgetRemaining: -1,
+          state: 'exhausted',
+        },
+        {
+          displayName: 'Payment latency',
+          weight: 1,
+          sli: 0.95,
+          budgetRemaining: -4,
+          state: 'exhausted',
+        },
+      ],
+    });
+    await render({
+      listSlos: jest.fn().mockResolvedValue({ items: [composite] }),
+      getHistory: jest.fn().mockResolvedValue(history),
+    });
+    expect(
+      await screen.findByTestId('composite-checkout-success'),
+    ).toHaveTextContent('Login 99.8% (x2) · Payment latency 95% (x1)');
   });
 
   it("counts a time-slice SLO's budget in slices", async () => {
-    const sliced = slo({ slices: { sliceMs: 60_000 }, budgetAllowedEvents: 100.8, budgetConsumedEvents: 42, budgetRemainingEvents: 58.8, budgetRemainingMinutes: 58.8, budgetAllowedMinutes: 100.8 });
-    await render({ listSlos: jest.fn().mockResolvedValue({ items: [sliced] }), getHistory: jest.fn().mockResolvedValue(history) });
+    const sliced = slo({
+      slices: { sliceMs: 60_000 },
+      budgetAllowedEvents: 100.8,
+      budgetConsumedEvents: 42,
+      budgetRemainingEvents: 58.8,
+      budgetRemainingMinutes: 58.8,
+      budgetAllowedMinutes: 100.8,
+    });
+    await render({
+      listSlos: jest.fn().mockResolvedValue({ items: [sliced] }),
+      getHistory: jest.fn().mockResolvedValue(history),
+    });
     const row = await screen.findByTestId('slo-row-checkout-success');
-    expect(within(row).getByText('59 of 101 bad 1-minute slices · 59 min of 1h 41m')).toBeInTheDocument();
+    expect(
+      within(row).getByText('59 of 101 bad 1-minute slices · 59 min of 1h 41m'),
+    ).toBeInTheDocument();
   });
 
   it('lists the SLOs with budget, burn rates, status and time to exhaustion, and draws both charts', async () => {
@@ -106,73 +233,222 @@ describe('EntityReliabilityContent', () => {
     const row = await screen.findByTestId('slo-row-checkout-success');
     expect(listSlos).toHaveBeenCalledWith('component:default/checkout');
     // the SLO links to the runbook section that answers its burn-rate alerts
-    expect(await screen.findByTestId('slo-runbook-checkout-success')).toHaveAttribute('href', '/reliability/runbooks/component/default/checkout#symptoms');
+    expect(
+      await screen.findByTestId('slo-runbook-checkout-success'),
+    ).toHaveAttribute(
+      'href',
+      '/reliability/runbooks/component/default/checkout#symptoms',
+    );
     const cells = within(row);
     expect(cells.getByText('Checkout success rate')).toBeInTheDocument();
     expect(cells.getByText('99.5%')).toBeInTheDocument();
     expect(cells.getByText('30d rolling')).toBeInTheDocument();
     expect(cells.getByText('99.736%')).toBeInTheDocument();
     expect(cells.getByText('47.2%')).toBeInTheDocument();
-    expect(cells.getByText('50,539 of 106,985 events · 1h 42m of 3h 36m')).toBeInTheDocument();
-    const burnCells = cells.getAllByRole('cell').slice(5, 13).map(c => c.textContent);
-    expect(burnCells).toEqual(['16.2x', '7.00x', '15.0x', '2.00x', '0.50x', '0.46x', '0.46x', '0.53x']);
+    expect(
+      cells.getByText('50,539 of 106,985 events · 1h 42m of 3h 36m'),
+    ).toBeInTheDocument();
+    const burnCells = cells
+      .getAllByRole('cell')
+      .slice(5, 13)
+      .map(c => c.textContent);
+    expect(burnCells).toEqual([
+      '16.2x',
+      '7.00x',
+      '15.0x',
+      '2.00x',
+      '0.50x',
+      '0.46x',
+      '0.46x',
+      '0.53x',
+    ]);
     expect(cells.getByText('Burning')).toBeInTheDocument();
     expect(cells.getByText(/^in 1d 2h|^in 2[56]h/)).toBeInTheDocument();
-    expect(await screen.findByTestId('budget-chart')).toHaveTextContent('now 47%');
-    expect(screen.getByTestId('burn-chart')).toHaveTextContent('peak 17.0x; lines at 14.4x');
-    expect(getHistory).toHaveBeenCalledWith('default/checkout-success', { window: '1h', points: 500 });
+    expect(await screen.findByTestId('budget-chart')).toHaveTextContent(
+      'now 47%',
+    );
+    expect(screen.getByTestId('burn-chart')).toHaveTextContent(
+      'peak 17.0x; lines at 14.4x',
+    );
+    expect(getHistory).toHaveBeenCalledWith('default/checkout-success', {
+      window: '1h',
+      points: 500,
+    });
   });
 
   it("marks the entity's changes on both charts and lists them with the budget burned after each (a bad one flagged)", async () => {
-    jest.spyOn(Element.prototype, 'getBoundingClientRect').mockReturnValue({ width: 600, height: 220, top: 0, left: 0, right: 600, bottom: 220, x: 0, y: 0, toJSON: () => ({}) });
+    jest.spyOn(Element.prototype, 'getBoundingClientRect').mockReturnValue({
+      width: 600,
+      height: 220,
+      top: 0,
+      left: 0,
+      right: 600,
+      bottom: 220,
+      x: 0,
+      y: 0,
+      toJSON: () => ({}),
+    });
     const t0 = Date.parse('2026-11-20T10:00:00Z');
-    const points = [0, 1, 2, 3].map(i => ({ t: t0 + i * 3_600_000, budgetRemaining: 0.6 - i * 0.05, burnRate: i === 2 ? 17 : 0.5, sli: 0.999 }));
-    const change = (id: number, over: object) => ({ id, entityRef: 'component:default/checkout', version: null, summary: null, author: 'argocd', link: null, source: 'service:argocd', burnedAfter: [], worst: null, ...over });
+    const points = [0, 1, 2, 3].map(i => ({
+      t: t0 + i * 3_600_000,
+      budgetRemaining: 0.6 - i * 0.05,
+      burnRate: i === 2 ? 17 : 0.5,
+      sli: 0.999,
+    }));
+    const change = (id: number, over: object) => ({
+      id,
+      entityRef: 'component:default/checkout',
+      version: null,
+      summary: null,
+      author: 'argocd',
+      link: null,
+      source: 'service:argocd',
+      burnedAfter: [],
+      worst: null,
+      ...over,
+    });
     const listChanges = jest.fn().mockResolvedValue({
       items: [
-        change(2, { kind: 'config', summary: 'DB pool size 5 (SRE-102)', at: new Date(t0 + 1.5 * 3_600_000).toISOString(), burnedAfter: [{ slo: 'default/checkout-success', budgetSpent: 0.031 }], worst: 0.031 }),
-        change(1, { kind: 'deploy', version: 'v2.14.0', at: new Date(t0 + 0.5 * 3_600_000).toISOString(), burnedAfter: [{ slo: 'default/checkout-success', budgetSpent: 0.001 }], worst: 0.001 }),
-        change(3, { kind: 'deploy', version: 'v2.13.0', at: '2026-10-01T00:00:00.000Z' }),
+        change(2, {
+          kind: 'config',
+          summary: 'DB pool size 5 (SRE-102)',
+          at: new Date(t0 + 1.5 * 3_600_000).toISOString(),
+          burnedAfter: [
+            { slo: 'default/checkout-success', budgetSpent: 0.031 },
+          ],
+          worst: 0.031,
+        }),
+        change(1, {
+          kind: 'deploy',
+          version: 'v2.14.0',
+          at: new Date(t0 + 0.5 * 3_600_000).toISOString(),
+          burnedAfter: [
+            { slo: 'default/checkout-success', budgetSpent: 0.001 },
+          ],
+          worst: 0.001,
+        }),
+        change(3, {
+          kind: 'deploy',
+          version: 'v2.13.0',
+          at: '2026-10-01T00:00:00.000Z',
+        }),
       ],
     });
-    await render({ listSlos: jest.fn().mockResolvedValue({ items: [slo()] }), getHistory: jest.fn().mockResolvedValue({ ...history, points }), listChanges });
+    await render({
+      listSlos: jest.fn().mockResolvedValue({ items: [slo()] }),
+      getHistory: jest.fn().mockResolvedValue({ ...history, points }),
+      listChanges,
+    });
     const burn = await screen.findByTestId('burn-chart');
     // the two changes inside the chart's range, on each chart; the older one is outside
-    await waitFor(() => expect(burn.querySelectorAll('.change-marker').length).toBe(2));
-    expect(screen.getByTestId('budget-chart').querySelectorAll('.change-marker').length).toBe(2);
+    await waitFor(() =>
+      expect(burn.querySelectorAll('.change-marker').length).toBe(2),
+    );
+    expect(
+      screen.getByTestId('budget-chart').querySelectorAll('.change-marker')
+        .length,
+    ).toBe(2);
     expect(burn).toHaveTextContent('config');
-    expect(listChanges).toHaveBeenCalledWith('component:default/checkout', expect.objectContaining({ limit: 200 }));
-    expect(await screen.findByTestId('change-row-2')).toHaveTextContent('DB pool size 5 (SRE-102)');
-    expect(screen.getByTestId('change-row-2')).toHaveTextContent('3.1% — suspect');
+    expect(listChanges).toHaveBeenCalledWith(
+      'component:default/checkout',
+      expect.objectContaining({ limit: 200 }),
+    );
+    expect(await screen.findByTestId('change-row-2')).toHaveTextContent(
+      'DB pool size 5 (SRE-102)',
+    );
+    expect(screen.getByTestId('change-row-2')).toHaveTextContent(
+      '3.1% — suspect',
+    );
     expect(screen.getByTestId('change-row-1')).toHaveTextContent('v2.14.0');
     expect(screen.getByTestId('change-row-1')).not.toHaveTextContent('suspect');
     jest.restoreAllMocks();
   });
 
   it('shows a display value such as the p95 next to the SLI', async () => {
-    await render({ listSlos: jest.fn().mockResolvedValue({ items: [slo({ display: { label: 'p95', value: 212.3456, unit: 'ms' } })] }), getHistory: jest.fn().mockResolvedValue(history) });
+    await render({
+      listSlos: jest.fn().mockResolvedValue({
+        items: [
+          slo({ display: { label: 'p95', value: 212.3456, unit: 'ms' } }),
+        ],
+      }),
+      getHistory: jest.fn().mockResolvedValue(history),
+    });
     const row = within(await screen.findByTestId('slo-row-checkout-success'));
     expect(row.getByText('p95 212.3 ms')).toBeInTheDocument();
   });
 
   it("says where an SLO's alerts go (its AlertNotificationTargets)", async () => {
-    const withTargets = { ...slo(), alertPolicy: { source: 'openslo' as const, rules: ['page 10x 1h&5m'], noData: true, targets: [{ name: 'platform-pager', target: 'pagerduty:platform-sre' }] } };
-    await render({ listSlos: jest.fn().mockResolvedValue({ items: [withTargets] }), getHistory: jest.fn().mockResolvedValue(history) });
-    expect(await screen.findByText(/alerts go to platform-pager \(pagerduty:platform-sre\)/)).toBeInTheDocument();
+    const withTargets = {
+      ...slo(),
+      alertPolicy: {
+        source: 'openslo' as const,
+        rules: ['page 10x 1h&5m'],
+        noData: true,
+        targets: [{ name: 'platform-pager', target: 'pagerduty:platform-sre' }],
+      },
+    };
+    await render({
+      listSlos: jest.fn().mockResolvedValue({ items: [withTargets] }),
+      getHistory: jest.fn().mockResolvedValue(history),
+    });
+    expect(
+      await screen.findByText(
+        /alerts go to platform-pager \(pagerduty:platform-sre\)/,
+      ),
+    ).toBeInTheDocument();
   });
 
   it('asks for the burn rate over another window when one is chosen', async () => {
     const getHistory = jest.fn().mockResolvedValue(history);
-    await render({ listSlos: jest.fn().mockResolvedValue({ items: [slo()] }), getHistory });
+    await render({
+      listSlos: jest.fn().mockResolvedValue({ items: [slo()] }),
+      getHistory,
+    });
     await screen.findByTestId('burn-chart');
-    await userEvent.click(screen.getByRole('button', { name: 'burn rate over 6h' }));
-    await waitFor(() => expect(getHistory).toHaveBeenLastCalledWith('default/checkout-success', { window: '6h', points: 500 }));
+    await userEvent.click(
+      screen.getByRole('button', { name: 'burn rate over 6h' }),
+    );
+    await waitFor(() =>
+      expect(getHistory).toHaveBeenLastCalledWith('default/checkout-success', {
+        window: '6h',
+        points: 500,
+      }),
+    );
   });
 
   it('shows no data and exhausted states plainly', async () => {
-    const noData = { ...slo({ state: 'no_data', sli: null, budgetRemaining: null, budgetRemainingEvents: null, exhaustsAt: null, burnRates: { '5m': null, '30m': null, '1h': null, '2h': null, '6h': null, '1d': null, '3d': null, '30d': null } }), ref: 'default/a', name: 'a', title: 'A' };
-    const exhausted = { ...slo({ state: 'exhausted', budgetRemaining: -2.41 }), ref: 'default/b', name: 'b', title: 'B' };
-    await render({ listSlos: jest.fn().mockResolvedValue({ items: [noData, exhausted] }), getHistory: jest.fn().mockResolvedValue({ ...history, points: [] }) });
+    const noData = {
+      ...slo({
+        state: 'no_data',
+        sli: null,
+        budgetRemaining: null,
+        budgetRemainingEvents: null,
+        exhaustsAt: null,
+        burnRates: {
+          '5m': null,
+          '30m': null,
+          '1h': null,
+          '2h': null,
+          '6h': null,
+          '1d': null,
+          '3d': null,
+          '30d': null,
+        },
+      }),
+      ref: 'default/a',
+      name: 'a',
+      title: 'A',
+    };
+    const exhausted = {
+      ...slo({ state: 'exhausted', budgetRemaining: -2.41 }),
+      ref: 'default/b',
+      name: 'b',
+      title: 'B',
+    };
+    await render({
+      listSlos: jest.fn().mockResolvedValue({ items: [noData, exhausted] }),
+      getHistory: jest.fn().mockResolvedValue({ ...history, points: [] }),
+    });
     const a = within(await screen.findByTestId('slo-row-a'));
     expect(a.getByText('No data')).toBeInTheDocument();
     expect(a.getAllByText('—').length).toBeGreaterThan(8);
@@ -180,12 +456,23 @@ describe('EntityReliabilityContent', () => {
     expect(b.getByText('Exhausted')).toBeInTheDocument();
     expect(b.getByText('-241%')).toBeInTheDocument();
     expect(b.getByText('exhausted')).toBeInTheDocument();
-    expect(await screen.findAllByText(/No data in this window yet/)).toHaveLength(2);
+    expect(
+      await screen.findAllByText(/No data in this window yet/),
+    ).toHaveLength(2);
   });
 
   it('says so when a new SLO has not been evaluated yet', async () => {
-    const fresh = { ...slo(), status: null, ref: 'default/new', name: 'new', title: 'New' };
-    await render({ listSlos: jest.fn().mockResolvedValue({ items: [fresh] }), getHistory: jest.fn().mockResolvedValue({ ...history, points: [] }) });
+    const fresh = {
+      ...slo(),
+      status: null,
+      ref: 'default/new',
+      name: 'new',
+      title: 'New',
+    };
+    await render({
+      listSlos: jest.fn().mockResolvedValue({ items: [fresh] }),
+      getHistory: jest.fn().mockResolvedValue({ ...history, points: [] }),
+    });
     const row = within(await screen.findByTestId('slo-row-new'));
     expect(row.getByText('Not evaluated yet')).toBeInTheDocument();
     expect(row.queryByText('No data')).toBeNull();
@@ -193,22 +480,35 @@ describe('EntityReliabilityContent', () => {
 
   it('explains how to add an SLO when there is none', async () => {
     await render({ listSlos: jest.fn().mockResolvedValue({ items: [] }) });
-    expect(await screen.findByText('No SLOs yet: how to add one')).toBeInTheDocument();
-    expect(screen.getByTestId('reliability-empty')).toHaveTextContent('spec.service: checkout');
+    expect(
+      await screen.findByText('No SLOs yet: how to add one'),
+    ).toBeInTheDocument();
+    expect(screen.getByTestId('reliability-empty')).toHaveTextContent(
+      'spec.service: checkout',
+    );
   });
 
   it('shows the error and retries', async () => {
-    const listSlos = jest.fn().mockRejectedValueOnce(new Error('backend down')).mockResolvedValue({ items: [] });
+    const listSlos = jest
+      .fn()
+      .mockRejectedValueOnce(new Error('backend down'))
+      .mockResolvedValue({ items: [] });
     await render({ listSlos });
-    expect(await screen.findByTestId('reliability-error')).toHaveTextContent('Could not load the SLOs of checkout: backend down');
+    expect(await screen.findByTestId('reliability-error')).toHaveTextContent(
+      'Could not load the SLOs of checkout: backend down',
+    );
     await userEvent.click(screen.getByRole('button', { name: 'Retry' }));
-    expect(await screen.findByText('No SLOs yet: how to add one')).toBeInTheDocument();
+    expect(
+      await screen.findByText('No SLOs yet: how to add one'),
+    ).toBeInTheDocument();
     expect(listSlos).toHaveBeenCalledTimes(2);
   });
 
   it('shows a loading state first', async () => {
     await render({ listSlos: () => new Promise(() => {}) });
-    expect(screen.getByTestId('reliability-loading')).toHaveTextContent('Loading SLOs…');
+    expect(screen.getByTestId('reliability-loading')).toHaveTextContent(
+      'Loading SLOs…',
+    );
   });
 });
 
@@ -221,9 +521,19 @@ describe('Prometheus rules download', () => {
       return 'blob:rules';
     });
     (URL as any).revokeObjectURL = jest.fn();
-    const click = jest.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
-    await render({ listSlos: jest.fn().mockResolvedValue({ items: [{ ...slo(), sourceType: 'Prometheus' }] }), getHistory: jest.fn().mockResolvedValue(history), getPrometheusRules });
-    await userEvent.click(await screen.findByRole('button', { name: 'Prometheus rules' }));
+    const click = jest
+      .spyOn(HTMLAnchorElement.prototype, 'click')
+      .mockImplementation(() => {});
+    await render({
+      listSlos: jest
+        .fn()
+        .mockResolvedValue({ items: [{ ...slo(), sourceType: 'Prometheus' }] }),
+      getHistory: jest.fn().mockResolvedValue(history),
+      getPrometheusRules,
+    });
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Prometheus rules' }),
+    );
     await waitFor(() => expect(click).toHaveBeenCalled());
     expect(getPrometheusRules).toHaveBeenCalledWith('default/checkout-success');
     expect(await created[0].text()).toBe('groups: []\n');
@@ -231,17 +541,31 @@ describe('Prometheus rules download', () => {
   });
 
   it('does not offer it for SLOs fed by the ingest endpoint', async () => {
-    await render({ listSlos: jest.fn().mockResolvedValue({ items: [{ ...slo(), sourceType: 'Ingest' }] }), getHistory: jest.fn().mockResolvedValue(history) });
+    await render({
+      listSlos: jest
+        .fn()
+        .mockResolvedValue({ items: [{ ...slo(), sourceType: 'Ingest' }] }),
+      getHistory: jest.fn().mockResolvedValue(history),
+    });
     await screen.findByTestId('burn-chart');
-    expect(screen.queryByRole('button', { name: 'Prometheus rules' })).not.toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Prometheus rules' }),
+    ).not.toBeInTheDocument();
   });
 });
 
 describe('EntityReliabilityCard', () => {
   it('summarises each SLO', async () => {
-    await render({ listSlos: jest.fn().mockResolvedValue({ items: [slo()] }) }, <EntityReliabilityCard />);
-    expect(await screen.findByText('Checkout success rate (99.5%, 30d)')).toBeInTheDocument();
-    expect(screen.getByText(/budget 47.2% left · exhausts in/)).toBeInTheDocument();
+    await render(
+      { listSlos: jest.fn().mockResolvedValue({ items: [slo()] }) },
+      <EntityReliabilityCard />,
+    );
+    expect(
+      await screen.findByText('Checkout success rate (99.5%, 30d)'),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(/budget 47.2% left · exhausts in/),
+    ).toBeInTheDocument();
     expect(screen.getByText('Burning')).toBeInTheDocument();
   });
 });

@@ -47,11 +47,22 @@ export function NoSlos({ name }: { name: string }) {
       <CardContent>
         <Typography variant="h6">No SLOs yet: how to add one</Typography>
         <Typography variant="body2" paragraph>
-          Add an OpenSLO document to the catalog (for example next to this component&apos;s catalog-info.yaml) with{' '}
-          <code>spec.service: {name}</code>. The reliability backend evaluates it every minute; send good/total counts to{' '}
+          Add an OpenSLO document to the catalog (for example next to this
+          component&apos;s catalog-info.yaml) with{' '}
+          <code>spec.service: {name}</code>. The reliability backend evaluates
+          it every minute; send good/total counts to{' '}
           <code>POST /api/reliability/sli-events</code>.
         </Typography>
-        <Box component="pre" sx={{ p: 2, bgcolor: 'action.hover', borderRadius: 1, overflow: 'auto', fontSize: 12 }}>
+        <Box
+          component="pre"
+          sx={{
+            p: 2,
+            bgcolor: 'action.hover',
+            borderRadius: 1,
+            overflow: 'auto',
+            fontSize: 12,
+          }}
+        >
           {exampleFor(name)}
         </Box>
       </CardContent>
@@ -64,15 +75,39 @@ export function EntityReliabilityContent() {
   const { entity } = useEntity();
   const api = useApi(reliabilityApiRef);
   const entityRef = stringifyEntityRef(entity);
-  const path = { kind: entity.kind.toLocaleLowerCase('en-US'), namespace: entity.metadata.namespace ?? 'default', name: entity.metadata.name };
-  const { value, loading, error, retry } = useReusedAsync(api, () => api.listSlos(entityRef), [api, entityRef]);
+  const path = {
+    kind: entity.kind.toLocaleLowerCase('en-US'),
+    namespace: entity.metadata.namespace ?? 'default',
+    name: entity.metadata.name,
+  };
+  const { value, loading, error, retry } = useReusedAsync(
+    api,
+    () => api.listSlos(entityRef),
+    [api, entityRef],
+  );
   // the entity's changes of the last 30 days, once: the charts mark them and the changes card lists them
   // (from a whole minute: the same request when the user comes back, which the client may answer from memory)
-  const changes = useReusedAsync(api, () => api.listChanges(entityRef, { from: new Date(Math.floor(Date.now() / 60_000) * 60_000 - 30 * 86_400_000).toISOString(), limit: 200 }), [api, entityRef]);
+  const changes = useReusedAsync(
+    api,
+    () =>
+      api.listChanges(entityRef, {
+        from: new Date(
+          Math.floor(Date.now() / 60_000) * 60_000 - 30 * 86_400_000,
+        ).toISOString(),
+        limit: 200,
+      }),
+    [api, entityRef],
+  );
 
   if (loading && !value) {
     return (
-      <Box display="flex" alignItems="center" gap={2} p={4} data-testid="reliability-loading">
+      <Box
+        display="flex"
+        alignItems="center"
+        gap={2}
+        p={4}
+        data-testid="reliability-loading"
+      >
         <CircularProgress size={24} aria-label="loading SLOs" />
         <Typography>Loading SLOs…</Typography>
       </Box>
@@ -109,12 +144,26 @@ export function EntityReliabilityContent() {
   // the panels under the charts mount one at a time once the page is idle: the first paint holds the statuses and the
   // charts, and no frame lays out the whole tab at once
   const later = [
-    <ChangesPanel key="changes" value={changes.value} loading={changes.loading} error={changes.error} retry={changes.retry} />,
+    <ChangesPanel
+      key="changes"
+      value={changes.value}
+      loading={changes.loading}
+      error={changes.error}
+      retry={changes.retry}
+    />,
     <RemediationPanel key="remediation" entityRef={entityRef} />,
     <SyntheticsPanel key="synthetics" entityRef={entityRef} />,
-    <DrillsPanel key="drills" entityRef={entityRef} sloRefs={value.items.map(s => s.ref)} />,
+    <DrillsPanel
+      key="drills"
+      entityRef={entityRef}
+      sloRefs={value.items.map(s => s.ref)}
+    />,
     <CapacityPanel key="capacity" entityRef={entityRef} />,
-    <ChaosPanel key="chaos" entityRef={entityRef} sloRefs={value.items.map(s => s.ref)} />,
+    <ChaosPanel
+      key="chaos"
+      entityRef={entityRef}
+      sloRefs={value.items.map(s => s.ref)}
+    />,
   ];
   return (
     <Stack spacing={2} data-testid="reliability-content">
@@ -160,7 +209,10 @@ function StagedPanels({ children }: { children: ReactElement[] }) {
   return (
     <>
       {children.slice(0, shown).map(child => (
-        <Box key={child.key} sx={{ contentVisibility: 'auto', containIntrinsicSize: 'auto 400px' }}>
+        <Box
+          key={child.key}
+          sx={{ contentVisibility: 'auto', containIntrinsicSize: 'auto 400px' }}
+        >
           {child}
         </Box>
       ))}

@@ -10,7 +10,12 @@ import Link from '@mui/material/Link';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
 import { useApi } from '@backstage/core-plugin-api';
-import { formatElapsed, sectionForAlert, sloAlertLabels, SloSummary } from '@reliability-suite/plugin-reliability-common';
+import {
+  formatElapsed,
+  sectionForAlert,
+  sloAlertLabels,
+  SloSummary,
+} from '@reliability-suite/plugin-reliability-common';
 import { EntityPath, reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage, errorStatus } from '../../util/errors';
 import { useReusedAsync } from '../../util/useReusedAsync';
@@ -19,13 +24,29 @@ import { useReusedAsync } from '../../util/useReusedAsync';
  * The entity's runbook and incidents on its Reliability tab: a link per SLO to the runbook section that answers
  * its burn-rate alerts, the empty state that offers the skeleton, active incidents, and "Declare incident".
  */
-export function EntityRunbookCard({ entity, slos }: { entity: EntityPath; slos: SloSummary[] }) {
+export function EntityRunbookCard({
+  entity,
+  slos,
+}: {
+  entity: EntityPath;
+  slos: SloSummary[];
+}) {
   const api = useApi(reliabilityApiRef);
   const links = useReliabilityLinks();
   const navigate = useNavigate();
-  const entityRef = `${entity.kind}:${entity.namespace}/${entity.name}`.toLocaleLowerCase('en-US');
-  const runbook = useReusedAsync(api, () => api.getRunbook(entity), [api, entityRef]);
-  const incidents = useReusedAsync(api, () => api.listIncidents({ entityRef }), [api, entityRef]);
+  const entityRef =
+    `${entity.kind}:${entity.namespace}/${entity.name}`.toLocaleLowerCase(
+      'en-US',
+    );
+  const runbook = useReusedAsync(api, () => api.getRunbook(entity), [
+    api,
+    entityRef,
+  ]);
+  const incidents = useReusedAsync(
+    api,
+    () => api.listIncidents({ entityRef }),
+    [api, entityRef],
+  );
   const [error, setError] = useState<string>();
   const path = links.runbook(entityRef);
   const missing = errorStatus(runbook.error) === 404;
@@ -33,7 +54,11 @@ export function EntityRunbookCard({ entity, slos }: { entity: EntityPath; slos: 
   const declare = async () => {
     setError(undefined);
     try {
-      const i = await api.declareIncident({ entityRef, title: `${entity.name} degraded`, severity: 'SEV2' });
+      const i = await api.declareIncident({
+        entityRef,
+        title: `${entity.name} degraded`,
+        severity: 'SEV2',
+      });
       navigate(links.incident(i.id));
     } catch (e) {
       setError(errorMessage(e));
@@ -59,12 +84,22 @@ export function EntityRunbookCard({ entity, slos }: { entity: EntityPath; slos: 
             </Link>
             {slos.map(s => {
               // the labels the backend gives this SLO's first paging alert: the same section the commander opens
-              const rule = s.alertPolicy?.rules.find(r => r.startsWith('page')) ?? s.alertPolicy?.rules[0] ?? 'page';
-              const section = sectionForAlert(runbook.value!.sections, sloAlertLabels({ rule, severity: 'page' }, s));
+              const rule =
+                s.alertPolicy?.rules.find(r => r.startsWith('page')) ??
+                s.alertPolicy?.rules[0] ??
+                'page';
+              const section = sectionForAlert(
+                runbook.value!.sections,
+                sloAlertLabels({ rule, severity: 'page' }, s),
+              );
               return section ? (
                 <Typography key={s.ref} variant="body2">
                   {s.title} burning?{' '}
-                  <Link component={RouterLink} to={links.runbook(entityRef, section.id)} data-testid={`slo-runbook-${s.name}`}>
+                  <Link
+                    component={RouterLink}
+                    to={links.runbook(entityRef, section.id)}
+                    data-testid={`slo-runbook-${s.name}`}
+                  >
                     {section.title}
                   </Link>
                 </Typography>
@@ -90,7 +125,14 @@ export function EntityRunbookCard({ entity, slos }: { entity: EntityPath; slos: 
             <Typography variant="subtitle2">Incidents</Typography>
             {incidents.value!.items.slice(0, 10).map(i => (
               <Link key={i.id} component={RouterLink} to={links.incident(i.id)}>
-                #{i.id} {i.severity} {i.title} · {i.state === 'active' ? `${i.status}, open ${formatElapsed(Date.now() - Date.parse(i.declaredAt))}` : `closed, MTTR ${i.mttrMs === null ? '–' : formatElapsed(i.mttrMs)}`}
+                #{i.id} {i.severity} {i.title} ·{' '}
+                {i.state === 'active'
+                  ? `${i.status}, open ${formatElapsed(
+                      Date.now() - Date.parse(i.declaredAt),
+                    )}`
+                  : `closed, MTTR ${
+                      i.mttrMs === null ? '–' : formatElapsed(i.mttrMs)
+                    }`}
               </Link>
             ))}
           </Stack>

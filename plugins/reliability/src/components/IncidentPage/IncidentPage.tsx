@@ -16,7 +16,15 @@ import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useApi } from '@backstage/core-plugin-api';
-import { formatElapsed, Incident, INCIDENT_ROLE_TITLES, INCIDENT_ROLES, INCIDENT_STATUSES, IncidentRole, IncidentStatus } from '@reliability-suite/plugin-reliability-common';
+import {
+  formatElapsed,
+  Incident,
+  INCIDENT_ROLE_TITLES,
+  INCIDENT_ROLES,
+  INCIDENT_STATUSES,
+  IncidentRole,
+  IncidentStatus,
+} from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 
@@ -31,7 +39,11 @@ export function IncidentPage() {
   const [status, setStatus] = useState<IncidentStatus>('identified');
   const [statusText, setStatusText] = useState('');
   const [roles, setRoles] = useState<Partial<Record<IncidentRole, string>>>();
-  const [pir, setPir] = useState({ impact: '', rootCauses: '', actionItems: '' });
+  const [pir, setPir] = useState({
+    impact: '',
+    rootCauses: '',
+    actionItems: '',
+  });
 
   const act = async (fn: () => Promise<Incident>, after?: () => void) => {
     setError(undefined);
@@ -54,10 +66,15 @@ export function IncidentPage() {
     URL.revokeObjectURL(url);
   };
 
-  if (incident.loading && !incident.value) return <CircularProgress aria-label="loading incident" sx={{ m: 4 }} />;
+  if (incident.loading && !incident.value)
+    return <CircularProgress aria-label="loading incident" sx={{ m: 4 }} />;
   if (incident.error || !incident.value) {
     return (
-      <Alert severity="error" sx={{ m: 3 }} action={<Button onClick={incident.retry}>Retry</Button>}>
+      <Alert
+        severity="error"
+        sx={{ m: 3 }}
+        action={<Button onClick={incident.retry}>Retry</Button>}
+      >
         {incident.error ? errorMessage(incident.error) : 'No incident'}
       </Alert>
     );
@@ -71,14 +88,21 @@ export function IncidentPage() {
         <Typography variant="h4">
           #{i.id} {i.title}
         </Typography>
-        <Chip color={active ? 'error' : 'default'} label={`${i.severity} · ${i.state} · ${i.status}`} />
+        <Chip
+          color={active ? 'error' : 'default'}
+          label={`${i.severity} · ${i.state} · ${i.status}`}
+        />
       </Stack>
       <Typography variant="body2" color="text.secondary" sx={{ mb: 2 }}>
         <Link component={RouterLink} to={links.entityReliability(i.entityRef)}>
           {i.entityRef}
         </Link>{' '}
         · declared {new Date(i.declaredAt).toLocaleString()} by {i.declaredBy}
-        {i.trigger ? ` from ${i.trigger}` : ''} · {i.mttrMs === null ? `open for ${formatElapsed(Date.now() - Date.parse(i.declaredAt))}` : `MTTR ${formatElapsed(i.mttrMs)}`} ·{' '}
+        {i.trigger ? ` from ${i.trigger}` : ''} ·{' '}
+        {i.mttrMs === null
+          ? `open for ${formatElapsed(Date.now() - Date.parse(i.declaredAt))}`
+          : `MTTR ${formatElapsed(i.mttrMs)}`}{' '}
+        ·{' '}
         <Link component={RouterLink} to={links.runbook(i.entityRef)}>
           runbook
         </Link>
@@ -88,15 +112,23 @@ export function IncidentPage() {
           {error}
         </Alert>
       )}
-      <Stack direction={{ xs: 'column', md: 'row' }} spacing={2} alignItems="flex-start">
+      <Stack
+        direction={{ xs: 'column', md: 'row' }}
+        spacing={2}
+        alignItems="flex-start"
+      >
         <Stack spacing={2} flex={1}>
           <Card variant="outlined">
-            <CardHeader title="Timeline" action={<Button onClick={exportMarkdown}>Export Markdown</Button>} />
+            <CardHeader
+              title="Timeline"
+              action={<Button onClick={exportMarkdown}>Export Markdown</Button>}
+            />
             <CardContent>
               {i.events.map(e => (
                 <Box key={e.id} sx={{ mb: 1 }} data-testid="incident-event">
                   <Typography variant="caption" color="text.secondary">
-                    {new Date(e.at).toLocaleTimeString()} · {e.author} · {e.kind}
+                    {new Date(e.at).toLocaleTimeString()} · {e.author} ·{' '}
+                    {e.kind}
                     {e.status ? ` → ${e.status}` : ''}
                   </Typography>
                   <Typography variant="body2">{e.text}</Typography>
@@ -104,8 +136,23 @@ export function IncidentPage() {
               ))}
               {active && (
                 <Stack direction="row" spacing={1} sx={{ mt: 2 }}>
-                  <TextField size="small" fullWidth label="Scribe: what happened" value={note} onChange={e => setNote(e.target.value)} />
-                  <Button variant="contained" disabled={!note.trim()} onClick={() => act(() => api.appendTimeline(i.id, note), () => setNote(''))}>
+                  <TextField
+                    size="small"
+                    fullWidth
+                    label="Scribe: what happened"
+                    value={note}
+                    onChange={e => setNote(e.target.value)}
+                  />
+                  <Button
+                    variant="contained"
+                    disabled={!note.trim()}
+                    onClick={() =>
+                      act(
+                        () => api.appendTimeline(i.id, note),
+                        () => setNote(''),
+                      )
+                    }
+                  >
                     Add
                   </Button>
                 </Stack>
@@ -114,18 +161,44 @@ export function IncidentPage() {
           </Card>
           {active && (
             <Card variant="outlined">
-              <CardHeader title="Status update" subheader="Every 15–30 minutes to stakeholders" />
+              <CardHeader
+                title="Status update"
+                subheader="Every 15–30 minutes to stakeholders"
+              />
               <CardContent>
                 <Stack direction="row" spacing={1}>
-                  <TextField select size="small" label="Status" value={status} onChange={e => setStatus(e.target.value as IncidentStatus)} sx={{ minWidth: 160 }}>
+                  <TextField
+                    select
+                    size="small"
+                    label="Status"
+                    value={status}
+                    onChange={e => setStatus(e.target.value as IncidentStatus)}
+                    sx={{ minWidth: 160 }}
+                  >
                     {INCIDENT_STATUSES.map(s => (
                       <MenuItem key={s} value={s}>
                         {s}
                       </MenuItem>
                     ))}
                   </TextField>
-                  <TextField size="small" fullWidth label="Update" value={statusText} onChange={e => setStatusText(e.target.value)} />
-                  <Button variant="contained" disabled={!statusText.trim()} onClick={() => act(() => api.updateIncidentStatus(i.id, status, statusText), () => setStatusText(''))}>
+                  <TextField
+                    size="small"
+                    fullWidth
+                    label="Update"
+                    value={statusText}
+                    onChange={e => setStatusText(e.target.value)}
+                  />
+                  <Button
+                    variant="contained"
+                    disabled={!statusText.trim()}
+                    onClick={() =>
+                      act(
+                        () =>
+                          api.updateIncidentStatus(i.id, status, statusText),
+                        () => setStatusText(''),
+                      )
+                    }
+                  >
                     Post
                   </Button>
                 </Stack>
@@ -145,23 +218,59 @@ export function IncidentPage() {
                     label={INCIDENT_ROLE_TITLES[r]}
                     value={editRoles[r] ?? ''}
                     disabled={!active}
-                    onChange={e => setRoles({ ...editRoles, [r]: e.target.value })}
+                    onChange={e =>
+                      setRoles({ ...editRoles, [r]: e.target.value })
+                    }
                   />
                 ))}
                 {active && roles && (
-                  <Button onClick={() => act(() => api.setIncidentRoles(i.id, roles), () => setRoles(undefined))}>Save roles</Button>
+                  <Button
+                    onClick={() =>
+                      act(
+                        () => api.setIncidentRoles(i.id, roles),
+                        () => setRoles(undefined),
+                      )
+                    }
+                  >
+                    Save roles
+                  </Button>
                 )}
               </Stack>
             </CardContent>
           </Card>
           {active ? (
             <Card variant="outlined">
-              <CardHeader title="Close" subheader="Impact, root causes (one per line), action items (title; owner; YYYY-MM-DD per line)" />
+              <CardHeader
+                title="Close"
+                subheader="Impact, root causes (one per line), action items (title; owner; YYYY-MM-DD per line)"
+              />
               <CardContent>
                 <Stack spacing={1}>
-                  <TextField size="small" multiline label="Impact" value={pir.impact} onChange={e => setPir({ ...pir, impact: e.target.value })} />
-                  <TextField size="small" multiline label="Root causes" value={pir.rootCauses} onChange={e => setPir({ ...pir, rootCauses: e.target.value })} />
-                  <TextField size="small" multiline label="Action items" value={pir.actionItems} onChange={e => setPir({ ...pir, actionItems: e.target.value })} />
+                  <TextField
+                    size="small"
+                    multiline
+                    label="Impact"
+                    value={pir.impact}
+                    onChange={e => setPir({ ...pir, impact: e.target.value })}
+                  />
+                  <TextField
+                    size="small"
+                    multiline
+                    label="Root causes"
+                    value={pir.rootCauses}
+                    onChange={e =>
+                      setPir({ ...pir, rootCauses: e.target.value })
+                    }
+                  />
+                  <TextField
+                    size="small"
+                    multiline
+                    label="Action items"
+                    value={pir.actionItems}
+                    onChange={e =>
+                      setPir({ ...pir, actionItems: e.target.value })
+                    }
+                  />
                   <Button
                     color="error"
                     variant="contained"
@@ -169,12 +278,19 @@ export function IncidentPage() {
                       act(() =>
                         api.closeIncident(i.id, {
                           impact: pir.impact,
-                          rootCauses: pir.rootCauses.split('\n').map(s => s.trim()).filter(Boolean),
+                          rootCauses: pir.rootCauses
+                            .split('\n')
+                            .map(s => s.trim())
+                            .filter(Boolean),
                           actionItems: pir.actionItems
                             .split('\n')
                             .map(l => l.split(';').map(s => s.trim()))
                             .filter(p => p[0])
-                            .map(([title, owner = '', due = '']) => ({ title, owner, due })),
+                            .map(([title, owner = '', due = '']) => ({
+                              title,
+                              owner,
+                              due,
+                            })),
                         }),
                       )
                     }

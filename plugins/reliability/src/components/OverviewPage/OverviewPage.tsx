@@ -19,8 +19,14 @@ import { useTheme } from '@mui/material/styles';
 import { Link } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { parseEntityRef } from '@backstage/catalog-model';
-import type { OverviewResponse, OverviewRow } from '@reliability-suite/plugin-reliability-common';
-import { formatPercent, formatTarget } from '@reliability-suite/plugin-reliability-common';
+import type {
+  OverviewResponse,
+  OverviewRow,
+} from '@reliability-suite/plugin-reliability-common';
+import {
+  formatPercent,
+  formatTarget,
+} from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 import { RegistryImport } from './RegistryImport';
@@ -29,17 +35,44 @@ import { RegistryImport } from './RegistryImport';
 export function Sparkline({ points }: { points: OverviewRow['sparkline'] }) {
   const theme = useTheme();
   const values = points.filter(p => p.budgetRemaining !== null);
-  if (values.length < 2) return <Typography variant="caption" color="text.secondary">{values.length ? formatPercent(values[0].budgetRemaining) : '—'}</Typography>;
+  if (values.length < 2)
+    return (
+      <Typography variant="caption" color="text.secondary">
+        {values.length ? formatPercent(values[0].budgetRemaining) : '—'}
+      </Typography>
+    );
   const w = 90;
   const h = 24;
   const first = values[0].day;
   const span = Math.max(values[values.length - 1].day - first, 1);
   const y = (v: number) => h - Math.max(0, Math.min(1, v)) * h;
-  const path = values.map((p, i) => `${i ? 'L' : 'M'}${(((p.day - first) / span) * w).toFixed(1)},${y(p.budgetRemaining!).toFixed(1)}`).join(' ');
+  const path = values
+    .map(
+      (p, i) =>
+        `${i ? 'L' : 'M'}${(((p.day - first) / span) * w).toFixed(1)},${y(
+          p.budgetRemaining!,
+        ).toFixed(1)}`,
+    )
+    .join(' ');
   const last = values[values.length - 1].budgetRemaining!;
   return (
-    <svg width={w} height={h} role="img" aria-label={`budget over ${values.length} days, now ${formatPercent(last)}`} data-testid="sparkline">
-      <path d={path} fill="none" strokeWidth={1.5} stroke={last < 0.25 ? theme.palette.error.main : theme.palette.primary.main} />
+    <svg
+      width={w}
+      height={h}
+      role="img"
+      aria-label={`budget over ${values.length} days, now ${formatPercent(
+        last,
+      )}`}
+      data-testid="sparkline"
+    >
+      <path
+        d={path}
+        fill="none"
+        strokeWidth={1.5}
+        stroke={
+          last < 0.25 ? theme.palette.error.main : theme.palette.primary.main
+        }
+      />
     </svg>
   );
 }
@@ -47,13 +80,18 @@ export function Sparkline({ points }: { points: OverviewRow['sparkline'] }) {
 const entityLink = (ref: string | null, kind: string) => {
   if (!ref) return '—';
   const e = parseEntityRef(ref, { defaultKind: kind });
-  return <Link to={`/catalog/${e.namespace}/${e.kind}/${e.name}`}>{e.name}</Link>;
+  return (
+    <Link to={`/catalog/${e.namespace}/${e.kind}/${e.name}`}>{e.name}</Link>
+  );
 };
 
 /** The readiness score of a row's component, fetched once per component. */
 function Readiness({ componentRef }: { componentRef: string }) {
   const api = useApi(reliabilityApiRef);
-  const { value, error } = useAsync(() => api.getReadiness(componentRef), [api, componentRef]);
+  const { value, error } = useAsync(
+    () => api.getReadiness(componentRef),
+    [api, componentRef],
+  );
   if (error) return <Typography variant="caption">—</Typography>;
   if (!value) return <CircularProgress size={12} />;
   let color: 'success' | 'warning' | 'default' = 'default';
@@ -69,18 +107,27 @@ function Readiness({ componentRef }: { componentRef: string }) {
  */
 export function OverviewPage() {
   const api = useApi(reliabilityApiRef);
-  const [filters, setFilters] = useState({ owner: '', system: '', lifecycle: '' });
+  const [filters, setFilters] = useState({
+    owner: '',
+    system: '',
+    lifecycle: '',
+  });
   const [applied, setApplied] = useState(filters);
   const [pages, setPages] = useState(1);
-  const { value, loading, error, retry } = useAsyncRetry(async (): Promise<OverviewResponse> => {
-    let r = await api.getOverview({ ...applied, limit: 50 });
-    const items = [...r.items];
-    for (let p = 1; p < pages && r.nextCursor; p++) {
-      r = await api.getOverview({ ...applied, limit: 50, cursor: r.nextCursor });
-      items.push(...r.items);
-    }
-    return { ...r, items };
-  }, [api, applied, pages]);
+  const { value, loading, error, retry } =
+    useAsyncRetry(async (): Promise<OverviewResponse> => {
+      let r = await api.getOverview({ ...applied, limit: 50 });
+      const items = [...r.items];
+      for (let p = 1; p < pages && r.nextCursor; p++) {
+        r = await api.getOverview({
+          ...applied,
+          limit: 50,
+          cursor: r.nextCursor,
+        });
+        items.push(...r.items);
+      }
+      return { ...r, items };
+    }, [api, applied, pages]);
   const [exportError, setExportError] = useState<string>();
   const download = async () => {
     setExportError(undefined);
@@ -96,13 +143,35 @@ export function OverviewPage() {
       setExportError(errorMessage(e));
     }
   };
-  const field = (key: keyof typeof filters, label: string, placeholder: string) => (
-    <TextField size="small" label={label} placeholder={placeholder} value={filters[key]} onChange={e => setFilters({ ...filters, [key]: e.target.value })} inputProps={{ 'data-testid': `overview-filter-${key}` }} />
+  const field = (
+    key: keyof typeof filters,
+    label: string,
+    placeholder: string,
+  ) => (
+    <TextField
+      size="small"
+      label={label}
+      placeholder={placeholder}
+      value={filters[key]}
+      onChange={e => setFilters({ ...filters, [key]: e.target.value })}
+      inputProps={{ 'data-testid': `overview-filter-${key}` }}
+    />
   );
   return (
     <Box data-testid="overview-page">
       <RegistryImport onImported={retry} />
-      <Stack direction={{ xs: 'column', md: 'row' }} spacing={1} alignItems="center" component="form" onSubmit={e => { e.preventDefault(); setPages(1); setApplied(filters); }} sx={{ mb: 2 }}>
+      <Stack
+        direction={{ xs: 'column', md: 'row' }}
+        spacing={1}
+        alignItems="center"
+        component="form"
+        onSubmit={e => {
+          e.preventDefault();
+          setPages(1);
+          setApplied(filters);
+        }}
+        sx={{ mb: 2 }}
+      >
         {field('owner', 'Owner', 'group:default/payments-sre')}
         {field('system', 'System', 'system:default/shop')}
         {field('lifecycle', 'Lifecycle', 'production')}
@@ -114,14 +183,27 @@ export function OverviewPage() {
           Export CSV
         </Button>
       </Stack>
-      {exportError && <Alert severity="error">Could not export: {exportError}</Alert>}
-      {loading && !value && <CircularProgress aria-label="loading the overview" />}
+      {exportError && (
+        <Alert severity="error">Could not export: {exportError}</Alert>
+      )}
+      {loading && !value && (
+        <CircularProgress aria-label="loading the overview" />
+      )}
       {error && (
-        <Alert severity="error" action={<Button color="inherit" size="small" onClick={retry}>Retry</Button>}>
+        <Alert
+          severity="error"
+          action={
+            <Button color="inherit" size="small" onClick={retry}>
+              Retry
+            </Button>
+          }
+        >
           Could not load the overview: {errorMessage(error)}
         </Alert>
       )}
-      {value && value.items.length === 0 && <Alert severity="info">No SLO matches these filters.</Alert>}
+      {value && value.items.length === 0 && (
+        <Alert severity="info">No SLO matches these filters.</Alert>
+      )}
       {value && value.items.length > 0 && (
         <TableContainer sx={{ overflowX: 'auto' }}>
           <Table size="small" aria-label="SLOs ranked by budget remaining">
@@ -146,20 +228,48 @@ export function OverviewPage() {
                   <TableRow key={r.ref} data-testid={`overview-row-${r.ref}`}>
                     <TableCell>{i + 1}</TableCell>
                     <TableCell>
-                      <Link to={`/catalog/${c.namespace}/${c.kind}/${c.name}/reliability`}>{r.title}</Link>
-                      <Typography variant="caption" color="text.secondary" component="div">
+                      <Link
+                        to={`/catalog/${c.namespace}/${c.kind}/${c.name}/reliability`}
+                      >
+                        {r.title}
+                      </Link>
+                      <Typography
+                        variant="caption"
+                        color="text.secondary"
+                        component="div"
+                      >
                         {c.name} · {formatTarget(r.objective)}
                       </Typography>
                     </TableCell>
                     <TableCell>{entityLink(r.owner, 'group')}</TableCell>
                     <TableCell>{entityLink(r.system, 'system')}</TableCell>
                     <TableCell>{r.lifecycle ?? '—'}</TableCell>
-                    <TableCell align="right">{formatPercent(r.budgetRemaining)}</TableCell>
+                    <TableCell align="right">
+                      {formatPercent(r.budgetRemaining)}
+                    </TableCell>
                     <TableCell>
                       <Sparkline points={r.sparkline} />
                     </TableCell>
-                    <TableCell>{r.firing.length ? r.firing.map(f => <Chip key={f} size="small" color="error" label={f} sx={{ mr: 0.5 }} />) : '—'}</TableCell>
-                    <TableCell>{r.frozen ? <Chip size="small" color="warning" label="frozen" /> : 'open'}</TableCell>
+                    <TableCell>
+                      {r.firing.length
+                        ? r.firing.map(f => (
+                            <Chip
+                              key={f}
+                              size="small"
+                              color="error"
+                              label={f}
+                              sx={{ mr: 0.5 }}
+                            />
+                          ))
+                        : '—'}
+                    </TableCell>
+                    <TableCell>
+                      {r.frozen ? (
+                        <Chip size="small" color="warning" label="frozen" />
+                      ) : (
+                        'open'
+                      )}
+                    </TableCell>
                     <TableCell>
                       <Readiness componentRef={r.componentRef} />
                     </TableCell>

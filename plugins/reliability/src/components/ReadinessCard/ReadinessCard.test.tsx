@@ -34,17 +34,33 @@ describe('ReadinessCard', () => {
     const scrolled = jest.fn();
     Element.prototype.scrollIntoView = scrolled;
     await render({ getReadiness: async () => response });
-    expect(await screen.findByTestId('readiness-score')).toHaveTextContent('67%');
+    expect(await screen.findByTestId('readiness-score')).toHaveTextContent(
+      '67%',
+    );
     expect(screen.getByText('6 of 9 items in place.')).toBeInTheDocument();
     const drill = screen.getByTestId('readiness-item-drill');
-    expect(drill).toHaveTextContent('✗Failover drill this quarter, RTO/RPO documentedNo successful failover drill recorded; RTO 5m, RPO 60s');
-    expect(screen.getByTestId('readiness-item-synthetics')).toHaveTextContent('✓Synthetic checks running1 journey ran in the last day (checkout_full)');
+    expect(drill).toHaveTextContent(
+      '✗Failover drill this quarter, RTO/RPO documentedNo successful failover drill recorded; RTO 5m, RPO 60s',
+    );
+    expect(screen.getByTestId('readiness-item-synthetics')).toHaveTextContent(
+      '✓Synthetic checks running1 journey ran in the last day (checkout_full)',
+    );
     // a fix on this tab scrolls to its panel
-    await userEvent.click(screen.getByRole('button', { name: 'Record a drill or upload the drill log' }));
+    await userEvent.click(
+      screen.getByRole('button', {
+        name: 'Record a drill or upload the drill log',
+      }),
+    );
     expect(scrolled).toHaveBeenCalledTimes(1);
     // a fix elsewhere is a link
-    expect(screen.getByRole('link', { name: /Add the reliability.io\/degradation annotation/ })).toHaveAttribute('href', expect.stringContaining('descriptor-format'));
-    expect(screen.queryByRole('button', { name: /Upload the synthetic registry/ })).toBeNull();
+    expect(
+      screen.getByRole('link', {
+        name: /Add the reliability.io\/degradation annotation/,
+      }),
+    ).toHaveAttribute('href', expect.stringContaining('descriptor-format'));
+    expect(
+      screen.queryByRole('button', { name: /Upload the synthetic registry/ }),
+    ).toBeNull();
   });
 
   it('shows a load error with a retry', async () => {
@@ -56,8 +72,14 @@ describe('ReadinessCard', () => {
         return response;
       },
     });
-    expect(await screen.findByText('Could not load the readiness score: backend down')).toBeInTheDocument();
+    expect(
+      await screen.findByText(
+        'Could not load the readiness score: backend down',
+      ),
+    ).toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', { name: 'Retry' }));
-    expect(await screen.findByTestId('readiness-score')).toHaveTextContent('67%');
+    expect(await screen.findByTestId('readiness-score')).toHaveTextContent(
+      '67%',
+    );
   });
 });

@@ -18,7 +18,14 @@ import { useReusedAsync } from '../../util/useReusedAsync';
 function Fix({ fix }: { fix: NonNullable<ReadinessItem['fix']> }) {
   if (fix.href.startsWith('#')) {
     return (
-      <Button size="small" onClick={() => document.getElementById(fix.href.slice(1))?.scrollIntoView({ behavior: 'smooth', block: 'start' })}>
+      <Button
+        size="small"
+        onClick={() =>
+          document
+            .getElementById(fix.href.slice(1))
+            ?.scrollIntoView({ behavior: 'smooth', block: 'start' })
+        }
+      >
         {fix.label}
       </Button>
     );
@@ -32,7 +39,11 @@ function Fix({ fix }: { fix: NonNullable<ReadinessItem['fix']> }) {
  */
 export function ReadinessCard({ entityRef }: { entityRef: string }) {
   const api = useApi(reliabilityApiRef);
-  const { value, loading, error, retry } = useReusedAsync(api, () => api.getReadiness(entityRef), [api, entityRef]);
+  const { value, loading, error, retry } = useReusedAsync(
+    api,
+    () => api.getReadiness(entityRef),
+    [api, entityRef],
+  );
   let color: 'success' | 'warning' | 'error' = 'error';
   if (value && value.score >= 80) color = 'success';
   else if (value && value.score >= 50) color = 'warning';
@@ -43,9 +54,26 @@ export function ReadinessCard({ entityRef }: { entityRef: string }) {
         subheader="The review checklist: SLOs, alerts, runbook, synthetics, drills, capacity, remediation, chaos, degradation"
         action={
           value && (
-            <Box sx={{ position: 'relative', display: 'inline-flex' }} data-testid="readiness-score">
-              <CircularProgress variant="determinate" value={value.score} color={color} size={56} aria-label={`readiness ${value.score}%`} />
-              <Box sx={{ position: 'absolute', inset: 0, display: 'flex', alignItems: 'center', justifyContent: 'center' }}>
+            <Box
+              sx={{ position: 'relative', display: 'inline-flex' }}
+              data-testid="readiness-score"
+            >
+              <CircularProgress
+                variant="determinate"
+                value={value.score}
+                color={color}
+                size={56}
+                aria-label={`readiness ${value.score}%`}
+              />
+              <Box
+                sx={{
+                  position: 'absolute',
+                  inset: 0,
+                  display: 'flex',
+                  alignItems: 'center',
+                  justifyContent: 'center',
+                }}
+              >
                 <Typography variant="body2" fontWeight={700}>
                   {value.score}%
                 </Typography>
@@ -55,9 +83,18 @@ export function ReadinessCard({ entityRef }: { entityRef: string }) {
         }
       />
       <CardContent>
-        {loading && !value && <CircularProgress size={20} aria-label="loading readiness" />}
+        {loading && !value && (
+          <CircularProgress size={20} aria-label="loading readiness" />
+        )}
         {error && (
-          <Alert severity="error" action={<Button color="inherit" size="small" onClick={retry}>Retry</Button>}>
+          <Alert
+            severity="error"
+            action={
+              <Button color="inherit" size="small" onClick={retry}>
+                Retry
+              </Button>
+            }
+          >
             Could not load the readiness score: {errorMessage(error)}
           </Alert>
         )}
@@ -67,8 +104,22 @@ export function ReadinessCard({ entityRef }: { entityRef: string }) {
               {value.passed} of {value.applicable} items in place.
             </Typography>
             {value.items.map(item => (
-              <Stack key={item.id} direction="row" spacing={1} alignItems="baseline" sx={{ py: 0.5, borderTop: 1, borderColor: 'divider' }} data-testid={`readiness-item-${item.id}`}>
-                <Typography component="span" color={item.state === 'passed' ? 'success.main' : 'error.main'} aria-label={item.state} sx={{ width: 20 }}>
+              <Stack
+                key={item.id}
+                direction="row"
+                spacing={1}
+                alignItems="baseline"
+                sx={{ py: 0.5, borderTop: 1, borderColor: 'divider' }}
+                data-testid={`readiness-item-${item.id}`}
+              >
+                <Typography
+                  component="span"
+                  color={
+                    item.state === 'passed' ? 'success.main' : 'error.main'
+                  }
+                  aria-label={item.state}
+                  sx={{ width: 20 }}
+                >
                   {item.state === 'passed' ? '✓' : '✗'}
                 </Typography>
                 <Box sx={{ flex: 1 }}>

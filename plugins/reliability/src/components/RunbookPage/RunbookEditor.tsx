@@ -32,7 +32,12 @@ export function RunbookEditor(props: {
     setSaving(true);
     setError(undefined);
     try {
-      await api.saveRunbook(props.entity, { baseVersion: props.baseVersion, markdown, failureModes: modes, ...(message ? { message } : {}) });
+      await api.saveRunbook(props.entity, {
+        baseVersion: props.baseVersion,
+        markdown,
+        failureModes: modes,
+        ...(message ? { message } : {}),
+      });
       props.onSaved();
     } catch (e) {
       setError(errorMessage(e));
@@ -40,7 +45,10 @@ export function RunbookEditor(props: {
       setSaving(false);
     }
   };
-  const setMode = (i: number, key: keyof FailureMode, value: string) => setModes(m => m.map((row, j) => (j === i ? { ...row, [key]: value } : row)));
+  const setMode = (i: number, key: keyof FailureMode, value: string) =>
+    setModes(m =>
+      m.map((row, j) => (j === i ? { ...row, [key]: value } : row)),
+    );
 
   return (
     <Stack spacing={2} data-testid="runbook-editor">
@@ -51,7 +59,10 @@ export function RunbookEditor(props: {
           minRows={18}
           value={markdown}
           onChange={e => setMarkdown(e.target.value)}
-          inputProps={{ 'aria-label': 'runbook markdown', style: { fontFamily: 'monospace', fontSize: 13 } }}
+          inputProps={{
+            'aria-label': 'runbook markdown',
+            style: { fontFamily: 'monospace', fontSize: 13 },
+          }}
           helperText="One ## section per skeleton field. A line 'Alerts: Name, Name{label=&quot;value&quot;}' in a section links those alerts to it."
         />
       )}
@@ -59,19 +70,51 @@ export function RunbookEditor(props: {
         <Typography variant="h6">Failure modes</Typography>
         {modes.map((m, i) => (
           <Stack key={i} direction="row" spacing={1} sx={{ mt: 1 }}>
-            <TextField size="small" label="Mode" value={m.mode} onChange={e => setMode(i, 'mode', e.target.value)} sx={{ flex: 1 }} />
-            <TextField size="small" label="Detection" value={m.detection} onChange={e => setMode(i, 'detection', e.target.value)} sx={{ flex: 1 }} />
-            <TextField size="small" label="Mitigation" value={m.mitigation} onChange={e => setMode(i, 'mitigation', e.target.value)} sx={{ flex: 1 }} />
-            <IconButton aria-label={`remove ${m.mode}`} onClick={() => setModes(ms => ms.filter((_, j) => j !== i))}>
+            <TextField
+              size="small"
+              label="Mode"
+              value={m.mode}
+              onChange={e => setMode(i, 'mode', e.target.value)}
+              sx={{ flex: 1 }}
+            />
+            <TextField
+              size="small"
+              label="Detection"
+              value={m.detection}
+              onChange={e => setMode(i, 'detection', e.target.value)}
+              sx={{ flex: 1 }}
+            />
+            <TextField
+              size="small"
+              label="Mitigation"
+              value={m.mitigation}
+              onChange={e => setMode(i, 'mitigation', e.target.value)}
+              sx={{ flex: 1 }}
+            />
+            <IconButton
+              aria-label={`remove ${m.mode}`}
+              onClick={() => setModes(ms => ms.filter((_, j) => j !== i))}
+            >
               <DeleteIcon />
             </IconButton>
           </Stack>
         ))}
-        <Button size="small" sx={{ mt: 1 }} onClick={() => setModes(ms => [...ms, { mode: '', detection: '', mitigation: '' }])}>
+        <Button
+          size="small"
+          sx={{ mt: 1 }}
+          onClick={() =>
+            setModes(ms => [...ms, { mode: '', detection: '', mitigation: '' }])
+          }
+        >
           Add a failure mode
         </Button>
       </Box>
-      <TextField size="small" label="What changed (optional)" value={message} onChange={e => setMessage(e.target.value)} />
+      <TextField
+        size="small"
+        label="What changed (optional)"
+        value={message}
+        onChange={e => setMessage(e.target.value)}
+      />
       {error && (
         <Alert severity="error" data-testid="runbook-save-error">
           {error}

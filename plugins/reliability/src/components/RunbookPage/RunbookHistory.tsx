@@ -11,28 +11,64 @@ import { useApi } from '@backstage/core-plugin-api';
 import { EntityPath, reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 
-const COLOR = { '+': 'success.main', '-': 'error.main', ' ': 'text.secondary' } as const;
+const COLOR = {
+  '+': 'success.main',
+  '-': 'error.main',
+  ' ': 'text.secondary',
+} as const;
 
 /** The runbook's versions (who, when, what) and the diff of the one picked against the one before. */
 export function RunbookHistory({ entity }: { entity: EntityPath }) {
   const api = useApi(reliabilityApiRef);
-  const versions = useAsync(() => api.listRunbookVersions(entity), [api, entity.kind, entity.namespace, entity.name]);
+  const versions = useAsync(
+    () => api.listRunbookVersions(entity),
+    [api, entity.kind, entity.namespace, entity.name],
+  );
   const [picked, setPicked] = useState<number>();
-  const diff = useAsync(async () => (picked ? api.getRunbookVersion(entity, picked) : undefined), [api, picked]);
-  if (versions.error) return <Alert severity="error">{errorMessage(versions.error)}</Alert>;
+  const diff = useAsync(
+    async () => (picked ? api.getRunbookVersion(entity, picked) : undefined),
+    [api, picked],
+  );
+  if (versions.error)
+    return <Alert severity="error">{errorMessage(versions.error)}</Alert>;
   return (
-    <Stack direction={{ xs: 'column', md: 'row' }} spacing={2} data-testid="runbook-history">
+    <Stack
+      direction={{ xs: 'column', md: 'row' }}
+      spacing={2}
+      data-testid="runbook-history"
+    >
       <List dense sx={{ minWidth: 280 }}>
         {(versions.value?.items ?? []).map(v => (
-          <ListItemButton key={v.version} selected={picked === v.version} onClick={() => setPicked(v.version)}>
-            <ListItemText primary={`v${v.version} · ${v.author}`} secondary={`${new Date(v.createdAt).toLocaleString()}${v.message ? ` · ${v.message}` : ''}`} />
+          <ListItemButton
+            key={v.version}
+            selected={picked === v.version}
+            onClick={() => setPicked(v.version)}
+          >
+            <ListItemText
+              primary={`v${v.version} · ${v.author}`}
+              secondary={`${new Date(v.createdAt).toLocaleString()}${
+                v.message ? ` · ${v.message}` : ''
+              }`}
+            />
           </ListItemButton>
         ))}
       </List>
-      <Box flex={1} sx={{ fontFamily: 'monospace', fontSize: 12, whiteSpace: 'pre-wrap' }} data-testid="runbook-diff">
-        {!picked && <Typography variant="body2">Pick a version to see what it changed.</Typography>}
+      <Box
+        flex={1}
+        sx={{ fontFamily: 'monospace', fontSize: 12, whiteSpace: 'pre-wrap' }}
+        data-testid="runbook-diff"
+      >
+        {!picked && (
+          <Typography variant="body2">
+            Pick a version to see what it changed.
+          </Typography>
+        )}
         {diff.value?.diff
-          .filter((d, i, all) => d.op !== ' ' || all.slice(Math.max(0, i - 2), i + 3).some(x => x.op !== ' '))
+          .filter(
+            (d, i, all) =>
+              d.op !== ' ' ||
+              all.slice(Math.max(0, i - 2), i + 3).some(x => x.op !== ' '),
+          )
           .map((d, i) => (
             <Box key={i} sx={{ color: COLOR[d.op] }}>
               {d.op} {d.text}

@@ -9,12 +9,22 @@ import { CopyTextButton } from '@backstage/core-components';
  */
 export function RunbookMarkdown({ markdown }: { markdown: string }) {
   return (
-    <Box sx={{ '& pre': { m: 0 }, '& table': { borderCollapse: 'collapse' }, '& td, & th': { border: 1, borderColor: 'divider', px: 1 } }}>
+    <Box
+      sx={{
+        '& pre': { m: 0 },
+        '& table': { borderCollapse: 'collapse' },
+        '& td, & th': { border: 1, borderColor: 'divider', px: 1 },
+      }}
+    >
       <ReactMarkdown
         remarkPlugins={[remarkGfm]}
         components={{
           a: ({ node: _node, children, ...props }) => (
-            <a {...props} target={/^https?:/.test(props.href ?? '') ? '_blank' : undefined} rel="noopener noreferrer">
+            <a
+              {...props}
+              target={/^https?:/.test(props.href ?? '') ? '_blank' : undefined}
+              rel="noopener noreferrer"
+            >
               {children}
             </a>
           ),
@@ -22,9 +32,26 @@ export function RunbookMarkdown({ markdown }: { markdown: string }) {
             const text = String(children).replace(/\n$/, '');
             if (inline) return <code className={className}>{children}</code>;
             return (
-              <Box data-testid="runbook-code" sx={{ position: 'relative', bgcolor: 'action.hover', borderRadius: 1, p: 1.5, pr: 6, my: 1, fontFamily: 'monospace', fontSize: 13, whiteSpace: 'pre-wrap' }}>
+              <Box
+                data-testid="runbook-code"
+                sx={{
+                  position: 'relative',
+                  bgcolor: 'action.hover',
+                  borderRadius: 1,
+                  p: 1.5,
+                  pr: 6,
+                  my: 1,
+                  fontFamily: 'monospace',
+                  fontSize: 13,
+                  whiteSpace: 'pre-wrap',
+                }}
+              >
                 <Box sx={{ position: 'absolute', top: 2, right: 2 }}>
-                  <CopyTextButton text={text} tooltipText="Copied" aria-label="copy" />
+                  <CopyTextButton
+                    text={text}
+                    tooltipText="Copied"
+                    aria-label="copy"
+                  />
                 </Box>
                 <code className={className}>{text}</code>
               </Box>

@@ -19,25 +19,52 @@ import TableRow from '@mui/material/TableRow';
 import Typography from '@mui/material/Typography';
 import { useApi } from '@backstage/core-plugin-api';
 import { catalogApiRef } from '@backstage/plugin-catalog-react';
-import { runbookSkeleton, STANDARD_FAILURE_MODES, SloSummary, formatPercent } from '@reliability-suite/plugin-reliability-common';
+import {
+  runbookSkeleton,
+  STANDARD_FAILURE_MODES,
+  SloSummary,
+  formatPercent,
+} from '@reliability-suite/plugin-reliability-common';
 import { EntityPath, reliabilityApiRef } from '../../api/ReliabilityApi';
 import { RunbookMarkdown } from './RunbookMarkdown';
 import { RunbookEditor } from './RunbookEditor';
 import { RunbookHistory } from './RunbookHistory';
 import { errorMessage, errorStatus } from '../../util/errors';
 
-const STATE_COLOR = { healthy: 'success', burning: 'warning', exhausted: 'error', no_data: 'default' } as const;
+const STATE_COLOR = {
+  healthy: 'success',
+  burning: 'warning',
+  exhausted: 'error',
+  no_data: 'default',
+} as const;
 
 /** The entity's live SLO status, on top of its runbook. */
 function LiveStatus({ slos }: { slos: SloSummary[] }) {
   if (!slos.length) return null;
   return (
-    <Stack direction="row" spacing={1} flexWrap="wrap" useFlexGap data-testid="runbook-live-status">
+    <Stack
+      direction="row"
+      spacing={1}
+      flexWrap="wrap"
+      useFlexGap
+      data-testid="runbook-live-status"
+    >
       {slos.map(s => (
         <Chip
           key={s.ref}
           color={s.status ? STATE_COLOR[s.status.state] : 'default'}
-          label={`${s.title}: ${s.status ? `${s.status.state.replace('_', ' ')} · budget ${formatPercent(s.status.budgetRemaining, 1)}${s.status.firing.length ? ` · ${s.status.firing.map(f => f.id).join(', ')}` : ''}` : 'not evaluated'}`}
+          label={`${s.title}: ${
+            s.status
+              ? `${s.status.state.replace('_', ' ')} · budget ${formatPercent(
+                  s.status.budgetRemaining,
+                  1,
+                )}${
+                  s.status.firing.length
+                    ? ` · ${s.status.firing.map(f => f.id).join(', ')}`
+                    : ''
+                }`
+              : 'not evaluated'
+          }`}
         />
       ))}
     </Stack>
@@ -54,22 +81,39 @@ export function RunbookPage() {
   const location = useLocation();
   const [mode, setMode] = useState<'read' | 'edit' | 'history'>('read');
   const runbook = useAsyncRetry(() => api.getRunbook(entity), [api, entityRef]);
-  const slos = useAsync(() => api.listSlos(entityRef).then(r => r.items), [api, entityRef]);
-  const catalogEntity = useAsync(() => catalogApi.getEntityByRef(entityRef), [catalogApi, entityRef]);
+  const slos = useAsync(
+    () => api.listSlos(entityRef).then(r => r.items),
+    [api, entityRef],
+  );
+  const catalogEntity = useAsync(
+    () => catalogApi.getEntityByRef(entityRef),
+    [catalogApi, entityRef],
+  );
 
   useEffect(() => {
     const id = decodeURIComponent(location.hash.replace(/^#/, ''));
-    if (id && runbook.value) document.getElementById(id)?.scrollIntoView({ block: 'start' });
+    if (id && runbook.value)
+      document.getElementById(id)?.scrollIntoView({ block: 'start' });
   }, [location.hash, runbook.value]);
 
   const header = (
     <Stack spacing={1} sx={{ mb: 2 }}>
-      <Typography variant="h4">Runbook: {catalogEntity.value?.metadata.title ?? name}</Typography>
+      <Typography variant="h4">
+        Runbook: {catalogEntity.value?.metadata.title ?? name}
+      </Typography>
       <Typography variant="body2" color="text.secondary">
-        <Link component={RouterLink} to={`/catalog/${namespace}/${kind}/${name}`}>
+        <Link
+          component={RouterLink}
+          to={`/catalog/${namespace}/${kind}/${name}`}
+        >
           {entityRef}
         </Link>
-        {runbook.value && ` · ${runbook.value.source.type === 'portal' ? `written in the portal, v${runbook.value.source.version} by ${runbook.value.source.author}` : `from ${runbook.value.source.location}`}`}
+        {runbook.value &&
+          ` · ${
+            runbook.value.source.type === 'portal'
+              ? `written in the portal, v${runbook.value.source.version} by ${runbook.value.source.author}`
+              : `from ${runbook.value.source.location}`
+          }`}
       </Typography>
       <LiveStatus slos={slos.value ?? []} />
     </Stack>
@@ -83,9 +127,12 @@ export function RunbookPage() {
       </Box>
     );
   }
-  const notYet = errorStatus(runbook.error) === 404 && /no runbook yet/.test(errorMessage(runbook.error));
+  const notYet =
+    errorStatus(runbook.error) === 404 &&
+    /no runbook yet/.test(errorMessage(runbook.error));
   if (notYet) {
-    const owner = (catalogEntity.value?.spec?.owner as string | undefined) ?? undefined;
+    const owner =
+      (catalogEntity.value?.spec?.owner as string | undefined) ?? undefined;
     return (
       <Box p={3}>
         {header}
@@ -93,7 +140,16 @@ export function RunbookPage() {
           <RunbookEditor
             entity={entity}
             baseVersion={0}
-            markdown={runbookSkeleton({ name, owner, slos: (slos.value ?? []).map((s: SloSummary) => `${s.name}: ${(s.objective * 100).toFixed(2).replace(/\.?0+$/, '')}% over ${s.windowLabel}`) })}
+            markdown={runbookSkeleton({
+              name,
+              owner,
+              slos: (slos.value ?? []).map(
+                (s: SloSummary) =>
+                  `${s.name}: ${(s.objective * 100)
+                    .toFixed(2)
+                    .replace(/\.?0+$/, '')}% over ${s.windowLabel}`,
+              ),
+            })}
             failureModes={[...STANDARD_FAILURE_MODES]}
             onSaved={() => {
               setMode('read');
@@ -106,9 +162,11 @@ export function RunbookPage() {
             <CardContent>
               <Typography variant="h6">No runbook yet</Typography>
               <Typography variant="body2" paragraph>
-                Start from the standard runbook skeleton (Service, Owner, Pager, Dashboards, SLOs, Dependencies, Guardrails, Symptoms, Checks, Mitigations, Comms,
-                Post-incident) and its ten failure modes, or point the annotation <code>reliability.io/runbook</code> at a Markdown file in the service&apos;s
-                repository.
+                Start from the standard runbook skeleton (Service, Owner, Pager,
+                Dashboards, SLOs, Dependencies, Guardrails, Symptoms, Checks,
+                Mitigations, Comms, Post-incident) and its ten failure modes, or
+                point the annotation <code>reliability.io/runbook</code> at a
+                Markdown file in the service&apos;s repository.
               </Typography>
               <Button variant="contained" onClick={() => setMode('edit')}>
                 Start from the skeleton
@@ -123,7 +181,11 @@ export function RunbookPage() {
     return (
       <Box p={3}>
         {header}
-        <Alert severity="warning" data-testid="runbook-error" action={<Button onClick={runbook.retry}>Retry</Button>}>
+        <Alert
+          severity="warning"
+          data-testid="runbook-error"
+          action={<Button onClick={runbook.retry}>Retry</Button>}
+        >
           {runbook.error ? errorMessage(runbook.error) : 'No runbook'}
         </Alert>
       </Box>
@@ -134,16 +196,28 @@ export function RunbookPage() {
     <Box p={3} data-testid="runbook-page">
       {header}
       <Stack direction="row" spacing={1} sx={{ mb: 2 }}>
-        <Button variant={mode === 'read' ? 'contained' : 'outlined'} size="small" onClick={() => setMode('read')}>
+        <Button
+          variant={mode === 'read' ? 'contained' : 'outlined'}
+          size="small"
+          onClick={() => setMode('read')}
+        >
           Read
         </Button>
         {rb.canEdit && (
-          <Button variant={mode === 'edit' ? 'contained' : 'outlined'} size="small" onClick={() => setMode('edit')}>
+          <Button
+            variant={mode === 'edit' ? 'contained' : 'outlined'}
+            size="small"
+            onClick={() => setMode('edit')}
+          >
             {rb.editableMarkdown ? 'Edit' : 'Edit failure modes'}
           </Button>
         )}
         {rb.version > 0 && (
-          <Button variant={mode === 'history' ? 'contained' : 'outlined'} size="small" onClick={() => setMode('history')}>
+          <Button
+            variant={mode === 'history' ? 'contained' : 'outlined'}
+            size="small"
+            onClick={() => setMode('history')}
+          >
             History
           </Button>
         )}
@@ -163,8 +237,17 @@ export function RunbookPage() {
       )}
       {mode === 'history' && <RunbookHistory entity={entity} />}
       {mode === 'read' && (
-        <Stack direction={{ xs: 'column', md: 'row' }} spacing={3} alignItems="flex-start">
-          <Box component="nav" aria-label="table of contents" sx={{ minWidth: 220, position: { md: 'sticky' }, top: 16 }} data-testid="runbook-toc">
+        <Stack
+          direction={{ xs: 'column', md: 'row' }}
+          spacing={3}
+          alignItems="flex-start"
+        >
+          <Box
+            component="nav"
+            aria-label="table of contents"
+            sx={{ minWidth: 220, position: { md: 'sticky' }, top: 16 }}
+            data-testid="runbook-toc"
+          >
             <Typography variant="overline">Contents</Typography>
             {rb.sections.map(s => (
               <Box key={s.id} sx={{ pl: (s.level - 1) * 1.5 }}>
@@ -186,21 +269,46 @@ export function RunbookPage() {
                 id={s.id}
                 component="section"
                 data-testid={`runbook-section-${s.id}`}
-                sx={{ scrollMarginTop: 16, mb: 2, p: 1, borderRadius: 1, ...(location.hash === `#${s.id}` ? { outline: 2, outlineColor: 'warning.main' } : {}) }}
+                sx={{
+                  scrollMarginTop: 16,
+                  mb: 2,
+                  p: 1,
+                  borderRadius: 1,
+                  ...(location.hash === `#${s.id}`
+                    ? { outline: 2, outlineColor: 'warning.main' }
+                    : {}),
+                }}
               >
-                <Typography variant={s.level <= 1 ? 'h5' : 'h6'}>{s.title}</Typography>
+                <Typography variant={s.level <= 1 ? 'h5' : 'h6'}>
+                  {s.title}
+                </Typography>
                 {s.alerts.length > 0 && (
                   <Stack direction="row" spacing={0.5} sx={{ my: 0.5 }}>
                     {s.alerts.map(a => (
-                      <Chip key={a} size="small" variant="outlined" label={`answers ${a}`} />
+                      <Chip
+                        key={a}
+                        size="small"
+                        variant="outlined"
+                        label={`answers ${a}`}
+                      />
                     ))}
                   </Stack>
                 )}
                 <RunbookMarkdown markdown={s.body} />
               </Box>
             ))}
-            <Box id="failure-modes" component="section" sx={{ scrollMarginTop: 16 }} data-testid="runbook-failure-modes">
-              <Typography variant="h6">Failure modes{rb.failureModesTemplate ? ' (the standard failure-mode template: edit it to make it this service’s)' : ''}</Typography>
+            <Box
+              id="failure-modes"
+              component="section"
+              sx={{ scrollMarginTop: 16 }}
+              data-testid="runbook-failure-modes"
+            >
+              <Typography variant="h6">
+                Failure modes
+                {rb.failureModesTemplate
+                  ? ' (the standard failure-mode template: edit it to make it this service’s)'
+                  : ''}
+              </Typography>
               <Table size="small">
                 <TableHead>
                   <TableRow>

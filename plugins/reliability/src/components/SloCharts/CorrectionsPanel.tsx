@@ -15,18 +15,29 @@ import TableRow from '@mui/material/TableRow';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useApi } from '@backstage/core-plugin-api';
-import { SloCorrection, SloSummary } from '@reliability-suite/plugin-reliability-common';
+import {
+  SloCorrection,
+  SloSummary,
+} from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 import { dateFormat } from '../../util/dates';
 
 /** A datetime-local value (the browser's local time) as an ISO instant. */
 const toIso = (local: string) => new Date(local).toISOString();
-const when = dateFormat({ month: 'short', day: 'numeric', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+const when = dateFormat({
+  month: 'short',
+  day: 'numeric',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
 
 function describe(c: SloCorrection): string {
   if (c.kind === 'once') return `${when(c.start)} to ${when(c.end!)}`;
-  return `every "${c.cron}" (${c.timeZone}) for ${c.duration}, from ${when(c.start)}${c.end ? ` until ${when(c.end)}` : ''}`;
+  return `every "${c.cron}" (${c.timeZone}) for ${c.duration}, from ${when(
+    c.start,
+  )}${c.end ? ` until ${when(c.end)}` : ''}`;
 }
 
 /**
@@ -34,16 +45,27 @@ function describe(c: SloCorrection): string {
  * asked and why; a form to add one (a range, or a recurring window: cron, duration, time zone) and a revert button.
  * They apply from the next evaluation (within a minute).
  */
-export function CorrectionsPanel({ slo, onChange }: { slo: SloSummary; onChange: () => void }) {
+export function CorrectionsPanel({
+  slo,
+  onChange,
+}: {
+  slo: SloSummary;
+  onChange: () => void;
+}) {
   const api = useApi(reliabilityApiRef);
-  const list = useAsyncRetry(() => api.listCorrections(slo.ref), [api, slo.ref]);
+  const list = useAsyncRetry(
+    () => api.listCorrections(slo.ref),
+    [api, slo.ref],
+  );
   const [reason, setReason] = useState('');
   const [start, setStart] = useState('');
   const [end, setEnd] = useState('');
   const [recurring, setRecurring] = useState(false);
   const [cron, setCron] = useState('0 2 * * 0');
   const [duration, setDuration] = useState('2h');
-  const [timeZone, setTimeZone] = useState(() => new Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
+  const [timeZone, setTimeZone] = useState(
+    () => new Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC',
+  );
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const [done, setDone] = useState<string>();
@@ -55,9 +77,20 @@ export function CorrectionsPanel({ slo, onChange }: { slo: SloSummary; onChange:
     setDone(undefined);
     try {
       if (!start) throw new Error('start: is required');
-      const body = recurring ? { reason, start: toIso(start), cron, duration, timeZone, ...(end ? { end: toIso(end) } : {}) } : { reason, start: toIso(start), ...(end ? { end: toIso(end) } : {}) };
+      const body = recurring
+        ? {
+            reason,
+            start: toIso(start),
+            cron,
+            duration,
+            timeZone,
+            ...(end ? { end: toIso(end) } : {}),
+          }
+        : { reason, start: toIso(start), ...(end ? { end: toIso(end) } : {}) };
       await api.createCorrection(slo.ref, body);
-      setDone('Excluded from the budget from the next evaluation (within a minute).');
+      setDone(
+        'Excluded from the budget from the next evaluation (within a minute).',
+      );
       setReason('');
       list.retry();
       onChange();
@@ -85,11 +118,22 @@ export function CorrectionsPanel({ slo, onChange }: { slo: SloSummary; onChange:
     <Box data-testid={`corrections-${slo.name}`} mt={2}>
       <Typography variant="subtitle2">Budget corrections</Typography>
       <Typography variant="caption" color="text.secondary" component="p">
-        Events in an excluded range count neither as good nor as bad. Only the entity's owners may add or revert one; every change is audited.
+        Events in an excluded range count neither as good nor as bad. Only the
+        entity's owners may add or revert one; every change is audited.
       </Typography>
-      {list.loading && <CircularProgress size={20} aria-label="loading corrections" />}
-      {list.error && <Alert severity="error">Could not load the corrections: {errorMessage(list.error)}</Alert>}
-      {list.value && list.value.items.length === 0 && <Typography variant="body2">No corrections: every event counts.</Typography>}
+      {list.loading && (
+        <CircularProgress size={20} aria-label="loading corrections" />
+      )}
+      {list.error && (
+        <Alert severity="error">
+          Could not load the corrections: {errorMessage(list.error)}
+        </Alert>
+      )}
+      {list.value && list.value.items.length === 0 && (
+        <Typography variant="body2">
+          No corrections: every event counts.
+        </Typography>
+      )}
       {list.value && list.value.items.length > 0 && (
         <Table size="small" aria-label="budget corrections">
           <TableHead>
@@ -102,7 +146,11 @@ export function CorrectionsPanel({ slo, onChange }: { slo: SloSummary; onChange:
           </TableHead>
           <TableBody>
             {list.value.items.map(c => (
-              <TableRow key={c.id} data-testid={`correction-${c.id}`} sx={{ opacity: c.revertedAt ? 0.6 : 1 }}>
+              <TableRow
+                key={c.id}
+                data-testid={`correction-${c.id}`}
+                sx={{ opacity: c.revertedAt ? 0.6 : 1 }}
+              >
                 <TableCell>{describe(c)}</TableCell>
                 <TableCell>{c.reason}</TableCell>
                 <TableCell>
@@ -115,7 +163,11 @@ export function CorrectionsPanel({ slo, onChange }: { slo: SloSummary; onChange:
                 </TableCell>
                 <TableCell align="right">
                   {!c.revertedAt && (
-                    <Button size="small" onClick={() => revert(c)} aria-label={`revert correction: ${c.reason}`}>
+                    <Button
+                      size="small"
+                      onClick={() => revert(c)}
+                      aria-label={`revert correction: ${c.reason}`}
+                    >
                       Revert
                     </Button>
                   )}
@@ -125,17 +177,74 @@ export function CorrectionsPanel({ slo, onChange }: { slo: SloSummary; onChange:
           </TableBody>
         </Table>
       )}
-      <Box component="form" onSubmit={submit} mt={1} aria-label="exclude a time range">
-        <Stack direction={{ xs: 'column', md: 'row' }} spacing={1} alignItems={{ md: 'center' }}>
-          <TextField size="small" label="Reason" value={reason} onChange={e => setReason(e.target.value)} required inputProps={{ maxLength: 500 }} sx={{ minWidth: 220 }} />
-          <TextField size="small" label={recurring ? 'From' : 'Start'} type="datetime-local" value={start} onChange={e => setStart(e.target.value)} InputLabelProps={{ shrink: true }} />
-          <TextField size="small" label={recurring ? 'Until (optional)' : 'End'} type="datetime-local" value={end} onChange={e => setEnd(e.target.value)} InputLabelProps={{ shrink: true }} />
-          <FormControlLabel control={<Checkbox checked={recurring} onChange={e => setRecurring(e.target.checked)} />} label="Recurring" />
+      <Box
+        component="form"
+        onSubmit={submit}
+        mt={1}
+        aria-label="exclude a time range"
+      >
+        <Stack
+          direction={{ xs: 'column', md: 'row' }}
+          spacing={1}
+          alignItems={{ md: 'center' }}
+        >
+          <TextField
+            size="small"
+            label="Reason"
+            value={reason}
+            onChange={e => setReason(e.target.value)}
+            required
+            inputProps={{ maxLength: 500 }}
+            sx={{ minWidth: 220 }}
+          />
+          <TextField
+            size="small"
+            label={recurring ? 'From' : 'Start'}
+            type="datetime-local"
+            value={start}
+            onChange={e => setStart(e.target.value)}
+            InputLabelProps={{ shrink: true }}
+          />
+          <TextField
+            size="small"
+            label={recurring ? 'Until (optional)' : 'End'}
+            type="datetime-local"
+            value={end}
+            onChange={e => setEnd(e.target.value)}
+            InputLabelProps={{ shrink: true }}
+          />
+          <FormControlLabel
+            control={
+              <Checkbox
+                checked={recurring}
+                onChange={e => setRecurring(e.target.checked)}
+              />
+            }
+            label="Recurring"
+          />
           {recurring && (
             <>
-              <TextField size="small" label="Cron (starts)" value={cron} onChange={e => setCron(e.target.value)} helperText="minute hour day month weekday" />
-              <TextField size="small" label="Duration" value={duration} onChange={e => setDuration(e.target.value)} sx={{ width: 100 }} />
-              <TextField size="small" label="Time zone" value={timeZone} onChange={e => setTimeZone(e.target.value)} sx={{ width: 160 }} />
+              <TextField
+                size="small"
+                label="Cron (starts)"
+                value={cron}
+                onChange={e => setCron(e.target.value)}
+                helperText="minute hour day month weekday"
+              />
+              <TextField
+                size="small"
+                label="Duration"
+                value={duration}
+                onChange={e => setDuration(e.target.value)}
+                sx={{ width: 100 }}
+              />
+              <TextField
+                size="small"
+                label="Time zone"
+                value={timeZone}
+                onChange={e => setTimeZone(e.target.value)}
+                sx={{ width: 160 }}
+              />
             </>
           )}
           <Button type="submit" variant="outlined" disabled={busy}>

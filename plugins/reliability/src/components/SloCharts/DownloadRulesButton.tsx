@@ -22,7 +22,12 @@ export function DownloadRulesButton({ slo }: { slo: SloSummary }) {
       a.click();
       URL.revokeObjectURL(url);
     } catch (e) {
-      alertApi.post({ message: `Could not export the rules of ${slo.title}: ${errorMessage(e)}`, severity: 'error' });
+      alertApi.post({
+        message: `Could not export the rules of ${slo.title}: ${errorMessage(
+          e,
+        )}`,
+        severity: 'error',
+      });
     } finally {
       setBusy(false);
     }
@@ -30,7 +35,13 @@ export function DownloadRulesButton({ slo }: { slo: SloSummary }) {
   return (
     <Tooltip title="Prometheus recording and alerting rules for this SLO (checked with promtool)">
       <span>
-        <Button size="small" variant="outlined" onClick={download} disabled={busy} sx={{ textTransform: 'none', mr: 1 }}>
+        <Button
+          size="small"
+          variant="outlined"
+          onClick={download}
+          disabled={busy}
+          sx={{ textTransform: 'none', mr: 1 }}
+        >
           Prometheus rules
         </Button>
       </span>

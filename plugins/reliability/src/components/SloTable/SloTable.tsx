@@ -8,8 +8,21 @@ import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
 import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
-import { BURN_RATE_WINDOWS, DEFAULT_MWMB_RULES, SloSummary, formatTarget } from '@reliability-suite/plugin-reliability-common';
-import { formatBurn, formatCount, formatMinutes, formatPercent, formatUntil, STATE_COLOR, STATE_LABEL } from '@reliability-suite/plugin-reliability-common';
+import {
+  BURN_RATE_WINDOWS,
+  DEFAULT_MWMB_RULES,
+  SloSummary,
+  formatTarget,
+} from '@reliability-suite/plugin-reliability-common';
+import {
+  formatBurn,
+  formatCount,
+  formatMinutes,
+  formatPercent,
+  formatUntil,
+  STATE_COLOR,
+  STATE_LABEL,
+} from '@reliability-suite/plugin-reliability-common';
 
 const highestThreshold = (rate: number | null) => {
   if (rate === null) return undefined;
@@ -17,7 +30,11 @@ const highestThreshold = (rate: number | null) => {
 };
 
 /** The SLOs of an entity, one row each, with budget, burn rates and status. */
-export function SloTable(props: { items: SloSummary[]; selected?: string; onSelect?: (ref: string) => void }) {
+export function SloTable(props: {
+  items: SloSummary[];
+  selected?: string;
+  onSelect?: (ref: string) => void;
+}) {
   const { items, selected, onSelect } = props;
   return (
     // narrow screens scroll the table sideways, the SLO column staying in place
@@ -25,7 +42,15 @@ export function SloTable(props: { items: SloSummary[]; selected?: string; onSele
       <Table
         size="small"
         aria-label="Service level objectives"
-        sx={{ '& th, & td.num': { whiteSpace: 'nowrap' }, '& .slo-name': { position: 'sticky', left: 0, zIndex: 1, backgroundColor: 'background.paper' } }}
+        sx={{
+          '& th, & td.num': { whiteSpace: 'nowrap' },
+          '& .slo-name': {
+            position: 'sticky',
+            left: 0,
+            zIndex: 1,
+            backgroundColor: 'background.paper',
+          },
+        }}
       >
         <TableHead>
           <TableRow>
@@ -57,7 +82,10 @@ export function SloTable(props: { items: SloSummary[]; selected?: string; onSele
                 sx={{ cursor: onSelect ? 'pointer' : undefined }}
                 data-testid={`slo-row-${slo.name}`}
               >
-                <TableCell className="slo-name" sx={{ minWidth: 200, maxWidth: 320 }}>
+                <TableCell
+                  className="slo-name"
+                  sx={{ minWidth: 200, maxWidth: 320 }}
+                >
                   <Typography variant="body2" fontWeight={600}>
                     {slo.title}
                   </Typography>
@@ -67,30 +95,67 @@ export function SloTable(props: { items: SloSummary[]; selected?: string; onSele
                     </Typography>
                   )}
                 </TableCell>
-                <TableCell className="num">{formatTarget(slo.objective)}</TableCell>
+                <TableCell className="num">
+                  {formatTarget(slo.objective)}
+                </TableCell>
                 <TableCell className="num">{slo.windowLabel}</TableCell>
                 <TableCell className="num">
                   {formatPercent(s?.sli)}
                   {s?.composite && (
-                    <Typography variant="caption" color="text.secondary" component="div" data-testid={`composite-${slo.name}`}>
-                      {s.composite.map(o => `${o.displayName ?? 'objective'} ${formatPercent(o.sli)} (x${o.weight})`).join(' · ')}
+                    <Typography
+                      variant="caption"
+                      color="text.secondary"
+                      component="div"
+                      data-testid={`composite-${slo.name}`}
+                    >
+                      {s.composite
+                        .map(
+                          o =>
+                            `${o.displayName ?? 'objective'} ${formatPercent(
+                              o.sli,
+                            )} (x${o.weight})`,
+                        )
+                        .join(' · ')}
                     </Typography>
                   )}
                   {s?.display && (
-                    <Typography variant="caption" color="text.secondary" component="div">
-                      {s.display.label} {s.display.value === null ? '—' : `${Number(s.display.value.toPrecision(4))}${s.display.unit ? ` ${s.display.unit}` : ''}`}
+                    <Typography
+                      variant="caption"
+                      color="text.secondary"
+                      component="div"
+                    >
+                      {s.display.label}{' '}
+                      {s.display.value === null
+                        ? '—'
+                        : `${Number(s.display.value.toPrecision(4))}${
+                            s.display.unit ? ` ${s.display.unit}` : ''
+                          }`}
                     </Typography>
                   )}
                 </TableCell>
                 <TableCell>
-                  <Typography variant="body2" fontWeight={600} color={s && (s.budgetRemaining ?? 1) <= 0 ? 'error' : undefined}>
+                  <Typography
+                    variant="body2"
+                    fontWeight={600}
+                    color={
+                      s && (s.budgetRemaining ?? 1) <= 0 ? 'error' : undefined
+                    }
+                  >
                     {formatPercent(s?.budgetRemaining, 1)}
                   </Typography>
                   {s && s.budgetRemainingEvents !== null && (
-                    <Typography variant="caption" color="text.secondary" component="div">
-                      {formatCount(s.budgetRemainingEvents)} of {formatCount(s.budgetAllowedEvents)}{' '}
-                      {s.slices ? `bad ${sliceLabel(s.slices.sliceMs)} slices` : 'events'} ·{' '}
-                      {formatMinutes(s.budgetRemainingMinutes)} of {formatMinutes(s.budgetAllowedMinutes)}
+                    <Typography
+                      variant="caption"
+                      color="text.secondary"
+                      component="div"
+                    >
+                      {formatCount(s.budgetRemainingEvents)} of{' '}
+                      {formatCount(s.budgetAllowedEvents)}{' '}
+                      {s.slices
+                        ? `bad ${sliceLabel(s.slices.sliceMs)} slices`
+                        : 'events'}{' '}
+                      · {formatMinutes(s.budgetRemainingMinutes)} of{' '}
+                      {formatMinutes(s.budgetAllowedMinutes)}
                     </Typography>
                   )}
                 </TableCell>
@@ -98,24 +163,55 @@ export function SloTable(props: { items: SloSummary[]; selected?: string; onSele
                   const rate = s?.burnRates[w] ?? null;
                   const over = highestThreshold(rate);
                   return (
-                    <TableCell key={w} align="right" className="num" sx={{ color: over && (over.severity === 'page' ? 'error.main' : 'warning.main'), fontWeight: over ? 600 : undefined }}>
+                    <TableCell
+                      key={w}
+                      align="right"
+                      className="num"
+                      sx={{
+                        color:
+                          over &&
+                          (over.severity === 'page'
+                            ? 'error.main'
+                            : 'warning.main'),
+                        fontWeight: over ? 600 : undefined,
+                      }}
+                    >
                       {formatBurn(rate)}
                     </TableCell>
                   );
                 })}
                 <TableCell>
                   {s ? (
-                    <Tooltip title={s.reason ?? (s.firing.length ? `Firing: ${s.firing.map(f => f.id).join(', ')}` : '')}>
-                      <Chip size="small" label={STATE_LABEL[s.state]} color={STATE_COLOR[s.state]} />
+                    <Tooltip
+                      title={
+                        s.reason ??
+                        (s.firing.length
+                          ? `Firing: ${s.firing.map(f => f.id).join(', ')}`
+                          : '')
+                      }
+                    >
+                      <Chip
+                        size="small"
+                        label={STATE_LABEL[s.state]}
+                        color={STATE_COLOR[s.state]}
+                      />
                     </Tooltip>
                   ) : (
                     <Tooltip title="A new SLO: the scheduled evaluation has not reached it yet (it runs every minute by default)">
-                      <Chip size="small" variant="outlined" label="Not evaluated yet" />
+                      <Chip
+                        size="small"
+                        variant="outlined"
+                        label="Not evaluated yet"
+                      />
                     </Tooltip>
                   )}
                 </TableCell>
                 <TableCell>
-                  <Box sx={{ whiteSpace: 'nowrap' }}>{s?.state === 'exhausted' ? 'exhausted' : formatUntil(s?.exhaustsAt)}</Box>
+                  <Box sx={{ whiteSpace: 'nowrap' }}>
+                    {s?.state === 'exhausted'
+                      ? 'exhausted'
+                      : formatUntil(s?.exhaustsAt)}
+                  </Box>
                 </TableCell>
               </TableRow>
             );
