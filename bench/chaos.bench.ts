@@ -105,7 +105,7 @@ async function main() {
         entities: Array.from({ length: RUNS }, (_, i) => slo(i)),
       }),
       mockServices.auth(),
-      stores.slos,
+      stores.slos.registry,
       benchLogger,
     );
     await registry.sync();
@@ -175,7 +175,7 @@ async function main() {
     timer = setTimeout(tick, INTERVAL);
 
     // an hour ago, 100,000 good events per SLO
-    await stores.slos.addCounts(
+    await stores.slos.counts.addCounts(
       Array.from({ length: RUNS }, (_, i) => ({
         sloRef: `default/checkout-${i}`,
         timestamp: Date.now() - 3_600_000,
@@ -216,7 +216,7 @@ async function main() {
       await new Promise(r => setTimeout(r, Math.random() * INTERVAL));
       const breachAt = performance.now();
       // 20% of the budget (1% of 100,200 events) spent at once
-      await stores.slos.addCounts(
+      await stores.slos.counts.addCounts(
         [
           {
             sloRef: `default/checkout-${run}`,

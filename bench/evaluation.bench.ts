@@ -24,8 +24,8 @@ import {
 } from '@reliability-suite/plugin-reliability-common';
 import {
   BucketRow,
-  ReliabilityStore,
-} from '../plugins/reliability-backend/src/slos/ReliabilityStore';
+  createSloStores,
+} from '../plugins/reliability-backend/src/slos/stores';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
 import {
   Evaluator,
@@ -81,9 +81,9 @@ async function main() {
     // written since its last read, less a margin of WRITE_MARGIN_MS: with ticks a real minute apart, that is what it
     // reads again)
     let clockOffset = 0;
-    const store = new ReliabilityStore(knex, () => Date.now() + clockOffset);
+    const store = createSloStores(knex, () => Date.now() + clockOffset);
     const defs = Array.from({ length: SLOS }, (_, i) => def(i));
-    await store.syncSlos({
+    await store.registry.syncSlos({
       upserts: defs.map(d => ({
         def: d,
         entityRef: `slo:${d.ref}`,
@@ -105,7 +105,7 @@ async function main() {
       const flush = async (force: boolean) => {
         if (batch.length > 50_000 || (force && batch.length)) {
           rows += batch.length;
-          await store.loadBuckets(batch);
+          await store.counts.loadBuckets(batch);
           batch = [];
         }
       };
@@ -199,7 +199,7 @@ async function main() {
     for (let r = 0; r < 3; r++) {
       const [ms, res] = await time(async () => {
         const out = await evaluator.evaluate(defs, now);
-        await store.saveStatuses(
+        await store.statuses.saveStatuses(
           [...out].map(([sloRef, x]) => ({ sloRef, status: x.status })),
         );
         return out;
@@ -301,7 +301,7 @@ async function main() {
         ...minuteCounts(i, (t - MIN) / MIN),
       }));
       const [ims] = await time(() =>
-        store.addCounts(deltas, hourlyBefore + (t - now)),
+        store.counts.addCounts(deltas, hourlyBefore + (t - now)),
       );
       ingestMs.push(ims);
       if (profiler) await new Promise(r => profiler.post('Profiler.start', r));
@@ -330,7 +330,7 @@ async function main() {
       collect();
       const [sms, ref] = await time(async () => {
         const out = await evaluator.evaluate(defs, t);
-        await store.saveStatuses(
+        await store.statuses.saveStatuses(
           [...out].map(([sloRef, r]) => ({ sloRef, status: r.status })),
         );
         return out;
@@ -433,7 +433,7 @@ async function main() {
       const pages: number[] = [];
       for (let k = 0; k < 5; k++)
         pages.push(
-          (await time(() => store.overview({ limit: 50, offset })))[0],
+          (await time(() => store.statuses.overview({ limit: 50, offset })))[0],
         );
       console.log(
         `overview page of 50 at offset ${offset}, ranked by budget over ${SLOS} SLOs: ${median(

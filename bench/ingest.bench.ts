@@ -24,10 +24,10 @@ import { openBenchDb } from './db';
 import { benchLogger, arg } from './services';
 import { SloDefinition } from '@reliability-suite/plugin-reliability-common';
 import {
-  ReliabilityStore,
+  SloStores,
   BucketRow,
   CountDelta,
-} from '../plugins/reliability-backend/src/slos/ReliabilityStore';
+} from '../plugins/reliability-backend/src/slos/stores';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
 import { SloRegistry } from '../plugins/reliability-backend/src/slos/SloRegistry';
 
@@ -63,7 +63,7 @@ const pct = (xs: number[], p: number) => {
 const f = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
 
 /** Runs the evaluator's reads back to back until stopped; answers their latencies in ms. */
-function reader(store: ReliabilityStore, now: number) {
+function reader(store: SloStores, now: number) {
   const latencies: number[] = [];
   let stop = false;
   let i = 0;
@@ -71,11 +71,11 @@ function reader(store: ReliabilityStore, now: number) {
     while (!stop) {
       const ref = def(i++ % SLOS).ref;
       const t0 = performance.now();
-      await store.cumulativeAt([
+      await store.readings.cumulativeAt([
         { sloRef: ref, t: now - HOUR },
         { sloRef: ref, t: now },
       ]);
-      await store.readCumulative(ref, now - 6 * HOUR, now);
+      await store.counts.readCumulative(ref, now - 6 * HOUR, now);
       latencies.push(performance.now() - t0);
       // let the batch have the loop too
       await new Promise(r => setImmediate(r));
@@ -91,13 +91,10 @@ function reader(store: ReliabilityStore, now: number) {
 }
 
 /** slo-0's total count over the last 25 hours, from the cumulative values. */
-async function window25h(
-  store: ReliabilityStore,
-  now: number,
-): Promise<number> {
+async function window25h(store: SloStores, now: number): Promise<number> {
   const ref = def(0).ref;
   const m = (
-    await store.cumulativeAt([
+    await store.readings.cumulativeAt([
       { sloRef: ref, t: now - 25 * HOUR },
       { sloRef: ref, t: now + MIN },
     ])
@@ -113,7 +110,7 @@ async function main() {
   try {
     const store = (await ReliabilityDatabase.create(knex)).stores().slos;
     const defs = Array.from({ length: SLOS }, (_, i) => def(i));
-    await store.syncSlos({
+    await store.registry.syncSlos({
       upserts: defs.map(d => ({
         def: d,
         entityRef: `slo:${d.ref}`,
@@ -149,7 +146,7 @@ async function main() {
           cumTotal: cum,
         });
       }
-      await store.loadBuckets(rows);
+      await store.counts.loadBuckets(rows);
     }
 
     const beforeTotal = await window25h(store, now);
@@ -196,13 +193,13 @@ async function main() {
       total: 10,
     }));
     await run('10,000 events in order', () =>
-      store.addCounts(inOrder, now - RETENTION),
+      store.counts.addCounts(inOrder, now - RETENTION),
     );
 
     const catalog = new SloRegistry(
       catalogServiceMock({ entities: [] }),
       mockServices.auth(),
-      store,
+      store.registry,
       benchLogger,
     );
     const unknown = Array.from(
@@ -222,7 +219,7 @@ async function main() {
       total: 1,
     }));
     await run('10,000 late events (last 24 h)', () =>
-      store.addCounts(late, now - RETENTION),
+      store.counts.addCounts(late, now - RETENTION),
     );
 
     // the counts are exact afterwards: cum(now + 1m) - cum(now - 25h) grew by exactly slo-0's events

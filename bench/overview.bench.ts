@@ -164,7 +164,7 @@ async function main() {
       await ReliabilityDatabase.create(knex, { skipMigrations: true })
     ).stores().slos;
     const defs = Array.from({ length: SLOS }, (_, i) => def(i));
-    await store.syncSlos({
+    await store.registry.syncSlos({
       upserts: defs.map(d => ({
         def: d,
         entityRef: `slo:${d.ref}`,
@@ -172,10 +172,10 @@ async function main() {
       })),
       remove: [],
     });
-    await store.saveStatuses(
+    await store.statuses.saveStatuses(
       defs.map((d, i) => ({ sloRef: d.ref, status: status(i) })),
     );
-    await store.setComponentFacts(
+    await store.registry.setComponentFacts(
       Array.from({ length: SERVICES }, (_, i) => ({
         componentRef: `component:bench/service-${i}`,
         owner: `group:bench/team-${i % 5}`,

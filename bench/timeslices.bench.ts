@@ -15,7 +15,7 @@
 import { openBenchDb } from './db';
 import { benchLogger, arg, median, minuteCounts, time } from './services';
 import { SloDefinition } from '@reliability-suite/plugin-reliability-common';
-import { BucketRow } from '../plugins/reliability-backend/src/slos/ReliabilityStore';
+import { BucketRow } from '../plugins/reliability-backend/src/slos/stores';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
 import {
   Evaluator,
@@ -65,7 +65,7 @@ async function main() {
     const ts = Array.from({ length: SLOS - half }, (_, k) =>
       timeslices(half + k),
     );
-    await store.syncSlos({
+    await store.registry.syncSlos({
       upserts: [...occ, ...ts].map(d => ({
         def: d,
         entityRef: `slo:${d.ref}`,
@@ -126,7 +126,7 @@ async function main() {
         }
         if (batch.length > 50_000 || last) {
           rows += batch.length;
-          await store.loadBuckets(batch);
+          await store.counts.loadBuckets(batch);
           batch = [];
         }
       };
@@ -149,7 +149,7 @@ async function main() {
     for (let r = 0; r < 3; r++) {
       occRuns.push((await time(() => evaluator.evaluateAndStore(occ, now)))[0]);
       // the last minute's value of every Timeslices SLO, its verdict flipping from run to run
-      await store.addSliceTallies(
+      await store.slices.addSliceTallies(
         ts.map(d => ({ sloRef: d.ref, sliceEnd: now, n: 1, good: r % 2 })),
       );
       const [ms] = await time(async () => {

@@ -15,7 +15,8 @@ import {
   reliabilityCapacityRecordPermission,
 } from '@reliability-suite/plugin-reliability-common';
 import { callerName, EntityAccess } from '../catalog/entityAccess';
-import { ReliabilityStore, SloRegistry } from '../slos';
+import { SloRegistry } from '../slos';
+import type { SliPeakRate } from '../slos';
 import { CapacityStore } from './CapacityStore';
 
 const DAY = 86_400_000;
@@ -24,7 +25,7 @@ export interface CapacityServiceOptions {
   store: CapacityStore;
   entities: EntityAccess;
   registry: SloRegistry;
-  slos: ReliabilityStore;
+  slos: SliPeakRate;
   now?: () => number;
 }
 

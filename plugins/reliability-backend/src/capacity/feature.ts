@@ -13,7 +13,7 @@ export function createCapacityFeature(
     store: ctx.stores.capacity,
     entities: ctx.entities,
     registry: deps.slos.registry,
-    slos: ctx.stores.slos,
+    slos: ctx.stores.slos.counts,
   });
   return {
     routes: (router, { guards }) =>

@@ -47,7 +47,7 @@ describe.each(
     const registry = new SloRegistry(
       catalog,
       mockServices.auth(),
-      slos,
+      slos.registry,
       mockServices.rootLogger({ level: 'error' }),
     );
     await registry.sync();

@@ -34,14 +34,15 @@ import {
 } from '@reliability-suite/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
 import { EntityAccess } from '../catalog/entityAccess';
-import { ReliabilityStore, SloRegistry } from '../slos';
+import { SloRegistry } from '../slos';
+import type { SloStatusReader } from '../slos';
 import { ChaosStore } from './ChaosStore';
 import type { HaltSubmitter, StartSubmitter } from './ChaosGuard';
 
 export interface ChaosServiceOptions {
   store: ChaosStore;
   registry: SloRegistry;
-  slos: ReliabilityStore;
+  slos: SloStatusReader;
   access: CatalogAccess;
   /** Permission decisions on the experiment's entity. */
   entities: EntityAccess;

@@ -34,7 +34,7 @@ export function createChaosFeature(
   const chaos = new ChaosService({
     store: stores.chaos,
     registry,
-    slos: stores.slos,
+    slos: stores.slos.statuses,
     access: ctx.access,
     entities: ctx.entities,
     policy: rc.chaos.policy,

@@ -30,7 +30,12 @@ describe.each(
     });
     const auth = mockServices.auth();
     const logger = mockServices.rootLogger({ level: 'error' });
-    const registry = new SloRegistry(catalog, auth, stores.slos, logger);
+    const registry = new SloRegistry(
+      catalog,
+      auth,
+      stores.slos.registry,
+      logger,
+    );
     await registry.sync();
     await stores.runbooks.save({
       entityRef: 'component:default/checkout',
@@ -116,7 +121,7 @@ describe.each(
       auth,
       alerts: stores.alerts,
       alertmanager: stores.alertmanager,
-      store: stores.slos,
+      store: stores.slos.statuses,
       remediations: stores.remediation,
       escalations: stores.escalations,
       runbooks: new RunbookService(

@@ -14,7 +14,8 @@ import {
 } from '@reliability-suite/plugin-reliability-common';
 import { AlertStore } from '../alerts/AlertStore';
 import { AlertmanagerStore } from '../alertmanager/AlertmanagerStore';
-import { ReliabilityStore, SloRegistry } from '../slos';
+import { SloRegistry } from '../slos';
+import type { SloStatusReader } from '../slos';
 import { RemediationStore } from '../remediation/RemediationStore';
 import { EscalationStore } from '../remediation/EscalationStore';
 import { ChaosStore } from '../chaos/ChaosStore';
@@ -40,7 +41,7 @@ export class CommanderService {
       auth: AuthService;
       alerts: AlertStore;
       alertmanager: AlertmanagerStore;
-      store: ReliabilityStore;
+      store: SloStatusReader;
       remediations: RemediationStore;
       escalations: EscalationStore;
       /** Chaos experiments aborted in the last hour page the commander. */

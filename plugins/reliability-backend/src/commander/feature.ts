@@ -31,7 +31,7 @@ export function createCommanderFeature(
     auth: ctx.auth,
     alerts: stores.alerts,
     alertmanager: stores.alertmanager,
-    store: stores.slos,
+    store: stores.slos.statuses,
     remediations: stores.remediation,
     escalations: stores.escalations,
     chaos: stores.chaos,

@@ -9,7 +9,7 @@ import {
   overviewToCsv,
 } from '@reliability-suite/plugin-reliability-common';
 import { CatalogAccess } from '../catalog/CatalogAccess';
-import { ReliabilityStore } from '../slos';
+import type { SloOverviewReader } from '../slos';
 
 const DAY = 86_400_000;
 /** The most rows an export writes. */
@@ -20,7 +20,7 @@ const PAGE_TTL_MS = 5_000;
 const MAX_PAGES = 500;
 
 export interface OverviewServiceOptions {
-  store: ReliabilityStore;
+  store: SloOverviewReader;
   access: CatalogAccess;
   /** The launch-freeze gate's threshold (reliability.gate.minBudgetRemaining). */
   gateThreshold: number;

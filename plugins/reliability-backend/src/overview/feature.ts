@@ -6,7 +6,7 @@ import { overviewRoutes } from './routes';
 /** The organisation's SLOs ranked by the budget they have left, with filters and a CSV export. */
 export function createOverviewFeature(ctx: SuiteContext) {
   const overview = new OverviewService({
-    store: ctx.stores.slos,
+    store: ctx.stores.slos.statuses,
     access: ctx.access,
     gateThreshold: ctx.config.gate.threshold,
   });

@@ -14,7 +14,7 @@ import {
 } from '@reliability-suite/plugin-reliability-common';
 import { EntityAccess } from '../catalog/entityAccess';
 import { fromUpstream, Redacts } from '../http/upstream';
-import { ReliabilityStore } from './ReliabilityStore';
+import type { SloStores } from './stores';
 import { SloRegistry } from './SloRegistry';
 import { PrometheusSliSource } from './sources/PrometheusSliSource';
 
@@ -24,7 +24,7 @@ const DAY = 86_400_000;
 export interface BacktestServiceOptions {
   entities: EntityAccess;
   registry: SloRegistry;
-  store: ReliabilityStore;
+  store: Pick<SloStores, 'counts'>;
   prometheus?: PrometheusSliSource;
   /** A journey's runs (the synthetic store), for a Synthetic SLI. */
   journeyOutcomes?: (
@@ -137,7 +137,11 @@ export class BacktestService {
         throw new NotFoundError(`historyFrom: no SLO ${body.historyFrom}`);
       await this.o.entities.annotations(source.def.componentRef, credentials);
       hourly = hourlyFromCumulative(
-        await this.o.store.readCumulative(body.historyFrom, from - HOUR, to),
+        await this.o.store.counts.readCumulative(
+          body.historyFrom,
+          from - HOUR,
+          to,
+        ),
         from,
         to,
       );

@@ -29,7 +29,7 @@ describe.each(
         entities: [ingestSlo('burning'), ingestSlo('fine')],
       }),
       mockServices.auth(),
-      store,
+      store.registry,
       logger,
     );
     const sources = new SliSourceRegistry();
@@ -52,7 +52,7 @@ describe.each(
 
     // nothing registered yet: the tick registers both SLOs from the catalog
     expect(await task.run()).toMatchObject({ evaluated: 2, fired: 0 });
-    expect((await store.listSlos()).map(s => s.def.ref)).toEqual([
+    expect((await store.registry.listSlos()).map(s => s.def.ref)).toEqual([
       'default/burning',
       'default/fine',
     ]);
@@ -74,7 +74,7 @@ describe.each(
         total: 100,
       });
     }
-    await store.addCounts(events, now - 7 * 60 * MIN);
+    await store.counts.addCounts(events, now - 7 * 60 * MIN);
     const second = await task.run();
     expect(second.fired).toBeGreaterThan(0);
     expect(
@@ -84,7 +84,7 @@ describe.each(
       ),
     ).toBe(true);
     expect(handed.some(([a]) => a.severity === 'page')).toBe(true);
-    const statuses = await store.getStatuses([
+    const statuses = await store.statuses.getStatuses([
       'default/burning',
       'default/fine',
     ]);

@@ -10,13 +10,13 @@ import type {
 } from '@reliability-suite/plugin-reliability-node';
 import { AlertStore, FiredAlert } from '../alerts/AlertStore';
 import { Evaluator } from './Evaluator';
-import { ReliabilityStore } from './ReliabilityStore';
+import type { SloStores } from './stores';
 import { SloRegistry } from './SloRegistry';
 
 export interface EvaluationTaskOptions {
   registry: SloRegistry;
   evaluator: Evaluator;
-  store: ReliabilityStore;
+  store: Pick<SloStores, 'counts' | 'slices'>;
   alerts: AlertStore;
   logger: LoggerService;
   /** How long a condition must hold before its alert fires. */
@@ -88,11 +88,11 @@ export class EvaluationTask {
       const slo = byRef.get(alert.sloRef);
       if (slo && this.o.onFired) await this.o.onFired(alert, slo);
     }
-    const compacted = await this.o.store.compact(
+    const compacted = await this.o.store.counts.compact(
       this.now() - this.o.minuteRetentionMs,
     );
     // a day past the lateness, so a value accepted at the edge always finds its slice's tally
-    await this.o.store.pruneSlices(
+    await this.o.store.slices.pruneSlices(
       this.now() - (this.o.maxLatenessMs ?? 35 * 86_400_000) - 86_400_000,
     );
     this.o.logger.debug(

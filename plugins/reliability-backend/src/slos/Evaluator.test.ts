@@ -37,7 +37,7 @@ describe.each(
     sources.add(new IngestSliSource(store));
     extra.forEach(s => sources.add(s));
     // the ingest source reads the SLOs the registry knows
-    await store.syncSlos({
+    await store.registry.syncSlos({
       upserts: ['a', 'b', 'quiet'].map(n => ({
         def: def(n),
         entityRef: `slo:default/${n}`,
@@ -66,7 +66,7 @@ describe.each(
         good: m <= 5 ? 90 : 100,
         total: 100,
       });
-    await store.addCounts(events, NOW - 7 * 60 * MIN);
+    await store.counts.addCounts(events, NOW - 7 * 60 * MIN);
     const results = await evaluator.evaluateAndStore(
       [def('a'), def('quiet')],
       NOW,
@@ -79,7 +79,10 @@ describe.each(
     expect(a.burnRates['5m']).toBeCloseTo(10, 9);
     expect(a.burnRates['1h']).toBeCloseTo(50 / 6_000 / 0.01, 9);
     expect(results.get('default/quiet')!.status.state).toBe('no_data');
-    const stored = await store.getStatuses(['default/a', 'default/quiet']);
+    const stored = await store.statuses.getStatuses([
+      'default/a',
+      'default/quiet',
+    ]);
     expect(stored.get('default/a')).toEqual(a);
     expect(stored.get('default/quiet')?.state).toBe('no_data');
   });
@@ -124,7 +127,7 @@ describe.each(
         total: 1_000,
       });
     }
-    await store.addCounts(events, NOW - 7 * 60 * MIN);
+    await store.counts.addCounts(events, NOW - 7 * 60 * MIN);
     const open = await evaluator.gate(
       [def('a')],
       { window: '7d', threshold: 0.25 },
@@ -186,7 +189,7 @@ describe.each(
         good: 1_000,
         total: 1_000,
       });
-    await store.addCounts(old, NOW - 11 * 1440 * MIN);
+    await store.counts.addCounts(old, NOW - 11 * 1440 * MIN);
     const later = (await withGate.evaluate([def('a')], NOW)).get(
       'default/a',
     )!.status;
@@ -204,7 +207,7 @@ describe.each(
         good: 100,
         total: 100,
       });
-    await store.addCounts(events, NOW - 7 * 60 * MIN);
+    await store.counts.addCounts(events, NOW - 7 * 60 * MIN);
     const h = await evaluator.history(
       def('a'),
       { from: NOW - 120 * MIN, points: 10, window: '1h' },

@@ -30,7 +30,7 @@ import type {
   SliSource,
 } from '@reliability-suite/plugin-reliability-node';
 import { randomUUID } from 'crypto';
-import { ReliabilityStore, StatusItem } from './ReliabilityStore';
+import type { SloStores, StatusItem } from './stores';
 import type { IndexSyncStats } from './sources/CountIndex';
 
 /** A source that keeps an index for the evaluation tick (the built-in ingest). */
@@ -176,7 +176,7 @@ export interface EvaluationResult {
  */
 export class Evaluator {
   constructor(
-    private readonly store: ReliabilityStore,
+    private readonly store: Pick<SloStores, 'statuses' | 'slices'>,
     private readonly sources: SliSourceRegistry,
     private readonly logger: LoggerService,
     private readonly options: {
@@ -663,7 +663,8 @@ export class Evaluator {
     phase('slices');
     // another process ran the last tick (a takeover, or the scheduler moving the task): what this one remembers
     // (the index, the snapshots it wrote) may be stale
-    const rebuild = (await this.store.tickMarker())?.token !== this.tickToken;
+    const rebuild =
+      (await this.store.statuses.tickMarker())?.token !== this.tickToken;
     if (rebuild) this.written.clear();
     phase('marker');
     const results = await this.evaluate(slos, now, { rebuild });
@@ -697,7 +698,7 @@ export class Evaluator {
       return chunk.length ? chunk : undefined;
     };
     try {
-      await this.store.saveStatusChunks(nextChunk);
+      await this.store.statuses.saveStatusChunks(nextChunk);
     } catch (e) {
       this.written.clear();
       throw e;
@@ -706,7 +707,11 @@ export class Evaluator {
       if (!results.has(ref)) this.written.delete(ref);
     phase('save');
     this.tickToken = randomUUID();
-    await this.store.setTickMarker(this.instance, this.tickToken, Date.now());
+    await this.store.statuses.setTickMarker(
+      this.instance,
+      this.tickToken,
+      Date.now(),
+    );
     phase('markerWrite');
     this.lastSnapshotWrites = writes;
     this.lastSnapshotMs = Math.round(phases.save);
@@ -755,7 +760,11 @@ export class Evaluator {
     let total = 0;
     // bounded: a backlog (a restart after a long pause) is worked off over a few rounds of this tick
     for (let round = 0; round < 20; round++) {
-      const n = await this.store.closeSlices(at, contribution, hourlyBefore);
+      const n = await this.store.slices.closeSlices(
+        at,
+        contribution,
+        hourlyBefore,
+      );
       total += n;
       if (n < 50_000) break;
     }

@@ -35,7 +35,7 @@ describe.each(
     const registry = new SloRegistry(
       catalog,
       mockServices.auth(),
-      store,
+      store.registry,
       logger,
     );
     return { state, registry, store, catalog };
@@ -124,7 +124,7 @@ describe.each(
     const restarted = new SloRegistry(
       catalog,
       mockServices.auth(),
-      store,
+      store.registry,
       mockServices.rootLogger({ level: 'error' }),
     );
     expect(await restarted.sync()).toMatchObject({ parsed: 1 });

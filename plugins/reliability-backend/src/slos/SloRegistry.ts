@@ -15,7 +15,7 @@ import {
   parseSlo,
 } from '@reliability-suite/plugin-reliability-common';
 import { sloSummaryOf } from './summary';
-import { ReliabilityStore } from './ReliabilityStore';
+import type { SloRegistryStore } from './stores';
 
 /** An SLO the registry knows: its parsed definition and the catalog entity it came from. */
 export interface RegisteredSlo {
@@ -66,7 +66,7 @@ export class SloRegistry {
   constructor(
     private readonly catalog: CatalogService,
     private readonly auth: AuthService,
-    private readonly store: ReliabilityStore,
+    private readonly store: SloRegistryStore,
     private readonly logger: LoggerService,
     /** Burn-rate rules per slo_id from reliability.alerting.burnRateCsv, for SLOs without a policy of their own. */
     private readonly csvPolicies: ReadonlyMap<string, MwmbRule[]> = new Map(),

@@ -30,12 +30,12 @@ import { CatalogAccess } from '../catalog/CatalogAccess';
 import { EntityAccess } from '../catalog/entityAccess';
 import { fromUpstream, Redacts } from '../http/upstream';
 import { Evaluator, gateAnswer } from './Evaluator';
-import { ReliabilityStore } from './ReliabilityStore';
+import type { SloStores } from './stores';
 import { RegisteredSlo, SloRegistry } from './SloRegistry';
 import { itemJson } from './summary';
 
 export interface SloServiceOptions {
-  store: ReliabilityStore;
+  store: SloStores;
   evaluator: Evaluator;
   registry: SloRegistry;
   access: CatalogAccess;
@@ -78,7 +78,7 @@ export class SloService {
     let items: string[];
     let nextCursor: string | undefined;
     if (query.entityRef) {
-      const rows = await this.o.store.summaryRows(
+      const rows = await this.o.store.registry.summaryRows(
         this.o.registry.filterFor(query.entityRef.toLocaleLowerCase('en-US')),
       );
       const visible = await this.o.access.visibleRecently(
@@ -94,7 +94,7 @@ export class SloService {
       nextCursor = page.nextCursor;
     } else {
       // the whole registry: visibility over the refs, then the texts of one page only (a second query)
-      const refs = await this.o.store.registryRefs();
+      const refs = await this.o.store.registry.registryRefs();
       const visible = await this.o.access.visibleRecently(
         refs.map(r => r.entityRef),
         credentials,
@@ -109,7 +109,7 @@ export class SloService {
       for (let i = 0; i < page.items.length; i += 500) {
         items.push(
           ...(
-            await this.o.store.summaryRows({
+            await this.o.store.registry.summaryRows({
               refs: page.items.slice(i, i + 500).map(r => r.ref),
             })
           ).map(itemJson),
@@ -157,7 +157,7 @@ export class SloService {
     name: string,
     credentials: BackstageCredentials,
   ): Promise<string> {
-    const [row] = await this.o.store.summaryRows({
+    const [row] = await this.o.store.registry.summaryRows({
       ref: `${namespace}/${name}`,
     });
     if (
@@ -210,7 +210,9 @@ export class SloService {
       credentials,
     );
     const opts = this.o.gate;
-    const statuses = await this.o.store.getStatuses(slos.map(s => s.def.ref));
+    const statuses = await this.o.store.statuses.getStatuses(
+      slos.map(s => s.def.ref),
+    );
     const per = new Map<string, GateResponse['slos'][number]>();
     const notes: string[] = [];
     const uncounted: SloDefinition[] = [];
@@ -408,7 +410,7 @@ export class SloService {
     const sliced = items.filter(i => i.def.budgeting);
     const counted = items.filter(i => !i.def.budgeting);
     if (sliced.length)
-      await this.o.store.addSliceTallies(
+      await this.o.store.slices.addSliceTallies(
         sliced.map(i => ({
           sloRef: i.def.ref,
           sliceEnd: sliceEndOf(i.timestamp, i.def.budgeting!.sliceMs),
@@ -417,7 +419,7 @@ export class SloService {
         })),
       );
     if (counted.length)
-      await this.o.store.addCounts(
+      await this.o.store.counts.addCounts(
         counted.map(i => ({
           sloRef: i.def.ref,
           timestamp: i.timestamp,

@@ -40,7 +40,7 @@ export function createSloFeature(
   const registry = new SloRegistry(
     ctx.catalog,
     ctx.auth,
-    store,
+    store.registry,
     logger,
     rc.alerting.csvPolicies,
     () => stores.burnRateImports.all(),

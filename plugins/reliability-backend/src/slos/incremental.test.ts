@@ -2,7 +2,7 @@ import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { SloDefinition } from '@reliability-suite/plugin-reliability-common';
 import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 import { Evaluator, SliSourceRegistry } from './Evaluator';
-import { ReliabilityStore } from './ReliabilityStore';
+import { createSloStores } from './stores';
 import { IngestSliSource } from './sources/IngestSliSource';
 
 jest.setTimeout(300_000);
@@ -57,8 +57,8 @@ describe.each(
     const knex = await databases.init(databaseId);
     await ReliabilityDatabase.create(knex);
     let wall = START;
-    const store = new ReliabilityStore(knex, () => wall);
-    await store.syncSlos({
+    const store = createSloStores(knex, () => wall);
+    await store.registry.syncSlos({
       upserts: DEFS.map(d => ({
         def: d,
         entityRef: `slo:${d.ref}`,
@@ -98,8 +98,8 @@ describe.each(
           total: 2,
         });
     }
-    await store.addCounts(history, START - RETENTION);
-    await store.compact(START - RETENTION);
+    await store.counts.addCounts(history, START - RETENTION);
+    await store.counts.compact(START - RETENTION);
 
     const stats = {
       ticks: 0,
@@ -132,7 +132,7 @@ describe.each(
           });
         }
       }
-      await store.addCounts(events, at - RETENTION);
+      await store.counts.addCounts(events, at - RETENTION);
 
       if (m === 60 || m === 110) ticking = replica(); // a restart: an empty index
       if (m === 85) await replica().evaluateAndStore(DEFS, at); // another replica ticks once: a takeover and back
@@ -153,7 +153,7 @@ describe.each(
       stats.rebuilt += s.rebuilt;
       if (s.full) stats.full++;
       // compaction, as the task runs it after each tick
-      stats.folded += await store.compact(at - RETENTION);
+      stats.folded += await store.counts.compact(at - RETENTION);
     }
     // the index did follow the tables (most SLO readings slid rather than being read afresh), and every path ran
     expect(stats.slid).toBeGreaterThan(stats.rebuilt);
@@ -163,7 +163,7 @@ describe.each(
     expect(stats.full).toBeGreaterThanOrEqual(4 + 10);
     // the stored snapshots are the tick's statuses (an unchanged one keeps the time it was last written, at most
     // five minutes ago)
-    const stored = await store.getStatuses(DEFS.map(d => d.ref));
+    const stored = await store.statuses.getStatuses(DEFS.map(d => d.ref));
     const last = await reference.evaluate(DEFS, wall);
     for (const d of DEFS) {
       const s = stored.get(d.ref)!;
@@ -178,7 +178,7 @@ describe.each(
   it('writes a snapshot only when the status changed, and again once it is five minutes old', async () => {
     const knex = await databases.init(databaseId);
     await ReliabilityDatabase.create(knex);
-    const store = new ReliabilityStore(knex);
+    const store = createSloStores(knex);
     const sources = new SliSourceRegistry();
     sources.add(new IngestSliSource(store));
     const evaluator = new Evaluator(
@@ -188,7 +188,7 @@ describe.each(
     );
     // a status that does not move from one minute to the next: an SLO without data
     const silent = DEFS[5];
-    await store.syncSlos({
+    await store.registry.syncSlos({
       upserts: [
         { def: silent, entityRef: `slo:${silent.ref}`, docHash: silent.ref },
       ],
@@ -199,19 +199,21 @@ describe.each(
     await evaluator.evaluateAndStore([silent], START + 2 * MIN);
     expect(evaluator.lastSnapshotWrites).toBe(0);
     expect(
-      (await store.getStatuses([silent.ref])).get(silent.ref)!.evaluatedAt,
+      (await store.statuses.getStatuses([silent.ref])).get(silent.ref)!
+        .evaluatedAt,
     ).toBe(new Date(START + MIN).toISOString());
     await evaluator.evaluateAndStore([silent], START + 6 * MIN);
     expect(evaluator.lastSnapshotWrites).toBe(1);
     expect(
-      (await store.getStatuses([silent.ref])).get(silent.ref)!.evaluatedAt,
+      (await store.statuses.getStatuses([silent.ref])).get(silent.ref)!
+        .evaluatedAt,
     ).toBe(new Date(START + 6 * MIN).toISOString());
   });
 
   it('stores the snapshots of a tick a chunk at a time, all or (on PostgreSQL) none of them, and all again after a failure', async () => {
     const knex = await databases.init(databaseId);
     await ReliabilityDatabase.create(knex);
-    const store = new ReliabilityStore(knex);
+    const store = createSloStores(knex);
     const sources = new SliSourceRegistry();
     sources.add(new IngestSliSource(store));
     const evaluator = new Evaluator(
@@ -221,7 +223,7 @@ describe.each(
       { snapshotChunk: 1 },
     );
     const defs = DEFS.slice(0, 4);
-    await store.syncSlos({
+    await store.registry.syncSlos({
       upserts: defs.map(d => ({
         def: d,
         entityRef: `slo:${d.ref}`,
@@ -229,7 +231,7 @@ describe.each(
       })),
       remove: [],
     });
-    await store.addCounts(
+    await store.counts.addCounts(
       defs.map((d, i) => ({
         sloRef: d.ref,
         timestamp: START - 30_000,
@@ -240,13 +242,13 @@ describe.each(
     );
     const first = await evaluator.evaluateAndStore(defs, START + MIN);
     expect(evaluator.lastSnapshotWrites).toBe(4);
-    const stored = await store.getStatuses(defs.map(d => d.ref));
+    const stored = await store.statuses.getStatuses(defs.map(d => d.ref));
     expect(defs.map(d => stored.get(d.ref))).toEqual(
       defs.map(d => first.get(d.ref)!.status),
     );
     // a ref the status table cannot hold (PostgreSQL: longer than its column) fails that chunk's write
     const long = { ...DEFS[0], ref: `default/${'x'.repeat(300)}` };
-    await store.addCounts(
+    await store.counts.addCounts(
       defs.map(d => ({
         sloRef: d.ref,
         timestamp: START + MIN + 1_000,
@@ -266,7 +268,7 @@ describe.each(
     expect(outcome).toMatch(pg ? /too long/ : /^stored$/);
     // PostgreSQL: none of that tick's snapshots, the chunks written before the failing one rolled back. SQLite (no
     // length limit) stored them all
-    const after = await store.getStatuses(defs.map(d => d.ref));
+    const after = await store.statuses.getStatuses(defs.map(d => d.ref));
     expect(defs.map(d => after.get(d.ref)!.evaluatedAt)).toEqual(
       defs.map(() =>
         new Date(pg ? START + MIN : START + 2 * MIN).toISOString(),
@@ -275,7 +277,7 @@ describe.each(
     // the next tick writes every snapshot (what was written before is not trusted after a failure)
     const third = await evaluator.evaluateAndStore(defs, START + 3 * MIN);
     expect(evaluator.lastSnapshotWrites).toBe(4);
-    const again = await store.getStatuses(defs.map(d => d.ref));
+    const again = await store.statuses.getStatuses(defs.map(d => d.ref));
     expect(defs.map(d => again.get(d.ref))).toEqual(
       defs.map(d => third.get(d.ref)!.status),
     );

@@ -33,7 +33,7 @@ describe('GET /slos items from stored texts', () => {
       const knex = await databases.init(databaseId);
       const { slos: store } = (await ReliabilityDatabase.create(knex)).stores();
       const other = { ...def, ref: 'default/old', name: 'old' };
-      await store.syncSlos({
+      await store.registry.syncSlos({
         upserts: [
           {
             def,
@@ -53,8 +53,8 @@ describe('GET /slos items from stored texts', () => {
         state: 'healthy',
         sli: 0.999,
       } as any;
-      await store.saveStatuses([{ sloRef: def.ref, status }]);
-      const rows = await store.summaryRows({
+      await store.statuses.saveStatuses([{ sloRef: def.ref, status }]);
+      const rows = await store.registry.summaryRows({
         componentRef: 'component:default/checkout',
       });
       expect(

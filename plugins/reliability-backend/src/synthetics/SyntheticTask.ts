@@ -5,7 +5,8 @@ import {
   sliceEndOf,
   syntheticSliOf,
 } from '@reliability-suite/plugin-reliability-common';
-import { ReliabilityStore, SloRegistry } from '../slos';
+import { SloRegistry } from '../slos';
+import type { SliceTallyWriter, SliCountWriter } from '../slos';
 import { mapPool } from './HostLimiter';
 import { JourneyResult, SyntheticRunner } from './SyntheticRunner';
 import { ClaimedRun, SyntheticStore } from './SyntheticStore';
@@ -15,7 +16,7 @@ export interface SyntheticTaskOptions {
   store: SyntheticStore;
   runner: SyntheticRunner;
   registry: SloRegistry;
-  slos: ReliabilityStore;
+  slos: { counts: SliCountWriter; slices: SliceTallyWriter };
   logger: LoggerService;
   /** Journeys run at once by this runner (default 10). */
   concurrency?: number;
@@ -126,7 +127,7 @@ export class SyntheticTask {
     const sliced = judged.filter(j => j.def.budgeting);
     const plain = judged.filter(j => !j.def.budgeting);
     if (sliced.length) {
-      await this.o.slos.addSliceTallies(
+      await this.o.slos.slices.addSliceTallies(
         sliced.map(j => ({
           sloRef: j.def.ref,
           sliceEnd: sliceEndOf(r.startedAt, j.def.budgeting!.sliceMs),
@@ -136,7 +137,7 @@ export class SyntheticTask {
       );
     }
     if (plain.length) {
-      await this.o.slos.addCounts(
+      await this.o.slos.counts.addCounts(
         plain.map(j => ({
           sloRef: j.def.ref,
           timestamp: r.startedAt,

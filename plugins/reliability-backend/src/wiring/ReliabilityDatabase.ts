@@ -1,6 +1,6 @@
 import { Knex } from 'knex';
 import { migrateReliabilityDatabase } from '../database/migrate';
-import { ReliabilityStore } from '../slos/ReliabilityStore';
+import { createSloStores, SloStores } from '../slos/stores';
 import { AlertStore } from '../alerts/AlertStore';
 import { AlertmanagerStore } from '../alertmanager/AlertmanagerStore';
 import { RemediationStore } from '../remediation/RemediationStore';
@@ -18,7 +18,7 @@ import { CorrectionStore } from '../corrections/CorrectionStore';
 
 /** The suite's stores, one per feature; each keeps its knex and its tables to itself. */
 export interface ReliabilityStores {
-  slos: ReliabilityStore;
+  slos: SloStores;
   alerts: AlertStore;
   alertmanager: AlertmanagerStore;
   remediation: RemediationStore;
@@ -55,7 +55,7 @@ export class ReliabilityDatabase {
 
   stores(): ReliabilityStores {
     return {
-      slos: new ReliabilityStore(this.knex),
+      slos: createSloStores(this.knex),
       alerts: new AlertStore(this.knex),
       alertmanager: new AlertmanagerStore(this.knex),
       remediation: new RemediationStore(this.knex),

@@ -2,7 +2,7 @@ import {
   Counts,
   countsBetween,
 } from '@reliability-suite/plugin-reliability-common';
-import { ReliabilityStore, RowColumns } from '../ReliabilityStore';
+import type { RowColumns, SloStores } from '../stores';
 
 const HOUR = 3_600_000;
 /** Rows written this long before the last read are read again: a writer's transaction may commit late, or its clock lag. */
@@ -56,7 +56,7 @@ export class CountIndex {
   private running: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly store: ReliabilityStore,
+    private readonly store: Pick<SloStores, 'counts' | 'readings'>,
     private readonly maxChangedRows = MAX_CHANGED_ROWS,
   ) {}
 
@@ -130,12 +130,12 @@ export class CountIndex {
     wanted: Map<string, number[]>,
     rebuild: boolean,
   ): Promise<IndexSyncStats> {
-    const compactions = this.store.takeCompactions();
+    const compactions = this.store.counts.takeCompactions();
     let full = rebuild || this.lastRead === undefined;
     for (const ref of [...this.entries.keys()])
       if (!wanted.has(ref)) this.entries.delete(ref);
     // taken before reading: a row written while we read is read again next time
-    const readStart = this.store.clock();
+    const readStart = this.store.counts.clock();
     const stale = new Set<string>();
     if (full) this.entries.clear();
     const folded = (end: number | null, horizon: number) =>
@@ -194,11 +194,13 @@ export class CountIndex {
     const [changes, crossed] = await Promise.all([
       full
         ? undefined
-        : this.store.writtenSince(
+        : this.store.readings.writtenSince(
             this.lastRead! - WRITE_MARGIN_MS,
             this.maxChangedRows,
           ),
-      ranges.size ? this.store.crossed(mergeRanges([...ranges])) : undefined,
+      ranges.size
+        ? this.store.readings.crossed(mergeRanges([...ranges]))
+        : undefined,
     ]);
     readMs += Date.now() - readAt;
     if (changes) {
@@ -275,12 +277,12 @@ export class CountIndex {
     const rebuildAt = Date.now();
     if (toRebuild.length) {
       const [{ at }, firsts] = await Promise.all([
-        this.store.readings(
+        this.store.readings.readings(
           toRebuild.flatMap(ref =>
             wanted.get(ref)!.map(t => ({ sloRef: ref, t })),
           ),
         ),
-        this.store.firsts(toRebuild),
+        this.store.readings.firsts(toRebuild),
       ]);
       for (const ref of toRebuild) {
         const times = wanted.get(ref)!;

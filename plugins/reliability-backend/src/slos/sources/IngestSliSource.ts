@@ -12,7 +12,7 @@ import {
   countsBetween,
   SYNTHETIC_SOURCE_TYPE,
 } from '@reliability-suite/plugin-reliability-common';
-import { ReliabilityStore } from '../ReliabilityStore';
+import type { SloStores } from '../stores';
 import { CountIndex, IndexSyncStats } from './CountIndex';
 
 const RAW_ERROR =
@@ -40,7 +40,7 @@ export class IngestSliSource implements SliSource {
   private readonly index: CountIndex;
 
   constructor(
-    private readonly store: ReliabilityStore,
+    private readonly store: Pick<SloStores, 'counts' | 'readings'>,
     options: { maxChangedRows?: number } = {},
   ) {
     this.index = new CountIndex(store, options.maxChangedRows);
@@ -58,8 +58,8 @@ export class IngestSliSource implements SliSource {
       ]),
     );
     const [cums, firsts] = await Promise.all([
-      this.store.cumulativeAt(boundaries),
-      this.store.firstDataAt(counted.map(r => r.slo.ref)),
+      this.store.readings.cumulativeAt(boundaries),
+      this.store.readings.firstDataAt(counted.map(r => r.slo.ref)),
     ]);
     const zero = { good: 0, total: 0 };
     return this.answer(
@@ -150,6 +150,6 @@ export class IngestSliSource implements SliSource {
     from: number,
     to: number,
   ): Promise<CumulativePoint[]> {
-    return this.store.readCumulative(slo.ref, from, to);
+    return this.store.counts.readCumulative(slo.ref, from, to);
   }
 }
