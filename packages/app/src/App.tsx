@@ -4,7 +4,8 @@ import { navModule } from './modules/nav';
 import { homeModule } from './modules/home';
 import { catalogGraphModule } from './modules/catalogGraph';
 
-// The reliability plugin (@reliability-suite/plugin-reliability) is discovered from package.json (app.packages: all).
+// The reliability plugin (@reliability-suite/plugin-reliability) and TechDocs (@backstage/plugin-techdocs: the
+// Docs tab and /docs) are discovered from package.json (app.packages: all).
 export default createApp({
   features: [catalogPlugin, navModule, homeModule, catalogGraphModule],
 });

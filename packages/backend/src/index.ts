@@ -25,6 +25,9 @@ backend.add(
 );
 backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 
+// TechDocs: the suite's reference (docs/) under the System reliability-suite, built locally with mkdocs
+backend.add(import('@backstage/plugin-techdocs-backend'));
+
 // permission plugin
 backend.add(import('@backstage/plugin-permission-backend'));
 // everything allowed except Run now on remediations, which needs ownership of the entity
