@@ -26,9 +26,9 @@ import {
   validateOpenSloKind,
 } from '@reliability-suite/plugin-reliability-common';
 
-/** Looks up the owner of the component an SLO measures. */
+/** Looks up the owner of the component an SLO measures. @public */
 export type OwnerLookup = (componentRef: string) => Promise<string | undefined>;
-/** Looks up a catalog entity by ref (an SLI, AlertPolicy, AlertCondition or AlertNotificationTarget an SLO names). */
+/** Looks up a catalog entity by ref (an SLI, AlertPolicy, AlertCondition or AlertNotificationTarget an SLO names). @public */
 export type EntityLookup = (entityRef: string) => Promise<Entity | undefined>;
 
 const isSlo = (e: Entity) =>
@@ -72,6 +72,7 @@ export const ANNOTATION_REFERENCES = 'reliability.io/openslo-references';
  * file and the field named.
  * Relations: SLO `measures` component (and `measuredBy` back); `ownedBy` the SLO's own owner annotation or
  * else the measured component's owner.
+ * @public
  */
 export class OpenSloEntityProcessor implements CatalogProcessor {
   constructor(

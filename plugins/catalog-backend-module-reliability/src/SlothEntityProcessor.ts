@@ -15,6 +15,7 @@ import {
  * resource is accepted as an entity, and each of its SLOs is emitted as an OpenSLO `kind: SLO` entity (the same
  * conversion as the importer), which the OpenSLO processor then validates and relates to its component. A resource
  * that does not fit (an SLI plugin, an empty query) is refused with the field named.
+ * @public
  */
 export class SlothEntityProcessor implements CatalogProcessor {
   getProcessorName(): string {

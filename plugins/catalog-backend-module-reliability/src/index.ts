@@ -5,4 +5,5 @@
  */
 export { catalogModuleReliability as default } from './module';
 export { OpenSloEntityProcessor } from './OpenSloEntityProcessor';
+export type { OwnerLookup, EntityLookup } from './OpenSloEntityProcessor';
 export { SlothEntityProcessor } from './SlothEntityProcessor';

@@ -1,6 +1,6 @@
 /**
  * The reliability backend plugin: SLO evaluation, error budgets, burn rates and the REST API. Its stores are its own:
- * other plugins extend it through @reliability-suite/plugin-reliability-node's extension points.
+ * other plugins extend it through the extension points of `@reliability-suite/plugin-reliability-node`.
  *
  * @packageDocumentation
  */

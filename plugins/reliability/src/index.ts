@@ -19,4 +19,8 @@ export {
 } from './routes';
 export { isReliabilityAvailable } from './conditions';
 export { reliabilityApiRef, ReliabilityClient } from './api/ReliabilityApi';
-export type { ReliabilityApi } from './api/ReliabilityApi';
+export type {
+  ReliabilityApi,
+  EntityPath,
+  RunbookVersionSummary,
+} from './api/ReliabilityApi';

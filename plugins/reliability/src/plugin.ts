@@ -34,7 +34,9 @@ export const reliabilityPlugin = createPlugin({
 });
 
 /** Legacy: the incident commander's page, with the runbook and incident pages under it (`<Route path="/reliability">`). @public */
-export const ReliabilityPage = reliabilityPlugin.provide(
+export const ReliabilityPage: (props?: {
+  newSloTemplate?: string;
+}) => JSX.Element = reliabilityPlugin.provide(
   createRoutableExtension({
     name: 'ReliabilityPage',
     component: () =>
@@ -44,7 +46,9 @@ export const ReliabilityPage = reliabilityPlugin.provide(
 );
 
 /** Legacy: the Reliability tab content, for `<EntityLayout.Route path="/reliability">`. @public */
-export const EntityReliabilityContent = reliabilityPlugin.provide(
+export const EntityReliabilityContent: (props?: {
+  newSloTemplate?: string;
+}) => JSX.Element = reliabilityPlugin.provide(
   createRoutableExtension({
     name: 'EntityReliabilityContent',
     component: () =>
@@ -56,14 +60,15 @@ export const EntityReliabilityContent = reliabilityPlugin.provide(
 );
 
 /** Legacy: the overview card. @public */
-export const EntityReliabilityCard = reliabilityPlugin.provide(
-  createComponentExtension({
-    name: 'EntityReliabilityCard',
-    component: {
-      lazy: () =>
-        import('./components/EntityReliabilityCard/EntityReliabilityCard').then(
-          m => m.EntityReliabilityCard,
-        ),
-    },
-  }),
-);
+export const EntityReliabilityCard: () => JSX.Element =
+  reliabilityPlugin.provide(
+    createComponentExtension({
+      name: 'EntityReliabilityCard',
+      component: {
+        lazy: () =>
+          import(
+            './components/EntityReliabilityCard/EntityReliabilityCard'
+          ).then(m => m.EntityReliabilityCard),
+      },
+    }),
+  );

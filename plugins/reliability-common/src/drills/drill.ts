@@ -29,7 +29,7 @@ const region = z
     'must be a region such as ap-sg or us-east-1 (lowercase letters and digits, joined by -)',
   );
 
-/** A calendar day `YYYY-MM-DD` (or an ISO-8601 timestamp, whose day counts), as epoch ms of its start (UTC). */
+/** A calendar day `YYYY-MM-DD` (or an ISO-8601 timestamp, whose day counts), as epoch ms of its start (UTC). @public */
 export const drillDate = z
   .string({
     required_error: 'is required',

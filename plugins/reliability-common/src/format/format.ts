@@ -8,7 +8,7 @@ export const MISSING = '—';
 
 import type { SloState } from '../math/status';
 
-/** @public 0.99736 -> "99.736%" (significant digits where objectives live). */
+/** `0.99736` as "99.736%" (significant digits where objectives live). @public */
 export function formatPercent(
   ratio: number | null | undefined,
   digits = 3,
@@ -18,7 +18,7 @@ export function formatPercent(
   return `${Number((ratio * 100).toFixed(digits))}%`;
 }
 
-/** Burn rate as "14.4x"; "—" without data. */
+/** Burn rate as "14.4x"; "—" without data. @public */
 export function formatBurn(rate: number | null | undefined): string {
   if (rate === null || rate === undefined || !Number.isFinite(rate))
     return MISSING;
@@ -26,13 +26,13 @@ export function formatBurn(rate: number | null | undefined): string {
   return `${rate.toFixed(rate >= 10 ? 1 : 2)}x`;
 }
 
-/** A count of events, "12,345"; negative counts say "over". */
+/** A count of events, "12,345"; negative counts say "over". @public */
 export function formatCount(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return MISSING;
   return Math.round(n).toLocaleString('en-US');
 }
 
-/** Minutes as "3h 36m" or "42 min". */
+/** Minutes as "3h 36m" or "42 min". @public */
 export function formatMinutes(min: number | null | undefined): string {
   if (min === null || min === undefined || !Number.isFinite(min))
     return MISSING;
@@ -43,7 +43,7 @@ export function formatMinutes(min: number | null | undefined): string {
   return `${sign}${h}h ${Math.round(m % 60)}m`;
 }
 
-/** Time until an instant: "in 2d 4h", "now", or "—". */
+/** Time until an instant: "in 2d 4h", "now", or "—". @public */
 export function formatUntil(
   iso: string | null | undefined,
   now = Date.now(),

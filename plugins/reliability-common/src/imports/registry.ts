@@ -103,7 +103,7 @@ export const REGISTRY_SLICE_TARGET_PERCENT = 99;
 export interface SloRegistryRow {
   line: number;
   sloId: string;
-  /** The OpenSLO name: the slo_id in lowercase with `_` and `.` as `-` (checkout_success -> checkout-success). */
+  /** The OpenSLO name: the slo_id in lowercase with `_` and `.` as `-` (`checkout_success` becomes `checkout-success`). */
   name: string;
   description: string;
   objective: SloRegistryObjective;

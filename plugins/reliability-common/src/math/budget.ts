@@ -88,7 +88,7 @@ export function budgetMinutes(
 /**
  * Milliseconds until the budget is gone if the current burn rate continues.
  * At burn rate b the budget of one full window is spent in windowMs / b, so the remaining fraction r lasts
- * r * windowMs / b. Null when the budget is not being spent (b <= 0 or unknown); 0 when already exhausted.
+ * r * windowMs / b. Null when the budget is not being spent (`b <= 0` or unknown); 0 when already exhausted.
  * @public
  */
 export function timeToExhaustionMs(

@@ -18,7 +18,7 @@ export interface CumulativePoint {
 }
 
 /**
- * Cumulative counts at time t from readings sorted by `end`: the last reading with end <= t
+ * Cumulative counts at time t from readings sorted by `end`: the last reading with `end <= t`
  * (zero before the first). O(log n).
  * @public
  */

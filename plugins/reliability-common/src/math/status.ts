@@ -25,7 +25,7 @@ export type SloState = 'healthy' | 'burning' | 'exhausted' | 'no_data';
 export interface SloStatus {
   evaluatedAt: string;
   sli: number | null;
-  /** Fraction of the error budget left over the compliance window (1 = untouched, < 0 = overspent). */
+  /** Fraction of the error budget left over the compliance window (1 = untouched, below 0 = overspent). */
   budgetRemaining: number | null;
   budgetRemainingEvents: number | null;
   budgetAllowedEvents: number;
@@ -45,7 +45,7 @@ export interface SloStatus {
   total: number;
   /** Share of the compliance window covered by data so far (less than 1 for a young SLO); null when the source cannot tell. */
   windowCoverage: number | null;
-  /** A value shown next to the SLI, e.g. { label: 'p95', value: 212, unit: 'ms' }. */
+  /** A value shown next to the SLI, e.g. `{ label: 'p95', value: 212, unit: 'ms' }`. */
   display?: { label: string; value: number | null; unit?: string };
   /** Why there is no data, when the SLI source could not answer (e.g. no source for the metric type). */
   reason?: string;

@@ -237,7 +237,7 @@ export function parseBurnRateCsv(
   return { ok: true, value: burnRateRulesById(parsed.rows) };
 }
 
-/** The CSV's slo_id for an SLO: its name with `-` as `_` (checkout-success -> checkout_success), or `namespace/name`. @public */
+/** The CSV's slo_id for an SLO: its name with `-` as `_` (`checkout-success` becomes `checkout_success`), or `namespace/name`. @public */
 export function csvRulesFor(
   csv: ReadonlyMap<string, MwmbRule[]>,
   slo: { namespace: string; name: string },

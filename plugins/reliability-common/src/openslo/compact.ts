@@ -82,7 +82,7 @@ export interface CompactConversionOptions {
   displayName?: string;
 }
 
-/** Entity-safe name from a registry id: `checkout_success` -> `checkout-success`. @public */
+/** Entity-safe name from a registry id: `checkout_success` becomes `checkout-success`. @public */
 export function sloNameFromId(id: string): string {
   return id.toLocaleLowerCase('en-US').replace(/[_.]/g, '-');
 }

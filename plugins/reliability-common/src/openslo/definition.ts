@@ -103,7 +103,7 @@ export interface SloDefinition {
 
 /**
  * Resolves spec.service (or the component annotation) to a full entity ref.
- * `checkout` -> `component:default/checkout`, `component:payments/checkout` stays as is.
+ * `checkout` becomes `component:default/checkout`, `component:payments/checkout` stays as is.
  * @public
  */
 export function resolveComponentRef(

@@ -18,6 +18,7 @@ const DNS_LABEL_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /**
  * An annotation key as the go-sdk checks it: an optional DNS prefix (at most 253 characters) and `/`, then a name of
  * at most 63 letters, digits, -, _ or . — checked part by part, with no backtracking.
+ * @public
  */
 export function isOpenSloAnnotationKey(key: string): boolean {
   if (key.length > 317) return false;
@@ -37,7 +38,7 @@ const durationString = (what: string) =>
     message: `${what} must be a duration like 5m, 1h, 28d, 1w or 1M`,
   });
 
-/** A metric query, e.g. { type: Prometheus, spec: { query: 'sum(rate(x[5m]))' } }. @public */
+/** A metric query, e.g. `{ type: Prometheus, spec: { query: 'sum(rate(x[5m]))' } }`. @public */
 export const metricSourceSchema = z
   .object({
     metricSourceRef: z

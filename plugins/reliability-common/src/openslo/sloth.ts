@@ -124,6 +124,7 @@ const slothSloSchema = z
 /**
  * SLO plugins that leave Sloth's rules as they are: its core generators (what Sloth does without plugins), its debug
  * plugin (a log line) and validators. A chain of these means what the spec means without it.
+ * @public
  */
 export const SLOTH_NEUTRAL_PLUGINS = [
   'sloth.dev/core/sli_rules/v1',

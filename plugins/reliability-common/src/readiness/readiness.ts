@@ -77,7 +77,7 @@ export const readinessQuerySchema = z
   .strict();
 
 const DAY = 86_400_000;
-/** A drill must be this recent (a quarter), a capacity test this recent (a month), a journey this recent. */
+/** A drill must be this recent (a quarter), a capacity test this recent (a month), a journey this recent. @public */
 export const READINESS_DRILL_MAX_AGE_MS = 92 * DAY;
 /** @public */
 export const READINESS_CAPACITY_MAX_AGE_MS = 31 * DAY;

@@ -46,7 +46,7 @@ export function parseTemplate(
 /** A name remediation templates fill: a letter or _, then letters, digits, _ and dots (`labels.env`). */
 const isName = (ref: string) => /^[a-zA-Z_][a-zA-Z0-9_.]*$/.test(ref);
 
-/** The names a template refers to (`rollback:{{env}}` -> ['env']). @public */
+/** The names a template refers to (`rollback:{{env}}` gives `['env']`). @public */
 export function templateNames(template: string): string[] {
   return parseTemplate(template, isName).flatMap(p =>
     'ref' in p ? [p.ref] : [],
