@@ -24,10 +24,8 @@ import { openBenchDb } from './db';
 import { arg, benchAuditor, benchLogger } from './services';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
 import { SloRegistry } from '../plugins/reliability-backend/src/slos/SloRegistry';
-import {
-  Evaluator,
-  SliSourceRegistry,
-} from '../plugins/reliability-backend/src/slos/Evaluator';
+import { SloReads } from '../plugins/reliability-backend/src/slos/SloReads';
+import { SliSourceRegistry } from '../plugins/reliability-backend/src/slos/counting';
 import { IngestSliSource } from '../plugins/reliability-backend/src/slos/sources/IngestSliSource';
 import { ChaosGuard } from '../plugins/reliability-backend/src/chaos/ChaosGuard';
 import { RemediationEngine } from '../plugins/reliability-backend/src/remediation/RemediationEngine';
@@ -111,7 +109,7 @@ async function main() {
     await registry.sync();
     const sources = new SliSourceRegistry();
     sources.add(new IngestSliSource(stores.slos));
-    const evaluator = new Evaluator(stores.slos, sources, benchLogger);
+    const reads = new SloReads(sources);
     const actions = new Map([[webhookAction.id, webhookAction]]);
     const rules = readRemediationRules(
       new ConfigReader({
@@ -147,7 +145,7 @@ async function main() {
     const guard = new ChaosGuard({
       store: stores.chaos,
       registry,
-      evaluator,
+      reads,
       // each run's abort is logged as a warning in production; here it is the expected outcome
       logger: mockServices.rootLogger({ level: 'error' }),
       halt: async (e, reason) => {

@@ -27,10 +27,8 @@ import {
   createSloStores,
 } from '../plugins/reliability-backend/src/slos/stores';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
-import {
-  Evaluator,
-  SliSourceRegistry,
-} from '../plugins/reliability-backend/src/slos/Evaluator';
+import { Evaluator } from '../plugins/reliability-backend/src/slos/Evaluator';
+import { SliSourceRegistry } from '../plugins/reliability-backend/src/slos/counting';
 import { IngestSliSource } from '../plugins/reliability-backend/src/slos/sources/IngestSliSource';
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';

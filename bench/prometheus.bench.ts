@@ -24,10 +24,8 @@ import { startPrometheus } from '../plugins/reliability-backend/src/__testUtils_
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
 import { openBenchDb } from './db';
 import { benchLogger, arg } from './services';
-import {
-  Evaluator,
-  SliSourceRegistry,
-} from '../plugins/reliability-backend/src/slos/Evaluator';
+import { Evaluator } from '../plugins/reliability-backend/src/slos/Evaluator';
+import { SliSourceRegistry } from '../plugins/reliability-backend/src/slos/counting';
 import { PrometheusSliSource } from '../plugins/reliability-backend/src/slos/sources/PrometheusSliSource';
 
 const MIN = 60_000;

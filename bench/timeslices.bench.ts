@@ -17,10 +17,8 @@ import { benchLogger, arg, median, minuteCounts, time } from './services';
 import { SloDefinition } from '@reliability-suite/plugin-reliability-common';
 import { BucketRow } from '../plugins/reliability-backend/src/slos/stores';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
-import {
-  Evaluator,
-  SliSourceRegistry,
-} from '../plugins/reliability-backend/src/slos/Evaluator';
+import { Evaluator } from '../plugins/reliability-backend/src/slos/Evaluator';
+import { SliSourceRegistry } from '../plugins/reliability-backend/src/slos/counting';
 import { IngestSliSource } from '../plugins/reliability-backend/src/slos/sources/IngestSliSource';
 
 const MIN = 60_000;

@@ -16,7 +16,8 @@ import {
   windowAt,
 } from '@reliability-suite/plugin-reliability-common';
 import { callerName, EntityAccess } from '../catalog/entityAccess';
-import { Evaluator, SloRegistry } from '../slos';
+import { SloRegistry } from '../slos';
+import type { SloReads } from '../slos';
 import { ChangeStore } from './ChangeStore';
 
 const HOUR = 3_600_000;
@@ -25,7 +26,8 @@ export interface ChangeServiceOptions {
   store: ChangeStore;
   entities: EntityAccess;
   registry: SloRegistry;
-  evaluator: Evaluator;
+  /** The SLOs' counts, read from their sources. */
+  reads: SloReads;
   logger: LoggerService;
   /** Where ChangeRecorded is published after each recorded change. */
   events?: ReliabilityEvents;
@@ -138,7 +140,7 @@ export class ChangeService {
         });
         try {
           const counts = intervals.length
-            ? await this.o.evaluator.counts(def, intervals)
+            ? await this.o.reads.counts(def, intervals)
             : [];
           spent.set(
             def.ref,

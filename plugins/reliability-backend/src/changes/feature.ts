@@ -32,7 +32,7 @@ export function createChangeFeature(
     store: ctx.stores.changes,
     entities: ctx.entities,
     registry: deps.slos.registry,
-    evaluator: deps.slos.evaluator,
+    reads: deps.slos.reads,
     logger: ctx.logger,
     events: ctx.events,
   });

@@ -6,7 +6,8 @@ import {
   SloDefinition,
   windowAt,
 } from '@reliability-suite/plugin-reliability-common';
-import { Evaluator, SloRegistry } from '../slos';
+import { SloRegistry } from '../slos';
+import type { SloReads } from '../slos';
 import { ChaosStore } from './ChaosStore';
 
 const MIN = 60_000;
@@ -38,7 +39,8 @@ export type PromqlEvaluator = (
 export interface ChaosGuardOptions {
   store: ChaosStore;
   registry: SloRegistry;
-  evaluator: Evaluator;
+  /** The SLOs' counts, read from their sources. */
+  reads: SloReads;
   logger: LoggerService;
   halt: HaltSubmitter;
   promql?: PromqlEvaluator;
@@ -131,7 +133,7 @@ export class ChaosGuard {
     const end = Math.ceil((now + 1) / MIN) * MIN;
     const budget = 1 - slo.target;
     if (c.type === 'burn-rate') {
-      const [w] = await this.o.evaluator.counts(slo, [
+      const [w] = await this.o.reads.counts(slo, [
         { start: end - durationMs(c.window), end },
       ]);
       if (!w.total) return null;
@@ -143,7 +145,7 @@ export class ChaosGuard {
     if (c.type === 'budget-spent') {
       const started = Date.parse(e.startedAt ?? new Date(now).toISOString());
       const win = windowAt(slo.window, now);
-      const [recent, whole] = await this.o.evaluator.counts(slo, [
+      const [recent, whole] = await this.o.reads.counts(slo, [
         {
           start: Math.max(
             Math.floor(started / MIN) * MIN,

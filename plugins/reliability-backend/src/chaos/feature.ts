@@ -15,7 +15,7 @@ export function createChaosFeature(
   deps: { slos: SloFeature },
 ) {
   const { config: rc, stores, events } = ctx;
-  const { registry, evaluator, prometheus } = deps.slos;
+  const { registry, reads, prometheus } = deps.slos;
   const halt: HaltSubmitter = async (experiment, reason) => {
     await events.publish('ChaosAborted', { experiment, reason });
   };
@@ -24,7 +24,7 @@ export function createChaosFeature(
   const guard = new ChaosGuard({
     store: stores.chaos,
     registry,
-    evaluator,
+    reads,
     logger: ctx.logger.child({ component: 'chaos-guard' }),
     halt,
     promql: prometheus

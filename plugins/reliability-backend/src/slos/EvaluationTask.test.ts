@@ -5,7 +5,8 @@ import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 import { FiredAlert } from '../alerts/AlertStore';
 import { EvaluationTask } from './EvaluationTask';
 import { ingestSlo } from '../__testUtils__/entities';
-import { Evaluator, SliSourceRegistry } from './Evaluator';
+import { Evaluator } from './Evaluator';
+import { SliSourceRegistry } from './counting';
 import { IngestSliSource } from './sources/IngestSliSource';
 import { SloRegistry } from './SloRegistry';
 

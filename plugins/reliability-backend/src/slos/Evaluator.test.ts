@@ -2,7 +2,9 @@ import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { SloDefinition } from '@reliability-suite/plugin-reliability-common';
 import { SliSource } from '@reliability-suite/plugin-reliability-node';
 import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
-import { Evaluator, SliSourceRegistry, sameStatus } from './Evaluator';
+import { Evaluator, sameStatus } from './Evaluator';
+import { SloReads } from './SloReads';
+import { SliSourceRegistry } from './counting';
 import { IngestSliSource } from './sources/IngestSliSource';
 
 jest.setTimeout(60_000);
@@ -47,6 +49,7 @@ describe.each(
     });
     return {
       store,
+      reads: new SloReads(sources),
       evaluator: new Evaluator(
         store,
         sources,
@@ -110,7 +113,7 @@ describe.each(
   });
 
   it('gates launches on the budget left over the gate window', async () => {
-    const { store, evaluator } = await setup();
+    const { store, evaluator, reads } = await setup();
     const events = [];
     // a: 0.5% bad over the day (half its 1% budget); b: 2% bad (budget spent twice over)
     for (let h = 24; h >= 1; h--) {
@@ -128,7 +131,7 @@ describe.each(
       });
     }
     await store.counts.addCounts(events, NOW - 7 * 60 * MIN);
-    const open = await evaluator.gate(
+    const open = await reads.gate(
       [def('a')],
       { window: '7d', threshold: 0.25 },
       NOW,
@@ -138,7 +141,7 @@ describe.each(
       slos: [{ ref: 'default/a', allow: true }],
     });
     expect(open.budgetRemaining).toBeCloseTo(0.5, 9);
-    const frozen = await evaluator.gate(
+    const frozen = await reads.gate(
       [def('a'), def('b')],
       { window: '7d', threshold: 0.25 },
       NOW,
@@ -148,7 +151,7 @@ describe.each(
       /^launch freeze: default\/b has -100% of its 7d error budget left \(threshold 25%\)/,
     );
     expect(
-      await evaluator.gate([], { window: '7d', threshold: 0.25 }, NOW),
+      await reads.gate([], { window: '7d', threshold: 0.25 }, NOW),
     ).toMatchObject({ allow: true, reason: 'no SLOs: nothing to protect' });
 
     // the tick's statuses carry the same figure over the gate's window (whatever the SLO's own 30d window), from
@@ -198,7 +201,7 @@ describe.each(
   });
 
   it('draws the history from cumulative counts, downsampled to the points asked for', async () => {
-    const { store, evaluator } = await setup();
+    const { store, reads } = await setup();
     const events = [];
     for (let m = 120; m >= 1; m--)
       events.push({
@@ -208,7 +211,7 @@ describe.each(
         total: 100,
       });
     await store.counts.addCounts(events, NOW - 7 * 60 * MIN);
-    const h = await evaluator.history(
+    const h = await reads.history(
       def('a'),
       { from: NOW - 120 * MIN, points: 10, window: '1h' },
       NOW,
@@ -229,7 +232,7 @@ describe.each(
     // no source: an empty series, not an error
     expect(
       (
-        await evaluator.history(
+        await reads.history(
           def('x', 'Datadog'),
           { points: 10, window: '1h' },
           NOW,

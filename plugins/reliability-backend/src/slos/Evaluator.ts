@@ -3,26 +3,15 @@ import {
   BURN_RATE_WINDOWS,
   BurnRateWindow,
   alertPolicyOf,
-  burnRate,
-  sliRatio,
-  GateResponse,
-  HistoryResponse,
   SloDefinition,
   SloStatus,
-  ruleId,
   durationMs,
   evaluateStatus,
-  historySeries,
   windowAt,
   sliceContribution,
   windowBudgetRemaining,
   compositeStatus,
-  compositeParentRef,
-  SloCorrection,
-  RecurrenceCache,
   TimeRange,
-  excludedRanges,
-  subtractRanges,
 } from '@reliability-suite/plugin-reliability-common';
 import type {
   SliCountRequest,
@@ -30,6 +19,14 @@ import type {
   SliSource,
 } from '@reliability-suite/plugin-reliability-node';
 import { randomUUID } from 'crypto';
+import {
+  ActiveCorrections,
+  CorrectedCounts,
+  finite,
+  flattenComposites,
+  MIN,
+  SliSourceRegistry,
+} from './counting';
 import type { SloStores, StatusItem } from './stores';
 import type { IndexSyncStats } from './sources/CountIndex';
 
@@ -54,18 +51,6 @@ const SNAPSHOT_CHUNK = 2_000;
 
 /** An unchanged snapshot is written again after this long, so its evaluatedAt never lags further. */
 const SNAPSHOT_REFRESH_MS = 5 * 60_000;
-
-const MIN = 60_000;
-const finite = (n: number | null) =>
-  n === null || !Number.isFinite(n) ? null : n;
-
-/** The SLOs to count: every standard SLO, and each objective of every composite SLO in its place. */
-function flattenComposites(slos: SloDefinition[]): SloDefinition[] {
-  return slos.flatMap(s =>
-    s.composite ? s.composite.objectives.map(o => o.def) : [s],
-  );
-}
-
 const BURN_RATE_MS = BURN_RATE_WINDOWS.map(w => durationMs(w));
 
 /** Each SLO's compliance window at `at`, worked out once per distinct window. */
@@ -136,34 +121,6 @@ function sameJson(a: unknown, b: unknown, top = false): boolean {
     if (y[k] !== undefined && !(top && k === 'evaluatedAt')) n--;
   return n === 0;
 }
-
-/** Picks the source serving an SLO's metricSource.type. */
-export class SliSourceRegistry {
-  private readonly sources: SliSource[] = [];
-
-  add(source: SliSource) {
-    this.sources.push(source);
-    this.byType.clear();
-  }
-
-  forSlo(slo: SloDefinition): SliSource | undefined {
-    const given = slo.indicator.sourceType ?? '';
-    if (!this.byType.has(given)) {
-      const type = given.toLocaleLowerCase('en-US');
-      this.byType.set(
-        given,
-        this.sources.find(s =>
-          s.types.some(t => t.toLocaleLowerCase('en-US') === type),
-        ),
-      );
-    }
-    return this.byType.get(given);
-  }
-
-  /** Each metricSource.type given, and the source serving it (a tick asks once per SLO). */
-  private readonly byType = new Map<string, SliSource | undefined>();
-}
-
 /** An evaluated status, or the reason there is none. */
 export interface EvaluationResult {
   status: SloStatus;
@@ -171,8 +128,9 @@ export interface EvaluationResult {
 }
 
 /**
- * Evaluates SLOs: asks each SLO's source for the counts of the compliance window and of every burn-rate
- * lookback (batched per source), applies the pure math from -common and stores the snapshots.
+ * The evaluation tick, the one writer of the SLOs' statuses: asks each SLO's source for the counts of the compliance
+ * window and of every burn-rate lookback (batched per source), applies the pure math from -common and stores the
+ * snapshots. The charts' and the API's reads (history, gate, counts) are SloReads'; they never write.
  */
 export class Evaluator {
   constructor(
@@ -181,82 +139,18 @@ export class Evaluator {
     private readonly logger: LoggerService,
     private readonly options: {
       minuteRetentionMs?: number;
-      corrections?: {
-        active(sloRefs: string[]): Promise<Map<string, SloCorrection[]>>;
-      };
+      corrections?: ActiveCorrections;
       /** The launch-freeze gate's window (e.g. 7d): each status carries its budget left over it (`status.gate`). */
       gateWindow?: string;
       /** Snapshots serialized and written this many at a time (default SNAPSHOT_CHUNK). */
       snapshotChunk?: number;
     } = {},
-  ) {}
-
-  /** Recurring corrections' windows, expanded a day ahead. */
-  private readonly recurrences: RecurrenceCache = new Map();
-
-  /** The excluded ranges (budget corrections in force) of these SLOs within [from, to): one query. */
-  private async exclusions(
-    slos: SloDefinition[],
-    from: number,
-    to: number,
-  ): Promise<Map<string, TimeRange[]>> {
-    const out = new Map<string, TimeRange[]>();
-    if (!this.options.corrections || slos.length === 0) return out;
-    // a composite SLO's corrections apply to each of its objectives
-    const parentOf = (ref: string) => compositeParentRef(ref) ?? ref;
-    const active = await this.options.corrections.active([
-      ...new Set(slos.map(s => parentOf(s.ref))),
-    ]);
-    for (const slo of slos) {
-      const list = active.get(parentOf(slo.ref));
-      if (!list) continue;
-      const ranges = excludedRanges(list, from, to, this.recurrences);
-      if (ranges.length) out.set(slo.ref, ranges);
-    }
-    return out;
+  ) {
+    this.counting = new CorrectedCounts(options.corrections);
   }
 
-  /**
-   * Counts of every interval of every request, without each SLO's excluded ranges: the intervals are cut into the
-   * pieces outside them, asked of the source in the same batch, and summed back.
-   */
-  private async countExcluding(
-    source: SliSource,
-    requests: SliCountRequest[],
-    exclusions: Map<string, TimeRange[]>,
-  ): Promise<Map<string, SliCountResult>> {
-    if (!requests.some(r => exclusions.has(r.slo.ref)))
-      return source.countWindows(requests);
-    const pieces = new Map<string, number[][]>();
-    const asked = requests.map(r => {
-      const excluded = exclusions.get(r.slo.ref);
-      if (!excluded) return r;
-      const flat: { start: number; end: number }[] = [];
-      const map: number[][] = r.intervals.map(i =>
-        subtractRanges(i, excluded).map(p => {
-          flat.push(p);
-          return flat.length - 1;
-        }),
-      );
-      pieces.set(r.slo.ref, map);
-      return { slo: r.slo, intervals: flat };
-    });
-    const results = await source.countWindows(asked);
-    for (const [ref, map] of pieces) {
-      const r = results.get(ref);
-      if (!r || r.error) continue;
-      r.counts = map.map(idx =>
-        idx.reduce(
-          (acc, k) => ({
-            good: acc.good + (r.counts[k]?.good ?? 0),
-            total: acc.total + (r.counts[k]?.total ?? 0),
-          }),
-          { good: 0, total: 0 },
-        ),
-      );
-    }
-    return results;
-  }
+  /** The corrections' excluded ranges, and the counts around them. */
+  private readonly counting: CorrectedCounts;
 
   /** The index's counts for SLOs without excluded ranges; the others are counted from scratch, around their ranges. */
   private async countTick(
@@ -268,7 +162,7 @@ export class Evaluator {
     const excluded = requests.filter(r => exclusions.has(r.slo.ref));
     // those first: the index's counts are made as the statuses loop asks, right after its sync
     const counted = excluded.length
-      ? await this.countExcluding(source, excluded, exclusions)
+      ? await this.counting.countExcluding(source, excluded, exclusions)
       : undefined;
     const { count, stats } = await source.countTick(
       excluded.length
@@ -315,7 +209,7 @@ export class Evaluator {
     const wins = windowsAt(slos, at);
     let earliest = at - durationMs('3d');
     for (const w of wins.values()) earliest = Math.min(earliest, w.start);
-    const exclusions = await this.exclusions(slos, earliest, at);
+    const exclusions = await this.counting.exclusions(slos, earliest, at);
     // SLOs with the same window share one (read-only) intervals array: the compliance window, the burn-rate
     // lookbacks, and the gate's window last
     const gateWindow = this.options.gateWindow;
@@ -372,7 +266,7 @@ export class Evaluator {
             tick.rebuild,
           );
         else {
-          const results = await this.countExcluding(
+          const results = await this.counting.countExcluding(
             source,
             requests,
             exclusions,
@@ -510,128 +404,6 @@ export class Evaluator {
       };
     }
   }
-
-  /**
-   * The error-budget policy's launch-freeze gate: deny when any SLO has less than `threshold` of its budget left
-   * over the last `window` (default: the week). SLOs without data neither allow nor deny.
-   */
-  async gate(
-    given: SloDefinition[],
-    opts: { window: string; threshold: number },
-    now = Date.now(),
-  ): Promise<GateResponse> {
-    const { per, notes } = await this.gateFigures(given, opts, now);
-    return gateAnswer(per, notes, opts);
-  }
-
-  /** Each SLO's gate figure counted now (composites as their objectives' by weight), and notes on the ones without data. */
-  async gateFigures(
-    given: SloDefinition[],
-    opts: { window: string; threshold: number },
-    now = Date.now(),
-  ): Promise<{ per: GateResponse['slos']; notes: string[] }> {
-    // a composite SLO answers as its objectives' weighted budget
-    const slos = flattenComposites(given);
-    const at = Math.floor(now / MIN) * MIN;
-    const lenMs = durationMs(opts.window);
-    const per: GateResponse['slos'] = [];
-    const notes: string[] = [];
-    const bySource = new Map<SliSource, SloDefinition[]>();
-    for (const slo of slos) {
-      const source = this.sources.forSlo(slo);
-      if (!source) {
-        per.push({ ref: slo.ref, budgetRemaining: null, allow: true });
-        notes.push(
-          `${slo.ref}: no SLI source for '${slo.indicator.sourceType}'`,
-        );
-        continue;
-      }
-      bySource.set(source, [...(bySource.get(source) ?? []), slo]);
-    }
-    const exclusions = await this.exclusions(slos, at - lenMs, at);
-    for (const [source, list] of bySource) {
-      const results = await this.countExcluding(
-        source,
-        list.map(slo => ({ slo, intervals: [{ start: at - lenMs, end: at }] })),
-        exclusions,
-      );
-      for (const slo of list) {
-        const r = results.get(slo.ref);
-        const remaining =
-          r && !r.error && r.counts[0]
-            ? finite(
-                windowBudgetRemaining(
-                  r.counts[0],
-                  slo.target,
-                  lenMs,
-                  slo.budgeting,
-                ),
-              )
-            : null;
-        const allow = remaining === null || remaining >= opts.threshold;
-        per.push({ ref: slo.ref, budgetRemaining: remaining, allow });
-        if (remaining === null)
-          notes.push(
-            `${slo.ref}: no data over ${opts.window}${
-              r?.error ? ` (${r.error})` : ''
-            }`,
-          );
-      }
-    }
-    const composites = given.filter(s => s.composite);
-    if (composites.length) {
-      const byRef = new Map(per.map(p => [p.ref, p]));
-      const partRefs = new Set(
-        composites.flatMap(s => s.composite!.objectives.map(o => o.def.ref)),
-      );
-      const combined = composites.map(slo => {
-        const withData = slo
-          .composite!.objectives.map(o => ({ o, p: byRef.get(o.def.ref) }))
-          .filter(x => x.p && x.p.budgetRemaining !== null);
-        const weights = withData.reduce((acc, x) => acc + x.o.weight, 0);
-        const remaining =
-          weights > 0
-            ? withData.reduce(
-                (acc, x) => acc + x.o.weight * x.p!.budgetRemaining!,
-                0,
-              ) / weights
-            : null;
-        return {
-          ref: slo.ref,
-          budgetRemaining: remaining,
-          allow: remaining === null || remaining >= opts.threshold,
-        };
-      });
-      // the objectives answer through their composite
-      per.splice(
-        0,
-        per.length,
-        ...per.filter(p => !partRefs.has(p.ref)),
-        ...combined,
-      );
-    }
-    return { per, notes };
-  }
-
-  /**
-   * An SLO's counts over the given intervals, straight from its source (no minute rounding: an interval may end
-   * at the end of the current minute, for the chaos guard). An error when the SLO has no source or it fails.
-   */
-  async counts(
-    slo: SloDefinition,
-    intervals: { start: number; end: number }[],
-  ): Promise<{ good: number; total: number }[]> {
-    const source = this.sources.forSlo(slo);
-    if (!source)
-      throw new Error(
-        `no SLI source is registered for metricSource type '${slo.indicator.sourceType}'`,
-      );
-    const r = (await source.countWindows([{ slo, intervals }])).get(slo.ref);
-    if (!r || r.error)
-      throw new Error(r?.error ?? 'the SLI source returned nothing');
-    return r.counts;
-  }
-
   /**
    * Evaluates and stores the snapshots. Time slices of the built-in ingest that ended by now (or changed since they
    * were counted) are counted first.
@@ -770,196 +542,6 @@ export class Evaluator {
     }
     return total;
   }
-
-  /** Series for the two charts: budget remaining over the compliance window, and burn rate over a lookback. */
-  async history(
-    slo: SloDefinition,
-    opts: {
-      from?: number;
-      to?: number;
-      points: number;
-      window: BurnRateWindow;
-    },
-    now = Date.now(),
-  ): Promise<HistoryResponse> {
-    if (slo.composite) return this.compositeHistory(slo, opts, now);
-    const to = opts.to ?? Math.floor(now / MIN) * MIN;
-    const win = windowAt(slo.window, to);
-    const windowMs = win.end - win.start;
-    const from =
-      opts.from ?? (slo.window.kind === 'rolling' ? to - windowMs : win.start);
-    const lookbackMs = durationMs(opts.window);
-    const source = this.sources.forSlo(slo);
-    const thresholds = alertPolicyOf(slo).rules.map(r => ({
-      severity: r.severity,
-      burnRate: r.burnRate,
-      label: ruleId(r),
-    }));
-    // corrections in force: shaded on the charts, and left out of the stored counts' series
-    const owner = compositeParentRef(slo.ref) ?? slo.ref;
-    const active = this.options.corrections
-      ? (await this.options.corrections.active([owner])).get(owner) ?? []
-      : [];
-    const shaded = active.flatMap(c =>
-      excludedRanges([c], from, to, this.recurrences).map(r => ({
-        from: new Date(r.start).toISOString(),
-        to: new Date(r.end).toISOString(),
-        reason: c.reason,
-      })),
-    );
-    const base = {
-      ref: slo.ref,
-      from: new Date(from).toISOString(),
-      to: new Date(to).toISOString(),
-      burnRateWindow: opts.window,
-      thresholds,
-      ...(shaded.length ? { exclusions: shaded.slice(0, 500) } : {}),
-    };
-    if (!source) return { ...base, points: [], downsampledFrom: 0 };
-    if (source.history) {
-      const stepMs = Math.max(
-        60_000,
-        Math.ceil((to - from) / (opts.points - 1) / 60_000) * 60_000,
-      );
-      const pts = await source.history(slo, {
-        from,
-        to,
-        stepMs,
-        lookbackMs,
-        windowMs,
-      });
-      return {
-        ...base,
-        points: pts.map(p => ({
-          t: p.t,
-          budgetRemaining: p.window
-            ? finite(
-                windowBudgetRemaining(
-                  p.window,
-                  slo.target,
-                  windowMs,
-                  slo.budgeting,
-                ),
-              )
-            : null,
-          burnRate: p.lookback
-            ? finite(burnRate(p.lookback, slo.target))
-            : null,
-          sli: p.lookback ? sliRatio(p.lookback) : null,
-        })),
-        downsampledFrom: pts.length,
-      };
-    }
-    if (!source.readCumulative)
-      return { ...base, points: [], downsampledFrom: 0 };
-    const readFrom = Math.min(
-      from - lookbackMs,
-      slo.window.kind === 'rolling'
-        ? from - windowMs
-        : windowAt(slo.window, from).start,
-    );
-    const cumulative = await source.readCumulative(slo, readFrom, to);
-    const excluded = excludedRanges(active, readFrom, to, this.recurrences);
-    const { points, sampled } = historySeries({
-      points: cumulative,
-      from,
-      to,
-      target: slo.target,
-      windowStartAt: t =>
-        slo.window.kind === 'rolling'
-          ? t - windowMs
-          : windowAt(slo.window, t - 1).start,
-      lookbackMs,
-      maxPoints: opts.points,
-      ...(slo.budgeting
-        ? { slices: { sliceMs: slo.budgeting.sliceMs, windowMs } }
-        : {}),
-      ...(excluded.length ? { excluded } : {}),
-    });
-    return {
-      ...base,
-      points: points.map(p => ({
-        t: p.t,
-        budgetRemaining: p.budgetRemaining,
-        burnRate: p.burnRate,
-        sli: p.sli,
-      })),
-      downsampledFrom: sampled,
-    };
-  }
-
-  /**
-   * A composite SLO's two series: each objective's, combined by weight on the first objective's times (each point
-   * takes every objective's latest point at or before it).
-   */
-  private async compositeHistory(
-    slo: SloDefinition,
-    opts: {
-      from?: number;
-      to?: number;
-      points: number;
-      window: BurnRateWindow;
-    },
-    now: number,
-  ): Promise<HistoryResponse> {
-    const objectives = slo.composite!.objectives;
-    const histories = await Promise.all(
-      objectives.map(o => this.history(o.def, opts, now)),
-    );
-    const times = [
-      ...new Set(histories.flatMap(h => h.points.map(p => p.t))),
-    ].sort((a, b) => a - b);
-    const step = Math.max(1, Math.ceil(times.length / opts.points));
-    const at = (h: HistoryResponse, t: number) => {
-      let lo = 0;
-      let hi = h.points.length - 1;
-      let found = -1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        if (h.points[mid].t <= t) {
-          found = mid;
-          lo = mid + 1;
-        } else hi = mid - 1;
-      }
-      return found < 0 ? undefined : h.points[found];
-    };
-    const mean = (
-      pick: (p: HistoryResponse['points'][number]) => number | null,
-      t: number,
-    ) => {
-      let sum = 0;
-      let weights = 0;
-      histories.forEach((h, i) => {
-        const p = at(h, t);
-        const v = p ? pick(p) : null;
-        if (v === null || !Number.isFinite(v)) return;
-        sum += objectives[i].weight * v;
-        weights += objectives[i].weight;
-      });
-      return weights > 0 ? sum / weights : null;
-    };
-    const points = times
-      .filter((_, i) => i % step === 0 || i === times.length - 1)
-      .map(t => ({
-        t,
-        budgetRemaining: mean(p => p.budgetRemaining, t),
-        burnRate: mean(p => p.burnRate, t),
-        sli: mean(p => p.sli, t),
-      }));
-    const first = histories[0];
-    return {
-      ...first,
-      ref: slo.ref,
-      thresholds: alertPolicyOf(slo).rules.map(r => ({
-        severity: r.severity,
-        burnRate: r.burnRate,
-        label: ruleId(r),
-      })),
-      points,
-      downsampledFrom: times.length,
-    };
-  }
-
   private noData(slo: SloDefinition, at: number): SloStatus {
     const win = windowAt(slo.window, at);
     return evaluateStatus({
@@ -971,47 +553,4 @@ export class Evaluator {
       lookbacks: {},
     });
   }
-}
-
-/**
- * The gate's answer from each SLO's budget left over the gate window (`allow` already set against the
- * threshold) and the notes about SLOs without data: one place for its wording, whether the figures come from
- * the stored snapshots or were counted for the request.
- */
-export function gateAnswer(
-  per: GateResponse['slos'],
-  notes: string[],
-  opts: { window: string; threshold: number },
-): GateResponse {
-  const known = per.filter(p => p.budgetRemaining !== null);
-  const lowest = known.length
-    ? Math.min(...known.map(p => p.budgetRemaining!))
-    : null;
-  const denied = per.filter(p => !p.allow);
-  const pct = (n: number) => `${Number((n * 100).toFixed(1))}%`;
-  let reason: string;
-  if (per.length === 0) reason = 'no SLOs: nothing to protect';
-  else if (denied.length) {
-    reason = `launch freeze: ${denied
-      .map(
-        d =>
-          `${d.ref} has ${pct(d.budgetRemaining!)} of its ${
-            opts.window
-          } error budget left`,
-      )
-      .join('; ')} (threshold ${pct(opts.threshold)})`;
-  } else if (lowest === null) reason = `no SLO has data over ${opts.window}`;
-  else
-    reason = `every SLO has at least ${pct(opts.threshold)} of its ${
-      opts.window
-    } error budget left (lowest ${pct(lowest)})`;
-  if (notes.length) reason += `; ${notes.join('; ')}`;
-  return {
-    allow: denied.length === 0,
-    reason,
-    budgetRemaining: lowest,
-    threshold: opts.threshold,
-    window: opts.window,
-    slos: per,
-  };
 }

@@ -29,14 +29,14 @@ import {
 import { CatalogAccess } from '../catalog/CatalogAccess';
 import { EntityAccess } from '../catalog/entityAccess';
 import { fromUpstream, Redacts } from '../http/upstream';
-import { Evaluator, gateAnswer } from './Evaluator';
+import { gateAnswer, SloReads } from './SloReads';
 import type { SloStores } from './stores';
 import { RegisteredSlo, SloRegistry } from './SloRegistry';
 import { itemJson } from './summary';
 
 export interface SloServiceOptions {
   store: SloStores;
-  evaluator: Evaluator;
+  reads: SloReads;
   registry: SloRegistry;
   access: CatalogAccess;
   /** Permission decisions on the measured entities. */
@@ -182,7 +182,7 @@ export class SloService {
     return fromUpstream(
       `The history of ${slo.def.ref} is unavailable`,
       () =>
-        this.o.evaluator.history(
+        this.o.reads.history(
           slo.def,
           {
             from: query.from ? Date.parse(query.from) : undefined,
@@ -241,7 +241,7 @@ export class SloService {
       // a source that answers with an error is a note (the gate lets the launch through); one that throws is a 503
       const counted = await fromUpstream(
         `The gate of ${entityRef} is unavailable`,
-        () => this.o.evaluator.gateFigures(uncounted, opts, this.now()),
+        () => this.o.reads.gateFigures(uncounted, opts, this.now()),
         {
           keep: ['InputError', 'NotFoundError'],
           redactor: this.o.redactor,

@@ -8,7 +8,9 @@ import type { SuiteContext } from '../wiring/context';
 import { BacktestService } from './BacktestService';
 import { ingestCounts } from './counts';
 import { EvaluationTask } from './EvaluationTask';
-import { Evaluator, SliSourceRegistry } from './Evaluator';
+import { Evaluator } from './Evaluator';
+import { SloReads } from './SloReads';
+import { SliSourceRegistry } from './counting';
 import { sloRoutes } from './routes';
 import { SloRegistry } from './SloRegistry';
 import { SloService } from './SloService';
@@ -17,7 +19,7 @@ import { PrometheusSliSource } from './sources/PrometheusSliSource';
 
 /**
  * SLOs: the registry of the catalog's SLOs, the SLI sources (ingest, Prometheus, and those modules add), the
- * evaluator, the evaluation tick (which publishes AlertFired for each alert that fires), and the SLO routes.
+ * evaluator (the tick's writes) and the reads (charts, gate, counts), the evaluation tick (which publishes AlertFired for each alert that fires), and the SLO routes.
  */
 export function createSloFeature(
   ctx: SuiteContext,
@@ -37,6 +39,7 @@ export function createSloFeature(
     corrections: stores.corrections,
     gateWindow: rc.gate.window,
   });
+  const reads = new SloReads(sources, { corrections: stores.corrections });
   const registry = new SloRegistry(
     ctx.catalog,
     ctx.auth,
@@ -62,7 +65,7 @@ export function createSloFeature(
   });
   const slos = new SloService({
     store,
-    evaluator,
+    reads,
     registry,
     access: ctx.access,
     entities: ctx.entities,
@@ -84,7 +87,7 @@ export function createSloFeature(
   });
   return {
     registry,
-    evaluator,
+    reads,
     prometheus,
     counts,
     tasks: [

@@ -1,7 +1,8 @@
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { SloDefinition } from '@reliability-suite/plugin-reliability-common';
 import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
-import { Evaluator, SliSourceRegistry } from './Evaluator';
+import { Evaluator } from './Evaluator';
+import { SliSourceRegistry } from './counting';
 import { createSloStores } from './stores';
 import { IngestSliSource } from './sources/IngestSliSource';
 

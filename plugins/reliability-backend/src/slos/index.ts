@@ -8,7 +8,7 @@ export { createSloFeature } from './feature';
 export type { SloFeature } from './feature';
 export { SloRegistry } from './SloRegistry';
 export type { RegisteredSlo } from './SloRegistry';
-export { Evaluator } from './Evaluator';
+export type { SloReads } from './SloReads';
 export { createSloStores } from './stores';
 export type {
   SloStores,

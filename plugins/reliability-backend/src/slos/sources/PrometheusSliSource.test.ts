@@ -12,7 +12,9 @@ import {
   demoOpenMetrics,
   startPrometheus,
 } from '../../__testUtils__/prometheus';
-import { Evaluator, SliSourceRegistry } from '../Evaluator';
+import { Evaluator } from '../Evaluator';
+import { SloReads } from '../SloReads';
+import { SliSourceRegistry } from '../counting';
 import { PrometheusClient, PrometheusSliSource } from './PrometheusSliSource';
 
 jest.setTimeout(120_000);
@@ -69,6 +71,18 @@ describe('Prometheus SLI source against a real Prometheus', () => {
     const reg = new SliSourceRegistry();
     reg.add(source);
     return new Evaluator(undefined as any, reg, logger);
+  }
+
+  /** The reads (charts, gate, counts) over the same source. */
+  function reads(
+    source = new PrometheusSliSource(
+      [{ name: 'main', url: prom.url, headers: {} }],
+      logger,
+    ),
+  ) {
+    const reg = new SliSourceRegistry();
+    reg.add(source);
+    return new SloReads(reg);
   }
 
   it('matches what Prometheus computes for every window, to 1e-9 relative', async () => {
@@ -261,7 +275,7 @@ describe('Prometheus SLI source against a real Prometheus', () => {
   });
 
   it('serves chart history from range queries that match instant queries', async () => {
-    const h = await evaluator().history(
+    const h = await reads().history(
       slo(),
       { points: 100, window: '1h', from: NOW - 6 * 3_600_000, to: NOW },
       NOW,

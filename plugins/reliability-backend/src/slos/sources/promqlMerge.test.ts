@@ -7,7 +7,8 @@ import {
   demoOpenMetrics,
   startPrometheus,
 } from '../../__testUtils__/prometheus';
-import { Evaluator, SliSourceRegistry } from '../Evaluator';
+import { Evaluator } from '../Evaluator';
+import { SliSourceRegistry } from '../counting';
 import { PrometheusClient, PrometheusSliSource } from './PrometheusSliSource';
 import {
   MAX_MERGED_REGEX,

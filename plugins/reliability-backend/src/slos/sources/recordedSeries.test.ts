@@ -9,7 +9,8 @@ import {
   demoOpenMetrics,
   startPrometheus,
 } from '../../__testUtils__/prometheus';
-import { Evaluator, SliSourceRegistry } from '../Evaluator';
+import { Evaluator } from '../Evaluator';
+import { SliSourceRegistry } from '../counting';
 import { PrometheusSliSource, RecordedRulesMode } from './PrometheusSliSource';
 
 jest.setTimeout(120_000);
