@@ -9,6 +9,7 @@ import { reliabilityAllPermissions } from '@reliability-suite/plugin-reliability
 import { CatalogAccess } from './catalog/CatalogAccess';
 import { EntityAccess } from './catalog/entityAccess';
 import { readReliabilityConfig } from './config/readReliabilityConfig';
+import { setupHint } from './config/setupHint';
 import { ReliabilityDatabase } from './wiring/ReliabilityDatabase';
 import { ReliabilityEvents } from './events/ReliabilityEvents';
 import { registerReliabilityExtensionPoints } from './extensions/extensionPoints';
@@ -112,6 +113,12 @@ export const reliabilityPlugin = createBackendPlugin({
           ...features.flatMap(f => f.unauthenticated ?? []),
         ])
           httpRouter.addAuthPolicy({ path, allow: 'unauthenticated' });
+        // an empty portal (no config, no SLO registered yet): one line on what to configure
+        const hint = await setupHint(
+          rc,
+          async () => (await stores.slos.registry.registryRefs()).length,
+        );
+        if (hint) logger.info(hint);
       },
     });
   },

@@ -1,9 +1,6 @@
 import express from 'express';
 import Router from 'express-promise-router';
-import {
-  AuthenticationError,
-  ServiceUnavailableError,
-} from '@backstage/errors';
+import { AuthenticationError, NotFoundError } from '@backstage/errors';
 import {
   alertmanagerAlertsQuerySchema,
   alertmanagerWebhookSchema,
@@ -25,8 +22,9 @@ export function alertmanagerRoutes(
   const { guards, alertmanager } = deps;
 
   router.post('/alertmanager/webhook', async (req, res) => {
+    // Alertmanager is optional: without its secret there is no receiver here (a 404 that names the key, no 5xx)
     if (!deps.secret)
-      throw new ServiceUnavailableError(
+      throw new NotFoundError(
         'The Alertmanager receiver is off: set reliability.alertmanager.sharedSecret',
       );
     if (!bearerMatches(req.headers.authorization, deps.secret)) {
