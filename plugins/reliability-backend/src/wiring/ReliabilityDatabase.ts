@@ -1,6 +1,7 @@
 import { Knex } from 'knex';
 import { migrateReliabilityDatabase } from '../database/migrate';
-import { createSloStores, SloStores } from '../slos/stores';
+import { createSloStores } from '../slos';
+import type { SloStores } from '../slos';
 import { AlertStore } from '../alerts/AlertStore';
 import { AlertmanagerStore } from '../alertmanager/AlertmanagerStore';
 import { RemediationStore } from '../remediation/RemediationStore';
