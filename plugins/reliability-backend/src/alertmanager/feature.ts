@@ -1,12 +1,13 @@
 import { Feature } from '../http/feature';
-import type { SuiteContext } from '../wiring/context';
+import type { FeatureContext } from '../http/feature';
+import type { AlertmanagerStore } from './AlertmanagerStore';
 import type { RemediationFeature } from '../remediation/feature';
 import { AlertmanagerService } from './AlertmanagerService';
 import { alertmanagerRoutes } from './routes';
 
 /** The Alertmanager receiver (authenticated by its shared secret, not a Backstage token) and the alerts it received. */
 export function createAlertmanagerFeature(
-  ctx: SuiteContext,
+  ctx: FeatureContext<{ alertmanager: AlertmanagerStore }>,
   deps: { remediation: RemediationFeature },
 ) {
   const alertmanager = new AlertmanagerService({

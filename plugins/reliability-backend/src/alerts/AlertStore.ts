@@ -1,24 +1,7 @@
 import { Knex } from 'knex';
 import { insertedId, isoOrNull as iso } from '../database/rows';
-
-/** An alert condition that holds now for an SLO. */
-export interface ActiveCondition {
-  sloRef: string;
-  rule: string;
-  severity: string;
-  details: Record<string, unknown>;
-  /** Overrides the evaluation's pendingMs for this condition (OpenSLO alertAfter). */
-  pendingMs?: number;
-}
-
-/** An alert that started firing. */
-export interface FiredAlert {
-  id: number;
-  sloRef: string;
-  rule: string;
-  severity: string;
-  details: Record<string, unknown>;
-}
+import type { FiredAlert } from '../events/ReliabilityEvents';
+import type { ActiveCondition, SloAlertStates } from '../slos';
 
 /** A stored alert. */
 export interface AlertRow {
@@ -38,7 +21,7 @@ export interface AlertRow {
  * a new condition opens a pending alert; one that has held for `pendingMs` fires; an open alert whose condition
  * no longer holds resolves (a pending one that never fired is resolved without having fired).
  */
-export class AlertStore {
+export class AlertStore implements SloAlertStates {
   constructor(private readonly db: Knex) {}
 
   /** Answers the alerts that started firing in this evaluation (the triggers for remediation). */

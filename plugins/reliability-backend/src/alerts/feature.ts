@@ -1,12 +1,13 @@
 import { Feature } from '../http/feature';
-import type { SuiteContext } from '../wiring/context';
+import type { FeatureContext } from '../http/feature';
+import type { AlertStore } from './AlertStore';
 import type { SloFeature } from '../slos';
 import { AlertService } from './AlertService';
 import { alertRoutes } from './routes';
 
 /** The suite's burn-rate and no-data alerts, with their lifecycle. */
 export function createAlertsFeature(
-  ctx: SuiteContext,
+  ctx: FeatureContext<{ alerts: AlertStore }>,
   deps: { slos: SloFeature },
 ) {
   const alerts = new AlertService({

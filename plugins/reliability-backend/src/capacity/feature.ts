@@ -1,12 +1,17 @@
 import { Feature } from '../http/feature';
-import type { SuiteContext } from '../wiring/context';
+import type { FeatureContext } from '../http/feature';
+import type { SliPeakRate } from '../slos';
+import type { CapacityStore } from './CapacityStore';
 import type { SloFeature } from '../slos';
 import { CapacityService } from './CapacityService';
 import { capacityRoutes } from './routes';
 
 /** Load tests: CI posts k6 summaries and gets a verdict; the tab reads the trend and the headroom. */
 export function createCapacityFeature(
-  ctx: SuiteContext,
+  ctx: FeatureContext<{
+    capacity: CapacityStore;
+    slos: { counts: SliPeakRate };
+  }>,
   deps: { slos: SloFeature },
 ) {
   const capacity = new CapacityService({

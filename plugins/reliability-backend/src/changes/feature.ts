@@ -1,5 +1,6 @@
 import { Feature } from '../http/feature';
-import type { SuiteContext } from '../wiring/context';
+import type { FeatureContext } from '../http/feature';
+import type { ChangeStore } from './ChangeStore';
 import type { RemediationRuleRef } from '../events/ReliabilityEvents';
 import type { SloFeature } from '../slos';
 import { ChangeService } from './ChangeService';
@@ -25,7 +26,7 @@ export function changeKindOf(
  * change is published (ChangeRecorded).
  */
 export function createChangeFeature(
-  ctx: SuiteContext,
+  ctx: FeatureContext<{ changes: ChangeStore }>,
   deps: { slos: SloFeature },
 ) {
   const changes = new ChangeService({

@@ -1,5 +1,7 @@
 import { Feature, scheduledTask } from '../http/feature';
-import type { SuiteContext } from '../wiring/context';
+import type { FeatureContext } from '../http/feature';
+import type { SloStatusReader } from '../slos';
+import type { ChaosStore } from './ChaosStore';
 import type { SloFeature } from '../slos';
 import { ChaosFiles } from './ChaosFiles';
 import { ChaosGuard, HaltSubmitter, StartSubmitter } from './ChaosGuard';
@@ -11,7 +13,10 @@ import { chaosRoutes } from './routes';
  * the guard that aborts a run whose steady state breaks, and the kill switch (both ChaosAborted).
  */
 export function createChaosFeature(
-  ctx: SuiteContext,
+  ctx: FeatureContext<{
+    chaos: ChaosStore;
+    slos: { statuses: SloStatusReader };
+  }>,
   deps: { slos: SloFeature },
 ) {
   const { config: rc, stores, events } = ctx;

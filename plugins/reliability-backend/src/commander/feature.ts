@@ -1,7 +1,14 @@
 import { SignalsService } from '@backstage/plugin-signals-node';
 import { COMMANDER_SIGNAL_CHANNEL } from '@reliability-suite/plugin-reliability-common';
 import { Feature } from '../http/feature';
-import type { SuiteContext } from '../wiring/context';
+import type { FeatureContext } from '../http/feature';
+import type { SloStatusReader } from '../slos';
+import type { AlertStore } from '../alerts/AlertStore';
+import type { AlertmanagerStore } from '../alertmanager/AlertmanagerStore';
+import type { RemediationStore } from '../remediation/RemediationStore';
+import type { EscalationStore } from '../remediation/EscalationStore';
+import type { ChaosStore } from '../chaos/ChaosStore';
+import type { ChangeStore } from '../changes/ChangeStore';
 import type { SloFeature } from '../slos';
 import type { RunbookService } from '../runbooks/RunbookService';
 import { CommanderService } from './CommanderService';
@@ -9,7 +16,15 @@ import { commanderRoutes } from './routes';
 
 /** The incident commander's view: what burns now, and a signal on each AlertFired so the view refreshes itself. */
 export function createCommanderFeature(
-  ctx: SuiteContext,
+  ctx: FeatureContext<{
+    alerts: AlertStore;
+    alertmanager: AlertmanagerStore;
+    slos: { statuses: SloStatusReader };
+    remediation: RemediationStore;
+    escalations: EscalationStore;
+    chaos: ChaosStore;
+    changes: ChangeStore;
+  }>,
   deps: { slos: SloFeature; runbooks: RunbookService; signals: SignalsService },
 ) {
   const { stores, logger } = ctx;

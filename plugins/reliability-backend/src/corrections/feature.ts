@@ -1,12 +1,13 @@
 import { Feature } from '../http/feature';
-import type { SuiteContext } from '../wiring/context';
+import type { FeatureContext } from '../http/feature';
+import type { CorrectionStore } from './CorrectionStore';
 import type { SloFeature } from '../slos';
 import { CorrectionService } from './CorrectionService';
 import { correctionRoutes } from './routes';
 
 /** Budget corrections: time ranges excluded from an SLO's budget, audited, reverted but never deleted. */
 export function createCorrectionFeature(
-  ctx: SuiteContext,
+  ctx: FeatureContext<{ corrections: CorrectionStore }>,
   deps: { slos: SloFeature },
 ) {
   const corrections = new CorrectionService({

@@ -1,10 +1,13 @@
 import { Feature } from '../http/feature';
-import type { SuiteContext } from '../wiring/context';
+import type { FeatureContext } from '../http/feature';
+import type { DrillStore } from './DrillStore';
 import { DrillService } from './DrillService';
 import { drillRoutes } from './routes';
 
 /** Failover drills: the log with its targets and warnings, one drill from the form, CSV import and export. */
-export function createDrillFeature(ctx: SuiteContext) {
+export function createDrillFeature(
+  ctx: FeatureContext<{ drills: DrillStore }>,
+) {
   const drills = new DrillService({
     store: ctx.stores.drills,
     entities: ctx.entities,

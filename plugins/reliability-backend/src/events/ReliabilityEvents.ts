@@ -2,7 +2,15 @@ import type {
   ChaosExperimentRecord,
   SloDefinition,
 } from '@reliability-suite/plugin-reliability-common';
-import type { FiredAlert } from '../alerts/AlertStore';
+
+/** An alert that started firing (the evaluation tick's, carried by AlertFired). */
+export interface FiredAlert {
+  id: number;
+  sloRef: string;
+  rule: string;
+  severity: string;
+  details: Record<string, unknown>;
+}
 
 /** A remediation rule as the events name it: which entity, which action with which parameters. */
 export interface RemediationRuleRef {

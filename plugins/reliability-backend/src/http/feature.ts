@@ -1,11 +1,21 @@
 import express from 'express';
 import Router from 'express-promise-router';
 import {
+  AuditorService,
+  AuthService,
+  LoggerService,
   SchedulerService,
   SchedulerServiceTaskScheduleDefinition,
+  UrlReaderService,
 } from '@backstage/backend-plugin-api';
 import type { ReadinessFacts } from '@reliability-suite/plugin-reliability-common';
+import { CatalogService } from '@backstage/plugin-catalog-node';
 import { Guards } from './guards';
+import type { CatalogAccess } from '../catalog/CatalogAccess';
+import type { EntityAccess } from '../catalog/entityAccess';
+import type { ReliabilityConfig } from '../config/readReliabilityConfig';
+import type { ReliabilityEvents } from '../events/ReliabilityEvents';
+import type { Redactor } from '../redaction/Redactor';
 
 /** What a feature's routes get from the router: the shared guards, the JSON body parser, and the clock. */
 export interface RouteContext {
@@ -59,3 +69,24 @@ export type ReadinessFactsSource = (
   entityRef: string,
   annotations: Record<string, string>,
 ) => Promise<Partial<ReadinessFacts>>;
+
+/**
+ * What every feature factory is given: the config, the shared services, the event port, and the stores it names
+ * (`S`: each factory says which of the suite's stores it uses, by their types or by ports of its own; wiring/ builds
+ * them all and gives every factory the same context). It lives here, below the features, so that no feature imports
+ * wiring/.
+ */
+export interface FeatureContext<S = {}> {
+  config: ReliabilityConfig;
+  /** The plugin's logger: every line passes the redaction step. */
+  logger: LoggerService;
+  redactor: Redactor;
+  stores: S;
+  events: ReliabilityEvents;
+  access: CatalogAccess;
+  entities: EntityAccess;
+  catalog: CatalogService;
+  auth: AuthService;
+  auditor: AuditorService;
+  urlReader: UrlReaderService;
+}

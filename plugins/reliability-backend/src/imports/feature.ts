@@ -1,5 +1,6 @@
 import { Feature } from '../http/feature';
-import type { SuiteContext } from '../wiring/context';
+import type { FeatureContext } from '../http/feature';
+import type { BurnRateImportStore } from './BurnRateImportStore';
 import type { DrillService } from '../drills/DrillService';
 import type { SloFeature } from '../slos';
 import type { SyntheticService } from '../synthetics/SyntheticService';
@@ -8,7 +9,7 @@ import { importRoutes } from './routes';
 
 /** The four CSV registries (SLOs, burn-rate alerts, synthetic journeys, drills) through one door. */
 export function createImportFeature(
-  ctx: SuiteContext,
+  ctx: FeatureContext<{ burnRateImports: BurnRateImportStore }>,
   deps: {
     slos: SloFeature;
     drills: DrillService;

@@ -1,12 +1,13 @@
 import { Feature } from '../http/feature';
-import type { SuiteContext } from '../wiring/context';
+import type { FeatureContext } from '../http/feature';
+import type { IncidentStore } from './IncidentStore';
 import type { RunbookService } from '../runbooks/RunbookService';
 import { IncidentService } from './IncidentService';
 import { incidentRoutes } from './routes';
 
 /** Incidents: declared, worked (timeline, status, roles) and closed with their review. */
 export function createIncidentFeature(
-  ctx: SuiteContext,
+  ctx: FeatureContext<{ incidents: IncidentStore }>,
   deps: { runbooks: RunbookService },
 ) {
   const incidents = new IncidentService({

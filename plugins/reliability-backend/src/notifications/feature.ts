@@ -1,5 +1,5 @@
 import { NotificationService } from '@backstage/plugin-notifications-node';
-import type { SuiteContext } from '../wiring/context';
+import type { FeatureContext } from '../http/feature';
 import { ReliabilityNotifier } from './ReliabilityNotifier';
 
 /**
@@ -7,7 +7,7 @@ import { ReliabilityNotifier } from './ReliabilityNotifier';
  * aborted chaos (ChaosAborted) through Backstage's notifications; off with reliability.notifications.enabled: false.
  */
 export function createNotificationsFeature(
-  ctx: SuiteContext,
+  ctx: FeatureContext<{}>,
   notifications: NotificationService,
 ) {
   const notifier = new ReliabilityNotifier(

@@ -1,10 +1,13 @@
 import { Feature } from '../http/feature';
-import type { SuiteContext } from '../wiring/context';
+import type { FeatureContext } from '../http/feature';
+import type { SloOverviewReader } from '../slos';
 import { OverviewService } from './OverviewService';
 import { overviewRoutes } from './routes';
 
 /** The organisation's SLOs ranked by the budget they have left, with filters and a CSV export. */
-export function createOverviewFeature(ctx: SuiteContext) {
+export function createOverviewFeature(
+  ctx: FeatureContext<{ slos: { statuses: SloOverviewReader } }>,
+) {
   const overview = new OverviewService({
     store: ctx.stores.slos.statuses,
     access: ctx.access,

@@ -1,5 +1,8 @@
 import { Feature, scheduledTask } from '../http/feature';
-import type { SuiteContext } from '../wiring/context';
+import type { FeatureContext } from '../http/feature';
+import type { DrillStore } from '../drills/DrillStore';
+import type { CapacityStore } from '../capacity/CapacityStore';
+import type { NoticeStore } from '../notifications/NoticeStore';
 import type { ReliabilityNotifier } from '../notifications/ReliabilityNotifier';
 import { ReadinessService } from './ReadinessService';
 import { readinessRoutes } from './routes';
@@ -7,7 +10,11 @@ import { StaleProofTask } from './StaleProofTask';
 
 /** The production-readiness review of an entity, and a notice to its owners when a drill or load test goes stale. */
 export function createReadinessFeature(
-  ctx: SuiteContext,
+  ctx: FeatureContext<{
+    drills: DrillStore;
+    capacity: CapacityStore;
+    notices: NoticeStore;
+  }>,
   deps: { features: Feature[]; notifier: ReliabilityNotifier },
 ) {
   const { stores } = ctx;

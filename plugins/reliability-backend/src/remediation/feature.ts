@@ -6,7 +6,9 @@ import {
 } from '@reliability-suite/plugin-reliability-common';
 import type { RemediationAction } from '@reliability-suite/plugin-reliability-node';
 import { Feature, scheduledTask } from '../http/feature';
-import type { SuiteContext } from '../wiring/context';
+import type { FeatureContext } from '../http/feature';
+import type { RemediationStore } from './RemediationStore';
+import type { EscalationStore } from './EscalationStore';
 import { featureFlagAction } from './actions/featureFlag';
 import { createKubernetesAction } from './actions/kubernetes';
 import { webhookAction } from './actions/webhook';
@@ -23,7 +25,10 @@ import { sloAlertTrigger } from './triggers';
  * escalates (RemediationSucceeded, RemediationEscalated).
  */
 export function createRemediationFeature(
-  ctx: SuiteContext,
+  ctx: FeatureContext<{
+    remediation: RemediationStore;
+    escalations: EscalationStore;
+  }>,
   extensions: { actions: RemediationAction[] },
 ) {
   const { config: rc, stores, events } = ctx;

@@ -2,7 +2,7 @@ import {
   SloDefinition,
   sloAlertLabels,
 } from '@reliability-suite/plugin-reliability-common';
-import type { FiredAlert } from '../alerts/AlertStore';
+import type { FiredAlert } from '../events/ReliabilityEvents';
 import type { IncomingTrigger } from './RemediationEngine';
 
 /**

@@ -1,10 +1,13 @@
 import { Feature } from '../http/feature';
-import type { SuiteContext } from '../wiring/context';
+import type { FeatureContext } from '../http/feature';
+import type { RunbookStore } from './RunbookStore';
 import { RunbookService } from './RunbookService';
 import { runbookRoutes } from './routes';
 
 /** Runbooks: from a repository (UrlReader) or written in the portal, versioned. */
-export function createRunbookFeature(ctx: SuiteContext) {
+export function createRunbookFeature(
+  ctx: FeatureContext<{ runbooks: RunbookStore }>,
+) {
   const runbooks = new RunbookService(
     ctx.catalog,
     ctx.auth,

@@ -2,7 +2,7 @@ import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { SloDefinition } from '@reliability-suite/plugin-reliability-common';
 import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
-import { FiredAlert } from '../alerts/AlertStore';
+import type { FiredAlert } from '../events/ReliabilityEvents';
 import { EvaluationTask } from './EvaluationTask';
 import { ingestSlo } from '../__testUtils__/entities';
 import { Evaluator } from './Evaluator';

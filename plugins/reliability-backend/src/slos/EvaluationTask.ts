@@ -8,16 +8,40 @@ import type {
   ReliabilityCounts,
   ReliabilityEvaluationHook,
 } from '@reliability-suite/plugin-reliability-node';
-import { AlertStore, FiredAlert } from '../alerts/AlertStore';
+import type { FiredAlert } from '../events/ReliabilityEvents';
 import { Evaluator } from './Evaluator';
 import type { SloStores } from './stores';
 import { SloRegistry } from './SloRegistry';
+
+/** An alert condition that holds now for an SLO. */
+export interface ActiveCondition {
+  sloRef: string;
+  rule: string;
+  severity: string;
+  details: Record<string, unknown>;
+  /** Overrides the evaluation's pendingMs for this condition (OpenSLO alertAfter). */
+  pendingMs?: number;
+}
+
+/**
+ * The SLO alerts' states as the tick drives them: which conditions hold for the SLOs evaluated, answered with the
+ * alerts that started firing. alerts/AlertStore is it; slos/ names the port, so alerts/ depends on slos/ and not the
+ * other way round.
+ */
+export interface SloAlertStates {
+  apply(
+    evaluatedSlos: string[],
+    active: ActiveCondition[],
+    now: number,
+    pendingMs: number,
+  ): Promise<FiredAlert[]>;
+}
 
 export interface EvaluationTaskOptions {
   registry: SloRegistry;
   evaluator: Evaluator;
   store: Pick<SloStores, 'counts' | 'slices'>;
-  alerts: AlertStore;
+  alerts: SloAlertStates;
   logger: LoggerService;
   /** How long a condition must hold before its alert fires. */
   pendingMs: number;

@@ -1,13 +1,15 @@
 import { alertPolicyOf } from '@reliability-suite/plugin-reliability-common';
+import type { MwmbRule } from '@reliability-suite/plugin-reliability-common';
 import type {
   ReliabilityEvaluationHook,
   SliSource,
 } from '@reliability-suite/plugin-reliability-node';
 import { Feature, scheduledTask } from '../http/feature';
-import type { SuiteContext } from '../wiring/context';
+import type { FeatureContext } from '../http/feature';
 import { BacktestService } from './BacktestService';
 import { ingestCounts } from './counts';
 import { EvaluationTask } from './EvaluationTask';
+import type { SloAlertStates } from './EvaluationTask';
 import { Evaluator } from './Evaluator';
 import { SloReads } from './SloReads';
 import { SliSourceRegistry } from './counting';
@@ -15,14 +17,32 @@ import { sloRoutes } from './routes';
 import { SloRegistry } from './SloRegistry';
 import { SloService } from './SloService';
 import { IngestSliSource } from './sources/IngestSliSource';
+import type { ActiveCorrections } from './counting';
+import type { BacktestServiceOptions } from './BacktestService';
+import type { SloStores } from './stores';
 import { PrometheusSliSource } from './sources/PrometheusSliSource';
+
+/** The stores the SLO feature is given: its own, and the ports of other features' stores it reads or drives. */
+export interface SloFeatureStores {
+  slos: SloStores;
+  /** The budget corrections in force (corrections/). */
+  corrections: ActiveCorrections;
+  /** The burn-rate rules imported through POST /import/burn-rate-alerts (imports/). */
+  burnRateImports: { all(): Promise<ReadonlyMap<string, MwmbRule[]>> };
+  /** The alerts' states the tick drives (alerts/). */
+  alerts: SloAlertStates;
+  /** A journey's runs, for a backtest of a Synthetic SLI (synthetics/). */
+  synthetics: {
+    outcomes: NonNullable<BacktestServiceOptions['journeyOutcomes']>;
+  };
+}
 
 /**
  * SLOs: the registry of the catalog's SLOs, the SLI sources (ingest, Prometheus, and those modules add), the
  * evaluator (the tick's writes) and the reads (charts, gate, counts), the evaluation tick (which publishes AlertFired for each alert that fires), and the SLO routes.
  */
 export function createSloFeature(
-  ctx: SuiteContext,
+  ctx: FeatureContext<SloFeatureStores>,
   extensions: { sources: SliSource[]; hooks: ReliabilityEvaluationHook[] },
 ) {
   const { config: rc, stores, logger, redactor } = ctx;

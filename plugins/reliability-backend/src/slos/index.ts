@@ -5,7 +5,8 @@
  * keeps it so).
  */
 export { createSloFeature } from './feature';
-export type { SloFeature } from './feature';
+export type { SloFeature, SloFeatureStores } from './feature';
+export type { ActiveCondition, SloAlertStates } from './EvaluationTask';
 export { SloRegistry } from './SloRegistry';
 export type { RegisteredSlo } from './SloRegistry';
 export type { SloReads } from './SloReads';

@@ -1,6 +1,8 @@
 import { Registry } from 'prom-client';
 import { Feature, scheduledTask } from '../http/feature';
-import type { SuiteContext } from '../wiring/context';
+import type { FeatureContext } from '../http/feature';
+import type { SliceTallyWriter, SliCountWriter } from '../slos';
+import type { SyntheticStore } from './SyntheticStore';
 import type { SloFeature } from '../slos';
 import { PlaywrightBrowserSteps } from './browser';
 import { SyntheticMetrics } from './metrics';
@@ -15,7 +17,10 @@ import { SyntheticTask } from './SyntheticTask';
  * registry served at GET /metrics.
  */
 export function createSyntheticFeature(
-  ctx: SuiteContext,
+  ctx: FeatureContext<{
+    synthetics: SyntheticStore;
+    slos: { counts: SliCountWriter; slices: SliceTallyWriter };
+  }>,
   deps: { slos: SloFeature; metrics: Registry },
 ) {
   const { stores, redactor } = ctx;
