@@ -3,6 +3,12 @@ import { useRouteRef } from '@backstage/core-plugin-api';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import { incidentRouteRef, runbookRouteRef } from './routes';
 
+/**
+ * Where the scaffolder serves the suite's "New SLO" template (catalog/templates/new-slo, at the scaffolder's default
+ * `/create`); the pages take another path as their `newSloTemplate` prop.
+ */
+export const DEFAULT_NEW_SLO_TEMPLATE = '/create/templates/default/new-slo';
+
 const parts = (entityRef: string) => {
   const { kind, namespace, name } = parseEntityRef(entityRef, {
     defaultKind: 'component',

@@ -15,7 +15,7 @@ export async function setupHint(
     'reliability: no SLOs yet and no reliability config. To add a first SLO, register an OpenSLO file in the ' +
     'catalog (kind: SLO, spec.service naming a component) or use the "New SLO" template; its SLI comes from ' +
     'POST /api/reliability/sli-events, or from Prometheus once reliability.prometheus.instances is set. ' +
-    'Alertmanager (reliability.alertmanager.sharedSecret), notifications, remediation and synthetics are optional ' +
-    'and off until configured.'
+    "Alertmanager's webhook (reliability.alertmanager.sharedSecret), remediation (reliability.remediation.rules) " +
+    'and synthetic journeys (reliability.synthetics.allowedHosts) stay off until configured.'
   );
 }

@@ -13,7 +13,13 @@ import { IncidentPage } from './IncidentPage/IncidentPage';
 import { OverviewPage } from './OverviewPage/OverviewPage';
 
 /** The commander view and the organisation overview, side by side as tabs. */
-function Home({ tab }: { tab: 'commander' | 'overview' }) {
+function Home({
+  tab,
+  newSloTemplate,
+}: {
+  tab: 'commander' | 'overview';
+  newSloTemplate?: string;
+}) {
   const { pathname } = useLocation();
   const base = pathname.replace(/\/overview\/?$/, '').replace(/\/$/, '');
   return (
@@ -41,19 +47,26 @@ function Home({ tab }: { tab: 'commander' | 'overview' }) {
         <CommanderPage />
       ) : (
         <Box p={3}>
-          <OverviewPage />
+          <OverviewPage newSloTemplate={newSloTemplate} />
         </Box>
       )}
     </Box>
   );
 }
 
-/** The plugin's page at /reliability: the commander view, the organisation overview, runbooks and incidents. @public */
-export function ReliabilityPage() {
+/**
+ * The plugin's page at /reliability: the commander view, the organisation overview, runbooks and incidents.
+ * `newSloTemplate` is where the "New SLO" template lives in this app (default `/create/templates/default/new-slo`).
+ * @public
+ */
+export function ReliabilityPage(props: { newSloTemplate?: string } = {}) {
   return (
     <Routes>
       <Route path="/" element={<Home tab="commander" />} />
-      <Route path="/overview" element={<Home tab="overview" />} />
+      <Route
+        path="/overview"
+        element={<Home tab="overview" newSloTemplate={props.newSloTemplate} />}
+      />
       <Route
         path="/runbooks/:kind/:namespace/:name"
         element={<RunbookPage />}

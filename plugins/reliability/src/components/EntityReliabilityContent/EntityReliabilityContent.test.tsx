@@ -481,7 +481,7 @@ describe('EntityReliabilityContent', () => {
   it('explains how to add an SLO when there is none', async () => {
     await render({ listSlos: jest.fn().mockResolvedValue({ items: [] }) });
     expect(
-      await screen.findByText('No SLOs yet: how to add one'),
+      await screen.findByText('No SLOs yet: add a first one'),
     ).toBeInTheDocument();
     expect(screen.getByTestId('reliability-empty')).toHaveTextContent(
       'spec.service: checkout',
@@ -499,7 +499,7 @@ describe('EntityReliabilityContent', () => {
     );
     await userEvent.click(screen.getByRole('button', { name: 'Retry' }));
     expect(
-      await screen.findByText('No SLOs yet: how to add one'),
+      await screen.findByText('No SLOs yet: add a first one'),
     ).toBeInTheDocument();
     expect(listSlos).toHaveBeenCalledTimes(2);
   });

@@ -10,6 +10,7 @@ import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
+import { Link } from '@backstage/core-components';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { SloTable } from '../SloTable/SloTable';
@@ -23,6 +24,7 @@ import { SyntheticsPanel } from '../SyntheticsPanel/SyntheticsPanel';
 import { ReadinessCard } from '../ReadinessCard/ReadinessCard';
 import { EntityRunbookCard } from '../EntityRunbookCard/EntityRunbookCard';
 import { errorMessage } from '../../util/errors';
+import { DEFAULT_NEW_SLO_TEMPLATE } from '../../paths';
 
 const exampleFor = (name: string) => `apiVersion: openslo/v1
 kind: SLO
@@ -40,18 +42,42 @@ spec:
   budgetingMethod: Occurrences
   objectives: [{ targetPercent: 99.9 }]`;
 
-/** Shown when an entity has no SLOs: what to write and where to send the counts. */
-export function NoSlos({ name }: { name: string }) {
+/**
+ * Shown when an entity has no SLOs (an empty portal's first view): how to add a first one, with the "New SLO"
+ * template, or by hand with an OpenSLO document. An empty state, not an error.
+ */
+export function NoSlos({
+  name,
+  newSloTemplate = DEFAULT_NEW_SLO_TEMPLATE,
+}: {
+  name: string;
+  newSloTemplate?: string;
+}) {
   return (
     <Card variant="outlined" data-testid="reliability-empty">
       <CardContent>
-        <Typography variant="h6">No SLOs yet: how to add one</Typography>
+        <Typography variant="h6">No SLOs yet: add a first one</Typography>
         <Typography variant="body2" paragraph>
-          Add an OpenSLO document to the catalog (for example next to this
-          component&apos;s catalog-info.yaml) with{' '}
+          The quickest way is the <strong>New SLO</strong> template: pick this
+          component, what the SLO measures (availability, latency, a synthetic
+          journey or PromQL) and its objective; it writes the OpenSLO file and
+          its burn-rate alerts, and the SLO shows here within a minute.
+        </Typography>
+        <Button
+          component={Link}
+          to={newSloTemplate}
+          variant="contained"
+          data-testid="reliability-new-slo"
+        >
+          Create an SLO with the New SLO template
+        </Button>
+        <Typography variant="body2" paragraph sx={{ mt: 2 }}>
+          Or add an OpenSLO document to the catalog yourself (for example next
+          to this component&apos;s catalog-info.yaml) with{' '}
           <code>spec.service: {name}</code>. The reliability backend evaluates
           it every minute; send good/total counts to{' '}
-          <code>POST /api/reliability/sli-events</code>.
+          <code>POST /api/reliability/sli-events</code>, or read them from
+          Prometheus once <code>reliability.prometheus.instances</code> is set.
         </Typography>
         <Box
           component="pre"
@@ -70,8 +96,14 @@ export function NoSlos({ name }: { name: string }) {
   );
 }
 
-/** The entity's Reliability tab: its SLOs with status, then the charts of each. @public */
-export function EntityReliabilityContent() {
+/**
+ * The entity's Reliability tab: its SLOs with status, then the charts of each; without SLOs, how to add a first one.
+ * `newSloTemplate` is where the "New SLO" template lives in this app (default `/create/templates/default/new-slo`).
+ * @public
+ */
+export function EntityReliabilityContent(
+  props: { newSloTemplate?: string } = {},
+) {
   const { entity } = useEntity();
   const api = useApi(reliabilityApiRef);
   const entityRef = stringifyEntityRef(entity);
@@ -131,7 +163,10 @@ export function EntityReliabilityContent() {
   if (!value || value.items.length === 0) {
     return (
       <Stack spacing={2}>
-        <NoSlos name={entity.metadata.name} />
+        <NoSlos
+          name={entity.metadata.name}
+          newSloTemplate={props.newSloTemplate}
+        />
         <ReadinessCard entityRef={entityRef} />
         <EntityRunbookCard entity={path} slos={[]} />
         <RemediationPanel entityRef={entityRef} />

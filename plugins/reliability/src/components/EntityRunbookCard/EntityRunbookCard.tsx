@@ -17,7 +17,7 @@ import {
   SloSummary,
 } from '@reliability-suite/plugin-reliability-common';
 import { EntityPath, reliabilityApiRef } from '../../api/ReliabilityApi';
-import { errorMessage, errorStatus } from '../../util/errors';
+import { errorMessage, errorStatus, serverMessage } from '../../util/errors';
 import { useReusedAsync } from '../../util/useReusedAsync';
 
 /**
@@ -109,7 +109,7 @@ export function EntityRunbookCard({
         )}
         {missing && (
           <Typography variant="body2" data-testid="entity-runbook-missing">
-            {errorMessage(runbook.error)}.{' '}
+            {serverMessage(runbook.error)}.{' '}
             <Link component={RouterLink} to={path}>
               Start one from the standard runbook skeleton
             </Link>

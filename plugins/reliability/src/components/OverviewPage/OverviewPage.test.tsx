@@ -131,9 +131,10 @@ describe('OverviewPage', () => {
       await screen.findByText('Could not load the overview: backend down'),
     ).toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', { name: 'Retry' }));
-    expect(
-      await screen.findByText('No SLO matches these filters.'),
-    ).toBeInTheDocument();
+    // no SLO at all (no filter set): how to add a first one, not "no match"
+    expect(await screen.findByTestId('overview-empty')).toHaveTextContent(
+      'No SLOs yet. Add a first one with the New SLO template',
+    );
   });
 });
 
@@ -184,7 +185,7 @@ describe('the registry upload on the overview', () => {
         <OverviewPage />
       </TestApiProvider>,
     );
-    await screen.findByText('No SLO matches these filters.');
+    await screen.findByTestId('overview-empty');
     await userEvent.click(screen.getByLabelText('Dry run (check only)'));
     await userEvent.upload(
       screen.getByTestId('registry-file'),

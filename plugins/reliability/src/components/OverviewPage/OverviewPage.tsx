@@ -28,6 +28,7 @@ import {
   formatTarget,
 } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
+import { DEFAULT_NEW_SLO_TEMPLATE } from '../../paths';
 import { errorMessage } from '../../util/errors';
 import { RegistryImport } from './RegistryImport';
 
@@ -105,7 +106,9 @@ function Readiness({ componentRef }: { componentRef: string }) {
  * sparkline, firing rules, the freeze gate and the readiness of its service; pages of 50, and a CSV export.
  * @public
  */
-export function OverviewPage() {
+export function OverviewPage({
+  newSloTemplate = DEFAULT_NEW_SLO_TEMPLATE,
+}: { newSloTemplate?: string } = {}) {
   const api = useApi(reliabilityApiRef);
   const [filters, setFilters] = useState({
     owner: '',
@@ -201,9 +204,18 @@ export function OverviewPage() {
           Could not load the overview: {errorMessage(error)}
         </Alert>
       )}
-      {value && value.items.length === 0 && (
-        <Alert severity="info">No SLO matches these filters.</Alert>
-      )}
+      {value &&
+        value.items.length === 0 &&
+        (applied.owner || applied.system || applied.lifecycle ? (
+          <Alert severity="info">No SLO matches these filters.</Alert>
+        ) : (
+          <Alert severity="info" data-testid="overview-empty">
+            No SLOs yet. Add a first one with the{' '}
+            <Link to={newSloTemplate}>New SLO template</Link>, write an OpenSLO
+            file into the catalog (kind: SLO), or import an SLO registry above;
+            each component&apos;s Reliability tab shows how.
+          </Alert>
+        ))}
       {value && value.items.length > 0 && (
         <TableContainer sx={{ overflowX: 'auto' }}>
           <Table size="small" aria-label="SLOs ranked by budget remaining">
