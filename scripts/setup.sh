@@ -20,6 +20,10 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 dpkg -s libsecret-1-dev >/dev/null 2>&1 || need+=(libsecret-1-dev)
 # the demo's Prometheus (scripts/start.sh) scrapes the demo shop; promtool validates the exported rule files in tests
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+# the suite's docs in the portal (TechDocs builds docs/ with the local mkdocs and the Material theme; the techdocs-core
+# plugin it adds is the stand-in in scripts/techdocs, which start.sh puts on PYTHONPATH: PyPI is not needed)
+command -v mkdocs >/dev/null 2>&1 || need+=(mkdocs)
+dpkg -s mkdocs-material >/dev/null 2>&1 || need+=(mkdocs-material)
 if [ "$WANT_TEST" = 1 ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   command -v pg_ctlcluster >/dev/null 2>&1 || command -v psql >/dev/null 2>&1 || need+=(postgresql)

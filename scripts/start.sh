@@ -2,7 +2,8 @@
 # One command from a fresh clone to a running portal: the app on http://localhost:3000 and the backend on
 # http://localhost:7007, SQLite in memory, the demo organisation from catalog/ with 30 days of SLO traffic, the demo
 # shop on 127.0.0.1:7090 that checkout's synthetic journeys call, and, when Prometheus is installed (setup.sh
-# installs it), a Prometheus on 127.0.0.1:9091 scraping the shop, with checkout's Prometheus-backed SLO.
+# installs it), a Prometheus on 127.0.0.1:9091 scraping the shop, with checkout's Prometheus-backed SLO; the suite's
+# reference (docs/) as TechDocs under Catalog → System reliability-suite → Docs.
 set -euo pipefail
 "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -45,4 +46,7 @@ YAML
 else
   echo "[start] Prometheus is not installed: the demo runs without its Prometheus-backed SLO"
 fi
+# TechDocs (System reliability-suite → Docs) builds docs/ with mkdocs, whose techdocs-core plugin is the stand-in here
+export PYTHONPATH="$ROOT/scripts/techdocs${PYTHONPATH:+:$PYTHONPATH}"
+echo "[start] the suite's docs: http://localhost:3000/catalog/default/system/reliability-suite/docs (built on first view)"
 yarn start "${configs[@]}"

@@ -27,6 +27,8 @@ backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 
 // TechDocs: the suite's reference (docs/) under the System reliability-suite, built locally with mkdocs
 backend.add(import('@backstage/plugin-techdocs-backend'));
+// ...from a copy of mkdocs.yml and docs/: TechDocs would otherwise list the whole checkout and rewrite its mkdocs.yml
+backend.add(import('./techdocsPreparer'));
 
 // permission plugin
 backend.add(import('@backstage/plugin-permission-backend'));

@@ -51,7 +51,11 @@ def _available(extension):
 
 class TechDocsCore(BasePlugin):
     def on_config(self, config):
-        config["theme"] = Theme(name="material")
+        # Material, keeping the options of a Material theme the config sets (TechDocs' generator writes
+        # `font: false` there with techdocs.generator.mkdocs.disableExternalFonts: the reader shows a page once its
+        # stylesheets have loaded, and Google Fonts' never does offline)
+        if config["theme"].name != "material":
+            config["theme"] = Theme(name="material")
         extensions = config["markdown_extensions"]
         for extension in EXTENSIONS:
             if extension not in extensions and _available(extension):
