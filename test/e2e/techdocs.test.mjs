@@ -41,7 +41,13 @@ let treeBefore;
 
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
-  execFileSync('mkdocs', ['--version'], { stdio: 'ignore' }); // scripts/setup.sh --test installs it
+  try {
+    execFileSync('mkdocs', ['--version'], { stdio: 'ignore' });
+  } catch (e) {
+    throw new Error(
+      `TechDocs needs mkdocs on PATH (scripts/setup.sh installs Debian's mkdocs and mkdocs-material): ${e.message}`,
+    );
+  }
   treeBefore = treeState();
   tmp = mkdtempSync(path.join(os.tmpdir(), 'techdocs-e2e-'));
   // a publish folder of this run's own, so a site published by an earlier run never answers for this one
@@ -54,6 +60,7 @@ before(async () => {
       },
     }),
   );
+  const booting = Date.now();
   backend = await startPortalBackend(
     ['../../test/e2e/app-config.e2e.yaml', config],
     BASE,
@@ -82,6 +89,7 @@ before(async () => {
       ).ok,
     60_000,
   );
+  console.log(`# techdocs: portal ready in ${Date.now() - booting} ms`);
 });
 
 after(async () => {
@@ -136,13 +144,20 @@ test("System reliability-suite's Docs tab renders docs/index.md and a linked pag
       )
       .waitFor({ timeout: 30_000 });
 
-    // the first view builds the site (mkdocs on the backend): docs/index.md's title and a sentence of it
-    await content
-      .getByRole('heading', {
-        level: 1,
-        name: 'Reliability suite for Backstage',
-      })
-      .waitFor({ timeout: 60_000 });
+    // the first view builds the site (mkdocs on the backend): docs/index.md's title and a sentence of it, or the
+    // reader's error (a failed build, no page), which ends the wait at once
+    const title = content.getByRole('heading', {
+      level: 1,
+      name: 'Reliability suite for Backstage',
+    });
+    const failed = page.getByText(
+      /documentation failed|Page not found|Documentation not found/,
+    );
+    await title.or(failed).first().waitFor({ timeout: 60_000 });
+    assert.ok(
+      await title.isVisible(),
+      `the reader shows an error: ${await failed.allInnerTexts()}`,
+    );
     await content
       .getByText(/^Every catalog entity gets its reliability story/)
       .waitFor({ timeout: 10_000 });
