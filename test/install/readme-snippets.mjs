@@ -11,8 +11,8 @@
 //   <!-- install: tables -->                     the database tables the backend creates, one a line
 //   <!-- install: legacy FILE -->                legacy frontend system: checked by a jest test in the plugin
 //
-// FILE is relative to the app's root. TEXT is matched ignoring whitespace, so a statement prettier wrapped over
-// several lines is found from its one-line form. Anything else after `install:` is an error.
+// FILE is relative to the app's root. TEXT is matched ignoring whitespace and trailing commas, so a statement
+// prettier wrapped over several lines is found from its one-line form. Anything else after `install:` is an error.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -71,17 +71,25 @@ export function readInstallSnippets(readmePath) {
   return snippets;
 }
 
-/** Index range [start, end) of `anchor` in `text`, ignoring whitespace in both; undefined when absent. */
+/**
+ * Index range [start, end) of `anchor` in `text`, ignoring whitespace and a trailing comma before a closing bracket
+ * in both (what prettier adds or removes when it wraps a statement); undefined when absent.
+ */
 export function findIgnoringWhitespace(text, anchor) {
-  const want = anchor.replace(/\s+/g, '');
-  const positions = [];
-  let flat = '';
-  for (let i = 0; i < text.length; i++) {
-    if (/\s/.test(text[i])) continue;
-    flat += text[i];
-    positions.push(i);
-  }
-  const at = flat.indexOf(want);
-  if (at < 0 || !want) return undefined;
+  const flatten = s => {
+    let flat = '';
+    const positions = [];
+    for (let i = 0; i < s.length; i++) {
+      if (/\s/.test(s[i])) continue;
+      if (s[i] === ',' && /^\s*[)\]}]/.test(s.slice(i + 1, i + 200))) continue;
+      flat += s[i];
+      positions.push(i);
+    }
+    return { flat, positions };
+  };
+  const want = flatten(anchor).flat;
+  const { flat, positions } = flatten(text);
+  const at = want ? flat.indexOf(want) : -1;
+  if (at < 0) return undefined;
   return { start: positions[at], end: positions[at + want.length - 1] + 1 };
 }

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The install test, in one command: builds every published plugin (backstage-cli package build), packs each into a
+# tarball (yarn pack), then test/install/run.mjs makes a new app with @backstage/create-app, installs the tarballs
+# into it exactly as the plugins' READMEs say, type-checks and builds it, boots its backend on SQLite and on
+# PostgreSQL and checks the Reliability tab in headless Chromium. Exits non-zero on the first failure.
+#   RELIABILITY_INSTALL_WORKDIR   where the new app goes (default /tmp/reliability-install, outside this repository)
+#   CREATE_APP_VERSION            @backstage/create-app version (default 0.9.2: Backstage 1.55.0, as backstage.json)
+#   RELIABILITY_TEST_PG_URL       PostgreSQL server (default postgresql://postgres@127.0.0.1:5432)
+set -euo pipefail
+HERE="$(dirname "${BASH_SOURCE[0]}")"
+T0=$(date +%s)
+phase_start=$T0
+timings=()
+phase() { # phase "name": closes the previous phase's timing
+  local now
+  now=$(date +%s)
+  [ -n "${current:-}" ] && timings+=("$(printf '%5d s  %s' $((now - phase_start)) "$current")")
+  current="$1"
+  phase_start=$now
+  [ -n "$1" ] && echo "[test-install] $1"
+  return 0
+}
+print_timings() {
+  phase ""
+  echo "[test-install] timings of the build:"
+  printf '  %s\n' "${timings[@]}"
+}
+
+phase "setup (scripts/setup.sh --test: Node 22, Yarn 4, Chromium, PostgreSQL, dependencies)"
+"$HERE/setup.sh" --test
+source "$HERE/env.sh"
+cd "$ROOT"
+
+# ---- PostgreSQL on 127.0.0.1:5432 ----
+PG_URL="${RELIABILITY_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432}"
+if ! psql "$PG_URL/postgres" -tAc 'select 1' >/dev/null 2>&1 && command -v pg_ctlcluster >/dev/null 2>&1; then
+  for v in $(ls /etc/postgresql 2>/dev/null); do
+    pg_ctlcluster --skip-systemctl-redirect "$v" main start >/dev/null 2>&1 || true
+  done
+  for _ in $(seq 1 30); do psql "$PG_URL/postgres" -tAc 'select 1' >/dev/null 2>&1 && break; sleep 1; done
+fi
+psql "$PG_URL/postgres" -tAc 'select 1' >/dev/null 2>&1 || {
+  echo "[test-install] PostgreSQL is not reachable at $PG_URL (set RELIABILITY_TEST_PG_URL)" >&2
+  exit 1
+}
+export RELIABILITY_TEST_PG_URL="$PG_URL"
+
+OUT="$ROOT/test-results/install"
+TARBALLS="$OUT/tarballs"
+rm -rf "$OUT"
+mkdir -p "$TARBALLS"
+
+phase "yarn tsc (the type declarations the backend packages' builds read from dist-types/)"
+yarn tsc >"$OUT/repo-tsc.log" 2>&1 || { tail -40 "$OUT/repo-tsc.log"; exit 1; }
+
+# the published packages: every plugin that is not private (the demo module is the demo portal's only)
+PLUGINS=$(node -e '
+  const fs = require("fs");
+  for (const d of fs.readdirSync("plugins").sort()) {
+    const f = `plugins/${d}/package.json`;
+    if (fs.existsSync(f) && !JSON.parse(fs.readFileSync(f, "utf8")).private) console.log(d);
+  }')
+
+for p in $PLUGINS; do
+  phase "build plugins/$p (backstage-cli package build)"
+  (cd "plugins/$p" && yarn backstage-cli package build) >"$OUT/build-$p.log" 2>&1 ||
+    { tail -40 "$OUT/build-$p.log"; exit 1; }
+done
+for p in $PLUGINS; do
+  phase "pack plugins/$p (yarn pack)"
+  (cd "plugins/$p" && yarn pack --out "$TARBALLS/%s-%v.tgz") >"$OUT/pack-$p.log" 2>&1 ||
+    { tail -40 "$OUT/pack-$p.log"; exit 1; }
+done
+print_timings
+ls -l "$TARBALLS"
+
+set +e
+node test/install/run.mjs "$TARBALLS" "${RELIABILITY_INSTALL_WORKDIR:-/tmp/reliability-install}"
+rc=$?
+set -e
+echo "[test-install] total $(($(date +%s) - T0)) s; $([ $rc = 0 ] && echo passed || echo FAILED)"
+exit $rc
