@@ -35,6 +35,8 @@ mkdir -p "$LOG_DIR"
 echo "[test] type check"
 yarn tsc
 node scripts/check-docs.mjs
+echo "[test] no folder cycle and no side door into a folder with a front door (index.ts), in every package"
+node scripts/check-folder-cycles.mjs
 
 echo "[test] style: prettier --check (Backstage's prettier config; other tools' fixtures and the demo organisation are kept as written)"
 yarn prettier --check . >"$LOG_DIR/prettier.log" 2>&1 || { grep -v '^Checking' "$LOG_DIR/prettier.log" | head -40; echo "[test] run: yarn prettier --write ." >&2; exit 1; }

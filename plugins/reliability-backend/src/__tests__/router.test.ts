@@ -461,7 +461,7 @@ describe.each(
     const res = await request(server)
       .post('/api/reliability/alertmanager/webhook')
       .send({ version: '4' });
-    expect(res.status).toBe(503);
+    expect(res.status).toBe(404);
     expect(res.body.error.message).toMatch(
       /set reliability\.alertmanager\.sharedSecret/,
     );
