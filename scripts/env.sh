@@ -27,3 +27,5 @@ fi
 export PATH="$TOOLS/bin:$PATH"
 export COREPACK_ENABLE_STRICT=0
 export YARN_ENABLE_TELEMETRY=0
+# the TechDocs generator's MkDocs plugin `techdocs-core`: a stand-in in scripts/techdocs (PyPI is not reachable everywhere)
+case ":${PYTHONPATH:-}:" in *":$ROOT/scripts/techdocs:"*) ;; *) export PYTHONPATH="$ROOT/scripts/techdocs${PYTHONPATH:+:$PYTHONPATH}" ;; esac

@@ -46,7 +46,6 @@ YAML
 else
   echo "[start] Prometheus is not installed: the demo runs without its Prometheus-backed SLO"
 fi
-# TechDocs (System reliability-suite → Docs) builds docs/ with mkdocs, whose techdocs-core plugin is the stand-in here
-export PYTHONPATH="$ROOT/scripts/techdocs${PYTHONPATH:+:$PYTHONPATH}"
+# TechDocs (System reliability-suite → Docs) builds docs/ with mkdocs; env.sh put its techdocs-core stand-in on PYTHONPATH
 echo "[start] the suite's docs: http://localhost:3000/catalog/default/system/reliability-suite/docs (built on first view)"
 yarn start "${configs[@]}"
