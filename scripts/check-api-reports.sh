@@ -70,10 +70,10 @@ const files = ordered.flatMap(name => {
 const config = { extends: '../../../tsconfig.json', files, include: [], compilerOptions: { incremental: false } };
 fs.writeFileSync(out, `${JSON.stringify(config, null, 2)}\n`);
 NODE
+# Type errors are yarn tsc's to report (scripts/test.sh runs it first); declarations are emitted all the same.
 if ! node_modules/.bin/tsc -p "$cache/tsconfig.json" >"$cache/tsc.log" 2>&1; then
-  echo "check-api-reports: the published packages do not type-check:" >&2
-  head -n 30 "$cache/tsc.log" >&2
-  exit 1
+  echo "check-api-reports: warning: the published packages have type errors (yarn tsc names them):" \
+    "$(grep -c 'error' "$cache/tsc.log") lines of $cache/tsc.log; checking the declarations emitted anyway" >&2
 fi
 emitted=$((SECONDS - start))
 
@@ -99,8 +99,8 @@ while [ ${#remaining[@]} -gt 0 ]; do
   failed+=("$bad")
   echo "API report out of date or failing: $bad"
   # What the tool says, without the full text of the new report that it prints after a signature change.
-  grep -E 'Error|Warning|not allowed to have warnings|no longer relevant|Unexpected release tag' "$log" |
-    grep -v 'bundled TypeScript' | sed 's/^/  /' | head -n 20
+  grep -E '^(.\[33m)?(Warning|Error): |not allowed to have warnings|no longer relevant|Unexpected release tag' "$log" |
+    sed 's/^/  /' | head -n 20
   # The difference, from the report the tool wrote into its cache.
   name=$(node -p "require('./$bad/package.json').name.replace(/^@[^/]+\//, '')")
   for report in "$bad"/report*.api.md; do
