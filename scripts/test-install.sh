@@ -71,11 +71,14 @@ for p in $PLUGINS; do
   (cd "plugins/$p" && yarn pack --out "$TARBALLS/%s-%v.tgz") >"$OUT/pack-$p.log" 2>&1 ||
     { tail -40 "$OUT/pack-$p.log"; exit 1; }
 done
+WORK="${RELIABILITY_INSTALL_WORKDIR:-/tmp/reliability-install}"
+phase "remove the previous run's app ($WORK)"
+rm -rf "$WORK"
 print_timings
 ls -l "$TARBALLS"
 
 set +e
-node test/install/run.mjs "$TARBALLS" "${RELIABILITY_INSTALL_WORKDIR:-/tmp/reliability-install}"
+node test/install/run.mjs "$TARBALLS" "$WORK"
 rc=$?
 set -e
 echo "[test-install] total $(($(date +%s) - T0)) s; $([ $rc = 0 ] && echo passed || echo FAILED)"

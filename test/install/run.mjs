@@ -542,12 +542,17 @@ async function browse(label) {
   try {
     await page.goto(`${BASE}/catalog/default/component/shop`);
     // guest sign-in, when the app shows a sign-in page
-    await page.waitForSelector('button:has-text("Enter"), [role="tab"]', {
+    await page.waitForSelector('button:has-text("Enter"), main', {
       timeout: 120_000,
     });
     const enter = page.getByRole('button', { name: /enter/i });
     if (await enter.count()) await enter.first().click();
-    const tab = page.getByRole('tab', { name: 'Reliability' });
+    // the entity page's tab: a link to the entity's /reliability route (a role=tab in older catalog versions)
+    const tab = page
+      .locator(
+        'a[href$="/catalog/default/component/shop/reliability"], [role="tab"]:has-text("Reliability")',
+      )
+      .first();
     await tab.waitFor({ timeout: 60_000 });
     console.log('  Chromium: signed in as guest, the Reliability tab is there');
     await tab.click();
@@ -598,12 +603,62 @@ function dropDatabases(prefix) {
     psql('postgres', `drop database if exists "${db}" with (force)`);
 }
 
+async function postgres(env, later, tables) {
+  await phase('PostgreSQL: boot, register, ingest, Chromium', async () => {
+    try {
+      await boot(
+        'postgres',
+        { database: { client: 'pg', connection: PG_URL, prefix: pgPrefix } },
+        env,
+        later,
+      );
+      const have = psql(
+        `${pgPrefix}reliability`,
+        "select table_name from information_schema.tables where table_schema = 'public' and table_name not like '%knex_migrations%' and table_name not like 'backstage\\_backend\\_%' order by table_name",
+      );
+      const missing = tables.filter(t => !have.includes(t));
+      const unlisted = have.filter(t => !tables.includes(t));
+      if (missing.length || unlisted.length)
+        fail(
+          `the backend README's tables differ from the database: not created ${
+            missing.join(', ') || '-'
+          }; not listed ${unlisted.join(', ') || '-'}`,
+        );
+      console.log(
+        `  PostgreSQL ${pgPrefix}reliability: the ${have.length} tables the backend's README lists (and Backstage's own backstage_backend_*)`,
+      );
+    } finally {
+      dropDatabases(pgPrefix);
+    }
+  });
+}
+
 // ---------------------------------------------------------------- main
 const started = Date.now();
 const pgPrefix = `rs_install_${process.pid}_`;
 let code = 0;
 try {
   const tarballs = await phase('tarballs: metadata', () => checkTarballs());
+  const reuse =
+    process.env.RELIABILITY_INSTALL_REUSE === '1' && existsSync(app);
+  if (reuse) {
+    // debugging the last phases: the app of the previous run, installed and built as it is
+    console.log(`  RELIABILITY_INSTALL_REUSE=1: reusing ${app}`);
+    const later = [];
+    let tables;
+    for (const plugin of README_ORDER)
+      for (const s of readInstallSnippets(
+        path.join(root, 'plugins', plugin, 'README.md'),
+      )) {
+        if (s.kind === 'shell-after-start') later.push(s);
+        if (s.kind === 'tables') tables = s.content.split('\n').filter(Boolean);
+      }
+    await phase('SQLite: boot, register, ingest, Chromium', () =>
+      boot('sqlite', {}, {}, later),
+    );
+    await postgres({}, later, tables);
+    process.exit(0);
+  }
   const env = await phase(
     `new app: @backstage/create-app@${CREATE_APP_VERSION} in ${app}`,
     () => createApp(tarballs),
@@ -633,33 +688,7 @@ try {
   await phase('SQLite: boot, register, ingest, Chromium', () =>
     boot('sqlite', {}, env, later),
   );
-  await phase('PostgreSQL: boot, register, ingest, Chromium', async () => {
-    try {
-      await boot(
-        'postgres',
-        { database: { client: 'pg', connection: PG_URL, prefix: pgPrefix } },
-        env,
-        later,
-      );
-      const have = psql(
-        `${pgPrefix}reliability`,
-        "select table_name from information_schema.tables where table_schema = 'public' and table_name not like '%knex_migrations%' order by table_name",
-      );
-      const missing = tables.filter(t => !have.includes(t));
-      const unlisted = have.filter(t => !tables.includes(t));
-      console.log(
-        `  PostgreSQL ${pgPrefix}reliability: ${have.length} tables, as the backend's README lists`,
-      );
-      if (missing.length || unlisted.length)
-        fail(
-          `the backend README's tables differ from the database: missing ${missing.join(
-            ', ',
-          )}; not listed ${unlisted.join(', ')}`,
-        );
-    } finally {
-      dropDatabases(pgPrefix);
-    }
-  });
+  await postgres(env, later, tables);
 } catch (e) {
   console.error(`\n[install] FAILED: ${e.message}`);
   code = 1;
