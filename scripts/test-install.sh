@@ -6,6 +6,7 @@
 #   RELIABILITY_INSTALL_WORKDIR   where the new app goes (default /tmp/reliability-install, outside this repository)
 #   CREATE_APP_VERSION            @backstage/create-app version (default 0.9.2: Backstage 1.55.0, as backstage.json)
 #   RELIABILITY_TEST_PG_URL       PostgreSQL server (default postgresql://postgres@127.0.0.1:5432)
+#   RELIABILITY_INSTALL_SKIP_SETUP=1   skip scripts/setup.sh --test (a machine set up already)
 set -euo pipefail
 HERE="$(dirname "${BASH_SOURCE[0]}")"
 T0=$(date +%s)
@@ -27,7 +28,11 @@ print_timings() {
 }
 
 phase "setup (scripts/setup.sh --test: Node 22, Yarn 4, Chromium, PostgreSQL, dependencies)"
-"$HERE/setup.sh" --test
+if [ "${RELIABILITY_INSTALL_SKIP_SETUP:-}" = 1 ]; then
+  echo "[test-install] RELIABILITY_INSTALL_SKIP_SETUP=1: this machine is set up already"
+else
+  "$HERE/setup.sh" --test
+fi
 source "$HERE/env.sh"
 cd "$ROOT"
 

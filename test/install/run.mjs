@@ -50,7 +50,10 @@ const PG_URL =
   process.env.RELIABILITY_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const INGEST_TOKEN = `install-test-${process.pid}-${Date.now()}`;
-const logDir = path.join(root, 'test-results/install');
+const logDir = path.resolve(
+  process.env.RELIABILITY_INSTALL_LOGS ??
+    path.join(root, 'test-results/install'),
+);
 mkdirSync(logDir, { recursive: true });
 const app = path.join(workDir, 'app');
 
