@@ -34,6 +34,8 @@ mkdir -p "$LOG_DIR"
 
 echo "[test] type check"
 yarn tsc
+echo "[test] API reports: each published package's public API matches its report.api.md"
+bash scripts/check-api-reports.sh
 node scripts/check-docs.mjs
 echo "[test] no folder cycle and no side door into a folder with a front door (index.ts), in every package"
 node scripts/check-folder-cycles.mjs
