@@ -67,6 +67,72 @@ function catalogSafeLabels(entity: Entity): Entity {
 export const ANNOTATION_REFERENCES = 'reliability.io/openslo-references';
 
 /**
+ * Where an SLO says which reference did not resolve. The SLO is kept in the catalog, with this text as its
+ * processing error (the catalog's EntityProcessingErrorsPanel shows it on the SLO's page), and is read again as soon
+ * as the document it names is registered.
+ */
+export const ANNOTATION_UNRESOLVED = 'reliability.io/openslo-unresolved';
+
+/** The status item type the catalog gives processing errors (ENTITY_STATUS_CATALOG_PROCESSING_TYPE). */
+const CATALOG_PROCESSING_STATUS = 'backstage.io/catalog-processing';
+
+/** The refresh key an SLO registers for a document it names: the SLO is processed again when that one changes. */
+export const openSloRefreshKey = (
+  kind: string,
+  namespace: string,
+  name: string,
+) => `openslo:${kind.toLocaleLowerCase('en-US')}:${namespace}/${name}`;
+
+/** How long a document this processor read stays in its memory, and how many it keeps. */
+const RECENT_TTL_MS = 10 * 60 * 1000;
+const RECENT_MAX = 10_000;
+
+type Recent =
+  | { at: number; doc: Entity; hash: string }
+  | { at: number; refused: string; hash: string };
+
+/**
+ * The OpenSLO documents (SLI, DataSource, alerting kinds) this processor read lately, accepted or refused, by
+ * refresh key. An SLO in the same file or location as its SLI resolves from here in the pass after the SLI's,
+ * before the catalog has stitched the SLI; a refused one lends its reason to the SLO that names it. Bounded in age
+ * and size; the catalog stays the source of truth past that.
+ */
+class RecentDocuments {
+  private readonly items = new Map<string, Recent>();
+
+  get(key: string, now = Date.now()): Recent | undefined {
+    const r = this.items.get(key);
+    if (r && now - r.at > RECENT_TTL_MS) {
+      this.items.delete(key);
+      return undefined;
+    }
+    return r;
+  }
+
+  /** Keeps the entry; answers whether it differs from the one kept before. */
+  put(key: string, entry: Recent): boolean {
+    const before = this.items.get(key);
+    this.items.delete(key);
+    this.items.set(key, entry);
+    while (this.items.size > RECENT_MAX) {
+      const oldest = this.items.keys().next().value;
+      if (oldest === undefined) break;
+      this.items.delete(oldest);
+    }
+    return !before || before.hash !== entry.hash;
+  }
+}
+
+/** Options of the OpenSLO processor. @public */
+export interface OpenSloEntityProcessorOptions {
+  /**
+   * Called with a document's refresh key when an SLI, DataSource or alerting document is read for the first time or
+   * changed, accepted or refused: the module asks the catalog to process the SLOs that registered that key again.
+   */
+  onReferencedDocument?: (refreshKey: string) => void;
+}
+
+/**
  * Lets the catalog accept OpenSLO v1 `kind: SLO` documents. Validation is reliability-common's `parseSlo`, the
  * function the backend's SLO registry reads the entity with, and a document that does not fit is refused with the
  * file and the field named.
@@ -75,10 +141,17 @@ export const ANNOTATION_REFERENCES = 'reliability.io/openslo-references';
  * @public
  */
 export class OpenSloEntityProcessor implements CatalogProcessor {
+  private readonly recent = new RecentDocuments();
+
   constructor(
     private readonly lookupOwner?: OwnerLookup,
     private readonly lookupEntity?: EntityLookup,
+    private readonly options: OpenSloEntityProcessorOptions = {},
   ) {}
+
+  private remember(key: string, entry: Recent) {
+    if (this.recent.put(key, entry)) this.options.onReferencedDocument?.(key);
+  }
 
   getProcessorName(): string {
     return 'OpenSloEntityProcessor';
@@ -104,12 +177,23 @@ export class OpenSloEntityProcessor implements CatalogProcessor {
         : given;
     if (isOpenSloReferencedKind(entity)) {
       const checked = validateOpenSloKind(entity);
-      if (!checked.ok)
-        throw new Error(
-          `Invalid OpenSLO ${entity.kind} ${
-            entity.metadata?.name ?? '(unnamed)'
-          } in ${location.type}:${location.target}: ${checked.error}`,
-        );
+      const key = openSloRefreshKey(
+        entity.kind,
+        entity.metadata?.namespace ?? 'default',
+        String(entity.metadata?.name),
+      );
+      if (!checked.ok) {
+        const refused = `Invalid OpenSLO ${entity.kind} ${
+          entity.metadata?.name ?? '(unnamed)'
+        } in ${location.type}:${location.target}: ${checked.error}`;
+        this.remember(key, { at: Date.now(), refused, hash: refused });
+        throw new Error(refused);
+      }
+      this.remember(key, {
+        at: Date.now(),
+        doc: entity as Entity,
+        hash: JSON.stringify([entity.metadata, entity.spec]),
+      });
       const meta = (entity as Entity).metadata;
       return !meta.title && typeof meta.displayName === 'string'
         ? {
@@ -121,23 +205,51 @@ export class OpenSloEntityProcessor implements CatalogProcessor {
     if (!isSlo(entity)) return entity;
     // the documents it names by reference (indicatorRef, alertPolicyRef, conditionRef, targetRef) put in place: the
     // catalog processes the SLO again on its next pass, so a changed SLI or policy reaches it
+    // every document looked up registers a refresh key, found or not: the SLO is read again when it arrives or changes
+    const missing: string[] = [];
+    const refusals: string[] = [];
     const resolved = await resolveSloReferences(
       entity as unknown as Record<string, any>,
       async (kind, name, namespace) => {
+        const key = openSloRefreshKey(kind, namespace, name);
+        emit(processingResult.refresh(key));
+        const recent = this.recent.get(key);
+        if (recent && 'doc' in recent)
+          return recent.doc as unknown as {
+            metadata: { name: string };
+            spec: any;
+          };
         const found = await this.lookupEntity?.(
           `${kind.toLocaleLowerCase('en-US')}:${namespace}/${name}`,
         );
-        return found && found.apiVersion === OPENSLO_API_VERSION
-          ? (found as unknown as { metadata: { name: string }; spec: any })
-          : undefined;
+        if (found && found.apiVersion === OPENSLO_API_VERSION)
+          return found as unknown as { metadata: { name: string }; spec: any };
+        missing.push(key);
+        if (recent && 'refused' in recent) refusals.push(recent.refused);
+        return undefined;
       },
     );
     if (!resolved.ok) {
-      throw new Error(
-        `Invalid OpenSLO document ${entity.metadata?.name ?? '(unnamed)'} in ${
-          location.type
-        }:${location.target}: ${resolved.error}`,
-      );
+      const message = `Invalid OpenSLO document ${
+        entity.metadata?.name ?? '(unnamed)'
+      } in ${location.type}:${location.target}: ${resolved.error}`;
+      // a name that is not (yet) in the catalog: the SLO is kept, its error shown on its page, until it resolves
+      if (missing.length && / no [A-Za-z]+ named /.test(resolved.error)) {
+        const why = refusals.length
+          ? ` (the catalog refused it: ${refusals.join('; ')})`
+          : ' (it is read again as soon as that document is registered)';
+        return {
+          ...entity,
+          metadata: {
+            ...entity.metadata,
+            annotations: {
+              ...entity.metadata.annotations,
+              [ANNOTATION_UNRESOLVED]: `${message}${why}`,
+            },
+          },
+        };
+      }
+      throw new Error(message);
     }
     const self = {
       kind: entity.kind,
@@ -206,6 +318,35 @@ export class OpenSloEntityProcessor implements CatalogProcessor {
           : {}),
       },
     };
+  }
+
+  /**
+   * An SLO whose reference did not resolve leaves with its processing error in status.items, the place the catalog
+   * keeps processing errors and its EntityProcessingErrorsPanel reads (status is set after the catalog's entity
+   * policies ran, which allow no status on a document).
+   */
+  async postProcessEntity(entity: Entity): Promise<Entity> {
+    const unresolved = isSlo(entity)
+      ? entity.metadata.annotations?.[ANNOTATION_UNRESOLVED]
+      : undefined;
+    if (!unresolved) return entity;
+    // the catalog-model Entity type has no status; the catalog's stored entity does (AlphaEntity)
+    const status = (entity as { status?: { items?: unknown[] } }).status;
+    return {
+      ...entity,
+      status: {
+        ...status,
+        items: [
+          ...(status?.items ?? []),
+          {
+            type: CATALOG_PROCESSING_STATUS,
+            level: 'error',
+            message: `Error: ${unresolved}`,
+            error: { name: 'Error', message: unresolved },
+          },
+        ],
+      },
+    } as Entity;
   }
 
   private async emitRelations(

@@ -5,5 +5,10 @@
  */
 export { catalogModuleReliability as default } from './module';
 export { OpenSloEntityProcessor } from './OpenSloEntityProcessor';
-export type { OwnerLookup, EntityLookup } from './OpenSloEntityProcessor';
+export type {
+  OwnerLookup,
+  EntityLookup,
+  OpenSloEntityProcessorOptions,
+} from './OpenSloEntityProcessor';
+export { reliabilityEntityDataParser } from './entityDataParser';
 export { SlothEntityProcessor } from './SlothEntityProcessor';

@@ -3,11 +3,41 @@ import {
   createBackendModule,
 } from '@backstage/backend-plugin-api';
 import {
+  EntityProvider,
+  EntityProviderConnection,
   catalogProcessingExtensionPoint,
   catalogServiceRef,
 } from '@backstage/plugin-catalog-node';
+import { catalogModelExtensionPoint } from '@backstage/plugin-catalog-node/alpha';
+import { reliabilityEntityDataParser } from './entityDataParser';
 import { OpenSloEntityProcessor } from './OpenSloEntityProcessor';
 import { SlothEntityProcessor } from './SlothEntityProcessor';
+
+/** How long after an SLI or DataSource is read its SLOs are asked again: the first ask can meet an SLO in flight. */
+const SECOND_REFRESH_MS = 3000;
+
+/**
+ * Provides no entity: holds the catalog's connection, through which the processor asks the catalog to process again
+ * the SLOs that registered a document's refresh key (`connection.refresh`), as soon as that document is read.
+ */
+class OpenSloReferenceRefresher implements EntityProvider {
+  private connection?: EntityProviderConnection;
+
+  getProviderName(): string {
+    return 'OpenSloReferenceRefresher';
+  }
+
+  async connect(connection: EntityProviderConnection): Promise<void> {
+    this.connection = connection;
+  }
+
+  refresh(key: string) {
+    const ask = () =>
+      this.connection?.refresh({ keys: [key] }).catch(() => undefined);
+    ask();
+    setTimeout(ask, SECOND_REFRESH_MS).unref?.();
+  }
+}
 
 /**
  * Catalog module: OpenSLO SLO entities, and Sloth's PrometheusServiceLevel resources (each SLO emitted as one).
@@ -20,10 +50,15 @@ export const catalogModuleReliability = createBackendModule({
     reg.registerInit({
       deps: {
         processing: catalogProcessingExtensionPoint,
+        model: catalogModelExtensionPoint,
         catalog: catalogServiceRef,
         auth: coreServices.auth,
       },
-      async init({ processing, catalog, auth }) {
+      async init({ processing, model, catalog, auth }) {
+        // lists at the root (`- apiVersion: openslo/v1 …`) and JSON arrays of OpenSLO, Sloth or Pyrra documents
+        model.setEntityDataParser(reliabilityEntityDataParser);
+        const refresher = new OpenSloReferenceRefresher();
+        processing.addEntityProvider(refresher);
         processing.addProcessor(new SlothEntityProcessor());
         processing.addProcessor(
           new OpenSloEntityProcessor(
@@ -38,6 +73,7 @@ export const catalogModuleReliability = createBackendModule({
               (await catalog.getEntityByRef(ref, {
                 credentials: await auth.getOwnServiceCredentials(),
               })) ?? undefined,
+            { onReferencedDocument: key => refresher.refresh(key) },
           ),
         );
       },
