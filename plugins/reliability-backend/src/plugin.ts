@@ -6,18 +6,11 @@ import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { reliabilityAllPermissions } from '@reliability-suite/plugin-reliability-common';
-import { CatalogAccess } from './catalog/CatalogAccess';
-import { EntityAccess } from './catalog/entityAccess';
-import { readReliabilityConfig } from './config/readReliabilityConfig';
 import { setupHint } from './config/setupHint';
-import { ReliabilityDatabase } from './wiring/ReliabilityDatabase';
-import { ReliabilityEvents } from './events/ReliabilityEvents';
 import { registerReliabilityExtensionPoints } from './extensions/extensionPoints';
 import { createRouter } from './http/router';
-import { ServicePrincipalPermissions } from './permissions/ServicePrincipalPermissions';
-import { Redactor } from './redaction/Redactor';
-import { SuiteContext } from './wiring/context';
 import { createFeatures } from './wiring/features';
+import { createSuiteContext } from './wiring/createSuiteContext';
 
 /**
  * The reliability backend plugin. It only composes: config is read once, each feature folder wires itself (its
@@ -46,51 +39,16 @@ export const reliabilityPlugin = createBackendPlugin({
         signals: signalsServiceRef,
       },
       async init({
-        logger: rootLogger,
-        config,
-        database,
         scheduler,
         httpRouter,
         httpAuth,
-        auditor,
-        auth,
-        permissions: backstagePermissions,
         permissionsRegistry,
-        catalog,
-        urlReader,
         notifications,
         signals,
+        ...services
       }) {
-        const rc = readReliabilityConfig(config);
-        // every line this plugin logs passes the one redaction step (config secrets, URL userinfo and queries)
-        const redactor = Redactor.forConfig(rc.raw);
-        const logger = redactor.logger(rootLogger);
-        const stores = (
-          await ReliabilityDatabase.create(await database.getClient(), {
-            skipMigrations: database.migrations?.skip,
-          })
-        ).stores();
         permissionsRegistry.addPermissions(reliabilityAllPermissions);
-        // services hold the suite's default service permissions only, unless their access restrictions name more
-        const permissions = new ServicePrincipalPermissions(
-          backstagePermissions,
-        );
-        const access = new CatalogAccess(catalog);
-        const entities = new EntityAccess(access, permissions, auth);
-        const ctx: SuiteContext = {
-          config: rc,
-          logger,
-          redactor,
-          stores,
-          events: new ReliabilityEvents(),
-          access,
-          entities,
-          catalog,
-          auth,
-          auditor,
-          urlReader,
-        };
-
+        const { ctx, permissions } = await createSuiteContext(services);
         const features = await createFeatures(ctx, extensions, {
           notifications,
           signals,
@@ -100,10 +58,10 @@ export const reliabilityPlugin = createBackendPlugin({
         httpRouter.use(
           await createRouter({
             httpAuth,
-            auditor,
+            auditor: ctx.auditor,
             permissions,
-            access,
-            redactor,
+            access: ctx.access,
+            redactor: ctx.redactor,
             features,
           }),
         );
@@ -115,10 +73,10 @@ export const reliabilityPlugin = createBackendPlugin({
           httpRouter.addAuthPolicy({ path, allow: 'unauthenticated' });
         // an empty portal (no config, no SLO registered yet): one line on what to configure
         const hint = await setupHint(
-          rc,
-          async () => (await stores.slos.registry.registryRefs()).length,
+          ctx.config,
+          async () => (await ctx.stores.slos.registry.registryRefs()).length,
         );
-        if (hint) logger.info(hint);
+        if (hint) ctx.logger.info(hint);
       },
     });
   },
