@@ -49,6 +49,7 @@ describe('Sloth import', () => {
       annotations: {
         'reliability.io/sloth-service': 'checkout',
         'reliability.io/sloth-slo': 'requests-availability',
+        'reliability.io/sloth-alerting': expect.any(String),
       },
       labels: { owner: 'payments-sre' },
     });
@@ -114,7 +115,7 @@ describe('Prometheus rules in the shape Sloth generates', () => {
       ),
     );
     expect(sli.rules[0].expr).toBe(
-      '(sum(rate(http_request_duration_seconds_count{job="checkout",code=~"(5..|429)"}[5m])))\n/\n(sum(rate(http_request_duration_seconds_count{job="checkout"}[5m])))',
+      '(sum(rate(http_request_duration_seconds_count{job="checkout",code=~"(5..|429)"}[5m])))\n/\n(sum(rate(http_request_duration_seconds_count{job="checkout"}[5m])))\n',
     );
     expect(sli.rules[7].expr).toMatch(
       /^sum_over_time\(slo:sli_error:ratio_rate5m\{.*\}\[30d\]\)/,
@@ -132,16 +133,17 @@ describe('Prometheus rules in the shape Sloth generates', () => {
     expect(meta.rules[0].expr).toBe('vector(0.9990000000000001)');
     expect(meta.rules[2].expr).toBe('vector(30)');
     expect(alerts.rules.map(a => [a.alert, a.labels?.sloth_severity])).toEqual([
-      ['CheckoutRequestsAvailabilityPageBurnRate', 'page'],
-      ['CheckoutRequestsAvailabilityTicketBurnRate', 'ticket'],
+      // Sloth's alerting.name, for both alerts as Sloth names them
+      ['CheckoutHighErrorRate', 'page'],
+      ['CheckoutHighErrorRate', 'ticket'],
     ]);
     // page: 14.4x over 5m and 1h, or 6x over 30m and 6h
     expect(alerts.rules[0].expr).toContain(
-      'slo:sli_error:ratio_rate5m{sloth_id="checkout-requests-availability", sloth_service="checkout", sloth_slo="requests-availability"} > (14.4 * 0.001)',
+      'slo:sli_error:ratio_rate5m{sloth_id="checkout-requests-availability", sloth_service="checkout", sloth_slo="requests-availability"} > (14.4 * 0.0009999999999999432)',
     );
     expect(alerts.rules[0].expr).toContain('ratio_rate1h{');
-    expect(alerts.rules[0].expr).toContain('> (6 * 0.001)');
-    expect(alerts.rules[1].expr).toContain('> (3 * 0.001)');
+    expect(alerts.rules[0].expr).toContain('> (6 * 0.0009999999999999432)');
+    expect(alerts.rules[1].expr).toContain('> (3 * 0.0009999999999999432)');
     expect(alerts.rules[1].expr).toContain('ratio_rate3d{');
     expect(alerts.rules[0].annotations).toMatchObject({
       runbook_url: 'https://runbooks.example/checkout',
@@ -169,7 +171,11 @@ describe('Prometheus rules in the shape Sloth generates', () => {
     // imported from Sloth (an OpenSLO v1alpha good/total): as Sloth writes it, its queries as written
     expect(
       errorRatioExpr({ ...def, sloth: { service: 's', slo: 'x-0' } }, '5m'),
-    ).toEqual({ ok: true, value: '(1 - ((ok_total) / (all_total)))' });
+    ).toEqual({
+      ok: true,
+      value:
+        '(\n  1 - (\n    (\n      ok_total\n    )\n    /\n    (\n      all_total\n    )\n  )\n)',
+    });
   });
 
   it('explains what it cannot export', () => {

@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
-import { DEFAULT_MWMB_RULES, BURN_RATE_WINDOWS, MwmbRule } from '../math/mwmb';
+import { BURN_RATE_WINDOWS, MwmbRule } from '../math/mwmb';
 import { durationMs, formatDuration } from '../math/duration';
-import type { SloDefinition } from '../openslo/definition';
+import { alertPolicyOf, SloDefinition } from '../openslo/definition';
 import type { ParseResult } from '../model/result';
 
 /**
@@ -44,18 +44,43 @@ const WINDOW_PLACEHOLDER = /\{\{\s*\.window\s*\}\}/g;
 
 const num = (n: number) => String(Number(n.toPrecision(15)));
 
-/** The error ratio of a good/total SLI; in parentheses when the spec came from Sloth, as Sloth writes it. */
-const goodTotalRatio = (good: string, total: string, sloth: boolean) => {
-  const ratio = `1 - ((${good}) / (${total}))`;
-  return sloth ? `(${ratio})` : ratio;
-};
+/**
+ * A float as Go's fmt writes it with `%v` and `%g` (what Sloth's templates use): the shortest text that reads back as
+ * the same double, in exponent form (`1e-05`, two exponent digits at least) below 1e-4 and from 1e21 up.
+ * @public
+ */
+export function goFloat(n: number): string {
+  if (!Number.isFinite(n) || n === 0) return String(n);
+  const [mantissa, exp] = n.toExponential().split('e');
+  const e = Number(exp);
+  if (e >= -4 && e < 21) return String(n);
+  const digits = String(Math.abs(e)).padStart(2, '0');
+  return `${mantissa}e${e < 0 ? '-' : '+'}${digits}`;
+}
 
+/** An SLO's objective in percent, as the rules are written from it: as the document wrote it, else from the ratio. */
+function objectivePercent(slo: SloDefinition): number {
+  return slo.objectivePercent ?? Number((slo.target * 100).toPrecision(12));
+}
+
+/**
+ * The error ratio of a good/total SLI. From Sloth (an OpenSLO v1alpha SLO, which Sloth turns into a raw error ratio
+ * query from its template), as Sloth writes it, whitespace and all.
+ */
+const goodTotalRatio = (good: string, total: string, sloth: boolean) =>
+  sloth
+    ? `(\n  1 - (\n    (\n      ${good}\n    )\n    /\n    (\n      ${total}\n    )\n  )\n)`
+    : `1 - ((${good}) / (${total}))`;
+
+/** The query of a metric source; a Sloth spec's as written (Sloth's rules keep a YAML block's last newline). */
 function queryOf(
   source: Record<string, unknown> | undefined,
+  asWritten = false,
 ): string | undefined {
   const spec = source?.spec as Record<string, unknown> | undefined;
   const q = spec?.query ?? spec?.promql;
-  return typeof q === 'string' ? q.trim() : undefined;
+  if (typeof q !== 'string') return undefined;
+  return asWritten && q.trim() ? q : q.trim();
 }
 
 /** Renders a query for a window: `{{.window}}` substituted, or a selector wrapped in sum(rate(…)). @public */
@@ -149,6 +174,7 @@ export function errorRatioExpr(
     // Sloth's raw SLI: the error ratio query, in parentheses
     const q = queryOf(
       mode === 'raw-success' ? slo.indicator.good : slo.indicator.bad,
+      !!slo.sloth,
     );
     if (!q)
       return {
@@ -163,9 +189,10 @@ export function errorRatioExpr(
       value: mode === 'raw-failure' ? `(${r.value})` : `(1 - (${r.value}))`,
     };
   }
-  const totalQ = queryOf(slo.indicator.total);
+  const totalQ = queryOf(slo.indicator.total, !!slo.sloth);
   const countedQ = queryOf(
     mode === 'good-total' ? slo.indicator.good : slo.indicator.bad,
+    !!slo.sloth,
   );
   const field = mode === 'good-total' ? 'good' : 'bad';
   if (!totalQ)
@@ -191,7 +218,7 @@ export function errorRatioExpr(
     value:
       mode === 'good-total'
         ? goodTotalRatio(counted.value, total.value, Boolean(slo.sloth))
-        : `(${counted.value})\n/\n(${total.value})`,
+        : `(${counted.value})\n/\n(${total.value})${slo.sloth ? '\n' : ''}`,
   };
 }
 
@@ -257,10 +284,16 @@ export function prometheusRuleGroups(
   const { sloth_id: id, sloth_service: service, sloth_slo: sloName } = ids;
   // the SLO's labels on every record, as Sloth puts the spec's and the SLO's labels
   const labels = { ...slo.labels, ...ids };
-  const sel = `sloth_id="${id}", sloth_service="${service}", sloth_slo="${sloName}"`;
-  // the objective as Sloth writes it: the percentage over 100 in binary floating point (99.9 -> 0.9990000000000001)
-  const objective = String(Number((slo.target * 100).toPrecision(12)) / 100);
-  const budget = 1 - slo.target;
+  const sel = `{sloth_id="${id}", sloth_service="${service}", sloth_slo="${sloName}"}`;
+  // the objective in percent P, and Sloth's numbers from it: the objective ratio P/100 and the error budget
+  // (100 - P)/100, both the IEEE doubles Go computes, written as Go writes them (99.9: 0.9990000000000001 and
+  // 0.0009999999999999432). A spec from Sloth keeps Sloth's budget record `vector(1-P/100)`, which Prometheus
+  // evaluates to a slightly different double than the alerts' (100 - P)/100 (Sloth's own output does so); every other
+  // SLO records the alerts' budget itself, so its records and alerts agree to the last bit.
+  const percent = objectivePercent(slo);
+  const objective = goFloat(percent / 100);
+  const budget = goFloat((100 - percent) / 100);
+  const sloth = Boolean(slo.sloth);
 
   const sliRules: PrometheusRule[] = [...recorded.value.values()].map(
     ({ window: w, expr }) => ({
@@ -270,11 +303,11 @@ export function prometheusRuleGroups(
     }),
   );
   if (![...recorded.value.values()].some(r => r.window === period)) {
-    // the period ratio from the 5m ratios, as Sloth does, so it stays cheap (and, as Sloth, labelled by its window only)
+    // the period ratio from the 5m ratios, as Sloth does, so it stays cheap; labelled as every other record
     sliRules.push({
       record: `slo:sli_error:ratio_rate${period}`,
-      expr: `sum_over_time(slo:sli_error:ratio_rate5m{${sel}}[${period}])\n/ ignoring (sloth_window)\ncount_over_time(slo:sli_error:ratio_rate5m{${sel}}[${period}])`,
-      labels: { sloth_window: period },
+      expr: `sum_over_time(slo:sli_error:ratio_rate5m${sel}[${period}])\n/ ignoring (sloth_window)\ncount_over_time(slo:sli_error:ratio_rate5m${sel}[${period}])\n`,
+      labels: { ...labels, sloth_window: period },
     });
   }
 
@@ -282,27 +315,27 @@ export function prometheusRuleGroups(
     { record: 'slo:objective:ratio', expr: `vector(${objective})`, labels },
     {
       record: 'slo:error_budget:ratio',
-      expr: `vector(1-${objective})`,
+      expr: sloth ? `vector(1-${objective})` : `vector(${budget})`,
       labels,
     },
     {
       record: 'slo:time_period:days',
-      expr: `vector(${num(durationMs(period) / 86_400_000)})`,
+      expr: `vector(${goFloat(durationMs(period) / 86_400_000)})`,
       labels,
     },
     {
       record: 'slo:current_burn_rate:ratio',
-      expr: `slo:sli_error:ratio_rate5m{${sel}}\n/ on(sloth_id, sloth_slo, sloth_service) group_left\nslo:error_budget:ratio{${sel}}`,
+      expr: `slo:sli_error:ratio_rate5m${sel}\n/ on(sloth_id, sloth_slo, sloth_service) group_left\nslo:error_budget:ratio${sel}\n`,
       labels,
     },
     {
       record: 'slo:period_burn_rate:ratio',
-      expr: `slo:sli_error:ratio_rate${period}{${sel}}\n/ on(sloth_id, sloth_slo, sloth_service) group_left\nslo:error_budget:ratio{${sel}}`,
+      expr: `slo:sli_error:ratio_rate${period}${sel}\n/ on(sloth_id, sloth_slo, sloth_service) group_left\nslo:error_budget:ratio${sel}\n`,
       labels,
     },
     {
       record: 'slo:period_error_budget_remaining:ratio',
-      expr: `1 - slo:period_burn_rate:ratio{${sel}}`,
+      expr: `1 - slo:period_burn_rate:ratio${sel}`,
       labels,
     },
     {
@@ -311,52 +344,69 @@ export function prometheusRuleGroups(
       labels: {
         ...labels,
         sloth_mode: 'reliability-backstage',
-        sloth_objective: num(slo.target * 100),
+        sloth_objective: String(percent),
       },
     },
   ];
 
+  // the suite's annotations on its own SLOs; Sloth's (and the spec's) on an SLO from Sloth
   const annotations = (severity: string): Record<string, string> => ({
-    title: `(${severity}) ${service} ${sloName} SLO error budget burn rate is too fast.`,
-    summary: `${
-      slo.title
-    }: error budget burn rate is over the ${severity} threshold (objective ${num(
-      slo.target * 100,
-    )}% over ${period}).`,
+    ...(sloth
+      ? {
+          title: `(${severity}) {{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate is too fast.`,
+          summary:
+            '{{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate is over expected.',
+          ...(severity === 'page'
+            ? slo.slothAlerting?.page?.annotations
+            : slo.slothAlerting?.ticket?.annotations),
+        }
+      : {
+          title: `(${severity}) ${service} ${sloName} SLO error budget burn rate is too fast.`,
+          summary: `${
+            slo.title
+          }: error budget burn rate is over the ${severity} threshold (objective ${num(
+            slo.target * 100,
+          )}% over ${period}).`,
+        }),
     ...(options.runbookUrl ? { runbook_url: options.runbookUrl } : {}),
     ...(options.entityUrl ? { backstage_url: options.entityUrl } : {}),
   });
+  // Sloth's multi-window condition, as Sloth's template writes it
   const condition = (r: MwmbRule) =>
-    `(\n  max(slo:sli_error:ratio_rate${r.shortWindow}{${sel}} > (${
-      r.burnRate
-    } * ${num(
-      budget,
-    )})) without (sloth_window)\n  and\n  max(slo:sli_error:ratio_rate${
+    `(\n    max(slo:sli_error:ratio_rate${r.shortWindow}${sel} > (${goFloat(
+      r.burnRate,
+    )} * ${budget})) without (sloth_window)\n    and\n    max(slo:sli_error:ratio_rate${
       r.longWindow
-    }{${sel}} > (${r.burnRate} * ${num(budget)})) without (sloth_window)\n)`;
-  const rules = options.rules ?? DEFAULT_MWMB_RULES;
+    }${sel} > (${goFloat(r.burnRate)} * ${budget})) without (sloth_window)\n)`;
+  const rules = options.rules ?? alertPolicyOf(slo).rules;
   const alertRules: PrometheusRule[] = (['page', 'ticket'] as const)
     .map(severity => ({
       severity,
+      // Sloth's `disable: true` leaves the severity out, whatever rules are asked for
+      meta: slo.slothAlerting ? slo.slothAlerting[severity] : undefined,
       rows: rules.filter(
         r =>
           r.severity === severity &&
           durationMs(r.longWindow) < durationMs(period),
       ),
     }))
-    .filter(g => g.rows.length > 0)
-    .map(({ severity, rows }) => ({
-      alert: `${toCamel(service)}${toCamel(sloName)}${
-        severity === 'page' ? 'Page' : 'Ticket'
-      }BurnRate`,
-      expr: rows.map(condition).join('\nor\n'),
-      labels: {
-        sloth_severity: severity,
-        severity: severity === 'page' ? 'critical' : 'warning',
-        impact: 'slo_breach',
-        slo: sloName,
-        service,
-      },
+    .filter(g => g.rows.length > 0 && g.meta !== null)
+    .map(({ severity, meta, rows }) => ({
+      alert:
+        meta?.name ??
+        `${toCamel(service)}${toCamel(sloName)}${
+          severity === 'page' ? 'Page' : 'Ticket'
+        }BurnRate`,
+      expr: `${rows.map(condition).join('\nor\n')}\n`,
+      labels: sloth
+        ? { sloth_severity: severity, ...meta?.labels }
+        : {
+            sloth_severity: severity,
+            severity: severity === 'page' ? 'critical' : 'warning',
+            impact: 'slo_breach',
+            slo: sloName,
+            service,
+          },
       annotations: annotations(severity),
     }));
 
@@ -365,7 +415,10 @@ export function prometheusRuleGroups(
     value: [
       { name: `sloth-slo-sli-recordings-${id}`, rules: sliRules },
       { name: `sloth-slo-meta-recordings-${id}`, rules: metaRules },
-      { name: `sloth-slo-alerts-${id}`, rules: alertRules },
+      // Sloth writes no alert group when both alerts are disabled
+      ...(alertRules.length
+        ? [{ name: `sloth-slo-alerts-${id}`, rules: alertRules }]
+        : []),
     ],
   };
 }

@@ -32,6 +32,21 @@ export const ANNOTATION_EXHAUSTION_ALERT = 'reliability.io/exhaustion-alert';
 export const ANNOTATION_SLOTH_SERVICE = 'reliability.io/sloth-service';
 /** @public */
 export const ANNOTATION_SLOTH_SLO = 'reliability.io/sloth-slo';
+/**
+ * Sloth's alerting settings of an imported SLO, as JSON: `{"page": {...} | null, "ticket": {...} | null}`, each alert's
+ * name, labels and annotations as Sloth merges them (`alerting` then `page_alert`/`ticket_alert`), `null` when Sloth's
+ * `disable: true` turns it off. The rule export writes Sloth's alerts from it and the suite's own alerting leaves a
+ * disabled severity out.
+ * @public
+ */
+export const ANNOTATION_SLOTH_ALERTING = 'reliability.io/sloth-alerting';
+
+/** One of Sloth's alerts (page or ticket) of an imported SLO. @public */
+export interface SlothAlertMeta {
+  name?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
 
 /** An alert on time to exhaustion: the budget runs out within `withinMs` at the current burn rate. @public */
 export interface SloExhaustionAlert {
@@ -97,6 +112,13 @@ export interface SloDefinition {
   exhaustionAlert?: SloExhaustionAlert;
   /** Sloth's ids, for an SLO imported from a Sloth spec: its rule export keeps Sloth's `sloth_*` labels. */
   sloth?: { service: string; slo: string };
+  /** Sloth's page and ticket alerts of an imported SLO (annotation `reliability.io/sloth-alerting`); null when disabled. */
+  slothAlerting?: {
+    page: SlothAlertMeta | null;
+    ticket: SlothAlertMeta | null;
+  };
+  /** The objective as the document wrote it in percent (targetPercent), when it did: Sloth's rules are written from it. */
+  objectivePercent?: number;
   /** A value shown next to the SLI (e.g. the p95 latency), read by sources that support it. */
   display?: { query: string; label: string; unit?: string };
 }

@@ -7,6 +7,7 @@ import {
   formatIssues,
 } from './openslo';
 import { openSloAlertPolicy, parseBurnRateAnnotation } from './alertPolicy';
+import { DEFAULT_MWMB_RULES } from '../math/mwmb';
 import {
   ANNOTATION_ALERTS,
   ANNOTATION_COMPONENT,
@@ -17,9 +18,11 @@ import {
   ANNOTATION_MIN_EVENTS,
   ANNOTATION_OPENSLO_LABELS,
   ANNOTATION_RUNBOOK,
+  ANNOTATION_SLOTH_ALERTING,
   ANNOTATION_SLOTH_SERVICE,
   ANNOTATION_SLOTH_SLO,
   COMPOSITE_PART,
+  SlothAlertMeta,
   objectiveSlugs,
   resolveComponentRef,
   SloDefinition,
@@ -143,7 +146,78 @@ function withAnnotations(
       };
     }
   }
+  const slothAlerting = annotations[ANNOTATION_SLOTH_ALERTING];
+  if (slothAlerting !== undefined) {
+    const read = readSlothAlerting(slothAlerting);
+    if (!read.ok)
+      return {
+        ok: false,
+        error: `metadata.annotations.${ANNOTATION_SLOTH_ALERTING}: ${read.error}`,
+      };
+    def.slothAlerting = read.value;
+    // Sloth's `disable: true`: no alert of that severity, in the export and in the suite's own alerting
+    const off = (['page', 'ticket'] as const).filter(s => !read.value[s]);
+    if (off.length) {
+      const policy = def.alertPolicy ?? {
+        source: 'annotation' as const,
+        rules: [...DEFAULT_MWMB_RULES],
+        noData: true,
+      };
+      def.alertPolicy = {
+        ...policy,
+        rules: policy.rules.filter(r => !off.includes(r.severity)),
+      };
+    }
+  }
   return { ok: true, value: def };
+}
+
+const stringMap = (v: unknown): v is Record<string, string> =>
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  Object.values(v).every(x => typeof x === 'string');
+
+/** The annotation `reliability.io/sloth-alerting`: `{"page": {name, labels, annotations} | null, "ticket": ...}`. */
+function readSlothAlerting(
+  text: string,
+): ParseResult<{ page: SlothAlertMeta | null; ticket: SlothAlertMeta | null }> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text.slice(0, 100_000));
+  } catch {
+    return { ok: false, error: 'must be JSON' };
+  }
+  const out: { page: SlothAlertMeta | null; ticket: SlothAlertMeta | null } = {
+    page: null,
+    ticket: null,
+  };
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    return { ok: false, error: 'must be a JSON object with page and ticket' };
+  for (const s of ['page', 'ticket'] as const) {
+    const m = (v as Record<string, unknown>)[s];
+    if (m === null || m === undefined) continue;
+    const meta = m as Record<string, unknown>;
+    if (
+      typeof m !== 'object' ||
+      Array.isArray(m) ||
+      (meta.name !== undefined && typeof meta.name !== 'string') ||
+      (meta.labels !== undefined && !stringMap(meta.labels)) ||
+      (meta.annotations !== undefined && !stringMap(meta.annotations))
+    )
+      return {
+        ok: false,
+        error: `${s} must be null or { name, labels, annotations } with string values`,
+      };
+    out[s] = {
+      ...(meta.name ? { name: meta.name as string } : {}),
+      ...(meta.labels ? { labels: meta.labels as Record<string, string> } : {}),
+      ...(meta.annotations
+        ? { annotations: meta.annotations as Record<string, string> }
+        : {}),
+    };
+  }
+  return { ok: true, value: out };
 }
 
 /** Every objective of an SLO document: the same function as `parseSlo`, under its former name. @public */
@@ -258,6 +332,9 @@ function toDefinition(d: OpenSloDocument, objectiveIndex = 0): SloDefinition {
       annotations[ANNOTATION_COMPONENT],
     ),
     target,
+    ...(obj.target === undefined
+      ? { objectivePercent: obj.targetPercent as number }
+      : {}),
     window,
     indicator,
     ...(tm ? { threshold: { op: obj.op!, value: obj.value! } } : {}),

@@ -166,7 +166,8 @@ slos:
     expect(shape(sli.rules[7])).toEqual({
       record: 'slo:sli_error:ratio_rate30d',
       expr: `sum_over_time(slo:sli_error:ratio_rate5m{${sel}}[30d])/ignoring(sloth_window)count_over_time(slo:sli_error:ratio_rate5m{${sel}}[30d])`,
-      labels: { sloth_window: '30d' },
+      // as Sloth's current generator labels it: the ids and the spec's and SLO's labels too
+      labels: { ...labels, sloth_window: '30d' },
     });
     expect(meta.rules.map(withoutSelf)).toEqual([
       {

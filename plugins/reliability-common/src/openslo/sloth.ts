@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { parseAllDocuments } from 'yaml';
 import { parseDocument } from './openslo';
-import { ANNOTATION_SLOTH_SERVICE, ANNOTATION_SLOTH_SLO } from './definition';
+import {
+  ANNOTATION_SLOTH_ALERTING,
+  ANNOTATION_SLOTH_SERVICE,
+  ANNOTATION_SLOTH_SLO,
+  SlothAlertMeta,
+} from './definition';
 import type { ParseResult } from '../model/result';
 
 /**
@@ -27,6 +32,42 @@ const labelValue = z
   })
   .transform(String);
 const labels = z.record(labelValue).optional();
+
+/** `alerting.page_alert` / `ticket_alert` (`pageAlert` / `ticketAlert` in the resource). */
+const slothAlertSchema = z
+  .object({ disable: z.boolean().optional(), labels, annotations: labels })
+  .passthrough()
+  .optional();
+
+type SlothAlerting = {
+  name?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  page_alert?: z.infer<typeof slothAlertSchema>;
+  pageAlert?: z.infer<typeof slothAlertSchema>;
+  ticket_alert?: z.infer<typeof slothAlertSchema>;
+  ticketAlert?: z.infer<typeof slothAlertSchema>;
+};
+
+/** Sloth's page and ticket alert of an SLO as Sloth merges them (alerting's labels and annotations, then the alert's), null when disabled. */
+function slothAlertingAnnotation(a: SlothAlerting | undefined): string {
+  const meta = (
+    alert: z.infer<typeof slothAlertSchema>,
+  ): SlothAlertMeta | null => {
+    if (alert?.disable) return null;
+    const l = { ...a?.labels, ...alert?.labels };
+    const n = { ...a?.annotations, ...alert?.annotations };
+    return {
+      ...(a?.name ? { name: a.name } : {}),
+      ...(Object.keys(l).length ? { labels: l } : {}),
+      ...(Object.keys(n).length ? { annotations: n } : {}),
+    };
+  };
+  return JSON.stringify({
+    page: meta(a?.page_alert ?? a?.pageAlert),
+    ticket: meta(a?.ticket_alert ?? a?.ticketAlert),
+  });
+}
 
 const pluginRefusal = (what: string) =>
   `${what} are Go code that Sloth compiles into its binary and cannot run here: write the SLI as sli.events (errorQuery and totalQuery) or sli.raw (errorRatioQuery)`;
@@ -116,7 +157,18 @@ const slothSloSchema = z
           });
       }),
     plugins: z.unknown().optional(),
-    alerting: z.record(z.unknown()).optional(),
+    alerting: z
+      .object({
+        name: z.string().max(200).optional(),
+        labels,
+        annotations: labels,
+        page_alert: slothAlertSchema,
+        pageAlert: slothAlertSchema,
+        ticket_alert: slothAlertSchema,
+        ticketAlert: slothAlertSchema,
+      })
+      .passthrough()
+      .optional(),
   })
   .passthrough()
   .superRefine((slo, ctx) => checkPluginChain(slo.plugins, ['plugins'], ctx));
@@ -304,8 +356,9 @@ export function slothToOpenSlo(
     if (!parsed.ok) return parsed;
     spec = parsed.value;
   }
+  // queries as written (a YAML block keeps its last newline): Sloth's rules carry them verbatim
   const prom = (query: string) => ({
-    metricSource: { type: 'Prometheus', spec: { query: query.trim() } },
+    metricSource: { type: 'Prometheus', spec: { query } },
   });
   return {
     ok: true,
@@ -331,6 +384,9 @@ export function slothToOpenSlo(
           annotations: {
             [ANNOTATION_SLOTH_SERVICE]: spec.service,
             [ANNOTATION_SLOTH_SLO]: slo.name,
+            [ANNOTATION_SLOTH_ALERTING]: slothAlertingAnnotation(
+              slo.alerting as SlothAlerting | undefined,
+            ),
           },
           ...(Object.keys(allLabels).length ? { labels: allLabels } : {}),
         },
@@ -452,7 +508,7 @@ function openSloV1alphaToV1(
   const d = parsed.value;
   const w = d.spec.timeWindows[0];
   const prom = (q: { query: string }) => ({
-    metricSource: { type: 'Prometheus', spec: { query: q.query.trim() } },
+    metricSource: { type: 'Prometheus', spec: { query: q.query } },
   });
   return {
     ok: true,
@@ -472,6 +528,11 @@ function openSloV1alphaToV1(
           annotations: {
             [ANNOTATION_SLOTH_SERVICE]: d.spec.service,
             [ANNOTATION_SLOTH_SLO]: slothSlo,
+            // Sloth generates no alerts for an OpenSLO v1alpha SLO
+            [ANNOTATION_SLOTH_ALERTING]: JSON.stringify({
+              page: null,
+              ticket: null,
+            }),
           },
         },
         spec: {
