@@ -39,6 +39,7 @@ export * from './openslo/definition';
 export * from './openslo/parse';
 export * from './openslo/compact';
 export * from './openslo/sloth';
+export * from './openslo/formats/formats';
 export * from './openslo/kinds';
 export * from './openslo/alertPolicy';
 export * from './openslo/build';

@@ -8,6 +8,7 @@ import {
 } from './openslo';
 import { openSloAlertPolicy, parseBurnRateAnnotation } from './alertPolicy';
 import { DEFAULT_MWMB_RULES } from '../math/mwmb';
+import { detectSloFormat, toOpenSloV1 } from './formats/formats';
 import {
   ANNOTATION_ALERTS,
   ANNOTATION_COMPONENT,
@@ -36,6 +37,26 @@ import {
  * @public
  */
 export function parseSlo(doc: unknown): ParseResult<SloDefinition[]> {
+  // any other SLO format (OpenSLO v1alpha and v2alpha, Sloth, Pyrra; or YAML text of any of them): read as OpenSLO v1
+  const format = typeof doc === 'string' ? 'text' : detectSloFormat(doc);
+  if (format && format !== 'openslo/v1') {
+    const docs = toOpenSloV1(doc);
+    if (!docs.ok) return docs;
+    const all: SloDefinition[] = [];
+    for (const [i, d] of docs.value.entries()) {
+      const one = parseSlo(d);
+      if (!one.ok)
+        return {
+          ok: false,
+          error:
+            docs.value.length > 1
+              ? `SLO ${i + 1} (${String(d.metadata?.name)}): ${one.error}`
+              : one.error,
+        };
+      all.push(...one.value);
+    }
+    return { ok: true, value: all };
+  }
   const parsed = openSloDocumentSchema.safeParse(doc);
   if (!parsed.success) return { ok: false, error: formatIssues(parsed.error) };
   const slugs = objectiveSlugs(parsed.data.spec.objectives);

@@ -450,12 +450,18 @@ const v1alphaSchema = z
             z
               .object({
                 ratioMetrics: z
-                  .object({
-                    good: v1alphaQuery.optional(),
-                    bad: v1alphaQuery.optional(),
-                    total: v1alphaQuery,
-                    incremental: z.boolean().optional(),
-                  })
+                  .object(
+                    {
+                      good: v1alphaQuery.optional(),
+                      bad: v1alphaQuery.optional(),
+                      total: v1alphaQuery,
+                      incremental: z.boolean().optional(),
+                    },
+                    {
+                      required_error:
+                        'ratioMetrics is required: OpenSLO v1alpha is read as Sloth reads it, ratio objectives only (not spec.indicator.thresholdMetric)',
+                    },
+                  )
                   .passthrough(),
                 target: z
                   .number({ required_error: 'target is required' })
