@@ -1,3 +1,4 @@
+import { stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
@@ -6,6 +7,9 @@ import {
   GateResponse,
   SliEvent,
   alertPolicyOf,
+  exportSlo,
+  SLO_EXPORT_FORMATS,
+  SloExportFormat,
   decodeCursor,
   formatIssues,
   historyQuerySchema,
@@ -255,6 +259,32 @@ export class SloService {
       notes,
       opts,
     );
+  }
+
+  /** The SLO as OpenSLO v1, a Sloth spec or a Pyrra resource: a file name and its YAML. */
+  async exportAs(
+    namespace: string,
+    name: string,
+    format: string,
+    credentials: BackstageCredentials,
+  ): Promise<{ filename: string; yaml: string }> {
+    if (!(SLO_EXPORT_FORMATS as readonly string[]).includes(format))
+      throw new InputError(
+        `format: must be one of ${SLO_EXPORT_FORMATS.join(', ')}`,
+      );
+    const { def } = await this.find(namespace, name, credentials);
+    const out = exportSlo(def, format as SloExportFormat);
+    if (!out.ok)
+      throw new InputError(
+        `SLO ${def.ref} cannot be exported as ${format}: ${out.error}`,
+      );
+    return {
+      filename: `${def.namespace}-${def.name}.${format}.yaml`.replace(
+        /[^A-Za-z0-9._-]/g,
+        '-',
+      ),
+      yaml: stringifyYaml(out.value, { lineWidth: 0 }),
+    };
   }
 
   /** The SLO's Prometheus rule file: a file name and its YAML. */

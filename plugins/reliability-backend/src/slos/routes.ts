@@ -65,6 +65,26 @@ export function sloRoutes(
       .send(file.yaml);
   });
 
+  // the SLO in another format: OpenSLO v1, a Sloth spec or a Pyrra resource (400 naming the field it cannot carry)
+  router.get('/slos/:namespace/:name/export/:format', async (req, res) => {
+    const credentials = await guards.canRead(req);
+    const { namespace, name } = guards.sloPath(req.params);
+    const file = await slos.exportAs(
+      namespace,
+      name,
+      String(req.params.format),
+      credentials,
+    );
+    res
+      .status(200)
+      .type('text/yaml')
+      .setHeader(
+        'Content-Disposition',
+        `attachment; filename="${file.filename}"`,
+      )
+      .send(file.yaml);
+  });
+
   router.get('/gate', async (req, res) => {
     const credentials = await guards.canRead(req);
     const query = guards.query(gateQuerySchema, req);
