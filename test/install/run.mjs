@@ -458,8 +458,18 @@ async function boot(label, extraConfig, env, later) {
   backend.on('exit', () => (exited = true));
   backend.stdout.on('data', d => appendFileSync(logFile, d));
   backend.stderr.on('data', d => appendFileSync(logFile, d));
-  const tail = () =>
-    readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n');
+  // what a reader needs first: the backend's warnings and errors (a kind the catalog refused, a plugin that failed),
+  // then the last lines
+  const tail = () => {
+    const lines = readFileSync(logFile, 'utf8')
+      // eslint-disable-next-line no-control-regex
+      .replace(/\x1b\[[0-9;]*m/g, '')
+      .split('\n');
+    const problems = lines.filter(l => / (warn|error) /.test(l)).slice(-15);
+    return `${
+      problems.length ? `warnings and errors:\n${problems.join('\n')}\n` : ''
+    }last lines:\n${lines.slice(-8).join('\n')}`;
+  };
   try {
     await until(
       `the backend on ${label}`,
