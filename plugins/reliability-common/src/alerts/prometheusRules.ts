@@ -398,7 +398,7 @@ export function prometheusRuleGroups(
           severity === 'page' ? 'Page' : 'Ticket'
         }BurnRate`,
       expr: `${rows.map(condition).join('\nor\n')}\n`,
-      labels: sloth
+      labels: (sloth
         ? { sloth_severity: severity, ...meta?.labels }
         : {
             sloth_severity: severity,
@@ -406,7 +406,7 @@ export function prometheusRuleGroups(
             impact: 'slo_breach',
             slo: sloName,
             service,
-          },
+          }) as Record<string, string>,
       annotations: annotations(severity),
     }));
 

@@ -39,14 +39,40 @@ const slothAlertSchema = z
   .passthrough()
   .optional();
 
-type SlothAlerting = {
+/** `alerting`: typed by hand, so that the schemas' inferred types stay within what the compiler writes out. */
+const slothAlertingSchema: z.ZodType<
+  SlothAlerting | undefined,
+  z.ZodTypeDef,
+  unknown
+> = z
+  .object({
+    name: z.string().max(200).optional(),
+    labels,
+    annotations: labels,
+    page_alert: slothAlertSchema,
+    pageAlert: slothAlertSchema,
+    ticket_alert: slothAlertSchema,
+    ticketAlert: slothAlertSchema,
+  })
+  .passthrough()
+  .optional();
+
+/** Sloth's `alerting` block of an SLO, as read. @public */
+export type SlothAlerting = {
   name?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  page_alert?: z.infer<typeof slothAlertSchema>;
-  pageAlert?: z.infer<typeof slothAlertSchema>;
-  ticket_alert?: z.infer<typeof slothAlertSchema>;
-  ticketAlert?: z.infer<typeof slothAlertSchema>;
+  page_alert?: SlothAlertSettings;
+  pageAlert?: SlothAlertSettings;
+  ticket_alert?: SlothAlertSettings;
+  ticketAlert?: SlothAlertSettings;
+};
+
+/** Sloth's `page_alert` or `ticket_alert`. @public */
+export type SlothAlertSettings = {
+  disable?: boolean;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
 };
 
 /** Sloth's page and ticket alert of an SLO as Sloth merges them (alerting's labels and annotations, then the alert's), null when disabled. */
@@ -157,18 +183,7 @@ const slothSloSchema = z
           });
       }),
     plugins: z.unknown().optional(),
-    alerting: z
-      .object({
-        name: z.string().max(200).optional(),
-        labels,
-        annotations: labels,
-        page_alert: slothAlertSchema,
-        pageAlert: slothAlertSchema,
-        ticket_alert: slothAlertSchema,
-        ticketAlert: slothAlertSchema,
-      })
-      .passthrough()
-      .optional(),
+    alerting: slothAlertingSchema,
   })
   .passthrough()
   .superRefine((slo, ctx) => checkPluginChain(slo.plugins, ['plugins'], ctx));

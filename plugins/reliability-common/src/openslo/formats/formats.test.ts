@@ -24,8 +24,8 @@ const V1ALPHA_OUTCOMES: unknown[] = [
 const read = (p: string) => readFileSync(p, 'utf8');
 
 /** parse -> export -> parse: the same definitions. */
-function roundTrip(defs: SloDefinition[], format: SloExportFormat) {
-  return defs.flatMap(def => {
+function roundTrip(defs: SloDefinition[], format: SloExportFormat): unknown[] {
+  return defs.flatMap((def): unknown[] => {
     const out = exportSlo(def, format);
     if (!out.ok) return [{ refused: out.error }];
     const back = parseSlo(out.value);

@@ -220,7 +220,6 @@ function openSloV2alphaToV1(
   if (!service) return { ok: false, error: 'spec.serviceRef is required' };
   const metric = (
     m: z.infer<typeof v2Metric> | undefined,
-    field: string,
   ): ParseResult<Record<string, any> | undefined> => {
     if (!m) return { ok: true, value: undefined };
     let type = (m.dataSource as any)?.type ?? (m.dataSource as any)?.spec?.type;
@@ -246,14 +245,14 @@ function openSloV2alphaToV1(
       ...(rm.counter !== undefined ? { counter: rm.counter } : {}),
     };
     for (const k of ['good', 'bad', 'total', 'raw'] as const) {
-      const m = metric(rm[k], `ratioMetric.${k}`);
+      const m = metric(rm[k]);
       if (!m.ok) return m;
       if (m.value) out[k] = m.value;
     }
     if (rm.rawType) out.rawType = rm.rawType;
     spec.ratioMetric = out;
   } else if (sli.spec.thresholdMetric) {
-    const m = metric(sli.spec.thresholdMetric, 'thresholdMetric');
+    const m = metric(sli.spec.thresholdMetric);
     if (!m.ok) return m;
     spec.thresholdMetric = m.value;
   } else
@@ -826,6 +825,9 @@ export function exportPyrra(
     (def.alertPolicy && def.alertPolicy.rules.length === 0);
   const alertName =
     def.slothAlerting?.page?.name ?? def.slothAlerting?.ticket?.name;
+  let pyrraAlerting = {};
+  if (off) pyrraAlerting = { alerting: { disabled: true } };
+  else if (alertName) pyrraAlerting = { alerting: { name: alertName } };
   return {
     ok: true,
     value: {
@@ -841,11 +843,7 @@ export function exportPyrra(
         target: String(percentOf(def)),
         window: formatDuration(def.window.duration),
         indicator,
-        ...(off
-          ? { alerting: { disabled: true } }
-          : alertName
-          ? { alerting: { name: alertName } }
-          : {}),
+        ...pyrraAlerting,
       },
     },
   };
