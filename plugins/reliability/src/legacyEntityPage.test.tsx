@@ -14,7 +14,6 @@ import {
   renderInTestApp,
   TestApiProvider,
 } from '@backstage/test-utils';
-// eslint-disable-next-line @backstage/no-undeclared-imports -- the app's EntityLayout, as the README's snippet uses it
 import { catalogPlugin, EntityLayout } from '@backstage/plugin-catalog';
 import {
   catalogApiRef,
