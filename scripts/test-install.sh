@@ -27,9 +27,16 @@ print_timings() {
   printf '  %s\n' "${timings[@]}"
 }
 
+# scripts/test.sh leaves a stamp of the tree it set up and type-checked: the same tree needs neither again
+STAMP="$(cd "$HERE/.." && pwd)/test-results/setup-and-tsc.stamp"
+stamp() { (cd "$HERE/.." && echo "$(git rev-parse HEAD 2>/dev/null) $(git status --porcelain 2>/dev/null | sha1sum)"); }
+CHECKED=0
+[ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(stamp)" ] && CHECKED=1
 phase "setup (scripts/setup.sh --test: Node 22, Yarn 4, Chromium, PostgreSQL, dependencies)"
 if [ "${RELIABILITY_INSTALL_SKIP_SETUP:-}" = 1 ]; then
   echo "[test-install] RELIABILITY_INSTALL_SKIP_SETUP=1: this machine is set up already"
+elif [ "$CHECKED" = 1 ]; then
+  echo "[test-install] scripts/test.sh set up and type-checked this same tree (test-results/setup-and-tsc.stamp)"
 else
   "$HERE/setup.sh" --test
 fi
@@ -56,7 +63,11 @@ rm -rf "$OUT"
 mkdir -p "$TARBALLS"
 
 phase "yarn tsc (the type declarations the backend packages' builds read from dist-types/)"
-yarn tsc >"$OUT/repo-tsc.log" 2>&1 || { tail -40 "$OUT/repo-tsc.log"; exit 1; }
+if [ "$CHECKED" = 1 ] && [ -d dist-types ]; then
+  echo "[test-install] dist-types/ is from scripts/test.sh's type check of this tree"
+else
+  yarn tsc >"$OUT/repo-tsc.log" 2>&1 || { tail -40 "$OUT/repo-tsc.log"; exit 1; }
+fi
 
 # the published packages: every plugin that is not private (the demo module is the demo portal's only)
 PLUGINS=$(node -e '

@@ -4,6 +4,11 @@
 # Installs what is missing (Node 22, Yarn 4, Chromium, PostgreSQL) and starts PostgreSQL when it is not running.
 set -euo pipefail
 HERE="$(dirname "${BASH_SOURCE[0]}")"
+T0=$(date +%s)
+# each step's start, in seconds since the command began (the closing lines list them)
+STEPS=()
+step() { STEPS+=("$(printf '%5d s  %s' $(($(date +%s) - T0)) "$1")"); echo "[test] $1"; }
+step "setup (scripts/setup.sh --test)"
 "$HERE/setup.sh" --test
 source "$HERE/env.sh"
 cd "$ROOT"
@@ -32,38 +37,41 @@ export CI=true
 LOG_DIR="$ROOT/test-results"
 mkdir -p "$LOG_DIR"
 
-echo "[test] type check"
+step "type check"
 yarn tsc
-echo "[test] API reports: each published package's public API matches its report.api.md"
+# the install test (scripts/test-install.sh) skips its setup and type check when this tree was just checked here
+stamp() { echo "$(git rev-parse HEAD 2>/dev/null) $(git status --porcelain 2>/dev/null | sha1sum)"; }
+stamp >"$LOG_DIR/setup-and-tsc.stamp"
+step "API reports: each published package's public API matches its report.api.md"
 bash scripts/check-api-reports.sh
 node scripts/check-docs.mjs
-echo "[test] no folder cycle and no side door into a folder with a front door (index.ts), in every package"
+step "no folder cycle and no side door into a folder with a front door (index.ts), in every package"
 node scripts/check-folder-cycles.mjs
 
-echo "[test] style: prettier --check (Backstage's prettier config; other tools' fixtures and the demo organisation are kept as written)"
+step "style: prettier --check (Backstage's prettier config; other tools' fixtures and the demo organisation are kept as written)"
 yarn prettier --check . >"$LOG_DIR/prettier.log" 2>&1 || { grep -v '^Checking' "$LOG_DIR/prettier.log" | head -40; echo "[test] run: yarn prettier --write ." >&2; exit 1; }
 
-echo "[test] lint of every plugin (Backstage's rules); the backend's with its import boundaries (route files never import stores; slos/ never imports remediation/)"
+step "lint of every plugin (Backstage's rules); the backend's with its import boundaries (route files never import stores; slos/ never imports remediation/)"
 for plugin in reliability-common reliability-node reliability-backend reliability-backend-module-demo reliability catalog-backend-module-reliability scaffolder-backend-module-reliability; do
   (cd "plugins/$plugin" && yarn backstage-cli package lint)
 done
 
-echo "[test] unit, backend and frontend tests (jest, SQLite + PostgreSQL)"
+step "unit, backend and frontend tests (jest, SQLite + PostgreSQL)"
 set +e
 yarn backstage-cli repo test --maxWorkers=2 2>&1 | tee "$LOG_DIR/jest.log"
 jest_rc=${PIPESTATUS[0]}
 set -e
 
-echo "[test] the fuzzer: 5,000 hostile requests per database, alone on the CPU (its event-loop delay is measured)"
+step "the fuzzer: 5,000 hostile requests per database, alone on the CPU (its event-loop delay is measured)"
 set +e
 yarn fuzz 2>&1 | tee "$LOG_DIR/fuzz.log"
 fuzz_rc=${PIPESTATUS[0]}
 set -e
 
-echo "[test] build the app for the end-to-end test"
+step "build the app for the end-to-end test"
 yarn workspace app build >"$LOG_DIR/app-build.log" 2>&1 || { tail -50 "$LOG_DIR/app-build.log"; exit 1; }
 
-echo "[test] end-to-end test in Chromium"
+step "end-to-end test in Chromium"
 set +e
 node --test --test-concurrency=1 test/e2e/*.test.mjs 2>&1 | tee "$LOG_DIR/e2e.log"
 e2e_rc=${PIPESTATUS[0]}
@@ -75,7 +83,9 @@ jp=$(( $(count "$LOG_DIR/jest.log" passed) + $(count "$LOG_DIR/fuzz.log" passed)
 jf=$(( $(count "$LOG_DIR/jest.log" failed) + $(count "$LOG_DIR/fuzz.log" failed) ))
 ep=$(grep -E '^# pass ' "$LOG_DIR/e2e.log" | tail -1 | grep -oE '[0-9]+' || echo 0)
 ef=$(grep -E '^# fail ' "$LOG_DIR/e2e.log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+step "done"
 echo
+printf '%s\n' "[test] when each step began:" "${STEPS[@]/#/  }"
 echo "tests: $((jp + ep)) passed, $((jf + ef)) failed"
 if [ "$jest_rc" != 0 ] || [ "$fuzz_rc" != 0 ] || [ "$e2e_rc" != 0 ]; then exit 1; fi
 if [ "$((jp + ep))" = 0 ]; then echo "[test] no test ran" >&2; exit 1; fi
