@@ -392,8 +392,8 @@ describe.each(
       }),
     );
     expect(table.filter(r => !r.ok)).toEqual([]);
-    const pair = CONFLICTING.files.map(
-      f => outcomes.get(f)?.find(x => x.doc === CONFLICTING.ref),
+    const pair = CONFLICTING.files.map(f =>
+      outcomes.get(f)?.find(x => x.doc === CONFLICTING.ref),
     );
     expect(pair.filter(o => o?.outcome === 'accepted')).toHaveLength(1);
     expect(pair.filter(o => o?.outcome === 'refused')).toEqual([
