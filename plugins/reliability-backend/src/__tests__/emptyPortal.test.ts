@@ -61,6 +61,11 @@ const GET_ROUTES: { route: string; url: string; expect: Expect }[] = [
     expect: notFound(/No SLO named default\/checkout-success/),
   },
   {
+    route: '/slos/:namespace/:name/export/:format',
+    url: '/slos/default/checkout-success/export/openslo',
+    expect: notFound(/No SLO named default\/checkout-success/),
+  },
+  {
     route: '/slos/:namespace/:name/corrections',
     url: '/slos/default/checkout-success/corrections',
     expect: notFound(/No SLO named default\/checkout-success/),
