@@ -42,11 +42,29 @@ export const REGISTRY_TITLES: Record<
   },
 };
 
+/**
+ * SLO documents in any format the suite reads (OpenSLO v1, v1alpha and v2alpha, Sloth, Pyrra), as YAML or JSON:
+ * `POST /import/slo-documents` writes each SLO as an OpenSLO v1 file where the scaffolder publishes.
+ * @public
+ */
+export const SLO_DOCUMENTS_REGISTRY = 'slo-documents' as const;
+
+/** Every registry `POST /import/:registry` takes: the four CSV registries and the SLO documents. @public */
+export const IMPORT_REGISTRY_NAMES = [
+  ...REGISTRY_NAMES,
+  SLO_DOCUMENTS_REGISTRY,
+] as const;
+/** @public */
+export type ImportRegistryName = (typeof IMPORT_REGISTRY_NAMES)[number];
+
+/** The largest file `POST /import/:registry` takes: 2 MB. @public */
+export const MAX_REGISTRY_IMPORT_BYTES = 2 * 1024 * 1024;
+
 /** POST /import/:registry (path). @public */
 export const registryImportParamsSchema = z.object({
-  registry: z.enum(REGISTRY_NAMES, {
+  registry: z.enum(IMPORT_REGISTRY_NAMES, {
     errorMap: () => ({
-      message: `must be one of ${REGISTRY_NAMES.join(', ')}`,
+      message: `must be one of ${IMPORT_REGISTRY_NAMES.join(', ')}`,
     }),
   }),
 });
@@ -63,10 +81,11 @@ export const registryImportQuerySchema = z
   })
   .strict();
 
-/** What one row (or one SLO of the burn-rate registry) became. @public */
+/** What one row (or one SLO of the burn-rate registry, or one SLO of the SLO documents) became. @public */
 export interface RegistryImportRow {
+  /** The row's line; for the SLO documents, the document's number in the file (1 for the first). */
   line: number;
-  /** The SLO, journey or drill it names. */
+  /** The SLO, journey or drill it names (for the SLO documents, the SLO's entity ref). */
   id: string;
   outcome: 'created' | 'updated' | 'unchanged';
   /** Where it went (a file, an SLO), or why it did not change. */
@@ -75,13 +94,16 @@ export interface RegistryImportRow {
 
 /** The answer of `POST /import/:registry`: every row's outcome; on a bad file, a 400 listing every bad row instead. @public */
 export interface RegistryImportResult {
-  registry: RegistryName;
+  registry: ImportRegistryName;
   dryRun: boolean;
   created: number;
   updated: number;
   unchanged: number;
   rows: RegistryImportRow[];
-  /** Things worth knowing that are not errors (an SLO whose own alert policy wins over the burn-rate registry). */
+  /**
+   * Things worth knowing that are not errors (an SLO whose own alert policy wins over the burn-rate registry; for
+   * the SLO documents, the format each document was read as).
+   */
   notes: string[];
 }
 
