@@ -1,6 +1,7 @@
-import { dirname, join, relative, resolve } from 'path';
+import { dirname, join, relative, resolve, sep } from 'path';
 import { mkdir, readFile, rename, rm, writeFile } from 'fs/promises';
 import { randomUUID } from 'crypto';
+import { stringify } from 'yaml';
 import {
   AuthService,
   BackstageCredentials,
@@ -30,12 +31,22 @@ import {
   SloRegistryRow,
   sloRegistryInput,
   REGISTRY_SLICE_TARGET_PERCENT,
+  formatDuration,
+  OpenSloLookup,
+  SLO_DOCUMENTS_REGISTRY,
+  SloDefinition,
 } from '@reliability-suite/plugin-reliability-common';
 import { callerName } from '../catalog/entityAccess';
 import { SloRegistry } from '../slos';
 import { DrillService } from '../drills/DrillService';
 import { SyntheticService } from '../synthetics/SyntheticService';
 import { BurnRateImportStore } from './BurnRateImportStore';
+import {
+  ReadSlo,
+  readSloDocuments,
+  SLO_FORMAT_TITLES,
+  splitSloDocuments,
+} from './sloDocuments';
 
 const MANAGED_BY_LOCATION = 'backstage.io/managed-by-location';
 /** Groups read to resolve the registry's owners (by name, title or display name). */
@@ -432,6 +443,138 @@ export class RegistryImportService {
     };
   }
 
+  /**
+   * SLO documents in any format the suite reads (OpenSLO v1, v1alpha and v2alpha, Sloth, Pyrra): each SLO written as
+   * an OpenSLO v1 file where the scaffolder publishes, as the SLO registry writes its rows (`slos/<name>.yaml`, or
+   * `slos/<namespace>/<name>.yaml` outside the default namespace). Every document is checked first, as the catalog
+   * checks it (`parseSlo`); a refused one is a 400 naming each bad document and field, and nothing is written.
+   * `entityRef` is the component of the SLOs that do not name their own.
+   */
+  async importSloDocuments(
+    input: unknown,
+    opts: { entityRef?: string; dryRun: boolean },
+    credentials: BackstageCredentials,
+  ): Promise<RegistryImportResult> {
+    const service = await this.o.auth.getOwnServiceCredentials();
+    const component = opts.entityRef
+      ? refOrUndefined(opts.entityRef, 'component')
+      : undefined;
+    if (opts.entityRef && !component)
+      throw new InputError(
+        'Invalid query: entityRef: must be a component ref such as component:default/checkout',
+      );
+    const split = splitSloDocuments(input);
+    // the names an OpenSLO v1 SLO gives that are not alongside it: the catalog's documents of that kind
+    const lookup: OpenSloLookup = async (kind, name, namespace) => {
+      const e = await this.o.catalog.getEntityByRef(
+        { kind, namespace, name },
+        { credentials: service },
+      );
+      return e && e.kind === kind ? (e as any) : undefined;
+    };
+    const read = await readSloDocuments(split.docs, { lookup, component });
+    const errors = [...split.errors, ...read.errors];
+    if (!this.o.publishDir)
+      throw new NotAllowedError(
+        'reliability.scaffolder.publishDir is not configured: SLO documents are written as OpenSLO files where the scaffolder publishes',
+      );
+    const dir = resolve(this.o.publishDir);
+    const slosDir = join(dir, 'slos');
+
+    const existing = await this.entities(
+      read.slos.map(s => `slo:${s.namespace}/${s.name}`),
+      service,
+    );
+    const writes: { path: string; yaml: string }[] = [];
+    const rows: RegistryImportRow[] = [];
+    for (const [i, s] of read.slos.entries()) {
+      const id = `slo:${s.namespace}/${s.name}`;
+      const path =
+        s.namespace === 'default'
+          ? join(slosDir, `${s.name}.yaml`)
+          : join(slosDir, s.namespace, `${s.name}.yaml`);
+      // names and namespaces are checked as the catalog checks them; the path stays in the folder all the same
+      if (!path.startsWith(`${slosDir}${sep}`)) {
+        errors.push(
+          `document ${s.document}: metadata.name: ${id} is not a file name`,
+        );
+        continue;
+      }
+      const current = existing[i];
+      const location = current?.metadata.annotations?.[MANAGED_BY_LOCATION];
+      if (current && location !== `file:${path}`) {
+        const mismatch = documentDiffers(s, current);
+        if (mismatch) errors.push(`document ${s.document}: ${mismatch}`);
+        else
+          rows.push({
+            line: s.document,
+            id,
+            outcome: 'unchanged',
+            detail: `defined in ${shortLocation(location)}`,
+          });
+        continue;
+      }
+      const yaml = `# OpenSLO v1, read from ${
+        SLO_FORMAT_TITLES[s.format]
+      } by POST /import/${SLO_DOCUMENTS_REGISTRY}\n${stringify(s.doc, {
+        lineWidth: 0,
+      })}`;
+      const before = await readFile(path, 'utf8').catch(() => undefined);
+      if (before === yaml) {
+        rows.push({
+          line: s.document,
+          id,
+          outcome: 'unchanged',
+          detail: relative(dir, path),
+        });
+        continue;
+      }
+      rows.push({
+        line: s.document,
+        id,
+        outcome: before === undefined ? 'created' : 'updated',
+        detail: relative(dir, path),
+      });
+      writes.push({ path, yaml });
+    }
+    if (errors.length) throw documentsFail(errors);
+
+    // an SLO whose component is not in the catalog is kept, and said
+    const notes = [...read.notes];
+    const components = [...new Set(read.slos.map(s => s.defs[0].componentRef))];
+    const found = await this.entities(components, service);
+    components.forEach((ref, j) => {
+      if (found[j]) return;
+      const of = read.slos
+        .filter(s => s.defs[0].componentRef === ref)
+        .map(s => `slo:${s.namespace}/${s.name}`);
+      notes.push(
+        `${of.slice(0, 5).join(', ')}${
+          of.length > 5 ? ` and ${of.length - 5} more` : ''
+        } measure${
+          of.length === 1 ? 's' : ''
+        } ${ref}, which is not in the catalog: name the component with entityRef= (--entity) or the reliability.io/component annotation`,
+      );
+    });
+
+    if (!opts.dryRun && writes.length) {
+      await this.writeAll(writes);
+      await this.refresh(
+        writes.map(w => w.path),
+        credentials,
+      );
+    }
+    return {
+      registry: SLO_DOCUMENTS_REGISTRY,
+      dryRun: opts.dryRun,
+      created: count(rows, 'created'),
+      updated: count(rows, 'updated'),
+      unchanged: count(rows, 'unchanged'),
+      rows: rows.sort((a, b) => a.line - b.line),
+      notes,
+    };
+  }
+
   /** Every file first under a temporary name, then renamed into place: a failed write leaves the folder as it was. */
   private async writeAll(writes: { path: string; yaml: string }[]) {
     const staged: { tmp: string; path: string }[] = [];
@@ -613,6 +756,70 @@ function differs(
       } (change it there, or change the row to match)`,
     };
   }
+  return undefined;
+}
+
+/** The most errors one refusal of SLO documents lists. */
+const MAX_DOCUMENT_ERRORS = 50;
+
+/** The document number an error starts with (`document 3 (…): …`), for ordering; errors of the whole file first. */
+function documentNumber(error: string): number {
+  if (!error.startsWith('document ')) return 0;
+  const n = parseInt(
+    error.slice('document '.length, 'document '.length + 6),
+    10,
+  );
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** A 400 listing every refused document (the first 50) with its field; nothing is written. */
+function documentsFail(errors: string[]): InputError {
+  const sorted = errors
+    .map((e, i) => ({ e, i, n: documentNumber(e) }))
+    .sort((a, b) => a.n - b.n || a.i - b.i)
+    .map(x => x.e);
+  const shown = sorted.slice(0, MAX_DOCUMENT_ERRORS);
+  const more = sorted.length - shown.length;
+  return new InputError(
+    `Invalid SLO documents, nothing imported: ${shown.join('; ')}${
+      more > 0 ? `; and ${more} more` : ''
+    }`,
+  );
+}
+
+const windowText = (def: SloDefinition) =>
+  `${def.window.kind === 'calendar' ? 'calendar ' : ''}${formatDuration(
+    def.window.duration,
+  )}`;
+
+/** What an SLO already in the catalog from another file says differently from the document, or undefined. */
+function documentDiffers(s: ReadSlo, entity: Entity): string | undefined {
+  const id = `slo:${s.namespace}/${s.name}`;
+  const where = shortLocation(
+    entity.metadata.annotations?.[MANAGED_BY_LOCATION],
+  );
+  if (entity.kind !== SLO_KIND)
+    return `metadata.name: ${id} is already a ${entity.kind} in the catalog`;
+  const parsed = parseOpenSlo(entity);
+  if (!parsed.ok)
+    return `metadata.name: ${id} is already defined in ${where}, and is invalid there: ${parsed.error}`;
+  const def = parsed.value;
+  const mine = s.defs[0];
+  const suffix = '(change it there, or import it under another name)';
+  if (Math.abs(def.target - mine.target) > 1e-9)
+    return `spec.objectives: ${id} is already defined in ${where} with ${+(
+      def.target * 100
+    ).toFixed(6)}%, not ${+(mine.target * 100).toFixed(6)}% ${suffix}`;
+  if (windowText(def) !== windowText(mine))
+    return `spec.timeWindow: ${id} is already defined in ${where} over ${windowText(
+      def,
+    )}, not ${windowText(mine)} ${suffix}`;
+  const a = def.threshold;
+  const b = mine.threshold;
+  if ((a || b) && (!a || !b || a.op !== b.op || a.value !== b.value))
+    return `spec.objectives: ${id} is already defined in ${where} with ${
+      a ? `${a.op} ${a.value}` : 'no threshold'
+    }, not ${b ? `${b.op} ${b.value}` : 'no threshold'} ${suffix}`;
   return undefined;
 }
 

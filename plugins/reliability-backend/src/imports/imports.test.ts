@@ -337,7 +337,7 @@ describe.each(
         .status,
     ).toBe(403);
     expect((await csv('/import/owners', SEED_SLOS)).body.error.message).toBe(
-      'Invalid path: registry: must be one of slos, burn-rate-alerts, synthetics, drills',
+      'Invalid path: registry: must be one of slos, burn-rate-alerts, synthetics, drills, slo-documents',
     );
     expect(
       (await csv('/import/slos?dryRun=yes', SEED_SLOS)).body.error.message,
