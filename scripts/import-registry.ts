@@ -1,19 +1,39 @@
 /*
- * `yarn reliability:import <registry> <file.csv> [--entity <ref>] [--dry-run] [--url <backend base URL>]`: imports
- * one of the seeds' CSV registries (slos, burn-rate-alerts, synthetics, drills) through POST /api/reliability/import.
+ * `yarn reliability:import <registry> <file> [--entity <ref>] [--dry-run] [--url <backend base URL>]`: imports
+ * one of the seeds' CSV registries (slos, burn-rate-alerts, synthetics, drills; a .csv file), or a file of SLO
+ * documents (slo-documents: OpenSLO v1, v1alpha or v2alpha, Sloth or Pyrra; a .yaml, .yml or .json file, each SLO
+ * written as an OpenSLO v1 file where the scaffolder publishes), through POST /api/reliability/import/<registry>.
  * The token is read from RELIABILITY_TOKEN (a static external access token, such as the SLI reporters' one), the
- * URL from RELIABILITY_URL or --url (default http://localhost:7007). Prints every row's outcome; exits 1 with every
- * bad row when the file is refused (nothing is imported then), 2 when the backend cannot be reached.
+ * URL from RELIABILITY_URL or --url (default http://localhost:7007). Prints every row's (or document's) outcome;
+ * exits 1 with every bad row or document when the file is refused (nothing is imported then), 2 when the backend
+ * cannot be reached.
  */
 import { readFile } from 'fs/promises';
 import {
-  REGISTRY_NAMES,
+  IMPORT_REGISTRY_NAMES,
+  MAX_REGISTRY_IMPORT_BYTES,
   RegistryImportResult,
+  SLO_DOCUMENTS_REGISTRY,
 } from '../plugins/reliability-common/src/imports/registry';
 
-const USAGE = `usage: yarn reliability:import <${REGISTRY_NAMES.join(
-  '|',
-)}> <file.csv> [--entity <ref>] [--dry-run] [--url <backend>]`;
+const USAGE = [
+  `usage: yarn reliability:import <${IMPORT_REGISTRY_NAMES.join(
+    '|',
+  )}> <file> [--entity <ref>] [--dry-run] [--url <backend>]`,
+  '  slos, burn-rate-alerts, synthetics, drills: a CSV file (text/csv)',
+  `  ${SLO_DOCUMENTS_REGISTRY}: OpenSLO (v1, v1alpha, v2alpha), Sloth or Pyrra documents in a .yaml, .yml or .json file;`,
+  '    --entity names the component of the SLOs that do not name their own',
+].join('\n');
+
+/** The content type a file is sent as: CSV for the registries, YAML or JSON (by its extension) for SLO documents. */
+function contentType(registry: string, file: string): string | undefined {
+  if (registry !== SLO_DOCUMENTS_REGISTRY) return 'text/csv';
+  const lower = file.toLowerCase();
+  if (lower.endsWith('.json')) return 'application/json';
+  if (lower.endsWith('.yaml') || lower.endsWith('.yml'))
+    return 'application/yaml';
+  return undefined;
+}
 
 async function main(argv: string[]): Promise<number> {
   const positional: string[] = [];
@@ -35,12 +55,27 @@ async function main(argv: string[]): Promise<number> {
     !registry ||
     !file ||
     positional.length > 2 ||
-    !(REGISTRY_NAMES as readonly string[]).includes(registry)
+    !(IMPORT_REGISTRY_NAMES as readonly string[]).includes(registry)
   ) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
+  const type = contentType(registry, file);
+  if (!type) {
+    process.stderr.write(
+      `${registry}: ${file} must be a .yaml, .yml or .json file\n${USAGE}\n`,
+    );
+    return 2;
+  }
   const text = await readFile(file, 'utf8');
+  if (Buffer.byteLength(text) > MAX_REGISTRY_IMPORT_BYTES) {
+    process.stderr.write(
+      `${registry}: ${file} is over ${
+        MAX_REGISTRY_IMPORT_BYTES / 1024 / 1024
+      } MB, the most one import takes: split it\n`,
+    );
+    return 1;
+  }
   const query = new URLSearchParams();
   if (entity) query.set('entityRef', entity);
   if (dryRun) query.set('dryRun', 'true');
@@ -50,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
     {
       method: 'POST',
       headers: {
-        'Content-Type': 'text/csv',
+        'Content-Type': type,
         ...(token ? { Authorization: `Bearer ${token}` } : {}),
       },
       body: text,
@@ -73,9 +108,11 @@ async function main(argv: string[]): Promise<number> {
       : 1;
   }
   const result = JSON.parse(body) as RegistryImportResult;
+  // the SLO documents answer per document (counted from 1), the registries per line
+  const unit = registry === SLO_DOCUMENTS_REGISTRY ? 'document' : 'line';
   for (const r of result.rows)
     process.stdout.write(
-      `line ${r.line} ${r.id}: ${r.outcome}${
+      `${unit} ${r.line} ${r.id}: ${r.outcome}${
         r.detail ? ` (${r.detail})` : ''
       }\n`,
     );
