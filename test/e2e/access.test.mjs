@@ -558,6 +558,30 @@ const ROUTES = {
       csv: csvFile('catalog/policies/burn-rate-alerts.csv'),
     }),
   },
+  'POST /import/slo-documents': {
+    send: () => ({
+      method: 'POST',
+      path: '/import/slo-documents?dryRun=true',
+      // SLO documents as JSON (a Pyrra SLO, converted to OpenSLO v1); a dry run writes nothing
+      body: {
+        apiVersion: 'pyrra.dev/v1alpha1',
+        kind: 'ServiceLevelObjective',
+        metadata: { name: 'access-probe-errors' },
+        spec: {
+          target: '99.5',
+          window: '4w',
+          indicator: {
+            ratio: {
+              errors: {
+                metric: 'http_requests_total{job="checkout",code=~"5.."}',
+              },
+              total: { metric: 'http_requests_total{job="checkout"}' },
+            },
+          },
+        },
+      },
+    }),
+  },
 };
 
 // ---- the walk ------------------------------------------------------------------------------------------------

@@ -696,6 +696,27 @@ const ROUTES: Record<string, RouteSpec> = {
     path: '/import/burn-rate-alerts?dryRun=true',
     csv: BURN_CSV,
   },
+  // SLO documents as JSON: a Pyrra SLO, checked and converted to OpenSLO, nothing written (a dry run)
+  'POST /import/slo-documents': {
+    path: '/import/slo-documents?dryRun=true',
+    body: () => ({
+      apiVersion: 'pyrra.dev/v1alpha1',
+      kind: 'ServiceLevelObjective',
+      metadata: { name: 'fuzz-checkout-errors' },
+      spec: {
+        target: '99.5',
+        window: '4w',
+        indicator: {
+          ratio: {
+            errors: {
+              metric: 'http_requests_total{job="checkout",code=~"5.."}',
+            },
+            total: { metric: 'http_requests_total{job="checkout"}' },
+          },
+        },
+      },
+    }),
+  },
 };
 const ROUTE_KEYS = Object.keys(ROUTES);
 
