@@ -129,6 +129,54 @@ export interface Config {
       /** Deny launches when an SLO has less than this share of its budget left (0-1). Default 0.25. */
       minBudgetRemaining?: number;
     };
+    /**
+     * Delivery of the suite's own alerts (fired, resolved) to the targets their SLO's OpenSLO
+     * AlertNotificationTargets name: `pagerduty:payments` names the target `payments` below. Credentials stay
+     * here (use ${ENV} substitution): never stored in the database, shown by the API or logged.
+     */
+    delivery?: {
+      /** Default true; false sends nothing. */
+      enabled?: boolean;
+      /** How often each replica drains the outbox, in seconds. Default 5. */
+      intervalSeconds?: number;
+      /** Attempts per delivery before it fails (429, 5xx, timeouts are retried). Default 10. */
+      maxAttempts?: number;
+      /** Full-jitter backoff between attempts: uniform in [0, min(cap, base * 2^n)). Default 5s and 10m. */
+      backoff?: { base?: string; cap?: string };
+      /** Per call. Default 10s. */
+      timeout?: string;
+      /** The targets by name (letters, digits, - and _). */
+      targets?: {
+        [name: string]: {
+          /** pagerduty, slack, opsgenie, teams or webhook. */
+          type: 'pagerduty' | 'slack' | 'opsgenie' | 'teams' | 'webhook';
+          /**
+           * pagerduty: the Events API v2 integration's routing key.
+           * @visibility secret
+           */
+          routingKey?: string;
+          /**
+           * opsgenie: the API integration's key (sent as `Authorization: GenieKey <key>`).
+           * @visibility secret
+           */
+          apiKey?: string;
+          /**
+           * slack, teams, webhook: where to POST. A Slack or Teams webhook URL is itself the secret.
+           * @visibility secret
+           */
+          url?: string;
+          /**
+           * webhook: the HMAC-SHA256 key (at least 16 characters) of `X-Reliability-Signature`.
+           * @visibility secret
+           */
+          secret?: string;
+          /** pagerduty: default https://events.pagerduty.com; opsgenie: default https://api.opsgenie.com (EU: https://api.eu.opsgenie.com). */
+          baseUrl?: string;
+          /** teams: adaptiveCard (a Workflows webhook, default) or messageCard (an Office 365 connector). */
+          format?: 'adaptiveCard' | 'messageCard';
+        };
+      };
+    };
     /** Backstage notifications to the owners (page-level burns, escalations, chaos aborts). */
     notifications?: {
       /** Default true; false sends none. */

@@ -55,6 +55,7 @@ export * from './chaos/experiment';
 export * from './chaos/lint';
 export * from './chaos/export';
 export * from './corrections/corrections';
+export * from './delivery/api';
 export * from './drills/drill';
 export * from './imports/registry';
 export * from './incidents/incident';

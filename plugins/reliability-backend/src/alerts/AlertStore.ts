@@ -1,6 +1,6 @@
 import { Knex } from 'knex';
 import { insertedId, isoOrNull as iso } from '../database/rows';
-import type { FiredAlert } from '../events/ReliabilityEvents';
+import type { FiredAlert, ResolvedAlert } from '../events/ReliabilityEvents';
 import type { ActiveCondition, SloAlertStates } from '../slos';
 
 /** A stored alert. */
@@ -22,7 +22,17 @@ export interface AlertRow {
  * no longer holds resolves (a pending one that never fired is resolved without having fired).
  */
 export class AlertStore implements SloAlertStates {
+  private resolvedListener?: (alerts: ResolvedAlert[]) => Promise<void>;
+
   constructor(private readonly db: Knex) {}
+
+  /**
+   * Hears of the alerts that had fired and resolved in an evaluation, once its writes are committed and before
+   * `apply` answers (the alerts feature publishes them as AlertResolved).
+   */
+  onResolved(listener: (alerts: ResolvedAlert[]) => Promise<void>): void {
+    this.resolvedListener = listener;
+  }
 
   /** Answers the alerts that started firing in this evaluation (the triggers for remediation). */
   async apply(
@@ -35,6 +45,7 @@ export class AlertStore implements SloAlertStates {
       active.map(a => [`${a.sloRef}\u0000${a.rule}`, a]),
     );
     const fired: FiredAlert[] = [];
+    const resolved: ResolvedAlert[] = [];
     await this.db.transaction(async tx => {
       const open = evaluatedSlos.length
         ? await chunked(evaluatedSlos, refs =>
@@ -56,6 +67,14 @@ export class AlertStore implements SloAlertStates {
             open_key: null,
             last_seen_at: now,
           });
+          if (row.state === 'firing')
+            resolved.push({
+              id: Number(row.id),
+              sloRef: row.slo_ref,
+              rule: row.rule,
+              severity: row.severity,
+              at: now,
+            });
         } else {
           const fire =
             row.state === 'pending' &&
@@ -107,6 +126,8 @@ export class AlertStore implements SloAlertStates {
         }
       }
     });
+    if (resolved.length && this.resolvedListener)
+      await this.resolvedListener(resolved);
     return fired;
   }
 

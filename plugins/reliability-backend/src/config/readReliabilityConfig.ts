@@ -16,6 +16,7 @@ import {
   parseDuration,
 } from '@reliability-suite/plugin-reliability-common';
 import { configDurationMs } from './durations';
+import { DeliveryConfig, readDeliveryConfig } from './deliveryConfig';
 
 /**
  * The plugin's whole configuration (`reliability.*`, and the app's and backend's base URLs), read once at startup
@@ -38,6 +39,8 @@ export interface ReliabilityConfig {
   metricsToken?: string;
   gate: { window: string; threshold: number };
   notificationsEnabled: boolean;
+  /** `reliability.delivery`: alert delivery to PagerDuty, Slack, Opsgenie, Teams, webhooks (absent: none). */
+  delivery?: DeliveryConfig;
   scaffolder: { publishDir?: string; locationRef?: string };
   remediation: {
     rules: RemediationRuleConfig[];
@@ -188,6 +191,7 @@ export function readReliabilityConfig(config: Config): ReliabilityConfig {
     gate: { window: gateWindow ?? '7d', threshold: gateThreshold ?? 0.25 },
     notificationsEnabled:
       cfg?.getOptionalBoolean('notifications.enabled') !== false,
+    delivery: readDeliveryConfig(config),
     scaffolder: {
       publishDir: cfg?.getOptionalString('scaffolder.publishDir'),
       locationRef: cfg?.getOptionalString('scaffolder.locationRef'),

@@ -12,6 +12,16 @@ export interface FiredAlert {
   details: Record<string, unknown>;
 }
 
+/** An alert that had fired and no longer holds (carried by AlertResolved). */
+export interface ResolvedAlert {
+  id: number;
+  sloRef: string;
+  rule: string;
+  severity: string;
+  /** When it resolved (epoch ms). */
+  at: number;
+}
+
 /** A remediation rule as the events name it: which entity, which action with which parameters. */
 export interface RemediationRuleRef {
   id: string;
@@ -28,6 +38,11 @@ export interface ReliabilityEventMap {
   /** A burn-rate alert of the suite's own fired on an evaluation tick. */
   AlertFired: {
     payload: { alert: FiredAlert; slo: SloDefinition };
+    answer: void;
+  };
+  /** A fired alert of the suite's own resolved on an evaluation tick (one that never fired resolves silently). */
+  AlertResolved: {
+    payload: { alert: ResolvedAlert };
     answer: void;
   };
   /** A remediation execution succeeded (its action's detail, when it finished). */

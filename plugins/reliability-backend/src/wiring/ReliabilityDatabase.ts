@@ -16,6 +16,7 @@ import { SyntheticStore } from '../synthetics/SyntheticStore';
 import { BurnRateImportStore } from '../imports/BurnRateImportStore';
 import { NoticeStore } from '../notifications/NoticeStore';
 import { CorrectionStore } from '../corrections/CorrectionStore';
+import { DeliveryStore } from '../delivery';
 
 /** The suite's stores, one per feature; each keeps its knex and its tables to itself. */
 export interface ReliabilityStores {
@@ -34,6 +35,7 @@ export interface ReliabilityStores {
   burnRateImports: BurnRateImportStore;
   notices: NoticeStore;
   corrections: CorrectionStore;
+  delivery: DeliveryStore;
 }
 
 /**
@@ -71,6 +73,7 @@ export class ReliabilityDatabase {
       burnRateImports: new BurnRateImportStore(this.knex),
       notices: new NoticeStore(this.knex),
       corrections: new CorrectionStore(this.knex),
+      delivery: new DeliveryStore(this.knex),
     };
   }
 }

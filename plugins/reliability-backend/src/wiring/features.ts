@@ -10,6 +10,7 @@ import { createChangeFeature } from '../changes/feature';
 import { createChaosFeature } from '../chaos/feature';
 import { createCommanderFeature } from '../commander/feature';
 import { createCorrectionFeature } from '../corrections/feature';
+import { createDeliveryFeature } from '../delivery';
 import { createDrillFeature } from '../drills/feature';
 import { connectProviders, reliabilityRecords } from '../extensions/records';
 import { createImportFeature } from '../imports/feature';
@@ -48,6 +49,8 @@ export async function createFeatures(
     createAlertsFeature(ctx, { slos }),
     createAlertmanagerFeature(ctx, { remediation }),
     remediation,
+    // after remediation: a fix is asked for before anyone is paged
+    createDeliveryFeature(ctx, { slos }),
     runbooks,
     createCommanderFeature(ctx, { slos, runbooks: runbooks.runbooks, signals }),
     createIncidentFeature(ctx, { runbooks: runbooks.runbooks }),

@@ -1,0 +1,4 @@
+export { createDeliveryFeature } from './feature';
+export type { DeliveryFeature } from './feature';
+export { DeliveryStore } from './DeliveryStore';
+export type { DeliveryOutbox } from './DeliveryStore';
