@@ -406,7 +406,7 @@ const BURN_CSV =
   'slo_id,window,threshold_x,severity\ncheckout_success,1h,14.4,page\n';
 
 /**
- * Every route of the API (64), each with a concrete path (`{chaos}` and `{correction}` filled in at run time) and,
+ * Every route of the API (68), each with a concrete path (`{chaos}` and `{correction}` filled in at run time) and,
  * for a mutating route, a valid body (or a CSV) that the fuzzer then breaks.
  */
 interface RouteSpec {
@@ -429,6 +429,8 @@ const ROUTES: Record<string, RouteSpec> = {
   },
   'GET /alerts': { path: '/alerts' },
   'GET /alertmanager/alerts': { path: '/alertmanager/alerts' },
+  'GET /delivery': { path: '/delivery' },
+  'GET /delivery/targets': { path: '/delivery/targets' },
   'GET /remediations': { path: '/remediations' },
   'GET /remediations/prometheus-rules': {
     path: '/remediations/prometheus-rules',
@@ -766,6 +768,8 @@ const MUST_REFUSE: Record<string, string[]> = {
     'GET /slos',
     'GET /alerts',
     'GET /alertmanager/alerts',
+    'GET /delivery',
+    'GET /delivery/targets',
     'GET /remediations',
     'GET /incidents',
     'GET /commander/alerts',
