@@ -1,6 +1,9 @@
 import { Entity } from '@backstage/catalog-model';
 import { parseSlo } from '@reliability-suite/plugin-reliability-common';
-import { OpenSloEntityProcessor } from './OpenSloEntityProcessor';
+import {
+  ANNOTATION_UNRESOLVED,
+  OpenSloEntityProcessor,
+} from './OpenSloEntityProcessor';
 
 // the real parser (the registry's entry point), counted
 jest.mock('@reliability-suite/plugin-reliability-common', () => {
@@ -164,5 +167,118 @@ describe('OpenSloEntityProcessor', () => {
       namespace: 'default',
       name: 'identity-sre',
     });
+  });
+
+  it('keeps SLOs, SLIs and DataSources on vendor sources the suite cannot read (CloudWatch, Datadog, New Relic, Dynatrace)', async () => {
+    const source = (type: string, spec: Record<string, unknown>) => ({
+      metricSource: { type, spec },
+    });
+    const cloudWatch = slo(
+      { metadata: { name: 'checkout-availability', namespace: 'default' } },
+      {
+        indicator: {
+          spec: {
+            ratioMetric: {
+              counter: true,
+              good: source('CloudWatch', {
+                region: 'eu-west-1',
+                namespace: 'AWS/ApplicationELB',
+                metricName: 'HTTPCode_Target_2XX_Count',
+                stat: 'Sum',
+              }),
+              total: source('CloudWatch', {
+                region: 'eu-west-1',
+                namespace: 'AWS/ApplicationELB',
+                metricName: 'RequestCount',
+                stat: 'Sum',
+              }),
+            },
+          },
+        },
+      },
+    );
+    const datadog = slo(
+      { metadata: { name: 'checkout-latency', namespace: 'default' } },
+      {
+        indicator: {
+          spec: {
+            thresholdMetric: source('Datadog', {
+              query: 'p95:trace.http.request.duration{service:checkout}',
+            }),
+          },
+        },
+        objectives: [{ op: 'lte', value: 300, target: 0.99 }],
+      },
+    );
+    // an SLI on a DataSource document, named by reference from the SLO
+    const dataSource = {
+      apiVersion: 'openslo/v1',
+      kind: 'DataSource',
+      metadata: { name: 'dynatrace-prod', namespace: 'default' },
+      spec: {
+        type: 'Dynatrace',
+        connectionDetails: { apiTokenRef: 'dynatrace-token' },
+      },
+    };
+    const sli = {
+      apiVersion: 'openslo/v1',
+      kind: 'SLI',
+      metadata: { name: 'search-errors', namespace: 'default' },
+      spec: {
+        ratioMetric: {
+          counter: true,
+          good: {
+            metricSource: {
+              metricSourceRef: 'dynatrace-prod',
+              spec: { metricSelector: 'builtin:service.errors.total.count' },
+            },
+          },
+          total: {
+            metricSource: {
+              metricSourceRef: 'dynatrace-prod',
+              spec: { metricSelector: 'builtin:service.requestCount.total' },
+            },
+          },
+        },
+      },
+    };
+    const newRelic = {
+      apiVersion: 'openslo/v1',
+      kind: 'DataSource',
+      metadata: { name: 'newrelic-prod', namespace: 'default' },
+      spec: { type: 'NewRelic', connectionDetails: { accountId: 1234 } },
+    };
+    const byRef: Record<string, Entity> = {
+      'sli:default/search-errors': sli,
+      'datasource:default/dynatrace-prod': dataSource,
+    };
+    const p = new OpenSloEntityProcessor(
+      async () => 'payments-sre',
+      async ref => byRef[ref],
+    );
+    for (const doc of [dataSource, newRelic, sli] as Entity[]) {
+      expect(await p.validateEntityKind(doc)).toBe(true);
+      await expect(
+        p.preProcessEntity(doc, location, () => {}),
+      ).resolves.toMatchObject({ kind: doc.kind });
+    }
+    const dynatrace = slo(
+      { metadata: { name: 'search-errors', namespace: 'default' } },
+      { indicator: undefined, indicatorRef: 'search-errors' },
+    );
+    // each SLO accepted, its reference resolved, with the type it reads as written
+    const types = [];
+    for (const doc of [cloudWatch, datadog, dynatrace]) {
+      const out = await p.preProcessEntity(doc, location, () => {});
+      expect(await p.validateEntityKind(out)).toBe(true);
+      expect(out.metadata.annotations ?? {}).not.toHaveProperty(
+        ANNOTATION_UNRESOLVED,
+      );
+      const parsed = parseSlo(out);
+      types.push(
+        parsed.ok ? parsed.value[0].indicator.sourceType : parsed.error,
+      );
+    }
+    expect(types).toEqual(['CloudWatch', 'Datadog', 'Dynatrace']);
   });
 });

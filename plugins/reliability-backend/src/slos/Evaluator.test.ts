@@ -104,12 +104,81 @@ describe.each(
     );
     expect(results.get('default/x')).toMatchObject({
       status: { state: 'no_data' },
-      reason: "no SLI source is registered for metricSource type 'Datadog'",
+      // no source serves Datadog: counted from the built-in ingest, which has nothing for it
+      reason:
+        'no data: the suite reads Broken, synthetics and the built-in ingest; this SLO reads Datadog',
     });
     expect(results.get('default/y')).toMatchObject({
       status: { state: 'no_data' },
       reason: 'SLI source failed: connect ECONNREFUSED 127.0.0.1:9',
     });
+  });
+
+  it('counts an SLO on a type no source serves from the built-in ingest, in the tick and the reads', async () => {
+    const { store, evaluator, reads } = await setup();
+    const cw = def('cw', 'CloudWatch');
+    await store.registry.syncSlos({
+      upserts: [{ def: cw, entityRef: 'slo:default/cw', docHash: 'cw' }],
+      remove: [],
+    });
+    const reason =
+      'no data: the suite reads synthetics and the built-in ingest; this SLO reads CloudWatch';
+    const gate = { window: '7d', threshold: 0.25 };
+    const day = [{ start: NOW - 24 * 60 * MIN, end: NOW }];
+    expect(await evaluator.evaluate([cw], NOW)).toEqual(
+      new Map([
+        [
+          'default/cw',
+          expect.objectContaining({
+            status: expect.objectContaining({ state: 'no_data' }),
+            reason,
+          }),
+        ],
+      ]),
+    );
+    expect(await reads.gateFigures([cw], gate, NOW)).toEqual({
+      per: [{ ref: 'default/cw', budgetRemaining: null, allow: true }],
+      notes: [`default/cw: no data over 7d (${reason})`],
+    });
+    expect(await reads.counts(cw, day)).toEqual([{ good: 0, total: 0 }]);
+    // a day of what was posted for it: 0.5% bad against a 1% budget
+    const events = [];
+    for (let h = 24; h >= 1; h--)
+      events.push({
+        sloRef: 'default/cw',
+        timestamp: NOW - h * 60 * MIN,
+        good: 995,
+        total: 1_000,
+      });
+    await store.counts.addCounts(events, NOW - 7 * 60 * MIN);
+    const evaluated = (await evaluator.evaluate([cw], NOW)).get('default/cw')!;
+    expect(evaluated.reason).toBeUndefined();
+    expect(evaluated.status).toMatchObject({
+      state: 'healthy',
+      good: 23_880,
+      total: 24_000,
+    });
+    const figures = await reads.gateFigures([cw], gate, NOW);
+    expect(figures.notes).toEqual([]);
+    expect(figures.per[0].budgetRemaining).toBeCloseTo(0.5, 9);
+    expect(await reads.counts(cw, day)).toEqual([
+      { good: 23_880, total: 24_000 },
+    ]);
+    // a registry without the built-in ingest has nothing to count it from: the same reason, from its own sources
+    const only = new SliSourceRegistry();
+    only.add({ types: ['Dynatrace'], countWindows: async () => new Map() });
+    const alone =
+      'no data: the suite reads Dynatrace; this SLO reads CloudWatch';
+    expect(
+      (
+        await new Evaluator(
+          store,
+          only,
+          mockServices.rootLogger({ level: 'error' }),
+        ).evaluate([cw], NOW)
+      ).get('default/cw')?.reason,
+    ).toBe(alone);
+    await expect(new SloReads(only).counts(cw, day)).rejects.toThrow(alone);
   });
 
   it('gates launches on the budget left over the gate window', async () => {

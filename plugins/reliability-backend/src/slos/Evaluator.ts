@@ -193,11 +193,12 @@ export class Evaluator {
     const bySource = new Map<SliSource, SloDefinition[]>();
     const out = new Map<string, EvaluationResult>();
     for (const slo of slos) {
+      // a type no source serves is counted from the built-in ingest (whatever was posted for it)
       const source = this.sources.forSlo(slo);
       if (!source) {
         out.set(slo.ref, {
           status: this.noData(slo, at),
-          reason: `no SLI source is registered for metricSource type '${slo.indicator.sourceType}'`,
+          reason: this.sources.unread(slo),
         });
         continue;
       }
@@ -285,10 +286,12 @@ export class Evaluator {
       for (const request of requests) {
         const { slo, intervals } = request;
         const r = countOf(request);
+        // set when no source serves the SLO's metricSource.type: its reason whenever it has no data
+        const unread = this.sources.unread(slo);
         if (!r || r.error) {
           out.set(slo.ref, {
             status: { ...this.noData(slo, at), ...gateOf(slo) },
-            reason: r?.error ?? 'the SLI source returned nothing',
+            reason: unread ?? r?.error ?? 'the SLI source returned nothing',
           });
           continue;
         }
@@ -330,7 +333,12 @@ export class Evaluator {
                 )
               : null,
           };
-        out.set(slo.ref, { status });
+        out.set(
+          slo.ref,
+          unread && status.state === 'no_data'
+            ? { status, reason: unread }
+            : { status },
+        );
       }
       await this.addDisplayValues(source, list, out, at);
     }

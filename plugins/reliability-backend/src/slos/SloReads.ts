@@ -69,7 +69,9 @@ export class SloReads {
       if (!source) {
         per.push({ ref: slo.ref, budgetRemaining: null, allow: true });
         notes.push(
-          `${slo.ref}: no SLI source for '${slo.indicator.sourceType}'`,
+          `${slo.ref}: no data over ${opts.window} (${this.sources.unread(
+            slo,
+          )})`,
         );
         continue;
       }
@@ -97,11 +99,11 @@ export class SloReads {
             : null;
         const allow = remaining === null || remaining >= opts.threshold;
         per.push({ ref: slo.ref, budgetRemaining: remaining, allow });
+        // a type no source serves is counted from the built-in ingest: without data, it says so
+        const why = this.sources.unread(slo) ?? r?.error;
         if (remaining === null)
           notes.push(
-            `${slo.ref}: no data over ${opts.window}${
-              r?.error ? ` (${r.error})` : ''
-            }`,
+            `${slo.ref}: no data over ${opts.window}${why ? ` (${why})` : ''}`,
           );
       }
     }
@@ -142,20 +144,23 @@ export class SloReads {
 
   /**
    * An SLO's counts over the given intervals, straight from its source (no minute rounding: an interval may end
-   * at the end of the current minute, for the chaos guard). An error when the SLO has no source or it fails.
+   * at the end of the current minute, for the chaos guard); a metricSource.type no source serves is counted from the
+   * built-in ingest. An error when the SLO has no source or it fails.
    */
   async counts(
     slo: SloDefinition,
     intervals: { start: number; end: number }[],
   ): Promise<{ good: number; total: number }[]> {
+    // a type no source serves is counted from the built-in ingest
     const source = this.sources.forSlo(slo);
-    if (!source)
-      throw new Error(
-        `no SLI source is registered for metricSource type '${slo.indicator.sourceType}'`,
-      );
+    if (!source) throw new Error(this.sources.unread(slo));
     const r = (await source.countWindows([{ slo, intervals }])).get(slo.ref);
     if (!r || r.error)
-      throw new Error(r?.error ?? 'the SLI source returned nothing');
+      throw new Error(
+        this.sources.unread(slo) ??
+          r?.error ??
+          'the SLI source returned nothing',
+      );
     return r.counts;
   }
 

@@ -8,6 +8,7 @@ import {
   compositeParentRef,
   excludedRanges,
   subtractRanges,
+  SYNTHETIC_SOURCE_TYPE,
 } from '@reliability-suite/plugin-reliability-common';
 import type {
   SliCountRequest,
@@ -26,7 +27,57 @@ export function flattenComposites(slos: SloDefinition[]): SloDefinition[] {
   );
 }
 
-/** Picks the source serving an SLO's metricSource.type. */
+/** How the sentence naming what the suite reads calls a source's metricSource.type (other types as written). */
+function sourceLabel(type: string): { label: string; rank: number } {
+  switch (type.toLocaleLowerCase('en-US')) {
+    case 'prometheus':
+      return { label: 'Prometheus', rank: 0 };
+    case SYNTHETIC_SOURCE_TYPE:
+      return { label: 'synthetics', rank: 2 };
+    case '':
+    case 'ingest':
+    case 'reliability-ingest':
+      return { label: 'the built-in ingest', rank: 3 };
+    default:
+      return { label: type, rank: 1 };
+  }
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function listed(items: string[]): string {
+  return items.length < 2
+    ? items.join('')
+    : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/**
+ * The no-data reason of an SLO whose metricSource.type no source serves: what the suite reads (the registered
+ * sources' types), and what the SLO reads, as written in its file.
+ */
+function unreadSourceReason(
+  sources: readonly { types: readonly string[] }[],
+  type: string,
+): string {
+  const seen = new Set<string>();
+  const read: { label: string; rank: number; at: number }[] = [];
+  for (const s of sources)
+    for (const t of s.types) {
+      const l = sourceLabel(t);
+      if (seen.has(l.label.toLocaleLowerCase('en-US'))) continue;
+      seen.add(l.label.toLocaleLowerCase('en-US'));
+      read.push({ ...l, at: read.length });
+    }
+  read.sort((a, b) => a.rank - b.rank || a.at - b.at);
+  return `no data: the suite reads ${
+    read.length ? listed(read.map(r => r.label)) : 'no SLI source'
+  }; this SLO ${type ? `reads ${type}` : 'names no metricSource type'}`;
+}
+
+/**
+ * Picks the source serving an SLO's metricSource.type. A type no source serves (CloudWatch, Datadog...) is counted
+ * from the built-in ingest, the source serving SLOs that name no type: whatever was posted to /sli-events or
+ * /sli-values for it. Such an SLO carries the reason `unread` for when it has no data.
+ */
 export class SliSourceRegistry {
   private readonly sources: SliSource[] = [];
 
@@ -36,21 +87,48 @@ export class SliSourceRegistry {
   }
 
   forSlo(slo: SloDefinition): SliSource | undefined {
+    return this.lookup(slo).source;
+  }
+
+  /**
+   * The no-data reason of an SLO whose metricSource.type no registered source serves (`no data: the suite reads
+   * Prometheus, synthetics and the built-in ingest; this SLO reads CloudWatch`); undefined when one serves it.
+   */
+  unread(slo: SloDefinition): string | undefined {
+    return this.lookup(slo).unread;
+  }
+
+  private lookup(slo: SloDefinition): SourceFor {
     const given = slo.indicator.sourceType ?? '';
-    if (!this.byType.has(given)) {
-      const type = given.toLocaleLowerCase('en-US');
-      this.byType.set(
-        given,
-        this.sources.find(s =>
-          s.types.some(t => t.toLocaleLowerCase('en-US') === type),
-        ),
-      );
+    let found = this.byType.get(given);
+    if (!found) {
+      const source = this.serving(given);
+      found = source
+        ? { source }
+        : {
+            source: this.serving(''),
+            unread: unreadSourceReason(this.sources, given),
+          };
+      this.byType.set(given, found);
     }
-    return this.byType.get(given);
+    return found;
+  }
+
+  private serving(given: string): SliSource | undefined {
+    const type = given.toLocaleLowerCase('en-US');
+    return this.sources.find(s =>
+      s.types.some(t => t.toLocaleLowerCase('en-US') === type),
+    );
   }
 
   /** Each metricSource.type given, and the source serving it (a tick asks once per SLO). */
-  private readonly byType = new Map<string, SliSource | undefined>();
+  private readonly byType = new Map<string, SourceFor>();
+}
+
+/** The source counting an SLO, and the reason it has no data when no source serves its metricSource.type. */
+interface SourceFor {
+  source?: SliSource;
+  unread?: string;
 }
 
 /** The budget corrections in force, as the evaluation and the reads ask for them (corrections/ answers). */

@@ -461,6 +461,40 @@ describe('EntityReliabilityContent', () => {
     ).toHaveLength(2);
   });
 
+  it('says why an SLO on a source the suite cannot read has no data: on its status and on its chart', async () => {
+    const reason =
+      'no data: the suite reads Prometheus, synthetics and the built-in ingest; this SLO reads CloudWatch';
+    const cloudWatch: SloSummary = {
+      ...slo({
+        state: 'no_data',
+        sli: null,
+        budgetRemaining: null,
+        budgetRemainingEvents: null,
+        exhaustsAt: null,
+        firing: [],
+        good: 0,
+        total: 0,
+        reason,
+      }),
+      ref: 'default/cw',
+      name: 'cw',
+      title: 'CW',
+      sourceType: 'CloudWatch',
+    };
+    await render({
+      listSlos: jest.fn().mockResolvedValue({ items: [cloudWatch] }),
+      getHistory: jest.fn().mockResolvedValue({ ...history, points: [] }),
+    });
+    expect(
+      await screen.findByText(
+        'No data: the suite reads Prometheus, synthetics and the built-in ingest; this SLO reads CloudWatch.',
+      ),
+    ).toBeInTheDocument();
+    const row = within(screen.getByTestId('slo-row-cw'));
+    await userEvent.hover(row.getByText('No data'));
+    expect(await screen.findByRole('tooltip')).toHaveTextContent(reason);
+  });
+
   it('says so when a new SLO has not been evaluated yet', async () => {
     const fresh = {
       ...slo(),

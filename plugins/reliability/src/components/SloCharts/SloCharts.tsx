@@ -51,9 +51,15 @@ const stamp = dateFormat({
   minute: '2-digit',
 });
 
-/** Why a window can be empty, by where the SLO's counts come from. */
-function noDataHint(sourceType?: string): string {
-  switch ((sourceType ?? '').toLowerCase()) {
+/**
+ * Why a window can be empty: the reason the evaluation gave, when it gave one (an SLO on a source the suite cannot
+ * read: "no data: the suite reads Prometheus, synthetics and the built-in ingest; this SLO reads CloudWatch"), else
+ * by where the SLO's counts come from.
+ */
+function noDataHint(slo: SloSummary): string {
+  const reason = slo.status?.state === 'no_data' ? slo.status.reason : '';
+  if (reason) return `${reason.charAt(0).toUpperCase()}${reason.slice(1)}.`;
+  switch ((slo.sourceType ?? '').toLowerCase()) {
     case 'synthetic':
       return 'No data in this window yet: the runs of its synthetic journey feed it, each counted once its minute closes.';
     case 'prometheus':
@@ -329,7 +335,7 @@ export function SloCharts({
           </Alert>
         )}
         {value && value.points.length === 0 && (
-          <Alert severity="info">{noDataHint(slo.sourceType)}</Alert>
+          <Alert severity="info">{noDataHint(slo)}</Alert>
         )}
         {value && value.points.length > 0 && (
           <Grid container spacing={2}>
