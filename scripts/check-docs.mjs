@@ -216,6 +216,12 @@ for (const parent of ['plugins', 'packages']) {
         }
         continue;
       }
+      // an index signature on its own line (`[name: string]: {`, as prettier writes a long one): keys under it
+      if (/^\[\w+: string\]:\s*\{$/.test(line)) {
+        configKeys.add([...stack, '*'].join('.'));
+        stack.push(null);
+        continue;
+      }
       const closes =
         (line.match(/\}/g) ?? []).length - (line.match(/\{/g) ?? []).length;
       for (let i = 0; i < closes; i++) stack.pop();
