@@ -575,3 +575,59 @@ test("an owner excludes a maintenance window from checkout's budget, sees it sha
     await browser.close();
   }
 });
+
+test("an SLO whose SLI is missing exists in the catalog, and its page shows the catalog's processing error", async () => {
+  // the catalog keeps the SLO (test/e2e/fixtures/unresolved-slo.yaml) with the error in status.items
+  const ref = 'slo/default/e2e-unresolved-slo';
+  const entity = await until(
+    'the unresolved SLO in the catalog',
+    async () => {
+      const res = await fetch(`${BASE}/api/catalog/entities/by-name/${ref}`, {
+        headers: { Authorization: `Bearer ${backstageIdentity.token}` },
+      });
+      return res.ok ? res.json() : undefined;
+    },
+    90_000,
+    1000,
+  );
+  assert.match(
+    entity.status?.items?.[0]?.error?.message ?? '',
+    /spec\.indicatorRef: no SLI named e2e-missing-sli in namespace default/,
+  );
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+  });
+  const page = await browser.newPage({
+    viewport: { width: 1440, height: 1000 },
+  });
+  try {
+    await page.goto(`${BASE}/catalog/default/slo/e2e-unresolved-slo`);
+    const enter = page.getByRole('button', { name: /enter/i });
+    await enter
+      .or(page.getByText(/no SLI named e2e-missing-sli/))
+      .first()
+      .waitFor({ timeout: 90_000 });
+    if (await enter.count()) await enter.first().click();
+    // Backstage's EntityProcessingErrorsPanel, above the overview: the error as the processor wrote it
+    const error = page.getByText(
+      /spec\.indicatorRef: no SLI named e2e-missing-sli in namespace default/,
+    );
+    await error.first().waitFor({ timeout: 60_000 });
+    assert.ok(await error.first().isVisible());
+    await page.screenshot({
+      path: path.join(artifacts, 'unresolved-slo.png'),
+      fullPage: true,
+    });
+  } catch (e) {
+    await page
+      .screenshot({
+        path: path.join(artifacts, 'unresolved-slo-failure.png'),
+        fullPage: true,
+      })
+      .catch(() => {});
+    throw e;
+  } finally {
+    await browser.close();
+  }
+});
