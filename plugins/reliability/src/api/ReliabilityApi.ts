@@ -22,6 +22,8 @@ import type {
   DrillRecord,
   ChaosLintResult,
   CommanderAlert,
+  DeliveryRecord,
+  DeliveryState,
   DiffLine,
   FailureMode,
   HistoryResponse,
@@ -36,6 +38,7 @@ import type {
   SloCorrection,
   SloCorrectionCreate,
   SloCorrectionListResponse,
+  Page,
 } from '@reliability-suite/plugin-reliability-common';
 
 /** An entity as the runbook routes address it. @public */
@@ -101,6 +104,12 @@ export interface ReliabilityApi {
     version: number,
   ): Promise<RunbookVersionSummary & { markdown: string; diff: DiffLine[] }>;
   getCommanderAlerts(): Promise<{ items: CommanderAlert[] }>;
+  /** Deliveries of alerts to PagerDuty, Slack, Opsgenie, Teams and webhooks, newest first (GET /delivery). */
+  listDeliveries(query?: {
+    state?: DeliveryState;
+    entityRef?: string;
+    limit?: number;
+  }): Promise<Page<DeliveryRecord>>;
   listIncidents(query?: {
     state?: 'active' | 'closed';
     entityRef?: string;
@@ -605,6 +614,17 @@ export class ReliabilityClient implements ReliabilityApi {
 
   getCommanderAlerts(): Promise<{ items: CommanderAlert[] }> {
     return this.get('/commander/alerts');
+  }
+
+  listDeliveries(
+    query: { state?: DeliveryState; entityRef?: string; limit?: number } = {},
+  ): Promise<Page<DeliveryRecord>> {
+    const q = new URLSearchParams();
+    if (query.state) q.set('state', query.state);
+    if (query.entityRef) q.set('entityRef', query.entityRef);
+    if (query.limit !== undefined) q.set('limit', String(query.limit));
+    const qs = q.toString();
+    return this.get(`/delivery${qs ? `?${qs}` : ''}`);
   }
 
   listIncidents(

@@ -30,6 +30,22 @@ function recordingClient(
 const checkout = { kind: 'component', namespace: 'default', name: 'checkout' };
 
 describe('ReliabilityClient, every method', () => {
+  it('reads the alert deliveries at GET /delivery', async () => {
+    const { client, calls } = recordingClient();
+    await client.listDeliveries();
+    await client.listDeliveries({
+      state: 'failed',
+      entityRef: 'component:default/checkout',
+      limit: 50,
+    });
+    expect(
+      calls.map(c => c.url.replace('http://h/api/reliability', '')),
+    ).toEqual([
+      '/delivery',
+      '/delivery?state=failed&entityRef=component%3Adefault%2Fcheckout&limit=50',
+    ]);
+  });
+
   it('reads remediations, runbooks, the commander view and incidents at the documented URLs', async () => {
     const { client, calls } = recordingClient(url =>
       url.endsWith('/markdown') ? '# Incident 7' : { items: [] },

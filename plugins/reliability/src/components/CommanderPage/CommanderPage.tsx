@@ -29,6 +29,7 @@ import {
 } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
+import { DeliveryFailures } from './DeliveryFailures';
 
 const SEVERITY_COLOR: Record<string, 'error' | 'warning' | 'info' | 'default'> =
   {
@@ -175,6 +176,7 @@ export function CommanderPage() {
           ))}
         </Alert>
       )}
+      <DeliveryFailures />
       <Stack direction={{ xs: 'column', md: 'row' }} spacing={2} sx={{ mb: 2 }}>
         <TextField
           inputRef={search}
