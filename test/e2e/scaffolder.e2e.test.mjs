@@ -73,6 +73,10 @@ test(
     const page = await browser.newPage({
       viewport: { width: 1600, height: 1200 },
     });
+    // how long each part took, printed at the end (the slowest test of the end-to-end suite)
+    const t0 = Date.now();
+    const marks = [];
+    const mark = what => marks.push(`${what} ${Date.now() - t0} ms`);
     try {
       await page.goto(`${BASE}/create/templates/default/new-slo`);
       const enter = page.getByRole('button', { name: /enter/i });
@@ -81,6 +85,7 @@ test(
         .first()
         .waitFor({ timeout: 90_000 });
       if (await enter.count()) await enter.first().click();
+      mark('form shown');
       await page
         .getByText('What the SLO measures')
         .first()
@@ -111,6 +116,7 @@ test(
       // the preview: the YAML the template writes, and the backtest over an existing SLO's counts
       const preview = page.getByTestId('slo-preview');
       await preview.waitFor({ timeout: 30_000 });
+      mark('preview shown');
       assert.match(
         await page.getByTestId('slo-preview-yaml').innerText(),
         new RegExp(`name: ${name}`),
@@ -121,6 +127,7 @@ test(
           /^Over the last 30 days this SLO would have (ended with -?\d+% of its budget left|overspent its budget by \d+%), and (never paged|paged \d+ times?)/,
         )
         .waitFor({ timeout: 60_000 });
+      mark('backtest answered');
       await page.screenshot({
         path: path.join(artifacts, 'new-slo-preview.png'),
         fullPage: true,
@@ -133,21 +140,30 @@ test(
         .first()
         .waitFor({ timeout: 120_000 });
       assert.ok(existsSync(published), `${published} written`);
+      mark('task done');
 
       // on checkout's tab within the evaluation tick (15 s in the e2e config), evaluated
       await page.goto(`${BASE}/catalog/default/component/checkout/reliability`);
       const row = page.getByTestId(`slo-row-${name}`);
-      for (let i = 0; i < 20 && !(await row.count()); i++) {
-        await page.waitForTimeout(5_000);
-        await page.reload();
+      // the tab reads the registry once per load: wait for the row a while, then load the tab again (bounded)
+      const deadline = Date.now() + 150_000;
+      for (;;) {
+        try {
+          await row.waitFor({ timeout: 10_000 });
+          break;
+        } catch (e) {
+          if (Date.now() > deadline) throw e;
+          await page.reload();
+        }
       }
-      await row.waitFor({ timeout: 30_000 });
+      mark('SLO on the tab');
       assert.match(await row.innerText(), /Checkout availability \(e2e\)/);
       assert.match(await row.innerText(), /99\.5%/);
       assert.match(await row.innerText(), /30d rolling/);
       const item = page.getByTestId('readiness-item-journey-slos');
       await item.waitFor({ timeout: 30_000 });
       assert.match(await item.innerText(), /^✓/);
+      mark('readiness ticked');
       await page.screenshot({
         path: path.join(artifacts, 'new-slo-on-tab.png'),
         fullPage: true,
@@ -161,6 +177,8 @@ test(
         .catch(() => {});
       throw e;
     } finally {
+      // eslint-disable-next-line no-console
+      console.log(`# scaffolder: ${marks.join(', ')}`);
       await browser.close();
     }
   },
