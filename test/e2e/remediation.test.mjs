@@ -419,5 +419,5 @@ test('the evaluation tick runs on one replica per tick; when the replica that ev
       ),
     JSON.stringify(slos.items.map(i => i.status?.evaluatedAt)),
   );
-  await startBackend(victim);
+  // the last test of this file: the killed replica stays down (after() stops the survivor)
 });
