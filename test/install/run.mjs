@@ -44,8 +44,8 @@ if (!tarballDir || !workDir) {
   process.exit(2);
 }
 const CREATE_APP_VERSION = process.env.CREATE_APP_VERSION ?? '0.9.2';
+// SQLite boots on PORT and PostgreSQL on PORT + 1, at the same time
 const PORT = Number(process.env.RELIABILITY_INSTALL_PORT ?? 7097);
-const BASE = `http://localhost:${PORT}`;
 const PG_URL =
   process.env.RELIABILITY_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -409,22 +409,25 @@ function applyReadmes(env) {
 }
 
 // ---------------------------------------------------------------- 4. boot, data, browser
-let backend;
-function stopBackend() {
-  if (!backend?.pid) return;
-  try {
-    process.kill(-backend.pid, 'SIGKILL');
-  } catch {}
-  backend = undefined;
+const backends = new Set();
+function stopBackend(child) {
+  for (const b of child ? [child] : [...backends]) {
+    backends.delete(b);
+    if (!b?.pid) continue;
+    try {
+      process.kill(-b.pid, 'SIGKILL');
+    } catch {}
+  }
 }
-process.on('exit', stopBackend);
+process.on('exit', () => stopBackend());
 for (const sig of ['SIGINT', 'SIGTERM'])
   process.on(sig, () => {
     stopBackend();
     process.exit(1);
   });
 
-async function boot(label, extraConfig, env, later) {
+async function boot(label, extraConfig, env, later, port) {
+  const BASE = `http://localhost:${port}`;
   const configFile = path.join(workDir, `app-config.${label}.yaml`);
   writeFileSync(
     configFile,
@@ -432,14 +435,14 @@ async function boot(label, extraConfig, env, later) {
       app: { baseUrl: BASE },
       backend: {
         baseUrl: BASE,
-        listen: { port: PORT, host: '127.0.0.1' },
+        listen: { port, host: '127.0.0.1' },
         ...extraConfig,
       },
     }),
   );
   const logFile = path.join(logDir, `backend-${label}.log`);
   writeFileSync(logFile, '');
-  backend = spawn(
+  const backend = spawn(
     'yarn',
     ['start', '--config', '../../app-config.yaml', '--config', configFile],
     {
@@ -454,6 +457,7 @@ async function boot(label, extraConfig, env, later) {
       },
     },
   );
+  backends.add(backend);
   let exited = false;
   backend.on('exit', () => (exited = true));
   backend.stdout.on('data', d => appendFileSync(logFile, d));
@@ -503,7 +507,7 @@ async function boot(label, extraConfig, env, later) {
       fail(`${e.message}\n--- backend log (${logFile}) ---\n${tail()}`),
     );
     for (const s of later) {
-      console.log(`  ${s.where}: shell, with the backend running`);
+      console.log(`  [${label}] ${s.where}: shell, with the backend running`);
       run('bash', ['-euo', 'pipefail', '-c', s.content], {
         env: {
           ...env,
@@ -523,19 +527,19 @@ async function boot(label, extraConfig, env, later) {
       2000,
     );
     console.log(
-      `  GET /slos: shop-availability total ${evaluated.status.total}, budget remaining ${evaluated.status.budgetRemaining}`,
+      `  [${label}] GET /slos: shop-availability total ${evaluated.status.total}, budget remaining ${evaluated.status.budgetRemaining}`,
     );
-    await browse(label);
+    await browse(label, BASE);
   } catch (e) {
     e.message += `\n(backend log: ${path.relative(root, logFile)})`;
     throw e;
   } finally {
-    stopBackend();
+    stopBackend(backend);
     await new Promise(r => setTimeout(r, 1500));
   }
 }
 
-async function browse(label) {
+async function browse(label, BASE) {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -567,7 +571,9 @@ async function browse(label) {
       )
       .first();
     await tab.waitFor({ timeout: 60_000 });
-    console.log('  Chromium: signed in as guest, the Reliability tab is there');
+    console.log(
+      `  [${label}] Chromium: signed in as guest, the Reliability tab is there`,
+    );
     await tab.click();
     const row = page.getByTestId('slo-row-shop-availability');
     await row.waitFor({ timeout: 60_000 });
@@ -580,7 +586,7 @@ async function browse(label) {
       60_000,
     );
     console.log(
-      `  Chromium: the budget chart says ${now}% remaining (998 good of 1000 against 99.5%: 60.0%)`,
+      `  [${label}] Chromium: the budget chart says ${now}% remaining (998 good of 1000 against 99.5%: 60.0%)`,
     );
     if (Number(now) !== 60)
       fail(`the budget chart says ${now}%, expected 60.0%`);
@@ -616,34 +622,55 @@ function dropDatabases(prefix) {
     psql('postgres', `drop database if exists "${db}" with (force)`);
 }
 
-async function postgres(env, later, tables) {
-  await phase('PostgreSQL: boot, register, ingest, Chromium', async () => {
-    try {
-      await boot(
-        'postgres',
-        { database: { client: 'pg', connection: PG_URL, prefix: pgPrefix } },
-        env,
-        later,
+async function postgres(env, later, tables, port) {
+  try {
+    await boot(
+      'postgres',
+      { database: { client: 'pg', connection: PG_URL, prefix: pgPrefix } },
+      env,
+      later,
+      port,
+    );
+    const have = psql(
+      `${pgPrefix}reliability`,
+      "select table_name from information_schema.tables where table_schema = 'public' and table_name not like '%knex_migrations%' and table_name not like 'backstage\\_backend\\_%' order by table_name",
+    );
+    const missing = tables.filter(t => !have.includes(t));
+    const unlisted = have.filter(t => !tables.includes(t));
+    if (missing.length || unlisted.length)
+      fail(
+        `the backend README's tables differ from the database: not created ${
+          missing.join(', ') || '-'
+        }; not listed ${unlisted.join(', ') || '-'}`,
       );
-      const have = psql(
-        `${pgPrefix}reliability`,
-        "select table_name from information_schema.tables where table_schema = 'public' and table_name not like '%knex_migrations%' and table_name not like 'backstage\\_backend\\_%' order by table_name",
-      );
-      const missing = tables.filter(t => !have.includes(t));
-      const unlisted = have.filter(t => !tables.includes(t));
-      if (missing.length || unlisted.length)
+    console.log(
+      `  [postgres] ${pgPrefix}reliability: the ${have.length} tables the backend's README lists (and Backstage's own backstage_backend_*)`,
+    );
+  } finally {
+    dropDatabases(pgPrefix);
+  }
+}
+
+/** The app on SQLite and on PostgreSQL, at the same time (most of a boot is waiting: the catalog, a tick). */
+async function bothDatabases(env, later, tables) {
+  await phase(
+    'SQLite and PostgreSQL, side by side: boot, register, ingest, Chromium',
+    async () => {
+      const results = await Promise.allSettled([
+        boot('sqlite', {}, env, later, PORT),
+        postgres(env, later, tables, PORT + 1),
+      ]);
+      const failed = results
+        .map((r, i) => [['SQLite', 'PostgreSQL'][i], r])
+        .filter(([, r]) => r.status === 'rejected');
+      if (failed.length)
         fail(
-          `the backend README's tables differ from the database: not created ${
-            missing.join(', ') || '-'
-          }; not listed ${unlisted.join(', ') || '-'}`,
+          failed
+            .map(([db, r]) => `${db}: ${r.reason?.message ?? r.reason}`)
+            .join('\n'),
         );
-      console.log(
-        `  PostgreSQL ${pgPrefix}reliability: the ${have.length} tables the backend's README lists (and Backstage's own backstage_backend_*)`,
-      );
-    } finally {
-      dropDatabases(pgPrefix);
-    }
-  });
+    },
+  );
 }
 
 // ---------------------------------------------------------------- main
@@ -666,10 +693,7 @@ try {
         if (s.kind === 'shell-after-start') later.push(s);
         if (s.kind === 'tables') tables = s.content.split('\n').filter(Boolean);
       }
-    await phase('SQLite: boot, register, ingest, Chromium', () =>
-      boot('sqlite', {}, {}, later),
-    );
-    await postgres({}, later, tables);
+    await bothDatabases({}, later, tables);
     process.exit(0);
   }
   const env = await phase(
@@ -698,10 +722,7 @@ try {
       log: 'build-backend',
     }),
   );
-  await phase('SQLite: boot, register, ingest, Chromium', () =>
-    boot('sqlite', {}, env, later),
-  );
-  await postgres(env, later, tables);
+  await bothDatabases(env, later, tables);
 } catch (e) {
   console.error(`\n[install] FAILED: ${e.message}`);
   code = 1;
