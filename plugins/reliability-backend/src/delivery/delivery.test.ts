@@ -6,7 +6,7 @@ import {
 } from '@reliability-suite/plugin-reliability-common';
 import { Knex } from 'knex';
 import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
-import { Redactor } from '../redaction/Redactor';
+import { Redactor, collectSecrets } from '../redaction/Redactor';
 import { DeliveryStore } from './DeliveryStore';
 import { DeliveryService } from './DeliveryService';
 import { ConfigReader } from '@backstage/config';
@@ -490,6 +490,45 @@ function mockCredentials() {
 }
 
 describe('reading reliability.delivery', () => {
+  it('leaves every credential to the redaction step: the plugin’s own, and delivery’s', () => {
+    const urls = {
+      slack: `http://127.0.0.1:9${FAKE_KEYS.slackPath}`,
+      teams: `http://127.0.0.1:9${FAKE_KEYS.teamsPath}?${FAKE_KEYS.teamsQuery}`,
+    };
+    const raw = {
+      delivery: {
+        targets: {
+          p: { type: 'pagerduty', routingKey: FAKE_KEYS.pagerDutyRoutingKey },
+          o: { type: 'opsgenie', apiKey: FAKE_KEYS.opsgenieApiKey },
+          s: { type: 'slack', url: urls.slack },
+          t: { type: 'teams', url: urls.teams },
+          w: {
+            type: 'webhook',
+            url: 'http://127.0.0.1:9/h',
+            secret: FAKE_KEYS.webhookSecret,
+          },
+        },
+      },
+    };
+    const plugin = collectSecrets(raw);
+    for (const k of [
+      FAKE_KEYS.pagerDutyRoutingKey,
+      FAKE_KEYS.opsgenieApiKey,
+      FAKE_KEYS.webhookSecret,
+    ])
+      expect(plugin).toContain(k);
+    const redactor = new Redactor([
+      ...plugin,
+      ...deliverySecrets(readDeliveryConfig(raw).targets.values()),
+    ]);
+    const text = redactor.text(
+      `failed: ${urls.slack} ${urls.teams} key ${FAKE_KEYS.pagerDutyRoutingKey} path ${FAKE_KEYS.slackPath} services`,
+    );
+    for (const secret of SECRETS) expect(text).not.toContain(secret);
+    // a word of the path that is no secret stays readable
+    expect(text).toContain('services');
+  });
+
   it('names the key of each problem, never its value', () => {
     const read = (targets: unknown) => () =>
       readDeliveryConfig({ delivery: { targets } } as any);

@@ -19,6 +19,8 @@ const SECRET_KEYS = [
   'cadata',
   'credential',
   'cookie',
+  // PagerDuty's Events API v2 integration key (reliability.delivery.targets.<name>.routingKey)
+  'routingkey',
 ];
 
 /**
