@@ -257,3 +257,31 @@ spec: { type: Prometheus }
     expect(n).toBe(14);
   });
 });
+
+describe('OpenSLO v2alpha inline data source', () => {
+  it("takes the metric source's type from the go-sdk's dataSourceSpec", () => {
+    const r = toOpenSloV1(`
+apiVersion: openslo.com/v2alpha
+kind: SLO
+metadata: { name: s }
+spec:
+  serviceRef: web
+  sli:
+    metadata: { name: lag }
+    spec:
+      thresholdMetric:
+        dataSourceSpec: { type: Prometheus, connectionDetails: { accessToken: t } }
+        spec: { query: sum(kafka_consumergroup_lag) }
+  timeWindow: [{ duration: 28d, isRolling: true }]
+  budgetingMethod: Occurrences
+  objectives: [{ target: 0.99, op: lt, value: 100 }]
+`);
+    if (!r.ok) throw new Error(r.error);
+    expect(r.value[0].spec.indicator.spec.thresholdMetric).toEqual({
+      metricSource: {
+        type: 'Prometheus',
+        spec: { query: 'sum(kafka_consumergroup_lag)' },
+      },
+    });
+  });
+});

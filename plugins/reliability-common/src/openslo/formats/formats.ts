@@ -131,6 +131,8 @@ const name = z
 const v2Metric = z
   .object({
     dataSourceRef: name.optional(),
+    // the go-sdk's name for an inline data source (SLIMetricSpec.DataSourceSpec); `dataSource` is read too
+    dataSourceSpec: z.record(z.unknown()).optional(),
     dataSource: z.record(z.unknown()).optional(),
     spec: z.record(z.unknown(), { required_error: 'spec is required' }),
   })
@@ -222,7 +224,10 @@ function openSloV2alphaToV1(
     m: z.infer<typeof v2Metric> | undefined,
   ): ParseResult<Record<string, any> | undefined> => {
     if (!m) return { ok: true, value: undefined };
-    let type = (m.dataSource as any)?.type ?? (m.dataSource as any)?.spec?.type;
+    let type =
+      (m.dataSourceSpec as any)?.type ??
+      (m.dataSource as any)?.type ??
+      (m.dataSource as any)?.spec?.type;
     if (m.dataSourceRef) {
       const ds = byKind('DataSource', m.dataSourceRef);
       type ??= ds?.spec?.type;
