@@ -9,12 +9,18 @@ import {
   isSlothServiceLevel,
   slothToOpenSlo,
 } from '@reliability-suite/plugin-reliability-common';
+import {
+  ANNOTATION_SLOTH_SPEC_FILE,
+  ANNOTATION_SOURCE_FORMAT,
+} from './annotations';
 
 /**
  * Lets the catalog read Sloth's Kubernetes resources (`sloth.slok.dev/v1` `PrometheusServiceLevel`) as they are: the
  * resource is accepted as an entity, and each of its SLOs is emitted as an OpenSLO `kind: SLO` entity (the same
  * conversion as the importer), which the OpenSLO processor then validates and relates to its component. A resource
- * that does not fit (an SLI plugin, an empty query) is refused with the field named.
+ * that does not fit (an SLI plugin, an empty query) is refused with the field named. A Sloth spec file
+ * (`version: prometheus/v1`) is read the same way: the entity data parser gives each of its specs this resource's
+ * envelope (see `reliabilityEntityDataParser`). Each SLO carries `reliability.io/source-format: sloth`.
  * @public
  */
 export class SlothEntityProcessor implements CatalogProcessor {
@@ -32,18 +38,34 @@ export class SlothEntityProcessor implements CatalogProcessor {
     emit: CatalogProcessorEmit,
   ): Promise<Entity> {
     if (!isSlothServiceLevel(entity)) return entity;
-    const converted = slothToOpenSlo(entity, {
+    const specFile =
+      !!entity.metadata.annotations?.[ANNOTATION_SLOTH_SPEC_FILE];
+    const converted = slothToOpenSlo(specFile ? entity.spec : entity, {
       namespace: entity.metadata.namespace ?? 'default',
     });
     if (!converted.ok) {
+      const what = specFile
+        ? `Sloth spec (service ${String(entity.spec?.service ?? '(none)')})`
+        : `Sloth PrometheusServiceLevel ${
+            entity.metadata?.name ?? '(unnamed)'
+          }`;
       throw new Error(
-        `Invalid Sloth PrometheusServiceLevel ${
-          entity.metadata?.name ?? '(unnamed)'
-        } in ${location.type}:${location.target}: ${converted.error}`,
+        `Invalid ${what} in ${location.type}:${location.target}: ${converted.error}`,
       );
     }
     for (const doc of converted.value)
-      emit(processingResult.entity(location, doc as Entity));
+      emit(
+        processingResult.entity(location, {
+          ...doc,
+          metadata: {
+            ...doc.metadata,
+            annotations: {
+              ...doc.metadata.annotations,
+              [ANNOTATION_SOURCE_FORMAT]: 'sloth',
+            },
+          },
+        } as Entity),
+      );
     return entity;
   }
 }

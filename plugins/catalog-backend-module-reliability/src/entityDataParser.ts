@@ -7,6 +7,10 @@ import {
   processingResult,
 } from '@backstage/plugin-catalog-node';
 import yaml from 'yaml';
+import {
+  ANNOTATION_SLOTH_SPEC_FILE,
+  ANNOTATION_SOURCE_FORMAT,
+} from './annotations';
 
 /** The most documents one list at the root may hold; a longer list is refused with this number named. */
 export const MAX_LIST_ITEMS = 1000;
@@ -26,11 +30,63 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   (Object.getPrototypeOf(v) === Object.prototype ||
     Object.getPrototypeOf(v) === null);
 
-/** Whether a document is one the suite reads (OpenSLO, Sloth or Pyrra), judged by its apiVersion alone. */
+/** Sloth's spec file format: `version: prometheus/v1`, no entity envelope. */
+const SLOTH_SPEC_VERSION = 'prometheus/v1';
+
+/** Whether a document is a Sloth spec as Sloth's CLI reads it (`version: prometheus/v1`, no `apiVersion` or `kind`). */
+const isSlothSpecFile = (doc: unknown): doc is Record<string, unknown> =>
+  isPlainObject(doc) &&
+  doc.version === SLOTH_SPEC_VERSION &&
+  doc.apiVersion === undefined &&
+  doc.kind === undefined;
+
+/**
+ * Whether a document is one the suite reads (OpenSLO, Sloth or Pyrra), judged by its apiVersion alone, or a Sloth spec
+ * (`version: prometheus/v1`).
+ */
 export function isSuiteDocument(doc: unknown): boolean {
+  if (isSlothSpecFile(doc)) return true;
   if (!isPlainObject(doc) || typeof doc.apiVersion !== 'string') return false;
   const apiVersion = doc.apiVersion;
   return SUITE_API_VERSIONS.some(p => apiVersion.startsWith(p));
+}
+
+/** A Backstage entity name: at most 63 letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit. */
+const ENTITY_NAME = /^[A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * A Sloth spec has no entity envelope (no apiVersion, kind or metadata), so the catalog cannot hold it as it is. It
+ * is read as what it is equivalent to: Sloth's Kubernetes resource `PrometheusServiceLevel`, named after its
+ * service (in the default namespace), with the spec as written under `spec` and the annotation
+ * `reliability.io/sloth-spec-file`. `SlothEntityProcessor` then emits its SLOs, or refuses this one spec naming the
+ * field (a plugin, a missing query) while the other documents of the file are kept: an error yielded here would fail
+ * the whole location.
+ */
+function slothSpecEntity(doc: Record<string, unknown>, index: number) {
+  const service = doc.service;
+  const name =
+    typeof service === 'string' && ENTITY_NAME.test(service)
+      ? service
+      : `sloth-spec-${index + 1}`;
+  return {
+    apiVersion: 'sloth.slok.dev/v1',
+    kind: 'PrometheusServiceLevel',
+    metadata: {
+      name,
+      annotations: {
+        [ANNOTATION_SLOTH_SPEC_FILE]: SLOTH_SPEC_VERSION,
+        [ANNOTATION_SOURCE_FORMAT]: 'sloth',
+      },
+    },
+    spec: doc,
+  };
+}
+
+/** The entity each document of one file is read as: itself, or a Sloth spec in its resource envelope. */
+function entitiesOfFile() {
+  let specs = 0;
+  return (doc: unknown): any =>
+    isSlothSpecFile(doc) ? slothSpecEntity(doc, specs++) : doc;
 }
 
 /**
@@ -47,14 +103,15 @@ function suiteList(json: unknown[]): { docs: unknown[] } | { error: string } {
   const foreign = json.findIndex(d => !isSuiteDocument(d));
   if (foreign >= 0)
     return {
-      error: `item ${foreign} of the list at the root is not an OpenSLO, Sloth or Pyrra document (apiVersion openslo/…, openslo.com/…, sloth.slok.dev/… or pyrra.dev/…); a list is read only when every item is one`,
+      error: `item ${foreign} of the list at the root is not an OpenSLO, Sloth or Pyrra document (apiVersion openslo/…, openslo.com/…, sloth.slok.dev/… or pyrra.dev/…, or a Sloth spec with version prometheus/v1); a list is read only when every item is one`,
     };
   return { docs: json };
 }
 
 /**
  * Reads every document of a parsed file: each YAML document (`---`), and in each, an object (as Backstage's default
- * parser does) or a list of OpenSLO, Sloth or Pyrra documents (each emitted as an entity).
+ * parser does; a Sloth spec in its resource envelope) or a list of OpenSLO, Sloth or Pyrra documents (each emitted
+ * as an entity).
  */
 function* readDocuments(
   text: string,
@@ -72,6 +129,7 @@ function* readDocuments(
     );
     return;
   }
+  const asEntity = entitiesOfFile();
   for (const document of documents) {
     if (document.errors?.length) {
       yield processingResult.generalError(
@@ -85,14 +143,14 @@ function* readDocuments(
     const json = document.toJSON();
     if (json === null || json === undefined) continue;
     if (isPlainObject(json)) {
-      yield processingResult.entity(location, json as any);
+      yield processingResult.entity(location, asEntity(json));
       continue;
     }
     if (Array.isArray(json)) {
       const list = suiteList(json);
       if ('docs' in list) {
         for (const doc of list.docs)
-          yield processingResult.entity(location, doc as any);
+          yield processingResult.entity(location, asEntity(doc));
         continue;
       }
       if (list.error) {
@@ -114,15 +172,18 @@ function* readDocuments(
 
 /**
  * The catalog's entity data parser with lists at the root read: a file that is a YAML list (or a JSON array) of
- * OpenSLO, Sloth or Pyrra documents yields each as an entity, in multi-document files too. Every other file is read
- * by Backstage's own parser (`parseEntityYaml`, what the default parser runs), so other kinds behave as before.
+ * OpenSLO, Sloth or Pyrra documents yields each as an entity, in multi-document files too. A Sloth spec file
+ * (`version: prometheus/v1`, no entity envelope) yields each spec as a `PrometheusServiceLevel` entity (see
+ * `slothSpecEntity`). Every other file is read by Backstage's own parser (`parseEntityYaml`, what the default parser
+ * runs), so other kinds behave as before.
  * @public
  */
 export const reliabilityEntityDataParser: CatalogProcessorParser =
   async function* reliabilityEntityDataParser({ data, location }) {
     const text = data.toString('utf8');
-    // the cheap look first: a file with no line or document starting with '-' or '[' holds no list at the root
-    if (!mayHoldRootList(text)) {
+    // the cheap look first: a file with no line or document starting with '-' or '[' holds no list at the root, and
+    // one that never writes prometheus/v1 no Sloth spec
+    if (!mayHoldRootList(text) && !text.includes(SLOTH_SPEC_VERSION)) {
       yield* parseEntityYaml(data, location);
       return;
     }

@@ -1,5 +1,6 @@
 /**
- * Catalog backend module that accepts OpenSLO v1 SLO documents as catalog entities.
+ * Catalog backend module that accepts OpenSLO v1 SLO documents as catalog entities, and reads OpenSLO v1alpha and
+ * v2alpha, Sloth and Pyrra documents as OpenSLO v1 entities.
  *
  * @packageDocumentation
  */
@@ -12,3 +13,8 @@ export type {
 } from './OpenSloEntityProcessor';
 export { reliabilityEntityDataParser } from './entityDataParser';
 export { SlothEntityProcessor } from './SlothEntityProcessor';
+export { SloFormatsEntityProcessor } from './SloFormatsEntityProcessor';
+export {
+  ANNOTATION_SLOTH_SPEC_FILE,
+  ANNOTATION_SOURCE_FORMAT,
+} from './annotations';

@@ -12,6 +12,7 @@ import { catalogModelExtensionPoint } from '@backstage/plugin-catalog-node/alpha
 import { reliabilityEntityDataParser } from './entityDataParser';
 import { OpenSloEntityProcessor } from './OpenSloEntityProcessor';
 import { SlothEntityProcessor } from './SlothEntityProcessor';
+import { SloFormatsEntityProcessor } from './SloFormatsEntityProcessor';
 
 /** How long after an SLI or DataSource is read its SLOs are asked again: the first ask can meet an SLO in flight. */
 const SECOND_REFRESH_MS = 3000;
@@ -40,7 +41,9 @@ class OpenSloReferenceRefresher implements EntityProvider {
 }
 
 /**
- * Catalog module: OpenSLO SLO entities, and Sloth's PrometheusServiceLevel resources (each SLO emitted as one).
+ * Catalog module: OpenSLO SLO entities; Sloth's PrometheusServiceLevel resources and spec files (each SLO emitted as
+ * one); OpenSLO v1alpha and v2alpha documents (converted to v1 in place) and Pyrra's ServiceLevelObjective (its SLO
+ * emitted).
  * @public
  */
 export const catalogModuleReliability = createBackendModule({
@@ -59,7 +62,9 @@ export const catalogModuleReliability = createBackendModule({
         model.setEntityDataParser(reliabilityEntityDataParser);
         const refresher = new OpenSloReferenceRefresher();
         processing.addEntityProvider(refresher);
+        // the converting processors first: OpenSloEntityProcessor reads what they return and emit as OpenSLO v1
         processing.addProcessor(new SlothEntityProcessor());
+        processing.addProcessor(new SloFormatsEntityProcessor());
         processing.addProcessor(
           new OpenSloEntityProcessor(
             async componentRef => {
