@@ -528,8 +528,15 @@ function openSloV1alphaToV1(
   if (!parsed.ok) return parsed;
   const d = parsed.value;
   const w = d.spec.timeWindows[0];
-  const prom = (q: { query: string }) => ({
-    metricSource: { type: 'Prometheus', spec: { query: q.query } },
+  // the query's source as written (Sloth reads Prometheus only); another vendor's is kept, so the SLO says what it reads
+  const prom = (q: { query: string; source?: string }) => ({
+    metricSource: {
+      type:
+        !q.source || q.source.toLocaleLowerCase('en-US') === 'prometheus'
+          ? 'Prometheus'
+          : q.source,
+      spec: { query: q.query },
+    },
   });
   return {
     ok: true,

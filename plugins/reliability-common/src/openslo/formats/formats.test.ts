@@ -237,6 +237,33 @@ spec: { type: Prometheus }
     ]);
   });
 
+  it("keeps a v1alpha query's source when it is not Prometheus (the SLO then says what it reads)", () => {
+    const doc = (source?: string) => ({
+      apiVersion: 'openslo/v1alpha',
+      kind: 'SLO',
+      metadata: { name: 'web' },
+      spec: {
+        service: 'web',
+        objectives: [
+          {
+            target: 0.99,
+            ratioMetrics: {
+              good: { source, query: 'good' },
+              total: { source, query: 'total' },
+            },
+          },
+        ],
+        timeWindows: [{ count: 28, unit: 'Day', isRolling: true }],
+      },
+    });
+    const types = [undefined, 'prometheus', 'datadog'].map(source => {
+      const r = parseSlo(doc(source));
+      if (!r.ok) throw new Error(r.error);
+      return r.value[0].indicator.sourceType;
+    });
+    expect(types).toEqual(['Prometheus', 'Prometheus', 'datadog']);
+  });
+
   it("round-trips Sloth's examples through the Sloth and OpenSLO exports", () => {
     const dir = join(UPSTREAM, 'slok-sloth/examples');
     let n = 0;
