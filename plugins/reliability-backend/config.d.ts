@@ -145,6 +145,8 @@ export interface Config {
       backoff?: { base?: string; cap?: string };
       /** Per call. Default 10s. */
       timeout?: string;
+      /** How long delivered and failed deliveries are kept (a firing one until its resolution is too). Default 90d. */
+      retention?: string;
       /** The targets by name (letters, digits, - and _). */
       targets?: {
         [name: string]: {

@@ -27,6 +27,8 @@ export interface DeliveryConfig {
   maxAttempts: number;
   backoff: { baseMs: number; capMs: number };
   timeoutMs: number;
+  /** How long settled deliveries are kept. */
+  retentionMs: number;
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -141,6 +143,7 @@ export function readDeliveryConfig(config: Config): DeliveryConfig {
       capMs: configDurationMs(cfg?.getOptionalString('backoff.cap') ?? '10m'),
     },
     timeoutMs: configDurationMs(cfg?.getOptionalString('timeout') ?? '10s'),
+    retentionMs: configDurationMs(cfg?.getOptionalString('retention') ?? '90d'),
   };
 }
 
@@ -152,4 +155,5 @@ export const NO_DELIVERY: DeliveryConfig = {
   maxAttempts: 10,
   backoff: { baseMs: 5000, capMs: 600_000 },
   timeoutMs: 10_000,
+  retentionMs: 90 * 86_400_000,
 };

@@ -195,6 +195,7 @@ export class DeliveryService {
   }
 
   private async drainOnce(): Promise<number> {
+    await this.pruneNowAndThen();
     const recovered = await this.o.store.recover(this.now(), IDEMPOTENT_KINDS);
     if (recovered.interrupted || recovered.requeued)
       this.o.logger.warn(
@@ -216,6 +217,25 @@ export class DeliveryService {
       settled += batch.length;
     }
     return settled;
+  }
+
+  private lastPrune = 0;
+
+  /** At most once an hour per process: settled deliveries older than the retention are forgotten, in batches. */
+  private async pruneNowAndThen(): Promise<void> {
+    const now = this.now();
+    if (now - this.lastPrune < 3_600_000) return;
+    this.lastPrune = now;
+    let deleted = 0;
+    for (let i = 0; i < 20; i++) {
+      const n = await this.o.store.prune(now - this.o.config.retentionMs, 1000);
+      deleted += n;
+      if (n < 1000) break;
+    }
+    if (deleted)
+      this.o.logger.info(
+        `Forgot ${deleted} settled deliveries past the retention`,
+      );
   }
 
   private async sendOne(d: ClaimedDelivery): Promise<void> {

@@ -87,6 +87,11 @@ export interface DeliveryOutbox {
     limit: number;
     offset: number;
   }): Promise<DeliveryRecord[]>;
+  /**
+   * Forgets settled deliveries written before `before`, at most `limit` of them; a `fired` one only once its alert's
+   * resolution is written (the resolution goes where the firing went). Answers how many it deleted.
+   */
+  prune(before: number, limit: number): Promise<number>;
 }
 
 const TABLE = 'reliability_deliveries';
@@ -238,6 +243,26 @@ export class DeliveryStore implements DeliveryOutbox {
       .where({ id, holder, state: 'sending' })
       .update(update);
     return n === 1;
+  }
+
+  async prune(before: number, limit: number): Promise<number> {
+    const old = this.db(`${TABLE} as d`)
+      .whereIn('d.state', ['delivered', 'failed'])
+      .where('d.created_at', '<', before)
+      .where(q =>
+        q
+          .whereNot('d.transition', 'fired')
+          .orWhereExists(
+            this.db(`${TABLE} as r`)
+              .select(this.db.raw('1'))
+              .whereRaw('r.alert_key = d.alert_key')
+              .where('r.transition', 'resolved'),
+          ),
+      )
+      .orderBy('d.id')
+      .limit(limit)
+      .select('d.id');
+    return this.db(TABLE).whereIn('id', old).delete();
   }
 
   async list(filter: {

@@ -458,6 +458,23 @@ describe.each(
     );
   });
 
+  it('forgets settled deliveries past the retention, but keeps a firing one until its resolution is written', async () => {
+    const s = service();
+    const targets = slo([{ name: 'p', target: 'pagerduty:payments' }]);
+    await s.fired(alert(1), targets);
+    await s.fired(alert(2), targets);
+    await s.drain();
+    await s.transition({ ...alert(1), at: Date.now() }, 'resolved');
+    await s.drain();
+    expect(await rows()).toHaveLength(3);
+    // nothing is past a 90-day retention
+    expect(await store.prune(Date.now() - 90 * 86_400_000, 1000)).toBe(0);
+    expect(await store.prune(Date.now() + 1000, 1000)).toBe(2);
+    expect((await rows()).map(r => [Number(r.alert_id), r.transition])).toEqual(
+      [[2, 'fired']],
+    );
+  });
+
   it('pages the list of deliveries and of targets', async () => {
     const s = service();
     for (let id = 1; id <= 3; id++)
