@@ -19,7 +19,7 @@ export interface SloAlertPolicy {
   rules: MwmbRule[];
   /** OpenSLO alertWhenNoData; true unless a policy says otherwise. */
   noData: boolean;
-  /** Where the alerts go: the policies' AlertNotificationTargets (shown; the suite sends nothing to them). */
+  /** Where the alerts go: the policies' AlertNotificationTargets (delivered to those reliability.delivery.targets names). */
   targets?: { name: string; target: string }[];
 }
 
