@@ -122,6 +122,9 @@ const GET_ROUTES: { route: string; url: string; expect: Expect }[] = [
     expect: notFound(/has no runbook version 1/),
   },
   { route: '/commander/alerts', url: '/commander/alerts', expect: empty() },
+  { route: '/delivery', url: '/delivery', expect: empty() },
+  { route: '/delivery', url: `/delivery?entityRef=${E}`, expect: empty() },
+  { route: '/delivery/targets', url: '/delivery/targets', expect: empty() },
   { route: '/incidents', url: '/incidents', expect: empty() },
   { route: '/incidents', url: '/incidents?state=active', expect: empty() },
   {
