@@ -241,6 +241,8 @@ describe.each(
       '/slos',
       '/alerts',
       '/alertmanager/alerts',
+      '/delivery',
+      '/delivery/targets',
       '/remediations',
       '/incidents',
       '/commander/alerts',
