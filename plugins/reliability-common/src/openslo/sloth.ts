@@ -460,24 +460,32 @@ const v1alphaSchema = z
           .string({ required_error: 'spec.service is required' })
           .min(1, 'spec.service is required'),
         description: z.string().optional(),
+        indicator: z
+          .object({ thresholdMetric: v1alphaQuery.optional() })
+          .passthrough()
+          .optional(),
         objectives: z
           .array(
             z
               .object({
                 ratioMetrics: z
-                  .object(
-                    {
-                      good: v1alphaQuery.optional(),
-                      bad: v1alphaQuery.optional(),
-                      total: v1alphaQuery,
-                      incremental: z.boolean().optional(),
-                    },
-                    {
-                      required_error:
-                        'ratioMetrics is required: OpenSLO v1alpha is read as Sloth reads it, ratio objectives only (not spec.indicator.thresholdMetric)',
-                    },
-                  )
-                  .passthrough(),
+                  .object({
+                    good: v1alphaQuery.optional(),
+                    bad: v1alphaQuery.optional(),
+                    total: v1alphaQuery,
+                    incremental: z.boolean().optional(),
+                  })
+                  .passthrough()
+                  .optional(),
+                // a threshold objective (spec.indicator.thresholdMetric): the values that are good, such as lte 300
+                op: z
+                  .enum(['lt', 'lte', 'gt', 'gte'], {
+                    errorMap: () => ({
+                      message: 'op must be one of lt, lte, gt, gte',
+                    }),
+                  })
+                  .optional(),
+                value: z.number().optional(),
                 target: z
                   .number({ required_error: 'target is required' })
                   .gt(0, 'target must be > 0')
@@ -485,10 +493,15 @@ const v1alphaSchema = z
                 displayName: z.string().optional(),
               })
               .passthrough()
-              .refine(o => !!o.ratioMetrics.good !== !!o.ratioMetrics.bad, {
-                message: 'ratioMetrics needs exactly one of good or bad',
-                path: ['ratioMetrics'],
-              }),
+              .refine(
+                o =>
+                  !o.ratioMetrics ||
+                  !!o.ratioMetrics.good !== !!o.ratioMetrics.bad,
+                {
+                  message: 'ratioMetrics needs exactly one of good or bad',
+                  path: ['ratioMetrics'],
+                },
+              ),
           )
           .min(1, 'spec.objectives needs at least one objective'),
         timeWindows: z
@@ -515,7 +528,35 @@ const v1alphaSchema = z
           )
           .length(1, 'spec.timeWindows must hold one window'),
       })
-      .passthrough(),
+      .passthrough()
+      .superRefine((spec, ctx) => {
+        const threshold = spec.indicator?.thresholdMetric;
+        spec.objectives.forEach((o, i) => {
+          const path = ['objectives', i];
+          if (o.ratioMetrics) return;
+          if (!threshold)
+            ctx.addIssue({
+              code: z.ZodIssueCode.custom,
+              path: [...path, 'ratioMetrics'],
+              message:
+                'ratioMetrics is required, or op and value with spec.indicator.thresholdMetric',
+            });
+          else if (!o.op)
+            ctx.addIssue({
+              code: z.ZodIssueCode.custom,
+              path: [...path, 'op'],
+              message:
+                'op is required with a thresholdMetric: lt, lte, gt or gte',
+            });
+          else if (o.value === undefined)
+            ctx.addIssue({
+              code: z.ZodIssueCode.custom,
+              path: [...path, 'value'],
+              message:
+                'value is required with a thresholdMetric: the threshold, such as 300',
+            });
+        });
+      }),
   })
   .passthrough();
 
@@ -568,15 +609,17 @@ function openSloV1alphaToV1(
           service: d.spec.service,
           indicator: {
             metadata: { name: `${name}-sli` },
-            spec: {
-              ratioMetric: {
-                counter: true,
-                ...(o.ratioMetrics.good
-                  ? { good: prom(o.ratioMetrics.good) }
-                  : { bad: prom(o.ratioMetrics.bad!) }),
-                total: prom(o.ratioMetrics.total),
-              },
-            },
+            spec: o.ratioMetrics
+              ? {
+                  ratioMetric: {
+                    counter: true,
+                    ...(o.ratioMetrics.good
+                      ? { good: prom(o.ratioMetrics.good) }
+                      : { bad: prom(o.ratioMetrics.bad!) }),
+                    total: prom(o.ratioMetrics.total),
+                  },
+                }
+              : { thresholdMetric: prom(d.spec.indicator!.thresholdMetric!) },
           },
           timeWindow: [
             { duration: `${w.count}${V1ALPHA_UNITS[w.unit]}`, isRolling: true },
@@ -586,6 +629,7 @@ function openSloV1alphaToV1(
             {
               target: o.target,
               ...(o.displayName ? { displayName: o.displayName } : {}),
+              ...(o.ratioMetrics ? {} : { op: o.op, value: o.value }),
             },
           ],
         },

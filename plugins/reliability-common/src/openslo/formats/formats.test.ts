@@ -17,8 +17,9 @@ const files = (dir: string): string[] =>
     if (statSync(p).isDirectory()) return f === '_gen' ? [] : files(p);
     return /\.ya?ml$/.test(f) ? [p] : [];
   });
+// go-sdk's v1alpha examples: a threshold SLO (spec.indicator.thresholdMetric, op gt 200) and a ratio SLO
 const V1ALPHA_OUTCOMES: unknown[] = [
-  'spec.objectives.0.ratioMetrics: ratioMetrics is required: OpenSLO v1alpha is read as Sloth reads it, ratio objectives only (not spec.indicator.thresholdMetric)',
+  ['default/web-web-latency-threshold-0'],
   ['default/web-web-availability-ratio-0'],
 ];
 const read = (p: string) => readFileSync(p, 'utf8');
@@ -235,6 +236,37 @@ spec: { type: Prometheus }
     expect(sloth.value.map(d => d.ref)).toEqual([
       'default/my-service-sloth-slo-my-service-0',
     ]);
+  });
+
+  it('reads a v1alpha threshold SLO: op and value judge the thresholdMetric; without them it names the field', () => {
+    const p = join(
+      UPSTREAM,
+      'OpenSLO-go-sdk/pkg/openslo/v1alpha/examples/slos.yaml',
+    );
+    const [threshold] = parse(read(p)) as any[];
+    const r = parseSlo(threshold);
+    if (!r.ok) throw new Error(r.error);
+    expect(r.value[0]).toMatchObject({
+      target: 0.98,
+      indicator: { mode: 'threshold', sourceType: 'Prometheus' },
+      threshold: { op: 'gt', value: 200 },
+    });
+    const noOp = structuredClone(threshold);
+    delete noOp.spec.objectives[0].op;
+    expect(parseSlo(noOp)).toEqual({
+      ok: false,
+      error: expect.stringContaining(
+        'spec.objectives.0.op: op is required with a thresholdMetric',
+      ),
+    });
+    const neither = structuredClone(threshold);
+    delete neither.spec.indicator;
+    expect(parseSlo(neither)).toEqual({
+      ok: false,
+      error: expect.stringContaining(
+        'spec.objectives.0.ratioMetrics: ratioMetrics is required, or op and value with spec.indicator.thresholdMetric',
+      ),
+    });
   });
 
   it("keeps a v1alpha query's source when it is not Prometheus (the SLO then says what it reads)", () => {
