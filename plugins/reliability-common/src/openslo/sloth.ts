@@ -441,7 +441,7 @@ const v1alphaQuery = z
   })
   .passthrough();
 
-/** OpenSLO `v1alpha` SLOs, as Sloth reads them: ratio metrics (good or bad over total) per objective, count and unit windows. */
+/** OpenSLO `v1alpha` SLOs, as Sloth reads them (ratio metrics, good or bad over total, per objective; count and unit windows), and threshold objectives (op and value on spec.indicator.thresholdMetric), which Sloth does not read. */
 const v1alphaSchema = z
   .object({
     apiVersion: z.literal('openslo/v1alpha'),
