@@ -405,6 +405,47 @@ describe('incident page', () => {
     ],
   };
 
+  it('shows each timeline entry with its date as well as its time', async () => {
+    await render(
+      {
+        getIncident: async () => ({
+          ...incident,
+          events: [
+            {
+              id: 1,
+              at: '2026-11-21T12:03:00Z',
+              author: 'user:default/guest',
+              kind: 'declared',
+              text: 'Declared SEV2: Checkout errors',
+            },
+            {
+              id: 2,
+              at: '2026-11-22T12:15:00Z',
+              author: 'user:default/scribe',
+              kind: 'timeline',
+              text: 'PSP 5xx',
+            },
+          ],
+        }),
+      },
+      '/incidents/7',
+    );
+    await screen.findByTestId('incident-page');
+    const [declared, note] = screen.getAllByTestId('incident-event');
+    // Noon UTC is the same calendar day in every time zone from UTC-11 to UTC+11.
+    expect(declared).toHaveTextContent(/Nov 21, 2026, \d{2}:\d{2}/);
+    expect(note).toHaveTextContent(/Nov 22, 2026, \d{2}:\d{2}/);
+    expect(declared).toHaveTextContent(
+      new Date('2026-11-21T12:03:00Z').toLocaleString('en-US', {
+        year: 'numeric',
+        month: 'short',
+        day: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+      }),
+    );
+  });
+
   it('lets the scribe append to the timeline and closes with the PIR', async () => {
     const appendTimeline = jest.fn().mockResolvedValue(incident);
     const closeIncident = jest.fn().mockResolvedValue(incident);

@@ -27,6 +27,16 @@ import {
 } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
+import { dateFormat } from '../../util/dates';
+
+/** A timeline entry's date and time, e.g. "Nov 21, 2026, 02:03 PM": an incident can run across midnight. */
+const when = dateFormat({
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
 
 /** One incident, worked through a lite incident playbook: roles, timeline, status updates, close with the PIR. */
 export function IncidentPage() {
@@ -127,8 +137,7 @@ export function IncidentPage() {
               {i.events.map(e => (
                 <Box key={e.id} sx={{ mb: 1 }} data-testid="incident-event">
                   <Typography variant="caption" color="text.secondary">
-                    {new Date(e.at).toLocaleTimeString()} · {e.author} ·{' '}
-                    {e.kind}
+                    {when(e.at)} · {e.author} · {e.kind}
                     {e.status ? ` → ${e.status}` : ''}
                   </Typography>
                   <Typography variant="body2">{e.text}</Typography>
