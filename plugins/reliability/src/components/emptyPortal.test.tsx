@@ -103,6 +103,8 @@ const emptyAnswers: [RegExp, (q: URLSearchParams) => unknown][] = [
     () => ({ items: [], allowedHosts: [], browserEnabled: false }),
   ],
   [/^\/synthetics\/runs$/, () => ({ items: [] })],
+  // no alert has been delivered anywhere yet
+  [/^\/delivery$/, () => ({ items: [] })],
   [
     /^\/readiness$/,
     q => ({

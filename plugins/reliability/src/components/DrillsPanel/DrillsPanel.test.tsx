@@ -67,6 +67,9 @@ const render = (
     </TestApiProvider>,
   );
 
+// the form tests type into many fields: on a loaded 2-core machine one took over jest's default 5 s
+jest.setTimeout(30_000);
+
 describe('DrillsPanel', () => {
   afterEach(() => jest.restoreAllMocks());
 
