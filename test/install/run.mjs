@@ -271,7 +271,9 @@ function createApp(tarballs) {
   writeFileSync(appPkgPath, `${JSON.stringify(appPkg, null, 2)}\n`);
   const prebuilds = path.join(workDir, 'prebuilds');
   mkdirSync(prebuilds);
-  const env = {};
+  // the new app's lockfile is create-app's, and adding the plugins changes it: Yarn forbids that when CI is set
+  // (it turns immutable installs on), so the app installs as an adopter's machine does
+  const env = { YARN_ENABLE_IMMUTABLE_INSTALLS: 'false' };
   for (const [mod, binary] of [
     ['better-sqlite3', 'better_sqlite3.node'],
     ['keytar', 'keytar.node'],
