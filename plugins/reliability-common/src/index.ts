@@ -25,6 +25,7 @@ export * from './model/pagination';
 export * from './model/params';
 export * from './model/result';
 export * from './model/constants';
+export * from './model/actionParams';
 
 // Support: CSV, formatting, redaction, label matchers and the one template engine.
 export * from './csv/csv';
@@ -54,14 +55,21 @@ export * from './changes/change';
 export * from './chaos/experiment';
 export * from './chaos/lint';
 export * from './chaos/export';
+export * from './chaos/runs';
 export * from './corrections/corrections';
 export * from './delivery/api';
+export * from './gates/gates';
+export * from './delivery/quietHours';
+export * from './delivery/routing';
+export * from './secrets/hygiene';
 export * from './drills/drill';
 export * from './imports/registry';
 export * from './incidents/incident';
 export * from './overview/overview';
 export * from './readiness/readiness';
+export * from './readiness/resilience';
 export * from './remediation/backoff';
+export * from './remediation/ownerRules';
 export * from './remediation/types';
 export * from './runbooks/runbook';
 export * from './runbooks/api';
@@ -74,4 +82,13 @@ export * from './synthetics/series';
 export * from './synthetics/journeyTemplate';
 export * from './synthetics/excerpt';
 export * from './synthetics/sli';
+export * from './webhooks/jsonPointer';
+export * from './webhooks/labels';
+export * from './webhooks/pagerduty';
+export * from './webhooks/generic';
+export * from './webhooks/api';
+export * from './actions/actions';
 export * from './permissions';
+
+// The REST API's contract: every route with its schemas (the OpenAPI document is generated from it).
+export * from './openapi/registry';

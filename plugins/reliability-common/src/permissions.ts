@@ -47,10 +47,26 @@ export const reliabilityRunbookUpdatePermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
-/** Declare and work incidents. @public */
+/**
+ * Declare and work incidents: checked first on every incident mutation (a basic permission; declaring is open to
+ * users in the portal's policy). Working an incident also needs {@link reliabilityIncidentUpdatePermission}.
+ * @public
+ */
 export const reliabilityIncidentManagePermission = createPermission({
   name: 'reliability.incident.manage',
   attributes: { action: 'create' },
+});
+
+/**
+ * Work an incident (timeline, status, roles, cadence, links, close): a resource permission on the incident's
+ * entity, so the portal's policy keeps it to the entity's owners (`isEntityOwner`). The incident's role holders
+ * (commander, ops, comms, scribe) may work it without it.
+ * @public
+ */
+export const reliabilityIncidentUpdatePermission = createPermission({
+  name: 'reliability.incident.update',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
 /**
@@ -124,12 +140,25 @@ export const reliabilitySloCorrectPermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/**
+ * Open the deploy gate of an entity while its SLOs keep it closed, for a reason and until a time, or close such an
+ * override early (POST /gate/overrides): a resource permission on the entity. The portal's policy: the groups named
+ * in reliability.permissions.gateOverriders (nobody when unset).
+ * @public
+ */
+export const reliabilityGateOverridePermission = createPermission({
+  name: 'reliability.gate.override',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
 /** @public */
 export const reliabilityAllPermissions = [
   ...reliabilityPermissions,
   reliabilityRemediationExecutePermission,
   reliabilityRunbookUpdatePermission,
   reliabilityIncidentManagePermission,
+  reliabilityIncidentUpdatePermission,
   reliabilityChaosUpdatePermission,
   reliabilityChaosApprovePermission,
   reliabilityDrillsUpdatePermission,
@@ -138,6 +167,7 @@ export const reliabilityAllPermissions = [
   reliabilitySyntheticsUpdatePermission,
   reliabilityRegistryImportPermission,
   reliabilitySloCorrectPermission,
+  reliabilityGateOverridePermission,
 ];
 
 /**

@@ -111,13 +111,23 @@ export interface RemediationActionContext {
   templateValues: Record<string, unknown>;
 }
 
-/** Thrown by actions; `retryable: false` stops the retries (a 4xx from the target, say). @public */
+/**
+ * Thrown by actions; `retryable: false` stops the retries (a 4xx from the target, say). `status` is the target's
+ * HTTP status when it answered: a 401 or 403 tells the suite the credentials were refused (secret hygiene escalates,
+ * naming the secret's config path).
+ * @public
+ */
 export class RemediationActionError extends Error {
   readonly retryable: boolean;
-  constructor(message: string, options?: { retryable?: boolean }) {
+  readonly status?: number;
+  constructor(
+    message: string,
+    options?: { retryable?: boolean; status?: number },
+  ) {
     super(message);
     this.name = 'RemediationActionError';
     this.retryable = options?.retryable ?? true;
+    this.status = options?.status;
   }
 }
 

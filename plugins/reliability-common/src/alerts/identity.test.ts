@@ -102,6 +102,8 @@ describe('alert identity', () => {
       'alert',
       'alertmanager',
       'manual',
+      'pagerduty',
+      'webhook',
     ]);
   });
 

@@ -104,3 +104,11 @@ export interface ChangeListResponse {
   items: ChangeWithImpact[];
   nextCursor?: string;
 }
+
+/** The record-change action for AI agents: as POST /changes. @public */
+export const recordChangeActionInput = changeRequestSchema;
+/** @public */
+export const recordChangeActionOutput = z.object({
+  change: z.object({}).passthrough(),
+  link: z.string(),
+});

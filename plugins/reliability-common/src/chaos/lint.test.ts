@@ -1,7 +1,8 @@
 import { readFileSync } from 'fs';
 import path from 'path';
-import { parse } from 'yaml';
-import { lintChaosExperiment } from './lint';
+import { parse, stringify } from 'yaml';
+import { DEFAULT_CHAOS_POLICY, lintChaosExperiment } from './lint';
+import { chaosExperimentSchema, chaosInjections } from './experiment';
 
 const seedFile = (name: string) =>
   parse(
@@ -37,7 +38,8 @@ describe('chaos experiment linter', () => {
       {
         field: 'blastRadius.trafficPercent',
         rule: 'max-traffic',
-        message: 'must be at most 10% in staging (max_traffic), got 50%',
+        message:
+          'must be at most 10% of requests in staging (max_traffic), got 50%',
       },
     ]);
     // a policy may allow more in one environment
@@ -60,6 +62,7 @@ describe('chaos experiment linter', () => {
     e.duration = '5h';
     e.schedule = { type: 'cron', cron: '*/5 * * * *' };
     e.approver = 'user:default/mei';
+    delete e.injections;
     e.injection = { type: 'pod-kill' };
     e.rollback = [];
     e.hypothesis = '';
@@ -69,7 +72,7 @@ describe('chaos experiment linter', () => {
       r.violations.map(v => `${v.field} [${v.rule}]: ${v.message}`),
     ).toEqual([
       'hypothesis [schema]: is required',
-      'blastRadius.podPercent [max-traffic]: must be at most 10% in production (max_traffic), got 30%',
+      'blastRadius.podPercent [max-traffic]: must be at most 10% of pods in production (max_traffic), got 30%',
       'abortConditions [abort-condition]: needs at least one abort condition: chaos must respect business SLOs',
       'steadyState.slo [steady-state]: must be one of default/checkout-success; default/search-latency is not',
       'duration [duration]: must be between 30s and 60m, got 5h',
@@ -116,14 +119,15 @@ describe('chaos experiment linter', () => {
   it("parses PromQL abort conditions with Prometheus's grammar, and needs a Prometheus to run them on", () => {
     const e = seedFile('brownout_checkout.yaml');
     expect(lintChaosExperiment(e, { prometheus: true }).violations).toEqual([]);
-    expect(lintChaosExperiment(e, { prometheus: false }).violations).toEqual([
-      {
-        field: 'abortConditions.0.query',
+    // both PromQL aborts (checkout's p95 and its 5xx share) need a Prometheus; the budget and burn ones do not
+    expect(lintChaosExperiment(e, { prometheus: false }).violations).toEqual(
+      [0, 1].map(i => ({
+        field: `abortConditions.${i}.query`,
         rule: 'abort-condition',
         message:
           'needs a Prometheus instance (reliability.prometheus.instances) to be evaluated; use a burn-rate or budget-spent condition',
-      },
-    ]);
+      })),
+    );
     e.abortConditions[0].query =
       'histogram_quantile(0.95, sum by (le) (rate(x_bucket[1m]))';
     const unclosed = lintChaosExperiment(e, { prometheus: true }).violations;
@@ -146,6 +150,135 @@ describe('chaos experiment linter', () => {
     expect(lintChaosExperiment(e).violations).toEqual([]);
   });
 
+  it('holds each share to its own limit: requests (trafficPercent) and pods (podPercent)', () => {
+    const e = seedFile('latency_checkout.yaml');
+    e.blastRadius.trafficPercent = 8;
+    e.blastRadius.podPercent = 20;
+    const policy = {
+      ...DEFAULT_CHAOS_POLICY,
+      environments: { staging: { maxTrafficPercent: 10, maxPodPercent: 25 } },
+    };
+    expect(lintChaosExperiment(e, { policy }).violations).toEqual([]);
+    e.blastRadius.trafficPercent = 12;
+    e.blastRadius.podPercent = 30;
+    expect(
+      lintChaosExperiment(e, { policy }).violations.map(v => v.message),
+    ).toEqual([
+      'must be at most 10% of requests in staging (max_traffic), got 12%',
+      'must be at most 25% of pods in staging (max_traffic), got 30%',
+    ]);
+  });
+
+  it('asks for a share of pods when a fault acts on pods, and for a namespace per region when regions are namespaces', () => {
+    const e = seedFile('brownout_checkout.yaml');
+    delete e.blastRadius.podPercent;
+    e.injections.push({ type: 'pod-kill' });
+    e.target.regionNamespaces = { 'eu-west': 'payments-euw' };
+    e.rollback = [];
+    const r = lintChaosExperiment(e, { sloRefs: checkoutSlos });
+    expect(r.violations).toEqual([
+      {
+        field: 'blastRadius.podPercent',
+        rule: 'blast-radius',
+        message:
+          'is required: pod-kill acts on pods, and trafficPercent is a share of requests (only the Istio export honours it)',
+      },
+      {
+        field: 'target.regionNamespaces',
+        rule: 'blast-radius',
+        message:
+          'needs a namespace for every region of the blast radius; missing us-east',
+      },
+      {
+        field: 'rollback',
+        rule: 'rollback',
+        message: 'needs rollback steps: pod-kill is destructive',
+      },
+    ]);
+    // latency and errors alone may be scoped by a share of requests only (the Istio export)
+    const requests = seedFile('brownout_checkout.yaml');
+    delete requests.blastRadius.podPercent;
+    expect(
+      lintChaosExperiment(requests, { sloRefs: checkoutSlos }).violations,
+    ).toEqual([]);
+  });
+
+  it('reads a file written before blast radii said what they count (the migration at load)', () => {
+    // an old pod-kill experiment: its trafficPercent was always exported as a share of pods
+    const old = {
+      ...seedFile('latency_checkout.yaml'),
+      blastRadius: { trafficPercent: 5, regions: [], canaryOnly: false },
+      injection: { type: 'pod-kill' },
+    };
+    const r = lintChaosExperiment(old, { sloRefs: checkoutSlos });
+    expect(r.violations).toEqual([]);
+    expect(r.ok && r.experiment.blastRadius).toEqual({
+      podPercent: 5,
+      regions: [],
+      canaryOnly: false,
+    });
+    // a latency experiment keeps its share of requests as written
+    const latency = seedFile('latency_checkout.yaml');
+    delete latency.blastRadius.podPercent;
+    const kept = chaosExperimentSchema.parse(latency);
+    expect(kept.blastRadius).toEqual({
+      trafficPercent: 5,
+      regions: ['us-east'],
+      canaryOnly: true,
+    });
+    expect(kept.injection).toEqual({ type: 'latency', ms: 300, jitterMs: 30 });
+    expect(kept.injections).toBeUndefined();
+  });
+
+  it('round-trips both forms: one injection and several', () => {
+    for (const file of ['latency_checkout.yaml', 'brownout_checkout.yaml']) {
+      const once = chaosExperimentSchema.parse(seedFile(file));
+      const twice = chaosExperimentSchema.parse(parse(stringify(once)));
+      expect(twice).toEqual(once);
+    }
+    const brownout = chaosExperimentSchema.parse(
+      seedFile('brownout_checkout.yaml'),
+    );
+    expect(chaosInjections(brownout)).toEqual([
+      { type: 'latency', ms: 1500, jitterMs: 0 },
+      { type: 'error-rate', percent: 20 },
+    ]);
+    expect(brownout.injection).toBeUndefined();
+  });
+
+  it('wants exactly one of injection and injections, and at most 10 of them', () => {
+    const fields = (e: unknown) =>
+      lintChaosExperiment(e)
+        .violations.filter(v => v.rule === 'schema')
+        .map(v => `${v.field}: ${v.message}`);
+    const e = seedFile('brownout_checkout.yaml');
+    expect(fields({ ...e, injection: { type: 'pod-kill' } })).toEqual([
+      'injections: give injection or injections, not both',
+    ]);
+    const { injections: _, ...none } = e;
+    expect(fields(none)).toEqual([
+      'injection: is required (or injections, a list of them)',
+    ]);
+    expect(fields({ ...e, injections: [] })).toEqual([
+      'injections: needs at least one injection',
+    ]);
+    expect(
+      fields({ ...e, injections: Array(11).fill({ type: 'pod-kill' }) }),
+    ).toEqual(['injections: must list at most 10 injections']);
+    expect(
+      fields({
+        ...e,
+        injections: [{ type: 'latency', ms: 1 }, { type: 'meteor' }],
+      }),
+    ).toEqual([expect.stringMatching(/^injections\.1\.type: /)]);
+    expect(
+      fields({
+        ...e,
+        target: { ...e.target, canaryLabels: { track: 'canary!' } },
+      }),
+    ).toEqual(['target.canaryLabels.track: must be a label value']);
+  });
+
   it('answers a bounded list for hostile input', () => {
     const r = lintChaosExperiment({
       name: 'a'.repeat(100_000),
@@ -161,5 +294,107 @@ describe('chaos experiment linter', () => {
     expect(r.violations.find(v => v.field === 'name')?.message).toBe(
       'must be lowercase letters, digits and - (at most 63)',
     );
+  });
+});
+
+describe('chaos expectations', () => {
+  const base = () => seedFile('latency_checkout.yaml');
+  const violations = (expectations: unknown, context = {}) =>
+    lintChaosExperiment({ ...base(), expectations }, context).violations.map(
+      v => `${v.field} [${v.rule}]: ${v.message}`,
+    );
+
+  it('reads the three kinds, with their defaults', () => {
+    const r = lintChaosExperiment(
+      {
+        ...base(),
+        expectations: [
+          {
+            type: 'remediation-fires',
+            rule: 'payment-worker-restart',
+            within: '2m',
+          },
+          {
+            type: 'breaker-opens',
+            breaker: 'psp',
+            query: 'max(payment_breaker_state{breaker="psp"})',
+            within: '60s',
+          },
+          { type: 'slo-burn-below', threshold: 1 },
+        ],
+      },
+      { sloRefs: checkoutSlos, prometheus: true },
+    );
+    expect(r.violations).toEqual([]);
+    expect(r.ok && r.experiment.expectations).toEqual([
+      {
+        type: 'remediation-fires',
+        rule: 'payment-worker-restart',
+        within: '2m',
+      },
+      {
+        type: 'breaker-opens',
+        breaker: 'psp',
+        query: 'max(payment_breaker_state{breaker="psp"})',
+        op: '>=',
+        threshold: 1,
+        within: '60s',
+      },
+      { type: 'slo-burn-below', threshold: 1, window: 'run' },
+    ]);
+    // none declared: an empty list
+    const none = lintChaosExperiment(base());
+    expect(none.ok && none.experiment.expectations).toEqual([]);
+  });
+
+  it('names the path of a broken expectation', () => {
+    expect(
+      violations([
+        { type: 'remediation-fires', rule: '', within: '2m' },
+        { type: 'slo-burn-below', threshold: -1 },
+        { type: 'remediation-fires', rule: 'r', within: '2h' },
+        { type: 'breaker-opens', breaker: 'psp', query: 'up', within: '10ms' },
+        { type: 'telepathy' },
+      ]),
+    ).toEqual([
+      'expectations.0.rule [schema]: is required',
+      'expectations.1.threshold [schema]: must be above 0',
+      'expectations.2.within [schema]: must be between 1s and 1h',
+      'expectations.3.within [schema]: must be a duration such as 90s, 5m or 2h',
+      expect.stringMatching(/^expectations\.4\.type \[schema\]: /),
+      // the guardrail reads it too: 2h is also longer than the run
+      "expectations.2.within [expectation]: must be at most the experiment's duration (10m): expectations are checked when the run ends, got 2h",
+    ]);
+  });
+
+  it('bounds the list to 10 and within to the run', () => {
+    const eleven = Array(11).fill({ type: 'slo-burn-below', threshold: 1 });
+    expect(violations(eleven)).toEqual([
+      'expectations [schema]: must list at most 10 expectations',
+    ]);
+    // the seed runs 10m: an expectation checked at its end cannot wait 20m
+    expect(
+      violations([{ type: 'remediation-fires', rule: 'r', within: '20m' }]),
+    ).toEqual([
+      "expectations.0.within [expectation]: must be at most the experiment's duration (10m): expectations are checked when the run ends, got 20m",
+    ]);
+  });
+
+  it("parses a breaker's PromQL and asks for a Prometheus", () => {
+    expect(
+      violations([
+        { type: 'breaker-opens', breaker: 'psp', query: 'max(', within: '1m' },
+      ]),
+    ).toEqual([
+      'expectations.0.query [expectation]: is not valid PromQL: unexpected end of the expression at character 5',
+    ]);
+    expect(
+      violations(
+        [{ type: 'breaker-opens', breaker: 'psp', query: 'up', within: '1m' }],
+        { prometheus: false },
+      ).filter(v => v.startsWith('expectations')),
+    ).toEqual([
+      'expectations.0.query [expectation]: needs a Prometheus instance (reliability.prometheus.instances) to be evaluated',
+    ]);
   });
 });

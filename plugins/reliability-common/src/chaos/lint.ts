@@ -5,23 +5,33 @@ import {
   ChaosExperiment,
   chaosExperimentSchema,
   DESTRUCTIVE_INJECTIONS,
+  MAX_CHAOS_EXPECTATIONS,
+  migrateChaosExperiment,
+  rawInjections,
+  TRAFFIC_INJECTIONS,
 } from './experiment';
+import { scopeChaosQuery } from './export';
 
 /** One broken rule, naming the field. @public */
 export interface ChaosViolation {
   /** The field, as a path into the experiment: `blastRadius.trafficPercent`. */
   field: string;
-  /** The rule: `schema`, `max-traffic`, `abort-condition`, `steady-state`, `duration`, `schedule`, `approver`, `rollback`. */
+  /** The rule: `schema`, `max-traffic`, `blast-radius`, `abort-condition`, `steady-state`, `duration`, `schedule`, `approver`, `rollback`, `expectation`. */
   rule: string;
   message: string;
 }
 
 /** The guardrails experiments are held to. @public */
 export interface ChaosPolicy {
-  /** The largest share of traffic or pods an experiment may hit (`max_traffic`, 10% by default). */
+  /** The largest share of requests an experiment may hit (`max_traffic`, 10% by default; `trafficPercent`, Istio). */
   maxTrafficPercent: number;
-  /** Per environment, a different limit (e.g. 50% in staging). */
-  environments?: Record<string, { maxTrafficPercent?: number }>;
+  /** The largest share of pods (`podPercent`: Litmus, Chaos Mesh); `maxTrafficPercent` when absent. */
+  maxPodPercent?: number;
+  /** Per environment, different limits (e.g. 50% in staging). */
+  environments?: Record<
+    string,
+    { maxTrafficPercent?: number; maxPodPercent?: number }
+  >;
   minDurationMs: number;
   maxDurationMs: number;
   /** A cron schedule may not run more often than this. */
@@ -82,24 +92,72 @@ export function lintChaosExperiment(
       });
     }
   }
-  const e = isObject(input) ? input : {};
+  // guardrails read the experiment as loaded (older files migrated as the schema reads them)
+  const migrated = migrateChaosExperiment(input);
+  const e = isObject(migrated) ? migrated : {};
   const env = typeof e.environment === 'string' ? e.environment : '';
 
-  // blast radius within max_traffic for the environment
-  const limit =
-    policy.environments?.[env]?.maxTrafficPercent ?? policy.maxTrafficPercent;
+  // blast radius within max_traffic for the environment, for what each share counts: requests or pods
+  const envPolicy = policy.environments?.[env];
+  const trafficLimit = envPolicy?.maxTrafficPercent ?? policy.maxTrafficPercent;
+  const limits = {
+    trafficPercent: { limit: trafficLimit, of: 'of requests' },
+    podPercent: {
+      limit: envPolicy?.maxPodPercent ?? policy.maxPodPercent ?? trafficLimit,
+      of: 'of pods',
+    },
+  };
   const blast = isObject(e.blastRadius) ? e.blastRadius : {};
   for (const key of ['trafficPercent', 'podPercent'] as const) {
     const v = blast[key];
+    const { limit, of } = limits[key];
     if (typeof v === 'number' && v > limit) {
       violations.push({
         field: `blastRadius.${key}`,
         rule: 'max-traffic',
-        message: `must be at most ${pct(limit)}${
+        message: `must be at most ${pct(limit)} ${of}${
           env ? ` in ${env}` : ''
         } (max_traffic), got ${pct(v)}`,
       });
     }
+  }
+
+  // faults that act on pods are scoped by a share of pods: a share of requests says nothing of them
+  const faults = rawInjections(e);
+  const podFaults = faults
+    .map(f => (isObject(f) ? f.type : undefined))
+    .filter(
+      (t): t is string =>
+        typeof t === 'string' && !TRAFFIC_INJECTIONS.includes(t),
+    );
+  if (podFaults.length && blast.podPercent === undefined) {
+    violations.push({
+      field: 'blastRadius.podPercent',
+      rule: 'blast-radius',
+      message: `is required: ${[...new Set(podFaults)].join(
+        ', ',
+      )} acts on pods, and trafficPercent is a share of requests (only the Istio export honours it)`,
+    });
+  }
+
+  // regions given as namespaces name a namespace for every region of the blast radius
+  const target = isObject(e.target) ? e.target : {};
+  if (isObject(target.regionNamespaces) && Array.isArray(blast.regions)) {
+    const missing = blast.regions
+      .slice(0, 20)
+      .filter(
+        r =>
+          typeof r === 'string' &&
+          !Object.prototype.hasOwnProperty.call(target.regionNamespaces, r),
+      );
+    if (missing.length)
+      violations.push({
+        field: 'target.regionNamespaces',
+        rule: 'blast-radius',
+        message: `needs a namespace for every region of the blast radius; missing ${missing.join(
+          ', ',
+        )}`,
+      });
   }
 
   // at least one abort condition
@@ -122,7 +180,12 @@ export function lintChaosExperiment(
         c.query.length > 4_000
       )
         return;
-      const problem = promqlProblem(c.query);
+      // placeholders ({{regions}}, {{namespaces}}) are filled with what the experiment hits before parsing
+      const scoped = scopeChaosQuery(c.query, {
+        target: isObject(e.target) ? e.target : undefined,
+        blastRadius: isObject(e.blastRadius) ? e.blastRadius : undefined,
+      });
+      const problem = scoped.ok ? promqlProblem(scoped.query) : scoped.error;
       if (problem)
         violations.push({
           field: `abortConditions.${i}.query`,
@@ -137,6 +200,47 @@ export function lintChaosExperiment(
             'needs a Prometheus instance (reliability.prometheus.instances) to be evaluated; use a burn-rate or budget-spent condition',
         });
       }
+    });
+  }
+
+  // expectations: within no longer than the run (checked when it ends), breaker queries parse and can be evaluated
+  const runMs =
+    typeof e.duration === 'string' ? safeDurationMs(e.duration) : undefined;
+  if (Array.isArray(e.expectations)) {
+    e.expectations.slice(0, MAX_CHAOS_EXPECTATIONS).forEach((x, i) => {
+      if (!isObject(x)) return;
+      const w =
+        typeof x.within === 'string' ? safeDurationMs(x.within) : undefined;
+      if (w !== undefined && runMs !== undefined && w > runMs)
+        violations.push({
+          field: `expectations.${i}.within`,
+          rule: 'expectation',
+          message: `must be at most the experiment's duration (${e.duration}): expectations are checked when the run ends, got ${x.within}`,
+        });
+      if (
+        x.type !== 'breaker-opens' ||
+        typeof x.query !== 'string' ||
+        x.query.length > 4_000
+      )
+        return;
+      const scoped = scopeChaosQuery(x.query, {
+        target: isObject(e.target) ? e.target : undefined,
+        blastRadius: isObject(e.blastRadius) ? e.blastRadius : undefined,
+      });
+      const problem = scoped.ok ? promqlProblem(scoped.query) : scoped.error;
+      if (problem)
+        violations.push({
+          field: `expectations.${i}.query`,
+          rule: 'expectation',
+          message: problem,
+        });
+      else if (context.prometheus === false)
+        violations.push({
+          field: `expectations.${i}.query`,
+          rule: 'expectation',
+          message:
+            'needs a Prometheus instance (reliability.prometheus.instances) to be evaluated',
+        });
     });
   }
 
@@ -212,15 +316,19 @@ export function lintChaosExperiment(
   }
 
   // destructive injections need rollback steps
-  const injection = isObject(e.injection) ? e.injection : {};
+  const destructive = faults
+    .map(f => (isObject(f) ? f.type : undefined))
+    .filter(t => DESTRUCTIVE_INJECTIONS.includes(t as never));
   if (
-    DESTRUCTIVE_INJECTIONS.includes(injection.type as never) &&
+    destructive.length &&
     (!Array.isArray(e.rollback) || e.rollback.length === 0)
   ) {
     violations.push({
       field: 'rollback',
       rule: 'rollback',
-      message: `needs rollback steps: ${String(injection.type)} is destructive`,
+      message: `needs rollback steps: ${[...new Set(destructive)]
+        .map(String)
+        .join(', ')} ${destructive.length > 1 ? 'are' : 'is'} destructive`,
     });
   }
 
@@ -231,6 +339,13 @@ export function lintChaosExperiment(
     ...(parsed.success ? { experiment: parsed.data } : {}),
     violations,
   };
+}
+
+/** Milliseconds of a fixed duration (`s`, `m`, `h`, `d`), else undefined. */
+function safeDurationMs(text: string): number | undefined {
+  if (text.length > 16) return undefined;
+  const d = parseDuration(text);
+  return d && ['s', 'm', 'h', 'd'].includes(d.unit) ? durationMs(d) : undefined;
 }
 
 /** Where a PromQL expression stops parsing, or undefined when it parses. */

@@ -1,6 +1,8 @@
 import {
+  deliveryAlertKeySchema,
   deliveryQuerySchema,
   deliveryTargetRef,
+  incidentDedupKey,
   sloAlertDedupKey,
 } from './api';
 
@@ -51,6 +53,48 @@ describe('sloAlertDedupKey', () => {
         sloRef: 'x'.repeat(5000),
       }).length,
     ).toBeLessThanOrEqual(64);
+  });
+});
+
+describe('incidentDedupKey', () => {
+  it('is one short ASCII key per incident, apart from alerts and from another database’s incident of the same id', () => {
+    const i = {
+      id: 12,
+      entityRef: 'component:default/checkout',
+      declaredAt: '2026-12-05T10:00:00.000Z',
+    };
+    const key = incidentDedupKey(i);
+    expect(key).toMatch(/^reliability-incident-12-[0-9a-f]{8}$/);
+    expect(incidentDedupKey({ ...i })).toBe(key);
+    expect(
+      incidentDedupKey({ ...i, entityRef: 'Component:default/Checkout' }),
+    ).toBe(key);
+    expect(
+      incidentDedupKey({ ...i, declaredAt: '2026-12-05T10:00:01.000Z' }),
+    ).not.toBe(key);
+    expect(incidentDedupKey({ ...i, id: 13 })).not.toBe(key);
+    expect(
+      incidentDedupKey({
+        ...i,
+        id: Number.MAX_SAFE_INTEGER,
+        entityRef: 'x'.repeat(5000),
+      }).length,
+    ).toBeLessThanOrEqual(64);
+    // the portal's acknowledgement takes both kinds of key, and nothing else
+    expect(deliveryAlertKeySchema.safeParse(key).success).toBe(true);
+    expect(
+      deliveryAlertKeySchema.safeParse('reliability-17-0a1b2c3d').success,
+    ).toBe(true);
+    for (const bad of [
+      'reliability-incident--0a1b2c3d',
+      'reliability-incident-12-0A1B2C3D',
+      'incident-12-0a1b2c3d',
+      `${key}x`,
+    ]) {
+      const r = deliveryAlertKeySchema.safeParse(bad);
+      expect(r.success).toBe(false);
+      expect(JSON.stringify(r)).toContain('must be an alert key');
+    }
   });
 });
 

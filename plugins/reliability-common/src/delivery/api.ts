@@ -33,7 +33,8 @@ export type DeliveryTransition = (typeof DELIVERY_TRANSITIONS)[number];
 /**
  * Where one delivery stands: `queued` (waiting for its first or next attempt), `sending` (claimed by one backend
  * under a lease), `delivered` (the vendor accepted it), `failed` (given up: refused, attempts spent, or interrupted
- * where a repeat could reach people twice).
+ * where a repeat could reach people twice), `avoided` (held for a self-healing grace period, and the fix healed the
+ * alert: nobody was paged; terminal).
  * @public
  */
 export const DELIVERY_STATES = [
@@ -41,6 +42,7 @@ export const DELIVERY_STATES = [
   'sending',
   'delivered',
   'failed',
+  'avoided',
 ] as const;
 
 /** @public */
@@ -92,6 +94,25 @@ export function sloAlertDedupKey(alert: {
   )}`;
 }
 
+/**
+ * The identity of an incident's page outside the suite, like sloAlertDedupKey for an alert: PagerDuty's `dedup_key`,
+ * Opsgenie's `alias`, the webhook's `alert.key`. One per incident, from its declaration (and each change of its roles,
+ * which PagerDuty adds to the same incident) until it is resolved. The hash of its entity and declaration time keeps
+ * one database's incident 12 apart from another's. At most 64 characters, ASCII.
+ * @public
+ */
+export function incidentDedupKey(incident: {
+  id: number;
+  entityRef: string;
+  declaredAt: string;
+}): string {
+  return `reliability-incident-${incident.id}-${fnv1a32(
+    `${incident.entityRef.toLocaleLowerCase('en-US')}\u0000${
+      incident.declaredAt
+    }`,
+  )}`;
+}
+
 /** FNV-1a, 32 bits, as 8 hex digits (not a secret: it keeps an alert id from one database apart from another's). */
 function fnv1a32(text: string): string {
   let h = 0x811c9dc5;
@@ -128,7 +149,46 @@ export interface DeliveryRecord {
   lastStatus: number | null;
   /** Why the last attempt failed, redacted (no routing key, URL secret or HMAC key). */
   lastError: string | null;
+  /** Why a queued delivery waits beyond its due time: quiet hours, or a self-healing grace period. */
+  held?: DeliveryHold | null;
+  /** Which routing policy routed it, when one did. */
+  policy?: string | null;
+  /** Why it goes to its target: the SLO's own AlertNotificationTarget, a routing policy, or an escalation step. */
+  routedBy?: DeliveryRoutedBy | null;
+  /** The escalation step (0-based) of an escalation delivery. */
+  escalationStep?: number | null;
+  /** The alert's acknowledgement, when someone acknowledged it. */
+  acknowledged?: DeliveryAcknowledgement | null;
 }
+
+/** Why a queued delivery is held back. @public */
+export const DELIVERY_HOLDS = ['quiet-hours', 'grace'] as const;
+/** @public */
+export type DeliveryHold = (typeof DELIVERY_HOLDS)[number];
+
+/** Why a delivery goes to its target. @public */
+export const DELIVERY_ROUTED_BY = ['slo', 'policy', 'escalation'] as const;
+/** @public */
+export type DeliveryRoutedBy = (typeof DELIVERY_ROUTED_BY)[number];
+
+/** Who acknowledged an alert, where and when. @public */
+export interface DeliveryAcknowledgement {
+  by: string;
+  source: 'portal' | 'pagerduty';
+  at: string;
+}
+
+/**
+ * POST /delivery/alerts/:alertKey/acknowledge path parameter: an alert key as sloAlertDedupKey writes it, or an
+ * incident's as incidentDedupKey does.
+ * @public
+ */
+export const deliveryAlertKeySchema = z
+  .string()
+  .regex(/^reliability-(?:incident-)?\d{1,19}-[0-9a-f]{8}$/, {
+    message:
+      'must be an alert key (reliability-<id>-<8 hex digits>, or reliability-incident-<id>-<8 hex digits>)',
+  });
 
 /** GET /delivery query. @public */
 export const deliveryQuerySchema = z
@@ -169,6 +229,18 @@ export const deliveryPageSchema = z.object({
       deliveredAt: iso.nullable(),
       lastStatus: z.number().int().nullable(),
       lastError: z.string().nullable(),
+      held: z.enum(DELIVERY_HOLDS).nullable().optional(),
+      policy: z.string().nullable().optional(),
+      routedBy: z.enum(DELIVERY_ROUTED_BY).nullable().optional(),
+      escalationStep: z.number().int().nullable().optional(),
+      acknowledged: z
+        .object({
+          by: z.string(),
+          source: z.enum(['portal', 'pagerduty']),
+          at: iso,
+        })
+        .nullable()
+        .optional(),
     }),
   ),
   nextCursor: z.string().optional(),

@@ -55,8 +55,11 @@ export class SelectorScanner {
     while (this.pos < this.text.length && isSpace(this.text[this.pos]))
       this.pos++;
   }
-  /** A label name: [a-zA-Z_][a-zA-Z0-9_]* (with `:` too when `colon`, as metric and alert names allow). */
-  name(colon = false): string | undefined {
+  /**
+   * A label name: [a-zA-Z_][a-zA-Z0-9_]* (with `:` too when `colon`, as metric and alert names allow; with `.` after
+   * the first character when `dot`, as the webhook receivers' labels such as payload.custom_details.service have).
+   */
+  name(colon = false, dot = false): string | undefined {
     const start = this.pos;
     const first = this.peek();
     if (!(isNameStart(first) || (colon && first === ':'))) return undefined;
@@ -64,7 +67,8 @@ export class SelectorScanner {
     while (
       this.pos < this.text.length &&
       (isNameChar(this.text[this.pos]) ||
-        (colon && this.text[this.pos] === ':'))
+        (colon && this.text[this.pos] === ':') ||
+        (dot && this.text[this.pos] === '.'))
     )
       this.pos++;
     return this.text.slice(start, this.pos);
@@ -101,7 +105,7 @@ export class SelectorScanner {
     const rule =
       'a label matcher like severity="error" (operators =, !=, =~, !~; value in double quotes)';
     this.skipSpace();
-    const name = this.name();
+    const name = this.name(false, true);
     if (!name)
       return {
         ok: false,

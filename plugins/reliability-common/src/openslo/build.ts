@@ -5,6 +5,7 @@ import { parseDuration } from '../math/duration';
 import { DEFAULT_MWMB_RULES } from '../math/mwmb';
 import { ANNOTATION_RUNBOOK, SloDefinition } from './definition';
 import { parseOpenSlo } from './parse';
+import { parseRunbookRef } from '../model/runbookRef';
 
 const RFC1123 = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const ENTITY_REF = /^[a-zA-Z0-9_-]+:[a-zA-Z0-9_.-]+\/[a-zA-Z0-9_.-]+$/;
@@ -202,7 +203,16 @@ export const sloCreateInputSchema = z
           .strict(),
       ])
       .default({ type: 'ingest' }),
-    runbook: z.string().max(2_000).optional(),
+    // the entity annotation the portal resolves: refused here, with the parser's reason, rather than a 400 later
+    runbook: z
+      .string()
+      .max(2_000)
+      .superRefine((v, ctx) => {
+        const r = parseRunbookRef(v);
+        if (!r.ok)
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: r.error });
+      })
+      .optional(),
   })
   .strict();
 

@@ -1,12 +1,21 @@
 import { z } from 'zod';
+import {
+  destructiveActionOutput,
+  destructiveParams,
+} from '../model/actionParams';
 import { pageParams } from '../model/pagination';
 import { entityRefParam } from '../model/params';
 
-/** What can start a remediation: the suite's own alert, an Alertmanager alert, or a person (Run now). @public */
+/**
+ * What can start a remediation: the suite's own alert, an Alertmanager alert, a person (Run now), a PagerDuty
+ * incident (its V3 webhook), or a signed generic webhook. @public
+ */
 export const REMEDIATION_TRIGGER_KINDS = [
   'alert',
   'alertmanager',
   'manual',
+  'pagerduty',
+  'webhook',
 ] as const;
 
 /** What set a remediation going. @public */
@@ -150,3 +159,12 @@ export const runRemediationSchema = z
       .optional(),
   })
   .strict();
+
+/** The run-remediation action for AI agents (destructive): as POST /remediations/run, with dryRun and confirm. @public */
+export const runRemediationActionInput = runRemediationSchema
+  .omit({ dryRun: true })
+  .extend(destructiveParams);
+/** @public */
+export const runRemediationActionOutput = destructiveActionOutput.extend({
+  execution: z.object({}).passthrough().nullable(),
+});

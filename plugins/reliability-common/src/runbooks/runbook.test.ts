@@ -12,7 +12,18 @@ describe('parseRunbookRef', () => {
     expect(parseRunbookRef(value)).toEqual({ ok: true, value: expected });
   });
   it.each([
+    ['runbook.md', './runbook.md'],
+    ['docs/runbook.md', './docs/runbook.md'],
+    ['runbooks.example.com/checkout', './runbooks.example.com/checkout'],
+  ])('refuses the bare path %p and says to write %p', (value, fix) => {
+    const r = parseRunbookRef(value);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error).toContain(`write ${fix} for a file`);
+    expect(!r.ok && r.error).toContain(`or https://${value} for a URL`);
+  });
+  it.each([
     ['docs/runbook.md'],
+    ['/etc/runbook.md'],
     ['ftp://x/y'],
     ['link://dashboards/x'],
     ['https://'],

@@ -10,44 +10,9 @@ import {
  * Runbooks: where an entity's runbook lives (its `reliability.io/runbook` annotation) and its sections.
  */
 
-/** Where a runbook reference points. @public */
-export type RunbookRef =
-  | { type: 'url'; url: string }
-  | { type: 'relative'; path: string }
-  | { type: 'link'; name: string };
-
-/**
- * Reads a runbook annotation: an http(s) URL, a path relative to the entity's catalog file (`./docs/runbook.md`),
- * or a `link://runbooks/<name>` reference to a runbook authored in the portal.
- * @public
- */
-export function parseRunbookRef(
-  value: string,
-): { ok: true; value: RunbookRef } | { ok: false; error: string } {
-  const v = value.trim();
-  const link = /^link:\/\/runbooks\/([a-z0-9][a-z0-9_.-]{0,62})$/i.exec(v);
-  if (link)
-    return {
-      ok: true,
-      value: { type: 'link', name: link[1].toLocaleLowerCase('en-US') },
-    };
-  if (/^https?:\/\//i.test(v)) {
-    try {
-      return { ok: true, value: { type: 'url', url: new URL(v).toString() } };
-    } catch {
-      return {
-        ok: false,
-        error: `reliability.io/runbook: '${v}' is not a valid URL`,
-      };
-    }
-  }
-  if (/^\.{1,2}\//.test(v) && !v.includes('\0'))
-    return { ok: true, value: { type: 'relative', path: v } };
-  return {
-    ok: false,
-    error: `reliability.io/runbook: '${v}' must be an http(s) URL, a relative path such as ./docs/runbook.md, or link://runbooks/<name>`,
-  };
-}
+// the reference's parser lives in model/ (the SLO loaders of openslo/ read it too); the runbooks feature serves it
+export { parseRunbookRef } from '../model/runbookRef';
+export type { RunbookRef } from '../model/runbookRef';
 
 /** One section of a runbook, addressable by its anchor. @public */
 export interface RunbookSection {

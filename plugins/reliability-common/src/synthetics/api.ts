@@ -63,6 +63,15 @@ export interface SyntheticRun {
   har: boolean;
 }
 
+/**
+ * Whether a live runner serves a region of a journey: a backend replica with `reliability.synthetics.region` set to
+ * it, or one that serves every region. An unmonitored region says why. @public
+ */
+export interface SyntheticRegionMonitoring {
+  status: 'monitored' | 'unmonitored';
+  reason?: string;
+}
+
 /** A journey as the API answers it, with its latest run per region. @public */
 export interface SyntheticJourneyRecord extends SyntheticJourney {
   id: number;
@@ -76,6 +85,8 @@ export interface SyntheticJourneyRecord extends SyntheticJourney {
       'startedAt' | 'success' | 'durationMs' | 'error' | 'warnings'
     > | null
   >;
+  /** Per region: whether a live runner serves it (absent from older servers). */
+  monitoring?: Record<string, SyntheticRegionMonitoring>;
 }
 
 /** GET /synthetics: an entity's journeys with their latest run per region. @public */

@@ -106,7 +106,7 @@ describe('synthetic journeys', () => {
       'deadlineMs: must be at least 100',
       'steps.0.url: is required',
       'steps.0.assert.0.jsonPath: must be a JSONPath starting with $ (such as $.items[0].id)',
-      'steps.1.type: must be http, tls, dns or browser',
+      'steps.1.type: must be http, tls, dns, browser, database, queue or webhook',
     ]);
   });
 

@@ -75,7 +75,63 @@ export const syntheticBrowserActionSchema = z.union([
 
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
 
-/** The steps of a journey: HTTP requests, and deep checks of TLS and DNS. @public */
+/** Engines of the deep checks (database and queue steps). @public */
+export const SYNTHETIC_DATABASE_ENGINES = ['postgres', 'mysql'] as const;
+/** @public */
+export const SYNTHETIC_QUEUE_ENGINES = ['redis', 'amqp', 'nats'] as const;
+/** OCSP stapling in a TLS step: not asked, asked and reported, or required (no staple fails). @public */
+export const SYNTHETIC_OCSP_MODES = ['off', 'report', 'require'] as const;
+
+/** The statements a database step's query may start with (it also runs in a READ ONLY transaction). @public */
+export const SYNTHETIC_READ_ONLY_STATEMENTS = [
+  'select',
+  'with',
+  'show',
+  'values',
+  'explain',
+  'table',
+] as const;
+
+/** Whether a query is one read-only statement by its first word (no `;` before its end). @public */
+export function syntheticQueryProblem(query: string): string | undefined {
+  let body = query.trim();
+  if (body.endsWith(';')) body = body.slice(0, -1).trim();
+  if (!body) return 'is required';
+  if (body.includes(';')) return 'must be one statement (no ;)';
+  let i = 0;
+  const letter = (c: string) =>
+    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  while (i < body.length && letter(body[i])) i++;
+  const first = body.slice(0, i).toLowerCase();
+  return (SYNTHETIC_READ_ONLY_STATEMENTS as readonly string[]).includes(first)
+    ? undefined
+    : `must start with ${SYNTHETIC_READ_ONLY_STATEMENTS.join(
+        ', ',
+      )} (read-only)`;
+}
+
+const hostName = z
+  .string({ required_error: 'is required' })
+  .regex(/^[a-zA-Z0-9.-]{1,253}$/, 'must be a host name');
+/** The name of a `reliability.synthetics.secrets` entry: credentials never live in a journey. */
+const secretName = z
+  .string({ invalid_type_error: 'must be text' })
+  .regex(
+    /^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$/,
+    'must name a reliability.synthetics.secrets entry (such as dbPassword)',
+  );
+const user = z
+  .string({ invalid_type_error: 'must be text' })
+  .regex(/^[a-zA-Z0-9_.@-]{1,63}$/, 'must be a user name');
+/** Each deep check's own limit, inside the journey's deadline. */
+const stepTimeout = z
+  .number({ invalid_type_error: 'must be a number of milliseconds' })
+  .int()
+  .min(100, 'must be at least 100')
+  .max(60_000, 'must be at most 60000')
+  .default(5_000);
+
+/** The steps of a journey: HTTP requests, browser steps, and deep checks (TLS, DNS, database, queue, webhook). @public */
 export const syntheticStepSchema = z.discriminatedUnion(
   'type',
   [
@@ -125,6 +181,17 @@ export const syntheticStepSchema = z.discriminatedUnion(
         warnDays: z.number().int().min(1).max(365).default(14),
         /** Accept a chain the runner's trust store does not (a private CA); expiry is still checked. */
         allowUntrusted: z.boolean().default(false),
+        /**
+         * OCSP stapling: `report` (default) asks for the staple and reports its status (a revoked certificate fails);
+         * `require` also fails without a good, current staple; `off` does not ask.
+         */
+        ocsp: z
+          .enum(SYNTHETIC_OCSP_MODES, {
+            errorMap: () => ({
+              message: `must be one of ${SYNTHETIC_OCSP_MODES.join(', ')}`,
+            }),
+          })
+          .default('report'),
       })
       .strict(),
     z
@@ -149,12 +216,77 @@ export const syntheticStepSchema = z.discriminatedUnion(
         expect: z.array(z.string().max(64)).max(20).optional(),
       })
       .strict(),
+    z
+      .object({
+        type: z.literal('database'),
+        name: text(80).min(1, 'is required'),
+        engine: z.enum(SYNTHETIC_DATABASE_ENGINES, {
+          errorMap: () => ({
+            message: `must be one of ${SYNTHETIC_DATABASE_ENGINES.join(', ')}`,
+          }),
+        }),
+        host: hostName,
+        /** Default 5432 (postgres) or 3306 (mysql). */
+        port: z.number().int().min(1).max(65535).optional(),
+        database: z
+          .string()
+          .regex(/^[a-zA-Z0-9_$-]{1,63}$/, 'must be a database name')
+          .optional(),
+        user: user.optional(),
+        /** The password, by its name in `reliability.synthetics.secrets`. */
+        passwordSecret: secretName.optional(),
+        /** After `SELECT 1`: one read-only statement, run in a READ ONLY transaction that is rolled back. */
+        query: text(2_000)
+          .superRefine((v, c) => {
+            const problem = syntheticQueryProblem(v);
+            if (problem) c.addIssue({ code: 'custom', message: problem });
+          })
+          .optional(),
+        /** The query must answer at least this many rows (default 1 when a query is given). */
+        minRows: z.number().int().min(0).max(1_000_000).optional(),
+        timeoutMs: stepTimeout,
+      })
+      .strict(),
+    z
+      .object({
+        type: z.literal('queue'),
+        name: text(80).min(1, 'is required'),
+        /** Publish → consume loopback on a stream, queue or subject of its own, removed afterwards. */
+        engine: z.enum(SYNTHETIC_QUEUE_ENGINES, {
+          errorMap: () => ({
+            message: `must be one of ${SYNTHETIC_QUEUE_ENGINES.join(', ')}`,
+          }),
+        }),
+        host: hostName,
+        /** Default 6379 (redis), 5672 (amqp) or 4222 (nats). */
+        port: z.number().int().min(1).max(65535).optional(),
+        user: user.optional(),
+        passwordSecret: secretName.optional(),
+        /** The AMQP virtual host (default /). */
+        vhost: z
+          .string()
+          .regex(/^[a-zA-Z0-9/_.-]{1,100}$/, 'must be a virtual host name')
+          .optional(),
+        timeoutMs: stepTimeout,
+      })
+      .strict(),
+    z
+      .object({
+        type: z.literal('webhook'),
+        name: text(80).min(1, 'is required'),
+        /** The canary endpoint (the suite's own: `<backend>/api/reliability/synthetics/canary`). */
+        url: template(2_000),
+        /** The HMAC-SHA256 key, by its name in `reliability.synthetics.secrets`. */
+        secret: secretName,
+        timeoutMs: stepTimeout,
+      })
+      .strict(),
   ],
   {
     errorMap: (issue, ctx) => ({
       message:
         issue.code === 'invalid_union_discriminator'
-          ? 'must be http, tls, dns or browser'
+          ? 'must be http, tls, dns, browser, database, queue or webhook'
           : ctx.defaultError,
     }),
   },
