@@ -60,6 +60,44 @@ export interface Config {
        */
       sharedSecret?: string;
     };
+    /** More ways in: PagerDuty's V3 webhooks and generic HMAC-signed webhooks, handed to remediation (docs/webhooks.md). */
+    webhooks?: {
+      pagerduty?: {
+        /**
+         * The signing secrets of the PagerDuty V3 webhook subscriptions (several while one is rotated). POST
+         * /api/reliability/webhooks/pagerduty accepts a delivery whose X-PagerDuty-Signature has a v1= HMAC-SHA256 of
+         * the body under any of them. Read them from the environment: ${PAGERDUTY_WEBHOOK_SECRET}. Unset: no receiver.
+         * @visibility secret
+         */
+        secrets?: string[];
+      };
+      /** Generic signed webhooks, by name: POST /api/reliability/webhooks/generic/<name>. */
+      generic?: {
+        [name: string]: {
+          /**
+           * The HMAC-SHA256 key the sender signs with (at least 16 characters), e.g. ${MONITOR_WEBHOOK_SECRET}.
+           * @visibility secret
+           */
+          secret: string;
+          /** The header carrying the signature. Default X-Signature-256. */
+          signatureHeader?: string;
+          /** What precedes the hex digest in that header. Default sha256=. */
+          signaturePrefix?: string;
+          /** When set, the header carrying the Unix time (seconds) of the delivery; the signature is then over `<timestamp>.<body>`. */
+          timestampHeader?: string;
+          /** How far the timestamp may be from now. Default 300. */
+          toleranceSeconds?: number;
+          /** JSON pointer (RFC 6901) to the delivery's id, e.g. /alert/id; deliveries are deduplicated by it. */
+          idPath: string;
+          /** Label name to JSON pointer, e.g. payload.severity: /alert/severity. Rules match these labels. */
+          labels: { [label: string]: string };
+          /** Annotation name to JSON pointer, e.g. summary: /alert/title. */
+          annotations?: { [name: string]: string };
+          /** JSON pointer to an entity ref: only that entity's rules run. */
+          entityRefPath?: string;
+        };
+      };
+    };
     metrics?: {
       /**
        * When set, GET /api/reliability/metrics needs `Authorization: Bearer <token>` (Prometheus:
@@ -78,8 +116,13 @@ export interface Config {
         description?: string;
         /** Alertmanager-style label matchers, all must hold: severity="error", env!="dev", service=~"check.*". */
         match?: string[];
-        /** Which triggers may run it: alert (the suite's own), alertmanager, manual. Default all three. */
-        triggers?: Array<'alert' | 'alertmanager' | 'manual'>;
+        /**
+         * Which triggers may run it: alert (the suite's own), alertmanager, manual, pagerduty (PagerDuty's V3
+         * webhook, incident.triggered), webhook (a generic signed webhook). Default all.
+         */
+        triggers?: Array<
+          'alert' | 'alertmanager' | 'manual' | 'pagerduty' | 'webhook'
+        >;
         /** webhook, feature-flag, kubernetes, or an action added through the -node extension point. */
         action: string;
         /**
@@ -122,12 +165,68 @@ export interface Config {
       dispatchIntervalSeconds?: number;
       /** Added to an execution's longest possible run to form its lease. Default 30s. */
       leaseGrace?: string;
+      /**
+       * What rules an entity's owners write (annotation reliability.io/remediation-rules, docs/remediation.md,
+       * "Rules owners write") may do. Each owner rule applies only to its own entity's alerts.
+       */
+      ownerRules?: {
+        /** Load owner-written rules at all. Default true. */
+        enabled?: boolean;
+        /** Action ids an owner rule may use (webhook, feature-flag, kubernetes, ...). Default none. */
+        allowedActions?: string[];
+        /**
+         * Per action id, what it may point at: webhook `urlPrefixes` (params.url under one, same origin), feature-flag
+         * `urlPrefixes` (params.baseUrl) and optional `flags`, kubernetes `namespaces` as cluster/namespace or
+         * cluster/*; `any: true` allows any target of another action.
+         */
+        allowedTargets?: {
+          [action: string]: {
+            urlPrefixes?: string[];
+            flags?: string[];
+            namespaces?: string[];
+            any?: boolean;
+          };
+        };
+        /** At most this many rules per entity; later ones are refused. Default 20. */
+        maxRulesPerEntity?: number;
+        /** How often each replica reloads the annotated entities' files (at least 5s). Default 60s. */
+        refreshInterval?: string;
+      };
+      /** Self-healing that spares a human (docs/remediation.md, "Self-healing grace"). */
+      selfHealing?: {
+        /**
+         * How long the page of a page-severity alert that a remediation rule matches waits for the fix: when the fix
+         * succeeds and the alert resolves in that time, nobody is paged (counted in selfheal_pages_avoided_total).
+         * 0 to 3600; default 60; 0 pages at once.
+         */
+        graceSeconds?: number;
+      };
+      /** The 60-second path (docs/remediation.md, "The 60-second path"). */
+      fastCheck?: {
+        /**
+         * How often the SLOs whose page alerts a remediation rule matches are evaluated, the minute in progress
+         * counted. 0 to 60; default 10; 0 turns the fast check off (the evaluation tick then drives every alert).
+         */
+        intervalSeconds?: number;
+        /** How long a page condition of such an SLO holds before it fires (its rule's alertAfter wins). Default 0. */
+        pendingSeconds?: number;
+        /** At most this many SLOs are checked fast (the first by ref); the others stay with the tick. Default 200. */
+        maxSlos?: number;
+      };
     };
     gate?: {
       /** The budget window of the launch-freeze gate (GET /gate). Default 7d. */
       window?: string;
       /** Deny launches when an SLO has less than this share of its budget left (0-1). Default 0.25. */
       minBudgetRemaining?: number;
+      /** The longest a gate override (POST /gate/overrides) may last: a fixed duration from 1m to 7d. Default 24h. */
+      maxOverride?: string;
+      /**
+       * The token Flagger's webhooks send as `metadata.token` to POST /gate/flagger (Flagger's webhooks cannot send
+       * headers). At least 16 characters. Unset: that route answers 404.
+       * @visibility secret
+       */
+      flaggerToken?: string;
     };
     /**
      * Delivery of the suite's own alerts (fired, resolved) to the targets their SLO's OpenSLO
@@ -178,6 +277,62 @@ export interface Config {
           format?: 'adaptiveCard' | 'messageCard';
         };
       };
+      /**
+       * Routing as code (docs/delivery.md): which targets an alert goes to, per owner group or entity and severity,
+       * with quiet hours and escalation. Validated at startup; a bad policy stops the backend, naming its path.
+       */
+      routing?: {
+        /** At most 500; names and matches unique. An entity policy wins over an owner one; else the first listed. */
+        policies: Array<{
+          /** Letters, digits, - and _, at most 63. */
+          name: string;
+          /** A group ref (`owner: group:default/payments-sre`) or an entity ref (`entity: component:default/checkout`), in full form. */
+          match: { owner: string } | { entity: string };
+          /** At most 20, one per severity; `*` routes apply to every severity. */
+          routes: Array<{
+            severity: 'page' | 'ticket' | '*';
+            /** Names of `reliability.delivery.targets` (1 to 10). */
+            targets: string[];
+            /** Hold notifications back during quiet hours. Default: true unless the severity is page. */
+            respectQuietHours?: boolean;
+            /** At most 5 steps: page these targets when the page is unacknowledged this many minutes (1-1440, increasing) after delivery. */
+            escalation?: Array<{ afterMinutes: number; targets: string[] }>;
+          }>;
+          /** A daily window when routes that respect quiet hours hold notifications back until it ends. */
+          quietHours?: {
+            /** An IANA time zone, such as Europe/Berlin. */
+            timeZone: string;
+            /** The days the window starts on: mon, tue, wed, thu, fri, sat, sun. */
+            days: Array<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'>;
+            /** HH:MM local time. */
+            start: string;
+            /** HH:MM local time; at or before start, the window ends the next day. */
+            end: string;
+          };
+        }>;
+      };
+    };
+    /**
+     * Secret hygiene (docs/secrets.md). Beside any secret-bearing key under `reliability`, a block may declare
+     * `secretHygiene: { <key>: { rotatedAt: 'YYYY-MM-DD', maxAge: 90d } }`.
+     */
+    secrets?: {
+      /** Maximum age of secrets that declare none (a fixed-length duration: 90d, 12w). */
+      defaultMaxAge?: string;
+      /** Groups told of state changes and refused credentials. Default [group:default/platform]. */
+      owners?: string[];
+    };
+    /**
+     * Who the shipped permission policy lets do the sensitive actions (README: Widening the default policy). Unset:
+     * nobody; a refused request answers 403 naming the key.
+     */
+    permissions?: {
+      /** Groups (or users) that may approve chaos experiments of production entities (spec.lifecycle: production). */
+      chaosApprovers?: string[];
+      /** Groups (or users) that may import the organisation's SLO and burn-rate registries, and read GET /secrets. */
+      platformGroups?: string[];
+      /** Groups (or users) that may override the deploy gate (POST /gate/overrides) of any entity. */
+      gateOverriders?: string[];
     };
     /** Backstage notifications to the owners (page-level burns, escalations, chaos aborts). */
     notifications?: {
@@ -204,7 +359,12 @@ export interface Config {
       secrets?: { [name: string]: string };
       /** DNS servers (`ip` or `ip:port`) for journeys, instead of the system resolver. */
       dnsServers?: string[];
-      /** The regions this runner serves (default: every region of every journey). */
+      /**
+       * The region this backend replica is in: it runs only that region's journeys, and reports the region as
+       * served (a journey region no live replica serves is shown as unmonitored). Default: every region.
+       */
+      region?: string;
+      /** The regions this runner serves (default: every region of every journey); `region` is the one-region form. */
       regions?: string[];
       /** Journeys run at once (default 10). */
       concurrency?: number;
@@ -233,10 +393,14 @@ export interface Config {
     };
     /** Guardrails of chaos experiments (the linter of the portal, POST /chaos/lint and yarn chaos:lint). */
     chaos?: {
-      /** The largest share of traffic or pods an experiment may hit. Default 10 (the seed's max_traffic). */
+      /** The largest share of requests an experiment may hit (blastRadius.trafficPercent). Default 10 (max_traffic). */
       maxTrafficPercent?: number;
-      /** Per environment, another limit, e.g. { staging: { maxTrafficPercent: 50 } }. */
-      environments?: { [name: string]: { maxTrafficPercent?: number } };
+      /** The largest share of pods (blastRadius.podPercent). Default maxTrafficPercent. */
+      maxPodPercent?: number;
+      /** Per environment, other limits, e.g. { staging: { maxTrafficPercent: 50, maxPodPercent: 25 } }. */
+      environments?: {
+        [name: string]: { maxTrafficPercent?: number; maxPodPercent?: number };
+      };
       /** Shortest and longest experiment. Default 30s and 60m. */
       minDuration?: string;
       maxDuration?: string;
@@ -246,6 +410,16 @@ export interface Config {
       productionEnvironments?: string[];
       /** How often the guard checks running experiments' abort conditions. Default 10 (seconds). */
       guardIntervalSeconds?: number;
+      /** Scheduled chaos: experiments with a cron schedule, started by the scheduler and ended at their duration. */
+      schedule?: {
+        /**
+         * The environments scheduled runs may start in. Default: every environment but the production ones
+         * (productionEnvironments); a scheduled start elsewhere is refused and recorded with why.
+         */
+        environments?: string[];
+        /** How often the scheduler starts due runs and ends runs past their duration. Default 30 (seconds), 1 to 300. */
+        intervalSeconds?: number;
+      };
     };
   };
 }

@@ -2,12 +2,14 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
+import { actionsRegistryServiceRef } from '@backstage/backend-plugin-api/alpha';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { reliabilityAllPermissions } from '@reliability-suite/plugin-reliability-common';
 import { setupHint } from './config/setupHint';
 import { registerReliabilityExtensionPoints } from './extensions/extensionPoints';
+import { createGuards } from './http/guards';
 import { createRouter } from './http/router';
 import { createFeatures } from './wiring/features';
 import { createSuiteContext } from './wiring/createSuiteContext';
@@ -37,6 +39,7 @@ export const reliabilityPlugin = createBackendPlugin({
         urlReader: coreServices.urlReader,
         notifications: notificationService,
         signals: signalsServiceRef,
+        actionsRegistry: actionsRegistryServiceRef,
       },
       async init({
         scheduler,
@@ -45,6 +48,7 @@ export const reliabilityPlugin = createBackendPlugin({
         permissionsRegistry,
         notifications,
         signals,
+        actionsRegistry,
         ...services
       }) {
         permissionsRegistry.addPermissions(reliabilityAllPermissions);
@@ -52,6 +56,17 @@ export const reliabilityPlugin = createBackendPlugin({
         const features = await createFeatures(ctx, extensions, {
           notifications,
           signals,
+          rootConfig: services.config,
+          // the suite's actions for AI agents, behind the guards the routes use
+          actions: {
+            registry: actionsRegistry,
+            guards: createGuards({
+              httpAuth,
+              permissions,
+              auditor: ctx.auditor,
+              access: ctx.access,
+            }),
+          },
         });
         for (const feature of features)
           for (const task of feature.tasks ?? []) await task.start(scheduler);
@@ -65,9 +80,10 @@ export const reliabilityPlugin = createBackendPlugin({
             features,
           }),
         );
-        // the paths that authenticate on their own (the Alertmanager secret, the metrics token), and liveness
+        // the paths that authenticate on their own (the Alertmanager secret, the metrics token), liveness and the contract
         for (const path of [
           '/health',
+          '/openapi.json',
           ...features.flatMap(f => f.unauthenticated ?? []),
         ])
           httpRouter.addAuthPolicy({ path, allow: 'unauthenticated' });

@@ -96,6 +96,14 @@ describe.each(
                     `${e.kind.toLowerCase()}:default/${e.metadata.name}` ===
                     resourceRef,
                 );
+              // the organisation's registries: the owner stands for a platform group, the stranger is outside it
+              if (r.permission.name === 'reliability.registry.import')
+                return {
+                  result:
+                    user === OWNER
+                      ? AuthorizeResult.ALLOW
+                      : AuthorizeResult.DENY,
+                };
               return {
                 result:
                   !resourceRef || (user === OWNER && exists)
@@ -216,6 +224,90 @@ describe.each(
         })
       ).status,
     ).toBe(404);
+  });
+
+  it("keeps working an incident to its entity's owners and its role holders", async () => {
+    const incident = (
+      await post(OWNER, '/incidents', {
+        entityRef: 'component:default/public',
+        title: 'public outage',
+        severity: 'SEV2',
+      })
+    ).body;
+    expect(incident.roles).toEqual({ commander: OWNER });
+    // a reader who neither owns the entity nor holds a role: 403 naming the permission and who may
+    const refused = await post(STRANGER, `/incidents/${incident.id}/timeline`, {
+      text: 'a stranger writes',
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toBe(
+      `Missing permission reliability.incident.update on component:default/public: incident ${incident.id} is worked by the owners of component:default/public and by its role holders (commander, ops, comms, scribe)`,
+    );
+    const roles = request(server)
+      .put(`/api/reliability/incidents/${incident.id}/roles`)
+      .set('Authorization', mockCredentials.user.header(STRANGER))
+      .send({ commander: STRANGER });
+    expect((await roles).status).toBe(403);
+    expect(
+      (
+        await post(STRANGER, `/incidents/${incident.id}/close`, {
+          impact: 'none',
+          rootCauses: ['x'],
+          actionItems: [],
+        })
+      ).status,
+    ).toBe(403);
+    // the owner makes the stranger Scribe (a bare name is a user of the default namespace): now they may work it
+    expect(
+      (
+        await request(server)
+          .put(`/api/reliability/incidents/${incident.id}/roles`)
+          .set('Authorization', mockCredentials.user.header(OWNER))
+          .send({ commander: OWNER, scribe: 'stranger' })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await post(STRANGER, `/incidents/${incident.id}/timeline`, {
+          text: 'the scribe writes',
+        })
+      ).status,
+    ).toBe(200);
+    // and an incident the stranger declares is theirs to work (they are its commander)
+    const own = (
+      await post(STRANGER, '/incidents', {
+        entityRef: 'component:default/public',
+        title: 'seen by a stranger',
+        severity: 'SEV3',
+      })
+    ).body;
+    expect(own.roles).toEqual({ commander: STRANGER });
+    expect(
+      (
+        await post(STRANGER, `/incidents/${own.id}/status`, {
+          status: 'identified',
+          text: 'found it',
+        })
+      ).status,
+    ).toBe(200);
+  });
+
+  it('names the setting that opens an organisation-wide import when the policy refuses it', async () => {
+    const refused = await request(server)
+      .post('/api/reliability/import/slos?dryRun=true')
+      .set('Authorization', mockCredentials.user.header(STRANGER))
+      .set('Content-Type', 'text/csv')
+      .send('slo_id,service\n');
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toMatch(
+      /^Missing permission reliability\.registry\.import: .*reliability\.permissions\.platformGroups is not configured/,
+    );
+    const secrets = await as(STRANGER).get('/secrets');
+    expect(secrets.status).toBe(403);
+    expect(secrets.body.error.message).toContain(
+      'reliability.permissions.platformGroups is not configured',
+    );
+    expect((await as(OWNER).get('/secrets')).status).toBe(200);
   });
 
   it('pages every list with limit and cursor', async () => {

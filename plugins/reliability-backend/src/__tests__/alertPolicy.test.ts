@@ -135,6 +135,8 @@ describe.each(
       const { server } = await start({
         alerting: { burnRateCsv: csv, pendingFor: '0' },
         remediation: {
+          // the evaluation tick's own path: with the fast check on, a covered SLO's alerts are the fast check's
+          fastCheck: { intervalSeconds: 0 },
           rules: [
             {
               id: 'checkout-spike-rollback',

@@ -43,6 +43,14 @@ const GET_ROUTES: { route: string; url: string; expect: Expect }[] = [
     url: '/health',
     expect: { status: 200, body: { status: 'ok' } },
   },
+  {
+    route: '/openapi.json',
+    url: '/openapi.json',
+    expect: {
+      status: 200,
+      body: expect.objectContaining({ openapi: '3.1.0' }),
+    },
+  },
   { route: '/slos', url: '/slos', expect: empty() },
   { route: '/slos', url: `/slos?entityRef=${E}`, expect: empty() },
   {
@@ -82,10 +90,16 @@ const GET_ROUTES: { route: string; url: string; expect: Expect }[] = [
       }),
     },
   },
+  { route: '/gate/overrides', url: '/gate/overrides', expect: empty() },
   { route: '/alerts', url: '/alerts', expect: empty() },
   {
     route: '/alertmanager/alerts',
     url: '/alertmanager/alerts',
+    expect: empty(),
+  },
+  {
+    route: '/webhooks/receipts',
+    url: '/webhooks/receipts',
     expect: empty(),
   },
   {
@@ -101,6 +115,12 @@ const GET_ROUTES: { route: string; url: string; expect: Expect }[] = [
     url: '/remediations/prometheus-rules',
     expect: { status: 200, text: /name: reliability-selfheal/ },
   },
+  {
+    route: '/remediation/owner-rules',
+    url: `/remediation/owner-rules?entityRef=${E}`,
+    expect: { status: 200, body: { items: [] } },
+  },
+  { route: '/secrets', url: '/secrets', expect: empty() },
   {
     route: '/metrics',
     url: '/metrics',
@@ -128,6 +148,14 @@ const GET_ROUTES: { route: string; url: string; expect: Expect }[] = [
   { route: '/incidents', url: '/incidents', expect: empty() },
   { route: '/incidents', url: '/incidents?state=active', expect: empty() },
   {
+    route: '/incidents/mttr',
+    url: '/incidents/mttr?by=team',
+    expect: {
+      status: 200,
+      body: expect.objectContaining({ by: 'team', days: 90, items: [] }),
+    },
+  },
+  {
     route: '/incidents/:id',
     url: '/incidents/1',
     expect: notFound(/No incident 1/),
@@ -154,6 +182,11 @@ const GET_ROUTES: { route: string; url: string; expect: Expect }[] = [
   {
     route: '/chaos/:id/versions',
     url: '/chaos/1/versions',
+    expect: notFound(/No chaos experiment 1/),
+  },
+  {
+    route: '/chaos/:id/runs',
+    url: '/chaos/1/runs',
     expect: notFound(/No chaos experiment 1/),
   },
   {
@@ -231,9 +264,13 @@ function observed(want: Expect, res: request.Response) {
 function registeredGetRoutes(): string[] {
   const src = path.resolve(__dirname, '..');
   const files = [path.join(src, 'http', 'router.ts')];
+  // each feature's routes.ts, and any other routes file of its own (remediation's ownerRulesRoutes.ts)
   for (const dir of fs.readdirSync(src)) {
-    const file = path.join(src, dir, 'routes.ts');
-    if (fs.existsSync(file)) files.push(file);
+    const folder = path.join(src, dir);
+    if (!fs.statSync(folder).isDirectory()) continue;
+    for (const name of fs.readdirSync(folder))
+      if (name.toLowerCase().endsWith('routes.ts'))
+        files.push(path.join(folder, name));
   }
   const routes = new Set<string>();
   for (const file of files) {
@@ -352,13 +389,37 @@ describe.each(databases.eachSupportedId())(
       expect(webhook.body.error.message).toContain(
         'reliability.alertmanager.sharedSecret',
       );
+      // PagerDuty's receiver likewise, and no generic webhook is declared
+      const pd = await request(server)
+        .post('/api/reliability/webhooks/pagerduty')
+        .set('x-pagerduty-signature', 'v1=00')
+        .send({ event: {} });
+      expect(pd.status).toBe(404);
+      expect(pd.body.error.message).toContain(
+        'reliability.webhooks.pagerduty.secrets',
+      );
+      const generic = await request(server)
+        .post('/api/reliability/webhooks/generic/monitor')
+        .send({});
+      expect(generic.status).toBe(404);
+      expect(generic.body.error.message).toContain(
+        'reliability.webhooks.generic',
+      );
 
       // every scheduled task runs once with nothing configured, without an error or a warning
       expect(tasks.map(t => t.id).sort()).toEqual([
         'reliability-chaos-guard',
+        'reliability-chaos-schedule',
         'reliability-evaluate',
+        'reliability-fast-check',
+        'reliability-idempotency-cleanup',
+        'reliability-incident-action-items',
+        'reliability-incident-status-updates',
         'reliability-remediation-dispatch',
+        'reliability-remediation-owner-rules',
+        'reliability-secret-hygiene',
         'reliability-stale-proofs',
+        'reliability-synthetics-presence',
         'reliability-synthetics-prune',
         'reliability-synthetics-run',
       ]);

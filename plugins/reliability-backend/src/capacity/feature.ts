@@ -23,11 +23,14 @@ export function createCapacityFeature(
   return {
     routes: (router, { guards }) =>
       capacityRoutes(router, { guards, capacity }),
-    readinessFacts: async entityRef => {
-      const [last] = await ctx.stores.capacity.list(entityRef, 1, 0);
-      return {
-        capacity: { lastRunAt: last ? Date.parse(last.startedAt) : null },
-      };
-    },
+    // the latest load tests with their verdicts: only a passing one counts
+    readinessFacts: async entityRef => ({
+      loadTests: (await ctx.stores.capacity.list(entityRef, 20, 0)).map(r => ({
+        at: Date.parse(r.startedAt),
+        testType: r.testType,
+        verdict: r.verdict,
+        reason: r.reason,
+      })),
+    }),
   } satisfies Feature;
 }

@@ -49,6 +49,8 @@ export function createChangeFeature(
       });
   });
   return {
+    /** The service, for the actions that call it (actions/). */
+    changes,
     routes: (router, { guards }) => changeRoutes(router, { guards, changes }),
-  } satisfies Feature;
+  } satisfies Feature & Record<string, unknown>;
 }

@@ -3,6 +3,7 @@ import {
   ChaosAbortCondition,
   ChaosExperimentRecord,
   durationMs,
+  scopeChaosQuery,
   SloDefinition,
   windowAt,
 } from '@reliability-suite/plugin-reliability-common';
@@ -171,7 +172,10 @@ export class ChaosGuard {
           c,
         )} needs a Prometheus instance (reliability.prometheus.instances)`,
       );
-    const value = await this.o.promql(slo, c.query, now);
+    // scoped to what the experiment hits: {{regions}} and {{namespaces}} filled from its blast radius
+    const scoped = scopeChaosQuery(c.query, e.experiment);
+    if (!scoped.ok) throw new Error(`its query ${scoped.error}`);
+    const value = await this.o.promql(slo, scoped.query, now);
     if (value === null) return null;
     return crosses(value, c.op, c.threshold)
       ? `the query's value is ${Number(value.toPrecision(6))}`

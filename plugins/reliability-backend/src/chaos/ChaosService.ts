@@ -16,6 +16,8 @@ import {
   ChaosLintResult,
   ChaosExportFormat,
   ChaosPolicy,
+  ChaosRun,
+  ChaosRunsResponse,
   ChaosState,
   DEFAULT_CHAOS_POLICY,
   Page,
@@ -23,11 +25,11 @@ import {
   chaosListQuerySchema,
   chaosResultSchema,
   chaosUpdateRequestSchema,
+  cronNextFire,
   decodeCursor,
+  durationMs,
   lintChaosExperiment,
-  toChaosMesh,
-  toChaosToolkit,
-  toLitmusChaosEngine,
+  exportChaosExperiment,
   pageOf,
   reliabilityChaosApprovePermission,
   reliabilityChaosUpdatePermission,
@@ -38,6 +40,9 @@ import { SloRegistry } from '../slos';
 import type { SloStatusReader } from '../slos';
 import { ChaosStore } from './ChaosStore';
 import type { HaltSubmitter, StartSubmitter } from './ChaosGuard';
+import { startRefusal } from './startGuard';
+import type { ChaosRunReview, IncidentReviews } from './ChaosRunReview';
+import { isoOrNull } from '../database/rows';
 
 export interface ChaosServiceOptions {
   store: ChaosStore;
@@ -55,10 +60,15 @@ export interface ChaosServiceOptions {
   halt?: HaltSubmitter;
   /** Calls the experiment's engine (through the remediation engine) when the portal starts it. */
   engineStart?: StartSubmitter;
+  /** Why scheduled runs in an environment are refused whatever the SLO says (the scheduler's rule), or null. */
+  scheduleRefusal?: (environment: string) => string | null;
+  /** What a refused approval is told (the setting that opens approvals of production entities). */
+  approveHint?: string;
+  /** Incident reviews a run may be linked to, and the review of ended runs that adds its follow-up to them. */
+  incidents?: IncidentReviews;
+  review?: ChaosRunReview;
   now?: () => number;
 }
-
-const fmt = (n: number) => `${Number((n * 100).toFixed(1))}%`;
 
 /**
  * Chaos experiments as callers see them: linting, designing (versions), the lifecycle draft → approved → running →
@@ -167,6 +177,69 @@ export class ChaosService {
     );
   }
 
+  /** One page of an experiment's runs, newest first, with its next scheduled start. */
+  async runs(
+    id: number,
+    query: { limit?: number; cursor?: string },
+    credentials: BackstageCredentials,
+  ): Promise<ChaosRunsResponse> {
+    const e = await this.get(id, credentials);
+    const offset = decodeCursor(query.cursor) ?? 0;
+    const limit = query.limit ?? 100;
+    const page = pageOf(
+      await this.o.store.runs.list(id, limit + 1, offset),
+      offset,
+      limit,
+      true,
+    );
+    const schedule = e.experiment.schedule;
+    const cron = schedule.type === 'cron' ? schedule.cron : undefined;
+    return {
+      ...page,
+      nextRunAt:
+        cron && (e.state === 'approved' || e.state === 'running')
+          ? isoOrNull(cronNextFire(cron, this.now()))
+          : null,
+      scheduleBlocked: cron
+        ? this.o.scheduleRefusal?.(e.experiment.environment) ?? null
+        : null,
+    };
+  }
+
+  /**
+   * Links a run to a closed incident's review: the run's follow-up items (unmet expectations, now or when it ends)
+   * become action items of that review. Needs the right to change the experiment's entity's experiments and to see
+   * the incident's entity; 404 for a run of another experiment or an incident not seen, 409 for an open incident.
+   */
+  async linkIncident(
+    id: number,
+    runId: number,
+    incidentId: number,
+    credentials: BackstageCredentials,
+  ): Promise<ChaosRun> {
+    const e = await this.get(id, credentials);
+    await this.must(credentials, reliabilityChaosUpdatePermission, e.entityRef);
+    const incident = await this.o.incidents?.get(incidentId);
+    if (
+      !incident ||
+      !(await this.o.access.visible([incident.entityRef], credentials)).has(
+        incident.entityRef,
+      )
+    )
+      throw new NotFoundError(`No incident ${incidentId}`);
+    if (incident.state !== 'closed')
+      throw new ConflictError(
+        `Incident ${incidentId} is ${incident.state}: its review (action items) is written at close; link the run once it is closed`,
+      );
+    if (!(await this.o.store.runs.linkIncident(id, runId, incidentId)))
+      throw new NotFoundError(`Chaos experiment ${id} has no run ${runId}`);
+    const run = (await this.o.store.runs.get(runId))!;
+    // a run already checked: its follow-up goes to the review now (once per item, whoever links it again)
+    if (run.followUp?.length)
+      await this.o.review?.toIncident(e, incidentId, run.followUp);
+    return run;
+  }
+
   /**
    * Moves an experiment from one of `from` to `to` in one conditional update and answers it; 409 naming its state
    * when it was not in `from` (another caller moved it first).
@@ -258,10 +331,11 @@ export class ChaosService {
     credentials: BackstageCredentials<BackstageUserPrincipal>,
   ): Promise<ChaosExperimentRecord> {
     const current = await this.get(id, credentials);
-    await this.must(
-      credentials,
+    await this.o.entities.must(
       reliabilityChaosApprovePermission,
       current.entityRef,
+      credentials,
+      this.o.approveHint,
     );
     const approver = credentials.principal.userEntityRef;
     if (
@@ -310,37 +384,21 @@ export class ChaosService {
     const status = (await this.o.slos.getStatuses([steady.slo])).get(
       steady.slo,
     );
-    if (!status)
-      throw new ConflictError(
-        `Not started: ${steady.slo} has not been evaluated yet, so its budget is unknown`,
-      );
-    if (status.state === 'burning' || status.state === 'exhausted') {
-      throw new ConflictError(
-        `Not started: ${steady.slo} is ${status.state}${
-          status.firing.length
-            ? ` (${status.firing.map(f => f.id).join(', ')})`
-            : ''
-        }; chaos must respect business SLOs`,
-      );
-    }
-    if (
-      status.budgetRemaining === null ||
-      status.budgetRemaining < steady.minBudgetRemaining
-    ) {
-      throw new ConflictError(
-        `Not started: ${steady.slo} has ${
-          status.budgetRemaining === null
-            ? 'no measured budget'
-            : `${fmt(status.budgetRemaining)} of its error budget left`
-        }; the experiment needs at least ${fmt(steady.minBudgetRemaining)}`,
-      );
-    }
+    const refusal = startRefusal(current, status);
+    if (refusal) throw new ConflictError(`Not started: ${refusal}`);
     const running = await this.move(
       id,
       ['approved'],
       'running',
-      { startedAt: this.now(), budgetAtStart: status.budgetRemaining },
+      { startedAt: this.now(), budgetAtStart: status!.budgetRemaining },
       'it was started or changed meanwhile',
+    );
+    // its run, for the run history; the timed end ends it at its duration
+    const startedAt = Date.parse(running.startedAt!);
+    await this.o.store.runs.manual(
+      id,
+      startedAt,
+      startedAt + durationMs(running.experiment.duration),
     );
     if (by === 'engine' || !this.o.engineStart) return running;
     // only the caller that made the transition calls the engine
@@ -401,7 +459,10 @@ export class ChaosService {
     );
   }
 
-  /** The experiment for an engine: a Litmus ChaosEngine or a Chaos Mesh object (YAML), or a Chaos Toolkit experiment (JSON). */
+  /**
+   * The experiment for an engine: Litmus ChaosEngines, Chaos Mesh objects or an Istio VirtualService (YAML), or a
+   * Chaos Toolkit experiment (JSON); 400 naming the field when the engine cannot express it.
+   */
   async export(
     id: number,
     format: ChaosExportFormat,
@@ -412,14 +473,10 @@ export class ChaosService {
     value: Record<string, unknown>;
   }> {
     const e = await this.get(id, credentials);
-    let r;
-    if (format === 'litmus') r = toLitmusChaosEngine(e.experiment);
-    else if (format === 'chaos-mesh') r = toChaosMesh(e.experiment);
-    else
-      r = toChaosToolkit(e.experiment, {
-        backendBaseUrl: this.o.backendBaseUrl ?? 'http://localhost:7007',
-        entityRef: e.entityRef,
-      });
+    const r = exportChaosExperiment(e.experiment, format, {
+      backendBaseUrl: this.o.backendBaseUrl ?? 'http://localhost:7007',
+      entityRef: e.entityRef,
+    });
     if (!r.ok)
       throw new InputError(
         `Chaos experiment ${e.name} cannot be exported to ${format}: ${r.error}`,
@@ -428,6 +485,7 @@ export class ChaosService {
       litmus: 'chaosengine.yaml',
       'chaos-mesh': 'chaos-mesh.yaml',
       'chaos-toolkit': 'chaostoolkit.json',
+      istio: 'istio.yaml',
     }[format];
     return {
       filename: `${e.name}.${suffix}`,

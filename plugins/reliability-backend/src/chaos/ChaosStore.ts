@@ -9,10 +9,16 @@ import {
   isoOrNull as iso,
   numOrNull as num,
 } from '../database/rows';
+import { ChaosRunStore } from './ChaosRunStore';
 
 /** Chaos experiments and their versions; every state change is one conditional update (no lost transitions). */
 export class ChaosStore {
-  constructor(private readonly db: Knex) {}
+  /** The experiments' runs (manual and scheduled starts, refusals). */
+  readonly runs: ChaosRunStore;
+
+  constructor(private readonly db: Knex) {
+    this.runs = new ChaosRunStore(db);
+  }
 
   private row(r: any): ChaosExperimentRecord {
     return {

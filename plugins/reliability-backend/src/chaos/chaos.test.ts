@@ -38,25 +38,30 @@ const MIN = 60_000;
 function latencyHistograms(): string {
   const now = Math.floor(Date.now() / MIN) * MIN;
   const lines = ['# TYPE http_request_duration_seconds histogram'];
+  const fast = [
+    ['0.5', 60],
+    ['1.0', 60],
+    ['2.5', 60],
+    ['+Inf', 60],
+  ] as const;
+  const slow = [
+    ['0.5', 0],
+    ['1.0', 0],
+    ['2.5', 60],
+    ['+Inf', 60],
+  ] as const;
+  // series by their labels: checkout is fast, its canary slow; payments is slow in us-east only
   const buckets = {
-    checkout: [
-      ['0.5', 60],
-      ['1.0', 60],
-      ['2.5', 60],
-      ['+Inf', 60],
-    ],
-    'checkout-canary': [
-      ['0.5', 0],
-      ['1.0', 0],
-      ['2.5', 60],
-      ['+Inf', 60],
-    ],
-  } as const;
-  for (const [service, bs] of Object.entries(buckets)) {
+    'service="checkout"': fast,
+    'service="checkout-canary"': slow,
+    'service="payments",region="us-east"': slow,
+    'service="payments",region="eu-west"': fast,
+  };
+  for (const [series, bs] of Object.entries(buckets)) {
     for (const [le, perMinute] of bs) {
       for (let i = 30; i >= 1; i--)
         lines.push(
-          `http_request_duration_seconds_bucket{service="${service}",le="${le}"} ${
+          `http_request_duration_seconds_bucket{${series},le="${le}"} ${
             perMinute * (31 - i)
           } ${(now - i * MIN) / 1000}`,
         );
@@ -164,6 +169,8 @@ describe.each(
                         experiment: '{{experiment}}',
                         namespace: '{{namespace}}',
                         injection: '{{injection}}',
+                        regions: '{{regions}}',
+                        canary: '{{canary}}',
                       },
                     },
                   },
@@ -255,7 +262,7 @@ describe.each(
     });
     expect(refused.status).toBe(400);
     expect(refused.body.error.message).toBe(
-      'Invalid experiment: blastRadius.trafficPercent: must be at most 10% in staging (max_traffic), got 50%',
+      'Invalid experiment: blastRadius.trafficPercent: must be at most 10% of requests in staging (max_traffic), got 50%',
     );
     expect(
       (await as(OWNER).get('/chaos?entityRef=component:default/checkout')).body
@@ -429,7 +436,25 @@ describe.each(
     );
     expect(parse(litmus.text)).toMatchObject({
       kind: 'ChaosEngine',
-      spec: { experiments: [{ name: 'pod-network-latency' }] },
+      spec: {
+        appinfo: { applabel: 'app=payment-svc,track=canary' },
+        experiments: [
+          {
+            name: 'pod-network-latency',
+            spec: {
+              components: {
+                env: expect.arrayContaining([
+                  { name: 'PODS_AFFECTED_PERC', value: '5' },
+                  {
+                    name: 'NODE_LABEL',
+                    value: 'topology.kubernetes.io/region=us-east',
+                  },
+                ]),
+              },
+            },
+          },
+        ],
+      },
     });
     expect(
       (await as(OWNER).get(`/chaos/${id}/export?format=chaos-toolkit`)).body,
@@ -447,8 +472,14 @@ describe.each(
       (await as(OWNER).get(`/chaos/${id}/export?format=gremlin`)).body.error
         .message,
     ).toBe(
-      'Invalid query: format: must be one of litmus, chaos-mesh, chaos-toolkit',
+      'Invalid query: format: must be one of litmus, chaos-mesh, chaos-toolkit, istio',
     );
+    // Istio faults a share of requests on a route: it cannot keep to the canary, and says which field
+    const istio = await as(OWNER).get(`/chaos/${id}/export?format=istio`);
+    expect([istio.status, istio.body.error.message]).toEqual([
+      400,
+      'Chaos experiment latency-checkout cannot be exported to istio: blastRadius.canaryOnly: an Istio fault applies to every request of a route, whichever pod serves it, so it cannot keep to the canary; set canaryOnly to false or export to Litmus or Chaos Mesh',
+    ]);
     expect((await as(OWNER).get('/chaos/abc')).status).toBe(400);
   });
 
@@ -567,7 +598,7 @@ describe.each(
     ]);
   });
 
-  it("the guard evaluates PromQL abort conditions on Prometheus: p95 above 1 s for the condition's duration aborts", async () => {
+  it("the guard evaluates PromQL abort conditions on Prometheus: p95 above 1 s for the condition's duration aborts, in the regions the experiment hits", async () => {
     await traffic(100);
     const p95 = (service: string) =>
       `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="${service}"}[5m])))`;
@@ -622,6 +653,82 @@ describe.each(
     expect(target.calls.map(c => JSON.parse(c.body).experiment)).toEqual([
       'latency-slow',
     ]);
+    // a condition scoped to the blast radius ({{regions}}) watches the regions the experiment hits
+    const regional = (name: string, region: string) => ({
+      ...seed('latency_checkout.yaml'),
+      name,
+      blastRadius: {
+        trafficPercent: 5,
+        podPercent: 5,
+        regions: [region],
+        canaryOnly: true,
+      },
+      abortConditions: [
+        {
+          type: 'promql',
+          query:
+            'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="payments",region=~"{{regions}}"}[5m])))',
+          op: '>',
+          threshold: 1,
+          for: '1s',
+        },
+      ],
+    });
+    for (const [name, region] of [
+      ['regional-west', 'eu-west'],
+      ['regional-east', 'us-east'],
+    ]) {
+      const created = await as(OWNER).post('/chaos', {
+        entityRef: 'component:default/checkout',
+        experiment: regional(name, region),
+      });
+      expect([created.status, created.body.error?.message]).toEqual([
+        201,
+        undefined,
+      ]);
+      ids[name] = created.body.id;
+      await as(REVIEWER).post(`/chaos/${ids[name]}/approve`);
+      expect(
+        (await as(OWNER).post(`/chaos/${ids[name]}/start`)).body.state,
+      ).toBe('running');
+    }
+    await scheduler.run('reliability-chaos-guard');
+    await new Promise(r => setTimeout(r, 1_100));
+    await scheduler.run('reliability-chaos-guard');
+    const east = (await as(OWNER).get(`/chaos/${ids['regional-east']}`)).body;
+    expect([east.state, east.abortReason]).toEqual([
+      'aborted',
+      expect.stringMatching(
+        /region=~"\{\{regions\}\}".*the query's value is 2\.4/,
+      ),
+    ]);
+    expect(
+      (await as(OWNER).get(`/chaos/${ids['regional-west']}`)).body.state,
+    ).toBe('running');
+    // a placeholder the guard cannot fill is refused by the linter, naming the field
+    const unknown = await as(OWNER).post('/chaos/lint', {
+      entityRef: 'component:default/checkout',
+      experiment: {
+        ...regional('y', 'eu-west'),
+        abortConditions: [
+          {
+            type: 'promql',
+            query: 'up{cluster="{{cluster}}"}',
+            op: '<',
+            threshold: 1,
+            for: '1m',
+          },
+        ],
+      },
+    });
+    expect(unknown.body.violations).toEqual([
+      {
+        field: 'abortConditions.0.query',
+        rule: 'abort-condition',
+        message:
+          'has an unknown placeholder {{cluster}}: use {{regions}} or {{namespaces}}',
+      },
+    ]);
     // a PromQL condition that does not parse is refused, naming its field
     const broken = await as(OWNER).post('/chaos/lint', {
       entityRef: 'component:default/checkout',
@@ -675,6 +782,9 @@ describe.each(
           experiment: 'latency-engine',
           namespace: 'payments',
           injection: 'latency',
+          // the start carries what the experiment hits, so a rule can start the engine of the right place
+          regions: 'us-east',
+          canary: 'true',
         },
       ],
     ]);

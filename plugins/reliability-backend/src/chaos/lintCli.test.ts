@@ -48,7 +48,7 @@ describe('yarn chaos:lint', () => {
     const r = await lint([drifted]);
     expect(r.code).toBe(1);
     expect(r.out).toEqual([
-      `${drifted}: blastRadius.trafficPercent [max-traffic]: must be at most 10% in staging (max_traffic), got 50%`,
+      `${drifted}: blastRadius.trafficPercent [max-traffic]: must be at most 10% of requests in staging (max_traffic), got 50%`,
       'chaos:lint: 1 of 1 experiment(s) break a rule',
     ]);
   });

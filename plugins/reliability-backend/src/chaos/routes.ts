@@ -11,6 +11,8 @@ import {
   chaosVersionsQuerySchema,
   entityRefParam,
   chaosResultSchema,
+  chaosRunsQuerySchema,
+  chaosRunIncidentLinkSchema,
   chaosUpdateRequestSchema,
 } from '@reliability-suite/plugin-reliability-common';
 import { Guards } from '../http/guards';
@@ -82,6 +84,31 @@ export function chaosRoutes(
         id(req.params.id),
         guards.query(chaosVersionsQuerySchema, req),
         credentials,
+      ),
+    );
+  });
+
+  // its runs (manual and scheduled, refused scheduled starts with why) and its next scheduled start
+  router.get('/chaos/:id/runs', async (req, res) => {
+    const credentials = await guards.canRead(req);
+    res.json(
+      await chaos.runs(
+        id(req.params.id),
+        guards.query(chaosRunsQuerySchema, req),
+        credentials,
+      ),
+    );
+  });
+
+  // links a run to a closed incident's review: its unmet expectations become the review's action items
+  router.post('/chaos/:id/runs/:runId/incident', async (req, res) => {
+    const n = id(req.params.id);
+    const runId = guards.positiveInt(req.params.runId, 'runId', 12);
+    const body = guards.parse(chaosRunIncidentLinkSchema, req.body, 'body');
+    const credentials = await guards.user(req);
+    res.json(
+      await audited(req, 'chaos-run-incident', () =>
+        chaos.linkIncident(n, runId, body.incidentId, credentials),
       ),
     );
   });

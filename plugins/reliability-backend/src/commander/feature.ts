@@ -56,7 +56,9 @@ export function createCommanderFeature(
     logger,
   });
   return {
+    /** The service, for the actions that call it (actions/). */
+    commander,
     routes: (router, { guards, now }) =>
       commanderRoutes(router, { guards, commander, now }),
-  } satisfies Feature;
+  } satisfies Feature & Record<string, unknown>;
 }

@@ -2,7 +2,9 @@
 import { Config } from '@backstage/config';
 import {
   DELIVERY_TARGET_KINDS,
+  DeliveryRouting,
   DeliveryTargetKind,
+  parseDeliveryRouting,
 } from '@reliability-suite/plugin-reliability-common';
 import { configDurationMs } from './durations';
 
@@ -29,6 +31,42 @@ export interface DeliveryConfig {
   timeoutMs: number;
   /** How long settled deliveries are kept. */
   retentionMs: number;
+  /** `reliability.delivery.routing`: policies per owner group or entity, quiet hours, escalation. */
+  routing: DeliveryRouting;
+}
+
+/**
+ * `reliability.delivery.routing`, validated (a bad policy is refused, naming its path), every target it names
+ * checked against the configured targets.
+ */
+export function readRouting(
+  config: Config | undefined,
+  targets: Map<string, DeliveryTarget>,
+): DeliveryRouting {
+  const raw = config?.getOptional('routing');
+  if (raw === undefined) return { policies: [] };
+  const parsed = parseDeliveryRouting(raw);
+  if (!parsed.ok)
+    throw new Error(
+      parsed.errors
+        .slice(0, 5)
+        .map(e => `reliability.delivery.routing.${e}`)
+        .join('; '),
+    );
+  parsed.routing.policies.forEach((p, i) =>
+    p.routes.forEach((r, j) => {
+      const names = [
+        ...r.targets,
+        ...(r.escalation ?? []).flatMap(s => s.targets),
+      ];
+      for (const name of names)
+        if (!targets.has(name))
+          throw new Error(
+            `reliability.delivery.routing.policies[${i}].routes[${j}]: names ${name}, which is not in reliability.delivery.targets`,
+          );
+    }),
+  );
+  return parsed.routing;
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -144,6 +182,7 @@ export function readDeliveryConfig(config: Config): DeliveryConfig {
     },
     timeoutMs: configDurationMs(cfg?.getOptionalString('timeout') ?? '10s'),
     retentionMs: configDurationMs(cfg?.getOptionalString('retention') ?? '90d'),
+    routing: readRouting(cfg, targets),
   };
 }
 
@@ -156,4 +195,5 @@ export const NO_DELIVERY: DeliveryConfig = {
   backoff: { baseMs: 5000, capMs: 600_000 },
   timeoutMs: 10_000,
   retentionMs: 90 * 86_400_000,
+  routing: { policies: [] },
 };

@@ -14,6 +14,7 @@ import {
   MwmbRule,
   parseBurnRateCsv,
   parseDuration,
+  syntheticRunsQuerySchema,
 } from '@reliability-suite/plugin-reliability-common';
 import { configDurationMs } from './durations';
 import { DeliveryConfig, readDeliveryConfig } from './deliveryConfig';
@@ -37,7 +38,16 @@ export interface ReliabilityConfig {
   prometheus: PrometheusInstanceConfig[];
   alertmanagerSecret?: string;
   metricsToken?: string;
-  gate: { window: string; threshold: number };
+  /**
+   * The launch-freeze gate: its window and threshold, the longest an override may last (`maxOverride`, a fixed
+   * duration of at most 7d), and Flagger's shared token (`flaggerToken`; unset: POST /gate/flagger answers 404).
+   */
+  gate: {
+    window: string;
+    threshold: number;
+    maxOverride: string;
+    flaggerToken?: string;
+  };
   notificationsEnabled: boolean;
   /** `reliability.delivery`: alert delivery to PagerDuty, Slack, Opsgenie, Teams, webhooks (absent: none). */
   delivery?: DeliveryConfig;
@@ -49,14 +59,26 @@ export interface ReliabilityConfig {
     backoff: { baseMs: number; capMs: number };
     dispatchIntervalSeconds: number;
     leaseGraceMs: number;
+    /** `remediation.selfHealing.graceSeconds` (60): how long a covered page waits for its fix; 0 holds none. */
+    selfHealing: { graceMs: number };
+    /** `remediation.fastCheck`: the 60-second path for remediation-covered SLOs (slos/FastCheck); interval 0 is off. */
+    fastCheck: { intervalSeconds: number; pendingMs: number; maxSlos: number };
   };
-  chaos: { policy: ChaosPolicy; guardIntervalSeconds: number };
+  chaos: {
+    policy: ChaosPolicy;
+    guardIntervalSeconds: number;
+    /** Scheduled runs: where they may start (undefined: everywhere but production) and how often the task runs. */
+    schedule: { environments?: string[]; intervalSeconds: number };
+  };
   synthetics: {
     enabled: boolean;
     allowedHosts: string[];
     secrets: Record<string, string>;
     dnsServers?: string[];
+    /** The regions this replica runs (`region`, or the older `regions`); absent: every region. */
     regions?: string[];
+    /** `reliability.synthetics.region`: the region this replica is in (it runs that region's journeys only). */
+    region?: string;
     concurrency: number;
     perHostConcurrency: number;
     intervalSeconds: number;
@@ -69,6 +91,11 @@ export interface ReliabilityConfig {
     };
   };
   drills: { maxAgeMs: number };
+  /**
+   * `reliability.permissions`: the groups the portal's policy gives the sensitive actions to. The policy decides;
+   * the plugin reads them only to say, in a 403, which setting opens the action (permissions/policyHints.ts).
+   */
+  permissions: { chaosApprovers?: string[]; platformGroups?: string[] };
 }
 
 /** @public */
@@ -153,6 +180,24 @@ export function readReliabilityConfig(config: Config): ReliabilityConfig {
       `reliability.gate.minBudgetRemaining must be between 0 and 1, got ${gateThreshold}`,
     );
   }
+  const maxOverride = cfg?.getOptionalString('gate.maxOverride') ?? '24h';
+  const maxOverrideParsed = parseDuration(maxOverride);
+  if (
+    !maxOverrideParsed ||
+    !isFixedDuration(maxOverrideParsed) ||
+    durationMs(maxOverrideParsed) < 60_000 ||
+    durationMs(maxOverrideParsed) > 7 * 86_400_000
+  ) {
+    throw new Error(
+      `reliability.gate.maxOverride must be a fixed duration from 1m to 7d, like 24h, got '${maxOverride}'`,
+    );
+  }
+  const flaggerToken = cfg?.getOptionalString('gate.flaggerToken');
+  if (flaggerToken !== undefined && flaggerToken.length < 16) {
+    throw new Error(
+      'reliability.gate.flaggerToken must be at least 16 characters (a random token)',
+    );
+  }
   const syn = cfg?.getOptionalConfig('synthetics');
   const secretsCfg = syn?.getOptionalConfig('secrets');
   const syntheticSecrets: Record<string, string> = {};
@@ -160,6 +205,10 @@ export function readReliabilityConfig(config: Config): ReliabilityConfig {
     syntheticSecrets[key] = secretsCfg!.getString(key);
   return {
     raw: config.getOptional('reliability'),
+    permissions: {
+      chaosApprovers: cfg?.getOptionalStringArray('permissions.chaosApprovers'),
+      platformGroups: cfg?.getOptionalStringArray('permissions.platformGroups'),
+    },
     appBaseUrl: config.getOptionalString('app.baseUrl'),
     backendBaseUrl: config.getOptionalString('backend.baseUrl'),
     evaluationSchedule: cfg?.has('evaluation.schedule')
@@ -188,7 +237,12 @@ export function readReliabilityConfig(config: Config): ReliabilityConfig {
     prometheus: readPrometheusInstances(config),
     alertmanagerSecret: cfg?.getOptionalString('alertmanager.sharedSecret'),
     metricsToken: cfg?.getOptionalString('metrics.token'),
-    gate: { window: gateWindow ?? '7d', threshold: gateThreshold ?? 0.25 },
+    gate: {
+      window: gateWindow ?? '7d',
+      threshold: gateThreshold ?? 0.25,
+      maxOverride,
+      flaggerToken,
+    },
     notificationsEnabled:
       cfg?.getOptionalBoolean('notifications.enabled') !== false,
     delivery: readDeliveryConfig(config),
@@ -219,18 +273,50 @@ export function readReliabilityConfig(config: Config): ReliabilityConfig {
       leaseGraceMs: configDurationMs(
         cfg?.getOptionalString('remediation.leaseGrace') ?? '30s',
       ),
+      selfHealing: {
+        graceMs:
+          boundedNumber(
+            cfg,
+            'remediation.selfHealing.graceSeconds',
+            60,
+            3_600,
+          ) * 1000,
+      },
+      fastCheck: {
+        intervalSeconds: boundedNumber(
+          cfg,
+          'remediation.fastCheck.intervalSeconds',
+          10,
+          60,
+        ),
+        pendingMs:
+          boundedNumber(cfg, 'remediation.fastCheck.pendingSeconds', 0, 3_600) *
+          1000,
+        maxSlos: Math.floor(
+          boundedNumber(cfg, 'remediation.fastCheck.maxSlos', 200, 10_000),
+        ),
+      },
     },
     chaos: {
       policy: readChaosPolicy(cfg),
       guardIntervalSeconds:
         cfg?.getOptionalNumber('chaos.guardIntervalSeconds') ?? 10,
+      schedule: {
+        environments: cfg?.getOptionalStringArray(
+          'chaos.schedule.environments',
+        ),
+        intervalSeconds: Math.max(
+          1,
+          boundedNumber(cfg, 'chaos.schedule.intervalSeconds', 30, 300),
+        ),
+      },
     },
     synthetics: {
       enabled: syn?.getOptionalBoolean('enabled') ?? true,
       allowedHosts: syn?.getOptionalStringArray('allowedHosts') ?? [],
       secrets: syntheticSecrets,
       dnsServers: syn?.getOptionalStringArray('dnsServers'),
-      regions: syn?.getOptionalStringArray('regions'),
+      ...readSyntheticRegion(syn),
       concurrency: syn?.getOptionalNumber('concurrency') ?? 10,
       perHostConcurrency: syn?.getOptionalNumber('perHostConcurrency') ?? 4,
       intervalSeconds: syn?.getOptionalNumber('intervalSeconds') ?? 15,
@@ -250,6 +336,31 @@ export function readReliabilityConfig(config: Config): ReliabilityConfig {
       ),
     },
   };
+}
+
+/**
+ * `reliability.synthetics.region` (this replica's region: it runs only that region's journeys) or the older
+ * `regions` list; both at once is refused, as is a name that is not a region.
+ */
+function readSyntheticRegion(syn: Config | undefined): {
+  region?: string;
+  regions?: string[];
+} {
+  const region = syn?.getOptionalString('region');
+  const regions = syn?.getOptionalStringArray('regions');
+  if (region === undefined) return { regions };
+  if (regions !== undefined)
+    throw new Error(
+      'reliability.synthetics.region and reliability.synthetics.regions: set one, not both',
+    );
+  if (!syntheticRunsQuerySchema.shape.region.safeParse(region).success)
+    throw new Error(
+      `reliability.synthetics.region must be a region such as ap-sg or us-east, got '${region.slice(
+        0,
+        40,
+      )}'`,
+    );
+  return { region, regions: [region] };
 }
 
 /** `reliability.alerting.burnRateCsv`: the file's burn-rate policies per SLO (none without the key). */
@@ -375,8 +486,8 @@ export function readRemediationRuleConfigs(
 }
 
 /**
- * The chaos guardrails from `reliability.chaos` (defaults: 10% max traffic, 30s to 60m, at most hourly schedules,
- * approvers in production); a bad value stops the backend at start, naming the key.
+ * The chaos guardrails from `reliability.chaos` (defaults: 10% max traffic, the same for pods, 30s to 60m, at most
+ * hourly schedules, approvers in production); a bad value stops the backend at start, naming the key.
  */
 export function readChaosPolicy(cfg: Config | undefined): ChaosPolicy {
   const c = cfg?.getOptionalConfig('chaos');
@@ -396,6 +507,10 @@ export function readChaosPolicy(cfg: Config | undefined): ChaosPolicy {
         `environments.${name}.maxTrafficPercent`,
         envs!.getConfig(name).getOptionalNumber('maxTrafficPercent'),
       ),
+      maxPodPercent: percent(
+        `environments.${name}.maxPodPercent`,
+        envs!.getConfig(name).getOptionalNumber('maxPodPercent'),
+      ),
     };
   }
   const ms = (key: string, fallback: number) => {
@@ -406,6 +521,10 @@ export function readChaosPolicy(cfg: Config | undefined): ChaosPolicy {
     maxTrafficPercent:
       percent('maxTrafficPercent', c.getOptionalNumber('maxTrafficPercent')) ??
       DEFAULT_CHAOS_POLICY.maxTrafficPercent,
+    maxPodPercent: percent(
+      'maxPodPercent',
+      c.getOptionalNumber('maxPodPercent'),
+    ),
     environments,
     minDurationMs: ms('minDuration', DEFAULT_CHAOS_POLICY.minDurationMs),
     maxDurationMs: ms('maxDuration', DEFAULT_CHAOS_POLICY.maxDurationMs),
@@ -417,4 +536,19 @@ export function readChaosPolicy(cfg: Config | undefined): ChaosPolicy {
       c.getOptionalStringArray('productionEnvironments') ??
       DEFAULT_CHAOS_POLICY.productionEnvironments,
   };
+}
+
+/** `reliability.<key>`: a number from 0 to `max` (the fallback when absent); anything else is refused, naming the key. */
+function boundedNumber(
+  cfg: Config | undefined,
+  key: string,
+  fallback: number,
+  max: number,
+): number {
+  const v = cfg?.getOptionalNumber(key) ?? fallback;
+  if (!Number.isFinite(v) || v < 0 || v > max)
+    throw new Error(
+      `reliability.${key}: must be a number from 0 to ${max}, got ${v}`,
+    );
+  return v;
 }

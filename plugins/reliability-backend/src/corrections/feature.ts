@@ -17,7 +17,9 @@ export function createCorrectionFeature(
     entities: ctx.entities,
   });
   return {
+    /** The service, for the actions that call it (actions/). */
+    corrections,
     routes: (router, { guards }) =>
       correctionRoutes(router, { guards, corrections }),
-  } satisfies Feature;
+  } satisfies Feature & Record<string, unknown>;
 }

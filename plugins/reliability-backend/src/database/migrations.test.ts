@@ -321,4 +321,74 @@ describe.each(
         .select('id', 'target', 'detail', 'trigger_labels'),
     ).toEqual(after);
   });
+  it('mark chaos runs that ended before expectations as checked, leave open runs to check, and go down and up again', async () => {
+    const knex = await databases.init(databaseId);
+    const name = '20261206030000_chaos_expectations.js';
+    for (;;) {
+      const [, pending] = await knex.migrate.list(config);
+      expect(pending.length).toBeGreaterThan(0);
+      if (pending[0].file === name) break;
+      await knex.migrate.up(config);
+    }
+    await knex('reliability_chaos_experiments').insert({
+      id: 1,
+      entity_ref: 'component:default/checkout',
+      name: 'brownout',
+      state: 'running',
+      spec: '{}',
+      version: 1,
+      author: 'user:default/mei',
+      created_at: 1,
+      updated_at: 1,
+    });
+    const run = (id: number, state: string, finished: number | null) => ({
+      id,
+      experiment_id: 1,
+      trigger: 'manual',
+      state,
+      started_at: 10,
+      finished_at: finished,
+      created_at: 10,
+    });
+    await knex('reliability_chaos_runs').insert([
+      run(1, 'completed', 100),
+      run(2, 'aborted', 200),
+      run(3, 'refused', null),
+      run(4, 'running', null),
+    ]);
+    await knex.migrate.up({ ...config, name });
+    const rows = async () =>
+      (
+        await knex('reliability_chaos_runs')
+          .orderBy('id')
+          .select(
+            'id',
+            'evaluated_at',
+            'expectations',
+            'follow_up',
+            'incident_id',
+          )
+      ).map(r => [
+        Number(r.id),
+        r.evaluated_at === null ? null : Number(r.evaluated_at),
+        r.expectations,
+        r.follow_up,
+        r.incident_id,
+      ]);
+    expect(await rows()).toEqual([
+      [1, 100, null, '[]', null],
+      [2, 200, null, '[]', null],
+      [3, 10, null, '[]', null],
+      [4, null, null, '[]', null],
+    ]);
+    await knex.migrate.down({ ...config, name });
+    expect(
+      await knex.schema.hasColumn('reliability_chaos_runs', 'evaluated_at'),
+    ).toBe(false);
+    expect(
+      Number((await knex('reliability_chaos_runs').count({ n: '*' }))[0].n),
+    ).toBe(4);
+    await knex.migrate.up({ ...config, name });
+    expect((await rows())[3]).toEqual([4, null, null, '[]', null]);
+  });
 });

@@ -1,6 +1,8 @@
 import { Knex } from 'knex';
 import type {
+  DeliveryHold,
   DeliveryRecord,
+  DeliveryRoutedBy,
   DeliveryState,
   DeliveryTargetKind,
   DeliveryTransition,
@@ -16,6 +18,8 @@ export interface DeliveryPayload {
   details: Record<string, unknown>;
   firedAt: number | null;
   resolvedAt: number | null;
+  /** What self-healing tried before the page went out ("rollback checkout-multibuy (failed: …)"). */
+  tried?: string[];
 }
 
 /** One delivery to write: an alert transition for one configured target. */
@@ -29,13 +33,43 @@ export interface NewDelivery {
   transition: DeliveryTransition;
   payload: DeliveryPayload;
   createdAt: number;
+  /** Held back until `dueAt` (quiet hours, a self-healing grace period). */
+  held?: DeliveryHold | null;
+  /** When it is first due; `createdAt` when not given. */
+  dueAt?: number;
+  policy?: string | null;
+  routedBy?: DeliveryRoutedBy | null;
+  escalationStep?: number | null;
+  /** Escalation steps to check once this page is delivered. */
+  escalation?: EscalationStep[] | null;
+  /** Written settled: `avoided` (the resolution of a page self-healing spared). */
+  state?: 'avoided';
+  /**
+   * A later `fired` of the same alert that is said again (an incident's roles changed: the timeline event's id):
+   * one row per revision and target. Its later transitions still go once per target.
+   */
+  revision?: number | null;
+}
+
+/** One escalation step: after `afterMs` from the page's delivery without acknowledgement, page `targets`. */
+export interface EscalationStep {
+  afterMs: number;
+  targets: string[];
+}
+
+/** A delivered page whose escalation is still to check. */
+export interface PendingEscalation extends ClaimedDelivery {
+  deliveredAt: number;
+  steps: EscalationStep[];
 }
 
 /** A delivery claimed for sending. */
-export interface ClaimedDelivery extends NewDelivery {
+export interface ClaimedDelivery extends Omit<NewDelivery, 'state'> {
   id: number;
   /** Attempts so far, this one included. */
   attempts: number;
+  state?: DeliveryState;
+  nextAttemptAt?: number | null;
 }
 
 /**
@@ -81,8 +115,46 @@ export interface DeliveryOutbox {
           error: string;
         },
   ): Promise<boolean>;
+  /**
+   * Claims every quiet-hours-held delivery due by `now` (a digest per target), under a lease like claimDue; not
+   * those of an alert still in its self-healing grace (they wait for its outcome: avoided with it, or sent).
+   */
+  claimHeld(
+    holder: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<ClaimedDelivery[]>;
+  /** Delivered pages with escalation steps to check, of alerts neither acknowledged nor resolved. */
+  escalationsPending(limit: number): Promise<PendingEscalation[]>;
+  /** Nothing more to escalate for these deliveries (every step queued), or for an alert (acknowledged, resolved). */
+  escalationDone(by: { ids: number[] } | { alertKey: string }): Promise<void>;
+  /** The alerts whose deliveries are held for a grace period that has ended by `now` (at most `limit`). */
+  graceDue(now: number, limit: number): Promise<string[]>;
+  /**
+   * Self-healing spared a human: the alert's deliveries not yet sent (held for the grace, or for quiet hours) become
+   * `avoided`. Answers whether this call was the first to record it (the one that reports it).
+   */
+  avoid(alertKey: string, now: number): Promise<boolean>;
+  /**
+   * The grace ended without a fix: the alert's grace-held deliveries are due now, saying what was tried. Those held
+   * for quiet hours stay held until the window ends (the digest).
+   */
+  release(alertKey: string, now: number, tried: string[]): Promise<number>;
+  /** Records the alert's acknowledgement; false when it was already acknowledged. */
+  acknowledge(ack: {
+    alertKey: string;
+    by: string;
+    source: 'portal' | 'pagerduty';
+    at: number;
+  }): Promise<boolean>;
+  /**
+   * Newest first. `sloRefs` keeps the deliveries of those SLOs' alerts, and with `entityRef` also the pages of that
+   * entity's incidents (their `sloRef` is empty).
+   */
   list(filter: {
     sloRefs?: string[];
+    entityRef?: string;
     state?: DeliveryState;
     limit: number;
     offset: number;
@@ -95,6 +167,7 @@ export interface DeliveryOutbox {
 }
 
 const TABLE = 'reliability_deliveries';
+const ALERTS = 'reliability_delivery_alerts';
 
 /** The outbox on the plugin's database (SQLite or PostgreSQL). */
 export class DeliveryStore implements DeliveryOutbox {
@@ -105,7 +178,9 @@ export class DeliveryStore implements DeliveryOutbox {
     for (const d of rows) {
       const written = await this.db(TABLE)
         .insert({
-          dedup_key: `${d.alertKey}|${d.transition}|${d.target}`,
+          dedup_key: `${d.alertKey}|${d.transition}|${d.target}${
+            d.revision ? `|${d.revision}` : ''
+          }`,
           alert_key: d.alertKey,
           alert_id: d.alertId,
           slo_ref: d.sloRef,
@@ -114,10 +189,17 @@ export class DeliveryStore implements DeliveryOutbox {
           target_kind: d.targetKind,
           transition: d.transition,
           payload: JSON.stringify(d.payload),
-          state: 'queued',
+          state: d.state ?? 'queued',
           attempts: 0,
-          next_attempt_at: d.createdAt,
+          next_attempt_at: d.state ? null : d.dueAt ?? d.createdAt,
           created_at: d.createdAt,
+          held: d.held ?? null,
+          policy: d.policy ?? null,
+          routed_by: d.routedBy ?? null,
+          escalation_step: d.escalationStep ?? null,
+          escalation: d.escalation?.length
+            ? JSON.stringify(d.escalation)
+            : null,
         })
         .onConflict('dedup_key')
         .ignore()
@@ -146,6 +228,8 @@ export class DeliveryStore implements DeliveryOutbox {
     const due = this.db(TABLE)
       .where('state', 'queued')
       .where('next_attempt_at', '<=', dueBy)
+      // a held row waits: grace for graceDue/avoid/release (self-healing is asked first), quiet hours for claimHeld
+      .whereNull('held')
       .orderBy('next_attempt_at')
       .orderBy('id')
       .limit(limit)
@@ -157,6 +241,7 @@ export class DeliveryStore implements DeliveryOutbox {
       .whereIn('id', due)
       .where('state', 'queued')
       .where('next_attempt_at', '<=', dueBy)
+      .whereNull('held')
       .update({
         state: 'sending',
         holder,
@@ -245,9 +330,145 @@ export class DeliveryStore implements DeliveryOutbox {
     return n === 1;
   }
 
+  async claimHeld(
+    holder: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<ClaimedDelivery[]> {
+    const due = this.db(`${TABLE} as d`)
+      .where({ 'd.state': 'queued', 'd.held': 'quiet-hours' })
+      .where('d.next_attempt_at', '<=', now)
+      .whereNotExists(
+        this.db(`${TABLE} as g`)
+          .select(this.db.raw('1'))
+          .whereRaw('g.alert_key = d.alert_key')
+          .where({ 'g.state': 'queued', 'g.held': 'grace' }),
+      )
+      .orderBy('d.id')
+      .limit(limit)
+      .select('d.id');
+    if (this.db.client.config.client === 'pg') due.forUpdate().skipLocked();
+    const rows = await this.db(TABLE)
+      .whereIn('id', due)
+      .where({ state: 'queued', held: 'quiet-hours' })
+      .update({
+        state: 'sending',
+        held: null,
+        holder,
+        lease_expires_at: now + leaseMs,
+        attempts: this.db.raw('?? + 1', [`${TABLE}.attempts`]),
+      })
+      .returning('*');
+    return rows.map(toClaimed).sort((a, b) => a.id - b.id);
+  }
+
+  async escalationsPending(limit: number): Promise<PendingEscalation[]> {
+    const rows = await this.db(`${TABLE} as d`)
+      .leftJoin(`${ALERTS} as a`, 'a.alert_key', 'd.alert_key')
+      .where({ 'd.state': 'delivered', 'd.transition': 'fired' })
+      .whereNotNull('d.escalation')
+      .whereNull('a.acked_at')
+      .whereNotExists(
+        this.db(`${TABLE} as r`)
+          .select(this.db.raw('1'))
+          .whereRaw('r.alert_key = d.alert_key')
+          .where('r.transition', 'resolved'),
+      )
+      .orderBy('d.id')
+      .limit(limit)
+      .select('d.*');
+    return rows.map(r => ({
+      ...toClaimed(r),
+      deliveredAt: Number(r.delivered_at),
+      steps: JSON.parse(r.escalation),
+    }));
+  }
+
+  async escalationDone(
+    by: { ids: number[] } | { alertKey: string },
+  ): Promise<void> {
+    const q = this.db(TABLE).whereNotNull('escalation');
+    if ('ids' in by) q.whereIn('id', by.ids);
+    else q.where('alert_key', by.alertKey);
+    await q.update({ escalation: null });
+  }
+
+  async graceDue(now: number, limit: number): Promise<string[]> {
+    const rows = await this.db(TABLE)
+      .where({ state: 'queued', held: 'grace', transition: 'fired' })
+      .where('next_attempt_at', '<=', now)
+      .distinct('alert_key')
+      .limit(limit);
+    return rows.map(r => r.alert_key);
+  }
+
+  async avoid(alertKey: string, now: number): Promise<boolean> {
+    return this.db.transaction(async tx => {
+      // the grace-held rows, and the quiet-hours-held ones of the same alert: nobody hears of a healed page
+      await tx(TABLE)
+        .where({ alert_key: alertKey, state: 'queued' })
+        .whereIn('held', ['grace', 'quiet-hours'])
+        .update({ state: 'avoided', next_attempt_at: null, held: null });
+      await tx(ALERTS)
+        .insert({ alert_key: alertKey })
+        .onConflict('alert_key')
+        .ignore();
+      const n = await tx(ALERTS)
+        .where({ alert_key: alertKey })
+        .whereNull('avoided_at')
+        .update({ avoided_at: now });
+      return n === 1;
+    });
+  }
+
+  async release(
+    alertKey: string,
+    now: number,
+    tried: string[],
+  ): Promise<number> {
+    const rows = await this.db(TABLE)
+      .where({ alert_key: alertKey, state: 'queued', held: 'grace' })
+      .select('id', 'payload', 'transition');
+    let n = 0;
+    for (const r of rows) {
+      const payload = { ...JSON.parse(r.payload), tried };
+      n += await this.db(TABLE)
+        .where({ id: r.id, state: 'queued', held: 'grace' })
+        .update({
+          held: null,
+          payload: JSON.stringify(payload),
+          // the firing first, its resolution after it
+          next_attempt_at: r.transition === 'fired' ? now : now + 1,
+        });
+    }
+    return n;
+  }
+
+  async acknowledge(ack: {
+    alertKey: string;
+    by: string;
+    source: 'portal' | 'pagerduty';
+    at: number;
+  }): Promise<boolean> {
+    await this.db(ALERTS)
+      .insert({ alert_key: ack.alertKey })
+      .onConflict('alert_key')
+      .ignore();
+    const n = await this.db(ALERTS)
+      .where({ alert_key: ack.alertKey })
+      .whereNull('acked_at')
+      .update({
+        acked_by: ack.by.slice(0, 400),
+        ack_source: ack.source,
+        acked_at: ack.at,
+      });
+    return n === 1;
+  }
+
   async prune(before: number, limit: number): Promise<number> {
     const old = this.db(`${TABLE} as d`)
-      .whereIn('d.state', ['delivered', 'failed'])
+      .whereIn('d.state', ['delivered', 'failed', 'avoided'])
       .where('d.created_at', '<', before)
       .where(q =>
         q
@@ -267,17 +488,28 @@ export class DeliveryStore implements DeliveryOutbox {
 
   async list(filter: {
     sloRefs?: string[];
+    entityRef?: string;
     state?: DeliveryState;
     limit: number;
     offset: number;
   }): Promise<DeliveryRecord[]> {
-    const q = this.db(TABLE)
-      .orderBy('id', 'desc')
+    const q = this.db(`${TABLE} as d`)
+      .leftJoin(`${ALERTS} as a`, 'a.alert_key', 'd.alert_key')
+      .orderBy('d.id', 'desc')
       .limit(filter.limit)
       .offset(filter.offset)
-      .select('*');
-    if (filter.sloRefs) q.whereIn('slo_ref', filter.sloRefs.slice(0, 1000));
-    if (filter.state) q.where('state', filter.state);
+      .select('d.*', 'a.acked_by', 'a.ack_source', 'a.acked_at');
+    const { sloRefs, entityRef } = filter;
+    if (sloRefs && entityRef)
+      q.where(w =>
+        w
+          .whereIn('d.slo_ref', sloRefs.slice(0, 1000))
+          .orWhere(i =>
+            i.where('d.slo_ref', '').where('d.entity_ref', entityRef),
+          ),
+      );
+    else if (sloRefs) q.whereIn('d.slo_ref', sloRefs.slice(0, 1000));
+    if (filter.state) q.where('d.state', filter.state);
     const rows = await q;
     return rows.map(r => ({
       id: Number(r.id),
@@ -295,6 +527,14 @@ export class DeliveryStore implements DeliveryOutbox {
       deliveredAt: iso(r.delivered_at),
       lastStatus: num(r.last_status),
       lastError: r.last_error ?? null,
+      held: r.state === 'queued' ? r.held ?? null : null,
+      policy: r.policy ?? null,
+      routedBy: r.routed_by ?? null,
+      escalationStep: num(r.escalation_step),
+      acknowledged:
+        r.acked_at !== null && r.acked_at !== undefined
+          ? { by: r.acked_by, source: r.ack_source, at: iso(r.acked_at)! }
+          : null,
     }));
   }
 }
@@ -312,5 +552,11 @@ function toClaimed(r: any): ClaimedDelivery {
     payload: JSON.parse(r.payload),
     createdAt: Number(r.created_at),
     attempts: Number(r.attempts),
+    state: r.state,
+    nextAttemptAt: num(r.next_attempt_at),
+    held: r.held ?? null,
+    policy: r.policy ?? null,
+    routedBy: r.routed_by ?? null,
+    escalationStep: num(r.escalation_step),
   };
 }

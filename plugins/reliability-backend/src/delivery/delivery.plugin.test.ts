@@ -162,12 +162,41 @@ describe.each(
         new RegExp(`^reliability-${alerts[0].id}-[0-9a-f]{8}$`),
       );
 
+      // acknowledged in the portal: once, recorded, and PagerDuty hears it as acknowledge with the same dedup_key
+      const ackPath = `/api/reliability/delivery/alerts/${trigger.json.dedup_key}/acknowledge`;
+      const ack = await request(server).post(ackPath);
+      expect(ack.status).toBe(200);
+      expect(ack.body).toEqual({
+        alertKey: trigger.json.dedup_key,
+        firstAcknowledgement: true,
+      });
+      expect((await request(server).post(ackPath)).body).toMatchObject({
+        firstAcknowledgement: false,
+      });
+      const badKey = await request(server).post(
+        '/api/reliability/delivery/alerts/not-a-key/acknowledge',
+      );
+      expect(badKey.status).toBe(400);
+      expect(JSON.stringify(badKey.body)).toContain('alertKey');
+      const unknown = await request(server).post(
+        '/api/reliability/delivery/alerts/reliability-999999-00000000/acknowledge',
+      );
+      expect(unknown.status).toBe(404);
+      await scheduler.run('reliability-delivery-drain');
+      await eventually(() => fakes.of('pagerduty').length >= 2);
+      expect(fakes.of('pagerduty')[1].json).toEqual({
+        routing_key: FAKE_KEYS.pagerDutyRoutingKey,
+        event_action: 'acknowledge',
+        dedup_key: trigger.json.dedup_key,
+      });
+
       // a million good checkouts in the same minute: the burn is gone, the alert resolves, PagerDuty hears it
       await send(1_000_000, 1_000_000);
       await scheduler.evaluate();
       await scheduler.run('reliability-delivery-drain');
-      await eventually(() => fakes.of('pagerduty').length >= 2);
-      expect(fakes.of('pagerduty')[1].json).toEqual({
+      await eventually(() => fakes.of('pagerduty').length >= 3);
+      expect(fakes.of('pagerduty')).toHaveLength(3);
+      expect(fakes.of('pagerduty')[2].json).toEqual({
         routing_key: FAKE_KEYS.pagerDutyRoutingKey,
         event_action: 'resolve',
         dedup_key: trigger.json.dedup_key,
@@ -186,6 +215,7 @@ describe.each(
       ).toEqual([
         ['slack', 'resolved', 'delivered'],
         ['pagerduty', 'resolved', 'delivered'],
+        ['pagerduty', 'acknowledged', 'delivered'],
         ['slack', 'fired', 'delivered'],
         ['pagerduty', 'fired', 'delivered'],
       ]);

@@ -1,5 +1,7 @@
 import Router from 'express-promise-router';
 import {
+  deliveryAlertKeySchema,
+  reliabilityRemediationExecutePermission,
   deliveryQuerySchema,
   deliveryTargetsQuerySchema,
 } from '@reliability-suite/plugin-reliability-common';
@@ -19,6 +21,36 @@ export function deliveryRoutes(
         credentials,
       ),
     );
+  });
+  // acknowledging is acting on the entity's alerts: the permission its owners have to run its fixes
+  router.post('/delivery/alerts/:alertKey/acknowledge', async (req, res) => {
+    const credentials = await deps.guards.user(req);
+    const alertKey = deps.guards.parse(
+      deliveryAlertKeySchema,
+      req.params.alertKey,
+      'alertKey',
+    );
+    const result = await deps.guards.audited(
+      {
+        eventId: 'delivery-acknowledge',
+        severityLevel: 'low',
+        request: req,
+        meta: { alertKey },
+      },
+      async () => ({
+        result: await deps.delivery.acknowledgeInPortal(
+          alertKey,
+          credentials.principal.userEntityRef,
+          entityRef =>
+            deps.guards.allowedOn(
+              credentials,
+              reliabilityRemediationExecutePermission,
+              entityRef,
+            ),
+        ),
+      }),
+    );
+    res.json(result);
   });
   router.get('/delivery/targets', async (req, res) => {
     await deps.guards.canRead(req);

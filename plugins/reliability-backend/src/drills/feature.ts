@@ -16,13 +16,15 @@ export function createDrillFeature(
   return {
     drills,
     routes: (router, { guards }) => drillRoutes(router, { guards, drills }),
-    readinessFacts: async entityRef => {
-      const { lastSuccess } = await ctx.stores.drills.latest(entityRef);
-      return {
-        drill: {
-          lastSuccessAt: lastSuccess ? Date.parse(lastSuccess.date) : null,
-        },
-      };
-    },
+    // the latest drills, newest first: the review picks the one that proves each item (kind, success, age, RTO/RPO)
+    readinessFacts: async entityRef => ({
+      drills: (await ctx.stores.drills.list(entityRef, 50, 0)).map(d => ({
+        kind: d.kind,
+        at: Date.parse(d.date),
+        success: d.success,
+        measuredRtoSeconds: d.measuredRtoSeconds,
+        ...(d.rpoSeconds !== undefined ? { rpoSeconds: d.rpoSeconds } : {}),
+      })),
+    }),
   } satisfies Feature & Record<string, unknown>;
 }

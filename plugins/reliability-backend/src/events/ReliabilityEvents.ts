@@ -45,6 +45,21 @@ export interface ReliabilityEventMap {
     payload: { alert: ResolvedAlert };
     answer: void;
   };
+  /**
+   * A person acknowledged one of the suite's alerts: in the portal, or in PagerDuty (its V3 webhook's
+   * incident.acknowledged, whose incident_key is the alert's dedup key). Escalation stops for that alert.
+   */
+  AlertAcknowledged: {
+    payload: {
+      /** The alert's identity: sloAlertDedupKey from -common. */
+      alertKey: string;
+      /** Who acknowledged: a user entity ref, or the vendor's name for its user. */
+      by: string;
+      source: 'portal' | 'pagerduty';
+      at: number;
+    };
+    answer: void;
+  };
   /** A remediation execution succeeded (its action's detail, when it finished). */
   RemediationSucceeded: {
     payload: { rule: RemediationRuleRef; detail: string; at: number };
@@ -62,6 +77,11 @@ export interface ReliabilityEventMap {
   };
   /** A running chaos experiment was aborted (its guard or the kill switch). */
   ChaosAborted: {
+    payload: { experiment: ChaosExperimentRecord; reason: string };
+    answer: void;
+  };
+  /** A running chaos experiment reached the end of its duration: its engine is halted, nobody is paged. */
+  ChaosEnded: {
     payload: { experiment: ChaosExperimentRecord; reason: string };
     answer: void;
   };

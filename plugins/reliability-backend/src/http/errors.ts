@@ -8,3 +8,9 @@ export class PayloadTooLargeError extends CustomErrorBase {
   name = 'PayloadTooLargeError' as const;
   statusCode = 413;
 }
+
+/** 422: the request is well formed but contradicts what it refers to (an idempotency key sent before with another body). */
+export class UnprocessableEntityError extends CustomErrorBase {
+  name = 'UnprocessableEntityError' as const;
+  statusCode = 422;
+}

@@ -51,10 +51,11 @@ export interface Guards {
   ): Promise<BackstageCredentials<BackstageUserPrincipal>>;
   /** The caller's credentials, users or services. */
   caller(req: express.Request): Promise<BackstageCredentials>;
-  /** Throws 403 unless the basic permission is allowed. */
+  /** Throws 403 naming the permission (and `why`, when given) unless the basic permission is allowed. */
   authorize(
     credentials: BackstageCredentials,
     permission: BasicPermission,
+    why?: string,
   ): Promise<void>;
   /** Whether a resource permission on a catalog entity allows the caller (owner-conditional in the portal). */
   allowedOn(
@@ -126,12 +127,14 @@ export function createGuards(deps: {
     },
     user: req => httpAuth.credentials(req, { allow: ['user'] }),
     caller: req => httpAuth.credentials(req),
-    async authorize(credentials, permission) {
+    async authorize(credentials, permission, why) {
       const [decision] = await permissions.authorize([{ permission }], {
         credentials,
       });
       if (decision.result !== AuthorizeResult.ALLOW)
-        throw new NotAllowedError(`Missing permission ${permission.name}`);
+        throw new NotAllowedError(
+          `Missing permission ${permission.name}${why ? `: ${why}` : ''}`,
+        );
     },
     async allowedOn(credentials, permission, entityRef) {
       const [decision] = await permissions.authorize(

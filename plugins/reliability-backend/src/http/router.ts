@@ -10,6 +10,7 @@ import { CatalogAccess } from '../catalog/CatalogAccess';
 import { Redactor } from '../redaction/Redactor';
 import type { Feature } from './feature';
 import { createGuards } from './guards';
+import { openApiDocument } from '../openapi/document';
 
 /** What the router serves: the features' routes, behind the guards built from the shared services. */
 export interface RouterOptions {
@@ -33,8 +34,14 @@ export async function createRouter(
 ): Promise<express.Router> {
   const router = Router();
   const json = express.json({ limit: '5mb' });
+  // the receivers that authenticate the body itself read it after their own checks (webhooks/ and the synthetic
+  // canary: the raw bytes)
   router.use((req, res, next) =>
-    req.path === '/alertmanager/webhook' ? next() : json(req, res, next),
+    req.path === '/alertmanager/webhook' ||
+    req.path.startsWith('/webhooks/') ||
+    req.path === '/synthetics/canary'
+      ? next()
+      : json(req, res, next),
   );
   // reads revalidate: Express tags every answer with a weak ETag and answers 304 to a matching If-None-Match, and
   // the browser asks again each time (no-cache) instead of guessing; each caller's answers are their own
@@ -54,6 +61,10 @@ export async function createRouter(
 
   router.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+  // the API's contract (openapi/openapi.json, generated from -common's route registry): no data, open like /health
+  router.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument());
   });
   const context = { guards, json, now: Date.now };
   for (const feature of options.features) feature.routes?.(router, context);

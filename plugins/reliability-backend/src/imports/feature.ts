@@ -4,6 +4,7 @@ import type { BurnRateImportStore } from './BurnRateImportStore';
 import type { DrillService } from '../drills/DrillService';
 import type { SloFeature } from '../slos';
 import type { SyntheticService } from '../synthetics/SyntheticService';
+import { policyHints } from '../permissions/policyHints';
 import { RegistryImportService } from './RegistryImportService';
 import { importRoutes } from './routes';
 
@@ -28,6 +29,11 @@ export function createImportFeature(
     locationRef: ctx.config.scaffolder.locationRef,
   });
   return {
-    routes: (router, { guards }) => importRoutes(router, { guards, imports }),
+    routes: (router, { guards }) =>
+      importRoutes(router, {
+        guards,
+        imports,
+        refusedHint: policyHints(ctx.config.permissions).platform,
+      }),
   } satisfies Feature;
 }

@@ -60,7 +60,12 @@ function documentsBody(req: express.Request): unknown {
  */
 export function importRoutes(
   router: ReturnType<typeof Router>,
-  deps: { guards: Guards; imports: RegistryImportService },
+  deps: {
+    guards: Guards;
+    imports: RegistryImportService;
+    /** What a refused organisation-wide import is told (the setting that opens it). */
+    refusedHint?: string;
+  },
 ) {
   const { guards, imports } = deps;
   // a registry or a file of SLO documents as sent, up to 2 MB (a few thousand rows); JSON is read by the router's parser
@@ -83,7 +88,11 @@ export function importRoutes(
       registry === 'burn-rate-alerts' ||
       registry === SLO_DOCUMENTS_REGISTRY
     )
-      await guards.authorize(credentials, reliabilityRegistryImportPermission);
+      await guards.authorize(
+        credentials,
+        reliabilityRegistryImportPermission,
+        deps.refusedHint,
+      );
     const dryRun = query.dryRun === 'true';
     const audit = {
       eventId: 'registry-import',

@@ -5,11 +5,15 @@ import {
   BackstageUserPrincipal,
 } from '@backstage/backend-plugin-api';
 import {
+  actionItemPatchSchema,
   closeIncidentSchema,
   declareIncidentSchema,
+  incidentLinkSchema,
   incidentRolesSchema,
   incidentToMarkdown,
   incidentsQuerySchema,
+  mttrQuerySchema,
+  patchIncidentSchema,
   reliabilityIncidentManagePermission,
   statusUpdateSchema,
   timelineEntrySchema,
@@ -51,6 +55,14 @@ export function incidentRoutes(
         guards.query(incidentsQuerySchema, req),
         credentials,
       ),
+    );
+  });
+
+  /** Mean time to restore per service or per team over a window of days (registered before /incidents/:id). */
+  router.get('/incidents/mttr', async (req, res) => {
+    const credentials = await guards.canRead(req);
+    res.json(
+      await incidents.mttr(guards.query(mttrQuerySchema, req), credentials),
     );
   });
 
@@ -109,6 +121,49 @@ export function incidentRoutes(
     res.json(
       await manage(req, 'incident-roles', (author, c) =>
         incidents.setRoles(n, author, body, c),
+      ),
+    );
+  });
+
+  router.patch('/incidents/:id', async (req, res) => {
+    const n = id(req.params.id);
+    const body = guards.parse(patchIncidentSchema, req.body, 'body');
+    res.json(
+      await manage(req, 'incident-cadence', (author, c) =>
+        incidents.setCadence(n, author, body.updateCadenceMinutes, c),
+      ),
+    );
+  });
+
+  router.post('/incidents/:id/links', async (req, res) => {
+    const n = id(req.params.id);
+    const body = guards.parse(incidentLinkSchema, req.body, 'body');
+    res.json(
+      await manage(req, 'incident-link-add', (_author, c) =>
+        incidents.addLink(n, body, c),
+      ),
+    );
+  });
+
+  /** Removes the link at `position` (1-based, as listed). */
+  router.delete('/incidents/:id/links/:position', async (req, res) => {
+    const n = id(req.params.id);
+    const index = guards.positiveInt(req.params.position, 'position', 3) - 1;
+    res.json(
+      await manage(req, 'incident-link-remove', (_author, c) =>
+        incidents.removeLink(n, index, c),
+      ),
+    );
+  });
+
+  /** Marks the action item at `position` (1-based, as listed) of a closed incident done, or open again. */
+  router.patch('/incidents/:id/action-items/:position', async (req, res) => {
+    const n = id(req.params.id);
+    const index = guards.positiveInt(req.params.position, 'position', 3) - 1;
+    const body = guards.parse(actionItemPatchSchema, req.body, 'body');
+    res.json(
+      await manage(req, 'incident-action-item', (author, c) =>
+        incidents.setActionItemDone(n, index, body.done, author, c),
       ),
     );
   });

@@ -19,10 +19,13 @@ const NO_FACTS: Omit<ReadinessFacts, 'entityRef' | 'annotations'> = {
   slos: [],
   runbook: null,
   journeys: [],
-  drill: { lastSuccessAt: null },
-  capacity: { lastRunAt: null },
+  drills: [],
+  loadTests: [],
   remediation: { rules: 0, openEscalations: 0, lastOutcome: null },
   chaos: { completed: 0 },
+  resilience: null,
+  dashboards: [],
+  paging: [],
 };
 
 /**

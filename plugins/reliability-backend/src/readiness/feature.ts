@@ -4,6 +4,7 @@ import type { DrillStore } from '../drills/DrillStore';
 import type { CapacityStore } from '../capacity/CapacityStore';
 import type { NoticeStore } from '../notifications/NoticeStore';
 import type { ReliabilityNotifier } from '../notifications/ReliabilityNotifier';
+import { ReadinessEvidence } from './ReadinessEvidence';
 import { ReadinessService } from './ReadinessService';
 import { readinessRoutes } from './routes';
 import { StaleProofTask } from './StaleProofTask';
@@ -18,9 +19,24 @@ export function createReadinessFeature(
   deps: { features: Feature[]; notifier: ReliabilityNotifier },
 ) {
   const { stores } = ctx;
-  const sources = deps.features.flatMap(f =>
-    f.readinessFacts ? [f.readinessFacts] : [],
-  );
+  // the review's own evidence from the entity: dashboards, paging, the resilience file
+  const evidence = new ReadinessEvidence({
+    catalog: ctx.catalog,
+    auth: ctx.auth,
+    urlReader: ctx.urlReader,
+    redactor: ctx.redactor,
+    delivery: () => {
+      const d = ctx.config.delivery;
+      return {
+        live: Boolean(d?.enabled && d.targets.size > 0),
+        routing: d?.routing ?? { policies: [] },
+      };
+    },
+  });
+  const sources = [
+    ...deps.features.flatMap(f => (f.readinessFacts ? [f.readinessFacts] : [])),
+    (entityRef: string) => evidence.facts(entityRef),
+  ];
   const readiness = new ReadinessService({ entities: ctx.entities, sources });
   const staleProofs = new StaleProofTask({
     drills: stores.drills,
@@ -30,6 +46,8 @@ export function createReadinessFeature(
     logger: ctx.logger,
   });
   return {
+    /** The service, for the actions that call it (actions/). */
+    readiness,
     tasks: [
       scheduledTask(
         'reliability-stale-proofs',
@@ -44,5 +62,5 @@ export function createReadinessFeature(
     ],
     routes: (router, { guards }) =>
       readinessRoutes(router, { guards, readiness }),
-  } satisfies Feature;
+  } satisfies Feature & Record<string, unknown>;
 }

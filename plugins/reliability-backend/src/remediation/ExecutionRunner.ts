@@ -40,6 +40,15 @@ export interface ExecutionRunnerOptions {
   }) => Promise<void>;
   /** Called once when a rule escalates (its escalation newly opened): the owners are told. Errors are the callback's. */
   onEscalated?: (e: { rule: RemediationRule; detail: string }) => Promise<void>;
+  /**
+   * Called when an attempt's target refused its credentials (the action's error carries HTTP 401 or 403): secret
+   * hygiene records it and escalates, naming the secrets of the rule's config by path (never a value). Its errors
+   * are logged; the execution goes on as for any failure.
+   */
+  onAuthFailed?: (e: {
+    rule: RemediationRule;
+    status: 401 | 403;
+  }) => Promise<void>;
 }
 
 /** What `record` did with one (rule, trigger). */
@@ -449,6 +458,20 @@ export class ExecutionRunner {
         at - started,
         message,
       );
+      const status = e instanceof RemediationActionError ? e.status : undefined;
+      if ((status === 401 || status === 403) && this.o.onAuthFailed) {
+        await this.o
+          .onAuthFailed({ rule, status })
+          .catch(err =>
+            this.o.logger.warn(
+              `Rule ${
+                rule.id
+              }: could not record the refused credentials: ${this.o.redactor.error(
+                err,
+              )}`,
+            ),
+          );
+      }
       return {
         outcome: 'failed',
         message,

@@ -54,6 +54,8 @@ export interface RemediationEngineOptions {
   /** Told of every real success (see ExecutionRunnerOptions). */
   onSucceeded?: ExecutionRunnerOptions['onSucceeded'];
   onEscalated?: ExecutionRunnerOptions['onEscalated'];
+  /** Told when a target refuses an attempt's credentials (401/403; see ExecutionRunnerOptions). */
+  onAuthFailed?: ExecutionRunnerOptions['onAuthFailed'];
 }
 
 /**
@@ -62,7 +64,9 @@ export interface RemediationEngineOptions {
  * history, its escalations, and Run now.
  */
 export class RemediationEngine {
-  readonly rules: RemediationRule[];
+  private readonly platformRules: RemediationRule[];
+  /** Owner-written rules (see ownerRules.ts), swapped whole by `setOwnerRules`. */
+  private ownerRules: RemediationRule[] = [];
   private readonly runner: ExecutionRunner;
   private readonly running = new Map<number, Promise<void>>();
   /** Executions started here that have not begun their first call yet (see `dispatched`). */
@@ -71,7 +75,7 @@ export class RemediationEngine {
   private readonly redactor: Redactor;
 
   constructor(private readonly o: RemediationEngineOptions) {
-    this.rules = o.rules;
+    this.platformRules = o.rules;
     this.now = o.now ?? Date.now;
     this.redactor = o.redactor ?? new Redactor();
     this.runner = new ExecutionRunner({
@@ -91,7 +95,20 @@ export class RemediationEngine {
       now: this.now,
       onSucceeded: o.onSucceeded,
       onEscalated: o.onEscalated,
+      onAuthFailed: o.onAuthFailed,
     });
+  }
+
+  /** Platform rules (app-config) followed by the owner-written rules loaded last. */
+  get rules(): RemediationRule[] {
+    return this.ownerRules.length
+      ? [...this.platformRules, ...this.ownerRules]
+      : this.platformRules;
+  }
+
+  /** Replaces every owner-written rule at once (one assignment: a trigger sees the old set or the new, never half). */
+  setOwnerRules(rules: RemediationRule[]) {
+    this.ownerRules = rules;
   }
 
   rulesFor(entityRef?: string) {
@@ -102,11 +119,18 @@ export class RemediationEngine {
     return this.rules.find(r => r.id === id);
   }
 
-  private matching(trigger: IncomingTrigger): RemediationRule[] {
+  /**
+   * The rules `submit` runs for this trigger: those of its kind whose matchers match its labels, on its entity when
+   * it names one. An owner-written rule matches only a trigger of its own entity: a trigger without an entity never
+   * matches one, whatever its matchers say.
+   */
+  matching(trigger: IncomingTrigger): RemediationRule[] {
     return this.rules.filter(
       r =>
         r.triggers.includes(trigger.kind) &&
-        (!trigger.entityRef || trigger.entityRef === r.entityRef) &&
+        (r.owner
+          ? trigger.entityRef === r.entityRef
+          : !trigger.entityRef || trigger.entityRef === r.entityRef) &&
         matchesLabels(r.match, trigger.labels),
     );
   }

@@ -527,6 +527,36 @@ export class RemediationStore {
     return rows.map(r => Number(r.id));
   }
 
+  /**
+   * The first execution of a rule that acted or tried to (not a dry run, not skipped by a guard), created in
+   * [from, to] (epoch ms): what a chaos expectation that the rule fires reads. Uses the (rule_id, created_at) index.
+   */
+  async firstOf(
+    ruleId: string,
+    from: number,
+    to: number,
+  ): Promise<
+    | { id: number; entityRef: string; state: string; createdAt: number }
+    | undefined
+  > {
+    const r = await this.db('reliability_remediations')
+      .where('rule_id', ruleId)
+      .whereBetween('created_at', [from, to])
+      .where('dry_run', false)
+      .whereNotIn('state', ['dry_run', 'skipped'])
+      .orderBy('created_at')
+      .orderBy('id')
+      .first('id', 'entity_ref', 'state', 'created_at');
+    return r
+      ? {
+          id: Number(r.id),
+          entityRef: r.entity_ref,
+          state: r.state,
+          createdAt: Number(r.created_at),
+        }
+      : undefined;
+  }
+
   async list(filter: {
     entityRef?: string;
     entityRefs?: string[];

@@ -63,11 +63,24 @@ function demoRules(files: string[]) {
   } finally {
     process.chdir(cwd);
   }
+  // the demo module's chaos engine (reliability-backend-module-demo adds it through the extension point): its rules
+  // answer the brownout experiment's start and halt only, so on these alerts it must never run
+  const demoPspFault: RemediationAction = {
+    id: 'demo-psp-fault',
+    description: "the demo module's payment provider fault (a stand-in)",
+    validate: () => [],
+    target: () => 'demo PSP stub',
+    describe: () => 'the demo PSP fault',
+    execute: async () => {
+      throw new Error('the demo PSP fault ran on an SLO alert');
+    },
+  };
   const actions = new Map<string, RemediationAction>(
     [
       webhookAction,
       featureFlagAction,
       createKubernetesAction(rc.remediation.clusters),
+      demoPspFault,
     ].map(a => [a.id, a]),
   );
   return buildRemediationRules(

@@ -1,8 +1,13 @@
 import { hostname } from 'os';
+// eslint-disable-next-line no-restricted-syntax -- an owner's rules file is read by the platform rules' own reader, which takes a Config
+import { ConfigReader } from '@backstage/config';
+import type { JsonObject } from '@backstage/types';
 import { randomUUID } from 'crypto';
 import {
   CHAOS_ABORT_ALERT,
   CHAOS_START_ALERT,
+  ChaosExperimentRecord,
+  chaosScopeLabels,
 } from '@reliability-suite/plugin-reliability-common';
 import type { RemediationAction } from '@reliability-suite/plugin-reliability-node';
 import { Feature, scheduledTask } from '../http/feature';
@@ -15,8 +20,10 @@ import { webhookAction } from './actions/webhook';
 import { RemediationMetrics } from './metrics';
 import { RemediationEngine } from './RemediationEngine';
 import { remediationRoutes } from './routes';
-import { buildRemediationRules } from './rules';
+import { buildRemediationRules, RemediationRule } from './rules';
 import { sloAlertTrigger } from './triggers';
+import { OwnerRules, readOwnerRulesPolicy } from './ownerRules';
+import { ownerRulesRoutes } from './ownerRulesRoutes';
 
 /**
  * Self-healing: the actions (built in, and those modules add), the rules, the engine and its dispatch task, and the
@@ -30,6 +37,13 @@ export function createRemediationFeature(
     escalations: EscalationStore;
   }>,
   extensions: { actions: RemediationAction[] },
+  deps: {
+    /** Secret hygiene's port: a target refused a rule's credentials (401/403); absent, nothing is recorded. */
+    authFailed?: (e: {
+      rule: RemediationRule;
+      status: 401 | 403;
+    }) => Promise<void>;
+  } = {},
 ) {
   const { config: rc, stores, events } = ctx;
   const actions = new Map<string, RemediationAction>();
@@ -63,6 +77,23 @@ export function createRemediationFeature(
       await events.publish('RemediationSucceeded', { rule, detail, at });
     },
     backoff: rc.remediation.backoff,
+    onAuthFailed: deps.authFailed,
+  });
+
+  // rules entities' owners write (annotation reliability.io/remediation-rules), within the platform's policy; each
+  // replica loads them itself, on the task's schedule, and swaps the engine's owner rules whole
+  const ownerRulesPolicy = readOwnerRulesPolicy(
+    new ConfigReader({ reliability: (rc.raw ?? {}) as JsonObject }),
+  );
+  const ownerRules = new OwnerRules({
+    catalog: ctx.catalog,
+    auth: ctx.auth,
+    urlReader: ctx.urlReader,
+    actions,
+    redactor: ctx.redactor,
+    logger: ctx.logger.child({ component: 'remediation-owner-rules' }),
+    policy: ownerRulesPolicy,
+    apply: rules => engine.setOwnerRules(rules),
   });
 
   // the suite's own alerts run the remediation rules that match them
@@ -71,29 +102,46 @@ export function createRemediationFeature(
   });
   // an aborted experiment (guard or kill switch) raises its own alert; the remediation rules that match it call the
   // halt (a webhook, a Litmus ChaosEngine patch, a Chaos Mesh pause), recorded once per experiment
-  events.subscribe('ChaosAborted', async ({ experiment: e, reason }) => {
+  // (the trigger ids name the run by its start: a scheduled experiment runs again, and each run is halted once)
+  const halt = async (
+    e: ChaosExperimentRecord,
+    reason: string,
+    severity: 'page' | 'info',
+  ) => {
     await engine.submit({
       kind: 'alert',
-      id: `chaos:${e.id}:abort`,
+      id: `chaos:${e.id}:${runKey(e)}abort`,
       labels: {
         alertname: CHAOS_ABORT_ALERT,
-        severity: 'page',
+        severity,
         experiment: e.name,
         entity: e.entityRef,
         slo: e.experiment.steadyState.slo,
         environment: e.experiment.environment,
+        ...chaosScopeLabels(e.experiment),
       },
-      annotations: { summary: `Chaos experiment ${e.name} aborted: ${reason}` },
+      annotations: {
+        summary: `Chaos experiment ${e.name} ${
+          severity === 'page' ? 'aborted' : 'ended'
+        }: ${reason}`,
+      },
       entityRef: e.entityRef,
       receivedAt: Date.now(),
     });
-  });
+  };
+  events.subscribe('ChaosAborted', ({ experiment: e, reason }) =>
+    halt(e, reason, 'page'),
+  );
+  // the end of a run's duration halts the engine the same way, without paging
+  events.subscribe('ChaosEnded', ({ experiment: e, reason }) =>
+    halt(e, reason, 'info'),
+  );
   // a start from the portal raises its own alert; the rules that match it call the engine (a Gremlin-style attack
   // webhook, a Litmus ChaosEngine or Chaos Mesh object created from the experiment), once per run
   events.subscribe('ChaosStarted', async ({ experiment: e }) => {
     const results = await engine.submit({
       kind: 'alert',
-      id: `chaos:${e.id}:start`,
+      id: `chaos:${e.id}:${runKey(e)}start`,
       labels: {
         alertname: CHAOS_START_ALERT,
         severity: 'info',
@@ -101,8 +149,7 @@ export function createRemediationFeature(
         entity: e.entityRef,
         slo: e.experiment.steadyState.slo,
         environment: e.experiment.environment,
-        injection: e.experiment.injection.type,
-        namespace: e.experiment.target.namespace,
+        ...chaosScopeLabels(e.experiment),
       },
       annotations: {
         summary: `Chaos experiment ${e.name} started from the portal`,
@@ -117,6 +164,7 @@ export function createRemediationFeature(
   return {
     engine,
     metrics,
+    ownerRules,
     tasks: [
       scheduledTask(
         'reliability-remediation-dispatch',
@@ -128,16 +176,29 @@ export function createRemediationFeature(
         },
         () => engine.dispatch(),
       ),
+      // 'local': the loaded rules live in each replica's memory, so every replica refreshes its own
+      scheduledTask(
+        'reliability-remediation-owner-rules',
+        'local',
+        {
+          frequency: { milliseconds: ownerRulesPolicy.refreshIntervalMs },
+          timeout: { minutes: 5 },
+          initialDelay: { seconds: 5 },
+        },
+        () => ownerRules.refresh(),
+      ),
     ],
     // Prometheus scrapes the selfheal_* metrics without a Backstage token (behind reliability.metrics.token if set)
     unauthenticated: ['/metrics'],
-    routes: (router, { guards }) =>
+    routes: (router, { guards }) => {
       remediationRoutes(router, {
         guards,
         remediation: engine,
         metrics,
         metricsToken: rc.metricsToken,
-      }),
+      });
+      ownerRulesRoutes(router, { guards, ownerRules });
+    },
     readinessFacts: async entityRef => {
       const [executions, escalations] = await Promise.all([
         stores.remediation.list({ entityRef, limit: 20 }),
@@ -165,3 +226,8 @@ export function createRemediationFeature(
 
 /** The remediation feature's ports. */
 export type RemediationFeature = ReturnType<typeof createRemediationFeature>;
+
+/** A run of an experiment, by its start: `<epoch ms>:` (empty before the first start, as trigger ids were). */
+function runKey(e: ChaosExperimentRecord): string {
+  return e.startedAt ? `${Date.parse(e.startedAt)}:` : '';
+}

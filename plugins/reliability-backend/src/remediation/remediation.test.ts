@@ -55,6 +55,7 @@ const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
 describe.each(databases.eachSupportedId())('remediation on %p', databaseId => {
   let target: Awaited<ReturnType<typeof startTarget>>;
   let flaky: Awaited<ReturnType<typeof startTarget>>;
+  let refusing: Awaited<ReturnType<typeof startTarget>>;
   let downPort: number;
 
   beforeAll(async () => {
@@ -62,11 +63,17 @@ describe.each(databases.eachSupportedId())('remediation on %p', databaseId => {
     flaky = await startTarget((_c, res) => {
       res.writeHead(503).end('busy');
     });
+    refusing = await startTarget((_c, res) => {
+      res
+        .writeHead(401, { 'content-type': 'application/json' })
+        .end('{"error":"invalid signature"}');
+    });
     downPort = await closedPort();
   });
   afterAll(async () => {
     await target.close();
     await flaky.close();
+    await refusing.close();
   });
   beforeEach(() => {
     target.calls.length = 0;
@@ -153,6 +160,18 @@ describe.each(databases.eachSupportedId())('remediation on %p', databaseId => {
                     params: { url: `${flaky.url}/flush` },
                     maxAttempts: 2,
                     retries: 5,
+                    cooldown: '0s',
+                  },
+                  {
+                    id: 'inventory-reindex',
+                    entityRef: 'component:default/inventory',
+                    match: ['alertname="InventoryStale"'],
+                    action: 'webhook',
+                    params: {
+                      url: `${refusing.url}/reindex`,
+                      hmacSecret: 'rotated-away-PLANTED-0123456789',
+                    },
+                    maxAttempts: 1,
                     cooldown: '0s',
                   },
                 ],
@@ -463,6 +482,32 @@ describe.each(databases.eachSupportedId())('remediation on %p', databaseId => {
       actor: OWNER,
     });
     expect(target.calls).toHaveLength(1);
+  });
+
+  it("a target refusing the rule's credentials (401) names its secret in secret hygiene, never the value", async () => {
+    const { server } = await backend();
+    const run = await request(server)
+      .post('/api/reliability/remediations/run')
+      .set('Authorization', mockCredentials.user.header(OWNER))
+      .send({ ruleId: 'inventory-reindex' });
+    expect(run.status).toBe(202);
+    expect(run.body.state).toBe('failed');
+    expect(refusing.calls).toHaveLength(1);
+    const secrets = await request(server)
+      .get('/api/reliability/secrets')
+      .set('Authorization', mockCredentials.user.header(OWNER));
+    expect(secrets.status).toBe(200);
+    const path = 'reliability.remediation.rules[3].params.hmacSecret';
+    expect(
+      secrets.body.items.find((s: { secret: string }) => s.secret === path),
+    ).toMatchObject({
+      lastAuthFailure: {
+        status: 401,
+        where: 'remediation rule inventory-reindex (webhook)',
+      },
+    });
+    expect(JSON.stringify(secrets.body)).not.toContain('PLANTED');
+    expect(JSON.stringify(run.body)).not.toContain('PLANTED');
   });
 
   it('serves the self-healing alert rules', async () => {

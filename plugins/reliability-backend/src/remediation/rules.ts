@@ -34,6 +34,13 @@ export interface RemediationRule {
   /** Retries after a failed attempt within one execution (bounded by maxAttempts). */
   retries: number;
   timeoutMs: number;
+  /** Set on rules an entity's owners wrote (the `reliability.io/remediation-rules` file): where they came from. */
+  owner?: { location: string; index: number };
+  /**
+   * A platform rule's config path (`reliability.remediation.rules[0]`): where the secrets of its params live, named
+   * when a call with them is refused (401/403). Unset on owner-written rules.
+   */
+  configPath?: string;
 }
 
 const ID_RE = /^[a-z0-9][a-z0-9-_.]{0,199}$/;
@@ -173,6 +180,7 @@ export function buildRemediationRules(
       attemptWindow: attemptWindow.text,
       retries,
       timeoutMs: timeout.ms,
+      configPath: path,
     };
   });
 }

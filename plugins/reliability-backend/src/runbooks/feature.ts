@@ -1,3 +1,5 @@
+import { parseEntityRef } from '@backstage/catalog-model';
+import { ANNOTATION_RUNBOOK } from '@reliability-suite/plugin-reliability-common';
 import { Feature } from '../http/feature';
 import type { FeatureContext } from '../http/feature';
 import type { RunbookStore } from './RunbookStore';
@@ -19,15 +21,29 @@ export function createRunbookFeature(
     runbooks,
     routes: (router, { guards, now }) =>
       runbookRoutes(router, { guards, runbooks, now }),
+    // the runbook counts only when it resolves: the annotation parses and the text is read, with its sections
     readinessFacts: async (entityRef, annotations) => {
-      const where = annotations['reliability.io/runbook'];
-      if (where) return { runbook: { where } };
-      const portal = await ctx.stores.runbooks.latest(entityRef);
-      return {
-        runbook: portal
-          ? { where: `written in the portal (v${portal.version})` }
-          : null,
-      };
+      const annotation = annotations[ANNOTATION_RUNBOOK];
+      const portal = annotation
+        ? undefined
+        : await ctx.stores.runbooks.latest(entityRef);
+      if (!annotation && !portal) return { runbook: null };
+      const where = annotation ?? `written in the portal (v${portal!.version})`;
+      try {
+        const { kind, namespace, name } = parseEntityRef(entityRef);
+        const read = await runbooks.get(kind, namespace, name);
+        return {
+          runbook: { where, resolved: true, sections: read.sections.length },
+        };
+      } catch (e) {
+        return {
+          runbook: {
+            where,
+            resolved: false,
+            problem: ctx.redactor.text((e as Error).message),
+          },
+        };
+      }
     },
   } satisfies Feature & Record<string, unknown>;
 }

@@ -1,15 +1,12 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import {
-  SloDefinition,
-  alertConditions,
-  alertPolicyOf,
-} from '@reliability-suite/plugin-reliability-common';
+import { SloDefinition } from '@reliability-suite/plugin-reliability-common';
 import type {
   ReliabilityCounts,
   ReliabilityEvaluationHook,
 } from '@reliability-suite/plugin-reliability-node';
 import type { FiredAlert } from '../events/ReliabilityEvents';
 import { Evaluator } from './Evaluator';
+import { conditionsOf } from './FastCheck';
 import type { SloStores } from './stores';
 import { SloRegistry } from './SloRegistry';
 
@@ -52,6 +49,11 @@ export interface EvaluationTaskOptions {
   onFired?: (alert: FiredAlert, slo: SloDefinition) => Promise<void>;
   /** The evaluation hooks modules added (reliability-node), with the counts they may write. */
   hooks?: { hooks: ReliabilityEvaluationHook[]; counts: ReliabilityCounts };
+  /**
+   * The SLOs whose alerts the fast check drives (slos/FastCheck's `fastCheckedRefs`): this tick still evaluates them
+   * and stores their snapshots, but leaves their alerts alone, so each alert has one writer.
+   */
+  fastChecked?: (slos: SloDefinition[]) => Set<string>;
   now?: () => number;
 }
 
@@ -63,7 +65,8 @@ export interface EvaluationTaskOptions {
  * 2. run the modules' evaluation hooks (each logged if it throws), so the counts they write count in this tick;
  * 3. evaluate every SLO and store its status: the one place an SLO is evaluated, a new one included (reads
  *    answer the stored status, `null` until this tick has run);
- * 4. move alerts through pending -> firing -> resolved, and hand the ones that fire to `onFired`;
+ * 4. move alerts through pending -> firing -> resolved, and hand the ones that fire to `onFired` (the alerts of the
+ *    SLOs the fast check drives are its own: see FastCheck);
  * 5. fold old minute buckets and late counts (compaction).
  */
 export class EvaluationTask {
@@ -96,15 +99,10 @@ export class EvaluationTask {
     const at = this.now();
     const results = await this.o.evaluator.evaluateAndStore(slos, at);
     const byRef = new Map(slos.map(s => [s.ref, s]));
+    const fast = this.o.fastChecked?.(slos) ?? new Set<string>();
     const fired = await this.o.alerts.apply(
-      slos.map(s => s.ref),
-      [...results].flatMap(([sloRef, r]) =>
-        alertConditions(
-          r.reason ? { ...r.status, reason: r.reason } : r.status,
-          alertPolicyOf(byRef.get(sloRef) ?? {}),
-          byRef.get(sloRef)?.exhaustionAlert,
-        ).map(c => ({ sloRef, ...c })),
-      ),
+      slos.map(s => s.ref).filter(ref => !fast.has(ref)),
+      conditionsOf(results, byRef).filter(c => !fast.has(c.sloRef)),
       at,
       this.o.pendingMs,
     );

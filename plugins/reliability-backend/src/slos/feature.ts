@@ -1,4 +1,6 @@
 import { alertPolicyOf } from '@reliability-suite/plugin-reliability-common';
+import type { SloDefinition } from '@reliability-suite/plugin-reliability-common';
+import type { FiredAlert } from '../events/ReliabilityEvents';
 import type { MwmbRule } from '@reliability-suite/plugin-reliability-common';
 import type {
   ReliabilityEvaluationHook,
@@ -9,6 +11,8 @@ import type { FeatureContext } from '../http/feature';
 import { BacktestService } from './BacktestService';
 import { ingestCounts } from './counts';
 import { EvaluationTask } from './EvaluationTask';
+import { FastCheck, fastCheckedRefs } from './FastCheck';
+import type { RemediationCoverage } from './FastCheck';
 import type { SloAlertStates } from './EvaluationTask';
 import { Evaluator } from './Evaluator';
 import { SloReads } from './SloReads';
@@ -44,6 +48,10 @@ export interface SloFeatureStores {
 export function createSloFeature(
   ctx: FeatureContext<SloFeatureStores>,
   extensions: { sources: SliSource[]; hooks: ReliabilityEvaluationHook[] },
+  deps: {
+    /** Which SLOs remediation acts on (self-healing's coversSlo, the rules' entities): the fast check's SLOs. */
+    remediation?: RemediationCoverage;
+  } = {},
 ) {
   const { config: rc, stores, logger, redactor } = ctx;
   const store = stores.slos;
@@ -69,6 +77,26 @@ export function createSloFeature(
     () => stores.burnRateImports.all(),
   );
   const counts = ingestCounts(store, rc.minuteRetentionMs);
+  const fastConfig = rc.remediation.fastCheck;
+  const coverage =
+    deps.remediation && fastConfig.intervalSeconds > 0
+      ? deps.remediation
+      : undefined;
+  const onFired = async (alert: FiredAlert, slo: SloDefinition) => {
+    await ctx.events.publish('AlertFired', { alert, slo });
+  };
+  const fastCheck = coverage
+    ? new FastCheck({
+        registry,
+        evaluator,
+        alerts: stores.alerts,
+        coverage,
+        config: fastConfig,
+        pendingMs: rc.alerting.pendingMs,
+        onFired,
+        logger,
+      })
+    : undefined;
   const evaluation = new EvaluationTask({
     registry,
     evaluator,
@@ -79,9 +107,10 @@ export function createSloFeature(
     minuteRetentionMs: rc.minuteRetentionMs,
     maxLatenessMs: rc.maxLatenessMs,
     hooks: { hooks: extensions.hooks, counts },
-    onFired: async (alert, slo) => {
-      await ctx.events.publish('AlertFired', { alert, slo });
-    },
+    onFired,
+    fastChecked: coverage
+      ? slos => fastCheckedRefs(slos, coverage, fastConfig.maxSlos)
+      : undefined,
   });
   const slos = new SloService({
     store,
@@ -108,6 +137,8 @@ export function createSloFeature(
   return {
     registry,
     reads,
+    /** The service, for the actions that call it (actions/). */
+    slos,
     prometheus,
     counts,
     tasks: [
@@ -117,6 +148,20 @@ export function createSloFeature(
         rc.evaluationSchedule,
         () => evaluation.run(),
       ),
+      ...(fastCheck
+        ? [
+            scheduledTask(
+              'reliability-fast-check',
+              'global',
+              {
+                frequency: { seconds: fastConfig.intervalSeconds },
+                timeout: { minutes: 1 },
+                initialDelay: { seconds: fastConfig.intervalSeconds },
+              },
+              () => fastCheck.run(),
+            ),
+          ]
+        : []),
     ],
     routes: (router, { guards }) =>
       sloRoutes(router, { guards, slos, backtests }),

@@ -7,6 +7,7 @@
 export { createSloFeature } from './feature';
 export type { SloFeature, SloFeatureStores } from './feature';
 export type { ActiveCondition, SloAlertStates } from './EvaluationTask';
+export type { RemediationCoverage } from './FastCheck';
 export { SloRegistry } from './SloRegistry';
 export type { RegisteredSlo } from './SloRegistry';
 export type { SloReads } from './SloReads';

@@ -1,6 +1,5 @@
 import Router from 'express-promise-router';
 import {
-  gateQuerySchema,
   historyQuerySchema,
   listQuerySchema,
   reliabilityEventsIngestPermission,
@@ -11,7 +10,7 @@ import { Guards } from '../http/guards';
 import { SloService } from './SloService';
 import { BacktestService } from './BacktestService';
 
-/** SLOs: list, one, history, Prometheus rules, the launch gate, and SLI ingest. */
+/** SLOs: list, one, history, Prometheus rules, and SLI ingest. */
 export function sloRoutes(
   router: ReturnType<typeof Router>,
   deps: { guards: Guards; slos: SloService; backtests?: BacktestService },
@@ -85,11 +84,7 @@ export function sloRoutes(
       .send(file.yaml);
   });
 
-  router.get('/gate', async (req, res) => {
-    const credentials = await guards.canRead(req);
-    const query = guards.query(gateQuerySchema, req);
-    res.json(await slos.gate(query.entityRef, credentials));
-  });
+  // GET /gate, the launch gate, is the deploy gate's (gates/routes.ts): with its overrides and pipeline shapes
 
   // SLI events (good/total) and threshold values: the same gate, audit and answer
   const ingestRoute = (

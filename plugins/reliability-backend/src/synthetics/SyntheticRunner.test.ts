@@ -257,7 +257,7 @@ describe('SyntheticRunner', () => {
         ),
       ]);
       expect(ok.steps[0].excerpt).toMatch(
-        /^subject CN=localhost; issuer CN=localhost; expires .*; chain of 1, not trusted \(self-signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\)\)$/,
+        /^subject CN=localhost; issuer CN=localhost; expires .*; chain of 1, not trusted \(self-signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\)\); no OCSP staple$/,
       );
       const strict = await runner.run(
         journey({

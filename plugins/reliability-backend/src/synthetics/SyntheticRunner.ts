@@ -4,6 +4,7 @@ import tls from 'tls';
 import net from 'net';
 import dns from 'dns';
 import { performance } from 'perf_hooks';
+import { randomUUID } from 'crypto';
 import { JSONPath } from 'jsonpath-plus';
 import {
   hostAllowed,
@@ -15,11 +16,24 @@ import {
   SyntheticStepResult,
 } from '@reliability-suite/plugin-reliability-common';
 import { HostLimiter } from './HostLimiter';
+import {
+  CANARY_HEADERS,
+  canarySignature,
+  canarySignatureMatches,
+} from './canary';
+import {
+  databaseCheck,
+  DeepCheckOutcome,
+  queueCheck,
+  stepSignal,
+} from './deepChecks';
+import { readStaple, StapleStatus } from './ocsp';
 
 type HttpStep = Extract<SyntheticStep, { type: 'http' }>;
 type TlsStep = Extract<SyntheticStep, { type: 'tls' }>;
 type DnsStep = Extract<SyntheticStep, { type: 'dns' }>;
 type BrowserStep = Extract<SyntheticStep, { type: 'browser' }>;
+type WebhookStep = Extract<SyntheticStep, { type: 'webhook' }>;
 
 /** Runs browser steps (playwright-core); absent unless `reliability.synthetics.browser.enabled`. */
 export interface BrowserStepRunner {
@@ -92,6 +106,16 @@ const TLS_REASONS: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'issued for another name',
 };
 const errorCode = (e: unknown) => (e as { code?: string })?.code;
+
+/** The OCSP part of a TLS step's excerpt. */
+function ocspText(ocsp: StapleStatus | null | undefined): string {
+  if (ocsp === undefined) return '';
+  if (ocsp === null) return '; no OCSP staple';
+  if (ocsp.problem) return `; OCSP staple not usable: ${ocsp.problem}`;
+  return `; OCSP staple ${ocsp.certStatus}${
+    ocsp.nextUpdate ? ` until ${ocsp.nextUpdate}` : ''
+  }`;
+}
 
 /**
  * Runs synthetic journeys: HTTP steps (templates, redirects followed by hand and each hop checked against the
@@ -299,6 +323,46 @@ export class SyntheticRunner {
         return this.tls(step, signal);
       case 'dns':
         return this.dns(step, signal);
+      case 'database':
+      case 'queue': {
+        const host = step.host;
+        if (!this.allowed(host))
+          return {
+            ok: false,
+            result: {
+              error: `refused: ${host} is not on reliability.synthetics.allowedHosts`,
+            },
+          };
+        const password = this.secret(step.passwordSecret);
+        const s = stepSignal(signal, step.timeoutMs);
+        let out: DeepCheckOutcome;
+        try {
+          out =
+            step.type === 'database'
+              ? await databaseCheck(step, password, s)
+              : await queueCheck(step, password, s);
+        } catch (e) {
+          if (signal.aborted) throw e;
+          const message = e instanceof Error ? e.message : String(e);
+          out = {
+            ok: false,
+            error: s.aborted
+              ? `timed out after ${step.timeoutMs} ms`
+              : `${step.engine} ${host}: ${
+                  message || errorCode(e) || 'failed'
+                }`,
+          };
+        }
+        return {
+          ok: out.ok,
+          result: {
+            error: out.error ? this.clean(out.error) : undefined,
+            excerpt: out.excerpt ? this.clean(out.excerpt) : undefined,
+          },
+        };
+      }
+      case 'webhook':
+        return this.webhook(step, vars, signal);
       case 'browser': {
         if (!this.o.browser)
           return {
@@ -341,6 +405,100 @@ export class SyntheticRunner {
       default:
         return { ok: false, result: { error: 'unknown step type' } };
     }
+  }
+
+  /** A `reliability.synthetics.secrets` value by name; an unknown name fails the step (the service checks first). */
+  private secret(name: string | undefined): string | undefined {
+    if (name === undefined) return undefined;
+    if (!Object.prototype.hasOwnProperty.call(this.secrets, name))
+      throw new StepFailure(
+        `secret ${name} is not in reliability.synthetics.secrets`,
+      );
+    return this.secrets[name];
+  }
+
+  /**
+   * A signed callback to the canary: POST `{nonce, sentAt}` signed with HMAC-SHA256 under the named secret; the
+   * answer must be 200, carry the nonce back, and be signed under the same key. The step's duration is the round trip.
+   */
+  private async webhook(
+    step: WebhookStep,
+    vars: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<{ ok: boolean; result: Partial<SyntheticStepResult> }> {
+    const key = this.secret(step.secret)!;
+    let url: URL;
+    try {
+      url = new URL(this.render(step.url, vars, 'url', []));
+    } catch (e) {
+      if (e instanceof StepFailure) throw e;
+      throw new StepFailure('url is not a valid URL');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new StepFailure(`refused: ${url.protocol} is not http or https`);
+    if (!this.allowed(url.hostname))
+      throw new StepFailure(
+        `refused: ${url.hostname} is not on reliability.synthetics.allowedHosts`,
+      );
+    const nonce = randomUUID();
+    const body = JSON.stringify({ nonce, sentAt: new Date().toISOString() });
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const s = stepSignal(signal, step.timeoutMs);
+    let res;
+    try {
+      res = await this.limiter.run(url.host, () =>
+        this.request(
+          url,
+          'POST',
+          {
+            'content-type': 'application/json',
+            [CANARY_HEADERS.key]: step.secret,
+            [CANARY_HEADERS.timestamp]: timestamp,
+            [CANARY_HEADERS.signature]: canarySignature(key, timestamp, body),
+          },
+          body,
+          s,
+        ),
+      );
+    } catch (e) {
+      if (signal.aborted) throw e;
+      if (s.aborted)
+        throw new StepFailure(`timed out after ${step.timeoutMs} ms`);
+      throw e;
+    }
+    const result: Partial<SyntheticStepResult> = {
+      status: res.status,
+      ttfbMs: Math.round(res.ttfbMs * 100) / 100,
+      url: this.clean(url.toString()),
+      excerpt: redactExcerpt(res.body, [key, ...Object.values(this.secrets)]),
+    };
+    const fail = (error: string) => ({
+      ok: false,
+      result: { ...result, error: this.clean(error) },
+    });
+    if (res.status !== 200)
+      return fail(`the canary answered ${res.status}, expected 200`);
+    const sig = res.headers[CANARY_HEADERS.signature];
+    const answerTs = res.headers[CANARY_HEADERS.timestamp];
+    if (
+      typeof answerTs !== 'string' ||
+      !canarySignatureMatches(
+        Array.isArray(sig) ? sig[0] : sig,
+        key,
+        answerTs,
+        res.body,
+      )
+    )
+      return fail('the canary answer is not signed under the same key');
+    let echoed: unknown;
+    try {
+      echoed = (JSON.parse(res.body) as { nonce?: unknown }).nonce;
+    } catch {
+      echoed = undefined;
+    }
+    if (echoed !== nonce)
+      return fail('the canary answer does not carry the nonce sent');
+    return { ok: true, result };
   }
 
   private render(
@@ -640,6 +798,12 @@ export class SyntheticRunner {
         servername: net.isIP(step.host) ? undefined : step.host,
         rejectUnauthorized: false,
         lookup: this.lookup,
+        requestOCSP: step.ocsp !== 'off',
+      });
+      let staple: Buffer | undefined;
+      // emitted before secureConnect when the server staples a response (an empty one when it has none)
+      socket.on('OCSPResponse', (r: Buffer) => {
+        if (r?.length) staple = r;
       });
       const onAbort = () => socket.destroy(new Error('deadline'));
       signal.addEventListener('abort', onAbort);
@@ -658,7 +822,18 @@ export class SyntheticRunner {
           : undefined;
         socket.end();
         done();
-        resolve(this.verdict(step, cert, authorized, reason));
+        let ocsp: StapleStatus | null | undefined;
+        if (step.ocsp !== 'off')
+          ocsp = staple
+            ? readStaple(
+                staple,
+                cert,
+                cert?.issuerCertificate && cert.issuerCertificate !== cert
+                  ? cert.issuerCertificate.raw
+                  : undefined,
+              )
+            : null;
+        resolve(this.verdict(step, cert, authorized, reason, ocsp));
       });
       socket.once('error', e => {
         done();
@@ -676,6 +851,8 @@ export class SyntheticRunner {
     cert: tls.DetailedPeerCertificate,
     authorized: boolean,
     reason?: string,
+    /** The staple's status; null: none stapled; undefined: not asked. */
+    ocsp?: StapleStatus | null,
   ): { ok: boolean; result: Partial<SyntheticStepResult> } {
     if (!cert || !cert.valid_to)
       return { ok: false, result: { error: 'the server sent no certificate' } };
@@ -692,7 +869,7 @@ export class SyntheticRunner {
       cert.issuer?.CN ?? '?'
     }; expires ${new Date(expires).toISOString()}; chain of ${chain}${
       authorized ? ', trusted' : `, not trusted (${reason})`
-    }`;
+    }${ocspText(ocsp)}`;
     if (expires <= Date.now())
       return {
         ok: false,
@@ -709,6 +886,26 @@ export class SyntheticRunner {
         result: {
           excerpt,
           error: `the certificate chain is not trusted: ${reason}`,
+        },
+      };
+    if (ocsp?.certStatus === 'revoked')
+      return {
+        ok: false,
+        result: {
+          excerpt,
+          error: `the certificate is revoked (OCSP staple, revoked at ${ocsp.revokedAt})`,
+        },
+      };
+    if (step.ocsp === 'require' && ocsp?.certStatus !== 'good')
+      return {
+        ok: false,
+        result: {
+          excerpt,
+          error: ocsp
+            ? `OCSP stapling is required: ${
+                ocsp.problem ?? `the staple says ${ocsp.certStatus}`
+              }`
+            : 'OCSP stapling is required: the server stapled no response',
         },
       };
     const warning =

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { InputError, NotFoundError } from '@backstage/errors';
+import {
+  AuthenticationError,
+  InputError,
+  NotFoundError,
+} from '@backstage/errors';
 import {
   csvErrorsMessage,
   decodeCursor,
@@ -24,6 +28,13 @@ import {
 } from '@reliability-suite/plugin-reliability-common';
 import { callerName, EntityAccess } from '../catalog/entityAccess';
 import { SyntheticStore } from './SyntheticStore';
+import { regionMonitoring } from './regions';
+import {
+  CANARY_HEADERS,
+  CANARY_SKEW_MS,
+  canarySignature,
+  canarySignatureMatches,
+} from './canary';
 
 /** Runs read for one chart: 30 days of a 1-minute journey in a few regions stays well under this. */
 const MAX_SERIES_RUNS = 200_000;
@@ -33,6 +44,8 @@ export interface SyntheticServiceOptions {
   entities: EntityAccess;
   allowedHosts: string[];
   secretNames: string[];
+  /** A `reliability.synthetics.secrets` value by name: the webhook canary's keys. */
+  secret?: (name: string) => string | undefined;
   browserEnabled: boolean;
   now?: () => number;
 }
@@ -93,7 +106,33 @@ export class SyntheticService {
         }
       } else if (s.type === 'tls') host(s.host, `${at}.host`);
       else if (s.type === 'dns') host(s.hostname, `${at}.hostname`);
-      else if (s.type === 'browser' && !this.o.browserEnabled)
+      else if (s.type === 'database' || s.type === 'queue') {
+        host(s.host, `${at}.host`);
+        if (
+          s.passwordSecret !== undefined &&
+          !this.o.secretNames.includes(s.passwordSecret)
+        )
+          problems.push(
+            `${at}.passwordSecret: ${s.passwordSecret} is not in reliability.synthetics.secrets`,
+          );
+      } else if (s.type === 'webhook') {
+        if (!this.o.secretNames.includes(s.secret))
+          problems.push(
+            `${at}.secret: ${s.secret} is not in reliability.synthetics.secrets`,
+          );
+        secretsIn(s.url, `${at}.url`);
+        if (!s.url.includes('{{')) {
+          let u: URL | undefined;
+          try {
+            u = new URL(s.url);
+          } catch {
+            problems.push(`${at}.url: must be an absolute http(s) URL`);
+          }
+          if (u && u.protocol !== 'http:' && u.protocol !== 'https:')
+            problems.push(`${at}.url: must be an http or https URL`);
+          else if (u) host(u.hostname, `${at}.url`);
+        }
+      } else if (s.type === 'browser' && !this.o.browserEnabled)
         problems.push(
           `${at}: browser steps are off here (reliability.synthetics.browser.enabled)`,
         );
@@ -119,10 +158,23 @@ export class SyntheticService {
       query.journey,
     );
     return {
-      ...pageOf(rows, offset, limit, true),
+      ...pageOf(await this.withMonitoring(rows), offset, limit, true),
       allowedHosts: this.o.allowedHosts,
       browserEnabled: this.o.browserEnabled,
     };
+  }
+
+  /** Each journey's regions: monitored by a live runner, or unmonitored and why. */
+  private async withMonitoring(
+    rows: SyntheticJourneyRecord[],
+  ): Promise<SyntheticJourneyRecord[]> {
+    if (!rows.length) return rows;
+    const presence = await this.o.store.runners();
+    const now = this.now();
+    return rows.map(r => ({
+      ...r,
+      monitoring: regionMonitoring(r.regions, presence, now),
+    }));
   }
 
   /** Creates or replaces one journey of the entity. */
@@ -146,11 +198,8 @@ export class SyntheticService {
       callerName(credentials),
       this.now(),
     );
-    const [journey] = await this.o.store.list(
-      entityRef,
-      1,
-      0,
-      parsed.data.name,
+    const [journey] = await this.withMonitoring(
+      await this.o.store.list(entityRef, 1, 0, parsed.data.name),
     );
     return { created: added, journey };
   }
@@ -273,5 +322,68 @@ export class SyntheticService {
         `Run ${runId} of ${ref} has no ${what} (none taken, or pruned)`,
       );
     return v;
+  }
+
+  /**
+   * The webhook canary (POST /synthetics/canary, no Backstage token: the signature is the authentication): the body
+   * must be signed with HMAC-SHA256 over `<timestamp>.<body>` under the `reliability.synthetics.secrets` entry the key
+   * header names, within 5 minutes of now, and carry a nonce; the answer echoes the nonce, signed the same way.
+   */
+  canary(input: {
+    key?: string;
+    timestamp?: string;
+    signature?: string;
+    raw: Buffer;
+  }): { body: string; headers: Record<string, string> } {
+    for (const [field, v] of [
+      [CANARY_HEADERS.key, input.key],
+      [CANARY_HEADERS.timestamp, input.timestamp],
+      [CANARY_HEADERS.signature, input.signature],
+    ] as const)
+      if (!v)
+        throw new AuthenticationError(
+          `${field}: is required (the canary answers signed calls only)`,
+        );
+    const ts = input.timestamp!;
+    if (!/^\d{1,12}$/.test(ts))
+      throw new InputError(
+        `Invalid header ${CANARY_HEADERS.timestamp}: must be seconds since the epoch`,
+      );
+    if (Math.abs(Number(ts) * 1000 - this.now()) > CANARY_SKEW_MS)
+      throw new AuthenticationError(
+        `${CANARY_HEADERS.timestamp}: must be within 5 minutes of the canary's clock`,
+      );
+    const secret =
+      input.key!.length <= 64 ? this.o.secret?.(input.key!) : undefined;
+    if (
+      !secret ||
+      !canarySignatureMatches(input.signature, secret, ts, input.raw)
+    )
+      throw new AuthenticationError(
+        `${CANARY_HEADERS.signature}: does not sign the body under the named key`,
+      );
+    let nonce: unknown;
+    try {
+      nonce = (JSON.parse(input.raw.toString('utf8')) as { nonce?: unknown })
+        ?.nonce;
+    } catch {
+      throw new InputError('Invalid body: must be JSON');
+    }
+    if (typeof nonce !== 'string' || !nonce || nonce.length > 100)
+      throw new InputError(
+        'Invalid body.nonce: must be text of 1 to 100 characters',
+      );
+    const answeredAt = String(Math.floor(this.now() / 1000));
+    const body = JSON.stringify({
+      nonce,
+      receivedAt: new Date(this.now()).toISOString(),
+    });
+    return {
+      body,
+      headers: {
+        [CANARY_HEADERS.timestamp]: answeredAt,
+        [CANARY_HEADERS.signature]: canarySignature(secret, answeredAt, body),
+      },
+    };
   }
 }

@@ -13,6 +13,16 @@ const JOURNEYS = 'reliability_synthetic_journeys';
 const SCHEDULE = 'reliability_synthetic_schedule';
 const RUNS = 'reliability_synthetic_runs';
 const EVIDENCE = 'reliability_synthetic_evidence';
+const RUNNERS = 'reliability_synthetic_runners';
+/** The region of a runner that serves every region. */
+export const ALL_REGIONS = '*';
+
+/** A region a runner reported serving: when, and how long that report counts. */
+export interface RunnerPresence {
+  region: string;
+  seenAt: number;
+  staleAfterMs: number;
+}
 /** Pairs per claim statement: well under both databases' bind-variable limits. */
 const CHUNK = 200;
 
@@ -440,5 +450,34 @@ export class SyntheticStore {
     const oldEvidence = await this.db(EVIDENCE).whereIn('run_id', old).delete();
     const runs = await this.db(RUNS).where('started_at', '<', before).delete();
     return { runs, evidence: evidence + oldEvidence };
+  }
+
+  /** A runner reports the regions it serves (`*`: every region): one upsert per region, the latest report wins. */
+  async reportRunner(
+    regions: string[],
+    now: number,
+    staleAfterMs: number,
+  ): Promise<void> {
+    if (!regions.length) return;
+    await this.db(RUNNERS)
+      .insert(
+        regions.map(region => ({
+          region,
+          seen_at: now,
+          stale_after_ms: staleAfterMs,
+        })),
+      )
+      .onConflict('region')
+      .merge(['seen_at', 'stale_after_ms']);
+  }
+
+  /** Every region a runner ever reported, with its last report (a short list: one row per region). */
+  async runners(): Promise<RunnerPresence[]> {
+    const rows = await this.db(RUNNERS).select().limit(1_000);
+    return rows.map(r => ({
+      region: r.region,
+      seenAt: Number(r.seen_at),
+      staleAfterMs: Number(r.stale_after_ms),
+    }));
   }
 }

@@ -2,7 +2,6 @@ import { Registry } from 'prom-client';
 import { Feature, scheduledTask } from '../http/feature';
 import type { FeatureContext } from '../http/feature';
 import type { SliceTallyWriter, SliCountWriter } from '../slos';
-import type { SyntheticStore } from './SyntheticStore';
 import type { SloFeature } from '../slos';
 import { PlaywrightBrowserSteps } from './browser';
 import { SyntheticMetrics } from './metrics';
@@ -10,6 +9,8 @@ import { syntheticRoutes } from './routes';
 import { SyntheticRunner } from './SyntheticRunner';
 import { SyntheticService } from './SyntheticService';
 import { SyntheticTask } from './SyntheticTask';
+import { ALL_REGIONS, type SyntheticStore } from './SyntheticStore';
+import { presenceStaleAfterMs } from './regions';
 
 /**
  * Synthetic journeys: the registry, the runner (a task with global scope: one replica at a time, each due journey and
@@ -55,8 +56,25 @@ export function createSyntheticFeature(
     entities: ctx.entities,
     allowedHosts: syn.allowedHosts,
     secretNames: Object.keys(syn.secrets),
+    secret: name =>
+      Object.prototype.hasOwnProperty.call(syn.secrets, name)
+        ? syn.secrets[name]
+        : undefined,
     browserEnabled: syn.browser.enabled,
   });
+  // this replica's runner: the regions it serves (one with reliability.synthetics.region), each run under a
+  // scheduler lock of its own, so the replicas of one region take turns and regions run side by side
+  const served = syn.regions?.length ? [...syn.regions].sort() : undefined;
+  const runTaskId = served
+    ? `reliability-synthetics-run-${served.join('-')}`
+    : 'reliability-synthetics-run';
+  const staleAfterMs = presenceStaleAfterMs(syn.intervalSeconds);
+  const reportPresence = () =>
+    stores.synthetics.reportRunner(
+      served ?? [ALL_REGIONS],
+      Date.now(),
+      staleAfterMs,
+    );
   const prune = async () => {
     const pruned = await stores.synthetics.prune(
       Date.now() - syn.retentionMs,
@@ -75,7 +93,7 @@ export function createSyntheticFeature(
       ...(syn.enabled
         ? [
             scheduledTask(
-              'reliability-synthetics-run',
+              runTaskId,
               'global',
               {
                 frequency: { seconds: syn.intervalSeconds },
@@ -83,6 +101,17 @@ export function createSyntheticFeature(
                 initialDelay: { seconds: 5 },
               },
               () => task.run(),
+            ),
+            // every replica that runs journeys says which regions it serves, whether or not it holds the lock
+            scheduledTask(
+              'reliability-synthetics-presence',
+              'local',
+              {
+                frequency: { seconds: syn.intervalSeconds },
+                timeout: { seconds: 30 },
+                initialDelay: { seconds: 1 },
+              },
+              reportPresence,
             ),
           ]
         : []),
@@ -97,6 +126,7 @@ export function createSyntheticFeature(
         prune,
       ),
     ],
+    unauthenticated: ['/synthetics/canary'],
     routes: (router, { guards }) =>
       syntheticRoutes(router, { guards, synthetics }),
     readinessFacts: async entityRef => ({

@@ -11,6 +11,7 @@ import {
 } from '@reliability-suite/plugin-reliability-common';
 import { Guards } from '../http/guards';
 import { SyntheticService } from './SyntheticService';
+import { CANARY_HEADERS } from './canary';
 
 /** Synthetic journeys: the registry (one journey, or the registry CSV), runs with evidence, and the charts' series. */
 export function syntheticRoutes(
@@ -18,6 +19,8 @@ export function syntheticRoutes(
   deps: { guards: Guards; synthetics: SyntheticService },
 ) {
   const { guards, synthetics } = deps;
+  // the canary's body is read raw (the signature covers its bytes); the router's JSON parser skips this path
+  const canaryBody = express.raw({ type: () => true, limit: '64kb' });
   const csvBody = express.text({
     type: ['text/csv', 'text/plain'],
     limit: '1mb',
@@ -99,6 +102,21 @@ export function syntheticRoutes(
         credentials,
       ),
     );
+  });
+
+  // the webhook canary: no Backstage token (feature.ts lists it), the HMAC signature over the raw body authenticates
+  router.post('/synthetics/canary', canaryBody, async (req, res) => {
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const out = synthetics.canary({
+      key: header(CANARY_HEADERS.key),
+      timestamp: header(CANARY_HEADERS.timestamp),
+      signature: header(CANARY_HEADERS.signature),
+      raw: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+    });
+    res.status(200).set(out.headers).type('application/json').send(out.body);
   });
 
   router.get('/synthetics/runs/:id/:what', async (req, res) => {

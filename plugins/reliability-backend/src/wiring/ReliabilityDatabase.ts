@@ -17,6 +17,13 @@ import { BurnRateImportStore } from '../imports/BurnRateImportStore';
 import { NoticeStore } from '../notifications/NoticeStore';
 import { CorrectionStore } from '../corrections/CorrectionStore';
 import { DeliveryStore } from '../delivery';
+import { WebhookStore } from '../webhooks/WebhookStore';
+import { IdempotencyStore } from '../idempotency/IdempotencyStore';
+import { SecretHygieneStore } from '../secrets/SecretHygieneStore';
+import {
+  GateOverrideStore,
+  KnexGateOverrideStore,
+} from '../gates/GateOverrideStore';
 
 /** The suite's stores, one per feature; each keeps its knex and its tables to itself. */
 export interface ReliabilityStores {
@@ -36,6 +43,10 @@ export interface ReliabilityStores {
   notices: NoticeStore;
   corrections: CorrectionStore;
   delivery: DeliveryStore;
+  webhooks: WebhookStore;
+  idempotency: IdempotencyStore;
+  secrets: SecretHygieneStore;
+  gateOverrides: GateOverrideStore;
 }
 
 /**
@@ -74,6 +85,10 @@ export class ReliabilityDatabase {
       notices: new NoticeStore(this.knex),
       corrections: new CorrectionStore(this.knex),
       delivery: new DeliveryStore(this.knex),
+      webhooks: new WebhookStore(this.knex),
+      idempotency: new IdempotencyStore(this.knex),
+      secrets: new SecretHygieneStore(this.knex),
+      gateOverrides: new KnexGateOverrideStore(this.knex),
     };
   }
 }

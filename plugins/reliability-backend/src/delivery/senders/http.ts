@@ -79,6 +79,14 @@ export function headline(m: {
   return `[${p.severity}] ${p.sloName} ${m.transition}: ${p.rule}`;
 }
 
+/** What a message is about: the alert's SLO, or the incident (an incident's page has no SLO). */
+export function subjectFact(m: {
+  sloRef: string;
+  alertId: number;
+}): [string, string] {
+  return m.sloRef ? ['SLO', m.sloRef] : ['Incident', String(m.alertId)];
+}
+
 /** The alert's details as flat text values (Opsgenie's `details`, the cards' facts). */
 export function flatDetails(
   details: Record<string, unknown>,

@@ -1,5 +1,5 @@
 import type { DeliveryTarget } from '../targets';
-import { flatDetails, headline, postJson } from './http';
+import { flatDetails, headline, postJson, subjectFact } from './http';
 import type { Sender } from './types';
 
 type OpsgenieTarget = Extract<DeliveryTarget, { kind: 'opsgenie' }>;
@@ -28,16 +28,15 @@ export const sendOpsgenie: Sender<OpsgenieTarget> = (target, m, options) => {
       {
         message: headline(m).slice(0, 130),
         alias: m.alertKey,
-        description: `${headline(m)}\nSLO ${m.sloRef} of ${m.entityRef}`.slice(
-          0,
-          15000,
-        ),
+        description: `${headline(m)}\n${subjectFact(m).join(' ')} of ${
+          m.entityRef
+        }`.slice(0, 15000),
         priority: opsgeniePriority(m.payload.severity),
         source: 'Backstage reliability',
         entity: m.entityRef.slice(0, 512),
         tags: [m.payload.severity, 'reliability'].map(t => t.slice(0, 50)),
         details: {
-          slo: m.sloRef,
+          ...(m.sloRef ? { slo: m.sloRef } : { incident: String(m.alertId) }),
           rule: m.payload.rule,
           ...Object.fromEntries(flatDetails(m.payload.details)),
         },

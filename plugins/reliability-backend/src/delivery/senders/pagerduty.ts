@@ -40,10 +40,10 @@ export const sendPagerDuty: Sender<PagerDutyTarget> = (target, m, options) => {
         ? { timestamp: new Date(m.payload.firedAt).toISOString() }
         : {}),
       component: m.entityRef,
-      group: m.sloRef,
+      group: m.sloRef || 'incident',
       class: m.payload.rule,
       custom_details: {
-        slo: m.sloRef,
+        ...(m.sloRef ? { slo: m.sloRef } : { incident: m.alertId }),
         rule: m.payload.rule,
         severity: m.payload.severity,
         ...Object.fromEntries(flatDetails(m.payload.details)),

@@ -1,5 +1,5 @@
 import type { DeliveryTarget } from '../targets';
-import { flatDetails, headline, postJson } from './http';
+import { flatDetails, headline, postJson, subjectFact } from './http';
 import type { Sender } from './types';
 
 type SlackTarget = Extract<DeliveryTarget, { kind: 'slack' }>;
@@ -18,7 +18,7 @@ const ICON = {
 export const sendSlack: Sender<SlackTarget> = (target, m, options) => {
   const text = `${ICON[m.transition]} ${headline(m)}`;
   const facts = [
-    ['SLO', m.sloRef],
+    subjectFact(m),
     ['Entity', m.entityRef],
     ...flatDetails(m.payload.details, 8),
   ];

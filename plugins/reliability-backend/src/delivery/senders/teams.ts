@@ -1,5 +1,5 @@
 import type { DeliveryTarget } from '../targets';
-import { flatDetails, headline, postJson } from './http';
+import { flatDetails, headline, postJson, subjectFact } from './http';
 import type { Sender } from './types';
 
 type TeamsTarget = Extract<DeliveryTarget, { kind: 'teams' }>;
@@ -15,7 +15,7 @@ const COLOR = { fired: 'D13438', acknowledged: 'FFB900', resolved: '107C10' };
 export const sendTeams: Sender<TeamsTarget> = (target, m, options) => {
   const title = headline(m);
   const facts = [
-    ['SLO', m.sloRef],
+    subjectFact(m),
     ['Entity', m.entityRef],
     ['Alert', m.alertKey],
     ...flatDetails(m.payload.details, 10),

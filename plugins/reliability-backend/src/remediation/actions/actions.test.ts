@@ -237,24 +237,55 @@ describe('kubernetes', () => {
         return json(200, JSON.stringify(deployment));
       }
       // the chaos halts: merge patches of the custom objects
-      const custom =
-        /^\/apis\/(litmuschaos\.io|chaos-mesh\.org)\/v1alpha1\/namespaces\/chaos\/(chaosengines|networkchaos)\/([a-z0-9-]+)$/.exec(
+      // the chaos halts list the experiment's objects by label: GET of a collection with a labelSelector
+      const listing =
+        /^\/apis\/(litmuschaos\.io\/v1alpha1|chaos-mesh\.org\/v1alpha1|networking\.istio\.io\/v1)\/namespaces\/([a-z0-9-]+)\/(chaosengines|networkchaos|podchaos|stresschaos|virtualservices)\?(.*)$/.exec(
           call.url,
         );
+      if (call.method === 'GET' && listing) {
+        const selector = new URLSearchParams(listing[4]).get('labelSelector');
+        const [key, value] = (selector ?? '').split('=');
+        const items = [...customObjects.entries()]
+          .filter(
+            ([k, o]) =>
+              k.startsWith(`${listing[3]}/`) &&
+              o.metadata.namespace === listing[2] &&
+              (!selector || o.metadata.labels?.[key] === value),
+          )
+          .map(([, o]) => o);
+        return json(
+          200,
+          JSON.stringify({ apiVersion: 'v1', kind: 'List', items }),
+        );
+      }
+      const custom =
+        /^\/apis\/(litmuschaos\.io\/v1alpha1|chaos-mesh\.org\/v1alpha1|networking\.istio\.io\/v1)\/namespaces\/([a-z0-9-]+)\/(chaosengines|networkchaos|podchaos|stresschaos|virtualservices)\/([a-z0-9-]+)$/.exec(
+          call.url,
+        );
+      if (call.method === 'DELETE' && custom) {
+        if (!customObjects.delete(`${custom[3]}/${custom[4]}`))
+          return json(
+            404,
+            status(404, 'NotFound', `${custom[3]} "${custom[4]}" not found`),
+          );
+        return json(200, JSON.stringify(status(200, 'Success', 'deleted')));
+      }
       if (call.method === 'PATCH' && custom) {
         if (call.headers['content-type'] !== 'application/merge-patch+json')
           return json(
             415,
             status(415, 'UnsupportedMediaType', 'bad patch type'),
           );
-        const object = customObjects.get(`${custom[2]}/${custom[3]}`);
-        if (!object)
+        const object = customObjects.get(`${custom[3]}/${custom[4]}`);
+        if (!object || object.metadata.namespace !== custom[2])
           return json(
             404,
             status(
               404,
               'NotFound',
-              `${custom[2]}.${custom[1]} "${custom[3]}" not found`,
+              `${custom[3]}.${custom[1].split('/')[0]} "${
+                custom[4]
+              }" not found`,
             ),
           );
         const patch = JSON.parse(call.body);
@@ -268,7 +299,7 @@ describe('kubernetes', () => {
       }
       // the chaos starts: creating custom objects (409 AlreadyExists for a name taken)
       const collection =
-        /^\/apis\/(litmuschaos\.io|chaos-mesh\.org)\/v1alpha1\/namespaces\/([a-z0-9-]+)\/(chaosengines|networkchaos|podchaos|stresschaos)$/.exec(
+        /^\/apis\/(litmuschaos\.io\/v1alpha1|chaos-mesh\.org\/v1alpha1|networking\.istio\.io\/v1)\/namespaces\/([a-z0-9-]+)\/(chaosengines|networkchaos|podchaos|stresschaos|virtualservices)$/.exec(
           call.url,
         );
       if (call.method === 'POST' && collection) {
@@ -289,7 +320,9 @@ describe('kubernetes', () => {
             status(
               409,
               'AlreadyExists',
-              `${collection[3]}.${collection[1]} "${object.metadata.name}" already exists`,
+              `${collection[3]}.${collection[1].split('/')[0]} "${
+                object.metadata.name
+              }" already exists`,
             ),
           );
         customObjects.set(key, object);
@@ -407,7 +440,7 @@ describe('kubernetes', () => {
     }
   });
 
-  it('starts chaos experiments: creates the Litmus ChaosEngine or Chaos Mesh object the ChaosExperimentStarted alert carries, once', async () => {
+  it('starts chaos experiments: creates the Litmus ChaosEngines, Chaos Mesh objects or Istio VirtualService the ChaosExperimentStarted alert carries (one per fault and region), once', async () => {
     const { server, customObjects } = await fakeApiServer();
     try {
       const config = new ConfigReader({
@@ -455,21 +488,33 @@ describe('kubernetes', () => {
         engine: 'litmus',
       };
       expect(action.validate(litmus)).toEqual([]);
+      // the brownout is latency + 5xx: one ChaosEngine each, on the canary pods of its region's nodes
       expect((await action.execute(started(litmus))).detail).toBe(
-        'ChaosEngine payments/brownout-checkout created',
+        'ChaosEngine payments/brownout-checkout-1 created; ChaosEngine payments/brownout-checkout-2 created',
       );
-      const engine = customObjects.get('chaosengines/brownout-checkout');
+      const engine = customObjects.get('chaosengines/brownout-checkout-2');
       expect(engine).toMatchObject({
         apiVersion: 'litmuschaos.io/v1alpha1',
         kind: 'ChaosEngine',
+        metadata: {
+          labels: { 'reliability.io/experiment': 'brownout-checkout' },
+        },
         spec: {
           engineState: 'active',
-          appinfo: { appns: 'payments', applabel: 'app=payment-svc' },
+          appinfo: {
+            appns: 'payments',
+            applabel: 'app=payment-svc,track=canary',
+          },
+          experiments: [{ name: 'pod-http-status-code' }],
         },
       });
-      // a repeated attempt finds it there
+      expect(
+        customObjects.get('chaosengines/brownout-checkout-1').spec
+          .experiments[0].name,
+      ).toBe('pod-network-latency');
+      // a repeated attempt finds them there
       expect((await action.execute(started(litmus))).detail).toBe(
-        'ChaosEngine payments/brownout-checkout already exists; not created twice',
+        'ChaosEngine payments/brownout-checkout-1 already exists; not created twice; ChaosEngine payments/brownout-checkout-2 already exists; not created twice',
       );
       const mesh = {
         cluster: 'local',
@@ -479,11 +524,12 @@ describe('kubernetes', () => {
       // Chaos Mesh cannot fail a share of requests: refused, not retried; a latency experiment becomes a NetworkChaos
       const refused = await action.execute(started(mesh)).catch(e => e);
       expect([refused.message, refused.retryable]).toEqual([
-        'the experiment cannot run on chaos-mesh: injection: Chaos Mesh HTTPChaos cannot fail a percentage of requests; export to Litmus or Chaos Toolkit',
+        'the experiment cannot run on chaos-mesh: injections.1: Chaos Mesh HTTPChaos cannot fail a percentage of requests; export to Litmus, Chaos Toolkit or Istio',
         false,
       ]);
+      const { injections: _, ...scoped } = experiment;
       const latency = {
-        ...experiment,
+        ...scoped,
         name: 'latency-canary',
         injection: { type: 'latency', ms: 300, jitterMs: 50 },
       };
@@ -497,8 +543,85 @@ describe('kubernetes', () => {
           mode: 'fixed-percent',
           value: '5',
           delay: { latency: '300ms' },
+          selector: {
+            labelSelectors: { app: 'payment-svc', track: 'canary' },
+            nodeSelectors: { 'topology.kubernetes.io/region': 'us-east' },
+          },
         },
       });
+      // Istio: the brownout on a share of requests, as one VirtualService with a delay and an abort
+      const istio = {
+        cluster: 'local',
+        operation: 'chaos-start',
+        engine: 'istio',
+      };
+      expect(action.validate(istio)).toEqual([]);
+      const onRequests = {
+        ...experiment,
+        target: {
+          ...experiment.target,
+          service: 'payment-svc',
+          regionNamespaces: { 'us-east': 'payments' },
+        },
+        blastRadius: { ...experiment.blastRadius, canaryOnly: false },
+      };
+      expect((await action.execute(started(istio, onRequests))).detail).toBe(
+        'VirtualService payments/brownout-checkout created',
+      );
+      expect(
+        customObjects.get('virtualservices/brownout-checkout').spec.http[0]
+          .fault,
+      ).toEqual({
+        delay: { fixedDelay: '1.5s', percentage: { value: 5 } },
+        abort: { httpStatus: 500, percentage: { value: 1 } },
+      });
+      // the halts reach every object of the experiment (labelled with it), whatever their names
+      const halted = (params: Record<string, unknown>) => {
+        const c = ctx(params);
+        return {
+          ...c,
+          templateValues: {
+            ...c.templateValues,
+            experiment: 'brownout-checkout',
+          },
+        };
+      };
+      const stop = {
+        cluster: 'local',
+        operation: 'litmus-stop',
+        namespace: 'payments',
+        name: '{{experiment}}',
+      };
+      expect((await action.execute(halted(stop))).detail).toBe(
+        'ChaosEngine payments/brownout-checkout-1 set to engineState stop; ChaosEngine payments/brownout-checkout-2 set to engineState stop',
+      );
+      expect(
+        ['brownout-checkout-1', 'brownout-checkout-2'].map(
+          n => customObjects.get(`chaosengines/${n}`).spec.engineState,
+        ),
+      ).toEqual(['stop', 'stop']);
+      const remove = {
+        cluster: 'local',
+        operation: 'istio-remove',
+        namespace: 'payments',
+        name: '{{experiment}}',
+      };
+      expect(action.validate(remove)).toEqual([]);
+      expect((await action.execute(halted(remove))).detail).toBe(
+        'VirtualService payments/brownout-checkout deleted',
+      );
+      expect(customObjects.has('virtualservices/brownout-checkout')).toBe(
+        false,
+      );
+      // the canary cannot be kept to by a route: refused naming the field, not retried
+      const canary = await action.execute(started(istio)).catch(e => e);
+      expect([
+        canary.message.split(':').slice(0, 2).join(':'),
+        canary.retryable,
+      ]).toEqual([
+        'the experiment cannot run on istio: blastRadius.canaryOnly',
+        false,
+      ]);
       // no experiment on the trigger (a rule matching the wrong alert): refused, not retried
       const none = await action.execute(started(litmus, null)).catch(e => e);
       expect([none.message, none.retryable]).toEqual([
@@ -511,7 +634,7 @@ describe('kubernetes', () => {
           operation: 'chaos-start',
           engine: 'gremlin',
         }),
-      ).toEqual(['params.engine: must be one of litmus, chaos-mesh']);
+      ).toEqual(['params.engine: must be one of litmus, chaos-mesh, istio']);
     } finally {
       await server.close();
     }
@@ -602,7 +725,7 @@ describe('kubernetes', () => {
         }),
       ).toEqual([
         'params.cluster: must name a cluster in reliability.remediation.kubernetes.clusters (local)',
-        'params.operation: must be one of rollout-restart, create-job, litmus-stop, chaos-mesh-pause, chaos-start',
+        'params.operation: must be one of rollout-restart, create-job, litmus-stop, chaos-mesh-pause, istio-remove, chaos-start',
         'params.namespace: must be a namespace name (DNS label)',
       ]);
     } finally {

@@ -39,7 +39,8 @@ export function stringMap(v: unknown): v is Record<string, string> {
 
 /**
  * One HTTP call for an action. 2xx resolves; 408, 429, 5xx and network errors are retryable; other 4xx are not
- * (the request itself is wrong). Errors never include request headers, which may carry secrets.
+ * (the request itself is wrong). An answered call's error carries its status (401/403: credentials refused).
+ * Errors never include request headers, which may carry secrets.
  */
 export async function callTarget(request: {
   method: string;
@@ -75,6 +76,6 @@ export async function callTarget(request: {
     `${target} answered HTTP ${res.status}${
       text ? `: ${text.slice(0, 200)}` : ''
     }`,
-    { retryable },
+    { retryable, status: res.status },
   );
 }

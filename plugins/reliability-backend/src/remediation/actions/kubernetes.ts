@@ -11,6 +11,7 @@ import {
   chaosExperimentSchema,
   renderTemplate,
   toChaosMesh,
+  toIstioVirtualService,
   toLitmusChaosEngine,
 } from '@reliability-suite/plugin-reliability-common';
 import {
@@ -30,9 +31,10 @@ const OPERATIONS = [
   'create-job',
   'litmus-stop',
   'chaos-mesh-pause',
+  'istio-remove',
   'chaos-start',
 ];
-const CHAOS_ENGINES = ['litmus', 'chaos-mesh'];
+const CHAOS_ENGINES = ['litmus', 'chaos-mesh', 'istio'];
 /** Chaos Mesh kinds the halt can pause, with their resource names. */
 const CHAOS_MESH_PLURALS: Record<string, string> = {
   NetworkChaos: 'networkchaos',
@@ -79,7 +81,7 @@ function kubeError(e: unknown, what: string): RemediationActionError {
     }
     return new RemediationActionError(
       `${what}: Kubernetes answered ${code}${reason ? ` (${reason})` : ''}`,
-      { retryable: code === 429 || code >= 500 },
+      { retryable: code === 429 || code >= 500, status: code },
     );
   }
   const cause = (e as { cause?: { code?: string } }).cause?.code;
@@ -98,11 +100,15 @@ function kubeError(e: unknown, what: string): RemediationActionError {
  *   `spec.engineState: stop`.
  * - operation `chaos-mesh-pause`: the halt of a Chaos Mesh experiment, the annotation
  *   `experiment.chaos-mesh.org/pause: "true"` on the NetworkChaos, PodChaos or StressChaos object.
- * Both name the object with a template (`{{experiment}}` from the ChaosExperimentAborted alert) or a fixed name.
+ * - operation `istio-remove`: the halt of an Istio fault, the deletion of the VirtualService (Istio faults have no
+ *   pause).
+ * All three name the experiment with a template (`{{experiment}}` from the ChaosExperimentAborted alert) or a fixed
+ * name, and act on every object of the namespace labelled `reliability.io/experiment=<name>` (the exports write one
+ * object per fault and region), or on the object of that name when none is labelled or the list is refused.
  * - operation `chaos-start`: the start of an experiment from the portal (the ChaosExperimentStarted alert carries
- *   it): creates the experiment's Litmus ChaosEngine (`engine: litmus`) or Chaos Mesh object (`engine: chaos-mesh`),
- *   as the export builds it, in the experiment's namespace. An object of that name already there (a repeated
- *   attempt) is not created twice.
+ *   it): creates the experiment's Litmus ChaosEngines (`engine: litmus`), Chaos Mesh objects (`engine: chaos-mesh`)
+ *   or Istio VirtualServices (`engine: istio`), as the export builds them (one per fault and region), each in its
+ *   namespace. An object of that name already there (a repeated attempt) is not created twice.
  */
 export function createKubernetesAction(
   clusters: KubernetesCluster[],
@@ -115,9 +121,15 @@ export function createKubernetesAction(
       return `stop Litmus ChaosEngine ${p.namespace}/${p.name}`;
     if (p.operation === 'chaos-mesh-pause')
       return `pause Chaos Mesh ${p.kind} ${p.namespace}/${p.name}`;
+    if (p.operation === 'istio-remove')
+      return `delete Istio VirtualService ${p.namespace}/${p.name}`;
     if (p.operation === 'chaos-start')
       return `create the experiment's ${
-        p.engine === 'litmus' ? 'Litmus ChaosEngine' : 'Chaos Mesh object'
+        {
+          litmus: 'Litmus ChaosEngines',
+          'chaos-mesh': 'Chaos Mesh objects',
+          istio: 'Istio VirtualServices',
+        }[String(p.engine)] ?? 'objects'
       }`;
     return `rollout restart Deployment ${p.namespace}/${p.deployment}`;
   };
@@ -158,7 +170,8 @@ export function createKubernetesAction(
       }
       if (
         (params.operation === 'litmus-stop' ||
-          params.operation === 'chaos-mesh-pause') &&
+          params.operation === 'chaos-mesh-pause' ||
+          params.operation === 'istio-remove') &&
         (typeof params.name !== 'string' || !NAME_OR_TEMPLATE.test(params.name))
       ) {
         problems.push(
@@ -271,21 +284,64 @@ export function createKubernetesAction(
                 },
               },
             };
-        try {
-          await kc
-            .makeApiClient(CustomObjectsApi)
-            .patchNamespacedCustomObject(
-              { ...request, namespace, name },
+        const api = kc.makeApiClient(CustomObjectsApi);
+        const { body, ...collection } = request;
+        // the experiment's objects: every one labelled with it (an export writes one per fault and region), else
+        // the object of that name (one written by hand, or a cluster that does not let the action list)
+        const names = await labelled(api, { ...collection, namespace }, name);
+        const done: string[] = [];
+        for (const n of names) {
+          try {
+            await api.patchNamespacedCustomObject(
+              { ...request, namespace, name: n },
               setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
             );
-          return {
-            detail: litmus
-              ? `ChaosEngine ${namespace}/${name} set to engineState stop`
-              : `${p.kind} ${namespace}/${name} paused (experiment.chaos-mesh.org/pause=true)`,
-          };
-        } catch (e) {
-          throw kubeError(e, `${what({ ...p, name })}`);
+          } catch (e) {
+            throw kubeError(e, `${what({ ...p, name: n })}`);
+          }
+          done.push(
+            litmus
+              ? `ChaosEngine ${namespace}/${n} set to engineState stop`
+              : `${p.kind} ${namespace}/${n} paused (experiment.chaos-mesh.org/pause=true)`,
+          );
         }
+        return { detail: done.join('; ') };
+      }
+      if (p.operation === 'istio-remove') {
+        // Istio faults have no pause: the halt deletes the experiment's VirtualServices
+        const name = renderTemplate(String(p.name), ctx.templateValues).text;
+        if (!DNS_LABEL.test(name))
+          throw new RemediationActionError(
+            `params.name rendered to '${name.slice(
+              0,
+              80,
+            )}', not an object name`,
+            { retryable: false },
+          );
+        const api = kc.makeApiClient(CustomObjectsApi);
+        const collection = {
+          group: 'networking.istio.io',
+          version: 'v1',
+          plural: 'virtualservices',
+        };
+        const names = await labelled(api, { ...collection, namespace }, name);
+        const done: string[] = [];
+        for (const n of names) {
+          try {
+            await api.deleteNamespacedCustomObject({
+              ...collection,
+              namespace,
+              name: n,
+            });
+            done.push(`VirtualService ${namespace}/${n} deleted`);
+          } catch (e) {
+            // already gone: the fault is off, which is what the halt wants
+            if ((e as { code?: number }).code !== 404)
+              throw kubeError(e, `${what({ ...p, name: n })}`);
+            done.push(`VirtualService ${namespace}/${n} already gone`);
+          }
+        }
+        return { detail: done.join('; ') };
       }
       if (p.operation === 'chaos-start')
         return startExperiment(
@@ -371,38 +427,89 @@ async function startExperiment(
       { retryable: false },
     );
   }
-  const built =
-    engine === 'litmus'
-      ? toLitmusChaosEngine(experiment)
-      : toChaosMesh(experiment);
+  const builders = {
+    litmus: toLitmusChaosEngine,
+    istio: toIstioVirtualService,
+    'chaos-mesh': toChaosMesh,
+  };
+  const built = (builders[engine as keyof typeof builders] ?? toChaosMesh)(
+    experiment,
+  );
   if (!built.ok)
     throw new RemediationActionError(
       `the experiment cannot run on ${engine}: ${built.error}`,
       { retryable: false },
     );
-  const body = built.value as {
-    kind: string;
-    metadata: { name: string; namespace: string };
-  };
-  const { name, namespace } = body.metadata;
-  const request =
-    engine === 'litmus'
-      ? { group: 'litmuschaos.io', version: 'v1alpha1', plural: 'chaosengines' }
-      : {
-          group: 'chaos-mesh.org',
-          version: 'v1alpha1',
-          plural: CHAOS_MESH_PLURALS[body.kind],
-        };
-  try {
-    await kc
-      .makeApiClient(CustomObjectsApi)
-      .createNamespacedCustomObject({ ...request, namespace, body });
-    return { detail: `${body.kind} ${namespace}/${name} created` };
-  } catch (e) {
-    if ((e as { code?: number }).code === 409)
-      return {
-        detail: `${body.kind} ${namespace}/${name} already exists; not created twice`,
-      };
-    throw kubeError(e, `create ${body.kind} ${namespace}/${name}`);
+  type Body = { kind: string; metadata: { name: string; namespace: string } };
+  const list = built.value as { kind: string; items?: Body[] };
+  const bodies: Body[] =
+    list.kind === 'List' && Array.isArray(list.items)
+      ? list.items
+      : [built.value as Body];
+  const details: string[] = [];
+  for (const body of bodies) {
+    const { name, namespace } = body.metadata;
+    const collections: Record<
+      string,
+      { group: string; version: string; plural: string }
+    > = {
+      litmus: {
+        group: 'litmuschaos.io',
+        version: 'v1alpha1',
+        plural: 'chaosengines',
+      },
+      istio: {
+        group: 'networking.istio.io',
+        version: 'v1',
+        plural: 'virtualservices',
+      },
+    };
+    const request = collections[engine] ?? {
+      group: 'chaos-mesh.org',
+      version: 'v1alpha1',
+      plural: CHAOS_MESH_PLURALS[body.kind],
+    };
+    try {
+      await kc
+        .makeApiClient(CustomObjectsApi)
+        .createNamespacedCustomObject({ ...request, namespace, body });
+      details.push(`${body.kind} ${namespace}/${name} created`);
+    } catch (e) {
+      if ((e as { code?: number }).code !== 409)
+        throw kubeError(e, `create ${body.kind} ${namespace}/${name}`);
+      details.push(
+        `${body.kind} ${namespace}/${name} already exists; not created twice`,
+      );
+    }
   }
+  return { detail: details.join('; ') };
+}
+
+/**
+ * The names of the objects labelled `reliability.io/experiment=<experiment>` in a namespace, or just the experiment's
+ * own name when none is labelled or the list is refused (a halt must still try the object it was given).
+ */
+async function labelled(
+  api: CustomObjectsApi,
+  collection: {
+    group: string;
+    version: string;
+    plural: string;
+    namespace: string;
+  },
+  experiment: string,
+): Promise<string[]> {
+  try {
+    const listed = (await api.listNamespacedCustomObject({
+      ...collection,
+      labelSelector: `reliability.io/experiment=${experiment}`,
+    })) as { items?: { metadata?: { name?: string } }[] };
+    const names = (listed.items ?? [])
+      .map(i => i.metadata?.name)
+      .filter((n): n is string => typeof n === 'string' && DNS_LABEL.test(n));
+    if (names.length) return [...new Set(names)].slice(0, 100);
+  } catch {
+    // no list permission, or the kind is not installed: the named object alone
+  }
+  return [experiment];
 }

@@ -1,0 +1,153 @@
+import { createHash, randomUUID } from 'crypto';
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import { ConflictError, InputError } from '@backstage/errors';
+import { UnprocessableEntityError } from '../http/errors';
+import { IdempotencyStore } from './IdempotencyStore';
+
+/** The request header a client that retries sends, the same on every retry of one request. */
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+/** How long a key's first answer is kept and replayed. */
+export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+/** How long a repeat waits for the first request of its key to answer before it is told to retry (409). */
+export const IDEMPOTENCY_WAIT_MS = 10_000;
+const POLL_MS = 50;
+/** Keys deleted per statement by the cleanup, and statements per run. */
+const CLEANUP_BATCH = 1_000;
+const CLEANUP_BATCHES = 100;
+
+/** What a request with a key does: run (and then complete or release its claim), or replay the first answer. */
+export type IdempotentStart =
+  | {
+      kind: 'run';
+      complete(status: number, body: unknown): Promise<void>;
+      release(): Promise<void>;
+    }
+  | { kind: 'replay'; status: number; body: unknown };
+
+/** The scope of a key: a key is the caller's own (two clients may both send `retry-1`). */
+function callerOf(credentials: BackstageCredentials): string {
+  const p = credentials.principal as {
+    type: string;
+    userEntityRef?: string;
+    subject?: string;
+  };
+  return `${p.type}:${p.userEntityRef ?? p.subject ?? ''}`.slice(0, 255);
+}
+
+/** 1 to 255 visible ASCII characters (no blanks, no control characters). */
+function validKey(key: string): boolean {
+  if (key.length < 1 || key.length > 255) return false;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+/**
+ * Idempotent ingest: the first request of a (route, caller, key) runs, and its 2xx answer is kept for 24 hours;
+ * a repeat with the same body gets that answer (same status and body) without running, a repeat with another body
+ * a 422 naming the header. A repeat that arrives while the first still runs waits for its answer (up to 10 s). A
+ * first request that fails (any non-2xx answer: nothing was counted) frees its key, so a retry runs again. The
+ * unique key in the database decides which of several concurrent requests runs, across replicas.
+ */
+export class IdempotencyService {
+  constructor(
+    private readonly o: {
+      store: IdempotencyStore;
+      now?: () => number;
+      waitMs?: number;
+    },
+  ) {}
+
+  private now() {
+    return (this.o.now ?? Date.now)();
+  }
+
+  async start(r: {
+    route: string;
+    credentials: BackstageCredentials;
+    key: string;
+    body: unknown;
+  }): Promise<IdempotentStart> {
+    if (!validKey(r.key))
+      throw new InputError(
+        `${IDEMPOTENCY_HEADER}: must be 1 to 255 visible ASCII characters`,
+      );
+    const scope = {
+      route: r.route,
+      caller: callerOf(r.credentials),
+      key: r.key,
+    };
+    const bodySha256 = createHash('sha256')
+      .update(JSON.stringify(r.body ?? null))
+      .digest('hex');
+    const shown = r.key.length > 80 ? `${r.key.slice(0, 80)}…` : r.key;
+    // a freed or expired key is claimed again: at most a few rounds
+    for (let round = 0; round < 3; round++) {
+      const claim = randomUUID();
+      const row = await this.o.store.claim({
+        ...scope,
+        bodySha256,
+        claim,
+        now: this.now(),
+      });
+      if (!row) continue;
+      if (row.claim === claim) {
+        const mine = { ...scope, claim };
+        return {
+          kind: 'run',
+          complete: (status, body) =>
+            this.o.store.complete(mine, status, JSON.stringify(body ?? null)),
+          release: () => this.o.store.release(mine),
+        };
+      }
+      if (this.now() - row.createdAt >= IDEMPOTENCY_TTL_MS) {
+        await this.o.store.release({ ...scope, claim: row.claim });
+        continue;
+      }
+      if (row.bodySha256 !== bodySha256)
+        throw new UnprocessableEntityError(
+          `${IDEMPOTENCY_HEADER}: '${shown}' was sent with another body on POST ${r.route} within 24 hours; send a new key for a new request`,
+        );
+      const settled = row.state === 'done' ? row : await this.settled(scope);
+      if (settled === 'freed') continue;
+      if (!settled)
+        throw new ConflictError(
+          `${IDEMPOTENCY_HEADER}: the first request with '${shown}' is still running; retry once it has answered`,
+        );
+      return {
+        kind: 'replay',
+        status: settled.status ?? 200,
+        body: JSON.parse(settled.response ?? 'null'),
+      };
+    }
+    throw new ConflictError(
+      `${IDEMPOTENCY_HEADER}: '${shown}' is being claimed by other requests; retry`,
+    );
+  }
+
+  /** Waits (bounded) for the key's first request: its answer, 'freed' when it failed, undefined when still running. */
+  private async settled(scope: { route: string; caller: string; key: string }) {
+    const until = this.now() + (this.o.waitMs ?? IDEMPOTENCY_WAIT_MS);
+    for (;;) {
+      await new Promise(resolve => setTimeout(resolve, POLL_MS));
+      const row = await this.o.store.get(scope.route, scope.caller, scope.key);
+      if (!row) return 'freed' as const;
+      if (row.state === 'done') return row;
+      if (this.now() >= until) return undefined;
+    }
+  }
+
+  /** Deletes the keys older than 24 hours, in bounded batches; answers how many. */
+  async cleanup(): Promise<number> {
+    const before = this.now() - IDEMPOTENCY_TTL_MS;
+    let deleted = 0;
+    for (let i = 0; i < CLEANUP_BATCHES; i++) {
+      const n = await this.o.store.deleteBefore(before, CLEANUP_BATCH);
+      deleted += n;
+      if (n < CLEANUP_BATCH) break;
+    }
+    return deleted;
+  }
+}

@@ -1,0 +1,59 @@
+import Router from 'express-promise-router';
+import { Guards } from '../http/guards';
+import { IDEMPOTENCY_HEADER, IdempotencyService } from './IdempotencyService';
+
+/** The routes a client may retry with an `Idempotency-Key` header: each counts what it is sent. */
+export const IDEMPOTENT_ROUTES = [
+  '/sli-events',
+  '/sli-values',
+  '/capacity/runs',
+  '/changes',
+] as const;
+
+/**
+ * In front of the ingest routes (registered before them): a request with an `Idempotency-Key` header either runs
+ * (its answer kept when it is a 2xx, its key freed otherwise) or gets the first answer of its key again, marked
+ * `Idempotent-Replayed: true`. Without the header the route runs as before.
+ */
+export function idempotencyRoutes(
+  router: ReturnType<typeof Router>,
+  deps: { guards: Guards; idempotency: IdempotencyService },
+) {
+  router.post([...IDEMPOTENT_ROUTES], async (req, res) => {
+    const key = req.header(IDEMPOTENCY_HEADER);
+    if (key === undefined) return 'next';
+    const credentials = await deps.guards.caller(req);
+    const start = await deps.idempotency.start({
+      route: req.path,
+      credentials,
+      key,
+      body: req.body,
+    });
+    if (start.kind === 'replay') {
+      res.setHeader('Idempotent-Replayed', 'true');
+      res.status(start.status).json(start.body);
+      return undefined;
+    }
+    // the route's answer (or the error handler's) settles the key before it is sent
+    const send = res.json.bind(res);
+    let settled = false;
+    res.json = (body: unknown) => {
+      settled = true;
+      res.json = send;
+      const ok = res.statusCode >= 200 && res.statusCode < 300;
+      (ok ? start.complete(res.statusCode, body) : start.release()).then(
+        () => send(body),
+        () => {
+          // the answer could not be kept: free the key (best effort) so a retry runs, and answer anyway
+          start.release().catch(() => undefined);
+          send(body);
+        },
+      );
+      return res;
+    };
+    res.on('close', () => {
+      if (!settled) start.release().catch(() => undefined);
+    });
+    return 'next';
+  });
+}
