@@ -18,6 +18,7 @@ import {
   createFormField,
   FormFieldBlueprint,
 } from '@backstage/plugin-scaffolder-react/alpha';
+import { HomePageWidgetBlueprint } from '@backstage/plugin-home-react/alpha';
 
 /** The API client, for the app's API registry. @alpha */
 export const reliabilityApi = ApiBlueprint.make({
@@ -104,6 +105,21 @@ export const sloPreviewFormField = FormFieldBlueprint.make({
   },
 });
 
+/** Home page: "Budgets of what I own", the SLOs of the services the signed-in user's groups own. @alpha */
+export const reliabilityHomeBudgetsWidget = HomePageWidgetBlueprint.make({
+  name: 'budgets',
+  params: {
+    name: 'ReliabilityBudgets',
+    title: 'Budgets of what I own',
+    description:
+      "The error budgets of the SLOs of your teams' services, least budget left first",
+    components: () =>
+      import('./components/HomeBudgetsCard/HomeBudgetsCard').then(m => ({
+        Content: m.HomeBudgetsContent,
+      })),
+  },
+});
+
 /**
  * The reliability plugin for the new frontend system; apps with `app.packages: all` discover it.
  * @alpha
@@ -117,6 +133,7 @@ export default createFrontendPlugin({
     reliabilityOrgCard,
     reliabilityPage,
     sloPreviewFormField,
+    reliabilityHomeBudgetsWidget,
   ],
   // the same refs the components link with: one definition (routes.ts) for both frontend systems
   routes: {

@@ -10,6 +10,7 @@ export {
   EntityReliabilityContent,
   EntityReliabilityCard,
   ReliabilityPage,
+  HomePageReliabilityBudgets,
 } from './plugin';
 export {
   rootRouteRef,

@@ -6,6 +6,10 @@ import {
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/core-plugin-api';
+import {
+  createCardExtension,
+  type CardExtensionProps,
+} from '@backstage/plugin-home-react';
 import { ReliabilityClient, reliabilityApiRef } from './api/ReliabilityApi';
 import {
   entityContentRouteRef,
@@ -72,3 +76,23 @@ export const EntityReliabilityCard: () => JSX.Element =
       },
     }),
   );
+
+/**
+ * Legacy: the home page card "Budgets of what I own" (the SLOs of the services the signed-in user's groups own,
+ * least budget left first), for a `HomepageCompositionRoot` or a `CustomHomepageGrid`.
+ * @public
+ */
+export const HomePageReliabilityBudgets: (
+  props: CardExtensionProps<{}>,
+) => JSX.Element = reliabilityPlugin.provide(
+  createCardExtension<{}>({
+    name: 'HomePageReliabilityBudgets',
+    title: 'Budgets of what I own',
+    description:
+      "The error budgets of the SLOs of your teams' services, least budget left first",
+    components: () =>
+      import('./components/HomeBudgetsCard/HomeBudgetsCard').then(m => ({
+        Content: m.HomeBudgetsContent,
+      })),
+  }),
+);

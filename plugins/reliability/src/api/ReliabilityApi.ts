@@ -5,11 +5,13 @@ import {
 } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import type {
+  ReliabilityRouteUrl,
   RegistryImportResult,
   RegistryName,
   BurnRateWindow,
   ChaosExperimentRecord,
   ChaosFilesResponse,
+  ChaosRunsResponse,
   CapacityListResponse,
   ChangeListResponse,
   DrillListResponse,
@@ -30,7 +32,10 @@ import type {
   Incident,
   IncidentActionItem,
   IncidentRole,
+  IncidentLink,
   IncidentStatus,
+  MttrGroup,
+  MttrResponse,
   RemediationExecution,
   RemediationListResponse,
   RunbookResponse,
@@ -110,6 +115,10 @@ export interface ReliabilityApi {
     entityRef?: string;
     limit?: number;
   }): Promise<Page<DeliveryRecord>>;
+  /** Acknowledges an alert (POST /delivery/alerts/:alertKey/acknowledge): stops its escalation, tells PagerDuty. */
+  acknowledgeAlert?(
+    alertKey: string,
+  ): Promise<{ alertKey: string; firstAcknowledgement: boolean }>;
   listIncidents(query?: {
     state?: 'active' | 'closed';
     entityRef?: string;
@@ -140,6 +149,25 @@ export interface ReliabilityApi {
     },
   ): Promise<Incident>;
   getIncidentMarkdown(id: number): Promise<string>;
+  /** The status-update cadence in minutes (PATCH /incidents/:id). */
+  setIncidentCadence?(id: number, minutes: number): Promise<Incident>;
+  /** Adds a link (a dashboard, logs, a pull request) to the incident. */
+  addIncidentLink?(id: number, link: IncidentLink): Promise<Incident>;
+  /** Removes the link at `position` (1-based, as listed). */
+  removeIncidentLink?(id: number, position: number): Promise<Incident>;
+  /** Marks the action item at `position` (1-based) of a closed incident done, or open again. */
+  setActionItemDone?(
+    id: number,
+    position: number,
+    done: boolean,
+  ): Promise<Incident>;
+  /** Mean time to restore per service or per team over the last `days` (GET /incidents/mttr). */
+  getIncidentMttr?(query: {
+    by: MttrGroup;
+    days?: number;
+    limit?: number;
+    cursor?: string;
+  }): Promise<MttrResponse>;
   /** Lints an experiment with the entity's SLOs: every violation, each naming its field. */
   lintChaos(entityRef: string, experiment: unknown): Promise<ChaosLintResult>;
   listChaos(entityRef: string): Promise<{ items: ChaosExperimentRecord[] }>;
@@ -153,6 +181,11 @@ export interface ReliabilityApi {
   abortChaos(id: number, reason?: string): Promise<ChaosExperimentRecord>;
   /** The experiment files of the entity's `reliability.io/chaos-experiments` folder, linted. */
   listChaosFiles(entityRef: string): Promise<ChaosFilesResponse>;
+  /** An experiment's runs (newest first; refused scheduled starts with why) and its next scheduled start. */
+  listChaosRuns(
+    id: number,
+    options?: { limit?: number; cursor?: string },
+  ): Promise<ChaosRunsResponse>;
   listDrills(
     entityRef: string,
     options?: { limit?: number; cursor?: string },
@@ -233,8 +266,10 @@ export class ReliabilityClient implements ReliabilityApi {
     private readonly deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi },
   ) {}
 
+  // every path is one the API serves: ReliabilityRouteUrl is built from -common's route registry, the source of the
+  // OpenAPI document, so a path (or a method on it) that the contract does not hold does not compile
   private async fetch(
-    path: string,
+    path: ReliabilityRouteUrl,
     init?: RequestInit,
     readOnly = false,
   ): Promise<Response> {
@@ -246,7 +281,7 @@ export class ReliabilityClient implements ReliabilityApi {
     return res;
   }
 
-  private async get<T>(path: string): Promise<T> {
+  private async get<T>(path: ReliabilityRouteUrl<'GET'>): Promise<T> {
     return (await (await this.fetch(path)).json()) as T;
   }
 
@@ -256,7 +291,7 @@ export class ReliabilityClient implements ReliabilityApi {
    * change made through this client clears them all. Requests in flight are shared; failures are not kept, so a Retry
    * asks again.
    */
-  private recentGet<T>(path: string): Promise<T> {
+  private recentGet<T>(path: ReliabilityRouteUrl<'GET'>): Promise<T> {
     return this.recently(path, () => this.get<T>(path));
   }
 
@@ -297,7 +332,7 @@ export class ReliabilityClient implements ReliabilityApi {
     { at: number; body: Promise<unknown> }
   >();
 
-  private sloPath(ref: string): string {
+  private sloPath(ref: string): `/slos/${string}/${string}` {
     const [namespace, name] = ref.split('/');
     return `/slos/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
   }
@@ -348,9 +383,16 @@ export class ReliabilityClient implements ReliabilityApi {
     return (await res.json()) as RemediationExecution;
   }
 
-  private async send<T>(
-    method: string,
-    path: string,
+  private async send<
+    T,
+    M extends 'POST' | 'PUT' | 'PATCH' | 'DELETE' =
+      | 'POST'
+      | 'PUT'
+      | 'PATCH'
+      | 'DELETE',
+  >(
+    method: M,
+    path: ReliabilityRouteUrl<M>,
     body: unknown,
     readOnly = false,
   ): Promise<T> {
@@ -404,6 +446,17 @@ export class ReliabilityClient implements ReliabilityApi {
     return this.recentGet(
       `/chaos/files?entityRef=${encodeURIComponent(entityRef)}`,
     );
+  }
+
+  listChaosRuns(
+    id: number,
+    options: { limit?: number; cursor?: string } = {},
+  ): Promise<ChaosRunsResponse> {
+    const q = new URLSearchParams();
+    if (options.limit) q.set('limit', String(options.limit));
+    if (options.cursor) q.set('cursor', options.cursor);
+    const query = q.toString();
+    return this.recentGet(`/chaos/${id}/runs${query ? `?${query}` : ''}`);
   }
 
   listDrills(
@@ -577,7 +630,9 @@ export class ReliabilityClient implements ReliabilityApi {
     ).text();
   }
 
-  private runbookPath(e: EntityPath) {
+  private runbookPath(
+    e: EntityPath,
+  ): `/runbooks/${string}/${string}/${string}` {
     return `/runbooks/${encodeURIComponent(e.kind)}/${encodeURIComponent(
       e.namespace,
     )}/${encodeURIComponent(e.name)}`;
@@ -624,7 +679,17 @@ export class ReliabilityClient implements ReliabilityApi {
     if (query.entityRef) q.set('entityRef', query.entityRef);
     if (query.limit !== undefined) q.set('limit', String(query.limit));
     const qs = q.toString();
-    return this.get(`/delivery${qs ? `?${qs}` : ''}`);
+    return this.get(qs ? `/delivery?${qs}` : '/delivery');
+  }
+
+  acknowledgeAlert(
+    alertKey: string,
+  ): Promise<{ alertKey: string; firstAcknowledgement: boolean }> {
+    return this.send(
+      'POST',
+      `/delivery/alerts/${encodeURIComponent(alertKey)}/acknowledge`,
+      {},
+    );
   }
 
   listIncidents(
@@ -636,7 +701,7 @@ export class ReliabilityClient implements ReliabilityApi {
     // an entity's incidents are the tab's (reused); the commander's active list is always read afresh
     return query.entityRef && !query.state
       ? this.recentGet(`/incidents?${q}`)
-      : this.get(`/incidents${q ? `?${q}` : ''}`);
+      : this.get(q ? `/incidents?${q}` : '/incidents');
   }
 
   getIncident(id: number): Promise<Incident> {
@@ -684,6 +749,46 @@ export class ReliabilityClient implements ReliabilityApi {
 
   async getIncidentMarkdown(id: number): Promise<string> {
     return (await this.fetch(`/incidents/${id}/markdown`)).text();
+  }
+
+  setIncidentCadence(id: number, minutes: number): Promise<Incident> {
+    return this.send('PATCH', `/incidents/${id}`, {
+      updateCadenceMinutes: minutes,
+    });
+  }
+
+  addIncidentLink(id: number, link: IncidentLink): Promise<Incident> {
+    return this.send('POST', `/incidents/${id}/links`, link);
+  }
+
+  async removeIncidentLink(id: number, position: number): Promise<Incident> {
+    const res = await this.fetch(`/incidents/${id}/links/${position}`, {
+      method: 'DELETE',
+    });
+    return (await res.json()) as Incident;
+  }
+
+  setActionItemDone(
+    id: number,
+    position: number,
+    done: boolean,
+  ): Promise<Incident> {
+    return this.send('PATCH', `/incidents/${id}/action-items/${position}`, {
+      done,
+    });
+  }
+
+  getIncidentMttr(query: {
+    by: MttrGroup;
+    days?: number;
+    limit?: number;
+    cursor?: string;
+  }): Promise<MttrResponse> {
+    const q = new URLSearchParams({ by: query.by });
+    if (query.days !== undefined) q.set('days', String(query.days));
+    if (query.limit !== undefined) q.set('limit', String(query.limit));
+    if (query.cursor) q.set('cursor', query.cursor);
+    return this.get(`/incidents/mttr?${q}`);
   }
 
   listSlos(entityRef: string): Promise<SloListResponse> {

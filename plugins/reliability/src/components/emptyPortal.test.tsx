@@ -105,6 +105,19 @@ const emptyAnswers: [RegExp, (q: URLSearchParams) => unknown][] = [
   [/^\/synthetics\/runs$/, () => ({ items: [] })],
   // no alert has been delivered anywhere yet
   [/^\/delivery$/, () => ({ items: [] })],
+  // no incident was resolved in the window: no time to restore to count
+  [
+    /^\/incidents\/mttr$/,
+    q => {
+      const days = Number(q.get('days') ?? 90);
+      return {
+        by: q.get('by') ?? 'service',
+        days,
+        since: new Date(Date.now() - days * 86_400_000).toISOString(),
+        items: [],
+      };
+    },
+  ],
   [
     /^\/readiness$/,
     q => ({

@@ -45,6 +45,11 @@ const render = (api: Partial<ReliabilityApi>) =>
               files: [],
               skipped: [],
             }),
+            listChaosRuns: async () => ({
+              items: [],
+              nextRunAt: null,
+              scheduleBlocked: null,
+            }),
             ...api,
           },
         ],
@@ -56,6 +61,9 @@ const render = (api: Partial<ReliabilityApi>) =>
       />
     </TestApiProvider>,
   );
+
+// the form's tests type into many fields, each lint debounced: room above the default 5 s on a busy machine
+jest.setTimeout(20_000);
 
 describe('ChaosPanel', () => {
   afterEach(() => jest.restoreAllMocks());
@@ -110,6 +118,102 @@ describe('ChaosPanel', () => {
     );
   });
 
+  it('writes several injections at once and both shares, and shows their violations beside their fields', async () => {
+    const lintChaos = jest.fn(async (_ref: string, experiment: any) => ({
+      ok: false as const,
+      violations: [
+        ...(experiment.injections
+          ? [
+              {
+                field: 'injections.1.percent',
+                rule: 'schema',
+                message: 'must be above 0',
+              },
+            ]
+          : []),
+        ...(experiment.blastRadius.podPercent > 10
+          ? [
+              {
+                field: 'blastRadius.podPercent',
+                rule: 'max-traffic',
+                message:
+                  'must be at most 10% of pods in staging (max_traffic), got 40%',
+              },
+            ]
+          : []),
+        ...(!experiment.injection && !experiment.injections
+          ? [
+              {
+                field: 'injection',
+                rule: 'schema',
+                message: 'is required (or injections, a list of them)',
+              },
+            ]
+          : []),
+      ],
+    }));
+    await render({ listChaos: async () => ({ items: [] }), lintChaos });
+    expect(await screen.findByText(/No experiments yet/)).toBeInTheDocument();
+    // the form says what each share counts
+    expect(
+      screen.getByLabelText('Blast radius: % of pods (Litmus, Chaos Mesh)'),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByLabelText('Blast radius: % of requests (Istio)'),
+    ).toBeInTheDocument();
+    // one fault: the original single-injection form
+    await waitFor(() =>
+      expect(lintChaos).toHaveBeenLastCalledWith(
+        'component:default/checkout',
+        expect.objectContaining({
+          injection: { type: 'latency', ms: 300, jitterMs: 0 },
+          blastRadius: {
+            trafficPercent: 5,
+            podPercent: 5,
+            regions: [],
+            canaryOnly: true,
+          },
+        }),
+      ),
+    );
+    // latency + errors: a brownout, as a list, each with its own parameters
+    await userEvent.click(screen.getByTestId('chaos-fault-error-rate'));
+    const errors = screen.getByTestId('chaos-field-errorPercent');
+    await userEvent.clear(errors);
+    await userEvent.type(errors, '0');
+    const pods = screen.getByTestId('chaos-field-podPercent');
+    await userEvent.clear(pods);
+    await userEvent.type(pods, '40');
+    await waitFor(() =>
+      expect(
+        document.getElementById('chaos-error-podPercent'),
+      ).toHaveTextContent(
+        'must be at most 10% of pods in staging (max_traffic), got 40%',
+      ),
+    );
+    expect(
+      document.getElementById('chaos-error-errorPercent'),
+    ).toHaveTextContent('must be above 0');
+    const last = lintChaos.mock.calls[lintChaos.mock.calls.length - 1][1];
+    expect(last.injection).toBeUndefined();
+    expect(last.injections).toEqual([
+      { type: 'latency', ms: 300, jitterMs: 0 },
+      { type: 'error-rate', percent: 0 },
+    ]);
+    expect(last.blastRadius).toMatchObject({
+      podPercent: 40,
+      trafficPercent: 5,
+    });
+    // no fault at all: the linter's complaint shows under the injections
+    await userEvent.click(screen.getByTestId('chaos-fault-latency'));
+    await userEvent.click(screen.getByTestId('chaos-fault-error-rate'));
+    await waitFor(() =>
+      expect(document.getElementById('chaos-error-faults')).toHaveTextContent(
+        'is required (or injections, a list of them)',
+      ),
+    );
+  });
+
   it("shows the annotated folder's experiment files with their linter verdicts", async () => {
     await render({
       listChaos: async () => ({ items: [] }),
@@ -154,6 +258,62 @@ describe('ChaosPanel', () => {
       screen.getByTestId('chaos-file-brownout_checkout.yaml'),
     ).toHaveTextContent('passes the linter');
   });
+
+  it('writes the expectations a run is checked against, and shows their violations beside their fields', async () => {
+    const lintChaos = jest.fn(async (_ref: string, experiment: any) => ({
+      ok: false as const,
+      violations: experiment.expectations.length
+        ? [
+            {
+              field: 'expectations.0.within',
+              rule: 'expectation',
+              message:
+                "must be at most the experiment's duration (10m): expectations are checked when the run ends, got 20m",
+            },
+            {
+              field: 'expectations.1.threshold',
+              rule: 'schema',
+              message: 'must be above 0',
+            },
+          ]
+        : [],
+    }));
+    await render({ listChaos: async () => ({ items: [] }), lintChaos });
+    await userEvent.type(
+      await screen.findByTestId('chaos-field-expectRule'),
+      'payment-worker-restart',
+    );
+    const withinField = screen.getByTestId('chaos-field-expectWithin');
+    await userEvent.clear(withinField);
+    await userEvent.type(withinField, '20m');
+    await userEvent.type(
+      screen.getByTestId('chaos-field-expectBurnBelow'),
+      '0',
+    );
+    await waitFor(() =>
+      expect(lintChaos).toHaveBeenLastCalledWith(
+        'component:default/checkout',
+        expect.objectContaining({
+          expectations: [
+            {
+              type: 'remediation-fires',
+              rule: 'payment-worker-restart',
+              within: '20m',
+            },
+            { type: 'slo-burn-below', threshold: 0 },
+          ],
+        }),
+      ),
+    );
+    await waitFor(() =>
+      expect(
+        document.getElementById('chaos-error-expectWithin'),
+      ).toHaveTextContent("must be at most the experiment's duration (10m)"),
+    );
+    expect(
+      document.getElementById('chaos-error-expectBurnBelow'),
+    ).toHaveTextContent('must be above 0');
+  }, 30_000);
 
   it('saves a draft, and shows a refusal from the server', async () => {
     const createChaos = jest

@@ -6,8 +6,11 @@ import Button from '@mui/material/Button';
 import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
 import CardHeader from '@mui/material/CardHeader';
+import Checkbox from '@mui/material/Checkbox';
 import Chip from '@mui/material/Chip';
 import CircularProgress from '@mui/material/CircularProgress';
+import FormControlLabel from '@mui/material/FormControlLabel';
+import FormHelperText from '@mui/material/FormHelperText';
 import MenuItem from '@mui/material/MenuItem';
 import Stack from '@mui/material/Stack';
 import Table from '@mui/material/Table';
@@ -26,6 +29,7 @@ import type {
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 import { RunChart } from './RunChart';
+import { ChaosRuns } from './ChaosRuns';
 
 const STATE_COLOR: Record<
   ChaosState,
@@ -38,16 +42,28 @@ const STATE_COLOR: Record<
   aborted: 'error',
 };
 
-/** The form's values, as text fields hold them. */
+/** The faults the form offers; an experiment holds one or several of them. */
+const FAULTS = [
+  { type: 'latency', label: 'latency' },
+  { type: 'error-rate', label: 'error rate' },
+  { type: 'pod-kill', label: 'pod kill' },
+] as const;
+type FaultType = (typeof FAULTS)[number]['type'];
+
+/** The form's values, as text fields hold them, and the faults chosen. */
 interface FormValues {
   name: string;
   hypothesis: string;
   namespace: string;
   deployment: string;
+  /** A share of requests (engines that route requests: Istio). */
   trafficPercent: string;
+  /** A share of pods (engines that select pods: Litmus, Chaos Mesh). */
+  podPercent: string;
   regions: string;
+  canaryOnly: 'yes' | 'no';
   slo: string;
-  injection: 'latency' | 'error-rate' | 'pod-kill';
+  faults: FaultType[];
   latencyMs: string;
   errorPercent: string;
   duration: string;
@@ -57,6 +73,10 @@ interface FormValues {
   abortBudgetPercent: string;
   abortWithin: string;
   rollback: string;
+  /** Expectations checked when a run ends: a remediation rule fires within a time, the SLO's burn stays under X. */
+  expectRule: string;
+  expectWithin: string;
+  expectBurnBelow: string;
 }
 
 const blank = (slo: string): FormValues => ({
@@ -65,9 +85,11 @@ const blank = (slo: string): FormValues => ({
   namespace: '',
   deployment: '',
   trafficPercent: '5',
+  podPercent: '5',
   regions: '',
+  canaryOnly: 'yes',
   slo,
-  injection: 'latency',
+  faults: ['latency'],
   latencyMs: '300',
   errorPercent: '10',
   duration: '10m',
@@ -77,6 +99,9 @@ const blank = (slo: string): FormValues => ({
   abortBudgetPercent: '5',
   abortWithin: '90s',
   rollback: '',
+  expectRule: '',
+  expectWithin: '2m',
+  expectBurnBelow: '',
 });
 
 const num = (text: string) => (text.trim() === '' ? undefined : Number(text));
@@ -88,11 +113,13 @@ const lines = (text: string) =>
 
 /** The experiment document the form describes (the schema and linter judge it, on the server). */
 export function toExperiment(v: FormValues): Record<string, unknown> {
-  let injection: Record<string, unknown> = { type: v.injection };
-  if (v.injection === 'latency')
-    injection = { type: 'latency', ms: num(v.latencyMs), jitterMs: 0 };
-  if (v.injection === 'error-rate')
-    injection = { type: 'error-rate', percent: num(v.errorPercent) };
+  const faults = FAULTS.filter(f => v.faults.includes(f.type)).map(f => {
+    if (f.type === 'latency')
+      return { type: 'latency', ms: num(v.latencyMs), jitterMs: 0 };
+    if (f.type === 'error-rate')
+      return { type: 'error-rate', percent: num(v.errorPercent) };
+    return { type: f.type };
+  });
   return {
     name: v.name,
     hypothesis: v.hypothesis,
@@ -102,14 +129,17 @@ export function toExperiment(v: FormValues): Record<string, unknown> {
     },
     blastRadius: {
       trafficPercent: num(v.trafficPercent),
+      podPercent: num(v.podPercent),
       regions: v.regions
         .split(',')
         .map(s => s.trim())
         .filter(Boolean),
-      canaryOnly: true,
+      canaryOnly: v.canaryOnly === 'yes',
     },
     steadyState: { slo: v.slo },
-    injection,
+    // one fault in the original form, several as a list (none: the linter asks for one)
+    ...(faults.length === 1 ? { injection: faults[0] } : {}),
+    ...(faults.length > 1 ? { injections: faults } : {}),
     duration: v.duration,
     schedule: { type: 'once' },
     environment: v.environment,
@@ -125,10 +155,26 @@ export function toExperiment(v: FormValues): Record<string, unknown> {
         ]
       : [],
     rollback: lines(v.rollback),
+    expectations: [
+      ...(v.expectRule.trim()
+        ? [
+            {
+              type: 'remediation-fires',
+              rule: v.expectRule.trim(),
+              within: v.expectWithin,
+            },
+          ]
+        : []),
+      ...(v.expectBurnBelow.trim()
+        ? [{ type: 'slo-burn-below', threshold: num(v.expectBurnBelow) }]
+        : []),
+    ],
   };
 }
 
-/** Which form field shows a violation of this experiment field. */
+type TextKey = Exclude<keyof FormValues, 'faults'>;
+
+/** Which form field shows a violation of this experiment field (`injections.N.x` as `injection.x`). */
 const FIELD_OF: Record<string, keyof FormValues> = {
   name: 'name',
   hypothesis: 'hypothesis',
@@ -136,12 +182,15 @@ const FIELD_OF: Record<string, keyof FormValues> = {
   'target.deployment': 'deployment',
   target: 'deployment',
   'blastRadius.trafficPercent': 'trafficPercent',
+  'blastRadius.podPercent': 'podPercent',
   blastRadius: 'trafficPercent',
   'blastRadius.regions': 'regions',
+  'blastRadius.canaryOnly': 'canaryOnly',
   'steadyState.slo': 'slo',
   'injection.ms': 'latencyMs',
   'injection.percent': 'errorPercent',
-  injection: 'injection',
+  injection: 'faults',
+  injections: 'faults',
   duration: 'duration',
   environment: 'environment',
   owner: 'owner',
@@ -150,6 +199,12 @@ const FIELD_OF: Record<string, keyof FormValues> = {
   'abortConditions.0.percent': 'abortBudgetPercent',
   'abortConditions.0.within': 'abortWithin',
   rollback: 'rollback',
+  // the rule comes first when given: only a remediation-fires expectation has a rule and a within, only a burn one a
+  // threshold
+  'expectations.0.rule': 'expectRule',
+  'expectations.0.within': 'expectWithin',
+  'expectations.0.threshold': 'expectBurnBelow',
+  'expectations.1.threshold': 'expectBurnBelow',
 };
 
 function ExperimentForm({
@@ -188,12 +243,14 @@ function ExperimentForm({
   const byField = new Map<keyof FormValues, string[]>();
   const elsewhere: ChaosViolation[] = [];
   for (const v of violations) {
-    const f = FIELD_OF[v.field];
+    const f =
+      FIELD_OF[v.field] ??
+      FIELD_OF[v.field.replace(/^injections\.\d{1,2}(\.|$)/, 'injection$1')];
     if (f) byField.set(f, [...(byField.get(f) ?? []), v.message]);
     else elsewhere.push(v);
   }
   const field = (
-    key: keyof FormValues,
+    key: TextKey,
     label: string,
     extra: Record<string, unknown> = {},
   ) => (
@@ -244,8 +301,21 @@ function ExperimentForm({
       <Stack direction={{ xs: 'column', md: 'row' }} spacing={1} sx={{ mb: 1 }}>
         {field('namespace', 'Namespace')}
         {field('deployment', 'Deployment')}
-        {field('trafficPercent', 'Blast radius (% traffic)')}
+        {field('trafficPercent', 'Blast radius: % of requests (Istio)')}
+        {field('podPercent', 'Blast radius: % of pods (Litmus, Chaos Mesh)')}
         {field('regions', 'Regions (comma-separated)')}
+        {field('canaryOnly', 'Canary only', {
+          select: true,
+          sx: { minWidth: 120 },
+          children: [
+            <MenuItem key="yes" value="yes">
+              yes
+            </MenuItem>,
+            <MenuItem key="no" value="no">
+              no
+            </MenuItem>,
+          ],
+        })}
       </Stack>
       <Stack direction={{ xs: 'column', md: 'row' }} spacing={1} sx={{ mb: 1 }}>
         {field('slo', 'Steady-state SLO', {
@@ -257,32 +327,59 @@ function ExperimentForm({
             </MenuItem>
           )),
         })}
-        {field('injection', 'Injection', {
-          select: true,
-          sx: { minWidth: 160 },
-          children: [
-            <MenuItem key="latency" value="latency">
-              latency
-            </MenuItem>,
-            <MenuItem key="error-rate" value="error-rate">
-              error rate
-            </MenuItem>,
-            <MenuItem key="pod-kill" value="pod-kill">
-              pod kill
-            </MenuItem>,
-          ],
-        })}
-        {values.injection === 'latency' && field('latencyMs', 'Latency (ms)')}
-        {values.injection === 'error-rate' &&
+      </Stack>
+      <Stack
+        direction={{ xs: 'column', md: 'row' }}
+        spacing={1}
+        sx={{ mb: 1 }}
+        alignItems="center"
+        role="group"
+        aria-label="Injections"
+      >
+        <Typography variant="body2">Injections (at once):</Typography>
+        {FAULTS.map(f => (
+          <FormControlLabel
+            key={f.type}
+            label={f.label}
+            control={
+              <Checkbox
+                size="small"
+                checked={values.faults.includes(f.type)}
+                inputProps={{ 'data-testid': `chaos-fault-${f.type}` } as any}
+                onChange={e =>
+                  setValues({
+                    ...values,
+                    faults: e.target.checked
+                      ? [...values.faults, f.type]
+                      : values.faults.filter(t => t !== f.type),
+                  })
+                }
+              />
+            }
+          />
+        ))}
+        {values.faults.includes('latency') &&
+          field('latencyMs', 'Latency (ms)')}
+        {values.faults.includes('error-rate') &&
           field('errorPercent', 'Errors (%)')}
         {field('duration', 'Duration')}
       </Stack>
+      {byField.has('faults') && (
+        <FormHelperText error id="chaos-error-faults">
+          {byField.get('faults')!.join('; ')}
+        </FormHelperText>
+      )}
       <Stack direction={{ xs: 'column', md: 'row' }} spacing={1} sx={{ mb: 1 }}>
         {field('environment', 'Environment')}
         {field('owner', 'Owner (group ref)')}
         {field('approver', 'Approver (user ref)')}
         {field('abortBudgetPercent', 'Abort: budget spent (%)')}
         {field('abortWithin', 'within')}
+      </Stack>
+      <Stack direction={{ xs: 'column', md: 'row' }} spacing={1} sx={{ mb: 1 }}>
+        {field('expectRule', 'Expect: remediation rule fires (rule id)')}
+        {field('expectWithin', 'within')}
+        {field('expectBurnBelow', "Expect: the SLO's burn stays under (x)")}
       </Stack>
       {field('rollback', 'Rollback steps (one per line)', {
         multiline: true,
@@ -541,6 +638,15 @@ export function ChaosPanel({
                   <TableRow key={`${e.id}-chart`}>
                     <TableCell colSpan={4}>
                       <RunChart experiment={e} />
+                    </TableCell>
+                  </TableRow>
+                ) : null,
+                // a scheduled experiment's next run and its runs (refused scheduled starts with why); any other's
+                // runs once it has run
+                e.experiment.schedule?.type === 'cron' || e.startedAt ? (
+                  <TableRow key={`${e.id}-runs`}>
+                    <TableCell colSpan={4}>
+                      <ChaosRuns experiment={e} />
                     </TableCell>
                   </TableRow>
                 ) : null,

@@ -29,6 +29,7 @@ import {
 } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
+import { AutoRemediated } from './AutoRemediated';
 import { DeliveryFailures } from './DeliveryFailures';
 
 const SEVERITY_COLOR: Record<string, 'error' | 'warning' | 'info' | 'default'> =
@@ -177,6 +178,7 @@ export function CommanderPage() {
         </Alert>
       )}
       <DeliveryFailures />
+      <AutoRemediated />
       <Stack direction={{ xs: 'column', md: 'row' }} spacing={2} sx={{ mb: 2 }}>
         <TextField
           inputRef={search}

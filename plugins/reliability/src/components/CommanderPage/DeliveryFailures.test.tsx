@@ -1,4 +1,4 @@
-import { screen } from '@testing-library/react';
+import { fireEvent, screen } from '@testing-library/react';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import type { DeliveryRecord } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
@@ -41,6 +41,14 @@ describe('DeliveryFailures', () => {
           items: [
             failed(),
             failed({
+              id: 3,
+              alertKey: 'reliability-incident-12-0a1b2c3d',
+              alertId: 12,
+              sloRef: '',
+              lastStatus: 404,
+              lastError: 'Slack answered HTTP 404: channel_not_found',
+            }),
+            failed({
               id: 2,
               target: 'payments',
               targetKind: 'pagerduty',
@@ -54,7 +62,10 @@ describe('DeliveryFailures', () => {
       },
     });
     const box = await screen.findByTestId('delivery-failures');
-    expect(box).toHaveTextContent('2 alert deliveries failed');
+    expect(box).toHaveTextContent('3 alert deliveries failed');
+    expect(box).toHaveTextContent(
+      'payments-oncall (slack): incident 12 page fired on component:default/checkout, 2m ago, 1 attempt HTTP 404',
+    );
     expect(box).toHaveTextContent(
       'payments-oncall (slack): alert fired on default/checkout-availability, 2m ago, 1 attempt HTTP 410: Slack answered HTTP 410: channel_is_archived',
     );
@@ -70,5 +81,48 @@ describe('DeliveryFailures', () => {
     expect(screen.queryByTestId('delivery-failures')).toBeNull();
     await render({});
     expect(screen.queryByTestId('delivery-failures')).toBeNull();
+  });
+
+  it('acknowledges an alert from its failed delivery: busy while asking, then acknowledged; an error is shown', async () => {
+    const acked: string[] = [];
+    let release: () => void = () => {};
+    await render({
+      listDeliveries: async () => ({
+        items: [
+          failed(),
+          failed({ id: 3, alertKey: 'reliability-8-2d958596' }),
+        ],
+      }),
+      acknowledgeAlert: (key: string) => {
+        acked.push(key);
+        if (key === 'reliability-8-2d958596')
+          return Promise.reject(
+            new Error(
+              'Only the owners of component:default/checkout may acknowledge its alerts',
+            ),
+          );
+        return new Promise(resolve => {
+          release = () =>
+            resolve({ alertKey: key, firstAcknowledgement: true });
+        });
+      },
+    });
+    fireEvent.click(
+      await screen.findByRole('button', {
+        name: 'Acknowledge alert reliability-7-2d958596',
+      }),
+    );
+    expect(await screen.findByText('Acknowledging…')).toBeInTheDocument();
+    release();
+    expect(await screen.findByText(/\(acknowledged\)/)).toBeInTheDocument();
+    fireEvent.click(
+      screen.getByRole('button', {
+        name: 'Acknowledge alert reliability-8-2d958596',
+      }),
+    );
+    expect(
+      await screen.findByText(/Could not acknowledge: Only the owners/),
+    ).toBeInTheDocument();
+    expect(acked).toEqual(['reliability-7-2d958596', 'reliability-8-2d958596']);
   });
 });

@@ -28,17 +28,29 @@ import {
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 import { dateFormat } from '../../util/dates';
+import { ActionItems } from './ActionItems';
+import { IncidentLinks } from './IncidentLinks';
+import { StatusUpdateTimer } from './StatusUpdateTimer';
 
-/** A timeline entry's date and time, e.g. "Nov 21, 2026, 02:03 PM": an incident can run across midnight. */
-const when = dateFormat({
-  year: 'numeric',
-  month: 'short',
-  day: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-});
+/**
+ * A timeline entry's date and time in the viewer's locale and time zone, e.g. "Nov 21, 2026, 02:03 PM" in en-US: an
+ * incident can run across midnight.
+ */
+const when = dateFormat(
+  {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  },
+  typeof navigator === 'undefined' ? undefined : navigator.language,
+);
 
-/** One incident, worked through a lite incident playbook: roles, timeline, status updates, close with the PIR. */
+/**
+ * One incident, worked through a lite incident playbook: roles, timeline (dated), status updates on a timer, links,
+ * close with the PIR, and its action items followed after close.
+ */
 export function IncidentPage() {
   const { id = '' } = useParams();
   const api = useApi(reliabilityApiRef);
@@ -55,14 +67,19 @@ export function IncidentPage() {
     actionItems: '',
   });
 
-  const act = async (fn: () => Promise<Incident>, after?: () => void) => {
+  const act = async (
+    fn: () => Promise<Incident>,
+    after?: () => void,
+  ): Promise<boolean> => {
     setError(undefined);
     try {
       await fn();
       after?.();
       incident.retry();
+      return true;
     } catch (e) {
       setError(errorMessage(e));
+      return false;
     }
   };
 
@@ -172,9 +189,20 @@ export function IncidentPage() {
             <Card variant="outlined">
               <CardHeader
                 title="Status update"
-                subheader="Every 15–30 minutes to stakeholders"
+                subheader={`Every ${
+                  i.updateCadenceMinutes ?? 30
+                } minutes to stakeholders`}
               />
               <CardContent>
+                <StatusUpdateTimer
+                  incident={i}
+                  onCadence={
+                    api.setIncidentCadence
+                      ? minutes =>
+                          act(() => api.setIncidentCadence!(i.id, minutes))
+                      : undefined
+                  }
+                />
                 <Stack direction="row" spacing={1}>
                   <TextField
                     select
@@ -216,6 +244,19 @@ export function IncidentPage() {
           )}
         </Stack>
         <Stack spacing={2} sx={{ width: { md: 420 } }}>
+          <IncidentLinks
+            incident={i}
+            onAdd={
+              api.addIncidentLink
+                ? link => act(() => api.addIncidentLink!(i.id, link))
+                : undefined
+            }
+            onRemove={
+              api.removeIncidentLink
+                ? position => act(() => api.removeIncidentLink!(i.id, position))
+                : undefined
+            }
+          />
           <Card variant="outlined">
             <CardHeader title="Roles" />
             <CardContent>
@@ -323,14 +364,22 @@ export function IncidentPage() {
                     <li key={c}>{c}</li>
                   ))}
                 </ul>
-                <Typography variant="subtitle2">Action items</Typography>
-                <ul>
-                  {i.actionItems.map(a => (
-                    <li key={a.title}>
-                      {a.title} · {a.owner} · due {a.due}
-                    </li>
-                  ))}
-                </ul>
+                <Typography variant="subtitle2" sx={{ mb: 1 }}>
+                  Action items
+                </Typography>
+                <ActionItems
+                  items={i.actionItems}
+                  now={Date.now()}
+                  when={when}
+                  onDone={
+                    api.setActionItemDone
+                      ? (position, done) =>
+                          act(() =>
+                            api.setActionItemDone!(i.id, position, done),
+                          )
+                      : undefined
+                  }
+                />
               </CardContent>
             </Card>
           )}

@@ -31,6 +31,7 @@ import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { DEFAULT_NEW_SLO_TEMPLATE } from '../../paths';
 import { errorMessage } from '../../util/errors';
 import { RegistryImport } from './RegistryImport';
+import { MttrCard } from './MttrCard';
 
 /** The last 30 days of budget, as a line (0% at the bottom, 100% at the top). */
 export function Sparkline({ points }: { points: OverviewRow['sparkline'] }) {
@@ -103,7 +104,8 @@ function Readiness({ componentRef }: { componentRef: string }) {
 
 /**
  * Every SLO of the organisation ranked by the budget it has left: owner, system and lifecycle (filters), a 30-day
- * sparkline, firing rules, the freeze gate and the readiness of its service; pages of 50, and a CSV export.
+ * sparkline, firing rules, the freeze gate and the readiness of its service; pages of 50, and a CSV export. Below,
+ * the time to restore per service and per team.
  * @public
  */
 export function OverviewPage({
@@ -297,6 +299,7 @@ export function OverviewPage({
           Load more
         </Button>
       )}
+      <MttrCard />
     </Box>
   );
 }

@@ -51,7 +51,7 @@ export function ReadinessCard({ entityRef }: { entityRef: string }) {
     <Card variant="outlined" data-testid="readiness-card" id="readiness-card">
       <CardHeader
         title="Production readiness"
-        subheader="The review checklist: SLOs, alerts, runbook, synthetics, drills, capacity, remediation, chaos, degradation"
+        subheader="The review checklist: SLOs, burn-rate alerts, timeouts and retries, degradation, synthetics, capacity, backups, failover, observability, self-healing, chaos"
         action={
           value && (
             <Box
@@ -98,7 +98,12 @@ export function ReadinessCard({ entityRef }: { entityRef: string }) {
             Could not load the readiness score: {errorMessage(error)}
           </Alert>
         )}
-        {value && (
+        {value && value.items.length === 0 && (
+          <Typography variant="body2" color="text.secondary">
+            No checklist item applies to this entity.
+          </Typography>
+        )}
+        {value && value.items.length > 0 && (
           <>
             <Typography variant="body2" color="text.secondary" gutterBottom>
               {value.passed} of {value.applicable} items in place.
@@ -126,9 +131,39 @@ export function ReadinessCard({ entityRef }: { entityRef: string }) {
                   <Typography variant="body2" fontWeight={600}>
                     {item.label}
                   </Typography>
-                  <Typography variant="caption" color="text.secondary">
+                  <Typography
+                    variant="caption"
+                    color="text.secondary"
+                    component="div"
+                  >
                     {item.reason}
                   </Typography>
+                  {(item.evidence?.length > 0 || item.missing?.length > 0) && (
+                    <details data-testid={`readiness-explain-${item.id}`}>
+                      <summary>
+                        <Typography variant="caption" component="span">
+                          Why: {item.evidence.length} read
+                          {item.missing.length
+                            ? `, ${item.missing.length} missing`
+                            : ''}
+                        </Typography>
+                      </summary>
+                      <Box component="ul" sx={{ my: 0, pl: 3 }}>
+                        {item.evidence.map(e => (
+                          <li key={`e:${e}`}>
+                            <Typography variant="caption">Read: {e}</Typography>
+                          </li>
+                        ))}
+                        {item.missing.map(m => (
+                          <li key={`m:${m}`}>
+                            <Typography variant="caption" color="error.main">
+                              Missing: {m}
+                            </Typography>
+                          </li>
+                        ))}
+                      </Box>
+                    </details>
+                  )}
                 </Box>
                 {item.fix && <Fix fix={item.fix} />}
               </Stack>

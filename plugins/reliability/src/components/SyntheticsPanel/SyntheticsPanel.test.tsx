@@ -243,6 +243,45 @@ describe('SyntheticsPanel', () => {
     ).toBeInTheDocument();
   });
 
+  it('marks a region no live runner serves as unmonitored, with the reason', async () => {
+    await render({
+      listSynthetics: async () => ({
+        items: [
+          journey({
+            monitoring: {
+              'ap-sg': { status: 'monitored' },
+              'us-east': {
+                status: 'unmonitored',
+                reason:
+                  'no runner for us-east since 2026-11-23T10:05:00.000Z: the replica that ran it stopped reporting',
+              },
+            },
+          }),
+        ],
+        allowedHosts: ['shop'],
+        browserEnabled: false,
+      }),
+      getSyntheticSeries: async () => ({
+        journey: 'checkout_full',
+        bucketMs: HOUR,
+        deadlineMs: 3000,
+        points: [],
+      }),
+      listSyntheticRuns: async () => ({ items: [] }),
+    });
+    expect(
+      await screen.findByTestId('synthetic-status-checkout_full-ap-sg'),
+    ).toHaveTextContent('ap-sg: passing · 420 ms');
+    const us = screen.getByTestId('synthetic-status-checkout_full-us-east');
+    expect(us).toHaveTextContent('us-east: unmonitored');
+    await userEvent.hover(us);
+    expect(
+      await screen.findByText(
+        /^no runner for us-east since 2026-11-23T10:05:00.000Z: the replica that ran it stopped reporting — last run /,
+      ),
+    ).toBeInTheDocument();
+  });
+
   it('shows a load error with a retry', async () => {
     let calls = 0;
     await render({

@@ -73,20 +73,28 @@ function RegionStatus({ journey }: { journey: SyntheticJourneyRecord }) {
           if (!l.success) color = 'error';
           else color = l.warnings.length ? 'warning' : 'success';
         }
+        // no live runner serves the region: its last result is old news, and the chip says so first
+        const unmonitored = journey.monitoring?.[region];
+        const off = unmonitored?.status === 'unmonitored';
+        if (off) {
+          label = `${region}: unmonitored`;
+          color = 'warning';
+        }
+        let title = l
+          ? `${new Date(l.startedAt).toUTCString()}${
+              l.error ? ` — ${l.error}` : ''
+            }${l.warnings.length ? ` — ${l.warnings.join('; ')}` : ''}`
+          : 'The runner has not run it in this region yet';
+        if (off)
+          title = `${unmonitored?.reason ?? 'No runner serves this region'}${
+            l ? ` — last run ${new Date(l.startedAt).toUTCString()}` : ''
+          }`;
         return (
-          <Tooltip
-            key={region}
-            title={
-              l
-                ? `${new Date(l.startedAt).toUTCString()}${
-                    l.error ? ` — ${l.error}` : ''
-                  }${l.warnings.length ? ` — ${l.warnings.join('; ')}` : ''}`
-                : 'The runner has not run it in this region yet'
-            }
-          >
+          <Tooltip key={region} title={title}>
             <Chip
               size="small"
               color={color}
+              variant={off ? 'outlined' : 'filled'}
               label={label}
               data-testid={`synthetic-status-${journey.name}-${region}`}
             />
