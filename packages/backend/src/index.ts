@@ -38,6 +38,10 @@ backend.add(import('./permissionPolicy'));
 // search plugin (in-memory engine) with the catalog collator
 backend.add(import('@backstage/plugin-search-backend'));
 backend.add(import('@backstage/plugin-search-backend-module-catalog'));
+// ...and the suite's SLOs, runbook sections and incidents, each visible to who may read its entity
+backend.add(
+  import('@reliability-suite/plugin-search-backend-module-reliability'),
+);
 
 // user settings, notifications and signals
 backend.add(import('@backstage/plugin-user-settings-backend'));
@@ -52,6 +56,9 @@ backend.add(
   import('@reliability-suite/plugin-catalog-backend-module-reliability'),
 );
 backend.add(import('@reliability-suite/plugin-reliability-backend'));
+// AI agents: the actions registered with the Actions Registry (the suite's, by backend.actions.pluginSources) as MCP
+// tools over Streamable HTTP at /api/mcp-actions/v1, for the calling user
+backend.add(import('@backstage/plugin-mcp-actions-backend'));
 // the suite's demo (demo traffic, drills, load tests, changes, journeys and the demo shop): only with reliability.demo.enabled
 backend.add(
   import('@reliability-suite/plugin-reliability-backend-module-demo'),
@@ -59,6 +66,22 @@ backend.add(
 // the suite's scaffolder actions: new SLOs, runbooks and chaos experiments, and the demo's local publisher
 backend.add(
   import('@reliability-suite/plugin-scaffolder-backend-module-reliability'),
+);
+// Tech Insights (scorecards) with the suite's facts (readiness, SLO compliance and budget, freeze, last drill, load
+// test and chaos run) and its checks for the readiness checklist, through the JSON rules engine fact checker
+backend.add(import('@backstage-community/plugin-tech-insights-backend'));
+backend.add(
+  import('@reliability-suite/plugin-tech-insights-backend-module-reliability'),
+);
+backend.add(
+  import(
+    '@reliability-suite/plugin-tech-insights-backend-module-reliability'
+  ).then(m => ({
+    // loaded through Node's ESM-from-CommonJS interop, a named export sits on the module's default export
+    default:
+      m.techInsightsModuleReliabilityChecks ??
+      (m.default as unknown as typeof m).techInsightsModuleReliabilityChecks,
+  })),
 );
 
 backend.start();

@@ -11,7 +11,7 @@ import {
   toOpenSloV1,
 } from '@reliability-suite/plugin-reliability-common';
 
-import { ANNOTATION_SOURCE_FORMAT } from './annotations';
+import { ANNOTATION_SOURCE_FORMAT, emitConverted } from './annotations';
 
 const V1ALPHA = 'openslo/v1alpha';
 const V2ALPHA = 'openslo.com/v2alpha';
@@ -229,19 +229,7 @@ export class SloFormatsEntityProcessor implements CatalogProcessor {
     if (!isPyrra(entity)) return entity;
     const r = pyrraToOpenSlo(entity);
     if (!r.ok) throw refuse('Pyrra ServiceLevelObjective', r.error);
-    for (const doc of r.value)
-      emit(
-        processingResult.entity(location, {
-          ...doc,
-          metadata: {
-            ...doc.metadata,
-            annotations: {
-              ...doc.metadata.annotations,
-              [ANNOTATION_SOURCE_FORMAT]: 'pyrra',
-            },
-          },
-        } as Entity),
-      );
+    emitConverted(emit, location, r.value, 'pyrra');
     return entity;
   }
 }

@@ -3,16 +3,12 @@ import { LocationSpec } from '@backstage/plugin-catalog-common';
 import {
   CatalogProcessor,
   CatalogProcessorEmit,
-  processingResult,
 } from '@backstage/plugin-catalog-node';
 import {
   isSlothServiceLevel,
   slothToOpenSlo,
 } from '@reliability-suite/plugin-reliability-common';
-import {
-  ANNOTATION_SLOTH_SPEC_FILE,
-  ANNOTATION_SOURCE_FORMAT,
-} from './annotations';
+import { ANNOTATION_SLOTH_SPEC_FILE, emitConverted } from './annotations';
 
 /**
  * Lets the catalog read Sloth's Kubernetes resources (`sloth.slok.dev/v1` `PrometheusServiceLevel`) as they are: the
@@ -53,19 +49,7 @@ export class SlothEntityProcessor implements CatalogProcessor {
         `Invalid ${what} in ${location.type}:${location.target}: ${converted.error}`,
       );
     }
-    for (const doc of converted.value)
-      emit(
-        processingResult.entity(location, {
-          ...doc,
-          metadata: {
-            ...doc.metadata,
-            annotations: {
-              ...doc.metadata.annotations,
-              [ANNOTATION_SOURCE_FORMAT]: 'sloth',
-            },
-          },
-        } as Entity),
-      );
+    emitConverted(emit, location, converted.value, 'sloth');
     return entity;
   }
 }

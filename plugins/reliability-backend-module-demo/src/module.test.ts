@@ -267,18 +267,18 @@ describe('the demo module', () => {
     }
   });
 
-  it('simulated shoppers move the metrics: every route, some slow and failed checkouts', async () => {
+  it('simulated shoppers move the metrics: every route, some slow and failed checkouts, paid through the PSP', async () => {
     let i = 0;
     const shop = new DemoShop({
       otp: 'x',
-      shoppersPerSecond: 100,
+      shoppersPerSecond: 0,
       errorRate: 0.1,
       slowRate: 0.2,
       random: () => (i = (i * 9301 + 49297) % 233280) / 233280,
     });
     const port = await shop.start(0);
     try {
-      shop.simulate(10);
+      await shop.simulate(10, 100);
       const text = await (
         await fetch(`http://127.0.0.1:${port}/metrics`)
       ).text();
@@ -296,6 +296,13 @@ describe('the demo module', () => {
       );
       expect(under1s).toBeLessThan(1001);
       expect(under1s).toBeGreaterThan(700);
+      // the checkouts that did not fail paid through the breaker and the PSP stub
+      const paid = value(
+        /shop_http_requests_total\{route="checkout",code="201"\} (\d+)/,
+      );
+      expect(paid).toBe(1000 - failed);
+      expect(value(/shop_psp_requests_total\{result="ok"\} (\d+)/)).toBe(paid);
+      expect(value(/\nshop_payment_breaker_open (\S+)/)).toBe(0);
     } finally {
       await shop.stop();
     }

@@ -5,6 +5,7 @@ import {
 import {
   reliabilityEvaluationHooksExtensionPoint,
   reliabilityRecordsExtensionPoint,
+  reliabilityRemediationActionsExtensionPoint,
 } from '@reliability-suite/plugin-reliability-node';
 import { DemoData } from './DemoData';
 import { importDemoDrillLogs } from './drills';
@@ -12,11 +13,14 @@ import { importDemoCapacityRuns } from './capacity';
 import { importDemoChanges } from './changes';
 import { importDemoSynthetics } from './synthetics';
 import { DemoShop } from './shop';
+import { demoPspFaultAction } from './chaos';
 
 /**
  * The reliability suite's demo (`reliability.demo.enabled: true`; otherwise it does nothing): 30 days of demo
  * traffic for the demo SLOs and a new minute on every evaluation tick, the demo's drill logs, load tests, changes
  * and synthetic journeys with a past, and the demo shop on loopback that the journeys call and Prometheus scrapes.
+ * Its chaos action `demo-psp-fault` (registered even when the demo is off, so rules naming it always load) makes the
+ * shop's payment provider slow and failing for the brownout experiment.
  * @public
  */
 export const reliabilityModuleDemo = createBackendModule({
@@ -31,6 +35,7 @@ export const reliabilityModuleDemo = createBackendModule({
         lifecycle: coreServices.lifecycle,
         evaluation: reliabilityEvaluationHooksExtensionPoint,
         records: reliabilityRecordsExtensionPoint,
+        actions: reliabilityRemediationActionsExtensionPoint,
       },
       async init({
         config,
@@ -39,7 +44,11 @@ export const reliabilityModuleDemo = createBackendModule({
         lifecycle,
         evaluation,
         records,
+        actions,
       }) {
+        // the brownout experiment's engine: the demo's rules call it on the chaos alerts (app-config.yaml)
+        let shop: DemoShop | undefined;
+        actions.addAction(demoPspFaultAction(() => shop));
         const cfg = config.getOptionalConfig('reliability');
         if (!(cfg?.getOptionalBoolean('demo.enabled') ?? false)) return;
 
@@ -81,7 +90,7 @@ export const reliabilityModuleDemo = createBackendModule({
 
         if (cfg?.has('demo.shop.port')) {
           // the demo's shop on loopback: the journeys' target, and the metrics the demo Prometheus scrapes
-          const shop = new DemoShop({
+          const demoShop = new DemoShop({
             otp:
               cfg.getOptionalString('synthetics.secrets.DEMO_OTP') ?? '424242',
             shoppersPerSecond: cfg.getOptionalNumber(
@@ -89,11 +98,12 @@ export const reliabilityModuleDemo = createBackendModule({
             ),
           });
           try {
-            const port = await shop.start(cfg.getNumber('demo.shop.port'));
+            const port = await demoShop.start(cfg.getNumber('demo.shop.port'));
+            shop = demoShop;
             logger.info(
-              `Demo shop on http://127.0.0.1:${port} (metrics on /metrics)`,
+              `Demo shop on http://127.0.0.1:${port} (metrics on /metrics; its payment provider on :${demoShop.psp.port})`,
             );
-            lifecycle.addShutdownHook(() => shop.stop());
+            lifecycle.addShutdownHook(() => demoShop.stop());
           } catch (e) {
             logger.warn(`Demo shop not started: ${(e as Error).message}`);
           }

@@ -1,13 +1,14 @@
 import http from 'http';
 import { AddressInfo } from 'net';
 import { randomUUID } from 'crypto';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { PaymentBreakerOptions, PaymentClient, PspStub } from './payments';
 
 const ROUTES = ['home', 'login_otp', 'search', 'cart', 'checkout'] as const;
 type Route = (typeof ROUTES)[number];
 
 const PAGE = `<!doctype html><html><head><title>Demo shop</title></head><body>
-<h1>Demo shop</h1><p>The reliability suite's demo: Home → Login OTP → Search → Add to cart → Checkout (stub payment).</p>
+<h1>Demo shop</h1><p>The reliability suite's demo: Home → Login OTP → Search → Add to cart → Checkout (payment through a PSP stub behind a circuit breaker; pay later when it is open).</p>
 </body></html>`;
 
 export interface DemoShopOptions {
@@ -19,12 +20,19 @@ export interface DemoShopOptions {
   errorRate?: number;
   slowRate?: number;
   random?: () => number;
+  /** Checkout's payment circuit breaker (the PSP stub listens on a loopback port of its own). */
+  payments?: PaymentBreakerOptions;
 }
 
 /**
- * The demo's small shop on loopback: the seed's main journey as an API (home, OTP login, search, cart, checkout with
- * a stub payment) for the synthetic runner, and Prometheus metrics (`/metrics`: requests by route and code, and a
- * latency histogram) for the Prometheus-backed demo SLO. Simulated shoppers keep the metrics moving.
+ * The demo's small shop on loopback: the seed's main journey as an API (home, OTP login, search, cart, checkout) for
+ * the synthetic runner, and Prometheus metrics (`/metrics`: requests by route and code, and a latency histogram) for
+ * the Prometheus-backed demo SLO. Simulated shoppers keep the metrics moving.
+ *
+ * Checkout pays through the demo's payment provider, a PSP stub on loopback, behind a circuit breaker (SRE-002): when
+ * the PSP fails or is slow, or the breaker is open, checkout answers 200 with `status: pay_later` (the order is taken,
+ * payment is collected later) instead of failing; a paid checkout answers 201 `status: paid`. The brownout experiment
+ * makes the PSP slow and failing through `psp.inject` (the demo's chaos action, chaos.ts).
  */
 export class DemoShop {
   private server?: http.Server;
@@ -35,9 +43,28 @@ export class DemoShop {
   private readonly sessions = new Set<string>();
   private readonly carts = new Map<string, string>();
   private readonly random: () => number;
+  /** The demo's payment provider: the brownout experiment's target. */
+  readonly psp: PspStub;
+  readonly payments: PaymentClient;
 
   constructor(private readonly o: DemoShopOptions) {
     this.random = o.random ?? Math.random;
+    this.psp = new PspStub(this.random);
+    this.payments = new PaymentClient(
+      () => `http://127.0.0.1:${this.psp.port}`,
+      this.registry,
+      o.payments,
+    );
+    const psp = this.psp;
+    const faultActive = new Gauge({
+      name: 'shop_psp_fault_active',
+      help: 'A chaos fault is injected into the demo payment provider (1) or not (0)',
+      registers: [this.registry],
+      collect() {
+        this.set(psp.currentFault() ? 1 : 0);
+      },
+    });
+    faultActive.set(0);
     this.requests = new Counter({
       name: 'shop_http_requests_total',
       help: 'Requests to the demo shop by route and status code',
@@ -55,6 +82,7 @@ export class DemoShop {
     for (const route of ROUTES) {
       this.requests.inc({ route, code: '200' }, 0);
       this.requests.inc({ route, code: '500' }, 0);
+      if (route === 'checkout') this.requests.inc({ route, code: '201' }, 0);
       this.duration.observe({ route }, 0.01);
     }
   }
@@ -64,25 +92,51 @@ export class DemoShop {
     this.duration.observe({ route }, seconds);
   }
 
-  /** One second of simulated shoppers: every route, with the configured share of slow and failed checkouts. */
-  simulate(seconds = 1): void {
-    const n = Math.round((this.o.shoppersPerSecond ?? 5) * seconds);
+  /**
+   * `seconds` of simulated shoppers: every route, with the configured share of slow and failed checkouts. Their
+   * checkouts pay through the breaker like real ones (a few at a time), so a brownout shows in the metrics.
+   */
+  async simulate(
+    seconds = 1,
+    perSecond = this.o.shoppersPerSecond ?? 5,
+  ): Promise<void> {
+    const n = Math.round(perSecond * seconds);
+    const checkouts: Array<() => Promise<void>> = [];
     for (let i = 0; i < n; i++) {
       for (const route of ROUTES) {
         const slow =
           route === 'checkout' && this.random() < (this.o.slowRate ?? 0.004);
         const failed =
           route === 'checkout' && this.random() < (this.o.errorRate ?? 0.002);
-        this.observe(
-          route,
-          failed ? 500 : 200,
-          slow ? 1.2 + this.random() : 0.02 + this.random() * 0.2,
-        );
+        const think = slow ? 1.2 + this.random() : 0.02 + this.random() * 0.2;
+        if (route !== 'checkout' || failed) {
+          this.observe(route, failed ? 500 : 200, think);
+          continue;
+        }
+        checkouts.push(async () => {
+          const started = process.hrtime.bigint();
+          const paid = await this.payments.pay(`sim-${i}`);
+          const waited = Number(process.hrtime.bigint() - started) / 1e9;
+          this.observe(
+            route,
+            paid.outcome === 'paid' ? 201 : 200,
+            think + waited,
+          );
+        });
       }
     }
+    // at most 10 charges in flight
+    const next = async (): Promise<void> => {
+      const job = checkouts.shift();
+      if (!job) return;
+      await job();
+      await next();
+    };
+    await Promise.all(Array.from({ length: 10 }, next));
   }
 
   async start(port: number, host = '127.0.0.1'): Promise<number> {
+    await this.psp.start(0, host);
     this.server = http.createServer((req, res) => {
       const started = process.hrtime.bigint();
       const chunks: Buffer[] = [];
@@ -172,24 +226,43 @@ export class DemoShop {
           return answer('cart', 201, { cartId, sku: body.sku });
         }
         if (p.startsWith('/api/checkout/') && req.method === 'POST') {
-          const sku = this.carts.get(p.slice('/api/checkout/'.length));
+          const cartId = p.slice('/api/checkout/'.length);
+          const sku = this.carts.get(cartId);
           if (!sku) return answer('checkout', 404, { error: 'no such cart' });
-          this.carts.delete(p.slice('/api/checkout/'.length));
-          return answer('checkout', 201, {
-            status: 'paid',
-            payment: 'stub',
-            sku,
-          });
+          this.carts.delete(cartId);
+          return void this.payments.pay(sku).then(paid =>
+            paid.outcome === 'paid'
+              ? answer('checkout', 201, {
+                  status: 'paid',
+                  payment: 'psp',
+                  orderId: cartId,
+                  sku,
+                })
+              : // the brownout: the order is taken and paid later, not failed
+                answer('checkout', 200, {
+                  status: 'pay_later',
+                  payment: 'deferred',
+                  orderId: cartId,
+                  sku,
+                  reason: paid.reason,
+                }),
+          );
         }
         return answer(undefined, 404, { error: 'not found' });
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(port, host, () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.server!.once('error', reject);
+        this.server!.listen(port, host, () => resolve());
+      });
+    } catch (e) {
+      this.server = undefined;
+      await this.psp.stop();
+      throw e;
+    }
     if ((this.o.shoppersPerSecond ?? 5) > 0) {
-      this.timer = setInterval(() => this.simulate(1), 1_000);
+      this.timer = setInterval(() => void this.simulate(1), 1_000);
       this.timer.unref();
     }
     return (this.server.address() as AddressInfo).port;
@@ -197,6 +270,8 @@ export class DemoShop {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.payments.shutdown();
+    await this.psp.stop();
     const s = this.server;
     this.server = undefined;
     if (s) {

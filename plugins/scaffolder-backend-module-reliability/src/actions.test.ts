@@ -68,7 +68,7 @@ describe('reliability:slo:create', () => {
               component: 'component:default/checkout',
               sli: { type: 'latency', thresholdSeconds: 1 },
               objectivePercent: 99,
-              runbook: 'runbooks/checkout.md',
+              runbook: './runbooks/checkout.md',
             },
           } as any,
         }),
@@ -86,7 +86,7 @@ describe('reliability:slo:create', () => {
           parsed.value.target,
           parsed.value.runbook,
         ],
-      ).toEqual(['default/checkout-latency', 0.99, 'runbooks/checkout.md']);
+      ).toEqual(['default/checkout-latency', 0.99, './runbooks/checkout.md']);
       expect(ctx.output).toHaveBeenCalledWith(
         'path',
         'slos/checkout-latency.yaml',
@@ -247,6 +247,37 @@ describe('reliability:chaos:create', () => {
       ),
     ).toBe(true);
     expect(lintChaosExperiment(parse(text)).ok).toBe(true);
+  });
+
+  it('writes several injections, each keeping only the fields of its own fault', async () => {
+    const workspacePath = tmp();
+    const { injection: _, ...rest } = experiment;
+    const ctx = createMockActionContext({
+      workspacePath,
+      input: {
+        entityRef: 'component:default/checkout',
+        experiment: {
+          ...rest,
+          name: 'payment-brownout',
+          blastRadius: { trafficPercent: 5, podPercent: 5 },
+          // a form holds every fault's fields; only the chosen fault's are kept
+          injections: [
+            { type: 'latency', ms: 1500, percent: 20 },
+            { type: 'error-rate', percent: 20, ms: 1500, hosts: [] },
+          ],
+        },
+      } as any,
+    });
+    await createChaosAction().handler(ctx);
+    const written = parse(
+      readFileSync(join(workspacePath, 'chaos/payment-brownout.yaml'), 'utf8'),
+    );
+    // the linted experiment is written, with the schema's defaults (jitterMs)
+    expect(written.injections).toEqual([
+      { type: 'latency', ms: 1500, jitterMs: 0 },
+      { type: 'error-rate', percent: 20 },
+    ]);
+    expect(lintChaosExperiment(written).ok).toBe(true);
   });
 
   it("fails with the linter's violations, each with its field", async () => {

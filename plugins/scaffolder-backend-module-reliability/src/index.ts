@@ -7,4 +7,5 @@ export { scaffolderModuleReliability as default } from './module';
 export { createSloAction } from './slos/createSloAction';
 export { createRunbookAction } from './runbooks/createRunbookAction';
 export { createChaosAction } from './chaos/createChaosAction';
+export { createChaosDraftAction } from './chaos/createChaosDraftAction';
 export { publishLocalAction } from './publish/publishLocalAction';

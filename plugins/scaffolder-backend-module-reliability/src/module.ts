@@ -9,11 +9,12 @@ import { DEFAULT_CHAOS_POLICY } from '@reliability-suite/plugin-reliability-comm
 import { createSloAction } from './slos/createSloAction';
 import { createRunbookAction } from './runbooks/createRunbookAction';
 import { createChaosAction } from './chaos/createChaosAction';
+import { createChaosDraftAction } from './chaos/createChaosDraftAction';
 import { publishLocalAction } from './publish/publishLocalAction';
 
 /**
  * The reliability suite's scaffolder actions: reliability:slo:create, reliability:runbook:create,
- * reliability:chaos:create and reliability:publish:local.
+ * reliability:chaos:create, reliability:chaos:draft and reliability:publish:local.
  * @public
  */
 export const scaffolderModuleReliability = createBackendModule({
@@ -25,9 +26,10 @@ export const scaffolderModuleReliability = createBackendModule({
         scaffolder: scaffolderActionsExtensionPoint,
         catalog: catalogServiceRef,
         auth: coreServices.auth,
+        discovery: coreServices.discovery,
         config: coreServices.rootConfig,
       },
-      async init({ scaffolder, catalog, auth, config }) {
+      async init({ scaffolder, catalog, auth, discovery, config }) {
         const publishDir = config.getOptionalString(
           'reliability.scaffolder.publishDir',
         );
@@ -43,6 +45,7 @@ export const scaffolderModuleReliability = createBackendModule({
                 ? DEFAULT_CHAOS_POLICY
                 : { ...DEFAULT_CHAOS_POLICY, maxTrafficPercent: maxTraffic },
           }),
+          createChaosDraftAction({ discovery, auth }),
           // relative to where the backend runs (packages/backend), like the catalog's file locations
           publishLocalAction({
             catalog,

@@ -7,6 +7,7 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { createSloAction } from './slos/createSloAction';
 import { createRunbookAction } from './runbooks/createRunbookAction';
 import { createChaosAction } from './chaos/createChaosAction';
+import { createChaosDraftAction } from './chaos/createChaosDraftAction';
 import { publishLocalAction } from './publish/publishLocalAction';
 
 const TEMPLATES = join(__dirname, '../../../catalog/templates');
@@ -29,6 +30,10 @@ const ours = [
     auth: mockServices.auth(),
   }),
   createChaosAction(),
+  createChaosDraftAction({
+    discovery: mockServices.discovery(),
+    auth: mockServices.auth(),
+  }),
   publishLocalAction({ catalog: catalogServiceMock() }),
 ];
 const inputKeys = new Map(

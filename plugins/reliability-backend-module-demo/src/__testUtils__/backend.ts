@@ -10,6 +10,7 @@ import {
   mockCredentials,
   mockServices,
   startTestBackend,
+  TestDatabaseId,
   TestDatabases,
 } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
@@ -54,8 +55,9 @@ export async function bootDemo(
   databases: TestDatabases,
   reliability: object,
   entities: Entity[],
+  databaseId: TestDatabaseId = 'SQLITE_3',
 ) {
-  const knex = await databases.init('SQLITE_3');
+  const knex = await databases.init(databaseId);
   const tasks = new Map<string, SchedulerServiceTaskInvocationDefinition>();
   let records: ReliabilityRecords | undefined;
   const capture = createBackendModule({
@@ -112,5 +114,11 @@ export async function bootDemo(
         .get(`/api/reliability${route}`)
         .query(query)
         .set('Authorization', mockCredentials.user.header()),
+    /** A POST to the plugin as a signed-in user (the mock user unless named). */
+    post: (route: string, body: object = {}, user?: string) =>
+      request(server)
+        .post(`/api/reliability${route}`)
+        .send(body)
+        .set('Authorization', mockCredentials.user.header(user)),
   };
 }

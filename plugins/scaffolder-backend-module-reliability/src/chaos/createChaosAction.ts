@@ -19,19 +19,26 @@ const INJECTION_FIELDS = new Map(
   ]),
 );
 
-/** A template's form as the experiment: empty fields are not given, and the fields of faults not chosen are dropped. */
+/** One fault as the template's form gives it: the fields of the fault chosen, the others dropped. */
+function keepFaultFields(fault: unknown): unknown {
+  const f = fault as Record<string, unknown> | undefined;
+  if (!f || typeof f !== 'object' || !INJECTION_FIELDS.has(String(f.type)))
+    return fault;
+  const keep = INJECTION_FIELDS.get(String(f.type))!;
+  return Object.fromEntries(
+    Object.entries(f).filter(([k]) => keep.includes(k)),
+  );
+}
+
+/**
+ * A template's form as the experiment: empty fields are not given, and the fields of faults not chosen are dropped
+ * (in `injection`, and in each of `injections`).
+ */
 export function chaosFromTemplate(input: unknown): unknown {
   const e = withoutEmpty(input) as Record<string, any>;
-  if (
-    e?.injection &&
-    typeof e.injection === 'object' &&
-    INJECTION_FIELDS.has(e.injection.type)
-  ) {
-    const keep = INJECTION_FIELDS.get(e.injection.type)!;
-    e.injection = Object.fromEntries(
-      Object.entries(e.injection).filter(([k]) => keep.includes(k)),
-    );
-  }
+  if (e?.injection) e.injection = keepFaultFields(e.injection);
+  if (Array.isArray(e?.injections))
+    e.injections = e.injections.map(keepFaultFields);
   return e;
 }
 

@@ -124,7 +124,8 @@ export function createRunbookAction(deps: {
       );
       ctx.output('path', rel);
       ctx.output('markdown', markdown);
-      ctx.output('link', rel);
+      // the annotation's value for a catalog file at the workspace root: a relative path, which the parser reads with ./
+      ctx.output('link', rel.startsWith('./') ? rel : `./${rel}`);
     },
   });
 }
