@@ -35,28 +35,7 @@ async function pool(items, width, fn) {
 // Alertmanager's side is a light HTTP client (keep-alive, no fetch machinery), as Alertmanager's own Go client is
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-function deliver(url, secret, id) {
-  const body = JSON.stringify({
-    version: '4',
-    groupKey: '{}:{}',
-    status: 'firing',
-    receiver: 'backstage',
-    groupLabels: {},
-    commonLabels: {},
-    commonAnnotations: {},
-    externalURL: 'http://127.0.0.1',
-    alerts: [
-      {
-        status: 'firing',
-        labels: { alertname: 'Bench', severity: 'error', id },
-        annotations: {},
-        startsAt: '2026-11-22T10:00:00Z',
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: '',
-        fingerprint: Buffer.from(id).toString('hex').padStart(16, '0'),
-      },
-    ],
-  });
+function deliver(url, secret, [id, body]) {
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
@@ -88,7 +67,9 @@ process.on('message', async msg => {
   try {
     if (msg.cmd === 'send') {
       const t0 = performance.now();
-      await pool(msg.ids, msg.width, id => deliver(msg.url, msg.secret, id));
+      await pool(msg.alerts, msg.width, alert =>
+        deliver(msg.url, msg.secret, alert),
+      );
       process.send({ cmd: 'sent', seconds: (performance.now() - t0) / 1000 });
     } else if (msg.cmd === 'delivered') {
       process.send({ cmd: 'delivered', entries: [...delivered] });

@@ -16,44 +16,18 @@
  *   node --require @backstage/cli/config/nodeTransform.cjs bench/remediation.bench.ts [--alerts 1000] [--db sqlite|pg] [--concurrency 20] [--pool 10] [--repeats 10]
  */
 import express from 'express';
-import http from 'http';
 import path from 'path';
 import { fork } from 'child_process';
-import { AddressInfo } from 'net';
 import { openBenchDb } from './db';
-import { ConfigReader } from '@backstage/config';
 import { percentile } from '@reliability-suite/plugin-reliability-common';
-import Router from 'express-promise-router';
-import { mockServices } from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { createGuards } from '../plugins/reliability-backend/src/http/guards';
-import { CatalogAccess } from '../plugins/reliability-backend/src/catalog/CatalogAccess';
-import { alertmanagerRoutes } from '../plugins/reliability-backend/src/alertmanager/routes';
-import { AlertmanagerService } from '../plugins/reliability-backend/src/alertmanager/AlertmanagerService';
-import { benchAuditor, benchLogger, arg } from './services';
+import { arg } from './services';
 import { ReliabilityDatabase } from '../plugins/reliability-backend/src/wiring/ReliabilityDatabase';
-import { EscalationStore } from '../plugins/reliability-backend/src/remediation/EscalationStore';
-import { AlertmanagerStore } from '../plugins/reliability-backend/src/alertmanager/AlertmanagerStore';
-import { RemediationStore } from '../plugins/reliability-backend/src/remediation/RemediationStore';
-import { RemediationEngine } from '../plugins/reliability-backend/src/remediation/RemediationEngine';
-import { RemediationMetrics } from '../plugins/reliability-backend/src/remediation/metrics';
-import { buildRemediationRules } from '../plugins/reliability-backend/src/remediation/rules';
-import { readReliabilityConfig } from '../plugins/reliability-backend/src/config/readReliabilityConfig';
-import { Redactor } from '../plugins/reliability-backend/src/redaction/Redactor';
-
-/** The rules as the plugin builds them from its config. */
-const readRemediationRules = (
-  config: Parameters<typeof readReliabilityConfig>[0],
-  actions: Parameters<typeof buildRemediationRules>[1],
-) => {
-  const rc = readReliabilityConfig(config);
-  return buildRemediationRules(
-    rc.remediation.rules,
-    actions,
-    Redactor.forConfig(rc.raw),
-  );
-};
-import { webhookAction } from '../plugins/reliability-backend/src/remediation/actions/webhook';
+import {
+  alertmanagerBody,
+  alertmanagerReceiver,
+  benchRemediationEngine,
+  listen,
+} from './alertmanager';
 
 const N = Number(arg('alerts', '1000'));
 const WIDTH = Number(arg('concurrency', '20'));
@@ -63,18 +37,6 @@ const PG =
   process.env.BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING ??
   'postgresql://postgres@127.0.0.1:5432';
 const SECRET = 'bench-shared-secret';
-const logger = benchLogger;
-
-async function listen(
-  handler: http.RequestListener,
-): Promise<{ server: http.Server; url: string }> {
-  const server = http.createServer(handler);
-  await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
-  return {
-    server,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-  };
-}
 
 async function pool<T>(
   items: T[],
@@ -127,35 +89,17 @@ async function main() {
   try {
     // migrations: every table of the suite, as the plugin creates them
     await ReliabilityDatabase.create(knex);
-    const escalations = new EscalationStore(knex);
-    const actions = new Map([[webhookAction.id, webhookAction]]);
-    const config = new ConfigReader({
-      reliability: {
-        remediation: {
-          rules: [
-            {
-              id: 'bench-rollback',
-              entityRef: 'component:default/checkout',
-              match: ['severity="error"'],
-              action: 'webhook',
-              params: { url: `${peer.url}/off`, body: { id: '{{id}}' } },
-              lockKey: 'rollback:{{id}}',
-              maxAttempts: 1_000_000,
-            },
-          ],
-        },
+    const engine = benchRemediationEngine(knex, [
+      {
+        id: 'bench-rollback',
+        entityRef: 'component:default/checkout',
+        match: ['severity="error"'],
+        action: 'webhook',
+        params: { url: `${peer.url}/off`, body: { id: '{{id}}' } },
+        lockKey: 'rollback:{{id}}',
+        maxAttempts: 1_000_000,
       },
-    });
-    const engine = new RemediationEngine({
-      store: new RemediationStore(knex),
-      escalations,
-      rules: readRemediationRules(config, actions),
-      actions,
-      logger,
-      auditor: benchAuditor,
-      metrics: new RemediationMetrics(),
-      holder: 'bench',
-    });
+    ]);
     const received = new Map<string, number>();
     const app = express();
     // the receiver's clock when the request arrives
@@ -165,30 +109,23 @@ async function main() {
         received.set(id, performance.timeOrigin + performance.now());
       next();
     });
-    // the receiver's own route file with the real guards and service (the other features are not needed here)
-    const access = new CatalogAccess(catalogServiceMock({ entities: [] }));
-    const receiverRouter = Router();
-    alertmanagerRoutes(receiverRouter, {
-      guards: createGuards({
-        httpAuth: mockServices.httpAuth(),
-        permissions: mockServices.permissions(),
-        auditor: benchAuditor,
-        access,
-      }),
-      alertmanager: new AlertmanagerService({
-        store: new AlertmanagerStore(knex),
-        remediation: engine,
-        access,
-      }),
-      secret: SECRET,
-      json: express.json({ limit: '5mb' }),
-    });
+    const receiverRouter = alertmanagerReceiver(knex, engine, SECRET);
     app.use('/api/reliability', receiverRouter);
     const receiver = await listen(app);
     const webhook = `${receiver.url}/api/reliability/alertmanager/webhook`;
     const send = (ids: string[], width: number) =>
       peer.ask(
-        { cmd: 'send', url: webhook, secret: SECRET, ids, width },
+        {
+          cmd: 'send',
+          url: webhook,
+          secret: SECRET,
+          // the bodies Alertmanager would post, built here; the peer only sends them
+          alerts: ids.map(id => [
+            id,
+            alertmanagerBody(id, 'Bench', '2026-11-22T10:00:00Z'),
+          ]),
+          width,
+        },
         'sent',
       ) as Promise<{ seconds: number }>;
     const deliveredNow = async () =>

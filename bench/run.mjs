@@ -118,6 +118,21 @@ rows.push([
     ['webhook received', 'baseline loopback', 'target p95', '(exited'],
   ),
 ]);
+rows.push([
+  'first bad minute -> action call (fast check) and Alertmanager webhook -> action, SQLite',
+  pick(
+    run('selfheal', ...node('bench/selfheal.bench.ts', ['--db', 'sqlite'])),
+    [
+      '(a) old path',
+      '(b) fast path',
+      '(c) Alertmanager',
+      'ratio old',
+      'target fast',
+      'target Alertmanager',
+      '(exited',
+    ],
+  ),
+]);
 if (!existsSync('packages/app/dist/index.html'))
   run('app build (for the tab)', 'yarn', ['workspace', 'app', 'build']);
 rows.push([

@@ -16,7 +16,8 @@
 //   - every REST route named in backticks with its method (`GET /slos/:namespace/:name`, with or without
 //     `/api/reliability`, query strings and `[/optional]` parts ignored or expanded, `a\|b` alternatives expanded),
 //     and every `/api/reliability/…` path named without a method, is one the backend registers: the
-//     `router.get|post|put|delete('…')` calls in plugins/reliability-backend*/src/**/routes.ts and http/router.ts
+//     `router.get|post|put|delete('…')` calls in plugins/reliability-backend*/src/**/routes.ts (and *Routes.ts, such as
+//     remediation/ownerRulesRoutes.ts) and http/router.ts
 //     (a route registered through a variable, `router.post(path, …)`, is taken from the route literals of that
 //     file that open a call or an array, `ingestRoute('/sli-events', …)`, `[['/chaos/:id/start', …]]`).
 //   - every `reliability.…` config key named in backticks (`reliability.gate.window`,
@@ -117,7 +118,9 @@ for (const e of ls('plugins')) {
   if (e.isDirectory() && e.name.startsWith('reliability-backend')) {
     walk(
       `plugins/${e.name}/src`,
-      f => /(^|\/)(routes|router)\.ts$/.test(f) && routeFiles.push(f),
+      f =>
+        /(^|\/)(routes|router|[a-z][A-Za-z]*Routes)\.ts$/.test(f) &&
+        routeFiles.push(f),
     );
   }
 }

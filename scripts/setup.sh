@@ -2,7 +2,8 @@
 # Sets up a fresh machine for this repository: Node 22 + Yarn 4 (scripts/env.sh), the Debian packages the
 # native modules need, and the dependencies. Safe to run again.
 #   scripts/setup.sh           what the portal needs
-#   scripts/setup.sh --test    plus Chromium (end-to-end tests) and PostgreSQL (store tests)
+#   scripts/setup.sh --test    plus Chromium (end-to-end tests), PostgreSQL (store tests), and MariaDB, Redis,
+#                              RabbitMQ and NATS (the synthetics deep checks; scripts/services.sh starts them)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -28,6 +29,11 @@ if [ "$WANT_TEST" = 1 ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   command -v pg_ctlcluster >/dev/null 2>&1 || command -v psql >/dev/null 2>&1 || need+=(postgresql)
   command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)   # routes alerts to the receiver in the remediation tests
+  # the synthetics deep checks' real services (scripts/services.sh starts them): Debian's own packages, NATS included
+  command -v mariadbd >/dev/null 2>&1 || command -v mysqld >/dev/null 2>&1 || need+=(mariadb-server)
+  command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+  command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ] || need+=(rabbitmq-server)
+  command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "[setup] apt-get install ${need[*]}"

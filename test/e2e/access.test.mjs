@@ -71,6 +71,19 @@ writeFileSync(
         ],
       },
     },
+    // the webhook receivers on, so their routes answer for their signatures rather than 404
+    reliability: {
+      webhooks: {
+        pagerduty: { secrets: ['access-test-pagerduty-webhook-secret'] },
+        generic: {
+          monitor: {
+            secret: 'access-test-generic-webhook-secret',
+            idPath: '/alert/id',
+            labels: { severity: '/alert/severity' },
+          },
+        },
+      },
+    },
   }),
 );
 const configs = [
@@ -255,9 +268,20 @@ const ctx = { incidents: {}, experiments: {} };
 /** The incident `who` works: the one it declared, or the owner's setup incident. */
 const incidentOf = who => ctx.incidents[who] ?? ctx.incident;
 
+/** A user refused a gate override is told which setting opens it (neither user is a gate overrider). */
+const gateDenial = (who, res) =>
+  !['owner', 'otherUser'].includes(who) ||
+  /reliability\.permissions\.gateOverriders/.test(res.text);
+
+/** A user refused an organisation-wide import is told which setting opens it (neither user is a platform group). */
+const platformDenial = (who, res) =>
+  !['owner', 'otherUser'].includes(who) ||
+  /reliability\.permissions\.platformGroups/.test(res.text);
+
 /**
  * Per route of the table: `send(who)` gives the request (may be async, to read a current version first);
- * `refusal(who, res)` accepts a documented rule refusal of an allowed principal; `ownerLater` defers the owner's
+ * `refusal(who, res)` accepts a documented rule refusal of an allowed principal; `denial(who, res)` checks what a
+ * denied principal's 401/403 says (the setting that opens it); `ownerLater` defers the owner's
  * request to the stranger boot (it needs the stranger's approval first).
  */
 const ROUTES = {
@@ -324,11 +348,61 @@ const ROUTES = {
       }/revert`,
     }),
   },
+  'POST /gate/overrides': {
+    send: () => ({
+      method: 'POST',
+      path: '/gate/overrides',
+      body: {
+        entityRef: CHECKOUT,
+        reason: 'access test release',
+        until: new Date(Date.now() + 3_600_000).toISOString(),
+      },
+    }),
+    denial: gateDenial,
+  },
+  'POST /gate/overrides/:id/revoke': {
+    // nobody may override in either boot: refused before the (unknown) override is looked up
+    send: () => ({
+      method: 'POST',
+      path: '/gate/overrides/00000000-0000-4000-8000-000000000001/revoke',
+    }),
+    denial: gateDenial,
+  },
   'POST /alertmanager/webhook': {
     send: () => ({
       method: 'POST',
       path: '/alertmanager/webhook',
       body: alertmanagerPayload(),
+    }),
+  },
+  // the webhook receivers authenticate by signature only: a Backstage token does not get in
+  'POST /webhooks/pagerduty': {
+    send: () => ({
+      method: 'POST',
+      path: '/webhooks/pagerduty',
+      body: {
+        event: {
+          id: '01ACCESS',
+          event_type: 'incident.triggered',
+          occurred_at: '2026-12-05T10:00:00Z',
+          data: { id: 'P1', type: 'incident' },
+        },
+      },
+    }),
+  },
+  'POST /webhooks/generic/:name': {
+    send: () => ({
+      method: 'POST',
+      path: '/webhooks/generic/monitor',
+      body: { alert: { id: 'a-1', severity: 'error' } },
+    }),
+  },
+  // the synthetic webhook canary authenticates by signature only: a Backstage token does not get in
+  'POST /synthetics/canary': {
+    send: () => ({
+      method: 'POST',
+      path: '/synthetics/canary',
+      body: { nonce: 'access-nonce' },
     }),
   },
   'POST /remediations/run': {
@@ -392,7 +466,36 @@ const ROUTES = {
     send: who => ({
       method: 'PUT',
       path: `/incidents/${incidentOf(who)}/roles`,
-      body: { commander: 'user:default/guest', scribe: who },
+      // the stranger stays the commander of the incident they declared (else they could not work it further)
+      body: {
+        commander:
+          who === 'otherUser' ? 'user:default/stranger' : 'user:default/guest',
+        scribe: who,
+      },
+    }),
+  },
+  'PATCH /incidents/:id': {
+    send: who => ({
+      method: 'PATCH',
+      path: `/incidents/${incidentOf(who)}`,
+      body: { updateCadenceMinutes: 15 },
+    }),
+  },
+  'POST /incidents/:id/links': {
+    send: who => ({
+      method: 'POST',
+      path: `/incidents/${incidentOf(who)}/links`,
+      body: {
+        kind: 'dashboard',
+        title: `checkout errors for ${who}`,
+        url: `https://grafana.example.com/d/checkout?who=${who}`,
+      },
+    }),
+  },
+  'DELETE /incidents/:id/links/:position': {
+    send: who => ({
+      method: 'DELETE',
+      path: `/incidents/${incidentOf(who)}/links/1`,
     }),
   },
   'POST /incidents/:id/close': {
@@ -406,6 +509,13 @@ const ROUTES = {
           { title: 'nothing', owner: 'payments-sre', due: '2030-01-01' },
         ],
       },
+    }),
+  },
+  'PATCH /incidents/:id/action-items/:position': {
+    send: who => ({
+      method: 'PATCH',
+      path: `/incidents/${incidentOf(who)}/action-items/1`,
+      body: { done: true },
     }),
   },
   'POST /chaos/lint': {
@@ -449,11 +559,10 @@ const ROUTES = {
       method: 'POST',
       path: `/chaos/${ctx.experiments.a}/approve`,
     }),
-    // the service refuses the author's own approval (someone else must approve it)
-    refusal: (who, res) =>
-      who === 'owner' &&
-      res.status === 403 &&
-      /someone else must approve it/.test(res.text),
+    // the owner is no chaos approver (and wrote the experiment): the policy refuses, naming the setting
+    denial: (who, res) =>
+      who !== 'owner' ||
+      /reliability\.permissions\.chaosApprovers/.test(res.text),
   },
   'POST /chaos/:id/start': {
     send: () => ({ method: 'POST', path: `/chaos/${ctx.experiments.a}/start` }),
@@ -481,6 +590,17 @@ const ROUTES = {
       body: { hypothesisHeld: true, observations: 'access test' },
     }),
     ownerLater: true,
+  },
+  // past the checks, the owner's answer is 404 (no run 1 of this experiment) or 409 (the incident is still open)
+  'POST /chaos/:id/runs/:runId/incident': {
+    send: who => ({
+      method: 'POST',
+      path: `/chaos/${ctx.experiments.a}/runs/1/incident`,
+      body: { incidentId: incidentOf(who) ?? 1 },
+    }),
+    refusal: (_who, res) =>
+      (res.status === 404 && /has no run 1\b/.test(res.text)) ||
+      res.status === 409,
   },
   'POST /changes': {
     send: who => ({
@@ -545,6 +665,7 @@ const ROUTES = {
     }),
   },
   'POST /import/slos': {
+    denial: platformDenial,
     send: () => ({
       method: 'POST',
       path: '/import/slos?dryRun=true',
@@ -552,6 +673,7 @@ const ROUTES = {
     }),
   },
   'POST /import/burn-rate-alerts': {
+    denial: platformDenial,
     send: () => ({
       method: 'POST',
       path: '/import/burn-rate-alerts?dryRun=true',
@@ -559,6 +681,7 @@ const ROUTES = {
     }),
   },
   'POST /import/slo-documents': {
+    denial: platformDenial,
     send: () => ({
       method: 'POST',
       path: '/import/slo-documents?dryRun=true',
@@ -642,6 +765,16 @@ async function walk(row, who) {
       );
   } else if (res.status === 401 || res.status === 403) {
     verdict = 'deny';
+    if (def.denial && !def.denial(who, res)) {
+      verdict = 'wrong';
+      problems.push(
+        `${
+          row.route
+        } as ${who}: refused without naming the setting that opens it: ${
+          res.status
+        } ${res.text.slice(0, 300)}`,
+      );
+    }
   } else {
     verdict = ok2xx ? 'unexpected-allow' : 'wrong';
     problems.push(
@@ -823,6 +956,36 @@ test(
     try {
       tokens.otherUser = await signIn('user:default/stranger');
       for (const row of table.routes) await walk(row, 'otherUser');
+      // working an incident is for its entity's owners and its role holders: the stranger worked the one they
+      // declared (its commander) in the walk, and is refused on the owner's, naming the permission
+      for (const req of [
+        {
+          method: 'POST',
+          path: `/incidents/${ctx.incident}/timeline`,
+          body: { text: 'a stranger writes' },
+        },
+        {
+          method: 'PUT',
+          path: `/incidents/${ctx.incident}/roles`,
+          body: { commander: 'user:default/stranger' },
+        },
+        {
+          method: 'POST',
+          path: `/incidents/${ctx.incident}/close`,
+          body: { impact: 'none', rootCauses: ['a stranger'], actionItems: [] },
+        },
+      ]) {
+        const res = await call('otherUser', req);
+        assert.equal(
+          res.status,
+          403,
+          `${req.method} ${req.path} as the stranger: ${res.text}`,
+        );
+        assert.match(
+          res.text,
+          /Missing permission reliability\.incident\.update on component:default\/checkout/,
+        );
+      }
       // the owner's token from the first boot still verifies (the auth database keeps the signing keys)
       const still = await call('owner', {
         method: 'GET',

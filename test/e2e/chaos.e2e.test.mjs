@@ -269,7 +269,8 @@ test(
       // the linter answers beside the field, and the server refuses the draft
       await page
         .locator('#chaos-error-trafficPercent', {
-          hasText: 'must be at most 10% in staging (max_traffic), got 50%',
+          hasText:
+            'must be at most 10% of requests in staging (max_traffic), got 50%',
         })
         .waitFor({ timeout: 30_000 });
       await form.getByRole('button', { name: 'Save draft' }).click();
