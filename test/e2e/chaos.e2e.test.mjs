@@ -292,11 +292,14 @@ test(
       await row
         .getByText('draft', { exact: true })
         .waitFor({ timeout: 30_000 });
-      // the author cannot approve their own experiment
+      // checkout is in production: Mei (payments-sre) is not one of reliability.permissions.chaosApprovers
+      // (platform-sre), so her approval is refused and the message says who approves
       await row.getByRole('button', { name: 'Approve' }).click();
       await page
         .getByTestId('chaos-action-error')
-        .getByText(/someone else must approve it/)
+        .getByText(
+          /is for the groups in reliability\.permissions\.chaosApprovers/,
+        )
         .waitFor({ timeout: 30_000 });
 
       // Ana, in her own browser and portal, approves it
