@@ -54,6 +54,12 @@ export interface EvaluationTaskOptions {
    * and stores their snapshots, but leaves their alerts alone, so each alert has one writer.
    */
   fastChecked?: (slos: SloDefinition[]) => Set<string>;
+  /** Stores the history points of this tick's results (ReplayTask's `evaluatedHistoryWriter`); it never throws. */
+  recordHistory?: (
+    slos: SloDefinition[],
+    results: Awaited<ReturnType<Evaluator['evaluateAndStore']>>,
+    at: number,
+  ) => Promise<unknown>;
   now?: () => number;
 }
 
@@ -98,6 +104,7 @@ export class EvaluationTask {
     const started = this.now();
     const at = this.now();
     const results = await this.o.evaluator.evaluateAndStore(slos, at);
+    if (this.o.recordHistory) await this.o.recordHistory(slos, results, at);
     const byRef = new Map(slos.map(s => [s.ref, s]));
     const fast = this.o.fastChecked?.(slos) ?? new Set<string>();
     const fired = await this.o.alerts.apply(

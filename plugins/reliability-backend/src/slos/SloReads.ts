@@ -21,6 +21,9 @@ import {
   MIN,
   SliSourceRegistry,
 } from './counting';
+import { REPLAY_LOOKBACK } from './ReplayTask';
+import type { StoredHistoryPoint } from './stores';
+import type { SloHistoryStore } from './stores/SloHistoryStore';
 
 /**
  * The SLOs' reads for the charts and the API: the two charts' series (`history`), the launch-freeze gate counted
@@ -33,7 +36,13 @@ export class SloReads {
 
   constructor(
     private readonly sources: SliSourceRegistry,
-    options: { corrections?: ActiveCorrections } = {},
+    private readonly options: {
+      corrections?: ActiveCorrections;
+      /** The stored history (evaluated and replayed points): the past a source's `history` does not answer. */
+      stored?: Pick<SloHistoryStore, 'read'>;
+      /** When an SLO's counted data begins (the built-in ingest's first reading), for the charts' `dataBegins`. */
+      firstDataAt?: (sloRef: string) => Promise<number | null>;
+    } = {},
   ) {
     this.counting = new CorrectedCounts(options.corrections);
   }
@@ -211,33 +220,64 @@ export class SloReads {
         60_000,
         Math.ceil((to - from) / (opts.points - 1) / 60_000) * 60_000,
       );
-      const pts = await source.history(slo, {
-        from,
-        to,
-        stepMs,
-        lookbackMs,
-        windowMs,
-      });
+      const stored = this.options.stored;
+      let pts: Awaited<ReturnType<NonNullable<SliSource['history']>>>;
+      try {
+        pts = await source.history(slo, {
+          from,
+          to,
+          stepMs,
+          lookbackMs,
+          windowMs,
+        });
+      } catch (e) {
+        // the source failed: the stored points answer, if there are any (else the caller's 503)
+        const kept = stored
+          ? await stored.read(slo.ref, from, to, opts.points)
+          : [];
+        if (!kept.length) throw e;
+        return {
+          ...base,
+          points: this.storedPoints(kept, opts.window),
+          downsampledFrom: kept.length,
+        };
+      }
+      const live = pts.map(p => ({
+        t: p.t,
+        budgetRemaining: p.window
+          ? finite(
+              windowBudgetRemaining(
+                p.window,
+                slo.target,
+                windowMs,
+                slo.budgeting,
+              ),
+            )
+          : null,
+        burnRate: p.lookback ? finite(burnRate(p.lookback, slo.target)) : null,
+        sli: p.lookback ? sliRatio(p.lookback) : null,
+      }));
+      // before the first instant the source has a value for, the stored points (a replay's, the evaluations')
+      const firstLive = live.find(
+        p => p.budgetRemaining !== null || p.burnRate !== null,
+      );
+      const before = stored
+        ? await stored.read(
+            slo.ref,
+            from,
+            (firstLive?.t ?? to + 1) - 1,
+            opts.points,
+          )
+        : [];
+      const kept = before.length
+        ? this.storedPoints(before, opts.window).concat(
+            live.filter(p => p.t > before[before.length - 1].t),
+          )
+        : live;
       return {
         ...base,
-        points: pts.map(p => ({
-          t: p.t,
-          budgetRemaining: p.window
-            ? finite(
-                windowBudgetRemaining(
-                  p.window,
-                  slo.target,
-                  windowMs,
-                  slo.budgeting,
-                ),
-              )
-            : null,
-          burnRate: p.lookback
-            ? finite(burnRate(p.lookback, slo.target))
-            : null,
-          sli: p.lookback ? sliRatio(p.lookback) : null,
-        })),
-        downsampledFrom: pts.length,
+        points: kept,
+        downsampledFrom: pts.length + before.length,
       };
     }
     if (!source.readCumulative)
@@ -249,6 +289,9 @@ export class SloReads {
         : windowAt(slo.window, from).start,
     );
     const cumulative = await source.readCumulative(slo, readFrom, to);
+    const firstAt = this.options.firstDataAt
+      ? await this.options.firstDataAt(slo.ref)
+      : null;
     const excluded = this.counting.excluded(active, readFrom, to);
     const { points, sampled } = historySeries({
       points: cumulative,
@@ -275,7 +318,25 @@ export class SloReads {
         sli: p.sli,
       })),
       downsampledFrom: sampled,
+      ...(firstAt !== null
+        ? { dataBegins: new Date(firstAt).toISOString() }
+        : {}),
     };
+  }
+
+  /** Stored points as the series' points: burn rate and SLI only for their own (1h) lookback; replayed ones marked. */
+  private storedPoints(
+    kept: StoredHistoryPoint[],
+    window: BurnRateWindow,
+  ): HistoryResponse['points'] {
+    const own = window === REPLAY_LOOKBACK;
+    return kept.map(p => ({
+      t: p.t,
+      budgetRemaining: p.budgetRemaining,
+      burnRate: own ? p.burnRate : null,
+      sli: own ? p.sli : null,
+      ...(p.replayed ? { replayed: true } : {}),
+    }));
   }
 
   /**

@@ -11,6 +11,7 @@ import type { FeatureContext } from '../http/feature';
 import { BacktestService } from './BacktestService';
 import { ingestCounts } from './counts';
 import { EvaluationTask } from './EvaluationTask';
+import { evaluatedHistoryWriter, ReplayTask } from './ReplayTask';
 import { FastCheck, fastCheckedRefs } from './FastCheck';
 import type { RemediationCoverage } from './FastCheck';
 import type { SloAlertStates } from './EvaluationTask';
@@ -67,7 +68,12 @@ export function createSloFeature(
     corrections: stores.corrections,
     gateWindow: rc.gate.window,
   });
-  const reads = new SloReads(sources, { corrections: stores.corrections });
+  const reads = new SloReads(sources, {
+    corrections: stores.corrections,
+    stored: store.history,
+    firstDataAt: async ref =>
+      (await store.readings.firstDataAt([ref])).get(ref) ?? null,
+  });
   const registry = new SloRegistry(
     ctx.catalog,
     ctx.auth,
@@ -111,7 +117,20 @@ export function createSloFeature(
     fastChecked: coverage
       ? slos => fastCheckedRefs(slos, coverage, fastConfig.maxSlos)
       : undefined,
+    recordHistory: prometheus
+      ? evaluatedHistoryWriter(store.history, logger)
+      : undefined,
   });
+  // the past of Prometheus-backed SLOs, replayed in the background (never by a read)
+  const replay = prometheus
+    ? new ReplayTask({
+        slos: () => registry.all(),
+        source: prometheus,
+        store: store.history,
+        logger,
+        redact: text => redactor.text(text),
+      })
+    : undefined;
   const slos = new SloService({
     store,
     reads,
@@ -148,6 +167,20 @@ export function createSloFeature(
         rc.evaluationSchedule,
         () => evaluation.run(),
       ),
+      ...(replay
+        ? [
+            scheduledTask(
+              'reliability-slo-replay',
+              'global',
+              {
+                frequency: { minutes: 1 },
+                timeout: { minutes: 5 },
+                initialDelay: { seconds: 30 },
+              },
+              () => replay.run(),
+            ),
+          ]
+        : []),
       ...(fastCheck
         ? [
             scheduledTask(

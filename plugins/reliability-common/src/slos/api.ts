@@ -53,6 +53,11 @@ export interface HistoryPoint {
   burnRate: number | null;
   /** SLI over the chosen lookback ending at t. */
   sli: number | null;
+  /**
+   * Set when the point was replayed from the SLI source's past (a Prometheus-backed SLO's history before the suite
+   * evaluated it), not written by an evaluation. Its burn rate and SLI are over 1h; null for other lookbacks.
+   */
+  replayed?: boolean;
 }
 
 /** @public */
@@ -69,6 +74,8 @@ export interface HistoryResponse {
   downsampledFrom: number;
   /** Budget corrections in force over the chart's range: shaded, their counts left out. */
   exclusions?: { from: string; to: string; reason: string }[];
+  /** For SLOs counted from ingested values: when their data begins (the first count reading), ISO-8601. */
+  dataBegins?: string;
 }
 
 const isoTimestamp = z

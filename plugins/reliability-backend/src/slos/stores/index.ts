@@ -3,6 +3,7 @@ import { CountReadingsStore } from './CountReadingsStore';
 import { WriteCount } from './rows';
 import { SliceTallyStore } from './SliceTallyStore';
 import { SliCountsStore } from './SliCountsStore';
+import { SloHistoryStore } from './SloHistoryStore';
 import { SloRegistryStore } from './SloRegistryStore';
 import { SloStatusStore } from './SloStatusStore';
 
@@ -19,6 +20,8 @@ export type {
   SliPeakRate,
 } from './SliCountsStore';
 export { SliCountsStore } from './SliCountsStore';
+export type { ReplayState, StoredHistoryPoint } from './SloHistoryStore';
+export { SloHistoryStore } from './SloHistoryStore';
 export { SloRegistryStore } from './SloRegistryStore';
 export type {
   SloOverviewReader,
@@ -33,7 +36,8 @@ export { SloStatusStore } from './SloStatusStore';
  * - `statuses`: the evaluation's snapshots, the sparklines' daily readings and the tick marker;
  * - `counts`: the buckets and late counts (writes, compaction, one SLO's reads);
  * - `readings`: the evaluation's bulk reads of those counts (it writes nothing);
- * - `slices`: the time slices' tallies.
+ * - `slices`: the time slices' tallies;
+ * - `history`: the stored history points (evaluated and replayed) and the replays' progress.
  */
 export interface SloStores {
   registry: SloRegistryStore;
@@ -41,6 +45,7 @@ export interface SloStores {
   counts: SliCountsStore;
   readings: CountReadingsStore;
   slices: SliceTallyStore;
+  history: SloHistoryStore;
 }
 
 /**
@@ -56,11 +61,18 @@ export function createSloStores(
   const statuses = new SloStatusStore(db, writes);
   const counts = new SliCountsStore(db, clock);
   const slices = new SliceTallyStore(db, counts, writes);
+  const history = new SloHistoryStore(db);
   return {
-    registry: new SloRegistryStore(db, writes, [statuses, counts, slices]),
+    registry: new SloRegistryStore(db, writes, [
+      statuses,
+      counts,
+      slices,
+      history,
+    ]),
     statuses,
     counts,
     readings: new CountReadingsStore(db),
     slices,
+    history,
   };
 }
