@@ -114,8 +114,12 @@ export class CapacityStore {
   async lastRunPerEntity(
     limit: number,
     offset: number,
+    verdict?: CapacityRun['verdict'],
   ): Promise<{ entityRef: string; at: number }[]> {
     const rows = await this.db(TABLE)
+      .modify(q => {
+        if (verdict) q.where('verdict', verdict);
+      })
       .groupBy('entity_ref')
       .select('entity_ref')
       .max({ at: 'started_at' })

@@ -169,9 +169,13 @@ export class DrillStore {
   async lastSuccessPerEntity(
     limit: number,
     offset: number,
+    kinds?: readonly string[],
   ): Promise<{ entityRef: string; at: number }[]> {
     const rows = await this.db(TABLE)
       .where('success', true)
+      .modify(q => {
+        if (kinds) q.whereIn('kind', [...kinds]);
+      })
       .groupBy('entity_ref')
       .select('entity_ref')
       .max({ at: 'date' })

@@ -142,7 +142,9 @@ export class ReliabilityNotifier implements IncidentNotices {
   }) {
     const days = Math.floor((a.now - a.lastAt) / 86_400_000);
     const what =
-      a.proof === 'drill' ? 'successful failover drill' : 'load test';
+      a.proof === 'drill'
+        ? 'successful failover or restore drill'
+        : 'passing load test';
     return this.send(a.entityRef, {
       title: `The ${
         a.proof === 'drill' ? 'failover drill' : 'capacity'

@@ -10,6 +10,8 @@ import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import request from 'supertest';
 import { readFileSync } from 'fs';
+import { Entity } from '@backstage/catalog-model';
+import { ANNOTATION_LATENCY_P95 } from '@reliability-suite/plugin-reliability-common';
 import path from 'path';
 import { reliabilityPlugin } from '../plugin';
 import { component, ingestSlo } from '../__testUtils__/entities';
@@ -120,6 +122,19 @@ describe.each(
       'utf8',
     ),
   );
+  // the same summary with a p95 of 5 s: over a 1 s latency objective
+  const slow = JSON.parse(JSON.stringify(summary));
+  slow.metrics.http_req_duration.values['p(95)'] = 5_000;
+  const latencyBound = (name: string): Entity => {
+    const c = component(name);
+    return {
+      ...c,
+      metadata: {
+        ...c.metadata,
+        annotations: { [ANNOTATION_LATENCY_P95]: '1000ms' },
+      },
+    };
+  };
   const DAY = 86_400_000;
   const day = (ago: number) =>
     new Date(Date.now() - ago * DAY).toISOString().slice(0, 10);
@@ -132,7 +147,8 @@ describe.each(
         reliabilityPlugin,
         scheduler.factory,
         catalogServiceMock.factory({
-          entities: [component('checkout'), component('search')],
+          // a latency objective of 1 s: the fixture's p95 (612 ms) passes, and a run at 5 s fails
+          entities: [latencyBound('checkout'), latencyBound('search')],
         }),
         mockServices.database.factory({
           knex: await databases.init(databaseId),
@@ -170,7 +186,8 @@ describe.each(
           entityRef: `component:default/${entity}`,
           drill: { date: day(ago), region: 'ap-sg', durationMin: 4, success },
         });
-    // checkout: last successful drill 120 days ago (a failed one since does not count), last load test 40 days ago
+    // checkout: last successful drill 120 days ago (a failed one since does not count), last passing load test 40
+    // days ago (a failing one since, as the readiness review, does not count either)
     expect((await drill('checkout', 120)).status).toBe(201);
     expect((await drill('checkout', 30, false)).status).toBe(201);
     expect(
@@ -182,8 +199,19 @@ describe.each(
           summary,
           startedAt: new Date(Date.now() - 40 * DAY).toISOString(),
         })
-      ).status,
-    ).toBe(201);
+      ).body.verdict,
+    ).toBe('pass');
+    expect(
+      (
+        await post('/capacity/runs', {
+          entityRef: 'component:default/checkout',
+          testType: 'stress',
+          commit: 'def',
+          summary: slow,
+          startedAt: new Date(Date.now() - 2 * DAY).toISOString(),
+        })
+      ).body.verdict,
+    ).toBe('fail');
     // search: both fresh
     expect((await drill('search', 10)).status).toBe(201);
     expect(
@@ -214,14 +242,14 @@ describe.each(
     ]);
     expect(stale()[0].payload).toMatchObject({
       title: 'The failover drill proof of component:default/checkout is stale',
-      description: `The last successful failover drill was 120 days ago (${day(
+      description: `The last successful failover or restore drill was 120 days ago (${day(
         120,
       )}); the readiness review asks for one within 92 days.`,
       topic: 'proof-stale:component:default/checkout',
       severity: 'normal',
     });
     expect(stale()[1].payload.description).toMatch(
-      /^The last load test was 40 days ago \(.+\); the readiness review asks for one within 31 days\.$/,
+      /^The last passing load test was 40 days ago \(.+\); the readiness review asks for one within 31 days\.$/,
     );
 
     // once per stale proof

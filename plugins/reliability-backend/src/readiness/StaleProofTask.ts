@@ -1,5 +1,7 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import {
+  BACKUP_DRILL_KINDS,
+  FAILOVER_DRILL_KINDS,
   READINESS_CAPACITY_MAX_AGE_MS,
   READINESS_DRILL_MAX_AGE_MS,
 } from '@reliability-suite/plugin-reliability-common';
@@ -14,9 +16,11 @@ const PAGE = 1_000;
 const MAX_PAGES = 1_000;
 
 /**
- * The readiness review's proofs that go stale: an entity whose last successful drill is older than a quarter, or
- * whose last load test is older than a month (the same ages as the readiness score), has its owners told once per
- * stale proof: the notice is keyed by the proof's date, so a new drill that goes stale in turn is told again.
+ * The readiness review's proofs that go stale: an entity whose last successful failover or restore drill is older
+ * than a quarter, or whose last passing load test is older than a month (the same kinds, outcomes and ages as the
+ * readiness score: a failed drill or load test, or a drill of another kind, proves nothing and refreshes nothing),
+ * has its owners told once per stale proof: the notice is keyed by the proof's date, so a new drill that goes stale
+ * in turn is told again.
  */
 export class StaleProofTask {
   constructor(
@@ -38,13 +42,16 @@ export class StaleProofTask {
         proof: 'drill' as const,
         maxAge: READINESS_DRILL_MAX_AGE_MS,
         page: (limit: number, offset: number) =>
-          this.o.drills.lastSuccessPerEntity(limit, offset),
+          this.o.drills.lastSuccessPerEntity(limit, offset, [
+            ...FAILOVER_DRILL_KINDS,
+            ...BACKUP_DRILL_KINDS,
+          ]),
       },
       {
         proof: 'capacity' as const,
         maxAge: READINESS_CAPACITY_MAX_AGE_MS,
         page: (limit: number, offset: number) =>
-          this.o.capacity.lastRunPerEntity(limit, offset),
+          this.o.capacity.lastRunPerEntity(limit, offset, 'pass'),
       },
     ];
     for (const check of checks) {
