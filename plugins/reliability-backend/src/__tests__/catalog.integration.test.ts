@@ -284,6 +284,14 @@ describe.each(
     ).toEqual([
       // the seed's SRE-001: the synthetic checkout journey as an SLI
       ['default/checkout-journey', 'Synthetic', 0.995, '7d rolling', 'no_data'],
+      // SRE-001's second objective: the same journey's p95 at most 2 s (95% of runs within 2,000 ms)
+      [
+        'default/checkout-journey-latency',
+        'Synthetic',
+        0.95,
+        '7d rolling',
+        'no_data',
+      ],
       // from the Sloth resource: Prometheus SLIs (no Prometheus here, so no data yet)
       [
         'default/checkout-requests-availability',
