@@ -59,6 +59,13 @@ export interface Config {
        * @visibility secret
        */
       sharedSecret?: string;
+      /**
+       * The events topic of the events backend's HTTP ingress for Alertmanager (POST /api/events/http/<topic>, with
+       * the module reliabilityEventsModule; the same shared secret as bearer). The receiver subscribes to it under one
+       * id on every replica, so a notification is acted on once. 1-100 letters, digits, '.', '_' or '-'. Default
+       * alertmanager.
+       */
+      eventsTopic?: string;
     };
     /** More ways in: PagerDuty's V3 webhooks and generic HMAC-signed webhooks, handed to remediation (docs/webhooks.md). */
     webhooks?: {

@@ -5,3 +5,4 @@
  * @packageDocumentation
  */
 export { reliabilityPlugin as default } from './plugin';
+export { reliabilityEventsModule } from './alertmanager/module';

@@ -6,6 +6,7 @@ import { actionsRegistryServiceRef } from '@backstage/backend-plugin-api/alpha';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
+import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { reliabilityAllPermissions } from '@reliability-suite/plugin-reliability-common';
 import { setupHint } from './config/setupHint';
 import { registerReliabilityExtensionPoints } from './extensions/extensionPoints';
@@ -39,6 +40,7 @@ export const reliabilityPlugin = createBackendPlugin({
         urlReader: coreServices.urlReader,
         notifications: notificationService,
         signals: signalsServiceRef,
+        events: eventsServiceRef,
         actionsRegistry: actionsRegistryServiceRef,
       },
       async init({
@@ -48,6 +50,7 @@ export const reliabilityPlugin = createBackendPlugin({
         permissionsRegistry,
         notifications,
         signals,
+        events,
         actionsRegistry,
         ...services
       }) {
@@ -56,6 +59,7 @@ export const reliabilityPlugin = createBackendPlugin({
         const features = await createFeatures(ctx, extensions, {
           notifications,
           signals,
+          events,
           rootConfig: services.config,
           // the suite's actions for AI agents, behind the guards the routes use
           actions: {

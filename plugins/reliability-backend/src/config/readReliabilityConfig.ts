@@ -18,6 +18,7 @@ import {
 } from '@reliability-suite/plugin-reliability-common';
 import { configDurationMs } from './durations';
 import { DeliveryConfig, readDeliveryConfig } from './deliveryConfig';
+import { alertmanagerEventsTopic } from '../alertmanager/events';
 
 /**
  * The plugin's whole configuration (`reliability.*`, and the app's and backend's base URLs), read once at startup
@@ -37,6 +38,8 @@ export interface ReliabilityConfig {
   alerting: { pendingMs: number; csvPolicies: Map<string, MwmbRule[]> };
   prometheus: PrometheusInstanceConfig[];
   alertmanagerSecret?: string;
+  /** The events topic the Alertmanager receiver subscribes to (alertmanager.eventsTopic, default alertmanager). */
+  alertmanagerEventsTopic: string;
   metricsToken?: string;
   /**
    * The launch-freeze gate: its window and threshold, the longest an override may last (`maxOverride`, a fixed
@@ -236,6 +239,7 @@ export function readReliabilityConfig(config: Config): ReliabilityConfig {
     },
     prometheus: readPrometheusInstances(config),
     alertmanagerSecret: cfg?.getOptionalString('alertmanager.sharedSecret'),
+    alertmanagerEventsTopic: alertmanagerEventsTopic(config),
     metricsToken: cfg?.getOptionalString('metrics.token'),
     gate: {
       window: gateWindow ?? '7d',

@@ -1,6 +1,7 @@
 import { RootConfigService } from '@backstage/backend-plugin-api';
 import { NotificationService } from '@backstage/plugin-notifications-node';
 import { SignalsService } from '@backstage/plugin-signals-node';
+import type { EventsService } from '@backstage/plugin-events-node';
 import type { Feature } from '../http/feature';
 import type { ReliabilityExtensions } from '../extensions/extensionPoints';
 import { SuiteContext } from './context';
@@ -47,6 +48,8 @@ export async function createFeatures(
   services: {
     notifications: NotificationService;
     signals: SignalsService;
+    /** The events service: the Alertmanager receiver subscribes to its topic (alertmanager/events.ts). */
+    events?: EventsService;
     /** The root config as Backstage serves it: delivery and secret hygiene follow its changes (subscribe). */
     rootConfig: RootConfigService;
     /** The Actions Registry and the REST guards: the suite's actions for AI agents (actions/) are registered with it. */
@@ -100,7 +103,10 @@ export async function createFeatures(
     createIdempotencyFeature(ctx),
     slos,
     createAlertsFeature(ctx, { slos }),
-    createAlertmanagerFeature(ctx, { remediation }),
+    await createAlertmanagerFeature(ctx, {
+      remediation,
+      events: services.events,
+    }),
     createWebhooksFeature(ctx, { remediation }),
     remediation,
     delivery,
