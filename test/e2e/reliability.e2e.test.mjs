@@ -444,6 +444,9 @@ test("checkout's synthetic journeys show per region, with their charts, and feed
     }
     // a day of runs: a success-rate and a p95 line per region, and the deadline
     const charts = panel.getByTestId('synthetic-charts');
+    // the panels below the charts are drawn only near the screen (content-visibility: auto), and a chart measures its
+    // width when drawn: bring it on screen first
+    await charts.scrollIntoViewIfNeeded({ timeout: 30_000 });
     await charts
       .locator('.recharts-line path.recharts-curve')
       .nth(5)
