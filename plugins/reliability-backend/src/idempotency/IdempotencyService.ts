@@ -11,6 +11,14 @@ export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 /** How long a repeat waits for the first request of its key to answer before it is told to retry (409). */
 export const IDEMPOTENCY_WAIT_MS = 10_000;
 const POLL_MS = 50;
+/**
+ * When freeing a key fails (the database is down or its connection was cut while the request failed), it is tried
+ * again after these delays (about a minute in all): a key left claimed would answer every retry of its request 409
+ * for 24 hours, although nothing was counted.
+ */
+export const IDEMPOTENCY_RELEASE_RETRY_MS = [
+  250, 500, 1_000, 2_000, 4_000, 8_000, 15_000, 30_000,
+];
 /** Keys deleted per statement by the cleanup, and statements per run. */
 const CLEANUP_BATCH = 1_000;
 const CLEANUP_BATCHES = 100;
@@ -57,8 +65,35 @@ export class IdempotencyService {
       store: IdempotencyStore;
       now?: () => number;
       waitMs?: number;
+      /** The delays between tries of a release that failed (IDEMPOTENCY_RELEASE_RETRY_MS). */
+      releaseRetryMs?: readonly number[];
     },
   ) {}
+
+  /**
+   * Frees the claim; when that fails, answers the error and keeps trying in the background (bounded, see
+   * IDEMPOTENCY_RELEASE_RETRY_MS). Only the claim's own row is deleted: a key claimed again meanwhile stays.
+   */
+  private async release(mine: {
+    route: string;
+    caller: string;
+    key: string;
+    claim: string;
+  }): Promise<void> {
+    try {
+      await this.o.store.release(mine);
+    } catch (e) {
+      const delays = this.o.releaseRetryMs ?? IDEMPOTENCY_RELEASE_RETRY_MS;
+      const retry = (i: number) => {
+        if (i >= delays.length) return;
+        setTimeout(() => {
+          this.o.store.release(mine).catch(() => retry(i + 1));
+        }, delays[i]).unref?.();
+      };
+      retry(0);
+      throw e;
+    }
+  }
 
   private now() {
     return (this.o.now ?? Date.now)();
@@ -99,7 +134,7 @@ export class IdempotencyService {
           kind: 'run',
           complete: (status, body) =>
             this.o.store.complete(mine, status, JSON.stringify(body ?? null)),
-          release: () => this.o.store.release(mine),
+          release: () => this.release(mine),
         };
       }
       if (this.now() - row.createdAt >= IDEMPOTENCY_TTL_MS) {
