@@ -56,6 +56,14 @@ backend.add(
   import('@reliability-suite/plugin-catalog-backend-module-reliability'),
 );
 backend.add(import('@reliability-suite/plugin-reliability-backend'));
+// Alertmanager through the events backend's HTTP ingress, POST /api/events/http/alertmanager (docs/alerts.md)
+backend.add(
+  import('@reliability-suite/plugin-reliability-backend').then(m => ({
+    default:
+      m.reliabilityEventsModule ??
+      (m.default as unknown as typeof m).reliabilityEventsModule,
+  })),
+);
 // AI agents: the actions registered with the Actions Registry (the suite's, by backend.actions.pluginSources) as MCP
 // tools over Streamable HTTP at /api/mcp-actions/v1, for the calling user
 backend.add(import('@backstage/plugin-mcp-actions-backend'));

@@ -9,8 +9,8 @@ import {
 } from './events';
 
 /**
- * The events backend's HTTP ingress for Alertmanager: POST /api/events/http/<reliability.alertmanager.eventsTopic>
- * (default `alertmanager`), guarded by `reliability.alertmanager.sharedSecret` as a bearer token. A notification that
+ * The events backend's HTTP ingress for Alertmanager: POST `/api/events/http/alertmanager` (the topic is
+ * `reliability.alertmanager.eventsTopic`, default `alertmanager`), guarded by `reliability.alertmanager.sharedSecret` as a bearer token. A notification that
  * passes is published on the topic, where the reliability plugin's receiver acts on it once (across replicas too).
  * Without a shared secret nothing is registered. A module of the events plugin, since only the events plugin's
  * modules can reach its extension point.

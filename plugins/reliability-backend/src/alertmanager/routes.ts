@@ -8,6 +8,7 @@ import {
 import { bearerMatches } from '../http/bearer';
 import { Guards } from '../http/guards';
 import { AlertmanagerService } from './AlertmanagerService';
+import { WRONG_SECRET_MESSAGE } from './events';
 
 /** Alertmanager's webhook receiver (payload v4) and the received alerts. */
 export function alertmanagerRoutes(
@@ -28,9 +29,7 @@ export function alertmanagerRoutes(
         'The Alertmanager receiver is off: set reliability.alertmanager.sharedSecret',
       );
     if (!bearerMatches(req.headers.authorization, deps.secret)) {
-      throw new AuthenticationError(
-        'Alertmanager webhook: missing or wrong shared secret (Authorization: Bearer <secret>)',
-      );
+      throw new AuthenticationError(WRONG_SECRET_MESSAGE);
     }
     // the body is read only now, after the secret checked out
     await new Promise<void>((resolve, reject) =>
