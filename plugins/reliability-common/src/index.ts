@@ -74,6 +74,7 @@ export * from './remediation/types';
 export * from './runbooks/runbook';
 export * from './runbooks/api';
 export * from './slos/api';
+export * from './slos/shard';
 export * from './synthetics/journey';
 export * from './synthetics/api';
 export * from './synthetics/registryCsv';
