@@ -1,0 +1,316 @@
+// Faults survived, with nothing lost. One backend (packages/backend, a real process) on a PostgreSQL instance of
+// the suite's own (lib/postgres.mjs), and a Prometheus on loopback whose behaviour the test switches
+// (lib/fakePrometheus.mjs). In order:
+//   1. PostgreSQL restarted (pg_ctl stop -m fast, start) while a reporter posts SLI events, retrying each batch that
+//      is not acknowledged with its Idempotency-Key: the backend answers again without a restart, and the SLO's
+//      counts (read back through the API, from the evaluation tick) are exactly what was acknowledged.
+//   2. The backend's connections killed (pg_terminate_backend) during the same load: the same.
+//   3. Prometheus that accepts connections and never answers, then answers 500 and garbage: the evaluation tick
+//      still ends within its deadline, the SLO has no data with the reason, and the next good answer recovers it.
+// Run: node --test --test-concurrency=1 test/faults/*.test.mjs (see docs/failure-modes.md).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startPostgres, freePort } from './lib/postgres.mjs';
+import { startFakePrometheus } from './lib/fakePrometheus.mjs';
+import { startBackend, pg, root, until } from './lib/backend.mjs';
+import { ingestThroughFault } from './lib/ingest.mjs';
+
+const DB = 'reliability_faults';
+const TOKEN = randomBytes(16).toString('hex');
+const TICK_TIMEOUT_S = 20;
+/** The longest a tick may be missing after a database fault: the tick's timeout plus the janitor's minute, plus slack. */
+const TICK_WAIT_MS = (TICK_TIMEOUT_S + 60 + 15) * 1000;
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'reliability-faults-'));
+const say = (...a) => console.log('[faults]', ...a);
+/** The backend's output: kept when a fault fails (the path is printed), deleted otherwise. */
+const LOG = path.join(
+  os.tmpdir(),
+  `reliability-faults-backend-${process.pid}.log`,
+);
+let failed = false;
+
+let postgres;
+let prometheus;
+let backend;
+let baseUrl;
+
+// the suite's SLOs: copies of the demo's checkout-success (Ingest) and checkout-latency-prometheus, one per fault
+const ingestSlo = readFileSync(
+  path.join(root, 'catalog/slos/checkout-success.yaml'),
+  'utf8',
+);
+const promSlo = readFileSync(
+  path.join(root, 'catalog/slos/checkout-latency.prometheus.yaml'),
+  'utf8',
+);
+writeFileSync(
+  path.join(tmp, 'slos.yaml'),
+  [
+    ingestSlo.replaceAll('checkout-success', 'faults-pg-restart'),
+    ingestSlo.replaceAll('checkout-success', 'faults-pg-terminate'),
+    promSlo.replaceAll('checkout-latency-prometheus', 'faults-prometheus'),
+  ].join('\n---\n'),
+);
+
+const api = async (p, init = {}) => {
+  const res = await fetch(`${baseUrl}/api/reliability${p}`, {
+    ...init,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(init.headers ?? {}) },
+    signal: AbortSignal.timeout(10_000),
+  });
+  return res;
+};
+const sloStatus = async name => {
+  const res = await api(`/slos/default/${name}`);
+  if (res.status !== 200) return null;
+  const body = await res.json();
+  return (body.item ?? body).status ?? null;
+};
+
+/** Waits for a status the tick worked out after `since` (epoch ms). */
+const statusAfter = (name, since, timeoutMs = 30_000) =>
+  until(
+    `a status of ${name} evaluated after ${new Date(since).toISOString()}`,
+    async () => {
+      const s = await sloStatus(name);
+      return s && Date.parse(s.evaluatedAt) > since ? s : null;
+    },
+    timeoutMs,
+    250,
+  );
+
+before(async () => {
+  const t0 = Date.now();
+  postgres = await startPostgres({ log: say });
+  const admin = new pg.Client({ connectionString: postgres.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${DB}`);
+  await admin.end();
+  prometheus = await startFakePrometheus();
+  const port = await freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
+  const config = path.join(tmp, 'backend.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      app: { baseUrl: `http://localhost:${port}` },
+      backend: {
+        baseUrl: `http://localhost:${port}`,
+        listen: { port, host: '127.0.0.1' },
+        database: {
+          client: 'pg',
+          connection: `${postgres.url}/${DB}`,
+          pluginDivisionMode: 'schema',
+        },
+        auth: {
+          externalAccess: [
+            { type: 'static', options: { token: TOKEN, subject: 'faults' } },
+          ],
+        },
+      },
+      catalog: {
+        locations: [
+          { type: 'file', target: '../../catalog/all.yaml' },
+          { type: 'file', target: path.join(tmp, 'slos.yaml') },
+        ],
+      },
+      reliability: {
+        demo: { enabled: false },
+        evaluation: {
+          schedule: {
+            frequency: { seconds: 2 },
+            timeout: { seconds: TICK_TIMEOUT_S },
+            initialDelay: { seconds: 1 },
+          },
+        },
+        prometheus: { instances: [{ name: 'faults', url: prometheus.url }] },
+      },
+    }),
+  );
+  backend = await startBackend(config, baseUrl, LOG);
+  say(`backend answering in ${Date.now() - t0} ms`);
+  // the catalog has read the suite's SLOs and a tick has evaluated them
+  for (const name of [
+    'faults-pg-restart',
+    'faults-pg-terminate',
+    'faults-prometheus',
+  ])
+    await until(`${name} evaluated`, () => sloStatus(name), 120_000, 500);
+  say(`SLOs registered and evaluated ${Date.now() - t0} ms after the start`);
+});
+
+after(async () => {
+  await backend?.stop().catch(() => {});
+  prometheus?.close();
+  postgres?.destroy();
+  rmSync(tmp, { recursive: true, force: true });
+  if (failed) say(`the backend's output is in ${LOG}`);
+  else rmSync(LOG, { force: true });
+});
+
+/** A test whose failure keeps the backend's output. */
+const fault = (name, options, fn) =>
+  test(name, options, async () => {
+    try {
+      await fn();
+    } catch (e) {
+      failed = true;
+      throw e;
+    }
+  });
+
+/** The assertions common to the two database faults: every batch acknowledged, the counts exactly those. */
+async function assertExact(name, figures, what) {
+  say(
+    `${what}: batches ${figures.batches}, requests sent ${figures.attempts}, acknowledged ${figures.acknowledged} ` +
+      `(${figures.replayed} replayed), retried ${figures.retried}, outage seen by the client ${figures.outageMs} ms, ` +
+      `fault took ${figures.faultMs} ms; statuses ${JSON.stringify(
+        figures.statuses,
+      )}; errors ${JSON.stringify(figures.errors)}`,
+  );
+  assert.deepEqual(
+    figures.unacknowledged,
+    [],
+    'every batch is acknowledged in the end',
+  );
+  // the evaluation tick that ran when the database went away loses its scheduler ticket (Backstage's scheduler
+  // cannot release it): ticks resume once the ticket expires (the tick's timeout) and the scheduler's janitor,
+  // which runs every minute, clears it
+  const waitFrom = Date.now();
+  const status = await statusAfter(
+    name,
+    figures.lastAckAt + 1000,
+    TICK_WAIT_MS,
+  );
+  say(
+    `${what}: a tick after the last acknowledgement came ${
+      Date.now() - waitFrom
+    } ms later`,
+  );
+  say(
+    `${what}: final count through the API good ${status.good}, total ${status.total}; acknowledged good ${figures.good}, total ${figures.total}`,
+  );
+  assert.equal(
+    status.total,
+    figures.total,
+    'total events: exactly the acknowledged ones',
+  );
+  assert.equal(
+    status.good,
+    figures.good,
+    'good events: exactly the acknowledged ones',
+  );
+}
+
+fault(
+  'PostgreSQL restarted mid-ingest: the backend answers again by itself, and nothing is lost or counted twice',
+  { timeout: 150_000 },
+  async () => {
+    const figures = await ingestThroughFault({
+      baseUrl,
+      token: TOKEN,
+      slo: 'default/faults-pg-restart',
+      keyPrefix: `restart-${Date.now()}`,
+      fault: async () => {
+        postgres.stop('fast');
+        await new Promise(r => setTimeout(r, 1500));
+        postgres.start();
+      },
+    });
+    assert.ok(
+      figures.retried > 0,
+      'the fault was felt: some requests were retried',
+    );
+    await assertExact('faults-pg-restart', figures, 'pg restart');
+    assert.equal(backend.exited(), null, 'the backend was not restarted');
+  },
+);
+
+fault(
+  'connections killed (pg_terminate_backend) during ingest: the pool recovers, and nothing is lost or counted twice',
+  { timeout: 150_000 },
+  async () => {
+    let killed = 0;
+    const figures = await ingestThroughFault({
+      baseUrl,
+      token: TOKEN,
+      slo: 'default/faults-pg-terminate',
+      keyPrefix: `terminate-${Date.now()}`,
+      fault: async () => {
+        // three rounds, half a second apart: every connection of the backend's database, idle or busy
+        for (let round = 0; round < 3; round++) {
+          const out = postgres.psql(
+            `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '${DB}' AND pid <> pg_backend_pid()`,
+          );
+          killed += Number(out.trim() || 0);
+          await new Promise(r => setTimeout(r, 500));
+        }
+      },
+    });
+    say(`pg_terminate_backend: ${killed} connections killed`);
+    assert.ok(killed > 0, 'connections were killed');
+    await assertExact('faults-pg-terminate', figures, 'pg_terminate_backend');
+    assert.equal(backend.exited(), null, 'the backend was not restarted');
+  },
+);
+
+fault(
+  'Prometheus hanging, then failing, then answering: the tick keeps its deadline, the SLO says why it has no data, and recovers',
+  { timeout: 150_000 },
+  async () => {
+    const good = await statusAfter('faults-prometheus', Date.now());
+    assert.equal(good.reason, undefined, JSON.stringify(good));
+    assert.ok(
+      Math.abs(good.sli - 0.99) < 1e-9,
+      `SLI from the fake: ${good.sli}`,
+    );
+
+    for (const mode of ['hang', 'broken']) {
+      prometheus.setMode(mode);
+      const switched = Date.now();
+      // the tick that starts after the switch reports the SLO without data, with the reason, within its deadline
+      const s = await statusAfter(
+        'faults-prometheus',
+        switched,
+        (TICK_TIMEOUT_S + 10) * 1000,
+      );
+      const tookMs = Date.now() - switched;
+      // the Ingest SLOs of the same tick are evaluated too (the tick did not stop at the failing source)
+      const ingest = await sloStatus('faults-pg-restart');
+      say(
+        `prometheus ${mode}: status after ${tookMs} ms: state ${s.state}, reason "${s.reason}"; ingest SLO evaluated at ${ingest.evaluatedAt}`,
+      );
+      assert.equal(s.state, 'no_data');
+      assert.equal(s.sli, null);
+      assert.match(s.reason ?? '', /Prometheus faults/);
+      assert.ok(
+        tookMs < TICK_TIMEOUT_S * 1000 + 3000,
+        `the tick ended within its ${TICK_TIMEOUT_S} s deadline (plus a 2 s frequency): ${tookMs} ms`,
+      );
+      assert.equal(ingest.evaluatedAt, s.evaluatedAt);
+    }
+
+    prometheus.setMode('good');
+    const back = Date.now();
+    const recovered = await until(
+      'the SLO to recover once Prometheus answers',
+      async () => {
+        const s = await sloStatus('faults-prometheus');
+        return s && Date.parse(s.evaluatedAt) > back && !s.reason ? s : null;
+      },
+      (TICK_TIMEOUT_S + 10) * 1000,
+      250,
+    );
+    say(
+      `prometheus good again: recovered in ${Date.now() - back} ms, SLI ${
+        recovered.sli
+      }, state ${recovered.state}`,
+    );
+    assert.ok(Math.abs(recovered.sli - 0.99) < 1e-9);
+    say(`fake Prometheus requests: ${JSON.stringify(prometheus.counts)}`);
+  },
+);

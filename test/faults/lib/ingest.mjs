@@ -1,0 +1,146 @@
+// A client that reports SLI events the way a careful reporter does: each batch has its own Idempotency-Key, and a
+// batch that is not acknowledged (an error, a 5xx, a 409 while its first try still runs, no answer within 10 s) is
+// sent again with the same key and the same body, until it is acknowledged or its attempts run out.
+
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+
+/**
+ * Posts batches to `POST /sli-events` from `concurrency` loops while `fault()` runs, and for `tailMs` after it
+ * ended; then lets the retries finish. Every loop is bounded: `maxAttempts` per batch, `deadlineMs` overall.
+ * Answers the figures: batches sent (first tries), attempts, retried attempts, acknowledged batches, replays, the
+ * good/total the acknowledged batches carry, the statuses seen, and the batches never acknowledged.
+ */
+export async function ingestThroughFault({
+  baseUrl,
+  token,
+  slo,
+  keyPrefix,
+  fault,
+  warmupMs = 1000,
+  tailMs = 2000,
+  concurrency = 4,
+  maxAttempts = 120,
+  retryDelayMs = 250,
+  deadlineMs = 60_000,
+}) {
+  const started = Date.now();
+  const hardDeadline = started + deadlineMs;
+  const f = {
+    batches: 0,
+    attempts: 0,
+    retried: 0,
+    acknowledged: 0,
+    replayed: 0,
+    good: 0,
+    total: 0,
+    statuses: {},
+    errors: {},
+    unacknowledged: [],
+    lastAckAt: 0,
+    outageMs: 0,
+  };
+  let firstFailureAt = 0;
+  let recoveredAt = 0;
+  let faultDone = false;
+  let faultEndedAt = 0;
+  let next = 0;
+
+  const post = async (key, body) => {
+    const res = await fetch(`${baseUrl}/api/reliability/sli-events`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        'idempotency-key': key,
+      },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await res.text();
+    return {
+      status: res.status,
+      replayed: res.headers.get('idempotent-replayed') === 'true',
+      text,
+    };
+  };
+
+  const loop = async () => {
+    while (Date.now() < hardDeadline) {
+      // new batches while the fault runs and for tailMs after it
+      if (faultDone && Date.now() - faultEndedAt > tailMs) return;
+      const i = next++;
+      const total = 1 + (i % 10);
+      const good = total - (i % 3 === 0 ? 1 : 0);
+      const key = `${keyPrefix}-${i}`;
+      // one body per batch: a retry sends the same bytes (the timestamp too)
+      const body = JSON.stringify({
+        events: [
+          {
+            slo,
+            timestamp: new Date(Date.now() - 5_000).toISOString(),
+            good,
+            total,
+          },
+        ],
+      });
+      f.batches++;
+      let acked = false;
+      for (
+        let attempt = 0;
+        attempt < maxAttempts && Date.now() < hardDeadline;
+        attempt++
+      ) {
+        if (attempt > 0) {
+          f.retried++;
+          await sleep(retryDelayMs);
+        }
+        f.attempts++;
+        try {
+          const r = await post(key, body);
+          f.statuses[r.status] = (f.statuses[r.status] ?? 0) + 1;
+          if (r.status === 202) {
+            acked = true;
+            if (r.replayed) f.replayed++;
+            break;
+          }
+          if (r.status < 500 && r.status !== 409 && r.status !== 429)
+            throw new Error(
+              `batch ${key} refused: ${r.status} ${r.text.slice(0, 300)}`,
+            );
+          const kind = `${r.status} ${r.text.slice(0, 120)}`;
+          f.errors[kind] = (f.errors[kind] ?? 0) + 1;
+        } catch (e) {
+          if (String(e.message).startsWith(`batch ${key} refused`)) throw e;
+          const kind =
+            e.name === 'TimeoutError'
+              ? 'no answer within 10 s'
+              : `${e.cause?.code ?? e.name}`;
+          f.errors[kind] = (f.errors[kind] ?? 0) + 1;
+        }
+        if (!firstFailureAt) firstFailureAt = Date.now();
+      }
+      if (acked) {
+        f.acknowledged++;
+        f.good += good;
+        f.total += total;
+        f.lastAckAt = Date.now();
+        if (firstFailureAt && !recoveredAt) recoveredAt = Date.now();
+      } else f.unacknowledged.push(key);
+    }
+  };
+
+  const loops = Array.from({ length: concurrency }, loop);
+  await sleep(warmupMs);
+  const faultStartedAt = Date.now();
+  try {
+    await fault();
+  } finally {
+    faultDone = true;
+    faultEndedAt = Date.now();
+  }
+  await Promise.all(loops);
+  f.faultMs = faultEndedAt - faultStartedAt;
+  f.outageMs = firstFailureAt && recoveredAt ? recoveredAt - firstFailureAt : 0;
+  f.durationMs = Date.now() - started;
+  return f;
+}
