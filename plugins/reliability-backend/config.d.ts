@@ -9,6 +9,20 @@ export interface Config {
         timeout: { minutes?: number; seconds?: number };
         initialDelay?: { minutes?: number; seconds?: number };
       };
+      /**
+       * Sharded evaluation (PostgreSQL only; ignored on SQLite): the SLOs are split into `count` shards by a stable
+       * hash of their ref, and every replica evaluates the shards it holds a lease on, taking ceil(count / live
+       * replicas) of them. Absent: one replica at a time evaluates every SLO (the global tick). See docs/scaling.md.
+       */
+      shards?: {
+        /** How many shards (1 to 4096); several per replica you expect, e.g. 64. Changing it moves SLOs between shards. */
+        count: number;
+        /**
+         * How long a lease holds without renewal, in seconds (6 to 3600; default 30). Replicas renew every third of
+         * it; a replica that dies loses its shards when its leases expire.
+         */
+        leaseSeconds?: number;
+      };
     };
     storage?: {
       /** How long minute buckets are kept before they are folded into hourly ones (>= 6h). Default 7h. */

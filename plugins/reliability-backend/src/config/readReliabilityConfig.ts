@@ -32,6 +32,11 @@ export interface ReliabilityConfig {
   backendBaseUrl?: string;
   /** `evaluation.schedule`, or every minute with a 50 s timeout. */
   evaluationSchedule: SchedulerServiceTaskScheduleDefinition;
+  /**
+   * `evaluation.shards`: sharded evaluation on PostgreSQL (each replica evaluates the SLOs of the shards it holds a
+   * lease on); undefined: one global tick evaluates every SLO.
+   */
+  evaluationShards?: { count: number; leaseSeconds: number };
   minuteRetentionMs: number;
   maxLatenessMs: number;
   /** Burn-rate alerting: how long a rule must hold before it fires, and the CSV policies per SLO. */
@@ -154,6 +159,28 @@ const isHttpUrl = (text: string) => {
   }
 };
 
+/** `reliability.evaluation.shards`: whole numbers in range, or undefined when absent. */
+function readEvaluationShards(
+  cfg: Config | undefined,
+): { count: number; leaseSeconds: number } | undefined {
+  const shards = cfg?.getOptionalConfig('evaluation.shards');
+  if (!shards) return undefined;
+  const whole = (key: string, min: number, max: number, dflt?: number) => {
+    const v = shards.getOptional(key) ?? dflt;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+      throw new Error(
+        `reliability.evaluation.shards.${key} must be a whole number from ${min} to ${max}, got ${JSON.stringify(
+          v ?? null,
+        )}`,
+      );
+    return v;
+  };
+  return {
+    count: whole('count', 1, 4096),
+    leaseSeconds: whole('leaseSeconds', 6, 3600, 30),
+  };
+}
+
 /** Reads the plugin's configuration; throws naming the key on a bad value. */
 export function readReliabilityConfig(config: Config): ReliabilityConfig {
   const cfg = config.getOptionalConfig('reliability');
@@ -225,6 +252,7 @@ export function readReliabilityConfig(config: Config): ReliabilityConfig {
           timeout: { seconds: 50 },
           initialDelay: { seconds: 5 },
         },
+    evaluationShards: readEvaluationShards(cfg),
     minuteRetentionMs,
     maxLatenessMs: durationMs(
       cfg?.getOptionalString('ingest.maxLateness') ?? '35d',
