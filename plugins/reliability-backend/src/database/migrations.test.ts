@@ -391,4 +391,68 @@ describe.each(
     await knex.migrate.up({ ...config, name });
     expect((await rows())[3]).toEqual([4, null, null, '[]', null]);
   });
+  it('create the stored SLO history and the replays, keep one point per SLO and instant, and go down and up again', async () => {
+    const knex = await databases.init(databaseId);
+    const name = '20261206100000_slo_history.js';
+    for (;;) {
+      const [, pending] = await knex.migrate.list(config);
+      expect(pending.length).toBeGreaterThan(0);
+      if (pending[0].file === name) break;
+      await knex.migrate.up(config);
+    }
+    await knex.migrate.up({ ...config, name });
+    const point = (t: number, replayed: boolean) => ({
+      slo_ref: 'default/a',
+      t,
+      budget_remaining: 0.123456789012345,
+      burn_rate: null,
+      sli: 0.5,
+      replayed,
+      def_hash: replayed ? 'h' : null,
+    });
+    await knex('reliability_slo_history').insert([
+      point(60_000, true),
+      point(120_000, false),
+    ]);
+    // one point per SLO and instant
+    expect(
+      await knex('reliability_slo_history')
+        .insert(point(60_000, false))
+        .then(
+          () => 'inserted',
+          () => 'refused',
+        ),
+    ).toBe('refused');
+    const rows = await knex('reliability_slo_history')
+      .orderBy('t')
+      .select('t', 'budget_remaining', 'replayed');
+    expect(
+      rows.map(r => [Number(r.t), Number(r.budget_remaining), !!r.replayed]),
+    ).toEqual([
+      [60_000, 0.123456789012345, true],
+      [120_000, 0.123456789012345, false],
+    ]);
+    await knex('reliability_slo_replays').insert({
+      slo_ref: 'default/a',
+      def_hash: 'h',
+      state: 'pending',
+      from_t: 0,
+      to_t: 86_400_000,
+      step_ms: 300_000,
+      updated_at: 1,
+    });
+    expect(
+      await knex('reliability_slo_replays').first(
+        'points',
+        'attempts',
+        'next_at',
+        'cursor',
+      ),
+    ).toMatchObject({ points: 0, attempts: 0, cursor: null });
+    await knex.migrate.down({ ...config, name });
+    expect(await knex.schema.hasTable('reliability_slo_history')).toBe(false);
+    expect(await knex.schema.hasTable('reliability_slo_replays')).toBe(false);
+    await knex.migrate.up({ ...config, name });
+    expect(await knex.schema.hasTable('reliability_slo_history')).toBe(true);
+  });
 });
