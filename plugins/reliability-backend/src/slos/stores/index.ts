@@ -6,6 +6,7 @@ import { SliCountsStore } from './SliCountsStore';
 import { SloHistoryStore } from './SloHistoryStore';
 import { SloRegistryStore } from './SloRegistryStore';
 import { SloStatusStore } from './SloStatusStore';
+import { ShardLeaseStore } from './ShardLeaseStore';
 
 export type { BoundaryRequest } from './CountReadingsStore';
 export { CountReadingsStore } from './CountReadingsStore';
@@ -29,6 +30,12 @@ export type {
   StatusItem,
 } from './SloStatusStore';
 export { SloStatusStore } from './SloStatusStore';
+export type {
+  ShardLease,
+  ShardLeaseEvent,
+  ShardLeases,
+} from './ShardLeaseStore';
+export { ShardLeaseStore } from './ShardLeaseStore';
 
 /**
  * The SLO folder's stores, one per table family, each keeping its knex to itself:
@@ -37,7 +44,8 @@ export { SloStatusStore } from './SloStatusStore';
  * - `counts`: the buckets and late counts (writes, compaction, one SLO's reads);
  * - `readings`: the evaluation's bulk reads of those counts (it writes nothing);
  * - `slices`: the time slices' tallies;
- * - `history`: the stored history points (evaluated and replayed) and the replays' progress.
+ * - `history`: the stored history points (evaluated and replayed) and the replays' progress;
+ * - `leases`: the evaluation shards' leases (`reliability.evaluation.shards`; optional for stores made by hand).
  */
 export interface SloStores {
   registry: SloRegistryStore;
@@ -46,6 +54,7 @@ export interface SloStores {
   readings: CountReadingsStore;
   slices: SliceTallyStore;
   history: SloHistoryStore;
+  leases?: ShardLeaseStore;
 }
 
 /**
@@ -74,5 +83,6 @@ export function createSloStores(
     readings: new CountReadingsStore(db),
     slices,
     history,
+    leases: new ShardLeaseStore(db),
   };
 }
