@@ -26,6 +26,7 @@ export * from './model/params';
 export * from './model/result';
 export * from './model/constants';
 export * from './model/actionParams';
+export * from './model/entityTab';
 
 // Support: CSV, formatting, redaction, label matchers and the one template engine.
 export * from './csv/csv';

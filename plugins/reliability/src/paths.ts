@@ -1,7 +1,19 @@
+import { createContext, useContext } from 'react';
 import { parseEntityRef } from '@backstage/catalog-model';
 import { useRouteRef } from '@backstage/core-plugin-api';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
+import {
+  entityReliabilityPath,
+  ReliabilityTabRoute,
+  reliabilityTabPath,
+} from '@reliability-suite/plugin-reliability-common';
 import { incidentRouteRef, runbookRouteRef } from './routes';
+
+export {
+  RELIABILITY_TAB_ROUTES,
+  reliabilityTabPath,
+} from '@reliability-suite/plugin-reliability-common';
+export type { ReliabilityTabRoute } from '@reliability-suite/plugin-reliability-common';
 
 /**
  * Where the scaffolder serves the suite's "New SLO" template (catalog/templates/new-slo, at the scaffolder's default
@@ -23,8 +35,12 @@ export interface ReliabilityLinks {
   runbook(entityRef: string, section?: string | null): string;
   /** An incident's page. */
   incident(id: number): string;
-  /** An entity's Reliability tab in the catalog. */
-  entityReliability(entityRef: string): string;
+  /** An entity's Reliability tab in the catalog, at one of its sub-routes when given (`slo` needs the SLO's name). */
+  entityReliability(
+    entityRef: string,
+    route?: ReliabilityTabRoute,
+    sloName?: string,
+  ): string;
 }
 
 /**
@@ -40,6 +56,43 @@ export function useReliabilityLinks(): ReliabilityLinks {
     runbook: (entityRef, section) =>
       `${runbook(parts(entityRef))}${section ? `#${section}` : ''}`,
     incident: id => incident({ id: String(id) }),
-    entityReliability: entityRef => `${entity(parts(entityRef))}/reliability`,
+    entityReliability: (entityRef, route = 'overview', sloName) => {
+      const sub = reliabilityTabPath(route, sloName);
+      return `${entity(parts(entityRef))}/reliability${sub ? `/${sub}` : ''}`;
+    },
   };
 }
+
+/** Joins a sub-route of the Reliability tab to the tab's own path. */
+export function joinTabPath(base: string, sub: string): string {
+  const root = base.replace(/\/+$/, '');
+  return sub ? `${root}/${sub}` : root || '/';
+}
+
+/**
+ * The path of the Reliability tab the components are drawn in (`/catalog/default/component/checkout/reliability`),
+ * set by the tab; absent outside it.
+ */
+export const ReliabilityTabContext = createContext<string | undefined>(
+  undefined,
+);
+
+/**
+ * Links to the sub-routes of the Reliability tab the component is drawn in: `tab('chaos')`, `tab('slo', name)`.
+ * Undefined outside the tab.
+ */
+export function useReliabilityTabLink():
+  | ((route: ReliabilityTabRoute, sloName?: string) => string)
+  | undefined {
+  const base = useContext(ReliabilityTabContext);
+  if (base === undefined) return undefined;
+  return (route, sloName) =>
+    joinTabPath(base, reliabilityTabPath(route, sloName));
+}
+
+/** The portal path of an entity's Reliability tab at a sub-route, for pages that hold no route refs. */
+export const entityReliabilityHref = (
+  entity: { kind: string; namespace: string; name: string },
+  route?: ReliabilityTabRoute,
+  sloName?: string,
+) => entityReliabilityPath(entity, route, sloName);

@@ -2,6 +2,7 @@ import { rootRouteRef } from '../../routes';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import { Route, Routes, useLocation } from 'react-router-dom';
 import {
   EntityProvider,
   entityRouteRef,
@@ -115,10 +116,35 @@ const runbook = {
   editableMarkdown: true,
 } as any;
 
+/** Where the entity page mounts the tab, as both frontend systems do: its path with `/*`. */
+const TAB = '/catalog/default/component/checkout/reliability';
+
+/** Shows the address, for the tests that follow links. */
+function Where() {
+  return <div data-testid="where">{useLocation().pathname}</div>;
+}
+
 function render(
   api: Partial<ReliabilityApi>,
-  element = <EntityReliabilityContent />,
+  element: JSX.Element | string = '',
 ) {
+  const at = typeof element === 'string' ? element : undefined;
+  const content =
+    typeof element === 'string' ? (
+      <Routes>
+        <Route
+          path={`${TAB}/*`}
+          element={
+            <>
+              <EntityReliabilityContent />
+              <Where />
+            </>
+          }
+        />
+      </Routes>
+    ) : (
+      element
+    );
   return renderInTestApp(
     <TestApiProvider
       apis={[
@@ -167,9 +193,10 @@ function render(
         ],
       ]}
     >
-      <EntityProvider entity={entity}>{element}</EntityProvider>
+      <EntityProvider entity={entity}>{content}</EntityProvider>
     </TestApiProvider>,
     {
+      routeEntries: [at === undefined ? '/' : `${TAB}${at ? `/${at}` : ''}`],
       mountedRoutes: {
         '/reliability': rootRouteRef,
         '/catalog/:namespace/:kind/:name': entityRouteRef,
@@ -226,19 +253,12 @@ describe('EntityReliabilityContent', () => {
     ).toBeInTheDocument();
   });
 
-  it('lists the SLOs with budget, burn rates, status and time to exhaustion, and draws both charts', async () => {
+  it('lists the SLOs with budget, burn rates, status and time to exhaustion on the overview, and no charts there', async () => {
     const listSlos = jest.fn().mockResolvedValue({ items: [slo()] });
     const getHistory = jest.fn().mockResolvedValue(history);
     await render({ listSlos, getHistory });
     const row = await screen.findByTestId('slo-row-checkout-success');
     expect(listSlos).toHaveBeenCalledWith('component:default/checkout');
-    // the SLO links to the runbook section that answers its burn-rate alerts
-    expect(
-      await screen.findByTestId('slo-runbook-checkout-success'),
-    ).toHaveAttribute(
-      'href',
-      '/reliability/runbooks/component/default/checkout#symptoms',
-    );
     const cells = within(row);
     expect(cells.getByText('Checkout success rate')).toBeInTheDocument();
     expect(cells.getByText('99.5%')).toBeInTheDocument();
@@ -264,11 +284,29 @@ describe('EntityReliabilityContent', () => {
     ]);
     expect(cells.getByText('Burning')).toBeInTheDocument();
     expect(cells.getByText(/^in 1d 2h|^in 2[56]h/)).toBeInTheDocument();
+    // the charts are on the SLO's own screen: the overview asks for no history
+    expect(screen.queryByTestId('burn-chart')).toBeNull();
+    expect(getHistory).not.toHaveBeenCalled();
+  });
+
+  it('draws both charts of an SLO on its screen, slo/:name, with its row', async () => {
+    const getHistory = jest.fn().mockResolvedValue(history);
+    await render(
+      {
+        listSlos: jest.fn().mockResolvedValue({ items: [slo()] }),
+        getHistory,
+      },
+      'slo/checkout-success',
+    );
+    expect(
+      await screen.findByTestId('reliability-slo-checkout-success'),
+    ).toBeInTheDocument();
+    expect(screen.getByTestId('slo-row-checkout-success')).toBeInTheDocument();
     expect(await screen.findByTestId('budget-chart')).toHaveTextContent(
       'now 47%',
     );
     expect(screen.getByTestId('burn-chart')).toHaveTextContent(
-      'peak 17.0x; lines at 14.4x',
+      /peak 17\.0x; lines at 14\.4/,
     );
     expect(getHistory).toHaveBeenCalledWith('default/checkout-success', {
       window: '1h',
@@ -334,11 +372,14 @@ describe('EntityReliabilityContent', () => {
         }),
       ],
     });
-    await render({
-      listSlos: jest.fn().mockResolvedValue({ items: [slo()] }),
-      getHistory: jest.fn().mockResolvedValue({ ...history, points }),
-      listChanges,
-    });
+    await render(
+      {
+        listSlos: jest.fn().mockResolvedValue({ items: [slo()] }),
+        getHistory: jest.fn().mockResolvedValue({ ...history, points }),
+        listChanges,
+      },
+      'slo/checkout-success',
+    );
     const burn = await screen.findByTestId('burn-chart');
     // the two changes inside the chart's range, on each chart; the older one is outside
     await waitFor(() =>
@@ -387,10 +428,13 @@ describe('EntityReliabilityContent', () => {
         targets: [{ name: 'platform-pager', target: 'pagerduty:platform-sre' }],
       },
     };
-    await render({
-      listSlos: jest.fn().mockResolvedValue({ items: [withTargets] }),
-      getHistory: jest.fn().mockResolvedValue(history),
-    });
+    await render(
+      {
+        listSlos: jest.fn().mockResolvedValue({ items: [withTargets] }),
+        getHistory: jest.fn().mockResolvedValue(history),
+      },
+      'slo/checkout-success',
+    );
     expect(
       await screen.findByText(
         /alerts go to platform-pager \(pagerduty:platform-sre\)/,
@@ -400,10 +444,13 @@ describe('EntityReliabilityContent', () => {
 
   it('asks for the burn rate over another window when one is chosen', async () => {
     const getHistory = jest.fn().mockResolvedValue(history);
-    await render({
-      listSlos: jest.fn().mockResolvedValue({ items: [slo()] }),
-      getHistory,
-    });
+    await render(
+      {
+        listSlos: jest.fn().mockResolvedValue({ items: [slo()] }),
+        getHistory,
+      },
+      'slo/checkout-success',
+    );
     await screen.findByTestId('burn-chart');
     await userEvent.click(
       screen.getByRole('button', { name: 'burn rate over 6h' }),
@@ -456,9 +503,14 @@ describe('EntityReliabilityContent', () => {
     expect(b.getByText('Exhausted')).toBeInTheDocument();
     expect(b.getByText('-241%')).toBeInTheDocument();
     expect(b.getByText('exhausted')).toBeInTheDocument();
+    // the SLO's screen says why its chart is empty
+    await userEvent.click(
+      within(a.getByRole('cell', { name: /^A/ })).getByRole('link'),
+    );
     expect(
       await screen.findAllByText(/No data in this window yet/),
-    ).toHaveLength(2);
+    ).toHaveLength(1);
+    expect(screen.getByTestId('where')).toHaveTextContent(`${TAB}/slo/a`);
   });
 
   it('says why an SLO on a source the suite cannot read has no data: on its status and on its chart', async () => {
@@ -481,10 +533,13 @@ describe('EntityReliabilityContent', () => {
       title: 'CW',
       sourceType: 'CloudWatch',
     };
-    await render({
-      listSlos: jest.fn().mockResolvedValue({ items: [cloudWatch] }),
-      getHistory: jest.fn().mockResolvedValue({ ...history, points: [] }),
-    });
+    await render(
+      {
+        listSlos: jest.fn().mockResolvedValue({ items: [cloudWatch] }),
+        getHistory: jest.fn().mockResolvedValue({ ...history, points: [] }),
+      },
+      'slo/cw',
+    );
     expect(
       await screen.findByText(
         'No data: the suite reads Prometheus, synthetics and the built-in ingest; this SLO reads CloudWatch.',
@@ -546,6 +601,191 @@ describe('EntityReliabilityContent', () => {
   });
 });
 
+describe('the sub-routes of the tab', () => {
+  const withSlo = () => ({
+    listSlos: jest.fn().mockResolvedValue({ items: [slo()] }),
+    getHistory: jest.fn().mockResolvedValue(history),
+  });
+
+  it.each([
+    ['runbook', 'entity-runbook-card', 'Runbook & incidents'],
+    ['self-healing', 'remediation-empty', 'Self-healing'],
+    ['synthetics', 'synthetics-panel', 'Synthetics'],
+    ['drills', 'drills-panel', 'Drills'],
+    ['capacity', 'capacity-panel', 'Capacity'],
+    ['chaos', 'chaos-panel', 'Chaos'],
+  ])(
+    'draws %s at its own address, only that panel, with its tab selected',
+    async (sub, testId, label) => {
+      await render(withSlo(), sub);
+      expect(
+        await screen.findByTestId(testId, {}, { timeout: 5000 }),
+      ).toBeInTheDocument();
+      // one screen: no SLO table, no other panel
+      expect(screen.queryByTestId('slo-row-checkout-success')).toBeNull();
+      for (const other of ['chaos-panel', 'drills-panel', 'capacity-panel']) {
+        if (other !== testId) expect(screen.queryByTestId(other)).toBeNull();
+      }
+      expect(screen.getByRole('tab', { name: label })).toHaveAttribute(
+        'aria-selected',
+        'true',
+      );
+      expect(screen.getByRole('tab', { name: 'Overview' })).toHaveAttribute(
+        'aria-selected',
+        'false',
+      );
+    },
+  );
+
+  it('gives the chaos and drills screens the SLOs of the entity', async () => {
+    const listDrills = jest.fn().mockResolvedValue({
+      items: [],
+      targets: { rtoSeconds: null, rpoSeconds: null },
+      targetProblems: [],
+      warnings: [],
+      last: null,
+    });
+    await render({ ...withSlo(), listDrills }, 'drills');
+    expect(await screen.findByTestId('drills-panel')).toBeInTheDocument();
+    expect(listDrills).toHaveBeenCalled();
+  });
+
+  it('links the runbook screen to the section that answers each SLO', async () => {
+    await render(withSlo(), 'runbook');
+    expect(
+      await screen.findByTestId('slo-runbook-checkout-success'),
+    ).toHaveAttribute(
+      'href',
+      '/reliability/runbooks/component/default/checkout#symptoms',
+    );
+  });
+
+  it('shows the overview at the tab itself: the table, the readiness summary, the overview tab selected', async () => {
+    const getHistory = jest.fn().mockResolvedValue(history);
+    await render({
+      listSlos: jest.fn().mockResolvedValue({ items: [slo()] }),
+      getHistory,
+    });
+    expect(
+      await screen.findByTestId('slo-row-checkout-success'),
+    ).toBeInTheDocument();
+    expect(await screen.findByTestId('readiness-card')).toBeInTheDocument();
+    expect(screen.getByRole('tab', { name: 'Overview' })).toHaveAttribute(
+      'aria-selected',
+      'true',
+    );
+    for (const panel of [
+      'chaos-panel',
+      'drills-panel',
+      'capacity-panel',
+      'synthetics-panel',
+      'entity-runbook-card',
+      'changes-panel',
+    ]) {
+      expect(screen.queryByTestId(panel)).toBeNull();
+    }
+  });
+
+  it('says above the table what burns and links to the runbook screen', async () => {
+    await render(withSlo());
+    const status = await screen.findByTestId('reliability-status');
+    expect(status).toHaveTextContent(
+      '1 of 1 SLO needs attention: Checkout success rate burning (page 14.4x 1h&5m).',
+    );
+    expect(screen.getByTestId('reliability-status-runbook')).toHaveAttribute(
+      'href',
+      `${TAB}/runbook`,
+    );
+    await userEvent.click(screen.getByTestId('reliability-status-runbook'));
+    expect(
+      await screen.findByTestId('entity-runbook-card'),
+    ).toBeInTheDocument();
+    expect(screen.getByTestId('where')).toHaveTextContent(`${TAB}/runbook`);
+  });
+
+  it('says so plainly when every SLO is within budget', async () => {
+    await render({
+      listSlos: jest.fn().mockResolvedValue({
+        items: [slo({ state: 'healthy', firing: [] })],
+      }),
+    });
+    expect(await screen.findByTestId('reliability-status')).toHaveTextContent(
+      'All of its SLO within budget.',
+    );
+    expect(screen.queryByTestId('reliability-status-runbook')).toBeNull();
+  });
+
+  it('links each SLO in the table to its screen, and opens it', async () => {
+    await render(withSlo());
+    const link = await screen.findByTestId('slo-link-checkout-success');
+    expect(link).toHaveAttribute('href', `${TAB}/slo/checkout-success`);
+    await userEvent.click(link);
+    expect(await screen.findByTestId('burn-chart')).toBeInTheDocument();
+    expect(screen.getByTestId('where')).toHaveTextContent(
+      `${TAB}/slo/checkout-success`,
+    );
+  });
+
+  it('navigates with the tabs, which are links to the sub-routes', async () => {
+    await render(withSlo());
+    await screen.findByTestId('slo-row-checkout-success');
+    const chaos = screen.getByRole('tab', { name: 'Chaos' });
+    expect(chaos).toHaveAttribute('href', `${TAB}/chaos`);
+    expect(screen.getByRole('tab', { name: 'Overview' })).toHaveAttribute(
+      'href',
+      TAB,
+    );
+    expect(screen.getByRole('tab', { name: 'Self-healing' })).toHaveAttribute(
+      'href',
+      `${TAB}/self-healing`,
+    );
+    await userEvent.click(chaos);
+    expect(await screen.findByTestId('chaos-panel')).toBeInTheDocument();
+    expect(screen.getByTestId('where')).toHaveTextContent(`${TAB}/chaos`);
+    expect(screen.queryByTestId('slo-row-checkout-success')).toBeNull();
+  });
+
+  it('shows a not-found message with a way back at an unknown sub-route', async () => {
+    await render(withSlo(), 'nonsense');
+    const missing = await screen.findByTestId('reliability-not-found');
+    expect(missing).toHaveTextContent(
+      'This page of the Reliability tab does not exist.',
+    );
+    const back = within(missing).getByRole('link', {
+      name: 'Back to the reliability overview',
+    });
+    expect(back).toHaveAttribute('href', TAB);
+    for (const tab of screen.getAllByRole('tab')) {
+      expect(tab).toHaveAttribute('aria-selected', 'false');
+    }
+    await userEvent.click(back);
+    expect(
+      await screen.findByTestId('slo-row-checkout-success'),
+    ).toBeInTheDocument();
+  });
+
+  it('shows a not-found message for an SLO the entity does not have', async () => {
+    await render(withSlo(), 'slo/nope');
+    expect(
+      await screen.findByTestId('reliability-not-found'),
+    ).toHaveTextContent('checkout has no SLO named "nope".');
+  });
+
+  it('keeps the loading and error states on the screens that need the SLOs', async () => {
+    await render({ listSlos: () => new Promise(() => {}) }, 'chaos');
+    expect(screen.getByTestId('reliability-loading')).toBeInTheDocument();
+    expect(screen.queryByTestId('chaos-panel')).toBeNull();
+  });
+
+  it('shows the empty state on the overview and the panels on their screens when there is no SLO', async () => {
+    await render({ listSlos: jest.fn().mockResolvedValue({ items: [] }) });
+    expect(await screen.findByTestId('reliability-empty')).toBeInTheDocument();
+    expect(await screen.findByTestId('readiness-card')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('tab', { name: 'Capacity' }));
+    expect(await screen.findByTestId('capacity-panel')).toBeInTheDocument();
+  });
+});
+
 describe('Prometheus rules download', () => {
   it('offers the rule file for Prometheus-backed SLOs and downloads it', async () => {
     const getPrometheusRules = jest.fn().mockResolvedValue('groups: []\n');
@@ -558,13 +798,16 @@ describe('Prometheus rules download', () => {
     const click = jest
       .spyOn(HTMLAnchorElement.prototype, 'click')
       .mockImplementation(() => {});
-    await render({
-      listSlos: jest
-        .fn()
-        .mockResolvedValue({ items: [{ ...slo(), sourceType: 'Prometheus' }] }),
-      getHistory: jest.fn().mockResolvedValue(history),
-      getPrometheusRules,
-    });
+    await render(
+      {
+        listSlos: jest.fn().mockResolvedValue({
+          items: [{ ...slo(), sourceType: 'Prometheus' }],
+        }),
+        getHistory: jest.fn().mockResolvedValue(history),
+        getPrometheusRules,
+      },
+      'slo/checkout-success',
+    );
     await userEvent.click(
       await screen.findByRole('button', { name: 'Prometheus rules' }),
     );
@@ -575,12 +818,15 @@ describe('Prometheus rules download', () => {
   });
 
   it('does not offer it for SLOs fed by the ingest endpoint', async () => {
-    await render({
-      listSlos: jest
-        .fn()
-        .mockResolvedValue({ items: [{ ...slo(), sourceType: 'Ingest' }] }),
-      getHistory: jest.fn().mockResolvedValue(history),
-    });
+    await render(
+      {
+        listSlos: jest
+          .fn()
+          .mockResolvedValue({ items: [{ ...slo(), sourceType: 'Ingest' }] }),
+        getHistory: jest.fn().mockResolvedValue(history),
+      },
+      'slo/checkout-success',
+    );
     await screen.findByTestId('burn-chart');
     expect(
       screen.queryByRole('button', { name: 'Prometheus rules' }),

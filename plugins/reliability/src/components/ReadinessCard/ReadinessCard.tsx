@@ -9,13 +9,31 @@ import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
 import { Link } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import type { ReadinessItem } from '@reliability-suite/plugin-reliability-common';
+import {
+  RELIABILITY_PANEL_ROUTES,
+  type ReadinessItem,
+} from '@reliability-suite/plugin-reliability-common';
+import { useReliabilityTabLink } from '../../paths';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 import { useReusedAsync } from '../../util/useReusedAsync';
 
-/** What fixes an item: a panel of this tab (scrolled to), or a page of the portal (a template, the docs). */
+/**
+ * What fixes an item: a screen of the Reliability tab (the panel an anchor names: `#chaos-panel` is the tab's
+ * `chaos`), a panel on this screen (scrolled to), or a page of the portal (a template, the docs).
+ */
 function Fix({ fix }: { fix: NonNullable<ReadinessItem['fix']> }) {
+  const tab = useReliabilityTabLink();
+  const anchor = fix.href.startsWith('#') ? fix.href.slice(1) : '';
+  const screen = Object.prototype.hasOwnProperty.call(
+    RELIABILITY_PANEL_ROUTES,
+    anchor,
+  )
+    ? RELIABILITY_PANEL_ROUTES[anchor]
+    : undefined;
+  if (tab && screen) {
+    return <Link to={tab(screen)}>{fix.label}</Link>;
+  }
   if (fix.href.startsWith('#')) {
     return (
       <Button

@@ -8,6 +8,7 @@ import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
 import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
+import { Link } from '@backstage/core-components';
 import {
   BURN_RATE_WINDOWS,
   DEFAULT_MWMB_RULES,
@@ -29,13 +30,17 @@ const highestThreshold = (rate: number | null) => {
   return DEFAULT_MWMB_RULES.find(r => rate >= r.burnRate);
 };
 
-/** The SLOs of an entity, one row each, with budget, burn rates and status. */
+/**
+ * The SLOs of an entity, one row each, with budget, burn rates and status. With `sloLink`, each SLO's title links
+ * to its page (the tab's `slo/:name`).
+ */
 export function SloTable(props: {
   items: SloSummary[];
   selected?: string;
   onSelect?: (ref: string) => void;
+  sloLink?: (slo: SloSummary) => string;
 }) {
-  const { items, selected, onSelect } = props;
+  const { items, selected, onSelect, sloLink } = props;
   return (
     // narrow screens scroll the table sideways, the SLO column staying in place
     <TableContainer sx={{ overflowX: 'auto' }}>
@@ -87,7 +92,16 @@ export function SloTable(props: {
                   sx={{ minWidth: 200, maxWidth: 320 }}
                 >
                   <Typography variant="body2" fontWeight={600}>
-                    {slo.title}
+                    {sloLink ? (
+                      <Link
+                        to={sloLink(slo)}
+                        data-testid={`slo-link-${slo.name}`}
+                      >
+                        {slo.title}
+                      </Link>
+                    ) : (
+                      slo.title
+                    )}
                   </Typography>
                   {slo.description && (
                     <Typography variant="caption" color="text.secondary">
