@@ -217,7 +217,7 @@ async function reliabilityTab(browser, port) {
     viewport: { width: 1600, height: 1400 },
   });
   await page.goto(
-    `http://localhost:${port}/catalog/default/component/checkout/reliability`,
+    `http://localhost:${port}/catalog/default/component/checkout/reliability/chaos`,
   );
   await page.waitForSelector(
     '[data-testid="chaos-panel"], button:has-text("Enter")',

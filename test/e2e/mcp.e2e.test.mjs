@@ -186,7 +186,10 @@ test('every read action answers; explain-burn on checkout gets the change and th
   });
   assert.equal(status.slo.ref, 'default/checkout-success');
   assert.equal(typeof status.slo.status?.state, 'string');
-  assert.equal(status.link, '/catalog/default/component/checkout/reliability');
+  assert.equal(
+    status.link,
+    '/catalog/default/component/checkout/reliability/slo/checkout-success',
+  );
 
   const burning = await call('list-burning', {
     owner: 'group:default/payments-sre',

@@ -84,6 +84,13 @@ test("checkout's Reliability tab shows its SLO and both charts", async () => {
     assert.match(text, /Healthy|Burning|Exhausted/);
     assert.match(text, /\d+(\.\d+)?%/);
 
+    // the overview says whether the service is OK above the table
+    await page.getByTestId('reliability-status').waitFor({ timeout: 30_000 });
+    // the SLO's title links to its own screen of the tab, slo/checkout-success, with its charts
+    await page.getByTestId('slo-link-checkout-success').click();
+    await page.waitForURL(/\/reliability\/slo\/checkout-success$/, {
+      timeout: 30_000,
+    });
     // checkout also has its synthetic journey's SLO: these are checkout-success's charts
     const charts = page.getByTestId('slo-charts-checkout-success');
     const burn = charts.getByTestId('burn-chart');
@@ -112,7 +119,11 @@ test("checkout's Reliability tab shows its SLO and both charts", async () => {
     // choose another lookback and see the chart title follow
     await charts.getByRole('button', { name: 'burn rate over 6h' }).click();
     await charts.getByText('Burn rate over 6h').waitFor({ timeout: 30_000 });
-    // self-healing: a dry run of the seed's rollback, by an owner, shows its plan and lands in the history
+    // self-healing, on its screen of the tab: a dry run of the seed's rollback, by an owner, shows its plan and lands
+    // in the history
+    await page.goto(
+      `${BASE}/catalog/default/component/checkout/reliability/self-healing`,
+    );
     const rule = page.getByTestId(
       'remediation-rule-checkout-multibuy-rollback',
     );
@@ -319,7 +330,9 @@ test("the seed's drill log uploads on checkout's tab, and the timeline and the w
     .slice(0, 10);
   const csv = `date,region,duration_min,success,notes\n2025-09-10,ap-sg,18,true,"rds promotion 3m; cache warm 5m"\n${yesterday},eu-west,12,false,"e2e: promotion stalled, rolled back"\n`;
   try {
-    await page.goto(`${BASE}/catalog/default/component/checkout/reliability`);
+    await page.goto(
+      `${BASE}/catalog/default/component/checkout/reliability/drills`,
+    );
     await page.waitForSelector(
       '[data-testid="drills-panel"], button:has-text("Enter")',
       { timeout: 90_000 },
@@ -410,7 +423,9 @@ test("checkout's synthetic journeys show per region, with their charts, and feed
     viewport: { width: 1600, height: 1400 },
   });
   try {
-    await page.goto(`${BASE}/catalog/default/component/checkout/reliability`);
+    await page.goto(
+      `${BASE}/catalog/default/component/checkout/reliability/synthetics`,
+    );
     await page.waitForSelector(
       '[data-testid="synthetics-panel"], button:has-text("Enter")',
       { timeout: 90_000 },
@@ -444,8 +459,7 @@ test("checkout's synthetic journeys show per region, with their charts, and feed
     }
     // a day of runs: a success-rate and a p95 line per region, and the deadline
     const charts = panel.getByTestId('synthetic-charts');
-    // the panels below the charts are drawn only near the screen (content-visibility: auto), and a chart measures its
-    // width when drawn: bring it on screen first
+    // a chart measures its width when drawn: bring it on screen first
     await charts.scrollIntoViewIfNeeded({ timeout: 30_000 });
     await charts
       .locator('.recharts-line path.recharts-curve')
@@ -453,11 +467,12 @@ test("checkout's synthetic journeys show per region, with their charts, and feed
       .waitFor({ timeout: 30_000 });
     assert.equal(await charts.locator('.recharts-line').count(), 6);
     await charts.getByText('deadline 3.00 s').waitFor({ timeout: 30_000 });
-    // the journey is the SLI of checkout-journey (SRE-001)
+    await panel.screenshot({ path: path.join(artifacts, 'synthetics.png') });
+    // the journey is the SLI of checkout-journey (SRE-001), in the SLO table of the tab's overview
+    await page.getByTestId('reliability-nav-overview').click();
     const row = page.getByTestId('slo-row-checkout-journey');
     await row.waitFor({ timeout: 60_000 });
     assert.match(await row.innerText(), /99\.5%/);
-    await panel.screenshot({ path: path.join(artifacts, 'synthetics.png') });
   } catch (e) {
     await page
       .screenshot({
@@ -498,7 +513,10 @@ test("an owner excludes a maintenance window from checkout's budget, sees it sha
     viewport: { width: 1600, height: 1400 },
   });
   try {
-    await page.goto(`${BASE}/catalog/default/component/checkout/reliability`);
+    // the SLO's screen of the tab: its row, its charts and its corrections
+    await page.goto(
+      `${BASE}/catalog/default/component/checkout/reliability/slo/checkout-success`,
+    );
     await page.waitForSelector(
       '[data-testid="slo-row-checkout-success"], button:has-text("Enter")',
       { timeout: 90_000 },
@@ -626,6 +644,100 @@ test("an SLO whose SLI is missing exists in the catalog, and its page shows the 
     await page
       .screenshot({
         path: path.join(artifacts, 'unresolved-slo-failure.png'),
+        fullPage: true,
+      })
+      .catch(() => {});
+    throw e;
+  } finally {
+    await browser.close();
+  }
+});
+
+test("every screen of checkout's Reliability tab opens at its own address, with its tab selected", async () => {
+  const TAB = `${BASE}/catalog/default/component/checkout/reliability`;
+  // sub-route, the main content it shows, and the label of the tab that is then selected
+  const screens = [
+    ['', 'slo-row-checkout-success', 'Overview'],
+    ['/slo/checkout-success', 'slo-charts-checkout-success', 'Overview'],
+    ['/runbook', 'entity-runbook-card', 'Runbook & incidents'],
+    ['/self-healing', 'remediation-panel', 'Self-healing'],
+    ['/synthetics', 'synthetics-panel', 'Synthetics'],
+    ['/drills', 'drills-panel', 'Drills'],
+    ['/capacity', 'capacity-panel', 'Capacity'],
+    ['/chaos', 'chaos-panel', 'Chaos'],
+  ];
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const page = await browser.newPage({
+    viewport: { width: 1280, height: 800 },
+  });
+  try {
+    await page.goto(TAB);
+    await page.waitForSelector(
+      '[data-testid="reliability-nav"], button:has-text("Enter")',
+      { timeout: 90_000 },
+    );
+    const enter = page.getByRole('button', { name: /enter/i });
+    if (await enter.count()) await enter.first().click();
+    // the overview answers "is it OK" above the fold of a 1280x800 screen
+    const status = page.getByTestId('reliability-status');
+    await status.waitFor({ timeout: 60_000 });
+    const box = await status.boundingBox();
+    assert.ok(
+      box && box.y + box.height <= 800,
+      'the status line is above the fold',
+    );
+
+    for (const [sub, testId, label] of screens) {
+      await page.goto(`${TAB}${sub}`);
+      await page.getByTestId(testId).first().waitFor({ timeout: 60_000 });
+      const nav = page.getByTestId('reliability-nav');
+      assert.equal(
+        await nav
+          .getByRole('tab', { name: label })
+          .getAttribute('aria-selected'),
+        'true',
+        `${label} is selected at ${sub || '(the tab)'}`,
+      );
+      // one screen at a time: the chaos panel only on its own
+      if (testId !== 'chaos-panel')
+        assert.equal(await page.getByTestId('chaos-panel').count(), 0);
+    }
+
+    // an unknown address under the tab says so, with the way back to the overview
+    await page.goto(`${TAB}/no-such-screen`);
+    const missing = page.getByTestId('reliability-not-found');
+    await missing.waitFor({ timeout: 60_000 });
+    await missing
+      .getByRole('link', { name: 'Back to the reliability overview' })
+      .click();
+    await page
+      .getByTestId('slo-row-checkout-success')
+      .waitFor({ timeout: 60_000 });
+    assert.match(page.url(), /\/reliability\/?$/);
+
+    // the tabs are links: the keyboard reaches and follows them
+    await page.getByRole('tab', { name: 'Drills' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('drills-panel').waitFor({ timeout: 60_000 });
+    assert.match(page.url(), /\/reliability\/drills$/);
+    await page.screenshot({
+      path: path.join(artifacts, 'reliability-subroutes.png'),
+    });
+  } catch (e) {
+    await page
+      .screenshot({
+        path: path.join(artifacts, 'reliability-subroutes-failure.png'),
         fullPage: true,
       })
       .catch(() => {});
