@@ -271,7 +271,7 @@ describe.each(
     });
     expect(status.body.output.slo.status.budgetRemaining).toBeLessThan(1);
     expect(status.body.output.link).toBe(
-      '/catalog/default/component/checkout/reliability',
+      '/catalog/default/component/checkout/reliability/slo/checkout-success',
     );
     expect(
       (await invoke(OWNER, 'get-slo-status', { slo: 'default/nope' })).status,
@@ -293,7 +293,7 @@ describe.each(
       entityRef: 'component:default/checkout',
       owner: 'group:default/payments-sre',
       state: 'firing',
-      link: '/catalog/default/component/checkout/reliability',
+      link: '/catalog/default/component/checkout/reliability/slo/checkout-success',
     });
     expect(forEntity.nextCursor).toEqual(expect.any(String));
     const next = (
@@ -341,7 +341,7 @@ describe.each(
     expect(fast.alert).toMatchObject({ state: 'firing' });
     expect(why.changes[0]).toMatchObject({
       version: 'v42',
-      link: '/catalog/default/component/checkout/reliability#changes',
+      link: '/catalog/default/component/checkout/reliability/slo/checkout-success',
     });
     expect(why.changes[0].budgetSpentInHourAfter).toBeGreaterThan(0);
     expect(why.chaosRuns).toEqual([
@@ -395,7 +395,7 @@ describe.each(
     ).body.output;
     expect(readiness).toMatchObject({
       score: expect.any(Number),
-      link: '/catalog/default/component/checkout/reliability#readiness',
+      link: '/catalog/default/component/checkout/reliability',
     });
   });
 

@@ -80,7 +80,10 @@ export function readActions(deps: ActionDeps) {
           await ports.slos.getJson(namespace, name, credentials),
         );
         // the Reliability tab of the component the SLO measures
-        return { slo, link: reliabilityLink(slo.componentRef) };
+        return {
+          slo,
+          link: reliabilityLink(slo.componentRef, 'slo', slo.name),
+        };
       },
     }),
 
@@ -107,8 +110,13 @@ export function readActions(deps: ActionDeps) {
         return {
           items: page.items.map(a => ({
             ...a,
+            // the SLO's screen of its entity's tab
             link: a.entityRef
-              ? reliabilityLink(a.entityRef)
+              ? reliabilityLink(
+                  a.entityRef,
+                  a.slo ? 'slo' : 'overview',
+                  a.slo?.ref.split('/')[1],
+                )
               : '/reliability/commander',
           })),
           ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
@@ -196,16 +204,16 @@ export function readActions(deps: ActionDeps) {
           })),
           alerts: alerts.map(a => ({
             ...a,
-            link: reliabilityLink(entityRef, 'alerts'),
+            link: reliabilityLink(entityRef, 'slo', name),
           })),
           changes: changes.items.map(c => ({
             ...c,
             budgetSpentInHourAfter: c.worst,
-            link: c.link ?? reliabilityLink(entityRef, 'changes'),
+            link: c.link ?? reliabilityLink(entityRef, 'slo', name),
           })),
           remediations: remediations.items.map(r => ({
             ...r,
-            link: reliabilityLink(entityRef, 'remediation'),
+            link: reliabilityLink(entityRef, 'selfHealing'),
           })),
           chaosRuns: chaos.items.map(x => ({
             id: x.id,
@@ -219,10 +227,10 @@ export function readActions(deps: ActionDeps) {
           })),
           corrections: corrections.items.map(c => ({
             ...c,
-            link: reliabilityLink(entityRef, 'corrections'),
+            link: reliabilityLink(entityRef, 'slo', name),
           })),
           runbook,
-          link: reliabilityLink(entityRef),
+          link: reliabilityLink(entityRef, 'slo', name),
         };
       },
     }),
@@ -284,10 +292,7 @@ export function readActions(deps: ActionDeps) {
         await caller.canRead(credentials);
         return {
           ...(await ports.readiness.get(input.entityRef, credentials)),
-          link: reliabilityLink(
-            input.entityRef.toLocaleLowerCase('en-US'),
-            'readiness',
-          ),
+          link: reliabilityLink(input.entityRef.toLocaleLowerCase('en-US')),
         };
       },
     }),

@@ -136,7 +136,7 @@ export function writeActions(deps: ActionDeps) {
           throw new NotAllowedError(
             `Missing permission ${reliabilityRemediationExecutePermission.name} on ${rule.entityRef}: only its owners may run its remediations`,
           );
-        const link = reliabilityLink(rule.entityRef, 'remediation');
+        const link = reliabilityLink(rule.entityRef, 'selfHealing');
         if (!input.dryRun && input.confirm !== true)
           return {
             outcome: 'proposed' as const,
@@ -246,7 +246,7 @@ export function writeActions(deps: ActionDeps) {
         );
         return {
           change: change as unknown as Record<string, unknown>,
-          link: reliabilityLink(change.entityRef, 'changes'),
+          link: reliabilityLink(change.entityRef),
         };
       },
     }),

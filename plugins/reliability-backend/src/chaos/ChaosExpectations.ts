@@ -9,6 +9,7 @@ import {
   durationMs,
   scopeChaosQuery,
   SloDefinition,
+  ReliabilityTabRoute,
 } from '@reliability-suite/plugin-reliability-common';
 import type { PromqlEvaluator } from './ChaosGuard';
 
@@ -43,7 +44,7 @@ export interface ChaosExpectationsOptions {
   /** Absent when no Prometheus is configured: breaker expectations are then unknown. */
   promql?: PromqlEvaluator;
   /** Where the entity's Reliability tab is, for links to an execution. */
-  link: (entityRef: string, anchor?: string) => string;
+  link: (entityRef: string, route?: ReliabilityTabRoute) => string;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -137,7 +138,7 @@ export class ChaosExpectations {
           links: [
             {
               title: `Execution ${hit.id}`,
-              url: this.o.link(hit.entityRef, 'remediation-panel'),
+              url: this.o.link(hit.entityRef, 'selfHealing'),
             },
           ],
         },

@@ -199,7 +199,7 @@ describe.each(databases.eachSupportedId())(
         links: [
           {
             title: `Execution ${fired.evidence.executionId}`,
-            url: `/catalog/${ENTITY}#remediation-panel`,
+            url: `/catalog/${ENTITY}#selfHealing`,
           },
         ],
       });

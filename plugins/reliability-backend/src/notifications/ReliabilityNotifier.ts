@@ -3,9 +3,11 @@ import { parseEntityRef } from '@backstage/catalog-model';
 import { NotificationService } from '@backstage/plugin-notifications-node';
 import {
   ChaosFollowUpItem,
+  entityReliabilityPath,
   formatElapsed,
   Incident,
   IncidentActionItem,
+  ReliabilityTabRoute,
 } from '@reliability-suite/plugin-reliability-common';
 import type { IncidentNotices } from '../incidents/IncidentFollowUps';
 
@@ -22,12 +24,17 @@ export const notificationTopic = (
   entityRef: string,
 ) => `${kind}:${entityRef}`;
 
-/** Where a notification points: the entity's Reliability tab (with a section anchor), or a page of the portal. */
-export function reliabilityLink(entityRef: string, anchor?: string): string {
+/**
+ * Where a notification points: the entity's Reliability tab at the screen that answers it (`chaos`,
+ * `self-healing`, an SLO's `slo/:name`; the overview by default), or a page of the portal.
+ */
+export function reliabilityLink(
+  entityRef: string,
+  route: ReliabilityTabRoute = 'overview',
+  sloName?: string,
+): string {
   const e = parseEntityRef(entityRef);
-  return `/catalog/${e.namespace}/${e.kind}/${e.name}/reliability${
-    anchor ? `#${anchor}` : ''
-  }`;
+  return entityReliabilityPath(e, route, sloName);
 }
 
 /** Where an incident's notification points: its page in the portal. */
@@ -71,6 +78,8 @@ export class ReliabilityNotifier implements IncidentNotices {
   sloBurning(a: {
     entityRef: string;
     sloTitle: string;
+    /** The SLO's name: the link opens its screen of the tab. */
+    sloName?: string;
     rule: string;
     runbook?: string;
   }) {
@@ -80,7 +89,11 @@ export class ReliabilityNotifier implements IncidentNotices {
       link:
         a.runbook && a.runbook.startsWith('/')
           ? a.runbook
-          : reliabilityLink(a.entityRef),
+          : reliabilityLink(
+              a.entityRef,
+              a.sloName ? 'slo' : 'overview',
+              a.sloName,
+            ),
       severity: 'high',
       topic: notificationTopic('slo-burn', a.entityRef),
     });
@@ -94,7 +107,7 @@ export class ReliabilityNotifier implements IncidentNotices {
     return this.send(a.entityRef, {
       title: `Remediation ${a.ruleId} escalated: a human needs to look`,
       description: a.detail.slice(0, 500),
-      link: reliabilityLink(a.entityRef, 'remediation-panel'),
+      link: reliabilityLink(a.entityRef, 'selfHealing'),
       severity: 'high',
       topic: notificationTopic('remediation-escalated', a.entityRef),
     });
@@ -104,7 +117,7 @@ export class ReliabilityNotifier implements IncidentNotices {
     return this.send(a.entityRef, {
       title: `Chaos experiment ${a.experiment} was aborted`,
       description: a.reason.slice(0, 500),
-      link: reliabilityLink(a.entityRef, 'chaos-panel'),
+      link: reliabilityLink(a.entityRef, 'chaos'),
       severity: 'normal',
       topic: notificationTopic('chaos-aborted', a.entityRef),
     });
@@ -127,7 +140,7 @@ export class ReliabilityNotifier implements IncidentNotices {
         0,
         500,
       ),
-      link: reliabilityLink(a.entityRef, 'chaos-panel'),
+      link: reliabilityLink(a.entityRef, 'chaos'),
       severity: 'normal',
       topic: notificationTopic('chaos-expectation-unmet', a.entityRef),
     });
@@ -156,7 +169,7 @@ export class ReliabilityNotifier implements IncidentNotices {
       } days.`,
       link: reliabilityLink(
         a.entityRef,
-        a.proof === 'drill' ? 'drills-panel' : 'capacity-panel',
+        a.proof === 'drill' ? 'drills' : 'capacity',
       ),
       severity: 'normal',
       topic: notificationTopic('proof-stale', a.entityRef),

@@ -19,6 +19,7 @@ export function createNotificationsFeature(
       await notifier.sloBurning({
         entityRef: slo.componentRef,
         sloTitle: slo.title,
+        sloName: slo.name,
         rule: alert.rule,
       });
   });

@@ -94,7 +94,7 @@ describe('notifications', () => {
         title: expect.stringMatching(
           /^checkout-success is burning its error budget \(page /,
         ),
-        link: '/catalog/default/component/checkout/reliability',
+        link: '/catalog/default/component/checkout/reliability/slo/checkout-success',
         severity: 'high',
       },
     });
@@ -233,11 +233,11 @@ describe.each(
     expect(stale().map(o => [o.recipients.entityRef, o.payload.link])).toEqual([
       [
         'component:default/checkout',
-        '/catalog/default/component/checkout/reliability#drills-panel',
+        '/catalog/default/component/checkout/reliability/drills',
       ],
       [
         'component:default/checkout',
-        '/catalog/default/component/checkout/reliability#capacity-panel',
+        '/catalog/default/component/checkout/reliability/capacity',
       ],
     ]);
     expect(stale()[0].payload).toMatchObject({
