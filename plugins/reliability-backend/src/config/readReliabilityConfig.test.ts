@@ -1,7 +1,8 @@
 import { ConfigReader } from '@backstage/config';
+import type { JsonValue } from '@backstage/types';
 import { readReliabilityConfig } from './readReliabilityConfig';
 
-const read = (evaluation: unknown) =>
+const read = (evaluation: JsonValue) =>
   readReliabilityConfig(new ConfigReader({ reliability: { evaluation } }));
 
 describe('reliability.evaluation.shards', () => {

@@ -6,6 +6,7 @@ import type {
 } from '@reliability-suite/plugin-reliability-node';
 import type { FiredAlert } from '../events/ReliabilityEvents';
 import { Evaluator } from './Evaluator';
+import type { ShardTick } from './Evaluator';
 import { conditionsOf } from './FastCheck';
 import type { SloStores } from './stores';
 import { SloRegistry } from './SloRegistry';
@@ -61,10 +62,17 @@ export interface EvaluationTaskOptions {
     at: number,
   ) => Promise<unknown>;
   now?: () => number;
+  /**
+   * Sharded evaluation (`reliability.evaluation.shards`): the replicas' shard runners evaluate the SLOs (slos/
+   * ShardRunner), and this global tick only syncs the registry, runs the hooks, closes the time slices and compacts.
+   * `compacted` is called when compaction changed rows, so that the runners read their indexes afresh.
+   */
+  sharded?: { compacted(): Promise<void> };
 }
 
 /**
- * One evaluation tick, scheduled by the plugin (scope global: one replica at a time), in the way
+ * One evaluation tick, scheduled by the plugin (scope global: one replica at a time; with sharded evaluation only
+ * steps 1, 2 and 5 and closing the time slices, the replicas' shard runners doing 3 and 4), in the way
  * notifications-backend's NotificationCleaner is a class of its own:
  * 1. bring the SLO registry up to date from the catalog (the only writer of the registry; it parses changed
  *    documents only);
@@ -101,22 +109,9 @@ export class EvaluationTask {
         }
       }
     }
+    if (this.o.sharded) return this.maintain(slos);
     const started = this.now();
-    const at = this.now();
-    const results = await this.o.evaluator.evaluateAndStore(slos, at);
-    if (this.o.recordHistory) await this.o.recordHistory(slos, results, at);
-    const byRef = new Map(slos.map(s => [s.ref, s]));
-    const fast = this.o.fastChecked?.(slos) ?? new Set<string>();
-    const fired = await this.o.alerts.apply(
-      slos.map(s => s.ref).filter(ref => !fast.has(ref)),
-      conditionsOf(results, byRef).filter(c => !fast.has(c.sloRef)),
-      at,
-      this.o.pendingMs,
-    );
-    for (const alert of fired) {
-      const slo = byRef.get(alert.sloRef);
-      if (slo && this.o.onFired) await this.o.onFired(alert, slo);
-    }
+    const { results, fired } = await evaluateSlos(this.o, slos, this.now());
     const compacted = await this.o.store.counts.compact(
       this.now() - this.o.minuteRetentionMs,
     );
@@ -131,4 +126,55 @@ export class EvaluationTask {
     );
     return { evaluated: results.size, fired: fired.length, compacted };
   }
+
+  /** The sharded path's global part: the time slices (they take every SLO's tallies at once) and compaction. */
+  private async maintain(slos: SloDefinition[]) {
+    await this.o.evaluator.closeSlices(slos, this.now());
+    const compacted = await this.o.store.counts.compact(
+      this.now() - this.o.minuteRetentionMs,
+    );
+    if (compacted > 0) await this.o.sharded!.compacted();
+    await this.o.store.slices.pruneSlices(
+      this.now() - (this.o.maxLatenessMs ?? 35 * 86_400_000) - 86_400_000,
+    );
+    return { evaluated: 0, fired: 0, compacted };
+  }
+}
+
+/**
+ * Steps 3 and 4 of a tick for `slos`: evaluates and stores them, records their history, and moves the alerts of
+ * these SLOs only (the alert store leaves the alerts of SLOs it is not given alone: another shard's).
+ */
+export async function evaluateSlos(
+  o: Pick<
+    EvaluationTaskOptions,
+    | 'evaluator'
+    | 'alerts'
+    | 'pendingMs'
+    | 'onFired'
+    | 'fastChecked'
+    | 'recordHistory'
+  >,
+  slos: SloDefinition[],
+  at: number,
+  shard?: ShardTick,
+): Promise<{
+  results: Awaited<ReturnType<Evaluator['evaluateAndStore']>>;
+  fired: FiredAlert[];
+}> {
+  const results = await o.evaluator.evaluateAndStore(slos, at, shard);
+  if (o.recordHistory) await o.recordHistory(slos, results, at);
+  const byRef = new Map(slos.map(s => [s.ref, s]));
+  const fast = o.fastChecked?.(slos) ?? new Set<string>();
+  const fired = await o.alerts.apply(
+    slos.map(s => s.ref).filter(ref => !fast.has(ref)),
+    conditionsOf(results, byRef).filter(c => !fast.has(c.sloRef)),
+    at,
+    o.pendingMs,
+  );
+  for (const alert of fired) {
+    const slo = byRef.get(alert.sloRef);
+    if (slo && o.onFired) await o.onFired(alert, slo);
+  }
+  return { results, fired };
 }

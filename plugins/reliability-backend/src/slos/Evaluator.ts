@@ -121,6 +121,15 @@ function sameJson(a: unknown, b: unknown, top = false): boolean {
     if (y[k] !== undefined && !(top && k === 'evaluatedAt')) n--;
   return n === 0;
 }
+/**
+ * A sharded evaluation's tick (slos/ShardRunner): the SLOs of the shards this replica holds; the runner says when
+ * what this process remembers must be read afresh (a shard taken over, compaction elsewhere). The time slices are
+ * closed by the global task, and the tick marker is left alone.
+ */
+export interface ShardTick {
+  rebuild: boolean;
+}
+
 /** An evaluated status, or the reason there is none. */
 export interface EvaluationResult {
   status: SloStatus;
@@ -447,9 +456,10 @@ export class Evaluator {
   evaluateAndStore(
     slos: SloDefinition[],
     now = Date.now(),
+    shard?: ShardTick,
   ): Promise<Map<string, EvaluationResult>> {
     // one tick at a time: the index's counts are made as a tick's statuses loop asks for them
-    const run = this.ticking.then(() => this.tickNow(slos, now));
+    const run = this.ticking.then(() => this.tickNow(slos, now, shard));
     this.ticking = run.catch(() => undefined);
     return run;
   }
@@ -459,6 +469,7 @@ export class Evaluator {
   private async tickNow(
     slos: SloDefinition[],
     now: number,
+    shard?: ShardTick,
   ): Promise<Map<string, EvaluationResult>> {
     let mark = performance.now();
     const phases: Record<string, number> = {};
@@ -467,12 +478,14 @@ export class Evaluator {
       phases[name] = Math.round((t - mark) * 10) / 10;
       mark = t;
     };
-    await this.closeSlices(slos, now);
+    // a shard's tick leaves the time slices to the global task: closing them takes every SLO's tallies
+    if (!shard) await this.closeSlices(slos, now);
     phase('slices');
     // another process ran the last tick (a takeover, or the scheduler moving the task): what this one remembers
-    // (the index, the snapshots it wrote) may be stale
-    const rebuild =
-      (await this.store.statuses.tickMarker())?.token !== this.tickToken;
+    // (the index, the snapshots it wrote) may be stale. A shard's tick is told by its runner
+    const rebuild = shard
+      ? shard.rebuild
+      : (await this.store.statuses.tickMarker())?.token !== this.tickToken;
     if (rebuild) this.written.clear();
     phase('marker');
     const results = await this.evaluate(slos, now, { rebuild });
@@ -514,12 +527,14 @@ export class Evaluator {
     for (const ref of [...this.written.keys()])
       if (!results.has(ref)) this.written.delete(ref);
     phase('save');
-    this.tickToken = randomUUID();
-    await this.store.statuses.setTickMarker(
-      this.instance,
-      this.tickToken,
-      Date.now(),
-    );
+    if (!shard) {
+      this.tickToken = randomUUID();
+      await this.store.statuses.setTickMarker(
+        this.instance,
+        this.tickToken,
+        Date.now(),
+      );
+    }
     phase('markerWrite');
     this.lastSnapshotWrites = writes;
     this.lastSnapshotMs = Math.round(phases.save);

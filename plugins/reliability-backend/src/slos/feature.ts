@@ -11,6 +11,8 @@ import type { FeatureContext } from '../http/feature';
 import { BacktestService } from './BacktestService';
 import { ingestCounts } from './counts';
 import { EvaluationTask } from './EvaluationTask';
+import { periodOfSchedule, ShardRunner } from './ShardRunner';
+import { randomUUID } from 'crypto';
 import { evaluatedHistoryWriter, ReplayTask } from './ReplayTask';
 import { FastCheck, fastCheckedRefs } from './FastCheck';
 import type { RemediationCoverage } from './FastCheck';
@@ -103,6 +105,15 @@ export function createSloFeature(
         logger,
       })
     : undefined;
+  // PostgreSQL only: SQLite is one process, and keeps the one global tick
+  const shards =
+    rc.evaluationShards && store.leases?.shared
+      ? { config: rc.evaluationShards, leases: store.leases }
+      : undefined;
+  if (rc.evaluationShards && !shards)
+    logger.info(
+      'reliability.evaluation.shards is ignored on SQLite (one process): one tick evaluates every SLO',
+    );
   const evaluation = new EvaluationTask({
     registry,
     evaluator,
@@ -120,7 +131,34 @@ export function createSloFeature(
     recordHistory: prometheus
       ? evaluatedHistoryWriter(store.history, logger)
       : undefined,
+    sharded: shards && {
+      // compaction here: the replicas' runners read their indexes afresh
+      compacted: () =>
+        store.statuses.setTickMarker('compaction', randomUUID(), Date.now()),
+    },
   });
+  // sharded evaluation: this replica's share of the SLOs, evaluated by a local task (slos/ShardRunner)
+  const shardRunner = shards
+    ? new ShardRunner({
+        leases: shards.leases,
+        shards: shards.config,
+        slos: async () => (await registry.all()).map(r => r.def),
+        periodMs: periodOfSchedule(rc.evaluationSchedule.frequency),
+        compactionMarker: async () =>
+          (await store.statuses.tickMarker())?.token,
+        evaluator,
+        alerts: stores.alerts,
+        pendingMs: rc.alerting.pendingMs,
+        onFired,
+        fastChecked: coverage
+          ? slos => fastCheckedRefs(slos, coverage, fastConfig.maxSlos)
+          : undefined,
+        recordHistory: prometheus
+          ? evaluatedHistoryWriter(store.history, logger)
+          : undefined,
+        logger,
+      })
+    : undefined;
   // the past of Prometheus-backed SLOs, replayed in the background (never by a read)
   const replay = prometheus
     ? new ReplayTask({
@@ -167,6 +205,25 @@ export function createSloFeature(
         rc.evaluationSchedule,
         () => evaluation.run(),
       ),
+      ...(shardRunner && shards
+        ? [
+            scheduledTask(
+              'reliability-evaluate-shards',
+              'local',
+              {
+                frequency: {
+                  seconds: Math.max(
+                    2,
+                    Math.floor(shards.config.leaseSeconds / 3),
+                  ),
+                },
+                timeout: { seconds: shards.config.leaseSeconds },
+                initialDelay: { seconds: 5 },
+              },
+              () => shardRunner.run(),
+            ),
+          ]
+        : []),
       ...(replay
         ? [
             scheduledTask(
@@ -196,6 +253,10 @@ export function createSloFeature(
           ]
         : []),
     ],
+    /** Frees this replica's evaluation shards (sharded evaluation): for the plugin's shutdown hook. */
+    stopEvaluation: async () => {
+      await shardRunner?.stop();
+    },
     routes: (router, { guards }) =>
       sloRoutes(router, { guards, slos, backtests }),
     readinessFacts: async entityRef => ({

@@ -1,0 +1,166 @@
+// Sharded evaluation with several replicas in one process, sharing one PostgreSQL database and a fake clock: each
+// SLO is evaluated exactly once per period, a replica that stops renewing is taken over within two ticks, and a
+// replica that joins gets a share without restarts.
+import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { shardOf } from '@reliability-suite/plugin-reliability-common';
+import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
+import { ingestSlo } from '../__testUtils__/entities';
+import { EvaluationTask } from './EvaluationTask';
+import { Evaluator } from './Evaluator';
+import { SliSourceRegistry } from './counting';
+import { IngestSliSource } from './sources/IngestSliSource';
+import { SloRegistry } from './SloRegistry';
+import { ShardRunner } from './ShardRunner';
+import type { ShardRunResult } from './ShardRunner';
+import type { ShardLeaseStore } from './stores';
+
+jest.setTimeout(120_000);
+
+const MIN = 60_000;
+const STEP = 10_000; // a third of the 30 s lease: how often each replica's local task runs
+const COUNT = 8;
+
+describe.each(TestDatabases.create({ ids: ['POSTGRES_15'] }).eachSupportedId())(
+  'ShardRunner on %p',
+  databaseId => {
+    const databases = TestDatabases.create({ ids: ['POSTGRES_15'] });
+
+    it('evaluates each SLO once per period across replicas, takes over a dead one within two ticks, and rebalances when one joins', async () => {
+      const knex = await databases.init(databaseId);
+      const { slos: store, alerts } = (
+        await ReliabilityDatabase.create(knex)
+      ).stores();
+      const leases = store.leases as ShardLeaseStore;
+      const logger = mockServices.rootLogger({ level: 'error' });
+      const names = Array.from({ length: 24 }, (_, i) => `svc-${i}`);
+      const registry = new SloRegistry(
+        catalogServiceMock({ entities: names.map(n => ingestSlo(n)) }),
+        mockServices.auth(),
+        store.registry,
+        logger,
+      );
+      let now = Date.parse('2026-12-01T12:00:00Z');
+      // the global part (registry, slices, compaction): it evaluates nothing
+      const evaluator = () => {
+        const sources = new SliSourceRegistry();
+        sources.add(new IngestSliSource(store));
+        return new Evaluator(store, sources, logger);
+      };
+      const global = new EvaluationTask({
+        registry,
+        evaluator: evaluator(),
+        store,
+        alerts,
+        logger,
+        pendingMs: 0,
+        minuteRetentionMs: 7 * 60 * MIN,
+        now: () => now,
+        sharded: { compacted: async () => {} },
+      });
+      expect(await global.run()).toMatchObject({ evaluated: 0 });
+      const refs = (await registry.all()).map(r => r.def.ref).sort();
+      expect(refs).toHaveLength(24);
+      // every shard has SLOs, so every shard's evaluation shows
+      expect(new Set(refs.map(r => shardOf(r, COUNT))).size).toBe(COUNT);
+
+      // each replica as its own process would have it: its own evaluator and index
+      const runner = (replica: string) =>
+        new ShardRunner({
+          replica,
+          leases,
+          shards: { count: COUNT, leaseSeconds: 30 },
+          slos: async () => (await registry.all()).map(r => r.def),
+          periodMs: MIN,
+          evaluator: evaluator(),
+          alerts,
+          pendingMs: 0,
+          logger,
+          now: () => now,
+        });
+      const runners = new Map<string, ShardRunner>();
+      const evaluations = new Map<number, string[]>(); // period -> refs evaluated in it
+      const lastRun = new Map<string, ShardRunResult>();
+      const checkLeases = async () => {
+        // at every step: each live lease has one holder, and what each replica believes it holds is what the table says
+        const table = await leases.leases();
+        expect(table).toHaveLength(COUNT);
+        for (const [replica, r] of lastRun) {
+          const owned = table
+            .filter(l => l.holder === replica && l.expiresAt > now)
+            .map(l => l.shard);
+          if (runners.has(replica)) expect(owned).toEqual(r.held);
+        }
+        const heldByRunners = [...lastRun.entries()]
+          .filter(([id]) => runners.has(id))
+          .flatMap(([, r]) => r.held);
+        expect(new Set(heldByRunners).size).toBe(heldByRunners.length);
+      };
+      const step = async () => {
+        for (const [id, r] of runners) {
+          const result = await r.run();
+          lastRun.set(id, result);
+          const period = Math.floor(now / MIN);
+          evaluations.set(period, [
+            ...(evaluations.get(period) ?? []),
+            ...result.evaluated,
+          ]);
+          await checkLeases();
+        }
+        now += STEP;
+      };
+      const onceEach = (period: number) =>
+        expect([...(evaluations.get(period) ?? [])].sort()).toEqual(refs);
+      const period = () => Math.floor(now / MIN);
+      const held = (id: string) => lastRun.get(id)?.held.length ?? 0;
+
+      // one replica: all shards, every SLO once
+      runners.set('a', runner('a'));
+      const p0 = period();
+      for (let i = 0; i < 6; i++) await step();
+      onceEach(p0);
+      expect(held('a')).toBe(COUNT);
+
+      // a second joins: a releases down to its fair share (4), b claims the rest, with no restart
+      runners.set('b', runner('b'));
+      const p1 = period();
+      for (let i = 0; i < 6; i++) await step();
+      onceEach(p1);
+      expect([held('a'), held('b')]).toEqual([4, 4]);
+
+      // a third: ceil(8 / 3) = 3 each at most, and c gets a share
+      runners.set('c', runner('c'));
+      const p2 = period();
+      for (let i = 0; i < 6; i++) await step();
+      onceEach(p2);
+      expect(held('a')).toBeLessThanOrEqual(3);
+      expect(held('b')).toBeLessThanOrEqual(3);
+      expect(held('c')).toBeGreaterThanOrEqual(2);
+      for (let i = 0; i < 6; i++) await step();
+      onceEach(p2 + 1);
+
+      // c dies (stops running without releasing): its leases expire after 30 s and a and b take them over within two
+      // ticks, with each SLO still evaluated once in every period
+      const cShards = lastRun.get('c')!.held;
+      runners.delete('c');
+      const p3 = period();
+      for (let i = 0; i < 12; i++) await step();
+      onceEach(p3);
+      onceEach(p3 + 1);
+      expect(held('a') + held('b')).toBe(COUNT);
+      const takeovers = (await leases.events()).filter(
+        e => e.kind === 'taken_over' && e.previous === 'c',
+      );
+      expect(takeovers.map(e => e.shard).sort()).toEqual([...cShards].sort());
+      for (const e of takeovers) expect(e.at - p3 * MIN).toBeLessThan(2 * MIN);
+
+      // b stops cleanly: its leases are released at once and a takes them at its next run
+      await runners.get('b')!.stop();
+      runners.delete('b');
+      const p4 = period();
+      for (let i = 0; i < 6; i++) await step();
+      onceEach(p4);
+      expect(held('a')).toBe(COUNT);
+    });
+  },
+);
