@@ -455,4 +455,47 @@ describe.each(
     await knex.migrate.up({ ...config, name });
     expect(await knex.schema.hasTable('reliability_slo_history')).toBe(true);
   });
+  it("create the evaluation shards' leases, replicas and history, and drop them going down", async () => {
+    const knex = await databases.init(databaseId);
+    const name = '20261206110000_evaluation_shards.js';
+    await knex.migrate.latest(config);
+    await knex('reliability_shard_leases').insert({ shard: 0 });
+    expect(
+      await knex('reliability_shard_leases').select(
+        'shard',
+        'holder',
+        'expires_at',
+        'evaluated_period',
+      ),
+    ).toEqual([expect.objectContaining({ shard: 0, holder: null })]);
+    const row = (await knex('reliability_shard_leases').first())!;
+    expect([Number(row.expires_at), Number(row.evaluated_period)]).toEqual([
+      0, -1,
+    ]);
+    await knex('reliability_shard_replicas').insert({
+      replica: 'r1',
+      expires_at: 1,
+    });
+    await knex('reliability_shard_events').insert({
+      shard: 0,
+      kind: 'claimed',
+      replica: 'r1',
+      at: 1,
+    });
+    for (;;) {
+      const [done] = await knex.migrate.list(config);
+      const last = done[done.length - 1];
+      if ((last?.name ?? last?.file ?? last) === name) break;
+      await knex.migrate.down(config);
+    }
+    await knex.migrate.down(config);
+    for (const table of [
+      'reliability_shard_leases',
+      'reliability_shard_replicas',
+      'reliability_shard_events',
+    ])
+      expect(await knex.schema.hasTable(table)).toBe(false);
+    await knex.migrate.latest(config);
+    expect(await knex.schema.hasTable('reliability_shard_leases')).toBe(true);
+  });
 });
