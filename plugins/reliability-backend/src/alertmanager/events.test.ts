@@ -18,10 +18,15 @@ import {
   SignalsService,
   signalsServiceRef,
 } from '@backstage/plugin-signals-node';
+import { ConfigReader } from '@backstage/config';
 import { Knex } from 'knex';
 import request from 'supertest';
 import { reliabilityPlugin } from '../plugin';
 import { reliabilityEventsModule } from './module';
+import {
+  alertmanagerEventsTopic,
+  alertmanagerIngressValidator,
+} from './events';
 import { eventually, startTarget } from '../__testUtils__/targets';
 
 jest.setTimeout(120_000);
@@ -96,6 +101,42 @@ function probe(replica: string) {
   });
   return { plugin, seen, ready };
 }
+
+describe('the Alertmanager topic and ingress validator', () => {
+  const topicOf = (eventsTopic?: unknown) =>
+    alertmanagerEventsTopic(
+      new ConfigReader({ reliability: { alertmanager: { eventsTopic } } }),
+    );
+
+  it('defaults the topic to alertmanager and refuses one that is no path segment, naming the key', () => {
+    expect(topicOf()).toBe('alertmanager');
+    expect(topicOf('am.prod_1')).toBe('am.prod_1');
+    for (const bad of ['a/b', '', '.hidden', 'x'.repeat(101), 'a b'])
+      expect(() => topicOf(bad)).toThrow(
+        /reliability\.alertmanager\.eventsTopic/,
+      );
+  });
+
+  it('refuses a repeated Authorization header and keeps a refused request untouched', async () => {
+    const validate = alertmanagerIngressValidator(SECRET);
+    const headers: Record<string, string | string[]> = {
+      authorization: [`Bearer ${SECRET}`, `Bearer ${SECRET}`],
+    };
+    const reject = jest.fn();
+    await validate(
+      {
+        body: notification(),
+        headers,
+        raw: { body: Buffer.from(''), encoding: 'utf-8' },
+      },
+      { reject },
+    );
+    expect(reject).toHaveBeenCalledWith(
+      expect.objectContaining({ status: 401 }),
+    );
+    expect(headers.authorization).toBeDefined();
+  });
+});
 
 const databases = TestDatabases.create({ ids: ['POSTGRES_15'] });
 
