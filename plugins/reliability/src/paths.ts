@@ -3,7 +3,6 @@ import { parseEntityRef } from '@backstage/catalog-model';
 import { useRouteRef } from '@backstage/core-plugin-api';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import {
-  entityReliabilityPath,
   ReliabilityTabRoute,
   reliabilityTabPath,
 } from '@reliability-suite/plugin-reliability-common';
@@ -89,10 +88,3 @@ export function useReliabilityTabLink():
   return (route, sloName) =>
     joinTabPath(base, reliabilityTabPath(route, sloName));
 }
-
-/** The portal path of an entity's Reliability tab at a sub-route, for pages that hold no route refs. */
-export const entityReliabilityHref = (
-  entity: { kind: string; namespace: string; name: string },
-  route?: ReliabilityTabRoute,
-  sloName?: string,
-) => entityReliabilityPath(entity, route, sloName);
