@@ -13,7 +13,8 @@ import {
   ReplayTask,
 } from './ReplayTask';
 import { PrometheusSliSource } from './sources/PrometheusSliSource';
-import type { SloHistoryStore } from './stores';
+import type { SloHistoryStore, SloStores } from './stores';
+import { IngestSliSource } from './sources/IngestSliSource';
 
 jest.setTimeout(180_000);
 
@@ -64,6 +65,7 @@ describe.each(
 )('history replay on %p', databaseId => {
   const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
   let history: SloHistoryStore;
+  let stores: SloStores;
   const logger = mockServices.logger.mock();
 
   const source = (url = prom.url) =>
@@ -74,7 +76,8 @@ describe.each(
   beforeEach(async () => {
     jest.clearAllMocks();
     const knex = await databases.init(databaseId);
-    history = (await ReliabilityDatabase.create(knex)).stores().slos.history;
+    stores = (await ReliabilityDatabase.create(knex)).stores().slos;
+    history = stores.history;
   });
 
   const task = (
@@ -306,5 +309,46 @@ describe.each(
         replayed: false,
       },
     ]);
+  });
+
+  it("tells where an ingest SLO's data begins", async () => {
+    const ingest: SloDefinition = {
+      ...slo({ ref: 'default/in', name: 'in' }),
+      indicator: { mode: 'good-total', sourceType: 'Ingest', total: {} },
+    };
+    await stores.registry.syncSlos({
+      upserts: [{ def: ingest, entityRef: 'slo:default/in', docHash: 'in' }],
+      remove: [],
+    });
+    const reg = new SliSourceRegistry();
+    reg.add(new IngestSliSource(stores));
+    const reads = new SloReads(reg, {
+      stored: history,
+      firstDataAt: async ref =>
+        (await stores.readings.firstDataAt([ref])).get(ref) ?? null,
+    });
+    const before = await reads.history(
+      ingest,
+      { points: 50, window: '1h' },
+      NOW,
+    );
+    expect(before.dataBegins).toBeUndefined();
+    await stores.counts.addCounts(
+      [1, 2, 3].map(m => ({
+        sloRef: 'default/in',
+        timestamp: NOW - 3 * HOUR + m * MIN + 30_000,
+        good: 9,
+        total: 10,
+      })),
+      NOW - 7 * HOUR,
+    );
+    const after = await reads.history(
+      ingest,
+      { points: 50, window: '1h' },
+      NOW,
+    );
+    // the first count's minute
+    expect(after.dataBegins).toBe(new Date(NOW - 3 * HOUR + MIN).toISOString());
+    expect(after.points.some(p => p.replayed)).toBe(false);
   });
 });
