@@ -1,5 +1,7 @@
 import { shardOf } from './shard';
 
+const PINNED = [56, 37, 11, 59];
+
 describe('shardOf', () => {
   it('is stable: fixed values that every process and release must agree on', () => {
     // pinned: changing the hash would move every SLO to another shard on upgrade
@@ -39,4 +41,3 @@ describe('shardOf', () => {
   });
 });
 
-const PINNED = [56, 37, 11, 59];
