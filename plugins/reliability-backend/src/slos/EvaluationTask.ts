@@ -79,6 +79,7 @@ export interface EvaluationTaskOptions {
  * 2. run the modules' evaluation hooks (each logged if it throws), so the counts they write count in this tick;
  * 3. evaluate every SLO and store its status: the one place an SLO is evaluated, a new one included (reads
  *    answer the stored status, `null` until this tick has run);
+ *    with `recordHistory`, the Prometheus-backed SLOs' history points every 5 minutes (ReplayTask);
  * 4. move alerts through pending -> firing -> resolved, and hand the ones that fire to `onFired` (the alerts of the
  *    SLOs the fast check drives are its own: see FastCheck);
  * 5. fold old minute buckets and late counts (compaction).
