@@ -22,6 +22,10 @@ export async function ingestThroughFault({
   maxAttempts = 120,
   retryDelayMs = 250,
   deadlineMs = 60_000,
+  // the first try of every `loseEvery`-th batch gives up on its answer after `loseAfterMs` (an answer lost on the
+  // way back): its retry must be answered from the key, not counted again
+  loseEvery = 0,
+  loseAfterMs = 15,
 }) {
   const started = Date.now();
   const hardDeadline = started + deadlineMs;
@@ -38,6 +42,7 @@ export async function ingestThroughFault({
     unacknowledged: [],
     lastAckAt: 0,
     outageMs: 0,
+    lost: 0,
   };
   let firstFailureAt = 0;
   let recoveredAt = 0;
@@ -45,7 +50,7 @@ export async function ingestThroughFault({
   let faultEndedAt = 0;
   let next = 0;
 
-  const post = async (key, body) => {
+  const post = async (key, body, timeoutMs = 10_000) => {
     const res = await fetch(`${baseUrl}/api/reliability/sli-events`, {
       method: 'POST',
       headers: {
@@ -54,7 +59,7 @@ export async function ingestThroughFault({
         'idempotency-key': key,
       },
       body,
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();
     return {
@@ -95,8 +100,9 @@ export async function ingestThroughFault({
           await sleep(retryDelayMs);
         }
         f.attempts++;
+        const lose = loseEvery > 0 && attempt === 0 && i % loseEvery === 0;
         try {
-          const r = await post(key, body);
+          const r = await post(key, body, lose ? loseAfterMs : 10_000);
           f.statuses[r.status] = (f.statuses[r.status] ?? 0) + 1;
           if (r.status === 202) {
             acked = true;

@@ -1,5 +1,10 @@
 import { mockCredentials } from '@backstage/backend-test-utils';
+import express from 'express';
+import Router from 'express-promise-router';
+import { AddressInfo } from 'net';
+import type { Guards } from '../http/guards';
 import { IdempotencyService } from './IdempotencyService';
+import { idempotencyRoutes } from './routes';
 import type { IdempotencyRecord, IdempotencyStore } from './IdempotencyStore';
 
 /** An in-memory store whose release fails while `down` is set, as when the database restarts. */
@@ -92,5 +97,66 @@ describe('IdempotencyService', () => {
     // the first try and three more, no more
     expect(state.releases).toBe(4);
     expect(rows.size).toBe(1);
+  });
+});
+
+describe('idempotencyRoutes', () => {
+  it('keeps the key of a request whose client went away while it ran: the retry is answered from the key, not counted again', async () => {
+    const { store } = flakyStore();
+    const idempotency = new IdempotencyService({ store, waitMs: 2_000 });
+    const app = express();
+    app.use(express.json());
+    const router = Router();
+    idempotencyRoutes(router, {
+      guards: {
+        caller: async () => mockCredentials.service('reporter'),
+      } as unknown as Guards,
+      idempotency,
+    });
+    let counted = 0;
+    let proceed: () => void = () => {};
+    const gate = new Promise<void>(r => {
+      proceed = r;
+    });
+    router.post('/sli-events', async (_req, res) => {
+      await gate;
+      counted++;
+      res.status(202).json({ accepted: 1 });
+    });
+    app.use(router);
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise(r => server.once('listening', r));
+    const { port } = server.address() as AddressInfo;
+    const body = JSON.stringify({ events: [{ n: 1 }] });
+    const send = (signal?: AbortSignal) =>
+      fetch(`http://127.0.0.1:${port}/sli-events`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'idempotency-key': 'lost-answer',
+        },
+        body,
+        signal,
+      });
+    try {
+      // the first try's answer is lost: the client gives up while the route still runs
+      const abort = new AbortController();
+      const first = send(abort.signal).catch(e => e);
+      await new Promise(r => setTimeout(r, 100));
+      abort.abort();
+      await first;
+      await new Promise(r => setTimeout(r, 50));
+      // the route then counts and answers (to nobody); the retry gets that answer
+      const retry = send();
+      await new Promise(r => setTimeout(r, 50));
+      proceed();
+      const res = await retry;
+      expect(res.status).toBe(202);
+      expect(res.headers.get('idempotent-replayed')).toBe('true');
+      expect(counted).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });

@@ -51,8 +51,12 @@ export function idempotencyRoutes(
       );
       return res;
     };
+    // a response sent without res.json frees the key. A client that went away before the answer does not: the route
+    // still runs and may count, and its answer (res.json, even to a closed socket) settles the key; freeing it here
+    // let the client's retry count the batch a second time
     res.on('close', () => {
-      if (!settled) start.release().catch(() => undefined);
+      if (!settled && res.writableFinished)
+        start.release().catch(() => undefined);
     });
     return 'next';
   });
