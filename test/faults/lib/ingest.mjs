@@ -117,6 +117,10 @@ export async function ingestThroughFault({
           f.errors[kind] = (f.errors[kind] ?? 0) + 1;
         } catch (e) {
           if (String(e.message).startsWith(`batch ${key} refused`)) throw e;
+          if (lose && e.name === 'TimeoutError') {
+            f.lost++;
+            continue;
+          }
           const kind =
             e.name === 'TimeoutError'
               ? 'no answer within 10 s'
