@@ -114,16 +114,22 @@ export class ShardRunner {
     const due = await leases.takePeriod(this.replica, held, period, now);
     if (!due.length) return out;
     const dueSet = new Set(due);
-    const slos = (await this.o.slos()).filter(s =>
-      dueSet.has(shardOf(s.ref, shards.count)),
-    );
+    const all = await this.o.slos();
+    const slos = all.filter(s => dueSet.has(shardOf(s.ref, shards.count)));
+    // the fast check picks its SLOs among all of them (maxSlos included): the same pick here, not one per shard
+    const fast = this.o.fastChecked?.(all);
     const marker = await this.o.compactionMarker?.();
     const rebuild = gained || this.failed || marker !== this.lastMarker;
     this.lastMarker = marker;
     try {
-      const { results, fired } = await evaluateSlos(this.o, slos, now, {
-        rebuild,
-      });
+      const { results, fired } = await evaluateSlos(
+        { ...this.o, fastChecked: fast ? () => fast : undefined },
+        slos,
+        now,
+        {
+          rebuild,
+        },
+      );
       this.failed = false;
       out.evaluatedShards = due;
       out.evaluated = [...results.keys()];
