@@ -11,7 +11,7 @@ import { Evaluator } from './Evaluator';
 import { SliSourceRegistry } from './counting';
 import { IngestSliSource } from './sources/IngestSliSource';
 import { SloRegistry } from './SloRegistry';
-import { ShardRunner } from './ShardRunner';
+import { periodOfSchedule, ShardRunner } from './ShardRunner';
 import type { ShardRunResult } from './ShardRunner';
 import type { ShardLeaseStore } from './stores';
 
@@ -165,3 +165,13 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15'] }).eachSupportedId())(
     });
   },
 );
+
+describe('periodOfSchedule', () => {
+  it('is the frequency as a duration, and a minute for a cron or anything else', () => {
+    expect(periodOfSchedule({ minutes: 1 })).toBe(60_000);
+    expect(periodOfSchedule({ minutes: 2, seconds: 30 })).toBe(150_000);
+    expect(periodOfSchedule({ cron: '* * * * *' })).toBe(60_000);
+    expect(periodOfSchedule({ seconds: 0 })).toBe(60_000);
+    expect(periodOfSchedule(undefined)).toBe(60_000);
+  });
+});
