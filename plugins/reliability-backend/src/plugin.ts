@@ -38,6 +38,7 @@ export const reliabilityPlugin = createBackendPlugin({
         permissionsRegistry: coreServices.permissionsRegistry,
         catalog: catalogServiceRef,
         urlReader: coreServices.urlReader,
+        lifecycle: coreServices.lifecycle,
         notifications: notificationService,
         signals: signalsServiceRef,
         events: eventsServiceRef,
@@ -52,6 +53,7 @@ export const reliabilityPlugin = createBackendPlugin({
         signals,
         events,
         actionsRegistry,
+        lifecycle,
         ...services
       }) {
         permissionsRegistry.addPermissions(reliabilityAllPermissions);
@@ -74,6 +76,18 @@ export const reliabilityPlugin = createBackendPlugin({
         });
         for (const feature of features)
           for (const task of feature.tasks ?? []) await task.start(scheduler);
+        // on shutdown each feature gives back what this replica holds (the evaluation shards' leases)
+        lifecycle.addShutdownHook(async () => {
+          for (const feature of features) {
+            try {
+              await feature.shutdown?.();
+            } catch (e) {
+              ctx.logger.warn(
+                `Reliability shutdown step failed: ${(e as Error).message}`,
+              );
+            }
+          }
+        });
         httpRouter.use(
           await createRouter({
             httpAuth,

@@ -62,6 +62,8 @@ export interface Feature {
   unauthenticated?: string[];
   /** The feature's part of an entity's readiness review (readiness asks every feature through this one port). */
   readinessFacts?: ReadinessFactsSource;
+  /** Called once when the backend shuts down (the lifecycle service's hook): give back what this replica holds. */
+  shutdown?(): Promise<void>;
 }
 
 /** One feature's facts for the readiness review of an entity (bounded reads; reads never write). */

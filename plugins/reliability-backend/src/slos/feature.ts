@@ -253,8 +253,8 @@ export function createSloFeature(
           ]
         : []),
     ],
-    /** Frees this replica's evaluation shards (sharded evaluation): for the plugin's shutdown hook. */
-    stopEvaluation: async () => {
+    /** Frees this replica's evaluation shards (sharded evaluation), so the others take them at once. */
+    shutdown: async () => {
       await shardRunner?.stop();
     },
     routes: (router, { guards }) =>
