@@ -82,6 +82,34 @@ describe('IdempotencyService', () => {
     expect(retry.kind).toBe('run');
   });
 
+  it('frees a claim written just before the database went away (the insert, then the read failed)', async () => {
+    const { store, state, rows } = flakyStore();
+    const claim = store.claim.bind(store);
+    let failRead = true;
+    (store as any).claim = async (r: any) => {
+      await claim(r);
+      if (failRead) {
+        state.down = true;
+        throw new Error('terminating connection due to administrator command');
+      }
+      return rows.get(`${r.route}|${r.caller}|${r.key}`);
+    };
+    const service = new IdempotencyService({
+      store,
+      waitMs: 100,
+      releaseRetryMs: [50, 50, 50, 50],
+    });
+    await expect(service.start(request)).rejects.toThrow(
+      'terminating connection',
+    );
+    failRead = false;
+    state.down = false;
+    for (let i = 0; i < 50 && rows.size; i++)
+      await new Promise(r => setTimeout(r, 20));
+    expect(rows.size).toBe(0);
+    expect((await service.start(request)).kind).toBe('run');
+  });
+
   it('gives up freeing after its bounded tries', async () => {
     const { store, state, rows } = flakyStore();
     const service = new IdempotencyService({

@@ -121,12 +121,20 @@ export class IdempotencyService {
     // a freed or expired key is claimed again: at most a few rounds
     for (let round = 0; round < 3; round++) {
       const claim = randomUUID();
-      const row = await this.o.store.claim({
-        ...scope,
-        bodySha256,
-        claim,
-        now: this.now(),
-      });
+      let row;
+      try {
+        row = await this.o.store.claim({
+          ...scope,
+          bodySha256,
+          claim,
+          now: this.now(),
+        });
+      } catch (e) {
+        // the claim may have been written before the database went away (the insert, then the read failed): free it,
+        // or the key would answer every retry 409 for 24 hours. Only this claim's row is deleted
+        await this.release({ ...scope, claim }).catch(() => undefined);
+        throw e;
+      }
       if (!row) continue;
       if (row.claim === claim) {
         const mine = { ...scope, claim };
