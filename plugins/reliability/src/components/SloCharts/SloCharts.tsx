@@ -23,6 +23,7 @@ import {
   YAxis,
   Area,
   AreaChart,
+  Legend,
 } from 'recharts';
 import Button from '@mui/material/Button';
 import { CorrectionsPanel } from './CorrectionsPanel';
@@ -41,15 +42,54 @@ import {
 import { DownloadRulesButton } from './DownloadRulesButton';
 import { errorMessage } from '../../util/errors';
 import { useReusedAsync } from '../../util/useReusedAsync';
-import { dateFormat, timeTicks } from '../../util/dates';
+import { axisTicks, fullTime, tickFormatter } from '../../util/timeAxis';
+import type { HistoryPoint } from '@reliability-suite/plugin-reliability-common';
 
-const tick = dateFormat({ month: 'short', day: 'numeric' });
-const stamp = dateFormat({
-  month: 'short',
-  day: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-});
+/** Whether a point was replayed (computed from history after the fact) rather than evaluated live. */
+export type IsReplayed = (point: HistoryPoint) => boolean;
+
+/** The history response's own flag, where the backend sets one. */
+export const defaultIsReplayed: IsReplayed = point =>
+  (point as HistoryPoint & { replayed?: boolean }).replayed === true;
+
+/** The time axis of a chart: round ticks and labels fit to the range (times over hours, days over weeks). */
+function timeAxis(points: readonly { t: number }[], timeZone?: string) {
+  const from = points[0]?.t ?? 0;
+  const to = points[points.length - 1]?.t ?? 0;
+  const ticks = axisTicks(from, to, { timeZone });
+  return {
+    ticks,
+    tickFormatter: tickFormatter(ticks, to - from, timeZone),
+    label: (v: unknown) => fullTime(Number(v), timeZone),
+  };
+}
+
+type SeriesPoint = { t: number; live: number | null; replayed: number | null };
+
+/**
+ * Splits a series into live and replayed values (a point where the two meet is in both, so the lines join): the
+ * replayed part draws dashed and lighter, with its own legend entry.
+ */
+function splitReplayed(
+  points: readonly HistoryPoint[],
+  value: (p: HistoryPoint) => number | null,
+  isReplayed: IsReplayed,
+) {
+  let any = false;
+  const data = points.map((p, i): SeriesPoint => {
+    const r = isReplayed(p);
+    any ||= r;
+    const next = points[i + 1];
+    const prev = points[i - 1];
+    const v = value(p);
+    return {
+      t: p.t,
+      live: !r || (prev && !isReplayed(prev)) ? v : null,
+      replayed: r || (next && isReplayed(next)) ? v : null,
+    };
+  });
+  return { data, anyReplayed: any };
+}
 
 /**
  * Why a window can be empty: the reason the evaluation gave, when it gave one (an SLO on a source the suite cannot
@@ -129,23 +169,34 @@ function exclusionAreas(history: HistoryResponse, color: string) {
 function BudgetChart({
   history,
   changes,
+  isReplayed,
+  timeZone,
 }: {
   history: HistoryResponse;
   changes: readonly ChangeEvent[];
+  isReplayed: IsReplayed;
+  timeZone?: string;
 }) {
   const theme = useTheme();
-  const data = history.points.map(p => ({
-    t: p.t,
-    budget: p.budgetRemaining === null ? null : p.budgetRemaining * 100,
-  }));
+  const { data, anyReplayed } = splitReplayed(
+    history.points,
+    p => (p.budgetRemaining === null ? null : p.budgetRemaining * 100),
+    isReplayed,
+  );
+  const axis = timeAxis(data, timeZone);
   const last = history.points[history.points.length - 1];
+  const lowest = data.reduce(
+    (m, p) => Math.min(m, p.live ?? Infinity, p.replayed ?? Infinity),
+    0,
+  );
   return (
     <Box data-testid="budget-chart">
-      <Typography variant="subtitle2">Error budget remaining</Typography>
+      <Typography variant="subtitle2">Error budget remaining (%)</Typography>
       <Typography variant="caption" color="text.secondary">
-        now {formatPercent(last?.budgetRemaining, 1)}
+        now {formatPercent(last?.budgetRemaining, 1)}; below 0% the budget is
+        exhausted
       </Typography>
-      <ResponsiveContainer width="100%" height={220}>
+      <ResponsiveContainer width="100%" height={240}>
         <AreaChart
           data={data}
           margin={{ top: 8, right: 16, bottom: 0, left: 0 }}
@@ -156,37 +207,77 @@ function BudgetChart({
             type="number"
             scale="time"
             domain={['dataMin', 'dataMax']}
-            ticks={timeTicks(data)}
-            tickFormatter={tick}
+            ticks={axis.ticks}
+            tickFormatter={axis.tickFormatter}
+            fontSize={11}
           />
           <YAxis
             unit="%"
             domain={[(min: number) => Math.min(0, Math.floor(min)), 100]}
-            width={48}
+            width={52}
+            fontSize={11}
           />
           <Tooltip
-            labelFormatter={v => stamp(Number(v))}
-            formatter={(v: any) => [
+            labelFormatter={axis.label}
+            formatter={(v: any, name: any) => [
               `${Number(v).toFixed(2)}%`,
-              'budget remaining',
+              name,
             ]}
           />
+          <Legend verticalAlign="bottom" height={24} iconSize={10} />
+          {lowest < 0 && (
+            <ReferenceArea
+              y1={Math.floor(lowest)}
+              y2={0}
+              fill={theme.palette.error.main}
+              fillOpacity={0.08}
+              className="exhausted-band"
+              label={{
+                value: 'exhausted',
+                position: 'insideBottomLeft',
+                fontSize: 10,
+                fill: theme.palette.error.main,
+              }}
+            />
+          )}
           <ReferenceLine
             y={0}
             stroke={theme.palette.error.main}
-            strokeDasharray="4 2"
+            strokeWidth={1.5}
+            className="zero-line"
+            label={{
+              value: '0%',
+              position: 'insideTopRight',
+              fontSize: 10,
+              fill: theme.palette.error.main,
+            }}
           />
           {exclusionAreas(history, theme.palette.grey[500])}
           {changeLines(changes, history, theme.palette.info.main)}
           <Area
             type="monotone"
-            dataKey="budget"
+            dataKey="live"
+            name="Budget remaining (%)"
             stroke={theme.palette.primary.main}
             fill={theme.palette.primary.light}
             fillOpacity={0.25}
             isAnimationActive={false}
             connectNulls={false}
           />
+          {anyReplayed && (
+            <Area
+              type="monotone"
+              dataKey="replayed"
+              name="Replayed (%)"
+              stroke={theme.palette.primary.main}
+              strokeDasharray="5 4"
+              strokeOpacity={0.6}
+              fill={theme.palette.primary.light}
+              fillOpacity={0.1}
+              isAnimationActive={false}
+              connectNulls={false}
+            />
+          )}
         </AreaChart>
       </ResponsiveContainer>
     </Box>
@@ -198,23 +289,32 @@ const THRESHOLD_COLORS = ['#d32f2f', '#ef6c00', '#f9a825', '#7cb342'];
 function BurnChart({
   history,
   changes,
+  isReplayed,
+  timeZone,
 }: {
   history: HistoryResponse;
   changes: readonly ChangeEvent[];
+  isReplayed: IsReplayed;
+  timeZone?: string;
 }) {
   const theme = useTheme();
-  const data = history.points.map(p => ({ t: p.t, burn: p.burnRate }));
+  const { data, anyReplayed } = splitReplayed(
+    history.points,
+    p => p.burnRate,
+    isReplayed,
+  );
+  const axis = timeAxis(data, timeZone);
   const peak = history.points.reduce((m, p) => Math.max(m, p.burnRate ?? 0), 0);
   return (
     <Box data-testid="burn-chart">
       <Typography variant="subtitle2">
-        Burn rate over {history.burnRateWindow}
+        Burn rate over {history.burnRateWindow} (×budget)
       </Typography>
       <Typography variant="caption" color="text.secondary">
         peak {formatBurn(peak)}; lines at{' '}
-        {history.thresholds.map(t => `${t.burnRate}x`).join(' / ')}
+        {history.thresholds.map(t => `${t.burnRate}×`).join(' / ')}
       </Typography>
-      <ResponsiveContainer width="100%" height={220}>
+      <ResponsiveContainer width="100%" height={240}>
         <LineChart
           data={data}
           margin={{ top: 8, right: 16, bottom: 0, left: 0 }}
@@ -225,18 +325,21 @@ function BurnChart({
             type="number"
             scale="time"
             domain={['dataMin', 'dataMax']}
-            ticks={timeTicks(data)}
-            tickFormatter={tick}
+            ticks={axis.ticks}
+            tickFormatter={axis.tickFormatter}
+            fontSize={11}
           />
           <YAxis
             domain={[0, (max: number) => Math.max(16, Math.ceil(max))]}
-            width={40}
-            tickFormatter={v => `${v}x`}
+            width={44}
+            tickFormatter={v => `${v}×`}
+            fontSize={11}
           />
           <Tooltip
-            labelFormatter={v => stamp(Number(v))}
-            formatter={(v: any) => [formatBurn(Number(v)), 'burn rate']}
+            labelFormatter={axis.label}
+            formatter={(v: any, name: any) => [formatBurn(Number(v)), name]}
           />
+          <Legend verticalAlign="bottom" height={24} iconSize={10} />
           {history.thresholds.map((t, i) => (
             <ReferenceLine
               key={t.label}
@@ -244,7 +347,7 @@ function BurnChart({
               stroke={THRESHOLD_COLORS[i % THRESHOLD_COLORS.length]}
               strokeDasharray="6 3"
               label={{
-                value: `${t.burnRate}x ${t.severity}`,
+                value: `${t.burnRate}× ${t.severity}`,
                 position: 'insideTopRight',
                 fontSize: 10,
               }}
@@ -254,12 +357,26 @@ function BurnChart({
           {changeLines(changes, history, theme.palette.info.main)}
           <Line
             type="linear"
-            dataKey="burn"
+            dataKey="live"
+            name="Burn rate (×)"
             stroke={theme.palette.secondary.main}
             dot={false}
             isAnimationActive={false}
             connectNulls={false}
           />
+          {anyReplayed && (
+            <Line
+              type="linear"
+              dataKey="replayed"
+              name="Replayed (×)"
+              stroke={theme.palette.secondary.main}
+              strokeDasharray="5 4"
+              strokeOpacity={0.6}
+              dot={false}
+              isAnimationActive={false}
+              connectNulls={false}
+            />
+          )}
         </LineChart>
       </ResponsiveContainer>
     </Box>
@@ -270,9 +387,15 @@ function BurnChart({
 export function SloCharts({
   slo,
   changes = [],
+  isReplayed = defaultIsReplayed,
+  timeZone,
 }: {
   slo: SloSummary;
   changes?: readonly ChangeEvent[];
+  /** Which points were replayed from history (drawn dashed, with a "Replayed" legend entry). */
+  isReplayed?: IsReplayed;
+  /** The time zone of the axes and tooltips (IANA name); the browser's when absent. */
+  timeZone?: string;
 }) {
   const api = useApi(reliabilityApiRef);
   const [window, setWindow] = useState<BurnRateWindow>('1h');
@@ -340,10 +463,20 @@ export function SloCharts({
         {value && value.points.length > 0 && (
           <Grid container spacing={2}>
             <Grid item xs={12} md={6}>
-              <BudgetChart history={value} changes={changes} />
+              <BudgetChart
+                history={value}
+                changes={changes}
+                isReplayed={isReplayed}
+                timeZone={timeZone}
+              />
             </Grid>
             <Grid item xs={12} md={6}>
-              <BurnChart history={value} changes={changes} />
+              <BurnChart
+                history={value}
+                changes={changes}
+                isReplayed={isReplayed}
+                timeZone={timeZone}
+              />
             </Grid>
           </Grid>
         )}
