@@ -7,6 +7,7 @@ import {
 } from '@backstage/plugin-catalog-react';
 import { Entity } from '@backstage/catalog-model';
 import { ReactElement } from 'react';
+import userEvent from '@testing-library/user-event';
 import { ReliabilityClient, reliabilityApiRef } from '../api/ReliabilityApi';
 import { rootRouteRef } from '../routes';
 import { EntityReliabilityContent } from './EntityReliabilityContent/EntityReliabilityContent';
@@ -262,8 +263,40 @@ describe('an empty portal', () => {
       '/create/templates/default/new-slo',
     );
 
-    // every panel below has loaded from the empty backend and explains itself
-    await settled(9);
+    // the overview reads the SLOs and the readiness only: the other screens load when opened
+    await settled(2);
+    expect(requests).toEqual(
+      expect.arrayContaining(['GET /slos', 'GET /readiness']),
+    );
+    expect(requests).not.toContain('GET /drills');
+    expect(screen.queryByTestId('reliability-error')).toBeNull();
+    expectNoError();
+
+    // every other screen loads from the empty backend and explains itself
+    await userEvent.click(
+      screen.getByRole('tab', { name: 'Runbook & incidents' }),
+    );
+    expect(
+      await screen.findByTestId('entity-runbook-missing'),
+    ).toHaveTextContent(
+      'component:default/checkout has no runbook yet: write one in the portal',
+    );
+    expect(screen.getByTestId('entity-runbook-missing')).not.toHaveTextContent(
+      'HTTP 404',
+    );
+    await userEvent.click(screen.getByRole('tab', { name: 'Self-healing' }));
+    expect(
+      await screen.findByText(/No remediation rules for this entity/),
+    ).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('tab', { name: 'Synthetics' }));
+    expect(
+      await screen.findByText(/No synthetic journeys yet/),
+    ).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('tab', { name: 'Drills' }));
+    expect(await screen.findByTestId('drills-panel')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('tab', { name: 'Capacity' }));
+    expect(await screen.findByTestId('capacity-panel')).toBeInTheDocument();
+    await settled(7);
     expect(requests).toEqual(
       expect.arrayContaining([
         'GET /slos',
@@ -275,20 +308,6 @@ describe('an empty portal', () => {
         'GET /capacity/runs',
       ]),
     );
-    expect(
-      await screen.findByTestId('entity-runbook-missing'),
-    ).toHaveTextContent(
-      'component:default/checkout has no runbook yet: write one in the portal',
-    );
-    expect(screen.getByTestId('entity-runbook-missing')).not.toHaveTextContent(
-      'HTTP 404',
-    );
-    expect(
-      await screen.findByText(/No remediation rules for this entity/),
-    ).toBeInTheDocument();
-    expect(
-      await screen.findByText(/No synthetic journeys yet/),
-    ).toBeInTheDocument();
     expect(screen.queryByTestId('reliability-error')).toBeNull();
     expectNoError();
   });

@@ -623,9 +623,11 @@ describe('the sub-routes of the tab', () => {
       ).toBeInTheDocument();
       // one screen: no SLO table, no other panel
       expect(screen.queryByTestId('slo-row-checkout-success')).toBeNull();
-      for (const other of ['chaos-panel', 'drills-panel', 'capacity-panel']) {
-        if (other !== testId) expect(screen.queryByTestId(other)).toBeNull();
-      }
+      const others = ['chaos-panel', 'drills-panel', 'capacity-panel'].filter(
+        other => other !== testId,
+      );
+      for (const other of others)
+        expect(screen.queryByTestId(other)).toBeNull();
       expect(screen.getByRole('tab', { name: label })).toHaveAttribute(
         'aria-selected',
         'true',
