@@ -1,4 +1,6 @@
 import { mockServices } from '@backstage/backend-test-utils';
+import { createServer, Socket } from 'net';
+import type { AddressInfo } from 'net';
 import {
   BURN_RATE_WINDOWS,
   SloDefinition,
@@ -311,6 +313,38 @@ describe('Prometheus SLI source against a real Prometheus', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     // one batch, three attempts
     expect(down.queriesSent().down).toBe(3);
+  });
+
+  it('keeps one deadline for a query and its retries when Prometheus accepts connections and never answers', async () => {
+    // a loopback server that accepts and holds every connection
+    const held: Socket[] = [];
+    const hang = createServer(socket => {
+      held.push(socket);
+    });
+    await new Promise<void>(r => hang.listen(0, '127.0.0.1', r));
+    try {
+      const port = (hang.address() as AddressInfo).port;
+      const hung = new PrometheusSliSource(
+        [{ name: 'hung', url: `http://127.0.0.1:${port}`, headers: {} }],
+        logger,
+        { retries: 2, baseDelayMs: 10, timeoutMs: 1000 },
+      );
+      const started = Date.now();
+      const r = (await evaluator(hung).evaluate([slo()], NOW)).get(
+        'default/demo',
+      )!;
+      const took = Date.now() - started;
+      expect(r.status.state).toBe('no_data');
+      expect(r.reason).toMatch(
+        /^SLI source failed: Prometheus hung is unreachable|^Prometheus hung is unreachable/,
+      );
+      // one deadline of 1 s for the call: not three of them
+      expect(took).toBeGreaterThanOrEqual(900);
+      expect(took).toBeLessThan(2_500);
+    } finally {
+      held.forEach(s => s.destroy());
+      await new Promise(r => hang.close(r));
+    }
   });
 
   it('does not retry a query Prometheus rejects, and keeps the error on its own SLO', async () => {

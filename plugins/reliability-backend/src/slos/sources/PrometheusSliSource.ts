@@ -77,12 +77,18 @@ export class PrometheusClient {
     method: 'GET' | 'POST' = 'POST',
   ): Promise<any> {
     const retries = this.options.retries ?? 2;
+    // one deadline for the call, its retries included: a Prometheus that accepts connections and never answers costs
+    // the tick at most timeoutMs, never (retries + 1) times it
+    const timeoutMs = this.options.timeoutMs ?? 10_000;
+    const deadline = Date.now() + timeoutMs;
     let lastError: Error | undefined;
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) {
-        // exponential backoff with full jitter
+        // exponential backoff with full jitter, within the deadline
         const cap = (this.options.baseDelayMs ?? 100) * 2 ** attempt;
-        await new Promise(r => setTimeout(r, Math.random() * cap));
+        const wait = Math.random() * cap;
+        if (Date.now() + wait >= deadline) break;
+        await new Promise(r => setTimeout(r, wait));
       }
       try {
         if (path === '/api/v1/rules') this.rulesReads++;
@@ -102,7 +108,7 @@ export class PrometheusClient {
                     ...this.instance.headers,
                   },
             ...(method === 'POST' ? { body: form } : {}),
-            signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+            signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
           },
         );
         const body: any = await res.json().catch(() => ({}));
@@ -127,6 +133,8 @@ export class PrometheusClient {
       } catch (e) {
         lastError = e as Error;
         if ((e as any).final) break;
+        // the deadline is spent (an instance that hangs): no attempt is left
+        if (Date.now() >= deadline) break;
       }
     }
     const message = lastError?.message.startsWith('Prometheus')
