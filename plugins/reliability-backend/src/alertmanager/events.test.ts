@@ -103,7 +103,7 @@ function probe(replica: string) {
 }
 
 describe('the Alertmanager topic and ingress validator', () => {
-  const topicOf = (eventsTopic?: unknown) =>
+  const topicOf = (eventsTopic?: string) =>
     alertmanagerEventsTopic(
       new ConfigReader({ reliability: { alertmanager: { eventsTopic } } }),
     );

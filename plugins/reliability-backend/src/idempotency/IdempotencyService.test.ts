@@ -31,7 +31,7 @@ function flakyStore() {
     },
     async complete(r: any, status: number, response: string) {
       const row = rows.get(id(r));
-      if (row?.claim === r.claim)
+      if (row && row.claim === r.claim)
         rows.set(id(r), { ...row, state: 'done', status, response });
     },
     async release(r: any) {
