@@ -286,8 +286,15 @@ describe('commander page', () => {
       '/',
     );
     const row = await screen.findByTestId('commander-row-alert-1');
-    expect(row).toHaveTextContent('group:default/payments-sre');
-    expect(row).toHaveTextContent('Checkout success rate: burning, 42% left');
+    // the owner and the SLO are links: to the group's page and to the SLO's screen of the tab
+    expect(
+      within(row).getByRole('link', { name: 'payments-sre' }),
+    ).toHaveAttribute('href', '/catalog/default/group/payments-sre');
+    expect(within(row).getByTestId('commander-slo-alert-1')).toHaveAttribute(
+      'href',
+      '/catalog/default/component/checkout/reliability/slo/checkout-success',
+    );
+    expect(row).toHaveTextContent('Checkout success rateburning, 42% left');
     expect(row).toHaveTextContent('1h 5m');
     expect(row).toHaveTextContent('succeeded (checkout-multibuy-rollback)');
     expect(
@@ -296,8 +303,13 @@ describe('commander page', () => {
       'href',
       '/reliability/runbooks/component/default/checkout#symptoms',
     );
-    expect(screen.getByTestId('commander-row-am-1')).toHaveTextContent(
-      'no runbook',
+    // no runbook: a link to the scaffolder's runbook template, filled with the component
+    const write = within(screen.getByTestId('commander-row-am-1')).getByRole(
+      'link',
+      { name: 'no runbook: write one' },
+    );
+    expect(decodeURIComponent(write.getAttribute('href') ?? '')).toMatch(
+      /^\/create\/templates\/default\/new-runbook\?formData=\{"component":"component:default\/[a-z-]+"\}$/,
     );
     // the last change before the alert started
     expect(screen.getByTestId('commander-change-alert-1')).toHaveTextContent(

@@ -30,7 +30,12 @@ import {
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 import { AutoRemediated } from './AutoRemediated';
+import { EntityRefLink } from '@backstage/plugin-catalog-react';
+import { FIT_TABLE_SX } from '../../util/formatting';
 import { DeliveryFailures } from './DeliveryFailures';
+
+/** The scaffolder's New runbook template (catalog/templates/new-runbook), at its default `/create`. */
+export const NEW_RUNBOOK_TEMPLATE = '/create/templates/default/new-runbook';
 
 const SEVERITY_COLOR: Record<string, 'error' | 'warning' | 'info' | 'default'> =
   {
@@ -242,7 +247,7 @@ export function CommanderPage() {
         </Alert>
       )}
       {alerts.value && items.length > 0 && (
-        <Table size="small" aria-label="burning now">
+        <Table size="small" aria-label="burning now" sx={FIT_TABLE_SX}>
           <TableHead>
             <TableRow>
               <TableCell>Severity</TableCell>
@@ -299,10 +304,44 @@ export function CommanderPage() {
                       </Typography>
                     )}
                   </TableCell>
-                  <TableCell>{a.owner ?? '–'}</TableCell>
+                  <TableCell className="short">
+                    {a.owner ? (
+                      <Box
+                        component="span"
+                        title={a.owner}
+                        sx={{
+                          display: 'block',
+                          maxWidth: 180,
+                          overflow: 'hidden',
+                          textOverflow: 'ellipsis',
+                        }}
+                      >
+                        <EntityRefLink
+                          entityRef={a.owner}
+                          defaultKind="group"
+                        />
+                      </Box>
+                    ) : (
+                      '–'
+                    )}
+                  </TableCell>
                   <TableCell>
+                    {a.slo && a.entityRef && (
+                      <Link
+                        component={RouterLink}
+                        to={links.entityReliability(
+                          a.entityRef,
+                          'slo',
+                          a.slo.ref.split('/').pop() ?? a.slo.ref,
+                        )}
+                        data-testid={`commander-slo-${a.key}`}
+                        sx={{ display: 'block' }}
+                      >
+                        {a.slo.title}
+                      </Link>
+                    )}
                     {a.slo
-                      ? `${a.slo.title}: ${a.slo.state ?? '?'}${
+                      ? `${a.slo.state ?? '?'}${
                           a.slo.budgetRemaining === null
                             ? ''
                             : `, ${formatPercent(
@@ -312,7 +351,9 @@ export function CommanderPage() {
                         }`
                       : MISSING}
                   </TableCell>
-                  <TableCell>{formatElapsed(a.ageMs)}</TableCell>
+                  <TableCell className="short">
+                    {formatElapsed(a.ageMs)}
+                  </TableCell>
                   <TableCell>
                     {a.remediation
                       ? `${a.remediation.state.replace('_', ' ')} (${
@@ -357,7 +398,17 @@ export function CommanderPage() {
                           : 'Runbook'}
                       </Button>
                     ) : (
-                      <Typography variant="caption">no runbook</Typography>
+                      <Link
+                        component={RouterLink}
+                        to={`${NEW_RUNBOOK_TEMPLATE}?${new URLSearchParams({
+                          formData: JSON.stringify({ component: a.entityRef }),
+                        })}`}
+                        variant="caption"
+                        sx={{ whiteSpace: 'nowrap' }}
+                        data-testid={`commander-no-runbook-${a.key}`}
+                      >
+                        no runbook: write one
+                      </Link>
                     )}
                   </TableCell>
                   <TableCell>

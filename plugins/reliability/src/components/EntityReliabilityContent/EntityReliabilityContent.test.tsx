@@ -501,7 +501,7 @@ describe('EntityReliabilityContent', () => {
     expect(a.getAllByText('—').length).toBeGreaterThan(8);
     const b = within(screen.getByTestId('slo-row-b'));
     expect(b.getByText('Exhausted')).toBeInTheDocument();
-    expect(b.getByText('-241%')).toBeInTheDocument();
+    expect(b.getByText('-241.0%')).toBeInTheDocument();
     expect(b.getByText('exhausted')).toBeInTheDocument();
     // the SLO's screen says why its chart is empty
     await userEvent.click(

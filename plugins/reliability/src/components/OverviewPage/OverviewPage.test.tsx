@@ -4,6 +4,12 @@ import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import type { OverviewRow } from '@reliability-suite/plugin-reliability-common';
 import { ReliabilityApi, reliabilityApiRef } from '../../api/ReliabilityApi';
 import { OverviewPage } from './OverviewPage';
+import { entityRouteRef } from '@backstage/plugin-catalog-react';
+
+/** The catalog's entity page, which the owner and system cells link to. */
+const CATALOG_ROUTES = {
+  mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef },
+};
 
 const DAY = 86_400_000;
 const row = (over: Partial<OverviewRow>): OverviewRow => ({
@@ -68,13 +74,14 @@ describe('OverviewPage', () => {
       >
         <OverviewPage />
       </TestApiProvider>,
+      CATALOG_ROUTES,
     );
     const first = await screen.findByTestId(
       'overview-row-default/checkout-success',
     );
     expect(first).toHaveTextContent('Checkout success rate');
     expect(first).toHaveTextContent('payments-sre');
-    expect(first).toHaveTextContent('20%');
+    expect(first).toHaveTextContent('20.0%');
     expect(first).toHaveTextContent('page 14.4x 1h&5m');
     expect(first).toHaveTextContent('frozen');
     expect(screen.getByTestId('sparkline')).toHaveAttribute(
@@ -126,6 +133,7 @@ describe('OverviewPage', () => {
       >
         <OverviewPage />
       </TestApiProvider>,
+      CATALOG_ROUTES,
     );
     expect(
       await screen.findByText('Could not load the overview: backend down'),
@@ -184,6 +192,7 @@ describe('the registry upload on the overview', () => {
       >
         <OverviewPage />
       </TestApiProvider>,
+      CATALOG_ROUTES,
     );
     await screen.findByTestId('overview-empty');
     await userEvent.click(screen.getByLabelText('Dry run (check only)'));
@@ -260,6 +269,7 @@ describe('the registry upload on the overview', () => {
       >
         <OverviewPage />
       </TestApiProvider>,
+      CATALOG_ROUTES,
     );
     await userEvent.upload(
       await screen.findByTestId('registry-file'),

@@ -19,6 +19,7 @@ import { useTheme } from '@mui/material/styles';
 import { Link } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { parseEntityRef } from '@backstage/catalog-model';
+import { EntityRefLink } from '@backstage/plugin-catalog-react';
 import type {
   OverviewResponse,
   OverviewRow,
@@ -30,19 +31,35 @@ import {
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { DEFAULT_NEW_SLO_TEMPLATE } from '../../paths';
 import { errorMessage } from '../../util/errors';
+import { FIT_TABLE_SX, fixedPercent } from '../../util/formatting';
 import { RegistryImport } from './RegistryImport';
 import { MttrCard } from './MttrCard';
 
 /** The last 30 days of budget, as a line (0% at the bottom, 100% at the top). */
-export function Sparkline({ points }: { points: OverviewRow['sparkline'] }) {
+export function Sparkline({
+  points,
+  now,
+}: {
+  points: OverviewRow['sparkline'];
+  /** The budget left now: the line's last point, after the daily readings. */
+  now?: number | null;
+}) {
   const theme = useTheme();
   const values = points.filter(p => p.budgetRemaining !== null);
-  if (values.length < 2)
+  const days = values.length;
+  if (typeof now === 'number') {
+    const lastDay = values.length ? values[values.length - 1].day : 0;
+    values.push({ day: lastDay + 1, budgetRemaining: now });
+  }
+  if (values.length === 0)
     return (
       <Typography variant="caption" color="text.secondary">
-        {values.length ? formatPercent(values[0].budgetRemaining) : '—'}
+        —
       </Typography>
     );
+  // from the first reading on: a single reading is a flat line at its level
+  if (values.length === 1)
+    values.push({ ...values[0], day: values[0].day + 1 });
   const w = 90;
   const h = 24;
   const first = values[0].day;
@@ -62,9 +79,7 @@ export function Sparkline({ points }: { points: OverviewRow['sparkline'] }) {
       width={w}
       height={h}
       role="img"
-      aria-label={`budget over ${values.length} days, now ${formatPercent(
-        last,
-      )}`}
+      aria-label={`budget over ${days} days, now ${formatPercent(last)}`}
       data-testid="sparkline"
     >
       <path
@@ -81,9 +96,20 @@ export function Sparkline({ points }: { points: OverviewRow['sparkline'] }) {
 
 const entityLink = (ref: string | null, kind: string) => {
   if (!ref) return '—';
-  const e = parseEntityRef(ref, { defaultKind: kind });
   return (
-    <Link to={`/catalog/${e.namespace}/${e.kind}/${e.name}`}>{e.name}</Link>
+    <Box
+      component="span"
+      title={ref}
+      sx={{
+        display: 'block',
+        maxWidth: 180,
+        overflow: 'hidden',
+        textOverflow: 'ellipsis',
+        whiteSpace: 'nowrap',
+      }}
+    >
+      <EntityRefLink entityRef={ref} defaultKind={kind} />
+    </Box>
   );
 };
 
@@ -99,7 +125,14 @@ function Readiness({ componentRef }: { componentRef: string }) {
   let color: 'success' | 'warning' | 'default' = 'default';
   if (value.score >= 80) color = 'success';
   else if (value.score >= 50) color = 'warning';
-  return <Chip size="small" label={`${value.score}%`} color={color} />;
+  return (
+    <Chip
+      size="small"
+      label={`${value.score}%`}
+      color={color}
+      sx={{ fontVariantNumeric: 'tabular-nums' }}
+    />
+  );
 }
 
 /**
@@ -220,7 +253,11 @@ export function OverviewPage({
         ))}
       {value && value.items.length > 0 && (
         <TableContainer sx={{ overflowX: 'auto' }}>
-          <Table size="small" aria-label="SLOs ranked by budget remaining">
+          <Table
+            size="small"
+            aria-label="SLOs ranked by budget remaining"
+            sx={FIT_TABLE_SX}
+          >
             <TableHead>
               <TableRow>
                 <TableCell>#</TableCell>
@@ -240,7 +277,7 @@ export function OverviewPage({
                 const c = parseEntityRef(r.componentRef);
                 return (
                   <TableRow key={r.ref} data-testid={`overview-row-${r.ref}`}>
-                    <TableCell>{i + 1}</TableCell>
+                    <TableCell className="num">{i + 1}</TableCell>
                     <TableCell>
                       <Link
                         to={`/catalog/${c.namespace}/${c.kind}/${c.name}/reliability`}
@@ -257,12 +294,14 @@ export function OverviewPage({
                     </TableCell>
                     <TableCell>{entityLink(r.owner, 'group')}</TableCell>
                     <TableCell>{entityLink(r.system, 'system')}</TableCell>
-                    <TableCell>{r.lifecycle ?? '—'}</TableCell>
-                    <TableCell align="right">
-                      {formatPercent(r.budgetRemaining)}
+                    <TableCell className="short">
+                      {r.lifecycle ?? '—'}
                     </TableCell>
-                    <TableCell>
-                      <Sparkline points={r.sparkline} />
+                    <TableCell align="right" className="num">
+                      {fixedPercent(r.budgetRemaining, 1)}
+                    </TableCell>
+                    <TableCell className="short">
+                      <Sparkline points={r.sparkline} now={r.budgetRemaining} />
                     </TableCell>
                     <TableCell>
                       {r.firing.length
@@ -277,14 +316,14 @@ export function OverviewPage({
                           ))
                         : '—'}
                     </TableCell>
-                    <TableCell>
+                    <TableCell className="short">
                       {r.frozen ? (
                         <Chip size="small" color="warning" label="frozen" />
                       ) : (
                         'open'
                       )}
                     </TableCell>
-                    <TableCell>
+                    <TableCell className="short">
                       <Readiness componentRef={r.componentRef} />
                     </TableCell>
                   </TableRow>

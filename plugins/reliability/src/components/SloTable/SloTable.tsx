@@ -24,6 +24,7 @@ import {
   STATE_COLOR,
   STATE_LABEL,
 } from '@reliability-suite/plugin-reliability-common';
+import { fixedPercent } from '../../util/formatting';
 
 const highestThreshold = (rate: number | null) => {
   if (rate === null) return undefined;
@@ -49,6 +50,7 @@ export function SloTable(props: {
         aria-label="Service level objectives"
         sx={{
           '& th, & td.num': { whiteSpace: 'nowrap' },
+          '& td.num': { fontVariantNumeric: 'tabular-nums' },
           '& .slo-name': {
             position: 'sticky',
             left: 0,
@@ -147,7 +149,7 @@ export function SloTable(props: {
                     </Typography>
                   )}
                 </TableCell>
-                <TableCell>
+                <TableCell sx={{ fontVariantNumeric: 'tabular-nums' }}>
                   <Typography
                     variant="body2"
                     fontWeight={600}
@@ -155,7 +157,7 @@ export function SloTable(props: {
                       s && (s.budgetRemaining ?? 1) <= 0 ? 'error' : undefined
                     }
                   >
-                    {formatPercent(s?.budgetRemaining, 1)}
+                    {fixedPercent(s?.budgetRemaining, 1)}
                   </Typography>
                   {s && s.budgetRemainingEvents !== null && (
                     <Typography

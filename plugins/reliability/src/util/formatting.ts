@@ -1,0 +1,20 @@
+/** A ratio as a percentage with a fixed number of decimals (`45.4%`, `100.0%`), for columns of numbers that line up. */
+export function fixedPercent(
+  ratio: number | null | undefined,
+  digits = 1,
+): string {
+  if (ratio === null || ratio === undefined || !Number.isFinite(ratio))
+    return '—';
+  return `${(ratio * 100).toFixed(digits)}%`;
+}
+
+/** Table styles: headers and short cells on one line, numbers right-aligned in tabular figures. */
+export const FIT_TABLE_SX = {
+  '& th': { whiteSpace: 'nowrap' },
+  '& td.short': { whiteSpace: 'nowrap' },
+  '& td.num': {
+    whiteSpace: 'nowrap',
+    fontVariantNumeric: 'tabular-nums',
+    textAlign: 'right',
+  },
+} as const;
