@@ -13,8 +13,10 @@ import {
 import { bearerMatches } from '../http/bearer';
 import type { AlertmanagerService } from './AlertmanagerService';
 
-/** The events topic Alertmanager's notifications travel on when they come in through the events backend. */
-export const DEFAULT_ALERTMANAGER_EVENTS_TOPIC = 'alertmanager';
+export {
+  alertmanagerEventsTopic,
+  DEFAULT_ALERTMANAGER_EVENTS_TOPIC,
+} from '../config/eventsTopic';
 
 /**
  * The subscriber id (the events service prefixes it with `reliability.`). Stable on purpose: every replica subscribes
@@ -22,26 +24,9 @@ export const DEFAULT_ALERTMANAGER_EVENTS_TOPIC = 'alertmanager';
  */
 export const ALERTMANAGER_SUBSCRIBER_ID = 'reliability-alertmanager';
 
-/** A topic is one path segment of /api/events/http/<topic>: letters, digits, `.`, `_`, `-` (no backtracking). */
-const TOPIC_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
 /** The message the ingress and the route both answer a missing or wrong secret with. */
 export const WRONG_SECRET_MESSAGE =
   'Alertmanager webhook: missing or wrong shared secret (Authorization: Bearer <secret>)';
-
-/** `reliability.alertmanager.eventsTopic` (default `alertmanager`), checked: a bad value stops the backend, naming the key. */
-export function alertmanagerEventsTopic(config: {
-  getOptionalString(key: string): string | undefined;
-}): string {
-  const topic =
-    config.getOptionalString('reliability.alertmanager.eventsTopic') ??
-    DEFAULT_ALERTMANAGER_EVENTS_TOPIC;
-  if (!TOPIC_RE.test(topic))
-    throw new Error(
-      `Invalid reliability.alertmanager.eventsTopic: must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit`,
-    );
-  return topic;
-}
 
 /**
  * The validator of the events backend's HTTP ingress for the Alertmanager topic: the shared secret as a bearer token

@@ -18,7 +18,7 @@ import {
 } from '@reliability-suite/plugin-reliability-common';
 import { configDurationMs } from './durations';
 import { DeliveryConfig, readDeliveryConfig } from './deliveryConfig';
-import { alertmanagerEventsTopic } from '../alertmanager/events';
+import { alertmanagerEventsTopic } from './eventsTopic';
 
 /**
  * The plugin's whole configuration (`reliability.*`, and the app's and backend's base URLs), read once at startup

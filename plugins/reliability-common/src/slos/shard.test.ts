@@ -40,4 +40,3 @@ describe('shardOf', () => {
     expect(() => shardOf('x', 1.5)).toThrow(/positive integer/);
   });
 });
-

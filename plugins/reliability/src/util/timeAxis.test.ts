@@ -15,9 +15,7 @@ describe('zoneOffset', () => {
   it('answers how far the zone is ahead of UTC, with daylight saving', () => {
     expect(zoneOffset(at('2026-12-03T10:00:00Z'), 'UTC')).toBe(0);
     expect(zoneOffset(at('2026-12-03T10:00:00Z'), 'Europe/Berlin')).toBe(H);
-    expect(zoneOffset(at('2026-07-03T10:00:00Z'), 'Europe/Berlin')).toBe(
-      2 * H,
-    );
+    expect(zoneOffset(at('2026-07-03T10:00:00Z'), 'Europe/Berlin')).toBe(2 * H);
     expect(zoneOffset(at('2026-12-03T10:00:00Z'), 'America/New_York')).toBe(
       -5 * H,
     );
