@@ -59,10 +59,10 @@ describe('OpenSloEntityProcessor', () => {
     const p = new OpenSloEntityProcessor(async () => 'payments-sre');
     const spy = parseSlo as jest.MockedFunction<typeof parseSlo>;
     spy.mockClear();
-    const emitted: unknown[] = [];
+    const emitted: any[] = [];
     const out = await p.preProcessEntity(slo(), location, r => emitted.push(r));
     expect(await p.validateEntityKind(out)).toBe(true);
-    expect(emitted).toHaveLength(4);
+    expect(emitted.filter(e => e.type === "relation")).toHaveLength(4);
     expect(spy).toHaveBeenCalledTimes(1);
   });
 
@@ -131,16 +131,70 @@ describe('OpenSloEntityProcessor', () => {
     const emitted: any[] = [];
     await p.preProcessEntity(slo(), location, r => emitted.push(r));
     expect(lookups).toEqual(['component:default/checkout']);
-    const rel = emitted.map(
-      e =>
-        `${e.relation.source.kind}:${e.relation.source.name} ${e.relation.type} ${e.relation.target.kind}:${e.relation.target.name}`,
-    );
+    const rel = emitted
+      .filter(e => e.type === 'relation')
+      .map(
+        e =>
+          `${e.relation.source.kind}:${e.relation.source.name} ${e.relation.type} ${e.relation.target.kind}:${e.relation.target.name}`,
+      );
     expect(rel).toEqual([
       'SLO:checkout-success measures component:checkout',
       'component:checkout measuredBy SLO:checkout-success',
       'SLO:checkout-success ownedBy group:payments-sre',
       'group:payments-sre ownerOf SLO:checkout-success',
     ]);
+  });
+
+  it('takes the owner of a component it processed before the catalog stitched it, and is processed again when that owner changes', async () => {
+    const lookups: string[] = [];
+    const refreshed: string[] = [];
+    const p = new OpenSloEntityProcessor(
+      async ref => {
+        lookups.push(ref);
+        return undefined; // not yet in the catalog
+      },
+      undefined,
+      { onReferencedDocument: key => refreshed.push(key) },
+    );
+    const component = (owner: string) => ({
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Component',
+      metadata: { name: 'checkout', namespace: 'default' },
+      spec: { type: 'service', lifecycle: 'production', owner },
+    });
+    const owners = async () => {
+      const emitted: any[] = [];
+      await p.preProcessEntity(slo(), location, r => emitted.push(r));
+      return {
+        keys: emitted.filter(e => e.type === 'refresh').map(e => e.key),
+        owners: emitted
+          .filter(e => e.type === 'relation' && e.relation.type === 'ownedBy')
+          .map(
+            e =>
+              `${e.relation.target.kind}:${e.relation.target.namespace}/${e.relation.target.name}`,
+          ),
+      };
+    };
+    // before the component: no owner yet, and a refresh key on the component
+    const before = await owners();
+    expect(before.owners).toEqual([]);
+    expect(before.keys).toContain(
+      'reliability:owner:component:default/checkout',
+    );
+    expect(lookups).toEqual(['component:default/checkout']);
+
+    // the component is processed: its SLOs are asked to be processed again, and take its owner from memory
+    await p.preProcessEntity(component('payments-sre'), location, () => {});
+    expect(refreshed).toEqual(['reliability:owner:component:default/checkout']);
+    expect((await owners()).owners).toEqual(['group:default/payments-sre']);
+    expect(lookups).toHaveLength(1);
+
+    // processed again unchanged: no new refresh; a new owner: one
+    await p.preProcessEntity(component('payments-sre'), location, () => {});
+    expect(refreshed).toHaveLength(1);
+    await p.preProcessEntity(component('identity-sre'), location, () => {});
+    expect(refreshed).toHaveLength(2);
+    expect((await owners()).owners).toEqual(['group:default/identity-sre']);
   });
 
   it('lets the SLO name its own owner and component', async () => {

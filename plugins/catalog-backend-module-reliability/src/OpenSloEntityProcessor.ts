@@ -83,6 +83,15 @@ export const openSloRefreshKey = (
   name: string,
 ) => `openslo:${kind.toLocaleLowerCase('en-US')}:${namespace}/${name}`;
 
+/** The refresh key an SLO registers for the component it measures: the SLO is processed again when its owner changes. */
+const componentOwnerRefreshKey = (e: {
+  kind: string;
+  metadata?: { namespace?: string; name?: string };
+}) =>
+  `reliability:owner:${e.kind.toLocaleLowerCase('en-US')}:${
+    e.metadata?.namespace ?? 'default'
+  }/${e.metadata?.name}`;
+
 /** How long a document this processor read stays in its memory, and how many it keeps. */
 const RECENT_TTL_MS = 10 * 60 * 1000;
 const RECENT_MAX = 10_000;
@@ -201,6 +210,16 @@ export class OpenSloEntityProcessor implements CatalogProcessor {
             metadata: { ...meta, title: meta.displayName },
           }
         : entity;
+    }
+    if (entity.kind === 'Component') {
+      // a component's owner, remembered: its SLOs take it from here in the pass after the component's (before the
+      // catalog has stitched it), and are processed again when it first arrives or changes owner
+      this.remember(componentOwnerRefreshKey(entity), {
+        at: Date.now(),
+        doc: entity,
+        hash: String(entity.spec?.owner ?? ''),
+      });
+      return entity;
     }
     if (!isSlo(entity)) return entity;
     // the documents it names by reference (indicatorRef, alertPolicyRef, conditionRef, targetRef) put in place: the
@@ -376,13 +395,28 @@ export class OpenSloEntityProcessor implements CatalogProcessor {
     );
 
     let owner = entity.metadata.annotations?.[ANNOTATION_OWNER];
-    if (!owner && this.lookupOwner) {
-      owner = await this.lookupOwner(stringifyEntityRef(component));
+    let ownerNamespace = self.namespace;
+    if (!owner) {
+      // the component's owner: processed again when the component arrives or changes owner
+      const key = componentOwnerRefreshKey({
+        kind: component.kind,
+        metadata: { namespace: component.namespace, name: component.name },
+      });
+      emit(processingResult.refresh(key));
+      const recent = this.recent.get(key);
+      const known =
+        recent && 'doc' in recent ? recent.doc.spec?.owner : undefined;
+      owner =
+        typeof known === 'string' && known
+          ? known
+          : await this.lookupOwner?.(stringifyEntityRef(component));
+      // a component's owner is relative to the component's namespace
+      ownerNamespace = component.namespace;
     }
     if (owner) {
       const ownerRef = parseEntityRef(owner, {
         defaultKind: 'group',
-        defaultNamespace: self.namespace,
+        defaultNamespace: ownerNamespace,
       });
       emit(
         processingResult.relation({
