@@ -1,11 +1,13 @@
 import ReactMarkdown from 'react-markdown';
 import remarkGfm from 'remark-gfm';
 import Box from '@mui/material/Box';
-import { CopyTextButton } from '@backstage/core-components';
+import { CopyTextButton, Link } from '@backstage/core-components';
+import { remarkSitePaths } from './sitePaths';
 
 /**
  * Runbook Markdown for 3 a.m.: GitHub-flavoured, every code block (commands, PromQL) with a copy button,
- * external links opening in a new tab.
+ * external links opening in a new tab, and portal paths written as text (`/catalog/default/component/checkout`) made
+ * links that open in the portal.
  */
 export function RunbookMarkdown({ markdown }: { markdown: string }) {
   return (
@@ -17,17 +19,22 @@ export function RunbookMarkdown({ markdown }: { markdown: string }) {
       }}
     >
       <ReactMarkdown
-        remarkPlugins={[remarkGfm]}
+        remarkPlugins={[remarkGfm, remarkSitePaths]}
         components={{
-          a: ({ node: _node, children, ...props }) => (
-            <a
-              {...props}
-              target={/^https?:/.test(props.href ?? '') ? '_blank' : undefined}
-              rel="noopener noreferrer"
-            >
-              {children}
-            </a>
-          ),
+          a: ({ node: _node, children, ...props }) =>
+            props.href?.startsWith('/') && !props.href.startsWith('//') ? (
+              <Link to={props.href}>{children}</Link>
+            ) : (
+              <a
+                {...props}
+                target={
+                  /^https?:/.test(props.href ?? '') ? '_blank' : undefined
+                }
+                rel="noopener noreferrer"
+              >
+                {children}
+              </a>
+            ),
           code: ({ node: _node, inline, className, children }) => {
             const text = String(children).replace(/\n$/, '');
             if (inline) return <code className={className}>{children}</code>;
