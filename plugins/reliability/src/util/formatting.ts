@@ -8,8 +8,12 @@ export function fixedPercent(
   return `${(ratio * 100).toFixed(digits)}%`;
 }
 
-/** Table styles: headers and short cells on one line, numbers right-aligned in tabular figures. */
+/**
+ * Table styles: no word broken in the middle (Backstage's theme gives table cells `word-break: break-word`; the
+ * table scrolls sideways instead), headers and short cells on one line, numbers right-aligned in tabular figures.
+ */
 export const FIT_TABLE_SX = {
+  '& th, & td': { wordBreak: 'normal', overflowWrap: 'normal' },
   '& th': { whiteSpace: 'nowrap' },
   '& td.short': { whiteSpace: 'nowrap' },
   '& td.num': {

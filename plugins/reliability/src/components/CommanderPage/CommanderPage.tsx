@@ -11,6 +11,7 @@ import Link from '@mui/material/Link';
 import MenuItem from '@mui/material/MenuItem';
 import Stack from '@mui/material/Stack';
 import Table from '@mui/material/Table';
+import TableContainer from '@mui/material/TableContainer';
 import TableBody from '@mui/material/TableBody';
 import TableCell from '@mui/material/TableCell';
 import TableHead from '@mui/material/TableHead';
@@ -247,186 +248,193 @@ export function CommanderPage() {
         </Alert>
       )}
       {alerts.value && items.length > 0 && (
-        <Table size="small" aria-label="burning now" sx={FIT_TABLE_SX}>
-          <TableHead>
-            <TableRow>
-              <TableCell>Severity</TableCell>
-              <TableCell>Alert</TableCell>
-              <TableCell>Entity</TableCell>
-              <TableCell>Owner</TableCell>
-              <TableCell>SLO</TableCell>
-              <TableCell>Since</TableCell>
-              <TableCell>Remediation / last change</TableCell>
-              <TableCell>Runbook</TableCell>
-              <TableCell />
-            </TableRow>
-          </TableHead>
-          <TableBody>
-            {shown.map(a => {
-              return (
-                <TableRow key={a.key} data-testid={`commander-row-${a.key}`}>
-                  <TableCell>
-                    <Chip
-                      size="small"
-                      color={SEVERITY_COLOR[a.severity] ?? 'default'}
-                      label={`${a.severity}${
-                        a.state === 'pending' ? ' (pending)' : ''
-                      }`}
-                    />
-                  </TableCell>
-                  <TableCell>
-                    <Typography variant="subtitle2">{a.name}</Typography>
-                    <Typography variant="caption" color="text.secondary">
-                      {a.summary} ·{' '}
-                      {a.source === 'alertmanager'
-                        ? 'Alertmanager'
-                        : 'burn-rate alert'}
-                    </Typography>
-                  </TableCell>
-                  <TableCell sx={{ minWidth: 140 }}>
-                    {a.entityRef ? (
-                      <Link
-                        component={RouterLink}
-                        to={links.entityReliability(a.entityRef)}
-                      >
-                        {a.entityTitle ?? a.entityRef}
-                      </Link>
-                    ) : (
-                      '–'
-                    )}
-                    {a.system && (
-                      <Typography
-                        variant="caption"
-                        display="block"
-                        color="text.secondary"
-                      >
-                        system {a.system}
-                      </Typography>
-                    )}
-                  </TableCell>
-                  <TableCell className="short">
-                    {a.owner ? (
-                      <Box
-                        component="span"
-                        title={a.owner}
-                        sx={{
-                          display: 'block',
-                          maxWidth: 180,
-                          overflow: 'hidden',
-                          textOverflow: 'ellipsis',
-                        }}
-                      >
-                        <EntityRefLink
-                          entityRef={a.owner}
-                          defaultKind="group"
-                        />
-                      </Box>
-                    ) : (
-                      '–'
-                    )}
-                  </TableCell>
-                  <TableCell>
-                    {a.slo && a.entityRef && (
-                      <Link
-                        component={RouterLink}
-                        to={links.entityReliability(
-                          a.entityRef,
-                          'slo',
-                          a.slo.ref.split('/').pop() ?? a.slo.ref,
-                        )}
-                        data-testid={`commander-slo-${a.key}`}
-                        sx={{ display: 'block' }}
-                      >
-                        {a.slo.title}
-                      </Link>
-                    )}
-                    {a.slo
-                      ? `${a.slo.state ?? '?'}${
-                          a.slo.budgetRemaining === null
-                            ? ''
-                            : `, ${formatPercent(
-                                a.slo.budgetRemaining,
-                                1,
-                              )} left`
-                        }`
-                      : MISSING}
-                  </TableCell>
-                  <TableCell className="short">
-                    {formatElapsed(a.ageMs)}
-                  </TableCell>
-                  <TableCell>
-                    {a.remediation
-                      ? `${a.remediation.state.replace('_', ' ')} (${
-                          a.remediation.ruleId
-                        })`
-                      : '–'}
-                    {a.lastChange && (
-                      <Typography
-                        variant="caption"
-                        display="block"
-                        color="warning.main"
-                        data-testid={`commander-change-${a.key}`}
-                      >
-                        last change{' '}
-                        {formatElapsed(
-                          Date.parse(a.startedAt) - Date.parse(a.lastChange.at),
-                        )}{' '}
-                        before: {a.lastChange.kind}
-                        {a.lastChange.version ? ` ${a.lastChange.version}` : ''}
-                        {a.lastChange.summary
-                          ? ` (${a.lastChange.summary})`
-                          : ''}
-                        {a.lastChange.author
-                          ? ` by ${a.lastChange.author}`
-                          : ''}
-                      </Typography>
-                    )}
-                  </TableCell>
-                  <TableCell>
-                    {a.runbook ? (
-                      <Button
+        <TableContainer sx={{ overflowX: 'auto' }}>
+          <Table size="small" aria-label="burning now" sx={FIT_TABLE_SX}>
+            <TableHead>
+              <TableRow>
+                <TableCell>Severity</TableCell>
+                <TableCell>Alert</TableCell>
+                <TableCell>Entity</TableCell>
+                <TableCell>Owner</TableCell>
+                <TableCell>SLO</TableCell>
+                <TableCell>Since</TableCell>
+                <TableCell>Remediation / last change</TableCell>
+                <TableCell>Runbook</TableCell>
+                <TableCell />
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {shown.map(a => {
+                return (
+                  <TableRow key={a.key} data-testid={`commander-row-${a.key}`}>
+                    <TableCell>
+                      <Chip
                         size="small"
-                        variant="outlined"
-                        component={RouterLink}
-                        to={links.runbook(
-                          a.runbook.entityRef,
-                          a.runbook.section,
-                        )}
-                      >
-                        {a.runbook.sectionTitle
-                          ? `Runbook: ${a.runbook.sectionTitle}`
-                          : 'Runbook'}
-                      </Button>
-                    ) : (
-                      <Link
-                        component={RouterLink}
-                        to={`${NEW_RUNBOOK_TEMPLATE}?${new URLSearchParams({
-                          formData: JSON.stringify({ component: a.entityRef }),
-                        })}`}
-                        variant="caption"
-                        sx={{ whiteSpace: 'nowrap' }}
-                        data-testid={`commander-no-runbook-${a.key}`}
-                      >
-                        no runbook: write one
-                      </Link>
-                    )}
-                  </TableCell>
-                  <TableCell>
-                    {a.entityRef && (
-                      <Button
-                        size="small"
-                        color="error"
-                        onClick={() => declare(a)}
-                      >
-                        Declare incident
-                      </Button>
-                    )}
-                  </TableCell>
-                </TableRow>
-              );
-            })}
-          </TableBody>
-        </Table>
+                        color={SEVERITY_COLOR[a.severity] ?? 'default'}
+                        label={`${a.severity}${
+                          a.state === 'pending' ? ' (pending)' : ''
+                        }`}
+                      />
+                    </TableCell>
+                    <TableCell>
+                      <Typography variant="subtitle2">{a.name}</Typography>
+                      <Typography variant="caption" color="text.secondary">
+                        {a.summary} ·{' '}
+                        {a.source === 'alertmanager'
+                          ? 'Alertmanager'
+                          : 'burn-rate alert'}
+                      </Typography>
+                    </TableCell>
+                    <TableCell sx={{ minWidth: 140 }}>
+                      {a.entityRef ? (
+                        <Link
+                          component={RouterLink}
+                          to={links.entityReliability(a.entityRef)}
+                        >
+                          {a.entityTitle ?? a.entityRef}
+                        </Link>
+                      ) : (
+                        '–'
+                      )}
+                      {a.system && (
+                        <Typography
+                          variant="caption"
+                          display="block"
+                          color="text.secondary"
+                        >
+                          system {a.system}
+                        </Typography>
+                      )}
+                    </TableCell>
+                    <TableCell className="short">
+                      {a.owner ? (
+                        <Box
+                          component="span"
+                          title={a.owner}
+                          sx={{
+                            display: 'block',
+                            maxWidth: 180,
+                            overflow: 'hidden',
+                            textOverflow: 'ellipsis',
+                          }}
+                        >
+                          <EntityRefLink
+                            entityRef={a.owner}
+                            defaultKind="group"
+                          />
+                        </Box>
+                      ) : (
+                        '–'
+                      )}
+                    </TableCell>
+                    <TableCell>
+                      {a.slo && a.entityRef && (
+                        <Link
+                          component={RouterLink}
+                          to={links.entityReliability(
+                            a.entityRef,
+                            'slo',
+                            a.slo.ref.split('/').pop() ?? a.slo.ref,
+                          )}
+                          data-testid={`commander-slo-${a.key}`}
+                          sx={{ display: 'block' }}
+                        >
+                          {a.slo.title}
+                        </Link>
+                      )}
+                      {a.slo
+                        ? `${a.slo.state ?? '?'}${
+                            a.slo.budgetRemaining === null
+                              ? ''
+                              : `, ${formatPercent(
+                                  a.slo.budgetRemaining,
+                                  1,
+                                )} left`
+                          }`
+                        : MISSING}
+                    </TableCell>
+                    <TableCell className="short">
+                      {formatElapsed(a.ageMs)}
+                    </TableCell>
+                    <TableCell>
+                      {a.remediation
+                        ? `${a.remediation.state.replace('_', ' ')} (${
+                            a.remediation.ruleId
+                          })`
+                        : '–'}
+                      {a.lastChange && (
+                        <Typography
+                          variant="caption"
+                          display="block"
+                          color="warning.main"
+                          data-testid={`commander-change-${a.key}`}
+                        >
+                          last change{' '}
+                          {formatElapsed(
+                            Date.parse(a.startedAt) -
+                              Date.parse(a.lastChange.at),
+                          )}{' '}
+                          before: {a.lastChange.kind}
+                          {a.lastChange.version
+                            ? ` ${a.lastChange.version}`
+                            : ''}
+                          {a.lastChange.summary
+                            ? ` (${a.lastChange.summary})`
+                            : ''}
+                          {a.lastChange.author
+                            ? ` by ${a.lastChange.author}`
+                            : ''}
+                        </Typography>
+                      )}
+                    </TableCell>
+                    <TableCell>
+                      {a.runbook ? (
+                        <Button
+                          size="small"
+                          variant="outlined"
+                          component={RouterLink}
+                          to={links.runbook(
+                            a.runbook.entityRef,
+                            a.runbook.section,
+                          )}
+                        >
+                          {a.runbook.sectionTitle
+                            ? `Runbook: ${a.runbook.sectionTitle}`
+                            : 'Runbook'}
+                        </Button>
+                      ) : (
+                        <Link
+                          component={RouterLink}
+                          to={`${NEW_RUNBOOK_TEMPLATE}?${new URLSearchParams({
+                            formData: JSON.stringify({
+                              component: a.entityRef,
+                            }),
+                          })}`}
+                          variant="caption"
+                          sx={{ whiteSpace: 'nowrap' }}
+                          data-testid={`commander-no-runbook-${a.key}`}
+                        >
+                          no runbook: write one
+                        </Link>
+                      )}
+                    </TableCell>
+                    <TableCell>
+                      {a.entityRef && (
+                        <Button
+                          size="small"
+                          color="error"
+                          onClick={() => declare(a)}
+                        >
+                          Declare incident
+                        </Button>
+                      )}
+                    </TableCell>
+                  </TableRow>
+                );
+              })}
+            </TableBody>
+          </Table>
+        </TableContainer>
       )}
       {alerts.value && items.length > 0 && shown.length === 0 && (
         <Typography sx={{ mt: 2 }}>No alert matches the filters.</Typography>

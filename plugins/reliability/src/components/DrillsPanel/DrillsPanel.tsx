@@ -11,6 +11,7 @@ import CircularProgress from '@mui/material/CircularProgress';
 import MenuItem from '@mui/material/MenuItem';
 import Stack from '@mui/material/Stack';
 import Table from '@mui/material/Table';
+import TableContainer from '@mui/material/TableContainer';
 import TableBody from '@mui/material/TableBody';
 import TableCell from '@mui/material/TableCell';
 import TableHead from '@mui/material/TableHead';
@@ -36,6 +37,7 @@ import {
 } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
+import { FIT_TABLE_SX } from '../../util/formatting';
 import { CsvUpload } from '../CsvUpload/CsvUpload';
 import { WindowBurnChart } from '../SloCharts/WindowBurnChart';
 import { dateFormat } from '../../util/dates';
@@ -483,95 +485,101 @@ export function DrillsPanel({
                 .
               </Typography>
             )}
-            <Table size="small" aria-label="failover drills">
-              <TableHead>
-                <TableRow>
-                  <TableCell>Date</TableCell>
-                  <TableCell>Drill</TableCell>
-                  <TableCell>Recovery</TableCell>
-                  <TableCell>RPO / lag</TableCell>
-                  <TableCell>Notes</TableCell>
-                  <TableCell />
-                </TableRow>
-              </TableHead>
-              <TableBody>
-                {value.items.map(d => [
-                  <TableRow
-                    key={d.id}
-                    data-testid={`drill-row-${d.date}-${d.region}`}
-                  >
-                    <TableCell>{d.date}</TableCell>
-                    <TableCell>
-                      {d.kind} · {d.region}
-                      {d.toRegion ? ` → ${d.toRegion}` : ''}
-                    </TableCell>
-                    <TableCell>
-                      <Chip
-                        size="small"
-                        color={d.success ? 'success' : 'error'}
-                        label={d.success ? 'passed' : 'failed'}
-                        sx={{ mr: 1 }}
-                      />
-                      {secs(d.measuredRtoSeconds)}
-                    </TableCell>
-                    <TableCell>
-                      {secs(d.rpoSeconds)} / {secs(d.replicationLagSeconds)}
-                    </TableCell>
-                    <TableCell sx={{ maxWidth: 360, whiteSpace: 'pre-wrap' }}>
-                      {d.notes}
-                      {d.evidence.map(link => (
-                        <Box key={link}>
-                          <a
-                            href={link}
-                            target="_blank"
-                            rel="noopener noreferrer"
-                          >
-                            {link}
-                          </a>
-                        </Box>
-                      ))}
-                    </TableCell>
-                    <TableCell align="right">
-                      {sloRefs.length > 0 && (
-                        <Button
-                          size="small"
-                          onClick={() =>
-                            setOpen(open === d.id ? undefined : d.id)
-                          }
-                          aria-expanded={open === d.id}
-                        >
-                          {open === d.id ? 'Hide burn' : 'Budget burn'}
-                        </Button>
-                      )}
-                    </TableCell>
-                  </TableRow>,
-                  open === d.id ? (
-                    <TableRow key={`${d.id}-burn`}>
-                      <TableCell colSpan={6}>
-                        {sloRefs.map(ref => {
-                          const start = Date.parse(d.date);
-                          return (
-                            <WindowBurnChart
-                              key={ref}
-                              sloRef={ref}
-                              from={start - DAY}
-                              to={start + 2 * DAY}
-                              shade={{
-                                start,
-                                end: start + DAY,
-                                label: `drill day (${d.durationMin} min)`,
-                              }}
-                              title={`${ref}: burn rate over 5m around the drill of ${d.date}`}
-                              testId={`drill-burn-${d.id}-${ref}`}
-                            />
-                          );
-                        })}
+            <TableContainer sx={{ overflowX: 'auto' }}>
+              <Table
+                size="small"
+                aria-label="failover drills"
+                sx={FIT_TABLE_SX}
+              >
+                <TableHead>
+                  <TableRow>
+                    <TableCell>Date</TableCell>
+                    <TableCell>Drill</TableCell>
+                    <TableCell>Recovery</TableCell>
+                    <TableCell>RPO / lag</TableCell>
+                    <TableCell>Notes</TableCell>
+                    <TableCell />
+                  </TableRow>
+                </TableHead>
+                <TableBody>
+                  {value.items.map(d => [
+                    <TableRow
+                      key={d.id}
+                      data-testid={`drill-row-${d.date}-${d.region}`}
+                    >
+                      <TableCell className="short">{d.date}</TableCell>
+                      <TableCell>
+                        {d.kind} · {d.region}
+                        {d.toRegion ? ` → ${d.toRegion}` : ''}
                       </TableCell>
-                    </TableRow>
-                  ) : null,
-                ])}
-              </TableBody>
-            </Table>
+                      <TableCell>
+                        <Chip
+                          size="small"
+                          color={d.success ? 'success' : 'error'}
+                          label={d.success ? 'passed' : 'failed'}
+                          sx={{ mr: 1 }}
+                        />
+                        {secs(d.measuredRtoSeconds)}
+                      </TableCell>
+                      <TableCell>
+                        {secs(d.rpoSeconds)} / {secs(d.replicationLagSeconds)}
+                      </TableCell>
+                      <TableCell sx={{ maxWidth: 360, whiteSpace: 'pre-wrap' }}>
+                        {d.notes}
+                        {d.evidence.map(link => (
+                          <Box key={link}>
+                            <a
+                              href={link}
+                              target="_blank"
+                              rel="noopener noreferrer"
+                            >
+                              {link}
+                            </a>
+                          </Box>
+                        ))}
+                      </TableCell>
+                      <TableCell align="right">
+                        {sloRefs.length > 0 && (
+                          <Button
+                            size="small"
+                            onClick={() =>
+                              setOpen(open === d.id ? undefined : d.id)
+                            }
+                            aria-expanded={open === d.id}
+                          >
+                            {open === d.id ? 'Hide burn' : 'Budget burn'}
+                          </Button>
+                        )}
+                      </TableCell>
+                    </TableRow>,
+                    open === d.id ? (
+                      <TableRow key={`${d.id}-burn`}>
+                        <TableCell colSpan={6}>
+                          {sloRefs.map(ref => {
+                            const start = Date.parse(d.date);
+                            return (
+                              <WindowBurnChart
+                                key={ref}
+                                sloRef={ref}
+                                from={start - DAY}
+                                to={start + 2 * DAY}
+                                shade={{
+                                  start,
+                                  end: start + DAY,
+                                  label: `drill day (${d.durationMin} min)`,
+                                }}
+                                title={`${ref}: burn rate over 5m around the drill of ${d.date}`}
+                                testId={`drill-burn-${d.id}-${ref}`}
+                              />
+                            );
+                          })}
+                        </TableCell>
+                      </TableRow>
+                    ) : null,
+                  ])}
+                </TableBody>
+              </Table>
+            </TableContainer>
             {value.nextCursor && (
               <Button
                 size="small"

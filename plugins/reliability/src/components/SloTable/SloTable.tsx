@@ -49,6 +49,8 @@ export function SloTable(props: {
         size="small"
         aria-label="Service level objectives"
         sx={{
+          // no word broken in the middle (Backstage's theme breaks words in table cells): the table scrolls
+          '& th, & td': { wordBreak: 'normal', overflowWrap: 'normal' },
           '& th, & td.num': { whiteSpace: 'nowrap' },
           '& td.num': { fontVariantNumeric: 'tabular-nums' },
           '& .slo-name': {
