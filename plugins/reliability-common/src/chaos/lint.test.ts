@@ -119,15 +119,22 @@ describe('chaos experiment linter', () => {
   it("parses PromQL abort conditions with Prometheus's grammar, and needs a Prometheus to run them on", () => {
     const e = seedFile('brownout_checkout.yaml');
     expect(lintChaosExperiment(e, { prometheus: true }).violations).toEqual([]);
-    // both PromQL aborts (checkout's p95 and its 5xx share) need a Prometheus; the budget and burn ones do not
-    expect(lintChaosExperiment(e, { prometheus: false }).violations).toEqual(
-      [0, 1].map(i => ({
+    // both PromQL aborts (checkout's p95 and its 5xx share) and the PromQL expectation (the breaker opens) need a
+    // Prometheus; the budget and burn ones do not
+    expect(lintChaosExperiment(e, { prometheus: false }).violations).toEqual([
+      ...[0, 1].map(i => ({
         field: `abortConditions.${i}.query`,
         rule: 'abort-condition',
         message:
           'needs a Prometheus instance (reliability.prometheus.instances) to be evaluated; use a burn-rate or budget-spent condition',
       })),
-    );
+      {
+        field: 'expectations.0.query',
+        rule: 'expectation',
+        message:
+          'needs a Prometheus instance (reliability.prometheus.instances) to be evaluated',
+      },
+    ]);
     e.abortConditions[0].query =
       'histogram_quantile(0.95, sum by (le) (rate(x_bucket[1m]))';
     const unclosed = lintChaosExperiment(e, { prometheus: true }).violations;
