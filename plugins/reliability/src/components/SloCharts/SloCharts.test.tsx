@@ -90,14 +90,14 @@ describe('SloCharts', () => {
     expect(tickTexts(burn)).toEqual(ticks);
     expect(budget).toHaveTextContent('Error budget remaining (%)');
     expect(budget).toHaveTextContent('Budget remaining (%)');
-    expect(burn).toHaveTextContent('Burn rate (×)');
-    expect(burn).toHaveTextContent('14.4× page');
+    expect(burn).toHaveTextContent('Burn rate (x)');
+    expect(burn).toHaveTextContent('14.4x page');
     expect(budget.querySelector('.zero-line')).not.toBeNull();
     expect(budget.querySelector('.exhausted-band')).not.toBeNull();
     expect(budget).toHaveTextContent('exhausted');
     // replayed points have their own dashed series and legend entry
     expect(budget).toHaveTextContent('Replayed (%)');
-    expect(burn).toHaveTextContent('Replayed (×)');
+    expect(burn).toHaveTextContent('Replayed (x)');
   });
 
   it('labels thirty days with days and leaves out the band and the replayed entry when there is none', async () => {

@@ -308,11 +308,11 @@ function BurnChart({
   return (
     <Box data-testid="burn-chart">
       <Typography variant="subtitle2">
-        Burn rate over {history.burnRateWindow} (×budget)
+        Burn rate over {history.burnRateWindow} (x budget)
       </Typography>
       <Typography variant="caption" color="text.secondary">
         peak {formatBurn(peak)}; lines at{' '}
-        {history.thresholds.map(t => `${t.burnRate}×`).join(' / ')}
+        {history.thresholds.map(t => `${t.burnRate}x`).join(' / ')}
       </Typography>
       <ResponsiveContainer width="100%" height={240}>
         <LineChart
@@ -332,7 +332,7 @@ function BurnChart({
           <YAxis
             domain={[0, (max: number) => Math.max(16, Math.ceil(max))]}
             width={44}
-            tickFormatter={v => `${v}×`}
+            tickFormatter={v => `${v}x`}
             fontSize={11}
           />
           <Tooltip
@@ -347,7 +347,7 @@ function BurnChart({
               stroke={THRESHOLD_COLORS[i % THRESHOLD_COLORS.length]}
               strokeDasharray="6 3"
               label={{
-                value: `${t.burnRate}× ${t.severity}`,
+                value: `${t.burnRate}x ${t.severity}`,
                 position: 'insideTopRight',
                 fontSize: 10,
               }}
@@ -358,7 +358,7 @@ function BurnChart({
           <Line
             type="linear"
             dataKey="live"
-            name="Burn rate (×)"
+            name="Burn rate (x)"
             stroke={theme.palette.secondary.main}
             dot={false}
             isAnimationActive={false}
@@ -368,7 +368,7 @@ function BurnChart({
             <Line
               type="linear"
               dataKey="replayed"
-              name="Replayed (×)"
+              name="Replayed (x)"
               stroke={theme.palette.secondary.main}
               strokeDasharray="5 4"
               strokeOpacity={0.6}
