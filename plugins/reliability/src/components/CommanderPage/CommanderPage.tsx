@@ -248,7 +248,12 @@ export function CommanderPage() {
         </Alert>
       )}
       {alerts.value && items.length > 0 && (
-        <TableContainer sx={{ overflowX: 'auto' }}>
+        <TableContainer
+          sx={{ overflowX: 'auto' }}
+          tabIndex={0}
+          role="region"
+          aria-label="alerts table"
+        >
           <Table size="small" aria-label="burning now" sx={FIT_TABLE_SX}>
             <TableHead>
               <TableRow>

@@ -79,7 +79,7 @@ export function EntityRunbookCard({
         {error && <Alert severity="error">{error}</Alert>}
         {runbook.value && (
           <Stack spacing={0.5}>
-            <Link component={RouterLink} to={path}>
+            <Link component={RouterLink} to={path} underline="always">
               Open the runbook ({runbook.value.sections.length} sections)
             </Link>
             {slos.map(s => {
@@ -97,6 +97,7 @@ export function EntityRunbookCard({
                   {s.title} burning?{' '}
                   <Link
                     component={RouterLink}
+                    underline="always"
                     to={links.runbook(entityRef, section.id)}
                     data-testid={`slo-runbook-${s.name}`}
                   >
@@ -110,7 +111,7 @@ export function EntityRunbookCard({
         {missing && (
           <Typography variant="body2" data-testid="entity-runbook-missing">
             {serverMessage(runbook.error)}.{' '}
-            <Link component={RouterLink} to={path}>
+            <Link component={RouterLink} to={path} underline="always">
               Start one from the standard runbook skeleton
             </Link>
           </Typography>
@@ -124,7 +125,12 @@ export function EntityRunbookCard({
           <Stack spacing={0.5} sx={{ mt: 2 }}>
             <Typography variant="subtitle2">Incidents</Typography>
             {incidents.value!.items.slice(0, 10).map(i => (
-              <Link key={i.id} component={RouterLink} to={links.incident(i.id)}>
+              <Link
+                key={i.id}
+                component={RouterLink}
+                underline="always"
+                to={links.incident(i.id)}
+              >
                 #{i.id} {i.severity} {i.title} ·{' '}
                 {i.state === 'active'
                   ? `${i.status}, open ${formatElapsed(

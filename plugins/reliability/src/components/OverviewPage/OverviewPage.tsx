@@ -252,7 +252,12 @@ export function OverviewPage({
           </Alert>
         ))}
       {value && value.items.length > 0 && (
-        <TableContainer sx={{ overflowX: 'auto' }}>
+        <TableContainer
+          sx={{ overflowX: 'auto' }}
+          tabIndex={0}
+          role="region"
+          aria-label="SLO ranking table"
+        >
           <Table
             size="small"
             aria-label="SLOs ranked by budget remaining"

@@ -104,6 +104,7 @@ export function RunbookPage() {
       <Typography variant="body2" color="text.secondary">
         <Link
           component={RouterLink}
+          underline="always"
           to={`/catalog/${namespace}/${kind}/${name}`}
         >
           {entityRef}

@@ -44,7 +44,12 @@ export function SloTable(props: {
   const { items, selected, onSelect, sloLink } = props;
   return (
     // narrow screens scroll the table sideways, the SLO column staying in place
-    <TableContainer sx={{ overflowX: 'auto' }}>
+    <TableContainer
+      sx={{ overflowX: 'auto' }}
+      tabIndex={0}
+      role="region"
+      aria-label="SLO table"
+    >
       <Table
         size="small"
         aria-label="Service level objectives"
