@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import {
@@ -264,7 +265,8 @@ test("an alert firing for checkout shows on the commander page, and one click op
     await row.waitFor({ timeout: 60_000 });
     const text = await row.innerText();
     assert.match(text, /CheckoutHighErrorRate/);
-    assert.match(text, /payments-sre/);
+    // the owner through the catalog's entity presentation: its name, then the group's title once the catalog answers
+    assert.match(text, /Payments SRE|payments-sre/);
     assert.match(text, /5m|4m|6m/);
     await page.screenshot({
       path: path.join(artifacts, 'commander.png'),
@@ -738,6 +740,367 @@ test("every screen of checkout's Reliability tab opens at its own address, with 
     await page
       .screenshot({
         path: path.join(artifacts, 'reliability-subroutes-failure.png'),
+        fullPage: true,
+      })
+      .catch(() => {});
+    throw e;
+  } finally {
+    await browser.close();
+  }
+});
+
+/** The suite's pages and the screens of checkout's tab, with the main content each shows. */
+const SUITE_SCREENS = [
+  ['commander', '/reliability', 'commander-page'],
+  ['overview', '/reliability/overview', 'overview-page'],
+  [
+    'runbook-page',
+    '/reliability/runbooks/component/default/checkout',
+    'runbook-page',
+  ],
+  [
+    'tab-overview',
+    '/catalog/default/component/checkout/reliability',
+    'slo-row-checkout-success',
+  ],
+  [
+    'tab-slo',
+    '/catalog/default/component/checkout/reliability/slo/checkout-success',
+    'slo-charts-checkout-success',
+  ],
+  [
+    'tab-runbook',
+    '/catalog/default/component/checkout/reliability/runbook',
+    'entity-runbook-card',
+  ],
+  [
+    'tab-self-healing',
+    '/catalog/default/component/checkout/reliability/self-healing',
+    'remediation-panel',
+  ],
+  [
+    'tab-synthetics',
+    '/catalog/default/component/checkout/reliability/synthetics',
+    'synthetics-panel',
+  ],
+  [
+    'tab-drills',
+    '/catalog/default/component/checkout/reliability/drills',
+    'drills-panel',
+  ],
+  [
+    'tab-capacity',
+    '/catalog/default/component/checkout/reliability/capacity',
+    'capacity-panel',
+  ],
+  [
+    'tab-chaos',
+    '/catalog/default/component/checkout/reliability/chaos',
+    'chaos-panel',
+  ],
+];
+
+const AXE_SOURCE = createRequire(import.meta.url).resolve(
+  'axe-core/axe.min.js',
+);
+
+async function signedInPage(browser, viewport, theme) {
+  // bypassCSP: axe is added to the page as a script, which the app's Content-Security-Policy would refuse
+  const context = await browser.newContext({ viewport, bypassCSP: true });
+  // the app's theme selector reads the theme from local storage (AppThemeSelector's `theme` key)
+  if (theme)
+    await context.addInitScript(t => localStorage.setItem('theme', t), theme);
+  const page = await context.newPage();
+  await page.goto(`${BASE}/reliability`);
+  await page.waitForSelector(
+    '[data-testid="commander-page"], button:has-text("Enter")',
+    { timeout: 90_000 },
+  );
+  const enter = page.getByRole('button', { name: /enter/i });
+  if (await enter.count()) await enter.first().click();
+  await page.getByTestId('commander-page').waitFor({ timeout: 90_000 });
+  return page;
+}
+
+/**
+ * The serious axe findings still open, by rule (the note on issue 36 lists them): filled MUI chips and the dark
+ * theme's form labels miss the 4.5:1 contrast, and an element of Backstage's own app shell (a `jss` class) has a
+ * label that differs from its text. Any other serious rule, and any critical one, fails the test.
+ */
+const AXE_OPEN_SERIOUS = new Set([
+  'color-contrast',
+  'label-content-name-mismatch',
+]);
+
+const launch = () =>
+  chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+
+test('axe: no critical violation on any page or screen of the suite, and no serious one beyond the kinds still open (colour contrast, a label in the app shell), in the light and the dark theme (screenshots of each)', async () => {
+  const browser = await launch();
+  const screens = path.join(artifacts, 'screens');
+  mkdirSync(screens, { recursive: true });
+  const found = [];
+  try {
+    for (const theme of ['light', 'dark']) {
+      const page = await signedInPage(
+        browser,
+        { width: 1440, height: 1000 },
+        theme,
+      );
+      for (const [name, url, testId] of SUITE_SCREENS) {
+        await page.goto(`${BASE}${url}`);
+        await page.getByTestId(testId).first().waitFor({ timeout: 60_000 });
+        // the charts and lazy panels settle
+        await page.waitForLoadState('networkidle').catch(() => {});
+        await page.addScriptTag({ path: AXE_SOURCE });
+        const violations = await page.evaluate(async () => {
+          const r = await window.axe.run(document, {
+            resultTypes: ['violations'],
+          });
+          return r.violations.map(v => ({
+            id: v.id,
+            impact: v.impact,
+            nodes: v.nodes.length,
+            targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')),
+          }));
+        });
+        const counts = { critical: 0, serious: 0, moderate: 0, minor: 0 };
+        for (const v of violations)
+          counts[v.impact] = (counts[v.impact] ?? 0) + v.nodes;
+        console.log(
+          `[axe] ${theme} ${name}: critical ${counts.critical}, serious ${counts.serious}, moderate ${counts.moderate}, minor ${counts.minor}`,
+        );
+        for (const v of violations)
+          if (
+            v.impact === 'critical' ||
+            (v.impact === 'serious' && !AXE_OPEN_SERIOUS.has(v.id))
+          )
+            found.push(
+              `${theme} ${name}: ${v.impact} ${v.id} x${
+                v.nodes
+              } (${v.targets.join(' | ')})`,
+            );
+        await page.screenshot({
+          path: path.join(screens, `${name}-${theme}.png`),
+          fullPage: true,
+        });
+      }
+      await page.context().close();
+    }
+  } finally {
+    await browser.close();
+  }
+  assert.deepEqual(found, [], found.join('\n'));
+});
+
+test('no table header or cell breaks inside a word (a line may end after a hyphen) at 1024 (sidebar open), 1280, 1440 and 1920 px', async () => {
+  const browser = await launch();
+  const broken = [];
+  let checked = 0;
+  let current;
+  try {
+    for (const width of [1024, 1280, 1440, 1920]) {
+      const page = await signedInPage(browser, { width, height: 900 });
+      current = page;
+      for (const [name, url, testId] of SUITE_SCREENS.filter(([n]) =>
+        ['commander', 'overview', 'tab-overview', 'tab-drills'].includes(n),
+      )) {
+        await page.goto(`${BASE}${url}`);
+        await page.getByTestId(testId).first().waitFor({ timeout: 60_000 });
+        await page.waitForLoadState('networkidle').catch(() => {});
+        // a word broken across lines has two client rectangles: each word of each header and cell, measured
+        const r = await page.evaluate(() => {
+          const out = { checked: 0, broken: [] };
+          for (const cell of document.querySelectorAll('table th, table td')) {
+            if (!cell.offsetParent) continue;
+            const walker = document.createTreeWalker(
+              cell,
+              NodeFilter.SHOW_TEXT,
+            );
+            for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+              const text = n.textContent ?? '';
+              let at = 0;
+              // words, and the parts of a hyphenated word (a line may end after its hyphen, as in print)
+              const parts = [];
+              for (const word of text.split(/\s+/)) {
+                let from = 0;
+                for (
+                  let h = word.indexOf('-');
+                  h >= 0;
+                  h = word.indexOf('-', h + 1)
+                ) {
+                  parts.push(word.slice(from, h + 1));
+                  from = h + 1;
+                }
+                parts.push(word.slice(from));
+              }
+              for (const word of parts) {
+                const start = text.indexOf(word, at);
+                if (start < 0) continue;
+                at = start + word.length;
+                if (word.length < 2) continue;
+                const range = document.createRange();
+                range.setStart(n, start);
+                range.setEnd(n, start + word.length);
+                const lines = new Set(
+                  [...range.getClientRects()]
+                    .filter(x => x.width > 0)
+                    .map(x => Math.round(x.top)),
+                );
+                out.checked++;
+                if (lines.size > 1)
+                  out.broken.push(
+                    `${word} (in "${cell.textContent.slice(0, 60)}")`,
+                  );
+              }
+            }
+          }
+          return out;
+        });
+        checked += r.checked;
+        for (const b of r.broken) broken.push(`${width}px ${name}: ${b}`);
+      }
+      await page.context().close();
+    }
+  } finally {
+    await browser.close();
+  }
+  console.log(
+    `[fit] ${checked} words measured in table headers and cells, ${broken.length} broken`,
+  );
+  assert.ok(checked > 200, `words measured: ${checked}`);
+  assert.deepEqual(broken, [], broken.join('\n'));
+});
+
+test('the commander flow by keyboard alone: filter, open the runbook section, come back, declare an incident, with focus visible at each stop', async () => {
+  const fingerprint = 'c0ffee00000000cb';
+  const res = await fetch(`${BASE}/api/reliability/alertmanager/webhook`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: 'Bearer e2e-alertmanager-secret',
+    },
+    body: JSON.stringify({
+      version: '4',
+      groupKey: '{}:{alertname="CheckoutHighErrorRate"}',
+      status: 'firing',
+      receiver: 'backstage',
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: 'http://127.0.0.1:9093',
+      alerts: [
+        {
+          status: 'firing',
+          labels: {
+            alertname: 'CheckoutHighErrorRate',
+            severity: 'error',
+            service: 'checkout',
+            drill: 'keyboard',
+          },
+          annotations: { summary: 'keyboard drill: checkout errors' },
+          startsAt: new Date(Date.now() - 60_000).toISOString(),
+          endsAt: '0001-01-01T00:00:00Z',
+          generatorURL: '',
+          fingerprint,
+        },
+      ],
+    }),
+  });
+  assert.equal(res.status, 200);
+  const browser = await launch();
+  const page = await signedInPage(browser, { width: 1280, height: 800 });
+  const row = page.getByTestId(`commander-row-am-${fingerprint}`);
+  /** Tabs forward until `match` holds for the focused element (at most 80 stops); asserts the focus is visible. */
+  const tabTo = async (what, match) => {
+    for (let i = 0; i < 80; i++) {
+      await page.keyboard.press('Tab');
+      const found = await page.evaluate(m => {
+        const el = document.activeElement;
+        if (!el) return null;
+        const text = (el.textContent ?? '').trim();
+        const row = el.closest('tr')?.getAttribute('data-testid');
+        if (!(text === m.text && row === m.row)) return null;
+        const style = getComputedStyle(el);
+        return {
+          focusVisible: el.matches(':focus-visible'),
+          // a visible ring: the outline, or MUI's focus-visible state (its ripple and background)
+          ring:
+            (style.outlineStyle !== 'none' &&
+              parseFloat(style.outlineWidth) > 0) ||
+            el.classList.contains('Mui-focusVisible') ||
+            el.classList.contains('focusVisible'),
+        };
+      }, match);
+      if (found) {
+        assert.ok(found.focusVisible, `${what}: focus is :focus-visible`);
+        assert.ok(found.ring, `${what}: the focus ring is drawn`);
+        return;
+      }
+    }
+    throw new Error(`${what}: not reached within 80 Tab presses`);
+  };
+  try {
+    await page.goto(`${BASE}/reliability`);
+    await row.waitFor({ timeout: 60_000 });
+    // "/" jumps to the search; typing filters the rows
+    await page.keyboard.press('/');
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.tagName),
+      'INPUT',
+    );
+    await page.keyboard.type('keyboard drill');
+    await page
+      .getByTestId('commander-row-am-c0ffee0000000001')
+      .waitFor({ state: 'detached', timeout: 30_000 });
+    assert.equal(await row.count(), 1);
+
+    await tabTo('the runbook link', {
+      text: 'Runbook: Symptoms',
+      row: `commander-row-am-${fingerprint}`,
+    });
+    await page.keyboard.press('Enter');
+    await page.waitForURL(
+      /\/reliability\/runbooks\/component\/default\/checkout#symptoms$/,
+      { timeout: 30_000 },
+    );
+    await page
+      .getByTestId('runbook-section-symptoms')
+      .waitFor({ timeout: 60_000 });
+
+    await page.goBack();
+    await row.waitFor({ timeout: 60_000 });
+    await page.keyboard.press('/');
+    await page.keyboard.type('keyboard drill');
+    await page
+      .getByTestId('commander-row-am-c0ffee0000000001')
+      .waitFor({ state: 'detached', timeout: 30_000 });
+    await tabTo('Declare incident', {
+      text: 'Declare incident',
+      row: `commander-row-am-${fingerprint}`,
+    });
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/reliability\/incidents\/\d+$/, {
+      timeout: 30_000,
+    });
+    await page.getByText('keyboard drill: checkout errors').first().waitFor({
+      timeout: 30_000,
+    });
+  } catch (e) {
+    await page
+      .screenshot({
+        path: path.join(artifacts, 'commander-keyboard-failure.png'),
         fullPage: true,
       })
       .catch(() => {});
