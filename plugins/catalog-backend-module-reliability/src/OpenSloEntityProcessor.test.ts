@@ -62,7 +62,7 @@ describe('OpenSloEntityProcessor', () => {
     const emitted: any[] = [];
     const out = await p.preProcessEntity(slo(), location, r => emitted.push(r));
     expect(await p.validateEntityKind(out)).toBe(true);
-    expect(emitted.filter(e => e.type === "relation")).toHaveLength(4);
+    expect(emitted.filter(e => e.type === 'relation')).toHaveLength(4);
     expect(spy).toHaveBeenCalledTimes(1);
   });
 
