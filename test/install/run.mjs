@@ -579,6 +579,11 @@ async function browse(label, BASE) {
     await tab.click();
     const row = page.getByTestId('slo-row-shop-availability');
     await row.waitFor({ timeout: 60_000 });
+    // the SLO's charts are on its own screen of the tab (slo/shop-availability), opened from its row
+    await page.getByTestId('slo-link-shop-availability').click();
+    await page.waitForURL(/\/reliability\/slo\/shop-availability$/, {
+      timeout: 60_000,
+    });
     const budget = page
       .getByTestId('slo-charts-shop-availability')
       .getByTestId('budget-chart');
