@@ -49,6 +49,49 @@ before(async () => {
 
 after(() => stopPortalBackend(backend));
 
+/** Alertmanager's webhook (version 4) with one firing CheckoutHighErrorRate alert for checkout; asserts the 200. */
+async function fireCheckoutAlert({
+  fingerprint,
+  summary,
+  startedMsAgo,
+  labels = {},
+}) {
+  const res = await fetch(`${BASE}/api/reliability/alertmanager/webhook`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: 'Bearer e2e-alertmanager-secret',
+    },
+    body: JSON.stringify({
+      version: '4',
+      groupKey: '{}:{alertname="CheckoutHighErrorRate"}',
+      status: 'firing',
+      receiver: 'backstage',
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: 'http://127.0.0.1:9093',
+      alerts: [
+        {
+          status: 'firing',
+          labels: {
+            alertname: 'CheckoutHighErrorRate',
+            severity: 'error',
+            service: 'checkout',
+            ...labels,
+          },
+          annotations: { summary },
+          startsAt: new Date(Date.now() - startedMsAgo).toISOString(),
+          endsAt: '0001-01-01T00:00:00Z',
+          generatorURL: '',
+          fingerprint,
+        },
+      ],
+    }),
+  });
+  assert.equal(res.status, 200);
+}
+
 test("checkout's Reliability tab shows its SLO and both charts", async () => {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -199,39 +242,11 @@ test('Run now goes through the permission framework: owners may, others get 403 
 });
 
 test("an alert firing for checkout shows on the commander page, and one click opens checkout's runbook at its section", async () => {
-  const res = await fetch(`${BASE}/api/reliability/alertmanager/webhook`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: 'Bearer e2e-alertmanager-secret',
-    },
-    body: JSON.stringify({
-      version: '4',
-      groupKey: '{}:{alertname="CheckoutHighErrorRate"}',
-      status: 'firing',
-      receiver: 'backstage',
-      groupLabels: {},
-      commonLabels: {},
-      commonAnnotations: {},
-      externalURL: 'http://127.0.0.1:9093',
-      alerts: [
-        {
-          status: 'firing',
-          labels: {
-            alertname: 'CheckoutHighErrorRate',
-            severity: 'error',
-            service: 'checkout',
-          },
-          annotations: { summary: 'checkout error rate above 2%' },
-          startsAt: new Date(Date.now() - 5 * 60_000).toISOString(),
-          endsAt: '0001-01-01T00:00:00Z',
-          generatorURL: '',
-          fingerprint: 'c0ffee0000000001',
-        },
-      ],
-    }),
+  await fireCheckoutAlert({
+    fingerprint: 'c0ffee0000000001',
+    summary: 'checkout error rate above 2%',
+    startedMsAgo: 5 * 60_000,
   });
-  assert.equal(res.status, 200);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -985,40 +1000,12 @@ test('no table header or cell breaks inside a word (a line may end after a hyphe
 
 test('the commander flow by keyboard alone: filter, open the runbook section, come back, declare an incident, with focus visible at each stop', async () => {
   const fingerprint = 'c0ffee00000000cb';
-  const res = await fetch(`${BASE}/api/reliability/alertmanager/webhook`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: 'Bearer e2e-alertmanager-secret',
-    },
-    body: JSON.stringify({
-      version: '4',
-      groupKey: '{}:{alertname="CheckoutHighErrorRate"}',
-      status: 'firing',
-      receiver: 'backstage',
-      groupLabels: {},
-      commonLabels: {},
-      commonAnnotations: {},
-      externalURL: 'http://127.0.0.1:9093',
-      alerts: [
-        {
-          status: 'firing',
-          labels: {
-            alertname: 'CheckoutHighErrorRate',
-            severity: 'error',
-            service: 'checkout',
-            drill: 'keyboard',
-          },
-          annotations: { summary: 'keyboard drill: checkout errors' },
-          startsAt: new Date(Date.now() - 60_000).toISOString(),
-          endsAt: '0001-01-01T00:00:00Z',
-          generatorURL: '',
-          fingerprint,
-        },
-      ],
-    }),
+  await fireCheckoutAlert({
+    fingerprint,
+    summary: 'keyboard drill: checkout errors',
+    startedMsAgo: 60_000,
+    labels: { drill: 'keyboard' },
   });
-  assert.equal(res.status, 200);
   const browser = await launch();
   const page = await signedInPage(browser, { width: 1280, height: 800 });
   const row = page.getByTestId(`commander-row-am-${fingerprint}`);

@@ -11,7 +11,6 @@ import Link from '@mui/material/Link';
 import MenuItem from '@mui/material/MenuItem';
 import Stack from '@mui/material/Stack';
 import Table from '@mui/material/Table';
-import TableContainer from '@mui/material/TableContainer';
 import TableBody from '@mui/material/TableBody';
 import TableCell from '@mui/material/TableCell';
 import TableHead from '@mui/material/TableHead';
@@ -34,6 +33,7 @@ import { AutoRemediated } from './AutoRemediated';
 import { EntityRefLink } from '@backstage/plugin-catalog-react';
 import { FIT_TABLE_SX } from '../../util/formatting';
 import { DeliveryFailures } from './DeliveryFailures';
+import { ScrollRegion } from '../../util/ScrollRegion';
 
 /** The scaffolder's New runbook template (catalog/templates/new-runbook), at its default `/create`. */
 export const NEW_RUNBOOK_TEMPLATE = '/create/templates/default/new-runbook';
@@ -248,12 +248,7 @@ export function CommanderPage() {
         </Alert>
       )}
       {alerts.value && items.length > 0 && (
-        <TableContainer
-          sx={{ overflowX: 'auto' }}
-          tabIndex={0}
-          role="region"
-          aria-label="alerts table"
-        >
+        <ScrollRegion label="alerts table">
           <Table size="small" aria-label="burning now" sx={FIT_TABLE_SX}>
             <TableHead>
               <TableRow>
@@ -439,7 +434,7 @@ export function CommanderPage() {
               })}
             </TableBody>
           </Table>
-        </TableContainer>
+        </ScrollRegion>
       )}
       {alerts.value && items.length > 0 && shown.length === 0 && (
         <Typography sx={{ mt: 2 }}>No alert matches the filters.</Typography>

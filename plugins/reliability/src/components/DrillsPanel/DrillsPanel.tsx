@@ -11,7 +11,6 @@ import CircularProgress from '@mui/material/CircularProgress';
 import MenuItem from '@mui/material/MenuItem';
 import Stack from '@mui/material/Stack';
 import Table from '@mui/material/Table';
-import TableContainer from '@mui/material/TableContainer';
 import TableBody from '@mui/material/TableBody';
 import TableCell from '@mui/material/TableCell';
 import TableHead from '@mui/material/TableHead';
@@ -41,6 +40,7 @@ import { FIT_TABLE_SX } from '../../util/formatting';
 import { CsvUpload } from '../CsvUpload/CsvUpload';
 import { WindowBurnChart } from '../SloCharts/WindowBurnChart';
 import { dateFormat } from '../../util/dates';
+import { ScrollRegion } from '../../util/ScrollRegion';
 
 const DAY = 86_400_000;
 const day = dateFormat({
@@ -488,12 +488,7 @@ export function DrillsPanel({
                 .
               </Typography>
             )}
-            <TableContainer
-              sx={{ overflowX: 'auto' }}
-              tabIndex={0}
-              role="region"
-              aria-label="drills table"
-            >
+            <ScrollRegion label="drills table">
               <Table
                 size="small"
                 aria-label="failover drills"
@@ -587,7 +582,7 @@ export function DrillsPanel({
                   ])}
                 </TableBody>
               </Table>
-            </TableContainer>
+            </ScrollRegion>
             {value.nextCursor && (
               <Button
                 size="small"

@@ -10,7 +10,6 @@ import Stack from '@mui/material/Stack';
 import Table from '@mui/material/Table';
 import TableBody from '@mui/material/TableBody';
 import TableCell from '@mui/material/TableCell';
-import TableContainer from '@mui/material/TableContainer';
 import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
 import TextField from '@mui/material/TextField';
@@ -34,6 +33,7 @@ import { errorMessage } from '../../util/errors';
 import { FIT_TABLE_SX, fixedPercent } from '../../util/formatting';
 import { RegistryImport } from './RegistryImport';
 import { MttrCard } from './MttrCard';
+import { ScrollRegion } from '../../util/ScrollRegion';
 
 /** The last 30 days of budget, as a line (0% at the bottom, 100% at the top). */
 export function Sparkline({
@@ -252,12 +252,7 @@ export function OverviewPage({
           </Alert>
         ))}
       {value && value.items.length > 0 && (
-        <TableContainer
-          sx={{ overflowX: 'auto' }}
-          tabIndex={0}
-          role="region"
-          aria-label="SLO ranking table"
-        >
+        <ScrollRegion label="SLO ranking table">
           <Table
             size="small"
             aria-label="SLOs ranked by budget remaining"
@@ -336,7 +331,7 @@ export function OverviewPage({
               })}
             </TableBody>
           </Table>
-        </TableContainer>
+        </ScrollRegion>
       )}
       {value?.nextCursor && (
         <Button size="small" sx={{ mt: 1 }} onClick={() => setPages(pages + 1)}>

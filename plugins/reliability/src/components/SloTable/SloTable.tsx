@@ -3,7 +3,6 @@ import Chip from '@mui/material/Chip';
 import Table from '@mui/material/Table';
 import TableBody from '@mui/material/TableBody';
 import TableCell from '@mui/material/TableCell';
-import TableContainer from '@mui/material/TableContainer';
 import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
 import Tooltip from '@mui/material/Tooltip';
@@ -25,6 +24,7 @@ import {
   STATE_LABEL,
 } from '@reliability-suite/plugin-reliability-common';
 import { fixedPercent } from '../../util/formatting';
+import { ScrollRegion } from '../../util/ScrollRegion';
 
 const highestThreshold = (rate: number | null) => {
   if (rate === null) return undefined;
@@ -44,12 +44,7 @@ export function SloTable(props: {
   const { items, selected, onSelect, sloLink } = props;
   return (
     // narrow screens scroll the table sideways, the SLO column staying in place
-    <TableContainer
-      sx={{ overflowX: 'auto' }}
-      tabIndex={0}
-      role="region"
-      aria-label="SLO table"
-    >
+    <ScrollRegion label="SLO table">
       <Table
         size="small"
         aria-label="Service level objectives"
@@ -241,7 +236,7 @@ export function SloTable(props: {
           })}
         </TableBody>
       </Table>
-    </TableContainer>
+    </ScrollRegion>
   );
 }
 
