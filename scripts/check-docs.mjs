@@ -42,6 +42,7 @@ const ALLOWED_PATHS = new Set([
   'alertmanager.yml',
   // made at run time (gitignored)
   'test-results/',
+  'test-results/screens/',
   '.tools/',
   'packages/app/dist/',
   'techdocs_metadata.json',
