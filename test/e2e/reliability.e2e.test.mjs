@@ -838,14 +838,14 @@ async function signedInPage(browser, viewport, theme) {
 }
 
 /**
- * The serious axe findings still open, by rule (the note on issue 36 lists them): filled MUI chips and the dark
- * theme's form labels miss the 4.5:1 contrast, and an element of Backstage's own app shell (a `jss` class) has a
- * label that differs from its text. Any other serious rule, and any critical one, fails the test.
+ * The one serious axe finding allowed: `label-content-name-mismatch` on an element of Backstage's own app shell (its
+ * sidebar and header are styled by JSS, so their classes start `jss`), whose label differs from its text, outside
+ * the suite's code. The same rule on any element of the suite, any other serious rule (colour contrast included)
+ * and any critical one fail the test.
  */
-const AXE_OPEN_SERIOUS = new Set([
-  'color-contrast',
-  'label-content-name-mismatch',
-]);
+const isAppShellLabelMismatch = v =>
+  v.id === 'label-content-name-mismatch' &&
+  v.allTargets.every(t => /(^|[ .])jss\d/.test(t));
 
 const launch = () =>
   chromium.launch({
@@ -861,7 +861,7 @@ const launch = () =>
     ],
   });
 
-test('axe: no critical violation on any page or screen of the suite, and no serious one beyond the kinds still open (colour contrast, a label in the app shell), in the light and the dark theme (screenshots of each)', async () => {
+test('axe: no critical violation on any page or screen of the suite, and no serious one (colour contrast included; only a label of the Backstage app shell is let pass), in the light and the dark theme (screenshots of each)', async () => {
   const browser = await launch();
   const screens = path.join(artifacts, 'screens');
   mkdirSync(screens, { recursive: true });
@@ -888,6 +888,7 @@ test('axe: no critical violation on any page or screen of the suite, and no seri
             impact: v.impact,
             nodes: v.nodes.length,
             targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')),
+            allTargets: v.nodes.map(n => n.target.join(' ')),
           }));
         });
         const counts = { critical: 0, serious: 0, moderate: 0, minor: 0 };
@@ -899,7 +900,7 @@ test('axe: no critical violation on any page or screen of the suite, and no seri
         for (const v of violations)
           if (
             v.impact === 'critical' ||
-            (v.impact === 'serious' && !AXE_OPEN_SERIOUS.has(v.id))
+            (v.impact === 'serious' && !isAppShellLabelMismatch(v))
           )
             found.push(
               `${theme} ${name}: ${v.impact} ${v.id} x${

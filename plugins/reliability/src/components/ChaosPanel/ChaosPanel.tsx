@@ -7,7 +7,7 @@ import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
 import CardHeader from '@mui/material/CardHeader';
 import Checkbox from '@mui/material/Checkbox';
-import Chip from '@mui/material/Chip';
+import { Chip } from '../../util/Chip';
 import CircularProgress from '@mui/material/CircularProgress';
 import FormControlLabel from '@mui/material/FormControlLabel';
 import FormHelperText from '@mui/material/FormHelperText';
@@ -28,6 +28,7 @@ import type {
 } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
+import { legibleErrorTextSx } from '../../util/legibility';
 import { RunChart } from './RunChart';
 import { ChaosRuns } from './ChaosRuns';
 
@@ -262,7 +263,10 @@ function ExperimentForm({
       error={byField.has(key)}
       helperText={byField.get(key)?.join('; ')}
       inputProps={{ 'data-testid': `chaos-field-${key}` }}
-      FormHelperTextProps={{ id: `chaos-error-${key}` } as any}
+      InputLabelProps={{ sx: legibleErrorTextSx }}
+      FormHelperTextProps={
+        { id: `chaos-error-${key}`, sx: legibleErrorTextSx } as any
+      }
       {...extra}
     />
   );
@@ -365,7 +369,7 @@ function ExperimentForm({
         {field('duration', 'Duration')}
       </Stack>
       {byField.has('faults') && (
-        <FormHelperText error id="chaos-error-faults">
+        <FormHelperText error id="chaos-error-faults" sx={legibleErrorTextSx}>
           {byField.get('faults')!.join('; ')}
         </FormHelperText>
       )}

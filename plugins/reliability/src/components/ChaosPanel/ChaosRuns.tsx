@@ -1,7 +1,7 @@
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
-import Chip from '@mui/material/Chip';
+import { Chip } from '../../util/Chip';
 import Table from '@mui/material/Table';
 import TableBody from '@mui/material/TableBody';
 import TableCell from '@mui/material/TableCell';
@@ -105,7 +105,10 @@ function RunExpectations({ run }: { run: ChaosRun }) {
       {run.incidentId ? (
         <Typography variant="caption">
           Linked to{' '}
-          <Link to={`/reliability/incidents/${run.incidentId}`}>
+          <Link
+            to={`/reliability/incidents/${run.incidentId}`}
+            underline="always"
+          >
             incident #{run.incidentId}
           </Link>
           {followUp.length ? ': its review holds these action items' : ''}

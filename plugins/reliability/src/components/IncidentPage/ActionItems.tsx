@@ -1,5 +1,5 @@
 import Button from '@mui/material/Button';
-import Chip from '@mui/material/Chip';
+import { Chip } from '../../util/Chip';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
 import {

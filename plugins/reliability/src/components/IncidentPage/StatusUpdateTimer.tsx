@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import Chip from '@mui/material/Chip';
+import { Chip } from '../../util/Chip';
 import MenuItem from '@mui/material/MenuItem';
 import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';

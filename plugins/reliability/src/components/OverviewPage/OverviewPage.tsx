@@ -4,7 +4,7 @@ import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
-import Chip from '@mui/material/Chip';
+import { Chip } from '../../util/Chip';
 import CircularProgress from '@mui/material/CircularProgress';
 import Stack from '@mui/material/Stack';
 import Table from '@mui/material/Table';
@@ -246,9 +246,11 @@ export function OverviewPage({
         ) : (
           <Alert severity="info" data-testid="overview-empty">
             No SLOs yet. Add a first one with the{' '}
-            <Link to={newSloTemplate}>New SLO template</Link>, write an OpenSLO
-            file into the catalog (kind: SLO), or import an SLO registry above;
-            each component&apos;s Reliability tab shows how.
+            <Link to={newSloTemplate} underline="always">
+              New SLO template
+            </Link>
+            , write an OpenSLO file into the catalog (kind: SLO), or import an
+            SLO registry above; each component&apos;s Reliability tab shows how.
           </Alert>
         ))}
       {value && value.items.length > 0 && (

@@ -23,7 +23,9 @@ export function RunbookMarkdown({ markdown }: { markdown: string }) {
         components={{
           a: ({ node: _node, children, ...props }) =>
             props.href?.startsWith('/') && !props.href.startsWith('//') ? (
-              <Link to={props.href}>{children}</Link>
+              <Link to={props.href} underline="always">
+                {children}
+              </Link>
             ) : (
               <a
                 {...props}
