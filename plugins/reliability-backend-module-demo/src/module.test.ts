@@ -228,6 +228,7 @@ describe('the demo module', () => {
         ['checkout_full', ['ap-sg', 'ap-jp', 'us-east'], '5m', 3000, 5],
         ['login_otp', ['us-east'], '5m', 1500, 1],
         ['search_basic', ['eu-west'], '5m', 2000, 3],
+        ['storefront_browser', ['eu-west'], '5m', 20000, 1],
       ]);
       // two hours every 5 minutes in each region, recorded once, and counted for the journey's SLO
       await demo.run('reliability-evaluate');
@@ -253,6 +254,13 @@ describe('the demo module', () => {
           ['checkout_full', 'ap-sg', true, null],
           ['login_otp', 'us-east', true, null],
           ['search_basic', 'eu-west', true, null],
+          // browser steps are off in this test's config: the storefront journey says so rather than pass
+          [
+            'storefront_browser',
+            'eu-west',
+            false,
+            expect.stringContaining('browser steps are off here'),
+          ],
         ]),
       );
       const metrics = await (

@@ -7,8 +7,50 @@ import { PaymentBreakerOptions, PaymentClient, PspStub } from './payments';
 const ROUTES = ['home', 'login_otp', 'search', 'cart', 'checkout'] as const;
 type Route = (typeof ROUTES)[number];
 
-const PAGE = `<!doctype html><html><head><title>Demo shop</title></head><body>
+/**
+ * The shop's storefront: a page a person (or the synthetic browser journey) uses, logging in with the one-time
+ * password and searching, through the same API as the HTTP journeys. Results are written as text, never as HTML.
+ */
+const PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Demo shop</title></head><body>
 <h1>Demo shop</h1><p>The reliability suite's demo: Home → Login OTP → Search → Add to cart → Checkout (payment through a PSP stub behind a circuit breaker; pay later when it is open).</p>
+<form id="login"><label>One-time password <input id="otp" autocomplete="one-time-code" required></label> <button type="submit">Log in</button></form>
+<form id="search" hidden><label>Search <input id="q" required></label> <button type="submit">Search</button></form>
+<p id="status" role="status"></p><ul id="results"></ul>
+<script>
+(() => {
+  let token = '';
+  const $ = id => document.getElementById(id);
+  const say = text => { $('status').textContent = text; };
+  $('login').addEventListener('submit', async e => {
+    e.preventDefault();
+    const res = await fetch('/api/login/otp', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'shopper', otp: $('otp').value }),
+    });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) return say('Login failed: ' + (body.error || res.status));
+    token = body.token;
+    $('login').hidden = true;
+    $('search').hidden = false;
+    say('Logged in');
+  });
+  $('search').addEventListener('submit', async e => {
+    e.preventDefault();
+    const res = await fetch('/api/search?q=' + encodeURIComponent($('q').value), {
+      headers: { Authorization: 'Bearer ' + token },
+    });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) return say('Search failed: ' + (body.error || res.status));
+    $('results').replaceChildren(...body.items.map(i => {
+      const li = document.createElement('li');
+      li.textContent = i.name + ' (' + i.sku + '): ' + i.price;
+      return li;
+    }));
+    say(body.items.length + ' results for ' + body.query);
+  });
+})();
+</script>
 </body></html>`;
 
 export interface DemoShopOptions {

@@ -40,3 +40,23 @@ describe('Chip', () => {
     expect(screen.getByText('plain')).toBeInTheDocument();
   });
 });
+
+describe('Chip in a Tooltip', () => {
+  it('forwards its ref and props, so the tooltip names it', async () => {
+    const Tooltip = (await import('@mui/material/Tooltip')).default;
+    render(
+      <ThemeProvider theme={createTheme()}>
+        <Tooltip title="no runner for us-east">
+          <Chip
+            color="warning"
+            variant="outlined"
+            label="us-east: unmonitored"
+          />
+        </Tooltip>
+      </ThemeProvider>,
+    );
+    expect(screen.getByLabelText('no runner for us-east')).toHaveTextContent(
+      'us-east: unmonitored',
+    );
+  });
+});

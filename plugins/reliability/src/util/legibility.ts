@@ -48,3 +48,14 @@ export const legibleErrorTextSx = (theme: Theme) => ({
     color: legibleOn(theme.palette.error.main, theme.palette.background.paper),
   },
 });
+
+/** The palette colours the suite writes status text in. */
+export type StatusColor = 'error' | 'warning' | 'success' | 'info';
+
+/**
+ * Status text (a burn over its threshold, an error line, a diff's added line) in the theme's status colour, tinted
+ * until it reads at 4.5:1 on the paper: the light theme's orange and the dark theme's red do not as they are. For a
+ * `color` prop or an `sx` colour.
+ */
+export const legibleText = (c: StatusColor) => (theme: Theme) =>
+  legibleOn(theme.palette[c].main, theme.palette.background.paper);

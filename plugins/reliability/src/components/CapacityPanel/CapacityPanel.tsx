@@ -22,7 +22,6 @@ import {
   Line,
   LineChart,
   ReferenceLine,
-  ResponsiveContainer,
   Tooltip,
   XAxis,
   YAxis,
@@ -31,6 +30,7 @@ import type { CapacityRun } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 import { dateFormat } from '../../util/dates';
+import { ChartBox } from '../../util/ChartBox';
 
 const day = dateFormat({ month: 'short', day: 'numeric', year: '2-digit' });
 const VERDICT_COLOR = {
@@ -71,7 +71,7 @@ function Trend({
     <Grid container spacing={2} data-testid="capacity-trend">
       <Grid item xs={12} md={6}>
         <Typography variant="subtitle2">Throughput and CPU per run</Typography>
-        <ResponsiveContainer width="100%" height={220}>
+        <ChartBox height={220}>
           <LineChart
             data={data}
             margin={{ top: 16, right: 16, bottom: 0, left: 0 }}
@@ -111,13 +111,13 @@ function Trend({
               connectNulls
             />
           </LineChart>
-        </ResponsiveContainer>
+        </ChartBox>
       </Grid>
       <Grid item xs={12} md={6}>
         <Typography variant="subtitle2">
           p95 latency and error rate per run
         </Typography>
-        <ResponsiveContainer width="100%" height={220}>
+        <ChartBox height={220}>
           <LineChart
             data={data}
             margin={{ top: 16, right: 16, bottom: 0, left: 0 }}
@@ -156,7 +156,7 @@ function Trend({
               isAnimationActive={false}
             />
           </LineChart>
-        </ResponsiveContainer>
+        </ChartBox>
       </Grid>
     </Grid>
   );

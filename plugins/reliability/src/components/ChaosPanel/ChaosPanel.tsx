@@ -28,7 +28,7 @@ import type {
 } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
-import { legibleErrorTextSx } from '../../util/legibility';
+import { legibleErrorTextSx, legibleText } from '../../util/legibility';
 import { RunChart } from './RunChart';
 import { ChaosRuns } from './ChaosRuns';
 
@@ -565,7 +565,10 @@ export function ChaosPanel({
                       {e.experiment.hypothesis}
                     </Typography>
                     {e.abortReason && (
-                      <Typography variant="caption" color="error">
+                      <Typography
+                        variant="caption"
+                        color={legibleText('error')}
+                      >
                         Aborted: {e.abortReason}
                       </Typography>
                     )}

@@ -19,6 +19,7 @@ import type {
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 import { dateFormat } from '../../util/dates';
+import { legibleText } from '../../util/legibility';
 
 const when = dateFormat({
   dateStyle: 'medium',
@@ -95,7 +96,7 @@ function RunExpectations({ run }: { run: ChaosRun }) {
               key={i.expectation}
               role="listitem"
               variant="body2"
-              color="error"
+              color={legibleText('error')}
             >
               {i.title} ({i.owner}, due {i.due})
             </Typography>
@@ -188,7 +189,9 @@ export function ChaosRuns({
                 <TableCell>
                   <Typography
                     variant="caption"
-                    color={r.state === 'refused' ? 'error' : undefined}
+                    color={
+                      r.state === 'refused' ? legibleText('error') : undefined
+                    }
                   >
                     {r.reason ?? ''}
                   </Typography>

@@ -11,6 +11,7 @@ import {
 } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
+import { legibleText } from '../../util/legibility';
 
 /** The alerts listed (newest first), and the entities whose remediation history is read for what fixed them. */
 const SHOWN = 10;
@@ -77,7 +78,7 @@ export function AutoRemediated() {
     body = <CircularProgress size={20} aria-label="loading auto-remediated" />;
   else if (state.error)
     body = (
-      <Typography variant="body2" color="error">
+      <Typography variant="body2" color={legibleText('error')}>
         Could not load the auto-remediated alerts: {errorMessage(state.error)}
       </Typography>
     );

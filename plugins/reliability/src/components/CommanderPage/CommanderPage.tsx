@@ -34,6 +34,7 @@ import { EntityRefLink } from '@backstage/plugin-catalog-react';
 import { FIT_TABLE_SX } from '../../util/formatting';
 import { DeliveryFailures } from './DeliveryFailures';
 import { ScrollRegion } from '../../util/ScrollRegion';
+import { legibleText } from '../../util/legibility';
 
 /** The scaffolder's New runbook template (catalog/templates/new-runbook), at its default `/create`. */
 export const NEW_RUNBOOK_TEMPLATE = '/create/templates/default/new-runbook';
@@ -366,7 +367,7 @@ export function CommanderPage() {
                         <Typography
                           variant="caption"
                           display="block"
-                          color="warning.main"
+                          color={legibleText('warning')}
                           data-testid={`commander-change-${a.key}`}
                         >
                           last change{' '}
@@ -423,6 +424,7 @@ export function CommanderPage() {
                         <Button
                           size="small"
                           color="error"
+                          sx={{ color: legibleText('error') }}
                           onClick={() => declare(a)}
                         >
                           Declare incident

@@ -14,6 +14,7 @@ import {
 } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
+import { legibleText } from '../../util/legibility';
 
 const SHOWN = 10;
 
@@ -75,7 +76,7 @@ function AcknowledgeButton(props: { d: DeliveryRecord; onDone: () => void }) {
       {error && (
         <Typography
           variant="caption"
-          color="error"
+          color={legibleText('error')}
           component="span"
           role="alert"
         >

@@ -22,7 +22,6 @@ import { useApi } from '@backstage/core-plugin-api';
 import {
   CartesianGrid,
   ReferenceLine,
-  ResponsiveContainer,
   Scatter,
   ScatterChart,
   Tooltip,
@@ -41,6 +40,7 @@ import { CsvUpload } from '../CsvUpload/CsvUpload';
 import { WindowBurnChart } from '../SloCharts/WindowBurnChart';
 import { dateFormat } from '../../util/dates';
 import { ScrollRegion } from '../../util/ScrollRegion';
+import { ChartBox } from '../../util/ChartBox';
 
 const DAY = 86_400_000;
 const day = dateFormat({
@@ -86,7 +86,7 @@ function DrillTimeline({
       </Typography>
       {/* the chart draws the table below: assistive technology reads the table, not the dots */}
       <Box aria-hidden>
-        <ResponsiveContainer width="100%" height={220}>
+        <ChartBox height={220}>
           <ScatterChart margin={{ top: 16, right: 24, bottom: 0, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" />
             <XAxis
@@ -139,7 +139,7 @@ function DrillTimeline({
               isAnimationActive={false}
             />
           </ScatterChart>
-        </ResponsiveContainer>
+        </ChartBox>
       </Box>
     </Box>
   );

@@ -8,6 +8,7 @@ import {
   INCIDENT_CADENCE,
   Incident,
 } from '@reliability-suite/plugin-reliability-common';
+import { legibleText } from '../../util/legibility';
 
 /** The cadences offered, in minutes (the API takes any whole number in INCIDENT_CADENCE's bounds). */
 const CADENCES = [5, 10, 15, 20, 30, 45, 60, 90, 120].filter(
@@ -72,7 +73,7 @@ export function StatusUpdateTimer({
         aria-live="off"
       />
       {incident.updateOverdue && (
-        <Typography variant="caption" color="error">
+        <Typography variant="caption" color={legibleText('error')}>
           {incident.roles.comms ? 'Comms' : 'the Incident Commander'} was told
         </Typography>
       )}

@@ -17,6 +17,7 @@ import { useReliabilityTabLink } from '../../paths';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 import { useReusedAsync } from '../../util/useReusedAsync';
+import { legibleText } from '../../util/legibility';
 
 /**
  * What fixes an item: a screen of the Reliability tab (the panel an anchor names: `#chaos-panel` is the tab's
@@ -137,9 +138,9 @@ export function ReadinessCard({ entityRef }: { entityRef: string }) {
               >
                 <Typography
                   component="span"
-                  color={
-                    item.state === 'passed' ? 'success.main' : 'error.main'
-                  }
+                  color={legibleText(
+                    item.state === 'passed' ? 'success' : 'error',
+                  )}
                   aria-label={item.state}
                   sx={{ width: 20 }}
                 >
@@ -174,7 +175,10 @@ export function ReadinessCard({ entityRef }: { entityRef: string }) {
                         ))}
                         {item.missing.map(m => (
                           <li key={`m:${m}`}>
-                            <Typography variant="caption" color="error.main">
+                            <Typography
+                              variant="caption"
+                              color={legibleText('error')}
+                            >
                               Missing: {m}
                             </Typography>
                           </li>

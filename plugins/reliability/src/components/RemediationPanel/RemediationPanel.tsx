@@ -21,7 +21,6 @@ import {
   CartesianGrid,
   Line,
   LineChart,
-  ResponsiveContainer,
   Tooltip,
   XAxis,
   YAxis,
@@ -37,6 +36,7 @@ import {
 } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
+import { ChartBox } from '../../util/ChartBox';
 
 const STATE_COLOR: Record<
   string,
@@ -284,7 +284,7 @@ export function RemediationPanel({ entityRef }: { entityRef: string }) {
                 data-testid="remediation-outcomes-chart"
               >
                 <Typography variant="caption">Outcomes per hour</Typography>
-                <ResponsiveContainer width="100%" height="85%">
+                <ChartBox height="85%">
                   <BarChart data={data.outcomes}>
                     <CartesianGrid strokeDasharray="3 3" />
                     <XAxis dataKey="hour" fontSize={10} />
@@ -293,7 +293,7 @@ export function RemediationPanel({ entityRef }: { entityRef: string }) {
                     <Bar dataKey="succeeded" stackId="a" fill="#2e7d32" />
                     <Bar dataKey="failed" stackId="a" fill="#d32f2f" />
                   </BarChart>
-                </ResponsiveContainer>
+                </ChartBox>
               </Box>
               <Box
                 flex={1}
@@ -303,7 +303,7 @@ export function RemediationPanel({ entityRef }: { entityRef: string }) {
                 <Typography variant="caption">
                   Trigger to fix delivered (ms)
                 </Typography>
-                <ResponsiveContainer width="100%" height="85%">
+                <ChartBox height="85%">
                   <LineChart data={data.latency}>
                     <CartesianGrid strokeDasharray="3 3" />
                     <XAxis dataKey="id" fontSize={10} />
@@ -316,7 +316,7 @@ export function RemediationPanel({ entityRef }: { entityRef: string }) {
                       isAnimationActive={false}
                     />
                   </LineChart>
-                </ResponsiveContainer>
+                </ChartBox>
               </Box>
             </Stack>
             <Table size="small" aria-label="remediation history">

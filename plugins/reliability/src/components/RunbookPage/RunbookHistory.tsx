@@ -10,10 +10,11 @@ import Typography from '@mui/material/Typography';
 import { useApi } from '@backstage/core-plugin-api';
 import { EntityPath, reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
+import { legibleText } from '../../util/legibility';
 
 const COLOR = {
-  '+': 'success.main',
-  '-': 'error.main',
+  '+': legibleText('success'),
+  '-': legibleText('error'),
   ' ': 'text.secondary',
 } as const;
 

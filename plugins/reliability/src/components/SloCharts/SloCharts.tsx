@@ -17,7 +17,6 @@ import {
   LineChart,
   ReferenceArea,
   ReferenceLine,
-  ResponsiveContainer,
   Tooltip,
   XAxis,
   YAxis,
@@ -44,6 +43,8 @@ import { errorMessage } from '../../util/errors';
 import { useReusedAsync } from '../../util/useReusedAsync';
 import { axisTicks, fullTime, tickFormatter } from '../../util/timeAxis';
 import type { HistoryPoint } from '@reliability-suite/plugin-reliability-common';
+import { ChartBox } from '../../util/ChartBox';
+import { legibleOn } from '../../util/legibility';
 
 /** Whether a point was replayed (computed from history after the fact) rather than evaluated live. */
 export type IsReplayed = (point: HistoryPoint) => boolean;
@@ -114,6 +115,7 @@ function changeLines(
   changes: readonly ChangeEvent[],
   history: HistoryResponse,
   color: string,
+  labelColor: string = color,
 ) {
   const from = history.points[0]?.t ?? 0;
   const to = history.points[history.points.length - 1]?.t ?? 0;
@@ -131,7 +133,8 @@ function changeLines(
           value: c.kind,
           position: 'insideTopLeft',
           fontSize: 9,
-          fill: color,
+          // the marker's label in its colour, tinted until it reads on the paper
+          fill: labelColor,
         }}
       />
     ));
@@ -196,7 +199,7 @@ function BudgetChart({
         now {formatPercent(last?.budgetRemaining, 1)}; below 0% the budget is
         exhausted
       </Typography>
-      <ResponsiveContainer width="100%" height={240}>
+      <ChartBox height={240}>
         <AreaChart
           data={data}
           margin={{ top: 8, right: 16, bottom: 0, left: 0 }}
@@ -236,7 +239,10 @@ function BudgetChart({
                 value: 'exhausted',
                 position: 'insideBottomLeft',
                 fontSize: 10,
-                fill: theme.palette.error.main,
+                fill: legibleOn(
+                  theme.palette.error.main,
+                  theme.palette.background.paper,
+                ),
               }}
             />
           )}
@@ -249,11 +255,19 @@ function BudgetChart({
               value: '0%',
               position: 'insideTopRight',
               fontSize: 10,
-              fill: theme.palette.error.main,
+              fill: legibleOn(
+                theme.palette.error.main,
+                theme.palette.background.paper,
+              ),
             }}
           />
           {exclusionAreas(history, theme.palette.grey[500])}
-          {changeLines(changes, history, theme.palette.info.main)}
+          {changeLines(
+            changes,
+            history,
+            theme.palette.info.main,
+            legibleOn(theme.palette.info.main, theme.palette.background.paper),
+          )}
           <Area
             type="monotone"
             dataKey="live"
@@ -279,7 +293,7 @@ function BudgetChart({
             />
           )}
         </AreaChart>
-      </ResponsiveContainer>
+      </ChartBox>
     </Box>
   );
 }
@@ -314,7 +328,7 @@ function BurnChart({
         peak {formatBurn(peak)}; lines at{' '}
         {history.thresholds.map(t => `${t.burnRate}x`).join(' / ')}
       </Typography>
-      <ResponsiveContainer width="100%" height={240}>
+      <ChartBox height={240}>
         <LineChart
           data={data}
           margin={{ top: 8, right: 16, bottom: 0, left: 0 }}
@@ -354,7 +368,12 @@ function BurnChart({
             />
           ))}
           {exclusionAreas(history, theme.palette.grey[500])}
-          {changeLines(changes, history, theme.palette.info.main)}
+          {changeLines(
+            changes,
+            history,
+            theme.palette.info.main,
+            legibleOn(theme.palette.info.main, theme.palette.background.paper),
+          )}
           <Line
             type="linear"
             dataKey="live"
@@ -378,7 +397,7 @@ function BurnChart({
             />
           )}
         </LineChart>
-      </ResponsiveContainer>
+      </ChartBox>
     </Box>
   );
 }

@@ -12,7 +12,6 @@ import {
   LineChart,
   ReferenceArea,
   ReferenceLine,
-  ResponsiveContainer,
   Tooltip,
   XAxis,
   YAxis,
@@ -21,6 +20,7 @@ import { formatBurn } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 import { dateFormat } from '../../util/dates';
+import { ChartBox } from '../../util/ChartBox';
 
 const dayOf = dateFormat({ month: 'short', day: 'numeric' });
 const hourOf = dateFormat({ hour: '2-digit', minute: '2-digit' });
@@ -82,7 +82,7 @@ export function WindowBurnChart(props: {
           </Alert>
         )}
       {value && value.points.some(p => p.burnRate !== null) && (
-        <ResponsiveContainer width="100%" height={200}>
+        <ChartBox height={200}>
           <LineChart
             data={value.points.map(p => ({ t: p.t, burn: p.burnRate }))}
             margin={{ top: 16, right: 16, bottom: 0, left: 0 }}
@@ -145,7 +145,7 @@ export function WindowBurnChart(props: {
               connectNulls={false}
             />
           </LineChart>
-        </ResponsiveContainer>
+        </ChartBox>
       )}
     </Box>
   );

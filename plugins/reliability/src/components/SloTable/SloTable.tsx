@@ -25,6 +25,7 @@ import {
 } from '@reliability-suite/plugin-reliability-common';
 import { fixedPercent } from '../../util/formatting';
 import { ScrollRegion } from '../../util/ScrollRegion';
+import { legibleText } from '../../util/legibility';
 
 const highestThreshold = (rate: number | null) => {
   if (rate === null) return undefined;
@@ -156,7 +157,9 @@ export function SloTable(props: {
                     variant="body2"
                     fontWeight={600}
                     color={
-                      s && (s.budgetRemaining ?? 1) <= 0 ? 'error' : undefined
+                      s && (s.budgetRemaining ?? 1) <= 0
+                        ? legibleText('error')
+                        : undefined
                     }
                   >
                     {fixedPercent(s?.budgetRemaining, 1)}
@@ -188,9 +191,9 @@ export function SloTable(props: {
                       sx={{
                         color:
                           over &&
-                          (over.severity === 'page'
-                            ? 'error.main'
-                            : 'warning.main'),
+                          legibleText(
+                            over.severity === 'page' ? 'error' : 'warning',
+                          ),
                         fontWeight: over ? 600 : undefined,
                       }}
                     >

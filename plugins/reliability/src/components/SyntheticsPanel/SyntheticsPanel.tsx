@@ -21,7 +21,6 @@ import {
   Line,
   LineChart,
   ReferenceLine,
-  ResponsiveContainer,
   Tooltip as ChartTooltip,
   XAxis,
   YAxis,
@@ -35,6 +34,8 @@ import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
 import { CsvUpload } from '../CsvUpload/CsvUpload';
 import { dateFormat } from '../../util/dates';
+import { ChartBox } from '../../util/ChartBox';
+import { legibleText } from '../../util/legibility';
 
 type Range = '24h' | '7d' | '30d';
 const hourUtc = dateFormat({
@@ -153,7 +154,7 @@ function JourneyCharts({
     >
       <Box flex={1}>
         <Typography variant="subtitle2">Success rate per region</Typography>
-        <ResponsiveContainer width="100%" height={200}>
+        <ChartBox height={200}>
           <LineChart
             data={data}
             margin={{ top: 8, right: 16, bottom: 0, left: 0 }}
@@ -175,13 +176,13 @@ function JourneyCharts({
               />
             ))}
           </LineChart>
-        </ResponsiveContainer>
+        </ChartBox>
       </Box>
       <Box flex={1}>
         <Typography variant="subtitle2">
           p95 duration per region, against the deadline
         </Typography>
-        <ResponsiveContainer width="100%" height={200}>
+        <ChartBox height={200}>
           <LineChart
             data={data}
             margin={{ top: 8, right: 16, bottom: 0, left: 0 }}
@@ -222,7 +223,7 @@ function JourneyCharts({
               />
             ))}
           </LineChart>
-        </ResponsiveContainer>
+        </ChartBox>
       </Box>
     </Stack>
   );
@@ -279,14 +280,18 @@ export function Waterfall({ run }: { run: SyntheticRun }) {
           {(s.error || s.warning || s.excerpt) && (
             <Box sx={{ gridColumn: '1 / span 3', pl: 2 }}>
               {s.error && (
-                <Typography variant="caption" color="error" component="div">
+                <Typography
+                  variant="caption"
+                  color={legibleText('error')}
+                  component="div"
+                >
                   {s.error}
                 </Typography>
               )}
               {s.warning && (
                 <Typography
                   variant="caption"
-                  color="warning.main"
+                  color={legibleText('warning')}
                   component="div"
                 >
                   {s.warning}
@@ -342,7 +347,7 @@ function Screenshot({
   }, [api, entityRef, run.id]);
   if (error)
     return (
-      <Typography variant="caption" color="error">
+      <Typography variant="caption" color={legibleText('error')}>
         Screenshot: {error}
       </Typography>
     );
