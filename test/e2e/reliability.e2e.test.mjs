@@ -929,6 +929,9 @@ test('axe: no critical violation on any page or screen of the suite, and no seri
             targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')),
             allTargets: v.nodes.map(n => n.target.join(' ')),
             html: v.nodes.slice(0, 3).map(n => n.html.slice(0, 160)),
+            why: (v.nodes[0]?.failureSummary ?? '')
+              .replace(/\s+/g, ' ')
+              .slice(0, 300),
           }));
         });
         // colour is never the only signal: every badge on the screen says its state in words
@@ -941,6 +944,59 @@ test('axe: no critical violation on any page or screen of the suite, and no seri
             wordless: shown.filter(c => !(c.textContent ?? '').trim()).length,
           };
         });
+        // the charts' own text (ticks, reference labels) is SVG, which axe does not judge: each visible text's fill,
+        // blended over the background it sits on, at 4.5:1 or more
+        const charts = await page.evaluate(() => {
+          const rgb = s => {
+            const m = /rgba?\(([^)]+)\)/.exec(s ?? '');
+            if (!m) return null;
+            const [r, g, b, a = 1] = m[1].split(',').map(Number);
+            return { r, g, b, a };
+          };
+          const lum = c => {
+            const f = v => {
+              const x = v / 255;
+              return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+            };
+            return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+          };
+          const background = el => {
+            for (let e = el; e; e = e.parentElement) {
+              if (e instanceof SVGElement) continue;
+              const c = rgb(getComputedStyle(e).backgroundColor);
+              if (c && c.a > 0) return c;
+            }
+            return { r: 255, g: 255, b: 255, a: 1 };
+          };
+          const low = [];
+          let checked = 0;
+          for (const t of document.querySelectorAll('svg text')) {
+            const text = (t.textContent ?? '').trim();
+            if (!text || !t.getBoundingClientRect().width) continue;
+            const cs = getComputedStyle(t);
+            const fill = rgb(cs.fill);
+            if (!fill) continue;
+            const bg = background(t.parentElement);
+            const a = fill.a * Number(cs.fillOpacity || 1);
+            const mix = {
+              r: fill.r * a + bg.r * (1 - a),
+              g: fill.g * a + bg.g * (1 - a),
+              b: fill.b * a + bg.b * (1 - a),
+            };
+            const [hi, lo] = [lum(mix), lum(bg)].sort((x, y) => y - x);
+            const ratio = (hi + 0.05) / (lo + 0.05);
+            checked++;
+            if (ratio < 4.5)
+              low.push(`"${text.slice(0, 30)}" ${ratio.toFixed(2)}:1`);
+          }
+          return { checked, low: [...new Set(low)].slice(0, 8) };
+        });
+        if (charts.low.length)
+          found.push(
+            `${theme} ${name}: chart text under 4.5:1: ${charts.low.join(
+              ', ',
+            )}`,
+          );
         if (badges.wordless)
           found.push(
             `${theme} ${name}: ${badges.wordless} of ${badges.total} badges without words`,
@@ -953,6 +1009,8 @@ test('axe: no critical violation on any page or screen of the suite, and no seri
             counts.serious
           }, moderate ${counts.moderate}, minor ${
             counts.minor
+          }; chart texts at 4.5:1 ${charts.checked - charts.low.length} of ${
+            charts.checked
           }; badges with words ${badges.total - badges.wordless} of ${
             badges.total
           }`,
@@ -965,7 +1023,7 @@ test('axe: no critical violation on any page or screen of the suite, and no seri
             found.push(
               `${theme} ${name}: ${v.impact} ${v.id} x${
                 v.nodes
-              } (${v.targets.join(' | ')})`,
+              } (${v.targets.join(' | ')}): ${v.why}`,
             );
           else if (v.impact === 'serious')
             console.log(

@@ -20,8 +20,8 @@ describe('textOnFill', () => {
 });
 
 describe('legibleOn', () => {
-  it('returns a colour that already reads unchanged', () => {
-    expect(legibleOn('#d32f2f', '#ffffff')).toBe('#d32f2f');
+  it('returns a colour that already reads at 5:1 unchanged', () => {
+    expect(legibleOn('#b71c1c', '#ffffff')).toBe('#b71c1c');
   });
 
   it('lightens the dark theme error red on the dark paper until it reads at 4.5:1', () => {
@@ -29,6 +29,14 @@ describe('legibleOn', () => {
     const c = legibleOn('#f44336', '#424242');
     expect(c).not.toBe('#f44336');
     expect(getContrastRatio(c, '#424242')).toBeGreaterThanOrEqual(
+      MIN_TEXT_CONTRAST,
+    );
+  });
+
+  it('keeps 4.5:1 under the tint of a hovered row (the light theme orange of a burn over its ticket threshold)', () => {
+    const c = legibleOn('#ed6c02', '#ffffff');
+    // MUI's hover on a table row: rgba(0, 0, 0, 0.04) over white
+    expect(getContrastRatio(c, '#f5f5f5')).toBeGreaterThanOrEqual(
       MIN_TEXT_CONTRAST,
     );
   });

@@ -8,6 +8,8 @@ import {
 
 /** WCAG 2's minimum contrast for normal-size text (success criterion 1.4.3, level AA). */
 export const MIN_TEXT_CONTRAST = 4.5;
+/** What status text aims for on the paper: 4.5:1 kept under a hovered or striped row's tint. */
+export const TEXT_CONTRAST_WITH_ROOM = 5;
 
 /**
  * The text colour for a filled badge: white while it keeps 4.5:1 on the fill (the look of the theme's own
@@ -20,20 +22,23 @@ export function textOnFill(fill: string): string {
 }
 
 /**
- * A foreground colour that keeps its hue and reads at 4.5:1 on the background: the colour itself when it already
- * does, else lightened (on a dark background) or darkened (on a light one) in tenths until it does. At most ten
- * steps; the last is white or black, which always reaches 4.5:1 on a background darker or lighter than mid-grey.
+ * A foreground colour that keeps its hue and reads at `target` (5:1 by default) on the background: the colour itself
+ * when it already does, else lightened (on a dark background) or darkened (on a light one) in tenths until it does.
+ * The default leaves room above WCAG's 4.5:1 for the tint a table row takes under the pointer or in a stripe. At most
+ * ten steps; the last is white or black, which always reaches 4.5:1 on a background darker or lighter than mid-grey.
  */
-export function legibleOn(foreground: string, background: string): string {
-  if (getContrastRatio(foreground, background) >= MIN_TEXT_CONTRAST)
-    return foreground;
+export function legibleOn(
+  foreground: string,
+  background: string,
+  target = TEXT_CONTRAST_WITH_ROOM,
+): string {
+  if (getContrastRatio(foreground, background) >= target) return foreground;
   const towardsLight = getLuminance(background) < 0.18;
   for (let step = 1; step <= 10; step++) {
     const candidate = towardsLight
       ? lighten(foreground, step / 10)
       : darken(foreground, step / 10);
-    if (getContrastRatio(candidate, background) >= MIN_TEXT_CONTRAST)
-      return candidate;
+    if (getContrastRatio(candidate, background) >= target) return candidate;
   }
   return towardsLight ? '#fff' : '#000';
 }
