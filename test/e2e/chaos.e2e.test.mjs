@@ -8,7 +8,13 @@
 // whichever replica's guard sees it first, with exactly one halt call.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import http from 'node:http';
 import os from 'node:os';
@@ -292,6 +298,18 @@ test(
       await row
         .getByText('draft', { exact: true })
         .waitFor({ timeout: 30_000 });
+      // the draft as a Litmus ChaosEngine, downloaded from its row's Export menu under the backend's file name
+      await row.getByRole('button', { name: `Export ${name}` }).click();
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: 30_000 }),
+        page
+          .getByRole('menuitem', { name: 'Litmus ChaosEngine (pods)' })
+          .click(),
+      ]);
+      assert.equal(download.suggestedFilename(), `${name}.chaosengine.yaml`);
+      const engine = readFileSync(await download.path(), 'utf8');
+      assert.match(engine, /kind: ChaosEngine/);
+      assert.match(engine, /payment-svc/);
       // checkout is in production: Mei (payments-sre) is not one of reliability.permissions.chaosApprovers
       // (platform-sre), so her approval is refused and the message says who approves
       await row.getByRole('button', { name: 'Approve' }).click();

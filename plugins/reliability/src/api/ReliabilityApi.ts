@@ -10,6 +10,7 @@ import type {
   RegistryName,
   BurnRateWindow,
   ChaosExperimentRecord,
+  ChaosExportFormat,
   ChaosFilesResponse,
   ChaosRunsResponse,
   CapacityListResponse,
@@ -179,6 +180,11 @@ export interface ReliabilityApi {
   startChaos(id: number): Promise<ChaosExperimentRecord>;
   /** The kill switch. */
   abortChaos(id: number, reason?: string): Promise<ChaosExperimentRecord>;
+  /** An experiment as one engine's file (Litmus, Chaos Mesh, Chaos Toolkit, Istio), with the name the backend gives it. */
+  exportChaos(
+    id: number,
+    format: ChaosExportFormat,
+  ): Promise<{ filename: string; content: Blob }>;
   /** The experiment files of the entity's `reliability.io/chaos-experiments` folder, linted. */
   listChaosFiles(entityRef: string): Promise<ChaosFilesResponse>;
   /** An experiment's runs (newest first; refused scheduled starts with why) and its next scheduled start. */
@@ -440,6 +446,19 @@ export class ReliabilityClient implements ReliabilityApi {
     reason = 'kill switch',
   ): Promise<ChaosExperimentRecord> {
     return this.send('POST', `/chaos/${id}/abort`, { reason });
+  }
+
+  async exportChaos(
+    id: number,
+    format: ChaosExportFormat,
+  ): Promise<{ filename: string; content: Blob }> {
+    const res = await this.fetch(`/chaos/${id}/export?format=${format}`);
+    return {
+      filename:
+        attachmentName(res.headers.get('content-disposition')) ??
+        `chaos-${id}-${format}`,
+      content: await res.blob(),
+    };
   }
 
   listChaosFiles(entityRef: string): Promise<ChaosFilesResponse> {
@@ -812,4 +831,15 @@ export class ReliabilityClient implements ReliabilityApi {
     const qs = q.toString();
     return this.recentGet(`${this.sloPath(ref)}/history${qs ? `?${qs}` : ''}`);
   }
+}
+
+/** The file name of a `Content-Disposition: attachment; filename="…"` header (read by position, no pattern). */
+export function attachmentName(header: string | null): string | undefined {
+  if (!header || header.length > 1_000) return undefined;
+  const at = header.indexOf('filename="');
+  if (at < 0) return undefined;
+  const from = at + 'filename="'.length;
+  const to = header.indexOf('"', from);
+  const name = header.slice(from, to < 0 ? undefined : to);
+  return name && !name.includes('/') && !name.includes('\\') ? name : undefined;
 }

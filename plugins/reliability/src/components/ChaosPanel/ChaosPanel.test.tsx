@@ -458,6 +458,58 @@ describe('ChaosPanel', () => {
     );
   });
 
+  it("exports an experiment as the engine picked, under the backend's file name, and shows an engine's refusal", async () => {
+    const created: string[] = [];
+    (URL as any).createObjectURL = jest.fn(() => 'blob:chaos');
+    (URL as any).revokeObjectURL = jest.fn();
+    const click = jest
+      .spyOn(HTMLAnchorElement.prototype, 'click')
+      .mockImplementation(function recordClick(this: HTMLAnchorElement) {
+        created.push(`${this.download} ${this.href}`);
+      });
+    const exportChaos = jest
+      .fn()
+      .mockImplementationOnce(async () => ({
+        filename: 'latency-checkout.istio.yaml',
+        content: new Blob(['kind: VirtualService']),
+      }))
+      .mockRejectedValueOnce(
+        new Error('Chaos Toolkit cannot express a 5xx injection'),
+      );
+    await render({
+      listChaos: async () => ({ items: [record({ state: 'approved' })] }),
+      exportChaos,
+    } as any);
+    const user = userEvent.setup();
+    await user.click(
+      await screen.findByRole('button', { name: 'Export latency-checkout' }),
+    );
+    // each engine says what its blast radius counts
+    expect(
+      screen.getByRole('menuitem', { name: 'Litmus ChaosEngine (pods)' }),
+    ).toBeInTheDocument();
+    await user.click(
+      screen.getByRole('menuitem', { name: 'Istio VirtualService (traffic)' }),
+    );
+    await waitFor(() =>
+      expect(created).toEqual(['latency-checkout.istio.yaml blob:chaos']),
+    );
+    expect(exportChaos).toHaveBeenCalledWith(4, 'istio');
+    expect(click).toHaveBeenCalledTimes(1);
+
+    await user.click(
+      screen.getByRole('button', { name: 'Export latency-checkout' }),
+    );
+    await user.click(
+      screen.getByRole('menuitem', { name: 'Chaos Toolkit (pods)' }),
+    );
+    expect(
+      await screen.findByText(/Chaos Toolkit cannot express a 5xx injection/),
+    ).toBeInTheDocument();
+    expect(exportChaos).toHaveBeenLastCalledWith(4, 'chaos-toolkit');
+    expect(created).toHaveLength(1);
+  });
+
   it('runWindow pads the run on both sides, and a running experiment ends now', () => {
     const now = Date.parse('2026-11-23T12:00:00Z');
     expect(

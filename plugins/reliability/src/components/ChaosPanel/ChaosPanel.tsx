@@ -31,6 +31,7 @@ import { errorMessage } from '../../util/errors';
 import { legibleErrorTextSx, legibleText } from '../../util/legibility';
 import { RunChart } from './RunChart';
 import { ChaosRuns } from './ChaosRuns';
+import { ChaosExport } from './ChaosExport';
 
 const STATE_COLOR: Record<
   ChaosState,
@@ -639,6 +640,11 @@ export function ChaosPanel({
                         Kill switch
                       </Button>
                     )}
+                    <ChaosExport
+                      id={e.id}
+                      name={e.name}
+                      onError={err => setActionError(errorMessage(err))}
+                    />
                   </TableCell>
                 </TableRow>,
                 e.startedAt && (e.state === 'running' || charts.has(e.id)) ? (
