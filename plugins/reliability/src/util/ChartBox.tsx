@@ -8,7 +8,7 @@ import { ResponsiveContainer } from 'recharts';
  * theme's paper. Tick values and those labels take the theme's secondary text colour (a label given its own colour
  * keeps it).
  */
-export const legibleChartSx = (theme: Theme) => ({
+const legibleChartSx = (theme: Theme) => ({
   '& text.recharts-cartesian-axis-tick-value, & text.recharts-label[fill="#808080"]':
     { fill: theme.palette.text.secondary },
 });

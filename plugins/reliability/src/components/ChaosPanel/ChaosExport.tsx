@@ -9,6 +9,7 @@ import {
   type ChaosExportFormat,
 } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
+import { saveFile } from '../../util/saveFile';
 
 const ENGINE_NAMES: Record<ChaosExportFormat, string> = {
   litmus: 'Litmus ChaosEngine',
@@ -39,12 +40,7 @@ export function ChaosExport({
     setBusy(true);
     try {
       const { filename, content } = await api.exportChaos(id, format);
-      const url = URL.createObjectURL(content);
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = filename;
-      a.click();
-      URL.revokeObjectURL(url);
+      saveFile(content, filename);
     } catch (e) {
       onError(e);
     } finally {

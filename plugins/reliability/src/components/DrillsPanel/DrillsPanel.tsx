@@ -41,6 +41,7 @@ import { WindowBurnChart } from '../SloCharts/WindowBurnChart';
 import { dateFormat } from '../../util/dates';
 import { ScrollRegion } from '../../util/ScrollRegion';
 import { ChartBox } from '../../util/ChartBox';
+import { saveFile } from '../../util/saveFile';
 
 const DAY = 86_400_000;
 const day = dateFormat({
@@ -329,12 +330,11 @@ function CsvButtons({
     setError(undefined);
     try {
       const csv = await api.exportDrills(entityRef);
-      const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `${entityRef.replace(/[^a-z0-9-]+/gi, '-')}-drills.csv`;
-      a.click();
-      URL.revokeObjectURL(url);
+      saveFile(
+        csv,
+        `${entityRef.replace(/[^a-z0-9-]+/gi, '-')}-drills.csv`,
+        'text/csv',
+      );
     } catch (err) {
       setError(errorMessage(err));
     }

@@ -34,6 +34,7 @@ import { FIT_TABLE_SX, fixedPercent } from '../../util/formatting';
 import { RegistryImport } from './RegistryImport';
 import { MttrCard } from './MttrCard';
 import { ScrollRegion } from '../../util/ScrollRegion';
+import { saveFile } from '../../util/saveFile';
 
 /** The last 30 days of budget, as a line (0% at the bottom, 100% at the top). */
 export function Sparkline({
@@ -171,12 +172,7 @@ export function OverviewPage({
     setExportError(undefined);
     try {
       const csv = await api.exportOverview(applied);
-      const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = 'reliability-overview.csv';
-      a.click();
-      URL.revokeObjectURL(url);
+      saveFile(csv, 'reliability-overview.csv', 'text/csv');
     } catch (e) {
       setExportError(errorMessage(e));
     }

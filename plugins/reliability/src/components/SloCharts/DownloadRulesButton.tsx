@@ -5,6 +5,7 @@ import { useApi, alertApiRef } from '@backstage/core-plugin-api';
 import type { SloSummary } from '@reliability-suite/plugin-reliability-common';
 import { reliabilityApiRef } from '../../api/ReliabilityApi';
 import { errorMessage } from '../../util/errors';
+import { saveFile } from '../../util/saveFile';
 
 /** Downloads the SLO's Prometheus rule file (recording + multi-window burn-rate alerts, Sloth's shape). */
 export function DownloadRulesButton({ slo }: { slo: SloSummary }) {
@@ -15,12 +16,7 @@ export function DownloadRulesButton({ slo }: { slo: SloSummary }) {
     setBusy(true);
     try {
       const text = await api.getPrometheusRules(slo.ref);
-      const url = URL.createObjectURL(new Blob([text], { type: 'text/yaml' }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `${slo.ref.replace('/', '-')}.rules.yaml`;
-      a.click();
-      URL.revokeObjectURL(url);
+      saveFile(text, `${slo.ref.replace('/', '-')}.rules.yaml`, 'text/yaml');
     } catch (e) {
       alertApi.post({
         message: `Could not export the rules of ${slo.title}: ${errorMessage(

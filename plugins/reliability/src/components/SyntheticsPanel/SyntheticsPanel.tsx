@@ -36,6 +36,7 @@ import { CsvUpload } from '../CsvUpload/CsvUpload';
 import { dateFormat } from '../../util/dates';
 import { ChartBox } from '../../util/ChartBox';
 import { legibleText } from '../../util/legibility';
+import { saveFile } from '../../util/saveFile';
 
 type Range = '24h' | '7d' | '30d';
 const hourUtc = dateFormat({
@@ -376,12 +377,7 @@ function LastFailures({
   const [open, setOpen] = useState<number>();
   const har = async (run: SyntheticRun) => {
     const blob = await api.getSyntheticEvidence(entityRef, run.id, 'har');
-    const url = URL.createObjectURL(blob);
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = `${journey}-run-${run.id}.har`;
-    a.click();
-    URL.revokeObjectURL(url);
+    saveFile(blob, `${journey}-run-${run.id}.har`);
   };
   if (loading && !value)
     return <CircularProgress size={16} aria-label="loading failures" />;
