@@ -83,8 +83,10 @@ describe('SRE-002 through the portal: the brownout experiment drives the demo PS
         [component('checkout'), demoSlo('checkout-success.yaml')],
         databaseId,
       );
-      // checkout's SLO evaluated on the demo's traffic: the start guard can read its budget
+      // checkout's SLO evaluated on the demo's traffic: the start guard can read its budget; the synthetics
+      // runner reports it watches every region (the experiment hits us-east)
       await demo.run('reliability-evaluate');
+      await demo.run('reliability-synthetics-presence');
 
       const created = await demo.post(
         '/chaos',

@@ -187,6 +187,7 @@ describe.each(
     });
     server = backend.server;
     await scheduler.evaluate(); // registers the SLO
+    await scheduler.run('reliability-synthetics-presence'); // a runner watches every region
 
     // four days ago a million healthy checkouts (the budget is large, and outside every alert window); then a
     // chaos run starts on that budget, and the owners write the runbook

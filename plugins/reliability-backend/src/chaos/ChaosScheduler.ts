@@ -8,7 +8,8 @@ import {
 import type { SloStatusReader } from '../slos';
 import { ChaosStore } from './ChaosStore';
 import type { HaltSubmitter, StartSubmitter } from './ChaosGuard';
-import { startRefusal } from './startGuard';
+import { regionRefusal, startRefusal } from './startGuard';
+import type { RegionMonitor } from './startGuard';
 
 /** A cron time older than this when first seen (the backend was down) is skipped, not started late. */
 export const SCHEDULE_LATENESS_MS = 5 * 60_000;
@@ -26,6 +27,8 @@ export interface ChaosSchedulerOptions {
   /** Where scheduled runs may start; undefined: every environment but the production ones. */
   environments?: string[];
   productionEnvironments: string[];
+  /** Whether a live runner watches each region an experiment names; absent: regions are not checked. */
+  regions?: RegionMonitor;
   /** Checks the expectations of runs that ended (ChaosRunReview), after this tick ended and closed runs. */
   review?: () => Promise<number>;
   now?: () => number;
@@ -177,7 +180,8 @@ export class ChaosScheduler {
       return `the experiment is ${e.state} (its previous run has not ended)`;
     const slo = e.experiment.steadyState.slo;
     const status = (await this.o.slos.getStatuses([slo])).get(slo);
-    const refusal = startRefusal(e, status);
+    const refusal =
+      startRefusal(e, status) ?? (await regionRefusal(e, this.o.regions));
     if (refusal) return refusal;
     const won = await this.o.store.transition(
       e.id,

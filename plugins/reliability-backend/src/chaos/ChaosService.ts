@@ -40,7 +40,8 @@ import { SloRegistry } from '../slos';
 import type { SloStatusReader } from '../slos';
 import { ChaosStore } from './ChaosStore';
 import type { HaltSubmitter, StartSubmitter } from './ChaosGuard';
-import { startRefusal } from './startGuard';
+import { regionRefusal, startRefusal } from './startGuard';
+import type { RegionMonitor } from './startGuard';
 import type { ChaosRunReview, IncidentReviews } from './ChaosRunReview';
 import { isoOrNull } from '../database/rows';
 
@@ -62,6 +63,8 @@ export interface ChaosServiceOptions {
   engineStart?: StartSubmitter;
   /** Why scheduled runs in an environment are refused whatever the SLO says (the scheduler's rule), or null. */
   scheduleRefusal?: (environment: string) => string | null;
+  /** Whether a live runner watches each region an experiment names; absent: regions are not checked. */
+  regions?: RegionMonitor;
   /** What a refused approval is told (the setting that opens approvals of production entities). */
   approveHint?: string;
   /** Incident reviews a run may be linked to, and the review of ended runs that adds its follow-up to them. */
@@ -363,7 +366,7 @@ export class ChaosService {
    * Starts an approved experiment. `by: 'portal'` also calls the engine through the remediation rules that match
    * the ChaosExperimentStarted alert (`engineCalls` names them); `by: 'engine'` is the engine reporting it started.
    * The start guard refuses while the steady-state SLO is burning, exhausted, not yet evaluated, or below its
-   * least budget.
+   * least budget, and when a region it names has no live runner watching it.
    */
   async start(
     id: number,
@@ -384,7 +387,9 @@ export class ChaosService {
     const status = (await this.o.slos.getStatuses([steady.slo])).get(
       steady.slo,
     );
-    const refusal = startRefusal(current, status);
+    const refusal =
+      startRefusal(current, status) ??
+      (await regionRefusal(current, this.o.regions));
     if (refusal) throw new ConflictError(`Not started: ${refusal}`);
     const running = await this.move(
       id,

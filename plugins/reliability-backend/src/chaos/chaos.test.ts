@@ -189,8 +189,9 @@ describe.each(
     knex = await databases.init(databaseId);
     const backend = await replica(knex, scheduler);
     server = backend.server;
-    // the tick registers the SLO
+    // the tick registers the SLO; the synthetics runner reports it watches every region
     await scheduler.evaluate();
+    await scheduler.run('reliability-synthetics-presence');
   });
 
   const as = (user: string) => ({
@@ -596,6 +597,34 @@ describe.each(
     expect(h.items.map((i: any) => [i.ruleId, i.state])).toEqual([
       ['checkout-chaos-halt', 'succeeded'],
     ]);
+  });
+
+  it('refuses a start from the portal in a region no live runner watches, naming the region and why; starts once a runner reports again', async () => {
+    await traffic(100);
+    const created = await as(OWNER).post('/chaos', {
+      entityRef: 'component:default/checkout',
+      experiment: seed('latency_checkout.yaml'),
+    });
+    expect(created.body.experiment.blastRadius.regions).toEqual(['us-east']);
+    await as(REVIEWER).post(`/chaos/${created.body.id}/approve`);
+    // the only runner (every region) stopped reporting an hour ago
+    const hourAgo = Date.now() - 3_600_000;
+    await knex('reliability_synthetic_runners').update({ seen_at: hourAgo });
+    const refused = await as(OWNER).post(`/chaos/${created.body.id}/start`);
+    expect([refused.status, refused.body.error?.message]).toEqual([
+      409,
+      `Not started: blastRadius.regions.0: us-east has no reachable runner (no runner for us-east since ${new Date(
+        hourAgo,
+      ).toISOString()}: the replica that ran it stopped reporting); chaos starts only where its steady state is watched`,
+    ]);
+    expect((await as(OWNER).get(`/chaos/${created.body.id}`)).body.state).toBe(
+      'approved',
+    );
+    expect(target.calls).toEqual([]);
+    // the runner reports again: the same start goes ahead
+    await scheduler.run('reliability-synthetics-presence');
+    const started = await as(OWNER).post(`/chaos/${created.body.id}/start`);
+    expect([started.status, started.body.state]).toEqual([200, 'running']);
   });
 
   it("the guard evaluates PromQL abort conditions on Prometheus: p95 above 1 s for the condition's duration aborts, in the regions the experiment hits", async () => {

@@ -11,6 +11,7 @@ import type { SloFeature } from '../slos';
 import { ChaosFiles } from './ChaosFiles';
 import { ChaosGuard, HaltSubmitter, StartSubmitter } from './ChaosGuard';
 import { ChaosScheduler } from './ChaosScheduler';
+import type { RegionMonitor } from './startGuard';
 import { ChaosService } from './ChaosService';
 import { chaosRoutes } from './routes';
 import { policyHints } from '../permissions/policyHints';
@@ -27,7 +28,12 @@ export function createChaosFeature(
     remediation: Pick<RemediationStore, 'firstOf'>;
     incidents: Pick<IncidentStore, 'get' | 'addActionItems'>;
   }>,
-  deps: { slos: SloFeature; notices?: ChaosFollowUpNotices },
+  deps: {
+    slos: SloFeature;
+    notices?: ChaosFollowUpNotices;
+    /** Which regions a live synthetics runner watches (absent when synthetics are off). */
+    regions?: RegionMonitor;
+  },
 ) {
   const { config: rc, stores, events } = ctx;
   const { registry, reads, prometheus } = deps.slos;
@@ -80,6 +86,7 @@ export function createChaosFeature(
     end,
     environments: rc.chaos.schedule.environments,
     productionEnvironments: rc.chaos.policy.productionEnvironments,
+    regions: deps.regions,
     review: () => review.review(),
   });
   const chaos = new ChaosService({
@@ -94,6 +101,7 @@ export function createChaosFeature(
     engineStart,
     backendBaseUrl: rc.backendBaseUrl,
     scheduleRefusal: environment => scheduler.environmentRefusal(environment),
+    regions: deps.regions,
     approveHint: policyHints(rc.permissions).chaosApprove,
     incidents,
     review,

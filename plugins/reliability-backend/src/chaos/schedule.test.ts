@@ -12,6 +12,8 @@ import { readReliabilityConfig } from '../config/readReliabilityConfig';
 import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 import type { ReliabilityStores } from '../wiring/ReliabilityDatabase';
 import { ChaosScheduler, SCHEDULE_LATENESS_MS } from './ChaosScheduler';
+import type { RegionMonitor } from './startGuard';
+import { presenceStaleAfterMs, regionMonitoring } from '../synthetics/regions';
 
 jest.setTimeout(60_000);
 
@@ -32,7 +34,7 @@ describe.each(databases.eachSupportedId())(
     let ends: { id: number; reason: string }[];
 
     /** A replica's scheduler: its own object over the shared database and clock. */
-    const replica = (environments?: string[]) =>
+    const replica = (environments?: string[], regions?: RegionMonitor) =>
       new ChaosScheduler({
         store: stores.chaos,
         slos: stores.slos.statuses,
@@ -46,6 +48,7 @@ describe.each(databases.eachSupportedId())(
         },
         environments,
         productionEnvironments: ['production', 'prod'],
+        regions,
         now: () => clock,
       });
 
@@ -81,12 +84,13 @@ describe.each(databases.eachSupportedId())(
       schedule?: unknown;
       environment?: string;
       duration?: string;
+      regions?: string[];
     }): Promise<ChaosExperimentRecord> {
       const experiment = chaosExperimentSchema.parse({
         name: over.name,
         hypothesis: 'checkout keeps its SLO while one pod is slow',
         target: { namespace: 'shop', labels: { app: 'checkout' } },
-        blastRadius: { podPercent: 10 },
+        blastRadius: { podPercent: 10, regions: over.regions ?? [] },
         steadyState: { slo: SLO, minBudgetRemaining: 0.5 },
         injection: { type: 'latency', ms: 300 },
         duration: over.duration ?? '10m',
@@ -237,6 +241,49 @@ describe.each(databases.eachSupportedId())(
         state: 'refused',
         reason: 'the experiment is running (its previous run has not ended)',
       });
+    });
+
+    it("refuses a scheduled start in a region no live runner watches, naming the region, and starts once the region's runner reports", async () => {
+      const e = await approved({
+        name: 'regional-nightly',
+        regions: ['eu-west', 'us-east'],
+      });
+      // the synthetics runners' reports, read from the database as the portal's start reads them
+      const monitor: RegionMonitor = async regions =>
+        regionMonitoring(regions, await stores.synthetics.runners(), clock);
+      const s = replica(undefined, monitor);
+      const stale = presenceStaleAfterMs(60);
+      // a replica runs eu-west; nobody has ever run us-east
+      clock = Date.parse('2026-12-05T02:00:00.000Z');
+      await healthy(0.9);
+      await stores.synthetics.reportRunner(['eu-west'], clock - 1_000, stale);
+      expect(await s.tick()).toEqual({ ended: 0, started: 0, refused: 1 });
+      expect(starts).toEqual([]);
+      expect(await state(e.id)).toBe('approved');
+      expect((await runs(e.id))[0]).toMatchObject({
+        state: 'refused',
+        reason:
+          'blastRadius.regions.1: us-east has no reachable runner (no backend replica runs us-east (set reliability.synthetics.region: us-east on one)); chaos starts only where its steady state is watched',
+        startedAt: null,
+      });
+      // the next night: us-east's runner reports; eu-west's last report is a day old
+      clock = Date.parse('2026-12-06T02:00:00.000Z');
+      await healthy(0.9);
+      await stores.synthetics.reportRunner(['us-east'], clock - 1_000, stale);
+      expect((await s.tick()).refused).toBe(1);
+      expect((await runs(e.id))[0].reason).toMatch(
+        /^blastRadius\.regions\.0: eu-west has no reachable runner \(no runner for eu-west since 2026-12-05T01:59:59\.000Z: the replica that ran it stopped reporting\)/,
+      );
+      // the night after: both regions watched (eu-west back), the start goes ahead
+      clock = Date.parse('2026-12-07T02:00:00.000Z');
+      await healthy(0.9);
+      await stores.synthetics.reportRunner(
+        ['eu-west', 'us-east'],
+        clock - 1_000,
+        stale,
+      );
+      expect((await s.tick()).started).toBe(1);
+      expect(await state(e.id)).toBe('running');
     });
 
     it('runs on a schedule only outside production by default; the config may allow an environment', async () => {

@@ -18,6 +18,7 @@ import {
   syntheticJourneyRequestSchema,
   SyntheticJourneyListResponse,
   SyntheticJourneyRecord,
+  SyntheticRegionMonitoring,
   syntheticJourneySchema,
   syntheticListQuerySchema,
   SyntheticRunListResponse,
@@ -162,6 +163,13 @@ export class SyntheticService {
       allowedHosts: this.o.allowedHosts,
       browserEnabled: this.o.browserEnabled,
     };
+  }
+
+  /** Whether a live runner watches each region, and why not (chaos starts only in watched regions). */
+  async regionMonitoring(
+    regions: string[],
+  ): Promise<Record<string, SyntheticRegionMonitoring>> {
+    return regionMonitoring(regions, await this.o.store.runners(), this.now());
   }
 
   /** Each journey's regions: monitored by a live runner, or unmonitored and why. */

@@ -88,6 +88,10 @@ export function createSyntheticFeature(
   return {
     synthetics,
     task,
+    /** Which regions a live runner watches, for the chaos start guard; absent when journeys do not run here. */
+    regionMonitor: syn.enabled
+      ? (regions: string[]) => synthetics.regionMonitoring(regions)
+      : undefined,
     tasks: [
       // the longest deadline is 5 minutes: a tick never outlives its journeys by much
       ...(syn.enabled

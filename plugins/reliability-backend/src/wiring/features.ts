@@ -126,7 +126,11 @@ export async function createFeatures(
     pager: delivery.incidentPager,
   });
   features.push(incidents);
-  const chaos = createChaosFeature(ctx, { slos, notices: notifier });
+  const chaos = createChaosFeature(ctx, {
+    slos,
+    notices: notifier,
+    regions: synthetics.regionMonitor,
+  });
   features.push(chaos, drills);
   const corrections = createCorrectionFeature(ctx, { slos });
   features.push(corrections, createCapacityFeature(ctx, { slos }));
