@@ -28,6 +28,8 @@ dpkg -s mkdocs-material >/dev/null 2>&1 || need+=(mkdocs-material)
 if [ "$WANT_TEST" = 1 ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   command -v pg_ctlcluster >/dev/null 2>&1 || command -v psql >/dev/null 2>&1 || need+=(postgresql)
+  # the fault suite runs a PostgreSQL server of its own (initdb, pg_ctl): the server's binaries, not only the client
+  ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
   command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)   # routes alerts to the receiver in the remediation tests
   # the synthetics deep checks' real services (scripts/services.sh starts them): Debian's own packages, NATS included
   command -v mariadbd >/dev/null 2>&1 || command -v mysqld >/dev/null 2>&1 || need+=(mariadb-server)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to every test passing:
-#   type check, unit + backend (SQLite and PostgreSQL) + frontend tests, then the end-to-end test in Chromium.
+#   type check, unit + backend (SQLite and PostgreSQL) + frontend tests, the end-to-end test in Chromium, then the
+#   fault suite (test/faults: the backend through database, Prometheus and remediation-target faults).
 # Installs what is missing (Node 22, Yarn 4, Chromium, PostgreSQL, MariaDB, Redis, RabbitMQ, NATS) and starts each
 # when it is not running (scripts/services.sh for all but PostgreSQL).
 set -euo pipefail
@@ -85,16 +86,22 @@ e2e_rc=${PIPESTATUS[0]}
 : >"$LOG_DIR/e2e-lane2.log"
 set -e
 
+step "the fault suite: its own PostgreSQL (initdb on a free port) restarted and its connections killed mid-ingest, Prometheus hanging and failing, remediation targets hanging, resetting and slow"
+set +e
+node --test --test-concurrency=1 test/faults/*.test.mjs 2>&1 | tee "$LOG_DIR/faults.log"
+faults_rc=${PIPESTATUS[0]}
+set -e
+
 # one closing line for everything: jest's "Tests: a failed, b passed, c total" and node's "# pass n / # fail n"
 count() { grep -E '^Tests:' "$1" | tail -1 | sed 's/\x1b\[[0-9;]*m//g' | grep -oE "[0-9]+ $2" | grep -oE '[0-9]+' || echo 0; }
 jp=$(( $(count "$LOG_DIR/jest.log" passed) + $(count "$LOG_DIR/fuzz.log" passed) ))
 jf=$(( $(count "$LOG_DIR/jest.log" failed) + $(count "$LOG_DIR/fuzz.log" failed) ))
 node_count() { grep -E "^# $2 " "$1" | tail -1 | grep -oE '[0-9]+' || echo 0; }
-ep=$(( $(node_count "$LOG_DIR/e2e.log" pass) + $(node_count "$LOG_DIR/e2e-lane2.log" pass) ))
-ef=$(( $(node_count "$LOG_DIR/e2e.log" fail) + $(node_count "$LOG_DIR/e2e-lane2.log" fail) ))
+ep=$(( $(node_count "$LOG_DIR/e2e.log" pass) + $(node_count "$LOG_DIR/e2e-lane2.log" pass) + $(node_count "$LOG_DIR/faults.log" pass) ))
+ef=$(( $(node_count "$LOG_DIR/e2e.log" fail) + $(node_count "$LOG_DIR/e2e-lane2.log" fail) + $(node_count "$LOG_DIR/faults.log" fail) ))
 step "done"
 echo
 printf '%s\n' "[test] when each step began:" "${STEPS[@]/#/  }"
 echo "tests: $((jp + ep)) passed, $((jf + ef)) failed"
-if [ "$jest_rc" != 0 ] || [ "$fuzz_rc" != 0 ] || [ "$e2e_rc" != 0 ]; then exit 1; fi
+if [ "$jest_rc" != 0 ] || [ "$fuzz_rc" != 0 ] || [ "$e2e_rc" != 0 ] || [ "$faults_rc" != 0 ]; then exit 1; fi
 if [ "$((jp + ep))" = 0 ]; then echo "[test] no test ran" >&2; exit 1; fi

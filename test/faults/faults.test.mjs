@@ -4,13 +4,20 @@
 //   1. PostgreSQL restarted (pg_ctl stop -m fast, start) while a reporter posts SLI events, retrying each batch that
 //      is not acknowledged with its Idempotency-Key: the backend answers again without a restart, and the SLO's
 //      counts (read back through the API, from the evaluation tick) are exactly what was acknowledged.
-//   2. The backend's connections killed (pg_terminate_backend) during the same load: the same.
+//      The next tick comes within the tick's timeout and one interval: each task run that ends during the outage
+//      waits for the database before it returns, so the scheduler can release its claim.
+//   2. The backend's connections killed (pg_terminate_backend) during the same load: the same counts (a tick that
+//      was running may be held back until the scheduler's janitor frees its claim: measured, not bounded here).
 //   3. Prometheus that accepts connections and never answers, then answers 500 and garbage: the evaluation tick
 //      still ends within its deadline, the SLO has no data with the reason, and the next good answer recovers it.
+//   4. Remediation targets that hang, reset the connection or answer too slowly: each execution ends with its outcome
+//      recorded (nothing is left queued or running), each target is called once, and the circuit breaker opens: the
+//      next execution fails fast without calling the target.
 // Run: node --test --test-concurrency=1 test/faults/*.test.mjs (see docs/failure-modes.md).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,8 +29,15 @@ import { ingestThroughFault } from './lib/ingest.mjs';
 const DB = 'reliability_faults';
 const TOKEN = randomBytes(16).toString('hex');
 const TICK_TIMEOUT_S = 20;
-/** The longest a tick may be missing after a database fault: the tick's timeout plus the janitor's minute, plus slack. */
+const TICK_INTERVAL_S = 2;
+/** How long the test waits for a tick after a database fault. */
 const TICK_WAIT_MS = (TICK_TIMEOUT_S + 60 + 15) * 1000;
+/**
+ * After PostgreSQL restarted, the next tick comes within the tick's timeout and one interval (plus slack): the run
+ * that met the outage waits for the database before it returns, so the scheduler can release it. Without that wait
+ * the claim held the ticks back until the scheduler's janitor (every minute) cleared it: 48 s here.
+ */
+const TICK_AFTER_RESTART_MS = (TICK_TIMEOUT_S + TICK_INTERVAL_S + 5) * 1000;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'reliability-faults-'));
 const say = (...a) => console.log('[faults]', ...a);
 /** The backend's output: kept when a fault fails (the path is printed), deleted otherwise. */
@@ -37,6 +51,45 @@ let postgres;
 let prometheus;
 let backend;
 let baseUrl;
+const ALERTMANAGER_SECRET = randomBytes(16).toString('hex');
+
+/**
+ * A remediation target on loopback whose behaviour the test switches: `hang` (reads the request, never answers),
+ * `reset` (destroys the connection), `slow` (answers after 3 s, past the rule's 1 s timeout) or `good`.
+ */
+const target = {
+  mode: 'good',
+  calls: [],
+  sockets: new Set(),
+  server: http.createServer((req, res) => {
+    let body = '';
+    req.on('data', c => {
+      if (body.length < 10_000) body += c;
+    });
+    req.on('end', () => {
+      const env = (() => {
+        try {
+          return JSON.parse(body).env;
+        } catch {
+          return undefined;
+        }
+      })();
+      target.calls.push({ mode: target.mode, env });
+      if (target.mode === 'hang') return;
+      if (target.mode === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      const answer = () => res.writeHead(200).end('{"ok":true}');
+      if (target.mode === 'slow') setTimeout(answer, 3_000);
+      else answer();
+    });
+  }),
+};
+target.server.on('connection', socket => {
+  target.sockets.add(socket);
+  socket.on('close', () => target.sockets.delete(socket));
+});
 
 // the suite's SLOs: copies of the demo's checkout-success (Ingest) and checkout-latency-prometheus, one per fault
 const ingestSlo = readFileSync(
@@ -91,6 +144,7 @@ before(async () => {
   await admin.query(`CREATE DATABASE ${DB}`);
   await admin.end();
   prometheus = await startFakePrometheus();
+  await new Promise(r => target.server.listen(0, '127.0.0.1', r));
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
   const config = path.join(tmp, 'backend.json');
@@ -122,12 +176,33 @@ before(async () => {
         demo: { enabled: false },
         evaluation: {
           schedule: {
-            frequency: { seconds: 2 },
+            frequency: { seconds: TICK_INTERVAL_S },
             timeout: { seconds: TICK_TIMEOUT_S },
             initialDelay: { seconds: 1 },
           },
         },
         prometheus: { instances: [{ name: 'faults', url: prometheus.url }] },
+        alertmanager: { sharedSecret: ALERTMANAGER_SECRET },
+        remediation: {
+          dispatchIntervalSeconds: 1,
+          breaker: { failureThreshold: 3, openFor: '5m' },
+          rules: [
+            {
+              id: 'faults-target',
+              entityRef: 'component:default/checkout',
+              match: ['alertname="FaultsTargetDown"'],
+              action: 'webhook',
+              params: {
+                url: `http://127.0.0.1:${target.server.address().port}/fix`,
+                body: { env: '{{env}}' },
+              },
+              lockKey: 'faults:{{env}}',
+              retries: 0,
+              timeout: '1s',
+              maxAttempts: 100,
+            },
+          ],
+        },
       },
     }),
   );
@@ -145,6 +220,8 @@ before(async () => {
 
 after(async () => {
   await backend?.stop().catch(() => {});
+  for (const socket of target.sockets) socket.destroy();
+  target.server.close();
   prometheus?.close();
   postgres?.destroy();
   rmSync(tmp, { recursive: true, force: true });
@@ -164,7 +241,7 @@ const fault = (name, options, fn) =>
   });
 
 /** The assertions common to the two database faults: every batch acknowledged, the counts exactly those. */
-async function assertExact(name, figures, what) {
+async function assertExact(name, figures, what, tickWithinMs) {
   say(
     `${what}: batches ${figures.batches}, requests sent ${figures.attempts}, acknowledged ${figures.acknowledged} ` +
       `(${figures.replayed} replayed), answers lost on purpose ${figures.lost}, retried ${figures.retried}, outage seen by the client ${figures.outageMs} ms, ` +
@@ -177,20 +254,24 @@ async function assertExact(name, figures, what) {
     [],
     'every batch is acknowledged in the end',
   );
-  // the evaluation tick that ran when the database went away loses its scheduler ticket (Backstage's scheduler
-  // cannot release it): ticks resume once the ticket expires (the tick's timeout) and the scheduler's janitor,
-  // which runs every minute, clears it
+  // the evaluation tick that ran when the database went away waits for it before it returns, so that Backstage's
+  // scheduler can release its claim; a claim whose release still fails holds the ticks back until the tick's timeout
+  // and the scheduler's janitor (every minute) free it
   const waitFrom = Date.now();
   const status = await statusAfter(
     name,
     figures.lastAckAt + 1000,
     TICK_WAIT_MS,
   );
+  const tickAfterMs = Date.now() - waitFrom;
   say(
-    `${what}: a tick after the last acknowledgement came ${
-      Date.now() - waitFrom
-    } ms later`,
+    `${what}: a tick after the last acknowledgement came ${tickAfterMs} ms later`,
   );
+  if (tickWithinMs !== undefined)
+    assert.ok(
+      tickAfterMs <= tickWithinMs,
+      `the next tick came ${tickAfterMs} ms after the last acknowledgement (at most ${tickWithinMs} ms)`,
+    );
   say(
     `${what}: final count through the API good ${status.good}, total ${status.total}; acknowledged good ${figures.good}, total ${figures.total}`,
   );
@@ -226,7 +307,12 @@ fault(
       figures.retried > 0,
       'the fault was felt: some requests were retried',
     );
-    await assertExact('faults-pg-restart', figures, 'pg restart');
+    await assertExact(
+      'faults-pg-restart',
+      figures,
+      'pg restart',
+      TICK_AFTER_RESTART_MS,
+    );
     assert.equal(backend.exited(), null, 'the backend was not restarted');
   },
 );
@@ -292,7 +378,7 @@ fault(
       }
     })();
     try {
-      // the ticks run (after a database fault they may wait for the scheduler's janitor)
+      // the ticks run
       await statusAfter('faults-pg-restart', Date.now(), TICK_WAIT_MS);
       const good = await sloStatus('faults-prometheus');
       assert.equal(good.reason, undefined, JSON.stringify(good));
@@ -362,5 +448,118 @@ fault(
       beating = false;
       await heartbeat;
     }
+  },
+);
+
+fault(
+  'remediation targets that hang, reset or answer too slowly: every execution ends with its outcome, and the breaker opens',
+  { timeout: 120_000 },
+  async () => {
+    const deliver = env =>
+      fetch(`${baseUrl}/api/reliability/alertmanager/webhook`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${ALERTMANAGER_SECRET}`,
+        },
+        body: JSON.stringify({
+          version: '4',
+          groupKey: `{}:{env="${env}"}`,
+          status: 'firing',
+          receiver: 'backstage',
+          groupLabels: {},
+          commonLabels: {},
+          commonAnnotations: {},
+          externalURL: 'http://127.0.0.1',
+          alerts: [
+            {
+              status: 'firing',
+              labels: { alertname: 'FaultsTargetDown', severity: 'error', env },
+              annotations: { summary: `faults ${env}` },
+              startsAt: new Date().toISOString(),
+              fingerprint: createHash('sha256')
+                .update(env)
+                .digest('hex')
+                .slice(0, 16),
+            },
+          ],
+        }),
+        signal: AbortSignal.timeout(10_000),
+      });
+    const executions = async () => {
+      const res = await api(
+        '/remediations?entityRef=component:default/checkout&limit=100',
+      );
+      assert.equal(res.status, 200);
+      return (await res.json()).items.filter(i => i.ruleId === 'faults-target');
+    };
+    const ended = env =>
+      until(
+        `the execution for ${env} to end`,
+        async () =>
+          (await executions()).find(
+            e => e.triggerLabels.env === env && e.finishedAt,
+          ),
+        30_000,
+        250,
+      );
+    const outcomes = {};
+    for (const [mode, env, error] of [
+      ['hang', 'hang-1', /timeout|timed out|aborted/i],
+      [
+        'reset',
+        'reset-1',
+        /UND_ERR_SOCKET|socket hang up|ECONNRESET|other side closed/i,
+      ],
+      ['slow', 'slow-1', /timeout|timed out|aborted/i],
+    ]) {
+      target.mode = mode;
+      const t0 = Date.now();
+      assert.equal((await deliver(env)).status, 200);
+      const exec = await ended(env);
+      outcomes[mode] = {
+        state: exec.state,
+        ms: Date.now() - t0,
+        detail: exec.detail,
+      };
+      say(
+        `remediation target ${mode}: ${exec.state} after ${
+          Date.now() - t0
+        } ms; attempts ${JSON.stringify(
+          exec.attempts.map(a => [a.outcome, a.error]),
+        )}`,
+      );
+      assert.equal(exec.state, 'failed');
+      assert.deepEqual(
+        exec.attempts.map(a => a.outcome),
+        ['failed'],
+      );
+      assert.match(exec.attempts[0].error ?? '', error);
+    }
+    // three failures in a row: the breaker is open, the next execution fails fast and the target is not called
+    target.mode = 'good';
+    assert.equal((await deliver('good-1')).status, 200);
+    const blocked = await ended('good-1');
+    say(`after three failures: ${blocked.state}, "${blocked.detail}"`);
+    assert.equal(blocked.state, 'failed');
+    assert.match(
+      blocked.detail ?? '',
+      /^Not called: the circuit breaker for .* is open/,
+    );
+    assert.deepEqual(
+      target.calls.map(c => [c.mode, c.env]),
+      [
+        ['hang', 'hang-1'],
+        ['reset', 'reset-1'],
+        ['slow', 'slow-1'],
+      ],
+      'each failing target was called once, and the open breaker called nothing',
+    );
+    // nothing is left queued or running
+    assert.deepEqual(
+      (await executions()).filter(e => !e.finishedAt).map(e => e.id),
+      [],
+    );
+    say(`remediation faults: ${JSON.stringify(outcomes)}`);
   },
 );

@@ -14,6 +14,7 @@ import { createGuards } from './http/guards';
 import { createRouter } from './http/router';
 import { createFeatures } from './wiring/features';
 import { createSuiteContext } from './wiring/createSuiteContext';
+import { outageAwareScheduler } from './wiring/outageAwareScheduler';
 
 /**
  * The reliability backend plugin. It only composes: config is read once, each feature folder wires itself (its
@@ -57,7 +58,9 @@ export const reliabilityPlugin = createBackendPlugin({
         ...services
       }) {
         permissionsRegistry.addPermissions(reliabilityAllPermissions);
-        const { ctx, permissions } = await createSuiteContext(services);
+        const { ctx, permissions, reachable } = await createSuiteContext(
+          services,
+        );
         const features = await createFeatures(ctx, extensions, {
           notifications,
           signals,
@@ -74,8 +77,11 @@ export const reliabilityPlugin = createBackendPlugin({
             }),
           },
         });
+        // each run of a task that ends during a database outage waits for the database, so that the scheduler can
+        // release it and the next run (the evaluation tick) is not held back by a stale claim
+        const tasks = outageAwareScheduler(scheduler, reachable, ctx.logger);
         for (const feature of features)
-          for (const task of feature.tasks ?? []) await task.start(scheduler);
+          for (const task of feature.tasks ?? []) await task.start(tasks);
         // on shutdown each feature gives back what this replica holds (the evaluation shards' leases)
         lifecycle.addShutdownHook(async () => {
           for (const feature of features) {

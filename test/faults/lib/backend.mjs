@@ -16,8 +16,12 @@ export { root, until, signalGroup };
 const require = createRequire(path.join(root, 'packages/backend/package.json'));
 export const pg = require('pg');
 
+/** The suite's plugins alone (lib/suiteBackend.ts): quicker to start, for the test that restarts it many times. */
+export const SUITE_ONLY = path.join(root, 'test/faults/lib/suiteBackend.ts');
+
 /**
- * Starts the backend with app-config.yaml plus `configFile`; answers the child once /health answers. Everything it
+ * Starts the backend (packages/backend, or `entry`) with app-config.yaml plus `configFile`; answers the child once
+ * /health answers. Everything it
  * prints goes to `logFile` too (the test deletes it when every fault passed).
  */
 export async function startBackend(
@@ -25,6 +29,7 @@ export async function startBackend(
   baseUrl,
   logFile,
   timeoutMs = 150_000,
+  { entry = 'src/index', append = false } = {},
 ) {
   const child = spawn(
     process.execPath,
@@ -32,7 +37,7 @@ export async function startBackend(
       '--enable-source-maps',
       '--require',
       require.resolve('@backstage/cli-node/config/nodeTransform.cjs'),
-      'src/index',
+      entry,
       '--config',
       '../../app-config.yaml',
       '--config',
@@ -50,7 +55,7 @@ export async function startBackend(
     },
   );
   let log = '';
-  const file = createWriteStream(logFile);
+  const file = createWriteStream(logFile, { flags: append ? 'a' : 'w' });
   const keep = d => {
     file.write(d);
     recordOutput(d);

@@ -109,7 +109,14 @@ export async function ingestThroughFault({
             if (r.replayed) f.replayed++;
             break;
           }
-          if (r.status < 500 && r.status !== 409 && r.status !== 429)
+          // a backend that is starting answers 404 with no body until the plugin's routes are mounted
+          const starting = r.status === 404 && r.text.trim() === '';
+          if (
+            r.status < 500 &&
+            r.status !== 409 &&
+            r.status !== 429 &&
+            !starting
+          )
             throw new Error(
               `batch ${key} refused: ${r.status} ${r.text.slice(0, 300)}`,
             );

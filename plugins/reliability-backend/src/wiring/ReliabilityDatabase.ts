@@ -67,6 +67,26 @@ export class ReliabilityDatabase {
 
   private constructor(private readonly knex: Knex) {}
 
+  /**
+   * Whether the database answers now: one `select 1`, given up after `timeoutMs` (a connection that hangs counts as
+   * no answer). The scheduled tasks wait on it after an outage.
+   */
+  async reachable(timeoutMs = 2_000): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await Promise.race([
+        this.knex.raw('select 1').then(() => true),
+        new Promise<boolean>(resolve => {
+          timer = setTimeout(() => resolve(false), timeoutMs);
+        }),
+      ]);
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   stores(): ReliabilityStores {
     return {
       slos: createSloStores(this.knex),

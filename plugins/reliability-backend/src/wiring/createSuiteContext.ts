@@ -37,16 +37,18 @@ export interface SuiteServices {
 export async function createSuiteContext(services: SuiteServices): Promise<{
   ctx: SuiteContext;
   permissions: ServicePrincipalPermissions;
+  /** Whether the suite's database answers now. */
+  reachable: () => Promise<boolean>;
 }> {
   const rc = readReliabilityConfig(services.config);
   // every line this plugin logs passes the one redaction step (config secrets, URL userinfo and queries)
   const redactor = Redactor.forConfig(rc.raw);
   const logger = redactor.logger(services.logger);
-  const stores = (
-    await ReliabilityDatabase.create(await services.database.getClient(), {
-      skipMigrations: services.database.migrations?.skip,
-    })
-  ).stores();
+  const database = await ReliabilityDatabase.create(
+    await services.database.getClient(),
+    { skipMigrations: services.database.migrations?.skip },
+  );
+  const stores = database.stores();
   // services hold the suite's default service permissions only, unless their access restrictions name more
   const permissions = new ServicePrincipalPermissions(services.permissions);
   const access = new CatalogAccess(services.catalog);
@@ -64,5 +66,5 @@ export async function createSuiteContext(services: SuiteServices): Promise<{
     auditor: services.auditor,
     urlReader: services.urlReader,
   };
-  return { ctx, permissions };
+  return { ctx, permissions, reachable: () => database.reachable() };
 }
