@@ -420,10 +420,26 @@ async function main() {
       );
     } else
       console.log('  (profiling: the from-scratch comparison was not run)');
+    // what the process holds with every SLO's index and definitions live (the bench's own arrays included): an upper
+    // bound of a backend's heap for the evaluation at this many SLOs
+    collect();
+    const mem = process.memoryUsage();
     console.log(
-      `  target incremental tick <= 250 ms on ${
+      `  heap after the ticks (collected): ${(mem.heapUsed / 2 ** 20).toFixed(
+        0,
+      )} MB used of ${(mem.heapTotal / 2 ** 20).toFixed(0)} MB; RSS ${(
+        mem.rss /
+        2 ** 20
+      ).toFixed(0)} MB (target heap <= 1024 MB: ${
+        mem.heapUsed <= 2 ** 30 ? 'met' : 'NOT met'
+      })`,
+    );
+    // 250 ms for 10,000 SLOs (issue 15), 1,000 ms for 100,000 (issue 37)
+    const target = SLOS <= 10_000 ? 250 : 1_000;
+    console.log(
+      `  target incremental tick <= ${target} ms on ${
         DB === 'pg' ? 'PostgreSQL' : 'SQLite'
-      }: ${incMs <= 250 && mismatches === 0 ? 'met' : 'NOT met'}`,
+      }: ${incMs <= target && mismatches === 0 ? 'met' : 'NOT met'}`,
     );
     // the overview's first and a deep page, ranked by budget left over every evaluated SLO (what the status table's
     // indexes serve besides the tick's upsert)

@@ -1,17 +1,18 @@
 // The backend killed with SIGKILL at random moments, 20 times (RELIABILITY_FAULT_KILLS), during a mixed load: after
-// the restarts every acknowledged alert has its remediation, and no remediation action ran twice.
+// the restarts every acknowledged write is there (each alert's remediation, each SLI batch counted exactly once), and
+// no remediation action ran twice.
 //
 // One backend process (the suite's plugins alone, lib/suiteBackend.ts, on a PostgreSQL of the suite's own) is killed
 // with SIGKILL (its whole process group) at a random moment 0.3 to 2.5 s after it answers, and started again, while
 // these run against it:
 //   - Alertmanager: a new alert (its own env, so its own lock) every 400 ms to the signed webhook, sent again until
 //     it is acknowledged (a resend is a duplicate of the same alert, not a new execution);
-//   - load: SLI events posted without an Idempotency-Key, readers (GET /slos, GET /remediations), and the
-//     evaluation tick every 2 s.
-// After the last restart: every acknowledged alert has exactly one execution, which ended (succeeded, or
-// interrupted when a kill cut its attempt: recorded, not repeated), and the target was called at most once per
-// alert. Idempotent ingest is not asserted here: a request killed between its key's claim and its answer leaves the
-// key claimed (docs/failure-modes.md, "Killed mid-request"); faults.test.mjs asserts it through database faults.
+//   - reporters: SLI event batches, each with its own Idempotency-Key, sent again with the same key and body until
+//     acknowledged (lib/ingest.mjs); a batch whose request a kill cut is run by a retry once its claim is 30 s old;
+//   - readers (GET /slos, GET /remediations), and the evaluation tick every 2 s.
+// After the last restart: every batch acknowledged, and the SLO's good and total exactly what the acknowledged
+// batches carry; every acknowledged alert has exactly one execution, which ended (succeeded, or interrupted when a
+// kill cut its attempt: recorded, not repeated), and the target was called at most once per alert.
 // Run: node --test --test-concurrency=1 test/faults/*.test.mjs (see docs/failure-modes.md).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,6 +30,7 @@ import {
   until,
   SUITE_ONLY,
 } from './lib/backend.mjs';
+import { ingestThroughFault } from './lib/ingest.mjs';
 
 const KILLS = Number(process.env.RELIABILITY_FAULT_KILLS ?? 20);
 const DB = 'reliability_sigkill';
@@ -217,7 +219,7 @@ async function executionsOfRule() {
 }
 
 test(
-  `the backend killed with SIGKILL at random moments, ${KILLS} times, during a mixed load: every acknowledged alert has one remediation, no action ran twice`,
+  `the backend killed with SIGKILL at random moments, ${KILLS} times, during a mixed load: every acknowledged batch counted once, every acknowledged alert has one remediation, no action ran twice`,
   { timeout: (KILLS * 45 + 300) * 1000 },
   async () => {
     try {
@@ -226,7 +228,7 @@ test(
       let stop = false;
       const acked = [];
       const unacked = [];
-      const load = { ingest: {}, reads: 0, readErrors: 0 };
+      const load = { reads: 0, readErrors: 0 };
 
       const alerts = (async () => {
         for (let n = 0; !stop && n < 100_000; n++) {
@@ -271,31 +273,6 @@ test(
         }
       })();
 
-      const ingest = (async () => {
-        while (!stop) {
-          try {
-            const res = await api('/sli-events', {
-              method: 'POST',
-              body: JSON.stringify({
-                events: [
-                  {
-                    slo: 'default/sigkill-ingest',
-                    timestamp: new Date(Date.now() - 5_000).toISOString(),
-                    good: 9,
-                    total: 10,
-                  },
-                ],
-              }),
-            });
-            load.ingest[res.status] = (load.ingest[res.status] ?? 0) + 1;
-            await res.arrayBuffer();
-          } catch {
-            load.ingest.unanswered = (load.ingest.unanswered ?? 0) + 1;
-          }
-          await sleep(100);
-        }
-      })();
-
       const reads = (async () => {
         while (!stop) {
           for (const p of [
@@ -315,37 +292,92 @@ test(
         }
       })();
 
-      await sleep(1000);
-      for (let k = 0; k < KILLS; k++) {
-        await sleep(300 + Math.floor(Math.random() * 2200));
-        signalGroup(backend.child, 'SIGKILL');
-        await until(
-          'the killed backend to exit',
-          async () => backend.exited(),
-          10_000,
-          50,
-        );
-        const killedAt = Date.now();
-        backend = await startBackend(configFile, baseUrl, LOG, 150_000, {
-          entry: SUITE_ONLY,
-          append: true,
-        });
-        kills.push(Date.now() - killedAt);
-      }
-      await sleep(3000);
+      const figures = await ingestThroughFault({
+        baseUrl,
+        token: TOKEN,
+        slo: 'default/sigkill-ingest',
+        keyPrefix: 'sigkill',
+        concurrency: 2,
+        retryDelayMs: 500,
+        maxAttempts: 1_000,
+        // bounded: the kills (each restart about 15 s), then a claim a kill left (30 s) and the last retries
+        deadlineMs: KILLS * 30_000 + 180_000,
+        fault: async () => {
+          for (let k = 0; k < KILLS; k++) {
+            await sleep(300 + Math.floor(Math.random() * 2200));
+            signalGroup(backend.child, 'SIGKILL');
+            await until(
+              'the killed backend to exit',
+              async () => backend.exited(),
+              10_000,
+              50,
+            );
+            const killedAt = Date.now();
+            backend = await startBackend(configFile, baseUrl, LOG, 150_000, {
+              entry: SUITE_ONLY,
+              append: true,
+            });
+            kills.push(Date.now() - killedAt);
+          }
+          await sleep(3000);
+        },
+      });
       stop = true;
-      await Promise.all([alerts, ingest, reads]);
+      await Promise.all([alerts, reads]);
       say(
         `${kills.length} kills; restarts took ${Math.min(
           ...kills,
         )} to ${Math.max(...kills)} ms; alerts acknowledged ${
           acked.length
-        }; ingest answers ${JSON.stringify(load.ingest)}; reads answered ${
-          load.reads
-        }, failed ${load.readErrors}`,
+        }; reads answered ${load.reads}, failed ${load.readErrors}`,
       );
       assert.equal(kills.length, KILLS);
       assert.deepEqual(unacked, [], 'every alert acknowledged in the end');
+
+      // every SLI batch acknowledged, and counted exactly once: a tick after the last acknowledgement counts them
+      say(
+        `ingest: batches ${figures.batches}, requests ${
+          figures.attempts
+        }, acknowledged ${figures.acknowledged} (${
+          figures.replayed
+        } replayed from their key), retried ${
+          figures.retried
+        }; statuses ${JSON.stringify(
+          figures.statuses,
+        )}; errors ${JSON.stringify(figures.errors)}`,
+      );
+      assert.deepEqual(
+        figures.unacknowledged,
+        [],
+        'every SLI batch acknowledged in the end',
+      );
+      // every batch was written before it was acknowledged: the first status that counts as many events as were
+      // acknowledged has them all (an unchanged status keeps the evaluatedAt of the tick that first saw it)
+      const counted = await until(
+        'a status counting every acknowledged event',
+        async () => {
+          const res = await api('/slos/default/sigkill-ingest');
+          if (res.status !== 200) return null;
+          const body = await res.json();
+          const st = (body.item ?? body).status;
+          return st && st.total >= figures.total ? st : null;
+        },
+        150_000,
+        500,
+      );
+      say(
+        `ingest: final count through the API good ${counted.good}, total ${counted.total}; acknowledged good ${figures.good}, total ${figures.total}`,
+      );
+      assert.equal(
+        counted.total,
+        figures.total,
+        'total events: exactly the acknowledged ones',
+      );
+      assert.equal(
+        counted.good,
+        figures.good,
+        'good events: exactly the acknowledged ones',
+      );
 
       // every acknowledged alert ends with its execution (queued ones run after the restart)
       const all = await until(

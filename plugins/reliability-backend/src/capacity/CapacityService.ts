@@ -1,3 +1,4 @@
+import type { WriteFence } from '../database/writeFence';
 import { z } from 'zod';
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
@@ -48,6 +49,7 @@ export class CapacityService {
   async record(
     body: z.infer<typeof capacityRunRequestSchema>,
     credentials: BackstageCredentials,
+    fence?: WriteFence,
   ): Promise<CapacityRun> {
     const entityRef = body.entityRef.toLocaleLowerCase('en-US');
     const annotations = await this.o.entities.forWrite(
@@ -75,6 +77,7 @@ export class CapacityService {
         recordedBy: callerName(credentials),
       },
       now,
+      fence,
     );
   }
 

@@ -4,6 +4,7 @@ import type {
   CapacityTestType,
 } from '@reliability-suite/plugin-reliability-common';
 import { insertedId, numOrNull as num } from '../database/rows';
+import type { WriteFence } from '../database/writeFence';
 
 const TABLE = 'reliability_capacity_runs';
 const NEWEST = [
@@ -42,35 +43,40 @@ export class CapacityStore {
   async create(
     run: Omit<CapacityRun, 'id' | 'startedAt'> & { startedAt: number },
     now: number,
+    fence?: WriteFence,
   ): Promise<CapacityRun> {
-    const inserted = await this.db(TABLE)
-      .insert({
-        entity_ref: run.entityRef,
-        test_type: run.testType,
-        commit: run.commit,
-        started_at: run.startedAt,
-        p95_ms: run.p95Ms,
-        p99_ms: run.p99Ms,
-        avg_ms: run.avgMs,
-        rps: run.rps,
-        max_rps: run.maxRps,
-        requests: run.requests,
-        error_rate: run.errorRate,
-        duration_s: run.durationSeconds,
-        vus_max: run.vusMax,
-        cpu_percent: run.cpuPercent,
-        target_ms: run.targetMs,
-        verdict: run.verdict,
-        reason: run.reason,
-        recorded_by: run.recordedBy,
-        recorded_at: now,
-      })
-      .returning('id');
-    return this.row(
-      await this.db(TABLE)
-        .where({ id: insertedId(inserted) })
-        .first(),
-    );
+    return this.db.transaction(async tx => {
+      const inserted = await tx(TABLE)
+        .insert({
+          entity_ref: run.entityRef,
+          test_type: run.testType,
+          commit: run.commit,
+          started_at: run.startedAt,
+          p95_ms: run.p95Ms,
+          p99_ms: run.p99Ms,
+          avg_ms: run.avgMs,
+          rps: run.rps,
+          max_rps: run.maxRps,
+          requests: run.requests,
+          error_rate: run.errorRate,
+          duration_s: run.durationSeconds,
+          vus_max: run.vusMax,
+          cpu_percent: run.cpuPercent,
+          target_ms: run.targetMs,
+          verdict: run.verdict,
+          reason: run.reason,
+          recorded_by: run.recordedBy,
+          recorded_at: now,
+        })
+        .returning('id');
+      const created = this.row(
+        await tx(TABLE)
+          .where({ id: insertedId(inserted) })
+          .first(),
+      );
+      if (fence) await fence(tx, created);
+      return created;
+    });
   }
 
   /** One page of the entity's runs, newest first. */

@@ -1,3 +1,4 @@
+import { idempotencyFence } from '../idempotency/routes';
 import Router from 'express-promise-router';
 import {
   capacityListQuerySchema,
@@ -26,13 +27,20 @@ export function capacityRoutes(
   router.post('/capacity/runs', async (req, res) => {
     const body = guards.parse(capacityRunRequestSchema, req.body, 'body');
     const credentials = await guards.caller(req);
-    res
-      .status(201)
-      .json(
-        await guards.audited(
-          { eventId: 'capacity-run', severityLevel: 'low', request: req },
-          async () => ({ result: await capacity.record(body, credentials) }),
-        ),
-      );
+    res.status(201).json(
+      await guards.audited(
+        { eventId: 'capacity-run', severityLevel: 'low', request: req },
+        async () => ({
+          result: await capacity.record(
+            body,
+            credentials,
+            idempotencyFence(res, (created: unknown) => ({
+              status: 201,
+              body: created,
+            })),
+          ),
+        }),
+      ),
+    );
   });
 }

@@ -1,3 +1,4 @@
+import type { WriteFence } from '../database/writeFence';
 import { ReliabilityEvents } from '../events/ReliabilityEvents';
 import { z } from 'zod';
 import {
@@ -45,6 +46,7 @@ export class ChangeService {
   async record(
     body: z.infer<typeof changeRequestSchema>,
     credentials: BackstageCredentials,
+    fence?: WriteFence,
   ): Promise<ChangeEvent> {
     const entityRef = body.entityRef.toLocaleLowerCase('en-US');
     await this.o.entities.forWrite(
@@ -61,6 +63,7 @@ export class ChangeService {
         source: callerName(credentials),
       },
       this.now(),
+      fence,
     );
     await this.o.events?.publish('ChangeRecorded', {
       entityRef,

@@ -4,6 +4,7 @@ import type {
   ChangeKind,
 } from '@reliability-suite/plugin-reliability-common';
 import { insertedId } from '../database/rows';
+import type { WriteFence } from '../database/writeFence';
 
 const TABLE = 'reliability_changes';
 const NEWEST = [
@@ -41,25 +42,30 @@ export class ChangeStore {
       source: string;
     },
     now: number,
+    fence?: WriteFence,
   ): Promise<ChangeEvent> {
-    const inserted = await this.db(TABLE)
-      .insert({
-        entity_ref: c.entityRef,
-        kind: c.kind,
-        version: c.version ?? null,
-        summary: c.summary?.slice(0, 500) ?? null,
-        author: c.author ?? null,
-        link: c.link ?? null,
-        at: c.at,
-        source: c.source.slice(0, 255),
-        recorded_at: now,
-      })
-      .returning('id');
-    return this.row(
-      await this.db(TABLE)
-        .where({ id: insertedId(inserted) })
-        .first(),
-    );
+    return this.db.transaction(async tx => {
+      const inserted = await tx(TABLE)
+        .insert({
+          entity_ref: c.entityRef,
+          kind: c.kind,
+          version: c.version ?? null,
+          summary: c.summary?.slice(0, 500) ?? null,
+          author: c.author ?? null,
+          link: c.link ?? null,
+          at: c.at,
+          source: c.source.slice(0, 255),
+          recorded_at: now,
+        })
+        .returning('id');
+      const created = this.row(
+        await tx(TABLE)
+          .where({ id: insertedId(inserted) })
+          .first(),
+      );
+      if (fence) await fence(tx, created);
+      return created;
+    });
   }
 
   /** One page of the entity's changes in [from, to), newest first. */

@@ -1,3 +1,4 @@
+import { idempotencyFence } from '../idempotency/routes';
 import Router from 'express-promise-router';
 import {
   changeListQuerySchema,
@@ -23,13 +24,20 @@ export function changeRoutes(
   router.post('/changes', async (req, res) => {
     const body = guards.parse(changeRequestSchema, req.body, 'body');
     const credentials = await guards.caller(req);
-    res
-      .status(201)
-      .json(
-        await guards.audited(
-          { eventId: 'change-record', severityLevel: 'low', request: req },
-          async () => ({ result: await changes.record(body, credentials) }),
-        ),
-      );
+    res.status(201).json(
+      await guards.audited(
+        { eventId: 'change-record', severityLevel: 'low', request: req },
+        async () => ({
+          result: await changes.record(
+            body,
+            credentials,
+            idempotencyFence(res, (created: unknown) => ({
+              status: 201,
+              body: created,
+            })),
+          ),
+        }),
+      ),
+    );
   });
 }

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'crypto';
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { ConflictError, InputError } from '@backstage/errors';
 import { UnprocessableEntityError } from '../http/errors';
+import type { WriteFence } from '../database/writeFence';
 import { IdempotencyStore } from './IdempotencyStore';
 
 /** The request header a client that retries sends, the same on every retry of one request. */
@@ -10,6 +11,13 @@ export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 /** How long a repeat waits for the first request of its key to answer before it is told to retry (409). */
 export const IDEMPOTENCY_WAIT_MS = 10_000;
+/**
+ * A claim still pending after this long belongs to a request that died (its process was killed) or is still running
+ * very slowly: a retry takes the key over. Either way nothing is counted twice, because a request's answer is written
+ * in its own write transaction only while its claim is still pending and its own (see `fence`): a request whose claim
+ * was taken over writes nothing.
+ */
+export const IDEMPOTENCY_STALE_MS = 30_000;
 const POLL_MS = 50;
 /**
  * When freeing a key fails (the database is down or its connection was cut while the request failed), it is tried
@@ -27,7 +35,19 @@ const CLEANUP_BATCHES = 100;
 export type IdempotentStart =
   | {
       kind: 'run';
+      /**
+       * For the request's write transaction: writes the key's answer, `answer(result)`, inside it, so that the
+       * request's effects and its answer commit together or not at all. It throws (409) when a retry took the key
+       * over, which rolls the writes back.
+       */
+      fence(
+        answer: (result: any) => { status: number; body: unknown },
+      ): WriteFence;
+      /** Whether a fence wrote the answer (in a transaction that commits unless the request then fails). */
+      fenced(): boolean;
+      /** Writes the answer of a request that wrote it in no fence. */
       complete(status: number, body: unknown): Promise<void>;
+      /** Frees the key unless its answer was written: the request failed and nothing of it was kept. */
       release(): Promise<void>;
     }
   | { kind: 'replay'; status: number; body: unknown };
@@ -58,6 +78,10 @@ function validKey(key: string): boolean {
  * a 422 naming the header. A repeat that arrives while the first still runs waits for its answer (up to 10 s). A
  * first request that fails (any non-2xx answer: nothing was counted) frees its key, so a retry runs again. The
  * unique key in the database decides which of several concurrent requests runs, across replicas.
+ *
+ * The answer is written in the request's own write transaction (`fence`), so a process killed mid-request leaves
+ * either its writes and its answer, or neither and a pending claim, which a retry takes over once it is
+ * IDEMPOTENCY_STALE_MS old.
  */
 export class IdempotencyService {
   constructor(
@@ -65,6 +89,8 @@ export class IdempotencyService {
       store: IdempotencyStore;
       now?: () => number;
       waitMs?: number;
+      /** IDEMPOTENCY_STALE_MS */
+      staleMs?: number;
       /** The delays between tries of a release that failed (IDEMPOTENCY_RELEASE_RETRY_MS). */
       releaseRetryMs?: readonly number[];
     },
@@ -74,12 +100,13 @@ export class IdempotencyService {
    * Frees the claim; when that fails, answers the error and keeps trying in the background (bounded, see
    * IDEMPOTENCY_RELEASE_RETRY_MS). Only the claim's own row is deleted: a key claimed again meanwhile stays.
    */
-  private async release(mine: {
+  private async release(claim: {
     route: string;
     caller: string;
     key: string;
     claim: string;
   }): Promise<void> {
+    const mine = { ...claim, pendingOnly: true };
     try {
       await this.o.store.release(mine);
     } catch (e) {
@@ -97,6 +124,29 @@ export class IdempotencyService {
 
   private now() {
     return (this.o.now ?? Date.now)();
+  }
+
+  private staleMs() {
+    return this.o.staleMs ?? IDEMPOTENCY_STALE_MS;
+  }
+
+  /**
+   * Frees a claim pending for longer than IDEMPOTENCY_STALE_MS (its request died, or runs so slowly that its writes
+   * will be refused): answers whether it was (then the key is claimed again). A claim whose answer is being written
+   * stays: on PostgreSQL the delete waits for that transaction and then finds the key done.
+   */
+  private async tookOverStale(
+    scope: { route: string; caller: string; key: string },
+    row: { state: string; claim: string; createdAt: number },
+  ): Promise<boolean> {
+    if (row.state !== 'pending' || this.now() - row.createdAt < this.staleMs())
+      return false;
+    await this.o.store.release({
+      ...scope,
+      claim: row.claim,
+      pendingOnly: true,
+    });
+    return true;
   }
 
   async start(r: {
@@ -138,8 +188,27 @@ export class IdempotencyService {
       if (!row) continue;
       if (row.claim === claim) {
         const mine = { ...scope, claim };
+        let fenced = false;
         return {
           kind: 'run',
+          fence: answer => async (tx, result) => {
+            const a = answer(result);
+            if (
+              !(await this.o.store.settleIn(
+                tx,
+                mine,
+                a.status,
+                JSON.stringify(a.body ?? null),
+              ))
+            )
+              throw new ConflictError(
+                `${IDEMPOTENCY_HEADER}: '${shown}' was taken over by a retry while this request ran (it was pending for more than ${Math.round(
+                  this.staleMs() / 1000,
+                )} s); nothing of this request was kept`,
+              );
+            fenced = true;
+          },
+          fenced: () => fenced,
           complete: (status, body) =>
             this.o.store.complete(mine, status, JSON.stringify(body ?? null)),
           release: () => this.release(mine),
@@ -153,6 +222,7 @@ export class IdempotencyService {
         throw new UnprocessableEntityError(
           `${IDEMPOTENCY_HEADER}: '${shown}' was sent with another body on POST ${r.route} within 24 hours; send a new key for a new request`,
         );
+      if (await this.tookOverStale(scope, row)) continue;
       const settled = row.state === 'done' ? row : await this.settled(scope);
       if (settled === 'freed') continue;
       if (!settled)
@@ -178,6 +248,7 @@ export class IdempotencyService {
       const row = await this.o.store.get(scope.route, scope.caller, scope.key);
       if (!row) return 'freed' as const;
       if (row.state === 'done') return row;
+      if (await this.tookOverStale(scope, row)) return 'freed' as const;
       if (this.now() >= until) return undefined;
     }
   }

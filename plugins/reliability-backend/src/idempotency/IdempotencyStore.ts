@@ -76,21 +76,48 @@ export class IdempotencyStore {
       .update({ state: 'done', status, response });
   }
 
-  /** Frees a key: the claim's request failed (nothing was counted), or the key expired (`claim` then names it). */
-  async release(r: {
-    route: string;
-    caller: string;
-    key: string;
-    claim: string;
-  }): Promise<void> {
-    await this.db(TABLE)
+  /**
+   * The first answer, written by the request's own write transaction (`tx`, another store's) while the claim is still
+   * pending and still this request's: answers false when it is not (a retry took the key over), and the caller then
+   * rolls its writes back.
+   */
+  async settleIn(
+    tx: Knex.Transaction,
+    r: { route: string; caller: string; key: string; claim: string },
+    status: number,
+    response: string,
+  ): Promise<boolean> {
+    const n = await tx(TABLE)
       .where({
         route: r.route,
         caller: r.caller,
         idempotency_key: r.key,
         claim: r.claim,
+        state: 'pending',
       })
-      .delete();
+      .update({ state: 'done', status, response });
+    return Number(n) === 1;
+  }
+
+  /**
+   * Frees a key: the claim's request failed (nothing was counted), its claim went stale, or the key expired (`claim`
+   * then names it). With `pendingOnly`, a key whose answer was written (its writes committed) stays.
+   */
+  async release(r: {
+    route: string;
+    caller: string;
+    key: string;
+    claim: string;
+    pendingOnly?: boolean;
+  }): Promise<void> {
+    const q = this.db(TABLE).where({
+      route: r.route,
+      caller: r.caller,
+      idempotency_key: r.key,
+      claim: r.claim,
+    });
+    if (r.pendingOnly) q.where('state', 'pending');
+    await q.delete();
   }
 
   /** Deletes keys created before `before`, at most `limit` a call; answers how many. */

@@ -12,6 +12,11 @@ import { Knex } from 'knex';
 import { reliabilityPlugin } from '../plugin';
 import { component, ingestSlo } from '../__testUtils__/entities';
 import { manualScheduler } from '../__testUtils__/scheduler';
+import { createHash } from 'crypto';
+import { ConflictError } from '@backstage/errors';
+import { IdempotencyService } from './IdempotencyService';
+import { IdempotencyStore } from './IdempotencyStore';
+import { createSloStores } from '../slos/stores';
 
 jest.setTimeout(90_000);
 
@@ -146,6 +151,142 @@ describe.each(
       undefined,
     ]);
     expect(await budget()).toBeCloseTo(1 - 30 / 10_020 / 0.01, 6);
+  });
+
+  it('runs a retry once the claim of a request killed before it wrote is 30 s old, and counts it once', async () => {
+    const timestamp = minute();
+    const batch = (key: string) => ({
+      events: [
+        { slo: 'default/checkout-success', timestamp, good: 0, total: 10 },
+      ],
+    });
+    const first = await post(
+      '/sli-events',
+      {
+        events: [
+          {
+            slo: 'default/checkout-success',
+            timestamp,
+            good: 9_990,
+            total: 10_000,
+          },
+        ],
+      },
+      'seed',
+    );
+    expect(first.status).toBe(202);
+    const { caller } = await knex('reliability_idempotency_keys')
+      .where({ idempotency_key: 'seed' })
+      .first();
+    // what a backend killed between claiming a key and committing its writes leaves: a pending claim, nothing counted
+    const killed = async (key: string, ageMs: number) =>
+      knex('reliability_idempotency_keys').insert({
+        route: '/sli-events',
+        caller,
+        idempotency_key: key,
+        body_sha256: createHash('sha256')
+          .update(JSON.stringify(batch(key)))
+          .digest('hex'),
+        claim: `dead-${key}`,
+        state: 'pending',
+        created_at: Date.now() - ageMs,
+      });
+    // older than 30 s: the retry takes the key over at once
+    await killed('killed-a', 31_000);
+    const a = await post('/sli-events', batch('killed-a'), 'killed-a');
+    expect([a.status, a.body, a.headers['idempotent-replayed']]).toEqual([
+      202,
+      { accepted: 1 },
+      undefined,
+    ]);
+    // 26 s old: the retry waits for the first request's answer, and takes the key over when the claim turns 30 s old
+    await killed('killed-b', 26_000);
+    const b = await post('/sli-events', batch('killed-b'), 'killed-b');
+    expect([b.status, b.body]).toEqual([202, { accepted: 1 }]);
+    // each is answered from its key from now on
+    for (const key of ['killed-a', 'killed-b']) {
+      const again = await post('/sli-events', batch(key), key);
+      expect([again.status, again.headers['idempotent-replayed']]).toEqual([
+        202,
+        'true',
+      ]);
+    }
+    // 30 bad of 10,020 against a 1% budget
+    expect(await budget()).toBeCloseTo(1 - 30 / 10_020 / 0.01, 6);
+  });
+
+  it('writes nothing for a request whose claim a retry took over: its answer and its counts roll back together', async () => {
+    // every write in the last whole minute, which the next tick counts
+    const at = minute();
+    const seed = await post('/sli-events', {
+      events: [
+        {
+          slo: 'default/checkout-success',
+          timestamp: at,
+          good: 1_000,
+          total: 1_000,
+        },
+      ],
+    });
+    expect(seed.status).toBe(202);
+    const { slo_ref: sloRef } = await knex('reliability_buckets').first();
+    let t = Date.now();
+    const idempotency = new IdempotencyService({
+      store: new IdempotencyStore(knex),
+      now: () => t,
+    });
+    const stores = createSloStores(knex);
+    const slowRequest = {
+      route: '/sli-events',
+      credentials: mockCredentials.service('reporter'),
+      key: 'slow-1',
+      body: { events: ['the same batch'] },
+    };
+    const write = (
+      fence: Parameters<typeof stores.slices.addBatch>[1],
+      good: number,
+      total: number,
+    ) =>
+      stores.slices.addBatch(
+        {
+          tallies: [],
+          deltas: [
+            {
+              sloRef,
+              timestamp: Date.parse(at),
+              good,
+              total,
+            },
+          ],
+          hourlyBefore: Date.now() - 7 * 3_600_000,
+          result: 1,
+        },
+        fence,
+      );
+    const answer = (accepted: number) => ({ status: 202, body: { accepted } });
+    const slow = await idempotency.start(slowRequest);
+    t += 31_000;
+    const retry = await idempotency.start(slowRequest);
+    expect([slow.kind, retry.kind]).toEqual(['run', 'run']);
+    if (slow.kind !== 'run' || retry.kind !== 'run') return;
+    await write(retry.fence(answer), 995, 1_000);
+    expect(retry.fenced()).toBe(true);
+    // the slow first request reaches its write after the retry's: refused, and its 1,000 bad events are not counted
+    const refused = write(slow.fence(answer), 0, 1_000);
+    await expect(refused).rejects.toBeInstanceOf(ConflictError);
+    await expect(refused).rejects.toThrow(
+      "Idempotency-Key: 'slow-1' was taken over by a retry while this request ran (it was pending for more than 30 s); nothing of this request was kept",
+    );
+    expect(slow.fenced()).toBe(false);
+    // the failed request frees nothing: the key keeps the retry's answer
+    await slow.release();
+    expect(await idempotency.start(slowRequest)).toEqual({
+      kind: 'replay',
+      status: 202,
+      body: { accepted: 1 },
+    });
+    // 5 bad of 2,000 against a 1% budget: 75% left, where both writes (1,005 bad of 3,000) would leave none
+    expect(await budget()).toBeCloseTo(1 - 5 / 2_000 / 0.01, 6);
   });
 
   it('answers a repeated load test and change with the first record, and records each once', async () => {

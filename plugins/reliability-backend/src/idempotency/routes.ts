@@ -1,6 +1,29 @@
+import type { Response } from 'express';
 import Router from 'express-promise-router';
+import type { WriteFence } from '../database/writeFence';
 import { Guards } from '../http/guards';
-import { IDEMPOTENCY_HEADER, IdempotencyService } from './IdempotencyService';
+import {
+  IDEMPOTENCY_HEADER,
+  IdempotencyService,
+  IdempotentStart,
+} from './IdempotencyService';
+
+const RUN = 'reliabilityIdempotentRun';
+
+/**
+ * For an ingest route's service call: the fence that writes the request's answer, `answer(result)`, in the same
+ * transaction as its writes, when the request carries an `Idempotency-Key` (undefined otherwise). `answer` must be
+ * what the route then sends.
+ */
+export function idempotencyFence<T>(
+  res: Response,
+  answer: (result: T) => { status: number; body: unknown },
+): WriteFence | undefined {
+  const run = res.locals[RUN] as
+    | Extract<IdempotentStart, { kind: 'run' }>
+    | undefined;
+  return run?.fence(answer);
+}
 
 /** The routes a client may retry with an `Idempotency-Key` header: each counts what it is sent. */
 export const IDEMPOTENT_ROUTES = [
@@ -34,13 +57,19 @@ export function idempotencyRoutes(
       res.status(start.status).json(start.body);
       return undefined;
     }
-    // the route's answer (or the error handler's) settles the key before it is sent
+    res.locals[RUN] = start;
+    // the route's answer (or the error handler's) settles the key before it is sent, unless the route's write
+    // transaction wrote it already (a fence)
     const send = res.json.bind(res);
     let settled = false;
     res.json = (body: unknown) => {
       settled = true;
       res.json = send;
       const ok = res.statusCode >= 200 && res.statusCode < 300;
+      if (ok && start.fenced()) {
+        send(body);
+        return res;
+      }
       (ok ? start.complete(res.statusCode, body) : start.release()).then(
         () => send(body),
         () => {

@@ -1,3 +1,4 @@
+import type { WriteFence } from '../database/writeFence';
 import { stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
@@ -348,6 +349,7 @@ export class SloService {
   async ingest(
     rawBody: unknown,
     credentials: BackstageCredentials,
+    fence?: WriteFence,
   ): Promise<number> {
     const shell = sliEventBatchShellSchema.safeParse(rawBody);
     if (!shell.success)
@@ -373,6 +375,8 @@ export class SloService {
         good: e.good,
         total: e.total,
       })),
+      events.length,
+      fence,
     );
     return events.length;
   }
@@ -386,6 +390,7 @@ export class SloService {
   async ingestValues(
     rawBody: unknown,
     credentials: BackstageCredentials,
+    fence?: WriteFence,
   ): Promise<number> {
     const shell = sliValueBatchShellSchema.safeParse(rawBody);
     if (!shell.success)
@@ -421,13 +426,18 @@ export class SloService {
           : 0,
       };
     });
-    await this.store(judged.map(j => ({ ...j, total: 1 })));
+    await this.store(
+      judged.map(j => ({ ...j, total: 1 })),
+      values.length,
+      fence,
+    );
     return values.length;
   }
 
   /**
-   * Stores checked observations: a time-slice SLO's go to its slices' tallies (the evaluation tick counts each slice
-   * once it ends), the others to the counts.
+   * Stores checked observations in one transaction: a time-slice SLO's go to its slices' tallies (the evaluation tick
+   * counts each slice once it ends), the others to the counts, and `fence` (an idempotency key's answer, given
+   * `result`) commits with them.
    */
   private async store(
     items: {
@@ -436,28 +446,32 @@ export class SloService {
       good: number;
       total: number;
     }[],
+    result: number,
+    fence?: WriteFence,
   ): Promise<void> {
-    const sliced = items.filter(i => i.def.budgeting);
-    const counted = items.filter(i => !i.def.budgeting);
-    if (sliced.length)
-      await this.o.store.slices.addSliceTallies(
-        sliced.map(i => ({
-          sloRef: i.def.ref,
-          sliceEnd: sliceEndOf(i.timestamp, i.def.budgeting!.sliceMs),
-          n: i.total,
-          good: i.good,
-        })),
-      );
-    if (counted.length)
-      await this.o.store.counts.addCounts(
-        counted.map(i => ({
-          sloRef: i.def.ref,
-          timestamp: i.timestamp,
-          good: i.good,
-          total: i.total,
-        })),
-        this.now() - this.o.minuteRetentionMs,
-      );
+    await this.o.store.slices.addBatch(
+      {
+        tallies: items
+          .filter(i => i.def.budgeting)
+          .map(i => ({
+            sloRef: i.def.ref,
+            sliceEnd: sliceEndOf(i.timestamp, i.def.budgeting!.sliceMs),
+            n: i.total,
+            good: i.good,
+          })),
+        deltas: items
+          .filter(i => !i.def.budgeting)
+          .map(i => ({
+            sloRef: i.def.ref,
+            timestamp: i.timestamp,
+            good: i.good,
+            total: i.total,
+          })),
+        hourlyBefore: this.now() - this.o.minuteRetentionMs,
+        result,
+      },
+      fence,
+    );
   }
 
   /** A composite SLO has no SLI of its own: its objectives are reported under their own refs. */

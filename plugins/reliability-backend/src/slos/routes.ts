@@ -1,3 +1,5 @@
+import type { WriteFence } from '../database/writeFence';
+import { idempotencyFence } from '../idempotency/routes';
 import Router from 'express-promise-router';
 import {
   historyQuerySchema,
@@ -92,6 +94,7 @@ export function sloRoutes(
     ingest: (
       body: unknown,
       credentials: Awaited<ReturnType<Guards['caller']>>,
+      fence: WriteFence | undefined,
     ) => Promise<number>,
   ) =>
     router.post(path, async (req, res) => {
@@ -109,16 +112,23 @@ export function sloRoutes(
       const accepted = await guards.audited(
         { eventId: 'sli-ingest', severityLevel: 'low', request: req },
         async () => {
-          const n = await ingest(req.body, credentials);
+          const n = await ingest(
+            req.body,
+            credentials,
+            idempotencyFence(res, (count: number) => ({
+              status: 202,
+              body: { accepted: count },
+            })),
+          );
           return { result: n, meta: { accepted: n } };
         },
       );
       res.status(202).json({ accepted });
     });
-  ingestRoute('/sli-events', (body, credentials) =>
-    slos.ingest(body, credentials),
+  ingestRoute('/sli-events', (body, credentials, fence) =>
+    slos.ingest(body, credentials, fence),
   );
-  ingestRoute('/sli-values', (body, credentials) =>
-    slos.ingestValues(body, credentials),
+  ingestRoute('/sli-values', (body, credentials, fence) =>
+    slos.ingestValues(body, credentials, fence),
   );
 }

@@ -47,6 +47,21 @@ export interface SliPeakRate {
  * minute buckets older than the minute retention into hourly ones and absorbs the late counts of that age,
  * keeping cumulative values exact at every stored boundary.
  */
+/** The store's own invariants, checked before anything is written (the router validates first). */
+export function checkCountDeltas(deltas: CountDelta[]): void {
+  for (const d of deltas) {
+    if (
+      ![d.timestamp, d.good, d.total].every(Number.isFinite) ||
+      d.good < 0 ||
+      d.good > d.total
+    ) {
+      throw new Error(
+        `Invalid count for ${d.sloRef} at ${d.timestamp}: good=${d.good} total=${d.total}`,
+      );
+    }
+  }
+}
+
 export class SliCountsStore implements SliCountWriter, SliPeakRate {
   /** Over a migrated database: `ReliabilityDatabase.create()` runs the migrations. */
   constructor(
@@ -69,18 +84,7 @@ export class SliCountsStore implements SliCountWriter, SliPeakRate {
    * SQLite has one writer), so read-modify-write of the latest bucket never loses counts.
    */
   async addCounts(deltas: CountDelta[], hourlyBefore: number): Promise<void> {
-    for (const d of deltas) {
-      if (
-        ![d.timestamp, d.good, d.total].every(Number.isFinite) ||
-        d.good < 0 ||
-        d.good > d.total
-      ) {
-        // the router validates first; this guards the store's own invariants before anything is written
-        throw new Error(
-          `Invalid count for ${d.sloRef} at ${d.timestamp}: good=${d.good} total=${d.total}`,
-        );
-      }
-    }
+    checkCountDeltas(deltas);
     if (!deltas.length) return;
     await this.db.transaction(tx => this.addCountsIn(tx, deltas, hourlyBefore));
   }

@@ -1,7 +1,49 @@
 import { Knex } from 'knex';
 import type { Counts } from '@reliability-suite/plugin-reliability-common';
 import { chunk, isPg, num, WriteCount } from './rows';
-import { CountDelta, SliCountsStore } from './SliCountsStore';
+import type { WriteFence } from '../../database/writeFence';
+import { checkCountDeltas, CountDelta, SliCountsStore } from './SliCountsStore';
+
+type TallyRow = {
+  slo_ref: string;
+  slice_end: number;
+  n: number;
+  good: number;
+  dirty: boolean;
+};
+
+/** Checks tallies (the store's own invariants) and merges them per slice. */
+function mergeTallies(
+  rows: { sloRef: string; sliceEnd: number; n: number; good: number }[],
+): TallyRow[] {
+  for (const r of rows) {
+    if (
+      ![r.sliceEnd, r.n, r.good].every(Number.isFinite) ||
+      r.n < 0 ||
+      r.good < 0 ||
+      r.good > r.n
+    ) {
+      throw new Error(
+        `Invalid slice tally for ${r.sloRef} at ${r.sliceEnd}: good=${r.good} n=${r.n}`,
+      );
+    }
+  }
+  const merged = new Map<string, TallyRow>();
+  for (const r of rows) {
+    const key = `${r.sloRef}\u0000${r.sliceEnd}`;
+    const m = merged.get(key) ?? {
+      slo_ref: r.sloRef,
+      slice_end: r.sliceEnd,
+      n: 0,
+      good: 0,
+      dirty: true,
+    };
+    m.n += r.n;
+    m.good += r.good;
+    merged.set(key, m);
+  }
+  return [...merged.values()];
+}
 
 /** Adds to time slices' tallies (the ingest, synthetic journeys' runs). */
 export interface SliceTallyWriter {
@@ -30,58 +72,51 @@ export class SliceTallyStore implements SliceTallyWriter {
   async addSliceTallies(
     rows: { sloRef: string; sliceEnd: number; n: number; good: number }[],
   ): Promise<void> {
-    for (const r of rows) {
-      if (
-        ![r.sliceEnd, r.n, r.good].every(Number.isFinite) ||
-        r.n < 0 ||
-        r.good < 0 ||
-        r.good > r.n
-      ) {
-        throw new Error(
-          `Invalid slice tally for ${r.sloRef} at ${r.sliceEnd}: good=${r.good} n=${r.n}`,
-        );
-      }
-    }
-    const merged = new Map<
-      string,
-      {
-        slo_ref: string;
-        slice_end: number;
-        n: number;
-        good: number;
-        dirty: boolean;
-      }
-    >();
-    for (const r of rows) {
-      const key = `${r.sloRef}\u0000${r.sliceEnd}`;
-      const m = merged.get(key) ?? {
-        slo_ref: r.sloRef,
-        slice_end: r.sliceEnd,
-        n: 0,
-        good: 0,
-        dirty: true,
-      };
-      m.n += r.n;
-      m.good += r.good;
-      merged.set(key, m);
-    }
-    if (!merged.size) return;
+    const merged = mergeTallies(rows);
+    if (!merged.length) return;
     this.writes.bump();
-    const size = isPg(this.db) ? 2000 : 150;
+    await this.db.transaction(tx => this.talliesIn(tx, merged));
+  }
+
+  /**
+   * One ingest batch in one transaction: its time slices' tallies, the other SLOs' counts, and `fence` (the request's
+   * idempotency key and answer) last, given `result`. A failure anywhere, the fence's included, writes nothing.
+   */
+  async addBatch(
+    b: {
+      tallies: { sloRef: string; sliceEnd: number; n: number; good: number }[];
+      deltas: CountDelta[];
+      hourlyBefore: number;
+      result: unknown;
+    },
+    fence?: WriteFence,
+  ): Promise<void> {
+    const merged = mergeTallies(b.tallies);
+    checkCountDeltas(b.deltas);
+    if (!merged.length && !b.deltas.length && !fence) return;
+    if (merged.length) this.writes.bump();
     await this.db.transaction(async tx => {
-      for (const part of chunk([...merged.values()], size)) {
-        await tx('reliability_slice_tallies')
-          .insert(part)
-          .onConflict(['slo_ref', 'slice_end'])
-          .merge({
-            n: tx.raw('?? + excluded.n', ['reliability_slice_tallies.n']),
-            good: tx.raw('?? + excluded.good', [
-              'reliability_slice_tallies.good',
-            ]),
-            dirty: true,
-          });
-      }
+      if (merged.length) await this.talliesIn(tx, merged);
+      if (b.deltas.length)
+        await this.counts.addCountsIn(tx, b.deltas, b.hourlyBefore);
+      if (fence) await fence(tx, b.result);
     });
+  }
+
+  private async talliesIn(tx: Knex.Transaction, merged: TallyRow[]) {
+    const size = isPg(this.db) ? 2000 : 150;
+    for (const part of chunk(merged, size)) {
+      await tx('reliability_slice_tallies')
+        .insert(part)
+        .onConflict(['slo_ref', 'slice_end'])
+        .merge({
+          n: tx.raw('?? + excluded.n', ['reliability_slice_tallies.n']),
+          good: tx.raw('?? + excluded.good', [
+            'reliability_slice_tallies.good',
+          ]),
+          dirty: true,
+        });
+    }
   }
 
   /**
