@@ -32,6 +32,7 @@ import { SliSourceRegistry } from '../plugins/reliability-backend/src/slos/count
 import { IngestSliSource } from '../plugins/reliability-backend/src/slos/sources/IngestSliSource';
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
+import { measureReplicas } from './shards';
 
 // a full collection between the measured minutes (see the steady state below)
 setFlagsFromString('--expose-gc');
@@ -45,6 +46,9 @@ const DAYS = Number(arg('days', '30'));
 const SAMPLE = Math.min(SLOS, Number(arg('sample', '200')));
 const DB = arg('db', 'sqlite');
 const TICKS = Math.max(1, Number(arg('ticks', '6')));
+// --replicas 2 (PostgreSQL): sharded evaluation by two replicas against one, after the rest (bench/shards.ts)
+const REPLICAS = Number(arg('replicas', '1'));
+const SHARDS = Number(arg('shards', '64'));
 const PG = arg(
   'pg',
   process.env.RELIABILITY_BENCH_PG_URL ??
@@ -462,6 +466,61 @@ async function main() {
         naiveExtrapolated / fullMs
       ).toFixed(0)}x`,
     );
+
+    if (REPLICAS === 2 && DB === 'pg') {
+      const r = await measureReplicas({
+        store,
+        defs,
+        shards: SHARDS,
+        periods: TICKS,
+        logger,
+        gate: GATE_OPTION,
+        collect,
+        nextMinute: async () => {
+          t += MIN;
+          clockOffset += MIN;
+          collect();
+          await store.counts.addCounts(
+            defs.map((d, i) => ({
+              sloRef: d.ref,
+              timestamp: t - MIN + 1_000,
+              ...minuteCounts(i, (t - MIN) / MIN),
+            })),
+            hourlyBefore + (t - now),
+          );
+          return t;
+        },
+      });
+      const f = (x: number) => x.toFixed(0);
+      console.log(
+        `sharded evaluation, ${SHARDS} shards, ${SLOS} SLOs, medians of ${TICKS} minutes (each replica's own CPU time, Node's; the replicas run one after the other in this process):`,
+      );
+      console.log(
+        `  one replica (baseline): CPU ${f(r.alone.cpuMs)} ms, wall ${f(
+          r.alone.wallMs,
+        )} ms, ${r.alone.evaluated} SLOs`,
+      );
+      for (const [name, x] of [
+        ['a', r.a],
+        ['b', r.b],
+      ] as const)
+        console.log(
+          `  two replicas, replica ${name}: ${x.shards} shards, CPU ${f(
+            x.cpuMs,
+          )} ms, wall ${f(x.wallMs)} ms, ${x.evaluated} SLOs`,
+        );
+      console.log(
+        `  ratio two replicas' larger CPU / one replica's: ${r.ratio.toFixed(
+          2,
+        )}x (target <= 0.55x: ${
+          r.ratio <= 0.55 && r.notExactlyOnce === 0 ? 'met' : 'NOT met'
+        }); tick wall time with two replicas (the slower, as on two machines): ${f(
+          Math.max(r.a.wallMs, r.b.wallMs),
+        )} ms; minutes where an SLO was not evaluated exactly once: ${
+          r.notExactlyOnce
+        }`,
+      );
+    }
   } finally {
     await close();
   }
