@@ -4,7 +4,7 @@
 //   1. Both replicas take their fair share (8 and 8).
 //   2. Replica A is frozen (SIGSTOP) and every one of its connections is killed (pg_terminate_backend): it cannot
 //      renew. Its leases expire and B takes its shards over, within two ticks of the lease's end; B evaluates every
-//      SLO meanwhile.
+//      shard meanwhile (the lease table's last evaluated period).
 //   3. A resumes (SIGCONT), finds its connections dead and its leases gone, reconnects, and the two share the shards
 //      again without a restart.
 //   4. Every connection of both replicas killed, three rounds: the leases stay with their holders or move, never to
@@ -78,6 +78,8 @@ function configOf(name, port) {
           },
           shards: { count: SHARDS, leaseSeconds: LEASE_S },
         },
+        // the portal's demo rules name the demo's own actions, which this backend does not have
+        remediation: { rules: [] },
       },
     }),
   );
@@ -124,6 +126,7 @@ before(async () => {
   });
   await admin.connect();
   for (const name of ['a', 'b']) {
+    failed = true; // until the replica answers: its output is kept
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
     const t0 = Date.now();
@@ -135,6 +138,7 @@ before(async () => {
       })),
     };
     say(`replica ${name} answering in ${Date.now() - t0} ms`);
+    failed = false;
   }
 });
 
@@ -238,32 +242,31 @@ test(
         takeoverMs <= (LEASE_S + 2 * TICK_S) * 1000 + 1500,
         `taken over within two ticks of the lease's end: ${takeoverMs} ms`,
       );
-      // B evaluates every SLO while A is away: a tick of B's after the takeover stamps them all
+      // B evaluates every shard while A is away: each shard's last evaluated period (the lease table's) passes the
+      // period of the takeover
       const takenAt = Date.now();
-      const fresh = await until(
-        'every SLO evaluated by B after the takeover',
+      const periodAtTakeover = Math.floor(takenAt / (TICK_S * 1000));
+      await until(
+        "every shard evaluated by B after the takeover, A's included",
         async () => {
-          const res = await fetch(
-            `${replicas.b.baseUrl}/api/reliability/slos?limit=200`,
-            {
-              headers: { authorization: `Bearer ${TOKEN}` },
-              signal: AbortSignal.timeout(5_000),
-            },
+          const rows = (
+            await admin.query(
+              'SELECT holder, evaluated_period FROM reliability.reliability_shard_leases',
+            )
+          ).rows;
+          return rows.every(
+            r =>
+              r.holder === takeover &&
+              Number(r.evaluated_period) > periodAtTakeover,
           );
-          if (!res.ok) return null;
-          const { items } = await res.json();
-          const stale = items.filter(
-            s => !s.status || Date.parse(s.status.evaluatedAt) < frozenAt,
-          );
-          return items.length && !stale.length ? items : null;
         },
-        60_000,
-        500,
+        (3 * TICK_S + 10) * 1000,
+        100,
       );
       say(
-        `B evaluated all ${fresh.length} SLOs, ${
+        `B evaluated all ${SHARDS} shards for a period after the takeover, ${
           Date.now() - takenAt
-        } ms after the takeover`,
+        } ms after it`,
       );
 
       // 3. A resumes: it reconnects and takes its share back
