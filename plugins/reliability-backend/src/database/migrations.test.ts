@@ -1,5 +1,6 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
+import { shardHash } from '@reliability-suite/plugin-reliability-common';
 
 jest.setTimeout(60_000);
 
@@ -497,5 +498,52 @@ describe.each(
       expect(await knex.schema.hasTable(table)).toBe(false);
     await knex.migrate.latest(config);
     expect(await knex.schema.hasTable('reliability_shard_leases')).toBe(true);
+  });
+  it("fill each registered SLO's shard hash as -common computes it, over several batches, and drop it going down", async () => {
+    const knex = await databases.init(databaseId);
+    const name = '20261207100000_slo_shard_hash.js';
+    await knex.migrate.latest(config);
+    for (;;) {
+      const [done] = await knex.migrate.list(config);
+      const last = done[done.length - 1];
+      await knex.migrate.down(config);
+      if ((last?.name ?? last?.file ?? last) === name) break;
+    }
+    expect(await knex.schema.hasColumn('reliability_slos', 'shard_hash')).toBe(
+      false,
+    );
+    // more than a batch of 500, refs of any text
+    const refs = [
+      ...Array.from({ length: 1203 }, (_, i) => `default/slo-${i}`),
+      'default/ünï ✓',
+      "default/q'uote",
+    ];
+    for (let i = 0; i < refs.length; i += 100)
+      await knex('reliability_slos').insert(
+        refs.slice(i, i + 100).map(ref => ({
+          ref,
+          entity_ref: `slo:${ref}`,
+          component_ref: 'component:default/checkout',
+          definition: '{}',
+          updated_at: 1,
+        })),
+      );
+    await knex.migrate.latest(config);
+    const rows = await knex('reliability_slos').select('ref', 'shard_hash');
+    expect(rows).toHaveLength(refs.length);
+    const wrong = rows.filter(r => Number(r.shard_hash) !== shardHash(r.ref));
+    expect(wrong).toEqual([]);
+    await knex.migrate.down(config);
+    expect(await knex.schema.hasColumn('reliability_slos', 'shard_hash')).toBe(
+      false,
+    );
+    expect(await knex('reliability_slos').count({ n: '*' })).toEqual([
+      {
+        n:
+          knex.client.config.client === 'pg'
+            ? String(refs.length)
+            : refs.length,
+      },
+    ]);
   });
 });

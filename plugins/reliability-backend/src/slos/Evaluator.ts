@@ -27,7 +27,7 @@ import {
   MIN,
   SliSourceRegistry,
 } from './counting';
-import type { SloStores, StatusItem } from './stores';
+import type { ShardFilter, SloStores, StatusItem } from './stores';
 import type { IndexSyncStats } from './sources/CountIndex';
 
 /** A source that keeps an index for the evaluation tick (the built-in ingest). */
@@ -35,6 +35,7 @@ interface TickSliSource extends SliSource {
   countTick(
     requests: SliCountRequest[],
     rebuild: boolean,
+    only?: ShardFilter,
   ): Promise<{
     count: (request: SliCountRequest) => SliCountResult;
     stats: IndexSyncStats;
@@ -128,6 +129,8 @@ function sameJson(a: unknown, b: unknown, top = false): boolean {
  */
 export interface ShardTick {
   rebuild: boolean;
+  /** The shards of the SLOs given: the index reads only their rows. */
+  only?: ShardFilter;
 }
 
 /** An evaluated status, or the reason there is none. */
@@ -167,6 +170,7 @@ export class Evaluator {
     requests: SliCountRequest[],
     exclusions: Map<string, TimeRange[]>,
     rebuild: boolean,
+    only: ShardFilter | undefined,
   ): Promise<CountOf> {
     const excluded = requests.filter(r => exclusions.has(r.slo.ref));
     // those first: the index's counts are made as the statuses loop asks, right after its sync
@@ -178,6 +182,7 @@ export class Evaluator {
         ? requests.filter(r => !exclusions.has(r.slo.ref))
         : requests,
       rebuild,
+      only,
     );
     this.lastIndexSync = stats;
     return counted ? r => counted.get(r.slo.ref) ?? count(r) : count;
@@ -193,7 +198,7 @@ export class Evaluator {
   async evaluate(
     given: SloDefinition[],
     now = Date.now(),
-    tick?: { rebuild: boolean },
+    tick?: { rebuild: boolean; only?: ShardFilter },
   ): Promise<Map<string, EvaluationResult>> {
     // a composite SLO's objectives are evaluated like SLOs of their own, then combined into its one status
     const slos = flattenComposites(given);
@@ -274,6 +279,7 @@ export class Evaluator {
             requests,
             exclusions,
             tick.rebuild,
+            tick.only,
           );
         else {
           const results = await this.counting.countExcluding(
@@ -488,7 +494,10 @@ export class Evaluator {
       : (await this.store.statuses.tickMarker())?.token !== this.tickToken;
     if (rebuild) this.written.clear();
     phase('marker');
-    const results = await this.evaluate(slos, now, { rebuild });
+    const results = await this.evaluate(slos, now, {
+      rebuild,
+      only: shard?.only,
+    });
     phase('evaluate');
     // snapshots: only those that changed (evaluatedAt aside), or that were written SNAPSHOT_REFRESH_MS ago. Made and
     // stored a chunk at a time: the database writes one chunk while the next is serialized

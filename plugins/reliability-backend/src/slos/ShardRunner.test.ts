@@ -3,7 +3,10 @@
 // replica that joins gets a share without restarts.
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { shardOf } from '@reliability-suite/plugin-reliability-common';
+import {
+  SloDefinition,
+  shardOf,
+} from '@reliability-suite/plugin-reliability-common';
 import { ReliabilityDatabase } from '../wiring/ReliabilityDatabase';
 import { ingestSlo } from '../__testUtils__/entities';
 import { EvaluationTask } from './EvaluationTask';
@@ -13,7 +16,8 @@ import { IngestSliSource } from './sources/IngestSliSource';
 import { SloRegistry } from './SloRegistry';
 import { periodOfSchedule, ShardRunner } from './ShardRunner';
 import type { ShardRunResult } from './ShardRunner';
-import type { ShardLeaseStore } from './stores';
+import { createSloStores } from './stores';
+import type { ShardLeaseStore, SloStores } from './stores';
 
 jest.setTimeout(120_000);
 
@@ -162,6 +166,128 @@ describe.each(TestDatabases.create({ ids: ['POSTGRES_15'] }).eachSupportedId())(
       for (let i = 0; i < 6; i++) await step();
       onceEach(p4);
       expect(held('a')).toBe(COUNT);
+    });
+
+    it('reads only the counts of its own shards, and its statuses agree with a from-scratch evaluation', async () => {
+      const knex = await databases.init(databaseId);
+      await ReliabilityDatabase.create(knex);
+      let wall = Date.parse('2026-12-01T12:00:00Z');
+      const store = createSloStores(knex, () => wall);
+      const defs: SloDefinition[] = Array.from({ length: 24 }, (_, i) => ({
+        ref: `default/svc-${i}`,
+        namespace: 'default',
+        name: `svc-${i}`,
+        title: `svc ${i}`,
+        componentRef: `component:default/svc-${i % 3}`,
+        target: 0.99,
+        window: { kind: 'rolling', duration: { amount: 1, unit: 'd' } },
+        indicator: { mode: 'good-total', sourceType: 'Ingest', total: {} },
+      }));
+      await store.registry.syncSlos({
+        upserts: defs.map(d => ({
+          def: d,
+          entityRef: `slo:${d.ref}`,
+          docHash: d.ref,
+        })),
+        remove: [],
+      });
+      const logger = mockServices.rootLogger({ level: 'error' });
+      const evaluatorOver = (s: SloStores) => {
+        const sources = new SliSourceRegistry();
+        sources.add(new IngestSliSource(s));
+        return new Evaluator(s, sources, logger);
+      };
+      const reference = evaluatorOver(store);
+      // each replica's store records the refs whose written or slid-past rows it read
+      const replica = (name: string) => {
+        const read = new Set<string>();
+        const real = store.readings;
+        const readings = Object.create(real) as typeof real;
+        const note = (c: { refs: string[] }) =>
+          c.refs.forEach(r => read.add(r));
+        readings.writtenSince = async (...args) => {
+          const r = await real.writtenSince(...args);
+          if (r) [r.buckets, r.late].forEach(note);
+          return r;
+        };
+        readings.crossed = async (...args) => {
+          const r = await real.crossed(...args);
+          [r.buckets, r.late].forEach(note);
+          return r;
+        };
+        const runner = new ShardRunner({
+          replica: name,
+          leases: store.leases as ShardLeaseStore,
+          // longer than the minute between runs here
+          shards: { count: COUNT, leaseSeconds: 600 },
+          slos: async () => defs,
+          periodMs: MIN,
+          evaluator: evaluatorOver({ ...store, readings }),
+          alerts: { apply: async () => [] },
+          pendingMs: 0,
+          logger,
+          now: () => wall,
+        });
+        return { runner, read };
+      };
+      const a = replica('a');
+      const b = replica('b');
+      let checked = 0;
+      for (let minute = 0; minute < 10; minute++) {
+        // a minute of traffic for every SLO, and now and then a late event (before an SLO's latest minute)
+        const at = wall - 30_000;
+        await store.counts.addCounts(
+          defs.map((d, i) => ({
+            sloRef: d.ref,
+            timestamp: at,
+            good: 90 + ((i + minute) % 11),
+            total: 100,
+          })),
+          0,
+        );
+        if (minute % 3 === 2)
+          await store.counts.addCounts(
+            [
+              {
+                sloRef: defs[minute].ref,
+                timestamp: wall - 3 * MIN,
+                good: 0,
+                total: 7,
+              },
+            ],
+            0,
+          );
+        wall += MIN;
+        const results = [];
+        for (const r of [a, b]) {
+          r.read.clear();
+          results.push({ ...r, result: await r.runner.run() });
+        }
+        // from the third minute, the shards are shared out (a takes them all, then gives b its half)
+        if (minute < 2) continue;
+        const [ra, rb] = results.map(r => r.result);
+        expect([ra.held.length, rb.held.length]).toEqual([4, 4]);
+        expect([...ra.evaluated, ...rb.evaluated].sort()).toEqual(
+          defs.map(d => d.ref).sort(),
+        );
+        for (const r of results) {
+          // rows were read (this minute's), and only rows of the SLOs this replica evaluated
+          expect(r.read.size).toBeGreaterThan(0);
+          const foreign = [...r.read].filter(
+            ref => !r.result.evaluatedShards.includes(shardOf(ref, COUNT)),
+          );
+          expect(foreign).toEqual([]);
+        }
+        const stored = await store.statuses.getStatuses(defs.map(d => d.ref));
+        const scratch = await reference.evaluate(defs, wall);
+        for (const d of defs)
+          expect({ ...stored.get(d.ref)!, evaluatedAt: undefined }).toEqual({
+            ...scratch.get(d.ref)!.status,
+            evaluatedAt: undefined,
+          });
+        checked++;
+      }
+      expect(checked).toBe(8);
     });
   },
 );

@@ -69,6 +69,20 @@ export class ShardRunner {
     this.now = o.now ?? Date.now;
   }
 
+  /** Each ref's shard, remembered (hashing every ref each run costs more than the rest of a small tick). */
+  private readonly shards = new Map<string, number>();
+
+  private shardOf(ref: string, registered: number): number {
+    let shard = this.shards.get(ref);
+    if (shard === undefined) {
+      // refs the registry dropped are forgotten now and then: the map stays near the registry's size
+      if (this.shards.size > 2 * registered + 1000) this.shards.clear();
+      shard = shardOf(ref, this.o.shards.count);
+      this.shards.set(ref, shard);
+    }
+    return shard;
+  }
+
   private get leaseMs() {
     return this.o.shards.leaseSeconds * 1000;
   }
@@ -115,7 +129,7 @@ export class ShardRunner {
     if (!due.length) return out;
     const dueSet = new Set(due);
     const all = await this.o.slos();
-    const slos = all.filter(s => dueSet.has(shardOf(s.ref, shards.count)));
+    const slos = all.filter(s => dueSet.has(this.shardOf(s.ref, all.length)));
     // the fast check picks its SLOs among all of them (maxSlos included): the same pick here, not one per shard
     const fast = this.o.fastChecked?.(all);
     const marker = await this.o.compactionMarker?.();
@@ -126,9 +140,7 @@ export class ShardRunner {
         { ...this.o, fastChecked: fast ? () => fast : undefined },
         slos,
         now,
-        {
-          rebuild,
-        },
+        { rebuild, only: { count: shards.count, shards: due } },
       );
       this.failed = false;
       out.evaluatedShards = due;

@@ -1,4 +1,4 @@
-import { shardOf } from './shard';
+import { shardHash, shardOf } from './shard';
 
 const PINNED = [56, 37, 11, 59];
 
@@ -12,6 +12,15 @@ describe('shardOf', () => {
       shardOf('slo:default/é', 64),
     ]).toEqual(PINNED);
     expect(shardOf('slo:default/a', 1)).toBe(0);
+  });
+
+  it('is the hash modulo the count, and the hash is an unsigned 32-bit integer', () => {
+    for (const ref of ['slo:default/checkout-latency', '', 'slo:default/é']) {
+      const h = shardHash(ref);
+      expect(Number.isInteger(h) && h >= 0 && h < 2 ** 32).toBe(true);
+      for (const count of [1, 7, 64])
+        expect(shardOf(ref, count)).toBe(h % count);
+    }
   });
 
   it('answers the same shard on every call', () => {

@@ -2,7 +2,7 @@ import {
   Counts,
   countsBetween,
 } from '@reliability-suite/plugin-reliability-common';
-import type { RowColumns, SloStores } from '../stores';
+import type { RowColumns, ShardFilter, SloStores } from '../stores';
 
 const HOUR = 3_600_000;
 /** Rows written this long before the last read are read again: a writer's transaction may commit late, or its clock lag. */
@@ -62,13 +62,16 @@ export class CountIndex {
 
   /**
    * Brings the readings of `wanted` (SLO ref -> its boundary times, sorted, unique) up to date; `rebuild` forgets
-   * everything first. Entries of SLOs not wanted are dropped. Ticks run one at a time.
+   * everything first. Entries of SLOs not wanted are dropped. Ticks run one at a time. `only`: the shards the wanted
+   * SLOs are in (a replica's sharded tick), so that only their rows are read; an SLO wanted now and at the last sync
+   * is in both syncs' shards, so no row of it is skipped.
    */
   sync(
     wanted: Map<string, number[]>,
     rebuild: boolean,
+    only?: ShardFilter,
   ): Promise<IndexSyncStats> {
-    const run = this.running.then(() => this.syncNow(wanted, rebuild));
+    const run = this.running.then(() => this.syncNow(wanted, rebuild, only));
     this.running = run.catch(() => undefined);
     return run;
   }
@@ -115,9 +118,10 @@ export class CountIndex {
   private async syncNow(
     wanted: Map<string, number[]>,
     rebuild: boolean,
+    only: ShardFilter | undefined,
   ): Promise<IndexSyncStats> {
     try {
-      return await this.apply(wanted, rebuild);
+      return await this.apply(wanted, rebuild, only);
     } catch (e) {
       // half-applied readings are worth nothing: start again from the tables next time
       this.entries.clear();
@@ -129,6 +133,7 @@ export class CountIndex {
   private async apply(
     wanted: Map<string, number[]>,
     rebuild: boolean,
+    only: ShardFilter | undefined,
   ): Promise<IndexSyncStats> {
     const compactions = this.store.counts.takeCompactions();
     let full = rebuild || this.lastRead === undefined;
@@ -197,9 +202,10 @@ export class CountIndex {
         : this.store.readings.writtenSince(
             this.lastRead! - WRITE_MARGIN_MS,
             this.maxChangedRows,
+            only,
           ),
       ranges.size
-        ? this.store.readings.crossed(mergeRanges([...ranges]))
+        ? this.store.readings.crossed(mergeRanges([...ranges]), only)
         : undefined,
     ]);
     readMs += Date.now() - readAt;

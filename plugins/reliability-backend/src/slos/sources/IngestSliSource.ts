@@ -12,7 +12,7 @@ import {
   countsBetween,
   SYNTHETIC_SOURCE_TYPE,
 } from '@reliability-suite/plugin-reliability-common';
-import type { SloStores } from '../stores';
+import type { ShardFilter, SloStores } from '../stores';
 import { CountIndex, IndexSyncStats } from './CountIndex';
 
 const RAW_ERROR =
@@ -80,6 +80,7 @@ export class IngestSliSource implements SliSource {
   async countTick(
     requests: SliCountRequest[],
     rebuild: boolean,
+    only?: ShardFilter,
   ): Promise<{
     count: (request: SliCountRequest) => SliCountResult;
     stats: IndexSyncStats;
@@ -113,7 +114,7 @@ export class IngestSliSource implements SliSource {
     };
     for (const r of requests)
       if (!isRaw(r)) wanted.set(r.slo.ref, shapeOf(r.intervals).times);
-    const stats = await this.index.sync(wanted, rebuild);
+    const stats = await this.index.sync(wanted, rebuild, only);
     const count = (r: SliCountRequest): SliCountResult =>
       isRaw(r)
         ? { counts: [], error: RAW_ERROR }

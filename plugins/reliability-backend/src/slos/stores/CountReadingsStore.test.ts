@@ -3,7 +3,10 @@ import { TestDatabases } from '@backstage/backend-test-utils';
 import type { SloStores } from '.';
 import { rowsOf } from './rows';
 import { ReliabilityDatabase } from '../../wiring/ReliabilityDatabase';
-import { SloDefinition } from '@reliability-suite/plugin-reliability-common';
+import {
+  SloDefinition,
+  shardOf,
+} from '@reliability-suite/plugin-reliability-common';
 
 jest.setTimeout(60_000);
 
@@ -134,5 +137,65 @@ describe.each(
     ]);
     const none = await store.readings.crossed([[T0 + 10 * MIN, T0 + 11 * MIN]]);
     expect([rowsOf(none.buckets), rowsOf(none.late)]).toEqual([[], []]);
+  });
+  it("keeps a replica's reads to the SLOs of its shards, and to refs the registry has no hash for", async () => {
+    // 40 SLOs over 4 shards, plus a composite's second objective (its own ref, outside the registry)
+    const names = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    await store.registry.syncSlos({
+      upserts: names.map(n => ({
+        def: def(n),
+        entityRef: `slo:default/${n}`,
+        docHash: n,
+      })),
+      remove: [],
+    });
+    const part = 'default/s0.objective-2';
+    const before = store.counts.clock();
+    await new Promise(r => setTimeout(r, 5));
+    const refs = [...names.map(n => `default/${n}`), part];
+    await store.counts.addCounts(
+      refs.flatMap(sloRef => [
+        { sloRef, timestamp: T0 + 10_000, good: 1, total: 1 },
+        // a late count: before the minute written next
+        { sloRef, timestamp: T0 + 2 * MIN + 1, good: 1, total: 2 },
+      ]),
+      0,
+    );
+    await store.counts.addCounts(
+      refs.map(sloRef => ({
+        sloRef,
+        timestamp: T0 + MIN + 5_000,
+        good: 1,
+        total: 1,
+      })),
+      0,
+    );
+    const mine = [1, 3];
+    const kept = (ref: string) =>
+      ref === part || mine.includes(shardOf(ref, 4));
+    const expected = refs.filter(kept);
+    // both shards hold some of the 40, and some are left out
+    expect(expected.length).toBeGreaterThan(3);
+    expect(expected.length).toBeLessThan(refs.length - 3);
+    const only = { count: 4, shards: mine };
+    const written = (await store.readings.writtenSince(before, 1000, only))!;
+    const all = (await store.readings.writtenSince(before, 1000))!;
+    const refsOf = (c: { refs: string[] }) => [...new Set(c.refs)].sort();
+    expect(refsOf(written.buckets)).toEqual([...expected].sort());
+    expect(refsOf(written.late)).toEqual([...expected].sort());
+    expect(refsOf(all.buckets)).toEqual([...refs].sort());
+    // the rows kept are the same rows, not fewer of them
+    expect(rowsOf(written.buckets).length).toBe(
+      rowsOf(all.buckets).filter(r => kept(String(r[0]))).length,
+    );
+    const crossed = await store.readings.crossed([[T0, T0 + 3 * MIN]], only);
+    expect(refsOf(crossed.buckets)).toEqual([...expected].sort());
+    expect(refsOf(crossed.late)).toEqual([...expected].sort());
+    // no shard: only the refs without a hash
+    const none = (await store.readings.writtenSince(before, 1000, {
+      count: 4,
+      shards: [],
+    }))!;
+    expect(refsOf(none.buckets)).toEqual([part]);
   });
 });

@@ -13,6 +13,34 @@ import {
 
 const MIN = 60_000;
 
+/** The shards a replica evaluates: `shards` of `count` (each SLO's is its `shardHash % count`). */
+export interface ShardFilter {
+  count: number;
+  shards: number[];
+}
+
+/**
+ * The join and condition that keep a read of `b` (a counts table) to the SLOs of some shards: by the hash the registry
+ * stored, and rows of refs it has no hash for (a composite SLO's objectives, an SLO the registry just removed) kept.
+ */
+function shardClause(only: ShardFilter | undefined): {
+  join: string;
+  where: string;
+  params: number[];
+} {
+  if (!only) return { join: '', where: '', params: [] };
+  const join = ' LEFT JOIN reliability_slos s ON s.ref = b.slo_ref';
+  if (!only.shards.length)
+    return { join, where: ' AND s.shard_hash IS NULL', params: [] };
+  return {
+    join,
+    where: ` AND (s.shard_hash IS NULL OR s.shard_hash % ? IN (${only.shards
+      .map(() => '?')
+      .join(', ')}))`,
+    params: [only.count, ...only.shards],
+  };
+}
+
 /** A cumulative reading to look up: the SLO's cumulative counts at time t. */
 export interface BoundaryRequest {
   sloRef: string;
@@ -34,20 +62,24 @@ export class CountReadingsStore {
   /**
    * Buckets ([ref, end, cumGood, cumTotal]) and late counts ([ref, at]) written after `since` (the writers' clock,
    * epoch ms); undefined when there are more than `limit` of either (a backfill: reading everything afresh is cheaper).
+   * `only`: the rows of the SLOs of these shards, and of refs the registry has no hash for (a composite SLO's
+   * objectives); a replica then reads what it evaluates, not every SLO's rows.
    */
   async writtenSince(
     since: number,
     limit: number,
+    only?: ShardFilter,
   ): Promise<{ buckets: RowColumns; late: RowColumns } | undefined> {
+    const f = shardClause(only);
     const buckets = await this.rows.columns(
-      'SELECT slo_ref, bucket_end, cum_good, cum_total FROM reliability_buckets WHERE written_at > ? LIMIT ?',
-      [since, limit + 1],
+      `SELECT b.slo_ref, b.bucket_end, b.cum_good, b.cum_total FROM reliability_buckets b${f.join} WHERE b.written_at > ?${f.where} LIMIT ?`,
+      [since, ...f.params, limit + 1],
       4,
     );
     if (buckets.refs.length > limit) return undefined;
     const late = await this.rows.columns(
-      'SELECT slo_ref, at FROM reliability_late_counts WHERE written_at > ? LIMIT ?',
-      [since, limit + 1],
+      `SELECT b.slo_ref, b.at FROM reliability_late_counts b${f.join} WHERE b.written_at > ?${f.where} LIMIT ?`,
+      [since, ...f.params, limit + 1],
       2,
     );
     if (late.refs.length > limit) return undefined;
@@ -56,24 +88,26 @@ export class CountReadingsStore {
 
   /**
    * Buckets ([ref, end, cumGood, cumTotal]) ending, and late counts ([ref, at, good, total]) at, inside any of the
-   * (disjoint) ranges (a, b]: what boundaries moving from a to b slide past.
+   * (disjoint) ranges (a, b]: what boundaries moving from a to b slide past. `only` as for writtenSince.
    */
   async crossed(
     ranges: [number, number][],
+    only?: ShardFilter,
   ): Promise<{ buckets: RowColumns; late: RowColumns }> {
     const out = { buckets: emptyColumns(4), late: emptyColumns(4) };
+    const f = shardClause(only);
     for (const part of chunk(ranges, 100)) {
       // one index range scan each, concatenated
       const within = (cols: string, table: string, col: string) =>
         part
           .map(
             () =>
-              `SELECT ${cols} FROM ${table} WHERE ${col} > ? AND ${col} <= ?`,
+              `SELECT ${cols} FROM ${table} b${f.join} WHERE b.${col} > ? AND b.${col} <= ?${f.where}`,
           )
           .join(' UNION ALL ');
-      const params = part.flat();
-      const b = 'slo_ref, bucket_end, cum_good, cum_total';
-      const l = 'slo_ref, at, good, total';
+      const params = part.flatMap(range => [...range, ...f.params]);
+      const b = 'b.slo_ref, b.bucket_end, b.cum_good, b.cum_total';
+      const l = 'b.slo_ref, b.at, b.good, b.total';
       appendColumns(
         out.buckets,
         await this.rows.columns(

@@ -1,5 +1,6 @@
 import { Knex } from 'knex';
 import type { SloDefinition } from '@reliability-suite/plugin-reliability-common';
+import { shardHash } from '@reliability-suite/plugin-reliability-common';
 import { WriteCount } from './rows';
 
 /** A store with rows per SLO, which forgets an SLO's rows when the registry removes it (in the registry's transaction). */
@@ -49,6 +50,7 @@ export class SloRegistryStore {
       const rows = change.upserts.map(
         ({ def, entityRef, docHash, summary }) => ({
           ref: def.ref,
+          shard_hash: shardHash(def.ref),
           entity_ref: entityRef,
           component_ref: def.componentRef,
           definition: JSON.stringify(def),

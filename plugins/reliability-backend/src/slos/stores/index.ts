@@ -8,7 +8,7 @@ import { SloRegistryStore } from './SloRegistryStore';
 import { SloStatusStore } from './SloStatusStore';
 import { ShardLeaseStore } from './ShardLeaseStore';
 
-export type { BoundaryRequest } from './CountReadingsStore';
+export type { BoundaryRequest, ShardFilter } from './CountReadingsStore';
 export { CountReadingsStore } from './CountReadingsStore';
 export type { RowColumns } from './rows';
 export { rowsOf } from './rows';
