@@ -4,6 +4,7 @@
 //             "<i>", "", "")) gets one sample: 0.99 for a good query (le="1"), 1 for a total, so the SLI is 0.99
 //   'hang'    accepts the connection and never answers (the socket is held until the test ends)
 //   'broken'  500 to the first request, then 200 with a body that is not JSON, in turn
+// It keeps when each instant query came: the evaluation ticks, seen from outside.
 import http from 'node:http';
 import net from 'node:net';
 
@@ -12,6 +13,13 @@ export async function startFakePrometheus() {
   let brokenCount = 0;
   const held = new Set();
   const counts = { good: 0, hang: 0, broken: 0 };
+  // when each instant query (or, in 'hang', each connection) came, the last 10,000: the evaluation ticks as Prometheus
+  // sees them
+  const queries = [];
+  const arrived = () => {
+    queries.push(Date.now());
+    if (queries.length > 10_000) queries.shift();
+  };
 
   const api = http.createServer((req, res) => {
     let body = '';
@@ -19,6 +27,8 @@ export async function startFakePrometheus() {
       if (body.length < 1_000_000) body += d;
     });
     req.on('end', () => {
+      if (req.url.startsWith('/api/v1/query?') || req.url === '/api/v1/query')
+        arrived();
       if (mode === 'hang') {
         // a kept-alive connection made before the switch: hold it too
         counts.hang++;
@@ -83,6 +93,7 @@ export async function startFakePrometheus() {
   // one listener: a held socket in 'hang' mode, otherwise handed to the HTTP server
   const tcp = net.createServer(socket => {
     if (mode === 'hang') {
+      arrived();
       counts.hang++;
       held.add(socket);
       socket.on('close', () => held.delete(socket));
@@ -95,6 +106,8 @@ export async function startFakePrometheus() {
   return {
     url: `http://127.0.0.1:${tcp.address().port}`,
     counts,
+    /** When the instant queries (in 'hang', the connections) came (epoch ms), in order. */
+    queries: () => [...queries],
     setMode(m) {
       mode = m;
       brokenCount = 0;

@@ -41,6 +41,8 @@ export async function ingestThroughFault({
     errors: {},
     unacknowledged: [],
     lastAckAt: 0,
+    // the first acknowledgement once the fault ended (the database back, the backend answering again)
+    answeredAfterFault: 0,
     outageMs: 0,
     lost: 0,
   };
@@ -137,6 +139,8 @@ export async function ingestThroughFault({
         if (!firstFailureAt) firstFailureAt = Date.now();
       }
       if (acked) {
+        if (faultDone && !f.answeredAfterFault)
+          f.answeredAfterFault = Date.now();
         f.acknowledged++;
         f.good += good;
         f.total += total;
@@ -157,6 +161,8 @@ export async function ingestThroughFault({
   }
   await Promise.all(loops);
   f.faultMs = faultEndedAt - faultStartedAt;
+  f.faultStartedAt = faultStartedAt;
+  f.faultEndedAt = faultEndedAt;
   f.outageMs = firstFailureAt && recoveredAt ? recoveredAt - firstFailureAt : 0;
   f.durationMs = Date.now() - started;
   return f;
