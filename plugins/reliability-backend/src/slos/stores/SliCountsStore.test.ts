@@ -286,4 +286,24 @@ describe.each(
       total: 2_000,
     });
   });
+  it('counts one batch of 60,000 SLOs at once (on PostgreSQL, within its default lock table)', async () => {
+    // closing the time slices adds every budgeted SLO's deltas in one transaction, and the API takes 10,000 events a
+    // batch: one lock per SLO ran out of PostgreSQL's lock table ("out of shared memory" at 100,000 SLOs)
+    const refs = Array.from({ length: 60_000 }, (_, i) => `default/many-${i}`);
+    await store.counts.addCounts(
+      refs.map((sloRef, i) => ({
+        sloRef,
+        timestamp: T0 + 30_000,
+        good: i % 7,
+        total: 7,
+      })),
+      0,
+    );
+    for (const i of [0, 29_999, 59_999])
+      expect(await cum(refs[i], T0 + HOUR)).toEqual({ good: i % 7, total: 7 });
+    const [{ n }] = await knex('reliability_buckets')
+      .where('slo_ref', 'like', 'default/many-%')
+      .count({ n: '*' });
+    expect(Number(n)).toBe(60_000);
+  });
 });

@@ -5,6 +5,17 @@ import { chunk, isPg, num } from './rows';
 const MIN = 60_000;
 const HOUR = 3_600_000;
 
+/**
+ * PostgreSQL advisory locks that serialize the writers of an SLO's counts (ingest, closing time slices, compaction):
+ * one of COUNT_LOCK_STRIPES locks per SLO, `pg_advisory_xact_lock(COUNT_LOCK_SPACE, hashtext(ref) & (stripes - 1))`.
+ * Striped, so that a batch holds at most 256 locks whatever its number of SLOs: one lock per SLO ran out of
+ * PostgreSQL's lock table (64 locks per connection by default, `max_locks_per_transaction`) at a few thousand SLOs in
+ * one batch ("out of shared memory"), and a batch may hold 10,000. Two SLOs of one stripe wait for each other.
+ */
+const COUNT_LOCK_SPACE = 0x52454c43; // 'RELC'
+const COUNT_LOCK_STRIPES = 256;
+const STRIPE_OF = `hashtext(?) & ${COUNT_LOCK_STRIPES - 1}`;
+
 /** One stored bucket. */
 export interface BucketRow {
   sloRef: string;
@@ -117,10 +128,13 @@ export class SliCountsStore implements SliCountWriter, SliPeakRate {
     const pg = isPg(this.db);
     {
       if (pg) {
-        // one statement, locks taken in ref order: two batches never deadlock, and never interleave on one SLO
+        // one statement, the SLOs' lock stripes taken in order: two batches never deadlock, and never interleave on
+        // one SLO
         await tx.raw(
-          'SELECT pg_advisory_xact_lock(hashtext(r)) FROM (SELECT unnest(?::text[]) AS r ORDER BY 1) AS refs',
-          [refs],
+          `SELECT pg_advisory_xact_lock(?, s) FROM (SELECT DISTINCT hashtext(r) & ${
+            COUNT_LOCK_STRIPES - 1
+          } AS s FROM unnest(?::text[]) AS r ORDER BY 1) AS stripes`,
+          [COUNT_LOCK_SPACE, refs],
         );
       }
       const latest = new Map<
@@ -388,7 +402,10 @@ export class SliCountsStore implements SliCountWriter, SliPeakRate {
       folded += await this.db.transaction(async tx => {
         // the same per-SLO lock as ingest: folding reads cumulative values it then writes
         if (pg)
-          await tx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [ref]);
+          await tx.raw(`SELECT pg_advisory_xact_lock(?, ${STRIPE_OF})`, [
+            COUNT_LOCK_SPACE,
+            ref,
+          ]);
         const rows = await tx('reliability_buckets')
           .where({ slo_ref: ref, bucket_ms: MIN })
           .where('bucket_end', '<=', horizon)
@@ -472,7 +489,10 @@ export class SliCountsStore implements SliCountWriter, SliPeakRate {
     for (const ref of refs) {
       absorbed += await this.db.transaction(async tx => {
         if (pg)
-          await tx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [ref]);
+          await tx.raw(`SELECT pg_advisory_xact_lock(?, ${STRIPE_OF})`, [
+            COUNT_LOCK_SPACE,
+            ref,
+          ]);
         const rows = await tx('reliability_late_counts')
           .where('slo_ref', ref)
           .where('at', '<=', horizon)
