@@ -6,7 +6,8 @@
 // and no demo traffic. The load: C loops (default 8) each posting the next batch of B events (default 1,000: one
 // event per SLO and second of the last minute, spread over the SLOs) when the last was answered, for D seconds
 // (default 15) after a 3 s warm-up; with two replicas, the loops alternate between them. Printed: events/s, batch
-// p50/p99, and the two-replica throughput over the one-replica throughput.
+// p50/p99, the two-replica throughput over the one-replica throughput, the two replicas' events per minute (target
+// >= 1,000,000), and whether every SLO's stored counts are exactly the events the backends acknowledged.
 //
 //   node bench/replicas.bench.mjs [--slos 200] [--loops 8] [--batch 1000] [--seconds 15]
 import { Agent, request } from 'undici';
@@ -75,21 +76,60 @@ const percentile = (xs, p) => {
 };
 
 let batchNo = 0;
-/** The next batch: BATCH events over the SLOs, each at one second of the last minute. */
+/** Events acknowledged per SLO (each is good 99 of total 100), to check the stored counts against. */
+const acknowledged = new Map();
+const acknowledge = counts => {
+  for (const [slo, n] of counts)
+    acknowledged.set(slo, (acknowledged.get(slo) ?? 0) + n);
+};
+/** The next batch: BATCH events over the SLOs, each at one second of the last minute; and its events per SLO. */
 function nextBatch() {
   const now = Date.now();
   const events = [];
+  const counts = new Map();
   for (let k = 0; k < BATCH; k++) {
     const n = batchNo * BATCH + k;
+    const slo = `default/${slos[n % SLOS]}`;
     events.push({
-      slo: `default/${slos[n % SLOS]}`,
+      slo,
       timestamp: new Date(now - 5_000 - (n % 60) * 1000).toISOString(),
       good: 99,
       total: 100,
     });
+    counts.set(slo, (counts.get(slo) ?? 0) + 1);
   }
   batchNo++;
-  return JSON.stringify({ events });
+  return { body: JSON.stringify({ events }), counts };
+}
+
+/**
+ * The stored counts of every generated SLO, as the evaluation reads them: the latest bucket's cumulative counts plus
+ * the late counts (events before the latest bucket), from the plugin's schema. Answers the SLOs whose good or total
+ * differ from what was acknowledged, and the totals.
+ */
+async function checkCounts(client) {
+  const { rows } = await client.query(
+    `SELECT s.ref,
+       COALESCE((SELECT b.cum_good FROM reliability.reliability_buckets b WHERE b.slo_ref = s.ref ORDER BY b.bucket_end DESC LIMIT 1), 0)
+         + COALESCE((SELECT SUM(l.good) FROM reliability.reliability_late_counts l WHERE l.slo_ref = s.ref), 0) AS good,
+       COALESCE((SELECT b.cum_total FROM reliability.reliability_buckets b WHERE b.slo_ref = s.ref ORDER BY b.bucket_end DESC LIMIT 1), 0)
+         + COALESCE((SELECT SUM(l.total) FROM reliability.reliability_late_counts l WHERE l.slo_ref = s.ref), 0) AS total
+     FROM unnest($1::text[]) AS s(ref)`,
+    [slos.map(n => `default/${n}`)],
+  );
+  const wrong = [];
+  let total = 0;
+  for (const r of rows) {
+    const n = acknowledged.get(r.ref) ?? 0;
+    total += Number(r.total);
+    if (Number(r.good) !== 99 * n || Number(r.total) !== 100 * n)
+      wrong.push(
+        `${r.ref}: stored ${r.good}/${r.total}, acknowledged ${99 * n}/${
+          100 * n
+        }`,
+      );
+  }
+  return { wrong, events: total / 100 };
 }
 
 /** LOOPS loops posting batches to `ports` in turn for `ms`; answers events/s and batch latencies. */
@@ -105,6 +145,7 @@ async function load(ports, ms) {
       const port = ports[loop % ports.length];
       while (performance.now() < end) {
         const t0 = performance.now();
+        const batch = nextBatch();
         try {
           const res = await request(
             `http://127.0.0.1:${port}/api/reliability/sli-events`,
@@ -114,11 +155,12 @@ async function load(ports, ms) {
                 'content-type': 'application/json',
                 authorization: `Bearer ${TOKEN}`,
               },
-              body: nextBatch(),
+              body: batch.body,
               dispatcher: agent,
             },
           );
           const text = await res.body.text();
+          if (res.statusCode === 202) acknowledge(batch.counts);
           if (res.statusCode !== 202) {
             errors++;
             if (errors <= 3)
@@ -163,13 +205,15 @@ const ready = port =>
               {
                 slo: `default/${slos.at(-1)}`,
                 timestamp: new Date().toISOString(),
-                good: 1,
-                total: 1,
+                good: 99,
+                total: 100,
               },
             ],
           }),
         },
       );
+      if (res.status === 202)
+        acknowledge(new Map([[`default/${slos.at(-1)}`, 1]]));
       return res.status === 202;
     },
     300_000,
@@ -186,6 +230,9 @@ const fmt = r =>
 const admin = new Client({ connectionString: PG });
 await admin.connect();
 await admin.query(`CREATE DATABASE ${DB}`);
+// the bench's database itself, to read the stored counts at the end
+const admin2 = new Client({ connectionString: `${PG}/${DB}` });
+await admin2.connect();
 const procs = [];
 try {
   procs.push(
@@ -212,9 +259,34 @@ try {
   console.log(`  one replica:  ${fmt(one)}`);
   console.log(`  two replicas: ${fmt(two)}`);
   console.log(`  ratio two / one: ${(two.rate / one.rate).toFixed(2)}x`);
-  if (one.errors || two.errors) process.exitCode = 1;
+  console.log(
+    `  two replicas, events per minute: ${Math.round(
+      two.rate * 60,
+    ).toLocaleString('en-US')} (target >= 1,000,000: ${
+      two.rate * 60 >= 1_000_000 ? 'met' : 'NOT met'
+    })`,
+  );
+  // every acknowledged event counted once: the stored counts of every SLO against what the backends acknowledged
+  const counted = await checkCounts(admin2);
+  const sent = [...acknowledged.values()].reduce((a, b) => a + b, 0);
+  console.log(
+    `  counts: ${sent.toLocaleString(
+      'en-US',
+    )} events acknowledged in the whole run, ${counted.events.toLocaleString(
+      'en-US',
+    )} stored; SLOs whose good or total differ: ${
+      counted.wrong.length
+    } of ${SLOS}${
+      one.errors || two.errors
+        ? ' (some requests failed: their events may or may not be stored)'
+        : ''
+    }`,
+  );
+  for (const w of counted.wrong.slice(0, 5)) console.log(`    ${w}`);
+  if (one.errors || two.errors || counted.wrong.length) process.exitCode = 1;
 } finally {
   for (const p of procs) await stopPortalBackend(p);
+  await admin2.end();
   await new Promise(r => setTimeout(r, 1000));
   await admin
     .query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`)
