@@ -26,6 +26,8 @@ import {
   flattenComposites,
   MIN,
   SliSourceRegistry,
+  YIELD_EVERY,
+  yieldToEventLoop,
 } from './counting';
 import type { ShardFilter, SloStores, StatusItem } from './stores';
 import type { IndexSyncStats } from './sources/CountIndex';
@@ -298,7 +300,10 @@ export class Evaluator {
           });
         continue;
       }
+      let done = 0;
       for (const request of requests) {
+        // the statuses of a large registry take a second or more: other requests are served every so many SLOs
+        if (++done % YIELD_EVERY === 0) await yieldToEventLoop();
         const { slo, intervals } = request;
         const r = countOf(request);
         // set when no source serves the SLO's metricSource.type: its reason whenever it has no data

@@ -3,6 +3,7 @@ import {
   countsBetween,
 } from '@reliability-suite/plugin-reliability-common';
 import type { RowColumns, ShardFilter, SloStores } from '../stores';
+import { YIELD_EVERY, YIELD_EVERY_ROWS, yieldToEventLoop } from '../counting';
 
 const HOUR = 3_600_000;
 /** Rows written this long before the last read are read again: a writer's transaction may commit late, or its clock lag. */
@@ -236,12 +237,15 @@ export class CountIndex {
     // they ran, may keep the earlier of its two values for this tick: it was written after this read's start less
     // WRITE_MARGIN_MS, so the next tick reads it again. Written rows may be any bucket at or before the new time;
     // crossed rows count only past the old one
-    const applyBuckets = (rows: RowColumns, slidPast: boolean) => {
+    const applyBuckets = async (rows: RowColumns, slidPast: boolean) => {
       const [ends, goods, totals] = rows.nums;
-      rows.refs.forEach((ref, r) => {
-        const e = this.entries.get(ref);
+      const { refs } = rows;
+      for (let r = 0; r < refs.length; r++) {
+        // hundreds of thousands of rows at 100,000 SLOs: other requests are served in between
+        if (r > 0 && r % YIELD_EVERY_ROWS === 0) await yieldToEventLoop();
+        const e = this.entries.get(refs[r]);
         const to = e?.next;
-        if (!to) return;
+        if (!to) continue;
         const end = ends[r];
         for (let i = 0; i < to.length; i++) {
           if (
@@ -256,16 +260,18 @@ export class CountIndex {
         }
         if (!slidPast && (e.firstEnd === null || end < e.firstEnd))
           e.firstEnd = end;
-      });
+      }
     };
-    if (changed) applyBuckets(changed, false);
+    if (changed) await applyBuckets(changed, false);
     if (crossed) {
-      applyBuckets(crossed.buckets, true);
+      await applyBuckets(crossed.buckets, true);
       const [ats, lateGoods, lateTotals] = crossed.late.nums;
-      crossed.late.refs.forEach((ref, r) => {
-        const e = this.entries.get(ref);
+      const lateRefs = crossed.late.refs;
+      for (let r = 0; r < lateRefs.length; r++) {
+        if (r > 0 && r % YIELD_EVERY_ROWS === 0) await yieldToEventLoop();
+        const e = this.entries.get(lateRefs[r]);
         const to = e?.next;
-        if (!to) return;
+        if (!to) continue;
         const at = ats[r];
         for (let i = 0; i < to.length; i++) {
           if (at > e.times[i] && at <= to[i]) {
@@ -273,7 +279,7 @@ export class CountIndex {
             e.lateTotal[i] += lateTotals[r];
           }
         }
-      });
+      }
     }
     for (const e of sliding) {
       e.times = e.next!;
@@ -290,7 +296,9 @@ export class CountIndex {
         ),
         this.store.readings.firsts(toRebuild),
       ]);
+      let built = 0;
       for (const ref of toRebuild) {
+        if (++built % YIELD_EVERY === 0) await yieldToEventLoop();
         const times = wanted.get(ref)!;
         const n = times.length;
         const e: Entry = {
