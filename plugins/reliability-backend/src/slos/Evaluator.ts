@@ -300,10 +300,8 @@ export class Evaluator {
           });
         continue;
       }
-      let done = 0;
-      for (const request of requests) {
-        // the statuses of a large registry take a second or more: other requests are served every so many SLOs
-        if (++done % YIELD_EVERY === 0) await yieldToEventLoop();
+      // one SLO's status from its counts (synchronous: the loop below runs it in batches)
+      const evaluateOne = (request: SliCountRequest) => {
         const { slo, intervals } = request;
         const r = countOf(request);
         // set when no source serves the SLO's metricSource.type: its reason whenever it has no data
@@ -313,7 +311,7 @@ export class Evaluator {
             status: { ...this.noData(slo, at), ...gateOf(slo) },
             reason: unread ?? r?.error ?? 'the SLI source returned nothing',
           });
-          continue;
+          return;
         }
         const win = wins.get(slo)!;
         const lookbacks = {} as Record<
@@ -359,6 +357,12 @@ export class Evaluator {
             ? { status, reason: unread }
             : { status },
         );
+      };
+      // the statuses of a large registry take a second or more: other requests are served between batches
+      for (let k = 0; k < requests.length; k += YIELD_EVERY) {
+        if (k > 0) await yieldToEventLoop();
+        const end = Math.min(requests.length, k + YIELD_EVERY);
+        for (let j = k; j < end; j++) evaluateOne(requests[j]);
       }
       await this.addDisplayValues(source, list, out, at);
     }

@@ -237,12 +237,15 @@ export class CountIndex {
     // they ran, may keep the earlier of its two values for this tick: it was written after this read's start less
     // WRITE_MARGIN_MS, so the next tick reads it again. Written rows may be any bucket at or before the new time;
     // crossed rows count only past the old one
-    const applyBuckets = async (rows: RowColumns, slidPast: boolean) => {
+    const applyBuckets = (
+      rows: RowColumns,
+      slidPast: boolean,
+      from: number,
+      until: number,
+    ) => {
       const [ends, goods, totals] = rows.nums;
       const { refs } = rows;
-      for (let r = 0; r < refs.length; r++) {
-        // hundreds of thousands of rows at 100,000 SLOs: other requests are served in between
-        if (r > 0 && r % YIELD_EVERY_ROWS === 0) await yieldToEventLoop();
+      for (let r = from; r < until; r++) {
         const e = this.entries.get(refs[r]);
         const to = e?.next;
         if (!to) continue;
@@ -262,14 +265,10 @@ export class CountIndex {
           e.firstEnd = end;
       }
     };
-    if (changed) await applyBuckets(changed, false);
-    if (crossed) {
-      await applyBuckets(crossed.buckets, true);
-      const [ats, lateGoods, lateTotals] = crossed.late.nums;
-      const lateRefs = crossed.late.refs;
-      for (let r = 0; r < lateRefs.length; r++) {
-        if (r > 0 && r % YIELD_EVERY_ROWS === 0) await yieldToEventLoop();
-        const e = this.entries.get(lateRefs[r]);
+    const applyLate = (late: RowColumns, from: number, until: number) => {
+      const [ats, lateGoods, lateTotals] = late.nums;
+      for (let r = from; r < until; r++) {
+        const e = this.entries.get(late.refs[r]);
         const to = e?.next;
         if (!to) continue;
         const at = ats[r];
@@ -280,6 +279,29 @@ export class CountIndex {
           }
         }
       }
+    };
+    // hundreds of thousands of rows at 100,000 SLOs: applied in batches, other requests served in between
+    const inBatches = async (
+      n: number,
+      size: number,
+      apply: (from: number, until: number) => void,
+    ) => {
+      for (let k = 0; k < n; k += size) {
+        if (k > 0) await yieldToEventLoop();
+        apply(k, Math.min(n, k + size));
+      }
+    };
+    if (changed)
+      await inBatches(changed.refs.length, YIELD_EVERY_ROWS, (a, b) =>
+        applyBuckets(changed!, false, a, b),
+      );
+    if (crossed) {
+      await inBatches(crossed.buckets.refs.length, YIELD_EVERY_ROWS, (a, b) =>
+        applyBuckets(crossed.buckets, true, a, b),
+      );
+      await inBatches(crossed.late.refs.length, YIELD_EVERY_ROWS, (a, b) =>
+        applyLate(crossed.late, a, b),
+      );
     }
     for (const e of sliding) {
       e.times = e.next!;
@@ -296,9 +318,7 @@ export class CountIndex {
         ),
         this.store.readings.firsts(toRebuild),
       ]);
-      let built = 0;
-      for (const ref of toRebuild) {
-        if (++built % YIELD_EVERY === 0) await yieldToEventLoop();
+      const buildOne = (ref: string) => {
         const times = wanted.get(ref)!;
         const n = times.length;
         const e: Entry = {
@@ -324,7 +344,10 @@ export class CountIndex {
           e.lateTotal[i] = r.lateTotal;
         });
         this.entries.set(ref, e);
-      }
+      };
+      await inBatches(toRebuild.length, YIELD_EVERY, (a, b) => {
+        for (let k = a; k < b; k++) buildOne(toRebuild[k]);
+      });
     }
     this.lastRead = readStart;
     return {
