@@ -8,7 +8,7 @@ export async function openBenchDb(
   kind: string,
   pgUrl: string,
   options: { poolMax?: number } = {},
-): Promise<{ knex: Knex; close: () => Promise<void> }> {
+): Promise<{ knex: Knex; close: () => Promise<void>; url?: string }> {
   if (kind === 'sqlite') {
     const knex = knexFactory({
       client: 'better-sqlite3',
@@ -29,6 +29,8 @@ export async function openBenchDb(
   });
   return {
     knex,
+    /** The database's URL, for the benchmark's other processes. */
+    url: url.toString(),
     close: async () => {
       await knex.destroy();
       await admin.raw(`DROP DATABASE ${name}`);

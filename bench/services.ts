@@ -1,5 +1,6 @@
 import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
 import { mockServices } from '@backstage/backend-test-utils';
+import { SloDefinition } from '@reliability-suite/plugin-reliability-common';
 
 /** A logger for benchmarks: errors and warnings only. */
 export const benchLogger: LoggerService = mockServices.rootLogger({
@@ -23,6 +24,18 @@ export function arg(name: string, fallback: string): string {
  * Deterministic, cheap per-minute traffic of SLO number i at minute m: 50-149 requests, a few bad ones, and one bad
  * hour a day per SLO.
  */
+/** The evaluation benchmark's SLO number i: Ingest good/total, 99.9% over 30 rolling days. */
+export const benchSlo = (i: number): SloDefinition => ({
+  ref: `bench/slo-${i}`,
+  namespace: 'bench',
+  name: `slo-${i}`,
+  title: `slo ${i}`,
+  componentRef: `component:bench/service-${i % 500}`,
+  target: 0.999,
+  window: { kind: 'rolling', duration: { amount: 30, unit: 'd' } },
+  indicator: { mode: 'good-total', sourceType: 'Ingest', total: {} },
+});
+
 export function minuteCounts(
   i: number,
   m: number,

@@ -1,93 +1,82 @@
 /*
  * Sharded evaluation with two replicas against one (issue 37), on the evaluation benchmark's loaded store.
  *
- * Each replica is a ShardRunner with an Evaluator of its own (its own index), holding leases in the same database, as
- * two backend processes do. Both live in this process and run one after the other each simulated minute, so that the
- * CPU time of each run is its own (`process.cpuUsage`, the Node process's user and system time; the database server's
- * is apart): on two machines they would run at the same time, and the tick's wall time would be the slower replica's.
+ * Each replica is a process of its own (bench/shardReplica.ts), as a backend replica is: a ShardRunner with an
+ * Evaluator of its own, holding leases in the same database, its heap holding only its own index and snapshots. The
+ * replicas run one after the other each simulated minute, so that the CPU time of each run is its own
+ * (`process.cpuUsage` in its process: the Node process's user and system time; the database server's is apart): on two
+ * machines they would run at the same time, and the tick's wall time would be the slower replica's.
  *
- * The baseline, measured in the same run on the same data: one replica holding every shard.
+ * The baseline, measured in the same run on the same data: one replica (its own process too) holding every shard.
  */
-import { LoggerService } from '@backstage/backend-plugin-api';
-import { SloDefinition } from '@reliability-suite/plugin-reliability-common';
-import { Evaluator } from '../plugins/reliability-backend/src/slos/Evaluator';
-import { ShardRunner } from '../plugins/reliability-backend/src/slos/ShardRunner';
-import type { SloStores } from '../plugins/reliability-backend/src/slos/stores';
-import { SliSourceRegistry } from '../plugins/reliability-backend/src/slos/counting';
-import { IngestSliSource } from '../plugins/reliability-backend/src/slos/sources/IngestSliSource';
+import { fork, ChildProcess } from 'child_process';
+import path from 'path';
+import type { ReplicaRun, ReplicaSetup } from './shardReplica';
 import { median } from './services';
 
-const MIN = 60_000;
+export type { ReplicaRun };
 
-export interface ReplicaRun {
-  cpuMs: number;
-  wallMs: number;
-  evaluated: number;
-  held: number;
-  /** The evaluator's phases of this run (wall ms), and the rows its index read. */
-  phases: Record<string, number>;
-  rowsRead: number;
-}
-
-/** A replica: its shard runner and the evaluator it ticks with. */
+/** A replica's process, and how to ask it for a run. */
 interface Replica {
-  runner: ShardRunner;
-  evaluator: Evaluator;
+  child: ChildProcess;
+  run: (t: number, clockOffset: number) => Promise<ReplicaRun>;
+  stop: () => Promise<void>;
 }
 
-/** A replica as the plugin makes it: a shard runner over an evaluator of its own. */
-function replica(
-  name: string,
-  o: {
-    store: SloStores;
-    defs: SloDefinition[];
-    shards: number;
-    logger: LoggerService;
-    gate: { gateWindow?: string };
-    now: () => number;
-  },
-) {
-  const sources = new SliSourceRegistry();
-  sources.add(new IngestSliSource(o.store));
-  const evaluator = new Evaluator(o.store, sources, o.logger, o.gate);
-  const runner = new ShardRunner({
-    evaluator,
-    alerts: { apply: async () => [] },
-    pendingMs: 0,
-    leases: o.store.leases!,
-    // a lease far longer than a simulated minute: renewed every run, it never lapses between runs here
-    shards: { count: o.shards, leaseSeconds: 3600 },
-    slos: async () => o.defs,
-    periodMs: MIN,
-    logger: o.logger,
-    replica: name,
-    now: o.now,
+/** Forks a replica and waits until it is ready. */
+async function replica(setup: ReplicaSetup): Promise<Replica> {
+  const child = fork(path.join(__dirname, 'shardReplica.ts'), [], {
+    execArgv: [
+      '--require',
+      require.resolve('@backstage/cli/config/nodeTransform.cjs'),
+      '--max-old-space-size=4096',
+      '--expose-gc',
+    ],
+    env: { ...process.env, BENCH_REPLICA: JSON.stringify(setup) },
   });
-  return { runner, evaluator };
+  const next = <T>(key: string) =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (m: Record<string, unknown>) => {
+        if (m.error) {
+          cleanup();
+          reject(new Error(`replica ${setup.name}: ${m.error}`));
+        } else if (key in m) {
+          cleanup();
+          resolve(m[key] as T);
+        }
+      };
+      const onExit = (code: number) => {
+        cleanup();
+        reject(new Error(`replica ${setup.name} exited with ${code}`));
+      };
+      const cleanup = () => {
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+      };
+      child.on('message', onMessage);
+      child.on('exit', onExit);
+    });
+  await next('ready');
+  return {
+    child,
+    run: (t, clockOffset) => {
+      const ran = next<ReplicaRun>('ran');
+      child.send({ run: { t, clockOffset } });
+      return ran;
+    },
+    stop: async () => {
+      const stopped = next('stopped');
+      child.send({ stop: true });
+      await stopped;
+    },
+  };
 }
 
-/** Runs one replica's part of a period, measuring its own CPU time (after a collection) and wall time. */
-async function measured(
-  { runner, evaluator }: Replica,
-  collect: () => void,
-): Promise<ReplicaRun> {
-  // a full collection, then a pause for its background threads to finish sweeping: process.cpuUsage counts every
-  // thread's time, so without it a run is billed for the garbage made before it
-  collect();
-  await new Promise(r => setTimeout(r, 200));
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const r = await runner.run();
-  const wallMs = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  const sync = evaluator.lastIndexSync;
+/** The medians of the main thread's and the other threads' CPU time over the runs. */
+function threads(runs: ReplicaRun[]) {
   return {
-    cpuMs: (cpu.user + cpu.system) / 1000,
-    wallMs,
-    evaluated: r.evaluated.length,
-    held: r.held.length,
-    phases: { ...evaluator.lastTickPhases },
-    rowsRead: sync ? sync.changedRows + sync.crossedRows : 0,
+    mainCpuMs: median(runs.map(r => r.mainCpuMs)),
+    otherCpuMs: median(runs.map(r => r.otherCpuMs)),
   };
 }
 
@@ -99,84 +88,97 @@ function phaseMedians(runs: ReplicaRun[]): Record<string, number> {
   );
 }
 
+/** What the printout says of a replica's runs. */
+function summary(runs: ReplicaRun[]) {
+  const last = runs[runs.length - 1];
+  return {
+    cpuMs: median(runs.map(r => r.cpuMs)),
+    ...threads(runs),
+    wallMs: median(runs.map(r => r.wallMs)),
+    evaluated: last?.evaluated ?? 0,
+    shards: last?.held ?? 0,
+    phases: phaseMedians(runs),
+    rowsRead: median(runs.map(r => r.rowsRead)),
+    heapMb: Math.max(...runs.map(r => r.heapMb)),
+  };
+}
+
 /**
- * One replica for `periods` minutes, then two (after two minutes to share the shards and read their indexes):
- * `nextMinute` moves the clock a minute and ingests that minute's traffic for every SLO, outside the measured runs.
+ * One replica for `periods` minutes, then two (after three minutes to share the shards and read their indexes):
+ * `nextMinute` moves the clock a minute and ingests that minute's traffic for every SLO, outside the measured runs,
+ * and answers the new time and the offset of the clock that stamps written rows.
  */
 export async function measureReplicas(o: {
-  store: SloStores;
-  defs: SloDefinition[];
+  pgUrl: string;
+  slos: number;
   shards: number;
   periods: number;
-  logger: LoggerService;
   gate: { gateWindow?: string };
-  nextMinute: () => Promise<number>;
-  collect: () => void;
+  nextMinute: () => Promise<{ t: number; clockOffset: number }>;
 }) {
-  let t = await o.nextMinute();
-  const now = () => t;
-  const one = replica('bench-one', { ...o, now });
-  await measured(one, o.collect); // claims every shard and builds its index
+  const setup = (name: string): ReplicaSetup => ({
+    name,
+    pgUrl: o.pgUrl,
+    slos: o.slos,
+    shards: o.shards,
+    gate: o.gate,
+  });
+  let clock = await o.nextMinute();
+  const one = await replica(setup('bench-one'));
   const alone: ReplicaRun[] = [];
-  for (let m = 0; m < o.periods; m++) {
-    t = await o.nextMinute();
-    alone.push(await measured(one, o.collect));
-  }
-  await one.runner.stop();
-
-  const a = replica('bench-a', { ...o, now });
-  const b = replica('bench-b', { ...o, now });
-  const runs: { a: ReplicaRun; b: ReplicaRun }[] = [];
-  for (let m = 0; m < o.periods + 2; m++) {
-    t = await o.nextMinute();
-    // on two machines they run at once: here each goes first every other minute, so that neither is always the one
-    // that meets the minute's fresh rows first
-    let ra: ReplicaRun;
-    let rb: ReplicaRun;
-    if (m % 2 === 0) {
-      ra = await measured(a, o.collect);
-      rb = await measured(b, o.collect);
-    } else {
-      rb = await measured(b, o.collect);
-      ra = await measured(a, o.collect);
+  try {
+    await one.run(clock.t, clock.clockOffset); // claims every shard and builds its index
+    for (let m = 0; m < o.periods; m++) {
+      clock = await o.nextMinute();
+      alone.push(await one.run(clock.t, clock.clockOffset));
     }
-    // the first two minutes share the shards out (a takes all, then gives b its half) and read the indexes afresh
-    if (m >= 2) runs.push({ a: ra, b: rb });
+  } finally {
+    await one.stop();
   }
-  await a.runner.stop();
-  await b.runner.stop();
+
+  const a = await replica(setup('bench-a'));
+  const b = await replica(setup('bench-b'));
+  const runs: { a: ReplicaRun; b: ReplicaRun }[] = [];
+  try {
+    for (let m = 0; m < o.periods + 3; m++) {
+      clock = await o.nextMinute();
+      // on two machines they run at once: here each goes first every other minute, so that neither is always the
+      // one that meets the minute's fresh rows first
+      let ra: ReplicaRun;
+      let rb: ReplicaRun;
+      if (m % 2 === 0) {
+        ra = await a.run(clock.t, clock.clockOffset);
+        rb = await b.run(clock.t, clock.clockOffset);
+      } else {
+        rb = await b.run(clock.t, clock.clockOffset);
+        ra = await a.run(clock.t, clock.clockOffset);
+      }
+      // the first three minutes share the shards out and read the indexes afresh: a takes all, then gives half back,
+      // then b takes that half (and reads its index): steady state from the fourth
+      if (m >= 3) runs.push({ a: ra, b: rb });
+    }
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
 
   const notExactlyOnce = runs.filter(
-    r => r.a.evaluated + r.b.evaluated !== o.defs.length,
+    r => r.a.evaluated + r.b.evaluated !== o.slos,
   ).length;
   const oneCpu = median(alone.map(r => r.cpuMs));
   const aCpu = median(runs.map(r => r.a.cpuMs));
   const bCpu = median(runs.map(r => r.b.cpuMs));
   return {
-    alone: {
-      cpuMs: oneCpu,
-      wallMs: median(alone.map(r => r.wallMs)),
-      evaluated: alone[alone.length - 1]?.evaluated ?? 0,
-      phases: phaseMedians(alone),
-      rowsRead: median(alone.map(r => r.rowsRead)),
-    },
-    a: {
-      cpuMs: aCpu,
-      wallMs: median(runs.map(r => r.a.wallMs)),
-      evaluated: runs[runs.length - 1]?.a.evaluated ?? 0,
-      shards: runs[runs.length - 1]?.a.held ?? 0,
-      phases: phaseMedians(runs.map(r => r.a)),
-      rowsRead: median(runs.map(r => r.a.rowsRead)),
-    },
-    b: {
-      cpuMs: bCpu,
-      wallMs: median(runs.map(r => r.b.wallMs)),
-      evaluated: runs[runs.length - 1]?.b.evaluated ?? 0,
-      shards: runs[runs.length - 1]?.b.held ?? 0,
-      phases: phaseMedians(runs.map(r => r.b)),
-      rowsRead: median(runs.map(r => r.b.rowsRead)),
-    },
+    alone: summary(alone),
+    a: summary(runs.map(r => r.a)),
+    b: summary(runs.map(r => r.b)),
     ratio: Math.max(aCpu, bCpu) / oneCpu,
+    /** The same, the main thread's time only (the JavaScript; V8's helper threads apart). */
+    mainRatio:
+      Math.max(
+        median(runs.map(r => r.a.mainCpuMs)),
+        median(runs.map(r => r.b.mainCpuMs)),
+      ) / median(alone.map(r => r.mainCpuMs)),
     /** Minutes where the two replicas did not evaluate every SLO exactly once between them. */
     notExactlyOnce,
   };
