@@ -19,6 +19,7 @@ import { openBenchDb } from './db';
 import {
   benchLogger,
   benchSlo,
+  cpuProfiler,
   arg,
   median,
   minuteCounts,
@@ -316,13 +317,7 @@ async function main() {
     let read = '';
     const phaseRuns: Record<string, number>[] = [];
     let t = now;
-    const profiler = process.env.BENCH_PROFILE
-      ? new (require('inspector').Session)()
-      : undefined;
-    if (profiler) {
-      profiler.connect();
-      await new Promise(r => profiler.post('Profiler.enable', r));
-    }
+    const profiler = await cpuProfiler(process.env.BENCH_PROFILE);
     for (let m = 0; m < TICKS; m++) {
       t += MIN;
       clockOffset += MIN;
@@ -338,7 +333,7 @@ async function main() {
         store.counts.addCounts(deltas, hourlyBefore + (t - now)),
       );
       ingestMs.push(ims);
-      if (profiler) await new Promise(r => profiler.post('Profiler.start', r));
+      await profiler?.start();
       const held = loopHeld();
       const [ms, res] = await time(() =>
         tickEvaluator.evaluateAndStore(defs, t),
@@ -346,17 +341,7 @@ async function main() {
       const heldMs = held.stop();
       loopGaps.push(...heldMs);
       loopLongest.push(Math.max(...heldMs));
-      if (profiler) {
-        await new Promise(r =>
-          profiler.post('Profiler.stop', (_: unknown, { profile }: any) => {
-            require('fs').writeFileSync(
-              `${process.env.BENCH_PROFILE}-${m}`,
-              JSON.stringify(profile),
-            );
-            r(undefined);
-          }),
-        );
-      }
+      await profiler?.stop(String(m));
       incremental.push(ms);
       writes = tickEvaluator.lastSnapshotWrites;
       const st = tickEvaluator.lastIndexSync!;

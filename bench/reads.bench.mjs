@@ -116,31 +116,33 @@ async function load(url, headers, ms) {
   return { latencies, errors, rps: latencies.length / (ms / 1000) };
 }
 
-/** The plugin's tables (PostgreSQL, --slos): SLOs registered and SLOs with a stored status. */
-async function registered() {
+/** Runs `sql` on database `db` of the benchmark's PostgreSQL server, on a connection of its own. */
+async function pgQuery(db, sql) {
   const { Client } = require('pg');
-  const client = new Client({ connectionString: `${PG}/${DB}` });
+  const client = new Client({ connectionString: `${PG}/${db}` });
   await client.connect();
   try {
-    const { rows } = await client.query(
-      `SELECT (SELECT count(*) FROM reliability.reliability_slos)::int AS slos,
-              (SELECT count(*) FROM reliability.reliability_status)::int AS statuses`,
-    );
-    return rows[0];
-  } catch {
-    return { slos: 0, statuses: 0 }; // the schema is not made yet
+    return (await client.query(sql)).rows;
   } finally {
     await client.end();
   }
 }
 
-if (SLOS) {
-  const { Client } = require('pg');
-  const admin = new Client({ connectionString: `${PG}/postgres` });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${DB}`);
-  await admin.end();
+/** The plugin's tables (PostgreSQL, --slos): SLOs registered and SLOs with a stored status. */
+async function registered() {
+  try {
+    const [row] = await pgQuery(
+      DB,
+      `SELECT (SELECT count(*) FROM reliability.reliability_slos)::int AS slos,
+              (SELECT count(*) FROM reliability.reliability_status)::int AS statuses`,
+    );
+    return row;
+  } catch {
+    return { slos: 0, statuses: 0 }; // the schema is not made yet
+  }
 }
+
+if (SLOS) await pgQuery('postgres', `CREATE DATABASE ${DB}`);
 const started = performance.now();
 const backend = await startPortalBackend([config], BASE, 240_000);
 try {
@@ -244,13 +246,9 @@ try {
   console.log(`reads: ${allMet ? 'every target met' : 'NOT every target met'}`);
 } finally {
   await stopPortalBackend(backend);
-  if (SLOS) {
-    const { Client } = require('pg');
-    const admin = new Client({ connectionString: `${PG}/postgres` });
-    await admin.connect();
-    await admin
-      .query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`)
-      .catch(() => undefined);
-    await admin.end();
-  }
+  if (SLOS)
+    await pgQuery(
+      'postgres',
+      `DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`,
+    ).catch(() => undefined);
 }

@@ -58,3 +58,29 @@ export function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
 /** The median of some runs. */
 export const median = (xs: number[]) =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * A CPU profiler of this process when `prefix` is set (an environment variable's value), else undefined: start()
+ * before the work, stop(name) after it writes `<prefix>-<name>.cpuprofile` (open it in Chrome's DevTools).
+ */
+export async function cpuProfiler(prefix: string | undefined) {
+  if (!prefix) return undefined;
+  const { Session } = await import('inspector');
+  const { writeFileSync } = await import('fs');
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<any>((resolve, reject) =>
+      session.post(method, (e: unknown, r: unknown) =>
+        e ? reject(e) : resolve(r),
+      ),
+    );
+  await post('Profiler.enable');
+  return {
+    start: () => post('Profiler.start').then(() => undefined),
+    stop: async (name: string) => {
+      const { profile } = await post('Profiler.stop');
+      writeFileSync(`${prefix}-${name}.cpuprofile`, JSON.stringify(profile));
+    },
+  };
+}

@@ -7,13 +7,13 @@
  * frees the replica's leases and ends the process.
  */
 import knexFactory from 'knex';
-import { readdirSync, readFileSync, writeFileSync } from 'fs';
+import { readdirSync, readFileSync } from 'fs';
 import { createSloStores } from '../plugins/reliability-backend/src/slos/stores';
 import { Evaluator } from '../plugins/reliability-backend/src/slos/Evaluator';
 import { ShardRunner } from '../plugins/reliability-backend/src/slos/ShardRunner';
 import { SliSourceRegistry } from '../plugins/reliability-backend/src/slos/counting';
 import { IngestSliSource } from '../plugins/reliability-backend/src/slos/sources/IngestSliSource';
-import { benchLogger, benchSlo } from './services';
+import { benchLogger, benchSlo, cpuProfiler } from './services';
 
 /** What the parent says, once, when it forks a replica. */
 export interface ReplicaSetup {
@@ -97,6 +97,7 @@ async function main(setup: ReplicaSetup) {
     replica: setup.name,
     now: () => t,
   });
+  const profiler = await cpuProfiler(process.env.BENCH_PROFILE_REPLICAS);
   let profiles = 0;
 
   const run = async (): Promise<ReplicaRun> => {
@@ -104,14 +105,7 @@ async function main(setup: ReplicaSetup) {
     // thread's time, so without it a run is billed for the garbage made before it
     collect();
     await new Promise(r => setTimeout(r, 200));
-    const profiler = process.env.BENCH_PROFILE_REPLICAS
-      ? new (require('inspector').Session)()
-      : undefined;
-    if (profiler) {
-      profiler.connect();
-      await new Promise(res => profiler.post('Profiler.enable', res));
-      await new Promise(res => profiler.post('Profiler.start', res));
-    }
+    await profiler?.start();
     const th0 = threadCpu();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -119,19 +113,7 @@ async function main(setup: ReplicaSetup) {
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     const th1 = threadCpu();
-    if (profiler)
-      await new Promise(res =>
-        profiler.post('Profiler.stop', (_: unknown, { profile }: any) => {
-          writeFileSync(
-            `${process.env.BENCH_PROFILE_REPLICAS}-${
-              setup.name
-            }-${profiles++}.cpuprofile`,
-            JSON.stringify(profile),
-          );
-          profiler.disconnect();
-          res(undefined);
-        }),
-      );
+    await profiler?.stop(`${setup.name}-${profiles++}`);
     const sync = evaluator.lastIndexSync;
     collect();
     return {
